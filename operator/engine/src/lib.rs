@@ -1,1 +1,5 @@
-//! Kiln step engine.
+//! Kiln's step engine: Packer HCL2 templates, plans, the multistep runner and components.
+//! Knows nothing of Kubernetes; the CLI and the runner pods share it unchanged.
+
+pub mod functions;
+pub mod value;

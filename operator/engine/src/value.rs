@@ -1,0 +1,351 @@
+//! Values of the template language: the subset of go-cty's model that Packer templates see.
+//!
+//! Lists and tuples are both [`Value::List`]; maps and objects are both [`Value::Object`]
+//! (keys kept sorted, as cty iterates them). [`Value::Unknown`] stands for a value that is only
+//! known at run time (data sources under `validate`); operations on it yield unknown.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A template value.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    /// Known only at run time.
+    Unknown,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    List(Vec<Value>),
+    Object(BTreeMap<String, Value>),
+}
+
+impl Value {
+    /// A string value.
+    pub fn str(s: impl Into<String>) -> Value {
+        Value::String(s.into())
+    }
+
+    /// The name of this value's type as Packer's messages spell it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Unknown => "unknown",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "tuple",
+            Value::Object(_) => "object",
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// True if this value or anything inside it is unknown.
+    pub fn is_unknown(&self) -> bool {
+        match self {
+            Value::Unknown => true,
+            Value::List(items) => items.iter().any(Value::is_unknown),
+            Value::Object(map) => map.values().any(Value::is_unknown),
+            _ => false,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_list(&self) -> Option<&[Value]> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&BTreeMap<String, Value>> {
+        match self {
+            Value::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// Converts to a string the way cty converts primitives (numbers, bools, strings).
+    /// Returns `None` for null, unknown and collections.
+    pub fn to_string_lossless(&self) -> Option<String> {
+        match self {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(format_number(*n)),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Converts to a number as cty does (numbers, and strings that parse as numbers).
+    pub fn to_number(&self) -> Option<f64> {
+        match self {
+            Value::Number(n) => Some(*n),
+            Value::String(s) => parse_number(s),
+            _ => None,
+        }
+    }
+
+    /// Converts to a bool as cty does (bools, and the strings "true"/"false").
+    pub fn to_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) if s == "true" => Some(true),
+            Value::String(s) if s == "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Every string nested anywhere in this value (used to register sensitive values).
+    pub fn strings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        fn walk(v: &Value, out: &mut Vec<String>) {
+            match v {
+                Value::String(s) => out.push(s.clone()),
+                Value::List(l) => l.iter().for_each(|x| walk(x, out)),
+                Value::Object(o) => o.values().for_each(|x| walk(x, out)),
+                _ => {}
+            }
+        }
+        walk(self, &mut out);
+        out
+    }
+
+    /// Replaces every primitive inside with the string `<sensitive>`, keeping the shape.
+    pub fn masked_shape(&self) -> Value {
+        match self {
+            Value::List(l) => Value::List(l.iter().map(Value::masked_shape).collect()),
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), v.masked_shape()))
+                    .collect(),
+            ),
+            Value::Null => Value::Null,
+            _ => Value::str("<sensitive>"),
+        }
+    }
+
+    /// Converts to JSON (unknown becomes null).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null | Value::Unknown => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Number(n) => number_to_json(*n),
+            Value::String(s) => serde_json::Value::String(s.clone()),
+            Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
+            Value::Object(o) => serde_json::Value::Object(
+                o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
+            ),
+        }
+    }
+
+    /// Converts from JSON.
+    pub fn from_json(j: &serde_json::Value) -> Value {
+        match j {
+            serde_json::Value::Null => Value::Null,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
+            serde_json::Value::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Renders in HCL syntax, as `packer console` and `inspect` print values.
+    pub fn to_hcl(&self) -> String {
+        let mut s = String::new();
+        write_hcl(self, &mut s, 0);
+        s
+    }
+}
+
+fn write_hcl(v: &Value, out: &mut String, indent: usize) {
+    let pad = |n: usize| "  ".repeat(n);
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Unknown => out.push_str("(known after apply)"),
+        Value::Bool(b) => out.push_str(&b.to_string()),
+        Value::Number(n) => out.push_str(&format_number(*n)),
+        Value::String(s) => out.push_str(&quote_hcl(s)),
+        Value::List(l) if l.is_empty() => out.push_str("[]"),
+        Value::List(l) => {
+            out.push_str("[\n");
+            for item in l {
+                out.push_str(&pad(indent + 1));
+                write_hcl(item, out, indent + 1);
+                out.push_str(",\n");
+            }
+            out.push_str(&pad(indent));
+            out.push(']');
+        }
+        Value::Object(o) if o.is_empty() => out.push_str("{}"),
+        Value::Object(o) => {
+            out.push_str("{\n");
+            let width = o.keys().map(|k| hcl_key(k).len()).max().unwrap_or(0);
+            for (k, item) in o {
+                let key = hcl_key(k);
+                out.push_str(&pad(indent + 1));
+                out.push_str(&format!("{key:width$} = "));
+                write_hcl(item, out, indent + 1);
+                out.push('\n');
+            }
+            out.push_str(&pad(indent));
+            out.push('}');
+        }
+    }
+}
+
+fn hcl_key(k: &str) -> String {
+    let ident = !k.is_empty()
+        && k.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && k.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    if ident {
+        k.to_string()
+    } else {
+        quote_hcl(k)
+    }
+}
+
+/// Quotes a string as an HCL string literal.
+pub fn quote_hcl(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    // `${` and `%{` would start a template sequence when read back.
+    let out = out.replace("${", "$${").replace("%{", "%%{");
+    out + "\""
+}
+
+/// Formats a number the way cty does: integers without a fraction, others shortest round-trip.
+pub fn format_number(n: f64) -> String {
+    if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e21 {
+        format!("{}", n as i128)
+    } else if n.is_infinite() {
+        if n > 0.0 { "+Inf" } else { "-Inf" }.to_string()
+    } else {
+        format!("{n}")
+    }
+}
+
+/// Parses a number as cty's string-to-number conversion does.
+pub fn parse_number(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if t.is_empty() || t != s {
+        return None;
+    }
+    // Reject forms Go's big.Float parser refuses that Rust accepts.
+    if t.eq_ignore_ascii_case("inf")
+        || t.eq_ignore_ascii_case("+inf")
+        || t.eq_ignore_ascii_case("-inf")
+        || t.eq_ignore_ascii_case("nan")
+        || t.eq_ignore_ascii_case("infinity")
+    {
+        return None;
+    }
+    t.parse::<f64>().ok()
+}
+
+fn number_to_json(n: f64) -> serde_json::Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        serde_json::Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.to_string_lossless() {
+            Some(s) => f.write_str(&s),
+            None => f.write_str(&self.to_hcl()),
+        }
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Number(n)
+    }
+}
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Value::Number(n as f64)
+    }
+}
+impl<T: Into<Value>> From<Vec<T>> for Value {
+    fn from(v: Vec<T>) -> Self {
+        Value::List(v.into_iter().map(Into::into).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_format_like_cty() {
+        assert_eq!(format_number(2.0), "2");
+        assert_eq!(format_number(-3.0), "-3");
+        assert_eq!(format_number(1.5), "1.5");
+        assert_eq!(parse_number("12"), Some(12.0));
+        assert_eq!(parse_number(" 12"), None);
+        assert_eq!(parse_number("nan"), None);
+    }
+
+    #[test]
+    fn masked_shape_keeps_structure() {
+        let v = Value::from(vec!["a", "b"]);
+        assert_eq!(v.masked_shape(), Value::from(vec!["<sensitive>", "<sensitive>"]));
+    }
+
+    #[test]
+    fn hcl_rendering_quotes_and_escapes() {
+        assert_eq!(Value::str("a\"${b}").to_hcl(), r#""a\"$${b}""#);
+        let mut o = BTreeMap::new();
+        o.insert("k".to_string(), Value::Number(1.0));
+        assert_eq!(Value::Object(o).to_hcl(), "{\n  k = 1\n}");
+    }
+}
