@@ -142,9 +142,9 @@ impl Value {
             Value::Number(n) => number_to_json(*n),
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
-            Value::Object(o) => serde_json::Value::Object(
-                o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect(),
-            ),
+            Value::Object(o) => {
+                serde_json::Value::Object(o.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 
@@ -215,11 +215,7 @@ fn hcl_key(k: &str) -> String {
             .is_some_and(|c| c.is_alphabetic() || c == '_')
         && k.chars()
             .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
-    if ident {
-        k.to_string()
-    } else {
-        quote_hcl(k)
-    }
+    if ident { k.to_string() } else { quote_hcl(k) }
 }
 
 /// Quotes a string as an HCL string literal.
@@ -338,7 +334,10 @@ mod tests {
     #[test]
     fn masked_shape_keeps_structure() {
         let v = Value::from(vec!["a", "b"]);
-        assert_eq!(v.masked_shape(), Value::from(vec!["<sensitive>", "<sensitive>"]));
+        assert_eq!(
+            v.masked_shape(),
+            Value::from(vec!["<sensitive>", "<sensitive>"])
+        );
     }
 
     #[test]

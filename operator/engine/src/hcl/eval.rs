@@ -1,0 +1,1207 @@
+//! The expression evaluator. It walks hcl-edit's syntax tree (which keeps byte spans), so every
+//! evaluation error points at the offending text in its file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use hcl::edit::Span;
+use hcl::edit::expr::{
+    BinaryOperator, Expression, ForExpr, FuncCall, ObjectKey, TraversalOperator, UnaryOperator,
+};
+use hcl::edit::template::{Directive, Element, Strip, Template};
+
+use crate::diag::{Diagnostic, SourceFile};
+use crate::functions::{self, FuncCtx, FuncError};
+use crate::hcl::types::{self, TypeExprError};
+use crate::value::Value;
+
+/// Variables visible to an expression, with an optional parent scope (for-expressions and
+/// dynamic blocks add names on top of the template's).
+#[derive(Debug, Default)]
+pub struct Scope<'p> {
+    vars: BTreeMap<String, Value>,
+    parent: Option<&'p Scope<'p>>,
+}
+
+impl<'p> Scope<'p> {
+    pub fn new() -> Scope<'static> {
+        Scope {
+            vars: BTreeMap::new(),
+            parent: None,
+        }
+    }
+
+    pub fn child(&'p self) -> Scope<'p> {
+        Scope {
+            vars: BTreeMap::new(),
+            parent: Some(self),
+        }
+    }
+
+    pub fn set(&mut self, name: impl Into<String>, value: Value) {
+        self.vars.insert(name.into(), value);
+    }
+
+    pub fn with(mut self, name: impl Into<String>, value: Value) -> Self {
+        self.set(name, value);
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.vars
+            .get(name)
+            .or_else(|| self.parent.and_then(|p| p.get(name)))
+    }
+
+    /// Mutable access to a root object such as `var` or `local`, created when missing.
+    pub fn object_mut(&mut self, name: &str) -> &mut BTreeMap<String, Value> {
+        let entry = self
+            .vars
+            .entry(name.to_string())
+            .or_insert_with(|| Value::Object(BTreeMap::new()));
+        if !matches!(entry, Value::Object(_)) {
+            *entry = Value::Object(BTreeMap::new());
+        }
+        match entry {
+            Value::Object(o) => o,
+            _ => unreachable!("just made an object"),
+        }
+    }
+}
+
+/// Evaluates expressions of one source file.
+#[derive(Clone)]
+pub struct Evaluator {
+    pub file: Arc<SourceFile>,
+    pub funcs: FuncCtx,
+    /// Set while evaluating a `templatefile` template: recursion is forbidden.
+    in_templatefile: bool,
+}
+
+type R = Result<Value, Diagnostic>;
+
+/// Maximum nesting of expressions before evaluation refuses (guards the stack on hostile input).
+const MAX_DEPTH: usize = 200;
+/// Largest string a template may build.
+const MAX_STRING: usize = 64 << 20;
+
+impl Evaluator {
+    pub fn new(file: Arc<SourceFile>, funcs: FuncCtx) -> Evaluator {
+        Evaluator {
+            file,
+            funcs,
+            in_templatefile: false,
+        }
+    }
+
+    /// A diagnostic pointing at `expr`.
+    pub fn error_at(
+        &self,
+        expr: &impl Span,
+        summary: &str,
+        detail: impl Into<String>,
+    ) -> Diagnostic {
+        let d = Diagnostic::error(summary, detail);
+        match expr.span() {
+            Some(r) => d.at(self.file.subject(r)),
+            None => d,
+        }
+    }
+
+    /// Evaluates an expression.
+    pub fn eval(&self, expr: &Expression, scope: &Scope) -> R {
+        self.eval_depth(expr, scope, 0)
+    }
+
+    fn eval_depth(&self, expr: &Expression, scope: &Scope, depth: usize) -> R {
+        if depth > MAX_DEPTH {
+            return Err(self.error_at(
+                expr,
+                "Expression too deeply nested",
+                format!("Kiln evaluates expressions nested at most {MAX_DEPTH} levels deep."),
+            ));
+        }
+        let d = depth + 1;
+        match expr {
+            Expression::Null(_) => Ok(Value::Null),
+            Expression::Bool(b) => Ok(Value::Bool(*b.value())),
+            Expression::Number(n) => Ok(Value::Number(n.value().as_f64().unwrap_or(0.0))),
+            Expression::String(s) => Ok(Value::String(s.value().clone())),
+            Expression::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items.iter() {
+                    out.push(self.eval_depth(item, scope, d)?);
+                }
+                Ok(Value::List(out))
+            }
+            Expression::Object(obj) => {
+                let mut out = BTreeMap::new();
+                for (k, v) in obj.iter() {
+                    let key = match k {
+                        ObjectKey::Ident(id) => id.as_str().to_string(),
+                        ObjectKey::Expression(e) => {
+                            let kv = self.eval_depth(e, scope, d)?;
+                            if kv == Value::Unknown {
+                                return Ok(Value::Unknown);
+                            }
+                            match kv.to_string_lossless() {
+                                Some(s) => s,
+                                None => {
+                                    return Err(self.error_at(
+                                        e,
+                                        "Incorrect key type",
+                                        "Can't use this value as a key: string required.",
+                                    ));
+                                }
+                            }
+                        }
+                    };
+                    let val = self.eval_depth(v.expr(), scope, d)?;
+                    out.insert(key, val);
+                }
+                Ok(Value::Object(out))
+            }
+            Expression::StringTemplate(t) => {
+                let elems: Vec<&Element> = t.iter().collect();
+                self.eval_template_elems(&elems, scope, d, true)
+            }
+            Expression::HeredocTemplate(h) => {
+                let elems: Vec<&Element> = h.template.iter().collect();
+                self.eval_template_elems(&elems, scope, d, true)
+            }
+            Expression::Parenthesis(p) => self.eval_depth(p.inner(), scope, d),
+            Expression::Variable(v) => match scope.get(v.as_str()) {
+                Some(val) => Ok(val.clone()),
+                None => Err(self.error_at(
+                    v,
+                    "Unknown variable",
+                    format!("There is no variable named {:?}.", v.as_str()),
+                )),
+            },
+            Expression::Conditional(c) => {
+                let cond = self.eval_depth(&c.cond_expr, scope, d)?;
+                match cond {
+                    Value::Unknown => Ok(Value::Unknown),
+                    Value::Null => Err(self.error_at(
+                        &c.cond_expr,
+                        "Null condition",
+                        "The condition value is null. Conditions must either be true or false.",
+                    )),
+                    other => match other.to_bool() {
+                        Some(true) => self.eval_depth(&c.true_expr, scope, d),
+                        Some(false) => self.eval_depth(&c.false_expr, scope, d),
+                        None => Err(self.error_at(
+                            &c.cond_expr,
+                            "Incorrect condition type",
+                            "The condition expression must be of type bool.",
+                        )),
+                    },
+                }
+            }
+            Expression::FuncCall(call) => self.eval_call(call, scope, d),
+            Expression::Traversal(t) => {
+                let base = self.eval_depth(&t.expr, scope, d)?;
+                let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+                self.traverse(base, &ops, expr, scope, d)
+            }
+            Expression::UnaryOp(op) => {
+                let v = self.eval_depth(&op.expr, scope, d)?;
+                if v == Value::Unknown {
+                    return Ok(Value::Unknown);
+                }
+                match op.operator.value() {
+                    UnaryOperator::Neg => match v.to_number() {
+                        Some(n) => Ok(Value::Number(-n)),
+                        None => Err(self.error_at(
+                            &op.expr,
+                            "Invalid operand",
+                            "Unsuitable value for unary operand: a number is required.",
+                        )),
+                    },
+                    UnaryOperator::Not => match v.to_bool() {
+                        Some(b) => Ok(Value::Bool(!b)),
+                        None => Err(self.error_at(
+                            &op.expr,
+                            "Invalid operand",
+                            "Unsuitable value for unary operand: a bool is required.",
+                        )),
+                    },
+                }
+            }
+            Expression::BinaryOp(op) => {
+                let lhs = self.eval_depth(&op.lhs_expr, scope, d)?;
+                let operator = *op.operator.value();
+                // && and || do not short-circuit in HCL, but both sides must be bools.
+                let rhs = self.eval_depth(&op.rhs_expr, scope, d)?;
+                if lhs == Value::Unknown || rhs == Value::Unknown {
+                    return Ok(Value::Unknown);
+                }
+                self.binary(operator, &lhs, &rhs, op)
+            }
+            Expression::ForExpr(f) => self.eval_for(f, scope, d),
+        }
+    }
+
+    fn binary(
+        &self,
+        operator: BinaryOperator,
+        lhs: &Value,
+        rhs: &Value,
+        op: &hcl::edit::expr::BinaryOp,
+    ) -> R {
+        use BinaryOperator::*;
+        match operator {
+            Eq => Ok(Value::Bool(values_equal(lhs, rhs))),
+            NotEq => Ok(Value::Bool(!values_equal(lhs, rhs))),
+            And | Or => {
+                let l = lhs.to_bool().ok_or_else(|| {
+                    self.error_at(
+                        &op.lhs_expr,
+                        "Invalid operand",
+                        "Unsuitable value for left operand: a bool is required.",
+                    )
+                })?;
+                let r = rhs.to_bool().ok_or_else(|| {
+                    self.error_at(
+                        &op.rhs_expr,
+                        "Invalid operand",
+                        "Unsuitable value for right operand: a bool is required.",
+                    )
+                })?;
+                Ok(Value::Bool(if operator == And { l && r } else { l || r }))
+            }
+            _ => {
+                let l = lhs.to_number().ok_or_else(|| {
+                    self.error_at(
+                        &op.lhs_expr,
+                        "Invalid operand",
+                        "Unsuitable value for left operand: a number is required.",
+                    )
+                })?;
+                let r = rhs.to_number().ok_or_else(|| {
+                    self.error_at(
+                        &op.rhs_expr,
+                        "Invalid operand",
+                        "Unsuitable value for right operand: a number is required.",
+                    )
+                })?;
+                Ok(match operator {
+                    Plus => Value::Number(l + r),
+                    Minus => Value::Number(l - r),
+                    Mul => Value::Number(l * r),
+                    Div => {
+                        if r == 0.0 {
+                            return Err(self.error_at(
+                                op,
+                                "Operation failed",
+                                "Error during operation: can't divide by zero.",
+                            ));
+                        }
+                        Value::Number(l / r)
+                    }
+                    Mod => {
+                        if r == 0.0 {
+                            return Err(self.error_at(
+                                op,
+                                "Operation failed",
+                                "Error during operation: can't use modulo by zero.",
+                            ));
+                        }
+                        Value::Number(l % r)
+                    }
+                    Less => Value::Bool(l < r),
+                    LessEq => Value::Bool(l <= r),
+                    Greater => Value::Bool(l > r),
+                    GreaterEq => Value::Bool(l >= r),
+                    Eq | NotEq | And | Or => unreachable!("handled above"),
+                })
+            }
+        }
+    }
+
+    fn traverse(
+        &self,
+        mut cur: Value,
+        ops: &[&TraversalOperator],
+        whole: &Expression,
+        scope: &Scope,
+        d: usize,
+    ) -> R {
+        for (i, op) in ops.iter().enumerate() {
+            if cur == Value::Unknown {
+                return Ok(Value::Unknown);
+            }
+            match op {
+                TraversalOperator::GetAttr(name) => {
+                    cur = match cur {
+                        Value::Object(mut m) => match m.remove(name.as_str()) {
+                            Some(v) => v,
+                            None => {
+                                return Err(self.error_at(
+                                    name,
+                                    "Unsupported attribute",
+                                    format!(
+                                        "This object does not have an attribute named {:?}.",
+                                        name.as_str()
+                                    ),
+                                ));
+                            }
+                        },
+                        Value::Null => {
+                            return Err(self.error_at(
+                                name,
+                                "Attempt to get attribute from null value",
+                                "This value is null, so it does not have any attributes.",
+                            ));
+                        }
+                        other => {
+                            return Err(self.error_at(
+                                name,
+                                "Unsupported attribute",
+                                format!(
+                                    "Can't access attributes on a primitive-typed value ({}).",
+                                    other.type_name()
+                                ),
+                            ));
+                        }
+                    };
+                }
+                TraversalOperator::Index(ix) => {
+                    let key = self.eval_depth(ix, scope, d)?;
+                    cur = self.index(cur, &key, ix)?;
+                }
+                TraversalOperator::LegacyIndex(n) => {
+                    cur = self.index(cur, &Value::Number(*n.value() as f64), n)?;
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    let items = match cur {
+                        Value::List(items) => items,
+                        Value::Null => Vec::new(),
+                        other => vec![other],
+                    };
+                    let rest = &ops[i + 1..];
+                    let mut out = Vec::with_capacity(items.len());
+                    for item in items {
+                        out.push(self.traverse(item, rest, whole, scope, d)?);
+                    }
+                    return Ok(Value::List(out));
+                }
+            }
+        }
+        Ok(cur)
+    }
+
+    fn index(&self, cur: Value, key: &Value, at: &impl Span) -> R {
+        if *key == Value::Unknown {
+            return Ok(Value::Unknown);
+        }
+        match cur {
+            Value::List(mut items) => {
+                let Some(n) = key.to_number() else {
+                    return Err(self.error_at(
+                        at,
+                        "Invalid index",
+                        "The given key does not identify an element in this collection value: a number is required.",
+                    ));
+                };
+                if n < 0.0 || n.fract() != 0.0 || n as usize >= items.len() {
+                    return Err(self.error_at(
+                        at,
+                        "Invalid index",
+                        "The given key does not identify an element in this collection value.",
+                    ));
+                }
+                Ok(items.swap_remove(n as usize))
+            }
+            Value::Object(mut m) => {
+                let Some(k) = key.to_string_lossless() else {
+                    return Err(self.error_at(
+                        at,
+                        "Invalid index",
+                        "The given key does not identify an element in this collection value: string required.",
+                    ));
+                };
+                match m.remove(&k) {
+                    Some(v) => Ok(v),
+                    None => Err(self.error_at(
+                        at,
+                        "Invalid index",
+                        format!("The given key does not identify an element in this collection value: key {k:?} does not exist."),
+                    )),
+                }
+            }
+            Value::Null => Err(self.error_at(
+                at,
+                "Attempt to index null value",
+                "This value is null, so it does not have any indices.",
+            )),
+            other => Err(self.error_at(
+                at,
+                "Invalid index",
+                format!(
+                    "This value does not have any indices ({}).",
+                    other.type_name()
+                ),
+            )),
+        }
+    }
+
+    fn eval_for(&self, f: &ForExpr, scope: &Scope, d: usize) -> R {
+        let coll = self.eval_depth(&f.intro.collection_expr, scope, d)?;
+        let pairs: Vec<(Value, Value)> = match coll {
+            Value::Unknown => return Ok(Value::Unknown),
+            Value::List(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Number(i as f64), v))
+                .collect(),
+            Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+            Value::Null => {
+                return Err(self.error_at(
+                    &f.intro.collection_expr,
+                    "Iteration over null value",
+                    "A null value cannot be used as the collection in a 'for' expression.",
+                ));
+            }
+            other => {
+                return Err(self.error_at(
+                    &f.intro.collection_expr,
+                    "Iteration over non-iterable value",
+                    format!(
+                        "A value of type {} cannot be used as the collection in a 'for' expression.",
+                        other.type_name()
+                    ),
+                ));
+            }
+        };
+        let mut list = Vec::new();
+        let mut obj: BTreeMap<String, Value> = BTreeMap::new();
+        let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for (k, v) in pairs {
+            let mut child = scope.child();
+            if let Some(kv) = &f.intro.key_var {
+                child.set(kv.as_str(), k);
+            }
+            child.set(f.intro.value_var.as_str(), v);
+            if let Some(cond) = &f.cond {
+                match self.eval_depth(&cond.expr, &child, d)? {
+                    Value::Unknown => return Ok(Value::Unknown),
+                    c => match c.to_bool() {
+                        Some(true) => {}
+                        Some(false) => continue,
+                        None => {
+                            return Err(self.error_at(
+                                &cond.expr,
+                                "Invalid 'for' condition",
+                                "The 'if' clause value is invalid: bool required.",
+                            ));
+                        }
+                    },
+                }
+            }
+            match &f.key_expr {
+                None => list.push(self.eval_depth(&f.value_expr, &child, d)?),
+                Some(ke) => {
+                    let key = self.eval_depth(ke, &child, d)?;
+                    if key == Value::Unknown {
+                        return Ok(Value::Unknown);
+                    }
+                    let Some(key) = key.to_string_lossless() else {
+                        return Err(self.error_at(
+                            ke,
+                            "Invalid object key",
+                            "Key expression in 'for' expression must be a string.",
+                        ));
+                    };
+                    let val = self.eval_depth(&f.value_expr, &child, d)?;
+                    if f.grouping {
+                        groups.entry(key).or_default().push(val);
+                    } else if obj.contains_key(&key) {
+                        return Err(self.error_at(
+                            ke,
+                            "Duplicate object key",
+                            format!("Two different items produced the key {key:?} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
+                        ));
+                    } else {
+                        obj.insert(key, val);
+                    }
+                }
+            }
+        }
+        if f.key_expr.is_none() {
+            Ok(Value::List(list))
+        } else if f.grouping {
+            Ok(Value::Object(
+                groups
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::List(v)))
+                    .collect(),
+            ))
+        } else {
+            Ok(Value::Object(obj))
+        }
+    }
+
+    fn eval_call(&self, call: &FuncCall, scope: &Scope, d: usize) -> R {
+        let name = call.name.name.as_str();
+        if call.name.is_namespaced() {
+            return Err(self.error_at(
+                &call.name.name,
+                "Call to unknown function",
+                format!(
+                    "There is no function named {:?}.",
+                    call.name
+                        .namespace
+                        .iter()
+                        .map(|n| n.as_str().to_string())
+                        .chain([name.to_string()])
+                        .collect::<Vec<_>>()
+                        .join("::")
+                ),
+            ));
+        }
+        let arg_exprs: Vec<&Expression> = call.args.iter().collect();
+        match name {
+            "can" => {
+                if arg_exprs.len() != 1 {
+                    return Err(self.arity_error(call, "Function \"can\" expects 1 argument."));
+                }
+                return Ok(match self.eval_depth(arg_exprs[0], scope, d) {
+                    Ok(v) if v.is_unknown() => Value::Unknown,
+                    Ok(_) => Value::Bool(true),
+                    Err(_) => Value::Bool(false),
+                });
+            }
+            "try" => {
+                if arg_exprs.is_empty() {
+                    return Err(self.arity_error(call, "At least one argument is required."));
+                }
+                let mut last = None;
+                for e in &arg_exprs {
+                    match self.eval_depth(e, scope, d) {
+                        Ok(v) => return Ok(v),
+                        Err(diag) => last = Some(diag),
+                    }
+                }
+                let detail = last.map(|d| d.detail).unwrap_or_default();
+                return Err(self.error_at(
+                    call,
+                    "Error in function call",
+                    format!("Call to function \"try\" failed: no expression succeeded:\n- {detail}\n\nAt least one expression must produce a successful result."),
+                ));
+            }
+            "convert" => {
+                if arg_exprs.len() != 2 {
+                    return Err(self.arity_error(call, "Function \"convert\" expects 2 arguments."));
+                }
+                let v = self.eval_depth(arg_exprs[0], scope, d)?;
+                let ty = types::parse_type(arg_exprs[1], &|e| {
+                    self.eval_depth(e, scope, d).map_err(|diag| TypeExprError {
+                        range: e.span(),
+                        message: diag.detail,
+                    })
+                })
+                .map_err(|e| self.type_error(e))?;
+                return types::convert(&v, &ty).map_err(|m| {
+                    self.error_at(
+                        arg_exprs[0],
+                        "Invalid function argument",
+                        format!("Invalid value for \"value\" parameter: {m}."),
+                    )
+                });
+            }
+            _ => {}
+        }
+        // Evaluate the arguments, expanding a final `list...`.
+        let mut args = Vec::with_capacity(arg_exprs.len());
+        let mut arg_spans: Vec<&Expression> = Vec::with_capacity(arg_exprs.len());
+        for (i, e) in arg_exprs.iter().enumerate() {
+            let v = self.eval_depth(e, scope, d)?;
+            if i + 1 == arg_exprs.len() && call.args.expand_final() {
+                match v {
+                    Value::List(items) => {
+                        for item in items {
+                            args.push(item);
+                            arg_spans.push(e);
+                        }
+                    }
+                    Value::Unknown => return Ok(Value::Unknown),
+                    _ => {
+                        return Err(self.error_at(
+                            *e,
+                            "Invalid expanding argument value",
+                            "The expanding argument (indicated by ...) must be of a tuple, list, or set type.",
+                        ));
+                    }
+                }
+            } else {
+                args.push(v);
+                arg_spans.push(e);
+            }
+        }
+        if args.iter().any(Value::is_unknown) {
+            if name == "templatefile" || functions::exists(name) {
+                return Ok(Value::Unknown);
+            }
+        }
+        if name == "templatefile" {
+            return self.templatefile(call, &args, &arg_spans);
+        }
+        if !functions::exists(name) {
+            let detail = match name {
+                "vault" | "consul_key" | "aws_secretsmanager" | "aws_secretsmanager_raw" => {
+                    format!(
+                        "Kiln does not implement Packer's {name:?} secret look-up; pass the secret as a sensitive variable (in Kubernetes, from a Secret) instead."
+                    )
+                }
+                "sensitive" | "nonsensitive" => format!(
+                    "There is no function named {name:?}. Packer declares sensitivity with `sensitive = true` on a variable or local block."
+                ),
+                _ => format!("There is no function named {name:?}."),
+            };
+            return Err(self.error_at(&call.name.name, "Call to unknown function", detail));
+        }
+        match functions::call(name, &args, &self.funcs) {
+            Ok(v) => {
+                if let Value::String(s) = &v {
+                    if s.len() > MAX_STRING {
+                        return Err(self.error_at(
+                            call,
+                            "Error in function call",
+                            "Result too large.",
+                        ));
+                    }
+                }
+                Ok(v)
+            }
+            Err(FuncError::Arity(msg)) => Err(self.arity_error(call, &msg)),
+            Err(FuncError::Arg(i, param, msg)) => {
+                let detail = format!(
+                    "Invalid value for \"{param}\" parameter: {}",
+                    sentence(&msg)
+                );
+                match arg_spans.get(i) {
+                    Some(at) if at.span().is_some() => {
+                        Err(self.error_at(*at, "Invalid function argument", detail))
+                    }
+                    _ => Err(self.error_at(call, "Invalid function argument", detail)),
+                }
+            }
+            Err(FuncError::Other(msg)) => Err(self.error_at(
+                call,
+                "Error in function call",
+                format!("Call to function {name:?} failed: {}", sentence(&msg)),
+            )),
+        }
+    }
+
+    fn arity_error(&self, call: &FuncCall, msg: &str) -> Diagnostic {
+        let summary = if msg.contains("Too many") || msg.contains("too many") {
+            "Too many function arguments"
+        } else {
+            "Not enough function arguments"
+        };
+        self.error_at(call, summary, msg.to_string())
+    }
+
+    fn type_error(&self, e: TypeExprError) -> Diagnostic {
+        let d = Diagnostic::error("Invalid type specification", e.message);
+        match e.range {
+            Some(r) => d.at(self.file.subject(r)),
+            None => d,
+        }
+    }
+
+    fn templatefile(&self, call: &FuncCall, args: &[Value], spans: &[&Expression]) -> R {
+        if self.in_templatefile {
+            return Err(self.error_at(
+                call,
+                "Error in function call",
+                "Call to function \"templatefile\" failed: cannot recursively call templatefile from inside templatefile call.",
+            ));
+        }
+        if args.len() != 2 {
+            return Err(self.arity_error(
+                call,
+                "Function \"templatefile\" expects 2 arguments (path, vars).",
+            ));
+        }
+        let Some(rel) = args[0].to_string_lossless() else {
+            return Err(self.error_at(
+                spans[0],
+                "Invalid function argument",
+                "Invalid value for \"path\" parameter: string required.",
+            ));
+        };
+        let vars = match &args[1] {
+            Value::Object(m) => m.clone(),
+            Value::Null => BTreeMap::new(),
+            _ => {
+                return Err(self.error_at(
+                    spans[1],
+                    "Invalid function argument",
+                    "Invalid value for \"vars\" parameter: vars must be a map.",
+                ));
+            }
+        };
+        let path = resolve(&self.funcs.base_dir, &rel);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            self.error_at(
+                spans[0],
+                "Invalid function argument",
+                format!(
+                    "Invalid value for \"path\" parameter: failed to read file {}: {e}.",
+                    path.display()
+                ),
+            )
+        })?;
+        let file = SourceFile::new(&path, text);
+        let template: Template = hcl::edit::parser::parse_template(&file.text).map_err(|e| {
+            let loc = e.location();
+            Diagnostic::error("Invalid template", e.message().to_string()).at(
+                crate::diag::Subject {
+                    file: file.name.clone(),
+                    line: loc.line(),
+                    column: loc.column(),
+                    end_line: loc.line(),
+                    end_column: loc.column() + 1,
+                    snippet: e.line().to_string(),
+                },
+            )
+        })?;
+        let sub = Evaluator {
+            file: file.clone(),
+            funcs: self.funcs.clone(),
+            in_templatefile: true,
+        };
+        let mut scope = Scope::new();
+        for (k, v) in vars {
+            scope.set(k, v);
+        }
+        let elems: Vec<&Element> = template.iter().collect();
+        let v = sub.eval_template_elems(&elems, &scope, 1, false)?;
+        Ok(match v {
+            Value::Unknown => Value::Unknown,
+            other => Value::String(other.to_string_lossless().unwrap_or_default()),
+        })
+    }
+
+    /// Evaluates a template's elements. A template of a single interpolation yields the value
+    /// itself (not its string form), as in HCL, when `unwrap` is set.
+    fn eval_template_elems(&self, elems: &[&Element], scope: &Scope, d: usize, unwrap: bool) -> R {
+        if unwrap && elems.len() == 1 {
+            if let Element::Interpolation(i) = elems[0] {
+                return self.eval_depth(&i.expr, scope, d);
+            }
+        }
+        let mut out = String::new();
+        if self.render(elems, scope, d, Strip::None, Strip::None, &mut out)? {
+            Ok(Value::String(out))
+        } else {
+            Ok(Value::Unknown)
+        }
+    }
+
+    /// Renders template elements into `out`; returns false when a value was unknown.
+    fn render(
+        &self,
+        elems: &[&Element],
+        scope: &Scope,
+        d: usize,
+        prev_strip: Strip,
+        next_strip: Strip,
+        out: &mut String,
+    ) -> Result<bool, Diagnostic> {
+        let len = elems.len();
+        let mut known = true;
+        for (i, elem) in elems.iter().enumerate() {
+            let prev = if i == 0 {
+                prev_strip
+            } else {
+                outer_strip(elems[i - 1])
+            };
+            let next = if i + 1 == len {
+                next_strip
+            } else {
+                outer_strip(elems[i + 1])
+            };
+            match elem {
+                Element::Literal(lit) => out.push_str(strip_literal(lit.value(), prev, next)),
+                Element::Interpolation(interp) => {
+                    let v = self.eval_depth(&interp.expr, scope, d)?;
+                    match v {
+                        Value::Unknown => known = false,
+                        Value::Null => {
+                            return Err(self.error_at(
+                                &interp.expr,
+                                "Invalid template interpolation value",
+                                "The expression result is null. Cannot include a null value in a string template.",
+                            ));
+                        }
+                        other => match other.to_string_lossless() {
+                            Some(s) => out.push_str(&s),
+                            None => {
+                                return Err(self.error_at(
+                                    &interp.expr,
+                                    "Invalid template interpolation value",
+                                    format!("Cannot include the given value in a string template: string required, but have {}.", other.type_name()),
+                                ));
+                            }
+                        },
+                    }
+                }
+                Element::Directive(dir) if matches!(**dir, Directive::If(_)) => {
+                    let Directive::If(dir) = &**dir else {
+                        unreachable!()
+                    };
+                    let c = self.eval_depth(&dir.if_expr.cond_expr, scope, d)?;
+                    let cond = match c {
+                        Value::Unknown => {
+                            known = false;
+                            continue;
+                        }
+                        other => other.to_bool().ok_or_else(|| {
+                            self.error_at(
+                                &dir.if_expr.cond_expr,
+                                "Invalid template directive",
+                                "The condition value is invalid: bool required.",
+                            )
+                        })?,
+                    };
+                    if cond {
+                        let next = match &dir.else_expr {
+                            Some(e) => e.strip,
+                            None => dir.endif_expr.strip,
+                        };
+                        let inner: Vec<&Element> = dir.if_expr.template.iter().collect();
+                        known &= self.render(&inner, scope, d + 1, dir.if_expr.strip, next, out)?;
+                    } else if let Some(e) = &dir.else_expr {
+                        let inner: Vec<&Element> = e.template.iter().collect();
+                        known &=
+                            self.render(&inner, scope, d + 1, e.strip, dir.endif_expr.strip, out)?;
+                    }
+                }
+                Element::Directive(dir) => {
+                    let Directive::For(dir) = &**dir else {
+                        unreachable!()
+                    };
+                    let fe = &dir.for_expr;
+                    let coll = self.eval_depth(&fe.collection_expr, scope, d)?;
+                    let pairs: Vec<(Value, Value)> = match coll {
+                        Value::Unknown => {
+                            known = false;
+                            continue;
+                        }
+                        Value::List(items) => items
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, v)| (Value::Number(i as f64), v))
+                            .collect(),
+                        Value::Object(m) => {
+                            m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
+                        }
+                        other => {
+                            return Err(self.error_at(
+                                &fe.collection_expr,
+                                "Iteration over non-iterable value",
+                                format!("A value of type {} cannot be used as the collection in a 'for' directive.", other.type_name()),
+                            ));
+                        }
+                    };
+                    let inner: Vec<&Element> = fe.template.iter().collect();
+                    for (k, v) in pairs {
+                        let mut child = scope.child();
+                        if let Some(kv) = &fe.key_var {
+                            child.set(kv.as_str(), k);
+                        }
+                        child.set(fe.value_var.as_str(), v);
+                        known &= self.render(
+                            &inner,
+                            &child,
+                            d + 1,
+                            fe.strip,
+                            dir.endfor_expr.strip,
+                            out,
+                        )?;
+                        if out.len() > MAX_STRING {
+                            return Err(self.error_at(
+                                &fe.collection_expr,
+                                "Template result too large",
+                                format!("A template may produce at most {MAX_STRING} bytes."),
+                            ));
+                        }
+                    }
+                }
+            }
+            if out.len() > MAX_STRING {
+                return Err(Diagnostic::error(
+                    "Template result too large",
+                    format!("A template may produce at most {MAX_STRING} bytes."),
+                ));
+            }
+        }
+        Ok(known)
+    }
+}
+
+/// The strip markers a template element shows to its neighbours: its opening marker's left
+/// side and its closing marker's right side.
+fn outer_strip(e: &Element) -> Strip {
+    let (start, end) = match e {
+        Element::Literal(_) => return Strip::None,
+        Element::Interpolation(i) => (i.strip.strip_start(), i.strip.strip_end()),
+        Element::Directive(d) => match &**d {
+            Directive::If(d) => (
+                d.if_expr.strip.strip_start(),
+                d.endif_expr.strip.strip_end(),
+            ),
+            Directive::For(d) => (
+                d.for_expr.strip.strip_start(),
+                d.endfor_expr.strip.strip_end(),
+            ),
+        },
+    };
+    match (start, end) {
+        (true, true) => Strip::Both,
+        (true, false) => Strip::Start,
+        (false, true) => Strip::End,
+        (false, false) => Strip::None,
+    }
+}
+
+fn strip_literal(mut literal: &str, prev: Strip, next: Strip) -> &str {
+    fn is_space(ch: char) -> bool {
+        ch.is_whitespace() && ch != '\r' && ch != '\n'
+    }
+    if prev.strip_end() {
+        let s = literal.trim_start_matches(is_space);
+        literal = s
+            .strip_prefix("\r\n")
+            .or_else(|| s.strip_prefix('\n'))
+            .unwrap_or(s);
+    }
+    if next.strip_start() {
+        let s = literal.trim_end_matches(is_space);
+        literal = s
+            .strip_suffix("\r\n")
+            .or_else(|| s.strip_suffix('\n'))
+            .unwrap_or(s);
+    }
+    literal
+}
+
+/// cty equality: values of different types are unequal; numbers compare numerically.
+pub fn values_equal(a: &Value, b: &Value) -> bool {
+    a == b
+}
+
+fn sentence(msg: &str) -> String {
+    let m = msg.trim();
+    if m.ends_with('.') || m.ends_with('?') || m.ends_with('!') {
+        m.to_string()
+    } else {
+        format!("{m}.")
+    }
+}
+
+/// Resolves a path relative to a base directory (absolute paths are kept).
+pub fn resolve(base: &Path, rel: &str) -> std::path::PathBuf {
+    let p = Path::new(rel);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(src: &str) -> Result<Value, Diagnostic> {
+        ev_with(src, Scope::new())
+    }
+
+    fn ev_with(src: &str, scope: Scope) -> Result<Value, Diagnostic> {
+        let text = format!("x = {src}\n");
+        let file = SourceFile::new(Path::new("test.pkr.hcl"), text);
+        let body = hcl::edit::parser::parse_body(&file.text).expect("parse");
+        let attr = body.get_attribute("x").expect("attr").clone();
+        let e = Evaluator::new(file, FuncCtx::default());
+        e.eval(&attr.value, &scope)
+    }
+
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn literals_and_operators() {
+        assert_eq!(ev("1 + 2 * 3").unwrap(), Value::Number(7.0));
+        assert_eq!(ev("\"5\" + 1").unwrap(), Value::Number(6.0));
+        assert_eq!(ev("!true || 1 < 2").unwrap(), Value::Bool(true));
+        assert_eq!(ev("1 == \"1\"").unwrap(), Value::Bool(false));
+        assert_eq!(ev("7 % 3").unwrap(), Value::Number(1.0));
+        assert_eq!(ev("-(2)").unwrap(), Value::Number(-2.0));
+    }
+
+    #[test]
+    fn division_by_zero_is_an_error_with_position() {
+        let e = ev("1 / 0").unwrap_err();
+        assert_eq!(e.summary, "Operation failed");
+        let s = e.subject.unwrap();
+        assert_eq!((s.line, s.column), (1, 5));
+    }
+
+    #[test]
+    fn templates_interpolate_and_strip() {
+        let scope = Scope::new().with("name", Value::str("world"));
+        assert_eq!(
+            ev_with("\"hello ${name}!\"", scope).unwrap(),
+            Value::str("hello world!")
+        );
+        assert_eq!(ev("\"${1 + 1}\"").unwrap(), Value::Number(2.0));
+        assert_eq!(ev("\"a${1}\"").unwrap(), Value::str("a1"));
+        assert_eq!(
+            ev("\"%{ for x in [1, 2, 3] ~}${x},%{ endfor ~}\"").unwrap(),
+            Value::str("1,2,3,")
+        );
+        assert_eq!(
+            ev("\"%{ if true }yes%{ else }no%{ endif }\"").unwrap(),
+            Value::str("yes")
+        );
+        assert_eq!(ev("\"a $${b} %%{c}\"").unwrap(), Value::str("a ${b} %{c}"));
+    }
+
+    #[test]
+    fn heredocs_dedent() {
+        let file = SourceFile::new(
+            Path::new("h.pkr.hcl"),
+            "x = <<-EOT\n    hello\n      world\n    EOT\n".to_string(),
+        );
+        let body = hcl::edit::parser::parse_body(&file.text).unwrap();
+        let attr = body.get_attribute("x").unwrap().clone();
+        let v = Evaluator::new(file, FuncCtx::default())
+            .eval(&attr.value, &Scope::new())
+            .unwrap();
+        assert_eq!(v, Value::str("hello\n  world\n"));
+    }
+
+    #[test]
+    fn for_expressions_and_splats() {
+        assert_eq!(
+            ev("[for s in [\"a\", \"b\"] : upper_is_missing if s != \"b\"]")
+                .unwrap_err()
+                .summary,
+            "Unknown variable"
+        );
+        assert_eq!(
+            ev("{for i, s in [\"a\", \"b\"] : s => i}").unwrap(),
+            obj(&[("a", Value::Number(0.0)), ("b", Value::Number(1.0))])
+        );
+        assert_eq!(
+            ev("{for s in [\"a\", \"a\", \"b\"] : s => s...}").unwrap(),
+            obj(&[
+                ("a", Value::from(vec!["a", "a"])),
+                ("b", Value::from(vec!["b"]))
+            ])
+        );
+        let list = Value::List(vec![
+            obj(&[("id", Value::Number(1.0))]),
+            obj(&[("id", Value::Number(2.0))]),
+        ]);
+        let scope = Scope::new().with("xs", list);
+        assert_eq!(
+            ev_with("xs[*].id", scope).unwrap(),
+            Value::from(vec![Value::Number(1.0), Value::Number(2.0)])
+        );
+    }
+
+    #[test]
+    fn attribute_errors_point_at_the_name() {
+        let scope = Scope::new().with("var", obj(&[("a", Value::str("x"))]));
+        let e = ev_with("var.nope", scope).unwrap_err();
+        assert_eq!(e.summary, "Unsupported attribute");
+        assert_eq!(
+            e.detail,
+            "This object does not have an attribute named \"nope\"."
+        );
+        let s = e.subject.unwrap();
+        assert_eq!((s.line, s.column), (1, 9));
+    }
+
+    #[test]
+    fn can_try_convert() {
+        let scope = Scope::new().with("var", obj(&[]));
+        assert_eq!(ev_with("can(var.x)", scope).unwrap(), Value::Bool(false));
+        let scope = Scope::new().with("var", obj(&[]));
+        assert_eq!(
+            ev_with("try(var.x, \"fallback\")", scope).unwrap(),
+            Value::str("fallback")
+        );
+        assert_eq!(ev("convert(\"5\", number)").unwrap(), Value::Number(5.0));
+        assert_eq!(
+            ev("convert([\"a\", \"a\"], set(string))").unwrap(),
+            Value::from(vec!["a"])
+        );
+        assert_eq!(
+            ev("convert(\"x\", number)").unwrap_err().summary,
+            "Invalid function argument"
+        );
+    }
+
+    #[test]
+    fn unknown_propagates() {
+        let scope = Scope::new().with("d", Value::Unknown);
+        assert_eq!(ev_with("\"a-${d}\"", scope).unwrap(), Value::Unknown);
+        let scope = Scope::new().with("d", Value::Unknown);
+        assert_eq!(ev_with("d.x[0]", scope).unwrap(), Value::Unknown);
+    }
+
+    #[test]
+    fn unknown_function_is_named() {
+        let e = ev("nope(1)").unwrap_err();
+        assert_eq!(e.summary, "Call to unknown function");
+        assert!(
+            ev("vault(\"a\", \"b\")")
+                .unwrap_err()
+                .detail
+                .contains("secret")
+        );
+    }
+
+    #[test]
+    fn templatefile_renders_and_refuses_recursion() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("t.tpl"),
+            "Hi ${name}%{ for x in xs }-${x}%{ endfor }",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("r.tpl"), "${templatefile(\"t.tpl\", {})}").unwrap();
+        let text = "x = templatefile(\"t.tpl\", { name = \"K\", xs = [1, 2] })\ny = templatefile(\"r.tpl\", {})\n";
+        let file = SourceFile::new(Path::new("t.pkr.hcl"), text.to_string());
+        let body = hcl::edit::parser::parse_body(&file.text).unwrap();
+        let ev = Evaluator::new(
+            file,
+            FuncCtx {
+                base_dir: dir.path().to_path_buf(),
+                allow_env: false,
+            },
+        );
+        let x = body.get_attribute("x").unwrap();
+        assert_eq!(
+            ev.eval(&x.value, &Scope::new()).unwrap(),
+            Value::str("Hi K-1-2")
+        );
+        let y = body.get_attribute("y").unwrap();
+        let err = ev.eval(&y.value, &Scope::new()).unwrap_err();
+        assert!(err.detail.contains("recursively"), "{err}");
+    }
+}

@@ -1,0 +1,6 @@
+//! The HCL2 language layer on top of hcl-edit: evaluation with spans, type constraints.
+
+pub mod eval;
+pub mod types;
+
+pub use eval::{Evaluator, Scope};
