@@ -1,0 +1,526 @@
+//! String functions (go-cty stdlib, plus Packer's `startswith`, `endswith`, `strcontains`).
+
+use std::collections::BTreeMap;
+
+use regex::{Regex, RegexBuilder};
+
+use super::{Args, FuncError, MAX_LIST, arg_err, check_len, graphemes, other, str_list};
+use crate::value::Value;
+
+pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
+    match f.name {
+        "chomp" => {
+            f.exact(&["str"])?;
+            let s = f.string(0, "str")?;
+            Ok(Value::String(
+                s.trim_end_matches(['\r', '\n']).to_string(),
+            ))
+        }
+        "startswith" => {
+            f.exact(&["str", "prefix"])?;
+            let (s, p) = (f.string(0, "str")?, f.string(1, "prefix")?);
+            Ok(Value::Bool(s.starts_with(&p)))
+        }
+        "endswith" => {
+            f.exact(&["str", "suffix"])?;
+            let (s, p) = (f.string(0, "str")?, f.string(1, "suffix")?);
+            Ok(Value::Bool(s.ends_with(&p)))
+        }
+        "strcontains" => {
+            f.exact(&["str", "substr"])?;
+            let (s, p) = (f.string(0, "str")?, f.string(1, "substr")?);
+            Ok(Value::Bool(s.contains(&p)))
+        }
+        "indent" => indent(f),
+        "join" => join(f),
+        "lower" => {
+            f.exact(&["str"])?;
+            Ok(Value::String(lower(&f.string(0, "str")?)))
+        }
+        "upper" => {
+            f.exact(&["str"])?;
+            Ok(Value::String(upper(&f.string(0, "str")?)))
+        }
+        "title" => {
+            f.exact(&["str"])?;
+            Ok(Value::String(title(&f.string(0, "str")?)))
+        }
+        "regex" | "regexall" => regex_fn(f),
+        "regex_replace" => {
+            f.exact(&["str", "substr", "replace"])?;
+            let s = f.string(0, "str")?;
+            let pat = f.string(1, "substr")?;
+            let rep = f.string(2, "replace")?;
+            let re = compile(&pat).map_err(|m| other(m))?;
+            let mut total = s.len();
+            for _ in re.find_iter(&s) {
+                total = total.saturating_add(rep.len().saturating_mul(2) + 1);
+                check_len(total)?;
+            }
+            Ok(Value::String(re.replace_all(&s, rep.as_str()).into_owned()))
+        }
+        "replace" => {
+            f.exact(&["str", "substr", "replace"])?;
+            let s = f.string(0, "str")?;
+            let sub = f.string(1, "substr")?;
+            let rep = f.string(2, "replace")?;
+            let count = if sub.is_empty() {
+                s.chars().count() + 1
+            } else {
+                s.matches(sub.as_str()).count()
+            };
+            check_len(s.len().saturating_add(count.saturating_mul(rep.len())))?;
+            Ok(Value::String(s.replace(sub.as_str(), &rep)))
+        }
+        "split" => {
+            f.exact(&["separator", "str"])?;
+            let sep = f.string(0, "separator")?;
+            let s = f.string(1, "str")?;
+            let parts: Vec<String> = if sep.is_empty() {
+                s.chars().map(String::from).collect()
+            } else {
+                s.split(sep.as_str()).map(String::from).collect()
+            };
+            if parts.len() > MAX_LIST {
+                return Err(other(format!(
+                    "the result would have more than {MAX_LIST} elements, which Kiln does not allow"
+                )));
+            }
+            Ok(str_list(parts))
+        }
+        "strrev" => {
+            f.exact(&["str"])?;
+            let s = f.string(0, "str")?;
+            Ok(Value::String(graphemes(&s).into_iter().rev().collect()))
+        }
+        "substr" => substr(f),
+        "trim" => {
+            f.exact(&["str", "cutset"])?;
+            let s = f.string(0, "str")?;
+            let cut: Vec<char> = f.string(1, "cutset")?.chars().collect();
+            Ok(Value::String(s.trim_matches(|c| cut.contains(&c)).to_string()))
+        }
+        "trimprefix" => {
+            f.exact(&["str", "prefix"])?;
+            let s = f.string(0, "str")?;
+            let p = f.string(1, "prefix")?;
+            Ok(Value::String(s.strip_prefix(p.as_str()).unwrap_or(&s).to_string()))
+        }
+        "trimsuffix" => {
+            f.exact(&["str", "suffix"])?;
+            let s = f.string(0, "str")?;
+            let p = f.string(1, "suffix")?;
+            Ok(Value::String(s.strip_suffix(p.as_str()).unwrap_or(&s).to_string()))
+        }
+        "trimspace" => {
+            f.exact(&["str"])?;
+            Ok(Value::String(f.string(0, "str")?.trim().to_string()))
+        }
+        _ => Err(other(format!("There is no function named \"{}\".", f.name))),
+    }
+}
+
+/// Go's `unicode.ToLower` per rune.
+fn lower(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let mut it = c.to_lowercase();
+            match (it.next(), it.next()) {
+                (Some(l), None) => l,
+                _ => c,
+            }
+        })
+        .collect()
+}
+
+/// Go's `unicode.ToUpper` per rune (runes without a single-rune upper case stay).
+fn upper(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let mut it = c.to_uppercase();
+            match (it.next(), it.next()) {
+                (Some(u), None) => u,
+                _ => c,
+            }
+        })
+        .collect()
+}
+
+/// Go's `strings.Title`: upper-cases the first letter of each word.
+fn title(s: &str) -> String {
+    fn is_separator(c: char) -> bool {
+        if c.is_ascii() {
+            return !(c.is_ascii_alphanumeric() || c == '_');
+        }
+        if c.is_alphanumeric() {
+            return false;
+        }
+        c.is_whitespace()
+    }
+    let mut prev = ' ';
+    s.chars()
+        .map(|c| {
+            let out = if is_separator(prev) {
+                let mut it = c.to_uppercase();
+                match (it.next(), it.next()) {
+                    (Some(u), None) => u,
+                    _ => c,
+                }
+            } else {
+                c
+            };
+            prev = c;
+            out
+        })
+        .collect()
+}
+
+fn indent(f: &Args) -> Result<Value, FuncError> {
+    f.exact(&["spaces", "str"])?;
+    let spaces = f.int(0, "spaces")?;
+    let s = f.string(1, "str")?;
+    if spaces < 0 {
+        return Err(arg_err(0, "spaces", "number of spaces must not be negative"));
+    }
+    let lines = s.matches('\n').count();
+    let spaces = usize::try_from(spaces).unwrap_or(usize::MAX);
+    check_len(s.len().saturating_add(lines.saturating_mul(spaces)))?;
+    let pad = format!("\n{}", " ".repeat(if lines == 0 { 0 } else { spaces }));
+    Ok(Value::String(s.replace('\n', &pad)))
+}
+
+fn join(f: &Args) -> Result<Value, FuncError> {
+    f.at_least(2, "lists")?;
+    let sep = f.string(0, "separator")?;
+    let mut items: Vec<String> = Vec::new();
+    for i in 1..f.len() {
+        let list = f.string_list(i, "lists")?;
+        for (n, item) in list.into_iter().enumerate() {
+            match item {
+                Some(s) => items.push(s),
+                None => return Err(arg_err(i, "lists", format!("element {n} is null"))),
+            }
+        }
+    }
+    let total = items
+        .iter()
+        .map(String::len)
+        .fold(0usize, usize::saturating_add)
+        .saturating_add(sep.len().saturating_mul(items.len()));
+    check_len(total)?;
+    Ok(Value::String(items.join(&sep)))
+}
+
+/// Compiles a pattern in RE2 syntax (Rust's `regex` accepts the same syntax).
+fn compile(pat: &str) -> Result<Regex, String> {
+    RegexBuilder::new(pat)
+        .size_limit(16 * 1024 * 1024)
+        .dfa_size_limit(16 * 1024 * 1024)
+        .build()
+        .map_err(|e| {
+            let text = e.to_string();
+            let msg = text
+                .lines()
+                .rev()
+                .find(|l| l.trim_start().starts_with("error:"))
+                .map(|l| l.trim_start().trim_start_matches("error:").trim().to_string())
+                .unwrap_or(text);
+            format!("invalid regexp pattern: {msg} in {pat}")
+        })
+}
+
+fn regex_fn(f: &Args) -> Result<Value, FuncError> {
+    f.exact(&["pattern", "string"])?;
+    let pat = f.string(0, "pattern")?;
+    let s = f.string(1, "string")?;
+    let re = compile(&pat).map_err(|m| arg_err(0, "pattern", m))?;
+    let names: Vec<Option<&str>> = re.capture_names().skip(1).collect();
+    let named = names.iter().filter(|n| n.is_some()).count();
+    if named > 0 && named != names.len() {
+        return Err(arg_err(
+            0,
+            "pattern",
+            "invalid regexp pattern: cannot mix both named and unnamed capture groups",
+        ));
+    }
+    let result = |caps: &regex::Captures| -> Value {
+        if names.is_empty() {
+            return Value::str(caps.get(0).map(|m| m.as_str()).unwrap_or(""));
+        }
+        if named > 0 {
+            let mut o = BTreeMap::new();
+            for (i, n) in names.iter().enumerate() {
+                if let Some(n) = n {
+                    let v = caps
+                        .get(i + 1)
+                        .map(|m| Value::str(m.as_str()))
+                        .unwrap_or(Value::Null);
+                    o.insert(n.to_string(), v);
+                }
+            }
+            return Value::Object(o);
+        }
+        Value::List(
+            (1..=names.len())
+                .map(|i| caps.get(i).map(|m| Value::str(m.as_str())).unwrap_or(Value::Null))
+                .collect(),
+        )
+    };
+    if f.name == "regex" {
+        match re.captures(&s) {
+            Some(c) => Ok(result(&c)),
+            None => Err(other("pattern did not match any part of the given string")),
+        }
+    } else {
+        let mut out = Vec::new();
+        for c in re.captures_iter(&s) {
+            if out.len() >= MAX_LIST {
+                return Err(other(format!(
+                    "the result would have more than {MAX_LIST} elements, which Kiln does not allow"
+                )));
+            }
+            out.push(result(&c));
+        }
+        Ok(Value::List(out))
+    }
+}
+
+/// cty's `substr`, grapheme by grapheme, including its treatment of out-of-range offsets.
+fn substr(f: &Args) -> Result<Value, FuncError> {
+    f.exact(&["str", "offset", "length"])?;
+    let s = f.string(0, "str")?;
+    let mut offset = f.int(1, "offset")?;
+    let length = f.int(2, "length")?;
+    let g = graphemes(&s);
+    let total = g.len() as i64;
+    if offset < 0 {
+        offset = offset.saturating_add(total);
+    } else if length == 0 {
+        return Ok(Value::str(""));
+    }
+    // Byte offset where grapheme `k` starts.
+    let starts: Vec<usize> = g
+        .iter()
+        .scan(0usize, |acc, x| {
+            let start = *acc;
+            *acc += x.len();
+            Some(start)
+        })
+        .collect();
+    let byte_at = |k: usize| starts.get(k).copied().unwrap_or(s.len());
+    let mut first = 0usize;
+    let mut pos: i64 = 0;
+    if offset > 0 {
+        if offset > total {
+            return Ok(Value::str(""));
+        }
+        first = offset as usize;
+        pos = offset;
+    }
+    let rest = &g[first.min(g.len())..];
+    if length < 0 {
+        return Ok(Value::str(&s[byte_at(first)..]));
+    }
+    let target = offset.saturating_add(length);
+    let mut taken = rest.len();
+    for i in 0..rest.len() {
+        pos += 1;
+        if pos == target {
+            taken = i + 1;
+            break;
+        }
+    }
+    Ok(Value::str(&s[byte_at(first)..byte_at(first + taken)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use crate::value::Value;
+
+    #[test]
+    fn chomp() {
+        assert_eq!(ok("chomp", vec![s("hello\n")]), s("hello"));
+        assert_eq!(ok("chomp", vec![s("hello\r\n")]), s("hello"));
+        assert_eq!(ok("chomp", vec![s("hello\n\n")]), s("hello"));
+        assert_eq!(ok("chomp", vec![s("hel\nlo")]), s("hel\nlo"));
+        assert_eq!(err("chomp", vec![l(vec![])]), "string required");
+        assert_eq!(err("chomp", vec![Value::Null]), "argument must not be null");
+    }
+
+    #[test]
+    fn starts_ends_contains() {
+        assert_eq!(ok("startswith", vec![s("hello world"), s("hello")]), Value::Bool(true));
+        assert_eq!(ok("startswith", vec![s("hello world"), s("world")]), Value::Bool(false));
+        assert_eq!(ok("endswith", vec![s("hello world"), s("world")]), Value::Bool(true));
+        assert_eq!(ok("endswith", vec![s("hello world"), s("hello")]), Value::Bool(false));
+        assert_eq!(ok("strcontains", vec![s("hello world"), s("wor")]), Value::Bool(true));
+        assert_eq!(ok("strcontains", vec![s("hello world"), s("wod")]), Value::Bool(false));
+        assert_eq!(ok("strcontains", vec![n(1234.0), n(23.0)]), Value::Bool(true));
+    }
+
+    #[test]
+    fn indent() {
+        assert_eq!(
+            ok("indent", vec![n(2.0), s("[\n  foo,\n  bar,\n]\n")]),
+            s("[\n    foo,\n    bar,\n  ]\n  ")
+        );
+        assert_eq!(ok("indent", vec![n(4.0), s("a")]), s("a"));
+        assert_eq!(
+            err("indent", vec![n(-1.0), s("a")]),
+            "number of spaces must not be negative"
+        );
+        assert!(err("indent", vec![n(1.5), s("a")]).contains("whole number"));
+        // Bounded output.
+        let many = "\n".repeat(1000);
+        assert!(err("indent", vec![n(1e9), s(&many)]).contains("longer than"));
+    }
+
+    #[test]
+    fn join() {
+        assert_eq!(ok("join", vec![s("-"), sl(&["foo", "bar", "baz"])]), s("foo-bar-baz"));
+        assert_eq!(ok("join", vec![s(", "), sl(&["foo", "bar", "baz"])]), s("foo, bar, baz"));
+        assert_eq!(ok("join", vec![s(", "), sl(&["foo"])]), s("foo"));
+        assert_eq!(ok("join", vec![s(","), sl(&["a"]), sl(&["b", "c"])]), s("a,b,c"));
+        assert_eq!(ok("join", vec![s(","), l(vec![n(1.0), Value::Bool(true)])]), s("1,true"));
+        assert_eq!(
+            err("join", vec![s(","), l(vec![s("a"), Value::Null])]),
+            "element 1 is null"
+        );
+        assert_eq!(
+            err("join", vec![s(","), l(vec![s("a"), l(vec![])])]),
+            "element 1: string required"
+        );
+        assert!(err("join", vec![s(",")]).contains("Missing value for \"lists\""));
+    }
+
+    #[test]
+    fn case() {
+        assert_eq!(ok("lower", vec![s("HELLO")]), s("hello"));
+        assert_eq!(ok("lower", vec![s("АЛЛО!")]), s("алло!"));
+        assert_eq!(ok("upper", vec![s("hello")]), s("HELLO"));
+        assert_eq!(ok("upper", vec![s("алло!")]), s("АЛЛО!"));
+        assert_eq!(ok("upper", vec![s("straße")]), s("STRAßE"));
+        assert_eq!(ok("title", vec![s("hello world")]), s("Hello World"));
+        assert_eq!(ok("title", vec![s("hello-world_x y.z")]), s("Hello-World_x Y.Z"));
+    }
+
+    #[test]
+    fn regex() {
+        assert_eq!(ok("regex", vec![s("[a-z]+"), s("53453453.345345aaabbbccc23454")]), s("aaabbbccc"));
+        assert_eq!(
+            ok("regex", vec![s(r"(\d\d\d\d)-(\d\d)-(\d\d)"), s("2019-02-01")]),
+            sl(&["2019", "02", "01"])
+        );
+        assert_eq!(
+            ok(
+                "regex",
+                vec![
+                    s(r"^(?:(?P<scheme>[^:/?#]+):)?(?://(?P<authority>[^/?#]*))?"),
+                    s("https://terraform.io/docs/")
+                ]
+            ),
+            obj(&[("authority", s("terraform.io")), ("scheme", s("https"))])
+        );
+        assert_eq!(
+            ok("regex", vec![s("(a)|(b)"), s("b")]),
+            l(vec![Value::Null, s("b")])
+        );
+        assert_eq!(
+            err("regex", vec![s("[a-z]+"), s("53453453.34534523454")]),
+            "pattern did not match any part of the given string"
+        );
+        assert!(err("regex", vec![s("(a"), s("a")]).starts_with("invalid regexp pattern"));
+        assert_eq!(
+            err("regex", vec![s("(?P<x>a)(b)"), s("ab")]),
+            "invalid regexp pattern: cannot mix both named and unnamed capture groups"
+        );
+    }
+
+    #[test]
+    fn regexall() {
+        assert_eq!(
+            ok("regexall", vec![s("[a-z]+"), s("1234abcd5678efgh9")]),
+            sl(&["abcd", "efgh"])
+        );
+        assert_eq!(ok("regexall", vec![s("[a-z]+"), s("123")]), l(vec![]));
+        assert_eq!(
+            ok("regexall", vec![s(r"(\w)=(\d)"), s("a=1 b=2")]),
+            l(vec![sl(&["a", "1"]), sl(&["b", "2"])])
+        );
+    }
+
+    #[test]
+    fn regex_replace() {
+        assert_eq!(
+            ok("regex_replace", vec![s("hello world"), s("w.*d"), s("everybody")]),
+            s("hello everybody")
+        );
+        assert_eq!(
+            ok("regex_replace", vec![s("2023-07-25"), s(r"(\d+)-(\d+)-(\d+)"), s("$3/$2/$1")]),
+            s("25/07/2023")
+        );
+        assert_eq!(
+            ok("regex_replace", vec![s("abc"), s("(?P<x>b)"), s("[${x}]")]),
+            s("a[b]c")
+        );
+        assert!(err("regex_replace", vec![s("a"), s("("), s("")]).starts_with("invalid regexp"));
+    }
+
+    #[test]
+    fn replace() {
+        assert_eq!(ok("replace", vec![s("1 + 2 + 3"), s("+"), s("-")]), s("1 - 2 - 3"));
+        assert_eq!(
+            ok("replace", vec![s("hello world"), s("world"), s("everybody")]),
+            s("hello everybody")
+        );
+        // Plain substring, as cty's stdlib replace (no /regex/ form).
+        assert_eq!(ok("replace", vec![s("a/b/"), s("/b/"), s("x")]), s("ax"));
+        assert_eq!(ok("replace", vec![s("abc"), s(""), s("-")]), s("-a-b-c-"));
+    }
+
+    #[test]
+    fn split() {
+        assert_eq!(ok("split", vec![s(","), s("foo")]), sl(&["foo"]));
+        assert_eq!(ok("split", vec![s(","), s("foo,bar,baz")]), sl(&["foo", "bar", "baz"]));
+        assert_eq!(ok("split", vec![s(","), s("")]), sl(&[""]));
+        assert_eq!(ok("split", vec![s(","), s("foo,,baz")]), sl(&["foo", "", "baz"]));
+        assert_eq!(ok("split", vec![s(""), s("abc")]), sl(&["a", "b", "c"]));
+        assert_eq!(ok("split", vec![s(""), s("")]), l(vec![]));
+    }
+
+    #[test]
+    fn strrev() {
+        assert_eq!(ok("strrev", vec![s("hello")]), s("olleh"));
+        assert_eq!(ok("strrev", vec![s("a ☃")]), s("☃ a"));
+        assert_eq!(ok("strrev", vec![s("xe\u{301}")]), s("e\u{301}x"));
+    }
+
+    #[test]
+    fn substr() {
+        assert_eq!(ok("substr", vec![s("hello world"), n(1.0), n(4.0)]), s("ello"));
+        assert_eq!(ok("substr", vec![s("🤔🤷"), n(0.0), n(1.0)]), s("🤔"));
+        assert_eq!(ok("substr", vec![s("hello world"), n(-5.0), n(-1.0)]), s("world"));
+        assert_eq!(ok("substr", vec![s("hello world"), n(6.0), n(10.0)]), s("world"));
+        assert_eq!(ok("substr", vec![s("hello"), n(0.0), n(0.0)]), s(""));
+        assert_eq!(ok("substr", vec![s("hello"), n(10.0), n(2.0)]), s(""));
+        assert_eq!(ok("substr", vec![s("hello"), n(5.0), n(2.0)]), s(""));
+        assert_eq!(ok("substr", vec![s("hello"), n(0.0), n(-1.0)]), s("hello"));
+        assert_eq!(ok("substr", vec![s(""), n(0.0), n(3.0)]), s(""));
+        assert_eq!(ok("substr", vec![s("hello"), n(-7.0), n(3.0)]), s("h"));
+        assert!(err("substr", vec![s("x"), n(0.5), n(1.0)]).contains("whole number"));
+    }
+
+    #[test]
+    fn trims() {
+        assert_eq!(ok("trim", vec![s("?!hello?!"), s("!?")]), s("hello"));
+        assert_eq!(ok("trim", vec![s("foobar"), s("far")]), s("oob"));
+        assert_eq!(ok("trim", vec![s("   hello! world.!  "), s("! ")]), s("hello! world."));
+        assert_eq!(ok("trimprefix", vec![s("helloworld"), s("hello")]), s("world"));
+        assert_eq!(ok("trimprefix", vec![s("helloworld"), s("cat")]), s("helloworld"));
+        assert_eq!(ok("trimsuffix", vec![s("helloworld"), s("world")]), s("hello"));
+        assert_eq!(ok("trimsuffix", vec![s("helloworld"), s("cat")]), s("helloworld"));
+        assert_eq!(ok("trimspace", vec![s("  hello\n\n")]), s("hello"));
+        assert_eq!(ok("trimspace", vec![s("\u{a0}x\u{3000}")]), s("x"));
+    }
+}
