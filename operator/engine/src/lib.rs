@@ -5,3 +5,4 @@ pub mod diag;
 pub mod functions;
 pub mod hcl;
 pub mod value;
+pub mod template;

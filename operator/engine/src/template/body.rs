@@ -1,0 +1,580 @@
+//! Block bodies kept as syntax (with their file) so they can be evaluated later — component
+//! configs are decoded at validate time and again at run time with `build.*` known — and the
+//! [`ConfigReader`] components use to decode their own arguments with positioned errors.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hcl::edit::Span;
+use hcl::edit::expr::Expression;
+use hcl::edit::structure::{Block, Body, Structure};
+
+use crate::diag::{Diagnostic, Diagnostics, SourceFile, Subject};
+use crate::functions::FuncCtx;
+use crate::hcl::{Evaluator, Scope};
+use crate::value::Value;
+
+/// An attribute with the file it came from.
+#[derive(Clone, Debug)]
+pub struct RawAttr {
+    pub key: String,
+    pub key_span: Option<Range<usize>>,
+    pub expr: Expression,
+    pub file: Arc<SourceFile>,
+    /// Names bound by an enclosing `dynamic` block (its iterator).
+    pub bindings: BTreeMap<String, Value>,
+}
+
+impl RawAttr {
+    pub fn subject(&self) -> Option<Subject> {
+        self.expr
+            .span()
+            .or(self.key_span.clone())
+            .map(|r| self.file.subject(r))
+    }
+    pub fn key_subject(&self) -> Option<Subject> {
+        self.key_span.clone().map(|r| self.file.subject(r))
+    }
+}
+
+/// A nested block with the file it came from.
+#[derive(Clone, Debug)]
+pub struct RawBlock {
+    pub ident: String,
+    pub labels: Vec<String>,
+    pub body: RawBody,
+    pub span: Option<Range<usize>>,
+    pub ident_span: Option<Range<usize>>,
+    pub file: Arc<SourceFile>,
+}
+
+impl RawBlock {
+    pub fn from_block(block: &Block, file: &Arc<SourceFile>) -> RawBlock {
+        RawBlock {
+            ident: block.ident.as_str().to_string(),
+            labels: block
+                .labels
+                .iter()
+                .map(|l| l.as_str().to_string())
+                .collect(),
+            body: RawBody::from_body(&block.body, file),
+            span: block.span(),
+            ident_span: block.ident.span(),
+            file: file.clone(),
+        }
+    }
+
+    /// The block's header position (its type keyword).
+    pub fn subject(&self) -> Option<Subject> {
+        self.ident_span
+            .clone()
+            .or(self.span.clone())
+            .map(|r| self.file.subject(r))
+    }
+}
+
+/// A body: attributes and blocks in source order.
+#[derive(Clone, Debug, Default)]
+pub struct RawBody {
+    pub attrs: Vec<RawAttr>,
+    pub blocks: Vec<RawBlock>,
+}
+
+impl RawBody {
+    pub fn from_body(body: &Body, file: &Arc<SourceFile>) -> RawBody {
+        let mut out = RawBody::default();
+        for s in body.iter() {
+            match s {
+                Structure::Attribute(a) => out.attrs.push(RawAttr {
+                    key: a.key.as_str().to_string(),
+                    key_span: a.key.span(),
+                    expr: a.value.clone(),
+                    file: file.clone(),
+                    bindings: BTreeMap::new(),
+                }),
+                Structure::Block(b) => out.blocks.push(RawBlock::from_block(b, file)),
+            }
+        }
+        out
+    }
+
+    /// Binds a name (a dynamic block's iterator) in every expression of this body.
+    pub fn bind(&mut self, name: &str, value: &Value) {
+        for a in &mut self.attrs {
+            a.bindings.insert(name.to_string(), value.clone());
+        }
+        for b in &mut self.blocks {
+            b.body.bind(name, value);
+        }
+    }
+
+    pub fn attr(&self, key: &str) -> Option<&RawAttr> {
+        self.attrs.iter().find(|a| a.key == key)
+    }
+
+    /// Merges another body's attributes and blocks into this one. An attribute set in both is
+    /// HCL's "Duplicate argument" error.
+    pub fn merge(&mut self, other: &RawBody) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        for a in &other.attrs {
+            if let Some(prev) = self.attr(&a.key) {
+                let first = prev
+                    .key_subject()
+                    .map(|s| format!(" at {}:{}:{}", s.file, s.line, s.column))
+                    .unwrap_or_default();
+                diags.push(
+                    Diagnostic::error(
+                        "Duplicate argument",
+                        format!(
+                            "The argument {:?} was already set{first}. Each argument may be set only once; a build's source block can add arguments but not override them.",
+                            a.key
+                        ),
+                    )
+                    .with_subject(a.key_subject()),
+                );
+            } else {
+                self.attrs.push(a.clone());
+            }
+        }
+        self.blocks.extend(other.blocks.iter().cloned());
+        diags
+    }
+}
+
+/// What an expression in a component body may reference.
+#[derive(Clone, Debug, Default)]
+pub struct EvalEnv {
+    /// Root names: `var`, `local`, `data`, `path`, `packer`, `source`, `build`, ...
+    pub vars: BTreeMap<String, Value>,
+    pub funcs: FuncCtx,
+}
+
+impl EvalEnv {
+    pub fn scope(&self) -> Scope<'static> {
+        let mut s = Scope::new();
+        for (k, v) in &self.vars {
+            s.set(k.clone(), v.clone());
+        }
+        s
+    }
+
+    pub fn evaluator(&self, file: &Arc<SourceFile>) -> Evaluator {
+        Evaluator::new(file.clone(), self.funcs.clone())
+    }
+
+    /// Evaluates one attribute.
+    pub fn eval_attr(&self, attr: &RawAttr) -> Result<Value, Diagnostic> {
+        let mut scope = self.scope();
+        for (k, v) in &attr.bindings {
+            scope.set(k.clone(), v.clone());
+        }
+        self.evaluator(&attr.file).eval(&attr.expr, &scope)
+    }
+}
+
+/// Decodes a component's body argument by argument, collecting every problem, and at the end
+/// reports the arguments and blocks nobody asked for ("Unsupported argument").
+pub struct ConfigReader<'a> {
+    body: &'a RawBody,
+    env: &'a EvalEnv,
+    scope: Scope<'static>,
+    used_attrs: BTreeSet<String>,
+    used_blocks: BTreeSet<String>,
+    pub diags: Diagnostics,
+    /// Where the block itself starts, for "missing argument" errors.
+    pub block_subject: Option<Subject>,
+    /// Display of the block, e.g. `source "null" "example"`.
+    pub block_desc: String,
+}
+
+impl<'a> ConfigReader<'a> {
+    pub fn new(
+        body: &'a RawBody,
+        env: &'a EvalEnv,
+        block_subject: Option<Subject>,
+        block_desc: impl Into<String>,
+    ) -> ConfigReader<'a> {
+        ConfigReader {
+            body,
+            env,
+            scope: env.scope(),
+            used_attrs: BTreeSet::new(),
+            used_blocks: BTreeSet::new(),
+            diags: Diagnostics::new(),
+            block_subject,
+            block_desc: block_desc.into(),
+        }
+    }
+
+    /// Marks arguments as handled elsewhere (meta-arguments such as `only`).
+    pub fn ignore(&mut self, keys: &[&str]) {
+        for k in keys {
+            self.used_attrs.insert(k.to_string());
+        }
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.body.attr(key).is_some()
+    }
+
+    /// The raw value of an argument, if set (null counts as unset).
+    pub fn value(&mut self, key: &str) -> Option<(Value, &'a RawAttr)> {
+        self.used_attrs.insert(key.to_string());
+        let attr = self.body.attr(key)?;
+        let result = if attr.bindings.is_empty() {
+            self.env.evaluator(&attr.file).eval(&attr.expr, &self.scope)
+        } else {
+            self.env.eval_attr(attr)
+        };
+        match result {
+            Ok(Value::Null) => None,
+            Ok(v) => Some((v, attr)),
+            Err(d) => {
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn bad(&mut self, attr: &RawAttr, what: &str) {
+        self.diags.push(
+            Diagnostic::error(
+                "Incorrect attribute value type",
+                format!("Inappropriate value for attribute {:?}: {what}.", attr.key),
+            )
+            .with_subject(attr.subject()),
+        );
+    }
+
+    /// Reports an error at an argument.
+    pub fn error_at(&mut self, key: &str, summary: &str, detail: impl Into<String>) {
+        let subject = self
+            .body
+            .attr(key)
+            .and_then(|a| a.subject())
+            .or(self.block_subject.clone());
+        self.diags
+            .push(Diagnostic::error(summary, detail).with_subject(subject));
+    }
+
+    /// Reports an error at the block.
+    pub fn error(&mut self, summary: &str, detail: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::error(summary, detail).with_subject(self.block_subject.clone()));
+    }
+
+    /// Reports a warning at the block.
+    pub fn warn(&mut self, summary: &str, detail: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::warning(summary, detail).with_subject(self.block_subject.clone()));
+    }
+
+    pub fn string(&mut self, key: &str) -> Option<String> {
+        let (v, attr) = self.value(key)?;
+        if v == Value::Unknown {
+            return Some("<unknown>".to_string());
+        }
+        match v.to_string_lossless() {
+            Some(s) => Some(s),
+            None => {
+                self.bad(attr, "string required");
+                None
+            }
+        }
+    }
+
+    /// A required string argument.
+    pub fn required_string(&mut self, key: &str) -> Option<String> {
+        let v = self.string(key);
+        if v.is_none() && !self.has(key) {
+            self.error(
+                "Missing required argument",
+                format!("The argument {key:?} is required, but no definition was found."),
+            );
+        }
+        v
+    }
+
+    pub fn bool(&mut self, key: &str) -> Option<bool> {
+        let (v, attr) = self.value(key)?;
+        if v == Value::Unknown {
+            return None;
+        }
+        match v.to_bool() {
+            Some(b) => Some(b),
+            None => {
+                self.bad(attr, "bool required");
+                None
+            }
+        }
+    }
+
+    pub fn number(&mut self, key: &str) -> Option<f64> {
+        let (v, attr) = self.value(key)?;
+        if v == Value::Unknown {
+            return None;
+        }
+        match v.to_number() {
+            Some(n) => Some(n),
+            None => {
+                self.bad(attr, "number required");
+                None
+            }
+        }
+    }
+
+    pub fn int(&mut self, key: &str) -> Option<i64> {
+        let (v, attr) = self.value(key)?;
+        if v == Value::Unknown {
+            return None;
+        }
+        match v.to_number() {
+            Some(n) if n.fract() == 0.0 && n.abs() < 9e15 => Some(n as i64),
+            _ => {
+                self.bad(attr, "a whole number is required");
+                None
+            }
+        }
+    }
+
+    /// A Go-style duration string (`"1m30s"`) or a number of seconds.
+    pub fn duration(&mut self, key: &str) -> Option<Duration> {
+        let (v, attr) = self.value(key)?;
+        if v == Value::Unknown {
+            return None;
+        }
+        let s = v.to_string_lossless().unwrap_or_default();
+        match parse_duration(&s) {
+            Some(d) => Some(d),
+            None => {
+                self.diags.push(
+                    Diagnostic::error(
+                        "Invalid duration",
+                        format!(
+                            "The argument {:?} must be a duration such as \"30s\", \"5m\" or \"1h30m\"; got {s:?}.",
+                            attr.key
+                        ),
+                    )
+                    .with_subject(attr.subject()),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn strings(&mut self, key: &str) -> Option<Vec<String>> {
+        let (v, attr) = self.value(key)?;
+        match v {
+            Value::List(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match item {
+                        Value::Unknown => out.push("<unknown>".to_string()),
+                        other => match other.to_string_lossless() {
+                            Some(s) => out.push(s),
+                            None => {
+                                self.bad(attr, "list of string required");
+                                return None;
+                            }
+                        },
+                    }
+                }
+                Some(out)
+            }
+            Value::Unknown => Some(vec![]),
+            _ => {
+                self.bad(attr, "list of string required");
+                None
+            }
+        }
+    }
+
+    pub fn string_map(&mut self, key: &str) -> Option<BTreeMap<String, String>> {
+        let (v, attr) = self.value(key)?;
+        match v {
+            Value::Object(m) => {
+                let mut out = BTreeMap::new();
+                for (k, item) in m {
+                    match item.to_string_lossless() {
+                        Some(s) => {
+                            out.insert(k, s);
+                        }
+                        None if item == Value::Unknown => {
+                            out.insert(k, "<unknown>".to_string());
+                        }
+                        None => {
+                            self.bad(attr, "map of string required");
+                            return None;
+                        }
+                    }
+                }
+                Some(out)
+            }
+            Value::Unknown => Some(BTreeMap::new()),
+            _ => {
+                self.bad(attr, "map of string required");
+                None
+            }
+        }
+    }
+
+    /// Any value, unconverted.
+    pub fn any(&mut self, key: &str) -> Option<Value> {
+        self.value(key).map(|(v, _)| v)
+    }
+
+    /// Nested blocks of a type, with `dynamic` blocks of that type expanded.
+    pub fn blocks(&mut self, ident: &str) -> Vec<RawBlock> {
+        self.used_blocks.insert(ident.to_string());
+        let mut out = Vec::new();
+        for b in &self.body.blocks {
+            if b.ident == ident {
+                out.push(b.clone());
+            } else if b.ident == "dynamic" && b.labels.first().map(String::as_str) == Some(ident) {
+                match crate::template::dynamic::expand(b, self.env) {
+                    Ok(blocks) => out.extend(blocks),
+                    Err(d) => self.diags.extend(d),
+                }
+            }
+        }
+        out
+    }
+
+    /// A reader for a nested block's body.
+    pub fn nested(&self, block: &'a RawBlock) -> ConfigReader<'a> {
+        ConfigReader::new(
+            &block.body,
+            self.env,
+            block.subject(),
+            format!("{} block", block.ident),
+        )
+    }
+
+    /// Reports unsupported arguments and blocks; returns every diagnostic collected.
+    pub fn finish(mut self) -> Diagnostics {
+        for a in &self.body.attrs {
+            if !self.used_attrs.contains(&a.key) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "Unsupported argument",
+                        format!("An argument named {:?} is not expected here.", a.key),
+                    )
+                    .with_subject(a.key_subject()),
+                );
+            }
+        }
+        for b in &self.body.blocks {
+            let ident = if b.ident == "dynamic" {
+                b.labels.first().cloned().unwrap_or_default()
+            } else {
+                b.ident.clone()
+            };
+            if !self.used_blocks.contains(&ident) {
+                self.diags.push(
+                    Diagnostic::error(
+                        "Unsupported block type",
+                        format!("Blocks of type {ident:?} are not expected here."),
+                    )
+                    .with_subject(b.subject()),
+                );
+            }
+        }
+        self.diags
+    }
+}
+
+/// Parses a Go duration (`"1h2m3.5s"`, `"300ms"`, `"0"`); plain numbers are seconds.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    if s == "0" {
+        return Some(Duration::ZERO);
+    }
+    if let Ok(n) = s.parse::<f64>() {
+        return (n >= 0.0 && n.is_finite() && n < 1e12).then(|| Duration::from_secs_f64(n));
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_end == 0 {
+            return None;
+        }
+        let n: f64 = rest[..num_end].parse().ok()?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_end];
+        rest = &rest[unit_end..];
+        let mult = match unit {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += n * mult;
+    }
+    (total.is_finite() && total < 1e12).then(|| Duration::from_secs_f64(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn body(src: &str) -> RawBody {
+        let file = SourceFile::new(Path::new("c.pkr.hcl"), src.to_string());
+        let b = hcl::edit::parser::parse_body(&file.text).unwrap();
+        RawBody::from_body(&b, &file)
+    }
+
+    #[test]
+    fn durations_parse_like_go() {
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("300ms"), Some(Duration::from_millis(300)));
+        assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration(""), None);
+    }
+
+    #[test]
+    fn reader_reports_unknown_and_mistyped_arguments_with_positions() {
+        let b = body("a = \"x\"\nb = [1]\nc = true\n");
+        let env = EvalEnv::default();
+        let mut r = ConfigReader::new(&b, &env, None, "test");
+        assert_eq!(r.string("a"), Some("x".to_string()));
+        assert_eq!(r.string("b"), None);
+        let diags = r.finish();
+        let msgs: Vec<String> = diags.0.iter().map(|d| d.one_line()).collect();
+        assert_eq!(msgs.len(), 2, "{msgs:?}");
+        assert!(
+            msgs[0].starts_with("c.pkr.hcl:2:5: Incorrect attribute value type"),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs[1].starts_with("c.pkr.hcl:3:1: Unsupported argument"),
+            "{msgs:?}"
+        );
+    }
+
+    #[test]
+    fn merge_refuses_redefinition() {
+        let mut a = body("x = 1\n");
+        let b = body("x = 2\ny = 3\n");
+        let d = a.merge(&b);
+        assert_eq!(d.0.len(), 1);
+        assert_eq!(d.0[0].summary, "Duplicate argument");
+        assert!(a.attr("y").is_some());
+    }
+}

@@ -1,0 +1,667 @@
+//! `build` blocks: source references in their three forms, source blocks that rename and add
+//! arguments, provisioners with their meta-arguments, post-processor chains and the
+//! error-cleanup-provisioner; and the plan: builds × sources named `[build.]TYPE.NAME`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::diag::{Diagnostic, Diagnostics, Subject};
+use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody, parse_duration};
+use crate::template::{Template, dynamic};
+use crate::value::Value;
+
+/// A source as one build uses it.
+#[derive(Clone, Debug)]
+pub struct SourceUse {
+    /// Builder type, e.g. `null`.
+    pub kind: String,
+    /// The name in the top-level `source` block's label.
+    pub label: String,
+    /// The name this build gives it (`name = …` in a build's `source` block), else the label.
+    pub name: String,
+    /// The top-level body merged with the build's additions.
+    pub body: RawBody,
+    pub subject: Option<Subject>,
+}
+
+impl SourceUse {
+    /// `type.name`, as provisioner `only`/`except` match it.
+    pub fn reference(&self) -> String {
+        format!("{}.{}", self.kind, self.name)
+    }
+}
+
+/// A provisioner block with its meta-arguments decoded.
+#[derive(Clone, Debug)]
+pub struct ProvisionerDecl {
+    pub kind: String,
+    pub name: Option<String>,
+    pub block: RawBlock,
+    pub only: Vec<String>,
+    pub except: Vec<String>,
+    pub pause_before: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub max_retries: u32,
+    pub continue_on_error: bool,
+    /// Per-source overrides, keyed by the source's name.
+    pub overrides: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+impl ProvisionerDecl {
+    pub fn applies_to(&self, source_ref: &str) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|o| o == source_ref))
+            && !self.except.iter().any(|e| e == source_ref)
+    }
+
+    /// The display name: `name`, else the type.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.kind)
+    }
+}
+
+/// A post-processor block with its meta-arguments decoded.
+#[derive(Clone, Debug)]
+pub struct PostProcessorDecl {
+    pub kind: String,
+    pub name: Option<String>,
+    pub block: RawBlock,
+    pub only: Vec<String>,
+    pub except: Vec<String>,
+    pub keep_input_artifact: Option<bool>,
+}
+
+impl PostProcessorDecl {
+    pub fn applies_to(&self, source_ref: &str) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|o| o == source_ref))
+            && !self.except.iter().any(|e| e == source_ref)
+    }
+
+    /// The name `-except` matches: `name`, else the type.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.kind)
+    }
+}
+
+/// One decoded `build` block.
+#[derive(Clone, Debug)]
+pub struct BuildBlock {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub sources: Vec<SourceUse>,
+    pub provisioners: Vec<ProvisionerDecl>,
+    pub post_processors: Vec<Vec<PostProcessorDecl>>,
+    pub error_cleanup: Option<ProvisionerDecl>,
+    pub subject: Option<Subject>,
+}
+
+/// One unit of work: a build block × one of its sources.
+#[derive(Clone, Debug)]
+pub struct BuildInstance {
+    /// `[build.]type.name`
+    pub full_name: String,
+    pub build_name: Option<String>,
+    pub source: SourceUse,
+    pub provisioners: Vec<ProvisionerDecl>,
+    pub post_processors: Vec<Vec<PostProcessorDecl>>,
+    pub error_cleanup: Option<ProvisionerDecl>,
+}
+
+impl BuildInstance {
+    /// The values `source.*` and `build.name` give in this instance's bodies.
+    pub fn env(&self, base: &EvalEnv, build_vars: Option<BTreeMap<String, Value>>) -> EvalEnv {
+        let mut env = base.clone();
+        let mut source = BTreeMap::new();
+        source.insert("name".to_string(), Value::str(&self.source.name));
+        source.insert("type".to_string(), Value::str(&self.source.kind));
+        env.vars.insert("source".into(), Value::Object(source));
+        let mut build = build_vars.unwrap_or_default();
+        build.insert(
+            "name".to_string(),
+            Value::str(self.build_name.clone().unwrap_or_default()),
+        );
+        env.vars.insert("build".into(), Value::Object(build));
+        env
+    }
+}
+
+fn meta_strings(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Vec<String> {
+    match env.eval_attr(a) {
+        Ok(Value::List(items)) => items
+            .iter()
+            .filter_map(|i| i.to_string_lossless())
+            .collect(),
+        Ok(_) => {
+            diags.push(
+                Diagnostic::error(
+                    "Incorrect attribute value type",
+                    format!(
+                        "Inappropriate value for attribute {:?}: list of string required.",
+                        a.key
+                    ),
+                )
+                .with_subject(a.subject()),
+            );
+            Vec::new()
+        }
+        Err(d) => {
+            diags.push(d);
+            Vec::new()
+        }
+    }
+}
+
+fn meta_duration(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Option<Duration> {
+    match env.eval_attr(a).map(|v| v.to_string_lossless()) {
+        Ok(Some(s)) => match parse_duration(&s) {
+            Some(d) => Some(d),
+            None => {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid duration",
+                        format!("The argument {:?} must be a duration such as \"30s\" or \"5m\"; got {s:?}.", a.key),
+                    )
+                    .with_subject(a.subject()),
+                );
+                None
+            }
+        },
+        Ok(None) => None,
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    }
+}
+
+/// Decodes a provisioner (or error-cleanup-provisioner) block's meta-arguments; the rest of
+/// its body belongs to the provisioner type.
+pub fn decode_provisioner(
+    b: &RawBlock,
+    env: &EvalEnv,
+    diags: &mut Diagnostics,
+) -> Option<ProvisionerDecl> {
+    if b.labels.len() != 1 {
+        diags.push(crate::template::label_count(b, 1, &b.ident, "\"type\""));
+        return None;
+    }
+    let mut p = ProvisionerDecl {
+        kind: b.labels[0].clone(),
+        name: None,
+        block: b.clone(),
+        only: Vec::new(),
+        except: Vec::new(),
+        pause_before: None,
+        timeout: None,
+        max_retries: 0,
+        continue_on_error: false,
+        overrides: BTreeMap::new(),
+    };
+    let mut body = RawBody {
+        attrs: Vec::new(),
+        blocks: b.body.blocks.clone(),
+    };
+    for a in &b.body.attrs {
+        match a.key.as_str() {
+            "name" => p.name = env.eval_attr(a).ok().and_then(|v| v.to_string_lossless()),
+            "only" => p.only = meta_strings(env, a, diags),
+            "except" => p.except = meta_strings(env, a, diags),
+            "pause_before" => p.pause_before = meta_duration(env, a, diags),
+            "timeout" => p.timeout = meta_duration(env, a, diags),
+            "max_retries" => match env.eval_attr(a).map(|v| v.to_number()) {
+                Ok(Some(n)) if n >= 0.0 && n.fract() == 0.0 && n < 1e6 => p.max_retries = n as u32,
+                Ok(_) => diags.push(
+                    Diagnostic::error(
+                        "Incorrect attribute value type",
+                        "Inappropriate value for attribute \"max_retries\": a non-negative whole number is required.",
+                    )
+                    .with_subject(a.subject()),
+                ),
+                Err(d) => diags.push(d),
+            },
+            "continue_on_error" => match env.eval_attr(a).map(|v| v.to_bool()) {
+                Ok(Some(c)) => p.continue_on_error = c,
+                Ok(None) => diags.push(
+                    Diagnostic::error(
+                        "Incorrect attribute value type",
+                        "Inappropriate value for attribute \"continue_on_error\": bool required.",
+                    )
+                    .with_subject(a.subject()),
+                ),
+                Err(d) => diags.push(d),
+            },
+            "override" => match env.eval_attr(a) {
+                Ok(Value::Object(m)) => {
+                    for (source, v) in m {
+                        match v {
+                            Value::Object(inner) => {
+                                p.overrides.insert(source, inner);
+                            }
+                            _ => diags.push(
+                                Diagnostic::error(
+                                    "Invalid override",
+                                    format!("The override for source {source:?} must be an object of provisioner arguments."),
+                                )
+                                .with_subject(a.subject()),
+                            ),
+                        }
+                    }
+                }
+                Ok(_) => diags.push(
+                    Diagnostic::error(
+                        "Invalid override",
+                        "The override argument must be an object keyed by source name.",
+                    )
+                    .with_subject(a.subject()),
+                ),
+                Err(d) => diags.push(d),
+            },
+            _ => body.attrs.push(a.clone()),
+        }
+    }
+    if !p.only.is_empty() && !p.except.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "Invalid only/except",
+                "Only one of `only` or `except` can be specified.",
+            )
+            .with_subject(b.subject()),
+        );
+    }
+    p.block.body = body;
+    Some(p)
+}
+
+fn decode_post_processor(
+    b: &RawBlock,
+    env: &EvalEnv,
+    diags: &mut Diagnostics,
+) -> Option<PostProcessorDecl> {
+    if b.labels.len() != 1 {
+        diags.push(crate::template::label_count(
+            b,
+            1,
+            "post-processor",
+            "\"type\"",
+        ));
+        return None;
+    }
+    let mut p = PostProcessorDecl {
+        kind: b.labels[0].clone(),
+        name: None,
+        block: b.clone(),
+        only: Vec::new(),
+        except: Vec::new(),
+        keep_input_artifact: None,
+    };
+    let mut body = RawBody {
+        attrs: Vec::new(),
+        blocks: b.body.blocks.clone(),
+    };
+    for a in &b.body.attrs {
+        match a.key.as_str() {
+            "name" => p.name = env.eval_attr(a).ok().and_then(|v| v.to_string_lossless()),
+            "only" => p.only = meta_strings(env, a, diags),
+            "except" => p.except = meta_strings(env, a, diags),
+            "keep_input_artifact" => match env.eval_attr(a).map(|v| v.to_bool()) {
+                Ok(k) => p.keep_input_artifact = k,
+                Err(d) => diags.push(d),
+            },
+            _ => body.attrs.push(a.clone()),
+        }
+    }
+    if !p.only.is_empty() && !p.except.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                "Invalid only/except",
+                "Only one of `only` or `except` can be specified.",
+            )
+            .with_subject(b.subject()),
+        );
+    }
+    p.block.body = body;
+    Some(p)
+}
+
+/// Parses a source reference in any of its forms: `source.T.N`, `sources.T.N`, `T.N`.
+fn parse_source_ref(s: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = s.split('.').collect();
+    match parts.as_slice() {
+        [t, n] if !t.is_empty() && !n.is_empty() => Some((t.to_string(), n.to_string())),
+        [_, t, n] if !t.is_empty() && !n.is_empty() => Some((t.to_string(), n.to_string())),
+        _ => None,
+    }
+}
+
+impl Template {
+    fn resolve_source(
+        &self,
+        reference: &str,
+        subject: Option<Subject>,
+        diags: &mut Diagnostics,
+    ) -> Option<SourceUse> {
+        let Some((kind, label)) = parse_source_ref(reference) else {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid source reference",
+                    format!("{reference:?} is not a valid source reference; use source.TYPE.NAME, e.g. \"source.null.example\"."),
+                )
+                .with_subject(subject),
+            );
+            return None;
+        };
+        let Some(decl) = self.sources.get(&format!("{kind}.{label}")) else {
+            let known: Vec<&String> = self.sources.keys().collect();
+            diags.push(
+                Diagnostic::error(
+                    "Unknown source",
+                    format!(
+                        "There is no source {kind}.{label} declared.{}",
+                        if known.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                " Known sources: {}.",
+                                known
+                                    .iter()
+                                    .map(|k| k.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }
+                    ),
+                )
+                .with_subject(subject),
+            );
+            return None;
+        };
+        Some(SourceUse {
+            kind,
+            label: label.clone(),
+            name: label,
+            body: decl.block.body.clone(),
+            subject: decl.block.subject(),
+        })
+    }
+
+    /// Decodes every `build` block.
+    pub fn decode_builds(&self) -> Result<Vec<BuildBlock>, Diagnostics> {
+        let env = self.base_env();
+        let mut diags = Diagnostics::new();
+        let mut out = Vec::new();
+        for b in &self.builds {
+            if !b.labels.is_empty() {
+                diags.push(crate::template::extra_labels(b, 0));
+            }
+            let mut bb = BuildBlock {
+                name: None,
+                description: None,
+                sources: Vec::new(),
+                provisioners: Vec::new(),
+                post_processors: Vec::new(),
+                error_cleanup: None,
+                subject: b.subject(),
+            };
+            for a in &b.body.attrs {
+                match a.key.as_str() {
+                    "name" => match env.eval_attr(a) {
+                        Ok(v) => bb.name = v.to_string_lossless(),
+                        Err(d) => diags.push(d),
+                    },
+                    "description" => match env.eval_attr(a) {
+                        Ok(v) => bb.description = v.to_string_lossless(),
+                        Err(d) => diags.push(d),
+                    },
+                    "sources" => {
+                        let items: Vec<(String, Option<Subject>)> = match &a.expr {
+                            hcl::edit::expr::Expression::Array(arr) => arr
+                                .iter()
+                                .map(|e| {
+                                    let subject =
+                                        hcl::edit::Span::span(e).map(|r| a.file.subject(r));
+                                    let text = match e {
+                                        hcl::edit::expr::Expression::String(s) => s.value().clone(),
+                                        hcl::edit::expr::Expression::Traversal(_) => {
+                                            let r = hcl::edit::Span::span(e).unwrap_or(0..0);
+                                            a.file.text.get(r).unwrap_or("").trim().to_string()
+                                        }
+                                        other => {
+                                            match env.evaluator(&a.file).eval(other, &env.scope()) {
+                                                Ok(v) => v.to_string_lossless().unwrap_or_default(),
+                                                Err(d) => {
+                                                    diags.push(d);
+                                                    String::new()
+                                                }
+                                            }
+                                        }
+                                    };
+                                    (text, subject)
+                                })
+                                .collect(),
+                            _ => {
+                                diags.push(
+                                    Diagnostic::error(
+                                        "Invalid sources",
+                                        "The sources argument must be a list of source references such as [\"source.null.example\"].",
+                                    )
+                                    .with_subject(a.subject()),
+                                );
+                                Vec::new()
+                            }
+                        };
+                        for (text, subject) in items {
+                            if let Some(s) = self.resolve_source(&text, subject, &mut diags) {
+                                bb.sources.push(s);
+                            }
+                        }
+                    }
+                    other => diags.push(
+                        Diagnostic::error(
+                            "Unsupported argument",
+                            format!("An argument named {other:?} is not expected here."),
+                        )
+                        .with_subject(a.key_subject()),
+                    ),
+                }
+            }
+            let mut blocks: Vec<RawBlock> = Vec::new();
+            for inner in &b.body.blocks {
+                if inner.ident == "dynamic" {
+                    match dynamic::expand(inner, &env) {
+                        Ok(bs) => blocks.extend(bs),
+                        Err(d) => diags.extend(d),
+                    }
+                } else {
+                    blocks.push(inner.clone());
+                }
+            }
+            for inner in &blocks {
+                match inner.ident.as_str() {
+                    "source" => {
+                        if inner.labels.len() != 1 {
+                            diags.push(crate::template::label_count(inner, 1, "source", "\"TYPE.NAME\""));
+                            continue;
+                        }
+                        let Some(mut s) = self.resolve_source(&inner.labels[0], inner.subject(), &mut diags) else {
+                            continue;
+                        };
+                        let mut extra = inner.body.clone();
+                        if let Some(pos) = extra.attrs.iter().position(|a| a.key == "name") {
+                            let a = extra.attrs.remove(pos);
+                            match env.eval_attr(&a).map(|v| v.to_string_lossless()) {
+                                Ok(Some(n)) => s.name = n,
+                                Ok(None) => diags.push(
+                                    Diagnostic::error("Incorrect attribute value type", "The source name must be a string.")
+                                        .with_subject(a.subject()),
+                                ),
+                                Err(d) => diags.push(d),
+                            }
+                        }
+                        diags.extend(s.body.merge(&extra));
+                        s.subject = inner.subject();
+                        bb.sources.push(s);
+                    }
+                    "provisioner" => {
+                        if let Some(p) = decode_provisioner(inner, &env, &mut diags) {
+                            bb.provisioners.push(p);
+                        }
+                    }
+                    "error-cleanup-provisioner" => {
+                        if bb.error_cleanup.is_some() {
+                            diags.push(
+                                Diagnostic::error(
+                                    "Duplicate error-cleanup-provisioner",
+                                    "Only one error-cleanup-provisioner is allowed.",
+                                )
+                                .with_subject(inner.subject()),
+                            );
+                            continue;
+                        }
+                        bb.error_cleanup = decode_provisioner(inner, &env, &mut diags);
+                    }
+                    "post-processor" => {
+                        if let Some(p) = decode_post_processor(inner, &env, &mut diags) {
+                            bb.post_processors.push(vec![p]);
+                        }
+                    }
+                    "post-processors" => {
+                        let mut chain = Vec::new();
+                        for a in &inner.body.attrs {
+                            diags.push(
+                                Diagnostic::error(
+                                    "Unsupported argument",
+                                    format!("An argument named {:?} is not expected here.", a.key),
+                                )
+                                .with_subject(a.key_subject()),
+                            );
+                        }
+                        for pp in &inner.body.blocks {
+                            if pp.ident != "post-processor" {
+                                diags.push(
+                                    Diagnostic::error(
+                                        "Unsupported block type",
+                                        format!("Blocks of type {:?} are not expected here.", pp.ident),
+                                    )
+                                    .with_subject(pp.subject()),
+                                );
+                                continue;
+                            }
+                            if let Some(p) = decode_post_processor(pp, &env, &mut diags) {
+                                chain.push(p);
+                            }
+                        }
+                        if !chain.is_empty() {
+                            bb.post_processors.push(chain);
+                        }
+                    }
+                    "hcp_packer_registry" => diags.push(
+                        Diagnostic::warning(
+                            "HCP Packer registry not used",
+                            "Kiln records builds in ImageBuild resources; the hcp_packer_registry block is ignored.",
+                        )
+                        .with_subject(inner.subject()),
+                    ),
+                    other => diags.push(
+                        Diagnostic::error(
+                            "Unsupported block type",
+                            format!("Blocks of type {other:?} are not expected here."),
+                        )
+                        .with_subject(inner.subject()),
+                    ),
+                }
+            }
+            if bb.sources.is_empty() && !diags.has_errors() {
+                diags.push(
+                    Diagnostic::error(
+                        "Missing source reference",
+                        "A build block must reference at least one source, with `sources = [\"source.TYPE.NAME\"]` or a nested `source \"TYPE.NAME\" {}` block.",
+                    )
+                    .with_subject(b.subject()),
+                );
+            }
+            out.push(bb);
+        }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(out)
+        }
+    }
+
+    /// Every build instance (build × source), named as Packer names them.
+    pub fn instances(&self) -> Result<Vec<BuildInstance>, Diagnostics> {
+        let builds = self.decode_builds()?;
+        let mut out: Vec<BuildInstance> = Vec::new();
+        let mut diags = Diagnostics::new();
+        for bb in builds {
+            for s in &bb.sources {
+                let full_name = match &bb.name {
+                    Some(n) if !n.is_empty() => format!("{n}.{}", s.reference()),
+                    _ => s.reference(),
+                };
+                if out.iter().any(|i| i.full_name == full_name) {
+                    diags.push(
+                        Diagnostic::error(
+                            "Duplicate build name",
+                            format!("More than one build is named {full_name:?}; give the build blocks or the sources different names."),
+                        )
+                        .with_subject(s.subject.clone()),
+                    );
+                    continue;
+                }
+                let r = s.reference();
+                out.push(BuildInstance {
+                    full_name,
+                    build_name: bb.name.clone(),
+                    source: s.clone(),
+                    provisioners: bb
+                        .provisioners
+                        .iter()
+                        .filter(|p| p.applies_to(&r))
+                        .cloned()
+                        .collect(),
+                    post_processors: bb
+                        .post_processors
+                        .iter()
+                        .map(|chain| {
+                            chain
+                                .iter()
+                                .filter(|p| p.applies_to(&r))
+                                .cloned()
+                                .collect::<Vec<_>>()
+                        })
+                        .filter(|c: &Vec<PostProcessorDecl>| !c.is_empty())
+                        .collect(),
+                    error_cleanup: bb.error_cleanup.clone().filter(|p| p.applies_to(&r)),
+                });
+            }
+        }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_references_in_all_forms() {
+        assert_eq!(
+            parse_source_ref("source.null.a"),
+            Some(("null".into(), "a".into()))
+        );
+        assert_eq!(
+            parse_source_ref("sources.null.a"),
+            Some(("null".into(), "a".into()))
+        );
+        assert_eq!(
+            parse_source_ref("null.a"),
+            Some(("null".into(), "a".into()))
+        );
+        assert_eq!(parse_source_ref("ami"), None);
+        assert_eq!(parse_source_ref("a.b.c.d"), None);
+    }
+}

@@ -1,0 +1,307 @@
+//! Locals and data sources, evaluated as one dependency graph (Packer's default since 1.10):
+//! each local or data source is evaluated once everything it references is known; a cycle is
+//! an error naming its members.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use hcl::edit::expr::{Expression, TraversalOperator};
+use hcl::edit::visit::{Visit, visit_expr};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::template::body::{EvalEnv, RawBlock};
+use crate::template::{DataDecl, LocalDecl, Template, label_count};
+use crate::value::Value;
+
+/// Decodes a `locals { … }` block.
+pub fn decode_locals(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
+    if !b.labels.is_empty() {
+        diags.push(label_count(b, 0, "locals", "none"));
+    }
+    for a in &b.body.attrs {
+        if let Some(prev) = t.locals.iter().find(|l| l.name == a.key) {
+            diags.push(dup_local(&a.key, prev).with_subject(a.key_subject()));
+            continue;
+        }
+        t.locals.push(LocalDecl {
+            name: a.key.clone(),
+            attr: a.clone(),
+            sensitive: false,
+        });
+    }
+    for inner in &b.body.blocks {
+        diags.push(
+            Diagnostic::error(
+                "Unsupported block type",
+                format!("Blocks of type {:?} are not expected here.", inner.ident),
+            )
+            .with_subject(inner.subject()),
+        );
+    }
+}
+
+fn dup_local(name: &str, prev: &LocalDecl) -> Diagnostic {
+    let at = prev
+        .attr
+        .key_subject()
+        .map(|s| format!(" at {}:{}", s.file, s.line))
+        .unwrap_or_default();
+    Diagnostic::error(
+        "Duplicate local definition",
+        format!("Local variable {name:?} is defined twice; it was first defined{at}."),
+    )
+}
+
+/// Decodes a `local "name" { expression = …, sensitive = … }` block.
+pub fn decode_local(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
+    if b.labels.len() != 1 {
+        diags.push(label_count(b, 1, "local", "\"name\""));
+        return;
+    }
+    let name = b.labels[0].clone();
+    if let Some(prev) = t.locals.iter().find(|l| l.name == name) {
+        diags.push(dup_local(&name, prev).with_subject(b.subject()));
+        return;
+    }
+    let mut sensitive = false;
+    let mut expression = None;
+    for a in &b.body.attrs {
+        match a.key.as_str() {
+            "expression" => expression = Some(a.clone()),
+            "sensitive" => match EvalEnv::default().eval_attr(a).map(|v| v.to_bool()) {
+                Ok(Some(s)) => sensitive = s,
+                Ok(None) => diags.push(
+                    Diagnostic::error(
+                        "Incorrect attribute value type",
+                        "Inappropriate value for attribute \"sensitive\": bool required.",
+                    )
+                    .with_subject(a.subject()),
+                ),
+                Err(d) => diags.push(d),
+            },
+            other => diags.push(
+                Diagnostic::error(
+                    "Unsupported argument",
+                    format!("An argument named {other:?} is not expected here."),
+                )
+                .with_subject(a.key_subject()),
+            ),
+        }
+    }
+    let Some(attr) = expression else {
+        diags.push(
+            Diagnostic::error(
+                "Missing required argument",
+                "The argument \"expression\" is required, but no definition was found.",
+            )
+            .with_subject(b.subject()),
+        );
+        return;
+    };
+    t.locals.push(LocalDecl {
+        name,
+        attr,
+        sensitive,
+    });
+}
+
+/// Every traversal in an expression, as its leading names: `var.a.b[0]` → `["var","a","b"]`.
+pub fn references(expr: &Expression) -> Vec<Vec<String>> {
+    struct V(Vec<Vec<String>>);
+    impl Visit for V {
+        fn visit_expr(&mut self, e: &Expression) {
+            match e {
+                Expression::Traversal(t) => {
+                    if let Expression::Variable(root) = &t.expr {
+                        let mut path = vec![root.as_str().to_string()];
+                        for op in t.operators.iter() {
+                            match op.value() {
+                                TraversalOperator::GetAttr(a) => path.push(a.as_str().to_string()),
+                                TraversalOperator::Index(Expression::String(s)) => {
+                                    path.push(s.value().clone())
+                                }
+                                _ => break,
+                            }
+                        }
+                        self.0.push(path);
+                    }
+                    visit_expr(self, e);
+                }
+                Expression::Variable(v) => self.0.push(vec![v.as_str().to_string()]),
+                _ => visit_expr(self, e),
+            }
+        }
+    }
+    let mut v = V(Vec::new());
+    v.visit_expr(expr);
+    v.0
+}
+
+/// A node of the locals/data graph.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Node {
+    Local(String),
+    Data(String),
+}
+
+impl Node {
+    fn display(&self) -> String {
+        match self {
+            Node::Local(n) => format!("local.{n}"),
+            Node::Data(n) => format!("data.{n}"),
+        }
+    }
+}
+
+/// How data sources are treated.
+pub enum DataMode<'a> {
+    /// `validate` without `-evaluate-datasources`: outputs are unknown.
+    Unknown,
+    /// Run each data source with this function.
+    Execute(&'a dyn Fn(&DataDecl, &EvalEnv) -> Result<BTreeMap<String, Value>, Diagnostics>),
+}
+
+fn block_refs(b: &RawBlock, out: &mut Vec<Vec<String>>) {
+    for a in &b.body.attrs {
+        out.extend(references(&a.expr));
+    }
+    for inner in &b.body.blocks {
+        block_refs(inner, out);
+    }
+}
+
+/// Evaluates locals and data sources in dependency order.
+pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let mut deps: BTreeMap<Node, BTreeSet<Node>> = BTreeMap::new();
+    for l in &t.locals {
+        let mut d = BTreeSet::new();
+        for r in references(&l.attr.expr) {
+            if let Some(n) = dep_node(&r, t) {
+                d.insert(n);
+            }
+        }
+        deps.insert(Node::Local(l.name.clone()), d);
+    }
+    for (key, decl) in &t.data {
+        let mut refs = Vec::new();
+        block_refs(&decl.block, &mut refs);
+        let mut d = BTreeSet::new();
+        for r in refs {
+            if let Some(n) = dep_node(&r, t) {
+                d.insert(n);
+            }
+        }
+        deps.insert(Node::Data(key.clone()), d);
+    }
+    let mut done: BTreeSet<Node> = BTreeSet::new();
+    let mut failed: BTreeSet<Node> = BTreeSet::new();
+    loop {
+        let ready: Vec<Node> = deps
+            .iter()
+            .filter(|(n, d)| {
+                !done.contains(*n)
+                    && !failed.contains(*n)
+                    && d.iter().all(|x| done.contains(x) || failed.contains(x))
+            })
+            .map(|(n, _)| n.clone())
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        for node in ready {
+            // Skip nodes whose dependencies failed: their own error would only repeat it.
+            if deps[&node].iter().any(|x| failed.contains(x)) {
+                failed.insert(node);
+                continue;
+            }
+            let env = t.base_env();
+            match &node {
+                Node::Local(name) => {
+                    let Some(decl) = t.locals.iter().find(|l| &l.name == name).cloned() else {
+                        continue;
+                    };
+                    match env.eval_attr(&decl.attr) {
+                        Ok(v) => {
+                            if decl.sensitive {
+                                t.sensitive.extend(v.strings());
+                            }
+                            t.local_values.insert(name.clone(), v);
+                            done.insert(node);
+                        }
+                        Err(d) => {
+                            diags.push(d);
+                            failed.insert(node);
+                        }
+                    }
+                }
+                Node::Data(key) => {
+                    let decl = t.data[key].clone();
+                    let outputs = match &mode {
+                        DataMode::Unknown => Ok(Value::Unknown),
+                        DataMode::Execute(run) => run(&decl, &env).map(Value::Object),
+                    };
+                    match outputs {
+                        Ok(o) => {
+                            t.data_values.insert(key.clone(), o);
+                            done.insert(node);
+                        }
+                        Err(d) => {
+                            diags.extend(d);
+                            failed.insert(node);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // Whatever is left is in a cycle (or waits on one).
+    let stuck: Vec<&Node> = deps
+        .keys()
+        .filter(|n| !done.contains(*n) && !failed.contains(*n))
+        .collect();
+    if !stuck.is_empty() {
+        let names: Vec<String> = stuck.iter().map(|n| n.display()).collect();
+        let subject = stuck.first().and_then(|n| match n {
+            Node::Local(name) => t
+                .locals
+                .iter()
+                .find(|l| &l.name == name)
+                .and_then(|l| l.attr.key_subject()),
+            Node::Data(key) => t.data.get(key).and_then(|d| d.block.subject()),
+        });
+        diags.push(
+            Diagnostic::error(
+                "Cycle in locals and data sources",
+                format!(
+                    "These values depend on each other, so none can be evaluated: {}.",
+                    names.join(", ")
+                ),
+            )
+            .with_subject(subject),
+        );
+    }
+    // Under validate, unknown data outputs: make `data.T.N.anything` unknown.
+    if matches!(mode, DataMode::Unknown) {
+        for key in t.data.keys() {
+            t.data_values.entry(key.clone()).or_insert(Value::Unknown);
+        }
+    }
+    diags
+}
+
+fn dep_node(r: &[String], t: &Template) -> Option<Node> {
+    match r.first().map(String::as_str) {
+        Some("local") => {
+            let n = r.get(1)?;
+            t.locals
+                .iter()
+                .any(|l| &l.name == n)
+                .then(|| Node::Local(n.clone()))
+        }
+        Some("data") => {
+            let key = format!("{}.{}", r.get(1)?, r.get(2)?);
+            t.data.contains_key(&key).then_some(Node::Data(key))
+        }
+        _ => None,
+    }
+}

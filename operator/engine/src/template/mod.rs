@@ -1,0 +1,673 @@
+//! Packer HCL2 templates: loading files, the top-level blocks, variables and their precedence,
+//! locals and data sources as one dependency graph, and build/source decoding.
+
+pub mod body;
+pub mod build;
+pub mod dynamic;
+pub mod locals;
+pub mod variables;
+pub mod version;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+
+use crate::diag::{Diagnostic, Diagnostics, SourceFile, Subject};
+use crate::value::Value;
+pub use body::{ConfigReader, EvalEnv, RawAttr, RawBlock, RawBody};
+pub use variables::{VarInputs, Variable};
+
+/// The Packer version Kiln's template language matches (`packer.version`,
+/// `required_version` checks).
+pub const PACKER_VERSION: &str = "1.16.0";
+
+/// A declared `source "type" "name"` block.
+#[derive(Clone, Debug)]
+pub struct SourceDecl {
+    pub kind: String,
+    pub name: String,
+    pub block: RawBlock,
+}
+
+impl SourceDecl {
+    pub fn reference(&self) -> String {
+        format!("{}.{}", self.kind, self.name)
+    }
+}
+
+/// A declared `data "type" "name"` block.
+#[derive(Clone, Debug)]
+pub struct DataDecl {
+    pub kind: String,
+    pub name: String,
+    pub block: RawBlock,
+}
+
+/// A declared local value.
+#[derive(Clone, Debug)]
+pub struct LocalDecl {
+    pub name: String,
+    pub attr: RawAttr,
+    pub sensitive: bool,
+}
+
+/// `packer { required_plugins { … } }` entry.
+#[derive(Clone, Debug)]
+pub struct RequiredPlugin {
+    pub local_name: String,
+    pub source: String,
+    pub version: String,
+    pub subject: Option<Subject>,
+}
+
+/// A loaded template: every file's blocks, decoded into declarations. Values are filled in by
+/// [`Template::evaluate`].
+#[derive(Clone, Debug, Default)]
+pub struct Template {
+    /// `path.root`: the template directory (or the file's directory).
+    pub root: PathBuf,
+    /// True when the template was a directory (auto var files apply).
+    pub is_dir: bool,
+    pub files: Vec<Arc<SourceFile>>,
+    pub required_version: Option<(String, Option<Subject>)>,
+    pub required_plugins: Vec<RequiredPlugin>,
+    pub variables: IndexMap<String, Variable>,
+    pub locals: Vec<LocalDecl>,
+    pub data: IndexMap<String, DataDecl>,
+    pub sources: IndexMap<String, SourceDecl>,
+    pub builds: Vec<RawBlock>,
+    /// Values after evaluation.
+    pub var_values: BTreeMap<String, Value>,
+    pub local_values: BTreeMap<String, Value>,
+    /// Data source outputs by `type.name` (unknown under `validate`).
+    pub data_values: BTreeMap<String, Value>,
+    /// Strings to mask in every output: values of sensitive variables and locals.
+    pub sensitive: Vec<String>,
+    /// Names of sensitive variables.
+    pub sensitive_vars: Vec<String>,
+}
+
+/// Lists the template files of a path as Packer does: one file, or the `*.pkr.hcl` and
+/// `*.pkr.json` files directly in a directory, in lexical order.
+pub fn template_files(path: &Path) -> Result<(Vec<PathBuf>, bool), Diagnostic> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Diagnostic::error(
+            "Failed to read template",
+            format!("Could not read {}: {e}.", path.display()),
+        )
+    })?;
+    if meta.is_file() {
+        return Ok((vec![path.to_path_buf()], false));
+    }
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(path).map_err(|e| {
+        Diagnostic::error(
+            "Failed to read template directory",
+            format!("Could not list {}: {e}.", path.display()),
+        )
+    })?;
+    for entry in entries.flatten() {
+        let p = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if (name.ends_with(".pkr.hcl") || name.ends_with(".pkr.json")) && p.is_file() {
+            files.push(p);
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        return Err(Diagnostic::error(
+            "No template files",
+            format!(
+                "Could not find any config file in {}. A config file must be suffixed with `.pkr.hcl` or `.pkr.json`.",
+                path.display()
+            ),
+        ));
+    }
+    Ok((files, true))
+}
+
+const ROOT_BLOCKS: &[&str] = &[
+    "packer",
+    "variable",
+    "variables",
+    "locals",
+    "local",
+    "source",
+    "data",
+    "build",
+    "hcp_packer_registry",
+    "communicator",
+];
+
+impl Template {
+    /// Parses every file of a template and decodes its top-level blocks. Reports all syntax
+    /// and structure problems at once. `required_version` is checked before anything else.
+    pub fn load(path: &Path) -> Result<(Template, Diagnostics), Diagnostics> {
+        let (paths, is_dir) = template_files(path).map_err(Diagnostics::from)?;
+        let root = if is_dir {
+            path.to_path_buf()
+        } else {
+            path.parent()
+                .map(Path::to_path_buf)
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or_else(|| PathBuf::from("."))
+        };
+        let mut sources = Vec::new();
+        for p in &paths {
+            match std::fs::read_to_string(p) {
+                Ok(text) => sources.push((p.clone(), text)),
+                Err(e) => {
+                    return Err(Diagnostic::error(
+                        "Failed to read file",
+                        format!("Could not read {}: {e}.", p.display()),
+                    )
+                    .into());
+                }
+            }
+        }
+        Template::from_sources(root, is_dir, sources)
+    }
+
+    /// Like [`Template::load`], from file contents (used for templates stored in resources).
+    pub fn from_sources(
+        root: PathBuf,
+        is_dir: bool,
+        files: Vec<(PathBuf, String)>,
+    ) -> Result<(Template, Diagnostics), Diagnostics> {
+        let mut t = Template {
+            root,
+            is_dir,
+            ..Template::default()
+        };
+        let mut diags = Diagnostics::new();
+        let mut bodies = Vec::new();
+        for (path, text) in files {
+            if path.to_string_lossy().ends_with(".json") {
+                match json_to_hcl(&text) {
+                    Ok(converted) => {
+                        let file = SourceFile::new(&path, converted);
+                        match hcl::edit::parser::parse_body(&file.text) {
+                            Ok(b) => bodies.push((file.clone(), b)),
+                            Err(e) => diags.push(parse_error(&file, &e)),
+                        }
+                        t.files.push(file);
+                    }
+                    Err(d) => diags.push(d),
+                }
+                continue;
+            }
+            let file = SourceFile::new(&path, text);
+            match hcl::edit::parser::parse_body(&file.text) {
+                Ok(b) => bodies.push((file.clone(), b)),
+                Err(e) => diags.push(parse_error(&file, &e)),
+            }
+            t.files.push(file);
+        }
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        let raw: Vec<RawBody> = bodies
+            .iter()
+            .map(|(f, b)| RawBody::from_body(b, f))
+            .collect();
+
+        // 1. required_version first: a mismatch stops everything else.
+        for body in &raw {
+            for b in body.blocks.iter().filter(|b| b.ident == "packer") {
+                if let Some(a) = b.body.attr("required_version") {
+                    match EvalEnv::default().eval_attr(a) {
+                        Ok(v) => {
+                            let c = v.to_string_lossless().unwrap_or_default();
+                            match version::Constraint::parse(&c) {
+                                Ok(cons) => {
+                                    if !cons.matches(PACKER_VERSION) {
+                                        return Err(Diagnostic::error(
+                                            "Unsupported Packer Core version",
+                                            format!(
+                                                "This configuration does not support Packer version {PACKER_VERSION} (Kiln implements Packer {PACKER_VERSION}'s template language). To proceed, either choose another supported Packer version or update the root module's version constraint ({c:?})."
+                                            ),
+                                        )
+                                        .with_subject(a.subject())
+                                        .into());
+                                    }
+                                    t.required_version = Some((c, a.subject()));
+                                }
+                                Err(e) => diags.push(
+                                    Diagnostic::error("Invalid version constraint", e)
+                                        .with_subject(a.subject()),
+                                ),
+                            }
+                        }
+                        Err(d) => diags.push(d),
+                    }
+                }
+            }
+        }
+
+        // 2. The root schema.
+        for body in &raw {
+            for a in &body.attrs {
+                diags.push(
+                    Diagnostic::error(
+                        "Unsupported argument",
+                        format!("An argument named {:?} is not expected here.", a.key),
+                    )
+                    .with_subject(a.key_subject()),
+                );
+            }
+            for b in &body.blocks {
+                if !ROOT_BLOCKS.contains(&b.ident.as_str()) {
+                    diags.push(
+                        Diagnostic::error(
+                            "Unsupported block type",
+                            format!("Blocks of type {:?} are not expected here.", b.ident),
+                        )
+                        .with_subject(b.subject()),
+                    );
+                }
+            }
+        }
+
+        for body in &raw {
+            for b in &body.blocks {
+                match b.ident.as_str() {
+                    "packer" => t.decode_packer(b, &mut diags),
+                    "variable" => variables::decode_variable(&mut t, b, &mut diags),
+                    "variables" => variables::decode_variables(&mut t, b, &mut diags),
+                    "locals" => locals::decode_locals(&mut t, b, &mut diags),
+                    "local" => locals::decode_local(&mut t, b, &mut diags),
+                    "source" => t.decode_source(b, &mut diags),
+                    "data" => t.decode_data(b, &mut diags),
+                    "build" => t.builds.push(b.clone()),
+                    "hcp_packer_registry" => diags.push(
+                        Diagnostic::warning(
+                            "HCP Packer registry not used",
+                            "Kiln records builds in ImageBuild resources and promotes them with ImageChannels; the hcp_packer_registry block is ignored.",
+                        )
+                        .with_subject(b.subject()),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok((t, diags))
+        }
+    }
+
+    fn decode_packer(&mut self, b: &RawBlock, diags: &mut Diagnostics) {
+        if !b.labels.is_empty() {
+            diags.push(extra_labels(b, 0));
+        }
+        for a in &b.body.attrs {
+            if a.key != "required_version" {
+                diags.push(
+                    Diagnostic::error(
+                        "Unsupported argument",
+                        format!("An argument named {:?} is not expected here.", a.key),
+                    )
+                    .with_subject(a.key_subject()),
+                );
+            }
+        }
+        for inner in &b.body.blocks {
+            if inner.ident != "required_plugins" {
+                diags.push(
+                    Diagnostic::error(
+                        "Unsupported block type",
+                        format!("Blocks of type {:?} are not expected here.", inner.ident),
+                    )
+                    .with_subject(inner.subject()),
+                );
+                continue;
+            }
+            for a in &inner.body.attrs {
+                let v = match EvalEnv::default().eval_attr(a) {
+                    Ok(v) => v,
+                    Err(d) => {
+                        diags.push(d);
+                        continue;
+                    }
+                };
+                if self.required_plugins.iter().any(|p| p.local_name == a.key) {
+                    diags.push(
+                        Diagnostic::error(
+                            "Duplicate required provider",
+                            format!("Plugin {:?} was already required.", a.key),
+                        )
+                        .with_subject(a.key_subject()),
+                    );
+                    continue;
+                }
+                let Value::Object(o) = v else {
+                    diags.push(
+                        Diagnostic::error(
+                            "Invalid required_plugins entry",
+                            "Each entry must be an object with `source` and `version`.",
+                        )
+                        .with_subject(a.subject()),
+                    );
+                    continue;
+                };
+                for k in o.keys() {
+                    if k != "source" && k != "version" {
+                        diags.push(
+                            Diagnostic::error(
+                                "Invalid required_plugins object",
+                                format!("required_plugins objects can only contain \"version\" and \"source\" attributes; {k:?} is not allowed."),
+                            )
+                            .with_subject(a.subject()),
+                        );
+                    }
+                }
+                let source = o
+                    .get("source")
+                    .and_then(Value::to_string_lossless)
+                    .unwrap_or_default();
+                let ver = o
+                    .get("version")
+                    .and_then(Value::to_string_lossless)
+                    .unwrap_or_default();
+                if source.is_empty() || ver.is_empty() {
+                    diags.push(
+                        Diagnostic::error(
+                            "Missing plugin source or version",
+                            format!("Plugin {:?} must set both `source` and `version`.", a.key),
+                        )
+                        .with_subject(a.subject()),
+                    );
+                    continue;
+                }
+                if source.split('/').count() != 3 {
+                    diags.push(
+                        Diagnostic::error(
+                            "Invalid plugin source",
+                            format!("The source {source:?} is not a fully qualified plugin address: it must be of the form HOST/NAMESPACE/NAME, e.g. \"github.com/hashicorp/qemu\"."),
+                        )
+                        .with_subject(a.subject()),
+                    );
+                    continue;
+                }
+                if let Err(e) = version::Constraint::parse(&ver) {
+                    diags.push(
+                        Diagnostic::error("Invalid version constraint", e)
+                            .with_subject(a.subject()),
+                    );
+                    continue;
+                }
+                self.required_plugins.push(RequiredPlugin {
+                    local_name: a.key.clone(),
+                    source,
+                    version: ver,
+                    subject: a.subject(),
+                });
+            }
+            for nested in &inner.body.blocks {
+                diags.push(
+                    Diagnostic::error(
+                        "Unsupported block type",
+                        format!("Blocks of type {:?} are not expected here.", nested.ident),
+                    )
+                    .with_subject(nested.subject()),
+                );
+            }
+        }
+    }
+
+    fn decode_source(&mut self, b: &RawBlock, diags: &mut Diagnostics) {
+        if b.labels.len() != 2 {
+            diags.push(label_count(b, 2, "source", "\"type\" \"name\""));
+            return;
+        }
+        let decl = SourceDecl {
+            kind: b.labels[0].clone(),
+            name: b.labels[1].clone(),
+            block: b.clone(),
+        };
+        let key = decl.reference();
+        if let Some(prev) = self.sources.get(&key) {
+            diags.push(duplicate(b, &prev.block, &format!("source {key:?}")));
+            return;
+        }
+        self.sources.insert(key, decl);
+    }
+
+    fn decode_data(&mut self, b: &RawBlock, diags: &mut Diagnostics) {
+        if b.labels.len() != 2 {
+            diags.push(label_count(b, 2, "data", "\"type\" \"name\""));
+            return;
+        }
+        let decl = DataDecl {
+            kind: b.labels[0].clone(),
+            name: b.labels[1].clone(),
+            block: b.clone(),
+        };
+        let key = format!("{}.{}", decl.kind, decl.name);
+        if let Some(prev) = self.data.get(&key) {
+            diags.push(duplicate(b, &prev.block, &format!("data {key:?}")));
+            return;
+        }
+        self.data.insert(key, decl);
+    }
+
+    /// The values every expression sees: `var`, `local`, `data`, `path`, `packer`.
+    pub fn base_env(&self) -> EvalEnv {
+        let mut vars = BTreeMap::new();
+        vars.insert("var".to_string(), Value::Object(self.var_values.clone()));
+        vars.insert(
+            "local".to_string(),
+            Value::Object(self.local_values.clone()),
+        );
+        let data: BTreeMap<String, Value> = {
+            let mut by_type: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
+            for (key, outputs) in &self.data_values {
+                let (kind, name) = key.split_once('.').unwrap_or((key, ""));
+                by_type
+                    .entry(kind.to_string())
+                    .or_default()
+                    .insert(name.to_string(), outputs.clone());
+            }
+            by_type
+                .into_iter()
+                .map(|(k, v)| (k, Value::Object(v)))
+                .collect()
+        };
+        vars.insert("data".to_string(), Value::Object(data));
+        vars.insert("path".to_string(), self.path_value());
+        let mut packer = BTreeMap::new();
+        packer.insert("version".to_string(), Value::str(PACKER_VERSION));
+        packer.insert("versionFingerprint".to_string(), Value::Unknown);
+        packer.insert("iterationID".to_string(), Value::Unknown);
+        vars.insert("packer".to_string(), Value::Object(packer));
+        EvalEnv {
+            vars,
+            funcs: crate::functions::FuncCtx {
+                base_dir: self.root.clone(),
+                allow_env: false,
+            },
+        }
+    }
+
+    fn path_value(&self) -> Value {
+        let mut path = BTreeMap::new();
+        path.insert(
+            "root".to_string(),
+            Value::str(self.root.to_string_lossy().replace('\\', "/")),
+        );
+        let cwd = std::env::current_dir()
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        path.insert("cwd".to_string(), Value::str(cwd));
+        Value::Object(path)
+    }
+}
+
+fn parse_error(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> Diagnostic {
+    let loc = e.location();
+    let (line, column) = file.position(loc.offset());
+    Diagnostic::error("Invalid HCL syntax", e.message().to_string()).at(Subject {
+        file: file.name.clone(),
+        line,
+        column,
+        end_line: line,
+        end_column: column + 1,
+        snippet: file.line_text(line).to_string(),
+    })
+}
+
+pub(crate) fn extra_labels(b: &RawBlock, want: usize) -> Diagnostic {
+    Diagnostic::error(
+        "Extraneous label",
+        format!(
+            "A {:?} block expects {want} label(s), but {} were given.",
+            b.ident,
+            b.labels.len()
+        ),
+    )
+    .with_subject(b.subject())
+}
+
+pub(crate) fn label_count(b: &RawBlock, want: usize, kind: &str, names: &str) -> Diagnostic {
+    let summary = if b.labels.len() < want {
+        "Missing name for "
+    } else {
+        "Extraneous label for "
+    };
+    Diagnostic::error(
+        format!("{summary}{kind}"),
+        format!("A {kind} block expects {want} label(s): {names}."),
+    )
+    .with_subject(b.subject())
+}
+
+pub(crate) fn duplicate(b: &RawBlock, prev: &RawBlock, what: &str) -> Diagnostic {
+    let at = prev
+        .subject()
+        .map(|s| format!(" at {}:{}", s.file, s.line))
+        .unwrap_or_default();
+    Diagnostic::error(
+        format!("Duplicate {}", what.split(' ').next().unwrap_or(what)),
+        format!("The {what} was already declared{at}."),
+    )
+    .with_subject(b.subject())
+}
+
+/// Converts a `.pkr.json` (HCL JSON syntax) file to native syntax for the same decoder.
+/// Blocks are objects keyed by type then labels; `${…}` inside strings stay templates.
+fn json_to_hcl(text: &str) -> Result<String, Diagnostic> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        Diagnostic::error(
+            "Invalid JSON",
+            format!("line {}, column {}: {e}", e.line(), e.column()),
+        )
+    })?;
+    let mut out = String::new();
+    let serde_json::Value::Object(root) = v else {
+        return Err(Diagnostic::error(
+            "Invalid JSON template",
+            "The root of a .pkr.json file must be an object.",
+        ));
+    };
+    const LABELS: &[(&str, usize)] = &[
+        ("packer", 0),
+        ("variable", 1),
+        ("variables", 0),
+        ("locals", 0),
+        ("local", 1),
+        ("source", 2),
+        ("data", 2),
+        ("build", 0),
+        ("provisioner", 1),
+        ("post-processor", 1),
+        ("error-cleanup-provisioner", 1),
+        ("post-processors", 0),
+        ("required_plugins", 0),
+        ("validation", 0),
+    ];
+    fn labels_for(kind: &str) -> Option<usize> {
+        LABELS.iter().find(|(k, _)| *k == kind).map(|(_, n)| *n)
+    }
+    fn write_body(o: &serde_json::Map<String, serde_json::Value>, out: &mut String, depth: usize) {
+        for (k, v) in o {
+            match labels_for(k) {
+                Some(n) if v.is_object() || v.is_array() => {
+                    write_blocks(k, v, n, vec![], out, depth)
+                }
+                _ => {
+                    out.push_str(&"  ".repeat(depth));
+                    out.push_str(&format!(
+                        "{} = {}\n",
+                        crate::value::quote_hcl(k).trim_matches('"'),
+                        json_expr(v)
+                    ));
+                }
+            }
+        }
+    }
+    fn write_blocks(
+        kind: &str,
+        v: &serde_json::Value,
+        n: usize,
+        labels: Vec<String>,
+        out: &mut String,
+        depth: usize,
+    ) {
+        match v {
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    write_blocks(kind, item, n, labels.clone(), out, depth);
+                }
+            }
+            serde_json::Value::Object(o) if labels.len() < n => {
+                for (label, inner) in o {
+                    let mut l = labels.clone();
+                    l.push(label.clone());
+                    write_blocks(kind, inner, n, l, out, depth);
+                }
+            }
+            serde_json::Value::Object(o) => {
+                out.push_str(&"  ".repeat(depth));
+                out.push_str(kind);
+                for l in &labels {
+                    out.push(' ');
+                    out.push_str(&serde_json::to_string(l).unwrap_or_default());
+                }
+                out.push_str(" {\n");
+                write_body(o, out, depth + 1);
+                out.push_str(&"  ".repeat(depth));
+                out.push_str("}\n");
+            }
+            _ => {}
+        }
+    }
+    fn json_expr(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::String(s) => {
+                // Keep template sequences live: escape only quotes, backslashes and controls.
+                serde_json::to_string(s).unwrap_or_default()
+            }
+            serde_json::Value::Array(a) => format!(
+                "[{}]",
+                a.iter().map(json_expr).collect::<Vec<_>>().join(", ")
+            ),
+            serde_json::Value::Object(o) => format!(
+                "{{ {} }}",
+                o.iter()
+                    .map(|(k, v)| format!(
+                        "{} = {}",
+                        serde_json::to_string(k).unwrap_or_default(),
+                        json_expr(v)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            other => other.to_string(),
+        }
+    }
+    write_body(&root, &mut out, 0);
+    Ok(out)
+}
