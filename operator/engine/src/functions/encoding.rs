@@ -1,11 +1,854 @@
-//! (in progress)
-use super::{Args, FuncError, other};
-use crate::value::Value;
+//! Encoding functions: base64, gzip, CSV, JSON, YAML, URL and text encodings.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::{Args, FuncError, MAX_LIST, arg_err, check_len, other};
+use crate::value::{Value, format_number};
 
 pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
-    Err(other(format!("The {}() function is not implemented yet.", f.name)))
+    match f.name {
+        "base64encode" => {
+            f.exact(&["str"])?;
+            let s = f.string(0, "str")?;
+            Ok(Value::String(STANDARD.encode(s.as_bytes())))
+        }
+        "base64decode" => {
+            f.exact(&["str"])?;
+            let s = f.string(0, "str")?;
+            let bytes = b64decode(&s)
+                .map_err(|_| arg_err(0, "str", format!("failed to decode base64 data '{s}'")))?;
+            String::from_utf8(bytes).map(Value::String).map_err(|_| {
+                arg_err(
+                    0,
+                    "str",
+                    "the result of decoding the provided string is not valid UTF-8",
+                )
+            })
+        }
+        "base64gzip" => {
+            f.exact(&["str"])?;
+            let s = f.string(0, "str")?;
+            let mut enc = flate2::GzBuilder::new()
+                .operating_system(255)
+                .write(Vec::new(), flate2::Compression::default());
+            enc.write_all(s.as_bytes())
+                .map_err(|e| other(format!("failed to write gzip raw data: {e}")))?;
+            let data = enc
+                .finish()
+                .map_err(|e| other(format!("failed to close gzip writer: {e}")))?;
+            Ok(Value::String(STANDARD.encode(data)))
+        }
+        "csvdecode" => {
+            f.exact(&["str"])?;
+            csvdecode(&f.string(0, "str")?).map_err(other)
+        }
+        "jsondecode" => {
+            f.exact(&["str"])?;
+            let s = f.string(0, "str")?;
+            let j: serde_json::Value =
+                serde_json::from_str(&s).map_err(|e| other(json_error(&e)))?;
+            Ok(Value::from_json(&j))
+        }
+        "jsonencode" => {
+            f.exact(&["val"])?;
+            json_encode(f.get(0)).map(Value::String).map_err(other)
+        }
+        "urlencode" => {
+            f.exact(&["str"])?;
+            Ok(Value::String(query_escape(&f.string(0, "str")?)))
+        }
+        "yamldecode" => {
+            f.exact(&["src"])?;
+            yamldecode(&f.string(0, "src")?).map_err(other)
+        }
+        "yamlencode" => {
+            f.exact(&["value"])?;
+            let mut out = String::new();
+            yaml_node(f.get(0), 0, Ctx::Top, &mut out).map_err(other)?;
+            check_len(out.len())?;
+            Ok(Value::String(out))
+        }
+        "textencodebase64" => {
+            f.exact(&["string", "encoding"])?;
+            let s = f.string(0, "string")?;
+            let enc = text_encoding(&f.string(1, "encoding")?)
+                .map_err(|m| arg_err(1, "encoding", m))?;
+            let bytes = enc.encode(&s).ok_or_else(|| {
+                arg_err(
+                    0,
+                    "string",
+                    format!(
+                        "the given string contains characters that cannot be represented in {}",
+                        enc.name()
+                    ),
+                )
+            })?;
+            Ok(Value::String(STANDARD.encode(bytes)))
+        }
+        "textdecodebase64" => {
+            f.exact(&["source", "encoding"])?;
+            let s = f.string(0, "source")?;
+            let enc = text_encoding(&f.string(1, "encoding")?)
+                .map_err(|m| arg_err(1, "encoding", m))?;
+            let bytes = STANDARD.decode(s.as_bytes()).map_err(|e| {
+                let msg = match e {
+                    base64::DecodeError::InvalidByte(off, _) => format!(
+                        "the given value is has an invalid base64 symbol at offset {off}"
+                    ),
+                    e => format!("invalid source string: {e}"),
+                };
+                arg_err(0, "source", msg)
+            })?;
+            match enc.decode(&bytes) {
+                Some(s) if !s.contains('\u{FFFD}') => Ok(Value::String(s)),
+                _ => Err(arg_err(
+                    0,
+                    "source",
+                    format!(
+                        "the given string contains symbols that are not defined for {}",
+                        enc.name()
+                    ),
+                )),
+            }
+        }
+        _ => Err(other(format!("There is no function named \"{}\".", f.name))),
+    }
 }
 
+/// Go's `base64.StdEncoding.DecodeString`, which skips CR and LF.
+fn b64decode(s: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    let clean: String = s.chars().filter(|c| *c != '\r' && *c != '\n').collect();
+    STANDARD.decode(clean.as_bytes())
+}
+
+fn json_error(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Eof => "unexpected end of JSON input".to_string(),
+        _ => format!("invalid JSON: {e}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON
+
+/// Encodes as cty's JSON marshaller does: object keys sorted, HTML-sensitive characters
+/// escaped like Go's `encoding/json`, numbers never in exponent form.
 pub(crate) fn json_encode(v: &Value) -> Result<String, String> {
-    Ok(v.to_json().to_string())
+    let mut out = String::new();
+    json_write(v, &mut out)?;
+    Ok(out)
+}
+
+fn json_write(v: &Value, out: &mut String) -> Result<(), String> {
+    match v {
+        Value::Null | Value::Unknown => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            if !n.is_finite() {
+                return Err("value is not a finite number".to_string());
+            }
+            out.push_str(&format_number(*n));
+        }
+        Value::String(s) => json_string(s, out),
+        Value::List(l) => {
+            out.push('[');
+            for (i, x) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_write(x, out)?;
+            }
+            out.push(']');
+        }
+        Value::Object(o) => {
+            out.push('{');
+            for (i, (k, x)) in o.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_string(k, out);
+                out.push(':');
+                json_write(x, out)?;
+            }
+            out.push('}');
+        }
+    }
+    if out.len() > super::MAX_STRING {
+        return Err(format!(
+            "the result would be longer than {} bytes, which Kiln does not allow",
+            super::MAX_STRING
+        ));
+    }
+    Ok(())
+}
+
+/// Go's `encoding/json` string encoding (HTML-safe).
+pub(crate) fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+// ---------------------------------------------------------------------------------------
+// URL
+
+/// Go's `url.QueryEscape`.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b))
+            }
+            b' ' => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// CSV
+
+fn csvdecode(s: &str) -> Result<Value, String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(s.as_bytes());
+    let mut records = rdr.records();
+    let headers: Vec<String> = match records.next() {
+        None => return Err("missing header line".to_string()),
+        Some(Err(e)) => return Err(csv_error(&e)),
+        Some(Ok(r)) => r.iter().map(String::from).collect(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    for h in &headers {
+        if !seen.insert(h) {
+            return Err(format!("duplicate column name {}", super::go_quote(h)));
+        }
+    }
+    let mut rows = Vec::new();
+    for rec in records {
+        let rec = rec.map_err(|e| csv_error(&e))?;
+        if rec.len() != headers.len() {
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            return Err(format!(
+                "CSV parse error on line {line}: wrong number of fields"
+            ));
+        }
+        if rows.len() >= MAX_LIST {
+            return Err(format!(
+                "the result would have more than {MAX_LIST} elements, which Kiln does not allow"
+            ));
+        }
+        let obj: BTreeMap<String, Value> = headers
+            .iter()
+            .cloned()
+            .zip(rec.iter().map(Value::str))
+            .collect();
+        rows.push(Value::Object(obj));
+    }
+    Ok(Value::List(rows))
+}
+
+fn csv_error(e: &csv::Error) -> String {
+    match e.position() {
+        Some(p) => format!("CSV parse error on line {}: {e}", p.line()),
+        None => format!("CSV parse error: {e}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// YAML
+
+fn yamldecode(s: &str) -> Result<Value, String> {
+    let mut y: serde_yaml::Value = match serde_yaml::from_str(s) {
+        Ok(v) => v,
+        Err(e) => {
+            // An empty stream decodes to null, as in cty-yaml.
+            if s.trim().is_empty() || s.trim_start().starts_with('#') && no_content(s) {
+                return Ok(Value::Null);
+            }
+            return Err(format!("on {e}"));
+        }
+    };
+    y.apply_merge().map_err(|e| e.to_string())?;
+    from_yaml(&y, 0)
+}
+
+fn no_content(s: &str) -> bool {
+    s.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+    })
+}
+
+fn yaml_key(k: &serde_yaml::Value) -> Result<String, String> {
+    match k {
+        serde_yaml::Value::String(s) => Ok(s.clone()),
+        serde_yaml::Value::Bool(b) => Ok(b.to_string()),
+        serde_yaml::Value::Number(n) => Ok(n
+            .as_f64()
+            .map(format_number)
+            .unwrap_or_else(|| n.to_string())),
+        serde_yaml::Value::Null => Ok("null".to_string()),
+        serde_yaml::Value::Tagged(t) => yaml_key(&t.value),
+        _ => Err("only scalar values may be used as mapping keys".to_string()),
+    }
+}
+
+fn from_yaml(y: &serde_yaml::Value, depth: usize) -> Result<Value, String> {
+    if depth > 512 {
+        return Err("YAML document is nested too deeply".to_string());
+    }
+    Ok(match y {
+        serde_yaml::Value::Null => Value::Null,
+        serde_yaml::Value::Bool(b) => Value::Bool(*b),
+        serde_yaml::Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            if x.is_nan() {
+                return Err("cannot represent NaN in a template value".to_string());
+            }
+            Value::Number(x)
+        }
+        serde_yaml::Value::String(s) => Value::String(s.clone()),
+        serde_yaml::Value::Sequence(seq) => Value::List(
+            seq.iter()
+                .map(|x| from_yaml(x, depth + 1))
+                .collect::<Result<_, _>>()?,
+        ),
+        serde_yaml::Value::Mapping(m) => {
+            let mut o = BTreeMap::new();
+            for (k, v) in m {
+                o.insert(yaml_key(k)?, from_yaml(v, depth + 1)?);
+            }
+            Value::Object(o)
+        }
+        serde_yaml::Value::Tagged(t) => from_yaml(&t.value, depth + 1)?,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Ctx {
+    /// The document's root.
+    Top,
+    /// The value of a mapping entry (after `key:`).
+    MapValue,
+    /// An item of a sequence (after `- `).
+    SeqItem,
+}
+
+/// Emits `v` in the block style of go-yaml's emitter as cty-yaml drives it: strings
+/// double-quoted (multi-line strings as literal blocks), two-space indentation, sequences
+/// inside mappings not indented.
+fn yaml_node(v: &Value, indent: usize, ctx: Ctx, out: &mut String) -> Result<(), String> {
+    if out.len() > super::MAX_STRING {
+        return Err(format!(
+            "the result would be longer than {} bytes, which Kiln does not allow",
+            super::MAX_STRING
+        ));
+    }
+    let pad = |n: usize| " ".repeat(n);
+    match v {
+        Value::List(l) if !l.is_empty() => {
+            // Sequence items start at `indent`; within a sequence item the first entry
+            // follows the dash on the same line.
+            for (i, item) in l.iter().enumerate() {
+                if i > 0 || ctx != Ctx::SeqItem {
+                    if ctx == Ctx::MapValue && i == 0 {
+                        out.push('\n');
+                    }
+                    out.push_str(&pad(indent));
+                }
+                out.push_str("- ");
+                yaml_node(item, indent + 2, Ctx::SeqItem, out)?;
+            }
+        }
+        Value::Object(o) if !o.is_empty() => {
+            for (i, (k, item)) in o.iter().enumerate() {
+                if i > 0 || ctx != Ctx::SeqItem {
+                    if ctx == Ctx::MapValue && i == 0 {
+                        out.push('\n');
+                    }
+                    out.push_str(&pad(indent));
+                }
+                yaml_double_quoted(k, out);
+                out.push(':');
+                match item {
+                    Value::List(l) if !l.is_empty() => yaml_node(item, indent, Ctx::MapValue, out)?,
+                    Value::Object(m) if !m.is_empty() => {
+                        yaml_node(item, indent + 2, Ctx::MapValue, out)?
+                    }
+                    _ => {
+                        out.push(' ');
+                        yaml_node(item, indent + 2, Ctx::MapValue, out)?;
+                    }
+                }
+            }
+        }
+        Value::List(_) => out.push_str("[]\n"),
+        Value::Object(_) => out.push_str("{}\n"),
+        Value::Null | Value::Unknown => out.push_str("null\n"),
+        Value::Bool(b) => {
+            out.push_str(if *b { "true" } else { "false" });
+            out.push('\n');
+        }
+        Value::Number(n) => {
+            if n.is_nan() {
+                return Err("cannot encode NaN".to_string());
+            }
+            let s = if n.is_infinite() {
+                if *n > 0.0 { ".inf".to_string() } else { "-.inf".to_string() }
+            } else {
+                format_number(*n)
+            };
+            out.push_str(&s);
+            out.push('\n');
+        }
+        Value::String(s) => {
+            // Literal blocks are indented one level deeper than the enclosing node,
+            // except at the root where go-yaml uses its default indentation.
+            let block_indent = match ctx {
+                Ctx::Top => 2,
+                Ctx::MapValue => indent,
+                Ctx::SeqItem => indent,
+            };
+            if literal_allowed(s) {
+                yaml_literal(s, block_indent, out);
+            } else {
+                yaml_double_quoted(s, out);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(())
+}
+
+fn yaml_printable(c: char) -> bool {
+    let u = c as u32;
+    u == 0x0A
+        || (0x20..=0x7E).contains(&u)
+        || u == 0x85
+        || (0xA0..=0xD7FF).contains(&u)
+        || ((0xE000..=0xFFFD).contains(&u) && u != 0xFEFF)
+        || (0x10000..=0x10FFFF).contains(&u)
+}
+
+/// Whether go-yaml's emitter would accept the literal block style for this string.
+fn literal_allowed(s: &str) -> bool {
+    if !s.contains('\n') {
+        return false;
+    }
+    if s.starts_with(' ') || s.ends_with(' ') {
+        return false;
+    }
+    if s.contains(" \n") || s.chars().any(|c| !yaml_printable(c) || c == '\u{85}') {
+        return false;
+    }
+    if s.chars().any(|c| matches!(c, '\u{2028}' | '\u{2029}')) {
+        return false;
+    }
+    true
+}
+
+fn yaml_literal(s: &str, indent: usize, out: &mut String) {
+    out.push('|');
+    if s.starts_with('\n') {
+        out.push('2');
+    }
+    if !s.ends_with('\n') {
+        out.push('-');
+    } else if s.ends_with("\n\n") || s == "\n" {
+        out.push('+');
+    }
+    out.push('\n');
+    let body = s.strip_suffix('\n').unwrap_or(s);
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            out.push_str(&" ".repeat(indent));
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+}
+
+fn yaml_double_quoted(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\0' => out.push_str("\\0"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{b}' => out.push_str("\\v"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '\u{1b}' => out.push_str("\\e"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            '\u{feff}' => out.push_str("\\uFEFF"),
+            c if !yaml_printable(c) => {
+                let u = c as u32;
+                if u <= 0xFF {
+                    out.push_str(&format!("\\x{u:02X}"));
+                } else if u <= 0xFFFF {
+                    out.push_str(&format!("\\u{u:04X}"));
+                } else {
+                    out.push_str(&format!("\\U{u:08X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+// ---------------------------------------------------------------------------------------
+// Text encodings for textencodebase64 / textdecodebase64.
+
+#[derive(Clone, Copy)]
+enum TextEnc {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+    Utf16Bom,
+    Latin1,
+    Ascii,
+    Windows1252,
+}
+
+/// Windows-1252's assignments for 0x80..=0x9F (0 for undefined).
+const CP1252_HIGH: [u16; 32] = [
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+    0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC,
+    0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+];
+
+impl TextEnc {
+    fn name(self) -> &'static str {
+        match self {
+            TextEnc::Utf8 => "UTF-8",
+            TextEnc::Utf16Le => "UTF-16LE",
+            TextEnc::Utf16Be => "UTF-16BE",
+            TextEnc::Utf16Bom => "UTF-16",
+            TextEnc::Latin1 => "ISO-8859-1",
+            TextEnc::Ascii => "US-ASCII",
+            TextEnc::Windows1252 => "windows-1252",
+        }
+    }
+
+    fn encode(self, s: &str) -> Option<Vec<u8>> {
+        match self {
+            TextEnc::Utf8 => Some(s.as_bytes().to_vec()),
+            TextEnc::Utf16Le => Some(s.encode_utf16().flat_map(u16::to_le_bytes).collect()),
+            TextEnc::Utf16Be => Some(s.encode_utf16().flat_map(u16::to_be_bytes).collect()),
+            TextEnc::Utf16Bom => {
+                let mut v = vec![0xFE, 0xFF];
+                v.extend(s.encode_utf16().flat_map(u16::to_be_bytes));
+                Some(v)
+            }
+            TextEnc::Latin1 => s.chars().map(|c| u8::try_from(c as u32).ok()).collect(),
+            TextEnc::Ascii => s
+                .chars()
+                .map(|c| if c.is_ascii() { Some(c as u8) } else { None })
+                .collect(),
+            TextEnc::Windows1252 => s
+                .chars()
+                .map(|c| {
+                    let u = c as u32;
+                    if u < 0x80 || (0xA0..=0xFF).contains(&u) {
+                        return Some(u as u8);
+                    }
+                    CP1252_HIGH
+                        .iter()
+                        .position(|x| *x != 0 && u32::from(*x) == u)
+                        .map(|i| 0x80 + i as u8)
+                })
+                .collect(),
+        }
+    }
+
+    fn decode(self, b: &[u8]) -> Option<String> {
+        let utf16 = |b: &[u8], le: bool| -> Option<String> {
+            if b.len() % 2 != 0 {
+                return None;
+            }
+            let units: Vec<u16> = b
+                .chunks(2)
+                .map(|c| {
+                    let pair = [c[0], c.get(1).copied().unwrap_or(0)];
+                    if le { u16::from_le_bytes(pair) } else { u16::from_be_bytes(pair) }
+                })
+                .collect();
+            String::from_utf16(&units).ok()
+        };
+        match self {
+            TextEnc::Utf8 => String::from_utf8(b.to_vec()).ok(),
+            TextEnc::Utf16Le => utf16(b, true),
+            TextEnc::Utf16Be => utf16(b, false),
+            TextEnc::Utf16Bom => match b {
+                [0xFF, 0xFE, rest @ ..] => utf16(rest, true),
+                [0xFE, 0xFF, rest @ ..] => utf16(rest, false),
+                _ => utf16(b, false),
+            },
+            TextEnc::Latin1 => Some(b.iter().map(|x| char::from(*x)).collect()),
+            TextEnc::Ascii => b
+                .iter()
+                .map(|x| if x.is_ascii() { Some(char::from(*x)) } else { None })
+                .collect(),
+            TextEnc::Windows1252 => b
+                .iter()
+                .map(|x| match x {
+                    0x80..=0x9F => {
+                        let u = CP1252_HIGH[usize::from(x - 0x80)];
+                        if u == 0 { None } else { char::from_u32(u32::from(u)) }
+                    }
+                    x => Some(char::from(*x)),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn text_encoding(name: &str) -> Result<TextEnc, String> {
+    let n = name.to_ascii_lowercase().replace('_', "-");
+    Ok(match n.as_str() {
+        "utf-8" | "utf8" | "csutf8" => TextEnc::Utf8,
+        "utf-16le" | "csutf16le" => TextEnc::Utf16Le,
+        "utf-16be" | "csutf16be" => TextEnc::Utf16Be,
+        "utf-16" | "csutf16" => TextEnc::Utf16Bom,
+        "iso-8859-1" | "iso8859-1" | "latin1" | "l1" | "iso-ir-100" | "ibm819" | "cp819"
+        | "csisolatin1" | "iso-8859-1:1987" => TextEnc::Latin1,
+        "us-ascii" | "ascii" | "iso646-us" | "us" | "ansi-x3.4-1968" | "csascii" => {
+            TextEnc::Ascii
+        }
+        "windows-1252" | "cp1252" | "cswindows1252" => TextEnc::Windows1252,
+        _ => {
+            return Err(format!(
+                "{} is not a supported IANA encoding name or alias in this Kiln version",
+                super::go_quote(name)
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use crate::value::Value;
+    use std::io::Read;
+
+    #[test]
+    fn base64() {
+        assert_eq!(ok("base64encode", vec![s("Hello World")]), s("SGVsbG8gV29ybGQ="));
+        assert_eq!(ok("base64decode", vec![s("SGVsbG8gV29ybGQ=")]), s("Hello World"));
+        assert_eq!(ok("base64decode", vec![s("SGVsbG8g\nV29ybGQ=")]), s("Hello World"));
+        assert_eq!(
+            err("base64decode", vec![s("dGVzdA")]),
+            "failed to decode base64 data 'dGVzdA'"
+        );
+        assert_eq!(
+            err("base64decode", vec![s("/w==")]),
+            "the result of decoding the provided string is not valid UTF-8"
+        );
+    }
+
+    #[test]
+    fn base64gzip_roundtrips() {
+        let v = ok("base64gzip", vec![s("test")]);
+        let Value::String(b) = v else { panic!() };
+        use base64::Engine;
+        let raw = base64::engine::general_purpose::STANDARD.decode(b).unwrap();
+        assert_eq!(&raw[..2], &[0x1f, 0x8b]);
+        assert_eq!(raw[9], 255, "OS byte as Go writes it");
+        let mut d = flate2::read::GzDecoder::new(&raw[..]);
+        let mut out = String::new();
+        d.read_to_string(&mut out).unwrap();
+        assert_eq!(out, "test");
+    }
+
+    #[test]
+    fn csvdecode() {
+        assert_eq!(
+            ok("csvdecode", vec![s("a,b,c\n1,2,3\n4,5,6")]),
+            l(vec![
+                obj(&[("a", s("1")), ("b", s("2")), ("c", s("3"))]),
+                obj(&[("a", s("4")), ("b", s("5")), ("c", s("6"))]),
+            ])
+        );
+        assert_eq!(
+            ok("csvdecode", vec![s("name,note\n\"Smith, J\",\"said \"\"hi\"\"\"\n")]),
+            l(vec![obj(&[("name", s("Smith, J")), ("note", s("said \"hi\""))])])
+        );
+        assert_eq!(ok("csvdecode", vec![s("a,b\n")]), l(vec![]));
+        assert_eq!(err("csvdecode", vec![s("")]), "missing header line");
+        assert_eq!(
+            err("csvdecode", vec![s("a,b\n1,2\n3\n")]),
+            "CSV parse error on line 3: wrong number of fields"
+        );
+        assert_eq!(err("csvdecode", vec![s("a,a\n1,2")]), "duplicate column name \"a\"");
+    }
+
+    #[test]
+    fn jsondecode() {
+        assert_eq!(ok("jsondecode", vec![s("{\"hello\": \"world\"}")]), obj(&[("hello", s("world"))]));
+        assert_eq!(ok("jsondecode", vec![s("true")]), Value::Bool(true));
+        assert_eq!(ok("jsondecode", vec![s("null")]), Value::Null);
+        assert_eq!(
+            ok("jsondecode", vec![s("[1, 2.5, \"x\", {\"a\": []}]")]),
+            l(vec![n(1.0), n(2.5), s("x"), obj(&[("a", l(vec![]))])])
+        );
+        assert_eq!(err("jsondecode", vec![s("")]), "unexpected end of JSON input");
+        assert!(err("jsondecode", vec![s("{x")]).starts_with("invalid JSON"));
+        // Deep nesting is an error, not a stack overflow.
+        let deep = "[".repeat(100_000);
+        assert!(err("jsondecode", vec![s(&deep)]).contains("JSON"));
+    }
+
+    #[test]
+    fn jsonencode() {
+        assert_eq!(ok("jsonencode", vec![obj(&[("hello", s("world"))])]), s("{\"hello\":\"world\"}"));
+        assert_eq!(
+            ok("jsonencode", vec![obj(&[("b", n(1.0)), ("a", l(vec![Value::Bool(true), Value::Null]))])]),
+            s("{\"a\":[true,null],\"b\":1}")
+        );
+        assert_eq!(ok("jsonencode", vec![s("<a & b>")]), s("\"\\u003ca \\u0026 b\\u003e\""));
+        assert_eq!(ok("jsonencode", vec![s("\u{1}\t\u{2028}")]), s("\"\\u0001\\t\\u2028\""));
+        assert_eq!(ok("jsonencode", vec![n(1.5)]), s("1.5"));
+        assert_eq!(ok("jsonencode", vec![n(1e21)]), s("1000000000000000000000"));
+        assert_eq!(ok("jsonencode", vec![n(1e-7)]), s("0.0000001"));
+        assert_eq!(ok("jsonencode", vec![Value::Null]), s("null"));
+    }
+
+    #[test]
+    fn urlencode() {
+        assert_eq!(ok("urlencode", vec![s("Hello World!")]), s("Hello+World%21"));
+        assert_eq!(ok("urlencode", vec![s("☃")]), s("%E2%98%83"));
+        assert_eq!(
+            ok("urlencode", vec![s("foo:bar@localhost?foo=bar&bar=baz")]),
+            s("foo%3Abar%40localhost%3Ffoo%3Dbar%26bar%3Dbaz")
+        );
+        assert_eq!(ok("urlencode", vec![s("a-b_c.d~e")]), s("a-b_c.d~e"));
+    }
+
+    #[test]
+    fn yamldecode() {
+        assert_eq!(ok("yamldecode", vec![s("hello: world")]), obj(&[("hello", s("world"))]));
+        assert_eq!(ok("yamldecode", vec![s("true")]), Value::Bool(true));
+        assert_eq!(
+            ok("yamldecode", vec![s("{a: &foo [1, 2, 3], b: *foo}")]),
+            obj(&[
+                ("a", l(vec![n(1.0), n(2.0), n(3.0)])),
+                ("b", l(vec![n(1.0), n(2.0), n(3.0)]))
+            ])
+        );
+        assert_eq!(ok("yamldecode", vec![s("")]), Value::Null);
+        assert_eq!(ok("yamldecode", vec![s("1: one\n")]), obj(&[("1", s("one"))]));
+        assert_eq!(
+            ok("yamldecode", vec![s("base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n")]),
+            obj(&[
+                ("base", obj(&[("x", n(1.0))])),
+                ("d", obj(&[("x", n(1.0)), ("y", n(2.0))]))
+            ])
+        );
+        assert!(!err("yamldecode", vec![s("a: [1")]).is_empty());
+        assert!(!err("yamldecode", vec![s("a: 1\n---\nb: 2\n")]).is_empty());
+    }
+
+    #[test]
+    fn yamlencode() {
+        assert_eq!(
+            ok("yamlencode", vec![obj(&[("a", s("b")), ("c", s("d"))])]),
+            s("\"a\": \"b\"\n\"c\": \"d\"\n")
+        );
+        assert_eq!(
+            ok("yamlencode", vec![obj(&[("foo", l(vec![n(1.0), n(2.0), n(3.0)])), ("bar", s("baz"))])]),
+            s("\"bar\": \"baz\"\n\"foo\":\n- 1\n- 2\n- 3\n")
+        );
+        assert_eq!(
+            ok(
+                "yamlencode",
+                vec![obj(&[
+                    ("foo", l(vec![n(1.0), obj(&[("a", s("b")), ("c", s("d"))]), n(3.0)])),
+                    ("bar", s("baz"))
+                ])]
+            ),
+            s("\"bar\": \"baz\"\n\"foo\":\n- 1\n- \"a\": \"b\"\n  \"c\": \"d\"\n- 3\n")
+        );
+        assert_eq!(ok("yamlencode", vec![s("hello")]), s("\"hello\"\n"));
+        assert_eq!(ok("yamlencode", vec![n(1.5)]), s("1.5\n"));
+        assert_eq!(ok("yamlencode", vec![Value::Null]), s("null\n"));
+        assert_eq!(ok("yamlencode", vec![l(vec![])]), s("[]\n"));
+        assert_eq!(
+            ok("yamlencode", vec![obj(&[("a", obj(&[("b", obj(&[])), ("c", l(vec![]))]))])]),
+            s("\"a\":\n  \"b\": {}\n  \"c\": []\n")
+        );
+        assert_eq!(
+            ok("yamlencode", vec![l(vec![sl(&["a", "b"]), sl(&["c"])])]),
+            s("- - \"a\"\n  - \"b\"\n- - \"c\"\n")
+        );
+        assert_eq!(ok("yamlencode", vec![s("tab\there")]), s("\"tab\\there\"\n"));
+        assert_eq!(
+            ok("yamlencode", vec![obj(&[("k", s("line1\nline2"))])]),
+            s("\"k\": |-\n  line1\n  line2\n")
+        );
+        assert_eq!(
+            ok("yamlencode", vec![obj(&[("k", s("line1\nline2\n"))])]),
+            s("\"k\": |\n  line1\n  line2\n")
+        );
+    }
+
+    #[test]
+    fn text_encodings() {
+        assert_eq!(
+            ok("textencodebase64", vec![s("Hello World"), s("UTF-16LE")]),
+            s("SABlAGwAbABvACAAVwBvAHIAbABkAA==")
+        );
+        assert_eq!(
+            ok("textdecodebase64", vec![s("SABlAGwAbABvACAAVwBvAHIAbABkAA=="), s("UTF-16LE")]),
+            s("Hello World")
+        );
+        assert_eq!(ok("textencodebase64", vec![s("é"), s("iso-8859-1")]), s("6Q=="));
+        assert_eq!(ok("textencodebase64", vec![s("€"), s("windows-1252")]), s("gA=="));
+        assert_eq!(ok("textdecodebase64", vec![s("gA=="), s("cp1252")]), s("€"));
+        assert_eq!(
+            err("textencodebase64", vec![s("☃"), s("us-ascii")]),
+            "the given string contains characters that cannot be represented in US-ASCII"
+        );
+        assert_eq!(
+            err("textencodebase64", vec![s("x"), s("klingon")]),
+            "\"klingon\" is not a supported IANA encoding name or alias in this Kiln version"
+        );
+        assert_eq!(
+            err("textdecodebase64", vec![s("#"), s("UTF-8")]),
+            "the given value is has an invalid base64 symbol at offset 0"
+        );
+        assert_eq!(
+            err("textdecodebase64", vec![s("/w=="), s("UTF-8")]),
+            "the given string contains symbols that are not defined for UTF-8"
+        );
+    }
 }
