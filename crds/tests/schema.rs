@@ -1,14 +1,22 @@
 //! The generated CRDs, pinned: names, printer columns, CEL rules, list markers, defaults and
 //! a structural schema. A failure here means the API changed: make sure it was meant to.
 
+use std::sync::OnceLock;
+
 use serde_json::{Value, json};
 
 fn crd(kind: &str) -> Value {
-    let crd = kiln_crds::crds()
-        .into_iter()
-        .find(|c| c.spec.names.kind == kind)
-        .unwrap_or_else(|| panic!("no CRD for {kind}"));
-    serde_json::to_value(crd).unwrap()
+    static CRDS: OnceLock<Vec<Value>> = OnceLock::new();
+    CRDS.get_or_init(|| {
+        kiln_crds::crds()
+            .into_iter()
+            .map(|c| serde_json::to_value(c).unwrap())
+            .collect()
+    })
+    .iter()
+    .find(|c| c["spec"]["names"]["kind"] == kind)
+    .unwrap_or_else(|| panic!("no CRD for {kind}"))
+    .clone()
 }
 
 fn version(kind: &str) -> Value {
