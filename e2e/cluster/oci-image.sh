@@ -8,6 +8,7 @@
 #               io.containerd.image.name annotation, which ctr import uses)
 #   ROOTFS_DIR  directory that becomes the image's only layer
 #   ENTRYPOINT  path inside the image, followed by its default arguments
+#   OCI_GZIP_LEVEL (env) layer gzip level, default 6
 #
 # The archive is reproducible: files are sorted, owned by 0:0, mtime 0.
 set -euo pipefail
@@ -29,7 +30,7 @@ mkdir -p "$blobs"
 tar -C "$rootfs" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
   -cf "$work/layer.tar" .
 diff_id=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
-gzip -n -9 "$work/layer.tar"
+gzip -n "-${OCI_GZIP_LEVEL:-6}" "$work/layer.tar"
 layer_digest=$(sha256sum "$work/layer.tar.gz" | cut -d' ' -f1)
 layer_size=$(stat -c %s "$work/layer.tar.gz")
 mv "$work/layer.tar.gz" "$blobs/$layer_digest"

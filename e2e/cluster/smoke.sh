@@ -16,30 +16,48 @@ source "$(dirname "$0")/lib.sh"
 [[ -s "$ADMIN_KUBECONFIG" ]] || die "$ADMIN_KUBECONFIG missing: run up.sh first"
 
 IMAGE="kiln.local/busybox:e2e"   # not :latest, so the default pull policy is IfNotPresent
+KUBECTL_IMAGE="kiln.local/kubectl:e2e"
 NS=kiln-smoke
 T0=$(date +%s.%N)
 
-# ------------------------------------------------------------ image
-phase_start "smoke: busybox image build+import"
-if ctrk images ls -q | grep -qxF "$IMAGE"; then
-  log "$IMAGE already imported"
-else
-  rootfs=$(mktemp -d)
-  mkdir -p "$rootfs/bin" "$rootfs/tmp" "$rootfs/etc"
-  cp /bin/busybox "$rootfs/bin/busybox"
+# ------------------------------------------------------------ images
+# busybox_rootfs DIR: busybox-static with one symlink per applet.
+busybox_rootfs() {
+  mkdir -p "$1/bin" "$1/tmp" "$1/etc"
+  cp /bin/busybox "$1/bin/busybox"
+  local applet
   for applet in $(/bin/busybox --list); do
-    [[ -e "$rootfs/bin/$applet" ]] || ln -s busybox "$rootfs/bin/$applet"
+    [[ -e "$1/bin/$applet" ]] || ln -s busybox "$1/bin/$applet"
   done
-  chmod 1777 "$rootfs/tmp"
-  echo 'root:x:0:0:root:/:/bin/sh' > "$rootfs/etc/passwd"
-  echo 'root:x:0:' > "$rootfs/etc/group"
-  "$E2E_DIR/oci-image.sh" "$IMAGE" "$rootfs" "$STATE/images/busybox.tar" /bin/sh >/dev/null
+  chmod 1777 "$1/tmp"
+  echo 'root:x:0:0:root:/:/bin/sh' > "$1/etc/passwd"
+  echo 'root:x:0:' > "$1/etc/group"
+}
+# ensure_image NAME TAR [extra files SRC:DEST...]: build + import once.
+ensure_image() {
+  local name=$1 tar=$2 rootfs spec; shift 2
+  if ctrk images ls -q | grep -qxF "$name"; then
+    log "$name already imported"
+    return 0
+  fi
+  rootfs=$(mktemp -d)
+  busybox_rootfs "$rootfs"
+  for spec in "$@"; do install -D -m 0755 "${spec%%:*}" "$rootfs/${spec#*:}"; done
+  OCI_GZIP_LEVEL=1 "$E2E_DIR/oci-image.sh" "$name" "$rootfs" "$tar" /bin/sh >/dev/null
   rm -rf "$rootfs"
-  "$E2E_DIR/import-image.sh" "$STATE/images/busybox.tar" >/dev/null
-fi
+  "$E2E_DIR/import-image.sh" "$tar" >/dev/null
+  log "$name built and imported"
+}
+
+phase_start "smoke: images build+import"
+ensure_image "$IMAGE" "$STATE/images/busybox.tar"
+# busybox + the static kubectl: an in-cluster API client, configured exactly
+# like kube-rs' in-cluster config (KUBERNETES_SERVICE_HOST/PORT + SA token,
+# apiserver cert verified against the SA ca.crt).
+ensure_image "$KUBECTL_IMAGE" "$STATE/images/kubectl.tar" "$BIN_DIR/kubectl:usr/local/bin/kubectl"
 phase_end
 
-# pod NAME COMMAND: a run-to-completion busybox Pod.
+# pod NAME COMMAND [IMAGE]: a run-to-completion Pod (busybox by default).
 pod() {
   cat <<EOF
 apiVersion: v1
@@ -50,7 +68,7 @@ spec:
   terminationGracePeriodSeconds: 1
   containers:
   - name: main
-    image: $IMAGE
+    image: ${3:-$IMAGE}
     imagePullPolicy: Never
     command: ["/bin/sh", "-c"]
     args:
@@ -93,17 +111,22 @@ phase_end
 
 # ------------------------------------------------------------ 2. API via Service
 phase_start "smoke: pod -> kubernetes Service"
-# busybox wget speaks TLS (ssl_client); the apiserver's cert has SAN
-# 10.96.0.1 but busybox cannot verify it, hence --no-check-certificate.
+# Plain TCP through the ClusterIP (kube-proxy DNAT to $NODE_IP:6443), then a
+# verified HTTPS request with the pod's ServiceAccount token by in-cluster
+# kubectl. NB: Debian's busybox-static 1.35 `wget -T N` segfaults; use the
+# `timeout` applet instead of -T.
 pod api "set -e
-echo KUBERNETES_SERVICE_HOST=\$KUBERNETES_SERVICE_HOST:\$KUBERNETES_SERVICE_PORT
-T=\$(cat /var/run/secrets/kubernetes.io/serviceaccount/token)
-wget -q -T 10 -O - --no-check-certificate --header \"Authorization: Bearer \$T\" https://$KUBERNETES_SVC_IP:443/version" |
+echo KUBERNETES_SERVICE_HOST=\$KUBERNETES_SERVICE_HOST KUBERNETES_SERVICE_PORT=\$KUBERNETES_SERVICE_PORT
+nc -w 5 $KUBERNETES_SVC_IP 443 </dev/null && echo tcp-ok
+kubectl get --raw /version; echo
+kubectl auth whoami -o jsonpath='{.status.userInfo.username}'; echo" "$KUBECTL_IMAGE" |
   kc apply -f - >/dev/null
 wait_phase api
 out=$(kc -n "$NS" logs api)
-grep -q "\"gitVersion\": \"$K8S_VERSION\"" <<<"$out" || die "pod could not reach the API via $KUBERNETES_SVC_IP: $out"
-log "pod reached https://$KUBERNETES_SVC_IP:443/version: $(grep -o '"gitVersion": "[^"]*"' <<<"$out")"
+grep -q tcp-ok <<<"$out" || die "pod could not open TCP to $KUBERNETES_SVC_IP:443: $out"
+grep -q "\"gitVersion\": \"$K8S_VERSION\"" <<<"$out" || die "in-cluster kubectl could not reach the API: $out"
+grep -q "system:serviceaccount:$NS:default" <<<"$out" || die "unexpected identity: $out"
+log "pod reached https://$KUBERNETES_SVC_IP:443 as system:serviceaccount:$NS:default ($(grep -o '"gitVersion": "[^"]*"' <<<"$out"))"
 phase_end
 
 # ------------------------------------------------------------ 3. pod -> svc -> pod
@@ -133,7 +156,7 @@ spec:
 EOF
 kc -n "$NS" wait --for=condition=Ready pod/web --timeout=120s >/dev/null
 svc_ip=$(kc -n "$NS" get svc web -o jsonpath='{.spec.clusterIP}')
-pod client "wget -q -T 10 -O - http://$svc_ip/" | kc apply -f - >/dev/null
+pod client "timeout 10 wget -q -O - http://$svc_ip/" | kc apply -f - >/dev/null
 wait_phase client
 out=$(kc -n "$NS" logs client)
 grep -q served-by-web-pod <<<"$out" || die "pod->service->pod failed: $out"

@@ -41,16 +41,34 @@ is_running() {
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
 }
 
-# start_proc NAME CMD ARGS...: start CMD in its own session unless running.
+# start_proc NAME CMD ARGS...: start CMD in its own session unless it is
+# already running with the same command line and config. The fingerprint is
+# the command line plus the contents of the files named in $PROC_CONFIG, so
+# re-running up.sh after an edit restarts exactly the changed components.
+stop_proc() {
+  local name=$1 pid i
+  pid=$(cat "$RUN_DIR/$name.pid" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$RUN_DIR/$name.pid"
+}
 start_proc() {
   local name=$1; shift
+  local fp f
+  fp=$( { printf '%s\n' "$@"; for f in ${PROC_CONFIG:-}; do cat "$f"; done; } | sha256sum | cut -d' ' -f1)
   if is_running "$name"; then
-    log "$name: already running (pid $(cat "$RUN_DIR/$name.pid"))"
-    return 0
+    if [[ "$(cat "$RUN_DIR/$name.fp" 2>/dev/null)" == "$fp" ]]; then
+      log "$name: already running (pid $(cat "$RUN_DIR/$name.pid"))"
+      return 0
+    fi
+    log "$name: command line or config changed, restarting"
+    stop_proc "$name"
   fi
   printf '\n===== %s start %s\n%s\n' "$name" "$(date -Is)" "$*" >> "$LOG_DIR/$name.log"
   setsid "$@" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null &
   echo $! > "$RUN_DIR/$name.pid"
+  echo "$fp" > "$RUN_DIR/$name.fp"
   log "$name: started (pid $!), log $LOG_DIR/$name.log"
 }
 
@@ -323,6 +341,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   sandbox_image = "$PAUSE_IMAGE"
   enable_selinux = false
   disable_apparmor = true
+  # This machine withholds CAP_SYS_RESOURCE, so nothing may lower its
+  # oom_score_adj below containerd's (0); without this the sandbox's -998
+  # makes runc fail ("can't get final child's PID from pipe: EOF").
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -336,7 +358,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     conf_dir = "$CNI_CONF_DIR"
     max_conf_num = 1
 EOF
-  start_proc containerd containerd --config "$STATE/config/containerd.toml" --log-level warn
+  PROC_CONFIG="$STATE/config/containerd.toml" start_proc containerd containerd --config "$STATE/config/containerd.toml" --log-level warn
   wait_for containerd 60 ctr --address "$CONTAINERD_SOCK" version
 }
 
@@ -398,7 +420,7 @@ volumePluginDir: $STATE/kubelet-plugins
 rotateCertificates: false
 serverTLSBootstrap: false
 EOF
-  start_proc kubelet "$BIN_DIR/kubelet" --config="$STATE/config/kubelet.yaml" \
+  PROC_CONFIG="$STATE/config/kubelet.yaml" start_proc kubelet "$BIN_DIR/kubelet" --config="$STATE/config/kubelet.yaml" \
     --kubeconfig="$STATE/config/kubelet.kubeconfig" --root-dir="$KUBELET_ROOT" \
     --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --v=1
   wait_for kubelet 90 curl -sf --max-time 2 http://127.0.0.1:10248/healthz
@@ -427,7 +449,7 @@ nodePortAddresses: ["primary"]
 iptables:
   localhostNodePorts: false
 EOF
-  start_proc kube-proxy "$BIN_DIR/kube-proxy" --config="$STATE/config/kube-proxy.yaml" --v=1
+  PROC_CONFIG="$STATE/config/kube-proxy.yaml" start_proc kube-proxy "$BIN_DIR/kube-proxy" --config="$STATE/config/kube-proxy.yaml" --v=1
   wait_for kube-proxy 60 curl -sf --max-time 2 http://127.0.0.1:10256/healthz
 }
 
