@@ -26,6 +26,45 @@ pub const STALLED: &str = "Stalled";
 /// Condition type `Succeeded`: an ImageBuild finished successfully (monotonic).
 pub const SUCCEEDED: &str = "Succeeded";
 
+/// Condition reasons Kiln's controllers write (one CamelCase word each). Shared so the
+/// operator, its events and the documentation use the same words.
+pub mod reasons {
+    /// ImageTemplate: being parsed and validated.
+    pub const VALIDATING: &str = "Validating";
+    /// ImageTemplate: parsed and validated.
+    pub const VALID: &str = "Valid";
+    /// ImageTemplate: HCL or schema error (see `status.diagnostics`).
+    pub const INVALID_TEMPLATE: &str = "InvalidTemplate";
+    /// ImageBuild: accepted, its Job not running yet.
+    pub const QUEUED: &str = "Queued";
+    /// ImageBuild: its Job is running.
+    pub const BUILDING: &str = "Building";
+    /// ImageBuild: every selected source succeeded.
+    pub const BUILD_SUCCEEDED: &str = "BuildSucceeded";
+    /// ImageBuild: a source failed.
+    pub const BUILD_FAILED: &str = "BuildFailed";
+    /// ImageBuild: `spec.timeout` ran out.
+    pub const TIMEOUT: &str = "Timeout";
+    /// ImageBuild: stopped by `spec.cancel`.
+    pub const CANCELLED: &str = "Cancelled";
+    /// ImageBuild: the template or a variable is invalid; nothing was started.
+    pub const INVALID_SPEC: &str = "InvalidSpec";
+    /// ImageBuild / ImageChannel: the referenced ImageTemplate does not exist.
+    pub const TEMPLATE_NOT_FOUND: &str = "TemplateNotFound";
+    /// ImageChannel: the target build exists, succeeded and is not revoked.
+    pub const TARGET_VERIFIED: &str = "TargetVerified";
+    /// ImageChannel: waiting for the target build to finish.
+    pub const TARGET_PENDING: &str = "TargetPending";
+    /// ImageChannel: the target build does not exist (or nothing matches `follow`).
+    pub const TARGET_NOT_FOUND: &str = "TargetNotFound";
+    /// ImageChannel: the target build failed or was cancelled.
+    pub const TARGET_FAILED: &str = "TargetFailed";
+    /// ImageChannel: the target build belongs to another template.
+    pub const TEMPLATE_MISMATCH: &str = "TemplateMismatch";
+    /// ImageChannel: the target build is revoked.
+    pub const TARGET_REVOKED: &str = "TargetRevoked";
+}
+
 /// The three values of a condition's `status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConditionStatus {

@@ -23,6 +23,7 @@ pub mod duration;
 pub mod image_build;
 pub mod image_channel;
 pub mod image_template;
+pub mod reference;
 
 pub use common::*;
 pub use condition::{
@@ -33,6 +34,7 @@ pub use duration::{DurationError, format_duration, parse_duration};
 pub use image_build::*;
 pub use image_channel::*;
 pub use image_template::*;
+pub use reference::{REFERENCE_PATH, reference_markdown};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
@@ -73,9 +75,10 @@ pub fn crd_file_name(crd: &CustomResourceDefinition) -> String {
     format!("{}_{}.yaml", crd.spec.group, crd.spec.names.plural)
 }
 
-/// The generated CRD files, as (path relative to the repository root, content). One file
-/// per kind in `config/crd/bases/` (kubebuilder layout) and in `charts/kiln/crds/` (Helm
-/// installs every file there before the chart's templates).
+/// Every file generated from the types, as (path relative to the repository root,
+/// content): one CRD file per kind in `config/crd/bases/` (kubebuilder layout) and in
+/// `charts/kiln/crds/` (Helm installs every file there before the chart's templates), and
+/// the Markdown reference at [`REFERENCE_PATH`].
 pub fn generated_files() -> Vec<(String, String)> {
     let mut files = Vec::new();
     for dir in ["config/crd/bases", "charts/kiln/crds"] {
@@ -84,6 +87,7 @@ pub fn generated_files() -> Vec<(String, String)> {
             files.push((format!("{dir}/{}", crd_file_name(&crd)), content));
         }
     }
+    files.push((REFERENCE_PATH.to_string(), reference_markdown()));
     files
 }
 

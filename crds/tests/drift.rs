@@ -1,5 +1,6 @@
-//! The CRD YAML committed under `config/crd/bases/` and `charts/kiln/crds/` must be exactly
-//! what the Rust types generate.
+//! The CRD YAML committed under `config/crd/bases/` and `charts/kiln/crds/`, and the
+//! resource reference in `docs/reference/crds.md`, must be exactly what the Rust types
+//! generate.
 //!
 //! After changing a type, regenerate the files with:
 //!
@@ -93,7 +94,7 @@ fn committed_crds_match_the_rust_types() {
 
     assert!(
         problems.is_empty(),
-        "the committed CRD YAML is out of date with the Rust types in crds/:\n  {}\n\n\
+        "the committed CRD YAML or reference is out of date with the Rust types in crds/:\n  {}\n\n\
          Regenerate it with:\n\n    UPDATE_CRDS=1 cargo test -p kiln-crds --test drift\n\n\
          and commit the result.",
         problems.join("\n  ")
