@@ -1,8 +1,18 @@
 //! Kiln's step engine: Packer HCL2 templates, plans, the multistep runner and components.
 //! Knows nothing of Kubernetes; the CLI and the runner pods share it unchanged.
 
+pub mod artifact;
+pub mod builders;
+pub mod communicator;
+pub mod components;
+pub mod datasources;
 pub mod diag;
 pub mod functions;
 pub mod hcl;
-pub mod value;
+pub mod plan;
+pub mod postprocessors;
+pub mod provisioners;
+pub mod run;
 pub mod template;
+pub mod ui;
+pub mod value;

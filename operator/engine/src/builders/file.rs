@@ -1,0 +1,167 @@
+//! The `file` builder: writes `target` from `content` or a copy of `source`, then runs the
+//! provisioners against a communicator that accepts everything and does nothing (as Packer's).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::sync::CancellationToken;
+
+use crate::artifact::Artifact;
+use crate::builders::common::StepProvision;
+use crate::communicator::{Communicator, ExitStatus, Output};
+use crate::components::{BuildState, Builder, ComponentInfo, Step, StepAction};
+use crate::template::ConfigReader;
+
+pub const BUILDER_ID: &str = "packer.file";
+
+pub struct FileBuilder {
+    target: PathBuf,
+    source: Option<PathBuf>,
+    content: String,
+}
+
+pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder>> {
+    let target = r.required_string("target");
+    let source = r.string("source");
+    let content = r.string("content");
+    if source.is_some() && content.is_some() {
+        r.error(
+            "Invalid file builder config",
+            "source and content cannot both be specified.",
+        );
+    }
+    if source.is_none() && content.is_none() {
+        r.warn(
+            "Empty file",
+            "Both source file and contents are blank; target will have no content.",
+        );
+    }
+    let source = source.map(|s| crate::hcl::eval::resolve(Path::new("."), &s));
+    if let Some(s) = &source {
+        if !s.is_file() {
+            r.error_at(
+                "source",
+                "Invalid source",
+                format!(
+                    "Unable to read source file {}: it does not exist or is not a file.",
+                    s.display()
+                ),
+            );
+        }
+    }
+    let _ = info;
+    Some(Box::new(FileBuilder {
+        target: PathBuf::from(target?),
+        source,
+        content: content.unwrap_or_default(),
+    }))
+}
+
+struct StepWriteFile {
+    target: PathBuf,
+    source: Option<PathBuf>,
+    content: String,
+}
+
+#[async_trait]
+impl Step for StepWriteFile {
+    fn name(&self) -> &str {
+        "StepWriteFile"
+    }
+
+    async fn run(&mut self, state: &mut BuildState) -> StepAction {
+        if let Some(dir) = self.target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Err(e) = tokio::fs::create_dir_all(dir).await {
+                return state.fail(format!("Failed to create directory {}: {e}", dir.display()));
+            }
+        }
+        let result = match &self.source {
+            Some(src) => {
+                state.ui.say(format!(
+                    "Copying {} to {}",
+                    src.display(),
+                    self.target.display()
+                ));
+                tokio::fs::copy(src, &self.target).await.map(|_| ())
+            }
+            None => {
+                state
+                    .ui
+                    .say(format!("Writing content to {}", self.target.display()));
+                tokio::fs::write(&self.target, self.content.as_bytes()).await
+            }
+        };
+        match result {
+            Ok(()) => {
+                state.comm = Some(Arc::new(AcceptAll));
+                StepAction::Continue
+            }
+            Err(e) => state.fail(format!("Failed to write {}: {e}", self.target.display())),
+        }
+    }
+}
+
+impl Builder for FileBuilder {
+    fn steps(&self) -> Vec<Box<dyn Step>> {
+        vec![
+            Box::new(StepWriteFile {
+                target: self.target.clone(),
+                source: self.source.clone(),
+                content: self.content.clone(),
+            }),
+            Box::new(StepProvision),
+        ]
+    }
+
+    fn artifact(&self, _state: &BuildState) -> Option<Artifact> {
+        Some(Artifact {
+            builder_id: BUILDER_ID.to_string(),
+            id: "File".to_string(),
+            files: vec![self.target.clone()],
+            description: format!("Stored file: {}", self.target.display()),
+            state: Default::default(),
+        })
+    }
+}
+
+/// The file builder's communicator: commands "succeed", transfers are accepted and dropped.
+struct AcceptAll;
+
+#[async_trait]
+impl Communicator for AcceptAll {
+    fn kind(&self) -> &str {
+        "none"
+    }
+    async fn start(
+        &self,
+        _c: &str,
+        _o: &mut dyn Output,
+        _x: &CancellationToken,
+    ) -> anyhow::Result<ExitStatus> {
+        Ok(ExitStatus::Code(0))
+    }
+    async fn upload(
+        &self,
+        _d: &str,
+        src: &mut (dyn AsyncRead + Send + Unpin),
+        _m: u32,
+    ) -> anyhow::Result<()> {
+        tokio::io::copy(src, &mut tokio::io::sink()).await?;
+        Ok(())
+    }
+    async fn upload_dir(&self, _d: &str, _s: &Path, _e: &[String]) -> anyhow::Result<()> {
+        Ok(())
+    }
+    async fn download(
+        &self,
+        _s: &str,
+        _d: &mut (dyn AsyncWrite + Send + Unpin),
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+    async fn download_dir(&self, _s: &str, _d: &Path, _e: &[String]) -> anyhow::Result<()> {
+        Ok(())
+    }
+}

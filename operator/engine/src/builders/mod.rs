@@ -1,0 +1,5 @@
+//! Builders, one file each, with the steps they share in `common`.
+
+pub mod common;
+pub mod file;
+pub mod null;

@@ -1,0 +1,109 @@
+//! Communicators: how provisioners reach the machine being built. `none` (commands succeed
+//! without running, transfers fail, as in Packer), `ssh` (russh), and `local` for builders
+//! that work on a directory of this machine.
+
+pub mod config;
+pub mod none;
+pub mod ssh;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::sync::CancellationToken;
+
+/// How a remote command ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// The command exited with this code.
+    Code(i32),
+    /// The command was killed by a signal (name without `SIG`, e.g. `TERM`).
+    Signal(String),
+    /// The channel closed without reporting a status (e.g. the connection dropped).
+    NoStatus,
+}
+
+impl std::fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitStatus::Code(c) => write!(f, "exit status {c}"),
+            ExitStatus::Signal(s) => write!(f, "killed by signal {s}"),
+            ExitStatus::NoStatus => f.write_str("the remote end closed without an exit status"),
+        }
+    }
+}
+
+/// Receives a command's output, line by line, as it arrives.
+pub trait Output: Send {
+    fn stdout_line(&mut self, line: &str);
+    fn stderr_line(&mut self, line: &str);
+}
+
+/// Sends output lines to the UI as messages (masked there).
+pub struct UiOutput(pub crate::ui::Ui);
+
+impl Output for UiOutput {
+    fn stdout_line(&mut self, line: &str) {
+        self.0.message(line);
+    }
+    fn stderr_line(&mut self, line: &str) {
+        self.0.message(line);
+    }
+}
+
+/// Collects output (tests, and provisioners that need it).
+#[derive(Default, Debug)]
+pub struct Collect {
+    pub stdout: Vec<String>,
+    pub stderr: Vec<String>,
+}
+
+impl Output for Collect {
+    fn stdout_line(&mut self, line: &str) {
+        self.stdout.push(line.to_string());
+    }
+    fn stderr_line(&mut self, line: &str) {
+        self.stderr.push(line.to_string());
+    }
+}
+
+/// A connection to the machine being built. Mirrors Packer's `packersdk.Communicator`.
+#[async_trait]
+pub trait Communicator: Send + Sync {
+    /// `ssh`, `none`, ...: what `build.ConnType` reports.
+    fn kind(&self) -> &str;
+
+    /// Runs `command` remotely; output is streamed to `output` line by line. Cancelling the
+    /// token stops waiting and closes the channel.
+    async fn start(
+        &self,
+        command: &str,
+        output: &mut dyn Output,
+        cancel: &CancellationToken,
+    ) -> anyhow::Result<ExitStatus>;
+
+    /// Streams `src` to the remote file `dst` with permission bits `mode`.
+    async fn upload(
+        &self,
+        dst: &str,
+        src: &mut (dyn AsyncRead + Send + Unpin),
+        mode: u32,
+    ) -> anyhow::Result<()>;
+
+    /// Uploads a local directory. As in Packer: a `src` ending in `/` uploads its contents
+    /// into `dst`; otherwise the directory itself is created inside `dst`.
+    async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> anyhow::Result<()>;
+
+    /// Streams the remote file `src` into `dst`.
+    async fn download(
+        &self,
+        src: &str,
+        dst: &mut (dyn AsyncWrite + Send + Unpin),
+    ) -> anyhow::Result<()>;
+
+    /// Downloads a remote directory, with the same trailing-slash rule as `upload_dir`.
+    async fn download_dir(&self, src: &str, dst: &Path, exclude: &[String]) -> anyhow::Result<()>;
+
+    /// Closes the connection (cleanup).
+    async fn close(&self) {}
+}

@@ -1,0 +1,24 @@
+//! `null` data source: `output` = `input` (for tests and to force dependencies).
+
+use std::collections::BTreeMap;
+
+use crate::components::DataSource;
+use crate::template::ConfigReader;
+use crate::value::Value;
+
+pub struct NullData {
+    input: String,
+}
+
+pub fn new(r: &mut ConfigReader) -> Option<Box<dyn DataSource>> {
+    let input = r.required_string("input")?;
+    Some(Box::new(NullData { input }))
+}
+
+impl DataSource for NullData {
+    fn execute(&self) -> anyhow::Result<BTreeMap<String, Value>> {
+        let mut m = BTreeMap::new();
+        m.insert("output".to_string(), Value::str(&self.input));
+        Ok(m)
+    }
+}

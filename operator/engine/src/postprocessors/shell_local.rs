@@ -1,0 +1,34 @@
+//! `shell-local` post-processor: runs local commands; returns its input artifact.
+
+use async_trait::async_trait;
+
+use crate::artifact::Artifact;
+use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::provisioners::shell_local::ShellLocalConfig;
+use crate::template::ConfigReader;
+
+pub struct ShellLocalPp {
+    config: ShellLocalConfig,
+}
+
+pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
+    Some(Box::new(ShellLocalPp {
+        config: ShellLocalConfig::read(r),
+    }))
+}
+
+#[async_trait]
+impl PostProcessor for ShellLocalPp {
+    async fn post_process(
+        &self,
+        ctx: &PostProcessCtx<'_>,
+        input: &Artifact,
+    ) -> anyhow::Result<PostProcessed> {
+        self.config.run(ctx.ui, ctx.info, ctx.cancel).await?;
+        Ok(PostProcessed {
+            artifact: input.clone(),
+            keep: true,
+            force_keep: true,
+        })
+    }
+}

@@ -1,0 +1,53 @@
+//! `breakpoint`: pauses the build until Enter is pressed. Without a terminal on stdin (CI, a
+//! build pod) it says so and continues, instead of hanging.
+
+use std::io::IsTerminal;
+
+use async_trait::async_trait;
+
+use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
+use crate::template::ConfigReader;
+
+pub struct Breakpoint {
+    note: String,
+    disable: bool,
+}
+
+pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn Provisioner>> {
+    Some(Box::new(Breakpoint {
+        note: r.string("note").unwrap_or_default(),
+        disable: r.bool("disable").unwrap_or(false),
+    }))
+}
+
+#[async_trait]
+impl Provisioner for Breakpoint {
+    async fn provision(&self, ctx: &ProvisionCtx<'_>) -> anyhow::Result<()> {
+        if self.disable {
+            ctx.ui.say("Breakpoint provisioner is disabled; skipping");
+            return Ok(());
+        }
+        let note = if self.note.is_empty() {
+            String::new()
+        } else {
+            format!(" with note: {}", self.note)
+        };
+        if !std::io::stdin().is_terminal() || std::env::var_os("KILN_NONINTERACTIVE").is_some() {
+            ctx.ui.say(format!(
+                "Breakpoint reached{note}; not waiting because stdin is not a terminal"
+            ));
+            return Ok(());
+        }
+        ctx.ui.say(format!(
+            "Pausing at breakpoint provisioner{note}. Press enter to continue."
+        ));
+        let wait = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map(|_| ())
+        });
+        tokio::select! {
+            r = wait => { r??; Ok(()) }
+            _ = ctx.cancel.cancelled() => anyhow::bail!("Interrupted"),
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Provisioners, one file each.
+
+pub mod breakpoint;
+pub mod shell_local;
+pub mod sleep;

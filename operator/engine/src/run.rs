@@ -1,0 +1,443 @@
+//! The multistep runner: runs each prepared build's steps with cleanup of every started step in
+//! reverse order (success, failure and cancellation alike), the provision hook, post-processor
+//! chains with Packer's keep/destroy rules, and parallel builds bounded by `-parallel-builds`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::artifact::Artifact;
+use crate::components::{
+    BuildState, ComponentInfo, HOOK_CLEANUP_PROVISION, HOOK_PROVISION, Hook, OnError,
+    PostProcessCtx, ProvisionCtx, StepAction,
+};
+use crate::plan::{PreparedBuild, RunOptions, prepare_provisioner, runtime_generated};
+use crate::template::EvalEnv;
+use crate::template::build::{BuildInstance, ProvisionerDecl};
+use crate::ui::{EventKind, Ui};
+
+/// How long one step's cleanup may take before the runner moves on.
+pub const CLEANUP_DEADLINE: Duration = Duration::from_secs(15 * 60);
+
+/// The outcome of one build.
+#[derive(Clone, Debug)]
+pub struct BuildOutcome {
+    pub name: String,
+    pub duration: Duration,
+    pub artifacts: Vec<Artifact>,
+    /// Build or post-processor errors.
+    pub errors: Vec<String>,
+    pub cancelled: bool,
+}
+
+impl BuildOutcome {
+    pub fn ok(&self) -> bool {
+        self.errors.is_empty() && !self.cancelled
+    }
+}
+
+/// Runs the provisioners of one build when a builder fires `packer_provision`.
+struct ProvisionHook {
+    instance: BuildInstance,
+    base: EvalEnv,
+    info: ComponentInfo,
+}
+
+#[async_trait]
+impl Hook for ProvisionHook {
+    async fn run(&self, name: &str, state: &mut BuildState) -> anyhow::Result<()> {
+        let decls: Vec<ProvisionerDecl> = match name {
+            HOOK_PROVISION => self.instance.provisioners.clone(),
+            HOOK_CLEANUP_PROVISION => self.instance.error_cleanup.iter().cloned().collect(),
+            _ => return Ok(()),
+        };
+        if decls.is_empty() {
+            return Ok(());
+        }
+        let Some(comm) = state.comm.clone() else {
+            anyhow::bail!(
+                "No communicator found for provisioners! This is usually because the builder did not connect."
+            );
+        };
+        if name == HOOK_CLEANUP_PROVISION {
+            state.ui.say(
+                "Provisioning step had errors: Running the cleanup provisioner, if present...",
+            );
+        }
+        let total = decls.len();
+        for (i, decl) in decls.iter().enumerate() {
+            if state.cancel.is_cancelled() {
+                anyhow::bail!("Build was cancelled");
+            }
+            state.ui.emit(EventKind::Provisioner {
+                index: i + 1,
+                total,
+                kind: decl.kind.clone(),
+            });
+            let generated = runtime_generated(&state.generated, &self.info.run_uuid);
+            let p = prepare_provisioner(
+                decl,
+                &self.instance,
+                &self.base,
+                generated.clone(),
+                &self.info,
+            )
+            .map_err(|d| {
+                anyhow::anyhow!(
+                    "{}",
+                    d.0.iter()
+                        .map(|x| x.one_line())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            })?;
+            let ctx = ProvisionCtx {
+                ui: &state.ui,
+                comm: &comm,
+                cancel: &state.cancel,
+                generated: &generated,
+                info: &self.info,
+            };
+            let mut attempt = 0u32;
+            let result = loop {
+                let r = run_one(decl, p.as_ref(), &ctx).await;
+                match r {
+                    Ok(()) => break Ok(()),
+                    Err(e) if attempt < decl.max_retries && !state.cancel.is_cancelled() => {
+                        attempt += 1;
+                        let left = decl.max_retries - attempt + 1;
+                        state.ui.error(format!(
+                            "Provisioner {} failed: {e:#}. Retrying with {left} trie(s) left",
+                            decl.display_name()
+                        ));
+                    }
+                    Err(e) => break Err(e),
+                }
+            };
+            if let Err(e) = result {
+                if decl.continue_on_error && !state.cancel.is_cancelled() {
+                    state.ui.error(format!(
+                        "Provisioner {} failed, continuing the build (continue_on_error): {e:#}",
+                        decl.display_name()
+                    ));
+                    continue;
+                }
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One attempt: pause_before or timeout (Packer applies only one of them), then the plugin.
+async fn run_one(
+    decl: &ProvisionerDecl,
+    p: &dyn crate::components::Provisioner,
+    ctx: &ProvisionCtx<'_>,
+) -> anyhow::Result<()> {
+    if let Some(pause) = decl.pause_before {
+        ctx.ui.say(format!(
+            "Pausing {} before the next provisioner...",
+            human_duration(pause)
+        ));
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = ctx.cancel.cancelled() => anyhow::bail!("Build was cancelled"),
+        }
+        return p.provision(ctx).await;
+    }
+    if let Some(t) = decl.timeout {
+        let child = ctx.cancel.child_token();
+        let inner = ProvisionCtx {
+            ui: ctx.ui,
+            comm: ctx.comm,
+            cancel: &child,
+            generated: ctx.generated,
+            info: ctx.info,
+        };
+        return match tokio::time::timeout(t, p.provision(&inner)).await {
+            Ok(r) => r,
+            Err(_) => {
+                child.cancel();
+                anyhow::bail!(
+                    "Provisioner {} timed out after {}",
+                    decl.display_name(),
+                    human_duration(t)
+                )
+            }
+        };
+    }
+    p.provision(ctx).await
+}
+
+/// Runs one prepared build to the end: steps, cleanup, post-processors.
+pub async fn run_build(
+    build: PreparedBuild,
+    ui: &Ui,
+    cancel: &CancellationToken,
+    opts: &RunOptions,
+    base: &EvalEnv,
+) -> BuildOutcome {
+    let started = Instant::now();
+    let name = build.instance.full_name.clone();
+    let bui = ui.for_build(&name);
+    bui.emit(EventKind::BuildStarted);
+    let hooks = Arc::new(ProvisionHook {
+        instance: build.instance.clone(),
+        base: base.clone(),
+        info: build.info.clone(),
+    });
+    let mut state = BuildState {
+        ui: bui.clone(),
+        cancel: cancel.child_token(),
+        info: build.info.clone(),
+        comm: None,
+        generated: BTreeMap::new(),
+        error: None,
+        hooks,
+        extra: BTreeMap::new(),
+        provision_failed: false,
+    };
+    let mut steps = build.builder.steps();
+    let mut ran = 0;
+    for step in steps.iter_mut() {
+        if state.cancel.is_cancelled() {
+            break;
+        }
+        bui.emit(EventKind::Step {
+            step: step.name().to_string(),
+        });
+        ran += 1;
+        if step.run(&mut state).await == StepAction::Halt {
+            break;
+        }
+    }
+    let cancelled = state.cancel.is_cancelled();
+    let halted = state.error.is_some() || cancelled;
+    for step in steps[..ran].iter_mut().rev() {
+        let skip = halted
+            && match opts.on_error {
+                OnError::Abort => true,
+                OnError::RunCleanupProvisioner => step.name() != "StepProvision",
+                OnError::Cleanup | OnError::Ask => false,
+            };
+        if skip {
+            bui.say(format!(
+                "aborted: skipping cleanup of step {:?}",
+                step.name()
+            ));
+            continue;
+        }
+        if tokio::time::timeout(CLEANUP_DEADLINE, step.cleanup(&mut state))
+            .await
+            .is_err()
+        {
+            bui.error(format!(
+                "Cleanup of step {:?} did not finish within {}; moving on",
+                step.name(),
+                human_duration(CLEANUP_DEADLINE)
+            ));
+        }
+    }
+    let mut outcome = BuildOutcome {
+        name: name.clone(),
+        duration: Duration::ZERO,
+        artifacts: Vec::new(),
+        errors: Vec::new(),
+        cancelled,
+    };
+    if cancelled {
+        outcome.errors.push("Build was cancelled.".into());
+    } else if let Some(e) = &state.error {
+        outcome.errors.push(e.clone());
+    } else if let Some(artifact) = build.builder.artifact(&state) {
+        run_post_processors(&build, artifact, &state, &bui, &mut outcome).await;
+    }
+    outcome.duration = started.elapsed();
+    bui.emit(EventKind::BuildFinished {
+        seconds: outcome.duration.as_secs_f64(),
+        error: (!outcome.errors.is_empty()).then(|| outcome.errors.join("; ")),
+        cancelled,
+    });
+    outcome
+}
+
+async fn run_post_processors(
+    build: &PreparedBuild,
+    builder_artifact: Artifact,
+    state: &BuildState,
+    ui: &Ui,
+    outcome: &mut BuildOutcome,
+) {
+    let mut artifacts: Vec<Artifact> = Vec::new();
+    let mut keep_original = build.post_processors.is_empty();
+    let generated = runtime_generated(&state.generated, &build.info.run_uuid);
+    'chains: for chain in &build.post_processors {
+        let mut prior = builder_artifact.clone();
+        for (i, (decl, pp)) in chain.iter().enumerate() {
+            if state.cancel.is_cancelled() {
+                break 'chains;
+            }
+            match &decl.name {
+                Some(n) => ui.say(format!("Running post-processor: {n} (type {})", decl.kind)),
+                None => ui.say(format!("Running post-processor: {}", decl.kind)),
+            }
+            let ctx = PostProcessCtx {
+                ui,
+                cancel: &state.cancel,
+                info: &build.info,
+                generated: &generated,
+            };
+            let out = match pp.post_process(&ctx, &prior).await {
+                Ok(o) => o,
+                Err(e) => {
+                    ui.error(format!("Post-processor failed: {e:#}"));
+                    outcome.errors.push(format!("Post-processor failed: {e:#}"));
+                    continue 'chains;
+                }
+            };
+            let mut keep = out.keep;
+            if let Some(user) = decl.keep_input_artifact {
+                if !(out.keep && !user && out.force_keep) {
+                    keep = user;
+                }
+            }
+            if i == 0 {
+                if !keep_original && keep {
+                    keep_original = true;
+                }
+            } else if keep {
+                artifacts.push(prior.clone());
+            } else if let Err(e) = prior.destroy() {
+                outcome.errors.push(format!(
+                    "Failed cleaning up prior artifact: {e}; pp is {}",
+                    decl.kind
+                ));
+            }
+            prior = out.artifact;
+        }
+        artifacts.push(prior);
+    }
+    if keep_original {
+        artifacts.insert(0, builder_artifact);
+    } else if let Err(e) = builder_artifact.destroy() {
+        outcome
+            .errors
+            .push(format!("Error destroying builder artifact: {e}"));
+    }
+    outcome.artifacts = artifacts;
+}
+
+/// Runs every build, at most `parallel_builds` at a time (0 = all at once). Once `cancel`
+/// fires no new build starts; running ones are cancelled and clean up.
+pub async fn run_all(
+    builds: Vec<PreparedBuild>,
+    ui: &Ui,
+    cancel: &CancellationToken,
+    opts: &RunOptions,
+    base: &EvalEnv,
+) -> Vec<BuildOutcome> {
+    let limit = if opts.parallel_builds == 0 || opts.debug {
+        if opts.debug { 1 } else { builds.len().max(1) }
+    } else {
+        opts.parallel_builds
+    };
+    let sem = Arc::new(Semaphore::new(limit));
+    let mut handles = Vec::new();
+    let names: Vec<String> = builds
+        .iter()
+        .map(|b| b.instance.full_name.clone())
+        .collect();
+    for build in builds {
+        let sem = sem.clone();
+        let ui = ui.clone();
+        let cancel = cancel.clone();
+        let opts = opts.clone();
+        let base = base.clone();
+        handles.push(tokio::spawn(async move {
+            let permit = tokio::select! {
+                p = sem.acquire_owned() => p.ok(),
+                _ = cancel.cancelled() => None,
+            };
+            if permit.is_none() || cancel.is_cancelled() {
+                return None;
+            }
+            let outcome = run_build(build, &ui, &cancel, &opts, &base).await;
+            drop(permit);
+            Some(outcome)
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for (h, name) in handles.into_iter().zip(names) {
+        match h.await {
+            Ok(Some(o)) => outcomes.push(o),
+            Ok(None) => outcomes.push(BuildOutcome {
+                name,
+                duration: Duration::ZERO,
+                artifacts: Vec::new(),
+                errors: vec!["Build was not started: interrupted.".into()],
+                cancelled: true,
+            }),
+            Err(e) => outcomes.push(BuildOutcome {
+                name,
+                duration: Duration::ZERO,
+                artifacts: Vec::new(),
+                errors: vec![format!("Build panicked: {e}")],
+                cancelled: false,
+            }),
+        }
+    }
+    outcomes
+}
+
+/// A Go-durafmt-like rendering with the two largest units: `1 second 20 milliseconds`.
+pub fn human_duration(d: Duration) -> String {
+    let units: [(&str, u128); 6] = [
+        ("hour", 3_600_000_000),
+        ("minute", 60_000_000),
+        ("second", 1_000_000),
+        ("millisecond", 1_000),
+        ("microsecond", 1),
+        ("", 0),
+    ];
+    let mut us = d.as_micros();
+    let mut parts = Vec::new();
+    for (name, size) in units.iter().take(5) {
+        let n = us / size;
+        if n > 0 {
+            parts.push(format!("{n} {name}{}", if n == 1 { "" } else { "s" }));
+            us -= n * size;
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    if parts.is_empty() {
+        "0 seconds".to_string()
+    } else {
+        parts.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_packer() {
+        assert_eq!(
+            human_duration(Duration::from_millis(1020)),
+            "1 second 20 milliseconds"
+        );
+        assert_eq!(
+            human_duration(Duration::from_micros(12_034)),
+            "12 milliseconds 34 microseconds"
+        );
+        assert_eq!(human_duration(Duration::from_secs(3661)), "1 hour 1 minute");
+        assert_eq!(human_duration(Duration::ZERO), "0 seconds");
+    }
+}
