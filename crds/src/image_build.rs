@@ -33,6 +33,8 @@ use crate::duration::{DurationError, parse_duration};
     shortname = "imgbuild",
     shortname = "ib",
     category = "kiln",
+    selectable = ".spec.templateRef.name",
+    selectable = ".status.phase",
     doc = "An ImageBuild is one run of a Packer HCL2 template (an ImageTemplate, or a template given inline). Each selected source runs in its own pod of one Indexed Job; progress, artifacts and the Packer manifest appear in status. The spec is fixed at creation except `cancel` and `revoked`.",
     validation = Rule::new("self.metadata.name.size() <= 63")
         .message("an ImageBuild's name must be at most 63 characters: it is used as a label value"),

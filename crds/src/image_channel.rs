@@ -22,6 +22,7 @@ use crate::image_build::Artifact;
     derive = "Default",
     shortname = "imgch",
     category = "kiln",
+    selectable = ".spec.templateRef.name",
     doc = "An ImageChannel is a named pointer (such as `production`) to a successful ImageBuild of a template. It either pins a build (`spec.build`, moved by a commit in git) or follows the newest successful build matching a label selector (`spec.follow`). The controller never writes the spec; it verifies the target and publishes its artifacts and a bounded history in status.",
     printcolumn(
         name = "Template",

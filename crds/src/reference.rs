@@ -80,6 +80,19 @@ fn kind_section(out: &mut String, crd: &CustomResourceDefinition) {
         crd.spec.group, version.name, names.plural
     );
 
+    if let Some(fields) = version.selectable_fields.as_ref().filter(|f| !f.is_empty()) {
+        let paths: Vec<String> = fields
+            .iter()
+            .map(|f| format!("`{}`", f.json_path.trim_start_matches('.')))
+            .collect();
+        let _ = writeln!(
+            out,
+            "Field selectors (`kubectl get {} --field-selector <field>=<value>`): {}.\n",
+            names.plural,
+            paths.join(", ")
+        );
+    }
+
     if let Some(cols) = &version.additional_printer_columns {
         out.push_str("`kubectl get` columns");
         out.push_str(" (those marked *wide* only with `-o wide`):\n\n");

@@ -488,3 +488,30 @@ fn every_field_is_described() {
         );
     }
 }
+
+#[test]
+fn selectable_fields() {
+    let paths = |kind: &str| -> Vec<String> {
+        version(kind)["selectableFields"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|f| f["jsonPath"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        paths("ImageBuild"),
+        [".spec.templateRef.name", ".status.phase"]
+    );
+    assert_eq!(paths("ImageChannel"), [".spec.templateRef.name"]);
+    assert!(paths("ImageTemplate").is_empty());
+    // Each points at a scalar field.
+    for kind in ["ImageBuild", "ImageChannel"] {
+        for p in paths(kind) {
+            let n = node(&schema(kind), p.trim_start_matches('.'));
+            assert_eq!(n["type"], "string", "{kind} {p}");
+        }
+    }
+}
