@@ -20,17 +20,22 @@ source "$(dirname "$0")/lib.sh"
 
 T0=$(date +%s.%N)
 
-# stop NAME: SIGTERM the recorded pid, SIGKILL after a grace period.
+# stop NAME...: SIGTERM the recorded pids together, SIGKILL whatever is
+# still alive after a 10 s grace period.
 stop() {
-  local name=$1 pidf="$RUN_DIR/$1.pid" pid i
-  pid=$(cat "$pidf" 2>/dev/null) || return 0
-  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; fi
-    log "stopped $name (pid $pid)"
-  fi
-  rm -f "$pidf"
+  local name pid i alive pids=()
+  for name in "$@"; do
+    pid=$(cat "$RUN_DIR/$name.pid" 2>/dev/null) || continue
+    [[ -n "$pid" ]] && kill -TERM "$pid" 2>/dev/null && pids+=("$pid") && log "stopping $name (pid $pid)"
+  done
+  for ((i = 0; i < 40; i++)); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.25
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  for name in "$@"; do rm -f "$RUN_DIR/$name.pid" "$RUN_DIR/$name.fp"; done
 }
 
 # kill_cgroup_tree: SIGKILL every process in kubepods cgroups (all layouts).
@@ -70,8 +75,7 @@ clean_iptables() {
 }
 
 # 1. Node agents first so nothing restarts pods while we remove them.
-stop kubelet
-stop kube-proxy
+stop kubelet kube-proxy
 
 # 2. Pod containers: kill their tasks via containerd, then anything left in
 #    the kubepods cgroups.
@@ -96,9 +100,7 @@ done
 kill_pod_processes
 
 # 4. Control plane.
-stop kube-scheduler
-stop kube-controller-manager
-stop kube-apiserver
+stop kube-scheduler kube-controller-manager kube-apiserver
 stop etcd
 
 # 5. Mounts (overlay rootfs, shm, projected volumes), deepest first.

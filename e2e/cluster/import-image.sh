@@ -18,7 +18,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
-[[ $# -ge 1 ]] || { sed -n '2,16p' "$0" >&2; exit 2; }
+[[ $# -ge 1 ]] || { sed -n '2,/^set /{/^#/p}' "$0" >&2; exit 2; }
 [[ -S "$CONTAINERD_SOCK" ]] || die "containerd socket $CONTAINERD_SOCK missing: run up.sh first"
 
 args=(--platform linux/amd64)

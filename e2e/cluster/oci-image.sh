@@ -2,21 +2,24 @@
 # Pack a directory into a single-layer OCI image archive (no daemon, no
 # registry), importable with `ctr images import` / import-image.sh.
 #
-# usage: oci-image.sh IMAGE_NAME ROOTFS_DIR OUT.tar ENTRYPOINT [ARG...]
+# usage: oci-image.sh IMAGE_NAME ROOTFS_DIR OUT.tar CMD [ARG...]
 #   IMAGE_NAME  full reference, e.g. registry.k8s.io/pause:3.10 or
 #               kiln.local/busybox:e2e (recorded in index.json as the
 #               io.containerd.image.name annotation, which ctr import uses)
 #   ROOTFS_DIR  directory that becomes the image's only layer
-#   ENTRYPOINT  path inside the image, followed by its default arguments
+#   CMD         path inside the image, followed by its default arguments;
+#               stored as the image's Cmd with no Entrypoint (like Docker
+#               Hub's busybox), so a Pod's `args` (or `kubectl run -- X`)
+#               replace it entirely
 #   OCI_GZIP_LEVEL (env) layer gzip level, default 6
 #
 # The archive is reproducible: files are sorted, owned by 0:0, mtime 0.
 set -euo pipefail
 
-[[ $# -ge 4 ]] || { sed -n '2,12p' "$0" >&2; exit 2; }
+[[ $# -ge 4 ]] || { sed -n '2,/^set /{/^#/p}' "$0" >&2; exit 2; }
 name=$1 rootfs=$2 out=$3; shift 3
 
-# JSON-quote each entrypoint word (only needs to handle plain strings).
+# JSON-quote each CMD word (only needs to handle plain strings).
 json_str() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
 entry=""
 for w in "$@"; do entry+="${entry:+,}$(json_str "$w")"; done
@@ -42,7 +45,7 @@ put_blob() {
 }
 
 cat > "$work/config.json" <<EOF
-{"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:00Z","config":{"Entrypoint":[$entry],"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:$diff_id"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"kiln e2e/cluster/oci-image.sh"}]}
+{"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:00Z","config":{"Cmd":[$entry],"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"WorkingDir":"/"},"rootfs":{"type":"layers","diff_ids":["sha256:$diff_id"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"kiln e2e/cluster/oci-image.sh"}]}
 EOF
 read -r cfg_digest cfg_size < <(put_blob "$work/config.json")
 

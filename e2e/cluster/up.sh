@@ -89,6 +89,15 @@ wait_for() {
   done
 }
 
+# write_file PATH: write stdin to PATH only if the content differs, so that
+# unchanged configs keep their mtime (kube-proxy exits when its config file
+# is rewritten, and start_proc fingerprints configs).
+write_file() {
+  local tmp="$1.tmp.$$"
+  cat > "$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
+}
+
 # curl with the cluster CA and admin client cert.
 kcurl() {
   curl -sf --max-time 5 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "$@"
@@ -216,7 +225,7 @@ subjectAltName=IP:127.0.0.1,IP:$NODE_IP,DNS:localhost,DNS:$NODE_NAME"
 write_kubeconfig() {
   local file=$1 name=$2 server=${3:-https://127.0.0.1:6443}
   umask 077
-  cat > "$file.tmp" <<EOF
+  write_file "$file" <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -236,7 +245,6 @@ contexts:
     user: $name
 current-context: kiln-e2e
 EOF
-  mv "$file.tmp" "$file"
   umask 022
 }
 
@@ -298,7 +306,7 @@ start_controllers() {
 # ------------------------------------------------------------- node
 write_cni_config() {
   mkdir -p "$CNI_CONF_DIR" "$STATE/cni/ipam"
-  cat > "$CNI_CONF_DIR/10-kiln-bridge.conflist" <<EOF
+  write_file "$CNI_CONF_DIR/10-kiln-bridge.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
   "name": "kiln-e2e",
@@ -326,7 +334,7 @@ start_containerd() {
   mkdir -p "$CONTAINERD_ROOT" "$CONTAINERD_STATE" "$(dirname "$CONTAINERD_SOCK")"
   # Private instance: own root/state/socket; cgroupfs (SystemdCgroup=false),
   # runc state under /run/kiln-e2e, locally built sandbox image, our CNI dir.
-  cat > "$STATE/config/containerd.toml" <<EOF
+  write_file "$STATE/config/containerd.toml" <<EOF
 version = 2
 root = "$CONTAINERD_ROOT"
 state = "$CONTAINERD_STATE"
@@ -384,7 +392,7 @@ start_kubelet() {
   mkdir -p "$KUBELET_ROOT" "$STATE/kubelet-plugins"
   local extra=""
   [[ $CGROUP_MODE != v2 ]] && extra="failCgroupV1: false"
-  cat > "$STATE/config/kubelet.yaml" <<EOF
+  write_file "$STATE/config/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 containerRuntimeEndpoint: unix://$CONTAINERD_SOCK
@@ -427,7 +435,7 @@ EOF
 }
 
 start_kube_proxy() {
-  cat > "$STATE/config/kube-proxy.yaml" <<EOF
+  write_file "$STATE/config/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection:
@@ -435,7 +443,7 @@ clientConnection:
 mode: iptables
 clusterCIDR: $POD_CIDR
 hostnameOverride: $NODE_NAME
-bindAddress: 127.0.0.1
+# (no bindAddress: a non-wildcard one is taken as the node IP)
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
 # Leave host conntrack sysctls alone (0 = do not touch).
