@@ -45,12 +45,14 @@ pub struct TemplateRef {
 }
 
 /// The schema of a variables map: an object whose values are free-form JSON.
+///
+/// Written as an object preserving unknown fields rather than `additionalProperties` with
+/// untyped values: the apiserver cannot give CEL a type for the latter, so no rule (not even
+/// `has(self.variables)` on the parent) could mention the field.
 pub(crate) fn variables_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "object",
         "maxProperties": 512,
-        "additionalProperties": {
-            "x-kubernetes-preserve-unknown-fields": true
-        }
+        "x-kubernetes-preserve-unknown-fields": true
     })
 }

@@ -212,6 +212,12 @@ fn type_name(field: &Value, upstream: Option<&str>) -> String {
             return "any".into();
         }
         match n["type"].as_str() {
+            Some("object")
+                if n["x-kubernetes-preserve-unknown-fields"] == true
+                    && n.get("properties").is_none() =>
+            {
+                "map[string]any".into()
+            }
             Some("object") if n["additionalProperties"].is_object() => {
                 let inner = &n["additionalProperties"];
                 let v = if inner["x-kubernetes-preserve-unknown-fields"] == true {
