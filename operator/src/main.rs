@@ -1,1 +1,8 @@
-fn main() {}
+//! `kiln`: Packer-style image builds, locally (`kiln build`) and on Kubernetes.
+
+mod cli;
+
+fn main() {
+    let code = cli::main(std::env::args().collect());
+    std::process::exit(code);
+}

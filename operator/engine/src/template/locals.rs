@@ -123,8 +123,14 @@ pub fn references(expr: &Expression) -> Vec<Vec<String>> {
                             }
                         }
                         self.0.push(path);
+                    } else {
+                        self.visit_expr(&t.expr);
                     }
-                    visit_expr(self, e);
+                    for op in t.operators.iter() {
+                        if let TraversalOperator::Index(ix) = op.value() {
+                            self.visit_expr(ix);
+                        }
+                    }
                 }
                 Expression::Variable(v) => self.0.push(vec![v.as_str().to_string()]),
                 _ => visit_expr(self, e),

@@ -1,0 +1,308 @@
+//! Renderings of the event stream: the human output a Packer user knows (`==> build: …`,
+//! colours on a terminal), Packer's `-machine-readable` lines, and JSON lines.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::run::human_duration;
+use crate::ui::{Event, EventKind, Sink};
+
+const COLORS: &[&str] = &["32", "36", "35", "33", "34"];
+
+/// Packer's human output.
+pub struct HumanSink {
+    color: bool,
+    timestamps: bool,
+    colors: Mutex<BTreeMap<String, &'static str>>,
+    out: Mutex<Box<dyn Write + Send>>,
+    err: Mutex<Box<dyn Write + Send>>,
+}
+
+impl HumanSink {
+    pub fn stdio(color: bool, timestamps: bool) -> HumanSink {
+        HumanSink::new(
+            color,
+            timestamps,
+            Box::new(std::io::stdout()),
+            Box::new(std::io::stderr()),
+        )
+    }
+
+    pub fn new(
+        color: bool,
+        timestamps: bool,
+        out: Box<dyn Write + Send>,
+        err: Box<dyn Write + Send>,
+    ) -> HumanSink {
+        HumanSink {
+            color,
+            timestamps,
+            colors: Mutex::new(BTreeMap::new()),
+            out: Mutex::new(out),
+            err: Mutex::new(err),
+        }
+    }
+
+    fn color_of(&self, build: &str) -> &'static str {
+        let mut m = self.colors.lock().unwrap_or_else(|e| e.into_inner());
+        let n = m.len();
+        m.entry(build.to_string())
+            .or_insert(COLORS[n % COLORS.len()])
+    }
+
+    fn paint(&self, text: &str, code: &str, bold: bool) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let b = if bold { "1;" } else { "" };
+        format!("\x1b[{b}{code}m{text}\x1b[0m")
+    }
+
+    fn stamp(&self) -> String {
+        if !self.timestamps {
+            return String::new();
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        format!("{}: ", rfc3339(now))
+    }
+
+    fn line(&self, to_err: bool, text: &str) {
+        let w = if to_err { &self.err } else { &self.out };
+        let mut w = w.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(w, "{}{text}", self.stamp());
+        let _ = w.flush();
+    }
+}
+
+impl Sink for HumanSink {
+    fn emit(&self, e: &Event) {
+        let build = e.build.as_deref();
+        let code = build.map(|b| self.color_of(b)).unwrap_or("0");
+        let prefix = build.map(|b| format!("{b}: ")).unwrap_or_default();
+        match &e.kind {
+            EventKind::Say { message } => {
+                for l in message.lines() {
+                    self.line(false, &self.paint(&format!("==> {prefix}{l}"), code, true));
+                }
+            }
+            EventKind::Message { message } => {
+                for l in split_keep_empty(message) {
+                    self.line(false, &self.paint(&format!("    {prefix}{l}"), code, false));
+                }
+            }
+            EventKind::Error { message } => {
+                for l in message.lines() {
+                    self.line(true, &self.paint(&format!("==> {prefix}{l}"), "31", true));
+                }
+            }
+            EventKind::BuildStarted => {
+                if let Some(b) = build {
+                    self.line(
+                        false,
+                        &self.paint(&format!("{b}: output will be in this color."), code, true),
+                    );
+                    self.line(false, "");
+                }
+            }
+            EventKind::BuildFinished {
+                seconds,
+                error,
+                cancelled,
+            } => {
+                let b = build.unwrap_or("");
+                let d = human_duration(Duration::from_secs_f64(*seconds));
+                match (error, cancelled) {
+                    (None, _) => self.line(false, &format!("Build '{b}' finished after {d}.")),
+                    (Some(err), _) => self.line(
+                        true,
+                        &self.paint(&format!("Build '{b}' errored after {d}: {err}"), "31", true),
+                    ),
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn split_keep_empty(s: &str) -> Vec<&str> {
+    if s.is_empty() {
+        vec![""]
+    } else {
+        s.lines().collect()
+    }
+}
+
+/// RFC 3339 UTC timestamp of a Unix time.
+pub fn rfc3339(d: Duration) -> String {
+    let secs = d.as_secs() as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, day) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Packer's `-machine-readable` format: `timestamp,target,type,data...`.
+pub struct MachineSink {
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl MachineSink {
+    pub fn new(out: Box<dyn Write + Send>) -> MachineSink {
+        MachineSink {
+            out: Mutex::new(out),
+        }
+    }
+
+    /// Writes one machine-readable line.
+    pub fn line(&self, target: &str, kind: &str, data: &[String]) {
+        let ts = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let fields: Vec<String> = data.iter().map(|d| escape_machine(d)).collect();
+        let mut w = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(w, "{ts},{target},{kind},{}", fields.join(","));
+        let _ = w.flush();
+    }
+}
+
+/// Escapes a machine-readable field as Packer does.
+pub fn escape_machine(s: &str) -> String {
+    s.replace(',', "%!(PACKER_COMMA)")
+        .replace('\r', "\\r")
+        .replace('\n', "\\n")
+}
+
+impl Sink for MachineSink {
+    fn emit(&self, e: &Event) {
+        let target = e.build.clone().unwrap_or_default();
+        match &e.kind {
+            EventKind::Say { message } => {
+                let m = match &e.build {
+                    Some(b) => format!("==> {b}: {message}"),
+                    None => format!("==> {message}"),
+                };
+                self.line(&target, "ui", &["say".into(), m]);
+            }
+            EventKind::Message { message } => {
+                let m = match &e.build {
+                    Some(b) => format!("    {b}: {message}"),
+                    None => message.clone(),
+                };
+                self.line(&target, "ui", &["message".into(), m]);
+            }
+            EventKind::Error { message } => {
+                let m = match &e.build {
+                    Some(b) => format!("==> {b}: {message}"),
+                    None => message.clone(),
+                };
+                self.line(&target, "ui", &["error".into(), m]);
+            }
+            EventKind::Artifact { index, artifact } => {
+                let i = index.to_string();
+                self.line(
+                    &target,
+                    "artifact",
+                    &[i.clone(), "builder-id".into(), artifact.builder_id.clone()],
+                );
+                self.line(
+                    &target,
+                    "artifact",
+                    &[i.clone(), "id".into(), artifact.id.clone()],
+                );
+                self.line(
+                    &target,
+                    "artifact",
+                    &[i.clone(), "string".into(), artifact.description.clone()],
+                );
+                self.line(
+                    &target,
+                    "artifact",
+                    &[
+                        i.clone(),
+                        "files-count".into(),
+                        artifact.files.len().to_string(),
+                    ],
+                );
+                for (n, f) in artifact.files.iter().enumerate() {
+                    self.line(
+                        &target,
+                        "artifact",
+                        &[
+                            i.clone(),
+                            "file".into(),
+                            n.to_string(),
+                            f.display().to_string(),
+                        ],
+                    );
+                }
+                self.line(&target, "artifact", &[i, "end".into()]);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One JSON object per event, per line.
+pub struct JsonSink {
+    out: Mutex<Box<dyn Write + Send>>,
+}
+
+impl JsonSink {
+    pub fn new(out: Box<dyn Write + Send>) -> JsonSink {
+        JsonSink {
+            out: Mutex::new(out),
+        }
+    }
+}
+
+impl Sink for JsonSink {
+    fn emit(&self, e: &Event) {
+        if let Ok(s) = serde_json::to_string(e) {
+            let mut w = self.out.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writeln!(w, "{s}");
+            let _ = w.flush();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn machine_fields_escape_commas_and_newlines() {
+        assert_eq!(escape_machine("a,b\nc"), "a%!(PACKER_COMMA)b\\nc");
+    }
+
+    #[test]
+    fn rfc3339_formats_utc() {
+        assert_eq!(rfc3339(Duration::from_secs(0)), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(Duration::from_secs(1_700_000_000)),
+            "2023-11-14T22:13:20Z"
+        );
+    }
+}

@@ -1,0 +1,258 @@
+//! `kiln build`: Packer's `packer build`, with Packer's output and exit codes.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Args;
+use kiln_engine::components::OnError;
+use kiln_engine::diag::{Diagnostic, Diagnostics};
+use kiln_engine::plan::{self, RunOptions};
+use kiln_engine::run::{self, human_duration};
+use kiln_engine::session::{self, LoadOptions};
+use kiln_engine::sinks::{HumanSink, JsonSink, MachineSink};
+use kiln_engine::ui::{EventKind, Masker, Sink, Ui};
+use tokio_util::sync::CancellationToken;
+
+use super::common::{VarFlags, print_diags, split_list};
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    /// Template file or directory.
+    pub template: PathBuf,
+    #[command(flatten)]
+    pub vars: VarFlags,
+    /// Build only the builds whose names match these globs.
+    #[arg(long)]
+    pub only: Vec<String>,
+    /// Build all builds (and run all post-processors) except those matching these globs.
+    #[arg(long)]
+    pub except: Vec<String>,
+    /// Number of builds to run in parallel; 0 means no limit.
+    #[arg(long = "parallel-builds", default_value_t = 0)]
+    pub parallel_builds: usize,
+    /// What to do when a build fails: cleanup, abort, ask, run-cleanup-provisioner.
+    #[arg(long = "on-error", default_value = "cleanup")]
+    pub on_error: String,
+    /// Force a build to continue if artifacts exist, deletes existing artifacts.
+    #[arg(long)]
+    pub force: bool,
+    /// Debug mode: builds run one at a time.
+    #[arg(long)]
+    pub debug: bool,
+    /// Prefix every line with an RFC3339 timestamp.
+    #[arg(long = "timestamp-ui")]
+    pub timestamp_ui: bool,
+    /// Produce machine-readable output.
+    #[arg(long = "machine-readable")]
+    pub machine_readable: bool,
+    /// Emit one JSON event per line on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Colored output (default on a terminal).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub color: Option<bool>,
+    /// Warn about variables set in var files that no variable block declares.
+    #[arg(long = "warn-on-undeclared-var")]
+    pub warn_on_undeclared_var: bool,
+}
+
+pub async fn run(a: BuildArgs) -> i32 {
+    let Some(on_error) = OnError::parse(&a.on_error) else {
+        eprintln!(
+            "Error: -on-error must be one of cleanup, abort, ask, run-cleanup-provisioner; got {:?}",
+            a.on_error
+        );
+        return 1;
+    };
+    let inputs = match a.vars.inputs(a.warn_on_undeclared_var) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return 1;
+        }
+    };
+    let opts = LoadOptions {
+        inputs,
+        evaluate_datasources: true,
+    };
+    let (template, warnings) = match session::load(&a.template, &opts) {
+        Ok(t) => t,
+        Err(d) => {
+            print_diags(&d, None);
+            return 1;
+        }
+    };
+    let masker = Arc::new(Masker::new(template.sensitive.clone()));
+    print_diags(&warnings, Some(&masker));
+    let instances = match template.instances() {
+        Ok(i) => i,
+        Err(d) => {
+            print_diags(&d, Some(&masker));
+            return 1;
+        }
+    };
+    let only = split_list(&a.only);
+    let except = split_list(&a.except);
+    let (selected, w) = match plan::select(instances, &only, &except) {
+        Ok(s) => s,
+        Err(d) => {
+            print_diags(&d, Some(&masker));
+            return 1;
+        }
+    };
+    print_diags(&w, Some(&masker));
+    if selected.is_empty() {
+        print_diags(
+            &Diagnostics::from(Diagnostic::error(
+                "No builds to run",
+                "A build command cannot run without at least one build to process. If the only or except flags have been specified at run time check if they match any build",
+            )),
+            None,
+        );
+        return 1;
+    }
+    let run_uuid = std::env::var("PACKER_RUN_UUID")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let ropts = RunOptions {
+        only,
+        except,
+        force: a.force,
+        debug: a.debug,
+        on_error,
+        run_uuid,
+        parallel_builds: a.parallel_builds,
+    };
+    let (prepared, w) = match plan::prepare(&template, selected, &ropts) {
+        Ok(p) => p,
+        Err(d) => {
+            print_diags(&d, Some(&masker));
+            return 1;
+        }
+    };
+    print_diags(&w, Some(&masker));
+
+    let color = a.color.unwrap_or_else(|| {
+        std::io::stdout().is_terminal() && std::env::var_os("PACKER_NO_COLOR").is_none()
+    });
+    let machine = a
+        .machine_readable
+        .then(|| Arc::new(MachineSink::new(Box::new(std::io::stdout()))));
+    let sink: Arc<dyn Sink> = if a.json {
+        Arc::new(JsonSink::new(Box::new(std::io::stdout())))
+    } else if let Some(m) = &machine {
+        m.clone()
+    } else {
+        Arc::new(HumanSink::stdio(color, a.timestamp_ui))
+    };
+    let ui = Ui::new(sink, masker.clone());
+    let cancel = CancellationToken::new();
+    spawn_signal_handler(cancel.clone(), ui.clone());
+
+    let started = Instant::now();
+    let base = template.base_env();
+    let outcomes = run::run_all(prepared, &ui, &cancel, &ropts, &base).await;
+    let elapsed = started.elapsed();
+
+    if cancel.is_cancelled() {
+        ui.say("Cleanly cancelled builds after being interrupted.");
+        if !a.json && machine.is_none() {
+            eprintln!("Cleanly cancelled builds after being interrupted.");
+        }
+        return 1;
+    }
+    let human = !a.json && machine.is_none();
+    if human {
+        println!();
+        ui.say(format!("Wait completed after {}", human_duration(elapsed)));
+        println!();
+    }
+    let failed: Vec<_> = outcomes.iter().filter(|o| !o.ok()).collect();
+    if !failed.is_empty() {
+        if human {
+            ui.error("Some builds didn't complete successfully and had errors:");
+            for o in &failed {
+                eprintln!("--> {}: {}", o.name, masker.mask(&o.errors.join("\n")));
+            }
+            println!();
+        }
+        if let Some(m) = &machine {
+            m.line("", "error-count", &[failed.len().to_string()]);
+            for o in &failed {
+                m.line(
+                    "",
+                    "error",
+                    &[o.name.clone(), masker.mask(&o.errors.join("\n"))],
+                );
+            }
+        }
+    }
+    let with_artifacts: Vec<_> = outcomes
+        .iter()
+        .filter(|o| !o.artifacts.is_empty())
+        .collect();
+    if with_artifacts.is_empty() {
+        if human {
+            ui.say("Builds finished but no artifacts were created.");
+        }
+    } else {
+        if human {
+            ui.say("Builds finished. The artifacts of successful builds are:");
+        }
+        for o in &with_artifacts {
+            if let Some(m) = &machine {
+                m.line(&o.name, "artifact-count", &[o.artifacts.len().to_string()]);
+            }
+            for (i, art) in o.artifacts.iter().enumerate() {
+                ui.for_build(&o.name).emit(EventKind::Artifact {
+                    index: i,
+                    artifact: art.clone(),
+                });
+                if human {
+                    println!("--> {}: {}", o.name, masker.mask(&art.description));
+                }
+            }
+        }
+    }
+    if failed.is_empty() { 0 } else { 1 }
+}
+
+/// First SIGINT/SIGTERM cancels the builds (cleanup runs); later signals are ignored while
+/// cleanup finishes, as Packer does.
+fn spawn_signal_handler(cancel: CancellationToken, ui: Ui) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut int), Ok(mut term)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                return;
+            };
+            let name = tokio::select! {
+                _ = int.recv() => "interrupt",
+                _ = term.recv() => "terminated",
+            };
+            ui.error(format!("Cancelling build after receiving {name}"));
+            ui.say("Interrupted, not going to start any more builds.");
+            cancel.cancel();
+            loop {
+                tokio::select! {
+                    _ = int.recv() => {},
+                    _ = term.recv() => {},
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                ui.error("Cancelling build after receiving interrupt");
+                cancel.cancel();
+            }
+        }
+    });
+}

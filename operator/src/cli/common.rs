@@ -1,0 +1,61 @@
+//! Flags and helpers the commands share.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use kiln_engine::diag::Diagnostics;
+use kiln_engine::template::VarInputs;
+
+/// `-var`, `-var-file`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct VarFlags {
+    /// Variable for templates, can be used multiple times: -var 'name=value'.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// JSON or HCL2 file containing user variables, can be used multiple times.
+    #[arg(long = "var-file", value_name = "PATH")]
+    pub var_files: Vec<PathBuf>,
+}
+
+impl VarFlags {
+    /// The inputs, with the process environment (for `PKR_VAR_*`).
+    pub fn inputs(&self, warn_undeclared: bool) -> Result<VarInputs, String> {
+        let mut vars = Vec::new();
+        for v in &self.vars {
+            let Some((k, val)) = v.split_once('=') else {
+                return Err(format!("Invalid -var value {v:?}: expected NAME=VALUE."));
+            };
+            vars.push((k.trim().to_string(), val.to_string()));
+        }
+        Ok(VarInputs {
+            vars,
+            var_files: self.var_files.clone(),
+            env: std::env::vars().collect(),
+            warn_undeclared,
+            exprs: Vec::new(),
+        })
+    }
+}
+
+/// Prints diagnostics to stderr, masked.
+pub fn print_diags(d: &Diagnostics, masker: Option<&kiln_engine::ui::Masker>) {
+    for diag in &d.0 {
+        let text = diag.to_string();
+        let text = match masker {
+            Some(m) => m.mask(&text),
+            None => text,
+        };
+        eprintln!("{text}");
+    }
+}
+
+/// Splits comma-separated flag values (`-only=a,b` and repeated flags alike).
+pub fn split_list(values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}

@@ -1,0 +1,152 @@
+//! The command line, mirroring Packer's commands and single-dash flags.
+
+mod build;
+mod common;
+mod console;
+mod fmt;
+mod inspect;
+mod validate;
+
+use clap::{Parser, Subcommand};
+
+/// Kiln runs Packer HCL2 templates: locally with `kiln build`, and on Kubernetes as
+/// ImageBuild resources.
+#[derive(Parser, Debug)]
+#[command(name = "kiln", version, about, disable_help_subcommand = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build image(s) from a template (file or directory).
+    Build(build::BuildArgs),
+    /// Check that a template is valid.
+    Validate(validate::ValidateArgs),
+    /// Show the components of a template.
+    Inspect(inspect::InspectArgs),
+    /// Rewrite HCL2 config files to the canonical format.
+    Fmt(fmt::FmtArgs),
+    /// Evaluate expressions in a template's context (one per line on stdin).
+    Console(console::ConsoleArgs),
+    /// Print the CRD YAML of Kiln's resources.
+    Crds,
+    /// Print the version.
+    Version,
+}
+
+/// Packer users write `-var x=y` and `-only=a`; clap wants `--var`. Rewrites single-dash
+/// long flags (not `-` alone, not negative numbers, not values after `--`).
+pub fn normalise_args(args: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut passthrough = false;
+    for (i, a) in args.into_iter().enumerate() {
+        if i == 0 || passthrough {
+            out.push(a);
+            continue;
+        }
+        if a == "--" {
+            passthrough = true;
+            out.push(a);
+            continue;
+        }
+        let is_single_long = a.starts_with('-')
+            && !a.starts_with("--")
+            && a.len() > 2
+            && a.as_bytes()[1].is_ascii_alphabetic();
+        if is_single_long {
+            out.push(format!("-{a}"));
+        } else {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// Runs the CLI; returns the exit code.
+pub fn main(args: Vec<String>) -> i32 {
+    let args = normalise_args(args);
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ => 1,
+            };
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: could not start the runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(async move {
+        match cli.command {
+            Command::Build(a) => build::run(a).await,
+            Command::Validate(a) => validate::run(a).await,
+            Command::Inspect(a) => inspect::run(a),
+            Command::Fmt(a) => fmt::run(a),
+            Command::Console(a) => console::run(a),
+            Command::Crds => {
+                print!("{}", kiln_crds::crds_yaml());
+                0
+            }
+            Command::Version => {
+                println!(
+                    "Kiln v{} (Packer {} template language)",
+                    env!("CARGO_PKG_VERSION"),
+                    kiln_engine::template::PACKER_VERSION
+                );
+                0
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_dash_flags_become_long() {
+        let got = normalise_args(
+            [
+                "kiln",
+                "build",
+                "-var",
+                "a=b",
+                "-only=x",
+                "-",
+                "-1",
+                "t.pkr.hcl",
+                "--",
+                "-x",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        );
+        assert_eq!(
+            got,
+            vec![
+                "kiln",
+                "build",
+                "--var",
+                "a=b",
+                "--only=x",
+                "-",
+                "-1",
+                "t.pkr.hcl",
+                "--",
+                "-x"
+            ]
+        );
+    }
+}
