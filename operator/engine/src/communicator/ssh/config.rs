@@ -1,0 +1,581 @@
+//! The `ssh_*` options, with Packer's names, defaults and validation rules (SDK
+//! `communicator/config.go`), plus Kiln's host-key pinning (`ssh_host_key`,
+//! `ssh_known_hosts_file`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::communicator::Communicator;
+use crate::template::ConfigReader;
+use crate::ui::Ui;
+use crate::value::Value;
+
+/// Where a connection hops through before reaching the host.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BastionConfig {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub password: Option<String>,
+    pub private_key_file: Option<PathBuf>,
+    pub certificate_file: Option<PathBuf>,
+    pub agent_auth: bool,
+    pub interactive: bool,
+}
+
+/// A SOCKS5 proxy the connection goes through.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProxyConfig {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+/// `"PORT:HOST:PORT"`: a tunnel through the SSH connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tunnel {
+    pub listen_port: u16,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Tunnel {
+    pub fn parse(s: &str) -> Option<Tunnel> {
+        let parts: Vec<&str> = s.split(':').collect();
+        if parts.len() != 3 || parts[1].is_empty() {
+            return None;
+        }
+        Some(Tunnel {
+            listen_port: parts[0].parse().ok()?,
+            host: parts[1].to_string(),
+            port: parts[2].parse().ok()?,
+        })
+    }
+}
+
+/// How files move: `scp` (Packer's default) or `sftp`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TransferMethod {
+    #[default]
+    Scp,
+    Sftp,
+}
+
+/// Packer's SSH communicator options.
+#[derive(Clone, Debug)]
+pub struct SshConfig {
+    pub host: Option<String>,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub private_key_file: Option<PathBuf>,
+    pub certificate_file: Option<PathBuf>,
+    pub agent_auth: bool,
+    pub keypair_name: Option<String>,
+    pub temporary_key_pair_name: Option<String>,
+    pub temporary_key_pair_type: String,
+    pub temporary_key_pair_bits: u32,
+    /// Raw key material a builder generated or injected (`build.SSHPublicKey`,
+    /// `build.SSHPrivateKey`); the private key authenticates when no key file is set.
+    pub public_key: Option<String>,
+    pub private_key: Option<String>,
+    pub timeout: Duration,
+    pub handshake_attempts: u32,
+    /// `None`: keepalives disabled (a negative `ssh_keep_alive_interval`).
+    pub keep_alive_interval: Option<Duration>,
+    pub read_write_timeout: Option<Duration>,
+    pub pty: bool,
+    pub disable_agent_forwarding: bool,
+    pub file_transfer_method: TransferMethod,
+    pub ciphers: Vec<String>,
+    pub key_exchange_algorithms: Vec<String>,
+    pub bastion: Option<BastionConfig>,
+    pub proxy: Option<ProxyConfig>,
+    pub local_tunnels: Vec<Tunnel>,
+    pub remote_tunnels: Vec<Tunnel>,
+    pub clear_authorized_keys: bool,
+    pub pause_before_connecting: Duration,
+    /// Kiln: accepted host-key fingerprints (`SHA256:…`); empty accepts any key like Packer.
+    pub host_keys: Vec<String>,
+    /// Kiln: a known_hosts file the host key must be listed in.
+    pub known_hosts_file: Option<PathBuf>,
+}
+
+impl Default for SshConfig {
+    fn default() -> Self {
+        SshConfig {
+            host: None,
+            port: 22,
+            username: None,
+            password: None,
+            private_key_file: None,
+            certificate_file: None,
+            agent_auth: false,
+            keypair_name: None,
+            temporary_key_pair_name: None,
+            temporary_key_pair_type: "rsa".to_string(),
+            temporary_key_pair_bits: 4096,
+            public_key: None,
+            private_key: None,
+            timeout: Duration::from_secs(300),
+            handshake_attempts: 10,
+            keep_alive_interval: Some(Duration::from_secs(5)),
+            read_write_timeout: None,
+            pty: false,
+            disable_agent_forwarding: false,
+            file_transfer_method: TransferMethod::Scp,
+            ciphers: Vec::new(),
+            key_exchange_algorithms: Vec::new(),
+            bastion: None,
+            proxy: None,
+            local_tunnels: Vec::new(),
+            remote_tunnels: Vec::new(),
+            clear_authorized_keys: false,
+            pause_before_connecting: Duration::ZERO,
+            host_keys: Vec::new(),
+            known_hosts_file: None,
+        }
+    }
+}
+
+/// `~/` expanded against `$HOME`.
+pub fn expand_home(p: &str) -> PathBuf {
+    if let Some(rest) = p.strip_prefix("~/")
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        return Path::new(&home).join(rest);
+    }
+    PathBuf::from(p)
+}
+
+/// The WinRM options Packer's shared communicator config has; accepted (and ignored) so a
+/// template written for several communicators validates.
+const WINRM_OPTIONS: &[&str] = &[
+    "winrm_username",
+    "winrm_password",
+    "winrm_host",
+    "winrm_no_proxy",
+    "winrm_port",
+    "winrm_timeout",
+    "winrm_use_ssl",
+    "winrm_insecure",
+    "winrm_use_ntlm",
+];
+
+/// Options Packer has that only matter to cloud builders; accepted and ignored here.
+const BUILDER_ONLY_OPTIONS: &[&str] = &["ssh_interface", "ssh_ip_version"];
+
+impl SshConfig {
+    /// Reads the `ssh_*` options (and accepts the `winrm_*` ones), validating what does not
+    /// depend on the builder.
+    pub fn read(r: &mut ConfigReader) -> SshConfig {
+        let d = SshConfig::default();
+        r.ignore(WINRM_OPTIONS);
+        r.ignore(BUILDER_ONLY_OPTIONS);
+        let port = read_port(r, "ssh_port", 22);
+        let timeout_set = r.has("ssh_timeout") || r.has("ssh_wait_timeout");
+        let attempts_set = r.has("ssh_handshake_attempts");
+        let mut timeout = r.duration("ssh_timeout").unwrap_or(d.timeout);
+        if let Some(t) = r.duration("ssh_wait_timeout") {
+            // Deprecated alias that overrides ssh_timeout, as in Packer.
+            timeout = t;
+        }
+        let mut handshake_attempts = match r.int("ssh_handshake_attempts") {
+            Some(n) if n > 0 => n as u32,
+            Some(_) => {
+                r.error_at(
+                    "ssh_handshake_attempts",
+                    "Invalid ssh_handshake_attempts",
+                    "ssh_handshake_attempts must be a positive number.",
+                );
+                d.handshake_attempts
+            }
+            None => d.handshake_attempts,
+        };
+        if !timeout_set && !attempts_set {
+            timeout = d.timeout;
+            handshake_attempts = d.handshake_attempts;
+        }
+        let keep_alive_interval = match r.string("ssh_keep_alive_interval") {
+            Some(s) if s.trim_start().starts_with('-') => None,
+            Some(_) => r
+                .duration("ssh_keep_alive_interval")
+                .filter(|d| !d.is_zero())
+                .or(d.keep_alive_interval),
+            None => d.keep_alive_interval,
+        };
+        let file_transfer_method = match r.string("ssh_file_transfer_method").as_deref() {
+            None | Some("scp") | Some("") => TransferMethod::Scp,
+            Some("sftp") => TransferMethod::Sftp,
+            Some(other) => {
+                r.error_at(
+                    "ssh_file_transfer_method",
+                    "Invalid ssh_file_transfer_method",
+                    format!("SSH file transfer method must be one of \"scp\" or \"sftp\", got {other:?}."),
+                );
+                TransferMethod::Scp
+            }
+        };
+        let private_key_file = r.string("ssh_private_key_file").map(|s| expand_home(&s));
+        let certificate_file = r.string("ssh_certificate_file").map(|s| expand_home(&s));
+        let temporary_key_pair_type = r
+            .string("temporary_key_pair_type")
+            .unwrap_or(d.temporary_key_pair_type.clone());
+        let bits = r.int("temporary_key_pair_bits");
+        let temporary_key_pair_bits = match (temporary_key_pair_type.as_str(), bits) {
+            ("rsa", None) => 4096,
+            ("ecdsa", None) => 521,
+            ("rsa", Some(b)) if b >= 2048 => b as u32,
+            ("ecdsa", Some(b)) if [256, 384, 521].contains(&b) => b as u32,
+            ("ed25519", _) => 0,
+            ("dsa", _) => {
+                r.error_at(
+                    "temporary_key_pair_type",
+                    "Unsupported temporary_key_pair_type",
+                    "DSA keys are deprecated in Packer and unsupported in Kiln; use \"rsa\", \"ecdsa\" or \"ed25519\".",
+                );
+                0
+            }
+            ("rsa", Some(b)) => {
+                r.error_at(
+                    "temporary_key_pair_bits",
+                    "Invalid temporary_key_pair_bits",
+                    format!("RSA keys must have at least 2048 bits, got {b}."),
+                );
+                4096
+            }
+            ("ecdsa", Some(b)) => {
+                r.error_at(
+                    "temporary_key_pair_bits",
+                    "Invalid temporary_key_pair_bits",
+                    format!("ECDSA keys must have 256, 384 or 521 bits, got {b}."),
+                );
+                521
+            }
+            (other, _) => {
+                r.error_at(
+                    "temporary_key_pair_type",
+                    "Invalid temporary_key_pair_type",
+                    format!("temporary_key_pair_type must be one of \"rsa\", \"ecdsa\" or \"ed25519\", got {other:?}."),
+                );
+                0
+            }
+        };
+
+        let bastion_host = r.string("ssh_bastion_host");
+        let bastion_port = read_port(r, "ssh_bastion_port", 22);
+        let bastion_username = r.string("ssh_bastion_username");
+        let bastion_password = r.string("ssh_bastion_password");
+        let bastion_key = r
+            .string("ssh_bastion_private_key_file")
+            .map(|s| expand_home(&s));
+        let bastion_cert = r
+            .string("ssh_bastion_certificate_file")
+            .map(|s| expand_home(&s));
+        let bastion_agent = r.bool("ssh_bastion_agent_auth").unwrap_or(false);
+        let bastion_interactive = r.bool("ssh_bastion_interactive").unwrap_or(false);
+        let bastion = bastion_host.map(|host| BastionConfig {
+            host,
+            port: bastion_port,
+            username: bastion_username.unwrap_or_default(),
+            password: bastion_password,
+            // Defaults to the main key, as in Packer.
+            private_key_file: bastion_key.or(private_key_file.clone()),
+            certificate_file: bastion_cert,
+            agent_auth: bastion_agent,
+            interactive: bastion_interactive,
+        });
+
+        let proxy_host = r.string("ssh_proxy_host");
+        let proxy_port = read_port(r, "ssh_proxy_port", 1080);
+        let proxy_username = r.string("ssh_proxy_username");
+        let proxy_password = r.string("ssh_proxy_password");
+        let proxy = proxy_host.map(|host| ProxyConfig {
+            host,
+            port: proxy_port,
+            username: proxy_username,
+            password: proxy_password,
+        });
+
+        let tunnels = |r: &mut ConfigReader, key: &str| -> Vec<Tunnel> {
+            let mut out = Vec::new();
+            for s in r.strings(key).unwrap_or_default() {
+                match Tunnel::parse(&s) {
+                    Some(t) => out.push(t),
+                    None => r.error_at(
+                        key,
+                        "Invalid tunnel",
+                        format!("{key}: {s:?} is not of the form \"PORT:HOST:PORT\"."),
+                    ),
+                }
+            }
+            out
+        };
+        let local_tunnels = tunnels(r, "ssh_local_tunnels");
+        let remote_tunnels = tunnels(r, "ssh_remote_tunnels");
+
+        let mut host_keys = Vec::new();
+        if let Some(v) = r.any("ssh_host_key") {
+            match v {
+                Value::List(items) => {
+                    host_keys.extend(items.iter().filter_map(|i| i.to_string_lossless()))
+                }
+                other => host_keys.extend(other.to_string_lossless()),
+            }
+        }
+        for k in &host_keys {
+            if !k.starts_with("SHA256:") {
+                r.error_at(
+                    "ssh_host_key",
+                    "Invalid ssh_host_key",
+                    format!("ssh_host_key must be an OpenSSH SHA256 fingerprint such as \"SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s\" (see `ssh-keygen -lf`), got {k:?}."),
+                );
+            }
+        }
+        let known_hosts_file = r.string("ssh_known_hosts_file").map(|s| expand_home(&s));
+
+        let c = SshConfig {
+            host: r.string("ssh_host"),
+            port,
+            username: r.string("ssh_username"),
+            password: r.string("ssh_password"),
+            private_key_file,
+            certificate_file,
+            agent_auth: r.bool("ssh_agent_auth").unwrap_or(false),
+            keypair_name: r.string("ssh_keypair_name"),
+            temporary_key_pair_name: r.string("temporary_key_pair_name"),
+            temporary_key_pair_type,
+            temporary_key_pair_bits,
+            public_key: None,
+            private_key: None,
+            timeout,
+            handshake_attempts,
+            keep_alive_interval,
+            read_write_timeout: r.duration("ssh_read_write_timeout").filter(|d| !d.is_zero()),
+            pty: r.bool("ssh_pty").unwrap_or(false),
+            disable_agent_forwarding: r.bool("ssh_disable_agent_forwarding").unwrap_or(false),
+            file_transfer_method,
+            ciphers: r.strings("ssh_ciphers").unwrap_or_default(),
+            key_exchange_algorithms: r.strings("ssh_key_exchange_algorithms").unwrap_or_default(),
+            bastion,
+            proxy,
+            local_tunnels,
+            remote_tunnels,
+            clear_authorized_keys: r.bool("ssh_clear_authorized_keys").unwrap_or(false),
+            pause_before_connecting: r.duration("pause_before_connecting").unwrap_or_default(),
+            host_keys,
+            known_hosts_file,
+        };
+        c.validate(r);
+        c
+    }
+
+    /// Checks that hold for every builder (Packer's `SSH.prepare`).
+    fn validate(&self, r: &mut ConfigReader) {
+        if let Some(p) = &self.private_key_file {
+            match std::fs::read_to_string(p) {
+                Err(e) => r.error_at(
+                    "ssh_private_key_file",
+                    "Invalid ssh_private_key_file",
+                    format!("ssh_private_key_file is invalid: {}: {e}", p.display()),
+                ),
+                Ok(text) => {
+                    if let Err(e) = russh::keys::decode_secret_key(&text, None) {
+                        r.error_at(
+                            "ssh_private_key_file",
+                            "Invalid ssh_private_key_file",
+                            format!("ssh_private_key_file is invalid: {}: {e}", p.display()),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(p) = &self.certificate_file {
+            if self.private_key_file.is_none() {
+                r.error_at(
+                    "ssh_certificate_file",
+                    "Invalid ssh_certificate_file",
+                    "ssh_private_key_file must be provided if ssh_certificate_file is provided.",
+                );
+            }
+            if let Err(e) = russh::keys::load_openssh_certificate(p) {
+                r.error_at(
+                    "ssh_certificate_file",
+                    "Invalid ssh_certificate_file",
+                    format!("ssh_certificate_file is invalid: {}: {e}", p.display()),
+                );
+            }
+        }
+        if let Some(p) = &self.known_hosts_file
+            && !p.is_file()
+        {
+            r.error_at(
+                "ssh_known_hosts_file",
+                "Invalid ssh_known_hosts_file",
+                format!("ssh_known_hosts_file {} does not exist.", p.display()),
+            );
+        }
+        if let Some(b) = &self.bastion {
+            if b.password.is_none() && b.private_key_file.is_none() && !b.agent_auth {
+                r.error(
+                    "Invalid SSH bastion",
+                    "ssh_bastion_password, ssh_bastion_private_key_file or ssh_bastion_agent_auth must be specified.",
+                );
+            }
+            if b.username.is_empty() {
+                r.error(
+                    "Invalid SSH bastion",
+                    "ssh_bastion_username must be specified with ssh_bastion_host.",
+                );
+            }
+            if self.proxy.is_some() {
+                r.error(
+                    "Invalid SSH proxy",
+                    "ssh_bastion_host and ssh_proxy_host are mutually exclusive, please choose one or the other.",
+                );
+            }
+        }
+        for name in self.ciphers.iter() {
+            if russh::cipher::Name::try_from(name.as_str()).is_err() {
+                r.error_at(
+                    "ssh_ciphers",
+                    "Unsupported cipher",
+                    format!("Cipher {name:?} is not supported by Kiln's SSH client."),
+                );
+            }
+        }
+        for name in self.key_exchange_algorithms.iter() {
+            if russh::kex::Name::try_from(name.as_str()).is_err() {
+                r.error_at(
+                    "ssh_key_exchange_algorithms",
+                    "Unsupported key exchange algorithm",
+                    format!("Key exchange algorithm {name:?} is not supported by Kiln's SSH client."),
+                );
+            }
+        }
+    }
+
+    /// The `null` builder's rule: host, username and exactly one auth method.
+    pub fn validate_for_null(&self, r: &mut ConfigReader) {
+        if self.host.is_none() {
+            r.error(
+                "Missing ssh_host",
+                "A host must be specified, please reference your communicator documentation.",
+            );
+        }
+        if self.username.is_none() {
+            r.error(
+                "Missing ssh_username",
+                "A username must be specified, please reference your communicator documentation.",
+            );
+        }
+        let methods = usize::from(self.password.is_some())
+            + usize::from(self.private_key_file.is_some())
+            + usize::from(self.agent_auth);
+        if methods != 1 {
+            r.error(
+                "Invalid SSH authentication",
+                "Exactly one of ssh_password, ssh_private_key_file, or ssh_agent_auth must be specified.",
+            );
+        }
+    }
+
+    /// Connects, waiting and retrying until `ssh_timeout`.
+    pub async fn connect(
+        &self,
+        ui: &Ui,
+        cancel: &CancellationToken,
+    ) -> anyhow::Result<Arc<dyn Communicator>> {
+        let c = super::client::SshClient::connect(self.clone(), ui, cancel).await?;
+        Ok(Arc::new(c))
+    }
+
+    /// The private key used for `build.SSHPrivateKey`: the injected one, else the key file.
+    fn private_key_text(&self) -> Option<String> {
+        self.private_key.clone().or_else(|| {
+            self.private_key_file
+                .as_ref()
+                .and_then(|p| std::fs::read_to_string(p).ok())
+        })
+    }
+
+    /// `build.*` values: Host, Port, User, Password, ConnType, SSHPublicKey, SSHPrivateKey.
+    pub fn generated_data(&self) -> BTreeMap<String, Value> {
+        let mut m = BTreeMap::new();
+        m.insert("ConnType".to_string(), Value::str("ssh"));
+        m.insert(
+            "Host".to_string(),
+            Value::str(self.host.clone().unwrap_or_default()),
+        );
+        m.insert("Port".to_string(), Value::Number(f64::from(self.port)));
+        m.insert(
+            "User".to_string(),
+            Value::str(self.username.clone().unwrap_or_default()),
+        );
+        m.insert(
+            "Password".to_string(),
+            Value::str(self.password.clone().unwrap_or_default()),
+        );
+        let private = self.private_key_text();
+        let public = self.public_key.clone().or_else(|| {
+            let text = private.as_ref()?;
+            let key = russh::keys::decode_secret_key(text, None).ok()?;
+            key.public_key().to_openssh().ok()
+        });
+        m.insert(
+            "SSHPublicKey".to_string(),
+            Value::str(public.unwrap_or_default()),
+        );
+        m.insert(
+            "SSHPrivateKey".to_string(),
+            Value::str(private.unwrap_or_default()),
+        );
+        m
+    }
+}
+
+fn read_port(r: &mut ConfigReader, key: &str, default: u16) -> u16 {
+    match r.int(key) {
+        Some(p) if (1..=65535).contains(&p) => p as u16,
+        Some(p) => {
+            r.error_at(
+                key,
+                "Invalid port",
+                format!("{key} must be between 1 and 65535, got {p}."),
+            );
+            default
+        }
+        None => default,
+    }
+}
+
+/// Decodes an HCL body with a component's reader (tests and tools): returns the value, or
+/// every error as one line each.
+pub fn decode_hcl<T>(
+    src: &str,
+    f: impl FnOnce(&mut ConfigReader) -> T,
+) -> Result<T, Vec<String>> {
+    use crate::diag::SourceFile;
+    use crate::template::{EvalEnv, RawBody};
+    let file = SourceFile::new(Path::new("test.pkr.hcl"), src.to_string());
+    let body = hcl::edit::parser::parse_body(&file.text).map_err(|e| vec![e.to_string()])?;
+    let raw = RawBody::from_body(&body, &file);
+    let env = EvalEnv::default();
+    let mut r = ConfigReader::new(&raw, &env, None, "test");
+    let v = f(&mut r);
+    let diags = r.finish();
+    if diags.has_errors() {
+        return Err(diags
+            .0
+            .iter()
+            .filter(|d| d.severity == crate::diag::Severity::Error)
+            .map(|d| d.one_line())
+            .collect());
+    }
+    Ok(v)
+}

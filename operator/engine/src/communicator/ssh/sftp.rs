@@ -1,0 +1,260 @@
+//! Transfers over SFTP (`ssh_file_transfer_method = "sftp"`), with russh-sftp. Files stream
+//! through bounded buffers; modes are set explicitly (the remote umask does not apply).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use russh_sftp::client::SftpSession;
+use russh_sftp::protocol::{FileAttributes, OpenFlags};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::client::SshClient;
+use super::scp::{CHUNK, Walk, contents_only, exclude_set, walk};
+
+async fn session(c: &SshClient) -> anyhow::Result<SftpSession> {
+    let ch = c.channel().await?;
+    ch.request_subsystem(true, "sftp")
+        .await
+        .context("requesting the sftp subsystem")?;
+    let cfg = russh_sftp::client::Config {
+        // Generous: a slow disk on the far side must not fail a transfer.
+        request_timeout_secs: 300,
+        ..Default::default()
+    };
+    SftpSession::new_with_config(ch.into_stream(), cfg)
+        .await
+        .map_err(|e| anyhow!("starting sftp: {e}"))
+}
+
+fn mode_attrs(mode: u32) -> FileAttributes {
+    FileAttributes {
+        permissions: Some(mode & 0o7777),
+        ..FileAttributes::empty()
+    }
+}
+
+async fn put(
+    s: &SftpSession,
+    dst: &str,
+    src: &mut (dyn AsyncRead + Send + Unpin),
+    mode: u32,
+) -> anyhow::Result<()> {
+    let mut f = s
+        .open_with_flags_and_attributes(
+            dst,
+            OpenFlags::CREATE | OpenFlags::TRUNCATE | OpenFlags::WRITE,
+            mode_attrs(mode),
+        )
+        .await
+        .map_err(|e| anyhow!("sftp: creating {dst}: {e}"))?;
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = src.read(&mut buf).await.context("reading local data")?;
+        if n == 0 {
+            break;
+        }
+        f.write_all(&buf[..n])
+            .await
+            .map_err(|e| anyhow!("sftp: writing {dst}: {e}"))?;
+    }
+    f.shutdown()
+        .await
+        .map_err(|e| anyhow!("sftp: closing {dst}: {e}"))?;
+    s.set_metadata(dst, mode_attrs(mode))
+        .await
+        .map_err(|e| anyhow!("sftp: setting the mode of {dst}: {e}"))?;
+    Ok(())
+}
+
+pub(crate) async fn upload(
+    c: &SshClient,
+    dst: &str,
+    src: &mut (dyn AsyncRead + Send + Unpin),
+    mode: u32,
+) -> anyhow::Result<()> {
+    let s = session(c).await?;
+    let r = put(&s, dst, src, mode).await;
+    let _ = s.close().await;
+    r
+}
+
+async fn get(
+    s: &SftpSession,
+    src: &str,
+    dst: &mut (dyn AsyncWrite + Send + Unpin),
+) -> anyhow::Result<()> {
+    let mut f = s
+        .open(src)
+        .await
+        .map_err(|e| anyhow!("sftp: opening {src}: {e}"))?;
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .await
+            .map_err(|e| anyhow!("sftp: reading {src}: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        dst.write_all(&buf[..n]).await.context("writing local data")?;
+    }
+    dst.flush().await?;
+    Ok(())
+}
+
+pub(crate) async fn download(
+    c: &SshClient,
+    src: &str,
+    dst: &mut (dyn AsyncWrite + Send + Unpin),
+) -> anyhow::Result<()> {
+    let s = session(c).await?;
+    let r = get(&s, src, dst).await;
+    let _ = s.close().await;
+    r
+}
+
+/// `mkdir -p` over sftp.
+async fn mkdir_all(s: &SftpSession, path: &str) -> anyhow::Result<()> {
+    let mut cur = String::new();
+    for part in path.split('/') {
+        if part.is_empty() {
+            if cur.is_empty() {
+                cur.push('/');
+            }
+            continue;
+        }
+        if !cur.is_empty() && !cur.ends_with('/') {
+            cur.push('/');
+        }
+        cur.push_str(part);
+        if !s.try_exists(cur.clone()).await.unwrap_or(false) {
+            s.create_dir(cur.clone())
+                .await
+                .map_err(|e| anyhow!("sftp: creating directory {cur}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn upload_dir(
+    c: &SshClient,
+    dst: &str,
+    src: &Path,
+    exclude: &[String],
+) -> anyhow::Result<()> {
+    let set = exclude_set(exclude)?;
+    let root = PathBuf::from(src.to_string_lossy().trim_end_matches('/'));
+    let entries = walk(&root, !contents_only(src), &set)?;
+    let s = session(c).await?;
+    let base = dst.trim_end_matches('/');
+    let base = if base.is_empty() { "/" } else { base };
+    mkdir_all(&s, base).await?;
+    let join = |rel: &str| {
+        if base == "/" {
+            format!("/{rel}")
+        } else {
+            format!("{base}/{rel}")
+        }
+    };
+    let mut dirs: Vec<(String, u32)> = Vec::new();
+    for e in entries {
+        match e {
+            Walk::Enter { rel, mode, .. } => {
+                let p = join(&rel);
+                if !s.try_exists(p.clone()).await.unwrap_or(false) {
+                    s.create_dir(p.clone())
+                        .await
+                        .map_err(|e| anyhow!("sftp: creating directory {p}: {e}"))?;
+                }
+                dirs.push((p, mode));
+            }
+            Walk::Leave => {
+                if let Some((p, mode)) = dirs.pop() {
+                    s.set_metadata(p.clone(), mode_attrs(mode))
+                        .await
+                        .map_err(|e| anyhow!("sftp: setting the mode of {p}: {e}"))?;
+                }
+            }
+            Walk::File { path, rel, mode, .. } => {
+                let mut f = tokio::fs::File::open(&path)
+                    .await
+                    .with_context(|| format!("opening {}", path.display()))?;
+                put(&s, &join(&rel), &mut f, mode).await?;
+            }
+        }
+    }
+    let _ = s.close().await;
+    Ok(())
+}
+
+pub(crate) async fn download_dir(
+    c: &SshClient,
+    src: &str,
+    dst: &Path,
+    exclude: &[String],
+) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let set = exclude_set(exclude)?;
+    let s = session(c).await?;
+    let remote = src.trim_end_matches('/');
+    let remote = if remote.is_empty() { "/" } else { remote };
+    let root_local = if src.ends_with('/') {
+        dst.to_path_buf()
+    } else {
+        let name = remote.rsplit('/').next().unwrap_or(remote);
+        dst.join(name)
+    };
+    let root_mode = s
+        .metadata(remote)
+        .await
+        .map_err(|e| anyhow!("sftp: {remote}: {e}"))?
+        .permissions
+        .unwrap_or(0o755);
+    // Depth-first with an explicit stack: (remote dir, local dir, relative path, mode).
+    let mut todo = vec![(remote.to_string(), root_local, String::new(), root_mode)];
+    let mut dir_modes = Vec::new();
+    while let Some((rdir, ldir, rel, mode)) = todo.pop() {
+        tokio::fs::create_dir_all(&ldir)
+            .await
+            .with_context(|| format!("creating {}", ldir.display()))?;
+        dir_modes.push((ldir.clone(), mode));
+        let entries = s
+            .read_dir(rdir.clone())
+            .await
+            .map_err(|e| anyhow!("sftp: listing {rdir}: {e}"))?;
+        for e in entries {
+            let name = e.file_name();
+            if name == "." || name == ".." {
+                continue;
+            }
+            let r = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            if set.is_match(&r) {
+                continue;
+            }
+            let rpath = format!("{}/{name}", rdir.trim_end_matches('/'));
+            // Follow symlinks, as scp does.
+            let md = s
+                .metadata(rpath.clone())
+                .await
+                .map_err(|e| anyhow!("sftp: {rpath}: {e}"))?;
+            let m = md.permissions.unwrap_or(0o644) & 0o7777;
+            if md.is_dir() {
+                todo.push((rpath, ldir.join(&name), r, m));
+            } else if md.is_regular() {
+                let lpath = ldir.join(&name);
+                let mut f = tokio::fs::File::create(&lpath)
+                    .await
+                    .with_context(|| format!("creating {}", lpath.display()))?;
+                get(&s, &rpath, &mut f).await?;
+                drop(f);
+                std::fs::set_permissions(&lpath, std::fs::Permissions::from_mode(m))?;
+            }
+        }
+    }
+    // Modes last, deepest first, so read-only directories could still be filled.
+    for (p, m) in dir_modes.into_iter().rev() {
+        let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(m & 0o7777));
+    }
+    let _ = s.close().await;
+    Ok(())
+}
