@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034  # variables are used by the scripts sourcing this
 # Shared settings for the Kiln e2e cluster scripts (sourced, not executed).
 #
 # Everything version-specific lives here so that build.sh, up.sh, down.sh and
@@ -30,7 +31,6 @@ ADMIN_KUBECONFIG="$STATE/admin.kubeconfig"
 SERVICE_CIDR="10.96.0.0/24"
 KUBERNETES_SVC_IP="10.96.0.1"
 POD_CIDR="10.244.0.0/24"
-CLUSTER_DNS_IP="10.96.0.10"   # reserved; no CoreDNS is deployed
 CNI_BRIDGE="cni0"
 NODE_NAME="${KILN_E2E_NODE_NAME:-kiln-e2e}"
 
