@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Args, FuncError, MAX_LIST, WHOLE_NUMBER, arg_err, graphemes, other, set_order, to_bool,
-    to_int, unify,
+    Args, FuncError, MAX_LIST, WHOLE_NUMBER, arg_err, graphemes, other, set_order, to_bool, to_int,
+    unify,
 };
 use crate::value::Value;
 
@@ -56,9 +56,9 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             if list.is_empty() {
                 return Ok(Value::List(vec![]));
             }
-            let size = f.int(1, "size").map_err(|_| {
-                arg_err(1, "size", format!("invalid index: {WHOLE_NUMBER}"))
-            })?;
+            let size = f
+                .int(1, "size")
+                .map_err(|_| arg_err(1, "size", format!("invalid index: {WHOLE_NUMBER}")))?;
             if size < 0 {
                 return Err(arg_err(1, "size", "the size argument must be positive"));
             }
@@ -71,8 +71,8 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             ))
         }
         "coalesce" => {
-            let vals = unify(f.args)
-                .ok_or_else(|| other("all arguments must have the same type"))?;
+            let vals =
+                unify(f.args).ok_or_else(|| other("all arguments must have the same type"))?;
             let strings = vals.iter().any(|v| matches!(v, Value::String(_)));
             for v in vals {
                 match v {
@@ -243,7 +243,10 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             Err(arg_err(
                 0,
                 "inputMap",
-                format!("the given object has no attribute {}", super::go_quote(&key)),
+                format!(
+                    "the given object has no attribute {}",
+                    super::go_quote(&key)
+                ),
             ))
         }
         "merge" => {
@@ -297,7 +300,9 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
                         return Err(arg_err(
                             0,
                             "list",
-                            format!("given list element {i} is null; a null value cannot be sorted"),
+                            format!(
+                                "given list element {i} is null; a null value cannot be sorted"
+                            ),
                         ));
                     }
                 }
@@ -432,8 +437,8 @@ fn set_op(f: &Args) -> Result<Value, FuncError> {
         }
         all.extend(e);
     }
-    let all = unify(&all)
-        .ok_or_else(|| other("given sets must all have compatible element types"))?;
+    let all =
+        unify(&all).ok_or_else(|| other("given sets must all have compatible element types"))?;
     for (a, b) in bounds {
         sets.push(all.get(a..b).unwrap_or(&[]).to_vec());
     }
@@ -462,7 +467,8 @@ fn setproduct(f: &Args) -> Result<Value, FuncError> {
             Value::List(l) => l,
             _ => return Err(arg_err(i, "sets", "a set or a list is required")),
         };
-        let l = unify(l).ok_or_else(|| arg_err(i, "sets", "all elements must be of the same type"))?;
+        let l =
+            unify(l).ok_or_else(|| arg_err(i, "sets", "all elements must be of the same type"))?;
         total = total.checked_mul(l.len()).ok_or_else(too_many)?;
         lists.push(l);
     }
@@ -496,15 +502,21 @@ fn slice(f: &Args) -> Result<Value, FuncError> {
         _ => return Err(arg_err(0, "list", "must be a list or tuple value")),
     };
     let len = list.len() as i64;
-    let start = f
-        .number(1, "start_index")
-        .and_then(|n| {
-            to_int(n).ok_or_else(|| {
-                arg_err(1, "start_index", format!("invalid start index: {WHOLE_NUMBER}"))
-            })
-        })?;
+    let start = f.number(1, "start_index").and_then(|n| {
+        to_int(n).ok_or_else(|| {
+            arg_err(
+                1,
+                "start_index",
+                format!("invalid start index: {WHOLE_NUMBER}"),
+            )
+        })
+    })?;
     if start < 0 {
-        return Err(arg_err(1, "start_index", "start index must not be less than zero"));
+        return Err(arg_err(
+            1,
+            "start_index",
+            "start index must not be less than zero",
+        ));
     }
     if start > len {
         return Err(arg_err(
@@ -518,7 +530,11 @@ fn slice(f: &Args) -> Result<Value, FuncError> {
             .ok_or_else(|| arg_err(2, "end_index", format!("invalid end index: {WHOLE_NUMBER}")))
     })?;
     if end < 0 {
-        return Err(arg_err(2, "end_index", "end index must not be less than zero"));
+        return Err(arg_err(
+            2,
+            "end_index",
+            "end index must not be less than zero",
+        ));
     }
     if end > len {
         return Err(arg_err(
@@ -528,10 +544,16 @@ fn slice(f: &Args) -> Result<Value, FuncError> {
         ));
     }
     if start > end {
-        return Err(arg_err(1, "start_index", "start index must not be greater than end index"));
+        return Err(arg_err(
+            1,
+            "start_index",
+            "start index must not be greater than end index",
+        ));
     }
     Ok(Value::List(
-        list.get(start as usize..end as usize).unwrap_or(&[]).to_vec(),
+        list.get(start as usize..end as usize)
+            .unwrap_or(&[])
+            .to_vec(),
     ))
 }
 
@@ -557,8 +579,14 @@ mod tests {
         assert_eq!(ok("anytrue", vec![sl(&["true"])]), b(true));
         assert_eq!(ok("anytrue", vec![l(vec![b(true), b(false)])]), b(true));
         assert_eq!(ok("anytrue", vec![l(vec![])]), b(false));
-        assert_eq!(ok("anytrue", vec![l(vec![Value::Null, b(false)])]), b(false));
-        assert_eq!(err("alltrue", vec![l(vec![n(1.0)])]), "element 0: bool required");
+        assert_eq!(
+            ok("anytrue", vec![l(vec![Value::Null, b(false)])]),
+            b(false)
+        );
+        assert_eq!(
+            err("alltrue", vec![l(vec![n(1.0)])]),
+            "element 0: bool required"
+        );
     }
 
     #[test]
@@ -569,9 +597,18 @@ mod tests {
         );
         assert_eq!(
             ok("chunklist", vec![sl(&["a", "b", "c", "d", "e"]), n(1.0)]),
-            l(vec![sl(&["a"]), sl(&["b"]), sl(&["c"]), sl(&["d"]), sl(&["e"])])
+            l(vec![
+                sl(&["a"]),
+                sl(&["b"]),
+                sl(&["c"]),
+                sl(&["d"]),
+                sl(&["e"])
+            ])
         );
-        assert_eq!(ok("chunklist", vec![sl(&["a", "b"]), n(0.0)]), l(vec![sl(&["a", "b"])]));
+        assert_eq!(
+            ok("chunklist", vec![sl(&["a", "b"]), n(0.0)]),
+            l(vec![sl(&["a", "b"])])
+        );
         assert_eq!(ok("chunklist", vec![l(vec![]), n(3.0)]), l(vec![]));
         assert_eq!(
             err("chunklist", vec![sl(&["a"]), n(-1.0)]),
@@ -602,8 +639,14 @@ mod tests {
             ok("coalescelist", vec![sl(&["a", "b"]), sl(&["c", "d"])]),
             sl(&["a", "b"])
         );
-        assert_eq!(ok("coalescelist", vec![l(vec![]), sl(&["c", "d"])]), sl(&["c", "d"]));
-        assert_eq!(err("coalescelist", vec![l(vec![])]), "no non-null arguments");
+        assert_eq!(
+            ok("coalescelist", vec![l(vec![]), sl(&["c", "d"])]),
+            sl(&["c", "d"])
+        );
+        assert_eq!(
+            err("coalescelist", vec![l(vec![])]),
+            "no non-null arguments"
+        );
         assert_eq!(
             err("coalescelist", vec![s("a")]),
             "coalescelist arguments must be lists or tuples"
@@ -613,7 +656,10 @@ mod tests {
     #[test]
     fn compact() {
         assert_eq!(
-            ok("compact", vec![l(vec![s("a"), s(""), s("b"), Value::Null, s("c")])]),
+            ok(
+                "compact",
+                vec![l(vec![s("a"), s(""), s("b"), Value::Null, s("c")])]
+            ),
             sl(&["a", "b", "c"])
         );
     }
@@ -637,7 +683,10 @@ mod tests {
         assert_eq!(ok("contains", vec![sl(&["a", "b", "c"]), s("d")]), b(false));
         assert_eq!(ok("contains", vec![nl(&[1.0, 2.0]), n(2.0)]), b(true));
         assert_eq!(ok("contains", vec![l(vec![]), n(2.0)]), b(false));
-        assert_eq!(err("contains", vec![s("abc"), s("a")]), "argument must be list, tuple, or set");
+        assert_eq!(
+            err("contains", vec![s("abc"), s("a")]),
+            "argument must be list, tuple, or set"
+        );
     }
 
     #[test]
@@ -662,32 +711,57 @@ mod tests {
             "cannot use element function with an empty list"
         );
         assert!(err("element", vec![sl(&["a"]), n(0.5)]).starts_with("invalid index"));
-        assert_eq!(err("element", vec![s("a"), n(0.0)]), "cannot read elements from string");
+        assert_eq!(
+            err("element", vec![s("a"), n(0.0)]),
+            "cannot read elements from string"
+        );
     }
 
     #[test]
     fn flatten() {
         assert_eq!(
-            ok("flatten", vec![l(vec![sl(&["a", "b"]), l(vec![]), sl(&["c"])])]),
+            ok(
+                "flatten",
+                vec![l(vec![sl(&["a", "b"]), l(vec![]), sl(&["c"])])]
+            ),
             sl(&["a", "b", "c"])
         );
         assert_eq!(
-            ok("flatten", vec![l(vec![l(vec![s("a"), s("b")]), l(vec![]), l(vec![s("c"), l(vec![s("d")])])])]),
+            ok(
+                "flatten",
+                vec![l(vec![
+                    l(vec![s("a"), s("b")]),
+                    l(vec![]),
+                    l(vec![s("c"), l(vec![s("d")])])
+                ])]
+            ),
             sl(&["a", "b", "c", "d"])
         );
         assert_eq!(
             ok("flatten", vec![l(vec![obj(&[("a", n(1.0))])])]),
             l(vec![obj(&[("a", n(1.0))])])
         );
-        assert_eq!(err("flatten", vec![s("a")]), "can only flatten lists, sets and tuples");
+        assert_eq!(
+            err("flatten", vec![s("a")]),
+            "can only flatten lists, sets and tuples"
+        );
     }
 
     #[test]
     fn index() {
         assert_eq!(ok("index", vec![sl(&["a", "b", "c"]), s("b")]), n(1.0));
-        assert_eq!(err("index", vec![sl(&["a", "b", "c"]), s("d")]), "item not found");
-        assert_eq!(err("index", vec![l(vec![]), s("d")]), "cannot search an empty list");
-        assert_eq!(err("index", vec![s("abc"), s("a")]), "argument must be a list or tuple");
+        assert_eq!(
+            err("index", vec![sl(&["a", "b", "c"]), s("d")]),
+            "item not found"
+        );
+        assert_eq!(
+            err("index", vec![l(vec![]), s("d")]),
+            "cannot search an empty list"
+        );
+        assert_eq!(
+            err("index", vec![s("abc"), s("a")]),
+            "argument must be a list or tuple"
+        );
     }
 
     #[test]
@@ -695,7 +769,10 @@ mod tests {
         let m = obj(&[("a", n(1.0)), ("c", n(2.0)), ("d", n(3.0))]);
         assert_eq!(ok("keys", vec![m.clone()]), sl(&["a", "c", "d"]));
         assert_eq!(ok("values", vec![m]), nl(&[1.0, 2.0, 3.0]));
-        assert_eq!(err("keys", vec![sl(&["a"])]), "must have map or object type");
+        assert_eq!(
+            err("keys", vec![sl(&["a"])]),
+            "must have map or object type"
+        );
         assert_eq!(
             err("values", vec![s("a")]),
             "values() requires a map as the first argument"
@@ -719,7 +796,10 @@ mod tests {
     fn lookup() {
         let m = obj(&[("a", s("ay")), ("b", s("bee"))]);
         assert_eq!(ok("lookup", vec![m.clone(), s("a"), s("what?")]), s("ay"));
-        assert_eq!(ok("lookup", vec![m.clone(), s("c"), s("what?")]), s("what?"));
+        assert_eq!(
+            ok("lookup", vec![m.clone(), s("c"), s("what?")]),
+            s("what?")
+        );
         assert_eq!(ok("lookup", vec![m.clone(), s("b")]), s("bee"));
         assert_eq!(
             err("lookup", vec![m, s("c")]),
@@ -744,11 +824,17 @@ mod tests {
             obj(&[("a", s("b")), ("c", s("z")), ("e", s("f"))])
         );
         assert_eq!(
-            ok("merge", vec![obj(&[("a", s("b"))]), obj(&[("e", l(vec![]))])]),
+            ok(
+                "merge",
+                vec![obj(&[("a", s("b"))]), obj(&[("e", l(vec![]))])]
+            ),
             obj(&[("a", s("b")), ("e", l(vec![]))])
         );
         assert_eq!(ok("merge", vec![]), obj(&[]));
-        assert_eq!(ok("merge", vec![Value::Null, obj(&[("a", n(1.0))])]), obj(&[("a", n(1.0))]));
+        assert_eq!(
+            ok("merge", vec![Value::Null, obj(&[("a", n(1.0))])]),
+            obj(&[("a", n(1.0))])
+        );
         assert_eq!(ok("merge", vec![Value::Null]), Value::Null);
         assert_eq!(
             err("merge", vec![s("x")]),
@@ -760,13 +846,25 @@ mod tests {
     fn range() {
         assert_eq!(ok("range", vec![n(3.0)]), nl(&[0.0, 1.0, 2.0]));
         assert_eq!(ok("range", vec![n(1.0), n(4.0)]), nl(&[1.0, 2.0, 3.0]));
-        assert_eq!(ok("range", vec![n(1.0), n(8.0), n(2.0)]), nl(&[1.0, 3.0, 5.0, 7.0]));
-        assert_eq!(ok("range", vec![n(1.0), n(4.0), n(0.5)]), nl(&[1.0, 1.5, 2.0, 2.5, 3.0, 3.5]));
+        assert_eq!(
+            ok("range", vec![n(1.0), n(8.0), n(2.0)]),
+            nl(&[1.0, 3.0, 5.0, 7.0])
+        );
+        assert_eq!(
+            ok("range", vec![n(1.0), n(4.0), n(0.5)]),
+            nl(&[1.0, 1.5, 2.0, 2.5, 3.0, 3.5])
+        );
         assert_eq!(ok("range", vec![n(4.0), n(1.0)]), nl(&[4.0, 3.0, 2.0]));
-        assert_eq!(ok("range", vec![n(10.0), n(5.0), n(-2.0)]), nl(&[10.0, 8.0, 6.0]));
+        assert_eq!(
+            ok("range", vec![n(10.0), n(5.0), n(-2.0)]),
+            nl(&[10.0, 8.0, 6.0])
+        );
         assert_eq!(ok("range", vec![n(-3.0)]), nl(&[0.0, -1.0, -2.0]));
         assert_eq!(ok("range", vec![n(0.0)]), l(vec![]));
-        assert_eq!(err("range", vec![n(1.0), n(2.0), n(0.0)]), "step must not be zero");
+        assert_eq!(
+            err("range", vec![n(1.0), n(2.0), n(0.0)]),
+            "step must not be zero"
+        );
         assert_eq!(
             err("range", vec![n(1.0), n(4.0), n(-1.0)]),
             "step must be negative if end is greater than start"
@@ -776,30 +874,60 @@ mod tests {
             "step must be positive if end is less than start"
         );
         assert!(err("range", vec![n(1e12)]).starts_with("more than 1024 values"));
-        assert_eq!(err("range", vec![]), "must have one, two, or three arguments");
+        assert_eq!(
+            err("range", vec![]),
+            "must have one, two, or three arguments"
+        );
     }
 
     #[test]
     fn reverse() {
-        assert_eq!(ok("reverse", vec![nl(&[1.0, 2.0, 3.0])]), nl(&[3.0, 2.0, 1.0]));
-        assert_eq!(err("reverse", vec![s("abc")]), "can only reverse list or tuple values, not string");
+        assert_eq!(
+            ok("reverse", vec![nl(&[1.0, 2.0, 3.0])]),
+            nl(&[3.0, 2.0, 1.0])
+        );
+        assert_eq!(
+            err("reverse", vec![s("abc")]),
+            "can only reverse list or tuple values, not string"
+        );
     }
 
     #[test]
     fn sets() {
         assert_eq!(
-            ok("setintersection", vec![sl(&["a", "b"]), sl(&["b", "c"]), sl(&["b", "d"])]),
+            ok(
+                "setintersection",
+                vec![sl(&["a", "b"]), sl(&["b", "c"]), sl(&["b", "d"])]
+            ),
             sl(&["b"])
         );
         assert_eq!(
-            ok("setunion", vec![sl(&["a", "b"]), sl(&["b", "c"]), sl(&["d"])]),
+            ok(
+                "setunion",
+                vec![sl(&["a", "b"]), sl(&["b", "c"]), sl(&["d"])]
+            ),
             sl(&["a", "b", "c", "d"])
         );
-        assert_eq!(ok("setunion", vec![nl(&[3.0, 1.0]), nl(&[2.0, 10.0])]), nl(&[1.0, 2.0, 3.0, 10.0]));
-        assert_eq!(ok("setunion", vec![sl(&["b"]), nl(&[1.0])]), sl(&["1", "b"]));
-        assert_eq!(ok("setintersection", vec![sl(&["a"]), l(vec![])]), l(vec![]));
         assert_eq!(
-            ok("setproduct", vec![sl(&["development", "staging", "production"]), sl(&["app1", "app2"])]),
+            ok("setunion", vec![nl(&[3.0, 1.0]), nl(&[2.0, 10.0])]),
+            nl(&[1.0, 2.0, 3.0, 10.0])
+        );
+        assert_eq!(
+            ok("setunion", vec![sl(&["b"]), nl(&[1.0])]),
+            sl(&["1", "b"])
+        );
+        assert_eq!(
+            ok("setintersection", vec![sl(&["a"]), l(vec![])]),
+            l(vec![])
+        );
+        assert_eq!(
+            ok(
+                "setproduct",
+                vec![
+                    sl(&["development", "staging", "production"]),
+                    sl(&["app1", "app2"])
+                ]
+            ),
             l(vec![
                 sl(&["development", "app1"]),
                 sl(&["development", "app2"]),
@@ -809,16 +937,30 @@ mod tests {
                 sl(&["production", "app2"]),
             ])
         );
-        assert_eq!(ok("setproduct", vec![sl(&["a", "b"]), l(vec![])]), l(vec![]));
-        assert_eq!(err("setproduct", vec![sl(&["a"])]), "at least two arguments are required");
+        assert_eq!(
+            ok("setproduct", vec![sl(&["a", "b"]), l(vec![])]),
+            l(vec![])
+        );
+        assert_eq!(
+            err("setproduct", vec![sl(&["a"])]),
+            "at least two arguments are required"
+        );
         let big: Vec<Value> = (0..2000).map(|i| n(f64::from(i))).collect();
-        assert!(err("setproduct", vec![l(big.clone()), l(big.clone()), l(big)]).contains("more than"));
+        assert!(
+            err("setproduct", vec![l(big.clone()), l(big.clone()), l(big)]).contains("more than")
+        );
     }
 
     #[test]
     fn slice() {
-        assert_eq!(ok("slice", vec![sl(&["a", "b", "c", "d"]), n(1.0), n(3.0)]), sl(&["b", "c"]));
-        assert_eq!(ok("slice", vec![sl(&["a", "b"]), n(1.0), n(1.0)]), l(vec![]));
+        assert_eq!(
+            ok("slice", vec![sl(&["a", "b", "c", "d"]), n(1.0), n(3.0)]),
+            sl(&["b", "c"])
+        );
+        assert_eq!(
+            ok("slice", vec![sl(&["a", "b"]), n(1.0), n(1.0)]),
+            l(vec![])
+        );
         assert_eq!(
             err("slice", vec![sl(&["a", "b"]), n(-1.0), n(1.0)]),
             "start index must not be less than zero"
@@ -839,8 +981,14 @@ mod tests {
 
     #[test]
     fn sort() {
-        assert_eq!(ok("sort", vec![sl(&["e", "d", "a", "x"])]), sl(&["a", "d", "e", "x"]));
-        assert_eq!(ok("sort", vec![nl(&[3.0, 1.0, 11.0])]), sl(&["1", "11", "3"]));
+        assert_eq!(
+            ok("sort", vec![sl(&["e", "d", "a", "x"])]),
+            sl(&["a", "d", "e", "x"])
+        );
+        assert_eq!(
+            ok("sort", vec![nl(&[3.0, 1.0, 11.0])]),
+            sl(&["1", "11", "3"])
+        );
         assert_eq!(
             err("sort", vec![l(vec![s("a"), Value::Null])]),
             "given list element 1 is null; a null value cannot be sorted"

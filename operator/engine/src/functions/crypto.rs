@@ -49,7 +49,9 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             }
             let parts = bcrypt::hash_with_result(s.as_bytes(), cost as u32)
                 .map_err(|e| other(format!("error occured generating password {e}")))?;
-            Ok(Value::String(parts.format_for_version(bcrypt::Version::TwoA)))
+            Ok(Value::String(
+                parts.format_for_version(bcrypt::Version::TwoA),
+            ))
         }
         "rsadecrypt" => {
             f.exact(&["ciphertext", "privatekey"])?;
@@ -137,17 +139,28 @@ c/jc6nnLbetNUfM=
 
     #[test]
     fn hashes() {
-        assert_eq!(ok("md5", vec![s("hello world")]), s("5eb63bbbe01eeed093cb22bb8f5acdc3"));
-        assert_eq!(ok("sha1", vec![s("hello world")]), s("2aae6c35c94fcfb415dbe95f408b9ce91ee846ed"));
+        assert_eq!(
+            ok("md5", vec![s("hello world")]),
+            s("5eb63bbbe01eeed093cb22bb8f5acdc3")
+        );
+        assert_eq!(
+            ok("sha1", vec![s("hello world")]),
+            s("2aae6c35c94fcfb415dbe95f408b9ce91ee846ed")
+        );
         assert_eq!(
             ok("sha256", vec![s("hello world")]),
             s("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9")
         );
         assert_eq!(
             ok("sha512", vec![s("hello world")]),
-            s("309ecc489c12d6eb4cc40f50c902f2b4d0ed77ee511a7c7a9bcd3ca86d4cd86f989dd35bc5ff499670da34255b45b0cfd830e81f605dcf7dc5542e93ae9cd76f")
+            s(
+                "309ecc489c12d6eb4cc40f50c902f2b4d0ed77ee511a7c7a9bcd3ca86d4cd86f989dd35bc5ff499670da34255b45b0cfd830e81f605dcf7dc5542e93ae9cd76f"
+            )
         );
-        assert_eq!(ok("md5", vec![s("")]), s("d41d8cd98f00b204e9800998ecf8427e"));
+        assert_eq!(
+            ok("md5", vec![s("")]),
+            s("d41d8cd98f00b204e9800998ecf8427e")
+        );
         assert_eq!(ok("sha256", vec![n(1.0)]), ok("sha256", vec![s("1")]));
     }
 
@@ -177,8 +190,14 @@ c/jc6nnLbetNUfM=
 
     #[test]
     fn rsadecrypt() {
-        assert_eq!(ok("rsadecrypt", vec![s(CIPHERTEXT), s(KEY_PKCS1)]), s("Hello, world!"));
-        assert_eq!(ok("rsadecrypt", vec![s(CIPHERTEXT), s(KEY_PKCS8)]), s("Hello, world!"));
+        assert_eq!(
+            ok("rsadecrypt", vec![s(CIPHERTEXT), s(KEY_PKCS1)]),
+            s("Hello, world!")
+        );
+        assert_eq!(
+            ok("rsadecrypt", vec![s(CIPHERTEXT), s(KEY_PKCS8)]),
+            s("Hello, world!")
+        );
         assert_eq!(
             err("rsadecrypt", vec![s("#"), s(KEY_PKCS1)]),
             "failed to decode input \"#\": cipher text must be base64-encoded"
@@ -187,10 +206,18 @@ c/jc6nnLbetNUfM=
             err("rsadecrypt", vec![s(CIPHERTEXT), s("not a key")]),
             "invalid private key: ssh: no key found"
         );
-        assert!(err("rsadecrypt", vec![s("aGVsbG8="), s(KEY_PKCS1)]).starts_with("failed to decrypt"));
         assert!(
-            err("rsadecrypt", vec![s(CIPHERTEXT), s("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----")])
-                .starts_with("invalid private key")
+            err("rsadecrypt", vec![s("aGVsbG8="), s(KEY_PKCS1)]).starts_with("failed to decrypt")
+        );
+        assert!(
+            err(
+                "rsadecrypt",
+                vec![
+                    s(CIPHERTEXT),
+                    s("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----")
+                ]
+            )
+            .starts_with("invalid private key")
         );
     }
 }

@@ -242,7 +242,12 @@ pub(crate) fn parse_rfc3339(s: &str, space_ok: bool) -> Result<Tm, String> {
         if r.is_empty() {
             return Err(format!("{P}: end of string before {what}"));
         }
-        let digits = r.as_bytes().iter().take(n).take_while(|c| c.is_ascii_digit()).count();
+        let digits = r
+            .as_bytes()
+            .iter()
+            .take(n)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if digits != n {
             return Err(format!("{P}: cannot use {} as {what}", go_quote(r)));
         }
@@ -291,13 +296,19 @@ pub(crate) fn parse_rfc3339(s: &str, space_ok: bool) -> Result<Tm, String> {
     let mi_at = i;
     let minute = num(&mut i, 2, "minute")?;
     if minute > 59 {
-        return Err(format!("{P}: cannot use {} as minute", go_quote(rest(mi_at))));
+        return Err(format!(
+            "{P}: cannot use {} as minute",
+            go_quote(rest(mi_at))
+        ));
     }
     sep(&mut i, b':')?;
     let s_at = i;
     let second = num(&mut i, 2, "second")?;
     if second > 59 {
-        return Err(format!("{P}: cannot use {} as second", go_quote(rest(s_at))));
+        return Err(format!(
+            "{P}: cannot use {} as second",
+            go_quote(rest(s_at))
+        ));
     }
     let mut nanos = 0u32;
     if b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
@@ -324,19 +335,30 @@ pub(crate) fn parse_rfc3339(s: &str, space_ok: bool) -> Result<Tm, String> {
                 && b[i + 4].is_ascii_digit()
                 && b[i + 5].is_ascii_digit();
             if !ok {
-                return Err(format!("{P}: cannot use {} as UTC offset", go_quote(rest(at))));
+                return Err(format!(
+                    "{P}: cannot use {} as UTC offset",
+                    go_quote(rest(at))
+                ));
             }
             let h = i32::from(b[i + 1] - b'0') * 10 + i32::from(b[i + 2] - b'0');
             let m = i32::from(b[i + 4] - b'0') * 10 + i32::from(b[i + 5] - b'0');
             if h > 23 || m > 59 {
-                return Err(format!("{P}: cannot use {} as UTC offset", go_quote(rest(at))));
+                return Err(format!(
+                    "{P}: cannot use {} as UTC offset",
+                    go_quote(rest(at))
+                ));
             }
             i += 6;
             let o = (h * 60 + m) * 60;
             if neg { -o } else { o }
         }
         None => return Err(format!("{P}: end of string before UTC offset")),
-        Some(_) => return Err(format!("{P}: cannot use {} as UTC offset", go_quote(rest(i)))),
+        Some(_) => {
+            return Err(format!(
+                "{P}: cannot use {} as UTC offset",
+                go_quote(rest(i))
+            ));
+        }
     };
     if i < b.len() {
         return Err(format!("{P}: extra text: {}", go_quote(rest(i))));
@@ -528,7 +550,11 @@ fn formatdate(fmt: &str, t: &Tm) -> Result<String, String> {
                     0 => 12,
                     h => h,
                 };
-                out.push_str(&if n == 1 { h.to_string() } else { format!("{h:02}") });
+                out.push_str(&if n == 1 {
+                    h.to_string()
+                } else {
+                    format!("{h:02}")
+                });
             }
             (b'H', _) => return Err(bad("12-hour must either be \"H\" or \"HH\"")),
             (b'A' | b'a', 2) => {
@@ -686,7 +712,11 @@ pub(crate) fn go_layout(layout: &str, t: &Tm) -> String {
                         let mut s = offset_str(t.offset, z, colon, hours_only);
                         if with_secs && s != "Z" {
                             let secs = t.offset.unsigned_abs() % 60;
-                            s.push_str(&if colon { format!(":{secs:02}") } else { format!("{secs:02}") });
+                            s.push_str(&if colon {
+                                format!(":{secs:02}")
+                            } else {
+                                format!("{secs:02}")
+                            });
                         }
                         out.push_str(&s);
                         adv = 1 + form.len();
@@ -788,30 +818,66 @@ mod tests {
     #[test]
     fn formatdate_docs() {
         let fd = |f: &str, t: &str| ok("formatdate", vec![s(f), s(t)]);
-        assert_eq!(fd("DD MMM YYYY hh:mm ZZZ", "2018-01-02T23:12:01Z"), s("02 Jan 2018 23:12 UTC"));
-        assert_eq!(fd("EEEE, DD-MMM-YY hh:mm:ss ZZZ", "2018-01-02T23:12:01Z"), s("Tuesday, 02-Jan-18 23:12:01 UTC"));
-        assert_eq!(fd("EEE, DD MMM YYYY hh:mm:ss ZZZ", "2018-01-02T23:12:01-08:00"), s("Tue, 02 Jan 2018 23:12:01 -0800"));
-        assert_eq!(fd("MMM DD, YYYY", "2018-01-02T23:12:01Z"), s("Jan 02, 2018"));
+        assert_eq!(
+            fd("DD MMM YYYY hh:mm ZZZ", "2018-01-02T23:12:01Z"),
+            s("02 Jan 2018 23:12 UTC")
+        );
+        assert_eq!(
+            fd("EEEE, DD-MMM-YY hh:mm:ss ZZZ", "2018-01-02T23:12:01Z"),
+            s("Tuesday, 02-Jan-18 23:12:01 UTC")
+        );
+        assert_eq!(
+            fd("EEE, DD MMM YYYY hh:mm:ss ZZZ", "2018-01-02T23:12:01-08:00"),
+            s("Tue, 02 Jan 2018 23:12:01 -0800")
+        );
+        assert_eq!(
+            fd("MMM DD, YYYY", "2018-01-02T23:12:01Z"),
+            s("Jan 02, 2018")
+        );
         assert_eq!(fd("HH:mmaa", "2018-01-02T23:12:01Z"), s("11:12pm"));
         assert_eq!(fd("h 'o''clock'", "2018-01-02T23:12:01Z"), s("23 o'clock"));
-        assert_eq!(fd("YYYY-MM-DD'T'hh:mm:ssZ", "2018-01-02T23:12:01+05:30"), s("2018-01-02T23:12:01+05:30"));
-        assert_eq!(fd("Z ZZZZ ZZZZZ", "2018-01-02T23:12:01Z"), s("Z +0000 +00:00"));
-        assert_eq!(fd("M/D h:m:s AA H", "2018-01-02T03:04:05Z"), s("1/2 3:4:5 AM 3"));
+        assert_eq!(
+            fd("YYYY-MM-DD'T'hh:mm:ssZ", "2018-01-02T23:12:01+05:30"),
+            s("2018-01-02T23:12:01+05:30")
+        );
+        assert_eq!(
+            fd("Z ZZZZ ZZZZZ", "2018-01-02T23:12:01Z"),
+            s("Z +0000 +00:00")
+        );
+        assert_eq!(
+            fd("M/D h:m:s AA H", "2018-01-02T03:04:05Z"),
+            s("1/2 3:4:5 AM 3")
+        );
         assert_eq!(fd("HH", "2018-01-02T00:04:05Z"), s("12"));
         assert_eq!(fd("''", "2018-01-02T00:04:05Z"), s("'"));
         assert_eq!(fd("MMMM", "2018-09-02T00:04:05Z"), s("September"));
-        assert_eq!(fd("YYYYMMDD-hhmmss", "2023-07-25T23:43:16.5Z"), s("20230725-234316"));
+        assert_eq!(
+            fd("YYYYMMDD-hhmmss", "2023-07-25T23:43:16.5Z"),
+            s("20230725-234316")
+        );
         assert_eq!(fd("日付 YYYY", "2018-01-02T00:04:05Z"), s("日付 2018"));
     }
 
     #[test]
     fn formatdate_errors() {
         let fe = |f: &str, t: &str| err("formatdate", vec![s(f), s(t)]);
-        assert_eq!(fe("YYY", "2018-01-02T23:12:01Z"), "invalid date format verb \"YYY\": year must either be \"YY\" or \"YYYY\"");
-        assert_eq!(fe("ZZ", "2018-01-02T23:12:01Z"), "invalid date format verb \"ZZ\": timezone must be Z, ZZZZ, or ZZZZZ");
-        assert_eq!(fe("x", "2018-01-02T23:12:01Z"), "invalid date format verb \"x\"");
+        assert_eq!(
+            fe("YYY", "2018-01-02T23:12:01Z"),
+            "invalid date format verb \"YYY\": year must either be \"YY\" or \"YYYY\""
+        );
+        assert_eq!(
+            fe("ZZ", "2018-01-02T23:12:01Z"),
+            "invalid date format verb \"ZZ\": timezone must be Z, ZZZZ, or ZZZZZ"
+        );
+        assert_eq!(
+            fe("x", "2018-01-02T23:12:01Z"),
+            "invalid date format verb \"x\""
+        );
         assert_eq!(fe("'abc", "2018-01-02T23:12:01Z"), "unterminated literal '");
-        assert_eq!(fe("a", "2018-01-02T23:12:01Z"), "invalid date format verb \"a\": must be \"aa\"");
+        assert_eq!(
+            fe("a", "2018-01-02T23:12:01Z"),
+            "invalid date format verb \"a\": must be \"aa\""
+        );
         assert_eq!(
             fe("YYYY", "2018-01-02 23:12:01Z"),
             "not a valid RFC3339 timestamp: missing required time introducer 'T'"
@@ -824,28 +890,75 @@ mod tests {
             fe("YYYY", "2018-01"),
             "not a valid RFC3339 timestamp: end of string where \"-\" is expected"
         );
-        assert_eq!(fe("YYYY", "18-01-02T00:00:00Z"), "not a valid RFC3339 timestamp: cannot use \"18-01-02T00:00:00Z\" as year");
-        assert_eq!(fe("YYYY", "2018-02-30T00:00:00Z"), "not a valid RFC3339 timestamp: cannot use \"30T00:00:00Z\" as day of month");
-        assert_eq!(fe("YYYY", "2018-01-02T24:00:00Z"), "not a valid RFC3339 timestamp: cannot use \"24:00:00Z\" as hour");
-        assert_eq!(fe("YYYY", "2018-01-02T00:00:00Zjunk"), "not a valid RFC3339 timestamp: extra text: \"junk\"");
+        assert_eq!(
+            fe("YYYY", "18-01-02T00:00:00Z"),
+            "not a valid RFC3339 timestamp: cannot use \"18-01-02T00:00:00Z\" as year"
+        );
+        assert_eq!(
+            fe("YYYY", "2018-02-30T00:00:00Z"),
+            "not a valid RFC3339 timestamp: cannot use \"30T00:00:00Z\" as day of month"
+        );
+        assert_eq!(
+            fe("YYYY", "2018-01-02T24:00:00Z"),
+            "not a valid RFC3339 timestamp: cannot use \"24:00:00Z\" as hour"
+        );
+        assert_eq!(
+            fe("YYYY", "2018-01-02T00:00:00Zjunk"),
+            "not a valid RFC3339 timestamp: extra text: \"junk\""
+        );
     }
 
     #[test]
     fn timeadd() {
         let ta = |t: &str, d: &str| ok("timeadd", vec![s(t), s(d)]);
         assert_eq!(ta("2017-11-22T00:00:00Z", "10m"), s("2017-11-22T00:10:00Z"));
-        assert_eq!(ta("2017-11-22T00:00:00Z", "-10m"), s("2017-11-21T23:50:00Z"));
-        assert_eq!(ta("2017-11-22T00:00:00Z", "1h30m"), s("2017-11-22T01:30:00Z"));
-        assert_eq!(ta("2017-11-22T00:00:00Z", "1.5h"), s("2017-11-22T01:30:00Z"));
-        assert_eq!(ta("2017-11-22T00:00:00+05:00", "24h"), s("2017-11-23T00:00:00+05:00"));
-        assert_eq!(ta("2017-11-22T00:00:00.9Z", "100ms"), s("2017-11-22T00:00:01Z"));
+        assert_eq!(
+            ta("2017-11-22T00:00:00Z", "-10m"),
+            s("2017-11-21T23:50:00Z")
+        );
+        assert_eq!(
+            ta("2017-11-22T00:00:00Z", "1h30m"),
+            s("2017-11-22T01:30:00Z")
+        );
+        assert_eq!(
+            ta("2017-11-22T00:00:00Z", "1.5h"),
+            s("2017-11-22T01:30:00Z")
+        );
+        assert_eq!(
+            ta("2017-11-22T00:00:00+05:00", "24h"),
+            s("2017-11-23T00:00:00+05:00")
+        );
+        assert_eq!(
+            ta("2017-11-22T00:00:00.9Z", "100ms"),
+            s("2017-11-22T00:00:01Z")
+        );
         assert_eq!(ta("2017-11-22T00:00:00Z", "0"), s("2017-11-22T00:00:00Z"));
-        assert_eq!(err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("1d")]), "time: unknown unit \"d\" in duration \"1d\"");
-        assert_eq!(err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("10")]), "time: missing unit in duration \"10\"");
-        assert_eq!(err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("x")]), "time: invalid duration \"x\"");
-        assert_eq!(err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("")]), "time: invalid duration \"\"");
-        assert_eq!(err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("9999999999999h")]), "time: invalid duration \"9999999999999h\"");
-        assert!(err("timeadd", vec![s("nope"), s("1h")]).starts_with("not a valid RFC3339 timestamp"));
+        assert_eq!(
+            err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("1d")]),
+            "time: unknown unit \"d\" in duration \"1d\""
+        );
+        assert_eq!(
+            err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("10")]),
+            "time: missing unit in duration \"10\""
+        );
+        assert_eq!(
+            err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("x")]),
+            "time: invalid duration \"x\""
+        );
+        assert_eq!(
+            err("timeadd", vec![s("2017-11-22T00:00:00Z"), s("")]),
+            "time: invalid duration \"\""
+        );
+        assert_eq!(
+            err(
+                "timeadd",
+                vec![s("2017-11-22T00:00:00Z"), s("9999999999999h")]
+            ),
+            "time: invalid duration \"9999999999999h\""
+        );
+        assert!(
+            err("timeadd", vec![s("nope"), s("1h")]).starts_with("not a valid RFC3339 timestamp")
+        );
         assert_eq!(parse_duration("1h2m3.5s").unwrap(), 3_723_500_000_000);
         assert_eq!(parse_duration("-1.5µs").unwrap(), -1500);
         assert_eq!(parse_duration(".5s").unwrap(), 500_000_000);
@@ -853,7 +966,9 @@ mod tests {
 
     #[test]
     fn timestamp_shape() {
-        let Value::String(ts) = ok("timestamp", vec![]) else { panic!() };
+        let Value::String(ts) = ok("timestamp", vec![]) else {
+            panic!()
+        };
         assert_eq!(ts.len(), 20, "{ts}");
         assert!(ts.ends_with('Z'));
         assert!(parse_rfc3339(&ts, false).is_ok());
@@ -863,21 +978,40 @@ mod tests {
     #[test]
     fn legacy_isotime() {
         let t = tm("2006-01-02T15:04:05.123456789Z");
-        assert_eq!(go_layout("2006-01-02T15:04:05Z07:00", &t), "2006-01-02T15:04:05Z");
+        assert_eq!(
+            go_layout("2006-01-02T15:04:05Z07:00", &t),
+            "2006-01-02T15:04:05Z"
+        );
         assert_eq!(go_layout("01-02-2006", &t), "01-02-2006");
         assert_eq!(go_layout("Mon Jan 02, 2006", &t), "Mon Jan 02, 2006");
-        assert_eq!(go_layout("Monday January 2 3:4:5 PM pm", &t), "Monday January 2 3:4:5 PM pm");
-        assert_eq!(go_layout("06 _2 __2 002 MST -0700 -07:00 Z0700", &t), "06  2   2 002 UTC +0000 +00:00 Z");
-        assert_eq!(go_layout("15:04:05.000 .999999 ,00", &t), "15:04:05.123 .123456 ,12");
+        assert_eq!(
+            go_layout("Monday January 2 3:4:5 PM pm", &t),
+            "Monday January 2 3:4:5 PM pm"
+        );
+        assert_eq!(
+            go_layout("06 _2 __2 002 MST -0700 -07:00 Z0700", &t),
+            "06  2   2 002 UTC +0000 +00:00 Z"
+        );
+        assert_eq!(
+            go_layout("15:04:05.000 .999999 ,00", &t),
+            "15:04:05.123 .123456 ,12"
+        );
         let t2 = tm("2021-11-09T08:07:06-03:30");
-        assert_eq!(go_layout("2006-01-02 03:04:05 PM Z07:00 MST", &t2), "2021-11-09 08:07:06 AM -03:30 -0330");
+        assert_eq!(
+            go_layout("2006-01-02 03:04:05 PM Z07:00 MST", &t2),
+            "2021-11-09 08:07:06 AM -03:30 -0330"
+        );
         assert_eq!(go_layout("Jan-Mon", &t2), "Nov-Tue");
         assert_eq!(go_layout("Janx Monx", &t2), "Janx Monx");
         assert_eq!(go_layout("Jane", &t2), "Jane");
         // Through the function: no argument gives RFC 3339; one gives the layout.
-        let Value::String(v) = ok("legacy_isotime", vec![]) else { panic!() };
+        let Value::String(v) = ok("legacy_isotime", vec![]) else {
+            panic!()
+        };
         assert!(parse_rfc3339(&v, false).is_ok(), "{v}");
-        let Value::String(v) = ok("legacy_isotime", vec![s("2006")]) else { panic!() };
+        let Value::String(v) = ok("legacy_isotime", vec![s("2006")]) else {
+            panic!()
+        };
         assert_eq!(v.len(), 4);
         assert!(err("legacy_isotime", vec![s("a"), s("b")]).starts_with("too many values"));
     }
@@ -886,11 +1020,22 @@ mod tests {
     fn legacy_strftime() {
         let t = tm("2006-01-02T15:04:05.123456789Z");
         assert_eq!(strftime("%Y-%m-%d %H:%M:%S", &t), "2006-01-02 15:04:05");
-        assert_eq!(strftime("%a %A %b %B %y %j %p %I", &t), "Mon Monday Jan January 06 002 PM 03");
-        assert_eq!(strftime("%f %L %z %Z %% %w %U %W", &t), "123456 123 +0000 UTC % 1 01 01");
-        assert_eq!(strftime("%c|%x|%X", &t), "Mon Jan  2 15:04:05 2006|01/02/06|15:04:05");
+        assert_eq!(
+            strftime("%a %A %b %B %y %j %p %I", &t),
+            "Mon Monday Jan January 06 002 PM 03"
+        );
+        assert_eq!(
+            strftime("%f %L %z %Z %% %w %U %W", &t),
+            "123456 123 +0000 UTC % 1 01 01"
+        );
+        assert_eq!(
+            strftime("%c|%x|%X", &t),
+            "Mon Jan  2 15:04:05 2006|01/02/06|15:04:05"
+        );
         assert_eq!(strftime("%Q %", &t), "%Q %");
-        let Value::String(v) = ok("legacy_strftime", vec![s("%Y")]) else { panic!() };
+        let Value::String(v) = ok("legacy_strftime", vec![s("%Y")]) else {
+            panic!()
+        };
         assert_eq!(v.len(), 4);
     }
 
@@ -921,7 +1066,11 @@ mod tests {
                 ("iso_week", n(30.0)),
             ]
         };
-        for ts in ["2023-07-25T23:43:16Z", "2023-07-25 23:43:16Z", "2023-07-25T23:43:16.512345Z"] {
+        for ts in [
+            "2023-07-25T23:43:16Z",
+            "2023-07-25 23:43:16Z",
+            "2023-07-25T23:43:16.512345Z",
+        ] {
             expect_parts(ok("rfc3339_parse", vec![s(ts)]), &common(1690328596.0));
         }
         for ts in ["1996-12-19T16:39:57-08:00", "1996-12-19 16:39:57.25-08:00"] {
@@ -988,9 +1137,11 @@ mod tests {
                 ("iso_week", n(51.0)),
             ],
         );
-        assert!(err("unix_timestamp_parse", vec![n(1690328596.5)]).starts_with(
-            "unix_timestamp must be a whole number of seconds representable as a 64-bit integer"
-        ));
+        assert!(
+            err("unix_timestamp_parse", vec![n(1690328596.5)]).starts_with(
+                "unix_timestamp must be a whole number of seconds representable as a 64-bit integer"
+            )
+        );
         assert!(err("unix_timestamp_parse", vec![n(1e20)]).starts_with("unix_timestamp must be"));
         assert!(err("unix_timestamp_parse", vec![n(9e18)]).contains("outside the range"));
     }

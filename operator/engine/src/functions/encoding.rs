@@ -75,8 +75,8 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         "textencodebase64" => {
             f.exact(&["string", "encoding"])?;
             let s = f.string(0, "string")?;
-            let enc = text_encoding(&f.string(1, "encoding")?)
-                .map_err(|m| arg_err(1, "encoding", m))?;
+            let enc =
+                text_encoding(&f.string(1, "encoding")?).map_err(|m| arg_err(1, "encoding", m))?;
             let bytes = enc.encode(&s).ok_or_else(|| {
                 arg_err(
                     0,
@@ -92,13 +92,13 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         "textdecodebase64" => {
             f.exact(&["source", "encoding"])?;
             let s = f.string(0, "source")?;
-            let enc = text_encoding(&f.string(1, "encoding")?)
-                .map_err(|m| arg_err(1, "encoding", m))?;
+            let enc =
+                text_encoding(&f.string(1, "encoding")?).map_err(|m| arg_err(1, "encoding", m))?;
             let bytes = STANDARD.decode(s.as_bytes()).map_err(|e| {
                 let msg = match e {
-                    base64::DecodeError::InvalidByte(off, _) => format!(
-                        "the given value is has an invalid base64 symbol at offset {off}"
-                    ),
+                    base64::DecodeError::InvalidByte(off, _) => {
+                        format!("the given value is has an invalid base64 symbol at offset {off}")
+                    }
                     e => format!("invalid source string: {e}"),
                 };
                 arg_err(0, "source", msg)
@@ -417,7 +417,11 @@ fn yaml_node(v: &Value, indent: usize, ctx: Ctx, out: &mut String) -> Result<(),
                 return Err("cannot encode NaN".to_string());
             }
             let s = if n.is_infinite() {
-                if *n > 0.0 { ".inf".to_string() } else { "-.inf".to_string() }
+                if *n > 0.0 {
+                    ".inf".to_string()
+                } else {
+                    "-.inf".to_string()
+                }
             } else {
                 format_number(*n)
             };
@@ -593,14 +597,18 @@ impl TextEnc {
 
     fn decode(self, b: &[u8]) -> Option<String> {
         let utf16 = |b: &[u8], le: bool| -> Option<String> {
-            if b.len() % 2 != 0 {
+            if !b.len().is_multiple_of(2) {
                 return None;
             }
             let units: Vec<u16> = b
                 .chunks(2)
                 .map(|c| {
                     let pair = [c[0], c.get(1).copied().unwrap_or(0)];
-                    if le { u16::from_le_bytes(pair) } else { u16::from_be_bytes(pair) }
+                    if le {
+                        u16::from_le_bytes(pair)
+                    } else {
+                        u16::from_be_bytes(pair)
+                    }
                 })
                 .collect();
             String::from_utf16(&units).ok()
@@ -617,14 +625,24 @@ impl TextEnc {
             TextEnc::Latin1 => Some(b.iter().map(|x| char::from(*x)).collect()),
             TextEnc::Ascii => b
                 .iter()
-                .map(|x| if x.is_ascii() { Some(char::from(*x)) } else { None })
+                .map(|x| {
+                    if x.is_ascii() {
+                        Some(char::from(*x))
+                    } else {
+                        None
+                    }
+                })
                 .collect(),
             TextEnc::Windows1252 => b
                 .iter()
                 .map(|x| match x {
                     0x80..=0x9F => {
                         let u = CP1252_HIGH[usize::from(x - 0x80)];
-                        if u == 0 { None } else { char::from_u32(u32::from(u)) }
+                        if u == 0 {
+                            None
+                        } else {
+                            char::from_u32(u32::from(u))
+                        }
                     }
                     x => Some(char::from(*x)),
                 })
@@ -642,9 +660,7 @@ fn text_encoding(name: &str) -> Result<TextEnc, String> {
         "utf-16" | "csutf16" => TextEnc::Utf16Bom,
         "iso-8859-1" | "iso8859-1" | "latin1" | "l1" | "iso-ir-100" | "ibm819" | "cp819"
         | "csisolatin1" | "iso-8859-1:1987" => TextEnc::Latin1,
-        "us-ascii" | "ascii" | "iso646-us" | "us" | "ansi-x3.4-1968" | "csascii" => {
-            TextEnc::Ascii
-        }
+        "us-ascii" | "ascii" | "iso646-us" | "us" | "ansi-x3.4-1968" | "csascii" => TextEnc::Ascii,
         "windows-1252" | "cp1252" | "cswindows1252" => TextEnc::Windows1252,
         _ => {
             return Err(format!(
@@ -663,9 +679,18 @@ mod tests {
 
     #[test]
     fn base64() {
-        assert_eq!(ok("base64encode", vec![s("Hello World")]), s("SGVsbG8gV29ybGQ="));
-        assert_eq!(ok("base64decode", vec![s("SGVsbG8gV29ybGQ=")]), s("Hello World"));
-        assert_eq!(ok("base64decode", vec![s("SGVsbG8g\nV29ybGQ=")]), s("Hello World"));
+        assert_eq!(
+            ok("base64encode", vec![s("Hello World")]),
+            s("SGVsbG8gV29ybGQ=")
+        );
+        assert_eq!(
+            ok("base64decode", vec![s("SGVsbG8gV29ybGQ=")]),
+            s("Hello World")
+        );
+        assert_eq!(
+            ok("base64decode", vec![s("SGVsbG8g\nV29ybGQ=")]),
+            s("Hello World")
+        );
         assert_eq!(
             err("base64decode", vec![s("dGVzdA")]),
             "failed to decode base64 data 'dGVzdA'"
@@ -700,8 +725,14 @@ mod tests {
             ])
         );
         assert_eq!(
-            ok("csvdecode", vec![s("name,note\n\"Smith, J\",\"said \"\"hi\"\"\"\n")]),
-            l(vec![obj(&[("name", s("Smith, J")), ("note", s("said \"hi\""))])])
+            ok(
+                "csvdecode",
+                vec![s("name,note\n\"Smith, J\",\"said \"\"hi\"\"\"\n")]
+            ),
+            l(vec![obj(&[
+                ("name", s("Smith, J")),
+                ("note", s("said \"hi\""))
+            ])])
         );
         assert_eq!(ok("csvdecode", vec![s("a,b\n")]), l(vec![]));
         assert_eq!(err("csvdecode", vec![s("")]), "missing header line");
@@ -709,19 +740,28 @@ mod tests {
             err("csvdecode", vec![s("a,b\n1,2\n3\n")]),
             "CSV parse error on line 3: wrong number of fields"
         );
-        assert_eq!(err("csvdecode", vec![s("a,a\n1,2")]), "duplicate column name \"a\"");
+        assert_eq!(
+            err("csvdecode", vec![s("a,a\n1,2")]),
+            "duplicate column name \"a\""
+        );
     }
 
     #[test]
     fn jsondecode() {
-        assert_eq!(ok("jsondecode", vec![s("{\"hello\": \"world\"}")]), obj(&[("hello", s("world"))]));
+        assert_eq!(
+            ok("jsondecode", vec![s("{\"hello\": \"world\"}")]),
+            obj(&[("hello", s("world"))])
+        );
         assert_eq!(ok("jsondecode", vec![s("true")]), Value::Bool(true));
         assert_eq!(ok("jsondecode", vec![s("null")]), Value::Null);
         assert_eq!(
             ok("jsondecode", vec![s("[1, 2.5, \"x\", {\"a\": []}]")]),
             l(vec![n(1.0), n(2.5), s("x"), obj(&[("a", l(vec![]))])])
         );
-        assert_eq!(err("jsondecode", vec![s("")]), "unexpected end of JSON input");
+        assert_eq!(
+            err("jsondecode", vec![s("")]),
+            "unexpected end of JSON input"
+        );
         assert!(err("jsondecode", vec![s("{x")]).starts_with("invalid JSON"));
         // Deep nesting is an error, not a stack overflow.
         let deep = "[".repeat(100_000);
@@ -730,13 +770,28 @@ mod tests {
 
     #[test]
     fn jsonencode() {
-        assert_eq!(ok("jsonencode", vec![obj(&[("hello", s("world"))])]), s("{\"hello\":\"world\"}"));
         assert_eq!(
-            ok("jsonencode", vec![obj(&[("b", n(1.0)), ("a", l(vec![Value::Bool(true), Value::Null]))])]),
+            ok("jsonencode", vec![obj(&[("hello", s("world"))])]),
+            s("{\"hello\":\"world\"}")
+        );
+        assert_eq!(
+            ok(
+                "jsonencode",
+                vec![obj(&[
+                    ("b", n(1.0)),
+                    ("a", l(vec![Value::Bool(true), Value::Null]))
+                ])]
+            ),
             s("{\"a\":[true,null],\"b\":1}")
         );
-        assert_eq!(ok("jsonencode", vec![s("<a & b>")]), s("\"\\u003ca \\u0026 b\\u003e\""));
-        assert_eq!(ok("jsonencode", vec![s("\u{1}\t\u{2028}")]), s("\"\\u0001\\t\\u2028\""));
+        assert_eq!(
+            ok("jsonencode", vec![s("<a & b>")]),
+            s("\"\\u003ca \\u0026 b\\u003e\"")
+        );
+        assert_eq!(
+            ok("jsonencode", vec![s("\u{1}\t\u{2028}")]),
+            s("\"\\u0001\\t\\u2028\"")
+        );
         assert_eq!(ok("jsonencode", vec![n(1.5)]), s("1.5"));
         assert_eq!(ok("jsonencode", vec![n(1e21)]), s("1000000000000000000000"));
         assert_eq!(ok("jsonencode", vec![n(1e-7)]), s("0.0000001"));
@@ -745,7 +800,10 @@ mod tests {
 
     #[test]
     fn urlencode() {
-        assert_eq!(ok("urlencode", vec![s("Hello World!")]), s("Hello+World%21"));
+        assert_eq!(
+            ok("urlencode", vec![s("Hello World!")]),
+            s("Hello+World%21")
+        );
         assert_eq!(ok("urlencode", vec![s("☃")]), s("%E2%98%83"));
         assert_eq!(
             ok("urlencode", vec![s("foo:bar@localhost?foo=bar&bar=baz")]),
@@ -756,7 +814,10 @@ mod tests {
 
     #[test]
     fn yamldecode() {
-        assert_eq!(ok("yamldecode", vec![s("hello: world")]), obj(&[("hello", s("world"))]));
+        assert_eq!(
+            ok("yamldecode", vec![s("hello: world")]),
+            obj(&[("hello", s("world"))])
+        );
         assert_eq!(ok("yamldecode", vec![s("true")]), Value::Bool(true));
         assert_eq!(
             ok("yamldecode", vec![s("{a: &foo [1, 2, 3], b: *foo}")]),
@@ -766,9 +827,15 @@ mod tests {
             ])
         );
         assert_eq!(ok("yamldecode", vec![s("")]), Value::Null);
-        assert_eq!(ok("yamldecode", vec![s("1: one\n")]), obj(&[("1", s("one"))]));
         assert_eq!(
-            ok("yamldecode", vec![s("base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n")]),
+            ok("yamldecode", vec![s("1: one\n")]),
+            obj(&[("1", s("one"))])
+        );
+        assert_eq!(
+            ok(
+                "yamldecode",
+                vec![s("base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n")]
+            ),
             obj(&[
                 ("base", obj(&[("x", n(1.0))])),
                 ("d", obj(&[("x", n(1.0)), ("y", n(2.0))]))
@@ -785,14 +852,23 @@ mod tests {
             s("\"a\": \"b\"\n\"c\": \"d\"\n")
         );
         assert_eq!(
-            ok("yamlencode", vec![obj(&[("foo", l(vec![n(1.0), n(2.0), n(3.0)])), ("bar", s("baz"))])]),
+            ok(
+                "yamlencode",
+                vec![obj(&[
+                    ("foo", l(vec![n(1.0), n(2.0), n(3.0)])),
+                    ("bar", s("baz"))
+                ])]
+            ),
             s("\"bar\": \"baz\"\n\"foo\":\n- 1\n- 2\n- 3\n")
         );
         assert_eq!(
             ok(
                 "yamlencode",
                 vec![obj(&[
-                    ("foo", l(vec![n(1.0), obj(&[("a", s("b")), ("c", s("d"))]), n(3.0)])),
+                    (
+                        "foo",
+                        l(vec![n(1.0), obj(&[("a", s("b")), ("c", s("d"))]), n(3.0)])
+                    ),
                     ("bar", s("baz"))
                 ])]
             ),
@@ -803,14 +879,20 @@ mod tests {
         assert_eq!(ok("yamlencode", vec![Value::Null]), s("null\n"));
         assert_eq!(ok("yamlencode", vec![l(vec![])]), s("[]\n"));
         assert_eq!(
-            ok("yamlencode", vec![obj(&[("a", obj(&[("b", obj(&[])), ("c", l(vec![]))]))])]),
+            ok(
+                "yamlencode",
+                vec![obj(&[("a", obj(&[("b", obj(&[])), ("c", l(vec![]))]))])]
+            ),
             s("\"a\":\n  \"b\": {}\n  \"c\": []\n")
         );
         assert_eq!(
             ok("yamlencode", vec![l(vec![sl(&["a", "b"]), sl(&["c"])])]),
             s("- - \"a\"\n  - \"b\"\n- - \"c\"\n")
         );
-        assert_eq!(ok("yamlencode", vec![s("tab\there")]), s("\"tab\\there\"\n"));
+        assert_eq!(
+            ok("yamlencode", vec![s("tab\there")]),
+            s("\"tab\\there\"\n")
+        );
         assert_eq!(
             ok("yamlencode", vec![obj(&[("k", s("line1\nline2"))])]),
             s("\"k\": |-\n  line1\n  line2\n")
@@ -828,11 +910,20 @@ mod tests {
             s("SABlAGwAbABvACAAVwBvAHIAbABkAA==")
         );
         assert_eq!(
-            ok("textdecodebase64", vec![s("SABlAGwAbABvACAAVwBvAHIAbABkAA=="), s("UTF-16LE")]),
+            ok(
+                "textdecodebase64",
+                vec![s("SABlAGwAbABvACAAVwBvAHIAbABkAA=="), s("UTF-16LE")]
+            ),
             s("Hello World")
         );
-        assert_eq!(ok("textencodebase64", vec![s("é"), s("iso-8859-1")]), s("6Q=="));
-        assert_eq!(ok("textencodebase64", vec![s("€"), s("windows-1252")]), s("gA=="));
+        assert_eq!(
+            ok("textencodebase64", vec![s("é"), s("iso-8859-1")]),
+            s("6Q==")
+        );
+        assert_eq!(
+            ok("textencodebase64", vec![s("€"), s("windows-1252")]),
+            s("gA==")
+        );
         assert_eq!(ok("textdecodebase64", vec![s("gA=="), s("cp1252")]), s("€"));
         assert_eq!(
             err("textencodebase64", vec![s("☃"), s("us-ascii")]),

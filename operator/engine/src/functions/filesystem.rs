@@ -32,12 +32,18 @@ pub(super) fn call(f: &Args, ctx: &FuncCtx) -> Result<Value, FuncError> {
         }
         "pathexpand" => {
             f.exact(&["path"])?;
-            expand_home(&f.string(0, "path")?).map(Value::String).map_err(other)
+            expand_home(&f.string(0, "path")?)
+                .map(Value::String)
+                .map_err(other)
         }
         "file" | "filebase64" => {
             f.exact(&["path"])?;
             let path = resolve(&f.string(0, "path")?, ctx)?;
-            let limit = if f.name == "file" { MAX_STRING } else { MAX_STRING / 4 * 3 };
+            let limit = if f.name == "file" {
+                MAX_STRING
+            } else {
+                MAX_STRING / 4 * 3
+            };
             let bytes = read_file(&path, limit)?;
             if f.name == "filebase64" {
                 return Ok(Value::String(
@@ -285,10 +291,7 @@ fn fileset(base: &str, pattern: &str, ctx: &FuncCtx) -> Result<Value, FuncError>
         &mut found,
         &mut visited,
     )?;
-    let mut out: Vec<String> = found
-        .into_iter()
-        .map(|m| rel(&base, &clean(&m)))
-        .collect();
+    let mut out: Vec<String> = found.into_iter().map(|m| rel(&base, &clean(&m))).collect();
     out.sort();
     out.dedup();
     Ok(super::str_list(out))
@@ -334,7 +337,15 @@ fn walk(
         }
         // Symlinked directories are not followed, so cycles cannot occur.
         if ft.is_dir() {
-            walk(&e.path(), &path_str, depth + 1, max_depth, glob, found, visited)?;
+            walk(
+                &e.path(),
+                &path_str,
+                depth + 1,
+                max_depth,
+                glob,
+                found,
+                visited,
+            )?;
         }
     }
     Ok(())
@@ -397,8 +408,14 @@ mod tests {
         if home.is_empty() {
             return;
         }
-        assert_eq!(ok("pathexpand", vec![s("~/.ssh/id_rsa")]), s(&format!("{}/.ssh/id_rsa", home.trim_end_matches('/'))));
-        assert_eq!(ok("pathexpand", vec![s("/etc/resolv.conf")]), s("/etc/resolv.conf"));
+        assert_eq!(
+            ok("pathexpand", vec![s("~/.ssh/id_rsa")]),
+            s(&format!("{}/.ssh/id_rsa", home.trim_end_matches('/')))
+        );
+        assert_eq!(
+            ok("pathexpand", vec![s("/etc/resolv.conf")]),
+            s("/etc/resolv.conf")
+        );
         assert_eq!(ok("pathexpand", vec![s("rel/path")]), s("rel/path"));
         assert_eq!(
             err("pathexpand", vec![s("~bob/x")]),
@@ -410,8 +427,14 @@ mod tests {
     fn file_and_filebase64() {
         let d = fixture();
         let ctx = ctx_in(d.path());
-        assert_eq!(call("file", &[s("hello.txt")], &ctx).unwrap(), s("Hello World"));
-        assert_eq!(call("file", &[s("files/../hello.txt")], &ctx).unwrap(), s("Hello World"));
+        assert_eq!(
+            call("file", &[s("hello.txt")], &ctx).unwrap(),
+            s("Hello World")
+        );
+        assert_eq!(
+            call("file", &[s("files/../hello.txt")], &ctx).unwrap(),
+            s("Hello World")
+        );
         let abs = d.path().join("files/world.txt");
         assert_eq!(
             call("file", &[s(&abs.to_string_lossy())], &ctx).unwrap(),
@@ -421,7 +444,10 @@ mod tests {
             call("filebase64", &[s("hello.txt")], &ctx).unwrap(),
             s("SGVsbG8gV29ybGQ=")
         );
-        assert_eq!(call("filebase64", &[s("binary.bin")], &ctx).unwrap(), s("//4A"));
+        assert_eq!(
+            call("filebase64", &[s("binary.bin")], &ctx).unwrap(),
+            s("//4A")
+        );
         let e = call("file", &[s("binary.bin")], &ctx).unwrap_err();
         assert!(format!("{e:?}").contains("are not valid UTF-8"), "{e:?}");
         let e = call("file", &[s("nope.txt")], &ctx).unwrap_err();
@@ -435,10 +461,19 @@ mod tests {
     fn fileexists() {
         let d = fixture();
         let ctx = ctx_in(d.path());
-        assert_eq!(call("fileexists", &[s("hello.txt")], &ctx).unwrap(), Value::Bool(true));
-        assert_eq!(call("fileexists", &[s("nope.txt")], &ctx).unwrap(), Value::Bool(false));
+        assert_eq!(
+            call("fileexists", &[s("hello.txt")], &ctx).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call("fileexists", &[s("nope.txt")], &ctx).unwrap(),
+            Value::Bool(false)
+        );
         let e = call("fileexists", &[s("files")], &ctx).unwrap_err();
-        assert!(format!("{e:?}").contains("is not a regular file, but \\\"drwx"), "{e:?}");
+        assert!(
+            format!("{e:?}").contains("is not a regular file, but \\\"drwx"),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -446,13 +481,37 @@ mod tests {
         let d = fixture();
         let ctx = ctx_in(d.path());
         let fs = |p: &str, pat: &str| call("fileset", &[s(p), s(pat)], &ctx).unwrap();
-        assert_eq!(fs(".", "files/*.txt"), sl(&["files/hello.txt", "files/world.txt"]));
-        assert_eq!(fs(".", "files/{hello,world}.txt"), sl(&["files/hello.txt", "files/world.txt"]));
-        assert_eq!(fs(".", "**/*.txt"), sl(&["files/hello.txt", "files/sub/deep.txt", "files/world.txt", "hello.txt", "templates/t.txt"]));
-        assert_eq!(fs("files", "**"), sl(&["hello.txt", "other.md", "sub/deep.txt", "world.txt"]));
-        assert_eq!(fs(".", "{files,templates}/*.txt"), sl(&["files/hello.txt", "files/world.txt", "templates/t.txt"]));
+        assert_eq!(
+            fs(".", "files/*.txt"),
+            sl(&["files/hello.txt", "files/world.txt"])
+        );
+        assert_eq!(
+            fs(".", "files/{hello,world}.txt"),
+            sl(&["files/hello.txt", "files/world.txt"])
+        );
+        assert_eq!(
+            fs(".", "**/*.txt"),
+            sl(&[
+                "files/hello.txt",
+                "files/sub/deep.txt",
+                "files/world.txt",
+                "hello.txt",
+                "templates/t.txt"
+            ])
+        );
+        assert_eq!(
+            fs("files", "**"),
+            sl(&["hello.txt", "other.md", "sub/deep.txt", "world.txt"])
+        );
+        assert_eq!(
+            fs(".", "{files,templates}/*.txt"),
+            sl(&["files/hello.txt", "files/world.txt", "templates/t.txt"])
+        );
         assert_eq!(fs(".", "files/h?llo.txt"), sl(&["files/hello.txt"]));
-        assert_eq!(fs(".", "files/[hw]*.txt"), sl(&["files/hello.txt", "files/world.txt"]));
+        assert_eq!(
+            fs(".", "files/[hw]*.txt"),
+            sl(&["files/hello.txt", "files/world.txt"])
+        );
         assert_eq!(fs(".", "hello.txt"), sl(&["hello.txt"]));
         assert_eq!(fs(".", "missing/*"), l(vec![]));
         assert_eq!(fs("files/sub", "../*.md"), sl(&["../other.md"]));

@@ -61,8 +61,8 @@ fn formatlist(fmt: &str, args: &[Value]) -> Result<Value, FuncError> {
                 v => v.clone(),
             })
             .collect();
-        let s = format(fmt, &row)
-            .map_err(|e| other(format!("error on format iteration {it}: {e}")))?;
+        let s =
+            format(fmt, &row).map_err(|e| other(format!("error on format iteration {it}: {e}")))?;
         total = total.saturating_add(s.len());
         check_len(total)?;
         out.push(Value::String(s));
@@ -118,7 +118,10 @@ pub(crate) fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
     let mut verbs = 0usize;
     let unrecognized = |at: usize| -> String {
         let c = fmt.get(at..).and_then(|r| r.chars().next()).unwrap_or('?');
-        format!("unrecognized format character {} at offset {at}", quote_rune(c))
+        format!(
+            "unrecognized format character {} at offset {at}",
+            quote_rune(c)
+        )
     };
     while i < bytes.len() {
         if bytes[i] != b'%' {
@@ -330,7 +333,9 @@ fn int_digits(n: f64, base: u32, upper: bool) -> String {
     let bin = format!("{}{bin}", "0".repeat(pad));
     let mut out = String::new();
     for chunk in bin.as_bytes().chunks(group) {
-        let val = chunk.iter().fold(0u32, |acc, b| acc * 2 + u32::from(b - b'0'));
+        let val = chunk
+            .iter()
+            .fold(0u32, |acc, b| acc * 2 + u32::from(b - b'0'));
         let c = char::from_digit(val, base).unwrap_or('0');
         out.push(if upper { c.to_ascii_uppercase() } else { c });
     }
@@ -398,10 +403,14 @@ fn format_int(v: &Verb, n: f64) -> String {
 /// Go's `big.Float` formatting for %e %E %f %g %G with flags, width and precision.
 fn format_float(v: &Verb, n: f64) -> String {
     let mode = v.mode;
-    let mut buf = go_float(n, mode, v.prec.or(match mode {
-        'g' | 'G' => None,
-        _ => Some(6),
-    }));
+    let mut buf = go_float(
+        n,
+        mode,
+        v.prec.or(match mode {
+            'g' | 'G' => None,
+            _ => Some(6),
+        }),
+    );
     let sign = if let Some(rest) = buf.strip_prefix('-') {
         buf = rest.to_string();
         "-"
@@ -474,7 +483,10 @@ fn fmt_f(out: &mut String, prec: usize, mant: &str, exp: i64) {
         if i < 0 {
             '0'
         } else {
-            mant.as_bytes().get(i as usize).map(|b| char::from(*b)).unwrap_or('0')
+            mant.as_bytes()
+                .get(i as usize)
+                .map(|b| char::from(*b))
+                .unwrap_or('0')
         }
     };
     if exp > 0 {
@@ -583,7 +595,7 @@ mod tests {
         assert_eq!(f("Hello, %s!", vec![s("Ander")]), "Hello, Ander!");
         assert_eq!(f("There are %d lights", vec![n(4.0)]), "There are 4 lights");
         assert_eq!(f("%-5s", vec![s("ab")]), "ab   ");
-        assert_eq!(f("%.2f", vec![n(3.14159)]), "3.14");
+        assert_eq!(f("%.2f", vec![n(1.23456)]), "1.23");
         assert_eq!(f("%.1f", vec![s("1.06")]), "1.1");
         assert_eq!(
             f("%s is a %s", vec![s("Peter"), s("man")]),
@@ -596,7 +608,10 @@ mod tests {
         assert_eq!(f("", vec![]), "");
         assert_eq!(f("100%% successful", vec![]), "100% successful");
         assert_eq!(f("string %v", vec![s("hello")]), "string hello");
-        assert_eq!(f("string %[2]v", vec![Value::Bool(true), s("hello")]), "string hello");
+        assert_eq!(
+            f("string %[2]v", vec![Value::Bool(true), s("hello")]),
+            "string hello"
+        );
         assert_eq!(f("string %#v", vec![s("hello")]), "string \"hello\"");
         assert_eq!(f("number %v", vec![n(2.0)]), "number 2");
         assert_eq!(f("number %v", vec![n(1000000.0)]), "number 1e+06");
@@ -614,13 +629,25 @@ mod tests {
 
     #[test]
     fn strings() {
-        assert_eq!(f("Hello, %[2]s!", vec![s("Stephen"), s("Ermintrude")]), "Hello, Ermintrude!");
         assert_eq!(
-            f("Hello, %q... if that _is_ your real name!", vec![s("Ermintrude")]),
+            f("Hello, %[2]s!", vec![s("Stephen"), s("Ermintrude")]),
+            "Hello, Ermintrude!"
+        );
+        assert_eq!(
+            f(
+                "Hello, %q... if that _is_ your real name!",
+                vec![s("Ermintrude")]
+            ),
             "Hello, \"Ermintrude\"... if that _is_ your real name!"
         );
-        assert_eq!(f("This statement is %s", vec![Value::Bool(false)]), "This statement is false");
-        assert_eq!(f("This statement is %q", vec![Value::Bool(false)]), "This statement is \"false\"");
+        assert_eq!(
+            f("This statement is %s", vec![Value::Bool(false)]),
+            "This statement is false"
+        );
+        assert_eq!(
+            f("This statement is %q", vec![Value::Bool(false)]),
+            "This statement is \"false\""
+        );
         assert_eq!(f("%10s", vec![s("hello")]), "     hello");
         assert_eq!(f("%-10s", vec![s("hello")]), "hello     ");
         assert_eq!(f("%4s", vec![s("💃🏿")]), "   💃🏿");
@@ -644,9 +671,21 @@ mod tests {
 
     #[test]
     fn bools() {
-        assert_eq!(f("This statement is %t", vec![Value::Bool(false)]), "This statement is false");
-        assert_eq!(f("This statement is %[2]t", vec![Value::Bool(true), Value::Bool(false)]), "This statement is false");
-        assert_eq!(f("This statement is %t", vec![s("false")]), "This statement is false");
+        assert_eq!(
+            f("This statement is %t", vec![Value::Bool(false)]),
+            "This statement is false"
+        );
+        assert_eq!(
+            f(
+                "This statement is %[2]t",
+                vec![Value::Bool(true), Value::Bool(false)]
+            ),
+            "This statement is false"
+        );
+        assert_eq!(
+            f("This statement is %t", vec![s("false")]),
+            "This statement is false"
+        );
         assert_eq!(
             fe("%t", vec![n(1.0)]),
             "unsupported value for \"%t\" at 0: bool required"
@@ -670,8 +709,14 @@ mod tests {
         assert_eq!(f("%X", vec![n(254.0)]), "FE");
         assert_eq!(f("%#x", vec![n(255.0)]), "0xff");
         assert_eq!(f("%d", vec![s("12")]), "12");
-        assert_eq!(f("%d", vec![n(1e40)]), "10000000000000000303786028427003666890752");
-        assert_eq!(f("%x", vec![n(2f64.powi(130))]), format!("4{}", "0".repeat(32)));
+        assert_eq!(
+            f("%d", vec![n(1e40)]),
+            "10000000000000000303786028427003666890752"
+        );
+        assert_eq!(
+            f("%x", vec![n(2f64.powi(130))]),
+            format!("4{}", "0".repeat(32))
+        );
         assert_eq!(
             fe("%d green bottles", vec![Value::Bool(true)]),
             "unsupported value for \"%d\" at 0: number required"
@@ -692,7 +737,10 @@ mod tests {
         assert_eq!(f("%+f", vec![n(10.0)]), "+10.000000");
         assert_eq!(f("% f", vec![n(10.0)]), " 10.000000");
         assert_eq!(f("%+f", vec![n(-10.0)]), "-10.000000");
-        assert_eq!(f("%.4f", vec![s("1.00000000000000000000000000000000000001")]), "1.0000");
+        assert_eq!(
+            f("%.4f", vec![s("1.00000000000000000000000000000000000001")]),
+            "1.0000"
+        );
         assert_eq!(f("%e", vec![n(1000.0)]), "1.000000e+03");
         assert_eq!(f("%E", vec![n(1000.0)]), "1.000000E+03");
         assert_eq!(f("%g", vec![n(1000.0)]), "1000");
@@ -700,9 +748,9 @@ mod tests {
         assert_eq!(f("%g", vec![s("0.00000000000000000000001")]), "1e-23");
         assert_eq!(f("%G", vec![s("0.00000000000000000000001")]), "1E-23");
         assert_eq!(f("%.3g", vec![n(1234.5678)]), "1.23e+03");
-        assert_eq!(f("%8.2f|", vec![n(3.14159)]), "    3.14|");
-        assert_eq!(f("%-8.2f|", vec![n(3.14159)]), "3.14    |");
-        assert_eq!(f("%08.2f", vec![n(-3.14159)]), "-0003.14");
+        assert_eq!(f("%8.2f|", vec![n(1.23456)]), "    1.23|");
+        assert_eq!(f("%-8.2f|", vec![n(1.23456)]), "1.23    |");
+        assert_eq!(f("%08.2f", vec![n(-1.23456)]), "-0001.23");
         assert_eq!(f("%.0f", vec![n(2.5)]), "2");
         assert_eq!(f("%.f", vec![n(3.5)]), "4");
         assert_eq!(go_float(0.0001, 'g', None), "0.0001");
@@ -753,7 +801,10 @@ mod tests {
             fe("only one verb %d", vec![n(10.0), n(11.0)]),
             "too many arguments; only 1 used by format string"
         );
-        assert_eq!(fe("abc %", vec![]), "invalid format string starting at offset 4");
+        assert_eq!(
+            fe("abc %", vec![]),
+            "invalid format string starting at offset 4"
+        );
         assert!(fe("%99999999999d", vec![n(1.0)]).contains("must not exceed"));
         assert!(fe("%.99999999999f", vec![n(1.0)]).contains("must not exceed"));
     }
@@ -763,12 +814,23 @@ mod tests {
         assert_eq!(
             ok(
                 "formatlist",
-                vec![s("Hello, %s!"), sl(&["Valentina", "Ander", "Olivia", "Sam"])]
+                vec![
+                    s("Hello, %s!"),
+                    sl(&["Valentina", "Ander", "Olivia", "Sam"])
+                ]
             ),
-            sl(&["Hello, Valentina!", "Hello, Ander!", "Hello, Olivia!", "Hello, Sam!"])
+            sl(&[
+                "Hello, Valentina!",
+                "Hello, Ander!",
+                "Hello, Olivia!",
+                "Hello, Sam!"
+            ])
         );
         assert_eq!(
-            ok("formatlist", vec![s("%s, %s!"), s("Salutations"), sl(&["Valentina", "Ander"])]),
+            ok(
+                "formatlist",
+                vec![s("%s, %s!"), s("Salutations"), sl(&["Valentina", "Ander"])]
+            ),
             sl(&["Salutations, Valentina!", "Salutations, Ander!"])
         );
         assert_eq!(ok("formatlist", vec![s("100%%")]), sl(&["100%"]));

@@ -16,7 +16,11 @@ struct Net {
 }
 
 fn mask(prefix: u32, bits: u32) -> u128 {
-    let all = if bits == 128 { u128::MAX } else { (1u128 << bits) - 1 };
+    let all = if bits == 128 {
+        u128::MAX
+    } else {
+        (1u128 << bits) - 1
+    };
     if prefix == 0 {
         0
     } else {
@@ -25,7 +29,11 @@ fn mask(prefix: u32, bits: u32) -> u128 {
 }
 
 fn wrap(bits: u32) -> u128 {
-    if bits == 128 { u128::MAX } else { (1u128 << bits) - 1 }
+    if bits == 128 {
+        u128::MAX
+    } else {
+        (1u128 << bits) - 1
+    }
 }
 
 fn parse_cidr(s: &str) -> Result<Net, String> {
@@ -78,7 +86,11 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
                 return Err(arg_err(1, "hostnum", WHOLE_NUMBER));
             }
             let host_len = net.bits - net.prefix;
-            let max: u128 = if host_len == 128 { u128::MAX } else { (1u128 << host_len) - 1 };
+            let max: u128 = if host_len == 128 {
+                u128::MAX
+            } else {
+                (1u128 << host_len) - 1
+            };
             let too_big = |shown: String| {
                 other(format!(
                     "prefix of {} does not accommodate a host numbered {shown}",
@@ -92,7 +104,9 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             let host = if num < 0 {
                 let back = (-(num + 1)) as u128;
                 if back > max {
-                    return Err(too_big((max as i128).wrapping_sub(back as i128).to_string()));
+                    return Err(too_big(
+                        (max as i128).wrapping_sub(back as i128).to_string(),
+                    ));
                 }
                 max - back
             } else {
@@ -178,7 +192,8 @@ fn cidrsubnets(f: &Args) -> Result<Value, FuncError> {
     if f.len() == 1 {
         return Ok(Value::List(vec![]));
     }
-    let first = to_int(f.number(1, "newbits")?).ok_or_else(|| arg_err(1, "newbits", WHOLE_NUMBER))?;
+    let first =
+        to_int(f.number(1, "newbits")?).ok_or_else(|| arg_err(1, "newbits", WHOLE_NUMBER))?;
     let first_len = (i64::from(net.prefix) + first).clamp(0, i64::from(net.bits)) as u32;
     // go-cidr's PreviousSubnet: the subnet of that size just before the base address.
     let m = mask(first_len, net.bits);
@@ -189,12 +204,21 @@ fn cidrsubnets(f: &Args) -> Result<Value, FuncError> {
     };
     let mut out = Vec::with_capacity(f.len() - 1);
     for i in 1..f.len() {
-        let length = to_int(f.number(i, "newbits")?).ok_or_else(|| arg_err(i, "newbits", WHOLE_NUMBER))?;
+        let length =
+            to_int(f.number(i, "newbits")?).ok_or_else(|| arg_err(i, "newbits", WHOLE_NUMBER))?;
         if length < 1 {
-            return Err(arg_err(i, "newbits", "must extend prefix by at least one bit"));
+            return Err(arg_err(
+                i,
+                "newbits",
+                "must extend prefix by at least one bit",
+            ));
         }
         if length > 32 {
-            return Err(arg_err(i, "newbits", "may not extend prefix by more than 32 bits"));
+            return Err(arg_err(
+                i,
+                "newbits",
+                "may not extend prefix by more than 32 bits",
+            ));
         }
         let length = length as u32 + net.prefix;
         if length > net.bits {
@@ -231,15 +255,33 @@ mod tests {
 
     #[test]
     fn cidrhost() {
-        assert_eq!(ok("cidrhost", vec![s("10.12.112.0/20"), n(16.0)]), s("10.12.112.16"));
-        assert_eq!(ok("cidrhost", vec![s("10.12.112.0/20"), n(268.0)]), s("10.12.113.12"));
         assert_eq!(
-            ok("cidrhost", vec![s("fd00:fd12:3456:7890:00a2::/72"), n(34.0)]),
+            ok("cidrhost", vec![s("10.12.112.0/20"), n(16.0)]),
+            s("10.12.112.16")
+        );
+        assert_eq!(
+            ok("cidrhost", vec![s("10.12.112.0/20"), n(268.0)]),
+            s("10.12.113.12")
+        );
+        assert_eq!(
+            ok(
+                "cidrhost",
+                vec![s("fd00:fd12:3456:7890:00a2::/72"), n(34.0)]
+            ),
             s("fd00:fd12:3456:7890::22")
         );
-        assert_eq!(ok("cidrhost", vec![s("10.0.0.0/8"), n(-1.0)]), s("10.255.255.255"));
-        assert_eq!(ok("cidrhost", vec![s("192.168.1.5/24"), n(1.0)]), s("192.168.1.1"));
-        assert_eq!(ok("cidrhost", vec![s("0.0.0.0/0"), n(-1.0)]), s("255.255.255.255"));
+        assert_eq!(
+            ok("cidrhost", vec![s("10.0.0.0/8"), n(-1.0)]),
+            s("10.255.255.255")
+        );
+        assert_eq!(
+            ok("cidrhost", vec![s("192.168.1.5/24"), n(1.0)]),
+            s("192.168.1.1")
+        );
+        assert_eq!(
+            ok("cidrhost", vec![s("0.0.0.0/0"), n(-1.0)]),
+            s("255.255.255.255")
+        );
         assert_eq!(ok("cidrhost", vec![s("::/0"), n(1.0)]), s("::1"));
         assert_eq!(
             err("cidrhost", vec![s("192.168.1.0/24"), n(256.0)]),
@@ -259,21 +301,42 @@ mod tests {
 
     #[test]
     fn cidrnetmask() {
-        assert_eq!(ok("cidrnetmask", vec![s("172.16.0.0/12")]), s("255.240.0.0"));
+        assert_eq!(
+            ok("cidrnetmask", vec![s("172.16.0.0/12")]),
+            s("255.240.0.0")
+        );
         assert_eq!(ok("cidrnetmask", vec![s("10.0.0.0/0")]), s("0.0.0.0"));
-        assert_eq!(ok("cidrnetmask", vec![s("10.0.0.0/32")]), s("255.255.255.255"));
-        assert_eq!(ok("cidrnetmask", vec![s("fd00::/64")]), s("ffff:ffff:ffff:ffff::"));
+        assert_eq!(
+            ok("cidrnetmask", vec![s("10.0.0.0/32")]),
+            s("255.255.255.255")
+        );
+        assert_eq!(
+            ok("cidrnetmask", vec![s("fd00::/64")]),
+            s("ffff:ffff:ffff:ffff::")
+        );
     }
 
     #[test]
     fn cidrsubnet() {
-        assert_eq!(ok("cidrsubnet", vec![s("172.16.0.0/12"), n(4.0), n(2.0)]), s("172.18.0.0/16"));
-        assert_eq!(ok("cidrsubnet", vec![s("10.1.2.0/24"), n(4.0), n(15.0)]), s("10.1.2.240/28"));
         assert_eq!(
-            ok("cidrsubnet", vec![s("fd00:fd12:3456:7890::/56"), n(16.0), n(162.0)]),
+            ok("cidrsubnet", vec![s("172.16.0.0/12"), n(4.0), n(2.0)]),
+            s("172.18.0.0/16")
+        );
+        assert_eq!(
+            ok("cidrsubnet", vec![s("10.1.2.0/24"), n(4.0), n(15.0)]),
+            s("10.1.2.240/28")
+        );
+        assert_eq!(
+            ok(
+                "cidrsubnet",
+                vec![s("fd00:fd12:3456:7890::/56"), n(16.0), n(162.0)]
+            ),
             s("fd00:fd12:3456:7800:a200::/72")
         );
-        assert_eq!(ok("cidrsubnet", vec![s("10.0.0.0/8"), n(0.0), n(0.0)]), s("10.0.0.0/8"));
+        assert_eq!(
+            ok("cidrsubnet", vec![s("10.0.0.0/8"), n(0.0), n(0.0)]),
+            s("10.0.0.0/8")
+        );
         assert_eq!(
             err("cidrsubnet", vec![s("10.0.0.0/30"), n(3.0), n(0.0)]),
             "insufficient address space to extend prefix of 30 by 3"
@@ -291,11 +354,28 @@ mod tests {
     #[test]
     fn cidrsubnets() {
         assert_eq!(
-            ok("cidrsubnets", vec![s("10.1.0.0/16"), n(4.0), n(4.0), n(8.0), n(4.0)]),
-            sl(&["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/24", "10.1.48.0/20"])
+            ok(
+                "cidrsubnets",
+                vec![s("10.1.0.0/16"), n(4.0), n(4.0), n(8.0), n(4.0)]
+            ),
+            sl(&[
+                "10.1.0.0/20",
+                "10.1.16.0/20",
+                "10.1.32.0/24",
+                "10.1.48.0/20"
+            ])
         );
         assert_eq!(
-            ok("cidrsubnets", vec![s("fd00:fd12:3456:7890::/56"), n(16.0), n(16.0), n(16.0), n(32.0)]),
+            ok(
+                "cidrsubnets",
+                vec![
+                    s("fd00:fd12:3456:7890::/56"),
+                    n(16.0),
+                    n(16.0),
+                    n(16.0),
+                    n(32.0)
+                ]
+            ),
             sl(&[
                 "fd00:fd12:3456:7800::/72",
                 "fd00:fd12:3456:7800:100::/72",

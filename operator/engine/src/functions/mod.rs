@@ -199,7 +199,9 @@ pub fn call(name: &str, args: &[Value], ctx: &FuncCtx) -> Result<Value, FuncErro
         )));
     }
     if !NAMES.contains(&name) {
-        return Err(FuncError::Other(format!("There is no function named \"{name}\".")));
+        return Err(FuncError::Other(format!(
+            "There is no function named \"{name}\"."
+        )));
     }
     // The evaluator never passes unknown values, but stay total if it does.
     if args.iter().any(Value::is_unknown) {
@@ -220,8 +222,13 @@ pub fn call(name: &str, args: &[Value], ctx: &FuncCtx) -> Result<Value, FuncErro
         | "yamlencode" => encoding::call(&f),
         "abspath" | "basename" | "dirname" | "file" | "filebase64" | "fileexists" | "fileset"
         | "pathexpand" => filesystem::call(&f, ctx),
-        "formatdate" | "timeadd" | "timestamp" | "legacy_isotime" | "legacy_strftime"
-        | "rfc3339_parse" | "unix_timestamp_parse" => datetime::call(&f),
+        "formatdate"
+        | "timeadd"
+        | "timestamp"
+        | "legacy_isotime"
+        | "legacy_strftime"
+        | "rfc3339_parse"
+        | "unix_timestamp_parse" => datetime::call(&f),
         "bcrypt" | "md5" | "rsadecrypt" | "sha1" | "sha256" | "sha512" => crypto::call(&f),
         "cidrhost" | "cidrnetmask" | "cidrsubnet" | "cidrsubnets" => ipnet::call(&f),
         "uuidv4" | "uuidv5" => uuidfn::call(&f),
@@ -372,21 +379,12 @@ impl<'a> Args<'a> {
         to_int(n).ok_or_else(|| arg_err(i, param, WHOLE_NUMBER))
     }
 
-    /// A bool parameter: bools and the strings "true"/"false".
-    pub fn boolean(&self, i: usize, param: &str) -> Result<bool, FuncError> {
-        to_bool(self.get(i)).map_err(|m| arg_err(i, param, m))
-    }
-
     /// A list or tuple parameter.
     pub fn list(&self, i: usize, param: &str) -> Result<&'a [Value], FuncError> {
         match self.get(i) {
             Value::List(l) => Ok(l),
             Value::Null => Err(arg_err(i, param, "argument must not be null")),
-            v => Err(arg_err(
-                i,
-                param,
-                format!("list of {} required", elem_kind_hint(v)),
-            )),
+            _ => Err(arg_err(i, param, "list of any single type required")),
         }
     }
 
@@ -409,10 +407,6 @@ impl<'a> Args<'a> {
             })
             .collect()
     }
-}
-
-fn elem_kind_hint(_v: &Value) -> &'static str {
-    "any single type"
 }
 
 /// cty's conversion to number, with its error wording.
@@ -441,7 +435,8 @@ pub(crate) fn to_bool(v: &Value) -> Result<bool, String> {
 
 /// A whole number that fits in an i64.
 pub(crate) fn to_int(n: f64) -> Option<i64> {
-    if n.is_finite() && n.fract() == 0.0 && n >= -9.223_372_036_854_775_808e18 && n < 9.223_372_036_854_775_808e18 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    if n.is_finite() && n.fract() == 0.0 && (-LIMIT..LIMIT).contains(&n) {
         Some(n as i64)
     } else {
         None
@@ -493,7 +488,10 @@ pub(crate) fn unify(vals: &[Value]) -> Option<Vec<Value>> {
             vals.iter()
                 .map(|v| match v {
                     Value::Null => Value::Null,
-                    v => v.to_string_lossless().map(Value::String).unwrap_or(Value::Null),
+                    v => v
+                        .to_string_lossless()
+                        .map(Value::String)
+                        .unwrap_or(Value::Null),
                 })
                 .collect(),
         );

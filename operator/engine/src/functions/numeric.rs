@@ -84,7 +84,10 @@ fn parseint(f: &Args) -> Result<Value, FuncError> {
         arg_err(
             0,
             "number",
-            format!("cannot parse {} as a base {base} integer", super::go_quote(&s)),
+            format!(
+                "cannot parse {} as a base {base} integer",
+                super::go_quote(&s)
+            ),
         )
     };
     let (neg, digits) = match s.as_bytes().first() {
@@ -202,7 +205,10 @@ mod tests {
         assert_eq!(ok("parseint", vec![s("100"), n(10.0)]), n(100.0));
         assert_eq!(ok("parseint", vec![s("FF"), n(16.0)]), n(255.0));
         assert_eq!(ok("parseint", vec![s("-10"), n(16.0)]), n(-16.0));
-        assert_eq!(ok("parseint", vec![s("1011111011101111"), n(2.0)]), n(48879.0));
+        assert_eq!(
+            ok("parseint", vec![s("1011111011101111"), n(2.0)]),
+            n(48879.0)
+        );
         assert_eq!(ok("parseint", vec![s("aA"), n(62.0)]), n(656.0));
         assert_eq!(ok("parseint", vec![n(42.0), n(10.0)]), n(42.0));
         assert_eq!(
@@ -213,8 +219,14 @@ mod tests {
             err("parseint", vec![s("1"), n(63.0)]),
             "base must be a whole number between 2 and 62 inclusive"
         );
-        assert_eq!(err("parseint", vec![s(""), n(10.0)]), "cannot parse \"\" as a base 10 integer");
-        assert_eq!(err("parseint", vec![s("1_000"), n(10.0)]), "cannot parse \"1_000\" as a base 10 integer");
+        assert_eq!(
+            err("parseint", vec![s(""), n(10.0)]),
+            "cannot parse \"\" as a base 10 integer"
+        );
+        assert_eq!(
+            err("parseint", vec![s("1_000"), n(10.0)]),
+            "cannot parse \"1_000\" as a base 10 integer"
+        );
         // Very long inputs overflow f64 and are rejected, not looped forever.
         let big = "9".repeat(400);
         assert!(err("parseint", vec![s(&big), n(10.0)]).contains("cannot parse"));
@@ -222,7 +234,10 @@ mod tests {
 
     #[test]
     fn sum() {
-        assert_eq!(ok("sum", vec![l(vec![n(10.0), n(13.0), n(6.0), n(4.5)])]), n(33.5));
+        assert_eq!(
+            ok("sum", vec![l(vec![n(10.0), n(13.0), n(6.0), n(4.5)])]),
+            n(33.5)
+        );
         assert_eq!(ok("sum", vec![l(vec![s("1"), n(2.0)])]), n(3.0));
         assert_eq!(err("sum", vec![l(vec![])]), "cannot sum an empty list");
         assert_eq!(err("sum", vec![s("x")]), "cannot sum noniterable");

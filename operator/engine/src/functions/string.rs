@@ -12,9 +12,7 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         "chomp" => {
             f.exact(&["str"])?;
             let s = f.string(0, "str")?;
-            Ok(Value::String(
-                s.trim_end_matches(['\r', '\n']).to_string(),
-            ))
+            Ok(Value::String(s.trim_end_matches(['\r', '\n']).to_string()))
         }
         "startswith" => {
             f.exact(&["str", "prefix"])?;
@@ -51,7 +49,7 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             let s = f.string(0, "str")?;
             let pat = f.string(1, "substr")?;
             let rep = f.string(2, "replace")?;
-            let re = compile(&pat).map_err(|m| other(m))?;
+            let re = compile(&pat).map_err(other)?;
             let mut total = s.len();
             for _ in re.find_iter(&s) {
                 total = total.saturating_add(rep.len().saturating_mul(2) + 1);
@@ -98,19 +96,25 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             f.exact(&["str", "cutset"])?;
             let s = f.string(0, "str")?;
             let cut: Vec<char> = f.string(1, "cutset")?.chars().collect();
-            Ok(Value::String(s.trim_matches(|c| cut.contains(&c)).to_string()))
+            Ok(Value::String(
+                s.trim_matches(|c| cut.contains(&c)).to_string(),
+            ))
         }
         "trimprefix" => {
             f.exact(&["str", "prefix"])?;
             let s = f.string(0, "str")?;
             let p = f.string(1, "prefix")?;
-            Ok(Value::String(s.strip_prefix(p.as_str()).unwrap_or(&s).to_string()))
+            Ok(Value::String(
+                s.strip_prefix(p.as_str()).unwrap_or(&s).to_string(),
+            ))
         }
         "trimsuffix" => {
             f.exact(&["str", "suffix"])?;
             let s = f.string(0, "str")?;
             let p = f.string(1, "suffix")?;
-            Ok(Value::String(s.strip_suffix(p.as_str()).unwrap_or(&s).to_string()))
+            Ok(Value::String(
+                s.strip_suffix(p.as_str()).unwrap_or(&s).to_string(),
+            ))
         }
         "trimspace" => {
             f.exact(&["str"])?;
@@ -180,7 +184,11 @@ fn indent(f: &Args) -> Result<Value, FuncError> {
     let spaces = f.int(0, "spaces")?;
     let s = f.string(1, "str")?;
     if spaces < 0 {
-        return Err(arg_err(0, "spaces", "number of spaces must not be negative"));
+        return Err(arg_err(
+            0,
+            "spaces",
+            "number of spaces must not be negative",
+        ));
     }
     let lines = s.matches('\n').count();
     let spaces = usize::try_from(spaces).unwrap_or(usize::MAX);
@@ -223,7 +231,12 @@ fn compile(pat: &str) -> Result<Regex, String> {
                 .lines()
                 .rev()
                 .find(|l| l.trim_start().starts_with("error:"))
-                .map(|l| l.trim_start().trim_start_matches("error:").trim().to_string())
+                .map(|l| {
+                    l.trim_start()
+                        .trim_start_matches("error:")
+                        .trim()
+                        .to_string()
+                })
                 .unwrap_or(text);
             format!("invalid regexp pattern: {msg} in {pat}")
         })
@@ -262,7 +275,11 @@ fn regex_fn(f: &Args) -> Result<Value, FuncError> {
         }
         Value::List(
             (1..=names.len())
-                .map(|i| caps.get(i).map(|m| Value::str(m.as_str())).unwrap_or(Value::Null))
+                .map(|i| {
+                    caps.get(i)
+                        .map(|m| Value::str(m.as_str()))
+                        .unwrap_or(Value::Null)
+                })
                 .collect(),
         )
     };
@@ -350,13 +367,34 @@ mod tests {
 
     #[test]
     fn starts_ends_contains() {
-        assert_eq!(ok("startswith", vec![s("hello world"), s("hello")]), Value::Bool(true));
-        assert_eq!(ok("startswith", vec![s("hello world"), s("world")]), Value::Bool(false));
-        assert_eq!(ok("endswith", vec![s("hello world"), s("world")]), Value::Bool(true));
-        assert_eq!(ok("endswith", vec![s("hello world"), s("hello")]), Value::Bool(false));
-        assert_eq!(ok("strcontains", vec![s("hello world"), s("wor")]), Value::Bool(true));
-        assert_eq!(ok("strcontains", vec![s("hello world"), s("wod")]), Value::Bool(false));
-        assert_eq!(ok("strcontains", vec![n(1234.0), n(23.0)]), Value::Bool(true));
+        assert_eq!(
+            ok("startswith", vec![s("hello world"), s("hello")]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            ok("startswith", vec![s("hello world"), s("world")]),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            ok("endswith", vec![s("hello world"), s("world")]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            ok("endswith", vec![s("hello world"), s("hello")]),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            ok("strcontains", vec![s("hello world"), s("wor")]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            ok("strcontains", vec![s("hello world"), s("wod")]),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            ok("strcontains", vec![n(1234.0), n(23.0)]),
+            Value::Bool(true)
+        );
     }
 
     #[test]
@@ -378,11 +416,23 @@ mod tests {
 
     #[test]
     fn join() {
-        assert_eq!(ok("join", vec![s("-"), sl(&["foo", "bar", "baz"])]), s("foo-bar-baz"));
-        assert_eq!(ok("join", vec![s(", "), sl(&["foo", "bar", "baz"])]), s("foo, bar, baz"));
+        assert_eq!(
+            ok("join", vec![s("-"), sl(&["foo", "bar", "baz"])]),
+            s("foo-bar-baz")
+        );
+        assert_eq!(
+            ok("join", vec![s(", "), sl(&["foo", "bar", "baz"])]),
+            s("foo, bar, baz")
+        );
         assert_eq!(ok("join", vec![s(", "), sl(&["foo"])]), s("foo"));
-        assert_eq!(ok("join", vec![s(","), sl(&["a"]), sl(&["b", "c"])]), s("a,b,c"));
-        assert_eq!(ok("join", vec![s(","), l(vec![n(1.0), Value::Bool(true)])]), s("1,true"));
+        assert_eq!(
+            ok("join", vec![s(","), sl(&["a"]), sl(&["b", "c"])]),
+            s("a,b,c")
+        );
+        assert_eq!(
+            ok("join", vec![s(","), l(vec![n(1.0), Value::Bool(true)])]),
+            s("1,true")
+        );
         assert_eq!(
             err("join", vec![s(","), l(vec![s("a"), Value::Null])]),
             "element 1 is null"
@@ -402,14 +452,26 @@ mod tests {
         assert_eq!(ok("upper", vec![s("алло!")]), s("АЛЛО!"));
         assert_eq!(ok("upper", vec![s("straße")]), s("STRAßE"));
         assert_eq!(ok("title", vec![s("hello world")]), s("Hello World"));
-        assert_eq!(ok("title", vec![s("hello-world_x y.z")]), s("Hello-World_x Y.Z"));
+        assert_eq!(
+            ok("title", vec![s("hello-world_x y.z")]),
+            s("Hello-World_x Y.Z")
+        );
     }
 
     #[test]
     fn regex() {
-        assert_eq!(ok("regex", vec![s("[a-z]+"), s("53453453.345345aaabbbccc23454")]), s("aaabbbccc"));
         assert_eq!(
-            ok("regex", vec![s(r"(\d\d\d\d)-(\d\d)-(\d\d)"), s("2019-02-01")]),
+            ok(
+                "regex",
+                vec![s("[a-z]+"), s("53453453.345345aaabbbccc23454")]
+            ),
+            s("aaabbbccc")
+        );
+        assert_eq!(
+            ok(
+                "regex",
+                vec![s(r"(\d\d\d\d)-(\d\d)-(\d\d)"), s("2019-02-01")]
+            ),
             sl(&["2019", "02", "01"])
         );
         assert_eq!(
@@ -453,11 +515,17 @@ mod tests {
     #[test]
     fn regex_replace() {
         assert_eq!(
-            ok("regex_replace", vec![s("hello world"), s("w.*d"), s("everybody")]),
+            ok(
+                "regex_replace",
+                vec![s("hello world"), s("w.*d"), s("everybody")]
+            ),
             s("hello everybody")
         );
         assert_eq!(
-            ok("regex_replace", vec![s("2023-07-25"), s(r"(\d+)-(\d+)-(\d+)"), s("$3/$2/$1")]),
+            ok(
+                "regex_replace",
+                vec![s("2023-07-25"), s(r"(\d+)-(\d+)-(\d+)"), s("$3/$2/$1")]
+            ),
             s("25/07/2023")
         );
         assert_eq!(
@@ -469,9 +537,15 @@ mod tests {
 
     #[test]
     fn replace() {
-        assert_eq!(ok("replace", vec![s("1 + 2 + 3"), s("+"), s("-")]), s("1 - 2 - 3"));
         assert_eq!(
-            ok("replace", vec![s("hello world"), s("world"), s("everybody")]),
+            ok("replace", vec![s("1 + 2 + 3"), s("+"), s("-")]),
+            s("1 - 2 - 3")
+        );
+        assert_eq!(
+            ok(
+                "replace",
+                vec![s("hello world"), s("world"), s("everybody")]
+            ),
             s("hello everybody")
         );
         // Plain substring, as cty's stdlib replace (no /regex/ form).
@@ -482,9 +556,15 @@ mod tests {
     #[test]
     fn split() {
         assert_eq!(ok("split", vec![s(","), s("foo")]), sl(&["foo"]));
-        assert_eq!(ok("split", vec![s(","), s("foo,bar,baz")]), sl(&["foo", "bar", "baz"]));
+        assert_eq!(
+            ok("split", vec![s(","), s("foo,bar,baz")]),
+            sl(&["foo", "bar", "baz"])
+        );
         assert_eq!(ok("split", vec![s(","), s("")]), sl(&[""]));
-        assert_eq!(ok("split", vec![s(","), s("foo,,baz")]), sl(&["foo", "", "baz"]));
+        assert_eq!(
+            ok("split", vec![s(","), s("foo,,baz")]),
+            sl(&["foo", "", "baz"])
+        );
         assert_eq!(ok("split", vec![s(""), s("abc")]), sl(&["a", "b", "c"]));
         assert_eq!(ok("split", vec![s(""), s("")]), l(vec![]));
     }
@@ -498,10 +578,19 @@ mod tests {
 
     #[test]
     fn substr() {
-        assert_eq!(ok("substr", vec![s("hello world"), n(1.0), n(4.0)]), s("ello"));
+        assert_eq!(
+            ok("substr", vec![s("hello world"), n(1.0), n(4.0)]),
+            s("ello")
+        );
         assert_eq!(ok("substr", vec![s("🤔🤷"), n(0.0), n(1.0)]), s("🤔"));
-        assert_eq!(ok("substr", vec![s("hello world"), n(-5.0), n(-1.0)]), s("world"));
-        assert_eq!(ok("substr", vec![s("hello world"), n(6.0), n(10.0)]), s("world"));
+        assert_eq!(
+            ok("substr", vec![s("hello world"), n(-5.0), n(-1.0)]),
+            s("world")
+        );
+        assert_eq!(
+            ok("substr", vec![s("hello world"), n(6.0), n(10.0)]),
+            s("world")
+        );
         assert_eq!(ok("substr", vec![s("hello"), n(0.0), n(0.0)]), s(""));
         assert_eq!(ok("substr", vec![s("hello"), n(10.0), n(2.0)]), s(""));
         assert_eq!(ok("substr", vec![s("hello"), n(5.0), n(2.0)]), s(""));
@@ -515,11 +604,26 @@ mod tests {
     fn trims() {
         assert_eq!(ok("trim", vec![s("?!hello?!"), s("!?")]), s("hello"));
         assert_eq!(ok("trim", vec![s("foobar"), s("far")]), s("oob"));
-        assert_eq!(ok("trim", vec![s("   hello! world.!  "), s("! ")]), s("hello! world."));
-        assert_eq!(ok("trimprefix", vec![s("helloworld"), s("hello")]), s("world"));
-        assert_eq!(ok("trimprefix", vec![s("helloworld"), s("cat")]), s("helloworld"));
-        assert_eq!(ok("trimsuffix", vec![s("helloworld"), s("world")]), s("hello"));
-        assert_eq!(ok("trimsuffix", vec![s("helloworld"), s("cat")]), s("helloworld"));
+        assert_eq!(
+            ok("trim", vec![s("   hello! world.!  "), s("! ")]),
+            s("hello! world.")
+        );
+        assert_eq!(
+            ok("trimprefix", vec![s("helloworld"), s("hello")]),
+            s("world")
+        );
+        assert_eq!(
+            ok("trimprefix", vec![s("helloworld"), s("cat")]),
+            s("helloworld")
+        );
+        assert_eq!(
+            ok("trimsuffix", vec![s("helloworld"), s("world")]),
+            s("hello")
+        );
+        assert_eq!(
+            ok("trimsuffix", vec![s("helloworld"), s("cat")]),
+            s("helloworld")
+        );
         assert_eq!(ok("trimspace", vec![s("  hello\n\n")]), s("hello"));
         assert_eq!(ok("trimspace", vec![s("\u{a0}x\u{3000}")]), s("x"));
     }

@@ -21,11 +21,15 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
                 "oid" => Uuid::NAMESPACE_OID,
                 "x500" => Uuid::NAMESPACE_X500,
                 other_ns => parse_uuid(other_ns).map_err(|e| {
-                    other(format!("uuidv5() doesn't support namespace {other_ns} ({e})"))
+                    other(format!(
+                        "uuidv5() doesn't support namespace {other_ns} ({e})"
+                    ))
                 })?,
             };
             Ok(Value::String(
-                Uuid::new_v5(&namespace, name.as_bytes()).hyphenated().to_string(),
+                Uuid::new_v5(&namespace, name.as_bytes())
+                    .hyphenated()
+                    .to_string(),
             ))
         }
         _ => Err(other(format!("There is no function named \"{}\".", f.name))),
@@ -52,8 +56,12 @@ mod tests {
 
     #[test]
     fn uuidv4_shape() {
-        let Value::String(a) = ok("uuidv4", vec![]) else { panic!() };
-        let Value::String(b) = ok("uuidv4", vec![]) else { panic!() };
+        let Value::String(a) = ok("uuidv4", vec![]) else {
+            panic!()
+        };
+        let Value::String(b) = ok("uuidv4", vec![]) else {
+            panic!()
+        };
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);
         assert_eq!(a.as_bytes()[14], b'4');
@@ -79,7 +87,13 @@ mod tests {
             s("84e09961-4aa4-57f8-95b7-03edb1073253")
         );
         assert_eq!(
-            ok("uuidv5", vec![s("6ba7b810-9dad-11d1-80b4-00c04fd430c8"), s("www.terraform.io")]),
+            ok(
+                "uuidv5",
+                vec![
+                    s("6ba7b810-9dad-11d1-80b4-00c04fd430c8"),
+                    s("www.terraform.io")
+                ]
+            ),
             s("a5008fae-b28c-5ba5-96cd-82b4c53552d6")
         );
         assert_eq!(
