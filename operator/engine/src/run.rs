@@ -159,10 +159,14 @@ async fn run_one(
             generated: ctx.generated,
             info: ctx.info,
         };
-        return match tokio::time::timeout(t, p.provision(&inner)).await {
-            Ok(r) => r,
-            Err(_) => {
+        let fut = p.provision(&inner);
+        tokio::pin!(fut);
+        return tokio::select! {
+            r = &mut fut => r,
+            _ = tokio::time::sleep(t) => {
+                // Let the provisioner stop its work (kill its commands) before moving on.
                 child.cancel();
+                let _ = fut.await;
                 anyhow::bail!(
                     "Provisioner {} timed out after {}",
                     decl.display_name(),

@@ -45,20 +45,13 @@ pub fn render(t: &kiln_engine::template::Template) -> String {
     for (name, var) in &t.variables {
         let v = t.var_values.get(name).cloned().unwrap_or_default();
         let shown = if var.sensitive { v.masked_shape() } else { v };
-        out.push_str(&format!(
-            "var.{name}: {}\n",
-            shown.to_hcl().replace('\n', "\n  ")
-        ));
+        out.push_str(&format!("var.{name}: {}\n", shown.to_hcl()));
     }
     out.push_str("\n> local-variables:\n\n");
     for l in &t.locals {
         let v = t.local_values.get(&l.name).cloned().unwrap_or_default();
         let shown = if l.sensitive { v.masked_shape() } else { v };
-        out.push_str(&format!(
-            "local.{}: {}\n",
-            l.name,
-            shown.to_hcl().replace('\n', "\n  ")
-        ));
+        out.push_str(&format!("local.{}: {}\n", l.name, shown.to_hcl()));
     }
     out.push_str("\n> builds:\n\n");
     match t.decode_builds() {

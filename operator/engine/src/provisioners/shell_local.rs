@@ -316,11 +316,16 @@ pub async fn run_local(
 
 fn kill_group(child: &tokio::process::Child) {
     #[cfg(unix)]
-    if let Some(pid) = child.id() {
-        // SIGTERM the whole process group the command leads.
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &format!("-{pid}")])
-            .status();
+    if let Some(pid) = child
+        .id()
+        .and_then(|p| i32::try_from(p).ok())
+        .filter(|p| *p > 1)
+    {
+        // SIGTERM the whole process group the command leads (it was started as its leader).
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGTERM,
+        );
     }
 }
 

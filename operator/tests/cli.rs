@@ -1,0 +1,629 @@
+//! Runs the `kiln` binary on templates and checks files, output and exit codes, as a Packer
+//! user would observe them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kiln() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kiln"));
+    c.env_remove("PACKER_RUN_UUID");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PKR_VAR_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    kiln()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run kiln")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+fn copy_example(name: &str, to: &Path) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name);
+    let dst = to.join(name);
+    std::fs::create_dir_all(&dst).unwrap();
+    for e in std::fs::read_dir(&src).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_file() {
+            std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+        }
+    }
+    dst
+}
+
+#[test]
+fn bundled_example_builds_with_manifest_and_masks_the_secret() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_example("hello", tmp.path());
+    let o = run(tmp.path(), &["build", "hello"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains("==> hello.null.greeter: Running local shell script:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    hello.null.greeter: Hello, Kiln! from null.greeter"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Build 'hello.file.motd' finished after"),
+        "{out}"
+    );
+    assert!(
+        out.contains("==> Builds finished. The artifacts of successful builds are:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("--> hello.file.motd: Stored file: hello/output/motd.txt"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("s3cr3t-token") && !err.contains("s3cr3t-token"),
+        "secret leaked"
+    );
+    assert!(out.contains("token is <sensitive>"), "{out}");
+    let motd = std::fs::read_to_string(tmp.path().join("hello/output/motd.txt")).unwrap();
+    assert_eq!(motd, "Hello, Kiln!\n");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("hello/output/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let builds = manifest["builds"].as_array().unwrap();
+    assert_eq!(builds.len(), 2);
+    let mut names: Vec<&str> = builds.iter().map(|b| b["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, vec!["greeter", "motd"]);
+    let motd_entry = builds.iter().find(|b| b["name"] == "motd").unwrap();
+    assert_eq!(motd_entry["builder_type"], "file");
+    assert_eq!(motd_entry["artifact_id"], "File");
+    assert_eq!(motd_entry["files"][0]["name"], "motd.txt");
+    assert_eq!(motd_entry["files"][0]["size"], 13);
+    assert_eq!(motd_entry["custom_data"]["greeting"], "Hello");
+    let greeter = builds.iter().find(|b| b["name"] == "greeter").unwrap();
+    assert!(greeter["files"].is_null());
+    assert_eq!(manifest["last_run_uuid"], greeter["packer_run_uuid"]);
+}
+
+#[test]
+fn manifest_appends_per_run_and_force_resets_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "m.pkr.hcl",
+        r#"
+source "null" "a" { communicator = "none" }
+build {
+  sources = ["null.a"]
+  post-processor "manifest" {
+    output     = "m.json"
+    strip_time = true
+  }
+}
+"#,
+    );
+    let t = t.to_str().unwrap();
+    let count = || -> usize {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(tmp.path().join("m.json")).unwrap())
+                .unwrap();
+        assert!(
+            v["builds"][0].get("build_time").is_none(),
+            "strip_time drops build_time"
+        );
+        v["builds"].as_array().unwrap().len()
+    };
+    assert!(run(tmp.path(), &["build", t]).status.success());
+    assert_eq!(count(), 1);
+    assert!(run(tmp.path(), &["build", t]).status.success());
+    assert_eq!(count(), 2);
+    assert!(run(tmp.path(), &["build", "-force", t]).status.success());
+    assert_eq!(count(), 1);
+}
+
+#[test]
+fn only_and_except_select_builds_by_glob() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_example("hello", tmp.path());
+    let o = run(tmp.path(), &["build", "-only=*.file.*", "hello"]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(out.contains("hello.file.motd"));
+    assert!(!out.contains("hello.null.greeter"), "{out}");
+
+    let o = run(
+        tmp.path(),
+        &["build", "-except", "hello.file.motd", "hello"],
+    );
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    assert!(!out.contains("hello.file.motd"), "{out}");
+
+    let o = run(tmp.path(), &["build", "-only=chocolate", "hello"]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("No builds to run"), "{err}");
+}
+
+#[test]
+fn variables_follow_packers_precedence() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "v.pkr.hcl",
+        r#"
+variable "x" {
+  type    = string
+  default = "default"
+}
+source "null" "a" { communicator = "none" }
+build {
+  sources = ["null.a"]
+  provisioner "shell-local" { inline = ["echo x=${var.x}"] }
+}
+"#,
+    );
+    write(tmp.path(), "a.pkrvars.hcl", "x = \"file-a\"\n");
+    write(tmp.path(), "b.pkrvars.json", "{\"x\": \"file-b\"}\n");
+    let t = tmp.path().join("v.pkr.hcl");
+    let t = t.to_str().unwrap();
+    let got = |args: &[&str], env: Option<&str>| -> String {
+        let mut c = kiln();
+        c.current_dir(tmp.path()).args(args);
+        if let Some(v) = env {
+            c.env("PKR_VAR_x", v);
+        }
+        let o = c.output().unwrap();
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{out}{err}");
+        out.lines()
+            .find_map(|l| l.split("x=").nth(1).map(str::to_string))
+            .unwrap_or_default()
+    };
+    assert_eq!(got(&["build", t], None), "default");
+    assert_eq!(got(&["build", t], Some("env")), "env");
+    assert_eq!(
+        got(&["build", "-var-file=a.pkrvars.hcl", t], Some("env")),
+        "file-a"
+    );
+    assert_eq!(
+        got(
+            &[
+                "build",
+                "-var-file=a.pkrvars.hcl",
+                "-var-file=b.pkrvars.json",
+                t
+            ],
+            None
+        ),
+        "file-b"
+    );
+    // -var beats var files whatever the order on the command line.
+    assert_eq!(
+        got(
+            &["build", "-var", "x=cli", "-var-file=a.pkrvars.hcl", t],
+            Some("env")
+        ),
+        "cli"
+    );
+}
+
+#[test]
+fn undeclared_and_unset_variables_are_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "v.pkr.hcl",
+        "variable \"needed\" {}\nsource \"null\" \"a\" { communicator = \"none\" }\nbuild { sources = [\"null.a\"] }\n",
+    );
+    let t = t.to_str().unwrap();
+    let o = run(tmp.path(), &["validate", t]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("Unset variable \"needed\""), "{err}");
+    let o = run(
+        tmp.path(),
+        &["validate", "-var", "needed=1", "-var", "nope=2", t],
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("Undefined -var variable"), "{err}");
+    let o = run(tmp.path(), &["validate", "-var", "needed=1", t]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("The configuration is valid."));
+}
+
+#[test]
+fn validate_reports_every_problem_with_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "bad.pkr.hcl",
+        r#"source "null" "a" {
+  communicator = "none"
+  bogus        = 1
+}
+build {
+  sources = ["null.a"]
+  provisioner "shell-local" {
+    inline = ["true"]
+    nope   = true
+  }
+  provisioner "no-such-thing" {}
+}
+"#,
+    );
+    let o = run(tmp.path(), &["validate", t.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("Error: Unsupported argument"), "{err}");
+    assert!(err.contains("bad.pkr.hcl line 3, column 3:"), "{err}");
+    assert!(err.contains("   3:   bogus        = 1"), "{err}");
+    assert!(err.contains("bad.pkr.hcl line 9, column 5:"), "{err}");
+    assert!(err.contains("Unknown provisioner type"), "{err}");
+}
+
+#[test]
+fn syntax_errors_name_file_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "s.pkr.hcl",
+        "source \"null\" \"a\" {\n  x = [1, 2\n}\n",
+    );
+    let o = run(
+        tmp.path(),
+        &["validate", "-syntax-only", t.to_str().unwrap()],
+    );
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("Invalid HCL syntax"), "{err}");
+    assert!(err.contains("s.pkr.hcl line 3"), "{err}");
+}
+
+#[test]
+fn failing_provisioner_runs_the_error_cleanup_provisioner_and_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "f.pkr.hcl",
+        r#"
+source "null" "a" { communicator = "none" }
+build {
+  sources = ["null.a"]
+  provisioner "shell-local" { inline = ["echo before", "exit 7"] }
+  provisioner "shell-local" { inline = ["touch never-ran"] }
+  error-cleanup-provisioner "shell-local" { inline = ["touch cleaned-up"] }
+}
+"#,
+    );
+    let o = run(tmp.path(), &["build", t.to_str().unwrap()]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(err.contains("Erroneous exit code 7"), "{err}");
+    assert!(err.contains("Build 'null.a' errored after"), "{err}");
+    assert!(
+        err.contains("Some builds didn't complete successfully"),
+        "{err}"
+    );
+    assert!(
+        tmp.path().join("cleaned-up").exists(),
+        "error-cleanup-provisioner ran"
+    );
+    assert!(!tmp.path().join("never-ran").exists());
+
+    // -on-error=abort skips cleanup, including the error-cleanup-provisioner.
+    std::fs::remove_file(tmp.path().join("cleaned-up")).unwrap();
+    let o = run(
+        tmp.path(),
+        &["build", "-on-error=abort", t.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!tmp.path().join("cleaned-up").exists());
+    let (out, _) = text(&o);
+    assert!(out.contains("aborted: skipping cleanup of step"), "{out}");
+
+    // run-cleanup-provisioner keeps other resources but runs the cleanup provisioner.
+    let o = run(
+        tmp.path(),
+        &[
+            "build",
+            "-on-error=run-cleanup-provisioner",
+            t.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(tmp.path().join("cleaned-up").exists());
+}
+
+#[test]
+fn retries_valid_exit_codes_and_continue_on_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "r.pkr.hcl",
+        r#"
+source "null" "a" { communicator = "none" }
+build {
+  sources = ["null.a"]
+  provisioner "shell-local" {
+    inline      = ["echo x >> attempts", "test $(wc -l < attempts) -ge 3"]
+    max_retries = 2
+  }
+  provisioner "shell-local" {
+    inline           = ["exit 3"]
+    valid_exit_codes = [0, 3]
+  }
+  provisioner "shell-local" {
+    inline            = ["exit 1"]
+    continue_on_error = true
+  }
+  provisioner "shell-local" { inline = ["touch reached-end"] }
+}
+"#,
+    );
+    let o = run(tmp.path(), &["build", t.to_str().unwrap()]);
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    let attempts = std::fs::read_to_string(tmp.path().join("attempts")).unwrap();
+    assert_eq!(attempts.lines().count(), 3);
+    assert!(err.contains("trie(s) left"), "{err}");
+    assert!(tmp.path().join("reached-end").exists());
+}
+
+#[test]
+fn provisioner_timeout_stops_a_hanging_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "t.pkr.hcl",
+        r#"
+source "null" "a" { communicator = "none" }
+build {
+  sources = ["null.a"]
+  provisioner "shell-local" {
+    inline  = ["sleep 60"]
+    timeout = "1s"
+  }
+}
+"#,
+    );
+    let o = run(tmp.path(), &["build", t.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err.contains("timed out after 1 second"), "{err}");
+}
+
+#[test]
+fn parallel_builds_limit_is_respected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "p.pkr.hcl",
+        r#"
+source "null" "a" { communicator = "none" }
+build {
+  dynamic "source" {
+    for_each = ["one", "two", "three"]
+    labels   = ["null.a"]
+    content { name = source.value }
+  }
+  provisioner "shell-local" {
+    inline = ["echo start >> log", "sleep 0.3", "echo end >> log"]
+  }
+}
+"#,
+    );
+    let t = t.to_str().unwrap();
+    let o = run(tmp.path(), &["build", "-parallel-builds=1", t]);
+    assert!(o.status.success());
+    let log = std::fs::read_to_string(tmp.path().join("log")).unwrap();
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        vec!["start", "end", "start", "end", "start", "end"],
+        "strictly one build at a time"
+    );
+    std::fs::remove_file(tmp.path().join("log")).unwrap();
+    let o = run(tmp.path(), &["build", t]);
+    assert!(o.status.success());
+    let log = std::fs::read_to_string(tmp.path().join("log")).unwrap();
+    assert_eq!(
+        &log.lines().take(3).collect::<Vec<_>>(),
+        &["start", "start", "start"],
+        "all builds start before any ends: {log}"
+    );
+}
+
+#[test]
+fn interrupt_cancels_runs_cleanup_and_exits_1() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "i.pkr.hcl",
+        r#"
+source "null" "a" { communicator = "none" }
+build {
+  sources = ["null.a"]
+  provisioner "shell-local" { inline = ["touch started", "sleep 30", "touch finished"] }
+  post-processor "shell-local" { inline = ["touch post-processed"] }
+}
+"#,
+    );
+    let child = kiln()
+        .current_dir(tmp.path())
+        .args(["build", t.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !tmp.path().join("started").exists() {
+        assert!(std::time::Instant::now() < deadline, "build never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(
+        err.contains("Cancelling build after receiving interrupt"),
+        "{err}"
+    );
+    assert!(
+        out.contains("Cleanly cancelled builds after being interrupted.")
+            || err.contains("Cleanly cancelled builds after being interrupted.")
+    );
+    assert!(
+        !tmp.path().join("finished").exists(),
+        "the provisioner was stopped"
+    );
+    assert!(
+        !tmp.path().join("post-processed").exists(),
+        "post-processors are skipped"
+    );
+}
+
+#[test]
+fn machine_readable_and_json_streams() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "j.pkr.hcl",
+        "source \"null\" \"a\" { communicator = \"none\" }\nbuild {\n  sources = [\"null.a\"]\n  provisioner \"shell-local\" { inline = [\"echo a,b\"] }\n}\n",
+    );
+    let o = run(
+        tmp.path(),
+        &["build", "-machine-readable", t.to_str().unwrap()],
+    );
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    assert!(
+        out.lines()
+            .any(|l| l.ends_with(",null.a,ui,message,    null.a: a%!(PACKER_COMMA)b")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains(",null.a,artifact,0,builder-id,fnoeding.null")),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l.contains(",null.a,artifact-count,1")),
+        "{out}"
+    );
+
+    let o = run(tmp.path(), &["build", "-json", t.to_str().unwrap()]);
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "build_started" && e["build"] == "null.a")
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "message" && e["message"] == "a,b")
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "artifact" && e["artifact"]["builderId"] == "fnoeding.null")
+    );
+}
+
+#[test]
+fn fmt_check_diff_and_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "f.pkr.hcl",
+        "source \"null\" \"a\" {\ncommunicator=\"none\" # keep\n}\n",
+    );
+    let o = run(tmp.path(), &["fmt", "-check", t.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    let o = run(tmp.path(), &["fmt", t.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert_eq!(
+        std::fs::read_to_string(&t).unwrap(),
+        "source \"null\" \"a\" {\n  communicator = \"none\" # keep\n}\n"
+    );
+    let o = run(tmp.path(), &["fmt", "-check", t.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+}
+
+#[test]
+fn inspect_and_console_mask_sensitive_values_keeping_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "s.pkr.hcl",
+        r#"
+variable "keys" {
+  type      = list(string)
+  default   = ["k1-secret", "k2-secret"]
+  sensitive = true
+}
+variable "plain" { default = "visible" }
+source "null" "a" { communicator = "none" }
+build { sources = ["null.a"] }
+"#,
+    );
+    let o = run(tmp.path(), &["inspect", t.to_str().unwrap()]);
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    assert!(
+        out.contains("var.keys: [\n  \"<sensitive>\",\n  \"<sensitive>\",\n]"),
+        "{out}"
+    );
+    assert!(out.contains("var.plain: \"visible\""), "{out}");
+    assert!(!out.contains("k1-secret"));
+
+    let mut c = kiln()
+        .current_dir(tmp.path())
+        .args(["console", t.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(b"upper(var.plain)\nvar.keys[0]\n")
+        .unwrap();
+    let o = c.wait_with_output().unwrap();
+    let (out, _) = text(&o);
+    assert_eq!(out, "\"VISIBLE\"\n\"<sensitive>\"\n");
+}
