@@ -139,11 +139,17 @@ fn json_error(e: &serde_json::Error) -> String {
 /// escaped like Go's `encoding/json`, numbers never in exponent form.
 pub(crate) fn json_encode(v: &Value) -> Result<String, String> {
     let mut out = String::new();
-    json_write(v, &mut out)?;
+    json_write(v, &mut out, 0)?;
     Ok(out)
 }
 
-fn json_write(v: &Value, out: &mut String) -> Result<(), String> {
+/// Deepest nesting the encoders accept (deeper values cannot come from a template).
+const MAX_DEPTH: usize = 1000;
+
+fn json_write(v: &Value, out: &mut String, depth: usize) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err("value is nested too deeply to encode".to_string());
+    }
     match v {
         Value::Null | Value::Unknown => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -160,7 +166,7 @@ fn json_write(v: &Value, out: &mut String) -> Result<(), String> {
                 if i > 0 {
                     out.push(',');
                 }
-                json_write(x, out)?;
+                json_write(x, out, depth + 1)?;
             }
             out.push(']');
         }
@@ -172,7 +178,7 @@ fn json_write(v: &Value, out: &mut String) -> Result<(), String> {
                 }
                 json_string(k, out);
                 out.push(':');
-                json_write(x, out)?;
+                json_write(x, out, depth + 1)?;
             }
             out.push('}');
         }
@@ -361,6 +367,9 @@ enum Ctx {
 /// double-quoted (multi-line strings as literal blocks), two-space indentation, sequences
 /// inside mappings not indented.
 fn yaml_node(v: &Value, indent: usize, ctx: Ctx, out: &mut String) -> Result<(), String> {
+    if indent > 2 * MAX_DEPTH + 2 {
+        return Err("value is nested too deeply to encode".to_string());
+    }
     if out.len() > super::MAX_STRING {
         return Err(format!(
             "the result would be longer than {} bytes, which Kiln does not allow",
@@ -796,6 +805,12 @@ mod tests {
         assert_eq!(ok("jsonencode", vec![n(1e21)]), s("1000000000000000000000"));
         assert_eq!(ok("jsonencode", vec![n(1e-7)]), s("0.0000001"));
         assert_eq!(ok("jsonencode", vec![Value::Null]), s("null"));
+        let mut deep = Value::Null;
+        for _ in 0..5000 {
+            deep = l(vec![deep]);
+        }
+        assert!(err("jsonencode", vec![deep.clone()]).contains("nested too deeply"));
+        assert!(err("yamlencode", vec![deep]).contains("nested too deeply"));
     }
 
     #[test]

@@ -21,10 +21,10 @@ fn mask(prefix: u32, bits: u32) -> u128 {
     } else {
         (1u128 << bits) - 1
     };
-    if prefix == 0 {
-        0
-    } else {
-        all & !(all >> prefix)
+    match all.checked_shr(prefix) {
+        _ if prefix == 0 => 0,
+        Some(rest) if prefix < bits => all & !rest,
+        _ => all,
     }
 }
 
@@ -151,7 +151,7 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
                 )));
             }
             let shift = net.bits - new_len;
-            let addr = net.addr | ((netnum as u128) << shift);
+            let addr = net.addr | (netnum as u128).checked_shl(shift).unwrap_or(0);
             Ok(Value::String(fmt_net(&Net {
                 addr: addr & wrap(net.bits),
                 bits: net.bits,
