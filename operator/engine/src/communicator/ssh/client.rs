@@ -519,15 +519,16 @@ impl SshClient {
                     );
                 }
             }
-            if Instant::now() + delay >= deadline {
+            if Instant::now() >= deadline {
                 bail!(
                     "Timeout waiting for SSH after {:?} (ssh_timeout = {:?}); last error: {msg}",
                     started.elapsed(),
                     self.config.timeout
                 );
             }
+            let pause = delay.min(deadline.saturating_duration_since(Instant::now()));
             tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
+                _ = tokio::time::sleep(pause) => {}
                 _ = cancel.cancelled() => bail!("cancelled while waiting for SSH"),
             }
             delay = (delay * 2).min(Duration::from_secs(5));

@@ -223,8 +223,10 @@ pub(crate) async fn upload(
     head.truncate(n);
     let mode = mode & 0o7777;
     if n < SMALL {
-        let (dir, name) = split_remote(dst);
-        let mut io = ExecIo::start(c, &format!("scp -t {}", quote(&dir))).await?;
+        // The full path as target: a missing parent directory is an error, not a file
+        // created under the parent's name.
+        let (_, name) = split_remote(dst);
+        let mut io = ExecIo::start(c, &format!("scp -t {}", quote(dst))).await?;
         io.ack().await?;
         io.send(format!("C{mode:04o} {n} {name}\n")).await?;
         io.ack().await?;
@@ -356,7 +358,7 @@ pub(crate) fn walk(root: &Path, with_root: bool, exclude: &GlobSet) -> anyhow::R
             .map(|n| n.to_string_lossy().to_string())
             .ok_or_else(|| anyhow!("{} has no directory name", root.display()))?;
         out.push(Walk::Enter { rel: name.clone(), name: name.clone(), mode: md.permissions().mode() & 0o7777 });
-        rec(root, "", exclude, &mut out)?;
+        rec(root, &name, exclude, &mut out)?;
         out.push(Walk::Leave);
     } else {
         rec(root, "", exclude, &mut out)?;
