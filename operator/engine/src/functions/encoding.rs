@@ -144,7 +144,7 @@ pub(crate) fn json_encode(v: &Value) -> Result<String, String> {
 }
 
 /// Deepest nesting the encoders accept (deeper values cannot come from a template).
-const MAX_DEPTH: usize = 1000;
+const MAX_DEPTH: usize = 512;
 
 fn json_write(v: &Value, out: &mut String, depth: usize) -> Result<(), String> {
     if depth > MAX_DEPTH {
@@ -806,7 +806,7 @@ mod tests {
         assert_eq!(ok("jsonencode", vec![n(1e-7)]), s("0.0000001"));
         assert_eq!(ok("jsonencode", vec![Value::Null]), s("null"));
         let mut deep = Value::Null;
-        for _ in 0..5000 {
+        for _ in 0..600 {
             deep = l(vec![deep]);
         }
         assert!(err("jsonencode", vec![deep.clone()]).contains("nested too deeply"));

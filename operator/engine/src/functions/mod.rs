@@ -690,6 +690,47 @@ mod tests {
         }
     }
 
+    /// Every function, every arity up to three, over awkward values: errors are fine,
+    /// panics are not.
+    #[test]
+    fn no_panics_on_awkward_input() {
+        let vals = vec![
+            Value::Null,
+            Value::Bool(true),
+            n_(-1.0),
+            n_(0.0),
+            n_(2.5),
+            n_(128.0),
+            n_(1e300),
+            n_(f64::NEG_INFINITY),
+            s(""),
+            s("%[2]d %-08.3q %"),
+            s("💃🏿e\u{301}'YYYY'Z"),
+            s("10.0.0.0/8"),
+            s("::/0"),
+            s("2023-07-25T23:43:16Z"),
+            s("[a-(]"),
+            sl(&["a", "", "b"]),
+            l(vec![l(vec![n_(1.0)]), obj(&[("k", Value::Null)])]),
+            obj(&[("a", n_(1.0)), ("b", sl(&["x"]))]),
+        ];
+        for name in NAMES {
+            if matches!(*name, "bcrypt" | "uuidv4" | "timestamp") {
+                continue;
+            }
+            let _ = c(name, vec![]);
+            for a in &vals {
+                let _ = c(name, vec![a.clone()]);
+                for b in &vals {
+                    let _ = c(name, vec![a.clone(), b.clone()]);
+                    for d in vals.iter().step_by(3) {
+                        let _ = c(name, vec![a.clone(), b.clone(), d.clone()]);
+                    }
+                }
+            }
+        }
+    }
+
     fn n_(x: f64) -> Value {
         Value::Number(x)
     }
