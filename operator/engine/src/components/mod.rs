@@ -197,6 +197,8 @@ pub fn provisioner(kind: &str) -> Option<ProvisionerFactory> {
         "shell-local" => crate::provisioners::shell_local::new,
         "breakpoint" => crate::provisioners::breakpoint::new,
         "sleep" => crate::provisioners::sleep::new,
+        "shell" => crate::provisioners::shell::new,
+        "file" => crate::provisioners::file::new,
         _ => return None,
     })
 }
@@ -223,7 +225,7 @@ pub fn data_source(kind: &str) -> Option<DataSourceFactory> {
 pub fn known(kind_of: &str) -> Vec<&'static str> {
     let all: &[&str] = match kind_of {
         "builder" => &["null", "file"],
-        "provisioner" => &["shell-local", "breakpoint", "sleep"],
+        "provisioner" => &["shell-local", "breakpoint", "sleep", "shell", "file"],
         "post-processor" => &["manifest", "shell-local", "artifice"],
         "data" => &["null"],
         _ => &[],

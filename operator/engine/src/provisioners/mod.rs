@@ -1,5 +1,7 @@
 //! Provisioners, one file each.
 
 pub mod breakpoint;
+pub mod file;
+pub mod shell;
 pub mod shell_local;
 pub mod sleep;
