@@ -9,6 +9,7 @@ pub mod datasources;
 pub mod diag;
 pub mod fmt;
 pub mod functions;
+pub mod fuzzing;
 pub mod hcl;
 pub mod plan;
 pub mod postprocessors;

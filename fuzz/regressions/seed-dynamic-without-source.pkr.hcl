@@ -1,0 +1,3 @@
+build { dynamic "source" { for_each = [1]
+ labels = ["null.a"]
+ content { } } }

@@ -1,0 +1,2 @@
+x = [for a in b: a]
+locals { l = local.l }

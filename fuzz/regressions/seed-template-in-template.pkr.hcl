@@ -1,0 +1,1 @@
+locals { x = "${"%{ for i in range(3) }${i}%{ endfor }"}" }
