@@ -532,6 +532,14 @@ mod tests {
             ok("regex_replace", vec![s("abc"), s("(?P<x>b)"), s("[${x}]")]),
             s("a[b]c")
         );
+        assert_eq!(
+            ok("regex_replace", vec![s("-ab-axxb-"), s("a(x*)b"), s("$1W")]),
+            s("---")
+        );
+        assert_eq!(
+            ok("regex_replace", vec![s("-ab-axxb-"), s("a(x*)b"), s("${1}W")]),
+            s("-W-xxW-")
+        );
         assert!(err("regex_replace", vec![s("a"), s("("), s("")]).starts_with("invalid regexp"));
     }
 
