@@ -66,5 +66,8 @@ async fn agent_auth_and_forwarding() {
             .unwrap()
     );
     assert!(err.contains("auth: agent"), "{err}");
-    assert!(err.contains("accepted none of the SSH agent's keys"), "{err}");
+    assert!(
+        err.contains("accepted none of the SSH agent's keys"),
+        "{err}"
+    );
 }

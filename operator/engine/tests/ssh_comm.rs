@@ -29,7 +29,11 @@ async fn key_auth_exec_statuses_and_streams() {
     let sshd = Sshd::start();
     let comm = connect(&sshd.key_config()).await.unwrap();
     assert_eq!(comm.kind(), "ssh");
-    let (st, out) = run(&*comm, "echo out1; echo err1 >&2; printf 'a\\r\\nb'; exit 3").await;
+    let (st, out) = run(
+        &*comm,
+        "echo out1; echo err1 >&2; printf 'a\\r\\nb'; exit 3",
+    )
+    .await;
     assert_eq!(st, ExitStatus::Code(3));
     assert_eq!(out.stdout, vec!["out1", "a", "b"]);
     assert_eq!(out.stderr, vec!["err1"]);
@@ -81,7 +85,10 @@ async fn output_is_masked_in_the_ui() {
         .unwrap();
     assert_eq!(st, ExitStatus::Code(0));
     let lines = rec.lines();
-    assert!(lines.contains(&"token=<sensitive>".to_string()), "{lines:?}");
+    assert!(
+        lines.contains(&"token=<sensitive>".to_string()),
+        "{lines:?}"
+    );
     assert!(lines.iter().all(|l| !l.contains("hunter2")), "{lines:?}");
 }
 
@@ -106,8 +113,15 @@ async fn password_auth_and_wrong_password() {
     c.handshake_attempts = 2;
     let started = Instant::now();
     let err = format!("{:#}", connect(&c).await.err().unwrap());
-    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
-    assert!(err.contains(&format!("{PW_USER}@127.0.0.1:{}", sshd.port)), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        err.contains(&format!("{PW_USER}@127.0.0.1:{}", sshd.port)),
+        "{err}"
+    );
     assert!(err.contains("password"), "{err}");
     assert!(err.contains("authentication failed"), "{err}");
 }
@@ -144,7 +158,10 @@ async fn late_host_is_waited_for_then_times_out() {
     let started = Instant::now();
     let err = format!("{:#}", connect(&c).await.err().unwrap());
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(1500) && took < Duration::from_secs(6), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
     assert!(err.contains("Timeout waiting for SSH"), "{err}");
     assert!(err.contains(&format!("127.0.0.1:{}", c.port)), "{err}");
     assert!(err.contains("public key"), "{err}");
@@ -181,11 +198,16 @@ async fn transfers(method: TransferMethod) {
     let r = remote.path().to_string_lossy().to_string();
 
     // Small file (scp protocol path) and a 9 MiB one (streamed past the small-file buffer).
-    for (name, len, mode) in [("small.bin", 5000usize, 0o640u32), ("big.bin", 9 << 20, 0o755)] {
+    for (name, len, mode) in [
+        ("small.bin", 5000usize, 0o640u32),
+        ("big.bin", 9 << 20, 0o755),
+    ] {
         let src = local.path().join(name);
         write_file(&src, len, 7, mode);
         let mut f = tokio::fs::File::open(&src).await.unwrap();
-        comm.upload(&format!("{r}/{name}"), &mut f, mode).await.unwrap();
+        comm.upload(&format!("{r}/{name}"), &mut f, mode)
+            .await
+            .unwrap();
         assert_eq!(
             std::fs::read(remote.path().join(name)).unwrap(),
             std::fs::read(&src).unwrap()
@@ -193,7 +215,9 @@ async fn transfers(method: TransferMethod) {
         assert_eq!(mode_of(&remote.path().join(name)), mode, "{name}");
         let back = local.path().join(format!("{name}.back"));
         let mut out = tokio::fs::File::create(&back).await.unwrap();
-        comm.download(&format!("{r}/{name}"), &mut out).await.unwrap();
+        comm.download(&format!("{r}/{name}"), &mut out)
+            .await
+            .unwrap();
         drop(out);
         assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&src).unwrap());
     }
@@ -205,23 +229,35 @@ async fn transfers(method: TransferMethod) {
         .unwrap_err();
     assert!(format!("{err:#}").contains("missing-dir"), "{err:#}");
     let mut sink = tokio::io::sink();
-    assert!(comm.download(&format!("{r}/nope"), &mut sink).await.is_err());
+    assert!(
+        comm.download(&format!("{r}/nope"), &mut sink)
+            .await
+            .is_err()
+    );
 
     // Directory trees: without a trailing slash the directory itself is created.
     let tree = local.path().join("tree");
     let files = make_tree(&tree);
-    comm.upload_dir(&format!("{r}/up1"), &tree, &[]).await.unwrap();
+    comm.upload_dir(&format!("{r}/up1"), &tree, &[])
+        .await
+        .unwrap();
     assert_same_tree(&tree, &remote.path().join("up1/tree"), &files);
     // With a trailing slash its contents go into the destination.
     let with_slash = std::path::PathBuf::from(format!("{}/", tree.display()));
-    comm.upload_dir(&format!("{r}/up2"), &with_slash, &[]).await.unwrap();
+    comm.upload_dir(&format!("{r}/up2"), &with_slash, &[])
+        .await
+        .unwrap();
     assert_same_tree(&tree, &remote.path().join("up2"), &files);
 
     let down = local.path().join("down");
-    comm.download_dir(&format!("{r}/up2"), &down, &[]).await.unwrap();
+    comm.download_dir(&format!("{r}/up2"), &down, &[])
+        .await
+        .unwrap();
     assert_same_tree(&tree, &down.join("up2"), &files);
     let down2 = local.path().join("down2");
-    comm.download_dir(&format!("{r}/up2/"), &down2, &[]).await.unwrap();
+    comm.download_dir(&format!("{r}/up2/"), &down2, &[])
+        .await
+        .unwrap();
     assert_same_tree(&tree, &down2, &files);
     comm.close().await;
 }
@@ -264,7 +300,11 @@ async fn bastion_hop() {
     let closed = Sshd::prepare(free_port());
     closed.set_option("AllowTcpForwarding yes", "AllowTcpForwarding no");
     let closed = closed.launch();
-    std::fs::copy(target.path("authorized_keys"), closed.path("authorized_keys")).unwrap();
+    std::fs::copy(
+        target.path("authorized_keys"),
+        closed.path("authorized_keys"),
+    )
+    .unwrap();
     let c = SshConfig {
         bastion: Some(BastionConfig {
             port: closed.port,
@@ -274,7 +314,10 @@ async fn bastion_hop() {
         ..c
     };
     let err = format!("{:#}", connect(&c).await.err().unwrap());
-    assert!(err.contains(&format!("bastion 127.0.0.1:{}", closed.port)), "{err}");
+    assert!(
+        err.contains(&format!("bastion 127.0.0.1:{}", closed.port)),
+        "{err}"
+    );
 }
 
 #[tokio::test]

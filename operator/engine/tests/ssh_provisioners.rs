@@ -91,14 +91,19 @@ remote_path = "{rp}"
     .unwrap_or_else(|err| panic!("{err:#}"));
     let lines = e.rec.lines();
     assert!(
-        lines.iter().any(|l| l.starts_with("Provisioning with shell script: ")),
+        lines
+            .iter()
+            .any(|l| l.starts_with("Provisioning with shell script: ")),
         "{lines:?}"
     );
     assert!(
         lines.contains(&"name=example type=null foo=it's ok bar=b".to_string()),
         "{lines:?}"
     );
-    assert!(lines.contains(&"token=<sensitive>".to_string()), "{lines:?}");
+    assert!(
+        lines.contains(&"token=<sensitive>".to_string()),
+        "{lines:?}"
+    );
     assert!(lines.contains(&"to-stderr".to_string()), "{lines:?}");
     assert!(!std::path::Path::new(&rp).exists(), "script cleaned up");
 
@@ -108,7 +113,8 @@ remote_path = "{rp}"
         .await
         .unwrap_err();
     assert!(
-        format!("{err:#}").contains("Script exited with non-zero exit status: 3. Allowed exit codes are: [0]"),
+        format!("{err:#}")
+            .contains("Script exited with non-zero exit status: 3. Allowed exit codes are: [0]"),
         "{err:#}"
     );
     shell(&format!(
@@ -118,11 +124,16 @@ remote_path = "{rp}"
     .await
     .unwrap();
     // A signal.
-    let err = shell(&format!("inline = [\"kill -TERM $$\"]\nremote_path = \"{rp}\"\n"))
-        .on(&e)
-        .await
-        .unwrap_err();
-    assert!(format!("{err:#}").contains("killed by signal TERM"), "{err:#}");
+    let err = shell(&format!(
+        "inline = [\"kill -TERM $$\"]\nremote_path = \"{rp}\"\n"
+    ))
+    .on(&e)
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("killed by signal TERM"),
+        "{err:#}"
+    );
     // A `#!` first line is the interpreter; use_env_var_file.
     shell(&format!(
         "inline = [\"#!/bin/bash\", \"echo bash=$BASH_VERSION\", \"echo v=$V\"]\nenvironment_vars = [\"V=1\"]\nuse_env_var_file = true\nremote_folder = \"{}\"\n",
@@ -132,7 +143,12 @@ remote_path = "{rp}"
     .await
     .unwrap();
     let lines = e.rec.lines();
-    assert!(lines.iter().any(|l| l.starts_with("bash=5") || l.starts_with("bash=4")), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("bash=5") || l.starts_with("bash=4")),
+        "{lines:?}"
+    );
     assert!(lines.contains(&"v=1".to_string()), "{lines:?}");
 }
 
@@ -158,20 +174,30 @@ async fn shell_scripts_and_expect_disconnect() {
     assert!(lines.contains(&"two".to_string()), "{lines:?}");
 
     // The script kills its own sshd session: an error unless expected...
-    let kill = format!("inline = [\"kill -9 $PPID\"]\nremote_path = \"{rp}\"\nstart_retry_timeout = \"20s\"\n");
+    let kill = format!(
+        "inline = [\"kill -9 $PPID\"]\nremote_path = \"{rp}\"\nstart_retry_timeout = \"20s\"\n"
+    );
     let err = shell(&kill).on(&e).await.unwrap_err();
-    assert!(format!("{err:#}").contains("Script disconnected unexpectedly"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("Script disconnected unexpectedly"),
+        "{err:#}"
+    );
     // ...and fine with expect_disconnect: the cleanup reconnects.
     shell(&format!("{kill}expect_disconnect = true\n"))
         .on(&e)
         .await
         .unwrap_or_else(|err| panic!("{err:#}"));
-    assert!(!std::path::Path::new(&rp).exists(), "script cleaned up after reconnecting");
+    assert!(
+        !std::path::Path::new(&rp).exists(),
+        "script cleaned up after reconnecting"
+    );
     // The communicator still works for the next provisioner.
-    shell(&format!("inline = [\"echo after\"]\nremote_path = \"{rp}\"\n"))
-        .on(&e)
-        .await
-        .unwrap();
+    shell(&format!(
+        "inline = [\"echo after\"]\nremote_path = \"{rp}\"\n"
+    ))
+    .on(&e)
+    .await
+    .unwrap();
     assert!(e.rec.lines().contains(&"after".to_string()));
 }
 
@@ -180,10 +206,12 @@ async fn shell_pause_after() {
     let e = env(TransferMethod::Scp, &[]).await;
     let rp = e.sshd.path("p.sh").display().to_string();
     let started = std::time::Instant::now();
-    shell(&format!("inline = [\"true\"]\npause_after = \"1s\"\nremote_path = \"{rp}\"\n"))
-        .on(&e)
-        .await
-        .unwrap();
+    shell(&format!(
+        "inline = [\"true\"]\npause_after = \"1s\"\nremote_path = \"{rp}\"\n"
+    ))
+    .on(&e)
+    .await
+    .unwrap();
     assert!(started.elapsed() >= Duration::from_secs(1));
 }
 
@@ -196,26 +224,40 @@ async fn file_both_ways(method: TransferMethod) {
     // A file into a directory destination (trailing slash keeps the name), mode kept.
     let src = local.path().join("a.bin");
     write_file(&src, 100_000, 3, 0o750);
-    file(&format!("source = \"{}\"\ndestination = \"{r}/\"\n", src.display()))
-        .on(&e)
-        .await
-        .unwrap();
-    assert_eq!(std::fs::read(remote.path().join("a.bin")).unwrap(), std::fs::read(&src).unwrap());
+    file(&format!(
+        "source = \"{}\"\ndestination = \"{r}/\"\n",
+        src.display()
+    ))
+    .on(&e)
+    .await
+    .unwrap();
+    assert_eq!(
+        std::fs::read(remote.path().join("a.bin")).unwrap(),
+        std::fs::read(&src).unwrap()
+    );
     assert_eq!(mode_of(&remote.path().join("a.bin")), 0o750);
     // content
-    file(&format!("content = \"hello\\n\"\ndestination = \"{r}/c.txt\"\n"))
-        .on(&e)
-        .await
-        .unwrap();
-    assert_eq!(std::fs::read_to_string(remote.path().join("c.txt")).unwrap(), "hello\n");
+    file(&format!(
+        "content = \"hello\\n\"\ndestination = \"{r}/c.txt\"\n"
+    ))
+    .on(&e)
+    .await
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(remote.path().join("c.txt")).unwrap(),
+        "hello\n"
+    );
     // A deep tree up (no trailing slash: the directory itself) and down (trailing slash:
     // its contents).
     let tree = local.path().join("tree");
     let files = make_tree(&tree);
-    file(&format!("source = \"{}\"\ndestination = \"{r}/up\"\n", tree.display()))
-        .on(&e)
-        .await
-        .unwrap();
+    file(&format!(
+        "source = \"{}\"\ndestination = \"{r}/up\"\n",
+        tree.display()
+    ))
+    .on(&e)
+    .await
+    .unwrap();
     assert_same_tree(&tree, &remote.path().join("up/tree"), &files);
     file(&format!(
         "source = \"{r}/up/tree/\"\ndestination = \"{l}/down/\"\ndirection = \"download\"\n"
@@ -236,8 +278,16 @@ async fn file_both_ways(method: TransferMethod) {
         std::fs::read(&src).unwrap()
     );
     let lines = e.rec.lines();
-    assert!(lines.iter().any(|l| l.starts_with("Uploading ") && l.contains(" => ")), "{lines:?}");
-    assert!(lines.iter().any(|l| l.starts_with("Downloading ")), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Uploading ") && l.contains(" => ")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("Downloading ")),
+        "{lines:?}"
+    );
 }
 
 #[tokio::test]

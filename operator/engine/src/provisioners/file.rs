@@ -44,7 +44,10 @@ impl FileConfig {
             }
         };
         if source.is_some() && !sources.is_empty() {
-            r.error("Invalid file config", "Only one of source or sources can be specified.");
+            r.error(
+                "Invalid file config",
+                "Only one of source or sources can be specified.",
+            );
         }
         if let Some(s) = source {
             sources.push(s);
@@ -60,10 +63,16 @@ impl FileConfig {
             r.error("Missing source", "Source must be specified.");
         }
         if content.is_some() && !sources.is_empty() {
-            r.error("Invalid file config", "Cannot specify both source and content");
+            r.error(
+                "Invalid file config",
+                "Cannot specify both source and content",
+            );
         }
         if content.is_some() && direction == Direction::Download {
-            r.error("Invalid file config", "content can only be used with direction = \"upload\".");
+            r.error(
+                "Invalid file config",
+                "content can only be used with direction = \"upload\".",
+            );
         }
         if destination.is_empty() {
             r.error("Missing destination", "Destination must be specified.");

@@ -72,7 +72,9 @@ impl ShellConfig {
         let inline_shebang = r
             .string("inline_shebang")
             .unwrap_or_else(|| "/bin/sh -e".to_string());
-        let remote_folder = r.string("remote_folder").unwrap_or_else(|| "/tmp".to_string());
+        let remote_folder = r
+            .string("remote_folder")
+            .unwrap_or_else(|| "/tmp".to_string());
         let remote_file = r
             .string("remote_file")
             .unwrap_or_else(|| format!("script_{}.sh", random_suffix()));
@@ -104,7 +106,10 @@ impl ShellConfig {
 
         let mut scripts: Vec<PathBuf> = Vec::new();
         if script.is_some() && !scripts_list.is_empty() {
-            r.error("Invalid shell config", "Only one of script or scripts can be specified.");
+            r.error(
+                "Invalid shell config",
+                "Only one of script or scripts can be specified.",
+            );
         }
         if let Some(s) = &script {
             scripts.push(PathBuf::from(s));
@@ -130,7 +135,10 @@ impl ShellConfig {
         }
         for s in &scripts {
             if let Err(e) = std::fs::metadata(s) {
-                r.error("Invalid script", format!("Bad script '{}': {e}", s.display()));
+                r.error(
+                    "Invalid script",
+                    format!("Bad script '{}': {e}", s.display()),
+                );
             }
         }
         for kv in &environment_vars {
@@ -166,7 +174,11 @@ impl ShellConfig {
 
     /// The environment: PACKER_BUILD_NAME, PACKER_BUILDER_TYPE (and PACKER_HTTP_ADDR when the
     /// build serves files), environment_vars, env; sorted, single quotes escaped.
-    pub fn flattened_vars(&self, info: &ComponentInfo, generated: &BTreeMap<String, Value>) -> String {
+    pub fn flattened_vars(
+        &self,
+        info: &ComponentInfo,
+        generated: &BTreeMap<String, Value>,
+    ) -> String {
         let mut vars: BTreeMap<String, String> = BTreeMap::new();
         vars.insert("PACKER_BUILD_NAME".into(), info.build_name.clone());
         vars.insert("PACKER_BUILDER_TYPE".into(), info.builder_type.clone());
@@ -297,7 +309,11 @@ where
     }
 }
 
-async fn run_plain(comm: &dyn Communicator, cmd: &str, cancel: &CancellationToken) -> anyhow::Result<()> {
+async fn run_plain(
+    comm: &dyn Communicator,
+    cmd: &str,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
     let mut out = crate::communicator::Collect::default();
     match comm.start(cmd, &mut out, cancel).await? {
         ExitStatus::Code(0) => Ok(()),
@@ -375,12 +391,17 @@ impl Provisioner for Shell {
         };
 
         for script in &scripts {
-            ui.say(format!("Provisioning with shell script: {}", script.display()));
+            ui.say(format!(
+                "Provisioning with shell script: {}",
+                script.display()
+            ));
             let mut data = tokio::fs::read(script)
                 .await
                 .with_context(|| format!("Error opening shell script: {}", script.display()))?;
             if !c.binary {
-                data = String::from_utf8_lossy(&data).replace("\r\n", "\n").into_bytes();
+                data = String::from_utf8_lossy(&data)
+                    .replace("\r\n", "\n")
+                    .into_bytes();
             }
             let (data, command) = (&data, &command);
             let cancel = ctx.cancel;
@@ -409,9 +430,9 @@ impl Provisioner for Shell {
                     let code = exit_code(other);
                     if !c.valid_exit_codes.contains(&code) {
                         let what = match other {
-                            ExitStatus::Signal(s) => format!(
-                                "Script was killed by signal {s} (exit status {code})"
-                            ),
+                            ExitStatus::Signal(s) => {
+                                format!("Script was killed by signal {s} (exit status {code})")
+                            }
                             _ => format!("Script exited with non-zero exit status: {code}"),
                         };
                         bail!("{what}. Allowed exit codes are: {:?}", c.valid_exit_codes);
@@ -439,7 +460,10 @@ impl Provisioner for Shell {
             .with_context(|| format!("Error removing temporary envVarFile at {p}"))?;
         }
         if !c.pause_after.is_zero() {
-            ui.say(format!("Pausing {:?} before the next provisioner...", c.pause_after));
+            ui.say(format!(
+                "Pausing {:?} before the next provisioner...",
+                c.pause_after
+            ));
             tokio::select! {
                 _ = tokio::time::sleep(c.pause_after) => {}
                 _ = ctx.cancel.cancelled() => bail!("Interrupted during pause_after"),
@@ -465,15 +489,25 @@ mod tests {
         let e = decode_hcl("inline = []\n", ShellConfig::read).unwrap_err();
         assert!(e[0].contains("inline list is empty"), "{e:?}");
         let e = decode_hcl("", ShellConfig::read).unwrap_err();
-        assert!(e[0].contains("Either a script file or inline script"), "{e:?}");
-        let e = decode_hcl("inline = [\"x\"]\nenvironment_vars = [\"=x\"]\n", ShellConfig::read)
-            .unwrap_err();
+        assert!(
+            e[0].contains("Either a script file or inline script"),
+            "{e:?}"
+        );
+        let e = decode_hcl(
+            "inline = [\"x\"]\nenvironment_vars = [\"=x\"]\n",
+            ShellConfig::read,
+        )
+        .unwrap_err();
         assert!(e[0].contains("not in format 'key=value'"), "{e:?}");
     }
 
     #[test]
     fn inline_shebang_first_line_wins() {
-        let c = decode_hcl("inline = [\"#!/bin/bash\", \"echo hi\"]\n", ShellConfig::read).unwrap();
+        let c = decode_hcl(
+            "inline = [\"#!/bin/bash\", \"echo hi\"]\n",
+            ShellConfig::read,
+        )
+        .unwrap();
         assert_eq!(c.inline_script(), "#!/bin/bash\necho hi\n");
         let c = decode_hcl("inline = [\"echo hi\"]\n", ShellConfig::read).unwrap();
         assert_eq!(c.inline_script(), "#!/bin/sh -e\necho hi\n");

@@ -302,8 +302,8 @@ pub fn make_tree(root: &Path) -> Vec<(String, u32)> {
 pub fn assert_same_tree(a: &Path, b: &Path, files: &[(String, u32)]) {
     for (rel, mode) in files {
         let fa = std::fs::read(a.join(rel)).unwrap();
-        let fb = std::fs::read(b.join(rel))
-            .unwrap_or_else(|e| panic!("{}: {e}", b.join(rel).display()));
+        let fb =
+            std::fs::read(b.join(rel)).unwrap_or_else(|e| panic!("{}: {e}", b.join(rel).display()));
         assert_eq!(fa, fb, "content of {rel}");
         assert_eq!(mode_of(&b.join(rel)), *mode, "mode of {rel}");
     }

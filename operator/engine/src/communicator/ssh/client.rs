@@ -56,7 +56,10 @@ impl ClientHandler {
 impl client::Handler for ClientHandler {
     type Error = russh::Error;
 
-    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         let public = match key {
             PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
             PublicKeyOrCertificate::Certificate(c) => {
@@ -85,10 +88,8 @@ impl client::Handler for ClientHandler {
                     return Ok(false);
                 }
                 Err(e) => {
-                    *self.rejected.lock().unwrap() = Some(format!(
-                        "host key {fp} rejected by {}: {e}",
-                        path.display()
-                    ));
+                    *self.rejected.lock().unwrap() =
+                        Some(format!("host key {fp} rejected by {}: {e}", path.display()));
                     return Ok(false);
                 }
             }
@@ -329,7 +330,10 @@ fn client_config(c: &SshConfig) -> anyhow::Result<Arc<client::Config>> {
         let names = c
             .ciphers
             .iter()
-            .map(|n| russh::cipher::Name::try_from(n.as_str()).map_err(|_| anyhow!("unsupported cipher {n:?}")))
+            .map(|n| {
+                russh::cipher::Name::try_from(n.as_str())
+                    .map_err(|_| anyhow!("unsupported cipher {n:?}"))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         preferred.cipher = names.into();
     }
@@ -337,7 +341,10 @@ fn client_config(c: &SshConfig) -> anyhow::Result<Arc<client::Config>> {
         let mut names = c
             .key_exchange_algorithms
             .iter()
-            .map(|n| russh::kex::Name::try_from(n.as_str()).map_err(|_| anyhow!("unsupported key exchange {n:?}")))
+            .map(|n| {
+                russh::kex::Name::try_from(n.as_str())
+                    .map_err(|_| anyhow!("unsupported key exchange {n:?}"))
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         names.push(russh::kex::EXTENSION_SUPPORT_AS_CLIENT);
         names.push(russh::kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT);
@@ -471,7 +478,10 @@ impl SshClient {
     fn target(&self) -> String {
         let mut s = format!("{}@{}:{}", self.user, self.host, self.config.port);
         if let Some(b) = &self.config.bastion {
-            s.push_str(&format!(" via bastion {}@{}:{}", b.username, b.host, b.port));
+            s.push_str(&format!(
+                " via bastion {}@{}:{}",
+                b.username, b.host, b.port
+            ));
         }
         if let Some(p) = &self.config.proxy {
             s.push_str(&format!(" via SOCKS5 proxy {}:{}", p.host, p.port));
@@ -487,7 +497,9 @@ impl SshClient {
         let mut last_said = String::new();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let attempt_limit = left.max(Duration::from_secs(1)).min(Duration::from_secs(60));
+            let attempt_limit = left
+                .max(Duration::from_secs(1))
+                .min(Duration::from_secs(60));
             let result = tokio::select! {
                 r = tokio::time::timeout(attempt_limit, self.attempt()) => match r {
                     Ok(r) => r,
@@ -554,7 +566,8 @@ impl SshClient {
                 }
             }
         };
-        let mut handle = if let (Some(b), Some(bauth)) = (&self.config.bastion, &self.bastion_auth) {
+        let mut handle = if let (Some(b), Some(bauth)) = (&self.config.bastion, &self.bastion_auth)
+        {
             let bh = self.connect_bastion(b, bauth).await?;
             let ch = bh
                 .channel_open_direct_tcpip(self.host.clone(), u32::from(port), "127.0.0.1", 0)
@@ -621,11 +634,15 @@ impl SshClient {
         let handler = ClientHandler::new(&b.host, b.port, Arc::default());
         let tcp = tokio::net::TcpStream::connect((b.host.as_str(), b.port))
             .await
-            .map_err(|e| AttemptError::Dial(anyhow!("dial bastion tcp {}:{}: {e}", b.host, b.port)))?;
+            .map_err(|e| {
+                AttemptError::Dial(anyhow!("dial bastion tcp {}:{}: {e}", b.host, b.port))
+            })?;
         let _ = tcp.set_nodelay(true);
         let mut h = client::connect_stream(self.russh.clone(), tcp, handler)
             .await
-            .map_err(|e| AttemptError::Dial(anyhow!("bastion {}:{} handshake: {e}", b.host, b.port)))?;
+            .map_err(|e| {
+                AttemptError::Dial(anyhow!("bastion {}:{} handshake: {e}", b.host, b.port))
+            })?;
         authenticate(&mut h, auth).await.map_err(|e| {
             AttemptError::Handshake(anyhow!(
                 "bastion {}@{}:{} (auth: {}): {e:#}",
@@ -652,7 +669,10 @@ impl SshClient {
     }
 
     async fn reconnect_once(&self) -> anyhow::Result<Conn> {
-        let limit = self.config.timeout.clamp(Duration::from_secs(1), Duration::from_secs(30));
+        let limit = self
+            .config
+            .timeout
+            .clamp(Duration::from_secs(1), Duration::from_secs(30));
         let r = with_timeout(limit, "reconnecting", async {
             self.attempt().await.map_err(|e| match e {
                 AttemptError::Dial(e) | AttemptError::Handshake(e) => e,
@@ -660,7 +680,11 @@ impl SshClient {
         })
         .await;
         r.with_context(|| {
-            format!("ssh {} (auth: {}): reconnecting", self.target(), self.auth.methods())
+            format!(
+                "ssh {} (auth: {}): reconnecting",
+                self.target(),
+                self.auth.methods()
+            )
         })
     }
 
@@ -889,7 +913,9 @@ pub(crate) fn quote(s: &str) -> String {
 /// Runs a command to completion, collecting output; errors on a non-zero status.
 pub(crate) async fn run_checked(c: &SshClient, command: &str) -> anyhow::Result<()> {
     let mut out = crate::communicator::Collect::default();
-    let status = c.start(command, &mut out, &CancellationToken::new()).await?;
+    let status = c
+        .start(command, &mut out, &CancellationToken::new())
+        .await?;
     if status != ExitStatus::Code(0) {
         let mut text = out.stderr.join("\n");
         if text.is_empty() {

@@ -356,7 +356,9 @@ impl SshConfig {
             timeout,
             handshake_attempts,
             keep_alive_interval,
-            read_write_timeout: r.duration("ssh_read_write_timeout").filter(|d| !d.is_zero()),
+            read_write_timeout: r
+                .duration("ssh_read_write_timeout")
+                .filter(|d| !d.is_zero()),
             pty: r.bool("ssh_pty").unwrap_or(false),
             disable_agent_forwarding: r.bool("ssh_disable_agent_forwarding").unwrap_or(false),
             file_transfer_method,
@@ -454,7 +456,9 @@ impl SshConfig {
                 r.error_at(
                     "ssh_key_exchange_algorithms",
                     "Unsupported key exchange algorithm",
-                    format!("Key exchange algorithm {name:?} is not supported by Kiln's SSH client."),
+                    format!(
+                        "Key exchange algorithm {name:?} is not supported by Kiln's SSH client."
+                    ),
                 );
             }
         }
@@ -556,10 +560,7 @@ fn read_port(r: &mut ConfigReader, key: &str, default: u16) -> u16 {
 
 /// Decodes an HCL body with a component's reader (tests and tools): returns the value, or
 /// every error as one line each.
-pub fn decode_hcl<T>(
-    src: &str,
-    f: impl FnOnce(&mut ConfigReader) -> T,
-) -> Result<T, Vec<String>> {
+pub fn decode_hcl<T>(src: &str, f: impl FnOnce(&mut ConfigReader) -> T) -> Result<T, Vec<String>> {
     use crate::diag::SourceFile;
     use crate::template::{EvalEnv, RawBody};
     let file = SourceFile::new(Path::new("test.pkr.hcl"), src.to_string());

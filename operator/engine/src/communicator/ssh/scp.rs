@@ -191,10 +191,16 @@ impl ExecIo {
 }
 
 /// Fills `buf` as far as the stream goes; returns the count.
-async fn read_full(src: &mut (dyn AsyncRead + Send + Unpin), buf: &mut [u8]) -> anyhow::Result<usize> {
+async fn read_full(
+    src: &mut (dyn AsyncRead + Send + Unpin),
+    buf: &mut [u8],
+) -> anyhow::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
-        let k = src.read(&mut buf[n..]).await.context("reading local data")?;
+        let k = src
+            .read(&mut buf[n..])
+            .await
+            .context("reading local data")?;
         if k == 0 {
             break;
         }
@@ -318,8 +324,18 @@ pub(crate) fn exclude_set(exclude: &[String]) -> anyhow::Result<GlobSet> {
 
 /// One step of a depth-first walk of a local directory.
 pub(crate) enum Walk {
-    Enter { rel: String, name: String, mode: u32 },
-    File { path: PathBuf, rel: String, name: String, mode: u32, size: u64 },
+    Enter {
+        rel: String,
+        name: String,
+        mode: u32,
+    },
+    File {
+        path: PathBuf,
+        rel: String,
+        name: String,
+        mode: u32,
+        size: u64,
+    },
     Leave,
 }
 
@@ -333,19 +349,34 @@ pub(crate) fn walk(root: &Path, with_root: bool, exclude: &GlobSet) -> anyhow::R
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let name = e.file_name().to_string_lossy().to_string();
-            let r = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let r = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
             if exclude.is_match(&r) {
                 continue;
             }
             let path = e.path();
-            let md = std::fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?;
+            let md =
+                std::fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?;
             let mode = md.permissions().mode() & 0o7777;
             if md.is_dir() {
-                out.push(Walk::Enter { rel: r.clone(), name, mode });
+                out.push(Walk::Enter {
+                    rel: r.clone(),
+                    name,
+                    mode,
+                });
                 rec(&path, &r, exclude, out)?;
                 out.push(Walk::Leave);
             } else if md.is_file() {
-                out.push(Walk::File { path, rel: r, name, mode, size: md.len() });
+                out.push(Walk::File {
+                    path,
+                    rel: r,
+                    name,
+                    mode,
+                    size: md.len(),
+                });
             }
         }
         Ok(())
@@ -357,7 +388,11 @@ pub(crate) fn walk(root: &Path, with_root: bool, exclude: &GlobSet) -> anyhow::R
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .ok_or_else(|| anyhow!("{} has no directory name", root.display()))?;
-        out.push(Walk::Enter { rel: name.clone(), name: name.clone(), mode: md.permissions().mode() & 0o7777 });
+        out.push(Walk::Enter {
+            rel: name.clone(),
+            name: name.clone(),
+            mode: md.permissions().mode() & 0o7777,
+        });
         rec(root, &name, exclude, &mut out)?;
         out.push(Walk::Leave);
     } else {
@@ -379,7 +414,11 @@ pub(crate) async fn upload_dir(
 ) -> anyhow::Result<()> {
     let set = exclude_set(exclude)?;
     let root = PathBuf::from(src.to_string_lossy().trim_end_matches('/'));
-    let root = if root.as_os_str().is_empty() { PathBuf::from("/") } else { root };
+    let root = if root.as_os_str().is_empty() {
+        PathBuf::from("/")
+    } else {
+        root
+    };
     let entries = walk(&root, !contents_only(src), &set)?;
     run_checked(c, &format!("mkdir -p {}", quote(dst))).await?;
     let mut io = ExecIo::start(c, &format!("scp -rt {}", quote(dst))).await?;
@@ -394,7 +433,13 @@ pub(crate) async fn upload_dir(
                 io.send("E\n").await?;
                 io.ack().await?;
             }
-            Walk::File { path, name, mode, size, .. } => {
+            Walk::File {
+                path,
+                name,
+                mode,
+                size,
+                ..
+            } => {
                 let mut f = tokio::fs::File::open(&path)
                     .await
                     .with_context(|| format!("opening {}", path.display()))?;
@@ -455,7 +500,11 @@ pub(crate) async fn download_dir(
                     format!("{cur_rel}/{name}")
                 };
                 let excluded = !top && set.is_match(&rel);
-                let path = if top && flatten { dst.to_path_buf() } else { cur.join(&name) };
+                let path = if top && flatten {
+                    dst.to_path_buf()
+                } else {
+                    cur.join(&name)
+                };
                 if excluded {
                     // Skip it: read and discard its contents.
                     io.send(vec![0u8]).await?;
@@ -479,7 +528,11 @@ pub(crate) async fn download_dir(
             }
             Some(b'C') => {
                 let (mode, size, name) = parse_record(&line)?;
-                let rel = if cur_rel.is_empty() { name.clone() } else { format!("{cur_rel}/{name}") };
+                let rel = if cur_rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{cur_rel}/{name}")
+                };
                 io.send(vec![0u8]).await?;
                 if set.is_match(&rel) {
                     io.read_exact_to(size, &mut tokio::io::sink()).await?;
@@ -500,7 +553,10 @@ pub(crate) async fn download_dir(
                     depth0_done = true;
                 }
             }
-            _ => bail!("scp: unexpected record {:?}", String::from_utf8_lossy(&line)),
+            _ => bail!(
+                "scp: unexpected record {:?}",
+                String::from_utf8_lossy(&line)
+            ),
         }
     }
     io.finish().await

@@ -96,7 +96,9 @@ async fn get(
         if n == 0 {
             break;
         }
-        dst.write_all(&buf[..n]).await.context("writing local data")?;
+        dst.write_all(&buf[..n])
+            .await
+            .context("writing local data")?;
     }
     dst.flush().await?;
     Ok(())
@@ -175,7 +177,9 @@ pub(crate) async fn upload_dir(
                         .map_err(|e| anyhow!("sftp: setting the mode of {p}: {e}"))?;
                 }
             }
-            Walk::File { path, rel, mode, .. } => {
+            Walk::File {
+                path, rel, mode, ..
+            } => {
                 let mut f = tokio::fs::File::open(&path)
                     .await
                     .with_context(|| format!("opening {}", path.display()))?;
@@ -227,7 +231,11 @@ pub(crate) async fn download_dir(
             if name == "." || name == ".." {
                 continue;
             }
-            let r = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            let r = if rel.is_empty() {
+                name.clone()
+            } else {
+                format!("{rel}/{name}")
+            };
             if set.is_match(&r) {
                 continue;
             }

@@ -16,7 +16,12 @@ use super::config::{ProxyConfig, Tunnel};
 pub(crate) async fn local_forward(conn: Weak<Conn>, t: Tunnel) -> anyhow::Result<JoinHandle<()>> {
     let listener = TcpListener::bind(("127.0.0.1", t.listen_port))
         .await
-        .with_context(|| format!("ssh_local_tunnels: listening on 127.0.0.1:{}", t.listen_port))?;
+        .with_context(|| {
+            format!(
+                "ssh_local_tunnels: listening on 127.0.0.1:{}",
+                t.listen_port
+            )
+        })?;
     Ok(tokio::spawn(async move {
         while let Ok((mut tcp, peer)) = listener.accept().await {
             let Some(conn) = conn.upgrade() else { break };
@@ -41,7 +46,11 @@ pub(crate) async fn local_forward(conn: Weak<Conn>, t: Tunnel) -> anyhow::Result
 }
 
 /// Dials `host:port` through a SOCKS5 proxy (RFC 1928, with RFC 1929 username/password).
-pub(crate) async fn socks5_connect(p: &ProxyConfig, host: &str, port: u16) -> anyhow::Result<TcpStream> {
+pub(crate) async fn socks5_connect(
+    p: &ProxyConfig,
+    host: &str,
+    port: u16,
+) -> anyhow::Result<TcpStream> {
     let mut s = TcpStream::connect((p.host.as_str(), p.port))
         .await
         .map_err(|e| anyhow!("dial SOCKS5 proxy {}:{}: {e}", p.host, p.port))?;
@@ -69,10 +78,18 @@ pub(crate) async fn socks5_connect(p: &ProxyConfig, host: &str, port: u16) -> an
             s.write_all(&m).await?;
             s.read_exact(&mut reply).await?;
             if reply[1] != 0 {
-                bail!("SOCKS5 proxy {}:{} refused the username/password", p.host, p.port);
+                bail!(
+                    "SOCKS5 proxy {}:{} refused the username/password",
+                    p.host,
+                    p.port
+                );
             }
         }
-        _ => bail!("SOCKS5 proxy {}:{} accepts none of our authentication methods", p.host, p.port),
+        _ => bail!(
+            "SOCKS5 proxy {}:{} accepts none of our authentication methods",
+            p.host,
+            p.port
+        ),
     }
     let mut req = vec![5, 1, 0, 3, host.len() as u8];
     req.extend_from_slice(host.as_bytes());
