@@ -537,7 +537,10 @@ mod tests {
             s("---")
         );
         assert_eq!(
-            ok("regex_replace", vec![s("-ab-axxb-"), s("a(x*)b"), s("${1}W")]),
+            ok(
+                "regex_replace",
+                vec![s("-ab-axxb-"), s("a(x*)b"), s("${1}W")]
+            ),
             s("-W-xxW-")
         );
         assert!(err("regex_replace", vec![s("a"), s("("), s("")]).starts_with("invalid regexp"));
