@@ -209,6 +209,8 @@ pub fn post_processor(kind: &str) -> Option<PostProcessorFactory> {
         "manifest" => crate::postprocessors::manifest::new,
         "shell-local" => crate::postprocessors::shell_local::new,
         "artifice" => crate::postprocessors::artifice::new,
+        "checksum" => crate::postprocessors::checksum::new,
+        "compress" => crate::postprocessors::compress::new,
         _ => return None,
     })
 }
@@ -217,6 +219,7 @@ pub fn post_processor(kind: &str) -> Option<PostProcessorFactory> {
 pub fn data_source(kind: &str) -> Option<DataSourceFactory> {
     Some(match kind {
         "null" => crate::datasources::null::new,
+        "http" => crate::datasources::http::new,
         _ => return None,
     })
 }
@@ -226,8 +229,14 @@ pub fn known(kind_of: &str) -> Vec<&'static str> {
     let all: &[&str] = match kind_of {
         "builder" => &["null", "file"],
         "provisioner" => &["shell-local", "breakpoint", "sleep", "shell", "file"],
-        "post-processor" => &["manifest", "shell-local", "artifice"],
-        "data" => &["null"],
+        "post-processor" => &[
+            "manifest",
+            "shell-local",
+            "artifice",
+            "checksum",
+            "compress",
+        ],
+        "data" => &["null", "http"],
         _ => &[],
     };
     all.iter()

@@ -1,0 +1,336 @@
+//! `checksum`: computes checksums of the artifact's files and appends `<hex>\t<basename>` lines
+//! to one file per checksum type (Packer's `post-processor/checksum`). The new artifact is the
+//! input files plus the checksum files; the input is always kept.
+//!
+//! Each input file is read once, streaming, whatever the number of checksum types; the lines
+//! are then written in Packer's order (type by type, file by file), so the output is the same
+//! as Packer's.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use async_trait::async_trait;
+use sha2::digest::DynDigest;
+use tokio_util::sync::CancellationToken;
+
+use crate::artifact::Artifact;
+use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::template::ConfigReader;
+use crate::value::Value;
+
+pub const BUILDER_ID: &str = "packer.post-processor.checksum";
+
+/// The checksum types Packer knows, in its order.
+pub const TYPES: &[&str] = &["md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
+
+pub const DEFAULT_OUTPUT: &str =
+    "packer_{{.BuildName}}_{{.BuilderType}}_{{.ChecksumType}}.checksum";
+
+/// Size of the read buffer used when streaming files through hashers and compressors.
+pub(crate) const CHUNK: usize = 1 << 20;
+
+pub struct Checksum {
+    types: Vec<String>,
+    output: String,
+}
+
+pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
+    let types = r
+        .strings("checksum_types")
+        .unwrap_or_else(|| vec!["md5".to_string()]);
+    for t in &types {
+        if hasher(t).is_none() && t != "<unknown>" {
+            r.error_at(
+                "checksum_types",
+                "Invalid checksum type",
+                format!("Unrecognized checksum type: {t}"),
+            );
+        }
+    }
+    let output = r
+        .string("output")
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_OUTPUT.to_string());
+    if let Err(e) = parse_go_template(&output) {
+        r.error_at(
+            "output",
+            "Invalid output template",
+            format!("Error parsing target template: {e}"),
+        );
+    }
+    Some(Box::new(Checksum { types, output }))
+}
+
+/// A fresh hasher for a checksum type (`None` for an unknown type).
+pub fn hasher(kind: &str) -> Option<Box<dyn DynDigest + Send>> {
+    Some(match kind {
+        "md5" => Box::new(md5::Md5::default()),
+        "sha1" => Box::new(sha1::Sha1::default()),
+        "sha224" => Box::new(sha2::Sha224::default()),
+        "sha256" => Box::new(sha2::Sha256::default()),
+        "sha384" => Box::new(sha2::Sha384::default()),
+        "sha512" => Box::new(sha2::Sha512::default()),
+        _ => return None,
+    })
+}
+
+/// Streams `path` through one hasher per type; returns the lower-case hex digests in `kinds`
+/// order. Stops with an error once `cancel` fires.
+pub fn digest_file(
+    path: &Path,
+    kinds: &[String],
+    cancel: &CancellationToken,
+) -> anyhow::Result<Vec<String>> {
+    let mut hashers: Vec<Box<dyn DynDigest + Send>> = kinds
+        .iter()
+        .map(|k| hasher(k).with_context(|| format!("Unrecognized checksum type: {k}")))
+        .collect::<anyhow::Result<_>>()?;
+    let mut f = std::fs::File::open(path)
+        .with_context(|| format!("unable to open file {}", path.display()))?;
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        if cancel.is_cancelled() {
+            bail!("cancelled while computing checksums of {}", path.display());
+        }
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(e).with_context(|| format!("unable to read file {}", path.display()));
+            }
+        };
+        for h in &mut hashers {
+            h.update(&buf[..n]);
+        }
+    }
+    Ok(hashers.into_iter().map(|h| hex(&h.finalize())).collect())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// One piece of a parsed Go template: literal text or a `{{.Field}}` action.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Piece {
+    Text(String),
+    Field(String),
+}
+
+/// Parses the subset of Go's text/template Packer's `output` options use: literal text and
+/// `{{.Field}}` actions (spaces and `{{- -}}` trim markers allowed).
+pub(crate) fn parse_go_template(s: &str) -> Result<Vec<Piece>, String> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("{{") {
+        let mut text = rest[..start].to_string();
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| format!("unclosed action in {s:?}"))?;
+        let mut inner = &after[..end];
+        let mut tail = &after[end + 2..];
+        if let Some(i) = inner.strip_prefix("- ") {
+            inner = i;
+            text = text.trim_end().to_string();
+        }
+        if let Some(i) = inner.strip_suffix(" -") {
+            inner = i;
+            tail = tail.trim_start();
+        }
+        if !text.is_empty() {
+            out.push(Piece::Text(text));
+        }
+        let inner = inner.trim();
+        match inner.strip_prefix('.') {
+            Some(field)
+                if !field.is_empty()
+                    && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+            {
+                out.push(Piece::Field(field.to_string()));
+            }
+            _ => {
+                return Err(format!(
+                    "unsupported action {{{{{inner}}}}} in {s:?}: only {{{{.Field}}}} is supported"
+                ));
+            }
+        }
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest.to_string()));
+    }
+    Ok(out)
+}
+
+/// Renders a Go template against `data`; a missing field renders as Go's `<no value>`.
+pub(crate) fn render_go_template(
+    s: &str,
+    data: &BTreeMap<String, String>,
+) -> anyhow::Result<String> {
+    let pieces = parse_go_template(s).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut out = String::new();
+    for p in pieces {
+        match p {
+            Piece::Text(t) => out.push_str(&t),
+            Piece::Field(f) => match data.get(&f) {
+                Some(v) => out.push_str(v),
+                None => out.push_str("<no value>"),
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// The data Packer's `output` templates see: the build's generated data plus `BuildName` and
+/// `BuilderType`.
+pub(crate) fn template_data(ctx: &PostProcessCtx<'_>) -> BTreeMap<String, String> {
+    let mut data: BTreeMap<String, String> = ctx
+        .generated
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Value::String(s) => Some((k.clone(), s.clone())),
+            other => other.to_string_lossless().map(|s| (k.clone(), s)),
+        })
+        .collect();
+    data.insert("BuildName".into(), ctx.info.build_name.clone());
+    data.insert("BuilderType".into(), ctx.info.builder_type.clone());
+    data
+}
+
+fn basename(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| p.to_string_lossy().to_string())
+}
+
+/// Does the work, blocking: hashes every file, then appends the lines.
+fn run(
+    types: &[String],
+    output: &str,
+    mut data: BTreeMap<String, String>,
+    files: &[PathBuf],
+    cancel: &CancellationToken,
+) -> anyhow::Result<Vec<PathBuf>> {
+    let mut digests = Vec::with_capacity(files.len());
+    for f in files {
+        digests.push(
+            digest_file(f, types, cancel)
+                .with_context(|| format!("unable to compute checksums for {}", f.display()))?,
+        );
+    }
+    let mut new_files: Vec<PathBuf> = files.to_vec();
+    for (ti, kind) in types.iter().enumerate() {
+        data.insert("ChecksumType".into(), kind.clone());
+        let target = PathBuf::from(render_go_template(output, &data)?);
+        for (fi, f) in files.iter().enumerate() {
+            if !target.exists() && !new_files.contains(&target) {
+                new_files.push(target.clone());
+            }
+            let dir = target
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("unable to create dir: {}", dir.display()))?;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.append(true).create(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o644);
+            let mut w = opts
+                .open(&target)
+                .with_context(|| format!("unable to create file {}", target.display()))?;
+            w.write_all(format!("{}\t{}\n", digests[fi][ti], basename(f)).as_bytes())
+                .with_context(|| format!("unable to write {}", target.display()))?;
+        }
+    }
+    Ok(new_files)
+}
+
+#[async_trait]
+impl PostProcessor for Checksum {
+    async fn post_process(
+        &self,
+        ctx: &PostProcessCtx<'_>,
+        input: &Artifact,
+    ) -> anyhow::Result<PostProcessed> {
+        ctx.ui.say(format!(
+            "Computing {} checksums of {} file(s)",
+            self.types.join(", "),
+            input.files.len()
+        ));
+        let types = self.types.clone();
+        let output = self.output.clone();
+        let data = template_data(ctx);
+        let files = input.files.clone();
+        let cancel = ctx.cancel.clone();
+        let new_files =
+            tokio::task::spawn_blocking(move || run(&types, &output, data, &files, &cancel))
+                .await
+                .context("checksum worker failed")??;
+        let description = format!(
+            "Created artifact from files: {}",
+            new_files
+                .iter()
+                .map(|f| f.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(PostProcessed {
+            artifact: Artifact {
+                builder_id: BUILDER_ID.to_string(),
+                id: String::new(),
+                files: new_files,
+                description,
+                state: Default::default(),
+            },
+            keep: true,
+            force_keep: true,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_render_with_and_without_spaces() {
+        let mut d = BTreeMap::new();
+        d.insert("BuildName".to_string(), "web".to_string());
+        d.insert("BuilderType".to_string(), "file".to_string());
+        d.insert("ChecksumType".to_string(), "sha256".to_string());
+        assert_eq!(
+            render_go_template(DEFAULT_OUTPUT, &d).unwrap(),
+            "packer_web_file_sha256.checksum"
+        );
+        assert_eq!(
+            render_go_template("out/{{ .BuildName }}.{{.ChecksumType}}", &d).unwrap(),
+            "out/web.sha256"
+        );
+        assert_eq!(
+            render_go_template("a {{- .BuildName -}} b", &d).unwrap(),
+            "aweb b".replace(' ', "")
+        );
+        assert_eq!(render_go_template("{{.Nope}}", &d).unwrap(), "<no value>");
+        assert!(parse_go_template("{{.BuildName").is_err());
+        assert!(parse_go_template("{{ timestamp }}").is_err());
+    }
+
+    #[test]
+    fn every_type_has_a_hasher() {
+        for t in TYPES {
+            assert!(hasher(t).is_some(), "{t}");
+        }
+        assert!(hasher("crc32").is_none());
+        assert!(hasher("SHA256").is_none());
+    }
+}

@@ -1,0 +1,647 @@
+//! `compress`: packs the artifact's files into one archive (Packer's `post-processor/compress`).
+//!
+//! The format comes from the `output` file name, or from `output + "." + format` when `format`
+//! is set, exactly as Packer detects it: the last two `.ext` groups of the (uninterpolated)
+//! name are looked at; `tar`/`zip` as the last one make a plain archive, `.tar.<x>` a
+//! compressed tarball, a known compression extension alone compresses the single input file,
+//! and anything else (including no extension at all, as in the default output name) falls
+//! back to a gzipped tarball without changing the name.
+//!
+//! Compression extensions: `gz` (parallel gzip, like Packer's pgzip), `bgzf` (parallel
+//! blocked gzip), `lz4`, `xz`, and, beyond Packer, `bz2`/`bzip2` (Packer 1.16 would write a
+//! `.tar.gz` under such a name). Everything streams: no file is held in memory.
+//!
+//! The new artifact is the archive; the input is not kept unless `keep_input_artifact = true`.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow, bail};
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::artifact::Artifact;
+use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::checksum::{
+    CHUNK, parse_go_template, render_go_template, template_data,
+};
+use crate::template::ConfigReader;
+
+pub const BUILDER_ID: &str = "packer.post-processor.compress";
+
+pub const DEFAULT_OUTPUT: &str = "packer_{{.BuildName}}_{{.BuilderType}}";
+
+/// An archive container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Archive {
+    Tar,
+    Zip,
+}
+
+/// A compression algorithm applied to the whole output stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algorithm {
+    /// Parallel gzip (Packer's `pgzip`).
+    Gzip,
+    Bgzf,
+    Lz4,
+    Xz,
+    Bzip2,
+}
+
+impl Algorithm {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Algorithm::Gzip => "pgzip",
+            Algorithm::Bgzf => "bgzf",
+            Algorithm::Lz4 => "lz4",
+            Algorithm::Xz => "xz",
+            Algorithm::Bzip2 => "bzip2",
+        }
+    }
+}
+
+/// Packer's `detectFromFilename`: the archive and the algorithm a name asks for.
+pub fn detect(output: &str, format: Option<&str>) -> (Option<Archive>, Option<Algorithm>) {
+    let name = match format.filter(|f| !f.is_empty()) {
+        Some(f) => format!("{output}.{f}"),
+        None => output.to_string(),
+    };
+    let groups = ext_groups(&name);
+    let default = (Some(Archive::Tar), Some(Algorithm::Gzip));
+    let Some(last) = groups.last() else {
+        return default;
+    };
+    let next_to_last = if groups.len() > 1 {
+        groups[groups.len() - 2].as_str()
+    } else {
+        ""
+    };
+    let mut archive = (next_to_last == "tar").then_some(Archive::Tar);
+    match last.as_str() {
+        "tar" => return (Some(Archive::Tar), None),
+        "zip" => return (Some(Archive::Zip), None),
+        _ => {}
+    }
+    let algorithm = match last.as_str() {
+        "gz" => Algorithm::Gzip,
+        "lz4" => Algorithm::Lz4,
+        "bgzf" => Algorithm::Bgzf,
+        "xz" => Algorithm::Xz,
+        "bz2" | "bzip2" => Algorithm::Bzip2,
+        _ => return default,
+    };
+    if archive.is_none() && next_to_last == "tar" {
+        archive = Some(Archive::Tar);
+    }
+    (archive, Some(algorithm))
+}
+
+/// Every match of Go's `(?:\.([a-z0-9]+))` in `s`, left to right: the group after each dot.
+fn ext_groups(s: &str) -> Vec<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'.' {
+            let start = i + 1;
+            let mut j = start;
+            while j < b.len() && (b[j].is_ascii_lowercase() || b[j].is_ascii_digit()) {
+                j += 1;
+            }
+            if j > start {
+                out.push(s[start..j].to_string());
+                i = j;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+pub struct Compress {
+    output: String,
+    archive: Option<Archive>,
+    algorithm: Option<Algorithm>,
+    /// Normalised as Packer does: 0 and -1 mean the default (-1), above 9 means 9.
+    level: i64,
+}
+
+pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
+    let output = r
+        .string("output")
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| DEFAULT_OUTPUT.to_string());
+    let format = r.string("format");
+    let mut level = r.int("compression_level").unwrap_or(0);
+    if level > 9 {
+        level = 9;
+    }
+    if level == 0 || level == -1 {
+        level = -1;
+    }
+    if let Err(e) = parse_go_template(&output) {
+        r.error_at(
+            "output",
+            "Invalid output template",
+            format!("Error parsing target template: {e}"),
+        );
+    }
+    let (archive, algorithm) = detect(&output, format.as_deref());
+    // Packer's gzip writers refuse levels below -2 (HuffmanOnly) when the archive is made;
+    // Kiln says so before anything runs.
+    if level < -2 && matches!(algorithm, Some(Algorithm::Gzip) | Some(Algorithm::Bgzf)) {
+        r.error_at(
+            "compression_level",
+            "Invalid compression level",
+            "Invalid compression level. Expected an integer from -1 to 9.",
+        );
+    }
+    Some(Box::new(Compress {
+        output,
+        archive,
+        algorithm,
+        level,
+    }))
+}
+
+impl Compress {
+    /// The archive and algorithm this post-processor will use.
+    pub fn plan(&self) -> (Option<Archive>, Option<Algorithm>) {
+        (self.archive, self.algorithm)
+    }
+}
+
+/// A compressing (or plain) writer that must be finished to be complete.
+trait Sink: Write + Send {
+    fn finish(self: Box<Self>) -> std::io::Result<()>;
+}
+
+struct Plain(BufWriter<File>);
+
+impl Write for Plain {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl Sink for Plain {
+    fn finish(mut self: Box<Self>) -> std::io::Result<()> {
+        self.0.flush()?;
+        self.0.get_ref().sync_all()
+    }
+}
+
+/// gzp's parallel writers (gzip and bgzf).
+struct Par<F: gzp::FormatSpec>(
+    Option<gzp::par::compress::ParCompress<'static, F, BufWriter<File>>>,
+);
+
+impl<F: gzp::FormatSpec> Write for Par<F> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("writer finished"))?
+            .write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.as_mut() {
+            Some(w) => w.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<F: gzp::FormatSpec> Sink for Par<F> {
+    fn finish(mut self: Box<Self>) -> std::io::Result<()> {
+        use gzp::ZWriter;
+        let Some(mut w) = self.0.take() else {
+            return Ok(());
+        };
+        let mut inner = w.finish().map_err(std::io::Error::other)?;
+        inner.flush()?;
+        inner.get_ref().sync_all()
+    }
+}
+
+impl<F: gzp::FormatSpec> Drop for Par<F> {
+    fn drop(&mut self) {
+        // gzp's own Drop unwraps the result of finishing; finish here and ignore errors
+        // (only reached on an error path: the output is removed anyway).
+        if let Some(mut w) = self.0.take() {
+            use gzp::ZWriter;
+            let _ = w.finish();
+        }
+    }
+}
+
+struct Lz4(Option<lz4::Encoder<BufWriter<File>>>);
+
+impl Write for Lz4 {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("writer finished"))?
+            .write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.0.as_mut() {
+            Some(w) => w.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Sink for Lz4 {
+    fn finish(mut self: Box<Self>) -> std::io::Result<()> {
+        let Some(w) = self.0.take() else {
+            return Ok(());
+        };
+        let (mut inner, res) = w.finish();
+        res?;
+        inner.flush()?;
+        inner.get_ref().sync_all()
+    }
+}
+
+struct Xz(liblzma::write::XzEncoder<BufWriter<File>>);
+
+impl Write for Xz {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl Sink for Xz {
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        let mut inner = self.0.finish()?;
+        inner.flush()?;
+        inner.get_ref().sync_all()
+    }
+}
+
+struct Bz(bzip2::write::BzEncoder<BufWriter<File>>);
+
+impl Write for Bz {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl Sink for Bz {
+    fn finish(self: Box<Self>) -> std::io::Result<()> {
+        let mut inner = self.0.finish()?;
+        inner.flush()?;
+        inner.get_ref().sync_all()
+    }
+}
+
+/// The number of compression threads: every CPU, as Packer sets GOMAXPROCS.
+pub fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// The zlib level for a normalised Packer level (-1 = default 6; -2, Go's HuffmanOnly, is
+/// approximated by the fastest level).
+fn deflate_level(level: i64) -> u32 {
+    match level {
+        -1 => 6,
+        l if l < -1 => 1,
+        l => l as u32,
+    }
+}
+
+fn make_sink(
+    file: File,
+    algorithm: Option<Algorithm>,
+    level: i64,
+) -> anyhow::Result<Box<dyn Sink>> {
+    let out = BufWriter::with_capacity(CHUNK, file);
+    Ok(match algorithm {
+        None => Box::new(Plain(out)),
+        Some(Algorithm::Gzip) => {
+            let w = gzp::par::compress::ParCompressBuilder::<gzp::deflate::Gzip>::new()
+                .num_threads(threads())
+                .map_err(|e| anyhow!("error creating pgzip writer: {e}"))?
+                .buffer_size(CHUNK)
+                .map_err(|e| anyhow!("error creating pgzip writer: {e}"))?
+                .compression_level(gzp::Compression::new(deflate_level(level)))
+                .from_writer(out);
+            Box::new(Par(Some(w)))
+        }
+        Some(Algorithm::Bgzf) => {
+            let w = gzp::par::compress::ParCompressBuilder::<gzp::deflate::Bgzf>::new()
+                .num_threads(threads())
+                .map_err(|e| anyhow!("error creating bgzf writer: {e}"))?
+                .compression_level(gzp::Compression::new(deflate_level(level)))
+                .from_writer(out);
+            Box::new(Par(Some(w)))
+        }
+        Some(Algorithm::Lz4) => {
+            let mut b = lz4::EncoderBuilder::new();
+            if level > 0 {
+                b.level(level as u32);
+            }
+            let w = b.build(out).context("error creating lz4 writer")?;
+            Box::new(Lz4(Some(w)))
+        }
+        // Packer's xz writer takes no level; xz's default preset.
+        Some(Algorithm::Xz) => Box::new(Xz(liblzma::write::XzEncoder::new(out, 6))),
+        Some(Algorithm::Bzip2) => {
+            let l = if level > 0 { level as u32 } else { 9 };
+            Box::new(Bz(bzip2::write::BzEncoder::new(
+                out,
+                bzip2::Compression::new(l),
+            )))
+        }
+    })
+}
+
+/// A reader that fails once the build is cancelled.
+struct Cancellable<'a, R> {
+    inner: R,
+    cancel: &'a CancellationToken,
+}
+
+impl<R: Read> Read for Cancellable<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            return Err(std::io::Error::other("cancelled"));
+        }
+        self.inner.read(buf)
+    }
+}
+
+fn copy(mut r: impl Read, w: &mut dyn Write) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        w.write_all(&buf[..n])?;
+        total += n as u64;
+    }
+}
+
+fn open_regular(path: &Path) -> anyhow::Result<File> {
+    let f = File::open(path).with_context(|| format!("Unable to read file {}", path.display()))?;
+    let meta = f
+        .metadata()
+        .with_context(|| format!("Unable to get fileinfo for {}", path.display()))?;
+    if meta.is_dir() {
+        bail!(
+            "Failed to copy {} data to archive: it is a directory",
+            path.display()
+        );
+    }
+    Ok(f)
+}
+
+fn write_tar(
+    files: &[PathBuf],
+    sink: &mut dyn Write,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    let mut tar = tar::Builder::new(sink);
+    tar.mode(tar::HeaderMode::Complete);
+    for path in files {
+        let file = open_regular(path)?;
+        let meta = file
+            .metadata()
+            .with_context(|| format!("Unable to get fileinfo for {}", path.display()))?;
+        let mut header = tar::Header::new_gnu();
+        header.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
+        // Like Go's tar.FileInfoHeader: entries are named by the file's base name.
+        let name = path
+            .file_name()
+            .ok_or_else(|| anyhow!("Failed to create tar header for {}", path.display()))?;
+        tar.append_data(
+            &mut header,
+            name,
+            Cancellable {
+                inner: file,
+                cancel,
+            },
+        )
+        .with_context(|| format!("Failed to copy {} data to archive", path.display()))?;
+    }
+    tar.finish().context("Failed to finish the tar archive")?;
+    Ok(())
+}
+
+fn write_zip(files: &[PathBuf], out: File, cancel: &CancellationToken) -> anyhow::Result<()> {
+    let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(CHUNK, out));
+    for path in files {
+        let file = open_regular(path)?;
+        let meta = file
+            .metadata()
+            .with_context(|| format!("Unable to get fileinfo for {}", path.display()))?;
+        // Like Packer: the entry is the path as the artifact lists it, with forward slashes;
+        // a leading `/` is dropped (zip entry names are relative; unzip would strip it).
+        let slashed = path.to_string_lossy().replace('\\', "/");
+        let name = slashed.trim_start_matches('/').to_string();
+        let mut opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(meta.len() >= u32::MAX as u64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            opts = opts.unix_permissions(meta.permissions().mode() & 0o7777);
+        }
+        zip.start_file(name, opts)
+            .with_context(|| format!("Failed to add zip header for {}", path.display()))?;
+        copy(
+            Cancellable {
+                inner: file,
+                cancel,
+            },
+            &mut zip,
+        )
+        .with_context(|| format!("Failed to copy {} data to archive", path.display()))?;
+    }
+    let mut inner = zip.finish().context("Error creating zip")?;
+    inner.flush()?;
+    inner.get_ref().sync_all()?;
+    Ok(())
+}
+
+/// Writes the archive, blocking.
+fn run(
+    target: &Path,
+    archive: Option<Archive>,
+    algorithm: Option<Algorithm>,
+    level: i64,
+    files: &[PathBuf],
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    if archive.is_none() && files.len() != 1 {
+        bail!(
+            "Can only have 1 input file when not using tar/zip. Found {} files: [{}]",
+            files.len(),
+            files
+                .iter()
+                .map(|f| f.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("Unable to create dir for archive {}", target.display()))?;
+    }
+    let out = File::create(target)
+        .with_context(|| format!("Unable to create archive {}", target.display()))?;
+    match archive {
+        Some(Archive::Zip) => write_zip(files, out, cancel).context("Error creating zip"),
+        Some(Archive::Tar) => {
+            let mut sink = make_sink(out, algorithm, level)?;
+            write_tar(files, &mut sink, cancel).context("Error creating tar")?;
+            sink.finish()
+                .with_context(|| format!("Failed to finish {}", target.display()))
+        }
+        None => {
+            let source = &files[0];
+            let mut sink = make_sink(out, algorithm, level)?;
+            let f = File::open(source).with_context(|| {
+                format!(
+                    "Failed to open source file {} for reading",
+                    source.display()
+                )
+            })?;
+            copy(Cancellable { inner: f, cancel }, &mut sink)
+                .with_context(|| format!("Failed to compress {}", source.display()))?;
+            sink.finish()
+                .with_context(|| format!("Failed to compress {}", source.display()))
+        }
+    }
+}
+
+#[async_trait]
+impl PostProcessor for Compress {
+    async fn post_process(
+        &self,
+        ctx: &PostProcessCtx<'_>,
+        input: &Artifact,
+    ) -> anyhow::Result<PostProcessed> {
+        let data = template_data(ctx);
+        let target = render_go_template(&self.output, &data)
+            .map_err(|e| anyhow!("Error interpolating output value: {e}"))?;
+        let target = PathBuf::from(target);
+        let compression = self.algorithm.map_or("no compression", |a| a.name());
+        if let Some(a) = self.algorithm {
+            let cores = if matches!(a, Algorithm::Gzip | Algorithm::Bgzf) {
+                threads()
+            } else {
+                1
+            };
+            ctx.ui.say(format!(
+                "Using {} compression with {cores} cores for {}",
+                a.name(),
+                target.display()
+            ));
+        }
+        match self.archive {
+            Some(Archive::Tar) => ctx
+                .ui
+                .say(format!("Tarring {} with {compression}", target.display())),
+            Some(Archive::Zip) => ctx.ui.say(format!("Zipping {}", target.display())),
+            None => {
+                if let Some(f) = input.files.first() {
+                    ctx.ui
+                        .say(format!("Archiving {} with {compression}", f.display()));
+                }
+            }
+        }
+        let (archive, algorithm, level) = (self.archive, self.algorithm, self.level);
+        let files = input.files.clone();
+        let cancel = ctx.cancel.clone();
+        let t = target.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let r = run(&t, archive, algorithm, level, &files, &cancel);
+            if r.is_err() {
+                // Leave no half-written archive behind.
+                let _ = std::fs::remove_file(&t);
+            }
+            r
+        })
+        .await
+        .context("compress worker failed")?;
+        result?;
+        ctx.ui
+            .say(format!("Archive {} completed", target.display()));
+        let path = target.to_string_lossy().to_string();
+        Ok(PostProcessed {
+            artifact: Artifact {
+                builder_id: BUILDER_ID.to_string(),
+                id: String::new(),
+                files: vec![target],
+                description: format!("'' compressing: {path}"),
+                state: Default::default(),
+            },
+            keep: false,
+            force_keep: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_follows_packer() {
+        use Algorithm::*;
+        use Archive::*;
+        let cases: &[(&str, Option<&str>, Option<Archive>, Option<Algorithm>)] = &[
+            (DEFAULT_OUTPUT, None, Some(Tar), Some(Gzip)),
+            ("out.tar.gz", None, Some(Tar), Some(Gzip)),
+            ("out.tgz", None, Some(Tar), Some(Gzip)),
+            ("out.tar", None, Some(Tar), None),
+            ("out.zip", None, Some(Zip), None),
+            ("out.tar.zip", None, Some(Zip), None),
+            ("out.gz", None, None, Some(Gzip)),
+            ("disk.raw.gz", None, None, Some(Gzip)),
+            ("out.lz4", None, None, Some(Lz4)),
+            ("out.tar.lz4", None, Some(Tar), Some(Lz4)),
+            ("out.bgzf", None, None, Some(Bgzf)),
+            ("out.xz", None, None, Some(Xz)),
+            ("out.tar.xz", None, Some(Tar), Some(Xz)),
+            ("out.bz2", None, None, Some(Bzip2)),
+            ("out.tar.bz2", None, Some(Tar), Some(Bzip2)),
+            ("out.img", None, Some(Tar), Some(Gzip)),
+            ("OUT.ZIP", None, Some(Tar), Some(Gzip)),
+            ("dir.d/out", None, Some(Tar), Some(Gzip)),
+            ("./build/out.zip", None, Some(Zip), None),
+            ("out", Some("zip"), Some(Zip), None),
+            ("out", Some("tar.xz"), Some(Tar), Some(Xz)),
+            ("out.tar", Some("gz"), Some(Tar), Some(Gzip)),
+            ("out", Some("lz4"), None, Some(Lz4)),
+            ("out", Some("bzip2"), None, Some(Bzip2)),
+            ("out", Some(""), Some(Tar), Some(Gzip)),
+        ];
+        for (output, format, archive, algorithm) in cases {
+            assert_eq!(
+                detect(output, *format),
+                (*archive, *algorithm),
+                "{output} {format:?}"
+            );
+        }
+    }
+}
