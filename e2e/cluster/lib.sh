@@ -46,9 +46,13 @@ CNI_BIN_DIR="/usr/lib/cni"
 # Image the sandbox (pause) containers use; built locally by up.sh.
 PAUSE_IMAGE="registry.k8s.io/pause:3.10"
 
-# The node's primary IPv4 address (source address of the default route).
+# The node's primary IPv4 address: the source address of the default route
+# (a routing-table lookup, nothing is sent), else the first global address.
 node_ip() {
-  ip -4 route get 1.1.1.1 2>/dev/null | awk '{for (i=1;i<NF;i++) if ($i=="src") {print $(i+1); exit}}'
+  local ip
+  ip=$(ip -4 route get 1.1.1.1 2>/dev/null | awk '{for (i=1;i<NF;i++) if ($i=="src") {print $(i+1); exit}}')
+  [[ -n "$ip" ]] || ip=$(ip -4 -o addr show scope global 2>/dev/null | awk '{sub(/\/.*/, "", $4); print $4; exit}')
+  echo "$ip"
 }
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
