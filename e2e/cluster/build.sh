@@ -31,7 +31,7 @@ install_packages() {
   [[ "${KILN_E2E_SKIP_APT:-0}" == 1 ]] && return 0
   local missing=() p
   for p in "${APT_PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null || missing+=("$p")
   done
   ((${#missing[@]} == 0)) && { log "debian packages: all present"; return 0; }
   log "debian packages: installing ${missing[*]}"

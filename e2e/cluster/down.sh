@@ -64,7 +64,7 @@ clean_iptables() {
   for fam in iptables ip6tables; do
     save="$fam-save" restore="$fam-restore"
     command -v "$save" >/dev/null || continue
-    "$save" 2>/dev/null | grep -qE '(KUBE|CNI)-' || continue
+    "$save" 2>/dev/null | grep -E '(KUBE|CNI)-' >/dev/null || continue
     "$save" 2>/dev/null | awk '
       /^:(KUBE|CNI)-/ { next }
       /^-A (KUBE|CNI)-/ { next }

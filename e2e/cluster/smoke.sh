@@ -38,7 +38,7 @@ busybox_rootfs() {
 # ensure_image NAME TAR [extra files SRC:DEST...]: build + import once.
 ensure_image() {
   local name=$1 tar=$2 rootfs spec; shift 2
-  if ctrk images ls -q | grep -qxF "$name"; then
+  if ctrk images ls -q | grep -xF "$name" >/dev/null; then
     log "$name already imported"
     return 0
   fi

@@ -372,7 +372,7 @@ EOF
 
 # Build the sandbox image (static pause from pause.c) and import it.
 ensure_pause_image() {
-  if ctrk images ls -q 2>/dev/null | grep -qxF "$PAUSE_IMAGE"; then
+  if ctrk images ls -q 2>/dev/null | grep -xF "$PAUSE_IMAGE" >/dev/null; then
     log "pause image $PAUSE_IMAGE: present"
     return 0
   fi
@@ -384,7 +384,7 @@ ensure_pause_image() {
     rm -rf "$d"
   fi
   "$E2E_DIR/import-image.sh" "$tar" >/dev/null
-  ctrk images ls -q | grep -qxF "$PAUSE_IMAGE" || die "pause image import failed"
+  ctrk images ls -q | grep -xF "$PAUSE_IMAGE" >/dev/null || die "pause image import failed"
   log "pause image $PAUSE_IMAGE: built and imported"
 }
 
