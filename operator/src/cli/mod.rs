@@ -32,6 +32,10 @@ pub enum Command {
     Console(console::ConsoleArgs),
     /// Print the CRD YAML of Kiln's resources.
     Crds,
+    /// Run the Kubernetes operator (ImageTemplate, ImageBuild and ImageChannel controllers).
+    Operator(crate::controller::OperatorArgs),
+    /// Run one source of an ImageBuild (the command of the build's Job pods).
+    Runner(crate::runner::RunnerArgs),
     /// Print the version.
     Version,
 }
@@ -94,6 +98,8 @@ pub fn main(args: Vec<String>) -> i32 {
             Command::Inspect(a) => inspect::run(a),
             Command::Fmt(a) => fmt::run(a),
             Command::Console(a) => console::run(a),
+            Command::Operator(a) => crate::controller::run(a).await,
+            Command::Runner(a) => crate::runner::run(a).await,
             Command::Crds => {
                 print!("{}", kiln_crds::crds_yaml());
                 0

@@ -1,0 +1,546 @@
+//! The engine seen from Kubernetes: template text held in a resource → files on disk →
+//! the engine's load pipeline. Shared by the ImageTemplate controller (validation, no side
+//! effects, data sources not evaluated), the ImageBuild controller (variable checks and source
+//! selection) and the runner (the real run, exactly as `kiln build`).
+
+use std::path::{Path, PathBuf};
+
+use kiln_crds::{
+    Diagnostic as CrdDiagnostic, Severity, TemplateBuild, TemplateFile, TemplateVariable,
+    VariableValues,
+};
+use kiln_engine::diag::{Diagnostic, Diagnostics, Severity as EngineSeverity};
+use kiln_engine::hcl::types;
+use kiln_engine::plan::{self, RunOptions};
+use kiln_engine::template::locals::{self, DataMode};
+use kiln_engine::template::{Template, VarInputs, variables};
+use kiln_engine::ui::Masker;
+use kiln_engine::value::Value;
+use sha2::{Digest, Sha256};
+
+/// The file name a single-body template (`spec.template`) gets, in diagnostics and on disk.
+pub const SINGLE_FILE_NAME: &str = "template.pkr.hcl";
+
+/// What the default of a sensitive variable reads as in status.
+pub const MASKED: &str = "<sensitive>";
+
+/// The files of a template: `spec.template` becomes [`SINGLE_FILE_NAME`], `spec.files` keep
+/// their names, sorted by name (the order Packer reads a directory in).
+pub fn template_files(single: Option<&str>, files: Option<&[TemplateFile]>) -> Vec<TemplateFile> {
+    let mut out: Vec<TemplateFile> = match (single, files) {
+        (Some(body), _) => vec![TemplateFile {
+            name: SINGLE_FILE_NAME.to_string(),
+            content: body.to_string(),
+        }],
+        (None, Some(files)) => files.to_vec(),
+        (None, None) => Vec::new(),
+    };
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// `sha256:<hex>` of the template content: each file's name and content, in name order,
+/// separated by NUL bytes.
+pub fn fingerprint(files: &[TemplateFile]) -> String {
+    let mut h = Sha256::new();
+    for f in files {
+        h.update(f.name.as_bytes());
+        h.update([0u8]);
+        h.update(f.content.as_bytes());
+        h.update([0u8]);
+    }
+    let digest = h.finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// Whether the engine reads a file as part of the template body (the rest, such as
+/// `*.auto.pkrvars.hcl` or scripts, is only read from disk).
+fn is_body_file(name: &str) -> bool {
+    name.ends_with(".pkr.hcl") || name.ends_with(".pkr.json")
+}
+
+/// Writes every file into `dir` (the template's `path.root`, so `file()`, scripts and
+/// `*.auto.pkrvars.hcl` work as in a Packer directory) and returns the body files as the
+/// engine's in-memory sources, named by their bare file name (so diagnostics say
+/// `template.pkr.hcl:3:5`).
+pub fn materialize(dir: &Path, files: &[TemplateFile]) -> std::io::Result<Vec<(PathBuf, String)>> {
+    let mut body = Vec::new();
+    for f in files {
+        if f.name.contains('/') || f.name == ".." || f.name == "." {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("invalid template file name {:?}", f.name),
+            ));
+        }
+        std::fs::write(dir.join(&f.name), &f.content)?;
+        if is_body_file(&f.name) {
+            body.push((PathBuf::from(&f.name), f.content.clone()));
+        }
+    }
+    Ok(body)
+}
+
+/// A JSON value from a resource as the HCL expression the engine reads
+/// (`VarInputs::exprs`).
+pub fn json_to_hcl(v: &serde_json::Value) -> String {
+    Value::from_json(v).to_hcl()
+}
+
+/// Variable values as `VarInputs::exprs` (in name order; later entries win).
+pub fn exprs(values: &VariableValues) -> Vec<(String, String)> {
+    values
+        .iter()
+        .map(|(k, v)| (k.clone(), json_to_hcl(v)))
+        .collect()
+}
+
+/// Everything the ImageTemplate status says about a template.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Analysis {
+    pub fingerprint: String,
+    /// `type.name` of every `source` block, in declaration order.
+    pub sources: Vec<String>,
+    pub builds: Vec<TemplateBuild>,
+    pub variables: Vec<TemplateVariable>,
+    /// Every build instance's full name (`[build.]type.name`), what `only`/`except` match.
+    pub instances: Vec<String>,
+    /// Errors first, then warnings.
+    pub diagnostics: Vec<CrdDiagnostic>,
+}
+
+impl Analysis {
+    /// The first error, as `file:line:col: summary: detail`.
+    pub fn first_error(&self) -> Option<String> {
+        self.diagnostics
+            .iter()
+            .find(|d| d.severity == Severity::Error)
+            .map(|d| d.to_string())
+    }
+}
+
+/// A diagnostic of the engine as status shows it; file paths inside `dir` lose the prefix.
+pub fn convert_diagnostic(d: &Diagnostic, dir: Option<&Path>, masker: &Masker) -> CrdDiagnostic {
+    let file = d.subject.as_ref().map(|s| {
+        let f = dir
+            .and_then(|dir| Path::new(&s.file).strip_prefix(dir).ok())
+            .map(|p| p.to_string_lossy().to_string())
+            .unwrap_or_else(|| s.file.clone());
+        f
+    });
+    CrdDiagnostic {
+        severity: match d.severity {
+            EngineSeverity::Error => Severity::Error,
+            EngineSeverity::Warning => Severity::Warning,
+        },
+        summary: masker.mask(&d.summary),
+        detail: (!d.detail.is_empty()).then(|| masker.mask(&d.detail)),
+        file,
+        line: d.subject.as_ref().map(|s| s.line as i32),
+        column: d.subject.as_ref().map(|s| s.column as i32),
+    }
+}
+
+fn convert_all(d: &Diagnostics, dir: &Path, masker: &Masker) -> Vec<CrdDiagnostic> {
+    let mut out: Vec<CrdDiagnostic> = d
+        .errors()
+        .chain(d.warnings())
+        .map(|d| convert_diagnostic(d, Some(dir), masker))
+        .collect();
+    // Bound what goes into status.
+    out.truncate(50);
+    out
+}
+
+/// The variables of a parsed template as status shows them. `overrides` are the
+/// ImageTemplate's `spec.variables` (they replace a block's default).
+pub fn describe_variables(t: &Template, overrides: &VariableValues) -> Vec<TemplateVariable> {
+    t.variables
+        .values()
+        .map(|v| {
+            let default = match overrides.get(&v.name) {
+                Some(j) => Some(json_to_hcl(j)),
+                None => v.default.as_ref().map(Value::to_hcl),
+            };
+            TemplateVariable {
+                name: v.name.clone(),
+                type_: v.type_display(),
+                default: if v.sensitive {
+                    default.map(|_| MASKED.to_string())
+                } else {
+                    default
+                },
+                sensitive: v.sensitive,
+                required: v.required() && !overrides.contains_key(&v.name),
+                description: (!v.description.is_empty()).then(|| v.description.clone()),
+            }
+        })
+        .collect()
+}
+
+/// Parses and validates a template without side effects: data sources are not run,
+/// variables without a value are unknown, every component of every build is prepared.
+/// `dir` is a scratch directory (the template's files are written there).
+pub fn analyze(dir: &Path, files: &[TemplateFile], overrides: &VariableValues) -> Analysis {
+    let mut a = Analysis {
+        fingerprint: fingerprint(files),
+        ..Analysis::default()
+    };
+    let empty_masker = Masker::default();
+    let body = match materialize(dir, files) {
+        Ok(b) => b,
+        Err(e) => {
+            a.diagnostics.push(CrdDiagnostic {
+                severity: Severity::Error,
+                summary: "Invalid template files".into(),
+                detail: Some(e.to_string()),
+                ..CrdDiagnostic::default()
+            });
+            return a;
+        }
+    };
+    if body.is_empty() {
+        a.diagnostics.push(CrdDiagnostic {
+            severity: Severity::Error,
+            summary: "No template files".into(),
+            detail: Some(
+                "A template needs at least one file suffixed with `.pkr.hcl` or `.pkr.json`."
+                    .into(),
+            ),
+            ..CrdDiagnostic::default()
+        });
+        return a;
+    }
+    let (mut t, mut diags) = match Template::from_sources(dir.to_path_buf(), true, body) {
+        Ok(x) => x,
+        Err(d) => {
+            a.diagnostics = convert_all(&d, dir, &empty_masker);
+            return a;
+        }
+    };
+    a.sources = t.sources.values().map(|s| s.reference()).collect();
+    a.variables = describe_variables(&t, overrides);
+    // Required variables are unknown while validating: an ImageBuild gives their values.
+    for v in t.variables.values_mut() {
+        if v.default.is_none() && !overrides.contains_key(&v.name) {
+            v.default = Some(Value::Unknown);
+        }
+    }
+    let inputs = VarInputs {
+        exprs: exprs(overrides),
+        ..VarInputs::default()
+    };
+    diags.extend(variables::resolve(&mut t, &inputs));
+    let masker = Masker::new(t.sensitive.clone());
+    if !diags.has_errors() {
+        diags.extend(plan::check_data_sources(&t));
+        diags.extend(locals::evaluate(&mut t, DataMode::Unknown));
+    }
+    if !diags.has_errors() {
+        match t.instances() {
+            Ok(instances) => {
+                a.instances = instances.iter().map(|i| i.full_name.clone()).collect();
+                let mut builds: Vec<TemplateBuild> = Vec::new();
+                for i in &instances {
+                    let name = i.build_name.clone().unwrap_or_default();
+                    let src = format!("{}.{}", i.source.kind, i.source.name);
+                    match builds.iter_mut().find(|b| b.name == name) {
+                        Some(b) => b.sources.push(src),
+                        None => builds.push(TemplateBuild {
+                            name,
+                            sources: vec![src],
+                        }),
+                    }
+                }
+                a.builds = builds;
+                match plan::prepare(&t, instances, &RunOptions::default()) {
+                    Ok((_, w)) => diags.extend(w),
+                    Err(d) => diags.extend(d),
+                }
+            }
+            Err(d) => diags.extend(d),
+        }
+    }
+    a.diagnostics = convert_all(&diags, dir, &masker);
+    a
+}
+
+/// A problem with an ImageBuild's variables, naming the field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VariableProblem {
+    /// `spec.variables.<name>` or `spec.secretVariables[<name>]`.
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for VariableProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Checks an ImageBuild's variables against the template's declarations (parsed, not
+/// evaluated): unknown names, values of the wrong type, and required variables without a
+/// value (neither in the template's defaults, the build's variables nor its secret
+/// variables). Secret values are never seen here.
+pub fn check_variables(
+    t: &Template,
+    template_defaults: &VariableValues,
+    given: &VariableValues,
+    secret_names: &[String],
+) -> Vec<VariableProblem> {
+    let mut problems = Vec::new();
+    for (name, value) in given {
+        let field = format!("spec.variables.{name}");
+        let Some(var) = t.variables.get(name) else {
+            problems.push(VariableProblem {
+                field,
+                message: format!("the template declares no variable {name:?}"),
+            });
+            continue;
+        };
+        if let Some(ty) = &var.ty
+            && let Err(e) = types::convert(&Value::from_json(value), ty)
+        {
+            let shown = if var.sensitive {
+                MASKED.to_string()
+            } else {
+                value.to_string()
+            };
+            problems.push(VariableProblem {
+                field,
+                message: format!("value {shown} is not a valid {ty}: {e}"),
+            });
+        }
+    }
+    for name in secret_names {
+        if !t.variables.contains_key(name) {
+            problems.push(VariableProblem {
+                field: format!("spec.secretVariables[{name}]"),
+                message: format!("the template declares no variable {name:?}"),
+            });
+        }
+    }
+    for v in t.variables.values() {
+        if v.required()
+            && !template_defaults.contains_key(&v.name)
+            && !given.contains_key(&v.name)
+            && !secret_names.contains(&v.name)
+        {
+            problems.push(VariableProblem {
+                field: format!("spec.variables.{}", v.name),
+                message: format!(
+                    "variable {:?} has no default: give a value in spec.variables or spec.secretVariables",
+                    v.name
+                ),
+            });
+        }
+    }
+    problems
+}
+
+/// Parses a template (no evaluation) from files written into `dir`.
+pub fn parse(dir: &Path, files: &[TemplateFile]) -> Result<Template, Vec<CrdDiagnostic>> {
+    let body = materialize(dir, files).map_err(|e| {
+        vec![CrdDiagnostic {
+            severity: Severity::Error,
+            summary: "Invalid template files".into(),
+            detail: Some(e.to_string()),
+            ..CrdDiagnostic::default()
+        }]
+    })?;
+    Template::from_sources(dir.to_path_buf(), true, body)
+        .map(|(t, _)| t)
+        .map_err(|d| convert_all(&d, dir, &Masker::default()))
+}
+
+/// The selected build instances (`[build.]type.name`), in template order, filtered by
+/// `only`/`except` globs. The order fixes each source's Job completion index.
+pub fn select_names(
+    instances: &[String],
+    only: &[String],
+    except: &[String],
+) -> Result<Vec<String>, String> {
+    let compile = |p: &String| {
+        globset::Glob::new(p)
+            .map(|g| g.compile_matcher())
+            .map_err(|e| format!("invalid pattern {p:?}: {e}"))
+    };
+    let only_m = only.iter().map(compile).collect::<Result<Vec<_>, _>>()?;
+    let except_m = except.iter().map(compile).collect::<Result<Vec<_>, _>>()?;
+    Ok(instances
+        .iter()
+        .filter(|i| only_m.is_empty() || only_m.iter().any(|m| m.is_match(i.as_str())))
+        .filter(|i| !except_m.iter().any(|m| m.is_match(i.as_str())))
+        .cloned()
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(body: &str) -> Vec<TemplateFile> {
+        template_files(Some(body), None)
+    }
+
+    const OK: &str = r#"
+variable "greeting" {
+  type    = string
+  default = "hello"
+}
+variable "count" {
+  type = number
+}
+variable "password" {
+  type      = string
+  default   = "hunter2"
+  sensitive = true
+}
+source "null" "a" {
+  communicator = "none"
+}
+source "null" "b" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a", "source.null.b"]
+  provisioner "shell-local" {
+    inline = ["echo ${var.greeting}"]
+  }
+}
+"#;
+
+    #[test]
+    fn analyzes_a_valid_template() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = analyze(dir.path(), &files(OK), &VariableValues::new());
+        assert!(!a.first_error().is_some(), "{:?}", a.diagnostics);
+        assert_eq!(a.sources, ["null.a", "null.b"]);
+        assert_eq!(a.instances, ["null.a", "null.b"]);
+        assert_eq!(a.builds.len(), 1);
+        assert_eq!(a.builds[0].sources, ["null.a", "null.b"]);
+        let count = a.variables.iter().find(|v| v.name == "count").unwrap();
+        assert!(count.required);
+        assert_eq!(count.type_, "number");
+        let pw = a.variables.iter().find(|v| v.name == "password").unwrap();
+        assert_eq!(pw.default.as_deref(), Some(MASKED));
+        assert!(pw.sensitive);
+        let g = a.variables.iter().find(|v| v.name == "greeting").unwrap();
+        assert_eq!(g.default.as_deref(), Some("\"hello\""));
+        assert!(a.fingerprint.starts_with("sha256:"));
+        assert_eq!(a.fingerprint.len(), "sha256:".len() + 64);
+    }
+
+    #[test]
+    fn overrides_replace_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut o = VariableValues::new();
+        o.insert("count".into(), serde_json::json!(3));
+        let a = analyze(dir.path(), &files(OK), &o);
+        assert!(!a.first_error().is_some(), "{:?}", a.diagnostics);
+        let count = a.variables.iter().find(|v| v.name == "count").unwrap();
+        assert!(!count.required);
+        assert_eq!(count.default.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn syntax_error_has_a_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = analyze(
+            dir.path(),
+            &files("source \"null\" \"a\" {\n  communicator = \n}\n"),
+            &VariableValues::new(),
+        );
+        assert!(a.first_error().is_some());
+        let d = &a.diagnostics[0];
+        assert_eq!(d.file.as_deref(), Some(SINGLE_FILE_NAME));
+        assert!(d.line.is_some() && d.column.is_some(), "{d:?}");
+        assert!(a.first_error().unwrap().starts_with("template.pkr.hcl:"));
+    }
+
+    #[test]
+    fn component_errors_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = analyze(
+            dir.path(),
+            &files(
+                "source \"nosuchbuilder\" \"a\" {}\nbuild {\n  sources = [\"source.nosuchbuilder.a\"]\n}\n",
+            ),
+            &VariableValues::new(),
+        );
+        assert!(a.first_error().is_some(), "{a:?}");
+        assert_eq!(a.diagnostics[0].file.as_deref(), Some(SINGLE_FILE_NAME));
+    }
+
+    #[test]
+    fn fingerprint_depends_on_names_and_content() {
+        let a = fingerprint(&files("x"));
+        let b = fingerprint(&files("y"));
+        let c = fingerprint(&template_files(
+            None,
+            Some(&[TemplateFile {
+                name: "other.pkr.hcl".into(),
+                content: "x".into(),
+            }]),
+        ));
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a, fingerprint(&files("x")));
+    }
+
+    #[test]
+    fn variables_are_checked_by_name_and_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = parse(dir.path(), &files(OK)).unwrap();
+        let mut given = VariableValues::new();
+        given.insert("count".into(), serde_json::json!("many"));
+        given.insert("nope".into(), serde_json::json!(1));
+        let p = check_variables(&t, &VariableValues::new(), &given, &[]);
+        let fields: Vec<_> = p.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["spec.variables.count", "spec.variables.nope"]);
+        assert!(p[0].message.contains("number"), "{}", p[0]);
+
+        // Missing required value.
+        let p = check_variables(&t, &VariableValues::new(), &VariableValues::new(), &[]);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].field, "spec.variables.count");
+        // Satisfied by a secret variable.
+        let p = check_variables(
+            &t,
+            &VariableValues::new(),
+            &VariableValues::new(),
+            &["count".to_string()],
+        );
+        assert!(p.is_empty(), "{p:?}");
+        // Numbers as strings convert, as in Packer.
+        let mut given = VariableValues::new();
+        given.insert("count".into(), serde_json::json!(2));
+        assert!(check_variables(&t, &VariableValues::new(), &given, &[]).is_empty());
+    }
+
+    #[test]
+    fn selection_keeps_template_order() {
+        let all: Vec<String> = ["null.a", "null.b", "x.null.c"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(select_names(&all, &[], &[]).unwrap(), all);
+        assert_eq!(
+            select_names(&all, &["*.b".into(), "null.a".into()], &[]).unwrap(),
+            ["null.a", "null.b"]
+        );
+        assert_eq!(
+            select_names(&all, &[], &["null.a".into()]).unwrap(),
+            ["null.b", "x.null.c"]
+        );
+        assert!(select_names(&all, &["[".into()], &[]).is_err());
+    }
+
+    #[test]
+    fn json_values_become_hcl() {
+        assert_eq!(json_to_hcl(&serde_json::json!("a")), "\"a\"");
+        let v = json_to_hcl(&serde_json::json!({"k": ["x", 1, true]}));
+        assert!(v.contains("k"), "{v}");
+    }
+}

@@ -1,0 +1,860 @@
+//! The ImageBuild controller, in phases: dereference the template → validate the variables
+//! and select the sources → fix the snapshot (an immutable ConfigMap) → runner RBAC → one
+//! Indexed Job → status from the Job (phase, kstatus conditions, timings) → history limits.
+//! Runners own their own entries of `status.sources`; this controller never writes them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{ConfigMap, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kiln_crds::condition::{READY, RECONCILING, STALLED, SUCCEEDED, reasons};
+use kiln_crds::{
+    BuildPhase, ConditionStatus, ImageBuild, ImageBuildStatus, ImageChannel, ImageTemplate,
+    RevocationStatus, VariableValues, format_duration, set_condition,
+};
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::controller::Action;
+use kube::{Api, ResourceExt};
+
+use super::analysis;
+use super::context::{Context, FIELD_MANAGER, apply_status, now};
+use super::error::{Error, Result, is_conflict, is_not_found};
+use super::resources::{self, Snapshot};
+
+pub const CONTROLLER: &str = "imagebuild";
+
+/// How often a build waiting for its template looks again.
+const TEMPLATE_RETRY: Duration = Duration::from_secs(30);
+/// How often a cancelling build checks whether its pods are gone.
+const CANCEL_POLL: Duration = Duration::from_secs(5);
+
+/// Where the Job is, as the build's phase with a condition reason and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobView {
+    pub phase: BuildPhase,
+    pub reason: &'static str,
+    pub message: String,
+    pub start_time: Option<Time>,
+    pub completion_time: Option<Time>,
+}
+
+fn job_condition<'a>(
+    job: &'a Job,
+    type_: &str,
+) -> Option<&'a k8s_openapi::api::batch::v1::JobCondition> {
+    job.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_ && c.status == "True")
+}
+
+/// The phase a Job gives its build. `cancel` is the build's `spec.cancel`.
+pub fn job_view(job: &Job, cancel: bool) -> JobView {
+    let status = job.status.clone().unwrap_or_default();
+    let active = status.active.unwrap_or(0);
+    let view = |phase, reason, message: String| JobView {
+        phase,
+        reason,
+        message,
+        start_time: status.start_time.clone(),
+        completion_time: status.completion_time.clone(),
+    };
+    if job_condition(job, "Complete").is_some()
+        || job_condition(job, "SuccessCriteriaMet").is_some()
+    {
+        let done = status.succeeded.unwrap_or(0);
+        return view(
+            BuildPhase::Succeeded,
+            reasons::BUILD_SUCCEEDED,
+            format!("{done} source(s) built"),
+        );
+    }
+    if let Some(c) = job_condition(job, "Failed").or_else(|| job_condition(job, "FailureTarget")) {
+        let deadline = c.reason.as_deref() == Some("DeadlineExceeded");
+        if cancel && !deadline {
+            return view(
+                BuildPhase::Cancelled,
+                reasons::CANCELLED,
+                "cancelled".into(),
+            );
+        }
+        let failed = status.failed_indexes.clone().unwrap_or_default();
+        let msg = if deadline {
+            "spec.timeout ran out; the runner pods were stopped".to_string()
+        } else if !failed.is_empty() {
+            format!("source(s) at index {failed} failed")
+        } else {
+            c.message.clone().unwrap_or_else(|| "the Job failed".into())
+        };
+        return view(
+            BuildPhase::Failed,
+            if deadline {
+                reasons::TIMEOUT
+            } else {
+                reasons::BUILD_FAILED
+            },
+            msg,
+        );
+    }
+    if cancel {
+        if active == 0 {
+            return view(
+                BuildPhase::Cancelled,
+                reasons::CANCELLED,
+                "cancelled by spec.cancel".into(),
+            );
+        }
+        return view(
+            BuildPhase::Running,
+            reasons::CANCELLED,
+            format!("cancelling: waiting for {active} pod(s) to finish their cleanup"),
+        );
+    }
+    let started = active > 0 || status.succeeded.unwrap_or(0) + status.failed.unwrap_or(0) > 0;
+    if started {
+        view(
+            BuildPhase::Running,
+            reasons::BUILDING,
+            format!("{active} pod(s) running"),
+        )
+    } else {
+        view(
+            BuildPhase::Pending,
+            reasons::QUEUED,
+            "waiting for the runner pods to start".into(),
+        )
+    }
+}
+
+/// The conditions of a phase: (Reconciling, Stalled, Ready, Succeeded).
+fn phase_conditions(
+    phase: BuildPhase,
+) -> (
+    ConditionStatus,
+    ConditionStatus,
+    ConditionStatus,
+    ConditionStatus,
+) {
+    use ConditionStatus::*;
+    match phase {
+        BuildPhase::Pending | BuildPhase::Running => (True, False, Unknown, Unknown),
+        BuildPhase::Succeeded => (False, False, True, True),
+        BuildPhase::Failed | BuildPhase::Cancelled => (False, True, False, False),
+    }
+}
+
+/// The controller's part of the status: phase, conditions, times and summaries. `old` gives
+/// transition times and the fields kept once set; `sources` are left out (runners own them).
+#[allow(clippy::too_many_arguments)]
+pub fn desired_status(
+    build: &ImageBuild,
+    phase: BuildPhase,
+    reason: &str,
+    message: &str,
+    snapshot: Option<&Snapshot>,
+    start_time: Option<Time>,
+    completion_time: Option<Time>,
+    now: Time,
+) -> ImageBuildStatus {
+    let old = build.status.clone().unwrap_or_default();
+    let generation = build.metadata.generation;
+    let mut conditions = old.conditions.clone();
+    let (rec, stalled, ready, succeeded) = phase_conditions(phase);
+    let rec_msg = if rec == ConditionStatus::True {
+        message
+    } else {
+        ""
+    };
+    let stalled_msg = if stalled == ConditionStatus::True {
+        message
+    } else {
+        ""
+    };
+    set_condition(
+        &mut conditions,
+        READY,
+        ready,
+        reason,
+        message,
+        generation,
+        now.clone(),
+    );
+    set_condition(
+        &mut conditions,
+        RECONCILING,
+        rec,
+        reason,
+        rec_msg,
+        generation,
+        now.clone(),
+    );
+    set_condition(
+        &mut conditions,
+        STALLED,
+        stalled,
+        reason,
+        stalled_msg,
+        generation,
+        now.clone(),
+    );
+    set_condition(
+        &mut conditions,
+        SUCCEEDED,
+        succeeded,
+        reason,
+        message,
+        generation,
+        now.clone(),
+    );
+
+    let total = snapshot.map(|s| s.builds.len());
+    let done = old
+        .sources
+        .iter()
+        .filter(|s| s.phase.is_some_and(BuildPhase::is_finished))
+        .count();
+    let start_time = start_time.or(old.start_time.clone());
+    let completion_time = if phase.is_finished() {
+        completion_time
+            .or(old.completion_time.clone())
+            .or(Some(now.clone()))
+    } else {
+        None
+    };
+    let duration = match (&start_time, &completion_time) {
+        (Some(s), Some(c)) => {
+            let secs = (c.0.as_second() - s.0.as_second()).max(0) as u64;
+            Some(format_duration(Duration::from_secs(secs)))
+        }
+        _ => None,
+    };
+    let revoked = build.spec.revoked.as_ref().map(|r| RevocationStatus {
+        reason: r.reason.clone(),
+        since: old
+            .revoked
+            .as_ref()
+            .filter(|o| o.inherited_from.is_none())
+            .and_then(|o| o.since.clone())
+            .or(Some(now.clone())),
+        inherited_from: None,
+    });
+    ImageBuildStatus {
+        observed_generation: generation,
+        phase: Some(phase),
+        conditions,
+        template_fingerprint: snapshot
+            .map(|s| s.fingerprint.clone())
+            .or(old.template_fingerprint.clone()),
+        snapshot: snapshot
+            .map(|_| resources::snapshot_name(&build.name_any()))
+            .or(old.snapshot.clone()),
+        job_name: old.job_name.clone().or_else(|| {
+            (snapshot.is_some() && phase != BuildPhase::Pending || start_time.is_some())
+                .then(|| resources::job_name(&build.name_any()))
+        }),
+        start_time,
+        completion_time,
+        duration,
+        sources_summary: total.map(|t| ImageBuildStatus::summarize_sources(done, t)),
+        sources: Vec::new(),
+        parent: old.parent.clone(),
+        revoked: revoked.or(old.revoked.filter(|r| r.inherited_from.is_some())),
+    }
+}
+
+/// The controller-owned fields of a status, to tell whether a write is needed.
+fn controller_part(s: &ImageBuildStatus) -> ImageBuildStatus {
+    ImageBuildStatus {
+        sources: Vec::new(),
+        ..s.clone()
+    }
+}
+
+/// What resolving the template gave.
+pub enum Prepared {
+    Ready(Snapshot),
+    /// The ImageTemplate does not exist (yet).
+    TemplateMissing(String),
+    /// A problem only a change of the spec (or template) fixes; nothing is started.
+    Invalid(String),
+}
+
+/// Checks the build against its template and fixes what it will run. Pure apart from the
+/// scratch directory; `template` is the referenced ImageTemplate (None for inline).
+pub fn prepare_snapshot(
+    build: &ImageBuild,
+    template: Option<&ImageTemplate>,
+    run_uuid: String,
+) -> Result<Prepared> {
+    let spec = &build.spec;
+    let (files, defaults, template_name) = match (&spec.template_ref, &spec.template, template) {
+        (Some(r), _, Some(t)) => (
+            analysis::template_files(t.spec.template.as_deref(), t.spec.files.as_deref()),
+            t.spec.variables.clone(),
+            r.name.clone(),
+        ),
+        (Some(r), _, None) => {
+            return Ok(Prepared::TemplateMissing(format!(
+                "ImageTemplate {:?} not found",
+                r.name
+            )));
+        }
+        (None, Some(inline), _) => (
+            analysis::template_files(inline.template.as_deref(), inline.files.as_deref()),
+            VariableValues::new(),
+            String::new(),
+        ),
+        (None, None, _) => {
+            return Ok(Prepared::Invalid(
+                "set exactly one of spec.templateRef and spec.template".into(),
+            ));
+        }
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("kiln-build-")
+        .tempdir()
+        .map_err(Error::Scratch)?;
+    let parsed = match analysis::parse(dir.path(), &files) {
+        Ok(t) => t,
+        Err(diags) => {
+            let first = diags.first().map(|d| d.to_string()).unwrap_or_default();
+            return Ok(Prepared::Invalid(format!("invalid template: {first}")));
+        }
+    };
+    let secret_names: Vec<String> = spec
+        .secret_variables
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    let problems = analysis::check_variables(&parsed, &defaults, &spec.variables, &secret_names);
+    if !problems.is_empty() {
+        let msg: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        return Ok(Prepared::Invalid(msg.join("; ")));
+    }
+    let mut merged = defaults.clone();
+    merged.extend(spec.variables.clone());
+    for s in &secret_names {
+        merged.remove(s);
+    }
+    let dir2 = tempfile::Builder::new()
+        .prefix("kiln-build-")
+        .tempdir()
+        .map_err(Error::Scratch)?;
+    let a = analysis::analyze(dir2.path(), &files, &merged);
+    if let Some(err) = a.first_error() {
+        return Ok(Prepared::Invalid(format!("invalid template: {err}")));
+    }
+    let builds = match analysis::select_names(&a.instances, &spec.only, &spec.except) {
+        Ok(b) => b,
+        Err(e) => return Ok(Prepared::Invalid(format!("spec.only/spec.except: {e}"))),
+    };
+    if builds.is_empty() {
+        return Ok(Prepared::Invalid(format!(
+            "no build to run: spec.only/spec.except select none of {}",
+            a.instances.join(", ")
+        )));
+    }
+    Ok(Prepared::Ready(Snapshot {
+        template: template_name,
+        fingerprint: a.fingerprint,
+        files,
+        template_variables: defaults,
+        variables: spec.variables.clone(),
+        secret_variables: secret_names,
+        builds,
+        only: spec.only.clone(),
+        except: spec.except.clone(),
+        on_error: spec.on_error,
+        run_uuid,
+    }))
+}
+
+#[tracing::instrument(skip_all, fields(build = %build.name_any(), namespace = build.namespace()))]
+pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Action> {
+    let _timer = ctx.metrics.reconcile(CONTROLLER);
+    let ns = build
+        .namespace()
+        .ok_or(Error::MissingObjectKey("namespace"))?;
+    let name = build.name_any();
+    let client = ctx.client.clone();
+    let builds: Api<ImageBuild> = Api::namespaced(client.clone(), &ns);
+    let old = build.status.clone().unwrap_or_default();
+
+    // A finished build only follows its revocation.
+    if old.phase.is_some_and(BuildPhase::is_finished) {
+        let desired = desired_status(
+            &build,
+            old.phase.unwrap_or_default(),
+            kiln_crds::find_condition(&old.conditions, READY)
+                .map(|c| c.reason.as_str())
+                .unwrap_or(reasons::BUILD_FAILED),
+            kiln_crds::find_condition(&old.conditions, READY)
+                .map(|c| c.message.as_str())
+                .unwrap_or(""),
+            None,
+            None,
+            None,
+            now(),
+        );
+        if controller_part(&old) != desired {
+            write_status(&builds, &name, &desired).await?;
+        }
+        return Ok(Action::await_change());
+    }
+
+    // 1. The snapshot: read it, or take it.
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    let cm_name = resources::snapshot_name(&name);
+    let existing = cms
+        .get_opt(&cm_name)
+        .await
+        .map_err(|source| Error::SnapshotGet {
+            name: cm_name.clone(),
+            source,
+        })?;
+    let snapshot = match existing {
+        Some(cm) => match resources::read_snapshot(&cm) {
+            Ok(s) => s,
+            Err(e) => return finish_invalid(&build, &builds, &ctx, e).await,
+        },
+        None => {
+            if build.spec.cancel {
+                return finish(
+                    &build,
+                    &builds,
+                    &ctx,
+                    BuildPhase::Cancelled,
+                    reasons::CANCELLED,
+                    "cancelled before it started",
+                    None,
+                    None,
+                )
+                .await;
+            }
+            let template = match &build.spec.template_ref {
+                Some(r) => {
+                    let api: Api<ImageTemplate> = Api::namespaced(client.clone(), &ns);
+                    api.get_opt(&r.name)
+                        .await
+                        .map_err(|source| Error::TemplateGet {
+                            name: r.name.clone(),
+                            source,
+                        })?
+                }
+                None => None,
+            };
+            let b = build.clone();
+            let prepared = tokio::task::spawn_blocking(move || {
+                prepare_snapshot(&b, template.as_ref(), uuid::Uuid::new_v4().to_string())
+            })
+            .await
+            .map_err(|e| Error::Scratch(std::io::Error::other(e)))??;
+            match prepared {
+                Prepared::Ready(snap) => {
+                    let cm = resources::snapshot_config_map(&build, &snap);
+                    match cms.create(&PostParams::default(), &cm).await {
+                        Ok(_) => snap,
+                        Err(e) if is_conflict(&e) => {
+                            // Taken by an earlier reconcile: use that one.
+                            let cm =
+                                cms.get(&cm_name)
+                                    .await
+                                    .map_err(|source| Error::SnapshotGet {
+                                        name: cm_name.clone(),
+                                        source,
+                                    })?;
+                            resources::read_snapshot(&cm).map_err(Error::InvalidSpec)?
+                        }
+                        Err(source) => {
+                            return Err(Error::SnapshotApply {
+                                name: cm_name,
+                                source,
+                            });
+                        }
+                    }
+                }
+                Prepared::TemplateMissing(msg) => {
+                    let desired = desired_status(
+                        &build,
+                        BuildPhase::Pending,
+                        reasons::TEMPLATE_NOT_FOUND,
+                        &msg,
+                        None,
+                        None,
+                        None,
+                        now(),
+                    );
+                    if controller_part(&old) != desired {
+                        write_status(&builds, &name, &desired).await?;
+                        if old.phase.is_none()
+                            || kiln_crds::find_condition(&old.conditions, READY)
+                                .map(|c| c.reason.as_str())
+                                != Some(reasons::TEMPLATE_NOT_FOUND)
+                        {
+                            ctx.event(
+                                build.as_ref(),
+                                true,
+                                reasons::TEMPLATE_NOT_FOUND,
+                                "Resolve",
+                                msg,
+                            )
+                            .await;
+                        }
+                    }
+                    return Ok(Action::requeue(TEMPLATE_RETRY));
+                }
+                Prepared::Invalid(msg) => return finish_invalid(&build, &builds, &ctx, msg).await,
+            }
+        }
+    };
+
+    // 2. The Job (and, before it, the runner's identity).
+    let jobs: Api<Job> = Api::namespaced(client.clone(), &ns);
+    let job_name = resources::job_name(&name);
+    let mut job = jobs
+        .get_opt(&job_name)
+        .await
+        .map_err(|source| Error::JobGet {
+            name: job_name.clone(),
+            source,
+        })?;
+    if job.is_none() {
+        if build.spec.cancel {
+            return finish(
+                &build,
+                &builds,
+                &ctx,
+                BuildPhase::Cancelled,
+                reasons::CANCELLED,
+                "cancelled before it started",
+                Some(&snapshot),
+                None,
+            )
+            .await;
+        }
+        let desired = match resources::job(&build, &snapshot, &ctx.settings.runner) {
+            Ok(j) => j,
+            Err(e) => return finish_invalid(&build, &builds, &ctx, e).await,
+        };
+        apply_runner_rbac(&build, &ctx, &ns).await?;
+        let created = match jobs.create(&PostParams::default(), &desired).await {
+            Ok(j) => j,
+            Err(e) if is_conflict(&e) => {
+                jobs.get(&job_name).await.map_err(|source| Error::JobGet {
+                    name: job_name.clone(),
+                    source,
+                })?
+            }
+            Err(source) => {
+                return Err(Error::JobCreate {
+                    name: job_name,
+                    source,
+                });
+            }
+        };
+        ctx.metrics.builds_started.inc();
+        ctx.event(
+            build.as_ref(),
+            false,
+            reasons::QUEUED,
+            "CreateJob",
+            format!(
+                "Job {job_name} created: {} source(s) ({})",
+                snapshot.builds.len(),
+                snapshot.builds.join(", ")
+            ),
+        )
+        .await;
+        job = Some(created);
+    }
+    let job = job.expect("set above");
+
+    // 3. Cancellation: suspending the Job makes the Job controller delete its pods
+    //    gracefully (SIGTERM; the runners cancel the engine and clean up).
+    let suspended = job.spec.as_ref().and_then(|s| s.suspend).unwrap_or(false);
+    let view = job_view(&job, build.spec.cancel);
+    if build.spec.cancel && !suspended && !view.phase.is_finished() {
+        let patch = serde_json::json!({"spec": {"suspend": true}});
+        jobs.patch(&job_name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(|source| Error::JobSuspend {
+                name: job_name.clone(),
+                source,
+            })?;
+        ctx.event(
+            build.as_ref(),
+            false,
+            reasons::CANCELLED,
+            "Cancel",
+            "spec.cancel set: stopping the runner pods (they clean up first)".into(),
+        )
+        .await;
+    }
+
+    // 4. Status.
+    let desired = desired_status(
+        &build,
+        view.phase,
+        view.reason,
+        &view.message,
+        Some(&snapshot),
+        view.start_time.clone(),
+        view.completion_time.clone(),
+        now(),
+    );
+    if controller_part(&old) != desired {
+        write_status(&builds, &name, &desired).await?;
+        if old.phase != Some(view.phase) {
+            on_transition(&build, &ctx, &desired, &view).await;
+        }
+    }
+    if build.spec.cancel && !view.phase.is_finished() {
+        return Ok(Action::requeue(CANCEL_POLL));
+    }
+    Ok(Action::await_change())
+}
+
+async fn write_status(api: &Api<ImageBuild>, name: &str, status: &ImageBuildStatus) -> Result<()> {
+    apply_status(api, name, status)
+        .await
+        .map(|_| ())
+        .map_err(|source| Error::StatusPatch {
+            kind: "ImageBuild",
+            name: name.to_string(),
+            source,
+        })
+}
+
+async fn apply_runner_rbac(build: &ImageBuild, ctx: &Context, ns: &str) -> Result<()> {
+    let pp = PatchParams::apply(FIELD_MANAGER).force();
+    let runner = &ctx.settings.runner;
+    if build
+        .spec
+        .runner
+        .as_ref()
+        .and_then(|r| r.service_account_name.as_ref())
+        .is_none()
+    {
+        let sa = resources::service_account(build, runner);
+        let name = sa.name_any();
+        Api::<ServiceAccount>::namespaced(ctx.client.clone(), ns)
+            .patch(&name, &pp, &Patch::Apply(&sa))
+            .await
+            .map_err(|source| Error::ServiceAccountApply { name, source })?;
+    }
+    let role = resources::role(build);
+    let name = role.name_any();
+    Api::<Role>::namespaced(ctx.client.clone(), ns)
+        .patch(&name, &pp, &Patch::Apply(&role))
+        .await
+        .map_err(|source| Error::RoleApply { name, source })?;
+    let rb = resources::role_binding(build, runner);
+    let name = rb.name_any();
+    Api::<RoleBinding>::namespaced(ctx.client.clone(), ns)
+        .patch(&name, &pp, &Patch::Apply(&rb))
+        .await
+        .map_err(|source| Error::RoleBindingApply { name, source })?;
+    Ok(())
+}
+
+async fn finish_invalid(
+    build: &ImageBuild,
+    api: &Api<ImageBuild>,
+    ctx: &Context,
+    msg: String,
+) -> Result<Action> {
+    finish(
+        build,
+        api,
+        ctx,
+        BuildPhase::Failed,
+        reasons::INVALID_SPEC,
+        &msg,
+        None,
+        None,
+    )
+    .await
+}
+
+/// Ends a build that never got (or no longer needs) a Job.
+#[allow(clippy::too_many_arguments)]
+async fn finish(
+    build: &ImageBuild,
+    api: &Api<ImageBuild>,
+    ctx: &Context,
+    phase: BuildPhase,
+    reason: &'static str,
+    msg: &str,
+    snapshot: Option<&Snapshot>,
+    start: Option<Time>,
+) -> Result<Action> {
+    let old = build.status.clone().unwrap_or_default();
+    let desired = desired_status(build, phase, reason, msg, snapshot, start, None, now());
+    if controller_part(&old) != desired {
+        write_status(api, &build.name_any(), &desired).await?;
+        let view = JobView {
+            phase,
+            reason,
+            message: msg.to_string(),
+            start_time: None,
+            completion_time: None,
+        };
+        on_transition(build, ctx, &desired, &view).await;
+    }
+    Ok(Action::await_change())
+}
+
+/// Events, metrics and history limits when the phase changes.
+async fn on_transition(
+    build: &ImageBuild,
+    ctx: &Context,
+    status: &ImageBuildStatus,
+    view: &JobView,
+) {
+    let phase = view.phase;
+    let warning = matches!(phase, BuildPhase::Failed);
+    let reason = match phase {
+        BuildPhase::Pending => reasons::QUEUED,
+        BuildPhase::Running => reasons::BUILDING,
+        _ => view.reason,
+    };
+    ctx.event(
+        build,
+        warning,
+        reason,
+        "Build",
+        format!("{phase}: {}", view.message),
+    )
+    .await;
+    if phase.is_finished() {
+        ctx.metrics
+            .builds_finished
+            .get_or_create(&super::metrics::PhaseLabels {
+                phase: phase.to_string(),
+            })
+            .inc();
+        if let (Some(s), Some(c)) = (&status.start_time, &status.completion_time) {
+            let secs = (c.0.as_second() - s.0.as_second()).max(0) as f64;
+            ctx.metrics.build_duration.observe(secs);
+        }
+        if let Err(e) = enforce_history(build, ctx).await {
+            tracing::warn!(error = %e, "could not apply the history limits");
+        }
+    }
+}
+
+/// Which finished builds of a template to delete: beyond `keep_ok` succeeded and `keep_failed`
+/// failed/cancelled ones, oldest first, never one a channel points at.
+pub fn history_victims(
+    builds: &[ImageBuild],
+    keep_ok: usize,
+    keep_failed: usize,
+    protected: &[String],
+) -> Vec<String> {
+    let finished_at = |b: &ImageBuild| {
+        b.status
+            .as_ref()
+            .and_then(|s| s.completion_time.clone())
+            .or(b.metadata.creation_timestamp.clone())
+            .map(|t| t.0)
+    };
+    let mut victims = Vec::new();
+    for (succeeded, keep) in [(true, keep_ok), (false, keep_failed)] {
+        let mut group: Vec<&ImageBuild> = builds
+            .iter()
+            .filter(|b| {
+                let p = b.status.as_ref().and_then(|s| s.phase);
+                match p {
+                    Some(BuildPhase::Succeeded) => succeeded,
+                    Some(BuildPhase::Failed | BuildPhase::Cancelled) => !succeeded,
+                    _ => false,
+                }
+            })
+            .collect();
+        // Newest first.
+        group.sort_by(|a, b| {
+            finished_at(b)
+                .cmp(&finished_at(a))
+                .then(b.name_any().cmp(&a.name_any()))
+        });
+        for b in group.into_iter().skip(keep) {
+            let n = b.name_any();
+            if !protected.contains(&n) {
+                victims.push(n);
+            }
+        }
+    }
+    victims
+}
+
+async fn enforce_history(build: &ImageBuild, ctx: &Context) -> Result<()> {
+    let Some(tref) = &build.spec.template_ref else {
+        return Ok(());
+    };
+    let ns = build.namespace().unwrap_or_default();
+    let client = ctx.client.clone();
+    let limits = Api::<ImageTemplate>::namespaced(client.clone(), &ns)
+        .get_opt(&tref.name)
+        .await
+        .map_err(|source| Error::TemplateGet {
+            name: tref.name.clone(),
+            source,
+        })?
+        .map(|t| t.spec.history_limits)
+        .unwrap_or_default();
+    let api: Api<ImageBuild> = Api::namespaced(client.clone(), &ns);
+    let lp = ListParams::default().fields(&format!("spec.templateRef.name={}", tref.name));
+    let list = api.list(&lp).await.map_err(|source| Error::BuildList {
+        namespace: ns.clone(),
+        source,
+    })?;
+    let channels = Api::<ImageChannel>::namespaced(client, &ns)
+        .list(&ListParams::default())
+        .await
+        .map_err(|source| Error::ChannelList {
+            namespace: ns.clone(),
+            source,
+        })?;
+    let protected: Vec<String> = channels
+        .items
+        .iter()
+        .flat_map(|c| {
+            [
+                c.spec.build.clone(),
+                c.status.as_ref().and_then(|s| s.current_build.clone()),
+            ]
+        })
+        .flatten()
+        .collect();
+    for victim in history_victims(
+        &list.items,
+        limits.successful.max(0) as usize,
+        limits.failed.max(0) as usize,
+        &protected,
+    ) {
+        match api.delete(&victim, &Default::default()).await {
+            Ok(_) => {
+                tracing::info!(build = %victim, "deleted (history limit)");
+            }
+            Err(e) if is_not_found(&e) => {}
+            Err(source) => {
+                return Err(Error::BuildDelete {
+                    name: victim,
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn error_policy(_b: Arc<ImageBuild>, err: &Error, ctx: Arc<Context>) -> Action {
+    tracing::warn!(error = %err, "ImageBuild reconcile failed");
+    ctx.metrics.failure(CONTROLLER, err.category());
+    err.action(ctx.settings.error_backoff)
+}

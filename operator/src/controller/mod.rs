@@ -1,0 +1,360 @@
+//! `kiln operator`: the ImageTemplate, ImageBuild and ImageChannel controllers, behind a
+//! leader Lease, with `/metrics`, `/healthz` and `/readyz`.
+
+pub mod analysis;
+pub mod build;
+pub mod channel;
+pub mod context;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod resources;
+pub mod telemetry;
+pub mod template;
+
+#[cfg(test)]
+mod mock_tests;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use clap::Args;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use k8s_openapi::api::batch::v1::Job;
+use kiln_crds::{ImageBuild, ImageChannel, ImageTemplate};
+use kube::runtime::controller::{Config as ControllerConfig, Controller};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Api, Client, ResourceExt};
+use tokio_util::sync::CancellationToken;
+
+use context::{Context, Settings};
+use http::Health;
+use metrics::Metrics;
+use resources::{MANAGED_BY, MANAGED_BY_LABEL, RunnerDefaults};
+
+#[derive(Args, Debug, Clone)]
+pub struct OperatorArgs {
+    /// Namespaces to watch (repeat or separate with commas); all namespaces when empty.
+    #[arg(
+        long = "namespace",
+        env = "KILN_WATCH_NAMESPACES",
+        value_delimiter = ','
+    )]
+    pub namespaces: Vec<String>,
+    /// Name of the leader-election Lease.
+    #[arg(
+        long = "leader-election-lease",
+        env = "KILN_LEADER_ELECTION_LEASE",
+        default_value = "kiln-operator"
+    )]
+    pub lease_name: String,
+    /// Namespace of the leader-election Lease (default: the pod's namespace, from
+    /// POD_NAMESPACE, else `default`).
+    #[arg(
+        long = "leader-election-namespace",
+        env = "KILN_LEADER_ELECTION_NAMESPACE"
+    )]
+    pub lease_namespace: Option<String>,
+    /// Run without leader election (one replica only).
+    #[arg(long = "no-leader-election", env = "KILN_NO_LEADER_ELECTION")]
+    pub no_leader_election: bool,
+    /// Address of the /metrics, /healthz and /readyz endpoint.
+    #[arg(
+        long = "metrics-address",
+        env = "KILN_METRICS_ADDRESS",
+        default_value = "0.0.0.0:8080"
+    )]
+    pub metrics_address: SocketAddr,
+    /// Log format: `text` or `json`.
+    #[arg(long = "log-format", env = "KILN_LOG_FORMAT", default_value = "text")]
+    pub log_format: telemetry::LogFormat,
+    /// Runner image for build pods that do not set spec.runner.image (normally the
+    /// operator's own image).
+    #[arg(
+        long = "runner-image",
+        env = "KILN_RUNNER_IMAGE",
+        default_value = "ghcr.io/kiln-dev/kiln:latest"
+    )]
+    pub runner_image: String,
+    /// Pull policy of the runner image: Always, IfNotPresent or Never (kubelet default when
+    /// unset).
+    #[arg(
+        long = "runner-image-pull-policy",
+        env = "KILN_RUNNER_IMAGE_PULL_POLICY"
+    )]
+    pub runner_image_pull_policy: Option<String>,
+    /// Prefix of the ServiceAccount (and Role, RoleBinding) created for each build.
+    #[arg(
+        long = "runner-service-account-prefix",
+        env = "KILN_RUNNER_SERVICE_ACCOUNT_PREFIX",
+        default_value = "kiln-runner-"
+    )]
+    pub runner_sa_prefix: String,
+    /// Reconciles run at the same time per controller (0 = unlimited).
+    #[arg(long = "concurrency", env = "KILN_CONCURRENCY", default_value_t = 8)]
+    pub concurrency: u16,
+}
+
+impl OperatorArgs {
+    fn settings(&self) -> Settings {
+        Settings {
+            runner: RunnerDefaults {
+                image: self.runner_image.clone(),
+                image_pull_policy: self.runner_image_pull_policy.clone(),
+                service_account_prefix: self.runner_sa_prefix.clone(),
+            },
+            ..Settings::default()
+        }
+    }
+}
+
+/// Runs the operator until SIGTERM/SIGINT; returns the exit code.
+pub async fn run(args: OperatorArgs) -> i32 {
+    telemetry::init(args.log_format);
+    match run_inner(args).await {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!(error = %e, "operator stopped");
+            1
+        }
+    }
+}
+
+async fn run_inner(args: OperatorArgs) -> anyhow::Result<()> {
+    if let Some(p) = &args.runner_image_pull_policy
+        && !["Always", "IfNotPresent", "Never"].contains(&p.as_str())
+    {
+        anyhow::bail!(
+            "--runner-image-pull-policy must be Always, IfNotPresent or Never, not {p:?}"
+        );
+    }
+    let client = Client::try_default().await?;
+    let metrics = Metrics::default();
+    let health = Health::default();
+    let shutdown = CancellationToken::new();
+    spawn_signal_handler(shutdown.clone());
+    let server = tokio::spawn(http::serve(
+        args.metrics_address,
+        metrics.clone(),
+        health.clone(),
+        shutdown.clone(),
+    ));
+
+    let identity = std::env::var("POD_NAME")
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .unwrap_or_else(|_| format!("kiln-operator-{}", uuid::Uuid::new_v4()));
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        args.settings(),
+        metrics.clone(),
+        identity.clone(),
+    ));
+
+    let result = if args.no_leader_election {
+        health.ready.store(true, Ordering::Relaxed);
+        metrics.leader.set(1);
+        run_controllers(&args, ctx, shutdown.clone()).await;
+        Ok(())
+    } else {
+        let ns = args
+            .lease_namespace
+            .clone()
+            .or_else(|| std::env::var("POD_NAMESPACE").ok())
+            .unwrap_or_else(|| "default".into());
+        let manager =
+            kube_lease_manager::LeaseManagerBuilder::new(client.clone(), &args.lease_name)
+                .with_namespace(&ns)
+                .with_identity(&identity)
+                .with_field_manager(format!("kiln-operator-lease-{identity}"))
+                .with_duration(15)
+                .with_grace(5)
+                .build()
+                .await?;
+        let (mut leader, lease_task) = manager.watch().await;
+        health.ready.store(true, Ordering::Relaxed);
+        tracing::info!(lease = %args.lease_name, namespace = %ns, %identity, "waiting for leadership");
+        let r = loop {
+            if *leader.borrow_and_update() {
+                break Ok(());
+            }
+            tokio::select! {
+                c = leader.changed() => if c.is_err() { break Err(anyhow::anyhow!("the lease manager stopped")) },
+                _ = shutdown.cancelled() => break Err(anyhow::anyhow!("shut down before becoming leader")),
+            }
+        };
+        match r {
+            Err(e) if shutdown.is_cancelled() => {
+                tracing::info!("{e}");
+                Ok(())
+            }
+            Err(e) => Err(e),
+            Ok(()) => {
+                tracing::info!("leading: starting the controllers");
+                metrics.leader.set(1);
+                let lost = CancellationToken::new();
+                let stop = CancellationToken::new();
+                {
+                    let (lost, stop, shutdown) = (lost.clone(), stop.clone(), shutdown.clone());
+                    let mut leader = leader.clone();
+                    tokio::spawn(async move {
+                        loop {
+                            tokio::select! {
+                                c = leader.changed() => {
+                                    if c.is_err() || !*leader.borrow_and_update() {
+                                        lost.cancel();
+                                        stop.cancel();
+                                        return;
+                                    }
+                                }
+                                _ = shutdown.cancelled() => { stop.cancel(); return; }
+                            }
+                        }
+                    });
+                }
+                run_controllers(&args, ctx, stop).await;
+                metrics.leader.set(0);
+                // Releasing the Lease: drop the receiver, the manager task releases it.
+                drop(leader);
+                let _ = tokio::time::timeout(Duration::from_secs(5), lease_task).await;
+                if lost.is_cancelled() {
+                    Err(anyhow::anyhow!("lost the leader Lease"))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    };
+    shutdown.cancel();
+    let _ = server.await;
+    result
+}
+
+/// The three controllers over one scope (a namespace or the whole cluster).
+fn controllers(
+    client: &Client,
+    namespace: Option<&str>,
+    ctx: Arc<Context>,
+    concurrency: u16,
+    stop: CancellationToken,
+) -> Vec<BoxFuture<'static, ()>> {
+    fn api<K>(client: &Client, ns: Option<&str>) -> Api<K>
+    where
+        K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>,
+    {
+        match ns {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        }
+    }
+    let cfg = ControllerConfig::default().concurrency(concurrency);
+    let wc = watcher::Config::default().any_semantic();
+    let owned = watcher::Config::default()
+        .labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}"))
+        .any_semantic();
+
+    let s = stop.clone();
+    let templates = Controller::new(api::<ImageTemplate>(client, namespace), wc.clone())
+        .with_config(cfg.clone())
+        .graceful_shutdown_on(async move { s.cancelled().await })
+        .run(template::reconcile, template::error_policy, ctx.clone())
+        .for_each(|r| async move {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "imagetemplate controller");
+            }
+        });
+
+    let s = stop.clone();
+    let builds = Controller::new(api::<ImageBuild>(client, namespace), wc.clone())
+        .owns(api::<Job>(client, namespace), owned)
+        .with_config(cfg.clone())
+        .graceful_shutdown_on(async move { s.cancelled().await })
+        .run(build::reconcile, build::error_policy, ctx.clone())
+        .for_each(|r| async move {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "imagebuild controller");
+            }
+        });
+
+    let s = stop.clone();
+    let ch = Controller::new(api::<ImageChannel>(client, namespace), wc.clone()).with_config(cfg);
+    let store = ch.store();
+    let channels = ch
+        .watches(
+            api::<ImageBuild>(client, namespace),
+            wc,
+            move |b: ImageBuild| {
+                // Every channel of the build's template in its namespace (pinned or following).
+                let tpl = b.spec.template_ref.as_ref().map(|r| r.name.clone());
+                let ns = b.namespace();
+                let name = b.name_any();
+                store
+                    .state()
+                    .into_iter()
+                    .filter(move |c| {
+                        c.namespace() == ns
+                            && (Some(&c.spec.template_ref.name) == tpl.as_ref()
+                                || c.spec.build.as_deref() == Some(name.as_str()))
+                    })
+                    .map(|c| ObjectRef::from_obj(c.as_ref()))
+                    .collect::<Vec<_>>()
+            },
+        )
+        .graceful_shutdown_on(async move { s.cancelled().await })
+        .run(channel::reconcile, channel::error_policy, ctx)
+        .for_each(|r| async move {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "imagechannel controller");
+            }
+        });
+    vec![Box::pin(templates), Box::pin(builds), Box::pin(channels)]
+}
+
+async fn run_controllers(args: &OperatorArgs, ctx: Arc<Context>, stop: CancellationToken) {
+    let client = ctx.client.clone();
+    let mut all = Vec::new();
+    if args.namespaces.is_empty() {
+        tracing::info!("watching all namespaces");
+        all.extend(controllers(
+            &client,
+            None,
+            ctx.clone(),
+            args.concurrency,
+            stop.clone(),
+        ));
+    } else {
+        for ns in &args.namespaces {
+            tracing::info!(namespace = %ns, "watching namespace");
+            all.extend(controllers(
+                &client,
+                Some(ns),
+                ctx.clone(),
+                args.concurrency,
+                stop.clone(),
+            ));
+        }
+    }
+    futures::future::join_all(all).await;
+    tracing::info!("controllers stopped");
+}
+
+fn spawn_signal_handler(shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = int.recv() => {},
+            _ = term.recv() => {},
+        }
+        tracing::info!("signal received: shutting down");
+        shutdown.cancel();
+    });
+}

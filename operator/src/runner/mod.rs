@@ -1,0 +1,294 @@
+//! `kiln runner`: the command of an ImageBuild's Job pods. Reads the build's snapshot, picks
+//! its source by the Job completion index, runs it with the engine exactly as `kiln build`
+//! does (the same lines on stdout, so `kubectl logs` reads like Packer), and keeps its own
+//! entry of the ImageBuild's `status.sources` up to date with server-side apply under the
+//! field manager `kiln-runner-<index>`.
+
+mod status;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use kiln_crds::ImageBuild;
+use kiln_engine::components::OnError as EngineOnError;
+use kiln_engine::plan::{self, RunOptions};
+use kiln_engine::session::{self, LoadOptions};
+use kiln_engine::sinks::HumanSink;
+use kiln_engine::template::VarInputs;
+use kiln_engine::ui::{Masker, Sink, Tee, Ui};
+use kube::Api;
+use tokio_util::sync::CancellationToken;
+
+use crate::controller::analysis;
+use crate::controller::resources::{self, SNAPSHOT_KEY, Snapshot};
+pub use status::{StatusSink, Tracker};
+
+#[derive(Args, Debug, Clone)]
+pub struct RunnerArgs {
+    /// Directory where the snapshot ConfigMap is mounted (holds `snapshot.json`).
+    #[arg(long = "snapshot-dir", env = "KILN_SNAPSHOT_DIR", default_value = resources::SNAPSHOT_DIR)]
+    pub snapshot_dir: PathBuf,
+    /// Working directory; the template's files are written to `<work-dir>/template`.
+    #[arg(long = "work-dir", env = "KILN_WORK_DIR", default_value = resources::WORK_DIR)]
+    pub work_dir: PathBuf,
+    /// The ImageBuild this pod runs a source of.
+    #[arg(long = "build", env = "KILN_BUILD_NAME")]
+    pub build: String,
+    /// The ImageBuild's namespace.
+    #[arg(long = "namespace", env = "KILN_NAMESPACE", default_value = "default")]
+    pub namespace: String,
+    /// Which selected source to build (set by Kubernetes in Indexed Jobs).
+    #[arg(long = "index", env = "JOB_COMPLETION_INDEX")]
+    pub index: usize,
+    /// Do not write status to the API (run a snapshot locally).
+    #[arg(long = "no-status", env = "KILN_RUNNER_NO_STATUS")]
+    pub no_status: bool,
+    /// Least time between two progress writes (transitions are written at once).
+    #[arg(long = "status-interval", env = "KILN_RUNNER_STATUS_INTERVAL", default_value = "2s", value_parser = parse_interval)]
+    pub status_interval: Duration,
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    kiln_crds::parse_duration(s).map_err(|e| e.to_string())
+}
+
+/// The field manager of runner `index`.
+pub fn field_manager(index: usize) -> String {
+    format!("kiln-runner-{index}")
+}
+
+pub fn read_snapshot(dir: &std::path::Path) -> Result<Snapshot, String> {
+    let path = dir.join(SNAPSHOT_KEY);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("could not read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("invalid {}: {e}", path.display()))
+}
+
+/// The variable inputs of a run: the template's defaults, then the build's values (later
+/// win), as typed expressions; `PKR_VAR_*` from the environment (the Secret variables). A
+/// Secret variable is never shadowed by a plain value of the same name.
+pub fn var_inputs(snapshot: &Snapshot, env: Vec<(String, String)>) -> VarInputs {
+    let from_env = |name: &str| {
+        env.iter()
+            .any(|(k, _)| k == &resources::secret_env_name(name))
+    };
+    let mut exprs = analysis::exprs(&snapshot.template_variables);
+    exprs.extend(analysis::exprs(&snapshot.variables));
+    exprs.retain(|(name, _)| !from_env(name) && !snapshot.secret_variables.contains(name));
+    VarInputs {
+        vars: Vec::new(),
+        var_files: Vec::new(),
+        env,
+        warn_undeclared: false,
+        exprs,
+    }
+}
+
+fn on_error(o: kiln_crds::OnError) -> EngineOnError {
+    EngineOnError::parse(o.as_str()).unwrap_or_default()
+}
+
+pub async fn run(a: RunnerArgs) -> i32 {
+    let snapshot = match read_snapshot(&a.snapshot_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return 1;
+        }
+    };
+    let Some(name) = snapshot.builds.get(a.index).cloned() else {
+        eprintln!(
+            "Error: completion index {} is out of range: the snapshot selects {} build(s)",
+            a.index,
+            snapshot.builds.len()
+        );
+        return 1;
+    };
+    let tracker = Tracker::new(&name, a.index);
+    let writer = if a.no_status {
+        None
+    } else {
+        match kube::Client::try_default().await {
+            Ok(c) => {
+                let api: Api<ImageBuild> = Api::namespaced(c, &a.namespace);
+                Some(status::Writer::spawn(
+                    api,
+                    a.build.clone(),
+                    a.index,
+                    tracker.clone(),
+                    a.status_interval,
+                ))
+            }
+            Err(e) => {
+                eprintln!("Error: cannot reach the Kubernetes API to report progress: {e}");
+                return 1;
+            }
+        }
+    };
+    let code = run_source(&a, &snapshot, &name, &tracker).await;
+    if let Some(w) = writer {
+        w.finish().await;
+    }
+    code
+}
+
+/// Loads the template and runs build `name`; progress goes to `tracker`.
+async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &Tracker) -> i32 {
+    let fail = |msg: String| {
+        eprintln!("{msg}");
+        tracker.fail(&msg);
+        1
+    };
+    let root = a.work_dir.join("template");
+    if let Err(e) = std::fs::create_dir_all(&root) {
+        return fail(format!("Error: could not create {}: {e}", root.display()));
+    }
+    let body = match analysis::materialize(&root, &snapshot.files) {
+        Ok(b) => b,
+        Err(e) => return fail(format!("Error: could not write the template: {e}")),
+    };
+    let opts = LoadOptions {
+        inputs: var_inputs(snapshot, std::env::vars().collect()),
+        evaluate_datasources: true,
+    };
+    let loaded =
+        tokio::task::spawn_blocking(move || session::load_sources(root, body, &opts)).await;
+    let (template, warnings) = match loaded {
+        Ok(Ok(t)) => t,
+        Ok(Err(d)) => {
+            let text: Vec<String> = d.errors().map(|d| d.to_string()).collect();
+            return fail(text.join("\n"));
+        }
+        Err(e) => return fail(format!("Error: {e}")),
+    };
+    let masker = Arc::new(Masker::new(template.sensitive.clone()));
+    tracker.set_masker(masker.clone());
+    for w in warnings.warnings() {
+        eprintln!("{}", masker.mask(&w.to_string()));
+    }
+    let instances = match template.instances() {
+        Ok(i) => i,
+        Err(d) => {
+            let text: Vec<String> = d.errors().map(|d| masker.mask(&d.to_string())).collect();
+            return fail(text.join("\n"));
+        }
+    };
+    let selected: Vec<_> = instances
+        .into_iter()
+        .filter(|i| i.full_name == name)
+        .collect();
+    if selected.is_empty() {
+        return fail(format!(
+            "Error: the template has no build named {name:?} (the snapshot is inconsistent)"
+        ));
+    }
+    let ropts = RunOptions {
+        only: snapshot.only.clone(),
+        except: snapshot.except.clone(),
+        force: false,
+        debug: false,
+        on_error: on_error(snapshot.on_error),
+        run_uuid: snapshot.run_uuid.clone(),
+        parallel_builds: 1,
+    };
+    let (mut prepared, w) = match plan::prepare(&template, selected, &ropts) {
+        Ok(p) => p,
+        Err(d) => {
+            let text: Vec<String> = d.errors().map(|d| masker.mask(&d.to_string())).collect();
+            return fail(text.join("\n"));
+        }
+    };
+    for d in w.warnings() {
+        eprintln!("{}", masker.mask(&d.to_string()));
+    }
+    let Some(build) = prepared.pop() else {
+        return fail("Error: nothing to run".into());
+    };
+
+    let human: Arc<dyn Sink> = Arc::new(HumanSink::stdio(false, false));
+    let sink: Arc<dyn Sink> = Arc::new(Tee(vec![human, Arc::new(StatusSink(tracker.clone()))]));
+    let ui = Ui::new(sink, masker.clone());
+    let cancel = CancellationToken::new();
+    spawn_signal_handler(cancel.clone(), ui.clone());
+    tracker.start();
+    let outcome =
+        kiln_engine::run::run_build(build, &ui, &cancel, &ropts, &template.base_env()).await;
+    let ok = outcome.ok();
+    if ok {
+        println!();
+        ui.say("Builds finished. The artifacts of successful builds are:");
+        for art in &outcome.artifacts {
+            println!("--> {}: {}", outcome.name, masker.mask(&art.description));
+        }
+    } else if outcome.cancelled {
+        ui.say("Cleanly cancelled builds after being interrupted.");
+    } else {
+        ui.error("Some builds didn't complete successfully and had errors:");
+        eprintln!(
+            "--> {}: {}",
+            outcome.name,
+            masker.mask(&outcome.errors.join("\n"))
+        );
+    }
+    tracker.finish(&outcome, &snapshot.run_uuid);
+    if ok { 0 } else { 1 }
+}
+
+/// SIGTERM (the Job was suspended, deleted or ran out of time) or SIGINT cancels the engine;
+/// cleanup runs; later signals are ignored while it does.
+fn spawn_signal_handler(cancel: CancellationToken, ui: Ui) {
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        let name = tokio::select! {
+            _ = int.recv() => "interrupt",
+            _ = term.recv() => "terminated",
+        };
+        ui.error(format!("Cancelling build after receiving {name}"));
+        cancel.cancel();
+        loop {
+            tokio::select! {
+                _ = int.recv() => {},
+                _ = term.recv() => {},
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::resources::tests::snapshot;
+
+    #[test]
+    fn secret_variables_are_not_shadowed() {
+        let mut s = snapshot(&["null.a"]);
+        s.template_variables
+            .insert("password".into(), serde_json::json!("default"));
+        s.template_variables
+            .insert("region".into(), serde_json::json!("eu"));
+        s.variables.insert("region".into(), serde_json::json!("us"));
+        s.secret_variables = vec!["password".into()];
+        let i = var_inputs(&s, vec![("PKR_VAR_password".into(), "s3cret".into())]);
+        assert_eq!(
+            i.exprs,
+            vec![
+                ("region".to_string(), "\"eu\"".to_string()),
+                ("region".to_string(), "\"us\"".to_string())
+            ]
+        );
+        assert_eq!(i.env.len(), 1);
+    }
+
+    #[test]
+    fn field_managers_are_per_index() {
+        assert_eq!(field_manager(3), "kiln-runner-3");
+    }
+}

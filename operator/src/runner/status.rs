@@ -1,0 +1,445 @@
+//! The runner's own entry of `status.sources`: collected from the engine's events, written
+//! with server-side apply (throttled; transitions at once).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kiln_crds::{
+    Artifact, ArtifactFile, BuildPhase, ImageBuild, ManifestEntry, ProvisionerProgress,
+    SourceStatus,
+};
+use kiln_engine::run::BuildOutcome;
+use kiln_engine::ui::{Event, EventKind, Masker, Sink};
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::controller::context::{now, truncate};
+
+/// Lines kept for the log tail.
+const TAIL_LINES: usize = 60;
+/// Bytes of log tail written to status (the schema allows 16384).
+const TAIL_BYTES: usize = 12 * 1024;
+
+struct State {
+    entry: SourceStatus,
+    tail: VecDeque<String>,
+    masker: Arc<Masker>,
+    /// Something changed since the last write.
+    dirty: bool,
+}
+
+/// What the runner knows about its source, shared by the event sink and the writer.
+#[derive(Clone)]
+pub struct Tracker {
+    state: Arc<Mutex<State>>,
+    /// Fired on transitions (phase, step, provisioner): write now.
+    pub urgent: Arc<Notify>,
+}
+
+impl Tracker {
+    pub fn new(name: &str, index: usize) -> Tracker {
+        Tracker {
+            state: Arc::new(Mutex::new(State {
+                entry: SourceStatus {
+                    name: name.to_string(),
+                    index: Some(index as i32),
+                    phase: Some(BuildPhase::Pending),
+                    ..SourceStatus::default()
+                },
+                tail: VecDeque::new(),
+                masker: Arc::new(Masker::default()),
+                dirty: true,
+            })),
+            urgent: Arc::new(Notify::new()),
+        }
+    }
+
+    fn update(&self, urgent: bool, f: impl FnOnce(&mut State)) {
+        {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut s);
+            s.dirty = true;
+        }
+        if urgent {
+            self.urgent.notify_one();
+        }
+    }
+
+    pub fn set_masker(&self, m: Arc<Masker>) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.masker = m;
+    }
+
+    pub fn start(&self) {
+        self.update(true, |s| {
+            s.entry.phase = Some(BuildPhase::Running);
+            s.entry.started_at = Some(now());
+        });
+    }
+
+    /// The build could not start (template, variables…): Failed with the message.
+    pub fn fail(&self, msg: &str) {
+        self.update(true, |s| {
+            let m = s.masker.mask(msg);
+            s.entry.phase = Some(BuildPhase::Failed);
+            s.entry.finished_at = Some(now());
+            s.entry.error = Some(truncate(&m, 4096));
+            for l in m.lines() {
+                push_line(&mut s.tail, l.to_string());
+            }
+            s.entry.log_tail = Some(tail_text(&s.tail));
+        });
+    }
+
+    pub fn finish(&self, o: &BuildOutcome, run_uuid: &str) {
+        self.update(true, |s| {
+            let m = s.masker.clone();
+            let phase = if o.cancelled {
+                BuildPhase::Cancelled
+            } else if o.errors.is_empty() {
+                BuildPhase::Succeeded
+            } else {
+                BuildPhase::Failed
+            };
+            s.entry.phase = Some(phase);
+            s.entry.finished_at = Some(now());
+            s.entry.step = None;
+            s.entry.artifacts = o
+                .artifacts
+                .iter()
+                .map(|a| convert_artifact(&a.masked(&m)))
+                .collect();
+            if !o.errors.is_empty() {
+                s.entry.error = Some(truncate(&m.mask(&o.errors.join("\n")), 4096));
+            }
+            if phase != BuildPhase::Succeeded {
+                s.entry.log_tail = Some(tail_text(&s.tail));
+            }
+            if s.entry.manifest_entry.is_none()
+                && let Some(last) = s.entry.artifacts.last()
+            {
+                s.entry.manifest_entry = Some(ManifestEntry {
+                    name: o.name.rsplit('.').next().unwrap_or(&o.name).to_string(),
+                    builder_type: builder_type(&o.name),
+                    build_time: now().0.as_second(),
+                    files: last.files.clone(),
+                    artifact_id: last.id.clone(),
+                    packer_run_uuid: run_uuid.to_string(),
+                    custom_data: BTreeMap::new(),
+                });
+            }
+        });
+    }
+
+    /// The entry as it stands.
+    pub fn snapshot(&self) -> SourceStatus {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry
+            .clone()
+    }
+
+    /// The entry, if it changed since the last call.
+    fn take_dirty(&self) -> Option<SourceStatus> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if !s.dirty {
+            return None;
+        }
+        s.dirty = false;
+        Some(s.entry.clone())
+    }
+
+    fn mark_dirty(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).dirty = true;
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.snapshot().phase.is_some_and(BuildPhase::is_finished)
+    }
+}
+
+/// `type` of `[build.]type.name`.
+fn builder_type(full: &str) -> String {
+    let parts: Vec<&str> = full.split('.').collect();
+    if parts.len() >= 2 {
+        parts[parts.len() - 2].to_string()
+    } else {
+        full.to_string()
+    }
+}
+
+fn push_line(tail: &mut VecDeque<String>, line: String) {
+    if tail.len() == TAIL_LINES {
+        tail.pop_front();
+    }
+    tail.push_back(line);
+}
+
+fn tail_text(tail: &VecDeque<String>) -> String {
+    let text = tail.iter().cloned().collect::<Vec<_>>().join("\n");
+    if text.len() <= TAIL_BYTES {
+        return text;
+    }
+    let mut start = text.len() - TAIL_BYTES;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    text[start..].to_string()
+}
+
+pub fn convert_artifact(a: &kiln_engine::artifact::Artifact) -> Artifact {
+    Artifact {
+        builder_id: a.builder_id.clone(),
+        id: a.id.clone(),
+        description: (!a.description.is_empty()).then(|| a.description.clone()),
+        files: a
+            .files
+            .iter()
+            .map(|f| ArtifactFile {
+                name: f.to_string_lossy().to_string(),
+                size: std::fs::metadata(f).ok().map(|m| m.len() as i64),
+            })
+            .collect(),
+        state: a
+            .state
+            .iter()
+            .map(|(k, v)| {
+                let s = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), s)
+            })
+            .collect(),
+    }
+}
+
+/// Feeds engine events (already masked by the Ui) into the tracker.
+pub struct StatusSink(pub Tracker);
+
+impl Sink for StatusSink {
+    fn emit(&self, e: &Event) {
+        let prefix = e
+            .build
+            .as_deref()
+            .map(|b| format!("{b}: "))
+            .unwrap_or_default();
+        match &e.kind {
+            EventKind::Say { message } => self.0.update(false, |s| {
+                for l in message.lines() {
+                    push_line(&mut s.tail, format!("==> {prefix}{l}"));
+                }
+            }),
+            EventKind::Message { message } => self.0.update(false, |s| {
+                for l in message.lines() {
+                    push_line(&mut s.tail, format!("    {prefix}{l}"));
+                }
+            }),
+            EventKind::Error { message } => self.0.update(false, |s| {
+                for l in message.lines() {
+                    push_line(&mut s.tail, format!("==> {prefix}{l}"));
+                }
+            }),
+            EventKind::Step { step } => self.0.update(true, |s| {
+                s.entry.step = Some(step.clone());
+                s.entry.provisioner = None;
+            }),
+            EventKind::Provisioner { index, total, kind } => self.0.update(true, |s| {
+                s.entry.provisioner = Some(ProvisionerProgress {
+                    current: *index as i32,
+                    total: *total as i32,
+                    type_: kind.clone(),
+                });
+            }),
+            EventKind::ManifestEntry { entry } => {
+                if let Ok(m) = serde_json::from_value::<ManifestEntry>(entry.clone()) {
+                    self.0.update(false, |s| s.entry.manifest_entry = Some(m));
+                }
+            }
+            EventKind::BuildFinished { error, .. } => self.0.update(true, |s| {
+                if let Some(err) = error {
+                    s.entry.error = Some(truncate(err, 4096));
+                }
+            }),
+            _ => {}
+        }
+    }
+}
+
+/// The body the runner applies: only its own entry of `status.sources`.
+pub fn apply_body(entry: &SourceStatus) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": kiln_crds::API_VERSION,
+        "kind": "ImageBuild",
+        "status": { "sources": [entry] },
+    })
+}
+
+/// Writes the entry: at once on transitions, otherwise at most every `interval`.
+pub struct Writer {
+    done: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Writer {
+    pub fn spawn(
+        api: Api<ImageBuild>,
+        build: String,
+        index: usize,
+        tracker: Tracker,
+        interval: Duration,
+    ) -> Writer {
+        let done = CancellationToken::new();
+        let d = done.clone();
+        let task = tokio::spawn(async move {
+            let pp = PatchParams::apply(&super::field_manager(index)).force();
+            let mut last = tokio::time::Instant::now() - interval;
+            loop {
+                let finishing = tokio::select! {
+                    _ = tracker.urgent.notified() => false,
+                    _ = tokio::time::sleep_until(last + interval) => false,
+                    _ = d.cancelled() => true,
+                };
+                if let Some(entry) = tracker.take_dirty() {
+                    let attempts = if finishing || tracker.is_finished() {
+                        5
+                    } else {
+                        1
+                    };
+                    let mut ok = false;
+                    for i in 0..attempts {
+                        match api
+                            .patch_status(&build, &pp, &Patch::Apply(apply_body(&entry)))
+                            .await
+                        {
+                            Ok(_) => {
+                                ok = true;
+                                break;
+                            }
+                            Err(e) => {
+                                eprintln!(
+                                    "kiln runner: could not write progress to ImageBuild {build}: {e}"
+                                );
+                                tokio::time::sleep(Duration::from_millis(500 * (i + 1))).await;
+                            }
+                        }
+                    }
+                    if !ok {
+                        tracker.mark_dirty();
+                    }
+                    last = tokio::time::Instant::now();
+                }
+                if finishing {
+                    return;
+                }
+            }
+        });
+        Writer { done, task }
+    }
+
+    /// Writes what is left and stops.
+    pub async fn finish(self) {
+        self.done.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.task).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiln_engine::ui::Ui;
+
+    #[test]
+    fn events_become_progress() {
+        let t = Tracker::new("null.a", 1);
+        let ui = Ui::new(
+            Arc::new(StatusSink(t.clone())),
+            Arc::new(Masker::new(["s3cret".to_string()])),
+        )
+        .for_build("null.a");
+        t.start();
+        ui.emit(EventKind::Step {
+            step: "StepProvision".into(),
+        });
+        ui.emit(EventKind::Provisioner {
+            index: 2,
+            total: 3,
+            kind: "shell".into(),
+        });
+        ui.say("password is s3cret");
+        let e = t.snapshot();
+        assert_eq!(e.phase, Some(BuildPhase::Running));
+        assert_eq!(e.step.as_deref(), Some("StepProvision"));
+        let p = e.provisioner.unwrap();
+        assert_eq!((p.current, p.total, p.type_.as_str()), (2, 3, "shell"));
+        assert!(e.started_at.is_some());
+
+        t.set_masker(Arc::new(Masker::new(["s3cret".to_string()])));
+        t.finish(
+            &BuildOutcome {
+                name: "null.a".into(),
+                duration: Duration::from_secs(1),
+                artifacts: vec![],
+                errors: vec!["boom: s3cret".into()],
+                cancelled: false,
+            },
+            "uuid",
+        );
+        let e = t.snapshot();
+        assert_eq!(e.phase, Some(BuildPhase::Failed));
+        assert_eq!(e.error.as_deref(), Some("boom: <sensitive>"));
+        let tail = e.log_tail.unwrap();
+        assert!(
+            tail.contains("==> null.a: password is <sensitive>"),
+            "{tail}"
+        );
+        assert!(!tail.contains("s3cret"));
+    }
+
+    #[test]
+    fn success_records_artifacts_and_a_manifest_entry() {
+        let t = Tracker::new("null.a", 0);
+        t.start();
+        t.finish(
+            &BuildOutcome {
+                name: "null.a".into(),
+                duration: Duration::from_secs(1),
+                artifacts: vec![kiln_engine::artifact::Artifact {
+                    builder_id: "fnoeding.null".into(),
+                    id: "Null".into(),
+                    description: "Did not export anything.".into(),
+                    ..Default::default()
+                }],
+                errors: vec![],
+                cancelled: false,
+            },
+            "run-1",
+        );
+        let e = t.snapshot();
+        assert_eq!(e.phase, Some(BuildPhase::Succeeded));
+        assert_eq!(e.artifacts[0].id, "Null");
+        assert!(e.log_tail.is_none());
+        let m = e.manifest_entry.unwrap();
+        assert_eq!(m.builder_type, "null");
+        assert_eq!(m.name, "a");
+        assert_eq!(m.packer_run_uuid, "run-1");
+        let body = apply_body(&t.snapshot());
+        assert_eq!(body["status"]["sources"][0]["name"], "null.a");
+        assert_eq!(body["status"]["sources"][0]["index"], 0);
+        assert!(body["status"].get("phase").is_none());
+    }
+
+    #[test]
+    fn tail_is_bounded() {
+        let mut t = VecDeque::new();
+        for i in 0..1000 {
+            push_line(&mut t, format!("line {i} {}", "x".repeat(500)));
+        }
+        assert_eq!(t.len(), TAIL_LINES);
+        assert!(tail_text(&t).len() <= TAIL_BYTES);
+    }
+}
