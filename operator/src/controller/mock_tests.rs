@@ -1,1 +1,467 @@
-fn _placeholder() {}
+//! Reconcile against a mocked API server (tower-test): the exact calls, field managers and
+//! bodies each controller sends.
+
+use std::sync::Arc;
+
+use http::{Request, Response, StatusCode};
+use kiln_crds::{
+    BuildPhase, ImageBuild, ImageBuildSpec, ImageBuildStatus, ImageChannel, ImageChannelSpec,
+    ImageTemplate, ImageTemplateSpec, SourceStatus,
+};
+use kube::client::Body;
+use kube::{Client, Resource};
+use serde_json::{Value, json};
+
+use super::context::{Context, Settings};
+use super::metrics::Metrics;
+use super::{build, channel, template};
+
+type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
+
+const VALID: &str = "source \"null\" \"a\" {\n  communicator = \"none\"\n}\nsource \"null\" \"b\" {\n  communicator = \"none\"\n}\nvariable \"n\" {\n  type = number\n  default = 1\n}\nbuild {\n  sources = [\"source.null.a\", \"source.null.b\"]\n}\n";
+
+fn context() -> (Arc<Context>, Handle) {
+    let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = Client::new(svc, "default");
+    let ctx = Context::new(
+        client,
+        Settings::default(),
+        Metrics::default(),
+        "test".into(),
+    );
+    (Arc::new(ctx), handle)
+}
+
+/// One recorded request.
+#[derive(Debug)]
+struct Call {
+    method: String,
+    path: String,
+    query: String,
+    body: Value,
+}
+
+async fn next(handle: &mut Handle, status: StatusCode, response: Value) -> Call {
+    let (req, send) =
+        tokio::time::timeout(std::time::Duration::from_secs(10), handle.next_request())
+            .await
+            .expect("the controller made no further request")
+            .expect("service not called");
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let bytes = req.into_body().collect_bytes().await.unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    send.send_response(
+        Response::builder()
+            .status(status)
+            .body(Body::from(serde_json::to_vec(&response).unwrap()))
+            .unwrap(),
+    );
+    Call {
+        method,
+        path,
+        query,
+        body,
+    }
+}
+
+fn not_found() -> Value {
+    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404, "message": "not found"})
+}
+
+fn template_obj(body: &str) -> ImageTemplate {
+    let mut t = ImageTemplate::new(
+        "tpl",
+        ImageTemplateSpec {
+            template: Some(body.into()),
+            ..ImageTemplateSpec::default()
+        },
+    );
+    t.metadata.namespace = Some("ns".into());
+    t.metadata.generation = Some(1);
+    t.metadata.uid = Some("tpl-uid".into());
+    t
+}
+
+fn build_obj() -> ImageBuild {
+    let mut b = ImageBuild::new("b1", ImageBuildSpec::for_template("tpl"));
+    b.metadata.namespace = Some("ns".into());
+    b.metadata.generation = Some(1);
+    b.metadata.uid = Some("b1-uid".into());
+    b
+}
+
+fn echo<K: serde::Serialize>(obj: &K) -> Value {
+    serde_json::to_value(obj).unwrap()
+}
+
+#[tokio::test]
+async fn template_status_is_applied_once_with_the_operator_field_manager() {
+    let (ctx, mut h) = context();
+    let tpl = template_obj(VALID);
+    let t2 = tpl.clone();
+    let server = tokio::spawn(async move {
+        let patch = next(&mut h, StatusCode::OK, echo(&t2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (patch, event)
+    });
+    template::reconcile(Arc::new(tpl.clone()), ctx.clone())
+        .await
+        .unwrap();
+    let (patch, event) = server.await.unwrap();
+    assert_eq!(patch.method, "PATCH");
+    assert_eq!(
+        patch.path,
+        "/apis/kiln.dev/v1alpha1/namespaces/ns/imagetemplates/tpl/status"
+    );
+    assert!(
+        patch.query.contains("fieldManager=kiln-operator"),
+        "{}",
+        patch.query
+    );
+    assert!(patch.query.contains("force=true"));
+    let st = &patch.body["status"];
+    assert_eq!(patch.body["kind"], "ImageTemplate");
+    assert_eq!(st["observedGeneration"], 1);
+    assert_eq!(st["sources"], json!(["null.a", "null.b"]));
+    assert_eq!(st["conditions"][0]["type"], "Ready");
+    assert_eq!(st["conditions"][0]["status"], "True");
+    assert!(st["fingerprint"].as_str().unwrap().starts_with("sha256:"));
+    assert_eq!(event.method, "POST");
+    assert_eq!(event.path, "/apis/events.k8s.io/v1/namespaces/ns/events");
+    assert_eq!(event.body["reason"], "Valid");
+
+    // Seen again with that status: no call at all.
+    let mut seen = tpl.clone();
+    let status: kiln_crds::ImageTemplateStatus = serde_json::from_value(st.clone()).unwrap();
+    seen.status = Some(status);
+    let (ctx2, mut h2) = context();
+    template::reconcile(Arc::new(seen), ctx2).await.unwrap();
+    let r = tokio::time::timeout(std::time::Duration::from_millis(50), h2.next_request()).await;
+    assert!(
+        !matches!(r, Ok(Some(_))),
+        "an unchanged template must not be written"
+    );
+}
+
+#[tokio::test]
+async fn invalid_template_publishes_diagnostics_and_a_warning() {
+    let (ctx, mut h) = context();
+    let tpl = template_obj("source \"null\" {\n}\n");
+    let t2 = tpl.clone();
+    let server = tokio::spawn(async move {
+        let patch = next(&mut h, StatusCode::OK, echo(&t2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (patch, event)
+    });
+    template::reconcile(Arc::new(tpl), ctx).await.unwrap();
+    let (patch, event) = server.await.unwrap();
+    let st = &patch.body["status"];
+    let stalled = st["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Stalled")
+        .unwrap();
+    assert_eq!(stalled["status"], "True");
+    assert_eq!(stalled["reason"], "InvalidTemplate");
+    assert_eq!(st["diagnostics"][0]["file"], "template.pkr.hcl");
+    assert!(st["diagnostics"][0]["line"].is_number());
+    assert_eq!(event.body["type"], "Warning");
+    assert!(
+        event.body["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("template.pkr.hcl:")
+    );
+}
+
+#[tokio::test]
+async fn unknown_variable_fails_the_build_before_any_pod() {
+    let (ctx, mut h) = context();
+    let mut b = build_obj();
+    b.spec.variables.insert("nope".into(), json!("x"));
+    let tpl = template_obj(VALID);
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let cm = next(&mut h, StatusCode::NOT_FOUND, not_found()).await;
+        let tget = next(&mut h, StatusCode::OK, echo(&tpl)).await;
+        let patch = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (cm, tget, patch, event)
+    });
+    build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (cm, tget, patch, event) = server.await.unwrap();
+    assert_eq!(
+        (cm.method.as_str(), cm.path.as_str()),
+        ("GET", "/api/v1/namespaces/ns/configmaps/b1-snapshot")
+    );
+    assert_eq!(
+        tget.path,
+        "/apis/kiln.dev/v1alpha1/namespaces/ns/imagetemplates/tpl"
+    );
+    assert_eq!(
+        patch.path,
+        "/apis/kiln.dev/v1alpha1/namespaces/ns/imagebuilds/b1/status"
+    );
+    let st = &patch.body["status"];
+    assert_eq!(st["phase"], "Failed");
+    let conds = st["conditions"].as_array().unwrap();
+    let get = |t: &str| conds.iter().find(|c| c["type"] == t).unwrap().clone();
+    assert_eq!(get("Stalled")["status"], "True");
+    assert_eq!(get("Stalled")["reason"], "InvalidSpec");
+    assert!(
+        get("Stalled")["message"]
+            .as_str()
+            .unwrap()
+            .contains("spec.variables.nope"),
+        "{conds:?}"
+    );
+    assert_eq!(get("Succeeded")["status"], "False");
+    assert_eq!(get("Reconciling")["status"], "False");
+    assert!(
+        st.get("sources").is_none(),
+        "the controller never writes sources"
+    );
+    assert_eq!(event.body["type"], "Warning");
+}
+
+#[tokio::test]
+async fn new_build_gets_snapshot_rbac_and_one_indexed_job() {
+    let (ctx, mut h) = context();
+    let mut b = build_obj();
+    b.spec.parallel_builds = 1;
+    b.spec.secret_variables = vec![kiln_crds::SecretVariable {
+        name: "n".into(),
+        secret_key_ref: kiln_crds::SecretKeyRef {
+            name: "creds".into(),
+            key: "n".into(),
+        },
+    }];
+    let tpl = template_obj(VALID);
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let mut calls = Vec::new();
+        calls.push(next(&mut h, StatusCode::NOT_FOUND, not_found()).await); // GET cm
+        calls.push(next(&mut h, StatusCode::OK, echo(&tpl)).await); // GET template
+        let create_cm = next(
+            &mut h,
+            StatusCode::CREATED,
+            json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b1-snapshot"}}),
+        )
+        .await;
+        calls.push(create_cm);
+        calls.push(next(&mut h, StatusCode::NOT_FOUND, not_found()).await); // GET job
+        for kind in ["ServiceAccount", "Role", "RoleBinding"] {
+            let api = if kind == "ServiceAccount" {
+                "v1"
+            } else {
+                "rbac.authorization.k8s.io/v1"
+            };
+            calls.push(
+                next(&mut h, StatusCode::OK, json!({"apiVersion": api, "kind": kind, "metadata": {"name": "x"}, "roleRef": {"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"x"}}))
+                    .await,
+            );
+        }
+        let job_body = calls.len();
+        let c = next(&mut h, StatusCode::CREATED, json!({})).await;
+        // Echo the created Job back.
+        calls.push(c);
+        calls.push(next(&mut h, StatusCode::OK, json!({})).await); // event: Job created
+        calls.push(next(&mut h, StatusCode::OK, echo(&b2)).await); // status
+        calls.push(next(&mut h, StatusCode::OK, json!({})).await); // event: Pending
+        (calls, job_body)
+    });
+    build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
+    let (calls, job_idx) = server.await.unwrap();
+    let summary: Vec<(String, String)> = calls
+        .iter()
+        .map(|c| (c.method.clone(), c.path.clone()))
+        .collect();
+    let expect = [
+        ("GET", "/api/v1/namespaces/ns/configmaps/b1-snapshot"),
+        (
+            "GET",
+            "/apis/kiln.dev/v1alpha1/namespaces/ns/imagetemplates/tpl",
+        ),
+        ("POST", "/api/v1/namespaces/ns/configmaps"),
+        ("GET", "/apis/batch/v1/namespaces/ns/jobs/kiln-b1"),
+        (
+            "PATCH",
+            "/api/v1/namespaces/ns/serviceaccounts/kiln-runner-b1",
+        ),
+        (
+            "PATCH",
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/roles/kiln-runner-b1",
+        ),
+        (
+            "PATCH",
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/rolebindings/kiln-runner-b1",
+        ),
+        ("POST", "/apis/batch/v1/namespaces/ns/jobs"),
+        ("POST", "/apis/events.k8s.io/v1/namespaces/ns/events"),
+        (
+            "PATCH",
+            "/apis/kiln.dev/v1alpha1/namespaces/ns/imagebuilds/b1/status",
+        ),
+        ("POST", "/apis/events.k8s.io/v1/namespaces/ns/events"),
+    ];
+    let expect: Vec<(String, String)> = expect
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(summary, expect);
+    for c in &calls[4..7] {
+        assert!(
+            c.query.contains("fieldManager=kiln-operator"),
+            "{}",
+            c.query
+        );
+    }
+    // The snapshot: immutable, owned, selects both sources in template order, no secret.
+    let cm = &calls[2].body;
+    assert_eq!(cm["immutable"], true);
+    assert_eq!(cm["metadata"]["ownerReferences"][0]["uid"], "b1-uid");
+    let snap: Value = serde_json::from_str(cm["data"]["snapshot.json"].as_str().unwrap()).unwrap();
+    assert_eq!(snap["builds"], json!(["null.a", "null.b"]));
+    assert_eq!(snap["secretVariables"], json!(["n"]));
+    // The Job.
+    let job = &calls[job_idx].body;
+    assert_eq!(job["spec"]["completionMode"], "Indexed");
+    assert_eq!(job["spec"]["completions"], 2);
+    assert_eq!(job["spec"]["parallelism"], 1);
+    let env = job["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap();
+    let secret = env.iter().find(|e| e["name"] == "PKR_VAR_n").unwrap();
+    assert_eq!(secret["valueFrom"]["secretKeyRef"]["name"], "creds");
+    // The Role is limited to this build.
+    let role = &calls[5].body;
+    assert_eq!(role["rules"][0]["resourceNames"], json!(["b1"]));
+    // Status: Pending, Reconciling, Succeeded Unknown; sources summary 0/2.
+    let st = &calls[9].body["status"];
+    assert_eq!(st["phase"], "Pending");
+    assert_eq!(st["sourcesSummary"], "0/2");
+    assert_eq!(st["snapshot"], "b1-snapshot");
+    let conds = st["conditions"].as_array().unwrap();
+    let get = |t: &str| conds.iter().find(|c| c["type"] == t).unwrap().clone();
+    assert_eq!(get("Reconciling")["status"], "True");
+    assert_eq!(get("Succeeded")["status"], "Unknown");
+    assert_eq!(get("Ready")["observedGeneration"], 1);
+    assert!(ctx.metrics.encode().contains("kiln_builds_started_total 1"));
+}
+
+#[tokio::test]
+async fn missing_template_waits_without_failing() {
+    let (ctx, mut h) = context();
+    let b = build_obj();
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        next(&mut h, StatusCode::NOT_FOUND, not_found()).await;
+        next(&mut h, StatusCode::NOT_FOUND, not_found()).await;
+        let patch = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        next(&mut h, StatusCode::OK, json!({})).await;
+        patch
+    });
+    let action = build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let patch = server.await.unwrap();
+    assert_eq!(patch.body["status"]["phase"], "Pending");
+    assert_ne!(action, kube::runtime::controller::Action::await_change());
+}
+
+#[tokio::test]
+async fn cancel_suspends_the_job() {
+    let (ctx, mut h) = context();
+    let mut b = build_obj();
+    b.spec.cancel = true;
+    b.status = Some(ImageBuildStatus {
+        phase: Some(BuildPhase::Running),
+        ..ImageBuildStatus::default()
+    });
+    let snap = super::resources::tests::snapshot(&["null.a"]);
+    let cm = super::resources::snapshot_config_map(&b, &snap);
+    let mut job = super::resources::job(&b, &snap, &Default::default()).unwrap();
+    job.status = Some(k8s_openapi::api::batch::v1::JobStatus {
+        active: Some(1),
+        ..Default::default()
+    });
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        next(&mut h, StatusCode::OK, echo(&cm)).await;
+        next(&mut h, StatusCode::OK, echo(&job)).await;
+        let suspend = next(&mut h, StatusCode::OK, echo(&job)).await;
+        next(&mut h, StatusCode::OK, json!({})).await; // event
+        let status = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        (suspend, status)
+    });
+    build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (suspend, status) = server.await.unwrap();
+    assert_eq!(suspend.method, "PATCH");
+    assert_eq!(suspend.path, "/apis/batch/v1/namespaces/ns/jobs/kiln-b1");
+    assert_eq!(suspend.body, json!({"spec": {"suspend": true}}));
+    // Still running while pods clean up.
+    assert_eq!(status.body["status"]["phase"], "Running");
+}
+
+#[tokio::test]
+async fn channel_pointing_at_a_revoked_build_stalls() {
+    let (ctx, mut h) = context();
+    let mut ch = ImageChannel::new("prod", ImageChannelSpec::pinned("tpl", "b1"));
+    ch.metadata.namespace = Some("ns".into());
+    ch.metadata.generation = Some(1);
+    let mut b = build_obj();
+    b.spec.revoked = Some(kiln_crds::Revocation {
+        reason: "CVE-2025-0001".into(),
+    });
+    b.status = Some(ImageBuildStatus {
+        phase: Some(BuildPhase::Succeeded),
+        sources: vec![SourceStatus {
+            name: "null.a".into(),
+            ..SourceStatus::default()
+        }],
+        ..ImageBuildStatus::default()
+    });
+    let ch2 = ch.clone();
+    let server = tokio::spawn(async move {
+        let get = next(&mut h, StatusCode::OK, echo(&b)).await;
+        let patch = next(&mut h, StatusCode::OK, echo(&ch2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (get, patch, event)
+    });
+    channel::reconcile(Arc::new(ch), ctx).await.unwrap();
+    let (get, patch, event) = server.await.unwrap();
+    assert_eq!(
+        get.path,
+        "/apis/kiln.dev/v1alpha1/namespaces/ns/imagebuilds/b1"
+    );
+    assert_eq!(
+        patch.path,
+        "/apis/kiln.dev/v1alpha1/namespaces/ns/imagechannels/prod/status"
+    );
+    assert!(patch.query.contains("fieldManager=kiln-operator"));
+    let conds = patch.body["status"]["conditions"].as_array().unwrap();
+    let stalled = conds.iter().find(|c| c["type"] == "Stalled").unwrap();
+    assert_eq!(stalled["reason"], "TargetRevoked");
+    assert!(
+        stalled["message"]
+            .as_str()
+            .unwrap()
+            .contains("CVE-2025-0001")
+    );
+    assert_eq!(event.body["reason"], "TargetRevoked");
+    assert!(
+        patch.body.get("spec").is_none(),
+        "a channel's spec is never written"
+    );
+}
+
+#[test]
+fn object_refs_have_kinds() {
+    let b = build_obj();
+    assert_eq!(b.object_ref(&()).kind.as_deref(), Some("ImageBuild"));
+}
