@@ -1,6 +1,9 @@
 //! Kiln's step engine: Packer HCL2 templates, plans, the multistep runner and components.
 //! Knows nothing of Kubernetes; the CLI and the runner pods share it unchanged.
 
+// Diagnostics carry file, position and snippet; returning them by value keeps call sites simple.
+#![allow(clippy::result_large_err)]
+
 pub mod artifact;
 pub mod builders;
 pub mod communicator;

@@ -305,10 +305,11 @@ async fn run_post_processors(
                 }
             };
             let mut keep = out.keep;
-            if let Some(user) = decl.keep_input_artifact {
-                if !(out.keep && !user && out.force_keep) {
-                    keep = user;
-                }
+            // The user's keep_input_artifact wins, unless the post-processor forces keeping.
+            if let Some(user) = decl.keep_input_artifact
+                && !(out.keep && !user && out.force_keep)
+            {
+                keep = user;
             }
             if i == 0 {
                 if !keep_original && keep {

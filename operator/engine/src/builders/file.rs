@@ -39,17 +39,17 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
         );
     }
     let source = source.map(|s| crate::hcl::eval::resolve(Path::new("."), &s));
-    if let Some(s) = &source {
-        if !s.is_file() {
-            r.error_at(
-                "source",
-                "Invalid source",
-                format!(
-                    "Unable to read source file {}: it does not exist or is not a file.",
-                    s.display()
-                ),
-            );
-        }
+    if let Some(s) = &source
+        && !s.is_file()
+    {
+        r.error_at(
+            "source",
+            "Invalid source",
+            format!(
+                "Unable to read source file {}: it does not exist or is not a file.",
+                s.display()
+            ),
+        );
     }
     let _ = info;
     Some(Box::new(FileBuilder {
@@ -72,10 +72,10 @@ impl Step for StepWriteFile {
     }
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
-        if let Some(dir) = self.target.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Err(e) = tokio::fs::create_dir_all(dir).await {
-                return state.fail(format!("Failed to create directory {}: {e}", dir.display()));
-            }
+        if let Some(dir) = self.target.parent().filter(|d| !d.as_os_str().is_empty())
+            && let Err(e) = tokio::fs::create_dir_all(dir).await
+        {
+            return state.fail(format!("Failed to create directory {}: {e}", dir.display()));
         }
         let result = match &self.source {
             Some(src) => {

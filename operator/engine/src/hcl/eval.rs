@@ -203,7 +203,7 @@ impl Evaluator {
             Expression::Traversal(t) => {
                 let base = self.eval_depth(&t.expr, scope, d)?;
                 let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
-                self.traverse(base, &ops, expr, scope, d)
+                self.traverse(base, &ops, scope, d)
             }
             Expression::UnaryOp(op) => {
                 let v = self.eval_depth(&op.expr, scope, d)?;
@@ -320,14 +320,7 @@ impl Evaluator {
         }
     }
 
-    fn traverse(
-        &self,
-        mut cur: Value,
-        ops: &[&TraversalOperator],
-        whole: &Expression,
-        scope: &Scope,
-        d: usize,
-    ) -> R {
+    fn traverse(&self, mut cur: Value, ops: &[&TraversalOperator], scope: &Scope, d: usize) -> R {
         for (i, op) in ops.iter().enumerate() {
             if cur == Value::Unknown {
                 return Ok(Value::Unknown);
@@ -383,7 +376,7 @@ impl Evaluator {
                     let rest = &ops[i + 1..];
                     let mut out = Vec::with_capacity(items.len());
                     for item in items {
-                        out.push(self.traverse(item, rest, whole, scope, d)?);
+                        out.push(self.traverse(item, rest, scope, d)?);
                     }
                     return Ok(Value::List(out));
                 }
@@ -517,14 +510,20 @@ impl Evaluator {
                     let val = self.eval_depth(&f.value_expr, &child, d)?;
                     if f.grouping {
                         groups.entry(key).or_default().push(val);
-                    } else if obj.contains_key(&key) {
-                        return Err(self.error_at(
-                            ke,
-                            "Duplicate object key",
-                            format!("Two different items produced the key {key:?} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
-                        ));
                     } else {
-                        obj.insert(key, val);
+                        match obj.entry(key) {
+                            std::collections::btree_map::Entry::Occupied(o) => {
+                                let key = o.key().clone();
+                                return Err(self.error_at(
+                                    ke,
+                                    "Duplicate object key",
+                                    format!("Two different items produced the key {key:?} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
+                                ));
+                            }
+                            std::collections::btree_map::Entry::Vacant(v) => {
+                                v.insert(val);
+                            }
+                        }
                     }
                 }
             }
@@ -640,10 +639,9 @@ impl Evaluator {
                 arg_spans.push(e);
             }
         }
-        if args.iter().any(Value::is_unknown) {
-            if name == "templatefile" || functions::exists(name) {
-                return Ok(Value::Unknown);
-            }
+        if args.iter().any(Value::is_unknown) && (name == "templatefile" || functions::exists(name))
+        {
+            return Ok(Value::Unknown);
         }
         if name == "templatefile" {
             return self.templatefile(call, &args, &arg_spans);
@@ -664,14 +662,10 @@ impl Evaluator {
         }
         match functions::call(name, &args, &self.funcs) {
             Ok(v) => {
-                if let Value::String(s) = &v {
-                    if s.len() > MAX_STRING {
-                        return Err(self.error_at(
-                            call,
-                            "Error in function call",
-                            "Result too large.",
-                        ));
-                    }
+                if let Value::String(s) = &v
+                    && s.len() > MAX_STRING
+                {
+                    return Err(self.error_at(call, "Error in function call", "Result too large."));
                 }
                 Ok(v)
             }
@@ -790,10 +784,11 @@ impl Evaluator {
     /// Evaluates a template's elements. A template of a single interpolation yields the value
     /// itself (not its string form), as in HCL, when `unwrap` is set.
     fn eval_template_elems(&self, elems: &[&Element], scope: &Scope, d: usize, unwrap: bool) -> R {
-        if unwrap && elems.len() == 1 {
-            if let Element::Interpolation(i) = elems[0] {
-                return self.eval_depth(&i.expr, scope, d);
-            }
+        if unwrap
+            && elems.len() == 1
+            && let Element::Interpolation(i) = elems[0]
+        {
+            return self.eval_depth(&i.expr, scope, d);
         }
         let mut out = String::new();
         if self.render(elems, scope, d, Strip::None, Strip::None, &mut out)? {

@@ -163,8 +163,11 @@ pub enum DataMode<'a> {
     /// `validate` without `-evaluate-datasources`: outputs are unknown.
     Unknown,
     /// Run each data source with this function.
-    Execute(&'a dyn Fn(&DataDecl, &EvalEnv) -> Result<BTreeMap<String, Value>, Diagnostics>),
+    Execute(&'a DataRunner),
 }
+
+/// Runs one data source and returns its outputs.
+pub type DataRunner = dyn Fn(&DataDecl, &EvalEnv) -> Result<BTreeMap<String, Value>, Diagnostics>;
 
 fn block_refs(b: &RawBlock, out: &mut Vec<Vec<String>>) {
     for a in &b.body.attrs {

@@ -273,16 +273,16 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
             );
         }
         // Packer's rule for error messages: a sentence.
-        if let Ok(Value::String(m)) = EvalEnv::default().eval_attr(&msg) {
-            if !looks_like_sentence(&m) {
-                diags.push(
-                    Diagnostic::error(
-                        "Invalid validation error message",
-                        "Validation error message must be at least one full English sentence starting with an uppercase letter and ending with a period or question mark.",
-                    )
-                    .with_subject(msg.subject()),
-                );
-            }
+        if let Ok(Value::String(m)) = EvalEnv::default().eval_attr(&msg)
+            && !looks_like_sentence(&m)
+        {
+            diags.push(
+                Diagnostic::error(
+                    "Invalid validation error message",
+                    "Validation error message must be at least one full English sentence starting with an uppercase letter and ending with a period or question mark.",
+                )
+                .with_subject(msg.subject()),
+            );
         }
         var.validations.push(Validation {
             condition: cond,
