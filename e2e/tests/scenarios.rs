@@ -1,0 +1,534 @@
+//! The user's scenarios of issue 5, against the cluster in `KUBECONFIG` with Kiln installed
+//! (scripts/e2e.sh does both). Each test works in its own throwaway namespace.
+
+use std::time::Duration;
+
+use kiln_e2e::*;
+use serde_json::Value;
+
+const IGNORE: &str = "needs a cluster with Kiln installed: run scripts/e2e.sh";
+
+/// Two file sources and a shell-local provisioner that echoes a variable.
+const TWO_SOURCES: &str = r#"variable "greeting" {
+  type    = string
+  default = "hello"
+}
+variable "seconds" {
+  type    = number
+  default = 0
+}
+source "file" "one" {
+  content = "one"
+  target  = "one.txt"
+}
+source "file" "two" {
+  content = "two"
+  target  = "two.txt"
+}
+build {
+  sources = ["source.file.one", "source.file.two"]
+  provisioner "shell-local" {
+    inline = ["sleep ${var.seconds}", "echo ${var.greeting} from ${source.name}"]
+  }
+}
+"#;
+
+fn build_timeout() -> Duration {
+    secs(240)
+}
+
+fn sources(b: &Value) -> Vec<Value> {
+    b["status"]["sources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn installed_operator_is_ready_and_crds_are_documented() {
+    require_cluster();
+    let _ = IGNORE;
+    let ns = system_namespace();
+    // The operator Deployment is Available.
+    let deploy = wait_for("the operator Deployment to be Available", secs(120), || {
+        let d = list(
+            &ns,
+            "deployments",
+            &format!("app.kubernetes.io/instance={}", release()),
+        )
+        .into_iter()
+        .next()?;
+        is_true(&d, "Available").then_some(d)
+    });
+    assert!(deploy["status"]["readyReplicas"].as_i64().unwrap_or(0) >= 1);
+    // The CRDs are established.
+    for crd in ["imagetemplates", "imagebuilds", "imagechannels"] {
+        kubectl(&[
+            "wait",
+            "--for=condition=Established",
+            &format!("crd/{crd}.kiln.dev"),
+            "--timeout=60s",
+        ]);
+    }
+    // kubectl explain shows the field docs.
+    let explain = kubectl(&["explain", "imagebuild.spec"]);
+    assert!(explain.contains("templateRef"), "{explain}");
+    assert!(explain.contains("cancel"), "{explain}");
+    assert!(
+        explain.contains("DESCRIPTION") || explain.contains("FIELDS"),
+        "{explain}"
+    );
+    let explain = kubectl(&["explain", "imagebuild.spec.cancel"]);
+    assert!(
+        explain.contains("SIGTERM"),
+        "the description of spec.cancel: {explain}"
+    );
+    // /metrics answers through the metrics Service (via the API server's service proxy).
+    let metrics = kubectl(&[
+        "get",
+        "--raw",
+        &format!(
+            "/api/v1/namespaces/{ns}/services/http:{}-metrics:metrics/proxy/metrics",
+            release()
+        ),
+    ]);
+    assert!(
+        metrics.contains("# EOF") || metrics.contains("# TYPE"),
+        "{metrics}"
+    );
+}
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn invalid_template_is_stalled_with_a_position_and_valid_one_is_ready() {
+    let ns = Namespace::new("tpl");
+    let ns = ns.as_str();
+    apply(
+        ns,
+        &template(
+            "broken",
+            "source \"null\" \"a\" {\n  communicator = \"none\"\n}\nbuild {\n  sources = [source.null.a\n}\n",
+        ),
+    );
+    let t = wait_condition(ns, "imagetemplate", "broken", "Stalled", "True", secs(60));
+    let status = t["status"].to_string();
+    // file:line:col somewhere in the status (condition message or diagnostics).
+    let pos = status
+        .find("main.pkr.hcl:")
+        .unwrap_or_else(|| panic!("no file:line:col in {status}"));
+    let rest = &status[pos + "main.pkr.hcl:".len()..];
+    let digits: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == ':')
+        .collect();
+    assert!(
+        digits.split(':').filter(|s| !s.is_empty()).count() >= 2,
+        "not file:line:col: {}",
+        &status[pos..]
+    );
+    assert!(!is_true(&t, "Ready"));
+
+    apply(ns, &template("good", TWO_SOURCES));
+    let t = wait_condition(ns, "imagetemplate", "good", "Ready", "True", secs(60));
+    let vars: Vec<&str> = t["status"]["variables"]
+        .as_array()
+        .expect("status.variables")
+        .iter()
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    assert!(
+        vars.contains(&"greeting") && vars.contains(&"seconds"),
+        "{vars:?}"
+    );
+    let srcs = t["status"]["sources"].to_string();
+    assert!(
+        srcs.contains("file.one") && srcs.contains("file.two"),
+        "{srcs}"
+    );
+}
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn two_source_build_runs_as_an_indexed_job_and_succeeds() {
+    let ns = Namespace::new("two");
+    let ns = ns.as_str();
+    apply(ns, &template("two", TWO_SOURCES));
+    wait_condition(ns, "imagetemplate", "two", "Ready", "True", secs(60));
+    apply(
+        ns,
+        &build("two-1", "two", &[], "  variables:\n    greeting: bonjour\n"),
+    );
+    let job_name = wait_for("the build's Job", secs(60), || {
+        let b = get(ns, "imagebuild", "two-1")?;
+        b["status"]["jobName"].as_str().map(str::to_string)
+    });
+    let job = get(ns, "job", &job_name).expect("the Job exists");
+    assert_eq!(job["spec"]["completionMode"], "Indexed");
+    assert_eq!(job["spec"]["completions"], 2);
+    // kubectl wait returns once the build is Ready.
+    kubectl(&[
+        "wait",
+        "-n",
+        ns,
+        "--for=condition=Ready",
+        "imagebuild/two-1",
+        &format!("--timeout={}s", build_timeout().as_secs()),
+    ]);
+    let b = get(ns, "imagebuild", "two-1").unwrap();
+    assert_eq!(b["status"]["phase"], "Succeeded", "{}", b["status"]);
+    let srcs = sources(&b);
+    assert_eq!(srcs.len(), 2, "{}", b["status"]);
+    for s in &srcs {
+        assert_eq!(s["phase"], "Succeeded", "{s}");
+        assert!(
+            !s["artifacts"].as_array().map(Vec::is_empty).unwrap_or(true),
+            "no artifacts: {s}"
+        );
+        assert!(s["manifestEntry"].is_object(), "no manifest entry: {s}");
+    }
+    let names: Vec<&str> = srcs.iter().filter_map(|s| s["name"].as_str()).collect();
+    assert!(
+        names.iter().any(|n| n.contains("one")) && names.iter().any(|n| n.contains("two")),
+        "{names:?}"
+    );
+    // Both pods ran the runner, and the variable reached them.
+    let job = get(ns, "job", &job_name).unwrap();
+    assert_eq!(job["status"]["succeeded"], 2, "{}", job["status"]);
+    let logs = kubectl(&[
+        "logs",
+        "-n",
+        ns,
+        "-l",
+        &format!("kiln.dev/build=two-1"),
+        "--tail=-1",
+        "--prefix",
+    ]);
+    assert!(
+        logs.contains("bonjour from one") && logs.contains("bonjour from two"),
+        "{logs}"
+    );
+}
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn failing_provisioner_fails_with_a_masked_log_tail_and_never_leaks_a_secret() {
+    let ns = Namespace::new("fail");
+    let ns = ns.as_str();
+    let secret = "s3cr3t-e2e-value-4711";
+    kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "creds",
+        "-n",
+        ns,
+        &format!("--from-literal=password={secret}"),
+    ]);
+    apply(
+        ns,
+        &template(
+            "failing",
+            r#"variable "password" {
+  type      = string
+  sensitive = true
+}
+source "file" "one" {
+  content = "x"
+  target  = "x.txt"
+}
+build {
+  sources = ["source.file.one"]
+  provisioner "shell-local" {
+    inline = ["echo the password is ${var.password}", "echo about to fail", "exit 3"]
+  }
+}
+"#,
+        ),
+    );
+    wait_condition(ns, "imagetemplate", "failing", "Ready", "True", secs(60));
+    apply(
+        ns,
+        &build(
+            "fail-1",
+            "failing",
+            &[],
+            "  secretVariables:\n    - name: password\n      secretKeyRef:\n        name: creds\n        key: password\n",
+        ),
+    );
+    let b = wait_phase(
+        ns,
+        "imagebuild",
+        "fail-1",
+        &["Failed", "Succeeded"],
+        build_timeout(),
+    );
+    assert_eq!(b["status"]["phase"], "Failed", "{}", b["status"]);
+    let b = wait_condition(ns, "imagebuild", "fail-1", "Stalled", "True", secs(30));
+    let src = &sources(&b)[0];
+    let tail = src["logTail"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no logTail: {src}"));
+    assert!(tail.contains("about to fail"), "{tail}");
+    assert!(
+        tail.contains("<sensitive>"),
+        "the password line is masked: {tail}"
+    );
+    let everything = everything_visible(ns);
+    assert!(
+        !everything.contains(secret),
+        "the secret value leaked:\n{everything}"
+    );
+}
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn cancelled_build_ends_cancelled_after_cleanup_and_its_pods_are_gone() {
+    let ns = Namespace::new("cancel");
+    let ns = ns.as_str();
+    apply(ns, &template("slow", TWO_SOURCES));
+    wait_condition(ns, "imagetemplate", "slow", "Ready", "True", secs(60));
+    apply(
+        ns,
+        &build("slow-1", "slow", &[], "  variables:\n    seconds: 300\n"),
+    );
+    wait_for("a running source", build_timeout(), || {
+        let b = get(ns, "imagebuild", "slow-1")?;
+        sources(&b)
+            .iter()
+            .any(|s| s["phase"] == "Running")
+            .then_some(())
+    });
+    kubectl(&[
+        "patch",
+        "-n",
+        ns,
+        "imagebuild",
+        "slow-1",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"cancel":true}}"#,
+    ]);
+    let b = wait_phase(
+        ns,
+        "imagebuild",
+        "slow-1",
+        &["Cancelled", "Failed", "Succeeded"],
+        secs(120),
+    );
+    assert_eq!(b["status"]["phase"], "Cancelled", "{}", b["status"]);
+    // The runners observed the cancellation and wrote their own final state after cleanup.
+    for s in sources(&b) {
+        assert!(s["phase"] == "Cancelled" || s["phase"] == "Pending", "{s}");
+    }
+    wait_for("the runner pods to be gone", secs(60), || {
+        list(ns, "pods", "kiln.dev/build=slow-1")
+            .is_empty()
+            .then_some(())
+    });
+}
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn build_survives_the_operator_pod_being_deleted() {
+    let ns = Namespace::new("restart");
+    let ns = ns.as_str();
+    apply(ns, &template("steady", TWO_SOURCES));
+    wait_condition(ns, "imagetemplate", "steady", "Ready", "True", secs(60));
+    apply(
+        ns,
+        &build("steady-1", "steady", &[], "  variables:\n    seconds: 15\n"),
+    );
+    wait_phase(ns, "imagebuild", "steady-1", &["Running"], build_timeout());
+    let sys = system_namespace();
+    kubectl(&[
+        "delete",
+        "pods",
+        "-n",
+        &sys,
+        "-l",
+        &format!("app.kubernetes.io/instance={}", release()),
+        "--wait=false",
+    ]);
+    let b = wait_phase(
+        ns,
+        "imagebuild",
+        "steady-1",
+        &["Succeeded", "Failed", "Cancelled"],
+        build_timeout(),
+    );
+    assert_eq!(b["status"]["phase"], "Succeeded", "{}", b["status"]);
+    assert!(is_true(&b, "Ready"));
+    assert_eq!(b["status"]["sourcesSummary"], "2/2", "{}", b["status"]);
+    for s in sources(&b) {
+        assert_eq!(s["phase"], "Succeeded", "{s}");
+    }
+    // The operator is back.
+    kubectl(&[
+        "rollout",
+        "status",
+        "-n",
+        &sys,
+        &format!("deployment/{}", release()),
+        "--timeout=120s",
+    ]);
+}
+
+fn channel(name: &str, tpl: &str, target: &str) -> String {
+    format!(
+        "apiVersion: kiln.dev/v1alpha1\nkind: ImageChannel\nmetadata:\n  name: {name}\nspec:\n  templateRef:\n    name: {tpl}\n{target}"
+    )
+}
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn channels_promote_by_apply_stall_on_bad_targets_and_follow_new_builds() {
+    let ns = Namespace::new("chan");
+    let ns = ns.as_str();
+    apply(ns, &template("app", TWO_SOURCES));
+    apply(
+        ns,
+        &template(
+            "bad",
+            "source \"file\" \"one\" {\n  content = \"x\"\n  target  = \"x.txt\"\n}\nbuild {\n  sources = [\"source.file.one\"]\n  provisioner \"shell-local\" {\n    inline = [\"exit 1\"]\n  }\n}\n",
+        ),
+    );
+    wait_condition(ns, "imagetemplate", "app", "Ready", "True", secs(60));
+    let nightly = [("kiln.dev/track", "nightly")];
+    apply(ns, &build("app-1", "app", &nightly, ""));
+    apply(ns, &build("app-2", "app", &nightly, ""));
+    apply(ns, &build("bad-1", "bad", &[], ""));
+    for b in ["app-1", "app-2"] {
+        let o = wait_phase(
+            ns,
+            "imagebuild",
+            b,
+            &["Succeeded", "Failed"],
+            build_timeout(),
+        );
+        assert_eq!(o["status"]["phase"], "Succeeded", "{b}: {}", o["status"]);
+    }
+    // GitOps: the channel is a manifest, promotion is an edit of it.
+    apply(ns, &channel("prod", "app", "  build: app-1\n"));
+    let c = wait_condition(ns, "imagechannel", "prod", "Ready", "True", secs(60));
+    assert_eq!(c["status"]["currentBuild"], "app-1");
+    apply(ns, &channel("prod", "app", "  build: app-2\n"));
+    let c = wait_for("the channel to move to app-2", secs(60), || {
+        let c = get(ns, "imagechannel", "prod")?;
+        (c["status"]["currentBuild"] == "app-2" && is_true(&c, "Ready")).then_some(c)
+    });
+    let history = c["status"]["history"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(history >= 2, "history did not grow: {}", c["status"]);
+
+    // A channel pointed at a failed build is Stalled, with the reason.
+    let bad = wait_phase(
+        ns,
+        "imagebuild",
+        "bad-1",
+        &["Failed", "Succeeded"],
+        build_timeout(),
+    );
+    assert_eq!(bad["status"]["phase"], "Failed");
+    apply(ns, &channel("broken", "bad", "  build: bad-1\n"));
+    let c = wait_condition(ns, "imagechannel", "broken", "Stalled", "True", secs(60));
+    let stalled = condition(&c, "Stalled").unwrap();
+    assert!(!stalled["reason"].as_str().unwrap_or("").is_empty(), "{c}");
+    assert!(!is_true(&c, "Ready"));
+
+    // Revoking the promoted build stalls the channel with the revocation's reason.
+    kubectl(&[
+        "patch",
+        "-n",
+        ns,
+        "imagebuild",
+        "app-2",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"revoked":{"reason":"CVE-2099-0001"}}}"#,
+    ]);
+    let c = wait_condition(ns, "imagechannel", "prod", "Stalled", "True", secs(60));
+    assert!(
+        c["status"].to_string().contains("CVE-2099-0001"),
+        "{}",
+        c["status"]
+    );
+
+    // A following channel moves when a newer matching build succeeds.
+    apply(
+        ns,
+        &channel(
+            "nightly",
+            "app",
+            "  follow:\n    selector:\n      matchLabels:\n        kiln.dev/track: nightly\n",
+        ),
+    );
+    let c = wait_condition(ns, "imagechannel", "nightly", "Ready", "True", secs(60));
+    let first = c["status"]["currentBuild"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(first == "app-1" || first == "app-2", "{}", c["status"]);
+    apply(ns, &build("app-3", "app", &nightly, ""));
+    wait_phase(ns, "imagebuild", "app-3", &["Succeeded"], build_timeout());
+    wait_for("the following channel to move to app-3", secs(60), || {
+        let c = get(ns, "imagechannel", "nightly")?;
+        (c["status"]["currentBuild"] == "app-3").then_some(())
+    });
+}
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn runner_token_cannot_touch_another_build() {
+    let ns = Namespace::new("rbac");
+    let ns = ns.as_str();
+    apply(ns, &template("t", TWO_SOURCES));
+    wait_condition(ns, "imagetemplate", "t", "Ready", "True", secs(60));
+    apply(ns, &build("mine", "t", &[], ""));
+    apply(ns, &build("other", "t", &[], ""));
+    // The runner's ServiceAccount and Role exist once the build started.
+    let sa = wait_for("the runner ServiceAccount", secs(60), || {
+        list(ns, "serviceaccounts", "kiln.dev/build=mine")
+            .first()
+            .and_then(|s| s["metadata"]["name"].as_str().map(str::to_string))
+    });
+    wait_for("the runner RoleBinding", secs(60), || {
+        (!list(ns, "rolebindings", "kiln.dev/build=mine").is_empty()).then_some(())
+    });
+    let who = format!("--as=system:serviceaccount:{ns}:{sa}");
+    let can = |verb: &str, res: &str| {
+        let r = kubectl_try(&["auth", "can-i", verb, res, "-n", ns, &who]);
+        r.stdout.trim() == "yes"
+    };
+    assert!(can("get", "imagebuilds/mine"));
+    assert!(can("patch", "imagebuilds/mine"));
+    assert!(!can("get", "imagebuilds/other"));
+    assert!(!can("patch", "imagebuilds/other"));
+    assert!(!can("list", "imagebuilds"));
+    assert!(!can("get", "secrets"));
+    // And the API server says 403 to the real request.
+    let r = kubectl_try(&["get", "imagebuild", "other", "-n", ns, &who]);
+    assert!(
+        !r.ok && r.stderr.contains("Forbidden"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+    let r = kubectl_try(&[
+        "patch",
+        "imagebuild",
+        "other",
+        "-n",
+        ns,
+        &who,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"phase":"Succeeded"}}"#,
+    ]);
+    assert!(
+        !r.ok && r.stderr.contains("Forbidden"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+}

@@ -1,0 +1,42 @@
+//! Runs last (scripts/e2e.sh runs it after the scenarios): `helm uninstall` leaves nothing
+//! of the release but the CRDs.
+
+use kiln_e2e::*;
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed, and removes it: run scripts/e2e.sh"]
+fn helm_uninstall_leaves_only_the_crds() {
+    require_cluster();
+    let ns = system_namespace();
+    let rel = release();
+    helm(&["uninstall", &rel, "-n", &ns, "--wait", "--timeout", "120s"]);
+    let sel = format!("app.kubernetes.io/instance={rel}");
+    for kind in [
+        "deployments",
+        "replicasets",
+        "pods",
+        "services",
+        "serviceaccounts",
+        "roles",
+        "rolebindings",
+        "configmaps",
+        "secrets",
+        "poddisruptionbudgets",
+        "leases",
+    ] {
+        let left = list(&ns, kind, &sel);
+        assert!(left.is_empty(), "{kind} left behind: {left:?}");
+    }
+    // The leader Lease (the operator may have created it) must be gone too.
+    assert!(
+        get(&ns, "lease", "kiln-operator").is_none(),
+        "the leader Lease is left behind"
+    );
+    for kind in ["clusterroles", "clusterrolebindings"] {
+        let out = kubectl(&["get", kind, "-l", &sel, "-o", "name"]);
+        assert!(out.trim().is_empty(), "{kind} left behind: {out}");
+    }
+    for crd in ["imagetemplates", "imagebuilds", "imagechannels"] {
+        kubectl(&["get", "crd", &format!("{crd}.kiln.dev")]);
+    }
+}
