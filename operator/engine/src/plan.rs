@@ -191,6 +191,33 @@ pub fn prepare_provisioner(
     }
 }
 
+/// Decodes a post-processor's body again with the build's run-time `build.*` values (at
+/// prepare time they read `"<unknown>"`, as in Packer).
+pub fn prepare_post_processor(
+    decl: &PostProcessorDecl,
+    instance: &BuildInstance,
+    base: &EvalEnv,
+    generated: BTreeMap<String, Value>,
+    info: &ComponentInfo,
+) -> Result<Box<dyn PostProcessor>, Diagnostics> {
+    let Some(factory) = post_processor(&decl.kind) else {
+        return Err(unknown_component("post-processor", &decl.kind, decl.block.subject()).into());
+    };
+    let env = instance.env(base, Some(generated));
+    let mut r = ConfigReader::new(
+        &decl.block.body,
+        &env,
+        decl.block.subject(),
+        format!("post-processor {:?}", decl.kind),
+    );
+    let pp = factory(&mut r, info);
+    let diags = r.finish();
+    match pp {
+        Some(pp) if !diags.has_errors() => Ok(pp),
+        _ => Err(diags),
+    }
+}
+
 /// An expression that evaluates to `v` (for overrides).
 fn value_expr(v: &Value) -> hcl::edit::expr::Expression {
     v.to_hcl().parse().unwrap_or_else(|_| {

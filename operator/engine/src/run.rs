@@ -259,7 +259,7 @@ pub async fn run_build(
     } else if let Some(e) = &state.error {
         outcome.errors.push(e.clone());
     } else if let Some(artifact) = build.builder.artifact(&state) {
-        run_post_processors(&build, artifact, &state, &bui, &mut outcome).await;
+        run_post_processors(&build, base, artifact, &state, &bui, &mut outcome).await;
     }
     outcome.duration = started.elapsed();
     bui.emit(EventKind::BuildFinished {
@@ -272,6 +272,7 @@ pub async fn run_build(
 
 async fn run_post_processors(
     build: &PreparedBuild,
+    base: &EvalEnv,
     builder_artifact: Artifact,
     state: &BuildState,
     ui: &Ui,
@@ -282,10 +283,29 @@ async fn run_post_processors(
     let generated = runtime_generated(&state.generated, &build.info.run_uuid);
     'chains: for chain in &build.post_processors {
         let mut prior = builder_artifact.clone();
-        for (i, (decl, pp)) in chain.iter().enumerate() {
+        for (i, (decl, _validated)) in chain.iter().enumerate() {
             if state.cancel.is_cancelled() {
                 break 'chains;
             }
+            let pp = match crate::plan::prepare_post_processor(
+                decl,
+                &build.instance,
+                base,
+                generated.clone(),
+                &build.info,
+            ) {
+                Ok(pp) => pp,
+                Err(d) => {
+                    let msg =
+                        d.0.iter()
+                            .map(|x| x.one_line())
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                    ui.error(format!("Post-processor failed: {msg}"));
+                    outcome.errors.push(format!("Post-processor failed: {msg}"));
+                    continue 'chains;
+                }
+            };
             match &decl.name {
                 Some(n) => ui.say(format!("Running post-processor: {n} (type {})", decl.kind)),
                 None => ui.say(format!("Running post-processor: {}", decl.kind)),

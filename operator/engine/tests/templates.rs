@@ -380,7 +380,7 @@ build {
     assert_eq!(joined.matches("only-one").count(), 1);
     assert_eq!(joined.matches("except-one").count(), 1);
     assert!(
-        joined.contains("default one b id=ERR_ID_NOT_IMPLEMENTED_BY_BUILDER conn=none"),
+        joined.contains("default one b id=Null conn=none"),
         "{joined}"
     );
     assert!(joined.contains("overridden"), "{joined}");
@@ -515,4 +515,28 @@ build {
     assert_eq!(t.local_values["from_data"], Value::Unknown);
     let r = plan::prepare(&t, t.instances().unwrap(), &RunOptions::default());
     assert!(r.is_ok());
+}
+
+#[tokio::test]
+async fn post_processors_see_run_time_build_variables() {
+    let d = dir_with(&[(
+        "t.pkr.hcl",
+        r#"
+source "null" "a" { communicator = "none" }
+build {
+  name    = "named"
+  sources = ["null.a"]
+  post-processor "shell-local" {
+    inline = ["echo pp sees ${build.ID} ${build.name} ${build.ConnType}"]
+  }
+}
+"#,
+    )]);
+    let t = load(d.path(), VarInputs::default()).unwrap();
+    let (lines, out) = build(&t).await;
+    assert!(out[0].ok(), "{out:?}");
+    assert!(
+        lines.iter().any(|l| l == "pp sees Null named none"),
+        "{lines:?}"
+    );
 }

@@ -85,3 +85,20 @@ impl Step for StepProvision {
         }
     }
 }
+
+/// Records builder-known generated data (`build.ID`, …) before provisioning.
+pub struct StepSetGenerated(pub Vec<(String, crate::value::Value)>);
+
+#[async_trait]
+impl Step for StepSetGenerated {
+    fn name(&self) -> &str {
+        "StepSetGenerated"
+    }
+
+    async fn run(&mut self, state: &mut BuildState) -> StepAction {
+        for (k, v) in &self.0 {
+            state.generated.insert(k.clone(), v.clone());
+        }
+        StepAction::Continue
+    }
+}

@@ -2,7 +2,7 @@
 //! `communicator = "none"`) and runs the provisioners. Its artifact has no files.
 
 use crate::artifact::Artifact;
-use crate::builders::common::{StepConnect, StepProvision};
+use crate::builders::common::{StepConnect, StepProvision, StepSetGenerated};
 use crate::communicator::config::CommConfig;
 use crate::components::{BuildState, Builder, ComponentInfo, Step};
 use crate::template::ConfigReader;
@@ -24,6 +24,11 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn Builde
 impl Builder for NullBuilder {
     fn steps(&self) -> Vec<Box<dyn Step>> {
         vec![
+            // Packer's null builder sets instance_id "Null", which provisioners see as build.ID.
+            Box::new(StepSetGenerated(vec![(
+                "ID".to_string(),
+                crate::value::Value::str("Null"),
+            )])),
             Box::new(StepConnect {
                 config: self.comm.clone(),
             }),
