@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End to end, on this machine: cluster up, Kiln image built and imported, chart checked
+# shellcheck disable=SC2317  # functions run through `phase` and the EXIT trap
+# and installed with Helm, the kiln-e2e scenarios run against it, Kiln uninstalled, and
+# the cluster torn down. Prints the time of every phase. Needs root (the cluster scripts).
+#
+# usage: scripts/e2e.sh [TEST_FILTER]
+#   TEST_FILTER         passed to the scenario test binary (e.g. `two_source`)
+# env:
+#   KILN_E2E_KEEP_CLUSTER=1   leave the cluster (and Kiln) up afterwards
+#   KILN_E2E_SKIP_UNINSTALL=1 skip the helm-uninstall test (keeps Kiln installed)
+#   KILN_E2E_THREADS          scenario tests in parallel (default 3)
+#   KILN_IMAGE_SRC=worktree   build the image from the working tree (default: HEAD)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln/target}"
+bin="${KILN_CACHE:-$HOME/.cache/kiln}/cluster/k8s-v1.34.4/bin"
+export PATH="$bin:$PATH"
+export KUBECONFIG=/var/lib/kiln-e2e/admin.kubeconfig
+release=kiln namespace=kiln-system
+filter=${1:-}
+
+times=()
+phase() { # phase NAME CMD...
+  local name=$1; shift
+  local t0; t0=$(date +%s.%N)
+  echo "=== $name" >&2
+  local rc=0
+  "$@" || rc=$?
+  local dt; dt=$(echo "$(date +%s.%N) - $t0" | bc)
+  times+=("$(printf '%-28s %7.1f s%s' "$name" "$dt" "$([[ $rc == 0 ]] || echo "  FAILED ($rc)")")")
+  return $rc
+}
+report() {
+  echo "=== phase times" >&2
+  printf '%s\n' "${times[@]}" >&2
+}
+cleanup() {
+  local rc=$?
+  if [[ "${KILN_E2E_KEEP_CLUSTER:-0}" != 1 ]]; then
+    phase "cluster down" e2e/cluster/down.sh >/dev/null || true
+  fi
+  report
+  exit $rc
+}
+trap cleanup EXIT
+
+phase "cluster build" e2e/cluster/build.sh >/dev/null
+phase "cluster up" e2e/cluster/up.sh >/dev/null
+image_out=$(mktemp)
+phase "image build" bash -c 'images/build.sh > "$1"' _ "$image_out"
+archive=$(sed -n 1p "$image_out")
+ref=$(sed -n 2p "$image_out")
+rm -f "$image_out"
+phase "image import" e2e/cluster/import-image.sh "$archive" >/dev/null
+
+chart_checks() {
+  helm lint --strict charts/kiln
+  kubectl create namespace "$namespace" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  helm template "$release" charts/kiln -n "$namespace" --include-crds \
+    | kubectl apply --dry-run=server -f - >/dev/null
+  # Namespaced mode and HA render and are accepted too.
+  helm template "$release" charts/kiln -n "$namespace" --set replicaCount=2 \
+    --set "watchNamespaces={$namespace}" | kubectl apply --dry-run=server -f - >/dev/null
+  kubectl kustomize config/default | kubectl apply --dry-run=server -f - >/dev/null
+}
+phase "chart checks" chart_checks
+
+install() {
+  helm upgrade --install "$release" charts/kiln -n "$namespace" --create-namespace \
+    --set image.repository="${ref%:*}" --set image.tag="${ref##*:}" \
+    --set image.pullPolicy=IfNotPresent --set log.format=text \
+    --wait --timeout 180s
+  kubectl -n "$namespace" rollout status "deployment/$release" --timeout=120s
+}
+phase "helm install" install
+
+phase "compile e2e tests" cargo test -p kiln-e2e --no-run -q
+export KILN_E2E_RELEASE=$release KILN_E2E_NAMESPACE=$namespace
+rc=0
+phase "scenarios" cargo test -q -p kiln-e2e --test scenarios -- --ignored \
+  --test-threads "${KILN_E2E_THREADS:-3}" ${filter:+"$filter"} || rc=$?
+if [[ "${KILN_E2E_SKIP_UNINSTALL:-0}" != 1 && -z "$filter" ]]; then
+  phase "helm uninstall" cargo test -q -p kiln-e2e --test uninstall -- --ignored || rc=$?
+fi
+exit $rc
