@@ -331,3 +331,20 @@ async fn reconnects_after_the_connection_drops() {
     assert_eq!(st, ExitStatus::Code(0));
     assert_eq!(out.stdout, vec!["back"]);
 }
+
+/// Commands reuse the connection: one exec is a few round trips, not a new handshake.
+#[tokio::test]
+async fn sequential_commands_are_fast() {
+    let sshd = Sshd::start();
+    let comm = connect(&sshd.key_config()).await.unwrap();
+    let started = Instant::now();
+    for _ in 0..20 {
+        let (st, _) = run(&*comm, "true").await;
+        assert_eq!(st, ExitStatus::Code(0));
+    }
+    let per = started.elapsed() / 20;
+    eprintln!("per command: {per:?}");
+    // Per-session cost is mostly sshd's (fork, exec of the shell); a new handshake per
+    // command would cost several times more.
+    assert!(per < Duration::from_secs(1), "{per:?} per command");
+}

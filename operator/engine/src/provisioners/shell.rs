@@ -410,9 +410,12 @@ impl Provisioner for Shell {
                 comm.upload(&c.remote_path, &mut r, 0o755)
                     .await
                     .context("Error uploading script")?;
-                run_plain(comm, &format!("chmod 0755 {}", c.remote_path), cancel)
-                    .await
-                    .context("Error chmodding script file to 0755 in remote machine")?;
+                // The SSH communicator's upload already sets the mode: one session less.
+                if comm.kind() != "ssh" {
+                    run_plain(comm, &format!("chmod 0755 {}", c.remote_path), cancel)
+                        .await
+                        .context("Error chmodding script file to 0755 in remote machine")?;
+                }
                 let mut out = UiOutput(ui.clone());
                 comm.start(command, &mut out, cancel).await
             })

@@ -276,8 +276,10 @@ pub(crate) async fn download(
             Some(b'C') => {
                 let (_, size, _) = parse_record(&line)?;
                 io.send(vec![0u8]).await?;
-                io.read_exact_to(size, dst).await?;
-                dst.flush().await?;
+                // Packets are at most 32 KiB: batch them into larger local writes.
+                let mut w = tokio::io::BufWriter::with_capacity(CHUNK, dst);
+                io.read_exact_to(size, &mut w).await?;
+                w.flush().await?;
                 io.ack().await?;
                 io.send(vec![0u8]).await?;
                 return io.finish().await;
@@ -538,9 +540,10 @@ pub(crate) async fn download_dir(
                     io.read_exact_to(size, &mut tokio::io::sink()).await?;
                 } else {
                     let path = cur.join(&name);
-                    let mut f = tokio::fs::File::create(&path)
+                    let f = tokio::fs::File::create(&path)
                         .await
                         .with_context(|| format!("creating {}", path.display()))?;
+                    let mut f = tokio::io::BufWriter::with_capacity(CHUNK, f);
                     io.read_exact_to(size, &mut f).await?;
                     f.flush().await?;
                     drop(f);

@@ -88,6 +88,7 @@ async fn get(
         .await
         .map_err(|e| anyhow!("sftp: opening {src}: {e}"))?;
     let mut buf = vec![0u8; CHUNK];
+    let mut dst = tokio::io::BufWriter::with_capacity(CHUNK, dst);
     loop {
         let n = f
             .read(&mut buf)
