@@ -13,7 +13,7 @@ use crate::functions::FuncCtx;
 use crate::hcl::types::{self, Type, TypeExprError};
 use crate::hcl::{Evaluator, Scope};
 use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody};
-use crate::template::{Template, duplicate, label_count};
+use crate::template::{Template, label_count};
 use crate::value::Value;
 
 /// A `validation` rule.
@@ -171,8 +171,19 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
         );
         return;
     }
-    if t.variables.contains_key(&name) {
-        diags.push(duplicate(b, b, &format!("variable {name:?}")));
+    if let Some(prev) = t.variables.get(&name) {
+        let at = prev
+            .subject
+            .as_ref()
+            .map(|s| format!(" at {}:{}", s.file, s.line))
+            .unwrap_or_default();
+        diags.push(
+            Diagnostic::error(
+                "Duplicate variable",
+                format!("Duplicate {name:?} variable definition found; it was first declared{at}."),
+            )
+            .with_subject(b.subject()),
+        );
         return;
     }
     let mut var = Variable {
@@ -438,18 +449,10 @@ fn read_var_file(path: &Path) -> Result<Vec<(String, Value, Option<Subject>)>, D
     }
     let file: Arc<SourceFile> = SourceFile::new(path, text);
     let body = hcl::edit::parser::parse_body(&file.text).map_err(|e| {
-        let (line, column) = file.position(e.location().offset());
+        let offset = e.location().offset();
         Diagnostics::from(
             Diagnostic::error("Invalid HCL syntax", e.message().to_string())
-                .at(file.subject(e.location().offset()..e.location().offset() + 1))
-                .with_subject(Some(Subject {
-                    file: file.name.clone(),
-                    line,
-                    column,
-                    end_line: line,
-                    end_column: column + 1,
-                    snippet: file.line_text(line).to_string(),
-                })),
+                .at(file.subject(offset..offset + 1)),
         )
     })?;
     let raw = RawBody::from_body(&body, &file);
