@@ -538,6 +538,32 @@ build {
     }
 
     #[test]
+    fn samples_are_valid() {
+        let tpl: kiln_crds::ImageTemplate =
+            serde_yaml::from_str(include_str!("../../../config/samples/imagetemplate.yaml"))
+                .unwrap();
+        let build: kiln_crds::ImageBuild =
+            serde_yaml::from_str(include_str!("../../../config/samples/imagebuild.yaml")).unwrap();
+        let files = template_files(tpl.spec.template.as_deref(), tpl.spec.files.as_deref());
+        let dir = tempfile::tempdir().unwrap();
+        let a = analyze(dir.path(), &files, &tpl.spec.variables);
+        assert!(a.first_error().is_none(), "{:?}", a.diagnostics);
+        assert_eq!(a.instances, ["null.alpha", "null.beta"]);
+        let token = a.variables.iter().find(|v| v.name == "token").unwrap();
+        assert!(token.required && token.sensitive);
+        let dir = tempfile::tempdir().unwrap();
+        let t = parse(dir.path(), &files).unwrap();
+        let secrets: Vec<String> = build
+            .spec
+            .secret_variables
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
+        let p = check_variables(&t, &tpl.spec.variables, &build.spec.variables, &secrets);
+        assert!(p.is_empty(), "{p:?}");
+    }
+
+    #[test]
     fn json_values_become_hcl() {
         assert_eq!(json_to_hcl(&serde_json::json!("a")), "\"a\"");
         let v = json_to_hcl(&serde_json::json!({"k": ["x", 1, true]}));

@@ -94,21 +94,34 @@ pub struct OperatorArgs {
         default_value = "kiln-runner-"
     )]
     pub runner_sa_prefix: String,
+    /// Runner pod defaults as JSON (`resources`, `nodeSelector`, `tolerations`), used where
+    /// an ImageBuild's spec.runner leaves them unset.
+    #[arg(long = "runner-pod-defaults", env = "KILN_RUNNER_POD_DEFAULTS")]
+    pub runner_pod_defaults: Option<String>,
     /// Reconciles run at the same time per controller (0 = unlimited).
     #[arg(long = "concurrency", env = "KILN_CONCURRENCY", default_value_t = 8)]
     pub concurrency: u16,
 }
 
 impl OperatorArgs {
-    fn settings(&self) -> Settings {
-        Settings {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        let pod = match self.runner_pod_defaults.as_deref().map(str::trim) {
+            Some(text) if !text.is_empty() => serde_json::from_str(text)
+                .map_err(|e| anyhow::anyhow!("--runner-pod-defaults is not valid JSON: {e}"))?,
+            _ => kiln_crds::RunnerSpec::default(),
+        };
+        Ok(Settings {
             runner: RunnerDefaults {
                 image: self.runner_image.clone(),
-                image_pull_policy: self.runner_image_pull_policy.clone(),
+                image_pull_policy: self
+                    .runner_image_pull_policy
+                    .clone()
+                    .filter(|p| !p.is_empty()),
                 service_account_prefix: self.runner_sa_prefix.clone(),
+                pod,
             },
             ..Settings::default()
-        }
+        })
     }
 }
 
@@ -125,7 +138,8 @@ pub async fn run(args: OperatorArgs) -> i32 {
 }
 
 async fn run_inner(args: OperatorArgs) -> anyhow::Result<()> {
-    if let Some(p) = &args.runner_image_pull_policy
+    let settings = args.settings()?;
+    if let Some(p) = &settings.runner.image_pull_policy
         && !["Always", "IfNotPresent", "Never"].contains(&p.as_str())
     {
         anyhow::bail!(
@@ -149,7 +163,7 @@ async fn run_inner(args: OperatorArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|_| format!("kiln-operator-{}", uuid::Uuid::new_v4()));
     let ctx = Arc::new(Context::new(
         client.clone(),
-        args.settings(),
+        settings,
         metrics.clone(),
         identity.clone(),
     ));

@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kiln_crds::{ImageBuild, OnError, TemplateFile, VariableValues};
+use kiln_crds::{ImageBuild, OnError, RunnerSpec, TemplateFile, VariableValues};
 use kube::{Resource, ResourceExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -40,6 +40,9 @@ pub struct RunnerDefaults {
     pub image_pull_policy: Option<String>,
     /// Prefix of the ServiceAccount (and Role, RoleBinding) created per build.
     pub service_account_prefix: String,
+    /// Pod settings for builds whose `spec.runner` leaves them unset: `resources`,
+    /// `nodeSelector`, `tolerations` (the chart's `runner.*` values).
+    pub pod: RunnerSpec,
 }
 
 impl Default for RunnerDefaults {
@@ -48,6 +51,7 @@ impl Default for RunnerDefaults {
             image: "ghcr.io/kiln-dev/kiln:latest".into(),
             image_pull_policy: None,
             service_account_prefix: "kiln-runner-".into(),
+            pod: RunnerSpec::default(),
         }
     }
 }
@@ -287,7 +291,16 @@ pub fn job(
         .spec
         .timeout_seconds()
         .map_err(|e| format!("spec.timeout: {e}"))?;
-    let runner = build.spec.runner.clone().unwrap_or_default();
+    let mut runner = build.spec.runner.clone().unwrap_or_default();
+    if runner.resources.is_none() {
+        runner.resources = defaults.pod.resources.clone();
+    }
+    if runner.node_selector.is_empty() {
+        runner.node_selector = defaults.pod.node_selector.clone();
+    }
+    if runner.tolerations.is_empty() {
+        runner.tolerations = defaults.pod.tolerations.clone();
+    }
 
     let mut envs = vec![
         env("KILN_BUILD_NAME", &name),
@@ -565,6 +578,22 @@ pub(crate) mod tests {
         b.spec.parallel_builds = 5;
         let j = job(&b, &snap, &RunnerDefaults::default()).unwrap();
         assert_eq!(j.spec.unwrap().parallelism, Some(2));
+    }
+
+    #[test]
+    fn operator_pod_defaults_fill_unset_fields() {
+        let defaults = RunnerDefaults {
+            pod: serde_json::from_value(serde_json::json!({
+                "nodeSelector": {"pool": "builds"},
+                "resources": {"limits": {"cpu": "2"}}
+            }))
+            .unwrap(),
+            ..RunnerDefaults::default()
+        };
+        let j = job(&build("b"), &snapshot(&["a"]), &defaults).unwrap();
+        let pod = j.spec.unwrap().template.spec.unwrap();
+        assert_eq!(pod.node_selector.unwrap()["pool"], "builds");
+        assert!(pod.containers[0].resources.is_some());
     }
 
     #[test]
