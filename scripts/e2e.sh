@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# End to end, on this machine: cluster up, Kiln image built and imported, chart checked
 # shellcheck disable=SC2317  # functions run through `phase` and the EXIT trap
+# End to end, on this machine: cluster up, Kiln image built and imported, chart checked
 # and installed with Helm, the kiln-e2e scenarios run against it, Kiln uninstalled, and
 # the cluster torn down. Prints the time of every phase. Needs root (the cluster scripts).
 #
@@ -42,13 +42,14 @@ cleanup() {
     phase "cluster down" e2e/cluster/down.sh >/dev/null || true
   fi
   report
-  exit $rc
+  exit "$rc"
 }
 trap cleanup EXIT
 
 phase "cluster build" e2e/cluster/build.sh >/dev/null
 phase "cluster up" e2e/cluster/up.sh >/dev/null
 image_out=$(mktemp)
+# shellcheck disable=SC2016  # $1 is expanded by the inner shell
 phase "image build" bash -c 'images/build.sh > "$1"' _ "$image_out"
 archive=$(sed -n 1p "$image_out")
 ref=$(sed -n 2p "$image_out")
@@ -84,4 +85,4 @@ phase "scenarios" cargo test -q -p kiln-e2e --test scenarios -- --ignored \
 if [[ "${KILN_E2E_SKIP_UNINSTALL:-0}" != 1 && -z "$filter" ]]; then
   phase "helm uninstall" cargo test -q -p kiln-e2e --test uninstall -- --ignored || rc=$?
 fi
-exit $rc
+exit "$rc"
