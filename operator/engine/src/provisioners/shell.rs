@@ -372,7 +372,7 @@ impl Provisioner for Shell {
             retry(c.start_retry_timeout, ctx.cancel, ui, || async move {
                 let path = path_ref;
                 let mut data = vars_ref.as_bytes();
-                comm.upload(&path, &mut data, 0o644)
+                comm.upload(path, &mut data, 0o644)
                     .await
                     .context("Error uploading envVarFile")
             })
