@@ -328,8 +328,7 @@ fn non_2xx_statuses_are_errors_naming_the_code() {
                 srv.port
             ),
         )
-        .err()
-        .expect("load fails");
+        .map(|_| ()).expect_err("load fails");
         assert!(
             err.contains(&format!("HTTP request error. Response code: {code}")),
             "{err}"
@@ -342,15 +341,15 @@ fn non_2xx_statuses_are_errors_naming_the_code() {
 fn config_errors_and_unreachable_servers() {
     let d = tempfile::tempdir().unwrap();
     let err = load(d.path(), "data \"http\" \"x\" {\n  method = \"GET\"\n}\n")
-        .err()
-        .expect("no url");
+        .map(|_| ())
+        .expect_err("no url");
     assert!(err.contains("the `url` must be specified"), "{err}");
     let err = load(
         d.path(),
         "data \"http\" \"x\" {\n  url    = \"http://127.0.0.1:1/\"\n  method = \"get\"\n}\n",
     )
-    .err()
-    .expect("bad method");
+    .map(|_| ())
+    .expect_err("bad method");
     assert!(
         err.contains("the `method` must be one of [HEAD GET POST PUT DELETE OPTIONS PATCH]"),
         "{err}"
@@ -359,8 +358,8 @@ fn config_errors_and_unreachable_servers() {
         d.path(),
         "data \"http\" \"x\" {\n  url = \"http://127.0.0.1:1/\"\n  bogus = 1\n}\n",
     )
-    .err()
-    .expect("unknown argument");
+    .map(|_| ())
+    .expect_err("unknown argument");
     assert!(err.contains("Unsupported argument"), "{err}");
     // Nothing listens on port 1: a connection error, not a hang.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -370,8 +369,8 @@ fn config_errors_and_unreachable_servers() {
         d.path(),
         &format!("data \"http\" \"x\" {{ url = \"http://127.0.0.1:{port}/\" }}\n"),
     )
-    .err()
-    .expect("connection refused");
+    .map(|_| ())
+    .expect_err("connection refused");
     assert!(err.contains("Error performing http request"), "{err}");
 }
 

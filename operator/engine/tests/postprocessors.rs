@@ -272,8 +272,8 @@ async fn checksum_rejects_unknown_types_at_prepare() {
     let chain = r#"    post-processor "checksum" { checksum_types = ["sha256", "crc32"] }"#;
     let err = build(d.path(), &file_template(&src, &d.path().join("b"), chain))
         .await
-        .err()
-        .expect("prepare fails");
+        .map(|_| ())
+        .expect_err("prepare fails");
     assert!(err.contains("Unrecognized checksum type: crc32"), "{err}");
     assert!(!err.contains("Unrecognized checksum type: sha256"), "{err}");
     assert!(!d.path().join("b").exists(), "nothing ran");
@@ -599,7 +599,7 @@ async fn compress_refuses_several_files_without_an_archive_and_bad_levels() {
     let chain = "    post-processor \"compress\" {\n      output = \"x.gz\"\n      compression_level = -5\n    }";
     let err = build(d.path(), &file_template(&src, &target, chain))
         .await
-        .err()
-        .expect("prepare fails");
+        .map(|_| ())
+        .expect_err("prepare fails");
     assert!(err.contains("Invalid compression level"), "{err}");
 }

@@ -609,7 +609,8 @@ mod tests {
     fn detection_follows_packer() {
         use Algorithm::*;
         use Archive::*;
-        let cases: &[(&str, Option<&str>, Option<Archive>, Option<Algorithm>)] = &[
+        type Case<'a> = (&'a str, Option<&'a str>, Option<Archive>, Option<Algorithm>);
+        let cases: &[Case] = &[
             (DEFAULT_OUTPUT, None, Some(Tar), Some(Gzip)),
             ("out.tar.gz", None, Some(Tar), Some(Gzip)),
             ("out.tgz", None, Some(Tar), Some(Gzip)),
