@@ -75,3 +75,39 @@ fn schema_knows_every_value() {
     }
     check(&values, &schema, &schema, "");
 }
+
+/// The chart's operator rules (`kiln.rules` in `_helpers.tpl`, plain YAML) are the ones of
+/// the kustomize base `config/rbac/role.yaml`: one RBAC model, two packagings.
+#[test]
+fn chart_rules_match_config_rbac() {
+    let helpers = std::fs::read_to_string(chart().join("templates/_helpers.tpl")).unwrap();
+    let start = helpers
+        .find("{{- define \"kiln.rules\" -}}")
+        .expect("kiln.rules");
+    let body = &helpers[start..];
+    let body = &body[body.find('\n').unwrap() + 1..body.find("{{- end }}").unwrap()];
+    let chart_rules: Value = serde_yaml::from_str(body).unwrap();
+    let role_yaml = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/rbac/role.yaml"),
+    )
+    .unwrap();
+    let cluster_role = serde_yaml::Deserializer::from_str(&role_yaml)
+        .map(|d| <Value as serde::Deserialize>::deserialize(d).unwrap())
+        .find(|d| d["kind"] == "ClusterRole")
+        .expect("a ClusterRole in config/rbac/role.yaml");
+    let sorted = |v: &Value| {
+        let mut r: Vec<String> = v
+            .as_sequence()
+            .expect("a rule list")
+            .iter()
+            .map(|r| serde_yaml::to_string(r).unwrap())
+            .collect();
+        r.sort();
+        r
+    };
+    assert_eq!(
+        sorted(&chart_rules),
+        sorted(&cluster_role["rules"]),
+        "charts/kiln kiln.rules and config/rbac/role.yaml differ"
+    );
+}

@@ -51,8 +51,8 @@ app.kubernetes.io/part-of: kiln
 
 {{/*
 The operator's permissions on namespaced objects, shared by the ClusterRole (all
-namespaces) and the per-namespace Roles (watchNamespaces). Keep in step with
-config/rbac/role.yaml and operator/src/controller/.
+namespaces) and the per-namespace Roles (watchNamespaces). The same rules as
+config/rbac/role.yaml (owned by the operator); keep both in step with operator/src/controller/.
 */}}
 {{- define "kiln.rules" -}}
 # ImageTemplate controller: watches templates (list/watch), reads them when a build
@@ -64,7 +64,7 @@ config/rbac/role.yaml and operator/src/controller/.
 # with server-side apply.
 - apiGroups: ["kiln.dev"]
   resources: ["imagetemplates/status"]
-  verbs: ["get", "patch", "update"]
+  verbs: ["get", "patch"]
 # ImageBuild controller: watches builds; deletes the oldest finished builds beyond the
 # template's history limit. ImageChannel controller: lists builds of a template to pick
 # the channel's build. get+patch are also what each runner's Role grants, and RBAC only
@@ -76,7 +76,7 @@ config/rbac/role.yaml and operator/src/controller/.
 # creates grants get/patch here, so the operator must hold them too.
 - apiGroups: ["kiln.dev"]
   resources: ["imagebuilds/status"]
-  verbs: ["get", "patch", "update"]
+  verbs: ["get", "patch"]
 # ImageChannel controller: watches channels (ImageBuild controller lists them to keep
 # builds that channels point at).
 - apiGroups: ["kiln.dev"]
@@ -85,7 +85,7 @@ config/rbac/role.yaml and operator/src/controller/.
 # ImageChannel controller: writes status (current build, history, conditions).
 - apiGroups: ["kiln.dev"]
   resources: ["imagechannels/status"]
-  verbs: ["get", "patch", "update"]
+  verbs: ["get", "patch"]
 # ImageBuild controller: creates each build's Indexed Job, watches the Jobs it owns
 # (label app.kubernetes.io/managed-by=kiln-operator), suspends a Job to cancel a build.
 - apiGroups: ["batch"]
@@ -106,12 +106,9 @@ config/rbac/role.yaml and operator/src/controller/.
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles", "rolebindings"]
   verbs: ["get", "create", "patch"]
-# All controllers: events about the objects they reconcile (kube-rs Recorder, events.k8s.io
-# v1; core v1 for older clients).
+# All controllers: an Event on every transition (kube-runtime's recorder, events.k8s.io/v1:
+# creates, then patches series).
 - apiGroups: ["events.k8s.io"]
-  resources: ["events"]
-  verbs: ["create", "patch"]
-- apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end }}
