@@ -122,11 +122,9 @@ impl Analysis {
 /// A diagnostic of the engine as status shows it; file paths inside `dir` lose the prefix.
 pub fn convert_diagnostic(d: &Diagnostic, dir: Option<&Path>, masker: &Masker) -> CrdDiagnostic {
     let file = d.subject.as_ref().map(|s| {
-        let f = dir
-            .and_then(|dir| Path::new(&s.file).strip_prefix(dir).ok())
+        dir.and_then(|dir| Path::new(&s.file).strip_prefix(dir).ok())
             .map(|p| p.to_string_lossy().to_string())
-            .unwrap_or_else(|| s.file.clone());
-        f
+            .unwrap_or_else(|| s.file.clone())
     });
     CrdDiagnostic {
         severity: match d.severity {
@@ -415,7 +413,7 @@ build {
     fn analyzes_a_valid_template() {
         let dir = tempfile::tempdir().unwrap();
         let a = analyze(dir.path(), &files(OK), &VariableValues::new());
-        assert!(!a.first_error().is_some(), "{:?}", a.diagnostics);
+        assert!(a.first_error().is_none(), "{:?}", a.diagnostics);
         assert_eq!(a.sources, ["null.a", "null.b"]);
         assert_eq!(a.instances, ["null.a", "null.b"]);
         assert_eq!(a.builds.len(), 1);
@@ -438,7 +436,7 @@ build {
         let mut o = VariableValues::new();
         o.insert("count".into(), serde_json::json!(3));
         let a = analyze(dir.path(), &files(OK), &o);
-        assert!(!a.first_error().is_some(), "{:?}", a.diagnostics);
+        assert!(a.first_error().is_none(), "{:?}", a.diagnostics);
         let count = a.variables.iter().find(|v| v.name == "count").unwrap();
         assert!(!count.required);
         assert_eq!(count.default.as_deref(), Some("3"));

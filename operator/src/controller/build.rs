@@ -277,7 +277,7 @@ fn controller_part(s: &ImageBuildStatus) -> ImageBuildStatus {
 
 /// What resolving the template gave.
 pub enum Prepared {
-    Ready(Snapshot),
+    Ready(Box<Snapshot>),
     /// The ImageTemplate does not exist (yet).
     TemplateMissing(String),
     /// A problem only a change of the spec (or template) fixes; nothing is started.
@@ -359,7 +359,7 @@ pub fn prepare_snapshot(
             a.instances.join(", ")
         )));
     }
-    Ok(Prepared::Ready(Snapshot {
+    Ok(Prepared::Ready(Box::new(Snapshot {
         template: template_name,
         fingerprint: a.fingerprint,
         files,
@@ -371,7 +371,7 @@ pub fn prepare_snapshot(
         except: spec.except.clone(),
         on_error: spec.on_error,
         run_uuid,
-    }))
+    })))
 }
 
 #[tracing::instrument(skip_all, fields(build = %build.name_any(), namespace = build.namespace()))]
@@ -458,7 +458,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
                 Prepared::Ready(snap) => {
                     let cm = resources::snapshot_config_map(&build, &snap);
                     match cms.create(&PostParams::default(), &cm).await {
-                        Ok(_) => snap,
+                        Ok(_) => *snap,
                         Err(e) if is_conflict(&e) => {
                             // Taken by an earlier reconcile: use that one.
                             let cm =

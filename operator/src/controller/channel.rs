@@ -443,8 +443,10 @@ mod tests {
 
     #[test]
     fn follow_picks_the_newest_matching_success() {
-        let mut sel = LabelSelector::default();
-        sel.match_labels = Some(BTreeMap::from([("track".into(), "stable".into())]));
+        let sel = LabelSelector {
+            match_labels: Some(BTreeMap::from([("track".into(), "stable".into())])),
+            ..LabelSelector::default()
+        };
         let mut c = ImageChannel::new("latest", ImageChannelSpec::following("tpl", sel));
         c.metadata.namespace = Some("ns".into());
         let label = |mut b: ImageBuild, v: &str| {
