@@ -12,8 +12,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
-use k8s_openapi::api::rbac::v1::Role;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kiln_crds::{
     BuildPhase, ImageBuild, ImageBuildSpec, ImageChannel, ImageChannelSpec, ImageTemplate,
@@ -148,6 +148,62 @@ async fn http_get(port: u16, path: &str) -> String {
 }
 
 /// A kubeconfig that acts as `user` (impersonation), from the one in KUBECONFIG.
+/// Installs config/rbac/role.yaml for a ServiceAccount `kiln-operator` of `ns`: the
+/// ClusterRole under a name of its own (returned), the leader-election Role in `ns`.
+async fn install_operator_rbac(client: &Client, ns: &str) -> String {
+    let name = format!("kiln-operator-test-{ns}");
+    let text = include_str!("../../config/rbac/role.yaml");
+    let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(text)
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    let mut cr: ClusterRole = serde_yaml::from_value(docs[0].clone()).unwrap();
+    cr.metadata.name = Some(name.clone());
+    Api::<ClusterRole>::all(client.clone())
+        .create(&PostParams::default(), &cr)
+        .await
+        .unwrap();
+    let mut role: Role = serde_yaml::from_value(docs[1].clone()).unwrap();
+    role.metadata.namespace = Some(ns.to_string());
+    let role_name = role.name_any();
+    Api::<Role>::namespaced(client.clone(), ns)
+        .create(&PostParams::default(), &role)
+        .await
+        .unwrap();
+    Api::<ServiceAccount>::namespaced(client.clone(), ns)
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "kiln-operator"}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let subject = json!([{"kind": "ServiceAccount", "name": "kiln-operator", "namespace": ns}]);
+    Api::<ClusterRoleBinding>::all(client.clone())
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": name},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+                "subjects": subject,
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    Api::<RoleBinding>::namespaced(client.clone(), ns)
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": role_name},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role_name},
+                "subjects": subject,
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    name
+}
+
 fn impersonating_kubeconfig(dir: &std::path::Path, ns: &str, sa: &str) -> PathBuf {
     let path = std::env::var("KUBECONFIG").unwrap();
     let text = std::fs::read_to_string(path.split(':').next().unwrap()).unwrap();
@@ -168,7 +224,7 @@ fn impersonating_kubeconfig(dir: &std::path::Path, ns: &str, sa: &str) -> PathBu
             .unwrap(),
         );
     }
-    let out = dir.join("runner.kubeconfig");
+    let out = dir.join(format!("{sa}.kubeconfig"));
     std::fs::write(&out, serde_yaml::to_string(&cfg).unwrap()).unwrap();
     out
 }
@@ -188,11 +244,19 @@ async fn operator_reconciles_against_a_real_apiserver() {
     .await
     .unwrap();
 
+    // The operator runs as a ServiceAccount bound to config/rbac/role.yaml (renamed for the
+    // test), so a missing rule fails the scenario.
+    let cluster_role = install_operator_rbac(&client, &ns).await;
+    let dir = tempfile::tempdir().unwrap();
+    let operator_kubeconfig = impersonating_kubeconfig(dir.path(), &ns, "kiln-operator");
     let port = free_port();
     let mut operator = tokio::process::Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .env("KUBECONFIG", &operator_kubeconfig)
+        .env("POD_NAME", "kiln-operator-test")
         .args([
             "operator",
-            "--no-leader-election",
+            "--leader-election-namespace",
+            &ns,
             "--namespace",
             &ns,
             "--metrics-address",
@@ -213,6 +277,12 @@ async fn operator_reconciles_against_a_real_apiserver() {
     let _ = operator.start_kill();
     let _ = operator.wait().await;
     let _ = nss.delete(&ns, &DeleteParams::default()).await;
+    let _ = Api::<ClusterRole>::all(client.clone())
+        .delete(&cluster_role, &DeleteParams::default())
+        .await;
+    let _ = Api::<ClusterRoleBinding>::all(client.clone())
+        .delete(&cluster_role, &DeleteParams::default())
+        .await;
     result.expect("the scenario timed out");
 }
 
@@ -483,13 +553,27 @@ async fn scenario(client: &Client, ns: &str, port: u16) {
         Some("CVE-2025-0001")
     );
 
-    // 7. Metrics and probes.
+    // 7. Leader election: the Lease is held by this operator.
+    let leases: Api<k8s_openapi::api::coordination::v1::Lease> =
+        Api::namespaced(client.clone(), ns);
+    let lease = leases.get("kiln-operator").await.unwrap();
+    assert_eq!(
+        lease.spec.unwrap().holder_identity.as_deref(),
+        Some("kiln-operator-test")
+    );
+
+    // 8. Metrics and probes.
     let m = http_get(port, "/metrics").await;
     assert!(
         m.contains("kiln_reconcile_total{controller=\"imagebuild\"}"),
         "{m}"
     );
     assert!(m.contains("kiln_builds_started_total"), "{m}");
+    assert!(m.contains("kiln_leader 1"), "{m}");
+    assert!(
+        !m.contains("error=\"forbidden\""),
+        "the operator's RBAC is missing a rule: {m}"
+    );
     assert!(http_get(port, "/readyz").await.contains(" 200 OK"));
     assert!(http_get(port, "/healthz").await.contains(" 200 OK"));
 }
