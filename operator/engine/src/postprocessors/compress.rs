@@ -78,7 +78,7 @@ pub fn detect(output: &str, format: Option<&str>) -> (Option<Archive>, Option<Al
     } else {
         ""
     };
-    let mut archive = (next_to_last == "tar").then_some(Archive::Tar);
+    let archive = (next_to_last == "tar").then_some(Archive::Tar);
     match last.as_str() {
         "tar" => return (Some(Archive::Tar), None),
         "zip" => return (Some(Archive::Zip), None),
@@ -92,9 +92,6 @@ pub fn detect(output: &str, format: Option<&str>) -> (Option<Archive>, Option<Al
         "bz2" | "bzip2" => Algorithm::Bzip2,
         _ => return default,
     };
-    if archive.is_none() && next_to_last == "tar" {
-        archive = Some(Archive::Tar);
-    }
     (archive, Some(algorithm))
 }
 
