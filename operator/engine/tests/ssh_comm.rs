@@ -348,3 +348,109 @@ async fn sequential_commands_are_fast() {
     // command would cost several times more.
     assert!(per < Duration::from_secs(1), "{per:?} per command");
 }
+
+#[tokio::test]
+async fn local_and_remote_tunnels() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sshd = Sshd::start();
+    // Local: a port on this side reaching the machine's sshd.
+    let local_port = free_port();
+    // Remote: a port on the machine reaching a listener on this side.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let here = listener.local_addr().unwrap().port();
+    let remote_port = free_port();
+    let c = SshConfig {
+        local_tunnels: vec![kiln_engine::communicator::ssh::Tunnel {
+            listen_port: local_port,
+            host: "127.0.0.1".into(),
+            port: sshd.port,
+        }],
+        remote_tunnels: vec![kiln_engine::communicator::ssh::Tunnel {
+            listen_port: remote_port,
+            host: "127.0.0.1".into(),
+            port: here,
+        }],
+        ..sshd.key_config()
+    };
+    let comm = connect(&c).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", local_port))
+        .await
+        .unwrap();
+    let mut banner = [0u8; 8];
+    s.read_exact(&mut banner).await.unwrap();
+    assert_eq!(&banner, b"SSH-2.0-");
+
+    let accept = tokio::spawn(async move {
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut buf = String::new();
+        conn.read_to_string(&mut buf).await.unwrap();
+        conn.shutdown().await.ok();
+        buf
+    });
+    let (st, out) = run(
+        &*comm,
+        &format!("bash -c 'echo through-tunnel > /dev/tcp/127.0.0.1/{remote_port}'"),
+    )
+    .await;
+    assert_eq!(st, ExitStatus::Code(0), "{out:?}");
+    let got = tokio::time::timeout(Duration::from_secs(10), accept)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, "through-tunnel\n");
+}
+
+#[tokio::test]
+async fn socks5_proxy_and_pause_before_connecting() {
+    // OpenSSH's dynamic forwarding (`ssh -D`) is the SOCKS5 server.
+    let sshd = Sshd::start();
+    let socks_port = free_port();
+    let mut proxy = std::process::Command::new("ssh")
+        .args(["-N", "-D", &format!("127.0.0.1:{socks_port}"), "-i"])
+        .arg(&sshd.client_key)
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+            "-o",
+            "BatchMode=yes",
+            "-p",
+            &sshd.port.to_string(),
+            &format!("{}@127.0.0.1", sshd.user),
+        ])
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", socks_port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "ssh -D did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let c = SshConfig {
+        proxy: Some(kiln_engine::communicator::ssh::ProxyConfig {
+            host: "127.0.0.1".into(),
+            port: socks_port,
+            username: None,
+            password: None,
+        }),
+        pause_before_connecting: Duration::from_millis(500),
+        ..sshd.key_config()
+    };
+    let (ui, rec) = recording_ui(&[]);
+    let comm = c.connect(&ui, &CancellationToken::new()).await.unwrap();
+    let (st, out) = run(&*comm, "echo via-socks").await;
+    assert_eq!(st, ExitStatus::Code(0));
+    assert_eq!(out.stdout, vec!["via-socks"]);
+    assert!(
+        rec.lines().iter().any(|l| l.starts_with("Pausing")),
+        "{:?}",
+        rec.lines()
+    );
+    let _ = proxy.kill();
+    let _ = proxy.wait();
+}
