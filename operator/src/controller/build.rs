@@ -212,7 +212,12 @@ pub fn desired_status(
         now.clone(),
     );
 
-    let total = snapshot.map(|s| s.builds.len());
+    let total = snapshot.map(|s| s.builds.len()).or_else(|| {
+        old.sources_summary
+            .as_deref()
+            .and_then(|s| s.split_once('/'))
+            .and_then(|(_, t)| t.parse().ok())
+    });
     let done = old
         .sources
         .iter()
@@ -857,4 +862,177 @@ pub fn error_policy(_b: Arc<ImageBuild>, err: &Error, ctx: Arc<Context>) -> Acti
     tracing::warn!(error = %err, "ImageBuild reconcile failed");
     ctx.metrics.failure(CONTROLLER, err.category());
     err.action(ctx.settings.error_backoff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::resources::tests::{build, snapshot};
+    use k8s_openapi::api::batch::v1::{JobCondition, JobStatus};
+    use kiln_crds::SourceStatus;
+
+    fn t(secs: i64) -> Time {
+        Time(k8s_openapi::jiff::Timestamp::from_second(secs).unwrap())
+    }
+
+    fn job_with(cond: Option<(&str, &str)>, active: i32) -> Job {
+        Job {
+            status: Some(JobStatus {
+                active: Some(active),
+                start_time: Some(t(10)),
+                conditions: cond.map(|(ty, reason)| {
+                    vec![JobCondition {
+                        type_: ty.into(),
+                        status: "True".into(),
+                        reason: Some(reason.into()),
+                        ..JobCondition::default()
+                    }]
+                }),
+                ..JobStatus::default()
+            }),
+            ..Job::default()
+        }
+    }
+
+    #[test]
+    fn job_states_map_to_phases() {
+        assert_eq!(
+            job_view(&job_with(None, 0), false).phase,
+            BuildPhase::Pending
+        );
+        assert_eq!(
+            job_view(&job_with(None, 2), false).phase,
+            BuildPhase::Running
+        );
+        assert_eq!(
+            job_view(&job_with(Some(("Complete", "")), 0), false).phase,
+            BuildPhase::Succeeded
+        );
+        let failed = job_view(
+            &job_with(Some(("Failed", "BackoffLimitExceeded")), 0),
+            false,
+        );
+        assert_eq!(
+            (failed.phase, failed.reason),
+            (BuildPhase::Failed, reasons::BUILD_FAILED)
+        );
+        let timeout = job_view(&job_with(Some(("Failed", "DeadlineExceeded")), 0), false);
+        assert_eq!(
+            (timeout.phase, timeout.reason),
+            (BuildPhase::Failed, reasons::TIMEOUT)
+        );
+        let cancelling = job_view(&job_with(None, 1), true);
+        assert_eq!(cancelling.phase, BuildPhase::Running);
+        assert_eq!(cancelling.reason, reasons::CANCELLED);
+        assert_eq!(
+            job_view(&job_with(None, 0), true).phase,
+            BuildPhase::Cancelled
+        );
+    }
+
+    #[test]
+    fn finished_status_is_stable_and_keeps_the_summary() {
+        let mut b = build("b");
+        let snap = snapshot(&["null.a", "null.b"]);
+        let mut s = desired_status(
+            &b,
+            BuildPhase::Succeeded,
+            reasons::BUILD_SUCCEEDED,
+            "2 built",
+            Some(&snap),
+            Some(t(10)),
+            Some(t(70)),
+            t(80),
+        );
+        assert_eq!(s.duration.as_deref(), Some("1m0s"));
+        assert_eq!(s.sources_summary.as_deref(), Some("0/2"));
+        for n in ["null.a", "null.b"] {
+            s.sources.push(SourceStatus {
+                name: n.into(),
+                phase: Some(BuildPhase::Succeeded),
+                ..SourceStatus::default()
+            });
+        }
+        b.status = Some(s);
+        // Re-reconciled later without the snapshot (the finished branch).
+        let again = desired_status(
+            &b,
+            BuildPhase::Succeeded,
+            reasons::BUILD_SUCCEEDED,
+            "2 built",
+            None,
+            None,
+            None,
+            t(500),
+        );
+        assert_eq!(again.sources_summary.as_deref(), Some("2/2"));
+        assert_eq!(again.completion_time, Some(t(70)));
+        assert_eq!(again.duration.as_deref(), Some("1m0s"));
+        assert_eq!(again.template_fingerprint.as_deref(), Some("sha256:00"));
+        let again2 = desired_status(
+            &b,
+            BuildPhase::Succeeded,
+            reasons::BUILD_SUCCEEDED,
+            "2 built",
+            None,
+            None,
+            None,
+            t(900),
+        );
+        assert_eq!(again, again2, "no write when nothing changed");
+        let cond = |ty| {
+            kiln_crds::find_condition(&again.conditions, ty)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(cond(SUCCEEDED).status, "True");
+        assert_eq!(cond(READY).status, "True");
+        assert_eq!(cond(STALLED).status, "False");
+        assert_eq!(cond(RECONCILING).status, "False");
+    }
+
+    #[test]
+    fn revocation_is_reported_in_status() {
+        let mut b = build("b");
+        b.spec.revoked = Some(kiln_crds::Revocation {
+            reason: "CVE".into(),
+        });
+        let s = desired_status(
+            &b,
+            BuildPhase::Succeeded,
+            reasons::BUILD_SUCCEEDED,
+            "",
+            None,
+            None,
+            None,
+            t(5),
+        );
+        let r = s.revoked.unwrap();
+        assert_eq!(r.reason, "CVE");
+        assert_eq!(r.since, Some(t(5)));
+    }
+
+    #[test]
+    fn history_keeps_the_newest_and_protected_builds() {
+        let mk = |name: &str, phase, at| {
+            let mut b = build(name);
+            b.status = Some(ImageBuildStatus {
+                phase: Some(phase),
+                completion_time: Some(t(at)),
+                ..ImageBuildStatus::default()
+            });
+            b
+        };
+        let builds = vec![
+            mk("ok1", BuildPhase::Succeeded, 1),
+            mk("ok2", BuildPhase::Succeeded, 2),
+            mk("ok3", BuildPhase::Succeeded, 3),
+            mk("bad1", BuildPhase::Failed, 1),
+            mk("bad2", BuildPhase::Cancelled, 2),
+            mk("running", BuildPhase::Running, 9),
+        ];
+        let v = history_victims(&builds, 1, 1, &["ok1".to_string()]);
+        assert_eq!(v, ["ok2", "bad1"]);
+        assert!(history_victims(&builds, 10, 10, &[]).is_empty());
+    }
 }

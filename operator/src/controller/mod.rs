@@ -87,6 +87,14 @@ pub struct OperatorArgs {
         env = "KILN_RUNNER_IMAGE_PULL_POLICY"
     )]
     pub runner_image_pull_policy: Option<String>,
+    /// The runner container's command: the `kiln` binary in the runner image, by name on
+    /// PATH or by absolute path (its arguments are `runner`).
+    #[arg(
+        long = "runner-command",
+        env = "KILN_RUNNER_COMMAND",
+        default_value = "kiln"
+    )]
+    pub runner_command: String,
     /// Prefix of the ServiceAccount (and Role, RoleBinding) created for each build.
     #[arg(
         long = "runner-service-account-prefix",
@@ -117,6 +125,7 @@ impl OperatorArgs {
                     .runner_image_pull_policy
                     .clone()
                     .filter(|p| !p.is_empty()),
+                command: self.runner_command.clone(),
                 service_account_prefix: self.runner_sa_prefix.clone(),
                 pod,
             },

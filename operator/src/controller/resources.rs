@@ -38,6 +38,9 @@ pub const RUNNER_UID: i64 = 65532;
 pub struct RunnerDefaults {
     pub image: String,
     pub image_pull_policy: Option<String>,
+    /// The runner container's command (the `kiln` binary, by name on `PATH` or by path);
+    /// its arguments are `runner`.
+    pub command: String,
     /// Prefix of the ServiceAccount (and Role, RoleBinding) created per build.
     pub service_account_prefix: String,
     /// Pod settings for builds whose `spec.runner` leaves them unset: `resources`,
@@ -50,6 +53,7 @@ impl Default for RunnerDefaults {
         RunnerDefaults {
             image: "ghcr.io/kiln-dev/kiln:latest".into(),
             image_pull_policy: None,
+            command: "kiln".into(),
             service_account_prefix: "kiln-runner-".into(),
             pod: RunnerSpec::default(),
         }
@@ -402,6 +406,7 @@ pub fn job(
             .image_pull_policy
             .map(|p| p.as_str().to_string())
             .or_else(|| defaults.image_pull_policy.clone()),
+        command: Some(vec![defaults.command.clone()]),
         args: Some(vec!["runner".into()]),
         env: Some(envs),
         working_dir: Some(WORK_DIR.into()),
@@ -537,6 +542,7 @@ pub(crate) mod tests {
             Some(TERMINATION_GRACE_SECONDS)
         );
         let c = &pod.containers[0];
+        assert_eq!(c.command.as_ref().unwrap(), &["kiln"]);
         assert_eq!(c.args.as_ref().unwrap(), &["runner"]);
         let sc = c.security_context.as_ref().unwrap();
         assert_eq!(sc.read_only_root_filesystem, Some(true));
