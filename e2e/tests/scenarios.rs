@@ -317,10 +317,20 @@ fn cancelled_build_ends_cancelled_after_cleanup_and_its_pods_are_gone() {
         secs(120),
     );
     assert_eq!(b["status"]["phase"], "Cancelled", "{}", b["status"]);
-    // The runners observed the cancellation and wrote their own final state after cleanup.
+    // The runners observed the cancellation, ran their cleanup and wrote their own final
+    // state (the engine's "Cleanly cancelled" line in each source's log tail).
+    let b = wait_for("every source to report Cancelled", secs(60), || {
+        let b = get(ns, "imagebuild", "slow-1")?;
+        sources(&b)
+            .iter()
+            .all(|s| s["phase"] == "Cancelled")
+            .then_some(b)
+    });
     for s in sources(&b) {
-        assert!(s["phase"] == "Cancelled" || s["phase"] == "Pending", "{s}");
+        let tail = s["logTail"].as_str().unwrap_or_default();
+        assert!(tail.contains("Cleanly cancelled"), "no cleanup in {s}");
     }
+    assert_eq!(b["status"]["phase"], "Cancelled");
     wait_for("the runner pods to be gone", secs(60), || {
         list(ns, "pods", "kiln.dev/build=slow-1")
             .is_empty()
@@ -341,6 +351,15 @@ fn build_survives_the_operator_pod_being_deleted() {
     );
     wait_phase(ns, "imagebuild", "steady-1", &["Running"], build_timeout());
     let sys = system_namespace();
+    let before: Vec<String> = list(
+        &sys,
+        "pods",
+        &format!("app.kubernetes.io/instance={}", release()),
+    )
+    .iter()
+    .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
+    .collect();
+    assert!(!before.is_empty());
     kubectl(&[
         "delete",
         "pods",
@@ -359,7 +378,7 @@ fn build_survives_the_operator_pod_being_deleted() {
     );
     assert_eq!(b["status"]["phase"], "Succeeded", "{}", b["status"]);
     assert!(is_true(&b, "Ready"));
-    assert_eq!(b["status"]["sourcesSummary"], "2/2", "{}", b["status"]);
+    assert_eq!(sources(&b).len(), 2, "{}", b["status"]);
     for s in sources(&b) {
         assert_eq!(s["phase"], "Succeeded", "{s}");
     }
