@@ -24,8 +24,19 @@ fn helm_uninstall_leaves_only_the_crds() {
         "poddisruptionbudgets",
         "leases",
     ] {
-        let left = list(&ns, kind, &sel);
-        assert!(left.is_empty(), "{kind} left behind: {left:?}");
+        // Pods and ReplicaSets go through the garbage collector after their Deployment.
+        let left = wait_for(
+            &format!("{kind} of the release to be gone"),
+            secs(90),
+            || {
+                let left: Vec<String> = list(&ns, kind, &sel)
+                    .iter()
+                    .filter_map(|o| o["metadata"]["name"].as_str().map(str::to_string))
+                    .collect();
+                left.is_empty().then_some(left)
+            },
+        );
+        assert!(left.is_empty());
     }
     // The leader Lease (the operator may have created it) must be gone too.
     assert!(
