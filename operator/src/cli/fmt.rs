@@ -120,11 +120,11 @@ pub fn run(a: FmtArgs) -> i32 {
             code = 3;
             continue;
         }
-        if a.write {
-            if let Err(e) = std::fs::write(&f, formatted) {
-                eprintln!("Error: could not write {name}: {e}");
-                return 1;
-            }
+        if a.write
+            && let Err(e) = std::fs::write(&f, formatted)
+        {
+            eprintln!("Error: could not write {name}: {e}");
+            return 1;
         }
     }
     code
