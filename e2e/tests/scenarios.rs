@@ -200,7 +200,7 @@ fn two_source_build_runs_as_an_indexed_job_and_succeeds() {
         "-n",
         ns,
         "-l",
-        &format!("kiln.dev/build=two-1"),
+        "kiln.dev/build=two-1",
         "--tail=-1",
         "--prefix",
     ]);
