@@ -551,3 +551,115 @@ fn runner_token_cannot_touch_another_build() {
         r.stderr
     );
 }
+
+/// The e2e sshd peer (images/sshd.sh, imported by scripts/e2e.sh): root's password.
+const SSHD_IMAGE: &str = "kiln.local/sshd:e2e";
+const SSHD_PASSWORD: &str = "pw-7c1f-e2e-sshd";
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn real_build_over_ssh_against_an_sshd_pod() {
+    let ns = Namespace::new("ssh");
+    let ns = ns.as_str();
+    apply(
+        ns,
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: sshd\nspec:\n  containers:\n    - name: sshd\n      image: {SSHD_IMAGE}\n      imagePullPolicy: IfNotPresent\n      ports:\n        - containerPort: 22\n"
+        ),
+    );
+    kubectl(&[
+        "wait",
+        "-n",
+        ns,
+        "--for=condition=Ready",
+        "pod/sshd",
+        "--timeout=60s",
+    ]);
+    let ip = kubectl(&[
+        "get",
+        "pod",
+        "sshd",
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={.status.podIP}",
+    ]);
+    kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "ssh",
+        "-n",
+        ns,
+        &format!("--from-literal=password={SSHD_PASSWORD}"),
+    ]);
+    apply(
+        ns,
+        &template(
+            "remote",
+            r#"variable "host" {
+  type = string
+}
+variable "password" {
+  type      = string
+  sensitive = true
+}
+source "null" "remote" {
+  ssh_host     = var.host
+  ssh_username = "root"
+  ssh_password = var.password
+  ssh_timeout  = "60s"
+}
+build {
+  sources = ["source.null.remote"]
+  provisioner "file" {
+    content     = "payload from kiln\n"
+    destination = "/tmp/payload.txt"
+  }
+  provisioner "shell" {
+    inline = ["cat /tmp/payload.txt", "echo ran on $(hostname) as $(id -u)", "echo pw ${var.password}"]
+  }
+}
+"#,
+        ),
+    );
+    wait_condition(ns, "imagetemplate", "remote", "Ready", "True", secs(60));
+    apply(
+        ns,
+        &build(
+            "remote-1",
+            "remote",
+            &[],
+            &format!(
+                "  variables:\n    host: \"{ip}\"\n  secretVariables:\n    - name: password\n      secretKeyRef:\n        name: ssh\n        key: password\n"
+            ),
+        ),
+    );
+    let b = wait_phase(
+        ns,
+        "imagebuild",
+        "remote-1",
+        &["Succeeded", "Failed"],
+        build_timeout(),
+    );
+    assert_eq!(b["status"]["phase"], "Succeeded", "{}", b["status"]);
+    // The file provisioner uploaded over SSH; the shell provisioner ran there.
+    let on_peer = kubectl(&["exec", "-n", ns, "sshd", "--", "cat", "/tmp/payload.txt"]);
+    assert_eq!(on_peer, "payload from kiln\n");
+    let logs = kubectl(&[
+        "logs",
+        "-n",
+        ns,
+        "-l",
+        "kiln.dev/build=remote-1",
+        "--tail=-1",
+    ]);
+    assert!(logs.contains("payload from kiln"), "{logs}");
+    assert!(logs.contains("ran on sshd as 0"), "{logs}");
+    assert!(logs.contains("pw <sensitive>"), "{logs}");
+    let everything = everything_visible(ns);
+    assert!(
+        !everything.contains(SSHD_PASSWORD),
+        "the SSH password leaked:\n{everything}"
+    );
+}
