@@ -55,6 +55,19 @@ pub fn keygen(dir: &Path, name: &str, kind: &str) -> PathBuf {
     p
 }
 
+/// Whether an SSH server answers on the port (reads its banner after sending ours, so sshd
+/// does not log an aborted key exchange).
+fn probe(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = s.write_all(b"SSH-2.0-kiln-probe\r\n");
+    let mut buf = [0u8; 4];
+    s.read_exact(&mut buf).is_ok() && &buf == b"SSH-"
+}
+
 /// A running sshd. Killed on drop.
 pub struct Sshd {
     pub dir: tempfile::TempDir,
@@ -133,7 +146,7 @@ impl Sshd {
             .expect("starting sshd");
         self.child = Some(child);
         let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        while !probe(self.port) {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "sshd did not listen on {}",

@@ -580,3 +580,121 @@ pub fn decode_hcl<T>(src: &str, f: impl FnOnce(&mut ConfigReader) -> T) -> Resul
     }
     Ok(v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packer_defaults() {
+        let c = decode_hcl("", SshConfig::read).unwrap();
+        assert_eq!(c.port, 22);
+        assert_eq!(c.timeout, Duration::from_secs(300));
+        assert_eq!(c.handshake_attempts, 10);
+        assert_eq!(c.keep_alive_interval, Some(Duration::from_secs(5)));
+        assert_eq!(c.file_transfer_method, TransferMethod::Scp);
+        assert_eq!(c.temporary_key_pair_type, "rsa");
+        assert_eq!(c.temporary_key_pair_bits, 4096);
+        assert!(!c.pty && !c.agent_auth && !c.disable_agent_forwarding);
+        assert!(c.host_keys.is_empty());
+    }
+
+    #[test]
+    fn options_are_read_and_validated() {
+        let c = decode_hcl(
+            r#"
+ssh_host = "h"
+ssh_port = 2222
+ssh_timeout = "30s"
+ssh_keep_alive_interval = "-1s"
+ssh_file_transfer_method = "sftp"
+ssh_bastion_host = "b"
+ssh_bastion_username = "u"
+ssh_bastion_password = "p"
+ssh_local_tunnels = ["8080:localhost:80"]
+ssh_host_key = ["SHA256:abc", "SHA256:def"]
+temporary_key_pair_type = "ecdsa"
+temporary_key_pair_bits = 384
+winrm_username = "ignored"
+ssh_ciphers = ["aes256-gcm@openssh.com"]
+"#,
+            SshConfig::read,
+        )
+        .unwrap();
+        assert_eq!(c.port, 2222);
+        assert_eq!(c.timeout, Duration::from_secs(30));
+        assert_eq!(c.keep_alive_interval, None);
+        assert_eq!(c.file_transfer_method, TransferMethod::Sftp);
+        let b = c.bastion.unwrap();
+        assert_eq!((b.host.as_str(), b.port), ("b", 22));
+        assert_eq!(c.local_tunnels[0].listen_port, 8080);
+        assert_eq!(c.host_keys.len(), 2);
+        assert_eq!(c.temporary_key_pair_bits, 384);
+
+        for (src, want) in [
+            (
+                "ssh_file_transfer_method = \"rsync\"",
+                "must be one of \"scp\" or \"sftp\"",
+            ),
+            (
+                "ssh_bastion_host = \"b\"\nssh_bastion_username = \"u\"\nssh_bastion_password = \"p\"\nssh_proxy_host = \"x\"",
+                "mutually exclusive",
+            ),
+            (
+                "ssh_bastion_host = \"b\"\nssh_bastion_username = \"u\"",
+                "ssh_bastion_password",
+            ),
+            ("ssh_host_key = \"abc\"", "SHA256 fingerprint"),
+            ("ssh_local_tunnels = [\"80\"]", "PORT:HOST:PORT"),
+            ("ssh_port = 70000", "between 1 and 65535"),
+            ("ssh_ciphers = [\"rot13\"]", "not supported"),
+            (
+                "ssh_private_key_file = \"/nonexistent/kiln\"",
+                "ssh_private_key_file is invalid",
+            ),
+            (
+                "ssh_certificate_file = \"/nonexistent/kiln\"",
+                "ssh_private_key_file must be provided",
+            ),
+            ("temporary_key_pair_type = \"dsa\"", "DSA"),
+            ("temporary_key_pair_bits = 1024", "at least 2048"),
+        ] {
+            let e = decode_hcl(src, SshConfig::read).unwrap_err();
+            assert!(e.iter().any(|m| m.contains(want)), "{src}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn generated_data_and_keys() {
+        let kp = super::super::keys::generate("ed25519", 0, "kiln").unwrap();
+        assert!(kp.public_key.starts_with("ssh-ed25519 "));
+        assert!(
+            super::super::keys::fingerprint(&kp.public_key)
+                .unwrap()
+                .starts_with("SHA256:")
+        );
+        let ec = super::super::keys::generate("ecdsa", 256, "kiln").unwrap();
+        assert!(ec.public_key.starts_with("ecdsa-sha2-nistp256 "));
+
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("id");
+        std::fs::write(&key, &kp.private_key).unwrap();
+        let c = SshConfig {
+            host: Some("10.0.0.1".into()),
+            username: Some("root".into()),
+            private_key_file: Some(key),
+            ..Default::default()
+        };
+        let g = c.generated_data();
+        assert_eq!(g["ConnType"], Value::str("ssh"));
+        assert_eq!(g["Host"], Value::str("10.0.0.1"));
+        assert_eq!(g["Port"], Value::Number(22.0));
+        assert_eq!(g["User"], Value::str("root"));
+        assert_eq!(g["SSHPrivateKey"], Value::str(kp.private_key.clone()));
+        let public = g["SSHPublicKey"].to_string_lossless().unwrap();
+        assert_eq!(
+            public.split_whitespace().nth(1),
+            kp.public_key.split_whitespace().nth(1)
+        );
+    }
+}
