@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Link check of the rendered mdBook: every relative href/src in the HTML output must name
-an existing file, and every #fragment an existing id in it. External links (http:, https:,
-mailto:) are listed with --external but not fetched (no network in CI).
+an existing file, and every #fragment an existing id in it. A link that leaves the book
+(`../config/samples` from a chapter) must name an existing path of the repository (the
+docs/ source tree is mapped back); those are listed as notes, since the published site
+cannot serve them. External links (http:, https:, mailto:) are listed with --external but
+not fetched (no network in CI).
 
-usage: scripts/check-links.py BOOK_DIR [--external]
+usage: scripts/check-links.py BOOK_DIR [--external] [--src DOCS_DIR]
+
 """
 import html.parser
 import os
@@ -39,7 +43,8 @@ def parse(path, cache={}):
 def main():
     root = os.path.abspath(sys.argv[1])
     show_external = "--external" in sys.argv
-    errors, external, checked = [], set(), 0
+    src = os.path.abspath(sys.argv[sys.argv.index("--src") + 1]) if "--src" in sys.argv else None
+    errors, notes, external, checked = [], set(), set(), 0
     for d, _, files in os.walk(root):
         for name in files:
             if not name.endswith(".html") or name in ("print.html", "404.html", "toc.html"):
@@ -58,6 +63,13 @@ def main():
                 if os.path.isdir(target):
                     target = os.path.join(target, "index.html")
                 rel = os.path.relpath(page, root)
+                if src and os.path.relpath(target, root).startswith(".."):
+                    in_repo = os.path.normpath(os.path.join(src, os.path.relpath(target, root)))
+                    if os.path.exists(in_repo):
+                        notes.add(f"{rel}: {link} points into the repository ({os.path.relpath(in_repo, os.path.dirname(src))}), not the site")
+                    else:
+                        errors.append(f"{rel}: broken link {link} (outside the book, and no {in_repo})")
+                    continue
                 if not os.path.exists(target):
                     errors.append(f"{rel}: broken link {link}")
                     continue
@@ -67,6 +79,8 @@ def main():
     if show_external:
         for link in sorted(external):
             print("external:", link)
+    for n in sorted(notes):
+        print("note:", n)
     for e in errors:
         print(e, file=sys.stderr)
     print(f"checked {checked} internal links, {len(external)} external (not fetched), {len(errors)} broken")

@@ -23,5 +23,5 @@ if grep -E "WARN|ERROR" "$log" >/dev/null; then
   echo "mdbook printed warnings or errors (above)" >&2
   exit 1
 fi
-python3 "$repo/scripts/check-links.py" "$repo/target/book"
+python3 "$repo/scripts/check-links.py" "$repo/target/book" --src "$repo/docs"
 echo "docs: $repo/target/book/index.html"

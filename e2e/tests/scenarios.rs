@@ -663,3 +663,26 @@ build {
         "the SSH password leaked:\n{everything}"
     );
 }
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn the_samples_the_docs_show_build_and_promote() {
+    let ns = Namespace::new("samples");
+    let ns = ns.as_str();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../config/samples");
+    kubectl(&["apply", "-n", ns, "-k", dir]);
+    for b in ["hello-1", "inline-1"] {
+        kubectl(&[
+            "wait",
+            "-n",
+            ns,
+            "--for=condition=Ready",
+            &format!("imagebuild/{b}"),
+            &format!("--timeout={}s", build_timeout().as_secs()),
+        ]);
+    }
+    for c in ["hello-production", "hello-latest"] {
+        let ch = wait_condition(ns, "imagechannel", c, "Ready", "True", secs(60));
+        assert!(ch["status"]["currentBuild"].is_string(), "{}", ch["status"]);
+    }
+}
