@@ -54,7 +54,7 @@ phase "image build" bash -c 'images/build.sh > "$1"' _ "$image_out"
 archive=$(sed -n 1p "$image_out")
 ref=$(sed -n 2p "$image_out")
 rm -f "$image_out"
-sshd_archive=$(images/sshd.sh | head -1)   # the SSH test peer (cached, ~2 s cold)
+sshd_archive=$(images/sshd.sh | sed -n 1p)   # the SSH test peer (cached, ~2 s cold)
 phase "image import" e2e/cluster/import-image.sh "$archive" "$sshd_archive" >/dev/null
 
 chart_checks() {
