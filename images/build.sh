@@ -98,9 +98,16 @@ for d, _, files in os.walk(src):
 PY
     rm -rf "$stage"
   fi
-  log "cargo build --release -p kiln (in $src)"
+  # --locked when the committed Cargo.lock is complete (the reproducible case); otherwise
+  # say so and let cargo complete it in the export (never in the clone).
+  locked=(--locked)
+  if ! (cd "$src" && cargo metadata --locked --format-version 1 >/dev/null 2>&1); then
+    log "WARNING: the committed Cargo.lock is not up to date with the manifests; building without --locked"
+    locked=()
+  fi
+  log "cargo build --release -p kiln ${locked[*]} (in $src)"
   tb=$(date +%s.%N)
-  (cd "$src" && nice -n 5 cargo build --release -p kiln --bin kiln)
+  (cd "$src" && nice -n 5 cargo build --release -p kiln --bin kiln "${locked[@]}")
   log "cargo build took $(elapsed "$tb")"
   mkdir -p "$cache/bin"
   cp "$CARGO_TARGET_DIR/release/kiln" "$bin.tmp"
