@@ -187,6 +187,11 @@ EOF
   log "archive: $(du -h "$out" | cut -f1), manifest sha256:$man_digest"
 fi
 ln -sf "$(basename "$out")" "$cache/kiln-current.oci.tar"
+# Keep the 5 newest archives and binaries (one per commit/input set otherwise piles up).
+find "$cache" -maxdepth 1 -name 'kiln-*.oci.tar' -type f -printf '%T@ %p\n' | sort -rn | tail -n +6 \
+  | cut -d' ' -f2- | xargs -r rm -f
+find "$cache/bin" -maxdepth 1 -name 'kiln-*' -type f -printf '%T@ %p\n' | sort -rn | tail -n +6 \
+  | cut -d' ' -f2- | xargs -r rm -f
 printf '%s:%s\n' "$name" "$tag" > "$cache/kiln-current.ref"
 log "done in $(elapsed "$t0"): $name:$tag"
 echo "$out"
