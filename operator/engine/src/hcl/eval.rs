@@ -21,6 +21,8 @@ use crate::value::Value;
 #[derive(Debug, Default)]
 pub struct Scope<'p> {
     vars: BTreeMap<String, Value>,
+    /// Borrowed root values (a template's `var`, `local`, …), looked up after `vars`.
+    base: Option<&'p BTreeMap<String, Value>>,
     parent: Option<&'p Scope<'p>>,
 }
 
@@ -28,6 +30,16 @@ impl<'p> Scope<'p> {
     pub fn new() -> Scope<'static> {
         Scope {
             vars: BTreeMap::new(),
+            base: None,
+            parent: None,
+        }
+    }
+
+    /// A scope reading `base` without copying it.
+    pub fn over(base: &'p BTreeMap<String, Value>) -> Scope<'p> {
+        Scope {
+            vars: BTreeMap::new(),
+            base: Some(base),
             parent: None,
         }
     }
@@ -35,6 +47,7 @@ impl<'p> Scope<'p> {
     pub fn child(&'p self) -> Scope<'p> {
         Scope {
             vars: BTreeMap::new(),
+            base: None,
             parent: Some(self),
         }
     }
@@ -51,6 +64,7 @@ impl<'p> Scope<'p> {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.vars
             .get(name)
+            .or_else(|| self.base.and_then(|b| b.get(name)))
             .or_else(|| self.parent.and_then(|p| p.get(name)))
     }
 

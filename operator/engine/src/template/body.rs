@@ -146,15 +146,23 @@ impl RawBody {
 /// What an expression in a component body may reference.
 #[derive(Clone, Debug, Default)]
 pub struct EvalEnv {
-    /// Root names: `var`, `local`, `data`, `path`, `packer`, `source`, `build`, ...
-    pub vars: BTreeMap<String, Value>,
+    /// Root names shared by many bodies: `var`, `local`, `data`, `path`, `packer`. Shared,
+    /// never copied per evaluation.
+    pub vars: Arc<BTreeMap<String, Value>>,
+    /// Names of one body's context on top (`source`, `build`, a validation's `var`).
+    pub overlay: BTreeMap<String, Value>,
     pub funcs: FuncCtx,
 }
 
 impl EvalEnv {
-    pub fn scope(&self) -> Scope<'static> {
-        let mut s = Scope::new();
-        for (k, v) in &self.vars {
+    /// Sets a root name for this context only.
+    pub fn set(&mut self, name: impl Into<String>, value: Value) {
+        self.overlay.insert(name.into(), value);
+    }
+
+    pub fn scope(&self) -> Scope<'_> {
+        let mut s = Scope::over(&self.vars);
+        for (k, v) in &self.overlay {
             s.set(k.clone(), v.clone());
         }
         s
@@ -179,7 +187,7 @@ impl EvalEnv {
 pub struct ConfigReader<'a> {
     body: &'a RawBody,
     env: &'a EvalEnv,
-    scope: Scope<'static>,
+    scope: Scope<'a>,
     used_attrs: BTreeSet<String>,
     used_blocks: BTreeSet<String>,
     pub diags: Diagnostics,

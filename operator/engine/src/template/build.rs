@@ -113,13 +113,13 @@ impl BuildInstance {
         let mut source = BTreeMap::new();
         source.insert("name".to_string(), Value::str(&self.source.name));
         source.insert("type".to_string(), Value::str(&self.source.kind));
-        env.vars.insert("source".into(), Value::Object(source));
+        env.set("source", Value::Object(source));
         let mut build = build_vars.unwrap_or_default();
         build.insert(
             "name".to_string(),
             Value::str(self.build_name.clone().unwrap_or_default()),
         );
-        env.vars.insert("build".into(), Value::Object(build));
+        env.set("build", Value::Object(build));
         env
     }
 }

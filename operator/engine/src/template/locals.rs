@@ -217,13 +217,14 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         if ready.is_empty() {
             break;
         }
+        // Nodes of one batch depend only on earlier batches: one environment serves them all.
+        let env = t.base_env();
         for node in ready {
             // Skip nodes whose dependencies failed: their own error would only repeat it.
             if deps[&node].iter().any(|x| failed.contains(x)) {
                 failed.insert(node);
                 continue;
             }
-            let env = t.base_env();
             match &node {
                 Node::Local(name) => {
                     let Some(decl) = t.locals.iter().find(|l| &l.name == name).cloned() else {

@@ -484,7 +484,8 @@ impl Template {
         packer.insert("iterationID".to_string(), Value::Unknown);
         vars.insert("packer".to_string(), Value::Object(packer));
         EvalEnv {
-            vars,
+            vars: std::sync::Arc::new(vars),
+            overlay: BTreeMap::new(),
             funcs: crate::functions::FuncCtx {
                 base_dir: self.root.clone(),
                 allow_env: false,

@@ -139,7 +139,8 @@ fn parse_type_attr(a: &RawAttr) -> Result<Type, Diagnostic> {
 /// Evaluates a variable default: only literal values and `env()` are allowed.
 fn eval_default(a: &RawAttr) -> Result<Value, Diagnostic> {
     let env = EvalEnv {
-        vars: BTreeMap::new(),
+        vars: Default::default(),
+        overlay: BTreeMap::new(),
         funcs: FuncCtx {
             base_dir: PathBuf::new(),
             allow_env: true,
@@ -660,7 +661,7 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
         let mut scope_vars = BTreeMap::new();
         scope_vars.insert(name.clone(), value.clone());
         let mut env = EvalEnv::default();
-        env.vars.insert("var".into(), Value::Object(scope_vars));
+        env.set("var", Value::Object(scope_vars));
         for rule in &var.validations {
             match env.eval_attr(&rule.condition) {
                 Ok(Value::Unknown) => {}
