@@ -379,6 +379,7 @@ fn build_survives_the_operator_pod_being_deleted() {
     assert_eq!(b["status"]["phase"], "Succeeded", "{}", b["status"]);
     assert!(is_true(&b, "Ready"));
     assert_eq!(sources(&b).len(), 2, "{}", b["status"]);
+    assert_eq!(b["status"]["sourcesSummary"], "2/2", "{}", b["status"]);
     for s in sources(&b) {
         assert_eq!(s["phase"], "Succeeded", "{s}");
     }
