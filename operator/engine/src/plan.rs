@@ -159,16 +159,29 @@ pub fn prepare_provisioner(
     generated: BTreeMap<String, Value>,
     info: &ComponentInfo,
 ) -> Result<Box<dyn components::Provisioner>, Diagnostics> {
+    let env = instance.env(base, Some(generated));
+    prepare_provisioner_in(decl, instance, &env, info)
+}
+
+/// Like [`prepare_provisioner`], with the instance's evaluation context already made (one
+/// context serves every provisioner of a build at validate time).
+pub fn prepare_provisioner_in(
+    decl: &ProvisionerDecl,
+    instance: &BuildInstance,
+    env: &EvalEnv,
+    info: &ComponentInfo,
+) -> Result<Box<dyn components::Provisioner>, Diagnostics> {
     let Some(factory) = provisioner(&decl.kind) else {
         return Err(unknown_component("provisioner", &decl.kind, decl.block.subject()).into());
     };
-    let env = instance.env(base, Some(generated));
-    let mut body = decl.block.body.clone();
+    let overridden;
+    let mut body = &decl.block.body;
     // `override` replaces arguments for this source.
     if let Some(over) = decl.overrides.get(&instance.source.name) {
-        body.attrs.retain(|a| !over.contains_key(&a.key));
+        let mut b = decl.block.body.clone();
+        b.attrs.retain(|a| !over.contains_key(&a.key));
         for (k, v) in over {
-            body.attrs.push(crate::template::RawAttr {
+            b.attrs.push(crate::template::RawAttr {
                 key: k.clone(),
                 key_span: None,
                 expr: value_expr(v),
@@ -176,10 +189,12 @@ pub fn prepare_provisioner(
                 bindings: Default::default(),
             });
         }
+        overridden = b;
+        body = &overridden;
     }
     let mut r = ConfigReader::new(
-        &body,
-        &env,
+        body,
+        env,
         decl.block.subject(),
         format!("provisioner {:?}", decl.kind),
     );
@@ -272,8 +287,9 @@ pub fn prepare(
             .map(|b| b.generated_keys())
             .unwrap_or_default();
         let unknown = unknown_generated(&extra);
+        let prov_env = inst.env(&base, Some(unknown.clone()));
         for p in inst.provisioners.iter().chain(inst.error_cleanup.iter()) {
-            if let Err(d) = prepare_provisioner(p, &inst, &base, unknown.clone(), &info) {
+            if let Err(d) = prepare_provisioner_in(p, &inst, &prov_env, &info) {
                 diags.extend(d);
             }
         }

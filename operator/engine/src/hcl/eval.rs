@@ -21,7 +21,9 @@ use crate::value::Value;
 #[derive(Debug, Default)]
 pub struct Scope<'p> {
     vars: BTreeMap<String, Value>,
-    /// Borrowed root values (a template's `var`, `local`, …), looked up after `vars`.
+    /// Borrowed names of one body's context (`source`, `build`), looked up after `vars`.
+    overlay: Option<&'p BTreeMap<String, Value>>,
+    /// Borrowed root values (a template's `var`, `local`, …), looked up after those.
     base: Option<&'p BTreeMap<String, Value>>,
     parent: Option<&'p Scope<'p>>,
 }
@@ -30,6 +32,7 @@ impl<'p> Scope<'p> {
     pub fn new() -> Scope<'static> {
         Scope {
             vars: BTreeMap::new(),
+            overlay: None,
             base: None,
             parent: None,
         }
@@ -39,6 +42,20 @@ impl<'p> Scope<'p> {
     pub fn over(base: &'p BTreeMap<String, Value>) -> Scope<'p> {
         Scope {
             vars: BTreeMap::new(),
+            overlay: None,
+            base: Some(base),
+            parent: None,
+        }
+    }
+
+    /// A scope reading `overlay`, then `base`, without copying either.
+    pub fn layered(
+        overlay: &'p BTreeMap<String, Value>,
+        base: &'p BTreeMap<String, Value>,
+    ) -> Scope<'p> {
+        Scope {
+            vars: BTreeMap::new(),
+            overlay: Some(overlay),
             base: Some(base),
             parent: None,
         }
@@ -47,6 +64,7 @@ impl<'p> Scope<'p> {
     pub fn child(&'p self) -> Scope<'p> {
         Scope {
             vars: BTreeMap::new(),
+            overlay: None,
             base: None,
             parent: Some(self),
         }
@@ -64,6 +82,7 @@ impl<'p> Scope<'p> {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.vars
             .get(name)
+            .or_else(|| self.overlay.and_then(|o| o.get(name)))
             .or_else(|| self.base.and_then(|b| b.get(name)))
             .or_else(|| self.parent.and_then(|p| p.get(name)))
     }
@@ -215,8 +234,35 @@ impl Evaluator {
             }
             Expression::FuncCall(call) => self.eval_call(call, scope, d),
             Expression::Traversal(t) => {
-                let base = self.eval_depth(&t.expr, scope, d)?;
                 let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+                // `var.x`, `local.y[0]`: walk the scope's value by reference and copy only
+                // what is reached, not the whole `var` object.
+                if let Expression::Variable(root) = &t.expr
+                    && let Some(v) = scope.get(root.as_str())
+                {
+                    let mut cur = v;
+                    let mut i = 0;
+                    while i < ops.len() {
+                        let next = match (ops[i], cur) {
+                            (TraversalOperator::GetAttr(name), Value::Object(m)) => {
+                                m.get(name.as_str())
+                            }
+                            (TraversalOperator::LegacyIndex(n), Value::List(l)) => {
+                                l.get(*n.value() as usize)
+                            }
+                            _ => None,
+                        };
+                        match next {
+                            Some(n) => {
+                                cur = n;
+                                i += 1;
+                            }
+                            None => break,
+                        }
+                    }
+                    return self.traverse(cur.clone(), &ops[i..], scope, d);
+                }
+                let base = self.eval_depth(&t.expr, scope, d)?;
                 self.traverse(base, &ops, scope, d)
             }
             Expression::UnaryOp(op) => {

@@ -161,11 +161,7 @@ impl EvalEnv {
     }
 
     pub fn scope(&self) -> Scope<'_> {
-        let mut s = Scope::over(&self.vars);
-        for (k, v) in &self.overlay {
-            s.set(k.clone(), v.clone());
-        }
-        s
+        Scope::layered(&self.overlay, &self.vars)
     }
 
     pub fn evaluator(&self, file: &Arc<SourceFile>) -> Evaluator {
