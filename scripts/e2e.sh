@@ -69,6 +69,12 @@ chart_checks() {
 }
 phase "chart checks" chart_checks
 
+# The API types and the operator against the real API server, before Kiln is installed (the
+# operator test runs its own operator; two would fight over the same objects).
+phase "crds on apiserver" env KILN_TEST_KUBECONFIG="$KUBECONFIG" \
+  cargo test -q -p kiln-crds --test apiserver -- --ignored
+phase "operator on apiserver" cargo test -q -p kiln --test operator_apiserver -- --ignored
+
 install() {
   helm upgrade --install "$release" charts/kiln -n "$namespace" --create-namespace \
     --set image.repository="${ref%:*}" --set image.tag="${ref##*:}" \

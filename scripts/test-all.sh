@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs every Kiln test: formatting, lints, unit and integration tests against real peers.
-# Installs what it needs (Debian packages) and caches builds under ~/.cache/kiln.
+# Runs every Kiln test: formatting, lints, unit and integration tests against real peers
+# (OpenSSH sshd, local HTTP servers, system compressors), the documentation build with its
+# link check, and the end-to-end scenarios on a single-node Kubernetes this script brings
+# up (scripts/e2e.sh). Installs what it needs (Debian packages, cargo tools) and caches
+# heavy builds under ~/.cache/kiln, keyed by version. Needs root (the e2e cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-step() { printf '\n=== %s (%s)\n' "$1" "$(date +%T)"; }
+start=$(date +%s)
+step() { printf '\n=== %s (%s, +%ss)\n' "$1" "$(date +%T)" "$(( $(date +%s) - start ))"; }
 
 step "peers: Debian packages"
 scripts/install-deps.sh
@@ -20,4 +24,11 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --workspace
 
+step "docs (mdBook + link check)"
+scripts/docs.sh
+
+step "end to end (cluster, image, helm, scenarios)"
+scripts/e2e.sh
+
+step "done"
 echo "all tests passed"

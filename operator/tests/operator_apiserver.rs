@@ -47,17 +47,14 @@ build {
 }
 "#;
 
-/// The cluster's client, or `None` (skip) when no KUBECONFIG is set and KILN_E2E is not.
+/// The cluster's client; fails when no cluster is configured.
 async fn cluster() -> Option<Client> {
-    let required = std::env::var("KILN_E2E").is_ok_and(|v| v == "1");
-    if std::env::var_os("KUBECONFIG").is_none() {
-        assert!(
-            !required,
-            "KILN_E2E=1 but KUBECONFIG is not set: start a cluster (e2e/cluster/up.sh) and export KUBECONFIG"
-        );
-        eprintln!("skipped: set KUBECONFIG to run against a real API server");
-        return None;
-    }
+    // Ignored by default and run by scripts/e2e.sh with a cluster: a missing cluster here is
+    // a failure, never a silent pass.
+    assert!(
+        std::env::var_os("KUBECONFIG").is_some(),
+        "KUBECONFIG is not set: start a cluster (e2e/cluster/up.sh) and export KUBECONFIG, or run scripts/e2e.sh"
+    );
     let client = match Client::try_default().await {
         Ok(c) => c,
         Err(e) => panic!("KUBECONFIG is set but no client could be built: {e}"),
@@ -230,6 +227,7 @@ fn impersonating_kubeconfig(dir: &std::path::Path, ns: &str, sa: &str) -> PathBu
 }
 
 #[tokio::test]
+#[ignore = "needs a Kubernetes API server: run by scripts/e2e.sh (or set KUBECONFIG and pass --ignored)"]
 async fn operator_reconciles_against_a_real_apiserver() {
     let Some(client) = cluster().await else {
         return;
