@@ -44,7 +44,11 @@ LINES=$(wc -l < "$W/big.pkr.hcl")
   for i in $(seq 1 10); do echo '  provisioner "shell-local" { inline = ["true"] }'; done
   echo '}'
 } > "$W/ten.pkr.hcl"
-printf '#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8 9 10; do /bin/sh -c true; done\n' > "$W/ten.sh"
+# The steps' own work: what each shell-local step runs (as Packer's does): `/bin/sh -c` of the
+# environment and a temporary `#!/bin/sh -e` script holding the inline command.
+printf '#!/bin/sh -e\ntrue\n' > "$W/step.sh"
+chmod +x "$W/step.sh"
+printf '#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8 9 10; do /bin/sh -c "PACKER_BUILD_NAME='"'"'a'"'"' PACKER_BUILDER_TYPE='"'"'null'"'"' %s/step.sh"; done\n' "$W" > "$W/ten.sh"
 chmod +x "$W/ten.sh"
 
 # 3. Four sources sleeping 1 s, in parallel, against one.
@@ -87,6 +91,6 @@ t = json.load(open("t.json"))["results"]
 p = json.load(open("p.json"))["results"]
 ms = lambda r: r["mean"] * 1000
 print(f"| `kiln validate` of a generated {lines}-line template | {ms(v):.1f} ms ± {v['stddev']*1000:.1f} | peak RSS {rss/1024:.1f} MiB | target < 50 ms, < 30 MiB |")
-print(f"| `kiln build`, null + 10 `shell-local` steps running `true` | {ms(t[0]):.1f} ms | the same 10 `sh -c true` directly: {ms(t[1]):.1f} ms | overhead {ms(t[0]) - ms(t[1]):.1f} ms (target < 20 ms) |")
+print(f"| `kiln build`, null + 10 `shell-local` steps running `true` | {ms(t[0]):.1f} ms | the same 10 steps' own work (`sh -c` of a `#!/bin/sh -e` script running `true`): {ms(t[1]):.1f} ms | overhead {ms(t[0]) - ms(t[1]):.1f} ms (target < 20 ms) |")
 print(f"| `kiln build`, 4 sources × `sleep 1` in parallel | {ms(p[0]):.0f} ms | 1 source × `sleep 1`: {ms(p[1]):.0f} ms | ratio {p[0]['mean']/p[1]['mean']:.2f} (target ≈ 1, not 4) |")
 PY
