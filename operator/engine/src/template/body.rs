@@ -28,6 +28,15 @@ pub struct RawAttr {
 }
 
 impl RawAttr {
+    /// HCL's "Unsupported argument" error for this attribute.
+    pub fn unsupported(&self) -> Diagnostic {
+        Diagnostic::error(
+            "Unsupported argument",
+            format!("An argument named {:?} is not expected here.", self.key),
+        )
+        .with_subject(self.key_subject())
+    }
+
     pub fn subject(&self) -> Option<Subject> {
         self.expr
             .span()
@@ -51,6 +60,15 @@ pub struct RawBlock {
 }
 
 impl RawBlock {
+    /// HCL's "Unsupported block type" error for this block.
+    pub fn unsupported(&self) -> Diagnostic {
+        Diagnostic::error(
+            "Unsupported block type",
+            format!("Blocks of type {:?} are not expected here.", self.ident),
+        )
+        .with_subject(self.subject())
+    }
+
     pub fn from_block(block: &Block, file: &Arc<SourceFile>) -> RawBlock {
         RawBlock {
             ident: block.ident.as_str().to_string(),

@@ -454,13 +454,7 @@ impl Template {
                             }
                         }
                     }
-                    other => diags.push(
-                        Diagnostic::error(
-                            "Unsupported argument",
-                            format!("An argument named {other:?} is not expected here."),
-                        )
-                        .with_subject(a.key_subject()),
-                    ),
+                    _ => diags.push(a.unsupported()),
                 }
             }
             let mut blocks: Vec<RawBlock> = Vec::new();
@@ -527,21 +521,13 @@ impl Template {
                         let mut chain = Vec::new();
                         for a in &inner.body.attrs {
                             diags.push(
-                                Diagnostic::error(
-                                    "Unsupported argument",
-                                    format!("An argument named {:?} is not expected here.", a.key),
-                                )
-                                .with_subject(a.key_subject()),
+                                a.unsupported(),
                             );
                         }
                         for pp in &inner.body.blocks {
                             if pp.ident != "post-processor" {
                                 diags.push(
-                                    Diagnostic::error(
-                                        "Unsupported block type",
-                                        format!("Blocks of type {:?} are not expected here.", pp.ident),
-                                    )
-                                    .with_subject(pp.subject()),
+                                    pp.unsupported(),
                                 );
                                 continue;
                             }

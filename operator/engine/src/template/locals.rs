@@ -29,13 +29,7 @@ pub fn decode_locals(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
         });
     }
     for inner in &b.body.blocks {
-        diags.push(
-            Diagnostic::error(
-                "Unsupported block type",
-                format!("Blocks of type {:?} are not expected here.", inner.ident),
-            )
-            .with_subject(inner.subject()),
-        );
+        diags.push(inner.unsupported());
     }
 }
 
@@ -78,13 +72,7 @@ pub fn decode_local(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
                 ),
                 Err(d) => diags.push(d),
             },
-            other => diags.push(
-                Diagnostic::error(
-                    "Unsupported argument",
-                    format!("An argument named {other:?} is not expected here."),
-                )
-                .with_subject(a.key_subject()),
-            ),
+            _ => diags.push(a.unsupported()),
         }
     }
     let Some(attr) = expression else {

@@ -249,23 +249,11 @@ impl Template {
         // 2. The root schema.
         for body in &raw {
             for a in &body.attrs {
-                diags.push(
-                    Diagnostic::error(
-                        "Unsupported argument",
-                        format!("An argument named {:?} is not expected here.", a.key),
-                    )
-                    .with_subject(a.key_subject()),
-                );
+                diags.push(a.unsupported());
             }
             for b in &body.blocks {
                 if !ROOT_BLOCKS.contains(&b.ident.as_str()) {
-                    diags.push(
-                        Diagnostic::error(
-                            "Unsupported block type",
-                            format!("Blocks of type {:?} are not expected here.", b.ident),
-                        )
-                        .with_subject(b.subject()),
-                    );
+                    diags.push(b.unsupported());
                 }
             }
         }
@@ -305,24 +293,12 @@ impl Template {
         }
         for a in &b.body.attrs {
             if a.key != "required_version" {
-                diags.push(
-                    Diagnostic::error(
-                        "Unsupported argument",
-                        format!("An argument named {:?} is not expected here.", a.key),
-                    )
-                    .with_subject(a.key_subject()),
-                );
+                diags.push(a.unsupported());
             }
         }
         for inner in &b.body.blocks {
             if inner.ident != "required_plugins" {
-                diags.push(
-                    Diagnostic::error(
-                        "Unsupported block type",
-                        format!("Blocks of type {:?} are not expected here.", inner.ident),
-                    )
-                    .with_subject(inner.subject()),
-                );
+                diags.push(inner.unsupported());
                 continue;
             }
             for a in &inner.body.attrs {
@@ -407,13 +383,7 @@ impl Template {
                 });
             }
             for nested in &inner.body.blocks {
-                diags.push(
-                    Diagnostic::error(
-                        "Unsupported block type",
-                        format!("Blocks of type {:?} are not expected here.", nested.ident),
-                    )
-                    .with_subject(nested.subject()),
-                );
+                diags.push(nested.unsupported());
             }
         }
     }

@@ -214,13 +214,7 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
                 Ok(s) => var.sensitive = s,
                 Err(d) => diags.push(d),
             },
-            other => diags.push(
-                Diagnostic::error(
-                    "Unsupported argument",
-                    format!("An argument named {other:?} is not expected here."),
-                )
-                .with_subject(a.key_subject()),
-            ),
+            _ => diags.push(a.unsupported()),
         }
     }
     // The default must satisfy the type.
@@ -238,26 +232,14 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
     }
     for vb in &b.body.blocks {
         if vb.ident != "validation" {
-            diags.push(
-                Diagnostic::error(
-                    "Unsupported block type",
-                    format!("Blocks of type {:?} are not expected here.", vb.ident),
-                )
-                .with_subject(vb.subject()),
-            );
+            diags.push(vb.unsupported());
             continue;
         }
         let cond = vb.body.attr("condition").cloned();
         let msg = vb.body.attr("error_message").cloned();
         for a in &vb.body.attrs {
             if a.key != "condition" && a.key != "error_message" {
-                diags.push(
-                    Diagnostic::error(
-                        "Unsupported argument",
-                        format!("An argument named {:?} is not expected here.", a.key),
-                    )
-                    .with_subject(a.key_subject()),
-                );
+                diags.push(a.unsupported());
             }
         }
         let (Some(cond), Some(msg)) = (cond, msg) else {
@@ -346,13 +328,7 @@ pub fn decode_variables(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics)
         }
     }
     for inner in &b.body.blocks {
-        diags.push(
-            Diagnostic::error(
-                "Unsupported block type",
-                format!("Blocks of type {:?} are not expected here.", inner.ident),
-            )
-            .with_subject(inner.subject()),
-        );
+        diags.push(inner.unsupported());
     }
 }
 
