@@ -22,6 +22,11 @@ pub struct ErrorLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PhaseLabels {
     pub phase: String,
 }
@@ -33,6 +38,8 @@ pub struct Metrics {
     pub failures: Family<ErrorLabels, Counter>,
     pub duration: Family<ControllerLabels, Histogram>,
     pub in_flight: Family<ControllerLabels, Gauge>,
+    pub queue_depth: Family<ControllerLabels, Gauge>,
+    pub malformed: Family<KindLabels, Counter>,
     pub builds_finished: Family<PhaseLabels, Counter>,
     pub builds_started: Counter,
     pub build_duration: Histogram,
@@ -49,6 +56,8 @@ impl Default for Metrics {
             Histogram::new(exponential_buckets(0.001, 2.0, 14))
         });
         let in_flight = Family::<ControllerLabels, Gauge>::default();
+        let queue_depth = Family::<ControllerLabels, Gauge>::default();
+        let malformed = Family::<KindLabels, Counter>::default();
         let builds_finished = Family::<PhaseLabels, Counter>::default();
         let builds_started = Counter::default();
         let build_duration = Histogram::new(exponential_buckets(5.0, 2.0, 12));
@@ -72,6 +81,17 @@ impl Default for Metrics {
             "reconcile_in_flight",
             "Reconciliations running now, by controller (the part of the queue being worked on)",
             in_flight.clone(),
+        );
+        registry.register(
+            "reconcile_queue_depth",
+            "Objects a watch event triggered whose reconcile has not started yet, by controller \
+             (requeue timers not counted)",
+            queue_depth.clone(),
+        );
+        registry.register(
+            "malformed_objects",
+            "Stored objects (distinct resourceVersions) that do not decode and were skipped, by kind",
+            malformed.clone(),
         );
         registry.register(
             "builds_started",
@@ -98,6 +118,8 @@ impl Default for Metrics {
             failures,
             duration,
             in_flight,
+            queue_depth,
+            malformed,
             builds_finished,
             builds_started,
             build_duration,
@@ -129,6 +151,24 @@ impl Metrics {
                 error: category.to_string(),
             })
             .inc();
+    }
+
+    /// Counts one malformed object of `kind`.
+    pub fn malformed(&self, kind: &str) {
+        self.malformed
+            .get_or_create(&KindLabels {
+                kind: kind.to_string(),
+            })
+            .inc();
+    }
+
+    /// The queue-depth gauge of `controller` (exported as 0 from the start).
+    pub fn queue_depth(&self, controller: &str) -> Gauge {
+        self.queue_depth
+            .get_or_create(&ControllerLabels {
+                controller: controller.to_string(),
+            })
+            .clone()
     }
 
     /// The text exposition format.

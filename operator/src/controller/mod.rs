@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod resources;
 pub mod telemetry;
 pub mod template;
+pub mod watch;
 
 #[cfg(test)]
 mod mock_tests;
@@ -21,13 +22,14 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use clap::Args;
-use futures::StreamExt;
 use futures::future::BoxFuture;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::batch::v1::Job;
 use kiln_crds::{ImageBuild, ImageChannel, ImageTemplate};
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
+use kube::runtime::reflector::{self, ObjectRef, reflector};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use tokio_util::sync::CancellationToken;
 
@@ -35,6 +37,7 @@ use context::{Context, Settings};
 use http::Health;
 use metrics::Metrics;
 use resources::{MANAGED_BY, MANAGED_BY_LABEL, RunnerDefaults};
+use watch::{MalformedReporter, QueueDepth, lenient_watcher};
 
 #[derive(Args, Debug, Clone)]
 pub struct OperatorArgs {
@@ -278,42 +281,121 @@ fn controllers(
     let owned = watcher::Config::default()
         .labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}"))
         .any_semantic();
+    let metrics = ctx.metrics.clone();
+    let reporter = |kind: &str| {
+        Some(MalformedReporter::new(
+            kind,
+            metrics.clone(),
+            Some(ctx.recorder.clone()),
+        ))
+    };
 
+    // Each controller's own kind: a lenient watch (malformed objects skipped) into its cache;
+    // every event it yields marks the object pending in the controller's queue-depth gauge.
+    let q = QueueDepth::new(&metrics, template::CONTROLLER);
+    let (reader, writer) = reflector::store::<ImageTemplate>();
+    let (cache, qt) = (reader.clone(), q.clone());
+    let trigger = reflector(
+        writer,
+        lenient_watcher::<ImageTemplate>(
+            client.clone(),
+            namespace,
+            wc.clone(),
+            move |r| cache.get(r),
+            reporter("ImageTemplate"),
+        ),
+    )
+    .inspect_ok(move |ev| qt.track(ev))
+    .applied_objects();
     let s = stop.clone();
-    let templates = Controller::new(api::<ImageTemplate>(client, namespace), wc.clone())
+    let (qr, qe) = (q.clone(), q);
+    let templates = Controller::for_stream(trigger, reader)
         .with_config(cfg.clone())
         .graceful_shutdown_on(async move { s.cancelled().await })
-        .run(template::reconcile, template::error_policy, ctx.clone())
-        .for_each(|r| async move {
-            if let Err(e) = r {
-                tracing::debug!(error = %e, "imagetemplate controller");
-            }
-        });
+        .run(
+            move |o: Arc<ImageTemplate>, c| {
+                qr.done(o.namespace().as_deref(), &o.name_any());
+                template::reconcile(o, c)
+            },
+            template::error_policy,
+            ctx.clone(),
+        )
+        .for_each(move |r| forget_missing(r, qe.clone(), template::CONTROLLER));
 
+    let q = QueueDepth::new(&metrics, build::CONTROLLER);
+    let (reader, writer) = reflector::store::<ImageBuild>();
+    let (cache, qt, qj) = (reader.clone(), q.clone(), q.clone());
+    let trigger = reflector(
+        writer,
+        lenient_watcher::<ImageBuild>(
+            client.clone(),
+            namespace,
+            wc.clone(),
+            move |r| cache.get(r),
+            reporter("ImageBuild"),
+        ),
+    )
+    .inspect_ok(move |ev| qt.track(ev))
+    .applied_objects();
+    // The same triggers as `owns(Job)` (metadata watch, owner references), counted.
+    let jobs = watcher::watcher(api::<PartialObjectMeta<Job>>(client, namespace), owned)
+        .default_backoff()
+        .touched_objects();
     let s = stop.clone();
-    let builds = Controller::new(api::<ImageBuild>(client, namespace), wc.clone())
-        .owns(api::<Job>(client, namespace), owned)
+    let (qr, qe) = (q.clone(), q);
+    let builds = Controller::for_stream(trigger, reader)
+        .watches_stream(jobs, move |job: PartialObjectMeta<Job>| {
+            let ns = job.metadata.namespace.clone();
+            qj.track_refs(
+                job.metadata
+                    .owner_references
+                    .iter()
+                    .flatten()
+                    .filter_map(|o| ObjectRef::<ImageBuild>::from_owner_ref(ns.as_deref(), o, ()))
+                    .collect(),
+            )
+        })
         .with_config(cfg.clone())
         .graceful_shutdown_on(async move { s.cancelled().await })
-        .run(build::reconcile, build::error_policy, ctx.clone())
-        .for_each(|r| async move {
-            if let Err(e) = r {
-                tracing::debug!(error = %e, "imagebuild controller");
-            }
-        });
+        .run(
+            move |o: Arc<ImageBuild>, c| {
+                qr.done(o.namespace().as_deref(), &o.name_any());
+                build::reconcile(o, c)
+            },
+            build::error_policy,
+            ctx.clone(),
+        )
+        .for_each(move |r| forget_missing(r, qe.clone(), build::CONTROLLER));
 
+    let q = QueueDepth::new(&metrics, channel::CONTROLLER);
+    let (reader, writer) = reflector::store::<ImageChannel>();
+    let (cache, qt, qm) = (reader.clone(), q.clone(), q.clone());
+    let trigger = reflector(
+        writer,
+        lenient_watcher::<ImageChannel>(
+            client.clone(),
+            namespace,
+            wc.clone(),
+            move |r| cache.get(r),
+            reporter("ImageChannel"),
+        ),
+    )
+    .inspect_ok(move |ev| qt.track(ev))
+    .applied_objects();
+    // Builds as seen by channels: lenient too, malformed ones reported by the build watch.
+    let related = lenient_watcher::<ImageBuild>(client.clone(), namespace, wc, |_| None, None)
+        .touched_objects();
+    let store = reader.clone();
     let s = stop.clone();
-    let ch = Controller::new(api::<ImageChannel>(client, namespace), wc.clone()).with_config(cfg);
-    let store = ch.store();
-    let channels = ch
-        .watches(
-            api::<ImageBuild>(client, namespace),
-            wc,
-            move |b: ImageBuild| {
-                // Every channel of the build's template in its namespace (pinned or following).
-                let tpl = b.spec.template_ref.as_ref().map(|r| r.name.clone());
-                let ns = b.namespace();
-                let name = b.name_any();
+    let (qr, qe) = (q.clone(), q);
+    let channels = Controller::for_stream(trigger, reader)
+        .with_config(cfg)
+        .watches_stream(related, move |b: ImageBuild| {
+            // Every channel of the build's template in its namespace (pinned or following).
+            let tpl = b.spec.template_ref.as_ref().map(|r| r.name.clone());
+            let ns = b.namespace();
+            let name = b.name_any();
+            qm.track_refs(
                 store
                     .state()
                     .into_iter()
@@ -323,17 +405,37 @@ fn controllers(
                                 || c.spec.build.as_deref() == Some(name.as_str()))
                     })
                     .map(|c| ObjectRef::from_obj(c.as_ref()))
-                    .collect::<Vec<_>>()
-            },
-        )
+                    .collect::<Vec<_>>(),
+            )
+        })
         .graceful_shutdown_on(async move { s.cancelled().await })
-        .run(channel::reconcile, channel::error_policy, ctx)
-        .for_each(|r| async move {
-            if let Err(e) = r {
-                tracing::debug!(error = %e, "imagechannel controller");
-            }
-        });
+        .run(
+            move |o: Arc<ImageChannel>, c| {
+                qr.done(o.namespace().as_deref(), &o.name_any());
+                channel::reconcile(o, c)
+            },
+            channel::error_policy,
+            ctx,
+        )
+        .for_each(move |r| forget_missing(r, qe.clone(), channel::CONTROLLER));
     vec![Box::pin(templates), Box::pin(builds), Box::pin(channels)]
+}
+
+/// Logs a controller's failed reconciles; an object it found gone from its cache is no longer
+/// pending.
+async fn forget_missing<K, E>(
+    r: Result<K, kube::runtime::controller::Error<E, watcher::Error>>,
+    q: QueueDepth,
+    controller: &'static str,
+) where
+    E: std::error::Error + 'static,
+{
+    if let Err(e) = r {
+        if let kube::runtime::controller::Error::ObjectNotFound(obj) = &e {
+            q.done(obj.namespace.as_deref(), &obj.name);
+        }
+        tracing::debug!(error = %e, controller, "reconcile");
+    }
 }
 
 async fn run_controllers(args: &OperatorArgs, ctx: Arc<Context>, stop: CancellationToken) {
