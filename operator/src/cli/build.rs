@@ -10,12 +10,11 @@ use kiln_engine::components::OnError;
 use kiln_engine::diag::{Diagnostic, Diagnostics};
 use kiln_engine::plan::{self, RunOptions};
 use kiln_engine::run::{self, human_duration};
-use kiln_engine::session::{self, LoadOptions};
 use kiln_engine::sinks::{HumanSink, JsonSink, MachineSink};
 use kiln_engine::ui::{EventKind, Masker, Sink, Ui};
 use tokio_util::sync::CancellationToken;
 
-use super::common::{VarFlags, print_diags, split_list};
+use super::common::{VarFlags, load_template, print_diags, split_list};
 
 #[derive(Args, Debug)]
 pub struct BuildArgs {
@@ -66,23 +65,10 @@ pub async fn run(a: BuildArgs) -> i32 {
         );
         return 1;
     };
-    let inputs = match a.vars.inputs(a.warn_on_undeclared_var) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return 1;
-        }
-    };
-    let opts = LoadOptions {
-        inputs,
-        evaluate_datasources: true,
-    };
-    let (template, warnings) = match session::load(&a.template, &opts) {
-        Ok(t) => t,
-        Err(d) => {
-            print_diags(&d, None);
-            return 1;
-        }
+    let Some((template, warnings)) =
+        load_template(&a.template, &a.vars, a.warn_on_undeclared_var, true)
+    else {
+        return 1;
     };
     let masker = Arc::new(Masker::new(template.sensitive.clone()));
     print_diags(&warnings, Some(&masker));

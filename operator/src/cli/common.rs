@@ -59,3 +59,30 @@ pub fn split_list(values: &[String]) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Loads a template with the flags' variables, printing any error; `None` means exit 1.
+pub fn load_template(
+    path: &std::path::Path,
+    vars: &VarFlags,
+    warn_undeclared: bool,
+    evaluate_datasources: bool,
+) -> Option<(kiln_engine::template::Template, Diagnostics)> {
+    let inputs = match vars.inputs(warn_undeclared) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return None;
+        }
+    };
+    let opts = kiln_engine::session::LoadOptions {
+        inputs,
+        evaluate_datasources,
+    };
+    match kiln_engine::session::load(path, &opts) {
+        Ok(t) => Some(t),
+        Err(d) => {
+            print_diags(&d, None);
+            None
+        }
+    }
+}

@@ -4,9 +4,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use kiln_engine::session::{self, LoadOptions};
 
-use super::common::{VarFlags, print_diags};
+use super::common::{VarFlags, load_template};
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
@@ -17,23 +16,8 @@ pub struct InspectArgs {
 }
 
 pub fn run(a: InspectArgs) -> i32 {
-    let inputs = match a.vars.inputs(false) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return 1;
-        }
-    };
-    let opts = LoadOptions {
-        inputs,
-        evaluate_datasources: false,
-    };
-    let (t, _) = match session::load(&a.template, &opts) {
-        Ok(t) => t,
-        Err(d) => {
-            print_diags(&d, None);
-            return 1;
-        }
+    let Some((t, _)) = load_template(&a.template, &a.vars, false, false) else {
+        return 1;
     };
     print!("{}", render(&t));
     0
