@@ -57,15 +57,17 @@ rm -f "$image_out"
 sshd_archive=$(images/sshd.sh | sed -n 1p)   # the SSH test peer (cached, ~2 s cold)
 phase "image import" e2e/cluster/import-image.sh "$archive" "$sshd_archive" >/dev/null
 
+# Rendered manifests are validated against the API server's schemas (--validate=strict:
+# unknown or duplicate fields fail) and accepted by it (server dry-run).
 chart_checks() {
   helm lint --strict charts/kiln
   kubectl create namespace "$namespace" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
   helm template "$release" charts/kiln -n "$namespace" --include-crds \
-    | kubectl apply --dry-run=server -f - >/dev/null
+    | kubectl apply --dry-run=server --validate=strict -f - >/dev/null
   # Namespaced mode and HA render and are accepted too.
   helm template "$release" charts/kiln -n "$namespace" --set replicaCount=2 \
-    --set "watchNamespaces={$namespace}" | kubectl apply --dry-run=server -f - >/dev/null
-  kubectl kustomize config/default | kubectl apply --dry-run=server -f - >/dev/null
+    --set "watchNamespaces={$namespace}" | kubectl apply --dry-run=server --validate=strict -f - >/dev/null
+  kubectl kustomize config/default | kubectl apply --dry-run=server --validate=strict -f - >/dev/null
 }
 phase "chart checks" chart_checks
 
