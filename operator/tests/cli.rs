@@ -627,3 +627,125 @@ build { sources = ["null.a"] }
     let (out, _) = text(&o);
     assert_eq!(out, "\"VISIBLE\"\n\"<sensitive>\"\n");
 }
+
+#[test]
+fn output_flags_timestamps_color_debug_and_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "o.pkr.hcl",
+        "source \"null\" \"a\" { communicator = \"none\" }\nsource \"null\" \"b\" { communicator = \"none\" }\nbuild {\n  sources = [\"null.a\", \"null.b\"]\n  provisioner \"shell-local\" { inline = [\"echo start >> log\", \"sleep 0.2\", \"echo end >> log\"] }\n}\n",
+    );
+    let t = t.to_str().unwrap();
+    // -timestamp-ui prefixes every line with an RFC 3339 time.
+    let o = run(tmp.path(), &["build", "-timestamp-ui", t]);
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    let first = out.lines().next().unwrap();
+    assert!(
+        first.len() > 21 && first.as_bytes()[4] == b'-' && first[..21].ends_with("Z:"),
+        "{first}"
+    );
+    // Colour is on only when asked (stdout is not a terminal here).
+    let o = run(tmp.path(), &["build", "-color=true", t]);
+    assert!(text(&o).0.contains("\x1b["));
+    let o = run(tmp.path(), &["build", "-color=false", t]);
+    assert!(!text(&o).0.contains("\x1b["));
+    // -debug runs builds one at a time.
+    std::fs::remove_file(tmp.path().join("log")).unwrap();
+    let o = run(tmp.path(), &["build", "-debug", t]);
+    assert!(o.status.success());
+    let log = std::fs::read_to_string(tmp.path().join("log")).unwrap();
+    assert_eq!(
+        log.lines().collect::<Vec<_>>(),
+        vec!["start", "end", "start", "end"]
+    );
+    let o = run(tmp.path(), &["version"]);
+    assert!(text(&o).0.starts_with("Kiln v"));
+    let o = run(tmp.path(), &["build", "-on-error=sometimes", t]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("-on-error must be one of"));
+}
+
+#[test]
+fn undeclared_var_file_entries_warn_only_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "w.pkr.hcl",
+        "variable \"a\" { default = \"x\" }\nsource \"null\" \"a\" { communicator = \"none\" }\nbuild { sources = [\"null.a\"] }\n",
+    );
+    write(tmp.path(), "v.pkrvars.hcl", "a = \"y\"\nnot_declared = 1\n");
+    let t = t.to_str().unwrap();
+    let o = run(tmp.path(), &["validate", "-var-file=v.pkrvars.hcl", t]);
+    let (_, err) = text(&o);
+    assert!(o.status.success());
+    assert!(
+        err.contains("Warning: Undefined variable") && err.contains("not_declared"),
+        "{err}"
+    );
+    let o = run(
+        tmp.path(),
+        &[
+            "validate",
+            "-no-warn-undeclared-var",
+            "-var-file=v.pkrvars.hcl",
+            t,
+        ],
+    );
+    assert!(!text(&o).1.contains("Undefined variable"));
+    let o = run(tmp.path(), &["build", "-var-file=v.pkrvars.hcl", t]);
+    assert!(!text(&o).1.contains("Undefined variable"));
+    let o = run(
+        tmp.path(),
+        &[
+            "build",
+            "-warn-on-undeclared-var",
+            "-var-file=v.pkrvars.hcl",
+            t,
+        ],
+    );
+    assert!(text(&o).1.contains("Undefined variable"));
+    let o = run(tmp.path(), &["validate", "-var-file=v.txt", t]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("Could not"), "{}", text(&o).1);
+}
+
+#[test]
+fn validate_evaluates_data_sources_only_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = write(
+        tmp.path(),
+        "d.pkr.hcl",
+        "data \"http\" \"x\" { url = \"http://127.0.0.1:9/nothing-listens-here\" }\nlocals { body = data.http.x.body }\nsource \"null\" \"a\" { communicator = \"none\" }\nbuild { sources = [\"null.a\"] }\n",
+    );
+    let t = t.to_str().unwrap();
+    let o = run(tmp.path(), &["validate", t]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    let o = run(tmp.path(), &["validate", "-evaluate-datasources", t]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).1.contains("data.http.x"), "{}", text(&o).1);
+}
+
+#[test]
+fn fmt_diff_and_recursive() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "top.pkr.hcl", "a=1\n");
+    write(tmp.path(), "sub/inner.pkrvars.hcl", "b=2\n");
+    write(tmp.path(), "sub/ignored.txt", "c=3\n");
+    let o = run(tmp.path(), &["fmt", "-check", "-diff", "."]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(out.contains("-a=1") && out.contains("+a = 1"), "{out}");
+    assert!(!out.contains("inner"), "not recursive by default: {out}");
+    let o = run(tmp.path(), &["fmt", "-recursive", "."]);
+    assert!(o.status.success());
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("sub/inner.pkrvars.hcl")).unwrap(),
+        "b = 2\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("sub/ignored.txt")).unwrap(),
+        "c=3\n"
+    );
+}
