@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Load client of scripts/bench-operator.sh (standard library only, talks to the API directly).
+
+usage: bench-operator-load.py KUBECONFIG NAMESPACE TEMPLATE OPERATOR_PID [N] [WAVE2]
+
+1. Starts a watch on Jobs in NAMESPACE (client-side monotonic time of every ADDED event,
+   keyed by the Job's ImageBuild owner reference) and a sampler of the operator's VmRSS
+   (/proc/OPERATOR_PID/status, every 200 ms).
+2. Wave 1: creates N ImageBuilds (default 1000) as fast as possible from 8 threads, each on
+   its own keep-alive HTTPS connection. The create time of a build is the client-side time
+   at which its POST returned 201.
+3. Waits until every wave-1 build has a Job (at most 600 s).
+4. Wave 2 ("after the queue drained"): creates WAVE2 builds (default 100) one at a time,
+   100 ms apart, and waits for their Jobs.
+Prints the figures as a Markdown table plus a few plain lines; exits 1 if a build got no Job.
+"""
+import base64
+import http.client
+import json
+import os
+import re
+import ssl
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+kubeconfig, ns, template, pid = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+N = int(sys.argv[5]) if len(sys.argv) > 5 else 1000
+WAVE2 = int(sys.argv[6]) if len(sys.argv) > 6 else 100
+
+# --- connection (the e2e admin kubeconfig: embedded CA, client cert and key) -------------
+cfg = open(kubeconfig).read()
+
+
+def field(name):
+    m = re.search(r"^\s*" + re.escape(name) + r":\s*(\S+)\s*$", cfg, re.M)
+    if not m:
+        sys.exit(f"{kubeconfig}: no {name}")
+    return m.group(1)
+
+
+server = field("server")
+host, port = re.match(r"https://([^:/]+):(\d+)", server).groups()
+tmp = tempfile.mkdtemp(prefix="kiln-bench-")
+paths = {}
+for key in ("certificate-authority-data", "client-certificate-data", "client-key-data"):
+    p = os.path.join(tmp, key)
+    with open(p, "wb") as f:
+        f.write(base64.b64decode(field(key)))
+    os.chmod(p, 0o600)
+    paths[key] = p
+ctx = ssl.create_default_context(cafile=paths["certificate-authority-data"])
+ctx.load_cert_chain(paths["client-certificate-data"], paths["client-key-data"])
+
+
+def conn():
+    return http.client.HTTPSConnection(host, int(port), context=ctx, timeout=60)
+
+
+# --- operator RSS sampler ------------------------------------------------------------------
+rss = []  # (t, KiB)
+stop = threading.Event()
+
+
+def vmrss():
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+
+
+def sampler():
+    while not stop.is_set():
+        v = vmrss()
+        if v is not None:
+            rss.append((time.monotonic(), v))
+        stop.wait(0.2)
+
+
+# --- Job watch -------------------------------------------------------------------------------
+job_seen = {}  # build name -> monotonic time of the Job's ADDED event
+job_cv = threading.Condition()
+watch_ready = threading.Event()
+
+
+def watcher():
+    c = conn()
+    c.request("GET", f"/apis/batch/v1/namespaces/{ns}/jobs?limit=500")
+    r = c.getresponse()
+    body = json.loads(r.read())
+    rv = body["metadata"]["resourceVersion"]
+    c.request("GET", f"/apis/batch/v1/namespaces/{ns}/jobs?watch=1&resourceVersion={rv}"
+              "&timeoutSeconds=3600")
+    r = c.getresponse()
+    if r.status != 200:
+        sys.exit(f"watch: HTTP {r.status} {r.read()[:300]!r}")
+    watch_ready.set()
+    while True:
+        line = r.readline()
+        now = time.monotonic()
+        if not line:
+            print("warning: job watch ended", file=sys.stderr)
+            return
+        ev = json.loads(line)
+        if ev["type"] != "ADDED":
+            continue
+        owners = ev["object"]["metadata"].get("ownerReferences") or []
+        for o in owners:
+            if o.get("kind") == "ImageBuild":
+                with job_cv:
+                    job_seen.setdefault(o["name"], now)
+                    job_cv.notify_all()
+
+
+# --- creating builds -------------------------------------------------------------------------
+local = threading.local()
+created = {}  # build name -> monotonic time the create returned
+create_lock = threading.Lock()
+
+
+def build_body(name):
+    return json.dumps({
+        "apiVersion": "kiln.dev/v1alpha1",
+        "kind": "ImageBuild",
+        "metadata": {"name": name, "labels": {"kiln.dev/bench": "load"}},
+        "spec": {
+            "templateRef": {"name": template},
+            # Nothing has this label: runner pods stay Pending, the node is not flooded.
+            "runner": {"nodeSelector": {"kiln.dev/bench": "none"}},
+        },
+    })
+
+
+def create(name):
+    if not hasattr(local, "c"):
+        local.c = conn()
+    for attempt in range(5):
+        try:
+            local.c.request("POST", f"/apis/kiln.dev/v1alpha1/namespaces/{ns}/imagebuilds",
+                            body=build_body(name),
+                            headers={"Content-Type": "application/json"})
+            r = local.c.getresponse()
+            data = r.read()
+            t = time.monotonic()
+            if r.status == 201:
+                with create_lock:
+                    created[name] = t
+                return
+            if r.status == 429 or r.status >= 500:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            raise RuntimeError(f"create {name}: HTTP {r.status} {data[:300]!r}")
+        except (http.client.HTTPException, OSError):
+            local.c = conn()
+    raise RuntimeError(f"create {name}: gave up")
+
+
+def wait_jobs(names, timeout):
+    deadline = time.monotonic() + timeout
+    with job_cv:
+        while True:
+            missing = [n for n in names if n not in job_seen]
+            left = deadline - time.monotonic()
+            if not missing or left <= 0:
+                return missing
+            job_cv.wait(min(left, 1.0))
+
+
+def pct(values, p):
+    """Nearest-rank percentile."""
+    s = sorted(values)
+    k = max(1, -(-len(s) * p // 100))  # ceil(n*p/100)
+    return s[int(k) - 1]
+
+
+def ms(v):
+    return f"{v * 1000:.0f} ms"
+
+
+def rss_between(t0, t1):
+    vals = [v for t, v in rss if t0 <= t <= t1]
+    return max(vals) if vals else None
+
+
+def mib(kib):
+    return f"{kib / 1024:.1f} MiB" if kib is not None else "n/a"
+
+
+threading.Thread(target=sampler, daemon=True).start()
+threading.Thread(target=watcher, daemon=True).start()
+if not watch_ready.wait(30):
+    sys.exit("job watch did not start")
+time.sleep(1.0)
+t_idle = time.monotonic()
+idle_now = vmrss()
+
+# Wave 1: N builds at once.
+wave1 = [f"load-{i:04d}" for i in range(N)]
+t0 = time.monotonic()
+with ThreadPoolExecutor(max_workers=8) as pool:
+    list(pool.map(create, wave1))
+t_created = time.monotonic()
+missing1 = wait_jobs(wave1, 600)
+t_drained = time.monotonic()
+
+# Wave 2: after the queue drained, builds one at a time.
+time.sleep(2.0)
+wave2 = [f"after-{i:03d}" for i in range(WAVE2)]
+t2 = time.monotonic()
+for n in wave2:
+    create(n)
+    time.sleep(0.1)
+missing2 = wait_jobs(wave2, 120)
+t_end = time.monotonic()
+time.sleep(1.0)
+stop.set()
+
+
+def lat(names):
+    return [job_seen[n] - created[n] for n in names if n in job_seen and n in created]
+
+
+l1, l2 = lat(wave1), lat(wave2)
+# Within wave 1: the last 100 builds whose create returned after the first 900 Jobs existed.
+jobs_sorted = sorted(job_seen[n] for n in wave1 if n in job_seen)
+tail = []
+if len(jobs_sorted) >= 900:
+    t900 = jobs_sorted[899]
+    tail = [job_seen[n] - created[n] for n in wave1
+            if n in job_seen and created.get(n, 0) > t900]
+
+print(f"operator pid {pid}; VmRSS idle (just before wave 1): {mib(idle_now)}")
+print(f"wave 1: {len(created) - len(wave2)} ImageBuilds created in {t_created - t0:.2f} s "
+      f"({N / (t_created - t0):.0f}/s); all Jobs {t_drained - t0:.2f} s after the first create")
+print(f"Jobs: wave 1 {N - len(missing1)}/{N}, wave 2 {WAVE2 - len(missing2)}/{WAVE2}")
+print()
+print("| measurement | builds | p50 | p90 | p99 | max |")
+print("|---|---|---|---|---|---|")
+for label, v in (("wave 1: 1 000 at once, create → Job ADDED", l1),
+                 ("wave 1, created after the first 900 Jobs existed", tail),
+                 ("wave 2: after the queue drained, one per 100 ms", l2)):
+    if v:
+        print(f"| {label} | {len(v)} | {ms(pct(v, 50))} | {ms(pct(v, 90))} | "
+              f"{ms(pct(v, 99))} | {ms(max(v))} |")
+    else:
+        print(f"| {label} | 0 | – | – | – | – |")
+print()
+print(f"operator VmRSS peak: wave 1 {mib(rss_between(t0, t_drained))}, "
+      f"wave 2 {mib(rss_between(t2, t_end))}, whole run {mib(rss_between(t0, t_end + 1))}; "
+      f"at the end {mib(rss[-1][1] if rss else None)} ({len(rss)} samples, every 200 ms)")
+sys.exit(1 if missing1 or missing2 else 0)
