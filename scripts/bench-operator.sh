@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # cleanup runs from the EXIT trap
 # Operator load benchmark (issue 4, "Show"): on the e2e cluster, Kiln installed with Helm
 # exactly as scripts/e2e.sh does, one small ImageTemplate, then 1 000 ImageBuilds created at
 # once and a second wave of 100 once every one of them has its Job. Measures, client side,
