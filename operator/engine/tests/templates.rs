@@ -540,3 +540,38 @@ build {
         "{lines:?}"
     );
 }
+
+#[test]
+fn only_and_except_together_are_an_error_on_provisioners_and_post_processors() {
+    let d = dir_with(&[(
+        "t.pkr.hcl",
+        r#"
+source "null" "a" { communicator = "none" }
+build {
+  sources = ["null.a"]
+  provisioner "shell-local" {
+    inline = ["true"]
+    only   = ["null.a"]
+    except = ["null.b"]
+  }
+  post-processor "manifest" {
+    only   = ["null.a"]
+    except = ["null.b"]
+  }
+}
+"#,
+    )]);
+    let t = load(d.path(), VarInputs::default()).unwrap();
+    let err = t.instances().unwrap_err();
+    let msgs: Vec<String> = err.errors().map(|e| e.one_line()).collect();
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(
+        msgs.iter()
+            .all(|m| m.contains("Only one of `only` or `except`")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs[0].starts_with(&format!("{}:5:3", d.path().join("t.pkr.hcl").display())),
+        "{msgs:?}"
+    );
+}

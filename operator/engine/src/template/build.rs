@@ -258,15 +258,7 @@ pub fn decode_provisioner(
             _ => body.attrs.push(a.clone()),
         }
     }
-    if !p.only.is_empty() && !p.except.is_empty() {
-        diags.push(
-            Diagnostic::error(
-                "Invalid only/except",
-                "Only one of `only` or `except` can be specified.",
-            )
-            .with_subject(b.subject()),
-        );
-    }
+    check_only_except(&p.only, &p.except, b, diags);
     p.block.body = body;
     Some(p)
 }
@@ -309,7 +301,14 @@ fn decode_post_processor(
             _ => body.attrs.push(a.clone()),
         }
     }
-    if !p.only.is_empty() && !p.except.is_empty() {
+    check_only_except(&p.only, &p.except, b, diags);
+    p.block.body = body;
+    Some(p)
+}
+
+/// `only` and `except` are exclusive on provisioners and post-processors.
+fn check_only_except(only: &[String], except: &[String], b: &RawBlock, diags: &mut Diagnostics) {
+    if !only.is_empty() && !except.is_empty() {
         diags.push(
             Diagnostic::error(
                 "Invalid only/except",
@@ -318,8 +317,6 @@ fn decode_post_processor(
             .with_subject(b.subject()),
         );
     }
-    p.block.body = body;
-    Some(p)
 }
 
 /// Parses a source reference in any of its forms: `source.T.N`, `sources.T.N`, `T.N`.
