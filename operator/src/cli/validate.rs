@@ -58,7 +58,6 @@ pub async fn run(a: ValidateArgs) -> i32 {
         inputs,
         evaluate_datasources: a.evaluate_datasources,
     };
-    let evaluate = a.evaluate_datasources;
     let (template, mut warnings) = match tokio::task::spawn_blocking({
         let path = a.template.clone();
         move || session::load(&path, &opts)
@@ -75,7 +74,6 @@ pub async fn run(a: ValidateArgs) -> i32 {
             return 1;
         }
     };
-    let _ = evaluate;
     let masker = Masker::new(template.sensitive.clone());
     let instances = match template.instances() {
         Ok(i) => i,

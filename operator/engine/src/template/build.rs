@@ -49,14 +49,19 @@ pub struct ProvisionerDecl {
 
 impl ProvisionerDecl {
     pub fn applies_to(&self, source_ref: &str) -> bool {
-        (self.only.is_empty() || self.only.iter().any(|o| o == source_ref))
-            && !self.except.iter().any(|e| e == source_ref)
+        only_except_allows(&self.only, &self.except, source_ref)
     }
 
     /// The display name: `name`, else the type.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.kind)
     }
+}
+
+/// Packer's `only`/`except` meta-arguments: exact matches on `type.name`.
+fn only_except_allows(only: &[String], except: &[String], source_ref: &str) -> bool {
+    (only.is_empty() || only.iter().any(|o| o == source_ref))
+        && !except.iter().any(|e| e == source_ref)
 }
 
 /// A post-processor block with its meta-arguments decoded.
@@ -72,8 +77,7 @@ pub struct PostProcessorDecl {
 
 impl PostProcessorDecl {
     pub fn applies_to(&self, source_ref: &str) -> bool {
-        (self.only.is_empty() || self.only.iter().any(|o| o == source_ref))
-            && !self.except.iter().any(|e| e == source_ref)
+        only_except_allows(&self.only, &self.except, source_ref)
     }
 
     /// The name `-except` matches: `name`, else the type.
