@@ -412,123 +412,26 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         return Ok(Action::await_change());
     }
 
-    // 1. The snapshot: read it, or take it.
-    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
-    let cm_name = resources::snapshot_name(&name);
-    let existing = cms
-        .get_opt(&cm_name)
-        .await
-        .map_err(|source| Error::SnapshotGet {
-            name: cm_name.clone(),
-            source,
-        })?;
-    let snapshot = match existing {
-        Some(cm) => match resources::read_snapshot(&cm) {
-            Ok(s) => s,
-            Err(e) => return finish_invalid(&build, &builds, &ctx, e).await,
-        },
-        None => {
-            if build.spec.cancel {
-                return finish(
-                    &build,
-                    &builds,
-                    &ctx,
-                    BuildPhase::Cancelled,
-                    reasons::CANCELLED,
-                    "cancelled before it started",
-                    None,
-                    None,
-                )
-                .await;
-            }
-            let template = match &build.spec.template_ref {
-                Some(r) => {
-                    let api: Api<ImageTemplate> = Api::namespaced(client.clone(), &ns);
-                    api.get_opt(&r.name)
-                        .await
-                        .map_err(|source| Error::TemplateGet {
-                            name: r.name.clone(),
-                            source,
-                        })?
-                }
-                None => None,
-            };
-            let b = build.clone();
-            let prepared = tokio::task::spawn_blocking(move || {
-                prepare_snapshot(&b, template.as_ref(), uuid::Uuid::new_v4().to_string())
-            })
-            .await
-            .map_err(|e| Error::Scratch(std::io::Error::other(e)))??;
-            match prepared {
-                Prepared::Ready(snap) => {
-                    let cm = resources::snapshot_config_map(&build, &snap);
-                    match cms.create(&PostParams::default(), &cm).await {
-                        Ok(_) => *snap,
-                        Err(e) if is_conflict(&e) => {
-                            // Taken by an earlier reconcile: use that one.
-                            let cm =
-                                cms.get(&cm_name)
-                                    .await
-                                    .map_err(|source| Error::SnapshotGet {
-                                        name: cm_name.clone(),
-                                        source,
-                                    })?;
-                            resources::read_snapshot(&cm).map_err(Error::InvalidSpec)?
-                        }
-                        Err(source) => {
-                            return Err(Error::SnapshotApply {
-                                name: cm_name,
-                                source,
-                            });
-                        }
-                    }
-                }
-                Prepared::TemplateMissing(msg) => {
-                    let desired = desired_status(
-                        &build,
-                        BuildPhase::Pending,
-                        reasons::TEMPLATE_NOT_FOUND,
-                        &msg,
-                        None,
-                        None,
-                        None,
-                        now(),
-                    );
-                    if controller_part(&old) != desired {
-                        write_status(&builds, &name, &desired).await?;
-                        if old.phase.is_none()
-                            || kiln_crds::find_condition(&old.conditions, READY)
-                                .map(|c| c.reason.as_str())
-                                != Some(reasons::TEMPLATE_NOT_FOUND)
-                        {
-                            ctx.event(
-                                build.as_ref(),
-                                true,
-                                reasons::TEMPLATE_NOT_FOUND,
-                                "Resolve",
-                                msg,
-                            )
-                            .await;
-                        }
-                    }
-                    return Ok(Action::requeue(TEMPLATE_RETRY));
-                }
-                Prepared::Invalid(msg) => return finish_invalid(&build, &builds, &ctx, msg).await,
-            }
+    // 1. The Job, from the watch cache when there is one. A Job that exists means the
+    //    snapshot does too, and the status already carries what it gave.
+    let jobs: Api<Job> = Api::namespaced(client.clone(), &ns);
+    let job_name = resources::job_name(&name);
+    let mut job = lookup_job(&ctx, &jobs, &ns, &job_name, old.job_name.is_some()).await?;
+    let settled = job.is_some() && old.snapshot.is_some() && old.sources_summary.is_some();
+
+    // 2. The snapshot: read it, or take it.
+    let snapshot = if settled {
+        None
+    } else {
+        match snapshot_step(&build, &builds, &ctx, &ns, &old).await? {
+            SnapshotStep::Have(s) => Some(*s),
+            SnapshotStep::Done(action) => return Ok(action),
         }
     };
 
-    // 2. The Job (and, before it, the runner's identity).
-    let jobs: Api<Job> = Api::namespaced(client.clone(), &ns);
-    let job_name = resources::job_name(&name);
-    let mut job = jobs
-        .get_opt(&job_name)
-        .await
-        .map_err(|source| Error::JobGet {
-            name: job_name.clone(),
-            source,
-        })?;
+    // 3. The Job (and, before it, the runner's identity).
     if job.is_none() {
+        let snapshot = snapshot.as_ref().expect("not settled without a Job");
         if build.spec.cancel {
             return finish(
                 &build,
@@ -537,12 +440,12 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
                 BuildPhase::Cancelled,
                 reasons::CANCELLED,
                 "cancelled before it started",
-                Some(&snapshot),
+                Some(snapshot),
                 None,
             )
             .await;
         }
-        let desired = match resources::job(&build, &snapshot, &ctx.settings.runner) {
+        let desired = match resources::job(&build, snapshot, &ctx.settings.runner) {
             Ok(j) => j,
             Err(e) => return finish_invalid(&build, &builds, &ctx, e).await,
         };
@@ -579,7 +482,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     }
     let job = job.expect("set above");
 
-    // 3. Cancellation: suspending the Job makes the Job controller delete its pods
+    // 4. Cancellation: suspending the Job makes the Job controller delete its pods
     //    gracefully (SIGTERM; the runners cancel the engine and clean up).
     let suspended = job.spec.as_ref().and_then(|s| s.suspend).unwrap_or(false);
     let view = job_view(&job, build.spec.cancel);
@@ -601,13 +504,13 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         .await;
     }
 
-    // 4. Status.
+    // 5. Status.
     let desired = desired_status(
         &build,
         view.phase,
         view.reason,
         &view.message,
-        Some(&snapshot),
+        snapshot.as_ref(),
         view.start_time.clone(),
         view.completion_time.clone(),
         now(),
@@ -624,6 +527,175 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     Ok(Action::await_change())
 }
 
+/// The build's Job: from the cache when one is kept (a miss is taken as "absent" unless the
+/// status names a Job, then asked for), else from the API server.
+async fn lookup_job(
+    ctx: &Context,
+    jobs: &Api<Job>,
+    ns: &str,
+    name: &str,
+    status_names_one: bool,
+) -> Result<Option<Job>> {
+    if let Some(job) = ctx.caches.job(ns, name) {
+        return Ok(Some(job));
+    }
+    if ctx.caches.has_jobs() && !status_names_one {
+        // Created below; a Job the cache has not seen yet shows up as a conflict there.
+        return Ok(None);
+    }
+    jobs.get_opt(name).await.map_err(|source| Error::JobGet {
+        name: name.to_string(),
+        source,
+    })
+}
+
+enum SnapshotStep {
+    Have(Box<Snapshot>),
+    /// The reconcile ends here (the build waits or finished).
+    Done(Action),
+}
+
+/// Reads the build's snapshot, or takes it from the template. A build whose status names no
+/// snapshot (the usual first reconcile) skips the read: creating the ConfigMap answers
+/// "already there" with a conflict, and the existing one is used.
+async fn snapshot_step(
+    build: &Arc<ImageBuild>,
+    builds: &Api<ImageBuild>,
+    ctx: &Context,
+    ns: &str,
+    old: &ImageBuildStatus,
+) -> Result<SnapshotStep> {
+    let name = build.name_any();
+    let cms: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), ns);
+    let cm_name = resources::snapshot_name(&name);
+    let get_cm = || async {
+        cms.get_opt(&cm_name)
+            .await
+            .map_err(|source| Error::SnapshotGet {
+                name: cm_name.clone(),
+                source,
+            })
+    };
+    let read = |cm: &ConfigMap| resources::read_snapshot(cm);
+    if old.snapshot.is_some() || build.spec.cancel {
+        if let Some(cm) = get_cm().await? {
+            return Ok(match read(&cm) {
+                Ok(s) => SnapshotStep::Have(Box::new(s)),
+                Err(e) => SnapshotStep::Done(finish_invalid(build, builds, ctx, e).await?),
+            });
+        }
+        if build.spec.cancel {
+            return Ok(SnapshotStep::Done(
+                finish(
+                    build,
+                    builds,
+                    ctx,
+                    BuildPhase::Cancelled,
+                    reasons::CANCELLED,
+                    "cancelled before it started",
+                    None,
+                    None,
+                )
+                .await?,
+            ));
+        }
+    }
+    let template = match &build.spec.template_ref {
+        Some(r) => match ctx.caches.template(ns, &r.name) {
+            Some(t) => Some(t),
+            None => Api::<ImageTemplate>::namespaced(ctx.client.clone(), ns)
+                .get_opt(&r.name)
+                .await
+                .map_err(|source| Error::TemplateGet {
+                    name: r.name.clone(),
+                    source,
+                })?,
+        },
+        None => None,
+    };
+    let b = build.clone();
+    let prepared = tokio::task::spawn_blocking(move || {
+        prepare_snapshot(&b, template.as_ref(), uuid::Uuid::new_v4().to_string())
+    })
+    .await
+    .map_err(|e| Error::Scratch(std::io::Error::other(e)))??;
+    let snap = match prepared {
+        Prepared::Ready(snap) => snap,
+        // Before waiting or failing: a snapshot taken earlier (its status write lost) wins.
+        other => {
+            if old.snapshot.is_none()
+                && let Some(cm) = get_cm().await?
+            {
+                return Ok(match read(&cm) {
+                    Ok(s) => SnapshotStep::Have(Box::new(s)),
+                    Err(e) => SnapshotStep::Done(finish_invalid(build, builds, ctx, e).await?),
+                });
+            }
+            return Ok(SnapshotStep::Done(
+                not_prepared(build, builds, ctx, old, other).await?,
+            ));
+        }
+    };
+    let cm = resources::snapshot_config_map(build, &snap);
+    match cms.create(&PostParams::default(), &cm).await {
+        Ok(_) => Ok(SnapshotStep::Have(snap)),
+        Err(e) if is_conflict(&e) => {
+            // Taken by an earlier reconcile: use that one.
+            let cm = cms
+                .get(&cm_name)
+                .await
+                .map_err(|source| Error::SnapshotGet {
+                    name: cm_name.clone(),
+                    source,
+                })?;
+            Ok(SnapshotStep::Have(Box::new(
+                read(&cm).map_err(Error::InvalidSpec)?,
+            )))
+        }
+        Err(source) => Err(Error::SnapshotApply {
+            name: cm_name,
+            source,
+        }),
+    }
+}
+
+/// A template that is missing (wait) or a spec that cannot run (fail).
+async fn not_prepared(
+    build: &ImageBuild,
+    builds: &Api<ImageBuild>,
+    ctx: &Context,
+    old: &ImageBuildStatus,
+    prepared: Prepared,
+) -> Result<Action> {
+    match prepared {
+        Prepared::Ready(_) => Ok(Action::await_change()),
+        Prepared::Invalid(msg) => finish_invalid(build, builds, ctx, msg).await,
+        Prepared::TemplateMissing(msg) => {
+            let desired = desired_status(
+                build,
+                BuildPhase::Pending,
+                reasons::TEMPLATE_NOT_FOUND,
+                &msg,
+                None,
+                None,
+                None,
+                now(),
+            );
+            if controller_part(old) != desired {
+                write_status(builds, &build.name_any(), &desired).await?;
+                if old.phase.is_none()
+                    || kiln_crds::find_condition(&old.conditions, READY).map(|c| c.reason.as_str())
+                        != Some(reasons::TEMPLATE_NOT_FOUND)
+                {
+                    ctx.event(build, true, reasons::TEMPLATE_NOT_FOUND, "Resolve", msg)
+                        .await;
+                }
+            }
+            Ok(Action::requeue(TEMPLATE_RETRY))
+        }
+    }
+}
+
 async fn write_status(api: &Api<ImageBuild>, name: &str, status: &ImageBuildStatus) -> Result<()> {
     apply_status(api, name, status)
         .await
@@ -635,35 +707,48 @@ async fn write_status(api: &Api<ImageBuild>, name: &str, status: &ImageBuildStat
         })
 }
 
+/// The runner's ServiceAccount (unless the spec names one), Role and RoleBinding, applied at
+/// the same time: none refers to another by anything but name.
 async fn apply_runner_rbac(build: &ImageBuild, ctx: &Context, ns: &str) -> Result<()> {
     let pp = PatchParams::apply(FIELD_MANAGER).force();
     let runner = &ctx.settings.runner;
-    if build
+    let own_sa = build
         .spec
         .runner
         .as_ref()
         .and_then(|r| r.service_account_name.as_ref())
-        .is_none()
-    {
+        .is_none();
+    let sa = async {
+        if !own_sa {
+            return Ok(());
+        }
         let sa = resources::service_account(build, runner);
         let name = sa.name_any();
         Api::<ServiceAccount>::namespaced(ctx.client.clone(), ns)
             .patch(&name, &pp, &Patch::Apply(&sa))
             .await
-            .map_err(|source| Error::ServiceAccountApply { name, source })?;
-    }
-    let role = resources::role(build);
-    let name = role.name_any();
-    Api::<Role>::namespaced(ctx.client.clone(), ns)
-        .patch(&name, &pp, &Patch::Apply(&role))
-        .await
-        .map_err(|source| Error::RoleApply { name, source })?;
-    let rb = resources::role_binding(build, runner);
-    let name = rb.name_any();
-    Api::<RoleBinding>::namespaced(ctx.client.clone(), ns)
-        .patch(&name, &pp, &Patch::Apply(&rb))
-        .await
-        .map_err(|source| Error::RoleBindingApply { name, source })?;
+            .map(|_| ())
+            .map_err(|source| Error::ServiceAccountApply { name, source })
+    };
+    let role = async {
+        let role = resources::role(build);
+        let name = role.name_any();
+        Api::<Role>::namespaced(ctx.client.clone(), ns)
+            .patch(&name, &pp, &Patch::Apply(&role))
+            .await
+            .map(|_| ())
+            .map_err(|source| Error::RoleApply { name, source })
+    };
+    let binding = async {
+        let rb = resources::role_binding(build, runner);
+        let name = rb.name_any();
+        Api::<RoleBinding>::namespaced(ctx.client.clone(), ns)
+            .patch(&name, &pp, &Patch::Apply(&rb))
+            .await
+            .map(|_| ())
+            .map_err(|source| Error::RoleBindingApply { name, source })
+    };
+    futures::try_join!(sa, role, binding)?;
     Ok(())
 }
 

@@ -3,9 +3,12 @@
 
 use std::time::Duration;
 
+use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kiln_crds::ImageTemplate;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -33,11 +36,45 @@ impl Default for Settings {
     }
 }
 
+/// The watch caches a reconcile may read instead of asking the API server. A cache can lag
+/// behind the server: a hit is used as is (the watch that fills it also triggers the
+/// reconcile again when the object changes), a miss falls back to a GET or to a create that
+/// tolerates a conflict. Unset in tests of exact API calls without caches.
+#[derive(Clone, Default)]
+pub struct Caches {
+    /// ImageTemplates, as the template controller's watch sees them.
+    pub templates: Option<Store<ImageTemplate>>,
+    /// Jobs labelled as the operator's, without their pod templates (see `slim_job`).
+    pub jobs: Option<Store<Job>>,
+}
+
+impl Caches {
+    pub fn template(&self, ns: &str, name: &str) -> Option<ImageTemplate> {
+        let store = self.templates.as_ref()?;
+        store
+            .get(&ObjectRef::new(name).within(ns))
+            .map(|t| t.as_ref().clone())
+    }
+
+    pub fn job(&self, ns: &str, name: &str) -> Option<Job> {
+        let store = self.jobs.as_ref()?;
+        store
+            .get(&ObjectRef::new(name).within(ns))
+            .map(|j| j.as_ref().clone())
+    }
+
+    /// Whether a Job cache is in use (a miss then means "probably absent").
+    pub fn has_jobs(&self) -> bool {
+        self.jobs.is_some()
+    }
+}
+
 pub struct Context {
     pub client: Client,
     pub settings: Settings,
     pub metrics: Metrics,
     pub recorder: Recorder,
+    pub caches: Caches,
 }
 
 impl Context {
@@ -51,6 +88,18 @@ impl Context {
             client,
             settings,
             metrics,
+            caches: Caches::default(),
+        }
+    }
+
+    /// The same context reading the given caches (one set per watched scope).
+    pub fn with_caches(&self, caches: Caches) -> Self {
+        Context {
+            client: self.client.clone(),
+            settings: self.settings.clone(),
+            metrics: self.metrics.clone(),
+            recorder: self.recorder.clone(),
+            caches,
         }
     }
 

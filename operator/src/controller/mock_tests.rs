@@ -12,7 +12,10 @@ use kube::client::Body;
 use kube::{Client, Resource};
 use serde_json::{Value, json};
 
-use super::context::{Context, Settings};
+use k8s_openapi::api::batch::v1::Job;
+use kube::runtime::{reflector, watcher};
+
+use super::context::{Caches, Context, Settings};
 use super::metrics::Metrics;
 use super::{build, channel, template};
 
@@ -189,21 +192,27 @@ async fn unknown_variable_fails_the_build_before_any_pod() {
     let tpl = template_obj(VALID);
     let b2 = b.clone();
     let server = tokio::spawn(async move {
-        let cm = next(&mut h, StatusCode::NOT_FOUND, not_found()).await;
+        let job = next(&mut h, StatusCode::NOT_FOUND, not_found()).await;
         let tget = next(&mut h, StatusCode::OK, echo(&tpl)).await;
+        let cm = next(&mut h, StatusCode::NOT_FOUND, not_found()).await;
         let patch = next(&mut h, StatusCode::OK, echo(&b2)).await;
         let event = next(&mut h, StatusCode::OK, json!({})).await;
-        (cm, tget, patch, event)
+        (job, tget, cm, patch, event)
     });
     build::reconcile(Arc::new(b), ctx).await.unwrap();
-    let (cm, tget, patch, event) = server.await.unwrap();
+    let (job, tget, cm, patch, event) = server.await.unwrap();
     assert_eq!(
-        (cm.method.as_str(), cm.path.as_str()),
-        ("GET", "/api/v1/namespaces/ns/configmaps/b1-snapshot")
+        (job.method.as_str(), job.path.as_str()),
+        ("GET", "/apis/batch/v1/namespaces/ns/jobs/kiln-b1")
     );
     assert_eq!(
         tget.path,
         "/apis/kiln.dev/v1alpha1/namespaces/ns/imagetemplates/tpl"
+    );
+    // Before failing: no snapshot taken by an earlier reconcile?
+    assert_eq!(
+        (cm.method.as_str(), cm.path.as_str()),
+        ("GET", "/api/v1/namespaces/ns/configmaps/b1-snapshot")
     );
     assert_eq!(
         patch.path,
@@ -231,9 +240,17 @@ async fn unknown_variable_fails_the_build_before_any_pod() {
     assert_eq!(event.body["type"], "Warning");
 }
 
-#[tokio::test]
-async fn new_build_gets_snapshot_rbac_and_one_indexed_job() {
-    let (ctx, mut h) = context();
+fn rbac_reply(kind: &str) -> Value {
+    let api = if kind == "ServiceAccount" {
+        "v1"
+    } else {
+        "rbac.authorization.k8s.io/v1"
+    };
+    json!({"apiVersion": api, "kind": kind, "metadata": {"name": "x"}, "roleRef": {"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"x"}})
+}
+
+/// A build with a secret variable, parallelBuilds 1, over the two-source template.
+fn secret_build() -> ImageBuild {
     let mut b = build_obj();
     b.spec.parallel_builds = 1;
     b.spec.secret_variables = vec![kiln_crds::SecretVariable {
@@ -243,65 +260,85 @@ async fn new_build_gets_snapshot_rbac_and_one_indexed_job() {
             key: "n".into(),
         },
     }];
-    let tpl = template_obj(VALID);
-    let b2 = b.clone();
-    let server = tokio::spawn(async move {
-        let mut calls = Vec::new();
-        calls.push(next(&mut h, StatusCode::NOT_FOUND, not_found()).await); // GET cm
-        calls.push(next(&mut h, StatusCode::OK, echo(&tpl)).await); // GET template
-        let create_cm = next(
-            &mut h,
+    b
+}
+
+/// Answers the three RBAC applies, which a reconcile sends at once (any order); returns them
+/// sorted by path.
+async fn serve_rbac(h: &mut Handle) -> Vec<Call> {
+    let mut rbac = Vec::new();
+    for _ in 0..3 {
+        // The reply's kind does not matter to the controller; answer by path.
+        let (req, send) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), h.next_request())
+                .await
+                .expect("the controller made no further request")
+                .expect("service not called");
+        let path = req.uri().path().to_string();
+        let kind = if path.contains("/serviceaccounts/") {
+            "ServiceAccount"
+        } else if path.contains("/rolebindings/") {
+            "RoleBinding"
+        } else {
+            "Role"
+        };
+        let method = req.method().to_string();
+        let query = req.uri().query().unwrap_or("").to_string();
+        let bytes = req.into_body().collect_bytes().await.unwrap();
+        send.send_response(
+            Response::builder()
+                .status(StatusCode::OK)
+                .body(Body::from(serde_json::to_vec(&rbac_reply(kind)).unwrap()))
+                .unwrap(),
+        );
+        rbac.push(Call {
+            method,
+            path,
+            query,
+            body: serde_json::from_slice(&bytes).unwrap(),
+        });
+    }
+    rbac.sort_by(|x, y| x.path.cmp(&y.path));
+    rbac
+}
+
+/// Answers the calls of a new build's reconcile after its reads: snapshot create, the three
+/// RBAC applies (concurrent: any order), Job create, event, status, event.
+async fn serve_new_build(h: &mut Handle, b: &ImageBuild, calls: &mut Vec<Call>) {
+    calls.push(
+        next(
+            h,
             StatusCode::CREATED,
             json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b1-snapshot"}}),
         )
-        .await;
-        calls.push(create_cm);
-        calls.push(next(&mut h, StatusCode::NOT_FOUND, not_found()).await); // GET job
-        for kind in ["ServiceAccount", "Role", "RoleBinding"] {
-            let api = if kind == "ServiceAccount" {
-                "v1"
-            } else {
-                "rbac.authorization.k8s.io/v1"
-            };
-            calls.push(
-                next(&mut h, StatusCode::OK, json!({"apiVersion": api, "kind": kind, "metadata": {"name": "x"}, "roleRef": {"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"x"}}))
-                    .await,
-            );
-        }
-        let job_body = calls.len();
-        let c = next(&mut h, StatusCode::CREATED, json!({})).await;
-        // Echo the created Job back.
-        calls.push(c);
-        calls.push(next(&mut h, StatusCode::OK, json!({})).await); // event: Job created
-        calls.push(next(&mut h, StatusCode::OK, echo(&b2)).await); // status
-        calls.push(next(&mut h, StatusCode::OK, json!({})).await); // event: Pending
-        (calls, job_body)
-    });
-    build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
-    let (calls, job_idx) = server.await.unwrap();
+        .await,
+    );
+    calls.extend(serve_rbac(h).await);
+    calls.push(next(h, StatusCode::CREATED, json!({})).await); // Job
+    calls.push(next(h, StatusCode::OK, json!({})).await); // event: Job created
+    calls.push(next(h, StatusCode::OK, echo(b)).await); // status
+    calls.push(next(h, StatusCode::OK, json!({})).await); // event: Pending
+}
+
+/// The calls of a new build from the snapshot create on, and what they carry.
+fn check_new_build_calls(calls: &[Call], ctx: &Context) {
     let summary: Vec<(String, String)> = calls
         .iter()
         .map(|c| (c.method.clone(), c.path.clone()))
         .collect();
     let expect = [
-        ("GET", "/api/v1/namespaces/ns/configmaps/b1-snapshot"),
-        (
-            "GET",
-            "/apis/kiln.dev/v1alpha1/namespaces/ns/imagetemplates/tpl",
-        ),
         ("POST", "/api/v1/namespaces/ns/configmaps"),
-        ("GET", "/apis/batch/v1/namespaces/ns/jobs/kiln-b1"),
         (
             "PATCH",
             "/api/v1/namespaces/ns/serviceaccounts/kiln-runner-b1",
         ),
         (
             "PATCH",
-            "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/roles/kiln-runner-b1",
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/rolebindings/kiln-runner-b1",
         ),
         (
             "PATCH",
-            "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/rolebindings/kiln-runner-b1",
+            "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/roles/kiln-runner-b1",
         ),
         ("POST", "/apis/batch/v1/namespaces/ns/jobs"),
         ("POST", "/apis/events.k8s.io/v1/namespaces/ns/events"),
@@ -316,7 +353,7 @@ async fn new_build_gets_snapshot_rbac_and_one_indexed_job() {
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
     assert_eq!(summary, expect);
-    for c in &calls[4..7] {
+    for c in &calls[1..4] {
         assert!(
             c.query.contains("fieldManager=kiln-operator"),
             "{}",
@@ -324,14 +361,14 @@ async fn new_build_gets_snapshot_rbac_and_one_indexed_job() {
         );
     }
     // The snapshot: immutable, owned, selects both sources in template order, no secret.
-    let cm = &calls[2].body;
+    let cm = &calls[0].body;
     assert_eq!(cm["immutable"], true);
     assert_eq!(cm["metadata"]["ownerReferences"][0]["uid"], "b1-uid");
     let snap: Value = serde_json::from_str(cm["data"]["snapshot.json"].as_str().unwrap()).unwrap();
     assert_eq!(snap["builds"], json!(["null.a", "null.b"]));
     assert_eq!(snap["secretVariables"], json!(["n"]));
     // The Job.
-    let job = &calls[job_idx].body;
+    let job = &calls[4].body;
     assert_eq!(job["spec"]["completionMode"], "Indexed");
     assert_eq!(job["spec"]["completions"], 2);
     assert_eq!(job["spec"]["parallelism"], 1);
@@ -341,10 +378,11 @@ async fn new_build_gets_snapshot_rbac_and_one_indexed_job() {
     let secret = env.iter().find(|e| e["name"] == "PKR_VAR_n").unwrap();
     assert_eq!(secret["valueFrom"]["secretKeyRef"]["name"], "creds");
     // The Role is limited to this build.
-    let role = &calls[5].body;
+    let role = &calls[3].body;
+    assert_eq!(role["kind"], "Role");
     assert_eq!(role["rules"][0]["resourceNames"], json!(["b1"]));
     // Status: Pending, Reconciling, Succeeded Unknown; sources summary 0/2.
-    let st = &calls[9].body["status"];
+    let st = &calls[6].body["status"];
     assert_eq!(st["phase"], "Pending");
     assert_eq!(st["sourcesSummary"], "0/2");
     assert_eq!(st["snapshot"], "b1-snapshot");
@@ -357,13 +395,159 @@ async fn new_build_gets_snapshot_rbac_and_one_indexed_job() {
 }
 
 #[tokio::test]
+async fn new_build_gets_snapshot_rbac_and_one_indexed_job() {
+    let (ctx, mut h) = context();
+    let b = secret_build();
+    let tpl = template_obj(VALID);
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        // Without caches: the Job and the template are read from the API server.
+        let job = next(&mut h, StatusCode::NOT_FOUND, not_found()).await;
+        let tget = next(&mut h, StatusCode::OK, echo(&tpl)).await;
+        let mut calls = Vec::new();
+        serve_new_build(&mut h, &b2, &mut calls).await;
+        (job, tget, calls)
+    });
+    build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
+    let (job, tget, calls) = server.await.unwrap();
+    assert_eq!(
+        (job.method.as_str(), job.path.as_str()),
+        ("GET", "/apis/batch/v1/namespaces/ns/jobs/kiln-b1")
+    );
+    assert_eq!(
+        (tget.method.as_str(), tget.path.as_str()),
+        (
+            "GET",
+            "/apis/kiln.dev/v1alpha1/namespaces/ns/imagetemplates/tpl"
+        )
+    );
+    check_new_build_calls(&calls, &ctx);
+}
+
+/// A context whose caches hold `templates` and `jobs`.
+fn cached_context(templates: &[ImageTemplate], jobs: &[Job]) -> (Arc<Context>, Handle) {
+    let (ctx, h) = context();
+    let (treader, mut twriter) = reflector::store::<ImageTemplate>();
+    for t in templates {
+        twriter.apply_watcher_event(&watcher::Event::Apply(t.clone()));
+    }
+    let (jreader, mut jwriter) = reflector::store::<Job>();
+    for j in jobs {
+        jwriter.apply_watcher_event(&watcher::Event::Apply(j.clone()));
+    }
+    let ctx = ctx.with_caches(Caches {
+        templates: Some(treader),
+        jobs: Some(jreader),
+    });
+    (Arc::new(ctx), h)
+}
+
+#[tokio::test]
+async fn new_build_reads_only_caches_before_its_job() {
+    // The usual first reconcile: template in the cache, no Job yet, no snapshot in status.
+    // Nothing is read from the API server: snapshot, RBAC (at once) and Job are written.
+    let (ctx, mut h) = cached_context(&[template_obj(VALID)], &[]);
+    let b = secret_build();
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let mut calls = Vec::new();
+        serve_new_build(&mut h, &b2, &mut calls).await;
+        calls
+    });
+    build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
+    let calls = server.await.unwrap();
+    check_new_build_calls(&calls, &ctx);
+}
+
+#[tokio::test]
+async fn snapshot_taken_earlier_wins_on_conflict() {
+    // The status write of an earlier reconcile was lost: the ConfigMap exists, the Job too
+    // but the cache has not seen it. Both creates conflict and the existing objects are used.
+    let (ctx, mut h) = cached_context(&[template_obj(VALID)], &[]);
+    let b = build_obj();
+    let snap = super::resources::tests::snapshot(&["null.a"]);
+    let cm = super::resources::snapshot_config_map(&b, &snap);
+    let job = super::resources::job(&b, &snap, &Default::default()).unwrap();
+    let b2 = b.clone();
+    let conflict = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "AlreadyExists", "code": 409, "message": "exists"});
+    let server = tokio::spawn(async move {
+        let mut calls = Vec::new();
+        calls.push(next(&mut h, StatusCode::CONFLICT, conflict.clone()).await);
+        calls.push(next(&mut h, StatusCode::OK, echo(&cm)).await);
+        calls.extend(serve_rbac(&mut h).await);
+        calls.push(next(&mut h, StatusCode::CONFLICT, conflict).await);
+        calls.push(next(&mut h, StatusCode::OK, echo(&job)).await);
+        calls.push(next(&mut h, StatusCode::OK, json!({})).await); // event
+        calls.push(next(&mut h, StatusCode::OK, echo(&b2)).await); // status
+        calls.push(next(&mut h, StatusCode::OK, json!({})).await); // event
+        calls
+    });
+    build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let calls = server.await.unwrap();
+    let m: Vec<(&str, &str)> = calls
+        .iter()
+        .map(|c| (c.method.as_str(), c.path.as_str()))
+        .collect();
+    assert_eq!(m[0], ("POST", "/api/v1/namespaces/ns/configmaps"));
+    assert_eq!(
+        m[1],
+        ("GET", "/api/v1/namespaces/ns/configmaps/b1-snapshot")
+    );
+    assert_eq!(m[5], ("POST", "/apis/batch/v1/namespaces/ns/jobs"));
+    assert_eq!(m[6], ("GET", "/apis/batch/v1/namespaces/ns/jobs/kiln-b1"));
+    // The status follows the existing snapshot (one source), not a new one (two).
+    assert_eq!(calls[8].body["status"]["sourcesSummary"], "0/1");
+}
+
+#[tokio::test]
+async fn settled_build_follows_its_cached_job_with_one_write() {
+    // Job in the cache, snapshot named in status: no read at all, only the status write.
+    let mut b = build_obj();
+    let snap = super::resources::tests::snapshot(&["null.a", "null.b"]);
+    let mut job = super::resources::job(&b, &snap, &Default::default()).unwrap();
+    super::slim_job(&mut job);
+    job.status = Some(k8s_openapi::api::batch::v1::JobStatus {
+        active: Some(2),
+        start_time: Some(super::context::now()),
+        ..Default::default()
+    });
+    b.status = Some(build::desired_status(
+        &b,
+        BuildPhase::Pending,
+        "Queued",
+        "waiting",
+        Some(&snap),
+        None,
+        None,
+        super::context::now(),
+    ));
+    let (ctx, mut h) = cached_context(&[], &[job]);
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let status = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (status, event)
+    });
+    build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (status, event) = server.await.unwrap();
+    assert_eq!(
+        status.path,
+        "/apis/kiln.dev/v1alpha1/namespaces/ns/imagebuilds/b1/status"
+    );
+    assert_eq!(status.body["status"]["phase"], "Running");
+    assert_eq!(status.body["status"]["sourcesSummary"], "0/2");
+    assert_eq!(event.body["reason"], "Building");
+}
+
+#[tokio::test]
 async fn missing_template_waits_without_failing() {
     let (ctx, mut h) = context();
     let b = build_obj();
     let b2 = b.clone();
     let server = tokio::spawn(async move {
-        next(&mut h, StatusCode::NOT_FOUND, not_found()).await;
-        next(&mut h, StatusCode::NOT_FOUND, not_found()).await;
+        next(&mut h, StatusCode::NOT_FOUND, not_found()).await; // Job
+        next(&mut h, StatusCode::NOT_FOUND, not_found()).await; // template
+        next(&mut h, StatusCode::NOT_FOUND, not_found()).await; // snapshot
         let patch = next(&mut h, StatusCode::OK, echo(&b2)).await;
         next(&mut h, StatusCode::OK, json!({})).await;
         patch
@@ -392,8 +576,8 @@ async fn cancel_suspends_the_job() {
     });
     let b2 = b.clone();
     let server = tokio::spawn(async move {
-        next(&mut h, StatusCode::OK, echo(&cm)).await;
         next(&mut h, StatusCode::OK, echo(&job)).await;
+        next(&mut h, StatusCode::OK, echo(&cm)).await;
         let suspend = next(&mut h, StatusCode::OK, echo(&job)).await;
         next(&mut h, StatusCode::OK, json!({})).await; // event
         let status = next(&mut h, StatusCode::OK, echo(&b2)).await;

@@ -26,7 +26,6 @@ use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::batch::v1::Job;
 use kiln_crds::{ImageBuild, ImageChannel, ImageTemplate};
-use kube::core::PartialObjectMeta;
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, ObjectRef, reflector};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -282,6 +281,13 @@ fn controllers(
         .labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}"))
         .any_semantic();
     let metrics = ctx.metrics.clone();
+    // The caches the build controller reads: the template controller's store and a Job store.
+    let (template_reader, template_writer) = reflector::store::<ImageTemplate>();
+    let (job_reader, job_writer) = reflector::store::<Job>();
+    let ctx = Arc::new(ctx.with_caches(context::Caches {
+        templates: Some(template_reader.clone()),
+        jobs: Some(job_reader),
+    }));
     let reporter = |kind: &str| {
         Some(MalformedReporter::new(
             kind,
@@ -293,7 +299,7 @@ fn controllers(
     // Each controller's own kind: a lenient watch (malformed objects skipped) into its cache;
     // every event it yields marks the object pending in the controller's queue-depth gauge.
     let q = QueueDepth::new(&metrics, template::CONTROLLER);
-    let (reader, writer) = reflector::store::<ImageTemplate>();
+    let (reader, writer) = (template_reader, template_writer);
     let (cache, qt) = (reader.clone(), q.clone());
     let trigger = reflector(
         writer,
@@ -337,14 +343,19 @@ fn controllers(
     )
     .inspect_ok(move |ev| qt.track(ev))
     .applied_objects();
-    // The same triggers as `owns(Job)` (metadata watch, owner references), counted.
-    let jobs = watcher::watcher(api::<PartialObjectMeta<Job>>(client, namespace), owned)
-        .default_backoff()
-        .touched_objects();
+    // The same triggers as `owns(Job)` (owner references), counted; the Jobs are kept in a
+    // cache without their pod templates, which the controller never reads back.
+    let jobs = reflector(
+        job_writer,
+        watcher::watcher(api::<Job>(client, namespace), owned)
+            .default_backoff()
+            .modify(slim_job),
+    )
+    .touched_objects();
     let s = stop.clone();
     let (qr, qe) = (q.clone(), q);
     let builds = Controller::for_stream(trigger, reader)
-        .watches_stream(jobs, move |job: PartialObjectMeta<Job>| {
+        .watches_stream(jobs, move |job: Job| {
             let ns = job.metadata.namespace.clone();
             qj.track_refs(
                 job.metadata
@@ -419,6 +430,16 @@ fn controllers(
         )
         .for_each(move |r| forget_missing(r, qe.clone(), channel::CONTROLLER));
     vec![Box::pin(templates), Box::pin(builds), Box::pin(channels)]
+}
+
+/// What the build controller keeps of a Job: status, `spec.suspend` and identity. The pod
+/// template (the bulk of a Job) and managed fields are dropped to keep the cache small.
+pub fn slim_job(job: &mut Job) {
+    job.metadata.managed_fields = None;
+    job.metadata.annotations = None;
+    if let Some(spec) = job.spec.as_mut() {
+        spec.template = Default::default();
+    }
 }
 
 /// Logs a controller's failed reconciles; an object it found gone from its cache is no longer
