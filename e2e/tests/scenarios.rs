@@ -253,7 +253,7 @@ build {
             "fail-1",
             "failing",
             &[],
-            "  secretVariables:\n    - name: password\n      secretKeyRef:\n        name: creds\n        key: password\n",
+            "  retries: 1\n  secretVariables:\n    - name: password\n      secretKeyRef:\n        name: creds\n        key: password\n",
         ),
     );
     let b = wait_phase(
@@ -266,6 +266,8 @@ build {
     assert_eq!(b["status"]["phase"], "Failed", "{}", b["status"]);
     let b = wait_condition(ns, "imagebuild", "fail-1", "Stalled", "True", secs(30));
     let src = &sources(&b)[0];
+    // spec.retries 1: the source ran twice (backoffLimitPerIndex), and says so.
+    assert_eq!(src["attempt"], 2, "{src}");
     let tail = src["logTail"]
         .as_str()
         .unwrap_or_else(|| panic!("no logTail: {src}"));
@@ -317,15 +319,15 @@ fn cancelled_build_ends_cancelled_after_cleanup_and_its_pods_are_gone() {
         secs(120),
     );
     assert_eq!(b["status"]["phase"], "Cancelled", "{}", b["status"]);
-    // The runners observed the cancellation, ran their cleanup and wrote their own final
-    // state (the engine's "Cleanly cancelled" line in each source's log tail).
-    let b = wait_for("every source to report Cancelled", secs(60), || {
-        let b = get(ns, "imagebuild", "slow-1")?;
-        sources(&b)
-            .iter()
-            .all(|s| s["phase"] == "Cancelled")
-            .then_some(b)
-    });
+    // Cancelled only once the pods are gone: by then the runners observed the
+    // cancellation, ran their cleanup and wrote their own final state (the engine's
+    // "Cleanly cancelled" line in each source's log tail).
+    assert_eq!(sources(&b).len(), 2, "{}", b["status"]);
+    assert!(
+        sources(&b).iter().all(|s| s["phase"] == "Cancelled"),
+        "a source not yet Cancelled when the build was: {}",
+        b["status"]
+    );
     for s in sources(&b) {
         let tail = s["logTail"].as_str().unwrap_or_default();
         assert!(tail.contains("Cleanly cancelled"), "no cleanup in {s}");

@@ -102,6 +102,10 @@ pub fn job_view(job: &Job, cancel: bool) -> JobView {
         );
     }
     if cancel {
+        // Pods being deleted are counted in `terminating`, not `active`: the build is
+        // cancelled once they are gone too (their runners have cleaned up and written their
+        // final state by then).
+        let active = active + status.terminating.unwrap_or(0);
         if active == 0 {
             return view(
                 BuildPhase::Cancelled,
@@ -1009,6 +1013,15 @@ mod tests {
         let cancelling = job_view(&job_with(None, 1), true);
         assert_eq!(cancelling.phase, BuildPhase::Running);
         assert_eq!(cancelling.reason, reasons::CANCELLED);
+        // Suspended: no pod active, one still terminating (running its cleanup).
+        let mut terminating = job_with(None, 0);
+        terminating.status.as_mut().unwrap().terminating = Some(1);
+        let view = job_view(&terminating, true);
+        assert_eq!(
+            (view.phase, view.reason),
+            (BuildPhase::Running, reasons::CANCELLED)
+        );
+        assert!(view.message.contains("1 pod(s)"), "{}", view.message);
         assert_eq!(
             job_view(&job_with(None, 0), true).phase,
             BuildPhase::Cancelled

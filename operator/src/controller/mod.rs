@@ -79,7 +79,7 @@ pub struct OperatorArgs {
     #[arg(
         long = "runner-image",
         env = "KILN_RUNNER_IMAGE",
-        default_value = "ghcr.io/kiln-dev/kiln:latest"
+        default_value = concat!("ghcr.io/kiln-dev/kiln:", env!("CARGO_PKG_VERSION"))
     )]
     pub runner_image: String,
     /// Pull policy of the runner image: Always, IfNotPresent or Never (kubelet default when

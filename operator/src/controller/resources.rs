@@ -51,7 +51,7 @@ pub struct RunnerDefaults {
 impl Default for RunnerDefaults {
     fn default() -> Self {
         RunnerDefaults {
-            image: "ghcr.io/kiln-dev/kiln:latest".into(),
+            image: concat!("ghcr.io/kiln-dev/kiln:", env!("CARGO_PKG_VERSION")).into(),
             image_pull_policy: None,
             command: "kiln".into(),
             service_account_prefix: "kiln-runner-".into(),
@@ -109,6 +109,10 @@ pub fn child_name(prefix: &str, base: &str) -> String {
     }
     format!("{head}-{hash}")
 }
+
+/// The pod annotation in which the Job controller counts an index's failures (Jobs with
+/// `backoffLimitPerIndex`).
+pub const INDEX_FAILURE_COUNT: &str = "batch.kubernetes.io/job-index-failure-count";
 
 pub fn snapshot_name(build: &str) -> String {
     child_name("", &format!("{build}-snapshot"))
@@ -324,6 +328,17 @@ pub fn job(
             value_from: Some(EnvVarSource {
                 field_ref: Some(ObjectFieldSelector {
                     field_path: "metadata.name".into(),
+                    ..ObjectFieldSelector::default()
+                }),
+                ..EnvVarSource::default()
+            }),
+            ..EnvVar::default()
+        },
+        EnvVar {
+            name: "KILN_INDEX_FAILURES".into(),
+            value_from: Some(EnvVarSource {
+                field_ref: Some(ObjectFieldSelector {
+                    field_path: format!("metadata.annotations['{INDEX_FAILURE_COUNT}']"),
                     ..ObjectFieldSelector::default()
                 }),
                 ..EnvVarSource::default()
@@ -564,6 +579,25 @@ pub(crate) mod tests {
             .map(|m| m.mount_path.as_str())
             .collect();
         assert_eq!(mounts, [SNAPSHOT_DIR, "/tmp", WORK_DIR]);
+        // The runner learns its attempt from the Job controller's per-index failure count.
+        let failures = c
+            .env
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|e| e.name == "KILN_INDEX_FAILURES")
+            .unwrap();
+        assert_eq!(
+            failures
+                .value_from
+                .as_ref()
+                .unwrap()
+                .field_ref
+                .as_ref()
+                .unwrap()
+                .field_path,
+            "metadata.annotations['batch.kubernetes.io/job-index-failure-count']"
+        );
         let labels = s
             .template
             .metadata

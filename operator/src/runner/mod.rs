@@ -42,12 +42,28 @@ pub struct RunnerArgs {
     /// Which selected source to build (set by Kubernetes in Indexed Jobs).
     #[arg(long = "index", env = "JOB_COMPLETION_INDEX")]
     pub index: usize,
+    /// How often this index failed before (the Job controller's
+    /// `batch.kubernetes.io/job-index-failure-count` pod annotation, passed through the
+    /// downward API); the attempt reported in status is this plus one.
+    #[arg(long = "index-failures", env = "KILN_INDEX_FAILURES", value_parser = parse_failures, default_value = "")]
+    pub index_failures: Option<u32>,
     /// Do not write status to the API (run a snapshot locally).
     #[arg(long = "no-status", env = "KILN_RUNNER_NO_STATUS")]
     pub no_status: bool,
     /// Least time between two progress writes (transitions are written at once).
     #[arg(long = "status-interval", env = "KILN_RUNNER_STATUS_INTERVAL", default_value = "2s", value_parser = parse_interval)]
     pub status_interval: Duration,
+}
+
+/// An absent annotation reaches the container as an empty variable.
+fn parse_failures(s: &str) -> Result<Option<u32>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse()
+        .map(Some)
+        .map_err(|_| format!("not a count of failures: {s:?}"))
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
@@ -107,6 +123,7 @@ pub async fn run(a: RunnerArgs) -> i32 {
         return 1;
     };
     let tracker = Tracker::new(&name, a.index);
+    tracker.set_attempt(a.index_failures.unwrap_or(0).saturating_add(1));
     let writer = if a.no_status {
         None
     } else {
@@ -266,6 +283,17 @@ fn spawn_signal_handler(cancel: CancellationToken, ui: Ui) {
 mod tests {
     use super::*;
     use crate::controller::resources::tests::snapshot;
+
+    #[test]
+    fn index_failures_come_from_an_annotation_that_may_be_absent() {
+        assert_eq!(parse_failures(""), Ok(None));
+        assert_eq!(parse_failures("0"), Ok(Some(0)));
+        assert_eq!(parse_failures("2"), Ok(Some(2)));
+        assert!(parse_failures("x").is_err());
+        let t = Tracker::new("null.a", 0);
+        t.set_attempt(3);
+        assert_eq!(t.snapshot().attempt, Some(3));
+    }
 
     #[test]
     fn secret_variables_are_not_shadowed() {

@@ -68,6 +68,12 @@ impl Tracker {
         }
     }
 
+    /// Which attempt of this index the pod is (1 on the first run).
+    pub fn set_attempt(&self, attempt: u32) {
+        let attempt = i32::try_from(attempt).unwrap_or(i32::MAX);
+        self.update(false, |s| s.entry.attempt = Some(attempt));
+    }
+
     pub fn set_masker(&self, m: Arc<Masker>) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         s.masker = m;
