@@ -423,19 +423,39 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     let mut job = lookup_job(&ctx, &jobs, &ns, &job_name, old.job_name.is_some()).await?;
     let settled = job.is_some() && old.snapshot.is_some() && old.sources_summary.is_some();
 
-    // 2. The snapshot: read it, or take it.
-    let snapshot = if settled {
-        None
+    // 2. The snapshot: read it, or take it (a fresh one is written below).
+    let (snapshot, fresh) = if settled {
+        (None, false)
     } else {
         match snapshot_step(&build, &builds, &ctx, &ns, &old).await? {
-            SnapshotStep::Have(s) => Some(*s),
+            SnapshotStep::Have(s) => (Some(*s), false),
+            SnapshotStep::Fresh(s) => (Some(*s), true),
             SnapshotStep::Done(action) => return Ok(action),
         }
     };
 
     // 3. The Job (and, before it, the runner's identity).
+    let snapshot = match (snapshot, job.is_none()) {
+        (Some(snap), false) if fresh => Some(create_snapshot(&ctx, &build, &ns, snap).await?),
+        (snapshot, false) => snapshot,
+        (None, true) => unreachable!("not settled without a Job"),
+        (Some(snap), true) => {
+            // The snapshot and the runner's ServiceAccount and Role at once; the RoleBinding
+            // only once the Role exists: the API server's escalation check of a binding
+            // reads the Role (the operator holds no `bind` verb).
+            let (snap, ()) = if fresh {
+                futures::try_join!(
+                    create_snapshot(&ctx, &build, &ns, snap),
+                    apply_runner_identity(&build, &ctx, &ns)
+                )?
+            } else {
+                (snap, apply_runner_identity(&build, &ctx, &ns).await?)
+            };
+            Some(snap)
+        }
+    };
     if job.is_none() {
-        let snapshot = snapshot.as_ref().expect("not settled without a Job");
+        let snapshot = snapshot.as_ref().expect("set above");
         if build.spec.cancel {
             return finish(
                 &build,
@@ -453,7 +473,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             Ok(j) => j,
             Err(e) => return finish_invalid(&build, &builds, &ctx, e).await,
         };
-        apply_runner_rbac(&build, &ctx, &ns).await?;
+        apply_runner_binding(&build, &ctx, &ns).await?;
         let created = match jobs.create(&PostParams::default(), &desired).await {
             Ok(j) => j,
             Err(e) if is_conflict(&e) => {
@@ -554,7 +574,10 @@ async fn lookup_job(
 }
 
 enum SnapshotStep {
+    /// Read from the build's ConfigMap.
     Have(Box<Snapshot>),
+    /// Taken from the template now; not written yet.
+    Fresh(Box<Snapshot>),
     /// The reconcile ends here (the build waits or finished).
     Done(Action),
 }
@@ -640,11 +663,23 @@ async fn snapshot_step(
             ));
         }
     };
+    Ok(SnapshotStep::Fresh(snap))
+}
+
+/// Writes a fresh snapshot as the build's immutable ConfigMap. If one exists already (taken
+/// by an earlier reconcile whose status write was lost), that one is the build's snapshot.
+async fn create_snapshot(
+    ctx: &Context,
+    build: &ImageBuild,
+    ns: &str,
+    snap: Snapshot,
+) -> Result<Snapshot> {
+    let cms: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), ns);
     let cm = resources::snapshot_config_map(build, &snap);
+    let cm_name = cm.name_any();
     match cms.create(&PostParams::default(), &cm).await {
-        Ok(_) => Ok(SnapshotStep::Have(snap)),
+        Ok(_) => Ok(snap),
         Err(e) if is_conflict(&e) => {
-            // Taken by an earlier reconcile: use that one.
             let cm = cms
                 .get(&cm_name)
                 .await
@@ -652,9 +687,7 @@ async fn snapshot_step(
                     name: cm_name.clone(),
                     source,
                 })?;
-            Ok(SnapshotStep::Have(Box::new(
-                read(&cm).map_err(Error::InvalidSpec)?,
-            )))
+            resources::read_snapshot(&cm).map_err(Error::InvalidSpec)
         }
         Err(source) => Err(Error::SnapshotApply {
             name: cm_name,
@@ -711,9 +744,8 @@ async fn write_status(api: &Api<ImageBuild>, name: &str, status: &ImageBuildStat
         })
 }
 
-/// The runner's ServiceAccount (unless the spec names one), Role and RoleBinding, applied at
-/// the same time: none refers to another by anything but name.
-async fn apply_runner_rbac(build: &ImageBuild, ctx: &Context, ns: &str) -> Result<()> {
+/// The runner's ServiceAccount (unless the spec names one) and Role, applied at once.
+async fn apply_runner_identity(build: &ImageBuild, ctx: &Context, ns: &str) -> Result<()> {
     let pp = PatchParams::apply(FIELD_MANAGER).force();
     let runner = &ctx.settings.runner;
     let own_sa = build
@@ -743,17 +775,20 @@ async fn apply_runner_rbac(build: &ImageBuild, ctx: &Context, ns: &str) -> Resul
             .map(|_| ())
             .map_err(|source| Error::RoleApply { name, source })
     };
-    let binding = async {
-        let rb = resources::role_binding(build, runner);
-        let name = rb.name_any();
-        Api::<RoleBinding>::namespaced(ctx.client.clone(), ns)
-            .patch(&name, &pp, &Patch::Apply(&rb))
-            .await
-            .map(|_| ())
-            .map_err(|source| Error::RoleBindingApply { name, source })
-    };
-    futures::try_join!(sa, role, binding)?;
+    futures::try_join!(sa, role)?;
     Ok(())
+}
+
+/// The RoleBinding of the runner's Role to its ServiceAccount (after the Role exists).
+async fn apply_runner_binding(build: &ImageBuild, ctx: &Context, ns: &str) -> Result<()> {
+    let pp = PatchParams::apply(FIELD_MANAGER).force();
+    let rb = resources::role_binding(build, &ctx.settings.runner);
+    let name = rb.name_any();
+    Api::<RoleBinding>::namespaced(ctx.client.clone(), ns)
+        .patch(&name, &pp, &Patch::Apply(&rb))
+        .await
+        .map(|_| ())
+        .map_err(|source| Error::RoleBindingApply { name, source })
 }
 
 async fn finish_invalid(

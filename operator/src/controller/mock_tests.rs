@@ -240,13 +240,68 @@ async fn unknown_variable_fails_the_build_before_any_pod() {
     assert_eq!(event.body["type"], "Warning");
 }
 
-fn rbac_reply(kind: &str) -> Value {
-    let api = if kind == "ServiceAccount" {
-        "v1"
-    } else {
-        "rbac.authorization.k8s.io/v1"
+/// Answers the next `n` requests, whatever their order, with `respond(method, path)`;
+/// returns them in the order they arrived.
+async fn serve(
+    h: &mut Handle,
+    n: usize,
+    respond: impl Fn(&str, &str) -> (StatusCode, Value),
+) -> Vec<Call> {
+    let mut calls = Vec::new();
+    for _ in 0..n {
+        let (req, send) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), h.next_request())
+                .await
+                .expect("the controller made no further request")
+                .expect("service not called");
+        let method = req.method().to_string();
+        let path = req.uri().path().to_string();
+        let query = req.uri().query().unwrap_or("").to_string();
+        let bytes = req.into_body().collect_bytes().await.unwrap();
+        let (status, reply) = respond(&method, &path);
+        send.send_response(
+            Response::builder()
+                .status(status)
+                .body(Body::from(serde_json::to_vec(&reply).unwrap()))
+                .unwrap(),
+        );
+        calls.push(Call {
+            method,
+            path,
+            query,
+            body: if bytes.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(&bytes).unwrap()
+            },
+        });
+    }
+    calls
+}
+
+/// What a real API server answers to a new build's writes.
+fn new_build_reply(b: &ImageBuild, method: &str, path: &str) -> (StatusCode, Value) {
+    let obj = |api: &str, kind: &str| {
+        json!({"apiVersion": api, "kind": kind, "metadata": {"name": "x"},
+               "roleRef": {"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"x"}})
     };
-    json!({"apiVersion": api, "kind": kind, "metadata": {"name": "x"}, "roleRef": {"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"x"}})
+    match (method, path) {
+        ("POST", p) if p.ends_with("/configmaps") => (
+            StatusCode::CREATED,
+            json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b1-snapshot"}}),
+        ),
+        (_, p) if p.contains("/serviceaccounts/") => (StatusCode::OK, obj("v1", "ServiceAccount")),
+        (_, p) if p.contains("/rolebindings/") => (
+            StatusCode::OK,
+            obj("rbac.authorization.k8s.io/v1", "RoleBinding"),
+        ),
+        (_, p) if p.contains("/roles/") => {
+            (StatusCode::OK, obj("rbac.authorization.k8s.io/v1", "Role"))
+        }
+        ("POST", p) if p.ends_with("/jobs") => (StatusCode::CREATED, json!({})),
+        (_, p) if p.ends_with("/status") => (StatusCode::OK, echo(b)),
+        _ => (StatusCode::OK, json!({})),
+    }
 }
 
 /// A build with a secret variable, parallelBuilds 1, over the two-source template.
@@ -263,112 +318,80 @@ fn secret_build() -> ImageBuild {
     b
 }
 
-/// Answers the three RBAC applies, which a reconcile sends at once (any order); returns them
-/// sorted by path.
-async fn serve_rbac(h: &mut Handle) -> Vec<Call> {
-    let mut rbac = Vec::new();
-    for _ in 0..3 {
-        // The reply's kind does not matter to the controller; answer by path.
-        let (req, send) =
-            tokio::time::timeout(std::time::Duration::from_secs(10), h.next_request())
-                .await
-                .expect("the controller made no further request")
-                .expect("service not called");
-        let path = req.uri().path().to_string();
-        let kind = if path.contains("/serviceaccounts/") {
-            "ServiceAccount"
-        } else if path.contains("/rolebindings/") {
-            "RoleBinding"
-        } else {
-            "Role"
-        };
-        let method = req.method().to_string();
-        let query = req.uri().query().unwrap_or("").to_string();
-        let bytes = req.into_body().collect_bytes().await.unwrap();
-        send.send_response(
-            Response::builder()
-                .status(StatusCode::OK)
-                .body(Body::from(serde_json::to_vec(&rbac_reply(kind)).unwrap()))
-                .unwrap(),
-        );
-        rbac.push(Call {
-            method,
-            path,
-            query,
-            body: serde_json::from_slice(&bytes).unwrap(),
-        });
-    }
-    rbac.sort_by(|x, y| x.path.cmp(&y.path));
-    rbac
+const CM_POST: (&str, &str) = ("POST", "/api/v1/namespaces/ns/configmaps");
+const SA_APPLY: (&str, &str) = (
+    "PATCH",
+    "/api/v1/namespaces/ns/serviceaccounts/kiln-runner-b1",
+);
+const ROLE_APPLY: (&str, &str) = (
+    "PATCH",
+    "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/roles/kiln-runner-b1",
+);
+const BINDING_APPLY: (&str, &str) = (
+    "PATCH",
+    "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/rolebindings/kiln-runner-b1",
+);
+const JOB_POST: (&str, &str) = ("POST", "/apis/batch/v1/namespaces/ns/jobs");
+const STATUS_APPLY: (&str, &str) = (
+    "PATCH",
+    "/apis/kiln.dev/v1alpha1/namespaces/ns/imagebuilds/b1/status",
+);
+const EVENT_POST: (&str, &str) = ("POST", "/apis/events.k8s.io/v1/namespaces/ns/events");
+
+/// Where `call` is among `calls` (it must be there exactly once).
+fn position(calls: &[Call], call: (&str, &str)) -> usize {
+    let at: Vec<usize> = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| (c.method.as_str(), c.path.as_str()) == call)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(at.len(), 1, "{call:?} in {:?}", summary(calls));
+    at[0]
 }
 
-/// Answers the calls of a new build's reconcile after its reads: snapshot create, the three
-/// RBAC applies (concurrent: any order), Job create, event, status, event.
-async fn serve_new_build(h: &mut Handle, b: &ImageBuild, calls: &mut Vec<Call>) {
-    calls.push(
-        next(
-            h,
-            StatusCode::CREATED,
-            json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"b1-snapshot"}}),
-        )
-        .await,
-    );
-    calls.extend(serve_rbac(h).await);
-    calls.push(next(h, StatusCode::CREATED, json!({})).await); // Job
-    calls.push(next(h, StatusCode::OK, json!({})).await); // event: Job created
-    calls.push(next(h, StatusCode::OK, echo(b)).await); // status
-    calls.push(next(h, StatusCode::OK, json!({})).await); // event: Pending
-}
-
-/// The calls of a new build from the snapshot create on, and what they carry.
-fn check_new_build_calls(calls: &[Call], ctx: &Context) {
-    let summary: Vec<(String, String)> = calls
+fn summary(calls: &[Call]) -> Vec<(String, String)> {
+    calls
         .iter()
         .map(|c| (c.method.clone(), c.path.clone()))
-        .collect();
-    let expect = [
-        ("POST", "/api/v1/namespaces/ns/configmaps"),
-        (
-            "PATCH",
-            "/api/v1/namespaces/ns/serviceaccounts/kiln-runner-b1",
-        ),
-        (
-            "PATCH",
-            "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/rolebindings/kiln-runner-b1",
-        ),
-        (
-            "PATCH",
-            "/apis/rbac.authorization.k8s.io/v1/namespaces/ns/roles/kiln-runner-b1",
-        ),
-        ("POST", "/apis/batch/v1/namespaces/ns/jobs"),
-        ("POST", "/apis/events.k8s.io/v1/namespaces/ns/events"),
-        (
-            "PATCH",
-            "/apis/kiln.dev/v1alpha1/namespaces/ns/imagebuilds/b1/status",
-        ),
-        ("POST", "/apis/events.k8s.io/v1/namespaces/ns/events"),
-    ];
-    let expect: Vec<(String, String)> = expect
+        .collect()
+}
+
+/// The writes of a new build (after its reads) and what they carry. The snapshot,
+/// ServiceAccount and Role go out at once; the RoleBinding after the Role (the API server's
+/// escalation check needs the Role), the Job after the RoleBinding and the snapshot.
+fn check_new_build_calls(calls: &[Call], ctx: &Context) {
+    assert_eq!(calls.len(), 8, "{:?}", summary(calls));
+    let first_three: std::collections::BTreeSet<(String, String)> =
+        summary(&calls[..3]).into_iter().collect();
+    let want: std::collections::BTreeSet<(String, String)> = [CM_POST, SA_APPLY, ROLE_APPLY]
         .iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
-    assert_eq!(summary, expect);
-    for c in &calls[1..4] {
-        assert!(
-            c.query.contains("fieldManager=kiln-operator"),
-            "{}",
-            c.query
-        );
+    assert_eq!(first_three, want, "sent at once, in any order");
+    let rb = position(calls, BINDING_APPLY);
+    let job = position(calls, JOB_POST);
+    assert_eq!((rb, job), (3, 4));
+    assert_eq!(
+        summary(&calls[5..]),
+        [EVENT_POST, STATUS_APPLY, EVENT_POST]
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect::<Vec<_>>()
+    );
+    for c in [SA_APPLY, ROLE_APPLY, BINDING_APPLY] {
+        let q = &calls[position(calls, c)].query;
+        assert!(q.contains("fieldManager=kiln-operator"), "{q}");
     }
     // The snapshot: immutable, owned, selects both sources in template order, no secret.
-    let cm = &calls[0].body;
+    let cm = &calls[position(calls, CM_POST)].body;
     assert_eq!(cm["immutable"], true);
     assert_eq!(cm["metadata"]["ownerReferences"][0]["uid"], "b1-uid");
     let snap: Value = serde_json::from_str(cm["data"]["snapshot.json"].as_str().unwrap()).unwrap();
     assert_eq!(snap["builds"], json!(["null.a", "null.b"]));
     assert_eq!(snap["secretVariables"], json!(["n"]));
     // The Job.
-    let job = &calls[4].body;
+    let job = &calls[job].body;
     assert_eq!(job["spec"]["completionMode"], "Indexed");
     assert_eq!(job["spec"]["completions"], 2);
     assert_eq!(job["spec"]["parallelism"], 1);
@@ -378,11 +401,11 @@ fn check_new_build_calls(calls: &[Call], ctx: &Context) {
     let secret = env.iter().find(|e| e["name"] == "PKR_VAR_n").unwrap();
     assert_eq!(secret["valueFrom"]["secretKeyRef"]["name"], "creds");
     // The Role is limited to this build.
-    let role = &calls[3].body;
+    let role = &calls[position(calls, ROLE_APPLY)].body;
     assert_eq!(role["kind"], "Role");
     assert_eq!(role["rules"][0]["resourceNames"], json!(["b1"]));
     // Status: Pending, Reconciling, Succeeded Unknown; sources summary 0/2.
-    let st = &calls[6].body["status"];
+    let st = &calls[position(calls, STATUS_APPLY)].body["status"];
     assert_eq!(st["phase"], "Pending");
     assert_eq!(st["sourcesSummary"], "0/2");
     assert_eq!(st["snapshot"], "b1-snapshot");
@@ -404,8 +427,7 @@ async fn new_build_gets_snapshot_rbac_and_one_indexed_job() {
         // Without caches: the Job and the template are read from the API server.
         let job = next(&mut h, StatusCode::NOT_FOUND, not_found()).await;
         let tget = next(&mut h, StatusCode::OK, echo(&tpl)).await;
-        let mut calls = Vec::new();
-        serve_new_build(&mut h, &b2, &mut calls).await;
+        let calls = serve(&mut h, 8, |m, p| new_build_reply(&b2, m, p)).await;
         (job, tget, calls)
     });
     build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
@@ -445,15 +467,13 @@ fn cached_context(templates: &[ImageTemplate], jobs: &[Job]) -> (Arc<Context>, H
 #[tokio::test]
 async fn new_build_reads_only_caches_before_its_job() {
     // The usual first reconcile: template in the cache, no Job yet, no snapshot in status.
-    // Nothing is read from the API server: snapshot, RBAC (at once) and Job are written.
+    // Nothing is read from the API server: snapshot and RBAC are written at once, then the
+    // binding, then the Job.
     let (ctx, mut h) = cached_context(&[template_obj(VALID)], &[]);
     let b = secret_build();
     let b2 = b.clone();
-    let server = tokio::spawn(async move {
-        let mut calls = Vec::new();
-        serve_new_build(&mut h, &b2, &mut calls).await;
-        calls
-    });
+    let server =
+        tokio::spawn(async move { serve(&mut h, 8, |m, p| new_build_reply(&b2, m, p)).await });
     build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
     let calls = server.await.unwrap();
     check_new_build_calls(&calls, &ctx);
@@ -471,32 +491,28 @@ async fn snapshot_taken_earlier_wins_on_conflict() {
     let b2 = b.clone();
     let conflict = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "AlreadyExists", "code": 409, "message": "exists"});
     let server = tokio::spawn(async move {
-        let mut calls = Vec::new();
-        calls.push(next(&mut h, StatusCode::CONFLICT, conflict.clone()).await);
-        calls.push(next(&mut h, StatusCode::OK, echo(&cm)).await);
-        calls.extend(serve_rbac(&mut h).await);
-        calls.push(next(&mut h, StatusCode::CONFLICT, conflict).await);
-        calls.push(next(&mut h, StatusCode::OK, echo(&job)).await);
-        calls.push(next(&mut h, StatusCode::OK, json!({})).await); // event
-        calls.push(next(&mut h, StatusCode::OK, echo(&b2)).await); // status
-        calls.push(next(&mut h, StatusCode::OK, json!({})).await); // event
-        calls
+        serve(&mut h, 10, |m, p| match (m, p) {
+            ("POST", p) if p.ends_with("/configmaps") || p.ends_with("/jobs") => {
+                (StatusCode::CONFLICT, conflict.clone())
+            }
+            ("GET", p) if p.contains("/configmaps/") => (StatusCode::OK, echo(&cm)),
+            ("GET", p) if p.contains("/jobs/") => (StatusCode::OK, echo(&job)),
+            _ => new_build_reply(&b2, m, p),
+        })
+        .await
     });
     build::reconcile(Arc::new(b), ctx).await.unwrap();
     let calls = server.await.unwrap();
-    let m: Vec<(&str, &str)> = calls
-        .iter()
-        .map(|c| (c.method.as_str(), c.path.as_str()))
-        .collect();
-    assert_eq!(m[0], ("POST", "/api/v1/namespaces/ns/configmaps"));
-    assert_eq!(
-        m[1],
-        ("GET", "/api/v1/namespaces/ns/configmaps/b1-snapshot")
+    let cm_get = position(
+        &calls,
+        ("GET", "/api/v1/namespaces/ns/configmaps/b1-snapshot"),
     );
-    assert_eq!(m[5], ("POST", "/apis/batch/v1/namespaces/ns/jobs"));
-    assert_eq!(m[6], ("GET", "/apis/batch/v1/namespaces/ns/jobs/kiln-b1"));
+    let job_get = position(&calls, ("GET", "/apis/batch/v1/namespaces/ns/jobs/kiln-b1"));
+    assert!(cm_get > position(&calls, CM_POST));
+    assert!(job_get > position(&calls, JOB_POST));
     // The status follows the existing snapshot (one source), not a new one (two).
-    assert_eq!(calls[8].body["status"]["sourcesSummary"], "0/1");
+    let status = &calls[position(&calls, STATUS_APPLY)];
+    assert_eq!(status.body["status"]["sourcesSummary"], "0/1");
 }
 
 #[tokio::test]
