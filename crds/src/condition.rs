@@ -51,6 +51,10 @@ pub mod reasons {
     pub const INVALID_SPEC: &str = "InvalidSpec";
     /// ImageBuild / ImageChannel: the referenced ImageTemplate does not exist.
     pub const TEMPLATE_NOT_FOUND: &str = "TemplateNotFound";
+    /// ImageBuild: a channel the template reads (`kiln-channel`) is still being reconciled.
+    pub const WAITING_FOR_CHANNEL: &str = "WaitingForChannel";
+    /// ImageBuild: revoked because the build it started from (its parent) was.
+    pub const PARENT_REVOKED: &str = "ParentRevoked";
     /// ImageChannel: the target build exists, succeeded and is not revoked.
     pub const TARGET_VERIFIED: &str = "TargetVerified";
     /// ImageChannel: waiting for the target build to finish.

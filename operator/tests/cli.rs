@@ -749,3 +749,81 @@ fn fmt_diff_and_recursive() {
         "c=3\n"
     );
 }
+
+const CHILD: &str = r#"data "kiln-channel" "base" {
+  channel = "base-prod"
+}
+source "file" "child" {
+  content = "from ${data.kiln-channel.base.build}: ${data.kiln-channel.base.id}"
+  target  = "child.txt"
+}
+build {
+  sources = ["source.file.child"]
+}
+"#;
+
+fn channel_json(stalled: bool) -> String {
+    let conditions = if stalled {
+        r#"[{"type":"Ready","status":"False","reason":"TargetRevoked","message":"x"},
+            {"type":"Stalled","status":"True","reason":"TargetRevoked","message":"ImageBuild \"base-7\" is revoked: CVE-2026-1"}]"#
+    } else {
+        r#"[{"type":"Ready","status":"True","reason":"TargetVerified","message":""}]"#
+    };
+    format!(
+        r#"{{"apiVersion":"v1","kind":"List","items":[{{"apiVersion":"kiln.dev/v1alpha1","kind":"ImageChannel",
+        "metadata":{{"name":"base-prod","namespace":"images"}},
+        "status":{{"conditions":{conditions},"currentBuild":"base-7",
+          "artifacts":[{{"source":"file.root","artifacts":[{{"builderId":"packer.file","id":"root.img","files":[{{"name":"root.img"}}]}}]}}]}}}}]}}"#
+    )
+}
+
+#[test]
+fn kiln_channel_reads_the_channels_file_and_refuses_a_revoked_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "child.pkr.hcl", CHILD);
+    // No channels file: a clear error saying how to give one.
+    let o = kiln()
+        .current_dir(dir.path())
+        .env_remove("KILN_CHANNELS")
+        .args(["build", "child.pkr.hcl"])
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("KILN_CHANNELS is not set"), "{err}");
+    assert!(
+        err.contains("on child.pkr.hcl line 1, column 1"),
+        "names the block: {err}"
+    );
+
+    let ok = write(dir.path(), "ok.json", &channel_json(false));
+    let o = kiln()
+        .current_dir(dir.path())
+        .env("KILN_CHANNELS", &ok)
+        .args(["build", "child.pkr.hcl"])
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("child.txt")).unwrap(),
+        "from base-7: root.img"
+    );
+
+    // Like HCP Packer's data sources on a revoked version: the child does not start.
+    std::fs::remove_file(dir.path().join("child.txt")).unwrap();
+    let bad = write(dir.path(), "bad.json", &channel_json(true));
+    let o = kiln()
+        .current_dir(dir.path())
+        .env("KILN_CHANNELS", &bad)
+        .args(["build", "child.pkr.hcl"])
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("ImageChannel base-prod is not Ready (TargetRevoked: ImageBuild \"base-7\" is revoked: CVE-2026-1)"),
+        "{err}"
+    );
+    assert!(!dir.path().join("child.txt").exists());
+}

@@ -9,6 +9,7 @@ use kiln_crds::{
     Diagnostic as CrdDiagnostic, Severity, TemplateBuild, TemplateFile, TemplateVariable,
     VariableValues,
 };
+use kiln_engine::datasources::kiln_channel::{self, ChannelRef};
 use kiln_engine::diag::{Diagnostic, Diagnostics, Severity as EngineSeverity};
 use kiln_engine::hcl::types;
 use kiln_engine::plan::{self, RunOptions};
@@ -105,6 +106,8 @@ pub struct Analysis {
     pub variables: Vec<TemplateVariable>,
     /// Every build instance's full name (`[build.]type.name`), what `only`/`except` match.
     pub instances: Vec<String>,
+    /// The `kiln-channel` data sources, which the operator resolves before a build runs.
+    pub channels: Vec<ChannelRef>,
     /// Errors first, then warnings.
     pub diagnostics: Vec<CrdDiagnostic>,
 }
@@ -233,6 +236,12 @@ pub fn analyze(dir: &Path, files: &[TemplateFile], overrides: &VariableValues) -
     if !diags.has_errors() {
         diags.extend(plan::check_data_sources(&t));
         diags.extend(locals::evaluate(&mut t, DataMode::Unknown));
+    }
+    if !diags.has_errors() {
+        match kiln_channel::references(&t) {
+            Ok(refs) => a.channels = refs,
+            Err(errors) => errors.into_iter().for_each(|d| diags.push(d)),
+        }
     }
     if !diags.has_errors() {
         match t.instances() {

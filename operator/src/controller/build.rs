@@ -271,7 +271,9 @@ pub fn desired_status(
         duration,
         sources_summary: total.map(|t| ImageBuildStatus::summarize_sources(done, t)),
         sources: Vec::new(),
-        parent: old.parent.clone(),
+        parent: snapshot
+            .and_then(|s| s.parent.clone())
+            .or(old.parent.clone()),
         revoked: revoked.or(old.revoked.filter(|r| r.inherited_from.is_some())),
     }
 }
@@ -368,6 +370,23 @@ pub fn prepare_snapshot(
             a.instances.join(", ")
         )));
     }
+    let ns = build.namespace().unwrap_or_default();
+    for r in &a.channels {
+        if !r.is_known() {
+            return Ok(Prepared::Invalid(format!(
+                "data.kiln-channel.{}: its arguments must be known when the build starts \
+                 (literals and spec.variables, not secret variables or other data sources)",
+                r.name
+            )));
+        }
+        if let Some(other) = r.namespace.as_deref().filter(|n| *n != ns) {
+            return Ok(Prepared::Invalid(format!(
+                "data.kiln-channel.{}: namespace {other:?}: a build reads channels of its own \
+                 namespace ({ns:?}) only",
+                r.name
+            )));
+        }
+    }
     Ok(Prepared::Ready(Box::new(Snapshot {
         template: template_name,
         fingerprint: a.fingerprint,
@@ -380,6 +399,9 @@ pub fn prepare_snapshot(
         except: spec.except.clone(),
         on_error: spec.on_error,
         run_uuid,
+        channels: Vec::new(),
+        parent: None,
+        channel_refs: a.channels,
     })))
 }
 
@@ -410,8 +432,10 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             None,
             now(),
         );
+        let desired = with_parent_revocation(&build, &ctx, &ns, desired).await?;
         if controller_part(&old) != desired {
             write_status(&builds, &name, &desired).await?;
+            revoked_event(&build, &ctx, &old, &desired).await;
         }
         return Ok(Action::await_change());
     }
@@ -539,16 +563,135 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         view.completion_time.clone(),
         now(),
     );
+    let desired = with_parent_revocation(&build, &ctx, &ns, desired).await?;
     if controller_part(&old) != desired {
         write_status(&builds, &name, &desired).await?;
         if old.phase != Some(view.phase) {
             on_transition(&build, &ctx, &desired, &view).await;
         }
+        revoked_event(&build, &ctx, &old, &desired).await;
     }
     if build.spec.cancel && !view.phase.is_finished() {
         return Ok(Action::requeue(CANCEL_POLL));
     }
     Ok(Action::await_change())
+}
+
+/// The revocation a build inherits from its parent: the parent's own (`spec.revoked`) or
+/// the one the parent inherited, naming the revoked ancestor. `old` keeps the time it was
+/// first seen.
+pub fn inherited_revocation(
+    parent: &ImageBuild,
+    old: Option<&RevocationStatus>,
+    now: Time,
+) -> Option<RevocationStatus> {
+    let (reason, from) = match (&parent.spec.revoked, parent.status.as_ref()) {
+        (Some(r), _) => (r.reason.clone(), parent.name_any()),
+        (None, Some(st)) => {
+            let r = st.revoked.as_ref()?;
+            (
+                r.reason.clone(),
+                r.inherited_from
+                    .clone()
+                    .unwrap_or_else(|| parent.name_any()),
+            )
+        }
+        (None, None) => return None,
+    };
+    let since = old
+        .filter(|o| o.inherited_from.as_deref() == Some(from.as_str()))
+        .and_then(|o| o.since.clone())
+        .unwrap_or(now);
+    Some(RevocationStatus {
+        reason,
+        since: Some(since),
+        inherited_from: Some(from),
+    })
+}
+
+/// The builds `parent` must pass its revocation to: when it is revoked (by its spec or
+/// through its own parent), those of `all` that started from it and are not revoked yet.
+pub fn children_to_revoke(
+    parent: &ImageBuild,
+    all: &[Arc<ImageBuild>],
+) -> Vec<kube::runtime::reflector::ObjectRef<ImageBuild>> {
+    let revoked = parent.spec.revoked.is_some()
+        || parent.status.as_ref().is_some_and(|s| s.revoked.is_some());
+    if !revoked {
+        return Vec::new();
+    }
+    let (ns, name) = (parent.namespace(), parent.name_any());
+    all.iter()
+        .filter(|b| b.namespace() == ns && b.spec.revoked.is_none())
+        .filter(|b| {
+            b.status.as_ref().is_some_and(|s| {
+                s.revoked.is_none()
+                    && s.parent.as_ref().is_some_and(|p| {
+                        p.build == name && (p.namespace.is_none() || p.namespace == ns)
+                    })
+            })
+        })
+        .map(|b| kube::runtime::reflector::ObjectRef::from_obj(b.as_ref()))
+        .collect()
+}
+
+/// `desired` with the revocation of the build's parent, when the build has none of its own.
+async fn with_parent_revocation(
+    build: &ImageBuild,
+    ctx: &Context,
+    ns: &str,
+    mut desired: ImageBuildStatus,
+) -> Result<ImageBuildStatus> {
+    if build.spec.revoked.is_some() {
+        return Ok(desired);
+    }
+    let Some(parent) = desired
+        .parent
+        .as_ref()
+        .filter(|p| p.namespace.as_deref().is_none_or(|n| n == ns))
+    else {
+        return Ok(desired);
+    };
+    // The parent is older than the build: a cache that lacks it means it is gone.
+    let parent = match ctx.caches.build(ns, &parent.build) {
+        Some(b) => Some(b),
+        None if ctx.caches.has_builds() => None,
+        None => Api::<ImageBuild>::namespaced(ctx.client.clone(), ns)
+            .get_opt(&parent.build)
+            .await
+            .map_err(|source| Error::BuildGet {
+                name: parent.build.clone(),
+                source,
+            })?,
+    };
+    if let Some(r) = parent
+        .as_ref()
+        .and_then(|p| inherited_revocation(p, desired.revoked.as_ref(), now()))
+    {
+        desired.revoked = Some(r);
+    }
+    Ok(desired)
+}
+
+/// A warning event when a build becomes revoked through its parent.
+async fn revoked_event(
+    build: &ImageBuild,
+    ctx: &Context,
+    old: &ImageBuildStatus,
+    new: &ImageBuildStatus,
+) {
+    if let (None, Some(r)) = (&old.revoked, &new.revoked)
+        && let Some(from) = &r.inherited_from
+    {
+        ctx.event(
+            build,
+            true,
+            reasons::PARENT_REVOKED,
+            "Revoke",
+            format!("revoked with its ancestor {from}: {}", r.reason),
+        )
+        .await;
+    }
 }
 
 /// The build's Job: from the cache when one is kept (a miss is taken as "absent" unless the
@@ -663,7 +806,89 @@ async fn snapshot_step(
             ));
         }
     };
-    Ok(SnapshotStep::Fresh(snap))
+    let mut snap = snap;
+    match resolve_channels(ctx, ns, &mut snap).await? {
+        ChannelOutcome::Resolved => Ok(SnapshotStep::Fresh(snap)),
+        ChannelOutcome::Wait(msg) => Ok(SnapshotStep::Done(
+            wait_pending(build, builds, ctx, old, reasons::WAITING_FOR_CHANNEL, msg).await?,
+        )),
+        ChannelOutcome::Fail(msg) => Ok(SnapshotStep::Done(
+            finish_invalid(build, builds, ctx, msg).await?,
+        )),
+    }
+}
+
+enum ChannelOutcome {
+    Resolved,
+    /// A channel is still being reconciled: look again later.
+    Wait(String),
+    /// A channel is missing, stalled (revoked, failed target) or malformed: like Packer's
+    /// HCP data sources on a revoked version, the build fails before it starts.
+    Fail(String),
+}
+
+/// Fixes the ImageChannels the template's `kiln-channel` data sources read into the
+/// snapshot, checked the way the data source checks them in the runner, and records the
+/// first one's build as the parent.
+async fn resolve_channels(ctx: &Context, ns: &str, snap: &mut Snapshot) -> Result<ChannelOutcome> {
+    let api: Api<ImageChannel> = Api::namespaced(ctx.client.clone(), ns);
+    let refs = std::mem::take(&mut snap.channel_refs);
+    for r in &refs {
+        let Some(ch) = api
+            .get_opt(&r.channel)
+            .await
+            .map_err(|source| Error::ChannelGet {
+                name: r.channel.clone(),
+                source,
+            })?
+        else {
+            return Ok(ChannelOutcome::Fail(format!(
+                "data.kiln-channel.{}: ImageChannel {:?} not found",
+                r.name, r.channel
+            )));
+        };
+        let reconciling = ch
+            .status
+            .as_ref()
+            .and_then(|s| kiln_crds::find_condition(&s.conditions, RECONCILING))
+            .is_none_or(|c| c.status == "True");
+        let kept = serde_json::json!({
+            "apiVersion": "kiln.dev/v1alpha1",
+            "kind": "ImageChannel",
+            "metadata": {"name": ch.name_any(), "namespace": ns},
+            "status": ch.status,
+        });
+        match kiln_engine::datasources::kiln_channel::resolve(r, std::slice::from_ref(&kept)) {
+            Ok(out) => {
+                if snap.parent.is_none() {
+                    snap.parent =
+                        out.get("build")
+                            .and_then(|b| b.as_str())
+                            .map(|b| kiln_crds::BuildParent {
+                                build: b.to_string(),
+                                namespace: None,
+                                channel: Some(r.channel.clone()),
+                            });
+                }
+                if !snap.channels.contains(&kept) {
+                    snap.channels.push(kept);
+                }
+            }
+            Err(e) if reconciling => {
+                return Ok(ChannelOutcome::Wait(format!(
+                    "data.kiln-channel.{}: {e}",
+                    r.name
+                )));
+            }
+            Err(e) => {
+                return Ok(ChannelOutcome::Fail(format!(
+                    "data.kiln-channel.{}: {e}",
+                    r.name
+                )));
+            }
+        }
+    }
+    Ok(ChannelOutcome::Resolved)
 }
 
 /// Writes a fresh snapshot as the build's immutable ConfigMap. If one exists already (taken
@@ -708,29 +933,41 @@ async fn not_prepared(
         Prepared::Ready(_) => Ok(Action::await_change()),
         Prepared::Invalid(msg) => finish_invalid(build, builds, ctx, msg).await,
         Prepared::TemplateMissing(msg) => {
-            let desired = desired_status(
-                build,
-                BuildPhase::Pending,
-                reasons::TEMPLATE_NOT_FOUND,
-                &msg,
-                None,
-                None,
-                None,
-                now(),
-            );
-            if controller_part(old) != desired {
-                write_status(builds, &build.name_any(), &desired).await?;
-                if old.phase.is_none()
-                    || kiln_crds::find_condition(&old.conditions, READY).map(|c| c.reason.as_str())
-                        != Some(reasons::TEMPLATE_NOT_FOUND)
-                {
-                    ctx.event(build, true, reasons::TEMPLATE_NOT_FOUND, "Resolve", msg)
-                        .await;
-                }
-            }
-            Ok(Action::requeue(TEMPLATE_RETRY))
+            wait_pending(build, builds, ctx, old, reasons::TEMPLATE_NOT_FOUND, msg).await
         }
     }
+}
+
+/// Keeps a build Pending with `reason` (a warning event when it starts waiting) and looks
+/// again later.
+async fn wait_pending(
+    build: &ImageBuild,
+    builds: &Api<ImageBuild>,
+    ctx: &Context,
+    old: &ImageBuildStatus,
+    reason: &'static str,
+    msg: String,
+) -> Result<Action> {
+    let desired = desired_status(
+        build,
+        BuildPhase::Pending,
+        reason,
+        &msg,
+        None,
+        None,
+        None,
+        now(),
+    );
+    if controller_part(old) != desired {
+        write_status(builds, &build.name_any(), &desired).await?;
+        if old.phase.is_none()
+            || kiln_crds::find_condition(&old.conditions, READY).map(|c| c.reason.as_str())
+                != Some(reason)
+        {
+            ctx.event(build, true, reason, "Resolve", msg).await;
+        }
+    }
+    Ok(Action::requeue(TEMPLATE_RETRY))
 }
 
 async fn write_status(api: &Api<ImageBuild>, name: &str, status: &ImageBuildStatus) -> Result<()> {
@@ -1143,6 +1380,74 @@ mod tests {
         let r = s.revoked.unwrap();
         assert_eq!(r.reason, "CVE");
         assert_eq!(r.since, Some(t(5)));
+    }
+
+    fn child_of(name: &str, parent: &str) -> ImageBuild {
+        let mut b = build(name);
+        b.status = Some(ImageBuildStatus {
+            phase: Some(BuildPhase::Succeeded),
+            parent: Some(kiln_crds::BuildParent {
+                build: parent.into(),
+                namespace: None,
+                channel: Some("prod".into()),
+            }),
+            ..ImageBuildStatus::default()
+        });
+        b
+    }
+
+    #[test]
+    fn revocation_flows_down_the_lineage_naming_the_ancestor() {
+        let mut base = build("base");
+        assert_eq!(inherited_revocation(&base, None, t(1)), None);
+        base.spec.revoked = Some(kiln_crds::Revocation {
+            reason: "CVE-1".into(),
+        });
+        let r = inherited_revocation(&base, None, t(5)).unwrap();
+        assert_eq!(r.reason, "CVE-1");
+        assert_eq!(r.inherited_from.as_deref(), Some("base"));
+        assert_eq!(r.since, Some(t(5)));
+        // Seen again later: the time it was first seen stays.
+        assert_eq!(inherited_revocation(&base, Some(&r), t(99)).unwrap(), r);
+        // A grandchild: the child's inherited revocation names the root ancestor.
+        let mut child = child_of("child", "base");
+        child.status.as_mut().unwrap().revoked = Some(r.clone());
+        let g = inherited_revocation(&child, None, t(7)).unwrap();
+        assert_eq!(g.inherited_from.as_deref(), Some("base"));
+        assert_eq!(g.reason, "CVE-1");
+    }
+
+    #[test]
+    fn a_revoked_build_wakes_only_its_unrevoked_children() {
+        let mut base = build("base");
+        let all: Vec<Arc<ImageBuild>> = vec![
+            Arc::new(child_of("c1", "base")),
+            Arc::new(child_of("c2", "other")),
+            Arc::new(build("plain")),
+            Arc::new({
+                let mut c = child_of("c3", "base");
+                c.status.as_mut().unwrap().revoked = Some(RevocationStatus {
+                    reason: "x".into(),
+                    since: None,
+                    inherited_from: Some("base".into()),
+                });
+                c
+            }),
+            Arc::new({
+                let mut c = child_of("c4", "base");
+                c.metadata.namespace = Some("elsewhere".into());
+                c
+            }),
+        ];
+        assert!(children_to_revoke(&base, &all).is_empty(), "not revoked");
+        base.spec.revoked = Some(kiln_crds::Revocation {
+            reason: "CVE".into(),
+        });
+        let names: Vec<String> = children_to_revoke(&base, &all)
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        assert_eq!(names, ["c1"]);
     }
 
     #[test]

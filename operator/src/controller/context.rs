@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kiln_crds::ImageTemplate;
+use kiln_crds::{ImageBuild, ImageTemplate};
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -44,6 +44,8 @@ impl Default for Settings {
 pub struct Caches {
     /// ImageTemplates, as the template controller's watch sees them.
     pub templates: Option<Store<ImageTemplate>>,
+    /// ImageBuilds, as the build controller's watch sees them.
+    pub builds: Option<Store<ImageBuild>>,
     /// Jobs labelled as the operator's, without their pod templates (see `slim_job`).
     pub jobs: Option<Store<Job>>,
 }
@@ -56,11 +58,23 @@ impl Caches {
             .map(|t| t.as_ref().clone())
     }
 
+    pub fn build(&self, ns: &str, name: &str) -> Option<ImageBuild> {
+        let store = self.builds.as_ref()?;
+        store
+            .get(&ObjectRef::new(name).within(ns))
+            .map(|b| b.as_ref().clone())
+    }
+
     pub fn job(&self, ns: &str, name: &str) -> Option<Job> {
         let store = self.jobs.as_ref()?;
         store
             .get(&ObjectRef::new(name).within(ns))
             .map(|j| j.as_ref().clone())
+    }
+
+    /// Whether an ImageBuild cache is in use.
+    pub fn has_builds(&self) -> bool {
+        self.builds.is_some()
     }
 
     /// Whether a Job cache is in use (a miss then means "probably absent").

@@ -94,6 +94,12 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    #[error("could not read ImageChannel {name}: {source}")]
+    ChannelGet {
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
     #[error("could not list ImageChannels in {namespace}: {source}")]
     ChannelList {
         namespace: String,
@@ -126,6 +132,7 @@ impl Error {
             | Error::BuildList { source, .. }
             | Error::BuildGet { source, .. }
             | Error::BuildDelete { source, .. }
+            | Error::ChannelGet { source, .. }
             | Error::ChannelList { source, .. } => kube_category(source),
         }
     }

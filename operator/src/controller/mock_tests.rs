@@ -459,6 +459,7 @@ fn cached_context(templates: &[ImageTemplate], jobs: &[Job]) -> (Arc<Context>, H
     }
     let ctx = ctx.with_caches(Caches {
         templates: Some(treader),
+        builds: Some(reflector::store::<ImageBuild>().0),
         jobs: Some(jreader),
     });
     (Arc::new(ctx), h)
@@ -513,6 +514,94 @@ async fn snapshot_taken_earlier_wins_on_conflict() {
     // The status follows the existing snapshot (one source), not a new one (two).
     let status = &calls[position(&calls, STATUS_APPLY)];
     assert_eq!(status.body["status"]["sourcesSummary"], "0/1");
+}
+
+const CHILD: &str = "variable \"n\" {\n  type = number\n  default = 1\n}\ndata \"kiln-channel\" \"base\" {\n  channel = \"base-prod\"\n}\nsource \"null\" \"a\" {\n  communicator = \"none\"\n}\nsource \"null\" \"b\" {\n  communicator = \"none\"\n}\nbuild {\n  sources = [\"source.null.a\", \"source.null.b\"]\n  provisioner \"shell-local\" {\n    inline = [\"echo ${data.kiln-channel.base.build}\"]\n  }\n}\n";
+
+fn base_channel(ready: bool) -> Value {
+    let conditions = if ready {
+        json!([{"type": "Ready", "status": "True", "reason": "TargetVerified", "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z"},
+               {"type": "Reconciling", "status": "False", "reason": "TargetVerified", "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z"}])
+    } else {
+        json!([{"type": "Ready", "status": "False", "reason": "TargetRevoked", "message": "x", "lastTransitionTime": "2026-01-01T00:00:00Z"},
+               {"type": "Reconciling", "status": "False", "reason": "TargetRevoked", "message": "", "lastTransitionTime": "2026-01-01T00:00:00Z"},
+               {"type": "Stalled", "status": "True", "reason": "TargetRevoked", "message": "ImageBuild \"base-1\" is revoked: CVE-9", "lastTransitionTime": "2026-01-01T00:00:00Z"}])
+    };
+    json!({"apiVersion": "kiln.dev/v1alpha1", "kind": "ImageChannel",
+           "metadata": {"name": "base-prod", "namespace": "ns"},
+           "spec": {"templateRef": {"name": "base"}, "build": "base-1"},
+           "status": {"conditions": conditions, "currentBuild": "base-1",
+                      "artifacts": [{"source": "file.root", "artifacts": [{"builderId": "packer.file", "id": "root.img"}]}]}})
+}
+
+#[tokio::test]
+async fn a_build_reading_a_channel_fixes_it_in_the_snapshot_and_records_its_parent() {
+    let (ctx, mut h) = cached_context(&[template_obj(CHILD)], &[]);
+    let b = secret_build();
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let get = next(&mut h, StatusCode::OK, base_channel(true)).await;
+        let calls = serve(&mut h, 8, |m, p| new_build_reply(&b2, m, p)).await;
+        (get, calls)
+    });
+    build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
+    let (get, calls) = server.await.unwrap();
+    assert_eq!(
+        (get.method.as_str(), get.path.as_str()),
+        (
+            "GET",
+            "/apis/kiln.dev/v1alpha1/namespaces/ns/imagechannels/base-prod"
+        )
+    );
+    check_new_build_calls(&calls, &ctx);
+    let cm = &calls[position(&calls, CM_POST)].body;
+    let snap: Value = serde_json::from_str(cm["data"]["snapshot.json"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        snap["parent"],
+        json!({"build": "base-1", "channel": "base-prod"})
+    );
+    assert_eq!(snap["channels"][0]["metadata"]["name"], "base-prod");
+    assert_eq!(snap["channels"][0]["status"]["currentBuild"], "base-1");
+    assert!(snap.get("channelRefs").is_none());
+    let st = &calls[position(&calls, STATUS_APPLY)].body["status"];
+    assert_eq!(
+        st["parent"],
+        json!({"build": "base-1", "channel": "base-prod"})
+    );
+}
+
+#[tokio::test]
+async fn a_build_reading_a_revoked_channel_fails_before_any_pod() {
+    let (ctx, mut h) = cached_context(&[template_obj(CHILD)], &[]);
+    let b = build_obj();
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let get = next(&mut h, StatusCode::OK, base_channel(false)).await;
+        let patch = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (get, patch, event)
+    });
+    build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (get, patch, event) = server.await.unwrap();
+    assert_eq!(get.method, "GET");
+    let st = &patch.body["status"];
+    assert_eq!(st["phase"], "Failed");
+    let stalled = st["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Stalled")
+        .unwrap()
+        .clone();
+    assert_eq!(stalled["reason"], "InvalidSpec");
+    assert!(
+        stalled["message"]
+            .as_str()
+            .unwrap()
+            .contains("data.kiln-channel.base: ImageChannel base-prod is not Ready (TargetRevoked: ImageBuild \"base-1\" is revoked: CVE-9)"),
+        "{stalled}"
+    );
+    assert_eq!(event.body["type"], "Warning");
 }
 
 #[tokio::test]

@@ -284,8 +284,10 @@ fn controllers(
     // The caches the build controller reads: the template controller's store and a Job store.
     let (template_reader, template_writer) = reflector::store::<ImageTemplate>();
     let (job_reader, job_writer) = reflector::store::<Job>();
+    let (build_reader, build_writer) = reflector::store::<ImageBuild>();
     let ctx = Arc::new(ctx.with_caches(context::Caches {
         templates: Some(template_reader.clone()),
+        builds: Some(build_reader.clone()),
         jobs: Some(job_reader),
     }));
     let reporter = |kind: &str| {
@@ -329,8 +331,13 @@ fn controllers(
         .for_each(move |r| forget_missing(r, qe.clone(), template::CONTROLLER));
 
     let q = QueueDepth::new(&metrics, build::CONTROLLER);
-    let (reader, writer) = reflector::store::<ImageBuild>();
+    let (reader, writer) = (build_reader, build_writer);
     let (cache, qt, qj) = (reader.clone(), q.clone(), q.clone());
+    // A revoked build (by its spec, or through its own parent) wakes the builds whose parent
+    // it is, so the revocation flows down the lineage.
+    let (children_tx, children_rx) = futures::channel::mpsc::unbounded::<ObjectRef<ImageBuild>>();
+    let lineage = reader.clone();
+    let qc = q.clone();
     let trigger = reflector(
         writer,
         lenient_watcher::<ImageBuild>(
@@ -342,7 +349,15 @@ fn controllers(
         ),
     )
     .inspect_ok(move |ev| qt.track(ev))
-    .applied_objects();
+    .applied_objects()
+    .inspect_ok(move |b: &ImageBuild| {
+        let children = build::children_to_revoke(b, &lineage.state());
+        if !children.is_empty() {
+            for c in qc.track_refs(children) {
+                let _ = children_tx.unbounded_send(c);
+            }
+        }
+    });
     // The same triggers as `owns(Job)` (owner references), counted; the Jobs are kept in a
     // cache without their pod templates, which the controller never reads back.
     let jobs = reflector(
@@ -366,6 +381,7 @@ fn controllers(
                     .collect(),
             )
         })
+        .reconcile_on(children_rx)
         .with_config(cfg.clone())
         .graceful_shutdown_on(async move { s.cancelled().await })
         .run(

@@ -91,6 +91,16 @@ pub struct Snapshot {
     pub on_error: OnError,
     /// `PACKER_RUN_UUID` of the run, shared by every source.
     pub run_uuid: String,
+    /// The ImageChannels the template's `kiln-channel` data sources read, as they were when
+    /// the build started (name, namespace and status only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<serde_json::Value>,
+    /// The build the first `kiln-channel` data source pointed at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<kiln_crds::BuildParent>,
+    /// The `kiln-channel` data sources to resolve (not stored).
+    #[serde(skip)]
+    pub channel_refs: Vec<kiln_engine::datasources::kiln_channel::ChannelRef>,
 }
 
 /// A DNS-label-safe name derived from `base`: `prefix + base` when it fits in 63
@@ -513,6 +523,9 @@ pub(crate) mod tests {
             only: vec![],
             except: vec![],
             on_error: OnError::Cleanup,
+            channels: vec![],
+            parent: None,
+            channel_refs: vec![],
             run_uuid: "run-1".into(),
         }
     }

@@ -166,6 +166,14 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
         Ok(b) => b,
         Err(e) => return fail(format!("Error: could not write the template: {e}")),
     };
+    // `kiln-channel` data sources read the channels as the operator fixed them in the
+    // snapshot, never whatever the pod's environment names.
+    let channels = a.work_dir.join("channels.json");
+    let json = serde_json::Value::Array(snapshot.channels.clone()).to_string();
+    if let Err(e) = std::fs::write(&channels, json) {
+        return fail(format!("Error: could not write {}: {e}", channels.display()));
+    }
+    kiln_engine::datasources::kiln_channel::set_channels_file(channels);
     let opts = LoadOptions {
         inputs: var_inputs(snapshot, std::env::vars().collect()),
         evaluate_datasources: true,

@@ -220,6 +220,7 @@ pub fn data_source(kind: &str) -> Option<DataSourceFactory> {
     Some(match kind {
         "null" => crate::datasources::null::new,
         "http" => crate::datasources::http::new,
+        "kiln-channel" => crate::datasources::kiln_channel::new,
         _ => return None,
     })
 }
@@ -236,7 +237,7 @@ pub fn known(kind_of: &str) -> Vec<&'static str> {
             "checksum",
             "compress",
         ],
-        "data" => &["null", "http"],
+        "data" => &["null", "http", "kiln-channel"],
         _ => &[],
     };
     all.iter()

@@ -1,4 +1,5 @@
 //! Data sources, one file each.
 
 pub mod http;
+pub mod kiln_channel;
 pub mod null;
