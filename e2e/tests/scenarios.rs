@@ -500,6 +500,134 @@ fn channels_promote_by_apply_stall_on_bad_targets_and_follow_new_builds() {
 
 #[test]
 #[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn child_builds_read_a_channel_record_their_parent_and_inherit_its_revocation() {
+    let ns = Namespace::new("lineage");
+    let ns = ns.as_str();
+    apply(
+        ns,
+        &template(
+            "base",
+            "source \"file\" \"root\" {\n  content = \"base image\"\n  target  = \"root.img\"\n}\nbuild {\n  sources = [\"source.file.root\"]\n}\n",
+        ),
+    );
+    // The child checks, inside its runner, what the data source gave it.
+    apply(
+        ns,
+        &template(
+            "app",
+            r#"data "kiln-channel" "base" {
+  channel = "base-prod"
+}
+source "file" "app" {
+  content = "app on ${data.kiln-channel.base.id}"
+  target  = "app.img"
+}
+build {
+  sources = ["source.file.app"]
+  provisioner "shell-local" {
+    inline = [
+      "test '${data.kiln-channel.base.build}' = base-1",
+      "test '${data.kiln-channel.base.id}' = root.img",
+    ]
+  }
+}
+"#,
+        ),
+    );
+    wait_condition(ns, "imagetemplate", "base", "Ready", "True", secs(60));
+    wait_condition(ns, "imagetemplate", "app", "Ready", "True", secs(60));
+    apply(ns, &build("base-1", "base", &[], ""));
+    let b = wait_phase(
+        ns,
+        "imagebuild",
+        "base-1",
+        &["Succeeded", "Failed"],
+        build_timeout(),
+    );
+    assert_eq!(b["status"]["phase"], "Succeeded", "{}", b["status"]);
+    apply(ns, &channel("base-prod", "base", "  build: base-1\n"));
+    wait_condition(ns, "imagechannel", "base-prod", "Ready", "True", secs(60));
+
+    apply(ns, &build("app-1", "app", &[], ""));
+    let b = wait_phase(
+        ns,
+        "imagebuild",
+        "app-1",
+        &["Succeeded", "Failed"],
+        build_timeout(),
+    );
+    assert_eq!(b["status"]["phase"], "Succeeded", "{}", b["status"]);
+    assert_eq!(
+        b["status"]["parent"],
+        serde_json::json!({"build": "base-1", "channel": "base-prod"}),
+        "{}",
+        b["status"]
+    );
+    apply(ns, &channel("app-prod", "app", "  build: app-1\n"));
+    wait_condition(ns, "imagechannel", "app-prod", "Ready", "True", secs(60));
+
+    // Revoking the parent revokes the child, and the child's channel stalls.
+    kubectl(&[
+        "patch",
+        "-n",
+        ns,
+        "imagebuild",
+        "base-1",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"revoked":{"reason":"CVE-2099-0002 in the base"}}}"#,
+    ]);
+    let b = wait_for("the child to inherit the revocation", secs(60), || {
+        let b = get(ns, "imagebuild", "app-1")?;
+        b["status"]["revoked"].is_object().then_some(b)
+    });
+    let r = &b["status"]["revoked"];
+    assert_eq!(r["inheritedFrom"], "base-1", "{r}");
+    assert_eq!(r["reason"], "CVE-2099-0002 in the base", "{r}");
+    let c = wait_condition(ns, "imagechannel", "app-prod", "Stalled", "True", secs(60));
+    assert!(
+        c["status"].to_string().contains("CVE-2099-0002"),
+        "{}",
+        c["status"]
+    );
+    let events = kubectl(&[
+        "get",
+        "events",
+        "-n",
+        ns,
+        "--field-selector",
+        "involvedObject.name=app-1",
+        "-o",
+        "json",
+    ]);
+    assert!(events.contains("ParentRevoked"), "{events}");
+
+    // A new child cannot start from the revoked parent.
+    apply(ns, &build("app-2", "app", &[], ""));
+    let b = wait_phase(
+        ns,
+        "imagebuild",
+        "app-2",
+        &["Failed", "Succeeded"],
+        secs(60),
+    );
+    let stalled = condition(&b, "Stalled").cloned().unwrap_or_default();
+    assert_eq!(stalled["reason"], "InvalidSpec", "{}", b["status"]);
+    assert!(
+        stalled["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ImageChannel base-prod is not Ready"),
+        "{stalled}"
+    );
+    assert!(
+        list(ns, "jobs", "kiln.dev/build=app-2").is_empty(),
+        "no Job for a build that cannot start"
+    );
+}
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
 fn runner_token_cannot_touch_another_build() {
     let ns = Namespace::new("rbac");
     let ns = ns.as_str();
