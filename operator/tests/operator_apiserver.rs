@@ -574,4 +574,116 @@ async fn scenario(client: &Client, ns: &str, port: u16) {
     );
     assert!(http_get(port, "/readyz").await.contains(" 200 OK"));
     assert!(http_get(port, "/healthz").await.contains(" 200 OK"));
+
+    // 9. A stored ImageBuild that does not decode (written under a looser schema, as an
+    //    older or newer Kiln might have) is reported and skipped; the watch goes on.
+    malformed_object_does_not_stop_the_watch(client, ns, port).await;
+}
+
+async fn metric(port: u16, line_prefix: &str) -> Option<f64> {
+    http_get(port, "/metrics")
+        .await
+        .lines()
+        .find(|l| l.starts_with(line_prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+async fn malformed_object_does_not_stop_the_watch(client: &Client, ns: &str, port: u16) {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let mut loose = kiln_crds::crds()
+        .into_iter()
+        .find(|c| c.spec.names.kind == "ImageBuild")
+        .unwrap();
+    for v in &mut loose.spec.versions {
+        v.schema = Some(
+            serde_json::from_value(json!({"openAPIV3Schema": {
+                "type": "object",
+                "x-kubernetes-preserve-unknown-fields": true
+            }}))
+            .unwrap(),
+        );
+        v.additional_printer_columns = None;
+    }
+    crds.patch(
+        &loose.name_any(),
+        &PatchParams::apply("kiln-operator-test").force(),
+        &Patch::Apply(&loose),
+    )
+    .await
+    .unwrap();
+    let ar = kube::api::ApiResource::erase::<ImageBuild>(&());
+    let raw: Api<kube::api::DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
+    let bad: kube::api::DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "kiln.dev/v1alpha1", "kind": "ImageBuild",
+        "metadata": {"name": "malformed"},
+        "spec": {"templateRef": "web", "parallelBuilds": "many"}
+    }))
+    .unwrap();
+    // The API server takes a moment to serve the looser schema.
+    let mut created = false;
+    for _ in 0..60 {
+        if raw.create(&PostParams::default(), &bad).await.is_ok() {
+            created = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(created, "the looser schema never took effect");
+    install_crds(client).await;
+
+    // Counted once, reported on the object, and the operator keeps reconciling others.
+    let mut counted = None;
+    for _ in 0..60 {
+        counted = metric(port, "kiln_malformed_objects_total{kind=\"ImageBuild\"}").await;
+        if counted.is_some_and(|n| n >= 1.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        counted.is_some_and(|n| n >= 1.0),
+        "not counted: {counted:?}"
+    );
+    let builds: Api<ImageBuild> = Api::namespaced(client.clone(), ns);
+    builds
+        .create(
+            &PostParams::default(),
+            &ImageBuild::new("after-malformed", ImageBuildSpec::for_template("web")),
+        )
+        .await
+        .unwrap();
+    let jobs: Api<Job> = Api::namespaced(client.clone(), ns);
+    wait(&jobs, "kiln-after-malformed", "Job created", |_: &Job| true).await;
+    let events: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(client.clone(), ns);
+    let mut warned = false;
+    for _ in 0..60 {
+        let list = events.list(&Default::default()).await.unwrap();
+        warned = list.items.iter().any(|e| {
+            e.reason.as_deref() == Some("Malformed")
+                && e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("malformed")
+        });
+        if warned {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(warned, "no Malformed event on the object");
+    // Nothing is left pending in the queue once the reconciles ran.
+    let mut depth = None;
+    for _ in 0..60 {
+        depth = metric(
+            port,
+            "kiln_reconcile_queue_depth{controller=\"imagebuild\"}",
+        )
+        .await;
+        if depth == Some(0.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(depth, Some(0.0), "the queue gauge never drained");
+    raw.delete("malformed", &DeleteParams::default())
+        .await
+        .unwrap();
 }
