@@ -45,8 +45,12 @@ pub struct RunnerArgs {
     /// How often this index failed before (the Job controller's
     /// `batch.kubernetes.io/job-index-failure-count` pod annotation, passed through the
     /// downward API); the attempt reported in status is this plus one.
-    #[arg(long = "index-failures", env = "KILN_INDEX_FAILURES", value_parser = parse_failures, default_value = "")]
-    pub index_failures: Option<u32>,
+    #[arg(
+        long = "index-failures",
+        env = "KILN_INDEX_FAILURES",
+        default_value = ""
+    )]
+    pub index_failures: String,
     /// Do not write status to the API (run a snapshot locally).
     #[arg(long = "no-status", env = "KILN_RUNNER_NO_STATUS")]
     pub no_status: bool,
@@ -123,7 +127,14 @@ pub async fn run(a: RunnerArgs) -> i32 {
         return 1;
     };
     let tracker = Tracker::new(&name, a.index);
-    tracker.set_attempt(a.index_failures.unwrap_or(0).saturating_add(1));
+    let failures = match parse_failures(&a.index_failures) {
+        Ok(n) => n.unwrap_or(0),
+        Err(e) => {
+            eprintln!("Error: KILN_INDEX_FAILURES: {e}");
+            return 1;
+        }
+    };
+    tracker.set_attempt(failures.saturating_add(1));
     let writer = if a.no_status {
         None
     } else {
@@ -171,7 +182,10 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
     let channels = a.work_dir.join("channels.json");
     let json = serde_json::Value::Array(snapshot.channels.clone()).to_string();
     if let Err(e) = std::fs::write(&channels, json) {
-        return fail(format!("Error: could not write {}: {e}", channels.display()));
+        return fail(format!(
+            "Error: could not write {}: {e}",
+            channels.display()
+        ));
     }
     kiln_engine::datasources::kiln_channel::set_channels_file(channels);
     let opts = LoadOptions {
@@ -291,6 +305,44 @@ fn spawn_signal_handler(cancel: CancellationToken, ui: Ui) {
 mod tests {
     use super::*;
     use crate::controller::resources::tests::snapshot;
+
+    #[test]
+    fn runner_arguments_parse() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "kiln",
+            "runner",
+            "--build",
+            "b",
+            "--index",
+            "1",
+            "--index-failures",
+            "",
+        ])
+        .unwrap();
+        let crate::cli::Command::Runner(a) = cli.command else {
+            panic!("not the runner")
+        };
+        assert_eq!((a.build.as_str(), a.index), ("b", 1));
+        assert_eq!(parse_failures(&a.index_failures), Ok(None));
+    }
+
+    #[test]
+    fn operator_arguments_parse_with_the_release_image() {
+        use clap::Parser;
+        let cli =
+            crate::cli::Cli::try_parse_from(["kiln", "operator", "--no-leader-election"]).unwrap();
+        let crate::cli::Command::Operator(a) = cli.command else {
+            panic!("not the operator")
+        };
+        if std::env::var_os("KILN_RUNNER_IMAGE").is_none() {
+            assert_eq!(
+                a.runner_image,
+                format!("ghcr.io/kiln-dev/kiln:{}", env!("CARGO_PKG_VERSION"))
+            );
+        }
+        assert!(a.no_leader_election);
+    }
 
     #[test]
     fn index_failures_come_from_an_annotation_that_may_be_absent() {
