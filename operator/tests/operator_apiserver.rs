@@ -597,9 +597,25 @@ async fn malformed_object_does_not_stop_the_watch(client: &Client, ns: &str, por
         .unwrap();
     for v in &mut loose.spec.versions {
         v.schema = Some(
+            // Open, except for the fields the CRD's selectableFields name.
             serde_json::from_value(json!({"openAPIV3Schema": {
                 "type": "object",
-                "x-kubernetes-preserve-unknown-fields": true
+                "x-kubernetes-preserve-unknown-fields": true,
+                "properties": {
+                    "spec": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": true,
+                        "properties": {"templateRef": {
+                            "type": "object",
+                            "properties": {"name": {"type": "string"}}
+                        }}
+                    },
+                    "status": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": true,
+                        "properties": {"phase": {"type": "string"}}
+                    }
+                }
             }}))
             .unwrap(),
         );
@@ -617,7 +633,7 @@ async fn malformed_object_does_not_stop_the_watch(client: &Client, ns: &str, por
     let bad: kube::api::DynamicObject = serde_json::from_value(json!({
         "apiVersion": "kiln.dev/v1alpha1", "kind": "ImageBuild",
         "metadata": {"name": "malformed"},
-        "spec": {"templateRef": "web", "parallelBuilds": "many"}
+        "spec": {"templateRef": {"name": "web"}, "parallelBuilds": "many"}
     }))
     .unwrap();
     // The API server takes a moment to serve the looser schema.
