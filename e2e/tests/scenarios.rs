@@ -527,7 +527,8 @@ build {
   provisioner "shell-local" {
     inline = [
       "test '${data.kiln-channel.base.build}' = base-1",
-      "test '${data.kiln-channel.base.id}' = root.img",
+      "test '${data.kiln-channel.base.id}' = File",
+      "test '${data.kiln-channel.base.files[0]}' = root.img",
     ]
   }
 }
