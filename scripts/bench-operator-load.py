@@ -154,7 +154,10 @@ def reconcile_histogram():
         return None
     out = {}
     for line in text.splitlines():
-        g = re.match(r'kiln_reconcile_duration_seconds_bucket\{controller="imagebuild",le="([^"]+)"\} (\S+)', line)
+        if not line.startswith("kiln_reconcile_duration_seconds_bucket{") or \
+                'controller="imagebuild"' not in line:
+            continue
+        g = re.search(r'le="([^"]+)"\S* (\S+)$', line)
         if g:
             out[g.group(1)] = float(g.group(2))
     return out

@@ -408,6 +408,8 @@ pub fn prepare_snapshot(
 #[tracing::instrument(skip_all, fields(build = %build.name_any(), namespace = build.namespace()))]
 pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Action> {
     let _timer = ctx.metrics.reconcile(CONTROLLER);
+    let started = std::time::Instant::now();
+    tracing::debug!("reconcile");
     let ns = build
         .namespace()
         .ok_or(Error::MissingObjectKey("namespace"))?;
@@ -514,6 +516,10 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             }
         };
         ctx.metrics.builds_started.inc();
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Job created"
+        );
         ctx.event(
             build.as_ref(),
             false,
