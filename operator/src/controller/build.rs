@@ -461,6 +461,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     };
 
     // 3. The Job (and, before it, the runner's identity).
+    let t_snapshot = started.elapsed();
     let snapshot = match (snapshot, job.is_none()) {
         (Some(snap), false) if fresh => Some(create_snapshot(&ctx, &build, &ns, snap).await?),
         (snapshot, false) => snapshot,
@@ -499,7 +500,9 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             Ok(j) => j,
             Err(e) => return finish_invalid(&build, &builds, &ctx, e).await,
         };
+        let t_identity = started.elapsed();
         apply_runner_binding(&build, &ctx, &ns).await?;
+        let t_binding = started.elapsed();
         let created = match jobs.create(&PostParams::default(), &desired).await {
             Ok(j) => j,
             Err(e) if is_conflict(&e) => {
@@ -518,6 +521,10 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         ctx.metrics.builds_started.inc();
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
+            prepared_ms = t_snapshot.as_millis() as u64,
+            identity_ms = (t_identity - t_snapshot).as_millis() as u64,
+            binding_ms = (t_binding - t_identity).as_millis() as u64,
+            job_ms = (started.elapsed() - t_binding).as_millis() as u64,
             "Job created"
         );
         ctx.event(
