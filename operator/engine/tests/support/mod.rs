@@ -122,6 +122,21 @@ impl Sshd {
         }
     }
 
+    /// An sshd that only allows keyboard-interactive authentication, through PAM (OpenSSH
+    /// answers keyboard-interactive only through PAM or BSD auth). Logs in the
+    /// password user ([`ensure_password_user`]) with its system password.
+    pub fn kbd_interactive_only() -> Sshd {
+        let s = Sshd::prepare(free_port());
+        s.set_option("UsePAM no", "UsePAM yes");
+        s.set_option(
+            "KbdInteractiveAuthentication no",
+            "KbdInteractiveAuthentication yes",
+        );
+        s.set_option("PasswordAuthentication yes", "PasswordAuthentication no");
+        s.set_option("PubkeyAuthentication yes", "PubkeyAuthentication no");
+        s.launch()
+    }
+
     /// Replaces a line of the sshd config (before it starts).
     pub fn set_option(&self, from: &str, to: &str) {
         let p = self.dir.path().join("sshd_config");

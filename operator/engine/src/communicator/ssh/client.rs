@@ -154,15 +154,21 @@ pub(crate) struct AuthSpec {
     pub key_desc: String,
     pub cert: Option<Certificate>,
     pub agent: bool,
+    /// `ssh_bastion_interactive`: keyboard-interactive, answered on the terminal.
+    pub interactive: bool,
 }
 
 impl AuthSpec {
     /// `password`, `public key ~/.ssh/id`, `agent`, … as said in errors.
     pub fn methods(&self) -> String {
-        if self.agent {
-            return "agent".to_string();
-        }
         let mut m = Vec::new();
+        if self.interactive {
+            m.push("keyboard-interactive on the terminal".to_string());
+        }
+        if self.agent {
+            m.push("agent".to_string());
+            return m.join(", ");
+        }
         if self.key.is_some() {
             if self.cert.is_some() {
                 m.push(format!("certificate with {}", self.key_desc));
@@ -241,6 +247,10 @@ pub(crate) async fn authenticate(
     spec: &AuthSpec,
 ) -> anyhow::Result<()> {
     let user = spec.user.clone();
+    // First, as in Packer's bastion config.
+    if spec.interactive && keyboard_interactive(h, &user, Answers::Terminal).await? {
+        return Ok(());
+    }
     if spec.agent {
         let mut agent = AgentClient::connect_env()
             .await
@@ -302,25 +312,66 @@ pub(crate) async fn authenticate(
         {
             return Ok(());
         }
-        // Servers that only do keyboard-interactive: answer every prompt with the password.
-        let mut resp = h
-            .authenticate_keyboard_interactive_start(user.clone(), None)
-            .await?;
-        for _ in 0..5 {
-            match resp {
-                KeyboardInteractiveAuthResponse::Success => return Ok(()),
-                KeyboardInteractiveAuthResponse::Failure { .. } => break,
-                KeyboardInteractiveAuthResponse::InfoRequest { prompts, .. } => {
-                    let answers = prompts.iter().map(|_| pw.clone()).collect();
-                    resp = h.authenticate_keyboard_interactive_respond(answers).await?;
-                }
-            }
+        // Servers that only do keyboard-interactive: answer every prompt with the password
+        // (Packer's PasswordKeyboardInteractive).
+        if keyboard_interactive(h, &user, Answers::Password(pw)).await? {
+            return Ok(());
         }
+    }
+    if spec.interactive {
+        bail!(
+            "authentication failed (keyboard-interactive answers rejected, and no other method was accepted)"
+        );
     }
     if spec.key.is_none() && spec.password.is_none() {
         bail!("no authentication method configured");
     }
     bail!("authentication failed (wrong credentials, or the server does not allow this method)")
+}
+
+/// Where keyboard-interactive answers come from.
+enum Answers<'a> {
+    /// Every prompt gets the password.
+    Password(&'a str),
+    /// Typed on the terminal (`ssh_bastion_interactive`).
+    Terminal,
+}
+
+/// Keyboard-interactive authentication; false when the server refuses it.
+async fn keyboard_interactive(
+    h: &mut Handle<ClientHandler>,
+    user: &str,
+    answers: Answers<'_>,
+) -> anyhow::Result<bool> {
+    let mut resp = h
+        .authenticate_keyboard_interactive_start(user.to_string(), None)
+        .await?;
+    // PAM may ask several rounds (password, then an expired-password change...).
+    for _ in 0..8 {
+        match resp {
+            KeyboardInteractiveAuthResponse::Success => return Ok(true),
+            KeyboardInteractiveAuthResponse::Failure { .. } => return Ok(false),
+            KeyboardInteractiveAuthResponse::InfoRequest {
+                name,
+                instructions,
+                prompts,
+            } => {
+                let replies = match answers {
+                    Answers::Password(pw) => prompts.iter().map(|_| pw.to_string()).collect(),
+                    Answers::Terminal => {
+                        let prompts: Vec<(String, bool)> =
+                            prompts.into_iter().map(|p| (p.prompt, p.echo)).collect();
+                        tokio::task::spawn_blocking(move || {
+                            super::prompt::answer_on_terminal(&name, &instructions, &prompts)
+                        })
+                        .await??
+                    }
+                };
+                resp = h.authenticate_keyboard_interactive_respond(replies).await?;
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// The russh client configuration from the options.
@@ -436,15 +487,21 @@ impl SshClient {
             config.certificate_file.as_deref(),
             config.agent_auth,
         )?;
+        if config.bastion.as_ref().is_some_and(|b| b.interactive) {
+            super::prompt::require_terminal()?;
+        }
         let bastion_auth = match &config.bastion {
-            Some(b) => Some(AuthSpec::load(
-                &b.username,
-                b.password.as_ref(),
-                b.private_key_file.as_deref(),
-                None,
-                b.certificate_file.as_deref(),
-                b.agent_auth,
-            )?),
+            Some(b) => Some(AuthSpec {
+                interactive: b.interactive,
+                ..AuthSpec::load(
+                    &b.username,
+                    b.password.as_ref(),
+                    b.private_key_file.as_deref(),
+                    None,
+                    b.certificate_file.as_deref(),
+                    b.agent_auth,
+                )?
+            }),
             None => None,
         };
         let policy = Arc::new(HostKeyPolicy {

@@ -5,6 +5,7 @@
 mod client;
 pub mod config;
 pub mod keys;
+mod prompt;
 mod scp;
 mod sftp;
 mod tunnel;
