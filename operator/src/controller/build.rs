@@ -463,13 +463,22 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     // 3. The Job (and, before it, the runner's identity).
     let t_snapshot = started.elapsed();
     let snapshot = match (snapshot, job.is_none()) {
-        (Some(snap), false) if fresh => Some(create_snapshot(&ctx, &build, &ns, snap).await?),
-        (snapshot, false) => snapshot,
-        (None, true) => unreachable!("not settled without a Job"),
+        (None, _) if job.is_some() => None,
+        (None, _) => unreachable!("not settled without a Job"),
+        (Some(snap), false) => {
+            // A Job whose build status was never written (a write lost): make sure the
+            // snapshot and the runner's access exist, as the reconcile that made the Job would.
+            let snap = if fresh {
+                create_snapshot(&ctx, &build, &ns, snap).await?
+            } else {
+                snap
+            };
+            apply_runner_identity(&build, &ctx, &ns).await?;
+            apply_runner_binding(&build, &ctx, &ns).await?;
+            Some(snap)
+        }
         (Some(snap), true) => {
-            // The snapshot and the runner's ServiceAccount and Role at once; the RoleBinding
-            // only once the Role exists: the API server's escalation check of a binding
-            // reads the Role (the operator holds no `bind` verb).
+            // The snapshot and the runner's ServiceAccount and Role at once.
             let (snap, ()) = if fresh {
                 futures::try_join!(
                     create_snapshot(&ctx, &build, &ns, snap),
@@ -501,44 +510,56 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             Err(e) => return finish_invalid(&build, &builds, &ctx, e).await,
         };
         let t_identity = started.elapsed();
-        apply_runner_binding(&build, &ctx, &ns).await?;
-        let t_binding = started.elapsed();
-        let created = match jobs.create(&PostParams::default(), &desired).await {
-            Ok(j) => j,
-            Err(e) if is_conflict(&e) => {
-                jobs.get(&job_name).await.map_err(|source| Error::JobGet {
+        // The RoleBinding and the Job at once. The binding waits inside the API server until
+        // its informer has the Role created a moment ago (the escalation check reads it; the
+        // operator holds no `bind` verb), ~100 ms; the Job needs only the ServiceAccount (its
+        // pods are refused without one), and its runner writes status seconds later, retrying
+        // until the binding exists. A failed binding fails this reconcile, and the next one
+        // applies it again.
+        let create = async {
+            match jobs.create(&PostParams::default(), &desired).await {
+                Ok(j) => Ok((j, true)),
+                Err(e) if is_conflict(&e) => {
+                    jobs.get(&job_name)
+                        .await
+                        .map(|j| (j, false))
+                        .map_err(|source| Error::JobGet {
+                            name: job_name.clone(),
+                            source,
+                        })
+                }
+                Err(source) => Err(Error::JobCreate {
                     name: job_name.clone(),
                     source,
-                })?
-            }
-            Err(source) => {
-                return Err(Error::JobCreate {
-                    name: job_name,
-                    source,
-                });
+                }),
             }
         };
-        ctx.metrics.builds_started.inc();
-        tracing::debug!(
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            prepared_ms = t_snapshot.as_millis() as u64,
-            identity_ms = (t_identity - t_snapshot).as_millis() as u64,
-            binding_ms = (t_binding - t_identity).as_millis() as u64,
-            job_ms = (started.elapsed() - t_binding).as_millis() as u64,
-            "Job created"
-        );
-        ctx.event(
-            build.as_ref(),
-            false,
-            reasons::QUEUED,
-            "CreateJob",
-            format!(
-                "Job {job_name} created: {} source(s) ({})",
-                snapshot.builds.len(),
-                snapshot.builds.join(", ")
-            ),
-        )
-        .await;
+        let (bound, created) = futures::join!(apply_runner_binding(&build, &ctx, &ns), create);
+        let (created, new) = created?;
+        if new {
+            ctx.metrics.builds_started.inc();
+            tracing::debug!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                prepared_ms = t_snapshot.as_millis() as u64,
+                identity_ms = (t_identity - t_snapshot).as_millis() as u64,
+                "Job created"
+            );
+        }
+        bound?;
+        if new {
+            ctx.event(
+                build.as_ref(),
+                false,
+                reasons::QUEUED,
+                "CreateJob",
+                format!(
+                    "Job {job_name} created: {} source(s) ({})",
+                    snapshot.builds.len(),
+                    snapshot.builds.join(", ")
+                ),
+            )
+            .await;
+        }
         job = Some(created);
     }
     let job = job.expect("set above");
