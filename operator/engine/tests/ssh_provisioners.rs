@@ -277,6 +277,71 @@ async fn file_both_ways(method: TransferMethod) {
         std::fs::read(local.path().join("new/dir/a.bin")).unwrap(),
         std::fs::read(&src).unwrap()
     );
+    // Wildcards, as in Packer: the remote shell expands them (`scp -rf` even with sftp), and
+    // every match lands in the destination, directories with their contents. The literal
+    // part of the pattern may have spaces.
+    let logs = remote.path().join("var log");
+    std::fs::create_dir_all(logs.join("sub.log.d")).unwrap();
+    write_file(&logs.join("one.log"), 1000, 1, 0o640);
+    write_file(&logs.join("two.log"), 2000, 2, 0o600);
+    write_file(&logs.join("skip.txt"), 10, 3, 0o644);
+    write_file(&logs.join("sub.log.d/inner.txt"), 30, 4, 0o644);
+    file(&format!(
+        r#"
+source = "{r}/var log/*.log*"
+destination = "{l}/logs/"
+direction = "download"
+"#
+    ))
+    .on(&e)
+    .await
+    .unwrap_or_else(|err| panic!("{err:#}"));
+    let got = local.path().join("logs");
+    for (name, mode) in [("one.log", 0o640), ("two.log", 0o600)] {
+        assert_eq!(
+            std::fs::read(got.join(name)).unwrap(),
+            std::fs::read(logs.join(name)).unwrap()
+        );
+        assert_eq!(mode_of(&got.join(name)), mode, "{name}");
+    }
+    assert_eq!(
+        std::fs::read(got.join("sub.log.d/inner.txt")).unwrap(),
+        std::fs::read(logs.join("sub.log.d/inner.txt")).unwrap()
+    );
+    assert!(!got.join("skip.txt").exists(), "only the matches");
+    // `?` and a bracket expression; no trailing slash on the destination.
+    file(&format!(
+        r#"
+source = "{r}/var log/[ot]??.log"
+destination = "{l}/logs2"
+direction = "download"
+"#
+    ))
+    .on(&e)
+    .await
+    .unwrap_or_else(|err| panic!("{err:#}"));
+    let mut names: Vec<String> = std::fs::read_dir(local.path().join("logs2"))
+        .unwrap()
+        .map(|d| d.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["one.log", "two.log"]);
+    // A pattern that matches nothing fails with scp's message.
+    let err = file(&format!(
+        r#"
+source = "{r}/var log/*.nothing"
+destination = "{l}/none/"
+direction = "download"
+"#
+    ))
+    .on(&e)
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("No such file or directory"),
+        "{err:#}"
+    );
+
     let lines = e.rec.lines();
     assert!(
         lines

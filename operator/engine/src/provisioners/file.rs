@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use async_trait::async_trait;
 
 use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
@@ -174,9 +174,6 @@ impl File {
                     .with_context(|| format!("Error creating {}", dir.display()))?;
             }
             if is_dir {
-                if src.contains(['*', '?', '[']) {
-                    bail!("Downloading with wildcards ({src}) is not supported by Kiln yet");
-                }
                 comm.download_dir(src, Path::new(&dst), &[])
                     .await
                     .with_context(|| format!("Error downloading {src}"))?;

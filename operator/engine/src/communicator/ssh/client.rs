@@ -956,8 +956,12 @@ impl Communicator for SshClient {
 
     async fn download_dir(&self, src: &str, dst: &Path, exclude: &[String]) -> anyhow::Result<()> {
         match self.config.file_transfer_method {
-            TransferMethod::Scp => scp::download_dir(self, src, dst, exclude).await,
-            TransferMethod::Sftp => sftp::download_dir(self, src, dst, exclude).await,
+            // Wildcards are expanded by the remote shell, so they go through scp whatever
+            // the transfer method (Packer's DownloadDir always uses scp).
+            TransferMethod::Sftp if !scp::has_wildcards(src) => {
+                sftp::download_dir(self, src, dst, exclude).await
+            }
+            _ => scp::download_dir(self, src, dst, exclude).await,
         }
         .with_context(|| format!("downloading directory {src} to {}", dst.display()))
     }

@@ -456,6 +456,50 @@ pub(crate) async fn upload_dir(
     io.finish().await
 }
 
+/// Whether a remote path has shell wildcards, as Packer's file provisioner checks (`*?[`).
+pub(crate) fn has_wildcards(path: &str) -> bool {
+    path.contains(['*', '?', '['])
+}
+
+/// Quotes a remote path for the shell except its wildcards (`*`, `?`, `[...]`), which the
+/// remote shell then expands, as it does for Packer's unquoted `scp -vrf <src>`; spaces and
+/// other characters stay literal.
+pub(crate) fn quote_glob(path: &str) -> String {
+    let mut out = String::new();
+    let mut literal = String::new();
+    let mut chars = path.chars().peekable();
+    let flush = |literal: &mut String, out: &mut String| {
+        if !literal.is_empty() {
+            out.push_str(&quote(literal));
+            literal.clear();
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '*' | '?' => {
+                flush(&mut literal, &mut out);
+                out.push(c);
+            }
+            '[' => {
+                flush(&mut literal, &mut out);
+                out.push(c);
+                // The bracket expression goes to the shell as written.
+                for d in chars.by_ref() {
+                    out.push(d);
+                    if d == ']' {
+                        break;
+                    }
+                }
+            }
+            _ => literal.push(c),
+        }
+    }
+    flush(&mut literal, &mut out);
+    out
+}
+
+/// Downloads a remote directory (`src` ending in `/`: its contents), or everything a
+/// wildcard `src` matches, each match into `dst` (files, and directories recursively).
 pub(crate) async fn download_dir(
     c: &SshClient,
     src: &str,
@@ -464,19 +508,26 @@ pub(crate) async fn download_dir(
 ) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let set = exclude_set(exclude)?;
-    let flatten = src.ends_with('/');
+    let glob = has_wildcards(src);
+    let flatten = src.ends_with('/') && !glob;
     let remote = src.trim_end_matches('/');
     let remote = if remote.is_empty() { "/" } else { remote };
     tokio::fs::create_dir_all(dst)
         .await
         .with_context(|| format!("creating {}", dst.display()))?;
-    let mut io = ExecIo::start(c, &format!("scp -rf {}", quote(remote))).await?;
+    let remote = if glob {
+        quote_glob(remote)
+    } else {
+        quote(remote)
+    };
+    let mut io = ExecIo::start(c, &format!("scp -rf {remote}")).await?;
     io.send(vec![0u8]).await?;
     // (local dir, relative path, mode to set on leaving)
     let mut stack: Vec<(PathBuf, String, Option<u32>)> = Vec::new();
     let mut depth0_done = false;
     loop {
-        if depth0_done && stack.is_empty() {
+        // One top-level entry, unless a wildcard matched several: then read to the end.
+        if depth0_done && stack.is_empty() && !glob {
             break;
         }
         let line = match io.read_line().await {
@@ -584,4 +635,21 @@ async fn skip_dir(io: &mut ExecIo) -> anyhow::Result<()> {
         io.send(vec![0u8]).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_stay_unquoted() {
+        assert!(has_wildcards("/var/log/*.log"));
+        assert!(has_wildcards("/a/f?.txt"));
+        assert!(has_wildcards("/a/[ab].txt"));
+        assert!(!has_wildcards("/a/b c/d"));
+        assert_eq!(quote_glob("/var/log/*.log"), "'/var/log/'*'.log'");
+        assert_eq!(quote_glob("/my logs/f?.txt"), "'/my logs/f'?'.txt'");
+        assert_eq!(quote_glob("/a/[!ab]x*"), "'/a/'[!ab]'x'*");
+        assert_eq!(quote_glob("/it's/*"), "'/it'\"'\"'s/'*");
+    }
 }
