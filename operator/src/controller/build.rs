@@ -460,108 +460,107 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         }
     };
 
-    // 3. The Job (and, before it, the runner's identity).
+    // 3. The Job, and the runner's identity and access.
     let t_snapshot = started.elapsed();
-    let snapshot = match (snapshot, job.is_none()) {
-        (None, _) if job.is_some() => None,
-        (None, _) => unreachable!("not settled without a Job"),
-        (Some(snap), false) => {
+    let snapshot = match (snapshot, &job) {
+        (None, Some(_)) => None,
+        (None, None) => unreachable!("not settled without a Job"),
+        (Some(snap), Some(_)) => {
             // A Job whose build status was never written (a write lost): make sure the
-            // snapshot and the runner's access exist, as the reconcile that made the Job would.
+            // snapshot and the runner's access exist, as the reconcile that made the Job did.
             let snap = if fresh {
                 create_snapshot(&ctx, &build, &ns, snap).await?
             } else {
                 snap
             };
-            apply_runner_identity(&build, &ctx, &ns).await?;
-            apply_runner_binding(&build, &ctx, &ns).await?;
+            apply_runner_sa(&build, &ctx, &ns).await?;
+            apply_runner_access(&build, &ctx, &ns).await?;
             Some(snap)
         }
-        (Some(snap), true) => {
-            // The snapshot and the runner's ServiceAccount and Role at once.
-            let (snap, ()) = if fresh {
-                futures::try_join!(
-                    create_snapshot(&ctx, &build, &ns, snap),
-                    apply_runner_identity(&build, &ctx, &ns)
-                )?
-            } else {
-                (snap, apply_runner_identity(&build, &ctx, &ns).await?)
+        (Some(snap), None) => {
+            if build.spec.cancel {
+                return finish(
+                    &build,
+                    &builds,
+                    &ctx,
+                    BuildPhase::Cancelled,
+                    reasons::CANCELLED,
+                    "cancelled before it started",
+                    Some(&snap),
+                    None,
+                )
+                .await;
+            }
+            // Two paths at once. The Job needs its snapshot and ServiceAccount (pods are
+            // refused without one) and is created as soon as both exist. The Role and
+            // RoleBinding take longer (escalation checks in the API server) and are needed
+            // only once the runner talks to the API, seconds later; it retries its writes
+            // until the binding exists. A failure on either path fails this reconcile; the
+            // next one finds the Job and applies the rest again.
+            let access = apply_runner_access(&build, &ctx, &ns);
+            let make_job = async {
+                let (snap, ()) = if fresh {
+                    futures::try_join!(
+                        create_snapshot(&ctx, &build, &ns, snap),
+                        apply_runner_sa(&build, &ctx, &ns)
+                    )?
+                } else {
+                    (snap, apply_runner_sa(&build, &ctx, &ns).await?)
+                };
+                let desired = match resources::job(&build, &snap, &ctx.settings.runner) {
+                    Ok(j) => j,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let made = match jobs.create(&PostParams::default(), &desired).await {
+                    Ok(j) => (j, true),
+                    Err(e) if is_conflict(&e) => {
+                        let j = jobs.get(&job_name).await.map_err(|source| Error::JobGet {
+                            name: job_name.clone(),
+                            source,
+                        })?;
+                        (j, false)
+                    }
+                    Err(source) => {
+                        return Err(Error::JobCreate {
+                            name: job_name.clone(),
+                            source,
+                        });
+                    }
+                };
+                if made.1 {
+                    ctx.metrics.builds_started.inc();
+                    tracing::debug!(
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        prepared_ms = t_snapshot.as_millis() as u64,
+                        "Job created"
+                    );
+                }
+                Ok(Ok((snap, made)))
             };
+            let (access, made) = futures::join!(access, make_job);
+            let (snap, (created, new)) = match made? {
+                Ok(x) => x,
+                Err(invalid) => return finish_invalid(&build, &builds, &ctx, invalid).await,
+            };
+            access?;
+            if new {
+                ctx.event(
+                    build.as_ref(),
+                    false,
+                    reasons::QUEUED,
+                    "CreateJob",
+                    format!(
+                        "Job {job_name} created: {} source(s) ({})",
+                        snap.builds.len(),
+                        snap.builds.join(", ")
+                    ),
+                )
+                .await;
+            }
+            job = Some(created);
             Some(snap)
         }
     };
-    if job.is_none() {
-        let snapshot = snapshot.as_ref().expect("set above");
-        if build.spec.cancel {
-            return finish(
-                &build,
-                &builds,
-                &ctx,
-                BuildPhase::Cancelled,
-                reasons::CANCELLED,
-                "cancelled before it started",
-                Some(snapshot),
-                None,
-            )
-            .await;
-        }
-        let desired = match resources::job(&build, snapshot, &ctx.settings.runner) {
-            Ok(j) => j,
-            Err(e) => return finish_invalid(&build, &builds, &ctx, e).await,
-        };
-        let t_identity = started.elapsed();
-        // The RoleBinding and the Job at once. The binding waits inside the API server until
-        // its informer has the Role created a moment ago (the escalation check reads it; the
-        // operator holds no `bind` verb), ~100 ms; the Job needs only the ServiceAccount (its
-        // pods are refused without one), and its runner writes status seconds later, retrying
-        // until the binding exists. A failed binding fails this reconcile, and the next one
-        // applies it again.
-        let create = async {
-            match jobs.create(&PostParams::default(), &desired).await {
-                Ok(j) => Ok((j, true)),
-                Err(e) if is_conflict(&e) => {
-                    jobs.get(&job_name)
-                        .await
-                        .map(|j| (j, false))
-                        .map_err(|source| Error::JobGet {
-                            name: job_name.clone(),
-                            source,
-                        })
-                }
-                Err(source) => Err(Error::JobCreate {
-                    name: job_name.clone(),
-                    source,
-                }),
-            }
-        };
-        let (bound, created) = futures::join!(apply_runner_binding(&build, &ctx, &ns), create);
-        let (created, new) = created?;
-        if new {
-            ctx.metrics.builds_started.inc();
-            tracing::debug!(
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                prepared_ms = t_snapshot.as_millis() as u64,
-                identity_ms = (t_identity - t_snapshot).as_millis() as u64,
-                "Job created"
-            );
-        }
-        bound?;
-        if new {
-            ctx.event(
-                build.as_ref(),
-                false,
-                reasons::QUEUED,
-                "CreateJob",
-                format!(
-                    "Job {job_name} created: {} source(s) ({})",
-                    snapshot.builds.len(),
-                    snapshot.builds.join(", ")
-                ),
-            )
-            .await;
-        }
-        job = Some(created);
-    }
     let job = job.expect("set above");
 
     // 4. Cancellation: suspending the Job makes the Job controller delete its pods
@@ -1015,39 +1014,46 @@ async fn write_status(api: &Api<ImageBuild>, name: &str, status: &ImageBuildStat
         })
 }
 
-/// The runner's ServiceAccount (unless the spec names one) and Role, applied at once.
-async fn apply_runner_identity(build: &ImageBuild, ctx: &Context, ns: &str) -> Result<()> {
-    let pp = PatchParams::apply(FIELD_MANAGER).force();
-    let runner = &ctx.settings.runner;
+/// The runner's ServiceAccount, unless the spec names one.
+async fn apply_runner_sa(build: &ImageBuild, ctx: &Context, ns: &str) -> Result<()> {
     let own_sa = build
         .spec
         .runner
         .as_ref()
         .and_then(|r| r.service_account_name.as_ref())
         .is_none();
-    let sa = async {
-        if !own_sa {
-            return Ok(());
-        }
-        let sa = resources::service_account(build, runner);
-        let name = sa.name_any();
-        Api::<ServiceAccount>::namespaced(ctx.client.clone(), ns)
-            .patch(&name, &pp, &Patch::Apply(&sa))
-            .await
-            .map(|_| ())
-            .map_err(|source| Error::ServiceAccountApply { name, source })
-    };
-    let role = async {
-        let role = resources::role(build);
-        let name = role.name_any();
-        Api::<Role>::namespaced(ctx.client.clone(), ns)
-            .patch(&name, &pp, &Patch::Apply(&role))
-            .await
-            .map(|_| ())
-            .map_err(|source| Error::RoleApply { name, source })
-    };
-    futures::try_join!(sa, role)?;
-    Ok(())
+    if !own_sa {
+        return Ok(());
+    }
+    let sa = resources::service_account(build, &ctx.settings.runner);
+    let name = sa.name_any();
+    Api::<ServiceAccount>::namespaced(ctx.client.clone(), ns)
+        .patch(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&sa),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|source| Error::ServiceAccountApply { name, source })
+}
+
+/// The runner's Role, then its RoleBinding. Both wait inside the API server for its
+/// escalation checks (the operator may only grant what it holds, and holds no `escalate` or
+/// `bind` verb), each about 100 ms on a quiet API server: a consistent read of the bindings
+/// that apply to the operator, and for the binding, of the Role just created.
+async fn apply_runner_access(build: &ImageBuild, ctx: &Context, ns: &str) -> Result<()> {
+    let role = resources::role(build);
+    let name = role.name_any();
+    Api::<Role>::namespaced(ctx.client.clone(), ns)
+        .patch(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&role),
+        )
+        .await
+        .map_err(|source| Error::RoleApply { name, source })?;
+    apply_runner_binding(build, ctx, ns).await
 }
 
 /// The RoleBinding of the runner's Role to its ServiceAccount (after the Role exists).

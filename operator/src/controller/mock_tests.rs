@@ -358,8 +358,9 @@ fn summary(calls: &[Call]) -> Vec<(String, String)> {
 }
 
 /// The writes of a new build (after its reads) and what they carry. The snapshot,
-/// ServiceAccount and Role go out at once; then the RoleBinding (the API server's escalation
-/// check needs the Role) and the Job (its pods need the ServiceAccount) at once.
+/// ServiceAccount and Role go out at once; then the RoleBinding (once the Role exists: the API
+/// server's escalation check reads it) and the Job (once the snapshot and ServiceAccount do),
+/// each as soon as it can.
 fn check_new_build_calls(calls: &[Call], ctx: &Context) {
     assert_eq!(calls.len(), 8, "{:?}", summary(calls));
     let first_three: std::collections::BTreeSet<(String, String)> =
@@ -369,7 +370,7 @@ fn check_new_build_calls(calls: &[Call], ctx: &Context) {
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
     assert_eq!(first_three, want, "sent at once, in any order");
-    // Then the RoleBinding (after the Role) and the Job (after the ServiceAccount), at once.
+    // Then the RoleBinding (after the Role) and the Job (after snapshot and ServiceAccount).
     let rb = position(calls, BINDING_APPLY);
     let job = position(calls, JOB_POST);
     let mut after = [rb, job];
