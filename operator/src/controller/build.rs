@@ -420,6 +420,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
 
     // A finished build only follows its revocation.
     if old.phase.is_some_and(BuildPhase::is_finished) {
+        ctx.launched.forget(&build.uid().unwrap_or_default());
         let desired = desired_status(
             &build,
             old.phase.unwrap_or_default(),
@@ -447,10 +448,20 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     let jobs: Api<Job> = Api::namespaced(client.clone(), &ns);
     let job_name = resources::job_name(&name);
     let mut job = lookup_job(&ctx, &jobs, &ns, &job_name, old.job_name.is_some()).await?;
-    let settled = job.is_some() && old.snapshot.is_some() && old.sources_summary.is_some();
+    let uid = build.uid().unwrap_or_default();
+    let in_status = old.snapshot.is_some() && old.sources_summary.is_some();
+    if in_status {
+        ctx.launched.forget(&uid);
+    }
+    // A Job this process made, whose status write the watch has not shown yet (the Job's
+    // own event often comes first): nothing to take or apply again.
+    let launched = job.as_ref().and_then(|_| ctx.launched.get(&uid));
+    let settled = job.is_some() && (in_status || launched.is_some());
 
     // 2. The snapshot: read it, or take it (a fresh one is written below).
-    let (snapshot, fresh) = if settled {
+    let (snapshot, fresh) = if let Some(snap) = launched.filter(|_| !in_status) {
+        (Some(snap.as_ref().clone()), false)
+    } else if settled {
         (None, false)
     } else {
         match snapshot_step(&build, &builds, &ctx, &ns, &old).await? {
@@ -463,6 +474,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     // 3. The Job, and the runner's identity and access.
     let t_snapshot = started.elapsed();
     let snapshot = match (snapshot, &job) {
+        (snapshot, Some(_)) if settled => snapshot,
         (None, Some(_)) => None,
         (None, None) => unreachable!("not settled without a Job"),
         (Some(snap), Some(_)) => {
@@ -543,6 +555,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
                 Err(invalid) => return finish_invalid(&build, &builds, &ctx, invalid).await,
             };
             access?;
+            ctx.launched.remember(&uid, &snap);
             if new {
                 ctx.event(
                     build.as_ref(),

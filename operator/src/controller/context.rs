@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::metrics::Metrics;
-use super::resources::RunnerDefaults;
+use super::resources::{RunnerDefaults, Snapshot};
 
 /// The field manager of everything the operator writes.
 pub const FIELD_MANAGER: &str = "kiln-operator";
@@ -83,12 +83,53 @@ impl Caches {
     }
 }
 
+/// Builds whose Job and runner access this process created, with their snapshot, until
+/// their status shows it: a reconcile triggered by the Job's own event before the build's
+/// status write is visible then neither takes the snapshot again nor re-applies the RBAC.
+#[derive(Default)]
+pub struct Launched {
+    map: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Snapshot>>>,
+}
+
+impl Launched {
+    /// Bound on entries (builds deleted before their status was seen are never forgotten
+    /// otherwise); past it the set starts over, which only costs a re-check.
+    const MAX: usize = 10_000;
+
+    pub fn remember(&self, uid: &str, snapshot: &Snapshot) {
+        if uid.is_empty() {
+            return;
+        }
+        let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= Self::MAX {
+            m.clear();
+        }
+        m.insert(uid.to_string(), std::sync::Arc::new(snapshot.clone()));
+    }
+
+    pub fn get(&self, uid: &str) -> Option<std::sync::Arc<Snapshot>> {
+        let m = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        m.get(uid).cloned()
+    }
+
+    pub fn forget(&self, uid: &str) {
+        let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        m.remove(uid);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
 pub struct Context {
     pub client: Client,
     pub settings: Settings,
     pub metrics: Metrics,
     pub recorder: Recorder,
     pub caches: Caches,
+    pub launched: std::sync::Arc<Launched>,
 }
 
 impl Context {
@@ -103,6 +144,7 @@ impl Context {
             settings,
             metrics,
             caches: Caches::default(),
+            launched: Default::default(),
         }
     }
 
@@ -114,6 +156,7 @@ impl Context {
             metrics: self.metrics.clone(),
             recorder: self.recorder.clone(),
             caches,
+            launched: self.launched.clone(),
         }
     }
 

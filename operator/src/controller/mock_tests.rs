@@ -485,6 +485,47 @@ async fn new_build_reads_only_caches_before_its_job() {
 }
 
 #[tokio::test]
+async fn the_jobs_own_event_before_the_status_write_costs_no_second_snapshot() {
+    let (ctx, mut h) = cached_context(&[template_obj(VALID)], &[]);
+    let b = secret_build();
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let calls = serve(&mut h, 8, |m, p| new_build_reply(&b2, m, p)).await;
+        (calls, h)
+    });
+    build::reconcile(Arc::new(b.clone()), ctx.clone())
+        .await
+        .unwrap();
+    let (calls, mut h) = server.await.unwrap();
+    assert_eq!(ctx.launched.len(), 1);
+    // The Job's ADDED event arrives; the build in the cache still has no status.
+    let mut job: Job =
+        serde_json::from_value(calls[position(&calls, JOB_POST)].body.clone()).unwrap();
+    job.metadata.namespace = Some("ns".into());
+    let (jreader, mut jwriter) = reflector::store::<Job>();
+    jwriter.apply_watcher_event(&watcher::Event::Apply(job));
+    let ctx2 = Arc::new(ctx.with_caches(Caches {
+        templates: ctx.caches.templates.clone(),
+        builds: ctx.caches.builds.clone(),
+        jobs: Some(jreader),
+    }));
+    let b3 = b.clone();
+    let server =
+        tokio::spawn(async move { serve(&mut h, 2, |m, p| new_build_reply(&b3, m, p)).await });
+    build::reconcile(Arc::new(b), ctx2).await.unwrap();
+    let calls = server.await.unwrap();
+    // No snapshot, ServiceAccount, Role or binding again: only the status (and its event,
+    // a PATCH of the same event series this recorder published before).
+    assert_eq!(
+        (calls[0].method.as_str(), calls[0].path.as_str()),
+        STATUS_APPLY
+    );
+    assert!(calls[1].path.contains("/events"), "{:?}", summary(&calls));
+    assert_eq!(calls[0].body["status"]["snapshot"], "b1-snapshot");
+    assert_eq!(calls[0].body["status"]["sourcesSummary"], "0/2");
+}
+
+#[tokio::test]
 async fn snapshot_taken_earlier_wins_on_conflict() {
     // The status write of an earlier reconcile was lost: the ConfigMap exists, the Job too
     // but the cache has not seen it. Both creates conflict and the existing objects are used.
