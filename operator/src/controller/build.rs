@@ -17,10 +17,11 @@ use kiln_crds::{
 };
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
 use kube::{Api, ResourceExt};
 
 use super::analysis;
-use super::context::{Context, FIELD_MANAGER, apply_status, now};
+use super::context::{Access, Context, FIELD_MANAGER, apply_status, now};
 use super::error::{Error, Result, is_conflict, is_not_found};
 use super::resources::{self, Snapshot};
 
@@ -421,6 +422,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     // A finished build only follows its revocation.
     if old.phase.is_some_and(BuildPhase::is_finished) {
         ctx.launched.forget(&build.uid().unwrap_or_default());
+        ctx.access.forget(&build.uid().unwrap_or_default());
         let desired = desired_status(
             &build,
             old.phase.unwrap_or_default(),
@@ -458,6 +460,10 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     let launched = job.as_ref().and_then(|_| ctx.launched.get(&uid));
     let settled = job.is_some() && (in_status || launched.is_some());
 
+    if job.is_some() {
+        ensure_access(&build, &ctx, &ns, &uid).await?;
+    }
+
     // 2. The snapshot: read it, or take it (a fresh one is written below).
     let (snapshot, fresh) = if let Some(snap) = launched.filter(|_| !in_status) {
         (Some(snap.as_ref().clone()), false)
@@ -486,7 +492,6 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
                 snap
             };
             apply_runner_sa(&build, &ctx, &ns).await?;
-            apply_runner_access(&build, &ctx, &ns).await?;
             Some(snap)
         }
         (Some(snap), None) => {
@@ -509,7 +514,6 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             // only once the runner talks to the API, seconds later; it retries its writes
             // until the binding exists. A failure on either path fails this reconcile; the
             // next one finds the Job and applies the rest again.
-            let access = apply_runner_access(&build, &ctx, &ns);
             let make_job = async {
                 let (snap, ()) = if fresh {
                     futures::try_join!(
@@ -549,12 +553,39 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
                 }
                 Ok(Ok((snap, made)))
             };
-            let (access, made) = futures::join!(access, make_job);
+            let made = match ctx.retrigger.clone() {
+                // In the background: the reconcile (and its concurrency slot) ends with the
+                // Job; a failure marks the access Failed and re-triggers the build.
+                Some(tx) => {
+                    ctx.access.set(&uid, Access::Pending);
+                    let (b, c, n, u) = (build.clone(), ctx.clone(), ns.clone(), uid.clone());
+                    tokio::spawn(async move {
+                        match apply_runner_access(&b, &c, &n).await {
+                            Ok(()) => c.access.set(&u, Access::Granted),
+                            Err(e) => {
+                                tracing::warn!(build = %b.name_any(), error = %e, "runner access");
+                                c.metrics.failure(CONTROLLER, e.category());
+                                c.access.set(&u, Access::Failed);
+                                let _ = tx.unbounded_send(ObjectRef::from_obj(b.as_ref()));
+                            }
+                        }
+                    });
+                    make_job.await
+                }
+                None => {
+                    let (access, made) =
+                        futures::join!(apply_runner_access(&build, &ctx, &ns), make_job);
+                    if made.as_ref().is_ok_and(|m| m.is_ok()) {
+                        access?;
+                        ctx.access.set(&uid, Access::Granted);
+                    }
+                    made
+                }
+            };
             let (snap, (created, new)) = match made? {
                 Ok(x) => x,
                 Err(invalid) => return finish_invalid(&build, &builds, &ctx, invalid).await,
             };
-            access?;
             ctx.launched.remember(&uid, &snap);
             if new {
                 ctx.event(
@@ -1025,6 +1056,32 @@ async fn write_status(api: &Api<ImageBuild>, name: &str, status: &ImageBuildStat
             name: name.to_string(),
             source,
         })
+}
+
+/// Makes sure the runner of a build with a Job has its access: nothing when this process
+/// granted it (or is granting it); applied again after a failure; checked once with a read
+/// of the RoleBinding when unknown (after a restart).
+async fn ensure_access(build: &ImageBuild, ctx: &Context, ns: &str, uid: &str) -> Result<()> {
+    match ctx.access.get(uid) {
+        Some(Access::Granted | Access::Pending) => return Ok(()),
+        Some(Access::Failed) => {}
+        None => {
+            let rb = resources::role_binding(build, &ctx.settings.runner);
+            let name = rb.name_any();
+            let found = Api::<RoleBinding>::namespaced(ctx.client.clone(), ns)
+                .get_opt(&name)
+                .await
+                .map_err(|source| Error::RoleBindingApply { name, source })?;
+            if found.is_some() {
+                ctx.access.set(uid, Access::Granted);
+                return Ok(());
+            }
+        }
+    }
+    apply_runner_sa(build, ctx, ns).await?;
+    apply_runner_access(build, ctx, ns).await?;
+    ctx.access.set(uid, Access::Granted);
+    Ok(())
 }
 
 /// The runner's ServiceAccount, unless the spec names one.

@@ -123,6 +123,51 @@ impl Launched {
     }
 }
 
+/// Where a build's runner access (Role and RoleBinding) stands, as this process knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Being applied in the background.
+    Pending,
+    /// Applied (or found).
+    Granted,
+    /// The last attempt failed: the next reconcile applies it again.
+    Failed,
+}
+
+/// [`Access`] by build uid; unknown after a restart (then checked once with a read).
+#[derive(Default)]
+pub struct AccessLedger {
+    map: std::sync::Mutex<std::collections::HashMap<String, Access>>,
+}
+
+impl AccessLedger {
+    pub fn get(&self, uid: &str) -> Option<Access> {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(uid)
+            .copied()
+    }
+
+    pub fn set(&self, uid: &str, state: Access) {
+        if uid.is_empty() {
+            return;
+        }
+        let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= Launched::MAX && !m.contains_key(uid) {
+            m.clear();
+        }
+        m.insert(uid.to_string(), state);
+    }
+
+    pub fn forget(&self, uid: &str) {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(uid);
+    }
+}
+
 pub struct Context {
     pub client: Client,
     pub settings: Settings,
@@ -130,6 +175,12 @@ pub struct Context {
     pub recorder: Recorder,
     pub caches: Caches,
     pub launched: std::sync::Arc<Launched>,
+    pub access: std::sync::Arc<AccessLedger>,
+    /// Asks the build controller to reconcile a build again (a background step failed).
+    /// Unset in tests: background steps then run inside the reconcile.
+    pub retrigger: Option<
+        futures::channel::mpsc::UnboundedSender<kube::runtime::reflector::ObjectRef<ImageBuild>>,
+    >,
 }
 
 impl Context {
@@ -145,7 +196,20 @@ impl Context {
             metrics,
             caches: Caches::default(),
             launched: Default::default(),
+            access: Default::default(),
+            retrigger: None,
         }
+    }
+
+    /// The same context with a channel that re-triggers build reconciles.
+    pub fn with_retrigger(
+        mut self,
+        tx: futures::channel::mpsc::UnboundedSender<
+            kube::runtime::reflector::ObjectRef<ImageBuild>,
+        >,
+    ) -> Self {
+        self.retrigger = Some(tx);
+        self
     }
 
     /// The same context reading the given caches (one set per watched scope).
@@ -157,6 +221,8 @@ impl Context {
             recorder: self.recorder.clone(),
             caches,
             launched: self.launched.clone(),
+            access: self.access.clone(),
+            retrigger: self.retrigger.clone(),
         }
     }
 

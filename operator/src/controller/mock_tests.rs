@@ -304,6 +304,12 @@ fn new_build_reply(b: &ImageBuild, method: &str, path: &str) -> (StatusCode, Val
     }
 }
 
+fn rolebinding_reply() -> Value {
+    json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+           "metadata": {"name": "kiln-runner-b1", "namespace": "ns"},
+           "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "kiln-runner-b1"}})
+}
+
 /// A build with a secret variable, parallelBuilds 1, over the two-source template.
 fn secret_build() -> ImageBuild {
     let mut b = build_obj();
@@ -526,6 +532,56 @@ async fn the_jobs_own_event_before_the_status_write_costs_no_second_snapshot() {
 }
 
 #[tokio::test]
+async fn a_running_build_without_its_binding_gets_its_access_again() {
+    // After a restart (empty ledger) a settled build whose RoleBinding is missing.
+    let mut b = build_obj();
+    let snap = super::resources::tests::snapshot(&["null.a"]);
+    let mut job = super::resources::job(&b, &snap, &Default::default()).unwrap();
+    super::slim_job(&mut job);
+    b.status = Some(build::desired_status(
+        &b,
+        BuildPhase::Pending,
+        "Queued",
+        "waiting",
+        Some(&snap),
+        None,
+        None,
+        super::context::now(),
+    ));
+    let (ctx, mut h) = cached_context(&[], &[job]);
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let get = next(&mut h, StatusCode::NOT_FOUND, not_found()).await;
+        let mut calls = vec![get];
+        calls.extend(serve(&mut h, 4, |m, p| new_build_reply(&b2, m, p)).await);
+        calls
+    });
+    build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
+    let calls = server.await.unwrap();
+    // Then its status (the Job's view), as for any build.
+    assert_eq!(
+        (calls[4].method.as_str(), calls[4].path.as_str()),
+        STATUS_APPLY
+    );
+    assert_eq!(
+        summary(&calls[..4]),
+        [
+            ("GET", BINDING_APPLY.1),
+            SA_APPLY,
+            ROLE_APPLY,
+            BINDING_APPLY
+        ]
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ctx.access.get("b1-uid"),
+        Some(super::context::Access::Granted)
+    );
+}
+
+#[tokio::test]
 async fn snapshot_taken_earlier_wins_on_conflict() {
     // The status write of an earlier reconcile was lost: the ConfigMap exists, the Job too
     // but the cache has not seen it. Both creates conflict and the existing objects are used.
@@ -678,8 +734,14 @@ async fn settled_build_follows_its_cached_job_with_one_write() {
     let (ctx, mut h) = cached_context(&[], &[job]);
     let b2 = b.clone();
     let server = tokio::spawn(async move {
+        // A new process (empty ledger) checks the runner's access once, with a read.
+        let rb = next(&mut h, StatusCode::OK, rolebinding_reply()).await;
         let status = next(&mut h, StatusCode::OK, echo(&b2)).await;
         let event = next(&mut h, StatusCode::OK, json!({})).await;
+        assert_eq!(
+            (rb.method.as_str(), rb.path.as_str()),
+            ("GET", BINDING_APPLY.1)
+        );
         (status, event)
     });
     build::reconcile(Arc::new(b), ctx).await.unwrap();
@@ -731,8 +793,10 @@ async fn cancel_suspends_the_job() {
     });
     let b2 = b.clone();
     let server = tokio::spawn(async move {
-        // A running build: its Job is read (no cache here), nothing else before the suspend.
+        // A running build: its Job is read (no cache here) and, by a new process, its
+        // RoleBinding; nothing else before the suspend.
         next(&mut h, StatusCode::OK, echo(&job)).await;
+        next(&mut h, StatusCode::OK, rolebinding_reply()).await;
         let suspend = next(&mut h, StatusCode::OK, echo(&job)).await;
         next(&mut h, StatusCode::OK, json!({})).await; // event
         let status = next(&mut h, StatusCode::OK, echo(&b2)).await;

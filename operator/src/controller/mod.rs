@@ -285,11 +285,15 @@ fn controllers(
     let (template_reader, template_writer) = reflector::store::<ImageTemplate>();
     let (job_reader, job_writer) = reflector::store::<Job>();
     let (build_reader, build_writer) = reflector::store::<ImageBuild>();
-    let ctx = Arc::new(ctx.with_caches(context::Caches {
-        templates: Some(template_reader.clone()),
-        builds: Some(build_reader.clone()),
-        jobs: Some(job_reader),
-    }));
+    let (retrigger_tx, retrigger_rx) = futures::channel::mpsc::unbounded::<ObjectRef<ImageBuild>>();
+    let ctx = Arc::new(
+        ctx.with_caches(context::Caches {
+            templates: Some(template_reader.clone()),
+            builds: Some(build_reader.clone()),
+            jobs: Some(job_reader),
+        })
+        .with_retrigger(retrigger_tx),
+    );
     let reporter = |kind: &str| {
         Some(MalformedReporter::new(
             kind,
@@ -381,7 +385,7 @@ fn controllers(
                     .collect(),
             )
         })
-        .reconcile_on(children_rx)
+        .reconcile_on(futures::stream::select(children_rx, retrigger_rx))
         .with_config(cfg.clone())
         .graceful_shutdown_on(async move { s.cancelled().await })
         .run(
