@@ -560,6 +560,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
                     ctx.access.set(&uid, Access::Pending);
                     let (b, c, n, u) = (build.clone(), ctx.clone(), ns.clone(), uid.clone());
                     tokio::spawn(async move {
+                        let _slot = c.access_slots.clone().acquire_owned().await;
                         match apply_runner_access(&b, &c, &n).await {
                             Ok(()) => c.access.set(&u, Access::Granted),
                             Err(e) => {

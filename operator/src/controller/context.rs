@@ -123,6 +123,9 @@ impl Launched {
     }
 }
 
+/// Background RBAC applies (Role, then RoleBinding) at once.
+pub const ACCESS_SLOTS: usize = 16;
+
 /// Where a build's runner access (Role and RoleBinding) stands, as this process knows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -176,6 +179,9 @@ pub struct Context {
     pub caches: Caches,
     pub launched: std::sync::Arc<Launched>,
     pub access: std::sync::Arc<AccessLedger>,
+    /// Bounds the background RBAC applies running at once, so a burst of new builds does
+    /// not flood the API server (it queues them, not the reconciles).
+    pub access_slots: std::sync::Arc<tokio::sync::Semaphore>,
     /// Asks the build controller to reconcile a build again (a background step failed).
     /// Unset in tests: background steps then run inside the reconcile.
     pub retrigger: Option<
@@ -197,6 +203,7 @@ impl Context {
             caches: Caches::default(),
             launched: Default::default(),
             access: Default::default(),
+            access_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(ACCESS_SLOTS)),
             retrigger: None,
         }
     }
@@ -222,6 +229,7 @@ impl Context {
             caches,
             launched: self.launched.clone(),
             access: self.access.clone(),
+            access_slots: self.access_slots.clone(),
             retrigger: self.retrigger.clone(),
         }
     }
