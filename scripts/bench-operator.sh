@@ -92,6 +92,16 @@ printf 'operator VmRSS idle (installed, one template, 5 s max): %.1f MiB\n' "$(e
 log "load: $n ImageBuilds at once, then $wave2 one at a time"
 rc=0
 python3 scripts/bench-operator-load.py "$KUBECONFIG" "$bench_ns" bench "$pid" "$n" "$wave2" || rc=$?
+# The runner access (Role + RoleBinding) is applied in the background: every build must have
+# it in the end.
+want=$((n + wave2)) have=0
+for _ in $(seq 60); do
+  have=$(kubectl -n "$bench_ns" get rolebindings -l app.kubernetes.io/managed-by=kiln-operator --no-headers 2>/dev/null | wc -l)
+  ((have >= want)) && break
+  sleep 2
+done
+printf 'runner RoleBindings: %s of %s builds\n' "$have" "$want"
+((have >= want)) || rc=1
 printf 'operator restarts: %s\n' \
   "$(kubectl -n "$namespace" get pods -l app.kubernetes.io/name=kiln \
      -o jsonpath='{.items[*].status.containerStatuses[*].restartCount}')"
