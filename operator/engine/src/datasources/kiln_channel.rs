@@ -89,10 +89,14 @@ impl ChannelRef {
     /// Whether every argument is known (a variable without a value while validating a
     /// template leaves it unknown).
     pub fn is_known(&self) -> bool {
-        [Some(&self.channel), self.namespace.as_ref(), self.source.as_ref()]
-            .into_iter()
-            .flatten()
-            .all(|s| s != "<unknown>")
+        [
+            Some(&self.channel),
+            self.namespace.as_ref(),
+            self.source.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .all(|s| s != "<unknown>")
     }
 }
 
