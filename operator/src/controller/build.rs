@@ -1072,7 +1072,7 @@ async fn ensure_access(build: &ImageBuild, ctx: &Context, ns: &str, uid: &str) -
             let found = Api::<RoleBinding>::namespaced(ctx.client.clone(), ns)
                 .get_opt(&name)
                 .await
-                .map_err(|source| Error::RoleBindingApply { name, source })?;
+                .map_err(|source| Error::RoleBindingGet { name, source })?;
             if found.is_some() {
                 ctx.access.set(uid, Access::Granted);
                 return Ok(());

@@ -94,6 +94,12 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    #[error("could not read RoleBinding {name}: {source}")]
+    RoleBindingGet {
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
     #[error("could not read ImageChannel {name}: {source}")]
     ChannelGet {
         name: String,
@@ -133,6 +139,7 @@ impl Error {
             | Error::BuildGet { source, .. }
             | Error::BuildDelete { source, .. }
             | Error::ChannelGet { source, .. }
+            | Error::RoleBindingGet { source, .. }
             | Error::ChannelList { source, .. } => kube_category(source),
         }
     }
