@@ -582,6 +582,95 @@ async fn a_running_build_without_its_binding_gets_its_access_again() {
 }
 
 #[tokio::test]
+async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it() {
+    let (ctx, mut h) = cached_context(&[template_obj(VALID)], &[]);
+    let (tx, mut rx) = futures::channel::mpsc::unbounded();
+    let ctx = Arc::new(
+        ctx.with_caches(Caches {
+            templates: ctx.caches.templates.clone(),
+            builds: ctx.caches.builds.clone(),
+            jobs: ctx.caches.jobs.clone(),
+        })
+        .with_retrigger(tx),
+    );
+    let b = secret_build();
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        // The Role apply fails (500); everything else works.
+        let calls = serve(&mut h, 7, |m, p| {
+            if p.contains("/roles/") {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "InternalError", "code": 500, "message": "etcd is sad"}),
+                )
+            } else {
+                new_build_reply(&b2, m, p)
+            }
+        })
+        .await;
+        (calls, h)
+    });
+    // The reconcile ends with the Job, whatever happens to the Role.
+    build::reconcile(Arc::new(b.clone()), ctx.clone())
+        .await
+        .unwrap();
+    use futures::StreamExt;
+    let again = tokio::time::timeout(std::time::Duration::from_secs(10), rx.next())
+        .await
+        .expect("the build was not re-triggered")
+        .unwrap();
+    assert_eq!(again.name, "b1");
+    let (calls, mut h) = server.await.unwrap();
+    assert!(position(&calls, JOB_POST) < calls.len());
+    assert!(
+        calls.iter().all(|c| c.path != BINDING_APPLY.1),
+        "no binding without its Role: {:?}",
+        summary(&calls)
+    );
+    assert_eq!(
+        ctx.access.get("b1-uid"),
+        Some(super::context::Access::Failed)
+    );
+    assert!(
+        ctx.metrics
+            .encode()
+            .contains("kiln_reconcile_failures_total")
+    );
+    // The re-triggered reconcile (Job now in the cache) applies the access again, in order.
+    let mut job: Job =
+        serde_json::from_value(calls[position(&calls, JOB_POST)].body.clone()).unwrap();
+    job.metadata.namespace = Some("ns".into());
+    let (jreader, mut jwriter) = reflector::store::<Job>();
+    jwriter.apply_watcher_event(&watcher::Event::Apply(job));
+    let ctx2 = Arc::new(ctx.with_caches(Caches {
+        templates: ctx.caches.templates.clone(),
+        builds: ctx.caches.builds.clone(),
+        jobs: Some(jreader),
+    }));
+    let b3 = b.clone();
+    let server =
+        tokio::spawn(async move { serve(&mut h, 5, |m, p| new_build_reply(&b3, m, p)).await });
+    build::reconcile(Arc::new(b), ctx2.clone()).await.unwrap();
+    let calls = server.await.unwrap();
+    // Then the status (its write was not visible yet) and its event.
+    assert_eq!(
+        (calls[3].method.as_str(), calls[3].path.as_str()),
+        STATUS_APPLY
+    );
+    assert_eq!(
+        summary(&calls[..3]),
+        [SA_APPLY, ROLE_APPLY, BINDING_APPLY]
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        ctx2.access.get("b1-uid"),
+        Some(super::context::Access::Granted)
+    );
+}
+
+#[tokio::test]
 async fn snapshot_taken_earlier_wins_on_conflict() {
     // The status write of an earlier reconcile was lost: the ConfigMap exists, the Job too
     // but the cache has not seen it. Both creates conflict and the existing objects are used.
