@@ -242,6 +242,7 @@ pub fn analyze(dir: &Path, files: &[TemplateFile], overrides: &VariableValues) -
             Ok(refs) => a.channels = refs,
             Err(errors) => errors.into_iter().for_each(|d| diags.push(d)),
         }
+        no_terminal_warnings(&t, &mut diags);
     }
     if !diags.has_errors() {
         match t.instances() {
@@ -270,6 +271,32 @@ pub fn analyze(dir: &Path, files: &[TemplateFile], overrides: &VariableValues) -
     }
     a.diagnostics = convert_all(&diags, dir, &masker);
     a
+}
+
+/// Options that need a person at a terminal, which build pods do not have: a warning at the
+/// argument (the build would fail when it connects).
+fn no_terminal_warnings(t: &Template, diags: &mut Diagnostics) {
+    let env = t.base_env();
+    for src in t.sources.values() {
+        let Some(attr) = src.block.body.attr("ssh_bastion_interactive") else {
+            continue;
+        };
+        if matches!(env.eval_attr(attr), Ok(Value::Bool(true))) {
+            diags.push(
+                Diagnostic::warning(
+                    "Needs a terminal",
+                    format!(
+                        "source {:?} {:?}: ssh_bastion_interactive answers the bastion's \
+                         prompts on a terminal, and build pods have none: run by the operator, \
+                         this source cannot connect. Use ssh_bastion_password or \
+                         ssh_bastion_private_key_file.",
+                        src.kind, src.name
+                    ),
+                )
+                .with_subject(attr.subject()),
+            );
+        }
+    }
 }
 
 /// A problem with an ImageBuild's variables, naming the field.
@@ -417,6 +444,25 @@ build {
   }
 }
 "#;
+
+    #[test]
+    fn interactive_bastion_is_flagged_for_build_pods() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = vec![TemplateFile {
+            name: "main.pkr.hcl".into(),
+            content: "source \"null\" \"a\" {\n  ssh_host = \"10.0.0.1\"\n  ssh_username = \"u\"\n  ssh_password = \"p\"\n  ssh_bastion_host = \"b\"\n  ssh_bastion_username = \"u\"\n  ssh_bastion_password = \"x\"\n  ssh_bastion_interactive = true\n}\nbuild {\n  sources = [\"source.null.a\"]\n}\n".into(),
+        }];
+        let a = analyze(dir.path(), &files, &VariableValues::new());
+        assert!(a.first_error().is_none(), "{:?}", a.diagnostics);
+        let w = a
+            .diagnostics
+            .iter()
+            .find(|d| d.summary == "Needs a terminal")
+            .unwrap_or_else(|| panic!("{:?}", a.diagnostics));
+        assert_eq!(w.severity, Severity::Warning);
+        assert_eq!(w.file.as_deref(), Some("main.pkr.hcl"));
+        assert_eq!(w.line, Some(8));
+    }
 
     #[test]
     fn analyzes_a_valid_template() {
