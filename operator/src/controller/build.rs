@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{ConfigMap, ServiceAccount};
-use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::rbac::v1::RoleBinding;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kiln_crds::condition::{READY, RECONCILING, STALLED, SUCCEEDED, reasons};
 use kiln_crds::{
@@ -481,18 +481,16 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     let t_snapshot = started.elapsed();
     let snapshot = match (snapshot, &job) {
         (snapshot, Some(_)) if settled => snapshot,
-        (None, Some(_)) => None,
-        (None, None) => unreachable!("not settled without a Job"),
+        (None, _) => unreachable!("a snapshot is read or taken unless settled"),
         (Some(snap), Some(_)) => {
-            // A Job whose build status was never written (a write lost): make sure the
-            // snapshot and the runner's access exist, as the reconcile that made the Job did.
-            let snap = if fresh {
+            // A Job whose build status was never written (a write lost): its ServiceAccount
+            // was applied before it and its access is seen to above; the snapshot may be
+            // one taken again now, which the existing ConfigMap wins over.
+            Some(if fresh {
                 create_snapshot(&ctx, &build, &ns, snap).await?
             } else {
                 snap
-            };
-            apply_runner_sa(&build, &ctx, &ns).await?;
-            Some(snap)
+            })
         }
         (Some(snap), None) => {
             if build.spec.cancel {
@@ -687,15 +685,18 @@ pub fn inherited_revocation(
     })
 }
 
+/// Revoked by its own spec or through its parent.
+pub fn is_revoked(b: &ImageBuild) -> bool {
+    b.spec.revoked.is_some() || b.status.as_ref().is_some_and(|s| s.revoked.is_some())
+}
+
 /// The builds `parent` must pass its revocation to: when it is revoked (by its spec or
 /// through its own parent), those of `all` that started from it and are not revoked yet.
 pub fn children_to_revoke(
     parent: &ImageBuild,
     all: &[Arc<ImageBuild>],
 ) -> Vec<kube::runtime::reflector::ObjectRef<ImageBuild>> {
-    let revoked = parent.spec.revoked.is_some()
-        || parent.status.as_ref().is_some_and(|s| s.revoked.is_some());
-    if !revoked {
+    if !is_revoked(parent) {
         return Vec::new();
     }
     let (ns, name) = (parent.namespace(), parent.name_any());
@@ -1097,16 +1098,31 @@ async fn apply_runner_sa(build: &ImageBuild, ctx: &Context, ns: &str) -> Result<
         return Ok(());
     }
     let sa = resources::service_account(build, &ctx.settings.runner);
-    let name = sa.name_any();
-    Api::<ServiceAccount>::namespaced(ctx.client.clone(), ns)
+    apply_owned(ctx, ns, &sa)
+        .await
+        .map_err(|source| Error::ServiceAccountApply {
+            name: sa.name_any(),
+            source,
+        })
+}
+
+/// Server-side apply of an object the operator owns, in `ns`, under [`FIELD_MANAGER`].
+async fn apply_owned<K>(ctx: &Context, ns: &str, obj: &K) -> std::result::Result<(), kube::Error>
+where
+    K: kube::Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    Api::<K>::namespaced(ctx.client.clone(), ns)
         .patch(
-            &name,
+            &obj.name_any(),
             &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&sa),
+            &Patch::Apply(obj),
         )
         .await
         .map(|_| ())
-        .map_err(|source| Error::ServiceAccountApply { name, source })
 }
 
 /// The runner's Role, then its RoleBinding. Both wait inside the API server for its
@@ -1115,28 +1131,24 @@ async fn apply_runner_sa(build: &ImageBuild, ctx: &Context, ns: &str) -> Result<
 /// that apply to the operator, and for the binding, of the Role just created.
 async fn apply_runner_access(build: &ImageBuild, ctx: &Context, ns: &str) -> Result<()> {
     let role = resources::role(build);
-    let name = role.name_any();
-    Api::<Role>::namespaced(ctx.client.clone(), ns)
-        .patch(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&role),
-        )
+    apply_owned(ctx, ns, &role)
         .await
-        .map_err(|source| Error::RoleApply { name, source })?;
+        .map_err(|source| Error::RoleApply {
+            name: role.name_any(),
+            source,
+        })?;
     apply_runner_binding(build, ctx, ns).await
 }
 
 /// The RoleBinding of the runner's Role to its ServiceAccount (after the Role exists).
 async fn apply_runner_binding(build: &ImageBuild, ctx: &Context, ns: &str) -> Result<()> {
-    let pp = PatchParams::apply(FIELD_MANAGER).force();
     let rb = resources::role_binding(build, &ctx.settings.runner);
-    let name = rb.name_any();
-    Api::<RoleBinding>::namespaced(ctx.client.clone(), ns)
-        .patch(&name, &pp, &Patch::Apply(&rb))
+    apply_owned(ctx, ns, &rb)
         .await
-        .map(|_| ())
-        .map_err(|source| Error::RoleBindingApply { name, source })
+        .map_err(|source| Error::RoleBindingApply {
+            name: rb.name_any(),
+            source,
+        })
 }
 
 async fn finish_invalid(

@@ -355,6 +355,10 @@ fn controllers(
     .inspect_ok(move |ev| qt.track(ev))
     .applied_objects()
     .inspect_ok(move |b: &ImageBuild| {
+        // Only a revoked build scans the cache for its children.
+        if !build::is_revoked(b) {
+            return;
+        }
         let children = build::children_to_revoke(b, &lineage.state());
         if !children.is_empty() {
             for c in qc.track_refs(children) {

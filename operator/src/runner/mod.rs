@@ -335,12 +335,10 @@ mod tests {
         let crate::cli::Command::Operator(a) = cli.command else {
             panic!("not the operator")
         };
-        if std::env::var_os("KILN_RUNNER_IMAGE").is_none() {
-            assert_eq!(
-                a.runner_image,
-                format!("ghcr.io/kiln-dev/kiln:{}", env!("CARGO_PKG_VERSION"))
-            );
-        }
+        // The flag's environment variable wins when the test's environment sets it.
+        let want = std::env::var("KILN_RUNNER_IMAGE")
+            .unwrap_or_else(|_| format!("ghcr.io/kiln-dev/kiln:{}", env!("CARGO_PKG_VERSION")));
+        assert_eq!(a.runner_image, want);
         assert!(a.no_leader_election);
     }
 
