@@ -1,8 +1,10 @@
 //! `kiln`: Packer-style image builds, locally (`kiln build`) and on Kubernetes.
 
 mod cli;
+mod contract;
 mod controller;
 mod runner;
+mod signals;
 
 fn main() {
     let code = cli::main(std::env::args().collect());

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::plan::{self, RunOptions};
-use crate::session::{self, LoadOptions};
+use crate::plan::RunOptions;
+use crate::session::{self, LoadOptions, Selection, TemplateSource};
 
 /// Loads `data` as a template (and as a var file value) and validates everything a
 /// `kiln validate` would, without running anything. Must never panic.
@@ -13,17 +13,15 @@ pub fn load_eval(data: &[u8]) {
         return;
     };
     let _ = crate::fmt::format(text, "fuzz.pkr.hcl");
-    let opts = LoadOptions {
-        inputs: crate::template::VarInputs::default(),
-        evaluate_datasources: false,
+    let source = TemplateSource::Files {
+        root: PathBuf::from("/nonexistent-fuzz-root"),
+        files: vec![(PathBuf::from("fuzz.pkr.hcl"), text.to_string())],
     };
-    let files = vec![(PathBuf::from("fuzz.pkr.hcl"), text.to_string())];
-    let Ok((t, _)) = session::load_sources(PathBuf::from("/nonexistent-fuzz-root"), files, &opts)
-    else {
+    let Ok(s) = session::load(&source, &LoadOptions::default()) else {
         return;
     };
-    if let Ok(instances) = t.instances() {
-        let _ = plan::prepare(&t, instances, &RunOptions::default());
+    if let Ok((instances, _)) = s.plan(&Selection::all()) {
+        let _ = s.prepare(instances, &RunOptions::default());
     }
     let _ = crate::template::variables::parse_expr_value(text, "fuzz");
 }

@@ -5,12 +5,16 @@ use std::collections::BTreeMap;
 
 use globset::{Glob, GlobMatcher};
 
+use std::sync::Arc;
+
+use crate::components::registry::Block;
 use crate::components::{
-    self, Builder, ComponentInfo, OnError, PostProcessor, data_source, post_processor, provisioner,
+    BUILDERS, Builder, ComponentInfo, DATA_SOURCES, OnError, POST_PROCESSORS, PROVISIONERS,
+    PostProcessor, Provisioner, Requirements, RunEnv,
 };
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::template::build::{BuildInstance, PostProcessorDecl, ProvisionerDecl};
-use crate::template::{ConfigReader, EvalEnv, Template};
+use crate::template::{EvalEnv, Template};
 use crate::value::Value;
 
 /// Options of a run that components see.
@@ -24,6 +28,8 @@ pub struct RunOptions {
     pub run_uuid: String,
     /// 0 = unlimited.
     pub parallel_builds: usize,
+    /// Where the run happens.
+    pub env: Arc<RunEnv>,
 }
 
 /// A build ready to run.
@@ -31,8 +37,9 @@ pub struct PreparedBuild {
     pub instance: BuildInstance,
     pub info: ComponentInfo,
     pub builder: Box<dyn Builder>,
-    /// Post-processor chains (already cut by `-except`).
-    pub post_processors: Vec<Vec<(PostProcessorDecl, Box<dyn PostProcessor>)>>,
+    /// Post-processor chains (already cut by `-except`), validated; each is decoded again
+    /// at run time with the build's `build.*` values.
+    pub post_processors: Vec<Vec<PostProcessorDecl>>,
     /// Evaluation context of this build's bodies (without run-time `build.*`).
     pub env: EvalEnv,
 }
@@ -126,31 +133,6 @@ pub fn runtime_generated(
     out
 }
 
-fn unknown_component(
-    kind_of: &str,
-    kind: &str,
-    subject: Option<crate::diag::Subject>,
-) -> Diagnostic {
-    let known = components::known(kind_of);
-    let hint = components::suggest(kind, &known)
-        .map(|s| format!(" Did you mean {s:?}?"))
-        .unwrap_or_default();
-    let summary = match kind_of {
-        "builder" => "Unknown source type",
-        "provisioner" => "Unknown provisioner type",
-        "post-processor" => "Unknown post-processor type",
-        _ => "Unknown data source type",
-    };
-    Diagnostic::error(
-        summary,
-        format!(
-            "The {kind_of} {kind:?} is unknown by Kiln.{hint} Kiln has: {}.",
-            known.join(", ")
-        ),
-    )
-    .with_subject(subject)
-}
-
 /// Prepares one provisioner for a build: decodes its body with `build.*` given.
 pub fn prepare_provisioner(
     decl: &ProvisionerDecl,
@@ -158,9 +140,9 @@ pub fn prepare_provisioner(
     base: &EvalEnv,
     generated: BTreeMap<String, Value>,
     info: &ComponentInfo,
-) -> Result<Box<dyn components::Provisioner>, Diagnostics> {
+) -> Result<Box<dyn Provisioner>, Diagnostics> {
     let env = instance.env(base, Some(generated));
-    prepare_provisioner_in(decl, instance, &env, info)
+    prepare_provisioner_in(decl, instance, &env, info).map(|(p, _)| p)
 }
 
 /// Like [`prepare_provisioner`], with the instance's evaluation context already made (one
@@ -170,10 +152,7 @@ pub fn prepare_provisioner_in(
     instance: &BuildInstance,
     env: &EvalEnv,
     info: &ComponentInfo,
-) -> Result<Box<dyn components::Provisioner>, Diagnostics> {
-    let Some(factory) = provisioner(&decl.kind) else {
-        return Err(unknown_component("provisioner", &decl.kind, decl.block.subject()).into());
-    };
+) -> Result<(Box<dyn Provisioner>, Diagnostics), Diagnostics> {
     let overridden;
     let mut body = &decl.block.body;
     // `override` replaces arguments for this source.
@@ -192,18 +171,16 @@ pub fn prepare_provisioner_in(
         overridden = b;
         body = &overridden;
     }
-    let mut r = ConfigReader::new(
-        body,
-        env,
-        decl.block.subject(),
-        format!("provisioner {:?}", decl.kind),
-    );
-    let p = factory(&mut r, info);
-    let diags = r.finish();
-    match p {
-        Some(p) if !diags.has_errors() => Ok(p),
-        _ => Err(diags),
-    }
+    PROVISIONERS.decode(
+        &decl.kind,
+        Block {
+            body,
+            env,
+            subject: decl.block.subject(),
+            what: format!("provisioner {:?}", decl.kind),
+        },
+        info,
+    )
 }
 
 /// Decodes a post-processor's body again with the build's run-time `build.*` values (at
@@ -215,22 +192,25 @@ pub fn prepare_post_processor(
     generated: BTreeMap<String, Value>,
     info: &ComponentInfo,
 ) -> Result<Box<dyn PostProcessor>, Diagnostics> {
-    let Some(factory) = post_processor(&decl.kind) else {
-        return Err(unknown_component("post-processor", &decl.kind, decl.block.subject()).into());
-    };
     let env = instance.env(base, Some(generated));
-    let mut r = ConfigReader::new(
-        &decl.block.body,
-        &env,
-        decl.block.subject(),
-        format!("post-processor {:?}", decl.kind),
-    );
-    let pp = factory(&mut r, info);
-    let diags = r.finish();
-    match pp {
-        Some(pp) if !diags.has_errors() => Ok(pp),
-        _ => Err(diags),
-    }
+    decode_post_processor(decl, &env, info).map(|(pp, _)| pp)
+}
+
+fn decode_post_processor(
+    decl: &PostProcessorDecl,
+    env: &EvalEnv,
+    info: &ComponentInfo,
+) -> Result<(Box<dyn PostProcessor>, Diagnostics), Diagnostics> {
+    POST_PROCESSORS.decode(
+        &decl.kind,
+        Block {
+            body: &decl.block.body,
+            env,
+            subject: decl.block.subject(),
+            what: format!("post-processor {:?}", decl.kind),
+        },
+        info,
+    )
 }
 
 /// An expression that evaluates to `v` (for overrides).
@@ -262,71 +242,61 @@ pub fn prepare(
             on_error: opts.on_error,
             sensitive_vars: template.sensitive_vars.clone(),
             template_dir: template.root.clone(),
+            env: opts.env.clone(),
         };
         let env = inst.env(&base, None);
-        let Some(factory) = components::builder(&inst.source.kind) else {
-            diags.push(unknown_component(
-                "builder",
-                &inst.source.kind,
-                inst.source.subject.clone(),
-            ));
-            continue;
-        };
-        let mut r = ConfigReader::new(
-            &inst.source.body,
-            &env,
-            inst.source.subject.clone(),
-            format!("source {:?} {:?}", inst.source.kind, inst.source.label),
+        let builder = BUILDERS.decode(
+            &inst.source.kind,
+            Block {
+                body: &inst.source.body,
+                env: &env,
+                subject: inst.source.subject.clone(),
+                what: format!("source {:?} {:?}", inst.source.kind, inst.source.label),
+            },
+            &info,
         );
-        let builder = factory(&mut r, &info);
-        let d = r.finish();
-        let builder_ok = !d.has_errors();
-        diags.extend(d);
+        let builder = match builder {
+            Ok((b, d)) => {
+                diags.extend(d);
+                Some(b)
+            }
+            Err(d) => {
+                diags.extend(d);
+                None
+            }
+        };
         let extra = builder
             .as_ref()
             .map(|b| b.generated_keys())
             .unwrap_or_default();
         let unknown = unknown_generated(&extra);
-        let prov_env = inst.env(&base, Some(unknown.clone()));
+        let late_env = inst.env(&base, Some(unknown));
         for p in inst.provisioners.iter().chain(inst.error_cleanup.iter()) {
-            if let Err(d) = prepare_provisioner_in(p, &inst, &prov_env, &info) {
-                diags.extend(d);
+            match prepare_provisioner_in(p, &inst, &late_env, &info) {
+                Ok((_, d)) | Err(d) => diags.extend(d),
             }
         }
-        let pp_env = inst.env(&base, Some(unknown.clone()));
         let mut chains = Vec::new();
         for chain in &inst.post_processors {
-            let mut prepared = Vec::new();
+            let mut kept = Vec::new();
             for decl in chain {
                 // -except on a post-processor name truncates the rest of its chain.
                 if except_m.iter().any(|m| m.is_match(decl.display_name())) {
                     break;
                 }
-                let Some(f) = post_processor(&decl.kind) else {
-                    diags.push(unknown_component(
-                        "post-processor",
-                        &decl.kind,
-                        decl.block.subject(),
-                    ));
-                    continue;
-                };
-                let mut r = ConfigReader::new(
-                    &decl.block.body,
-                    &pp_env,
-                    decl.block.subject(),
-                    format!("post-processor {:?}", decl.kind),
-                );
-                let pp = f(&mut r, &info);
-                diags.extend(r.finish());
-                if let Some(pp) = pp {
-                    prepared.push((decl.clone(), pp));
+                match decode_post_processor(decl, &late_env, &info) {
+                    Ok((_, d)) => {
+                        diags.extend(d);
+                        kept.push(decl.clone());
+                    }
+                    Err(d) => diags.extend(d),
                 }
             }
-            if !prepared.is_empty() {
-                chains.push(prepared);
+            if !kept.is_empty() {
+                chains.push(kept);
             }
         }
-        if let (Some(builder), true) = (builder, builder_ok) {
+        if let Some(builder) = builder {
             out.push(PreparedBuild {
                 instance: inst,
                 info,
@@ -347,24 +317,9 @@ pub fn prepare(
 pub fn run_data_source(
     decl: &crate::template::DataDecl,
     env: &EvalEnv,
+    run_env: &Arc<RunEnv>,
 ) -> Result<BTreeMap<String, Value>, Diagnostics> {
-    let Some(factory) = data_source(&decl.kind) else {
-        return Err(unknown_component("data", &decl.kind, decl.block.subject()).into());
-    };
-    let mut r = ConfigReader::new(
-        &decl.block.body,
-        env,
-        decl.block.subject(),
-        format!("data {:?} {:?}", decl.kind, decl.name),
-    );
-    let ds = factory(&mut r);
-    let diags = r.finish();
-    if diags.has_errors() {
-        return Err(diags);
-    }
-    let Some(ds) = ds else {
-        return Err(diags);
-    };
+    let (ds, _) = decode_data_source(decl, env, run_env)?;
     ds.execute().map_err(|e| {
         Diagnostic::error(
             "Data source failed",
@@ -375,22 +330,45 @@ pub fn run_data_source(
     })
 }
 
+fn decode_data_source(
+    decl: &crate::template::DataDecl,
+    env: &EvalEnv,
+    run_env: &Arc<RunEnv>,
+) -> Result<(Box<dyn crate::components::DataSource>, Diagnostics), Diagnostics> {
+    let info = ComponentInfo {
+        env: run_env.clone(),
+        ..ComponentInfo::default()
+    };
+    DATA_SOURCES.decode(
+        &decl.kind,
+        Block {
+            body: &decl.block.body,
+            env,
+            subject: decl.block.subject(),
+            what: format!("data {:?} {:?}", decl.kind, decl.name),
+        },
+        &info,
+    )
+}
+
 /// Checks data source blocks without running them (validate without
 /// `-evaluate-datasources`).
-pub fn check_data_sources(template: &Template) -> Diagnostics {
+pub fn check_data_sources(template: &Template, run_env: &Arc<RunEnv>) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let env = template.base_env();
     for decl in template.data.values() {
-        match data_source(&decl.kind) {
-            None => diags.push(unknown_component("data", &decl.kind, decl.block.subject())),
-            Some(f) => {
-                let mut r = ConfigReader::new(&decl.block.body, &env, decl.block.subject(), "data");
-                let _ = f(&mut r);
-                diags.extend(r.finish());
-            }
+        match decode_data_source(decl, &env, run_env) {
+            Ok((_, d)) | Err(d) => diags.extend(d),
         }
     }
     diags
+}
+
+impl PreparedBuild {
+    /// What the pod running this build needs beyond the restricted defaults.
+    pub fn requirements(&self) -> Requirements {
+        self.builder.requirements()
+    }
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::artifact::Artifact;
 use crate::components::{
-    BuildState, ComponentInfo, HOOK_CLEANUP_PROVISION, HOOK_PROVISION, Hook, OnError,
-    PostProcessCtx, ProvisionCtx, StepAction,
+    BuildState, ComponentInfo, Endpoint, Extensions, HOOK_CLEANUP_PROVISION, HOOK_PROVISION, Hook,
+    OnError, PostProcessCtx, ProvisionCtx, StepAction, StepKind,
 };
 use crate::plan::{PreparedBuild, RunOptions, prepare_provisioner, runtime_generated};
 use crate::template::EvalEnv;
@@ -202,8 +202,10 @@ pub async fn run_build(
         comm: None,
         generated: BTreeMap::new(),
         error: None,
+        step: String::new(),
         hooks,
-        extra: BTreeMap::new(),
+        endpoint: Endpoint::default(),
+        private: Extensions::default(),
         provision_failed: false,
     };
     let mut steps = build.builder.steps();
@@ -215,6 +217,7 @@ pub async fn run_build(
         bui.emit(EventKind::Step {
             step: step.name().to_string(),
         });
+        state.step = step.name().to_string();
         ran += 1;
         if step.run(&mut state).await == StepAction::Halt {
             break;
@@ -226,7 +229,7 @@ pub async fn run_build(
         let skip = halted
             && match opts.on_error {
                 OnError::Abort => true,
-                OnError::RunCleanupProvisioner => step.name() != "StepProvision",
+                OnError::RunCleanupProvisioner => step.kind() != StepKind::Provision,
                 OnError::Cleanup | OnError::Ask => false,
             };
         if skip {
@@ -257,7 +260,7 @@ pub async fn run_build(
     if cancelled {
         outcome.errors.push("Build was cancelled.".into());
     } else if let Some(e) = &state.error {
-        outcome.errors.push(e.clone());
+        outcome.errors.push(e.to_string());
     } else if let Some(artifact) = build.builder.artifact(&state) {
         run_post_processors(&build, base, artifact, &state, &bui, &mut outcome).await;
     }
@@ -283,7 +286,7 @@ async fn run_post_processors(
     let generated = runtime_generated(&state.generated, &build.info.run_uuid);
     'chains: for chain in &build.post_processors {
         let mut prior = builder_artifact.clone();
-        for (i, (decl, _validated)) in chain.iter().enumerate() {
+        for (i, decl) in chain.iter().enumerate() {
             if state.cancel.is_cancelled() {
                 break 'chains;
             }

@@ -1,56 +1,224 @@
-//! The whole load pipeline in Packer's order, shared by the CLI, the runner pod and the
-//! template controller: parse → root schema → variables → locals and data sources.
+//! The engine's one door, used by every caller — `kiln build`, `validate`, `inspect`,
+//! `console`, the runner pod and the template controller — as Packer's commands all go
+//! through `Initialize`/`GetBuilds`:
+//!
+//! 1. [`parse`]: files (a template file, a directory, or in-memory files) → root schema
+//!    (`validate -syntax-only` stops here);
+//! 2. [`evaluate`]: variables in Packer's precedence → locals and data sources as one
+//!    dependency graph (data sources run, or read as unknown) → a [`Session`];
+//! 3. [`Session::plan`]: the build instances, selected by `-only`/`-except` globs or by name;
+//! 4. [`Session::prepare`]: every selected builder, provisioner and post-processor decoded
+//!    and validated (`validate` stops here; the template controller reads requirements);
+//! 5. [`Session::run`]: the multistep runner.
+//!
+//! [`load`] is 1 + 2. Every phase returns its warnings beside its result, and all of a
+//! phase's errors at once.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::diag::Diagnostics;
+use tokio_util::sync::CancellationToken;
+
+use crate::components::RunEnv;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::plan::{self, PreparedBuild, RunOptions};
+use crate::run::{self, BuildOutcome};
+use crate::template::build::BuildInstance;
 use crate::template::locals::{self, DataMode};
 use crate::template::{Template, VarInputs, variables};
+use crate::ui::{Masker, Ui};
 
-/// What to load and how.
+/// Where a template comes from.
+#[derive(Clone, Debug)]
+pub enum TemplateSource {
+    /// A `.pkr.hcl` / `.pkr.json` file or a directory of them.
+    Path(PathBuf),
+    /// In-memory files (a resource's template); `root` is `path.root`.
+    Files {
+        root: PathBuf,
+        files: Vec<(PathBuf, String)>,
+    },
+}
+
+/// How to evaluate a parsed template.
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     pub inputs: VarInputs,
     /// Run data sources (build, `validate -evaluate-datasources`); otherwise their outputs
     /// are unknown.
     pub evaluate_datasources: bool,
+    /// Variables without a value read as unknown instead of failing (the template controller
+    /// validates a template before any ImageBuild gives the values).
+    pub unset_is_unknown: bool,
+    /// Where the run happens (data sources read channels through it).
+    pub env: Arc<RunEnv>,
 }
 
-fn finish(
+/// A loaded template: variables, locals and data sources evaluated.
+pub struct Session {
+    pub template: Template,
+    /// Warnings of loading.
+    pub warnings: Diagnostics,
+    pub env: Arc<RunEnv>,
+}
+
+/// Which builds a run selects.
+#[derive(Clone, Debug)]
+pub enum Selection {
+    /// `-only` / `-except` globs over `[build.]type.name` (both empty: every build).
+    Globs {
+        only: Vec<String>,
+        except: Vec<String>,
+    },
+    /// Exactly the build of this full name (a runner pod runs one).
+    Named(String),
+}
+
+impl Selection {
+    pub fn all() -> Selection {
+        Selection::Globs {
+            only: Vec::new(),
+            except: Vec::new(),
+        }
+    }
+}
+
+/// Phase 1: reads and parses the files and checks the root schema.
+pub fn parse(source: &TemplateSource) -> Result<(Template, Diagnostics), Diagnostics> {
+    match source {
+        TemplateSource::Path(p) => Template::load(p),
+        TemplateSource::Files { root, files } => {
+            Template::from_sources(root.clone(), true, files.clone())
+        }
+    }
+}
+
+/// Phase 2: variables, then locals and data sources.
+pub fn evaluate(
     mut t: Template,
     mut diags: Diagnostics,
     opts: &LoadOptions,
-) -> Result<(Template, Diagnostics), Diagnostics> {
+) -> Result<Session, Diagnostics> {
+    if opts.unset_is_unknown {
+        let given = &opts.inputs.exprs;
+        for v in t.variables.values_mut() {
+            if v.default.is_none() && !given.iter().any(|(name, _)| *name == v.name) {
+                v.default = Some(crate::value::Value::Unknown);
+            }
+        }
+    }
     diags.extend(variables::resolve(&mut t, &opts.inputs));
     if diags.has_errors() {
-        return Err(diags);
+        return Err(masked(diags, &t));
     }
+    let env = opts.env.clone();
+    let runner = move |decl: &crate::template::DataDecl, e: &crate::template::EvalEnv| {
+        plan::run_data_source(decl, e, &env)
+    };
     let mode = if opts.evaluate_datasources {
-        DataMode::Execute(&crate::plan::run_data_source)
+        DataMode::Execute(&runner)
     } else {
-        diags.extend(crate::plan::check_data_sources(&t));
+        diags.extend(plan::check_data_sources(&t, &opts.env));
         DataMode::Unknown
     };
     diags.extend(locals::evaluate(&mut t, mode));
     if diags.has_errors() {
-        Err(diags)
+        Err(masked(diags, &t))
     } else {
-        Ok((t, diags))
+        Ok(Session {
+            template: t,
+            warnings: diags,
+            env: opts.env.clone(),
+        })
     }
 }
 
-/// Loads a template file or directory and evaluates its variables, locals and data sources.
-pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Template, Diagnostics), Diagnostics> {
-    let (t, diags) = Template::load(path)?;
-    finish(t, diags, opts)
+/// Errors may quote values: sensitive ones never leave the engine.
+fn masked(diags: Diagnostics, t: &Template) -> Diagnostics {
+    if t.sensitive.is_empty() {
+        return diags;
+    }
+    let m = Masker::new(t.sensitive.clone());
+    Diagnostics(
+        diags
+            .0
+            .into_iter()
+            .map(|mut d| {
+                d.summary = m.mask(&d.summary);
+                d.detail = m.mask(&d.detail);
+                d
+            })
+            .collect(),
+    )
 }
 
-/// Like [`load`], from in-memory files (a resource's template). `root` is `path.root`.
-pub fn load_sources(
-    root: PathBuf,
-    files: Vec<(PathBuf, String)>,
-    opts: &LoadOptions,
-) -> Result<(Template, Diagnostics), Diagnostics> {
-    let (t, diags) = Template::from_sources(root, true, files)?;
-    finish(t, diags, opts)
+/// Phases 1 and 2.
+pub fn load(source: &TemplateSource, opts: &LoadOptions) -> Result<Session, Diagnostics> {
+    let (t, diags) = parse(source)?;
+    evaluate(t, diags, opts)
+}
+
+/// [`load`] of a file or directory.
+pub fn load_path(path: &Path, opts: &LoadOptions) -> Result<Session, Diagnostics> {
+    load(&TemplateSource::Path(path.to_path_buf()), opts)
+}
+
+impl Session {
+    /// Phase 3: the build instances the selection names, with a warning for each pattern
+    /// that matched nothing. An empty result is the caller's "No builds to run".
+    pub fn plan(
+        &self,
+        selection: &Selection,
+    ) -> Result<(Vec<BuildInstance>, Diagnostics), Diagnostics> {
+        let instances = self.template.instances()?;
+        match selection {
+            Selection::Globs { only, except } => plan::select(instances, only, except),
+            Selection::Named(name) => {
+                let selected: Vec<BuildInstance> = instances
+                    .into_iter()
+                    .filter(|i| i.full_name == *name)
+                    .collect();
+                if selected.is_empty() {
+                    return Err(Diagnostic::error(
+                        "Unknown build",
+                        format!("The template has no build named {name:?}."),
+                    )
+                    .into());
+                }
+                Ok((selected, Diagnostics::new()))
+            }
+        }
+    }
+
+    /// Phase 4: decodes and validates every component of the selected builds.
+    pub fn prepare(
+        &self,
+        instances: Vec<BuildInstance>,
+        opts: &RunOptions,
+    ) -> Result<(Vec<PreparedBuild>, Diagnostics), Diagnostics> {
+        let opts = RunOptions {
+            env: self.env.clone(),
+            ..opts.clone()
+        };
+        plan::prepare(&self.template, instances, &opts)
+    }
+
+    /// Phase 5: runs the prepared builds, at most `opts.parallel_builds` at once.
+    pub async fn run(
+        &self,
+        builds: Vec<PreparedBuild>,
+        ui: &Ui,
+        cancel: &CancellationToken,
+        opts: &RunOptions,
+    ) -> Vec<BuildOutcome> {
+        run::run_all(builds, ui, cancel, opts, &self.template.base_env()).await
+    }
+}
+
+/// The error `build` reports when the selection is empty, in Packer's words.
+pub fn no_builds_to_run() -> Diagnostic {
+    Diagnostic::error(
+        "No builds to run",
+        "A build command cannot run without at least one build to process. If the only or except flags have been specified at run time check if they match any build",
+    )
 }

@@ -148,14 +148,15 @@ fn start() -> Server {
 
 fn load(dir: &Path, hcl: &str) -> Result<Template, String> {
     std::fs::write(dir.join("t.pkr.hcl"), hcl).unwrap();
-    session::load(
+    session::load_path(
         dir,
         &LoadOptions {
             inputs: VarInputs::default(),
             evaluate_datasources: true,
+            ..LoadOptions::default()
         },
     )
-    .map(|(t, _)| t)
+    .map(|s| s.template)
     .map_err(|d| d.to_string())
 }
 

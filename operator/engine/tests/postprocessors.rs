@@ -86,11 +86,12 @@ fn generated(len: usize, seed: u64) -> Vec<u8> {
 /// outcomes, or the load/prepare diagnostics as text.
 async fn build(dir: &Path, hcl: &str) -> Result<(Vec<String>, Vec<run::BuildOutcome>), String> {
     std::fs::write(dir.join("t.pkr.hcl"), hcl).unwrap();
-    let (t, _) = session::load(
+    let session::Session { template: t, .. } = session::load_path(
         dir,
         &LoadOptions {
             inputs: VarInputs::default(),
             evaluate_datasources: true,
+            ..LoadOptions::default()
         },
     )
     .map_err(|d| d.to_string())?;

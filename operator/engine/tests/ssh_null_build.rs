@@ -17,11 +17,12 @@ use tokio_util::sync::CancellationToken;
 
 async fn build(dir: &Path, hcl: &str) -> (Vec<String>, Vec<run::BuildOutcome>) {
     std::fs::write(dir.join("t.pkr.hcl"), hcl).unwrap();
-    let (t, _) = session::load(
+    let session::Session { template: t, .. } = session::load_path(
         dir,
         &LoadOptions {
             inputs: VarInputs::default(),
             evaluate_datasources: true,
+            ..LoadOptions::default()
         },
     )
     .unwrap_or_else(|d| panic!("{d}"));

@@ -22,14 +22,15 @@ fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 fn load(path: &Path, inputs: VarInputs) -> Result<Template, Diagnostics> {
-    session::load(
+    session::load_path(
         path,
         &LoadOptions {
             inputs,
             evaluate_datasources: true,
+            ..LoadOptions::default()
         },
     )
-    .map(|(t, _)| t)
+    .map(|s| s.template)
 }
 
 fn errors(r: Result<Template, Diagnostics>) -> Vec<String> {
@@ -504,11 +505,12 @@ build {
 }
 "#,
     )]);
-    let (t, _) = session::load(
+    let session::Session { template: t, .. } = session::load_path(
         d.path(),
         &LoadOptions {
             inputs: VarInputs::default(),
             evaluate_datasources: false,
+            ..LoadOptions::default()
         },
     )
     .unwrap();

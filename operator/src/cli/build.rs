@@ -7,14 +7,16 @@ use std::time::Instant;
 
 use clap::Args;
 use kiln_engine::components::OnError;
-use kiln_engine::diag::{Diagnostic, Diagnostics};
-use kiln_engine::plan::{self, RunOptions};
-use kiln_engine::run::{self, human_duration};
+use kiln_engine::diag::Diagnostics;
+use kiln_engine::plan::RunOptions;
+use kiln_engine::run::human_duration;
+use kiln_engine::session::{self, Selection};
 use kiln_engine::sinks::{HumanSink, JsonSink, MachineSink};
 use kiln_engine::ui::{EventKind, Masker, Sink, Ui};
 use tokio_util::sync::CancellationToken;
 
 use super::common::{VarFlags, load_template, print_diags, split_list};
+use crate::signals;
 
 #[derive(Args, Debug)]
 pub struct BuildArgs {
@@ -65,23 +67,18 @@ pub async fn run(a: BuildArgs) -> i32 {
         );
         return 1;
     };
-    let Some((template, warnings)) =
-        load_template(&a.template, &a.vars, a.warn_on_undeclared_var, true)
-    else {
+    let Some(session) = load_template(&a.template, &a.vars, a.warn_on_undeclared_var, true) else {
         return 1;
     };
-    let masker = Arc::new(Masker::new(template.sensitive.clone()));
-    print_diags(&warnings, Some(&masker));
-    let instances = match template.instances() {
-        Ok(i) => i,
-        Err(d) => {
-            print_diags(&d, Some(&masker));
-            return 1;
-        }
-    };
+    let masker = Arc::new(Masker::new(session.template.sensitive.clone()));
+    print_diags(&session.warnings, Some(&masker));
     let only = split_list(&a.only);
     let except = split_list(&a.except);
-    let (selected, w) = match plan::select(instances, &only, &except) {
+    let selection = Selection::Globs {
+        only: only.clone(),
+        except: except.clone(),
+    };
+    let (selected, w) = match session.plan(&selection) {
         Ok(s) => s,
         Err(d) => {
             print_diags(&d, Some(&masker));
@@ -90,13 +87,7 @@ pub async fn run(a: BuildArgs) -> i32 {
     };
     print_diags(&w, Some(&masker));
     if selected.is_empty() {
-        print_diags(
-            &Diagnostics::from(Diagnostic::error(
-                "No builds to run",
-                "A build command cannot run without at least one build to process. If the only or except flags have been specified at run time check if they match any build",
-            )),
-            None,
-        );
+        print_diags(&Diagnostics::from(session::no_builds_to_run()), None);
         return 1;
     }
     let run_uuid = std::env::var("PACKER_RUN_UUID")
@@ -111,8 +102,9 @@ pub async fn run(a: BuildArgs) -> i32 {
         on_error,
         run_uuid,
         parallel_builds: a.parallel_builds,
+        env: session.env.clone(),
     };
-    let (prepared, w) = match plan::prepare(&template, selected, &ropts) {
+    let (prepared, w) = match session.prepare(selected, &ropts) {
         Ok(p) => p,
         Err(d) => {
             print_diags(&d, Some(&masker));
@@ -136,11 +128,10 @@ pub async fn run(a: BuildArgs) -> i32 {
     };
     let ui = Ui::new(sink, masker.clone());
     let cancel = CancellationToken::new();
-    spawn_signal_handler(cancel.clone(), ui.clone());
+    signals::cancel_on_signal(cancel.clone(), ui.clone(), signals::Announce::Build);
 
     let started = Instant::now();
-    let base = template.base_env();
-    let outcomes = run::run_all(prepared, &ui, &cancel, &ropts, &base).await;
+    let outcomes = session.run(prepared, &ui, &cancel, &ropts).await;
     let elapsed = started.elapsed();
 
     if cancel.is_cancelled() {
@@ -204,41 +195,4 @@ pub async fn run(a: BuildArgs) -> i32 {
         }
     }
     if failed.is_empty() { 0 } else { 1 }
-}
-
-/// First SIGINT/SIGTERM cancels the builds (cleanup runs); later signals are ignored while
-/// cleanup finishes, as Packer does.
-fn spawn_signal_handler(cancel: CancellationToken, ui: Ui) {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let (Ok(mut int), Ok(mut term)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-            ) else {
-                return;
-            };
-            let name = tokio::select! {
-                _ = int.recv() => "interrupt",
-                _ = term.recv() => "terminated",
-            };
-            ui.error(format!("Cancelling build after receiving {name}"));
-            ui.say("Interrupted, not going to start any more builds.");
-            cancel.cancel();
-            loop {
-                tokio::select! {
-                    _ = int.recv() => {},
-                    _ = term.recv() => {},
-                }
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                ui.error("Cancelling build after receiving interrupt");
-                cancel.cancel();
-            }
-        }
-    });
 }

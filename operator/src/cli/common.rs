@@ -60,13 +60,14 @@ pub fn split_list(values: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Loads a template with the flags' variables, printing any error; `None` means exit 1.
+/// Loads a template through the engine door with the flags' variables, in the local run
+/// environment, printing any error; `None` means exit 1.
 pub fn load_template(
     path: &std::path::Path,
     vars: &VarFlags,
     warn_undeclared: bool,
     evaluate_datasources: bool,
-) -> Option<(kiln_engine::template::Template, Diagnostics)> {
+) -> Option<kiln_engine::session::Session> {
     let inputs = match vars.inputs(warn_undeclared) {
         Ok(i) => i,
         Err(e) => {
@@ -77,9 +78,11 @@ pub fn load_template(
     let opts = kiln_engine::session::LoadOptions {
         inputs,
         evaluate_datasources,
+        env: std::sync::Arc::new(kiln_engine::components::RunEnv::local()),
+        ..Default::default()
     };
-    match kiln_engine::session::load(path, &opts) {
-        Ok(t) => Some(t),
+    match kiln_engine::session::load_path(path, &opts) {
+        Ok(s) => Some(s),
         Err(d) => {
             print_diags(&d, None);
             None

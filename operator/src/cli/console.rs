@@ -29,14 +29,13 @@ pub fn run(a: ConsoleArgs) -> i32 {
                     return 1;
                 }
             };
-            match session::load(
-                p,
-                &LoadOptions {
-                    inputs,
-                    evaluate_datasources: false,
-                },
-            ) {
-                Ok((t, _)) => t,
+            let opts = LoadOptions {
+                inputs,
+                env: std::sync::Arc::new(kiln_engine::components::RunEnv::local()),
+                ..LoadOptions::default()
+            };
+            match session::load_path(p, &opts) {
+                Ok(s) => s.template,
                 Err(d) => {
                     print_diags(&d, None);
                     return 1;

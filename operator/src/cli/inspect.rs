@@ -16,10 +16,10 @@ pub struct InspectArgs {
 }
 
 pub fn run(a: InspectArgs) -> i32 {
-    let Some((t, _)) = load_template(&a.template, &a.vars, false, false) else {
+    let Some(session) = load_template(&a.template, &a.vars, false, false) else {
         return 1;
     };
-    print!("{}", render(&t));
+    print!("{}", render(&session.template));
     0
 }
 

@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use kiln_engine::plan::{self, RunOptions};
-use kiln_engine::session::{self, LoadOptions};
-use kiln_engine::template::Template;
+use std::sync::Arc;
+
+use kiln_engine::components::RunEnv;
+use kiln_engine::plan::RunOptions;
+use kiln_engine::session::{self, LoadOptions, Selection, TemplateSource};
 use kiln_engine::ui::Masker;
 
 use super::common::{VarFlags, print_diags, split_list};
@@ -34,8 +36,9 @@ pub struct ValidateArgs {
 }
 
 pub async fn run(a: ValidateArgs) -> i32 {
+    let source = TemplateSource::Path(a.template.clone());
     if a.syntax_only {
-        return match Template::load(&a.template) {
+        return match session::parse(&source) {
             Ok((_, w)) => {
                 print_diags(&w, None);
                 println!("Syntax-only check passed. Everything looks okay.");
@@ -57,14 +60,12 @@ pub async fn run(a: ValidateArgs) -> i32 {
     let opts = LoadOptions {
         inputs,
         evaluate_datasources: a.evaluate_datasources,
+        env: Arc::new(RunEnv::local()),
+        ..LoadOptions::default()
     };
-    let (template, mut warnings) = match tokio::task::spawn_blocking({
-        let path = a.template.clone();
-        move || session::load(&path, &opts)
-    })
-    .await
-    {
-        Ok(Ok(t)) => t,
+    let loaded = tokio::task::spawn_blocking(move || session::load(&source, &opts)).await;
+    let s = match loaded {
+        Ok(Ok(s)) => s,
         Ok(Err(d)) => {
             print_diags(&d, None);
             return 1;
@@ -74,20 +75,18 @@ pub async fn run(a: ValidateArgs) -> i32 {
             return 1;
         }
     };
-    let masker = Masker::new(template.sensitive.clone());
-    let instances = match template.instances() {
-        Ok(i) => i,
-        Err(d) => {
-            print_diags(&d, Some(&masker));
-            return 1;
-        }
-    };
+    let mut warnings = s.warnings.clone();
+    let masker = Masker::new(s.template.sensitive.clone());
     let only = split_list(&a.only);
     let except = split_list(&a.except);
-    let selected = match plan::select(instances, &only, &except) {
-        Ok((s, w)) => {
+    let selection = Selection::Globs {
+        only: only.clone(),
+        except: except.clone(),
+    };
+    let selected = match s.plan(&selection) {
+        Ok((selected, w)) => {
             warnings.extend(w);
-            s
+            selected
         }
         Err(d) => {
             print_diags(&d, Some(&masker));
@@ -99,7 +98,7 @@ pub async fn run(a: ValidateArgs) -> i32 {
         except,
         ..RunOptions::default()
     };
-    match plan::prepare(&template, selected, &ropts) {
+    match s.prepare(selected, &ropts) {
         Ok((_, w)) => {
             warnings.extend(w);
             print_diags(&warnings, Some(&masker));

@@ -3,21 +3,26 @@
 //! effects, data sources not evaluated), the ImageBuild controller (variable checks and source
 //! selection) and the runner (the real run, exactly as `kiln build`).
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
 
 use kiln_crds::{
     Diagnostic as CrdDiagnostic, Severity, TemplateBuild, TemplateFile, TemplateVariable,
     VariableValues,
 };
+use kiln_engine::components::{Requirements, RunEnv};
 use kiln_engine::datasources::kiln_channel::{self, ChannelRef};
 use kiln_engine::diag::{Diagnostic, Diagnostics, Severity as EngineSeverity};
 use kiln_engine::hcl::types;
-use kiln_engine::plan::{self, RunOptions};
-use kiln_engine::template::locals::{self, DataMode};
-use kiln_engine::template::{Template, VarInputs, variables};
+use kiln_engine::plan::RunOptions;
+use kiln_engine::session::{self, LoadOptions, Selection, TemplateSource};
+use kiln_engine::template::{Template, VarInputs};
 use kiln_engine::ui::Masker;
 use kiln_engine::value::Value;
 use sha2::{Digest, Sha256};
+
+pub use crate::contract::{exprs, json_to_hcl, materialize};
 
 /// The file name a single-body template (`spec.template`) gets, in diagnostics and on disk.
 pub const SINGLE_FILE_NAME: &str = "template.pkr.hcl";
@@ -55,47 +60,6 @@ pub fn fingerprint(files: &[TemplateFile]) -> String {
     format!("sha256:{hex}")
 }
 
-/// Whether the engine reads a file as part of the template body (the rest, such as
-/// `*.auto.pkrvars.hcl` or scripts, is only read from disk).
-fn is_body_file(name: &str) -> bool {
-    name.ends_with(".pkr.hcl") || name.ends_with(".pkr.json")
-}
-
-/// Writes every file into `dir` (the template's `path.root`, so `file()`, scripts and
-/// `*.auto.pkrvars.hcl` work as in a Packer directory) and returns the body files as the
-/// engine's in-memory sources, named by their bare file name (so diagnostics say
-/// `template.pkr.hcl:3:5`).
-pub fn materialize(dir: &Path, files: &[TemplateFile]) -> std::io::Result<Vec<(PathBuf, String)>> {
-    let mut body = Vec::new();
-    for f in files {
-        if f.name.contains('/') || f.name == ".." || f.name == "." {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidInput,
-                format!("invalid template file name {:?}", f.name),
-            ));
-        }
-        std::fs::write(dir.join(&f.name), &f.content)?;
-        if is_body_file(&f.name) {
-            body.push((PathBuf::from(&f.name), f.content.clone()));
-        }
-    }
-    Ok(body)
-}
-
-/// A JSON value from a resource as the HCL expression the engine reads
-/// (`VarInputs::exprs`).
-pub fn json_to_hcl(v: &serde_json::Value) -> String {
-    Value::from_json(v).to_hcl()
-}
-
-/// Variable values as `VarInputs::exprs` (in name order; later entries win).
-pub fn exprs(values: &VariableValues) -> Vec<(String, String)> {
-    values
-        .iter()
-        .map(|(k, v)| (k.clone(), json_to_hcl(v)))
-        .collect()
-}
-
 /// Everything the ImageTemplate status says about a template.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Analysis {
@@ -108,6 +72,9 @@ pub struct Analysis {
     pub instances: Vec<String>,
     /// The `kiln-channel` data sources, which the operator resolves before a build runs.
     pub channels: Vec<ChannelRef>,
+    /// What each build's runner pod needs beyond the restricted defaults (builds that need
+    /// nothing more are absent), by full name.
+    pub requirements: BTreeMap<String, Requirements>,
     /// Errors first, then warnings.
     pub diagnostics: Vec<CrdDiagnostic>,
 }
@@ -212,7 +179,11 @@ pub fn analyze(dir: &Path, files: &[TemplateFile], overrides: &VariableValues) -
         });
         return a;
     }
-    let (mut t, mut diags) = match Template::from_sources(dir.to_path_buf(), true, body) {
+    let source = TemplateSource::Files {
+        root: dir.to_path_buf(),
+        files: body,
+    };
+    let (t, diags) = match session::parse(&source) {
         Ok(x) => x,
         Err(d) => {
             a.diagnostics = convert_all(&d, dir, &empty_masker);
@@ -221,32 +192,38 @@ pub fn analyze(dir: &Path, files: &[TemplateFile], overrides: &VariableValues) -
     };
     a.sources = t.sources.values().map(|s| s.reference()).collect();
     a.variables = describe_variables(&t, overrides);
-    // Required variables are unknown while validating: an ImageBuild gives their values.
-    for v in t.variables.values_mut() {
-        if v.default.is_none() && !overrides.contains_key(&v.name) {
-            v.default = Some(Value::Unknown);
-        }
-    }
-    let inputs = VarInputs {
-        exprs: exprs(overrides),
-        ..VarInputs::default()
+    // Variables without a value are unknown while validating: an ImageBuild gives them.
+    let opts = LoadOptions {
+        inputs: VarInputs {
+            exprs: exprs(overrides),
+            ..VarInputs::default()
+        },
+        evaluate_datasources: false,
+        unset_is_unknown: true,
+        env: Arc::new(RunEnv {
+            work_dir: dir.to_path_buf(),
+            channels_file: None,
+            interactive: false,
+            in_cluster: true,
+        }),
     };
-    diags.extend(variables::resolve(&mut t, &inputs));
-    let masker = Masker::new(t.sensitive.clone());
-    if !diags.has_errors() {
-        diags.extend(plan::check_data_sources(&t));
-        diags.extend(locals::evaluate(&mut t, DataMode::Unknown));
-    }
-    if !diags.has_errors() {
-        match kiln_channel::references(&t) {
-            Ok(refs) => a.channels = refs,
-            Err(errors) => errors.into_iter().for_each(|d| diags.push(d)),
+    let s = match session::evaluate(t, diags, &opts) {
+        Ok(s) => s,
+        Err(d) => {
+            a.diagnostics = convert_all(&d, dir, &empty_masker);
+            return a;
         }
-        no_terminal_warnings(&t, &mut diags);
+    };
+    let masker = Masker::new(s.template.sensitive.clone());
+    let mut diags = s.warnings.clone();
+    match kiln_channel::references(&s.template) {
+        Ok(refs) => a.channels = refs,
+        Err(errors) => errors.into_iter().for_each(|d| diags.push(d)),
     }
     if !diags.has_errors() {
-        match t.instances() {
-            Ok(instances) => {
+        match s.plan(&Selection::all()) {
+            Ok((instances, w)) => {
+                diags.extend(w);
                 a.instances = instances.iter().map(|i| i.full_name.clone()).collect();
                 let mut builds: Vec<TemplateBuild> = Vec::new();
                 for i in &instances {
@@ -261,8 +238,15 @@ pub fn analyze(dir: &Path, files: &[TemplateFile], overrides: &VariableValues) -
                     }
                 }
                 a.builds = builds;
-                match plan::prepare(&t, instances, &RunOptions::default()) {
-                    Ok((_, w)) => diags.extend(w),
+                match s.prepare(instances, &RunOptions::default()) {
+                    Ok((prepared, w)) => {
+                        diags.extend(w);
+                        a.requirements = prepared
+                            .iter()
+                            .map(|b| (b.instance.full_name.clone(), b.requirements()))
+                            .filter(|(_, r)| !r.is_empty())
+                            .collect();
+                    }
                     Err(d) => diags.extend(d),
                 }
             }
@@ -271,32 +255,6 @@ pub fn analyze(dir: &Path, files: &[TemplateFile], overrides: &VariableValues) -
     }
     a.diagnostics = convert_all(&diags, dir, &masker);
     a
-}
-
-/// Options that need a person at a terminal, which build pods do not have: a warning at the
-/// argument (the build would fail when it connects).
-fn no_terminal_warnings(t: &Template, diags: &mut Diagnostics) {
-    let env = t.base_env();
-    for src in t.sources.values() {
-        let Some(attr) = src.block.body.attr("ssh_bastion_interactive") else {
-            continue;
-        };
-        if matches!(env.eval_attr(attr), Ok(Value::Bool(true))) {
-            diags.push(
-                Diagnostic::warning(
-                    "Needs a terminal",
-                    format!(
-                        "source {:?} {:?}: ssh_bastion_interactive answers the bastion's \
-                         prompts on a terminal, and build pods have none: run by the operator, \
-                         this source cannot connect. Use ssh_bastion_password or \
-                         ssh_bastion_private_key_file.",
-                        src.kind, src.name
-                    ),
-                )
-                .with_subject(attr.subject()),
-            );
-        }
-    }
 }
 
 /// A problem with an ImageBuild's variables, naming the field.

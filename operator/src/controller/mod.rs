@@ -161,7 +161,7 @@ async fn run_inner(args: OperatorArgs) -> anyhow::Result<()> {
     let metrics = Metrics::default();
     let health = Health::default();
     let shutdown = CancellationToken::new();
-    spawn_signal_handler(shutdown.clone());
+    crate::signals::shutdown_on_signal(shutdown.clone());
     let server = tokio::spawn(http::serve(
         args.metrics_address,
         metrics.clone(),
@@ -509,22 +509,4 @@ async fn run_controllers(args: &OperatorArgs, ctx: Arc<Context>, stop: Cancellat
     }
     futures::future::join_all(all).await;
     tracing::info!("controllers stopped");
-}
-
-fn spawn_signal_handler(shutdown: CancellationToken) {
-    tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
-        tokio::select! {
-            _ = int.recv() => {},
-            _ = term.recv() => {},
-        }
-        tracing::info!("signal received: shutting down");
-        shutdown.cancel();
-    });
 }

@@ -11,9 +11,12 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use kiln_crds::{ImageBuild, OnError, RunnerSpec, TemplateFile, VariableValues};
+use kiln_crds::{ImageBuild, RunnerSpec};
 use kube::{Resource, ResourceExt};
-use serde::{Deserialize, Serialize};
+
+pub use crate::contract::{
+    SNAPSHOT_DIR, SNAPSHOT_KEY, Snapshot, WORK_DIR, read_snapshot, secret_env_name,
+};
 use sha2::{Digest, Sha256};
 
 /// Label on every object the operator creates for a build: the build's name.
@@ -21,12 +24,6 @@ pub const BUILD_LABEL: &str = "kiln.dev/build";
 /// Label on every object the operator creates.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY: &str = "kiln-operator";
-/// Key of the snapshot in its ConfigMap.
-pub const SNAPSHOT_KEY: &str = "snapshot.json";
-/// Where the runner container finds the snapshot.
-pub const SNAPSHOT_DIR: &str = "/etc/kiln/snapshot";
-/// The runner's working directory (an emptyDir).
-pub const WORK_DIR: &str = "/work";
 /// Seconds a runner pod gets after SIGTERM: the engine's cleanup deadline per step (15 min)
 /// plus a margin for the status write.
 pub const TERMINATION_GRACE_SECONDS: i64 = 16 * 60;
@@ -58,49 +55,6 @@ impl Default for RunnerDefaults {
             pod: RunnerSpec::default(),
         }
     }
-}
-
-/// What a build runs, fixed when it starts: stored in the snapshot ConfigMap, read by every
-/// runner pod.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Snapshot {
-    /// The ImageTemplate it came from (empty for an inline template).
-    #[serde(default)]
-    pub template: String,
-    /// `sha256:<hex>` of the files.
-    pub fingerprint: String,
-    /// The template's files, in name order.
-    pub files: Vec<TemplateFile>,
-    /// The ImageTemplate's `spec.variables` (defaults).
-    #[serde(default)]
-    pub template_variables: VariableValues,
-    /// The ImageBuild's `spec.variables` (override the defaults).
-    #[serde(default)]
-    pub variables: VariableValues,
-    /// Names of the variables whose values come from Secrets (`PKR_VAR_<name>` env).
-    #[serde(default)]
-    pub secret_variables: Vec<String>,
-    /// The selected builds, `[build.]type.name`; completion index `i` builds `builds[i]`.
-    pub builds: Vec<String>,
-    /// The build's `only`/`except` (post-processors honour `except` as in Packer).
-    #[serde(default)]
-    pub only: Vec<String>,
-    #[serde(default)]
-    pub except: Vec<String>,
-    pub on_error: OnError,
-    /// `PACKER_RUN_UUID` of the run, shared by every source.
-    pub run_uuid: String,
-    /// The ImageChannels the template's `kiln-channel` data sources read, as they were when
-    /// the build started (name, namespace and status only).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub channels: Vec<serde_json::Value>,
-    /// The build the first `kiln-channel` data source pointed at.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent: Option<kiln_crds::BuildParent>,
-    /// The `kiln-channel` data sources to resolve (not stored).
-    #[serde(skip)]
-    pub channel_refs: Vec<kiln_engine::datasources::kiln_channel::ChannelRef>,
 }
 
 /// A DNS-label-safe name derived from `base`: `prefix + base` when it fits in 63
@@ -181,16 +135,6 @@ pub fn snapshot_config_map(build: &ImageBuild, snapshot: &Snapshot) -> ConfigMap
         )])),
         ..ConfigMap::default()
     }
-}
-
-/// Reads the snapshot back from its ConfigMap.
-pub fn read_snapshot(cm: &ConfigMap) -> Result<Snapshot, String> {
-    let text = cm
-        .data
-        .as_ref()
-        .and_then(|d| d.get(SNAPSHOT_KEY))
-        .ok_or_else(|| format!("ConfigMap {} has no {SNAPSHOT_KEY}", cm.name_any()))?;
-    serde_json::from_str(text).map_err(|e| format!("invalid {SNAPSHOT_KEY}: {e}"))
 }
 
 pub fn service_account(build: &ImageBuild, defaults: &RunnerDefaults) -> ServiceAccount {
@@ -284,11 +228,6 @@ fn env(name: &str, value: impl Into<String>) -> EnvVar {
         value: Some(value.into()),
         ..EnvVar::default()
     }
-}
-
-/// The environment variable a secret variable reaches the runner as.
-pub fn secret_env_name(variable: &str) -> String {
-    format!("PKR_VAR_{variable}")
 }
 
 /// The Indexed Job running the build: one completion per selected build, `parallelism` =
@@ -508,27 +447,7 @@ pub(crate) mod tests {
         b
     }
 
-    pub fn snapshot(builds: &[&str]) -> Snapshot {
-        Snapshot {
-            template: "tpl".into(),
-            fingerprint: "sha256:00".into(),
-            files: vec![TemplateFile {
-                name: "template.pkr.hcl".into(),
-                content: "x".into(),
-            }],
-            template_variables: VariableValues::new(),
-            variables: VariableValues::new(),
-            secret_variables: vec![],
-            builds: builds.iter().map(|s| s.to_string()).collect(),
-            only: vec![],
-            except: vec![],
-            on_error: OnError::Cleanup,
-            channels: vec![],
-            parent: None,
-            channel_refs: vec![],
-            run_uuid: "run-1".into(),
-        }
-    }
+    pub use crate::contract::tests::snapshot;
 
     #[test]
     fn names_fit_in_a_label() {

@@ -13,25 +13,27 @@ use std::time::Duration;
 use clap::Args;
 use kiln_crds::ImageBuild;
 use kiln_engine::components::OnError as EngineOnError;
-use kiln_engine::plan::{self, RunOptions};
-use kiln_engine::session::{self, LoadOptions};
+use kiln_engine::components::RunEnv;
+use kiln_engine::plan::RunOptions;
+use kiln_engine::session::{self, LoadOptions, Selection, TemplateSource};
 use kiln_engine::sinks::HumanSink;
 use kiln_engine::template::VarInputs;
 use kiln_engine::ui::{Masker, Sink, Tee, Ui};
 use kube::Api;
 use tokio_util::sync::CancellationToken;
 
-use crate::controller::analysis;
-use crate::controller::resources::{self, SNAPSHOT_KEY, Snapshot};
+use crate::contract::{self, SNAPSHOT_KEY, Snapshot};
 pub use status::{StatusSink, Tracker};
+
+use crate::signals;
 
 #[derive(Args, Debug, Clone)]
 pub struct RunnerArgs {
     /// Directory where the snapshot ConfigMap is mounted (holds `snapshot.json`).
-    #[arg(long = "snapshot-dir", env = "KILN_SNAPSHOT_DIR", default_value = resources::SNAPSHOT_DIR)]
+    #[arg(long = "snapshot-dir", env = "KILN_SNAPSHOT_DIR", default_value = contract::SNAPSHOT_DIR)]
     pub snapshot_dir: PathBuf,
     /// Working directory; the template's files are written to `<work-dir>/template`.
-    #[arg(long = "work-dir", env = "KILN_WORK_DIR", default_value = resources::WORK_DIR)]
+    #[arg(long = "work-dir", env = "KILN_WORK_DIR", default_value = contract::WORK_DIR)]
     pub work_dir: PathBuf,
     /// The ImageBuild this pod runs a source of.
     #[arg(long = "build", env = "KILN_BUILD_NAME")]
@@ -92,10 +94,10 @@ pub fn read_snapshot(dir: &std::path::Path) -> Result<Snapshot, String> {
 pub fn var_inputs(snapshot: &Snapshot, env: Vec<(String, String)>) -> VarInputs {
     let from_env = |name: &str| {
         env.iter()
-            .any(|(k, _)| k == &resources::secret_env_name(name))
+            .any(|(k, _)| k == &contract::secret_env_name(name))
     };
-    let mut exprs = analysis::exprs(&snapshot.template_variables);
-    exprs.extend(analysis::exprs(&snapshot.variables));
+    let mut exprs = contract::exprs(&snapshot.template_variables);
+    exprs.extend(contract::exprs(&snapshot.variables));
     exprs.retain(|(name, _)| !from_env(name) && !snapshot.secret_variables.contains(name));
     VarInputs {
         vars: Vec::new(),
@@ -173,7 +175,7 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
     if let Err(e) = std::fs::create_dir_all(&root) {
         return fail(format!("Error: could not create {}: {e}", root.display()));
     }
-    let body = match analysis::materialize(&root, &snapshot.files) {
+    let body = match contract::materialize(&root, &snapshot.files) {
         Ok(b) => b,
         Err(e) => return fail(format!("Error: could not write the template: {e}")),
     };
@@ -187,42 +189,43 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
             channels.display()
         ));
     }
-    kiln_engine::datasources::kiln_channel::set_channels_file(channels);
+    let env = Arc::new(RunEnv {
+        work_dir: a.work_dir.clone(),
+        channels_file: Some(channels),
+        interactive: false,
+        in_cluster: true,
+    });
     let opts = LoadOptions {
         inputs: var_inputs(snapshot, std::env::vars().collect()),
         evaluate_datasources: true,
+        env,
+        ..LoadOptions::default()
     };
-    let loaded =
-        tokio::task::spawn_blocking(move || session::load_sources(root, body, &opts)).await;
-    let (template, warnings) = match loaded {
-        Ok(Ok(t)) => t,
+    let source = TemplateSource::Files { root, files: body };
+    let loaded = tokio::task::spawn_blocking(move || session::load(&source, &opts)).await;
+    let session = match loaded {
+        Ok(Ok(s)) => s,
         Ok(Err(d)) => {
             let text: Vec<String> = d.errors().map(|d| d.to_string()).collect();
             return fail(text.join("\n"));
         }
         Err(e) => return fail(format!("Error: {e}")),
     };
-    let masker = Arc::new(Masker::new(template.sensitive.clone()));
+    let masker = Arc::new(Masker::new(session.template.sensitive.clone()));
     tracker.set_masker(masker.clone());
-    for w in warnings.warnings() {
+    for w in session.warnings.warnings() {
         eprintln!("{}", masker.mask(&w.to_string()));
     }
-    let instances = match template.instances() {
-        Ok(i) => i,
+    let selected = match session.plan(&Selection::Named(name.to_string())) {
+        Ok((selected, _)) => selected,
         Err(d) => {
             let text: Vec<String> = d.errors().map(|d| masker.mask(&d.to_string())).collect();
-            return fail(text.join("\n"));
+            return fail(format!(
+                "{} (the snapshot is inconsistent)",
+                text.join("\n")
+            ));
         }
     };
-    let selected: Vec<_> = instances
-        .into_iter()
-        .filter(|i| i.full_name == name)
-        .collect();
-    if selected.is_empty() {
-        return fail(format!(
-            "Error: the template has no build named {name:?} (the snapshot is inconsistent)"
-        ));
-    }
     let ropts = RunOptions {
         only: snapshot.only.clone(),
         except: snapshot.except.clone(),
@@ -231,8 +234,9 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
         on_error: on_error(snapshot.on_error),
         run_uuid: snapshot.run_uuid.clone(),
         parallel_builds: 1,
+        env: session.env.clone(),
     };
-    let (mut prepared, w) = match plan::prepare(&template, selected, &ropts) {
+    let (mut prepared, w) = match session.prepare(selected, &ropts) {
         Ok(p) => p,
         Err(d) => {
             let text: Vec<String> = d.errors().map(|d| masker.mask(&d.to_string())).collect();
@@ -250,10 +254,11 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
     let sink: Arc<dyn Sink> = Arc::new(Tee(vec![human, Arc::new(StatusSink(tracker.clone()))]));
     let ui = Ui::new(sink, masker.clone());
     let cancel = CancellationToken::new();
-    spawn_signal_handler(cancel.clone(), ui.clone());
+    signals::cancel_on_signal(cancel.clone(), ui.clone(), signals::Announce::Runner);
     tracker.start();
     let outcome =
-        kiln_engine::run::run_build(build, &ui, &cancel, &ropts, &template.base_env()).await;
+        kiln_engine::run::run_build(build, &ui, &cancel, &ropts, &session.template.base_env())
+            .await;
     let ok = outcome.ok();
     if ok {
         println!();
@@ -275,36 +280,10 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
     if ok { 0 } else { 1 }
 }
 
-/// SIGTERM (the Job was suspended, deleted or ran out of time) or SIGINT cancels the engine;
-/// cleanup runs; later signals are ignored while it does.
-fn spawn_signal_handler(cancel: CancellationToken, ui: Ui) {
-    tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (Ok(mut int), Ok(mut term)) = (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
-        let name = tokio::select! {
-            _ = int.recv() => "interrupt",
-            _ = term.recv() => "terminated",
-        };
-        ui.error(format!("Cancelling build after receiving {name}"));
-        cancel.cancel();
-        loop {
-            tokio::select! {
-                _ = int.recv() => {},
-                _ = term.recv() => {},
-            }
-        }
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controller::resources::tests::snapshot;
+    use crate::contract::tests::snapshot;
 
     #[test]
     fn runner_arguments_parse() {

@@ -16,7 +16,7 @@ use kube::api::{Patch, PatchParams};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::controller::context::{now, truncate};
+use crate::contract::{now, truncate};
 
 /// Lines kept for the log tail.
 const TAIL_LINES: usize = 60;

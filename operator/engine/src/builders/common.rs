@@ -3,9 +3,15 @@
 use async_trait::async_trait;
 
 use crate::communicator::config::CommConfig;
-use crate::components::{BuildState, HOOK_CLEANUP_PROVISION, HOOK_PROVISION, Step, StepAction};
+use crate::components::{
+    BuildError, BuildState, HOOK_CLEANUP_PROVISION, HOOK_PROVISION, Step, StepAction, StepKind,
+};
 
-/// Connects the communicator and publishes its generated data (`build.Host`, …).
+/// Connects the communicator and publishes its generated data (`build.Host`, …), as
+/// Packer's `StepConnect`: the host and port are resolved when the step runs — from the
+/// config when it sets them, else from the [`Endpoint`](crate::components::Endpoint) an
+/// earlier step of the builder recorded (a VM's forwarded port) — and a communicator the
+/// builder provides itself (`docker` exec, a chroot) was put in the state by its own step.
 pub struct StepConnect {
     pub config: CommConfig,
 }
@@ -17,22 +23,38 @@ impl Step for StepConnect {
     }
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
-        for (k, v) in self.config.generated_data() {
+        let config = self.config.resolved(&state.endpoint);
+        for (k, v) in config.generated_data() {
             state.generated.insert(k, v);
         }
-        if matches!(self.config, CommConfig::None) {
-            state.comm = Some(std::sync::Arc::new(
-                crate::communicator::none::NoneCommunicator,
-            ));
-            return StepAction::Continue;
+        match &config {
+            CommConfig::None => {
+                state.comm = Some(std::sync::Arc::new(
+                    crate::communicator::none::NoneCommunicator,
+                ));
+                return StepAction::Continue;
+            }
+            CommConfig::Provided(kind) => {
+                if state.comm.is_none() {
+                    return state.fail_with(BuildError::Connect {
+                        communicator: kind.clone(),
+                        message: "the builder did not provide its communicator".into(),
+                    });
+                }
+                return StepAction::Continue;
+            }
+            CommConfig::Ssh(_) => {}
         }
         tokio::select! {
-            r = self.config.connect(&state.ui, &state.cancel) => match r {
+            r = config.connect(&state.ui, &state.cancel) => match r {
                 Ok(c) => {
                     state.comm = Some(c);
                     StepAction::Continue
                 }
-                Err(e) => state.fail(format!("Error waiting for SSH: {e:#}")),
+                Err(e) => state.fail_with(BuildError::Connect {
+                    communicator: "SSH".into(),
+                    message: format!("{e:#}"),
+                }),
             },
             _ = state.cancel.cancelled() => StepAction::Halt,
         }
@@ -56,17 +78,22 @@ impl Step for StepProvision {
         "StepProvision"
     }
 
+    fn kind(&self) -> StepKind {
+        StepKind::Provision
+    }
+
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
         let hooks = state.hooks.clone();
         match hooks.run(HOOK_PROVISION, state).await {
             Ok(()) => StepAction::Continue,
             Err(e) => {
                 state.provision_failed = true;
+                let message = format!("{e:#}");
                 if state.cancel.is_cancelled() {
-                    state.error = Some(format!("{e:#}"));
+                    state.error = Some(BuildError::Cancelled { message });
                     StepAction::Halt
                 } else {
-                    state.fail(format!("{e:#}"))
+                    state.fail_with(BuildError::Provision { message })
                 }
             }
         }
@@ -77,11 +104,15 @@ impl Step for StepProvision {
             return;
         }
         let hooks = state.hooks.clone();
-        if let Err(e) = hooks.run(HOOK_CLEANUP_PROVISION, state).await {
-            let original = state.error.clone().unwrap_or_default();
-            let msg = format!("Cleanup failed: {e:#}. Original Provisioning error: {original}");
-            state.ui.error(&msg);
-            state.error = Some(msg);
+        if let Err(e) = hooks.run(HOOK_CLEANUP_PROVISION, state).await
+            && let Some(original) = state.error.take()
+        {
+            let error = BuildError::CleanupProvision {
+                message: format!("{e:#}"),
+                original: Box::new(original),
+            };
+            state.ui.error(error.to_string());
+            state.error = Some(error);
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::artifact::Artifact;
 use crate::builders::common::{StepConnect, StepProvision, StepSetGenerated};
 use crate::communicator::config::CommConfig;
+use crate::communicator::ssh::SshConfig;
 use crate::components::{BuildState, Builder, ComponentInfo, Step};
 use crate::template::ConfigReader;
 
@@ -13,12 +14,38 @@ pub struct NullBuilder {
     comm: CommConfig,
 }
 
-pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn Builder>> {
-    let comm = CommConfig::read(r, "ssh");
+pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder>> {
+    let comm = CommConfig::read_with(r, "ssh", &[], &info.env);
     if let CommConfig::Ssh(ssh) = &comm {
-        ssh.validate_for_null(r);
+        require_ssh_target(ssh, r);
     }
     Some(Box::new(NullBuilder { comm }))
+}
+
+/// The null builder connects to an existing host, so it needs the host, the user and
+/// exactly one way to authenticate (Packer's null builder `Prepare`).
+fn require_ssh_target(ssh: &SshConfig, r: &mut ConfigReader) {
+    if ssh.host.is_none() {
+        r.error(
+            "Missing ssh_host",
+            "A host must be specified, please reference your communicator documentation.",
+        );
+    }
+    if ssh.username.is_none() {
+        r.error(
+            "Missing ssh_username",
+            "A username must be specified, please reference your communicator documentation.",
+        );
+    }
+    let methods = usize::from(ssh.password.is_some())
+        + usize::from(ssh.private_key_file.is_some())
+        + usize::from(ssh.agent_auth);
+    if methods != 1 {
+        r.error(
+            "Invalid SSH authentication",
+            "Exactly one of ssh_password, ssh_private_key_file, or ssh_agent_auth must be specified.",
+        );
+    }
 }
 
 impl Builder for NullBuilder {

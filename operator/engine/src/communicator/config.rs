@@ -1,5 +1,6 @@
-//! The communicator part of a builder's config: `communicator = "ssh" | "none"` and the
-//! options of the chosen type.
+//! The communicator part of a builder's config: `communicator = "ssh" | "none"`, or a
+//! communicator the builder provides itself (`docker`'s exec into the container, a chroot),
+//! and the options of the chosen type.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::Communicator;
 use super::none::NoneCommunicator;
 use super::ssh::SshConfig;
+use crate::components::{Endpoint, RunEnv};
 use crate::template::ConfigReader;
 use crate::ui::Ui;
 use crate::value::Value;
@@ -18,12 +20,26 @@ use crate::value::Value;
 pub enum CommConfig {
     None,
     Ssh(Box<SshConfig>),
+    /// A communicator of the builder's own (its step puts it in the build state before the
+    /// connect step runs); the name is what `build.ConnType` reports.
+    Provided(String),
 }
 
 impl CommConfig {
     /// Reads `communicator` (default `default_kind`) and the options of that type. Options of
     /// other communicator types are accepted and ignored, as Packer's shared config does.
     pub fn read(r: &mut ConfigReader, default_kind: &str) -> CommConfig {
+        CommConfig::read_with(r, default_kind, &[], &RunEnv::default())
+    }
+
+    /// Like [`read`](Self::read), for a builder that also provides communicators of its own
+    /// (`provided`), run in `env` (where `ssh_bastion_interactive` may have no terminal).
+    pub fn read_with(
+        r: &mut ConfigReader,
+        default_kind: &str,
+        provided: &[&str],
+        env: &RunEnv,
+    ) -> CommConfig {
         let kind = r
             .string("communicator")
             .unwrap_or_else(|| default_kind.to_string());
@@ -31,15 +47,42 @@ impl CommConfig {
         let ssh = SshConfig::read(r);
         match kind.as_str() {
             "none" => CommConfig::None,
-            "ssh" => CommConfig::Ssh(Box::new(ssh)),
+            "ssh" => {
+                ssh.check_env(r, env);
+                CommConfig::Ssh(Box::new(ssh))
+            }
+            other if provided.contains(&other) => CommConfig::Provided(other.to_string()),
             other => {
+                let mut known = vec!["\"ssh\"".to_string(), "\"none\"".to_string()];
+                known.extend(provided.iter().map(|p| format!("{p:?}")));
                 r.error_at(
                     "communicator",
                     "Invalid communicator",
-                    format!("Communicator type {other:?} is not supported by Kiln; use \"ssh\" or \"none\"."),
+                    format!(
+                        "Communicator type {other:?} is not supported by Kiln for this builder; use {}.",
+                        known.join(" or ")
+                    ),
                 );
                 CommConfig::None
             }
+        }
+    }
+
+    /// The config with the endpoint a builder's steps recorded at run time (a VM's forwarded
+    /// port) filled in.
+    pub fn resolved(&self, endpoint: &Endpoint) -> CommConfig {
+        match self {
+            CommConfig::Ssh(c) if endpoint.host.is_some() || endpoint.port.is_some() => {
+                let mut c = c.clone();
+                if let Some(h) = &endpoint.host {
+                    c.host = Some(h.clone());
+                }
+                if let Some(p) = endpoint.port {
+                    c.port = p;
+                }
+                CommConfig::Ssh(c)
+            }
+            other => other.clone(),
         }
     }
 
@@ -52,6 +95,9 @@ impl CommConfig {
         match self {
             CommConfig::None => Ok(Arc::new(NoneCommunicator)),
             CommConfig::Ssh(c) => c.connect(ui, cancel).await,
+            CommConfig::Provided(kind) => {
+                anyhow::bail!("the {kind} communicator is provided by its builder's own step")
+            }
         }
     }
 
@@ -65,6 +111,11 @@ impl CommConfig {
                 m
             }
             CommConfig::Ssh(c) => c.generated_data(),
+            CommConfig::Provided(kind) => {
+                let mut m = BTreeMap::new();
+                m.insert("ConnType".to_string(), Value::str(kind));
+                m
+            }
         }
     }
 }

@@ -1,6 +1,22 @@
-//! The component model: a tiny interface per concept, and a registry from type name to
-//! constructor. Each component decodes and validates its own config in its constructor
-//! (`prepare`, no side effects), so `validate` reports every mistake before anything runs.
+//! The component model: a tiny interface per concept ([`Builder`] and its [`Step`]s,
+//! [`Provisioner`], [`PostProcessor`], [`DataSource`], [`Hook`]; communicators are in
+//! [`crate::communicator`]), the [`registry`] from type name to constructor, the
+//! [`RunEnv`](env::RunEnv) every component is handed, and the [`Requirements`] a builder
+//! declares for the pod that runs it. Each component decodes and validates its own config in
+//! its constructor (no side effects), so `validate` reports every mistake before anything
+//! runs.
+
+pub mod env;
+pub mod error;
+pub mod extensions;
+pub mod registry;
+pub mod requirements;
+
+pub use env::RunEnv;
+pub use error::BuildError;
+pub use extensions::Extensions;
+pub use registry::{BUILDERS, DATA_SOURCES, POST_PROCESSORS, PROVISIONERS};
+pub use requirements::{Grant, Requirements};
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,7 +27,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::artifact::Artifact;
 use crate::communicator::Communicator;
-use crate::template::ConfigReader;
 use crate::ui::Ui;
 use crate::value::Value;
 
@@ -62,6 +77,8 @@ pub struct ComponentInfo {
     pub sensitive_vars: Vec<String>,
     /// `path.root`.
     pub template_dir: PathBuf,
+    /// Where the run happens: scratch space, channel data, terminal.
+    pub env: Arc<RunEnv>,
 }
 
 /// Whether the step sequence continues.
@@ -81,29 +98,62 @@ pub struct BuildState {
     /// Generated data: `build.*` values (`ID`, `Host`, `Port`, `User`, ...).
     pub generated: BTreeMap<String, Value>,
     /// Why the build failed, if it did.
-    pub error: Option<String>,
+    pub error: Option<BuildError>,
+    /// The step running now (named in step errors).
+    pub step: String,
     /// The hooks (the provision hook runs the build's provisioners).
     pub hooks: Arc<dyn Hook>,
-    /// Builder-specific state.
-    pub extra: BTreeMap<String, serde_json::Value>,
+    /// Where a machine builder's steps say the communicator should connect (a VM's
+    /// forwarded port is known only after it boots): read by the connect step at run time.
+    pub endpoint: Endpoint,
+    /// Builder-private state, one typed value per type (a builder's own state struct).
+    pub private: Extensions,
     /// Set when the provision hook failed (the error-cleanup-provisioner then runs).
     pub provision_failed: bool,
 }
 
 impl BuildState {
-    /// Records an error and says it.
+    /// Records the running step's error and says it.
     pub fn fail(&mut self, message: impl Into<String>) -> StepAction {
-        let m = message.into();
-        self.ui.error(&m);
-        self.error = Some(m);
+        self.fail_with(BuildError::Step {
+            step: self.step.clone(),
+            message: message.into(),
+        })
+    }
+
+    /// Records an error and says it.
+    pub fn fail_with(&mut self, error: BuildError) -> StepAction {
+        self.ui.error(error.to_string());
+        self.error = Some(error);
         StepAction::Halt
     }
+}
+
+/// Where the communicator connects, as a builder's steps learned it at run time. Unset
+/// fields fall back to the communicator's own config (`ssh_host`, `ssh_port`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+}
+
+/// What a step is, where the runner treats steps differently.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StepKind {
+    #[default]
+    Other,
+    /// Fires the provision hook; with `-on-error=run-cleanup-provisioner` its cleanup is the
+    /// only one that runs after a failure.
+    Provision,
 }
 
 /// One step of a builder.
 #[async_trait]
 pub trait Step: Send {
     fn name(&self) -> &str;
+    fn kind(&self) -> StepKind {
+        StepKind::Other
+    }
     async fn run(&mut self, state: &mut BuildState) -> StepAction;
     /// Runs after the sequence ends (success, failure or cancellation), in reverse order, for
     /// every step that started.
@@ -118,6 +168,10 @@ pub trait Builder: Send + Sync {
     /// Generated-data keys this builder declares (`build.*` beyond the standard ones).
     fn generated_keys(&self) -> Vec<String> {
         Vec::new()
+    }
+    /// What the pod that runs this build needs beyond the restricted defaults.
+    fn requirements(&self) -> Requirements {
+        Requirements::default()
     }
 }
 
@@ -174,105 +228,4 @@ pub trait PostProcessor: Send + Sync {
 /// A data source: runs while the template is loaded.
 pub trait DataSource: Send + Sync {
     fn execute(&self) -> anyhow::Result<BTreeMap<String, Value>>;
-}
-
-pub type BuilderFactory = fn(&mut ConfigReader, &ComponentInfo) -> Option<Box<dyn Builder>>;
-pub type ProvisionerFactory = fn(&mut ConfigReader, &ComponentInfo) -> Option<Box<dyn Provisioner>>;
-pub type PostProcessorFactory =
-    fn(&mut ConfigReader, &ComponentInfo) -> Option<Box<dyn PostProcessor>>;
-pub type DataSourceFactory = fn(&mut ConfigReader) -> Option<Box<dyn DataSource>>;
-
-/// Builder types Kiln has.
-pub fn builder(kind: &str) -> Option<BuilderFactory> {
-    Some(match kind {
-        "null" => crate::builders::null::new,
-        "file" => crate::builders::file::new,
-        _ => return None,
-    })
-}
-
-/// Provisioner types Kiln has.
-pub fn provisioner(kind: &str) -> Option<ProvisionerFactory> {
-    Some(match kind {
-        "shell-local" => crate::provisioners::shell_local::new,
-        "breakpoint" => crate::provisioners::breakpoint::new,
-        "sleep" => crate::provisioners::sleep::new,
-        "shell" => crate::provisioners::shell::new,
-        "file" => crate::provisioners::file::new,
-        _ => return None,
-    })
-}
-
-/// Post-processor types Kiln has.
-pub fn post_processor(kind: &str) -> Option<PostProcessorFactory> {
-    Some(match kind {
-        "manifest" => crate::postprocessors::manifest::new,
-        "shell-local" => crate::postprocessors::shell_local::new,
-        "artifice" => crate::postprocessors::artifice::new,
-        "checksum" => crate::postprocessors::checksum::new,
-        "compress" => crate::postprocessors::compress::new,
-        _ => return None,
-    })
-}
-
-/// Data source types Kiln has.
-pub fn data_source(kind: &str) -> Option<DataSourceFactory> {
-    Some(match kind {
-        "null" => crate::datasources::null::new,
-        "http" => crate::datasources::http::new,
-        "kiln-channel" => crate::datasources::kiln_channel::new,
-        _ => return None,
-    })
-}
-
-/// Every component type, for "did you mean" messages and the docs.
-pub fn known(kind_of: &str) -> Vec<&'static str> {
-    let all: &[&str] = match kind_of {
-        "builder" => &["null", "file"],
-        "provisioner" => &["shell-local", "breakpoint", "sleep", "shell", "file"],
-        "post-processor" => &[
-            "manifest",
-            "shell-local",
-            "artifice",
-            "checksum",
-            "compress",
-        ],
-        "data" => &["null", "http", "kiln-channel"],
-        _ => &[],
-    };
-    all.iter()
-        .copied()
-        .filter(|k| match kind_of {
-            "builder" => builder(k).is_some(),
-            "provisioner" => provisioner(k).is_some(),
-            "post-processor" => post_processor(k).is_some(),
-            "data" => data_source(k).is_some(),
-            _ => false,
-        })
-        .collect()
-}
-
-/// The closest known name, for "Did you mean" suggestions.
-pub fn suggest(name: &str, candidates: &[&str]) -> Option<String> {
-    candidates
-        .iter()
-        .map(|c| (strsim(name, c), *c))
-        .filter(|(d, _)| *d <= 3)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c.to_string())
-}
-
-fn strsim(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

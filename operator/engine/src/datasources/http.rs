@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-use crate::components::DataSource;
+use crate::components::{ComponentInfo, DataSource};
 use crate::template::ConfigReader;
 use crate::value::Value;
 
@@ -31,7 +31,7 @@ pub struct HttpData {
     body: String,
 }
 
-pub fn new(r: &mut ConfigReader) -> Option<Box<dyn DataSource>> {
+pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn DataSource>> {
     let url = r.string("url").unwrap_or_default();
     if url.is_empty() {
         r.error("Missing required argument", "the `url` must be specified");

@@ -26,11 +26,10 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
 
 use anyhow::{Context, bail};
 
-use crate::components::DataSource;
+use crate::components::{ComponentInfo, DataSource};
 use crate::diag::Diagnostic;
 use crate::template::{ConfigReader, Template};
 use crate::value::Value;
@@ -39,14 +38,6 @@ use crate::value::Value;
 pub const KIND: &str = "kiln-channel";
 /// The environment variable naming the channels file.
 pub const ENV: &str = "KILN_CHANNELS";
-
-static CHANNELS_FILE: OnceLock<PathBuf> = OnceLock::new();
-
-/// Makes every `kiln-channel` data source of this process read `path` (the runner's copy of
-/// the channels its snapshot fixed), whatever `KILN_CHANNELS` says. Set once.
-pub fn set_channels_file(path: PathBuf) -> bool {
-    CHANNELS_FILE.set(path).is_ok()
-}
 
 /// What a `kiln-channel` block asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +51,8 @@ pub struct ChannelRef {
 
 pub struct KilnChannel {
     r: ChannelRef,
+    /// The channels file the run environment names (else `KILN_CHANNELS`).
+    channels: Option<PathBuf>,
 }
 
 fn read_ref(r: &mut ConfigReader, name: &str) -> Option<ChannelRef> {
@@ -80,9 +73,12 @@ fn read_ref(r: &mut ConfigReader, name: &str) -> Option<ChannelRef> {
     })
 }
 
-pub fn new(r: &mut ConfigReader) -> Option<Box<dyn DataSource>> {
+pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn DataSource>> {
     let r = read_ref(r, "")?;
-    Some(Box::new(KilnChannel { r }))
+    Some(Box::new(KilnChannel {
+        r,
+        channels: info.env.channels(),
+    }))
 }
 
 impl ChannelRef {
@@ -127,13 +123,10 @@ pub fn references(t: &Template) -> Result<Vec<ChannelRef>, Vec<Diagnostic>> {
     }
 }
 
-fn channels_file() -> anyhow::Result<PathBuf> {
-    if let Some(p) = CHANNELS_FILE.get() {
-        return Ok(p.clone());
-    }
-    match std::env::var_os(ENV) {
-        Some(p) if !p.is_empty() => Ok(PathBuf::from(p)),
-        _ => bail!(
+fn channels_file(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    match given {
+        Some(p) => Ok(p.clone()),
+        None => bail!(
             "no ImageChannels to read: {ENV} is not set. In a cluster the operator resolves \
              channels for its runner pods; to build locally, save the channel with \
              `kubectl get imagechannel <name> -o json > channels.json` and run with \
@@ -301,7 +294,7 @@ pub fn resolve(
 
 impl DataSource for KilnChannel {
     fn execute(&self) -> anyhow::Result<BTreeMap<String, Value>> {
-        let path = channels_file()?;
+        let path = channels_file(self.channels.as_ref())?;
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {} ({ENV})", path.display()))?;
         let channels =

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::components::DataSource;
+use crate::components::{ComponentInfo, DataSource};
 use crate::template::ConfigReader;
 use crate::value::Value;
 
@@ -10,7 +10,7 @@ pub struct NullData {
     input: String,
 }
 
-pub fn new(r: &mut ConfigReader) -> Option<Box<dyn DataSource>> {
+pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn DataSource>> {
     let input = r.required_string("input")?;
     Some(Box::new(NullData { input }))
 }

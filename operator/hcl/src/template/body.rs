@@ -287,6 +287,17 @@ impl<'a> ConfigReader<'a> {
             .push(Diagnostic::error(summary, detail).with_subject(self.block_subject.clone()));
     }
 
+    /// Reports a warning at an argument.
+    pub fn warn_at(&mut self, key: &str, summary: &str, detail: impl Into<String>) {
+        let subject = self
+            .body
+            .attr(key)
+            .and_then(|a| a.subject())
+            .or(self.block_subject.clone());
+        self.diags
+            .push(Diagnostic::warning(summary, detail).with_subject(subject));
+    }
+
     /// Reports a warning at the block.
     pub fn warn(&mut self, summary: &str, detail: impl Into<String>) {
         self.diags

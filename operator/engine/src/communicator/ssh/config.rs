@@ -465,26 +465,16 @@ impl SshConfig {
     }
 
     /// The `null` builder's rule: host, username and exactly one auth method.
-    pub fn validate_for_null(&self, r: &mut ConfigReader) {
-        if self.host.is_none() {
-            r.error(
-                "Missing ssh_host",
-                "A host must be specified, please reference your communicator documentation.",
-            );
-        }
-        if self.username.is_none() {
-            r.error(
-                "Missing ssh_username",
-                "A username must be specified, please reference your communicator documentation.",
-            );
-        }
-        let methods = usize::from(self.password.is_some())
-            + usize::from(self.private_key_file.is_some())
-            + usize::from(self.agent_auth);
-        if methods != 1 {
-            r.error(
-                "Invalid SSH authentication",
-                "Exactly one of ssh_password, ssh_private_key_file, or ssh_agent_auth must be specified.",
+    /// Options that cannot work where the build runs: `ssh_bastion_interactive` answers the
+    /// bastion's prompts on a terminal, and build pods have none.
+    pub fn check_env(&self, r: &mut ConfigReader, env: &crate::components::RunEnv) {
+        if env.in_cluster && self.bastion.as_ref().is_some_and(|b| b.interactive) {
+            r.warn_at(
+                "ssh_bastion_interactive",
+                "Needs a terminal",
+                "ssh_bastion_interactive answers the bastion's prompts on a terminal, and build \
+                 pods have none: run by the operator, this source cannot connect. Use \
+                 ssh_bastion_password or ssh_bastion_private_key_file.",
             );
         }
     }

@@ -1,0 +1,207 @@
+//! The component registry: one table per kind, from Packer's type name to the constructor.
+//! A new component is its file(s) plus one line in its table; every list of known names,
+//! "did you mean" suggestion and unknown-type error comes from these tables.
+//!
+//! Every constructor has the same shape, `fn(&mut ConfigReader, &ComponentInfo) ->
+//! Option<Box<dyn Kind>>`: it decodes and validates its own block through the reader (which
+//! collects positioned errors and warnings and reports arguments nobody read), with no side
+//! effects, and returns `None` only when it reported an error. [`Table::decode`] is the one
+//! decode path for all four kinds.
+
+use crate::components::{Builder, ComponentInfo, DataSource, PostProcessor, Provisioner};
+use crate::diag::{Diagnostic, Diagnostics, Subject};
+use crate::template::{ConfigReader, EvalEnv, RawBody};
+
+/// A constructor: decodes a block into a component.
+pub type Factory<T> = fn(&mut ConfigReader, &ComponentInfo) -> Option<Box<T>>;
+
+/// The four kinds of component a template names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Builder,
+    Provisioner,
+    PostProcessor,
+    DataSource,
+}
+
+impl Kind {
+    /// How Packer's messages name the kind.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Builder => "builder",
+            Kind::Provisioner => "provisioner",
+            Kind::PostProcessor => "post-processor",
+            Kind::DataSource => "data",
+        }
+    }
+
+    fn unknown_summary(self) -> &'static str {
+        match self {
+            Kind::Builder => "Unknown source type",
+            Kind::Provisioner => "Unknown provisioner type",
+            Kind::PostProcessor => "Unknown post-processor type",
+            Kind::DataSource => "Unknown data source type",
+        }
+    }
+}
+
+/// One kind's table.
+pub struct Table<T: ?Sized + 'static> {
+    pub kind: Kind,
+    pub entries: &'static [(&'static str, Factory<T>)],
+}
+
+impl<T: ?Sized + 'static> Table<T> {
+    /// The constructor of a type name.
+    pub fn get(&self, name: &str) -> Option<Factory<T>> {
+        self.entries
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| *f)
+    }
+
+    /// Every type name, in table order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.entries.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// The error for a type name the table lacks, with a suggestion and the known names.
+    pub fn unknown(&self, name: &str, subject: Option<Subject>) -> Diagnostic {
+        let known = self.names();
+        let hint = suggest(name, &known)
+            .map(|s| format!(" Did you mean {s:?}?"))
+            .unwrap_or_default();
+        Diagnostic::error(
+            self.kind.unknown_summary(),
+            format!(
+                "The {} {name:?} is unknown by Kiln.{hint} Kiln has: {}.",
+                self.kind.label(),
+                known.join(", ")
+            ),
+        )
+        .with_subject(subject)
+    }
+
+    /// Decodes one block of type `name`: the component and the warnings, or every error.
+    pub fn decode(
+        &self,
+        name: &str,
+        block: Block<'_>,
+        info: &ComponentInfo,
+    ) -> Result<(Box<T>, Diagnostics), Diagnostics> {
+        let Some(factory) = self.get(name) else {
+            return Err(self.unknown(name, block.subject).into());
+        };
+        let mut r = ConfigReader::new(block.body, block.env, block.subject, block.what);
+        let component = factory(&mut r, info);
+        let diags = r.finish();
+        match component {
+            Some(c) if !diags.has_errors() => Ok((c, diags)),
+            _ => Err(diags),
+        }
+    }
+}
+
+/// A block to decode: its body, the evaluation context, where it is, and how messages name
+/// it (`source "null" "a"`).
+pub struct Block<'a> {
+    pub body: &'a RawBody,
+    pub env: &'a EvalEnv,
+    pub subject: Option<Subject>,
+    pub what: String,
+}
+
+/// Builders (`source "TYPE" "name"`).
+pub static BUILDERS: Table<dyn Builder> = Table {
+    kind: Kind::Builder,
+    entries: &[
+        ("null", crate::builders::null::new),
+        ("file", crate::builders::file::new),
+    ],
+};
+
+/// Provisioners.
+pub static PROVISIONERS: Table<dyn Provisioner> = Table {
+    kind: Kind::Provisioner,
+    entries: &[
+        ("shell-local", crate::provisioners::shell_local::new),
+        ("breakpoint", crate::provisioners::breakpoint::new),
+        ("sleep", crate::provisioners::sleep::new),
+        ("shell", crate::provisioners::shell::new),
+        ("file", crate::provisioners::file::new),
+    ],
+};
+
+/// Post-processors.
+pub static POST_PROCESSORS: Table<dyn PostProcessor> = Table {
+    kind: Kind::PostProcessor,
+    entries: &[
+        ("manifest", crate::postprocessors::manifest::new),
+        ("shell-local", crate::postprocessors::shell_local::new),
+        ("artifice", crate::postprocessors::artifice::new),
+        ("checksum", crate::postprocessors::checksum::new),
+        ("compress", crate::postprocessors::compress::new),
+    ],
+};
+
+/// Data sources (`data "TYPE" "name"`).
+pub static DATA_SOURCES: Table<dyn DataSource> = Table {
+    kind: Kind::DataSource,
+    entries: &[
+        ("null", crate::datasources::null::new),
+        ("http", crate::datasources::http::new),
+        (
+            crate::datasources::kiln_channel::KIND,
+            crate::datasources::kiln_channel::new,
+        ),
+    ],
+};
+
+/// The closest known name, for "Did you mean" suggestions.
+pub fn suggest(name: &str, candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(name, c), *c))
+        .filter(|(d, _)| *d <= 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_suggestions_come_from_the_tables() {
+        assert_eq!(BUILDERS.names(), vec!["null", "file"]);
+        assert!(PROVISIONERS.get("shell").is_some());
+        assert!(POST_PROCESSORS.get("shell").is_none());
+        assert_eq!(
+            suggest("shel", &PROVISIONERS.names()).as_deref(),
+            Some("shell")
+        );
+        let d = DATA_SOURCES.unknown("htp", None);
+        assert_eq!(d.summary, "Unknown data source type");
+        assert!(d.detail.contains("Did you mean \"http\"?"), "{}", d.detail);
+        assert!(
+            d.detail.contains("null, http, kiln-channel"),
+            "{}",
+            d.detail
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! What a builder's runner pod needs beyond Kubernetes' restricted defaults, and why.
+//!
+//! A builder declares its [`Requirements`] after its config is decoded (a `qemu` source with
+//! `accelerator = "kvm"` needs `/dev/kvm`; a `docker` source runs in its base image). The
+//! operator takes the union over the sources an ImageBuild selects, grants exactly that in
+//! the runner pod, keeps the restricted defaults for everything else, and records each grant
+//! with its reason in the build's status and events. Locally nothing is granted: the CLI
+//! runs with whatever the user has.
+
+use serde::{Deserialize, Serialize};
+
+/// One thing granted, with the reason shown to the user.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Grant {
+    /// What is granted: a device path (`/dev/kvm`), a capability (`SYS_ADMIN`), an image.
+    pub name: String,
+    /// Why, in words a user understands (`accelerator = "kvm" needs the KVM device`).
+    pub why: String,
+}
+
+impl Grant {
+    pub fn new(name: impl Into<String>, why: impl Into<String>) -> Grant {
+        Grant {
+            name: name.into(),
+            why: why.into(),
+        }
+    }
+}
+
+/// What a builder needs from the pod that runs it. The default is nothing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Requirements {
+    /// Host devices the pod must see (a `/dev/kvm` device plugin resource or volume).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<Grant>,
+    /// Linux capabilities to add to the container (names without `CAP_`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub capabilities: Vec<Grant>,
+    /// The container must run as UID 0 (inside its user namespace when `user_namespaces`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_root: Option<String>,
+    /// The pod should get its own user namespace (`hostUsers: false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_namespaces: Option<String>,
+    /// Scratch space the build writes (an `emptyDir` of at least this many bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scratch_bytes: Option<Grant>,
+    /// The build must run inside this image (the kaniko pattern: the runner pod is created
+    /// from the base image with the Kiln binary injected). `name` is the image reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Grant>,
+}
+
+impl Requirements {
+    /// Nothing beyond the restricted defaults.
+    pub fn is_empty(&self) -> bool {
+        *self == Requirements::default()
+    }
+
+    /// The union of two sets (what a pod running both builds needs). Reasons of equal
+    /// grants are kept once; the larger scratch size wins; a second, different image keeps
+    /// the first (one pod runs one image: the operator runs such sources in pods of their
+    /// own).
+    pub fn union(mut self, other: &Requirements) -> Requirements {
+        for g in &other.devices {
+            if !self.devices.iter().any(|d| d.name == g.name) {
+                self.devices.push(g.clone());
+            }
+        }
+        for g in &other.capabilities {
+            if !self.capabilities.iter().any(|d| d.name == g.name) {
+                self.capabilities.push(g.clone());
+            }
+        }
+        if self.run_as_root.is_none() {
+            self.run_as_root = other.run_as_root.clone();
+        }
+        if self.user_namespaces.is_none() {
+            self.user_namespaces = other.user_namespaces.clone();
+        }
+        let bytes = |g: &Option<Grant>| {
+            g.as_ref()
+                .and_then(|g| g.name.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        if bytes(&other.scratch_bytes) > bytes(&self.scratch_bytes) {
+            self.scratch_bytes = other.scratch_bytes.clone();
+        }
+        if self.image.is_none() {
+            self.image = other.image.clone();
+        }
+        self.devices.sort();
+        self.capabilities.sort();
+        self
+    }
+
+    /// One line per grant, `name: why`, for status messages and events.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for g in &self.devices {
+            out.push(format!("device {}: {}", g.name, g.why));
+        }
+        for g in &self.capabilities {
+            out.push(format!("capability {}: {}", g.name, g.why));
+        }
+        if let Some(why) = &self.run_as_root {
+            out.push(format!("run as root: {why}"));
+        }
+        if let Some(why) = &self.user_namespaces {
+            out.push(format!("user namespace: {why}"));
+        }
+        if let Some(g) = &self.scratch_bytes {
+            out.push(format!("scratch space {} bytes: {}", g.name, g.why));
+        }
+        if let Some(g) = &self.image {
+            out.push(format!("runs in image {}: {}", g.name, g.why));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn union_keeps_each_grant_once_and_the_larger_scratch() {
+        let a = Requirements {
+            devices: vec![Grant::new("/dev/kvm", "accelerator kvm")],
+            scratch_bytes: Some(Grant::new("1000", "disk")),
+            ..Requirements::default()
+        };
+        let b = Requirements {
+            devices: vec![Grant::new("/dev/kvm", "other reason")],
+            capabilities: vec![Grant::new("SYS_ADMIN", "mounts")],
+            scratch_bytes: Some(Grant::new("5000", "bigger disk")),
+            ..Requirements::default()
+        };
+        let u = a.union(&b);
+        assert_eq!(u.devices, vec![Grant::new("/dev/kvm", "accelerator kvm")]);
+        assert_eq!(u.capabilities, vec![Grant::new("SYS_ADMIN", "mounts")]);
+        assert_eq!(u.scratch_bytes, Some(Grant::new("5000", "bigger disk")));
+        assert!(!u.is_empty());
+        assert!(Requirements::default().is_empty());
+        assert_eq!(
+            u.describe(),
+            vec![
+                "device /dev/kvm: accelerator kvm",
+                "capability SYS_ADMIN: mounts",
+                "scratch space 5000 bytes: bigger disk"
+            ]
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! The contract between the operator and its runner pods: what the operator writes (the
+//! snapshot ConfigMap, the pod's environment and mounts) and the runner reads. Both import
+//! it from here; the runner imports no controller module.
+//!
+//! - The snapshot: [`Snapshot`] as JSON under [`SNAPSHOT_KEY`] of an immutable ConfigMap,
+//!   mounted at [`SNAPSHOT_DIR`] (env `KILN_SNAPSHOT_DIR`).
+//! - The working directory: an emptyDir at [`WORK_DIR`] (env `KILN_WORK_DIR`); the template's
+//!   files are written to `<work-dir>/template` by [`materialize`], the channels the snapshot
+//!   fixed to `<work-dir>/channels.json`.
+//! - Secret variables reach the runner as environment variables named by
+//!   [`secret_env_name`]; plain variables are HCL expressions made by [`exprs`].
+
+use std::path::{Path, PathBuf};
+
+use k8s_openapi::api::core::v1::ConfigMap;
+use kiln_crds::{OnError, TemplateFile, VariableValues};
+use kiln_engine::value::Value;
+use kube::ResourceExt;
+use serde::{Deserialize, Serialize};
+
+/// Key of the snapshot in its ConfigMap.
+pub const SNAPSHOT_KEY: &str = "snapshot.json";
+/// Where the runner container finds the snapshot.
+pub const SNAPSHOT_DIR: &str = "/etc/kiln/snapshot";
+/// The runner's working directory (an emptyDir).
+pub const WORK_DIR: &str = "/work";
+/// What a build runs, fixed when it starts: stored in the snapshot ConfigMap, read by every
+/// runner pod.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// The ImageTemplate it came from (empty for an inline template).
+    #[serde(default)]
+    pub template: String,
+    /// `sha256:<hex>` of the files.
+    pub fingerprint: String,
+    /// The template's files, in name order.
+    pub files: Vec<TemplateFile>,
+    /// The ImageTemplate's `spec.variables` (defaults).
+    #[serde(default)]
+    pub template_variables: VariableValues,
+    /// The ImageBuild's `spec.variables` (override the defaults).
+    #[serde(default)]
+    pub variables: VariableValues,
+    /// Names of the variables whose values come from Secrets (`PKR_VAR_<name>` env).
+    #[serde(default)]
+    pub secret_variables: Vec<String>,
+    /// The selected builds, `[build.]type.name`; completion index `i` builds `builds[i]`.
+    pub builds: Vec<String>,
+    /// The build's `only`/`except` (post-processors honour `except` as in Packer).
+    #[serde(default)]
+    pub only: Vec<String>,
+    #[serde(default)]
+    pub except: Vec<String>,
+    pub on_error: OnError,
+    /// `PACKER_RUN_UUID` of the run, shared by every source.
+    pub run_uuid: String,
+    /// The ImageChannels the template's `kiln-channel` data sources read, as they were when
+    /// the build started (name, namespace and status only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<serde_json::Value>,
+    /// The build the first `kiln-channel` data source pointed at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<kiln_crds::BuildParent>,
+    /// The `kiln-channel` data sources to resolve (not stored).
+    #[serde(skip)]
+    pub channel_refs: Vec<kiln_engine::datasources::kiln_channel::ChannelRef>,
+}
+
+/// Reads the snapshot back from its ConfigMap.
+pub fn read_snapshot(cm: &ConfigMap) -> Result<Snapshot, String> {
+    let text = cm
+        .data
+        .as_ref()
+        .and_then(|d| d.get(SNAPSHOT_KEY))
+        .ok_or_else(|| format!("ConfigMap {} has no {SNAPSHOT_KEY}", cm.name_any()))?;
+    serde_json::from_str(text).map_err(|e| format!("invalid {SNAPSHOT_KEY}: {e}"))
+}
+
+/// The environment variable a secret variable reaches the runner as.
+pub fn secret_env_name(variable: &str) -> String {
+    format!("PKR_VAR_{variable}")
+}
+
+/// Whether the engine reads a file as part of the template body (the rest, such as
+/// `*.auto.pkrvars.hcl` or scripts, is only read from disk).
+fn is_body_file(name: &str) -> bool {
+    name.ends_with(".pkr.hcl") || name.ends_with(".pkr.json")
+}
+
+/// Writes every file into `dir` (the template's `path.root`, so `file()`, scripts and
+/// `*.auto.pkrvars.hcl` work as in a Packer directory) and returns the body files as the
+/// engine's in-memory sources, named by their bare file name (so diagnostics say
+/// `template.pkr.hcl:3:5`).
+pub fn materialize(dir: &Path, files: &[TemplateFile]) -> std::io::Result<Vec<(PathBuf, String)>> {
+    let mut body = Vec::new();
+    for f in files {
+        if f.name.contains('/') || f.name == ".." || f.name == "." {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("invalid template file name {:?}", f.name),
+            ));
+        }
+        std::fs::write(dir.join(&f.name), &f.content)?;
+        if is_body_file(&f.name) {
+            body.push((PathBuf::from(&f.name), f.content.clone()));
+        }
+    }
+    Ok(body)
+}
+
+/// A JSON value from a resource as the HCL expression the engine reads
+/// (`VarInputs::exprs`).
+pub fn json_to_hcl(v: &serde_json::Value) -> String {
+    Value::from_json(v).to_hcl()
+}
+
+/// Variable values as `VarInputs::exprs` (in name order; later entries win).
+pub fn exprs(values: &VariableValues) -> Vec<(String, String)> {
+    values
+        .iter()
+        .map(|(k, v)| (k.clone(), json_to_hcl(v)))
+        .collect()
+}
+
+/// Time now, as the API's `Time`.
+pub fn now() -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Time {
+    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::now())
+}
+
+/// At most `max` bytes, cut at a character boundary (status messages have size limits).
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn snapshot(builds: &[&str]) -> Snapshot {
+        Snapshot {
+            template: "tpl".into(),
+            fingerprint: "sha256:00".into(),
+            files: vec![TemplateFile {
+                name: "template.pkr.hcl".into(),
+                content: "x".into(),
+            }],
+            template_variables: VariableValues::new(),
+            variables: VariableValues::new(),
+            secret_variables: vec![],
+            builds: builds.iter().map(|s| s.to_string()).collect(),
+            only: vec![],
+            except: vec![],
+            on_error: OnError::Cleanup,
+            channels: vec![],
+            parent: None,
+            channel_refs: vec![],
+            run_uuid: "run-1".into(),
+        }
+    }
+}

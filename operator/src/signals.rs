@@ -1,0 +1,70 @@
+//! Signal handling for every long-running command: the first SIGINT or SIGTERM cancels a
+//! token (builds clean up, controllers stop); later signals are ignored while that
+//! finishes, as Packer does.
+
+use kiln_engine::ui::Ui;
+use tokio_util::sync::CancellationToken;
+
+/// What to tell the user when a signal arrives.
+pub enum Announce {
+    /// `kiln build`: Packer's two lines.
+    Build,
+    /// A runner pod: the cancel line only (it runs one build).
+    Runner,
+}
+
+/// Cancels `cancel` on the first SIGINT/SIGTERM, saying so through `ui`.
+pub fn cancel_on_signal(cancel: CancellationToken, ui: Ui, announce: Announce) {
+    tokio::spawn(async move {
+        let Some(name) = first_signal().await else {
+            return;
+        };
+        match announce {
+            Announce::Build => {
+                ui.error(format!("Cancelling build after receiving {name}"));
+                ui.say("Interrupted, not going to start any more builds.");
+            }
+            Announce::Runner => ui.error(format!("Cancelling build after receiving {name}")),
+        }
+        cancel.cancel();
+        ignore_signals().await;
+    });
+}
+
+/// Cancels `cancel` on the first SIGINT/SIGTERM with a log line (the operator).
+pub fn shutdown_on_signal(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        if let Some(name) = first_signal().await {
+            tracing::info!("signal received ({name}): shutting down");
+            cancel.cancel();
+        }
+    });
+}
+
+/// Waits for SIGINT or SIGTERM; `None` when the handlers cannot be installed.
+async fn first_signal() -> Option<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt()).ok()?;
+    let mut term = signal(SignalKind::terminate()).ok()?;
+    Some(tokio::select! {
+        _ = int.recv() => "interrupt",
+        _ = term.recv() => "terminated",
+    })
+}
+
+/// Swallows further signals for the rest of the process.
+async fn ignore_signals() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = int.recv() => {},
+            _ = term.recv() => {},
+        }
+    }
+}
