@@ -340,7 +340,7 @@ async fn run_post_processors(
                 }
             } else if keep {
                 artifacts.push(prior.clone());
-            } else if let Err(e) = prior.destroy() {
+            } else if let Err(e) = prior.destroy().await {
                 outcome.errors.push(format!(
                     "Failed cleaning up prior artifact: {e}; pp is {}",
                     decl.kind
@@ -352,7 +352,7 @@ async fn run_post_processors(
     }
     if keep_original {
         artifacts.insert(0, builder_artifact);
-    } else if let Err(e) = builder_artifact.destroy() {
+    } else if let Err(e) = builder_artifact.destroy().await {
         outcome
             .errors
             .push(format!("Error destroying builder artifact: {e}"));

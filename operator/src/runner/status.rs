@@ -415,6 +415,7 @@ mod tests {
                 name: "null.a".into(),
                 duration: Duration::from_secs(1),
                 artifacts: vec![kiln_engine::artifact::Artifact {
+                    destroyer: None,
                     builder_id: "fnoeding.null".into(),
                     id: "Null".into(),
                     description: "Did not export anything.".into(),

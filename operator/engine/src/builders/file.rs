@@ -117,6 +117,7 @@ impl Builder for FileBuilder {
 
     fn artifact(&self, _state: &BuildState) -> Option<Artifact> {
         Some(Artifact {
+            destroyer: None,
             builder_id: BUILDER_ID.to_string(),
             id: "File".to_string(),
             files: vec![self.target.clone()],

@@ -65,6 +65,7 @@ impl Builder for NullBuilder {
 
     fn artifact(&self, _state: &BuildState) -> Option<Artifact> {
         Some(Artifact {
+            destroyer: None,
             builder_id: BUILDER_ID.to_string(),
             id: "Null".to_string(),
             files: Vec::new(),

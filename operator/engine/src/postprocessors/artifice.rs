@@ -42,6 +42,7 @@ impl PostProcessor for Artifice {
         }
         Ok(PostProcessed {
             artifact: Artifact {
+                destroyer: None,
                 builder_id: BUILDER_ID.to_string(),
                 id: String::new(),
                 files: self.files.iter().map(PathBuf::from).collect(),

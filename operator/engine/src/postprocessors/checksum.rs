@@ -286,6 +286,7 @@ impl PostProcessor for Checksum {
         );
         Ok(PostProcessed {
             artifact: Artifact {
+                destroyer: None,
                 builder_id: BUILDER_ID.to_string(),
                 id: String::new(),
                 files: new_files,

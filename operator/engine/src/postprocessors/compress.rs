@@ -586,6 +586,7 @@ impl PostProcessor for Compress {
         let path = target.to_string_lossy().to_string();
         Ok(PostProcessed {
             artifact: Artifact {
+                destroyer: None,
                 builder_id: BUILDER_ID.to_string(),
                 id: String::new(),
                 files: vec![target],
