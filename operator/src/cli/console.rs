@@ -5,11 +5,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use kiln_engine::diag::SourceFile;
-use kiln_engine::session::{self, LoadOptions};
 use kiln_engine::template::Template;
 use kiln_engine::ui::Masker;
 
-use super::common::{VarFlags, print_diags};
+use super::common::{VarFlags, load_template};
 
 #[derive(Args, Debug)]
 pub struct ConsoleArgs {
@@ -21,27 +20,10 @@ pub struct ConsoleArgs {
 
 pub fn run(a: ConsoleArgs) -> i32 {
     let template = match &a.template {
-        Some(p) => {
-            let inputs = match a.vars.inputs(false) {
-                Ok(i) => i,
-                Err(e) => {
-                    eprintln!("Error: {e}");
-                    return 1;
-                }
-            };
-            let opts = LoadOptions {
-                inputs,
-                env: std::sync::Arc::new(kiln_engine::components::RunEnv::local()),
-                ..LoadOptions::default()
-            };
-            match session::load_path(p, &opts) {
-                Ok(s) => s.template,
-                Err(d) => {
-                    print_diags(&d, None);
-                    return 1;
-                }
-            }
-        }
+        Some(p) => match load_template(p, &a.vars, false, false) {
+            Some(s) => s.template,
+            None => return 1,
+        },
         None => Template {
             root: PathBuf::from("."),
             ..Template::default()

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::artifact::Artifact;
 use crate::builders::common::StepProvision;
-use crate::communicator::{Communicator, ExitStatus, Output};
+use crate::communicator::{CommError, Communicator, ExitStatus, Output};
 use crate::components::{BuildState, Builder, ComponentInfo, Step, StepAction};
 use crate::template::ConfigReader;
 
@@ -140,29 +140,34 @@ impl Communicator for AcceptAll {
         _c: &str,
         _o: &mut dyn Output,
         _x: &CancellationToken,
-    ) -> anyhow::Result<ExitStatus> {
+    ) -> Result<ExitStatus, CommError> {
         Ok(ExitStatus::Code(0))
     }
     async fn upload(
         &self,
-        _d: &str,
+        d: &str,
         src: &mut (dyn AsyncRead + Send + Unpin),
         _m: u32,
-    ) -> anyhow::Result<()> {
-        tokio::io::copy(src, &mut tokio::io::sink()).await?;
+    ) -> Result<(), CommError> {
+        tokio::io::copy(src, &mut tokio::io::sink())
+            .await
+            .map_err(|e| CommError::Upload {
+                path: d.to_string(),
+                message: e.to_string(),
+            })?;
         Ok(())
     }
-    async fn upload_dir(&self, _d: &str, _s: &Path, _e: &[String]) -> anyhow::Result<()> {
+    async fn upload_dir(&self, _d: &str, _s: &Path, _e: &[String]) -> Result<(), CommError> {
         Ok(())
     }
     async fn download(
         &self,
         _s: &str,
         _d: &mut (dyn AsyncWrite + Send + Unpin),
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), CommError> {
         Ok(())
     }
-    async fn download_dir(&self, _s: &str, _d: &Path, _e: &[String]) -> anyhow::Result<()> {
+    async fn download_dir(&self, _s: &str, _d: &Path, _e: &[String]) -> Result<(), CommError> {
         Ok(())
     }
 }

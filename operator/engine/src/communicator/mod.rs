@@ -12,6 +12,39 @@ use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 
+/// Why a communicator operation failed: one variant per operation, saying what and where.
+#[derive(Debug, thiserror::Error)]
+pub enum CommError {
+    /// The communicator cannot do this at all (`none` transfers files nowhere).
+    #[error("{operation} not implemented when communicator = \"{communicator}\"")]
+    Unsupported {
+        communicator: String,
+        operation: &'static str,
+    },
+    /// The command could not be started (no session, channel refused, runtime missing).
+    #[error("{message}")]
+    Start { message: String },
+    /// The run was cancelled while the command ran (it was stopped).
+    #[error("Interrupted while running {command:?}")]
+    Interrupted { command: String },
+    #[error("uploading {path}: {message}")]
+    Upload { path: String, message: String },
+    #[error("uploading directory {src} to {dst}: {message}")]
+    UploadDir {
+        src: String,
+        dst: String,
+        message: String,
+    },
+    #[error("downloading {path}: {message}")]
+    Download { path: String, message: String },
+    #[error("downloading directory {src} to {dst}: {message}")]
+    DownloadDir {
+        src: String,
+        dst: String,
+        message: String,
+    },
+}
+
 /// How a remote command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -80,7 +113,7 @@ pub trait Communicator: Send + Sync {
         command: &str,
         output: &mut dyn Output,
         cancel: &CancellationToken,
-    ) -> anyhow::Result<ExitStatus>;
+    ) -> Result<ExitStatus, CommError>;
 
     /// Streams `src` to the remote file `dst` with permission bits `mode`.
     async fn upload(
@@ -88,21 +121,26 @@ pub trait Communicator: Send + Sync {
         dst: &str,
         src: &mut (dyn AsyncRead + Send + Unpin),
         mode: u32,
-    ) -> anyhow::Result<()>;
+    ) -> Result<(), CommError>;
 
     /// Uploads a local directory. As in Packer: a `src` ending in `/` uploads its contents
     /// into `dst`; otherwise the directory itself is created inside `dst`.
-    async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> anyhow::Result<()>;
+    async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> Result<(), CommError>;
 
     /// Streams the remote file `src` into `dst`.
     async fn download(
         &self,
         src: &str,
         dst: &mut (dyn AsyncWrite + Send + Unpin),
-    ) -> anyhow::Result<()>;
+    ) -> Result<(), CommError>;
 
     /// Downloads a remote directory, with the same trailing-slash rule as `upload_dir`.
-    async fn download_dir(&self, src: &str, dst: &Path, exclude: &[String]) -> anyhow::Result<()>;
+    async fn download_dir(
+        &self,
+        src: &str,
+        dst: &Path,
+        exclude: &[String],
+    ) -> Result<(), CommError>;
 
     /// Closes the connection (cleanup).
     async fn close(&self) {}

@@ -6,13 +6,16 @@ use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 
-use super::{Communicator, ExitStatus, Output};
+use super::{CommError, Communicator, ExitStatus, Output};
 
 #[derive(Debug, Default)]
 pub struct NoneCommunicator;
 
-fn unsupported(what: &str) -> anyhow::Error {
-    anyhow::anyhow!("{what} not implemented when communicator = \"none\"")
+fn unsupported(operation: &'static str) -> CommError {
+    CommError::Unsupported {
+        communicator: "none".into(),
+        operation,
+    }
 }
 
 #[async_trait]
@@ -26,7 +29,7 @@ impl Communicator for NoneCommunicator {
         _command: &str,
         _output: &mut dyn Output,
         _cancel: &CancellationToken,
-    ) -> anyhow::Result<ExitStatus> {
+    ) -> Result<ExitStatus, CommError> {
         Ok(ExitStatus::Code(0))
     }
 
@@ -35,11 +38,16 @@ impl Communicator for NoneCommunicator {
         _dst: &str,
         _src: &mut (dyn AsyncRead + Send + Unpin),
         _mode: u32,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), CommError> {
         Err(unsupported("Upload"))
     }
 
-    async fn upload_dir(&self, _dst: &str, _src: &Path, _exclude: &[String]) -> anyhow::Result<()> {
+    async fn upload_dir(
+        &self,
+        _dst: &str,
+        _src: &Path,
+        _exclude: &[String],
+    ) -> Result<(), CommError> {
         Err(unsupported("UploadDir"))
     }
 
@@ -47,7 +55,7 @@ impl Communicator for NoneCommunicator {
         &self,
         _src: &str,
         _dst: &mut (dyn AsyncWrite + Send + Unpin),
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), CommError> {
         Err(unsupported("Download"))
     }
 
@@ -56,7 +64,7 @@ impl Communicator for NoneCommunicator {
         _src: &str,
         _dst: &Path,
         _exclude: &[String],
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), CommError> {
         Err(unsupported("DownloadDir"))
     }
 }

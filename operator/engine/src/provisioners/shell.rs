@@ -417,7 +417,7 @@ impl Provisioner for Shell {
                         .context("Error chmodding script file to 0755 in remote machine")?;
                 }
                 let mut out = UiOutput(ui.clone());
-                comm.start(command, &mut out, cancel).await
+                Ok(comm.start(command, &mut out, cancel).await?)
             })
             .await?;
             match &status {

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::config::{BastionConfig, SshConfig, TransferMethod, Tunnel};
 use super::{scp, sftp, tunnel};
-use crate::communicator::{Communicator, ExitStatus, Output};
+use crate::communicator::{CommError, Communicator, ExitStatus, Output};
 use crate::ui::Ui;
 
 /// Decides whether a server's host key is acceptable.
@@ -887,8 +887,13 @@ impl Communicator for SshClient {
         command: &str,
         output: &mut dyn Output,
         cancel: &CancellationToken,
-    ) -> anyhow::Result<ExitStatus> {
-        let mut ch = self.exec_channel(command).await?;
+    ) -> Result<ExitStatus, CommError> {
+        let mut ch = self
+            .exec_channel(command)
+            .await
+            .map_err(|e| CommError::Start {
+                message: format!("{e:#}"),
+            })?;
         let (mut out, mut err) = (LineBuf::default(), LineBuf::default());
         let mut status = None;
         loop {
@@ -912,7 +917,9 @@ impl Communicator for SshClient {
                     let _ = ch.close().await;
                     out.finish(|l| output.stdout_line(l));
                     err.finish(|l| output.stderr_line(l));
-                    bail!("Interrupted while running {command:?}");
+                    return Err(CommError::Interrupted {
+                        command: command.to_string(),
+                    });
                 }
             }
         }
@@ -926,35 +933,50 @@ impl Communicator for SshClient {
         dst: &str,
         src: &mut (dyn AsyncRead + Send + Unpin),
         mode: u32,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), CommError> {
         match self.config.file_transfer_method {
             TransferMethod::Scp => scp::upload(self, dst, src, mode).await,
             TransferMethod::Sftp => sftp::upload(self, dst, src, mode).await,
         }
-        .with_context(|| format!("uploading {dst}"))
+        .map_err(|e| CommError::Upload {
+            path: dst.to_string(),
+            message: format!("{e:#}"),
+        })
     }
 
-    async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> anyhow::Result<()> {
+    async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> Result<(), CommError> {
         match self.config.file_transfer_method {
             TransferMethod::Scp => scp::upload_dir(self, dst, src, exclude).await,
             TransferMethod::Sftp => sftp::upload_dir(self, dst, src, exclude).await,
         }
-        .with_context(|| format!("uploading directory {} to {dst}", src.display()))
+        .map_err(|e| CommError::UploadDir {
+            src: src.display().to_string(),
+            dst: dst.to_string(),
+            message: format!("{e:#}"),
+        })
     }
 
     async fn download(
         &self,
         src: &str,
         dst: &mut (dyn AsyncWrite + Send + Unpin),
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), CommError> {
         match self.config.file_transfer_method {
             TransferMethod::Scp => scp::download(self, src, dst).await,
             TransferMethod::Sftp => sftp::download(self, src, dst).await,
         }
-        .with_context(|| format!("downloading {src}"))
+        .map_err(|e| CommError::Download {
+            path: src.to_string(),
+            message: format!("{e:#}"),
+        })
     }
 
-    async fn download_dir(&self, src: &str, dst: &Path, exclude: &[String]) -> anyhow::Result<()> {
+    async fn download_dir(
+        &self,
+        src: &str,
+        dst: &Path,
+        exclude: &[String],
+    ) -> Result<(), CommError> {
         match self.config.file_transfer_method {
             // Wildcards are expanded by the remote shell, so they go through scp whatever
             // the transfer method (Packer's DownloadDir always uses scp).
@@ -963,7 +985,11 @@ impl Communicator for SshClient {
             }
             _ => scp::download_dir(self, src, dst, exclude).await,
         }
-        .with_context(|| format!("downloading directory {src} to {}", dst.display()))
+        .map_err(|e| CommError::DownloadDir {
+            src: src.to_string(),
+            dst: dst.display().to_string(),
+            message: format!("{e:#}"),
+        })
     }
 
     async fn close(&self) {
