@@ -18,4 +18,5 @@ pub mod provisioners;
 pub mod run;
 pub mod session;
 pub mod sinks;
+pub mod steps;
 pub mod ui;

@@ -3,3 +3,5 @@
 pub mod common;
 pub mod file;
 pub mod null;
+#[cfg(feature = "qemu")]
+pub mod qemu;

@@ -1,0 +1,2 @@
+//! Steps several builders share (Packer's `multistep/commonsteps`), as plain async functions
+//! and structs until the engine's step interface settles.
