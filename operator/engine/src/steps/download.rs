@@ -1,0 +1,523 @@
+//! `iso_url` / `iso_urls` / `iso_checksum` / `iso_target_path` / `iso_target_extension`:
+//! packer-plugin-sdk's `ISOConfig` (`iso_config.go`) and `StepDownload` (`step_download.go`),
+//! with go-getter's checksum rules: `none`, `md5|sha1|sha256|sha512:<hex>`, `file:<URL or
+//! path>` (a `sha256sum`-style or BSD-style checksum file, the entry for the ISO's file name),
+//! or a bare hex value whose length picks the type.
+//!
+//! Local files (plain paths and `file://` URLs) are used in place after verification, as
+//! go-getter's `Inplace` mode does. HTTP(S) downloads go to a cache path (Packer's rules:
+//! `<cache>/<sha1 of checksum or URL>.<ext>`, or inside / at `iso_target_path`), through a
+//! temporary file renamed only once the checksum matched, so nothing half-written is left;
+//! a cached file whose checksum matches is reused without downloading.
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use sha2::Digest as _;
+use tokio_util::sync::CancellationToken;
+
+/// A hash algorithm go-getter knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashKind {
+    Md5,
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+impl HashKind {
+    fn from_name(s: &str) -> Option<HashKind> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "md5" => HashKind::Md5,
+            "sha1" => HashKind::Sha1,
+            "sha256" => HashKind::Sha256,
+            "sha512" => HashKind::Sha512,
+            _ => return None,
+        })
+    }
+
+    /// go-getter's guess from a hex value's length.
+    fn from_len(n: usize) -> Option<HashKind> {
+        Some(match n {
+            32 => HashKind::Md5,
+            40 => HashKind::Sha1,
+            64 => HashKind::Sha256,
+            128 => HashKind::Sha512,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            HashKind::Md5 => "md5",
+            HashKind::Sha1 => "sha1",
+            HashKind::Sha256 => "sha256",
+            HashKind::Sha512 => "sha512",
+        }
+    }
+
+    fn hex_len(self) -> usize {
+        match self {
+            HashKind::Md5 => 32,
+            HashKind::Sha1 => 40,
+            HashKind::Sha256 => 64,
+            HashKind::Sha512 => 128,
+        }
+    }
+}
+
+/// A resolved checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checksum {
+    None,
+    Hash { kind: HashKind, hex: String },
+}
+
+impl std::fmt::Display for Checksum {
+    /// go-getter's `FileChecksum.String()`: `type:hex`, or `none`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Checksum::None => write!(f, "none"),
+            Checksum::Hash { kind, hex } => write!(f, "{}:{hex}", kind.name()),
+        }
+    }
+}
+
+fn hash_value(kind: HashKind, value: &str) -> anyhow::Result<Checksum> {
+    let hex = value.trim().to_ascii_lowercase();
+    if hex.len() != kind.hex_len() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("invalid checksum: {value:?} is not a {} value ({} hex digits)", kind.name(), kind.hex_len());
+    }
+    Ok(Checksum::Hash { kind, hex })
+}
+
+/// The last path segment of a URL or path (the name looked up in checksum files).
+pub fn source_file_name(source: &str) -> String {
+    let no_query = source.split(['?', '#']).next().unwrap_or(source);
+    no_query.rsplit('/').next().unwrap_or(no_query).to_string()
+}
+
+/// Resolves an `iso_checksum` for `source` (the first ISO URL), fetching `file:` checksum
+/// files over HTTP(S) or from disk. Errors name the checksum and what was wrong.
+pub fn resolve_checksum(spec: &str, source: &str) -> anyhow::Result<Checksum> {
+    if spec == "none" {
+        return Ok(Checksum::None);
+    }
+    if spec.is_empty() {
+        bail!("A checksum must be specified");
+    }
+    let file_name = source_file_name(source);
+    match spec.split_once(':') {
+        Some(("file", loc)) => {
+            let text = fetch_text(loc).with_context(|| format!("fetching checksum file {loc}"))?;
+            checksum_from_file(&text, &file_name).with_context(|| format!("in checksum file {loc}"))
+        }
+        Some((kind, value)) => {
+            let kind = HashKind::from_name(kind).with_context(|| format!("unsupported checksum type: {kind}"))?;
+            hash_value(kind, value)
+        }
+        None => {
+            let kind = HashKind::from_len(spec.len()).with_context(|| format!("Unknown type for checksum {spec}"))?;
+            hash_value(kind, spec)
+        }
+    }
+}
+
+/// Finds `file_name`'s entry in a checksum file: GNU lines (`<hex>  name`, `<hex> *name`)
+/// or BSD lines (`SHA256 (name) = <hex>`); `./name` matches too.
+pub fn checksum_from_file(text: &str, file_name: &str) -> anyhow::Result<Checksum> {
+    for line in text.lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let (kind, name, value) = match parts.as_slice() {
+            [algo, name, "=", value] if name.starts_with('(') && name.ends_with(')') && name.len() > 2 => {
+                let Some(k) = HashKind::from_name(algo) else { continue };
+                (k, &name[1..name.len() - 1], *value)
+            }
+            [value, name] => {
+                let Some(k) = HashKind::from_len(value.len()) else { continue };
+                (k, name.trim_start_matches('*'), *value)
+            }
+            _ => continue,
+        };
+        let name = name.strip_prefix("./").unwrap_or(name);
+        if name == file_name {
+            return hash_value(kind, value);
+        }
+    }
+    bail!("no checksum found for {file_name:?}")
+}
+
+fn is_remote(source: &str) -> bool {
+    let l = source.to_ascii_lowercase();
+    l.starts_with("http://") || l.starts_with("https://")
+}
+
+/// A local source's path (`file://` URLs and plain paths), relative paths from the cwd.
+fn local_path(source: &str) -> Option<PathBuf> {
+    if let Some(rest) = source.strip_prefix("file://") {
+        let p = rest.split(['?', '#']).next().unwrap_or(rest);
+        return Some(PathBuf::from(p));
+    }
+    if let Some(rest) = source.strip_prefix("file:") {
+        return Some(PathBuf::from(rest));
+    }
+    if source.contains("://") {
+        return None;
+    }
+    Some(PathBuf::from(source))
+}
+
+fn fetch_text(loc: &str) -> anyhow::Result<String> {
+    if is_remote(loc) {
+        let mut r = ureq::get(loc).call().with_context(|| format!("GET {loc}"))?;
+        return r.body_mut().read_to_string().with_context(|| format!("reading {loc}"));
+    }
+    let p = local_path(loc).with_context(|| format!("unsupported URL {loc}"))?;
+    std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
+}
+
+/// Hashes a file, checking `cancel` between chunks.
+pub fn hash_file(path: &Path, kind: HashKind, cancel: &CancellationToken) -> anyhow::Result<String> {
+    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut buf = vec![0u8; 1 << 20];
+    macro_rules! run {
+        ($h:expr) => {{
+            let mut h = $h;
+            loop {
+                if cancel.is_cancelled() {
+                    bail!("cancelled while verifying {}", path.display());
+                }
+                let n = f.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+            h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()
+        }};
+    }
+    Ok(match kind {
+        HashKind::Md5 => run!(md5::Md5::new()),
+        HashKind::Sha1 => run!(sha1::Sha1::new()),
+        HashKind::Sha256 => run!(sha2::Sha256::new()),
+        HashKind::Sha512 => run!(sha2::Sha512::new()),
+    })
+}
+
+fn verify(path: &Path, checksum: &Checksum, cancel: &CancellationToken) -> anyhow::Result<()> {
+    if let Checksum::Hash { kind, hex } = checksum {
+        let got = hash_file(path, *kind, cancel)?;
+        if &got != hex {
+            bail!("Checksums did not match for {}: expected {hex}, got {got} ({})", path.display(), kind.name());
+        }
+    }
+    Ok(())
+}
+
+/// `iso_url`, `iso_urls`, `iso_checksum`, `iso_target_path`, `iso_target_extension`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IsoConfig {
+    pub iso_url: Option<String>,
+    pub iso_urls: Vec<String>,
+    pub iso_checksum: String,
+    pub iso_target_path: Option<String>,
+    pub iso_target_extension: Option<String>,
+}
+
+/// What `ISOConfig.Prepare` produces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreparedIso {
+    pub urls: Vec<String>,
+    pub checksum: Checksum,
+    pub target_path: Option<String>,
+    pub extension: String,
+    pub warnings: Vec<String>,
+}
+
+impl IsoConfig {
+    /// `ISOConfig.Prepare`: one of `iso_url`/`iso_urls`, a checksum (resolved now, as
+    /// Packer fetches `file:` checksums at validation), the extension lower-cased
+    /// (default `iso`).
+    pub fn prepare(&self) -> Result<PreparedIso, Vec<String>> {
+        let mut errs = Vec::new();
+        if self.iso_url.is_some() && !self.iso_urls.is_empty() {
+            return Err(vec!["Only one of iso_url or iso_urls must be specified".into()]);
+        }
+        let urls: Vec<String> = match &self.iso_url {
+            Some(u) => vec![u.clone()],
+            None => self.iso_urls.clone(),
+        };
+        if urls.is_empty() {
+            return Err(vec!["One of iso_url or iso_urls must be specified".into()]);
+        }
+        let extension = self.iso_target_extension.clone().unwrap_or_else(|| "iso".into()).to_ascii_lowercase();
+        let mut warnings = Vec::new();
+        let checksum = if self.iso_checksum == "none" {
+            warnings.push("A checksum of 'none' was specified. Since ISO files are so big,\na checksum is highly recommended.".into());
+            Checksum::None
+        } else {
+            match resolve_checksum(&self.iso_checksum, &urls[0]) {
+                Ok(c) => c,
+                Err(e) => {
+                    errs.push(format!("iso_checksum: {e:#} in {:?}", self.iso_checksum));
+                    Checksum::None
+                }
+            }
+        };
+        if self.iso_checksum.to_ascii_lowercase().ends_with(".iso") {
+            errs.push("Error parsing checksum: .iso is not a valid checksum ending".into());
+        }
+        if !errs.is_empty() {
+            return Err(errs);
+        }
+        Ok(PreparedIso {
+            urls,
+            checksum,
+            target_path: self.iso_target_path.clone(),
+            extension,
+            warnings,
+        })
+    }
+}
+
+/// Where a download lands (`UseSourceToFindCacheTarget`): the SHA-1 of the checksum string
+/// (or of the URL with `checksum=none`) plus the extension, in `cache_dir`; an
+/// `iso_target_path` without extension is a directory for that name; with one, the file.
+pub fn cache_target(source: &str, checksum: &Checksum, target_path: Option<&str>, extension: &str, cache_dir: &Path) -> PathBuf {
+    let key = match checksum {
+        Checksum::None => source.to_string(),
+        c => c.to_string(),
+    };
+    let sha: String = sha1::Sha1::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    match target_path {
+        None | Some("") => {
+            let mut name = sha;
+            if !extension.is_empty() {
+                name = format!("{name}.{extension}");
+            }
+            cache_dir.join(name)
+        }
+        Some(t) if Path::new(t).extension().is_none() => {
+            let ext = if extension.is_empty() { "iso" } else { extension };
+            Path::new(t).join(format!("{sha}.{ext}"))
+        }
+        Some(t) => PathBuf::from(t),
+    }
+}
+
+/// `StepDownload`: tries each URL in order; returns the local path of the first that
+/// arrives and verifies. The error lists every URL's failure.
+pub async fn download_iso(iso: &PreparedIso, cache_dir: &Path, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
+    let mut errs = Vec::new();
+    for url in &iso.urls {
+        if cancel.is_cancelled() {
+            bail!("Download cancelled: {}", errs.join("; "));
+        }
+        let (url2, iso2, cache2, cancel2) = (url.clone(), iso.clone(), cache_dir.to_path_buf(), cancel.clone());
+        let r = tokio::task::spawn_blocking(move || fetch_one(&url2, &iso2, &cache2, &cancel2)).await?;
+        match r {
+            Ok(p) => return Ok(p),
+            Err(e) => errs.push(format!("{url}: {e:#}")),
+        }
+    }
+    bail!("error downloading ISO: {}", errs.join("; "))
+}
+
+fn fetch_one(url: &str, iso: &PreparedIso, cache_dir: &Path, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
+    if !is_remote(url) {
+        let p = local_path(url).with_context(|| format!("unsupported URL scheme in {url} (file, http and https are)"))?;
+        if !p.is_file() {
+            bail!("{} does not exist or is not a file", p.display());
+        }
+        verify(&p, &iso.checksum, cancel)?;
+        return Ok(p);
+    }
+    let target = cache_target(url, &iso.checksum, iso.target_path.as_deref(), &iso.extension, cache_dir);
+    if iso.checksum != Checksum::None && target.is_file() && verify(&target, &iso.checksum, cancel).is_ok() {
+        return Ok(target);
+    }
+    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kiln-download-")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    let mut resp = ureq::get(url).call().with_context(|| format!("GET {url}"))?;
+    let mut reader = resp.body_mut().with_config().limit(u64::MAX).reader();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        if cancel.is_cancelled() {
+            bail!("download of {url} cancelled");
+        }
+        let n = reader.read(&mut buf).with_context(|| format!("reading {url}"))?;
+        if n == 0 {
+            break;
+        }
+        tmp.write_all(&buf[..n])?;
+    }
+    tmp.flush()?;
+    verify(tmp.path(), &iso.checksum, cancel)?;
+    tmp.persist(&target).with_context(|| format!("moving the download to {}", target.display()))?;
+    Ok(target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA256_ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    const MD5_ABC: &str = "900150983cd24fb0d6963f7d28e17f72";
+
+    #[test]
+    fn checksum_forms() {
+        assert_eq!(resolve_checksum("none", "x.iso").unwrap(), Checksum::None);
+        assert_eq!(resolve_checksum(&format!("sha256:{SHA256_ABC}"), "x.iso").unwrap().to_string(), format!("sha256:{SHA256_ABC}"));
+        assert_eq!(resolve_checksum(&SHA256_ABC.to_uppercase(), "x.iso").unwrap().to_string(), format!("sha256:{SHA256_ABC}"));
+        assert_eq!(resolve_checksum(MD5_ABC, "x.iso").unwrap().to_string(), format!("md5:{MD5_ABC}"));
+        assert!(format!("{:#}", resolve_checksum("crc32:abcd", "x").unwrap_err()).contains("unsupported checksum type: crc32"));
+        assert!(format!("{:#}", resolve_checksum("abc", "x").unwrap_err()).contains("Unknown type for checksum abc"));
+        assert!(format!("{:#}", resolve_checksum("sha256:abc", "x").unwrap_err()).contains("64 hex digits"));
+        assert!(resolve_checksum("", "x").is_err());
+        let file = format!(
+            "{MD5_ABC}  other.iso\n{SHA256_ABC} *debian-12.iso\nSHA256 (bsd.iso) = {SHA256_ABC}\n{SHA256_ABC}  ./dot.iso\n"
+        );
+        for name in ["debian-12.iso", "bsd.iso", "dot.iso"] {
+            assert_eq!(checksum_from_file(&file, name).unwrap().to_string(), format!("sha256:{SHA256_ABC}"), "{name}");
+        }
+        assert_eq!(checksum_from_file(&file, "other.iso").unwrap().to_string(), format!("md5:{MD5_ABC}"));
+        assert!(checksum_from_file(&file, "missing.iso").is_err());
+        assert_eq!(source_file_name("https://h/d/debian-12.iso?x=1"), "debian-12.iso");
+    }
+
+    #[test]
+    fn cache_targets_follow_packer() {
+        let c = Checksum::Hash { kind: HashKind::Sha256, hex: SHA256_ABC.into() };
+        let sha_of = |s: &str| -> String { sha1::Sha1::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect() };
+        let key = sha_of(&format!("sha256:{SHA256_ABC}"));
+        assert_eq!(cache_target("http://h/a.iso", &c, None, "iso", Path::new("/cache")), PathBuf::from(format!("/cache/{key}.iso")));
+        assert_eq!(cache_target("http://h/a.iso", &c, Some("/isos"), "iso", Path::new("/cache")), PathBuf::from(format!("/isos/{key}.iso")));
+        assert_eq!(cache_target("http://h/a.iso", &c, Some("/isos/x.img"), "iso", Path::new("/cache")), PathBuf::from("/isos/x.img"));
+        assert_eq!(
+            cache_target("http://h/a.iso", &Checksum::None, None, "iso", Path::new("/c")),
+            PathBuf::from(format!("/c/{}.iso", sha_of("http://h/a.iso")))
+        );
+    }
+
+    #[test]
+    fn prepare_rules() {
+        let both = IsoConfig { iso_url: Some("a".into()), iso_urls: vec!["b".into()], iso_checksum: "none".into(), ..Default::default() };
+        assert_eq!(both.prepare().unwrap_err(), vec!["Only one of iso_url or iso_urls must be specified"]);
+        let none = IsoConfig { iso_checksum: "none".into(), ..Default::default() };
+        assert!(none.prepare().is_err());
+        let ok = IsoConfig { iso_url: Some("a.iso".into()), iso_checksum: "none".into(), iso_target_extension: Some("IMG".into()), ..Default::default() };
+        let p = ok.prepare().unwrap();
+        assert_eq!((p.extension.as_str(), p.warnings.len()), ("img", 1));
+        let missing = IsoConfig { iso_url: Some("a.iso".into()), ..Default::default() };
+        assert!(missing.prepare().unwrap_err()[0].contains("A checksum must be specified"));
+    }
+
+    /// Serves `body` on a loopback port, counting requests.
+    fn serve(files: Vec<(&'static str, Vec<u8>)>) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::BufRead as _;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let h2 = hits.clone();
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(mut s) = s else { continue };
+                h2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut r = std::io::BufReader::new(s.try_clone().unwrap());
+                let mut line = String::new();
+                r.read_line(&mut line).unwrap();
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+                loop {
+                    let mut h = String::new();
+                    if r.read_line(&mut h).unwrap() <= 2 {
+                        break;
+                    }
+                }
+                match files.iter().find(|(p, _)| *p == path) {
+                    Some((_, body)) => {
+                        write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).unwrap();
+                        s.write_all(body).unwrap();
+                    }
+                    None => {
+                        write!(s, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+                    }
+                }
+            }
+        });
+        (port, hits)
+    }
+
+    #[tokio::test]
+    async fn downloads_verifies_caches_and_falls_back() {
+        let body: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
+        let sha = hex::encode_sha256(&body);
+        let sums = format!("{sha}  good.iso\n").into_bytes();
+        let (port, hits) = serve(vec![("/good.iso", body.clone()), ("/SHA256SUMS", sums), ("/bad.iso", b"tampered".to_vec())]);
+        let cache = tempfile::tempdir().unwrap();
+        let cancel = CancellationToken::new();
+        // file: checksum over HTTP, a dead first mirror, then the good one.
+        let cfg = IsoConfig {
+            iso_urls: vec![format!("http://127.0.0.1:{port}/missing.iso"), format!("http://127.0.0.1:{port}/good.iso")],
+            iso_checksum: format!("file:http://127.0.0.1:{port}/SHA256SUMS"),
+            ..Default::default()
+        };
+        // The checksum file names good.iso, not missing.iso (the first URL): Packer looks up the
+        // first URL's name, so this configuration is an error at prepare time.
+        assert!(cfg.prepare().is_err());
+        let cfg = IsoConfig { iso_checksum: format!("sha256:{sha}"), ..cfg };
+        let iso = cfg.prepare().unwrap();
+        let p = download_iso(&iso, cache.path(), &cancel).await.unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), body);
+        assert!(p.starts_with(cache.path()));
+        let after_first = hits.load(std::sync::atomic::Ordering::SeqCst);
+        // Cached: no new request for the good ISO (the missing mirror is asked again).
+        let p2 = download_iso(&iso, cache.path(), &cancel).await.unwrap();
+        assert_eq!(p, p2);
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), after_first + 1);
+        // A checksum mismatch fails, names the file, and leaves nothing behind.
+        let bad = IsoConfig {
+            iso_url: Some(format!("http://127.0.0.1:{port}/bad.iso")),
+            iso_checksum: format!("sha256:{SHA256_ABC}"),
+            ..Default::default()
+        }
+        .prepare()
+        .unwrap();
+        let dir2 = tempfile::tempdir().unwrap();
+        let e = download_iso(&bad, dir2.path(), &cancel).await.unwrap_err();
+        assert!(format!("{e:#}").contains("Checksums did not match"), "{e:#}");
+        assert_eq!(std::fs::read_dir(dir2.path()).unwrap().count(), 0);
+        // file: checksum from a local file and a local ISO used in place.
+        let local = tempfile::tempdir().unwrap();
+        let iso_path = local.path().join("local.iso");
+        std::fs::write(&iso_path, b"abc").unwrap();
+        std::fs::write(local.path().join("SUMS"), format!("SHA256 (local.iso) = {SHA256_ABC}\n")).unwrap();
+        let l = IsoConfig {
+            iso_url: Some(format!("file://{}", iso_path.display())),
+            iso_checksum: format!("file:{}", local.path().join("SUMS").display()),
+            ..Default::default()
+        }
+        .prepare()
+        .unwrap();
+        assert_eq!(download_iso(&l, cache.path(), &cancel).await.unwrap(), iso_path);
+        let plain = IsoConfig { iso_url: Some(iso_path.display().to_string()), iso_checksum: MD5_ABC.into(), ..Default::default() }
+            .prepare()
+            .unwrap();
+        assert_eq!(download_iso(&plain, cache.path(), &cancel).await.unwrap(), iso_path);
+        let wrong = IsoConfig { iso_url: Some(iso_path.display().to_string()), iso_checksum: format!("md5:{}", "0".repeat(32)), ..Default::default() }
+            .prepare()
+            .unwrap();
+        assert!(download_iso(&wrong, cache.path(), &cancel).await.is_err());
+    }
+
+    mod hex {
+        pub fn encode_sha256(b: &[u8]) -> String {
+            use sha2::Digest as _;
+            sha2::Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+        }
+    }
+}

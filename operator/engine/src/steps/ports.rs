@@ -1,0 +1,89 @@
+//! Picking a listening port in a range, as packer-plugin-sdk's `net.ListenRangeConfig`
+//! (`net/configure_port.go`) does for the HTTP server, VNC and the communicator's forwarded
+//! port: a random port in `[min, max)` (`min + rand.Intn(max-min)`; exactly `min` when
+//! `max <= min`), retried while it is busy.
+//!
+//! Packer also takes a lock file per port in its cache directory so that concurrent Packer
+//! processes do not race; Kiln keeps the listener open instead when it serves the port
+//! itself, and releases it just before handing the port to qemu (the same window Packer has).
+
+use std::net::{SocketAddr, TcpListener};
+
+use anyhow::bail;
+use rand::RngExt as _;
+
+/// Binds a TCP listener on `addr` at a random port in `[min, max)`. Gives up after trying
+/// every port of the range (randomly, at most `4 × range` draws) with an error naming the
+/// range and the last failure.
+pub fn listen_in_range(addr: &str, min: u16, max: u16) -> anyhow::Result<TcpListener> {
+    if min == 0 {
+        bail!("port range must start above 0 (got {min}..{max})");
+    }
+    let range = max.saturating_sub(min) as u32;
+    let attempts = (range * 4).clamp(1, 4096);
+    let mut rng = rand::rng();
+    let mut last_err = None;
+    for _ in 0..attempts {
+        let port = if range > 0 {
+            min + rng.random_range(0..range) as u16
+        } else {
+            min
+        };
+        let host = if addr.contains(':') && !addr.starts_with('[') {
+            format!("[{addr}]")
+        } else {
+            addr.to_string()
+        };
+        let sa = format!("{host}:{port}");
+        let parsed: SocketAddr = match sa.parse() {
+            Ok(s) => s,
+            Err(e) => bail!("invalid bind address {addr:?}: {e}"),
+        };
+        match TcpListener::bind(parsed) {
+            Ok(l) => return Ok(l),
+            Err(e) => last_err = Some(format!("port {port} cannot be opened: {e}")),
+        }
+        if range == 0 {
+            break;
+        }
+    }
+    bail!(
+        "no free port between {min} and {max} on {addr}: {}",
+        last_err.unwrap_or_default()
+    )
+}
+
+/// A free port in `[min, max)` on `addr`, released at once (how the qemu plugin picks the
+/// VNC port and the communicator's host port before starting qemu).
+pub fn free_port_in_range(addr: &str, min: u16, max: u16) -> anyhow::Result<u16> {
+    Ok(listen_in_range(addr, min, max)?.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_in_range_and_skips_busy_ports() {
+        for _ in 0..20 {
+            let p = free_port_in_range("127.0.0.1", 20000, 20010).unwrap();
+            assert!((20000..20010).contains(&p), "{p}");
+        }
+        // A single-port range that is busy is an error naming the range.
+        let held = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = held.local_addr().unwrap().port();
+        let e = listen_in_range("127.0.0.1", port, port).unwrap_err();
+        assert!(format!("{e}").contains(&format!("between {port} and {port}")), "{e}");
+        // Two ports, one busy: the other one is always found.
+        let free = (port + 1..port + 100)
+            .find(|p| TcpListener::bind(("127.0.0.1", *p)).is_ok())
+            .unwrap();
+        if free == port + 1 {
+            for _ in 0..10 {
+                let l = listen_in_range("127.0.0.1", port, port + 2).unwrap();
+                assert_eq!(l.local_addr().unwrap().port(), port + 1);
+            }
+        }
+        assert!(listen_in_range("not an ip", 8000, 9000).is_err());
+    }
+}
