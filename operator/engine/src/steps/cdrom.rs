@@ -255,15 +255,18 @@ mod tests {
     }
 
     fn extract(iso: &Path, inner: &str) -> String {
-        let out = std::process::Command::new("xorriso")
-            .arg("-osirrox")
-            .arg("on")
-            .arg("-indev")
+        let out = tempfile::tempdir().unwrap();
+        let dst = out.path().join("f");
+        let st = std::process::Command::new("xorriso")
+            .args(["-osirrox", "on", "-indev"])
             .arg(iso)
-            .args(["-cat", inner])
-            .output()
+            .args(["-extract", inner])
+            .arg(&dst)
+            .stderr(std::process::Stdio::null())
+            .status()
             .unwrap();
-        String::from_utf8_lossy(&out.stdout).to_string()
+        assert!(st.success());
+        std::fs::read_to_string(dst).unwrap()
     }
 
     #[tokio::test]
