@@ -9,7 +9,10 @@ use kiln_engine::builders::qemu::args::{QemuArgsConfig, QemuRunState, qemu_args}
 use serde_json::Value;
 
 fn s(v: &Value, k: &str) -> Option<String> {
-    v.get(k).and_then(|x| x.as_str()).filter(|x| !x.is_empty()).map(String::from)
+    v.get(k)
+        .and_then(|x| x.as_str())
+        .filter(|x| !x.is_empty())
+        .map(String::from)
 }
 
 fn b(v: &Value, k: &str) -> bool {
@@ -43,9 +46,13 @@ fn kiln_config(raw: &Value, state: &Value) -> (QemuArgsConfig, QemuRunState) {
     c.cpu_model = s(raw, "cpu_model");
     c.firmware = s(raw, "firmware");
     c.pflash = b(raw, "use_pflash");
-    let efi = b(raw, "efi_boot") || s(raw, "efi_firmware_code").is_some() || s(raw, "efi_firmware_vars").is_some();
+    let efi = b(raw, "efi_boot")
+        || s(raw, "efi_firmware_code").is_some()
+        || s(raw, "efi_firmware_vars").is_some();
     if efi {
-        c.efi_code = Some(s(raw, "efi_firmware_code").unwrap_or_else(|| "/usr/share/OVMF/OVMF_CODE.fd".into()));
+        c.efi_code = Some(
+            s(raw, "efi_firmware_code").unwrap_or_else(|| "/usr/share/OVMF/OVMF_CODE.fd".into()),
+        );
     }
     c.headless = b(raw, "headless");
     c.display = s(raw, "display");
@@ -58,7 +65,8 @@ fn kiln_config(raw: &Value, state: &Value) -> (QemuArgsConfig, QemuRunState) {
     c.net_bridge = s(raw, "net_bridge");
     c.qmp_enable = b(raw, "qmp_enable") || c.net_bridge.is_some() || c.vnc_use_password;
     if c.qmp_enable {
-        c.qmp_socket_path = s(raw, "qmp_socket_path").unwrap_or_else(|| format!("{}/{}.monitor", c.output_dir, c.vm_name));
+        c.qmp_socket_path = s(raw, "qmp_socket_path")
+            .unwrap_or_else(|| format!("{}/{}.monitor", c.output_dir, c.vm_name));
     }
     for (k, field) in [
         ("net_device", &mut c.net_device),
@@ -77,14 +85,24 @@ fn kiln_config(raw: &Value, state: &Value) -> (QemuArgsConfig, QemuRunState) {
         c.vtpm = Some(s(raw, "tpm_device_type").unwrap_or_else(|| "tpm-tis".into()));
     }
     let comm_none = s(raw, "communicator").as_deref() == Some("none");
-    c.comm_port = if comm_none { None } else { Some(n(raw, "ssh_port").max(1) as u16).map(|p| if p == 1 { 22 } else { p }) };
+    c.comm_port = if comm_none {
+        None
+    } else {
+        Some(n(raw, "ssh_port").max(1) as u16).map(|p| if p == 1 { 22 } else { p })
+    };
     c.http_directory = s(raw, "http_directory").unwrap_or_default();
     c.qemuargs = raw
         .get("qemuargs")
         .and_then(|q| q.as_array())
         .map(|rows| {
             rows.iter()
-                .map(|r| r.as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect())
+                .map(|r| {
+                    r.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|x| x.as_str().unwrap().to_string())
+                        .collect()
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -116,7 +134,10 @@ fn pairs(argv: &[String]) -> Vec<(String, Option<String>)> {
     let mut i = 0;
     while i < argv.len() {
         let flag = argv[i].clone();
-        let val = argv.get(i + 1).filter(|v| !v.starts_with('-') || v.is_empty()).cloned();
+        let val = argv
+            .get(i + 1)
+            .filter(|v| !v.starts_with('-') || v.is_empty())
+            .cloned();
         i += if val.is_some() { 2 } else { 1 };
         out.push((flag, val));
     }
@@ -126,16 +147,29 @@ fn pairs(argv: &[String]) -> Vec<(String, Option<String>)> {
 
 #[test]
 fn argv_matches_packer_plugin_qemu_v1_1_7() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/qemu-plugin-v1.1.7-argv.json");
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e} (regenerate with scripts/qemu-plugin-argv.sh)"));
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/qemu-plugin-v1.1.7-argv.json"
+    );
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (regenerate with scripts/qemu-plugin-argv.sh)"));
     let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
     assert!(cases.len() >= 6, "the fixture lost cases");
     for case in &cases {
         let name = case["name"].as_str().unwrap();
-        let plugin: Vec<String> = case["argv"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect();
+        let plugin: Vec<String> = case["argv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect();
         assert!(!plugin.is_empty(), "{name}: the fixture has no argv");
         let (c, st) = kiln_config(&case["config"], &case["state"]);
         let ours = qemu_args(&c, &st).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(pairs(&ours), pairs(&plugin), "case {name:?}\nkiln:   {ours:?}\nplugin: {plugin:?}");
+        assert_eq!(
+            pairs(&ours),
+            pairs(&plugin),
+            "case {name:?}\nkiln:   {ours:?}\nplugin: {plugin:?}"
+        );
     }
 }

@@ -16,9 +16,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use kiln_engine::builders::qemu::args::{QemuArgsConfig, QemuRunState, qemu_args};
-use kiln_engine::builders::qemu::bootcommand::{self, BootTemplateData};
+use kiln_engine::builders::qemu::bootcommand::{BootConfig, BootTemplateData};
 use kiln_engine::builders::qemu::img::{DiskConfig, QemuImgArgs};
-use kiln_engine::builders::qemu::vnc::VncClient;
+use kiln_engine::builders::qemu::vnc::{VncClient, type_boot_command};
 use kiln_engine::communicator::ssh::SshConfig;
 use kiln_engine::communicator::{Collect, Communicator, ExitStatus};
 use kiln_engine::steps::http_server::{HttpConfig, HttpServer};
@@ -50,8 +50,14 @@ fn guests() -> &'static Path {
 }
 
 fn require_qemu() {
-    let ok = Command::new(QEMU).arg("--version").output().is_ok_and(|o| o.status.success());
-    assert!(ok, "{QEMU} is missing: these tests boot real guests. Run scripts/install-deps.sh (installs qemu-system-x86 and qemu-utils).");
+    let ok = Command::new(QEMU)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok,
+        "{QEMU} is missing: these tests boot real guests. Run scripts/install-deps.sh (installs qemu-system-x86 and qemu-utils)."
+    );
 }
 
 /// A running qemu, killed (SIGKILL to its PID, then reaped) when dropped.
@@ -90,7 +96,10 @@ impl Qemu {
                 return;
             }
             if let Ok(Some(st)) = self.child.try_wait() {
-                panic!("qemu exited ({st}) before {needle:?} on the serial console; stderr: {}", self.stderr());
+                panic!(
+                    "qemu exited ({st}) before {needle:?} on the serial console; stderr: {}",
+                    self.stderr()
+                );
             }
             assert!(
                 Instant::now() < deadline,
@@ -126,7 +135,10 @@ fn guest_config(name: &str, dir: &Path, extra: Vec<Vec<String>>) -> QemuArgsConf
     c.vm_name = name.to_string();
     c.output_dir = dir.display().to_string();
     c.headless = true;
-    c.qemuargs = vec![vec!["-serial".into(), format!("file:{}", dir.join("serial.log").display())]];
+    c.qemuargs = vec![vec![
+        "-serial".into(),
+        format!("file:{}", dir.join("serial.log").display()),
+    ]];
     c.qemuargs.extend(extra);
     c
 }
@@ -148,8 +160,15 @@ fn create_disk(dir: &Path, name: &str) -> Vec<String> {
         qemu_img_args: QemuImgArgs::default(),
     };
     for argv in d.create_commands("") {
-        let out = Command::new("qemu-img").args(&argv).output().expect("qemu-img is missing: run scripts/install-deps.sh (qemu-utils)");
-        assert!(out.status.success(), "qemu-img {argv:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("qemu-img")
+            .args(&argv)
+            .output()
+            .expect("qemu-img is missing: run scripts/install-deps.sh (qemu-utils)");
+        assert!(
+            out.status.success(),
+            "qemu-img {argv:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     d.disk_paths()
 }
@@ -177,10 +196,13 @@ fn ssh_config(port: u16, timeout: Duration) -> SshConfig {
 
 async fn run(comm: &dyn Communicator, cmd: &str) -> (ExitStatus, String) {
     let mut out = Collect::default();
-    let st = tokio::time::timeout(Duration::from_secs(30), comm.start(cmd, &mut out, &CancellationToken::new()))
-        .await
-        .expect("command over SSH timed out")
-        .unwrap();
+    let st = tokio::time::timeout(
+        Duration::from_secs(30),
+        comm.start(cmd, &mut out, &CancellationToken::new()),
+    )
+    .await
+    .expect("command over SSH timed out")
+    .unwrap();
     (st, out.stdout.join("\n"))
 }
 
@@ -189,15 +211,24 @@ async fn wait_for_ssh_banner(port: u16, limit: Duration) -> Duration {
     use tokio::io::AsyncReadExt;
     let t0 = Instant::now();
     loop {
-        if let Ok(Ok(mut s)) = tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(("127.0.0.1", port))).await {
+        if let Ok(Ok(mut s)) = tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::net::TcpStream::connect(("127.0.0.1", port)),
+        )
+        .await
+        {
             let mut buf = [0u8; 4];
-            if let Ok(Ok(4)) = tokio::time::timeout(Duration::from_secs(2), s.read_exact(&mut buf)).await
+            if let Ok(Ok(4)) =
+                tokio::time::timeout(Duration::from_secs(2), s.read_exact(&mut buf)).await
                 && &buf == b"SSH-"
             {
                 return t0.elapsed();
             }
         }
-        assert!(t0.elapsed() < limit, "no SSH banner on 127.0.0.1:{port} after {limit:?}");
+        assert!(
+            t0.elapsed() < limit,
+            "no SSH banner on 127.0.0.1:{port} after {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -211,12 +242,17 @@ async fn typed_boot_command_lands_on_the_guest_kernel_command_line() {
     require_qemu();
     let g = guests();
     let dir = tempfile::tempdir().unwrap();
-    let token = format!("{:x}", std::process::id() as u64 * 1_000_003 + Instant::now().elapsed().subsec_nanos() as u64);
+    let token = format!(
+        "{:x}",
+        std::process::id() as u64 * 1_000_003 + Instant::now().elapsed().subsec_nanos() as u64
+    );
     let name = format!("kiln-{token}");
 
     // The HTTP server on loopback; slirp maps the guest's 10.0.2.2 to the host's loopback.
     let mut http = HttpConfig {
-        content: [("/proof".to_string(), format!("served-{token}"))].into_iter().collect(),
+        content: [("/proof".to_string(), format!("served-{token}"))]
+            .into_iter()
+            .collect(),
         bind_address: "127.0.0.1".into(),
         ..Default::default()
     };
@@ -236,7 +272,11 @@ async fn typed_boot_command_lands_on_the_guest_kernel_command_line() {
         ..Default::default()
     };
     let argv = qemu_args(&cfg, &st).unwrap();
-    assert!(argv.windows(2).any(|w| w[0] == "-machine" && w[1] == "type=pc,accel=tcg"), "{argv:?}");
+    assert!(
+        argv.windows(2)
+            .any(|w| w[0] == "-machine" && w[1] == "type=pc,accel=tcg"),
+        "{argv:?}"
+    );
     let started = Instant::now();
     let mut qemu = Qemu::start(&argv, dir);
     let pid = qemu.pid;
@@ -245,45 +285,100 @@ async fn typed_boot_command_lands_on_the_guest_kernel_command_line() {
     qemu.wait_serial("boot:", Duration::from_secs(60)).await;
     let at_prompt = started.elapsed();
 
-    let template = "linux kiln.proof={{ .Name }} kiln.http={{ .HTTPIP }}:{{ .HTTPPort }} kiln.sym=Up_C:a-b<enter>";
+    // The boot step as the builder will run it: boot_wait already spent above, placeholders,
+    // key interval, then typing over VNC.
+    let boot = BootConfig {
+        boot_command: vec![
+            "linux kiln.proof={{ .Name }} ".into(),
+            "kiln.http={{ .HTTPIP }}:{{ .HTTPPort }} kiln.sym=Up_C:a-b<enter>".into(),
+        ],
+        boot_wait: Some(Duration::ZERO),
+        boot_key_interval: Some(Duration::from_millis(10)),
+        ..Default::default()
+    };
+    assert!(boot.validate().is_empty());
     let data = BootTemplateData {
         http_ip: st.http_ip.clone(),
         http_port: server.port,
         name: name.clone(),
         ssh_public_key: String::new(),
     };
-    let command = bootcommand::render(template, &data).unwrap();
-    let events = bootcommand::vnc_events(&bootcommand::parse(&command)).unwrap();
-    let interval = bootcommand::key_interval(Some(Duration::from_millis(10)), None);
-    let mut vnc = VncClient::connect(&format!("127.0.0.1:{vnc_port}"), None).await.unwrap();
-    assert_eq!(vnc.desktop_name, format!("QEMU ({name})"), "qemu names the VNC desktop after -name");
-    tokio::time::timeout(Duration::from_secs(60), vnc.type_steps(&events, interval, &CancellationToken::new()))
-        .await
-        .expect("typing timed out")
-        .unwrap();
-    drop(vnc);
+    let said = std::sync::Mutex::new(Vec::new());
+    let say = |m: String| said.lock().unwrap().push(m);
+    let vnc_addr = format!("127.0.0.1:{vnc_port}");
+    let client = VncClient::connect(&vnc_addr, None).await.unwrap();
+    assert_eq!(
+        client.desktop_name,
+        format!("QEMU ({name})"),
+        "qemu names the VNC desktop after -name"
+    );
+    drop(client);
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        type_boot_command(
+            &boot,
+            &vnc_addr,
+            None,
+            &data,
+            None,
+            &CancellationToken::new(),
+            &say,
+        ),
+    )
+    .await
+    .expect("typing timed out")
+    .unwrap();
+    assert_eq!(
+        said.lock().unwrap().clone(),
+        vec![
+            format!("Connecting to VM via VNC ({vnc_addr})"),
+            "Typing the boot commands over VNC...".to_string()
+        ]
+    );
 
     let to_banner = wait_for_ssh_banner(ssh_port, Duration::from_secs(90)).await;
     let (ui, _) = recording_ui(&[]);
-    let comm = tokio::time::timeout(Duration::from_secs(120), ssh_config(ssh_port, Duration::from_secs(90)).connect(&ui, &CancellationToken::new()))
-        .await
-        .expect("SSH connect timed out")
-        .unwrap_or_else(|e| panic!("SSH to the ISO guest: {e:#}\nserial:\n{}", qemu.serial()));
+    let comm = tokio::time::timeout(
+        Duration::from_secs(120),
+        ssh_config(ssh_port, Duration::from_secs(90)).connect(&ui, &CancellationToken::new()),
+    )
+    .await
+    .expect("SSH connect timed out")
+    .unwrap_or_else(|e| panic!("SSH to the ISO guest: {e:#}\nserial:\n{}", qemu.serial()));
     let to_ssh = started.elapsed();
     let (status, cmdline) = run(&*comm, "cat /proc/cmdline").await;
     assert_eq!(status, ExitStatus::Code(0));
-    assert!(cmdline.contains(&format!("kiln.proof={name}")), "typed name missing from /proc/cmdline: {cmdline:?}");
-    assert!(cmdline.contains("kiln.sym=Up_C:a-b"), "shifted characters wrong in /proc/cmdline: {cmdline:?}");
-    assert!(cmdline.contains(&format!("kiln.http=10.0.2.2:{}", server.port)), "{cmdline:?}");
+    assert!(
+        cmdline.contains(&format!("kiln.proof={name}")),
+        "typed name missing from /proc/cmdline: {cmdline:?}"
+    );
+    assert!(
+        cmdline.contains("kiln.sym=Up_C:a-b"),
+        "shifted characters wrong in /proc/cmdline: {cmdline:?}"
+    );
+    assert!(
+        cmdline.contains(&format!("kiln.http=10.0.2.2:{}", server.port)),
+        "{cmdline:?}"
+    );
     // The guest reaches the build's HTTP server at the address typed into the boot command.
-    let (status, body) = run(&*comm, "wget -q -O - http://$(sed -n 's/.*kiln.http=\\([^ ]*\\).*/\\1/p' /proc/cmdline)/proof").await;
-    assert_eq!((status, body.as_str()), (ExitStatus::Code(0), format!("served-{token}").as_str()));
+    let (status, body) = run(
+        &*comm,
+        "wget -q -O - http://$(sed -n 's/.*kiln.http=\\([^ ]*\\).*/\\1/p' /proc/cmdline)/proof",
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (ExitStatus::Code(0), format!("served-{token}").as_str())
+    );
     comm.close().await;
     eprintln!(
         "ISO guest under TCG: boot: prompt after {at_prompt:.1?}, SSH banner {to_banner:.1?} after typing, SSH session after {to_ssh:.1?} from qemu start"
     );
     drop(qemu);
-    assert!(!process_exists(pid), "qemu {pid} still running after its guard dropped");
+    assert!(
+        !process_exists(pid),
+        "qemu {pid} still running after its guard dropped"
+    );
     server.shutdown().await;
 }
 
@@ -300,7 +395,10 @@ async fn small_guest_reaches_ssh_quickly_under_tcg() {
         dir.path(),
         vec![
             vec![s("-kernel"), g.join("small/vmlinuz").display().to_string()],
-            vec![s("-initrd"), g.join("small/initrd.img").display().to_string()],
+            vec![
+                s("-initrd"),
+                g.join("small/initrd.img").display().to_string(),
+            ],
             vec![s("-append"), s("console=ttyS0 quiet")],
         ],
     );
@@ -317,21 +415,38 @@ async fn small_guest_reaches_ssh_quickly_under_tcg() {
     let qemu = Qemu::start(&argv, dir);
     let banner = wait_for_ssh_banner(ssh_port, Duration::from_secs(60)).await;
     let (ui, _) = recording_ui(&[]);
-    let comm = ssh_config(ssh_port, Duration::from_secs(60)).connect(&ui, &CancellationToken::new()).await.unwrap();
+    let comm = ssh_config(ssh_port, Duration::from_secs(60))
+        .connect(&ui, &CancellationToken::new())
+        .await
+        .unwrap();
     let session = started.elapsed();
-    let (st, out) = run(&*comm, "cat /proc/cmdline; ip -4 addr show eth0 | grep -c 10.0.2.15").await;
+    let (st, out) = run(
+        &*comm,
+        "cat /proc/cmdline; ip -4 addr show eth0 | grep -c 10.0.2.15",
+    )
+    .await;
     assert_eq!(st, ExitStatus::Code(0));
     assert_eq!(out, "console=ttyS0 quiet\n1");
     // Password login works too (root / kiln).
     let mut pw = ssh_config(ssh_port, Duration::from_secs(20));
     pw.private_key_file = None;
-    pw.password = Some(std::fs::read_to_string(g.join("small/password")).unwrap().trim().to_string());
+    pw.password = Some(
+        std::fs::read_to_string(g.join("small/password"))
+            .unwrap()
+            .trim()
+            .to_string(),
+    );
     let comm2 = pw.connect(&ui, &CancellationToken::new()).await.unwrap();
     assert_eq!(run(&*comm2, "id -u").await.1, "0");
     comm2.close().await;
     comm.close().await;
-    eprintln!("small guest under TCG: SSH banner after {banner:.1?}, SSH session after {session:.1?} from qemu start");
-    assert!(banner < Duration::from_secs(30), "boot to SSH took {banner:?}");
+    eprintln!(
+        "small guest under TCG: SSH banner after {banner:.1?}, SSH session after {session:.1?} from qemu start"
+    );
+    assert!(
+        banner < Duration::from_secs(30),
+        "boot to SSH took {banner:?}"
+    );
     drop(qemu);
 }
 
@@ -357,11 +472,22 @@ async fn a_guest_that_never_boots_times_out_and_qemu_is_killed() {
     qemu.wait_serial("boot:", Duration::from_secs(60)).await;
     let (ui, _) = recording_ui(&[]);
     let t0 = Instant::now();
-    let r = tokio::time::timeout(Duration::from_secs(60), ssh_config(ssh_port, Duration::from_secs(6)).connect(&ui, &CancellationToken::new()))
-        .await
-        .expect("the SSH wait ignored its own timeout");
-    let e = format!("{:#}", r.err().expect("SSH cannot succeed: the guest sits at boot:"));
-    assert!(t0.elapsed() < Duration::from_secs(30), "took {:?}", t0.elapsed());
+    let r = tokio::time::timeout(
+        Duration::from_secs(60),
+        ssh_config(ssh_port, Duration::from_secs(6)).connect(&ui, &CancellationToken::new()),
+    )
+    .await
+    .expect("the SSH wait ignored its own timeout");
+    let e = format!(
+        "{:#}",
+        r.err()
+            .expect("SSH cannot succeed: the guest sits at boot:")
+    );
+    assert!(
+        t0.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        t0.elapsed()
+    );
     assert!(e.contains("Timeout waiting for SSH"), "{e}");
     assert!(e.contains(&format!("root@127.0.0.1:{ssh_port}")), "{e}");
     drop(qemu);
@@ -381,7 +507,10 @@ async fn vnc_password_authentication_against_qemu() {
         dir.path(),
         vec![
             vec![s("-object"), s("secret,id=vncpw,data=s3cr3t-pw")],
-            vec![s("-vnc"), format!("127.0.0.1:{},password-secret=vncpw", vnc_port - 5900)],
+            vec![
+                s("-vnc"),
+                format!("127.0.0.1:{},password-secret=vncpw", vnc_port - 5900),
+            ],
         ],
     );
     cfg.comm_port = None;
@@ -401,26 +530,42 @@ async fn vnc_password_authentication_against_qemu() {
     let c = loop {
         match VncClient::connect(&addr, Some("s3cr3t-pw")).await {
             Ok(c) => break c,
-            Err(e) if Instant::now() < deadline && format!("{e:#}").contains("Connection refused") => {
+            Err(e)
+                if Instant::now() < deadline && format!("{e:#}").contains("Connection refused") =>
+            {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            Err(e) => panic!("VNC with the right password: {e:#}; qemu stderr: {}", qemu.stderr()),
+            Err(e) => panic!(
+                "VNC with the right password: {e:#}; qemu stderr: {}",
+                qemu.stderr()
+            ),
         }
     };
     assert_eq!(c.desktop_name, "QEMU (kiln-vnc)");
     assert_eq!(c.version, (3, 8));
     drop(c);
-    let e = VncClient::connect(&addr, Some("wrong-pw")).await.err().unwrap();
+    let e = VncClient::connect(&addr, Some("wrong-pw"))
+        .await
+        .err()
+        .unwrap();
     assert!(format!("{e:#}").contains("authentication failed"), "{e:#}");
     let e = VncClient::connect(&addr, None).await.err().unwrap();
-    assert!(format!("{e:#}").contains("no 'None' authentication"), "{e:#}");
+    assert!(
+        format!("{e:#}").contains("no 'None' authentication"),
+        "{e:#}"
+    );
     drop(qemu);
 }
 
 #[test]
 fn guests_are_cached_by_version() {
     let g = guests();
-    for f in ["small/vmlinuz", "small/initrd.img", "small/id_ed25519", "iso/kiln-boot.iso"] {
+    for f in [
+        "small/vmlinuz",
+        "small/initrd.img",
+        "small/id_ed25519",
+        "iso/kiln-boot.iso",
+    ] {
         assert!(g.join(f).is_file(), "{} missing", g.join(f).display());
     }
     // A second run reuses the cache: it builds nothing and prints the same directory.
@@ -428,8 +573,15 @@ fn guests_are_cached_by_version() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/guests.sh");
     let out = Command::new("bash").arg(&script).output().unwrap();
     assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), g.display().to_string());
-    assert!(String::from_utf8_lossy(&out.stderr).is_empty(), "a cached run built something: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        g.display().to_string()
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).is_empty(),
+        "a cached run built something: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(t0.elapsed() < Duration::from_secs(5));
 }
 
@@ -447,8 +599,15 @@ async fn debian_disk_image_with_backing_file() {
     let base = g.join("debian/disk.qcow2");
     if !base.is_file() {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/guests.sh");
-        let st = Command::new("bash").arg(&script).arg("debian").status().unwrap();
-        assert!(st.success(), "scripts/guests.sh debian failed (needs root, mmdebstrap, extlinux: scripts/install-deps.sh)");
+        let st = Command::new("bash")
+            .arg(&script)
+            .arg("debian")
+            .status()
+            .unwrap();
+        assert!(
+            st.success(),
+            "scripts/guests.sh debian failed (needs root, mmdebstrap, extlinux: scripts/install-deps.sh)"
+        );
     }
     let base_meta = std::fs::metadata(&base).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -471,11 +630,19 @@ async fn debian_disk_image_with_backing_file() {
     cmds.push(disk.resize_command().expect("disk_image resizes"));
     for argv in cmds {
         let out = Command::new("qemu-img").args(&argv).output().unwrap();
-        assert!(out.status.success(), "qemu-img {argv:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "qemu-img {argv:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     // A backing-file overlay is never compacted (Prepare forces skip_compaction).
     assert_eq!(disk.convert_command(), None);
-    let info = Command::new("qemu-img").args(["info", "--output=json"]).arg(disk.main_disk()).output().unwrap();
+    let info = Command::new("qemu-img")
+        .args(["info", "--output=json"])
+        .arg(disk.main_disk())
+        .output()
+        .unwrap();
     let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
     assert_eq!(info["backing-filename"], source.as_str());
     assert_eq!(info["virtual-size"], 4u64 << 30);
@@ -493,32 +660,49 @@ async fn debian_disk_image_with_backing_file() {
         ..Default::default()
     };
     let argv = qemu_args(&cfg, &st).unwrap();
-    assert!(argv.windows(2).any(|w| w[0] == "-boot" && w[1] == "c"), "{argv:?}");
+    assert!(
+        argv.windows(2).any(|w| w[0] == "-boot" && w[1] == "c"),
+        "{argv:?}"
+    );
     let started = Instant::now();
     let mut qemu = Qemu::start(&argv, dir);
     let banner = wait_for_ssh_banner(ssh_port, Duration::from_secs(240)).await;
     let (ui, _) = recording_ui(&[]);
-    let comm = ssh_config(ssh_port, Duration::from_secs(120)).connect(&ui, &CancellationToken::new()).await.unwrap();
+    let comm = ssh_config(ssh_port, Duration::from_secs(120))
+        .connect(&ui, &CancellationToken::new())
+        .await
+        .unwrap();
     let (s, root) = run(&*comm, "findmnt -n -o SOURCE /; cat /sys/block/vda/size; . /etc/os-release; echo $VERSION_CODENAME").await;
     assert_eq!(s, ExitStatus::Code(0));
     assert_eq!(root, format!("/dev/vda\n{}\nbookworm", (4u64 << 30) / 512));
     let (s, _) = run(&*comm, "echo kiln > /root/marker && sync").await;
     assert_eq!(s, ExitStatus::Code(0));
     let mut out = Collect::default();
-    let _ = comm.start("systemctl poweroff", &mut out, &CancellationToken::new()).await;
+    let _ = comm
+        .start("systemctl poweroff", &mut out, &CancellationToken::new())
+        .await;
     comm.close().await;
     let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         if let Some(st) = qemu.child.try_wait().unwrap() {
             break st;
         }
-        assert!(Instant::now() < deadline, "the guest did not power off within 120 s");
+        assert!(
+            Instant::now() < deadline,
+            "the guest did not power off within 120 s"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert!(status.success(), "qemu exited with {status}");
-    eprintln!("Debian disk_image under TCG: SSH banner after {banner:.1?}, powered off after {:.1?}", started.elapsed());
+    eprintln!(
+        "Debian disk_image under TCG: SSH banner after {banner:.1?}, powered off after {:.1?}",
+        started.elapsed()
+    );
     // The base image was only read.
     let after = std::fs::metadata(&base).unwrap();
-    assert_eq!((after.len(), after.modified().unwrap()), (base_meta.len(), base_meta.modified().unwrap()));
+    assert_eq!(
+        (after.len(), after.modified().unwrap()),
+        (base_meta.len(), base_meta.modified().unwrap())
+    );
     drop(qemu);
 }

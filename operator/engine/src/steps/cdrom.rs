@@ -50,7 +50,11 @@ impl CdConfig {
 /// `filepath.Glob`: wildcards in any path component, matches sorted per directory.
 pub fn glob(pattern: &str) -> anyhow::Result<Vec<String>> {
     let absolute = pattern.starts_with('/');
-    let mut current: Vec<PathBuf> = vec![if absolute { PathBuf::from("/") } else { PathBuf::new() }];
+    let mut current: Vec<PathBuf> = vec![if absolute {
+        PathBuf::from("/")
+    } else {
+        PathBuf::new()
+    }];
     let parts: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
     for part in parts {
         let mut next = Vec::new();
@@ -61,8 +65,14 @@ pub fn glob(pattern: &str) -> anyhow::Result<Vec<String>> {
                 .with_context(|| format!("syntax error in pattern {pattern:?}"))?
                 .compile_matcher();
             for dir in &current {
-                let read = if dir.as_os_str().is_empty() { Path::new(".") } else { dir.as_path() };
-                let Ok(rd) = std::fs::read_dir(read) else { continue };
+                let read = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir.as_path()
+                };
+                let Ok(rd) = std::fs::read_dir(read) else {
+                    continue;
+                };
                 let mut names: Vec<String> = rd
                     .filter_map(|e| e.ok())
                     .map(|e| e.file_name().to_string_lossy().to_string())
@@ -80,21 +90,60 @@ pub fn glob(pattern: &str) -> anyhow::Result<Vec<String>> {
         }
         current = next;
     }
-    Ok(current.into_iter().map(|p| p.display().to_string()).collect())
+    Ok(current
+        .into_iter()
+        .map(|p| p.display().to_string())
+        .collect())
 }
 
 /// The ISO tools the SDK looks for, in order, with their argv
 /// (`supportedCDISOCreationCommands`).
-pub fn iso_command(tool: &str, path: &Path, label: &str, source: &Path, dest: &Path) -> Option<Vec<String>> {
+pub fn iso_command(
+    tool: &str,
+    path: &Path,
+    label: &str,
+    source: &Path,
+    dest: &Path,
+) -> Option<Vec<String>> {
     let p = path.display().to_string();
     let s = source.display().to_string();
     let d = dest.display().to_string();
     let l = label.to_string();
     Some(match tool {
-        "xorriso" => vec![p, "-as".into(), "genisoimage".into(), "-rock".into(), "-joliet".into(), "-volid".into(), l, "-output".into(), d, s],
+        "xorriso" => vec![
+            p,
+            "-as".into(),
+            "genisoimage".into(),
+            "-rock".into(),
+            "-joliet".into(),
+            "-volid".into(),
+            l,
+            "-output".into(),
+            d,
+            s,
+        ],
         "mkisofs" => vec![p, "-joliet".into(), "-volid".into(), l, "-o".into(), d, s],
-        "hdiutil" => vec![p, "makehybrid".into(), "-o".into(), d, "-hfs".into(), "-joliet".into(), "-iso".into(), "-default-volume-name".into(), l, s],
-        "oscdimg" => vec![p, "-j1".into(), "-o".into(), "-m".into(), format!("-l{l}"), s, d],
+        "hdiutil" => vec![
+            p,
+            "makehybrid".into(),
+            "-o".into(),
+            d,
+            "-hfs".into(),
+            "-joliet".into(),
+            "-iso".into(),
+            "-default-volume-name".into(),
+            l,
+            s,
+        ],
+        "oscdimg" => vec![
+            p,
+            "-j1".into(),
+            "-o".into(),
+            "-m".into(),
+            format!("-l{l}"),
+            s,
+            d,
+        ],
         _ => return None,
     })
 }
@@ -131,11 +180,19 @@ impl Drop for CdImage {
 
 /// Makes the CD: `Ok(None)` when there is nothing to put on it. The ISO is written under
 /// `tmp_dir` (`packer*.iso` in Packer's temporary directory).
-pub async fn create_cd(cfg: &CdConfig, tmp_dir: &Path, cancel: &CancellationToken) -> anyhow::Result<Option<CdImage>> {
+pub async fn create_cd(
+    cfg: &CdConfig,
+    tmp_dir: &Path,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Option<CdImage>> {
     if !cfg.enabled() {
         return Ok(None);
     }
-    let label = cfg.label.clone().filter(|l| !l.is_empty()).unwrap_or_else(|| "packer".into());
+    let label = cfg
+        .label
+        .clone()
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| "packer".into());
     let work = tempfile::Builder::new()
         .prefix("packer_to_cdrom")
         .tempdir_in(tmp_dir)
@@ -143,7 +200,8 @@ pub async fn create_cd(cfg: &CdConfig, tmp_dir: &Path, cancel: &CancellationToke
     let root = work.path().join("root");
     std::fs::create_dir(&root)?;
     for src in &cfg.files {
-        add_file(&root, Path::new(src)).with_context(|| format!("Error adding path to CD: {src}"))?;
+        add_file(&root, Path::new(src))
+            .with_context(|| format!("Error adding path to CD: {src}"))?;
     }
     for (p, content) in &cfg.content {
         let dst = safe_join(&root, p).with_context(|| format!("cd_content path {p:?}"))?;
@@ -162,7 +220,9 @@ pub async fn create_cd(cfg: &CdConfig, tmp_dir: &Path, cancel: &CancellationToke
     let iso = work.path().join("packer.iso");
     let argv = iso_command(&tool, &tool_path, &label, &root, &iso).expect("known tool");
     let mut cmd = tokio::process::Command::new(&argv[0]);
-    cmd.args(&argv[1..]).kill_on_drop(true).stdin(std::process::Stdio::null());
+    cmd.args(&argv[1..])
+        .kill_on_drop(true)
+        .stdin(std::process::Stdio::null());
     let out = tokio::select! {
         r = cmd.output() => r.with_context(|| format!("running {}", argv[0]))?,
         _ = cancel.cancelled() => bail!("creating the CD was cancelled"),
@@ -198,7 +258,9 @@ fn safe_join(root: &Path, rel: &str) -> anyhow::Result<PathBuf> {
         match c {
             Component::Normal(n) => out.push(n),
             Component::CurDir | Component::RootDir => {}
-            Component::ParentDir | Component::Prefix(_) => bail!("must stay inside the CD (no '..')"),
+            Component::ParentDir | Component::Prefix(_) => {
+                bail!("must stay inside the CD (no '..')")
+            }
         }
     }
     if out == root {
@@ -251,7 +313,11 @@ mod tests {
             .args(["-pvd_info", "-find", "/", "-type", "f"])
             .output()
             .expect("xorriso is missing: run scripts/install-deps.sh (installs xorriso)");
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     }
 
     fn extract(iso: &Path, inner: &str) -> String {
@@ -288,19 +354,37 @@ mod tests {
                 format!("{}/", d.join("flat").display()),
                 format!("{}/x*.cfg", d.display()),
             ],
-            content: [("user-data".to_string(), "#cloud-config\n".to_string()), ("deep/dir/f".into(), "F".into())]
-                .into_iter()
-                .collect(),
+            content: [
+                ("user-data".to_string(), "#cloud-config\n".to_string()),
+                ("deep/dir/f".into(), "F".into()),
+            ]
+            .into_iter()
+            .collect(),
             label: Some("cidata".into()),
         };
         assert!(cfg.prepare().is_empty());
         assert_eq!(cfg.files.len(), 5, "glob expanded: {:?}", cfg.files);
         let tmp = tempfile::tempdir().unwrap();
-        let img = create_cd(&cfg, tmp.path(), &CancellationToken::new()).await.unwrap().unwrap();
+        let img = create_cd(&cfg, tmp.path(), &CancellationToken::new())
+            .await
+            .unwrap()
+            .unwrap();
         let listing = xorriso_list(&img.path);
         assert!(listing.contains("Volume Id    : cidata"), "{listing}");
-        for f in ["/meta-data", "/scripts/a.sh", "/scripts/inner/b.sh", "/c.txt", "/x1.cfg", "/x2.cfg", "/user-data", "/deep/dir/f"] {
-            assert!(listing.contains(&format!("'{f}'")), "{f} missing in {listing}");
+        for f in [
+            "/meta-data",
+            "/scripts/a.sh",
+            "/scripts/inner/b.sh",
+            "/c.txt",
+            "/x1.cfg",
+            "/x2.cfg",
+            "/user-data",
+            "/deep/dir/f",
+        ] {
+            assert!(
+                listing.contains(&format!("'{f}'")),
+                "{f} missing in {listing}"
+            );
         }
         assert_eq!(extract(&img.path, "/user-data"), "#cloud-config\n");
         assert_eq!(extract(&img.path, "/scripts/inner/b.sh"), "echo b\n");
@@ -322,20 +406,45 @@ mod tests {
         assert_eq!(errs.len(), 1);
         assert!(errs[0].contains("/nonexistent/kiln-cd-file"), "{errs:?}");
         let bad = CdConfig {
-            content: [("../escape".to_string(), "x".to_string())].into_iter().collect(),
+            content: [("../escape".to_string(), "x".to_string())]
+                .into_iter()
+                .collect(),
             ..Default::default()
         };
         let tmp = tempfile::tempdir().unwrap();
-        let e = create_cd(&bad, tmp.path(), &CancellationToken::new()).await.unwrap_err();
+        let e = create_cd(&bad, tmp.path(), &CancellationToken::new())
+            .await
+            .unwrap_err();
         assert!(format!("{e:#}").contains("../escape"), "{e:#}");
-        assert!(create_cd(&CdConfig::default(), tmp.path(), &CancellationToken::new()).await.unwrap().is_none());
+        assert!(
+            create_cd(&CdConfig::default(), tmp.path(), &CancellationToken::new())
+                .await
+                .unwrap()
+                .is_none()
+        );
         // With no tool on the search path, the error lists the tools.
         assert!(find_iso_tool("/nonexistent").is_none());
-        let (tool, _) = find_iso_tool(&std::env::var("PATH").unwrap()).expect("xorriso is missing: run scripts/install-deps.sh");
+        let (tool, _) = find_iso_tool(&std::env::var("PATH").unwrap())
+            .expect("xorriso is missing: run scripts/install-deps.sh");
         assert_eq!(tool, "xorriso");
         assert_eq!(
-            iso_command("mkisofs", Path::new("/usr/bin/mkisofs"), "L", Path::new("/src"), Path::new("/o.iso")).unwrap(),
-            vec!["/usr/bin/mkisofs", "-joliet", "-volid", "L", "-o", "/o.iso", "/src"]
+            iso_command(
+                "mkisofs",
+                Path::new("/usr/bin/mkisofs"),
+                "L",
+                Path::new("/src"),
+                Path::new("/o.iso")
+            )
+            .unwrap(),
+            vec![
+                "/usr/bin/mkisofs",
+                "-joliet",
+                "-volid",
+                "L",
+                "-o",
+                "/o.iso",
+                "/src"
+            ]
         );
     }
 }

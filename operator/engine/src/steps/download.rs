@@ -87,7 +87,11 @@ impl std::fmt::Display for Checksum {
 fn hash_value(kind: HashKind, value: &str) -> anyhow::Result<Checksum> {
     let hex = value.trim().to_ascii_lowercase();
     if hex.len() != kind.hex_len() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("invalid checksum: {value:?} is not a {} value ({} hex digits)", kind.name(), kind.hex_len());
+        bail!(
+            "invalid checksum: {value:?} is not a {} value ({} hex digits)",
+            kind.name(),
+            kind.hex_len()
+        );
     }
     Ok(Checksum::Hash { kind, hex })
 }
@@ -114,11 +118,13 @@ pub fn resolve_checksum(spec: &str, source: &str) -> anyhow::Result<Checksum> {
             checksum_from_file(&text, &file_name).with_context(|| format!("in checksum file {loc}"))
         }
         Some((kind, value)) => {
-            let kind = HashKind::from_name(kind).with_context(|| format!("unsupported checksum type: {kind}"))?;
+            let kind = HashKind::from_name(kind)
+                .with_context(|| format!("unsupported checksum type: {kind}"))?;
             hash_value(kind, value)
         }
         None => {
-            let kind = HashKind::from_len(spec.len()).with_context(|| format!("Unknown type for checksum {spec}"))?;
+            let kind = HashKind::from_len(spec.len())
+                .with_context(|| format!("Unknown type for checksum {spec}"))?;
             hash_value(kind, spec)
         }
     }
@@ -130,12 +136,18 @@ pub fn checksum_from_file(text: &str, file_name: &str) -> anyhow::Result<Checksu
     for line in text.lines() {
         let parts: Vec<&str> = line.split_whitespace().collect();
         let (kind, name, value) = match parts.as_slice() {
-            [algo, name, "=", value] if name.starts_with('(') && name.ends_with(')') && name.len() > 2 => {
-                let Some(k) = HashKind::from_name(algo) else { continue };
+            [algo, name, "=", value]
+                if name.starts_with('(') && name.ends_with(')') && name.len() > 2 =>
+            {
+                let Some(k) = HashKind::from_name(algo) else {
+                    continue;
+                };
                 (k, &name[1..name.len() - 1], *value)
             }
             [value, name] => {
-                let Some(k) = HashKind::from_len(value.len()) else { continue };
+                let Some(k) = HashKind::from_len(value.len()) else {
+                    continue;
+                };
                 (k, name.trim_start_matches('*'), *value)
             }
             _ => continue,
@@ -170,15 +182,24 @@ fn local_path(source: &str) -> Option<PathBuf> {
 
 fn fetch_text(loc: &str) -> anyhow::Result<String> {
     if is_remote(loc) {
-        let mut r = ureq::get(loc).call().with_context(|| format!("GET {loc}"))?;
-        return r.body_mut().read_to_string().with_context(|| format!("reading {loc}"));
+        let mut r = ureq::get(loc)
+            .call()
+            .with_context(|| format!("GET {loc}"))?;
+        return r
+            .body_mut()
+            .read_to_string()
+            .with_context(|| format!("reading {loc}"));
     }
     let p = local_path(loc).with_context(|| format!("unsupported URL {loc}"))?;
     std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
 }
 
 /// Hashes a file, checking `cancel` between chunks.
-pub fn hash_file(path: &Path, kind: HashKind, cancel: &CancellationToken) -> anyhow::Result<String> {
+pub fn hash_file(
+    path: &Path,
+    kind: HashKind,
+    cancel: &CancellationToken,
+) -> anyhow::Result<String> {
     let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut buf = vec![0u8; 1 << 20];
     macro_rules! run {
@@ -194,7 +215,10 @@ pub fn hash_file(path: &Path, kind: HashKind, cancel: &CancellationToken) -> any
                 }
                 h.update(&buf[..n]);
             }
-            h.finalize().iter().map(|b| format!("{b:02x}")).collect::<String>()
+            h.finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         }};
     }
     Ok(match kind {
@@ -209,7 +233,11 @@ fn verify(path: &Path, checksum: &Checksum, cancel: &CancellationToken) -> anyho
     if let Checksum::Hash { kind, hex } = checksum {
         let got = hash_file(path, *kind, cancel)?;
         if &got != hex {
-            bail!("Checksums did not match for {}: expected {hex}, got {got} ({})", path.display(), kind.name());
+            bail!(
+                "Checksums did not match for {}: expected {hex}, got {got} ({})",
+                path.display(),
+                kind.name()
+            );
         }
     }
     Ok(())
@@ -242,7 +270,9 @@ impl IsoConfig {
     pub fn prepare(&self) -> Result<PreparedIso, Vec<String>> {
         let mut errs = Vec::new();
         if self.iso_url.is_some() && !self.iso_urls.is_empty() {
-            return Err(vec!["Only one of iso_url or iso_urls must be specified".into()]);
+            return Err(vec![
+                "Only one of iso_url or iso_urls must be specified".into(),
+            ]);
         }
         let urls: Vec<String> = match &self.iso_url {
             Some(u) => vec![u.clone()],
@@ -251,7 +281,11 @@ impl IsoConfig {
         if urls.is_empty() {
             return Err(vec!["One of iso_url or iso_urls must be specified".into()]);
         }
-        let extension = self.iso_target_extension.clone().unwrap_or_else(|| "iso".into()).to_ascii_lowercase();
+        let extension = self
+            .iso_target_extension
+            .clone()
+            .unwrap_or_else(|| "iso".into())
+            .to_ascii_lowercase();
         let mut warnings = Vec::new();
         let checksum = if self.iso_checksum == "none" {
             warnings.push("A checksum of 'none' was specified. Since ISO files are so big,\na checksum is highly recommended.".into());
@@ -284,12 +318,21 @@ impl IsoConfig {
 /// Where a download lands (`UseSourceToFindCacheTarget`): the SHA-1 of the checksum string
 /// (or of the URL with `checksum=none`) plus the extension, in `cache_dir`; an
 /// `iso_target_path` without extension is a directory for that name; with one, the file.
-pub fn cache_target(source: &str, checksum: &Checksum, target_path: Option<&str>, extension: &str, cache_dir: &Path) -> PathBuf {
+pub fn cache_target(
+    source: &str,
+    checksum: &Checksum,
+    target_path: Option<&str>,
+    extension: &str,
+    cache_dir: &Path,
+) -> PathBuf {
     let key = match checksum {
         Checksum::None => source.to_string(),
         c => c.to_string(),
     };
-    let sha: String = sha1::Sha1::digest(key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let sha: String = sha1::Sha1::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     match target_path {
         None | Some("") => {
             let mut name = sha;
@@ -299,7 +342,11 @@ pub fn cache_target(source: &str, checksum: &Checksum, target_path: Option<&str>
             cache_dir.join(name)
         }
         Some(t) if Path::new(t).extension().is_none() => {
-            let ext = if extension.is_empty() { "iso" } else { extension };
+            let ext = if extension.is_empty() {
+                "iso"
+            } else {
+                extension
+            };
             Path::new(t).join(format!("{sha}.{ext}"))
         }
         Some(t) => PathBuf::from(t),
@@ -308,14 +355,24 @@ pub fn cache_target(source: &str, checksum: &Checksum, target_path: Option<&str>
 
 /// `StepDownload`: tries each URL in order; returns the local path of the first that
 /// arrives and verifies. The error lists every URL's failure.
-pub async fn download_iso(iso: &PreparedIso, cache_dir: &Path, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
+pub async fn download_iso(
+    iso: &PreparedIso,
+    cache_dir: &Path,
+    cancel: &CancellationToken,
+) -> anyhow::Result<PathBuf> {
     let mut errs = Vec::new();
     for url in &iso.urls {
         if cancel.is_cancelled() {
             bail!("Download cancelled: {}", errs.join("; "));
         }
-        let (url2, iso2, cache2, cancel2) = (url.clone(), iso.clone(), cache_dir.to_path_buf(), cancel.clone());
-        let r = tokio::task::spawn_blocking(move || fetch_one(&url2, &iso2, &cache2, &cancel2)).await?;
+        let (url2, iso2, cache2, cancel2) = (
+            url.clone(),
+            iso.clone(),
+            cache_dir.to_path_buf(),
+            cancel.clone(),
+        );
+        let r =
+            tokio::task::spawn_blocking(move || fetch_one(&url2, &iso2, &cache2, &cancel2)).await?;
         match r {
             Ok(p) => return Ok(p),
             Err(e) => errs.push(format!("{url}: {e:#}")),
@@ -324,33 +381,56 @@ pub async fn download_iso(iso: &PreparedIso, cache_dir: &Path, cancel: &Cancella
     bail!("error downloading ISO: {}", errs.join("; "))
 }
 
-fn fetch_one(url: &str, iso: &PreparedIso, cache_dir: &Path, cancel: &CancellationToken) -> anyhow::Result<PathBuf> {
+fn fetch_one(
+    url: &str,
+    iso: &PreparedIso,
+    cache_dir: &Path,
+    cancel: &CancellationToken,
+) -> anyhow::Result<PathBuf> {
     if !is_remote(url) {
-        let p = local_path(url).with_context(|| format!("unsupported URL scheme in {url} (file, http and https are)"))?;
+        let p = local_path(url).with_context(|| {
+            format!("unsupported URL scheme in {url} (file, http and https are)")
+        })?;
         if !p.is_file() {
             bail!("{} does not exist or is not a file", p.display());
         }
         verify(&p, &iso.checksum, cancel)?;
         return Ok(p);
     }
-    let target = cache_target(url, &iso.checksum, iso.target_path.as_deref(), &iso.extension, cache_dir);
-    if iso.checksum != Checksum::None && target.is_file() && verify(&target, &iso.checksum, cancel).is_ok() {
+    let target = cache_target(
+        url,
+        &iso.checksum,
+        iso.target_path.as_deref(),
+        &iso.extension,
+        cache_dir,
+    );
+    if iso.checksum != Checksum::None
+        && target.is_file()
+        && verify(&target, &iso.checksum, cancel).is_ok()
+    {
         return Ok(target);
     }
-    let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".kiln-download-")
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    let mut resp = ureq::get(url).call().with_context(|| format!("GET {url}"))?;
+    let mut resp = ureq::get(url)
+        .call()
+        .with_context(|| format!("GET {url}"))?;
     let mut reader = resp.body_mut().with_config().limit(u64::MAX).reader();
     let mut buf = vec![0u8; 1 << 20];
     loop {
         if cancel.is_cancelled() {
             bail!("download of {url} cancelled");
         }
-        let n = reader.read(&mut buf).with_context(|| format!("reading {url}"))?;
+        let n = reader
+            .read(&mut buf)
+            .with_context(|| format!("reading {url}"))?;
         if n == 0 {
             break;
         }
@@ -358,7 +438,8 @@ fn fetch_one(url: &str, iso: &PreparedIso, cache_dir: &Path, cancel: &Cancellati
     }
     tmp.flush()?;
     verify(tmp.path(), &iso.checksum, cancel)?;
-    tmp.persist(&target).with_context(|| format!("moving the download to {}", target.display()))?;
+    tmp.persist(&target)
+        .with_context(|| format!("moving the download to {}", target.display()))?;
     Ok(target)
 }
 
@@ -372,53 +453,141 @@ mod tests {
     #[test]
     fn checksum_forms() {
         assert_eq!(resolve_checksum("none", "x.iso").unwrap(), Checksum::None);
-        assert_eq!(resolve_checksum(&format!("sha256:{SHA256_ABC}"), "x.iso").unwrap().to_string(), format!("sha256:{SHA256_ABC}"));
-        assert_eq!(resolve_checksum(&SHA256_ABC.to_uppercase(), "x.iso").unwrap().to_string(), format!("sha256:{SHA256_ABC}"));
-        assert_eq!(resolve_checksum(MD5_ABC, "x.iso").unwrap().to_string(), format!("md5:{MD5_ABC}"));
-        assert!(format!("{:#}", resolve_checksum("crc32:abcd", "x").unwrap_err()).contains("unsupported checksum type: crc32"));
-        assert!(format!("{:#}", resolve_checksum("abc", "x").unwrap_err()).contains("Unknown type for checksum abc"));
-        assert!(format!("{:#}", resolve_checksum("sha256:abc", "x").unwrap_err()).contains("64 hex digits"));
+        assert_eq!(
+            resolve_checksum(&format!("sha256:{SHA256_ABC}"), "x.iso")
+                .unwrap()
+                .to_string(),
+            format!("sha256:{SHA256_ABC}")
+        );
+        assert_eq!(
+            resolve_checksum(&SHA256_ABC.to_uppercase(), "x.iso")
+                .unwrap()
+                .to_string(),
+            format!("sha256:{SHA256_ABC}")
+        );
+        assert_eq!(
+            resolve_checksum(MD5_ABC, "x.iso").unwrap().to_string(),
+            format!("md5:{MD5_ABC}")
+        );
+        assert!(
+            format!("{:#}", resolve_checksum("crc32:abcd", "x").unwrap_err())
+                .contains("unsupported checksum type: crc32")
+        );
+        assert!(
+            format!("{:#}", resolve_checksum("abc", "x").unwrap_err())
+                .contains("Unknown type for checksum abc")
+        );
+        assert!(
+            format!("{:#}", resolve_checksum("sha256:abc", "x").unwrap_err())
+                .contains("64 hex digits")
+        );
         assert!(resolve_checksum("", "x").is_err());
         let file = format!(
             "{MD5_ABC}  other.iso\n{SHA256_ABC} *debian-12.iso\nSHA256 (bsd.iso) = {SHA256_ABC}\n{SHA256_ABC}  ./dot.iso\n"
         );
         for name in ["debian-12.iso", "bsd.iso", "dot.iso"] {
-            assert_eq!(checksum_from_file(&file, name).unwrap().to_string(), format!("sha256:{SHA256_ABC}"), "{name}");
+            assert_eq!(
+                checksum_from_file(&file, name).unwrap().to_string(),
+                format!("sha256:{SHA256_ABC}"),
+                "{name}"
+            );
         }
-        assert_eq!(checksum_from_file(&file, "other.iso").unwrap().to_string(), format!("md5:{MD5_ABC}"));
+        assert_eq!(
+            checksum_from_file(&file, "other.iso").unwrap().to_string(),
+            format!("md5:{MD5_ABC}")
+        );
         assert!(checksum_from_file(&file, "missing.iso").is_err());
-        assert_eq!(source_file_name("https://h/d/debian-12.iso?x=1"), "debian-12.iso");
+        assert_eq!(
+            source_file_name("https://h/d/debian-12.iso?x=1"),
+            "debian-12.iso"
+        );
     }
 
     #[test]
     fn cache_targets_follow_packer() {
-        let c = Checksum::Hash { kind: HashKind::Sha256, hex: SHA256_ABC.into() };
-        let sha_of = |s: &str| -> String { sha1::Sha1::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect() };
+        let c = Checksum::Hash {
+            kind: HashKind::Sha256,
+            hex: SHA256_ABC.into(),
+        };
+        let sha_of = |s: &str| -> String {
+            sha1::Sha1::digest(s.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
         let key = sha_of(&format!("sha256:{SHA256_ABC}"));
-        assert_eq!(cache_target("http://h/a.iso", &c, None, "iso", Path::new("/cache")), PathBuf::from(format!("/cache/{key}.iso")));
-        assert_eq!(cache_target("http://h/a.iso", &c, Some("/isos"), "iso", Path::new("/cache")), PathBuf::from(format!("/isos/{key}.iso")));
-        assert_eq!(cache_target("http://h/a.iso", &c, Some("/isos/x.img"), "iso", Path::new("/cache")), PathBuf::from("/isos/x.img"));
         assert_eq!(
-            cache_target("http://h/a.iso", &Checksum::None, None, "iso", Path::new("/c")),
+            cache_target("http://h/a.iso", &c, None, "iso", Path::new("/cache")),
+            PathBuf::from(format!("/cache/{key}.iso"))
+        );
+        assert_eq!(
+            cache_target(
+                "http://h/a.iso",
+                &c,
+                Some("/isos"),
+                "iso",
+                Path::new("/cache")
+            ),
+            PathBuf::from(format!("/isos/{key}.iso"))
+        );
+        assert_eq!(
+            cache_target(
+                "http://h/a.iso",
+                &c,
+                Some("/isos/x.img"),
+                "iso",
+                Path::new("/cache")
+            ),
+            PathBuf::from("/isos/x.img")
+        );
+        assert_eq!(
+            cache_target(
+                "http://h/a.iso",
+                &Checksum::None,
+                None,
+                "iso",
+                Path::new("/c")
+            ),
             PathBuf::from(format!("/c/{}.iso", sha_of("http://h/a.iso")))
         );
     }
 
     #[test]
     fn prepare_rules() {
-        let both = IsoConfig { iso_url: Some("a".into()), iso_urls: vec!["b".into()], iso_checksum: "none".into(), ..Default::default() };
-        assert_eq!(both.prepare().unwrap_err(), vec!["Only one of iso_url or iso_urls must be specified"]);
-        let none = IsoConfig { iso_checksum: "none".into(), ..Default::default() };
+        let both = IsoConfig {
+            iso_url: Some("a".into()),
+            iso_urls: vec!["b".into()],
+            iso_checksum: "none".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            both.prepare().unwrap_err(),
+            vec!["Only one of iso_url or iso_urls must be specified"]
+        );
+        let none = IsoConfig {
+            iso_checksum: "none".into(),
+            ..Default::default()
+        };
         assert!(none.prepare().is_err());
-        let ok = IsoConfig { iso_url: Some("a.iso".into()), iso_checksum: "none".into(), iso_target_extension: Some("IMG".into()), ..Default::default() };
+        let ok = IsoConfig {
+            iso_url: Some("a.iso".into()),
+            iso_checksum: "none".into(),
+            iso_target_extension: Some("IMG".into()),
+            ..Default::default()
+        };
         let p = ok.prepare().unwrap();
         assert_eq!((p.extension.as_str(), p.warnings.len()), ("img", 1));
-        let missing = IsoConfig { iso_url: Some("a.iso".into()), ..Default::default() };
+        let missing = IsoConfig {
+            iso_url: Some("a.iso".into()),
+            ..Default::default()
+        };
         assert!(missing.prepare().unwrap_err()[0].contains("A checksum must be specified"));
     }
 
     /// Serves `body` on a loopback port, counting requests.
-    fn serve(files: Vec<(&'static str, Vec<u8>)>) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    fn serve(
+        files: Vec<(&'static str, Vec<u8>)>,
+    ) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
         use std::io::BufRead as _;
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
@@ -440,7 +609,12 @@ mod tests {
                 }
                 match files.iter().find(|(p, _)| *p == path) {
                     Some((_, body)) => {
-                        write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).unwrap();
+                        write!(
+                            s,
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            body.len()
+                        )
+                        .unwrap();
                         s.write_all(body).unwrap();
                     }
                     None => {
@@ -457,19 +631,29 @@ mod tests {
         let body: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
         let sha = hex::encode_sha256(&body);
         let sums = format!("{sha}  good.iso\n").into_bytes();
-        let (port, hits) = serve(vec![("/good.iso", body.clone()), ("/SHA256SUMS", sums), ("/bad.iso", b"tampered".to_vec())]);
+        let (port, hits) = serve(vec![
+            ("/good.iso", body.clone()),
+            ("/SHA256SUMS", sums),
+            ("/bad.iso", b"tampered".to_vec()),
+        ]);
         let cache = tempfile::tempdir().unwrap();
         let cancel = CancellationToken::new();
         // file: checksum over HTTP, a dead first mirror, then the good one.
         let cfg = IsoConfig {
-            iso_urls: vec![format!("http://127.0.0.1:{port}/missing.iso"), format!("http://127.0.0.1:{port}/good.iso")],
+            iso_urls: vec![
+                format!("http://127.0.0.1:{port}/missing.iso"),
+                format!("http://127.0.0.1:{port}/good.iso"),
+            ],
             iso_checksum: format!("file:http://127.0.0.1:{port}/SHA256SUMS"),
             ..Default::default()
         };
         // The checksum file names good.iso, not missing.iso (the first URL): Packer looks up the
         // first URL's name, so this configuration is an error at prepare time.
         assert!(cfg.prepare().is_err());
-        let cfg = IsoConfig { iso_checksum: format!("sha256:{sha}"), ..cfg };
+        let cfg = IsoConfig {
+            iso_checksum: format!("sha256:{sha}"),
+            ..cfg
+        };
         let iso = cfg.prepare().unwrap();
         let p = download_iso(&iso, cache.path(), &cancel).await.unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), body);
@@ -490,13 +674,20 @@ mod tests {
         .unwrap();
         let dir2 = tempfile::tempdir().unwrap();
         let e = download_iso(&bad, dir2.path(), &cancel).await.unwrap_err();
-        assert!(format!("{e:#}").contains("Checksums did not match"), "{e:#}");
+        assert!(
+            format!("{e:#}").contains("Checksums did not match"),
+            "{e:#}"
+        );
         assert_eq!(std::fs::read_dir(dir2.path()).unwrap().count(), 0);
         // file: checksum from a local file and a local ISO used in place.
         let local = tempfile::tempdir().unwrap();
         let iso_path = local.path().join("local.iso");
         std::fs::write(&iso_path, b"abc").unwrap();
-        std::fs::write(local.path().join("SUMS"), format!("SHA256 (local.iso) = {SHA256_ABC}\n")).unwrap();
+        std::fs::write(
+            local.path().join("SUMS"),
+            format!("SHA256 (local.iso) = {SHA256_ABC}\n"),
+        )
+        .unwrap();
         let l = IsoConfig {
             iso_url: Some(format!("file://{}", iso_path.display())),
             iso_checksum: format!("file:{}", local.path().join("SUMS").display()),
@@ -504,21 +695,38 @@ mod tests {
         }
         .prepare()
         .unwrap();
-        assert_eq!(download_iso(&l, cache.path(), &cancel).await.unwrap(), iso_path);
-        let plain = IsoConfig { iso_url: Some(iso_path.display().to_string()), iso_checksum: MD5_ABC.into(), ..Default::default() }
-            .prepare()
-            .unwrap();
-        assert_eq!(download_iso(&plain, cache.path(), &cancel).await.unwrap(), iso_path);
-        let wrong = IsoConfig { iso_url: Some(iso_path.display().to_string()), iso_checksum: format!("md5:{}", "0".repeat(32)), ..Default::default() }
-            .prepare()
-            .unwrap();
+        assert_eq!(
+            download_iso(&l, cache.path(), &cancel).await.unwrap(),
+            iso_path
+        );
+        let plain = IsoConfig {
+            iso_url: Some(iso_path.display().to_string()),
+            iso_checksum: MD5_ABC.into(),
+            ..Default::default()
+        }
+        .prepare()
+        .unwrap();
+        assert_eq!(
+            download_iso(&plain, cache.path(), &cancel).await.unwrap(),
+            iso_path
+        );
+        let wrong = IsoConfig {
+            iso_url: Some(iso_path.display().to_string()),
+            iso_checksum: format!("md5:{}", "0".repeat(32)),
+            ..Default::default()
+        }
+        .prepare()
+        .unwrap();
         assert!(download_iso(&wrong, cache.path(), &cancel).await.is_err());
     }
 
     mod hex {
         pub fn encode_sha256(b: &[u8]) -> String {
             use sha2::Digest as _;
-            sha2::Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+            sha2::Sha256::digest(b)
+                .iter()
+                .map(|x| format!("{x:02x}"))
+                .collect()
         }
     }
 }

@@ -94,16 +94,23 @@ impl HttpServer {
         }
         let handler = match &cfg.directory {
             Some(dir) => {
-                std::fs::metadata(dir).with_context(|| format!("Error finding {:?}", dir.display()))?;
+                std::fs::metadata(dir)
+                    .with_context(|| format!("Error finding {:?}", dir.display()))?;
                 Handler::Dir(dir.clone())
             }
             None => Handler::Map(cfg.content.clone()),
         };
         if cfg.network_protocol == "tcp6" && !cfg.bind_address.contains(':') {
-            bail!("http_network_protocol tcp6 needs an IPv6 http_bind_address, got {:?}", cfg.bind_address);
+            bail!(
+                "http_network_protocol tcp6 needs an IPv6 http_bind_address, got {:?}",
+                cfg.bind_address
+            );
         }
         if cfg.network_protocol == "tcp4" && cfg.bind_address.contains(':') {
-            bail!("http_network_protocol tcp4 needs an IPv4 http_bind_address, got {:?}", cfg.bind_address);
+            bail!(
+                "http_network_protocol tcp4 needs an IPv4 http_bind_address, got {:?}",
+                cfg.bind_address
+            );
         }
         let std_listener = listen_in_range(&cfg.bind_address, cfg.port_min, cfg.port_max)
             .context("Error finding port")?;
@@ -367,9 +374,15 @@ async fn serve_dir(root: &Path, raw: &str) -> Response<Body> {
             }
         }
         names.sort();
-        let mut html = String::from("<!doctype html>\n<meta name=\"viewport\" content=\"width=device-width\">\n<pre>\n");
+        let mut html = String::from(
+            "<!doctype html>\n<meta name=\"viewport\" content=\"width=device-width\">\n<pre>\n",
+        );
         for n in names {
-            let esc = n.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&#34;");
+            let esc = n
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&#34;");
             html += &format!("<a href=\"{esc}\">{esc}</a>\n");
         }
         html += "</pre>\n";
@@ -392,11 +405,15 @@ async fn serve_file(path: &Path) -> Response<Body> {
     let len = f.metadata().await.map(|m| m.len()).unwrap_or(0);
     let mut head = vec![0u8; 512.min(len as usize)];
     if f.read_exact(&mut head).await.is_err() {
-        return text_error(StatusCode::INTERNAL_SERVER_ERROR, "500 Internal Server Error");
+        return text_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 Internal Server Error",
+        );
     }
     let ctype = content_type(path, &head);
     let first = futures_util::stream::once(async move { Ok(Frame::data(Bytes::from(head))) });
-    let rest = futures_util::StreamExt::map(tokio_util::io::ReaderStream::new(f), |r| r.map(Frame::data));
+    let rest =
+        futures_util::StreamExt::map(tokio_util::io::ReaderStream::new(f), |r| r.map(Frame::data));
     let body = StreamBody::new(futures_util::StreamExt::chain(first, rest));
     Response::builder()
         .status(StatusCode::OK)
@@ -417,7 +434,10 @@ mod tests {
             .max_redirects(0)
             .build()
             .into();
-        let mut r = agent.get(&format!("http://127.0.0.1:{port}{path}")).call().unwrap();
+        let mut r = agent
+            .get(&format!("http://127.0.0.1:{port}{path}"))
+            .call()
+            .unwrap();
         let status = r.status().as_u16();
         let loc = r
             .headers()
@@ -438,7 +458,11 @@ mod tests {
     #[tokio::test]
     async fn serves_a_directory_like_go_file_server() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("preseed.cfg"), "d-i debian-installer/locale string en_US\n").unwrap();
+        std::fs::write(
+            dir.path().join("preseed.cfg"),
+            "d-i debian-installer/locale string en_US\n",
+        )
+        .unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
         std::fs::write(dir.path().join("sub/a.txt"), "A").unwrap();
         std::fs::create_dir(dir.path().join("site")).unwrap();
@@ -455,8 +479,14 @@ mod tests {
         let port = s.port;
         let r = tokio::task::spawn_blocking(move || {
             let bin = {
-                let mut r = ureq::get(&format!("http://127.0.0.1:{port}/big.bin")).call().unwrap();
-                r.body_mut().with_config().limit(10 << 20).read_to_vec().unwrap()
+                let mut r = ureq::get(&format!("http://127.0.0.1:{port}/big.bin"))
+                    .call()
+                    .unwrap();
+                r.body_mut()
+                    .with_config()
+                    .limit(10 << 20)
+                    .read_to_vec()
+                    .unwrap()
             };
             (
                 get(port, "/preseed.cfg"),
@@ -471,21 +501,23 @@ mod tests {
         })
         .await
         .unwrap();
-        assert_eq!(r.0 .0, 200);
-        assert_eq!(r.0 .1, "d-i debian-installer/locale string en_US\n");
-        assert_eq!((r.1 .0, r.1 .2.as_str()), (301, "sub/"));
-        assert_eq!(r.2 .0, 200);
-        assert!(r.2 .1.contains("<a href=\"a.txt\">a.txt</a>"), "{}", r.2 .1);
-        assert_eq!(r.3 .1, "<h1>hi</h1>");
-        assert_eq!((r.4 .0, r.4 .2.as_str()), (301, "./"));
-        assert_eq!((r.5 .0, r.5 .1.as_str()), (404, "404 page not found\n"));
+        assert_eq!(r.0.0, 200);
+        assert_eq!(r.0.1, "d-i debian-installer/locale string en_US\n");
+        assert_eq!((r.1.0, r.1.2.as_str()), (301, "sub/"));
+        assert_eq!(r.2.0, 200);
+        assert!(r.2.1.contains("<a href=\"a.txt\">a.txt</a>"), "{}", r.2.1);
+        assert_eq!(r.3.1, "<h1>hi</h1>");
+        assert_eq!((r.4.0, r.4.2.as_str()), (301, "./"));
+        assert_eq!((r.5.0, r.5.1.as_str()), (404, "404 page not found\n"));
         // `..` cannot climb out of the directory.
-        assert_eq!(r.6 .0, 200);
+        assert_eq!(r.6.0, 200);
         assert_eq!(r.7, big);
         s.shutdown().await;
         // Stopped: the port no longer answers.
         let refused = tokio::task::spawn_blocking(move || {
-            ureq::get(&format!("http://127.0.0.1:{port}/preseed.cfg")).call().is_err()
+            ureq::get(&format!("http://127.0.0.1:{port}/preseed.cfg"))
+                .call()
+                .is_err()
         })
         .await
         .unwrap();
@@ -495,9 +527,12 @@ mod tests {
     #[tokio::test]
     async fn serves_http_content_with_suggestions() {
         let mut c = HttpConfig {
-            content: [("/ks.cfg".to_string(), "text\n".to_string()), ("/user-data".into(), "#cloud-config\n".into())]
-                .into_iter()
-                .collect(),
+            content: [
+                ("/ks.cfg".to_string(), "text\n".to_string()),
+                ("/user-data".into(), "#cloud-config\n".into()),
+            ]
+            .into_iter()
+            .collect(),
             port_min: 30100,
             port_max: 30200,
             ..cfg()
@@ -506,9 +541,15 @@ mod tests {
         let s = HttpServer::start(&c).await.unwrap().unwrap();
         assert!((30100..30200).contains(&s.port));
         let port = s.port;
-        let (a, b, d) = tokio::task::spawn_blocking(move || (get(port, "/ks.cfg"), get(port, "/./user-data"), get(port, "/ks.cgf")))
-            .await
-            .unwrap();
+        let (a, b, d) = tokio::task::spawn_blocking(move || {
+            (
+                get(port, "/ks.cfg"),
+                get(port, "/./user-data"),
+                get(port, "/ks.cgf"),
+            )
+        })
+        .await
+        .unwrap();
         assert_eq!((a.0, a.1.as_str()), (200, "text\n"));
         assert_eq!(b.1, "#cloud-config\n");
         assert_eq!(d.0, 404);
@@ -518,10 +559,21 @@ mod tests {
 
     #[tokio::test]
     async fn config_rules_and_errors() {
-        assert!(HttpServer::start(&cfg()).await.unwrap().is_none(), "nothing to serve: no server");
+        assert!(
+            HttpServer::start(&cfg()).await.unwrap().is_none(),
+            "nothing to serve: no server"
+        );
         let mut c = HttpConfig::default();
         assert!(c.prepare().is_empty());
-        assert_eq!((c.port_min, c.port_max, c.bind_address.as_str(), c.network_protocol.as_str()), (8000, 9000, "0.0.0.0", "tcp"));
+        assert_eq!(
+            (
+                c.port_min,
+                c.port_max,
+                c.bind_address.as_str(),
+                c.network_protocol.as_str()
+            ),
+            (8000, 9000, "0.0.0.0", "tcp")
+        );
         let mut bad = HttpConfig {
             directory: Some("/x".into()),
             content: [("/a".to_string(), "b".to_string())].into_iter().collect(),

@@ -73,7 +73,10 @@ mod tests {
         let held = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = held.local_addr().unwrap().port();
         let e = listen_in_range("127.0.0.1", port, port).unwrap_err();
-        assert!(format!("{e}").contains(&format!("between {port} and {port}")), "{e}");
+        assert!(
+            format!("{e}").contains(&format!("between {port} and {port}")),
+            "{e}"
+        );
         // Two ports, one busy: the other one is always found.
         let free = (port + 1..port + 100)
             .find(|p| TcpListener::bind(("127.0.0.1", *p)).is_ok())

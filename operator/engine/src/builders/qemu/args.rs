@@ -194,7 +194,10 @@ fn default_args(c: &QemuArgsConfig, st: &QemuRunState) -> IndexMap<&'static str,
     }
     // L96-98
     if c.qmp_enable {
-        d.insert("-qmp", one(format!("unix:{},server,nowait", c.qmp_socket_path)));
+        d.insert(
+            "-qmp",
+            one(format!("unix:{},server,nowait", c.qmp_socket_path)),
+        );
     }
     // L101
     d.insert("-name", one(c.vm_name.clone()));
@@ -230,7 +233,10 @@ fn default_args(c: &QemuArgsConfig, st: &QemuRunState) -> IndexMap<&'static str,
     // L150
     d.insert("-m", one(format!("{}M", c.memory)));
     // L153
-    d.insert("-smp", one(smp_value(c.cpus, c.sockets, c.cores, c.threads)));
+    d.insert(
+        "-smp",
+        one(smp_value(c.cpus, c.sockets, c.cores, c.threads)),
+    );
     // L156-158
     if let Some(m) = &c.cpu_model {
         d.insert("-cpu", one(m.clone()));
@@ -299,9 +305,7 @@ fn device_and_drive_args(c: &QemuArgsConfig, st: &QemuRunState) -> (Vec<String>,
         let img = go_join(&c.output_dir, &c.vm_name);
         drives.push(format!(
             "file={img},if={},cache={},format={}",
-            c.disk_interface,
-            c.disk_cache,
-            c.format
+            c.disk_interface, c.disk_cache, c.format
         ));
     }
     // L283
@@ -392,7 +396,8 @@ pub fn qemu_args(c: &QemuArgsConfig, st: &QemuRunState) -> Result<Vec<String>, S
         for (i, row) in c.qemuargs.iter().enumerate() {
             let mut rendered = Vec::with_capacity(row.len());
             for part in row {
-                rendered.push(render_fields(part, &fields).map_err(|e| format!("qemuargs[{i}]: {e}"))?);
+                rendered
+                    .push(render_fields(part, &fields).map_err(|e| format!("qemuargs[{i}]: {e}"))?);
             }
             let Some((key, vals)) = rendered.split_first() else {
                 return Err(format!("qemuargs[{i}]: empty argument list"));
@@ -538,8 +543,21 @@ mod tests {
 
     /// The defaults every `Test_UserOverrides` case shares (step_run_test.go L105-114).
     const USER_OVERRIDE_BASE: &[&str] = &[
-        "-m", "0M", "-boot", "once=d", "-fda", "fake_floppy_path", "-name", "myvm", "-netdev",
-        "user,id=user.0,hostfwd=tcp::5000-:0", "-vnc", ":5", "-machine", "type=,accel=", "-smp",
+        "-m",
+        "0M",
+        "-boot",
+        "once=d",
+        "-fda",
+        "fake_floppy_path",
+        "-name",
+        "myvm",
+        "-netdev",
+        "user,id=user.0,hostfwd=tcp::5000-:0",
+        "-vnc",
+        ":5",
+        "-machine",
+        "type=,accel=",
+        "-smp",
         "1",
     ];
 
@@ -553,15 +571,25 @@ mod tests {
                     output_dir: "output/directory".into(),
                     vm_name: "myvm".into(),
                     qemuargs: vec![
-                        vec!["-randomflag1".into(), "{{.HTTPIP}}-{{.HTTPPort}}-{{.HTTPDir}}".into()],
+                        vec![
+                            "-randomflag1".into(),
+                            "{{.HTTPIP}}-{{.HTTPPort}}-{{.HTTPDir}}".into(),
+                        ],
                         vec!["-randomflag2".into(), "{{.OutputDir}}-{{.Name}}".into()],
                     ],
                     ..zero_config()
                 },
                 vec![
-                    "-display", "gtk", "-drive", "file=/path/to/test.iso,media=cdrom",
-                    "-randomflag1", "127.0.0.1-1234-http/directory", "-randomflag2",
-                    "output/directory-myvm", "-device", ",netdev=user.0",
+                    "-display",
+                    "gtk",
+                    "-drive",
+                    "file=/path/to/test.iso,media=cdrom",
+                    "-randomflag1",
+                    "127.0.0.1-1234-http/directory",
+                    "-randomflag2",
+                    "output/directory-myvm",
+                    "-device",
+                    ",netdev=user.0",
                 ],
             ),
             (
@@ -571,8 +599,12 @@ mod tests {
                     ..zero_config()
                 },
                 vec![
-                    "-display", "partydisplay", "-drive", "file=/path/to/test.iso,media=cdrom",
-                    "-device", ",netdev=user.0",
+                    "-display",
+                    "partydisplay",
+                    "-drive",
+                    "file=/path/to/test.iso,media=cdrom",
+                    "-device",
+                    ",netdev=user.0",
                 ],
             ),
             (
@@ -583,8 +615,14 @@ mod tests {
                     ..zero_config()
                 },
                 vec![
-                    "-display", "gtk", "-device", "somerandomdevice", "-device",
-                    "mynetdevice,netdev=user.0", "-drive", "file=/path/to/test.iso,media=cdrom",
+                    "-display",
+                    "gtk",
+                    "-device",
+                    "somerandomdevice",
+                    "-device",
+                    "mynetdevice,netdev=user.0",
+                    "-drive",
+                    "file=/path/to/test.iso,media=cdrom",
                 ],
             ),
         ];
@@ -598,9 +636,22 @@ mod tests {
 
     /// The defaults every `Test_DriveAndDeviceArgs` case shares (L370-378).
     const DRIVE_BASE: &[&str] = &[
-        "-m", "0M", "-fda", "fake_floppy_path", "-name", "", "-netdev",
-        "user,id=user.0,hostfwd=tcp::5000-:0", "-vnc", ":5", "-machine", "type=,accel=",
-        "-device", ",netdev=user.0", "-smp", "1",
+        "-m",
+        "0M",
+        "-fda",
+        "fake_floppy_path",
+        "-name",
+        "",
+        "-netdev",
+        "user,id=user.0,hostfwd=tcp::5000-:0",
+        "-vnc",
+        ":5",
+        "-machine",
+        "type=,accel=",
+        "-device",
+        ",netdev=user.0",
+        "-smp",
+        "1",
     ];
 
     /// `Test_DriveAndDeviceArgs` (step_run_test.go L119-381), case by case.
@@ -626,7 +677,14 @@ mod tests {
             Case {
                 c: zero_config(),
                 st: base(),
-                want: vec!["-display", "gtk", "-boot", "once=d", "-drive", "file=/path/to/test.iso,media=cdrom"],
+                want: vec![
+                    "-display",
+                    "gtk",
+                    "-boot",
+                    "once=d",
+                    "-drive",
+                    "file=/path/to/test.iso,media=cdrom",
+                ],
                 why: "once=d when diskImage isn't set",
             },
             Case {
@@ -645,9 +703,12 @@ mod tests {
                     ..base()
                 },
                 want: vec![
-                    "-drive", "file=/path/to/fake_efi_code.fd,if=pflash,unit=0,format=raw,readonly=on",
-                    "-drive", "file=/path/to/fake_temporary_efi_vars.fd,if=pflash,unit=1,format=raw",
-                    "-drive", "file=path_to_output,if=virtio-scsi,cache=writeback,format=qcow2",
+                    "-drive",
+                    "file=/path/to/fake_efi_code.fd,if=pflash,unit=0,format=raw,readonly=on",
+                    "-drive",
+                    "file=/path/to/fake_temporary_efi_vars.fd,if=pflash,unit=1,format=raw",
+                    "-drive",
+                    "file=path_to_output,if=virtio-scsi,cache=writeback,format=qcow2",
                 ],
                 why: "no -boot with UEFI",
             },
@@ -659,10 +720,18 @@ mod tests {
                     ..base()
                 },
                 want: vec![
-                    "-display", "gtk", "-boot", "c", "-device", "virtio-scsi-pci,id=scsi0",
-                    "-device", "scsi-hd,bus=scsi0.0,drive=drive0", "-drive",
+                    "-display",
+                    "gtk",
+                    "-boot",
+                    "c",
+                    "-device",
+                    "virtio-scsi-pci,id=scsi0",
+                    "-device",
+                    "scsi-hd,bus=scsi0.0,drive=drive0",
+                    "-drive",
                     "if=none,file=path_to_output,id=drive0,cache=writeback,discard=,format=qcow2",
-                    "-drive", "file=fake_cd_path.iso,media=cdrom",
+                    "-drive",
+                    "file=fake_cd_path.iso,media=cdrom",
                 ],
                 why: "virtio-scsi, disk image, extra cdrom, detect zeroes off",
             },
@@ -674,10 +743,18 @@ mod tests {
                     ..base()
                 },
                 want: vec![
-                    "-display", "gtk", "-boot", "c", "-device", "virtio-scsi-pci,id=scsi0",
-                    "-device", "scsi-hd,bus=scsi0.0,drive=drive0", "-drive",
+                    "-display",
+                    "gtk",
+                    "-boot",
+                    "c",
+                    "-device",
+                    "virtio-scsi-pci,id=scsi0",
+                    "-device",
+                    "scsi-hd,bus=scsi0.0,drive=drive0",
+                    "-drive",
                     "if=none,file=path_to_output,id=drive0,cache=writeback,discard=,format=qcow2,detect-zeroes=on",
-                    "-drive", "file=fake_cd_path.iso,media=cdrom",
+                    "-drive",
+                    "file=fake_cd_path.iso,media=cdrom",
                 ],
                 why: "virtio-scsi, disk image, extra cdrom, detect zeroes on",
             },
@@ -689,12 +766,23 @@ mod tests {
                     ..base()
                 },
                 want: vec![
-                    "-display", "gtk", "-boot", "once=d", "-device", "virtio-scsi-pci,id=scsi0",
-                    "-device", "scsi-hd,bus=scsi0.0,drive=drive0", "-device",
-                    "scsi-hd,bus=scsi0.0,drive=drive1", "-drive",
+                    "-display",
+                    "gtk",
+                    "-boot",
+                    "once=d",
+                    "-device",
+                    "virtio-scsi-pci,id=scsi0",
+                    "-device",
+                    "scsi-hd,bus=scsi0.0,drive=drive0",
+                    "-device",
+                    "scsi-hd,bus=scsi0.0,drive=drive1",
+                    "-drive",
                     "if=none,file=qemupath1,id=drive0,cache=writeback,discard=,format=qcow2",
-                    "-drive", "if=none,file=qemupath2,id=drive1,cache=writeback,discard=,format=qcow2",
-                    "-drive", "file=/path/to/test.iso,media=cdrom", "-drive",
+                    "-drive",
+                    "if=none,file=qemupath2,id=drive1,cache=writeback,discard=,format=qcow2",
+                    "-drive",
+                    "file=/path/to/test.iso,media=cdrom",
+                    "-drive",
                     "file=fake_cd_path.iso,media=cdrom",
                 ],
                 why: "virtio-scsi, bootable iso, cdrom",
@@ -707,10 +795,18 @@ mod tests {
                     ..base()
                 },
                 want: vec![
-                    "-display", "gtk", "-boot", "once=d", "-device", "virtio-scsi-pci,id=scsi0",
-                    "-device", "scsi-hd,bus=scsi0.0,drive=drive0", "-drive",
+                    "-display",
+                    "gtk",
+                    "-boot",
+                    "once=d",
+                    "-device",
+                    "virtio-scsi-pci,id=scsi0",
+                    "-device",
+                    "scsi-hd,bus=scsi0.0,drive=drive0",
+                    "-drive",
                     "if=none,file=output/dir/path/mydisk.qcow2,id=drive0,cache=writeback,discard=,format=qcow2,detect-zeroes=",
-                    "-drive", "file=/path/to/test.iso,media=cdrom",
+                    "-drive",
+                    "file=/path/to/test.iso,media=cdrom",
                 ],
                 why: "virtio-scsi, no extra disks or cds",
             },
@@ -722,9 +818,15 @@ mod tests {
                     ..base()
                 },
                 want: vec![
-                    "-display", "gtk", "-boot", "once=d", "-drive",
+                    "-display",
+                    "gtk",
+                    "-boot",
+                    "once=d",
+                    "-drive",
                     "file=output/dir/path/mydisk.qcow2,if=,cache=,discard=,format=,detect-zeroes=",
-                    "-drive", "file=/path/to/test.iso,media=cdrom", "-drive",
+                    "-drive",
+                    "file=/path/to/test.iso,media=cdrom",
+                    "-drive",
                     "file=fake_cd_path.iso,media=cdrom",
                 ],
                 why: "cd_path set, DiskImage false",
@@ -743,8 +845,11 @@ mod tests {
                     ..base()
                 },
                 want: vec![
-                    "-boot", "once=d", "-drive",
-                    "file=path_to_output,if=virtio,cache=writeback,format=qcow2", "-drive",
+                    "-boot",
+                    "once=d",
+                    "-drive",
+                    "file=path_to_output,if=virtio,cache=writeback,format=qcow2",
+                    "-drive",
                     "file=/path/to/test.iso,media=cdrom",
                 ],
                 why: "qemu older than 2",
@@ -764,9 +869,14 @@ mod tests {
                     ..base()
                 },
                 want: vec![
-                    "-display", "gtk", "-boot", "c", "-drive",
+                    "-display",
+                    "gtk",
+                    "-boot",
+                    "c",
+                    "-drive",
                     "file=path_to_output,if=virtio,cache=writeback,discard=,format=qcow2,detect-zeroes=",
-                    "-drive", "file=fake_cd_path.iso,media=cdrom",
+                    "-drive",
+                    "file=fake_cd_path.iso,media=cdrom",
                 ],
                 why: "virtio with disk image",
             },
@@ -797,12 +907,32 @@ mod tests {
         assert_eq!(
             pairs(&got),
             expect(&[
-                "-display", "gtk", "-m", "0M", "-boot", "once=d", "-cpu", "host", "-fda",
-                "fake_floppy_path", "-name", "MyFancyName", "-netdev",
-                "user,id=user.0,hostfwd=tcp::5000-:0", "-vnc", ":5,password", "-machine",
-                "type=pc,accel=hvf", "-device", ",netdev=user.0", "-drive",
-                "file=/path/to/test.iso,media=cdrom", "-qmp", "unix:qmp_path,server,nowait",
-                "-smp", "1",
+                "-display",
+                "gtk",
+                "-m",
+                "0M",
+                "-boot",
+                "once=d",
+                "-cpu",
+                "host",
+                "-fda",
+                "fake_floppy_path",
+                "-name",
+                "MyFancyName",
+                "-netdev",
+                "user,id=user.0,hostfwd=tcp::5000-:0",
+                "-vnc",
+                ":5,password",
+                "-machine",
+                "type=pc,accel=hvf",
+                "-device",
+                ",netdev=user.0",
+                "-drive",
+                "file=/path/to/test.iso,media=cdrom",
+                "-qmp",
+                "unix:qmp_path,server,nowait",
+                "-smp",
+                "1",
             ])
         );
     }
@@ -844,7 +974,10 @@ mod tests {
             comm_port: Some(1234),
             ..zero_config()
         });
-        assert_eq!(value_of(&a, "-netdev"), ["user,id=user.0,hostfwd=tcp::5000-:1234"]);
+        assert_eq!(
+            value_of(&a, "-netdev"),
+            ["user,id=user.0,hostfwd=tcp::5000-:1234"]
+        );
         let a = run(QemuArgsConfig {
             disk_image: true,
             ..zero_config()
@@ -872,7 +1005,10 @@ mod tests {
             ..zero_config()
         });
         assert!(value_of(&a, "-bios").is_empty());
-        assert!(value_of(&a, "-drive").contains(&"file=/fw.bin,if=pflash,format=raw,readonly=on".to_string()));
+        assert!(
+            value_of(&a, "-drive")
+                .contains(&"file=/fw.bin,if=pflash,format=raw,readonly=on".to_string())
+        );
     }
 
     /// `TestQemuSMPConfig` rules (config_test.go): topology products and clamping.
@@ -899,7 +1035,10 @@ mod tests {
             vec!["-drive".into(), "file=a.img,".into(), "if=ide".into()],
             vec!["-enable-kvm".into()],
             vec!["-serial".into(), "".into()],
-            vec!["-netdev".into(), "user,id=user.0,hostfwd=tcp::{{ .SSHHostPort }}-:22".into()],
+            vec![
+                "-netdev".into(),
+                "user,id=user.0,hostfwd=tcp::{{ .SSHHostPort }}-:22".into(),
+            ],
         ];
         let a = qemu_args(&c, &st).unwrap();
         // The user's -drive replaces every default drive (disk and CD alike); parts are joined.
@@ -908,15 +1047,24 @@ mod tests {
         assert_eq!(&a[..2], ["-drive", "file=a.img,if=ide"]);
         assert_eq!(a[2], "-enable-kvm");
         assert_eq!(a[3], "-serial");
-        assert_eq!(value_of(&a, "-netdev"), ["user,id=user.0,hostfwd=tcp::5000-:22"]);
+        assert_eq!(
+            value_of(&a, "-netdev"),
+            ["user,id=user.0,hostfwd=tcp::5000-:22"]
+        );
         // Defaults that were not overridden are still there; the NIC device is not duplicated.
         assert_eq!(value_of(&a, "-device"), ["virtio-net,netdev=user.0"]);
         assert_eq!(value_of(&a, "-machine"), ["type=pc,accel=tcg"]);
         assert_eq!(value_of(&a, "-m"), ["512M"]);
         // A user -device that names the NIC keeps it out of the defaults.
-        c.qemuargs = vec![vec!["-device".into(), "virtio-net,netdev=user.0,mac=52:54:00:00:00:01".into()]];
+        c.qemuargs = vec![vec![
+            "-device".into(),
+            "virtio-net,netdev=user.0,mac=52:54:00:00:00:01".into(),
+        ]];
         let a = qemu_args(&c, &st).unwrap();
-        assert_eq!(value_of(&a, "-device"), ["virtio-net,netdev=user.0,mac=52:54:00:00:00:01"]);
+        assert_eq!(
+            value_of(&a, "-device"),
+            ["virtio-net,netdev=user.0,mac=52:54:00:00:00:01"]
+        );
         // An unknown template field is an error naming the row.
         c.qemuargs = vec![vec!["-x".into(), "{{ .Nope }}".into()]];
         let e = qemu_args(&c, &st).unwrap_err();
@@ -926,7 +1074,15 @@ mod tests {
     #[test]
     fn vnc_messages() {
         assert_eq!(vnc_connection_message(false, "127.0.0.1:5901", ""), None);
-        assert!(vnc_connection_message(true, "127.0.0.1:5901", "pw").unwrap().contains("with the password: pw"));
-        assert!(vnc_connection_message(true, "127.0.0.1:5901", "").unwrap().contains("without a password to\nvnc://127.0.0.1:5901"));
+        assert!(
+            vnc_connection_message(true, "127.0.0.1:5901", "pw")
+                .unwrap()
+                .contains("with the password: pw")
+        );
+        assert!(
+            vnc_connection_message(true, "127.0.0.1:5901", "")
+                .unwrap()
+                .contains("without a password to\nvnc://127.0.0.1:5901")
+        );
     }
 }

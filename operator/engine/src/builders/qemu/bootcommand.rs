@@ -684,7 +684,10 @@ mod tests {
                 "Spec-Press(rightshift)",
             ),
             ("<delon><delON><deLoN><DELON>", "Spec-On(del)"),
-            ("<enteroff><enterOFF><eNtErOfF><ENTEROFF>", "Spec-Off(enter)"),
+            (
+                "<enteroff><enterOFF><eNtErOfF><ENTEROFF>",
+                "Spec-Off(enter)",
+            ),
         ] {
             let seq = parse(input);
             assert_eq!(seq.len(), input.matches('<').count(), "{input}");
@@ -697,7 +700,12 @@ mod tests {
     /// The SDK's `Test_validation` and `Test_empty`.
     #[test]
     fn sdk_test_validation_and_empty() {
-        for (input, valid) in [("<wait1m>", true), ("<wait-1m>", false), ("<f1>", true), ("<", true)] {
+        for (input, valid) in [
+            ("<wait1m>", true),
+            ("<wait-1m>", false),
+            ("<f1>", true),
+            ("<", true),
+        ] {
             let seq = parse(input);
             assert_eq!(seq.len(), 1, "{input}");
             assert_eq!(validate(&seq).is_empty(), valid, "{input}");
@@ -708,16 +716,37 @@ mod tests {
     #[test]
     fn waits_and_near_misses() {
         assert_eq!(parse("<wait5>"), vec![Expr::Wait(Duration::from_secs(5))]);
-        assert_eq!(parse("<wait1m10s>"), vec![Expr::Wait(Duration::from_secs(70))]);
-        assert_eq!(parse("<wait1.5s>"), vec![Expr::Wait(Duration::from_millis(1500))]);
-        assert_eq!(parse("<wait250ms>"), vec![Expr::Wait(Duration::from_millis(250))]);
+        assert_eq!(
+            parse("<wait1m10s>"),
+            vec![Expr::Wait(Duration::from_secs(70))]
+        );
+        assert_eq!(
+            parse("<wait1.5s>"),
+            vec![Expr::Wait(Duration::from_millis(1500))]
+        );
+        assert_eq!(
+            parse("<wait250ms>"),
+            vec![Expr::Wait(Duration::from_millis(250))]
+        );
         assert_eq!(parse("<wait0>"), vec![Expr::Wait(Duration::ZERO)]);
         assert_eq!(validate(&parse("<wait0>")).len(), 1);
         // Near misses are typed literally, character by character.
-        for s in ["<WAIT>", "<wait05>", "<wait1.5>", "<wait1m5>", "<wait-5>", "<enter", "<foo>"] {
+        for s in [
+            "<WAIT>",
+            "<wait05>",
+            "<wait1.5>",
+            "<wait1m5>",
+            "<wait-5>",
+            "<enter",
+            "<foo>",
+        ] {
             let seq = parse(s);
             assert_eq!(seq.len(), s.chars().count(), "{s}");
-            assert!(seq.iter().all(|e| matches!(e, Expr::Literal(_, KeyAction::Press))), "{s}");
+            assert!(
+                seq.iter()
+                    .all(|e| matches!(e, Expr::Literal(_, KeyAction::Press))),
+                "{s}"
+            );
         }
         // `<` escapes nothing: `<<enter>` is a literal `<` then Enter.
         assert_eq!(
@@ -729,9 +758,18 @@ mod tests {
         );
         // A character toggle beats a special key: `<eon>` is 'e' held, `<f1on>` is F1 held.
         assert_eq!(parse("<eon>"), vec![Expr::Literal('e', KeyAction::On)]);
-        assert_eq!(parse("<f1on>"), vec![Expr::Special("f1".into(), KeyAction::On)]);
-        assert_eq!(parse("<leftShiftOn>"), vec![Expr::Special("leftshift".into(), KeyAction::On)]);
-        assert_eq!(parse("<pageUp>"), vec![Expr::Special("pageup".into(), KeyAction::Press)]);
+        assert_eq!(
+            parse("<f1on>"),
+            vec![Expr::Special("f1".into(), KeyAction::On)]
+        );
+        assert_eq!(
+            parse("<leftShiftOn>"),
+            vec![Expr::Special("leftshift".into(), KeyAction::On)]
+        );
+        assert_eq!(
+            parse("<pageUp>"),
+            vec![Expr::Special("pageup".into(), KeyAction::Press)]
+        );
         assert_eq!(go_duration(Duration::from_secs(3700)), "1h1m40s");
         assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
     }
@@ -785,7 +823,12 @@ mod tests {
         );
         assert_eq!(
             ev("<Aon><Aoff>"),
-            vec![k(0xFFE1, true), k(0x41, true), k(0x41, false), k(0xFFE1, false)]
+            vec![
+                k(0xFFE1, true),
+                k(0x41, true),
+                k(0x41, false),
+                k(0xFFE1, false)
+            ]
         );
         // Symbols from shiftedChars get shift too; waits pass through.
         assert_eq!(
@@ -805,14 +848,23 @@ mod tests {
     #[test]
     fn key_interval_rules() {
         assert_eq!(key_interval(None, None), Duration::from_millis(100));
-        assert_eq!(key_interval(Some(Duration::from_secs(5)), None), Duration::from_secs(5));
+        assert_eq!(
+            key_interval(Some(Duration::from_secs(5)), None),
+            Duration::from_secs(5)
+        );
         assert_eq!(key_interval(None, Some("10ms")), Duration::from_millis(10));
-        assert_eq!(key_interval(None, Some("bogus")), Duration::from_millis(100));
+        assert_eq!(
+            key_interval(None, Some("bogus")),
+            Duration::from_millis(100)
+        );
         assert_eq!(
             key_interval(Some(Duration::from_millis(30)), Some("10ms")),
             Duration::from_millis(30)
         );
-        assert_eq!(key_interval(Some(Duration::ZERO), Some("10ms")), Duration::from_millis(10));
+        assert_eq!(
+            key_interval(Some(Duration::ZERO), Some("10ms")),
+            Duration::from_millis(10)
+        );
         assert_eq!(parse_duration_value("1m30s"), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration_value("0"), Some(Duration::ZERO));
         assert_eq!(parse_duration_value("5"), None);
@@ -838,7 +890,13 @@ mod tests {
             boot_command: vec!["<esc><wait>".into(), "linux<enter>".into()],
             ..Default::default()
         };
-        assert_eq!(c.steps(), vec![BootStep { command: "<esc><wait>linux<enter>".into(), description: None }]);
+        assert_eq!(
+            c.steps(),
+            vec![BootStep {
+                command: "<esc><wait>linux<enter>".into(),
+                description: None
+            }]
+        );
         assert_eq!(c.boot_wait(), Duration::from_secs(10));
         let bad = BootConfig {
             boot_command: vec!["<wait-1s>".into()],
@@ -849,14 +907,24 @@ mod tests {
         let errs = bad.validate();
         assert_eq!(errs.len(), 3, "{errs:?}");
         let s = BootConfig {
-            boot_steps: vec![vec![], vec!["a<enter>".into(), "first".into()], vec!["b".into()]],
+            boot_steps: vec![
+                vec![],
+                vec!["a<enter>".into(), "first".into()],
+                vec!["b".into()],
+            ],
             ..Default::default()
         };
         assert_eq!(
             s.steps(),
             vec![
-                BootStep { command: "a<enter>".into(), description: Some("first".into()) },
-                BootStep { command: "b".into(), description: None }
+                BootStep {
+                    command: "a<enter>".into(),
+                    description: Some("first".into())
+                },
+                BootStep {
+                    command: "b".into(),
+                    description: None
+                }
             ]
         );
     }

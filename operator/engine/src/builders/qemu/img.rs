@@ -41,7 +41,9 @@ pub fn normalize_disk_size(size: &str) -> Result<String, String> {
     let digits = lower.trim_end_matches(['b', 'k', 'm', 'g', 't']);
     let suffix_len = lower.len() - digits.len();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || suffix_len > 1 {
-        return Err(format!("Invalid disk size {size:?}: expected a number with an optional b, k, m, g or t suffix"));
+        return Err(format!(
+            "Invalid disk size {size:?}: expected a number with an optional b, k, m, g or t suffix"
+        ));
     }
     if suffix_len == 0 {
         Ok(format!("{size}M"))
@@ -61,7 +63,10 @@ impl DiskConfig {
     pub fn disk_paths(&self) -> Vec<String> {
         let mut v = vec![self.main_disk()];
         for i in 0..self.additional_sizes.len() {
-            v.push(go_join(&self.output_dir, &format!("{}-{}", self.vm_name, i + 1)));
+            v.push(go_join(
+                &self.output_dir,
+                &format!("{}-{}", self.vm_name, i + 1),
+            ));
         }
         v
     }
@@ -105,7 +110,12 @@ impl DiskConfig {
         }
         let mut cmd = vec!["convert".to_string()];
         cmd.extend(self.qemu_img_args.convert.iter().cloned());
-        cmd.extend(["-O".into(), self.format.clone(), source.to_string(), self.main_disk()]);
+        cmd.extend([
+            "-O".into(),
+            self.format.clone(),
+            source.to_string(),
+            self.main_disk(),
+        ]);
         CopyAction::Convert(cmd)
     }
 
@@ -138,7 +148,12 @@ impl DiskConfig {
             cmd.push("-c".into());
         }
         cmd.extend(self.qemu_img_args.convert.iter().cloned());
-        cmd.extend(["-O".into(), self.format.clone(), source.clone(), target.clone()]);
+        cmd.extend([
+            "-O".into(),
+            self.format.clone(),
+            source.clone(),
+            target.clone(),
+        ]);
         Some((cmd, target, source))
     }
 
@@ -164,7 +179,10 @@ impl DiskConfig {
             errs.push("invalid format, only 'qcow2' or 'raw' are allowed".into());
         }
         if self.use_backing_file && !(self.disk_image && self.format == "qcow2") {
-            errs.push("use_backing_file can only be enabled for QCOW2 images and when disk_image is true".into());
+            errs.push(
+                "use_backing_file can only be enabled for QCOW2 images and when disk_image is true"
+                    .into(),
+            );
         }
         if self.skip_resize_disk && !self.disk_image {
             errs.push("skip_resize_disk can only be used when disk_image is true".into());
@@ -225,7 +243,19 @@ mod tests {
         };
         assert_eq!(
             c.create_commands("source.qcow2"),
-            vec![v(&["create", "-f", "qcow2", "-b", "source.qcow2", "-F", "qcow2", "-foo", "bar", "output/vm", "4096M"])]
+            vec![v(&[
+                "create",
+                "-f",
+                "qcow2",
+                "-b",
+                "source.qcow2",
+                "-F",
+                "qcow2",
+                "-foo",
+                "bar",
+                "output/vm",
+                "4096M"
+            ])]
         );
         // disk_image without a backing file: only the additional disks are created.
         let c = DiskConfig {
@@ -240,37 +270,80 @@ mod tests {
                 v(&["create", "-f", "qcow2", "output/vm-2", "2M"])
             ]
         );
-        assert_eq!(c.disk_paths(), v(&["output/vm", "output/vm-1", "output/vm-2"]));
+        assert_eq!(
+            c.disk_paths(),
+            v(&["output/vm", "output/vm-1", "output/vm-2"])
+        );
     }
 
     /// step_copy_disk_test.go and step_resize_disk_test.go.
     #[test]
     fn copy_and_resize() {
-        let c = DiskConfig { disk_image: true, ..cfg() };
+        let c = DiskConfig {
+            disk_image: true,
+            ..cfg()
+        };
         assert_eq!(
             c.copy_action("base.qcow2"),
-            CopyAction::Copy { from: "base.qcow2".into(), to: "output/vm".into() }
+            CopyAction::Copy {
+                from: "base.qcow2".into(),
+                to: "output/vm".into()
+            }
         );
         assert_eq!(
             c.copy_action("base.img"),
             CopyAction::Convert(v(&["convert", "-O", "qcow2", "base.img", "output/vm"]))
         );
         let c2 = DiskConfig {
-            qemu_img_args: QemuImgArgs { convert: v(&["-o", "preallocation=metadata"]), ..Default::default() },
+            qemu_img_args: QemuImgArgs {
+                convert: v(&["-o", "preallocation=metadata"]),
+                ..Default::default()
+            },
             ..c.clone()
         };
         assert_eq!(
             c2.copy_action("base.qcow2"),
-            CopyAction::Convert(v(&["convert", "-o", "preallocation=metadata", "-O", "qcow2", "base.qcow2", "output/vm"]))
+            CopyAction::Convert(v(&[
+                "convert",
+                "-o",
+                "preallocation=metadata",
+                "-O",
+                "qcow2",
+                "base.qcow2",
+                "output/vm"
+            ]))
         );
         assert_eq!(cfg().copy_action("x.iso"), CopyAction::None);
-        assert_eq!(c.resize_command(), Some(v(&["resize", "-f", "qcow2", "output/vm", "4096M"])));
+        assert_eq!(
+            c.resize_command(),
+            Some(v(&["resize", "-f", "qcow2", "output/vm", "4096M"]))
+        );
         let c3 = DiskConfig {
-            qemu_img_args: QemuImgArgs { resize: v(&["--shrink"]), ..Default::default() },
+            qemu_img_args: QemuImgArgs {
+                resize: v(&["--shrink"]),
+                ..Default::default()
+            },
             ..c.clone()
         };
-        assert_eq!(c3.resize_command(), Some(v(&["resize", "-f", "qcow2", "--shrink", "output/vm", "4096M"])));
-        assert_eq!(DiskConfig { skip_resize_disk: true, ..c }.resize_command(), None);
+        assert_eq!(
+            c3.resize_command(),
+            Some(v(&[
+                "resize",
+                "-f",
+                "qcow2",
+                "--shrink",
+                "output/vm",
+                "4096M"
+            ]))
+        );
+        assert_eq!(
+            DiskConfig {
+                skip_resize_disk: true,
+                ..c
+            }
+            .resize_command(),
+            None
+        );
         assert_eq!(cfg().resize_command(), None);
     }
 
@@ -283,16 +356,54 @@ mod tests {
         );
         let c = DiskConfig {
             disk_compression: true,
-            qemu_img_args: QemuImgArgs { convert: v(&["-o", "compat=1.1"]), ..Default::default() },
+            qemu_img_args: QemuImgArgs {
+                convert: v(&["-o", "compat=1.1"]),
+                ..Default::default()
+            },
             ..cfg()
         };
         let (cmd, target, source) = c.convert_command().unwrap();
-        assert_eq!(cmd, v(&["convert", "-c", "-o", "compat=1.1", "-O", "qcow2", "output/vm", "output/vm.convert"]));
-        assert_eq!((target.as_str(), source.as_str()), ("output/vm.convert", "output/vm"));
-        assert_eq!(DiskConfig { skip_compaction: true, ..cfg() }.convert_command(), None);
-        assert_eq!(DiskConfig { format: "raw".into(), disk_compression: true, ..cfg() }.convert_command(), None);
         assert_eq!(
-            DiskConfig { disk_image: true, use_backing_file: true, ..cfg() }.convert_command(),
+            cmd,
+            v(&[
+                "convert",
+                "-c",
+                "-o",
+                "compat=1.1",
+                "-O",
+                "qcow2",
+                "output/vm",
+                "output/vm.convert"
+            ])
+        );
+        assert_eq!(
+            (target.as_str(), source.as_str()),
+            ("output/vm.convert", "output/vm")
+        );
+        assert_eq!(
+            DiskConfig {
+                skip_compaction: true,
+                ..cfg()
+            }
+            .convert_command(),
+            None
+        );
+        assert_eq!(
+            DiskConfig {
+                format: "raw".into(),
+                disk_compression: true,
+                ..cfg()
+            }
+            .convert_command(),
+            None
+        );
+        assert_eq!(
+            DiskConfig {
+                disk_image: true,
+                use_backing_file: true,
+                ..cfg()
+            }
+            .convert_command(),
             None
         );
     }
@@ -306,7 +417,12 @@ mod tests {
         assert!(normalize_disk_size("10GB").is_err());
         assert!(normalize_disk_size("ten").is_err());
         assert!(normalize_disk_size("G").is_err());
-        let bad = DiskConfig { format: "vmdk".into(), use_backing_file: true, skip_resize_disk: true, ..cfg() };
+        let bad = DiskConfig {
+            format: "vmdk".into(),
+            use_backing_file: true,
+            skip_resize_disk: true,
+            ..cfg()
+        };
         assert_eq!(bad.validate().len(), 3);
         assert!(cfg().validate().is_empty());
     }

@@ -44,7 +44,9 @@ impl VncClient {
 
     async fn handshake(mut s: TcpStream, password: Option<&str>) -> anyhow::Result<VncClient> {
         let mut ver = [0u8; 12];
-        s.read_exact(&mut ver).await.context("reading ProtocolVersion")?;
+        s.read_exact(&mut ver)
+            .await
+            .context("reading ProtocolVersion")?;
         let (major, minor) = parse_version(&ver)?;
         let version = if major > 3 || minor >= 8 {
             (3, 8)
@@ -64,7 +66,10 @@ impl VncClient {
         let chosen = if version == (3, 3) {
             let t = s.read_u32().await.context("reading security type")?;
             if t == 0 {
-                bail!("server refused the connection: {}", read_reason(&mut s).await?);
+                bail!(
+                    "server refused the connection: {}",
+                    read_reason(&mut s).await?
+                );
             }
             if t != want as u32 {
                 bail!("server requires security type {t}, client supports {want}");
@@ -73,7 +78,10 @@ impl VncClient {
         } else {
             let n = s.read_u8().await.context("reading security types")?;
             if n == 0 {
-                bail!("server refused the connection: {}", read_reason(&mut s).await?);
+                bail!(
+                    "server refused the connection: {}",
+                    read_reason(&mut s).await?
+                );
             }
             let mut types = vec![0u8; n as usize];
             s.read_exact(&mut types).await?;
@@ -92,7 +100,9 @@ impl VncClient {
         };
         if chosen == 2 {
             let mut challenge = [0u8; 16];
-            s.read_exact(&mut challenge).await.context("reading VNC auth challenge")?;
+            s.read_exact(&mut challenge)
+                .await
+                .context("reading VNC auth challenge")?;
             let resp = vnc_auth_response(password.unwrap_or_default().as_bytes(), &challenge);
             s.write_all(&resp).await?;
         }
@@ -176,10 +186,21 @@ impl VncClient {
 
 fn parse_version(v: &[u8; 12]) -> anyhow::Result<(u32, u32)> {
     let text = std::str::from_utf8(v).unwrap_or("");
-    let bad = || anyhow::anyhow!("not an RFB server (greeting {:?})", String::from_utf8_lossy(v));
+    let bad = || {
+        anyhow::anyhow!(
+            "not an RFB server (greeting {:?})",
+            String::from_utf8_lossy(v)
+        )
+    };
     let rest = text.strip_prefix("RFB ").ok_or_else(bad)?;
-    let major: u32 = rest.get(0..3).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-    let minor: u32 = rest.get(4..7).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    let major: u32 = rest
+        .get(0..3)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)?;
+    let minor: u32 = rest
+        .get(4..7)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)?;
     if major < 3 {
         bail!("unsupported RFB version {major}.{minor}");
     }
@@ -212,6 +233,62 @@ pub fn vnc_auth_response(password: &[u8], challenge: &[u8; 16]) -> [u8; 16] {
         chunk.copy_from_slice(&block);
     }
     out
+}
+
+/// The plugin's `stepTypeBootCommand` (`step_type_boot_command.go`): waits `boot_wait`,
+/// connects to the VM's VNC server, then for each boot step renders its placeholders,
+/// parses it and types it with the key interval (`boot_key_interval`, else
+/// `PACKER_KEY_INTERVAL` from `env_key_interval`, else 100 ms). `say` receives the messages
+/// Packer prints. Nothing is done with `disable_vnc` or when there is nothing to type.
+pub async fn type_boot_command(
+    cfg: &super::bootcommand::BootConfig,
+    vnc_addr: &str,
+    password: Option<&str>,
+    data: &super::bootcommand::BootTemplateData,
+    env_key_interval: Option<&str>,
+    cancel: &CancellationToken,
+    say: &(dyn Fn(String) + Send + Sync),
+) -> anyhow::Result<()> {
+    use super::bootcommand::{key_interval, parse, render, validate, vnc_events};
+    let steps = cfg.steps();
+    if cfg.disable_vnc || steps.is_empty() {
+        return Ok(());
+    }
+    let wait = cfg.boot_wait();
+    if !wait.is_zero() {
+        say(format!(
+            "Waiting {} for boot...",
+            super::bootcommand::go_duration(wait)
+        ));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = cancel.cancelled() => bail!("cancelled while waiting boot_wait"),
+        }
+    }
+    say(format!("Connecting to VM via VNC ({vnc_addr})"));
+    let mut client = VncClient::connect(vnc_addr, password)
+        .await
+        .context("Error connecting to VNC")?;
+    let interval = key_interval(cfg.boot_key_interval, env_key_interval);
+    say("Typing the boot commands over VNC...".into());
+    for step in steps {
+        if let Some(d) = &step.description {
+            say(format!("Typing boot command for: {d}"));
+        }
+        let command = render(&step.command, data)
+            .map_err(|e| anyhow::anyhow!("Error preparing boot command: {e}"))?;
+        let seq = parse(&command);
+        if let Some(e) = validate(&seq).into_iter().next() {
+            bail!("Error generating boot command: {e}");
+        }
+        let events =
+            vnc_events(&seq).map_err(|e| anyhow::anyhow!("Error running boot command: {e}"))?;
+        client
+            .type_steps(&events, interval, cancel)
+            .await
+            .context("Error running boot command")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -291,7 +368,14 @@ mod tests {
             .collect();
         assert_eq!(
             keys,
-            vec![(1, 0xFFE1), (1, 0x41), (0, 0x41), (0, 0xFFE1), (1, 0xFF0D), (0, 0xFF0D)]
+            vec![
+                (1, 0xFFE1),
+                (1, 0x41),
+                (0, 0x41),
+                (0, 0xFFE1),
+                (1, 0xFF0D),
+                (0, 0xFF0D)
+            ]
         );
     }
 
@@ -320,5 +404,91 @@ mod tests {
         });
         let e = VncClient::connect(&addr, None).await.err().unwrap();
         assert!(format!("{e:#}").contains("not an RFB server"), "{e:#}");
+    }
+
+    #[tokio::test]
+    async fn type_boot_command_skips_and_cancels() {
+        use super::super::bootcommand::{BootConfig, BootTemplateData};
+        let data = BootTemplateData::default();
+        let say = |_m: String| {};
+        // disable_vnc, or nothing to type: no connection is attempted (the address is bogus).
+        let off = BootConfig {
+            boot_command: vec!["x".into()],
+            disable_vnc: true,
+            ..Default::default()
+        };
+        type_boot_command(
+            &off,
+            "127.0.0.1:1",
+            None,
+            &data,
+            None,
+            &CancellationToken::new(),
+            &say,
+        )
+        .await
+        .unwrap();
+        type_boot_command(
+            &BootConfig::default(),
+            "127.0.0.1:1",
+            None,
+            &data,
+            None,
+            &CancellationToken::new(),
+            &say,
+        )
+        .await
+        .unwrap();
+        // Cancelling during boot_wait ends the step at once.
+        let slow = BootConfig {
+            boot_command: vec!["x".into()],
+            boot_wait: Some(Duration::from_secs(60)),
+            ..Default::default()
+        };
+        let cancel = CancellationToken::new();
+        let c2 = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            c2.cancel();
+        });
+        let t0 = std::time::Instant::now();
+        let e = type_boot_command(&slow, "127.0.0.1:1", None, &data, None, &cancel, &say)
+            .await
+            .unwrap_err();
+        assert!(format!("{e}").contains("boot_wait"), "{e}");
+        assert!(t0.elapsed() < Duration::from_secs(5));
+        // A placeholder the boot command cannot know is an error naming it.
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            s.write_all(b"RFB 003.008\n").await.unwrap();
+            let mut v = [0u8; 12];
+            s.read_exact(&mut v).await.unwrap();
+            s.write_all(&[1, 1]).await.unwrap();
+            s.read_u8().await.unwrap();
+            s.write_u32(0).await.unwrap();
+            s.read_u8().await.unwrap();
+            s.write_all(&[0u8; 20]).await.unwrap();
+            s.write_u32(0).await.unwrap();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        });
+        let bad = BootConfig {
+            boot_command: vec!["{{ .Nope }}".into()],
+            boot_wait: Some(Duration::ZERO),
+            ..Default::default()
+        };
+        let e = type_boot_command(
+            &bad,
+            &addr,
+            None,
+            &data,
+            None,
+            &CancellationToken::new(),
+            &say,
+        )
+        .await
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("Nope"), "{e:#}");
     }
 }
