@@ -146,15 +146,14 @@ pub fn parse(command: &str) -> Vec<Expr> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        if chars[i] == '<' {
-            if let Some((e, n)) = wait(&chars[i..])
+        if chars[i] == '<'
+            && let Some((e, n)) = wait(&chars[i..])
                 .or_else(|| char_toggle(&chars[i..]))
                 .or_else(|| special(&chars[i..]))
-            {
-                out.push(e);
-                i += n;
-                continue;
-            }
+        {
+            out.push(e);
+            i += n;
+            continue;
         }
         out.push(Expr::Literal(chars[i], KeyAction::Press));
         i += 1;
@@ -261,8 +260,7 @@ fn time_unit(s: &[char]) -> Option<usize> {
 /// `Duration = (Number TimeUnit)+`, returns its text.
 fn duration(s: &[char]) -> Option<(String, usize)> {
     let mut i = 0;
-    loop {
-        let Some(n) = number(&s[i..]) else { break };
+    while let Some(n) = number(&s[i..]) {
         let Some(u) = time_unit(&s[i + n..]) else {
             break;
         };
