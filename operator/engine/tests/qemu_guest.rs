@@ -443,8 +443,10 @@ async fn small_guest_reaches_ssh_quickly_under_tcg() {
     eprintln!(
         "small guest under TCG: SSH banner after {banner:.1?}, SSH session after {session:.1?} from qemu start"
     );
+    // Seconds on an idle machine (docs/e2e.md); the bound catches hangs and regressions to
+    // minutes, not the load of a shared CI machine.
     assert!(
-        banner < Duration::from_secs(30),
+        banner < Duration::from_secs(45),
         "boot to SSH took {banner:?}"
     );
     drop(qemu);
