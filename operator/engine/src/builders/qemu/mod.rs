@@ -5,5 +5,6 @@
 
 pub mod args;
 pub mod bootcommand;
+pub mod driver;
 pub mod img;
 pub mod vnc;
