@@ -21,6 +21,9 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "qemu test guests (scripts/guests.sh, cached)"
+scripts/guests.sh >/dev/null
+
 step "cargo test"
 cargo test --workspace
 
