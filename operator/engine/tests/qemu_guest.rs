@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use kiln_engine::builders::qemu::args::{QemuArgsConfig, QemuRunState, qemu_args};
 use kiln_engine::builders::qemu::bootcommand::{BootConfig, BootTemplateData};
 use kiln_engine::builders::qemu::img::{DiskConfig, QemuImgArgs};
+use kiln_engine::builders::qemu::qmp::{Qmp, vnc_password};
 use kiln_engine::builders::qemu::vnc::{VncClient, type_boot_command};
 use kiln_engine::communicator::ssh::SshConfig;
 use kiln_engine::communicator::{Collect, Communicator, ExitStatus};
@@ -496,27 +497,21 @@ async fn a_guest_that_never_boots_times_out_and_qemu_is_killed() {
     assert!(!process_exists(pid), "qemu {pid} survived");
 }
 
-/// VNC password authentication (DES challenge) against qemu's own VNC server; the
-/// password comes from a qemu secret object, as `qemuargs` can set it.
+/// `vnc_use_password` the plugin's way: `-vnc addr:N,password` and `-qmp` in the default
+/// argv, a generated password set over QMP (`change-vnc-password`), then VNC authentication
+/// (DES challenge) against qemu's own VNC server with it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn vnc_password_authentication_against_qemu() {
+async fn vnc_password_set_over_qmp_authenticates() {
     require_qemu();
     let dir = tempfile::tempdir().unwrap();
     let (vnc_port, _) = ports();
-    let s = |x: &str| x.to_string();
-    let mut cfg = guest_config(
-        "kiln-vnc",
-        dir.path(),
-        vec![
-            vec![s("-object"), s("secret,id=vncpw,data=s3cr3t-pw")],
-            vec![
-                s("-vnc"),
-                format!("127.0.0.1:{},password-secret=vncpw", vnc_port - 5900),
-            ],
-        ],
-    );
+    let mut cfg = guest_config("kiln-vnc", dir.path(), vec![]);
     cfg.comm_port = None;
     cfg.disk_image = true;
+    cfg.vnc_use_password = true;
+    // Prepare: vnc_use_password turns QMP on, the socket in the output directory.
+    cfg.qmp_enable = true;
+    cfg.qmp_socket_path = dir.path().join("kiln-vnc.monitor").display().to_string();
     let st = QemuRunState {
         vnc_port,
         disk_paths: create_disk(dir.path(), "kiln-vnc"),
@@ -524,25 +519,21 @@ async fn vnc_password_authentication_against_qemu() {
         ..Default::default()
     };
     let argv = qemu_args(&cfg, &st).unwrap();
-    // The user's -vnc replaced the default one.
-    assert_eq!(argv.iter().filter(|a| *a == "-vnc").count(), 1);
+    assert!(
+        argv.contains(&format!("127.0.0.1:{},password", vnc_port - 5900)),
+        "{argv:?}"
+    );
+    let password = vnc_password(true, "").unwrap().unwrap();
+    let qmp_path = PathBuf::from(&cfg.qmp_socket_path);
     let qemu = Qemu::start(&argv, dir);
+    let mut qmp = Qmp::connect(&qmp_path, Duration::from_secs(10))
+        .await
+        .unwrap_or_else(|e| panic!("QMP: {e:#}; qemu stderr: {}", qemu.stderr()));
+    assert_eq!(qmp.version["major"].as_u64().map(|m| m >= 2), Some(true));
+    assert_eq!(qmp.status().await.unwrap(), "running");
+    qmp.change_vnc_password(&password).await.unwrap();
     let addr = format!("127.0.0.1:{vnc_port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let c = loop {
-        match VncClient::connect(&addr, Some("s3cr3t-pw")).await {
-            Ok(c) => break c,
-            Err(e)
-                if Instant::now() < deadline && format!("{e:#}").contains("Connection refused") =>
-            {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) => panic!(
-                "VNC with the right password: {e:#}; qemu stderr: {}",
-                qemu.stderr()
-            ),
-        }
-    };
+    let c = VncClient::connect(&addr, Some(&password)).await.unwrap();
     assert_eq!(c.desktop_name, "QEMU (kiln-vnc)");
     assert_eq!(c.version, (3, 8));
     drop(c);
@@ -556,6 +547,7 @@ async fn vnc_password_authentication_against_qemu() {
         format!("{e:#}").contains("no 'None' authentication"),
         "{e:#}"
     );
+    drop(qmp);
     drop(qemu);
 }
 

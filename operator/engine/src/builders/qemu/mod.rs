@@ -7,4 +7,5 @@ pub mod args;
 pub mod bootcommand;
 pub mod driver;
 pub mod img;
+pub mod qmp;
 pub mod vnc;
