@@ -179,6 +179,28 @@ pub fn qemu_user_net_http_ip(bind_address: &str) -> String {
     }
 }
 
+/// `build.PackerHTTPIP`, `build.PackerHTTPPort`, `build.PackerHTTPAddr` as the provision
+/// hook sets them (sdk `step_provision.go`): from the run's `http_ip` and `http_port` when a
+/// builder put them in its state (the qemu builder always does; `http_port` is 0 when
+/// nothing is served), else the SDK's `ERR_HTTP_*_NOT_IMPLEMENTED_BY_BUILDER` markers.
+pub fn http_generated_data(http_ip: Option<&str>, http_port: Option<u16>) -> Vec<(String, String)> {
+    let ip = http_ip
+        .map(str::to_string)
+        .unwrap_or_else(|| "ERR_HTTP_IP_NOT_IMPLEMENTED_BY_BUILDER".into());
+    let port = http_port
+        .map(|p| p.to_string())
+        .unwrap_or_else(|| "ERR_HTTP_PORT_NOT_IMPLEMENTED_BY_BUILDER".into());
+    let addr = match (http_ip, http_port) {
+        (Some(_), Some(_)) => format!("{ip}:{port}"),
+        _ => "ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER".into(),
+    };
+    vec![
+        ("PackerHTTPIP".into(), ip),
+        ("PackerHTTPPort".into(), port),
+        ("PackerHTTPAddr".into(), addr),
+    ]
+}
+
 type Body = BoxBody<Bytes, std::io::Error>;
 
 enum Handler {
@@ -593,5 +615,19 @@ mod tests {
         assert_eq!(qemu_user_net_http_ip("0.0.0.0"), "10.0.2.2");
         assert_eq!(qemu_user_net_http_ip("192.168.1.5"), "192.168.1.5");
         assert_eq!(clean_url_path("/a/../../b/./c//"), "/b/c");
+        let d = http_generated_data(Some("10.0.2.2"), Some(8123));
+        assert_eq!(
+            d[2],
+            ("PackerHTTPAddr".to_string(), "10.0.2.2:8123".to_string())
+        );
+        // The qemu builder without http_directory/http_content: port 0, as in Packer.
+        assert_eq!(
+            http_generated_data(Some("10.0.2.2"), Some(0))[2].1,
+            "10.0.2.2:0"
+        );
+        let none = http_generated_data(None, Some(8000));
+        assert_eq!(none[0].1, "ERR_HTTP_IP_NOT_IMPLEMENTED_BY_BUILDER");
+        assert_eq!(none[1].1, "8000");
+        assert_eq!(none[2].1, "ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER");
     }
 }
