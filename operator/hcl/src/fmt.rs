@@ -520,20 +520,55 @@ pub fn format(text: &str, name: &str) -> Result<String, Diagnostic> {
     Ok(format_tokens(text))
 }
 
-/// Refuses text that is not HCL, naming where it fails.
+/// Refuses text that is not HCL, naming where it fails. As hclsyntax's parser (which Packer
+/// uses), a key repeated in an object constructor is no syntax error (it only fails when the
+/// object is evaluated); hcl-edit refuses it, so such keys are made unique in a copy of the
+/// text until it parses.
 pub fn check_syntax(text: &str, name: &str) -> Result<(), Diagnostic> {
-    hcl::edit::parser::parse_body(text).map(|_| ()).map_err(|e| {
+    let mut probe = std::borrow::Cow::Borrowed(text);
+    // (offset in the probe, bytes inserted there), to map positions back to the text.
+    let mut inserted: Vec<(usize, usize)> = Vec::new();
+    loop {
+        let e = match hcl::edit::parser::parse_body(&probe) {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let at = e.location().offset().min(probe.len());
+        let repeated_key = e.message().contains("redefined object key") && inserted.len() < 10_000;
+        let key_at = if probe[at..].starts_with('"') {
+            Some(at + 1)
+        } else if ident_len(&probe[at..]) > 0 {
+            Some(at)
+        } else {
+            None
+        };
+        if let (true, Some(key_at)) = (repeated_key, key_at) {
+            let tag = format!("kiln{}_", inserted.len());
+            inserted.push((key_at, tag.len()));
+            probe = std::borrow::Cow::Owned(format!("{}{tag}{}", &probe[..key_at], &probe[key_at..]));
+            continue;
+        }
+        let mut offset = at;
+        for &(pos, len) in inserted.iter().rev() {
+            if offset >= pos + len {
+                offset -= len;
+            } else if offset > pos {
+                offset = pos;
+            }
+        }
         let file = SourceFile::new(Path::new(name), text.to_string());
-        let (line, column) = file.position(e.location().offset());
-        Diagnostic::error("Invalid HCL syntax", e.message().to_string()).at(Subject {
-            file: name.to_string(),
-            line,
-            column,
-            end_line: line,
-            end_column: column + 1,
-            snippet: file.line_text(line).to_string(),
-        })
-    })
+        let (line, column) = file.position(offset.min(text.len()));
+        return Err(
+            Diagnostic::error("Invalid HCL syntax", e.message().to_string()).at(Subject {
+                file: name.to_string(),
+                line,
+                column,
+                end_line: line,
+                end_column: column + 1,
+                snippet: file.line_text(line).to_string(),
+            }),
+        );
+    }
 }
 
 /// hclwrite's `Format`, on any text (it does not need to parse).
@@ -761,6 +796,14 @@ mod tests {
     fn refuses_invalid_input() {
         let e = format("a = {\n", "bad.pkr.hcl").unwrap_err();
         assert_eq!(e.subject.unwrap().file, "bad.pkr.hcl");
+    }
+
+    #[test]
+    fn accepts_repeated_object_keys_as_hclsyntax_does() {
+        let src = "a = {\n  x   = 1\n  x   = 2\n  \"y\" = 3\n  \"y\" = 4\n}\n";
+        assert_eq!(format(src, "t.pkr.hcl").unwrap(), src);
+        let e = format("a = {\n  x = 1\n  x = 2\n}\nb = ]\n", "t.pkr.hcl").unwrap_err();
+        assert_eq!(e.subject.unwrap().line, 4, "the position is in the text as given");
     }
 
     #[test]
