@@ -803,7 +803,7 @@ mod tests {
         let src = "a = {\n  x   = 1\n  x   = 2\n  \"y\" = 3\n  \"y\" = 4\n}\n";
         assert_eq!(format(src, "t.pkr.hcl").unwrap(), src);
         let e = format("a = {\n  x = 1\n  x = 2\n}\nb = ]\n", "t.pkr.hcl").unwrap_err();
-        assert_eq!(e.subject.unwrap().line, 4, "the position is in the text as given");
+        assert_eq!(e.subject.unwrap().line, 5, "the position is in the text as given");
     }
 
     #[test]
