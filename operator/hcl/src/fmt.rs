@@ -525,7 +525,11 @@ pub fn format(text: &str, name: &str) -> Result<String, Diagnostic> {
 /// object is evaluated); hcl-edit refuses it, so such keys are made unique in a copy of the
 /// text until it parses.
 pub fn check_syntax(text: &str, name: &str) -> Result<(), Diagnostic> {
-    let mut probe = std::borrow::Cow::Borrowed(text);
+    // hclsyntax skips a byte order mark; blanked (same length), positions stay right.
+    let mut probe = match text.strip_prefix('\u{feff}') {
+        Some(rest) => std::borrow::Cow::Owned(format!("   {rest}")),
+        None => std::borrow::Cow::Borrowed(text),
+    };
     // (offset in the probe, bytes inserted there), to map positions back to the text.
     let mut inserted: Vec<(usize, usize)> = Vec::new();
     loop {
