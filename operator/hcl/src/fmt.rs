@@ -14,7 +14,7 @@
 //! of a file without a final newline are kept. The input must parse; Packer refuses to format
 //! a file that does not.
 
-use crate::diag::{Diagnostic, SourceFile, Subject};
+use crate::diag::{Diagnostic, Diagnostics, SourceFile, Subject};
 use std::path::Path;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -62,8 +62,13 @@ pub enum TokenType {
     Ident,
     Comment,
     Newline,
-    /// Any other single character the scanner passes through (`&`, `|`, `~`, `;`, …).
-    Other,
+    BitwiseAnd,
+    BitwiseOr,
+    BitwiseXor,
+    BitwiseNot,
+    Semicolon,
+    Backtick,
+    Apostrophe,
     QuotedNewline,
     Invalid,
     Eof,
@@ -287,7 +292,13 @@ pub fn lex(src: &str) -> Vec<Token> {
                         p += 1;
                         continue;
                     }
-                    b'&' | b'|' | b'~' | b'^' | b';' | b'`' | b'\'' => (T::Other, 1),
+                    b'&' => (T::BitwiseAnd, 1),
+                    b'|' => (T::BitwiseOr, 1),
+                    b'^' => (T::BitwiseXor, 1),
+                    b'~' => (T::BitwiseNot, 1),
+                    b';' => (T::Semicolon, 1),
+                    b'`' => (T::Backtick, 1),
+                    b'\'' => (T::Apostrophe, 1),
                     _ => {
                         let id = ident_len(&src[p..]);
                         if id > 0 {
@@ -499,25 +510,110 @@ fn is_newline(src: &str, t: &Token) -> bool {
     t.ty == T::Newline || (t.ty == T::Comment && src.as_bytes()[..t.end].last() == Some(&b'\n'))
 }
 
-/// The columns (grapheme clusters, and one per space) that `toks` occupy.
+/// The columns (grapheme clusters, and one per space) that `toks` occupy, as hclwrite counts.
 fn columns(src: &str, toks: &[Token], spaces: &[usize]) -> usize {
     toks.iter()
         .zip(spaces)
         .map(|(t, s)| {
             let text = &src[t.start..t.end];
-            s + if text.is_ascii() {
-                text.len()
-            } else {
+            s + if !text.is_ascii() {
                 text.graphemes(true).count()
+            } else if text.contains('\r') {
+                // `\r\n` is one grapheme cluster.
+                text.len() - text.matches("\r\n").count()
+            } else {
+                text.len()
             }
         })
         .sum()
 }
 
 /// Formats HCL text as `packer fmt` does. Errors when the text does not parse.
-pub fn format(text: &str, name: &str) -> Result<String, Diagnostic> {
+pub fn format(text: &str, name: &str) -> Result<String, Diagnostics> {
+    let toks = lex(text);
+    let lexical = lexical_errors(text, name, &toks);
+    if !lexical.is_empty() {
+        return Err(lexical);
+    }
     check_syntax(text, name)?;
-    Ok(format_tokens(text))
+    Ok(format_lexed(text, &toks))
+}
+
+/// The errors hclsyntax's scanner reports before parsing (`checkInvalidTokens`), with its
+/// messages and ranges: characters HCL does not use, newlines inside quoted strings.
+pub fn lexical_errors(src: &str, name: &str, toks: &[Token]) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    let (mut bitwise, mut backtick, mut apostrophe, mut semicolon) = (0, 0, 0, 0);
+    // Positions as hclsyntax counts them: a column per byte of the spaces between tokens, per
+    // grapheme cluster within a token.
+    let (mut line, mut col, mut last) = (1usize, 1usize, 0usize);
+    for t in toks {
+        col += t.start.saturating_sub(last);
+        let (start_line, start_col) = (line, col);
+        for g in src[t.start..t.end].graphemes(true) {
+            if g == "\n" || g == "\r\n" {
+                line += 1;
+                col = 1;
+            } else {
+                col += 1;
+            }
+        }
+        last = t.end;
+        let problem = match t.ty {
+            T::BitwiseAnd | T::BitwiseOr | T::BitwiseXor | T::BitwiseNot if bitwise < 4 => {
+                bitwise += 1;
+                let hint = match t.ty {
+                    T::BitwiseAnd => " Did you mean boolean AND (\"&&\")?",
+                    T::BitwiseOr => " Did you mean boolean OR (\"||\")?",
+                    T::BitwiseNot => " Did you mean boolean NOT (\"!\")?",
+                    _ => "",
+                };
+                Some((
+                    "Unsupported operator",
+                    format!("Bitwise operators are not supported.{hint}"),
+                ))
+            }
+            T::Backtick => {
+                let report = backtick % 2 == 0;
+                if backtick <= 2 {
+                    backtick += 1;
+                }
+                report.then(|| ("Invalid character", "The \"`\" character is not valid. To create a multi-line string, use the \"heredoc\" syntax, like \"<<EOT\".".to_string()))
+            }
+            T::Apostrophe => {
+                let report = apostrophe % 2 == 0;
+                if apostrophe <= 2 {
+                    apostrophe += 1;
+                }
+                report.then(|| ("Invalid character", "Single quotes are not valid. Use double quotes (\") to enclose strings.".to_string()))
+            }
+            T::Semicolon if semicolon < 1 => {
+                semicolon += 1;
+                Some(("Invalid character", "The \";\" character is not valid. Use newlines to separate arguments and blocks, and commas to separate items in collection values.".to_string()))
+            }
+            T::QuotedNewline => Some(("Invalid multi-line string", "Quoted strings may not be split over multiple lines. To produce a multi-line string, either use the \\n escape to represent a newline character or use the \"heredoc\" multi-line template syntax.".to_string())),
+            T::Invalid => Some(match &src[t.start..t.end] {
+                "\u{201c}" | "\u{201d}" => ("Invalid character", "\"Curly quotes\" are not valid here. These can sometimes be inadvertently introduced when sharing code via documents or discussion forums. It might help to replace the character with a \"straight quote\".".to_string()),
+                _ => ("Invalid character", "This character is not used within the language.".to_string()),
+            }),
+            _ => None,
+        };
+        if let Some((summary, detail)) = problem {
+            let snippet = src[..t.start]
+                .rfind('\n')
+                .map_or(&src[..], |i| &src[i + 1..]);
+            let snippet = snippet.split('\n').next().unwrap_or("").trim_end_matches('\r');
+            out.push(Diagnostic::error(summary, detail).at(Subject {
+                file: name.to_string(),
+                line: start_line,
+                column: start_col,
+                end_line: line,
+                end_column: col,
+                snippet: snippet.to_string(),
+            }));
+        }
+    }
+    out
 }
 
 /// Refuses text that is not HCL, naming where it fails. As hclsyntax's parser (which Packer
@@ -530,6 +626,11 @@ pub fn check_syntax(text: &str, name: &str) -> Result<(), Diagnostic> {
         Some(rest) => std::borrow::Cow::Owned(format!("   {rest}")),
         None => std::borrow::Cow::Borrowed(text),
     };
+    // hcl-edit refuses a `#`/`//` comment that ends the file without a newline; hclsyntax
+    // does not.
+    if !probe.ends_with('\n') {
+        probe = std::borrow::Cow::Owned(format!("{probe}\n"));
+    }
     // (offset in the probe, bytes inserted there), to map positions back to the text.
     let mut inserted: Vec<(usize, usize)> = Vec::new();
     loop {
@@ -577,12 +678,15 @@ pub fn check_syntax(text: &str, name: &str) -> Result<(), Diagnostic> {
 
 /// hclwrite's `Format`, on any text (it does not need to parse).
 pub fn format_tokens(src: &str) -> String {
-    let toks = lex(src);
+    format_lexed(src, &lex(src))
+}
+
+fn format_lexed(src: &str, toks: &[Token]) -> String {
     // The spaces before each token: the gap in the source to start with (only the EOF token
     // keeps it), then as the passes set them.
     let mut spaces: Vec<usize> = Vec::with_capacity(toks.len());
     let mut last = 0;
-    for t in &toks {
+    for t in toks {
         spaces.push(t.start - last);
         last = t.end;
     }
@@ -799,7 +903,7 @@ mod tests {
     #[test]
     fn refuses_invalid_input() {
         let e = format("a = {\n", "bad.pkr.hcl").unwrap_err();
-        assert_eq!(e.subject.unwrap().file, "bad.pkr.hcl");
+        assert_eq!(e.0[0].subject.as_ref().unwrap().file, "bad.pkr.hcl");
     }
 
     #[test]
@@ -807,7 +911,32 @@ mod tests {
         let src = "a = {\n  x   = 1\n  x   = 2\n  \"y\" = 3\n  \"y\" = 4\n}\n";
         assert_eq!(format(src, "t.pkr.hcl").unwrap(), src);
         let e = format("a = {\n  x = 1\n  x = 2\n}\nb = ]\n", "t.pkr.hcl").unwrap_err();
-        assert_eq!(e.subject.unwrap().line, 5, "the position is in the text as given");
+        assert_eq!(e.0[0].subject.as_ref().unwrap().line, 5, "the position is in the text as given");
+    }
+
+    #[test]
+    fn reports_the_scanner_errors_of_hclsyntax() {
+        let e = format("a = \"x\ny\"\nb = 1 ; c = 2\n", "t.pkr.hcl").unwrap_err();
+        let got: Vec<String> = e
+            .0
+            .iter()
+            .map(|d| {
+                let s = d.subject.as_ref().unwrap();
+                format!("{},{}-{},{} {}", s.line, s.column, s.end_line, s.end_column, d.summary)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            // As Packer: `-:1,7-2,1: Invalid multi-line string`, `-:3,7-8: Invalid character`.
+            ["1,7-2,1 Invalid multi-line string", "3,7-3,8 Invalid character"]
+        );
+    }
+
+    #[test]
+    fn counts_crlf_as_one_column_when_aligning() {
+        // (A quoted newline does not parse; the token formatter still aligns as hclwrite.)
+        let src = "a {\nx = 1\n\"\r\n\" = 2\n}\n";
+        assert_eq!(format_tokens(src), "a {\n  x   = 1\n  \"\r\n\" = 2\n}\n");
     }
 
     #[test]

@@ -118,22 +118,29 @@ fn go_error(op: &str, path: &str, e: &std::io::Error) -> String {
     format!("{op} {path}: {text}")
 }
 
-/// A parse error as Packer's multierror of HCL diagnostics renders it.
-fn parse_problem(d: &kiln_engine::diag::Diagnostic) -> String {
-    let range = match &d.subject {
-        Some(s) if s.end_line == s.line => {
-            format!("{}:{},{}-{}", s.file, s.line, s.column, s.end_column)
-        }
-        Some(s) => format!(
-            "{}:{},{}-{},{}",
-            s.file, s.line, s.column, s.end_line, s.end_column
-        ),
-        None => "<unknown>".to_string(),
-    };
-    format!(
-        "1 error occurred:\n\t* {range}: {}; {}\n\n",
-        d.summary, d.detail
-    )
+/// Parse errors as Packer's multierror of HCL diagnostics renders them.
+fn parse_problem(ds: &kiln_engine::diag::Diagnostics) -> String {
+    let points: Vec<String> = ds
+        .0
+        .iter()
+        .map(|d| {
+            let at = match &d.subject {
+                Some(s) if s.end_line == s.line => {
+                    format!("{}:{},{}-{}: ", s.file, s.line, s.column, s.end_column)
+                }
+                Some(s) => format!(
+                    "{}:{},{}-{},{}: ",
+                    s.file, s.line, s.column, s.end_line, s.end_column
+                ),
+                None => String::new(),
+            };
+            format!("* {at}{}; {}", d.summary, d.detail)
+        })
+        .collect();
+    match points.len() {
+        1 => format!("1 error occurred:\n\t{}\n\n", points[0]),
+        n => format!("{n} errors occurred:\n\t{}\n\n", points.join("\n\t")),
+    }
 }
 
 impl Formatter {
