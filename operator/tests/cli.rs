@@ -744,24 +744,39 @@ fn fmt_lists_checks_and_reports_as_packer() {
     let o = run(tmp.path(), &["fmt", "-check", "ok.pkr.hcl"]);
     assert_eq!((o.status.code(), text(&o).0.as_str()), (Some(0), ""));
     let o = run(tmp.path(), &["fmt", "-check=true", "./x.pkr.hcl"]);
-    assert_eq!((o.status.code(), text(&o).0.as_str()), (Some(3), "./x.pkr.hcl\n"));
+    assert_eq!(
+        (o.status.code(), text(&o).0.as_str()),
+        (Some(3), "./x.pkr.hcl\n")
+    );
     // A directory: entries joined and cleaned, hidden files skipped, subdirectories only with
     // -recursive, in name order.
     let o = run(tmp.path(), &["fmt", "-check", "./"]);
-    assert_eq!((o.status.code(), text(&o).0.as_str()), (Some(3), "x.pkr.hcl\n"));
+    assert_eq!(
+        (o.status.code(), text(&o).0.as_str()),
+        (Some(3), "x.pkr.hcl\n")
+    );
     let o = run(tmp.path(), &["fmt", "-check", "-recursive", "."]);
     assert_eq!(
         (o.status.code(), text(&o).0.as_str()),
-        (Some(3), "env/y.pkrvars.hcl\nsub/deep/z.pkr.hcl\nx.pkr.hcl\n")
+        (
+            Some(3),
+            "env/y.pkrvars.hcl\nsub/deep/z.pkr.hcl\nx.pkr.hcl\n"
+        )
     );
-    assert_eq!(std::fs::read_to_string(tmp.path().join("x.pkr.hcl")).unwrap(), "a=1\n");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("x.pkr.hcl")).unwrap(),
+        "a=1\n"
+    );
     // -write=false lists without writing; several paths are processed in order.
     let o = run(tmp.path(), &["fmt", "-write=false", "x.pkr.hcl", "env"]);
     assert_eq!(
         (o.status.code(), text(&o).0.as_str()),
         (Some(0), "x.pkr.hcl\nenv/y.pkrvars.hcl\n")
     );
-    assert_eq!(std::fs::read_to_string(tmp.path().join("x.pkr.hcl")).unwrap(), "a=1\n");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("x.pkr.hcl")).unwrap(),
+        "a=1\n"
+    );
 
     // Not HCL, missing: errors on stdout (Packer's UI), exit 1, nothing on stderr.
     let o = run(tmp.path(), &["fmt", "-check", "notes.txt"]);
@@ -788,8 +803,14 @@ fn fmt_lists_checks_and_reports_as_packer() {
     // a parser error, "Unterminated template string", that Kiln's parser does not give).
     let want = "x.pkr.hcl\nError: encountered an error while formatting bad.pkr.hcl\n\n1 error occurred:\n\t* bad.pkr.hcl:1,7-2,1: Invalid multi-line string; Quoted strings may not be\nsplit over multiple lines. To produce a multi-line string, either use the \\n\nescape to represent a newline character or use the \"heredoc\" multi-line template\nsyntax.\n\n\n\n\n";
     assert_eq!(text(&o).0, want);
-    assert_eq!(std::fs::read_to_string(tmp.path().join("x.pkr.hcl")).unwrap(), "a = 1\n");
-    assert_eq!(std::fs::read_to_string(tmp.path().join("bad.pkr.hcl")).unwrap(), "a = \"x\ny\"\n");
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("x.pkr.hcl")).unwrap(),
+        "a = 1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("bad.pkr.hcl")).unwrap(),
+        "a = \"x\ny\"\n"
+    );
 }
 
 #[test]
@@ -809,11 +830,20 @@ fn fmt_reads_stdin() {
         let o = c.wait_with_output().unwrap();
         (o.status.code(), String::from_utf8(o.stdout).unwrap())
     };
-    assert_eq!(stdin(&["fmt", "-"], "a=[ 1,2 ]\n"), (Some(0), "a = [1, 2]\n".into()));
+    assert_eq!(
+        stdin(&["fmt", "-"], "a=[ 1,2 ]\n"),
+        (Some(0), "a = [1, 2]\n".into())
+    );
     assert_eq!(stdin(&["fmt", "-"], "a = 1\n"), (Some(0), "a = 1\n".into()));
     // -check: a formatted input is echoed (0); an unformatted one is not (3).
-    assert_eq!(stdin(&["fmt", "-check", "-"], "a = 1\n"), (Some(0), "a = 1\n".into()));
-    assert_eq!(stdin(&["fmt", "-check", "-"], "a=1\n"), (Some(3), String::new()));
+    assert_eq!(
+        stdin(&["fmt", "-check", "-"], "a = 1\n"),
+        (Some(0), "a = 1\n".into())
+    );
+    assert_eq!(
+        stdin(&["fmt", "-check", "-"], "a=1\n"),
+        (Some(3), String::new())
+    );
     let (code, out) = stdin(&["fmt", "-"], "a = 1 & 2\n");
     assert_eq!(code, Some(1));
     assert!(
@@ -823,7 +853,10 @@ fn fmt_reads_stdin() {
     // No path: the usage, exit 1.
     let (code, out) = stdin(&["fmt"], "");
     assert_eq!(code, Some(1));
-    assert!(out.starts_with("Usage: kiln fmt [options] [TEMPLATE]"), "{out}");
+    assert!(
+        out.starts_with("Usage: kiln fmt [options] [TEMPLATE]"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -210,12 +210,10 @@ pub fn lex(src: &str) -> Vec<Token> {
                     b'0'..=b'9' => (T::NumberLit, number_len(rest)),
                     b'#' => (T::Comment, line_comment_len(rest)),
                     b'/' if rest.get(1) == Some(&b'/') => (T::Comment, line_comment_len(rest)),
-                    b'/' if rest.get(1) == Some(&b'*') => {
-                        match src[p + 2..].find("*/") {
-                            Some(i) => (T::Comment, i + 4),
-                            None => (T::Slash, 1),
-                        }
-                    }
+                    b'/' if rest.get(1) == Some(&b'*') => match src[p + 2..].find("*/") {
+                        Some(i) => (T::Comment, i + 4),
+                        None => (T::Slash, 1),
+                    },
                     b'\n' => (T::Newline, 1),
                     b'\r' if rest.get(1) == Some(&b'\n') => (T::Newline, 2),
                     b'=' if rest.get(1) == Some(&b'=') => (T::EqualOp, 2),
@@ -599,10 +597,12 @@ pub fn lexical_errors(src: &str, name: &str, toks: &[Token]) -> Diagnostics {
             _ => None,
         };
         if let Some((summary, detail)) = problem {
-            let snippet = src[..t.start]
-                .rfind('\n')
-                .map_or(&src[..], |i| &src[i + 1..]);
-            let snippet = snippet.split('\n').next().unwrap_or("").trim_end_matches('\r');
+            let snippet = src[..t.start].rfind('\n').map_or(src, |i| &src[i + 1..]);
+            let snippet = snippet
+                .split('\n')
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('\r');
             out.push(Diagnostic::error(summary, detail).at(Subject {
                 file: name.to_string(),
                 line: start_line,
@@ -650,7 +650,8 @@ pub fn check_syntax(text: &str, name: &str) -> Result<(), Diagnostic> {
         if let (true, Some(key_at)) = (repeated_key, key_at) {
             let tag = format!("kiln{}_", inserted.len());
             inserted.push((key_at, tag.len()));
-            probe = std::borrow::Cow::Owned(format!("{}{tag}{}", &probe[..key_at], &probe[key_at..]));
+            probe =
+                std::borrow::Cow::Owned(format!("{}{tag}{}", &probe[..key_at], &probe[key_at..]));
             continue;
         }
         let mut offset = at;
@@ -911,24 +912,33 @@ mod tests {
         let src = "a = {\n  x   = 1\n  x   = 2\n  \"y\" = 3\n  \"y\" = 4\n}\n";
         assert_eq!(format(src, "t.pkr.hcl").unwrap(), src);
         let e = format("a = {\n  x = 1\n  x = 2\n}\nb = ]\n", "t.pkr.hcl").unwrap_err();
-        assert_eq!(e.0[0].subject.as_ref().unwrap().line, 5, "the position is in the text as given");
+        assert_eq!(
+            e.0[0].subject.as_ref().unwrap().line,
+            5,
+            "the position is in the text as given"
+        );
     }
 
     #[test]
     fn reports_the_scanner_errors_of_hclsyntax() {
         let e = format("a = \"x\ny\"\nb = 1 ; c = 2\n", "t.pkr.hcl").unwrap_err();
-        let got: Vec<String> = e
-            .0
-            .iter()
-            .map(|d| {
-                let s = d.subject.as_ref().unwrap();
-                format!("{},{}-{},{} {}", s.line, s.column, s.end_line, s.end_column, d.summary)
-            })
-            .collect();
+        let got: Vec<String> =
+            e.0.iter()
+                .map(|d| {
+                    let s = d.subject.as_ref().unwrap();
+                    format!(
+                        "{},{}-{},{} {}",
+                        s.line, s.column, s.end_line, s.end_column, d.summary
+                    )
+                })
+                .collect();
         assert_eq!(
             got,
             // As Packer: `-:1,7-2,1: Invalid multi-line string`, `-:3,7-8: Invalid character`.
-            ["1,7-2,1 Invalid multi-line string", "3,7-3,8 Invalid character"]
+            [
+                "1,7-2,1 Invalid multi-line string",
+                "3,7-3,8 Invalid character"
+            ]
         );
     }
 
@@ -942,8 +952,19 @@ mod tests {
     #[test]
     fn never_panics_on_odd_input() {
         for src in [
-            "", "\u{feff}a=1", "a = \"${", "a = <<EOT\nx", "x = \"\\", "}}}~}", "/* x", "a = \r x",
-            "é = ü", "<<-\n", "a = <<EOT\n\r", "${}", "\"%{~ }\"",
+            "",
+            "\u{feff}a=1",
+            "a = \"${",
+            "a = <<EOT\nx",
+            "x = \"\\",
+            "}}}~}",
+            "/* x",
+            "a = \r x",
+            "é = ü",
+            "<<-\n",
+            "a = <<EOT\n\r",
+            "${}",
+            "\"%{~ }\"",
         ] {
             let once = format_tokens(src);
             let _ = format_tokens(&once);

@@ -54,7 +54,9 @@ fn formats_the_corpus_as_packer_does() {
                 Ok(_) => failures.push(format!("{name}: formatted, Packer refuses it")),
             }
         } else {
-            failures.push(format!("{name}: no .golden or .error (run scripts/fmt-golden.sh)"));
+            failures.push(format!(
+                "{name}: no .golden or .error (run scripts/fmt-golden.sh)"
+            ));
         }
     }
     assert!(
@@ -73,7 +75,10 @@ fn formatting_is_idempotent() {
             continue;
         };
         let twice = format(&once, &name).unwrap_or_else(|d| panic!("{name}: {d}"));
-        assert_eq!(twice, once, "{name}: formatting the output again changes it");
+        assert_eq!(
+            twice, once,
+            "{name}: formatting the output again changes it"
+        );
     }
 }
 

@@ -120,23 +120,22 @@ fn go_error(op: &str, path: &str, e: &std::io::Error) -> String {
 
 /// Parse errors as Packer's multierror of HCL diagnostics renders them.
 fn parse_problem(ds: &kiln_engine::diag::Diagnostics) -> String {
-    let points: Vec<String> = ds
-        .0
-        .iter()
-        .map(|d| {
-            let at = match &d.subject {
-                Some(s) if s.end_line == s.line => {
-                    format!("{}:{},{}-{}: ", s.file, s.line, s.column, s.end_column)
-                }
-                Some(s) => format!(
-                    "{}:{},{}-{},{}: ",
-                    s.file, s.line, s.column, s.end_line, s.end_column
-                ),
-                None => String::new(),
-            };
-            format!("* {at}{}; {}", d.summary, d.detail)
-        })
-        .collect();
+    let points: Vec<String> =
+        ds.0.iter()
+            .map(|d| {
+                let at = match &d.subject {
+                    Some(s) if s.end_line == s.line => {
+                        format!("{}:{},{}-{}: ", s.file, s.line, s.column, s.end_column)
+                    }
+                    Some(s) => format!(
+                        "{}:{},{}-{},{}: ",
+                        s.file, s.line, s.column, s.end_line, s.end_column
+                    ),
+                    None => String::new(),
+                };
+                format!("* {at}{}; {}", d.summary, d.detail)
+            })
+            .collect();
     match points.len() {
         1 => format!("1 error occurred:\n\t{}\n\n", points[0]),
         n => format!("{n} errors occurred:\n\t{}\n\n", points.join("\n\t")),
@@ -213,9 +212,12 @@ impl Formatter {
         let mut bytes = Vec::new();
         if stdin {
             self.show_diff = false;
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .map_err(|e| format!("failed to read {name}: {}", go_error("read", "/dev/stdin", &e)))?;
+            std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
+                format!(
+                    "failed to read {name}: {}",
+                    go_error("read", "/dev/stdin", &e)
+                )
+            })?;
         } else {
             let mut f = std::fs::File::open(name)
                 .map_err(|e| format!("failed to open {name}: {}", go_error("open", name, &e)))?;
