@@ -727,6 +727,138 @@ fn validate_evaluates_data_sources_only_when_asked() {
     assert!(text(&o).1.contains("data.http.x"), "{}", text(&o).1);
 }
 
+/// `kiln fmt` as `packer fmt` (Packer 1.16.0, observed): names as given or joined to the
+/// directory (`x.pkr.hcl`, not `./x.pkr.hcl`), `-check` exit codes, errors on stdout after the
+/// listing with exit 1, stdin echoed.
+#[test]
+fn fmt_lists_checks_and_reports_as_packer() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), "x.pkr.hcl", "a=1\n");
+    write(tmp.path(), "ok.pkr.hcl", "b = 2\n");
+    write(tmp.path(), ".hidden.pkr.hcl", "a=1\n");
+    write(tmp.path(), "sub/deep/z.pkr.hcl", "c=3\n");
+    write(tmp.path(), "env/y.pkrvars.hcl", "c=3\n");
+    write(tmp.path(), "notes.txt", "x");
+
+    // A formatted file: nothing listed, 0. One that is not: listed as named, 3.
+    let o = run(tmp.path(), &["fmt", "-check", "ok.pkr.hcl"]);
+    assert_eq!((o.status.code(), text(&o).0.as_str()), (Some(0), ""));
+    let o = run(tmp.path(), &["fmt", "-check=true", "./x.pkr.hcl"]);
+    assert_eq!(
+        (o.status.code(), text(&o).0.as_str()),
+        (Some(3), "./x.pkr.hcl\n")
+    );
+    // A directory: entries joined and cleaned, hidden files skipped, subdirectories only with
+    // -recursive, in name order.
+    let o = run(tmp.path(), &["fmt", "-check", "./"]);
+    assert_eq!(
+        (o.status.code(), text(&o).0.as_str()),
+        (Some(3), "x.pkr.hcl\n")
+    );
+    let o = run(tmp.path(), &["fmt", "-check", "-recursive", "."]);
+    assert_eq!(
+        (o.status.code(), text(&o).0.as_str()),
+        (
+            Some(3),
+            "env/y.pkrvars.hcl\nsub/deep/z.pkr.hcl\nx.pkr.hcl\n"
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("x.pkr.hcl")).unwrap(),
+        "a=1\n"
+    );
+    // -write=false lists without writing; several paths are processed in order.
+    let o = run(tmp.path(), &["fmt", "-write=false", "x.pkr.hcl", "env"]);
+    assert_eq!(
+        (o.status.code(), text(&o).0.as_str()),
+        (Some(0), "x.pkr.hcl\nenv/y.pkrvars.hcl\n")
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("x.pkr.hcl")).unwrap(),
+        "a=1\n"
+    );
+
+    // Not HCL, missing: errors on stdout (Packer's UI), exit 1, nothing on stderr.
+    let o = run(tmp.path(), &["fmt", "-check", "notes.txt"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        text(&o),
+        (
+            "Error: encountered an error while formatting notes.txt\n\nfile notes.txt is not a HCL file\n\n\n".to_string(),
+            String::new()
+        )
+    );
+    let o = run(tmp.path(), &["fmt", "nope.pkr.hcl"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        text(&o).0,
+        "Error: encountered an error while formatting nope.pkr.hcl\n\nfailed to open nope.pkr.hcl: open nope.pkr.hcl: no such file or directory\n\n\n"
+    );
+
+    // A file that does not parse: the others are still listed (and written), then the error.
+    write(tmp.path(), "bad.pkr.hcl", "a = \"x\ny\"\n");
+    let o = run(tmp.path(), &["fmt", "."]);
+    assert_eq!(o.status.code(), Some(1));
+    // Packer's first error, wrapped at 80 columns as its diagnostic writer does (Packer adds
+    // a parser error, "Unterminated template string", that Kiln's parser does not give).
+    let want = "x.pkr.hcl\nError: encountered an error while formatting bad.pkr.hcl\n\n1 error occurred:\n\t* bad.pkr.hcl:1,7-2,1: Invalid multi-line string; Quoted strings may not be\nsplit over multiple lines. To produce a multi-line string, either use the \\n\nescape to represent a newline character or use the \"heredoc\" multi-line template\nsyntax.\n\n\n\n\n";
+    assert_eq!(text(&o).0, want);
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("x.pkr.hcl")).unwrap(),
+        "a = 1\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("bad.pkr.hcl")).unwrap(),
+        "a = \"x\ny\"\n"
+    );
+}
+
+#[test]
+fn fmt_reads_stdin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stdin = |args: &[&str], input: &str| {
+        use std::io::Write;
+        let mut c = kiln()
+            .current_dir(tmp.path())
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let o = c.wait_with_output().unwrap();
+        (o.status.code(), String::from_utf8(o.stdout).unwrap())
+    };
+    assert_eq!(
+        stdin(&["fmt", "-"], "a=[ 1,2 ]\n"),
+        (Some(0), "a = [1, 2]\n".into())
+    );
+    assert_eq!(stdin(&["fmt", "-"], "a = 1\n"), (Some(0), "a = 1\n".into()));
+    // -check: a formatted input is echoed (0); an unformatted one is not (3).
+    assert_eq!(
+        stdin(&["fmt", "-check", "-"], "a = 1\n"),
+        (Some(0), "a = 1\n".into())
+    );
+    assert_eq!(
+        stdin(&["fmt", "-check", "-"], "a=1\n"),
+        (Some(3), String::new())
+    );
+    let (code, out) = stdin(&["fmt", "-"], "a = 1 & 2\n");
+    assert_eq!(code, Some(1));
+    assert!(
+        out.starts_with("Error: encountered an error while formatting -\n\n1 error occurred:\n\t* -:1,7-8: Unsupported operator; Bitwise operators are not supported. Did you\nmean boolean AND (\"&&\")?\n"),
+        "{out}"
+    );
+    // No path: the usage, exit 1.
+    let (code, out) = stdin(&["fmt"], "");
+    assert_eq!(code, Some(1));
+    assert!(
+        out.starts_with("Usage: kiln fmt [options] [TEMPLATE]"),
+        "{out}"
+    );
+}
+
 #[test]
 fn fmt_diff_and_recursive() {
     let tmp = tempfile::tempdir().unwrap();

@@ -12,7 +12,12 @@ pub fn load_eval(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = crate::fmt::format(text, "fuzz.pkr.hcl");
+    // fmt never panics, and formatting its own output changes nothing.
+    if let Ok(once) = crate::fmt::format(text, "fuzz.pkr.hcl")
+        && let Ok(twice) = crate::fmt::format(&once, "fuzz.pkr.hcl")
+    {
+        assert_eq!(twice, once, "fmt is not idempotent");
+    }
     let source = TemplateSource::Files {
         root: PathBuf::from("/nonexistent-fuzz-root"),
         files: vec![(PathBuf::from("fuzz.pkr.hcl"), text.to_string())],

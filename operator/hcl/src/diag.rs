@@ -289,3 +289,78 @@ mod tests {
         );
     }
 }
+
+/// Wraps text at white space to lines of at most `lim` characters, as go-wordwrap's
+/// `WrapString` (v1.0.1) does for HCL's diagnostic text writer: existing newlines are kept, a
+/// word longer than the limit is not split, and the spaces where a line is broken are dropped.
+pub fn wrap_string(s: &str, lim: usize) -> String {
+    let mut buf = String::with_capacity(s.len() + 8);
+    let mut current = 0usize;
+    let mut word = String::new();
+    let mut space = String::new();
+    let (mut word_len, mut space_len) = (0usize, 0usize);
+    for c in s.chars() {
+        if c == '\n' {
+            if word.is_empty() {
+                if current + space_len <= lim {
+                    buf.push_str(&space);
+                }
+            } else {
+                buf.push_str(&space);
+                buf.push_str(&word);
+                word.clear();
+                word_len = 0;
+            }
+            space.clear();
+            space_len = 0;
+            buf.push('\n');
+            current = 0;
+        } else if c.is_whitespace() && c != '\u{a0}' {
+            if space.is_empty() || !word.is_empty() {
+                current += space_len + word_len;
+                buf.push_str(&space);
+                buf.push_str(&word);
+                space.clear();
+                word.clear();
+                space_len = 0;
+                word_len = 0;
+            }
+            space.push(c);
+            space_len += 1;
+        } else {
+            word.push(c);
+            word_len += 1;
+            if current + word_len + space_len > lim && word_len < lim {
+                buf.push('\n');
+                current = 0;
+                space.clear();
+                space_len = 0;
+            }
+        }
+    }
+    if word.is_empty() {
+        if current + space_len <= lim {
+            buf.push_str(&space);
+        }
+    } else {
+        buf.push_str(&space);
+        buf.push_str(&word);
+    }
+    buf
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::wrap_string;
+
+    #[test]
+    fn wraps_as_go_wordwrap() {
+        let detail = "1 error occurred:\n\t* -:2,1-1: Missing expression; Expected the start of an expression, but found the end of the file.\n\n";
+        assert_eq!(
+            wrap_string(detail, 80),
+            "1 error occurred:\n\t* -:2,1-1: Missing expression; Expected the start of an expression, but found\nthe end of the file.\n\n"
+        );
+        assert_eq!(wrap_string("aaaa bbbb cccc", 9), "aaaa bbbb\ncccc");
+        assert_eq!(wrap_string("x".repeat(12).as_str(), 5), "x".repeat(12));
+    }
+}
