@@ -227,5 +227,5 @@ pub trait PostProcessor: Send + Sync {
 
 /// A data source: runs while the template is loaded.
 pub trait DataSource: Send + Sync {
-    fn execute(&self) -> anyhow::Result<BTreeMap<String, Value>>;
+    fn execute(&self) -> Result<BTreeMap<String, Value>, crate::datasources::DataSourceError>;
 }

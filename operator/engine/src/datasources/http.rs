@@ -12,9 +12,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-
 use crate::components::{ComponentInfo, DataSource};
+use crate::datasources::DataSourceError;
 use crate::template::ConfigReader;
 use crate::value::Value;
 
@@ -103,7 +102,15 @@ fn is_text(content_type: &str) -> bool {
 }
 
 impl HttpData {
-    fn fetch(&self) -> anyhow::Result<BTreeMap<String, Value>> {
+    fn request_error(&self, context: &'static str, e: impl std::fmt::Display) -> DataSourceError {
+        DataSourceError::Request {
+            context,
+            url: self.url.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    fn fetch(&self) -> Result<BTreeMap<String, Value>, DataSourceError> {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(10)
@@ -119,19 +126,19 @@ impl HttpData {
         let response = if self.body.is_empty() {
             let req = builder
                 .body(())
-                .with_context(|| format!("Error creating http request for {}", self.url))?;
+                .map_err(|e| self.request_error("Error creating http request for", e))?;
             agent.run(req)
         } else {
             let req = builder
                 .body(self.body.clone())
-                .with_context(|| format!("Error creating http request for {}", self.url))?;
+                .map_err(|e| self.request_error("Error creating http request for", e))?;
             agent.run(req)
         };
         let mut response =
-            response.with_context(|| format!("Error performing http request to {}", self.url))?;
+            response.map_err(|e| self.request_error("Error performing http request to", e))?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
-            bail!("HTTP request error. Response code: {status}");
+            return Err(DataSourceError::Status { status });
         }
         let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (name, value) in response.headers() {
@@ -159,7 +166,7 @@ impl HttpData {
                 .with_config()
                 .limit(MAX_BODY)
                 .read_to_vec()
-                .with_context(|| format!("Error reading the response body from {}", self.url))?
+                .map_err(|e| self.request_error("Error reading the response body from", e))?
         };
         let mut out = BTreeMap::new();
         out.insert("url".to_string(), Value::str(&self.url));
@@ -181,7 +188,7 @@ impl HttpData {
 }
 
 impl DataSource for HttpData {
-    fn execute(&self) -> anyhow::Result<BTreeMap<String, Value>> {
+    fn execute(&self) -> Result<BTreeMap<String, Value>, DataSourceError> {
         match tokio::runtime::Handle::try_current() {
             Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
                 tokio::task::block_in_place(|| self.fetch())

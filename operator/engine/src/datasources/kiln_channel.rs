@@ -30,6 +30,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 
 use crate::components::{ComponentInfo, DataSource};
+use crate::datasources::DataSourceError;
 use crate::diag::Diagnostic;
 use crate::template::{ConfigReader, Template};
 use crate::value::Value;
@@ -293,13 +294,15 @@ pub fn resolve(
 }
 
 impl DataSource for KilnChannel {
-    fn execute(&self) -> anyhow::Result<BTreeMap<String, Value>> {
-        let path = channels_file(self.channels.as_ref())?;
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {} ({ENV})", path.display()))?;
-        let channels =
-            parse_channels(&text).with_context(|| format!("{} ({ENV})", path.display()))?;
-        resolve(&self.r, &channels)
+    fn execute(&self) -> Result<BTreeMap<String, Value>, DataSourceError> {
+        let path = channels_file(self.channels.as_ref())
+            .map_err(|e| DataSourceError::Input(format!("{e:#}")))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            DataSourceError::Input(format!("reading {} ({ENV}): {e}", path.display()))
+        })?;
+        let channels = parse_channels(&text)
+            .map_err(|e| DataSourceError::Input(format!("{} ({ENV}): {e:#}", path.display())))?;
+        resolve(&self.r, &channels).map_err(|e| DataSourceError::Lookup(format!("{e:#}")))
     }
 }
 

@@ -16,7 +16,7 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn DataSo
 }
 
 impl DataSource for NullData {
-    fn execute(&self) -> anyhow::Result<BTreeMap<String, Value>> {
+    fn execute(&self) -> Result<BTreeMap<String, Value>, crate::datasources::DataSourceError> {
         let mut m = BTreeMap::new();
         m.insert("output".to_string(), Value::str(&self.input));
         Ok(m)
