@@ -60,6 +60,10 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    /// The operation was cancelled.
+    #[error("cancelled: {0}")]
+    Cancelled(String),
+
     /// The container runtime failed.
     #[error("container runtime {runtime}: {detail}")]
     Runtime { runtime: String, detail: String },
