@@ -26,7 +26,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -37,7 +37,7 @@ use ureq::http;
 
 use crate::auth::{Credential, Credentials};
 use crate::store::{
-    Descriptor, Index, MEDIA_DOCKER_CONFIG, MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX,
+    Descriptor, Index, MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX,
     MEDIA_OCI_MANIFEST, Manifest, Platform, Store, StoredImage,
 };
 use crate::{Digest, Error, Reference, Result};
@@ -54,6 +54,36 @@ pub struct ClientOptions {
     pub ca_file: Option<PathBuf>,
     /// Overall timeout of one HTTP call (not of a blob transfer); default 60 s.
     pub timeout: Option<Duration>,
+    /// Host name → address overrides, as curl's `--resolve` or an `/etc/hosts` line (split
+    /// DNS in a cluster; tests that serve TLS on loopback under a name). Defaults to
+    /// `$KILN_REGISTRY_RESOLVE` (`host=ip,host=ip`). Whether a registry is spoken to over
+    /// plain HTTP is decided on its name, before this mapping.
+    pub resolve: HashMap<String, IpAddr>,
+}
+
+#[derive(Debug)]
+struct OverrideResolver {
+    map: HashMap<String, IpAddr>,
+    inner: ureq::unversioned::resolver::DefaultResolver,
+}
+
+impl ureq::unversioned::resolver::Resolver for OverrideResolver {
+    fn resolve(
+        &self,
+        uri: &http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> std::result::Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        if let Some(ip) = uri.host().and_then(|h| self.map.get(h)) {
+            let port = uri
+                .port_u16()
+                .unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
+            let mut v = self.empty();
+            v.push(std::net::SocketAddr::new(*ip, port));
+            return Ok(v);
+        }
+        self.inner.resolve(uri, config, timeout)
+    }
 }
 
 /// What a pull produced.
@@ -226,15 +256,34 @@ impl Client {
             }
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
         }
-        let agent = ureq::Agent::config_builder()
+        let mut resolve = opts.resolve;
+        if let Ok(env) = std::env::var("KILN_REGISTRY_RESOLVE") {
+            for pair in env.split(',').filter(|p| !p.trim().is_empty()) {
+                let (h, ip) = pair.trim().split_once('=').ok_or_else(|| {
+                    Error::Invalid(format!("KILN_REGISTRY_RESOLVE: {pair:?} is not host=ip"))
+                })?;
+                let ip: IpAddr = ip.parse().map_err(|_| {
+                    Error::Invalid(format!("KILN_REGISTRY_RESOLVE: {ip:?} is not an IP address"))
+                })?;
+                resolve.entry(h.to_string()).or_insert(ip);
+            }
+        }
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .tls_config(tls.build())
             .timeout_connect(Some(Duration::from_secs(15)))
             .timeout_recv_response(Some(opts.timeout.unwrap_or(Duration::from_secs(60))))
             .user_agent(concat!("kiln/", env!("CARGO_PKG_VERSION")))
             .max_redirects(10)
-            .build()
-            .new_agent();
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            OverrideResolver {
+                map: resolve,
+                inner: Default::default(),
+            },
+        );
         Ok(Client {
             agent,
             credentials: opts.credentials,
@@ -783,15 +832,6 @@ fn record_sources(store: &Store, registry: &str, repository: &str, blobs: &[&Dig
     crate::store::write_atomic(&sources_path(store), &serde_json::to_vec(&m).unwrap())
 }
 
-/// Reads all of `r` (helper for small bodies in tests and callers).
-pub fn read_all(mut r: impl Read) -> io::Result<Vec<u8>> {
-    let mut v = vec![];
-    r.read_to_end(&mut v)?;
-    Ok(v)
-}
-
-#[allow(dead_code)]
-const _DOCKER_CONFIG: &str = MEDIA_DOCKER_CONFIG;
 
 #[cfg(test)]
 mod tests {

@@ -1,15 +1,19 @@
 //! Running a command inside a root filesystem without a daemon: `sh -c CMD` in a container
 //! made by an OCI runtime from a generated runtime spec.
 //!
-//! # Why crun (then runc)
+//! # Why runc (then crun)
 //!
 //! Both take the same bundle and the same CLI (`run --bundle`, `kill`, `delete -f`, `--root`)
-//! and both are Debian packages. **crun is preferred**: it is a small C program that starts a
-//! container in roughly half of runc's time (a provisioner runs many short commands: the
-//! start cost is paid for each), uses less memory, and supports cgroups v1 and v2. runc is
-//! used when crun is absent. `KILN_OCI_RUNTIME` (or [`RunSpec::runtime`]) names another
-//! binary with the same CLI. When neither is installed, [`run`] fails before doing anything,
-//! with an error that says to install `crun` (or `runc`).
+//! and both are Debian packages. **runc is preferred** because it works on every cgroup
+//! layout Kiln meets — v1, v2 and the hybrid v1+v2 hierarchy of many CI machines and older
+//! nodes (Debian 12's crun 1.8 refuses hybrid hierarchies: "cgroups in hybrid mode not
+//! supported", even with `--cgroup-manager=disabled`) — and it is the runtime Kubernetes
+//! nodes already ship. A `sh -c` start costs about 30 ms with runc here, small next to what
+//! provisioners run. crun (smaller, a little faster to start) is used when runc is absent,
+//! with `--cgroup-manager=disabled` since Kiln sets no resource limits. `KILN_OCI_RUNTIME`
+//! (or [`RunSpec::runtime`]) names another binary with the same CLI. When neither is
+//! installed, [`run`] fails before doing anything, with an error that says to install runc
+//! (or crun).
 //!
 //! # The container
 //!
@@ -87,7 +91,7 @@ pub struct RunSpec {
     pub mounts: Vec<BindMount>,
     /// Bytes written to the command's stdin (then closed); stdin is empty when None.
     pub stdin: Option<Vec<u8>>,
-    /// Runtime binary; default `$KILN_OCI_RUNTIME`, else crun, else runc.
+    /// Runtime binary; default `$KILN_OCI_RUNTIME`, else runc, else crun.
     pub runtime: Option<String>,
     /// Give the container every capability (Packer's `privileged`).
     pub privileged: bool,
@@ -100,7 +104,7 @@ pub fn find_runtime(explicit: Option<&str>) -> Result<PathBuf> {
     let env = std::env::var("KILN_OCI_RUNTIME").ok().filter(|s| !s.is_empty());
     let wanted: Vec<String> = match explicit.map(String::from).or(env) {
         Some(r) => vec![r],
-        None => vec!["crun".into(), "runc".into()],
+        None => vec!["runc".into(), "crun".into()],
     };
     let path = std::env::var_os("PATH").unwrap_or_default();
     for w in &wanted {
@@ -120,7 +124,7 @@ pub fn find_runtime(explicit: Option<&str>) -> Result<PathBuf> {
     Err(Error::Runtime {
         runtime: wanted.join(" or "),
         detail: format!(
-            "not installed (looked for {} in PATH); install crun (apt-get install crun) or runc",
+            "not installed (looked for {} in PATH); install runc (apt-get install runc) or crun",
             wanted.join(", ")
         ),
     })
@@ -340,7 +344,6 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
             "capabilities": {
                 "bounding": caps, "effective": effective, "permitted": effective, "ambient": [], "inheritable": []
             },
-            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1048576u64, "soft": 1048576u64}],
             "noNewPrivileges": false
         },
         "root": {"path": rootfs, "readonly": false},
@@ -352,6 +355,16 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
             "readonlyPaths": readonly
         }
     }))
+}
+
+/// crun is told not to manage cgroups: Kiln sets no resource limits, and no cgroup is then
+/// left behind by a killed run. runc needs no flag.
+fn global_args(runtime: &Path) -> Vec<&'static str> {
+    if runtime.file_name().is_some_and(|n| n.to_string_lossy().contains("crun")) {
+        vec!["--cgroup-manager=disabled"]
+    } else {
+        vec![]
+    }
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -367,6 +380,7 @@ struct ContainerGuard {
 impl ContainerGuard {
     async fn delete(&mut self) {
         let _ = tokio::process::Command::new(&self.runtime)
+            .args(global_args(&self.runtime))
             .arg("--root")
             .arg(&self.state)
             .args(["delete", "-f", &self.id])
@@ -382,6 +396,7 @@ impl Drop for ContainerGuard {
     fn drop(&mut self) {
         if self.armed {
             let _ = std::process::Command::new(&self.runtime)
+                .args(global_args(&self.runtime))
                 .arg("--root")
                 .arg(&self.state)
                 .args(["delete", "-f", &self.id])
@@ -440,6 +455,7 @@ pub async fn run(
         armed: true,
     };
     let mut child = tokio::process::Command::new(&runtime)
+        .args(global_args(&runtime))
         .arg("--root")
         .arg(&state)
         .args(["run", "--bundle"])
@@ -480,6 +496,7 @@ pub async fn run(
             _ = cancel.cancelled(), if !cancelled => {
                 cancelled = true;
                 let _ = tokio::process::Command::new(&runtime)
+                    .args(global_args(&runtime))
                     .arg("--root").arg(&state)
                     .args(["kill", &id, "KILL"])
                     .stdout(Stdio::null()).stderr(Stdio::null())
@@ -533,6 +550,6 @@ mod tests {
     #[test]
     fn missing_runtime_says_what_to_install() {
         let e = find_runtime(Some("/nonexistent/crun")).unwrap_err().to_string();
-        assert!(e.contains("install crun"), "{e}");
+        assert!(e.contains("install runc"), "{e}");
     }
 }
