@@ -16,7 +16,10 @@ use crate::{Error, Result};
 /// A credential for one registry.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credential {
-    Basic { username: String, password: String },
+    Basic {
+        username: String,
+        password: String,
+    },
     /// An OAuth2 refresh token (`identitytoken`), exchanged at the token endpoint.
     IdentityToken(String),
 }
@@ -62,7 +65,9 @@ fn normalise_key(key: &str) -> String {
         .unwrap_or(key);
     let host = k.split('/').next().unwrap_or(k);
     match host {
-        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => "docker.io".into(),
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
+            "docker.io".into()
+        }
         h => h.to_string(),
     }
 }
@@ -154,7 +159,10 @@ impl Credentials {
     /// The credential for `registry` (as in [`crate::Reference::registry`]).
     pub fn get(&self, registry: &str) -> Option<&Credential> {
         let want = normalise_key(registry);
-        self.entries.iter().find(|(h, _)| *h == want).map(|(_, c)| c)
+        self.entries
+            .iter()
+            .find(|(h, _)| *h == want)
+            .map(|(_, c)| c)
     }
 }
 
@@ -187,7 +195,10 @@ mod tests {
                 password: "pw".into()
             })
         );
-        assert_eq!(c.get("ghcr.io"), Some(&Credential::IdentityToken("tok".into())));
+        assert_eq!(
+            c.get("ghcr.io"),
+            Some(&Credential::IdentityToken("tok".into()))
+        );
         assert_eq!(c.get("empty.example"), None);
         assert!(!format!("{:?}", c).contains("s3:cr3t"));
     }
@@ -199,8 +210,14 @@ mod tests {
             .add_docker_config_json(br#"{"auths":{"r":{"auth":"!!"}}}"#, "secret ns/regcred")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("secret ns/regcred") && e.contains("not base64"), "{e}");
-        let e = c.add_docker_config_json(b"nope", "x").unwrap_err().to_string();
+        assert!(
+            e.contains("secret ns/regcred") && e.contains("not base64"),
+            "{e}"
+        );
+        let e = c
+            .add_docker_config_json(b"nope", "x")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not a docker config JSON"), "{e}");
     }
 }

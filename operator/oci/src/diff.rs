@@ -184,7 +184,9 @@ pub fn write_layer(
             items.insert(key(p), (p.clone(), Item::Path(m)));
             let mut anc = p.parent();
             while let Some(a) = anc.filter(|a| !a.as_os_str().is_empty()) {
-                let Some(am) = after.entries.get(a) else { break };
+                let Some(am) = after.entries.get(a) else {
+                    break;
+                };
                 if items.contains_key(&key(a)) {
                     break;
                 }
@@ -216,7 +218,9 @@ pub fn write_layer(
         // the parent directory's entry comes with it
         let mut anc = Some(parent);
         while let Some(a) = anc.filter(|a| !a.as_os_str().is_empty()) {
-            let Some(am) = after.entries.get(a) else { break };
+            let Some(am) = after.entries.get(a) else {
+                break;
+            };
             if items.contains_key(&key(a)) {
                 break;
             }

@@ -19,7 +19,11 @@ impl Digest {
                 "digest {s:?}: only sha256 digests are supported"
             )));
         };
-        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if hex.len() != 64
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(Error::Invalid(format!(
                 "digest {s:?}: expected 64 lower-case hex digits after sha256:"
             )));

@@ -30,7 +30,9 @@ pub enum Error {
     },
 
     /// Content whose digest does not match what was asked for.
-    #[error("registry {registry}, repository {repository}: {what} has digest {actual}, expected {expected}")]
+    #[error(
+        "registry {registry}, repository {repository}: {what} has digest {actual}, expected {expected}"
+    )]
     DigestMismatch {
         registry: String,
         repository: String,
@@ -78,7 +80,10 @@ fn fmt_detail(d: &str) -> String {
 }
 
 impl Error {
-    pub(crate) fn io(action: impl Into<String>, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    pub(crate) fn io(
+        action: impl Into<String>,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
         let action = action.into();
         let path = path.into();
         move |source| Error::Io {

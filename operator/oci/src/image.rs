@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::diff::NewLayer;
-use crate::store::{Descriptor, MEDIA_OCI_CONFIG, MEDIA_OCI_MANIFEST, Manifest, Store, StoredImage, oci_media_type};
+use crate::store::{
+    Descriptor, MEDIA_OCI_CONFIG, MEDIA_OCI_MANIFEST, Manifest, Store, StoredImage, oci_media_type,
+};
 use crate::{Digest, Error, Result};
 
 /// RFC 3339 UTC time of a Unix epoch second.
@@ -82,8 +84,11 @@ fn words(s: &str, line: &str) -> Result<Vec<String>> {
 /// `$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME:+word}` from `env`; `\$` is a literal `$`.
 fn substitute(s: &str, env: &[String]) -> String {
     let get = |k: &str| {
-        env.iter()
-            .find_map(|e| e.split_once('=').filter(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+        env.iter().find_map(|e| {
+            e.split_once('=')
+                .filter(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
     };
     let b: Vec<char> = s.chars().collect();
     let mut out = String::new();
@@ -99,15 +104,23 @@ fn substitute(s: &str, env: &[String]) -> String {
             };
             let inner: String = b[i + 2..i + 2 + end].iter().collect();
             let v = if let Some((n, w)) = inner.split_once(":-") {
-                get(n).filter(|v| !v.is_empty()).unwrap_or_else(|| w.to_string())
+                get(n)
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| w.to_string())
             } else if let Some((n, w)) = inner.split_once(":+") {
-                get(n).filter(|v| !v.is_empty()).map(|_| w.to_string()).unwrap_or_default()
+                get(n)
+                    .filter(|v| !v.is_empty())
+                    .map(|_| w.to_string())
+                    .unwrap_or_default()
             } else {
                 get(&inner).unwrap_or_default()
             };
             out.push_str(&v);
             i += end + 3;
-        } else if b[i] == '$' && i + 1 < b.len() && (b[i + 1].is_ascii_alphabetic() || b[i + 1] == '_') {
+        } else if b[i] == '$'
+            && i + 1 < b.len()
+            && (b[i + 1].is_ascii_alphabetic() || b[i + 1] == '_')
+        {
             let mut j = i + 1;
             while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == '_') {
                 j += 1;
@@ -133,7 +146,12 @@ fn json_array(rest: &str) -> Option<Vec<String>> {
 }
 
 /// key=value pairs (or the legacy `KEY value with spaces` form).
-fn pairs(rest: &str, line: &str, env: &[String], substitute_values: bool) -> Result<Vec<(String, String)>> {
+fn pairs(
+    rest: &str,
+    line: &str,
+    env: &[String],
+    substitute_values: bool,
+) -> Result<Vec<(String, String)>> {
     let rest = rest.trim();
     let first = rest.split_whitespace().next().unwrap_or("");
     if !first.contains('=') {
@@ -141,7 +159,11 @@ fn pairs(rest: &str, line: &str, env: &[String], substitute_values: bool) -> Res
             .split_once(char::is_whitespace)
             .ok_or_else(|| change_err(line, "expects KEY=VALUE or KEY VALUE"))?;
         let v = v.trim();
-        let v = if substitute_values { substitute(v, env) } else { v.to_string() };
+        let v = if substitute_values {
+            substitute(v, env)
+        } else {
+            v.to_string()
+        };
         return Ok(vec![(k.to_string(), v)]);
     }
     let mut out = vec![];
@@ -152,7 +174,11 @@ fn pairs(rest: &str, line: &str, env: &[String], substitute_values: bool) -> Res
         if k.is_empty() {
             return Err(change_err(line, "empty key"));
         }
-        let v = if substitute_values { substitute(v, env) } else { v.to_string() };
+        let v = if substitute_values {
+            substitute(v, env)
+        } else {
+            v.to_string()
+        };
         out.push((k.to_string(), v));
     }
     Ok(out)
@@ -169,7 +195,11 @@ fn obj<'a>(cfg: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Va
 fn env_of(cfg: &Map<String, Value>) -> Vec<String> {
     cfg.get("Env")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -193,7 +223,11 @@ pub fn apply_changes(cfg: &mut Map<String, Value>, changes: &[String]) -> Result
                     None if rest.is_empty() => vec![],
                     None => vec!["/bin/sh".into(), "-c".into(), rest.into()],
                 };
-                let val = if v.is_empty() && up == "ENTRYPOINT" { Value::Null } else { json!(v) };
+                let val = if v.is_empty() && up == "ENTRYPOINT" {
+                    Value::Null
+                } else {
+                    json!(v)
+                };
                 if up == "CMD" {
                     cfg.insert("Cmd".into(), val);
                     cmd_set = true;
@@ -208,7 +242,10 @@ pub fn apply_changes(cfg: &mut Map<String, Value>, changes: &[String]) -> Result
                 let mut env = env;
                 for (k, v) in pairs(rest, line, &env.clone(), true)? {
                     let entry = format!("{k}={v}");
-                    match env.iter_mut().find(|e| e.split_once('=').map(|x| x.0) == Some(k.as_str())) {
+                    match env
+                        .iter_mut()
+                        .find(|e| e.split_once('=').map(|x| x.0) == Some(k.as_str()))
+                    {
                         Some(e) => *e = entry,
                         None => env.push(entry),
                     }
@@ -252,10 +289,15 @@ pub fn apply_changes(cfg: &mut Map<String, Value>, changes: &[String]) -> Result
                 let (sub, _) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
                 let sub_up = sub.to_ascii_uppercase();
                 if sub.is_empty() || ["ONBUILD", "FROM", "MAINTAINER"].contains(&sub_up.as_str()) {
-                    return Err(change_err(line, format!("{sub_up} is not allowed as an ONBUILD trigger")));
+                    return Err(change_err(
+                        line,
+                        format!("{sub_up} is not allowed as an ONBUILD trigger"),
+                    ));
                 }
                 let trig = format!("{sub_up}{}", &rest[sub.len()..]);
-                let e = cfg.entry("OnBuild".to_string()).or_insert_with(|| json!([]));
+                let e = cfg
+                    .entry("OnBuild".to_string())
+                    .or_insert_with(|| json!([]));
                 if !e.is_array() {
                     *e = json!([]);
                 }
@@ -297,7 +339,9 @@ pub fn apply_changes(cfg: &mut Map<String, Value>, changes: &[String]) -> Result
             other => {
                 return Err(change_err(
                     line,
-                    format!("{other} is not a valid change command (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR)"),
+                    format!(
+                        "{other} is not a valid change command (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR)"
+                    ),
                 ));
             }
         }
@@ -337,11 +381,17 @@ pub fn validate_changes(changes: &[String]) -> Result<()> {
 
 /// Writes a new image = `base` + `layer` with the config changed by `opts` into `store`,
 /// named `name`.
-pub fn commit(store: &Store, base: &StoredImage, layer: &NewLayer, opts: &CommitOptions, name: &str) -> Result<Committed> {
+pub fn commit(
+    store: &Store,
+    base: &StoredImage,
+    layer: &NewLayer,
+    opts: &CommitOptions,
+    name: &str,
+) -> Result<Committed> {
     let mut config = base.config.clone();
-    let root = config
-        .as_object_mut()
-        .ok_or_else(|| Error::Invalid(format!("image {}: config is not a JSON object", base.name)))?;
+    let root = config.as_object_mut().ok_or_else(|| {
+        Error::Invalid(format!("image {}: config is not a JSON object", base.name))
+    })?;
     let created = rfc3339(opts.epoch);
     {
         let c = obj(root, "config");
@@ -354,17 +404,25 @@ pub fn commit(store: &Store, base: &StoredImage, layer: &NewLayer, opts: &Commit
     {
         let rootfs = obj(root, "rootfs");
         rootfs.insert("type".into(), json!("layers"));
-        let ids = rootfs.entry("diff_ids".to_string()).or_insert_with(|| json!([]));
+        let ids = rootfs
+            .entry("diff_ids".to_string())
+            .or_insert_with(|| json!([]));
         if !ids.is_array() {
             *ids = json!([]);
         }
-        ids.as_array_mut().unwrap().push(json!(layer.diff_id.to_string()));
+        ids.as_array_mut()
+            .unwrap()
+            .push(json!(layer.diff_id.to_string()));
     }
     let mut hist = Map::new();
     hist.insert("created".into(), json!(created));
     hist.insert(
         "created_by".into(),
-        json!(opts.created_by.clone().unwrap_or_else(|| "kiln build (docker builder)".into())),
+        json!(
+            opts.created_by
+                .clone()
+                .unwrap_or_else(|| "kiln build (docker builder)".into())
+        ),
     );
     if let Some(a) = &opts.author {
         hist.insert("author".into(), json!(a));
@@ -372,7 +430,9 @@ pub fn commit(store: &Store, base: &StoredImage, layer: &NewLayer, opts: &Commit
     if let Some(m) = &opts.message {
         hist.insert("comment".into(), json!(m));
     }
-    let h = root.entry("history".to_string()).or_insert_with(|| json!([]));
+    let h = root
+        .entry("history".to_string())
+        .or_insert_with(|| json!([]));
     if !h.is_array() {
         *h = json!([]);
     }
@@ -434,13 +494,20 @@ mod tests {
 
     fn apply(base: Value, changes: &[&str]) -> Value {
         let mut m = base.as_object().unwrap().clone();
-        apply_changes(&mut m, &changes.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+        apply_changes(
+            &mut m,
+            &changes.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        )
+        .unwrap();
         Value::Object(m)
     }
 
     #[test]
     fn shell_and_json_forms() {
-        let c = apply(json!({"Cmd":["sh"]}), &["CMD echo hi", "ENTRYPOINT [\"/bin/app\", \"-v\"]"]);
+        let c = apply(
+            json!({"Cmd":["sh"]}),
+            &["CMD echo hi", "ENTRYPOINT [\"/bin/app\", \"-v\"]"],
+        );
         assert_eq!(c["Cmd"], json!(["/bin/sh", "-c", "echo hi"]));
         assert_eq!(c["Entrypoint"], json!(["/bin/app", "-v"]));
         // ENTRYPOINT alone clears the base CMD, as docker does
@@ -468,7 +535,13 @@ mod tests {
         );
         assert_eq!(
             c["Env"],
-            json!(["PATH=/bin", "A=2", "B=two words", "C=1-", "LEGACY=some value"])
+            json!([
+                "PATH=/bin",
+                "A=2",
+                "B=two words",
+                "C=1-",
+                "LEGACY=some value"
+            ])
         );
         assert_eq!(c["Labels"], json!({"version":"1.0","com.example.x":"y z"}));
         assert_eq!(
@@ -490,14 +563,22 @@ mod tests {
             ("ONBUILD FROM x", "not allowed"),
             ("USER", "needs a user"),
         ] {
-            let e = validate_changes(&[bad.to_string()]).unwrap_err().to_string();
-            assert!(e.contains(why) && e.contains(&format!("{bad:?}")), "{bad}: {e}");
+            let e = validate_changes(&[bad.to_string()])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(why) && e.contains(&format!("{bad:?}")),
+                "{bad}: {e}"
+            );
         }
     }
 
     #[test]
     fn created_time() {
-        assert_eq!(rfc3339(crate::DEFAULT_SOURCE_DATE_EPOCH), "2000-01-01T00:00:00Z");
+        assert_eq!(
+            rfc3339(crate::DEFAULT_SOURCE_DATE_EPOCH),
+            "2000-01-01T00:00:00Z"
+        );
     }
 }
 

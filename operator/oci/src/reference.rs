@@ -65,7 +65,8 @@ fn valid_tag(t: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b.iter().all(|&x| x.is_ascii_alphanumeric() || x == b'_' || x == b'.' || x == b'-')
+        && b.iter()
+            .all(|&x| x.is_ascii_alphanumeric() || x == b'_' || x == b'.' || x == b'-')
 }
 
 fn valid_domain(d: &str) -> bool {
@@ -79,7 +80,10 @@ fn valid_domain(d: &str) -> bool {
         return false;
     }
     if host.starts_with('[') {
-        return host.ends_with(']') && host[1..host.len() - 1].parse::<std::net::Ipv6Addr>().is_ok();
+        return host.ends_with(']')
+            && host[1..host.len() - 1]
+                .parse::<std::net::Ipv6Addr>()
+                .is_ok();
     }
     !host.is_empty()
         && host.split('.').all(|l| {
@@ -98,7 +102,10 @@ impl Reference {
             return Err(err(input, "empty reference"));
         }
         if s.contains("://") {
-            return Err(err(input, "a reference has no URL scheme; write host[:port]/repository[:tag]"));
+            return Err(err(
+                input,
+                "a reference has no URL scheme; write host[:port]/repository[:tag]",
+            ));
         }
         let (rest, digest) = match s.split_once('@') {
             Some((r, d)) => (
@@ -117,7 +124,9 @@ impl Reference {
         {
             return Err(err(
                 input,
-                format!("invalid tag {t:?}: up to 128 letters, digits, '_', '.', '-', not starting with '.' or '-'"),
+                format!(
+                    "invalid tag {t:?}: up to 128 letters, digits, '_', '.', '-', not starting with '.' or '-'"
+                ),
             ));
         }
         if name.is_empty() {
@@ -154,7 +163,9 @@ impl Reference {
             if !valid_component(c) {
                 return Err(err(
                     input,
-                    format!("invalid repository path component {c:?}: lower-case letters and digits separated by '.', '_', '__' or '-'"),
+                    format!(
+                        "invalid repository path component {c:?}: lower-case letters and digits separated by '.', '_', '__' or '-'"
+                    ),
                 ));
             }
         }
@@ -248,12 +259,18 @@ mod tests {
         assert_eq!(n("127.0.0.1:5000/a/b/c:v1"), "127.0.0.1:5000/a/b/c:v1");
         assert_eq!(n("quay.io/org/app:1.0-rc_1"), "quay.io/org/app:1.0-rc_1");
         let d = format!("sha256:{}", "a".repeat(64));
-        assert_eq!(n(&format!("busybox@{d}")), format!("docker.io/library/busybox@{d}"));
+        assert_eq!(
+            n(&format!("busybox@{d}")),
+            format!("docker.io/library/busybox@{d}")
+        );
         let r = Reference::parse(&format!("host:5000/x:t@{d}")).unwrap();
         assert_eq!(r.registry, "host:5000");
         assert_eq!(r.tag.as_deref(), Some("t"));
         assert_eq!(r.manifest_ref(), d);
-        assert_eq!(Reference::parse("busybox").unwrap().api_host(), "registry-1.docker.io");
+        assert_eq!(
+            Reference::parse("busybox").unwrap().api_host(),
+            "registry-1.docker.io"
+        );
         assert_eq!(n("[::1]:5000/app"), "[::1]:5000/app:latest");
     }
 

@@ -77,7 +77,11 @@ impl ureq::unversioned::resolver::Resolver for OverrideResolver {
         if let Some(ip) = uri.host().and_then(|h| self.map.get(h)) {
             let port = uri
                 .port_u16()
-                .unwrap_or(if uri.scheme_str() == Some("http") { 80 } else { 443 });
+                .unwrap_or(if uri.scheme_str() == Some("http") {
+                    80
+                } else {
+                    443
+                });
             let mut v = self.empty();
             v.push(std::net::SocketAddr::new(*ip, port));
             return Ok(v);
@@ -167,7 +171,10 @@ pub fn is_loopback(registry: &str) -> bool {
     };
     host == "localhost"
         || host.ends_with(".localhost")
-        || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+        || host
+            .parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
 }
 
 fn read_error_body(resp: http::Response<ureq::Body>) -> String {
@@ -206,7 +213,9 @@ fn parse_challenge(h: &str) -> (String, BTreeMap<String, String>) {
     let mut params = BTreeMap::new();
     let mut s = rest.trim();
     while !s.is_empty() {
-        let Some((k, v)) = s.split_once('=') else { break };
+        let Some((k, v)) = s.split_once('=') else {
+            break;
+        };
         let k = k.trim().trim_start_matches(',').trim().to_ascii_lowercase();
         let v = v.trim_start();
         let (val, rest) = if let Some(q) = v.strip_prefix('"') {
@@ -263,7 +272,9 @@ impl Client {
                     Error::Invalid(format!("KILN_REGISTRY_RESOLVE: {pair:?} is not host=ip"))
                 })?;
                 let ip: IpAddr = ip.parse().map_err(|_| {
-                    Error::Invalid(format!("KILN_REGISTRY_RESOLVE: {ip:?} is not an IP address"))
+                    Error::Invalid(format!(
+                        "KILN_REGISTRY_RESOLVE: {ip:?} is not an IP address"
+                    ))
                 })?;
                 resolve.entry(h.to_string()).or_insert(ip);
             }
@@ -292,12 +303,20 @@ impl Client {
     }
 
     fn base(registry: &str, api_host: &str) -> String {
-        let scheme = if is_loopback(registry) { "http" } else { "https" };
+        let scheme = if is_loopback(registry) {
+            "http"
+        } else {
+            "https"
+        };
         format!("{scheme}://{api_host}/v2")
     }
 
     fn url(r: &Reference, tail: &str) -> String {
-        format!("{}/{}/{tail}", Self::base(&r.registry, r.api_host()), r.repository)
+        format!(
+            "{}/{}/{tail}",
+            Self::base(&r.registry, r.api_host()),
+            r.repository
+        )
     }
 
     fn raw(
@@ -320,12 +339,15 @@ impl Client {
             Body::Empty => {
                 if method == "PUT" || method == "POST" || method == "PATCH" {
                     b = b.header("Content-Length", "0");
-                    self.agent.run(b.body(&[][..]).map_err(|e| ctx.transport(e))?)
+                    self.agent
+                        .run(b.body(&[][..]).map_err(|e| ctx.transport(e))?)
                 } else {
                     self.agent.run(b.body(()).map_err(|e| ctx.transport(e))?)
                 }
             }
-            Body::Bytes(v) => self.agent.run(b.body(&v[..]).map_err(|e| ctx.transport(e))?),
+            Body::Bytes(v) => self
+                .agent
+                .run(b.body(&v[..]).map_err(|e| ctx.transport(e))?),
             Body::File(p) => {
                 let f = File::open(p).map_err(Error::io("open blob", p))?;
                 self.agent.run(b.body(f).map_err(|e| ctx.transport(e))?)
@@ -365,7 +387,8 @@ impl Client {
             "basic" => match &cred {
                 Some(Credential::Basic { username, password }) => format!(
                     "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+                    base64::engine::general_purpose::STANDARD
+                        .encode(format!("{username}:{password}"))
                 ),
                 _ => {
                     return Err(ctx.status(
@@ -374,7 +397,12 @@ impl Client {
                     ));
                 }
             },
-            _ => return Err(ctx.status(401, format!("{detail}; unsupported challenge {challenge:?}"))),
+            _ => {
+                return Err(ctx.status(
+                    401,
+                    format!("{detail}; unsupported challenge {challenge:?}"),
+                ));
+            }
         };
         if cached.as_deref() == Some(header.as_str()) {
             return Err(ctx.status(401, detail));
@@ -434,11 +462,16 @@ impl Client {
                 )?
             }
             _ => {
-                let url = format!("{realm}{}{}", if realm.contains('?') { "&" } else { "?" }, q.join("&"));
+                let url = format!(
+                    "{realm}{}{}",
+                    if realm.contains('?') { "&" } else { "?" },
+                    q.join("&")
+                );
                 let auth = match cred {
                     Some(Credential::Basic { username, password }) => Some(format!(
                         "Basic {}",
-                        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+                        base64::engine::general_purpose::STANDARD
+                            .encode(format!("{username}:{password}"))
                     )),
                     _ => None,
                 };
@@ -476,7 +509,11 @@ impl Client {
     }
 
     /// Fetches a manifest or index by tag or digest: (raw bytes, media type, digest).
-    pub fn get_manifest(&self, r: &Reference, reference: &str) -> Result<(Vec<u8>, String, Digest)> {
+    pub fn get_manifest(
+        &self,
+        r: &Reference,
+        reference: &str,
+    ) -> Result<(Vec<u8>, String, Digest)> {
         let ctx = Ctx {
             registry: &r.registry,
             repository: &r.repository,
@@ -651,7 +688,14 @@ impl Client {
             repository: &r.repository,
             action: format!("check blob {d}"),
         };
-        let resp = self.send(&ctx, "HEAD", &Self::url(r, &format!("blobs/{d}")), &[], scopes, Body::Empty)?;
+        let resp = self.send(
+            &ctx,
+            "HEAD",
+            &Self::url(r, &format!("blobs/{d}")),
+            &[],
+            scopes,
+            Body::Empty,
+        )?;
         match resp.status().as_u16() {
             200..=299 => Ok(true),
             404 => Ok(false),
@@ -659,18 +703,29 @@ impl Client {
         }
     }
 
-    fn location(&self, r: &Reference, ctx: &Ctx, resp: &http::Response<ureq::Body>) -> Result<String> {
+    fn location(
+        &self,
+        r: &Reference,
+        ctx: &Ctx,
+        resp: &http::Response<ureq::Body>,
+    ) -> Result<String> {
         let loc = resp
             .headers()
             .get("location")
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| ctx.status(resp.status().as_u16(), "no Location header".into()))?;
-        Ok(if loc.starts_with("http://") || loc.starts_with("https://") {
-            loc.to_string()
-        } else {
-            let scheme = if is_loopback(&r.registry) { "http" } else { "https" };
-            format!("{scheme}://{}{loc}", r.api_host())
-        })
+        Ok(
+            if loc.starts_with("http://") || loc.starts_with("https://") {
+                loc.to_string()
+            } else {
+                let scheme = if is_loopback(&r.registry) {
+                    "http"
+                } else {
+                    "https"
+                };
+                format!("{scheme}://{}{loc}", r.api_host())
+            },
+        )
     }
 
     /// Pushes the blob `d` of `store` to `r`: skipped if present, mounted from `from` when
@@ -707,7 +762,10 @@ impl Client {
             Some(f) => {
                 ctx.action = format!("mount blob {d} from {f}");
                 scopes.push(format!("repository:{f}:pull"));
-                Self::url(r, &format!("blobs/uploads/?mount={d}&from={}", url_encode(f)))
+                Self::url(
+                    r,
+                    &format!("blobs/uploads/?mount={d}&from={}", url_encode(f)),
+                )
             }
             None => Self::url(r, "blobs/uploads/"),
         };
@@ -721,7 +779,11 @@ impl Client {
             return Err(ctx.status(st, read_error_body(resp)));
         }
         let loc = self.location(r, &ctx, &resp)?;
-        let put = format!("{loc}{}digest={}", if loc.contains('?') { "&" } else { "?" }, url_encode(d.as_str()));
+        let put = format!(
+            "{loc}{}digest={}",
+            if loc.contains('?') { "&" } else { "?" },
+            url_encode(d.as_str())
+        );
         let ctx = Ctx {
             registry: &r.registry,
             repository: &r.repository,
@@ -762,7 +824,10 @@ impl Client {
             self.push_blob(dest, store, d, from, &scopes, &mut report)?;
         }
         let manifest = store.read_blob(&img.descriptor.digest)?;
-        let reference = dest.tag.clone().unwrap_or_else(|| img.descriptor.digest.to_string());
+        let reference = dest
+            .tag
+            .clone()
+            .unwrap_or_else(|| img.descriptor.digest.to_string());
         let ctx = Ctx {
             registry: &dest.registry,
             repository: &dest.repository,
@@ -816,7 +881,12 @@ fn load_sources(store: &Store) -> Result<BTreeMap<String, Vec<String>>> {
     }
 }
 
-fn record_sources(store: &Store, registry: &str, repository: &str, blobs: &[&Digest]) -> Result<()> {
+fn record_sources(
+    store: &Store,
+    registry: &str,
+    repository: &str,
+    blobs: &[&Digest],
+) -> Result<()> {
     let lock_path = store.root().join(".kiln-sources.lock");
     let lock = File::create(&lock_path).map_err(Error::io("create", &lock_path))?;
     let _g = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
@@ -832,17 +902,27 @@ fn record_sources(store: &Store, registry: &str, repository: &str, blobs: &[&Dig
     crate::store::write_atomic(&sources_path(store), &serde_json::to_vec(&m).unwrap())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn loopback_rule() {
-        for r in ["127.0.0.1:5000", "localhost", "localhost:80", "[::1]:5000", "127.1.2.3"] {
+        for r in [
+            "127.0.0.1:5000",
+            "localhost",
+            "localhost:80",
+            "[::1]:5000",
+            "127.1.2.3",
+        ] {
             assert!(is_loopback(r), "{r}");
         }
-        for r in ["docker.io", "10.0.0.1:5000", "registry.local:5000", "[fe80::1]:5000"] {
+        for r in [
+            "docker.io",
+            "10.0.0.1:5000",
+            "registry.local:5000",
+            "[fe80::1]:5000",
+        ] {
             assert!(!is_loopback(r), "{r}");
         }
     }
@@ -857,6 +937,9 @@ mod tests {
         assert_eq!(p["service"], "registry.docker.io");
         assert_eq!(p["scope"], "repository:library/busybox:pull");
         let (s, p) = parse_challenge(r#"Basic realm="Registry Realm""#);
-        assert_eq!((s.as_str(), p["realm"].as_str()), ("basic", "Registry Realm"));
+        assert_eq!(
+            (s.as_str(), p["realm"].as_str()),
+            ("basic", "Registry Realm")
+        );
     }
 }

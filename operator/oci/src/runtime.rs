@@ -97,11 +97,16 @@ pub struct RunSpec {
     pub privileged: bool,
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
+    /// Where the temporary bundle and runtime state go (a builder's temporary directory);
+    /// the system temporary directory when None.
+    pub work_dir: Option<PathBuf>,
 }
 
 /// The runtime binary [`run`] would use, or the error saying what to install.
 pub fn find_runtime(explicit: Option<&str>) -> Result<PathBuf> {
-    let env = std::env::var("KILN_OCI_RUNTIME").ok().filter(|s| !s.is_empty());
+    let env = std::env::var("KILN_OCI_RUNTIME")
+        .ok()
+        .filter(|s| !s.is_empty());
     let wanted: Vec<String> = match explicit.map(String::from).or(env) {
         Some(r) => vec![r],
         None => vec!["runc".into(), "crun".into()],
@@ -114,7 +119,9 @@ pub fn find_runtime(explicit: Option<&str>) -> Result<PathBuf> {
             }
             continue;
         }
-        for dir in std::env::split_paths(&path).chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")]) {
+        for dir in std::env::split_paths(&path)
+            .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/bin")])
+        {
             let p = dir.join(w);
             if p.is_file() {
                 return Ok(p);
@@ -132,19 +139,53 @@ pub fn find_runtime(explicit: Option<&str>) -> Result<PathBuf> {
 
 fn cap_name(c: &str) -> String {
     let u = c.to_ascii_uppercase();
-    if u.starts_with("CAP_") { u } else { format!("CAP_{u}") }
+    if u.starts_with("CAP_") {
+        u
+    } else {
+        format!("CAP_{u}")
+    }
 }
 
 /// All capabilities the kernel knows (for `privileged`).
 const ALL_CAPS: &[&str] = &[
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-    "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
 ];
 
 /// A user resolved against the image's `/etc/passwd` and `/etc/group`.
@@ -178,10 +219,19 @@ pub fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<ResolvedUser> {
     let passwd = read_db(rootfs, "etc/passwd");
     let group = read_db(rootfs, "etc/group");
     let (uid, mut gid, name, home) = if u.is_empty() {
-        let e = passwd.iter().find(|e| e.get(2).map(String::as_str) == Some("0"));
-        (0, 0, e.map(|e| e[0].clone()), e.and_then(|e| e.get(5).cloned()))
+        let e = passwd
+            .iter()
+            .find(|e| e.get(2).map(String::as_str) == Some("0"));
+        (
+            0,
+            0,
+            e.map(|e| e[0].clone()),
+            e.and_then(|e| e.get(5).cloned()),
+        )
     } else if let Ok(n) = u.parse::<u32>() {
-        let e = passwd.iter().find(|e| e.get(2).and_then(|x| x.parse().ok()) == Some(n));
+        let e = passwd
+            .iter()
+            .find(|e| e.get(2).and_then(|x| x.parse().ok()) == Some(n));
         (
             n,
             e.and_then(|e| e.get(3)?.parse().ok()).unwrap_or(0),
@@ -192,10 +242,13 @@ pub fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<ResolvedUser> {
         let e = passwd
             .iter()
             .find(|e| e.first().map(String::as_str) == Some(u))
-            .ok_or_else(|| Error::Invalid(format!("user {u:?} not found in the image's /etc/passwd")))?;
+            .ok_or_else(|| {
+                Error::Invalid(format!("user {u:?} not found in the image's /etc/passwd"))
+            })?;
         let num = |i: usize| e.get(i).and_then(|x| x.parse::<u32>().ok());
         (
-            num(2).ok_or_else(|| Error::Invalid(format!("/etc/passwd entry of {u:?} has no uid")))?,
+            num(2)
+                .ok_or_else(|| Error::Invalid(format!("/etc/passwd entry of {u:?} has no uid")))?,
             num(3).unwrap_or(0),
             Some(u.to_string()),
             e.get(5).cloned(),
@@ -208,7 +261,9 @@ pub fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<ResolvedUser> {
                 .iter()
                 .find(|e| e.first().map(String::as_str) == Some(g))
                 .and_then(|e| e.get(2)?.parse().ok())
-                .ok_or_else(|| Error::Invalid(format!("group {g:?} not found in the image's /etc/group")))?,
+                .ok_or_else(|| {
+                    Error::Invalid(format!("group {g:?} not found in the image's /etc/group"))
+                })?,
         };
     }
     let mut additional_gids = vec![];
@@ -239,7 +294,8 @@ const MOUNTPOINTS: &[&str] = &["proc", "dev", "sys"];
 /// that it created, to leave out of snapshots.
 pub fn prepare_mountpoints(rootfs: &Path, mounts: &[BindMount]) -> Result<Vec<PathBuf>> {
     for m in MOUNTPOINTS {
-        resolve_in_root(rootfs, Path::new(m), true).map_err(Error::io("create mount point", rootfs.join(m)))?;
+        resolve_in_root(rootfs, Path::new(m), true)
+            .map_err(Error::io("create mount point", rootfs.join(m)))?;
     }
     let mut out = vec![];
     for b in mounts {
@@ -249,7 +305,8 @@ pub fn prepare_mountpoints(rootfs: &Path, mounts: &[BindMount]) -> Result<Vec<Pa
             resolve_in_root(rootfs, &rel, true).map_err(Error::io("create mount point", &p))?;
         } else {
             let parent = rel.parent().unwrap_or(Path::new(""));
-            let dir = resolve_in_root(rootfs, parent, true).map_err(Error::io("create mount point", &p))?;
+            let dir = resolve_in_root(rootfs, parent, true)
+                .map_err(Error::io("create mount point", &p))?;
             let f = dir.join(rel.file_name().unwrap_or_default());
             if !f.exists() {
                 std::fs::File::create(&f).map_err(Error::io("create mount point", &f))?;
@@ -262,7 +319,8 @@ pub fn prepare_mountpoints(rootfs: &Path, mounts: &[BindMount]) -> Result<Vec<Pa
 
 /// The OCI runtime spec for `spec` with the resolved user.
 pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
-    let rootfs = std::fs::canonicalize(&spec.rootfs).map_err(Error::io("open root filesystem", &spec.rootfs))?;
+    let rootfs = std::fs::canonicalize(&spec.rootfs)
+        .map_err(Error::io("open root filesystem", &spec.rootfs))?;
     let mut env: Vec<String> = vec![];
     let mut set = |kv: &str| {
         let k = kv.split_once('=').map(|x| x.0).unwrap_or(kv);
@@ -318,20 +376,36 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
         if b.readonly {
             opts.push("ro");
         }
-        mounts.push(json!({"destination": b.destination, "type":"bind", "source": src, "options": opts}));
+        mounts.push(
+            json!({"destination": b.destination, "type":"bind", "source": src, "options": opts}),
+        );
     }
     let masked: Vec<&str> = if spec.privileged {
         vec![]
     } else {
         vec![
-            "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-            "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+            "/proc/acpi",
+            "/proc/asound",
+            "/proc/kcore",
+            "/proc/keys",
+            "/proc/latency_stats",
+            "/proc/timer_list",
+            "/proc/timer_stats",
+            "/proc/sched_debug",
+            "/proc/scsi",
+            "/sys/firmware",
         ]
     };
     let readonly: Vec<&str> = if spec.privileged {
         vec![]
     } else {
-        vec!["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+        vec![
+            "/proc/bus",
+            "/proc/fs",
+            "/proc/irq",
+            "/proc/sys",
+            "/proc/sysrq-trigger",
+        ]
     };
     Ok(json!({
         "ociVersion": "1.0.2",
@@ -360,7 +434,10 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
 /// crun is told not to manage cgroups: Kiln sets no resource limits, and no cgroup is then
 /// left behind by a killed run. runc needs no flag.
 fn global_args(runtime: &Path) -> Vec<&'static str> {
-    if runtime.file_name().is_some_and(|n| n.to_string_lossy().contains("crun")) {
+    if runtime
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().contains("crun"))
+    {
         vec!["--cgroup-manager=disabled"]
     } else {
         vec![]
@@ -433,15 +510,19 @@ pub async fn run(
     }
     let user = resolve_user(&spec.rootfs, spec.user.as_deref())?;
     let config = runtime_config(spec, &user)?;
+    let parent = spec.work_dir.clone().unwrap_or_else(std::env::temp_dir);
     let tmp = tempfile::Builder::new()
         .prefix("kiln-run-")
-        .tempdir()
-        .map_err(Error::io("create bundle directory", std::env::temp_dir()))?;
+        .tempdir_in(&parent)
+        .map_err(Error::io("create bundle directory in", &parent))?;
     let bundle = tmp.path().join("bundle");
     let state = tmp.path().join("state");
     std::fs::create_dir_all(&bundle).map_err(Error::io("create", &bundle))?;
     std::fs::create_dir_all(&state).map_err(Error::io("create", &state))?;
-    crate::store::write_atomic(&bundle.join("config.json"), &serde_json::to_vec_pretty(&config).unwrap())?;
+    crate::store::write_atomic(
+        &bundle.join("config.json"),
+        &serde_json::to_vec_pretty(&config).unwrap(),
+    )?;
     let id = format!(
         "kiln-{}-{}-{}",
         std::process::id(),
@@ -461,7 +542,11 @@ pub async fn run(
         .args(["run", "--bundle"])
         .arg(&bundle)
         .arg(&id)
-        .stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if spec.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -509,7 +594,10 @@ pub async fn run(
     guard.delete().await;
     drop(tmp);
     if cancelled {
-        return Err(Error::Cancelled(format!("command in {}", spec.rootfs.display())));
+        return Err(Error::Cancelled(format!(
+            "command in {}",
+            spec.rootfs.display()
+        )));
     }
     let st = status.unwrap().map_err(|e| Error::Runtime {
         runtime: rt_name.clone(),
@@ -532,24 +620,37 @@ mod tests {
             "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
         )
         .unwrap();
-        std::fs::write(d.path().join("etc/group"), "root:x:0:\napp:x:1000:\nwheel:x:10:app,other\n").unwrap();
+        std::fs::write(
+            d.path().join("etc/group"),
+            "root:x:0:\napp:x:1000:\nwheel:x:10:app,other\n",
+        )
+        .unwrap();
         let r = resolve_user(d.path(), None).unwrap();
         assert_eq!((r.uid, r.gid, r.home.as_deref()), (0, 0, Some("/root")));
         let a = resolve_user(d.path(), Some("app")).unwrap();
-        assert_eq!((a.uid, a.gid, a.additional_gids.clone()), (1000, 1000, vec![10]));
+        assert_eq!(
+            (a.uid, a.gid, a.additional_gids.clone()),
+            (1000, 1000, vec![10])
+        );
         let a = resolve_user(d.path(), Some("app:wheel")).unwrap();
         assert_eq!((a.uid, a.gid), (1000, 10));
         let n = resolve_user(d.path(), Some("4242:7")).unwrap();
         assert_eq!((n.uid, n.gid, n.home), (4242, 7, None));
-        let e = resolve_user(d.path(), Some("nobody")).unwrap_err().to_string();
+        let e = resolve_user(d.path(), Some("nobody"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("\"nobody\" not found"), "{e}");
-        let e = resolve_user(d.path(), Some("app:nogroup")).unwrap_err().to_string();
+        let e = resolve_user(d.path(), Some("app:nogroup"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("group \"nogroup\""), "{e}");
     }
 
     #[test]
     fn missing_runtime_says_what_to_install() {
-        let e = find_runtime(Some("/nonexistent/crun")).unwrap_err().to_string();
+        let e = find_runtime(Some("/nonexistent/crun"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("install runc"), "{e}");
     }
 }

@@ -35,7 +35,11 @@ pub struct Platform {
     pub os: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
-    #[serde(rename = "os.version", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_version: Option<String>,
 }
 
@@ -366,7 +370,10 @@ impl Store {
         })?;
         let config_raw = self.read_blob(&manifest.config.digest)?;
         let config = serde_json::from_slice(&config_raw).map_err(|e| {
-            Error::Invalid(format!("image {name}: config {}: {e}", manifest.config.digest))
+            Error::Invalid(format!(
+                "image {name}: config {}: {e}",
+                manifest.config.digest
+            ))
         })?;
         Ok(StoredImage {
             name: name.into(),
@@ -402,7 +409,12 @@ impl Store {
                 .map_err(Error::io("write layout tar entry", path))
         };
         let layout = br#"{"imageLayoutVersion":"1.0.0"}"#;
-        add(&mut tar, "oci-layout", layout.len() as u64, &mut &layout[..])?;
+        add(
+            &mut tar,
+            "oci-layout",
+            layout.len() as u64,
+            &mut &layout[..],
+        )?;
         let idx = serde_json::to_vec(&index).unwrap();
         add(&mut tar, "index.json", idx.len() as u64, &mut &idx[..])?;
         let mut dir = tar::Header::new_ustar();
@@ -416,7 +428,10 @@ impl Store {
         }
         for b in blobs {
             let f = self.open_blob(&b)?;
-            let size = f.metadata().map_err(Error::io("stat", self.blob_path(&b)))?.len();
+            let size = f
+                .metadata()
+                .map_err(Error::io("stat", self.blob_path(&b)))?
+                .len();
             add(
                 &mut tar,
                 &format!("blobs/sha256/{}", b.hex()),
@@ -513,7 +528,10 @@ mod tests {
         assert!(p.matches(&Platform::parse("linux/arm64/v8").unwrap()));
         assert!(!p.matches(&Platform::parse("linux/amd64").unwrap()));
         assert!(Platform::parse("linux").is_err());
-        assert_eq!(Platform::parse("linux/arm/v7").unwrap().to_string(), "linux/arm/v7");
+        assert_eq!(
+            Platform::parse("linux/arm/v7").unwrap().to_string(),
+            "linux/arm/v7"
+        );
     }
 
     #[test]
@@ -529,7 +547,9 @@ mod tests {
         assert_eq!((dg.clone(), n), (Digest::of(b"hello"), 5));
         assert_eq!(s.read_blob(&dg).unwrap(), b"hello");
         // no temporary file left behind
-        let left: Vec<_> = fs::read_dir(d.path().join("blobs/sha256")).unwrap().collect();
+        let left: Vec<_> = fs::read_dir(d.path().join("blobs/sha256"))
+            .unwrap()
+            .collect();
         assert_eq!(left.len(), 1);
     }
 }

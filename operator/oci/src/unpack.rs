@@ -22,7 +22,8 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use crate::store::{
-    Descriptor, MEDIA_DOCKER_LAYER_GZIP, MEDIA_OCI_LAYER_GZIP, MEDIA_OCI_LAYER_TAR, MEDIA_OCI_LAYER_ZSTD, Store,
+    Descriptor, MEDIA_DOCKER_LAYER_GZIP, MEDIA_OCI_LAYER_GZIP, MEDIA_OCI_LAYER_TAR,
+    MEDIA_OCI_LAYER_ZSTD, Store,
 };
 use crate::{Error, Result};
 
@@ -80,7 +81,10 @@ pub fn resolve_in_root(root: &Path, rel: &Path, create: bool) -> io::Result<Path
             }
             Ok(m) => {
                 if !m.is_dir() && !parts.is_empty() {
-                    return Err(io::Error::other(format!("{} is not a directory", p.display())));
+                    return Err(io::Error::other(format!(
+                        "{} is not a directory",
+                        p.display()
+                    )));
                 }
                 cur.push(c);
             }
@@ -135,9 +139,10 @@ pub fn open_layer(store: &Store, desc: &Descriptor) -> Result<Box<dyn Read>> {
     let f = store.open_blob(&desc.digest)?;
     let r = BufReader::with_capacity(256 * 1024, f);
     match desc.media_type.as_str() {
-        MEDIA_OCI_LAYER_GZIP | MEDIA_DOCKER_LAYER_GZIP => {
-            Ok(Box::new(BufReader::with_capacity(256 * 1024, flate2::read::MultiGzDecoder::new(r))))
-        }
+        MEDIA_OCI_LAYER_GZIP | MEDIA_DOCKER_LAYER_GZIP => Ok(Box::new(BufReader::with_capacity(
+            256 * 1024,
+            flate2::read::MultiGzDecoder::new(r),
+        ))),
         MEDIA_OCI_LAYER_TAR | "application/vnd.docker.image.rootfs.diff.tar" => Ok(Box::new(r)),
         MEDIA_OCI_LAYER_ZSTD => Err(Error::Invalid(format!(
             "layer {}: zstd-compressed layers are not supported yet",
@@ -162,7 +167,14 @@ pub fn unpack_layers(
     let mut owner_warned = false;
     for l in layers {
         let r = open_layer(store, l)?;
-        apply_layer(r, &l.digest.to_string(), rootfs, opts, &mut report, &mut owner_warned)?;
+        apply_layer(
+            r,
+            &l.digest.to_string(),
+            rootfs,
+            opts,
+            &mut report,
+            &mut owner_warned,
+        )?;
     }
     Ok(report)
 }
@@ -217,7 +229,8 @@ pub fn apply_layer(
                     for e in rd.flatten() {
                         let p = e.path();
                         if !created.contains(&p) {
-                            remove_any(&p).map_err(|e| lerr(&raw, format!("opaque whiteout: {e}")))?;
+                            remove_any(&p)
+                                .map_err(|e| lerr(&raw, format!("opaque whiteout: {e}")))?;
                         }
                     }
                 }
@@ -407,7 +420,9 @@ mod tests {
         assert!(root.join("usr/lib/x/y").is_dir());
         let p = resolve_in_root(root, Path::new("evil/f"), true).unwrap();
         assert_eq!(p, root.join("tmp/f"));
-        let p = resolve_parent(root, Path::new("../../lib/z"), false).unwrap().unwrap();
+        let p = resolve_parent(root, Path::new("../../lib/z"), false)
+            .unwrap()
+            .unwrap();
         assert_eq!(p, root.join("usr/lib/z"));
     }
 }

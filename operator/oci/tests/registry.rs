@@ -47,12 +47,22 @@ async fn build_once(reg: &Registry, base: &Reference, dest: &Reference) -> Built
     let work = tempfile::tempdir().unwrap();
     let store = Store::open(work.path().join("store")).unwrap();
     let client = Client::new(reg.client_options()).unwrap();
-    let pulled = tokio::task::block_in_place(|| client.pull(base, &store, &Platform::host())).unwrap();
+    let pulled =
+        tokio::task::block_in_place(|| client.pull(base, &store, &Platform::host())).unwrap();
     let rootfs = work.path().join("rootfs");
-    let rep = unpack::unpack_layers(&store, &pulled.image.manifest.layers, &rootfs, &UnpackOptions::default()).unwrap();
+    let rep = unpack::unpack_layers(
+        &store,
+        &pulled.image.manifest.layers,
+        &rootfs,
+        &UnpackOptions::default(),
+    )
+    .unwrap();
     assert!(rep.warnings.is_empty(), "{:?}", rep.warnings);
     assert!(rootfs.join("bin/busybox").is_file());
-    assert_eq!(std::fs::read_to_string(rootfs.join("etc/motd")).unwrap(), "base image\n");
+    assert_eq!(
+        std::fs::read_to_string(rootfs.join("etc/motd")).unwrap(),
+        "base image\n"
+    );
 
     runtime::prepare_mountpoints(&rootfs, &[]).unwrap();
     let before = diff::snapshot(&rootfs, &SnapshotOptions::default()).unwrap();
@@ -75,14 +85,19 @@ async fn build_once(reg: &Registry, base: &Reference, dest: &Reference) -> Built
     xattr::set(rootfs.join("opt/app/run.sh"), "user.kiln", b"yes").unwrap();
 
     let after = diff::snapshot(&rootfs, &SnapshotOptions::default()).unwrap();
-    let layer = diff::write_layer(&rootfs, &before, &after, &store, &LayerOptions::default()).unwrap();
+    let layer =
+        diff::write_layer(&rootfs, &before, &after, &store, &LayerOptions::default()).unwrap();
     assert_eq!(layer.deleted, 2, "{layer:?}"); // /etc/to-delete and /var/lib/gone
     let committed = image::commit(
         &store,
         &pulled.image,
         &layer,
         &CommitOptions {
-            changes: vec!["ENV FOO=bar".into(), "LABEL org.example=kiln".into(), "WORKDIR /opt/app".into()],
+            changes: vec![
+                "ENV FOO=bar".into(),
+                "LABEL org.example=kiln".into(),
+                "WORKDIR /opt/app".into(),
+            ],
             author: Some("Kiln Test <test@example.org>".into()),
             message: Some("provisioned".into()),
             epoch: kiln_oci::DEFAULT_SOURCE_DATE_EPOCH,
@@ -93,7 +108,8 @@ async fn build_once(reg: &Registry, base: &Reference, dest: &Reference) -> Built
     .unwrap();
     // Packer's rule: the base CMD survives a commit whose changes set none
     assert_eq!(committed.config["config"]["Cmd"], serde_json::json!(["sh"]));
-    let pushed = tokio::task::block_in_place(|| client.push(&store, &dest.to_string(), dest)).unwrap();
+    let pushed =
+        tokio::task::block_in_place(|| client.push(&store, &dest.to_string(), dest)).unwrap();
     assert_eq!(pushed.manifest_digest, committed.manifest.digest);
     Built {
         layer_digest: layer.descriptor.digest.to_string(),
@@ -115,14 +131,22 @@ async fn pull_provision_commit_push_plain_http() {
     let base_ref = Reference::parse(&format!("{host}/base/busybox:1")).unwrap();
     let base = common::make_base(&seed_store, &base_ref.to_string());
     let client = Client::new(reg.client_options()).unwrap();
-    let p = client.push(&seed_store, &base_ref.to_string(), &base_ref).unwrap();
+    let p = client
+        .push(&seed_store, &base_ref.to_string(), &base_ref)
+        .unwrap();
     assert_eq!((p.uploaded, p.mounted, p.skipped), (2, 0, 0));
     assert_eq!(p.manifest_digest, base.manifest.digest);
     // pushing again skips every blob (HEAD)
-    let p = client.push(&seed_store, &base_ref.to_string(), &base_ref).unwrap();
+    let p = client
+        .push(&seed_store, &base_ref.to_string(), &base_ref)
+        .unwrap();
     assert_eq!((p.uploaded, p.mounted, p.skipped), (0, 0, 2));
     // skopeo sees the base
-    let inspect = common::skopeo(&["inspect", "--tls-verify=false", &format!("docker://{base_ref}")]);
+    let inspect = common::skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        &format!("docker://{base_ref}"),
+    ]);
     let v: serde_json::Value = serde_json::from_str(&inspect).unwrap();
     assert_eq!(v["Digest"], base.manifest.digest.to_string());
 
@@ -130,10 +154,19 @@ async fn pull_provision_commit_push_plain_http() {
     let first = build_once(&reg, &base_ref, &dest).await;
     assert_eq!(first.layers_fetched, 1);
     // the base layer lives in base/busybox: mounted, not uploaded; new layer + config uploaded
-    assert_eq!((first.pushed.mounted, first.pushed.uploaded, first.pushed.skipped), (1, 2, 0));
+    assert_eq!(
+        (
+            first.pushed.mounted,
+            first.pushed.uploaded,
+            first.pushed.skipped
+        ),
+        (1, 2, 0)
+    );
     let log = reg.log();
     assert!(
-        log.lines().any(|l| l.contains("mount=") && l.contains("from=base%2Fbusybox") && l.contains("201")),
+        log.lines().any(|l| l.contains("mount=")
+            && l.contains("from=base%2Fbusybox")
+            && l.contains("201")),
         "the registry log shows no cross-repository mount:\n{log}"
     );
 
@@ -148,8 +181,12 @@ async fn pull_provision_commit_push_plain_http() {
     assert_eq!((second.pushed.skipped, second.pushed.uploaded), (3, 0));
 
     // skopeo: the pushed image's digest, layers and config
-    let v: serde_json::Value =
-        serde_json::from_str(&common::skopeo(&["inspect", "--tls-verify=false", &format!("docker://{dest}")])).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&common::skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        &format!("docker://{dest}"),
+    ]))
+    .unwrap();
     assert_eq!(v["Digest"], first.manifest_digest);
     assert_eq!(v["Layers"].as_array().unwrap().len(), 2);
     assert_eq!(v["Labels"]["org.example"], "kiln");
@@ -161,10 +198,18 @@ async fn pull_provision_commit_push_plain_http() {
         &format!("docker://{dest}"),
     ]))
     .unwrap();
-    assert!(cfg["config"]["Env"].as_array().unwrap().contains(&serde_json::json!("FOO=bar")));
+    assert!(
+        cfg["config"]["Env"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("FOO=bar"))
+    );
     assert_eq!(cfg["config"]["WorkingDir"], "/opt/app");
     assert_eq!(cfg["author"], "Kiln Test <test@example.org>");
-    assert_eq!(cfg["history"].as_array().unwrap().last().unwrap()["comment"], "provisioned");
+    assert_eq!(
+        cfg["history"].as_array().unwrap().last().unwrap()["comment"],
+        "provisioned"
+    );
     assert_eq!(cfg["rootfs"]["diff_ids"][1], first.diff_id);
 
     // umoci: copy out with skopeo, unpack, look at the files
@@ -180,23 +225,41 @@ async fn pull_provision_commit_push_plain_http() {
     common::umoci_unpack(&layout, "v1", &bundle);
     let r = bundle.join("rootfs");
     assert!(!r.join("etc/to-delete").exists(), "deleted file came back");
-    assert!(!r.join("var/lib/gone").exists(), "deleted directory came back");
+    assert!(
+        !r.join("var/lib/gone").exists(),
+        "deleted directory came back"
+    );
     assert!(r.join("var/lib").is_dir());
     let nf = std::fs::symlink_metadata(r.join("etc/new-file")).unwrap();
     assert_eq!(nf.mode() & 0o7777, 0o640);
     assert_eq!((nf.uid(), nf.gid()), (1000, 1000));
-    assert_eq!(std::fs::read_to_string(r.join("etc/new-file")).unwrap(), "new\n");
+    assert_eq!(
+        std::fs::read_to_string(r.join("etc/new-file")).unwrap(),
+        "new\n"
+    );
     let hl = std::fs::symlink_metadata(r.join("etc/new-hardlink")).unwrap();
     assert_eq!(hl.ino(), nf.ino(), "the hard link is not a link");
-    assert_eq!(std::fs::read_to_string(r.join("etc/motd")).unwrap(), "base image\nchanged\n");
+    assert_eq!(
+        std::fs::read_to_string(r.join("etc/motd")).unwrap(),
+        "base image\nchanged\n"
+    );
     let run = std::fs::symlink_metadata(r.join("opt/app/run.sh")).unwrap();
     assert_eq!(run.mode() & 0o7777, 0o4755);
-    assert_eq!(xattr::get(r.join("opt/app/run.sh"), "user.kiln").unwrap().as_deref(), Some(&b"yes"[..]));
-    assert_eq!(std::fs::read_link(r.join("usr/bin/run-app")).unwrap(), Path::new("/opt/app/run.sh"));
+    assert_eq!(
+        xattr::get(r.join("opt/app/run.sh"), "user.kiln")
+            .unwrap()
+            .as_deref(),
+        Some(&b"yes"[..])
+    );
+    assert_eq!(
+        std::fs::read_link(r.join("usr/bin/run-app")).unwrap(),
+        Path::new("/opt/app/run.sh")
+    );
     assert!(r.join("bin/busybox").is_file());
 
     // the same image pulled back by digest, and a missing tag is an error naming everything
-    let by_digest = Reference::parse(&format!("{host}/app/final@{}", first.manifest_digest)).unwrap();
+    let by_digest =
+        Reference::parse(&format!("{host}/app/final@{}", first.manifest_digest)).unwrap();
     let s = tempfile::tempdir().unwrap();
     let st = Store::open(s.path()).unwrap();
     let pulled = client.pull(&by_digest, &st, &Platform::host()).unwrap();
@@ -206,11 +269,23 @@ async fn pull_provision_commit_push_plain_http() {
     assert_eq!(e.status(), Some(404));
     let msg = e.to_string();
     assert!(
-        msg.contains(&host) && msg.contains("app/final") && msg.contains("HTTP 404") && msg.contains("MANIFEST_UNKNOWN"),
+        msg.contains(&host)
+            && msg.contains("app/final")
+            && msg.contains("HTTP 404")
+            && msg.contains("MANIFEST_UNKNOWN"),
         "{msg}"
     );
-    let e = client.pull(&Reference::parse(&format!("{host}/no/such:1")).unwrap(), &st, &Platform::host()).unwrap_err();
-    assert!(e.to_string().contains("no/such") && e.to_string().contains("HTTP 404"), "{e}");
+    let e = client
+        .pull(
+            &Reference::parse(&format!("{host}/no/such:1")).unwrap(),
+            &st,
+            &Platform::host(),
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("no/such") && e.to_string().contains("HTTP 404"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -232,22 +307,34 @@ fn layout_tar_roundtrip_read_by_skopeo() {
     // and our import gives the same image
     let other = Store::open(d.path().join("b")).unwrap();
     let names = other
-        .import_tar(std::fs::File::open(&tar_path).unwrap(), |n| n.map(|n| format!("imported/{n}")))
+        .import_tar(std::fs::File::open(&tar_path).unwrap(), |n| {
+            n.map(|n| format!("imported/{n}"))
+        })
         .unwrap();
     assert_eq!(names, vec!["imported/busybox:test"]);
     let img = other.image("imported/busybox:test").unwrap();
     assert_eq!(img.descriptor.digest, base.manifest.digest);
     // the store itself is read by skopeo (oci: transport) with its names
-    common::skopeo(&["inspect", &format!("oci:{}:busybox:test", d.path().join("a").display())]);
+    common::skopeo(&[
+        "inspect",
+        &format!("oci:{}:busybox:test", d.path().join("a").display()),
+    ]);
     // exporting twice gives the same bytes
     let again = store.export_tar(&["busybox:test"], Vec::new()).unwrap();
     assert_eq!(again, std::fs::read(&tar_path).unwrap());
     // a corrupt blob in a tar is refused
     let mut bytes = std::fs::read(&tar_path).unwrap();
-    let pos = bytes.windows(7).position(|w| w == b"base im").unwrap_or(bytes.len() / 2);
+    let pos = bytes
+        .windows(7)
+        .position(|w| w == b"base im")
+        .unwrap_or(bytes.len() / 2);
     bytes[pos] ^= 0xff;
     let third = Store::open(d.path().join("c")).unwrap();
-    assert!(third.import_tar(&bytes[..], |n| n.map(String::from)).is_err());
+    assert!(
+        third
+            .import_tar(&bytes[..], |n| n.map(String::from))
+            .is_err()
+    );
 }
 
 #[test]
@@ -269,8 +356,14 @@ fn tls_registry_with_custom_ca() {
     let e = bare.pull(&r, &other, &Platform::host()).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, Error::Transport { .. }), "{msg}");
-    assert!(msg.contains(&reg.host()) && msg.contains("tls/busybox"), "{msg}");
-    assert!(msg.to_lowercase().contains("certificate") || msg.to_lowercase().contains("tls"), "{msg}");
+    assert!(
+        msg.contains(&reg.host()) && msg.contains("tls/busybox"),
+        "{msg}"
+    );
+    assert!(
+        msg.to_lowercase().contains("certificate") || msg.to_lowercase().contains("tls"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -287,10 +380,18 @@ fn basic_auth_registry_and_wrong_credentials() {
         base64_encode(&format!("{}:{}", common::USER, common::PASSWORD))
     );
     let mut opts = kiln_oci::registry::ClientOptions::default();
-    opts.credentials.add_docker_config_json(blob.as_bytes(), "test secret").unwrap();
+    opts.credentials
+        .add_docker_config_json(blob.as_bytes(), "test secret")
+        .unwrap();
     let client = Client::new(opts).unwrap();
     client.push(&store, &r.to_string(), &r).unwrap();
-    client.pull(&r, &Store::open(d.path().join("p")).unwrap(), &Platform::host()).unwrap();
+    client
+        .pull(
+            &r,
+            &Store::open(d.path().join("p")).unwrap(),
+            &Platform::host(),
+        )
+        .unwrap();
     // no credentials
     let anon = Client::new(Default::default()).unwrap();
     let e = anon.pull(&r, &store, &Platform::host()).unwrap_err();
@@ -298,12 +399,16 @@ fn basic_auth_registry_and_wrong_credentials() {
     assert!(e.to_string().contains("none is configured"), "{e}");
     // wrong password
     let mut opts = kiln_oci::registry::ClientOptions::default();
-    opts.credentials.add_basic(&reg.host(), common::USER, "wrong");
+    opts.credentials
+        .add_basic(&reg.host(), common::USER, "wrong");
     let bad = Client::new(opts).unwrap();
     let e = bad.pull(&r, &store, &Platform::host()).unwrap_err();
     let msg = e.to_string();
     assert_eq!(e.status(), Some(401), "{msg}");
-    assert!(msg.contains(&reg.host()) && msg.contains("private/busybox") && msg.contains("refused"), "{msg}");
+    assert!(
+        msg.contains(&reg.host()) && msg.contains("private/busybox") && msg.contains("refused"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -317,8 +422,14 @@ fn unreachable_registry_names_it() {
         .unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, Error::Transport { .. }), "{msg}");
-    assert!(msg.contains(&format!("127.0.0.1:{port}")) && msg.contains("some/repo"), "{msg}");
-    assert!(msg.to_lowercase().contains("refused") || msg.to_lowercase().contains("connect"), "{msg}");
+    assert!(
+        msg.contains(&format!("127.0.0.1:{port}")) && msg.contains("some/repo"),
+        "{msg}"
+    );
+    assert!(
+        msg.to_lowercase().contains("refused") || msg.to_lowercase().contains("connect"),
+        "{msg}"
+    );
 }
 
 fn base64_encode(s: &str) -> String {

@@ -23,7 +23,11 @@ pub fn need(bin: &str, package: &str) -> PathBuf {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -119,7 +123,8 @@ impl Registry {
         let mut o = kiln_oci::registry::ClientOptions::default();
         if self.mode == Mode::Tls {
             o.ca_file = Some(self.ca());
-            o.resolve.insert(TLS_NAME.into(), "127.0.0.1".parse().unwrap());
+            o.resolve
+                .insert(TLS_NAME.into(), "127.0.0.1".parse().unwrap());
         }
         if self.mode == Mode::Basic {
             o.credentials.add_basic(&self.host(), USER, PASSWORD);
@@ -143,12 +148,61 @@ fn make_certs(dir: &Path) {
             .current_dir(dir)
             .output()
             .unwrap();
-        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
-    run(&["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=kiln test CA"]);
-    run(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", &format!("/CN={TLS_NAME}")]);
-    std::fs::write(dir.join("ext.cnf"), format!("subjectAltName=DNS:{TLS_NAME},IP:127.0.0.1\n")).unwrap();
-    run(&["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf"]);
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=kiln test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        &format!("/CN={TLS_NAME}"),
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        format!("subjectAltName=DNS:{TLS_NAME},IP:127.0.0.1\n"),
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
 }
 
 /// A busybox root filesystem: the static /bin/busybox, its applets as symlinks, /etc/passwd
@@ -157,14 +211,17 @@ pub fn busybox_rootfs(dir: &Path) {
     let bb = need("busybox", "busybox-static");
     let ldd = Command::new("ldd").arg(&bb).output();
     if let Ok(o) = ldd {
-        let s = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        let s =
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
         assert!(
             s.contains("not a dynamic executable") || s.contains("statically linked"),
             "{} is not static: apt-get install busybox-static",
             bb.display()
         );
     }
-    for d in ["bin", "sbin", "usr/bin", "usr/sbin", "etc", "tmp", "root", "home/app"] {
+    for d in [
+        "bin", "sbin", "usr/bin", "usr/sbin", "etc", "tmp", "root", "home/app",
+    ] {
         std::fs::create_dir_all(dir.join(d)).unwrap();
     }
     std::fs::copy(&bb, dir.join("bin/busybox")).unwrap();
@@ -187,6 +244,11 @@ pub fn busybox_rootfs(dir: &Path) {
     std::fs::write(dir.join("etc/to-delete"), "going away\n").unwrap();
     std::fs::create_dir_all(dir.join("var/lib/gone/sub")).unwrap();
     std::fs::write(dir.join("var/lib/gone/sub/f"), "x").unwrap();
+    std::fs::set_permissions(
+        dir.join("tmp"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o1777),
+    )
+    .unwrap();
     nix::unistd::chown(&dir.join("home/app"), Some(1000.into()), Some(1000.into())).unwrap();
 }
 
