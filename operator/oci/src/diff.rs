@@ -238,7 +238,7 @@ pub fn write_layer(
     let mut tar = tar::Builder::new(HashWriter::new(gz));
     let mut links: HashMap<(u64, u64), Vec<u8>> = HashMap::new();
     let epoch = opts.epoch.max(0);
-    for (_, (rel, item)) in &items {
+    for (rel, item) in items.values() {
         let abs = root.join(rel);
         let werr = |e: io::Error| Error::io("write layer entry", &abs)(e);
         let mut name = rel.as_os_str().as_bytes().to_vec();

@@ -488,6 +488,33 @@ pub fn config_str<'a>(config: &'a Value, key: &str) -> Option<&'a str> {
         .filter(|s| !s.is_empty())
 }
 
+/// An empty base image (`FROM scratch`) for `platform` with the container config `config`
+/// (e.g. `{"Cmd":["sh"]}`); not stored: [`commit`] onto it writes the first layer.
+pub fn scratch(platform: &crate::store::Platform, config: Value) -> StoredImage {
+    let mut c = json!({
+        "architecture": platform.architecture,
+        "os": platform.os,
+        "config": config,
+        "rootfs": {"type": "layers", "diff_ids": []},
+        "history": []
+    });
+    if let Some(v) = &platform.variant {
+        c["variant"] = json!(v);
+    }
+    StoredImage {
+        name: "scratch".into(),
+        descriptor: Descriptor::new(MEDIA_OCI_MANIFEST, Digest::of(b""), 0),
+        manifest: Manifest {
+            schema_version: 2,
+            media_type: Some(MEDIA_OCI_MANIFEST.into()),
+            config: Descriptor::new(MEDIA_OCI_CONFIG, Digest::of(b""), 0),
+            layers: vec![],
+            annotations: BTreeMap::new(),
+        },
+        config: c,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -579,32 +606,5 @@ mod tests {
             rfc3339(crate::DEFAULT_SOURCE_DATE_EPOCH),
             "2000-01-01T00:00:00Z"
         );
-    }
-}
-
-/// An empty base image (`FROM scratch`) for `platform` with the container config `config`
-/// (e.g. `{"Cmd":["sh"]}`); not stored: [`commit`] onto it writes the first layer.
-pub fn scratch(platform: &crate::store::Platform, config: Value) -> StoredImage {
-    let mut c = json!({
-        "architecture": platform.architecture,
-        "os": platform.os,
-        "config": config,
-        "rootfs": {"type": "layers", "diff_ids": []},
-        "history": []
-    });
-    if let Some(v) = &platform.variant {
-        c["variant"] = json!(v);
-    }
-    StoredImage {
-        name: "scratch".into(),
-        descriptor: Descriptor::new(MEDIA_OCI_MANIFEST, Digest::of(b""), 0),
-        manifest: Manifest {
-            schema_version: 2,
-            media_type: Some(MEDIA_OCI_MANIFEST.into()),
-            config: Descriptor::new(MEDIA_OCI_CONFIG, Digest::of(b""), 0),
-            layers: vec![],
-            annotations: BTreeMap::new(),
-        },
-        config: c,
     }
 }
