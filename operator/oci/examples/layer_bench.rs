@@ -16,12 +16,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use kiln_oci::Reference;
 use kiln_oci::diff::{self, LayerOptions, SnapshotOptions};
 use kiln_oci::image::{self, CommitOptions};
 use kiln_oci::registry::{Client, ClientOptions};
 use kiln_oci::store::{Platform, Store};
 use kiln_oci::unpack::{self, UnpackOptions};
-use kiln_oci::Reference;
 
 fn peak_rss_mib() -> f64 {
     let ru = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).unwrap();
@@ -44,7 +44,10 @@ fn busybox_rootfs(dir: &Path) {
         std::fs::create_dir_all(dir.join(d)).unwrap();
     }
     std::fs::copy("/bin/busybox", dir.join("bin/busybox")).expect("install busybox-static");
-    let list = Command::new("/bin/busybox").arg("--list-full").output().unwrap();
+    let list = Command::new("/bin/busybox")
+        .arg("--list-full")
+        .output()
+        .unwrap();
     for l in String::from_utf8_lossy(&list.stdout).lines() {
         let p = dir.join(l);
         if !p.exists() {
@@ -56,9 +59,18 @@ fn busybox_rootfs(dir: &Path) {
 }
 
 fn main() {
-    let size_mib: u64 = std::env::args().nth(1).map(|s| s.parse().expect("SIZE in MiB")).unwrap_or(256);
-    let work = tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| "/var/tmp".into())).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let size_mib: u64 = std::env::args()
+        .nth(1)
+        .map(|s| s.parse().expect("SIZE in MiB"))
+        .unwrap_or(256);
+    let work =
+        tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| "/var/tmp".into()))
+            .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let storage = work.path().join("registry");
     std::fs::create_dir_all(&storage).unwrap();
     let cfg = work.path().join("registry.yml");
@@ -92,23 +104,53 @@ fn main() {
         std::fs::create_dir(&root).unwrap();
         busybox_rootfs(&root);
         let after = diff::snapshot(&root, &SnapshotOptions::default()).unwrap();
-        let layer = diff::write_layer(&root, &Default::default(), &after, &seed, &LayerOptions::default()).unwrap();
+        let layer = diff::write_layer(
+            &root,
+            &Default::default(),
+            &after,
+            &seed,
+            &LayerOptions::default(),
+        )
+        .unwrap();
         let base = image::scratch(&Platform::host(), serde_json::json!({"Cmd": ["sh"]}));
-        image::commit(&seed, &base, &layer, &CommitOptions::default(), &base_ref.to_string()).unwrap();
-        client.push(&seed, &base_ref.to_string(), &base_ref).unwrap();
+        image::commit(
+            &seed,
+            &base,
+            &layer,
+            &CommitOptions::default(),
+            &base_ref.to_string(),
+        )
+        .unwrap();
+        client
+            .push(&seed, &base_ref.to_string(), &base_ref)
+            .unwrap();
     }
-    println!("layer of {size_mib} MiB (incompressible), base busybox; RSS at start {:.1} MiB", peak_rss_mib());
+    println!(
+        "layer of {size_mib} MiB (incompressible), base busybox; RSS at start {:.1} MiB",
+        peak_rss_mib()
+    );
 
     let store = Store::open(work.path().join("store")).unwrap();
     let rootfs = work.path().join("rootfs");
-    let pulled = phase("pull base", || client.pull(&base_ref, &store, &Platform::host()).unwrap());
-    phase("unpack base", || {
-        unpack::unpack_layers(&store, &pulled.image.manifest.layers, &rootfs, &UnpackOptions::default()).unwrap()
+    let pulled = phase("pull base", || {
+        client.pull(&base_ref, &store, &Platform::host()).unwrap()
     });
-    let before = phase("snapshot before", || diff::snapshot(&rootfs, &SnapshotOptions::default()).unwrap());
+    phase("unpack base", || {
+        unpack::unpack_layers(
+            &store,
+            &pulled.image.manifest.layers,
+            &rootfs,
+            &UnpackOptions::default(),
+        )
+        .unwrap()
+    });
+    let before = phase("snapshot before", || {
+        diff::snapshot(&rootfs, &SnapshotOptions::default()).unwrap()
+    });
     phase("provision (write files)", || {
         std::fs::create_dir_all(rootfs.join("data")).unwrap();
-        let mut f = std::io::BufWriter::new(std::fs::File::create(rootfs.join("data/big.bin")).unwrap());
+        let mut f =
+            std::io::BufWriter::new(std::fs::File::create(rootfs.join("data/big.bin")).unwrap());
         let mut x: u64 = 0x9E3779B97F4A7C15;
         let mut buf = vec![0u8; 1 << 20];
         for _ in 0..size_mib {
@@ -125,16 +167,29 @@ fn main() {
             std::fs::write(rootfs.join(format!("data/small-{i}")), format!("{i}\n")).unwrap();
         }
     });
-    let after = phase("snapshot after", || diff::snapshot(&rootfs, &SnapshotOptions::default()).unwrap());
+    let after = phase("snapshot after", || {
+        diff::snapshot(&rootfs, &SnapshotOptions::default()).unwrap()
+    });
     let layer = phase("diff → gzip layer", || {
         diff::write_layer(&rootfs, &before, &after, &store, &LayerOptions::default()).unwrap()
     });
     phase("commit", || {
-        image::commit(&store, &pulled.image, &layer, &CommitOptions::default(), &out_ref.to_string()).unwrap()
+        image::commit(
+            &store,
+            &pulled.image,
+            &layer,
+            &CommitOptions::default(),
+            &out_ref.to_string(),
+        )
+        .unwrap()
     });
-    let pushed = phase("push (base mounted)", || client.push(&store, &out_ref.to_string(), &out_ref).unwrap());
+    let pushed = phase("push (base mounted)", || {
+        client.push(&store, &out_ref.to_string(), &out_ref).unwrap()
+    });
     let store2 = Store::open(work.path().join("store2")).unwrap();
-    let pulled2 = phase("pull result (fresh store)", || client.pull(&out_ref, &store2, &Platform::host()).unwrap());
+    let pulled2 = phase("pull result (fresh store)", || {
+        client.pull(&out_ref, &store2, &Platform::host()).unwrap()
+    });
     phase("unpack result", || {
         unpack::unpack_layers(
             &store2,
@@ -146,7 +201,11 @@ fn main() {
     });
     println!(
         "layer: {} bytes compressed, digest {}; push: {} uploaded, {} mounted, {} skipped",
-        layer.descriptor.size, layer.descriptor.digest, pushed.uploaded, pushed.mounted, pushed.skipped
+        layer.descriptor.size,
+        layer.descriptor.digest,
+        pushed.uploaded,
+        pushed.mounted,
+        pushed.skipped
     );
     let hwm = std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()

@@ -436,3 +436,116 @@ fn base64_encode(s: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
+
+#[test]
+fn multi_platform_index_picks_the_platform() {
+    use kiln_oci::store::{Descriptor, Index, MEDIA_OCI_INDEX};
+    let reg = Registry::start(Mode::Plain);
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(d.path().join("store")).unwrap();
+    // two images with the same layer: the host's, and one whose config says linux/arm64/v8
+    let amd = common::make_base(&store, "amd");
+    let amd_img = store.image("amd").unwrap();
+    let mut arm_cfg = amd_img.config.clone();
+    arm_cfg["architecture"] = serde_json::json!("arm64");
+    arm_cfg["variant"] = serde_json::json!("v8");
+    let (cd, cs) = store
+        .put_blob(&serde_json::to_vec(&arm_cfg).unwrap())
+        .unwrap();
+    let mut arm_manifest = amd_img.manifest.clone();
+    arm_manifest.config.digest = cd;
+    arm_manifest.config.size = cs;
+    let (md, ms) = store
+        .put_blob(&serde_json::to_vec(&arm_manifest).unwrap())
+        .unwrap();
+    let mut arm_desc = Descriptor::new(kiln_oci::store::MEDIA_OCI_MANIFEST, md.clone(), ms);
+    arm_desc.platform = Some(Platform::parse("linux/arm64/v8").unwrap());
+    let mut amd_desc = amd.manifest.clone();
+    amd_desc.platform = Some(Platform::host());
+    let index = Index {
+        manifests: vec![amd_desc, arm_desc],
+        ..Index::empty()
+    };
+    let (id, is) = store
+        .put_blob(&serde_json::to_vec(&index).unwrap())
+        .unwrap();
+    store
+        .tag("multi", &Descriptor::new(MEDIA_OCI_INDEX, id.clone(), is))
+        .unwrap();
+    let dest = format!("{}/multi/app:1", reg.host());
+    common::skopeo(&[
+        "copy",
+        "--all",
+        "--dest-tls-verify=false",
+        &format!("oci:{}:multi", d.path().join("store").display()),
+        &format!("docker://{dest}"),
+    ]);
+
+    let client = Client::new(reg.client_options()).unwrap();
+    let r = Reference::parse(&dest).unwrap();
+    let s2 = Store::open(d.path().join("s2")).unwrap();
+    let arm = client
+        .pull(&r, &s2, &Platform::parse("linux/arm64").unwrap())
+        .unwrap();
+    assert_eq!(arm.image.config["architecture"], "arm64");
+    assert_eq!(arm.image.descriptor.digest, md);
+    assert_eq!(arm.repo_digest, id, "the repo digest is the index's");
+    let host = client.pull(&r, &s2, &Platform::host()).unwrap();
+    assert_eq!(host.image.descriptor.digest, amd.manifest.digest);
+    assert_eq!(
+        host.layers_fetched, 0,
+        "the shared layer was already in the store"
+    );
+    let e = client
+        .pull(&r, &s2, &Platform::parse("linux/s390x").unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no manifest for platform linux/s390x")
+            && e.contains("linux/arm64/v8")
+            && e.contains("multi/app"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bearer_token_registry_with_mount_scopes() {
+    let reg = Registry::start(Mode::Token);
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(d.path()).unwrap();
+    let base = Reference::parse(&format!("{}/tok/base:1", reg.host())).unwrap();
+    let app = Reference::parse(&format!("{}/tok/app:1", reg.host())).unwrap();
+    let committed = common::make_base(&store, &base.to_string());
+    store.tag(&app.to_string(), &committed.manifest).unwrap();
+    let client = Client::new(reg.client_options()).unwrap();
+    let p = client.push(&store, &base.to_string(), &base).unwrap();
+    assert_eq!(p.uploaded, 2);
+    // the same blobs into another repository: both mounted, with a token for both repositories
+    let p = client.push(&store, &app.to_string(), &app).unwrap();
+    assert_eq!((p.mounted, p.uploaded, p.skipped), (2, 0, 0));
+    let asked = reg.token_requests.lock().unwrap().clone();
+    assert!(
+        asked
+            .iter()
+            .any(|s| s.contains("repository:tok/app:pull,push")
+                && s.contains("repository:tok/base:pull")),
+        "no token asked for the mount's two scopes: {asked:?}"
+    );
+    let pulled = client
+        .pull(
+            &app,
+            &Store::open(d.path().join("p")).unwrap(),
+            &Platform::host(),
+        )
+        .unwrap();
+    assert_eq!(pulled.image.descriptor.digest, committed.manifest.digest);
+    // without credentials the token server refuses, and the error says where and what
+    let anon = Client::new(Default::default()).unwrap();
+    let e = anon.pull(&app, &store, &Platform::host()).unwrap_err();
+    let msg = e.to_string();
+    assert_eq!(e.status(), Some(401), "{msg}");
+    assert!(
+        msg.contains(&reg.host()) && msg.contains("tok/app") && msg.contains("token from"),
+        "{msg}"
+    );
+}

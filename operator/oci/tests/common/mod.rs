@@ -35,6 +35,8 @@ pub enum Mode {
     Plain,
     Tls,
     Basic,
+    /// Bearer tokens from a token server the test runs (JWTs signed with openssl).
+    Token,
 }
 
 pub const USER: &str = "kiln";
@@ -47,6 +49,8 @@ pub struct Registry {
     pub dir: tempfile::TempDir,
     pub port: u16,
     pub mode: Mode,
+    /// The scopes asked of the token server (Mode::Token), one request per entry.
+    pub token_requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Registry {
@@ -76,6 +80,14 @@ impl Registry {
                 dir.path().join("htpasswd").display()
             ));
         }
+        let token_requests = std::sync::Arc::new(std::sync::Mutex::new(vec![]));
+        if mode == Mode::Token {
+            let tport = token_server(dir.path(), token_requests.clone());
+            cfg.push_str(&format!(
+                "auth:\n  token:\n    realm: http://127.0.0.1:{tport}/token\n    service: kiln-test-registry\n    issuer: kiln-test-issuer\n    rootcertbundle: {}\n",
+                dir.path().join("token.crt").display()
+            ));
+        }
         std::fs::write(dir.path().join("config.yml"), cfg).unwrap();
         let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
         let child = Command::new(bin)
@@ -90,6 +102,7 @@ impl Registry {
             dir,
             port,
             mode,
+            token_requests,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -126,7 +139,7 @@ impl Registry {
             o.resolve
                 .insert(TLS_NAME.into(), "127.0.0.1".parse().unwrap());
         }
-        if self.mode == Mode::Basic {
+        if self.mode == Mode::Basic || self.mode == Mode::Token {
             o.credentials.add_basic(&self.host(), USER, PASSWORD);
         }
         o
@@ -307,4 +320,139 @@ pub fn umoci_unpack(layout: &Path, tag: &str, bundle: &Path) {
         "umoci unpack: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn b64url(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+/// A token server in a thread: checks basic credentials, answers a JWT (RS256, signed by
+/// `openssl dgst`, certificate in `x5c`) granting pull and push on every scope asked.
+fn token_server(dir: &Path, requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> u16 {
+    use base64::Engine as _;
+    use std::io::{BufRead, BufReader, Write};
+    let openssl = need("openssl", "openssl");
+    let out = Command::new(&openssl)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "token.key",
+            "-out",
+            "token.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=kiln token issuer",
+        ])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let der = Command::new(&openssl)
+        .args(["x509", "-in", "token.crt", "-outform", "DER"])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+        .stdout;
+    let x5c = base64::engine::general_purpose::STANDARD.encode(der);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let dir = dir.to_path_buf();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            let mut auth = String::new();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+                if h.to_ascii_lowercase().starts_with("authorization:") {
+                    auth = h["authorization:".len()..].trim().to_string();
+                }
+            }
+            let query = target.split_once('?').map(|x| x.1).unwrap_or("");
+            let scopes: Vec<String> = query
+                .split('&')
+                .filter_map(|kv| kv.strip_prefix("scope="))
+                .map(|s| {
+                    s.replace("%3A", ":")
+                        .replace("%2F", "/")
+                        .replace("%2C", ",")
+                })
+                .collect();
+            requests.lock().unwrap().push(scopes.join(" "));
+            let want = format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+            );
+            if auth != want {
+                let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#;
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                continue;
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let access: Vec<serde_json::Value> = scopes
+                .iter()
+                .filter_map(|s| {
+                    let mut p = s.splitn(3, ':');
+                    let (t, name, _) = (p.next()?, p.next()?, p.next()?);
+                    Some(serde_json::json!({"type": t, "name": name, "actions": ["pull", "push"]}))
+                })
+                .collect();
+            let header = serde_json::json!({"typ": "JWT", "alg": "RS256", "x5c": [x5c]});
+            let claims = serde_json::json!({
+                "iss": "kiln-test-issuer", "sub": USER, "aud": "kiln-test-registry",
+                "exp": now + 600, "nbf": now - 10, "iat": now, "jti": format!("{now}-{}", access.len()),
+                "access": access
+            });
+            let signing_input = format!(
+                "{}.{}",
+                b64url(header.to_string().as_bytes()),
+                b64url(claims.to_string().as_bytes())
+            );
+            let mut child = Command::new(&openssl)
+                .args(["dgst", "-sha256", "-sign", "token.key"])
+                .current_dir(&dir)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(signing_input.as_bytes())
+                .unwrap();
+            let sig = child.wait_with_output().unwrap().stdout;
+            let token = format!("{signing_input}.{}", b64url(&sig));
+            let body = serde_json::json!({"token": token}).to_string();
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
 }
