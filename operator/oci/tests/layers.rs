@@ -283,3 +283,109 @@ fn opaque_whiteouts_and_escapes() {
     .to_string();
     assert!(e.contains("hard link") && e.contains("no/such"), "{e}");
 }
+
+/// Unpacking as a user who is not root (an unprivileged pod): owners and devices cannot be
+/// set; the unpack goes on and says so once. Run in a child process of this test binary
+/// under `setpriv` as nobody.
+#[test]
+fn unpack_as_non_root_warns_instead_of_failing() {
+    let setpriv = common::need("setpriv", "util-linux");
+    let d = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let mut b = tar::Builder::new(Vec::new());
+    let mut add = |name: &str, kind: tar::EntryType, uid: u64, data: &[u8]| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(if kind.is_dir() { 0o755 } else { 0o644 });
+        h.set_uid(uid);
+        h.set_gid(uid);
+        h.set_size(data.len() as u64);
+        h.set_path(name).unwrap();
+        if kind == tar::EntryType::Char {
+            h.set_device_major(1).unwrap();
+            h.set_device_minor(3).unwrap();
+        }
+        h.set_cksum();
+        b.append(&h, data).unwrap();
+    };
+    add("a/", tar::EntryType::Directory, 1000, b"");
+    add("a/f", tar::EntryType::Regular, 0, b"content");
+    add("dev/", tar::EntryType::Directory, 0, b"");
+    add("dev/null", tar::EntryType::Char, 0, b"");
+    let layer = d.path().join("layer.tar");
+    std::fs::write(&layer, b.into_inner().unwrap()).unwrap();
+    let exe = d.path().join("test-bin");
+    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = std::process::Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&exe)
+        .args([
+            "--exact",
+            "non_root_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("KILN_NONROOT_LAYER", &layer)
+        .env("KILN_NONROOT_ROOT", d.path().join("root"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child test did not run: {stdout}"
+    );
+    assert!(
+        stdout.contains("WARNING not running as root: file owners from the image are not set"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("WARNING layer test: device dev/null skipped: creating devices needs root"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("not running as root").count(),
+        1,
+        "one owner warning only: {stdout}"
+    );
+    let f = std::fs::metadata(d.path().join("root/a/f")).unwrap();
+    assert_eq!(f.uid(), 65534);
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("root/a/f")).unwrap(),
+        "content"
+    );
+    assert!(!d.path().join("root/dev/null").exists());
+}
+
+#[test]
+#[ignore = "run as nobody by unpack_as_non_root_warns_instead_of_failing"]
+fn non_root_child() {
+    let layer = std::env::var("KILN_NONROOT_LAYER")
+        .expect("run by unpack_as_non_root_warns_instead_of_failing");
+    let root = PathBuf::from(std::env::var("KILN_NONROOT_ROOT").unwrap());
+    assert!(
+        !nix::unistd::geteuid().is_root(),
+        "must run as a user who is not root"
+    );
+    std::fs::create_dir_all(&root).unwrap();
+    let mut rep = UnpackReport::default();
+    let mut warned = false;
+    unpack::apply_layer(
+        std::fs::File::open(layer).unwrap(),
+        "test",
+        &root,
+        &UnpackOptions::default(),
+        &mut rep,
+        &mut warned,
+    )
+    .unwrap();
+    for w in &rep.warnings {
+        println!("WARNING {w}");
+    }
+}
