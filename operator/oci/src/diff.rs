@@ -235,9 +235,42 @@ pub fn write_layer(
         .mtime(0)
         .operating_system(255)
         .write(compressed, flate2::Compression::new(opts.gzip_level));
-    let mut tar = tar::Builder::new(HashWriter::new(gz));
+    let diff_hw = write_items(root, &items, HashWriter::new(gz), opts.epoch)?;
+    let fin = |e: io::Error| Error::io("finish layer", store.root())(e);
+    let (gz, diff_id, _) = diff_hw.finish();
+    let comp_hw = gz.finish().map_err(fin)?;
+    let (blob, _, _) = comp_hw.finish();
+    let (digest, size) = blob.commit(None)?;
+    Ok(NewLayer {
+        descriptor: Descriptor::new(MEDIA_OCI_LAYER_GZIP, digest, size),
+        diff_id,
+        added,
+        modified,
+        deleted,
+    })
+}
+
+/// Writes the whole tree under `root` as one uncompressed tar to `out` (Docker's `docker
+/// export`: no whiteouts), with the same reproducible rules as a layer.
+pub fn export_tar<W: Write>(root: &Path, opts: &SnapshotOptions, out: W, epoch: i64) -> Result<W> {
+    let snap = snapshot(root, opts)?;
+    let items: BTreeMap<Vec<u8>, (PathBuf, Item)> = snap
+        .entries
+        .iter()
+        .map(|(p, m)| (p.as_os_str().as_bytes().to_vec(), (p.clone(), Item::Path(m))))
+        .collect();
+    write_items(root, &items, out, epoch)
+}
+
+fn write_items<W: Write>(
+    root: &Path,
+    items: &BTreeMap<Vec<u8>, (PathBuf, Item)>,
+    out: W,
+    epoch: i64,
+) -> Result<W> {
+    let mut tar = tar::Builder::new(out);
     let mut links: HashMap<(u64, u64), Vec<u8>> = HashMap::new();
-    let epoch = opts.epoch.max(0);
+    let epoch = epoch.max(0);
     for (rel, item) in items.values() {
         let abs = root.join(rel);
         let werr = |e: io::Error| Error::io("write layer entry", &abs)(e);
@@ -328,19 +361,8 @@ pub fn write_layer(
             }
         }
     }
-    let fin = |e: io::Error| Error::io("finish layer", store.root())(e);
-    let diff_hw = tar.into_inner().map_err(fin)?;
-    let (gz, diff_id, _) = diff_hw.finish();
-    let comp_hw = gz.finish().map_err(fin)?;
-    let (blob, _, _) = comp_hw.finish();
-    let (digest, size) = blob.commit(None)?;
-    Ok(NewLayer {
-        descriptor: Descriptor::new(MEDIA_OCI_LAYER_GZIP, digest, size),
-        diff_id,
-        added,
-        modified,
-        deleted,
-    })
+    tar.into_inner()
+        .map_err(|e| Error::io("finish tar", root)(e))
 }
 
 fn read_xattrs(p: &Path) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {

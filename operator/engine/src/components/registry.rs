@@ -117,6 +117,7 @@ pub static BUILDERS: Table<dyn Builder> = Table {
     entries: &[
         ("null", crate::builders::null::new),
         ("file", crate::builders::file::new),
+        ("docker", crate::builders::docker::new),
     ],
 };
 
