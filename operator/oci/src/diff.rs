@@ -257,7 +257,12 @@ pub fn export_tar<W: Write>(root: &Path, opts: &SnapshotOptions, out: W, epoch: 
     let items: BTreeMap<Vec<u8>, (PathBuf, Item)> = snap
         .entries
         .iter()
-        .map(|(p, m)| (p.as_os_str().as_bytes().to_vec(), (p.clone(), Item::Path(m))))
+        .map(|(p, m)| {
+            (
+                p.as_os_str().as_bytes().to_vec(),
+                (p.clone(), Item::Path(m)),
+            )
+        })
         .collect();
     write_items(root, &items, out, epoch)
 }

@@ -86,16 +86,28 @@ pub fn default_store(work_dir: &Path) -> PathBuf {
 
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder>> {
     for (key, why) in [
-        ("run_command", "Kiln runs no `docker run`: commands run with runc/crun in the unpacked image"),
-        ("device", "devices are not passed to the containers Kiln runs"),
+        (
+            "run_command",
+            "Kiln runs no `docker run`: commands run with runc/crun in the unpacked image",
+        ),
+        (
+            "device",
+            "devices are not passed to the containers Kiln runs",
+        ),
         ("tmpfs", "tmpfs mounts are not supported yet"),
         ("docker_path", "Kiln needs no docker CLI"),
-        ("ecr_login", "ECR login is not supported yet; put the registry's credentials in ~/.docker/config.json"),
+        (
+            "ecr_login",
+            "ECR login is not supported yet; put the registry's credentials in ~/.docker/config.json",
+        ),
         ("aws_access_key", "ECR login is not supported yet"),
         ("aws_secret_key", "ECR login is not supported yet"),
         ("aws_token", "ECR login is not supported yet"),
         ("aws_profile", "ECR login is not supported yet"),
-        ("windows_container", "Windows containers cannot run without Docker on Windows"),
+        (
+            "windows_container",
+            "Windows containers cannot run without Docker on Windows",
+        ),
     ] {
         if r.has(key) {
             let _ = r.any(key);
@@ -104,7 +116,11 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     }
     if r.has("pty") {
         let _ = r.any("pty");
-        r.warn_at("pty", "Ignored docker option", "pty: commands run without a terminal in Kiln.");
+        r.warn_at(
+            "pty",
+            "Ignored docker option",
+            "pty: commands run without a terminal in Kiln.",
+        );
     }
     if !r.blocks("build").is_empty() {
         r.error(
@@ -147,7 +163,11 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     if let Some(p) = &export_path
         && Path::new(p).is_dir()
     {
-        r.error_at("export_path", "Invalid export_path", format!("export_path {p:?} is a directory; it must be a file path."));
+        r.error_at(
+            "export_path",
+            "Invalid export_path",
+            format!("export_path {p:?} is a directory; it must be a file path."),
+        );
     }
     let changes = r.strings("changes").unwrap_or_default();
     if let Err(e) = image::validate_changes(&changes) {
@@ -163,10 +183,16 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
         .collect();
     for (_, c) in &volumes {
         if !c.starts_with('/') {
-            r.error_at("volumes", "Invalid volumes", format!("container path {c:?} must be absolute."));
+            r.error_at(
+                "volumes",
+                "Invalid volumes",
+                format!("container path {c:?} must be absolute."),
+            );
         }
     }
-    let container_dir = r.string("container_dir").unwrap_or_else(|| "/packer-files".into());
+    let container_dir = r
+        .string("container_dir")
+        .unwrap_or_else(|| "/packer-files".into());
     let exec_user = r.string("exec_user").filter(|s| !s.is_empty());
     let fix_upload_owner = r.bool("fix_upload_owner").unwrap_or(true);
     let login_enabled = r.bool("login").unwrap_or(false);
@@ -186,7 +212,10 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
                 Some((server, u, p))
             }
             _ => {
-                r.error("Invalid docker config", "login requires login_username and login_password.");
+                r.error(
+                    "Invalid docker config",
+                    "login requires login_username and login_password.",
+                );
                 None
             }
         }
@@ -273,9 +302,17 @@ impl Step for StepPrepare {
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
         let c = self.0.clone();
-        let tmp = match tempfile::Builder::new().prefix("kiln-docker-").tempdir_in(&c.work_dir) {
+        let tmp = match tempfile::Builder::new()
+            .prefix("kiln-docker-")
+            .tempdir_in(&c.work_dir)
+        {
             Ok(t) => t,
-            Err(e) => return state.fail(format!("temporary directory in {}: {e}", c.work_dir.display())),
+            Err(e) => {
+                return state.fail(format!(
+                    "temporary directory in {}: {e}",
+                    c.work_dir.display()
+                ));
+            }
         };
         let reference = match Reference::parse(&c.image) {
             Ok(r) => r,
@@ -285,22 +322,37 @@ impl Step for StepPrepare {
         if c.pull {
             ui.say(format!("Pulling image {reference} ({})", c.platform));
         } else {
-            ui.say(format!("Using image {reference} from the local store {}", c.store.display()));
+            ui.say(format!(
+                "Using image {reference} from the local store {}",
+                c.store.display()
+            ));
         }
         let rootfs = tmp.path().join("rootfs");
         let (cc, r2, root2) = (c.clone(), reference.clone(), rootfs.clone());
-        let work = tokio::task::spawn_blocking(move || -> anyhow::Result<(StoredImage, Option<String>, Vec<String>)> {
-            let store = Store::open(&cc.store)?;
-            let (img, repo_digest) = if cc.pull {
-                let client = Client::new(credentials(&cc)?)?;
-                let p = client.pull(&r2, &store, &cc.platform)?;
-                (p.image, Some(p.repo_digest.to_string()))
-            } else {
-                (store.image(&r2.to_string()).map_err(|e| anyhow::anyhow!("{e} (pull = false)"))?, None)
-            };
-            let rep = unpack::unpack_layers(&store, &img.manifest.layers, &root2, &UnpackOptions::default())?;
-            Ok((img, repo_digest, rep.warnings))
-        })
+        let work = tokio::task::spawn_blocking(
+            move || -> anyhow::Result<(StoredImage, Option<String>, Vec<String>)> {
+                let store = Store::open(&cc.store)?;
+                let (img, repo_digest) = if cc.pull {
+                    let client = Client::new(credentials(&cc)?)?;
+                    let p = client.pull(&r2, &store, &cc.platform)?;
+                    (p.image, Some(p.repo_digest.to_string()))
+                } else {
+                    (
+                        store
+                            .image(&r2.to_string())
+                            .map_err(|e| anyhow::anyhow!("{e} (pull = false)"))?,
+                        None,
+                    )
+                };
+                let rep = unpack::unpack_layers(
+                    &store,
+                    &img.manifest.layers,
+                    &root2,
+                    &UnpackOptions::default(),
+                )?;
+                Ok((img, repo_digest, rep.warnings))
+            },
+        )
         .await;
         let (img, repo_digest, warnings) = match work {
             Ok(Ok(x)) => x,
@@ -339,7 +391,9 @@ impl Step for StepPrepare {
             Ok(x) => x,
             Err(e) => return state.fail(e.to_string()),
         };
-        let snap_opts = SnapshotOptions { exclude: exclude.clone() };
+        let snap_opts = SnapshotOptions {
+            exclude: exclude.clone(),
+        };
         let before = match diff::snapshot(&rootfs, &snap_opts) {
             Ok(s) => s,
             Err(e) => return state.fail(e.to_string()),
@@ -425,8 +479,17 @@ impl Step for StepFinish {
                     if let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
                         std::fs::create_dir_all(d)?;
                     }
-                    let tmp = tempfile::NamedTempFile::new_in(p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")))?;
-                    let f = diff::export_tar(&rootfs, &SnapshotOptions { exclude: ex }, std::io::BufWriter::new(tmp), epoch)?;
+                    let tmp = tempfile::NamedTempFile::new_in(
+                        p.parent()
+                            .filter(|d| !d.as_os_str().is_empty())
+                            .unwrap_or(Path::new(".")),
+                    )?;
+                    let f = diff::export_tar(
+                        &rootfs,
+                        &SnapshotOptions { exclude: ex },
+                        std::io::BufWriter::new(tmp),
+                        epoch,
+                    )?;
                     let tmp = f.into_inner().map_err(|e| e.into_error())?;
                     tmp.persist(&p)?;
                     Ok(())
@@ -459,37 +522,46 @@ impl Step for StepFinish {
                     epoch,
                     created_by: None,
                 };
-                let r = tokio::task::spawn_blocking(move || -> anyhow::Result<(image::Committed, String)> {
-                    let store = Store::open(&store_path)?;
-                    let after = diff::snapshot(&rootfs, &SnapshotOptions { exclude })?;
-                    let layer = diff::write_layer(
-                        &rootfs,
-                        &before,
-                        &after,
-                        &store,
-                        &LayerOptions {
-                            epoch,
-                            ..Default::default()
-                        },
-                    )?;
-                    // named by its id until a docker-tag names it
-                    let probe = image::commit(&store, &base, &layer, &opts, "kiln-commit-in-progress")?;
-                    let name = probe.config_digest.to_string();
-                    store.tag(&name, &probe.manifest)?;
-                    store.untag("kiln-commit-in-progress")?;
-                    Ok((probe, name))
-                })
+                let r = tokio::task::spawn_blocking(
+                    move || -> anyhow::Result<(image::Committed, String)> {
+                        let store = Store::open(&store_path)?;
+                        let after = diff::snapshot(&rootfs, &SnapshotOptions { exclude })?;
+                        let layer = diff::write_layer(
+                            &rootfs,
+                            &before,
+                            &after,
+                            &store,
+                            &LayerOptions {
+                                epoch,
+                                ..Default::default()
+                            },
+                        )?;
+                        // named by its id until a docker-tag names it
+                        let probe =
+                            image::commit(&store, &base, &layer, &opts, "kiln-commit-in-progress")?;
+                        let name = probe.config_digest.to_string();
+                        store.tag(&name, &probe.manifest)?;
+                        store.untag("kiln-commit-in-progress")?;
+                        Ok((probe, name))
+                    },
+                )
                 .await;
                 match r {
                     Ok(Ok((committed, name))) => {
                         let id = committed.config_digest.to_string();
                         ui.say(format!("Image ID: {id}"));
-                        state.generated.insert("ImageSha256".into(), Value::str(&id));
                         state
                             .generated
-                            .insert("Digest".into(), Value::str(committed.manifest.digest.to_string()));
+                            .insert("ImageSha256".into(), Value::str(&id));
+                        state.generated.insert(
+                            "Digest".into(),
+                            Value::str(committed.manifest.digest.to_string()),
+                        );
                         let mut st = std::collections::BTreeMap::new();
-                        st.insert(STATE_STORE.into(), serde_json::json!(c.store.display().to_string()));
+                        st.insert(
+                            STATE_STORE.into(),
+                            serde_json::json!(c.store.display().to_string()),
+                        );
                         st.insert(STATE_NAME.into(), serde_json::json!(name));
                         st.insert(
                             "generated_data".into(),
@@ -536,9 +608,14 @@ impl Builder for DockerBuilder {
     }
 
     fn generated_keys(&self) -> Vec<String> {
-        ["ImageSha256", "SourceImageDigest", "SourceImageSha256", "Digest"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "ImageSha256",
+            "SourceImageDigest",
+            "SourceImageSha256",
+            "Digest",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
     }
 }

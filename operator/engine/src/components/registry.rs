@@ -142,6 +142,8 @@ pub static POST_PROCESSORS: Table<dyn PostProcessor> = Table {
         ("artifice", crate::postprocessors::artifice::new),
         ("checksum", crate::postprocessors::checksum::new),
         ("compress", crate::postprocessors::compress::new),
+        ("docker-tag", crate::postprocessors::docker_tag::new),
+        ("docker-push", crate::postprocessors::docker_push::new),
     ],
 };
 
@@ -189,7 +191,7 @@ mod tests {
 
     #[test]
     fn names_and_suggestions_come_from_the_tables() {
-        assert_eq!(BUILDERS.names(), vec!["null", "file"]);
+        assert_eq!(BUILDERS.names(), vec!["null", "file", "docker"]);
         assert!(PROVISIONERS.get("shell").is_some());
         assert!(POST_PROCESSORS.get("shell").is_none());
         assert_eq!(

@@ -3,5 +3,7 @@
 pub mod artifice;
 pub mod checksum;
 pub mod compress;
+pub mod docker_push;
+pub mod docker_tag;
 pub mod manifest;
 pub mod shell_local;
