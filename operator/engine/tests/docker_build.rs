@@ -125,6 +125,26 @@ fn push_base(reference: &str) {
         .unwrap();
 }
 
+/// One image store for this test binary (the builders read `KILN_IMAGE_STORE`).
+fn use_test_store() {
+    static ONCE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        // statics are never dropped: remove the stores of earlier runs whose process is gone
+        for e in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+            let n = e.file_name().to_string_lossy().to_string();
+            if let Some(pid) = n.strip_prefix("kiln-test-images-")
+                && !Path::new("/proc").join(pid).exists()
+            {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("kiln-test-images-{}", std::process::id()));
+        // SAFETY: set once, before any build of this binary reads it
+        unsafe { std::env::set_var("KILN_IMAGE_STORE", dir) };
+    });
+}
+
+/// Runs the template in `dir`, with `dir/scratch` as the run's scratch directory.
 async fn build(dir: &Path, hcl: &str) -> (Vec<String>, Vec<run::BuildOutcome>) {
     std::fs::write(dir.join("t.pkr.hcl"), hcl).unwrap();
     let session::Session { template: t, .. } = session::load_path(
@@ -136,15 +156,24 @@ async fn build(dir: &Path, hcl: &str) -> (Vec<String>, Vec<run::BuildOutcome>) {
         },
     )
     .unwrap_or_else(|d| panic!("{d}"));
-    let (prepared, _) = plan::prepare(&t, t.instances().unwrap(), &RunOptions::default())
-        .unwrap_or_else(|d| panic!("{d}"));
+    let scratch = dir.join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let opts = RunOptions {
+        env: Arc::new(kiln_engine::components::RunEnv {
+            work_dir: scratch,
+            ..Default::default()
+        }),
+        ..RunOptions::default()
+    };
+    let (prepared, _) =
+        plan::prepare(&t, t.instances().unwrap(), &opts).unwrap_or_else(|d| panic!("{d}"));
     let rec = Arc::new(Recorder::default());
     let ui = Ui::new(rec.clone(), Arc::new(Masker::new(t.sensitive.clone())));
     let out = run::run_all(
         prepared,
         &ui,
         &CancellationToken::new(),
-        &RunOptions::default(),
+        &opts,
         &t.base_env(),
     )
     .await;
@@ -171,8 +200,7 @@ async fn docker_source_builds_commits_tags_and_pushes() {
     let host = format!("127.0.0.1:{}", reg.port);
     push_base(&format!("{host}/base/busybox:1"));
     let work = tempfile::tempdir().unwrap();
-    // SAFETY: set before any build runs; this test binary's other tests do not read it
-    unsafe { std::env::set_var("KILN_IMAGE_STORE", work.path().join("images")) };
+    use_test_store();
     let files = work.path().join("files");
     std::fs::create_dir_all(&files).unwrap();
     std::fs::write(files.join("motd"), "built by kiln\n").unwrap();
@@ -314,10 +342,9 @@ build {{
         "a rebuild changed the digest"
     );
     // nothing of the container is left in the scratch directory
-    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+    let left: Vec<_> = std::fs::read_dir(work.path().join("scratch"))
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("kiln-docker-"))
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
@@ -353,4 +380,72 @@ build { sources = ["docker.bad"] }
     ] {
         assert!(err.contains(want), "missing {want:?} in:\n{err}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_then_import_and_save() {
+    need("runc", "runc");
+    let reg = Registry::start();
+    let host = format!("127.0.0.1:{}", reg.port);
+    push_base(&format!("{host}/base/busybox:2"));
+    let work = tempfile::tempdir().unwrap();
+    use_test_store();
+    let export = work.path().join("out/fs.tar");
+    let saved = work.path().join("out/saved.tar");
+    let hcl = format!(
+        r#"
+source "docker" "x" {{
+  image       = "{host}/base/busybox:2"
+  export_path = "{export}"
+}}
+build {{
+  sources = ["docker.x"]
+  provisioner "shell" {{ inline = ["echo exported > /marker"] }}
+  post-processors {{
+    post-processor "docker-import" {{
+      repository          = "{host}/imported/fs"
+      keep_input_artifact = true
+      tag        = "7"
+      changes    = ["CMD [\"/bin/sh\"]", "ENV IMPORTED=1"]
+    }}
+    post-processor "docker-save" {{
+      path = "{saved}"
+    }}
+  }}
+}}
+"#,
+        export = export.display(),
+        saved = saved.display(),
+    );
+    let (lines, outcomes) = build(work.path(), &hcl).await;
+    assert!(outcomes.iter().all(|o| o.ok()), "{}", lines.join("\n"));
+    // the export is a flat tar of the file system, with the provisioner's file
+    let mut ar = tar::Archive::new(std::fs::File::open(&export).unwrap());
+    let names: Vec<String> = ar
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n == "marker"), "{names:?}");
+    assert!(names.iter().any(|n| n == "bin/busybox"));
+    assert!(!names.iter().any(|n| n.contains(".wh.")));
+    // the saved image: one layer, the import's changes, read as docker-archive and oci-archive
+    let cfg: serde_json::Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--config",
+        &format!("docker-archive:{}", saved.display()),
+    ]))
+    .unwrap();
+    assert_eq!(cfg["config"]["Cmd"], serde_json::json!(["/bin/sh"]));
+    assert!(
+        cfg["config"]["Env"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("IMPORTED=1"))
+    );
+    assert_eq!(cfg["rootfs"]["diff_ids"].as_array().unwrap().len(), 1);
+    skopeo(&[
+        "inspect",
+        &format!("oci-archive:{}:{host}/imported/fs:7", saved.display()),
+    ]);
 }

@@ -250,6 +250,40 @@ pub fn write_layer(
     })
 }
 
+/// Stores an uncompressed tar read from `input` as one gzip layer (`docker import`): the
+/// bytes are kept as they are (`diff_id` is their digest), compressed as [`write_layer`]
+/// compresses.
+pub fn layer_from_tar(
+    store: &Store,
+    mut input: impl io::Read,
+    opts: &LayerOptions,
+) -> Result<NewLayer> {
+    let blob = store.blob_writer()?;
+    let gz = flate2::GzBuilder::new()
+        .mtime(0)
+        .operating_system(255)
+        .write(
+            HashWriter::new(blob),
+            flate2::Compression::new(opts.gzip_level),
+        );
+    let mut diff_hw = HashWriter::new(gz);
+    io::copy(&mut input, &mut diff_hw)
+        .map_err(|e| Error::io("read tar to import", store.root())(e))?;
+    let (gz, diff_id, _) = diff_hw.finish();
+    let comp = gz
+        .finish()
+        .map_err(|e| Error::io("finish layer", store.root())(e))?;
+    let (blob, _, _) = comp.finish();
+    let (digest, size) = blob.commit(None)?;
+    Ok(NewLayer {
+        descriptor: Descriptor::new(MEDIA_OCI_LAYER_GZIP, digest, size),
+        diff_id,
+        added: 0,
+        modified: 0,
+        deleted: 0,
+    })
+}
+
 /// Writes the whole tree under `root` as one uncompressed tar to `out` (Docker's `docker
 /// export`: no whiteouts), with the same reproducible rules as a layer.
 pub fn export_tar<W: Write>(root: &Path, opts: &SnapshotOptions, out: W, epoch: i64) -> Result<W> {

@@ -384,12 +384,25 @@ impl Store {
     }
 
     /// Writes a tar of an OCI layout holding the images `names` (their manifests, configs and
-    /// layers), as `skopeo copy oci-archive:` reads.
+    /// layers), as `skopeo copy oci-archive:` reads, with the `manifest.json` of Docker's
+    /// `docker save` format beside it (as Docker 25+ writes), so that `docker load` and
+    /// `skopeo … docker-archive:` read the same file.
     pub fn export_tar<W: Write>(&self, names: &[&str], out: W) -> Result<W> {
         let mut index = Index::empty();
         let mut blobs = std::collections::BTreeSet::new();
+        let mut docker_manifest = vec![];
         for name in names {
             let img = self.image(name)?;
+            let repo_tags: Vec<String> = crate::Reference::parse(name)
+                .ok()
+                .filter(|r| r.tag.is_some() && !name.starts_with("sha256:"))
+                .map(|r| vec![familiar(&r)])
+                .unwrap_or_default();
+            docker_manifest.push(serde_json::json!({
+                "Config": format!("blobs/sha256/{}", img.manifest.config.digest.hex()),
+                "RepoTags": repo_tags,
+                "Layers": img.manifest.layers.iter().map(|l| format!("blobs/sha256/{}", l.digest.hex())).collect::<Vec<_>>(),
+            }));
             let mut d = img.descriptor.clone();
             d.annotations.insert(REF_NAME.into(), name.to_string());
             index.manifests.push(d);
@@ -417,6 +430,8 @@ impl Store {
         )?;
         let idx = serde_json::to_vec(&index).unwrap();
         add(&mut tar, "index.json", idx.len() as u64, &mut &idx[..])?;
+        let dm = serde_json::to_vec(&docker_manifest).unwrap();
+        add(&mut tar, "manifest.json", dm.len() as u64, &mut &dm[..])?;
         let mut dir = tar::Header::new_ustar();
         dir.set_entry_type(tar::EntryType::Directory);
         dir.set_mode(0o755);
@@ -503,6 +518,15 @@ impl Store {
         }
         Ok(names)
     }
+}
+
+/// Docker's short form of a reference: `docker.io/library/busybox:1` → `busybox:1`.
+pub fn familiar(r: &crate::Reference) -> String {
+    let s = r.to_string();
+    s.strip_prefix("docker.io/library/")
+        .or_else(|| s.strip_prefix("docker.io/"))
+        .unwrap_or(&s)
+        .to_string()
 }
 
 /// Writes `path` via a temporary file in the same directory and a rename.

@@ -292,18 +292,32 @@ async fn pull_provision_commit_push_plain_http() {
 fn layout_tar_roundtrip_read_by_skopeo() {
     let d = tempfile::tempdir().unwrap();
     let store = Store::open(d.path().join("a")).unwrap();
-    let base = common::make_base(&store, "busybox:test");
+    let base = common::make_base(&store, "docker.io/library/busybox:test");
     let tar_path = d.path().join("image.tar");
     store
-        .export_tar(&["busybox:test"], std::fs::File::create(&tar_path).unwrap())
+        .export_tar(
+            &["docker.io/library/busybox:test"],
+            std::fs::File::create(&tar_path).unwrap(),
+        )
         .unwrap();
     // skopeo reads the archive
     let v: serde_json::Value = serde_json::from_str(&common::skopeo(&[
         "inspect",
-        &format!("oci-archive:{}:busybox:test", tar_path.display()),
+        &format!(
+            "oci-archive:{}:docker.io/library/busybox:test",
+            tar_path.display()
+        ),
     ]))
     .unwrap();
     assert_eq!(v["Digest"], base.manifest.digest.to_string());
+    // and so does its docker-archive reading (docker save's manifest.json)
+    let v: serde_json::Value = serde_json::from_str(&common::skopeo(&[
+        "inspect",
+        "--config",
+        &format!("docker-archive:{}", tar_path.display()),
+    ]))
+    .unwrap();
+    assert_eq!(v["config"]["Cmd"], serde_json::json!(["sh"]));
     // and our import gives the same image
     let other = Store::open(d.path().join("b")).unwrap();
     let names = other
@@ -311,16 +325,23 @@ fn layout_tar_roundtrip_read_by_skopeo() {
             n.map(|n| format!("imported/{n}"))
         })
         .unwrap();
-    assert_eq!(names, vec!["imported/busybox:test"]);
-    let img = other.image("imported/busybox:test").unwrap();
+    assert_eq!(names, vec!["imported/docker.io/library/busybox:test"]);
+    let img = other
+        .image("imported/docker.io/library/busybox:test")
+        .unwrap();
     assert_eq!(img.descriptor.digest, base.manifest.digest);
     // the store itself is read by skopeo (oci: transport) with its names
     common::skopeo(&[
         "inspect",
-        &format!("oci:{}:busybox:test", d.path().join("a").display()),
+        &format!(
+            "oci:{}:docker.io/library/busybox:test",
+            d.path().join("a").display()
+        ),
     ]);
     // exporting twice gives the same bytes
-    let again = store.export_tar(&["busybox:test"], Vec::new()).unwrap();
+    let again = store
+        .export_tar(&["docker.io/library/busybox:test"], Vec::new())
+        .unwrap();
     assert_eq!(again, std::fs::read(&tar_path).unwrap());
     // a corrupt blob in a tar is refused
     let mut bytes = std::fs::read(&tar_path).unwrap();

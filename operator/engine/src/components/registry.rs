@@ -144,6 +144,8 @@ pub static POST_PROCESSORS: Table<dyn PostProcessor> = Table {
         ("compress", crate::postprocessors::compress::new),
         ("docker-tag", crate::postprocessors::docker_tag::new),
         ("docker-push", crate::postprocessors::docker_push::new),
+        ("docker-save", crate::postprocessors::docker_save::new),
+        ("docker-import", crate::postprocessors::docker_import::new),
     ],
 };
 
