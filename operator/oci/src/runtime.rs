@@ -444,6 +444,100 @@ fn global_args(runtime: &Path) -> Vec<&'static str> {
     }
 }
 
+/// The journal file in a run or build directory: who made it (pid and the process's start
+/// time, so a reused pid does not count) and the runtime its containers were made with.
+pub const OWNER_FILE: &str = "kiln-owner";
+
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Marks `dir` as belonging to this process (and, for a run directory, records the runtime
+/// whose state lives in it), so that [`reap_stale`] can clean it up after a SIGKILL.
+pub fn write_owner(dir: &Path, runtime: Option<&Path>) -> Result<()> {
+    let pid = std::process::id();
+    let start = process_start(pid).unwrap_or(0);
+    let rt = runtime.map(|r| r.display().to_string()).unwrap_or_default();
+    crate::store::write_atomic(
+        &dir.join(OWNER_FILE),
+        format!("{pid} {start}\n{rt}\n").as_bytes(),
+    )
+}
+
+/// Whether the process recorded in `dir`'s owner file is gone (false when there is no
+/// owner file: not ours to judge).
+fn owner_gone(dir: &Path) -> Option<(bool, Option<PathBuf>)> {
+    let text = std::fs::read_to_string(dir.join(OWNER_FILE)).ok()?;
+    let mut lines = text.lines();
+    let mut first = lines.next()?.split_whitespace();
+    let pid: u32 = first.next()?.parse().ok()?;
+    let start: u64 = first.next()?.parse().ok()?;
+    let runtime = lines.next().filter(|l| !l.is_empty()).map(PathBuf::from);
+    let alive = process_start(pid).is_some_and(|s| s == start);
+    Some((!alive, runtime))
+}
+
+/// Reaps what killed Kiln processes left under `dir`: every `kiln-*` directory whose owner
+/// (see [`write_owner`]) is gone has its containers killed and deleted with the runtime
+/// that made them, then is removed. Directories of live processes and directories without
+/// an owner file are left alone. Returns the directories removed.
+pub fn reap_stale(dir: &Path) -> Vec<PathBuf> {
+    let mut removed = vec![];
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return removed;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if !e.file_name().to_string_lossy().starts_with("kiln-") || !p.is_dir() {
+            continue;
+        }
+        let Some((true, runtime)) = owner_gone(&p) else {
+            continue;
+        };
+        reap_dir(&p, runtime.as_deref());
+        if std::fs::remove_dir_all(&p).is_ok() {
+            removed.push(p);
+        }
+    }
+    removed
+}
+
+/// Kills and deletes the containers whose runtime state is under `dir` (recursively).
+fn reap_dir(dir: &Path, runtime: Option<&Path>) {
+    let state = dir.join("state");
+    if let Some(rt) = runtime
+        && let Ok(rd) = std::fs::read_dir(&state)
+    {
+        for c in rd.flatten() {
+            let id = c.file_name().to_string_lossy().to_string();
+            for args in [
+                vec!["kill", id.as_str(), "KILL"],
+                vec!["delete", "-f", id.as_str()],
+            ] {
+                let _ = std::process::Command::new(rt)
+                    .args(global_args(rt))
+                    .arg("--root")
+                    .arg(&state)
+                    .args(&args)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+    }
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() && e.file_name().to_string_lossy().starts_with("kiln-") {
+                let rt = owner_gone(&p).and_then(|(_, r)| r);
+                reap_dir(&p, rt.as_deref().or(runtime));
+            }
+        }
+    }
+}
+
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Deletes the container when dropped (also when the future of [`run`] is dropped).
@@ -517,6 +611,7 @@ pub async fn run(
         .map_err(Error::io("create bundle directory in", &parent))?;
     let bundle = tmp.path().join("bundle");
     let state = tmp.path().join("state");
+    write_owner(tmp.path(), Some(&runtime))?;
     std::fs::create_dir_all(&bundle).map_err(Error::io("create", &bundle))?;
     std::fs::create_dir_all(&state).map_err(Error::io("create", &state))?;
     crate::store::write_atomic(

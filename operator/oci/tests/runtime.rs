@@ -231,3 +231,102 @@ async fn crun_is_used_when_asked_or_explains_itself() {
         left_in(work.path())
     );
 }
+
+fn sleeps_running(marker: &str) -> bool {
+    let ps = std::process::Command::new("ps")
+        .args(["-eo", "args"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&ps.stdout)
+        .lines()
+        .any(|l| l.contains(marker))
+}
+
+/// A Kiln process killed with SIGKILL leaves its container running; the next run reaps it
+/// from the owner journal in the scratch directory.
+#[test]
+fn sigkill_leaves_a_container_that_reap_stale_removes() {
+    use std::io::BufRead;
+    common::need("runc", "runc");
+    let work = tempfile::tempdir().unwrap();
+    let root = rootfs();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "sigkill_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("KILN_SIGKILL_WORK", work.path())
+        .env("KILN_SIGKILL_ROOTFS", root.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the child never started its container"
+        );
+        match lines.next() {
+            Some(Ok(l)) if l.contains("CONTAINER STARTED") => break,
+            Some(_) => continue,
+            None => panic!("the child exited before its container started"),
+        }
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    child.wait().unwrap();
+    assert!(
+        sleeps_running("sleep 4243"),
+        "the container should survive its killed parent"
+    );
+    assert_eq!(left_in(work.path()).len(), 1, "{:?}", left_in(work.path()));
+
+    // a live process's directory is left alone; the dead one's is reaped
+    let mine = work.path().join("kiln-live");
+    std::fs::create_dir(&mine).unwrap();
+    runtime::write_owner(&mine, None).unwrap();
+    let removed = runtime::reap_stale(work.path());
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    let t = Instant::now();
+    while sleeps_running("sleep 4243") && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !sleeps_running("sleep 4243"),
+        "the orphaned container still runs"
+    );
+    assert_eq!(left_in(work.path()), vec!["kiln-live".to_string()]);
+}
+
+#[tokio::test]
+#[ignore = "run, then SIGKILLed, by sigkill_leaves_a_container_that_reap_stale_removes"]
+async fn sigkill_child() {
+    let work = std::env::var("KILN_SIGKILL_WORK").expect("run by the sigkill test");
+    let spec = RunSpec {
+        rootfs: std::env::var("KILN_SIGKILL_ROOTFS").unwrap().into(),
+        command: "echo started; exec sleep 4243".into(),
+        work_dir: Some(work.into()),
+        ..Default::default()
+    };
+    let _ = runtime::run(
+        &spec,
+        |l| {
+            if l == "started" {
+                use std::io::Write;
+                println!("CONTAINER STARTED");
+                std::io::stdout().flush().unwrap();
+            }
+        },
+        |_| {},
+        &CancellationToken::new(),
+    )
+    .await;
+}

@@ -302,6 +302,15 @@ impl Step for StepPrepare {
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
         let c = self.0.clone();
+        // what earlier runs killed with SIGKILL left behind (containers, file systems)
+        let wd = c.work_dir.clone();
+        if let Ok(reaped) = tokio::task::spawn_blocking(move || runtime::reap_stale(&wd)).await {
+            for d in reaped {
+                state
+                    .ui
+                    .say(format!("Removed {} left by a killed run", d.display()));
+            }
+        }
         let tmp = match tempfile::Builder::new()
             .prefix("kiln-docker-")
             .tempdir_in(&c.work_dir)
@@ -314,6 +323,9 @@ impl Step for StepPrepare {
                 ));
             }
         };
+        if let Err(e) = runtime::write_owner(tmp.path(), None) {
+            return state.fail(e.to_string());
+        }
         let reference = match Reference::parse(&c.image) {
             Ok(r) => r,
             Err(e) => return state.fail(e.to_string()),
