@@ -15,7 +15,7 @@ use kiln_oci::unpack::resolve_parent;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 
-use super::{Communicator, ExitStatus, Output};
+use super::{CommError, Communicator, ExitStatus, Output};
 
 /// How the container is run and files are placed.
 #[derive(Clone, Debug)]
@@ -141,18 +141,13 @@ fn dir_target(src: &str, dst: &Path) -> PathBuf {
     }
 }
 
-#[async_trait]
-impl Communicator for DockerComm {
-    fn kind(&self) -> &str {
-        "docker"
-    }
-
-    async fn start(
+impl DockerComm {
+    async fn start_inner(
         &self,
         command: &str,
         output: &mut dyn Output,
         cancel: &CancellationToken,
-    ) -> anyhow::Result<ExitStatus> {
+    ) -> Result<ExitStatus, CommError> {
         let _one = self.lock.lock().await;
         let spec = RunSpec {
             rootfs: self.rootfs.clone(),
@@ -175,11 +170,19 @@ impl Communicator for DockerComm {
             |l| out.lock().unwrap().stderr_line(l),
             cancel,
         )
-        .await?;
-        Ok(ExitStatus::Code(code))
+        .await;
+        match code {
+            Ok(c) => Ok(ExitStatus::Code(c)),
+            Err(kiln_oci::Error::Cancelled(_)) => Err(CommError::Interrupted {
+                command: command.to_string(),
+            }),
+            Err(e) => Err(CommError::Start {
+                message: e.to_string(),
+            }),
+        }
     }
 
-    async fn upload(
+    async fn upload_inner(
         &self,
         dst: &str,
         src: &mut (dyn AsyncRead + Send + Unpin),
@@ -199,7 +202,12 @@ impl Communicator for DockerComm {
         Ok(())
     }
 
-    async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> anyhow::Result<()> {
+    async fn upload_dir_inner(
+        &self,
+        dst: &str,
+        src: &Path,
+        exclude: &[String],
+    ) -> anyhow::Result<()> {
         let dst_host = self.host_path(dst, true)?;
         let target = dir_target(&src.to_string_lossy(), &dst_host);
         let (s, t, ex) = (src.to_path_buf(), target.clone(), exclude.to_vec());
@@ -210,7 +218,7 @@ impl Communicator for DockerComm {
         Ok(())
     }
 
-    async fn download(
+    async fn download_inner(
         &self,
         src: &str,
         dst: &mut (dyn AsyncWrite + Send + Unpin),
@@ -223,7 +231,12 @@ impl Communicator for DockerComm {
         Ok(())
     }
 
-    async fn download_dir(&self, src: &str, dst: &Path, exclude: &[String]) -> anyhow::Result<()> {
+    async fn download_dir_inner(
+        &self,
+        src: &str,
+        dst: &Path,
+        exclude: &[String],
+    ) -> anyhow::Result<()> {
         let from = self.host_path(src.trim_end_matches('/'), false)?;
         if !from.is_dir() {
             anyhow::bail!("download_dir {src}: not a directory in the container");
@@ -232,5 +245,73 @@ impl Communicator for DockerComm {
         let ex = exclude.to_vec();
         tokio::task::spawn_blocking(move || copy_tree(&from, &target, &ex)).await??;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Communicator for DockerComm {
+    fn kind(&self) -> &str {
+        "docker"
+    }
+
+    async fn start(
+        &self,
+        command: &str,
+        output: &mut dyn Output,
+        cancel: &CancellationToken,
+    ) -> Result<ExitStatus, CommError> {
+        self.start_inner(command, output, cancel).await
+    }
+
+    async fn upload(
+        &self,
+        dst: &str,
+        src: &mut (dyn AsyncRead + Send + Unpin),
+        mode: u32,
+    ) -> Result<(), CommError> {
+        self.upload_inner(dst, src, mode)
+            .await
+            .map_err(|e| CommError::Upload {
+                path: dst.to_string(),
+                message: format!("{e:#}"),
+            })
+    }
+
+    async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> Result<(), CommError> {
+        self.upload_dir_inner(dst, src, exclude)
+            .await
+            .map_err(|e| CommError::UploadDir {
+                src: src.display().to_string(),
+                dst: dst.to_string(),
+                message: format!("{e:#}"),
+            })
+    }
+
+    async fn download(
+        &self,
+        src: &str,
+        dst: &mut (dyn AsyncWrite + Send + Unpin),
+    ) -> Result<(), CommError> {
+        self.download_inner(src, dst)
+            .await
+            .map_err(|e| CommError::Download {
+                path: src.to_string(),
+                message: format!("{e:#}"),
+            })
+    }
+
+    async fn download_dir(
+        &self,
+        src: &str,
+        dst: &Path,
+        exclude: &[String],
+    ) -> Result<(), CommError> {
+        self.download_dir_inner(src, dst, exclude)
+            .await
+            .map_err(|e| CommError::DownloadDir {
+                src: src.to_string(),
+                dst: dst.display().to_string(),
+                message: format!("{e:#}"),
+            })
     }
 }
