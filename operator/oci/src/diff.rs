@@ -230,17 +230,55 @@ pub fn write_layer(
     }
 
     let blob = store.blob_writer()?;
-    let compressed = HashWriter::new(blob);
-    let gz = flate2::GzBuilder::new()
-        .mtime(0)
-        .operating_system(255)
-        .write(compressed, flate2::Compression::new(opts.gzip_level));
-    let diff_hw = write_items(root, &items, HashWriter::new(gz), opts.epoch)?;
-    let fin = |e: io::Error| Error::io("finish layer", store.root())(e);
-    let (gz, diff_id, _) = diff_hw.finish();
-    let comp_hw = gz.finish().map_err(fin)?;
-    let (blob, _, _) = comp_hw.finish();
-    let (digest, size) = blob.commit(None)?;
+    // Two threads: this one reads files, writes the tar and hashes it (diff_id); the other
+    // compresses, hashes and writes the blob. Chunks go through a bounded channel, so memory
+    // stays at a few chunks whatever the layer's size; the bytes are the same as in one
+    // thread.
+    let level = opts.gzip_level;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Vec<u8>>>(4);
+    let (diff_id, digest, size) = std::thread::scope(|scope| -> Result<(Digest, Digest, u64)> {
+        let compressor = scope.spawn(move || -> Result<(Digest, u64)> {
+            let gz = flate2::GzBuilder::new()
+                .mtime(0)
+                .operating_system(255)
+                .write(HashWriter::new(blob), flate2::Compression::new(level));
+            let mut gz = gz;
+            loop {
+                match rx.recv() {
+                    Ok(Some(chunk)) => gz
+                        .write_all(&chunk)
+                        .map_err(|e| Error::io("compress layer", store.root())(e))?,
+                    Ok(None) => break,
+                    // the tar writer failed: nothing is committed (the temporary blob goes)
+                    Err(_) => return Err(Error::Invalid("layer not finished".into())),
+                }
+            }
+            let comp_hw = gz
+                .finish()
+                .map_err(|e| Error::io("finish layer", store.root())(e))?;
+            let (blob, _, _) = comp_hw.finish();
+            blob.commit(None)
+        });
+        let sink = io::BufWriter::with_capacity(CHUNK, ChannelWriter(tx));
+        let written = write_items(root, &items, HashWriter::new(sink), opts.epoch);
+        let finished = written.and_then(|hw| {
+            let (sink, diff_id, _) = hw.finish();
+            // flush the last chunk, then say the end so the compressor commits
+            let w = sink
+                .into_inner()
+                .map_err(|e| Error::io("finish layer", store.root())(e.into_error()))?;
+            w.0.send(None)
+                .map_err(|_| Error::Invalid("the layer compressor stopped".into()))?;
+            Ok(diff_id)
+        });
+        let compressed = compressor
+            .join()
+            .map_err(|_| Error::Invalid("the layer compressor panicked".into()))?;
+        // the tar side's error is the cause when both failed
+        let diff_id = finished?;
+        let (digest, size) = compressed?;
+        Ok((diff_id, digest, size))
+    })?;
     Ok(NewLayer {
         descriptor: Descriptor::new(MEDIA_OCI_LAYER_GZIP, digest, size),
         diff_id,
@@ -248,6 +286,23 @@ pub fn write_layer(
         modified,
         deleted,
     })
+}
+
+const CHUNK: usize = 256 * 1024;
+
+/// Sends what is written, in chunks, to the compressor thread.
+struct ChannelWriter(std::sync::mpsc::SyncSender<Option<Vec<u8>>>);
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .send(Some(buf.to_vec()))
+            .map_err(|_| io::Error::other("the layer compressor stopped"))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Stores an uncompressed tar read from `input` as one gzip layer (`docker import`): the
