@@ -388,6 +388,19 @@ pub fn commit(
     opts: &CommitOptions,
     name: &str,
 ) -> Result<Committed> {
+    let c = commit_untagged(store, base, layer, opts)?;
+    store.tag(name, &c.manifest)?;
+    Ok(c)
+}
+
+/// [`commit`] without naming the image (its blobs are written; the caller names it, e.g. by
+/// its id, as `docker commit` without a repository does).
+pub fn commit_untagged(
+    store: &Store,
+    base: &StoredImage,
+    layer: &NewLayer,
+    opts: &CommitOptions,
+) -> Result<Committed> {
     let mut config = base.config.clone();
     let root = config.as_object_mut().ok_or_else(|| {
         Error::Invalid(format!("image {}: config is not a JSON object", base.name))
@@ -462,7 +475,6 @@ pub fn commit(
     let mbytes = serde_json::to_vec(&manifest).unwrap();
     let (mdigest, msize) = store.put_blob(&mbytes)?;
     let desc = Descriptor::new(MEDIA_OCI_MANIFEST, mdigest, msize);
-    store.tag(name, &desc)?;
     Ok(Committed {
         manifest: desc,
         config_digest,

@@ -548,13 +548,11 @@ impl Step for StepFinish {
                                 ..Default::default()
                             },
                         )?;
-                        // named by its id until a docker-tag names it
-                        let probe =
-                            image::commit(&store, &base, &layer, &opts, "kiln-commit-in-progress")?;
-                        let name = probe.config_digest.to_string();
-                        store.tag(&name, &probe.manifest)?;
-                        store.untag("kiln-commit-in-progress")?;
-                        Ok((probe, name))
+                        // named by its id (`sha256:…`) until a docker-tag names it
+                        let committed = image::commit_untagged(&store, &base, &layer, &opts)?;
+                        let name = committed.config_digest.to_string();
+                        store.tag(&name, &committed.manifest)?;
+                        Ok((committed, name))
                     },
                 )
                 .await;
