@@ -3,6 +3,7 @@
 //! that work on a directory of this machine.
 
 pub mod config;
+pub mod docker;
 pub mod none;
 pub mod ssh;
 

@@ -117,6 +117,7 @@ pub static BUILDERS: Table<dyn Builder> = Table {
     entries: &[
         ("null", crate::builders::null::new),
         ("file", crate::builders::file::new),
+        ("docker", crate::builders::docker::new),
     ],
 };
 
@@ -141,6 +142,10 @@ pub static POST_PROCESSORS: Table<dyn PostProcessor> = Table {
         ("artifice", crate::postprocessors::artifice::new),
         ("checksum", crate::postprocessors::checksum::new),
         ("compress", crate::postprocessors::compress::new),
+        ("docker-tag", crate::postprocessors::docker_tag::new),
+        ("docker-push", crate::postprocessors::docker_push::new),
+        ("docker-save", crate::postprocessors::docker_save::new),
+        ("docker-import", crate::postprocessors::docker_import::new),
     ],
 };
 
@@ -188,7 +193,7 @@ mod tests {
 
     #[test]
     fn names_and_suggestions_come_from_the_tables() {
-        assert_eq!(BUILDERS.names(), vec!["null", "file"]);
+        assert_eq!(BUILDERS.names(), vec!["null", "file", "docker"]);
         assert!(PROVISIONERS.get("shell").is_some());
         assert!(POST_PROCESSORS.get("shell").is_none());
         assert_eq!(

@@ -1,0 +1,631 @@
+//! The `docker` builder, without a Docker daemon (see docs/docker.md): pull the image into
+//! Kiln's local OCI image store, unpack it into a directory, run the provisioners in it
+//! through runc/crun (the `docker` communicator), then commit what changed as one new
+//! layer, export the file system as a tar, or discard it.
+//!
+//! Options and defaults are Packer's docker plugin's: `image`, `pull` (true unless set),
+//! `platform`, exactly one of `commit` | `discard` | `export_path`, `changes`, `message`,
+//! `author`, `volumes`, `container_dir` (`/packer-files`), `exec_user`, `fix_upload_owner`
+//! (true), `login*`, `privileged`, `cap_add`, `cap_drop`, `runtime`. Options that only mean
+//! something to dockerd (`run_command`, `device`, `tmpfs`, `docker_path`, `ecr_login`,
+//! `windows_container`, `build`) are errors naming the option.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use kiln_oci::Reference;
+use kiln_oci::diff::{self, LayerOptions, SnapshotOptions};
+use kiln_oci::image::{self, CommitOptions};
+use kiln_oci::registry::{Client, ClientOptions};
+use kiln_oci::runtime::{self, BindMount};
+use kiln_oci::store::{Platform, Store, StoredImage};
+use kiln_oci::unpack::{self, UnpackOptions};
+
+use crate::artifact::Artifact;
+use crate::builders::common::{StepConnect, StepProvision};
+use crate::communicator::config::CommConfig;
+use crate::communicator::docker::DockerComm;
+use crate::components::{BuildState, Builder, ComponentInfo, Step, StepAction};
+use crate::template::ConfigReader;
+use crate::value::Value;
+
+/// Packer's ids: a committed image is an "import" artifact, an export a file artifact.
+pub const BUILDER_ID: &str = "packer.docker";
+pub const BUILDER_ID_IMPORT: &str = "packer.post-processor.docker-import";
+
+/// Artifact state keys naming where the image is (read by the docker post-processors).
+pub const STATE_STORE: &str = "kiln_oci_store";
+pub const STATE_NAME: &str = "kiln_oci_name";
+
+#[derive(Clone, Debug)]
+enum Output {
+    Commit,
+    Discard,
+    Export(PathBuf),
+}
+
+#[derive(Clone, Debug)]
+pub struct DockerConfig {
+    image: String,
+    pull: bool,
+    platform: Platform,
+    output: Output,
+    changes: Vec<String>,
+    message: Option<String>,
+    author: Option<String>,
+    volumes: Vec<(PathBuf, String)>,
+    container_dir: String,
+    exec_user: Option<String>,
+    fix_upload_owner: bool,
+    login: Option<(String, String, String)>,
+    privileged: bool,
+    cap_add: Vec<String>,
+    cap_drop: Vec<String>,
+    runtime: Option<String>,
+    store: PathBuf,
+    work_dir: PathBuf,
+}
+
+pub struct DockerBuilder {
+    config: DockerConfig,
+    comm: CommConfig,
+}
+
+/// Kiln's local image store: `KILN_IMAGE_STORE`, else `~/.cache/kiln/images`, else (no
+/// home, as in a pod) under the run's scratch directory.
+pub fn default_store(work_dir: &Path) -> PathBuf {
+    if let Some(p) = std::env::var_os("KILN_IMAGE_STORE").filter(|v| !v.is_empty()) {
+        return PathBuf::from(p);
+    }
+    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        Some(h) => PathBuf::from(h).join(".cache/kiln/images"),
+        None => work_dir.join("kiln-images"),
+    }
+}
+
+pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder>> {
+    for (key, why) in [
+        (
+            "run_command",
+            "Kiln runs no `docker run`: commands run with runc/crun in the unpacked image",
+        ),
+        (
+            "device",
+            "devices are not passed to the containers Kiln runs",
+        ),
+        ("tmpfs", "tmpfs mounts are not supported yet"),
+        ("docker_path", "Kiln needs no docker CLI"),
+        (
+            "ecr_login",
+            "ECR login is not supported yet; put the registry's credentials in ~/.docker/config.json",
+        ),
+        ("aws_access_key", "ECR login is not supported yet"),
+        ("aws_secret_key", "ECR login is not supported yet"),
+        ("aws_token", "ECR login is not supported yet"),
+        ("aws_profile", "ECR login is not supported yet"),
+        (
+            "windows_container",
+            "Windows containers cannot run without Docker on Windows",
+        ),
+    ] {
+        if r.has(key) {
+            let _ = r.any(key);
+            r.error_at(key, "Unsupported docker option", format!("{key}: {why}."));
+        }
+    }
+    if r.has("pty") {
+        let _ = r.any("pty");
+        r.warn_at(
+            "pty",
+            "Ignored docker option",
+            "pty: commands run without a terminal in Kiln.",
+        );
+    }
+    if !r.blocks("build").is_empty() {
+        r.error(
+            "Unsupported docker option",
+            "build: Kiln does not run Dockerfiles; build the base image first (its reference goes in `image`).",
+        );
+    }
+    let image = r.required_string("image");
+    if let Some(i) = &image
+        && let Err(e) = Reference::parse(i)
+    {
+        r.error_at("image", "Invalid image", e.to_string());
+    }
+    let pull = r.bool("pull").unwrap_or(true);
+    let platform = match r.string("platform") {
+        Some(p) => match Platform::parse(&p) {
+            Ok(p) => p,
+            Err(e) => {
+                r.error_at("platform", "Invalid platform", e.to_string());
+                Platform::host()
+            }
+        },
+        None => Platform::host(),
+    };
+    let commit = r.bool("commit").unwrap_or(false);
+    let discard = r.bool("discard").unwrap_or(false);
+    let export_path = r.string("export_path").filter(|s| !s.is_empty());
+    let used = usize::from(commit) + usize::from(discard) + usize::from(export_path.is_some());
+    if used == 0 {
+        r.error(
+            "Invalid docker config",
+            "One of commit, discard, or export_path must be specified.",
+        );
+    } else if used > 1 {
+        r.error(
+            "Invalid docker config",
+            "Only one of commit, discard, or export_path can be set.",
+        );
+    }
+    if let Some(p) = &export_path
+        && Path::new(p).is_dir()
+    {
+        r.error_at(
+            "export_path",
+            "Invalid export_path",
+            format!("export_path {p:?} is a directory; it must be a file path."),
+        );
+    }
+    let changes = r.strings("changes").unwrap_or_default();
+    if let Err(e) = image::validate_changes(&changes) {
+        r.error_at("changes", "Invalid changes", e.to_string());
+    }
+    let message = r.string("message");
+    let author = r.string("author");
+    let volumes: Vec<(PathBuf, String)> = r
+        .string_map("volumes")
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(h, c)| (PathBuf::from(h), c))
+        .collect();
+    for (_, c) in &volumes {
+        if !c.starts_with('/') {
+            r.error_at(
+                "volumes",
+                "Invalid volumes",
+                format!("container path {c:?} must be absolute."),
+            );
+        }
+    }
+    let container_dir = r
+        .string("container_dir")
+        .unwrap_or_else(|| "/packer-files".into());
+    let exec_user = r.string("exec_user").filter(|s| !s.is_empty());
+    let fix_upload_owner = r.bool("fix_upload_owner").unwrap_or(true);
+    let login_enabled = r.bool("login").unwrap_or(false);
+    let login_server = r.string("login_server");
+    let login_username = r.string("login_username");
+    let login_password = r.string("login_password");
+    let login = if login_enabled {
+        match (login_username, login_password) {
+            (Some(u), Some(p)) => {
+                let server = login_server.unwrap_or_else(|| {
+                    image
+                        .as_deref()
+                        .and_then(|i| Reference::parse(i).ok())
+                        .map(|r| r.registry)
+                        .unwrap_or_default()
+                });
+                Some((server, u, p))
+            }
+            _ => {
+                r.error(
+                    "Invalid docker config",
+                    "login requires login_username and login_password.",
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let privileged = r.bool("privileged").unwrap_or(false);
+    let cap_add = r.strings("cap_add").unwrap_or_default();
+    let cap_drop = r.strings("cap_drop").unwrap_or_default();
+    let runtime_name = r.string("runtime").filter(|s| !s.is_empty());
+    if let Some(rt) = &runtime_name
+        && !["runc", "crun"].contains(&rt.as_str())
+    {
+        r.error_at(
+            "runtime",
+            "Unsupported docker option",
+            format!("runtime {rt:?}: Kiln runs containers with runc or crun."),
+        );
+    }
+    let comm = CommConfig::read_with(r, "docker", &["docker"], &info.env);
+    let work_dir = info.env.work_dir.clone();
+    let output = match (commit, discard, export_path) {
+        (_, _, Some(p)) => Output::Export(PathBuf::from(p)),
+        (_, true, _) => Output::Discard,
+        _ => Output::Commit,
+    };
+    Some(Box::new(DockerBuilder {
+        config: DockerConfig {
+            image: image?,
+            pull,
+            platform,
+            output,
+            changes,
+            message,
+            author,
+            volumes,
+            container_dir,
+            exec_user,
+            fix_upload_owner,
+            login,
+            privileged,
+            cap_add,
+            cap_drop,
+            runtime: runtime_name,
+            store: default_store(&work_dir),
+            work_dir,
+        },
+        comm,
+    }))
+}
+
+/// What the steps share (private build state).
+#[derive(Default)]
+struct DockerState {
+    tmp: Option<tempfile::TempDir>,
+    rootfs: PathBuf,
+    base: Option<StoredImage>,
+    before: Option<diff::Snapshot>,
+    exclude: Vec<PathBuf>,
+    artifact: Option<Artifact>,
+}
+
+fn credentials(c: &DockerConfig) -> anyhow::Result<ClientOptions> {
+    let mut creds = kiln_oci::auth::Credentials::new();
+    if let Some((server, u, p)) = &c.login {
+        creds.add_basic(server, u, p);
+    }
+    if let Some(path) = kiln_oci::auth::Credentials::default_config_path() {
+        creds.add_docker_config_file(&path)?;
+    }
+    Ok(ClientOptions {
+        credentials: creds,
+        ..Default::default()
+    })
+}
+
+struct StepPrepare(DockerConfig);
+
+#[async_trait]
+impl Step for StepPrepare {
+    fn name(&self) -> &str {
+        "StepPull"
+    }
+
+    async fn run(&mut self, state: &mut BuildState) -> StepAction {
+        let c = self.0.clone();
+        // what earlier runs killed with SIGKILL left behind (containers, file systems)
+        let wd = c.work_dir.clone();
+        if let Ok(reaped) = tokio::task::spawn_blocking(move || runtime::reap_stale(&wd)).await {
+            for d in reaped {
+                state
+                    .ui
+                    .say(format!("Removed {} left by a killed run", d.display()));
+            }
+        }
+        let tmp = match tempfile::Builder::new()
+            .prefix("kiln-docker-")
+            .tempdir_in(&c.work_dir)
+        {
+            Ok(t) => t,
+            Err(e) => {
+                return state.fail(format!(
+                    "temporary directory in {}: {e}",
+                    c.work_dir.display()
+                ));
+            }
+        };
+        if let Err(e) = runtime::write_owner(tmp.path(), None) {
+            return state.fail(e.to_string());
+        }
+        let reference = match Reference::parse(&c.image) {
+            Ok(r) => r,
+            Err(e) => return state.fail(e.to_string()),
+        };
+        let ui = state.ui.clone();
+        if c.pull {
+            ui.say(format!("Pulling image {reference} ({})", c.platform));
+        } else {
+            ui.say(format!(
+                "Using image {reference} from the local store {}",
+                c.store.display()
+            ));
+        }
+        let rootfs = tmp.path().join("rootfs");
+        let (cc, r2, root2) = (c.clone(), reference.clone(), rootfs.clone());
+        let work = tokio::task::spawn_blocking(
+            move || -> anyhow::Result<(StoredImage, Option<String>, Vec<String>)> {
+                let store = Store::open(&cc.store)?;
+                let (img, repo_digest) = if cc.pull {
+                    let client = Client::new(credentials(&cc)?)?;
+                    let p = client.pull(&r2, &store, &cc.platform)?;
+                    (p.image, Some(p.repo_digest.to_string()))
+                } else {
+                    (
+                        store
+                            .image(&r2.to_string())
+                            .map_err(|e| anyhow::anyhow!("{e} (pull = false)"))?,
+                        None,
+                    )
+                };
+                let rep = unpack::unpack_layers(
+                    &store,
+                    &img.manifest.layers,
+                    &root2,
+                    &UnpackOptions::default(),
+                )?;
+                Ok((img, repo_digest, rep.warnings))
+            },
+        )
+        .await;
+        let (img, repo_digest, warnings) = match work {
+            Ok(Ok(x)) => x,
+            Ok(Err(e)) => return state.fail(format!("{e:#}")),
+            Err(e) => return state.fail(e.to_string()),
+        };
+        for w in warnings {
+            ui.error(w);
+        }
+        state.generated.insert(
+            "SourceImageSha256".into(),
+            Value::str(img.manifest.config.digest.to_string()),
+        );
+        state.generated.insert(
+            "SourceImageDigest".into(),
+            Value::str(repo_digest.unwrap_or_else(|| img.descriptor.digest.to_string())),
+        );
+        // mount points and the host side of container_dir, before the "before" snapshot
+        let shared = tmp.path().join("packer-files");
+        if let Err(e) = std::fs::create_dir_all(&shared) {
+            return state.fail(format!("{}: {e}", shared.display()));
+        }
+        let mut mounts = vec![BindMount {
+            source: shared,
+            destination: c.container_dir.clone(),
+            readonly: false,
+        }];
+        for (h, d) in &c.volumes {
+            mounts.push(BindMount {
+                source: h.clone(),
+                destination: d.clone(),
+                readonly: false,
+            });
+        }
+        let exclude = match runtime::prepare_mountpoints(&rootfs, &mounts) {
+            Ok(x) => x,
+            Err(e) => return state.fail(e.to_string()),
+        };
+        let snap_opts = SnapshotOptions {
+            exclude: exclude.clone(),
+        };
+        let before = match diff::snapshot(&rootfs, &snap_opts) {
+            Ok(s) => s,
+            Err(e) => return state.fail(e.to_string()),
+        };
+        let id = tmp
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        state.generated.insert("ID".into(), Value::str(id));
+        let comm = DockerComm {
+            rootfs: rootfs.clone(),
+            mounts,
+            exec_user: c.exec_user.clone(),
+            container_user: image::config_str(&img.config, "User").map(String::from),
+            env: image::image_env(&img.config),
+            workdir: image::config_str(&img.config, "WorkingDir").map(String::from),
+            fix_upload_owner: c.fix_upload_owner,
+            privileged: c.privileged,
+            cap_add: c.cap_add.clone(),
+            cap_drop: c.cap_drop.clone(),
+            runtime: c.runtime.clone(),
+            work_dir: tmp.path().to_path_buf(),
+            lock: Arc::new(tokio::sync::Mutex::new(())),
+        };
+        state.comm = Some(Arc::new(comm));
+        let s = state.private.get_or_default::<DockerState>();
+        s.rootfs = rootfs;
+        s.base = Some(img);
+        s.before = Some(before);
+        s.exclude = exclude;
+        s.tmp = Some(tmp);
+        StepAction::Continue
+    }
+
+    async fn cleanup(&mut self, state: &mut BuildState) {
+        // the container's file system and the run directory go; the image store stays
+        if let Some(s) = state.private.get_mut::<DockerState>()
+            && let Some(tmp) = s.tmp.take()
+        {
+            let _ = tokio::task::spawn_blocking(move || drop(tmp)).await;
+        }
+    }
+}
+
+struct StepFinish(DockerConfig);
+
+#[async_trait]
+impl Step for StepFinish {
+    fn name(&self) -> &str {
+        match self.0.output {
+            Output::Commit => "StepCommit",
+            Output::Export(_) => "StepExport",
+            Output::Discard => "StepDiscard",
+        }
+    }
+
+    async fn run(&mut self, state: &mut BuildState) -> StepAction {
+        let c = self.0.clone();
+        let Some(s) = state.private.get::<DockerState>() else {
+            return state.fail("no container to finish");
+        };
+        let (rootfs, base, before, exclude) = (
+            s.rootfs.clone(),
+            s.base.clone().expect("pulled"),
+            s.before.clone().expect("snapshot"),
+            s.exclude.clone(),
+        );
+        let epoch = match kiln_oci::source_date_epoch() {
+            Ok(e) => e,
+            Err(e) => return state.fail(e.to_string()),
+        };
+        let ui = state.ui.clone();
+        match &c.output {
+            Output::Discard => {
+                ui.say("Discarding the container");
+                StepAction::Continue
+            }
+            Output::Export(path) => {
+                ui.say(format!("Exporting the container to {}", path.display()));
+                let (p, ex) = (path.clone(), exclude.clone());
+                let r = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                    if let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(d)?;
+                    }
+                    let tmp = tempfile::NamedTempFile::new_in(
+                        p.parent()
+                            .filter(|d| !d.as_os_str().is_empty())
+                            .unwrap_or(Path::new(".")),
+                    )?;
+                    let f = diff::export_tar(
+                        &rootfs,
+                        &SnapshotOptions { exclude: ex },
+                        std::io::BufWriter::new(tmp),
+                        epoch,
+                    )?;
+                    let tmp = f.into_inner().map_err(|e| e.into_error())?;
+                    tmp.persist(&p)?;
+                    Ok(())
+                })
+                .await;
+                match r {
+                    Ok(Ok(())) => {
+                        let a = Artifact {
+                            builder_id: BUILDER_ID.into(),
+                            id: path.display().to_string(),
+                            files: vec![path.clone()],
+                            description: format!("Exported Docker file: {}", path.display()),
+                            state: Default::default(),
+                            destroyer: None,
+                        };
+                        state.private.get_or_default::<DockerState>().artifact = Some(a);
+                        StepAction::Continue
+                    }
+                    Ok(Err(e)) => state.fail(format!("export to {}: {e:#}", path.display())),
+                    Err(e) => state.fail(e.to_string()),
+                }
+            }
+            Output::Commit => {
+                ui.say("Committing the container");
+                let store_path = c.store.clone();
+                let opts = CommitOptions {
+                    changes: c.changes.clone(),
+                    author: c.author.clone(),
+                    message: c.message.clone(),
+                    epoch,
+                    created_by: None,
+                };
+                let r = tokio::task::spawn_blocking(
+                    move || -> anyhow::Result<(image::Committed, String)> {
+                        let store = Store::open(&store_path)?;
+                        let after = diff::snapshot(&rootfs, &SnapshotOptions { exclude })?;
+                        let layer = diff::write_layer(
+                            &rootfs,
+                            &before,
+                            &after,
+                            &store,
+                            &LayerOptions {
+                                epoch,
+                                ..Default::default()
+                            },
+                        )?;
+                        // named by its id (`sha256:…`) until a docker-tag names it
+                        let committed = image::commit_untagged(&store, &base, &layer, &opts)?;
+                        let name = committed.config_digest.to_string();
+                        store.tag(&name, &committed.manifest)?;
+                        Ok((committed, name))
+                    },
+                )
+                .await;
+                match r {
+                    Ok(Ok((committed, name))) => {
+                        let id = committed.config_digest.to_string();
+                        ui.say(format!("Image ID: {id}"));
+                        state
+                            .generated
+                            .insert("ImageSha256".into(), Value::str(&id));
+                        state.generated.insert(
+                            "Digest".into(),
+                            Value::str(committed.manifest.digest.to_string()),
+                        );
+                        let mut st = std::collections::BTreeMap::new();
+                        st.insert(
+                            STATE_STORE.into(),
+                            serde_json::json!(c.store.display().to_string()),
+                        );
+                        st.insert(STATE_NAME.into(), serde_json::json!(name));
+                        st.insert(
+                            "generated_data".into(),
+                            serde_json::json!({
+                                "ImageSha256": id,
+                                "Digest": committed.manifest.digest.to_string(),
+                                "SourceImageDigest": state.generated.get("SourceImageDigest").and_then(|v| v.as_str().map(String::from)),
+                                "SourceImageSha256": state.generated.get("SourceImageSha256").and_then(|v| v.as_str().map(String::from)),
+                            }),
+                        );
+                        let a = Artifact {
+                            builder_id: BUILDER_ID_IMPORT.into(),
+                            id: id.clone(),
+                            files: vec![],
+                            description: format!("Imported Docker image: {id}"),
+                            state: st,
+                            destroyer: None,
+                        };
+                        state.private.get_or_default::<DockerState>().artifact = Some(a);
+                        StepAction::Continue
+                    }
+                    Ok(Err(e)) => state.fail(format!("commit: {e:#}")),
+                    Err(e) => state.fail(e.to_string()),
+                }
+            }
+        }
+    }
+}
+
+impl Builder for DockerBuilder {
+    fn steps(&self) -> Vec<Box<dyn Step>> {
+        vec![
+            Box::new(StepPrepare(self.config.clone())),
+            Box::new(StepConnect {
+                config: self.comm.clone(),
+            }),
+            Box::new(StepProvision),
+            Box::new(StepFinish(self.config.clone())),
+        ]
+    }
+
+    fn artifact(&self, state: &BuildState) -> Option<Artifact> {
+        state.private.get::<DockerState>()?.artifact.clone()
+    }
+
+    fn generated_keys(&self) -> Vec<String> {
+        [
+            "ImageSha256",
+            "SourceImageDigest",
+            "SourceImageSha256",
+            "Digest",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+}

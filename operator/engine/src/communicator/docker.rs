@@ -1,0 +1,317 @@
+//! The `docker` communicator without a daemon: commands run with `sh -c` in the image's root
+//! filesystem through runc/crun ([`kiln_oci::runtime`]); files and directories are copied
+//! straight into and out of that directory (paths resolved inside it as in a `chroot`).
+//!
+//! As Packer's docker communicator: one command at a time, the command wrapped in `( … )`,
+//! `exec_user` (else the image's user) runs it, and with `fix_upload_owner` uploaded files
+//! are given to the container's user. Unlike Packer's, `download_dir` works.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use kiln_oci::runtime::{self, BindMount, RunSpec};
+use kiln_oci::unpack::resolve_parent;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_util::sync::CancellationToken;
+
+use super::{CommError, Communicator, ExitStatus, Output};
+
+/// How the container is run and files are placed.
+#[derive(Clone, Debug)]
+pub struct DockerComm {
+    pub rootfs: PathBuf,
+    pub mounts: Vec<BindMount>,
+    /// `exec_user`, else the image's `User`.
+    pub exec_user: Option<String>,
+    /// The image's `User` (owner of uploads with `fix_upload_owner`).
+    pub container_user: Option<String>,
+    pub env: Vec<String>,
+    pub workdir: Option<String>,
+    pub fix_upload_owner: bool,
+    pub privileged: bool,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub runtime: Option<String>,
+    pub work_dir: PathBuf,
+    pub lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl DockerComm {
+    /// The host path of a container path: inside a bind mount's source when under its
+    /// destination, else inside the root filesystem (parents created when `create`).
+    fn host_path(&self, container_path: &str, create: bool) -> anyhow::Result<PathBuf> {
+        let cp = Path::new(container_path);
+        for m in &self.mounts {
+            if let Ok(rest) = cp.strip_prefix(&m.destination) {
+                let p = if rest.as_os_str().is_empty() {
+                    m.source.clone()
+                } else {
+                    resolve_parent(&m.source, rest, create)?.unwrap_or(m.source.clone())
+                };
+                return Ok(p);
+            }
+        }
+        Ok(resolve_parent(&self.rootfs, cp, create)?.unwrap_or(self.rootfs.clone()))
+    }
+
+    fn owner(&self) -> Option<(u32, u32)> {
+        if !self.fix_upload_owner {
+            return None;
+        }
+        let u = runtime::resolve_user(&self.rootfs, self.container_user.as_deref()).ok()?;
+        Some((u.uid, u.gid))
+    }
+}
+
+fn chown_tree(p: &Path, owner: (u32, u32)) {
+    let set = |p: &Path| {
+        let _ = nix::unistd::fchownat(
+            nix::fcntl::AT_FDCWD,
+            p,
+            Some(nix::unistd::Uid::from_raw(owner.0)),
+            Some(nix::unistd::Gid::from_raw(owner.1)),
+            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        );
+    };
+    set(p);
+    if std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()) {
+        for e in walk(p) {
+            set(&e);
+        }
+    }
+}
+
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(p.clone());
+            }
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Copies the tree `src` into `dst` (created), skipping relative paths matching `exclude`.
+fn copy_tree(src: &Path, dst: &Path, exclude: &[String]) -> anyhow::Result<()> {
+    let mut gs = globset::GlobSetBuilder::new();
+    for e in exclude {
+        gs.add(globset::Glob::new(e)?);
+    }
+    let gs = gs.build()?;
+    std::fs::create_dir_all(dst)?;
+    for p in walk(src) {
+        let rel = p.strip_prefix(src)?;
+        if gs.is_match(rel) {
+            continue;
+        }
+        let to = dst.join(rel);
+        let m = std::fs::symlink_metadata(&p)?;
+        if m.is_dir() {
+            std::fs::create_dir_all(&to)?;
+            std::fs::set_permissions(&to, m.permissions())?;
+        } else if m.file_type().is_symlink() {
+            let _ = std::fs::remove_file(&to);
+            std::os::unix::fs::symlink(std::fs::read_link(&p)?, &to)?;
+        } else {
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::copy(&p, &to)?;
+        }
+    }
+    Ok(())
+}
+
+/// Packer's trailing-slash rule: `src/` copies the contents, `src` the directory itself.
+fn dir_target(src: &str, dst: &Path) -> PathBuf {
+    if src.ends_with('/') {
+        dst.to_path_buf()
+    } else {
+        dst.join(Path::new(src).file_name().unwrap_or_default())
+    }
+}
+
+impl DockerComm {
+    async fn start_inner(
+        &self,
+        command: &str,
+        output: &mut dyn Output,
+        cancel: &CancellationToken,
+    ) -> Result<ExitStatus, CommError> {
+        let _one = self.lock.lock().await;
+        let spec = RunSpec {
+            rootfs: self.rootfs.clone(),
+            command: format!("({command})"),
+            user: self.exec_user.clone().or(self.container_user.clone()),
+            env: self.env.clone(),
+            workdir: self.workdir.clone(),
+            mounts: self.mounts.clone(),
+            runtime: self.runtime.clone(),
+            privileged: self.privileged,
+            cap_add: self.cap_add.clone(),
+            cap_drop: self.cap_drop.clone(),
+            work_dir: Some(self.work_dir.clone()),
+            stdin: None,
+        };
+        let out = std::sync::Mutex::new(&mut *output);
+        let code = runtime::run(
+            &spec,
+            |l| out.lock().unwrap().stdout_line(l),
+            |l| out.lock().unwrap().stderr_line(l),
+            cancel,
+        )
+        .await;
+        match code {
+            Ok(c) => Ok(ExitStatus::Code(c)),
+            Err(kiln_oci::Error::Cancelled(_)) => Err(CommError::Interrupted {
+                command: command.to_string(),
+            }),
+            Err(e) => Err(CommError::Start {
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    async fn upload_inner(
+        &self,
+        dst: &str,
+        src: &mut (dyn AsyncRead + Send + Unpin),
+        mode: u32,
+    ) -> anyhow::Result<()> {
+        let path = self.host_path(dst, true)?;
+        let mut f = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| anyhow::anyhow!("upload to {dst}: {e}"))?;
+        tokio::io::copy(src, &mut f).await?;
+        drop(f);
+        use std::os::unix::fs::PermissionsExt;
+        tokio::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o7777)).await?;
+        if let Some(o) = self.owner() {
+            chown_tree(&path, o);
+        }
+        Ok(())
+    }
+
+    async fn upload_dir_inner(
+        &self,
+        dst: &str,
+        src: &Path,
+        exclude: &[String],
+    ) -> anyhow::Result<()> {
+        let dst_host = self.host_path(dst, true)?;
+        let target = dir_target(&src.to_string_lossy(), &dst_host);
+        let (s, t, ex) = (src.to_path_buf(), target.clone(), exclude.to_vec());
+        tokio::task::spawn_blocking(move || copy_tree(&s, &t, &ex)).await??;
+        if let Some(o) = self.owner() {
+            chown_tree(&target, o);
+        }
+        Ok(())
+    }
+
+    async fn download_inner(
+        &self,
+        src: &str,
+        dst: &mut (dyn AsyncWrite + Send + Unpin),
+    ) -> anyhow::Result<()> {
+        let path = self.host_path(src, false)?;
+        let mut f = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| anyhow::anyhow!("download {src}: {e}"))?;
+        tokio::io::copy(&mut f, dst).await?;
+        Ok(())
+    }
+
+    async fn download_dir_inner(
+        &self,
+        src: &str,
+        dst: &Path,
+        exclude: &[String],
+    ) -> anyhow::Result<()> {
+        let from = self.host_path(src.trim_end_matches('/'), false)?;
+        if !from.is_dir() {
+            anyhow::bail!("download_dir {src}: not a directory in the container");
+        }
+        let target = dir_target(src, dst);
+        let ex = exclude.to_vec();
+        tokio::task::spawn_blocking(move || copy_tree(&from, &target, &ex)).await??;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Communicator for DockerComm {
+    fn kind(&self) -> &str {
+        "docker"
+    }
+
+    async fn start(
+        &self,
+        command: &str,
+        output: &mut dyn Output,
+        cancel: &CancellationToken,
+    ) -> Result<ExitStatus, CommError> {
+        self.start_inner(command, output, cancel).await
+    }
+
+    async fn upload(
+        &self,
+        dst: &str,
+        src: &mut (dyn AsyncRead + Send + Unpin),
+        mode: u32,
+    ) -> Result<(), CommError> {
+        self.upload_inner(dst, src, mode)
+            .await
+            .map_err(|e| CommError::Upload {
+                path: dst.to_string(),
+                message: format!("{e:#}"),
+            })
+    }
+
+    async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> Result<(), CommError> {
+        self.upload_dir_inner(dst, src, exclude)
+            .await
+            .map_err(|e| CommError::UploadDir {
+                src: src.display().to_string(),
+                dst: dst.to_string(),
+                message: format!("{e:#}"),
+            })
+    }
+
+    async fn download(
+        &self,
+        src: &str,
+        dst: &mut (dyn AsyncWrite + Send + Unpin),
+    ) -> Result<(), CommError> {
+        self.download_inner(src, dst)
+            .await
+            .map_err(|e| CommError::Download {
+                path: src.to_string(),
+                message: format!("{e:#}"),
+            })
+    }
+
+    async fn download_dir(
+        &self,
+        src: &str,
+        dst: &Path,
+        exclude: &[String],
+    ) -> Result<(), CommError> {
+        self.download_dir_inner(src, dst, exclude)
+            .await
+            .map_err(|e| CommError::DownloadDir {
+                src: src.to_string(),
+                dst: dst.display().to_string(),
+                message: format!("{e:#}"),
+            })
+    }
+}

@@ -1,0 +1,135 @@
+//! `docker-import`: turns the file-system tar of a `docker` build with `export_path` into a
+//! one-layer image in Kiln's local store, named `repository:tag`, with `changes` applied (as
+//! `docker import --change`). Options as Packer's: `repository`, `tag`, `changes`,
+//! `platform`.
+
+use async_trait::async_trait;
+use kiln_oci::Reference;
+use kiln_oci::diff::{self, LayerOptions};
+use kiln_oci::image::{self, CommitOptions};
+use kiln_oci::store::{Platform, Store};
+
+use crate::artifact::Artifact;
+use crate::builders::docker::{BUILDER_ID, STATE_NAME, STATE_STORE, default_store};
+use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::template::ConfigReader;
+
+pub use crate::builders::docker::BUILDER_ID_IMPORT;
+
+pub struct DockerImport {
+    reference: Reference,
+    changes: Vec<String>,
+    platform: Platform,
+    store: std::path::PathBuf,
+}
+
+pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
+    let repository = r.required_string("repository");
+    let tag = r
+        .string("tag")
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| "latest".into());
+    let changes = r.strings("changes").unwrap_or_default();
+    if let Err(e) = image::validate_changes(&changes) {
+        r.error_at("changes", "Invalid changes", e.to_string());
+    }
+    let platform = match r.string("platform") {
+        Some(p) => Platform::parse(&p)
+            .map_err(|e| r.error_at("platform", "Invalid platform", e.to_string()))
+            .unwrap_or_else(|_| Platform::host()),
+        None => Platform::host(),
+    };
+    let reference =
+        match Reference::parse(&format!("{}:{tag}", repository.as_deref().unwrap_or(""))) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                if repository.is_some() {
+                    r.error_at("repository", "Invalid repository or tag", e.to_string());
+                }
+                None
+            }
+        };
+    Some(Box::new(DockerImport {
+        reference: reference?,
+        changes,
+        platform,
+        store: default_store(&info.env.work_dir),
+    }))
+}
+
+#[async_trait]
+impl PostProcessor for DockerImport {
+    async fn post_process(
+        &self,
+        ctx: &PostProcessCtx<'_>,
+        input: &Artifact,
+    ) -> anyhow::Result<PostProcessed> {
+        if input.builder_id != BUILDER_ID {
+            anyhow::bail!(
+                "Unknown artifact type: {}\nCan only import from Docker builder and Artifice post-processor artifacts.",
+                input.builder_id
+            );
+        }
+        let Some(file) = input.files.first().cloned() else {
+            anyhow::bail!("the artifact to import has no file");
+        };
+        let name = self.reference.to_string();
+        ctx.ui.say(format!("Importing image: {}", input.id));
+        ctx.ui.say(format!("Repository: {name}"));
+        let (store_path, changes, platform, n2) = (
+            self.store.clone(),
+            self.changes.clone(),
+            self.platform.clone(),
+            name.clone(),
+        );
+        let committed = tokio::task::spawn_blocking(move || -> anyhow::Result<image::Committed> {
+            let store = Store::open(&store_path)?;
+            let f = std::fs::File::open(&file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let epoch = kiln_oci::source_date_epoch()?;
+            let layer = diff::layer_from_tar(
+                &store,
+                std::io::BufReader::new(f),
+                &LayerOptions {
+                    epoch,
+                    ..Default::default()
+                },
+            )?;
+            let base = image::scratch(&platform, serde_json::json!({}));
+            Ok(image::commit(
+                &store,
+                &base,
+                &layer,
+                &CommitOptions {
+                    changes,
+                    epoch,
+                    created_by: Some("docker-import (kiln)".into()),
+                    ..Default::default()
+                },
+                &n2,
+            )?)
+        })
+        .await??;
+        let id = committed.config_digest.to_string();
+        ctx.ui.say(format!("Imported ID: {id}"));
+        let mut state = std::collections::BTreeMap::new();
+        state.insert(
+            STATE_STORE.into(),
+            serde_json::json!(self.store.display().to_string()),
+        );
+        state.insert(STATE_NAME.into(), serde_json::json!(name));
+        state.insert("docker_tags".into(), serde_json::json!([name]));
+        Ok(PostProcessed {
+            artifact: Artifact {
+                builder_id: BUILDER_ID_IMPORT.into(),
+                id: id.clone(),
+                files: vec![],
+                description: format!("Imported Docker image: {id}"),
+                state,
+                destroyer: None,
+            },
+            keep: false,
+            force_keep: false,
+        })
+    }
+}

@@ -1,0 +1,132 @@
+//! `docker-push`: pushes the images a `docker-tag` (or `docker-import`) named to their
+//! registries, without a daemon: blobs the registry has are skipped, blobs of another
+//! repository of the same registry are mounted, the rest uploaded (see docs/docker.md).
+//! Options as Packer's: `login`, `login_server`, `login_username`, `login_password`;
+//! `ecr_login` and the `aws_*` options are errors (not supported yet).
+
+use async_trait::async_trait;
+use kiln_oci::Reference;
+use kiln_oci::registry::{Client, ClientOptions};
+
+use crate::artifact::Artifact;
+use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::docker_tag::image_of;
+use crate::template::ConfigReader;
+
+pub const BUILDER_ID: &str = "packer.post-processor.docker-push";
+
+pub struct DockerPush {
+    login: Option<(Option<String>, String, String)>,
+}
+
+pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
+    for key in [
+        "ecr_login",
+        "aws_access_key",
+        "aws_secret_key",
+        "aws_token",
+        "aws_profile",
+    ] {
+        if r.has(key) {
+            let _ = r.any(key);
+            r.error_at(
+                key,
+                "Unsupported docker-push option",
+                format!("{key}: ECR login is not supported yet; put the registry's credentials in ~/.docker/config.json."),
+            );
+        }
+    }
+    let _ = r.string("platform");
+    let login = r.bool("login").unwrap_or(false);
+    let server = r.string("login_server");
+    let user = r.string("login_username");
+    let pass = r.string("login_password");
+    let login = if login {
+        match (user, pass) {
+            (Some(u), Some(p)) => Some((server, u, p)),
+            _ => {
+                r.error(
+                    "Invalid docker-push config",
+                    "login requires login_username and login_password.",
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    Some(Box::new(DockerPush { login }))
+}
+
+#[async_trait]
+impl PostProcessor for DockerPush {
+    async fn post_process(
+        &self,
+        ctx: &PostProcessCtx<'_>,
+        input: &Artifact,
+    ) -> anyhow::Result<PostProcessed> {
+        if input.builder_id != crate::postprocessors::docker_tag::BUILDER_ID
+            && input.builder_id != crate::builders::docker::BUILDER_ID_IMPORT
+        {
+            anyhow::bail!(
+                "Unknown artifact type: {}\nCan only import from docker-import and docker-tag artifacts.",
+                input.builder_id
+            );
+        }
+        let (store, name) = image_of(input, "push")?;
+        let names: Vec<String> = input
+            .state
+            .get("docker_tags")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![name.clone()]);
+        let login = self.login.clone();
+        let ui = ctx.ui.clone();
+        let pushed =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(String, String)>> {
+                let mut out = vec![];
+                for n in &names {
+                    let r = Reference::parse(n)?;
+                    let mut creds = kiln_oci::auth::Credentials::new();
+                    if let Some((server, u, p)) = &login {
+                        creds.add_basic(server.as_deref().unwrap_or(&r.registry), u, p);
+                    }
+                    if let Some(path) = kiln_oci::auth::Credentials::default_config_path() {
+                        creds.add_docker_config_file(&path)?;
+                    }
+                    let client = Client::new(ClientOptions {
+                        credentials: creds,
+                        ..Default::default()
+                    })?;
+                    ui.say(format!("Pushing: {r}"));
+                    let p = client.push(&store, n, &r)?;
+                    ui.say(format!(
+                        "{r}: digest {} ({} uploaded, {} mounted, {} already there)",
+                        p.manifest_digest, p.uploaded, p.mounted, p.skipped
+                    ));
+                    out.push((n.clone(), p.manifest_digest.to_string()));
+                }
+                Ok(out)
+            })
+            .await??;
+        let (last, digest) = pushed.last().cloned().unwrap_or_default();
+        let mut state = input.state.clone();
+        state.insert("digest".into(), serde_json::json!(digest));
+        Ok(PostProcessed {
+            artifact: Artifact {
+                builder_id: BUILDER_ID.into(),
+                id: last.clone(),
+                files: vec![],
+                description: format!("Pushed Docker image: {last}@{digest}"),
+                state,
+                destroyer: None,
+            },
+            keep: true,
+            force_keep: false,
+        })
+    }
+}

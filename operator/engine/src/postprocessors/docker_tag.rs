@@ -1,0 +1,103 @@
+//! `docker-tag`: names the image a `docker` build committed (or a `docker-import` made)
+//! `repository:tag` in Kiln's local image store, for each of `tags` (Packer's options:
+//! `repository`, `tags` or the older `tag`, `force`).
+
+use async_trait::async_trait;
+use kiln_oci::Reference;
+use kiln_oci::store::Store;
+
+use crate::artifact::Artifact;
+use crate::builders::docker::{BUILDER_ID_IMPORT, STATE_NAME, STATE_STORE};
+use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::template::ConfigReader;
+
+pub const BUILDER_ID: &str = "packer.post-processor.docker-tag";
+
+pub struct DockerTag {
+    repository: String,
+    tags: Vec<String>,
+}
+
+pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
+    let repository = r.required_string("repository");
+    let mut tags = r.strings("tags").unwrap_or_default();
+    if let Some(t) = r.string("tag") {
+        tags.extend(
+            t.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
+        );
+    }
+    let _ = r.bool("force"); // docker dropped `tag --force`; Packer ignores it as well
+    if tags.is_empty() {
+        tags.push("latest".into());
+    }
+    if let Some(repo) = &repository {
+        for t in &tags {
+            if let Err(e) = Reference::parse(&format!("{repo}:{t}")) {
+                r.error_at("repository", "Invalid repository or tag", e.to_string());
+            }
+        }
+    }
+    Some(Box::new(DockerTag {
+        repository: repository?,
+        tags,
+    }))
+}
+
+/// The store and image name an artifact from the docker builder or post-processors carries.
+pub fn image_of(input: &Artifact, kind: &str) -> anyhow::Result<(Store, String)> {
+    let (Some(store), Some(name)) = (
+        input.state.get(STATE_STORE).and_then(|v| v.as_str()),
+        input.state.get(STATE_NAME).and_then(|v| v.as_str()),
+    ) else {
+        anyhow::bail!(
+            "Unknown artifact type: {}\nCan only {kind} Docker builder artifacts.",
+            input.builder_id
+        );
+    };
+    Ok((Store::open(store)?, name.to_string()))
+}
+
+#[async_trait]
+impl PostProcessor for DockerTag {
+    async fn post_process(
+        &self,
+        ctx: &PostProcessCtx<'_>,
+        input: &Artifact,
+    ) -> anyhow::Result<PostProcessed> {
+        if input.builder_id != BUILDER_ID_IMPORT
+            && input.builder_id != crate::postprocessors::docker_tag::BUILDER_ID
+        {
+            anyhow::bail!(
+                "Unknown artifact type: {}\nCan only tag from Docker builder artifacts.",
+                input.builder_id
+            );
+        }
+        let (store, name) = image_of(input, "tag")?;
+        let img = store.image(&name)?;
+        let mut names = vec![];
+        for t in &self.tags {
+            let r = Reference::parse(&format!("{}:{t}", self.repository))?;
+            ctx.ui.say(format!("Tagging image: {}", input.id));
+            ctx.ui.say(format!("Repository: {r}"));
+            store.tag(&r.to_string(), &img.descriptor)?;
+            names.push(r.to_string());
+        }
+        let mut state = input.state.clone();
+        state.insert(STATE_NAME.into(), serde_json::json!(names[0]));
+        state.insert("docker_tags".into(), serde_json::json!(names));
+        Ok(PostProcessed {
+            artifact: Artifact {
+                builder_id: BUILDER_ID.into(),
+                id: names[0].clone(),
+                files: vec![],
+                description: format!("Imported Docker image: {}", names.join(", ")),
+                state,
+                destroyer: None,
+            },
+            keep: true,
+            force_keep: true,
+        })
+    }
+}

@@ -1,0 +1,451 @@
+//! Whole `docker` builds without a daemon (session load → plan::prepare → run::run_all)
+//! against Debian's docker-registry on loopback: FROM a busybox base the test pushes, shell
+//! and file provisioners (upload, download of a directory), commit with `changes`,
+//! docker-tag, docker-push; checked with skopeo and umoci, and rebuilt for the same digest.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kiln_engine::plan::{self, RunOptions};
+use kiln_engine::run;
+use kiln_engine::session::{self, LoadOptions};
+use kiln_engine::template::VarInputs;
+use kiln_engine::ui::{Masker, Recorder, Ui};
+use kiln_oci::diff::{self, LayerOptions, SnapshotOptions};
+use kiln_oci::image::{self, CommitOptions};
+use kiln_oci::store::{Platform, Store};
+use tokio_util::sync::CancellationToken;
+
+fn need(bin: &str, package: &str) -> PathBuf {
+    for dir in ["/usr/bin", "/usr/sbin", "/bin"] {
+        let p = Path::new(dir).join(bin);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("{bin} is not installed: run scripts/install-deps.sh (apt-get install {package})");
+}
+
+struct Registry {
+    child: Child,
+    _dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Registry {
+    fn start() -> Registry {
+        let bin = need("docker-registry", "docker-registry");
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cfg = dir.path().join("config.yml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.path().join("storage").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(bin)
+            .arg("serve")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "docker-registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Registry {
+            child,
+            _dir: dir,
+            port,
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Pushes a busybox-static base image (CMD ["sh"], user `app` known) to `reference`.
+fn push_base(reference: &str) {
+    let bb = need("busybox", "busybox-static");
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("rootfs");
+    for sub in ["bin", "etc", "tmp", "root", "home/app"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    std::fs::copy(&bb, root.join("bin/busybox")).unwrap();
+    let list = Command::new(&bb).arg("--list-full").output().unwrap();
+    for l in String::from_utf8_lossy(&list.stdout).lines() {
+        let p = root.join(l);
+        if !p.exists() {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::os::unix::fs::symlink("/bin/busybox", &p).unwrap();
+        }
+    }
+    std::fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("etc/group"), "root:x:0:\napp:x:1000:\n").unwrap();
+    std::fs::write(root.join("etc/obsolete.conf"), "old\n").unwrap();
+    let store = Store::open(d.path().join("store")).unwrap();
+    let after = diff::snapshot(&root, &SnapshotOptions::default()).unwrap();
+    let layer = diff::write_layer(
+        &root,
+        &Default::default(),
+        &after,
+        &store,
+        &LayerOptions::default(),
+    )
+    .unwrap();
+    let base = image::scratch(
+        &Platform::host(),
+        serde_json::json!({"Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]}),
+    );
+    image::commit(&store, &base, &layer, &CommitOptions::default(), reference).unwrap();
+    let r = kiln_oci::Reference::parse(reference).unwrap();
+    kiln_oci::registry::Client::new(Default::default())
+        .unwrap()
+        .push(&store, reference, &r)
+        .unwrap();
+}
+
+/// One image store for this test binary (the builders read `KILN_IMAGE_STORE`).
+fn use_test_store() {
+    static ONCE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    ONCE.get_or_init(|| {
+        // statics are never dropped: remove the stores of earlier runs whose process is gone
+        for e in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+            let n = e.file_name().to_string_lossy().to_string();
+            if let Some(pid) = n.strip_prefix("kiln-test-images-")
+                && !Path::new("/proc").join(pid).exists()
+            {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("kiln-test-images-{}", std::process::id()));
+        // SAFETY: set once, before any build of this binary reads it
+        unsafe { std::env::set_var("KILN_IMAGE_STORE", dir) };
+    });
+}
+
+/// Runs the template in `dir`, with `dir/scratch` as the run's scratch directory.
+async fn build(dir: &Path, hcl: &str) -> (Vec<String>, Vec<run::BuildOutcome>) {
+    std::fs::write(dir.join("t.pkr.hcl"), hcl).unwrap();
+    let session::Session { template: t, .. } = session::load_path(
+        dir,
+        &LoadOptions {
+            inputs: VarInputs::default(),
+            evaluate_datasources: true,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let scratch = dir.join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let opts = RunOptions {
+        env: Arc::new(kiln_engine::components::RunEnv {
+            work_dir: scratch,
+            ..Default::default()
+        }),
+        ..RunOptions::default()
+    };
+    let (prepared, _) =
+        plan::prepare(&t, t.instances().unwrap(), &opts).unwrap_or_else(|d| panic!("{d}"));
+    let rec = Arc::new(Recorder::default());
+    let ui = Ui::new(rec.clone(), Arc::new(Masker::new(t.sensitive.clone())));
+    let out = run::run_all(
+        prepared,
+        &ui,
+        &CancellationToken::new(),
+        &opts,
+        &t.base_env(),
+    )
+    .await;
+    (rec.lines(), out)
+}
+
+fn skopeo(args: &[&str]) -> String {
+    let out = Command::new(need("skopeo", "skopeo"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "skopeo {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docker_source_builds_commits_tags_and_pushes() {
+    need("runc", "runc");
+    let reg = Registry::start();
+    let host = format!("127.0.0.1:{}", reg.port);
+    push_base(&format!("{host}/base/busybox:1"));
+    let work = tempfile::tempdir().unwrap();
+    use_test_store();
+    let files = work.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    std::fs::write(files.join("motd"), "built by kiln\n").unwrap();
+    let fetched = work.path().join("fetched");
+    let hcl = format!(
+        r#"
+source "docker" "app" {{
+  image   = "{host}/base/busybox:1"
+  commit  = true
+  changes = ["ENV GREETING=hello", "WORKDIR /srv", "LABEL org.example.built-by=kiln"]
+  author  = "Kiln <kiln@example.org>"
+  message = "provisioned"
+}}
+build {{
+  sources = ["docker.app"]
+  provisioner "shell" {{
+    inline = [
+      "echo user=$(id -u) conn=${{build.ConnType}}",
+      "mkdir -p /srv/app && echo v1 > /srv/app/version",
+      "rm /etc/obsolete.conf",
+      "chown 1000:1000 /srv/app/version && chmod 640 /srv/app/version",
+    ]
+  }}
+  provisioner "file" {{
+    source      = "{files}/motd"
+    destination = "/etc/motd"
+  }}
+  provisioner "file" {{
+    source      = "/srv/app/"
+    destination = "{fetched}"
+    direction   = "download"
+  }}
+  post-processors {{
+    post-processor "docker-tag" {{
+      repository = "{host}/apps/web"
+      tags       = ["1.0", "latest"]
+    }}
+    post-processor "docker-push" {{}}
+  }}
+}}
+"#,
+        files = files.display(),
+        fetched = fetched.display(),
+    );
+    let (lines, outcomes) = build(work.path(), &hcl).await;
+    let all = lines.join("\n");
+    assert!(outcomes.iter().all(|o| o.ok()), "{all}");
+    assert!(all.contains("user=0 conn=docker"), "{all}");
+    // the directory downloaded from the container (Packer's docker communicator cannot)
+    assert_eq!(
+        std::fs::read_to_string(fetched.join("version")).unwrap(),
+        "v1\n"
+    );
+
+    let v: serde_json::Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        &format!("docker://{host}/apps/web:1.0"),
+    ]))
+    .unwrap();
+    assert_eq!(v["Layers"].as_array().unwrap().len(), 2);
+    assert_eq!(v["Labels"]["org.example.built-by"], "kiln");
+    let digest = v["Digest"].as_str().unwrap().to_string();
+    let latest: serde_json::Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        &format!("docker://{host}/apps/web:latest"),
+    ]))
+    .unwrap();
+    assert_eq!(latest["Digest"], digest.as_str());
+    let cfg: serde_json::Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--config",
+        "--tls-verify=false",
+        &format!("docker://{host}/apps/web:1.0"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        cfg["config"]["Cmd"],
+        serde_json::json!(["sh"]),
+        "the base CMD is kept"
+    );
+    assert_eq!(cfg["config"]["WorkingDir"], "/srv");
+    assert!(
+        cfg["config"]["Env"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("GREETING=hello"))
+    );
+    assert_eq!(cfg["author"], "Kiln <kiln@example.org>");
+
+    // umoci sees the changes: the deleted file gone, the new ones with mode and owner
+    let out = tempfile::tempdir().unwrap();
+    let layout = out.path().join("layout");
+    skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        &format!("docker://{host}/apps/web:1.0"),
+        &format!("oci:{}:v", layout.display()),
+    ]);
+    let bundle = out.path().join("bundle");
+    let o = Command::new(need("umoci", "umoci"))
+        .args(["unpack", "--image"])
+        .arg(format!("{}:v", layout.display()))
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = bundle.join("rootfs");
+    assert!(!r.join("etc/obsolete.conf").exists());
+    assert_eq!(
+        std::fs::read_to_string(r.join("etc/motd")).unwrap(),
+        "built by kiln\n"
+    );
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(r.join("srv/app/version")).unwrap();
+    assert_eq!((m.mode() & 0o7777, m.uid(), m.gid()), (0o640, 1000, 1000));
+    assert!(
+        !r.join("packer-files").exists()
+            || std::fs::read_dir(r.join("packer-files"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+
+    // the same build again gives the same digest
+    std::fs::remove_dir_all(&fetched).unwrap();
+    let (lines, outcomes) = build(work.path(), &hcl).await;
+    assert!(outcomes.iter().all(|o| o.ok()), "{}", lines.join("\n"));
+    let again: serde_json::Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--tls-verify=false",
+        &format!("docker://{host}/apps/web:1.0"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        again["Digest"],
+        digest.as_str(),
+        "a rebuild changed the digest"
+    );
+    // nothing of the container is left in the scratch directory
+    let left: Vec<_> = std::fs::read_dir(work.path().join("scratch"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[tokio::test]
+async fn docker_source_config_errors_name_the_option() {
+    let work = tempfile::tempdir().unwrap();
+    let hcl = r#"
+source "docker" "bad" {
+  image       = "Busybox:latest"
+  commit      = true
+  discard     = true
+  run_command = ["-d"]
+  changes     = ["RUN echo"]
+  platform    = "linux"
+}
+build { sources = ["docker.bad"] }
+"#;
+    std::fs::write(work.path().join("t.pkr.hcl"), hcl).unwrap();
+    let t = session::load_path(work.path(), &LoadOptions::default())
+        .unwrap_or_else(|d| panic!("{d}"))
+        .template;
+    let err = match plan::prepare(&t, t.instances().unwrap(), &RunOptions::default()) {
+        Ok(_) => panic!("the config was accepted"),
+        Err(d) => d.to_string(),
+    };
+    for want in [
+        "repository name must be lowercase",
+        "Only one of commit, discard, or export_path can be set",
+        "run_command: Kiln runs no `docker run`",
+        "RUN is not a valid change command",
+        "platform \"linux\"",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_then_import_and_save() {
+    need("runc", "runc");
+    let reg = Registry::start();
+    let host = format!("127.0.0.1:{}", reg.port);
+    push_base(&format!("{host}/base/busybox:2"));
+    let work = tempfile::tempdir().unwrap();
+    use_test_store();
+    let export = work.path().join("out/fs.tar");
+    let saved = work.path().join("out/saved.tar");
+    let hcl = format!(
+        r#"
+source "docker" "x" {{
+  image       = "{host}/base/busybox:2"
+  export_path = "{export}"
+}}
+build {{
+  sources = ["docker.x"]
+  provisioner "shell" {{ inline = ["echo exported > /marker"] }}
+  post-processors {{
+    post-processor "docker-import" {{
+      repository          = "{host}/imported/fs"
+      keep_input_artifact = true
+      tag        = "7"
+      changes    = ["CMD [\"/bin/sh\"]", "ENV IMPORTED=1"]
+    }}
+    post-processor "docker-save" {{
+      path = "{saved}"
+    }}
+  }}
+}}
+"#,
+        export = export.display(),
+        saved = saved.display(),
+    );
+    let (lines, outcomes) = build(work.path(), &hcl).await;
+    assert!(outcomes.iter().all(|o| o.ok()), "{}", lines.join("\n"));
+    // the export is a flat tar of the file system, with the provisioner's file
+    let mut ar = tar::Archive::new(std::fs::File::open(&export).unwrap());
+    let names: Vec<String> = ar
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n == "marker"), "{names:?}");
+    assert!(names.iter().any(|n| n == "bin/busybox"));
+    assert!(!names.iter().any(|n| n.contains(".wh.")));
+    // the saved image: one layer, the import's changes, read as docker-archive and oci-archive
+    let cfg: serde_json::Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--config",
+        &format!("docker-archive:{}", saved.display()),
+    ]))
+    .unwrap();
+    assert_eq!(cfg["config"]["Cmd"], serde_json::json!(["/bin/sh"]));
+    assert!(
+        cfg["config"]["Env"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("IMPORTED=1"))
+    );
+    assert_eq!(cfg["rootfs"]["diff_ids"].as_array().unwrap().len(), 1);
+    skopeo(&[
+        "inspect",
+        &format!("oci-archive:{}:{host}/imported/fs:7", saved.display()),
+    ]);
+}

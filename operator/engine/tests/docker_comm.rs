@@ -1,0 +1,176 @@
+//! The docker communicator on a busybox root filesystem with runc: the image's user runs
+//! commands unless `exec_user` says otherwise, uploads go to the container user with
+//! `fix_upload_owner`, directories go both ways (Packer's docker communicator cannot
+//! download one), bind mounts are reached through their host side, and errors name paths.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use kiln_engine::communicator::docker::DockerComm;
+use kiln_engine::communicator::{Collect, CommError, Communicator, ExitStatus};
+use kiln_oci::runtime::BindMount;
+use tokio_util::sync::CancellationToken;
+
+fn busybox_rootfs(root: &Path) {
+    let bb = Path::new("/bin/busybox");
+    assert!(
+        bb.is_file(),
+        "busybox is not installed: run scripts/install-deps.sh (apt-get install busybox-static)"
+    );
+    for d in ["bin", "etc", "tmp", "home/app"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    std::fs::copy(bb, root.join("bin/busybox")).unwrap();
+    let list = Command::new(bb).arg("--list-full").output().unwrap();
+    for l in String::from_utf8_lossy(&list.stdout).lines() {
+        let p = root.join(l);
+        if !p.exists() {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::os::unix::fs::symlink("/bin/busybox", &p).unwrap();
+        }
+    }
+    std::fs::write(
+        root.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("etc/group"), "root:x:0:\napp:x:1000:\n").unwrap();
+}
+
+fn comm(root: &Path, work: &Path, shared: &Path, exec_user: Option<&str>) -> DockerComm {
+    kiln_oci::runtime::prepare_mountpoints(
+        root,
+        &[BindMount {
+            source: shared.to_path_buf(),
+            destination: "/packer-files".into(),
+            readonly: false,
+        }],
+    )
+    .unwrap();
+    DockerComm {
+        rootfs: root.to_path_buf(),
+        mounts: vec![BindMount {
+            source: shared.to_path_buf(),
+            destination: "/packer-files".into(),
+            readonly: false,
+        }],
+        exec_user: exec_user.map(String::from),
+        container_user: Some("app".into()),
+        env: vec![
+            "PATH=/bin:/usr/bin:/sbin:/usr/sbin".into(),
+            "FROM_IMAGE=yes".into(),
+        ],
+        workdir: Some("/home/app".into()),
+        fix_upload_owner: true,
+        privileged: false,
+        cap_add: vec![],
+        cap_drop: vec![],
+        runtime: Some("runc".into()),
+        work_dir: work.to_path_buf(),
+        lock: Arc::new(tokio::sync::Mutex::new(())),
+    }
+}
+
+#[tokio::test]
+async fn users_uploads_downloads_and_errors() {
+    assert!(
+        Path::new("/usr/sbin/runc").is_file() || Path::new("/usr/bin/runc").is_file(),
+        "apt-get install runc"
+    );
+    let d = tempfile::tempdir().unwrap();
+    let (root, work, shared) = (
+        d.path().join("rootfs"),
+        d.path().join("work"),
+        d.path().join("shared"),
+    );
+    for p in [&root, &work, &shared] {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    busybox_rootfs(&root);
+    let c = comm(&root, &work, &shared, None);
+    let cancel = CancellationToken::new();
+
+    // the image's user, environment and working directory; Packer's ( … ) wrapping
+    let mut out = Collect::default();
+    let st = c
+        .start("id -u; echo $FROM_IMAGE; pwd; exit 3", &mut out, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(st, ExitStatus::Code(3));
+    assert_eq!(out.stdout, vec!["1000", "yes", "/home/app"]);
+    let root_comm = comm(&root, &work, &shared, Some("root"));
+    let mut out = Collect::default();
+    root_comm.start("id -u", &mut out, &cancel).await.unwrap();
+    assert_eq!(out.stdout, vec!["0"]);
+
+    // upload: the container user owns it; a path under a bind mount lands on the host side
+    c.upload("/etc/app.conf", &mut &b"key=value\n"[..], 0o600)
+        .await
+        .unwrap();
+    let m = std::fs::metadata(root.join("etc/app.conf")).unwrap();
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o777), (1000, 1000, 0o600));
+    c.upload("/packer-files/script.sh", &mut &b"echo hi\n"[..], 0o755)
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(shared.join("script.sh")).unwrap(),
+        "echo hi\n"
+    );
+    let mut out = Collect::default();
+    c.start("sh /packer-files/script.sh", &mut out, &cancel)
+        .await
+        .unwrap();
+    assert_eq!(out.stdout, vec!["hi"]);
+
+    // directories both ways, with Packer's trailing-slash rule
+    let src = d.path().join("tree");
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::write(src.join("sub/a.txt"), "a").unwrap();
+    c.upload_dir("/opt", &src, &[]).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(root.join("opt/tree/sub/a.txt")).unwrap(),
+        "a"
+    );
+    assert_eq!(
+        std::fs::metadata(root.join("opt/tree/sub/a.txt"))
+            .unwrap()
+            .uid(),
+        1000
+    );
+    let mut with_slash = src.clone().into_os_string();
+    with_slash.push("/");
+    c.upload_dir("/srv", &PathBuf::from(with_slash), &[])
+        .await
+        .unwrap();
+    assert!(root.join("srv/sub/a.txt").is_file());
+    let back = d.path().join("back");
+    c.download_dir("/opt/tree/", &back, &[]).await.unwrap();
+    assert_eq!(
+        std::fs::read_to_string(back.join("sub/a.txt")).unwrap(),
+        "a"
+    );
+    let mut buf = Vec::new();
+    c.download("/etc/app.conf", &mut buf).await.unwrap();
+    assert_eq!(buf, b"key=value\n");
+
+    // errors name what failed
+    let mut sink = Vec::new();
+    let e = c.download("/etc/missing", &mut sink).await.unwrap_err();
+    assert!(
+        matches!(e, CommError::Download { .. }) && e.to_string().contains("/etc/missing"),
+        "{e}"
+    );
+    std::fs::remove_file(root.join("bin/sh")).unwrap();
+    let e = c
+        .start("true", &mut Collect::default(), &cancel)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, CommError::Start { .. }) && e.to_string().contains("no /bin/sh"),
+        "{e}"
+    );
+    // nothing left in the work directory
+    assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0);
+}

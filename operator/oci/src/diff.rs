@@ -1,0 +1,592 @@
+//! Snapshots of a root filesystem and the one layer that turns one snapshot into the next.
+//!
+//! A [`Snapshot`] is cheap: one `lstat` per path (inode, ctime, mtime, size, mode, owner),
+//! no content read. Any write to a file changes its mtime/ctime, any chmod/chown/xattr
+//! change its ctime, and a replaced file has a new inode, so comparing these fields finds
+//! every change without hashing contents. (A path whose only change is its ctime — `touch`
+//! back to the same time, an identical rewrite — is written again: correct, merely not
+//! minimal.)
+//!
+//! [`write_layer`] streams the changes as one tar layer through sha256 (the `diff_id`),
+//! gzip and sha256 again (the blob digest) into the store: memory stays flat whatever the
+//! layer's size. The bytes are reproducible: entries sorted by path, parents before
+//! children; times clamped to the epoch ([`crate::source_date_epoch`]); owners numeric with no
+//! user or group names; PAX records only for xattrs and long names; gzip with no name and
+//! mtime 0 at a fixed level. Deleted paths become `.wh.NAME` whiteouts (one per deleted
+//! subtree); hard links inside the layer stay links; parent directories of changed paths are
+//! included so the layer applies on its own.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::{self, BufReader, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::digest::HashWriter;
+use crate::store::{Descriptor, MEDIA_OCI_LAYER_GZIP, Store};
+use crate::{Digest, Error, Result};
+
+/// Metadata of one path, as far as change detection needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Meta {
+    pub dev: u64,
+    pub ino: u64,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub size: u64,
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+    pub nlink: u64,
+    pub rdev: u64,
+}
+
+impl Meta {
+    fn of(m: &fs::Metadata) -> Meta {
+        Meta {
+            dev: m.dev(),
+            ino: m.ino(),
+            mode: m.mode(),
+            uid: m.uid(),
+            gid: m.gid(),
+            size: m.size(),
+            mtime: (m.mtime(), m.mtime_nsec()),
+            ctime: (m.ctime(), m.ctime_nsec()),
+            nlink: m.nlink(),
+            rdev: m.rdev(),
+        }
+    }
+    fn is_dir(&self) -> bool {
+        self.mode & libc::S_IFMT == libc::S_IFDIR
+    }
+    fn file_type(&self) -> u32 {
+        self.mode & libc::S_IFMT
+    }
+}
+
+/// Path (relative to the root, as raw bytes) → metadata.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub entries: BTreeMap<PathBuf, Meta>,
+}
+
+/// What [`snapshot`] leaves out.
+#[derive(Clone, Debug, Default)]
+pub struct SnapshotOptions {
+    /// Paths relative to the root not to descend into nor record (e.g. `packer-files`).
+    pub exclude: Vec<PathBuf>,
+}
+
+/// Records the metadata of every path under `root` (not following symlinks, not crossing
+/// into other file systems mounted below it).
+pub fn snapshot(root: &Path, opts: &SnapshotOptions) -> Result<Snapshot> {
+    let root_meta = fs::symlink_metadata(root).map_err(Error::io("stat root filesystem", root))?;
+    let mut snap = Snapshot::default();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = root.join(&rel);
+        let rd = fs::read_dir(&dir).map_err(Error::io("read directory", &dir))?;
+        for e in rd {
+            let e = e.map_err(Error::io("read directory", &dir))?;
+            let r = rel.join(e.file_name());
+            if opts.exclude.iter().any(|x| x == &r) {
+                continue;
+            }
+            let p = root.join(&r);
+            let m = fs::symlink_metadata(&p).map_err(Error::io("stat", &p))?;
+            if m.dev() != root_meta.dev() {
+                continue; // a mount point below the root
+            }
+            let meta = Meta::of(&m);
+            if meta.is_dir() {
+                stack.push(r.clone());
+            }
+            snap.entries.insert(r, meta);
+        }
+    }
+    Ok(snap)
+}
+
+/// The new layer written by [`write_layer`].
+#[derive(Clone, Debug)]
+pub struct NewLayer {
+    /// The gzip blob's descriptor (OCI `tar+gzip`).
+    pub descriptor: Descriptor,
+    /// sha256 of the uncompressed tar (goes into the config's `rootfs.diff_ids`).
+    pub diff_id: Digest,
+    pub added: usize,
+    pub modified: usize,
+    pub deleted: usize,
+}
+
+/// Options of [`write_layer`].
+#[derive(Clone, Debug)]
+pub struct LayerOptions {
+    /// File times later than this are set to it (`SOURCE_DATE_EPOCH`).
+    pub epoch: i64,
+    /// gzip level (0–9); part of what makes the digest, so fixed by default (6).
+    pub gzip_level: u32,
+}
+
+impl Default for LayerOptions {
+    fn default() -> Self {
+        LayerOptions {
+            epoch: crate::DEFAULT_SOURCE_DATE_EPOCH,
+            gzip_level: 6,
+        }
+    }
+}
+
+enum Item<'a> {
+    Whiteout,
+    Path(&'a Meta),
+}
+
+fn changed(a: &Meta, b: &Meta) -> bool {
+    a.file_type() != b.file_type()
+        || a.ino != b.ino
+        || a.dev != b.dev
+        || a.mtime != b.mtime
+        || a.ctime != b.ctime
+        || a.size != b.size
+        || a.mode != b.mode
+        || a.uid != b.uid
+        || a.gid != b.gid
+        || a.rdev != b.rdev
+}
+
+/// Writes the changes from `before` to `after` (both snapshots of `root`) as one gzip tar
+/// layer into `store`.
+pub fn write_layer(
+    root: &Path,
+    before: &Snapshot,
+    after: &Snapshot,
+    store: &Store,
+    opts: &LayerOptions,
+) -> Result<NewLayer> {
+    let mut items: BTreeMap<Vec<u8>, (PathBuf, Item)> = BTreeMap::new();
+    let (mut added, mut modified, mut deleted) = (0, 0, 0);
+    let key = |p: &Path| p.as_os_str().as_bytes().to_vec();
+    for (p, m) in &after.entries {
+        let is_new = match before.entries.get(p) {
+            None => {
+                added += 1;
+                true
+            }
+            Some(b) if changed(b, m) => {
+                modified += 1;
+                true
+            }
+            _ => false,
+        };
+        if is_new {
+            items.insert(key(p), (p.clone(), Item::Path(m)));
+            let mut anc = p.parent();
+            while let Some(a) = anc.filter(|a| !a.as_os_str().is_empty()) {
+                let Some(am) = after.entries.get(a) else {
+                    break;
+                };
+                if items.contains_key(&key(a)) {
+                    break;
+                }
+                items.insert(key(a), (a.to_path_buf(), Item::Path(am)));
+                anc = a.parent();
+            }
+        }
+    }
+    for p in before.entries.keys() {
+        if after.entries.contains_key(p) {
+            continue;
+        }
+        let parent = p.parent().unwrap_or(Path::new(""));
+        let parent_is_dir =
+            parent.as_os_str().is_empty() || after.entries.get(parent).is_some_and(|m| m.is_dir());
+        if !parent_is_dir {
+            continue; // covered by the parent's own whiteout or replacement
+        }
+        if let Some(bp) = p.parent().and_then(|pp| before.entries.get(pp))
+            && !bp.is_dir()
+        {
+            continue;
+        }
+        deleted += 1;
+        let mut name = b".wh.".to_vec();
+        name.extend_from_slice(p.file_name().unwrap_or_default().as_bytes());
+        let wh = parent.join(std::ffi::OsStr::from_bytes(&name));
+        items.insert(key(&wh), (wh, Item::Whiteout));
+        // the parent directory's entry comes with it
+        let mut anc = Some(parent);
+        while let Some(a) = anc.filter(|a| !a.as_os_str().is_empty()) {
+            let Some(am) = after.entries.get(a) else {
+                break;
+            };
+            if items.contains_key(&key(a)) {
+                break;
+            }
+            items.insert(key(a), (a.to_path_buf(), Item::Path(am)));
+            anc = a.parent();
+        }
+    }
+
+    let blob = store.blob_writer()?;
+    // Two threads: this one reads files, writes the tar and hashes it (diff_id); the other
+    // compresses, hashes and writes the blob. Chunks go through a bounded channel, so memory
+    // stays at a few chunks whatever the layer's size; the bytes are the same as in one
+    // thread.
+    let level = opts.gzip_level;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Vec<u8>>>(4);
+    let (diff_id, digest, size) = std::thread::scope(|scope| -> Result<(Digest, Digest, u64)> {
+        let compressor = scope.spawn(move || -> Result<(Digest, u64)> {
+            let gz = flate2::GzBuilder::new()
+                .mtime(0)
+                .operating_system(255)
+                .write(HashWriter::new(blob), flate2::Compression::new(level));
+            let mut gz = gz;
+            loop {
+                match rx.recv() {
+                    Ok(Some(chunk)) => gz
+                        .write_all(&chunk)
+                        .map_err(|e| Error::io("compress layer", store.root())(e))?,
+                    Ok(None) => break,
+                    // the tar writer failed: nothing is committed (the temporary blob goes)
+                    Err(_) => return Err(Error::Invalid("layer not finished".into())),
+                }
+            }
+            let comp_hw = gz
+                .finish()
+                .map_err(|e| Error::io("finish layer", store.root())(e))?;
+            let (blob, _, _) = comp_hw.finish();
+            blob.commit(None)
+        });
+        let sink = io::BufWriter::with_capacity(CHUNK, ChannelWriter(tx));
+        let written = write_items(root, &items, HashWriter::new(sink), opts.epoch);
+        let finished = written.and_then(|hw| {
+            let (sink, diff_id, _) = hw.finish();
+            // flush the last chunk, then say the end so the compressor commits
+            let w = sink
+                .into_inner()
+                .map_err(|e| Error::io("finish layer", store.root())(e.into_error()))?;
+            w.0.send(None)
+                .map_err(|_| Error::Invalid("the layer compressor stopped".into()))?;
+            Ok(diff_id)
+        });
+        let compressed = compressor
+            .join()
+            .map_err(|_| Error::Invalid("the layer compressor panicked".into()))?;
+        // the tar side's error is the cause when both failed
+        let diff_id = finished?;
+        let (digest, size) = compressed?;
+        Ok((diff_id, digest, size))
+    })?;
+    Ok(NewLayer {
+        descriptor: Descriptor::new(MEDIA_OCI_LAYER_GZIP, digest, size),
+        diff_id,
+        added,
+        modified,
+        deleted,
+    })
+}
+
+const CHUNK: usize = 256 * 1024;
+
+/// Sends what is written, in chunks, to the compressor thread.
+struct ChannelWriter(std::sync::mpsc::SyncSender<Option<Vec<u8>>>);
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .send(Some(buf.to_vec()))
+            .map_err(|_| io::Error::other("the layer compressor stopped"))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Stores an uncompressed tar read from `input` as one gzip layer (`docker import`): the
+/// bytes are kept as they are (`diff_id` is their digest), compressed as [`write_layer`]
+/// compresses.
+pub fn layer_from_tar(
+    store: &Store,
+    mut input: impl io::Read,
+    opts: &LayerOptions,
+) -> Result<NewLayer> {
+    let blob = store.blob_writer()?;
+    let gz = flate2::GzBuilder::new()
+        .mtime(0)
+        .operating_system(255)
+        .write(
+            HashWriter::new(blob),
+            flate2::Compression::new(opts.gzip_level),
+        );
+    let mut diff_hw = HashWriter::new(gz);
+    io::copy(&mut input, &mut diff_hw)
+        .map_err(|e| Error::io("read tar to import", store.root())(e))?;
+    let (gz, diff_id, _) = diff_hw.finish();
+    let comp = gz
+        .finish()
+        .map_err(|e| Error::io("finish layer", store.root())(e))?;
+    let (blob, _, _) = comp.finish();
+    let (digest, size) = blob.commit(None)?;
+    Ok(NewLayer {
+        descriptor: Descriptor::new(MEDIA_OCI_LAYER_GZIP, digest, size),
+        diff_id,
+        added: 0,
+        modified: 0,
+        deleted: 0,
+    })
+}
+
+/// Writes the whole tree under `root` as one uncompressed tar to `out` (Docker's `docker
+/// export`: no whiteouts), with the same reproducible rules as a layer.
+pub fn export_tar<W: Write>(root: &Path, opts: &SnapshotOptions, out: W, epoch: i64) -> Result<W> {
+    let snap = snapshot(root, opts)?;
+    let items: BTreeMap<Vec<u8>, (PathBuf, Item)> = snap
+        .entries
+        .iter()
+        .map(|(p, m)| {
+            (
+                p.as_os_str().as_bytes().to_vec(),
+                (p.clone(), Item::Path(m)),
+            )
+        })
+        .collect();
+    write_items(root, &items, out, epoch)
+}
+
+fn write_items<W: Write>(
+    root: &Path,
+    items: &BTreeMap<Vec<u8>, (PathBuf, Item)>,
+    out: W,
+    epoch: i64,
+) -> Result<W> {
+    let mut tar = tar::Builder::new(out);
+    let mut links: HashMap<(u64, u64), Vec<u8>> = HashMap::new();
+    let epoch = epoch.max(0);
+    for (rel, item) in items.values() {
+        let abs = root.join(rel);
+        let werr = |e: io::Error| Error::io("write layer entry", &abs)(e);
+        let mut name = rel.as_os_str().as_bytes().to_vec();
+        match item {
+            Item::Whiteout => {
+                let h = TarEntry {
+                    name,
+                    kind: tar::EntryType::Regular,
+                    mode: 0o644,
+                    uid: 0,
+                    gid: 0,
+                    mtime: epoch,
+                    size: 0,
+                    link: None,
+                    dev: None,
+                    xattrs: vec![],
+                };
+                h.append(&mut tar, io::empty()).map_err(werr)?;
+            }
+            Item::Path(m) => {
+                let ft = m.file_type();
+                if ft == libc::S_IFSOCK {
+                    continue; // sockets are not carried in layers
+                }
+                let mtime = m.mtime.0.min(epoch).max(0);
+                let xattrs = read_xattrs(&abs).map_err(werr)?;
+                let mut e = TarEntry {
+                    name: vec![],
+                    kind: tar::EntryType::Regular,
+                    mode: m.mode & 0o7777,
+                    uid: m.uid,
+                    gid: m.gid,
+                    mtime,
+                    size: 0,
+                    link: None,
+                    dev: None,
+                    xattrs,
+                };
+                match ft {
+                    libc::S_IFDIR => {
+                        name.push(b'/');
+                        e.kind = tar::EntryType::Directory;
+                        e.name = name;
+                        e.append(&mut tar, io::empty()).map_err(werr)?;
+                    }
+                    libc::S_IFLNK => {
+                        let t = fs::read_link(&abs).map_err(werr)?;
+                        e.kind = tar::EntryType::Symlink;
+                        e.link = Some(t.as_os_str().as_bytes().to_vec());
+                        e.name = name;
+                        e.append(&mut tar, io::empty()).map_err(werr)?;
+                    }
+                    libc::S_IFREG => {
+                        if m.nlink > 1 {
+                            if let Some(first) = links.get(&(m.dev, m.ino)) {
+                                e.kind = tar::EntryType::Link;
+                                e.link = Some(first.clone());
+                                e.xattrs.clear();
+                                e.name = name;
+                                e.append(&mut tar, io::empty()).map_err(werr)?;
+                                continue;
+                            }
+                            links.insert((m.dev, m.ino), name.clone());
+                        }
+                        let f = fs::File::open(&abs).map_err(werr)?;
+                        let len = f.metadata().map_err(werr)?.len();
+                        e.size = len;
+                        e.name = name;
+                        // take exactly `len` bytes even if the file changes under us
+                        let r = io::Read::take(BufReader::with_capacity(256 * 1024, f), len);
+                        e.append(&mut tar, r).map_err(werr)?;
+                    }
+                    libc::S_IFCHR | libc::S_IFBLK | libc::S_IFIFO => {
+                        e.kind = match ft {
+                            libc::S_IFCHR => tar::EntryType::Char,
+                            libc::S_IFBLK => tar::EntryType::Block,
+                            _ => tar::EntryType::Fifo,
+                        };
+                        if ft != libc::S_IFIFO {
+                            e.dev = Some((libc::major(m.rdev), libc::minor(m.rdev)));
+                        }
+                        e.name = name;
+                        e.append(&mut tar, io::empty()).map_err(werr)?;
+                    }
+                    _ => continue,
+                }
+            }
+        }
+    }
+    tar.into_inner()
+        .map_err(|e| Error::io("finish tar", root)(e))
+}
+
+fn read_xattrs(p: &Path) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut v = vec![];
+    let names = match xattr::list(p) {
+        Ok(n) => n,
+        Err(e) if e.raw_os_error() == Some(libc::ENOTSUP) => return Ok(v),
+        Err(e) => return Err(e),
+    };
+    for n in names {
+        let nb = n.as_bytes();
+        if nb == b"security.selinux" || nb.starts_with(b"system.") {
+            continue; // host labels and ACL internals are not image content
+        }
+        if let Some(val) = xattr::get(p, &n)? {
+            v.push((nb.to_vec(), val));
+        }
+    }
+    v.sort();
+    Ok(v)
+}
+
+/// One tar entry as Kiln writes it: ustar header, with a PAX header before it only when a
+/// name or link is too long for ustar or there are xattrs.
+struct TarEntry {
+    name: Vec<u8>,
+    kind: tar::EntryType,
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    mtime: i64,
+    size: u64,
+    link: Option<Vec<u8>>,
+    dev: Option<(u32, u32)>,
+    xattrs: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+fn pax_record(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
+    // "<len> <key>=<value>\n", where len counts the whole record including its own digits
+    let body = key.len() + value.len() + 3; // ' ', '=', '\n'
+    let mut len = body + 1;
+    while len != body + len.to_string().len() {
+        len = body + len.to_string().len();
+    }
+    out.extend_from_slice(len.to_string().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(key);
+    out.push(b'=');
+    out.extend_from_slice(value);
+    out.push(b'\n');
+}
+
+fn set_raw(field: &mut [u8], value: &[u8]) {
+    let n = value.len().min(field.len());
+    field[..n].copy_from_slice(&value[..n]);
+    for b in &mut field[n..] {
+        *b = 0;
+    }
+}
+
+impl TarEntry {
+    fn append<W: Write>(&self, tar: &mut tar::Builder<W>, data: impl io::Read) -> io::Result<()> {
+        let mut pax = vec![];
+        if self.name.len() > 100 {
+            pax_record(&mut pax, b"path", &self.name);
+        }
+        if let Some(l) = &self.link
+            && l.len() > 100
+        {
+            pax_record(&mut pax, b"linkpath", l);
+        }
+        for (k, v) in &self.xattrs {
+            let mut key = b"SCHILY.xattr.".to_vec();
+            key.extend_from_slice(k);
+            pax_record(&mut pax, &key, v);
+        }
+        if !pax.is_empty() {
+            let mut ph = tar::Header::new_ustar();
+            let mut pname = b"PaxHeaders.0/".to_vec();
+            let base = self
+                .name
+                .trim_ascii_end()
+                .strip_suffix(b"/")
+                .unwrap_or(&self.name);
+            let base = base.rsplit(|&b| b == b'/').next().unwrap_or(base);
+            pname.extend_from_slice(base);
+            set_raw(&mut ph.as_old_mut().name, &pname);
+            ph.set_entry_type(tar::EntryType::XHeader);
+            ph.set_mode(0o644);
+            ph.set_uid(0);
+            ph.set_gid(0);
+            ph.set_mtime(self.mtime as u64);
+            ph.set_size(pax.len() as u64);
+            ph.set_cksum();
+            tar.append(&ph, &pax[..])?;
+        }
+        let mut h = tar::Header::new_ustar();
+        set_raw(&mut h.as_old_mut().name, &self.name);
+        if let Some(l) = &self.link {
+            set_raw(&mut h.as_old_mut().linkname, l);
+        }
+        h.set_entry_type(self.kind);
+        h.set_mode(self.mode);
+        h.set_uid(self.uid as u64);
+        h.set_gid(self.gid as u64);
+        h.set_mtime(self.mtime as u64);
+        h.set_size(self.size);
+        if let Some((maj, min)) = self.dev {
+            h.set_device_major(maj)?;
+            h.set_device_minor(min)?;
+        }
+        h.set_cksum();
+        tar.append(&h, data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pax_record_lengths() {
+        let mut v = vec![];
+        pax_record(&mut v, b"path", b"x");
+        assert_eq!(v, b"9 path=x\n");
+        let mut v = vec![];
+        let long = vec![b'a'; 95];
+        pax_record(&mut v, b"path", &long);
+        let s = String::from_utf8(v.clone()).unwrap();
+        let n: usize = s.split(' ').next().unwrap().parse().unwrap();
+        assert_eq!(n, v.len());
+    }
+}
