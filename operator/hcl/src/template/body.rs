@@ -330,46 +330,39 @@ impl<'a> ConfigReader<'a> {
         v
     }
 
-    pub fn bool(&mut self, key: &str) -> Option<bool> {
+    /// A known value converted by `convert`; an unknown value reads as unset, a value
+    /// `convert` refuses is reported as `Inappropriate value …: {what}`.
+    fn converted<T>(
+        &mut self,
+        key: &str,
+        what: &str,
+        convert: impl FnOnce(&Value) -> Option<T>,
+    ) -> Option<T> {
         let (v, attr) = self.value(key)?;
         if v == Value::Unknown {
             return None;
         }
-        match v.to_bool() {
-            Some(b) => Some(b),
-            None => {
-                self.bad(attr, "bool required");
-                None
-            }
+        let out = convert(&v);
+        if out.is_none() {
+            self.bad(attr, what);
         }
+        out
+    }
+
+    pub fn bool(&mut self, key: &str) -> Option<bool> {
+        self.converted(key, "bool required", Value::to_bool)
     }
 
     pub fn number(&mut self, key: &str) -> Option<f64> {
-        let (v, attr) = self.value(key)?;
-        if v == Value::Unknown {
-            return None;
-        }
-        match v.to_number() {
-            Some(n) => Some(n),
-            None => {
-                self.bad(attr, "number required");
-                None
-            }
-        }
+        self.converted(key, "number required", Value::to_number)
     }
 
     pub fn int(&mut self, key: &str) -> Option<i64> {
-        let (v, attr) = self.value(key)?;
-        if v == Value::Unknown {
-            return None;
-        }
-        match v.to_number() {
-            Some(n) if n.fract() == 0.0 && n.abs() < 9e15 => Some(n as i64),
-            _ => {
-                self.bad(attr, "a whole number is required");
-                None
-            }
-        }
+        self.converted(key, "a whole number is required", |v| {
+            v.to_number()
+                .filter(|n| n.fract() == 0.0 && n.abs() < 9e15)
+                .map(|n| n as i64)
+        })
     }
 
     /// A Go-style duration string (`"1m30s"`) or a number of seconds.
