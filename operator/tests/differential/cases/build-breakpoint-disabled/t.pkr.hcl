@@ -1,0 +1,13 @@
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a"]
+  provisioner "breakpoint" {
+    disable = true
+    note    = "not now"
+  }
+  provisioner "sleep" {
+    duration = "10ms"
+  }
+}
