@@ -25,10 +25,12 @@ use std::time::{Duration, Instant};
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 fn packer() -> PathBuf {
-    let p = std::env::var_os("KILN_PACKER").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-            .join(".cache/kiln/packer/1.16.0/packer")
-    });
+    let p = std::env::var_os("KILN_PACKER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/kiln/packer/1.16.0/packer")
+        });
     if !p.is_file() {
         panic!(
             "Packer v1.16.0 not found at {}: run scripts/packer.sh (builds it from source into \
@@ -66,7 +68,9 @@ fn copy_dir(from: &Path, to: &Path, top: bool) {
 /// Every regular file under `dir`, relative path → contents.
 fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in rd.flatten() {
             let p = e.path();
             let Ok(t) = e.file_type() else { continue };
@@ -206,7 +210,10 @@ fn run(program: &Path, case: &Path, work: &Path) -> Outcome {
 fn describe(kiln: &Outcome, packer: &Outcome) -> String {
     let mut s = String::new();
     if kiln.code != packer.code {
-        s += &format!("  exit code: kiln {:?}, packer {:?}\n", kiln.code, packer.code);
+        s += &format!(
+            "  exit code: kiln {:?}, packer {:?}\n",
+            kiln.code, packer.code
+        );
     }
     for (what, k, p) in [
         ("stdout", &kiln.stdout, &packer.stdout),

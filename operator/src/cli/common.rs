@@ -37,16 +37,18 @@ impl VarFlags {
     }
 }
 
-/// Prints diagnostics to stderr, masked.
+/// Prints diagnostics as Packer's `writeDiags` does: all of them in one message on stdout
+/// (Packer's UI writes errors there too), masked.
 pub fn print_diags(d: &Diagnostics, masker: Option<&kiln_engine::ui::Masker>) {
-    for diag in &d.0 {
-        let text = diag.to_string();
-        let text = match masker {
-            Some(m) => m.mask(&text),
-            None => text,
-        };
-        eprintln!("{text}");
+    if d.is_empty() {
+        return;
     }
+    let text = d.to_string();
+    let text = match masker {
+        Some(m) => m.mask(&text),
+        None => text,
+    };
+    println!("{text}");
 }
 
 /// Splits comma-separated flag values (`-only=a,b` and repeated flags alike).

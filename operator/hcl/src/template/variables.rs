@@ -615,6 +615,8 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
                 )
                 .with_subject(var.subject.clone()),
             );
+            // Unknown to the commands that go on despite the error (console, inspect).
+            values.insert(name.clone(), Value::Unknown);
             continue;
         };
         let value = match &var.ty {
