@@ -147,6 +147,8 @@ fn run(program: &Path, case: &Path, work: &Path) -> Outcome {
         .env("PACKER_CONFIG_DIR", &home)
         .env("PACKER_PLUGIN_PATH", home.join("plugins"))
         .env("CHECKPOINT_DISABLE", "1")
+        // Packer colours build output even when it is not a terminal; Kiln only on one.
+        .env("PACKER_NO_COLOR", "1")
         .env("PACKER_RUN_UUID", "11111111-2222-3333-4444-555555555555")
         .env("PKR_VAR_from_env", "from the environment")
         .env("KILN_DIFF", "1")

@@ -311,7 +311,8 @@ async fn run_post_processors(
             };
             match &decl.name {
                 Some(n) => ui.say(format!("Running post-processor: {n} (type {})", decl.kind)),
-                None => ui.say(format!("Running post-processor: {}", decl.kind)),
+                // Packer prints the empty name too.
+                None => ui.say(format!("Running post-processor:  (type {})", decl.kind)),
             }
             let ctx = PostProcessCtx {
                 ui,

@@ -156,39 +156,38 @@ impl Diagnostic {
     }
 }
 
-thread_local! {
-    /// The files this thread read lately, by displayed name: diagnostics render their source
-    /// lines and enclosing block from them, as HCL's diagnostic writer does from the parser's
-    /// file map. Bounded: the oldest entries go first.
-    static FILES: std::cell::RefCell<Vec<Arc<SourceFile>>> = const { std::cell::RefCell::new(Vec::new()) };
+/// The files read lately, by displayed name: diagnostics render their source lines and
+/// enclosing block from them, as HCL's diagnostic writer does from the parser's file map.
+/// Bounded: the oldest entries go first.
+static FILES: std::sync::Mutex<Vec<Arc<SourceFile>>> = std::sync::Mutex::new(Vec::new());
+
+fn files() -> std::sync::MutexGuard<'static, Vec<Arc<SourceFile>>> {
+    FILES.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn register(f: &Arc<SourceFile>) {
-    FILES.with(|files| {
-        let mut files = files.borrow_mut();
-        files.retain(|g| g.name != f.name);
-        if files.len() >= 256 {
-            files.remove(0);
-        }
-        files.push(f.clone());
-    });
+    let mut files = files();
+    files.retain(|g| g.name != f.name);
+    if files.len() >= 256 {
+        files.remove(0);
+    }
+    files.push(f.clone());
+}
+
+/// Forgets every file: diagnostics of later phases say "(source code not available)", as
+/// Packer's do after parsing (it hands no file map to the writer for them).
+pub fn forget_all() {
+    files().clear();
 }
 
 /// Forgets a file: its diagnostics then say "(source code not available)", as HCL's writer
 /// does for a file outside its map (Packer's console input).
 pub fn forget(name: &str) {
-    FILES.with(|files| files.borrow_mut().retain(|g| g.name != name));
+    files().retain(|g| g.name != name);
 }
 
 fn registered(name: &str) -> Option<Arc<SourceFile>> {
-    FILES.with(|files| {
-        files
-            .borrow()
-            .iter()
-            .rev()
-            .find(|f| f.name == name)
-            .cloned()
-    })
+    files().iter().rev().find(|f| f.name == name).cloned()
 }
 
 impl SourceFile {

@@ -83,7 +83,21 @@ pub fn load_template(
         env: std::sync::Arc::new(kiln_engine::components::RunEnv::local()),
         ..Default::default()
     };
-    match kiln_engine::session::load_path(path, &opts) {
+    let source = kiln_engine::session::TemplateSource::Path(path.to_path_buf());
+    let parsed = kiln_engine::session::parse(&source);
+    // Packer shows source lines only for the errors of parsing (its later phases hand no
+    // file map to the diagnostic writer).
+    let (t, diags) = match parsed {
+        Ok(p) => {
+            kiln_engine::diag::forget_all();
+            p
+        }
+        Err(d) => {
+            print_diags(&d, None);
+            return None;
+        }
+    };
+    match kiln_engine::session::evaluate(t, diags, &opts) {
         Ok(s) => Some(s),
         Err(d) => {
             print_diags(&d, None);

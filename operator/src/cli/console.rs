@@ -102,14 +102,33 @@ pub fn run(a: ConsoleArgs) -> i32 {
             ..Template::default()
         },
     };
+    // Without a template Packer's default language is its legacy JSON one, whose console
+    // renders each line as a Go template: text without `{{` comes back unchanged.
+    let legacy = a.template.is_none() && a.config_type != "hcl2";
+    let masker = kiln_engine::ui::Masker::new(template.sensitive.clone());
     let piped = !std::io::stdin().is_terminal();
     let mut code = 0;
     let mut last = String::new();
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
-        let (out, exit, diags) = evaluate(&template, line.trim());
+        let (out, exit, diags) = if legacy && !line.contains("{{") {
+            (
+                line.trim().to_string(),
+                line.trim() == "exit",
+                Diagnostics::new(),
+            )
+        } else if legacy {
+            let d = kiln_engine::diag::Diagnostic::error(
+                "Legacy JSON templates are not supported",
+                "Kiln reads HCL2 only: run `kiln console -config-type=hcl2` to evaluate HCL2 expressions without a template.",
+            );
+            (String::new(), false, d.into())
+        } else {
+            evaluate(&template, line.trim())
+        };
+        let out = masker.mask(&out);
         if !diags.is_empty() {
-            print_diags(&diags, None);
+            print_diags(&diags, Some(&masker));
             if diags.has_errors() {
                 code = 1;
             }

@@ -37,7 +37,9 @@ pub fn run(a: InspectArgs) -> i32 {
 /// Packer's `printVariables`: variables and locals sorted by name, values quoted.
 pub fn variables(t: &Template) -> String {
     let mut out = String::from("> input-variables:\n\n");
-    for name in t.variables.keys() {
+    let mut names: Vec<&String> = t.variables.keys().collect();
+    names.sort();
+    for name in names {
         let v = t.var_values.get(name).cloned().unwrap_or_default();
         out.push_str(&format!("var.{name}: {}\n", go_quote(&v.printable())));
     }

@@ -438,16 +438,28 @@ impl Template {
                                     (text, subject)
                                 })
                                 .collect(),
-                            _ => {
-                                diags.push(
+                            // Any other expression (`local.srcs`) is evaluated, as Packer
+                            // does: a list of reference strings.
+                            other => match env.evaluator(&a.file).eval(other, &env.scope()) {
+                                Ok(Value::List(l)) if l.iter().all(|v| v.as_str().is_some()) => l
+                                    .iter()
+                                    .map(|v| (v.as_str().unwrap_or("").to_string(), a.subject()))
+                                    .collect(),
+                                Err(d) => {
+                                    diags.push(d);
+                                    Vec::new()
+                                }
+                                Ok(_) => {
+                                    diags.push(
                                     Diagnostic::error(
                                         "Invalid sources",
                                         "The sources argument must be a list of source references such as [\"source.null.example\"].",
                                     )
                                     .with_subject(a.subject()),
                                 );
-                                Vec::new()
-                            }
+                                    Vec::new()
+                                }
+                            },
                         };
                         for (text, subject) in items {
                             if let Some(s) = self.resolve_source(&text, subject, &mut diags) {

@@ -27,7 +27,7 @@ locals {
   n     = null
   empty = ""
   multi = "line1\nline2"
-  nested = { l = [1, 2, { k = "v" }], s = toset(["b", "a"]) }
+  nested = { l = [1, 2, { k = "v" }], s = distinct(["b", "a", "b"]) }
 }
 source "null" "a" {
   communicator = "none"
