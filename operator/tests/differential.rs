@@ -122,7 +122,22 @@ fn normalise(s: &str) -> String {
     for (re, with) in res {
         s = re.replace_all(&s, *with).to_string();
     }
-    s
+    // Packer lists the artifacts and errors of finished builds from a Go map: in random
+    // order. Runs of `--> ` lines are compared sorted.
+    let mut out: Vec<&str> = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    for line in s.split_inclusive('\n') {
+        if line.starts_with("--> ") {
+            run.push(line);
+            continue;
+        }
+        run.sort();
+        out.append(&mut run);
+        out.push(line);
+    }
+    run.sort();
+    out.append(&mut run);
+    out.concat()
 }
 
 fn run(program: &Path, case: &Path, work: &Path) -> Outcome {

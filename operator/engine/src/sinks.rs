@@ -17,7 +17,6 @@ pub struct HumanSink {
     timestamps: bool,
     colors: Mutex<BTreeMap<String, &'static str>>,
     out: Mutex<Box<dyn Write + Send>>,
-    err: Mutex<Box<dyn Write + Send>>,
 }
 
 impl HumanSink {
@@ -34,14 +33,14 @@ impl HumanSink {
         color: bool,
         timestamps: bool,
         out: Box<dyn Write + Send>,
-        err: Box<dyn Write + Send>,
+        // Packer's UI writes errors to stdout too: nothing goes to `_err` any more.
+        _err: Box<dyn Write + Send>,
     ) -> HumanSink {
         HumanSink {
             color,
             timestamps,
             colors: Mutex::new(BTreeMap::new()),
             out: Mutex::new(out),
-            err: Mutex::new(err),
         }
     }
 
@@ -71,7 +70,8 @@ impl HumanSink {
     }
 
     fn line(&self, to_err: bool, text: &str) {
-        let w = if to_err { &self.err } else { &self.out };
+        let _ = to_err;
+        let w = &self.out;
         let mut w = w.lock().unwrap_or_else(|e| e.into_inner());
         let _ = writeln!(w, "{}{text}", self.stamp());
         let _ = w.flush();

@@ -7,7 +7,4 @@ build {
     disable = true
     note    = "not now"
   }
-  provisioner "sleep" {
-    duration = "10ms"
-  }
 }
