@@ -199,7 +199,6 @@ pub async fn run_build(
     let started = Instant::now();
     let name = build.instance.full_name.clone();
     let bui = ui.for_build(&name);
-    bui.emit(EventKind::BuildStarted);
     let hooks = Arc::new(ProvisionHook {
         instance: build.instance.clone(),
         base: base.clone(),
@@ -386,6 +385,11 @@ pub async fn run_all(
         opts.parallel_builds
     };
     let sem = Arc::new(Semaphore::new(limit));
+    // Packer announces every build before the first starts.
+    for b in &builds {
+        ui.for_build(&b.instance.full_name)
+            .emit(EventKind::BuildStarted);
+    }
     let mut handles = Vec::new();
     let names: Vec<String> = builds
         .iter()

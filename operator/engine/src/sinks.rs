@@ -17,6 +17,9 @@ pub struct HumanSink {
     timestamps: bool,
     colors: Mutex<BTreeMap<String, &'static str>>,
     out: Mutex<Box<dyn Write + Send>>,
+    /// Builds were announced ("output will be in this color."): one blank line before
+    /// whatever comes next, as Packer prints after the last announcement.
+    announced: std::sync::atomic::AtomicBool,
 }
 
 impl HumanSink {
@@ -40,6 +43,7 @@ impl HumanSink {
             color,
             timestamps,
             colors: Mutex::new(BTreeMap::new()),
+            announced: std::sync::atomic::AtomicBool::new(false),
             out: Mutex::new(out),
         }
     }
@@ -83,6 +87,14 @@ impl Sink for HumanSink {
         let build = e.build.as_deref();
         let code = build.map(|b| self.color_of(b)).unwrap_or("0");
         let prefix = build.map(|b| format!("{b}: ")).unwrap_or_default();
+        let starting = matches!(e.kind, EventKind::BuildStarted);
+        if !starting
+            && self
+                .announced
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            self.line(false, "");
+        }
         match &e.kind {
             EventKind::Say { message } => {
                 for l in message.lines() {
@@ -105,7 +117,8 @@ impl Sink for HumanSink {
                         false,
                         &self.paint(&format!("{b}: output will be in this color."), code, true),
                     );
-                    self.line(false, "");
+                    self.announced
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
                 }
             }
             EventKind::BuildFinished {
