@@ -273,10 +273,10 @@ fn scan_context(text: &str, offset: usize) -> Option<String> {
             b'}' | b']' | b')' => {
                 depth -= 1;
                 if depth == 0 {
-                    if let Some((h, from)) = header.take() {
-                        if (from..=i).contains(&offset) {
-                            return Some(format_header(&h));
-                        }
+                    if let Some((h, from)) = header.take()
+                        && (from..=i).contains(&offset)
+                    {
+                        return Some(format_header(&h));
                     }
                     stmt = i + 1;
                 }

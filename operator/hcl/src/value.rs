@@ -243,7 +243,8 @@ fn repl_format(v: &Value, nested: bool) -> String {
 /// A number as hcl2shim hands it to Go's fmt: an `int` when integral and within 64 bits,
 /// else a float64 printed with `%g` (shortest digits, exponent form below 1e-4 or from 1e6).
 pub fn go_number(n: f64) -> String {
-    if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.223_372_036_854_775_807e18 {
+    // 2^63: within Go's int64.
+    if n.is_finite() && n.fract() == 0.0 && n.abs() < 9_223_372_036_854_775_808.0 {
         return format!("{}", n as i64);
     }
     if n.is_nan() {
