@@ -24,6 +24,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "qemu test guests (scripts/guests.sh, cached)"
 scripts/guests.sh >/dev/null
 
+step "Packer from source (the differential suite's reference; cached)"
+scripts/packer.sh
+
 step "cargo test"
 cargo test --workspace
 

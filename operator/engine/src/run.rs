@@ -55,6 +55,12 @@ impl Hook for ProvisionHook {
             HOOK_CLEANUP_PROVISION => self.instance.error_cleanup.iter().cloned().collect(),
             _ => return Ok(()),
         };
+        if name == HOOK_CLEANUP_PROVISION {
+            // Packer says it whether or not a cleanup provisioner exists.
+            state.ui.say(
+                "Provisioning step had errors: Running the cleanup provisioner, if present...",
+            );
+        }
         if decls.is_empty() {
             return Ok(());
         }
@@ -63,11 +69,6 @@ impl Hook for ProvisionHook {
                 "No communicator found for provisioners! This is usually because the builder did not connect."
             );
         };
-        if name == HOOK_CLEANUP_PROVISION {
-            state.ui.say(
-                "Provisioning step had errors: Running the cleanup provisioner, if present...",
-            );
-        }
         let total = decls.len();
         for (i, decl) in decls.iter().enumerate() {
             if state.cancel.is_cancelled() {
@@ -110,12 +111,17 @@ impl Hook for ProvisionHook {
                     Err(e) if attempt < decl.max_retries && !state.cancel.is_cancelled() => {
                         attempt += 1;
                         let left = decl.max_retries - attempt + 1;
-                        state.ui.error(format!(
-                            "Provisioner {} failed: {e:#}. Retrying with {left} trie(s) left",
-                            decl.display_name()
+                        state.ui.say(format!(
+                            "Provisioner failed with {}, retrying with {left} trie(s) left",
+                            crate::value::go_quote(&format!("{e:#}"))
                         ));
                     }
-                    Err(e) => break Err(e),
+                    Err(e) => {
+                        if decl.max_retries > 0 && !state.cancel.is_cancelled() {
+                            state.ui.say("retry limit reached.");
+                        }
+                        break Err(e);
+                    }
                 }
             };
             if let Err(e) = result {
@@ -142,7 +148,7 @@ async fn run_one(
     if let Some(pause) = decl.pause_before {
         ctx.ui.say(format!(
             "Pausing {} before the next provisioner...",
-            human_duration(pause)
+            go_duration(pause)
         ));
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
@@ -151,6 +157,10 @@ async fn run_one(
         return p.provision(ctx).await;
     }
     if let Some(t) = decl.timeout {
+        ctx.ui.say(format!(
+            "Setting a {} timeout for the next provisioner...",
+            go_duration(t)
+        ));
         let child = ctx.cancel.child_token();
         let inner = ProvisionCtx {
             ui: ctx.ui,
@@ -189,7 +199,6 @@ pub async fn run_build(
     let started = Instant::now();
     let name = build.instance.full_name.clone();
     let bui = ui.for_build(&name);
-    bui.emit(EventKind::BuildStarted);
     let hooks = Arc::new(ProvisionHook {
         instance: build.instance.clone(),
         base: base.clone(),
@@ -311,7 +320,8 @@ async fn run_post_processors(
             };
             match &decl.name {
                 Some(n) => ui.say(format!("Running post-processor: {n} (type {})", decl.kind)),
-                None => ui.say(format!("Running post-processor: {}", decl.kind)),
+                // Packer prints the empty name too.
+                None => ui.say(format!("Running post-processor:  (type {})", decl.kind)),
             }
             let ctx = PostProcessCtx {
                 ui,
@@ -375,6 +385,11 @@ pub async fn run_all(
         opts.parallel_builds
     };
     let sem = Arc::new(Semaphore::new(limit));
+    // Packer announces every build before the first starts.
+    for b in &builds {
+        ui.for_build(&b.instance.full_name)
+            .emit(EventKind::BuildStarted);
+    }
     let mut handles = Vec::new();
     let names: Vec<String> = builds
         .iter()
@@ -386,11 +401,12 @@ pub async fn run_all(
         let cancel = cancel.clone();
         let opts = opts.clone();
         let base = base.clone();
+        // In template order, as Packer acquires its semaphore before starting each build.
+        let permit = tokio::select! {
+            p = sem.acquire_owned() => p.ok(),
+            _ = cancel.cancelled() => None,
+        };
         handles.push(tokio::spawn(async move {
-            let permit = tokio::select! {
-                p = sem.acquire_owned() => p.ok(),
-                _ = cancel.cancelled() => None,
-            };
             if permit.is_none() || cancel.is_cancelled() {
                 return None;
             }
@@ -420,6 +436,45 @@ pub async fn run_all(
         }
     }
     outcomes
+}
+
+/// Go's `time.Duration.String()`: `1s`, `1m30s`, `1h0m0s`, `1.5s`, `10ms`, `0s`.
+pub fn go_duration(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns == 0 {
+        return "0s".into();
+    }
+    let frac = |v: u128, unit: u128| {
+        let whole = v / unit;
+        let rest = v % unit;
+        if rest == 0 {
+            whole.to_string()
+        } else {
+            let digits = unit.to_string().len() - 1;
+            let f = format!("{rest:0digits$}");
+            format!("{whole}.{}", f.trim_end_matches('0'))
+        }
+    };
+    if ns < 1_000 {
+        return format!("{ns}ns");
+    }
+    if ns < 1_000_000 {
+        return format!("{}µs", frac(ns, 1_000));
+    }
+    if ns < 1_000_000_000 {
+        return format!("{}ms", frac(ns, 1_000_000));
+    }
+    let secs = ns / 1_000_000_000;
+    let sub = ns % 1_000_000_000;
+    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
+    let s = frac(s * 1_000_000_000 + sub, 1_000_000_000);
+    if h > 0 {
+        format!("{h}h{m}m{s}s")
+    } else if m > 0 {
+        format!("{m}m{s}s")
+    } else {
+        format!("{s}s")
+    }
 }
 
 /// A Go-durafmt-like rendering with the two largest units: `1 second 20 milliseconds`.

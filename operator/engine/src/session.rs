@@ -170,6 +170,14 @@ impl Session {
         &self,
         selection: &Selection,
     ) -> Result<(Vec<BuildInstance>, Diagnostics), Diagnostics> {
+        if self.template.builds.is_empty() {
+            // Packer's GetBuilds, before anything else about builds.
+            return Err(Diagnostic::error(
+                "Missing build block",
+                "A build block with one or more sources is required for executing a build.",
+            )
+            .into());
+        }
         let instances = self.template.instances()?;
         match selection {
             Selection::Globs { only, except } => plan::select(instances, only, except),

@@ -17,7 +17,9 @@ pub struct HumanSink {
     timestamps: bool,
     colors: Mutex<BTreeMap<String, &'static str>>,
     out: Mutex<Box<dyn Write + Send>>,
-    err: Mutex<Box<dyn Write + Send>>,
+    /// Builds were announced ("output will be in this color."): one blank line before
+    /// whatever comes next, as Packer prints after the last announcement.
+    announced: std::sync::atomic::AtomicBool,
 }
 
 impl HumanSink {
@@ -34,14 +36,15 @@ impl HumanSink {
         color: bool,
         timestamps: bool,
         out: Box<dyn Write + Send>,
-        err: Box<dyn Write + Send>,
+        // Packer's UI writes errors to stdout too: nothing goes to `_err` any more.
+        _err: Box<dyn Write + Send>,
     ) -> HumanSink {
         HumanSink {
             color,
             timestamps,
             colors: Mutex::new(BTreeMap::new()),
+            announced: std::sync::atomic::AtomicBool::new(false),
             out: Mutex::new(out),
-            err: Mutex::new(err),
         }
     }
 
@@ -71,7 +74,8 @@ impl HumanSink {
     }
 
     fn line(&self, to_err: bool, text: &str) {
-        let w = if to_err { &self.err } else { &self.out };
+        let _ = to_err;
+        let w = &self.out;
         let mut w = w.lock().unwrap_or_else(|e| e.into_inner());
         let _ = writeln!(w, "{}{text}", self.stamp());
         let _ = w.flush();
@@ -83,6 +87,14 @@ impl Sink for HumanSink {
         let build = e.build.as_deref();
         let code = build.map(|b| self.color_of(b)).unwrap_or("0");
         let prefix = build.map(|b| format!("{b}: ")).unwrap_or_default();
+        let starting = matches!(e.kind, EventKind::BuildStarted);
+        if !starting
+            && self
+                .announced
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            self.line(false, "");
+        }
         match &e.kind {
             EventKind::Say { message } => {
                 for l in message.lines() {
@@ -105,7 +117,8 @@ impl Sink for HumanSink {
                         false,
                         &self.paint(&format!("{b}: output will be in this color."), code, true),
                     );
-                    self.line(false, "");
+                    self.announced
+                        .store(true, std::sync::atomic::Ordering::SeqCst);
                 }
             }
             EventKind::BuildFinished {

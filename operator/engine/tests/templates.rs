@@ -343,7 +343,7 @@ build {
     let t = load(dup.path(), VarInputs::default()).unwrap();
     let err = t.instances().unwrap_err().to_string();
     assert!(err.contains("Duplicate argument"), "{err}");
-    assert!(err.contains("line 3, column 21"), "{err}");
+    assert!(err.contains("t.pkr.hcl line 3, in build:"), "{err}");
 }
 
 #[tokio::test]

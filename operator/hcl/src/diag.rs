@@ -23,12 +23,14 @@ impl SourceFile {
                 line_starts.push(i + 1);
             }
         }
-        Arc::new(SourceFile {
+        let f = Arc::new(SourceFile {
             name: path.display().to_string(),
             path: path.to_path_buf(),
             text,
             line_starts,
-        })
+        });
+        register(&f);
+        f
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -154,48 +156,243 @@ impl Diagnostic {
     }
 }
 
+/// The files read lately, by displayed name: diagnostics render their source lines and
+/// enclosing block from them, as HCL's diagnostic writer does from the parser's file map.
+/// Bounded: the oldest entries go first.
+static FILES: std::sync::Mutex<Vec<Arc<SourceFile>>> = std::sync::Mutex::new(Vec::new());
+
+fn files() -> std::sync::MutexGuard<'static, Vec<Arc<SourceFile>>> {
+    FILES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn register(f: &Arc<SourceFile>) {
+    let mut files = files();
+    files.retain(|g| g.name != f.name);
+    if files.len() >= 256 {
+        files.remove(0);
+    }
+    files.push(f.clone());
+}
+
+/// Forgets every file: diagnostics of later phases say "(source code not available)", as
+/// Packer's do after parsing (it hands no file map to the writer for them).
+pub fn forget_all() {
+    files().clear();
+}
+
+/// Forgets a file: its diagnostics then say "(source code not available)", as HCL's writer
+/// does for a file outside its map (Packer's console input).
+pub fn forget(name: &str) {
+    files().retain(|g| g.name != name);
+}
+
+fn registered(name: &str) -> Option<Arc<SourceFile>> {
+    files().iter().rev().find(|f| f.name == name).cloned()
+}
+
+impl SourceFile {
+    /// The header of the top-level block holding `offset` (`source "null" "a"`), as hclsyntax's
+    /// `ContextString` gives it; `None` outside any block.
+    pub fn context(&self, offset: usize) -> Option<String> {
+        use hcl::edit::Span;
+        if let Ok(body) = hcl::edit::parser::parse_body(&self.text) {
+            for b in body.blocks() {
+                let Some(span) = b.span() else { continue };
+                if span.contains(&offset) {
+                    let mut h = b.ident.to_string();
+                    for l in &b.labels {
+                        let l = match l {
+                            hcl::edit::structure::BlockLabel::String(s) => s.value().to_string(),
+                            hcl::edit::structure::BlockLabel::Ident(i) => i.as_str().to_string(),
+                        };
+                        h.push(' ');
+                        h.push_str(&crate::value::go_quote(&l));
+                    }
+                    return Some(h);
+                }
+            }
+            return None;
+        }
+        scan_context(&self.text, offset)
+    }
+
+    fn offset_of(&self, line: usize, column: usize) -> usize {
+        let start = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let text = self.text.get(start..).unwrap_or("");
+        start
+            + text
+                .char_indices()
+                .nth(column.saturating_sub(1))
+                .map(|(i, _)| i)
+                .unwrap_or(text.len())
+    }
+}
+
+/// The enclosing top-level block of a file that does not parse: brace depth over the text,
+/// skipping strings and comments.
+fn scan_context(text: &str, offset: usize) -> Option<String> {
+    let b = text.as_bytes();
+    let (mut i, mut depth, mut stmt) = (0usize, 0i64, 0usize);
+    let mut header: Option<(String, usize)> = None;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() && b[i] != b'"' && b[i] != b'\n' {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'{' | b'[' | b'(' => {
+                if depth == 0 && b[i] == b'{' {
+                    let h = text[stmt..i].trim();
+                    if !h.contains('=') {
+                        header = Some((h.to_string(), stmt));
+                    }
+                }
+                depth += 1;
+            }
+            b'}' | b']' | b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    if let Some((h, from)) = header.take()
+                        && (from..=i).contains(&offset)
+                    {
+                        return Some(format_header(&h));
+                    }
+                    stmt = i + 1;
+                }
+            }
+            b'\n' if depth == 0 => stmt = i + 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    match header {
+        Some((h, from)) if offset >= from => Some(format_header(&h)),
+        _ => None,
+    }
+}
+
+fn format_header(h: &str) -> String {
+    let mut parts = h.split_whitespace();
+    let mut out = parts.next().unwrap_or("").to_string();
+    for p in parts {
+        out.push(' ');
+        out.push_str(&crate::value::go_quote(p.trim_matches('"')));
+    }
+    out
+}
+
+/// go-wordwrap's `WrapString`, as HCL's diagnostic writer wraps details: breaks only at
+/// whitespace, keeps existing newlines, never splits a word.
+pub fn wrap(s: &str, lim: usize) -> String {
+    let mut buf = String::with_capacity(s.len());
+    let (mut current, mut word, mut space) = (0usize, String::new(), String::new());
+    for c in s.chars() {
+        if c == '\n' {
+            if word.is_empty() {
+                if current + space.chars().count() <= lim {
+                    buf.push_str(&space);
+                }
+                space.clear();
+            } else {
+                buf.push_str(&space);
+                space.clear();
+                buf.push_str(&word);
+                word.clear();
+            }
+            buf.push(c);
+            current = 0;
+        } else if c.is_whitespace() && c != '\u{a0}' {
+            if space.is_empty() || !word.is_empty() {
+                current += space.chars().count() + word.chars().count();
+                buf.push_str(&space);
+                space.clear();
+                buf.push_str(&word);
+                word.clear();
+            }
+            space.push(c);
+        } else {
+            word.push(c);
+            let wl = word.chars().count();
+            if current + space.chars().count() + wl > lim && wl < lim {
+                buf.push('\n');
+                current = 0;
+                space.clear();
+            }
+        }
+    }
+    if word.is_empty() {
+        if current + space.chars().count() <= lim {
+            buf.push_str(&space);
+        }
+    } else {
+        buf.push_str(&space);
+        buf.push_str(&word);
+    }
+    buf
+}
+
 impl fmt::Display for Diagnostic {
-    /// Renders like HCL's diagnostic text writer, plus the column and a caret.
+    /// Renders as HCL's diagnostic text writer does for Packer (width 80, no color): the
+    /// summary, the file and line with the enclosing top-level block, the source lines of the
+    /// subject, and the detail word-wrapped; each part followed by a blank line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let label = match self.severity {
             Severity::Error => "Error",
             Severity::Warning => "Warning",
         };
-        writeln!(f, "{label}: {}", self.summary)?;
+        write!(f, "{label}: {}\n\n", self.summary)?;
         if let Some(sub) = &self.subject {
-            writeln!(f)?;
-            writeln!(
-                f,
-                "  on {} line {}, column {}:",
-                sub.file, sub.line, sub.column
-            )?;
-            let num = format!("{:>4}", sub.line);
-            writeln!(f, "{num}: {}", sub.snippet)?;
-            let width = if sub.end_line == sub.line && sub.end_column > sub.column {
-                sub.end_column - sub.column
-            } else {
-                sub.snippet
-                    .chars()
-                    .count()
-                    .saturating_sub(sub.column - 1)
-                    .max(1)
-            };
-            let lead: String = sub
-                .snippet
-                .chars()
-                .take(sub.column - 1)
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            writeln!(
-                f,
-                "{}  {lead}{}",
-                " ".repeat(num.len()),
-                "^".repeat(width.min(120))
-            )?;
+            match registered(&sub.file) {
+                Some(file) => {
+                    let at = file.offset_of(sub.line, sub.column);
+                    let ctx = file
+                        .context(at)
+                        .map(|c| format!(", in {c}"))
+                        .unwrap_or_default();
+                    writeln!(f, "  on {} line {}{ctx}:", sub.file, sub.line)?;
+                    let last = sub.end_line.max(sub.line);
+                    for n in sub.line..=last {
+                        if n > sub.line && n == last && sub.end_column <= 1 {
+                            // A range ending at a line's start shows that line only when
+                            // it is the first.
+                            if file.line_text(n).is_empty() {
+                                break;
+                            }
+                        }
+                        writeln!(f, "{n:4}: {}", file.line_text(n))?;
+                    }
+                    writeln!(f)?;
+                }
+                None => {
+                    writeln!(f, "  on {} line {}:", sub.file, sub.line)?;
+                    writeln!(f, "  (source code not available)")?;
+                    writeln!(f)?;
+                }
+            }
         }
         if !self.detail.is_empty() {
-            writeln!(f)?;
-            writeln!(f, "{}", self.detail)?;
+            write!(f, "{}\n\n", wrap(&self.detail, 80))?;
         }
         Ok(())
     }
@@ -246,10 +443,7 @@ impl From<Diagnostic> for Diagnostics {
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
+        for d in &self.0 {
             write!(f, "{d}")?;
         }
         Ok(())
@@ -273,7 +467,7 @@ mod tests {
     }
 
     #[test]
-    fn rendering_shows_line_and_caret() {
+    fn rendering_follows_hcl_diagnostic_writer() {
         let f = SourceFile::new(Path::new("t.pkr.hcl"), "x = 1\n  foo = 2\n".to_string());
         let d = Diagnostic::error(
             "Unsupported argument",
@@ -281,8 +475,10 @@ mod tests {
         )
         .at(f.subject(8..11));
         let text = d.to_string();
-        assert!(text.contains("on t.pkr.hcl line 2, column 3:"), "{text}");
-        assert!(text.contains("   2:   foo = 2\n        ^^^\n"), "{text}");
+        assert_eq!(
+            text,
+            "Error: Unsupported argument\n\n  on t.pkr.hcl line 2:\n   2:   foo = 2\n\nAn argument named \"foo\" is not expected here.\n\n"
+        );
         assert_eq!(
             d.one_line(),
             "t.pkr.hcl:2:3: Unsupported argument: An argument named \"foo\" is not expected here."

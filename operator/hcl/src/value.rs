@@ -172,6 +172,131 @@ impl Value {
     }
 }
 
+impl Value {
+    /// Whether no part of this value is unknown (cty's `IsWhollyKnown`).
+    pub fn is_wholly_known(&self) -> bool {
+        match self {
+            Value::Unknown => false,
+            Value::List(l) => l.iter().all(Value::is_wholly_known),
+            Value::Object(o) => o.values().all(Value::is_wholly_known),
+            _ => true,
+        }
+    }
+
+    /// Packer's `PrintableCtyValue` (hcl2template/utils.go), as `console` and `inspect` print a
+    /// value: `<unknown>` when any part is unknown, else hcl2shim's Go value formatted by
+    /// Packer's `repl.FormatResult`: a top-level string bare, nested strings Go-quoted, integral
+    /// numbers as integers, other numbers as Go's `%g`, lists one element per line with a
+    /// trailing comma, objects with sorted, quoted keys (`"k" = v`).
+    pub fn printable(&self) -> String {
+        if !self.is_wholly_known() {
+            return "<unknown>".into();
+        }
+        repl_format(self, false)
+    }
+}
+
+fn repl_format(v: &Value, nested: bool) -> String {
+    fn indent(s: &str) -> String {
+        s.lines()
+            .map(|l| format!("  {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+    match v {
+        Value::Null | Value::Unknown => "null".into(),
+        Value::String(s) if nested => go_quote(s),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => go_number(*n),
+        Value::List(l) => {
+            let mut out = String::from("[");
+            if !l.is_empty() {
+                out.push('\n');
+            }
+            for item in l {
+                out.push_str(&indent(&repl_format(item, true)));
+                out.push_str(",\n");
+            }
+            out.push(']');
+            out
+        }
+        Value::Object(o) => {
+            let mut out = String::from("{");
+            if !o.is_empty() {
+                out.push('\n');
+            }
+            for (k, item) in o {
+                out.push_str(&indent(&format!(
+                    "{} = {}",
+                    go_quote(k),
+                    repl_format(item, true)
+                )));
+                out.push('\n');
+            }
+            out.push('}');
+            out
+        }
+    }
+}
+
+/// A number as hcl2shim hands it to Go's fmt: an `int` when integral and within 64 bits,
+/// else a float64 printed with `%g` (shortest digits, exponent form below 1e-4 or from 1e6).
+pub fn go_number(n: f64) -> String {
+    // 2^63: within Go's int64.
+    if n.is_finite() && n.fract() == 0.0 && n.abs() < 9_223_372_036_854_775_808.0 {
+        return format!("{}", n as i64);
+    }
+    if n.is_nan() {
+        return "NaN".into();
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: "1.2345675e6".
+    let e = format!("{n:e}");
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mant}e{sign}{:02}", exp.abs())
+    } else {
+        format!("{n}")
+    }
+}
+
+/// Go's `strconv.Quote` (`%q`): escapes quotes, backslashes and non-printable characters.
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if c.is_control() || c == '\u{feff}' => {
+                if (c as u32) < 0x10000 {
+                    out.push_str(&format!("\\u{:04x}", c as u32))
+                } else {
+                    out.push_str(&format!("\\U{:08x}", c as u32))
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn write_hcl(v: &Value, out: &mut String, indent: usize) {
     let pad = |n: usize| "  ".repeat(n);
     match v {

@@ -151,8 +151,9 @@ pub async fn run(a: BuildArgs) -> i32 {
     if !failed.is_empty() {
         if human {
             ui.error("Some builds didn't complete successfully and had errors:");
+            // On stdout, as Packer's UI writes errors.
             for o in &failed {
-                eprintln!("--> {}: {}", o.name, masker.mask(&o.errors.join("\n")));
+                println!("--> {}: {}", o.name, masker.mask(&o.errors.join("\n")));
             }
             println!();
         }

@@ -37,16 +37,18 @@ impl VarFlags {
     }
 }
 
-/// Prints diagnostics to stderr, masked.
+/// Prints diagnostics as Packer's `writeDiags` does: all of them in one message on stdout
+/// (Packer's UI writes errors there too), masked.
 pub fn print_diags(d: &Diagnostics, masker: Option<&kiln_engine::ui::Masker>) {
-    for diag in &d.0 {
-        let text = diag.to_string();
-        let text = match masker {
-            Some(m) => m.mask(&text),
-            None => text,
-        };
-        eprintln!("{text}");
+    if d.is_empty() {
+        return;
     }
+    let text = d.to_string();
+    let text = match masker {
+        Some(m) => m.mask(&text),
+        None => text,
+    };
+    println!("{text}");
 }
 
 /// Splits comma-separated flag values (`-only=a,b` and repeated flags alike).
@@ -81,7 +83,21 @@ pub fn load_template(
         env: std::sync::Arc::new(kiln_engine::components::RunEnv::local()),
         ..Default::default()
     };
-    match kiln_engine::session::load_path(path, &opts) {
+    let source = kiln_engine::session::TemplateSource::Path(path.to_path_buf());
+    let parsed = kiln_engine::session::parse(&source);
+    // Packer shows source lines only for the errors of parsing (its later phases hand no
+    // file map to the diagnostic writer).
+    let (t, diags) = match parsed {
+        Ok(p) => {
+            kiln_engine::diag::forget_all();
+            p
+        }
+        Err(d) => {
+            print_diags(&d, None);
+            return None;
+        }
+    };
+    match kiln_engine::session::evaluate(t, diags, &opts) {
         Ok(s) => Some(s),
         Err(d) => {
             print_diags(&d, None);

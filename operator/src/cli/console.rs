@@ -1,14 +1,17 @@
-//! `kiln console`: evaluates expressions read from stdin in a template's context.
+//! `kiln console`: evaluates expressions in a template's context, as `packer console` does.
+//!
+//! Piped (stdin not a terminal, Packer's `modePiped`): every line is evaluated, errors are
+//! printed as they come, and only the last line's result is printed at the end. On a
+//! terminal: each result after its line. Values print as Packer's `PrintableCtyValue`.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use kiln_engine::diag::SourceFile;
+use kiln_engine::diag::{Diagnostics, SourceFile};
 use kiln_engine::template::Template;
-use kiln_engine::ui::Masker;
 
-use super::common::{VarFlags, load_template};
+use super::common::{VarFlags, print_diags};
 
 #[derive(Args, Debug)]
 pub struct ConsoleArgs {
@@ -16,54 +19,131 @@ pub struct ConsoleArgs {
     pub template: Option<PathBuf>,
     #[command(flatten)]
     pub vars: VarFlags,
+    /// `hcl2` or `json`: the language without a template (Packer's flag; Kiln has HCL2 only).
+    #[arg(long = "config-type", value_name = "TYPE", default_value = "json")]
+    pub config_type: String,
+    /// Accepted for Packer compatibility (Kiln evaluates locals and data sources as a graph).
+    #[arg(long = "use-sequential-evaluation")]
+    pub use_sequential: bool,
+}
+
+/// Loads a template as Packer's `console` and `inspect` do: a file that does not parse is an
+/// error; problems with variables, locals and data sources are not (their values stay unknown).
+pub fn load_lenient(path: &Path, vars: &VarFlags) -> Result<Template, Diagnostics> {
+    let inputs = vars
+        .inputs(false)
+        .map_err(|e| Diagnostics::from(kiln_engine::diag::Diagnostic::error(e, "")))?;
+    let (mut t, _) = Template::load(path)?;
+    let _ = kiln_engine::template::variables::resolve(&mut t, &inputs);
+    let _ = kiln_engine::template::locals::evaluate(
+        &mut t,
+        kiln_engine::template::locals::DataMode::Unknown,
+    );
+    Ok(t)
+}
+
+const HELP: &str = r#"
+The Packer console allows you to experiment with Packer interpolations.
+You may access variables and functions in the Packer config you called the
+console with.
+
+Type in the interpolation to test and hit <enter> to see the result.
+
+"upper(var.foo.id)" would evaluate to the ID of "foo" and uppercase is, if it
+exists in your config file.
+
+"variables" will dump all available variables and their values.
+
+To exit the console, type "exit" and hit <enter>, or use Control-C.
+
+/!\ It is not possible to use go templating interpolation like "{{timestamp}}"
+with in HCL2 mode.
+"#;
+
+/// One line, as Packer's `EvaluateExpression`: the text to print, whether to exit, and the
+/// diagnostics.
+fn evaluate(t: &Template, line: &str) -> (String, bool, Diagnostics) {
+    match line {
+        "" => (String::new(), false, Diagnostics::new()),
+        "exit" => (String::new(), true, Diagnostics::new()),
+        "help" => (HELP.to_string(), false, Diagnostics::new()),
+        "variables" => (super::inspect::variables(t), false, Diagnostics::new()),
+        _ => {
+            let name = "<console-input>";
+            let file = SourceFile::new(Path::new(name), line.to_string());
+            kiln_engine::diag::forget(name);
+            let env = t.base_env();
+            match hcl::edit::parser::parse_expr(&file.text) {
+                Ok(expr) => match env.evaluator(&file).eval(&expr, &env.scope()) {
+                    Ok(v) => (v.printable(), false, Diagnostics::new()),
+                    Err(d) => (String::new(), false, d.into()),
+                },
+                Err(e) => (
+                    String::new(),
+                    false,
+                    kiln_engine::diag::Diagnostic::error("Invalid expression", e.message()).into(),
+                ),
+            }
+        }
+    }
 }
 
 pub fn run(a: ConsoleArgs) -> i32 {
     let template = match &a.template {
-        Some(p) => match load_template(p, &a.vars, false, false) {
-            Some(s) => s.template,
-            None => return 1,
+        Some(p) => match load_lenient(p, &a.vars) {
+            Ok(t) => t,
+            Err(d) => {
+                print_diags(&d, None);
+                return 1;
+            }
         },
         None => Template {
             root: PathBuf::from("."),
             ..Template::default()
         },
     };
-    let masker = Masker::new(template.sensitive.clone());
-    let env = template.base_env();
+    // Without a template Packer's default language is its legacy JSON one, whose console
+    // renders each line as a Go template: text without `{{` comes back unchanged.
+    let legacy = a.template.is_none() && a.config_type != "hcl2";
+    let masker = kiln_engine::ui::Masker::new(template.sensitive.clone());
+    let piped = !std::io::stdin().is_terminal();
     let mut code = 0;
+    let mut last = String::new();
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
-        let line = line.trim();
-        match line {
-            "" => continue,
-            "exit" => break,
-            "help" => {
-                println!(
-                    "Evaluate an expression, e.g. var.name or upper(\"x\"). `variables` lists the variables; `exit` quits."
-                );
-                continue;
-            }
-            "variables" => {
-                print!("{}", super::inspect::render(&template));
-                continue;
-            }
-            _ => {}
-        }
-        let file = SourceFile::new(Path::new("<console>"), line.to_string());
-        match hcl::edit::parser::parse_expr(&file.text) {
-            Ok(expr) => match env.evaluator(&file).eval(&expr, &env.scope()) {
-                Ok(v) => println!("{}", masker.mask(&v.to_hcl())),
-                Err(d) => {
-                    eprintln!("{}", masker.mask(&d.to_string()));
-                    code = 1;
-                }
-            },
-            Err(e) => {
-                eprintln!("Error: {}", e.message());
+        let (out, exit, diags) = if legacy && !line.contains("{{") {
+            (
+                line.trim().to_string(),
+                line.trim() == "exit",
+                Diagnostics::new(),
+            )
+        } else if legacy {
+            let d = kiln_engine::diag::Diagnostic::error(
+                "Legacy JSON templates are not supported",
+                "Kiln reads HCL2 only: run `kiln console -config-type=hcl2` to evaluate HCL2 expressions without a template.",
+            );
+            (String::new(), false, d.into())
+        } else {
+            evaluate(&template, line.trim())
+        };
+        let out = masker.mask(&out);
+        if !diags.is_empty() {
+            print_diags(&diags, Some(&masker));
+            if diags.has_errors() {
                 code = 1;
             }
         }
+        if piped {
+            last = out;
+            continue;
+        }
+        if exit {
+            return code;
+        }
+        println!("{out}");
+    }
+    if piped {
+        println!("{last}");
     }
     code
 }

@@ -1,11 +1,15 @@
-//! `kiln inspect`: variables, locals, builds, sources, provisioners and post-processors;
-//! sensitive values shown as `<sensitive>` keeping their shape.
+//! `kiln inspect`: variables, locals and builds, as `packer inspect` prints them
+//! (hcl2template's `InspectConfig`): any template that parses is inspected, whatever its
+//! variables and components; unknown values show as `"<unknown>"`; sensitive values are
+//! masked everywhere in the text.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use kiln_engine::template::Template;
+use kiln_engine::value::go_quote;
 
-use super::common::{VarFlags, load_template};
+use super::common::{VarFlags, print_diags};
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
@@ -13,62 +17,92 @@ pub struct InspectArgs {
     pub template: PathBuf,
     #[command(flatten)]
     pub vars: VarFlags,
+    /// Accepted for Packer compatibility (Kiln evaluates locals and data sources as a graph).
+    #[arg(long = "use-sequential-evaluation")]
+    pub use_sequential: bool,
 }
 
 pub fn run(a: InspectArgs) -> i32 {
-    let Some(session) = load_template(&a.template, &a.vars, false, false) else {
-        return 1;
+    let t = match super::console::load_lenient(&a.template, &a.vars) {
+        Ok(t) => t,
+        Err(d) => {
+            print_diags(&d, None);
+            return 1;
+        }
     };
-    print!("{}", render(&session.template));
+    print!("{}", render(&t));
     0
 }
 
-/// The inspect text.
-pub fn render(t: &kiln_engine::template::Template) -> String {
-    let mut out = String::from("Packer Inspect: HCL2 mode\n\n> input-variables:\n\n");
-    for (name, var) in &t.variables {
+/// Packer's `printVariables`: variables and locals sorted by name, values quoted.
+pub fn variables(t: &Template) -> String {
+    let mut out = String::from("> input-variables:\n\n");
+    let mut names: Vec<&String> = t.variables.keys().collect();
+    names.sort();
+    for name in names {
         let v = t.var_values.get(name).cloned().unwrap_or_default();
-        let shown = if var.sensitive { v.masked_shape() } else { v };
-        out.push_str(&format!("var.{name}: {}\n", shown.to_hcl()));
+        out.push_str(&format!("var.{name}: {}\n", go_quote(&v.printable())));
     }
     out.push_str("\n> local-variables:\n\n");
-    for l in &t.locals {
-        let v = t.local_values.get(&l.name).cloned().unwrap_or_default();
-        let shown = if l.sensitive { v.masked_shape() } else { v };
-        out.push_str(&format!("local.{}: {}\n", l.name, shown.to_hcl()));
+    for (name, v) in &t.local_values {
+        out.push_str(&format!("local.{name}: {}\n", go_quote(&v.printable())));
     }
-    out.push_str("\n> builds:\n\n");
-    match t.decode_builds() {
-        Ok(builds) => {
-            for (i, b) in builds.iter().enumerate() {
-                let title = b
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("<unnamed build {i}>"));
-                out.push_str(&format!("  > {title}:\n\n"));
-                if let Some(d) = &b.description {
-                    out.push_str(&format!("    description: {d}\n\n"));
-                }
-                out.push_str("    sources:\n\n");
-                for s in &b.sources {
-                    out.push_str(&format!("      {}\n", s.reference()));
-                }
-                out.push_str("\n    provisioners:\n\n");
-                for p in &b.provisioners {
-                    out.push_str(&format!("      {}\n", p.kind));
-                }
-                out.push_str("\n    post-processors:\n\n");
-                for (n, chain) in b.post_processors.iter().enumerate() {
-                    out.push_str(&format!("      {n}:\n"));
-                    for p in chain {
-                        out.push_str(&format!("        {}\n", p.kind));
-                    }
-                }
-                out.push('\n');
+    out
+}
+
+/// Packer's `printBuilds`.
+fn builds(t: &Template) -> String {
+    let mut out = String::from("> builds:\n");
+    let Ok(builds) = t.decode_builds() else {
+        return out;
+    };
+    let named = |kind: &str, name: &Option<String>| match name {
+        Some(n) if !n.is_empty() => format!("{kind}.{n}"),
+        _ => kind.to_string(),
+    };
+    for (i, b) in builds.iter().enumerate() {
+        let title = match &b.name {
+            Some(n) if !n.is_empty() => n.clone(),
+            _ => format!("<unnamed build {i}>"),
+        };
+        out.push_str(&format!("\n  > {title}:\n"));
+        if let Some(d) = b.description.as_deref().filter(|d| !d.is_empty()) {
+            out.push_str(&format!("\n  > Description: {d}\n"));
+        }
+        out.push_str("\n    sources:\n");
+        if b.sources.is_empty() {
+            out.push_str("\n      <no source>\n");
+        }
+        for s in &b.sources {
+            out.push_str(&format!("\n      {}\n", s.reference()));
+        }
+        out.push_str("\n    provisioners:\n\n");
+        if b.provisioners.is_empty() {
+            out.push_str("      <no provisioner>\n");
+        }
+        for p in &b.provisioners {
+            out.push_str(&format!("      {}\n", named(&p.kind, &p.name)));
+        }
+        out.push_str("\n    post-processors:\n");
+        if b.post_processors.is_empty() {
+            out.push_str("\n      <no post-processor>\n");
+        }
+        for (n, chain) in b.post_processors.iter().enumerate() {
+            out.push_str(&format!("\n      {n}:\n"));
+            for p in chain {
+                out.push_str(&format!("        {}\n", named(&p.kind, &p.name)));
             }
         }
-        Err(d) => out.push_str(&format!("  (builds could not be decoded: {})\n", d.0.len())),
     }
-    let masker = kiln_engine::ui::Masker::new(t.sensitive.clone());
-    masker.mask(&out)
+    out
+}
+
+/// The inspect text: each part as one `ui.Say` (a newline after each), masked.
+pub fn render(t: &Template) -> String {
+    let out = format!(
+        "Packer Inspect: HCL2 mode\n\n{}\n{}\n",
+        variables(t),
+        builds(t)
+    );
+    kiln_engine::ui::Masker::new(t.sensitive.clone()).mask(&out)
 }

@@ -93,7 +93,9 @@ impl Step for StepProvision {
                     state.error = Some(BuildError::Cancelled { message });
                     StepAction::Halt
                 } else {
-                    state.fail_with(BuildError::Provision { message })
+                    // Packer's StepProvision records the error without printing it.
+                    state.error = Some(BuildError::Provision { message });
+                    StepAction::Halt
                 }
             }
         }

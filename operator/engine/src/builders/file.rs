@@ -86,12 +86,8 @@ impl Step for StepWriteFile {
                 ));
                 tokio::fs::copy(src, &self.target).await.map(|_| ())
             }
-            None => {
-                state
-                    .ui
-                    .say(format!("Writing content to {}", self.target.display()));
-                tokio::fs::write(&self.target, self.content.as_bytes()).await
-            }
+            // Packer's file builder writes content without a word.
+            None => tokio::fs::write(&self.target, self.content.as_bytes()).await,
         };
         match result {
             Ok(()) => {

@@ -24,13 +24,21 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn Provis
 impl Provisioner for Breakpoint {
     async fn provision(&self, ctx: &ProvisionCtx<'_>) -> anyhow::Result<()> {
         if self.disable {
-            ctx.ui.say("Breakpoint provisioner is disabled; skipping");
+            // Packer's words.
+            if self.note.is_empty() {
+                ctx.ui.say("Breakpoint provisioner disabled; continuing...");
+            } else {
+                ctx.ui.say(format!(
+                    "Breakpoint provisioner with note \"{}\" disabled; continuing...",
+                    self.note
+                ));
+            }
             return Ok(());
         }
         let note = if self.note.is_empty() {
             String::new()
         } else {
-            format!(" with note: {}", self.note)
+            format!(" with note \"{}\"", self.note)
         };
         if !std::io::stdin().is_terminal() || std::env::var_os("KILN_NONINTERACTIVE").is_some() {
             ctx.ui.say(format!(

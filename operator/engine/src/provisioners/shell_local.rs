@@ -206,9 +206,15 @@ impl ShellLocalConfig {
                 .collect();
             let code = run_local(&argv, ui, cancel).await?;
             if !self.valid_exit_codes.contains(&code) {
+                // The SDK's ValidExitCode error; the codes as Go prints a []int.
+                let codes: Vec<String> = self
+                    .valid_exit_codes
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect();
                 bail!(
-                    "Erroneous exit code {code} while executing script: {}\n\nPlease see output above for more information.",
-                    script.display()
+                    "Script exited with non-zero exit status: {code}. Allowed exit codes are: [{}]",
+                    codes.join(" ")
                 );
             }
         }
@@ -282,11 +288,11 @@ pub async fn run_local(
     while !(out_done && err_done) {
         tokio::select! {
             line = out.next_line(), if !out_done => match line {
-                Ok(Some(l)) => ui.message(l),
+                Ok(Some(l)) => ui.say(l),
                 _ => out_done = true,
             },
             line = err.next_line(), if !err_done => match line {
-                Ok(Some(l)) => ui.message(l),
+                Ok(Some(l)) => ui.error(l),
                 _ => err_done = true,
             },
             _ = cancel.cancelled() => {

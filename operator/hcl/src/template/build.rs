@@ -338,6 +338,7 @@ impl Template {
         &self,
         reference: &str,
         subject: Option<Subject>,
+        build_subject: Option<Subject>,
         diags: &mut Diagnostics,
     ) -> Option<SourceUse> {
         let Some((kind, label)) = parse_source_ref(reference) else {
@@ -351,27 +352,18 @@ impl Template {
             return None;
         };
         let Some(decl) = self.sources.get(&format!("{kind}.{label}")) else {
-            let known: Vec<&String> = self.sources.keys().collect();
+            // Packer's words (hcl2template/plugin.go): the known sources sorted, as Go
+            // prints a []string, or the first one within edit distance 2.
+            let wanted = format!("{kind}.{label}");
+            let mut known: Vec<&str> = self.sources.keys().map(String::as_str).collect();
+            known.sort();
+            let detail = match known.iter().find(|k| levenshtein(&wanted, k) < 3) {
+                Some(s) => format!("Did you mean to use {}?", crate::value::go_quote(s)),
+                None => format!("Known: [{}]", known.join(" ")),
+            };
             diags.push(
-                Diagnostic::error(
-                    "Unknown source",
-                    format!(
-                        "There is no source {kind}.{label} declared.{}",
-                        if known.is_empty() {
-                            String::new()
-                        } else {
-                            format!(
-                                " Known sources: {}.",
-                                known
-                                    .iter()
-                                    .map(|k| k.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            )
-                        }
-                    ),
-                )
-                .with_subject(subject),
+                Diagnostic::error(format!("Unknown source {wanted}"), detail)
+                    .with_subject(build_subject.or(subject)),
             );
             return None;
         };
@@ -438,19 +430,33 @@ impl Template {
                                     (text, subject)
                                 })
                                 .collect(),
-                            _ => {
-                                diags.push(
+                            // Any other expression (`local.srcs`) is evaluated, as Packer
+                            // does: a list of reference strings.
+                            other => match env.evaluator(&a.file).eval(other, &env.scope()) {
+                                Ok(Value::List(l)) if l.iter().all(|v| v.as_str().is_some()) => l
+                                    .iter()
+                                    .map(|v| (v.as_str().unwrap_or("").to_string(), a.subject()))
+                                    .collect(),
+                                Err(d) => {
+                                    diags.push(d);
+                                    Vec::new()
+                                }
+                                Ok(_) => {
+                                    diags.push(
                                     Diagnostic::error(
                                         "Invalid sources",
                                         "The sources argument must be a list of source references such as [\"source.null.example\"].",
                                     )
                                     .with_subject(a.subject()),
                                 );
-                                Vec::new()
-                            }
+                                    Vec::new()
+                                }
+                            },
                         };
                         for (text, subject) in items {
-                            if let Some(s) = self.resolve_source(&text, subject, &mut diags) {
+                            if let Some(s) =
+                                self.resolve_source(&text, subject, bb.subject.clone(), &mut diags)
+                            {
                                 bb.sources.push(s);
                             }
                         }
@@ -476,7 +482,7 @@ impl Template {
                             diags.push(crate::template::label_count(inner, 1, "source", "\"TYPE.NAME\""));
                             continue;
                         }
-                        let Some(mut s) = self.resolve_source(&inner.labels[0], inner.subject(), &mut diags) else {
+                        let Some(mut s) = self.resolve_source(&inner.labels[0], inner.subject(), bb.subject.clone(), &mut diags) else {
                             continue;
                         };
                         let mut extra = inner.body.clone();
@@ -628,6 +634,21 @@ impl Template {
             Ok(out)
         }
     }
+}
+
+/// Levenshtein distance over characters (Packer's didyoumean).
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 #[cfg(test)]

@@ -612,9 +612,11 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
                 Diagnostic::error(
                     format!("Unset variable {name:?}"),
                     "A used variable must be set or have a default value; see https://packer.io/docs/templates/hcl_templates/syntax for details.",
-                )
-                .with_subject(var.subject.clone()),
+                ),
+                // Packer's has no subject.
             );
+            // Unknown to the commands that go on despite the error (console, inspect).
+            values.insert(name.clone(), Value::Unknown);
             continue;
         };
         let value = match &var.ty {

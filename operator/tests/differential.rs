@@ -1,0 +1,318 @@
+//! Differential suite: every case under `tests/differential/cases/<name>/` runs through Kiln
+//! and through Packer v1.16.0 built from source (`scripts/packer.sh`), and the two must agree
+//! on exit code, stdout, stderr and the files the command wrote or changed.
+//!
+//! A case is a directory holding template files and:
+//! - `cmd`: the command line after the program name, shell-quoted (`validate .`,
+//!   `console -config-type=hcl2`); the command runs in a copy of the case directory;
+//! - `stdin` (optional): given on standard input (else stdin is empty);
+//! - `deviation` (optional): a deliberate difference, documented in docs/templates.md; its text
+//!   is the reason. Such a case must still differ (when it agrees, remove the file).
+//! - `pending` (optional): a known difference not fixed yet (listed in docs/templates.md,
+//!   "Where Kiln still differs"). Such a case must still differ: when it agrees, the test
+//!   fails until the file is removed, so fixed cases stay fixed.
+//! - `source` (optional): where a real-world template came from.
+//!
+//! Both tools run in the same directory (a fresh copy each), with the same environment, so
+//! absolute paths agree; only what is inherently run-specific is normalised: durations,
+//! timestamps and UUIDs. `KILN_DIFF_CASE=<substring>` runs only the matching cases;
+//! `KILN_PACKER` names another Packer binary.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A command still running after this is killed (and the case fails).
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn packer() -> PathBuf {
+    let p = std::env::var_os("KILN_PACKER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
+                .join(".cache/kiln/packer/1.16.0/packer")
+        });
+    if !p.is_file() {
+        panic!(
+            "Packer v1.16.0 not found at {}: run scripts/packer.sh (builds it from source into \
+             ~/.cache/kiln/packer/1.16.0/packer), or set KILN_PACKER to a Packer v1.16.0 binary",
+            p.display()
+        );
+    }
+    p
+}
+
+fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/cases")
+}
+
+/// Files that describe a case rather than belong to it.
+const META: &[&str] = &["cmd", "stdin", "deviation", "pending", "source"];
+
+fn copy_dir(from: &Path, to: &Path, top: bool) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name();
+        if top && META.contains(&name.to_str().unwrap_or("")) {
+            continue;
+        }
+        let t = e.file_type().unwrap();
+        if t.is_dir() {
+            copy_dir(&e.path(), &to.join(&name), false);
+        } else {
+            std::fs::copy(e.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// Every regular file under `dir`, relative path → contents.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            let Ok(t) = e.file_type() else { continue };
+            if t.is_dir() {
+                walk(root, &p, out);
+            } else if t.is_file() {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap_or_default());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    /// Files created or changed by the command (relative path → normalised text).
+    files: BTreeMap<String, String>,
+}
+
+fn normalise(s: &str) -> String {
+    use std::sync::OnceLock;
+    static RES: OnceLock<Vec<(regex::Regex, &'static str)>> = OnceLock::new();
+    let res = RES.get_or_init(|| {
+        [
+            // UUIDs (run ids, uuidv4()).
+            (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<UUID>"),
+            // Durations as Packer prints them ("finished after 1 second 5 milliseconds",
+            // "Wait completed after 13 milliseconds"): any run of numbers and units.
+            (
+                r"after( \d+(\.\d+)? ?(hours?|minutes?|seconds?|milliseconds?|microseconds?|nanoseconds?|h|m|s|ms|µs|ns))+",
+                "after <DURATION>",
+            ),
+            // Temporary script names (Go's os.CreateTemp: random digits).
+            (r"packer-shell[0-9A-Za-z]+", "packer-shell<TEMP>"),
+            // Unix times (manifest build_time) and RFC 3339 timestamps.
+            (r#""build_time": \d{10}"#, r#""build_time": <TIME>"#),
+            (r"(?m)^\d{10},", "<TIME>,"),
+            (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", "<TIMESTAMP>"),
+        ]
+        .into_iter()
+        .map(|(r, w)| (regex::Regex::new(r).unwrap(), w))
+        .collect()
+    });
+    let mut s = s.to_string();
+    for (re, with) in res {
+        s = re.replace_all(&s, *with).to_string();
+    }
+    // Packer lists the artifacts and errors of finished builds from a Go map: in random
+    // order. Runs of `--> ` lines are compared sorted.
+    let mut out: Vec<&str> = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    for line in s.split_inclusive('\n') {
+        if line.starts_with("--> ") {
+            run.push(line);
+            continue;
+        }
+        run.sort();
+        out.append(&mut run);
+        out.push(line);
+    }
+    run.sort();
+    out.append(&mut run);
+    out.concat()
+}
+
+fn run(program: &Path, case: &Path, work: &Path) -> Outcome {
+    if work.exists() {
+        std::fs::remove_dir_all(work).unwrap();
+    }
+    copy_dir(case, work, true);
+    let before = snapshot(work);
+    let cmd = std::fs::read_to_string(case.join("cmd")).unwrap();
+    let args = shlex::split(cmd.trim()).unwrap_or_else(|| panic!("{}: bad cmd", case.display()));
+    let stdin = std::fs::read(case.join("stdin")).unwrap_or_default();
+    let home = work.with_extension("home");
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(home.join("plugins")).unwrap();
+    let mut c = Command::new(program);
+    c.current_dir(work)
+        .args(&args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("TMPDIR", std::env::temp_dir())
+        .env("PACKER_CONFIG_DIR", &home)
+        .env("PACKER_PLUGIN_PATH", home.join("plugins"))
+        .env("CHECKPOINT_DISABLE", "1")
+        // Packer colours build output even when it is not a terminal; Kiln only on one.
+        .env("PACKER_NO_COLOR", "1")
+        .env("PACKER_RUN_UUID", "11111111-2222-3333-4444-555555555555")
+        .env("PKR_VAR_from_env", "from the environment")
+        .env("KILN_DIFF", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c
+        .spawn()
+        .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
+    let mut si = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let _ = si.write_all(&stdin);
+    });
+    let reader = |mut r: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = r.read_to_end(&mut b);
+            b
+        })
+    };
+    let so = reader(Box::new(child.stdout.take().unwrap()));
+    let se = reader(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break Some(st);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    feeder.join().unwrap();
+    let (stdout, mut stderr) = (so.join().unwrap(), se.join().unwrap());
+    if status.is_none() {
+        stderr.extend_from_slice(format!("\n<killed after {TIMEOUT:?}>").as_bytes());
+    }
+    let after = snapshot(work);
+    let mut files = BTreeMap::new();
+    for (k, v) in &after {
+        if before.get(k) != Some(v) {
+            files.insert(k.clone(), normalise(&String::from_utf8_lossy(v)));
+        }
+    }
+    for k in before.keys() {
+        if !after.contains_key(k) {
+            files.insert(k.clone(), "<deleted>".into());
+        }
+    }
+    let _ = std::fs::remove_dir_all(&home);
+    Outcome {
+        code: status.and_then(|s| s.code()),
+        stdout: normalise(&String::from_utf8_lossy(&stdout)),
+        stderr: normalise(&String::from_utf8_lossy(&stderr)),
+        files,
+    }
+}
+
+fn describe(kiln: &Outcome, packer: &Outcome) -> String {
+    let mut s = String::new();
+    if kiln.code != packer.code {
+        s += &format!(
+            "  exit code: kiln {:?}, packer {:?}\n",
+            kiln.code, packer.code
+        );
+    }
+    for (what, k, p) in [
+        ("stdout", &kiln.stdout, &packer.stdout),
+        ("stderr", &kiln.stderr, &packer.stderr),
+    ] {
+        if k != p {
+            s += &format!("  {what}:\n---- kiln\n{k}\n---- packer\n{p}\n----\n");
+        }
+    }
+    let names: std::collections::BTreeSet<_> =
+        kiln.files.keys().chain(packer.files.keys()).collect();
+    for n in names {
+        let (k, p) = (kiln.files.get(n), packer.files.get(n));
+        if k != p {
+            s += &format!(
+                "  file {n}:\n---- kiln\n{}\n---- packer\n{}\n----\n",
+                k.map_or("<not written>", |s| s),
+                p.map_or("<not written>", |s| s)
+            );
+        }
+    }
+    s
+}
+
+#[test]
+fn kiln_agrees_with_packer() {
+    let packer = packer();
+    let kiln = PathBuf::from(env!("CARGO_BIN_EXE_kiln"));
+    let filter = std::env::var("KILN_DIFF_CASE").ok();
+    let mut names: Vec<_> = std::fs::read_dir(cases_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("cmd").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| filter.as_deref().is_none_or(|f| n.contains(f)))
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "no case matches");
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut agree, mut deviations, mut pending, mut failures) = (0, 0, 0, Vec::new());
+    for name in &names {
+        let case = cases_dir().join(name);
+        let work = tmp.path().join("case").join(name);
+        let p = run(&packer, &case, &work);
+        let k = run(&kiln, &case, &work);
+        let marked = ["deviation", "pending"]
+            .into_iter()
+            .find(|m| case.join(m).is_file());
+        match (k == p, marked) {
+            (true, None) => agree += 1,
+            (false, Some("deviation")) => deviations += 1,
+            (false, Some(_)) => {
+                pending += 1;
+                if std::env::var_os("KILN_DIFF_SHOW_PENDING").is_some() {
+                    eprintln!("{name} (pending):\n{}", describe(&k, &p));
+                }
+            }
+            (true, Some(m)) => failures.push(format!(
+                "{name}: marked {m} but Kiln now agrees with Packer: remove {}/{m} \
+                 (and its mention in docs/templates.md)",
+                case.display()
+            )),
+            (false, None) => failures.push(format!("{name}:\n{}", describe(&k, &p))),
+        }
+    }
+    eprintln!(
+        "differential: {} cases: {agree} agree, {deviations} documented deviations, \
+         {pending} known differences pending, {} unexpected",
+        names.len(),
+        failures.len()
+    );
+    if !failures.is_empty() {
+        panic!(
+            "{} of {} cases differ from Packer:\n\n{}",
+            failures.len(),
+            names.len(),
+            failures.join("\n")
+        );
+    }
+}

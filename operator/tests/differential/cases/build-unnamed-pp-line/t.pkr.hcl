@@ -1,0 +1,12 @@
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a"]
+  post-processor "shell-local" {
+    inline = ["echo pp"]
+  }
+  post-processor "manifest" {
+    name = "named"
+  }
+}

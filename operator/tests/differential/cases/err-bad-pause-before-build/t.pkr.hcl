@@ -1,0 +1,10 @@
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["null.a"]
+  provisioner "shell-local" {
+    pause_before = "soon"
+    inline = ["true"]
+  }
+}

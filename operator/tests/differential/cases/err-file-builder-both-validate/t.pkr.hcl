@@ -1,0 +1,8 @@
+source "file" "a" {
+  content = "x"
+  source = "y"
+  target = "z"
+}
+build {
+  sources = ["file.a"]
+}

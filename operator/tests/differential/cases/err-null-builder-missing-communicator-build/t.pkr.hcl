@@ -1,0 +1,5 @@
+source "null" "a" {
+}
+build {
+  sources = ["null.a"]
+}

@@ -1,0 +1,6 @@
+variable "b" {
+  default = "x"
+}
+variable "a" {
+  default = 1
+}
