@@ -67,6 +67,29 @@ pub mod reasons {
     pub const TEMPLATE_MISMATCH: &str = "TemplateMismatch";
     /// ImageChannel: the target build is revoked.
     pub const TARGET_REVOKED: &str = "TargetRevoked";
+
+    /// Every reason above (to map a reason read back from a status to its constant).
+    pub const ALL: &[&str] = &[
+        VALIDATING,
+        VALID,
+        INVALID_TEMPLATE,
+        QUEUED,
+        BUILDING,
+        BUILD_SUCCEEDED,
+        BUILD_FAILED,
+        TIMEOUT,
+        CANCELLED,
+        INVALID_SPEC,
+        TEMPLATE_NOT_FOUND,
+        WAITING_FOR_CHANNEL,
+        PARENT_REVOKED,
+        TARGET_VERIFIED,
+        TARGET_PENDING,
+        TARGET_NOT_FOUND,
+        TARGET_FAILED,
+        TEMPLATE_MISMATCH,
+        TARGET_REVOKED,
+    ];
 }
 
 /// The three values of a condition's `status`.

@@ -463,14 +463,10 @@ fn settled_build(sources: &[&str]) -> (ImageBuild, Job) {
     let snap = super::resources::tests::snapshot(sources);
     let mut job = super::resources::job(&b, &snap, &Default::default()).unwrap();
     super::slim_job(&mut job);
-    b.status = Some(build::desired_status(
+    b.status = Some(build::status::desired_status(
         &b,
-        BuildPhase::Pending,
-        "Queued",
-        "waiting",
+        &build::status::JobView::fixed(BuildPhase::Pending, "Queued", "waiting"),
         Some(&snap),
-        None,
-        None,
         super::context::now(),
     ));
     (b, job)
@@ -584,7 +580,7 @@ async fn a_running_build_without_its_binding_gets_its_access_again() {
     );
     assert_eq!(
         ctx.access.get("b1-uid"),
-        Some(super::context::Access::Granted)
+        Some(super::build::ledgers::Access::Granted)
     );
 }
 
@@ -636,7 +632,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
     );
     assert_eq!(
         ctx.access.get("b1-uid"),
-        Some(super::context::Access::Failed)
+        Some(super::build::ledgers::Access::Failed)
     );
     assert!(
         ctx.metrics
@@ -673,7 +669,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
     );
     assert_eq!(
         ctx2.access.get("b1-uid"),
-        Some(super::context::Access::Granted)
+        Some(super::build::ledgers::Access::Granted)
     );
 }
 

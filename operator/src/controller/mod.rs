@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod build;
 pub mod channel;
+pub mod conditions;
 pub mod context;
 pub mod error;
 pub mod http;
