@@ -947,3 +947,75 @@ fn object_refs_have_kinds() {
     let b = build_obj();
     assert_eq!(b.object_ref(&()).kind.as_deref(), Some("ImageBuild"));
 }
+
+const NEEDS_KVM: &str = "source \"kiln-test-requirements\" \"vm\" {\n  devices = [\"/dev/kvm\"]\n  reason = \"accelerator = kvm\"\n}\nsource \"null\" \"b\" {\n  communicator = \"none\"\n}\nvariable \"n\" {\n  type = number\n  default = 1\n}\nbuild {\n  sources = [\"source.kiln-test-requirements.vm\", \"source.null.b\"]\n}\n";
+
+#[tokio::test]
+async fn a_builder_requirement_reaches_the_pod_the_status_and_the_event() {
+    let (ctx, mut h) = cached_context(&[template_obj(NEEDS_KVM)], &[]);
+    let b = secret_build();
+    let b2 = b.clone();
+    let server =
+        tokio::spawn(async move { serve(&mut h, 8, |m, p| new_build_reply(&b2, m, p)).await });
+    build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
+    let calls = server.await.unwrap();
+    let job = &calls[position(&calls, JOB_POST)].body;
+    let c = &job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["resources"]["limits"]["devices.kubevirt.io/kvm"], "1");
+    // Nothing else beyond the restricted defaults.
+    assert_eq!(
+        c["securityContext"]["capabilities"],
+        json!({"drop": ["ALL"]})
+    );
+    assert_eq!(c["securityContext"]["runAsNonRoot"], true);
+    let st = &calls[position(&calls, STATUS_APPLY)].body["status"];
+    assert_eq!(
+        st["runner"],
+        json!({"granted": [{"kind": "device", "name": "/dev/kvm",
+                            "reason": "kiln-test-requirements.vm: accelerator = kvm"}]})
+    );
+    let queued = calls
+        .iter()
+        .find(|c| c.path.ends_with("/events") && c.body["reason"] == "Queued")
+        .expect("a Queued event");
+    let note = queued.body["note"].as_str().unwrap();
+    assert!(
+        note.contains(
+            "runner granted: device /dev/kvm (kiln-test-requirements.vm: accelerator = kvm)"
+        ),
+        "{note}"
+    );
+}
+
+#[tokio::test]
+async fn sources_needing_different_images_fail_before_anything_is_written() {
+    const TWO_IMAGES: &str = "source \"kiln-test-requirements\" \"a\" {\n  image = \"debian:12\"\n}\nsource \"kiln-test-requirements\" \"b\" {\n  image = \"alpine:3\"\n}\nbuild {\n  sources = [\"source.kiln-test-requirements.a\", \"source.kiln-test-requirements.b\"]\n}\n";
+    let (ctx, mut h) = cached_context(&[template_obj(TWO_IMAGES)], &[]);
+    let b = build_obj();
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let patch = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (patch, event)
+    });
+    build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (patch, event) = server.await.unwrap();
+    assert_eq!(patch.path, STATUS_APPLY.1, "no snapshot, RBAC or Job first");
+    let st = &patch.body["status"];
+    assert_eq!(st["phase"], "Failed");
+    let stalled = st["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Stalled")
+        .unwrap()
+        .clone();
+    assert_eq!(stalled["reason"], "InvalidSpec");
+    assert!(
+        stalled["message"].as_str().unwrap().contains(
+            "kiln-test-requirements.a in debian:12, kiln-test-requirements.b in alpine:3"
+        ),
+        "{stalled}"
+    );
+    assert_eq!(event.body["type"], "Warning");
+}

@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod resources;
+pub mod runner_pod;
 pub mod telemetry;
 pub mod template;
 pub mod watch;
@@ -109,6 +110,17 @@ pub struct OperatorArgs {
     /// an ImageBuild's spec.runner leaves them unset.
     #[arg(long = "runner-pod-defaults", env = "KILN_RUNNER_POD_DEFAULTS")]
     pub runner_pod_defaults: Option<String>,
+    /// The extended resource of a device plugin that grants a device a builder needs, as
+    /// `PATH=RESOURCE` (repeat or separate with commas), added to the defaults
+    /// (`/dev/kvm=devices.kubevirt.io/kvm`, `/dev/net/tun=devices.kubevirt.io/tun`,
+    /// `/dev/vhost-net=devices.kubevirt.io/vhost-net`); `PATH=` mounts the device from the
+    /// node instead.
+    #[arg(
+        long = "runner-device-resource",
+        env = "KILN_RUNNER_DEVICE_RESOURCES",
+        value_delimiter = ','
+    )]
+    pub runner_device_resources: Vec<String>,
     /// Reconciles run at the same time per controller (0 = unlimited).
     #[arg(long = "concurrency", env = "KILN_CONCURRENCY", default_value_t = 8)]
     pub concurrency: u16,
@@ -121,6 +133,17 @@ impl OperatorArgs {
                 .map_err(|e| anyhow::anyhow!("--runner-pod-defaults is not valid JSON: {e}"))?,
             _ => kiln_crds::RunnerSpec::default(),
         };
+        let mut device_resources = runner_pod::default_device_resources();
+        for entry in &self.runner_device_resources {
+            let Some((path, resource)) = entry.split_once('=') else {
+                anyhow::bail!("--runner-device-resource {entry:?}: expected PATH=RESOURCE");
+            };
+            if resource.is_empty() {
+                device_resources.remove(path);
+            } else {
+                device_resources.insert(path.to_string(), resource.to_string());
+            }
+        }
         Ok(Settings {
             runner: RunnerDefaults {
                 image: self.runner_image.clone(),
@@ -131,6 +154,7 @@ impl OperatorArgs {
                 command: self.runner_command.clone(),
                 service_account_prefix: self.runner_sa_prefix.clone(),
                 pod,
+                device_resources,
             },
             ..Settings::default()
         })

@@ -118,6 +118,11 @@ pub static BUILDERS: Table<dyn Builder> = Table {
         ("null", crate::builders::null::new),
         ("file", crate::builders::file::new),
         ("docker", crate::builders::docker::new),
+        #[cfg(feature = "test-builders")]
+        (
+            "kiln-test-requirements",
+            crate::builders::test_requirements::new,
+        ),
     ],
 };
 

@@ -15,6 +15,7 @@ use kube::{Api, ResourceExt};
 use super::super::context::{Context, FIELD_MANAGER};
 use super::super::error::is_conflict;
 use super::super::resources::{self, Snapshot};
+use super::super::runner_pod;
 use super::CONTROLLER;
 use super::decide::{AccessPlan, Follow, Launch};
 use super::ledgers::Access;
@@ -197,19 +198,21 @@ pub async fn launch(
     ctx.launched.remember(&uid, &snapshot);
     if new {
         ctx.metrics.builds_started.inc();
-        ctx.event(
-            build.as_ref(),
-            false,
-            reasons::QUEUED,
-            "CreateJob",
-            format!(
-                "Job {} created: {} source(s) ({})",
-                job.name_any(),
-                snapshot.builds.len(),
-                snapshot.builds.join(", ")
-            ),
-        )
-        .await;
+        let mut note = format!(
+            "Job {} created: {} source(s) ({})",
+            job.name_any(),
+            snapshot.builds.len(),
+            snapshot.builds.join(", ")
+        );
+        // What the runner pods get beyond the restricted defaults, and why.
+        if let Ok(needs) = runner_pod::needs(&snapshot, build.spec.runner.as_ref())
+            && !needs.granted.is_empty()
+        {
+            note.push_str("; runner granted: ");
+            note.push_str(&needs.describe());
+        }
+        ctx.event(build.as_ref(), false, reasons::QUEUED, "CreateJob", note)
+            .await;
     }
     Ok((job, snapshot))
 }

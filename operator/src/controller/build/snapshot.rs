@@ -113,13 +113,18 @@ pub fn prepare_snapshot(
         template_variables: defaults,
         variables: spec.variables.clone(),
         secret_variables: secret_names,
-        builds,
+        builds: builds.clone(),
         only: spec.only.clone(),
         except: spec.except.clone(),
         on_error: spec.on_error,
         run_uuid,
         channels: Vec::new(),
         parent: None,
+        requirements: a
+            .requirements
+            .into_iter()
+            .filter(|(name, _)| builds.contains(name))
+            .collect(),
         channel_refs: a.channels,
     }))
 }

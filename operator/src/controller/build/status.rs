@@ -16,6 +16,7 @@ use kube::{Api, ResourceExt};
 use super::super::conditions::Conditions;
 use super::super::context::{Context, apply_status};
 use super::super::resources::{self, Snapshot};
+use super::super::runner_pod;
 
 /// Where the build is, as its phase with a condition reason and message, and the Job's
 /// times when a Job gave them.
@@ -234,6 +235,12 @@ pub fn desired_status(
             .and_then(|s| s.parent.clone())
             .or(old.parent.clone()),
         revoked: revoked.or(old.revoked.filter(|r| r.inherited_from.is_some())),
+        runner: match snapshot {
+            Some(s) => runner_pod::needs(s, build.spec.runner.as_ref())
+                .ok()
+                .and_then(|n| n.status()),
+            None => old.runner.clone(),
+        },
     }
 }
 
