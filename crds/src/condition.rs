@@ -53,6 +53,9 @@ pub mod reasons {
     pub const TEMPLATE_NOT_FOUND: &str = "TemplateNotFound";
     /// ImageBuild: a channel the template reads (`kiln-channel`) is still being reconciled.
     pub const WAITING_FOR_CHANNEL: &str = "WaitingForChannel";
+    /// ImageBuild: its Job completed, but a source's result never reached `status.sources`
+    /// (the build is not a success without it).
+    pub const RESULT_MISSING: &str = "ResultMissing";
     /// ImageBuild: revoked because the build it started from (its parent) was.
     pub const PARENT_REVOKED: &str = "ParentRevoked";
     /// ImageChannel: the target build exists, succeeded and is not revoked.
@@ -82,6 +85,7 @@ pub mod reasons {
         INVALID_SPEC,
         TEMPLATE_NOT_FOUND,
         WAITING_FOR_CHANNEL,
+        RESULT_MISSING,
         PARENT_REVOKED,
         TARGET_VERIFIED,
         TARGET_PENDING,

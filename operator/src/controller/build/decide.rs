@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kiln_crds::condition::reasons;
 use kiln_crds::{BuildPhase, ImageBuild};
 
@@ -16,6 +17,12 @@ use super::status::{Announce, JobView, finished_view, job_view};
 pub const TEMPLATE_RETRY: Duration = Duration::from_secs(30);
 /// How often a cancelling build checks whether its pods are gone.
 pub const CANCEL_POLL: Duration = Duration::from_secs(5);
+/// How long after its Job completed a build waits for the last sources' results to show in
+/// its status (the runner writes its entry before it exits; a watch may show the Job first)
+/// before it fails with `ResultMissing`.
+pub const RESULT_GRACE: Duration = Duration::from_secs(60);
+/// How often a build waiting for results looks again.
+pub const RESULT_POLL: Duration = Duration::from_secs(5);
 
 /// What the reconcile does.
 #[derive(Debug)]
@@ -78,7 +85,12 @@ pub struct Launch {
 }
 
 /// Decides what to do with `build` given what `observe` found.
-pub fn decide(build: &ImageBuild, observed: Observed, runner: &RunnerDefaults) -> Decision {
+pub fn decide(
+    build: &ImageBuild,
+    observed: Observed,
+    runner: &RunnerDefaults,
+    now: &Time,
+) -> Decision {
     match observed {
         Observed::Finished { parent } => Decision {
             plan: Plan::Keep {
@@ -87,7 +99,7 @@ pub fn decide(build: &ImageBuild, observed: Observed, runner: &RunnerDefaults) -
             parent,
             requeue: None,
         },
-        Observed::Started(started) => follow(build, *started),
+        Observed::Started(started) => follow(build, *started, now),
         Observed::NotStarted { snapshot, parent } => {
             let settle = |view, snapshot, announce, requeue| Decision {
                 plan: Plan::Settle {
@@ -149,8 +161,9 @@ pub fn decide(build: &ImageBuild, observed: Observed, runner: &RunnerDefaults) -
     }
 }
 
-fn follow(build: &ImageBuild, s: Started) -> Decision {
-    let view = job_view(&s.job, build.spec.cancel);
+fn follow(build: &ImageBuild, s: Started, now: &Time) -> Decision {
+    let known = s.snapshot.as_ref().map(|s| s.snapshot());
+    let (view, waiting) = with_results(build, job_view(&s.job, build.spec.cancel), known, now);
     let suspended = s
         .job
         .spec
@@ -178,8 +191,96 @@ fn follow(build: &ImageBuild, s: Started) -> Decision {
             forget_launch: s.in_status,
         })),
         parent: s.parent,
-        requeue: cancelling.then_some(CANCEL_POLL),
+        requeue: cancelling
+            .then_some(CANCEL_POLL)
+            .or(waiting.then_some(RESULT_POLL)),
     }
+}
+
+/// A completed Job is a success only when every selected source's entry in
+/// `status.sources` says it succeeded: until [`RESULT_GRACE`] after the Job completed the
+/// build stays Running (true: look again), then it fails with `ResultMissing`, naming the
+/// sources. Sources are known by name from the snapshot, else by index from the sources
+/// summary; with neither, the Job is taken at its word.
+pub fn with_results(
+    build: &ImageBuild,
+    view: JobView,
+    snapshot: Option<&Snapshot>,
+    now: &Time,
+) -> (JobView, bool) {
+    if view.phase != BuildPhase::Succeeded {
+        return (view, false);
+    }
+    let status = build.status.clone().unwrap_or_default();
+    let succeeded = |e: &&kiln_crds::SourceStatus| e.phase == Some(BuildPhase::Succeeded);
+    let missing: Vec<String> = match snapshot {
+        Some(snap) => snap
+            .builds
+            .iter()
+            .filter(|name| {
+                !status
+                    .sources
+                    .iter()
+                    .filter(succeeded)
+                    .any(|e| &e.name == *name)
+            })
+            .cloned()
+            .collect(),
+        None => {
+            let total: Option<usize> = status
+                .sources_summary
+                .as_deref()
+                .and_then(|s| s.split_once('/'))
+                .and_then(|(_, t)| t.parse().ok());
+            let Some(total) = total else {
+                return (view, false);
+            };
+            (0..total)
+                .filter(|i| {
+                    !status
+                        .sources
+                        .iter()
+                        .filter(succeeded)
+                        .any(|e| e.index == Some(*i as i32))
+                })
+                .map(|i| format!("index {i}"))
+                .collect()
+        }
+    };
+    if missing.is_empty() {
+        return (view, false);
+    }
+    let completed = view.completion_time.clone().unwrap_or_else(|| now.clone());
+    let waited = (now.0.as_second() - completed.0.as_second()).max(0) as u64;
+    if waited < RESULT_GRACE.as_secs() {
+        let message = format!(
+            "the Job completed; waiting for the result of {} in status.sources",
+            missing.join(", ")
+        );
+        return (
+            JobView {
+                phase: BuildPhase::Running,
+                reason: reasons::BUILDING,
+                message,
+                ..view
+            },
+            true,
+        );
+    }
+    let message = format!(
+        "the Job completed but {} never wrote a successful result to status.sources (its \
+         artifacts are unknown); the build is not a success without it",
+        missing.join(", ")
+    );
+    (
+        JobView {
+            phase: BuildPhase::Failed,
+            reason: reasons::RESULT_MISSING,
+            message,
+            ..view
+        },
+        false,
+    )
 }
 
 fn cancelled_before_start() -> JobView {
@@ -200,6 +301,10 @@ mod tests {
     use crate::controller::resources::tests::{build, snapshot};
     use k8s_openapi::api::batch::v1::{JobSpec, JobStatus};
     use kiln_crds::ImageBuildStatus;
+
+    fn t(secs: i64) -> Time {
+        Time(k8s_openapi::jiff::Timestamp::from_second(secs).unwrap())
+    }
 
     fn started(
         job: Job,
@@ -237,6 +342,7 @@ mod tests {
                 parent: None,
             },
             &RunnerDefaults::default(),
+            &t(0),
         );
         let Plan::Launch(l) = d.plan else {
             panic!("{:?}", d.plan)
@@ -258,6 +364,7 @@ mod tests {
                 parent: None,
             },
             &RunnerDefaults::default(),
+            &t(0),
         );
         let Plan::Settle { view, snapshot, .. } = d.plan else {
             panic!("{:?}", d.plan)
@@ -294,6 +401,7 @@ mod tests {
                     parent: None,
                 },
                 &RunnerDefaults::default(),
+                &t(0),
             );
             assert_eq!(d.requeue, Some(TEMPLATE_RETRY));
             let Plan::Settle { view, announce, .. } = d.plan else {
@@ -319,6 +427,7 @@ mod tests {
                     parent: None,
                 },
                 &RunnerDefaults::default(),
+                &t(0),
             );
             let Plan::Settle { view, .. } = d.plan else {
                 panic!()
@@ -334,6 +443,7 @@ mod tests {
             &b,
             started(running_job(2), None, AccessSeen::Held, true),
             &RunnerDefaults::default(),
+            &t(0),
         );
         let Plan::Follow(f) = d.plan else { panic!() };
         assert_eq!(f.view.phase, BuildPhase::Running);
@@ -346,6 +456,7 @@ mod tests {
             &b,
             started(running_job(1), None, AccessSeen::Missing, true),
             &RunnerDefaults::default(),
+            &t(0),
         );
         let Plan::Follow(f) = d.plan else { panic!() };
         assert!(f.suspend);
@@ -361,6 +472,7 @@ mod tests {
             &b,
             started(job, None, AccessSeen::Found, true),
             &RunnerDefaults::default(),
+            &t(0),
         );
         let Plan::Follow(f) = d.plan else { panic!() };
         assert!(!f.suspend);
@@ -380,6 +492,7 @@ mod tests {
                 false,
             ),
             &RunnerDefaults::default(),
+            &t(0),
         );
         let Plan::Follow(f) = d.plan else { panic!() };
         assert!(f.write_snapshot && !f.forget_launch);
@@ -397,6 +510,7 @@ mod tests {
             &b,
             Observed::Finished { parent: None },
             &RunnerDefaults::default(),
+            &t(0),
         );
         let Plan::Keep { view } = d.plan else {
             panic!()
@@ -405,5 +519,89 @@ mod tests {
             (view.phase, view.reason),
             (BuildPhase::Failed, reasons::BUILD_FAILED)
         );
+    }
+
+    fn complete_job(at: i64) -> Job {
+        Job {
+            status: Some(JobStatus {
+                succeeded: Some(2),
+                completion_time: Some(t(at)),
+                conditions: Some(vec![k8s_openapi::api::batch::v1::JobCondition {
+                    type_: "Complete".into(),
+                    status: "True".into(),
+                    ..Default::default()
+                }]),
+                ..JobStatus::default()
+            }),
+            ..Job::default()
+        }
+    }
+
+    fn with_entries(entries: &[(&str, i32, BuildPhase)]) -> ImageBuild {
+        let mut b = build("b");
+        b.status = Some(ImageBuildStatus {
+            phase: Some(BuildPhase::Running),
+            snapshot: Some("b-snapshot".into()),
+            sources_summary: Some("1/2".into()),
+            sources: entries
+                .iter()
+                .map(|(n, i, p)| kiln_crds::SourceStatus {
+                    name: n.to_string(),
+                    index: Some(*i),
+                    phase: Some(*p),
+                    ..Default::default()
+                })
+                .collect(),
+            ..ImageBuildStatus::default()
+        });
+        b
+    }
+
+    #[test]
+    fn never_succeeded_without_every_sources_result() {
+        // The status names its snapshot: sources are known by index from the summary.
+        let b = with_entries(&[("null.a", 0, BuildPhase::Succeeded)]);
+        let decide_at = |now| {
+            decide(
+                &b,
+                started(complete_job(100), None, AccessSeen::Held, true),
+                &RunnerDefaults::default(),
+                &t(now),
+            )
+        };
+        let d = decide_at(110);
+        let Plan::Follow(f) = d.plan else { panic!() };
+        assert_eq!(f.view.phase, BuildPhase::Running, "{:?}", f.view);
+        assert!(f.view.message.contains("index 1"), "{}", f.view.message);
+        assert_eq!(d.requeue, Some(RESULT_POLL));
+        let d = decide_at(100 + RESULT_GRACE.as_secs() as i64);
+        let Plan::Follow(f) = d.plan else { panic!() };
+        assert_eq!(
+            (f.view.phase, f.view.reason),
+            (BuildPhase::Failed, reasons::RESULT_MISSING)
+        );
+        assert_eq!(d.requeue, None);
+        // A source that wrote Running but never its end counts as missing too; named when
+        // the snapshot is known.
+        let b = with_entries(&[
+            ("null.a", 0, BuildPhase::Succeeded),
+            ("null.b", 1, BuildPhase::Running),
+        ]);
+        let (view, waiting) = with_results(
+            &b,
+            job_view(&complete_job(100), false),
+            Some(&snapshot(&["null.a", "null.b"])),
+            &t(500),
+        );
+        assert!(!waiting);
+        assert_eq!(view.phase, BuildPhase::Failed);
+        assert!(view.message.contains("null.b"), "{}", view.message);
+        // Every entry there: succeeded.
+        let b = with_entries(&[
+            ("null.a", 0, BuildPhase::Succeeded),
+            ("null.b", 1, BuildPhase::Succeeded),
+        ]);
+        let (view, waiting) = with_results(&b, job_view(&complete_job(100), false), None, &t(101));
+        assert_eq!((view.phase, waiting), (BuildPhase::Succeeded, false));
     }
 }

@@ -50,7 +50,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     build.uid().ok_or(Error::MissingObjectKey("uid"))?;
 
     let observed = observe::observe(&build, &ctx).await?;
-    let decision = decide::decide(&build, observed, &ctx.settings.runner);
+    let decision = decide::decide(&build, observed, &ctx.settings.runner, &now());
     let (view, snapshot, announce) = match decision.plan {
         Plan::Keep { view } => {
             apply::forget(&ctx, &build);
