@@ -10,7 +10,8 @@ use kiln_crds::condition::reasons;
 use kiln_crds::{BuildPhase, ImageBuild};
 
 use super::super::resources::{self, RunnerDefaults, Snapshot};
-use super::observe::{AccessSeen, Observed, Source, Started, Taken};
+use super::observe::{AccessSeen, Observed, PodsSeen, Source, Started, Taken};
+use super::retention;
 use super::status::{Announce, JobView, finished_view, job_view};
 
 /// How often a build waiting for its template or a channel looks again.
@@ -37,8 +38,9 @@ pub struct Decision {
 /// The writes of the reconcile, by case.
 #[derive(Debug)]
 pub enum Plan {
-    /// A finished build: only its status (lineage) may change. Its ledger entries go.
-    Keep { view: JobView },
+    /// A finished build: only its status (lineage) may change. Its ledger entries go;
+    /// `expired`: its time to live ran out (retention deletes it unless it is protected).
+    Keep { view: JobView, expired: bool },
     /// No Job and none to create: the build waits, fails or is cancelled before it started.
     Settle {
         view: JobView,
@@ -63,6 +65,8 @@ pub struct Follow {
     pub suspend: bool,
     /// The status shows the launch: the [`super::ledgers::Launched`] entry goes.
     pub forget_launch: bool,
+    /// How a changed status is announced (a Warning naming why the pods do not start).
+    pub announce: Announce,
 }
 
 /// What to do about the runner's Role and RoleBinding of a started build.
@@ -92,13 +96,24 @@ pub fn decide(
     now: &Time,
 ) -> Decision {
     match observed {
-        Observed::Finished { parent } => Decision {
-            plan: Plan::Keep {
-                view: finished_view(&build.status.clone().unwrap_or_default()),
-            },
-            parent,
-            requeue: None,
-        },
+        Observed::Finished { parent, retention } => {
+            let ttl = retention::ttl_remaining(build, &retention, now);
+            let expired = ttl.is_some_and(|d| d.is_zero());
+            Decision {
+                plan: Plan::Keep {
+                    view: finished_view(&build.status.clone().unwrap_or_default()),
+                    expired,
+                },
+                parent,
+                // Back when the time to live runs out; an expired build that retention
+                // keeps (protected) is looked at again later.
+                requeue: match ttl {
+                    Some(d) if d.is_zero() => Some(retention::RECHECK),
+                    Some(d) => Some(d + Duration::from_secs(1)),
+                    None => None,
+                },
+            }
+        }
         Observed::Started(started) => follow(build, *started, now),
         Observed::NotStarted { snapshot, parent } => {
             let settle = |view, snapshot, announce, requeue| Decision {
@@ -164,6 +179,29 @@ pub fn decide(
 fn follow(build: &ImageBuild, s: Started, now: &Time) -> Decision {
     let known = s.snapshot.as_ref().map(|s| s.snapshot());
     let (view, waiting) = with_results(build, job_view(&s.job, build.spec.cancel), known, now);
+    // Pods that do not start: the build says why (and looks again).
+    let (view, announce, pods_poll) = match s.pods {
+        PodsSeen::NotWaiting => (view, Announce::Transition, None),
+        PodsSeen::TooEarly(d) => (view, Announce::Transition, Some(d)),
+        PodsSeen::Waiting {
+            trouble: None,
+            poll,
+        } => (view, Announce::Transition, Some(poll)),
+        PodsSeen::Waiting {
+            trouble: Some(t),
+            poll,
+        } if !view.phase.is_finished() && !build.spec.cancel => (
+            JobView {
+                phase: BuildPhase::Pending,
+                reason: t.reason,
+                message: t.message,
+                ..view
+            },
+            Announce::Waiting,
+            Some(poll),
+        ),
+        PodsSeen::Waiting { .. } => (view, Announce::Transition, None),
+    };
     let suspended = s
         .job
         .spec
@@ -189,11 +227,17 @@ fn follow(build: &ImageBuild, s: Started, now: &Time) -> Decision {
             },
             suspend: cancelling && !suspended,
             forget_launch: s.in_status,
+            announce,
         })),
         parent: s.parent,
-        requeue: cancelling
-            .then_some(CANCEL_POLL)
-            .or(waiting.then_some(RESULT_POLL)),
+        requeue: [
+            cancelling.then_some(CANCEL_POLL),
+            waiting.then_some(RESULT_POLL),
+            pods_poll,
+        ]
+        .into_iter()
+        .flatten()
+        .min(),
     }
 }
 
@@ -318,6 +362,7 @@ mod tests {
             access,
             parent: None,
             in_status,
+            pods: PodsSeen::NotWaiting,
         }))
     }
 
@@ -508,17 +553,45 @@ mod tests {
         });
         let d = decide(
             &b,
-            Observed::Finished { parent: None },
+            Observed::Finished {
+                parent: None,
+                retention: Default::default(),
+            },
             &RunnerDefaults::default(),
             &t(0),
         );
-        let Plan::Keep { view } = d.plan else {
+        let Plan::Keep { view, expired } = d.plan else {
             panic!()
         };
         assert_eq!(
             (view.phase, view.reason),
             (BuildPhase::Failed, reasons::BUILD_FAILED)
         );
+        assert!(!expired);
+        assert_eq!(d.requeue, None, "no time to live: nothing to come back for");
+        // With a time to live: back when it runs out, then retention applies.
+        b.status.as_mut().unwrap().completion_time = Some(t(100));
+        let ttl = retention::Retention {
+            ttl_failed: Some(Duration::from_secs(60)),
+            ..Default::default()
+        };
+        let at = |now| {
+            decide(
+                &b,
+                Observed::Finished {
+                    parent: None,
+                    retention: ttl.clone(),
+                },
+                &RunnerDefaults::default(),
+                &t(now),
+            )
+        };
+        let d = at(130);
+        assert!(matches!(d.plan, Plan::Keep { expired: false, .. }));
+        assert_eq!(d.requeue, Some(Duration::from_secs(31)));
+        let d = at(160);
+        assert!(matches!(d.plan, Plan::Keep { expired: true, .. }));
+        assert_eq!(d.requeue, Some(retention::RECHECK));
     }
 
     fn complete_job(at: i64) -> Job {
@@ -603,5 +676,38 @@ mod tests {
         ]);
         let (view, waiting) = with_results(&b, job_view(&complete_job(100), false), None, &t(101));
         assert_eq!((view.phase, waiting), (BuildPhase::Succeeded, false));
+    }
+
+    #[test]
+    fn a_pod_that_never_starts_is_reported_with_its_cause() {
+        let b = build("b");
+        let trouble = super::super::pods::Trouble {
+            reason: reasons::IMAGE_PULL_FAILED,
+            message: "pod p: container runner: ErrImagePull: not found".into(),
+        };
+        let d = decide(
+            &b,
+            Observed::Started(Box::new(Started {
+                job: running_job(1),
+                snapshot: None,
+                access: AccessSeen::Held,
+                parent: None,
+                in_status: true,
+                pods: PodsSeen::Waiting {
+                    trouble: Some(trouble),
+                    poll: Duration::from_secs(5),
+                },
+            })),
+            &RunnerDefaults::default(),
+            &t(0),
+        );
+        let Plan::Follow(f) = d.plan else { panic!() };
+        assert_eq!(
+            (f.view.phase, f.view.reason),
+            (BuildPhase::Pending, reasons::IMAGE_PULL_FAILED)
+        );
+        assert!(f.view.message.contains("ErrImagePull: not found"));
+        assert_eq!(f.announce, Announce::Waiting);
+        assert_eq!(d.requeue, Some(Duration::from_secs(5)));
     }
 }

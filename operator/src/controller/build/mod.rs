@@ -9,8 +9,8 @@
 //! 3. [`apply`] carries out the plan's writes (snapshot ConfigMap, runner RBAC, Job,
 //!    suspension) and the [`ledgers`];
 //! 4. [`status`] computes the controller's part of the status from the outcome and writes it
-//!    once, then publishes the events of what changed; a build that just finished gets its
-//!    template's [`history`] limits applied.
+//!    once, then publishes the events of what changed; a build that just finished, or whose
+//!    time to live ran out, gets its template's [`retention`] applied.
 //!
 //! Runners own their own entries of `status.sources`; this controller never writes them.
 //! [`snapshot`] takes a snapshot from a template (blocking, no API call) and [`lineage`]
@@ -18,10 +18,11 @@
 
 pub mod apply;
 pub mod decide;
-pub mod history;
 pub mod ledgers;
 pub mod lineage;
 pub mod observe;
+pub mod pods;
+pub mod retention;
 pub mod snapshot;
 pub mod status;
 
@@ -51,9 +52,11 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
 
     let observed = observe::observe(&build, &ctx).await?;
     let decision = decide::decide(&build, observed, &ctx.settings.runner, &now());
+    let mut expired = false;
     let (view, snapshot, announce) = match decision.plan {
-        Plan::Keep { view } => {
+        Plan::Keep { view, expired: e } => {
             apply::forget(&ctx, &build);
+            expired = e;
             (view, None, Announce::RevocationOnly)
         }
         Plan::Settle {
@@ -62,9 +65,9 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             announce,
         } => (view, snapshot.map(|s| *s), announce),
         Plan::Follow(f) => {
-            let view = f.view.clone();
+            let (view, announce) = (f.view.clone(), f.announce);
             let snapshot = apply::follow(&build, &ctx, *f).await?;
-            (view, snapshot, Announce::Transition)
+            (view, snapshot, announce)
         }
         Plan::Launch(l) => {
             let (job, snapshot) = apply::launch(&build, &ctx, *l).await?;
@@ -77,10 +80,10 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     };
     let desired = desired(&build, &view, snapshot.as_ref(), decision.parent.as_ref());
     let written = status::write(&build, &ctx, &desired, &view, announce).await?;
-    if written.finished_now
-        && let Err(e) = history::enforce(&build, &ctx).await
+    if (written.finished_now || expired)
+        && let Err(e) = retention::enforce(&build, &ctx).await
     {
-        tracing::warn!(error = %e, "could not apply the history limits");
+        tracing::warn!(error = %e, "could not apply the retention");
     }
     Ok(decision
         .requeue

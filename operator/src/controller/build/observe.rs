@@ -4,24 +4,32 @@
 //! `decide` works on.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Pod};
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kiln_crds::condition::RECONCILING;
 use kiln_crds::{BuildPhase, ImageBuild, ImageBuildStatus, ImageChannel, ImageTemplate};
+use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 
-use super::super::context::Context;
+use super::super::context::{Context, now};
 use super::super::resources::{self, Snapshot};
 use super::ledgers::Access;
+use super::pods;
+use super::retention::Retention;
 use super::snapshot::{Prepared, prepare_snapshot};
 
 /// What the build controller knows about a build before deciding.
 #[derive(Debug)]
 pub enum Observed {
-    /// The build has finished: only its lineage can still change its status.
-    Finished { parent: Option<ImageBuild> },
+    /// The build has finished: only its lineage can still change its status, and its
+    /// template's retention (its time to live) can end it.
+    Finished {
+        parent: Option<ImageBuild>,
+        retention: Retention,
+    },
     /// Its Job exists.
     Started(Box<Started>),
     /// No Job yet.
@@ -42,6 +50,22 @@ pub struct Started {
     pub parent: Option<ImageBuild>,
     /// The status names the snapshot and the sources summary (the launch was recorded).
     pub in_status: bool,
+    /// Whether its pods run, and if not, why.
+    pub pods: PodsSeen,
+}
+
+/// The runner pods of a started build, as far as they were looked at.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PodsSeen {
+    /// Running, done, or not looked at (the Job is too young to tell, or of unknown age).
+    NotWaiting,
+    /// Not running yet; looked at again after this long.
+    TooEarly(Duration),
+    /// Not running: why, if a pod or event says; look again after `poll`.
+    Waiting {
+        trouble: Option<pods::Trouble>,
+        poll: Duration,
+    },
 }
 
 /// Where a known snapshot comes from.
@@ -125,6 +149,18 @@ pub enum ObserveError {
         #[source]
         source: kube::Error,
     },
+    #[error("could not list the pods of ImageBuild {build}: {source}")]
+    PodList {
+        build: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("could not list the events of {name}: {source}")]
+    EventList {
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
     #[error("could not create a scratch directory for the template: {0}")]
     Scratch(#[source] std::io::Error),
 }
@@ -137,7 +173,9 @@ impl ObserveError {
             | ObserveError::SnapshotGet { source, .. }
             | ObserveError::TemplateGet { source, .. }
             | ObserveError::ChannelGet { source, .. }
-            | ObserveError::ParentGet { source, .. } => Some(source),
+            | ObserveError::ParentGet { source, .. }
+            | ObserveError::PodList { source, .. }
+            | ObserveError::EventList { source, .. } => Some(source),
             ObserveError::Scratch(_) => None,
         }
     }
@@ -157,7 +195,13 @@ pub async fn observe(build: &ImageBuild, ctx: &Context) -> Result<Observed> {
     let old = build.status.clone().unwrap_or_default();
     if old.phase.is_some_and(BuildPhase::is_finished) {
         let parent = read_parent(build, ctx, &ns, old.parent.as_ref()).await?;
-        return Ok(Observed::Finished { parent });
+        let retention = Retention::of(
+            &read_template(build, ctx, &ns)
+                .await?
+                .map(|t| t.spec.history_limits)
+                .unwrap_or_default(),
+        );
+        return Ok(Observed::Finished { parent, retention });
     }
     let name = build.name_any();
     let uid = build.uid().unwrap_or_default();
@@ -187,12 +231,14 @@ pub async fn observe(build: &ImageBuild, ctx: &Context) -> Result<Observed> {
                 .and_then(|s| s.snapshot().parent.clone())
                 .or(old.parent.clone());
             let parent = read_parent(build, ctx, &ns, parent_ref.as_ref()).await?;
+            let pods = read_pods(ctx, &ns, &name, &job).await?;
             Ok(Observed::Started(Box::new(Started {
                 job,
                 snapshot,
                 access,
                 parent,
                 in_status,
+                pods,
             })))
         }
         None => {
@@ -230,6 +276,66 @@ async fn read_job(
             name: name.to_string(),
             source,
         })
+}
+
+/// Why the build's pods do not run, once its Job is [`pods::START_GRACE`] old: its pods
+/// (one list by the build's label) and, when none says, the events of the Job and of pods
+/// still creating their containers.
+async fn read_pods(ctx: &Context, ns: &str, build: &str, job: &Job) -> Result<PodsSeen> {
+    let Some(created) = job.metadata.creation_timestamp.as_ref() else {
+        return Ok(PodsSeen::NotWaiting);
+    };
+    if !pods::waiting_for_pods(job) {
+        return Ok(PodsSeen::NotWaiting);
+    }
+    let age = Duration::from_secs((now().0.as_second() - created.0.as_second()).max(0) as u64);
+    if age < pods::START_GRACE {
+        return Ok(PodsSeen::TooEarly(pods::START_GRACE - age));
+    }
+    // Every 5 s in the first minute, then every 30 s.
+    let poll = if age < Duration::from_secs(60) {
+        pods::POLL
+    } else {
+        Duration::from_secs(30)
+    };
+    let list = Api::<Pod>::namespaced(ctx.client.clone(), ns)
+        .list(&ListParams::default().labels(&format!("{}={build}", resources::BUILD_LABEL)))
+        .await
+        .map_err(|source| ObserveError::PodList {
+            build: build.to_string(),
+            source,
+        })?;
+    if let Some(trouble) = pods::trouble(&list.items, &[]) {
+        return Ok(PodsSeen::Waiting {
+            trouble: Some(trouble),
+            poll,
+        });
+    }
+    // No pod says why: the Job's FailedCreate (quota, admission), a pod's FailedMount.
+    let mut names: Vec<String> = vec![job.name_any()];
+    names.extend(
+        list.items
+            .iter()
+            .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"))
+            .map(|p| p.name_any()),
+    );
+    let events: Api<Event> = Api::namespaced(ctx.client.clone(), ns);
+    let mut seen = Vec::new();
+    for name in names {
+        let lp = ListParams::default().fields(&format!("involvedObject.name={name}"));
+        let found = events
+            .list(&lp)
+            .await
+            .map_err(|source| ObserveError::EventList {
+                name: name.clone(),
+                source,
+            })?;
+        seen.extend(found.items);
+    }
+    Ok(PodsSeen::Waiting {
+        trouble: pods::trouble(&[], &seen),
+        poll,
+    })
 }
 
 /// The runner's access: from the ledger, else (after a restart) one read of its RoleBinding.
