@@ -108,6 +108,13 @@ config/rbac/role.yaml (owned by the operator); keep both in step with operator/s
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles", "rolebindings"]
   verbs: ["get", "create", "patch"]
+# ImageBuild controller: why a runner pod never started. The pods of a build whose Job's
+# pods do not run are listed by the build's label (image pull, unschedulable, container
+# config), and the core Events of its Job (FailedCreate: quota, admission) and pending
+# pods (FailedMount). Read only, and only for such builds.
+- apiGroups: [""]
+  resources: ["pods", "events"]
+  verbs: ["list"]
 # All controllers: an Event on every transition (kube-runtime's recorder, events.k8s.io/v1:
 # creates, then patches series).
 - apiGroups: ["events.k8s.io"]

@@ -1019,3 +1019,123 @@ async fn sources_needing_different_images_fail_before_anything_is_written() {
     );
     assert_eq!(event.body["type"], "Warning");
 }
+
+#[tokio::test]
+async fn a_runner_pod_that_cannot_pull_its_image_is_reported_within_seconds() {
+    let (b, mut job) = settled_build(&["null.a"]);
+    job.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::now() - std::time::Duration::from_secs(10),
+    ));
+    job.status = Some(k8s_openapi::api::batch::v1::JobStatus {
+        active: Some(1),
+        ready: Some(0),
+        ..Default::default()
+    });
+    let (ctx, mut h) = cached_context(&[], &[job]);
+    ctx.access
+        .set("b1-uid", super::build::ledgers::Access::Granted);
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let pods = next(
+            &mut h,
+            StatusCode::OK,
+            json!({"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [
+                {"metadata": {"name": "kiln-b1-0-x"}, "status": {"phase": "Pending",
+                 "containerStatuses": [{"name": "runner", "image": "ghcr.io/nope:1", "imageID": "", "ready": false, "restartCount": 0,
+                   "state": {"waiting": {"reason": "ErrImagePull", "message": "failed to pull \"ghcr.io/nope:1\": not found"}}}]}}]}),
+        )
+        .await;
+        let status = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (pods, status, event)
+    });
+    let action = build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (pods, status, event) = server.await.unwrap();
+    assert_eq!(
+        (pods.method.as_str(), pods.path.as_str()),
+        ("GET", "/api/v1/namespaces/ns/pods")
+    );
+    assert!(
+        pods.query.contains("labelSelector=kiln.dev%2Fbuild%3Db1"),
+        "{}",
+        pods.query
+    );
+    let st = &status.body["status"];
+    assert_eq!(st["phase"], "Pending");
+    let rec = st["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Reconciling")
+        .unwrap()
+        .clone();
+    assert_eq!(rec["reason"], "ImagePullFailed");
+    assert!(
+        rec["message"]
+            .as_str()
+            .unwrap()
+            .contains("failed to pull \"ghcr.io/nope:1\": not found"),
+        "{rec}"
+    );
+    assert_eq!(event.body["type"], "Warning");
+    assert_eq!(event.body["reason"], "ImagePullFailed");
+    assert_eq!(
+        action,
+        kube::runtime::controller::Action::requeue(std::time::Duration::from_secs(5))
+    );
+}
+
+#[tokio::test]
+async fn a_job_refused_its_pods_by_a_quota_says_so() {
+    let (b, mut job) = settled_build(&["null.a"]);
+    job.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::now() - std::time::Duration::from_secs(10),
+    ));
+    job.status = Some(k8s_openapi::api::batch::v1::JobStatus::default());
+    let (ctx, mut h) = cached_context(&[], &[job]);
+    ctx.access
+        .set("b1-uid", super::build::ledgers::Access::Granted);
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        next(
+            &mut h,
+            StatusCode::OK,
+            json!({"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": []}),
+        )
+        .await;
+        let events = next(
+            &mut h,
+            StatusCode::OK,
+            json!({"apiVersion": "v1", "kind": "EventList", "metadata": {}, "items": [
+                {"metadata": {"name": "e1"}, "involvedObject": {"kind": "Job", "name": "kiln-b1"}, "reason": "FailedCreate",
+                 "message": "Error creating: pods \"kiln-b1-0-x\" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1"}]}),
+        )
+        .await;
+        let status = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        (events, status)
+    });
+    build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (events, status) = server.await.unwrap();
+    assert_eq!(events.path, "/api/v1/namespaces/ns/events");
+    assert!(
+        events.query.contains("involvedObject.name%3Dkiln-b1"),
+        "{}",
+        events.query
+    );
+    let st = &status.body["status"];
+    let ready = st["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .unwrap()
+        .clone();
+    assert_eq!(ready["reason"], "QuotaExceeded");
+    assert!(
+        ready["message"]
+            .as_str()
+            .unwrap()
+            .contains("exceeded quota: q"),
+        "{ready}"
+    );
+}
