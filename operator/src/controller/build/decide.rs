@@ -126,7 +126,7 @@ pub fn decide(
                 requeue,
             };
             let decision = match snapshot {
-                Taken::NotTaken => {
+                Taken::CancelledFirst => {
                     settle(cancelled_before_start(), None, Announce::Transition, None)
                 }
                 Taken::TemplateMissing(msg) => settle(
@@ -462,7 +462,7 @@ mod tests {
         let mut b = build("b");
         b.spec.cancel = true;
         for taken in [
-            Taken::NotTaken,
+            Taken::CancelledFirst,
             Taken::Ready(Source::Stored(Box::new(snapshot(&["null.a"])))),
         ] {
             let d = decide(

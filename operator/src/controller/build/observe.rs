@@ -93,7 +93,7 @@ impl Source {
 pub enum Taken {
     Ready(Source),
     /// Cancelled before any snapshot was taken.
-    NotTaken,
+    CancelledFirst,
     TemplateMissing(String),
     WaitingForChannel(String),
     /// Nothing can run until the spec, the template or a channel changes.
@@ -402,7 +402,7 @@ async fn take_snapshot(
             return Ok(stored(&cm));
         }
         if build.spec.cancel {
-            return Ok(Taken::NotTaken);
+            return Ok(Taken::CancelledFirst);
         }
     }
     let template = read_template(build, ctx, ns).await?;
