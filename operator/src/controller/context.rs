@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
 use kiln_crds::{ImageBuild, ImageTemplate};
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
@@ -48,6 +49,8 @@ pub struct Caches {
     pub builds: Option<Store<ImageBuild>>,
     /// Jobs labelled as the operator's, without their pod templates (see `slim_job`).
     pub jobs: Option<Store<Job>>,
+    /// Runner pods (labelled as the operator's), without their specs (see `slim_pod`).
+    pub pods: Option<Store<Pod>>,
 }
 
 impl Caches {
@@ -70,6 +73,27 @@ impl Caches {
         store
             .get(&ObjectRef::new(name).within(ns))
             .map(|j| j.as_ref().clone())
+    }
+
+    /// The runner pods of build `build` in `ns`; None without a pod cache.
+    pub fn pods_of(&self, ns: &str, build: &str) -> Option<Vec<Pod>> {
+        let store = self.pods.as_ref()?;
+        Some(
+            store
+                .state()
+                .iter()
+                .filter(|p| {
+                    p.metadata.namespace.as_deref() == Some(ns)
+                        && p.metadata
+                            .labels
+                            .as_ref()
+                            .and_then(|l| l.get(super::resources::BUILD_LABEL))
+                            .map(String::as_str)
+                            == Some(build)
+                })
+                .map(|p| p.as_ref().clone())
+                .collect(),
+        )
     }
 
     /// Whether an ImageBuild cache is in use.

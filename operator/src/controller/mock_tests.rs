@@ -487,6 +487,7 @@ fn cached_context(templates: &[ImageTemplate], jobs: &[Job]) -> (Arc<Context>, H
         templates: Some(treader),
         builds: Some(reflector::store::<ImageBuild>().0),
         jobs: Some(jreader),
+        pods: None,
     });
     (Arc::new(ctx), h)
 }
@@ -530,6 +531,7 @@ async fn the_jobs_own_event_before_the_status_write_costs_no_second_snapshot() {
         templates: ctx.caches.templates.clone(),
         builds: ctx.caches.builds.clone(),
         jobs: Some(jreader),
+        pods: None,
     }));
     let b3 = b.clone();
     let server =
@@ -593,6 +595,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
             templates: ctx.caches.templates.clone(),
             builds: ctx.caches.builds.clone(),
             jobs: ctx.caches.jobs.clone(),
+            pods: None,
         })
         .with_retrigger(tx),
     );
@@ -649,6 +652,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
         templates: ctx.caches.templates.clone(),
         builds: ctx.caches.builds.clone(),
         jobs: Some(jreader),
+        pods: None,
     }));
     let b3 = b.clone();
     let server =
@@ -1137,5 +1141,62 @@ async fn a_job_refused_its_pods_by_a_quota_says_so() {
             .unwrap()
             .contains("exceeded quota: q"),
         "{ready}"
+    );
+}
+
+#[tokio::test]
+async fn an_unschedulable_pod_in_the_pod_cache_costs_no_read() {
+    let (b, mut job) = settled_build(&["null.a"]);
+    job.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::now() - std::time::Duration::from_secs(10),
+    ));
+    job.status = Some(k8s_openapi::api::batch::v1::JobStatus {
+        active: Some(1),
+        ready: Some(0),
+        ..Default::default()
+    });
+    let (ctx, mut h) = cached_context(&[], &[job]);
+    let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
+        "metadata": {"name": "kiln-b1-0-x", "namespace": "ns", "labels": {"kiln.dev/build": "b1"}},
+        "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "message": "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."}]}}))
+    .unwrap();
+    let (preader, mut pwriter) = reflector::store::<k8s_openapi::api::core::v1::Pod>();
+    pwriter.apply_watcher_event(&watcher::Event::Apply(pod));
+    let ctx = Arc::new(ctx.with_caches(Caches {
+        pods: Some(preader),
+        ..ctx.caches.clone()
+    }));
+    ctx.access
+        .set("b1-uid", super::build::ledgers::Access::Granted);
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let status = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (status, event)
+    });
+    let action = build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (status, event) = server.await.unwrap();
+    assert_eq!(
+        status.path, STATUS_APPLY.1,
+        "no pod list: the cache answered"
+    );
+    let conds = status.body["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let rec = conds.iter().find(|c| c["type"] == "Reconciling").unwrap();
+    assert_eq!(rec["reason"], "Unschedulable");
+    assert!(
+        rec["message"]
+            .as_str()
+            .unwrap()
+            .contains("didn't match Pod's node affinity/selector")
+    );
+    assert_eq!(event.body["reason"], "Unschedulable");
+    assert_eq!(
+        action,
+        kube::runtime::controller::Action::await_change(),
+        "the pod's next change triggers the build"
     );
 }

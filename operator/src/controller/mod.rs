@@ -27,6 +27,7 @@ use clap::Args;
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
 use kiln_crds::{ImageBuild, ImageChannel, ImageTemplate};
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, ObjectRef, reflector};
@@ -310,12 +311,14 @@ fn controllers(
     let (template_reader, template_writer) = reflector::store::<ImageTemplate>();
     let (job_reader, job_writer) = reflector::store::<Job>();
     let (build_reader, build_writer) = reflector::store::<ImageBuild>();
+    let (pod_reader, pod_writer) = reflector::store::<Pod>();
     let (retrigger_tx, retrigger_rx) = futures::channel::mpsc::unbounded::<ObjectRef<ImageBuild>>();
     let ctx = Arc::new(
         ctx.with_caches(context::Caches {
             templates: Some(template_reader.clone()),
             builds: Some(build_reader.clone()),
             jobs: Some(job_reader),
+            pods: Some(pod_reader),
         })
         .with_retrigger(retrigger_tx),
     );
@@ -395,14 +398,44 @@ fn controllers(
     // cache without their pod templates, which the controller never reads back.
     let jobs = reflector(
         job_writer,
-        watcher::watcher(api::<Job>(client, namespace), owned)
+        watcher::watcher(api::<Job>(client, namespace), owned.clone())
             .default_backoff()
             .modify(slim_job),
     )
     .touched_objects();
+    // Runner pods, without their specs: a pod that changes (scheduled, pulling, waiting on a
+    // Secret) re-reconciles its build, which says why it does not start.
+    let pods = reflector(
+        pod_writer,
+        watcher::watcher(api::<Pod>(client, namespace), owned.clone())
+            .default_backoff()
+            .modify(slim_pod),
+    )
+    .touched_objects();
+    let qp = q.clone();
     let s = stop.clone();
     let (qr, qe) = (q.clone(), q);
     let builds = Controller::for_stream(trigger, reader)
+        .watches_stream(pods, move |pod: Pod| {
+            let ns = pod.metadata.namespace.clone();
+            let build = pod
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(resources::BUILD_LABEL).cloned());
+            qp.track_refs(
+                build
+                    .map(|b| {
+                        let r = ObjectRef::<ImageBuild>::new(&b);
+                        match ns.as_deref() {
+                            Some(ns) => r.within(ns),
+                            None => r,
+                        }
+                    })
+                    .into_iter()
+                    .collect(),
+            )
+        })
         .watches_stream(jobs, move |job: Job| {
             let ns = job.metadata.namespace.clone();
             qj.track_refs(
@@ -483,6 +516,14 @@ fn controllers(
 
 /// What the build controller keeps of a Job: status, `spec.suspend` and identity. The pod
 /// template (the bulk of a Job) and managed fields are dropped to keep the cache small.
+/// What the build controller keeps of a runner pod: its name, labels and status (waiting
+/// reasons, scheduling conditions); not its spec.
+pub fn slim_pod(pod: &mut Pod) {
+    pod.metadata.managed_fields = None;
+    pod.metadata.annotations = None;
+    pod.spec = None;
+}
+
 pub fn slim_job(job: &mut Job) {
     job.metadata.managed_fields = None;
     job.metadata.annotations = None;

@@ -186,7 +186,7 @@ fn follow(build: &ImageBuild, s: Started, now: &Time) -> Decision {
         PodsSeen::Waiting {
             trouble: None,
             poll,
-        } => (view, Announce::Transition, Some(poll)),
+        } => (view, Announce::Transition, poll),
         PodsSeen::Waiting {
             trouble: Some(t),
             poll,
@@ -198,7 +198,7 @@ fn follow(build: &ImageBuild, s: Started, now: &Time) -> Decision {
                 ..view
             },
             Announce::Waiting,
-            Some(poll),
+            poll,
         ),
         PodsSeen::Waiting { .. } => (view, Announce::Transition, None),
     };
@@ -695,7 +695,7 @@ mod tests {
                 in_status: true,
                 pods: PodsSeen::Waiting {
                     trouble: Some(trouble),
-                    poll: Duration::from_secs(5),
+                    poll: Some(Duration::from_secs(5)),
                 },
             })),
             &RunnerDefaults::default(),

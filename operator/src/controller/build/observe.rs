@@ -61,10 +61,11 @@ pub enum PodsSeen {
     NotWaiting,
     /// Not running yet; looked at again after this long.
     TooEarly(Duration),
-    /// Not running: why, if a pod or event says; look again after `poll`.
+    /// Not running: why, if a pod or event says; look again after `poll` (None: a change
+    /// of a watched pod will say).
     Waiting {
         trouble: Option<pods::Trouble>,
-        poll: Duration,
+        poll: Option<Duration>,
     },
 }
 
@@ -279,8 +280,8 @@ async fn read_job(
 }
 
 /// Why the build's pods do not run, once its Job is [`pods::START_GRACE`] old: its pods
-/// (one list by the build's label) and, when none says, the events of the Job and of pods
-/// still creating their containers.
+/// (from the pod cache, else one list by the build's label) and, when none says, the events
+/// of the Job and of pods still creating their containers.
 async fn read_pods(ctx: &Context, ns: &str, build: &str, job: &Job) -> Result<PodsSeen> {
     let Some(created) = job.metadata.creation_timestamp.as_ref() else {
         return Ok(PodsSeen::NotWaiting);
@@ -298,23 +299,30 @@ async fn read_pods(ctx: &Context, ns: &str, build: &str, job: &Job) -> Result<Po
     } else {
         Duration::from_secs(30)
     };
-    let list = Api::<Pod>::namespaced(ctx.client.clone(), ns)
-        .list(&ListParams::default().labels(&format!("{}={build}", resources::BUILD_LABEL)))
-        .await
-        .map_err(|source| ObserveError::PodList {
-            build: build.to_string(),
-            source,
-        })?;
-    if let Some(trouble) = pods::trouble(&list.items, &[]) {
+    let (items, watched) = match ctx.caches.pods_of(ns, build) {
+        Some(items) => (items, true),
+        None => {
+            let list = Api::<Pod>::namespaced(ctx.client.clone(), ns)
+                .list(&ListParams::default().labels(&format!("{}={build}", resources::BUILD_LABEL)))
+                .await
+                .map_err(|source| ObserveError::PodList {
+                    build: build.to_string(),
+                    source,
+                })?;
+            (list.items, false)
+        }
+    };
+    if let Some(trouble) = pods::trouble(&items, &[]) {
+        // A watched pod's next change triggers the build again.
         return Ok(PodsSeen::Waiting {
             trouble: Some(trouble),
-            poll,
+            poll: (!watched).then_some(poll),
         });
     }
     // No pod says why: the Job's FailedCreate (quota, admission), a pod's FailedMount.
     let mut names: Vec<String> = vec![job.name_any()];
     names.extend(
-        list.items
+        items
             .iter()
             .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"))
             .map(|p| p.name_any()),
@@ -332,9 +340,10 @@ async fn read_pods(ctx: &Context, ns: &str, build: &str, job: &Job) -> Result<Po
             })?;
         seen.extend(found.items);
     }
+    // Events are not watched: look again.
     Ok(PodsSeen::Waiting {
         trouble: pods::trouble(&[], &seen),
-        poll,
+        poll: Some(poll),
     })
 }
 
