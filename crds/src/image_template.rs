@@ -104,9 +104,11 @@ pub struct HistoryLimits {
     /// How long a succeeded build is kept after it finished (for example `168h`), whatever
     /// the count; unset: no time limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$"))]
     pub ttl_after_succeeded: Option<String>,
     /// How long a failed or cancelled build is kept after it finished; unset: no time limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$"))]
     pub ttl_after_failed: Option<String>,
 }
 

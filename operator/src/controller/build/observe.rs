@@ -312,6 +312,17 @@ async fn read_pods(ctx: &Context, ns: &str, build: &str, job: &Job) -> Result<Po
             (list.items, false)
         }
     };
+    // Pods past Pending (a Job status without `ready`, before Kubernetes 1.29): running.
+    if !items.is_empty()
+        && items.iter().all(|p| {
+            p.status
+                .as_ref()
+                .and_then(|s| s.phase.as_deref())
+                .is_some_and(|ph| ph != "Pending")
+        })
+    {
+        return Ok(PodsSeen::NotWaiting);
+    }
     if let Some(trouble) = pods::trouble(&items, &[]) {
         // A watched pod's next change triggers the build again.
         return Ok(PodsSeen::Waiting {
