@@ -192,7 +192,12 @@ fn follow(build: &ImageBuild, s: Started, now: &Time) -> Decision {
             poll,
         } if !view.phase.is_finished() && !build.spec.cancel => (
             JobView {
-                phase: BuildPhase::Pending,
+                // Pending until a source ran; a build some of whose sources ran stays Running.
+                phase: if ran_any(&s.job) {
+                    BuildPhase::Running
+                } else {
+                    BuildPhase::Pending
+                },
                 reason: t.reason,
                 message: t.message,
                 ..view
@@ -325,6 +330,13 @@ pub fn with_results(
         },
         false,
     )
+}
+
+/// Whether a pod of the Job has finished (succeeded or failed) already.
+fn ran_any(job: &Job) -> bool {
+    job.status
+        .as_ref()
+        .is_some_and(|st| st.succeeded.unwrap_or(0) + st.failed.unwrap_or(0) > 0)
 }
 
 fn cancelled_before_start() -> JobView {
