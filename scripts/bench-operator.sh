@@ -5,8 +5,10 @@
 # once and a second wave of 100 once every one of them has its Job. Measures, client side,
 # the time from an ImageBuild's create (when the POST returned) to its Job's ADDED event on
 # a watch, and the operator's RSS (VmRSS of the `kiln operator` process on the host, every
-# 200 ms). Runner pods get `nodeSelector: {kiln.dev/bench: none}`, so they stay Pending and
-# the node is not flooded. Needs root (the cluster scripts). Figures: docs/benchmarks.md.
+# 200 ms), and the API writes per build (the API server's apiserver_request_total before and
+# after, by resource and verb: scripts/apiserver-writes.py). Runner pods get
+# `nodeSelector: {kiln.dev/bench: none}`, so they stay Pending (Unschedulable) and the node is
+# not flooded. Needs root (the cluster scripts). Figures: docs/benchmarks.md.
 #
 # usage: scripts/bench-operator.sh [N] [WAVE2]     (defaults 1000 and 100)
 # env:   KILN_BENCH_KEEP_CLUSTER=1   leave the cluster and Kiln up afterwards
@@ -91,6 +93,9 @@ printf 'operator VmRSS idle (installed, one template, 5 s max): %.1f MiB\n' "$(e
 
 log "load: $n ImageBuilds at once, then $wave2 one at a time"
 rc=0
+# The API server's own count of writes, before and after (scripts/apiserver-writes.py).
+writes_before=$(mktemp) writes_after=$(mktemp)
+kubectl get --raw /metrics | python3 scripts/apiserver-writes.py snapshot > "$writes_before"
 python3 scripts/bench-operator-load.py "$KUBECONFIG" "$bench_ns" bench "$pid" "$n" "$wave2" || rc=$?
 # The runner access (Role + RoleBinding) is applied in the background: every build must have
 # it in the end.
@@ -101,6 +106,10 @@ for _ in $(seq 60); do
   sleep 2
 done
 printf 'runner RoleBindings: %s of %s builds\n' "$have" "$want"
+sleep 10   # the reconciles the last Jobs' and pods' events trigger
+kubectl get --raw /metrics | python3 scripts/apiserver-writes.py snapshot > "$writes_after"
+python3 scripts/apiserver-writes.py diff "$writes_before" "$writes_after" "$want"
+rm -f "$writes_before" "$writes_after"
 ((have >= want)) || rc=1
 printf 'operator restarts: %s\n' \
   "$(kubectl -n "$namespace" get pods -l app.kubernetes.io/name=kiln \

@@ -53,6 +53,22 @@ pub mod reasons {
     pub const TEMPLATE_NOT_FOUND: &str = "TemplateNotFound";
     /// ImageBuild: a channel the template reads (`kiln-channel`) is still being reconciled.
     pub const WAITING_FOR_CHANNEL: &str = "WaitingForChannel";
+    /// ImageBuild: its Job completed, but a source's result never reached `status.sources`
+    /// (the build is not a success without it).
+    pub const RESULT_MISSING: &str = "ResultMissing";
+    /// ImageBuild: a runner pod cannot pull its image (`ErrImagePull`, `ImagePullBackOff`).
+    pub const IMAGE_PULL_FAILED: &str = "ImagePullFailed";
+    /// ImageBuild: no node can take a runner pod (the scheduler's message is quoted).
+    pub const UNSCHEDULABLE: &str = "Unschedulable";
+    /// ImageBuild: a runner pod's container cannot be created (a missing Secret or
+    /// ConfigMap key, for example).
+    pub const CONTAINER_CONFIG_ERROR: &str = "ContainerConfigError";
+    /// ImageBuild: a runner pod's volume cannot be mounted (a missing ConfigMap or Secret).
+    pub const VOLUME_MOUNT_FAILED: &str = "VolumeMountFailed";
+    /// ImageBuild: the Job cannot create its pods because a ResourceQuota is exceeded.
+    pub const QUOTA_EXCEEDED: &str = "QuotaExceeded";
+    /// ImageBuild: the Job cannot create its pods (refused by admission, for example).
+    pub const POD_CREATE_FAILED: &str = "PodCreateFailed";
     /// ImageBuild: revoked because the build it started from (its parent) was.
     pub const PARENT_REVOKED: &str = "ParentRevoked";
     /// ImageChannel: the target build exists, succeeded and is not revoked.
@@ -67,6 +83,36 @@ pub mod reasons {
     pub const TEMPLATE_MISMATCH: &str = "TemplateMismatch";
     /// ImageChannel: the target build is revoked.
     pub const TARGET_REVOKED: &str = "TargetRevoked";
+
+    /// Every reason above (to map a reason read back from a status to its constant).
+    pub const ALL: &[&str] = &[
+        VALIDATING,
+        VALID,
+        INVALID_TEMPLATE,
+        QUEUED,
+        BUILDING,
+        BUILD_SUCCEEDED,
+        BUILD_FAILED,
+        TIMEOUT,
+        CANCELLED,
+        INVALID_SPEC,
+        TEMPLATE_NOT_FOUND,
+        WAITING_FOR_CHANNEL,
+        RESULT_MISSING,
+        IMAGE_PULL_FAILED,
+        UNSCHEDULABLE,
+        CONTAINER_CONFIG_ERROR,
+        VOLUME_MOUNT_FAILED,
+        QUOTA_EXCEEDED,
+        POD_CREATE_FAILED,
+        PARENT_REVOKED,
+        TARGET_VERIFIED,
+        TARGET_PENDING,
+        TARGET_NOT_FOUND,
+        TARGET_FAILED,
+        TEMPLATE_MISMATCH,
+        TARGET_REVOKED,
+    ];
 }
 
 /// The three values of a condition's `status`.

@@ -511,6 +511,41 @@ pub struct ImageBuildStatus {
     /// Set when this build is revoked, by its own `spec.revoked` or because its parent was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked: Option<RevocationStatus>,
+
+    /// What the runner pods were granted beyond the restricted Pod Security Standard, and
+    /// why: the union of what the selected sources' builders need (a device, a capability,
+    /// running as root, a user namespace, scratch space, an image to run in). Unset when
+    /// nothing beyond the restricted defaults was needed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runner: Option<RunnerStatus>,
+}
+
+/// What the runner pods of a build were given.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunnerStatus {
+    /// Each grant beyond the restricted defaults, with the reason a builder gave.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub granted: Vec<RunnerGrant>,
+}
+
+/// One thing a runner pod was granted (or would have been, had `spec.runner` not replaced
+/// it).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunnerGrant {
+    /// `device`, `capability`, `runAsRoot`, `userNamespace`, `scratch` or `image`.
+    pub kind: String,
+    /// What: the device path, the capability, the image reference, the scratch size in
+    /// bytes; unset for `runAsRoot` and `userNamespace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Why, as the builder says it, with the sources that asked (`null.vm: …`).
+    pub reason: String,
+    /// The `spec.runner` field that replaced this grant (for example
+    /// `spec.runner.securityContext`), when the build's own settings won.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overridden_by: Option<String>,
 }
 
 impl ImageBuildStatus {

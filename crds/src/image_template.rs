@@ -79,8 +79,12 @@ pub struct ImageTemplateSpec {
     #[schemars(schema_with = "variables_schema")]
     pub variables: VariableValues,
 
-    /// How many finished ImageBuilds of this template to keep. Older ones are deleted,
-    /// oldest first; builds that an ImageChannel points at are kept regardless.
+    /// How many finished ImageBuilds of this template to keep, and for how long. Older ones
+    /// are deleted, oldest first. Never deleted: a build an ImageChannel points at, the
+    /// parent of a build still running, and a build applied by a GitOps tool (Flux's
+    /// `kustomize.toolkit.fluxcd.io/*` or `helm.toolkit.fluxcd.io/*` labels, Argo CD's
+    /// `argocd.argoproj.io/instance` label or `argocd.argoproj.io/tracking-id` annotation),
+    /// which the tool would re-create and build again.
     #[serde(default)]
     pub history_limits: HistoryLimits,
 }
@@ -97,6 +101,15 @@ pub struct HistoryLimits {
     #[serde(default = "HistoryLimits::default_failed")]
     #[schemars(range(min = 0))]
     pub failed: i32,
+    /// How long a succeeded build is kept after it finished (for example `168h`), whatever
+    /// the count; unset: no time limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$"))]
+    pub ttl_after_succeeded: Option<String>,
+    /// How long a failed or cancelled build is kept after it finished; unset: no time limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$"))]
+    pub ttl_after_failed: Option<String>,
 }
 
 impl HistoryLimits {
@@ -118,6 +131,8 @@ impl Default for HistoryLimits {
         Self {
             successful: Self::DEFAULT_SUCCESSFUL,
             failed: Self::DEFAULT_FAILED,
+            ttl_after_succeeded: None,
+            ttl_after_failed: None,
         }
     }
 }

@@ -241,6 +241,15 @@ fn image_build_spec_fields() {
         node(&s, "spec.timeout")["pattern"],
         r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$"
     );
+    // Retention's times to live: the same durations, checked by the API server.
+    let t = schema("ImageTemplate");
+    for f in ["ttlAfterSucceeded", "ttlAfterFailed"] {
+        assert_eq!(
+            node(&t, &format!("spec.historyLimits.{f}"))["pattern"],
+            r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$",
+            "{f}"
+        );
+    }
     // Free-form values, but a typed object: CEL can compare it (immutability).
     let vars = node(&s, "spec.variables");
     assert_eq!(vars["type"], "object");

@@ -62,6 +62,11 @@ pub struct Snapshot {
     /// The build the first `kiln-channel` data source pointed at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<kiln_crds::BuildParent>,
+    /// What the runner pod of each selected build needs beyond the restricted defaults, by
+    /// full name (builds that need nothing more are absent). The operator derives the Job's
+    /// pod from it; the runner does not read it.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub requirements: std::collections::BTreeMap<String, kiln_engine::components::Requirements>,
     /// The `kiln-channel` data sources to resolve (not stored).
     #[serde(skip)]
     pub channel_refs: Vec<kiln_engine::datasources::kiln_channel::ChannelRef>,
@@ -162,6 +167,7 @@ pub(crate) mod tests {
             channels: vec![],
             parent: None,
             channel_refs: vec![],
+            requirements: Default::default(),
             run_uuid: "run-1".into(),
         }
     }

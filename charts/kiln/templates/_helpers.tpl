@@ -108,6 +108,16 @@ config/rbac/role.yaml (owned by the operator); keep both in step with operator/s
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles", "rolebindings"]
   verbs: ["get", "create", "patch"]
+# ImageBuild controller: why a runner pod never started. Runner pods (the operator's label)
+# are watched without their specs (image pull, unschedulable, container config); the core
+# Events of a Job whose pods do not start (FailedCreate: quota, admission) and of its
+# pending pods (FailedMount) are listed. Read only.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "watch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["list"]
 # All controllers: an Event on every transition (kube-runtime's recorder, events.k8s.io/v1:
 # creates, then patches series).
 - apiGroups: ["events.k8s.io"]

@@ -36,8 +36,34 @@ pub enum Command {
     Operator(crate::controller::OperatorArgs),
     /// Run one source of an ImageBuild (the command of the build's Job pods).
     Runner(crate::runner::RunnerArgs),
+    /// Copy this binary to a path (the init container of a runner pod that runs in a
+    /// builder's image: the image gets Kiln without containing it).
+    #[command(hide = true)]
+    InstallSelf {
+        /// Where to write the executable.
+        path: std::path::PathBuf,
+    },
     /// Print the version.
     Version,
+}
+
+/// Copies the running executable to `path` (mode 0755).
+fn install_self(path: &std::path::Path) -> i32 {
+    use std::os::unix::fs::PermissionsExt;
+    let result = std::env::current_exe().and_then(|exe| {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::copy(&exe, path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+    });
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("Error: could not install kiln to {}: {e}", path.display());
+            1
+        }
+    }
 }
 
 /// Packer users write `-var x=y` and `-only=a`; clap wants `--var`. Rewrites single-dash
@@ -100,6 +126,7 @@ pub fn main(args: Vec<String>) -> i32 {
             Command::Console(a) => console::run(a),
             Command::Operator(a) => crate::controller::run(a).await,
             Command::Runner(a) => crate::runner::run(a).await,
+            Command::InstallSelf { path } => install_self(&path),
             Command::Crds => {
                 print!("{}", kiln_crds::crds_yaml());
                 0

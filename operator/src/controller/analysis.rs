@@ -150,11 +150,29 @@ pub fn describe_variables(t: &Template, overrides: &VariableValues) -> Vec<Templ
 /// variables without a value are unknown, every component of every build is prepared.
 /// `dir` is a scratch directory (the template's files are written there).
 pub fn analyze(dir: &Path, files: &[TemplateFile], overrides: &VariableValues) -> Analysis {
+    match parse_files(dir, files) {
+        Ok(parsed) => analyze_parsed(parsed, overrides),
+        Err(a) => *a,
+    }
+}
+
+/// A template whose files are written into a scratch directory and parsed, not evaluated.
+pub struct Parsed<'a> {
+    pub dir: &'a Path,
+    pub fingerprint: String,
+    pub template: Template,
+    /// Warnings of the parse.
+    pub diagnostics: Diagnostics,
+}
+
+/// Writes the files into `dir` and parses them (once: the build controller checks the
+/// variables on the result, then hands it to [`analyze_parsed`]). A template that does not
+/// parse gives its analysis: the fingerprint and the errors.
+pub fn parse_files<'a>(dir: &'a Path, files: &[TemplateFile]) -> Result<Parsed<'a>, Box<Analysis>> {
     let mut a = Analysis {
         fingerprint: fingerprint(files),
         ..Analysis::default()
     };
-    let empty_masker = Masker::default();
     let body = match materialize(dir, files) {
         Ok(b) => b,
         Err(e) => {
@@ -164,7 +182,7 @@ pub fn analyze(dir: &Path, files: &[TemplateFile], overrides: &VariableValues) -
                 detail: Some(e.to_string()),
                 ..CrdDiagnostic::default()
             });
-            return a;
+            return Err(Box::new(a));
         }
     };
     if body.is_empty() {
@@ -177,19 +195,39 @@ pub fn analyze(dir: &Path, files: &[TemplateFile], overrides: &VariableValues) -
             ),
             ..CrdDiagnostic::default()
         });
-        return a;
+        return Err(Box::new(a));
     }
     let source = TemplateSource::Files {
         root: dir.to_path_buf(),
         files: body,
     };
-    let (t, diags) = match session::parse(&source) {
-        Ok(x) => x,
+    match session::parse(&source) {
+        Ok((template, diagnostics)) => Ok(Parsed {
+            dir,
+            fingerprint: a.fingerprint,
+            template,
+            diagnostics,
+        }),
         Err(d) => {
-            a.diagnostics = convert_all(&d, dir, &empty_masker);
-            return a;
+            a.diagnostics = convert_all(&d, dir, &Masker::default());
+            Err(Box::new(a))
         }
+    }
+}
+
+/// The rest of [`analyze`], on a parsed template.
+pub fn analyze_parsed(parsed: Parsed<'_>, overrides: &VariableValues) -> Analysis {
+    let Parsed {
+        dir,
+        fingerprint,
+        template: t,
+        diagnostics: diags,
+    } = parsed;
+    let mut a = Analysis {
+        fingerprint,
+        ..Analysis::default()
     };
+    let empty_masker = Masker::default();
     a.sources = t.sources.values().map(|s| s.reference()).collect();
     a.variables = describe_variables(&t, overrides);
     // Variables without a value are unknown while validating: an ImageBuild gives them.
@@ -329,21 +367,6 @@ pub fn check_variables(
         }
     }
     problems
-}
-
-/// Parses a template (no evaluation) from files written into `dir`.
-pub fn parse(dir: &Path, files: &[TemplateFile]) -> Result<Template, Vec<CrdDiagnostic>> {
-    let body = materialize(dir, files).map_err(|e| {
-        vec![CrdDiagnostic {
-            severity: Severity::Error,
-            summary: "Invalid template files".into(),
-            detail: Some(e.to_string()),
-            ..CrdDiagnostic::default()
-        }]
-    })?;
-    Template::from_sources(dir.to_path_buf(), true, body)
-        .map(|(t, _)| t)
-        .map_err(|d| convert_all(&d, dir, &Masker::default()))
 }
 
 /// The selected build instances (`[build.]type.name`), in template order, filtered by
@@ -503,7 +526,7 @@ build {
     #[test]
     fn variables_are_checked_by_name_and_type() {
         let dir = tempfile::tempdir().unwrap();
-        let t = parse(dir.path(), &files(OK)).unwrap();
+        let t = parse_files(dir.path(), &files(OK)).ok().unwrap().template;
         let mut given = VariableValues::new();
         given.insert("count".into(), serde_json::json!("many"));
         given.insert("nope".into(), serde_json::json!(1));
@@ -563,7 +586,7 @@ build {
         let token = a.variables.iter().find(|v| v.name == "token").unwrap();
         assert!(token.required && token.sensitive);
         let dir = tempfile::tempdir().unwrap();
-        let t = parse(dir.path(), &files).unwrap();
+        let t = parse_files(dir.path(), &files).ok().unwrap().template;
         let secrets: Vec<String> = build
             .spec
             .secret_variables

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
 use kiln_crds::{ImageBuild, ImageTemplate};
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
@@ -12,8 +13,9 @@ use kube::{Api, Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::build::ledgers::{AccessLedger, Launched};
 use super::metrics::Metrics;
-use super::resources::{RunnerDefaults, Snapshot};
+use super::resources::RunnerDefaults;
 
 /// The field manager of everything the operator writes.
 pub const FIELD_MANAGER: &str = "kiln-operator";
@@ -47,6 +49,8 @@ pub struct Caches {
     pub builds: Option<Store<ImageBuild>>,
     /// Jobs labelled as the operator's, without their pod templates (see `slim_job`).
     pub jobs: Option<Store<Job>>,
+    /// Runner pods (labelled as the operator's), without their specs (see `slim_pod`).
+    pub pods: Option<Store<Pod>>,
 }
 
 impl Caches {
@@ -71,6 +75,27 @@ impl Caches {
             .map(|j| j.as_ref().clone())
     }
 
+    /// The runner pods of build `build` in `ns`; None without a pod cache.
+    pub fn pods_of(&self, ns: &str, build: &str) -> Option<Vec<Pod>> {
+        let store = self.pods.as_ref()?;
+        Some(
+            store
+                .state()
+                .iter()
+                .filter(|p| {
+                    p.metadata.namespace.as_deref() == Some(ns)
+                        && p.metadata
+                            .labels
+                            .as_ref()
+                            .and_then(|l| l.get(super::resources::BUILD_LABEL))
+                            .map(String::as_str)
+                            == Some(build)
+                })
+                .map(|p| p.as_ref().clone())
+                .collect(),
+        )
+    }
+
     /// Whether an ImageBuild cache is in use.
     pub fn has_builds(&self) -> bool {
         self.builds.is_some()
@@ -79,94 +104,6 @@ impl Caches {
     /// Whether a Job cache is in use (a miss then means "probably absent").
     pub fn has_jobs(&self) -> bool {
         self.jobs.is_some()
-    }
-}
-
-/// Builds whose Job and runner access this process created, with their snapshot, until
-/// their status shows it: a reconcile triggered by the Job's own event before the build's
-/// status write is visible then neither takes the snapshot again nor re-applies the RBAC.
-#[derive(Default)]
-pub struct Launched {
-    map: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Snapshot>>>,
-}
-
-impl Launched {
-    /// Bound on entries (builds deleted before their status was seen are never forgotten
-    /// otherwise); past it the set starts over, which only costs a re-check.
-    const MAX: usize = 10_000;
-
-    pub fn remember(&self, uid: &str, snapshot: &Snapshot) {
-        if uid.is_empty() {
-            return;
-        }
-        let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if m.len() >= Self::MAX {
-            m.clear();
-        }
-        m.insert(uid.to_string(), std::sync::Arc::new(snapshot.clone()));
-    }
-
-    pub fn get(&self, uid: &str) -> Option<std::sync::Arc<Snapshot>> {
-        let m = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        m.get(uid).cloned()
-    }
-
-    pub fn forget(&self, uid: &str) {
-        let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        m.remove(uid);
-    }
-
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-}
-
-/// Background RBAC applies (Role, then RoleBinding) at once.
-pub const ACCESS_SLOTS: usize = 16;
-
-/// Where a build's runner access (Role and RoleBinding) stands, as this process knows it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Being applied in the background.
-    Pending,
-    /// Applied (or found).
-    Granted,
-    /// The last attempt failed: the next reconcile applies it again.
-    Failed,
-}
-
-/// [`Access`] by build uid; unknown after a restart (then checked once with a read).
-#[derive(Default)]
-pub struct AccessLedger {
-    map: std::sync::Mutex<std::collections::HashMap<String, Access>>,
-}
-
-impl AccessLedger {
-    pub fn get(&self, uid: &str) -> Option<Access> {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(uid)
-            .copied()
-    }
-
-    pub fn set(&self, uid: &str, state: Access) {
-        if uid.is_empty() {
-            return;
-        }
-        let mut m = self.map.lock().unwrap_or_else(|e| e.into_inner());
-        if m.len() >= Launched::MAX && !m.contains_key(uid) {
-            m.clear();
-        }
-        m.insert(uid.to_string(), state);
-    }
-
-    pub fn forget(&self, uid: &str) {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(uid);
     }
 }
 
@@ -202,7 +139,9 @@ impl Context {
             caches: Caches::default(),
             launched: Default::default(),
             access: Default::default(),
-            access_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(ACCESS_SLOTS)),
+            access_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                super::build::ledgers::ACCESS_SLOTS,
+            )),
             retrigger: None,
         }
     }

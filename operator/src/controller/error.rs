@@ -12,66 +12,17 @@ pub enum Error {
     MissingObjectKey(&'static str),
     #[error("could not create a scratch directory for the template: {0}")]
     Scratch(#[source] std::io::Error),
-    #[error("invalid spec: {0}")]
-    InvalidSpec(String),
+
+    #[error(transparent)]
+    BuildObserve(#[from] super::build::observe::ObserveError),
+    #[error(transparent)]
+    BuildApply(#[from] super::build::apply::ApplyError),
+    #[error(transparent)]
+    BuildStatus(#[from] super::build::status::StatusError),
 
     #[error("could not write the status of {kind} {name}: {source}")]
     StatusPatch {
         kind: &'static str,
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    #[error("could not read ImageTemplate {name}: {source}")]
-    TemplateGet {
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    #[error("could not apply the snapshot ConfigMap {name}: {source}")]
-    SnapshotApply {
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    #[error("could not read the snapshot ConfigMap {name}: {source}")]
-    SnapshotGet {
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    #[error("could not apply ServiceAccount {name}: {source}")]
-    ServiceAccountApply {
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    #[error("could not apply Role {name}: {source}")]
-    RoleApply {
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    #[error("could not apply RoleBinding {name}: {source}")]
-    RoleBindingApply {
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    #[error("could not read Job {name}: {source}")]
-    JobGet {
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    #[error("could not create Job {name}: {source}")]
-    JobCreate {
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    #[error("could not suspend Job {name}: {source}")]
-    JobSuspend {
         name: String,
         #[source]
         source: kube::Error,
@@ -88,59 +39,31 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
-    #[error("could not delete ImageBuild {name} (history limit): {source}")]
-    BuildDelete {
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    #[error("could not read RoleBinding {name}: {source}")]
-    RoleBindingGet {
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    #[error("could not read ImageChannel {name}: {source}")]
-    ChannelGet {
-        name: String,
-        #[source]
-        source: kube::Error,
-    },
-    #[error("could not list ImageChannels in {namespace}: {source}")]
-    ChannelList {
-        namespace: String,
-        #[source]
-        source: kube::Error,
-    },
 }
 
 impl Error {
     /// Permanent errors need a change to the object; retrying cannot help.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, Error::InvalidSpec(_) | Error::MissingObjectKey(_))
+        matches!(
+            self,
+            Error::MissingObjectKey(_)
+                | Error::BuildApply(super::build::apply::ApplyError::SnapshotUnusable { .. })
+        )
     }
 
     /// A short label for metrics and event reasons.
     pub fn category(&self) -> &'static str {
         match self {
-            Error::MissingObjectKey(_) | Error::InvalidSpec(_) => "invalid_spec",
+            Error::MissingObjectKey(_) => "invalid_spec",
             Error::Scratch(_) => "io",
+            Error::BuildObserve(e) => e.category(),
+            Error::BuildApply(e) => e.category(),
+            Error::BuildStatus(super::build::status::StatusError::Write { source, .. }) => {
+                kube_category(source)
+            }
             Error::StatusPatch { source, .. }
-            | Error::TemplateGet { source, .. }
-            | Error::SnapshotApply { source, .. }
-            | Error::SnapshotGet { source, .. }
-            | Error::ServiceAccountApply { source, .. }
-            | Error::RoleApply { source, .. }
-            | Error::RoleBindingApply { source, .. }
-            | Error::JobGet { source, .. }
-            | Error::JobCreate { source, .. }
-            | Error::JobSuspend { source, .. }
             | Error::BuildList { source, .. }
-            | Error::BuildGet { source, .. }
-            | Error::BuildDelete { source, .. }
-            | Error::ChannelGet { source, .. }
-            | Error::RoleBindingGet { source, .. }
-            | Error::ChannelList { source, .. } => kube_category(source),
+            | Error::BuildGet { source, .. } => kube_category(source),
         }
     }
 
@@ -155,7 +78,7 @@ impl Error {
     }
 }
 
-fn kube_category(e: &kube::Error) -> &'static str {
+pub fn kube_category(e: &kube::Error) -> &'static str {
     match e {
         kube::Error::Api(s) => match s.code {
             404 => "not_found",
@@ -195,11 +118,11 @@ mod tests {
 
     #[test]
     fn permanent_and_transient() {
-        assert!(Error::InvalidSpec("x".into()).is_permanent());
-        let e = Error::JobCreate {
+        assert!(Error::MissingObjectKey("uid").is_permanent());
+        let e = Error::BuildApply(super::super::build::apply::ApplyError::JobCreate {
             name: "j".into(),
             source: api(409),
-        };
+        });
         assert!(!e.is_permanent());
         assert_eq!(e.category(), "conflict");
         assert_eq!(

@@ -463,14 +463,10 @@ fn settled_build(sources: &[&str]) -> (ImageBuild, Job) {
     let snap = super::resources::tests::snapshot(sources);
     let mut job = super::resources::job(&b, &snap, &Default::default()).unwrap();
     super::slim_job(&mut job);
-    b.status = Some(build::desired_status(
+    b.status = Some(build::status::desired_status(
         &b,
-        BuildPhase::Pending,
-        "Queued",
-        "waiting",
+        &build::status::JobView::fixed(BuildPhase::Pending, "Queued", "waiting"),
         Some(&snap),
-        None,
-        None,
         super::context::now(),
     ));
     (b, job)
@@ -491,6 +487,7 @@ fn cached_context(templates: &[ImageTemplate], jobs: &[Job]) -> (Arc<Context>, H
         templates: Some(treader),
         builds: Some(reflector::store::<ImageBuild>().0),
         jobs: Some(jreader),
+        pods: None,
     });
     (Arc::new(ctx), h)
 }
@@ -534,6 +531,7 @@ async fn the_jobs_own_event_before_the_status_write_costs_no_second_snapshot() {
         templates: ctx.caches.templates.clone(),
         builds: ctx.caches.builds.clone(),
         jobs: Some(jreader),
+        pods: None,
     }));
     let b3 = b.clone();
     let server =
@@ -584,7 +582,7 @@ async fn a_running_build_without_its_binding_gets_its_access_again() {
     );
     assert_eq!(
         ctx.access.get("b1-uid"),
-        Some(super::context::Access::Granted)
+        Some(super::build::ledgers::Access::Granted)
     );
 }
 
@@ -597,6 +595,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
             templates: ctx.caches.templates.clone(),
             builds: ctx.caches.builds.clone(),
             jobs: ctx.caches.jobs.clone(),
+            pods: None,
         })
         .with_retrigger(tx),
     );
@@ -636,7 +635,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
     );
     assert_eq!(
         ctx.access.get("b1-uid"),
-        Some(super::context::Access::Failed)
+        Some(super::build::ledgers::Access::Failed)
     );
     assert!(
         ctx.metrics
@@ -653,6 +652,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
         templates: ctx.caches.templates.clone(),
         builds: ctx.caches.builds.clone(),
         jobs: Some(jreader),
+        pods: None,
     }));
     let b3 = b.clone();
     let server =
@@ -673,7 +673,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
     );
     assert_eq!(
         ctx2.access.get("b1-uid"),
-        Some(super::context::Access::Granted)
+        Some(super::build::ledgers::Access::Granted)
     );
 }
 
@@ -950,4 +950,253 @@ async fn channel_pointing_at_a_revoked_build_stalls() {
 fn object_refs_have_kinds() {
     let b = build_obj();
     assert_eq!(b.object_ref(&()).kind.as_deref(), Some("ImageBuild"));
+}
+
+const NEEDS_KVM: &str = "source \"kiln-test-requirements\" \"vm\" {\n  devices = [\"/dev/kvm\"]\n  reason = \"accelerator = kvm\"\n}\nsource \"null\" \"b\" {\n  communicator = \"none\"\n}\nvariable \"n\" {\n  type = number\n  default = 1\n}\nbuild {\n  sources = [\"source.kiln-test-requirements.vm\", \"source.null.b\"]\n}\n";
+
+#[tokio::test]
+async fn a_builder_requirement_reaches_the_pod_the_status_and_the_event() {
+    let (ctx, mut h) = cached_context(&[template_obj(NEEDS_KVM)], &[]);
+    let b = secret_build();
+    let b2 = b.clone();
+    let server =
+        tokio::spawn(async move { serve(&mut h, 8, |m, p| new_build_reply(&b2, m, p)).await });
+    build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
+    let calls = server.await.unwrap();
+    let job = &calls[position(&calls, JOB_POST)].body;
+    let c = &job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["resources"]["limits"]["devices.kubevirt.io/kvm"], "1");
+    // Nothing else beyond the restricted defaults.
+    assert_eq!(
+        c["securityContext"]["capabilities"],
+        json!({"drop": ["ALL"]})
+    );
+    assert_eq!(c["securityContext"]["runAsNonRoot"], true);
+    let st = &calls[position(&calls, STATUS_APPLY)].body["status"];
+    assert_eq!(
+        st["runner"],
+        json!({"granted": [{"kind": "device", "name": "/dev/kvm",
+                            "reason": "kiln-test-requirements.vm: accelerator = kvm"}]})
+    );
+    let queued = calls
+        .iter()
+        .find(|c| c.path.ends_with("/events") && c.body["reason"] == "Queued")
+        .expect("a Queued event");
+    let note = queued.body["note"].as_str().unwrap();
+    assert!(
+        note.contains(
+            "runner granted: device /dev/kvm (kiln-test-requirements.vm: accelerator = kvm)"
+        ),
+        "{note}"
+    );
+}
+
+#[tokio::test]
+async fn sources_needing_different_images_fail_before_anything_is_written() {
+    const TWO_IMAGES: &str = "source \"kiln-test-requirements\" \"a\" {\n  image = \"debian:12\"\n}\nsource \"kiln-test-requirements\" \"b\" {\n  image = \"alpine:3\"\n}\nbuild {\n  sources = [\"source.kiln-test-requirements.a\", \"source.kiln-test-requirements.b\"]\n}\n";
+    let (ctx, mut h) = cached_context(&[template_obj(TWO_IMAGES)], &[]);
+    let b = build_obj();
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let patch = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (patch, event)
+    });
+    build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (patch, event) = server.await.unwrap();
+    assert_eq!(patch.path, STATUS_APPLY.1, "no snapshot, RBAC or Job first");
+    let st = &patch.body["status"];
+    assert_eq!(st["phase"], "Failed");
+    let stalled = st["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Stalled")
+        .unwrap()
+        .clone();
+    assert_eq!(stalled["reason"], "InvalidSpec");
+    assert!(
+        stalled["message"].as_str().unwrap().contains(
+            "kiln-test-requirements.a in debian:12, kiln-test-requirements.b in alpine:3"
+        ),
+        "{stalled}"
+    );
+    assert_eq!(event.body["type"], "Warning");
+}
+
+#[tokio::test]
+async fn a_runner_pod_that_cannot_pull_its_image_is_reported_within_seconds() {
+    let (b, mut job) = settled_build(&["null.a"]);
+    job.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::now() - std::time::Duration::from_secs(10),
+    ));
+    job.status = Some(k8s_openapi::api::batch::v1::JobStatus {
+        active: Some(1),
+        ready: Some(0),
+        ..Default::default()
+    });
+    let (ctx, mut h) = cached_context(&[], &[job]);
+    ctx.access
+        .set("b1-uid", super::build::ledgers::Access::Granted);
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let pods = next(
+            &mut h,
+            StatusCode::OK,
+            json!({"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [
+                {"metadata": {"name": "kiln-b1-0-x"}, "status": {"phase": "Pending",
+                 "containerStatuses": [{"name": "runner", "image": "ghcr.io/nope:1", "imageID": "", "ready": false, "restartCount": 0,
+                   "state": {"waiting": {"reason": "ErrImagePull", "message": "failed to pull \"ghcr.io/nope:1\": not found"}}}]}}]}),
+        )
+        .await;
+        let status = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (pods, status, event)
+    });
+    let action = build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (pods, status, event) = server.await.unwrap();
+    assert_eq!(
+        (pods.method.as_str(), pods.path.as_str()),
+        ("GET", "/api/v1/namespaces/ns/pods")
+    );
+    assert!(
+        pods.query.contains("labelSelector=kiln.dev%2Fbuild%3Db1"),
+        "{}",
+        pods.query
+    );
+    let st = &status.body["status"];
+    assert_eq!(st["phase"], "Pending");
+    let rec = st["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Reconciling")
+        .unwrap()
+        .clone();
+    assert_eq!(rec["reason"], "ImagePullFailed");
+    assert!(
+        rec["message"]
+            .as_str()
+            .unwrap()
+            .contains("failed to pull \"ghcr.io/nope:1\": not found"),
+        "{rec}"
+    );
+    assert_eq!(event.body["type"], "Warning");
+    assert_eq!(event.body["reason"], "ImagePullFailed");
+    assert_eq!(
+        action,
+        kube::runtime::controller::Action::requeue(std::time::Duration::from_secs(5))
+    );
+}
+
+#[tokio::test]
+async fn a_job_refused_its_pods_by_a_quota_says_so() {
+    let (b, mut job) = settled_build(&["null.a"]);
+    job.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::now() - std::time::Duration::from_secs(10),
+    ));
+    job.status = Some(k8s_openapi::api::batch::v1::JobStatus::default());
+    let (ctx, mut h) = cached_context(&[], &[job]);
+    ctx.access
+        .set("b1-uid", super::build::ledgers::Access::Granted);
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        next(
+            &mut h,
+            StatusCode::OK,
+            json!({"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": []}),
+        )
+        .await;
+        let events = next(
+            &mut h,
+            StatusCode::OK,
+            json!({"apiVersion": "v1", "kind": "EventList", "metadata": {}, "items": [
+                {"metadata": {"name": "e1"}, "involvedObject": {"kind": "Job", "name": "kiln-b1"}, "reason": "FailedCreate",
+                 "message": "Error creating: pods \"kiln-b1-0-x\" is forbidden: exceeded quota: q, requested: pods=1, used: pods=1, limited: pods=1"}]}),
+        )
+        .await;
+        let status = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        (events, status)
+    });
+    build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (events, status) = server.await.unwrap();
+    assert_eq!(events.path, "/api/v1/namespaces/ns/events");
+    assert!(
+        events.query.contains("involvedObject.name%3Dkiln-b1"),
+        "{}",
+        events.query
+    );
+    let st = &status.body["status"];
+    let ready = st["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .unwrap()
+        .clone();
+    assert_eq!(ready["reason"], "QuotaExceeded");
+    assert!(
+        ready["message"]
+            .as_str()
+            .unwrap()
+            .contains("exceeded quota: q"),
+        "{ready}"
+    );
+}
+
+#[tokio::test]
+async fn an_unschedulable_pod_in_the_pod_cache_costs_no_read() {
+    let (b, mut job) = settled_build(&["null.a"]);
+    job.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::now() - std::time::Duration::from_secs(10),
+    ));
+    job.status = Some(k8s_openapi::api::batch::v1::JobStatus {
+        active: Some(1),
+        ready: Some(0),
+        ..Default::default()
+    });
+    let (ctx, mut h) = cached_context(&[], &[job]);
+    let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
+        "metadata": {"name": "kiln-b1-0-x", "namespace": "ns", "labels": {"kiln.dev/build": "b1"}},
+        "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+            "message": "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector."}]}}))
+    .unwrap();
+    let (preader, mut pwriter) = reflector::store::<k8s_openapi::api::core::v1::Pod>();
+    pwriter.apply_watcher_event(&watcher::Event::Apply(pod));
+    let ctx = Arc::new(ctx.with_caches(Caches {
+        pods: Some(preader),
+        ..ctx.caches.clone()
+    }));
+    ctx.access
+        .set("b1-uid", super::build::ledgers::Access::Granted);
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let status = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (status, event)
+    });
+    let action = build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (status, event) = server.await.unwrap();
+    assert_eq!(
+        status.path, STATUS_APPLY.1,
+        "no pod list: the cache answered"
+    );
+    let conds = status.body["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let rec = conds.iter().find(|c| c["type"] == "Reconciling").unwrap();
+    assert_eq!(rec["reason"], "Unschedulable");
+    assert!(
+        rec["message"]
+            .as_str()
+            .unwrap()
+            .contains("didn't match Pod's node affinity/selector")
+    );
+    assert_eq!(event.body["reason"], "Unschedulable");
+    assert_eq!(
+        action,
+        kube::runtime::controller::Action::await_change(),
+        "the pod's next change triggers the build"
+    );
 }

@@ -4,11 +4,13 @@
 pub mod analysis;
 pub mod build;
 pub mod channel;
+pub mod conditions;
 pub mod context;
 pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod resources;
+pub mod runner_pod;
 pub mod telemetry;
 pub mod template;
 pub mod watch;
@@ -25,6 +27,7 @@ use clap::Args;
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
 use kiln_crds::{ImageBuild, ImageChannel, ImageTemplate};
 use kube::runtime::controller::{Config as ControllerConfig, Controller};
 use kube::runtime::reflector::{self, ObjectRef, reflector};
@@ -108,6 +111,17 @@ pub struct OperatorArgs {
     /// an ImageBuild's spec.runner leaves them unset.
     #[arg(long = "runner-pod-defaults", env = "KILN_RUNNER_POD_DEFAULTS")]
     pub runner_pod_defaults: Option<String>,
+    /// The extended resource of a device plugin that grants a device a builder needs, as
+    /// `PATH=RESOURCE` (repeat or separate with commas), added to the defaults
+    /// (`/dev/kvm=devices.kubevirt.io/kvm`, `/dev/net/tun=devices.kubevirt.io/tun`,
+    /// `/dev/vhost-net=devices.kubevirt.io/vhost-net`); `PATH=` mounts the device from the
+    /// node instead.
+    #[arg(
+        long = "runner-device-resource",
+        env = "KILN_RUNNER_DEVICE_RESOURCES",
+        value_delimiter = ','
+    )]
+    pub runner_device_resources: Vec<String>,
     /// Reconciles run at the same time per controller (0 = unlimited).
     #[arg(long = "concurrency", env = "KILN_CONCURRENCY", default_value_t = 8)]
     pub concurrency: u16,
@@ -120,6 +134,17 @@ impl OperatorArgs {
                 .map_err(|e| anyhow::anyhow!("--runner-pod-defaults is not valid JSON: {e}"))?,
             _ => kiln_crds::RunnerSpec::default(),
         };
+        let mut device_resources = runner_pod::default_device_resources();
+        for entry in &self.runner_device_resources {
+            let Some((path, resource)) = entry.split_once('=') else {
+                anyhow::bail!("--runner-device-resource {entry:?}: expected PATH=RESOURCE");
+            };
+            if resource.is_empty() {
+                device_resources.remove(path);
+            } else {
+                device_resources.insert(path.to_string(), resource.to_string());
+            }
+        }
         Ok(Settings {
             runner: RunnerDefaults {
                 image: self.runner_image.clone(),
@@ -130,6 +155,7 @@ impl OperatorArgs {
                 command: self.runner_command.clone(),
                 service_account_prefix: self.runner_sa_prefix.clone(),
                 pod,
+                device_resources,
             },
             ..Settings::default()
         })
@@ -285,12 +311,14 @@ fn controllers(
     let (template_reader, template_writer) = reflector::store::<ImageTemplate>();
     let (job_reader, job_writer) = reflector::store::<Job>();
     let (build_reader, build_writer) = reflector::store::<ImageBuild>();
+    let (pod_reader, pod_writer) = reflector::store::<Pod>();
     let (retrigger_tx, retrigger_rx) = futures::channel::mpsc::unbounded::<ObjectRef<ImageBuild>>();
     let ctx = Arc::new(
         ctx.with_caches(context::Caches {
             templates: Some(template_reader.clone()),
             builds: Some(build_reader.clone()),
             jobs: Some(job_reader),
+            pods: Some(pod_reader),
         })
         .with_retrigger(retrigger_tx),
     );
@@ -370,14 +398,44 @@ fn controllers(
     // cache without their pod templates, which the controller never reads back.
     let jobs = reflector(
         job_writer,
-        watcher::watcher(api::<Job>(client, namespace), owned)
+        watcher::watcher(api::<Job>(client, namespace), owned.clone())
             .default_backoff()
             .modify(slim_job),
     )
     .touched_objects();
+    // Runner pods, without their specs: a pod that changes (scheduled, pulling, waiting on a
+    // Secret) re-reconciles its build, which says why it does not start.
+    let pods = reflector(
+        pod_writer,
+        watcher::watcher(api::<Pod>(client, namespace), owned.clone())
+            .default_backoff()
+            .modify(slim_pod),
+    )
+    .touched_objects();
+    let qp = q.clone();
     let s = stop.clone();
     let (qr, qe) = (q.clone(), q);
     let builds = Controller::for_stream(trigger, reader)
+        .watches_stream(pods, move |pod: Pod| {
+            let ns = pod.metadata.namespace.clone();
+            let build = pod
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(resources::BUILD_LABEL).cloned());
+            qp.track_refs(
+                build
+                    .map(|b| {
+                        let r = ObjectRef::<ImageBuild>::new(&b);
+                        match ns.as_deref() {
+                            Some(ns) => r.within(ns),
+                            None => r,
+                        }
+                    })
+                    .into_iter()
+                    .collect(),
+            )
+        })
         .watches_stream(jobs, move |job: Job| {
             let ns = job.metadata.namespace.clone();
             qj.track_refs(
@@ -458,6 +516,14 @@ fn controllers(
 
 /// What the build controller keeps of a Job: status, `spec.suspend` and identity. The pod
 /// template (the bulk of a Job) and managed fields are dropped to keep the cache small.
+/// What the build controller keeps of a runner pod: its name, labels and status (waiting
+/// reasons, scheduling conditions); not its spec.
+pub fn slim_pod(pod: &mut Pod) {
+    pod.metadata.managed_fields = None;
+    pod.metadata.annotations = None;
+    pod.spec = None;
+}
+
 pub fn slim_job(job: &mut Job) {
     job.metadata.managed_fields = None;
     job.metadata.annotations = None;

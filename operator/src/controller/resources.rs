@@ -19,6 +19,8 @@ pub use crate::contract::{
 };
 use sha2::{Digest, Sha256};
 
+use super::runner_pod;
+
 /// Label on every object the operator creates for a build: the build's name.
 pub const BUILD_LABEL: &str = "kiln.dev/build";
 /// Label on every object the operator creates.
@@ -43,6 +45,9 @@ pub struct RunnerDefaults {
     /// Pod settings for builds whose `spec.runner` leaves them unset: `resources`,
     /// `nodeSelector`, `tolerations` (the chart's `runner.*` values).
     pub pod: RunnerSpec,
+    /// The extended resource that grants a device, by device path (a builder that needs
+    /// `/dev/kvm` gets `devices.kubevirt.io/kvm: 1`); other devices are mounted from the node.
+    pub device_resources: BTreeMap<String, String>,
 }
 
 impl Default for RunnerDefaults {
@@ -53,6 +58,7 @@ impl Default for RunnerDefaults {
             command: "kiln".into(),
             service_account_prefix: "kiln-runner-".into(),
             pod: RunnerSpec::default(),
+            device_resources: super::runner_pod::default_device_resources(),
         }
     }
 }
@@ -248,6 +254,7 @@ pub fn job(
         .spec
         .timeout_seconds()
         .map_err(|e| format!("spec.timeout: {e}"))?;
+    let needs = runner_pod::needs(snapshot, build.spec.runner.as_ref())?;
     let mut runner = build.spec.runner.clone().unwrap_or_default();
     if runner.resources.is_none() {
         runner.resources = defaults.pod.resources.clone();
@@ -358,7 +365,7 @@ pub fn job(
     ];
     volumes.extend(runner.volumes.iter().cloned());
 
-    let container = Container {
+    let mut container = Container {
         name: "runner".into(),
         image: Some(
             runner
@@ -381,20 +388,17 @@ pub fn job(
                 .clone()
                 .unwrap_or_else(restricted_security_context),
         ),
-        volume_mounts: Some(mounts),
         termination_message_policy: Some("FallbackToLogsOnError".into()),
         ..Container::default()
     };
 
     let mut pod_labels = runner.pod_labels.clone();
     pod_labels.extend(labels(build));
-    let pod = PodSpec {
+    let mut pod = PodSpec {
         restart_policy: Some("Never".into()),
         service_account_name: Some(service_account_name(build, defaults)),
         automount_service_account_token: Some(true),
         termination_grace_period_seconds: Some(TERMINATION_GRACE_SECONDS),
-        containers: vec![container],
-        volumes: Some(volumes),
         node_selector: (!runner.node_selector.is_empty()).then(|| runner.node_selector.clone()),
         tolerations: (!runner.tolerations.is_empty()).then(|| runner.tolerations.clone()),
         affinity: runner.affinity.clone(),
@@ -410,6 +414,25 @@ pub fn job(
         enable_service_links: Some(false),
         ..PodSpec::default()
     };
+    let derivation = runner_pod::Derivation {
+        needs: &needs,
+        runner: &runner,
+        device_resources: &defaults.device_resources,
+        kiln_image: &defaults.image,
+        kiln_command: &defaults.command,
+    };
+    runner_pod::grant(
+        &derivation,
+        runner_pod::PodParts {
+            pod: &mut pod,
+            container: &mut container,
+            volumes: &mut volumes,
+            mounts: &mut mounts,
+        },
+    );
+    container.volume_mounts = Some(mounts);
+    pod.volumes = Some(volumes);
+    pod.containers = vec![container];
 
     Ok(Job {
         metadata: meta(build, job_name(&name)),

@@ -59,6 +59,10 @@ pub struct RunnerArgs {
     /// Least time between two progress writes (transitions are written at once).
     #[arg(long = "status-interval", env = "KILN_RUNNER_STATUS_INTERVAL", default_value = "2s", value_parser = parse_interval)]
     pub status_interval: Duration,
+    /// How long the final status write is retried (the runner's access may be granted a
+    /// moment after the pod starts) before the pod fails for want of it.
+    #[arg(long = "status-deadline", env = "KILN_RUNNER_STATUS_DEADLINE", default_value = "2m", value_parser = parse_interval)]
+    pub status_deadline: Duration,
 }
 
 /// An absent annotation reaches the container as an empty variable.
@@ -148,7 +152,10 @@ pub async fn run(a: RunnerArgs) -> i32 {
                     a.build.clone(),
                     a.index,
                     tracker.clone(),
-                    a.status_interval,
+                    status::Timing {
+                        interval: a.status_interval,
+                        final_deadline: a.status_deadline,
+                    },
                 ))
             }
             Err(e) => {
@@ -158,8 +165,18 @@ pub async fn run(a: RunnerArgs) -> i32 {
         }
     };
     let code = run_source(&a, &snapshot, &name, &tracker).await;
-    if let Some(w) = writer {
-        w.finish().await;
+    if let Some(w) = writer
+        && !w.finish().await
+    {
+        // Exiting 0 would let the Job count this source as built while the build's status
+        // has no entry (no artifacts, no manifest entry): the pod fails instead.
+        eprintln!(
+            "Error: the result of {name} could not be written to ImageBuild {}'s status \
+             within {}; failing this pod",
+            a.build,
+            kiln_crds::format_duration(a.status_deadline)
+        );
+        return 1;
     }
     code
 }

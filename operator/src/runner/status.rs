@@ -285,10 +285,28 @@ pub fn apply_body(entry: &SourceStatus) -> serde_json::Value {
     })
 }
 
-/// Writes the entry: at once on transitions, otherwise at most every `interval`.
+/// When the runner writes its entry.
+#[derive(Clone, Copy, Debug)]
+pub struct Timing {
+    /// Least time between two progress writes (transitions are written at once).
+    pub interval: Duration,
+    /// How long the final write is retried (for example while the runner's RoleBinding is
+    /// still being created) before the runner gives up and fails its pod.
+    pub final_deadline: Duration,
+}
+
+/// Writes the entry: at once on transitions, otherwise at most every `interval`; the final
+/// write is retried until it succeeds or `final_deadline` runs out.
 pub struct Writer {
     done: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
+    deadline: Duration,
+    task: tokio::task::JoinHandle<bool>,
+}
+
+/// Whether retrying a failed write can help: not when the build is gone (404) or the body
+/// is refused (400, 422).
+fn worth_retrying(e: &kube::Error) -> bool {
+    !matches!(e, kube::Error::Api(s) if matches!(s.code, 400 | 404 | 422))
 }
 
 impl Writer {
@@ -297,12 +315,13 @@ impl Writer {
         build: String,
         index: usize,
         tracker: Tracker,
-        interval: Duration,
+        timing: Timing,
     ) -> Writer {
         let done = CancellationToken::new();
         let d = done.clone();
         let task = tokio::spawn(async move {
             let pp = PatchParams::apply(&super::field_manager(index)).force();
+            let interval = timing.interval;
             let mut last = tokio::time::Instant::now() - interval;
             loop {
                 let finishing = tokio::select! {
@@ -310,53 +329,154 @@ impl Writer {
                     _ = tokio::time::sleep_until(last + interval) => false,
                     _ = d.cancelled() => true,
                 };
-                if let Some(entry) = tracker.take_dirty() {
-                    let attempts = if finishing || tracker.is_finished() {
-                        5
-                    } else {
-                        1
-                    };
-                    let mut ok = false;
-                    for i in 0..attempts {
-                        match api
-                            .patch_status(&build, &pp, &Patch::Apply(apply_body(&entry)))
-                            .await
-                        {
-                            Ok(_) => {
-                                ok = true;
-                                break;
+                let Some(entry) = tracker.take_dirty() else {
+                    if finishing {
+                        return true;
+                    }
+                    continue;
+                };
+                // Progress is written once (the next change writes it again); the final
+                // entry is retried with a growing pause until the deadline.
+                let give_up = tokio::time::Instant::now() + timing.final_deadline;
+                let mut pause = Duration::from_millis(250);
+                let ok = loop {
+                    match api
+                        .patch_status(&build, &pp, &Patch::Apply(apply_body(&entry)))
+                        .await
+                    {
+                        Ok(_) => break true,
+                        Err(e) => {
+                            eprintln!(
+                                "kiln runner: could not write progress to ImageBuild {build}: {e}"
+                            );
+                            let last_try = !(finishing || tracker.is_finished())
+                                || !worth_retrying(&e)
+                                || tokio::time::Instant::now() + pause > give_up;
+                            if last_try {
+                                break false;
                             }
-                            Err(e) => {
-                                eprintln!(
-                                    "kiln runner: could not write progress to ImageBuild {build}: {e}"
-                                );
-                                tokio::time::sleep(Duration::from_millis(500 * (i + 1))).await;
-                            }
+                            tokio::time::sleep(pause).await;
+                            pause = (pause * 2).min(Duration::from_secs(5));
                         }
                     }
-                    if !ok {
-                        tracker.mark_dirty();
-                    }
-                    last = tokio::time::Instant::now();
+                };
+                if !ok {
+                    tracker.mark_dirty();
                 }
+                last = tokio::time::Instant::now();
                 if finishing {
-                    return;
+                    return ok;
                 }
             }
         });
-        Writer { done, task }
+        Writer {
+            done,
+            deadline: timing.final_deadline,
+            task,
+        }
     }
 
-    /// Writes what is left and stops.
-    pub async fn finish(self) {
+    /// Writes what is left and stops. False when the final entry could not be written: the
+    /// build's status lacks this source's result, and the pod must not end as a success.
+    pub async fn finish(self) -> bool {
         self.done.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(30), self.task).await;
+        let wait = self.deadline + Duration::from_secs(30);
+        matches!(tokio::time::timeout(wait, self.task).await, Ok(Ok(true)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Handle = tower_test::mock::Handle<
+        http::Request<kube::client::Body>,
+        http::Response<kube::client::Body>,
+    >;
+
+    fn mock_api() -> (Api<ImageBuild>, Handle) {
+        let (svc, handle) = tower_test::mock::pair();
+        let client = kube::Client::new(svc, "ns");
+        (Api::namespaced(client, "ns"), handle)
+    }
+
+    /// Answers PATCH requests with `code` (then 200 from `ok_from` on), counting them, until
+    /// the writer stops calling.
+    async fn answer(mut h: Handle, code: u16, ok_from: usize) -> Vec<serde_json::Value> {
+        let mut bodies = Vec::new();
+        while let Ok(Some((req, send))) =
+            tokio::time::timeout(Duration::from_secs(5), h.next_request()).await
+        {
+            assert_eq!(req.method(), "PATCH");
+            assert!(
+                req.uri()
+                    .query()
+                    .unwrap_or("")
+                    .contains("fieldManager=kiln-runner-0")
+            );
+            let bytes = req.into_body().collect_bytes().await.unwrap();
+            bodies.push(serde_json::from_slice(&bytes).unwrap());
+            let (status, body) = if bodies.len() > ok_from {
+                (
+                    200,
+                    serde_json::json!({"apiVersion": "kiln.dev/v1alpha1", "kind": "ImageBuild", "metadata": {"name": "b"}, "spec": {}}),
+                )
+            } else {
+                (
+                    code,
+                    serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "code": code, "message": "imagebuilds.kiln.dev \"b\" is forbidden"}),
+                )
+            };
+            send.send_response(
+                http::Response::builder()
+                    .status(status)
+                    .body(kube::client::Body::from(serde_json::to_vec(&body).unwrap()))
+                    .unwrap(),
+            );
+        }
+        bodies
+    }
+
+    fn failed_tracker() -> Tracker {
+        let t = Tracker::new("null.a", 0);
+        t.fail("boom");
+        t
+    }
+
+    #[tokio::test]
+    async fn the_final_write_is_retried_until_access_is_granted() {
+        let (api, h) = mock_api();
+        let server = tokio::spawn(answer(h, 403, 3));
+        let timing = Timing {
+            interval: Duration::from_secs(3600),
+            final_deadline: Duration::from_secs(20),
+        };
+        let w = Writer::spawn(api, "b".into(), 0, failed_tracker(), timing);
+        assert!(w.finish().await, "written once the RoleBinding exists");
+        let bodies = server.await.unwrap();
+        assert_eq!(bodies.len(), 4, "three refusals, then the write");
+        assert_eq!(bodies[3]["status"]["sources"][0]["phase"], "Failed");
+    }
+
+    #[tokio::test]
+    async fn a_final_write_that_never_succeeds_is_reported() {
+        let (api, h) = mock_api();
+        let server = tokio::spawn(answer(h, 403, usize::MAX));
+        let timing = Timing {
+            interval: Duration::from_secs(3600),
+            final_deadline: Duration::from_secs(1),
+        };
+        let w = Writer::spawn(api, "b".into(), 0, failed_tracker(), timing);
+        assert!(!w.finish().await, "the pod must not exit 0");
+        assert!(server.await.unwrap().len() >= 2, "retried");
+        // A build that is gone (404) is not retried.
+        let (api, h) = mock_api();
+        let server = tokio::spawn(answer(h, 404, usize::MAX));
+        let w = Writer::spawn(api, "b".into(), 0, failed_tracker(), timing);
+        assert!(!w.finish().await);
+        // Tried once as progress and once as the final entry at most, never retried.
+        assert!(server.await.unwrap().len() <= 2);
+    }
     use kiln_engine::ui::Ui;
 
     #[test]

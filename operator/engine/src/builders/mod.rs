@@ -6,3 +6,5 @@ pub mod file;
 pub mod null;
 #[cfg(feature = "qemu")]
 pub mod qemu;
+#[cfg(feature = "test-builders")]
+pub mod test_requirements;

@@ -118,6 +118,11 @@ pub static BUILDERS: Table<dyn Builder> = Table {
         ("null", crate::builders::null::new),
         ("file", crate::builders::file::new),
         ("docker", crate::builders::docker::new),
+        #[cfg(feature = "test-builders")]
+        (
+            "kiln-test-requirements",
+            crate::builders::test_requirements::new,
+        ),
     ],
 };
 
@@ -194,7 +199,13 @@ mod tests {
 
     #[test]
     fn names_and_suggestions_come_from_the_tables() {
-        assert_eq!(BUILDERS.names(), vec!["null", "file", "docker"]);
+        // A workspace-wide test build unifies the operator's `test-builders` feature in.
+        let names: Vec<&str> = BUILDERS
+            .names()
+            .into_iter()
+            .filter(|n| *n != "kiln-test-requirements")
+            .collect();
+        assert_eq!(names, vec!["null", "file", "docker"]);
         assert!(PROVISIONERS.get("shell").is_some());
         assert!(POST_PROCESSORS.get("shell").is_none());
         assert_eq!(

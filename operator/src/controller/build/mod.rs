@@ -1,0 +1,110 @@
+//! The ImageBuild controller, in four phases, each a module with its own output type and
+//! error enum:
+//!
+//! 1. [`observe`] reads what the build needs (its Job, its snapshot or the template and
+//!    channels to take one from, its runner's access after a restart, its parent) →
+//!    [`observe::Observed`];
+//! 2. [`decide`] is a pure function of that → [`decide::Decision`] (a [`decide::Plan`]:
+//!    keep, settle, follow the Job, or launch it);
+//! 3. [`apply`] carries out the plan's writes (snapshot ConfigMap, runner RBAC, Job,
+//!    suspension) and the [`ledgers`];
+//! 4. [`status`] computes the controller's part of the status from the outcome and writes it
+//!    once, then publishes the events of what changed; a build that just finished, or whose
+//!    time to live ran out, gets its template's [`retention`] applied.
+//!
+//! Runners own their own entries of `status.sources`; this controller never writes them.
+//! [`snapshot`] takes a snapshot from a template (blocking, no API call) and [`lineage`]
+//! passes revocations down from parent to child.
+
+pub mod apply;
+pub mod decide;
+pub mod ledgers;
+pub mod lineage;
+pub mod observe;
+pub mod pods;
+pub mod retention;
+pub mod snapshot;
+pub mod status;
+
+use std::sync::Arc;
+
+use kiln_crds::{ImageBuild, ImageBuildStatus};
+use kube::ResourceExt;
+use kube::runtime::controller::Action;
+
+use super::context::{Context, now};
+use super::error::{Error, Result};
+use super::resources::Snapshot;
+use decide::Plan;
+use status::{Announce, JobView, job_view};
+
+pub use lineage::{children_to_revoke, is_revoked};
+
+pub const CONTROLLER: &str = "imagebuild";
+
+#[tracing::instrument(skip_all, fields(build = %build.name_any(), namespace = build.namespace()))]
+pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Action> {
+    let _timer = ctx.metrics.reconcile(CONTROLLER);
+    build
+        .namespace()
+        .ok_or(Error::MissingObjectKey("namespace"))?;
+    build.uid().ok_or(Error::MissingObjectKey("uid"))?;
+
+    let observed = observe::observe(&build, &ctx).await?;
+    let decision = decide::decide(&build, observed, &ctx.settings.runner, &now());
+    let mut expired = false;
+    let (view, snapshot, announce) = match decision.plan {
+        Plan::Keep { view, expired: e } => {
+            apply::forget(&ctx, &build);
+            expired = e;
+            (view, None, Announce::RevocationOnly)
+        }
+        Plan::Settle {
+            view,
+            snapshot,
+            announce,
+        } => (view, snapshot.map(|s| *s), announce),
+        Plan::Follow(f) => {
+            let (view, announce) = (f.view.clone(), f.announce);
+            let snapshot = apply::follow(&build, &ctx, *f).await?;
+            (view, snapshot, announce)
+        }
+        Plan::Launch(l) => {
+            let (job, snapshot) = apply::launch(&build, &ctx, *l).await?;
+            (
+                job_view(&job, build.spec.cancel),
+                Some(snapshot),
+                Announce::Transition,
+            )
+        }
+    };
+    let desired = desired(&build, &view, snapshot.as_ref(), decision.parent.as_ref());
+    let written = status::write(&build, &ctx, &desired, &view, announce).await?;
+    if (written.finished_now || expired)
+        && let Err(e) = retention::enforce(&build, &ctx).await
+    {
+        tracing::warn!(error = %e, "could not apply the retention");
+    }
+    Ok(decision
+        .requeue
+        .map(Action::requeue)
+        .unwrap_or_else(Action::await_change))
+}
+
+/// The status for `view`, with the revocation the parent passes down.
+fn desired(
+    build: &ImageBuild,
+    view: &JobView,
+    snapshot: Option<&Snapshot>,
+    parent: Option<&ImageBuild>,
+) -> ImageBuildStatus {
+    let now = now();
+    let desired = status::desired_status(build, view, snapshot, now.clone());
+    lineage::with_parent_revocation(build, parent, desired, now)
+}
+
+pub fn error_policy(_b: Arc<ImageBuild>, err: &Error, ctx: Arc<Context>) -> Action {
+    tracing::warn!(error = %err, "ImageBuild reconcile failed");
+    ctx.metrics.failure(CONTROLLER, err.category());
+    err.action(ctx.settings.error_backoff)
+}
