@@ -154,7 +154,7 @@ async fn run_one(
             _ = tokio::time::sleep(pause) => {}
             _ = ctx.cancel.cancelled() => anyhow::bail!("Build was cancelled"),
         }
-        return p.provision(ctx).await;
+        return Ok(p.provision(ctx).await?);
     }
     if let Some(t) = decl.timeout {
         ctx.ui.say(format!(
@@ -172,20 +172,20 @@ async fn run_one(
         let fut = p.provision(&inner);
         tokio::pin!(fut);
         return tokio::select! {
-            r = &mut fut => r,
+            r = &mut fut => Ok(r?),
             _ = tokio::time::sleep(t) => {
                 // Let the provisioner stop its work (kill its commands) before moving on.
                 child.cancel();
                 let _ = fut.await;
-                anyhow::bail!(
-                    "Provisioner {} timed out after {}",
-                    decl.display_name(),
-                    human_duration(t)
-                )
+                Err(crate::provisioners::ProvisionError::Timeout {
+                    provisioner: decl.display_name().to_string(),
+                    after: human_duration(t),
+                }
+                .into())
             }
         };
     }
-    p.provision(ctx).await
+    Ok(p.provision(ctx).await?)
 }
 
 /// Runs one prepared build to the end: steps, cleanup, post-processors.

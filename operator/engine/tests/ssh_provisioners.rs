@@ -53,7 +53,7 @@ async fn provision(e: &Env, p: &dyn Provisioner) -> anyhow::Result<()> {
         generated: &generated,
         info: &info,
     };
-    p.provision(&ctx).await
+    Ok(p.provision(&ctx).await?)
 }
 
 trait On {

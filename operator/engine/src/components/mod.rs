@@ -196,7 +196,10 @@ pub struct ProvisionCtx<'a> {
 
 #[async_trait]
 pub trait Provisioner: Send + Sync {
-    async fn provision(&self, ctx: &ProvisionCtx<'_>) -> anyhow::Result<()>;
+    async fn provision(
+        &self,
+        ctx: &ProvisionCtx<'_>,
+    ) -> Result<(), crate::provisioners::ProvisionError>;
 }
 
 /// What a post-processor gets to work with.

@@ -24,7 +24,10 @@ impl PostProcessor for ShellLocalPp {
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
     ) -> anyhow::Result<PostProcessed> {
-        self.config.run(ctx.ui, ctx.info, ctx.cancel).await?;
+        self.config
+            .run(ctx.ui, ctx.info, ctx.generated, ctx.cancel)
+            .await?;
+        // Kept whatever the template says, as Packer does (use `artifice` to replace it).
         Ok(PostProcessed {
             artifact: input.clone(),
             keep: true,

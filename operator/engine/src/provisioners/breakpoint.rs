@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use async_trait::async_trait;
 
 use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
+use crate::provisioners::ProvisionError;
 use crate::template::ConfigReader;
 
 pub struct Breakpoint {
@@ -22,7 +23,7 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn Provis
 
 #[async_trait]
 impl Provisioner for Breakpoint {
-    async fn provision(&self, ctx: &ProvisionCtx<'_>) -> anyhow::Result<()> {
+    async fn provision(&self, ctx: &ProvisionCtx<'_>) -> Result<(), ProvisionError> {
         if self.disable {
             // Packer's words.
             if self.note.is_empty() {
@@ -54,8 +55,12 @@ impl Provisioner for Breakpoint {
             std::io::stdin().read_line(&mut line).map(|_| ())
         });
         tokio::select! {
-            r = wait => { r??; Ok(()) }
-            _ = ctx.cancel.cancelled() => anyhow::bail!("Interrupted"),
+            r = wait => match r {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(ProvisionError::Terminal { message: e.to_string() }),
+                Err(e) => Err(ProvisionError::Terminal { message: e.to_string() }),
+            },
+            _ = ctx.cancel.cancelled() => Err(ProvisionError::cancelled()),
         }
     }
 }

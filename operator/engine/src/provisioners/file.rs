@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use async_trait::async_trait;
 
+use crate::communicator::CommError;
 use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
+use crate::provisioners::ProvisionError;
 use crate::template::ConfigReader;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +98,20 @@ fn base_name(p: &str) -> String {
     t.rsplit('/').next().unwrap_or(t).to_string()
 }
 
+fn upload_error(what: &str, e: CommError) -> ProvisionError {
+    ProvisionError::Upload {
+        what: what.to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn download_error(file: &str, e: CommError) -> ProvisionError {
+    ProvisionError::Download {
+        file: file.to_string(),
+        message: e.to_string(),
+    }
+}
+
 pub struct File {
     config: FileConfig,
 }
@@ -112,7 +127,7 @@ impl File {
         File { config }
     }
 
-    async fn upload(&self, ctx: &ProvisionCtx<'_>) -> anyhow::Result<()> {
+    async fn upload(&self, ctx: &ProvisionCtx<'_>) -> Result<(), ProvisionError> {
         let comm = ctx.comm;
         if let Some(content) = &self.config.content {
             let dst = &self.config.destination;
@@ -121,18 +136,18 @@ impl File {
             return comm
                 .upload(dst, &mut r, 0o644)
                 .await
-                .with_context(|| format!("Error uploading content to {dst}"));
+                .map_err(|e| upload_error(&format!("content to {dst}"), e));
         }
         for src in &self.config.sources {
             let mut dst = self.config.destination.clone();
             ctx.ui.say(format!("Uploading {src} => {dst}"));
             let md = tokio::fs::metadata(src)
                 .await
-                .with_context(|| format!("Error reading source {src}"))?;
+                .map_err(|e| ProvisionError::local(format!("Error reading source {src}"), e))?;
             if md.is_dir() {
                 comm.upload_dir(&dst, Path::new(src), &[])
                     .await
-                    .with_context(|| format!("Error uploading {src}"))?;
+                    .map_err(|e| upload_error(src, e))?;
                 continue;
             }
             if dst.ends_with('/') {
@@ -142,15 +157,15 @@ impl File {
             let mode = md.permissions().mode() & 0o7777;
             let mut f = tokio::fs::File::open(src)
                 .await
-                .with_context(|| format!("Error opening {src}"))?;
+                .map_err(|e| ProvisionError::local(format!("Error opening {src}"), e))?;
             comm.upload(&dst, &mut f, mode)
                 .await
-                .with_context(|| format!("Error uploading {src}"))?;
+                .map_err(|e| upload_error(src, e))?;
         }
         Ok(())
     }
 
-    async fn download(&self, ctx: &ProvisionCtx<'_>) -> anyhow::Result<()> {
+    async fn download(&self, ctx: &ProvisionCtx<'_>) -> Result<(), ProvisionError> {
         let comm = ctx.comm;
         for src in &self.config.sources {
             let mut dst = self.config.destination.clone();
@@ -169,22 +184,22 @@ impl File {
                 d
             };
             if !dir.as_os_str().is_empty() {
-                tokio::fs::create_dir_all(&dir)
-                    .await
-                    .with_context(|| format!("Error creating {}", dir.display()))?;
+                tokio::fs::create_dir_all(&dir).await.map_err(|e| {
+                    ProvisionError::local(format!("Error creating {}", dir.display()), e)
+                })?;
             }
             if is_dir {
                 comm.download_dir(src, Path::new(&dst), &[])
                     .await
-                    .with_context(|| format!("Error downloading {src}"))?;
+                    .map_err(|e| download_error(src, e))?;
                 continue;
             }
             let mut f = tokio::fs::File::create(&dst)
                 .await
-                .with_context(|| format!("Error creating {dst}"))?;
+                .map_err(|e| ProvisionError::local(format!("Error creating {dst}"), e))?;
             comm.download(src, &mut f)
                 .await
-                .with_context(|| format!("Error downloading {src}"))?;
+                .map_err(|e| download_error(src, e))?;
         }
         Ok(())
     }
@@ -192,7 +207,7 @@ impl File {
 
 #[async_trait]
 impl Provisioner for File {
-    async fn provision(&self, ctx: &ProvisionCtx<'_>) -> anyhow::Result<()> {
+    async fn provision(&self, ctx: &ProvisionCtx<'_>) -> Result<(), ProvisionError> {
         match self.config.direction {
             Direction::Upload => self.upload(ctx).await,
             Direction::Download => self.download(ctx).await,

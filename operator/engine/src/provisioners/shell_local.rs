@@ -1,27 +1,43 @@
 //! `shell-local`: runs commands on the machine running Kiln (not through the communicator), so
-//! it works with `communicator = "none"`. Shared with the `shell-local` post-processor.
+//! it works with `communicator = "none"`. Shared with the `shell-local` post-processor; what
+//! it shares with the `shell` provisioner is in [`super::shell_common`].
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
 
-use anyhow::{Context, bail};
 use async_trait::async_trait;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
 
 use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
+use crate::provisioners::ProvisionError;
+use crate::provisioners::shell_common::{
+    EnvVars, ShellCommon, check_exit_code, inline_script, render_exec, write_temp_script,
+};
 use crate::template::ConfigReader;
 use crate::ui::Ui;
+use crate::value::Value;
+
+/// The operating systems `only_on` may name (Go's names, as Packer's).
+const SUPPORTED_OS: [&str; 6] = [
+    "darwin", "freebsd", "linux", "openbsd", "solaris", "windows",
+];
+
+/// This machine's operating system in Go's words.
+fn go_os() -> &'static str {
+    match std::env::consts::OS {
+        "macos" => "darwin",
+        os => os,
+    }
+}
 
 /// The options `shell-local` provisioner and post-processor share.
 #[derive(Clone, Debug, Default)]
 pub struct ShellLocalConfig {
     pub inline: Vec<String>,
     pub scripts: Vec<PathBuf>,
-    pub environment_vars: Vec<String>,
-    pub env: BTreeMap<String, String>,
-    pub env_var_format: String,
+    pub env: EnvVars,
     pub execute_command: Vec<String>,
     pub inline_shebang: String,
     pub only_on: Vec<String>,
@@ -32,86 +48,50 @@ pub struct ShellLocalConfig {
 impl ShellLocalConfig {
     /// Decodes and validates the options (Packer SDK `shell-local` rules).
     pub fn read(r: &mut ConfigReader) -> ShellLocalConfig {
-        let command = r.string("command");
-        let mut inline = r.strings("inline");
-        let script = r.string("script");
-        let scripts = r.strings("scripts").unwrap_or_default();
-        let environment_vars = r.strings("environment_vars").unwrap_or_default();
-        let env = r.string_map("env").unwrap_or_default();
-        let env_var_format = r
-            .string("env_var_format")
-            .unwrap_or_else(|| "%s='%s' ".to_string());
-        let execute_command = r.strings("execute_command").unwrap_or_else(|| {
-            vec![
-                "/bin/sh".to_string(),
-                "-c".to_string(),
-                "{{.Vars}} {{.Script}}".to_string(),
-            ]
-        });
-        let inline_shebang = r
-            .string("inline_shebang")
-            .unwrap_or_else(|| "/bin/sh -e".to_string());
+        let command = r.string("command").filter(|c| !c.is_empty());
+        let common = ShellCommon::read(r, "%s='%s' ");
+        let execute_command = r
+            .strings("execute_command")
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| {
+                vec![
+                    "/bin/sh".to_string(),
+                    "-c".to_string(),
+                    "{{.Vars}} {{.Script}}".to_string(),
+                ]
+            });
         let only_on = r.strings("only_on").unwrap_or_default();
         let tempfile_extension = r.string("tempfile_extension").unwrap_or_default();
-        let valid_exit_codes = match r.any("valid_exit_codes") {
-            Some(crate::value::Value::List(items)) => items
-                .iter()
-                .filter_map(|v| v.to_number().map(|n| n as i64))
-                .collect(),
-            Some(_) => {
-                r.error_at(
-                    "valid_exit_codes",
-                    "Incorrect attribute value type",
-                    "Inappropriate value for attribute \"valid_exit_codes\": list of number required.",
-                );
-                vec![0]
-            }
-            None => vec![0],
-        };
         r.ignore(&["use_linux_pathing"]);
 
-        if let Some(c) = &command {
-            if inline.is_some() {
-                r.error(
-                    "Invalid shell-local config",
-                    "Command, Inline, Script and Scripts options cannot be used together.",
-                );
-            }
-            inline = Some(vec![c.clone()]);
-        }
-        let mut all_scripts: Vec<PathBuf> = Vec::new();
-        if let Some(s) = &script {
-            all_scripts.push(PathBuf::from(s));
-        }
-        all_scripts.extend(scripts.iter().map(PathBuf::from));
-        let sources = usize::from(inline.is_some())
-            + usize::from(script.is_some())
-            + usize::from(!scripts.is_empty());
-        if sources == 0 {
+        // The SDK's rules, in its words.
+        let has_inline = common.inline.as_ref().is_some_and(|i| !i.is_empty());
+        if command.is_none() && !has_inline && common.scripts.is_empty() && common.script.is_none()
+        {
             r.error(
                 "Invalid shell-local config",
                 "Command, Inline, Script and Scripts options cannot all be empty.",
             );
-        } else if sources > 1 {
+        }
+        let too_many = (command.is_some()
+            && (has_inline || !common.scripts.is_empty() || common.script.is_some()))
+            || (common.script.is_some() && (!common.scripts.is_empty() || has_inline))
+            || (!common.scripts.is_empty() && common.inline.is_some());
+        if too_many {
             r.error(
                 "Invalid shell-local config",
-                "Command, Inline, Script and Scripts options cannot be used together.",
+                "You may only specify one of the following options: Command, Inline, Script or Scripts. Please consolidate these options in your config.",
             );
         }
-        for s in &all_scripts {
-            if !s.is_file() {
-                r.error(
-                    "Invalid script",
-                    format!("Bad script '{}': file does not exist.", s.display()),
-                );
-            }
-        }
-        for kv in &environment_vars {
-            if !kv.contains('=') || kv.starts_with('=') {
+        for os in &only_on {
+            if !SUPPORTED_OS.contains(&os.as_str()) {
                 r.error_at(
-                    "environment_vars",
-                    "Invalid environment variable",
-                    format!("Environment variable not in format 'key=value': {kv}"),
+                    "only_on",
+                    "Invalid only_on",
+                    format!(
+                        "Invalid OS specified in only_on: '{os}'\nSupported OS names: {}",
+                        SUPPORTED_OS.join(", ")
+                    ),
                 );
             }
         }
@@ -122,50 +102,33 @@ impl ShellLocalConfig {
                 "The execute_command must contain {{.Script}} so the script is run.",
             );
         }
+        let scripts = common.script_paths();
+        let inline = match command {
+            Some(c) => vec![c],
+            None => common.inline.clone().unwrap_or_default(),
+        };
         ShellLocalConfig {
-            inline: inline.unwrap_or_default(),
-            scripts: all_scripts,
-            environment_vars,
-            env,
-            env_var_format,
+            inline,
+            scripts,
+            inline_shebang: common.shebang().to_string(),
+            env: common.env,
             execute_command,
-            inline_shebang,
             only_on,
             tempfile_extension,
-            valid_exit_codes,
+            valid_exit_codes: common.valid_exit_codes,
         }
     }
 
-    /// `KEY='value' ...` for `{{.Vars}}`: PACKER_BUILD_NAME, PACKER_BUILDER_TYPE, then
-    /// environment_vars and env, sorted by key, single quotes escaped for the shell.
-    pub fn flattened_vars(&self, info: &ComponentInfo) -> String {
-        let mut vars: BTreeMap<String, String> = BTreeMap::new();
-        vars.insert("PACKER_BUILD_NAME".into(), info.build_name.clone());
-        vars.insert("PACKER_BUILDER_TYPE".into(), info.builder_type.clone());
-        for kv in &self.environment_vars {
-            if let Some((k, v)) = kv.split_once('=') {
-                vars.insert(k.to_string(), v.to_string());
-            }
-        }
-        for (k, v) in &self.env {
-            vars.insert(k.clone(), v.clone());
-        }
-        let mut out = String::new();
-        for (k, v) in vars {
-            let escaped = v.replace('\'', "'\"'\"'");
-            out.push_str(&go_format2(&self.env_var_format, &k, &escaped));
-        }
-        out
-    }
-
-    /// Runs every script (inline commands become one temporary script).
+    /// Runs every script (inline commands become one temporary script in `work_dir`), as the
+    /// SDK's `shell_local.Run`.
     pub async fn run(
         &self,
         ui: &Ui,
         info: &ComponentInfo,
+        generated: &BTreeMap<String, Value>,
         cancel: &CancellationToken,
-    ) -> anyhow::Result<()> {
-        if !self.only_on.is_empty() && !self.only_on.iter().any(|os| os == std::env::consts::OS) {
+    ) -> Result<(), ProvisionError> {
+        if !self.only_on.is_empty() && !self.only_on.iter().any(|os| os == go_os()) {
             ui.say("Skipping shell-local due to runtime OS");
             return Ok(());
         }
@@ -173,103 +136,43 @@ impl ShellLocalConfig {
         let scripts: Vec<PathBuf> = if self.inline.is_empty() {
             self.scripts.clone()
         } else {
-            let mut f = tempfile::Builder::new()
-                .prefix("packer-shell")
-                .suffix(&self.tempfile_extension)
-                .tempfile()
-                .context("Error preparing shell script")?;
-            let mut text = format!("#!{}\n", self.inline_shebang);
-            for line in &self.inline {
-                text.push_str(line);
-                text.push('\n');
-            }
-            use std::io::Write;
-            f.write_all(text.as_bytes())
-                .context("Error preparing shell script")?;
-            let path = f.into_temp_path();
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))?;
-            }
+            let text = inline_script(&self.inline, &self.inline_shebang, false);
+            let path = write_temp_script(&info.env.work_dir, &text, &self.tempfile_extension)?;
             let p = path.to_path_buf();
             temp = Some(path);
             vec![p]
         };
-        let vars = self.flattened_vars(info);
+        let vars = self.env.flatten(info, generated);
         for script in &scripts {
             ui.say(format!("Running local shell script: {}", script.display()));
+            let abs = std::path::absolute(script).unwrap_or_else(|_| script.clone());
             let argv: Vec<String> = self
                 .execute_command
                 .iter()
-                .map(|a| render_exec(a, &vars, &script.to_string_lossy()))
+                .map(|a| render_exec(a, &vars, &abs.to_string_lossy()))
                 .collect();
             let code = run_local(&argv, ui, cancel).await?;
-            if !self.valid_exit_codes.contains(&code) {
-                // The SDK's ValidExitCode error; the codes as Go prints a []int.
-                let codes: Vec<String> = self
-                    .valid_exit_codes
-                    .iter()
-                    .map(|c| c.to_string())
-                    .collect();
-                bail!(
-                    "Script exited with non-zero exit status: {code}. Allowed exit codes are: [{}]",
-                    codes.join(" ")
-                );
-            }
+            check_exit_code(code, &self.valid_exit_codes)?;
         }
         drop(temp);
         Ok(())
     }
 }
 
-/// Replaces `{{.Vars}}`, `{{.Script}}` (and `{{.Command}}`), spaces inside braces allowed.
-pub fn render_exec(template: &str, vars: &str, script: &str) -> String {
-    let mut out = template.to_string();
-    for (name, value) in [
-        ("Vars", vars),
-        ("Script", script),
-        ("Command", script),
-        ("Path", script),
-    ] {
-        for pat in [format!("{{{{.{name}}}}}"), format!("{{{{ .{name} }}}}")] {
-            out = out.replace(&pat, value);
-        }
-    }
-    out
-}
-
-/// Go's `fmt.Sprintf(format, a, b)` for the `%s` verbs env_var_format uses.
-fn go_format2(format: &str, a: &str, b: &str) -> String {
-    let mut out = String::new();
-    let mut args = [a, b].into_iter();
-    let mut chars = format.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '%' {
-            match chars.next() {
-                Some('s') | Some('v') => out.push_str(args.next().unwrap_or("%!s(MISSING)")),
-                Some('%') => out.push('%'),
-                Some(other) => {
-                    out.push('%');
-                    out.push(other);
-                }
-                None => out.push('%'),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Runs a local command, streaming its output lines to the UI; cancellation kills it.
+/// Runs a local command, streaming its output lines to the UI; cancellation kills it (and
+/// the process group it leads). Returns the exit code (128 + the signal's number for a
+/// signal).
 pub async fn run_local(
     argv: &[String],
     ui: &Ui,
     cancel: &CancellationToken,
-) -> anyhow::Result<i64> {
+) -> Result<i64, ProvisionError> {
     let Some((prog, args)) = argv.split_first() else {
-        bail!("execute_command is empty");
+        return Err(ProvisionError::EmptyCommand);
+    };
+    let start_error = |e: &dyn std::fmt::Display| ProvisionError::Start {
+        program: prog.clone(),
+        message: e.to_string(),
     };
     let mut cmd = tokio::process::Command::new(prog);
     cmd.args(args)
@@ -279,11 +182,12 @@ pub async fn run_local(
         .kill_on_drop(true);
     #[cfg(unix)]
     cmd.process_group(0);
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("Error executing command {prog:?}"))?;
-    let mut out = BufReader::new(child.stdout.take().context("no stdout")?).lines();
-    let mut err = BufReader::new(child.stderr.take().context("no stderr")?).lines();
+    let mut child = cmd.spawn().map_err(|e| start_error(&e))?;
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(start_error(&"no output pipes"));
+    };
+    let mut out = BufReader::new(stdout).lines();
+    let mut err = BufReader::new(stderr).lines();
     let (mut out_done, mut err_done) = (false, false);
     while !(out_done && err_done) {
         tokio::select! {
@@ -298,16 +202,16 @@ pub async fn run_local(
             _ = cancel.cancelled() => {
                 kill_group(&child);
                 let _ = child.kill().await;
-                bail!("Interrupted");
+                return Err(ProvisionError::cancelled());
             }
         }
     }
     let status = tokio::select! {
-        s = child.wait() => s?,
+        s = child.wait() => s.map_err(|e| start_error(&e))?,
         _ = cancel.cancelled() => {
             kill_group(&child);
             let _ = child.kill().await;
-            bail!("Interrupted");
+            return Err(ProvisionError::cancelled());
         }
     };
     #[cfg(unix)]
@@ -347,38 +251,101 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn Provis
 
 #[async_trait]
 impl Provisioner for ShellLocal {
-    async fn provision(&self, ctx: &ProvisionCtx<'_>) -> anyhow::Result<()> {
-        self.config.run(ctx.ui, ctx.info, ctx.cancel).await
+    async fn provision(&self, ctx: &ProvisionCtx<'_>) -> Result<(), ProvisionError> {
+        self.config
+            .run(ctx.ui, ctx.info, ctx.generated, ctx.cancel)
+            .await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::communicator::ssh::decode_hcl;
 
     #[test]
-    fn vars_are_sorted_and_quoted() {
-        let c = ShellLocalConfig {
-            environment_vars: vec!["B=it's".into(), "A=1".into()],
-            env_var_format: "%s='%s' ".into(),
-            ..Default::default()
-        };
-        let info = ComponentInfo {
-            build_name: "example".into(),
-            builder_type: "null".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            c.flattened_vars(&info),
-            "A='1' B='it'\"'\"'s' PACKER_BUILDER_TYPE='null' PACKER_BUILD_NAME='example' "
+    fn options_follow_the_sdk_rules() {
+        let c = decode_hcl("command = \"echo hi\"\n", ShellLocalConfig::read).unwrap();
+        assert_eq!(c.inline, vec!["echo hi".to_string()]);
+        assert_eq!(c.inline_shebang, "/bin/sh -e");
+        assert_eq!(c.env.format, "%s='%s' ");
+        let e = decode_hcl("inline = []\n", ShellLocalConfig::read).unwrap_err();
+        assert!(e[0].contains("cannot all be empty"), "{e:?}");
+        let e = decode_hcl(
+            "command = \"a\"\ninline = [\"b\"]\n",
+            ShellLocalConfig::read,
+        )
+        .unwrap_err();
+        assert!(e[0].contains("You may only specify one of"), "{e:?}");
+        let e = decode_hcl(
+            "inline = [\"b\"]\nonly_on = [\"macos\"]\n",
+            ShellLocalConfig::read,
+        )
+        .unwrap_err();
+        assert!(
+            e[0].contains("Invalid OS specified in only_on: 'macos'"),
+            "{e:?}"
         );
+        let e = decode_hcl(
+            "inline = [\"b\"]\nexecute_command = [\"sh\", \"-c\", \"{{.Vars}}\"]\n",
+            ShellLocalConfig::read,
+        )
+        .unwrap_err();
+        assert!(e[0].contains("must contain {{.Script}}"), "{e:?}");
     }
 
-    #[test]
-    fn execute_command_templates_render() {
+    #[tokio::test]
+    async fn runs_inline_commands_with_the_environment_and_checks_exit_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let info = ComponentInfo {
+            build_name: "b".into(),
+            builder_type: "null".into(),
+            env: std::sync::Arc::new(crate::components::RunEnv {
+                work_dir: dir.path().to_path_buf(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let rec = std::sync::Arc::new(crate::ui::Recorder::default());
+        let ui = Ui::new(
+            rec.clone(),
+            std::sync::Arc::new(crate::ui::Masker::new(Vec::new())),
+        );
+        let c = decode_hcl(
+            "inline = [\"echo \\\"$PACKER_BUILD_NAME|$Q|$0\\\"\", \"exit 4\"]\nenvironment_vars = [\"Q=it's\"]\ntempfile_extension = \".sh\"\nvalid_exit_codes = [4]\n",
+            ShellLocalConfig::read,
+        )
+        .unwrap();
+        c.run(&ui, &info, &BTreeMap::new(), &CancellationToken::new())
+            .await
+            .unwrap();
+        let line = rec
+            .lines()
+            .into_iter()
+            .find(|l| l.starts_with("b|"))
+            .unwrap_or_else(|| panic!("{:?}", rec.lines()));
+        assert!(line.starts_with("b|it's|"), "{line}");
+        assert!(line.ends_with(".sh"), "{line}");
+        assert!(
+            line.contains(&format!("{}/packer-shell", dir.path().display())),
+            "{line}"
+        );
+        // The temporary script is gone.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let c = ShellLocalConfig {
+            valid_exit_codes: vec![0],
+            ..c
+        };
+        let e = c
+            .run(&ui, &info, &BTreeMap::new(), &CancellationToken::new())
+            .await
+            .unwrap_err();
         assert_eq!(
-            render_exec("{{.Vars}} {{ .Script }}", "A=1", "/t"),
-            "A=1 /t"
+            e,
+            ProvisionError::ExitCode {
+                code: 4,
+                allowed: vec![0]
+            }
         );
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
+use crate::provisioners::ProvisionError;
 use crate::template::ConfigReader;
 
 pub struct Sleep {
@@ -26,10 +27,10 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn Provis
 
 #[async_trait]
 impl Provisioner for Sleep {
-    async fn provision(&self, ctx: &ProvisionCtx<'_>) -> anyhow::Result<()> {
+    async fn provision(&self, ctx: &ProvisionCtx<'_>) -> Result<(), ProvisionError> {
         tokio::select! {
             _ = tokio::time::sleep(self.duration) => Ok(()),
-            _ = ctx.cancel.cancelled() => anyhow::bail!("Interrupted"),
+            _ = ctx.cancel.cancelled() => Err(ProvisionError::cancelled()),
         }
     }
 }

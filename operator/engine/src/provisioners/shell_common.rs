@@ -1,0 +1,748 @@
+//! What the `shell` provisioner, the `shell-local` provisioner and the `shell-local`
+//! post-processor share, as the Packer SDK's `shell` and `shell-local` packages do: the
+//! common options and their checks ([`ShellCommon`]), the environment handed to scripts
+//! ([`EnvVars::flatten`], Packer's `createFlattenedEnvVars`), the exit-code check
+//! ([`check_exit_code`], the SDK's `ValidExitCode`), the inline script ([`inline_script`]),
+//! the `execute_command` placeholders ([`render_exec`]) and Go's `fmt.Sprintf`
+//! ([`go_sprintf`], with [`go_quote`] as Go's `strconv.Quote`) that `env_var_format` is
+//! written for.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use crate::components::ComponentInfo;
+use crate::provisioners::ProvisionError;
+use crate::template::ConfigReader;
+use crate::value::Value;
+
+/// `environment_vars`, `env` and `env_var_format`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EnvVars {
+    /// `KEY=value` strings, checked when decoded.
+    pub environment_vars: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    /// A Go format taking the key and the (quote-escaped) value.
+    pub format: String,
+}
+
+/// The generated keys that become `PACKER_HTTP_*` variables when the builder serves files.
+const HTTP_VARS: [(&str, &str); 3] = [
+    ("PackerHTTPAddr", "PACKER_HTTP_ADDR"),
+    ("PackerHTTPIP", "PACKER_HTTP_IP"),
+    ("PackerHTTPPort", "PACKER_HTTP_PORT"),
+];
+
+impl EnvVars {
+    /// Reads the three options; `default_format` is the component's `env_var_format` default.
+    pub fn read(r: &mut ConfigReader, default_format: &str) -> EnvVars {
+        let environment_vars = r.strings("environment_vars").unwrap_or_default();
+        for kv in &environment_vars {
+            match kv.split_once('=') {
+                Some((k, _)) if !k.is_empty() => {}
+                _ => r.error_at(
+                    "environment_vars",
+                    "Invalid environment variable",
+                    format!("Environment variable not in format 'key=value': {kv}"),
+                ),
+            }
+        }
+        let env = r.string_map("env").unwrap_or_default();
+        let format = r
+            .string("env_var_format")
+            .filter(|f| !f.is_empty())
+            .unwrap_or_else(|| default_format.to_string());
+        EnvVars {
+            environment_vars,
+            env,
+            format,
+        }
+    }
+
+    /// Packer's `createFlattenedEnvVars`: PACKER_BUILD_NAME, PACKER_BUILDER_TYPE, the
+    /// PACKER_HTTP_{ADDR,IP,PORT} the builder provides, then `environment_vars` and `env`
+    /// (later ones win), with single quotes of their values escaped for the shell
+    /// (`'` → `'"'"'`), sorted by key, each through `env_var_format`.
+    pub fn flatten(&self, info: &ComponentInfo, generated: &BTreeMap<String, Value>) -> String {
+        let mut vars: BTreeMap<String, String> = BTreeMap::new();
+        vars.insert("PACKER_BUILD_NAME".into(), info.build_name.clone());
+        vars.insert("PACKER_BUILDER_TYPE".into(), info.builder_type.clone());
+        for (key, var) in HTTP_VARS {
+            let value = match generated.get(key) {
+                Some(Value::String(s)) => s.to_string(),
+                Some(v @ Value::Number(_)) => v.to_string_lossless().unwrap_or_default(),
+                _ => continue,
+            };
+            // The SDK's placeholder for a builder without an HTTP server.
+            let placeholder =
+                value.starts_with("ERR_") && value.ends_with("_NOT_IMPLEMENTED_BY_BUILDER");
+            if !placeholder {
+                vars.insert(var.into(), value);
+            }
+        }
+        let escape = |v: &str| v.replace('\'', "'\"'\"'");
+        for kv in &self.environment_vars {
+            if let Some((k, v)) = kv.split_once('=') {
+                vars.insert(k.to_string(), escape(v));
+            }
+        }
+        for (k, v) in &self.env {
+            vars.insert(k.clone(), escape(v));
+        }
+        let mut out = String::new();
+        for (k, v) in &vars {
+            out.push_str(&go_sprintf(&self.format, &[GoArg::Str(k), GoArg::Str(v)]));
+        }
+        out
+    }
+}
+
+/// The options all three components decode alike (the SDK's `shell.Provisioner`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShellCommon {
+    /// `inline`: `None` when absent (an empty list is given but empty).
+    pub inline: Option<Vec<String>>,
+    /// `script`.
+    pub script: Option<String>,
+    /// `scripts`.
+    pub scripts: Vec<String>,
+    pub env: EnvVars,
+    /// `valid_exit_codes` (default `[0]`).
+    pub valid_exit_codes: Vec<i64>,
+    /// `inline_shebang` as given (`None`: not set or empty).
+    pub inline_shebang: Option<String>,
+}
+
+impl ShellCommon {
+    /// Reads the shared options and checks what does not depend on the component: every
+    /// `environment_vars` entry is `KEY=value`, `valid_exit_codes` is a list of numbers,
+    /// every script file exists.
+    pub fn read(r: &mut ConfigReader, default_env_var_format: &str) -> ShellCommon {
+        let inline = r.strings("inline");
+        let script = r.string("script");
+        let scripts = r.strings("scripts").unwrap_or_default();
+        let env = EnvVars::read(r, default_env_var_format);
+        let valid_exit_codes = match r.any("valid_exit_codes") {
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(|v| v.to_number().map(|n| n as i64))
+                .collect(),
+            Some(_) => {
+                r.error_at(
+                    "valid_exit_codes",
+                    "Incorrect attribute value type",
+                    "Inappropriate value for attribute \"valid_exit_codes\": list of number required.",
+                );
+                vec![0]
+            }
+            None => vec![0],
+        };
+        let inline_shebang = r.string("inline_shebang").filter(|s| !s.is_empty());
+        for s in script.iter().chain(&scripts) {
+            if let Err(e) = std::fs::metadata(s) {
+                r.error("Invalid script", format!("Bad script '{s}': {e}"));
+            }
+        }
+        ShellCommon {
+            inline,
+            script,
+            scripts,
+            env,
+            valid_exit_codes,
+            inline_shebang,
+        }
+    }
+
+    /// `script` then `scripts`.
+    pub fn script_paths(&self) -> Vec<PathBuf> {
+        self.script
+            .iter()
+            .chain(&self.scripts)
+            .map(PathBuf::from)
+            .collect()
+    }
+
+    /// The shebang of inline scripts (`/bin/sh -e` unless set).
+    pub fn shebang(&self) -> &str {
+        self.inline_shebang.as_deref().unwrap_or("/bin/sh -e")
+    }
+}
+
+/// The SDK's `ValidExitCode`: `code` must be one of `allowed` (an empty list means `[0]`).
+pub fn check_exit_code(code: i64, allowed: &[i64]) -> Result<(), ProvisionError> {
+    let allowed: &[i64] = if allowed.is_empty() { &[0] } else { allowed };
+    if allowed.contains(&code) {
+        Ok(())
+    } else {
+        Err(ProvisionError::ExitCode {
+            code,
+            allowed: allowed.to_vec(),
+        })
+    }
+}
+
+/// The script made of inline commands: `#!<shebang>` then one command a line. With
+/// `first_line_may_be_shebang` (the `shell` provisioner when `inline_shebang` is not set,
+/// since Packer 1.13) a first command starting with `#!` is the shebang instead.
+pub fn inline_script(lines: &[String], shebang: &str, first_line_may_be_shebang: bool) -> String {
+    let mut text = String::new();
+    let own = first_line_may_be_shebang && lines.first().is_some_and(|l| l.starts_with("#!"));
+    if !own && !shebang.is_empty() {
+        let _ = writeln!(text, "#!{shebang}");
+    }
+    for l in lines {
+        text.push_str(l);
+        text.push('\n');
+    }
+    text
+}
+
+/// Replaces `{{.Vars}}`, `{{.Script}}`, `{{.Command}}` and `{{.Path}}` (the script's path),
+/// with or without spaces inside the braces.
+pub fn render_exec(template: &str, vars: &str, script: &str) -> String {
+    let mut out = template.to_string();
+    for (name, value) in [
+        ("Vars", vars),
+        ("Script", script),
+        ("Command", script),
+        ("Path", script),
+    ] {
+        for pat in [format!("{{{{.{name}}}}}"), format!("{{{{ .{name} }}}}")] {
+            out = out.replace(&pat, value);
+        }
+    }
+    out
+}
+
+/// Writes an inline script to a temporary file of the run's work directory, executable by
+/// its owner (`packer-shell*`, with `.<extension>` when given, as Packer names it).
+pub fn write_temp_script(
+    dir: &std::path::Path,
+    text: &str,
+    extension: &str,
+) -> Result<tempfile::TempPath, ProvisionError> {
+    let ext = extension.trim_start_matches('.');
+    let suffix = if ext.is_empty() {
+        String::new()
+    } else {
+        format!(".{ext}")
+    };
+    let prepare = |e: std::io::Error| ProvisionError::Prepare {
+        message: e.to_string(),
+    };
+    let mut f = tempfile::Builder::new()
+        .prefix("packer-shell")
+        .suffix(&suffix)
+        .tempfile_in(dir)
+        .map_err(prepare)?;
+    use std::io::Write;
+    f.write_all(text.as_bytes()).map_err(prepare)?;
+    let path = f.into_temp_path();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).map_err(prepare)?;
+    }
+    Ok(path)
+}
+
+/// One argument of [`go_sprintf`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GoArg<'a> {
+    Str(&'a str),
+    Int(i64),
+}
+
+impl GoArg<'_> {
+    /// `type=value`, as Go writes a bad verb's or an extra argument's operand.
+    fn typed(&self) -> String {
+        match self {
+            GoArg::Str(s) => format!("string={s}"),
+            GoArg::Int(i) => format!("int={i}"),
+        }
+    }
+}
+
+/// The flags, width and precision of one verb.
+#[derive(Default)]
+struct Spec {
+    minus: bool,
+    plus: bool,
+    sharp: bool,
+    space: bool,
+    zero: bool,
+    width: Option<usize>,
+    precision: Option<usize>,
+}
+
+impl Spec {
+    /// Pads to the width (in characters) with spaces, or with zeros under the `0` flag
+    /// without `-` (after a number's sign; not for a number with a precision).
+    fn pad(&self, s: &str, number: bool) -> String {
+        let n = s.chars().count();
+        let Some(w) = self.width.filter(|w| *w > n) else {
+            return s.to_string();
+        };
+        let fill = w - n;
+        let zero = self.zero && !(number && self.precision.is_some());
+        if self.minus {
+            format!("{s}{}", " ".repeat(fill))
+        } else if zero {
+            let (sign, digits) = match s.chars().next() {
+                Some(c @ ('+' | '-' | ' ')) if number => (c.to_string(), &s[1..]),
+                _ => (String::new(), s),
+            };
+            format!("{sign}{}{digits}", "0".repeat(fill))
+        } else {
+            format!("{}{s}", " ".repeat(fill))
+        }
+    }
+}
+
+/// Go's `fmt.Sprintf` for string and integer operands: flags `- + # 0 space`, widths,
+/// precisions, and the verbs `%s %q %v %d %x %X %o %b %c %%`. Mistakes come out as Go
+/// writes them: `%!d(string=x)` for a wrong verb, `%!s(MISSING)` for a missing operand,
+/// `%!(EXTRA string=x)` for operands left over, `%!(NOVERB)` for a trailing `%`.
+pub fn go_sprintf(format: &str, args: &[GoArg<'_>]) -> String {
+    let mut out = String::new();
+    let mut next = 0usize;
+    let mut chars = format.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let mut spec = Spec::default();
+        while let Some(&f) = chars.peek() {
+            match f {
+                '-' => spec.minus = true,
+                '+' => spec.plus = true,
+                '#' => spec.sharp = true,
+                ' ' => spec.space = true,
+                '0' => spec.zero = true,
+                _ => break,
+            }
+            chars.next();
+        }
+        let digits = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+            let mut n: Option<usize> = None;
+            while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
+                n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(d as usize));
+                chars.next();
+            }
+            n
+        };
+        spec.width = digits(&mut chars);
+        if chars.peek() == Some(&'.') {
+            chars.next();
+            spec.precision = Some(digits(&mut chars).unwrap_or(0));
+        }
+        let Some(verb) = chars.next() else {
+            out.push_str("%!(NOVERB)");
+            break;
+        };
+        if verb == '%' {
+            out.push('%');
+            continue;
+        }
+        let Some(arg) = args.get(next) else {
+            let _ = write!(out, "%!{verb}(MISSING)");
+            continue;
+        };
+        next += 1;
+        match format_one(&spec, verb, arg) {
+            Some(s) => out.push_str(&s),
+            None => {
+                let _ = write!(out, "%!{verb}({})", arg.typed());
+            }
+        }
+    }
+    if next < args.len() {
+        let extra: Vec<String> = args[next..].iter().map(GoArg::typed).collect();
+        let _ = write!(out, "%!(EXTRA {})", extra.join(", "));
+    }
+    out
+}
+
+/// One operand through one verb; `None` for a verb its type does not take.
+fn format_one(spec: &Spec, verb: char, arg: &GoArg<'_>) -> Option<String> {
+    match *arg {
+        GoArg::Str(s) => {
+            let truncated: String = match spec.precision {
+                Some(p) => s.chars().take(p).collect(),
+                None => s.to_string(),
+            };
+            let body = match verb {
+                's' => truncated,
+                'v' if spec.sharp => go_quote(s),
+                'v' => truncated,
+                'q' if spec.sharp && can_backquote(&truncated) => format!("`{truncated}`"),
+                'q' if spec.plus => go_quote_ascii(&truncated),
+                'q' => go_quote(&truncated),
+                'x' | 'X' => {
+                    let bytes = match spec.precision {
+                        Some(p) => &s.as_bytes()[..p.min(s.len())],
+                        None => s.as_bytes(),
+                    };
+                    hex_bytes(bytes, verb == 'X', spec)
+                }
+                _ => return None,
+            };
+            Some(spec.pad(&body, false))
+        }
+        GoArg::Int(i) => {
+            let sign = if i < 0 {
+                "-"
+            } else if spec.plus {
+                "+"
+            } else if spec.space {
+                " "
+            } else {
+                ""
+            };
+            let m = i.unsigned_abs();
+            // A precision is the minimum number of digits.
+            let digits = |d: String| match spec.precision {
+                Some(p) if d.len() < p => format!("{}{d}", "0".repeat(p - d.len())),
+                Some(0) if m == 0 => String::new(),
+                _ => d,
+            };
+            let body = match verb {
+                'd' | 'v' => format!("{sign}{}", digits(m.to_string())),
+                'x' => format!(
+                    "{sign}{}{}",
+                    if spec.sharp { "0x" } else { "" },
+                    digits(format!("{m:x}"))
+                ),
+                'X' => format!(
+                    "{sign}{}{}",
+                    if spec.sharp { "0X" } else { "" },
+                    digits(format!("{m:X}"))
+                ),
+                'o' => format!(
+                    "{sign}{}{}",
+                    if spec.sharp { "0" } else { "" },
+                    digits(format!("{m:o}"))
+                ),
+                'b' => format!("{sign}{}", digits(format!("{m:b}"))),
+                'c' => return Some(spec.pad(&char_of(i).to_string(), false)),
+                'q' => {
+                    let q = go_quote_with(&char_of(i).to_string(), '\'', false);
+                    return Some(spec.pad(&q, false));
+                }
+                _ => return None,
+            };
+            Some(spec.pad(&body, true))
+        }
+    }
+}
+
+fn char_of(i: i64) -> char {
+    u32::try_from(i)
+        .ok()
+        .and_then(char::from_u32)
+        .unwrap_or(char::REPLACEMENT_CHARACTER)
+}
+
+fn hex_bytes(bytes: &[u8], upper: bool, spec: &Spec) -> String {
+    let mut out = String::new();
+    for (i, b) in bytes.iter().enumerate() {
+        if spec.space && i > 0 {
+            out.push(' ');
+        }
+        if spec.sharp && (spec.space || i == 0) {
+            out.push_str(if upper { "0X" } else { "0x" });
+        }
+        let _ = if upper {
+            write!(out, "{b:02X}")
+        } else {
+            write!(out, "{b:02x}")
+        };
+    }
+    out
+}
+
+/// Go's `strconv.CanBackquote`: one line, no control character but tab, no backquote.
+fn can_backquote(s: &str) -> bool {
+    s.chars()
+        .all(|c| c != '`' && c != '\u{FEFF}' && (c == '\t' || !(c < ' ' || c == '\u{7f}')))
+}
+
+/// Go's `strconv.Quote`: a double-quoted Go string literal, with `\a \b \f \n \r \t \v`,
+/// `\\` and `\"` escaped, other control characters as `\x..`, and characters Go does not
+/// print (not a letter, mark, number, punctuation or symbol, nor the ASCII space) as
+/// `\u....` or `\U........`.
+pub fn go_quote(s: &str) -> String {
+    go_quote_with(s, '"', false)
+}
+
+/// Go's `strconv.QuoteToASCII` (`%+q`): also every non-ASCII character escaped.
+pub fn go_quote_ascii(s: &str) -> String {
+    go_quote_with(s, '"', true)
+}
+
+fn go_quote_with(s: &str, quote: char, ascii_only: bool) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        if c == quote || c == '\\' {
+            out.push('\\');
+            out.push(c);
+            continue;
+        }
+        let printable = if ascii_only {
+            c.is_ascii() && go_is_print(c)
+        } else {
+            go_is_print(c)
+        };
+        if printable {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if c < ' ' || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if (c as u32) < 0x10000 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\U{:08x}", c as u32);
+            }
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space.
+fn go_is_print(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory as G, get_general_category};
+    if c.is_ascii() {
+        return (' '..='~').contains(&c);
+    }
+    !matches!(
+        get_general_category(c),
+        G::Control
+            | G::Format
+            | G::Surrogate
+            | G::PrivateUse
+            | G::Unassigned
+            | G::SpaceSeparator
+            | G::LineSeparator
+            | G::ParagraphSeparator
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::communicator::ssh::decode_hcl;
+
+    // The expected strings below are Go's own output (go1.26 `fmt.Sprintf`,
+    // `strconv.Quote`), not derived from this implementation.
+
+    #[test]
+    fn quote_escapes_quotes_backslashes_and_controls_like_go() {
+        assert_eq!(go_quote(r#"say "hi""#), r#""say \"hi\"""#);
+        assert_eq!(go_quote(r"C:\dir\x"), r#""C:\\dir\\x""#);
+        assert_eq!(go_quote("it's"), r#""it's""#);
+        assert_eq!(
+            go_quote("a\u{7}\u{8}\u{c}\n\r\t\u{b}z"),
+            r#""a\a\b\f\n\r\t\vz""#
+        );
+        assert_eq!(go_quote("\u{0}\u{1b}\u{7f}"), r#""\x00\x1b\x7f""#);
+        assert_eq!(go_quote(""), r#""""#);
+    }
+
+    #[test]
+    fn quote_keeps_printable_unicode_and_escapes_the_rest_like_go() {
+        assert_eq!(go_quote("héllo wörld 日本 😀"), "\"héllo wörld 日本 😀\"");
+        // No-break space, zero-width space, byte-order mark, line separator: not printable.
+        assert_eq!(
+            go_quote("a\u{a0}b\u{200b}c\u{feff}d\u{2028}"),
+            r#""a\u00a0b\u200bc\ufeffd\u2028""#
+        );
+        // C1 control, private use in the BMP and beyond it.
+        assert_eq!(
+            go_quote("\u{85}\u{e000}\u{f0000}"),
+            r#""\u0085\ue000\U000f0000""#
+        );
+        assert_eq!(go_quote_ascii("é😀"), r#""\u00e9\U0001f600""#);
+    }
+
+    #[test]
+    fn sprintf_verbs_widths_and_mistakes_like_go() {
+        let s = |f: &str, a: &[GoArg]| go_sprintf(f, a);
+        use GoArg::{Int, Str};
+        assert_eq!(s("%s='%s' ", &[Str("K"), Str("v")]), "K='v' ");
+        assert_eq!(
+            s("export %s=%q\n", &[Str("K"), Str("a \"b\"")]),
+            "export K=\"a \\\"b\\\"\"\n"
+        );
+        assert_eq!(s("%v|%v", &[Str("x"), Int(-3)]), "x|-3");
+        assert_eq!(s("%d%%", &[Int(42)]), "42%");
+        assert_eq!(
+            s("[%5s][%-5s][%.2s]", &[Str("ab"), Str("ab"), Str("abc")]),
+            "[   ab][ab   ][ab]"
+        );
+        assert_eq!(
+            s(
+                "[%05d][%-4d][%+d][% d]",
+                &[Int(-42), Int(7), Int(7), Int(7)]
+            ),
+            "[-0042][7   ][+7][ 7]"
+        );
+        assert_eq!(s("%8q", &[Str("é")]), "     \"é\"");
+        assert_eq!(
+            s("%x %X %#x", &[Str("hi"), Int(255), Int(255)]),
+            "6869 FF 0xff"
+        );
+        assert_eq!(s("%#q %#v", &[Str("a\"b"), Str("x")]), "`a\"b` \"x\"");
+        assert_eq!(s("%c%q", &[Int(65), Int(10)]), "A'\\n'");
+        assert_eq!(s("%d", &[Str("K")]), "%!d(string=K)");
+        assert_eq!(s("%s %s %s", &[Str("a")]), "a %!s(MISSING) %!s(MISSING)");
+        assert_eq!(
+            s("%s", &[Str("a"), Str("b"), Int(1)]),
+            "a%!(EXTRA string=b, int=1)"
+        );
+        assert_eq!(s("ab%", &[]), "ab%!(NOVERB)");
+        assert_eq!(s("%z", &[Str("a")]), "%!z(string=a)");
+        assert_eq!(
+            s(
+                "[%05s][%05q][%06v][%-05s][%05c][%05x][%5.1q]",
+                &[
+                    Str("ab"),
+                    Str("a"),
+                    Str("x"),
+                    Str("ab"),
+                    Int(65),
+                    Str("hi"),
+                    Str("héllo")
+                ]
+            ),
+            "[000ab][00\"a\"][00000x][ab   ][0000A][06869][  \"h\"]"
+        );
+        assert_eq!(
+            s(
+                "[% x][%#x][% #X][%+q][%.0s]",
+                &[Str("hi"), Str("hi"), Str("hi"), Str("é"), Str("abc")]
+            ),
+            "[68 69][0x6869][0X68 0X69][\"\\u00e9\"][]"
+        );
+        assert_eq!(
+            s(
+                "[%+05d][%x][%o][%#o][%b][%08.3d]",
+                &[Int(42), Int(-255), Int(8), Int(8), Int(5), Int(7)]
+            ),
+            "[+0042][-ff][10][010][101][     007]"
+        );
+        assert_eq!(
+            s("%05s|%-05d|%x", &[Str("ab"), Int(3), Str("é")]),
+            "000ab|3    |c3a9"
+        );
+    }
+
+    #[test]
+    fn env_is_flattened_sorted_and_quote_escaped_like_packer() {
+        let env = EnvVars {
+            environment_vars: vec!["B=it's".into(), "A=1=2".into()],
+            env: BTreeMap::from([("A".to_string(), "env wins".to_string())]),
+            format: "%s='%s' ".into(),
+        };
+        let info = ComponentInfo {
+            build_name: "example".into(),
+            builder_type: "null".into(),
+            ..Default::default()
+        };
+        let generated = BTreeMap::from([
+            ("PackerHTTPAddr".to_string(), Value::str("10.0.2.2:8080")),
+            (
+                "PackerHTTPIP".to_string(),
+                Value::str("ERR_HTTP_IP_NOT_IMPLEMENTED_BY_BUILDER"),
+            ),
+        ]);
+        assert_eq!(
+            env.flatten(&info, &generated),
+            "A='env wins' B='it'\"'\"'s' PACKER_BUILDER_TYPE='null' PACKER_BUILD_NAME='example' PACKER_HTTP_ADDR='10.0.2.2:8080' "
+        );
+        let q = EnvVars {
+            format: "%s=%q ".into(),
+            environment_vars: vec!["B=it's \"q\"".into()],
+            ..env
+        };
+        // Packer escapes single quotes before formatting, %q or not.
+        assert!(
+            q.flatten(&info, &BTreeMap::new())
+                .starts_with("A=\"env wins\" B=\"it'\\\"'\\\"'s \\\"q\\\"\" "),
+            "{}",
+            q.flatten(&info, &BTreeMap::new())
+        );
+    }
+
+    #[test]
+    fn exit_codes_default_to_zero_and_errors_read_like_packer() {
+        assert!(check_exit_code(0, &[]).is_ok());
+        assert!(check_exit_code(3, &[0, 3]).is_ok());
+        let e = check_exit_code(7, &[0, 1]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Script exited with non-zero exit status: 7. Allowed exit codes are: [0 1]"
+        );
+        assert_eq!(
+            check_exit_code(7, &[]).unwrap_err().to_string(),
+            "Script exited with non-zero exit status: 7. Allowed exit codes are: [0]"
+        );
+    }
+
+    #[test]
+    fn shared_options_decode_and_check() {
+        let c = decode_hcl("inline = [\"a\"]\nenvironment_vars = [\"=x\"]\n", |r| {
+            ShellCommon::read(r, "%s='%s' ")
+        })
+        .unwrap_err();
+        assert!(c[0].contains("not in format 'key=value': =x"), "{c:?}");
+        let e = decode_hcl("script = \"/nonexistent-kiln\"\n", |r| {
+            ShellCommon::read(r, "%s='%s' ")
+        })
+        .unwrap_err();
+        assert!(e[0].contains("Bad script '/nonexistent-kiln'"), "{e:?}");
+        let e = decode_hcl("inline = [\"a\"]\nvalid_exit_codes = 3\n", |r| {
+            ShellCommon::read(r, "%s='%s' ")
+        })
+        .unwrap_err();
+        assert!(e[0].contains("list of number required"), "{e:?}");
+        let c = decode_hcl(
+            "inline = [\"a\"]\nvalid_exit_codes = [0, 2]\nenv_var_format = \"\"\n",
+            |r| ShellCommon::read(r, "%s='%s' "),
+        )
+        .unwrap();
+        assert_eq!(c.valid_exit_codes, vec![0, 2]);
+        assert_eq!(c.env.format, "%s='%s' ");
+        assert_eq!(c.shebang(), "/bin/sh -e");
+    }
+
+    #[test]
+    fn inline_scripts_and_exec_templates() {
+        let lines = vec!["#!/bin/bash".to_string(), "echo hi".to_string()];
+        assert_eq!(
+            inline_script(&lines, "/bin/sh -e", true),
+            "#!/bin/bash\necho hi\n"
+        );
+        assert_eq!(
+            inline_script(&lines, "/bin/sh -e", false),
+            "#!/bin/sh -e\n#!/bin/bash\necho hi\n"
+        );
+        assert_eq!(
+            render_exec("{{.Vars}} {{ .Script }}; {{.Path}}", "A=1", "/t"),
+            "A=1 /t; /t"
+        );
+    }
+}
