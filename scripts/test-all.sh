@@ -30,6 +30,10 @@ scripts/packer.sh
 step "cargo test"
 cargo test --workspace
 
+# The default set runs 20 rounds; 200 take over a minute on a loaded 2-core machine.
+step "stress: fork/exec race of parallel shell-local steps, 200 runs"
+cargo test -p kiln-engine --test fork_exec_race -- --ignored --nocapture
+
 step "docs (mdBook + link check)"
 scripts/docs.sh
 

@@ -14,6 +14,7 @@ pub mod datasources;
 pub mod fuzzing;
 pub mod plan;
 pub mod postprocessors;
+pub mod process;
 pub mod provisioners;
 pub mod run;
 pub mod session;

@@ -215,7 +215,9 @@ pub fn render_exec(template: &str, vars: &str, script: &str) -> String {
 }
 
 /// Writes an inline script to a temporary file of the run's work directory, executable by
-/// its owner (`packer-shell*`, with `.<extension>` when given, as Packer names it).
+/// its owner (`packer-shell*`, with `.<extension>` when given, as Packer names it). Written
+/// through [`crate::process::write_executable`], so no child forked meanwhile keeps it open
+/// for writing when it is executed.
 pub fn write_temp_script(
     dir: &std::path::Path,
     text: &str,
@@ -227,23 +229,11 @@ pub fn write_temp_script(
     } else {
         format!(".{ext}")
     };
-    let prepare = |e: std::io::Error| ProvisionError::Prepare {
-        message: e.to_string(),
-    };
-    let mut f = tempfile::Builder::new()
-        .prefix("packer-shell")
-        .suffix(&suffix)
-        .tempfile_in(dir)
-        .map_err(prepare)?;
-    use std::io::Write;
-    f.write_all(text.as_bytes()).map_err(prepare)?;
-    let path = f.into_temp_path();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).map_err(prepare)?;
-    }
-    Ok(path)
+    crate::process::write_executable(dir, "packer-shell", &suffix, text.as_bytes(), 0o700).map_err(
+        |e| ProvisionError::Prepare {
+            message: e.to_string(),
+        },
+    )
 }
 
 /// One argument of [`go_sprintf`].

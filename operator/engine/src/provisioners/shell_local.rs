@@ -182,7 +182,7 @@ pub async fn run_local(
         .kill_on_drop(true);
     #[cfg(unix)]
     cmd.process_group(0);
-    let mut child = cmd.spawn().map_err(|e| start_error(&e))?;
+    let mut child = crate::process::spawn(&mut cmd).map_err(|e| start_error(&e))?;
     let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
         return Err(start_error(&"no output pipes"));
     };

@@ -599,6 +599,10 @@ pub(crate) async fn download_dir(
                     f.flush().await?;
                     drop(f);
                     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))?;
+                    if mode & 0o111 != 0 {
+                        // It may be executed next (a shell-local step).
+                        crate::process::executable_closed();
+                    }
                 }
                 io.ack().await?;
                 io.send(vec![0u8]).await?;

@@ -257,6 +257,10 @@ pub(crate) async fn download_dir(
                 get(&s, &rpath, &mut f).await?;
                 drop(f);
                 std::fs::set_permissions(&lpath, std::fs::Permissions::from_mode(m))?;
+                if m & 0o111 != 0 {
+                    // It may be executed next (a shell-local step).
+                    crate::process::executable_closed();
+                }
             }
         }
     }
