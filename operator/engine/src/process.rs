@@ -32,7 +32,8 @@
 //!   descriptor until its `exec`. Long downloads thus never hold spawns back.
 //!
 //! Nothing else in the engine may call `Command::spawn` (or `output`, `status`) directly: a
-//! child forked outside the lock would reopen the race.
+//! child forked outside the lock would reopen the race. Use [`spawn`], [`spawn_std`] or
+//! [`output`].
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -55,6 +56,16 @@ fn shared() -> RwLockReadGuard<'static, ()> {
 pub fn spawn(cmd: &mut tokio::process::Command) -> io::Result<tokio::process::Child> {
     let _guard = exclusive();
     cmd.spawn()
+}
+
+/// Tokio's `Command::output` through [`spawn`]: stdin from `/dev/null`, stdout and stderr
+/// collected. Dropping the future kills the child when the command has `kill_on_drop`.
+pub async fn output(cmd: &mut tokio::process::Command) -> io::Result<std::process::Output> {
+    use std::process::Stdio;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    spawn(cmd)?.wait_with_output().await
 }
 
 /// [`spawn`] for a `std::process::Command`.

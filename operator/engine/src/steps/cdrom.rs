@@ -224,7 +224,7 @@ pub async fn create_cd(
         .kill_on_drop(true)
         .stdin(std::process::Stdio::null());
     let out = tokio::select! {
-        r = cmd.output() => r.with_context(|| format!("running {}", argv[0]))?,
+        r = crate::process::output(&mut cmd) => r.with_context(|| format!("running {}", argv[0]))?,
         _ = cancel.cancelled() => bail!("creating the CD was cancelled"),
     };
     if !out.status.success() {

@@ -36,12 +36,13 @@ pub fn at_least_version_2(version: &str) -> Option<bool> {
 
 /// Runs `<qemu> -version` and returns the version text.
 pub async fn qemu_version(qemu: &Path) -> anyhow::Result<String> {
-    let out = tokio::process::Command::new(qemu)
-        .arg("-version")
-        .kill_on_drop(true)
-        .output()
-        .await
-        .with_context(|| format!("Error determining qemu version: running {}", qemu.display()))?;
+    let out = crate::process::output(
+        tokio::process::Command::new(qemu)
+            .arg("-version")
+            .kill_on_drop(true),
+    )
+    .await
+    .with_context(|| format!("Error determining qemu version: running {}", qemu.display()))?;
     if !out.status.success() {
         bail!(
             "Error determining qemu version: {} -version failed ({})",
@@ -70,7 +71,7 @@ pub async fn run_qemu_img(
         .kill_on_drop(true)
         .stdin(std::process::Stdio::null());
     let out = tokio::select! {
-        r = cmd.output() => r.with_context(|| format!("running {} (is qemu-utils installed?)", qemu_img.display()))?,
+        r = crate::process::output(&mut cmd) => r.with_context(|| format!("running {} (is qemu-utils installed?)", qemu_img.display()))?,
         _ = cancel.cancelled() => bail!("qemu-img {} cancelled", args.join(" ")),
     };
     if !out.status.success() {
