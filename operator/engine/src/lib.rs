@@ -5,6 +5,8 @@
 #![allow(clippy::result_large_err)]
 
 pub use kiln_hcl::{diag, fmt, functions, hcl, template, value};
+/// Child processes and files written to be executed, under one fork lock.
+pub use kiln_process as process;
 
 pub mod artifact;
 pub mod builders;
@@ -14,7 +16,6 @@ pub mod datasources;
 pub mod fuzzing;
 pub mod plan;
 pub mod postprocessors;
-pub mod process;
 pub mod provisioners;
 pub mod run;
 pub mod session;

@@ -516,14 +516,15 @@ fn reap_dir(dir: &Path, runtime: Option<&Path>) {
                 vec!["kill", id.as_str(), "KILL"],
                 vec!["delete", "-f", id.as_str()],
             ] {
-                let _ = std::process::Command::new(rt)
-                    .args(global_args(rt))
-                    .arg("--root")
-                    .arg(&state)
-                    .args(&args)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
+                let _ = kiln_process::status_std(
+                    std::process::Command::new(rt)
+                        .args(global_args(rt))
+                        .arg("--root")
+                        .arg(&state)
+                        .args(&args)
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null()),
+                );
             }
         }
     }
@@ -550,15 +551,16 @@ struct ContainerGuard {
 
 impl ContainerGuard {
     async fn delete(&mut self) {
-        let _ = tokio::process::Command::new(&self.runtime)
-            .args(global_args(&self.runtime))
-            .arg("--root")
-            .arg(&self.state)
-            .args(["delete", "-f", &self.id])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .await;
+        let _ = kiln_process::status(
+            tokio::process::Command::new(&self.runtime)
+                .args(global_args(&self.runtime))
+                .arg("--root")
+                .arg(&self.state)
+                .args(["delete", "-f", &self.id])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .await;
         self.armed = false;
     }
 }
@@ -566,14 +568,15 @@ impl ContainerGuard {
 impl Drop for ContainerGuard {
     fn drop(&mut self) {
         if self.armed {
-            let _ = std::process::Command::new(&self.runtime)
-                .args(global_args(&self.runtime))
-                .arg("--root")
-                .arg(&self.state)
-                .args(["delete", "-f", &self.id])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+            let _ = kiln_process::status_std(
+                std::process::Command::new(&self.runtime)
+                    .args(global_args(&self.runtime))
+                    .arg("--root")
+                    .arg(&self.state)
+                    .args(["delete", "-f", &self.id])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null()),
+            );
         }
     }
 }
@@ -630,26 +633,27 @@ pub async fn run(
         id: id.clone(),
         armed: true,
     };
-    let mut child = tokio::process::Command::new(&runtime)
-        .args(global_args(&runtime))
-        .arg("--root")
-        .arg(&state)
-        .args(["run", "--bundle"])
-        .arg(&bundle)
-        .arg(&id)
-        .stdin(if spec.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| Error::Runtime {
-            runtime: rt_name.clone(),
-            detail: format!("cannot start: {e}"),
-        })?;
+    let mut child = kiln_process::spawn(
+        tokio::process::Command::new(&runtime)
+            .args(global_args(&runtime))
+            .arg("--root")
+            .arg(&state)
+            .args(["run", "--bundle"])
+            .arg(&bundle)
+            .arg(&id)
+            .stdin(if spec.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true),
+    )
+    .map_err(|e| Error::Runtime {
+        runtime: rt_name.clone(),
+        detail: format!("cannot start: {e}"),
+    })?;
     if let (Some(data), Some(mut stdin)) = (spec.stdin.clone(), child.stdin.take()) {
         tokio::spawn(async move {
             let _ = stdin.write_all(&data).await;
@@ -675,12 +679,13 @@ pub async fn run(
             }
             _ = cancel.cancelled(), if !cancelled => {
                 cancelled = true;
-                let _ = tokio::process::Command::new(&runtime)
-                    .args(global_args(&runtime))
-                    .arg("--root").arg(&state)
-                    .args(["kill", &id, "KILL"])
-                    .stdout(Stdio::null()).stderr(Stdio::null())
-                    .status().await;
+                let _ = kiln_process::status(
+                    tokio::process::Command::new(&runtime)
+                        .args(global_args(&runtime))
+                        .arg("--root").arg(&state)
+                        .args(["kill", &id, "KILL"])
+                        .stdout(Stdio::null()).stderr(Stdio::null()),
+                ).await;
                 // if the runtime itself hangs, kill it too
                 let _ = child.start_kill();
             }

@@ -32,8 +32,10 @@
 //!   descriptor until its `exec`. Long downloads thus never hold spawns back.
 //!
 //! Nothing else in the engine may call `Command::spawn` (or `output`, `status`) directly: a
-//! child forked outside the lock would reopen the race. Use [`spawn`], [`spawn_std`] or
-//! [`output`].
+//! child forked outside the lock would reopen the race. Use [`spawn`], [`spawn_std`],
+//! [`output`], [`status`] or [`status_std`]. This is a crate of its own so that every crate
+//! that starts children in the same process (the engine, `kiln-oci`'s runc/crun runner) takes
+//! the same lock; the engine re-exports it as `kiln_engine::process`.
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -66,6 +68,16 @@ pub async fn output(cmd: &mut tokio::process::Command) -> io::Result<std::proces
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     spawn(cmd)?.wait_with_output().await
+}
+
+/// Tokio's `Command::status` through [`spawn`].
+pub async fn status(cmd: &mut tokio::process::Command) -> io::Result<std::process::ExitStatus> {
+    spawn(cmd)?.wait().await
+}
+
+/// `std::process::Command::status` through [`spawn_std`].
+pub fn status_std(cmd: &mut std::process::Command) -> io::Result<std::process::ExitStatus> {
+    spawn_std(cmd)?.wait()
 }
 
 /// [`spawn`] for a `std::process::Command`.
