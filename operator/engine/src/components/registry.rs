@@ -118,6 +118,8 @@ pub static BUILDERS: Table<dyn Builder> = Table {
         ("null", crate::builders::null::new),
         ("file", crate::builders::file::new),
         ("docker", crate::builders::docker::new),
+        #[cfg(feature = "qemu")]
+        ("qemu", crate::builders::qemu::builder::new),
     ],
 };
 
@@ -193,7 +195,9 @@ mod tests {
 
     #[test]
     fn names_and_suggestions_come_from_the_tables() {
-        assert_eq!(BUILDERS.names(), vec!["null", "file", "docker"]);
+        assert_eq!(BUILDERS.names()[..3], ["null", "file", "docker"]);
+        #[cfg(feature = "qemu")]
+        assert!(BUILDERS.get("qemu").is_some());
         assert!(PROVISIONERS.get("shell").is_some());
         assert!(POST_PROCESSORS.get("shell").is_none());
         assert_eq!(
