@@ -28,7 +28,7 @@ if [ "${1:-}" = "--print" ]; then echo "$CACHE"; exit 0; fi
 want_debian=0
 [ "${1:-}" = "debian" ] && want_debian=1
 
-for tool in apt-get dpkg-deb cpio gzip xorriso ssh-keygen openssl; do
+for tool in apt-get dpkg-deb cpio gzip xorriso ssh-keygen openssl scp; do
   command -v "$tool" >/dev/null || { echo "guests.sh: $tool is missing (run scripts/install-deps.sh)" >&2; exit 1; }
 done
 [ -x /bin/busybox ] || { echo "guests.sh: /bin/busybox is missing (apt-get install busybox-static)" >&2; exit 1; }
@@ -75,8 +75,12 @@ build_small() {
   cp "$work/x/usr/sbin/dropbear" "$root/usr/sbin/dropbear"
   cp /usr/lib/openssh/sftp-server "$root/usr/lib/openssh/sftp-server" 2>/dev/null || true
   ln -sf /usr/lib/openssh/sftp-server "$root/usr/libexec/sftp-server"
+  # Debian's Dropbear runs /usr/lib/sftp-server for the sftp subsystem; OpenSSH's scp serves
+  # `scp -t` (Packer's default file transfer).
+  ln -sf /usr/lib/openssh/sftp-server "$root/usr/lib/sftp-server"
+  cp /usr/bin/scp "$root/usr/bin/scp"
   local libpath="$work/x/usr/lib/x86_64-linux-gnu:$work/x/lib/x86_64-linux-gnu"
-  for bin in "$root/usr/sbin/dropbear" "$root/usr/lib/openssh/sftp-server"; do
+  for bin in "$root/usr/sbin/dropbear" "$root/usr/lib/openssh/sftp-server" "$root/usr/bin/scp"; do
     [ -f "$bin" ] || continue
     LD_LIBRARY_PATH="$libpath" ldd "$bin" | awk '/=> \// {print $3} /^\s*\/lib64/ {print $1}' | while read -r lib; do
       cp -L "$lib" "$root/lib/x86_64-linux-gnu/$(basename "$lib")"

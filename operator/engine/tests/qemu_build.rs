@@ -269,7 +269,7 @@ build {{
     // No qemu left, no temporary file (the cd_content ISO) left.
     assert!(!pid_alive(qemu_pid(&r.lines)));
     assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0);
-    eprintln!("qemu build from ISO: {:?}", started.elapsed());
+    eprintln!("qemu build from ISO: {:?}\n{lines}", started.elapsed());
 }
 
 /// The output directory: an existing one is an error unless -force, which deletes it; a
@@ -290,7 +290,7 @@ async fn output_directory_force_and_on_error_rules() {
     let r = build(dir.path(), &hcl, opts(work.path(), false, OnError::Cleanup), None).await;
     let e = r.prepare_error.expect("an existing output directory is an error");
     assert!(e.contains("already exists"), "{e}");
-    assert!(e.contains("t.pkr.hcl:"), "positioned: {e}");
+    assert!(e.contains("t.pkr.hcl line "), "positioned: {e}");
     assert!(out.join("old.txt").exists());
 
     // -force deletes it; the failed build then removes what it made.
@@ -419,11 +419,12 @@ build { sources = ["source.qemu.bad"] }
         ("floppy_files is not supported", 10),
         ("vnc_port_min cannot be below 5900", 11),
     ] {
-        let at = format!("t.pkr.hcl:{line}:");
-        assert!(
-            e.lines().any(|l| l.contains(&at)) && e.contains(needle),
-            "{needle:?} at {at}: {e}"
-        );
+        // Each diagnostic: the position line, the source line, the caret, the message.
+        let at = format!("t.pkr.hcl line {line}, column");
+        let found = e.split("\n\n").collect::<Vec<_>>().windows(2).any(|w| {
+            w[0].contains(&at) && w[1].contains(needle)
+        });
+        assert!(found, "{needle:?} at {at}: {e}");
     }
     assert!(e.contains("accelerator must be one of"), "{e}");
 

@@ -389,7 +389,7 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     let accelerator_detected = accelerator_set.is_none();
     let accelerator = accelerator_set
         .unwrap_or_else(|| detect_accelerator(std::path::Path::new("/dev/kvm")).to_string());
-    one_of(r, "accelerator", &accelerator, ACCELERATORS, "accelerator");
+    one_of(r, "accelerator", &accelerator, ACCELERATORS, "invalid accelerator");
     let mut args = QemuArgsConfig::packer_defaults(build_name, &accelerator);
     args.vm_name = vm_name;
     args.output_dir = output_dir.clone();
