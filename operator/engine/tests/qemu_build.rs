@@ -45,7 +45,10 @@ fn guests() -> &'static Path {
 }
 
 fn require_qemu() {
-    for (bin, pkg) in [("qemu-system-x86_64", "qemu-system-x86"), ("qemu-img", "qemu-utils")] {
+    for (bin, pkg) in [
+        ("qemu-system-x86_64", "qemu-system-x86"),
+        ("qemu-img", "qemu-utils"),
+    ] {
         let ok = Command::new(bin)
             .arg("--version")
             .output()
@@ -210,7 +213,13 @@ build {{
         ),
     );
     let started = Instant::now();
-    let r = build(dir.path(), &hcl, opts(work.path(), false, OnError::Cleanup), None).await;
+    let r = build(
+        dir.path(),
+        &hcl,
+        opts(work.path(), false, OnError::Cleanup),
+        None,
+    )
+    .await;
     let o = r.outcome.expect("the build ran");
     assert!(o.ok(), "{:?}\n{:#?}", o.errors, r.lines);
     let lines = r.lines.join("\n");
@@ -229,7 +238,11 @@ build {{
         .arg(&disk)
         .output()
         .unwrap();
-    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+    assert!(
+        info.status.success(),
+        "{}",
+        String::from_utf8_lossy(&info.stderr)
+    );
     let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
     assert_eq!(info["format"], "qcow2", "{info}");
     assert_eq!(info["virtual-size"], 64 * 1024 * 1024, "{info}");
@@ -287,27 +300,53 @@ async fn output_directory_force_and_on_error_rules() {
         "{}\nbuild {{\n  sources = [\"source.qemu.small\"]\n}}\n",
         iso_source(&out, "  qemu_binary = \"/nonexistent/qemu-system-x86_64\"")
     );
-    let r = build(dir.path(), &hcl, opts(work.path(), false, OnError::Cleanup), None).await;
-    let e = r.prepare_error.expect("an existing output directory is an error");
+    let r = build(
+        dir.path(),
+        &hcl,
+        opts(work.path(), false, OnError::Cleanup),
+        None,
+    )
+    .await;
+    let e = r
+        .prepare_error
+        .expect("an existing output directory is an error");
     assert!(e.contains("already exists"), "{e}");
     assert!(e.contains("t.pkr.hcl line "), "positioned: {e}");
     assert!(out.join("old.txt").exists());
 
     // -force deletes it; the failed build then removes what it made.
-    let r = build(dir.path(), &hcl, opts(work.path(), true, OnError::Cleanup), None).await;
+    let r = build(
+        dir.path(),
+        &hcl,
+        opts(work.path(), true, OnError::Cleanup),
+        None,
+    )
+    .await;
     let o = r.outcome.unwrap();
     assert!(!o.ok());
     let err = o.errors.join("\n");
     assert!(err.contains("/nonexistent/qemu-system-x86_64"), "{err}");
     let lines = r.lines.join("\n");
-    assert!(lines.contains("Deleting previous output directory"), "{lines}");
+    assert!(
+        lines.contains("Deleting previous output directory"),
+        "{lines}"
+    );
     assert!(lines.contains("Deleting output directory"), "{lines}");
     assert!(!out.exists(), "removed after the failure");
 
     // -on-error=abort keeps it, with the disk the build created.
-    let r = build(dir.path(), &hcl, opts(work.path(), true, OnError::Abort), None).await;
+    let r = build(
+        dir.path(),
+        &hcl,
+        opts(work.path(), true, OnError::Abort),
+        None,
+    )
+    .await;
     assert!(!r.outcome.unwrap().ok());
-    assert!(out.join("packer-small").is_file(), "kept with -on-error=abort");
+    assert!(
+        out.join("packer-small").is_file(),
+        "kept with -on-error=abort"
+    );
     assert!(!out.join("old.txt").exists());
 }
 
@@ -341,9 +380,16 @@ async fn cancellation_mid_boot_leaves_nothing_behind() {
     .await;
     let o = r.outcome.unwrap();
     assert!(o.cancelled, "{:?}", o.errors);
-    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
     let pid = qemu_pid(&r.lines);
-    assert!(!pid_alive(pid), "qemu (PID {pid}) still runs after cancellation");
+    assert!(
+        !pid_alive(pid),
+        "qemu (PID {pid}) still runs after cancellation"
+    );
     let http_port: u16 = r
         .lines
         .iter()
@@ -371,16 +417,28 @@ async fn guest_without_sign_of_life_ends_at_ssh_timeout() {
     let out = dir.path().join("out");
     let hcl = format!(
         "{}\nbuild {{\n  sources = [\"source.qemu.small\"]\n}}\n",
-        iso_source(&out, "  ssh_timeout = \"15s\"\n  host_port_min = 3300\n  host_port_max = 3400")
+        iso_source(
+            &out,
+            "  ssh_timeout = \"15s\"\n  host_port_min = 3300\n  host_port_max = 3400"
+        )
     );
     let started = Instant::now();
-    let r = build(dir.path(), &hcl, opts(work.path(), false, OnError::Cleanup), None).await;
+    let r = build(
+        dir.path(),
+        &hcl,
+        opts(work.path(), false, OnError::Cleanup),
+        None,
+    )
+    .await;
     let took = started.elapsed();
     let o = r.outcome.unwrap();
     let err = o.errors.join("\n");
     assert!(!o.ok() && !o.cancelled);
     assert!(err.contains("Timeout waiting for SSH"), "{err}");
-    assert!(err.contains("root@127.0.0.1:33"), "host, port and user: {err}");
+    assert!(
+        err.contains("root@127.0.0.1:33"),
+        "host, port and user: {err}"
+    );
     assert!(err.contains("accelerator \"tcg\""), "{err}");
     assert!(took < Duration::from_secs(90), "{took:?}");
     assert!(!pid_alive(qemu_pid(&r.lines)));
@@ -408,7 +466,13 @@ source "qemu" "bad" {
 }
 build { sources = ["source.qemu.bad"] }
 "#;
-    let r = build(dir.path(), hcl, opts(work.path(), false, OnError::Cleanup), None).await;
+    let r = build(
+        dir.path(),
+        hcl,
+        opts(work.path(), false, OnError::Cleanup),
+        None,
+    )
+    .await;
     let e = r.prepare_error.expect("errors");
     for (needle, line) in [
         ("invalid accelerator", 5),
@@ -421,9 +485,11 @@ build { sources = ["source.qemu.bad"] }
     ] {
         // Each diagnostic: the position line, the source line, the caret, the message.
         let at = format!("t.pkr.hcl line {line}, column");
-        let found = e.split("\n\n").collect::<Vec<_>>().windows(2).any(|w| {
-            w[0].contains(&at) && w[1].contains(needle)
-        });
+        let found = e
+            .split("\n\n")
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|w| w[0].contains(&at) && w[1].contains(needle));
         assert!(found, "{needle:?} at {at}: {e}");
     }
     assert!(e.contains("accelerator must be one of"), "{e}");
@@ -450,7 +516,9 @@ build {{ sources = ["source.qemu.a"] }}
             .unwrap_or_else(|d| panic!("{d}"));
         let req = p[0].builder.requirements();
         assert_eq!(
-            req.devices.iter().any(|g| g.name == "/dev/kvm" && g.why.contains("kvm")),
+            req.devices
+                .iter()
+                .any(|g| g.name == "/dev/kvm" && g.why.contains("kvm")),
             want,
             "{accel}: {req:?}"
         );

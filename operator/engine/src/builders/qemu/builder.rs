@@ -235,8 +235,14 @@ impl Vm {
         let pid = child.id().unwrap_or_default();
         let output = Arc::new(Mutex::new(String::new()));
         for pipe in [
-            child.stdout.take().map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
-            child.stderr.take().map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
         ]
         .into_iter()
         .flatten()
@@ -335,7 +341,11 @@ impl Step for StepDownload {
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
         let c = &self.0;
-        let what = if c.args.disk_image { "disk image" } else { "ISO" };
+        let what = if c.args.disk_image {
+            "disk image"
+        } else {
+            "ISO"
+        };
         state.ui.say(format!("Retrieving {what}"));
         match download_iso(&c.iso, &c.cache_dir, &state.cancel).await {
             Ok(p) => {
@@ -424,7 +434,10 @@ impl Step for StepCreateCd {
         state.ui.say("Creating CD disk...");
         match create_cd(&self.config.cd, &self.config.tmp_dir, &state.cancel).await {
             Ok(Some(img)) => {
-                state.ui.message(format!("Done copying paths to CD disk {}", img.path.display()));
+                state.ui.message(format!(
+                    "Done copying paths to CD disk {}",
+                    img.path.display()
+                ));
                 qstate(state).run.cd_path = Some(img.path.display().to_string());
                 self.image = Some(img);
                 StepAction::Continue
@@ -520,7 +533,10 @@ impl Step for StepResizeDisk {
         let Some(argv) = self.0.disk.resize_command() else {
             return StepAction::Continue;
         };
-        state.ui.say(format!("Resizing hard drive to {}...", self.0.disk.disk_size));
+        state.ui.say(format!(
+            "Resizing hard drive to {}...",
+            self.0.disk.disk_size
+        ));
         match run_qemu_img(&qemu_img(), &argv, &state.cancel).await {
             Ok(()) => StepAction::Continue,
             Err(_) if state.cancel.is_cancelled() => StepAction::Halt,
@@ -631,11 +647,11 @@ impl Step for StepConfigureVnc {
             "Looking for available port between {} and {} on {}",
             c.vnc_port_min, c.vnc_port_max, c.args.vnc_bind_address
         ));
-        let port = match free_port_in_range(&c.args.vnc_bind_address, c.vnc_port_min, c.vnc_port_max)
-        {
-            Ok(p) => p,
-            Err(e) => return state.fail(format!("Error finding VNC port: {e:#}")),
-        };
+        let port =
+            match free_port_in_range(&c.args.vnc_bind_address, c.vnc_port_min, c.vnc_port_max) {
+                Ok(p) => p,
+                Err(e) => return state.fail(format!("Error finding VNC port: {e:#}")),
+            };
         let password = match super::qmp::vnc_password(c.args.vnc_use_password, &c.vnc_password) {
             Ok(p) => p,
             Err(e) => return state.fail(format!("Error finding VNC password: {e}")),
@@ -713,7 +729,11 @@ impl Step for StepRun {
         }
         state.ui.say(format!(
             "Starting VM, booting {} (accelerator {})",
-            if c.args.disk_image { "from disk" } else { "from ISO" },
+            if c.args.disk_image {
+                "from disk"
+            } else {
+                "from ISO"
+            },
             c.args.accelerator
         ));
         state
@@ -946,7 +966,10 @@ impl Step for StepWaitConnect {
         if let (Some(st), Some(vm)) = (died, &vm) {
             return state.fail_with(BuildError::Connect {
                 communicator: "SSH".into(),
-                message: format!("the VM stopped before SSH was available: {}", vm.died_message(st)),
+                message: format!(
+                    "the VM stopped before SSH was available: {}",
+                    vm.died_message(st)
+                ),
             });
         }
         if let Some(BuildError::Connect {

@@ -27,18 +27,45 @@ pub const DISK_DETECT_ZEROES: &[&str] = &["unmap", "on", "off"];
 
 /// Options of the plugin Kiln refuses, with the reason.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    ("floppy_files", "floppies are not supported yet; use cd_files"),
-    ("floppy_dirs", "floppies are not supported yet; use cd_files"),
-    ("floppy_content", "floppies are not supported yet; use cd_content"),
-    ("floppy_label", "floppies are not supported yet; use cd_label"),
+    (
+        "floppy_files",
+        "floppies are not supported yet; use cd_files",
+    ),
+    (
+        "floppy_dirs",
+        "floppies are not supported yet; use cd_files",
+    ),
+    (
+        "floppy_content",
+        "floppies are not supported yet; use cd_content",
+    ),
+    (
+        "floppy_label",
+        "floppies are not supported yet; use cd_label",
+    ),
     ("vtpm", "a virtual TPM (swtpm) is not supported yet"),
     ("use_tpm1", "a virtual TPM (swtpm) is not supported yet"),
-    ("tpm_device_type", "a virtual TPM (swtpm) is not supported yet"),
-    ("net_bridge", "bridged networking is not supported yet; the user network with port forwarding is"),
-    ("iso_skip_cache", "iso_skip_cache is not supported yet; the ISO is downloaded (or used in place when local)"),
+    (
+        "tpm_device_type",
+        "a virtual TPM (swtpm) is not supported yet",
+    ),
+    (
+        "net_bridge",
+        "bridged networking is not supported yet; the user network with port forwarding is",
+    ),
+    (
+        "iso_skip_cache",
+        "iso_skip_cache is not supported yet; the ISO is downloaded (or used in place when local)",
+    ),
     ("run_once", "run_once is not supported"),
-    ("http_interface", "http_interface is not supported; use http_bind_address"),
-    ("boot_keygroup_interval", "boot_keygroup_interval only applies to USB keyboards, which the qemu builder does not use"),
+    (
+        "http_interface",
+        "http_interface is not supported; use http_bind_address",
+    ),
+    (
+        "boot_keygroup_interval",
+        "boot_keygroup_interval only applies to USB keyboards, which the qemu builder does not use",
+    ),
 ];
 
 /// Everything the builder's steps need, after Prepare's defaults.
@@ -389,7 +416,13 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     let accelerator_detected = accelerator_set.is_none();
     let accelerator = accelerator_set
         .unwrap_or_else(|| detect_accelerator(std::path::Path::new("/dev/kvm")).to_string());
-    one_of(r, "accelerator", &accelerator, ACCELERATORS, "invalid accelerator");
+    one_of(
+        r,
+        "accelerator",
+        &accelerator,
+        ACCELERATORS,
+        "invalid accelerator",
+    );
     let mut args = QemuArgsConfig::packer_defaults(build_name, &accelerator);
     args.vm_name = vm_name;
     args.output_dir = output_dir.clone();
@@ -443,10 +476,18 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     if let Err(e) = super::qmp::vnc_password(args.vnc_use_password, &vnc_password) {
         r.error_at("vnc_password", "Invalid vnc_password", e);
     }
-    let vnc_port_min = u16_opt(r, "vnc_port_min").filter(|p| *p != 0).unwrap_or(5900);
-    let vnc_port_max = u16_opt(r, "vnc_port_max").filter(|p| *p != 0).unwrap_or(6000);
+    let vnc_port_min = u16_opt(r, "vnc_port_min")
+        .filter(|p| *p != 0)
+        .unwrap_or(5900);
+    let vnc_port_max = u16_opt(r, "vnc_port_max")
+        .filter(|p| *p != 0)
+        .unwrap_or(6000);
     if vnc_port_min < 5900 {
-        r.error_at("vnc_port_min", "Invalid VNC port range", "vnc_port_min cannot be below 5900");
+        r.error_at(
+            "vnc_port_min",
+            "Invalid VNC port range",
+            "vnc_port_min cannot be below 5900",
+        );
     }
     if vnc_port_min > vnc_port_max {
         r.error_at(
@@ -468,15 +509,33 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     if let Some(v) = r.string("disk_interface").filter(|s| !s.is_empty()) {
         args.disk_interface = v;
     }
-    one_of(r, "disk_interface", &args.disk_interface.clone(), DISK_INTERFACES, "unrecognized disk interface type");
+    one_of(
+        r,
+        "disk_interface",
+        &args.disk_interface.clone(),
+        DISK_INTERFACES,
+        "unrecognized disk interface type",
+    );
     if let Some(v) = r.string("disk_cache").filter(|s| !s.is_empty()) {
         args.disk_cache = v;
     }
-    one_of(r, "disk_cache", &args.disk_cache.clone(), DISK_CACHES, "unrecognized disk cache type");
+    one_of(
+        r,
+        "disk_cache",
+        &args.disk_cache.clone(),
+        DISK_CACHES,
+        "unrecognized disk cache type",
+    );
     if let Some(v) = r.string("disk_discard").filter(|s| !s.is_empty()) {
         args.disk_discard = v;
     }
-    one_of(r, "disk_discard", &args.disk_discard.clone(), DISK_DISCARDS, "unrecognized disk discard type");
+    one_of(
+        r,
+        "disk_discard",
+        &args.disk_discard.clone(),
+        DISK_DISCARDS,
+        "unrecognized disk discard type",
+    );
     if let Some(v) = r.string("disk_detect_zeroes").filter(|s| !s.is_empty()) {
         args.disk_detect_zeroes = v;
     }
@@ -506,7 +565,10 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
 
     // --- HTTP server (`HTTPConfig`).
     let mut http = HttpConfig {
-        directory: r.string("http_directory").filter(|s| !s.is_empty()).map(PathBuf::from),
+        directory: r
+            .string("http_directory")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from),
         content: r.string_map("http_content").unwrap_or_default(),
         port_min: u16_opt(r, "http_port_min").unwrap_or(0),
         port_max: u16_opt(r, "http_port_max").unwrap_or(0),
