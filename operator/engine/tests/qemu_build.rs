@@ -524,3 +524,140 @@ build {{ sources = ["source.qemu.a"] }}
         );
     }
 }
+
+/// The example the docs show validates through the door with the cached guests.
+#[test]
+fn the_qemu_small_example_validates() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/qemu-small");
+    let mut inputs = kiln_engine::template::VarInputs::default();
+    inputs
+        .vars
+        .push(("guests".to_string(), guests().display().to_string()));
+    let s = session::load_path(
+        &example,
+        &LoadOptions {
+            inputs,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap_or_else(|d| panic!("{d}"));
+    let t = &s.template;
+    let (p, _) = plan::prepare(t, t.instances().unwrap(), &RunOptions::default())
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(p.len(), 1);
+    assert!(
+        p[0].builder.requirements().is_empty(),
+        "tcg asks for nothing"
+    );
+}
+
+/// `disk_image` with `use_backing_file`: the output disk is a resized qcow2 overlay of the
+/// base disk, which the guest reads and writes through; the base is untouched. The small
+/// guest boots its kernel directly (`qemuargs` adds `-kernel`/`-initrd`/`-append`, which
+/// keeps every default flag).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_image_with_backing_file() {
+    require_qemu();
+    let g = guests();
+    let dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.qcow2");
+    let ok = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&base)
+        .arg("32M")
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let ok = Command::new("qemu-io")
+        .args(["-f", "qcow2", "-c", "write -P 0x6b 0 4096"])
+        .arg(&base)
+        .stdout(Stdio::null())
+        .status()
+        .expect("qemu-io (qemu-utils)")
+        .success();
+    assert!(ok);
+    let base_sum = sha256(&base);
+    let out = dir.path().join("out");
+    let hcl = format!(
+        r#"
+source "qemu" "overlay" {{
+  iso_url              = "{base}"
+  iso_checksum         = "sha256:{sum}"
+  disk_image           = true
+  use_backing_file     = true
+  disk_size            = "48M"
+  accelerator          = "tcg"
+  headless             = true
+  output_directory     = "{out}"
+  qemuargs = [
+    ["-kernel", "{g}/small/vmlinuz"],
+    ["-initrd", "{g}/small/initrd.img"],
+    ["-append", "console=ttyS0 quiet"],
+  ]
+  ssh_username         = "root"
+  ssh_private_key_file = "{g}/small/id_ed25519"
+  ssh_timeout          = "4m"
+  shutdown_command     = "poweroff"
+}}
+build {{
+  sources = ["source.qemu.overlay"]
+  provisioner "shell" {{
+    inline = [
+      "echo size: $(cat /sys/block/vda/size)",
+      "echo base: $(head -c 4 /dev/vda)",
+      "printf overlay-write | dd of=/dev/vda bs=512 seek=64 conv=notrunc 2>/dev/null",
+      "sync",
+    ]
+  }}
+}}
+"#,
+        base = base.display(),
+        sum = base_sum,
+        out = out.display(),
+        g = g.display(),
+    );
+    let r = build(
+        dir.path(),
+        &hcl,
+        opts(work.path(), false, OnError::Cleanup),
+        None,
+    )
+    .await;
+    let o = r.outcome.expect("ran");
+    assert!(o.ok(), "{:?}\n{:#?}", o.errors, r.lines);
+    let lines = r.lines.join("\n");
+    assert!(
+        lines.contains("size: 98304"),
+        "48 MiB in 512-byte sectors: {lines}"
+    );
+    assert!(lines.contains("base: kkkk"), "{lines}");
+    let disk = out.join("packer-overlay");
+    let info = Command::new("qemu-img")
+        .args(["info", "--output=json"])
+        .arg(&disk)
+        .output()
+        .unwrap();
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(info["format"], "qcow2");
+    assert_eq!(info["virtual-size"], 48 * 1024 * 1024);
+    assert_eq!(
+        info["backing-filename"].as_str(),
+        Some(base.to_str().unwrap()),
+        "{info}"
+    );
+    let read = Command::new("qemu-io")
+        .args(["-f", "qcow2", "-c", "read -v 32768 13"])
+        .arg(&disk)
+        .output()
+        .unwrap();
+    assert!(
+        // qemu-io's hex dump of "overlay-write".
+        String::from_utf8_lossy(&read.stdout).contains("6f 76 65 72 6c 61 79 2d 77 72 69 74 65"),
+        "{}",
+        String::from_utf8_lossy(&read.stdout)
+    );
+    assert_eq!(sha256(&base), base_sum, "the base disk is untouched");
+    assert_eq!(o.artifacts[0].state["domainType"], "tcg");
+}

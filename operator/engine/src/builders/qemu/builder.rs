@@ -727,15 +727,14 @@ impl Step for StepRun {
         if let Some(m) = vnc_connection_message(c.args.headless, &vnc_addr, &password) {
             state.ui.message(m);
         }
-        state.ui.say(format!(
-            "Starting VM, booting {} (accelerator {})",
-            if c.args.disk_image {
-                "from disk"
-            } else {
-                "from ISO"
-            },
-            c.args.accelerator
-        ));
+        state.ui.say(if c.args.disk_image {
+            "Starting VM, booting disk image"
+        } else {
+            "Starting VM, booting from CD-ROM"
+        });
+        state
+            .ui
+            .message(format!("Accelerator: {}", c.args.accelerator));
         state
             .ui
             .message(format!("Qemu command: {} {}", binary, argv.join(" ")));
