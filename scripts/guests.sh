@@ -6,7 +6,8 @@
 #   scripts/guests.sh --print   print the cache directory and exit
 #
 # Outputs, under ${KILN_CACHE:-~/.cache/kiln}/guests/$VERSION/:
-#   small/vmlinuz small/initrd.img   boot with -kernel/-initrd (append "console=ttyS0")
+#   small/vmlinuz small/initrd.img   boot with -kernel/-initrd (append "console=ttyS0"); virtio
+#                                    net and block drivers (a virtio disk is /dev/vda)
 #   small/id_ed25519[.pub]           root's SSH key (also: root password "kiln")
 #   iso/kiln-boot.iso                isolinux "boot:" prompt, label "linux"; whatever is typed
 #                                    after the label lands on the guest's /proc/cmdline
@@ -18,7 +19,7 @@
 # whenever the recipe changes: a new directory is built and old ones can be deleted.
 set -euo pipefail
 
-VERSION=1
+VERSION=2
 KERNEL_META=linux-image-cloud-amd64
 CACHE="${KILN_CACHE:-$HOME/.cache/kiln}/guests/$VERSION"
 PASSWORD=kiln
@@ -27,7 +28,7 @@ if [ "${1:-}" = "--print" ]; then echo "$CACHE"; exit 0; fi
 want_debian=0
 [ "${1:-}" = "debian" ] && want_debian=1
 
-for tool in apt-get dpkg-deb cpio gzip xorriso ssh-keygen openssl; do
+for tool in apt-get dpkg-deb cpio gzip xorriso ssh-keygen openssl scp; do
   command -v "$tool" >/dev/null || { echo "guests.sh: $tool is missing (run scripts/install-deps.sh)" >&2; exit 1; }
 done
 [ -x /bin/busybox ] || { echo "guests.sh: /bin/busybox is missing (apt-get install busybox-static)" >&2; exit 1; }
@@ -64,7 +65,7 @@ build_small() {
   done
   ln -sf /bin/busybox "$root/init"
   # virtio-net and its dependencies are modules in Debian's cloud kernel (load order matters).
-  local mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net"
+  local mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk"
   for m in $mods; do
     f=$(find "$work/x/lib/modules/$kver" -name "$m.ko*" | head -1)
     [ -n "$f" ] || { log "module $m not in $kpkg"; return 1; }
@@ -74,8 +75,12 @@ build_small() {
   cp "$work/x/usr/sbin/dropbear" "$root/usr/sbin/dropbear"
   cp /usr/lib/openssh/sftp-server "$root/usr/lib/openssh/sftp-server" 2>/dev/null || true
   ln -sf /usr/lib/openssh/sftp-server "$root/usr/libexec/sftp-server"
+  # Debian's Dropbear runs /usr/lib/sftp-server for the sftp subsystem; OpenSSH's scp serves
+  # `scp -t` (Packer's default file transfer).
+  ln -sf /usr/lib/openssh/sftp-server "$root/usr/lib/sftp-server"
+  cp /usr/bin/scp "$root/usr/bin/scp"
   local libpath="$work/x/usr/lib/x86_64-linux-gnu:$work/x/lib/x86_64-linux-gnu"
-  for bin in "$root/usr/sbin/dropbear" "$root/usr/lib/openssh/sftp-server"; do
+  for bin in "$root/usr/sbin/dropbear" "$root/usr/lib/openssh/sftp-server" "$root/usr/bin/scp"; do
     [ -f "$bin" ] || continue
     LD_LIBRARY_PATH="$libpath" ldd "$bin" | awk '/=> \// {print $3} /^\s*\/lib64/ {print $1}' | while read -r lib; do
       cp -L "$lib" "$root/lib/x86_64-linux-gnu/$(basename "$lib")"
@@ -111,7 +116,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 hostname -F /etc/hostname
-for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk; do
   insmod /lib/modules/$m.ko || echo "kiln-guest: insmod $m failed" >/dev/console
 done
 ip link set lo up

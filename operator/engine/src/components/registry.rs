@@ -118,6 +118,8 @@ pub static BUILDERS: Table<dyn Builder> = Table {
         ("null", crate::builders::null::new),
         ("file", crate::builders::file::new),
         ("docker", crate::builders::docker::new),
+        #[cfg(feature = "qemu")]
+        ("qemu", crate::builders::qemu::builder::new),
         #[cfg(feature = "test-builders")]
         (
             "kiln-test-requirements",
@@ -151,6 +153,7 @@ pub static POST_PROCESSORS: Table<dyn PostProcessor> = Table {
         ("docker-push", crate::postprocessors::docker_push::new),
         ("docker-save", crate::postprocessors::docker_save::new),
         ("docker-import", crate::postprocessors::docker_import::new),
+        ("containerdisk", crate::postprocessors::containerdisk::new),
     ],
 };
 
@@ -205,7 +208,9 @@ mod tests {
             .into_iter()
             .filter(|n| *n != "kiln-test-requirements")
             .collect();
-        assert_eq!(names, vec!["null", "file", "docker"]);
+        assert_eq!(names[..3], ["null", "file", "docker"]);
+        #[cfg(feature = "qemu")]
+        assert!(BUILDERS.get("qemu").is_some());
         assert!(PROVISIONERS.get("shell").is_some());
         assert!(POST_PROCESSORS.get("shell").is_none());
         assert_eq!(

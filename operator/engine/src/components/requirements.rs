@@ -60,8 +60,9 @@ impl Requirements {
 
     /// The union of two sets (what a pod running both builds needs). Reasons of equal
     /// grants are kept once; the larger scratch size wins; a second, different image keeps
-    /// the first (one pod runs one image: the operator runs such sources in pods of their
-    /// own).
+    /// the first — one pod template runs one image, so the operator refuses an ImageBuild
+    /// whose selected sources need different images (or one an image and another none)
+    /// before it creates anything, naming each source and its image.
     pub fn union(mut self, other: &Requirements) -> Requirements {
         for g in &other.devices {
             if !self.devices.iter().any(|d| d.name == g.name) {

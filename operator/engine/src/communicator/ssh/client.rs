@@ -638,7 +638,11 @@ impl SshClient {
             } else {
                 match e {
                     russh::Error::IO(io) => AttemptError::Dial(anyhow!("{io}")),
-                    other => AttemptError::Handshake(anyhow!("handshake failed: {other}")),
+                    // As Packer's StepConnect, only authentication (and a rejected host key)
+                    // counts against ssh_handshake_attempts: a transport closed during the
+                    // key exchange is a host not up yet (qemu's user network accepts on the
+                    // forwarded port before the guest listens, then closes).
+                    other => AttemptError::Dial(anyhow!("handshake failed: {other}")),
                 }
             }
         };

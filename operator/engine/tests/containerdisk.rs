@@ -1,0 +1,183 @@
+//! The `containerdisk` post-processor against Debian's docker-registry on loopback: a qcow2
+//! made by `qemu-img` (through the `file` builder) is packaged as a KubeVirt containerDisk,
+//! pushed, pulled back with Kiln's OCI client, and its one layer read: `disk/<name>` owned
+//! by 107:107, mode 0440, the disk's bytes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kiln_engine::plan::{self, RunOptions};
+use kiln_engine::run;
+use kiln_engine::session::{self, LoadOptions};
+use kiln_engine::ui::{Masker, Recorder, Ui};
+use kiln_oci::store::{Platform, Store};
+use tokio_util::sync::CancellationToken;
+
+fn need(bin: &str, package: &str) -> PathBuf {
+    for dir in ["/usr/bin", "/usr/sbin", "/bin"] {
+        let p = Path::new(dir).join(bin);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("{bin} is not installed: run scripts/install-deps.sh (apt-get install {package})");
+}
+
+struct Registry {
+    child: Child,
+    _dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Registry {
+    fn start() -> Registry {
+        let bin = need("docker-registry", "docker-registry");
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cfg = dir.path().join("config.yml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.path().join("storage").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(bin)
+            .arg("serve")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "docker-registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Registry {
+            child,
+            _dir: dir,
+            port,
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_qcow2_becomes_a_pushed_containerdisk() {
+    let qemu_img = need("qemu-img", "qemu-utils");
+    let reg = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = tempfile::tempdir().unwrap();
+    // SAFETY: the only test of this binary; set before any thread reads it.
+    unsafe { std::env::set_var("KILN_IMAGE_STORE", store_dir.path()) };
+    let src = dir.path().join("src.qcow2");
+    let st = Command::new(&qemu_img)
+        .args(["create", "-q", "-f", "qcow2"])
+        .arg(&src)
+        .arg("8M")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let image = format!("127.0.0.1:{}/vm/small:1", reg.port);
+    let out = dir.path().join("out/small.qcow2");
+    let hcl = format!(
+        r#"
+source "file" "disk" {{
+  source = "{src}"
+  target = "{out}"
+}}
+build {{
+  sources = ["source.file.disk"]
+  post-processor "containerdisk" {{
+    image = "{image}"
+  }}
+}}
+"#,
+        src = src.display(),
+        out = out.display(),
+    );
+    std::fs::write(dir.path().join("t.pkr.hcl"), hcl).unwrap();
+    let s = session::load_path(&dir.path().join("t.pkr.hcl"), &LoadOptions::default())
+        .unwrap_or_else(|d| panic!("{d}"));
+    let t = &s.template;
+    let (p, _) = plan::prepare(t, t.instances().unwrap(), &RunOptions::default())
+        .unwrap_or_else(|d| panic!("{d}"));
+    let rec = Arc::new(Recorder::default());
+    let ui = Ui::new(rec.clone(), Arc::new(Masker::new(vec![])));
+    let outcomes = run::run_all(
+        p,
+        &ui,
+        &CancellationToken::new(),
+        &RunOptions::default(),
+        &t.base_env(),
+    )
+    .await;
+    let o = &outcomes[0];
+    assert!(o.ok(), "{:?}\n{:#?}", o.errors, rec.lines());
+    let a = o
+        .artifacts
+        .iter()
+        .find(|a| a.builder_id == "kiln.post-processor.containerdisk")
+        .unwrap_or_else(|| panic!("{:?}", o.artifacts));
+    assert_eq!(a.id, image);
+    let digest = a.state["digest"].as_str().unwrap().to_string();
+    assert!(a.description.ends_with(&digest), "{}", a.description);
+    assert!(out.exists(), "the disk is kept");
+
+    // Pull it back into a fresh store and read the layer.
+    let pulled_store = tempfile::tempdir().unwrap();
+    let image2 = image.clone();
+    let ps = pulled_store.path().to_path_buf();
+    let (layers, config, repo_digest, blob) = tokio::task::spawn_blocking(move || {
+        let store = Store::open(&ps).unwrap();
+        let r = kiln_oci::Reference::parse(&image2).unwrap();
+        let pulled = kiln_oci::registry::Client::new(Default::default())
+            .unwrap()
+            .pull(&r, &store, &Platform::host())
+            .unwrap();
+        let layers = pulled.image.manifest.layers.clone();
+        let blob = store.blob_path(&layers[0].digest);
+        (layers, pulled.image.config, pulled.repo_digest, blob)
+    })
+    .await
+    .unwrap();
+    assert_eq!(repo_digest.to_string(), digest);
+    assert_eq!(layers.len(), 1, "one layer");
+    assert_eq!(config["os"], "linux");
+    let tar = Command::new("gzip")
+        .arg("-dc")
+        .arg(&blob)
+        .output()
+        .unwrap()
+        .stdout;
+    let mut ar = tar::Archive::new(&tar[..]);
+    let mut seen = vec![];
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let h = e.header().clone();
+        let path = e.path().unwrap().display().to_string();
+        assert_eq!((h.uid().unwrap(), h.gid().unwrap()), (107, 107), "{path}");
+        if path == "disk/small.qcow2" {
+            assert_eq!(h.mode().unwrap() & 0o7777, 0o440);
+            let mut bytes = vec![];
+            std::io::Read::read_to_end(&mut e, &mut bytes).unwrap();
+            assert_eq!(bytes, std::fs::read(&src).unwrap(), "the disk's bytes");
+        }
+        seen.push(path);
+    }
+    assert_eq!(seen, vec!["disk/", "disk/small.qcow2"]);
+}
