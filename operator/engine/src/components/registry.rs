@@ -151,6 +151,7 @@ pub static POST_PROCESSORS: Table<dyn PostProcessor> = Table {
         ("docker-push", crate::postprocessors::docker_push::new),
         ("docker-save", crate::postprocessors::docker_save::new),
         ("docker-import", crate::postprocessors::docker_import::new),
+        ("provenance", crate::postprocessors::provenance::new),
     ],
 };
 
