@@ -165,6 +165,22 @@ pub static DATA_SOURCES: Table<dyn DataSource> = Table {
             crate::datasources::kiln_channel::KIND,
             crate::datasources::kiln_channel::new,
         ),
+        (
+            "hcp-packer-version",
+            crate::datasources::hcp_packer::new_version,
+        ),
+        (
+            "hcp-packer-artifact",
+            crate::datasources::hcp_packer::new_artifact,
+        ),
+        (
+            "hcp-packer-iteration",
+            crate::datasources::hcp_packer::new_iteration,
+        ),
+        (
+            "hcp-packer-image",
+            crate::datasources::hcp_packer::new_image,
+        ),
     ],
 };
 
