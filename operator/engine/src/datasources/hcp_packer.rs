@@ -28,6 +28,7 @@ use anyhow::{Context, bail};
 use serde_json::Value as Json;
 
 use crate::components::{ComponentInfo, DataSource, RunEnv};
+use crate::datasources::DataSourceError;
 use crate::template::ConfigReader;
 use crate::value::Value;
 
@@ -821,9 +822,11 @@ impl HcpPacker {
 }
 
 impl DataSource for HcpPacker {
-    fn execute(&self) -> anyhow::Result<BTreeMap<String, Value>> {
-        let reg = Registry::load(&self.env)?;
+    fn execute(&self) -> Result<BTreeMap<String, Value>, DataSourceError> {
+        let reg =
+            Registry::load(&self.env).map_err(|e| DataSourceError::Input(format!("{e:#}")))?;
         self.resolve(&reg)
+            .map_err(|e| DataSourceError::Lookup(format!("{e:#}")))
     }
 }
 

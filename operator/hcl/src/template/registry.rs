@@ -128,6 +128,22 @@ pub fn decode(t: &Template, b: &RawBlock, in_build: bool) -> (Option<RegistryBlo
 }
 
 impl Template {
+    /// The `hcp_packer_registry` blocks of a `build` block, `dynamic "hcp_packer_registry"`
+    /// expanded (templates switch the registry on and off with `for_each`). Expansion errors
+    /// are the build's, reported when it is decoded.
+    fn build_registry_blocks(&self, build: &RawBlock) -> Vec<RawBlock> {
+        let env = self.base_env();
+        let mut out = Vec::new();
+        for b in &build.body.blocks {
+            if b.ident == LABEL {
+                out.push(b.clone());
+            } else if b.ident == "dynamic" && b.labels.first().map(String::as_str) == Some(LABEL) {
+                out.extend(crate::template::dynamic::expand(b, &env).unwrap_or_default());
+            }
+        }
+        out
+    }
+
     /// Every `hcp_packer_registry` block, decoded: Packer's parse-time errors ("Only one
     /// hcp_packer_registry is allowed" per scope, description length, bucket name, labels).
     /// `validate` reports these.
@@ -152,7 +168,7 @@ impl Template {
         }
         for build in &self.builds {
             let mut seen = false;
-            for b in build.body.blocks.iter().filter(|b| b.ident == LABEL) {
+            for b in &self.build_registry_blocks(build) {
                 if seen {
                     diags.push(
                         Diagnostic::error(format!("Only one {LABEL} is allowed"), "")
@@ -185,7 +201,7 @@ impl Template {
             || self
                 .builds
                 .iter()
-                .any(|b| b.body.blocks.iter().any(|i| i.ident == LABEL));
+                .any(|b| !self.build_registry_blocks(b).is_empty());
         has_block || env(ENV_BUCKET).is_some_and(|v| !v.is_empty()) || flag.is_some()
     }
 
@@ -399,5 +415,30 @@ build {
             e.errors()
                 .any(|d| d.summary == "Multiple HCP Packer registry block declaration")
         );
+    }
+
+    #[test]
+    fn dynamic_blocks_switch_the_registry() {
+        let src = |each: &str| {
+            format!(
+                r#"
+build {{
+  name = "golden"
+  dynamic "hcp_packer_registry" {{
+    for_each = {each}
+    content {{
+      bucket_name = "bucket-${{hcp_packer_registry.value}}"
+    }}
+  }}
+  sources = []
+}}
+"#
+            )
+        };
+        let t = load(&src("[]"));
+        assert_eq!(t.registry_config(&none).unwrap().0, None);
+        let t = load(&src(r#"["one"]"#));
+        let cfg = t.registry_config(&none).unwrap().0.unwrap();
+        assert_eq!(cfg.bucket_name, "bucket-one");
     }
 }
