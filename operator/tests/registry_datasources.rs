@@ -365,6 +365,46 @@ fn revoked_missing_and_unmatched_fail_with_packers_messages() {
             .starts_with("error retrieving HCP Packer Version from HCP Packer Registry: no ImageChannel \"production\" in bucket \"debian\""),
         "{e}"
     );
+    // A channel that points at nothing yet.
+    let mut objects: serde_json::Value = serde_json::from_str(&all).unwrap();
+    let mut empty = ImageChannel::new(
+        "ubuntu-next",
+        ImageChannelSpec::pinned("ubuntu", "ubuntu-9"),
+    );
+    empty.metadata.namespace = Some("images".into());
+    objects["items"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::to_value(&empty).unwrap());
+    let reg2 = registry(&objects.to_string());
+    let e = from_args(
+        "hcp-packer-version",
+        &[("bucket_name", "ubuntu"), ("channel_name", "ubuntu-next")],
+    )
+    .unwrap()
+    .resolve(&reg2)
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "there is no HCP Packer Version associated with the channel ubuntu-next"
+    );
+    let e = from_args(
+        "hcp-packer-artifact",
+        &[
+            ("bucket_name", "ubuntu"),
+            ("channel_name", "ubuntu-next"),
+            ("platform", "docker"),
+            ("region", "docker"),
+        ],
+    )
+    .unwrap()
+    .resolve(&reg2)
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "there is no version associated with the channel ubuntu-next"
+    );
+
     // A channel name is only the label's when the label is set.
     assert!(
         from_args(

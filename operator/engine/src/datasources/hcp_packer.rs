@@ -363,12 +363,11 @@ fn artifacts(build: Option<&Json>, channel: Option<&Json>, version_id: &str) -> 
     let mut out = Vec::new();
     for (source, status, arts) in sources {
         // The source's own name, without a `<build block>.` prefix: `docker.ubuntu`.
-        let builder_type = source
-            .rsplitn(2, '.')
-            .nth(1)
-            .map(|p| p.rsplit('.').next().unwrap_or(p))
-            .unwrap_or(&source)
-            .to_string();
+        let builder_type = match source.rsplit_once('.') {
+            Some((head, _)) => head.rsplit('.').next().unwrap_or(head),
+            None => source.as_str(),
+        }
+        .to_string();
         let created = status
             .and_then(|st| st["finishedAt"].as_str())
             .unwrap_or_default()
@@ -681,11 +680,21 @@ impl HcpPacker {
                 let v = reg
                     .version_of_channel(&self.bucket, &self.channel)
                     .map_err(|e| {
+                        let e = e.to_string();
                         if self.kind == Kind::Version {
+                            if e.starts_with("there is no") {
+                                return anyhow::anyhow!(e);
+                            }
                             anyhow::anyhow!(
                                 "error retrieving HCP Packer Version from HCP Packer Registry: {e}"
                             )
                         } else {
+                            if e.starts_with("there is no") {
+                                return anyhow::anyhow!(e.replace(
+                                    "there is no HCP Packer Version associated",
+                                    "there is no iteration associated"
+                                ));
+                            }
                             anyhow::anyhow!(
                                 "error retrieving iteration from HCP Packer registry: {e}"
                             )
@@ -746,8 +755,7 @@ impl HcpPacker {
                             }
                         })?
                 } else {
-                    let v = reg
-                        .version_of_channel(&self.bucket, &self.channel)
+                    reg.version_of_channel(&self.bucket, &self.channel)
                         .map_err(|e| {
                             let e = e.to_string().replace(
                                 "there is no HCP Packer Version associated",
@@ -757,7 +765,9 @@ impl HcpPacker {
                                     "there is no version associated"
                                 },
                             );
-                            if image {
+                            if e.starts_with("there is no") {
+                                anyhow::anyhow!(e)
+                            } else if image {
                                 anyhow::anyhow!(
                                     "error retrieving channel from HCP Packer registry: {e}"
                                 )
@@ -766,8 +776,7 @@ impl HcpPacker {
                                     "error retrieving channel from HCP Packer Registry: {e}"
                                 )
                             }
-                        })?;
-                    v
+                        })?
                 };
                 if v.revoked.is_some() {
                     if image {
