@@ -122,6 +122,11 @@ pub fn evaluate(
         DataMode::Unknown
     };
     diags.extend(locals::evaluate(&mut t, mode));
+    if !diags.has_errors() {
+        // `hcp_packer_registry` is decoded once variables, locals and data sources are
+        // known, as Packer's parseConfig does; its errors are validation errors.
+        diags.extend(t.registry_blocks().1);
+    }
     if diags.has_errors() {
         Err(masked(diags, &t))
     } else {
@@ -130,6 +135,38 @@ pub fn evaluate(
             warnings: diags,
             env: opts.env.clone(),
         })
+    }
+}
+
+impl Session {
+    /// The HCP Packer registry configuration of this template (`hcp_packer_registry` and the
+    /// `HCP_PACKER_*` variables of the process): `None` when the registry is off. What the
+    /// operator labels ImageBuilds with; `kiln build` reports its warnings and errors as
+    /// `packer build` does.
+    pub fn registry(
+        &self,
+    ) -> Result<
+        (
+            Option<crate::template::registry::RegistryConfig>,
+            Diagnostics,
+        ),
+        Diagnostics,
+    > {
+        self.registry_with(&|k| std::env::var(k).ok())
+    }
+
+    /// [`Session::registry`] with the environment given.
+    pub fn registry_with(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<
+        (
+            Option<crate::template::registry::RegistryConfig>,
+            Diagnostics,
+        ),
+        Diagnostics,
+    > {
+        self.template.registry_config(env)
     }
 }
 

@@ -72,6 +72,16 @@ pub async fn run(a: BuildArgs) -> i32 {
     };
     let masker = Arc::new(Masker::new(session.template.sensitive.clone()));
     print_diags(&session.warnings, Some(&masker));
+    // hcp_packer_registry as `packer build` reads it (several blocks fail, a block inside
+    // `build` is deprecated). Locally nothing is published; the operator labels the
+    // ImageBuild with the bucket and fingerprint.
+    match session.registry() {
+        Ok((_, warnings)) => print_diags(&warnings, Some(&masker)),
+        Err(errors) => {
+            print_diags(&errors, Some(&masker));
+            return 1;
+        }
+    }
     let only = split_list(&a.only);
     let except = split_list(&a.except);
     let selection = Selection::Globs {

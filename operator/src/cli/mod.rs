@@ -1,6 +1,7 @@
 //! The command line, mirroring Packer's commands and single-dash flags.
 
 mod build;
+mod channel;
 mod common;
 mod console;
 mod fmt;
@@ -30,6 +31,8 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Evaluate expressions in a template's context (one per line on stdin).
     Console(console::ConsoleArgs),
+    /// Show, promote or roll back an ImageChannel as a manifest to commit (GitOps).
+    Channel(channel::ChannelArgs),
     /// Print the CRD YAML of Kiln's resources.
     Crds,
     /// Run the Kubernetes operator (ImageTemplate, ImageBuild and ImageChannel controllers).
@@ -124,6 +127,7 @@ pub fn main(args: Vec<String>) -> i32 {
             Command::Inspect(a) => inspect::run(a),
             Command::Fmt(a) => fmt::run(a),
             Command::Console(a) => console::run(a),
+            Command::Channel(a) => channel::run(a),
             Command::Operator(a) => crate::controller::run(a).await,
             Command::Runner(a) => crate::runner::run(a).await,
             Command::InstallSelf { path } => install_self(&path),

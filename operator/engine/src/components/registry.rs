@@ -154,6 +154,7 @@ pub static POST_PROCESSORS: Table<dyn PostProcessor> = Table {
         ("docker-save", crate::postprocessors::docker_save::new),
         ("docker-import", crate::postprocessors::docker_import::new),
         ("containerdisk", crate::postprocessors::containerdisk::new),
+        ("provenance", crate::postprocessors::provenance::new),
     ],
 };
 
@@ -166,6 +167,22 @@ pub static DATA_SOURCES: Table<dyn DataSource> = Table {
         (
             crate::datasources::kiln_channel::KIND,
             crate::datasources::kiln_channel::new,
+        ),
+        (
+            "hcp-packer-version",
+            crate::datasources::hcp_packer::new_version,
+        ),
+        (
+            "hcp-packer-artifact",
+            crate::datasources::hcp_packer::new_artifact,
+        ),
+        (
+            "hcp-packer-iteration",
+            crate::datasources::hcp_packer::new_iteration,
+        ),
+        (
+            "hcp-packer-image",
+            crate::datasources::hcp_packer::new_image,
         ),
     ],
 };

@@ -1,5 +1,6 @@
 //! Data sources, one file each.
 
+pub mod hcp_packer;
 pub mod http;
 pub mod kiln_channel;
 pub mod null;

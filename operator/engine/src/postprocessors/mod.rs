@@ -9,4 +9,5 @@ pub mod docker_push;
 pub mod docker_save;
 pub mod docker_tag;
 pub mod manifest;
+pub mod provenance;
 pub mod shell_local;

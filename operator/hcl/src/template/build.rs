@@ -546,13 +546,8 @@ impl Template {
                             bb.post_processors.push(chain);
                         }
                     }
-                    "hcp_packer_registry" => diags.push(
-                        Diagnostic::warning(
-                            "HCP Packer registry not used",
-                            "Kiln records builds in ImageBuild resources; the hcp_packer_registry block is ignored.",
-                        )
-                        .with_subject(inner.subject()),
-                    ),
+                    // Decoded with the registry configuration (template::registry).
+                    "hcp_packer_registry" => {}
                     other => diags.push(
                         Diagnostic::error(
                             "Unsupported block type",

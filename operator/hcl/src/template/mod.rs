@@ -5,6 +5,7 @@ pub mod body;
 pub mod build;
 pub mod dynamic;
 pub mod locals;
+pub mod registry;
 pub mod variables;
 pub mod version;
 
@@ -78,6 +79,9 @@ pub struct Template {
     pub data: IndexMap<String, DataDecl>,
     pub sources: IndexMap<String, SourceDecl>,
     pub builds: Vec<RawBlock>,
+    /// Top-level `hcp_packer_registry` blocks, decoded once variables, locals and data
+    /// sources are known ([`registry`]).
+    pub registry: Vec<RawBlock>,
     /// Values after evaluation.
     pub var_values: BTreeMap<String, Value>,
     pub local_values: BTreeMap<String, Value>,
@@ -269,13 +273,7 @@ impl Template {
                     "source" => t.decode_source(b, &mut diags),
                     "data" => t.decode_data(b, &mut diags),
                     "build" => t.builds.push(b.clone()),
-                    "hcp_packer_registry" => diags.push(
-                        Diagnostic::warning(
-                            "HCP Packer registry not used",
-                            "Kiln records builds in ImageBuild resources and promotes them with ImageChannels; the hcp_packer_registry block is ignored.",
-                        )
-                        .with_subject(b.subject()),
-                    ),
+                    "hcp_packer_registry" => t.registry.push(b.clone()),
                     _ => {}
                 }
             }
