@@ -34,6 +34,11 @@ use crate::value::Value;
 pub const BUILDER_ID: &str = "packer.docker";
 pub const BUILDER_ID_IMPORT: &str = "packer.post-processor.docker-import";
 
+/// `image = "scratch"`: Docker's reserved name for the empty image (`FROM scratch`), which
+/// `docker pull` refuses. Kiln starts from an empty root filesystem with an empty config
+/// (a Kiln extension: a base made with no registry and no network).
+pub const SCRATCH: &str = "scratch";
+
 /// Artifact state keys naming where the image is (read by the docker post-processors).
 pub const STATE_STORE: &str = "kiln_oci_store";
 pub const STATE_NAME: &str = "kiln_oci_name";
@@ -130,6 +135,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     }
     let image = r.required_string("image");
     if let Some(i) = &image
+        && i != SCRATCH
         && let Err(e) = Reference::parse(i)
     {
         r.error_at("image", "Invalid image", e.to_string());
@@ -326,24 +332,41 @@ impl Step for StepPrepare {
         if let Err(e) = runtime::write_owner(tmp.path(), None) {
             return state.fail(e.to_string());
         }
-        let reference = match Reference::parse(&c.image) {
-            Ok(r) => r,
-            Err(e) => return state.fail(e.to_string()),
+        let scratch = c.image == SCRATCH;
+        let reference = if scratch {
+            None
+        } else {
+            match Reference::parse(&c.image) {
+                Ok(r) => Some(r),
+                Err(e) => return state.fail(e.to_string()),
+            }
         };
         let ui = state.ui.clone();
-        if c.pull {
-            ui.say(format!("Pulling image {reference} ({})", c.platform));
-        } else {
-            ui.say(format!(
-                "Using image {reference} from the local store {}",
+        match &reference {
+            None => ui.say(format!(
+                "Starting from scratch: an empty image ({})",
+                c.platform
+            )),
+            Some(r) if c.pull => ui.say(format!("Pulling image {r} ({})", c.platform)),
+            Some(r) => ui.say(format!(
+                "Using image {r} from the local store {}",
                 c.store.display()
-            ));
+            )),
         }
         let rootfs = tmp.path().join("rootfs");
         let (cc, r2, root2) = (c.clone(), reference.clone(), rootfs.clone());
         let work = tokio::task::spawn_blocking(
             move || -> anyhow::Result<(StoredImage, Option<String>, Vec<String>)> {
                 let store = Store::open(&cc.store)?;
+                let Some(r2) = r2 else {
+                    std::fs::create_dir(&root2)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", root2.display()))?;
+                    return Ok((
+                        image::scratch(&cc.platform, serde_json::json!({})),
+                        None,
+                        vec![],
+                    ));
+                };
                 let (img, repo_digest) = if cc.pull {
                     let client = Client::new(credentials(&cc)?)?;
                     let p = client.pull(&r2, &store, &cc.platform)?;
@@ -374,14 +397,21 @@ impl Step for StepPrepare {
         for w in warnings {
             ui.error(w);
         }
-        state.generated.insert(
-            "SourceImageSha256".into(),
-            Value::str(img.manifest.config.digest.to_string()),
-        );
-        state.generated.insert(
-            "SourceImageDigest".into(),
-            Value::str(repo_digest.unwrap_or_else(|| img.descriptor.digest.to_string())),
-        );
+        // scratch has no digests: the generated data are empty strings
+        let (source_sha, source_digest) = if scratch {
+            (String::new(), String::new())
+        } else {
+            (
+                img.manifest.config.digest.to_string(),
+                repo_digest.unwrap_or_else(|| img.descriptor.digest.to_string()),
+            )
+        };
+        state
+            .generated
+            .insert("SourceImageSha256".into(), Value::str(source_sha));
+        state
+            .generated
+            .insert("SourceImageDigest".into(), Value::str(source_digest));
         // mount points and the host side of container_dir, before the "before" snapshot
         let shared = tmp.path().join("packer-files");
         if let Err(e) = std::fs::create_dir_all(&shared) {
