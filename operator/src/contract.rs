@@ -9,6 +9,12 @@
 //!   fixed to `<work-dir>/channels.json`.
 //! - Secret variables reach the runner as environment variables named by
 //!   [`secret_env_name`]; plain variables are HCL expressions made by [`exprs`].
+//! - A runner whose binary is under [`INJECTED_DIR`] (an init container put it there, because
+//!   a source asked for `Requirements::image`) runs in its docker source's base image: it
+//!   provisions its own root filesystem in place ([`image_root`]).
+//! - Registry credentials: each `kubernetes.io/dockerconfigjson` Secret of the ImageBuild's
+//!   `spec.runner.registrySecrets` is mounted read-only at `REGISTRY_AUTH_DIR/<secret name>/`
+//!   (its `.dockerconfigjson` key); the runner reads every such file ([`docker_configs`]).
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +30,42 @@ pub const SNAPSHOT_KEY: &str = "snapshot.json";
 pub const SNAPSHOT_DIR: &str = "/etc/kiln/snapshot";
 /// The runner's working directory (an emptyDir).
 pub const WORK_DIR: &str = "/work";
+/// Where the init container puts the Kiln binary when the runner runs in a builder's image
+/// (the same path as `controller::runner_pod::INJECTED_DIR`).
+pub const INJECTED_DIR: &str = "/kiln/bin";
+/// Where the registry Secrets are mounted, one directory per Secret.
+pub const REGISTRY_AUTH_DIR: &str = "/kiln/registry-auth";
+/// Overrides where the runner's image root is (tests; `/` in a pod).
+pub const IMAGE_ROOT_ENV: &str = "KILN_IMAGE_ROOT";
+
+/// The root filesystem the runner provisions in place: `KILN_IMAGE_ROOT` when set, else `/`
+/// when the runner was injected into a builder's image, else none (runc in a scratch dir).
+pub fn image_root(exe: &Path) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(IMAGE_ROOT_ENV).filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    exe.starts_with(INJECTED_DIR).then(|| PathBuf::from("/"))
+}
+
+/// The docker config files mounted from registry Secrets under `dir`
+/// (`<dir>/<secret>/.dockerconfigjson`, or `config.json`), sorted by Secret name.
+pub fn docker_configs(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    let mut dirs: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+    dirs.sort();
+    for d in dirs {
+        for name in [".dockerconfigjson", "config.json"] {
+            let f = d.join(name);
+            if f.is_file() {
+                out.push(f);
+            }
+        }
+    }
+    out
+}
 /// What a build runs, fixed when it starts: stored in the snapshot ConfigMap, read by every
 /// runner pod.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -148,6 +190,31 @@ pub fn truncate(s: &str, max: usize) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn injected_runner_provisions_its_root_and_reads_registry_secrets() {
+        if std::env::var_os(IMAGE_ROOT_ENV).is_none() {
+            assert_eq!(
+                image_root(Path::new("/kiln/bin/kiln")),
+                Some(PathBuf::from("/"))
+            );
+            assert_eq!(image_root(Path::new("/usr/bin/kiln")), None);
+        }
+        let d = tempfile::tempdir().unwrap();
+        for (secret, key) in [("b-reg", ".dockerconfigjson"), ("a-reg", "config.json")] {
+            std::fs::create_dir_all(d.path().join(secret)).unwrap();
+            std::fs::write(d.path().join(secret).join(key), "{}").unwrap();
+        }
+        std::fs::write(d.path().join("stray"), "x").unwrap();
+        assert_eq!(
+            docker_configs(d.path()),
+            vec![
+                d.path().join("a-reg/config.json"),
+                d.path().join("b-reg/.dockerconfigjson")
+            ]
+        );
+        assert!(docker_configs(&d.path().join("missing")).is_empty());
+    }
 
     pub fn snapshot(builds: &[&str]) -> Snapshot {
         Snapshot {

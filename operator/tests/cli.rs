@@ -979,3 +979,106 @@ fn kiln_channel_reads_the_channels_file_and_refuses_a_revoked_parent() {
     );
     assert!(!dir.path().join("child.txt").exists());
 }
+
+/// A program the container example needs, or a failure saying what to install.
+fn need(program: &str, package: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found || Path::new(program).is_file(),
+        "{program} is missing: install {package} (scripts/install-deps.sh)"
+    );
+}
+
+#[test]
+fn container_example_builds_an_image_runc_runs_and_rebuilds_identically() {
+    need("runc", "runc");
+    need("umoci", "umoci");
+    need("skopeo", "skopeo");
+    need("/bin/busybox", "busybox-static");
+    let tmp = tempfile::tempdir().unwrap();
+    copy_example("container", tmp.path());
+    let store = tmp.path().join("store");
+    let build = || {
+        let o = kiln()
+            .current_dir(tmp.path())
+            .env("KILN_IMAGE_STORE", &store)
+            .env_remove("SOURCE_DATE_EPOCH")
+            .args(["build", "container"])
+            .output()
+            .expect("run kiln");
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "stdout:\n{out}\nstderr:\n{err}");
+        assert!(
+            out.contains(
+                "    container.docker.hello: Hello from an image Kiln built from scratch!"
+            ),
+            "{out}"
+        );
+        out.lines()
+            .find_map(|l| l.split_once("Image ID: ").map(|x| x.1.to_string()))
+            .unwrap_or_else(|| panic!("no image id in\n{out}"))
+    };
+    let first = build();
+    let tar = tmp.path().join("container/output/hello.tar");
+    // docker's archive format and an OCI layout in one file
+    let o = Command::new("skopeo")
+        .args(["inspect", &format!("docker-archive:{}", tar.display())])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o).1);
+    let inspect: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        inspect["Layers"].as_array().map(Vec::len),
+        Some(1),
+        "{inspect}"
+    );
+    assert_eq!(inspect["Env"], serde_json::json!(["PATH=/bin"]));
+    // run the image as a user would: unpack the layout with umoci, run the bundle with runc
+    let layout = tmp.path().join("layout");
+    std::fs::create_dir(&layout).unwrap();
+    let o = Command::new("tar")
+        .arg("-xf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(&layout)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o).1);
+    let bundle = tmp.path().join("bundle");
+    let o = Command::new("umoci")
+        .arg("unpack")
+        .arg("--image")
+        .arg(format!(
+            "{}:docker.io/kiln-example/hello:latest",
+            layout.display()
+        ))
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "umoci unpack: {}", text(&o).1);
+    let cfg_path = bundle.join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&cfg_path).unwrap()).unwrap();
+    assert_eq!(cfg["process"]["args"], serde_json::json!(["/bin/hello"]));
+    cfg["process"]["terminal"] = serde_json::json!(false);
+    std::fs::write(&cfg_path, serde_json::to_vec(&cfg).unwrap()).unwrap();
+    let id = format!("kiln-cli-example-{}", std::process::id());
+    let o = Command::new("runc")
+        .arg("run")
+        .arg("--bundle")
+        .arg(&bundle)
+        .arg(&id)
+        .output()
+        .unwrap();
+    let _ = Command::new("runc").args(["delete", "-f", &id]).output();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "runc run: {out}\n{err}");
+    assert!(
+        out.starts_with("Hello from an image Kiln built from scratch!\nbusybox v"),
+        "{out}"
+    );
+    // the same inputs give the same image, with no variable set
+    assert_eq!(build(), first);
+}

@@ -146,6 +146,15 @@ fn use_test_store() {
 
 /// Runs the template in `dir`, with `dir/scratch` as the run's scratch directory.
 async fn build(dir: &Path, hcl: &str) -> (Vec<String>, Vec<run::BuildOutcome>) {
+    build_in(dir, hcl, None).await
+}
+
+/// [`build`] with `RunEnv::image_root` (the runner pod's mode: provision in place).
+async fn build_in(
+    dir: &Path,
+    hcl: &str,
+    image_root: Option<PathBuf>,
+) -> (Vec<String>, Vec<run::BuildOutcome>) {
     std::fs::write(dir.join("t.pkr.hcl"), hcl).unwrap();
     let session::Session { template: t, .. } = session::load_path(
         dir,
@@ -161,6 +170,7 @@ async fn build(dir: &Path, hcl: &str) -> (Vec<String>, Vec<run::BuildOutcome>) {
     let opts = RunOptions {
         env: Arc::new(kiln_engine::components::RunEnv {
             work_dir: scratch,
+            image_root,
             ..Default::default()
         }),
         ..RunOptions::default()
@@ -382,6 +392,66 @@ build { sources = ["docker.bad"] }
     }
 }
 
+/// What a docker source asks of its runner pod (the kaniko pattern), and `scratch` refused
+/// in the cluster with the option named.
+#[tokio::test]
+async fn docker_source_requirements_for_the_cluster() {
+    let work = tempfile::tempdir().unwrap();
+    let hcl = r#"
+source "docker" "app" {
+  image  = "registry.example/base/debian@sha256:0000000000000000000000000000000000000000000000000000000000000000"
+  commit = true
+}
+build { sources = ["docker.app"] }
+"#;
+    std::fs::write(work.path().join("t.pkr.hcl"), hcl).unwrap();
+    let t = session::load_path(work.path(), &LoadOptions::default())
+        .unwrap_or_else(|d| panic!("{d}"))
+        .template;
+    let cluster = RunOptions {
+        env: Arc::new(kiln_engine::components::RunEnv {
+            in_cluster: true,
+            ..Default::default()
+        }),
+        ..RunOptions::default()
+    };
+    let (prepared, _) =
+        plan::prepare(&t, t.instances().unwrap(), &cluster).unwrap_or_else(|d| panic!("{d}"));
+    let req = prepared[0].requirements();
+    assert_eq!(
+        req.image.as_ref().map(|g| g.name.as_str()),
+        Some(
+            "registry.example/base/debian@sha256:0000000000000000000000000000000000000000000000000000000000000000"
+        )
+    );
+    assert!(req.run_as_root.is_some() && req.user_namespaces.is_some());
+    assert!(req.writable_root.is_some());
+    let caps: Vec<&str> = req.capabilities.iter().map(|g| g.name.as_str()).collect();
+    for c in ["CHOWN", "SETUID", "SETGID", "DAC_OVERRIDE"] {
+        assert!(caps.contains(&c), "{caps:?}");
+    }
+    assert!(!caps.contains(&"SYS_ADMIN") && req.devices.is_empty());
+
+    std::fs::write(
+        work.path().join("t.pkr.hcl"),
+        "source \"docker\" \"s\" {\n  image  = \"scratch\"\n  commit = true\n}\nbuild { sources = [\"docker.s\"] }\n",
+    )
+    .unwrap();
+    let t = session::load_path(work.path(), &LoadOptions::default())
+        .unwrap_or_else(|d| panic!("{d}"))
+        .template;
+    let err = match plan::prepare(&t, t.instances().unwrap(), &cluster) {
+        Ok(_) => panic!("scratch was accepted in the cluster"),
+        Err(d) => d.to_string(),
+    };
+    assert!(
+        err.contains("image = \"scratch\"") && err.contains("t.pkr.hcl line 2"),
+        "{err}"
+    );
+    // locally it is fine
+    assert!(plan::prepare(&t, t.instances().unwrap(), &RunOptions::default()).is_ok());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_then_import_and_save() {
     need("runc", "runc");
@@ -448,4 +518,160 @@ build {{
         "inspect",
         &format!("oci-archive:{}:{host}/imported/fs:7", saved.display()),
     ]);
+}
+
+/// Unmounts a tmpfs when dropped.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// The runner pod's mode (the kaniko pattern), here with a chroot: the root filesystem the
+/// process "runs in" is the base image, provisioned in place with no container runtime;
+/// mounts under it (as a pod's service account token) stay out of the layer; the image is
+/// byte for byte the one a runc build of the same template makes; the scratch dir and
+/// `container_dir` are gone afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_place_build_matches_the_runc_build_and_leaves_mounts_out() {
+    need("runc", "runc");
+    let reg = Registry::start();
+    let host = format!("127.0.0.1:{}", reg.port);
+    let base = format!("{host}/base/busybox:1");
+    push_base(&base);
+    use_test_store();
+    let work = tempfile::tempdir().unwrap();
+    // the "pod": the base image unpacked, with a secret mounted into it
+    let root = work.path().join("root");
+    let pulled = Store::open(work.path().join("pulled")).unwrap();
+    let img = kiln_oci::registry::Client::new(Default::default())
+        .unwrap()
+        .pull(
+            &kiln_oci::Reference::parse(&base).unwrap(),
+            &pulled,
+            &Platform::host(),
+        )
+        .unwrap()
+        .image;
+    kiln_oci::unpack::unpack_layers(&pulled, &img.manifest.layers, &root, &Default::default())
+        .unwrap();
+    let secrets = root.join("var/run/secrets");
+    std::fs::create_dir_all(&secrets).unwrap();
+    // the mount point exists in the image before the build, as kubelet's would
+    let st = Command::new("mount")
+        .args(["-t", "tmpfs", "tmpfs"])
+        .arg(&secrets)
+        .status()
+        .unwrap();
+    assert!(st.success(), "mount tmpfs (the test runs as root)");
+    let _m = Mounted(secrets.clone());
+    std::fs::write(secrets.join("token"), "s3cret").unwrap();
+    // what the container runtime gives every pod: /proc and a /dev with /dev/null
+    let mut mounted = vec![];
+    for (dir, fs) in [("proc", "proc"), ("dev", "tmpfs")] {
+        let p = root.join(dir);
+        std::fs::create_dir_all(&p).unwrap();
+        let st = Command::new("mount")
+            .args(["-t", fs, fs])
+            .arg(&p)
+            .status()
+            .unwrap();
+        assert!(st.success(), "mount {fs} on {}", p.display());
+        mounted.push(Mounted(p));
+    }
+    let st = Command::new("mknod")
+        .args(["-m", "666"])
+        .arg(root.join("dev/null"))
+        .args(["c", "1", "3"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let template = |repo: &str| {
+        format!(
+            r#"
+source "docker" "app" {{
+  image   = "{base}"
+  commit  = true
+  changes = ["ENV GREETING=hello"]
+}}
+build {{
+  sources = ["docker.app"]
+  provisioner "shell" {{
+    inline = [
+      "echo ok uid=$(id -u) home=$HOME",
+      "mkdir -p /srv/app && echo v1 > /srv/app/version",
+      "rm /etc/obsolete.conf",
+      "ls /packer-files >/dev/null",
+    ]
+  }}
+  post-processors {{
+    post-processor "docker-tag" {{
+      repository = "{host}/apps/{repo}"
+      tags       = ["1"]
+    }}
+    post-processor "docker-push" {{}}
+  }}
+}}
+"#
+        )
+    };
+    let (lines, outcomes) = build_in(work.path(), &template("inplace"), Some(root.clone())).await;
+    let all = lines.join("\n");
+    assert!(outcomes.iter().all(|o| o.ok()), "{all}");
+    assert!(all.contains("in place"), "{all}");
+    assert!(all.contains("ok uid=0 home=/root"), "{all}");
+    // provisioned in place: the root itself changed, the mounted secret untouched
+    assert_eq!(
+        std::fs::read_to_string(root.join("srv/app/version")).unwrap(),
+        "v1\n"
+    );
+    assert!(!root.join("etc/obsolete.conf").exists());
+    assert!(!root.join("packer-files").exists(), "container_dir removed");
+    assert_eq!(
+        std::fs::read_to_string(secrets.join("token")).unwrap(),
+        "s3cret"
+    );
+    let scratch: Vec<_> = std::fs::read_dir(work.path().join("scratch"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(scratch.is_empty(), "left behind: {scratch:?}");
+    // the same template built with runc gives the same image
+    let (lines, outcomes) = build(work.path(), &template("runc")).await;
+    assert!(outcomes.iter().all(|o| o.ok()), "{}", lines.join("\n"));
+    let digest = |repo: &str| -> String {
+        let v: serde_json::Value = serde_json::from_str(&skopeo(&[
+            "inspect",
+            "--tls-verify=false",
+            &format!("docker://{host}/apps/{repo}:1"),
+        ]))
+        .unwrap();
+        v["Digest"].as_str().unwrap().to_string()
+    };
+    assert_eq!(digest("inplace"), digest("runc"));
+    // and the secret is not in the layer
+    let out = tempfile::tempdir().unwrap();
+    let layout = out.path().join("layout");
+    skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        &format!("docker://{host}/apps/inplace:1"),
+        &format!("oci:{}:x", layout.display()),
+    ]);
+    let bundle = out.path().join("bundle");
+    let st = Command::new(need("umoci", "umoci"))
+        .arg("unpack")
+        .arg("--image")
+        .arg(format!("{}:x", layout.display()))
+        .arg(&bundle)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert!(bundle.join("rootfs/srv/app/version").is_file());
+    assert!(!bundle.join("rootfs/var/run/secrets/token").exists());
+    assert!(!bundle.join("rootfs/etc/obsolete.conf").exists());
 }

@@ -70,6 +70,7 @@ fn comm(root: &Path, work: &Path, shared: &Path, exec_user: Option<&str>) -> Doc
         runtime: Some("runc".into()),
         work_dir: work.to_path_buf(),
         lock: Arc::new(tokio::sync::Mutex::new(())),
+        in_place: false,
     }
 }
 
@@ -173,4 +174,75 @@ async fn users_uploads_downloads_and_errors() {
     );
     // nothing left in the work directory
     assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0);
+}
+
+/// In place (the runner pod's mode; a chroot here): the image's user with its groups, its
+/// environment and working directory, no container; a cancelled command's background
+/// children are killed with it.
+#[tokio::test]
+async fn in_place_runs_as_the_image_user_and_cancels_the_whole_group() {
+    let d = tempfile::tempdir().unwrap();
+    let (root, work) = (d.path().join("rootfs"), d.path().join("work"));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    busybox_rootfs(&root);
+    // a pod's /dev has /dev/null (busybox's sh opens it for background jobs)
+    std::fs::create_dir_all(root.join("dev")).unwrap();
+    let st = Command::new("mknod")
+        .args(["-m", "666"])
+        .arg(root.join("dev/null"))
+        .args(["c", "1", "3"])
+        .status()
+        .unwrap();
+    assert!(st.success(), "mknod (the test runs as root)");
+    let mut c = comm(&root, &work, &work, None);
+    c.in_place = true;
+    c.mounts = vec![];
+    let cancel = CancellationToken::new();
+    let mut out = Collect::default();
+    let st = c
+        .start(
+            "id -u; id -g; echo $FROM_IMAGE; pwd; exit 4",
+            &mut out,
+            &cancel,
+        )
+        .await
+        .unwrap();
+    assert_eq!(st, ExitStatus::Code(4));
+    assert_eq!(out.stdout, vec!["1000", "1000", "yes", "/home/app"]);
+    // cancellation kills the command and what it started in the background
+    let pidfile = root.join("tmp/bg.pid");
+    let mut c2 = c.clone();
+    c2.exec_user = Some("root".into());
+    let cancel2 = cancel.clone();
+    let task = tokio::spawn(async move {
+        let mut out = Collect::default();
+        c2.start(
+            "sleep 300 & echo $! > /tmp/bg.pid; wait",
+            &mut out,
+            &cancel2,
+        )
+        .await
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !pidfile.exists() || std::fs::read_to_string(&pidfile).unwrap().trim().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "command did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let bg: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    cancel.cancel();
+    let r = task.await.unwrap();
+    assert!(matches!(r, Err(CommError::Interrupted { .. })), "{r:?}");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let alive = std::fs::read_to_string(format!("/proc/{bg}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false);
+    assert!(!alive, "background sleep {bg} survived the cancellation");
 }

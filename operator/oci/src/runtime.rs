@@ -317,10 +317,9 @@ pub fn prepare_mountpoints(rootfs: &Path, mounts: &[BindMount]) -> Result<Vec<Pa
     Ok(out)
 }
 
-/// The OCI runtime spec for `spec` with the resolved user.
-pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
-    let rootfs = std::fs::canonicalize(&spec.rootfs)
-        .map_err(Error::io("open root filesystem", &spec.rootfs))?;
+/// The command's environment: a default `PATH`, `HOSTNAME`, `HOME` (the user's), then the
+/// image's and the caller's variables (later ones win).
+fn process_env(spec: &RunSpec, user: &ResolvedUser) -> Vec<String> {
     let mut env: Vec<String> = vec![];
     let mut set = |kv: &str| {
         let k = kv.split_once('=').map(|x| x.0).unwrap_or(kv);
@@ -337,6 +336,14 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
     for e in &spec.env {
         set(e);
     }
+    env
+}
+
+/// The OCI runtime spec for `spec` with the resolved user.
+pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
+    let rootfs = std::fs::canonicalize(&spec.rootfs)
+        .map_err(Error::io("open root filesystem", &spec.rootfs))?;
+    let env = process_env(spec, user);
     let mut caps: Vec<String> = if spec.privileged {
         ALL_CAPS.iter().map(|s| s.to_string()).collect()
     } else {
@@ -705,6 +712,186 @@ pub async fn run(
     })?;
     use std::os::unix::process::ExitStatusExt;
     Ok(st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)))
+}
+
+/// Runs `spec.command` with `/bin/sh -c` **without a container**: straight in `spec.rootfs`
+/// when it is `/` (the kaniko pattern: the runner pod was created from the build's base
+/// image, so its own root filesystem is the image), else after `chroot(spec.rootfs)` (needs
+/// root; what the local tests of that mode use). The user, supplementary groups, environment
+/// and working directory are set as [`run`] sets them; no namespace, mount or capability is
+/// changed, so it needs no privilege beyond switching to a non-root `user`. Mounts,
+/// `privileged` and capabilities of `spec` are not used. `cancel` kills the command's
+/// process group (SIGKILL) and returns [`Error::Cancelled`]; so does dropping the future.
+pub async fn run_in_place(
+    spec: &RunSpec,
+    mut on_stdout: impl FnMut(&str),
+    mut on_stderr: impl FnMut(&str),
+    cancel: &CancellationToken,
+) -> Result<i32> {
+    let rootfs = std::fs::canonicalize(&spec.rootfs)
+        .map_err(Error::io("open root filesystem", &spec.rootfs))?;
+    let what = format!("sh in {}", rootfs.display());
+    match resolve_in_root(&rootfs, Path::new("bin/sh"), false) {
+        Ok(p) if p.is_file() => {}
+        _ => {
+            return Err(Error::Runtime {
+                runtime: what,
+                detail: format!(
+                    "the root filesystem {} has no /bin/sh to run commands with",
+                    rootfs.display()
+                ),
+            });
+        }
+    }
+    let user = resolve_user(&rootfs, spec.user.as_deref())?;
+    let env = process_env(spec, &user);
+    let cwd = spec
+        .workdir
+        .clone()
+        .filter(|w| !w.is_empty())
+        .unwrap_or_else(|| "/".into());
+    let mut cmd = tokio::process::Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(&spec.command)
+        .env_clear()
+        .envs(env.iter().filter_map(|kv| kv.split_once('=')))
+        .stdin(if spec.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let chroot = (rootfs != Path::new("/")).then(|| rootfs.clone());
+    let switch = user.uid != nix::unistd::geteuid().as_raw();
+    let (uid, gid, groups) = (user.uid, user.gid, user.additional_gids.clone());
+    // SAFETY: only async-signal-safe calls (chroot, chdir, setgroups, setgid, setuid)
+    // between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            use nix::unistd::{Gid, Uid};
+            if let Some(root) = &chroot {
+                nix::unistd::chroot(root.as_path())?;
+            }
+            if nix::unistd::chdir(cwd.as_str()).is_err() {
+                nix::unistd::chdir("/")?;
+            }
+            if switch {
+                let gs: Vec<Gid> = std::iter::once(gid)
+                    .chain(groups.iter().copied())
+                    .map(Gid::from_raw)
+                    .collect();
+                nix::unistd::setgroups(&gs)?;
+                nix::unistd::setgid(Gid::from_raw(gid))?;
+                nix::unistd::setuid(Uid::from_raw(uid))?;
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|e| Error::Runtime {
+        runtime: what.clone(),
+        detail: format!("cannot start /bin/sh: {e}"),
+    })?;
+    let pgid = child.id().map(|p| nix::unistd::Pid::from_raw(p as i32));
+    // the whole group goes when this future ends early (dropped)
+    struct GroupGuard(Option<nix::unistd::Pid>);
+    impl Drop for GroupGuard {
+        fn drop(&mut self) {
+            if let Some(p) = self.0 {
+                let _ = nix::sys::signal::killpg(p, nix::sys::signal::Signal::SIGKILL);
+            }
+        }
+    }
+    let mut guard = GroupGuard(pgid);
+    if let (Some(data), Some(mut stdin)) = (spec.stdin.clone(), child.stdin.take()) {
+        tokio::spawn(async move {
+            let _ = stdin.write_all(&data).await;
+        });
+    }
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (mut out_open, mut err_open) = (true, true);
+    let mut status = None;
+    let mut cancelled = false;
+    while out_open || err_open || status.is_none() {
+        tokio::select! {
+            l = out.next_line(), if out_open => match l {
+                Ok(Some(l)) => on_stdout(&l),
+                _ => out_open = false,
+            },
+            l = err.next_line(), if err_open => match l {
+                Ok(Some(l)) => on_stderr(&l),
+                _ => err_open = false,
+            },
+            s = child.wait(), if status.is_none() => {
+                status = Some(s);
+            }
+            _ = cancel.cancelled(), if !cancelled => {
+                cancelled = true;
+                if let Some(p) = pgid {
+                    let _ = nix::sys::signal::killpg(p, nix::sys::signal::Signal::SIGKILL);
+                }
+            }
+        }
+    }
+    // background processes the command left in its group go with it, as with a container
+    if let Some(p) = guard.0.take() {
+        let _ = nix::sys::signal::killpg(p, nix::sys::signal::Signal::SIGKILL);
+    }
+    if cancelled {
+        return Err(Error::Cancelled(format!("command in {}", rootfs.display())));
+    }
+    let st = status.unwrap().map_err(|e| Error::Runtime {
+        runtime: what,
+        detail: format!("wait: {e}"),
+    })?;
+    use std::os::unix::process::ExitStatusExt;
+    Ok(st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)))
+}
+
+/// The mount points strictly under `root` (from `/proc/self/mountinfo`), relative to it:
+/// what a snapshot of a pod's own root filesystem leaves out (the service account token,
+/// `/etc/hosts`, `/etc/resolv.conf`, emptyDirs, `/proc`, `/dev`, `/sys`, the injected Kiln).
+pub fn mount_points_under(root: &Path) -> Result<Vec<PathBuf>> {
+    let root = std::fs::canonicalize(root).map_err(Error::io("open root filesystem", root))?;
+    let text = std::fs::read_to_string("/proc/self/mountinfo")
+        .map_err(Error::io("read", "/proc/self/mountinfo"))?;
+    let mut out = vec![];
+    for line in text.lines() {
+        let Some(mp) = line.split(' ').nth(4) else {
+            continue;
+        };
+        // mountinfo escapes space, tab, newline and backslash as octal (`\\040`)
+        let b = mp.as_bytes();
+        let mut raw = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'\\'
+                && i + 3 < b.len()
+                && let Ok(v) =
+                    u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 4]).unwrap_or("x"), 8)
+            {
+                raw.push(v);
+                i += 4;
+                continue;
+            }
+            raw.push(b[i]);
+            i += 1;
+        }
+        use std::os::unix::ffi::OsStrExt;
+        let p = std::ffi::OsStr::from_bytes(&raw);
+        if let Ok(rel) = Path::new(&p).strip_prefix(&root)
+            && !rel.as_os_str().is_empty()
+            && !out.iter().any(|o: &PathBuf| rel.starts_with(o))
+        {
+            out.push(rel.to_path_buf());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -243,6 +243,7 @@ pub fn analyze_parsed(parsed: Parsed<'_>, overrides: &VariableValues) -> Analysi
             channels_file: None,
             interactive: false,
             in_cluster: true,
+            ..RunEnv::default()
         }),
     };
     let s = match session::evaluate(t, diags, &opts) {

@@ -211,6 +211,10 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
         channels_file: Some(channels),
         interactive: false,
         in_cluster: true,
+        image_root: std::env::current_exe()
+            .ok()
+            .and_then(|exe| contract::image_root(&exe)),
+        docker_configs: contract::docker_configs(std::path::Path::new(contract::REGISTRY_AUTH_DIR)),
     });
     let opts = LoadOptions {
         inputs: var_inputs(snapshot, std::env::vars().collect()),

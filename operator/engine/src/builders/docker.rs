@@ -34,6 +34,11 @@ use crate::value::Value;
 pub const BUILDER_ID: &str = "packer.docker";
 pub const BUILDER_ID_IMPORT: &str = "packer.post-processor.docker-import";
 
+/// `image = "scratch"`: Docker's reserved name for the empty image (`FROM scratch`), which
+/// `docker pull` refuses. Kiln starts from an empty root filesystem with an empty config
+/// (a Kiln extension: a base made with no registry and no network).
+pub const SCRATCH: &str = "scratch";
+
 /// Artifact state keys naming where the image is (read by the docker post-processors).
 pub const STATE_STORE: &str = "kiln_oci_store";
 pub const STATE_NAME: &str = "kiln_oci_name";
@@ -65,6 +70,9 @@ pub struct DockerConfig {
     runtime: Option<String>,
     store: PathBuf,
     work_dir: PathBuf,
+    /// `RunEnv::image_root`: provision this root filesystem in place (the kaniko pattern).
+    image_root: Option<PathBuf>,
+    docker_configs: Vec<PathBuf>,
 }
 
 pub struct DockerBuilder {
@@ -130,6 +138,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     }
     let image = r.required_string("image");
     if let Some(i) = &image
+        && i != SCRATCH
         && let Err(e) = Reference::parse(i)
     {
         r.error_at("image", "Invalid image", e.to_string());
@@ -235,6 +244,13 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             format!("runtime {rt:?}: Kiln runs containers with runc or crun."),
         );
     }
+    if info.env.in_cluster && info.env.image_root.is_none() && image.as_deref() == Some(SCRATCH) {
+        r.error_at(
+            "image",
+            "Unsupported in the cluster",
+            "image = \"scratch\": a runner pod runs in its docker source's base image, and scratch is no image to run in; build it locally with `kiln build`.",
+        );
+    }
     let comm = CommConfig::read_with(r, "docker", &["docker"], &info.env);
     let work_dir = info.env.work_dir.clone();
     let output = match (commit, discard, export_path) {
@@ -262,6 +278,8 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             runtime: runtime_name,
             store: default_store(&work_dir),
             work_dir,
+            image_root: info.env.image_root.clone(),
+            docker_configs: info.env.docker_configs.clone(),
         },
         comm,
     }))
@@ -276,18 +294,84 @@ struct DockerState {
     before: Option<diff::Snapshot>,
     exclude: Vec<PathBuf>,
     artifact: Option<Artifact>,
+    /// `container_dir` made in an image root provisioned in place (removed at cleanup).
+    created_dir: Option<PathBuf>,
 }
 
-fn credentials(c: &DockerConfig) -> anyhow::Result<ClientOptions> {
+/// What a snapshot of an image root provisioned in place leaves out: every mount point
+/// under it (in a pod: `/proc`, `/dev`, `/sys`, the service account token, `/etc/hosts`,
+/// `/etc/resolv.conf`, the emptyDirs, the injected Kiln), the scratch directory, the image
+/// store and `container_dir` (made here when missing: returned to be removed afterwards).
+fn in_place_exclude(
+    root: &Path,
+    c: &DockerConfig,
+    tmp: &Path,
+) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf>)> {
+    let root = std::fs::canonicalize(root)
+        .map_err(|e| anyhow::anyhow!("image root {}: {e}", root.display()))?;
+    let mut ex = runtime::mount_points_under(&root)?;
+    let rel = |p: &Path| -> Option<PathBuf> {
+        let p = std::fs::canonicalize(p).ok()?;
+        p.strip_prefix(&root)
+            .ok()
+            .filter(|r| !r.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+    };
+    for p in [c.work_dir.as_path(), c.store.as_path(), tmp] {
+        if let Some(r) = rel(p) {
+            ex.push(r);
+        }
+    }
+    let cd = PathBuf::from(c.container_dir.trim_start_matches('/'));
+    let host = root.join(&cd);
+    let created = if std::fs::symlink_metadata(&host).is_err() {
+        std::fs::create_dir_all(&host)
+            .map_err(|e| anyhow::anyhow!("container_dir {}: {e}", host.display()))?;
+        Some(host)
+    } else {
+        None
+    };
+    if !cd.as_os_str().is_empty() {
+        ex.push(cd);
+    }
+    // a path is left out when it or a parent is listed
+    let mut out: Vec<PathBuf> = vec![];
+    ex.sort();
+    for p in ex {
+        if !out.iter().any(|o| p.starts_with(o)) {
+            out.push(p);
+        }
+    }
+    Ok((out, created))
+}
+
+/// Registry credentials in Packer's order: `login_*` first, then the run's docker configs
+/// (`RunEnv::docker_configs`: registry Secrets in the cluster), then `~/.docker/config.json`
+/// (`$DOCKER_CONFIG`). The first entry for a registry wins.
+pub fn credentials(
+    login: Option<(&str, &str, &str)>,
+    docker_configs: &[PathBuf],
+) -> anyhow::Result<kiln_oci::auth::Credentials> {
     let mut creds = kiln_oci::auth::Credentials::new();
-    if let Some((server, u, p)) = &c.login {
+    if let Some((server, u, p)) = login {
         creds.add_basic(server, u, p);
+    }
+    for f in docker_configs {
+        creds.add_docker_config_file(f)?;
     }
     if let Some(path) = kiln_oci::auth::Credentials::default_config_path() {
         creds.add_docker_config_file(&path)?;
     }
+    Ok(creds)
+}
+
+fn client_options(c: &DockerConfig) -> anyhow::Result<ClientOptions> {
+    let login = c
+        .login
+        .as_ref()
+        .map(|(s, u, p)| (s.as_str(), u.as_str(), p.as_str()));
     Ok(ClientOptions {
-        credentials: creds,
+        credentials: credentials(login, &c.docker_configs)?,
         ..Default::default()
     })
 }
@@ -326,26 +410,76 @@ impl Step for StepPrepare {
         if let Err(e) = runtime::write_owner(tmp.path(), None) {
             return state.fail(e.to_string());
         }
-        let reference = match Reference::parse(&c.image) {
-            Ok(r) => r,
-            Err(e) => return state.fail(e.to_string()),
+        let scratch = c.image == SCRATCH;
+        let reference = if scratch {
+            None
+        } else {
+            match Reference::parse(&c.image) {
+                Ok(r) => Some(r),
+                Err(e) => return state.fail(e.to_string()),
+            }
         };
         let ui = state.ui.clone();
-        if c.pull {
-            ui.say(format!("Pulling image {reference} ({})", c.platform));
-        } else {
-            ui.say(format!(
-                "Using image {reference} from the local store {}",
+        match &reference {
+            None => ui.say(format!(
+                "Starting from scratch: an empty image ({})",
+                c.platform
+            )),
+            Some(r) if c.pull => ui.say(format!("Pulling image {r} ({})", c.platform)),
+            Some(r) => ui.say(format!(
+                "Using image {r} from the local store {}",
                 c.store.display()
+            )),
+        }
+        let in_place = c.image_root.is_some();
+        if in_place {
+            // the kaniko pattern: this process runs in the base image; nothing to unpack
+            let refuse = if scratch {
+                Some(
+                    "image = \"scratch\": an empty image cannot be provisioned in place (the runner runs in its base image); build it locally",
+                )
+            } else if !c.volumes.is_empty() {
+                Some(
+                    "volumes: host paths cannot be mounted when the build runs in its base image (in the cluster)",
+                )
+            } else if c.privileged {
+                Some(
+                    "privileged: the build runs in its base image with no container runtime (in the cluster)",
+                )
+            } else {
+                None
+            };
+            if let Some(why) = refuse {
+                return state.fail(why);
+            }
+            if !c.cap_add.is_empty() || !c.cap_drop.is_empty() {
+                ui.error("cap_add/cap_drop are ignored: the build runs in its base image with the pod's capabilities");
+            }
+            ui.say(format!(
+                "Provisioning this pod's own root filesystem {} in place (image {})",
+                c.image_root.as_ref().unwrap().display(),
+                c.image
             ));
         }
-        let rootfs = tmp.path().join("rootfs");
+        let rootfs = c
+            .image_root
+            .clone()
+            .unwrap_or_else(|| tmp.path().join("rootfs"));
         let (cc, r2, root2) = (c.clone(), reference.clone(), rootfs.clone());
         let work = tokio::task::spawn_blocking(
             move || -> anyhow::Result<(StoredImage, Option<String>, Vec<String>)> {
                 let store = Store::open(&cc.store)?;
+                let Some(r2) = r2 else {
+                    std::fs::create_dir(&root2)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", root2.display()))?;
+                    return Ok((
+                        image::scratch(&cc.platform, serde_json::json!({})),
+                        None,
+                        vec![],
+                    ));
+                };
                 let (img, repo_digest) = if cc.pull {
-                    let client = Client::new(credentials(&cc)?)?;
+                    let client = Client::new(client_options(&cc)?)?;
                     let p = client.pull(&r2, &store, &cc.platform)?;
                     (p.image, Some(p.repo_digest.to_string()))
                 } else {
@@ -356,6 +490,9 @@ impl Step for StepPrepare {
                         None,
                     )
                 };
+                if cc.image_root.is_some() {
+                    return Ok((img, repo_digest, vec![]));
+                }
                 let rep = unpack::unpack_layers(
                     &store,
                     &img.manifest.layers,
@@ -374,34 +511,52 @@ impl Step for StepPrepare {
         for w in warnings {
             ui.error(w);
         }
-        state.generated.insert(
-            "SourceImageSha256".into(),
-            Value::str(img.manifest.config.digest.to_string()),
-        );
-        state.generated.insert(
-            "SourceImageDigest".into(),
-            Value::str(repo_digest.unwrap_or_else(|| img.descriptor.digest.to_string())),
-        );
-        // mount points and the host side of container_dir, before the "before" snapshot
-        let shared = tmp.path().join("packer-files");
-        if let Err(e) = std::fs::create_dir_all(&shared) {
-            return state.fail(format!("{}: {e}", shared.display()));
-        }
-        let mut mounts = vec![BindMount {
-            source: shared,
-            destination: c.container_dir.clone(),
-            readonly: false,
-        }];
-        for (h, d) in &c.volumes {
-            mounts.push(BindMount {
-                source: h.clone(),
-                destination: d.clone(),
+        // scratch has no digests: the generated data are empty strings
+        let (source_sha, source_digest) = if scratch {
+            (String::new(), String::new())
+        } else {
+            (
+                img.manifest.config.digest.to_string(),
+                repo_digest.unwrap_or_else(|| img.descriptor.digest.to_string()),
+            )
+        };
+        state
+            .generated
+            .insert("SourceImageSha256".into(), Value::str(source_sha));
+        state
+            .generated
+            .insert("SourceImageDigest".into(), Value::str(source_digest));
+        let mut created_dir = None;
+        let (mounts, exclude) = if in_place {
+            match in_place_exclude(&rootfs, &c, tmp.path()) {
+                Ok((ex, created)) => {
+                    created_dir = created;
+                    (vec![], ex)
+                }
+                Err(e) => return state.fail(format!("{e:#}")),
+            }
+        } else {
+            // mount points and the host side of container_dir, before the "before" snapshot
+            let shared = tmp.path().join("packer-files");
+            if let Err(e) = std::fs::create_dir_all(&shared) {
+                return state.fail(format!("{}: {e}", shared.display()));
+            }
+            let mut mounts = vec![BindMount {
+                source: shared,
+                destination: c.container_dir.clone(),
                 readonly: false,
-            });
-        }
-        let exclude = match runtime::prepare_mountpoints(&rootfs, &mounts) {
-            Ok(x) => x,
-            Err(e) => return state.fail(e.to_string()),
+            }];
+            for (h, d) in &c.volumes {
+                mounts.push(BindMount {
+                    source: h.clone(),
+                    destination: d.clone(),
+                    readonly: false,
+                });
+            }
+            match runtime::prepare_mountpoints(&rootfs, &mounts) {
+                Ok(x) => (mounts, x),
+                Err(e) => return state.fail(e.to_string()),
+            }
         };
         let snap_opts = SnapshotOptions {
             exclude: exclude.clone(),
@@ -430,6 +585,7 @@ impl Step for StepPrepare {
             runtime: c.runtime.clone(),
             work_dir: tmp.path().to_path_buf(),
             lock: Arc::new(tokio::sync::Mutex::new(())),
+            in_place,
         };
         state.comm = Some(Arc::new(comm));
         let s = state.private.get_or_default::<DockerState>();
@@ -438,15 +594,19 @@ impl Step for StepPrepare {
         s.before = Some(before);
         s.exclude = exclude;
         s.tmp = Some(tmp);
+        s.created_dir = created_dir;
         StepAction::Continue
     }
 
     async fn cleanup(&mut self, state: &mut BuildState) {
         // the container's file system and the run directory go; the image store stays
-        if let Some(s) = state.private.get_mut::<DockerState>()
-            && let Some(tmp) = s.tmp.take()
-        {
-            let _ = tokio::task::spawn_blocking(move || drop(tmp)).await;
+        if let Some(s) = state.private.get_mut::<DockerState>() {
+            if let Some(d) = s.created_dir.take() {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            if let Some(tmp) = s.tmp.take() {
+                let _ = tokio::task::spawn_blocking(move || drop(tmp)).await;
+            }
         }
     }
 }
@@ -601,7 +761,75 @@ impl Step for StepFinish {
     }
 }
 
+/// Docker's default capabilities that provisioning in place needs (package managers change
+/// owners and modes, drop to other users, set file capabilities); no `NET_RAW`, `MKNOD`,
+/// `SYS_CHROOT`, `AUDIT_WRITE`, `SETPCAP` or `NET_BIND_SERVICE`.
+pub const IN_PLACE_CAPABILITIES: &[(&str, &str)] = &[
+    (
+        "CHOWN",
+        "provisioners give files to the image's users (chown)",
+    ),
+    (
+        "DAC_OVERRIDE",
+        "root in the image reads and writes every file, as in `docker run`",
+    ),
+    (
+        "FOWNER",
+        "root in the image changes modes and times of files it does not own",
+    ),
+    (
+        "FSETID",
+        "setuid and setgid bits survive a chown or write, as in `docker run`",
+    ),
+    (
+        "SETUID",
+        "commands run as exec_user or the image's USER; package managers drop to their users (apt's _apt)",
+    ),
+    (
+        "SETGID",
+        "commands run as exec_user or the image's USER with its groups",
+    ),
+    (
+        "KILL",
+        "a provisioner's commands signal processes of other users",
+    ),
+    (
+        "SETFCAP",
+        "packages set file capabilities (e.g. ping's cap_net_raw)",
+    ),
+];
+
 impl Builder for DockerBuilder {
+    /// The kaniko pattern (docs/operator.md): the runner pod is created from the base image
+    /// with Kiln injected, and provisions its own root filesystem in place — no container
+    /// runtime, no privileged container, no host path. It needs root in its own user
+    /// namespace, a writable root and the capabilities a package manager uses.
+    fn requirements(&self) -> crate::components::Requirements {
+        use crate::components::requirements::Grant;
+        let c = &self.config;
+        if c.image == SCRATCH {
+            return crate::components::Requirements::default();
+        }
+        crate::components::Requirements {
+            image: Some(Grant::new(
+                c.image.clone(),
+                "the docker builder provisions its base image in place: the runner runs in it, with no container runtime",
+            )),
+            run_as_root: Some(
+                "provisioners run as the image's user (root unless USER or exec_user says otherwise), as in `docker run`".into(),
+            ),
+            user_namespaces: Some("root in the runner pod is an unprivileged user on the node".into()),
+            writable_root: Some(
+                "provisioners change the image's files; what changed becomes the new layer".into(),
+            ),
+            capabilities: IN_PLACE_CAPABILITIES
+                .iter()
+                .map(|(n, why)| Grant::new(*n, *why))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
     fn steps(&self) -> Vec<Box<dyn Step>> {
         vec![
             Box::new(StepPrepare(self.config.clone())),

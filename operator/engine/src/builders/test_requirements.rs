@@ -49,6 +49,10 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn Builde
         scratch_bytes: r
             .int("scratch_bytes")
             .map(|n| Grant::new(n.to_string(), reason.clone())),
+        writable_root: r
+            .bool("writable_root")
+            .unwrap_or(false)
+            .then(|| reason.clone()),
         image: r.string("image").map(|i| Grant::new(i, reason.clone())),
     };
     Some(Box::new(TestRequirements { requirements }))

@@ -5,6 +5,9 @@
 //! As Packer's docker communicator: one command at a time, the command wrapped in `( … )`,
 //! `exec_user` (else the image's user) runs it, and with `fix_upload_owner` uploaded files
 //! are given to the container's user. Unlike Packer's, `download_dir` works.
+//!
+//! In a runner pod created from the build's base image (`RunEnv::image_root`), commands run
+//! straight in the pod's own root filesystem, with no container runtime and no privilege.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,6 +38,9 @@ pub struct DockerComm {
     pub runtime: Option<String>,
     pub work_dir: PathBuf,
     pub lock: Arc<tokio::sync::Mutex<()>>,
+    /// Run commands straight in `rootfs` (`/` in a runner pod created from the image; a
+    /// `chroot` elsewhere) rather than in a runc container ([`runtime::run_in_place`]).
+    pub in_place: bool,
 }
 
 impl DockerComm {
@@ -164,13 +170,23 @@ impl DockerComm {
             stdin: None,
         };
         let out = std::sync::Mutex::new(&mut *output);
-        let code = runtime::run(
-            &spec,
-            |l| out.lock().unwrap().stdout_line(l),
-            |l| out.lock().unwrap().stderr_line(l),
-            cancel,
-        )
-        .await;
+        let code = if self.in_place {
+            runtime::run_in_place(
+                &spec,
+                |l| out.lock().unwrap().stdout_line(l),
+                |l| out.lock().unwrap().stderr_line(l),
+                cancel,
+            )
+            .await
+        } else {
+            runtime::run(
+                &spec,
+                |l| out.lock().unwrap().stdout_line(l),
+                |l| out.lock().unwrap().stderr_line(l),
+                cancel,
+            )
+            .await
+        };
         match code {
             Ok(c) => Ok(ExitStatus::Code(c)),
             Err(kiln_oci::Error::Cancelled(_)) => Err(CommError::Interrupted {

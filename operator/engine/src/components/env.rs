@@ -19,6 +19,16 @@ pub struct RunEnv {
     pub interactive: bool,
     /// The run happens in a build pod created by the operator (no terminal, no host paths).
     pub in_cluster: bool,
+    /// The run's own root filesystem is its `docker` source's base image (the kaniko
+    /// pattern: the operator created the runner pod from that image with Kiln injected, see
+    /// `Requirements::image`): the docker builder provisions this directory in place (`/` in
+    /// a pod) with no container runtime, and commits what changed in it. `None`: the builder
+    /// unpacks the image into the scratch directory and runs commands with runc/crun.
+    pub image_root: Option<PathBuf>,
+    /// Docker config files (`config.json`, or the `.dockerconfigjson` key of a
+    /// `kubernetes.io/dockerconfigjson` Secret) whose registry credentials the docker builder
+    /// and post-processors use, before `~/.docker/config.json` (`$DOCKER_CONFIG`).
+    pub docker_configs: Vec<PathBuf>,
 }
 
 impl Default for RunEnv {
@@ -28,6 +38,8 @@ impl Default for RunEnv {
             channels_file: None,
             interactive: false,
             in_cluster: false,
+            image_root: None,
+            docker_configs: Vec::new(),
         }
     }
 }

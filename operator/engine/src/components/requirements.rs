@@ -46,6 +46,10 @@ pub struct Requirements {
     /// Scratch space the build writes (an `emptyDir` of at least this many bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scratch_bytes: Option<Grant>,
+    /// The container's root filesystem must be writable (not `readOnlyRootFilesystem`): the
+    /// build changes the image it runs in (the kaniko pattern).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writable_root: Option<String>,
     /// The build must run inside this image (the kaniko pattern: the runner pod is created
     /// from the base image with the Kiln binary injected). `name` is the image reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,6 +84,9 @@ impl Requirements {
         if self.user_namespaces.is_none() {
             self.user_namespaces = other.user_namespaces.clone();
         }
+        if self.writable_root.is_none() {
+            self.writable_root = other.writable_root.clone();
+        }
         let bytes = |g: &Option<Grant>| {
             g.as_ref()
                 .and_then(|g| g.name.parse::<u64>().ok())
@@ -110,6 +117,9 @@ impl Requirements {
         }
         if let Some(why) = &self.user_namespaces {
             out.push(format!("user namespace: {why}"));
+        }
+        if let Some(why) = &self.writable_root {
+            out.push(format!("writable root filesystem: {why}"));
         }
         if let Some(g) = &self.scratch_bytes {
             out.push(format!("scratch space {} bytes: {}", g.name, g.why));

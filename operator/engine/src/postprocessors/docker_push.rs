@@ -17,9 +17,10 @@ pub const BUILDER_ID: &str = "packer.post-processor.docker-push";
 
 pub struct DockerPush {
     login: Option<(Option<String>, String, String)>,
+    docker_configs: Vec<std::path::PathBuf>,
 }
 
-pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
+pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
     for key in [
         "ecr_login",
         "aws_access_key",
@@ -55,7 +56,10 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostPr
     } else {
         None
     };
-    Some(Box::new(DockerPush { login }))
+    Some(Box::new(DockerPush {
+        login,
+        docker_configs: info.env.docker_configs.clone(),
+    }))
 }
 
 #[async_trait]
@@ -85,19 +89,22 @@ impl PostProcessor for DockerPush {
             })
             .unwrap_or_else(|| vec![name.clone()]);
         let login = self.login.clone();
+        let configs = self.docker_configs.clone();
         let ui = ctx.ui.clone();
         let pushed =
             tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<(String, String)>> {
                 let mut out = vec![];
                 for n in &names {
                     let r = Reference::parse(n)?;
-                    let mut creds = kiln_oci::auth::Credentials::new();
-                    if let Some((server, u, p)) = &login {
-                        creds.add_basic(server.as_deref().unwrap_or(&r.registry), u, p);
-                    }
-                    if let Some(path) = kiln_oci::auth::Credentials::default_config_path() {
-                        creds.add_docker_config_file(&path)?;
-                    }
+                    let login = login
+                        .as_ref()
+                        .map(|(s, u, p)| (s.clone().unwrap_or(r.registry.clone()), u, p));
+                    let creds = crate::builders::docker::credentials(
+                        login
+                            .as_ref()
+                            .map(|(s, u, p)| (s.as_str(), u.as_str(), p.as_str())),
+                        &configs,
+                    )?;
                     let client = Client::new(ClientOptions {
                         credentials: creds,
                         ..Default::default()
