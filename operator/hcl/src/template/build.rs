@@ -479,10 +479,20 @@ impl Template {
                 match inner.ident.as_str() {
                     "source" => {
                         if inner.labels.len() != 1 {
-                            diags.push(crate::template::label_count(inner, 1, "source", "\"TYPE.NAME\""));
+                            diags.push(crate::template::label_count(
+                                inner,
+                                1,
+                                "source",
+                                "\"TYPE.NAME\"",
+                            ));
                             continue;
                         }
-                        let Some(mut s) = self.resolve_source(&inner.labels[0], inner.subject(), bb.subject.clone(), &mut diags) else {
+                        let Some(mut s) = self.resolve_source(
+                            &inner.labels[0],
+                            inner.subject(),
+                            bb.subject.clone(),
+                            &mut diags,
+                        ) else {
                             continue;
                         };
                         let mut extra = inner.body.clone();
@@ -491,8 +501,11 @@ impl Template {
                             match env.eval_attr(&a).map(|v| v.to_string_lossless()) {
                                 Ok(Some(n)) => s.name = n,
                                 Ok(None) => diags.push(
-                                    Diagnostic::error("Incorrect attribute value type", "The source name must be a string.")
-                                        .with_subject(a.subject()),
+                                    Diagnostic::error(
+                                        "Incorrect attribute value type",
+                                        "The source name must be a string.",
+                                    )
+                                    .with_subject(a.subject()),
                                 ),
                                 Err(d) => diags.push(d),
                             }
@@ -527,15 +540,11 @@ impl Template {
                     "post-processors" => {
                         let mut chain = Vec::new();
                         for a in &inner.body.attrs {
-                            diags.push(
-                                a.unsupported(),
-                            );
+                            diags.push(a.unsupported());
                         }
                         for pp in &inner.body.blocks {
                             if pp.ident != "post-processor" {
-                                diags.push(
-                                    pp.unsupported(),
-                                );
+                                diags.push(pp.unsupported());
                                 continue;
                             }
                             if let Some(p) = decode_post_processor(pp, &env, &mut diags) {
