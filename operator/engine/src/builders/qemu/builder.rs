@@ -942,7 +942,7 @@ async fn wait_for_banner(host: &str, port: u16, limit: Duration) -> bool {
         {
             let mut buf = [0u8; 4];
             if let Ok(Ok(_)) =
-                tokio::time::timeout(Duration::from_secs(3), s.read_exact(&mut buf)).await
+                tokio::time::timeout(Duration::from_millis(1500), s.read_exact(&mut buf)).await
                 && &buf == b"SSH-"
             {
                 return true;
