@@ -89,6 +89,9 @@ build_small() {
   cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
   # Host key, root's key and password.
   LD_LIBRARY_PATH="$libpath" "$work/x/usr/bin/dropbearkey" -t ed25519 -f "$root/etc/dropbear/dropbear_ed25519_host_key" >/dev/null
+  # Dropbear offers rsa-sha2-* host key algorithms even without an RSA key, and aborts
+  # (rsa.c: key != NULL) when a client (Go's x/crypto, as in Packer) picks one.
+  LD_LIBRARY_PATH="$libpath" "$work/x/usr/bin/dropbearkey" -t rsa -s 2048 -f "$root/etc/dropbear/dropbear_rsa_host_key" >/dev/null
   mkdir -p "$out"
   rm -f "$out/id_ed25519" "$out/id_ed25519.pub"
   ssh-keygen -q -t ed25519 -N '' -C kiln-test-guest -f "$out/id_ed25519"
@@ -105,7 +108,7 @@ EOF
   echo kiln-guest >"$root/etc/hostname"
   cat >"$root/etc/inittab" <<'EOF'
 ::sysinit:/etc/rc
-::respawn:/usr/sbin/dropbear -F -E -r /etc/dropbear/dropbear_ed25519_host_key -p 22
+::respawn:/usr/sbin/dropbear -F -E -r /etc/dropbear/dropbear_ed25519_host_key -r /etc/dropbear/dropbear_rsa_host_key -p 22
 ttyS0::askfirst:-/bin/sh
 ::shutdown:/bin/sync
 EOF

@@ -4,7 +4,7 @@
 # (`packer plugins install --path`), for the side-by-side benchmark (docs/benchmarks.md).
 # Needs Go, the Go module proxy and Packer (scripts/packer.sh). The plugin's go.mod asks for
 # packer-plugin-sdk v0.6.11, which the proxy does not serve: pinned to v0.6.10, as
-# scripts/qemu-plugin-argv.sh does.
+# scripts/qemu-plugin-argv.sh does (and the two WinRM options v0.6.10 lacks are dropped).
 set -euo pipefail
 cache="${KILN_CACHE:-$HOME/.cache/kiln}"
 out="$cache/packer-plugin-qemu/1.1.7"
@@ -19,6 +19,9 @@ if [ ! -x "$bin" ]; then
   chmod -R u+w "$work/plugin"
   cd "$work/plugin"
   go mod edit -require=github.com/hashicorp/packer-plugin-sdk@v0.6.10
+  # v1.1.7's HCL2 spec was generated with sdk v0.6.11, whose WinRM config has two fields
+  # v0.6.10 lacks; left in, every build fails with "unknown configuration key". Drop them.
+  sed -i '/winrm_retry_interval\|winrm_connect_timeout/d' builder/qemu/config.hcl2spec.go
   go mod tidy >/dev/null 2>&1 || true
   mkdir -p "$out"
   go build -mod=mod -o "$bin.tmp" .

@@ -375,7 +375,7 @@ async fn cancellation_mid_boot_leaves_nothing_behind() {
         dir.path(),
         &hcl,
         opts(work.path(), false, OnError::Cleanup),
-        Some("Waiting for SSH to become available"),
+        Some("Waiting for the guest's SSH server"),
     )
     .await;
     let o = r.outcome.unwrap();

@@ -928,6 +928,33 @@ pub fn no_sign_of_life_hint(accelerator: &str, detected: bool, guest_port: u16) 
     }
 }
 
+/// Waits until `host:port` sends an SSH banner (`SSH-`), with short attempts; `false` at
+/// `limit`.
+async fn wait_for_banner(host: &str, port: u16, limit: Duration) -> bool {
+    use tokio::io::AsyncReadExt as _;
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Ok(Ok(mut s)) = tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::net::TcpStream::connect((host, port)),
+        )
+        .await
+        {
+            let mut buf = [0u8; 4];
+            if let Ok(Ok(_)) =
+                tokio::time::timeout(Duration::from_millis(1500), s.read_exact(&mut buf)).await
+                && &buf == b"SSH-"
+            {
+                return true;
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 #[async_trait]
 impl Step for StepWaitConnect {
     fn name(&self) -> &str {
@@ -948,7 +975,51 @@ impl Step for StepWaitConnect {
                 st
             })
         };
-        let action = self.inner.run(state).await;
+        // qemu's user network accepts on the forwarded port at once and holds a connection
+        // open (up to ~20 s) while the guest is not listening yet: SSH attempts made then
+        // stall. Probing for the server's banner with short attempts first connects as soon
+        // as the guest's SSH server is up.
+        let probe = match (&self.config.comm, state.endpoint.port) {
+            (CommConfig::Ssh(ssh), Some(port)) if ssh.bastion.is_none() && ssh.proxy.is_none() => {
+                let host = ssh
+                    .host
+                    .clone()
+                    .or_else(|| state.endpoint.host.clone())
+                    .unwrap_or_else(|| "127.0.0.1".into());
+                Some((
+                    host,
+                    port,
+                    ssh.timeout,
+                    ssh.username.clone().unwrap_or_default(),
+                ))
+            }
+            _ => None,
+        };
+        let mut action = None;
+        if let Some((host, port, timeout, user)) = probe {
+            let started = std::time::Instant::now();
+            state.ui.say(format!(
+                "Waiting for the guest's SSH server on {host}:{port}..."
+            ));
+            let up = tokio::select! {
+                up = wait_for_banner(&host, port, timeout) => up,
+                _ = inner_cancel.cancelled() => true,
+            };
+            if !up {
+                action = Some(state.fail_with(BuildError::Connect {
+                    communicator: "SSH".into(),
+                    message: format!(
+                        "Timeout waiting for SSH after {:?} (ssh_timeout = {timeout:?}): no SSH server answered on {user}@{host}:{port}",
+                        started.elapsed()
+                    ),
+                }));
+            }
+        }
+        let action = match action {
+            Some(a) => a,
+            None if inner_cancel.is_cancelled() => StepAction::Halt,
+            None => self.inner.run(state).await,
+        };
         state.cancel = outer;
         let died = if watcher.is_finished() {
             watcher.await.ok()
