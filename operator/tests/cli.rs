@@ -1082,3 +1082,181 @@ fn container_example_builds_an_image_runc_runs_and_rebuilds_identically() {
     // the same inputs give the same image, with no variable set
     assert_eq!(build(), first);
 }
+
+/// The `kiln-*` entries of a scratch directory.
+fn kiln_dirs(scratch: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(scratch)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("kiln-"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            !s.rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+/// Nothing left behind (issue 12 item 5): a failed docker build leaves nothing in the
+/// scratch directory; a SIGKILLed one leaves its container running and its file system, and
+/// the next `kiln build` — of any template — kills and deletes the container and removes
+/// the directories, from the journal the killed run kept.
+#[test]
+fn failed_build_leaves_nothing_and_the_next_build_reaps_a_sigkilled_one() {
+    need("runc", "runc");
+    need("/bin/busybox", "busybox-static");
+    let tmp = tempfile::tempdir().unwrap();
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let store = tmp.path().join("store");
+    let docker = |inline: &str| {
+        format!(
+            "source \"docker\" \"x\" {{\n  image  = \"scratch\"\n  commit = true\n}}\nbuild {{\n  sources = [\"docker.x\"]\n  provisioner \"file\" {{\n    source      = \"/bin/busybox\"\n    destination = \"/bin/sh\"\n  }}\n  provisioner \"shell\" {{\n    inline = [{inline}]\n  }}\n}}\n"
+        )
+    };
+    let kiln_in = |dir: &str| {
+        let mut c = kiln();
+        c.current_dir(tmp.path())
+            .env("TMPDIR", &scratch)
+            .env("KILN_IMAGE_STORE", &store)
+            .args(["build", dir]);
+        c
+    };
+    // a failed build
+    write(
+        tmp.path(),
+        "fail/t.pkr.hcl",
+        &docker("\"echo about to fail\", \"exit 3\""),
+    );
+    let o = kiln_in("fail").output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(out.contains("non-zero exit status: 3"), "{out}\n{err}");
+    assert_eq!(kiln_dirs(&scratch), Vec::<PathBuf>::new());
+
+    // a build killed with SIGKILL while a provisioner runs in its container
+    write(
+        tmp.path(),
+        "killed/t.pkr.hcl",
+        &docker("\"touch /started\", \"sleep 300\""),
+    );
+    let mut child = kiln_in("killed")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let build_dir = loop {
+        let found = kiln_dirs(&scratch)
+            .into_iter()
+            .find(|d| d.join("rootfs/started").exists());
+        if let Some(d) = found {
+            break d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the provisioner did not start"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "kiln ended early");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    // the container's state: kiln-run-*/state/<id> in the build's directory
+    let run_dir = std::fs::read_dir(&build_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("kiln-run-")
+        })
+        .expect("a run directory");
+    let state = run_dir.join("state");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (id, pid) = loop {
+        let ids: Vec<String> = std::fs::read_dir(&state)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(id) = ids.first() {
+            let o = Command::new("runc")
+                .arg("--root")
+                .arg(&state)
+                .args(["state", id])
+                .output()
+                .unwrap();
+            if o.status.success() {
+                let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+                if let Some(pid) = v["pid"].as_u64().filter(|p| *p > 0) {
+                    break (id.clone(), pid as u32);
+                }
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no container in {}",
+            state.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        running(pid),
+        "the container {id} should outlive a SIGKILLed kiln"
+    );
+    assert!(build_dir.exists());
+
+    // the next build, of another template, reaps it
+    write(
+        tmp.path(),
+        "next/t.pkr.hcl",
+        "source \"null\" \"n\" {\n  communicator = \"none\"\n}\nbuild {\n  sources = [\"null.n\"]\n}\n",
+    );
+    let o = kiln_in("next").output().unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        err.contains(&format!(
+            "Removed {} left by a killed Kiln run",
+            build_dir.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(kiln_dirs(&scratch), Vec::<PathBuf>::new());
+    let left: Vec<_> = std::fs::read_dir(&scratch)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "left in the scratch directory: {left:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while running(pid) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "container process {pid} still runs"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(
+        !mounts.contains(&*scratch.to_string_lossy()),
+        "a mount is left under {}",
+        scratch.display()
+    );
+}

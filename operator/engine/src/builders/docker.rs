@@ -34,6 +34,11 @@ use crate::value::Value;
 pub const BUILDER_ID: &str = "packer.docker";
 pub const BUILDER_ID_IMPORT: &str = "packer.post-processor.docker-import";
 
+/// Kills and deletes the containers and removes the directories that killed Kiln runs left
+/// under a scratch directory (their journals say whose they were); `kiln build` calls it
+/// first, every docker build again before it starts.
+pub use kiln_oci::runtime::reap_stale;
+
 /// `image = "scratch"`: Docker's reserved name for the empty image (`FROM scratch`), which
 /// `docker pull` refuses. Kiln starts from an empty root filesystem with an empty config
 /// (a Kiln extension: a base made with no registry and no network).

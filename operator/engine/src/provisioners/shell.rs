@@ -293,6 +293,11 @@ impl Provisioner for Shell {
                         path: script.display().to_string(),
                         message: e.to_string(),
                     })?;
+            // the inline script is in memory now: its file goes before anything runs, so a
+            // run killed while the script runs leaves no temporary file behind
+            if _inline_file.as_deref() == Some(script.as_path()) {
+                _inline_file = None;
+            }
             if !c.binary {
                 data = String::from_utf8_lossy(&data)
                     .replace("\r\n", "\n")
