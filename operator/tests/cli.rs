@@ -1260,3 +1260,110 @@ fn failed_build_leaves_nothing_and_the_next_build_reaps_a_sigkilled_one() {
         scratch.display()
     );
 }
+
+/// Unmounts when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(dir).unwrap();
+        let st = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .unwrap();
+        assert!(st.success(), "mount a tmpfs (the test runs as root)");
+        Tmpfs(dir.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// Bad input names what failed and loses nothing: a provisioner that deletes `/bin/sh`, an
+/// image store on a full disk (the commit), a scratch directory on a full disk (the upload).
+/// (As in Packer, the shell provisioner retries a command that cannot start for
+/// `start_retry_timeout`, 5 minutes by default: shortened here.)
+#[test]
+fn deleted_shell_and_full_disks_name_what_failed() {
+    need("runc", "runc");
+    need("/bin/busybox", "busybox-static");
+    let tmp = tempfile::tempdir().unwrap();
+    let template = |inline: &str| {
+        format!(
+            "source \"docker\" \"x\" {{\n  image  = \"scratch\"\n  commit = true\n}}\nbuild {{\n  sources = [\"docker.x\"]\n  provisioner \"file\" {{\n    source      = \"/bin/busybox\"\n    destination = \"/bin/sh\"\n  }}\n  provisioner \"shell\" {{\n    inline = [{inline}]\n    start_retry_timeout = \"1s\"\n  }}\n  provisioner \"shell\" {{\n    inline = [\"echo still here\"]\n    start_retry_timeout = \"1s\"\n  }}\n}}\n"
+        )
+    };
+    let run_in = |dir: &str, scratch: &Path, store: &Path| {
+        let o = kiln()
+            .current_dir(tmp.path())
+            .env("TMPDIR", scratch)
+            .env("KILN_IMAGE_STORE", store)
+            .args(["build", dir])
+            .output()
+            .unwrap();
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+        format!("{out}\n{err}")
+    };
+    let empty = |d: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect()
+    };
+
+    // the provisioner deletes /bin/sh: the next command says the image has no shell
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    write(tmp.path(), "nosh/t.pkr.hcl", &template("\"rm /bin/sh\""));
+    let all = run_in("nosh", &scratch, &tmp.path().join("store"));
+    assert!(all.contains("has no /bin/sh to run commands with"), "{all}");
+    assert!(!all.contains("still here"), "{all}");
+    assert!(!all.contains("panicked"), "{all}");
+    assert_eq!(empty(&scratch), Vec::<PathBuf>::new());
+
+    // the image store's disk is full when the layer is written
+    let full_store = tmp.path().join("full-store");
+    let _s = Tmpfs::mount(&full_store, "256k");
+    write(tmp.path(), "commit/t.pkr.hcl", &template("\"echo ok\""));
+    let all = run_in("commit", &scratch, &full_store);
+    assert!(all.contains("commit:"), "{all}");
+    assert!(all.contains("No space left on device"), "{all}");
+    assert!(all.contains(&*full_store.to_string_lossy()), "{all}");
+    assert!(!all.contains("panicked"), "{all}");
+    assert_eq!(empty(&scratch), Vec::<PathBuf>::new());
+    // nothing half-written in the store: no temporary blob, no image named
+    let mut leftovers = vec![];
+    let mut stack = vec![full_store.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                leftovers.push(e.path());
+            }
+        }
+    }
+    leftovers.retain(|p| {
+        !p.ends_with("oci-layout")
+            && !p.ends_with("index.json")
+            && !p.ends_with("kiln-blob-sources.json")
+    });
+    assert!(leftovers.is_empty(), "half-written: {leftovers:?}");
+    let index = std::fs::read_to_string(full_store.join("index.json")).unwrap_or_default();
+    assert!(!index.contains("sha256:"), "an image was named: {index}");
+
+    // the scratch directory's disk is full when busybox is uploaded
+    let full_scratch = tmp.path().join("full-scratch");
+    let _t = Tmpfs::mount(&full_scratch, "512k");
+    let all = run_in("commit", &full_scratch, &tmp.path().join("store"));
+    assert!(all.contains("/bin/sh"), "{all}");
+    assert!(all.contains("No space left on device"), "{all}");
+    assert!(!all.contains("panicked"), "{all}");
+    assert_eq!(empty(&full_scratch), Vec::<PathBuf>::new());
+}

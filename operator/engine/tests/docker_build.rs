@@ -675,3 +675,51 @@ build {{
     assert!(!bundle.join("rootfs/var/run/secrets/token").exists());
     assert!(!bundle.join("rootfs/etc/obsolete.conf").exists());
 }
+
+/// A missing tag, a missing repository and a registry that refuses the connection, through
+/// the builder: the build fails naming the registry, the repository and the status, and
+/// leaves nothing in its scratch directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_images_and_unreachable_registries_name_what_failed() {
+    let reg = Registry::start();
+    let host = format!("127.0.0.1:{}", reg.port);
+    push_base(&format!("{host}/base/busybox:1"));
+    use_test_store();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port(); // the listener is dropped: nothing listens there
+    for (image, want) in [
+        (
+            format!("{host}/base/busybox:nope"),
+            format!("registry {host}, repository base/busybox"),
+        ),
+        (
+            format!("{host}/base/missing:1"),
+            format!("registry {host}, repository base/missing"),
+        ),
+        (
+            format!("127.0.0.1:{closed}/base/busybox:1"),
+            format!("registry 127.0.0.1:{closed}, repository base/busybox"),
+        ),
+    ] {
+        let work = tempfile::tempdir().unwrap();
+        let hcl = format!(
+            "source \"docker\" \"x\" {{\n  image  = \"{image}\"\n  commit = true\n}}\nbuild {{ sources = [\"docker.x\"] }}\n"
+        );
+        let (lines, outcomes) = build(work.path(), &hcl).await;
+        let all = lines.join("\n");
+        assert!(outcomes.iter().all(|o| !o.ok()), "{all}");
+        assert!(all.contains(&want), "{image}: want {want:?} in\n{all}");
+        if !image.contains(&format!(":{closed}/")) {
+            assert!(all.contains("HTTP 404"), "{all}");
+        }
+        let left: Vec<_> = std::fs::read_dir(work.path().join("scratch"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}

@@ -41,13 +41,13 @@ pub enum Error {
         actual: String,
     },
 
-    /// A file-system operation failed.
-    #[error("{action} {}: {source}", .path.display())]
+    /// A file-system operation failed. The cause is in the message (and not also a
+    /// `source`, so that `{:#}` chains do not print it twice).
+    #[error("{action} {}: {cause}", .path.display())]
     Io {
         action: String,
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     /// A layer could not be applied.
@@ -86,10 +86,10 @@ impl Error {
     ) -> impl FnOnce(std::io::Error) -> Error {
         let action = action.into();
         let path = path.into();
-        move |source| Error::Io {
+        move |cause| Error::Io {
             action,
             path,
-            source,
+            cause,
         }
     }
 
