@@ -148,10 +148,15 @@ mod tests {
             scratch_bytes: Some(Grant::new("5000", "bigger disk")),
             ..Requirements::default()
         };
+        let b = Requirements {
+            writable_root: Some("kaniko".into()),
+            ..b
+        };
         let u = a.union(&b);
         assert_eq!(u.devices, vec![Grant::new("/dev/kvm", "accelerator kvm")]);
         assert_eq!(u.capabilities, vec![Grant::new("SYS_ADMIN", "mounts")]);
         assert_eq!(u.scratch_bytes, Some(Grant::new("5000", "bigger disk")));
+        assert_eq!(u.writable_root.as_deref(), Some("kaniko"));
         assert!(!u.is_empty());
         assert!(Requirements::default().is_empty());
         assert_eq!(
@@ -159,6 +164,7 @@ mod tests {
             vec![
                 "device /dev/kvm: accelerator kvm",
                 "capability SYS_ADMIN: mounts",
+                "writable root filesystem: kaniko",
                 "scratch space 5000 bytes: bigger disk"
             ]
         );
