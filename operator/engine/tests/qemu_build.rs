@@ -667,3 +667,53 @@ build {{
     assert_eq!(sha256(&base), base_sum, "the base disk is untouched");
     assert_eq!(o.artifacts[0].state["domainType"], "tcg");
 }
+
+/// `communicator = "none"`: no port forward, no SSH; the guest must power off by itself
+/// within `shutdown_timeout`, else the build fails saying so (and qemu is killed).
+#[tokio::test]
+async fn no_communicator_waits_for_the_guest_to_power_off() {
+    require_qemu();
+    let g = guests();
+    let dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let iso = g.join("iso/kiln-boot.iso");
+    let hcl = format!(
+        r#"
+source "qemu" "quiet" {{
+  iso_url          = "{iso}"
+  iso_checksum     = "none"
+  communicator     = "none"
+  accelerator      = "tcg"
+  headless         = true
+  disk_size        = "16M"
+  output_directory = "{out}"
+  shutdown_timeout = "5s"
+}}
+build {{ sources = ["source.qemu.quiet"] }}
+"#,
+        iso = iso.display(),
+        out = out.display(),
+    );
+    let r = build(
+        dir.path(),
+        &hcl,
+        opts(work.path(), false, OnError::Cleanup),
+        None,
+    )
+    .await;
+    let o = r.outcome.unwrap();
+    let err = o.errors.join("\n");
+    assert!(!o.ok() && !o.cancelled, "{:#?}", r.lines);
+    assert!(err.contains("Failed to shutdown"), "{err}");
+    assert!(err.contains("shutdown_timeout (5 seconds)"), "{err}");
+    assert!(err.contains("accelerator \"tcg\""), "{err}");
+    let lines = r.lines.join("\n");
+    assert!(
+        lines.contains("No communicator is set; skipping port forwarding setup."),
+        "{lines}"
+    );
+    assert!(!lines.contains("hostfwd"), "no port forward: {lines}");
+    assert!(!pid_alive(qemu_pid(&r.lines)));
+    assert!(!out.exists());
+}
