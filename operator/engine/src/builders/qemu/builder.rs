@@ -1009,8 +1009,9 @@ impl Step for StepWaitConnect {
                 action = Some(state.fail_with(BuildError::Connect {
                     communicator: "SSH".into(),
                     message: format!(
-                        "Timeout waiting for SSH after {:?} (ssh_timeout = {timeout:?}): no SSH server answered on {user}@{host}:{port}",
-                        started.elapsed()
+                        "Timeout waiting for SSH after {} (ssh_timeout = {}): no SSH server answered on {user}@{host}:{port}",
+                        crate::run::human_duration(started.elapsed()),
+                        crate::run::human_duration(timeout)
                     ),
                 }));
             }
