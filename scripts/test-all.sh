@@ -34,6 +34,11 @@ cargo test --workspace
 step "stress: fork/exec race of parallel shell-local steps, 200 runs"
 cargo test -p kiln-engine --test fork_exec_race -- --ignored --nocapture
 
+# Builds (once, cached by scripts/guests.sh) and boots the mmdebstrap Debian disk as a
+# disk_image with a backing file: minutes cold, so not in the default set.
+step "qemu: the Debian disk guest"
+cargo test -p kiln-engine --test qemu_guest -- --ignored --nocapture
+
 step "docs (mdBook + link check)"
 scripts/docs.sh
 

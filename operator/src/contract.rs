@@ -31,7 +31,7 @@ pub const SNAPSHOT_DIR: &str = "/etc/kiln/snapshot";
 /// The runner's working directory (an emptyDir).
 pub const WORK_DIR: &str = "/work";
 /// Where the init container puts the Kiln binary when the runner runs in a builder's image
-/// (the same path as `controller::runner_pod::INJECTED_DIR`).
+/// (the operator mounts it there, the runner recognises itself by it).
 pub const INJECTED_DIR: &str = "/kiln/bin";
 /// Where the registry Secrets are mounted, one directory per Secret.
 pub const REGISTRY_AUTH_DIR: &str = "/kiln/registry-auth";

@@ -119,10 +119,14 @@ pub fn runtime_generated(
     let mut out = BTreeMap::new();
     for k in GENERATED_KEYS {
         let v = generated.get(*k).cloned().unwrap_or_else(|| {
-            Value::str(format!(
-                "ERR_{}_NOT_IMPLEMENTED_BY_BUILDER",
-                k.to_uppercase()
-            ))
+            // The SDK's commonsteps name the HTTP server's markers `ERR_HTTP_*`.
+            let name = match *k {
+                "PackerHTTPIP" => "HTTP_IP".to_string(),
+                "PackerHTTPPort" => "HTTP_PORT".to_string(),
+                "PackerHTTPAddr" => "HTTP_ADDR".to_string(),
+                other => other.to_uppercase(),
+            };
+            Value::str(format!("ERR_{name}_NOT_IMPLEMENTED_BY_BUILDER"))
         });
         out.insert(k.to_string(), v);
     }
@@ -382,6 +386,10 @@ mod tests {
         let r = runtime_generated(&g, "u-1");
         assert_eq!(r["ID"], Value::str("Null"));
         assert_eq!(r["Host"], Value::str("ERR_HOST_NOT_IMPLEMENTED_BY_BUILDER"));
+        assert_eq!(
+            r["PackerHTTPAddr"],
+            Value::str("ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER")
+        );
         assert_eq!(r["PackerRunUUID"], Value::str("u-1"));
     }
 }

@@ -26,8 +26,7 @@ use kiln_engine::components::Requirements;
 
 use crate::contract::Snapshot;
 
-/// Where the Kiln binary is put for a runner that runs in a builder's image.
-pub const INJECTED_DIR: &str = "/kiln/bin";
+pub use crate::contract::INJECTED_DIR;
 pub const INJECTED_KILN: &str = "/kiln/bin/kiln";
 
 /// The extended resources of the usual device plugins, by device path (KubeVirt's
