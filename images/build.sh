@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the Kiln container image without Docker: the release `kiln` binary on a
-# minimal root filesystem (busybox-static from Debian as /bin/sh + the binary's
-# shared libraries), packed as a reproducible single-layer OCI archive.
+# minimal root filesystem (busybox-static from Debian as /bin/sh), packed as a reproducible
+# single-layer OCI archive. The binary is linked statically (glibc, `crt-static`): the
+# operator injects it into builders' base images (the docker builder's kaniko pattern), which
+# may have another C library or none.
 #
 # usage: images/build.sh            -> prints the archive path, then the image reference
 #
@@ -51,7 +53,7 @@ else
     | sha256sum | cut -c1-16)
 fi
 [[ "$tag" != latest ]] || { echo "refusing the tag 'latest' (kubelet would always pull)" >&2; exit 2; }
-rustc_v=$(rustc --version)
+rustc_v="$(rustc --version) crt-static"
 key=$(printf '%s %s' "$key" "$rustc_v" | sha256sum | cut -c1-16)
 bin="$cache/bin/kiln-$key"
 
@@ -107,10 +109,14 @@ PY
   fi
   log "cargo build --release -p kiln ${locked[*]} (in $src)"
   tb=$(date +%s.%N)
-  (cd "$src" && nice -n 5 cargo build --release -p kiln --bin kiln "${locked[@]}")
+  # --target keeps RUSTFLAGS off build scripts and proc macros (which cannot be static).
+  (cd "$src" && CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C target-feature=+crt-static" \
+    nice -n 5 cargo build --release -p kiln --bin kiln --target x86_64-unknown-linux-gnu "${locked[@]}")
   log "cargo build took $(elapsed "$tb")"
   mkdir -p "$cache/bin"
-  cp "$CARGO_TARGET_DIR/release/kiln" "$bin.tmp"
+  static="$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/kiln"
+  if ldd "$static" >/dev/null 2>&1; then echo "$static is not statically linked" >&2; exit 1; fi
+  cp "$static" "$bin.tmp"
   strip "$bin.tmp"
   mv "$bin.tmp" "$bin"
 fi
@@ -141,12 +147,6 @@ else
     grep sed awk head tail true false test chmod find xargs printf date hostname nc; do
     ln -s busybox "$root/bin/$app"
   done
-  # Shared libraries of the binary (glibc and friends), at their own paths.
-  while read -r lib; do
-    [[ -n "$lib" ]] || continue
-    mkdir -p "$root$(dirname "$lib")"
-    cp -L "$lib" "$root$lib"
-  done < <(ldd "$bin" | awk '/=>/ {print $3} !/=>/ && $1 ~ /^\// {print $1}' | sort -u)
   # CA bundle for HTTPS data sources / post-processors (kube-rs uses the SA ca.crt).
   [[ -s /etc/ssl/certs/ca-certificates.crt ]] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
   printf 'root:x:0:0:root:/root:/bin/sh\nkiln:x:65532:65532:kiln:/tmp:/bin/sh\n' > "$root/etc/passwd"
