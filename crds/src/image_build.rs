@@ -328,6 +328,13 @@ pub struct RunnerSpec {
     /// Secrets used to pull the runner image.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image_pull_secrets: Vec<LocalObjectReference>,
+    /// Registry credentials of the build: `kubernetes.io/dockerconfigjson` Secrets (as
+    /// `kubectl create secret docker-registry` makes them) that the `docker` builder and the
+    /// `docker-push`/`containerdisk` post-processors use to pull and push, as `docker login`
+    /// would. Each is mounted read-only into the runner pods and also used by the kubelet to
+    /// pull the pod's image (a `docker` source runs in its base image).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub registry_secrets: Vec<LocalObjectReference>,
     /// CPU, memory and device resources of the runner container (for example
     /// `devices.kubevirt.io/kvm: 1` to get `/dev/kvm` from a device plugin).
     #[serde(default, skip_serializing_if = "Option::is_none")]

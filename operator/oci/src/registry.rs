@@ -15,7 +15,9 @@
 //!
 //! # Rules
 //! - Registries on loopback (`localhost`, `127.0.0.0/8`, `::1`) are spoken to over plain HTTP
-//!   without being told, as dockerd treats them as insecure; everything else over HTTPS,
+//!   without being told, as dockerd treats them as insecure, and so are those named in
+//!   [`ClientOptions::insecure`] (env `KILN_INSECURE_REGISTRIES`, as dockerd's
+//!   `insecure-registries`: names or CIDR ranges); everything else over HTTPS,
 //!   verified against the Mozilla roots or, when given, a CA bundle
 //!   ([`ClientOptions::ca_file`], env `KILN_REGISTRY_CA_FILE`).
 //! - Auth: a `401` with `WWW-Authenticate: Bearer realm=…,service=…,scope=…` is answered by
@@ -59,6 +61,71 @@ pub struct ClientOptions {
     /// `$KILN_REGISTRY_RESOLVE` (`host=ip,host=ip`). Whether a registry is spoken to over
     /// plain HTTP is decided on its name, before this mapping.
     pub resolve: HashMap<String, IpAddr>,
+    /// Registries spoken to over plain HTTP although not on loopback, as dockerd's
+    /// `insecure-registries`: `host[:port]` names or CIDR ranges (`10.96.0.0/12`). Defaults to
+    /// `$KILN_INSECURE_REGISTRIES` (comma-separated).
+    pub insecure: Vec<String>,
+}
+
+/// One `insecure-registries` entry.
+#[derive(Clone, Debug, PartialEq)]
+enum Insecure {
+    /// `host` or `host:port`, compared with the reference's registry (a bare host matches
+    /// any port).
+    Name(String),
+    /// An address range; matches a registry whose host is an address in it.
+    Cidr(IpAddr, u8),
+}
+
+impl Insecure {
+    fn parse(entry: &str) -> Result<Insecure> {
+        let entry = entry.trim();
+        if let Some((ip, bits)) = entry.split_once('/') {
+            let bad = || {
+                Error::Invalid(format!(
+                    "insecure registry {entry:?}: not a CIDR range (address/prefix length)"
+                ))
+            };
+            let ip: IpAddr = ip.parse().map_err(|_| bad())?;
+            let bits: u8 = bits.parse().map_err(|_| bad())?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            if bits > max {
+                return Err(bad());
+            }
+            return Ok(Insecure::Cidr(ip, bits));
+        }
+        if entry.is_empty() || entry.contains(['/', ' ']) {
+            return Err(Error::Invalid(format!(
+                "insecure registry {entry:?}: expected host[:port] or a CIDR range"
+            )));
+        }
+        Ok(Insecure::Name(entry.to_ascii_lowercase()))
+    }
+
+    fn matches(&self, registry: &str) -> bool {
+        let registry = registry.to_ascii_lowercase();
+        let host = if let Some(rest) = registry.strip_prefix('[') {
+            rest.split(']').next().unwrap_or("")
+        } else {
+            registry
+                .rsplit_once(':')
+                .map_or(registry.as_str(), |(h, _)| h)
+        };
+        match self {
+            Insecure::Name(n) => *n == registry || *n == host,
+            Insecure::Cidr(net, bits) => match (host.parse::<IpAddr>(), net) {
+                (Ok(IpAddr::V4(a)), IpAddr::V4(n)) => {
+                    let mask = u32::MAX.checked_shl(32 - u32::from(*bits)).unwrap_or(0);
+                    u32::from(a) & mask == u32::from(*n) & mask
+                }
+                (Ok(IpAddr::V6(a)), IpAddr::V6(n)) => {
+                    let mask = u128::MAX.checked_shl(128 - u32::from(*bits)).unwrap_or(0);
+                    u128::from(a) & mask == u128::from(*n) & mask
+                }
+                _ => false,
+            },
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -158,6 +225,7 @@ impl Ctx<'_> {
 pub struct Client {
     agent: ureq::Agent,
     credentials: Credentials,
+    insecure: Vec<Insecure>,
     /// (registry, scope) → Authorization header value.
     auth_cache: Mutex<HashMap<(String, String), String>>,
 }
@@ -295,26 +363,39 @@ impl Client {
                 inner: Default::default(),
             },
         );
+        let mut insecure = Vec::new();
+        let from_env = std::env::var("KILN_INSECURE_REGISTRIES").unwrap_or_default();
+        for e in opts
+            .insecure
+            .iter()
+            .map(String::as_str)
+            .chain(from_env.split(','))
+            .filter(|e| !e.trim().is_empty())
+        {
+            insecure.push(Insecure::parse(e)?);
+        }
         Ok(Client {
             agent,
             credentials: opts.credentials,
+            insecure,
             auth_cache: Mutex::new(HashMap::new()),
         })
     }
 
-    fn base(registry: &str, api_host: &str) -> String {
-        let scheme = if is_loopback(registry) {
+    /// `http` for loopback registries and those named insecure, else `https`.
+    fn scheme(&self, registry: &str) -> &'static str {
+        if is_loopback(registry) || self.insecure.iter().any(|i| i.matches(registry)) {
             "http"
         } else {
             "https"
-        };
-        format!("{scheme}://{api_host}/v2")
+        }
     }
 
-    fn url(r: &Reference, tail: &str) -> String {
+    fn url(&self, r: &Reference, tail: &str) -> String {
         format!(
-            "{}/{}/{tail}",
-            Self::base(&r.registry, r.api_host()),
+            "{}://{}/v2/{}/{tail}",
+            self.scheme(&r.registry),
+            r.api_host(),
             r.repository
         )
     }
@@ -522,7 +603,7 @@ impl Client {
         let resp = self.send(
             &ctx,
             "GET",
-            &Self::url(r, &format!("manifests/{reference}")),
+            &self.url(r, &format!("manifests/{reference}")),
             &[("Accept", MANIFEST_ACCEPT.into())],
             &Self::pull_scope(r),
             Body::Empty,
@@ -586,7 +667,7 @@ impl Client {
         let resp = self.send(
             &ctx,
             "GET",
-            &Self::url(r, &format!("blobs/{}", desc.digest)),
+            &self.url(r, &format!("blobs/{}", desc.digest)),
             &[],
             &Self::pull_scope(r),
             Body::Empty,
@@ -691,7 +772,7 @@ impl Client {
         let resp = self.send(
             &ctx,
             "HEAD",
-            &Self::url(r, &format!("blobs/{d}")),
+            &self.url(r, &format!("blobs/{d}")),
             &[],
             scopes,
             Body::Empty,
@@ -718,12 +799,7 @@ impl Client {
             if loc.starts_with("http://") || loc.starts_with("https://") {
                 loc.to_string()
             } else {
-                let scheme = if is_loopback(&r.registry) {
-                    "http"
-                } else {
-                    "https"
-                };
-                format!("{scheme}://{}{loc}", r.api_host())
+                format!("{}://{}{loc}", self.scheme(&r.registry), r.api_host())
             },
         )
     }
@@ -762,12 +838,12 @@ impl Client {
             Some(f) => {
                 ctx.action = format!("mount blob {d} from {f}");
                 scopes.push(format!("repository:{f}:pull"));
-                Self::url(
+                self.url(
                     r,
                     &format!("blobs/uploads/?mount={d}&from={}", url_encode(f)),
                 )
             }
-            None => Self::url(r, "blobs/uploads/"),
+            None => self.url(r, "blobs/uploads/"),
         };
         let resp = self.send(&ctx, "POST", &url, &[], &scopes, Body::Empty)?;
         let st = resp.status().as_u16();
@@ -836,7 +912,7 @@ impl Client {
         let resp = self.send(
             &ctx,
             "PUT",
-            &Self::url(dest, &format!("manifests/{reference}")),
+            &self.url(dest, &format!("manifests/{reference}")),
             &[("Content-Type", img.descriptor.media_type.clone())],
             &scopes,
             Body::Bytes(manifest),
@@ -905,6 +981,26 @@ fn record_sources(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn insecure_entries_match_names_ports_and_ranges() {
+        let m = |e: &str, r: &str| Insecure::parse(e).unwrap().matches(r);
+        assert!(m("reg.svc:5000", "reg.svc:5000"));
+        assert!(!m("reg.svc:5000", "reg.svc:5001"));
+        assert!(m("reg.svc", "reg.svc:5000"));
+        assert!(m("Reg.Svc", "reg.svc"));
+        assert!(!m("reg.svc", "other.svc:5000"));
+        assert!(m("10.96.0.0/12", "10.96.0.50:5000"));
+        assert!(m("10.96.0.0/12", "10.111.255.1"));
+        assert!(!m("10.96.0.0/12", "10.112.0.1:5000"));
+        assert!(!m("10.96.0.0/12", "reg.svc:5000"));
+        assert!(m("0.0.0.0/0", "192.168.1.1:443"));
+        assert!(m("fd00::/8", "[fd00::1]:5000"));
+        assert!(!m("fd00::/8", "[fe80::1]:5000"));
+        for bad in ["10.0.0.0/33", "x/8", "", "a b", "10.0.0.1/"] {
+            assert!(Insecure::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn loopback_rule() {

@@ -570,3 +570,41 @@ fn bearer_token_registry_with_mount_scopes() {
         "{msg}"
     );
 }
+
+#[test]
+fn insecure_registry_by_name_is_spoken_to_over_plain_http() {
+    // A plain-HTTP registry under a name that is not loopback (an in-cluster Service, say):
+    // HTTPS is tried and fails until the name is listed as insecure, as with dockerd.
+    let reg = Registry::start(Mode::Plain);
+    let port = reg.host().rsplit_once(':').unwrap().1.to_string();
+    let name = format!("registry.kiln-test.svc:{port}");
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(d.path()).unwrap();
+    let r = Reference::parse(&format!("{name}/plain/busybox:1")).unwrap();
+    common::make_base(&store, &r.to_string());
+    let mut opts = kiln_oci::registry::ClientOptions::default();
+    opts.resolve.insert(
+        "registry.kiln-test.svc".into(),
+        "127.0.0.1".parse().unwrap(),
+    );
+    let e = Client::new(opts.clone())
+        .unwrap()
+        .push(&store, &r.to_string(), &r)
+        .unwrap_err();
+    assert!(matches!(e, Error::Transport { .. }), "{e}");
+    assert!(e.to_string().contains(&name), "{e}");
+    for entry in [name.clone(), "registry.kiln-test.svc".into()] {
+        let mut o = opts.clone();
+        o.insecure = vec![entry];
+        let client = Client::new(o).unwrap();
+        let p = client.push(&store, &r.to_string(), &r).unwrap();
+        let other = Store::open(d.path().join(format!("pulled-{}", p.uploaded))).unwrap();
+        let pulled = client.pull(&r, &other, &Platform::host()).unwrap();
+        assert_eq!(pulled.repo_digest, p.manifest_digest);
+    }
+    // a bad entry is refused when the client is made, naming it
+    let mut o = opts.clone();
+    o.insecure = vec!["10.0.0.0/33".into()];
+    let e = Client::new(o).err().unwrap();
+    assert!(e.to_string().contains("10.0.0.0/33"), "{e}");
+}

@@ -122,6 +122,17 @@ pub struct OperatorArgs {
         value_delimiter = ','
     )]
     pub runner_device_resources: Vec<String>,
+    /// Whether runner pods that need root get their own user namespace (`hostUsers: false`,
+    /// the `docker` builder's in-cluster design). Set false where the nodes' container runtime
+    /// cannot do it (containerd before 2.0): such pods then run as root without one, and their
+    /// status says so.
+    #[arg(
+        long = "runner-user-namespaces",
+        env = "KILN_RUNNER_USER_NAMESPACES",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub runner_user_namespaces: bool,
     /// Reconciles run at the same time per controller (0 = unlimited).
     #[arg(long = "concurrency", env = "KILN_CONCURRENCY", default_value_t = 8)]
     pub concurrency: u16,
@@ -156,6 +167,7 @@ impl OperatorArgs {
                 service_account_prefix: self.runner_sa_prefix.clone(),
                 pod,
                 device_resources,
+                user_namespaces: self.runner_user_namespaces,
             },
             ..Settings::default()
         })

@@ -6,14 +6,16 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar,
-    EnvVarSource, ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec,
-    SeccompProfile, SecretKeySelector, SecurityContext, ServiceAccount, Volume, VolumeMount,
+    EnvVarSource, KeyToPath, ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec,
+    SeccompProfile, SecretKeySelector, SecretVolumeSource, SecurityContext, ServiceAccount, Volume,
+    VolumeMount,
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use kiln_crds::{ImageBuild, RunnerSpec};
 use kube::{Resource, ResourceExt};
 
+use crate::contract::REGISTRY_AUTH_DIR;
 pub use crate::contract::{
     SNAPSHOT_DIR, SNAPSHOT_KEY, Snapshot, WORK_DIR, read_snapshot, secret_env_name,
 };
@@ -48,6 +50,8 @@ pub struct RunnerDefaults {
     /// The extended resource that grants a device, by device path (a builder that needs
     /// `/dev/kvm` gets `devices.kubevirt.io/kvm: 1`); other devices are mounted from the node.
     pub device_resources: BTreeMap<String, String>,
+    /// Whether a builder that asks for a user namespace gets one (`--runner-user-namespaces`).
+    pub user_namespaces: bool,
 }
 
 impl Default for RunnerDefaults {
@@ -59,6 +63,7 @@ impl Default for RunnerDefaults {
             service_account_prefix: "kiln-runner-".into(),
             pod: RunnerSpec::default(),
             device_resources: super::runner_pod::default_device_resources(),
+            user_namespaces: true,
         }
     }
 }
@@ -254,7 +259,11 @@ pub fn job(
         .spec
         .timeout_seconds()
         .map_err(|e| format!("spec.timeout: {e}"))?;
-    let needs = runner_pod::needs(snapshot, build.spec.runner.as_ref())?;
+    let needs = runner_pod::needs(
+        snapshot,
+        build.spec.runner.as_ref(),
+        defaults.user_namespaces,
+    )?;
     let mut runner = build.spec.runner.clone().unwrap_or_default();
     if runner.resources.is_none() {
         runner.resources = defaults.pod.resources.clone();
@@ -322,6 +331,8 @@ pub fn job(
             ..EnvVar::default()
         });
     }
+    // The operator's default env first, so a build's own entry of the same name wins.
+    envs.extend(defaults.pod.env.iter().cloned());
     envs.extend(runner.env.iter().cloned());
 
     let mut mounts = vec![
@@ -364,6 +375,36 @@ pub fn job(
         },
     ];
     volumes.extend(runner.volumes.iter().cloned());
+    // Registry credentials: each Secret's `.dockerconfigjson` at REGISTRY_AUTH_DIR/<name>/,
+    // where the runner reads them (`contract::docker_configs`).
+    for secret in &runner.registry_secrets {
+        let volume = format!("registry-{}", secret.name);
+        volumes.push(Volume {
+            name: volume.clone(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(secret.name.clone()),
+                items: Some(vec![KeyToPath {
+                    key: ".dockerconfigjson".into(),
+                    path: ".dockerconfigjson".into(),
+                    mode: None,
+                }]),
+                ..SecretVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        mounts.push(VolumeMount {
+            name: volume,
+            mount_path: format!("{REGISTRY_AUTH_DIR}/{}", secret.name),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        });
+    }
+    let mut pull_secrets = runner.image_pull_secrets.clone();
+    for s in &runner.registry_secrets {
+        if !pull_secrets.iter().any(|p| p.name == s.name) {
+            pull_secrets.push(s.clone());
+        }
+    }
 
     let mut container = Container {
         name: "runner".into(),
@@ -402,8 +443,7 @@ pub fn job(
         node_selector: (!runner.node_selector.is_empty()).then(|| runner.node_selector.clone()),
         tolerations: (!runner.tolerations.is_empty()).then(|| runner.tolerations.clone()),
         affinity: runner.affinity.clone(),
-        image_pull_secrets: (!runner.image_pull_secrets.is_empty())
-            .then(|| runner.image_pull_secrets.clone()),
+        image_pull_secrets: (!pull_secrets.is_empty()).then_some(pull_secrets),
         priority_class_name: runner.priority_class_name.clone(),
         security_context: Some(
             runner

@@ -113,7 +113,15 @@ impl Collector {
 
 /// The union of the requirements of the snapshot's selected builds, checked (one image at
 /// most), with each grant and what in `spec.runner` replaced it.
-pub fn needs(snapshot: &Snapshot, runner: Option<&RunnerSpec>) -> Result<RunnerNeeds, String> {
+///
+/// `user_namespaces` is the operator's policy (`--runner-user-namespaces`): when false (the
+/// nodes' container runtime cannot give pods their own user namespace), a source that asks
+/// for one still runs, as root in its pod without it, and the grant says so.
+pub fn needs(
+    snapshot: &Snapshot,
+    runner: Option<&RunnerSpec>,
+    user_namespaces: bool,
+) -> Result<RunnerNeeds, String> {
     let mut union = Requirements::default();
     let mut c = Collector::default();
     let mut images: Vec<(&str, Option<&str>)> = Vec::new();
@@ -137,6 +145,9 @@ pub fn needs(snapshot: &Snapshot, runner: Option<&RunnerSpec>) -> Result<RunnerN
         }
         if let Some(g) = &r.scratch_bytes {
             c.add("scratch", Some(&g.name), source, &g.why);
+        }
+        if let Some(why) = &r.writable_root {
+            c.add("writableRoot", None, source, why);
         }
         if let Some(g) = &r.image {
             c.add("image", Some(&g.name), source, &g.why);
@@ -170,15 +181,25 @@ pub fn needs(snapshot: &Snapshot, runner: Option<&RunnerSpec>) -> Result<RunnerN
             }
             "runAsRoot" if sc => Some("spec.runner.securityContext".into()),
             "runAsRoot" if psc => Some("spec.runner.podSecurityContext".into()),
+            "writableRoot" if sc => Some("spec.runner.securityContext".into()),
             "image" if runner_image.is_some() => Some("spec.runner.image".into()),
+            "userNamespace" if !user_namespaces => Some(USERNS_OFF.into()),
             _ => None,
         };
+    }
+    if !user_namespaces {
+        union.user_namespaces = None;
     }
     Ok(RunnerNeeds {
         union,
         granted: c.grants,
     })
 }
+
+/// What a `userNamespace` grant says when the operator runs without user namespaces.
+pub const USERNS_OFF: &str = "the operator (--runner-user-namespaces=false): the pod runs without \
+     its own user namespace, so its root is root on the node (still unprivileged, with only the \
+     capabilities listed)";
 
 /// The parts of the runner pod the requirements change.
 pub struct PodParts<'a> {
@@ -209,6 +230,8 @@ pub fn grant(d: &Derivation<'_>, parts: PodParts<'_>) {
         volumes,
         mounts,
     } = parts;
+    // The init container that copies Kiln needs none of the grants.
+    let plain_security_context = container.security_context.clone();
     for dev in &u.devices {
         match d.device_resources.get(&dev.name) {
             Some(resource) => {
@@ -249,6 +272,9 @@ pub fn grant(d: &Derivation<'_>, parts: PodParts<'_>) {
         if !u.capabilities.is_empty() {
             let caps = sc.capabilities.get_or_insert_with(Capabilities::default);
             caps.add = Some(u.capabilities.iter().map(|g| g.name.clone()).collect());
+        }
+        if u.writable_root.is_some() {
+            sc.read_only_root_filesystem = Some(false);
         }
         if u.run_as_root.is_some() {
             sc.run_as_non_root = Some(false);
@@ -308,7 +334,7 @@ pub fn grant(d: &Derivation<'_>, parts: PodParts<'_>) {
             image_pull_policy: container.image_pull_policy.clone(),
             command: Some(vec![d.kiln_command.to_string()]),
             args: Some(vec!["install-self".into(), INJECTED_KILN.into()]),
-            security_context: container.security_context.clone(),
+            security_context: plain_security_context,
             volume_mounts: Some(vec![mount]),
             ..Container::default()
         }]);
@@ -364,7 +390,7 @@ mod tests {
         assert_eq!(p.host_users, None);
         assert_eq!(p.init_containers, None);
         assert_eq!(c.resources, None);
-        let n = needs(&snapshot(&["null.a"]), None).unwrap();
+        let n = needs(&snapshot(&["null.a"]), None, true).unwrap();
         assert_eq!(n.status(), None);
     }
 
@@ -391,7 +417,7 @@ mod tests {
             ("null.plain", Requirements::default()),
             ("x.other", other),
         ]);
-        let n = needs(&snap, None).unwrap();
+        let n = needs(&snap, None, true).unwrap();
         let kvm = n
             .granted
             .iter()
@@ -477,7 +503,7 @@ mod tests {
             image: Some("mine:1".into()),
             ..RunnerSpec::default()
         });
-        let n = needs(&snap, b.spec.runner.as_ref()).unwrap();
+        let n = needs(&snap, b.spec.runner.as_ref(), true).unwrap();
         let by = |kind: &str| {
             n.granted
                 .iter()
@@ -506,6 +532,120 @@ mod tests {
                 .add,
             None
         );
+    }
+
+    /// What the docker builder asks for in the cluster (its base image, root, a user
+    /// namespace, a writable root, a few capabilities).
+    fn docker_like() -> Requirements {
+        Requirements {
+            image: Some(Grant::new("reg:5000/base:1", "runs in its base image")),
+            run_as_root: Some("provisioners run as the image's user".into()),
+            user_namespaces: Some("root in the pod is unprivileged on the node".into()),
+            writable_root: Some("provisioners change the image's files".into()),
+            capabilities: vec![Grant::new("CHOWN", "chown of uploads")],
+            ..Requirements::default()
+        }
+    }
+
+    #[test]
+    fn a_docker_source_gets_a_writable_root_in_its_own_user_namespace() {
+        let snap = snapshot_with(&[("docker.a", docker_like())]);
+        let job = resources::job(&build("b"), &snap, &RunnerDefaults::default()).unwrap();
+        let p = pod(&job);
+        assert_eq!(p.host_users, Some(false));
+        let sc = p.containers[0].security_context.as_ref().unwrap();
+        assert_eq!(sc.read_only_root_filesystem, Some(false));
+        assert_eq!(sc.run_as_user, Some(0));
+        assert_eq!(sc.privileged, None);
+        assert_eq!(sc.allow_privilege_escalation, Some(false));
+        // the init container that copies Kiln keeps the restricted defaults
+        let init = &p.init_containers.as_ref().unwrap()[0];
+        assert_eq!(
+            init.security_context,
+            Some(resources::restricted_security_context())
+        );
+        let n = needs(&snap, None, true).unwrap();
+        let kinds: Vec<&str> = n.granted.iter().map(|g| g.kind.as_str()).collect();
+        for k in [
+            "writableRoot",
+            "userNamespace",
+            "runAsRoot",
+            "capability",
+            "image",
+        ] {
+            assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+        }
+        assert!(n.granted.iter().all(|g| g.overridden_by.is_none()));
+    }
+
+    #[test]
+    fn without_user_namespaces_the_pod_says_its_root_is_the_nodes() {
+        let snap = snapshot_with(&[("docker.a", docker_like())]);
+        let defaults = RunnerDefaults {
+            user_namespaces: false,
+            ..RunnerDefaults::default()
+        };
+        let job = resources::job(&build("b"), &snap, &defaults).unwrap();
+        let p = pod(&job);
+        assert_eq!(p.host_users, None);
+        assert_eq!(
+            p.containers[0]
+                .security_context
+                .as_ref()
+                .unwrap()
+                .run_as_user,
+            Some(0)
+        );
+        let n = needs(&snap, None, false).unwrap();
+        let userns = n
+            .granted
+            .iter()
+            .find(|g| g.kind == "userNamespace")
+            .unwrap();
+        assert_eq!(userns.overridden_by.as_deref(), Some(USERNS_OFF));
+        assert!(n.union.user_namespaces.is_none());
+    }
+
+    #[test]
+    fn registry_secrets_are_mounted_for_the_runner_and_pull_the_image() {
+        let snap = snapshot_with(&[("docker.a", docker_like())]);
+        let mut b = build("b");
+        b.spec.runner = Some(
+            serde_json::from_value(serde_json::json!({
+                "registrySecrets": [{"name": "push-creds"}],
+                "imagePullSecrets": [{"name": "other"}, {"name": "push-creds"}],
+            }))
+            .unwrap(),
+        );
+        let job = resources::job(&b, &snap, &RunnerDefaults::default()).unwrap();
+        let p = pod(&job);
+        let pulls: Vec<&str> = p
+            .image_pull_secrets
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(pulls, ["other", "push-creds"]);
+        let v = p
+            .volumes
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|v| v.name == "registry-push-creds")
+            .unwrap();
+        let secret = v.secret.as_ref().unwrap();
+        assert_eq!(secret.secret_name.as_deref(), Some("push-creds"));
+        assert_eq!(secret.items.as_ref().unwrap()[0].key, ".dockerconfigjson");
+        let m = p.containers[0]
+            .volume_mounts
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|m| m.name == "registry-push-creds")
+            .unwrap();
+        assert_eq!(m.mount_path, "/kiln/registry-auth/push-creds");
+        assert_eq!(m.read_only, Some(true));
     }
 
     #[test]
@@ -556,19 +696,19 @@ mod tests {
             ("docker.a", img("debian:12")),
             ("null.b", Requirements::default()),
         ]);
-        let e = needs(&mixed, None).unwrap_err();
+        let e = needs(&mixed, None, true).unwrap_err();
         assert!(e.contains("null.b in the runner image"), "{e}");
         // One image for all: fine; spec.runner.image settles a conflict.
         let same = snapshot_with(&[
             ("docker.a", img("debian:12")),
             ("docker.b", img("debian:12")),
         ]);
-        assert!(needs(&same, None).is_ok());
+        assert!(needs(&same, None, true).is_ok());
         let runner = RunnerSpec {
             image: Some("all:1".into()),
             ..RunnerSpec::default()
         };
-        assert!(needs(&snap, Some(&runner)).is_ok());
+        assert!(needs(&snap, Some(&runner), true).is_ok());
     }
 
     /// The test-only builder (`kiln-test-requirements`, feature `test-builders`) declares

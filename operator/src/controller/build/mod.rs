@@ -78,7 +78,13 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             )
         }
     };
-    let desired = desired(&build, &view, snapshot.as_ref(), decision.parent.as_ref());
+    let desired = desired(
+        &build,
+        &view,
+        snapshot.as_ref(),
+        decision.parent.as_ref(),
+        ctx.settings.runner.user_namespaces,
+    );
     let written = status::write(&build, &ctx, &desired, &view, announce).await?;
     if (written.finished_now || expired)
         && let Err(e) = retention::enforce(&build, &ctx).await
@@ -97,9 +103,10 @@ fn desired(
     view: &JobView,
     snapshot: Option<&Snapshot>,
     parent: Option<&ImageBuild>,
+    user_namespaces: bool,
 ) -> ImageBuildStatus {
     let now = now();
-    let desired = status::desired_status(build, view, snapshot, now.clone());
+    let desired = status::desired_status(build, view, snapshot, now.clone(), user_namespaces);
     lineage::with_parent_revocation(build, parent, desired, now)
 }
 
