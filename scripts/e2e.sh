@@ -19,6 +19,8 @@ bin="${KILN_CACHE:-$HOME/.cache/kiln}/cluster/k8s-v1.34.4/bin"
 export PATH="$bin:$PATH"
 export KUBECONFIG=/var/lib/kiln-e2e/admin.kubeconfig
 release=kiln namespace=kiln-system
+# shellcheck source=../e2e/cluster/lib.sh
+E2E_REGISTRY=$(bash -c 'source e2e/cluster/lib.sh >/dev/null 2>&1; echo "$E2E_REGISTRY"')
 filter=${1:-}
 
 times=()
@@ -55,7 +57,8 @@ archive=$(sed -n 1p "$image_out")
 ref=$(sed -n 2p "$image_out")
 rm -f "$image_out"
 sshd_archive=$(images/sshd.sh | sed -n 1p)   # the SSH test peer (cached, ~2 s cold)
-phase "image import" e2e/cluster/import-image.sh "$archive" "$sshd_archive" >/dev/null
+registry_archive=$(images/registry.sh | sed -n 1p)   # the registry test peer (cached)
+phase "image import" e2e/cluster/import-image.sh "$archive" "$sshd_archive" "$registry_archive" >/dev/null
 
 # Rendered manifests are validated against the API server's schemas (--validate=strict:
 # unknown or duplicate fields fail) and accepted by it (server dry-run).
@@ -81,6 +84,8 @@ install() {
   helm upgrade --install "$release" charts/kiln -n "$namespace" --create-namespace \
     --set image.repository="${ref%:*}" --set image.tag="${ref##*:}" \
     --set image.pullPolicy=IfNotPresent --set log.format=text \
+    --set runner.userNamespaces="${KILN_E2E_USERNS:-false}" \
+    --set "runner.env[0].name=KILN_INSECURE_REGISTRIES" --set "runner.env[0].value=$E2E_REGISTRY" \
     --wait --timeout 180s
   kubectl -n "$namespace" rollout status "deployment/$release" --timeout=120s
 }

@@ -30,6 +30,9 @@ ADMIN_KUBECONFIG="$STATE/admin.kubeconfig"
 # Cluster networking.
 SERVICE_CIDR="10.96.0.0/24"
 KUBERNETES_SVC_IP="10.96.0.1"
+# The in-cluster test registry's Service address (plain HTTP, basic auth): containerd pulls
+# from it over HTTP (hosts.toml), runner pods are told with KILN_INSECURE_REGISTRIES.
+E2E_REGISTRY="10.96.0.50:5000"
 POD_CIDR="10.244.0.0/24"
 CNI_BRIDGE="cni0"
 NODE_NAME="${KILN_E2E_NODE_NAME:-kiln-e2e}"

@@ -365,6 +365,15 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     bin_dir = "$CNI_BIN_DIR"
     conf_dir = "$CNI_CONF_DIR"
     max_conf_num = 1
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$STATE/config/certs.d"
+EOF
+  # The e2e registry Service speaks plain HTTP (as a cluster-internal registry often does).
+  mkdir -p "$STATE/config/certs.d/$E2E_REGISTRY"
+  write_file "$STATE/config/certs.d/$E2E_REGISTRY/hosts.toml" <<EOF
+server = "http://$E2E_REGISTRY"
+[host."http://$E2E_REGISTRY"]
+  capabilities = ["pull", "resolve"]
 EOF
   PROC_CONFIG="$STATE/config/containerd.toml" start_proc containerd containerd --config "$STATE/config/containerd.toml" --log-level warn
   wait_for containerd 60 ctr --address "$CONTAINERD_SOCK" version

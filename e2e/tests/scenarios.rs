@@ -818,3 +818,248 @@ fn the_samples_the_docs_show_build_and_promote() {
         assert!(ch["status"]["currentBuild"].is_string(), "{}", ch["status"]);
     }
 }
+
+/// The in-cluster test registry: Debian's `docker-registry` (images/registry.sh) behind a
+/// Service at this fixed address, plain HTTP with basic auth. containerd pulls from it over
+/// HTTP (e2e/cluster/up.sh writes its hosts.toml); runner pods are told with
+/// `KILN_INSECURE_REGISTRIES` (scripts/e2e.sh sets the chart's `runner.env`).
+const REGISTRY: &str = "10.96.0.50:5000";
+const REGISTRY_IMAGE: &str = "kiln.local/registry:e2e";
+const REGISTRY_USER: &str = "kiln";
+const REGISTRY_PASSWORD: &str = "pw-30b2-e2e-registry";
+
+/// Starts the registry in `ns` and waits until it answers (with auth) from this host.
+fn start_registry(ns: &str) {
+    let hash = bcrypt::hash(REGISTRY_PASSWORD, 5).unwrap();
+    kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "htpasswd",
+        "-n",
+        ns,
+        &format!("--from-literal=htpasswd={REGISTRY_USER}:{hash}"),
+    ]);
+    let (ip, port) = REGISTRY.split_once(':').unwrap();
+    apply(
+        ns,
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: registry\n  labels:\n    app: registry\nspec:\n  containers:\n    - name: registry\n      image: {REGISTRY_IMAGE}\n      imagePullPolicy: IfNotPresent\n      ports:\n        - containerPort: 5000\n      volumeMounts:\n        - name: auth\n          mountPath: /auth\n        - name: data\n          mountPath: /var/lib/registry\n  volumes:\n    - name: auth\n      secret:\n        secretName: htpasswd\n    - name: data\n      emptyDir: {{}}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: registry\nspec:\n  clusterIP: {ip}\n  selector:\n    app: registry\n  ports:\n    - port: {port}\n      targetPort: 5000\n"
+        ),
+    );
+    kubectl(&[
+        "wait",
+        "-n",
+        ns,
+        "--for=condition=Ready",
+        "pod/registry",
+        "--timeout=60s",
+    ]);
+    wait_for("the registry Service to answer", secs(60), || {
+        let o = std::process::Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+            .arg(format!("http://{REGISTRY}/v2/"))
+            .output()
+            .ok()?;
+        (String::from_utf8_lossy(&o.stdout) == "401").then_some(())
+    });
+}
+
+/// A busybox-static base image (no network, nothing pulled), pushed to the registry.
+fn push_busybox_base(reference: &str) {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("root");
+    for dir in ["bin", "tmp", "etc", "root"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    std::fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
+    for app in [
+        "sh", "cat", "echo", "ls", "id", "mkdir", "rm", "chmod", "test", "hostname",
+    ] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(app)).unwrap();
+    }
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    std::fs::write(root.join("etc/base-release"), "kiln e2e busybox base\n").unwrap();
+    let archive = d.path().join("base.oci.tar");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/cluster/oci-image.sh");
+    let st = std::process::Command::new(script)
+        .args(["kiln.local/base:e2e"])
+        .arg(&root)
+        .arg(&archive)
+        .arg("/bin/sh")
+        .status()
+        .unwrap();
+    assert!(st.success(), "oci-image.sh failed");
+    let out = std::process::Command::new("skopeo")
+        .args(["copy", "--quiet", "--dest-tls-verify=false", "--dest-creds"])
+        .arg(format!("{REGISTRY_USER}:{REGISTRY_PASSWORD}"))
+        .arg(format!("oci-archive:{}", archive.display()))
+        .arg(format!("docker://{reference}"))
+        .output()
+        .expect("skopeo (Debian package skopeo; scripts/install-deps.sh installs it)");
+    assert!(
+        out.status.success(),
+        "skopeo copy to {reference}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn docker_build_in_the_cluster_pushes_an_image_a_pod_then_runs() {
+    let ns = Namespace::new("docker");
+    let ns = ns.as_str();
+    start_registry(ns);
+    let base = format!("{REGISTRY}/e2e/base:1");
+    push_busybox_base(&base);
+    // Registry credentials as `kubectl create secret docker-registry` makes them.
+    kubectl(&[
+        "create",
+        "secret",
+        "docker-registry",
+        "regcreds",
+        "-n",
+        ns,
+        &format!("--docker-server={REGISTRY}"),
+        &format!("--docker-username={REGISTRY_USER}"),
+        &format!("--docker-password={REGISTRY_PASSWORD}"),
+    ]);
+    apply(
+        ns,
+        &template(
+            "app",
+            &format!(
+                r#"source "docker" "app" {{
+  image   = "{base}"
+  commit  = true
+  changes = ["CMD [\"cat\", \"/hello.txt\"]", "LABEL made-by=kiln"]
+}}
+build {{
+  sources = ["source.docker.app"]
+  provisioner "file" {{
+    content     = "uploaded into the image\n"
+    destination = "/uploaded.txt"
+  }}
+  provisioner "shell" {{
+    inline = [
+      "echo \"provisioned by kiln as $(id -u) on $(cat /etc/base-release)\" > /hello.txt",
+      "cat /uploaded.txt >> /hello.txt",
+      "rm /etc/base-release",
+    ]
+  }}
+  post-processors {{
+    post-processor "docker-tag" {{
+      repository = "{REGISTRY}/e2e/app"
+      tags       = ["1"]
+    }}
+    post-processor "docker-push" {{}}
+  }}
+}}
+"#
+            ),
+        ),
+    );
+    wait_condition(ns, "imagetemplate", "app", "Ready", "True", secs(60));
+    apply(
+        ns,
+        &build(
+            "app-1",
+            "app",
+            &[],
+            "  runner:\n    registrySecrets:\n      - name: regcreds\n",
+        ),
+    );
+    let b = wait_phase(
+        ns,
+        "imagebuild",
+        "app-1",
+        &["Succeeded", "Failed"],
+        build_timeout(),
+    );
+    let logs = kubectl_try(&[
+        "logs",
+        "-n",
+        ns,
+        "-l",
+        "kiln.dev/build=app-1",
+        "--tail=-1",
+        "--all-containers",
+    ]);
+    assert_eq!(
+        b["status"]["phase"], "Succeeded",
+        "{}\n{}{}",
+        b["status"], logs.stdout, logs.stderr
+    );
+    // What the runner pod was granted, and why: no privileged container, no host path.
+    let granted = &b["status"]["runner"]["granted"];
+    let kinds: Vec<&str> = granted
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"image") && kinds.contains(&"writableRoot"),
+        "{granted}"
+    );
+    let job = kubectl(&[
+        "get",
+        "jobs",
+        "-n",
+        ns,
+        "-l",
+        "kiln.dev/build=app-1",
+        "-o",
+        "json",
+    ]);
+    assert!(!job.contains("\"privileged\": true"), "{job}");
+    assert!(!job.contains("hostPath"), "{job}");
+    // The pushed digest is in status.
+    let src = &sources(&b)[0];
+    let pushed = src["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["builderId"] == "packer.post-processor.docker-push")
+        .unwrap_or_else(|| panic!("no docker-push artifact in {src}"));
+    let digest = pushed["state"]["digest"].as_str().unwrap().to_string();
+    assert!(digest.starts_with("sha256:"), "{pushed}");
+    // A Pod runs the new image by digest, pulled by the kubelet from the registry.
+    apply(
+        ns,
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: run-app\nspec:\n  restartPolicy: Never\n  imagePullSecrets:\n    - name: regcreds\n  containers:\n    - name: app\n      image: {REGISTRY}/e2e/app@{digest}\n"
+        ),
+    );
+    wait_for("the app pod to finish", secs(120), || {
+        let p = get(ns, "pod", "run-app")?;
+        (p["status"]["phase"] == "Succeeded" || p["status"]["phase"] == "Failed").then_some(())
+    });
+    let out = kubectl(&["logs", "-n", ns, "run-app"]);
+    assert_eq!(
+        out,
+        "provisioned by kiln as 0 on kiln e2e busybox base\nuploaded into the image\n"
+    );
+    // The deletion became a whiteout: the file is gone from the new image.
+    apply(
+        ns,
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: check-app\nspec:\n  restartPolicy: Never\n  imagePullSecrets:\n    - name: regcreds\n  containers:\n    - name: app\n      image: {REGISTRY}/e2e/app@{digest}\n      command: [\"sh\", \"-c\", \"ls /etc/base-release 2>&1; ls /kiln /packer-files 2>&1; true\"]\n"
+        ),
+    );
+    wait_for("the check pod to finish", secs(120), || {
+        let p = get(ns, "pod", "check-app")?;
+        (p["status"]["phase"] == "Succeeded").then_some(())
+    });
+    let out = kubectl(&["logs", "-n", ns, "check-app"]);
+    assert!(out.contains("/etc/base-release: No such file"), "{out}");
+    assert!(
+        out.contains("/kiln: No such file"),
+        "nothing of the runner may leak into the image: {out}"
+    );
+    let everything = everything_visible(ns);
+    assert!(
+        !everything.contains(REGISTRY_PASSWORD),
+        "the registry password leaked:\n{everything}"
+    );
+}
