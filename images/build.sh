@@ -115,7 +115,7 @@ PY
   log "cargo build took $(elapsed "$tb")"
   mkdir -p "$cache/bin"
   static="$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/kiln"
-  if ldd "$static" >/dev/null 2>&1; then echo "$static is not statically linked" >&2; exit 1; fi
+  if readelf -d "$static" | grep -q "(NEEDED)"; then echo "$static is not statically linked" >&2; exit 1; fi
   cp "$static" "$bin.tmp"
   strip "$bin.tmp"
   mv "$bin.tmp" "$bin"
