@@ -277,9 +277,14 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
     let cancel = CancellationToken::new();
     signals::cancel_on_signal(cancel.clone(), ui.clone(), signals::Announce::Runner);
     tracker.start();
-    let outcome =
-        kiln_engine::run::run_build(build, &ui, &cancel, &ropts, &session.template.base_env())
-            .await;
+    // Through the session, as `kiln build` runs: the build is announced first, as Packer does.
+    let Some(outcome) = session
+        .run(vec![build], &ui, &cancel, &ropts)
+        .await
+        .pop()
+    else {
+        return fail("Error: the build produced no outcome".into());
+    };
     let ok = outcome.ok();
     if ok {
         println!();
