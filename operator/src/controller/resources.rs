@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::batch::v1::{Job, JobSpec};
+use k8s_openapi::api::batch::v1::{
+    Job, JobSpec, PodFailurePolicy, PodFailurePolicyOnPodConditionsPattern, PodFailurePolicyRule,
+};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar,
     EnvVarSource, KeyToPath, ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec,
@@ -481,6 +483,19 @@ pub fn job(
             completions: Some(count),
             parallelism: Some(parallelism),
             backoff_limit_per_index: Some(build.spec.retries),
+            // A pod taken away by the cluster (eviction, preemption, node drain, a deleted
+            // pod: the DisruptionTarget condition) is not the build's failure: the Job starts
+            // it again without counting a retry.
+            pod_failure_policy: Some(PodFailurePolicy {
+                rules: vec![PodFailurePolicyRule {
+                    action: "Ignore".into(),
+                    on_pod_conditions: Some(vec![PodFailurePolicyOnPodConditionsPattern {
+                        type_: "DisruptionTarget".into(),
+                        status: "True".into(),
+                    }]),
+                    ..PodFailurePolicyRule::default()
+                }],
+            }),
             active_deadline_seconds: timeout,
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
@@ -540,6 +555,12 @@ pub(crate) mod tests {
         assert_eq!(s.completions, Some(3));
         assert_eq!(s.parallelism, Some(1));
         assert_eq!(s.backoff_limit_per_index, Some(2));
+        let rule = &s.pod_failure_policy.as_ref().unwrap().rules[0];
+        assert_eq!(rule.action, "Ignore");
+        assert_eq!(
+            rule.on_pod_conditions.as_ref().unwrap()[0].type_,
+            "DisruptionTarget"
+        );
         assert_eq!(s.active_deadline_seconds, Some(5400));
         let owner = &j.metadata.owner_references.as_ref().unwrap()[0];
         assert_eq!(owner.kind, "ImageBuild");

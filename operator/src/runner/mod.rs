@@ -278,11 +278,7 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
     signals::cancel_on_signal(cancel.clone(), ui.clone(), signals::Announce::Runner);
     tracker.start();
     // Through the session, as `kiln build` runs: the build is announced first, as Packer does.
-    let Some(outcome) = session
-        .run(vec![build], &ui, &cancel, &ropts)
-        .await
-        .pop()
-    else {
+    let Some(outcome) = session.run(vec![build], &ui, &cancel, &ropts).await.pop() else {
         return fail("Error: the build produced no outcome".into());
     };
     let ok = outcome.ok();
