@@ -887,6 +887,7 @@ fn push_busybox_base(reference: &str) {
         .arg(&root)
         .arg(&archive)
         .arg("/bin/sh")
+        .stdout(std::process::Stdio::null())
         .status()
         .unwrap();
     assert!(st.success(), "oci-image.sh failed");

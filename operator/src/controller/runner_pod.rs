@@ -230,8 +230,17 @@ pub fn grant(d: &Derivation<'_>, parts: PodParts<'_>) {
         volumes,
         mounts,
     } = parts;
-    // The init container that copies Kiln needs none of the grants.
-    let plain_security_context = container.security_context.clone();
+    // The init container that copies Kiln needs none of the grants; when the pod runs as
+    // root, it names its own non-root user (the pod's would break its runAsNonRoot).
+    let mut plain_security_context = container.security_context.clone();
+    if u.run_as_root.is_some()
+        && let Some(sc) = plain_security_context.as_mut()
+        && sc.run_as_non_root == Some(true)
+        && sc.run_as_user.is_none()
+    {
+        sc.run_as_user = Some(super::resources::RUNNER_UID);
+        sc.run_as_group = Some(super::resources::RUNNER_UID);
+    }
     for dev in &u.devices {
         match d.device_resources.get(&dev.name) {
             Some(resource) => {
@@ -348,6 +357,7 @@ mod tests {
     use crate::controller::resources::tests::{build, snapshot};
     use crate::controller::resources::{self, RunnerDefaults};
     use k8s_openapi::api::batch::v1::Job;
+    use k8s_openapi::api::core::v1::SecurityContext;
     use kiln_engine::components::Grant;
 
     fn asks(r: Requirements) -> Requirements {
@@ -558,11 +568,19 @@ mod tests {
         assert_eq!(sc.run_as_user, Some(0));
         assert_eq!(sc.privileged, None);
         assert_eq!(sc.allow_privilege_escalation, Some(false));
-        // the init container that copies Kiln keeps the restricted defaults
+        // the init container that copies Kiln keeps the restricted defaults, as a non-root
+        // user of its own (the pod's user is root)
         let init = &p.init_containers.as_ref().unwrap()[0];
+        let isc = init.security_context.as_ref().unwrap();
+        assert_eq!(isc.run_as_user, Some(resources::RUNNER_UID));
+        assert_eq!(isc.run_as_non_root, Some(true));
         assert_eq!(
-            init.security_context,
-            Some(resources::restricted_security_context())
+            SecurityContext {
+                run_as_user: None,
+                run_as_group: None,
+                ..isc.clone()
+            },
+            resources::restricted_security_context()
         );
         let n = needs(&snap, None, true).unwrap();
         let kinds: Vec<&str> = n.granted.iter().map(|g| g.kind.as_str()).collect();
