@@ -77,17 +77,27 @@ fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-/// Stops one of the cluster's processes (SIGTERM to its pid, waits until it is gone).
+/// Stops one of the cluster's processes: SIGTERM to its pid (one process, never a group),
+/// SIGKILL if it is still there after 15 s (the API server drains its watches for longer),
+/// then waits until it is gone.
 fn stop_component(name: &str) {
     let pid_file = format!("{}/run/{name}.pid", state_dir());
     let pid = std::fs::read_to_string(&pid_file)
         .unwrap_or_else(|e| panic!("{pid_file}: {e}"))
         .trim()
         .to_string();
+    let gone = || !Path::new(&format!("/proc/{pid}")).exists();
     let st = Command::new("kill").arg(&pid).status().unwrap();
     assert!(st.success(), "kill {name} ({pid})");
+    let t = Instant::now();
+    while !gone() && t.elapsed() < Duration::from_secs(15) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    if !gone() {
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+    }
     wait_for(&format!("{name} to stop"), secs(60), || {
-        (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+        gone().then_some(())
     });
 }
 

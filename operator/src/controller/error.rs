@@ -48,7 +48,18 @@ impl Error {
             self,
             Error::MissingObjectKey(_)
                 | Error::BuildApply(super::build::apply::ApplyError::SnapshotUnusable { .. })
-        )
+        ) || self.object_gone()
+    }
+
+    /// The status write found the object gone (deleted, or its namespace): nothing to retry;
+    /// the watch's delete event (or its next list) drops it from the cache.
+    fn object_gone(&self) -> bool {
+        let source = match self {
+            Error::BuildStatus(super::build::status::StatusError::Write { source, .. })
+            | Error::StatusPatch { source, .. } => source,
+            _ => return false,
+        };
+        matches!(source, kube::Error::Api(s) if s.code == 404)
     }
 
     /// A short label for metrics and event reasons.
@@ -135,5 +146,18 @@ mod tests {
         );
         assert!(is_not_found(&api(404)));
         assert!(is_conflict(&api(409)));
+        // a status write that finds the object gone is not retried; other failures are
+        let gone = Error::StatusPatch {
+            kind: "ImageBuild",
+            name: "b".into(),
+            source: api(404),
+        };
+        assert!(gone.is_permanent());
+        let busy = Error::StatusPatch {
+            kind: "ImageBuild",
+            name: "b".into(),
+            source: api(500),
+        };
+        assert!(!busy.is_permanent());
     }
 }
