@@ -130,7 +130,10 @@ build {{
     );
     std::fs::write(
         &secret,
-        format!(r#"{{"auths":{{"127.0.0.1:{}":{{"auth":"{auth}"}}}}}}"#, reg.port),
+        format!(
+            r#"{{"auths":{{"127.0.0.1:{}":{{"auth":"{auth}"}}}}}}"#,
+            reg.port
+        ),
     )
     .unwrap();
     let build = |docker_configs: Vec<PathBuf>| {

@@ -205,7 +205,11 @@ pub fn needs(
         // image → (source, tool set) pairs that need it.
         let mut by_image: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
         for source in &snapshot.builds {
-            for g in snapshot.requirements.get(source).map_or(&[][..], |r| &r.tools) {
+            for g in snapshot
+                .requirements
+                .get(source)
+                .map_or(&[][..], |r| &r.tools)
+            {
                 if let Some(image) = defaults.tool_images.get(&g.name) {
                     by_image.entry(image).or_default().push((source, &g.name));
                 }
@@ -397,7 +401,12 @@ pub fn grant(d: &Derivation<'_>, parts: PodParts<'_>) {
             .entry("ephemeral-storage".into())
             .or_insert(bytes);
     }
-    if let Some(image) = d.needs.tool_image.as_ref().filter(|_| d.runner.image.is_none()) {
+    if let Some(image) = d
+        .needs
+        .tool_image
+        .as_ref()
+        .filter(|_| d.runner.image.is_none())
+    {
         // A runner image with Kiln inside: the same command, another image.
         container.image = Some(image.clone());
     }
@@ -1007,7 +1016,8 @@ build {{
         );
         let n = needs(&snap, None, &with_qemu_image()).unwrap();
         assert!(
-            n.describe().contains("device /dev/kvm (qemu.vm: accelerator = \"kvm\""),
+            n.describe()
+                .contains("device /dev/kvm (qemu.vm: accelerator = \"kvm\""),
             "{}",
             n.describe()
         );
@@ -1048,10 +1058,15 @@ build {{
             .insert("other".into(), "reg.example/other:1".into());
         let e = needs(&snap, None, &defaults).unwrap_err();
         assert!(
-            e.contains("qemu.a (qemu) in reg.example/kiln-qemu:1; x.b (other) in reg.example/other:1"),
+            e.contains(
+                "qemu.a (qemu) in reg.example/kiln-qemu:1; x.b (other) in reg.example/other:1"
+            ),
             "{e}"
         );
-        assert!(e.contains("spec.only") && e.contains("spec.runner.image"), "{e}");
+        assert!(
+            e.contains("spec.only") && e.contains("spec.runner.image"),
+            "{e}"
+        );
         let runner = RunnerSpec {
             image: Some("all:1".into()),
             ..RunnerSpec::default()
@@ -1063,7 +1078,9 @@ build {{
         let job = resources::job(&b, &snap, &defaults).unwrap();
         assert_eq!(pod(&job).containers[0].image.as_deref(), Some("all:1"));
         // The same image for both tool sets: one pod template.
-        defaults.tool_images.insert("other".into(), QEMU_IMAGE.into());
+        defaults
+            .tool_images
+            .insert("other".into(), QEMU_IMAGE.into());
         let n = needs(&snap, None, &defaults).unwrap();
         assert_eq!(n.tool_image.as_deref(), Some(QEMU_IMAGE));
         let image = n.granted.iter().find(|g| g.kind == "image").unwrap();

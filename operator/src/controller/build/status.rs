@@ -470,7 +470,13 @@ mod tests {
     fn finished_status_is_stable_and_keeps_the_summary() {
         let mut b = build("b");
         let snap = snapshot(&["null.a", "null.b"]);
-        let mut s = desired_status(&b, &succeeded(10, 70), Some(&snap), t(80), &RunnerDefaults::default());
+        let mut s = desired_status(
+            &b,
+            &succeeded(10, 70),
+            Some(&snap),
+            t(80),
+            &RunnerDefaults::default(),
+        );
         assert_eq!(s.duration.as_deref(), Some("1m0s"));
         assert_eq!(s.sources_summary.as_deref(), Some("0/2"));
         for n in ["null.a", "null.b"] {
