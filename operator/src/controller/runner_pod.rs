@@ -913,6 +913,9 @@ source "qemu" "vm" {{
   accelerator  = "{accelerator}"
   disk_size    = "1G"
   ssh_username = "root"
+  # mounted in the runner pod from a Secret: not there when the operator validates
+  ssh_private_key_file = "/keys/id_ed25519"
+  output_directory     = "/output/vm"
 }}
 source "null" "plain" {{
   communicator = "none"
