@@ -5,7 +5,8 @@
 # operator injects it into builders' base images (the docker builder's kaniko pattern), which
 # may have another C library or none.
 #
-# usage: images/build.sh            -> prints the archive path, then the image reference
+# usage: images/build.sh            -> prints the archive path, the image reference and the
+#                                      static binary's path (three lines)
 #
 # The image:
 #   ENTRYPOINT ["/usr/local/bin/kiln"], CMD ["version"]  (a Pod's `args` are kiln's args:
@@ -35,6 +36,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln/target}"
 name="${KILN_IMAGE_NAME:-kiln.local/kiln}"
 src_mode="${KILN_IMAGE_SRC:-head}"
 mkdir -p "$cache"
+# shellcheck source=lib.sh
+source "$repo/images/lib.sh"
 
 log() { printf '[images/build %s] %s\n' "$(date +%T)" "$*" >&2; }
 t0=$(date +%s.%N)
@@ -130,7 +133,7 @@ if [[ -z "$busybox" ]]; then
 fi
 bb_version=$(dpkg-query -W -f='${Version}' busybox-static)
 bin_sum=$(sha256sum "$bin" | cut -d' ' -f1)
-self_sum=$(sha256sum "$0" | cut -d' ' -f1)
+self_sum=$(cat "$0" "$repo/images/lib.sh" | sha256sum | cut -d' ' -f1)
 akey=$(printf '%s %s %s %s:%s' "$bin_sum" "$self_sum" "$bb_version" "$name" "$tag" | sha256sum | cut -c1-16)
 out="$cache/kiln-$tag-$akey.oci.tar"
 if [[ -s "$out" ]]; then
@@ -138,53 +141,10 @@ if [[ -s "$out" ]]; then
 else
   root=$(mktemp -d)
   trap 'rm -rf "$root"' EXIT
-  mkdir -p "$root"/{bin,etc,tmp,work,usr/local/bin,etc/ssl/certs}
-  chmod 1777 "$root/tmp"
-  chmod 0777 "$root/work"
-  install -m 0755 "$bin" "$root/usr/local/bin/kiln"
-  install -m 0755 "$busybox" "$root/bin/busybox"
-  for app in sh ls cat env id echo sleep mkdir rm cp mv ps wget tar gzip sha256sum df du \
-    grep sed awk head tail true false test chmod find xargs printf date hostname nc; do
-    ln -s busybox "$root/bin/$app"
-  done
-  # CA bundle for HTTPS data sources / post-processors (kube-rs uses the SA ca.crt).
-  [[ -s /etc/ssl/certs/ca-certificates.crt ]] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
-  printf 'root:x:0:0:root:/root:/bin/sh\nkiln:x:65532:65532:kiln:/tmp:/bin/sh\n' > "$root/etc/passwd"
-  printf 'root:x:0:\nkiln:x:65532:\n' > "$root/etc/group"
-  printf 'hosts: files dns\n' > "$root/etc/nsswitch.conf"
-
-  work=$(mktemp -d)
-  trap 'rm -rf "$root" "$work"' EXIT
-  blobs="$work/blobs/sha256"
-  mkdir -p "$blobs"
-  # Reproducible layer: sorted, owned 0:0 (except /work), mtime 0, gzip -n.
-  find "$root" -exec touch -h -d @0 {} +
-  tar -C "$root" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
-    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -cf "$work/layer.tar" .
-  diff_id=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
-  gzip -n -6 "$work/layer.tar"
-  put_blob() {
-    local d s; d=$(sha256sum "$1" | cut -d' ' -f1); s=$(stat -c %s "$1")
-    mv "$1" "$blobs/$d"; echo "$d $s"
-  }
-  read -r layer_digest layer_size < <(put_blob "$work/layer.tar.gz")
+  kiln_rootfs "$root" "$bin" "$busybox"
   version=$("$bin" version | head -1)
-  cat > "$work/config.json" <<EOF
-{"architecture":"amd64","os":"linux","created":"1970-01-01T00:00:00Z","config":{"User":"65532:65532","Entrypoint":["/usr/local/bin/kiln"],"Cmd":["version"],"Env":["PATH=/usr/local/bin:/bin","HOME=/tmp","SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"],"WorkingDir":"/work","Labels":{"org.opencontainers.image.title":"kiln","org.opencontainers.image.description":"$version","org.opencontainers.image.revision":"$(git -C "$repo" rev-parse HEAD)","org.opencontainers.image.source":"https://github.com/kiln-dev/kiln","org.opencontainers.image.licenses":"Apache-2.0"}},"rootfs":{"type":"layers","diff_ids":["sha256:$diff_id"]},"history":[{"created":"1970-01-01T00:00:00Z","created_by":"kiln images/build.sh"}]}
-EOF
-  read -r cfg_digest cfg_size < <(put_blob "$work/config.json")
-  cat > "$work/manifest.json" <<EOF
-{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:$cfg_digest","size":$cfg_size},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:$layer_digest","size":$layer_size}]}
-EOF
-  read -r man_digest man_size < <(put_blob "$work/manifest.json")
-  cat > "$work/index.json" <<EOF
-{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:$man_digest","size":$man_size,"platform":{"architecture":"amd64","os":"linux"},"annotations":{"io.containerd.image.name":"$name:$tag","org.opencontainers.image.ref.name":"$tag"}}]}
-EOF
-  echo '{"imageLayoutVersion":"1.0.0"}' > "$work/oci-layout"
-  tar -C "$work" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner \
-    -cf "$out.tmp" oci-layout index.json blobs
-  mv -f "$out.tmp" "$out"
-  log "archive: $(du -h "$out" | cut -f1), manifest sha256:$man_digest"
+  man_digest=$(oci_pack "$root" "$out" "$name" "$tag" "$version" "$(git -C "$repo" rev-parse HEAD)")
+  log "archive: $(du -h "$out" | cut -f1), manifest $man_digest"
 fi
 ln -sf "$(basename "$out")" "$cache/kiln-current.oci.tar"
 # Keep the 5 newest archives and binaries (one per commit/input set otherwise piles up).
@@ -196,3 +156,4 @@ printf '%s:%s\n' "$name" "$tag" > "$cache/kiln-current.ref"
 log "done in $(elapsed "$t0"): $name:$tag"
 echo "$out"
 echo "$name:$tag"
+echo "$bin"   # the static binary (images/qemu.sh puts it into the qemu runner image)

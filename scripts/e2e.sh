@@ -56,9 +56,18 @@ phase "image build" bash -c 'images/build.sh > "$1"' _ "$image_out"
 archive=$(sed -n 1p "$image_out")
 ref=$(sed -n 2p "$image_out")
 rm -f "$image_out"
+# The qemu runner image (the Kiln image plus qemu; images/build.sh's binary, cached).
+qemu_out=$(mktemp)
+# shellcheck disable=SC2016  # $1 is expanded by the inner shell
+phase "qemu image" bash -c 'images/qemu.sh > "$1"' _ "$qemu_out"
+qemu_archive=$(sed -n 1p "$qemu_out")
+qemu_ref=$(sed -n 2p "$qemu_out")
+rm -f "$qemu_out"
 sshd_archive=$(images/sshd.sh | sed -n 1p)   # the SSH test peer (cached, ~2 s cold)
 registry_archive=$(images/registry.sh | sed -n 1p)   # the registry test peer (cached)
-phase "image import" e2e/cluster/import-image.sh "$archive" "$sshd_archive" "$registry_archive" >/dev/null
+guest_iso_archive=$(images/guest-iso.sh | sed -n 1p)   # the small guest's ISO over HTTP (cached)
+phase "image import" e2e/cluster/import-image.sh "$archive" "$qemu_archive" "$sshd_archive" \
+  "$registry_archive" "$guest_iso_archive" >/dev/null
 
 # Rendered manifests are validated against the API server's schemas (--validate=strict:
 # unknown or duplicate fields fail) and accepted by it (server dry-run).
@@ -85,6 +94,7 @@ install() {
     --set image.repository="${ref%:*}" --set image.tag="${ref##*:}" \
     --set image.pullPolicy=IfNotPresent --set log.format=text \
     --set runner.userNamespaces="${KILN_E2E_USERNS:-false}" \
+    --set runner.toolImages.qemu="$qemu_ref" \
     --set "runner.env[0].name=KILN_INSECURE_REGISTRIES" --set "runner.env[0].value=$E2E_REGISTRY" \
     --wait --timeout 180s
   kubectl -n "$namespace" rollout status "deployment/$release" --timeout=120s

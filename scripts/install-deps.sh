@@ -14,9 +14,10 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi
-# qemu test guests (scripts/guests.sh): files, not commands, so checked by path.
+# qemu test guests (scripts/guests.sh) and the qemu runner image (images/qemu.sh: firmware
+# and data qemu opens): files, not commands, so checked by path.
 need=()
-for pair in "/bin/busybox:busybox-static" "/usr/lib/ISOLINUX/isolinux.bin:isolinux" "/usr/lib/syslinux/modules/bios/ldlinux.c32:syslinux-common"; do
+for pair in "/bin/busybox:busybox-static" "/usr/lib/ISOLINUX/isolinux.bin:isolinux" "/usr/lib/syslinux/modules/bios/ldlinux.c32:syslinux-common" "/usr/share/seabios/bios-256k.bin:seabios" "/usr/lib/ipxe/qemu/efi-virtio.rom:ipxe-qemu" "/usr/share/qemu/keymaps/en-us:qemu-system-data" "/usr/share/OVMF/OVMF_CODE.fd:ovmf"; do
   f=${pair%%:*}; pkg=${pair#*:}
   [ -e "$f" ] || need+=("$pkg")
 done

@@ -541,10 +541,12 @@ pub struct RunnerStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RunnerGrant {
-    /// `device`, `capability`, `runAsRoot`, `userNamespace`, `scratch` or `image`.
+    /// `device`, `capability`, `runAsRoot`, `userNamespace`, `writableRoot`, `scratch`,
+    /// `tool` (programs the build runs, by tool set: `qemu`) or `image` (a builder's own
+    /// image, or the operator's runner image for the tools).
     pub kind: String,
-    /// What: the device path, the capability, the image reference, the scratch size in
-    /// bytes; unset for `runAsRoot` and `userNamespace`.
+    /// What: the device path, the capability, the tool set, the image reference, the
+    /// scratch size in bytes; unset for `runAsRoot`, `userNamespace` and `writableRoot`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Why, as the builder says it, with the sources that asked (`null.vm: …`).

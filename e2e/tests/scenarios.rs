@@ -828,8 +828,51 @@ const REGISTRY_IMAGE: &str = "kiln.local/registry:e2e";
 const REGISTRY_USER: &str = "kiln";
 const REGISTRY_PASSWORD: &str = "pw-30b2-e2e-registry";
 
-/// Starts the registry in `ns` and waits until it answers (with auth) from this host.
-fn start_registry(ns: &str) {
+/// One test at a time has the registry: its Service has a fixed address.
+static REGISTRY_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The registry of one test; dropping it deletes its Service (freeing the address) before
+/// the next test may start its own.
+struct RegistryGuard {
+    ns: String,
+    _lock: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Drop for RegistryGuard {
+    fn drop(&mut self) {
+        let _ = kubectl_try(&[
+            "delete",
+            "service",
+            "registry",
+            "-n",
+            &self.ns,
+            "--wait=true",
+            "--ignore-not-found",
+        ]);
+    }
+}
+
+/// Starts the registry in `ns` and waits until it answers (with auth) from this host; it
+/// holds the registry's address until the guard is dropped. Also creates the
+/// `kubernetes.io/dockerconfigjson` Secret `regcreds` for it, as
+/// `kubectl create secret docker-registry` makes them.
+fn start_registry(ns: &str) -> RegistryGuard {
+    let lock = REGISTRY_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let guard = RegistryGuard {
+        ns: ns.to_string(),
+        _lock: lock,
+    };
+    kubectl(&[
+        "create",
+        "secret",
+        "docker-registry",
+        "regcreds",
+        "-n",
+        ns,
+        &format!("--docker-server={REGISTRY}"),
+        &format!("--docker-username={REGISTRY_USER}"),
+        &format!("--docker-password={REGISTRY_PASSWORD}"),
+    ]);
     let hash = bcrypt::hash(REGISTRY_PASSWORD, 5).unwrap();
     kubectl(&[
         "create",
@@ -863,6 +906,7 @@ fn start_registry(ns: &str) {
             .ok()?;
         (String::from_utf8_lossy(&o.stdout) == "401").then_some(())
     });
+    guard
 }
 
 /// A busybox-static base image (no network, nothing pulled), pushed to the registry.
@@ -910,21 +954,9 @@ fn push_busybox_base(reference: &str) {
 fn docker_build_in_the_cluster_pushes_an_image_a_pod_then_runs() {
     let ns = Namespace::new("docker");
     let ns = ns.as_str();
-    start_registry(ns);
+    let _registry = start_registry(ns);
     let base = format!("{REGISTRY}/e2e/base:1");
     push_busybox_base(&base);
-    // Registry credentials as `kubectl create secret docker-registry` makes them.
-    kubectl(&[
-        "create",
-        "secret",
-        "docker-registry",
-        "regcreds",
-        "-n",
-        ns,
-        &format!("--docker-server={REGISTRY}"),
-        &format!("--docker-username={REGISTRY_USER}"),
-        &format!("--docker-password={REGISTRY_PASSWORD}"),
-    ]);
     apply(
         ns,
         &template(
@@ -1058,6 +1090,371 @@ build {{
         out.contains("/kiln: No such file"),
         "nothing of the runner may leak into the image: {out}"
     );
+    let everything = everything_visible(ns);
+    assert!(
+        !everything.contains(REGISTRY_PASSWORD),
+        "the registry password leaked:\n{everything}"
+    );
+}
+
+/// The e2e peer serving the small guest's boot ISO (images/guest-iso.sh, imported by
+/// scripts/e2e.sh) with busybox httpd on :8080.
+const GUEST_ISO_IMAGE: &str = "kiln.local/guest-iso:e2e";
+
+/// The small test guest (scripts/guests.sh): its ISO and root's SSH key.
+fn guests_dir() -> std::path::PathBuf {
+    let out =
+        std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/guests.sh"))
+            .arg("--print")
+            .output()
+            .expect("scripts/guests.sh");
+    std::path::PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+fn sha256_file(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "sha256sum {}", path.display());
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// The first bytes of a disk image, as the guest saw its disk (`qemu-img convert` to raw).
+fn disk_head(disk: &std::path::Path, n: usize) -> String {
+    let d = tempfile::tempdir().unwrap();
+    let raw = d.path().join("disk.raw");
+    let out = std::process::Command::new("qemu-img")
+        .args(["convert", "-O", "raw"])
+        .arg(disk)
+        .arg(&raw)
+        .output()
+        .expect("qemu-img (Debian package qemu-utils; scripts/install-deps.sh installs it)");
+    assert!(
+        out.status.success(),
+        "qemu-img convert {}: {}",
+        disk.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&raw).unwrap();
+    String::from_utf8_lossy(&bytes[..n.min(bytes.len())]).to_string()
+}
+
+/// A PersistentVolume on this node's disk (a `hostPath` PV: the cluster runs here), bound to
+/// the claim `claim` in `ns`; deleted when dropped. The directory belongs to the runner's
+/// user (a hostPath volume gets no fsGroup).
+struct HostVolume {
+    name: String,
+    dir: tempfile::TempDir,
+}
+
+impl HostVolume {
+    fn new(ns: &str, claim: &str) -> HostVolume {
+        let dir = tempfile::Builder::new()
+            .prefix("kiln-e2e-pv-")
+            .tempdir_in("/var/tmp")
+            .unwrap();
+        std::os::unix::fs::chown(dir.path(), Some(65532), Some(65532)).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let name = format!("{ns}-{claim}");
+        apply(
+            ns,
+            &format!(
+                "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: {name}\nspec:\n  capacity:\n    storage: 2Gi\n  accessModes: [ReadWriteOnce]\n  persistentVolumeReclaimPolicy: Retain\n  storageClassName: kiln-e2e-manual\n  claimRef:\n    namespace: {ns}\n    name: {claim}\n  hostPath:\n    path: {}\n    type: Directory\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: {claim}\nspec:\n  storageClassName: kiln-e2e-manual\n  volumeName: {name}\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 2Gi\n",
+                dir.path().display()
+            ),
+        );
+        HostVolume { name, dir }
+    }
+}
+
+impl Drop for HostVolume {
+    fn drop(&mut self) {
+        let _ = kubectl_try(&[
+            "delete",
+            "persistentvolume",
+            &self.name,
+            "--wait=false",
+            "--ignore-not-found",
+        ]);
+    }
+}
+
+/// A VM image built in the cluster, from the small guest's ISO served by a pod, under TCG in
+/// an unprivileged runner pod (the operator's qemu runner image, no device, no capability,
+/// no host path, non-root, read-only root): the SSH key comes from a Secret volume, the disk
+/// is written onto a PersistentVolumeClaim named in the ImageBuild and pushed as a
+/// containerDisk to the in-cluster registry with `registrySecrets`. Both copies of the disk
+/// are read back from this host and hold what the provisioner wrote.
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn qemu_build_in_the_cluster_pushes_a_containerdisk_and_writes_a_pvc() {
+    let ns = Namespace::new("qemu");
+    let ns = ns.as_str();
+    let guests = guests_dir();
+    let key = guests.join("small/id_ed25519");
+    let iso = guests.join("iso/kiln-boot.iso");
+    assert!(
+        key.is_file() && iso.is_file(),
+        "the small test guest is missing under {}: run scripts/guests.sh",
+        guests.display()
+    );
+    let _registry = start_registry(ns);
+    let volume = HostVolume::new(ns, "vm-output");
+    // The ISO over HTTP from a pod.
+    apply(
+        ns,
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: iso\nspec:\n  containers:\n    - name: httpd\n      image: {GUEST_ISO_IMAGE}\n      imagePullPolicy: IfNotPresent\n      ports:\n        - containerPort: 8080\n"
+        ),
+    );
+    kubectl(&[
+        "wait",
+        "-n",
+        ns,
+        "--for=condition=Ready",
+        "pod/iso",
+        "--timeout=60s",
+    ]);
+    let iso_ip = kubectl(&[
+        "get",
+        "pod",
+        "iso",
+        "-n",
+        ns,
+        "-o",
+        "jsonpath={.status.podIP}",
+    ]);
+    // root's SSH key as a Secret, mounted for the runner.
+    kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "guest-key",
+        "-n",
+        ns,
+        &format!("--from-file=id_ed25519={}", key.display()),
+    ]);
+    let nonce = format!("{}-{}", std::process::id(), ns.len());
+    let image = format!("{REGISTRY}/e2e/small:1");
+    apply(
+        ns,
+        &template(
+            "vm",
+            &format!(
+                r#"source "qemu" "small" {{
+  iso_url          = "http://{iso_ip}:8080/kiln-boot.iso"
+  iso_checksum     = "sha256:{sum}"
+  accelerator      = "tcg"
+  headless         = true
+  memory           = 512
+  disk_size        = "256M"
+  format           = "qcow2"
+  vm_name          = "small.qcow2"
+  output_directory = "/output/small"
+  boot_wait        = "3s"
+  boot_command     = ["linux kiln.vm={{{{ .Name }}}}<enter>"]
+  ssh_username         = "root"
+  ssh_private_key_file = "/keys/id_ed25519"
+  ssh_timeout          = "5m"
+  shutdown_command     = "poweroff"
+}}
+build {{
+  sources = ["source.qemu.small"]
+  provisioner "shell" {{
+    inline = [
+      "echo \"kiln-e2e {nonce} $(grep -o 'kiln.vm=[^ ]*' /proc/cmdline)\" | dd of=/dev/vda conv=notrunc 2>/dev/null",
+      "sync",
+    ]
+  }}
+  post-processor "containerdisk" {{
+    image = "{image}"
+  }}
+}}
+"#,
+                sum = sha256_file(&iso),
+            ),
+        ),
+    );
+    wait_condition(ns, "imagetemplate", "vm", "Ready", "True", secs(60));
+    apply(
+        ns,
+        &build(
+            "vm-1",
+            "vm",
+            &[],
+            "  runner:\n    registrySecrets:\n      - name: regcreds\n    volumes:\n      - name: guest-key\n        secret:\n          secretName: guest-key\n          defaultMode: 288\n      - name: output\n        persistentVolumeClaim:\n          claimName: vm-output\n    volumeMounts:\n      - name: guest-key\n        mountPath: /keys\n        readOnly: true\n      - name: output\n        mountPath: /output\n",
+        ),
+    );
+    let b = wait_phase(
+        ns,
+        "imagebuild",
+        "vm-1",
+        &["Succeeded", "Failed"],
+        build_timeout() + secs(120),
+    );
+    let logs = kubectl_try(&[
+        "logs",
+        "-n",
+        ns,
+        "-l",
+        "kiln.dev/build=vm-1",
+        "--tail=-1",
+        "--all-containers",
+    ]);
+    assert_eq!(
+        b["status"]["phase"], "Succeeded",
+        "{}\n{}{}",
+        b["status"], logs.stdout, logs.stderr
+    );
+    assert!(logs.stdout.contains("accel=tcg"), "{}", logs.stdout);
+
+    // What the runner pod was granted, and why: the qemu tools in the qemu runner image and
+    // scratch space; no device, capability, root or writable root.
+    let granted = b["status"]["runner"]["granted"].as_array().unwrap().clone();
+    let kind_names: Vec<(String, String)> = granted
+        .iter()
+        .map(|g| {
+            (
+                g["kind"].as_str().unwrap_or("").to_string(),
+                g["name"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let kinds: Vec<&str> = kind_names.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(
+        kind_names.contains(&("tool".into(), "qemu".into())),
+        "{granted:?}"
+    );
+    assert!(kinds.contains(&"scratch"), "{granted:?}");
+    let tool_image = kind_names
+        .iter()
+        .find(|(k, _)| k == "image")
+        .map(|(_, n)| n.clone())
+        .unwrap_or_else(|| panic!("no image grant (runner.toolImages.qemu unset?): {granted:?}"));
+    assert!(tool_image.contains("kiln-qemu"), "{tool_image}");
+    for k in [
+        "device",
+        "capability",
+        "runAsRoot",
+        "userNamespace",
+        "writableRoot",
+    ] {
+        assert!(!kinds.contains(&k), "{k} granted: {granted:?}");
+    }
+    // The pod as created: the qemu runner image, restricted, nothing from the host.
+    let job: Value = serde_json::from_str(&kubectl(&[
+        "get",
+        "jobs",
+        "-n",
+        ns,
+        "-l",
+        "kiln.dev/build=vm-1",
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    let job_text = job.to_string();
+    assert!(!job_text.contains("\"privileged\":true"), "{job_text}");
+    assert!(!job_text.contains("hostPath"), "{job_text}");
+    assert!(!job_text.contains("devices.kubevirt.io"), "{job_text}");
+    let pod = &job["items"][0]["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    assert_eq!(c["image"], tool_image.as_str(), "{c}");
+    assert!(pod["initContainers"].is_null(), "{pod}");
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{pod}");
+    assert_eq!(pod["securityContext"]["runAsUser"], 65532, "{pod}");
+    let sc = &c["securityContext"];
+    assert_eq!(sc["runAsNonRoot"], true, "{sc}");
+    assert_eq!(sc["readOnlyRootFilesystem"], true, "{sc}");
+    assert_eq!(sc["allowPrivilegeEscalation"], false, "{sc}");
+    assert_eq!(
+        sc["capabilities"]["drop"],
+        serde_json::json!(["ALL"]),
+        "{sc}"
+    );
+    assert!(sc["capabilities"]["add"].is_null(), "{sc}");
+    assert!(
+        c["resources"]["requests"]["ephemeral-storage"].is_string(),
+        "{c}"
+    );
+
+    // The disk on the claim, as the provisioner left it.
+    let want = "kiln-e2e ".to_string() + &nonce + " kiln.vm=small.qcow2\n";
+    let on_pv = volume.dir.path().join("small/small.qcow2");
+    assert!(
+        on_pv.is_file(),
+        "no disk on the volume at {}",
+        on_pv.display()
+    );
+    assert_eq!(disk_head(&on_pv, want.len()), want);
+
+    // The containerDisk in the registry: its digest is in status; pulled from this host, its
+    // one layer holds disk/small.qcow2 (107:107, 0440), the same bytes as on the claim.
+    let src = &sources(&b)[0];
+    let pushed = src["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["builderId"] == "kiln.post-processor.containerdisk")
+        .unwrap_or_else(|| panic!("no containerdisk artifact in {src}"));
+    let digest = pushed["state"]["digest"].as_str().unwrap().to_string();
+    assert!(digest.starts_with("sha256:"), "{pushed}");
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("image");
+    let out = std::process::Command::new("skopeo")
+        .args(["copy", "--quiet", "--src-tls-verify=false", "--src-creds"])
+        .arg(format!("{REGISTRY_USER}:{REGISTRY_PASSWORD}"))
+        .arg(format!("docker://{REGISTRY}/e2e/small@{digest}"))
+        .arg(format!("dir:{}", dir.display()))
+        .output()
+        .expect("skopeo (Debian package skopeo; scripts/install-deps.sh installs it)");
+    assert!(
+        out.status.success(),
+        "skopeo copy from {REGISTRY}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 1, "{manifest}");
+    let blob = dir.join(
+        layers[0]["digest"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("sha256:"),
+    );
+    let listing = std::process::Command::new("tar")
+        .args(["-tvzf"])
+        .arg(&blob)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout).to_string();
+    assert!(
+        listing.lines().any(|l| l.starts_with("-r--r-----")
+            && l.contains("107/107")
+            && l.ends_with("disk/small.qcow2")),
+        "{listing}"
+    );
+    let unpacked = d.path().join("layer");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    let st = std::process::Command::new("tar")
+        .args(["-xzf"])
+        .arg(&blob)
+        .arg("-C")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let pushed_disk = unpacked.join("disk/small.qcow2");
+    assert_eq!(sha256_file(&pushed_disk), sha256_file(&on_pv));
+    assert_eq!(disk_head(&pushed_disk, want.len()), want);
+
     let everything = everything_visible(ns);
     assert!(
         !everything.contains(REGISTRY_PASSWORD),

@@ -1,13 +1,16 @@
 //! The `containerdisk` post-processor against Debian's docker-registry on loopback: a qcow2
 //! made by `qemu-img` (through the `file` builder) is packaged as a KubeVirt containerDisk,
 //! pushed, pulled back with Kiln's OCI client, and its one layer read: `disk/<name>` owned
-//! by 107:107, mode 0440, the disk's bytes.
+//! by 107:107, mode 0440, the disk's bytes. The registry asks for basic auth; the credentials
+//! come from the run's docker config files (`RunEnv::docker_configs`, in the cluster the
+//! build's `spec.runner.registrySecrets`), and without them the push is refused.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use kiln_engine::components::RunEnv;
 use kiln_engine::plan::{self, RunOptions};
 use kiln_engine::run;
 use kiln_engine::session::{self, LoadOptions};
@@ -31,6 +34,9 @@ struct Registry {
     port: u16,
 }
 
+const USER: &str = "kiln";
+const PASSWORD: &str = "pw-containerdisk-test";
+
 impl Registry {
     fn start() -> Registry {
         let bin = need("docker-registry", "docker-registry");
@@ -41,11 +47,15 @@ impl Registry {
             .unwrap()
             .port();
         let cfg = dir.path().join("config.yml");
+        let htpasswd = dir.path().join("htpasswd");
+        let hash = bcrypt::hash(PASSWORD, 5).unwrap();
+        std::fs::write(&htpasswd, format!("{USER}:{hash}\n")).unwrap();
         std::fs::write(
             &cfg,
             format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                dir.path().join("storage").display()
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: kiln-test\n    path: {}\n",
+                dir.path().join("storage").display(),
+                htpasswd.display()
             ),
         )
         .unwrap();
@@ -111,23 +121,60 @@ build {{
         out = out.display(),
     );
     std::fs::write(dir.path().join("t.pkr.hcl"), hcl).unwrap();
-    let s = session::load_path(&dir.path().join("t.pkr.hcl"), &LoadOptions::default())
-        .unwrap_or_else(|d| panic!("{d}"));
-    let t = &s.template;
-    let (p, _) = plan::prepare(t, t.instances().unwrap(), &RunOptions::default())
-        .unwrap_or_else(|d| panic!("{d}"));
-    let rec = Arc::new(Recorder::default());
-    let ui = Ui::new(rec.clone(), Arc::new(Masker::new(vec![])));
-    let outcomes = run::run_all(
-        p,
-        &ui,
-        &CancellationToken::new(),
-        &RunOptions::default(),
-        &t.base_env(),
+    // A registry Secret as the runner pod sees it (`.dockerconfigjson`).
+    let secret = dir.path().join("regcreds/.dockerconfigjson");
+    std::fs::create_dir_all(secret.parent().unwrap()).unwrap();
+    let auth = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{USER}:{PASSWORD}"),
+    );
+    std::fs::write(
+        &secret,
+        format!(
+            r#"{{"auths":{{"127.0.0.1:{}":{{"auth":"{auth}"}}}}}}"#,
+            reg.port
+        ),
     )
-    .await;
-    let o = &outcomes[0];
-    assert!(o.ok(), "{:?}\n{:#?}", o.errors, rec.lines());
+    .unwrap();
+    let build = |docker_configs: Vec<PathBuf>| {
+        let path = dir.path().join("t.pkr.hcl");
+        let _ = std::fs::remove_file(&out);
+        async move {
+            let env = Arc::new(RunEnv {
+                docker_configs,
+                ..RunEnv::default()
+            });
+            let s = session::load_path(
+                &path,
+                &LoadOptions {
+                    env: env.clone(),
+                    ..LoadOptions::default()
+                },
+            )
+            .unwrap_or_else(|d| panic!("{d}"));
+            let t = &s.template;
+            let o = RunOptions {
+                env,
+                ..RunOptions::default()
+            };
+            let (p, _) =
+                plan::prepare(t, t.instances().unwrap(), &o).unwrap_or_else(|d| panic!("{d}"));
+            let rec = Arc::new(Recorder::default());
+            let ui = Ui::new(rec.clone(), Arc::new(Masker::new(vec![])));
+            let mut outcomes =
+                run::run_all(p, &ui, &CancellationToken::new(), &o, &t.base_env()).await;
+            (outcomes.remove(0), rec.lines())
+        }
+    };
+    // No credentials: the registry refuses the push, and the error names it.
+    let (o, _) = build(vec![]).await;
+    let err = format!("{:?}", o.errors);
+    assert!(!o.ok(), "pushed without credentials");
+    assert!(err.contains(&format!("127.0.0.1:{}", reg.port)), "{err}");
+    // With the Secret's docker config: pushed.
+    let (o, lines) = build(vec![secret.clone()]).await;
+    let o = &o;
+    assert!(o.ok(), "{:?}\n{:#?}", o.errors, lines);
     let a = o
         .artifacts
         .iter()
@@ -145,7 +192,9 @@ build {{
     let (layers, config, repo_digest, blob) = tokio::task::spawn_blocking(move || {
         let store = Store::open(&ps).unwrap();
         let r = kiln_oci::Reference::parse(&image2).unwrap();
-        let pulled = kiln_oci::registry::Client::new(Default::default())
+        let mut opts = kiln_oci::registry::ClientOptions::default();
+        opts.credentials.add_basic(&r.registry, USER, PASSWORD);
+        let pulled = kiln_oci::registry::Client::new(opts)
             .unwrap()
             .pull(&r, &store, &Platform::host())
             .unwrap();

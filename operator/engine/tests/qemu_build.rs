@@ -551,9 +551,27 @@ fn the_qemu_small_example_validates() {
     let (p, _) = plan::prepare(t, t.instances().unwrap(), &RunOptions::default())
         .unwrap_or_else(|d| panic!("{d}"));
     assert_eq!(p.len(), 1);
-    assert!(
-        p[0].builder.requirements().is_empty(),
-        "tcg asks for nothing"
+    // TCG asks for no device and no privilege: only the qemu tools and scratch space for
+    // the 256M disk (twice: compaction) and the local ISO.
+    let req = p[0].builder.requirements();
+    let iso = std::fs::metadata(guests().join("iso/kiln-boot.iso"))
+        .unwrap()
+        .len();
+    assert_eq!(
+        req,
+        kiln_engine::components::Requirements {
+            tools: vec![kiln_engine::components::Grant::new(
+                "qemu",
+                "runs qemu-system-x86_64 and qemu-img"
+            )],
+            scratch_bytes: Some(kiln_engine::components::Grant::new(
+                (2 * 256 * 1024 * 1024 + iso).to_string(),
+                format!(
+                    "the disks (268435456 B, twice: compaction writes a converted copy) and the ISO ({iso} B)"
+                )
+            )),
+            ..Default::default()
+        }
     );
 }
 

@@ -468,7 +468,7 @@ fn settled_build(sources: &[&str]) -> (ImageBuild, Job) {
         &build::status::JobView::fixed(BuildPhase::Pending, "Queued", "waiting"),
         Some(&snap),
         super::context::now(),
-        true,
+        &Default::default(),
     ));
     (b, job)
 }

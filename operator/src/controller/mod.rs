@@ -133,6 +133,17 @@ pub struct OperatorArgs {
         action = clap::ArgAction::Set
     )]
     pub runner_user_namespaces: bool,
+    /// The runner image for a tool set that builders run, as `TOOLS=IMAGE` (repeat or
+    /// separate with commas): `qemu=registry.example/kiln-qemu:1.2.0` runs `qemu` sources
+    /// (which run `qemu-system-x86_64` and `qemu-img`) in that image, the Kiln runner image
+    /// plus qemu (`images/qemu.sh`), unless the build sets spec.runner.image. A tool set with
+    /// no image runs in --runner-image, which must then have the tools.
+    #[arg(
+        long = "runner-tool-image",
+        env = "KILN_RUNNER_TOOL_IMAGES",
+        value_delimiter = ','
+    )]
+    pub runner_tool_images: Vec<String>,
     /// Reconciles run at the same time per controller (0 = unlimited).
     #[arg(long = "concurrency", env = "KILN_CONCURRENCY", default_value_t = 8)]
     pub concurrency: u16,
@@ -156,6 +167,15 @@ impl OperatorArgs {
                 device_resources.insert(path.to_string(), resource.to_string());
             }
         }
+        let mut tool_images = std::collections::BTreeMap::new();
+        for entry in &self.runner_tool_images {
+            match entry.split_once('=') {
+                Some((tools, image)) if !tools.is_empty() && !image.is_empty() => {
+                    tool_images.insert(tools.to_string(), image.to_string());
+                }
+                _ => anyhow::bail!("--runner-tool-image {entry:?}: expected TOOLS=IMAGE"),
+            }
+        }
         Ok(Settings {
             runner: RunnerDefaults {
                 image: self.runner_image.clone(),
@@ -168,6 +188,7 @@ impl OperatorArgs {
                 pod,
                 device_resources,
                 user_namespaces: self.runner_user_namespaces,
+                tool_images,
             },
             ..Settings::default()
         })

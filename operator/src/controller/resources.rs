@@ -54,6 +54,10 @@ pub struct RunnerDefaults {
     pub device_resources: BTreeMap<String, String>,
     /// Whether a builder that asks for a user namespace gets one (`--runner-user-namespaces`).
     pub user_namespaces: bool,
+    /// The runner image for each tool set a builder runs (`qemu` → an image with
+    /// `qemu-system-x86_64` and `qemu-img`; `--runner-tool-image`): used for builds whose
+    /// `spec.runner.image` is unset.
+    pub tool_images: BTreeMap<String, String>,
 }
 
 impl Default for RunnerDefaults {
@@ -66,6 +70,7 @@ impl Default for RunnerDefaults {
             pod: RunnerSpec::default(),
             device_resources: super::runner_pod::default_device_resources(),
             user_namespaces: true,
+            tool_images: BTreeMap::new(),
         }
     }
 }
@@ -261,11 +266,7 @@ pub fn job(
         .spec
         .timeout_seconds()
         .map_err(|e| format!("spec.timeout: {e}"))?;
-    let needs = runner_pod::needs(
-        snapshot,
-        build.spec.runner.as_ref(),
-        defaults.user_namespaces,
-    )?;
+    let needs = runner_pod::needs(snapshot, build.spec.runner.as_ref(), defaults)?;
     let mut runner = build.spec.runner.clone().unwrap_or_default();
     if runner.resources.is_none() {
         runner.resources = defaults.pod.resources.clone();

@@ -10,6 +10,12 @@
 //! asks for an image and one that asks for none are refused together for the same reason
 //! (the second would run in the first's image, which may lack what it needs).
 //!
+//! A builder that runs programs Kiln does not have names their tool set (`qemu`); the
+//! operator maps tool sets to runner images (`--runner-tool-image qemu=IMAGE`: the Kiln
+//! runner image plus those programs) and runs the pod in that image. Sources with no tools
+//! run there too (the image is a superset of the runner image); sources whose tools map to
+//! different images are refused like sources in different builder images.
+//!
 //! `spec.runner` still wins: `securityContext` replaces the container's (capabilities, run as
 //! root), `podSecurityContext` the pod's (run as root), `image` the image to run in; each
 //! grant so replaced is recorded with `overriddenBy`.
@@ -25,6 +31,8 @@ use kiln_crds::{RunnerGrant, RunnerSpec, RunnerStatus};
 use kiln_engine::components::Requirements;
 
 use crate::contract::Snapshot;
+
+use super::resources::RunnerDefaults;
 
 pub use crate::contract::INJECTED_DIR;
 pub const INJECTED_KILN: &str = "/kiln/bin/kiln";
@@ -54,6 +62,9 @@ pub fn default_device_resources() -> BTreeMap<String, String> {
 pub struct RunnerNeeds {
     pub union: Requirements,
     pub granted: Vec<RunnerGrant>,
+    /// The runner image that has the tools the sources run (`--runner-tool-image`), when
+    /// `spec.runner.image` and a builder's own image leave the choice to the operator.
+    pub tool_image: Option<String>,
 }
 
 impl RunnerNeeds {
@@ -114,14 +125,17 @@ impl Collector {
 /// The union of the requirements of the snapshot's selected builds, checked (one image at
 /// most), with each grant and what in `spec.runner` replaced it.
 ///
-/// `user_namespaces` is the operator's policy (`--runner-user-namespaces`): when false (the
-/// nodes' container runtime cannot give pods their own user namespace), a source that asks
-/// for one still runs, as root in its pod without it, and the grant says so.
+/// The operator's policy comes from `defaults`: `user_namespaces`
+/// (`--runner-user-namespaces`): when false (the nodes' container runtime cannot give pods
+/// their own user namespace), a source that asks for one still runs, as root in its pod
+/// without it, and the grant says so; `tool_images` (`--runner-tool-image`): the runner
+/// image for each tool set.
 pub fn needs(
     snapshot: &Snapshot,
     runner: Option<&RunnerSpec>,
-    user_namespaces: bool,
+    defaults: &RunnerDefaults,
 ) -> Result<RunnerNeeds, String> {
+    let user_namespaces = defaults.user_namespaces;
     let mut union = Requirements::default();
     let mut c = Collector::default();
     let mut images: Vec<(&str, Option<&str>)> = Vec::new();
@@ -152,6 +166,20 @@ pub fn needs(
         if let Some(g) = &r.image {
             c.add("image", Some(&g.name), source, &g.why);
         }
+        for g in &r.tools {
+            match defaults.tool_images.get(&g.name) {
+                Some(_) => c.add("tool", Some(&g.name), source, &g.why),
+                None => c.add(
+                    "tool",
+                    Some(&g.name),
+                    source,
+                    &format!(
+                        "{} (no --runner-tool-image for {}: the runner image must have them)",
+                        g.why, g.name
+                    ),
+                ),
+            }
+        }
         images.push((source, r.image.as_ref().map(|g| g.name.as_str())));
     }
     let runner_image = runner.and_then(|r| r.image.as_deref());
@@ -170,6 +198,58 @@ pub fn needs(
              template; split them into ImageBuilds with spec.only, or set spec.runner.image",
             list.join(", ")
         ));
+    }
+    // The runner image with the sources' tools, when no builder runs in its own image.
+    let mut tool_image = None;
+    if union.image.is_none() {
+        // image → (source, tool set) pairs that need it.
+        let mut by_image: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+        for source in &snapshot.builds {
+            for g in snapshot
+                .requirements
+                .get(source)
+                .map_or(&[][..], |r| &r.tools)
+            {
+                if let Some(image) = defaults.tool_images.get(&g.name) {
+                    by_image.entry(image).or_default().push((source, &g.name));
+                }
+            }
+        }
+        let who = |pairs: &[(&str, &str)]| -> String {
+            pairs
+                .iter()
+                .map(|(s, t)| format!("{s} ({t})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if by_image.len() > 1 && runner_image.is_none() {
+            let list: Vec<String> = by_image
+                .iter()
+                .map(|(i, pairs)| format!("{} in {i}", who(pairs)))
+                .collect();
+            return Err(format!(
+                "the selected sources need tools in different runner images ({}): one Job \
+                 runs one pod template; split them into ImageBuilds with spec.only, or set \
+                 spec.runner.image to an image that has them all",
+                list.join("; ")
+            ));
+        }
+        if let Some((image, pairs)) = by_image.into_iter().next() {
+            let mut tools: Vec<&str> = pairs.iter().map(|(_, t)| *t).collect();
+            tools.sort();
+            tools.dedup();
+            c.grants.push(RunnerGrant {
+                kind: "image".into(),
+                name: Some(image.to_string()),
+                reason: format!(
+                    "the runner image with the {} tools (--runner-tool-image), for {}",
+                    tools.join(", "),
+                    who(&pairs)
+                ),
+                overridden_by: None,
+            });
+            tool_image = Some(image.to_string());
+        }
     }
     let sc = runner.is_some_and(|r| r.security_context.is_some());
     let psc = runner.is_some_and(|r| r.pod_security_context.is_some());
@@ -193,6 +273,7 @@ pub fn needs(
     Ok(RunnerNeeds {
         union,
         granted: c.grants,
+        tool_image: tool_image.filter(|_| runner_image.is_none()),
     })
 }
 
@@ -320,6 +401,15 @@ pub fn grant(d: &Derivation<'_>, parts: PodParts<'_>) {
             .entry("ephemeral-storage".into())
             .or_insert(bytes);
     }
+    if let Some(image) = d
+        .needs
+        .tool_image
+        .as_ref()
+        .filter(|_| d.runner.image.is_none())
+    {
+        // A runner image with Kiln inside: the same command, another image.
+        container.image = Some(image.clone());
+    }
     if let Some(image) = u.image.as_ref().filter(|_| d.runner.image.is_none()) {
         container.image = Some(image.name.clone());
         container.command = Some(vec![INJECTED_KILN.into()]);
@@ -400,7 +490,7 @@ mod tests {
         assert_eq!(p.host_users, None);
         assert_eq!(p.init_containers, None);
         assert_eq!(c.resources, None);
-        let n = needs(&snapshot(&["null.a"]), None, true).unwrap();
+        let n = needs(&snapshot(&["null.a"]), None, &RunnerDefaults::default()).unwrap();
         assert_eq!(n.status(), None);
     }
 
@@ -427,7 +517,7 @@ mod tests {
             ("null.plain", Requirements::default()),
             ("x.other", other),
         ]);
-        let n = needs(&snap, None, true).unwrap();
+        let n = needs(&snap, None, &RunnerDefaults::default()).unwrap();
         let kvm = n
             .granted
             .iter()
@@ -513,7 +603,7 @@ mod tests {
             image: Some("mine:1".into()),
             ..RunnerSpec::default()
         });
-        let n = needs(&snap, b.spec.runner.as_ref(), true).unwrap();
+        let n = needs(&snap, b.spec.runner.as_ref(), &RunnerDefaults::default()).unwrap();
         let by = |kind: &str| {
             n.granted
                 .iter()
@@ -582,7 +672,7 @@ mod tests {
             },
             resources::restricted_security_context()
         );
-        let n = needs(&snap, None, true).unwrap();
+        let n = needs(&snap, None, &RunnerDefaults::default()).unwrap();
         let kinds: Vec<&str> = n.granted.iter().map(|g| g.kind.as_str()).collect();
         for k in [
             "writableRoot",
@@ -614,7 +704,7 @@ mod tests {
                 .run_as_user,
             Some(0)
         );
-        let n = needs(&snap, None, false).unwrap();
+        let n = needs(&snap, None, &defaults).unwrap();
         let userns = n
             .granted
             .iter()
@@ -714,19 +804,19 @@ mod tests {
             ("docker.a", img("debian:12")),
             ("null.b", Requirements::default()),
         ]);
-        let e = needs(&mixed, None, true).unwrap_err();
+        let e = needs(&mixed, None, &RunnerDefaults::default()).unwrap_err();
         assert!(e.contains("null.b in the runner image"), "{e}");
         // One image for all: fine; spec.runner.image settles a conflict.
         let same = snapshot_with(&[
             ("docker.a", img("debian:12")),
             ("docker.b", img("debian:12")),
         ]);
-        assert!(needs(&same, None, true).is_ok());
+        assert!(needs(&same, None, &RunnerDefaults::default()).is_ok());
         let runner = RunnerSpec {
             image: Some("all:1".into()),
             ..RunnerSpec::default()
         };
-        assert!(needs(&snap, Some(&runner), true).is_ok());
+        assert!(needs(&snap, Some(&runner), &RunnerDefaults::default()).is_ok());
     }
 
     /// The test-only builder (`kiln-test-requirements`, feature `test-builders`) declares
@@ -773,5 +863,257 @@ build {
             panic!("not ready")
         };
         assert!(snap.requirements.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tool_tests {
+    use super::*;
+    use crate::controller::build::snapshot::{Prepared, prepare_snapshot};
+    use crate::controller::resources::tests::{build, snapshot};
+    use crate::controller::resources::{self, RunnerDefaults};
+    use k8s_openapi::api::batch::v1::Job;
+    use kiln_engine::components::Grant;
+
+    const QEMU_IMAGE: &str = "reg.example/kiln-qemu:1";
+
+    fn with_qemu_image() -> RunnerDefaults {
+        RunnerDefaults {
+            tool_images: BTreeMap::from([("qemu".to_string(), QEMU_IMAGE.to_string())]),
+            ..RunnerDefaults::default()
+        }
+    }
+
+    fn pod(job: &Job) -> &PodSpec {
+        job.spec.as_ref().unwrap().template.spec.as_ref().unwrap()
+    }
+
+    /// The snapshot of a template with `sources`, through the operator's own door (the real
+    /// qemu builder declares its requirements).
+    fn snapshot_of(template: &str) -> Snapshot {
+        let mut b = build("b");
+        b.spec.template_ref = None;
+        b.spec.template = Some(kiln_crds::InlineTemplate {
+            template: Some(template.into()),
+            files: None,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        match prepare_snapshot(&b, None, "u".into(), dir.path()) {
+            Prepared::Ready(s) => *s,
+            _ => panic!("the template is not valid"),
+        }
+    }
+
+    fn qemu_template(accelerator: &str) -> String {
+        format!(
+            r#"
+source "qemu" "vm" {{
+  iso_url      = "https://example.com/boot.iso"
+  iso_checksum = "none"
+  accelerator  = "{accelerator}"
+  disk_size    = "1G"
+  ssh_username = "root"
+  # mounted in the runner pod from a Secret: not there when the operator validates
+  ssh_private_key_file = "/keys/id_ed25519"
+  output_directory     = "/output/vm"
+}}
+source "null" "plain" {{
+  communicator = "none"
+}}
+build {{
+  sources = ["source.qemu.vm", "source.null.plain"]
+}}
+"#
+        )
+    }
+
+    #[test]
+    fn a_tcg_qemu_source_runs_in_the_tool_image_with_no_privilege() {
+        let snap = snapshot_of(&qemu_template("tcg"));
+        let r = &snap.requirements["qemu.vm"];
+        assert!(r.devices.is_empty(), "{r:?}");
+        assert_eq!(
+            r.tools,
+            vec![Grant::new("qemu", "runs qemu-system-x86_64 and qemu-img")]
+        );
+        // 1G twice (compaction); the remote ISO is not counted, and the reason says so.
+        let scratch = r.scratch_bytes.as_ref().unwrap();
+        assert_eq!(scratch.name, (2u64 << 30).to_string());
+        assert!(scratch.why.contains("ISO is not counted"), "{scratch:?}");
+
+        let defaults = with_qemu_image();
+        let job = resources::job(&build("b"), &snap, &defaults).unwrap();
+        let p = pod(&job);
+        let c = &p.containers[0];
+        // The qemu runner image has Kiln inside: same command, nothing injected.
+        assert_eq!(c.image.as_deref(), Some(QEMU_IMAGE));
+        assert_eq!(c.command.as_deref(), Some(&[defaults.command.clone()][..]));
+        assert_eq!(p.init_containers, None);
+        // The restricted defaults, untouched: non-root, no capability, read-only root.
+        assert_eq!(
+            c.security_context,
+            Some(resources::restricted_security_context())
+        );
+        assert_eq!(
+            p.security_context,
+            Some(resources::restricted_pod_security_context())
+        );
+        assert_eq!(p.host_users, None);
+        assert!(
+            p.volumes
+                .as_ref()
+                .unwrap()
+                .iter()
+                .all(|v| v.host_path.is_none())
+        );
+        let res = c.resources.as_ref().unwrap();
+        assert_eq!(res.limits, None, "no device");
+        assert_eq!(
+            res.requests.as_ref().unwrap()["ephemeral-storage"],
+            Quantity((2u64 << 30).to_string())
+        );
+        let work = p
+            .volumes
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|v| v.name == "work")
+            .unwrap();
+        assert_eq!(
+            work.empty_dir.as_ref().unwrap().size_limit,
+            Some(Quantity((2u64 << 30).to_string()))
+        );
+
+        // Recorded with the reasons: the tool, the image, the scratch space.
+        let n = needs(&snap, None, &defaults).unwrap();
+        let find = |kind: &str| n.granted.iter().find(|g| g.kind == kind).unwrap();
+        assert_eq!(find("tool").name.as_deref(), Some("qemu"));
+        assert_eq!(
+            find("tool").reason,
+            "qemu.vm: runs qemu-system-x86_64 and qemu-img"
+        );
+        assert_eq!(find("image").name.as_deref(), Some(QEMU_IMAGE));
+        assert_eq!(
+            find("image").reason,
+            "the runner image with the qemu tools (--runner-tool-image), for qemu.vm (qemu)"
+        );
+        assert!(find("scratch").reason.starts_with("qemu.vm: the disks"));
+        let kinds: Vec<&str> = n.granted.iter().map(|g| g.kind.as_str()).collect();
+        assert_eq!(kinds, ["scratch", "tool", "image"]);
+        assert_eq!(n.status().unwrap().granted, n.granted);
+    }
+
+    #[test]
+    fn a_kvm_qemu_source_also_gets_the_kvm_device() {
+        let snap = snapshot_of(&qemu_template("kvm"));
+        let job = resources::job(&build("b"), &snap, &with_qemu_image()).unwrap();
+        let p = pod(&job);
+        let c = &p.containers[0];
+        assert_eq!(c.image.as_deref(), Some(QEMU_IMAGE));
+        let limits = c.resources.as_ref().unwrap().limits.as_ref().unwrap();
+        assert_eq!(limits["devices.kubevirt.io/kvm"], Quantity("1".into()));
+        // Still no privilege: the device plugin grants the device.
+        assert_eq!(
+            c.security_context,
+            Some(resources::restricted_security_context())
+        );
+        let n = needs(&snap, None, &with_qemu_image()).unwrap();
+        assert!(
+            n.describe()
+                .contains("device /dev/kvm (qemu.vm: accelerator = \"kvm\""),
+            "{}",
+            n.describe()
+        );
+    }
+
+    #[test]
+    fn without_a_tool_image_the_runner_image_is_used_and_the_grant_says_so() {
+        let snap = snapshot_of(&qemu_template("tcg"));
+        let defaults = RunnerDefaults::default();
+        let job = resources::job(&build("b"), &snap, &defaults).unwrap();
+        assert_eq!(
+            pod(&job).containers[0].image.as_deref(),
+            Some(defaults.image.as_str())
+        );
+        let n = needs(&snap, None, &defaults).unwrap();
+        assert!(n.granted.iter().all(|g| g.kind != "image"));
+        let tool = n.granted.iter().find(|g| g.kind == "tool").unwrap();
+        assert!(
+            tool.reason
+                .contains("no --runner-tool-image for qemu: the runner image must have them"),
+            "{}",
+            tool.reason
+        );
+    }
+
+    #[test]
+    fn tools_in_different_images_cannot_share_a_job_and_spec_runner_image_settles_it() {
+        let tools = |t: &str| Requirements {
+            tools: vec![Grant::new(t, format!("runs {t}"))],
+            ..Requirements::default()
+        };
+        let mut snap = snapshot(&["qemu.a", "x.b"]);
+        snap.requirements.insert("qemu.a".into(), tools("qemu"));
+        snap.requirements.insert("x.b".into(), tools("other"));
+        let mut defaults = with_qemu_image();
+        defaults
+            .tool_images
+            .insert("other".into(), "reg.example/other:1".into());
+        let e = needs(&snap, None, &defaults).unwrap_err();
+        assert!(
+            e.contains(
+                "qemu.a (qemu) in reg.example/kiln-qemu:1; x.b (other) in reg.example/other:1"
+            ),
+            "{e}"
+        );
+        assert!(
+            e.contains("spec.only") && e.contains("spec.runner.image"),
+            "{e}"
+        );
+        let runner = RunnerSpec {
+            image: Some("all:1".into()),
+            ..RunnerSpec::default()
+        };
+        let n = needs(&snap, Some(&runner), &defaults).unwrap();
+        assert_eq!(n.tool_image, None);
+        let mut b = build("b");
+        b.spec.runner = Some(runner);
+        let job = resources::job(&b, &snap, &defaults).unwrap();
+        assert_eq!(pod(&job).containers[0].image.as_deref(), Some("all:1"));
+        // The same image for both tool sets: one pod template.
+        defaults
+            .tool_images
+            .insert("other".into(), QEMU_IMAGE.into());
+        let n = needs(&snap, None, &defaults).unwrap();
+        assert_eq!(n.tool_image.as_deref(), Some(QEMU_IMAGE));
+        let image = n.granted.iter().find(|g| g.kind == "image").unwrap();
+        assert_eq!(
+            image.reason,
+            "the runner image with the other, qemu tools (--runner-tool-image), for qemu.a (qemu), x.b (other)"
+        );
+    }
+
+    #[test]
+    fn a_qemu_source_and_a_docker_source_stay_refused() {
+        let mut snap = snapshot(&["qemu.a", "docker.b"]);
+        snap.requirements.insert(
+            "qemu.a".into(),
+            Requirements {
+                tools: vec![Grant::new("qemu", "runs qemu")],
+                ..Requirements::default()
+            },
+        );
+        snap.requirements.insert(
+            "docker.b".into(),
+            Requirements {
+                image: Some(Grant::new("debian:12", "its base image")),
+                ..Requirements::default()
+            },
+        );
+        let e = needs(&snap, None, &with_qemu_image()).unwrap_err();
+        assert!(
+            e.contains("qemu.a in the runner image, docker.b in debian:12"),
+            "{e}"
+        );
     }
 }

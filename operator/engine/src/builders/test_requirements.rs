@@ -10,6 +10,7 @@
 //!   user_namespace = true
 //!   scratch_bytes  = 1073741824
 //!   image          = "debian:12"
+//!   tools          = ["qemu"]
 //!   reason         = "the test says so"
 //! }
 //! ```
@@ -54,6 +55,7 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn Builde
             .unwrap_or(false)
             .then(|| reason.clone()),
         image: r.string("image").map(|i| Grant::new(i, reason.clone())),
+        tools: grants(r.strings("tools")),
     };
     Some(Box::new(TestRequirements { requirements }))
 }

@@ -1,8 +1,9 @@
 //! What a builder's runner pod needs beyond Kubernetes' restricted defaults, and why.
 //!
 //! A builder declares its [`Requirements`] after its config is decoded (a `qemu` source with
-//! `accelerator = "kvm"` needs `/dev/kvm`; a `docker` source runs in its base image). The
-//! operator takes the union over the sources an ImageBuild selects, grants exactly that in
+//! `accelerator = "kvm"` needs `/dev/kvm`; a `docker` source runs in its base image; a
+//! `qemu` source runs the `qemu` tools, which the operator maps to a runner image that has
+//! them). The operator takes the union over the sources an ImageBuild selects, grants exactly that in
 //! the runner pod, keeps the restricted defaults for everything else, and records each grant
 //! with its reason in the build's status and events. Locally nothing is granted: the CLI
 //! runs with whatever the user has.
@@ -54,6 +55,12 @@ pub struct Requirements {
     /// from the base image with the Kiln binary injected). `name` is the image reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<Grant>,
+    /// Programs the build runs that are not part of Kiln, by tool set (`qemu`: runs
+    /// `qemu-system-x86_64` and `qemu-img`). The operator runs the pod in the runner image
+    /// it maps the tool set to (`--runner-tool-image qemu=IMAGE`), with the Kiln binary the
+    /// image has; locally they are found on `PATH`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<Grant>,
 }
 
 impl Requirements {
@@ -78,6 +85,11 @@ impl Requirements {
                 self.capabilities.push(g.clone());
             }
         }
+        for g in &other.tools {
+            if !self.tools.iter().any(|d| d.name == g.name) {
+                self.tools.push(g.clone());
+            }
+        }
         if self.run_as_root.is_none() {
             self.run_as_root = other.run_as_root.clone();
         }
@@ -100,6 +112,7 @@ impl Requirements {
         }
         self.devices.sort();
         self.capabilities.sort();
+        self.tools.sort();
         self
     }
 
@@ -127,6 +140,9 @@ impl Requirements {
         if let Some(g) = &self.image {
             out.push(format!("runs in image {}: {}", g.name, g.why));
         }
+        for g in &self.tools {
+            out.push(format!("tool {}: {}", g.name, g.why));
+        }
         out
     }
 }
@@ -150,6 +166,7 @@ mod tests {
         };
         let b = Requirements {
             writable_root: Some("kaniko".into()),
+            tools: vec![Grant::new("qemu", "runs qemu-img")],
             ..b
         };
         let u = a.union(&b);
@@ -157,6 +174,7 @@ mod tests {
         assert_eq!(u.capabilities, vec![Grant::new("SYS_ADMIN", "mounts")]);
         assert_eq!(u.scratch_bytes, Some(Grant::new("5000", "bigger disk")));
         assert_eq!(u.writable_root.as_deref(), Some("kaniko"));
+        assert_eq!(u.tools, vec![Grant::new("qemu", "runs qemu-img")]);
         assert!(!u.is_empty());
         assert!(Requirements::default().is_empty());
         assert_eq!(
@@ -165,7 +183,8 @@ mod tests {
                 "device /dev/kvm: accelerator kvm",
                 "capability SYS_ADMIN: mounts",
                 "writable root filesystem: kaniko",
-                "scratch space 5000 bytes: bigger disk"
+                "scratch space 5000 bytes: bigger disk",
+                "tool qemu: runs qemu-img"
             ]
         );
     }

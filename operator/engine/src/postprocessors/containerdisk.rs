@@ -6,6 +6,8 @@
 //! Options: `image` (the reference to push, required), `disk` (which file of the input
 //! artifact; default the qemu artifact's main disk, or the artifact's only file), `push`
 //! (default true), `login`, `login_server`, `login_username`, `login_password`, `platform`.
+//! Credentials as `docker-push`'s: `login*`, then the run's docker configs (in the cluster,
+//! the build's `spec.runner.registrySecrets`), then `~/.docker/config.json`.
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +35,9 @@ pub struct ContainerDisk {
     login: Option<(Option<String>, String, String)>,
     platform: Platform,
     store: PathBuf,
+    /// The run's docker config files (registry Secrets in the cluster), read after `login*`
+    /// and before `~/.docker/config.json`, as `docker-push` does.
+    docker_configs: Vec<PathBuf>,
 }
 
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
@@ -77,6 +82,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostPro
         login,
         platform,
         store: default_store(&info.env.work_dir),
+        docker_configs: info.env.docker_configs.clone(),
     }))
 }
 
@@ -228,16 +234,20 @@ impl PostProcessor for ContainerDisk {
         if self.push {
             let (store_path, n3, r) = (self.store.clone(), name.clone(), self.reference.clone());
             let login = self.login.clone();
+            let configs = self.docker_configs.clone();
             let ui = ctx.ui.clone();
             let digest = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
                 let store = Store::open(&store_path)?;
-                let mut creds = kiln_oci::auth::Credentials::new();
-                if let Some((server, u, p)) = &login {
-                    creds.add_basic(server.as_deref().unwrap_or(&r.registry), u, p);
-                }
-                if let Some(path) = kiln_oci::auth::Credentials::default_config_path() {
-                    creds.add_docker_config_file(&path)?;
-                }
+                let creds = crate::builders::docker::credentials(
+                    login.as_ref().map(|(server, u, p)| {
+                        (
+                            server.as_deref().unwrap_or(&r.registry),
+                            u.as_str(),
+                            p.as_str(),
+                        )
+                    }),
+                    &configs,
+                )?;
                 let client = Client::new(ClientOptions {
                     credentials: creds,
                     ..Default::default()

@@ -205,11 +205,9 @@ pub async fn launch(
             snapshot.builds.join(", ")
         );
         // What the runner pods get beyond the restricted defaults, and why.
-        if let Ok(needs) = runner_pod::needs(
-            &snapshot,
-            build.spec.runner.as_ref(),
-            ctx.settings.runner.user_namespaces,
-        ) && !needs.granted.is_empty()
+        if let Ok(needs) =
+            runner_pod::needs(&snapshot, build.spec.runner.as_ref(), &ctx.settings.runner)
+            && !needs.granted.is_empty()
         {
             note.push_str("; runner granted: ");
             note.push_str(&needs.describe());

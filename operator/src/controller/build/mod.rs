@@ -34,7 +34,7 @@ use kube::runtime::controller::Action;
 
 use super::context::{Context, now};
 use super::error::{Error, Result};
-use super::resources::Snapshot;
+use super::resources::{RunnerDefaults, Snapshot};
 use decide::Plan;
 use status::{Announce, JobView, job_view};
 
@@ -83,7 +83,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         &view,
         snapshot.as_ref(),
         decision.parent.as_ref(),
-        ctx.settings.runner.user_namespaces,
+        &ctx.settings.runner,
     );
     let written = status::write(&build, &ctx, &desired, &view, announce).await?;
     if (written.finished_now || expired)
@@ -103,10 +103,10 @@ fn desired(
     view: &JobView,
     snapshot: Option<&Snapshot>,
     parent: Option<&ImageBuild>,
-    user_namespaces: bool,
+    defaults: &RunnerDefaults,
 ) -> ImageBuildStatus {
     let now = now();
-    let desired = status::desired_status(build, view, snapshot, now.clone(), user_namespaces);
+    let desired = status::desired_status(build, view, snapshot, now.clone(), defaults);
     lineage::with_parent_revocation(build, parent, desired, now)
 }
 

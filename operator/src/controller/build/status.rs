@@ -15,7 +15,7 @@ use kube::{Api, ResourceExt};
 
 use super::super::conditions::Conditions;
 use super::super::context::{Context, apply_status};
-use super::super::resources::{self, Snapshot};
+use super::super::resources::{self, RunnerDefaults, Snapshot};
 use super::super::runner_pod;
 
 /// Where the build is, as its phase with a condition reason and message, and the Job's
@@ -168,7 +168,7 @@ pub fn desired_status(
     view: &JobView,
     snapshot: Option<&Snapshot>,
     now: Time,
-    user_namespaces: bool,
+    defaults: &RunnerDefaults,
 ) -> ImageBuildStatus {
     let old = build.status.clone().unwrap_or_default();
     let generation = build.metadata.generation;
@@ -237,7 +237,7 @@ pub fn desired_status(
             .or(old.parent.clone()),
         revoked: revoked.or(old.revoked.filter(|r| r.inherited_from.is_some())),
         runner: match snapshot {
-            Some(s) => runner_pod::needs(s, build.spec.runner.as_ref(), user_namespaces)
+            Some(s) => runner_pod::needs(s, build.spec.runner.as_ref(), defaults)
                 .ok()
                 .and_then(|n| n.status()),
             None => old.runner.clone(),
@@ -470,7 +470,13 @@ mod tests {
     fn finished_status_is_stable_and_keeps_the_summary() {
         let mut b = build("b");
         let snap = snapshot(&["null.a", "null.b"]);
-        let mut s = desired_status(&b, &succeeded(10, 70), Some(&snap), t(80), true);
+        let mut s = desired_status(
+            &b,
+            &succeeded(10, 70),
+            Some(&snap),
+            t(80),
+            &RunnerDefaults::default(),
+        );
         assert_eq!(s.duration.as_deref(), Some("1m0s"));
         assert_eq!(s.sources_summary.as_deref(), Some("0/2"));
         for n in ["null.a", "null.b"] {
@@ -484,12 +490,12 @@ mod tests {
         // Re-reconciled later without the snapshot (a finished build).
         let view = finished_view(b.status.as_ref().unwrap());
         assert_eq!(view.reason, reasons::BUILD_SUCCEEDED);
-        let again = desired_status(&b, &view, None, t(500), true);
+        let again = desired_status(&b, &view, None, t(500), &RunnerDefaults::default());
         assert_eq!(again.sources_summary.as_deref(), Some("2/2"));
         assert_eq!(again.completion_time, Some(t(70)));
         assert_eq!(again.duration.as_deref(), Some("1m0s"));
         assert_eq!(again.template_fingerprint.as_deref(), Some("sha256:00"));
-        let again2 = desired_status(&b, &view, None, t(900), true);
+        let again2 = desired_status(&b, &view, None, t(900), &RunnerDefaults::default());
         assert_eq!(again, again2, "no write when nothing changed");
         let cond = |ty| {
             kiln_crds::find_condition(&again.conditions, ty)
@@ -509,7 +515,7 @@ mod tests {
             reason: "CVE".into(),
         });
         let view = JobView::fixed(BuildPhase::Succeeded, reasons::BUILD_SUCCEEDED, "");
-        let s = desired_status(&b, &view, None, t(5), true);
+        let s = desired_status(&b, &view, None, t(5), &RunnerDefaults::default());
         let r = s.revoked.unwrap();
         assert_eq!(r.reason, "CVE");
         assert_eq!(r.since, Some(t(5)));

@@ -155,8 +155,69 @@ impl Builder for QemuBuilder {
             };
             r.devices.push(Grant::new("/dev/kvm", why));
         }
+        r.tools.push(Grant::new(
+            "qemu",
+            format!("runs {} and qemu-img", self.config.qemu_binary),
+        ));
+        r.scratch_bytes = scratch(&self.config);
         r
     }
+}
+
+/// The scratch space a build writes where the runner pod keeps its work (the `/work`
+/// emptyDir): every disk at its full size (`disk_size`, `disk_additional_size`), twice when
+/// compaction writes a converted copy beside the original, and a local `iso_url` file's size
+/// (a remote ISO is downloaded into the cache; its size is known only then, so it is not
+/// counted, and the reason says so).
+fn scratch(c: &QemuConfig) -> Option<Grant> {
+    let disks: u64 = std::iter::once(&c.disk.disk_size)
+        .chain(c.disk.additional_sizes.iter())
+        .filter_map(|s| size_bytes(s))
+        .sum();
+    let (skip_compaction, _) = c.disk.effective_compaction();
+    let mut bytes = if skip_compaction { disks } else { 2 * disks };
+    let mut why = format!(
+        "the disks ({} B{})",
+        disks,
+        if skip_compaction {
+            ""
+        } else {
+            ", twice: compaction writes a converted copy"
+        }
+    );
+    let local_iso = c
+        .iso
+        .urls
+        .first()
+        .filter(|u| !u.contains("://") || u.starts_with("file://"))
+        .and_then(|u| std::fs::metadata(u.trim_start_matches("file://")).ok());
+    match local_iso {
+        Some(m) if m.is_file() => {
+            bytes += m.len();
+            why.push_str(&format!(" and the ISO ({} B)", m.len()));
+        }
+        _ if c.iso.urls.iter().any(|u| u.contains("://")) => {
+            why.push_str("; the downloaded ISO is not counted (its size is unknown until then)");
+        }
+        _ => {}
+    }
+    (bytes > 0).then(|| Grant::new(bytes.to_string(), why))
+}
+
+/// A qemu-img size (`256M`, `10G`, `4096b`, digits only = bytes) in bytes.
+fn size_bytes(s: &str) -> Option<u64> {
+    let lower = s.to_ascii_lowercase();
+    let digits = lower.trim_end_matches(['b', 'k', 'm', 'g', 't']);
+    let n: u64 = digits.parse().ok()?;
+    let unit: u64 = match &lower[digits.len()..] {
+        "" | "b" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => return None,
+    };
+    n.checked_mul(unit)
 }
 
 fn value_json(v: &Value) -> serde_json::Value {
@@ -1167,6 +1228,18 @@ impl Step for StepConvertDisk {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_in_bytes_as_qemu_img_reads_them() {
+        assert_eq!(size_bytes("256M"), Some(256 << 20));
+        assert_eq!(size_bytes("10G"), Some(10 << 30));
+        assert_eq!(size_bytes("1t"), Some(1 << 40));
+        assert_eq!(size_bytes("4096"), Some(4096));
+        assert_eq!(size_bytes("4096b"), Some(4096));
+        assert_eq!(size_bytes("2k"), Some(2048));
+        assert_eq!(size_bytes("x"), None);
+        assert_eq!(size_bytes("99999999999t"), None, "overflow");
+    }
 
     #[test]
     fn hints_name_the_accelerator_and_the_way_out() {

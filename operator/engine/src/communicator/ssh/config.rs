@@ -174,6 +174,14 @@ impl SshConfig {
     /// Reads the `ssh_*` options (and accepts the `winrm_*` ones), validating what does not
     /// depend on the builder.
     pub fn read(r: &mut ConfigReader) -> SshConfig {
+        SshConfig::read_in(r, &crate::components::RunEnv::default())
+    }
+
+    /// [`read`](Self::read) for a run in `env`. In the cluster, a key, certificate or
+    /// known-hosts file that does not exist where the template is validated (the operator)
+    /// is not an error: it comes from a volume the runner pod mounts (`spec.runner.volumes`,
+    /// a Secret), and is read when SSH connects. One that exists is checked as everywhere.
+    pub fn read_in(r: &mut ConfigReader, env: &crate::components::RunEnv) -> SshConfig {
         let d = SshConfig::default();
         r.ignore(WINRM_OPTIONS);
         r.ignore(BUILDER_ONLY_OPTIONS);
@@ -373,13 +381,15 @@ impl SshConfig {
             host_keys,
             known_hosts_file,
         };
-        c.validate(r);
+        c.validate(r, env);
         c
     }
 
     /// Checks that hold for every builder (Packer's `SSH.prepare`).
-    fn validate(&self, r: &mut ConfigReader) {
-        if let Some(p) = &self.private_key_file {
+    fn validate(&self, r: &mut ConfigReader, env: &crate::components::RunEnv) {
+        // In the cluster, a file absent here is mounted in the runner pod.
+        let mounted_later = |p: &Path| env.in_cluster && !p.exists();
+        if let Some(p) = self.private_key_file.as_ref().filter(|p| !mounted_later(p)) {
             match std::fs::read_to_string(p) {
                 Err(e) => r.error_at(
                     "ssh_private_key_file",
@@ -405,7 +415,9 @@ impl SshConfig {
                     "ssh_private_key_file must be provided if ssh_certificate_file is provided.",
                 );
             }
-            if let Err(e) = russh::keys::load_openssh_certificate(p) {
+            if !mounted_later(p)
+                && let Err(e) = russh::keys::load_openssh_certificate(p)
+            {
                 r.error_at(
                     "ssh_certificate_file",
                     "Invalid ssh_certificate_file",
@@ -415,6 +427,7 @@ impl SshConfig {
         }
         if let Some(p) = &self.known_hosts_file
             && !p.is_file()
+            && !mounted_later(p)
         {
             r.error_at(
                 "ssh_known_hosts_file",
@@ -652,6 +665,35 @@ ssh_ciphers = ["aes256-gcm@openssh.com"]
             let e = decode_hcl(src, SshConfig::read).unwrap_err();
             assert!(e.iter().any(|m| m.contains(want)), "{src}: {e:?}");
         }
+    }
+
+    /// Validated by the operator, a key file the runner pod mounts (a Secret volume) is not
+    /// there yet: not an error in the cluster. One that is there is checked as everywhere.
+    #[test]
+    fn in_the_cluster_files_mounted_later_are_not_errors() {
+        let cluster = crate::components::RunEnv {
+            in_cluster: true,
+            ..Default::default()
+        };
+        let in_cluster = |src: &str| decode_hcl(src, |r| SshConfig::read_in(r, &cluster));
+        for src in [
+            "ssh_private_key_file = \"/keys/absent\"",
+            "ssh_known_hosts_file = \"/keys/absent\"",
+            "ssh_private_key_file = \"/keys/absent\"\nssh_certificate_file = \"/keys/absent-cert\"",
+        ] {
+            let c = in_cluster(src).unwrap_or_else(|e| panic!("{src}: {e:?}"));
+            assert!(c.private_key_file.is_some() || c.known_hosts_file.is_some());
+            assert!(decode_hcl(src, SshConfig::read).is_err(), "locally: {src}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad");
+        std::fs::write(&bad, "not a key").unwrap();
+        let e = in_cluster(&format!("ssh_private_key_file = \"{}\"", bad.display())).unwrap_err();
+        assert!(
+            e.iter()
+                .any(|m| m.contains("ssh_private_key_file is invalid")),
+            "{e:?}"
+        );
     }
 
     #[test]
