@@ -9,6 +9,8 @@
 # env:
 #   KILN_E2E_KEEP_CLUSTER=1   leave the cluster (and Kiln) up afterwards
 #   KILN_E2E_SKIP_UNINSTALL=1 skip the helm-uninstall test (keeps Kiln installed)
+#   KILN_E2E_SKIP_FAULTS=1    skip the fault suite (e2e/tests/faults.rs; KILN_FAULT_BUILDS,
+#                             KILN_FAULT_SEED, KILN_FAULT_REPORT)
 #   KILN_E2E_THREADS          scenario tests in parallel (default 3)
 #   KILN_IMAGE_SRC=worktree   build the image from the working tree (default: HEAD)
 set -euo pipefail
@@ -106,6 +108,12 @@ export KILN_E2E_RELEASE=$release KILN_E2E_NAMESPACE=$namespace
 rc=0
 phase "scenarios" cargo test -q -p kiln-e2e --test scenarios -- --ignored \
   --test-threads "${KILN_E2E_THREADS:-3}" ${filter:+"$filter"} || rc=$?
+# Issue 14's faults over many builds (operator, API server, etcd, kubelet, eviction, Job
+# deletion; seeded): after the scenarios, since it stops the cluster's processes.
+if [[ "${KILN_E2E_SKIP_FAULTS:-0}" != 1 && -z "$filter" ]]; then
+  phase "faults" env KILN_FAULT_REPORT="${KILN_FAULT_REPORT:-/tmp/kiln-faults-report.md}" \
+    cargo test -q -p kiln-e2e --test faults -- --ignored --nocapture || rc=$?
+fi
 if [[ "${KILN_E2E_SKIP_UNINSTALL:-0}" != 1 && -z "$filter" ]]; then
   phase "helm uninstall" cargo test -q -p kiln-e2e --test uninstall -- --ignored || rc=$?
 fi

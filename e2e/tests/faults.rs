@@ -291,7 +291,14 @@ fn builds_end_right_under_operator_api_server_etcd_kubelet_and_job_faults() {
         .unwrap_or(14);
     let ns = Namespace::new("faults");
     let ns = ns.as_str();
-    apply(ns, &template("steady", TEMPLATE));
+    // Keep every build: retention would otherwise delete all but the newest ten.
+    apply(
+        ns,
+        &format!(
+            "{}  historyLimits:\n    successful: 100000\n",
+            template("steady", TEMPLATE)
+        ),
+    );
     wait_condition(ns, "imagetemplate", "steady", "Ready", "True", secs(60));
 
     let mut faults = vec![
