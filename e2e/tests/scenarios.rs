@@ -1461,3 +1461,172 @@ build {{
         "the registry password leaked:\n{everything}"
     );
 }
+
+/// A value of a random kind: what a hand-written or generated manifest gets wrong.
+fn odd_value(rng: &mut Rng) -> Value {
+    match rng.next() % 12 {
+        0 => Value::Null,
+        1 => Value::Bool(rng.next() % 2 == 0),
+        2 => serde_json::json!(-((rng.next() % 1000) as i64) - 1),
+        3 => serde_json::json!(1e300),
+        4 => serde_json::json!(3.5),
+        5 => serde_json::json!(""),
+        6 => serde_json::json!("x".repeat(70_000)),
+        7 => serde_json::json!("ünïcødé ☃ \u{0}"),
+        8 => serde_json::json!([1, "two", null]),
+        9 => serde_json::json!({"unexpected": {"deeply": [true]}}),
+        10 => serde_json::json!("999999999999999h"),
+        _ => serde_json::json!(i64::MAX),
+    }
+}
+
+/// Sets `path` (dot-separated) in `v` to `value`, making objects on the way.
+fn set_path(v: &mut Value, path: &str, value: Value) {
+    let mut cur = v;
+    let parts: Vec<&str> = path.split('.').collect();
+    for p in &parts[..parts.len() - 1] {
+        if !cur[*p].is_object() {
+            cur[*p] = serde_json::json!({});
+        }
+        cur = &mut cur[*p];
+    }
+    cur[parts[parts.len() - 1]] = value;
+}
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn malformed_objects_are_refused_naming_the_field_or_reconciled_without_a_crash() {
+    let ns = Namespace::new("fuzz");
+    let ns = ns.as_str();
+    apply(ns, &template("good", TWO_SOURCES));
+    wait_condition(ns, "imagetemplate", "good", "Ready", "True", secs(60));
+    let sys = system_namespace();
+    let restarts = || -> i64 {
+        list(
+            &sys,
+            "pods",
+            &format!("app.kubernetes.io/instance={}", release()),
+        )
+        .iter()
+        .flat_map(|p| {
+            p["status"]["containerStatuses"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|c| c["restartCount"].as_i64().unwrap_or(0))
+        .sum()
+    };
+    let restarts_before = restarts();
+    let seed: u64 = std::env::var("KILN_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let count: usize = std::env::var("KILN_FUZZ_OBJECTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(90);
+    let mut rng = Rng(seed);
+    let build_paths = [
+        "spec.templateRef",
+        "spec.templateRef.name",
+        "spec.template",
+        "spec.variables",
+        "spec.variables.greeting",
+        "spec.secretVariables",
+        "spec.only",
+        "spec.except",
+        "spec.parallelBuilds",
+        "spec.onError",
+        "spec.timeout",
+        "spec.retries",
+        "spec.cancel",
+        "spec.revoked",
+        "spec.runner",
+        "spec.runner.image",
+        "spec.runner.env",
+        "spec.runner.resources",
+        "spec.runner.registrySecrets",
+        "spec.runner.securityContext",
+        "spec",
+        "metadata.labels",
+    ];
+    let template_paths = [
+        "spec.files",
+        "spec.variables",
+        "spec.historyLimits",
+        "spec.historyLimits.successful",
+        "spec.historyLimits.ttlAfterSucceeded",
+        "spec",
+    ];
+    let channel_paths = [
+        "spec.templateRef",
+        "spec.build",
+        "spec.follow",
+        "spec.follow.selector",
+        "spec",
+    ];
+    let mut refused = 0;
+    let mut accepted: Vec<(String, String)> = Vec::new();
+    for i in 0..count {
+        let name = format!("m-{i:03}");
+        let (kind, mut obj, path) = match i % 3 {
+            0 => (
+                "ImageBuild",
+                serde_json::json!({"apiVersion": "kiln.dev/v1alpha1", "kind": "ImageBuild",
+                    "metadata": {"name": name}, "spec": {"templateRef": {"name": "good"}}}),
+                *rng.pick(&build_paths),
+            ),
+            1 => (
+                "ImageTemplate",
+                serde_json::json!({"apiVersion": "kiln.dev/v1alpha1", "kind": "ImageTemplate",
+                    "metadata": {"name": name}, "spec": {"files": [
+                        {"name": "main.pkr.hcl", "content": "source \"file\" \"a\" {\n  content = \"x\"\n  target = \"a.txt\"\n}\nbuild { sources = [\"source.file.a\"] }\n"}]}}),
+                *rng.pick(&template_paths),
+            ),
+            _ => (
+                "ImageChannel",
+                serde_json::json!({"apiVersion": "kiln.dev/v1alpha1", "kind": "ImageChannel",
+                    "metadata": {"name": name}, "spec": {"templateRef": {"name": "good"},
+                    "follow": {}}}),
+                *rng.pick(&channel_paths),
+            ),
+        };
+        set_path(&mut obj, path, odd_value(&mut rng));
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), obj.to_string()).unwrap();
+        let r = kubectl_try(&["create", "-n", ns, "-f", f.path().to_str().unwrap()]);
+        if r.ok {
+            accepted.push((kind.to_lowercase(), name));
+        } else {
+            refused += 1;
+            // The refusal names the field (or the object's part) that is wrong.
+            let msg = r.stderr;
+            let top = path.split('.').next().unwrap();
+            assert!(
+                msg.contains(path)
+                    || msg.contains(&format!("{top}."))
+                    || msg.contains(&format!("{top}:"))
+                    || msg.contains("spec")
+                    || msg.contains("metadata"),
+                "{kind} with {path} = …: the refusal names no field: {msg}"
+            );
+        }
+    }
+    // Whatever was accepted is reconciled: each says where it stands, none is left without
+    // a status, and the operator never restarted.
+    for (kind, name) in &accepted {
+        wait_for(&format!("{kind}/{name} to get a status"), secs(90), || {
+            let o = get(ns, kind, name)?;
+            o["status"]["conditions"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty())
+                .then_some(())
+        });
+    }
+    assert_eq!(restarts(), restarts_before, "the operator restarted");
+    eprintln!(
+        "admission fuzz: {count} malformed objects (seed {seed}): {refused} refused naming the field, {} accepted and reconciled",
+        accepted.len()
+    );
+}
