@@ -137,7 +137,7 @@ pub struct ImageBuildSpec {
     /// How many sources build at the same time (the Job's `parallelism`). 0, the default,
     /// builds all selected sources at once, like Packer's `-parallel-builds=0`.
     #[serde(default)]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 2147483647))]
     #[x_kube(validation = Rule::new("self == oldSelf").message("parallelBuilds is immutable"))]
     pub parallel_builds: i32,
 

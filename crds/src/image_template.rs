@@ -95,11 +95,11 @@ pub struct ImageTemplateSpec {
 pub struct HistoryLimits {
     /// Succeeded builds to keep. 0 deletes each one as soon as a newer one succeeds.
     #[serde(default = "HistoryLimits::default_successful")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 2147483647))]
     pub successful: i32,
     /// Failed and cancelled builds to keep.
     #[serde(default = "HistoryLimits::default_failed")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 2147483647))]
     pub failed: i32,
     /// How long a succeeded build is kept after it finished (for example `168h`), whatever
     /// the count; unset: no time limit.

@@ -356,11 +356,10 @@ fn controllers(
         .with_retrigger(retrigger_tx),
     );
     let reporter = |kind: &str| {
-        Some(MalformedReporter::new(
-            kind,
-            metrics.clone(),
-            Some(ctx.recorder.clone()),
-        ))
+        Some(
+            MalformedReporter::new(kind, metrics.clone(), Some(ctx.recorder.clone()))
+                .with_status_writes(client.clone()),
+        )
     };
 
     // Each controller's own kind: a lenient watch (malformed objects skipped) into its cache;

@@ -76,7 +76,33 @@ pub struct MalformedReporter {
     kind: String,
     metrics: Metrics,
     recorder: Option<Recorder>,
+    /// Writes the object's status (Ready False, Stalled True, reason `Malformed`), so that
+    /// `kubectl get` shows why nothing happens.
+    client: Option<kube::Client>,
     seen: Arc<Mutex<HashSet<(String, String)>>>,
+}
+
+/// The status a malformed object gets: not Ready, Stalled, reason `Malformed`, with the
+/// decode error (the object's generation observed, so kstatus tools see the verdict).
+pub fn malformed_status(m: &Malformed, now: &str) -> serde_json::Value {
+    let message = super::context::truncate(
+        &format!(
+            "the stored object does not decode ({}); fix the field named and apply again",
+            m.error
+        ),
+        1024,
+    );
+    let generation = m.object.metadata.generation;
+    let cond = |type_: &str, status: &str| {
+        serde_json::json!({
+            "type": type_, "status": status, "reason": "Malformed", "message": message,
+            "lastTransitionTime": now, "observedGeneration": generation,
+        })
+    };
+    serde_json::json!({"status": {
+        "observedGeneration": generation,
+        "conditions": [cond("Ready", "False"), cond("Stalled", "True"), cond("Reconciling", "False")],
+    }})
 }
 
 impl MalformedReporter {
@@ -85,8 +111,15 @@ impl MalformedReporter {
             kind: kind.to_string(),
             metrics,
             recorder,
+            client: None,
             seen: Default::default(),
         }
+    }
+
+    /// Also writes each malformed object's status with `client`.
+    pub fn with_status_writes(mut self, client: kube::Client) -> Self {
+        self.client = Some(client);
+        self
     }
 
     /// Counts and logs `m` if this version of the object was not reported yet; returns whether
@@ -108,6 +141,27 @@ impl MalformedReporter {
             error = %m.error,
             "skipping an object that does not decode"
         );
+        if let Some(client) = self.client.clone() {
+            let api: Api<DynamicObject> = match meta.namespace.as_deref() {
+                Some(ns) => Api::namespaced_with(client, ns, ar),
+                None => Api::all_with(client, ar),
+            };
+            let name = m.object.name_any();
+            let now = serde_json::to_value(crate::contract::now())
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            let body = malformed_status(m, &now);
+            tokio::spawn(async move {
+                let pp = kube::api::PatchParams::apply(super::context::FIELD_MANAGER);
+                if let Err(e) = api
+                    .patch_status(&name, &pp, &kube::api::Patch::Merge(&body))
+                    .await
+                {
+                    tracing::warn!(error = %e, name, "could not write a malformed object's status");
+                }
+            });
+        }
         if let Some(recorder) = self.recorder.clone() {
             let reference = m.object.object_ref(ar);
             let note = super::context::truncate(
@@ -355,6 +409,30 @@ mod tests {
         let out = convert::<ImageBuild>(Event::Delete(malformed("x")), |_| None, &mut bad);
         assert!(out.is_none());
         assert_eq!(bad.len(), 2);
+    }
+
+    #[test]
+    fn a_malformed_object_is_stalled_with_the_decode_error() {
+        let mut obj = malformed("m");
+        obj.metadata.generation = Some(3);
+        let m = Malformed {
+            object: obj,
+            error: "invalid value: integer `9223372036854775807`, expected i32".into(),
+        };
+        let s = malformed_status(&m, "2026-12-05T00:00:00Z");
+        assert_eq!(s["status"]["observedGeneration"], 3);
+        let c = s["status"]["conditions"].as_array().unwrap();
+        let by = |t: &str| c.iter().find(|x| x["type"] == t).unwrap().clone();
+        assert_eq!(by("Ready")["status"], "False");
+        assert_eq!(by("Stalled")["status"], "True");
+        assert_eq!(by("Ready")["reason"], "Malformed");
+        assert!(
+            by("Ready")["message"]
+                .as_str()
+                .unwrap()
+                .contains("9223372036854775807")
+        );
+        assert_eq!(by("Stalled")["observedGeneration"], 3);
     }
 
     #[test]
