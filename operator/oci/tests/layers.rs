@@ -19,8 +19,9 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, String> {
     let snap = diff::snapshot(root, &SnapshotOptions::default()).unwrap();
     let mut inode_first: BTreeMap<u64, PathBuf> = BTreeMap::new();
     let mut out = BTreeMap::new();
-    for (rel, m) in &snap.entries {
-        let p = root.join(rel);
+    for e in snap.iter() {
+        let (rel, m) = e.unwrap();
+        let p = root.join(&rel);
         let md = std::fs::symlink_metadata(&p).unwrap();
         let ft = md.file_type();
         let content = if ft.is_file() {
