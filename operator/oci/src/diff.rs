@@ -75,6 +75,8 @@ pub struct Snapshot {
     /// `None`: the empty snapshot.
     file: Option<Arc<fs::File>>,
     len: u64,
+    /// where the file is (for errors)
+    dir: PathBuf,
 }
 
 impl Snapshot {
@@ -93,6 +95,7 @@ impl Snapshot {
                 .as_deref()
                 .map(|f| BufReader::with_capacity(64 * 1024, PosReader { file: f, pos: 0 })),
             left: self.len,
+            dir: &self.dir,
         }
     }
 }
@@ -116,6 +119,7 @@ impl io::Read for PosReader<'_> {
 pub struct SnapshotIter<'a> {
     r: Option<BufReader<PosReader<'a>>>,
     left: u64,
+    dir: &'a Path,
 }
 
 impl Iterator for SnapshotIter<'_> {
@@ -126,7 +130,7 @@ impl Iterator for SnapshotIter<'_> {
         }
         self.left -= 1;
         let r = self.r.as_mut()?;
-        Some(read_record(r).map_err(|e| Error::io("read snapshot", std::env::temp_dir())(e)))
+        Some(read_record(r).map_err(|e| Error::io("read snapshot file in", self.dir)(e)))
     }
 }
 
@@ -318,6 +322,7 @@ pub fn snapshot(root: &Path, opts: &SnapshotOptions) -> Result<Snapshot> {
     Ok(Snapshot {
         file: Some(Arc::new(file)),
         len,
+        dir,
     })
 }
 
