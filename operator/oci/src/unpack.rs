@@ -18,7 +18,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{self, BufReader, Read};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 
 use crate::store::{
@@ -190,7 +190,11 @@ pub fn apply_layer(
 ) -> Result<()> {
     let root_user = nix::unistd::geteuid().is_root();
     let mut ar = tar::Archive::new(r);
-    let mut created: HashSet<PathBuf> = HashSet::new();
+    // What this layer created, for its opaque whiteouts (which hide only the layers below):
+    // inodes (16 bytes each, whatever the path's length), and the paths of its hard links,
+    // which share an inode with their target, possibly a file of a layer below.
+    let mut created: HashSet<(u64, u64)> = HashSet::new();
+    let mut created_links: HashSet<PathBuf> = HashSet::new();
     let mut dir_times: Vec<(PathBuf, i64)> = vec![];
     let lerr = |entry: &Path, reason: String| Error::Layer {
         layer: name.into(),
@@ -228,7 +232,10 @@ pub fn apply_layer(
                 if let Ok(rd) = fs::read_dir(&dir_abs) {
                     for e in rd.flatten() {
                         let p = e.path();
-                        if !created.contains(&p) {
+                        let ours = created_links.contains(&p)
+                            || fs::symlink_metadata(&p)
+                                .is_ok_and(|m| created.contains(&(m.dev(), m.ino())));
+                        if !ours {
                             remove_any(&p)
                                 .map_err(|e| lerr(&raw, format!("opaque whiteout: {e}")))?;
                         }
@@ -291,7 +298,7 @@ pub fn apply_layer(
                     .ok_or_else(|| lerr(&raw, "hard link to the root".into()))?;
                 fs::hard_link(&src, &target)
                     .map_err(|e| lerr(&raw, format!("hard link to {}: {e}", link.display())))?;
-                created.insert(target);
+                created_links.insert(target);
                 continue; // a hard link shares its target's metadata
             }
             tar::EntryType::Fifo | tar::EntryType::Char | tar::EntryType::Block => {
@@ -337,7 +344,8 @@ pub fn apply_layer(
                 continue;
             }
         }
-        created.insert(target.clone());
+        let m = fs::symlink_metadata(&target).map_err(io_err("stat"))?;
+        created.insert((m.dev(), m.ino()));
         // xattrs
         if let Ok(Some(exts)) = entry.pax_extensions() {
             for ext in exts.flatten() {

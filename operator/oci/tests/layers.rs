@@ -19,8 +19,9 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, String> {
     let snap = diff::snapshot(root, &SnapshotOptions::default()).unwrap();
     let mut inode_first: BTreeMap<u64, PathBuf> = BTreeMap::new();
     let mut out = BTreeMap::new();
-    for (rel, m) in &snap.entries {
-        let p = root.join(rel);
+    for e in snap.iter() {
+        let (rel, m) = e.unwrap();
+        let p = root.join(&rel);
         let md = std::fs::symlink_metadata(&p).unwrap();
         let ft = md.file_type();
         let content = if ft.is_file() {
@@ -218,12 +219,20 @@ fn opaque_whiteouts_and_escapes() {
     let root = d.path().join("root");
     std::fs::create_dir_all(root.join("etc/conf.d")).unwrap();
     std::fs::write(root.join("etc/conf.d/lower"), "l").unwrap();
+    std::fs::write(root.join("etc/conf.d/lower-linked"), "ll").unwrap();
     std::fs::write(root.join("etc/keep"), "k").unwrap();
     let mut rep = UnpackReport::default();
     let mut warned = false;
     let l = tar_layer(&[
         ("etc/conf.d/", Directory, b"", None),
         ("etc/conf.d/upper", Regular, b"u", None),
+        // a name this layer gives to a file of the layer below: kept, the lower name not
+        (
+            "etc/conf.d/new-link",
+            Link,
+            b"",
+            Some("etc/conf.d/lower-linked"),
+        ),
         ("etc/conf.d/.wh..wh..opq", Regular, b"", None),
         ("etc/.wh.keep", Regular, b"", None),
         ("evil", Symlink, b"", Some("/")),
@@ -243,6 +252,11 @@ fn opaque_whiteouts_and_escapes() {
     assert!(
         !root.join("etc/conf.d/lower").exists(),
         "opaque dir kept a lower file"
+    );
+    assert!(!root.join("etc/conf.d/lower-linked").exists());
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/conf.d/new-link")).unwrap(),
+        "ll"
     );
     assert_eq!(
         std::fs::read_to_string(root.join("etc/conf.d/upper")).unwrap(),

@@ -563,8 +563,11 @@ impl Step for StepPrepare {
                 Err(e) => return state.fail(e.to_string()),
             }
         };
+        // the snapshot's file goes to the scratch directory, which a snapshot of an image
+        // root provisioned in place leaves out
         let snap_opts = SnapshotOptions {
             exclude: exclude.clone(),
+            spill_dir: Some(tmp.path().to_path_buf()),
         };
         let before = match diff::snapshot(&rootfs, &snap_opts) {
             Ok(s) => s,
@@ -639,6 +642,7 @@ impl Step for StepFinish {
             s.before.clone().expect("snapshot"),
             s.exclude.clone(),
         );
+        let spill_dir = s.tmp.as_ref().map(|t| t.path().to_path_buf());
         let epoch = match kiln_oci::source_date_epoch() {
             Ok(e) => e,
             Err(e) => return state.fail(e.to_string()),
@@ -663,7 +667,10 @@ impl Step for StepFinish {
                     )?;
                     let f = diff::export_tar(
                         &rootfs,
-                        &SnapshotOptions { exclude: ex },
+                        &SnapshotOptions {
+                            exclude: ex,
+                            spill_dir: None,
+                        },
                         std::io::BufWriter::new(tmp),
                         epoch,
                     )?;
@@ -702,7 +709,8 @@ impl Step for StepFinish {
                 let r = tokio::task::spawn_blocking(
                     move || -> anyhow::Result<(image::Committed, String)> {
                         let store = Store::open(&store_path)?;
-                        let after = diff::snapshot(&rootfs, &SnapshotOptions { exclude })?;
+                        let after =
+                            diff::snapshot(&rootfs, &SnapshotOptions { exclude, spill_dir })?;
                         let layer = diff::write_layer(
                             &rootfs,
                             &before,
