@@ -812,6 +812,7 @@ async fn settled_build_follows_its_cached_job_with_one_write() {
     let (b, mut job) = settled_build(&["null.a", "null.b"]);
     job.status = Some(k8s_openapi::api::batch::v1::JobStatus {
         active: Some(2),
+        ready: Some(2),
         start_time: Some(super::context::now()),
         ..Default::default()
     });

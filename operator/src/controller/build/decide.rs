@@ -382,6 +382,7 @@ mod tests {
         Job {
             status: Some(JobStatus {
                 active: Some(active),
+                ready: Some(active),
                 ..JobStatus::default()
             }),
             ..Job::default()

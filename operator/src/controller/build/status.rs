@@ -114,12 +114,17 @@ pub fn job_view(job: &Job, cancel: bool) -> JobView {
             format!("cancelling: waiting for {active} pod(s) to finish their cleanup"),
         );
     }
-    let started = active > 0 || status.succeeded.unwrap_or(0) + status.failed.unwrap_or(0) > 0;
+    // Running once a runner pod runs (the Job's `ready` count: a runner has no readiness
+    // probe, so it is ready when its container started) or one has ended. A pod that is
+    // `active` but still Pending (unschedulable, pulling its image) leaves the build Pending:
+    // no Running ↔ Pending flip-flop while the pod diagnosis says why it does not start.
+    let ready = status.ready.unwrap_or(0);
+    let started = ready > 0 || status.succeeded.unwrap_or(0) + status.failed.unwrap_or(0) > 0;
     if started {
         view(
             BuildPhase::Running,
             reasons::BUILDING,
-            format!("{active} pod(s) running"),
+            format!("{ready} pod(s) running"),
         )
     } else {
         view(
@@ -417,10 +422,16 @@ mod tests {
             job_view(&job_with(None, 0), false).phase,
             BuildPhase::Pending
         );
+        // active pods that do not run yet (unschedulable, pulling): still Pending
         assert_eq!(
             job_view(&job_with(None, 2), false).phase,
-            BuildPhase::Running
+            BuildPhase::Pending
         );
+        let mut running = job_with(None, 2);
+        running.status.as_mut().unwrap().ready = Some(1);
+        let view = job_view(&running, false);
+        assert_eq!(view.phase, BuildPhase::Running);
+        assert_eq!(view.message, "1 pod(s) running");
         assert_eq!(
             job_view(&job_with(Some(("Complete", "")), 0), false).phase,
             BuildPhase::Succeeded
