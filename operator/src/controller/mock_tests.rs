@@ -368,7 +368,7 @@ fn summary(calls: &[Call]) -> Vec<(String, String)> {
 /// server's escalation check reads it) and the Job (once the snapshot and ServiceAccount do),
 /// each as soon as it can.
 fn check_new_build_calls(calls: &[Call], ctx: &Context) {
-    assert_eq!(calls.len(), 8, "{:?}", summary(calls));
+    assert_eq!(calls.len(), 7, "{:?}", summary(calls));
     let first_three: std::collections::BTreeSet<(String, String)> =
         summary(&calls[..3]).into_iter().collect();
     let want: std::collections::BTreeSet<(String, String)> = [CM_POST, SA_APPLY, ROLE_APPLY]
@@ -384,7 +384,7 @@ fn check_new_build_calls(calls: &[Call], ctx: &Context) {
     assert_eq!(after, [3, 4]);
     assert_eq!(
         summary(&calls[5..]),
-        [EVENT_POST, STATUS_APPLY, EVENT_POST]
+        [EVENT_POST, STATUS_APPLY]
             .iter()
             .map(|(m, p)| (m.to_string(), p.to_string()))
             .collect::<Vec<_>>()
@@ -437,7 +437,7 @@ async fn new_build_gets_snapshot_rbac_and_one_indexed_job() {
         // Without caches: the Job and the template are read from the API server.
         let job = next(&mut h, StatusCode::NOT_FOUND, not_found()).await;
         let tget = next(&mut h, StatusCode::OK, echo(&tpl)).await;
-        let calls = serve(&mut h, 8, |m, p| new_build_reply(&b2, m, p)).await;
+        let calls = serve(&mut h, 7, |m, p| new_build_reply(&b2, m, p)).await;
         (job, tget, calls)
     });
     build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
@@ -502,7 +502,7 @@ async fn new_build_reads_only_caches_before_its_job() {
     let b = secret_build();
     let b2 = b.clone();
     let server =
-        tokio::spawn(async move { serve(&mut h, 8, |m, p| new_build_reply(&b2, m, p)).await });
+        tokio::spawn(async move { serve(&mut h, 7, |m, p| new_build_reply(&b2, m, p)).await });
     build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
     let calls = server.await.unwrap();
     check_new_build_calls(&calls, &ctx);
@@ -514,7 +514,7 @@ async fn the_jobs_own_event_before_the_status_write_costs_no_second_snapshot() {
     let b = secret_build();
     let b2 = b.clone();
     let server = tokio::spawn(async move {
-        let calls = serve(&mut h, 8, |m, p| new_build_reply(&b2, m, p)).await;
+        let calls = serve(&mut h, 7, |m, p| new_build_reply(&b2, m, p)).await;
         (calls, h)
     });
     build::reconcile(Arc::new(b.clone()), ctx.clone())
@@ -536,16 +536,15 @@ async fn the_jobs_own_event_before_the_status_write_costs_no_second_snapshot() {
     }));
     let b3 = b.clone();
     let server =
-        tokio::spawn(async move { serve(&mut h, 2, |m, p| new_build_reply(&b3, m, p)).await });
+        tokio::spawn(async move { serve(&mut h, 1, |m, p| new_build_reply(&b3, m, p)).await });
     build::reconcile(Arc::new(b), ctx2).await.unwrap();
     let calls = server.await.unwrap();
-    // No snapshot, ServiceAccount, Role or binding again: only the status (and its event,
-    // a PATCH of the same event series this recorder published before).
+    // No snapshot, ServiceAccount, Role or binding again: only the status (no event: a
+    // build just queued has had its `Queued` event with the Job).
     assert_eq!(
         (calls[0].method.as_str(), calls[0].path.as_str()),
         STATUS_APPLY
     );
-    assert!(calls[1].path.contains("/events"), "{:?}", summary(&calls));
     assert_eq!(calls[0].body["status"]["snapshot"], "b1-snapshot");
     assert_eq!(calls[0].body["status"]["sourcesSummary"], "0/2");
 }
@@ -604,7 +603,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
     let b2 = b.clone();
     let server = tokio::spawn(async move {
         // The Role apply fails (500); everything else works.
-        let calls = serve(&mut h, 7, |m, p| {
+        let calls = serve(&mut h, 6, |m, p| {
             if p.contains("/roles/") {
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -657,10 +656,10 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
     }));
     let b3 = b.clone();
     let server =
-        tokio::spawn(async move { serve(&mut h, 5, |m, p| new_build_reply(&b3, m, p)).await });
+        tokio::spawn(async move { serve(&mut h, 4, |m, p| new_build_reply(&b3, m, p)).await });
     build::reconcile(Arc::new(b), ctx2.clone()).await.unwrap();
     let calls = server.await.unwrap();
-    // Then the status (its write was not visible yet) and its event.
+    // Then the status (its write was not visible yet; no second `Queued` event).
     assert_eq!(
         (calls[3].method.as_str(), calls[3].path.as_str()),
         STATUS_APPLY
@@ -743,7 +742,7 @@ async fn a_build_reading_a_channel_fixes_it_in_the_snapshot_and_records_its_pare
     let b2 = b.clone();
     let server = tokio::spawn(async move {
         let get = next(&mut h, StatusCode::OK, base_channel(true)).await;
-        let calls = serve(&mut h, 8, |m, p| new_build_reply(&b2, m, p)).await;
+        let calls = serve(&mut h, 7, |m, p| new_build_reply(&b2, m, p)).await;
         (get, calls)
     });
     build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
@@ -962,7 +961,7 @@ async fn a_builder_requirement_reaches_the_pod_the_status_and_the_event() {
     let b = secret_build();
     let b2 = b.clone();
     let server =
-        tokio::spawn(async move { serve(&mut h, 8, |m, p| new_build_reply(&b2, m, p)).await });
+        tokio::spawn(async move { serve(&mut h, 7, |m, p| new_build_reply(&b2, m, p)).await });
     build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
     let calls = server.await.unwrap();
     let job = &calls[position(&calls, JOB_POST)].body;

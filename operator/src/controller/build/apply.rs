@@ -159,7 +159,7 @@ pub async fn launch(
     build: &Arc<ImageBuild>,
     ctx: &Arc<Context>,
     launch: Launch,
-) -> Result<(Job, Snapshot)> {
+) -> Result<(Job, Snapshot, bool)> {
     let uid = build.uid().unwrap_or_default();
     let made = match ctx.retrigger.clone() {
         Some(tx) => {
@@ -215,7 +215,8 @@ pub async fn launch(
         ctx.event(build.as_ref(), false, reasons::QUEUED, "CreateJob", note)
             .await;
     }
-    Ok((job, snapshot))
+    // `new`: the Job was created here and its `Queued` event is out.
+    Ok((job, snapshot, new))
 }
 
 /// The snapshot (written if taken now) and the ServiceAccount at once, then the Job. A Job

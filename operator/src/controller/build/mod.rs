@@ -70,11 +70,15 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             (view, snapshot, announce)
         }
         Plan::Launch(l) => {
-            let (job, snapshot) = apply::launch(&build, &ctx, *l).await?;
+            let (job, snapshot, announced) = apply::launch(&build, &ctx, *l).await?;
             (
                 job_view(&job, build.spec.cancel),
                 Some(snapshot),
-                Announce::Transition,
+                if announced {
+                    Announce::Launched
+                } else {
+                    Announce::Transition
+                },
             )
         }
     };

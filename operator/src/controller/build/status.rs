@@ -263,6 +263,9 @@ pub fn controller_part(s: &ImageBuildStatus) -> ImageBuildStatus {
 pub enum Announce {
     /// The phase, when it changed (`Queued`, `Building`, then how it ended).
     Transition,
+    /// As `Transition`, for a build whose Job was just created with its own `Queued` event
+    /// ("Job … created"): a change to Pending says nothing more.
+    Launched,
     /// A Warning with the reason the build waits, when it starts waiting for that reason.
     Waiting,
     /// Only a revocation inherited from the parent.
@@ -312,6 +315,9 @@ pub async fn write(
     let phase_changed = old.phase != Some(view.phase);
     match announce {
         Announce::Transition if phase_changed => transition_event(build, ctx, desired, view).await,
+        Announce::Launched if phase_changed && view.phase != BuildPhase::Pending => {
+            transition_event(build, ctx, desired, view).await
+        }
         Announce::Waiting => {
             let old_reason =
                 kiln_crds::find_condition(&old.conditions, READY).map(|c| c.reason.as_str());
