@@ -272,13 +272,17 @@ impl<'a> ConfigReader<'a> {
 
     /// Reports an error at an argument.
     pub fn error_at(&mut self, key: &str, summary: &str, detail: impl Into<String>) {
-        let subject = self
-            .body
-            .attr(key)
-            .and_then(|a| a.subject())
-            .or(self.block_subject.clone());
+        let subject = self.subject_of(key);
         self.diags
             .push(Diagnostic::error(summary, detail).with_subject(subject));
+    }
+
+    /// Where the argument `key` stands, else the block.
+    fn subject_of(&self, key: &str) -> Option<Subject> {
+        self.body
+            .attr(key)
+            .and_then(|a| a.subject())
+            .or(self.block_subject.clone())
     }
 
     /// Reports an error at the block.
@@ -289,11 +293,7 @@ impl<'a> ConfigReader<'a> {
 
     /// Reports a warning at an argument.
     pub fn warn_at(&mut self, key: &str, summary: &str, detail: impl Into<String>) {
-        let subject = self
-            .body
-            .attr(key)
-            .and_then(|a| a.subject())
-            .or(self.block_subject.clone());
+        let subject = self.subject_of(key);
         self.diags
             .push(Diagnostic::warning(summary, detail).with_subject(subject));
     }
@@ -511,6 +511,19 @@ impl<'a> ConfigReader<'a> {
     }
 }
 
+/// Seconds in one of Go's duration units (`ns`, `us`/`µs`, `ms`, `s`, `m`, `h`).
+pub fn duration_unit_secs(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "ns" => 1e-9,
+        "us" | "µs" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    })
+}
+
 /// Parses a Go duration (`"1h2m3.5s"`, `"300ms"`, `"0"`); plain numbers are seconds.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
@@ -537,17 +550,8 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         let unit_end = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
-        let unit = &rest[..unit_end];
+        let mult = duration_unit_secs(&rest[..unit_end])?;
         rest = &rest[unit_end..];
-        let mult = match unit {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
         total += n * mult;
     }
     (total.is_finite() && total < 1e12).then(|| Duration::from_secs_f64(total))
