@@ -27,6 +27,7 @@ use crate::builders::common::{StepConnect, StepProvision};
 use crate::communicator::config::CommConfig;
 use crate::communicator::docker::DockerComm;
 use crate::components::{BuildState, Builder, ComponentInfo, Step, StepAction};
+use crate::postprocessors::docker_image::image_state;
 use crate::template::ConfigReader;
 use crate::value::Value;
 
@@ -740,12 +741,7 @@ impl Step for StepFinish {
                             "Digest".into(),
                             Value::str(committed.manifest.digest.to_string()),
                         );
-                        let mut st = std::collections::BTreeMap::new();
-                        st.insert(
-                            STATE_STORE.into(),
-                            serde_json::json!(c.store.display().to_string()),
-                        );
-                        st.insert(STATE_NAME.into(), serde_json::json!(name));
+                        let mut st = image_state(&c.store, &name);
                         st.insert(
                             "generated_data".into(),
                             serde_json::json!({

@@ -46,6 +46,43 @@ pub enum CommError {
     },
 }
 
+/// Turns a transfer's cause into the error naming the transfer (`{e:#}`: an `anyhow` chain
+/// in full), for `map_err`.
+impl CommError {
+    pub fn upload<E: std::fmt::Display>(path: &str) -> impl FnOnce(E) -> CommError + '_ {
+        move |e| CommError::Upload {
+            path: path.to_string(),
+            message: format!("{e:#}"),
+        }
+    }
+    pub fn upload_dir<'a, E: std::fmt::Display>(
+        src: &'a Path,
+        dst: &'a str,
+    ) -> impl FnOnce(E) -> CommError + 'a {
+        move |e| CommError::UploadDir {
+            src: src.display().to_string(),
+            dst: dst.to_string(),
+            message: format!("{e:#}"),
+        }
+    }
+    pub fn download<E: std::fmt::Display>(path: &str) -> impl FnOnce(E) -> CommError + '_ {
+        move |e| CommError::Download {
+            path: path.to_string(),
+            message: format!("{e:#}"),
+        }
+    }
+    pub fn download_dir<'a, E: std::fmt::Display>(
+        src: &'a str,
+        dst: &'a Path,
+    ) -> impl FnOnce(E) -> CommError + 'a {
+        move |e| CommError::DownloadDir {
+            src: src.to_string(),
+            dst: dst.display().to_string(),
+            message: format!("{e:#}"),
+        }
+    }
+}
+
 /// How a remote command ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ExitStatus {

@@ -19,8 +19,9 @@ use kiln_oci::registry::{Client, ClientOptions};
 use kiln_oci::store::{Platform, Store};
 
 use crate::artifact::Artifact;
-use crate::builders::docker::{STATE_NAME, STATE_STORE, default_store};
+use crate::builders::docker::default_store;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::docker_image::{commit_on_scratch, image_state};
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "kiln.post-processor.containerdisk";
@@ -205,10 +206,9 @@ impl PostProcessor for ContainerDisk {
                 .map_err(|_| anyhow::anyhow!("the disk tar writer panicked"))?;
             written?;
             let layer = layer?;
-            let base = image::scratch(&platform, serde_json::json!({}));
-            Ok(image::commit(
+            Ok(commit_on_scratch(
                 &store,
-                &base,
+                &platform,
                 &layer,
                 &CommitOptions {
                     epoch,
@@ -219,12 +219,7 @@ impl PostProcessor for ContainerDisk {
             )?)
         })
         .await??;
-        let mut state = std::collections::BTreeMap::new();
-        state.insert(
-            STATE_STORE.into(),
-            serde_json::json!(self.store.display().to_string()),
-        );
-        state.insert(STATE_NAME.into(), serde_json::json!(name));
+        let mut state = image_state(&self.store, &name);
         state.insert("image".into(), serde_json::json!(name));
         state.insert(
             "config_digest".into(),

@@ -10,7 +10,7 @@ use kiln_oci::registry::{Client, ClientOptions};
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
-use crate::postprocessors::docker_tag::image_of;
+use crate::postprocessors::docker_image::{image_of, tags_of};
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "packer.post-processor.docker-push";
@@ -78,16 +78,7 @@ impl PostProcessor for DockerPush {
             );
         }
         let (store, name) = image_of(input, "push")?;
-        let names: Vec<String> = input
-            .state
-            .get("docker_tags")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_else(|| vec![name.clone()]);
+        let names = tags_of(input, &name);
         let login = self.login.clone();
         let configs = self.docker_configs.clone();
         let ui = ctx.ui.clone();

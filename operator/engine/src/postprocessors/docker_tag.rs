@@ -4,11 +4,11 @@
 
 use async_trait::async_trait;
 use kiln_oci::Reference;
-use kiln_oci::store::Store;
 
 use crate::artifact::Artifact;
-use crate::builders::docker::{BUILDER_ID_IMPORT, STATE_NAME, STATE_STORE};
+use crate::builders::docker::{BUILDER_ID_IMPORT, STATE_NAME};
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::docker_image::image_of;
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "packer.post-processor.docker-tag";
@@ -43,20 +43,6 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostPr
         repository: repository?,
         tags,
     }))
-}
-
-/// The store and image name an artifact from the docker builder or post-processors carries.
-pub fn image_of(input: &Artifact, kind: &str) -> anyhow::Result<(Store, String)> {
-    let (Some(store), Some(name)) = (
-        input.state.get(STATE_STORE).and_then(|v| v.as_str()),
-        input.state.get(STATE_NAME).and_then(|v| v.as_str()),
-    ) else {
-        anyhow::bail!(
-            "Unknown artifact type: {}\nCan only {kind} Docker builder artifacts.",
-            input.builder_id
-        );
-    };
-    Ok((Store::open(store)?, name.to_string()))
 }
 
 #[async_trait]

@@ -4,6 +4,7 @@ pub mod artifice;
 pub mod checksum;
 pub mod compress;
 pub mod containerdisk;
+pub mod docker_image;
 pub mod docker_import;
 pub mod docker_push;
 pub mod docker_save;

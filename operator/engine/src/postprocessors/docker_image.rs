@@ -1,0 +1,70 @@
+//! What the docker post-processors share: the image an artifact of the `docker` builder or
+//! of a docker post-processor names in Kiln's local image store (its state keys), the
+//! names it carries, and an image made of one layer `FROM scratch`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use kiln_oci::diff::NewLayer;
+use kiln_oci::image::{self, CommitOptions, Committed};
+use kiln_oci::store::{Platform, Store};
+
+use crate::artifact::Artifact;
+use crate::builders::docker::{STATE_NAME, STATE_STORE};
+
+/// The store and image name an artifact from the docker builder or post-processors carries.
+pub fn image_of(input: &Artifact, kind: &str) -> anyhow::Result<(Store, String)> {
+    let (Some(store), Some(name)) = (
+        input.state.get(STATE_STORE).and_then(|v| v.as_str()),
+        input.state.get(STATE_NAME).and_then(|v| v.as_str()),
+    ) else {
+        anyhow::bail!(
+            "Unknown artifact type: {}\nCan only {kind} Docker builder artifacts.",
+            input.builder_id
+        );
+    };
+    Ok((Store::open(store)?, name.to_string()))
+}
+
+/// The artifact state naming the image `name` of the store at `store`.
+pub fn image_state(store: &Path, name: &str) -> BTreeMap<String, serde_json::Value> {
+    BTreeMap::from([
+        (
+            STATE_STORE.to_string(),
+            serde_json::json!(store.display().to_string()),
+        ),
+        (STATE_NAME.to_string(), serde_json::json!(name)),
+    ])
+}
+
+/// The names `docker-tag` or `docker-import` gave the image (`docker_tags`), else `name`.
+pub fn tags_of(input: &Artifact, name: &str) -> Vec<String> {
+    let tags: Vec<String> = input
+        .state
+        .get("docker_tags")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if tags.is_empty() {
+        vec![name.to_string()]
+    } else {
+        tags
+    }
+}
+
+/// Commits `layer` as the only layer of an image `FROM scratch` (an empty config) for
+/// `platform`, named `name` in `store`.
+pub fn commit_on_scratch(
+    store: &Store,
+    platform: &Platform,
+    layer: &NewLayer,
+    opts: &CommitOptions,
+    name: &str,
+) -> kiln_oci::Result<Committed> {
+    let base = image::scratch(platform, serde_json::json!({}));
+    image::commit(store, &base, layer, opts, name)
+}
