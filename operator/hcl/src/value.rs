@@ -23,6 +23,20 @@ pub enum Value {
 }
 
 impl Value {
+    /// The (key, element) pairs a `for` expression or a `for_each` iterates: index and
+    /// element of a list, key and value of an object; any other value is given back.
+    pub fn into_pairs(self) -> Result<Vec<(Value, Value)>, Value> {
+        match self {
+            Value::List(items) => Ok(items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Number(i as f64), v))
+                .collect()),
+            Value::Object(m) => Ok(m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()),
+            other => Err(other),
+        }
+    }
+
     /// A string value.
     pub fn str(s: impl Into<String>) -> Value {
         Value::String(s.into())
