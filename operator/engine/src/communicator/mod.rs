@@ -3,6 +3,7 @@
 //! that work on a directory of this machine.
 
 pub mod config;
+#[cfg(feature = "docker")]
 pub mod docker;
 pub mod none;
 pub mod ssh;

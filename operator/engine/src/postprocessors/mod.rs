@@ -3,11 +3,17 @@
 pub mod artifice;
 pub mod checksum;
 pub mod compress;
+#[cfg(feature = "docker")]
 pub mod containerdisk;
+#[cfg(feature = "docker")]
 pub mod docker_image;
+#[cfg(feature = "docker")]
 pub mod docker_import;
+#[cfg(feature = "docker")]
 pub mod docker_push;
+#[cfg(feature = "docker")]
 pub mod docker_save;
+#[cfg(feature = "docker")]
 pub mod docker_tag;
 pub mod manifest;
 pub mod provenance;

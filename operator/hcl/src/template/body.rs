@@ -237,6 +237,14 @@ impl<'a> ConfigReader<'a> {
         }
     }
 
+    /// Marks every argument and block as handled (a block that is not decoded at all).
+    pub fn ignore_all(&mut self) {
+        let body = self.body;
+        self.used_attrs
+            .extend(body.attrs.iter().map(|a| a.key.clone()));
+        self.used_blocks.extend(body.blocks.iter().map(block_type));
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.body.attr(key).is_some()
     }
@@ -492,11 +500,7 @@ impl<'a> ConfigReader<'a> {
             }
         }
         for b in &self.body.blocks {
-            let ident = if b.ident == "dynamic" {
-                b.labels.first().cloned().unwrap_or_default()
-            } else {
-                b.ident.clone()
-            };
+            let ident = block_type(b);
             if !self.used_blocks.contains(&ident) {
                 self.diags.push(
                     Diagnostic::error(
@@ -508,6 +512,15 @@ impl<'a> ConfigReader<'a> {
             }
         }
         self.diags
+    }
+}
+
+/// The type of a nested block: its identifier, or the label of a `dynamic` block.
+fn block_type(b: &RawBlock) -> String {
+    if b.ident == "dynamic" {
+        b.labels.first().cloned().unwrap_or_default()
+    } else {
+        b.ident.clone()
     }
 }
 
