@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
 use crate::postprocessors::checksum::{
     CHUNK, parse_go_template, render_go_template, template_data,
 };
@@ -495,7 +496,7 @@ impl PostProcessor for Compress {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         let data = template_data(ctx);
         let target = render_go_template(&self.output, &data)
             .map_err(|e| anyhow!("Error interpolating output value: {e}"))?;

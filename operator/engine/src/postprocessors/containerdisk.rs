@@ -21,6 +21,7 @@ use kiln_oci::store::{Platform, Store};
 use crate::artifact::Artifact;
 use crate::builders::docker::default_store;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
 use crate::postprocessors::docker_image::{commit_on_scratch, image_state};
 use crate::template::ConfigReader;
 
@@ -174,7 +175,7 @@ impl PostProcessor for ContainerDisk {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         let disk = pick_disk(input, self.disk.as_deref())?;
         let name = self.reference.to_string();
         ctx.ui.say(format!(

@@ -11,17 +11,18 @@ use kiln_oci::store::{Platform, Store};
 
 use crate::artifact::Artifact;
 use crate::builders::docker::{STATE_NAME, STATE_STORE};
+use crate::postprocessors::PostProcessError;
 
 /// The store and image name an artifact from the docker builder or post-processors carries.
-pub fn image_of(input: &Artifact, kind: &str) -> anyhow::Result<(Store, String)> {
+pub fn image_of(input: &Artifact, kind: &str) -> Result<(Store, String), PostProcessError> {
     let (Some(store), Some(name)) = (
         input.state.get(STATE_STORE).and_then(|v| v.as_str()),
         input.state.get(STATE_NAME).and_then(|v| v.as_str()),
     ) else {
-        anyhow::bail!(
-            "Unknown artifact type: {}\nCan only {kind} Docker builder artifacts.",
-            input.builder_id
-        );
+        return Err(PostProcessError::unknown_artifact(
+            &input.builder_id,
+            format!("Can only {kind} Docker builder artifacts."),
+        ));
     };
     Ok((Store::open(store)?, name.to_string()))
 }

@@ -12,6 +12,7 @@ use kiln_oci::store::{Platform, Store};
 use crate::artifact::Artifact;
 use crate::builders::docker::{BUILDER_ID, default_store};
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
 use crate::postprocessors::docker_image::{commit_on_scratch, image_state};
 use crate::template::ConfigReader;
 
@@ -64,15 +65,15 @@ impl PostProcessor for DockerImport {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         if input.builder_id != BUILDER_ID {
-            anyhow::bail!(
-                "Unknown artifact type: {}\nCan only import from Docker builder and Artifice post-processor artifacts.",
-                input.builder_id
-            );
+            return Err(PostProcessError::unknown_artifact(
+                &input.builder_id,
+                "Can only import from Docker builder and Artifice post-processor artifacts.",
+            ));
         }
         let Some(file) = input.files.first().cloned() else {
-            anyhow::bail!("the artifact to import has no file");
+            return Err(anyhow::anyhow!("the artifact to import has no file").into());
         };
         let name = self.reference.to_string();
         ctx.ui.say(format!("Importing image: {}", input.id));

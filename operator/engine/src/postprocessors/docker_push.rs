@@ -10,6 +10,7 @@ use kiln_oci::registry::{Client, ClientOptions};
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
 use crate::postprocessors::docker_image::{image_of, tags_of};
 use crate::template::ConfigReader;
 
@@ -68,14 +69,14 @@ impl PostProcessor for DockerPush {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         if input.builder_id != crate::postprocessors::docker_tag::BUILDER_ID
             && input.builder_id != crate::builders::docker::BUILDER_ID_IMPORT
         {
-            anyhow::bail!(
-                "Unknown artifact type: {}\nCan only import from docker-import and docker-tag artifacts.",
-                input.builder_id
-            );
+            return Err(PostProcessError::unknown_artifact(
+                &input.builder_id,
+                "Can only import from docker-import and docker-tag artifacts.",
+            ));
         }
         let (store, name) = image_of(input, "push")?;
         let names = tags_of(input, &name);

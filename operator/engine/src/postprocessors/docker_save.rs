@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
 use crate::postprocessors::docker_image::{image_of, tags_of};
 use crate::template::ConfigReader;
 
@@ -30,7 +31,7 @@ impl PostProcessor for DockerSave {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         let (store, name) = image_of(input, "save")?;
         let names = tags_of(input, &name);
         ctx.ui.say(format!(

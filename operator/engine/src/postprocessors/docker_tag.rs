@@ -8,6 +8,7 @@ use kiln_oci::Reference;
 use crate::artifact::Artifact;
 use crate::builders::docker::{BUILDER_ID_IMPORT, STATE_NAME};
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
 use crate::postprocessors::docker_image::image_of;
 use crate::template::ConfigReader;
 
@@ -51,14 +52,14 @@ impl PostProcessor for DockerTag {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         if input.builder_id != BUILDER_ID_IMPORT
             && input.builder_id != crate::postprocessors::docker_tag::BUILDER_ID
         {
-            anyhow::bail!(
-                "Unknown artifact type: {}\nCan only tag from Docker builder artifacts.",
-                input.builder_id
-            );
+            return Err(PostProcessError::unknown_artifact(
+                &input.builder_id,
+                "Can only tag from Docker builder artifacts.",
+            ));
         }
         let (store, name) = image_of(input, "tag")?;
         let img = store.image(&name)?;

@@ -1,4 +1,4 @@
-//! Post-processors, one file each.
+//! Post-processors, one file each; their errors in [`error`].
 
 pub mod artifice;
 pub mod checksum;
@@ -15,6 +15,9 @@ pub mod docker_push;
 pub mod docker_save;
 #[cfg(feature = "docker")]
 pub mod docker_tag;
+pub mod error;
 pub mod manifest;
 pub mod provenance;
 pub mod shell_local;
+
+pub use error::PostProcessError;
