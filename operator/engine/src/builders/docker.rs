@@ -123,10 +123,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             "Windows containers cannot run without Docker on Windows",
         ),
     ] {
-        if r.has(key) {
-            let _ = r.any(key);
-            r.error_at(key, "Unsupported docker option", format!("{key}: {why}."));
-        }
+        r.refuse(key, "Unsupported docker option", format!("{key}: {why}."));
     }
     if r.has("pty") {
         let _ = r.any("pty");

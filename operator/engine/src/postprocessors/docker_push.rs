@@ -29,14 +29,11 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostPro
         "aws_token",
         "aws_profile",
     ] {
-        if r.has(key) {
-            let _ = r.any(key);
-            r.error_at(
-                key,
-                "Unsupported docker-push option",
-                format!("{key}: ECR login is not supported yet; put the registry's credentials in ~/.docker/config.json."),
-            );
-        }
+        r.refuse(
+            key,
+            "Unsupported docker-push option",
+            format!("{key}: ECR login is not supported yet; put the registry's credentials in ~/.docker/config.json."),
+        );
     }
     let _ = r.string("platform");
     let login = r.bool("login").unwrap_or(false);

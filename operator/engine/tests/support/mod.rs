@@ -7,6 +7,8 @@
 //! with `useradd`/`chpasswd`; otherwise they fail saying so.
 #![allow(dead_code)]
 
+pub mod registry;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;

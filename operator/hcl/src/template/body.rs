@@ -293,6 +293,15 @@ impl<'a> ConfigReader<'a> {
             .or(self.block_subject.clone())
     }
 
+    /// Reports an error at the argument `key` when the block sets it (an option Kiln refuses),
+    /// after reading it as any other.
+    pub fn refuse(&mut self, key: &str, summary: &str, detail: impl Into<String>) {
+        if self.has(key) {
+            let _ = self.value(key);
+            self.error_at(key, summary, detail);
+        }
+    }
+
     /// Reports an error at the block.
     pub fn error(&mut self, summary: &str, detail: impl Into<String>) {
         self.diags
