@@ -10,14 +10,12 @@ use std::sync::Arc;
 use kiln_engine::plan::{self, RunOptions};
 use kiln_engine::run;
 use kiln_engine::session::{self, LoadOptions};
-use kiln_engine::template::VarInputs;
-use kiln_engine::ui::{Masker, Recorder, Ui};
 use kiln_oci::diff::{self, LayerOptions, SnapshotOptions};
 use kiln_oci::image::{self, CommitOptions};
 use kiln_oci::store::{Platform, Store};
-use tokio_util::sync::CancellationToken;
 
 mod support;
+use support::build::{load_hcl, run_template};
 use support::registry::{Registry, need};
 
 /// Pushes a busybox-static base image (CMD ["sh"], user `app` known) to `reference`.
@@ -96,16 +94,7 @@ async fn build_in(
     hcl: &str,
     image_root: Option<PathBuf>,
 ) -> (Vec<String>, Vec<run::BuildOutcome>) {
-    std::fs::write(dir.join("t.pkr.hcl"), hcl).unwrap();
-    let session::Session { template: t, .. } = session::load_path(
-        dir,
-        &LoadOptions {
-            inputs: VarInputs::default(),
-            evaluate_datasources: true,
-            ..LoadOptions::default()
-        },
-    )
-    .unwrap_or_else(|d| panic!("{d}"));
+    let t = load_hcl(dir, hcl).unwrap_or_else(|d| panic!("{d}"));
     let scratch = dir.join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
     let opts = RunOptions {
@@ -116,19 +105,9 @@ async fn build_in(
         }),
         ..RunOptions::default()
     };
-    let (prepared, _) =
-        plan::prepare(&t, t.instances().unwrap(), &opts).unwrap_or_else(|d| panic!("{d}"));
-    let rec = Arc::new(Recorder::default());
-    let ui = Ui::new(rec.clone(), Arc::new(Masker::new(t.sensitive.clone())));
-    let out = run::run_all(
-        prepared,
-        &ui,
-        &CancellationToken::new(),
-        &opts,
-        &t.base_env(),
-    )
-    .await;
-    (rec.lines(), out)
+    run_template(&t, &opts)
+        .await
+        .unwrap_or_else(|d| panic!("{d}"))
 }
 
 fn skopeo(args: &[&str]) -> String {

@@ -7,6 +7,7 @@
 //! with `useradd`/`chpasswd`; otherwise they fail saying so.
 #![allow(dead_code)]
 
+pub mod build;
 pub mod registry;
 
 use std::path::{Path, PathBuf};
