@@ -22,7 +22,7 @@ use crate::artifact::Artifact;
 use crate::builders::docker::default_store;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
 use crate::postprocessors::PostProcessError;
-use crate::postprocessors::docker_image::{commit_on_scratch, image_state};
+use crate::postprocessors::docker_image::{commit_on_scratch, image_state, read_login};
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "kiln.post-processor.containerdisk";
@@ -59,24 +59,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostPro
             .unwrap_or_else(|_| Platform::host()),
         None => Platform::host(),
     };
-    let login = if r.bool("login").unwrap_or(false) {
-        let server = r.string("login_server");
-        match (r.string("login_username"), r.string("login_password")) {
-            (Some(u), Some(p)) => Some((server, u, p)),
-            _ => {
-                r.error(
-                    "Invalid containerdisk config",
-                    "login requires login_username and login_password.",
-                );
-                None
-            }
-        }
-    } else {
-        for k in ["login_server", "login_username", "login_password"] {
-            let _ = r.string(k);
-        }
-        None
-    };
+    let login = read_login(r, "containerdisk");
     Some(Box::new(ContainerDisk {
         reference: reference?,
         disk,

@@ -1,6 +1,6 @@
-//! What the docker post-processors share: the image an artifact of the `docker` builder or
-//! of a docker post-processor names in Kiln's local image store (its state keys), the
-//! names it carries, and an image made of one layer `FROM scratch`.
+//! What the docker components share: the image an artifact of the `docker` builder or of a
+//! docker post-processor names in Kiln's local image store (its state keys), the names it
+//! carries, an image made of one layer `FROM scratch`, and the `login*` options.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,6 +12,7 @@ use kiln_oci::store::{Platform, Store};
 use crate::artifact::Artifact;
 use crate::builders::docker::{STATE_NAME, STATE_STORE};
 use crate::postprocessors::PostProcessError;
+use crate::template::ConfigReader;
 
 /// The store and image name an artifact from the docker builder or post-processors carries.
 pub fn image_of(input: &Artifact, kind: &str) -> Result<(Store, String), PostProcessError> {
@@ -68,4 +69,58 @@ pub fn commit_on_scratch(
 ) -> kiln_oci::Result<Committed> {
     let base = image::scratch(platform, serde_json::json!({}));
     image::commit(store, &base, layer, opts, name)
+}
+
+/// `login`, `login_server`, `login_username` and `login_password`, as Packer's docker
+/// components read them: with `login = true`, the server (when set) and the credentials;
+/// `login` without a username and a password is an error of the `what` config.
+pub fn read_login(r: &mut ConfigReader, what: &str) -> Option<(Option<String>, String, String)> {
+    let enabled = r.bool("login").unwrap_or(false);
+    let server = r.string("login_server");
+    let user = r.string("login_username");
+    let pass = r.string("login_password");
+    if !enabled {
+        return None;
+    }
+    match (user, pass) {
+        (Some(u), Some(p)) => Some((server, u, p)),
+        _ => {
+            r.error(
+                &format!("Invalid {what} config"),
+                "login requires login_username and login_password.",
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::communicator::ssh::decode_hcl;
+
+    #[test]
+    fn login_options_as_packer_reads_them() {
+        let on = "login = true\nlogin_server = \"r.example\"\nlogin_username = \"u\"\nlogin_password = \"p\"\n";
+        assert_eq!(
+            decode_hcl(on, |r| read_login(r, "docker-push")).unwrap(),
+            Some((Some("r.example".into()), "u".into(), "p".into()))
+        );
+        // Without `login`, the other options are read (no "unsupported argument") and unused.
+        let off = "login_username = \"u\"\nlogin_password = \"p\"\n";
+        assert_eq!(
+            decode_hcl(off, |r| read_login(r, "docker-push")).unwrap(),
+            None
+        );
+        let e = decode_hcl("login = true\nlogin_username = \"u\"\n", |r| {
+            read_login(r, "containerdisk")
+        })
+        .unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].contains("Invalid containerdisk config")
+                && e[0].contains("login requires login_username and login_password."),
+            "{e:?}"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use kiln_oci::registry::{Client, ClientOptions};
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
 use crate::postprocessors::PostProcessError;
-use crate::postprocessors::docker_image::{image_of, tags_of};
+use crate::postprocessors::docker_image::{image_of, read_login, tags_of};
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "packer.post-processor.docker-push";
@@ -36,24 +36,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostPro
         );
     }
     let _ = r.string("platform");
-    let login = r.bool("login").unwrap_or(false);
-    let server = r.string("login_server");
-    let user = r.string("login_username");
-    let pass = r.string("login_password");
-    let login = if login {
-        match (user, pass) {
-            (Some(u), Some(p)) => Some((server, u, p)),
-            _ => {
-                r.error(
-                    "Invalid docker-push config",
-                    "login requires login_username and login_password.",
-                );
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let login = read_login(r, "docker-push");
     Some(Box::new(DockerPush {
         login,
         docker_configs: info.env.docker_configs.clone(),
