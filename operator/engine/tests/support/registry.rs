@@ -21,7 +21,17 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// An open registry.
     pub fn start() -> Registry {
+        Registry::serve(None)
+    }
+
+    /// A registry that asks for basic auth with this user and password.
+    pub fn start_with_auth(user: &str, password: &str) -> Registry {
+        Registry::serve(Some((user, password)))
+    }
+
+    fn serve(auth: Option<(&str, &str)>) -> Registry {
         let bin = need("docker-registry", "docker-registry");
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -30,14 +40,20 @@ impl Registry {
             .unwrap()
             .port();
         let cfg = dir.path().join("config.yml");
-        std::fs::write(
-            &cfg,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                dir.path().join("storage").display()
-            ),
-        )
-        .unwrap();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("storage").display()
+        );
+        if let Some((user, password)) = auth {
+            let htpasswd = dir.path().join("htpasswd");
+            let hash = bcrypt::hash(password, 5).unwrap();
+            std::fs::write(&htpasswd, format!("{user}:{hash}\n")).unwrap();
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: kiln-test\n    path: {}\n",
+                htpasswd.display()
+            ));
+        }
+        std::fs::write(&cfg, config).unwrap();
         let child = Command::new(bin)
             .arg("serve")
             .arg(&cfg)
