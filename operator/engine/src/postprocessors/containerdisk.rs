@@ -15,14 +15,13 @@ use async_trait::async_trait;
 use kiln_oci::Reference;
 use kiln_oci::diff::{self, LayerOptions};
 use kiln_oci::image::{self, CommitOptions};
-use kiln_oci::registry::{Client, ClientOptions};
 use kiln_oci::store::{Platform, Store};
 
 use crate::artifact::Artifact;
 use crate::builders::docker::default_store;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
 use crate::postprocessors::PostProcessError;
-use crate::postprocessors::docker_image::{commit_on_scratch, image_state, read_login};
+use crate::postprocessors::docker_image::{commit_on_scratch, image_state, push_image, read_login};
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "kiln.post-processor.containerdisk";
@@ -217,27 +216,7 @@ impl PostProcessor for ContainerDisk {
             let ui = ctx.ui.clone();
             let digest = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
                 let store = Store::open(&store_path)?;
-                let creds = crate::builders::docker::credentials(
-                    login.as_ref().map(|(server, u, p)| {
-                        (
-                            server.as_deref().unwrap_or(&r.registry),
-                            u.as_str(),
-                            p.as_str(),
-                        )
-                    }),
-                    &configs,
-                )?;
-                let client = Client::new(ClientOptions {
-                    credentials: creds,
-                    ..Default::default()
-                })?;
-                ui.say(format!("Pushing: {r}"));
-                let p = client.push(&store, &n3, &r)?;
-                ui.say(format!(
-                    "{r}: digest {} ({} uploaded, {} mounted, {} already there)",
-                    p.manifest_digest, p.uploaded, p.mounted, p.skipped
-                ));
-                Ok(p.manifest_digest.to_string())
+                push_image(&store, &n3, &r, login.as_ref(), &configs, &ui)
             })
             .await??;
             description = format!("containerDisk image {name}@{digest}");

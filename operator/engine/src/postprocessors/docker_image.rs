@@ -3,16 +3,19 @@
 //! carries, an image made of one layer `FROM scratch`, and the `login*` options.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use kiln_oci::Reference;
 use kiln_oci::diff::NewLayer;
 use kiln_oci::image::{self, CommitOptions, Committed};
+use kiln_oci::registry::{Client, ClientOptions};
 use kiln_oci::store::{Platform, Store};
 
 use crate::artifact::Artifact;
 use crate::builders::docker::{STATE_NAME, STATE_STORE};
 use crate::postprocessors::PostProcessError;
 use crate::template::ConfigReader;
+use crate::ui::Ui;
 
 /// The store and image name an artifact from the docker builder or post-processors carries.
 pub fn image_of(input: &Artifact, kind: &str) -> Result<(Store, String), PostProcessError> {
@@ -92,6 +95,43 @@ pub fn read_login(r: &mut ConfigReader, what: &str) -> Option<(Option<String>, S
             None
         }
     }
+}
+
+/// The `login*` options as [`read_login`] gives them: server (when set), user, password.
+pub type Login = (Option<String>, String, String);
+
+/// Pushes the image `name` of `store` to `r`, with the `login*` credentials (for the
+/// reference's registry unless `login_server` is set) before the run's docker config files,
+/// saying what it does; returns the pushed manifest's digest.
+pub fn push_image(
+    store: &Store,
+    name: &str,
+    r: &Reference,
+    login: Option<&Login>,
+    docker_configs: &[PathBuf],
+    ui: &Ui,
+) -> anyhow::Result<String> {
+    let creds = crate::builders::docker::credentials(
+        login.map(|(server, u, p)| {
+            (
+                server.as_deref().unwrap_or(&r.registry),
+                u.as_str(),
+                p.as_str(),
+            )
+        }),
+        docker_configs,
+    )?;
+    let client = Client::new(ClientOptions {
+        credentials: creds,
+        ..Default::default()
+    })?;
+    ui.say(format!("Pushing: {r}"));
+    let p = client.push(store, name, r)?;
+    ui.say(format!(
+        "{r}: digest {} ({} uploaded, {} mounted, {} already there)",
+        p.manifest_digest, p.uploaded, p.mounted, p.skipped
+    ));
+    Ok(p.manifest_digest.to_string())
 }
 
 #[cfg(test)]

@@ -6,12 +6,11 @@
 
 use async_trait::async_trait;
 use kiln_oci::Reference;
-use kiln_oci::registry::{Client, ClientOptions};
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
 use crate::postprocessors::PostProcessError;
-use crate::postprocessors::docker_image::{image_of, read_login, tags_of};
+use crate::postprocessors::docker_image::{image_of, push_image, read_login, tags_of};
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "packer.post-processor.docker-push";
@@ -68,26 +67,8 @@ impl PostProcessor for DockerPush {
                 let mut out = vec![];
                 for n in &names {
                     let r = Reference::parse(n)?;
-                    let login = login
-                        .as_ref()
-                        .map(|(s, u, p)| (s.clone().unwrap_or(r.registry.clone()), u, p));
-                    let creds = crate::builders::docker::credentials(
-                        login
-                            .as_ref()
-                            .map(|(s, u, p)| (s.as_str(), u.as_str(), p.as_str())),
-                        &configs,
-                    )?;
-                    let client = Client::new(ClientOptions {
-                        credentials: creds,
-                        ..Default::default()
-                    })?;
-                    ui.say(format!("Pushing: {r}"));
-                    let p = client.push(&store, n, &r)?;
-                    ui.say(format!(
-                        "{r}: digest {} ({} uploaded, {} mounted, {} already there)",
-                        p.manifest_digest, p.uploaded, p.mounted, p.skipped
-                    ));
-                    out.push((n.clone(), p.manifest_digest.to_string()));
+                    let digest = push_image(&store, n, &r, login.as_ref(), &configs, &ui)?;
+                    out.push((n.clone(), digest));
                 }
                 Ok(out)
             })
