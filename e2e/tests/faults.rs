@@ -319,7 +319,7 @@ fn builds_end_right_under_operator_api_server_etcd_kubelet_and_job_faults() {
         created = upto;
         if let Some(f) = faults.get(w) {
             // Let the wave start running first.
-            std::thread::sleep(Duration::from_secs(2 + rng.next() % 6));
+            std::thread::sleep(Duration::from_secs(2 + rng.next_u64() % 6));
             let what = inject(*f, ns);
             eprintln!(
                 "[{:>5.1}s] fault {}: {} ({what})",

@@ -1464,10 +1464,10 @@ build {{
 
 /// A value of a random kind: what a hand-written or generated manifest gets wrong.
 fn odd_value(rng: &mut Rng) -> Value {
-    match rng.next() % 12 {
+    match rng.next_u64() % 12 {
         0 => Value::Null,
-        1 => Value::Bool(rng.next() % 2 == 0),
-        2 => serde_json::json!(-((rng.next() % 1000) as i64) - 1),
+        1 => Value::Bool(rng.next_u64().is_multiple_of(2)),
+        2 => serde_json::json!(-((rng.next_u64() % 1000) as i64) - 1),
         3 => serde_json::json!(1e300),
         4 => serde_json::json!(3.5),
         5 => serde_json::json!(""),

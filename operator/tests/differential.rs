@@ -24,25 +24,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::packer;
+
 /// A command still running after this is killed (and the case fails).
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-fn packer() -> PathBuf {
-    let p = std::env::var_os("KILN_PACKER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME"))
-                .join(".cache/kiln/packer/1.16.0/packer")
-        });
-    if !p.is_file() {
-        panic!(
-            "Packer v1.16.0 not found at {}: run scripts/packer.sh (builds it from source into \
-             ~/.cache/kiln/packer/1.16.0/packer), or set KILN_PACKER to a Packer v1.16.0 binary",
-            p.display()
-        );
-    }
-    p
-}
 
 fn cases_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/cases")

@@ -6,21 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn packer() -> PathBuf {
-    let p = std::env::var_os("KILN_PACKER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                .join(".cache/kiln/packer/1.16.0/packer")
-        });
-    assert!(
-        p.is_file(),
-        "Packer 1.16.0 built from source is needed at {} (build it with scripts/packer.sh, or \
-         set KILN_PACKER to a packer binary)",
-        p.display()
-    );
-    p
-}
+mod common;
+use common::packer;
 
 fn run(bin: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(bin);

@@ -7,27 +7,14 @@
 //! Packer is built from source by `scripts/packer.sh` into `~/.cache/kiln/packer/1.16.0/`
 //! (or named by `KILN_PACKER`); the test fails, saying so, when it is missing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use base64::Engine as _;
 use sha2::Digest as _;
 
-fn packer() -> PathBuf {
-    let p = std::env::var_os("KILN_PACKER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                .join(".cache/kiln/packer/1.16.0/packer")
-        });
-    assert!(
-        p.is_file(),
-        "Packer 1.16.0 built from source is needed at {} (build it with scripts/packer.sh, or \
-         set KILN_PACKER to a packer binary)",
-        p.display()
-    );
-    p
-}
+mod common;
+use common::packer;
 
 /// A command with the CI and git variables Packer and Kiln read removed, so both see the
 /// same environment.

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::artifact::Artifact;
 use crate::components::{
     BuildState, ComponentInfo, Endpoint, Extensions, HOOK_CLEANUP_PROVISION, HOOK_PROVISION, Hook,
-    OnError, PostProcessCtx, ProvisionCtx, StepAction, StepKind,
+    HookError, OnError, PostProcessCtx, ProvisionCtx, StepAction, StepKind,
 };
 use crate::plan::{PreparedBuild, RunOptions, prepare_provisioner, runtime_generated};
 use crate::template::EvalEnv;
@@ -49,7 +49,7 @@ struct ProvisionHook {
 
 #[async_trait]
 impl Hook for ProvisionHook {
-    async fn run(&self, name: &str, state: &mut BuildState) -> anyhow::Result<()> {
+    async fn run(&self, name: &str, state: &mut BuildState) -> Result<(), HookError> {
         let decls: Vec<ProvisionerDecl> = match name {
             HOOK_PROVISION => self.instance.provisioners.clone(),
             HOOK_CLEANUP_PROVISION => self.instance.error_cleanup.iter().cloned().collect(),
@@ -65,14 +65,12 @@ impl Hook for ProvisionHook {
             return Ok(());
         }
         let Some(comm) = state.comm.clone() else {
-            anyhow::bail!(
-                "No communicator found for provisioners! This is usually because the builder did not connect."
-            );
+            return Err(HookError::NoCommunicator);
         };
         let total = decls.len();
         for (i, decl) in decls.iter().enumerate() {
             if state.cancel.is_cancelled() {
-                anyhow::bail!("Build was cancelled");
+                return Err(HookError::Cancelled);
             }
             state.ui.emit(EventKind::Provisioner {
                 index: i + 1,
@@ -87,15 +85,7 @@ impl Hook for ProvisionHook {
                 generated.clone(),
                 &self.info,
             )
-            .map_err(|d| {
-                anyhow::anyhow!(
-                    "{}",
-                    d.0.iter()
-                        .map(|x| x.one_line())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )
-            })?;
+            .map_err(|d| HookError::Prepare(d.0.iter().map(|x| x.one_line()).collect()))?;
             let ctx = ProvisionCtx {
                 ui: &state.ui,
                 comm: &comm,
@@ -144,7 +134,7 @@ async fn run_one(
     decl: &ProvisionerDecl,
     p: &dyn crate::components::Provisioner,
     ctx: &ProvisionCtx<'_>,
-) -> anyhow::Result<()> {
+) -> Result<(), HookError> {
     if let Some(pause) = decl.pause_before {
         ctx.ui.say(format!(
             "Pausing {} before the next provisioner...",
@@ -152,7 +142,7 @@ async fn run_one(
         ));
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
-            _ = ctx.cancel.cancelled() => anyhow::bail!("Build was cancelled"),
+            _ = ctx.cancel.cancelled() => return Err(HookError::Cancelled),
         }
         return Ok(p.provision(ctx).await?);
     }

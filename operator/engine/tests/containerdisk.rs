@@ -5,10 +5,9 @@
 //! come from the run's docker config files (`RunEnv::docker_configs`, in the cluster the
 //! build's `spec.runner.registrySecrets`), and without them the push is refused.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use kiln_engine::components::RunEnv;
 use kiln_engine::plan::{self, RunOptions};
@@ -18,78 +17,16 @@ use kiln_engine::ui::{Masker, Recorder, Ui};
 use kiln_oci::store::{Platform, Store};
 use tokio_util::sync::CancellationToken;
 
-fn need(bin: &str, package: &str) -> PathBuf {
-    for dir in ["/usr/bin", "/usr/sbin", "/bin"] {
-        let p = Path::new(dir).join(bin);
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!("{bin} is not installed: run scripts/install-deps.sh (apt-get install {package})");
-}
-
-struct Registry {
-    child: Child,
-    _dir: tempfile::TempDir,
-    port: u16,
-}
-
 const USER: &str = "kiln";
 const PASSWORD: &str = "pw-containerdisk-test";
 
-impl Registry {
-    fn start() -> Registry {
-        let bin = need("docker-registry", "docker-registry");
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let cfg = dir.path().join("config.yml");
-        let htpasswd = dir.path().join("htpasswd");
-        let hash = bcrypt::hash(PASSWORD, 5).unwrap();
-        std::fs::write(&htpasswd, format!("{USER}:{hash}\n")).unwrap();
-        std::fs::write(
-            &cfg,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: kiln-test\n    path: {}\n",
-                dir.path().join("storage").display(),
-                htpasswd.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(bin)
-            .arg("serve")
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "docker-registry did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Registry {
-            child,
-            _dir: dir,
-            port,
-        }
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod support;
+use support::registry::{Registry, need};
 
 #[tokio::test]
 async fn a_qcow2_becomes_a_pushed_containerdisk() {
     let qemu_img = need("qemu-img", "qemu-utils");
-    let reg = Registry::start();
+    let reg = Registry::start_with_auth(USER, PASSWORD);
     let dir = tempfile::tempdir().unwrap();
     let store_dir = tempfile::tempdir().unwrap();
     // SAFETY: the only test of this binary; set before any thread reads it.

@@ -4,80 +4,19 @@
 //! docker-tag, docker-push; checked with skopeo and umoci, and rebuilt for the same digest.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use kiln_engine::plan::{self, RunOptions};
 use kiln_engine::run;
 use kiln_engine::session::{self, LoadOptions};
-use kiln_engine::template::VarInputs;
-use kiln_engine::ui::{Masker, Recorder, Ui};
 use kiln_oci::diff::{self, LayerOptions, SnapshotOptions};
 use kiln_oci::image::{self, CommitOptions};
 use kiln_oci::store::{Platform, Store};
-use tokio_util::sync::CancellationToken;
 
-fn need(bin: &str, package: &str) -> PathBuf {
-    for dir in ["/usr/bin", "/usr/sbin", "/bin"] {
-        let p = Path::new(dir).join(bin);
-        if p.is_file() {
-            return p;
-        }
-    }
-    panic!("{bin} is not installed: run scripts/install-deps.sh (apt-get install {package})");
-}
-
-struct Registry {
-    child: Child,
-    _dir: tempfile::TempDir,
-    port: u16,
-}
-
-impl Registry {
-    fn start() -> Registry {
-        let bin = need("docker-registry", "docker-registry");
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let cfg = dir.path().join("config.yml");
-        std::fs::write(
-            &cfg,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                dir.path().join("storage").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(bin)
-            .arg("serve")
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "docker-registry did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Registry {
-            child,
-            _dir: dir,
-            port,
-        }
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod support;
+use support::build::{load_hcl, run_template};
+use support::registry::{Registry, need};
 
 /// Pushes a busybox-static base image (CMD ["sh"], user `app` known) to `reference`.
 fn push_base(reference: &str) {
@@ -155,16 +94,7 @@ async fn build_in(
     hcl: &str,
     image_root: Option<PathBuf>,
 ) -> (Vec<String>, Vec<run::BuildOutcome>) {
-    std::fs::write(dir.join("t.pkr.hcl"), hcl).unwrap();
-    let session::Session { template: t, .. } = session::load_path(
-        dir,
-        &LoadOptions {
-            inputs: VarInputs::default(),
-            evaluate_datasources: true,
-            ..LoadOptions::default()
-        },
-    )
-    .unwrap_or_else(|d| panic!("{d}"));
+    let t = load_hcl(dir, hcl).unwrap_or_else(|d| panic!("{d}"));
     let scratch = dir.join("scratch");
     std::fs::create_dir_all(&scratch).unwrap();
     let opts = RunOptions {
@@ -175,19 +105,9 @@ async fn build_in(
         }),
         ..RunOptions::default()
     };
-    let (prepared, _) =
-        plan::prepare(&t, t.instances().unwrap(), &opts).unwrap_or_else(|d| panic!("{d}"));
-    let rec = Arc::new(Recorder::default());
-    let ui = Ui::new(rec.clone(), Arc::new(Masker::new(t.sensitive.clone())));
-    let out = run::run_all(
-        prepared,
-        &ui,
-        &CancellationToken::new(),
-        &opts,
-        &t.base_env(),
-    )
-    .await;
-    (rec.lines(), out)
+    run_template(&t, &opts)
+        .await
+        .unwrap_or_else(|d| panic!("{d}"))
 }
 
 fn skopeo(args: &[&str]) -> String {

@@ -4,14 +4,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 
-use kiln_engine::plan::{self, RunOptions};
+use kiln_engine::plan::RunOptions;
 use kiln_engine::run;
-use kiln_engine::session::{self, LoadOptions};
-use kiln_engine::template::VarInputs;
-use kiln_engine::ui::{Masker, Recorder, Ui};
-use tokio_util::sync::CancellationToken;
+
+mod support;
+use support::build::{load_hcl, run_template};
 
 const FOX: &str = "The quick brown fox jumps over the lazy dog";
 
@@ -85,29 +83,8 @@ fn generated(len: usize, seed: u64) -> Vec<u8> {
 /// Writes `t.pkr.hcl` into `dir`, loads it, runs every build; returns the UI lines and
 /// outcomes, or the load/prepare diagnostics as text.
 async fn build(dir: &Path, hcl: &str) -> Result<(Vec<String>, Vec<run::BuildOutcome>), String> {
-    std::fs::write(dir.join("t.pkr.hcl"), hcl).unwrap();
-    let session::Session { template: t, .. } = session::load_path(
-        dir,
-        &LoadOptions {
-            inputs: VarInputs::default(),
-            evaluate_datasources: true,
-            ..LoadOptions::default()
-        },
-    )
-    .map_err(|d| d.to_string())?;
-    let (prepared, _) = plan::prepare(&t, t.instances().unwrap(), &RunOptions::default())
-        .map_err(|d| d.to_string())?;
-    let rec = Arc::new(Recorder::default());
-    let ui = Ui::new(rec.clone(), Arc::new(Masker::new(t.sensitive.clone())));
-    let out = run::run_all(
-        prepared,
-        &ui,
-        &CancellationToken::new(),
-        &RunOptions::default(),
-        &t.base_env(),
-    )
-    .await;
-    Ok((rec.lines(), out))
+    let t = load_hcl(dir, hcl)?;
+    run_template(&t, &RunOptions::default()).await
 }
 
 /// A `file` source writing `target` from `source` (a path) and a build with one chain.

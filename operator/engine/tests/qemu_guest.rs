@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use kiln_engine::builders::qemu::args::{QemuArgsConfig, QemuRunState, qemu_args};
 use kiln_engine::builders::qemu::bootcommand::{BootConfig, BootTemplateData};
-use kiln_engine::builders::qemu::img::{DiskConfig, QemuImgArgs};
+use kiln_engine::builders::qemu::img::DiskConfig;
 use kiln_engine::builders::qemu::qmp::{Qmp, vnc_password};
 use kiln_engine::builders::qemu::vnc::{VncClient, type_boot_command};
 use kiln_engine::communicator::ssh::SshConfig;
@@ -147,19 +147,7 @@ fn guest_config(name: &str, dir: &Path, extra: Vec<Vec<String>>) -> QemuArgsConf
 /// The build's main disk, made with the `qemu-img create` argv of `builders::qemu::img`
 /// (an empty 64 MiB qcow2 here: the small guests run from their initramfs).
 fn create_disk(dir: &Path, name: &str) -> Vec<String> {
-    let d = DiskConfig {
-        output_dir: dir.display().to_string(),
-        vm_name: name.to_string(),
-        disk_size: "64M".into(),
-        additional_sizes: vec![],
-        format: "qcow2".into(),
-        disk_image: false,
-        use_backing_file: false,
-        skip_resize_disk: false,
-        skip_compaction: false,
-        disk_compression: false,
-        qemu_img_args: QemuImgArgs::default(),
-    };
+    let d = DiskConfig::qcow2(&dir.display().to_string(), name, "64M");
     for argv in d.create_commands("") {
         let out = Command::new("qemu-img")
             .args(&argv)
@@ -606,17 +594,9 @@ async fn debian_disk_image_with_backing_file() {
     let base_meta = std::fs::metadata(&base).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let disk = DiskConfig {
-        output_dir: dir.path().display().to_string(),
-        vm_name: "kiln-debian".into(),
-        disk_size: "4G".into(),
-        additional_sizes: vec![],
-        format: "qcow2".into(),
         disk_image: true,
         use_backing_file: true,
-        skip_resize_disk: false,
-        skip_compaction: false,
-        disk_compression: false,
-        qemu_img_args: QemuImgArgs::default(),
+        ..DiskConfig::qcow2(&dir.path().display().to_string(), "kiln-debian", "4G")
     };
     assert!(disk.validate().is_empty());
     let source = base.display().to_string();

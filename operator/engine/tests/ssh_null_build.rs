@@ -5,40 +5,17 @@
 mod support;
 
 use std::path::Path;
-use std::sync::Arc;
 
-use kiln_engine::plan::{self, RunOptions};
+use kiln_engine::plan::RunOptions;
 use kiln_engine::run;
-use kiln_engine::session::{self, LoadOptions};
-use kiln_engine::template::VarInputs;
-use kiln_engine::ui::{Masker, Recorder, Ui};
+use support::build::{load_hcl, run_template};
 use support::*;
-use tokio_util::sync::CancellationToken;
 
 async fn build(dir: &Path, hcl: &str) -> (Vec<String>, Vec<run::BuildOutcome>) {
-    std::fs::write(dir.join("t.pkr.hcl"), hcl).unwrap();
-    let session::Session { template: t, .. } = session::load_path(
-        dir,
-        &LoadOptions {
-            inputs: VarInputs::default(),
-            evaluate_datasources: true,
-            ..LoadOptions::default()
-        },
-    )
-    .unwrap_or_else(|d| panic!("{d}"));
-    let (prepared, _) = plan::prepare(&t, t.instances().unwrap(), &RunOptions::default())
-        .unwrap_or_else(|d| panic!("{d}"));
-    let rec = Arc::new(Recorder::default());
-    let ui = Ui::new(rec.clone(), Arc::new(Masker::new(t.sensitive.clone())));
-    let out = run::run_all(
-        prepared,
-        &ui,
-        &CancellationToken::new(),
-        &RunOptions::default(),
-        &t.base_env(),
-    )
-    .await;
-    (rec.lines(), out)
+    let t = load_hcl(dir, hcl).unwrap_or_else(|d| panic!("{d}"));
+    run_template(&t, &RunOptions::default())
+        .await
+        .unwrap_or_else(|d| panic!("{d}"))
 }
 
 #[tokio::test]

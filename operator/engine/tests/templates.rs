@@ -2,16 +2,16 @@
 //! dynamic blocks, source reuse, meta-arguments, errors with positions.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use kiln_engine::diag::Diagnostics;
 use kiln_engine::plan::{self, RunOptions};
 use kiln_engine::run;
 use kiln_engine::session::{self, LoadOptions};
 use kiln_engine::template::{Template, VarInputs};
-use kiln_engine::ui::{Masker, Recorder, Ui};
 use kiln_engine::value::Value;
-use tokio_util::sync::CancellationToken;
+
+mod support;
+use support::build::run_template;
 
 fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
@@ -42,19 +42,9 @@ fn errors(r: Result<Template, Diagnostics>) -> Vec<String> {
 
 /// Runs every build of a template with a recording UI; returns the UI lines and outcomes.
 async fn build(t: &Template) -> (Vec<String>, Vec<run::BuildOutcome>) {
-    let (prepared, _) = plan::prepare(t, t.instances().unwrap(), &RunOptions::default())
-        .unwrap_or_else(|d| panic!("{d}"));
-    let rec = Arc::new(Recorder::default());
-    let ui = Ui::new(rec.clone(), Arc::new(Masker::new(t.sensitive.clone())));
-    let out = run::run_all(
-        prepared,
-        &ui,
-        &CancellationToken::new(),
-        &RunOptions::default(),
-        &t.base_env(),
-    )
-    .await;
-    (rec.lines(), out)
+    run_template(t, &RunOptions::default())
+        .await
+        .unwrap_or_else(|d| panic!("{d}"))
 }
 
 #[test]

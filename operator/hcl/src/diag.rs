@@ -302,56 +302,6 @@ fn format_header(h: &str) -> String {
     out
 }
 
-/// go-wordwrap's `WrapString`, as HCL's diagnostic writer wraps details: breaks only at
-/// whitespace, keeps existing newlines, never splits a word.
-pub fn wrap(s: &str, lim: usize) -> String {
-    let mut buf = String::with_capacity(s.len());
-    let (mut current, mut word, mut space) = (0usize, String::new(), String::new());
-    for c in s.chars() {
-        if c == '\n' {
-            if word.is_empty() {
-                if current + space.chars().count() <= lim {
-                    buf.push_str(&space);
-                }
-                space.clear();
-            } else {
-                buf.push_str(&space);
-                space.clear();
-                buf.push_str(&word);
-                word.clear();
-            }
-            buf.push(c);
-            current = 0;
-        } else if c.is_whitespace() && c != '\u{a0}' {
-            if space.is_empty() || !word.is_empty() {
-                current += space.chars().count() + word.chars().count();
-                buf.push_str(&space);
-                space.clear();
-                buf.push_str(&word);
-                word.clear();
-            }
-            space.push(c);
-        } else {
-            word.push(c);
-            let wl = word.chars().count();
-            if current + space.chars().count() + wl > lim && wl < lim {
-                buf.push('\n');
-                current = 0;
-                space.clear();
-            }
-        }
-    }
-    if word.is_empty() {
-        if current + space.chars().count() <= lim {
-            buf.push_str(&space);
-        }
-    } else {
-        buf.push_str(&space);
-        buf.push_str(&word);
-    }
-    buf
-}
-
 impl fmt::Display for Diagnostic {
     /// Renders as HCL's diagnostic text writer does for Packer (width 80, no color): the
     /// summary, the file and line with the enclosing top-level block, the source lines of the
@@ -392,7 +342,7 @@ impl fmt::Display for Diagnostic {
             }
         }
         if !self.detail.is_empty() {
-            write!(f, "{}\n\n", wrap(&self.detail, 80))?;
+            write!(f, "{}\n\n", wrap_string(&self.detail, 80))?;
         }
         Ok(())
     }
@@ -495,7 +445,8 @@ pub fn wrap_string(s: &str, lim: usize) -> String {
     let mut word = String::new();
     let mut space = String::new();
     let (mut word_len, mut space_len) = (0usize, 0usize);
-    for c in s.chars() {
+    // A final newline ends the text as a newline ends a line; it is taken off at the end.
+    for c in s.chars().chain(Some('\n')) {
         if c == '\n' {
             if word.is_empty() {
                 if current + space_len <= lim {
@@ -534,14 +485,7 @@ pub fn wrap_string(s: &str, lim: usize) -> String {
             }
         }
     }
-    if word.is_empty() {
-        if current + space_len <= lim {
-            buf.push_str(&space);
-        }
-    } else {
-        buf.push_str(&space);
-        buf.push_str(&word);
-    }
+    buf.pop();
     buf
 }
 

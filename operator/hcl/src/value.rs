@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::fmt::Write as _;
 
 /// A template value.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -22,6 +23,20 @@ pub enum Value {
 }
 
 impl Value {
+    /// The (key, element) pairs a `for` expression or a `for_each` iterates: index and
+    /// element of a list, key and value of an object; any other value is given back.
+    pub fn into_pairs(self) -> Result<Vec<(Value, Value)>, Value> {
+        match self {
+            Value::List(items) => Ok(items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (Value::Number(i as f64), v))
+                .collect()),
+            Value::Object(m) => Ok(m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()),
+            other => Err(other),
+        }
+    }
+
     /// A string value.
     pub fn str(s: impl Into<String>) -> Value {
         Value::String(s.into())
@@ -265,14 +280,40 @@ pub fn go_number(n: f64) -> String {
     }
 }
 
-/// Go's `strconv.Quote` (`%q`): escapes quotes, backslashes and non-printable characters.
+/// Go's `strconv.Quote`: a double-quoted Go string literal, with `\a \b \f \n \r \t \v`,
+/// `\\` and `\"` escaped, other control characters as `\x..`, and characters Go does not
+/// print (not a letter, mark, number, punctuation or symbol, nor the ASCII space) as
+/// `\u....` or `\U........`.
 pub fn go_quote(s: &str) -> String {
+    go_quote_with(s, '"', false)
+}
+
+/// Go's `strconv.QuoteToASCII` (`%+q`): also every non-ASCII character escaped.
+pub fn go_quote_ascii(s: &str) -> String {
+    go_quote_with(s, '"', true)
+}
+
+/// Go's quoting with `quote` (`"` for strings, `'` for runes), every non-ASCII character
+/// escaped when `ascii_only`.
+pub fn go_quote_with(s: &str, quote: char, ascii_only: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
+    out.push(quote);
     for c in s.chars() {
+        if c == quote || c == '\\' {
+            out.push('\\');
+            out.push(c);
+            continue;
+        }
+        let printable = if ascii_only {
+            c.is_ascii() && go_is_print(c)
+        } else {
+            go_is_print(c)
+        };
+        if printable {
+            out.push(c);
+            continue;
+        }
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
             '\u{7}' => out.push_str("\\a"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
@@ -280,21 +321,38 @@ pub fn go_quote(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
+            c if c < ' ' || c == '\u{7f}' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            c if c.is_control() || c == '\u{feff}' => {
-                if (c as u32) < 0x10000 {
-                    out.push_str(&format!("\\u{:04x}", c as u32))
-                } else {
-                    out.push_str(&format!("\\U{:08x}", c as u32))
-                }
+            c if (c as u32) < 0x10000 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
             }
-            c => out.push(c),
+            c => {
+                let _ = write!(out, "\\U{:08x}", c as u32);
+            }
         }
     }
-    out.push('"');
+    out.push(quote);
     out
+}
+
+/// Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space.
+fn go_is_print(c: char) -> bool {
+    use unicode_general_category::{GeneralCategory as G, get_general_category};
+    if c.is_ascii() {
+        return (' '..='~').contains(&c);
+    }
+    !matches!(
+        get_general_category(c),
+        G::Control
+            | G::Format
+            | G::Surrogate
+            | G::PrivateUse
+            | G::Unassigned
+            | G::SpaceSeparator
+            | G::LineSeparator
+            | G::ParagraphSeparator
+    )
 }
 
 fn write_hcl(v: &Value, out: &mut String, indent: usize) {
@@ -471,5 +529,36 @@ mod tests {
         let mut o = BTreeMap::new();
         o.insert("k".to_string(), Value::Number(1.0));
         assert_eq!(Value::Object(o).to_hcl(), "{\n  k = 1\n}");
+    }
+
+    // The expected strings below are Go's own output (go1.26 `strconv.Quote`), not derived from this implementation.
+
+    #[test]
+    fn quote_escapes_quotes_backslashes_and_controls_like_go() {
+        assert_eq!(go_quote(r#"say "hi""#), r#""say \"hi\"""#);
+        assert_eq!(go_quote(r"C:\dir\x"), r#""C:\\dir\\x""#);
+        assert_eq!(go_quote("it's"), r#""it's""#);
+        assert_eq!(
+            go_quote("a\u{7}\u{8}\u{c}\n\r\t\u{b}z"),
+            r#""a\a\b\f\n\r\t\vz""#
+        );
+        assert_eq!(go_quote("\u{0}\u{1b}\u{7f}"), r#""\x00\x1b\x7f""#);
+        assert_eq!(go_quote(""), r#""""#);
+    }
+
+    #[test]
+    fn quote_keeps_printable_unicode_and_escapes_the_rest_like_go() {
+        assert_eq!(go_quote("héllo wörld 日本 😀"), "\"héllo wörld 日本 😀\"");
+        // No-break space, zero-width space, byte-order mark, line separator: not printable.
+        assert_eq!(
+            go_quote("a\u{a0}b\u{200b}c\u{feff}d\u{2028}"),
+            r#""a\u00a0b\u200bc\ufeffd\u2028""#
+        );
+        // C1 control, private use in the BMP and beyond it.
+        assert_eq!(
+            go_quote("\u{85}\u{e000}\u{f0000}"),
+            r#""\u0085\ue000\U000f0000""#
+        );
+        assert_eq!(go_quote_ascii("é😀"), r#""\u00e9\U0001f600""#);
     }
 }

@@ -483,7 +483,7 @@ pub fn write_layer(
                         .map_err(|e| Error::io("compress layer", store.root())(e))?,
                     Ok(None) => break,
                     // the tar writer failed: nothing is committed (the temporary blob goes)
-                    Err(_) => return Err(Error::Invalid("layer not finished".into())),
+                    Err(_) => return Err(Error::Invalid(NOT_FINISHED.into())),
                 }
             }
             let comp_hw = gz
@@ -512,10 +512,14 @@ pub fn write_layer(
         let compressed = compressor
             .join()
             .map_err(|_| Error::Invalid("the layer compressor panicked".into()))?;
-        // the tar side's error is the cause when both failed
-        let diff_id = finished?;
-        let (digest, size) = compressed?;
-        Ok((diff_id, digest, size))
+        match (finished, compressed) {
+            (Ok(diff_id), Ok((digest, size))) => Ok((diff_id, digest, size)),
+            // the compressor stopped on its own (a full disk): its error is the cause, the
+            // tar side only saw it stop
+            (_, Err(e)) if !matches!(&e, Error::Invalid(m) if m == NOT_FINISHED) => Err(e),
+            // the tar side failed first (the compressor then saw the layer unfinished)
+            (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+        }
     })?;
     Ok(NewLayer {
         descriptor: Descriptor::new(MEDIA_OCI_LAYER_GZIP, digest, size),
@@ -527,6 +531,9 @@ pub fn write_layer(
 }
 
 const CHUNK: usize = 256 * 1024;
+
+/// What the compressor says when the tar side stopped sending before the end.
+const NOT_FINISHED: &str = "layer not finished";
 
 /// Sends what is written, in chunks, to the compressor thread.
 struct ChannelWriter(std::sync::mpsc::SyncSender<Option<Vec<u8>>>);

@@ -194,6 +194,18 @@ enum Body {
     File(PathBuf),
 }
 
+/// The `Authorization` value for a username and password.
+fn basic_auth(username: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+    )
+}
+
+fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
 /// Context of a call, named in errors.
 struct Ctx<'a> {
     registry: &'a str,
@@ -201,7 +213,28 @@ struct Ctx<'a> {
     action: String,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn of(r: &'a Reference, action: String) -> Self {
+        Ctx {
+            registry: &r.registry,
+            repository: &r.repository,
+            action,
+        }
+    }
+    /// `resp` when `ok` accepts its status, else the error naming this call, with the
+    /// registry's answer.
+    fn accept(
+        &self,
+        resp: http::Response<ureq::Body>,
+        ok: impl Fn(u16) -> bool,
+    ) -> Result<http::Response<ureq::Body>> {
+        let st = resp.status().as_u16();
+        if ok(st) {
+            Ok(resp)
+        } else {
+            Err(self.status(st, read_error_body(resp)))
+        }
+    }
     fn status(&self, status: u16, detail: String) -> Error {
         Error::Status {
             registry: self.registry.into(),
@@ -466,11 +499,7 @@ impl Client {
         let header = match scheme.as_str() {
             "bearer" => self.fetch_token(ctx, &params, scopes, cred.as_ref())?,
             "basic" => match &cred {
-                Some(Credential::Basic { username, password }) => format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD
-                        .encode(format!("{username}:{password}"))
-                ),
+                Some(Credential::Basic { username, password }) => basic_auth(username, password),
                 _ => {
                     return Err(ctx.status(
                         401,
@@ -549,20 +578,15 @@ impl Client {
                     q.join("&")
                 );
                 let auth = match cred {
-                    Some(Credential::Basic { username, password }) => Some(format!(
-                        "Basic {}",
-                        base64::engine::general_purpose::STANDARD
-                            .encode(format!("{username}:{password}"))
-                    )),
+                    Some(Credential::Basic { username, password }) => {
+                        Some(basic_auth(username, password))
+                    }
                     _ => None,
                 };
                 self.raw(&tctx, "GET", &url, &[], auth.as_deref(), &Body::Empty)?
             }
         };
-        if !resp.status().is_success() {
-            let st = resp.status().as_u16();
-            return Err(tctx.status(st, read_error_body(resp)));
-        }
+        let resp = tctx.accept(resp, is_success)?;
         #[derive(serde::Deserialize)]
         struct Tok {
             #[serde(default)]
@@ -595,23 +619,18 @@ impl Client {
         r: &Reference,
         reference: &str,
     ) -> Result<(Vec<u8>, String, Digest)> {
-        let ctx = Ctx {
-            registry: &r.registry,
-            repository: &r.repository,
-            action: format!("get manifest {reference}"),
-        };
-        let resp = self.send(
-            &ctx,
-            "GET",
-            &self.url(r, &format!("manifests/{reference}")),
-            &[("Accept", MANIFEST_ACCEPT.into())],
-            &Self::pull_scope(r),
-            Body::Empty,
+        let ctx = Ctx::of(r, format!("get manifest {reference}"));
+        let resp = ctx.accept(
+            self.send(
+                &ctx,
+                "GET",
+                &self.url(r, &format!("manifests/{reference}")),
+                &[("Accept", MANIFEST_ACCEPT.into())],
+                &Self::pull_scope(r),
+                Body::Empty,
+            )?,
+            is_success,
         )?;
-        if !resp.status().is_success() {
-            let st = resp.status().as_u16();
-            return Err(ctx.status(st, read_error_body(resp)));
-        }
         let ct = resp
             .headers()
             .get("content-type")
@@ -659,23 +678,18 @@ impl Client {
         if store.has_blob(&desc.digest) {
             return Ok(());
         }
-        let ctx = Ctx {
-            registry: &r.registry,
-            repository: &r.repository,
-            action: format!("get blob {}", desc.digest),
-        };
-        let resp = self.send(
-            &ctx,
-            "GET",
-            &self.url(r, &format!("blobs/{}", desc.digest)),
-            &[],
-            &Self::pull_scope(r),
-            Body::Empty,
+        let ctx = Ctx::of(r, format!("get blob {}", desc.digest));
+        let resp = ctx.accept(
+            self.send(
+                &ctx,
+                "GET",
+                &self.url(r, &format!("blobs/{}", desc.digest)),
+                &[],
+                &Self::pull_scope(r),
+                Body::Empty,
+            )?,
+            is_success,
         )?;
-        if !resp.status().is_success() {
-            let st = resp.status().as_u16();
-            return Err(ctx.status(st, read_error_body(resp)));
-        }
         let mut reader = resp.into_body().into_reader();
         let mut w = store.blob_writer()?;
         io::copy(&mut reader, &mut w).map_err(|e| ctx.transport(e))?;
@@ -764,11 +778,7 @@ impl Client {
     }
 
     fn blob_exists(&self, r: &Reference, d: &Digest, scopes: &[String]) -> Result<bool> {
-        let ctx = Ctx {
-            registry: &r.registry,
-            repository: &r.repository,
-            action: format!("check blob {d}"),
-        };
+        let ctx = Ctx::of(r, format!("check blob {d}"));
         let resp = self.send(
             &ctx,
             "HEAD",
@@ -828,11 +838,7 @@ impl Client {
                 r.repository
             )));
         }
-        let mut ctx = Ctx {
-            registry: &r.registry,
-            repository: &r.repository,
-            action: format!("start upload of blob {d}"),
-        };
+        let mut ctx = Ctx::of(r, format!("start upload of blob {d}"));
         let mut scopes = scopes.to_vec();
         let url = match from {
             Some(f) => {
@@ -851,32 +857,25 @@ impl Client {
             report.mounted += 1;
             return Ok(());
         }
-        if st != 202 {
-            return Err(ctx.status(st, read_error_body(resp)));
-        }
+        let resp = ctx.accept(resp, |st| st == 202)?;
         let loc = self.location(r, &ctx, &resp)?;
         let put = format!(
             "{loc}{}digest={}",
             if loc.contains('?') { "&" } else { "?" },
             url_encode(d.as_str())
         );
-        let ctx = Ctx {
-            registry: &r.registry,
-            repository: &r.repository,
-            action: format!("upload blob {d}"),
-        };
-        let resp = self.send(
-            &ctx,
-            "PUT",
-            &put,
-            &[("Content-Type", "application/octet-stream".into())],
-            &scopes,
-            Body::File(path),
+        let ctx = Ctx::of(r, format!("upload blob {d}"));
+        ctx.accept(
+            self.send(
+                &ctx,
+                "PUT",
+                &put,
+                &[("Content-Type", "application/octet-stream".into())],
+                &scopes,
+                Body::File(path),
+            )?,
+            |st| st == 201,
         )?;
-        if resp.status().as_u16() != 201 {
-            let st = resp.status().as_u16();
-            return Err(ctx.status(st, read_error_body(resp)));
-        }
         report.uploaded += 1;
         Ok(())
     }
@@ -904,23 +903,18 @@ impl Client {
             .tag
             .clone()
             .unwrap_or_else(|| img.descriptor.digest.to_string());
-        let ctx = Ctx {
-            registry: &dest.registry,
-            repository: &dest.repository,
-            action: format!("put manifest {reference}"),
-        };
-        let resp = self.send(
-            &ctx,
-            "PUT",
-            &self.url(dest, &format!("manifests/{reference}")),
-            &[("Content-Type", img.descriptor.media_type.clone())],
-            &scopes,
-            Body::Bytes(manifest),
+        let ctx = Ctx::of(dest, format!("put manifest {reference}"));
+        let resp = ctx.accept(
+            self.send(
+                &ctx,
+                "PUT",
+                &self.url(dest, &format!("manifests/{reference}")),
+                &[("Content-Type", img.descriptor.media_type.clone())],
+                &scopes,
+                Body::Bytes(manifest),
+            )?,
+            |st| st == 201,
         )?;
-        if resp.status().as_u16() != 201 {
-            let st = resp.status().as_u16();
-            return Err(ctx.status(st, read_error_body(resp)));
-        }
         if let Some(d) = resp
             .headers()
             .get("docker-content-digest")

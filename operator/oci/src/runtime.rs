@@ -600,18 +600,7 @@ pub async fn run(
 ) -> Result<i32> {
     let runtime = find_runtime(spec.runtime.as_deref())?;
     let rt_name = runtime.display().to_string();
-    match resolve_in_root(&spec.rootfs, Path::new("bin/sh"), false) {
-        Ok(p) if p.is_file() => {}
-        _ => {
-            return Err(Error::Runtime {
-                runtime: rt_name,
-                detail: format!(
-                    "the root filesystem {} has no /bin/sh to run commands with",
-                    spec.rootfs.display()
-                ),
-            });
-        }
-    }
+    require_sh(&spec.rootfs, &rt_name)?;
     let user = resolve_user(&spec.rootfs, spec.user.as_deref())?;
     let config = runtime_config(spec, &user)?;
     let parent = spec.work_dir.clone().unwrap_or_else(std::env::temp_dir);
@@ -648,11 +637,7 @@ pub async fn run(
             .args(["run", "--bundle"])
             .arg(&bundle)
             .arg(&id)
-            .stdin(if spec.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
+            .stdin(stdin_for(spec))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true),
@@ -661,9 +646,70 @@ pub async fn run(
         runtime: rt_name.clone(),
         detail: format!("cannot start: {e}"),
     })?;
-    if let (Some(data), Some(mut stdin)) = (spec.stdin.clone(), child.stdin.take()) {
+    let kill = async {
+        let _ = kiln_process::status(
+            tokio::process::Command::new(&runtime)
+                .args(global_args(&runtime))
+                .arg("--root")
+                .arg(&state)
+                .args(["kill", &id, "KILL"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        )
+        .await;
+    };
+    // if the runtime itself hangs, `supervise` kills it too
+    let (status, cancelled) = supervise(
+        &mut child,
+        spec.stdin.clone(),
+        &mut on_stdout,
+        &mut on_stderr,
+        cancel,
+        kill,
+    )
+    .await;
+    guard.delete().await;
+    drop(tmp);
+    finish(status, cancelled, &spec.rootfs, rt_name)
+}
+
+/// Fails unless `rootfs` has a `/bin/sh` to run commands with.
+fn require_sh(rootfs: &Path, runtime: &str) -> Result<()> {
+    match resolve_in_root(rootfs, Path::new("bin/sh"), false) {
+        Ok(p) if p.is_file() => Ok(()),
+        _ => Err(Error::Runtime {
+            runtime: runtime.to_string(),
+            detail: format!(
+                "the root filesystem {} has no /bin/sh to run commands with",
+                rootfs.display()
+            ),
+        }),
+    }
+}
+
+/// A pipe when the command is given input, else nothing.
+fn stdin_for(spec: &RunSpec) -> Stdio {
+    if spec.stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    }
+}
+
+/// Feeds `stdin` to `child`, hands each line of its output to `on_stdout` / `on_stderr`
+/// until both streams close and it exits; on `cancel`, awaits `kill` then kills the child
+/// itself. Returns how it exited and whether it was cancelled.
+async fn supervise(
+    child: &mut tokio::process::Child,
+    stdin: Option<Vec<u8>>,
+    on_stdout: &mut impl FnMut(&str),
+    on_stderr: &mut impl FnMut(&str),
+    cancel: &CancellationToken,
+    kill: impl std::future::Future<Output = ()>,
+) -> (std::io::Result<std::process::ExitStatus>, bool) {
+    if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
         tokio::spawn(async move {
-            let _ = stdin.write_all(&data).await;
+            let _ = pipe.write_all(&data).await;
         });
     }
     let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -671,6 +717,7 @@ pub async fn run(
     let (mut out_open, mut err_open) = (true, true);
     let mut status = None;
     let mut cancelled = false;
+    let mut kill = Some(kill);
     while out_open || err_open || status.is_none() {
         tokio::select! {
             l = out.next_line(), if out_open => match l {
@@ -686,28 +733,32 @@ pub async fn run(
             }
             _ = cancel.cancelled(), if !cancelled => {
                 cancelled = true;
-                let _ = kiln_process::status(
-                    tokio::process::Command::new(&runtime)
-                        .args(global_args(&runtime))
-                        .arg("--root").arg(&state)
-                        .args(["kill", &id, "KILL"])
-                        .stdout(Stdio::null()).stderr(Stdio::null()),
-                ).await;
-                // if the runtime itself hangs, kill it too
+                if let Some(k) = kill.take() {
+                    k.await;
+                }
                 let _ = child.start_kill();
             }
         }
     }
-    guard.delete().await;
-    drop(tmp);
+    (
+        status.expect("the loop ends once the child has exited"),
+        cancelled,
+    )
+}
+
+/// The exit code of a supervised command (128 + the signal when a signal ended it), or
+/// [`Error::Cancelled`].
+fn finish(
+    status: std::io::Result<std::process::ExitStatus>,
+    cancelled: bool,
+    rootfs: &Path,
+    runtime: String,
+) -> Result<i32> {
     if cancelled {
-        return Err(Error::Cancelled(format!(
-            "command in {}",
-            spec.rootfs.display()
-        )));
+        return Err(Error::Cancelled(format!("command in {}", rootfs.display())));
     }
-    let st = status.unwrap().map_err(|e| Error::Runtime {
-        runtime: rt_name.clone(),
+    let st = status.map_err(|e| Error::Runtime {
+        runtime,
         detail: format!("wait: {e}"),
     })?;
     use std::os::unix::process::ExitStatusExt;
@@ -731,18 +782,7 @@ pub async fn run_in_place(
     let rootfs = std::fs::canonicalize(&spec.rootfs)
         .map_err(Error::io("open root filesystem", &spec.rootfs))?;
     let what = format!("sh in {}", rootfs.display());
-    match resolve_in_root(&rootfs, Path::new("bin/sh"), false) {
-        Ok(p) if p.is_file() => {}
-        _ => {
-            return Err(Error::Runtime {
-                runtime: what,
-                detail: format!(
-                    "the root filesystem {} has no /bin/sh to run commands with",
-                    rootfs.display()
-                ),
-            });
-        }
-    }
+    require_sh(&rootfs, &what)?;
     let user = resolve_user(&rootfs, spec.user.as_deref())?;
     let env = process_env(spec, &user);
     let cwd = spec
@@ -755,11 +795,7 @@ pub async fn run_in_place(
         .arg(&spec.command)
         .env_clear()
         .envs(env.iter().filter_map(|kv| kv.split_once('=')))
-        .stdin(if spec.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(stdin_for(spec))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
@@ -805,50 +841,25 @@ pub async fn run_in_place(
         }
     }
     let mut guard = GroupGuard(pgid);
-    if let (Some(data), Some(mut stdin)) = (spec.stdin.clone(), child.stdin.take()) {
-        tokio::spawn(async move {
-            let _ = stdin.write_all(&data).await;
-        });
-    }
-    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut err = BufReader::new(child.stderr.take().unwrap()).lines();
-    let (mut out_open, mut err_open) = (true, true);
-    let mut status = None;
-    let mut cancelled = false;
-    while out_open || err_open || status.is_none() {
-        tokio::select! {
-            l = out.next_line(), if out_open => match l {
-                Ok(Some(l)) => on_stdout(&l),
-                _ => out_open = false,
-            },
-            l = err.next_line(), if err_open => match l {
-                Ok(Some(l)) => on_stderr(&l),
-                _ => err_open = false,
-            },
-            s = child.wait(), if status.is_none() => {
-                status = Some(s);
-            }
-            _ = cancel.cancelled(), if !cancelled => {
-                cancelled = true;
-                if let Some(p) = pgid {
-                    let _ = nix::sys::signal::killpg(p, nix::sys::signal::Signal::SIGKILL);
-                }
-            }
+    let kill = async {
+        if let Some(p) = pgid {
+            let _ = nix::sys::signal::killpg(p, nix::sys::signal::Signal::SIGKILL);
         }
-    }
+    };
+    let (status, cancelled) = supervise(
+        &mut child,
+        spec.stdin.clone(),
+        &mut on_stdout,
+        &mut on_stderr,
+        cancel,
+        kill,
+    )
+    .await;
     // background processes the command left in its group go with it, as with a container
     if let Some(p) = guard.0.take() {
         let _ = nix::sys::signal::killpg(p, nix::sys::signal::Signal::SIGKILL);
     }
-    if cancelled {
-        return Err(Error::Cancelled(format!("command in {}", rootfs.display())));
-    }
-    let st = status.unwrap().map_err(|e| Error::Runtime {
-        runtime: what,
-        detail: format!("wait: {e}"),
-    })?;
-    use std::os::unix::process::ExitStatusExt;
-    Ok(st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)))
+    finish(status, cancelled, &rootfs, what)
 }
 
 /// The mount points strictly under `root` (from `/proc/self/mountinfo`), relative to it:

@@ -124,12 +124,16 @@ pub async fn run(a: BuildArgs) -> i32 {
     print_diags(&w, Some(&masker));
     // what killed runs left in the scratch directory (docker builds' containers and file
     // systems, recorded in their journals) goes before anything new starts
-    let wd = session.env.work_dir.clone();
-    if let Ok(reaped) =
-        tokio::task::spawn_blocking(move || kiln_engine::builders::docker::reap_stale(&wd)).await
+    #[cfg(feature = "docker")]
     {
-        for d in reaped {
-            eprintln!("Removed {} left by a killed Kiln run", d.display());
+        let wd = session.env.work_dir.clone();
+        if let Ok(reaped) =
+            tokio::task::spawn_blocking(move || kiln_engine::builders::docker::reap_stale(&wd))
+                .await
+        {
+            for d in reaped {
+                eprintln!("Removed {} left by a killed Kiln run", d.display());
+            }
         }
     }
 

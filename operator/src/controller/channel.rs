@@ -6,15 +6,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
-use kiln_crds::condition::{READY, RECONCILING, STALLED, reasons};
+use kiln_crds::condition::{READY, reasons};
 use kiln_crds::{
     BuildPhase, ChannelHistoryEntry, ConditionStatus, ImageBuild, ImageChannel, ImageChannelStatus,
-    SourceArtifacts, set_condition,
+    SourceArtifacts,
 };
 use kube::api::ListParams;
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
+use super::conditions::Conditions;
 use super::context::{Context, apply_status, now};
 use super::error::{Error, Result};
 
@@ -175,44 +176,9 @@ pub fn desired_status(channel: &ImageChannel, verdict: &Verdict, now: Time) -> I
         ..old.clone()
     };
     let set = |s: &mut ImageChannelStatus, rec, stalled, ready, reason: &str, msg: &str| {
-        let now = now.clone();
-        set_condition(
-            &mut s.conditions,
-            READY,
-            ready,
-            reason,
-            msg,
-            generation,
-            now.clone(),
-        );
-        let m = if rec == ConditionStatus::True {
-            msg
-        } else {
-            ""
-        };
-        set_condition(
-            &mut s.conditions,
-            RECONCILING,
-            rec,
-            reason,
-            m,
-            generation,
-            now.clone(),
-        );
-        let m = if stalled == ConditionStatus::True {
-            msg
-        } else {
-            ""
-        };
-        set_condition(
-            &mut s.conditions,
-            STALLED,
-            stalled,
-            reason,
-            m,
-            generation,
-            now,
-        );
+        let mut c = Conditions::new(&s.conditions, generation, now.clone());
+        c.kstatus(ready, rec, stalled, reason, msg);
+        s.conditions = c.into_vec();
     };
     use ConditionStatus::*;
     match verdict {
@@ -347,6 +313,7 @@ pub fn error_policy(_c: Arc<ImageChannel>, err: &Error, ctx: Arc<Context>) -> Ac
 mod tests {
     use super::*;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+    use kiln_crds::condition::STALLED;
     use kiln_crds::{
         Artifact, ImageBuildSpec, ImageBuildStatus, ImageChannelSpec, Revocation, SourceStatus,
     };

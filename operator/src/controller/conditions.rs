@@ -2,6 +2,7 @@
 //! the reconcile, so no condition can be written with another generation or a second clock.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kiln_crds::condition::{READY, RECONCILING, STALLED};
 use kiln_crds::{Condition, ConditionStatus, set_condition};
 
 /// The conditions of one status being computed: the old list (transition times are kept
@@ -32,6 +33,28 @@ impl Conditions {
             self.generation,
             self.now.clone(),
         );
+    }
+
+    /// Sets the kstatus trio at once: `Ready` with `message`, `Reconciling` and `Stalled`
+    /// with `message` when they are `True` and none otherwise, all with `reason`.
+    pub fn kstatus(
+        &mut self,
+        ready: ConditionStatus,
+        reconciling: ConditionStatus,
+        stalled: ConditionStatus,
+        reason: &str,
+        message: &str,
+    ) {
+        let when_true = |s: ConditionStatus| {
+            if s == ConditionStatus::True {
+                message
+            } else {
+                ""
+            }
+        };
+        self.set(READY, ready, reason, message);
+        self.set(RECONCILING, reconciling, reason, when_true(reconciling));
+        self.set(STALLED, stalled, reason, when_true(stalled));
     }
 
     pub fn into_vec(self) -> Vec<Condition> {

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kiln_crds::condition::{READY, RECONCILING, STALLED, reasons};
-use kiln_crds::{ConditionStatus, ImageTemplate, ImageTemplateStatus, set_condition};
+use kiln_crds::condition::{READY, reasons};
+use kiln_crds::{ConditionStatus, ImageTemplate, ImageTemplateStatus};
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
 
 use super::analysis::{self, Analysis};
+use super::conditions::Conditions;
 use super::context::{Context, apply_status};
 use super::error::{Error, Result};
 
@@ -24,35 +25,14 @@ pub fn desired_status(
     now: Time,
 ) -> ImageTemplateStatus {
     let generation = tpl.metadata.generation;
-    let mut conditions = old.map(|s| s.conditions.clone()).unwrap_or_default();
+    let mut conditions = Conditions::new(
+        old.map(|s| s.conditions.as_slice()).unwrap_or_default(),
+        generation,
+        now,
+    );
+    use ConditionStatus::{False, True};
     if let Some(err) = a.first_error() {
-        set_condition(
-            &mut conditions,
-            READY,
-            ConditionStatus::False,
-            reasons::INVALID_TEMPLATE,
-            &err,
-            generation,
-            now.clone(),
-        );
-        set_condition(
-            &mut conditions,
-            RECONCILING,
-            ConditionStatus::False,
-            reasons::INVALID_TEMPLATE,
-            "",
-            generation,
-            now.clone(),
-        );
-        set_condition(
-            &mut conditions,
-            STALLED,
-            ConditionStatus::True,
-            reasons::INVALID_TEMPLATE,
-            &err,
-            generation,
-            now,
-        );
+        conditions.kstatus(False, False, True, reasons::INVALID_TEMPLATE, &err);
     } else {
         let msg = format!(
             "{} source(s), {} build(s), {} variable(s)",
@@ -60,37 +40,11 @@ pub fn desired_status(
             a.instances.len(),
             a.variables.len()
         );
-        set_condition(
-            &mut conditions,
-            READY,
-            ConditionStatus::True,
-            reasons::VALID,
-            &msg,
-            generation,
-            now.clone(),
-        );
-        set_condition(
-            &mut conditions,
-            RECONCILING,
-            ConditionStatus::False,
-            reasons::VALID,
-            "",
-            generation,
-            now.clone(),
-        );
-        set_condition(
-            &mut conditions,
-            STALLED,
-            ConditionStatus::False,
-            reasons::VALID,
-            "",
-            generation,
-            now,
-        );
+        conditions.kstatus(True, False, False, reasons::VALID, &msg);
     }
     ImageTemplateStatus {
         observed_generation: generation,
-        conditions,
+        conditions: conditions.into_vec(),
         fingerprint: Some(a.fingerprint.clone()),
         sources: a.sources.clone(),
         builds: a.builds.clone(),
@@ -181,6 +135,7 @@ pub fn error_policy(_tpl: Arc<ImageTemplate>, err: &Error, ctx: Arc<Context>) ->
 mod tests {
     use super::*;
     use kiln_crds::ImageTemplateSpec;
+    use kiln_crds::condition::{RECONCILING, STALLED};
 
     fn t(secs: i64) -> Time {
         Time(k8s_openapi::jiff::Timestamp::from_second(secs).unwrap())

@@ -27,6 +27,7 @@ use crate::builders::common::{StepConnect, StepProvision};
 use crate::communicator::config::CommConfig;
 use crate::communicator::docker::DockerComm;
 use crate::components::{BuildState, Builder, ComponentInfo, Step, StepAction};
+use crate::postprocessors::docker_image::{image_state, read_login};
 use crate::template::ConfigReader;
 use crate::value::Value;
 
@@ -122,10 +123,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             "Windows containers cannot run without Docker on Windows",
         ),
     ] {
-        if r.has(key) {
-            let _ = r.any(key);
-            r.error_at(key, "Unsupported docker option", format!("{key}: {why}."));
-        }
+        r.refuse(key, "Unsupported docker option", format!("{key}: {why}."));
     }
     if r.has("pty") {
         let _ = r.any("pty");
@@ -209,33 +207,16 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
         .unwrap_or_else(|| "/packer-files".into());
     let exec_user = r.string("exec_user").filter(|s| !s.is_empty());
     let fix_upload_owner = r.bool("fix_upload_owner").unwrap_or(true);
-    let login_enabled = r.bool("login").unwrap_or(false);
-    let login_server = r.string("login_server");
-    let login_username = r.string("login_username");
-    let login_password = r.string("login_password");
-    let login = if login_enabled {
-        match (login_username, login_password) {
-            (Some(u), Some(p)) => {
-                let server = login_server.unwrap_or_else(|| {
-                    image
-                        .as_deref()
-                        .and_then(|i| Reference::parse(i).ok())
-                        .map(|r| r.registry)
-                        .unwrap_or_default()
-                });
-                Some((server, u, p))
-            }
-            _ => {
-                r.error(
-                    "Invalid docker config",
-                    "login requires login_username and login_password.",
-                );
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let login = read_login(r, "docker").map(|(server, u, p)| {
+        let server = server.unwrap_or_else(|| {
+            image
+                .as_deref()
+                .and_then(|i| Reference::parse(i).ok())
+                .map(|r| r.registry)
+                .unwrap_or_default()
+        });
+        (server, u, p)
+    });
     let privileged = r.bool("privileged").unwrap_or(false);
     let cap_add = r.strings("cap_add").unwrap_or_default();
     let cap_drop = r.strings("cap_drop").unwrap_or_default();
@@ -740,12 +721,7 @@ impl Step for StepFinish {
                             "Digest".into(),
                             Value::str(committed.manifest.digest.to_string()),
                         );
-                        let mut st = std::collections::BTreeMap::new();
-                        st.insert(
-                            STATE_STORE.into(),
-                            serde_json::json!(c.store.display().to_string()),
-                        );
-                        st.insert(STATE_NAME.into(), serde_json::json!(name));
+                        let mut st = image_state(&c.store, &name);
                         st.insert(
                             "generated_data".into(),
                             serde_json::json!({

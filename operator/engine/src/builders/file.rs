@@ -147,10 +147,7 @@ impl Communicator for AcceptAll {
     ) -> Result<(), CommError> {
         tokio::io::copy(src, &mut tokio::io::sink())
             .await
-            .map_err(|e| CommError::Upload {
-                path: d.to_string(),
-                message: e.to_string(),
-            })?;
+            .map_err(CommError::upload(d))?;
         Ok(())
     }
     async fn upload_dir(&self, _d: &str, _s: &Path, _e: &[String]) -> Result<(), CommError> {

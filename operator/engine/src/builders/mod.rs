@@ -1,6 +1,7 @@
 //! Builders, one file each, with the steps they share in `common`.
 
 pub mod common;
+#[cfg(feature = "docker")]
 pub mod docker;
 pub mod file;
 pub mod null;

@@ -287,20 +287,13 @@ impl Communicator for DockerComm {
     ) -> Result<(), CommError> {
         self.upload_inner(dst, src, mode)
             .await
-            .map_err(|e| CommError::Upload {
-                path: dst.to_string(),
-                message: format!("{e:#}"),
-            })
+            .map_err(CommError::upload(dst))
     }
 
     async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> Result<(), CommError> {
         self.upload_dir_inner(dst, src, exclude)
             .await
-            .map_err(|e| CommError::UploadDir {
-                src: src.display().to_string(),
-                dst: dst.to_string(),
-                message: format!("{e:#}"),
-            })
+            .map_err(CommError::upload_dir(src, dst))
     }
 
     async fn download(
@@ -310,10 +303,7 @@ impl Communicator for DockerComm {
     ) -> Result<(), CommError> {
         self.download_inner(src, dst)
             .await
-            .map_err(|e| CommError::Download {
-                path: src.to_string(),
-                message: format!("{e:#}"),
-            })
+            .map_err(CommError::download(src))
     }
 
     async fn download_dir(
@@ -324,10 +314,6 @@ impl Communicator for DockerComm {
     ) -> Result<(), CommError> {
         self.download_dir_inner(src, dst, exclude)
             .await
-            .map_err(|e| CommError::DownloadDir {
-                src: src.to_string(),
-                dst: dst.display().to_string(),
-                message: format!("{e:#}"),
-            })
+            .map_err(CommError::download_dir(src, dst))
     }
 }

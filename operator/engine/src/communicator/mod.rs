@@ -3,6 +3,7 @@
 //! that work on a directory of this machine.
 
 pub mod config;
+#[cfg(feature = "docker")]
 pub mod docker;
 pub mod none;
 pub mod ssh;
@@ -44,6 +45,43 @@ pub enum CommError {
         dst: String,
         message: String,
     },
+}
+
+/// Turns a transfer's cause into the error naming the transfer (`{e:#}`: an `anyhow` chain
+/// in full), for `map_err`.
+impl CommError {
+    pub fn upload<E: std::fmt::Display>(path: &str) -> impl FnOnce(E) -> CommError + '_ {
+        move |e| CommError::Upload {
+            path: path.to_string(),
+            message: format!("{e:#}"),
+        }
+    }
+    pub fn upload_dir<'a, E: std::fmt::Display>(
+        src: &'a Path,
+        dst: &'a str,
+    ) -> impl FnOnce(E) -> CommError + 'a {
+        move |e| CommError::UploadDir {
+            src: src.display().to_string(),
+            dst: dst.to_string(),
+            message: format!("{e:#}"),
+        }
+    }
+    pub fn download<E: std::fmt::Display>(path: &str) -> impl FnOnce(E) -> CommError + '_ {
+        move |e| CommError::Download {
+            path: path.to_string(),
+            message: format!("{e:#}"),
+        }
+    }
+    pub fn download_dir<'a, E: std::fmt::Display>(
+        src: &'a str,
+        dst: &'a Path,
+    ) -> impl FnOnce(E) -> CommError + 'a {
+        move |e| CommError::DownloadDir {
+            src: src.to_string(),
+            dst: dst.display().to_string(),
+            message: format!("{e:#}"),
+        }
+    }
 }
 
 /// How a remote command ended.

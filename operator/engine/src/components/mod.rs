@@ -13,7 +13,7 @@ pub mod registry;
 pub mod requirements;
 
 pub use env::RunEnv;
-pub use error::BuildError;
+pub use error::{BuildError, HookError};
 pub use extensions::Extensions;
 pub use registry::{BUILDERS, DATA_SOURCES, POST_PROCESSORS, PROVISIONERS};
 pub use requirements::{Grant, Requirements};
@@ -182,7 +182,7 @@ pub const HOOK_CLEANUP_PROVISION: &str = "packer_cleanup_provision";
 /// Hooks dispatched by name; unknown names do nothing.
 #[async_trait]
 pub trait Hook: Send + Sync {
-    async fn run(&self, name: &str, state: &mut BuildState) -> anyhow::Result<()>;
+    async fn run(&self, name: &str, state: &mut BuildState) -> Result<(), HookError>;
 }
 
 /// What a provisioner gets to work with.
@@ -225,7 +225,7 @@ pub trait PostProcessor: Send + Sync {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed>;
+    ) -> Result<PostProcessed, crate::postprocessors::PostProcessError>;
 }
 
 /// A data source: runs while the template is loaded.

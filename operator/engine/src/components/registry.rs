@@ -111,15 +111,60 @@ pub struct Block<'a> {
     pub what: String,
 }
 
+/// The constructor of a component that lives behind a cargo feature: its own when Kiln is
+/// built with the feature, else [`without_feature`]'s for that feature. The name stays in
+/// the table either way, so a template naming it gets "built without the … feature", not
+/// "unknown".
+macro_rules! gated {
+    ("docker", $($path:tt)+) => {{
+        #[cfg(feature = "docker")]
+        let f = $($path)+;
+        #[cfg(not(feature = "docker"))]
+        let f = without_docker;
+        f
+    }};
+    ("qemu", $($path:tt)+) => {{
+        #[cfg(feature = "qemu")]
+        let f = $($path)+;
+        #[cfg(not(feature = "qemu"))]
+        let f = without_qemu;
+        f
+    }};
+}
+
+/// Reports a component whose cargo feature this Kiln was built without (every argument of
+/// its block left unchecked).
+pub fn without_feature(r: &mut ConfigReader, feature: &str) {
+    r.ignore_all();
+    let what = r.block_desc.clone();
+    r.error(
+        "Component not built in",
+        format!(
+            "{what} needs Kiln's {feature:?} feature: this kiln was built without the {feature} feature (build it with `--features {feature}`)."
+        ),
+    );
+}
+
+#[cfg(not(feature = "docker"))]
+fn without_docker<T: ?Sized>(r: &mut ConfigReader, _: &ComponentInfo) -> Option<Box<T>> {
+    without_feature(r, "docker");
+    None
+}
+
+#[cfg(not(feature = "qemu"))]
+fn without_qemu<T: ?Sized>(r: &mut ConfigReader, _: &ComponentInfo) -> Option<Box<T>> {
+    without_feature(r, "qemu");
+    None
+}
+
 /// Builders (`source "TYPE" "name"`).
 pub static BUILDERS: Table<dyn Builder> = Table {
     kind: Kind::Builder,
     entries: &[
         ("null", crate::builders::null::new),
         ("file", crate::builders::file::new),
-        ("docker", crate::builders::docker::new),
-        #[cfg(feature = "qemu")]
-        ("qemu", crate::builders::qemu::builder::new),
+        ("docker", gated!("docker", crate::builders::docker::new)),
+        ("qemu", gated!("qemu", crate::builders::qemu::builder::new)),
         #[cfg(feature = "test-builders")]
         (
             "kiln-test-requirements",
@@ -149,11 +194,26 @@ pub static POST_PROCESSORS: Table<dyn PostProcessor> = Table {
         ("artifice", crate::postprocessors::artifice::new),
         ("checksum", crate::postprocessors::checksum::new),
         ("compress", crate::postprocessors::compress::new),
-        ("docker-tag", crate::postprocessors::docker_tag::new),
-        ("docker-push", crate::postprocessors::docker_push::new),
-        ("docker-save", crate::postprocessors::docker_save::new),
-        ("docker-import", crate::postprocessors::docker_import::new),
-        ("containerdisk", crate::postprocessors::containerdisk::new),
+        (
+            "docker-tag",
+            gated!("docker", crate::postprocessors::docker_tag::new),
+        ),
+        (
+            "docker-push",
+            gated!("docker", crate::postprocessors::docker_push::new),
+        ),
+        (
+            "docker-save",
+            gated!("docker", crate::postprocessors::docker_save::new),
+        ),
+        (
+            "docker-import",
+            gated!("docker", crate::postprocessors::docker_import::new),
+        ),
+        (
+            "containerdisk",
+            gated!("docker", crate::postprocessors::containerdisk::new),
+        ),
         ("provenance", crate::postprocessors::provenance::new),
     ],
 };
@@ -225,9 +285,7 @@ mod tests {
             .into_iter()
             .filter(|n| *n != "kiln-test-requirements")
             .collect();
-        assert_eq!(names[..3], ["null", "file", "docker"]);
-        #[cfg(feature = "qemu")]
-        assert!(BUILDERS.get("qemu").is_some());
+        assert_eq!(names[..4], ["null", "file", "docker", "qemu"]);
         assert!(PROVISIONERS.get("shell").is_some());
         assert!(POST_PROCESSORS.get("shell").is_none());
         assert_eq!(
@@ -241,6 +299,56 @@ mod tests {
             d.detail.contains("null, http, kiln-channel"),
             "{}",
             d.detail
+        );
+    }
+
+    /// A template naming a component whose feature is off gets one clear error (no
+    /// "unsupported argument" for each of its arguments), and the names stay in the tables.
+    #[test]
+    fn a_component_built_without_its_feature_says_so() {
+        use crate::communicator::ssh::decode_hcl;
+        let errs = decode_hcl(
+            "image = \"debian\"\ncommit = true\nchanges { x = 1 }\n",
+            |r| without_feature(r, "docker"),
+        )
+        .unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].contains("this kiln was built without the docker feature"),
+            "{errs:?}"
+        );
+        for name in [
+            "docker-tag",
+            "docker-push",
+            "docker-save",
+            "docker-import",
+            "containerdisk",
+        ] {
+            assert!(POST_PROCESSORS.get(name).is_some(), "{name}");
+        }
+    }
+
+    /// Run with `cargo test -p kiln-engine --no-default-features --lib`.
+    #[cfg(not(feature = "docker"))]
+    #[test]
+    fn docker_components_without_the_feature() {
+        use crate::communicator::ssh::decode_hcl;
+        let info = ComponentInfo::default();
+        let errs = decode_hcl("image = \"debian\"\n", |r| {
+            BUILDERS.get("docker").unwrap()(r, &info).is_none()
+        })
+        .unwrap_err();
+        assert!(
+            errs[0].contains("built without the docker feature"),
+            "{errs:?}"
+        );
+        let errs = decode_hcl("image = \"r/x\"\n", |r| {
+            POST_PROCESSORS.get("containerdisk").unwrap()(r, &info).is_none()
+        })
+        .unwrap_err();
+        assert!(
+            errs[0].contains("built without the docker feature"),
+            "{errs:?}"
         );
     }
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "packer.post-processor.artifice";
@@ -33,11 +34,13 @@ impl PostProcessor for Artifice {
         &self,
         ctx: &PostProcessCtx<'_>,
         _input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         ctx.ui.say("Registering artifact files");
         for f in &self.files {
             if !std::path::Path::new(f).exists() {
-                anyhow::bail!("Unable to read artifice file {f}: no such file");
+                return Err(
+                    anyhow::anyhow!("Unable to read artifice file {f}: no such file").into(),
+                );
             }
         }
         Ok(PostProcessed {

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
 use crate::template::ConfigReader;
 use crate::value::Value;
 
@@ -261,7 +262,7 @@ impl PostProcessor for Checksum {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         ctx.ui.say(format!(
             "Computing {} checksums of {} file(s)",
             self.types.join(", "),

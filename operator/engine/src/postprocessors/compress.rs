@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
 use crate::postprocessors::checksum::{
     CHUNK, parse_go_template, render_go_template, template_data,
 };
@@ -176,30 +177,56 @@ trait Sink: Write + Send {
     fn finish(self: Box<Self>) -> std::io::Result<()>;
 }
 
-struct Plain(BufWriter<File>);
+type Out = BufWriter<File>;
 
-impl Write for Plain {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
+/// A writer over the output file: the file itself or an encoder.
+trait Encoder: Write + Send + Sized {
+    /// Writes what the format needs at its end and gives the file back.
+    fn end(self) -> std::io::Result<Out>;
+    /// Dropped without being finished (an error path: the output is removed anyway).
+    fn abandon(self) {}
 }
 
-impl Sink for Plain {
-    fn finish(mut self: Box<Self>) -> std::io::Result<()> {
-        self.0.flush()?;
-        self.0.get_ref().sync_all()
+impl Encoder for Out {
+    fn end(self) -> std::io::Result<Out> {
+        Ok(self)
     }
 }
 
 /// gzp's parallel writers (gzip and bgzf).
-struct Par<F: gzp::FormatSpec>(
-    Option<gzp::par::compress::ParCompress<'static, F, BufWriter<File>>>,
-);
+impl<F: gzp::FormatSpec> Encoder for gzp::par::compress::ParCompress<'static, F, Out> {
+    fn end(mut self) -> std::io::Result<Out> {
+        gzp::ZWriter::finish(&mut self).map_err(std::io::Error::other)
+    }
+    fn abandon(mut self) {
+        // gzp's own Drop unwraps the result of finishing; finish here and ignore errors.
+        let _ = gzp::ZWriter::finish(&mut self);
+    }
+}
 
-impl<F: gzp::FormatSpec> Write for Par<F> {
+impl Encoder for lz4::Encoder<Out> {
+    fn end(self) -> std::io::Result<Out> {
+        let (inner, res) = self.finish();
+        res.map(|()| inner)
+    }
+}
+
+impl Encoder for liblzma::write::XzEncoder<Out> {
+    fn end(self) -> std::io::Result<Out> {
+        self.finish()
+    }
+}
+
+impl Encoder for bzip2::write::BzEncoder<Out> {
+    fn end(self) -> std::io::Result<Out> {
+        self.finish()
+    }
+}
+
+/// An [`Encoder`] until it is finished: the end written, the file flushed and synced.
+struct Finishing<E: Encoder>(Option<E>);
+
+impl<E: Encoder> Write for Finishing<E> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0
             .as_mut()
@@ -214,94 +241,27 @@ impl<F: gzp::FormatSpec> Write for Par<F> {
     }
 }
 
-impl<F: gzp::FormatSpec> Sink for Par<F> {
-    fn finish(mut self: Box<Self>) -> std::io::Result<()> {
-        use gzp::ZWriter;
-        let Some(mut w) = self.0.take() else {
-            return Ok(());
-        };
-        let mut inner = w.finish().map_err(std::io::Error::other)?;
-        inner.flush()?;
-        inner.get_ref().sync_all()
-    }
-}
-
-impl<F: gzp::FormatSpec> Drop for Par<F> {
-    fn drop(&mut self) {
-        // gzp's own Drop unwraps the result of finishing; finish here and ignore errors
-        // (only reached on an error path: the output is removed anyway).
-        if let Some(mut w) = self.0.take() {
-            use gzp::ZWriter;
-            let _ = w.finish();
-        }
-    }
-}
-
-struct Lz4(Option<lz4::Encoder<BufWriter<File>>>);
-
-impl Write for Lz4 {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .as_mut()
-            .ok_or_else(|| std::io::Error::other("writer finished"))?
-            .write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self.0.as_mut() {
-            Some(w) => w.flush(),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Sink for Lz4 {
+impl<E: Encoder> Sink for Finishing<E> {
     fn finish(mut self: Box<Self>) -> std::io::Result<()> {
         let Some(w) = self.0.take() else {
             return Ok(());
         };
-        let (mut inner, res) = w.finish();
-        res?;
+        let mut inner = w.end()?;
         inner.flush()?;
         inner.get_ref().sync_all()
     }
 }
 
-struct Xz(liblzma::write::XzEncoder<BufWriter<File>>);
-
-impl Write for Xz {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
+impl<E: Encoder> Drop for Finishing<E> {
+    fn drop(&mut self) {
+        if let Some(w) = self.0.take() {
+            w.abandon();
+        }
     }
 }
 
-impl Sink for Xz {
-    fn finish(self: Box<Self>) -> std::io::Result<()> {
-        let mut inner = self.0.finish()?;
-        inner.flush()?;
-        inner.get_ref().sync_all()
-    }
-}
-
-struct Bz(bzip2::write::BzEncoder<BufWriter<File>>);
-
-impl Write for Bz {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
-    }
-}
-
-impl Sink for Bz {
-    fn finish(self: Box<Self>) -> std::io::Result<()> {
-        let mut inner = self.0.finish()?;
-        inner.flush()?;
-        inner.get_ref().sync_all()
-    }
+fn sink(e: impl Encoder + 'static) -> Box<dyn Sink> {
+    Box::new(Finishing(Some(e)))
 }
 
 /// The number of compression threads: every CPU, as Packer sets GOMAXPROCS.
@@ -328,7 +288,7 @@ fn make_sink(
 ) -> anyhow::Result<Box<dyn Sink>> {
     let out = BufWriter::with_capacity(CHUNK, file);
     Ok(match algorithm {
-        None => Box::new(Plain(out)),
+        None => sink(out),
         Some(Algorithm::Gzip) => {
             let w = gzp::par::compress::ParCompressBuilder::<gzp::deflate::Gzip>::new()
                 .num_threads(threads())
@@ -337,7 +297,7 @@ fn make_sink(
                 .map_err(|e| anyhow!("error creating pgzip writer: {e}"))?
                 .compression_level(gzp::Compression::new(deflate_level(level)))
                 .from_writer(out);
-            Box::new(Par(Some(w)))
+            sink(w)
         }
         Some(Algorithm::Bgzf) => {
             let w = gzp::par::compress::ParCompressBuilder::<gzp::deflate::Bgzf>::new()
@@ -345,7 +305,7 @@ fn make_sink(
                 .map_err(|e| anyhow!("error creating bgzf writer: {e}"))?
                 .compression_level(gzp::Compression::new(deflate_level(level)))
                 .from_writer(out);
-            Box::new(Par(Some(w)))
+            sink(w)
         }
         Some(Algorithm::Lz4) => {
             let mut b = lz4::EncoderBuilder::new();
@@ -353,16 +313,16 @@ fn make_sink(
                 b.level(level as u32);
             }
             let w = b.build(out).context("error creating lz4 writer")?;
-            Box::new(Lz4(Some(w)))
+            sink(w)
         }
         // Packer's xz writer takes no level; xz's default preset.
-        Some(Algorithm::Xz) => Box::new(Xz(liblzma::write::XzEncoder::new(out, 6))),
+        Some(Algorithm::Xz) => sink(liblzma::write::XzEncoder::new(out, 6)),
         Some(Algorithm::Bzip2) => {
             let l = if level > 0 { level as u32 } else { 9 };
-            Box::new(Bz(bzip2::write::BzEncoder::new(
+            sink(bzip2::write::BzEncoder::new(
                 out,
                 bzip2::Compression::new(l),
-            )))
+            ))
         }
     })
 }
@@ -536,7 +496,7 @@ impl PostProcessor for Compress {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         let data = template_data(ctx);
         let target = render_go_template(&self.output, &data)
             .map_err(|e| anyhow!("Error interpolating output value: {e}"))?;

@@ -15,12 +15,13 @@ use async_trait::async_trait;
 use kiln_oci::Reference;
 use kiln_oci::diff::{self, LayerOptions};
 use kiln_oci::image::{self, CommitOptions};
-use kiln_oci::registry::{Client, ClientOptions};
 use kiln_oci::store::{Platform, Store};
 
 use crate::artifact::Artifact;
-use crate::builders::docker::{STATE_NAME, STATE_STORE, default_store};
+use crate::builders::docker::default_store;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
+use crate::postprocessors::docker_image::{commit_on_scratch, image_state, push_image, read_login};
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "kiln.post-processor.containerdisk";
@@ -57,24 +58,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostPro
             .unwrap_or_else(|_| Platform::host()),
         None => Platform::host(),
     };
-    let login = if r.bool("login").unwrap_or(false) {
-        let server = r.string("login_server");
-        match (r.string("login_username"), r.string("login_password")) {
-            (Some(u), Some(p)) => Some((server, u, p)),
-            _ => {
-                r.error(
-                    "Invalid containerdisk config",
-                    "login requires login_username and login_password.",
-                );
-                None
-            }
-        }
-    } else {
-        for k in ["login_server", "login_username", "login_password"] {
-            let _ = r.string(k);
-        }
-        None
-    };
+    let login = read_login(r, "containerdisk");
     Some(Box::new(ContainerDisk {
         reference: reference?,
         disk,
@@ -173,7 +157,7 @@ impl PostProcessor for ContainerDisk {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         let disk = pick_disk(input, self.disk.as_deref())?;
         let name = self.reference.to_string();
         ctx.ui.say(format!(
@@ -205,10 +189,9 @@ impl PostProcessor for ContainerDisk {
                 .map_err(|_| anyhow::anyhow!("the disk tar writer panicked"))?;
             written?;
             let layer = layer?;
-            let base = image::scratch(&platform, serde_json::json!({}));
-            Ok(image::commit(
+            Ok(commit_on_scratch(
                 &store,
-                &base,
+                &platform,
                 &layer,
                 &CommitOptions {
                     epoch,
@@ -219,12 +202,7 @@ impl PostProcessor for ContainerDisk {
             )?)
         })
         .await??;
-        let mut state = std::collections::BTreeMap::new();
-        state.insert(
-            STATE_STORE.into(),
-            serde_json::json!(self.store.display().to_string()),
-        );
-        state.insert(STATE_NAME.into(), serde_json::json!(name));
+        let mut state = image_state(&self.store, &name);
         state.insert("image".into(), serde_json::json!(name));
         state.insert(
             "config_digest".into(),
@@ -238,27 +216,7 @@ impl PostProcessor for ContainerDisk {
             let ui = ctx.ui.clone();
             let digest = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
                 let store = Store::open(&store_path)?;
-                let creds = crate::builders::docker::credentials(
-                    login.as_ref().map(|(server, u, p)| {
-                        (
-                            server.as_deref().unwrap_or(&r.registry),
-                            u.as_str(),
-                            p.as_str(),
-                        )
-                    }),
-                    &configs,
-                )?;
-                let client = Client::new(ClientOptions {
-                    credentials: creds,
-                    ..Default::default()
-                })?;
-                ui.say(format!("Pushing: {r}"));
-                let p = client.push(&store, &n3, &r)?;
-                ui.say(format!(
-                    "{r}: digest {} ({} uploaded, {} mounted, {} already there)",
-                    p.manifest_digest, p.uploaded, p.mounted, p.skipped
-                ));
-                Ok(p.manifest_digest.to_string())
+                push_image(&store, &n3, &r, login.as_ref(), &configs, &ui)
             })
             .await??;
             description = format!("containerDisk image {name}@{digest}");

@@ -10,8 +10,10 @@ use kiln_oci::image::{self, CommitOptions};
 use kiln_oci::store::{Platform, Store};
 
 use crate::artifact::Artifact;
-use crate::builders::docker::{BUILDER_ID, STATE_NAME, STATE_STORE, default_store};
+use crate::builders::docker::{BUILDER_ID, default_store};
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
+use crate::postprocessors::docker_image::{commit_on_scratch, image_state};
 use crate::template::ConfigReader;
 
 pub use crate::builders::docker::BUILDER_ID_IMPORT;
@@ -63,15 +65,15 @@ impl PostProcessor for DockerImport {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         if input.builder_id != BUILDER_ID {
-            anyhow::bail!(
-                "Unknown artifact type: {}\nCan only import from Docker builder and Artifice post-processor artifacts.",
-                input.builder_id
-            );
+            return Err(PostProcessError::unknown_artifact(
+                &input.builder_id,
+                "Can only import from Docker builder and Artifice post-processor artifacts.",
+            ));
         }
         let Some(file) = input.files.first().cloned() else {
-            anyhow::bail!("the artifact to import has no file");
+            return Err(anyhow::anyhow!("the artifact to import has no file").into());
         };
         let name = self.reference.to_string();
         ctx.ui.say(format!("Importing image: {}", input.id));
@@ -95,10 +97,9 @@ impl PostProcessor for DockerImport {
                     ..Default::default()
                 },
             )?;
-            let base = image::scratch(&platform, serde_json::json!({}));
-            Ok(image::commit(
+            Ok(commit_on_scratch(
                 &store,
-                &base,
+                &platform,
                 &layer,
                 &CommitOptions {
                     changes,
@@ -112,12 +113,7 @@ impl PostProcessor for DockerImport {
         .await??;
         let id = committed.config_digest.to_string();
         ctx.ui.say(format!("Imported ID: {id}"));
-        let mut state = std::collections::BTreeMap::new();
-        state.insert(
-            STATE_STORE.into(),
-            serde_json::json!(self.store.display().to_string()),
-        );
-        state.insert(STATE_NAME.into(), serde_json::json!(name));
+        let mut state = image_state(&self.store, &name);
         state.insert("docker_tags".into(), serde_json::json!([name]));
         Ok(PostProcessed {
             artifact: Artifact {

@@ -6,11 +6,11 @@
 
 use async_trait::async_trait;
 use kiln_oci::Reference;
-use kiln_oci::registry::{Client, ClientOptions};
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
-use crate::postprocessors::docker_tag::image_of;
+use crate::postprocessors::PostProcessError;
+use crate::postprocessors::docker_image::{image_of, push_image, read_login, tags_of};
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "packer.post-processor.docker-push";
@@ -28,34 +28,14 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostPro
         "aws_token",
         "aws_profile",
     ] {
-        if r.has(key) {
-            let _ = r.any(key);
-            r.error_at(
-                key,
-                "Unsupported docker-push option",
-                format!("{key}: ECR login is not supported yet; put the registry's credentials in ~/.docker/config.json."),
-            );
-        }
+        r.refuse(
+            key,
+            "Unsupported docker-push option",
+            format!("{key}: ECR login is not supported yet; put the registry's credentials in ~/.docker/config.json."),
+        );
     }
     let _ = r.string("platform");
-    let login = r.bool("login").unwrap_or(false);
-    let server = r.string("login_server");
-    let user = r.string("login_username");
-    let pass = r.string("login_password");
-    let login = if login {
-        match (user, pass) {
-            (Some(u), Some(p)) => Some((server, u, p)),
-            _ => {
-                r.error(
-                    "Invalid docker-push config",
-                    "login requires login_username and login_password.",
-                );
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let login = read_login(r, "docker-push");
     Some(Box::new(DockerPush {
         login,
         docker_configs: info.env.docker_configs.clone(),
@@ -68,26 +48,17 @@ impl PostProcessor for DockerPush {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         if input.builder_id != crate::postprocessors::docker_tag::BUILDER_ID
             && input.builder_id != crate::builders::docker::BUILDER_ID_IMPORT
         {
-            anyhow::bail!(
-                "Unknown artifact type: {}\nCan only import from docker-import and docker-tag artifacts.",
-                input.builder_id
-            );
+            return Err(PostProcessError::unknown_artifact(
+                &input.builder_id,
+                "Can only import from docker-import and docker-tag artifacts.",
+            ));
         }
         let (store, name) = image_of(input, "push")?;
-        let names: Vec<String> = input
-            .state
-            .get("docker_tags")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_else(|| vec![name.clone()]);
+        let names = tags_of(input, &name);
         let login = self.login.clone();
         let configs = self.docker_configs.clone();
         let ui = ctx.ui.clone();
@@ -96,26 +67,8 @@ impl PostProcessor for DockerPush {
                 let mut out = vec![];
                 for n in &names {
                     let r = Reference::parse(n)?;
-                    let login = login
-                        .as_ref()
-                        .map(|(s, u, p)| (s.clone().unwrap_or(r.registry.clone()), u, p));
-                    let creds = crate::builders::docker::credentials(
-                        login
-                            .as_ref()
-                            .map(|(s, u, p)| (s.as_str(), u.as_str(), p.as_str())),
-                        &configs,
-                    )?;
-                    let client = Client::new(ClientOptions {
-                        credentials: creds,
-                        ..Default::default()
-                    })?;
-                    ui.say(format!("Pushing: {r}"));
-                    let p = client.push(&store, n, &r)?;
-                    ui.say(format!(
-                        "{r}: digest {} ({} uploaded, {} mounted, {} already there)",
-                        p.manifest_digest, p.uploaded, p.mounted, p.skipped
-                    ));
-                    out.push((n.clone(), p.manifest_digest.to_string()));
+                    let digest = push_image(&store, n, &r, login.as_ref(), &configs, &ui)?;
+                    out.push((n.clone(), digest));
                 }
                 Ok(out)
             })

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
-use crate::postprocessors::docker_tag::image_of;
+use crate::postprocessors::PostProcessError;
+use crate::postprocessors::docker_image::{image_of, tags_of};
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "packer.post-processor.docker-save";
@@ -30,21 +31,9 @@ impl PostProcessor for DockerSave {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         let (store, name) = image_of(input, "save")?;
-        let mut names: Vec<String> = input
-            .state
-            .get("docker_tags")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if names.is_empty() {
-            names.push(name);
-        }
+        let names = tags_of(input, &name);
         ctx.ui.say(format!(
             "Saving image {} to {}",
             input.id,

@@ -4,11 +4,12 @@
 
 use async_trait::async_trait;
 use kiln_oci::Reference;
-use kiln_oci::store::Store;
 
 use crate::artifact::Artifact;
-use crate::builders::docker::{BUILDER_ID_IMPORT, STATE_NAME, STATE_STORE};
+use crate::builders::docker::{BUILDER_ID_IMPORT, STATE_NAME};
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
+use crate::postprocessors::docker_image::image_of;
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "packer.post-processor.docker-tag";
@@ -45,34 +46,20 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostPr
     }))
 }
 
-/// The store and image name an artifact from the docker builder or post-processors carries.
-pub fn image_of(input: &Artifact, kind: &str) -> anyhow::Result<(Store, String)> {
-    let (Some(store), Some(name)) = (
-        input.state.get(STATE_STORE).and_then(|v| v.as_str()),
-        input.state.get(STATE_NAME).and_then(|v| v.as_str()),
-    ) else {
-        anyhow::bail!(
-            "Unknown artifact type: {}\nCan only {kind} Docker builder artifacts.",
-            input.builder_id
-        );
-    };
-    Ok((Store::open(store)?, name.to_string()))
-}
-
 #[async_trait]
 impl PostProcessor for DockerTag {
     async fn post_process(
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         if input.builder_id != BUILDER_ID_IMPORT
             && input.builder_id != crate::postprocessors::docker_tag::BUILDER_ID
         {
-            anyhow::bail!(
-                "Unknown artifact type: {}\nCan only tag from Docker builder artifacts.",
-                input.builder_id
-            );
+            return Err(PostProcessError::unknown_artifact(
+                &input.builder_id,
+                "Can only tag from Docker builder artifacts.",
+            ));
         }
         let (store, name) = image_of(input, "tag")?;
         let img = store.image(&name)?;

@@ -12,6 +12,7 @@ use serde_json::{Value as Json, json};
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
 use crate::template::ConfigReader;
 use crate::ui::EventKind;
 
@@ -114,7 +115,7 @@ impl PostProcessor for Manifest {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -136,7 +137,9 @@ impl PostProcessor for Manifest {
             Ok(_) => json!({}),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => json!({}),
             Err(e) => {
-                return Err(e).with_context(|| format!("Unable to open {}", self.output.display()));
+                let e = anyhow::Error::new(e)
+                    .context(format!("Unable to open {}", self.output.display()));
+                return Err(e.into());
             }
         };
         let last = doc
@@ -154,7 +157,7 @@ impl PostProcessor for Manifest {
             .unwrap_or_default();
         builds.push(entry.clone());
         let out = json!({ "builds": builds, "last_run_uuid": ctx.info.run_uuid });
-        let text = serde_json::to_string_pretty(&out)?;
+        let text = serde_json::to_string_pretty(&out).map_err(anyhow::Error::from)?;
         // Write whole or not at all: a temporary file renamed over the old one.
         let tmp = PathBuf::from(format!("{}.tmp", self.output.display()));
         std::fs::write(&tmp, text.as_bytes())

@@ -31,6 +31,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
 use crate::template::{ConfigReader, PACKER_VERSION};
 
 pub const DEFAULT_BUILD_TYPE: &str = "https://packer.io/buildtypes/hcl2/v1";
@@ -721,7 +722,7 @@ impl PostProcessor for Provenance {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         let pass = PostProcessed {
             artifact: input.clone(),
             keep: true,
@@ -731,7 +732,7 @@ impl PostProcessor for Provenance {
             return Ok(pass);
         }
         if ctx.cancel.is_cancelled() {
-            bail!("cancelled");
+            return Err(PostProcessError::Cancelled);
         }
         let env: BTreeMap<String, String> = std::env::vars().collect();
         let cwd = std::env::current_dir().ok();

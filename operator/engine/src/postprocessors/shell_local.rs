@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
+use crate::postprocessors::PostProcessError;
 use crate::provisioners::shell_local::ShellLocalConfig;
 use crate::template::ConfigReader;
 
@@ -23,7 +24,7 @@ impl PostProcessor for ShellLocalPp {
         &self,
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
-    ) -> anyhow::Result<PostProcessed> {
+    ) -> Result<PostProcessed, PostProcessError> {
         self.config
             .run(ctx.ui, ctx.info, ctx.generated, ctx.cancel)
             .await?;

@@ -4,7 +4,7 @@
 //! ([`EnvVars::flatten`], Packer's `createFlattenedEnvVars`), the exit-code check
 //! ([`check_exit_code`], the SDK's `ValidExitCode`), the inline script ([`inline_script`]),
 //! the `execute_command` placeholders ([`render_exec`]) and Go's `fmt.Sprintf`
-//! ([`go_sprintf`], with [`go_quote`] as Go's `strconv.Quote`) that `env_var_format` is
+//! ([`go_sprintf`], quoting with kiln-hcl's `go_quote`, Go's `strconv.Quote`) that `env_var_format` is
 //! written for.
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use crate::components::ComponentInfo;
 use crate::provisioners::ProvisionError;
 use crate::template::ConfigReader;
-use crate::value::Value;
+use crate::value::{Value, go_quote, go_quote_ascii, go_quote_with};
 
 /// `environment_vars`, `env` and `env_var_format`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -458,115 +458,13 @@ fn can_backquote(s: &str) -> bool {
         .all(|c| c != '`' && c != '\u{FEFF}' && (c == '\t' || !(c < ' ' || c == '\u{7f}')))
 }
 
-/// Go's `strconv.Quote`: a double-quoted Go string literal, with `\a \b \f \n \r \t \v`,
-/// `\\` and `\"` escaped, other control characters as `\x..`, and characters Go does not
-/// print (not a letter, mark, number, punctuation or symbol, nor the ASCII space) as
-/// `\u....` or `\U........`.
-pub fn go_quote(s: &str) -> String {
-    go_quote_with(s, '"', false)
-}
-
-/// Go's `strconv.QuoteToASCII` (`%+q`): also every non-ASCII character escaped.
-pub fn go_quote_ascii(s: &str) -> String {
-    go_quote_with(s, '"', true)
-}
-
-fn go_quote_with(s: &str, quote: char, ascii_only: bool) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        if c == quote || c == '\\' {
-            out.push('\\');
-            out.push(c);
-            continue;
-        }
-        let printable = if ascii_only {
-            c.is_ascii() && go_is_print(c)
-        } else {
-            go_is_print(c)
-        };
-        if printable {
-            out.push(c);
-            continue;
-        }
-        match c {
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if c < ' ' || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) < 0x10000 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space.
-fn go_is_print(c: char) -> bool {
-    use unicode_general_category::{GeneralCategory as G, get_general_category};
-    if c.is_ascii() {
-        return (' '..='~').contains(&c);
-    }
-    !matches!(
-        get_general_category(c),
-        G::Control
-            | G::Format
-            | G::Surrogate
-            | G::PrivateUse
-            | G::Unassigned
-            | G::SpaceSeparator
-            | G::LineSeparator
-            | G::ParagraphSeparator
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::communicator::ssh::decode_hcl;
 
-    // The expected strings below are Go's own output (go1.26 `fmt.Sprintf`,
-    // `strconv.Quote`), not derived from this implementation.
-
-    #[test]
-    fn quote_escapes_quotes_backslashes_and_controls_like_go() {
-        assert_eq!(go_quote(r#"say "hi""#), r#""say \"hi\"""#);
-        assert_eq!(go_quote(r"C:\dir\x"), r#""C:\\dir\\x""#);
-        assert_eq!(go_quote("it's"), r#""it's""#);
-        assert_eq!(
-            go_quote("a\u{7}\u{8}\u{c}\n\r\t\u{b}z"),
-            r#""a\a\b\f\n\r\t\vz""#
-        );
-        assert_eq!(go_quote("\u{0}\u{1b}\u{7f}"), r#""\x00\x1b\x7f""#);
-        assert_eq!(go_quote(""), r#""""#);
-    }
-
-    #[test]
-    fn quote_keeps_printable_unicode_and_escapes_the_rest_like_go() {
-        assert_eq!(go_quote("héllo wörld 日本 😀"), "\"héllo wörld 日本 😀\"");
-        // No-break space, zero-width space, byte-order mark, line separator: not printable.
-        assert_eq!(
-            go_quote("a\u{a0}b\u{200b}c\u{feff}d\u{2028}"),
-            r#""a\u00a0b\u200bc\ufeffd\u2028""#
-        );
-        // C1 control, private use in the BMP and beyond it.
-        assert_eq!(
-            go_quote("\u{85}\u{e000}\u{f0000}"),
-            r#""\u0085\ue000\U000f0000""#
-        );
-        assert_eq!(go_quote_ascii("é😀"), r#""\u00e9\U0001f600""#);
-    }
+    // The expected strings below are Go's own output (go1.26 `fmt.Sprintf`), not derived
+    // from this implementation.
 
     #[test]
     fn sprintf_verbs_widths_and_mistakes_like_go() {

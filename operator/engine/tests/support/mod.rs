@@ -7,6 +7,9 @@
 //! with `useradd`/`chpasswd`; otherwise they fail saying so.
 #![allow(dead_code)]
 
+pub mod build;
+pub mod registry;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;

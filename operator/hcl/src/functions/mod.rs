@@ -578,38 +578,7 @@ pub(crate) fn graphemes(s: &str) -> Vec<&str> {
     out
 }
 
-/// Quotes a string as Go's `strconv.Quote` (and `%q`) does.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if c.is_control() => {
-                let u = c as u32;
-                if u < 0x10000 {
-                    out.push_str(&format!("\\u{u:04x}"))
-                } else {
-                    out.push_str(&format!("\\U{u:08x}"))
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+pub(crate) use crate::value::go_quote;
 
 /// Lists a number of values as a cty "tuple" result.
 pub(crate) fn str_list<I: IntoIterator<Item = String>>(items: I) -> Value {

@@ -502,22 +502,17 @@ impl Evaluator {
 
     fn eval_for(&self, f: &ForExpr, scope: &Scope, d: usize) -> R {
         let coll = self.eval_depth(&f.intro.collection_expr, scope, d)?;
-        let pairs: Vec<(Value, Value)> = match coll {
-            Value::Unknown => return Ok(Value::Unknown),
-            Value::List(items) => items
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| (Value::Number(i as f64), v))
-                .collect(),
-            Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
-            Value::Null => {
+        let pairs: Vec<(Value, Value)> = match coll.into_pairs() {
+            Ok(pairs) => pairs,
+            Err(Value::Unknown) => return Ok(Value::Unknown),
+            Err(Value::Null) => {
                 return Err(self.error_at(
                     &f.intro.collection_expr,
                     "Iteration over null value",
                     "A null value cannot be used as the collection in a 'for' expression.",
                 ));
             }
-            other => {
+            Err(other) => {
                 return Err(self.error_at(
                     &f.intro.collection_expr,
                     "Iteration over non-iterable value",

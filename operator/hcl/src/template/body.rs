@@ -237,6 +237,14 @@ impl<'a> ConfigReader<'a> {
         }
     }
 
+    /// Marks every argument and block as handled (a block that is not decoded at all).
+    pub fn ignore_all(&mut self) {
+        let body = self.body;
+        self.used_attrs
+            .extend(body.attrs.iter().map(|a| a.key.clone()));
+        self.used_blocks.extend(body.blocks.iter().map(block_type));
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.body.attr(key).is_some()
     }
@@ -272,13 +280,26 @@ impl<'a> ConfigReader<'a> {
 
     /// Reports an error at an argument.
     pub fn error_at(&mut self, key: &str, summary: &str, detail: impl Into<String>) {
-        let subject = self
-            .body
-            .attr(key)
-            .and_then(|a| a.subject())
-            .or(self.block_subject.clone());
+        let subject = self.subject_of(key);
         self.diags
             .push(Diagnostic::error(summary, detail).with_subject(subject));
+    }
+
+    /// Where the argument `key` stands, else the block.
+    fn subject_of(&self, key: &str) -> Option<Subject> {
+        self.body
+            .attr(key)
+            .and_then(|a| a.subject())
+            .or(self.block_subject.clone())
+    }
+
+    /// Reports an error at the argument `key` when the block sets it (an option Kiln refuses),
+    /// after reading it as any other.
+    pub fn refuse(&mut self, key: &str, summary: &str, detail: impl Into<String>) {
+        if self.has(key) {
+            let _ = self.value(key);
+            self.error_at(key, summary, detail);
+        }
     }
 
     /// Reports an error at the block.
@@ -289,11 +310,7 @@ impl<'a> ConfigReader<'a> {
 
     /// Reports a warning at an argument.
     pub fn warn_at(&mut self, key: &str, summary: &str, detail: impl Into<String>) {
-        let subject = self
-            .body
-            .attr(key)
-            .and_then(|a| a.subject())
-            .or(self.block_subject.clone());
+        let subject = self.subject_of(key);
         self.diags
             .push(Diagnostic::warning(summary, detail).with_subject(subject));
     }
@@ -492,11 +509,7 @@ impl<'a> ConfigReader<'a> {
             }
         }
         for b in &self.body.blocks {
-            let ident = if b.ident == "dynamic" {
-                b.labels.first().cloned().unwrap_or_default()
-            } else {
-                b.ident.clone()
-            };
+            let ident = block_type(b);
             if !self.used_blocks.contains(&ident) {
                 self.diags.push(
                     Diagnostic::error(
@@ -509,6 +522,28 @@ impl<'a> ConfigReader<'a> {
         }
         self.diags
     }
+}
+
+/// The type of a nested block: its identifier, or the label of a `dynamic` block.
+fn block_type(b: &RawBlock) -> String {
+    if b.ident == "dynamic" {
+        b.labels.first().cloned().unwrap_or_default()
+    } else {
+        b.ident.clone()
+    }
+}
+
+/// Seconds in one of Go's duration units (`ns`, `us`/`µs`, `ms`, `s`, `m`, `h`).
+pub fn duration_unit_secs(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "ns" => 1e-9,
+        "us" | "µs" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    })
 }
 
 /// Parses a Go duration (`"1h2m3.5s"`, `"300ms"`, `"0"`); plain numbers are seconds.
@@ -537,17 +572,8 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         let unit_end = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
-        let unit = &rest[..unit_end];
+        let mult = duration_unit_secs(&rest[..unit_end])?;
         rest = &rest[unit_end..];
-        let mult = match unit {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
         total += n * mult;
     }
     (total.is_finite() && total < 1e12).then(|| Duration::from_secs_f64(total))

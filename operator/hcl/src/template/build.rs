@@ -177,28 +177,36 @@ fn meta_duration(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Option<
     }
 }
 
-/// Decodes a provisioner (or error-cleanup-provisioner) block's meta-arguments; the rest of
-/// its body belongs to the provisioner type.
-pub fn decode_provisioner(
+/// What provisioner and post-processor blocks share: the type label and the `name`,
+/// `only` and `except` meta-arguments.
+struct Meta {
+    kind: String,
+    name: Option<String>,
+    only: Vec<String>,
+    except: Vec<String>,
+    /// The block with only the arguments left that belong to the component type.
+    block: RawBlock,
+}
+
+/// Decodes the shared meta-arguments of `b`, hands every other argument to `own` (which
+/// returns whether it was one of the block's own meta-arguments) and leaves the rest to the
+/// component type.
+fn decode_meta(
     b: &RawBlock,
     env: &EvalEnv,
     diags: &mut Diagnostics,
-) -> Option<ProvisionerDecl> {
+    mut own: impl FnMut(&RawAttr, &mut Diagnostics) -> bool,
+) -> Option<Meta> {
     if b.labels.len() != 1 {
         diags.push(crate::template::label_count(b, 1, &b.ident, "\"type\""));
         return None;
     }
-    let mut p = ProvisionerDecl {
+    let mut m = Meta {
         kind: b.labels[0].clone(),
         name: None,
-        block: b.clone(),
         only: Vec::new(),
         except: Vec::new(),
-        pause_before: None,
-        timeout: None,
-        max_retries: 0,
-        continue_on_error: false,
-        overrides: BTreeMap::new(),
+        block: b.clone(),
     };
     let mut body = RawBody {
         attrs: Vec::new(),
@@ -206,13 +214,36 @@ pub fn decode_provisioner(
     };
     for a in &b.body.attrs {
         match a.key.as_str() {
-            "name" => p.name = env.eval_attr(a).ok().and_then(|v| v.to_string_lossless()),
-            "only" => p.only = meta_strings(env, a, diags),
-            "except" => p.except = meta_strings(env, a, diags),
-            "pause_before" => p.pause_before = meta_duration(env, a, diags),
-            "timeout" => p.timeout = meta_duration(env, a, diags),
+            "name" => m.name = env.eval_attr(a).ok().and_then(|v| v.to_string_lossless()),
+            "only" => m.only = meta_strings(env, a, diags),
+            "except" => m.except = meta_strings(env, a, diags),
+            _ if own(a, diags) => {}
+            _ => body.attrs.push(a.clone()),
+        }
+    }
+    check_only_except(&m.only, &m.except, b, diags);
+    m.block.body = body;
+    Some(m)
+}
+
+/// Decodes a provisioner (or error-cleanup-provisioner) block's meta-arguments; the rest of
+/// its body belongs to the provisioner type.
+pub fn decode_provisioner(
+    b: &RawBlock,
+    env: &EvalEnv,
+    diags: &mut Diagnostics,
+) -> Option<ProvisionerDecl> {
+    let mut pause_before = None;
+    let mut timeout = None;
+    let mut max_retries = 0;
+    let mut continue_on_error = false;
+    let mut overrides = BTreeMap::new();
+    let m = decode_meta(b, env, diags, |a, diags| {
+        match a.key.as_str() {
+            "pause_before" => pause_before = meta_duration(env, a, diags),
+            "timeout" => timeout = meta_duration(env, a, diags),
             "max_retries" => match env.eval_attr(a).map(|v| v.to_number()) {
-                Ok(Some(n)) if n >= 0.0 && n.fract() == 0.0 && n < 1e6 => p.max_retries = n as u32,
+                Ok(Some(n)) if n >= 0.0 && n.fract() == 0.0 && n < 1e6 => max_retries = n as u32,
                 Ok(_) => diags.push(
                     Diagnostic::error(
                         "Incorrect attribute value type",
@@ -223,7 +254,7 @@ pub fn decode_provisioner(
                 Err(d) => diags.push(d),
             },
             "continue_on_error" => match env.eval_attr(a).map(|v| v.to_bool()) {
-                Ok(Some(c)) => p.continue_on_error = c,
+                Ok(Some(c)) => continue_on_error = c,
                 Ok(None) => diags.push(
                     Diagnostic::error(
                         "Incorrect attribute value type",
@@ -238,7 +269,7 @@ pub fn decode_provisioner(
                     for (source, v) in m {
                         match v {
                             Value::Object(inner) => {
-                                p.overrides.insert(source, inner);
+                                overrides.insert(source, inner);
                             }
                             _ => diags.push(
                                 Diagnostic::error(
@@ -259,12 +290,22 @@ pub fn decode_provisioner(
                 ),
                 Err(d) => diags.push(d),
             },
-            _ => body.attrs.push(a.clone()),
+            _ => return false,
         }
-    }
-    check_only_except(&p.only, &p.except, b, diags);
-    p.block.body = body;
-    Some(p)
+        true
+    })?;
+    Some(ProvisionerDecl {
+        kind: m.kind,
+        name: m.name,
+        block: m.block,
+        only: m.only,
+        except: m.except,
+        pause_before,
+        timeout,
+        max_retries,
+        continue_on_error,
+        overrides,
+    })
 }
 
 fn decode_post_processor(
@@ -272,42 +313,25 @@ fn decode_post_processor(
     env: &EvalEnv,
     diags: &mut Diagnostics,
 ) -> Option<PostProcessorDecl> {
-    if b.labels.len() != 1 {
-        diags.push(crate::template::label_count(
-            b,
-            1,
-            "post-processor",
-            "\"type\"",
-        ));
-        return None;
-    }
-    let mut p = PostProcessorDecl {
-        kind: b.labels[0].clone(),
-        name: None,
-        block: b.clone(),
-        only: Vec::new(),
-        except: Vec::new(),
-        keep_input_artifact: None,
-    };
-    let mut body = RawBody {
-        attrs: Vec::new(),
-        blocks: b.body.blocks.clone(),
-    };
-    for a in &b.body.attrs {
-        match a.key.as_str() {
-            "name" => p.name = env.eval_attr(a).ok().and_then(|v| v.to_string_lossless()),
-            "only" => p.only = meta_strings(env, a, diags),
-            "except" => p.except = meta_strings(env, a, diags),
-            "keep_input_artifact" => match env.eval_attr(a).map(|v| v.to_bool()) {
-                Ok(k) => p.keep_input_artifact = k,
-                Err(d) => diags.push(d),
-            },
-            _ => body.attrs.push(a.clone()),
+    let mut keep_input_artifact = None;
+    let m = decode_meta(b, env, diags, |a, diags| {
+        if a.key != "keep_input_artifact" {
+            return false;
         }
-    }
-    check_only_except(&p.only, &p.except, b, diags);
-    p.block.body = body;
-    Some(p)
+        match env.eval_attr(a).map(|v| v.to_bool()) {
+            Ok(k) => keep_input_artifact = k,
+            Err(d) => diags.push(d),
+        }
+        true
+    })?;
+    Some(PostProcessorDecl {
+        kind: m.kind,
+        name: m.name,
+        block: m.block,
+        only: m.only,
+        except: m.except,
+        keep_input_artifact,
+    })
 }
 
 /// `only` and `except` are exclusive on provisioners and post-processors.

@@ -76,15 +76,10 @@ pub fn expand(block: &RawBlock, env: &EvalEnv) -> Result<Vec<RawBlock>, Diagnost
         None => kind.clone(),
     };
     let coll = env.eval_attr(for_each).map_err(Diagnostics::from)?;
-    let pairs: Vec<(Value, Value)> = match coll {
-        Value::List(items) => items
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| (Value::Number(i as f64), v))
-            .collect(),
-        Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
-        Value::Unknown => Vec::new(),
-        other => {
+    let pairs: Vec<(Value, Value)> = match coll.into_pairs() {
+        Ok(pairs) => pairs,
+        Err(Value::Unknown) => Vec::new(),
+        Err(other) => {
             return Err(Diagnostic::error(
                 "Invalid dynamic for_each value",
                 format!(

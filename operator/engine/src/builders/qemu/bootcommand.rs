@@ -291,15 +291,7 @@ fn parse_go_duration(text: &str) -> Option<Result<Duration, ()>> {
             .find(|(_, c)| c.is_ascii_digit() || *c == '-')
             .map(|(i, _)| i)
             .unwrap_or(rest.len());
-        let mult = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
+        let mult = crate::template::body::duration_unit_secs(&rest[..unit_len])?;
         rest = &rest[unit_len..];
         total += v * mult;
     }

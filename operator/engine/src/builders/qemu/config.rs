@@ -207,14 +207,11 @@ fn one_of(r: &mut ConfigReader, key: &str, value: &str, allowed: &[&str], what: 
 /// Decodes and validates a `source "qemu"` block (the plugin's `Config.Prepare`).
 pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> {
     for (key, why) in UNSUPPORTED {
-        if r.has(key) {
-            let _ = r.any(key);
-            r.error_at(
-                key,
-                "Unsupported qemu option",
-                format!("{key} is not supported by Kiln's qemu builder: {why}."),
-            );
-        }
+        r.refuse(
+            key,
+            "Unsupported qemu option",
+            format!("{key} is not supported by Kiln's qemu builder: {why}."),
+        );
     }
     if !r.blocks("winrm").is_empty() {
         r.error("Unsupported qemu option", "WinRM is not supported by Kiln.");

@@ -124,7 +124,6 @@ pub async fn convert_disk(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::builders::qemu::img::QemuImgArgs;
     use std::path::PathBuf;
 
     #[test]
@@ -177,17 +176,8 @@ mod tests {
     async fn convert_compacts_a_real_disk() {
         let dir = tempfile::tempdir().unwrap();
         let disk = DiskConfig {
-            output_dir: dir.path().display().to_string(),
-            vm_name: "vm".into(),
-            disk_size: "64M".into(),
-            additional_sizes: vec![],
-            format: "qcow2".into(),
-            disk_image: false,
-            use_backing_file: false,
-            skip_resize_disk: false,
-            skip_compaction: false,
             disk_compression: true,
-            qemu_img_args: QemuImgArgs::default(),
+            ..DiskConfig::qcow2(&dir.path().display().to_string(), "vm", "64M")
         };
         let cancel = CancellationToken::new();
         for argv in disk.create_commands("") {

@@ -53,6 +53,24 @@ pub fn normalize_disk_size(size: &str) -> Result<String, String> {
 }
 
 impl DiskConfig {
+    /// A blank qcow2 disk `<output_dir>/<vm_name>` of `disk_size`, every other option at
+    /// its default (as a template that sets only those three gets).
+    pub fn qcow2(output_dir: &str, vm_name: &str, disk_size: &str) -> DiskConfig {
+        DiskConfig {
+            output_dir: output_dir.into(),
+            vm_name: vm_name.into(),
+            disk_size: disk_size.into(),
+            additional_sizes: vec![],
+            format: "qcow2".into(),
+            disk_image: false,
+            use_backing_file: false,
+            skip_resize_disk: false,
+            skip_compaction: false,
+            disk_compression: false,
+            qemu_img_args: QemuImgArgs::default(),
+        }
+    }
+
     /// The main disk's path: `<output_dir>/<vm_name>`.
     pub fn main_disk(&self) -> String {
         go_join(&self.output_dir, &self.vm_name)
@@ -204,19 +222,7 @@ mod tests {
     use super::*;
 
     fn cfg() -> DiskConfig {
-        DiskConfig {
-            output_dir: "output".into(),
-            vm_name: "vm".into(),
-            disk_size: "4096M".into(),
-            additional_sizes: vec![],
-            format: "qcow2".into(),
-            disk_image: false,
-            use_backing_file: false,
-            skip_resize_disk: false,
-            skip_compaction: false,
-            disk_compression: false,
-            qemu_img_args: QemuImgArgs::default(),
-        }
+        DiskConfig::qcow2("output", "vm", "4096M")
     }
 
     fn v(s: &[&str]) -> Vec<String> {

@@ -942,10 +942,7 @@ impl Communicator for SshClient {
             TransferMethod::Scp => scp::upload(self, dst, src, mode).await,
             TransferMethod::Sftp => sftp::upload(self, dst, src, mode).await,
         }
-        .map_err(|e| CommError::Upload {
-            path: dst.to_string(),
-            message: format!("{e:#}"),
-        })
+        .map_err(CommError::upload(dst))
     }
 
     async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> Result<(), CommError> {
@@ -953,11 +950,7 @@ impl Communicator for SshClient {
             TransferMethod::Scp => scp::upload_dir(self, dst, src, exclude).await,
             TransferMethod::Sftp => sftp::upload_dir(self, dst, src, exclude).await,
         }
-        .map_err(|e| CommError::UploadDir {
-            src: src.display().to_string(),
-            dst: dst.to_string(),
-            message: format!("{e:#}"),
-        })
+        .map_err(CommError::upload_dir(src, dst))
     }
 
     async fn download(
@@ -969,10 +962,7 @@ impl Communicator for SshClient {
             TransferMethod::Scp => scp::download(self, src, dst).await,
             TransferMethod::Sftp => sftp::download(self, src, dst).await,
         }
-        .map_err(|e| CommError::Download {
-            path: src.to_string(),
-            message: format!("{e:#}"),
-        })
+        .map_err(CommError::download(src))
     }
 
     async fn download_dir(
@@ -989,11 +979,7 @@ impl Communicator for SshClient {
             }
             _ => scp::download_dir(self, src, dst, exclude).await,
         }
-        .map_err(|e| CommError::DownloadDir {
-            src: src.to_string(),
-            dst: dst.display().to_string(),
-            message: format!("{e:#}"),
-        })
+        .map_err(CommError::download_dir(src, dst))
     }
 
     async fn close(&self) {

@@ -408,20 +408,29 @@ pub(crate) fn contents_only(src: &Path) -> bool {
     src.as_os_str().to_string_lossy().ends_with('/')
 }
 
+/// What uploading the local directory `src` sends, `exclude` left out: its contents when it
+/// ends in `/`, else the directory itself.
+pub(crate) fn upload_entries(src: &Path, exclude: &[String]) -> anyhow::Result<Vec<Walk>> {
+    let set = exclude_set(exclude)?;
+    let root = PathBuf::from(trim_dir(&src.to_string_lossy()));
+    walk(&root, !contents_only(src), &set)
+}
+
+/// A directory path without its trailing slashes (`/`, or nothing, is `/`).
+pub(crate) fn trim_dir(p: &str) -> &str {
+    match p.trim_end_matches('/') {
+        "" => "/",
+        t => t,
+    }
+}
+
 pub(crate) async fn upload_dir(
     c: &SshClient,
     dst: &str,
     src: &Path,
     exclude: &[String],
 ) -> anyhow::Result<()> {
-    let set = exclude_set(exclude)?;
-    let root = PathBuf::from(src.to_string_lossy().trim_end_matches('/'));
-    let root = if root.as_os_str().is_empty() {
-        PathBuf::from("/")
-    } else {
-        root
-    };
-    let entries = walk(&root, !contents_only(src), &set)?;
+    let entries = upload_entries(src, exclude)?;
     run_checked(c, &format!("mkdir -p {}", quote(dst))).await?;
     let mut io = ExecIo::start(c, &format!("scp -rt {}", quote(dst))).await?;
     io.ack().await?;
@@ -510,8 +519,7 @@ pub(crate) async fn download_dir(
     let set = exclude_set(exclude)?;
     let glob = has_wildcards(src);
     let flatten = src.ends_with('/') && !glob;
-    let remote = src.trim_end_matches('/');
-    let remote = if remote.is_empty() { "/" } else { remote };
+    let remote = trim_dir(src);
     tokio::fs::create_dir_all(dst)
         .await
         .with_context(|| format!("creating {}", dst.display()))?;

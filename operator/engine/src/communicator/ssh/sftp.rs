@@ -1,7 +1,7 @@
 //! Transfers over SFTP (`ssh_file_transfer_method = "sftp"`), with russh-sftp. Files stream
 //! through bounded buffers; modes are set explicitly (the remote umask does not apply).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, anyhow};
 use russh_sftp::client::SftpSession;
@@ -9,7 +9,7 @@ use russh_sftp::protocol::{FileAttributes, OpenFlags};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::client::SshClient;
-use super::scp::{CHUNK, Walk, contents_only, exclude_set, walk};
+use super::scp::{CHUNK, Walk, exclude_set, trim_dir, upload_entries};
 
 async fn session(c: &SshClient) -> anyhow::Result<SftpSession> {
     let ch = c.channel().await?;
@@ -145,12 +145,9 @@ pub(crate) async fn upload_dir(
     src: &Path,
     exclude: &[String],
 ) -> anyhow::Result<()> {
-    let set = exclude_set(exclude)?;
-    let root = PathBuf::from(src.to_string_lossy().trim_end_matches('/'));
-    let entries = walk(&root, !contents_only(src), &set)?;
+    let entries = upload_entries(src, exclude)?;
     let s = session(c).await?;
-    let base = dst.trim_end_matches('/');
-    let base = if base.is_empty() { "/" } else { base };
+    let base = trim_dir(dst);
     mkdir_all(&s, base).await?;
     let join = |rel: &str| {
         if base == "/" {
@@ -201,8 +198,7 @@ pub(crate) async fn download_dir(
     use std::os::unix::fs::PermissionsExt;
     let set = exclude_set(exclude)?;
     let s = session(c).await?;
-    let remote = src.trim_end_matches('/');
-    let remote = if remote.is_empty() { "/" } else { remote };
+    let remote = trim_dir(src);
     let root_local = if src.ends_with('/') {
         dst.to_path_buf()
     } else {

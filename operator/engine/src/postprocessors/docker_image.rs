@@ -1,0 +1,166 @@
+//! What the docker components share: the image an artifact of the `docker` builder or of a
+//! docker post-processor names in Kiln's local image store (its state keys), the names it
+//! carries, an image made of one layer `FROM scratch`, and the `login*` options.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use kiln_oci::Reference;
+use kiln_oci::diff::NewLayer;
+use kiln_oci::image::{self, CommitOptions, Committed};
+use kiln_oci::registry::{Client, ClientOptions};
+use kiln_oci::store::{Platform, Store};
+
+use crate::artifact::Artifact;
+use crate::builders::docker::{STATE_NAME, STATE_STORE};
+use crate::postprocessors::PostProcessError;
+use crate::template::ConfigReader;
+use crate::ui::Ui;
+
+/// The store and image name an artifact from the docker builder or post-processors carries.
+pub fn image_of(input: &Artifact, kind: &str) -> Result<(Store, String), PostProcessError> {
+    let (Some(store), Some(name)) = (
+        input.state.get(STATE_STORE).and_then(|v| v.as_str()),
+        input.state.get(STATE_NAME).and_then(|v| v.as_str()),
+    ) else {
+        return Err(PostProcessError::unknown_artifact(
+            &input.builder_id,
+            format!("Can only {kind} Docker builder artifacts."),
+        ));
+    };
+    Ok((Store::open(store)?, name.to_string()))
+}
+
+/// The artifact state naming the image `name` of the store at `store`.
+pub fn image_state(store: &Path, name: &str) -> BTreeMap<String, serde_json::Value> {
+    BTreeMap::from([
+        (
+            STATE_STORE.to_string(),
+            serde_json::json!(store.display().to_string()),
+        ),
+        (STATE_NAME.to_string(), serde_json::json!(name)),
+    ])
+}
+
+/// The names `docker-tag` or `docker-import` gave the image (`docker_tags`), else `name`.
+pub fn tags_of(input: &Artifact, name: &str) -> Vec<String> {
+    let tags: Vec<String> = input
+        .state
+        .get("docker_tags")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if tags.is_empty() {
+        vec![name.to_string()]
+    } else {
+        tags
+    }
+}
+
+/// Commits `layer` as the only layer of an image `FROM scratch` (an empty config) for
+/// `platform`, named `name` in `store`.
+pub fn commit_on_scratch(
+    store: &Store,
+    platform: &Platform,
+    layer: &NewLayer,
+    opts: &CommitOptions,
+    name: &str,
+) -> kiln_oci::Result<Committed> {
+    let base = image::scratch(platform, serde_json::json!({}));
+    image::commit(store, &base, layer, opts, name)
+}
+
+/// `login`, `login_server`, `login_username` and `login_password`, as Packer's docker
+/// components read them: with `login = true`, the server (when set) and the credentials;
+/// `login` without a username and a password is an error of the `what` config.
+pub fn read_login(r: &mut ConfigReader, what: &str) -> Option<(Option<String>, String, String)> {
+    let enabled = r.bool("login").unwrap_or(false);
+    let server = r.string("login_server");
+    let user = r.string("login_username");
+    let pass = r.string("login_password");
+    if !enabled {
+        return None;
+    }
+    match (user, pass) {
+        (Some(u), Some(p)) => Some((server, u, p)),
+        _ => {
+            r.error(
+                &format!("Invalid {what} config"),
+                "login requires login_username and login_password.",
+            );
+            None
+        }
+    }
+}
+
+/// The `login*` options as [`read_login`] gives them: server (when set), user, password.
+pub type Login = (Option<String>, String, String);
+
+/// Pushes the image `name` of `store` to `r`, with the `login*` credentials (for the
+/// reference's registry unless `login_server` is set) before the run's docker config files,
+/// saying what it does; returns the pushed manifest's digest.
+pub fn push_image(
+    store: &Store,
+    name: &str,
+    r: &Reference,
+    login: Option<&Login>,
+    docker_configs: &[PathBuf],
+    ui: &Ui,
+) -> anyhow::Result<String> {
+    let creds = crate::builders::docker::credentials(
+        login.map(|(server, u, p)| {
+            (
+                server.as_deref().unwrap_or(&r.registry),
+                u.as_str(),
+                p.as_str(),
+            )
+        }),
+        docker_configs,
+    )?;
+    let client = Client::new(ClientOptions {
+        credentials: creds,
+        ..Default::default()
+    })?;
+    ui.say(format!("Pushing: {r}"));
+    let p = client.push(store, name, r)?;
+    ui.say(format!(
+        "{r}: digest {} ({} uploaded, {} mounted, {} already there)",
+        p.manifest_digest, p.uploaded, p.mounted, p.skipped
+    ));
+    Ok(p.manifest_digest.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::communicator::ssh::decode_hcl;
+
+    #[test]
+    fn login_options_as_packer_reads_them() {
+        let on = "login = true\nlogin_server = \"r.example\"\nlogin_username = \"u\"\nlogin_password = \"p\"\n";
+        assert_eq!(
+            decode_hcl(on, |r| read_login(r, "docker-push")).unwrap(),
+            Some((Some("r.example".into()), "u".into(), "p".into()))
+        );
+        // Without `login`, the other options are read (no "unsupported argument") and unused.
+        let off = "login_username = \"u\"\nlogin_password = \"p\"\n";
+        assert_eq!(
+            decode_hcl(off, |r| read_login(r, "docker-push")).unwrap(),
+            None
+        );
+        let e = decode_hcl("login = true\nlogin_username = \"u\"\n", |r| {
+            read_login(r, "containerdisk")
+        })
+        .unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].contains("Invalid containerdisk config")
+                && e[0].contains("login requires login_username and login_password."),
+            "{e:?}"
+        );
+    }
+}
