@@ -36,6 +36,9 @@ pub struct ValidateArgs {
 }
 
 pub async fn run(a: ValidateArgs) -> i32 {
+    if !super::common::check_path(&a.template) {
+        return 1;
+    }
     let source = TemplateSource::Path(a.template.clone());
     if a.syntax_only {
         return match session::parse(&source) {

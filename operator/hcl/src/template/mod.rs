@@ -96,20 +96,18 @@ pub struct Template {
 /// Lists the template files of a path as Packer does: one file, or the `*.pkr.hcl` and
 /// `*.pkr.json` files directly in a directory, in lexical order.
 pub fn template_files(path: &Path) -> Result<(Vec<PathBuf>, bool), Diagnostic> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        Diagnostic::error(
-            "Failed to read template",
-            format!("Could not read {}: {e}.", path.display()),
-        )
-    })?;
+    // Packer's `GetHCL2Files`: a path it cannot stat is an error with no summary and Go's
+    // `stat` error as its detail.
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Diagnostic::error("", format!("stat {}: {}", path.display(), go_errno(&e))))?;
     if meta.is_file() {
         return Ok((vec![path.to_path_buf()], false));
     }
     let mut files = Vec::new();
     let entries = std::fs::read_dir(path).map_err(|e| {
         Diagnostic::error(
-            "Failed to read template directory",
-            format!("Could not list {}: {e}.", path.display()),
+            "Cannot read hcl directory",
+            format!("open {}: {}", path.display(), go_errno(&e)),
         )
     })?;
     for entry in entries.flatten() {
@@ -122,14 +120,26 @@ pub fn template_files(path: &Path) -> Result<(Vec<PathBuf>, bool), Diagnostic> {
     files.sort();
     if files.is_empty() {
         return Err(Diagnostic::error(
-            "No template files",
-            format!(
-                "Could not find any config file in {}. A config file must be suffixed with `.pkr.hcl` or `.pkr.json`.",
-                path.display()
-            ),
+            format!("Could not find any config file in {}", path.display()),
+            "A config file must be suffixed with `.pkr.hcl` or `.pkr.json`. A folder can be referenced.",
         ));
     }
     Ok((files, true))
+}
+
+/// An I/O error as Go's `syscall.Errno` prints it (`no such file or directory`): the C
+/// library's text with a lower-case first letter, without Rust's `(os error N)`.
+pub fn go_errno(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let s = match s.rfind(" (os error ") {
+        Some(i) => &s[..i],
+        None => &s,
+    };
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 const ROOT_BLOCKS: &[&str] = &[

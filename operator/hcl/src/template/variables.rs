@@ -534,13 +534,12 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
                 for (name, value, subject) in entries {
                     if !t.variables.contains_key(&name) {
                         if inputs.warn_undeclared {
-                            diags.push(
-                                Diagnostic::warning(
-                                    "Undefined variable",
-                                    format!("The variable {name:?} was set in {} but was not declared in an input variable block; it is ignored. To declare it, place a `variable {name:?} {{}}` block in one of your .pkr.hcl files.", path.display()),
-                                )
-                                .with_subject(subject),
-                            );
+                            // Packer's gives the entry as context only: no source lines.
+                            let _ = subject;
+                            diags.push(Diagnostic::warning(
+                                "Undefined variable",
+                                format!("The variable {name:?} was set but was not declared as an input variable.\nTo declare variable {name:?} place this block in one of your .pkr.hcl files, such as variables.pkr.hcl\n\nvariable {name:?} {{\n  type    = string\n  default = null\n}}"),
+                            ));
                         }
                         continue;
                     }
@@ -585,7 +584,7 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
         let Some(var) = t.variables.get(name) else {
             diags.push(Diagnostic::error(
                 "Undefined -var variable",
-                format!("A {name:?} variable was passed in but was not found in known variables. To declare variable {name:?}, place this block in one of your .pkr.hcl files, such as variables.pkr.hcl\n\nvariable {name:?} {{\n  type    = string\n  default = null\n}}"),
+                format!("A {name:?} variable was passed in the command line but was not found in known variables. To declare variable {name:?}, place this block in one of your .pkr files, such as variables.pkr.hcl"),
             ));
             continue;
         };
