@@ -259,26 +259,34 @@ pub fn prepare(
             },
             &info,
         );
+        // As Packer's GetBuilds: a builder that fails stops this build there, failing
+        // provisioners stop it before its post-processors, failing post-processors before
+        // its error-cleanup-provisioner.
         let builder = match builder {
             Ok((b, d)) => {
                 diags.extend(d);
-                Some(b)
+                b
             }
             Err(d) => {
                 diags.extend(d);
-                None
+                continue;
             }
         };
-        let extra = builder
-            .as_ref()
-            .map(|b| b.generated_keys())
-            .unwrap_or_default();
+        let extra = builder.generated_keys();
         let unknown = unknown_generated(&extra);
         let late_env = inst.env(&base, Some(unknown));
-        for p in inst.provisioners.iter().chain(inst.error_cleanup.iter()) {
+        let mut failed = false;
+        for p in &inst.provisioners {
             match prepare_provisioner_in(p, &inst, &late_env, &info) {
-                Ok((_, d)) | Err(d) => diags.extend(d),
+                Ok((_, d)) => diags.extend(d),
+                Err(d) => {
+                    failed |= d.has_errors();
+                    diags.extend(d);
+                }
             }
+        }
+        if failed {
+            continue;
         }
         let mut chains = Vec::new();
         for chain in &inst.post_processors {
@@ -293,22 +301,35 @@ pub fn prepare(
                         diags.extend(d);
                         kept.push(decl.clone());
                     }
-                    Err(d) => diags.extend(d),
+                    Err(d) => {
+                        failed |= d.has_errors();
+                        diags.extend(d);
+                    }
                 }
             }
             if !kept.is_empty() {
                 chains.push(kept);
             }
         }
-        if let Some(builder) = builder {
-            out.push(PreparedBuild {
-                instance: inst,
-                info,
-                builder,
-                post_processors: chains,
-                env,
-            });
+        if failed {
+            continue;
         }
+        if let Some(p) = &inst.error_cleanup {
+            match prepare_provisioner_in(p, &inst, &late_env, &info) {
+                Ok((_, d)) => diags.extend(d),
+                Err(d) => {
+                    diags.extend(d);
+                    continue;
+                }
+            }
+        }
+        out.push(PreparedBuild {
+            instance: inst,
+            info,
+            builder,
+            post_processors: chains,
+            env,
+        });
     }
     if diags.has_errors() {
         Err(diags)

@@ -586,7 +586,11 @@ impl Template {
 
     /// Every build instance (build × source), named as Packer names them.
     pub fn instances(&self) -> Result<Vec<BuildInstance>, Diagnostics> {
-        let builds = self.decode_builds()?;
+        Self::instances_of(self.decode_builds()?)
+    }
+
+    /// [`Template::instances`] of build blocks already decoded.
+    pub fn instances_of(builds: Vec<BuildBlock>) -> Result<Vec<BuildInstance>, Diagnostics> {
         let mut out: Vec<BuildInstance> = Vec::new();
         let mut diags = Diagnostics::new();
         for bb in builds {

@@ -111,7 +111,8 @@ pub fn template_files(path: &Path) -> Result<(Vec<PathBuf>, bool), Diagnostic> {
         )
     })?;
     for entry in entries.flatten() {
-        let p = entry.path();
+        // Go's filepath.Join: `./x.pkr.hcl` is named `x.pkr.hcl`, `dir/` + x `dir/x.pkr.hcl`.
+        let p = go_clean(&entry.path());
         let name = entry.file_name().to_string_lossy().to_string();
         if (name.ends_with(".pkr.hcl") || name.ends_with(".pkr.json")) && p.is_file() {
             files.push(p);
@@ -125,6 +126,33 @@ pub fn template_files(path: &Path) -> Result<(Vec<PathBuf>, bool), Diagnostic> {
         ));
     }
     Ok((files, true))
+}
+
+/// Go's `filepath.Clean`, lexically: no `.` elements, no repeated or trailing slashes, `..`
+/// resolved against a preceding name; `.` for an empty result.
+pub fn go_clean(p: &Path) -> PathBuf {
+    let s = p.to_string_lossy();
+    let rooted = s.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in s.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match parts.last() {
+                Some(&last) if last != ".." => {
+                    parts.pop();
+                }
+                _ if rooted => {}
+                _ => parts.push(".."),
+            },
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    PathBuf::from(match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    })
 }
 
 /// An I/O error as Go's `syscall.Errno` prints it (`no such file or directory`): the C
@@ -649,4 +677,25 @@ fn json_to_hcl(text: &str) -> Result<String, Diagnostic> {
     }
     write_body(&root, &mut out, 0);
     Ok(out)
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+
+    #[test]
+    fn paths_clean_as_go_joins_them() {
+        for (given, want) in [
+            ("./t.pkr.hcl", "t.pkr.hcl"),
+            ("dir//t.pkr.hcl", "dir/t.pkr.hcl"),
+            ("./dir/../t.pkr.hcl", "t.pkr.hcl"),
+            ("../x/./t.pkr.hcl", "../x/t.pkr.hcl"),
+            ("/a/../../t", "/t"),
+            (".", "."),
+        ] {
+            assert_eq!(go_clean(Path::new(given)), PathBuf::from(want), "{given}");
+        }
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(go_errno(&e), "no such file or directory");
+    }
 }
