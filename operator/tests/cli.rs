@@ -569,7 +569,7 @@ fn machine_readable_and_json_streams() {
     assert!(o.status.success());
     assert!(
         out.lines()
-            .any(|l| l.ends_with(",null.a,ui,say,==> null.a: a%!(PACKER_COMMA)b")),
+            .any(|l| l.ends_with(",,ui,say,==> null.a: a%!(PACKER_COMMA)b")),
         "{out}"
     );
     assert!(
@@ -1037,7 +1037,7 @@ fn container_example_builds_an_image_runc_runs_and_rebuilds_identically() {
         assert!(o.status.success(), "stdout:\n{out}\nstderr:\n{err}");
         assert!(
             out.contains(
-                "    container.docker.hello: Hello from an image Kiln built from scratch!"
+                "==> container.docker.hello: Hello from an image Kiln built from scratch!"
             ),
             "{out}"
         );

@@ -111,7 +111,11 @@ pub fn unknown_generated(extra: &[String]) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// `build.*` at run time: what the builder produced, with Packer's placeholders for the rest.
+/// `build.*` as provisioners see it at run time (the SDK's `PopulateProvisionHookData`):
+/// what the builder and its communicator produced, `ID` and the HTTP server's keys with the
+/// SDK's `ERR_*_NOT_IMPLEMENTED_BY_BUILDER` markers when unset, the run's UUID; a key nothing
+/// set (the communicator's with `communicator = "none"`) keeps its validate-time
+/// `"<unknown>"`.
 pub fn runtime_generated(
     generated: &BTreeMap<String, Value>,
     run_uuid: &str,
@@ -119,14 +123,13 @@ pub fn runtime_generated(
     let mut out = BTreeMap::new();
     for k in GENERATED_KEYS {
         let v = generated.get(*k).cloned().unwrap_or_else(|| {
-            // The SDK's commonsteps name the HTTP server's markers `ERR_HTTP_*`.
-            let name = match *k {
-                "PackerHTTPIP" => "HTTP_IP".to_string(),
-                "PackerHTTPPort" => "HTTP_PORT".to_string(),
-                "PackerHTTPAddr" => "HTTP_ADDR".to_string(),
-                other => other.to_uppercase(),
-            };
-            Value::str(format!("ERR_{name}_NOT_IMPLEMENTED_BY_BUILDER"))
+            Value::str(match *k {
+                "ID" => "ERR_ID_NOT_IMPLEMENTED_BY_BUILDER",
+                "PackerHTTPIP" => "ERR_HTTP_IP_NOT_IMPLEMENTED_BY_BUILDER",
+                "PackerHTTPPort" => "ERR_HTTP_PORT_NOT_IMPLEMENTED_BY_BUILDER",
+                "PackerHTTPAddr" => "ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER",
+                _ => "<unknown>",
+            })
         });
         out.insert(k.to_string(), v);
     }
@@ -134,6 +137,20 @@ pub fn runtime_generated(
         out.insert(k.clone(), v.clone());
     }
     out.insert("PackerRunUUID".into(), Value::str(run_uuid));
+    out
+}
+
+/// `build.*` as a post-processor sees it (Packer's `HCL2PostProcessor.PostProcess`): the
+/// `generated_data` state of the artifact it is given, `"<unknown>"` for every other key.
+/// The null builder's artifact gives only `ID`; the file builder's and most
+/// post-processors' artifacts give nothing.
+pub fn artifact_generated(artifact: &crate::artifact::Artifact) -> BTreeMap<String, Value> {
+    let mut out = unknown_generated(&[]);
+    if let Some(serde_json::Value::Object(m)) = artifact.state.get("generated_data") {
+        for (k, v) in m {
+            out.insert(k.clone(), Value::from_json(v));
+        }
+    }
     out
 }
 
@@ -406,7 +423,10 @@ mod tests {
         g.insert("ID".to_string(), Value::str("Null"));
         let r = runtime_generated(&g, "u-1");
         assert_eq!(r["ID"], Value::str("Null"));
-        assert_eq!(r["Host"], Value::str("ERR_HOST_NOT_IMPLEMENTED_BY_BUILDER"));
+        assert_eq!(r["Host"], Value::str("<unknown>"));
+        assert_eq!(r["ConnType"], Value::str("<unknown>"));
+        let r = runtime_generated(&BTreeMap::new(), "u-1");
+        assert_eq!(r["ID"], Value::str("ERR_ID_NOT_IMPLEMENTED_BY_BUILDER"));
         assert_eq!(
             r["PackerHTTPAddr"],
             Value::str("ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER")

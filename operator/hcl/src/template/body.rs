@@ -138,17 +138,15 @@ impl RawBody {
         let mut diags = Diagnostics::new();
         for a in &other.attrs {
             if let Some(prev) = self.attr(&a.key) {
+                // hcl's merged body, word for word.
                 let first = prev
                     .key_subject()
-                    .map(|s| format!(" at {}:{}:{}", s.file, s.line, s.column))
+                    .map(|s| format!(" at {}", s.range_string()))
                     .unwrap_or_default();
                 diags.push(
                     Diagnostic::error(
                         "Duplicate argument",
-                        format!(
-                            "The argument {:?} was already set{first}. Each argument may be set only once; a build's source block can add arguments but not override them.",
-                            a.key
-                        ),
+                        format!("Argument {:?} was already set{first}", a.key),
                     )
                     .with_subject(a.key_subject()),
                 );
