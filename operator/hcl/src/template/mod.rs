@@ -268,7 +268,7 @@ impl Template {
                                         return Err(Diagnostic::error(
                                             "Unsupported Packer Core version",
                                             format!(
-                                                "This configuration does not support Packer version {PACKER_VERSION} (Kiln implements Packer {PACKER_VERSION}'s template language). To proceed, either choose another supported Packer version or update the root module's version constraint ({c:?})."
+                                                "This configuration does not support Packer version {PACKER_VERSION}. To proceed, either choose another supported Packer version or update this version constraint. Version constraints are normally set for good reason, so updating the constraint may lead to other errors or unexpected behavior."
                                             ),
                                         )
                                         .with_subject(a.subject())
