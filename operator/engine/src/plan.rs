@@ -111,7 +111,11 @@ pub fn unknown_generated(extra: &[String]) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// `build.*` at run time: what the builder produced, with Packer's placeholders for the rest.
+/// `build.*` as provisioners see it at run time (the SDK's `PopulateProvisionHookData`):
+/// what the builder and its communicator produced, `ID` and the HTTP server's keys with the
+/// SDK's `ERR_*_NOT_IMPLEMENTED_BY_BUILDER` markers when unset, the run's UUID; a key nothing
+/// set (the communicator's with `communicator = "none"`) keeps its validate-time
+/// `"<unknown>"`.
 pub fn runtime_generated(
     generated: &BTreeMap<String, Value>,
     run_uuid: &str,
@@ -119,14 +123,13 @@ pub fn runtime_generated(
     let mut out = BTreeMap::new();
     for k in GENERATED_KEYS {
         let v = generated.get(*k).cloned().unwrap_or_else(|| {
-            // The SDK's commonsteps name the HTTP server's markers `ERR_HTTP_*`.
-            let name = match *k {
-                "PackerHTTPIP" => "HTTP_IP".to_string(),
-                "PackerHTTPPort" => "HTTP_PORT".to_string(),
-                "PackerHTTPAddr" => "HTTP_ADDR".to_string(),
-                other => other.to_uppercase(),
-            };
-            Value::str(format!("ERR_{name}_NOT_IMPLEMENTED_BY_BUILDER"))
+            Value::str(match *k {
+                "ID" => "ERR_ID_NOT_IMPLEMENTED_BY_BUILDER",
+                "PackerHTTPIP" => "ERR_HTTP_IP_NOT_IMPLEMENTED_BY_BUILDER",
+                "PackerHTTPPort" => "ERR_HTTP_PORT_NOT_IMPLEMENTED_BY_BUILDER",
+                "PackerHTTPAddr" => "ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER",
+                _ => "<unknown>",
+            })
         });
         out.insert(k.to_string(), v);
     }
@@ -134,6 +137,20 @@ pub fn runtime_generated(
         out.insert(k.clone(), v.clone());
     }
     out.insert("PackerRunUUID".into(), Value::str(run_uuid));
+    out
+}
+
+/// `build.*` as a post-processor sees it (Packer's `HCL2PostProcessor.PostProcess`): the
+/// `generated_data` state of the artifact it is given, `"<unknown>"` for every other key.
+/// The null builder's artifact gives only `ID`; the file builder's and most
+/// post-processors' artifacts give nothing.
+pub fn artifact_generated(artifact: &crate::artifact::Artifact) -> BTreeMap<String, Value> {
+    let mut out = unknown_generated(&[]);
+    if let Some(serde_json::Value::Object(m)) = artifact.state.get("generated_data") {
+        for (k, v) in m {
+            out.insert(k.clone(), Value::from_json(v));
+        }
+    }
     out
 }
 
@@ -259,26 +276,34 @@ pub fn prepare(
             },
             &info,
         );
+        // As Packer's GetBuilds: a builder that fails stops this build there, failing
+        // provisioners stop it before its post-processors, failing post-processors before
+        // its error-cleanup-provisioner.
         let builder = match builder {
             Ok((b, d)) => {
                 diags.extend(d);
-                Some(b)
+                b
             }
             Err(d) => {
                 diags.extend(d);
-                None
+                continue;
             }
         };
-        let extra = builder
-            .as_ref()
-            .map(|b| b.generated_keys())
-            .unwrap_or_default();
+        let extra = builder.generated_keys();
         let unknown = unknown_generated(&extra);
         let late_env = inst.env(&base, Some(unknown));
-        for p in inst.provisioners.iter().chain(inst.error_cleanup.iter()) {
+        let mut failed = false;
+        for p in &inst.provisioners {
             match prepare_provisioner_in(p, &inst, &late_env, &info) {
-                Ok((_, d)) | Err(d) => diags.extend(d),
+                Ok((_, d)) => diags.extend(d),
+                Err(d) => {
+                    failed |= d.has_errors();
+                    diags.extend(d);
+                }
             }
+        }
+        if failed {
+            continue;
         }
         let mut chains = Vec::new();
         for chain in &inst.post_processors {
@@ -293,22 +318,35 @@ pub fn prepare(
                         diags.extend(d);
                         kept.push(decl.clone());
                     }
-                    Err(d) => diags.extend(d),
+                    Err(d) => {
+                        failed |= d.has_errors();
+                        diags.extend(d);
+                    }
                 }
             }
             if !kept.is_empty() {
                 chains.push(kept);
             }
         }
-        if let Some(builder) = builder {
-            out.push(PreparedBuild {
-                instance: inst,
-                info,
-                builder,
-                post_processors: chains,
-                env,
-            });
+        if failed {
+            continue;
         }
+        if let Some(p) = &inst.error_cleanup {
+            match prepare_provisioner_in(p, &inst, &late_env, &info) {
+                Ok((_, d)) => diags.extend(d),
+                Err(d) => {
+                    diags.extend(d);
+                    continue;
+                }
+            }
+        }
+        out.push(PreparedBuild {
+            instance: inst,
+            info,
+            builder,
+            post_processors: chains,
+            env,
+        });
     }
     if diags.has_errors() {
         Err(diags)
@@ -385,7 +423,10 @@ mod tests {
         g.insert("ID".to_string(), Value::str("Null"));
         let r = runtime_generated(&g, "u-1");
         assert_eq!(r["ID"], Value::str("Null"));
-        assert_eq!(r["Host"], Value::str("ERR_HOST_NOT_IMPLEMENTED_BY_BUILDER"));
+        assert_eq!(r["Host"], Value::str("<unknown>"));
+        assert_eq!(r["ConnType"], Value::str("<unknown>"));
+        let r = runtime_generated(&BTreeMap::new(), "u-1");
+        assert_eq!(r["ID"], Value::str("ERR_ID_NOT_IMPLEMENTED_BY_BUILDER"));
         assert_eq!(
             r["PackerHTTPAddr"],
             Value::str("ERR_HTTP_ADDR_NOT_IMPLEMENTED_BY_BUILDER")

@@ -282,13 +282,13 @@ async fn run_post_processors(
 ) {
     let mut artifacts: Vec<Artifact> = Vec::new();
     let mut keep_original = build.post_processors.is_empty();
-    let generated = runtime_generated(&state.generated, &build.info.run_uuid);
     'chains: for chain in &build.post_processors {
         let mut prior = builder_artifact.clone();
         for (i, decl) in chain.iter().enumerate() {
             if state.cancel.is_cancelled() {
                 break 'chains;
             }
+            let generated = crate::plan::artifact_generated(&prior);
             let pp = match crate::plan::prepare_post_processor(
                 decl,
                 &build.instance,
@@ -309,12 +309,16 @@ async fn run_post_processors(
                 }
             };
             match &decl.name {
+                Some(n) if *n == decl.kind => {
+                    ui.say(format!("Running post-processor: {}", decl.kind))
+                }
                 Some(n) => ui.say(format!("Running post-processor: {n} (type {})", decl.kind)),
                 // Packer prints the empty name too.
                 None => ui.say(format!("Running post-processor:  (type {})", decl.kind)),
             }
+            let pp_ui = ui.for_component(&decl.kind);
             let ctx = PostProcessCtx {
-                ui,
+                ui: &pp_ui,
                 cancel: &state.cancel,
                 info: &build.info,
                 generated: &generated,

@@ -99,6 +99,12 @@ pub fn evaluate(
     mut diags: Diagnostics,
     opts: &LoadOptions,
 ) -> Result<Session, Diagnostics> {
+    // Packer checks `required_plugins` once the files are parsed, before anything is
+    // evaluated (`DetectPluginBinaries`).
+    if let Some(d) = crate::components::registry::missing_plugins(&t) {
+        diags.push(d);
+        return Err(diags);
+    }
     if opts.unset_is_unknown {
         let given = &opts.inputs.exprs;
         for v in t.variables.values_mut() {
@@ -215,7 +221,12 @@ impl Session {
             )
             .into());
         }
-        let instances = self.template.instances()?;
+        let builds = self.template.decode_builds()?;
+        let unknown = crate::components::registry::check_build_types(&builds);
+        if unknown.has_errors() {
+            return Err(unknown);
+        }
+        let instances = Template::instances_of(builds)?;
         match selection {
             Selection::Globs { only, except } => plan::select(instances, only, except),
             Selection::Named(name) => {

@@ -86,7 +86,7 @@ impl Sink for HumanSink {
     fn emit(&self, e: &Event) {
         let build = e.build.as_deref();
         let code = build.map(|b| self.color_of(b)).unwrap_or("0");
-        let prefix = build.map(|b| format!("{b}: ")).unwrap_or_default();
+        let prefix = e.target().map(|b| format!("{b}: ")).unwrap_or_default();
         let starting = matches!(e.kind, EventKind::BuildStarted);
         if !starting
             && self
@@ -101,9 +101,16 @@ impl Sink for HumanSink {
                     self.line(false, &self.paint(&format!("==> {prefix}{l}"), code, true));
                 }
             }
+            // Packer 1.16's TargetedUI says a message (`==> build: …`); without a build
+            // it is printed as it is.
+            EventKind::Message { message } if build.is_some() => {
+                for l in split_keep_empty(message) {
+                    self.line(false, &self.paint(&format!("==> {prefix}{l}"), code, true));
+                }
+            }
             EventKind::Message { message } => {
                 for l in split_keep_empty(message) {
-                    self.line(false, &self.paint(&format!("    {prefix}{l}"), code, false));
+                    self.line(false, &self.paint(l, code, false));
                 }
             }
             EventKind::Error { message } => {
@@ -208,30 +215,59 @@ pub fn escape_machine(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// Packer's `TargetedUI.prefixLines`: every line arrowed and targeted, trailing
+/// whitespace trimmed.
+fn targeted(target: &str, message: &str) -> String {
+    message
+        .split('\n')
+        .map(|l| format!("==> {target}: {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim_end()
+        .to_string()
+}
+
 impl Sink for MachineSink {
+    /// As Packer's `MachineReadableUi` under a `TargetedUI`: `ui` lines have an empty
+    /// target and carry the arrowed, targeted text (a message is said); the end of a build
+    /// is said by the command's own UI.
     fn emit(&self, e: &Event) {
         let target = e.build.clone().unwrap_or_default();
+        let text = |message: &str| match e.target() {
+            Some(t) => targeted(&t, message),
+            None => message.to_string(),
+        };
         match &e.kind {
-            EventKind::Say { message } => {
-                let m = match &e.build {
-                    Some(b) => format!("==> {b}: {message}"),
-                    None => format!("==> {message}"),
-                };
-                self.line(&target, "ui", &["say".into(), m]);
-            }
-            EventKind::Message { message } => {
-                let m = match &e.build {
-                    Some(b) => format!("    {b}: {message}"),
-                    None => message.clone(),
-                };
-                self.line(&target, "ui", &["message".into(), m]);
+            EventKind::Say { message } | EventKind::Message { message } => {
+                self.line("", "ui", &["say".into(), text(message)]);
             }
             EventKind::Error { message } => {
-                let m = match &e.build {
-                    Some(b) => format!("==> {b}: {message}"),
-                    None => message.clone(),
-                };
-                self.line(&target, "ui", &["error".into(), m]);
+                self.line("", "ui", &["error".into(), text(message)]);
+            }
+            EventKind::BuildFinished {
+                seconds,
+                error,
+                cancelled: _,
+            } => {
+                let d = human_duration(Duration::from_secs_f64(*seconds));
+                match error {
+                    None => self.line(
+                        "",
+                        "ui",
+                        &[
+                            "say".into(),
+                            format!("Build '{target}' finished after {d}."),
+                        ],
+                    ),
+                    Some(err) => self.line(
+                        "",
+                        "ui",
+                        &[
+                            "error".into(),
+                            format!("Build '{target}' errored after {d}: {err}"),
+                        ],
+                    ),
+                }
             }
             EventKind::Artifact { index, artifact } => {
                 let i = index.to_string();

@@ -90,8 +90,23 @@ pub struct Event {
     /// The build (`[build.]type.name`) it belongs to, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build: Option<String>,
+    /// The post-processor type saying it, if one does (Packer targets its lines
+    /// `build (type)`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
     #[serde(flatten)]
     pub kind: EventKind,
+}
+
+impl Event {
+    /// What Packer's `TargetedUI` prefixes lines with: `null.a`, `null.a (compress)`.
+    pub fn target(&self) -> Option<String> {
+        let b = self.build.as_deref()?;
+        Some(match &self.component {
+            Some(c) => format!("{b} ({c})"),
+            None => b.to_string(),
+        })
+    }
 }
 
 /// Where events go.
@@ -104,6 +119,7 @@ pub trait Sink: Send + Sync {
 pub struct Ui {
     sink: Arc<dyn Sink>,
     build: Option<String>,
+    component: Option<String>,
     masker: Arc<Masker>,
 }
 
@@ -118,6 +134,7 @@ impl Ui {
         Ui {
             sink,
             build: None,
+            component: None,
             masker,
         }
     }
@@ -126,6 +143,16 @@ impl Ui {
     pub fn for_build(&self, build: &str) -> Ui {
         Ui {
             build: Some(build.to_string()),
+            component: None,
+            ..self.clone()
+        }
+    }
+
+    /// The UI a post-processor of type `kind` is given: its lines are targeted
+    /// `build (kind)`, as Packer's are.
+    pub fn for_component(&self, kind: &str) -> Ui {
+        Ui {
+            component: Some(kind.to_string()),
             ..self.clone()
         }
     }
@@ -179,6 +206,7 @@ impl Ui {
         self.sink.emit(&Event {
             time,
             build: self.build.clone(),
+            component: self.component.clone(),
             kind,
         });
     }

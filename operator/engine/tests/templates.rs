@@ -355,7 +355,7 @@ build {
     inline = ["echo except-one"]
   }
   provisioner "shell-local" {
-    inline = ["echo default ${source.name} ${build.name} id=${build.ID} conn=${build.ConnType}"]
+    inline = ["echo 'default ${source.name} ${build.name} id=${build.ID} conn=${build.ConnType}'"]
     override = {
       two = { inline = ["echo overridden"] }
     }
@@ -371,7 +371,8 @@ build {
     assert_eq!(joined.matches("only-one").count(), 1);
     assert_eq!(joined.matches("except-one").count(), 1);
     assert!(
-        joined.contains("default one b id=Null conn=none"),
+        // As Packer: `communicator = "none"` leaves the communicator's keys unknown.
+        joined.contains("default one b id=Null conn=<unknown>"),
         "{joined}"
     );
     assert!(joined.contains("overridden"), "{joined}");
@@ -519,7 +520,7 @@ build {
   name    = "named"
   sources = ["null.a"]
   post-processor "shell-local" {
-    inline = ["echo pp sees ${build.ID} ${build.name} ${build.ConnType}"]
+    inline = ["echo 'pp sees ${build.ID} ${build.name} ${build.ConnType} ${build.PackerRunUUID}'"]
   }
 }
 "#,
@@ -528,7 +529,10 @@ build {
     let (lines, out) = build(&t).await;
     assert!(out[0].ok(), "{out:?}");
     assert!(
-        lines.iter().any(|l| l == "pp sees Null named none"),
+        // As Packer: the null builder's artifact gives post-processors `ID` only.
+        lines
+            .iter()
+            .any(|l| l == "pp sees Null named <unknown> <unknown>"),
         "{lines:?}"
     );
 }

@@ -92,6 +92,24 @@ pub struct Subject {
     pub snippet: String,
 }
 
+impl Subject {
+    /// As hcl's `Range.String()`: `file:line,col-endcol`, or `file:line,col-endline,endcol`
+    /// when the range spans lines.
+    pub fn range_string(&self) -> String {
+        if self.line == self.end_line {
+            format!(
+                "{}:{},{}-{}",
+                self.file, self.line, self.column, self.end_column
+            )
+        } else {
+            format!(
+                "{}:{},{}-{},{}",
+                self.file, self.line, self.column, self.end_line, self.end_column
+            )
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

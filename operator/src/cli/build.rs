@@ -166,10 +166,20 @@ pub async fn run(a: BuildArgs) -> i32 {
         return 1;
     }
     let human = !a.json && machine.is_none();
+    // Packer's command UI says these lines itself (machine-readable: with no target).
+    let say = |kind: &str, text: String| match &machine {
+        Some(m) => m.line("", "ui", &[kind.to_string(), text]),
+        None => println!("{text}"),
+    };
     if human {
         println!();
         ui.say(format!("Wait completed after {}", human_duration(elapsed)));
         println!();
+    } else if machine.is_some() {
+        say(
+            "say",
+            format!("\n==> Wait completed after {}", human_duration(elapsed)),
+        );
     }
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.ok()).collect();
     if !failed.is_empty() {
@@ -183,12 +193,14 @@ pub async fn run(a: BuildArgs) -> i32 {
         }
         if let Some(m) = &machine {
             m.line("", "error-count", &[failed.len().to_string()]);
+            say(
+                "error",
+                "\n==> Some builds didn't complete successfully and had errors:".into(),
+            );
             for o in &failed {
-                m.line(
-                    "",
-                    "error",
-                    &[o.name.clone(), masker.mask(&o.errors.join("\n"))],
-                );
+                let err = masker.mask(&o.errors.join("\n"));
+                m.line(&o.name, "error", std::slice::from_ref(&err));
+                say("error", format!("--> {}: {err}", o.name));
             }
         }
     }
@@ -199,10 +211,20 @@ pub async fn run(a: BuildArgs) -> i32 {
     if with_artifacts.is_empty() {
         if human {
             ui.say("Builds finished but no artifacts were created.");
+        } else if machine.is_some() {
+            say(
+                "say",
+                "\n==> Builds finished but no artifacts were created.".into(),
+            );
         }
     } else {
         if human {
             ui.say("Builds finished. The artifacts of successful builds are:");
+        } else if machine.is_some() {
+            say(
+                "say",
+                "\n==> Builds finished. The artifacts of successful builds are:".into(),
+            );
         }
         for o in &with_artifacts {
             if let Some(m) = &machine {
@@ -213,8 +235,11 @@ pub async fn run(a: BuildArgs) -> i32 {
                     index: i,
                     artifact: art.clone(),
                 });
-                if human {
-                    println!("--> {}: {}", o.name, masker.mask(&art.description));
+                if human || machine.is_some() {
+                    say(
+                        "say",
+                        format!("--> {}: {}", o.name, masker.mask(&art.description)),
+                    );
                 }
             }
         }

@@ -51,6 +51,26 @@ pub fn print_diags(d: &Diagnostics, masker: Option<&kiln_engine::ui::Masker>) {
     println!("{text}");
 }
 
+/// Packer's `GetConfigType` for a path that names no HCL2 file (`.pkr.hcl`, `.pkr.json`): one
+/// it cannot stat is reported as `"path": stat path: …` before any parsing. `false`: exit 1.
+pub fn check_path(path: &std::path::Path) -> bool {
+    let name = path.to_string_lossy();
+    if name.ends_with(".pkr.hcl") || name.ends_with(".pkr.json") {
+        return true;
+    }
+    match std::fs::metadata(path) {
+        Ok(_) => true,
+        Err(e) => {
+            println!(
+                "{}: stat {name}: {}",
+                kiln_engine::value::go_quote(&name),
+                kiln_engine::template::go_errno(&e)
+            );
+            false
+        }
+    }
+}
+
 /// Splits comma-separated flag values (`-only=a,b` and repeated flags alike).
 pub fn split_list(values: &[String]) -> Vec<String> {
     values
@@ -70,6 +90,9 @@ pub fn load_template(
     warn_undeclared: bool,
     evaluate_datasources: bool,
 ) -> Option<kiln_engine::session::Session> {
+    if !check_path(path) {
+        return None;
+    }
     let inputs = match vars.inputs(warn_undeclared) {
         Ok(i) => i,
         Err(e) => {

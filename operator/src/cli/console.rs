@@ -30,6 +30,9 @@ pub struct ConsoleArgs {
 /// Loads a template as Packer's `console` and `inspect` do: a file that does not parse is an
 /// error; problems with variables, locals and data sources are not (their values stay unknown).
 pub fn load_lenient(path: &Path, vars: &VarFlags) -> Result<Template, Diagnostics> {
+    if !super::common::check_path(path) {
+        return Err(Diagnostics::new());
+    }
     let inputs = vars
         .inputs(false)
         .map_err(|e| Diagnostics::from(kiln_engine::diag::Diagnostic::error(e, "")))?;

@@ -97,8 +97,68 @@ pub fn normalise_args(args: Vec<String>) -> Vec<String> {
     out
 }
 
+/// The commands `kiln` lists without a command, as Packer's (mitchellh/cli) usage does; the
+/// descriptions of the commands Packer has are Packer's.
+const COMMANDS: &[(&str, &str)] = &[
+    ("build", "build image(s) from template"),
+    (
+        "channel",
+        "show, promote or roll back an ImageChannel as a manifest",
+    ),
+    (
+        "console",
+        "creates a console for testing variable interpolation",
+    ),
+    ("crds", "print the CRD YAML of Kiln's resources"),
+    ("fmt", "Rewrites HCL2 config files to canonical format"),
+    ("inspect", "see components of a template"),
+    ("operator", "run the Kubernetes operator"),
+    ("runner", "run one source of an ImageBuild (runner pods)"),
+    ("validate", "check that a template is valid"),
+    ("version", "Prints the Kiln version"),
+];
+
+/// Packer's top-level usage text (on stdout, as Packer prints it).
+fn usage() -> String {
+    let width = COMMANDS.iter().map(|(n, _)| n.len()).max().unwrap_or(0) + 4;
+    let mut s = String::from(
+        "Usage: kiln [--version] [--help] <command> [<args>]\n\nAvailable commands are:\n",
+    );
+    for (name, what) in COMMANDS {
+        s.push_str(&format!("    {name:<width$}{what}\n"));
+    }
+    s
+}
+
+fn print_version() -> i32 {
+    println!(
+        "Kiln v{} (Packer {} template language)",
+        env!("CARGO_PKG_VERSION"),
+        kiln_engine::template::PACKER_VERSION
+    );
+    0
+}
+
 /// Runs the CLI; returns the exit code.
 pub fn main(args: Vec<String>) -> i32 {
+    // Before any command, as Packer's CLI: no command or an unknown one prints the usage and
+    // exits 127; `-h`/`--help` print it and exit 0; `-v`/`--version` print the version.
+    match args.get(1).map(String::as_str) {
+        None => {
+            println!("{}", usage());
+            return 127;
+        }
+        Some("-h" | "-help" | "--help") => {
+            println!("{}", usage());
+            return 0;
+        }
+        Some("-v" | "-version" | "--version") => return print_version(),
+        Some(c) if !COMMANDS.iter().any(|(n, _)| *n == c) && c != "install-self" => {
+            println!("{}", usage());
+            return 127;
+        }
+        _ => {}
+    }
     let args = normalise_args(args);
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
@@ -135,14 +195,7 @@ pub fn main(args: Vec<String>) -> i32 {
                 print!("{}", kiln_crds::crds_yaml());
                 0
             }
-            Command::Version => {
-                println!(
-                    "Kiln v{} (Packer {} template language)",
-                    env!("CARGO_PKG_VERSION"),
-                    kiln_engine::template::PACKER_VERSION
-                );
-                0
-            }
+            Command::Version => print_version(),
         }
     })
 }

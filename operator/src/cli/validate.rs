@@ -3,14 +3,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use std::sync::Arc;
 
-use kiln_engine::components::RunEnv;
 use kiln_engine::plan::RunOptions;
-use kiln_engine::session::{self, LoadOptions, Selection, TemplateSource};
+use kiln_engine::session::{self, Selection, TemplateSource};
 use kiln_engine::ui::Masker;
 
-use super::common::{VarFlags, print_diags, split_list};
+use super::common::{VarFlags, load_template, print_diags, split_list};
 
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
@@ -36,6 +34,9 @@ pub struct ValidateArgs {
 }
 
 pub async fn run(a: ValidateArgs) -> i32 {
+    if !super::common::check_path(&a.template) {
+        return 1;
+    }
     let source = TemplateSource::Path(a.template.clone());
     if a.syntax_only {
         return match session::parse(&source) {
@@ -50,26 +51,18 @@ pub async fn run(a: ValidateArgs) -> i32 {
             }
         };
     }
-    let inputs = match a.vars.inputs(!a.no_warn_undeclared_var) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("Error: {e}");
-            return 1;
-        }
-    };
-    let opts = LoadOptions {
-        inputs,
-        evaluate_datasources: a.evaluate_datasources,
-        env: Arc::new(RunEnv::local()),
-        ..LoadOptions::default()
-    };
-    let loaded = tokio::task::spawn_blocking(move || session::load(&source, &opts)).await;
+    let _ = source;
+    let (path, vars, warn, evaluate) = (
+        a.template.clone(),
+        a.vars.clone(),
+        !a.no_warn_undeclared_var,
+        a.evaluate_datasources,
+    );
+    let loaded =
+        tokio::task::spawn_blocking(move || load_template(&path, &vars, warn, evaluate)).await;
     let s = match loaded {
-        Ok(Ok(s)) => s,
-        Ok(Err(d)) => {
-            print_diags(&d, None);
-            return 1;
-        }
+        Ok(Some(s)) => s,
+        Ok(None) => return 1,
         Err(e) => {
             eprintln!("Error: {e}");
             return 1;

@@ -229,20 +229,17 @@ pub struct StatusSink(pub Tracker);
 
 impl Sink for StatusSink {
     fn emit(&self, e: &Event) {
-        let prefix = e
-            .build
-            .as_deref()
-            .map(|b| format!("{b}: "))
-            .unwrap_or_default();
+        let prefix = e.target().map(|b| format!("{b}: ")).unwrap_or_default();
         match &e.kind {
             EventKind::Say { message } => self.0.update(false, |s| {
                 for l in message.lines() {
                     push_line(&mut s.tail, format!("==> {prefix}{l}"));
                 }
             }),
+            // As the human output (Packer 1.16's TargetedUI says messages).
             EventKind::Message { message } => self.0.update(false, |s| {
                 for l in message.lines() {
-                    push_line(&mut s.tail, format!("    {prefix}{l}"));
+                    push_line(&mut s.tail, format!("==> {prefix}{l}"));
                 }
             }),
             EventKind::Error { message } => self.0.update(false, |s| {

@@ -667,7 +667,9 @@ impl Step for StepFinish {
                             id: path.display().to_string(),
                             files: vec![path.clone()],
                             description: format!("Exported Docker file: {}", path.display()),
-                            state: Default::default(),
+                            state: [("generated_data".to_string(), hook_data_json(state))]
+                                .into_iter()
+                                .collect(),
                             destroyer: None,
                         };
                         state.private.get_or_default::<DockerState>().artifact = Some(a);
@@ -722,15 +724,13 @@ impl Step for StepFinish {
                             Value::str(committed.manifest.digest.to_string()),
                         );
                         let mut st = image_state(&c.store, &name);
-                        st.insert(
-                            "generated_data".into(),
-                            serde_json::json!({
-                                "ImageSha256": id,
-                                "Digest": committed.manifest.digest.to_string(),
-                                "SourceImageDigest": state.generated.get("SourceImageDigest").and_then(|v| v.as_str().map(String::from)),
-                                "SourceImageSha256": state.generated.get("SourceImageSha256").and_then(|v| v.as_str().map(String::from)),
-                            }),
-                        );
+                        let mut generated = hook_data_json(state);
+                        if let serde_json::Value::Object(m) = &mut generated {
+                            for k in ["SourceImageDigest", "SourceImageSha256"] {
+                                m.entry(k).or_insert(serde_json::Value::Null);
+                            }
+                        }
+                        st.insert("generated_data".into(), generated);
                         let a = Artifact {
                             builder_id: BUILDER_ID_IMPORT.into(),
                             id: id.clone(),
@@ -845,4 +845,16 @@ impl Builder for DockerBuilder {
         .map(|s| s.to_string())
         .collect()
     }
+}
+
+/// The plugin's artifacts carry the build state's generated data, which its provision step
+/// had filled with the hook data (communicator keys, ID, run UUID) and its commit step with
+/// the image's digests: what post-processors see as `build.*`.
+fn hook_data_json(state: &BuildState) -> serde_json::Value {
+    serde_json::Value::Object(
+        crate::plan::runtime_generated(&state.generated, &state.info.run_uuid)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect(),
+    )
 }

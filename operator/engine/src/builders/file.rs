@@ -84,10 +84,27 @@ impl Step for StepWriteFile {
                     src.display(),
                     self.target.display()
                 ));
-                tokio::fs::copy(src, &self.target).await.map(|_| ())
+                // As Go's os.Create + io.Copy: a new file gets 0666 less the umask, not
+                // the source's mode.
+                let (src, target) = (src.clone(), self.target.clone());
+                tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                    let mut from = std::fs::File::open(&src)?;
+                    let mut to = create_with_mode(&target, 0o666)?;
+                    std::io::copy(&mut from, &mut to).map(|_| ())
+                })
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)))
             }
-            // Packer's file builder writes content without a word.
-            None => tokio::fs::write(&self.target, self.content.as_bytes()).await,
+            // Packer's file builder writes content without a word, as os.WriteFile(…, 0600).
+            None => {
+                let (content, target) = (self.content.clone(), self.target.clone());
+                tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                    use std::io::Write;
+                    create_with_mode(&target, 0o600)?.write_all(content.as_bytes())
+                })
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+            }
         };
         match result {
             Ok(()) => {
@@ -163,4 +180,15 @@ impl Communicator for AcceptAll {
     async fn download_dir(&self, _s: &str, _d: &Path, _e: &[String]) -> Result<(), CommError> {
         Ok(())
     }
+}
+
+/// Opens `path` for writing, truncated; created with `mode` (less the umask) when new.
+fn create_with_mode(path: &std::path::Path, mode: u32) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(path)
 }

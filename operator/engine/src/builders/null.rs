@@ -70,7 +70,13 @@ impl Builder for NullBuilder {
             id: "Null".to_string(),
             files: Vec::new(),
             description: "Did not export anything. This is the null builder".to_string(),
-            state: Default::default(),
+            // Packer's NullArtifact gives post-processors `build.ID` only.
+            state: [(
+                "generated_data".to_string(),
+                serde_json::json!({ "ID": "Null" }),
+            )]
+            .into_iter()
+            .collect(),
         })
     }
 }

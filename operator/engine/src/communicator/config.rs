@@ -105,15 +105,25 @@ impl CommConfig {
     /// ConnType, SSHPublicKey, SSHPrivateKey).
     pub fn generated_data(&self) -> BTreeMap<String, Value> {
         match self {
-            CommConfig::None => {
-                let mut m = BTreeMap::new();
-                m.insert("ConnType".to_string(), Value::str("none"));
-                m
-            }
+            // Packer's StepConnect puts no communicator config in the state for `none`:
+            // these keys stay unknown.
+            CommConfig::None => BTreeMap::new(),
             CommConfig::Ssh(c) => c.generated_data(),
+            // The SDK's Config gives empty values for a type other than ssh and winrm.
             CommConfig::Provided(kind) => {
                 let mut m = BTreeMap::new();
                 m.insert("ConnType".to_string(), Value::str(kind));
+                for k in [
+                    "Host",
+                    "User",
+                    "Password",
+                    "SSHPublicKey",
+                    "SSHPrivateKey",
+                    "WinRMPassword",
+                ] {
+                    m.insert(k.to_string(), Value::str(""));
+                }
+                m.insert("Port".to_string(), Value::Number(0.0));
                 m
             }
         }

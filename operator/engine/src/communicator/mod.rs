@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, thiserror::Error)]
 pub enum CommError {
     /// The communicator cannot do this at all (`none` transfers files nowhere).
-    #[error("{operation} not implemented when communicator = \"{communicator}\"")]
+    #[error("{operation} is not implemented when communicator = '{communicator}'")]
     Unsupported {
         communicator: String,
         operation: &'static str,

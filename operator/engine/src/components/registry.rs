@@ -35,12 +35,11 @@ impl Kind {
         }
     }
 
-    fn unknown_summary(self) -> &'static str {
+    /// Packer's built-in components of this kind that Kiln does not have.
+    fn packer_only(self) -> &'static [&'static str] {
         match self {
-            Kind::Builder => "Unknown source type",
-            Kind::Provisioner => "Unknown provisioner type",
-            Kind::PostProcessor => "Unknown post-processor type",
-            Kind::DataSource => "Unknown data source type",
+            Kind::Provisioner => &["powershell", "windows-restart", "windows-shell", "hcp-sbom"],
+            _ => &[],
         }
     }
 }
@@ -65,21 +64,45 @@ impl<T: ?Sized + 'static> Table<T> {
         self.entries.iter().map(|(n, _)| *n).collect()
     }
 
-    /// The error for a type name the table lacks, with a suggestion and the known names.
+    /// The error for a type name the table lacks, in Packer's words (hcl2template's
+    /// `initializeBlocks` and `startDatasource`): a suggestion within edit distance 2, else
+    /// where to find the plugin (data sources: the known names).
     pub fn unknown(&self, name: &str, subject: Option<Subject>) -> Diagnostic {
+        self.unknown_as(self.kind.label(), name, subject)
+    }
+
+    /// [`Table::unknown`] for a block Packer names otherwise (`error-cleanup-provisioner`).
+    pub fn unknown_as(&self, label: &str, name: &str, subject: Option<Subject>) -> Diagnostic {
         let known = self.names();
-        let hint = suggest(name, &known)
-            .map(|s| format!(" Did you mean {s:?}?"))
-            .unwrap_or_default();
-        Diagnostic::error(
-            self.kind.unknown_summary(),
+        if self.kind == Kind::DataSource {
+            return Diagnostic::error(
+                format!("Unknown data type {name}"),
+                format!("known data sources: [{}]", known.join(" ")),
+            )
+            .with_subject(subject);
+        }
+        let label = if self.kind == Kind::Builder {
+            "source"
+        } else {
+            label
+        };
+        let summary = match self.kind {
+            Kind::Builder => format!("Unknown {label} type {name}"),
+            _ => format!("Unknown {label} type {}", crate::value::go_quote(name)),
+        };
+        let detail = if let Some(s) = known.iter().find(|k| edit_distance(name, k) < 3) {
+            format!("Did you mean to use {}?", crate::value::go_quote(s))
+        } else if self.kind.packer_only().contains(&name) {
+            format!("The {label} {name} is one of Packer's own, which Kiln does not have.")
+        } else {
             format!(
-                "The {} {name:?} is unknown by Kiln.{hint} Kiln has: {}.",
-                self.kind.label(),
-                known.join(", ")
-            ),
-        )
-        .with_subject(subject)
+                "The {label} {name} is unknown by Packer, and is likely part of a plugin that is not installed.\n\
+                 You may find the needed plugin along with installation instructions documented on the Packer integrations page.\n\n\
+                 https://developer.hashicorp.com/packer/integrations?filter={}",
+                name.split('-').next().unwrap_or(name)
+            )
+        };
+        Diagnostic::error(summary, detail).with_subject(subject)
     }
 
     /// Decodes one block of type `name`: the component and the warnings, or every error.
@@ -247,6 +270,80 @@ pub static DATA_SOURCES: Table<dyn DataSource> = Table {
     ],
 };
 
+/// Packer's `initializeBlocks`: every source, provisioner, error-cleanup-provisioner and
+/// post-processor type of every build block that Kiln lacks, all reported at once (a
+/// source at its build block, the others at their own block).
+pub fn check_build_types(builds: &[crate::template::build::BuildBlock]) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    for b in builds {
+        for s in &b.sources {
+            if BUILDERS.get(&s.kind).is_none() {
+                diags.push(BUILDERS.unknown(&s.kind, b.subject.clone()));
+            }
+        }
+        for p in &b.provisioners {
+            if PROVISIONERS.get(&p.kind).is_none() {
+                diags.push(PROVISIONERS.unknown(&p.kind, p.block.subject()));
+            }
+        }
+        if let Some(p) = &b.error_cleanup
+            && PROVISIONERS.get(&p.kind).is_none()
+        {
+            diags.push(PROVISIONERS.unknown_as(
+                "error-cleanup-provisioner",
+                &p.kind,
+                p.block.subject(),
+            ));
+        }
+        for p in b.post_processors.iter().flatten() {
+            if POST_PROCESSORS.get(&p.kind).is_none() {
+                diags.push(POST_PROCESSORS.unknown(&p.kind, p.block.subject()));
+            }
+        }
+    }
+    diags
+}
+
+/// The plugins whose components Kiln has built in, as `required_plugins` names them: the
+/// source and the plugin release Kiln follows (a constraint that excludes it is unmet).
+/// Packer's own built-in components (`null`, `file`, `shell`, `manifest`…) need no entry.
+pub const BUILTIN_PLUGINS: &[(&str, &str)] = &[
+    ("github.com/hashicorp/docker", "1.1.4"),
+    ("github.com/hashicorp/qemu", "1.1.7"),
+];
+
+/// Packer's `DetectPluginBinaries`: every `required_plugins` entry Kiln does not have (at
+/// a version its constraint accepts) makes one "Missing plugins" error listing them all, as
+/// Packer says of plugins that are not installed (with Packer's words: the same advice a
+/// Packer user would get).
+pub fn missing_plugins(t: &crate::template::Template) -> Option<Diagnostic> {
+    let missing: Vec<String> = t
+        .required_plugins
+        .iter()
+        .filter(|p| {
+            let have = BUILTIN_PLUGINS
+                .iter()
+                .find(|(source, _)| source.eq_ignore_ascii_case(&p.source));
+            match have {
+                Some((_, version)) => !crate::template::version::Constraint::parse(&p.version)
+                    .is_ok_and(|c| c.matches(version)),
+                None => true,
+            }
+        })
+        .map(|p| format!("* {} {}\n", p.source.to_ascii_lowercase(), p.version))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    Some(Diagnostic::error(
+        "Missing plugins",
+        format!(
+            "The following plugins are required, but not installed:\n\n{}\nDid you run packer init for this project ?",
+            missing.concat()
+        ),
+    ))
+}
+
 /// The closest known name, for "Did you mean" suggestions.
 pub fn suggest(name: &str, candidates: &[&str]) -> Option<String> {
     candidates
@@ -293,12 +390,54 @@ mod tests {
             Some("shell")
         );
         let d = DATA_SOURCES.unknown("htp", None);
-        assert_eq!(d.summary, "Unknown data source type");
-        assert!(d.detail.contains("Did you mean \"http\"?"), "{}", d.detail);
+        assert_eq!(d.summary, "Unknown data type htp");
         assert!(
-            d.detail.contains("null, http, kiln-channel"),
+            d.detail
+                .starts_with("known data sources: [null http kiln-channel"),
             "{}",
             d.detail
+        );
+        let d = PROVISIONERS.unknown("shel", None);
+        assert_eq!(d.summary, "Unknown provisioner type \"shel\"");
+        assert_eq!(d.detail, "Did you mean to use \"shell\"?");
+        let d = BUILDERS.unknown("amazon-ebs", None);
+        assert_eq!(d.summary, "Unknown source type amazon-ebs");
+        assert!(
+            d.detail.ends_with("integrations?filter=amazon"),
+            "{}",
+            d.detail
+        );
+        let d = PROVISIONERS.unknown("powershell", None);
+        assert!(d.detail.contains("one of Packer's own"), "{}", d.detail);
+    }
+
+    #[test]
+    fn required_plugins_kiln_has_are_met_others_are_missing() {
+        let template = |plugins: &str| {
+            let text = format!("packer {{\n  required_plugins {{\n{plugins}  }}\n}}\n");
+            crate::template::Template::from_sources(
+                std::path::PathBuf::from("."),
+                true,
+                vec![(std::path::PathBuf::from("t.pkr.hcl"), text)],
+            )
+            .unwrap()
+            .0
+        };
+        let met = template(
+            "    docker = { source = \"github.com/hashicorp/docker\", version = \">= 1.0.8\" }\n    qemu = { source = \"github.com/hashicorp/qemu\", version = \"~> 1\" }\n",
+        );
+        assert_eq!(missing_plugins(&met), None);
+        let unmet = template(
+            "    docker = { source = \"github.com/hashicorp/docker\", version = \">= 2.0.0\" }\n    amazon = { source = \"github.com/hashicorp/amazon\", version = \">= 1.2.0, < 2\" }\n",
+        );
+        let d = missing_plugins(&unmet).expect("missing");
+        assert_eq!(d.summary, "Missing plugins");
+        assert_eq!(
+            d.detail,
+            "The following plugins are required, but not installed:\n\n\
+             * github.com/hashicorp/docker >= 2.0.0\n\
+             * github.com/hashicorp/amazon >= 1.2.0, < 2\n\n\
+             Did you run packer init for this project ?"
         );
     }
 

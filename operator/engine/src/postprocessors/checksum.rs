@@ -263,11 +263,7 @@ impl PostProcessor for Checksum {
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
     ) -> Result<PostProcessed, PostProcessError> {
-        ctx.ui.say(format!(
-            "Computing {} checksums of {} file(s)",
-            self.types.join(", "),
-            input.files.len()
-        ));
+        // Packer's checksum post-processor says nothing while it works.
         let types = self.types.clone();
         let output = self.output.clone();
         let data = template_data(ctx);

@@ -383,15 +383,14 @@ fn write_tar(
         let meta = file
             .metadata()
             .with_context(|| format!("Unable to get fileinfo for {}", path.display()))?;
-        let mut header = tar::Header::new_gnu();
-        header.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
         // Like Go's tar.FileInfoHeader: entries are named by the file's base name.
         let name = path
             .file_name()
             .ok_or_else(|| anyhow!("Failed to create tar header for {}", path.display()))?;
-        tar.append_data(
-            &mut header,
-            name,
+        let header = go_tar_header(name, &meta)
+            .with_context(|| format!("Failed to create tar header for {}", path.display()))?;
+        tar.append(
+            &header,
             Cancellable {
                 inner: file,
                 cancel,
@@ -401,6 +400,48 @@ fn write_tar(
     }
     tar.finish().context("Failed to finish the tar archive")?;
     Ok(())
+}
+
+/// The header Packer writes for a file (Go's `tar.FileInfoHeader` in GNU format, times
+/// cleared): base name, permission bits, owner ids and names (from `/etc/passwd` and
+/// `/etc/group`, as Go's `os/user` reads them), size; no modification time (zero); numeric
+/// fields as Go formats them (`0000000\0` for the device numbers) and the checksum as six
+/// octal digits, NUL, space.
+fn go_tar_header(name: &std::ffi::OsStr, meta: &std::fs::Metadata) -> anyhow::Result<tar::Header> {
+    use std::os::unix::fs::MetadataExt;
+    let mut h = tar::Header::new_gnu();
+    h.set_path(name)?;
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_mode(meta.mode() & 0o7777);
+    h.set_uid(u64::from(meta.uid()));
+    h.set_gid(u64::from(meta.gid()));
+    h.set_size(meta.len());
+    if let Some(u) = id_name("/etc/passwd", meta.uid()) {
+        h.set_username(&u)?;
+    }
+    if let Some(g) = id_name("/etc/group", meta.gid()) {
+        h.set_groupname(&g)?;
+    }
+    let bytes = h.as_mut_bytes();
+    bytes[136..148].copy_from_slice(b"00000000000\0");
+    for range in [329..337, 337..345] {
+        bytes[range.clone()].copy_from_slice(b"0000000\0");
+    }
+    bytes[148..156].copy_from_slice(b"        ");
+    let sum: u32 = bytes.iter().map(|b| u32::from(*b)).sum();
+    bytes[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    Ok(h)
+}
+
+/// The name of a numeric id in a `name:x:id:…` file (`/etc/passwd`, `/etc/group`).
+fn id_name(file: &str, id: u32) -> Option<String> {
+    let text = std::fs::read_to_string(file).ok()?;
+    text.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let name = f.next()?;
+        let id_field = f.nth(1)?;
+        (id_field.parse::<u32>().ok()? == id).then(|| name.to_string())
+    })
 }
 
 fn write_zip(files: &[PathBuf], out: File, cancel: &CancellationToken) -> anyhow::Result<()> {
@@ -550,7 +591,7 @@ impl PostProcessor for Compress {
                 builder_id: BUILDER_ID.to_string(),
                 id: String::new(),
                 files: vec![target],
-                description: format!("'' compressing: {path}"),
+                description: format!("compressed artifacts in: {path}"),
                 state: Default::default(),
             },
             keep: false,

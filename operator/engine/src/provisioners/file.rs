@@ -98,16 +98,17 @@ fn base_name(p: &str) -> String {
     t.rsplit('/').next().unwrap_or(t).to_string()
 }
 
-fn upload_error(what: &str, e: CommError) -> ProvisionError {
-    ProvisionError::Upload {
-        what: what.to_string(),
+/// As Packer's file provisioner: a failed transfer of a file is said (`Upload failed: …`)
+/// and fails the provisioner with the communicator's own message.
+fn transfer_error(ui: &crate::ui::Ui, what: &str, e: CommError) -> ProvisionError {
+    ui.error(format!("{what} failed: {e}"));
+    ProvisionError::Command {
         message: e.to_string(),
     }
 }
 
-fn download_error(file: &str, e: CommError) -> ProvisionError {
-    ProvisionError::Download {
-        file: file.to_string(),
+fn download_dir_error(e: CommError) -> ProvisionError {
+    ProvisionError::Command {
         message: e.to_string(),
     }
 }
@@ -136,7 +137,7 @@ impl File {
             return comm
                 .upload(dst, &mut r, 0o644)
                 .await
-                .map_err(|e| upload_error(&format!("content to {dst}"), e));
+                .map_err(|e| transfer_error(ctx.ui, "Upload", e));
         }
         for src in &self.config.sources {
             let mut dst = self.config.destination.clone();
@@ -147,7 +148,7 @@ impl File {
             if md.is_dir() {
                 comm.upload_dir(&dst, Path::new(src), &[])
                     .await
-                    .map_err(|e| upload_error(src, e))?;
+                    .map_err(|e| transfer_error(ctx.ui, "Upload", e))?;
                 continue;
             }
             if dst.ends_with('/') {
@@ -160,7 +161,7 @@ impl File {
                 .map_err(|e| ProvisionError::local(format!("Error opening {src}"), e))?;
             comm.upload(&dst, &mut f, mode)
                 .await
-                .map_err(|e| upload_error(src, e))?;
+                .map_err(|e| transfer_error(ctx.ui, "Upload", e))?;
         }
         Ok(())
     }
@@ -191,7 +192,7 @@ impl File {
             if is_dir {
                 comm.download_dir(src, Path::new(&dst), &[])
                     .await
-                    .map_err(|e| download_error(src, e))?;
+                    .map_err(download_dir_error)?;
                 continue;
             }
             let mut f = tokio::fs::File::create(&dst)
@@ -199,7 +200,7 @@ impl File {
                 .map_err(|e| ProvisionError::local(format!("Error creating {dst}"), e))?;
             comm.download(src, &mut f)
                 .await
-                .map_err(|e| download_error(src, e))?;
+                .map_err(|e| transfer_error(ctx.ui, "Download", e))?;
         }
         Ok(())
     }

@@ -177,21 +177,22 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ProvisionError>>,
 {
+    // The SDK's retry.Config.Run: after a failure, give up once the start timeout has
+    // passed, else wait 2 seconds and try again; the retryable error is only logged.
+    let _ = ui;
     let started = Instant::now();
-    let mut delay = Duration::from_millis(500);
     loop {
         match f().await {
             Ok(v) => return Ok(v),
             Err(e) => {
-                if cancel.is_cancelled() || started.elapsed() + delay > timeout {
+                tracing::debug!("Retryable error: {e}");
+                if cancel.is_cancelled() || started.elapsed() >= timeout {
                     return Err(e);
                 }
-                ui.message(format!("Retryable error: {e}"));
                 tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
+                    _ = tokio::time::sleep(Duration::from_secs(2)) => {}
                     _ = cancel.cancelled() => return Err(e),
                 }
-                delay = (delay * 2).min(Duration::from_secs(10));
             }
         }
     }

@@ -300,10 +300,6 @@ impl<'a> Args<'a> {
         self.args.len()
     }
 
-    fn plural(n: usize) -> &'static str {
-        if n == 1 { "" } else { "s" }
-    }
-
     /// Requires exactly these parameters.
     pub fn exact(&self, params: &[&str]) -> Result<(), FuncError> {
         self.between(params, params.len())
@@ -315,19 +311,15 @@ impl<'a> Args<'a> {
         if n < required {
             let missing = params.get(n).copied().unwrap_or("");
             return Err(FuncError::Arity(format!(
-                "Not enough function arguments: function \"{}\" expects {} argument{}. Missing value for \"{}\".",
-                self.name,
-                required,
-                Self::plural(required),
-                missing
+                "Function \"{}\" expects {} argument(s). Missing value for \"{}\".",
+                self.name, required, missing
             )));
         }
         if n > params.len() {
             return Err(FuncError::Arity(format!(
-                "Too many function arguments: function \"{}\" expects only {} argument{}.",
+                "Function \"{}\" expects only {} argument(s).",
                 self.name,
-                params.len(),
-                Self::plural(params.len())
+                params.len()
             )));
         }
         Ok(())
@@ -337,11 +329,8 @@ impl<'a> Args<'a> {
     pub fn at_least(&self, min: usize, param: &str) -> Result<(), FuncError> {
         if self.args.len() < min {
             return Err(FuncError::Arity(format!(
-                "Not enough function arguments: function \"{}\" expects at least {} argument{}. Missing value for \"{}\".",
-                self.name,
-                min,
-                Self::plural(min),
-                param
+                "Function \"{}\" expects at least {} argument(s). Missing value for \"{}\".",
+                self.name, min, param
             )));
         }
         Ok(())

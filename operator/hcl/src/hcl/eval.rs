@@ -222,8 +222,21 @@ impl Evaluator {
                         "The condition value is null. Conditions must either be true or false.",
                     )),
                     other => match other.to_bool() {
-                        Some(true) => self.eval_depth(&c.true_expr, scope, d),
-                        Some(false) => self.eval_depth(&c.false_expr, scope, d),
+                        Some(b) => {
+                            // hclsyntax evaluates both results and converts the chosen one to
+                            // the type both unify to (`false ? ["a"] : [1]` is `["1"]`); the
+                            // other result's errors do not count.
+                            let (chosen, other) = if b {
+                                (&c.true_expr, &c.false_expr)
+                            } else {
+                                (&c.false_expr, &c.true_expr)
+                            };
+                            let v = self.eval_depth(chosen, scope, d)?;
+                            match self.eval_depth(other, scope, d) {
+                                Ok(o) => Ok(unify::conditional(v, &o)),
+                                Err(_) => Ok(v),
+                            }
+                        }
                         None => Err(self.error_at(
                             &c.cond_expr,
                             "Incorrect condition type",
@@ -746,7 +759,8 @@ impl Evaluator {
     }
 
     fn arity_error(&self, call: &FuncCall, msg: &str) -> Diagnostic {
-        let summary = if msg.contains("Too many") || msg.contains("too many") {
+        // hclsyntax's words: the detail says "expects only" for too many.
+        let summary = if msg.contains("expects only") || msg.contains("Too many") {
             "Too many function arguments"
         } else {
             "Not enough function arguments"
@@ -1062,6 +1076,156 @@ pub fn resolve(base: &Path, rel: &str) -> std::path::PathBuf {
         p.to_path_buf()
     } else {
         base.join(p)
+    }
+}
+
+/// cty's type unification, as hclsyntax applies it to the two results of a conditional,
+/// over Kiln's untyped values (a list is a tuple, an object an object, null and unknown are
+/// dynamic).
+mod unify {
+    use std::collections::BTreeMap;
+
+    use crate::value::{Value, format_number};
+
+    #[derive(Clone, Debug, PartialEq)]
+    enum Ty {
+        Dynamic,
+        Bool,
+        Number,
+        String,
+        Tuple(Vec<Ty>),
+        List(Box<Ty>),
+        Object(BTreeMap<String, Ty>),
+        Map(Box<Ty>),
+    }
+
+    fn ty(v: &Value) -> Ty {
+        match v {
+            Value::Null | Value::Unknown => Ty::Dynamic,
+            Value::Bool(_) => Ty::Bool,
+            Value::Number(_) => Ty::Number,
+            Value::String(_) => Ty::String,
+            Value::List(l) => Ty::Tuple(l.iter().map(ty).collect()),
+            Value::Object(o) => Ty::Object(o.iter().map(|(k, v)| (k.clone(), ty(v))).collect()),
+        }
+    }
+
+    fn unify_all(types: &[Ty]) -> Option<Ty> {
+        let mut it = types.iter();
+        let mut acc = it.next().cloned().unwrap_or(Ty::Dynamic);
+        for t in it {
+            acc = unify(&acc, t)?;
+        }
+        Some(acc)
+    }
+
+    fn element(t: &Ty) -> Vec<Ty> {
+        match t {
+            Ty::Tuple(e) => e.clone(),
+            Ty::List(e) => vec![(**e).clone()],
+            Ty::Object(m) => m.values().cloned().collect(),
+            Ty::Map(e) => vec![(**e).clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    fn unify(a: &Ty, b: &Ty) -> Option<Ty> {
+        use Ty::*;
+        Some(match (a, b) {
+            _ if a == b => a.clone(),
+            (Dynamic, x) | (x, Dynamic) => x.clone(),
+            (String, Number | Bool) | (Number | Bool, String) => String,
+            (Tuple(x), Tuple(y)) if x.len() == y.len() => Tuple(
+                x.iter()
+                    .zip(y)
+                    .map(|(p, q)| unify(p, q))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            (Tuple(_) | List(_), Tuple(_) | List(_)) => {
+                let mut all = element(a);
+                all.extend(element(b));
+                List(Box::new(unify_all(&all)?))
+            }
+            (Object(x), Object(y)) if x.keys().eq(y.keys()) => Object(
+                x.iter()
+                    .zip(y.values())
+                    .map(|((k, p), q)| unify(p, q).map(|t| (k.clone(), t)))
+                    .collect::<Option<BTreeMap<_, _>>>()?,
+            ),
+            (Object(_) | Map(_), Object(_) | Map(_)) => {
+                let mut all = element(a);
+                all.extend(element(b));
+                Map(Box::new(unify_all(&all)?))
+            }
+            _ => return None,
+        })
+    }
+
+    fn convert(v: Value, t: &Ty) -> Value {
+        match (v, t) {
+            (Value::Number(n), Ty::String) => Value::String(format_number(n)),
+            (Value::Bool(b), Ty::String) => Value::String(b.to_string()),
+            (Value::List(l), Ty::Tuple(ts)) => {
+                Value::List(l.into_iter().zip(ts).map(|(v, t)| convert(v, t)).collect())
+            }
+            (Value::List(l), Ty::List(e)) => {
+                Value::List(l.into_iter().map(|v| convert(v, e)).collect())
+            }
+            (Value::Object(o), Ty::Object(ts)) => Value::Object(
+                o.into_iter()
+                    .map(|(k, v)| {
+                        let v = match ts.get(&k) {
+                            Some(t) => convert(v, t),
+                            None => v,
+                        };
+                        (k, v)
+                    })
+                    .collect(),
+            ),
+            (Value::Object(o), Ty::Map(e)) => {
+                Value::Object(o.into_iter().map(|(k, v)| (k, convert(v, e))).collect())
+            }
+            (v, _) => v,
+        }
+    }
+
+    /// The chosen result converted to the type both results unify to; unchanged when
+    /// either is unknown or they do not unify.
+    pub fn conditional(chosen: Value, other: &Value) -> Value {
+        if chosen.is_unknown() || other.is_unknown() {
+            return chosen;
+        }
+        match unify(&ty(&chosen), &ty(other)) {
+            Some(t) => convert(chosen, &t),
+            None => chosen,
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn conditional_results_unify_as_cty_types_do() {
+            let n = |x: f64| Value::Number(x);
+            let s = |x: &str| Value::String(x.into());
+            assert_eq!(conditional(n(1.0), &s("a")), s("1"));
+            assert_eq!(conditional(Value::Bool(true), &s("a")), s("true"));
+            assert_eq!(conditional(n(1.0), &Value::Bool(true)), n(1.0));
+            assert_eq!(
+                conditional(
+                    Value::List(vec![n(1.0), n(2.0)]),
+                    &Value::List(vec![s("a")])
+                ),
+                Value::List(vec![s("1"), s("2")])
+            );
+            assert_eq!(conditional(n(1.0), &Value::Null), n(1.0));
+            let obj = |k: &str, v: Value| Value::Object([(k.to_string(), v)].into());
+            assert_eq!(
+                conditional(obj("a", n(1.0)), &obj("b", s("x"))),
+                obj("a", s("1"))
+            );
+        }
     }
 }
 

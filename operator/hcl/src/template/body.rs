@@ -138,17 +138,15 @@ impl RawBody {
         let mut diags = Diagnostics::new();
         for a in &other.attrs {
             if let Some(prev) = self.attr(&a.key) {
+                // hcl's merged body, word for word.
                 let first = prev
                     .key_subject()
-                    .map(|s| format!(" at {}:{}:{}", s.file, s.line, s.column))
+                    .map(|s| format!(" at {}", s.range_string()))
                     .unwrap_or_default();
                 diags.push(
                     Diagnostic::error(
                         "Duplicate argument",
-                        format!(
-                            "The argument {:?} was already set{first}. Each argument may be set only once; a build's source block can add arguments but not override them.",
-                            a.key
-                        ),
+                        format!("Argument {:?} was already set{first}", a.key),
                     )
                     .with_subject(a.key_subject()),
                 );
@@ -547,6 +545,85 @@ pub fn duration_unit_secs(unit: &str) -> Option<f64> {
 }
 
 /// Parses a Go duration (`"1h2m3.5s"`, `"300ms"`, `"0"`); plain numbers are seconds.
+/// Go's `time.ParseDuration`, with its error texts (`time: invalid duration "soon"`,
+/// `time: missing unit in duration "5"`, `time: unknown unit "x" in duration "5x"`). A
+/// negative duration is zero.
+pub fn go_parse_duration(orig: &str) -> Result<Duration, String> {
+    let q = crate::value::go_quote;
+    let invalid = || format!("time: invalid duration {}", q(orig));
+    let mut s = orig;
+    let mut neg = false;
+    if let Some(c) = s.chars().next()
+        && (c == '-' || c == '+')
+    {
+        neg = c == '-';
+        s = &s[1..];
+    }
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if s.is_empty() {
+        return Err(invalid());
+    }
+    let mut total = 0f64;
+    while !s.is_empty() {
+        let b = s.as_bytes();
+        if !(b[0] == b'.' || b[0].is_ascii_digit()) {
+            return Err(invalid());
+        }
+        let int_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let mut num = s[..int_end].to_string();
+        let pre = int_end > 0;
+        s = &s[int_end..];
+        let mut post = false;
+        if let Some(rest) = s.strip_prefix('.') {
+            let frac_end = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            post = frac_end > 0;
+            num.push('.');
+            num.push_str(&rest[..frac_end]);
+            s = &rest[frac_end..];
+        }
+        if !pre && !post {
+            return Err(invalid());
+        }
+        let unit_end = s
+            .find(|c: char| c == '.' || c.is_ascii_digit())
+            .unwrap_or(s.len());
+        if unit_end == 0 {
+            return Err(format!("time: missing unit in duration {}", q(orig)));
+        }
+        let unit = &s[..unit_end];
+        s = &s[unit_end..];
+        let mult = match unit {
+            "ns" => 1e-9,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => {
+                return Err(format!(
+                    "time: unknown unit {} in duration {}",
+                    q(unit),
+                    q(orig)
+                ));
+            }
+        };
+        let n: f64 = num.trim_end_matches('.').parse().unwrap_or(0.0);
+        total += n * mult;
+    }
+    if !total.is_finite() || total >= 9.2e9 {
+        return Err(invalid());
+    }
+    Ok(if neg {
+        Duration::ZERO
+    } else {
+        Duration::from_secs_f64(total)
+    })
+}
+
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
     if s.is_empty() {
@@ -581,6 +658,31 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn go_durations_and_their_errors() {
+        assert_eq!(go_parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(go_parse_duration("1.5h"), Ok(Duration::from_secs(5400)));
+        assert_eq!(go_parse_duration("-3s"), Ok(Duration::ZERO));
+        assert_eq!(go_parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(
+            go_parse_duration("soon").unwrap_err(),
+            "time: invalid duration \"soon\""
+        );
+        assert_eq!(
+            go_parse_duration("5").unwrap_err(),
+            "time: missing unit in duration \"5\""
+        );
+        assert_eq!(
+            go_parse_duration("5x").unwrap_err(),
+            "time: unknown unit \"x\" in duration \"5x\""
+        );
+        assert_eq!(
+            go_parse_duration("").unwrap_err(),
+            "time: invalid duration \"\""
+        );
+    }
+
     use super::*;
     use std::path::Path;
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::diag::{Diagnostic, Diagnostics, Subject};
-use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody, parse_duration};
+use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody};
 use crate::template::{Template, dynamic};
 use crate::value::Value;
 
@@ -154,17 +154,20 @@ fn meta_strings(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Vec<Stri
     }
 }
 
-fn meta_duration(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Option<Duration> {
+/// `pause_before`, `timeout`: Go's `time.ParseDuration`, and Packer's error at the block.
+fn meta_duration(
+    env: &EvalEnv,
+    a: &RawAttr,
+    block: &RawBlock,
+    diags: &mut Diagnostics,
+) -> Option<Duration> {
     match env.eval_attr(a).map(|v| v.to_string_lossless()) {
-        Ok(Some(s)) => match parse_duration(&s) {
-            Some(d) => Some(d),
-            None => {
+        Ok(Some(s)) => match crate::template::body::go_parse_duration(&s) {
+            Ok(d) => Some(d),
+            Err(e) => {
                 diags.push(
-                    Diagnostic::error(
-                        "Invalid duration",
-                        format!("The argument {:?} must be a duration such as \"30s\" or \"5m\"; got {s:?}.", a.key),
-                    )
-                    .with_subject(a.subject()),
+                    Diagnostic::error(format!("Failed to parse {} duration", a.key), e)
+                        .with_subject(block.subject()),
                 );
                 None
             }
@@ -240,8 +243,8 @@ pub fn decode_provisioner(
     let mut overrides = BTreeMap::new();
     let m = decode_meta(b, env, diags, |a, diags| {
         match a.key.as_str() {
-            "pause_before" => pause_before = meta_duration(env, a, diags),
-            "timeout" => timeout = meta_duration(env, a, diags),
+            "pause_before" => pause_before = meta_duration(env, a, b, diags),
+            "timeout" => timeout = meta_duration(env, a, b, diags),
             "max_retries" => match env.eval_attr(a).map(|v| v.to_number()) {
                 Ok(Some(n)) if n >= 0.0 && n.fract() == 0.0 && n < 1e6 => max_retries = n as u32,
                 Ok(_) => diags.push(
@@ -610,7 +613,11 @@ impl Template {
 
     /// Every build instance (build × source), named as Packer names them.
     pub fn instances(&self) -> Result<Vec<BuildInstance>, Diagnostics> {
-        let builds = self.decode_builds()?;
+        Self::instances_of(self.decode_builds()?)
+    }
+
+    /// [`Template::instances`] of build blocks already decoded.
+    pub fn instances_of(builds: Vec<BuildBlock>) -> Result<Vec<BuildInstance>, Diagnostics> {
         let mut out: Vec<BuildInstance> = Vec::new();
         let mut diags = Diagnostics::new();
         for bb in builds {

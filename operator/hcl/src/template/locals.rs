@@ -258,25 +258,77 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         .filter(|n| !done.contains(*n) && !failed.contains(*n))
         .collect();
     if !stuck.is_empty() {
-        let names: Vec<String> = stuck.iter().map(|n| n.display()).collect();
-        let subject = stuck.first().and_then(|n| match n {
-            Node::Local(name) => t
-                .locals
+        // Packer's words: its graph's validation errors (a self reference; each cycle, its
+        // members each depending on the one before, from a start Packer picks at random),
+        // as a go-multierror list.
+        let reaches = |from: &Node, to: &Node| -> bool {
+            let mut seen: Vec<&Node> = Vec::new();
+            let mut todo: Vec<&Node> = deps[from].iter().collect();
+            while let Some(n) = todo.pop() {
+                if n == to {
+                    return true;
+                }
+                if !seen.contains(&n) && deps.contains_key(n) {
+                    seen.push(n);
+                    todo.extend(deps[n].iter());
+                }
+            }
+            false
+        };
+        let mut errors: Vec<String> = Vec::new();
+        let mut placed: Vec<&Node> = Vec::new();
+        for n in &stuck {
+            if deps[*n].contains(*n) {
+                errors.push(format!("Self reference: {}", n.display()));
+                placed.push(n);
+            }
+        }
+        for n in &stuck {
+            if placed.contains(n) || !reaches(n, n) {
+                continue;
+            }
+            let members: Vec<&Node> = stuck
                 .iter()
-                .find(|l| &l.name == name)
-                .and_then(|l| l.attr.key_subject()),
-            Node::Data(key) => t.data.get(key).and_then(|d| d.block.subject()),
-        });
-        diags.push(
-            Diagnostic::error(
-                "Cycle in locals and data sources",
-                format!(
-                    "These values depend on each other, so none can be evaluated: {}.",
-                    names.join(", ")
-                ),
+                .copied()
+                .filter(|m| !placed.contains(m) && reaches(n, m) && reaches(m, n))
+                .collect();
+            let mut order = vec![*n];
+            while order.len() < members.len() {
+                let last = *order.last().unwrap_or(n);
+                match members
+                    .iter()
+                    .find(|m| !order.contains(m) && deps[**m].contains(last))
+                {
+                    Some(next) => order.push(next),
+                    None => break,
+                }
+            }
+            for m in &members {
+                if !order.contains(m) {
+                    order.push(m);
+                }
+            }
+            placed.extend(order.iter().copied());
+            let names: Vec<String> = order.iter().map(|m| m.display()).collect();
+            errors.push(format!("Cycle: {}", names.join(", ")));
+        }
+        if errors.is_empty() {
+            let names: Vec<String> = stuck.iter().map(|n| n.display()).collect();
+            errors.push(format!("Cycle: {}", names.join(", ")));
+        }
+        let list = if errors.len() == 1 {
+            format!("1 error occurred:\n\t* {}\n\n", errors[0])
+        } else {
+            format!(
+                "{} errors occurred:\n\t* {}\n\n",
+                errors.len(),
+                errors.join("\n\t* ")
             )
-            .with_subject(subject),
-        );
+        };
+        diags.push(Diagnostic::error(
+            "failed to prepare execution graph",
+            format!("An error occurred while building the graph for datasources/locals: {list}"),
+        ));
     }
     // Under validate, unknown data outputs: make `data.T.N.anything` unknown.
     if matches!(mode, DataMode::Unknown) {

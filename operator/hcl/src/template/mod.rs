@@ -96,24 +96,23 @@ pub struct Template {
 /// Lists the template files of a path as Packer does: one file, or the `*.pkr.hcl` and
 /// `*.pkr.json` files directly in a directory, in lexical order.
 pub fn template_files(path: &Path) -> Result<(Vec<PathBuf>, bool), Diagnostic> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        Diagnostic::error(
-            "Failed to read template",
-            format!("Could not read {}: {e}.", path.display()),
-        )
-    })?;
+    // Packer's `GetHCL2Files`: a path it cannot stat is an error with no summary and Go's
+    // `stat` error as its detail.
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Diagnostic::error("", format!("stat {}: {}", path.display(), go_errno(&e))))?;
     if meta.is_file() {
         return Ok((vec![path.to_path_buf()], false));
     }
     let mut files = Vec::new();
     let entries = std::fs::read_dir(path).map_err(|e| {
         Diagnostic::error(
-            "Failed to read template directory",
-            format!("Could not list {}: {e}.", path.display()),
+            "Cannot read hcl directory",
+            format!("open {}: {}", path.display(), go_errno(&e)),
         )
     })?;
     for entry in entries.flatten() {
-        let p = entry.path();
+        // Go's filepath.Join: `./x.pkr.hcl` is named `x.pkr.hcl`, `dir/` + x `dir/x.pkr.hcl`.
+        let p = go_clean(&entry.path());
         let name = entry.file_name().to_string_lossy().to_string();
         if (name.ends_with(".pkr.hcl") || name.ends_with(".pkr.json")) && p.is_file() {
             files.push(p);
@@ -122,14 +121,53 @@ pub fn template_files(path: &Path) -> Result<(Vec<PathBuf>, bool), Diagnostic> {
     files.sort();
     if files.is_empty() {
         return Err(Diagnostic::error(
-            "No template files",
-            format!(
-                "Could not find any config file in {}. A config file must be suffixed with `.pkr.hcl` or `.pkr.json`.",
-                path.display()
-            ),
+            format!("Could not find any config file in {}", path.display()),
+            "A config file must be suffixed with `.pkr.hcl` or `.pkr.json`. A folder can be referenced.",
         ));
     }
     Ok((files, true))
+}
+
+/// Go's `filepath.Clean`, lexically: no `.` elements, no repeated or trailing slashes, `..`
+/// resolved against a preceding name; `.` for an empty result.
+pub fn go_clean(p: &Path) -> PathBuf {
+    let s = p.to_string_lossy();
+    let rooted = s.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in s.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => match parts.last() {
+                Some(&last) if last != ".." => {
+                    parts.pop();
+                }
+                _ if rooted => {}
+                _ => parts.push(".."),
+            },
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    PathBuf::from(match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".to_string(),
+        (false, false) => joined,
+    })
+}
+
+/// An I/O error as Go's `syscall.Errno` prints it (`no such file or directory`): the C
+/// library's text with a lower-case first letter, without Rust's `(os error N)`.
+pub fn go_errno(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    let s = match s.rfind(" (os error ") {
+        Some(i) => &s[..i],
+        None => &s,
+    };
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 const ROOT_BLOCKS: &[&str] = &[
@@ -230,7 +268,7 @@ impl Template {
                                         return Err(Diagnostic::error(
                                             "Unsupported Packer Core version",
                                             format!(
-                                                "This configuration does not support Packer version {PACKER_VERSION} (Kiln implements Packer {PACKER_VERSION}'s template language). To proceed, either choose another supported Packer version or update the root module's version constraint ({c:?})."
+                                                "This configuration does not support Packer version {PACKER_VERSION}. To proceed, either choose another supported Packer version or update this version constraint. Version constraints are normally set for good reason, so updating the constraint may lead to other errors or unexpected behavior."
                                             ),
                                         )
                                         .with_subject(a.subject())
@@ -639,4 +677,25 @@ fn json_to_hcl(text: &str) -> Result<String, Diagnostic> {
     }
     write_body(&root, &mut out, 0);
     Ok(out)
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+
+    #[test]
+    fn paths_clean_as_go_joins_them() {
+        for (given, want) in [
+            ("./t.pkr.hcl", "t.pkr.hcl"),
+            ("dir//t.pkr.hcl", "dir/t.pkr.hcl"),
+            ("./dir/../t.pkr.hcl", "t.pkr.hcl"),
+            ("../x/./t.pkr.hcl", "../x/t.pkr.hcl"),
+            ("/a/../../t", "/t"),
+            (".", "."),
+        ] {
+            assert_eq!(go_clean(Path::new(given)), PathBuf::from(want), "{given}");
+        }
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(go_errno(&e), "no such file or directory");
+    }
 }

@@ -21,6 +21,9 @@ use crate::value::Value;
 pub struct Validation {
     pub condition: RawAttr,
     pub error_message: RawAttr,
+    /// The `validation` keyword (hcl's `DefRange` of the block), which Packer's failure
+    /// message names.
+    pub decl: Option<Subject>,
 }
 
 /// A declared input variable.
@@ -33,6 +36,8 @@ pub struct Variable {
     pub sensitive: bool,
     pub validations: Vec<Validation>,
     pub subject: Option<Subject>,
+    /// The `default` expression, where a failed validation of the default points.
+    pub default_subject: Option<Subject>,
 }
 
 impl Variable {
@@ -172,19 +177,12 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
         );
         return;
     }
-    if let Some(prev) = t.variables.get(&name) {
-        let at = prev
-            .subject
-            .as_ref()
-            .map(|s| format!(" at {}:{}", s.file, s.line))
-            .unwrap_or_default();
-        diags.push(
-            Diagnostic::error(
-                "Duplicate variable",
-                format!("Duplicate {name:?} variable definition found; it was first declared{at}."),
-            )
-            .with_subject(b.subject()),
-        );
+    if t.variables.contains_key(&name) {
+        // Packer's words; the block is only its context (no source lines).
+        diags.push(Diagnostic::error(
+            "Duplicate variable",
+            format!("Duplicate {name} variable definition found."),
+        ));
         return;
     }
     let mut var = Variable {
@@ -195,6 +193,7 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
         sensitive: false,
         validations: Vec::new(),
         subject: b.subject(),
+        default_subject: None,
     };
     for a in &b.body.attrs {
         match a.key.as_str() {
@@ -203,7 +202,10 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
                 Err(d) => diags.push(d),
             },
             "default" => match eval_default(a) {
-                Ok(v) => var.default = Some(v),
+                Ok(v) => {
+                    var.default = Some(v);
+                    var.default_subject = a.subject();
+                }
                 Err(d) => diags.push(d),
             },
             "description" => match attr_string(a) {
@@ -281,6 +283,7 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
         var.validations.push(Validation {
             condition: cond,
             error_message: msg,
+            decl: vb.ident_span.clone().map(|r| vb.file.subject(r)),
         });
     }
     t.variables.insert(name, var);
@@ -303,7 +306,7 @@ pub fn decode_variables(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics)
             diags.push(
                 Diagnostic::error(
                     "Duplicate variable",
-                    format!("Duplicate {:?} variable definition found.", a.key),
+                    format!("Duplicate {} variable definition found.", a.key),
                 )
                 .with_subject(a.key_subject()),
             );
@@ -321,6 +324,7 @@ pub fn decode_variables(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics)
                         sensitive: false,
                         validations: Vec::new(),
                         subject: a.key_subject(),
+                        default_subject: a.subject(),
                     },
                 );
             }
@@ -534,13 +538,12 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
                 for (name, value, subject) in entries {
                     if !t.variables.contains_key(&name) {
                         if inputs.warn_undeclared {
-                            diags.push(
-                                Diagnostic::warning(
-                                    "Undefined variable",
-                                    format!("The variable {name:?} was set in {} but was not declared in an input variable block; it is ignored. To declare it, place a `variable {name:?} {{}}` block in one of your .pkr.hcl files.", path.display()),
-                                )
-                                .with_subject(subject),
-                            );
+                            // Packer's gives the entry as context only: no source lines.
+                            let _ = subject;
+                            diags.push(Diagnostic::warning(
+                                "Undefined variable",
+                                format!("The variable {name:?} was set but was not declared as an input variable.\nTo declare variable {name:?} place this block in one of your .pkr.hcl files, such as variables.pkr.hcl\n\nvariable {name:?} {{\n  type    = string\n  default = null\n}}"),
+                            ));
                         }
                         continue;
                     }
@@ -585,7 +588,7 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
         let Some(var) = t.variables.get(name) else {
             diags.push(Diagnostic::error(
                 "Undefined -var variable",
-                format!("A {name:?} variable was passed in but was not found in known variables. To declare variable {name:?}, place this block in one of your .pkr.hcl files, such as variables.pkr.hcl\n\nvariable {name:?} {{\n  type    = string\n  default = null\n}}"),
+                format!("A {name:?} variable was passed in the command line but was not found in known variables. To declare variable {name:?}, place this block in one of your .pkr files, such as variables.pkr.hcl"),
             ));
             continue;
         };
@@ -651,22 +654,28 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
                             .ok()
                             .and_then(|v| v.to_string_lossless())
                             .unwrap_or_default();
+                        // Packer's words: the rule named by its `validation` keyword, the
+                        // value's expression as the subject.
                         let at = rule
-                            .condition
-                            .subject()
+                            .decl
+                            .as_ref()
                             .map(|s| {
                                 format!(
-                                    "\n\nThis was checked by the validation rule at {}:{},{}.",
-                                    s.file, s.line, s.column
+                                    "\n\nThis was checked by the validation rule at {}.",
+                                    s.range_string()
                                 )
                             })
                             .unwrap_or_default();
+                        let subject = match g.origin {
+                            "default" => var.default_subject.clone(),
+                            _ => g.subject.clone(),
+                        };
                         diags.push(
                             Diagnostic::error(
                                 format!("Invalid value for {} variable", g.origin),
                                 format!("{msg}{at}"),
                             )
-                            .with_subject(g.subject.clone().or(var.subject.clone())),
+                            .with_subject(subject.or(var.subject.clone())),
                         );
                     }
                     None => diags.push(

@@ -115,11 +115,13 @@ impl Builder for QemuBuilder {
         }
         files.sort();
         let mut st = std::collections::BTreeMap::new();
-        let generated: serde_json::Map<String, serde_json::Value> = state
-            .generated
-            .iter()
-            .map(|(k, v)| (k.clone(), value_json(v)))
-            .collect();
+        // The plugin's artifact carries the state's generated data, which the provision
+        // step had filled with the hook data (communicator keys, ID, run UUID).
+        let generated: serde_json::Map<String, serde_json::Value> =
+            crate::plan::runtime_generated(&state.generated, &state.info.run_uuid)
+                .iter()
+                .map(|(k, v)| (k.clone(), value_json(v)))
+                .collect();
         st.insert(
             "generated_data".into(),
             serde_json::Value::Object(generated),

@@ -14,7 +14,7 @@ build {
   name    = "gz"
   sources = ["source.file.a"]
   post-processor "compress" {
-    output = "hello.tar.gz"
+    output = "hello.tar"
     keep_input_artifact = true
   }
 }

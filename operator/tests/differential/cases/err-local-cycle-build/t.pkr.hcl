@@ -1,4 +1,4 @@
 locals {
-  a = local.b
-  b = local.a
+  a = local.a
+  b = "fine"
 }
