@@ -16,7 +16,7 @@ use crate::value::Value;
 
 mod collection;
 mod crypto;
-mod datetime;
+pub(crate) mod datetime;
 mod encoding;
 mod filesystem;
 mod format;

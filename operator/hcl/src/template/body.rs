@@ -549,79 +549,8 @@ pub fn duration_unit_secs(unit: &str) -> Option<f64> {
 /// `time: missing unit in duration "5"`, `time: unknown unit "x" in duration "5x"`). A
 /// negative duration is zero.
 pub fn go_parse_duration(orig: &str) -> Result<Duration, String> {
-    let q = crate::value::go_quote;
-    let invalid = || format!("time: invalid duration {}", q(orig));
-    let mut s = orig;
-    let mut neg = false;
-    if let Some(c) = s.chars().next()
-        && (c == '-' || c == '+')
-    {
-        neg = c == '-';
-        s = &s[1..];
-    }
-    if s == "0" {
-        return Ok(Duration::ZERO);
-    }
-    if s.is_empty() {
-        return Err(invalid());
-    }
-    let mut total = 0f64;
-    while !s.is_empty() {
-        let b = s.as_bytes();
-        if !(b[0] == b'.' || b[0].is_ascii_digit()) {
-            return Err(invalid());
-        }
-        let int_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let mut num = s[..int_end].to_string();
-        let pre = int_end > 0;
-        s = &s[int_end..];
-        let mut post = false;
-        if let Some(rest) = s.strip_prefix('.') {
-            let frac_end = rest
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(rest.len());
-            post = frac_end > 0;
-            num.push('.');
-            num.push_str(&rest[..frac_end]);
-            s = &rest[frac_end..];
-        }
-        if !pre && !post {
-            return Err(invalid());
-        }
-        let unit_end = s
-            .find(|c: char| c == '.' || c.is_ascii_digit())
-            .unwrap_or(s.len());
-        if unit_end == 0 {
-            return Err(format!("time: missing unit in duration {}", q(orig)));
-        }
-        let unit = &s[..unit_end];
-        s = &s[unit_end..];
-        let mult = match unit {
-            "ns" => 1e-9,
-            "us" | "\u{b5}s" | "\u{3bc}s" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => {
-                return Err(format!(
-                    "time: unknown unit {} in duration {}",
-                    q(unit),
-                    q(orig)
-                ));
-            }
-        };
-        let n: f64 = num.trim_end_matches('.').parse().unwrap_or(0.0);
-        total += n * mult;
-    }
-    if !total.is_finite() || total >= 9.2e9 {
-        return Err(invalid());
-    }
-    Ok(if neg {
-        Duration::ZERO
-    } else {
-        Duration::from_secs_f64(total)
-    })
+    let nanos = crate::functions::datetime::parse_duration(orig)?;
+    Ok(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)))
 }
 
 pub fn parse_duration(s: &str) -> Option<Duration> {
