@@ -544,10 +544,10 @@ pub fn duration_unit_secs(unit: &str) -> Option<f64> {
     })
 }
 
-/// Parses a Go duration (`"1h2m3.5s"`, `"300ms"`, `"0"`); plain numbers are seconds.
-/// Go's `time.ParseDuration`, with its error texts (`time: invalid duration "soon"`,
-/// `time: missing unit in duration "5"`, `time: unknown unit "x" in duration "5x"`). A
-/// negative duration is zero.
+/// Parses a Go duration (`"1h2m3.5s"`, `"300ms"`, `"0"`) with Go's `time.ParseDuration`
+/// ([`crate::functions::datetime`]'s port) and its error texts (`time: invalid duration
+/// "soon"`, `time: missing unit in duration "5"`, `time: unknown unit "x" in duration "5x"`).
+/// A negative duration is zero.
 pub fn go_parse_duration(orig: &str) -> Result<Duration, String> {
     let nanos = crate::functions::datetime::parse_duration(orig)?;
     Ok(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)))
