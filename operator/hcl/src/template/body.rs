@@ -545,7 +545,7 @@ pub fn duration_unit_secs(unit: &str) -> Option<f64> {
 }
 
 /// Parses a Go duration (`"1h2m3.5s"`, `"300ms"`, `"0"`) with Go's `time.ParseDuration`
-/// ([`crate::functions::datetime`]'s port) and its error texts (`time: invalid duration
+/// (the port in `functions::datetime`) and its error texts (`time: invalid duration
 /// "soon"`, `time: missing unit in duration "5"`, `time: unknown unit "x" in duration "5x"`).
 /// A negative duration is zero.
 pub fn go_parse_duration(orig: &str) -> Result<Duration, String> {
