@@ -13,6 +13,12 @@ usage: bench-operator-load.py KUBECONFIG NAMESPACE TEMPLATE OPERATOR_PID [N] [WA
 4. Wave 2 ("after the queue drained"): creates WAVE2 builds (default 100) one at a time,
    100 ms apart, and waits for their Jobs.
 Prints the figures as a Markdown table plus a few plain lines; exits 1 if a build got no Job.
+
+With KILN_BENCH_FINISHED=F (default 0), a wave 0 comes first: F ImageBuilds created with
+`spec.cancel: true` (8 threads), which the operator finishes at once (`Cancelled`, no Job),
+and the run waits until every one says so. At the end, every build of the namespace (F + N +
+WAVE2) must have been reconciled: a `Ready` condition and `status.observedGeneration` equal to
+its generation; exits 1 otherwise.
 """
 import base64
 import http.client
@@ -29,6 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 kubeconfig, ns, template, pid = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 N = int(sys.argv[5]) if len(sys.argv) > 5 else 1000
 WAVE2 = int(sys.argv[6]) if len(sys.argv) > 6 else 100
+FINISHED = int(os.environ.get("KILN_BENCH_FINISHED", "0"))
 
 # --- connection (the e2e admin kubeconfig: embedded CA, client cert and key) -------------
 cfg = open(kubeconfig).read()
@@ -124,16 +131,42 @@ create_lock = threading.Lock()
 
 
 def build_body(name):
+    spec = {
+        "templateRef": {"name": template},
+        # Nothing has this label: runner pods stay Pending, the node is not flooded.
+        "runner": {"nodeSelector": {"kiln.dev/bench": "none"}},
+    }
+    kind = "load"
+    if name.startswith("done-"):
+        # Wave 0: finished at once by the operator (cancelled before it started).
+        spec["cancel"] = True
+        kind = "finished"
     return json.dumps({
         "apiVersion": "kiln.dev/v1alpha1",
         "kind": "ImageBuild",
-        "metadata": {"name": name, "labels": {"kiln.dev/bench": "load"}},
-        "spec": {
-            "templateRef": {"name": template},
-            # Nothing has this label: runner pods stay Pending, the node is not flooded.
-            "runner": {"nodeSelector": {"kiln.dev/bench": "none"}},
-        },
+        "metadata": {"name": name, "labels": {"kiln.dev/bench": kind}},
+        "spec": spec,
     })
+
+
+def list_builds():
+    """Every ImageBuild of the namespace (paged), as dicts."""
+    c = conn()
+    out, cont = [], ""
+    while True:
+        c.request("GET", f"/apis/kiln.dev/v1alpha1/namespaces/{ns}/imagebuilds?limit=500"
+                  + (f"&continue={cont}" if cont else ""))
+        body = json.loads(c.getresponse().read())
+        out.extend(body.get("items", []))
+        cont = body.get("metadata", {}).get("continue")
+        if not cont:
+            return out
+
+
+def reconciled(b):
+    st = b.get("status") or {}
+    ready = any(c.get("type") == "Ready" for c in st.get("conditions") or [])
+    return ready and st.get("observedGeneration") == b["metadata"].get("generation")
 
 
 def reconcile_histogram():
@@ -226,6 +259,29 @@ time.sleep(1.0)
 t_idle = time.monotonic()
 idle_now = vmrss()
 
+# Wave 0: finished builds (cancelled before they start), as a day's history would leave.
+t_w0 = time.monotonic()
+if FINISHED:
+    done = [f"done-{i:05d}" for i in range(FINISHED)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(create, done))
+    t_w0_created = time.monotonic()
+    deadline = time.monotonic() + 1800
+    while True:
+        phases = [((b.get("status") or {}).get("phase")) for b in list_builds()]
+        n_done = sum(1 for p in phases if p == "Cancelled")
+        if n_done >= FINISHED or time.monotonic() > deadline:
+            break
+        time.sleep(5)
+    t_w0_end = time.monotonic()
+    print(f"wave 0: {FINISHED} finished builds created in {t_w0_created - t_w0:.1f} s "
+          f"({FINISHED / (t_w0_created - t_w0):.0f}/s), all Cancelled after "
+          f"{t_w0_end - t_w0:.1f} s ({n_done}/{FINISHED}); operator VmRSS peak "
+          f"{mib(rss_between(t_w0, t_w0_end))}, now {mib(vmrss())}")
+    if n_done < FINISHED:
+        sys.exit("wave 0: not every finished build was reconciled")
+idle_now = vmrss()
+
 # Wave 1: N builds at once.
 wave1 = [f"load-{i:04d}" for i in range(N)]
 t0 = time.monotonic()
@@ -264,7 +320,7 @@ if len(jobs_sorted) >= 900:
             if n in job_seen and created.get(n, 0) > t900]
 
 print(f"operator pid {pid}; VmRSS idle (just before wave 1): {mib(idle_now)}")
-print(f"wave 1: {len(created) - len(wave2)} ImageBuilds created in {t_created - t0:.2f} s "
+print(f"wave 1: {sum(1 for n in wave1 if n in created)} ImageBuilds created in {t_created - t0:.2f} s "
       f"({N / (t_created - t0):.0f}/s); all Jobs {t_drained - t0:.2f} s after the first create")
 print(f"Jobs: wave 1 {N - len(missing1)}/{N}, wave 2 {WAVE2 - len(missing2)}/{WAVE2}")
 print()
@@ -295,4 +351,14 @@ print()
 print(f"operator VmRSS peak: wave 1 {mib(rss_between(t0, t_drained))}, "
       f"wave 2 {mib(rss_between(t2, t_end))}, whole run {mib(rss_between(t0, t_end + 1))}; "
       f"at the end {mib(rss[-1][1] if rss else None)} ({len(rss)} samples, every 200 ms)")
-sys.exit(1 if missing1 or missing2 else 0)
+bad = 0
+if FINISHED:
+    # Every build of the namespace reconciled (wave 0, 1 and 2), and the memory with all of
+    # them cached.
+    time.sleep(10)
+    items = list_builds()
+    bad = sum(1 for b in items if not reconciled(b))
+    print(f"reconciled: {len(items) - bad} of {len(items)} ImageBuilds (Ready condition, "
+          f"observedGeneration = generation); operator VmRSS now {mib(vmrss())}, "
+          f"peak over the whole run {mib(max((v for _, v in rss), default=None))}")
+sys.exit(1 if missing1 or missing2 or bad else 0)

@@ -204,12 +204,25 @@ where
         None => Api::all_with(client, &ar),
     };
     skip_malformed(
-        watch_fn(api, config).default_backoff(),
+        watch_fn(api, config).default_backoff().modify(slim_meta),
         ar,
         cached,
         reporter,
     )
 }
+
+/// What the controllers never read of an object, dropped before it is cached: its managed
+/// fields (one entry per writer: the user's apply, the operator's and the runner's status
+/// writes) and `kubectl apply`'s copy of the whole object in an annotation. Together they are
+/// most of a cached ImageBuild's size.
+pub fn slim_meta(o: &mut DynamicObject) {
+    o.metadata.managed_fields = None;
+    if let Some(a) = o.metadata.annotations.as_mut() {
+        a.remove(LAST_APPLIED);
+    }
+}
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// The conversion of [`lenient_watcher`] over any stream of dynamic watch events: typed events
 /// of the objects that decode, watch errors passed on, malformed objects reported and skipped.
@@ -334,6 +347,36 @@ mod tests {
     use super::*;
     use kiln_crds::ImageBuild;
     use serde_json::json;
+
+    #[test]
+    fn the_cache_keeps_what_controllers_read_and_drops_the_rest() {
+        let mut o: DynamicObject = serde_json::from_value(json!({
+            "apiVersion": "kiln.dev/v1alpha1", "kind": "ImageBuild",
+            "metadata": {"name": "b", "namespace": "n",
+                "labels": {"kustomize.toolkit.fluxcd.io/name": "apps"},
+                "annotations": {
+                    "kubectl.kubernetes.io/last-applied-configuration": "{\"spec\":{}}",
+                    "argocd.argoproj.io/tracking-id": "app:kiln.dev/ImageBuild:n/b"},
+                "managedFields": [{"manager": "kubectl", "operation": "Apply",
+                    "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {}}}]},
+            "spec": {"templateRef": {"name": "t"}},
+        }))
+        .unwrap();
+        slim_meta(&mut o);
+        assert_eq!(o.metadata.managed_fields, None);
+        let a = o.metadata.annotations.as_ref().unwrap();
+        assert!(!a.contains_key(LAST_APPLIED));
+        // Retention reads GitOps tracking annotations and labels: they stay.
+        assert!(a.contains_key("argocd.argoproj.io/tracking-id"));
+        assert!(
+            o.metadata
+                .labels
+                .as_ref()
+                .unwrap()
+                .contains_key("kustomize.toolkit.fluxcd.io/name")
+        );
+        assert_eq!(o.data["spec"]["templateRef"]["name"], "t");
+    }
 
     fn dynamic(value: serde_json::Value) -> DynamicObject {
         serde_json::from_value(value).unwrap()
