@@ -14,6 +14,9 @@ usage: bench-operator-load.py KUBECONFIG NAMESPACE TEMPLATE OPERATOR_PID [N] [WA
    100 ms apart, and waits for their Jobs.
 Prints the figures as a Markdown table plus a few plain lines; exits 1 if a build got no Job.
 
+First (KILN_BENCH_RAW, default 1000): the API server's own write rate, from that many small
+ConfigMap creates (8 threads) before anything else.
+
 With KILN_BENCH_FINISHED=F (default 0), a wave 0 comes first: F ImageBuilds created with
 `spec.cancel: true` (8 threads), which the operator finishes at once (`Cancelled`, no Job),
 and the run waits until every one says so. At the end, every build of the namespace (F + N +
@@ -258,6 +261,33 @@ if not watch_ready.wait(30):
 time.sleep(1.0)
 t_idle = time.monotonic()
 idle_now = vmrss()
+
+# The API server's own write rate on this machine now: RAW small ConfigMaps created from 8
+# threads (keep-alive connections), nothing else of the benchmark running yet; then deleted.
+RAW = int(os.environ.get("KILN_BENCH_RAW", "1000"))
+if RAW:
+    def raw_create(i):
+        if not hasattr(local, "c"):
+            local.c = conn()
+        body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
+                           "metadata": {"name": f"raw-{i:05d}",
+                                        "labels": {"kiln.dev/bench": "raw"}},
+                           "data": {"k": "v"}})
+        local.c.request("POST", f"/api/v1/namespaces/{ns}/configmaps", body=body,
+                        headers={"Content-Type": "application/json"})
+        r = local.c.getresponse()
+        r.read()
+        if r.status != 201:
+            raise RuntimeError(f"raw create: HTTP {r.status}")
+    t_raw = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(raw_create, range(RAW)))
+    dt_raw = time.monotonic() - t_raw
+    print(f"API server write rate: {RAW} ConfigMap creates from 8 threads in {dt_raw:.2f} s "
+          f"= {RAW / dt_raw:.0f} writes/s")
+    c = conn()
+    c.request("DELETE", f"/api/v1/namespaces/{ns}/configmaps?labelSelector=kiln.dev%2Fbench%3Draw")
+    c.getresponse().read()
 
 # Wave 0: finished builds (cancelled before they start), as a day's history would leave.
 t_w0 = time.monotonic()
