@@ -65,8 +65,8 @@ ctx = ssl.create_default_context(cafile=paths["certificate-authority-data"])
 ctx.load_cert_chain(paths["client-certificate-data"], paths["client-key-data"])
 
 
-def conn():
-    return http.client.HTTPSConnection(host, int(port), context=ctx, timeout=60)
+def conn(timeout=60):
+    return http.client.HTTPSConnection(host, int(port), context=ctx, timeout=timeout)
 
 
 # --- operator RSS sampler ------------------------------------------------------------------
@@ -99,7 +99,8 @@ watch_ready = threading.Event()
 
 
 def watcher():
-    c = conn()
+    # No read timeout: no Job appears while wave 0's finished builds are created.
+    c = conn(timeout=None)
     c.request("GET", f"/apis/batch/v1/namespaces/{ns}/jobs?limit=500")
     r = c.getresponse()
     body = json.loads(r.read())
