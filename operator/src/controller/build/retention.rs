@@ -7,6 +7,7 @@
 //! [`enforce`] reads (caches first) and deletes.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -206,34 +207,31 @@ pub async fn enforce(build: &ImageBuild, ctx: &Context) -> Result<(), RetentionE
     };
     let retention = Retention::of(&template.map(|t| t.spec.history_limits).unwrap_or_default());
     let api: Api<ImageBuild> = Api::namespaced(client.clone(), &ns);
-    let all: Vec<ImageBuild> = match &ctx.caches.builds {
+    // The cached builds are shared, never copied: this runs each time a build finishes, and
+    // with 10 000 builds in a namespace, eight reconciles copying them all at once took
+    // 250 MiB (measured with heaptrack; the operator was OOM-killed).
+    let all: Vec<Arc<ImageBuild>> = match &ctx.caches.builds {
         Some(store) => store
             .state()
-            .iter()
+            .into_iter()
             .filter(|b| b.namespace().as_deref() == Some(ns.as_str()))
-            .map(|b| b.as_ref().clone())
             .collect(),
-        None => {
-            api.list(&ListParams::default())
-                .await
-                .map_err(|source| RetentionError::BuildList {
-                    namespace: ns.clone(),
-                    source,
-                })?
-                .items
-        }
+        None => api
+            .list(&ListParams::default())
+            .await
+            .map_err(|source| RetentionError::BuildList {
+                namespace: ns.clone(),
+                source,
+            })?
+            .items
+            .into_iter()
+            .map(Arc::new)
+            .collect(),
     };
-    let channels = Api::<ImageChannel>::namespaced(client, &ns)
-        .list(&ListParams::default())
-        .await
-        .map_err(|source| RetentionError::ChannelList {
-            namespace: ns.clone(),
-            source,
-        })?;
-    let in_ns: Vec<&ImageBuild> = all.iter().collect();
-    let keep = protected(&in_ns, &channels.items);
-    let of_template: Vec<&ImageBuild> = all
+    let in_ns: Vec<&ImageBuild> = all.iter().map(Arc::as_ref).collect();
+    let of_template: Vec<&ImageBuild> = in_ns
         .iter()
+        .copied()
         .filter(|b| {
             b.spec
                 .template_ref
@@ -241,7 +239,21 @@ pub async fn enforce(build: &ImageBuild, ctx: &Context) -> Result<(), RetentionE
                 .is_some_and(|r| r.name == tref.name)
         })
         .collect();
-    for victim in victims(&of_template, &retention, &keep, &now()) {
+    // Protection only spares builds: with nothing to delete before it, the channels need not
+    // be read (most finished builds are within their template's limits).
+    let now = now();
+    if victims(&of_template, &retention, &BTreeSet::new(), &now).is_empty() {
+        return Ok(());
+    }
+    let channels = Api::<ImageChannel>::namespaced(client, &ns)
+        .list(&ListParams::default())
+        .await
+        .map_err(|source| RetentionError::ChannelList {
+            namespace: ns.clone(),
+            source,
+        })?;
+    let keep = protected(&in_ns, &channels.items);
+    for victim in victims(&of_template, &retention, &keep, &now) {
         match api.delete(&victim, &Default::default()).await {
             Ok(_) => tracing::info!(build = %victim, "deleted (retention)"),
             Err(e) if is_not_found(&e) => {}
@@ -300,6 +312,37 @@ mod tests {
         let v = victims(&refs, &limits(1, 1), &keep, &t(10));
         assert_eq!(v, ["ok2", "bad1"]);
         assert!(victims(&refs, &limits(10, 10), &BTreeSet::new(), &t(10)).is_empty());
+    }
+
+    #[test]
+    fn protection_only_spares_so_no_victims_unprotected_means_none_at_all() {
+        // `enforce` skips reading channels when there is no victim without protection.
+        let builds: Vec<ImageBuild> = (0..12)
+            .map(|i| {
+                let phase = if i % 3 == 0 {
+                    BuildPhase::Failed
+                } else {
+                    BuildPhase::Succeeded
+                };
+                done(&format!("b{i}"), phase, i)
+            })
+            .collect();
+        let refs: Vec<&ImageBuild> = builds.iter().collect();
+        for (ok, failed) in [(0, 0), (1, 1), (3, 2), (8, 4), (20, 20)] {
+            let r = limits(ok, failed);
+            let free = victims(&refs, &r, &BTreeSet::new(), &t(100));
+            for k in 0..12 {
+                let keep: BTreeSet<String> = (0..12)
+                    .filter(|j| (j * 7 + k) % 5 < 2)
+                    .map(|j| format!("b{j}"))
+                    .collect();
+                let v = victims(&refs, &r, &keep, &t(100));
+                assert!(
+                    v.iter().all(|n| free.contains(n)),
+                    "{v:?} not within {free:?}"
+                );
+            }
+        }
     }
 
     #[test]
