@@ -71,6 +71,15 @@ pub mod reasons {
     pub const POD_CREATE_FAILED: &str = "PodCreateFailed";
     /// ImageBuild: revoked because the build it started from (its parent) was.
     pub const PARENT_REVOKED: &str = "ParentRevoked";
+    /// ImageBuild: succeeded without a Job by reusing the artifacts of an earlier build with
+    /// the same inputs (`dedupe`).
+    pub const REUSED: &str = "Reused";
+    /// ImageBuild: waiting for an earlier build of the same bucket and version fingerprint
+    /// to finish before resuming it.
+    pub const FINGERPRINT_IN_USE: &str = "FingerprintInUse";
+    /// ImageBuild: an HCP Packer data source (`hcp-packer-version`, `hcp-packer-artifact`…)
+    /// failed before the build started: a revoked version, a missing channel or bucket.
+    pub const REGISTRY_LOOKUP_FAILED: &str = "RegistryLookupFailed";
     /// ImageChannel: the target build exists, succeeded and is not revoked.
     pub const TARGET_VERIFIED: &str = "TargetVerified";
     /// ImageChannel: waiting for the target build to finish.
@@ -106,6 +115,9 @@ pub mod reasons {
         QUOTA_EXCEEDED,
         POD_CREATE_FAILED,
         PARENT_REVOKED,
+        REUSED,
+        FINGERPRINT_IN_USE,
+        REGISTRY_LOOKUP_FAILED,
         TARGET_VERIFIED,
         TARGET_PENDING,
         TARGET_NOT_FOUND,

@@ -83,7 +83,7 @@ use crate::duration::{DurationError, parse_duration};
 #[x_kube(validation = Rule::new("!has(self.only) || !has(self.except)")
     .message("set at most one of spec.only and spec.except"))]
 #[x_kube(validation = Rule::new(
-    "has(self.templateRef) == has(oldSelf.templateRef) && has(self.template) == has(oldSelf.template) && has(self.variables) == has(oldSelf.variables) && has(self.secretVariables) == has(oldSelf.secretVariables) && has(self.only) == has(oldSelf.only) && has(self.except) == has(oldSelf.except) && has(self.timeout) == has(oldSelf.timeout) && has(self.runner) == has(oldSelf.runner)"
+    "has(self.templateRef) == has(oldSelf.templateRef) && has(self.template) == has(oldSelf.template) && has(self.variables) == has(oldSelf.variables) && has(self.secretVariables) == has(oldSelf.secretVariables) && has(self.only) == has(oldSelf.only) && has(self.except) == has(oldSelf.except) && has(self.timeout) == has(oldSelf.timeout) && has(self.runner) == has(oldSelf.runner) && has(self.dedupe) == has(oldSelf.dedupe)"
 ).message("spec is immutable once created, except cancel and revoked: create a new ImageBuild instead"))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageBuildSpec {
@@ -182,6 +182,15 @@ pub struct ImageBuildSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self == oldSelf").message("runner is immutable"))]
     pub runner: Option<RunnerSpec>,
+
+    /// Reuse the artifacts of an earlier succeeded, unrevoked build of this namespace with the
+    /// same inputs (`status.inputsDigest`: template files, variables, selected sources,
+    /// resolved channels and registry versions, runner image) instead of running a Job. The
+    /// build then succeeds at once with reason `Reused` and `status.reusedFrom`. Unset: the
+    /// ImageTemplate's `spec.dedupe` decides (off for an inline template).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self == oldSelf").message("dedupe is immutable"))]
+    pub dedupe: Option<bool>,
 }
 
 impl ImageBuildSpec {
@@ -525,6 +534,46 @@ pub struct ImageBuildStatus {
     /// nothing beyond the restricted defaults was needed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner: Option<RunnerStatus>,
+
+    /// The HCP Packer registry view of this build (its template has an
+    /// `hcp_packer_registry` block, or `HCP_PACKER_*` variables in `spec.runner.env` turn
+    /// the registry on): the bucket and version fingerprint it was labelled with, the
+    /// channels that follow it, and the earlier build of the same fingerprint it resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<BuildRegistryStatus>,
+
+    /// `sha256:<hex>` of everything the build's result depends on (docs/registry.md,
+    /// "Dedupe"): what `dedupe` compares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs_digest: Option<String>,
+
+    /// The earlier build whose artifacts this one reused instead of running (`dedupe`): its
+    /// sources' entries were copied into `sources`, each with `carriedFrom`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reused_from: Option<String>,
+}
+
+/// A build as an HCP Packer version.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildRegistryStatus {
+    /// The bucket (`hcp_packer_registry.bucket_name`, `HCP_PACKER_BUCKET_NAME`, else the
+    /// template's name); also the `kiln.dev/bucket` label.
+    pub bucket: String,
+    /// The version fingerprint (`HCP_PACKER_BUILD_FINGERPRINT`, a `kiln.dev/fingerprint`
+    /// label set on the ImageBuild, else the build's name); also the `kiln.dev/fingerprint`
+    /// label.
+    pub fingerprint: String,
+    /// The channels named in `hcp_packer_registry.channels`: the build carries the label
+    /// `channel.kiln.dev/<name>: "true"`, which an ImageChannel's `spec.follow.selector`
+    /// follows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+    /// The earlier, unfinished build of the same bucket and fingerprint this build resumed:
+    /// the sources it had built were not run again (their entries in `sources` say
+    /// `carriedFrom`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
 }
 
 /// What the runner pods of a build were given.
@@ -611,6 +660,10 @@ pub struct SourceStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 16384))]
     pub log_tail: Option<String>,
+    /// The earlier ImageBuild this entry was carried over from: the source was not run
+    /// again, its artifacts are that build's (a resumed version, or a reused build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried_from: Option<String>,
 }
 
 /// Which provisioner is running.

@@ -87,6 +87,14 @@ pub struct ImageTemplateSpec {
     /// which the tool would re-create and build again.
     #[serde(default)]
     pub history_limits: HistoryLimits,
+
+    /// Do not run a build whose inputs (`status.inputsDigest` of an ImageBuild: template
+    /// files, variables, selected sources, resolved channels and registry versions, runner
+    /// image) match a succeeded, unrevoked build of this namespace: the new ImageBuild
+    /// reuses its artifacts (reason `Reused`, `status.reusedFrom`). An ImageBuild's own
+    /// `spec.dedupe` wins over this.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dedupe: bool,
 }
 
 /// How many finished builds of a template to keep.
@@ -172,6 +180,30 @@ pub struct ImageTemplateStatus {
     /// Errors and warnings from parsing and validating the template, first error first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<Diagnostic>,
+
+    /// The HCP Packer bucket the template's `hcp_packer_registry` block describes (with the
+    /// template's default variables), when it has one: builds of the template are labelled
+    /// `kiln.dev/bucket: <name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<TemplateBucket>,
+}
+
+/// An HCP Packer bucket, as a template's `hcp_packer_registry` block describes it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateBucket {
+    /// `bucket_name` (else the build block's name, else the template's name).
+    pub name: String,
+    /// `description`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// `bucket_labels`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `channels`: each succeeded build is followed by an ImageChannel selecting
+    /// `channel.kiln.dev/<name>: "true"`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
 }
 
 /// One `build` block of a template.
