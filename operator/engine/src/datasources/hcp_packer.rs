@@ -43,6 +43,18 @@ pub const CHANNEL_LABEL: &str = "kiln.dev/channel";
 pub const FINGERPRINT_LABEL: &str = "kiln.dev/fingerprint";
 /// The annotation naming who started a build (`author_id`).
 pub const AUTHOR_ANNOTATION: &str = "kiln.dev/author";
+/// The annotation holding a build's `build_labels` as a JSON object (all of them: those
+/// that are not valid Kubernetes labels too); the `labels` output reads it first.
+pub const BUILD_LABELS_ANNOTATION: &str = "kiln.dev/build-labels";
+/// The label prefix of a channel a build is meant for (`hcp_packer_registry.channels`):
+/// `channel.kiln.dev/<channel>: "true"`.
+pub const CHANNEL_LABEL_PREFIX: &str = "channel.kiln.dev/";
+
+/// Whether `bucket` is the bucket of an ImageChannel or ImageBuild object: its
+/// `kiln.dev/bucket` label, else its template's name.
+pub fn in_bucket(obj: &Json, bucket: &str) -> bool {
+    Registry::in_bucket(obj, bucket)
+}
 
 /// ImageChannel and ImageBuild objects as the Kubernetes API serves them.
 #[derive(Clone, Debug, Default)]
@@ -87,9 +99,12 @@ impl Registry {
         Ok(())
     }
 
-    /// The registry files of a run: `KILN_REGISTRY`'s, then the channels file.
+    /// The registry files of a run: `KILN_REGISTRY`'s, then the channels file. In a runner
+    /// pod only the channels file counts: the operator wrote the bucket's ImageChannels and
+    /// ImageBuilds there, as they were when the build started.
     pub fn files(env: &RunEnv) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = std::env::var_os(ENV)
+            .filter(|_| !env.in_cluster)
             .map(|v| {
                 std::env::split_paths(&v)
                     .filter(|p| !p.as_os_str().is_empty())
@@ -319,15 +334,22 @@ fn version_status(build: Option<&Json>, channel: Option<&Json>, revoked: bool) -
 /// The artifacts of a version: from the ImageBuild's sources when it was read, else from the
 /// channel's copy of them.
 fn artifacts(build: Option<&Json>, channel: Option<&Json>, version_id: &str) -> Vec<Found> {
-    let labels: BTreeMap<String, String> = build
-        .and_then(|b| b.pointer("/metadata/labels"))
+    let from_annotation: Option<BTreeMap<String, String>> = build
+        .and_then(|b| b.pointer("/metadata/annotations"))
+        .and_then(|a| a.get(BUILD_LABELS_ANNOTATION))
+        .and_then(|x| x.as_str())
+        .and_then(|text| serde_json::from_str(text).ok());
+    let labels: BTreeMap<String, String> = from_annotation.unwrap_or_else(|| {
+        build
+            .and_then(|b| b.pointer("/metadata/labels"))
         .and_then(|l| l.as_object())
         .map(|l| {
             l.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
+                    .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
     let build_name = build
         .and_then(|b| s(b, "/metadata/name"))
         .or_else(|| channel.and_then(|c| s(c, "/status/currentBuild")))
@@ -839,6 +861,77 @@ impl DataSource for HcpPacker {
     }
 }
 
+/// The data source types this module implements.
+pub const KINDS: [&str; 4] = [
+    "hcp-packer-version",
+    "hcp-packer-artifact",
+    "hcp-packer-iteration",
+    "hcp-packer-image",
+];
+
+/// An HCP Packer data block of a template, its arguments evaluated as far as they can be
+/// before the build runs (variables and literals; another data source's output is unknown).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HcpRef {
+    /// `data.<type>.<name>`.
+    pub address: String,
+    pub kind: String,
+    /// Every string argument, by name (`<unknown>` when not known yet).
+    pub args: Vec<(String, String)>,
+}
+
+impl HcpRef {
+    pub fn arg(&self, name: &str) -> &str {
+        self.args
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+
+    /// The bucket, when known.
+    pub fn bucket(&self) -> Option<&str> {
+        Some(self.arg("bucket_name")).filter(|b| !b.is_empty() && known(b))
+    }
+
+    /// The data source, when every argument is known (it can be resolved before the run).
+    pub fn lookup(&self) -> Option<HcpPacker> {
+        if !self.args.iter().all(|(_, v)| known(v)) {
+            return None;
+        }
+        let args: Vec<(&str, &str)> = self
+            .args
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        from_args(&self.kind, &args)
+    }
+}
+
+/// The HCP Packer data blocks of a loaded template, with their arguments evaluated without
+/// data sources: what the operator reads from the cluster before a build starts.
+pub fn references(t: &crate::template::Template) -> Vec<HcpRef> {
+    let env = t.base_env();
+    let mut out = Vec::new();
+    for decl in t.data.values().filter(|d| KINDS.contains(&d.kind.as_str())) {
+        let desc = format!("data {:?} {:?}", decl.kind, decl.name);
+        let mut r = ConfigReader::new(&decl.block.body, &env, decl.block.subject(), desc);
+        let mut args = Vec::new();
+        for a in &decl.block.body.attrs {
+            let v = r.string(&a.key).unwrap_or_else(|| "<unknown>".to_string());
+            args.push((a.key.clone(), v));
+        }
+        // Errors here are the data source's own, reported when it is configured.
+        let _ = r.finish();
+        out.push(HcpRef {
+            address: format!("data.{}.{}", decl.kind, decl.name),
+            kind: decl.kind.clone(),
+            args,
+        });
+    }
+    out
+}
+
 /// Builds a data source from arguments, for tests and tools: `kind` is the Packer type name.
 pub fn from_args(kind: &str, args: &[(&str, &str)]) -> Option<HcpPacker> {
     let get = |k: &str| {
@@ -877,4 +970,78 @@ pub fn from_args(kind: &str, args: &[(&str, &str)]) -> Option<HcpPacker> {
         component_type: get("component_type"),
         env: Default::default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::path::PathBuf;
+
+    fn template(src: &str) -> crate::template::Template {
+        let (t, d) = crate::template::Template::from_sources(
+            PathBuf::from("."),
+            true,
+            vec![(PathBuf::from("t.pkr.hcl"), src.to_string())],
+        )
+        .unwrap();
+        assert!(!d.has_errors(), "{d:?}");
+        t
+    }
+
+    #[test]
+    fn references_know_literals_not_other_data_sources() {
+        let t = template(
+            r#"
+data "hcp-packer-version" "parent" {
+  bucket_name  = "base"
+  channel_name = "production"
+}
+data "hcp-packer-artifact" "parent" {
+  bucket_name         = "base"
+  version_fingerprint = data.hcp-packer-version.parent.fingerprint
+  platform            = "file"
+  region              = "file"
+}
+data "kiln-channel" "other" {
+  channel = "x"
+}
+"#,
+        );
+        let mut refs = references(&t);
+        refs.sort_by(|a, b| a.address.cmp(&b.address));
+        assert_eq!(refs.len(), 2, "{refs:?}");
+        assert_eq!(refs[0].address, "data.hcp-packer-artifact.parent");
+        assert_eq!(refs[0].bucket(), Some("base"));
+        assert_eq!(refs[0].arg("version_fingerprint"), "<unknown>");
+        assert!(refs[0].lookup().is_none(), "depends on another data source");
+        assert_eq!(refs[1].arg("channel_name"), "production");
+        assert!(refs[1].lookup().is_some());
+    }
+
+    #[test]
+    fn build_labels_come_from_their_annotation_first() {
+        let mut reg = Registry::default();
+        let build = json!({
+            "kind": "ImageBuild",
+            "metadata": {
+                "name": "b1", "namespace": "ns", "uid": "u1",
+                "labels": {"kiln.dev/bucket": "base", "os": "debian"},
+                "annotations": {BUILD_LABELS_ANNOTATION: r#"{"os":"debian","built at":"2026-12-05T09:00:00Z"}"#}
+            },
+            "status": {"phase": "Succeeded", "sources": [
+                {"name": "file.a", "artifacts": [{"builderId": "packer.file", "id": "out.txt"}]}
+            ]}
+        });
+        reg.add_json(&build.to_string()).unwrap();
+        let v = reg.version_by("base", "fingerprint", "b1").unwrap();
+        assert_eq!(
+            v.artifacts[0].labels,
+            BTreeMap::from([
+                ("built at".to_string(), "2026-12-05T09:00:00Z".to_string()),
+                ("os".to_string(), "debian".to_string())
+            ])
+        );
+        assert!(in_bucket(&build, "base"));
+    }
 }

@@ -136,7 +136,9 @@ fn channels_file(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// The ImageChannel objects in a file's JSON: one object, a `List`, or an array.
+/// The ImageChannel objects in a file's JSON: one object, a `List`, or an array. ImageBuilds
+/// in it are skipped (the registry file of a runner pod holds both, for the HCP Packer data
+/// sources).
 pub fn parse_channels(text: &str) -> anyhow::Result<Vec<serde_json::Value>> {
     let v: serde_json::Value = serde_json::from_str(text).context("not JSON")?;
     let items = match v {
@@ -147,9 +149,11 @@ pub fn parse_channels(text: &str) -> anyhow::Result<Vec<serde_json::Value>> {
         serde_json::Value::Object(_) => vec![v],
         _ => bail!("expected an ImageChannel object, a List of them or an array"),
     };
-    for (i, item) in items.iter().enumerate() {
+    let mut channels = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
         match item.get("kind").and_then(|k| k.as_str()) {
             None | Some("ImageChannel") => {}
+            Some("ImageBuild") => continue,
             Some(other) => bail!("item {i} is a {other}, not an ImageChannel"),
         }
         if item
@@ -159,8 +163,9 @@ pub fn parse_channels(text: &str) -> anyhow::Result<Vec<serde_json::Value>> {
         {
             bail!("item {i} has no metadata.name");
         }
+        channels.push(item);
     }
-    Ok(items)
+    Ok(channels)
 }
 
 /// Finds the channel `r` asks for among `channels` and turns it into the outputs.
