@@ -112,6 +112,43 @@ pub struct Snapshot {
     /// The `kiln-channel` data sources to resolve (not stored).
     #[serde(skip)]
     pub channel_refs: Vec<kiln_engine::datasources::kiln_channel::ChannelRef>,
+    /// The build as an HCP Packer version (`hcp_packer_registry`), when the registry is on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<VersionPlan>,
+    /// Sources not run again: their entries, carried over from an earlier build (a resumed
+    /// version, or a reused build). The controller writes them into `status.sources`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried: Vec<kiln_crds::SourceStatus>,
+    /// `sha256:<hex>` of the build's inputs (what dedupe compares).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs_digest: Option<String>,
+    /// The succeeded build whose artifacts this one reuses (no Job runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reused_from: Option<String>,
+    /// The HCP Packer data sources to read the buckets of (not stored).
+    #[serde(skip)]
+    pub hcp_refs: Vec<kiln_engine::datasources::hcp_packer::HcpRef>,
+    /// Whether dedupe is on for this build (not stored).
+    #[serde(skip)]
+    pub dedupe: bool,
+}
+
+/// An ImageBuild as an HCP Packer version: what it is labelled with.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionPlan {
+    pub bucket: String,
+    pub fingerprint: String,
+    /// The fingerprint was given (`HCP_PACKER_BUILD_FINGERPRINT` or a `kiln.dev/fingerprint`
+    /// label), not defaulted to the build's name: a rerun with it resumes the version.
+    #[serde(default)]
+    pub fingerprint_given: bool,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub build_labels: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<String>,
 }
 
 /// Reads the snapshot back from its ConfigMap.
@@ -236,6 +273,12 @@ pub(crate) mod tests {
             channel_refs: vec![],
             requirements: Default::default(),
             run_uuid: "run-1".into(),
+            registry: None,
+            carried: vec![],
+            inputs_digest: None,
+            reused_from: None,
+            hcp_refs: vec![],
+            dedupe: false,
         }
     }
 }

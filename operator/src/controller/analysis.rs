@@ -12,7 +12,9 @@ use kiln_crds::{
     VariableValues,
 };
 use kiln_engine::components::{Requirements, RunEnv};
+use kiln_engine::datasources::hcp_packer::{self, HcpRef};
 use kiln_engine::datasources::kiln_channel::{self, ChannelRef};
+use kiln_engine::template::registry::RegistryConfig;
 use kiln_engine::diag::{Diagnostic, Diagnostics, Severity as EngineSeverity};
 use kiln_engine::hcl::types;
 use kiln_engine::plan::RunOptions;
@@ -72,6 +74,11 @@ pub struct Analysis {
     pub instances: Vec<String>,
     /// The `kiln-channel` data sources, which the operator resolves before a build runs.
     pub channels: Vec<ChannelRef>,
+    /// The HCP Packer data sources (`hcp-packer-version`, `hcp-packer-artifact`, …), whose
+    /// buckets the operator reads before a build runs.
+    pub hcp: Vec<HcpRef>,
+    /// The `hcp_packer_registry` configuration (None: the registry is off).
+    pub registry: Option<RegistryConfig>,
     /// What each build's runner pod needs beyond the restricted defaults (builds that need
     /// nothing more are absent), by full name.
     pub requirements: BTreeMap<String, Requirements>,
@@ -217,6 +224,16 @@ pub fn parse_files<'a>(dir: &'a Path, files: &[TemplateFile]) -> Result<Parsed<'
 
 /// The rest of [`analyze`], on a parsed template.
 pub fn analyze_parsed(parsed: Parsed<'_>, overrides: &VariableValues) -> Analysis {
+    analyze_parsed_env(parsed, overrides, &|_| None)
+}
+
+/// [`analyze_parsed`], with the `HCP_PACKER_*` variables the run will see (an ImageBuild's
+/// `spec.runner.env`): they shape its registry configuration.
+pub fn analyze_parsed_env(
+    parsed: Parsed<'_>,
+    overrides: &VariableValues,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Analysis {
     let Parsed {
         dir,
         fingerprint,
@@ -258,6 +275,14 @@ pub fn analyze_parsed(parsed: Parsed<'_>, overrides: &VariableValues) -> Analysi
     match kiln_channel::references(&s.template) {
         Ok(refs) => a.channels = refs,
         Err(errors) => errors.into_iter().for_each(|d| diags.push(d)),
+    }
+    a.hcp = hcp_packer::references(&s.template);
+    match s.registry_with(env) {
+        Ok((cfg, w)) => {
+            a.registry = cfg;
+            diags.extend(w);
+        }
+        Err(d) => diags.extend(d),
     }
     if !diags.has_errors() {
         match s.plan(&Selection::all()) {

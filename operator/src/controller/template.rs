@@ -50,6 +50,7 @@ pub fn desired_status(
         builds: a.builds.clone(),
         variables: a.variables.clone(),
         diagnostics: a.diagnostics.clone(),
+        bucket: super::build::registry::template_bucket(&tpl.name_any(), a),
     }
 }
 

@@ -73,6 +73,12 @@ pub enum ApplyError {
         #[source]
         source: kube::Error,
     },
+    #[error("could not label ImageBuild {name} as a registry version: {source}")]
+    Labels {
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
 }
 
 impl ApplyError {
@@ -85,7 +91,8 @@ impl ApplyError {
             | ApplyError::RoleBindingApply { source, .. }
             | ApplyError::JobGet { source, .. }
             | ApplyError::JobCreate { source, .. }
-            | ApplyError::JobSuspend { source, .. } => Some(source),
+            | ApplyError::JobSuspend { source, .. }
+            | ApplyError::Labels { source, .. } => Some(source),
             ApplyError::SnapshotUnusable { .. } => None,
         }
     }

@@ -142,6 +142,18 @@ pub fn decide(
                     Some(TEMPLATE_RETRY),
                 ),
                 Taken::Invalid(msg) => settle(invalid(msg), None, Announce::Transition, None),
+                Taken::Held(reason, msg) => settle(
+                    JobView::fixed(BuildPhase::Pending, reason, msg),
+                    None,
+                    Announce::Waiting,
+                    Some(TEMPLATE_RETRY),
+                ),
+                Taken::Refused(reason, msg) => settle(
+                    JobView::fixed(BuildPhase::Failed, reason, msg),
+                    None,
+                    Announce::Transition,
+                    None,
+                ),
                 Taken::Ready(source) => {
                     let (snapshot, fresh) = match source {
                         Source::Fresh(s) => (*s, true),
@@ -151,6 +163,19 @@ pub fn decide(
                     if build.spec.cancel {
                         settle(
                             cancelled_before_start(),
+                            Some(Box::new(snapshot)),
+                            Announce::Transition,
+                            None,
+                        )
+                    } else if let Some(from) = snapshot.reused_from.clone() {
+                        // Every source was built before (dedupe, or a resumed version with
+                        // nothing left): no Job, its artifacts are carried.
+                        let message = format!(
+                            "reused the artifacts of ImageBuild {from} ({} source(s)); no Job ran",
+                            snapshot.carried.len()
+                        );
+                        settle(
+                            JobView::fixed(BuildPhase::Succeeded, reasons::REUSED, message),
                             Some(Box::new(snapshot)),
                             Announce::Transition,
                             None,
@@ -284,7 +309,13 @@ pub fn with_results(
             let Some(total) = total else {
                 return (view, false);
             };
-            (0..total)
+            // Carried entries (a resumed version) have no Job index.
+            let carried = status
+                .sources
+                .iter()
+                .filter(|e| e.carried_from.is_some())
+                .count();
+            (0..total.saturating_sub(carried))
                 .filter(|i| {
                     !status
                         .sources

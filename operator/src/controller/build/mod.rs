@@ -22,6 +22,7 @@ pub mod ledgers;
 pub mod lineage;
 pub mod observe;
 pub mod pods;
+pub mod registry;
 pub mod retention;
 pub mod snapshot;
 pub mod status;
@@ -52,6 +53,16 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
 
     let observed = observe::observe(&build, &ctx).await?;
     let decision = decide::decide(&build, observed, &ctx.settings.runner, &now());
+    // A version about to run, or reused, is labelled first (bucket, fingerprint, channels):
+    // an ImageChannel following `channel.kiln.dev/<name>` then follows it.
+    if let Some(meta) = registry_labels(&build, &decision.plan) {
+        registry::apply_labels(&ctx, &build, &meta)
+            .await
+            .map_err(|source| apply::ApplyError::Labels {
+                name: build.name_any(),
+                source,
+            })?;
+    }
     let mut expired = false;
     let (view, snapshot, announce) = match decision.plan {
         Plan::Keep { view, expired: e } => {
@@ -99,6 +110,19 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         .requeue
         .map(Action::requeue)
         .unwrap_or_else(Action::await_change))
+}
+
+/// The registry labels a build still lacks, when its plan runs or reuses a snapshot.
+fn registry_labels(build: &ImageBuild, plan: &Plan) -> Option<registry::Metadata> {
+    match plan {
+        Plan::Launch(l) => registry::labels_for(build, &l.snapshot),
+        Plan::Settle {
+            view,
+            snapshot: Some(s),
+            ..
+        } if view.phase == kiln_crds::BuildPhase::Succeeded => registry::labels_for(build, s),
+        _ => None,
+    }
 }
 
 /// The status for `view`, with the revocation the parent passes down.

@@ -99,6 +99,11 @@ pub enum Taken {
     WaitingForChannel(String),
     /// Nothing can run until the spec, the template or a channel changes.
     Invalid(String),
+    /// Waits, with a reason (a build of the same registry version is running).
+    Held(&'static str, String),
+    /// Fails before anything runs, with a reason (a registry lookup failed, the version is
+    /// complete).
+    Refused(&'static str, String),
 }
 
 /// The runner's access (Role, RoleBinding) of a started build, as this process knows it.
@@ -164,6 +169,13 @@ pub enum ObserveError {
     },
     #[error("could not create a scratch directory for the template: {0}")]
     Scratch(#[source] std::io::Error),
+    #[error("could not list the {kind} of namespace {namespace} (HCP Packer registry): {source}")]
+    RegistryList {
+        kind: &'static str,
+        namespace: String,
+        #[source]
+        source: kube::Error,
+    },
 }
 
 impl ObserveError {
@@ -176,7 +188,8 @@ impl ObserveError {
             | ObserveError::ChannelGet { source, .. }
             | ObserveError::ParentGet { source, .. }
             | ObserveError::PodList { source, .. }
-            | ObserveError::EventList { source, .. } => Some(source),
+            | ObserveError::EventList { source, .. }
+            | ObserveError::RegistryList { source, .. } => Some(source),
             ObserveError::Scratch(_) => None,
         }
     }
@@ -444,7 +457,12 @@ async fn take_snapshot(
     let not_ready = match prepared {
         Prepared::Ready(mut snap) => {
             return Ok(match resolve_channels(ctx, ns, &mut snap).await? {
-                ChannelOutcome::Resolved => Taken::Ready(Source::Fresh(snap)),
+                ChannelOutcome::Resolved => {
+                    match super::registry::observe(ctx, ns, build, &mut snap).await? {
+                        Some(not_now) => not_now,
+                        None => Taken::Ready(Source::Fresh(snap)),
+                    }
+                }
                 ChannelOutcome::Wait(msg) => Taken::WaitingForChannel(msg),
                 ChannelOutcome::Fail(msg) => Taken::Invalid(msg),
             });

@@ -75,7 +75,11 @@ pub fn prepare_snapshot(
     for s in &secret_names {
         merged.remove(s);
     }
-    let a = analysis::analyze_parsed(parsed, &merged);
+    let env = match super::registry::runner_env(build) {
+        Ok(env) => env,
+        Err(e) => return Prepared::Invalid(e),
+    };
+    let a = analysis::analyze_parsed_env(parsed, &merged, &|k| env.get(k).cloned());
     if let Some(err) = a.first_error() {
         return Prepared::Invalid(format!("invalid template: {err}"));
     }
@@ -106,6 +110,25 @@ pub fn prepare_snapshot(
             ));
         }
     }
+    for r in &a.hcp {
+        if r.bucket().is_none() {
+            return Prepared::Invalid(format!(
+                "{}: bucket_name must be known when the build starts (literals and \
+                 spec.variables, not secret variables or other data sources)",
+                r.address
+            ));
+        }
+    }
+    let registry = match &a.registry {
+        Some(cfg) => match super::registry::version_plan(build, &template_name, cfg) {
+            Ok(plan) => Some(plan),
+            Err(e) => return Prepared::Invalid(e),
+        },
+        None => None,
+    };
+    let dedupe = spec
+        .dedupe
+        .unwrap_or_else(|| template.is_some_and(|t| t.spec.dedupe));
     Prepared::Ready(Box::new(Snapshot {
         template: template_name,
         fingerprint: a.fingerprint,
@@ -126,5 +149,11 @@ pub fn prepare_snapshot(
             .filter(|(name, _)| builds.contains(name))
             .collect(),
         channel_refs: a.channels,
+        registry,
+        carried: Vec::new(),
+        inputs_digest: None,
+        reused_from: None,
+        hcp_refs: a.hcp,
+        dedupe,
     }))
 }

@@ -167,7 +167,7 @@ fn set_phase_conditions(c: &mut Conditions, view: &JobView) {
 
 /// The controller's part of the status: phase, conditions, times and summaries. The old
 /// status gives transition times and the fields kept once set; `sources` are left out
-/// (runners own them).
+/// (runners own them) but for the entries carried from an earlier build.
 pub fn desired_status(
     build: &ImageBuild,
     view: &JobView,
@@ -187,11 +187,29 @@ pub fn desired_status(
             .and_then(|s| s.split_once('/'))
             .and_then(|(_, t)| t.parse().ok())
     });
+    // Sources not run again (resumed or reused): the controller writes their entries.
+    let carried: Vec<kiln_crds::SourceStatus> = match snapshot {
+        Some(s) => s.carried.clone(),
+        None => old
+            .sources
+            .iter()
+            .filter(|e| e.carried_from.is_some())
+            .cloned()
+            .collect(),
+    };
+    let total = total.map(|t| match snapshot {
+        Some(_) => t + carried.len(),
+        None => t,
+    });
+    let reused = snapshot.is_some_and(|s| s.reused_from.is_some()) || old.reused_from.is_some();
     let done = old
         .sources
         .iter()
         .filter(|s| s.phase.is_some_and(BuildPhase::is_finished))
-        .count();
+        .map(|s| s.name.as_str())
+        .chain(carried.iter().map(|s| s.name.as_str()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let start_time = view.start_time.clone().or(old.start_time.clone());
     let completion_time = if phase.is_finished() {
         view.completion_time
@@ -226,17 +244,19 @@ pub fn desired_status(
             .map(|s| s.fingerprint.clone())
             .or(old.template_fingerprint.clone()),
         snapshot: snapshot
+            .filter(|_| !reused)
             .map(|_| resources::snapshot_name(&build.name_any()))
             .or(old.snapshot.clone()),
         job_name: old.job_name.clone().or_else(|| {
-            (snapshot.is_some() && phase != BuildPhase::Pending || start_time.is_some())
-                .then(|| resources::job_name(&build.name_any()))
+            (!reused
+                && (snapshot.is_some() && phase != BuildPhase::Pending || start_time.is_some()))
+            .then(|| resources::job_name(&build.name_any()))
         }),
         start_time,
         completion_time,
         duration,
         sources_summary: total.map(|t| ImageBuildStatus::summarize_sources(done, t)),
-        sources: Vec::new(),
+        sources: carried,
         parent: snapshot
             .and_then(|s| s.parent.clone())
             .or(old.parent.clone()),
@@ -247,13 +267,29 @@ pub fn desired_status(
                 .and_then(|n| n.status()),
             None => old.runner.clone(),
         },
+        registry: snapshot
+            .and_then(|s| s.registry.as_ref())
+            .map(super::registry::status_of)
+            .or(old.registry.clone()),
+        inputs_digest: snapshot
+            .and_then(|s| s.inputs_digest.clone())
+            .or(old.inputs_digest.clone()),
+        reused_from: snapshot
+            .and_then(|s| s.reused_from.clone())
+            .or(old.reused_from.clone()),
     }
 }
 
-/// The controller-owned fields of a status, to tell whether a write is needed.
+/// The controller-owned fields of a status, to tell whether a write is needed: all but
+/// the runners' entries of `sources` (carried entries are the controller's).
 pub fn controller_part(s: &ImageBuildStatus) -> ImageBuildStatus {
     ImageBuildStatus {
-        sources: Vec::new(),
+        sources: s
+            .sources
+            .iter()
+            .filter(|e| e.carried_from.is_some())
+            .cloned()
+            .collect(),
         ..s.clone()
     }
 }
