@@ -14,11 +14,11 @@ use kiln_crds::{
 use kiln_engine::components::{Requirements, RunEnv};
 use kiln_engine::datasources::hcp_packer::{self, HcpRef};
 use kiln_engine::datasources::kiln_channel::{self, ChannelRef};
-use kiln_engine::template::registry::RegistryConfig;
 use kiln_engine::diag::{Diagnostic, Diagnostics, Severity as EngineSeverity};
 use kiln_engine::hcl::types;
 use kiln_engine::plan::RunOptions;
 use kiln_engine::session::{self, LoadOptions, Selection, TemplateSource};
+use kiln_engine::template::registry::RegistryConfig;
 use kiln_engine::template::{Template, VarInputs};
 use kiln_engine::ui::Masker;
 use kiln_engine::value::Value;

@@ -342,9 +342,9 @@ fn artifacts(build: Option<&Json>, channel: Option<&Json>, version_id: &str) -> 
     let labels: BTreeMap<String, String> = from_annotation.unwrap_or_else(|| {
         build
             .and_then(|b| b.pointer("/metadata/labels"))
-        .and_then(|l| l.as_object())
-        .map(|l| {
-            l.iter()
+            .and_then(|l| l.as_object())
+            .map(|l| {
+                l.iter()
                     .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
                     .collect()
             })

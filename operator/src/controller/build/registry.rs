@@ -116,9 +116,11 @@ pub fn version_plan(
         build.name_any()
     };
     if unknown(&bucket) {
-        return Err("hcp_packer_registry.bucket_name must be known when the build starts \
+        return Err(
+            "hcp_packer_registry.bucket_name must be known when the build starts \
                     (literals and spec.variables, not secret variables or data sources)"
-            .into());
+                .into(),
+        );
     }
     if !label_value_ok(&bucket) {
         return Err(format!(
@@ -276,7 +278,11 @@ pub async fn apply_labels(
         "metadata": {"name": name, "labels": meta.labels, "annotations": meta.annotations},
     });
     match api
-        .patch(&name, &PatchParams::apply(FIELD_MANAGER), &Patch::Apply(&patch))
+        .patch(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER),
+            &Patch::Apply(&patch),
+        )
         .await
     {
         Ok(_) => Ok(()),
@@ -619,9 +625,7 @@ pub fn settle(build: &ImageBuild, snap: &mut Snapshot, peers: &[ImageBuild]) -> 
         let same = peers
             .iter()
             .filter(|p| phase(p) == Some(BuildPhase::Succeeded) && !revoked(p))
-            .filter(|p| {
-                p.status.as_ref().and_then(|s| s.inputs_digest.as_deref()) == Some(&digest)
-            })
+            .filter(|p| p.status.as_ref().and_then(|s| s.inputs_digest.as_deref()) == Some(&digest))
             .max_by_key(|p| (finished_at(p), p.name_any()));
         if let Some(p) = same {
             let from = p.name_any();
@@ -790,4 +794,487 @@ pub async fn observe(
         Settled::Held(reason, msg) => Some(Taken::Held(reason, msg)),
         Settled::Refused(reason, msg) => Some(Taken::Refused(reason, msg)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::tests::snapshot;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use kiln_crds::{
+        Artifact, ImageBuildSpec, ImageBuildStatus, ImageChannelSpec, ImageChannelStatus,
+        Revocation,
+    };
+    use kiln_engine::datasources::hcp_packer::from_args;
+
+    fn t(secs: i64) -> Time {
+        Time(k8s_openapi::jiff::Timestamp::from_second(secs).unwrap())
+    }
+
+    fn build(name: &str, labels: &[(&str, &str)]) -> ImageBuild {
+        let mut b = ImageBuild::new(name, ImageBuildSpec::for_template("tpl"));
+        b.metadata.namespace = Some("ns".into());
+        b.metadata.uid = Some(format!("{name}-uid"));
+        b.metadata.creation_timestamp = Some(t(1));
+        b.metadata.labels = Some(
+            labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        b
+    }
+
+    fn entry(name: &str, phase: BuildPhase) -> SourceStatus {
+        SourceStatus {
+            name: name.into(),
+            index: Some(0),
+            phase: Some(phase),
+            artifacts: vec![Artifact {
+                builder_id: "packer.file".into(),
+                id: format!("{name}.out"),
+                ..Artifact::default()
+            }],
+            ..SourceStatus::default()
+        }
+    }
+
+    fn finished(mut b: ImageBuild, phase: BuildPhase, at: i64, e: Vec<SourceStatus>) -> ImageBuild {
+        b.status = Some(ImageBuildStatus {
+            phase: Some(phase),
+            completion_time: Some(t(at)),
+            sources: e,
+            ..ImageBuildStatus::default()
+        });
+        b
+    }
+
+    fn cfg() -> RegistryConfig {
+        RegistryConfig {
+            bucket_name: "app".into(),
+            channels: vec!["production".into()],
+            build_labels: BTreeMap::from([
+                ("os".to_string(), "debian".to_string()),
+                ("build-time".to_string(), "2026-12-05T09:00:00Z".to_string()),
+            ]),
+            ..RegistryConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_version_fingerprint_comes_from_the_env_a_label_or_the_build_name() {
+        let b = build("b1", &[]);
+        let p = version_plan(&b, "tpl", &cfg()).unwrap();
+        assert_eq!((p.bucket.as_str(), p.fingerprint.as_str()), ("app", "b1"));
+        assert!(!p.fingerprint_given);
+        let mut c = cfg();
+        c.fingerprint = Some("v42".into());
+        let p = version_plan(&b, "tpl", &c).unwrap();
+        assert_eq!(p.fingerprint, "v42");
+        assert!(p.fingerprint_given);
+        let labelled = build("b2", &[(FINGERPRINT_LABEL, "v7")]);
+        let p = version_plan(&labelled, "tpl", &cfg()).unwrap();
+        assert_eq!((p.fingerprint.as_str(), p.fingerprint_given), ("v7", true));
+        let e = version_plan(&labelled, "tpl", &c).unwrap_err();
+        assert!(
+            e.contains("HCP_PACKER_BUILD_FINGERPRINT") && e.contains("disagree"),
+            "{e}"
+        );
+        // No bucket_name: the template's name.
+        let p = version_plan(&b, "tpl", &RegistryConfig::default()).unwrap();
+        assert_eq!(p.bucket, "tpl");
+        // Errors name the field.
+        c.fingerprint = Some("not a label!".into());
+        let e = version_plan(&b, "tpl", &c).unwrap_err();
+        assert!(
+            e.starts_with("spec.runner.env HCP_PACKER_BUILD_FINGERPRINT"),
+            "{e}"
+        );
+        let mut c = cfg();
+        c.channels = vec!["prod uction".into()];
+        let e = version_plan(&b, "tpl", &c).unwrap_err();
+        assert!(e.starts_with("hcp_packer_registry.channels"), "{e}");
+    }
+
+    #[test]
+    fn hcp_env_in_the_runner_spec_must_be_literal() {
+        let mut b = build("b1", &[]);
+        b.spec.runner = Some(kiln_crds::RunnerSpec {
+            env: vec![
+                k8s_openapi::api::core::v1::EnvVar {
+                    name: "PACKER_LOG".into(),
+                    value: Some("1".into()),
+                    ..Default::default()
+                },
+                k8s_openapi::api::core::v1::EnvVar {
+                    name: "HCP_PACKER_BUILD_FINGERPRINT".into(),
+                    value: Some("v1".into()),
+                    ..Default::default()
+                },
+            ],
+            ..Default::default()
+        });
+        assert_eq!(
+            runner_env(&b).unwrap(),
+            BTreeMap::from([("HCP_PACKER_BUILD_FINGERPRINT".into(), "v1".into())])
+        );
+        b.spec.runner.as_mut().unwrap().env[1].value_from = Some(Default::default());
+        let e = runner_env(&b).unwrap_err();
+        assert!(
+            e.starts_with("spec.runner.env[1] (HCP_PACKER_BUILD_FINGERPRINT)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn labels_hold_bucket_fingerprint_channels_and_valid_build_labels() {
+        let plan = version_plan(&build("b1", &[]), "tpl", &cfg()).unwrap();
+        let m = desired_metadata(&plan);
+        assert_eq!(
+            m.labels,
+            BTreeMap::from([
+                (
+                    "channel.kiln.dev/production".to_string(),
+                    "true".to_string()
+                ),
+                (BUCKET_LABEL.to_string(), "app".to_string()),
+                (FINGERPRINT_LABEL.to_string(), "b1".to_string()),
+                ("os".to_string(), "debian".to_string()),
+            ])
+        );
+        let all: BTreeMap<String, String> =
+            serde_json::from_str(&m.annotations[BUILD_LABELS_ANNOTATION]).unwrap();
+        assert_eq!(
+            all["build-time"], "2026-12-05T09:00:00Z",
+            "kept in the annotation"
+        );
+        // A build that has them all needs nothing; a user's other value stays theirs.
+        let mut b = build("b1", &[]);
+        b.metadata.labels = Some(m.labels.clone());
+        b.metadata.annotations = Some(m.annotations.clone());
+        assert_eq!(missing_metadata(&b, &m), None);
+        let b = build("b1", &[("os", "alpine")]);
+        let apply = missing_metadata(&b, &m).unwrap();
+        assert!(!apply.labels.contains_key("os"));
+        assert_eq!(apply.labels[BUCKET_LABEL], "app");
+        assert!(label_key_ok("example.com/a_b") && !label_key_ok("a b") && !label_key_ok("/x"));
+    }
+
+    fn channel(name: &str, labels: &[(&str, &str)], current: &str, reason: &str) -> ImageChannel {
+        let mut c = ImageChannel::new(name, ImageChannelSpec::pinned("base", current));
+        c.metadata.namespace = Some("ns".into());
+        c.metadata.uid = Some(format!("{name}-uid"));
+        c.metadata.labels = Some(
+            labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        let ready = reason == reasons::TARGET_VERIFIED;
+        let cond = |ty: &str, st: bool| kiln_crds::Condition {
+            type_: ty.into(),
+            status: if st { "True" } else { "False" }.into(),
+            reason: reason.into(),
+            message: format!("ImageBuild {current:?} is revoked: CVE-1"),
+            last_transition_time: t(1),
+            observed_generation: None,
+        };
+        c.status = Some(ImageChannelStatus {
+            current_build: Some(current.into()),
+            conditions: vec![
+                cond("Ready", ready),
+                cond("Reconciling", false),
+                cond("Stalled", !ready),
+            ],
+            ..ImageChannelStatus::default()
+        });
+        c
+    }
+
+    fn hcp(kind: &str, name: &str, args: &[(&str, &str)]) -> HcpRef {
+        HcpRef {
+            address: format!("data.{kind}.{name}"),
+            kind: kind.into(),
+            args: args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn buckets_are_fixed_in_the_snapshot_and_a_revoked_version_fails_with_packers_message() {
+        let mut parent = build(
+            "base-1",
+            &[(BUCKET_LABEL, "base"), (FINGERPRINT_LABEL, "f1")],
+        );
+        parent.spec.template_ref = Some(kiln_crds::TemplateRef {
+            name: "base".into(),
+        });
+        let parent = finished(
+            parent,
+            BuildPhase::Succeeded,
+            5,
+            vec![entry("file.root", BuildPhase::Succeeded)],
+        );
+        let other = finished(build("x", &[]), BuildPhase::Succeeded, 5, vec![]);
+        let prod = channel(
+            "base-production",
+            &[(BUCKET_LABEL, "base"), ("kiln.dev/channel", "production")],
+            "base-1",
+            reasons::TARGET_VERIFIED,
+        );
+        let refs = vec![
+            hcp(
+                "hcp-packer-version",
+                "base",
+                &[("bucket_name", "base"), ("channel_name", "production")],
+            ),
+            hcp(
+                "hcp-packer-artifact",
+                "base",
+                &[
+                    ("bucket_name", "base"),
+                    ("version_fingerprint", "<unknown>"),
+                    ("platform", "file"),
+                    ("region", "file"),
+                ],
+            ),
+        ];
+        let Resolved::Ready {
+            objects,
+            parent: p,
+            versions,
+        } = resolve_hcp(&refs, std::slice::from_ref(&prod), &[parent.clone(), other])
+        else {
+            panic!()
+        };
+        let names: Vec<&str> = objects
+            .iter()
+            .map(|o| o["metadata"]["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["base-production", "base-1"],
+            "only the bucket's objects"
+        );
+        assert!(objects[1].pointer("/status/revoked").is_none(), "no nulls");
+        assert_eq!(
+            p,
+            Some(BuildParent {
+                build: "base-1".into(),
+                namespace: None,
+                channel: Some("base-production".into())
+            })
+        );
+        assert_eq!(
+            versions,
+            [(
+                "data.hcp-packer-version.base".to_string(),
+                "base-1@base-1-uid".to_string()
+            )]
+        );
+        // What the runner reads back resolves the artifact by the version's fingerprint.
+        let mut reg = Registry::default();
+        reg.add_json(&Json::Array(objects).to_string()).unwrap();
+        let art = from_args(
+            "hcp-packer-artifact",
+            &[
+                ("bucket_name", "base"),
+                ("version_fingerprint", "f1"),
+                ("platform", "file"),
+                ("region", "file"),
+            ],
+        )
+        .unwrap()
+        .resolve(&reg)
+        .unwrap();
+        assert_eq!(
+            art["external_identifier"],
+            kiln_engine::value::Value::str("file.root.out")
+        );
+        // Revoked: Packer's message, the build fails.
+        let mut revoked = parent.clone();
+        revoked.spec.revoked = Some(Revocation {
+            reason: "CVE-1".into(),
+        });
+        let stalled = channel(
+            "base-production",
+            &[(BUCKET_LABEL, "base"), ("kiln.dev/channel", "production")],
+            "base-1",
+            reasons::TARGET_REVOKED,
+        );
+        assert_eq!(
+            resolve_hcp(&refs[..1], &[stalled], &[revoked]),
+            Resolved::Fail(
+                "data.hcp-packer-version.base: the HCP Packer Version associated with the \
+                 channel production is revoked and can not be used on Packer builds"
+                    .into()
+            )
+        );
+        // A channel still being reconciled: wait.
+        let mut pending = prod.clone();
+        pending.status = None;
+        assert!(matches!(
+            resolve_hcp(&refs[..1], &[pending], &[]),
+            Resolved::Wait(_)
+        ));
+        // No such channel: fail, listing what the bucket has.
+        let Resolved::Fail(msg) = resolve_hcp(
+            &[hcp(
+                "hcp-packer-version",
+                "x",
+                &[("bucket_name", "base"), ("channel_name", "staging")],
+            )],
+            &[prod],
+            &[],
+        ) else {
+            panic!()
+        };
+        assert!(msg.contains("the bucket has: production"), "{msg}");
+    }
+
+    #[test]
+    fn the_inputs_digest_moves_with_every_input_and_nothing_else() {
+        let b = build("b1", &[]);
+        let s = snapshot(&["null.a"]);
+        let d = inputs_digest(&b, &s, "img:1", &[]);
+        assert!(d.starts_with("sha256:") && d.len() == 71);
+        assert_eq!(
+            d,
+            inputs_digest(&build("b2", &[]), &s, "img:1", &[]),
+            "not the name"
+        );
+        let mut s2 = s.clone();
+        s2.variables.insert("n".into(), serde_json::json!(2));
+        assert_ne!(d, inputs_digest(&b, &s2, "img:1", &[]));
+        assert_ne!(d, inputs_digest(&b, &s, "img:2", &[]));
+        let r = [("data.x".to_string(), "base-2@u".to_string())];
+        assert_ne!(d, inputs_digest(&b, &s, "img:1", &r));
+        let mut s3 = s.clone();
+        s3.run_uuid = "another-run".into();
+        assert_eq!(d, inputs_digest(&b, &s3, "img:1", &[]));
+    }
+
+    #[test]
+    fn dedupe_reuses_the_newest_identical_success() {
+        let mut s = snapshot(&["null.a"]);
+        s.dedupe = true;
+        s.inputs_digest = Some("sha256:same".into());
+        let with_digest = |b: ImageBuild, d: &str| {
+            let mut b = b;
+            b.status.as_mut().unwrap().inputs_digest = Some(d.into());
+            b
+        };
+        let ok = |n: &str, at| {
+            finished(
+                build(n, &[]),
+                BuildPhase::Succeeded,
+                at,
+                vec![entry("null.a", BuildPhase::Succeeded)],
+            )
+        };
+        let mut revoked = with_digest(ok("newest-revoked", 30), "sha256:same");
+        revoked.spec.revoked = Some(Revocation { reason: "x".into() });
+        let peers = vec![
+            with_digest(ok("old", 10), "sha256:same"),
+            with_digest(ok("new", 20), "sha256:same"),
+            revoked,
+            with_digest(ok("other", 40), "sha256:other"),
+        ];
+        assert_eq!(settle(&build("b1", &[]), &mut s, &peers), Settled::Run);
+        assert_eq!(s.reused_from.as_deref(), Some("new"));
+        assert!(s.builds.is_empty());
+        assert_eq!(s.carried.len(), 1);
+        assert_eq!(s.carried[0].carried_from.as_deref(), Some("new"));
+        assert_eq!(s.carried[0].index, None);
+        // Off: runs.
+        let mut s = snapshot(&["null.a"]);
+        s.inputs_digest = Some("sha256:same".into());
+        assert_eq!(settle(&build("b1", &[]), &mut s, &peers), Settled::Run);
+        assert!(s.reused_from.is_none() && s.builds.len() == 1);
+    }
+
+    #[test]
+    fn a_rerun_with_the_fingerprint_resumes_the_version() {
+        let labels = [(BUCKET_LABEL, "app"), (FINGERPRINT_LABEL, "v1")];
+        let mut s = snapshot(&["file.a", "file.b"]);
+        s.registry = Some(VersionPlan {
+            bucket: "app".into(),
+            fingerprint: "v1".into(),
+            fingerprint_given: true,
+            ..VersionPlan::default()
+        });
+        let failed = finished(
+            build("try-1", &labels),
+            BuildPhase::Failed,
+            10,
+            vec![
+                entry("file.a", BuildPhase::Succeeded),
+                entry("file.b", BuildPhase::Failed),
+            ],
+        );
+        let me = build("try-2", &labels);
+        assert_eq!(
+            settle(&me, &mut s, std::slice::from_ref(&failed)),
+            Settled::Run
+        );
+        assert_eq!(s.builds, ["file.b"], "only the source not done runs");
+        assert_eq!(s.carried.len(), 1);
+        assert_eq!(s.carried[0].name, "file.a");
+        assert_eq!(s.carried[0].carried_from.as_deref(), Some("try-1"));
+        assert_eq!(
+            s.registry.as_ref().unwrap().resumed_from.as_deref(),
+            Some("try-1")
+        );
+        assert!(s.reused_from.is_none());
+        // Still running: held; complete: refused, as HCP refuses a complete version.
+        let mut s2 = snapshot(&["file.a", "file.b"]);
+        s2.registry = s.registry.clone();
+        let running = build("try-1", &labels);
+        assert!(matches!(
+            settle(&me, &mut s2, &[running]),
+            Settled::Held(reasons::FINGERPRINT_IN_USE, _)
+        ));
+        let done = finished(build("try-1", &labels), BuildPhase::Succeeded, 10, vec![]);
+        let Settled::Refused(_, msg) = settle(&me, &mut s2, &[done]) else {
+            panic!()
+        };
+        assert!(msg.contains("already complete"), "{msg}");
+        // Another bucket or fingerprint is not the same version; without a given
+        // fingerprint nothing resumes.
+        let mut s3 = snapshot(&["file.a", "file.b"]);
+        s3.registry = s.registry.clone();
+        let other = finished(
+            build("x", &[(BUCKET_LABEL, "app"), (FINGERPRINT_LABEL, "v2")]),
+            BuildPhase::Failed,
+            10,
+            vec![entry("file.a", BuildPhase::Succeeded)],
+        );
+        assert_eq!(settle(&me, &mut s3, &[other]), Settled::Run);
+        assert_eq!(s3.builds.len(), 2);
+        // Everything built before: nothing runs, the build reuses the earlier one.
+        let mut s4 = snapshot(&["file.a"]);
+        s4.registry = s.registry.clone();
+        assert_eq!(settle(&me, &mut s4, &[failed]), Settled::Run);
+        assert_eq!(s4.reused_from.as_deref(), Some("try-1"));
+    }
+
+    #[test]
+    fn registry_objects_replace_the_slim_channel_copy() {
+        let mut s = snapshot(&["null.a"]);
+        s.channels = vec![
+            json!({"apiVersion": "kiln.dev/v1alpha1", "kind": "ImageChannel",
+                                  "metadata": {"name": "c", "namespace": "ns"}, "status": {}}),
+        ];
+        add_objects(
+            &mut s,
+            vec![
+                json!({"kind": "ImageChannel", "metadata": {"name": "c", "labels": {"a": "b"}}}),
+                json!({"kind": "ImageBuild", "metadata": {"name": "c"}}),
+            ],
+        );
+        assert_eq!(s.channels.len(), 2);
+        assert_eq!(s.channels[0]["metadata"]["labels"]["a"], "b");
+    }
 }
