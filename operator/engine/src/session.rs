@@ -124,10 +124,15 @@ pub fn evaluate(
     let mode = if opts.evaluate_datasources {
         DataMode::Execute(&runner)
     } else {
-        diags.extend(plan::check_data_sources(&t, &opts.env));
         DataMode::Unknown
     };
     diags.extend(locals::evaluate(&mut t, mode));
+    if !opts.evaluate_datasources {
+        // Checked once locals are known and data outputs unknown: a data source may read
+        // another's output (`hcp-packer-artifact` reading `hcp-packer-version`'s
+        // fingerprint, as HCP Packer's documentation shows).
+        diags.extend(plan::check_data_sources(&t, &opts.env));
+    }
     if !diags.has_errors() {
         // `hcp_packer_registry` is decoded once variables, locals and data sources are
         // known, as Packer's parseConfig does; its errors are validation errors.

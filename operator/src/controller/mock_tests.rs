@@ -1201,3 +1201,199 @@ async fn an_unschedulable_pod_in_the_pod_cache_costs_no_read() {
         "the pod's next change triggers the build"
     );
 }
+
+const REGISTRY: &str = "hcp_packer_registry {\n  bucket_name   = \"app\"\n  description   = \"The app image\"\n  bucket_labels = { team = \"platform\" }\n  build_labels  = { os = \"debian\", \"built at\" = \"today\" }\n  channels      = [\"production\"]\n}\nsource \"null\" \"a\" {\n  communicator = \"none\"\n}\nsource \"null\" \"b\" {\n  communicator = \"none\"\n}\nvariable \"n\" {\n  type = number\n  default = 1\n}\nbuild {\n  sources = [\"source.null.a\", \"source.null.b\"]\n}\n";
+
+#[tokio::test]
+async fn a_registry_build_is_labelled_by_its_own_field_manager_before_its_job() {
+    let (ctx, mut h) = cached_context(&[template_obj(REGISTRY)], &[]);
+    let b = secret_build();
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        serve(&mut h, 8, |m, p| {
+            if p.ends_with("/imagebuilds/b1") {
+                (StatusCode::OK, echo(&b2))
+            } else {
+                new_build_reply(&b2, m, p)
+            }
+        })
+        .await
+    });
+    build::reconcile(Arc::new(b), ctx.clone()).await.unwrap();
+    let calls = server.await.unwrap();
+    // First the labels (metadata only, server-side apply, its own manager, no force).
+    let label = &calls[0];
+    assert_eq!(
+        (label.method.as_str(), label.path.as_str()),
+        (
+            "PATCH",
+            "/apis/kiln.dev/v1alpha1/namespaces/ns/imagebuilds/b1"
+        )
+    );
+    assert!(
+        label.query.contains("fieldManager=kiln-registry"),
+        "{}",
+        label.query
+    );
+    assert!(!label.query.contains("force"), "{}", label.query);
+    assert!(
+        label.body.get("spec").is_none(),
+        "never a spec: {}",
+        label.body
+    );
+    assert_eq!(
+        label.body["metadata"]["labels"],
+        json!({"kiln.dev/bucket": "app", "kiln.dev/fingerprint": "b1",
+               "channel.kiln.dev/production": "true", "os": "debian"})
+    );
+    let all: Value = serde_json::from_str(
+        label.body["metadata"]["annotations"]["kiln.dev/build-labels"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(all, json!({"built at": "today", "os": "debian"}));
+    check_new_build_calls(&calls[1..], &ctx);
+    let st = &calls[1 + position(&calls[1..], STATUS_APPLY)].body["status"];
+    assert_eq!(
+        st["registry"],
+        json!({"bucket": "app", "fingerprint": "b1", "channels": ["production"]})
+    );
+    assert!(st["inputsDigest"].as_str().unwrap().starts_with("sha256:"));
+    // The template publishes its bucket.
+    let (ctx, mut h) = context();
+    let tpl = template_obj(REGISTRY);
+    let t2 = tpl.clone();
+    let server = tokio::spawn(async move {
+        let patch = next(&mut h, StatusCode::OK, echo(&t2)).await;
+        let _event = next(&mut h, StatusCode::OK, json!({})).await;
+        patch
+    });
+    template::reconcile(Arc::new(tpl), ctx).await.unwrap();
+    let patch = server.await.unwrap();
+    assert_eq!(
+        patch.body["status"]["bucket"],
+        json!({"name": "app", "description": "The app image",
+               "labels": {"team": "platform"}, "channels": ["production"]})
+    );
+}
+
+const HCP_CHILD: &str = "data \"hcp-packer-version\" \"base\" {\n  bucket_name  = \"base\"\n  channel_name = \"production\"\n}\ndata \"hcp-packer-artifact\" \"base\" {\n  bucket_name         = \"base\"\n  version_fingerprint = data.hcp-packer-version.base.fingerprint\n  platform            = \"file\"\n  region              = \"file\"\n}\nsource \"null\" \"a\" {\n  communicator = \"none\"\n}\nbuild {\n  sources = [\"source.null.a\"]\n  provisioner \"shell-local\" {\n    inline = [\"echo ${data.hcp-packer-artifact.base.external_identifier}\"]\n  }\n}\n";
+
+fn hcp_base(revoked: bool) -> (Value, Value) {
+    let mut base = json!({"apiVersion": "kiln.dev/v1alpha1", "kind": "ImageBuild",
+        "metadata": {"name": "base-1", "namespace": "ns", "uid": "base-1-uid",
+                     "labels": {"kiln.dev/bucket": "base", "kiln.dev/fingerprint": "f1"}},
+        "spec": {"templateRef": {"name": "base"}},
+        "status": {"phase": "Succeeded", "sources": [{"name": "file.root", "phase": "Succeeded",
+            "artifacts": [{"builderId": "packer.file", "id": "root.img"}]}]}});
+    let mut ch = base_channel(!revoked);
+    ch["metadata"]["labels"] = json!({"kiln.dev/bucket": "base", "kiln.dev/channel": "production"});
+    ch["metadata"]["name"] = json!("base-production");
+    if revoked {
+        base["spec"]["revoked"] = json!({"reason": "CVE-9"});
+    }
+    (
+        json!({"apiVersion": "kiln.dev/v1alpha1", "kind": "ImageBuildList", "metadata": {}, "items": [base]}),
+        json!({"apiVersion": "kiln.dev/v1alpha1", "kind": "ImageChannelList", "metadata": {}, "items": [ch]}),
+    )
+}
+
+/// A context whose caches hold the template and `builds` (the Job cache is empty).
+fn cached_with_builds(tpl: ImageTemplate, builds: &Value) -> (Arc<Context>, Handle) {
+    let (ctx, h) = context();
+    let (treader, mut twriter) = reflector::store::<ImageTemplate>();
+    twriter.apply_watcher_event(&watcher::Event::Apply(tpl));
+    let (breader, mut bwriter) = reflector::store::<ImageBuild>();
+    for b in builds["items"].as_array().unwrap() {
+        let b: ImageBuild = serde_json::from_value(b.clone()).unwrap();
+        bwriter.apply_watcher_event(&watcher::Event::Apply(b));
+    }
+    let ctx = ctx.with_caches(Caches {
+        templates: Some(treader),
+        builds: Some(breader),
+        jobs: Some(reflector::store::<Job>().0),
+        pods: None,
+    });
+    (Arc::new(ctx), h)
+}
+
+#[tokio::test]
+async fn hcp_data_sources_read_the_bucket_into_the_snapshot() {
+    let (builds, channels) = hcp_base(false);
+    let (ctx, mut h) = cached_with_builds(template_obj(HCP_CHILD), &builds);
+    let b = build_obj();
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let lc = next(&mut h, StatusCode::OK, channels).await;
+        let calls = serve(&mut h, 7, |m, p| new_build_reply(&b2, m, p)).await;
+        (lc, calls)
+    });
+    build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (lc, calls) = server.await.unwrap();
+    // Builds from the cache; channels listed once.
+    assert_eq!(
+        (lc.method.as_str(), lc.path.as_str()),
+        ("GET", "/apis/kiln.dev/v1alpha1/namespaces/ns/imagechannels")
+    );
+    let cm = &calls[position(&calls, CM_POST)].body;
+    let snap: Value = serde_json::from_str(cm["data"]["snapshot.json"].as_str().unwrap()).unwrap();
+    let kinds: Vec<(&str, &str)> = snap["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["kind"].as_str().unwrap(),
+                o["metadata"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("ImageChannel", "base-production"),
+            ("ImageBuild", "base-1")
+        ]
+    );
+    assert_eq!(
+        snap["parent"],
+        json!({"build": "base-1", "channel": "base-production"})
+    );
+    let st = &calls[position(&calls, STATUS_APPLY)].body["status"];
+    assert_eq!(st["parent"]["build"], "base-1");
+}
+
+#[tokio::test]
+async fn a_revoked_hcp_version_fails_the_build_with_packers_message() {
+    let (builds, channels) = hcp_base(true);
+    let (ctx, mut h) = cached_with_builds(template_obj(HCP_CHILD), &builds);
+    let b = build_obj();
+    let b2 = b.clone();
+    let server = tokio::spawn(async move {
+        let _lc = next(&mut h, StatusCode::OK, channels).await;
+        let patch = next(&mut h, StatusCode::OK, echo(&b2)).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (patch, event)
+    });
+    build::reconcile(Arc::new(b), ctx).await.unwrap();
+    let (patch, event) = server.await.unwrap();
+    assert_eq!(patch.path, STATUS_APPLY.1);
+    let st = &patch.body["status"];
+    assert_eq!(st["phase"], "Failed");
+    let ready = st["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .unwrap()
+        .clone();
+    assert_eq!(ready["reason"], "RegistryLookupFailed");
+    assert_eq!(
+        ready["message"],
+        "data.hcp-packer-version.base: the HCP Packer Version associated with the channel \
+         production is revoked and can not be used on Packer builds"
+    );
+    assert!(st.get("jobName").is_none(), "no Job");
+    assert_eq!(event.body["type"], "Warning");
+}
