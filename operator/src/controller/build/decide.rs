@@ -754,4 +754,132 @@ mod tests {
         assert_eq!(f.announce, Announce::Waiting);
         assert_eq!(d.requeue, Some(Duration::from_secs(5)));
     }
+
+    #[test]
+    fn a_reused_build_succeeds_without_a_job_and_keeps_its_carried_sources() {
+        let b = build("b");
+        let mut snap = snapshot(&[]);
+        snap.reused_from = Some("earlier".into());
+        snap.inputs_digest = Some("sha256:d".into());
+        snap.carried = vec![kiln_crds::SourceStatus {
+            name: "null.a".into(),
+            phase: Some(BuildPhase::Succeeded),
+            carried_from: Some("earlier".into()),
+            ..Default::default()
+        }];
+        let d = decide(
+            &b,
+            Observed::NotStarted {
+                snapshot: Taken::Ready(Source::Fresh(Box::new(snap))),
+                parent: None,
+            },
+            &RunnerDefaults::default(),
+            &t(0),
+        );
+        let Plan::Settle { view, snapshot, .. } = d.plan else {
+            panic!("{:?}", d.plan)
+        };
+        assert_eq!(
+            (view.phase, view.reason),
+            (BuildPhase::Succeeded, reasons::REUSED)
+        );
+        assert!(view.message.contains("earlier"), "{}", view.message);
+        let st = crate::controller::build::status::desired_status(
+            &b,
+            &view,
+            snapshot.as_deref(),
+            t(5),
+            &RunnerDefaults::default(),
+        );
+        assert_eq!(st.reused_from.as_deref(), Some("earlier"));
+        assert_eq!(st.inputs_digest.as_deref(), Some("sha256:d"));
+        assert_eq!(st.sources_summary.as_deref(), Some("1/1"));
+        assert_eq!(st.sources[0].carried_from.as_deref(), Some("earlier"));
+        assert!(
+            st.job_name.is_none() && st.snapshot.is_none(),
+            "no Job, no snapshot"
+        );
+        // Once finished, the status keeps them (the controller owns carried entries).
+        let mut done = b.clone();
+        done.status = Some(st.clone());
+        let again = crate::controller::build::status::desired_status(
+            &done,
+            &finished_view(&st),
+            None,
+            t(9),
+            &RunnerDefaults::default(),
+        );
+        assert_eq!(again.sources, st.sources);
+        assert_eq!(
+            crate::controller::build::status::controller_part(&st),
+            again
+        );
+    }
+
+    #[test]
+    fn a_resumed_build_waits_only_for_the_sources_it_runs() {
+        // One source carried (no index), one run by the Job at index 0.
+        let mut b = with_entries(&[("null.b", 0, BuildPhase::Succeeded)]);
+        b.status
+            .as_mut()
+            .unwrap()
+            .sources
+            .push(kiln_crds::SourceStatus {
+                name: "null.a".into(),
+                phase: Some(BuildPhase::Succeeded),
+                carried_from: Some("try-1".into()),
+                ..Default::default()
+            });
+        b.status.as_mut().unwrap().sources_summary = Some("2/2".into());
+        let mut job = complete_job(100);
+        job.status.as_mut().unwrap().succeeded = Some(1);
+        let (view, waiting) = with_results(&b, job_view(&job, false), None, &t(101));
+        assert_eq!((view.phase, waiting), (BuildPhase::Succeeded, false));
+        let mut snap = snapshot(&["null.b"]);
+        snap.carried = vec![b.status.as_ref().unwrap().sources[1].clone()];
+        let (view, _) = with_results(&b, job_view(&job, false), Some(&snap), &t(101));
+        assert_eq!(view.phase, BuildPhase::Succeeded);
+    }
+
+    #[test]
+    fn held_and_refused_builds_say_why() {
+        let b = build("b");
+        let d = decide(
+            &b,
+            Observed::NotStarted {
+                snapshot: Taken::Held(reasons::FINGERPRINT_IN_USE, "busy".into()),
+                parent: None,
+            },
+            &RunnerDefaults::default(),
+            &t(0),
+        );
+        assert_eq!(d.requeue, Some(TEMPLATE_RETRY));
+        let Plan::Settle { view, .. } = d.plan else {
+            panic!()
+        };
+        assert_eq!(
+            (view.phase, view.reason),
+            (BuildPhase::Pending, reasons::FINGERPRINT_IN_USE)
+        );
+        let d = decide(
+            &b,
+            Observed::NotStarted {
+                snapshot: Taken::Refused(reasons::REGISTRY_LOOKUP_FAILED, "revoked".into()),
+                parent: None,
+            },
+            &RunnerDefaults::default(),
+            &t(0),
+        );
+        let Plan::Settle { view, .. } = d.plan else {
+            panic!()
+        };
+        assert_eq!(
+            (view.phase, view.reason, view.message.as_str()),
+            (
+                BuildPhase::Failed,
+                reasons::REGISTRY_LOOKUP_FAILED,
+                "revoked"
+            )
+        );
+    }
 }
