@@ -392,11 +392,20 @@ pub enum Resolved {
     Fail(String),
 }
 
-fn reconciling(c: &ImageChannel) -> bool {
-    c.status
+/// Whether a channel may still get a version: being reconciled, or following builds of
+/// which none matches yet (everything applied at once: the parent has not been labelled).
+fn may_move(c: &ImageChannel) -> bool {
+    let conds = c
+        .status
         .as_ref()
-        .and_then(|s| kiln_crds::find_condition(&s.conditions, kiln_crds::condition::RECONCILING))
-        .is_none_or(|c| c.status == "True")
+        .map(|s| s.conditions.as_slice())
+        .unwrap_or_default();
+    let reconciling = kiln_crds::find_condition(conds, kiln_crds::condition::RECONCILING)
+        .is_none_or(|c| c.status == "True");
+    let following_nothing = c.spec.follow.is_some()
+        && kiln_crds::find_condition(conds, kiln_crds::condition::STALLED)
+            .is_some_and(|s| s.status == "True" && s.reason == reasons::TARGET_NOT_FOUND);
+    reconciling || following_nothing
 }
 
 /// Reads the buckets the data sources name from `channels` and `builds` (the namespace's),
@@ -444,12 +453,14 @@ pub fn resolve_hcp(refs: &[HcpRef], channels: &[ImageChannel], builds: &[ImageBu
         };
         if let Err(e) = lookup.resolve(&reg) {
             let msg = format!("{}: {e:#}", r.address);
-            let pending = !channel.is_empty()
+            let revoked = msg.contains("is revoked and can not be used");
+            let pending = !revoked
+                && !channel.is_empty()
                 && reg.channel(bucket, channel).ok().is_some_and(|c| {
                     let name = c.pointer("/metadata/name").and_then(|n| n.as_str());
                     wanted
                         .iter()
-                        .any(|w| Some(w.name_any().as_str()) == name && reconciling(w))
+                        .any(|w| Some(w.name_any().as_str()) == name && may_move(w))
                 });
             return if pending {
                 Resolved::Wait(msg)
@@ -1118,6 +1129,27 @@ mod tests {
         assert!(matches!(
             resolve_hcp(&refs[..1], &[pending], &[]),
             Resolved::Wait(_)
+        ));
+        // A following channel no build matches yet (all applied at once): wait; but a
+        // revoked version fails even then.
+        let mut following = channel(
+            "base-production",
+            &[(BUCKET_LABEL, "base"), ("kiln.dev/channel", "production")],
+            "base-1",
+            reasons::TARGET_NOT_FOUND,
+        );
+        following.spec = ImageChannelSpec::following("base", Default::default());
+        following.status.as_mut().unwrap().current_build = None;
+        assert!(matches!(
+            resolve_hcp(&refs[..1], std::slice::from_ref(&following), &[]),
+            Resolved::Wait(_)
+        ));
+        following.status.as_mut().unwrap().current_build = Some("base-1".into());
+        let mut revoked_build = parent.clone();
+        revoked_build.spec.revoked = Some(Revocation { reason: "x".into() });
+        assert!(matches!(
+            resolve_hcp(&refs[..1], &[following], &[revoked_build]),
+            Resolved::Fail(m) if m.contains("is revoked")
         ));
         // No such channel: fail, listing what the bucket has.
         let Resolved::Fail(msg) = resolve_hcp(
