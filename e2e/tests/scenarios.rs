@@ -1676,3 +1676,6 @@ fn malformed_objects_are_refused_naming_the_field_or_reconciled_without_a_crash(
         accepted.len()
     );
 }
+
+#[path = "scenarios/hcp_registry.rs"]
+mod hcp_registry;

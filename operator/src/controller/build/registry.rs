@@ -1309,4 +1309,42 @@ mod tests {
         assert_eq!(s.channels.len(), 2);
         assert_eq!(s.channels[0]["metadata"]["labels"]["a"], "b");
     }
+
+    #[test]
+    fn the_hcp_samples_are_valid_templates_with_a_registry_and_a_parent_lookup() {
+        let first = |text: &str| -> kiln_crds::ImageTemplate {
+            serde_yaml::from_str(text.split("\n---\n").next().unwrap()).unwrap()
+        };
+        let base = first(include_str!("../../../../config/samples/hcp/base.yaml"));
+        let app = first(include_str!("../../../../config/samples/hcp/app.yaml"));
+        let analyze = |t: &kiln_crds::ImageTemplate| {
+            let files = super::super::super::analysis::template_files(
+                t.spec.template.as_deref(),
+                t.spec.files.as_deref(),
+            );
+            let dir = tempfile::tempdir().unwrap();
+            super::super::super::analysis::analyze(dir.path(), &files, &t.spec.variables)
+        };
+        let a = analyze(&base);
+        assert!(a.first_error().is_none(), "{:?}", a.diagnostics);
+        assert_eq!(
+            template_bucket("base", &a).unwrap().channels,
+            ["production"]
+        );
+        let a = analyze(&app);
+        assert!(a.first_error().is_none(), "{:?}", a.diagnostics);
+        let bucket = template_bucket("app", &a).unwrap();
+        assert_eq!(bucket.name, "app");
+        assert_eq!(
+            bucket.description,
+            "The application image, built on the production base image.\n"
+        );
+        assert_eq!(bucket.labels["owner"], "app-team");
+        let cfg = a.registry.as_ref().unwrap();
+        assert!(cfg.build_labels.contains_key("build-time"));
+        let mut kinds: Vec<&str> = a.hcp.iter().map(|r| r.kind.as_str()).collect();
+        kinds.sort();
+        assert_eq!(kinds, ["hcp-packer-artifact", "hcp-packer-version"]);
+        assert!(a.hcp.iter().all(|r| r.bucket() == Some("base")));
+    }
 }
