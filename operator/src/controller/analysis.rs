@@ -222,17 +222,22 @@ pub fn parse_files<'a>(dir: &'a Path, files: &[TemplateFile]) -> Result<Parsed<'
     }
 }
 
+/// The `HCP_PACKER_*` variables a build's run sees, by name.
+pub type HcpEnv<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
 /// The rest of [`analyze`], on a parsed template.
 pub fn analyze_parsed(parsed: Parsed<'_>, overrides: &VariableValues) -> Analysis {
-    analyze_parsed_env(parsed, overrides, &|_| None)
+    analyze_parsed_env(parsed, overrides, None)
 }
 
-/// [`analyze_parsed`], with the `HCP_PACKER_*` variables the run will see (an ImageBuild's
-/// `spec.runner.env`): they shape its registry configuration.
+/// [`analyze_parsed`] for a build, with the `HCP_PACKER_*` variables the run will see (an
+/// ImageBuild's `spec.runner.env`): they shape its registry configuration, and Packer's
+/// build-time registry rules (several blocks) are errors. Without `env` (a template being
+/// validated, as `kiln validate`) those rules are not applied.
 pub fn analyze_parsed_env(
     parsed: Parsed<'_>,
     overrides: &VariableValues,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: Option<&HcpEnv<'_>>,
 ) -> Analysis {
     let Parsed {
         dir,
@@ -277,12 +282,14 @@ pub fn analyze_parsed_env(
         Err(errors) => errors.into_iter().for_each(|d| diags.push(d)),
     }
     a.hcp = hcp_packer::references(&s.template);
-    match s.registry_with(env) {
-        Ok((cfg, w)) => {
+    match (s.registry_with(env.unwrap_or(&|_| None)), env) {
+        (Ok((cfg, w)), Some(_)) => {
             a.registry = cfg;
             diags.extend(w);
         }
-        Err(d) => diags.extend(d),
+        (Ok((cfg, _)), None) => a.registry = cfg,
+        (Err(d), Some(_)) => diags.extend(d),
+        (Err(_), None) => {}
     }
     if !diags.has_errors() {
         match s.plan(&Selection::all()) {

@@ -79,7 +79,7 @@ pub fn prepare_snapshot(
         Ok(env) => env,
         Err(e) => return Prepared::Invalid(e),
     };
-    let a = analysis::analyze_parsed_env(parsed, &merged, &|k| env.get(k).cloned());
+    let a = analysis::analyze_parsed_env(parsed, &merged, Some(&|k| env.get(k).cloned()));
     if let Some(err) = a.first_error() {
         return Prepared::Invalid(format!("invalid template: {err}"));
     }
