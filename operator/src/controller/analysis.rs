@@ -291,6 +291,17 @@ pub fn analyze_parsed_env(
         (Err(d), Some(_)) => diags.extend(d),
         (Err(_), None) => {}
     }
+    // What the registry publishes (labels, annotations, status) never carries a sensitive
+    // value, nor an unknown one (a secret variable is unknown until the run).
+    if let Some(cfg) = a.registry.as_mut() {
+        cfg.description = masker.mask(&cfg.description);
+        for labels in [&mut cfg.bucket_labels, &mut cfg.build_labels] {
+            labels.retain(|_, v| v != "<unknown>");
+            for v in labels.values_mut() {
+                *v = masker.mask(v);
+            }
+        }
+    }
     if !diags.has_errors() {
         match s.plan(&Selection::all()) {
             Ok((instances, w)) => {

@@ -1347,4 +1347,49 @@ mod tests {
         assert_eq!(kinds, ["hcp-packer-artifact", "hcp-packer-version"]);
         assert!(a.hcp.iter().all(|r| r.bucket() == Some("base")));
     }
+
+    #[test]
+    fn registry_values_never_carry_a_sensitive_or_unknown_value() {
+        let files = vec![kiln_crds::TemplateFile {
+            name: "t.pkr.hcl".into(),
+            content: r#"
+variable "token" {
+  type      = string
+  default   = "s3cr3t-t0ken"
+  sensitive = true
+}
+variable "from_secret" {
+  type = string
+}
+hcp_packer_registry {
+  bucket_name  = "app"
+  description  = "built with ${var.token}"
+  build_labels = {
+    "token"  = var.token
+    "secret" = var.from_secret
+    "os"     = "debian"
+  }
+}
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a"]
+}
+"#
+            .into(),
+        }];
+        let dir = tempfile::tempdir().unwrap();
+        let a = super::super::super::analysis::analyze(dir.path(), &files, &Default::default());
+        assert!(a.first_error().is_none(), "{:?}", a.diagnostics);
+        let cfg = a.registry.unwrap();
+        assert!(!cfg.description.contains("s3cr3t"), "{}", cfg.description);
+        assert_eq!(
+            cfg.build_labels,
+            BTreeMap::from([
+                ("os".to_string(), "debian".to_string()),
+                ("token".to_string(), "<sensitive>".to_string()),
+            ])
+        );
+    }
 }
