@@ -69,6 +69,9 @@ config/rbac/role.yaml (owned by the operator); keep both in step with operator/s
 # template's history limit. ImageChannel controller: lists builds of a template to pick
 # the channel's build. get+patch are also what each runner's Role grants, and RBAC only
 # lets the operator create a Role with permissions it holds itself (no `escalate`).
+# HCP Packer registry: patch labels a build as a version (metadata only, field manager
+# kiln-registry); list reads a bucket's builds for hcp-packer-* data sources, resume and
+# dedupe.
 - apiGroups: ["kiln.dev"]
   resources: ["imagebuilds"]
   verbs: ["get", "list", "watch", "patch", "delete"]
@@ -78,7 +81,7 @@ config/rbac/role.yaml (owned by the operator); keep both in step with operator/s
   resources: ["imagebuilds/status"]
   verbs: ["get", "patch"]
 # ImageChannel controller: watches channels (ImageBuild controller lists them to keep
-# builds that channels point at).
+# builds that channels point at, and a bucket's channels for hcp-packer-* data sources).
 - apiGroups: ["kiln.dev"]
   resources: ["imagechannels"]
   verbs: ["get", "list", "watch"]
