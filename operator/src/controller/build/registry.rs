@@ -408,9 +408,20 @@ fn may_move(c: &ImageChannel) -> bool {
     reconciling || following_nothing
 }
 
+/// How long after its creation a build waits for a channel its data sources name that does
+/// not exist yet (a GitOps tool applies the child's ImageBuild and the parent's
+/// ImageChannel in one batch, in any order) before it fails as HCP Packer does.
+pub const MISSING_CHANNEL_GRACE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Reads the buckets the data sources name from `channels` and `builds` (the namespace's),
 /// and resolves each data source whose arguments are known now, as the runner will.
-pub fn resolve_hcp(refs: &[HcpRef], channels: &[ImageChannel], builds: &[ImageBuild]) -> Resolved {
+/// `young`: the build is within [`MISSING_CHANNEL_GRACE`] of its creation.
+pub fn resolve_hcp(
+    refs: &[HcpRef],
+    channels: &[ImageChannel],
+    builds: &[ImageBuild],
+    young: bool,
+) -> Resolved {
     let buckets: BTreeSet<&str> = refs.iter().filter_map(|r| r.bucket()).collect();
     let mut objects: Vec<Json> = Vec::new();
     let mut targets: BTreeSet<String> = BTreeSet::new();
@@ -456,12 +467,15 @@ pub fn resolve_hcp(refs: &[HcpRef], channels: &[ImageChannel], builds: &[ImageBu
             let revoked = msg.contains("is revoked and can not be used");
             let pending = !revoked
                 && !channel.is_empty()
-                && reg.channel(bucket, channel).ok().is_some_and(|c| {
-                    let name = c.pointer("/metadata/name").and_then(|n| n.as_str());
-                    wanted
-                        .iter()
-                        .any(|w| Some(w.name_any().as_str()) == name && may_move(w))
-                });
+                && match reg.channel(bucket, channel) {
+                    Ok(c) => {
+                        let name = c.pointer("/metadata/name").and_then(|n| n.as_str());
+                        wanted
+                            .iter()
+                            .any(|w| Some(w.name_any().as_str()) == name && may_move(w))
+                    }
+                    Err(_) => young,
+                };
             return if pending {
                 Resolved::Wait(msg)
             } else {
@@ -775,7 +789,14 @@ pub async fn observe(
                 source,
             })?
             .items;
-        match resolve_hcp(&snap.hcp_refs, &channels, &peers) {
+        let age = build
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(|t| super::super::context::now().0.as_second() - t.0.as_second())
+            .unwrap_or(0);
+        let young = age < MISSING_CHANNEL_GRACE.as_secs() as i64;
+        match resolve_hcp(&snap.hcp_refs, &channels, &peers, young) {
             Resolved::Ready {
                 objects,
                 parent,
@@ -1056,7 +1077,12 @@ mod tests {
             objects,
             parent: p,
             versions,
-        } = resolve_hcp(&refs, std::slice::from_ref(&prod), &[parent.clone(), other])
+        } = resolve_hcp(
+            &refs,
+            std::slice::from_ref(&prod),
+            &[parent.clone(), other],
+            false,
+        )
         else {
             panic!()
         };
@@ -1116,7 +1142,7 @@ mod tests {
             reasons::TARGET_REVOKED,
         );
         assert_eq!(
-            resolve_hcp(&refs[..1], &[stalled], &[revoked]),
+            resolve_hcp(&refs[..1], &[stalled], &[revoked], true),
             Resolved::Fail(
                 "data.hcp-packer-version.base: the HCP Packer Version associated with the \
                  channel production is revoked and can not be used on Packer builds"
@@ -1127,7 +1153,7 @@ mod tests {
         let mut pending = prod.clone();
         pending.status = None;
         assert!(matches!(
-            resolve_hcp(&refs[..1], &[pending], &[]),
+            resolve_hcp(&refs[..1], &[pending], &[], false),
             Resolved::Wait(_)
         ));
         // A following channel no build matches yet (all applied at once): wait; but a
@@ -1141,29 +1167,32 @@ mod tests {
         following.spec = ImageChannelSpec::following("base", Default::default());
         following.status.as_mut().unwrap().current_build = None;
         assert!(matches!(
-            resolve_hcp(&refs[..1], std::slice::from_ref(&following), &[]),
+            resolve_hcp(&refs[..1], std::slice::from_ref(&following), &[], false),
             Resolved::Wait(_)
         ));
         following.status.as_mut().unwrap().current_build = Some("base-1".into());
         let mut revoked_build = parent.clone();
         revoked_build.spec.revoked = Some(Revocation { reason: "x".into() });
         assert!(matches!(
-            resolve_hcp(&refs[..1], &[following], &[revoked_build]),
+            resolve_hcp(&refs[..1], &[following], &[revoked_build], true),
             Resolved::Fail(m) if m.contains("is revoked")
         ));
         // No such channel: fail, listing what the bucket has.
-        let Resolved::Fail(msg) = resolve_hcp(
-            &[hcp(
-                "hcp-packer-version",
-                "x",
-                &[("bucket_name", "base"), ("channel_name", "staging")],
-            )],
-            &[prod],
-            &[],
-        ) else {
+        let staging = [hcp(
+            "hcp-packer-version",
+            "x",
+            &[("bucket_name", "base"), ("channel_name", "staging")],
+        )];
+        let Resolved::Fail(msg) = resolve_hcp(&staging, std::slice::from_ref(&prod), &[], false)
+        else {
             panic!()
         };
         assert!(msg.contains("the bucket has: production"), "{msg}");
+        // ... unless the build is new: the channel may be applied in the same batch.
+        assert!(matches!(
+            resolve_hcp(&staging, &[prod], &[], true),
+            Resolved::Wait(_)
+        ));
     }
 
     #[test]
