@@ -13,7 +13,9 @@
 //!   ([`settle`]), whether the build reuses an identical earlier build (dedupe) or resumes
 //!   an unfinished version with the same fingerprint, carrying the sources it had built.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use kiln_crds::condition::reasons;
 use kiln_crds::{
@@ -416,10 +418,10 @@ pub const MISSING_CHANNEL_GRACE: std::time::Duration = std::time::Duration::from
 /// Reads the buckets the data sources name from `channels` and `builds` (the namespace's),
 /// and resolves each data source whose arguments are known now, as the runner will.
 /// `young`: the build is within [`MISSING_CHANNEL_GRACE`] of its creation.
-pub fn resolve_hcp(
+pub fn resolve_hcp<B: Borrow<ImageBuild>>(
     refs: &[HcpRef],
     channels: &[ImageChannel],
-    builds: &[ImageBuild],
+    builds: &[B],
     young: bool,
 ) -> Resolved {
     let buckets: BTreeSet<&str> = refs.iter().filter_map(|r| r.bucket()).collect();
@@ -439,14 +441,17 @@ pub fn resolve_hcp(
             objects.push(pruned);
         }
     }
+    // A build's bucket: its label, else its template (the data sources' rule), checked
+    // before anything is copied.
+    let bucket_of = |b: &ImageBuild| match b.labels().get(BUCKET_LABEL) {
+        Some(l) => Some(l.clone()),
+        None => b.spec.template_ref.as_ref().map(|r| r.name.clone()),
+    };
     for b in builds {
-        let pruned = prune_build(b);
-        if targets.contains(&b.name_any())
-            || buckets
-                .iter()
-                .any(|bk| kiln_engine::datasources::hcp_packer::in_bucket(&pruned, bk))
-        {
-            objects.push(pruned);
+        let b: &ImageBuild = b.borrow();
+        let in_buckets = bucket_of(b).is_some_and(|bk| buckets.contains(bk.as_str()));
+        if in_buckets || targets.contains(&b.name_any()) {
+            objects.push(prune_build(b));
         }
     }
     let mut reg = Registry::default();
@@ -641,9 +646,17 @@ fn carried(entry: &SourceStatus, from: &str) -> SourceStatus {
 /// same bucket and fingerprint: their succeeded sources are carried, the rest run). A
 /// version whose build succeeded is complete and refuses a rerun; one still running holds
 /// it. The snapshot is changed in place.
-pub fn settle(build: &ImageBuild, snap: &mut Snapshot, peers: &[ImageBuild]) -> Settled {
+pub fn settle<B: Borrow<ImageBuild>>(
+    build: &ImageBuild,
+    snap: &mut Snapshot,
+    peers: &[B],
+) -> Settled {
     let me = build.name_any();
-    let peers: Vec<&ImageBuild> = peers.iter().filter(|p| p.name_any() != me).collect();
+    let peers: Vec<&ImageBuild> = peers
+        .iter()
+        .map(|p| p.borrow())
+        .filter(|p| p.name_any() != me)
+        .collect();
     if snap.dedupe
         && let Some(digest) = snap.inputs_digest.clone()
     {
@@ -740,20 +753,20 @@ pub fn settle(build: &ImageBuild, snap: &mut Snapshot, peers: &[ImageBuild]) -> 
 // Observe
 // ---------------------------------------------------------------------------------------
 
-/// The namespace's ImageBuilds: from the cache when there is one, else listed.
-async fn builds_in(ctx: &Context, ns: &str) -> Result<Vec<ImageBuild>, ObserveError> {
+/// The namespace's ImageBuilds: shared from the cache when there is one (not copied: a
+/// namespace may hold thousands), else listed.
+async fn builds_in(ctx: &Context, ns: &str) -> Result<Vec<Arc<ImageBuild>>, ObserveError> {
     if let Some(store) = ctx.caches.builds.as_ref() {
         return Ok(store
             .state()
-            .iter()
+            .into_iter()
             .filter(|b| b.namespace().as_deref() == Some(ns))
-            .map(|b| b.as_ref().clone())
             .collect());
     }
     Api::<ImageBuild>::namespaced(ctx.client.clone(), ns)
         .list(&ListParams::default())
         .await
-        .map(|l| l.items)
+        .map(|l| l.items.into_iter().map(Arc::new).collect())
         .map_err(|source| ObserveError::RegistryList {
             kind: "ImageBuilds",
             namespace: ns.to_string(),
@@ -1153,7 +1166,7 @@ mod tests {
         let mut pending = prod.clone();
         pending.status = None;
         assert!(matches!(
-            resolve_hcp(&refs[..1], &[pending], &[], false),
+            resolve_hcp::<ImageBuild>(&refs[..1], &[pending], &[], false),
             Resolved::Wait(_)
         ));
         // A following channel no build matches yet (all applied at once): wait; but a
@@ -1167,7 +1180,7 @@ mod tests {
         following.spec = ImageChannelSpec::following("base", Default::default());
         following.status.as_mut().unwrap().current_build = None;
         assert!(matches!(
-            resolve_hcp(&refs[..1], std::slice::from_ref(&following), &[], false),
+            resolve_hcp::<ImageBuild>(&refs[..1], std::slice::from_ref(&following), &[], false),
             Resolved::Wait(_)
         ));
         following.status.as_mut().unwrap().current_build = Some("base-1".into());
@@ -1183,14 +1196,15 @@ mod tests {
             "x",
             &[("bucket_name", "base"), ("channel_name", "staging")],
         )];
-        let Resolved::Fail(msg) = resolve_hcp(&staging, std::slice::from_ref(&prod), &[], false)
+        let Resolved::Fail(msg) =
+            resolve_hcp::<ImageBuild>(&staging, std::slice::from_ref(&prod), &[], false)
         else {
             panic!()
         };
         assert!(msg.contains("the bucket has: production"), "{msg}");
         // ... unless the build is new: the channel may be applied in the same batch.
         assert!(matches!(
-            resolve_hcp(&staging, &[prod], &[], true),
+            resolve_hcp::<ImageBuild>(&staging, &[prod], &[], true),
             Resolved::Wait(_)
         ));
     }
