@@ -489,6 +489,7 @@ fn cached_context(templates: &[ImageTemplate], jobs: &[Job]) -> (Arc<Context>, H
         builds: Some(reflector::store::<ImageBuild>().0),
         jobs: Some(jreader),
         pods: None,
+        channels: None,
     });
     (Arc::new(ctx), h)
 }
@@ -533,6 +534,7 @@ async fn the_jobs_own_event_before_the_status_write_costs_no_second_snapshot() {
         builds: ctx.caches.builds.clone(),
         jobs: Some(jreader),
         pods: None,
+        channels: None,
     }));
     let b3 = b.clone();
     let server =
@@ -596,6 +598,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
             builds: ctx.caches.builds.clone(),
             jobs: ctx.caches.jobs.clone(),
             pods: None,
+            channels: None,
         })
         .with_retrigger(tx),
     );
@@ -653,6 +656,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
         builds: ctx.caches.builds.clone(),
         jobs: Some(jreader),
         pods: None,
+        channels: None,
     }));
     let b3 = b.clone();
     let server =

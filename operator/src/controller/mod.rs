@@ -345,6 +345,7 @@ fn controllers(
     let (job_reader, job_writer) = reflector::store::<Job>();
     let (build_reader, build_writer) = reflector::store::<ImageBuild>();
     let (pod_reader, pod_writer) = reflector::store::<Pod>();
+    let (channel_reader, channel_writer) = reflector::store::<ImageChannel>();
     let (retrigger_tx, retrigger_rx) = futures::channel::mpsc::unbounded::<ObjectRef<ImageBuild>>();
     let ctx = Arc::new(
         ctx.with_caches(context::Caches {
@@ -352,6 +353,7 @@ fn controllers(
             builds: Some(build_reader.clone()),
             jobs: Some(job_reader),
             pods: Some(pod_reader),
+            channels: Some(channel_reader.clone()),
         })
         .with_retrigger(retrigger_tx),
     );
@@ -445,9 +447,21 @@ fn controllers(
     )
     .touched_objects();
     let qp = q.clone();
+    // A channel that moves wakes the builds whose parent came through it (ParentCurrent).
+    let moved = lenient_watcher::<ImageChannel>(client.clone(), namespace, wc.clone(), |_| None, None)
+        .touched_objects();
+    let (readers, qm) = (reader.clone(), q.clone());
     let s = stop.clone();
     let (qr, qe) = (q.clone(), q);
     let builds = Controller::for_stream(trigger, reader)
+        .watches_stream(moved, move |ch: ImageChannel| {
+            qm.track_refs(
+                build::ancestry::builds_reading(&ch, &readers.state())
+                    .iter()
+                    .map(|b| ObjectRef::from_obj(b.as_ref()))
+                    .collect(),
+            )
+        })
         .watches_stream(pods, move |pod: Pod| {
             let ns = pod.metadata.namespace.clone();
             let build = pod
@@ -493,7 +507,7 @@ fn controllers(
         .for_each(move |r| forget_missing(r, qe.clone(), build::CONTROLLER));
 
     let q = QueueDepth::new(&metrics, channel::CONTROLLER);
-    let (reader, writer) = reflector::store::<ImageChannel>();
+    let (reader, writer) = (channel_reader, channel_writer);
     let (cache, qt, qm) = (reader.clone(), q.clone(), q.clone());
     let trigger = reflector(
         writer,

@@ -16,6 +16,7 @@
 //! [`snapshot`] takes a snapshot from a template (blocking, no API call) and [`lineage`]
 //! passes revocations down from parent to child.
 
+pub mod ancestry;
 pub mod apply;
 pub mod decide;
 pub mod ledgers;
@@ -88,6 +89,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         snapshot.as_ref(),
         decision.parent.as_ref(),
         &ctx.settings.runner,
+        &ctx.caches,
     );
     let written = status::write(&build, &ctx, &desired, &view, announce).await?;
     if (written.finished_now || expired)
@@ -101,16 +103,22 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         .unwrap_or_else(Action::await_change))
 }
 
-/// The status for `view`, with the revocation the parent passes down.
+/// The status for `view`, with the parent the runners' inputs point at (when no
+/// `kiln-channel` named one), whether its channel moved on, and the revocation the parent
+/// passes down.
 fn desired(
     build: &ImageBuild,
     view: &JobView,
     snapshot: Option<&Snapshot>,
     parent: Option<&ImageBuild>,
     defaults: &RunnerDefaults,
+    caches: &super::context::Caches,
 ) -> ImageBuildStatus {
     let now = now();
     let desired = status::desired_status(build, view, snapshot, now.clone(), defaults);
+    let channels = caches.all_channels();
+    let desired = ancestry::with_found_parent(build, desired, &caches.all_builds(), &channels);
+    let desired = ancestry::with_parent_currency(build, desired, &channels, now.clone());
     lineage::with_parent_revocation(build, parent, desired, now)
 }
 
