@@ -26,6 +26,11 @@ pub struct Settings {
     pub runner: RunnerDefaults,
     /// How long to wait before retrying after a transient error.
     pub error_backoff: Duration,
+    /// How many rebuilds on parent change may run at once (0: no limit).
+    pub max_rebuilds_in_flight: usize,
+    /// The ConfigMap (`namespace`, `name`) the operator keeps the revoked images' digests
+    /// in, for the ValidatingAdmissionPolicy; None: not kept.
+    pub revoked_images: Option<(String, String)>,
 }
 
 impl Default for Settings {
@@ -33,6 +38,8 @@ impl Default for Settings {
         Settings {
             runner: RunnerDefaults::default(),
             error_backoff: Duration::from_secs(15),
+            max_rebuilds_in_flight: 4,
+            revoked_images: None,
         }
     }
 }
