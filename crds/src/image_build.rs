@@ -709,8 +709,8 @@ pub struct ArtifactProvenance {
     /// API; unset when the registry indexed the referrer itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub referrers_tag: Option<String>,
-    /// The attestation itself (compact JSON), so that a channel can verify it without
-    /// registry credentials; unset when larger than 32 KiB.
+    /// The attestation itself, byte for byte as written (its sha256 is `digest`), so that
+    /// a channel can verify it without registry credentials; unset when larger than 32 KiB.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 32768))]
     pub attestation: Option<String>,

@@ -10,6 +10,7 @@ pub mod context;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod provenance;
 pub mod rebuild;
 pub mod resources;
 pub mod runner_pod;

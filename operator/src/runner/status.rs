@@ -234,16 +234,15 @@ pub fn convert_artifact(a: &kiln_engine::artifact::Artifact) -> Artifact {
 const MAX_ATTESTATION: usize = 32 * 1024;
 
 /// What the `provenance` post-processor recorded in the artifact's state, with the
-/// attestation itself (compact) when it is small enough.
+/// attestation itself when it is small enough.
 fn provenance_of(a: &kiln_engine::artifact::Artifact) -> Option<kiln_crds::ArtifactProvenance> {
     use kiln_engine::postprocessors::provenance::{DSSE_MEDIA_TYPE, state};
     let get = |k: &str| a.state.get(k).and_then(|v| v.as_str()).map(String::from);
     let digest = get(state::DIGEST)?;
     let media_type = get(state::MEDIA_TYPE).unwrap_or_default();
+    // As written (the digest is over these bytes), when it is small enough.
     let attestation = get(state::FILE)
-        .and_then(|f| std::fs::read(f).ok())
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .map(|v| v.to_string())
+        .and_then(|f| std::fs::read_to_string(f).ok())
         .filter(|t| t.len() <= MAX_ATTESTATION);
     Some(kiln_crds::ArtifactProvenance {
         digest,
