@@ -33,13 +33,21 @@ fn attestations_are_stored_as_referrers_under_the_fallback_tag() {
         // Nothing refers to the image yet.
         assert!(client.referrers(&repo, &subject, None).unwrap().is_empty());
 
-        let envelope = br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}"#;
+        let envelope =
+            br#"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[]}"#;
         let ann = BTreeMap::from([(
             "org.opencontainers.image.created".to_string(),
             "2026-01-01T00:00:00Z".to_string(),
         )]);
         let first = client
-            .push_referrer(&repo, &subject, ARTIFACT_IN_TOTO, MEDIA_DSSE, envelope, &ann)
+            .push_referrer(
+                &repo,
+                &subject,
+                ARTIFACT_IN_TOTO,
+                MEDIA_DSSE,
+                envelope,
+                &ann,
+            )
             .unwrap();
         // distribution 2.8 does not index referrers: the tag schema was used.
         assert_eq!(
@@ -58,7 +66,10 @@ fn attestations_are_stored_as_referrers_under_the_fallback_tag() {
         assert_eq!(m["artifactType"], ARTIFACT_IN_TOTO);
         assert_eq!(m["subject"]["digest"], subject.as_str());
         assert_eq!(m["layers"][0]["mediaType"], MEDIA_DSSE);
-        assert_eq!(m["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
+        assert_eq!(
+            m["config"]["mediaType"],
+            "application/vnd.oci.empty.v1+json"
+        );
 
         // A second attestation joins the same index; pushing the first again adds nothing.
         let other = br#"{"_type":"https://in-toto.io/Statement/v1"}"#;
@@ -73,7 +84,14 @@ fn attestations_are_stored_as_referrers_under_the_fallback_tag() {
             )
             .unwrap();
         client
-            .push_referrer(&repo, &subject, ARTIFACT_IN_TOTO, MEDIA_DSSE, envelope, &ann)
+            .push_referrer(
+                &repo,
+                &subject,
+                ARTIFACT_IN_TOTO,
+                MEDIA_DSSE,
+                envelope,
+                &ann,
+            )
             .unwrap();
         let list = client
             .referrers(&repo, &subject, Some(ARTIFACT_IN_TOTO))
@@ -106,7 +124,11 @@ fn attestations_are_stored_as_referrers_under_the_fallback_tag() {
                 "inspect",
                 "--raw",
                 "--tls-verify=false",
-                &format!("docker://{}/e2e/app:{}", reg.host(), referrers_tag(&subject)),
+                &format!(
+                    "docker://{}/e2e/app:{}",
+                    reg.host(),
+                    referrers_tag(&subject)
+                ),
             ]);
             let idx: serde_json::Value = serde_json::from_str(&raw).unwrap();
             assert_eq!(idx["mediaType"], "application/vnd.oci.image.index.v1+json");

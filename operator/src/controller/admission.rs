@@ -35,13 +35,17 @@ const PUSHERS: [&str; 2] = [
 
 /// Why a build is revoked, if it is.
 fn revocation(b: &ImageBuild) -> Option<String> {
-    b.spec.revoked.as_ref().map(|r| r.reason.clone()).or_else(|| {
-        let r = b.status.as_ref()?.revoked.as_ref()?;
-        Some(match &r.inherited_from {
-            Some(from) => format!("{} (inherited from {from})", r.reason),
-            None => r.reason.clone(),
+    b.spec
+        .revoked
+        .as_ref()
+        .map(|r| r.reason.clone())
+        .or_else(|| {
+            let r = b.status.as_ref()?.revoked.as_ref()?;
+            Some(match &r.inherited_from {
+                Some(from) => format!("{} (inherited from {from})", r.reason),
+                None => r.reason.clone(),
+            })
         })
-    })
 }
 
 fn hex_of(digest: &str) -> Option<&str> {

@@ -481,12 +481,19 @@ mod tests {
         assert_eq!(s.artifacts[0].artifacts[0].id, "b1-art");
         let stalled = kiln_crds::find_condition(&s.conditions, STALLED).unwrap();
         assert_eq!(stalled.reason, reasons::PROVENANCE_MISSING);
-        assert!(stalled.message.contains("refusing ImageBuild \"b2\""), "{}", stalled.message);
+        assert!(
+            stalled.message.contains("refusing ImageBuild \"b2\""),
+            "{}",
+            stalled.message
+        );
         assert!(!kiln_crds::is_condition_true(&s.conditions, READY));
         // Without the requirement the same target is taken.
         c.spec.require_provenance = None;
         let v = require_provenance(&c, verify_pinned(&c, "b2", Some(&b2)));
-        assert_eq!(desired_status(&c, &v, t(3)).current_build.as_deref(), Some("b2"));
+        assert_eq!(
+            desired_status(&c, &v, t(3)).current_build.as_deref(),
+            Some("b2")
+        );
     }
 
     #[test]

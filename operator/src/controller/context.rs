@@ -113,7 +113,10 @@ impl Caches {
 
     /// Every cached channel (empty without a cache).
     pub fn all_channels(&self) -> Vec<std::sync::Arc<ImageChannel>> {
-        self.channels.as_ref().map(|s| s.state()).unwrap_or_default()
+        self.channels
+            .as_ref()
+            .map(|s| s.state())
+            .unwrap_or_default()
     }
 
     /// Whether an ImageBuild cache is in use.

@@ -167,7 +167,10 @@ pub struct OperatorArgs {
     )]
     pub revoked_images_configmap: String,
     /// The namespace of that ConfigMap; default: the operator's own (POD_NAMESPACE).
-    #[arg(long = "revoked-images-namespace", env = "KILN_REVOKED_IMAGES_NAMESPACE")]
+    #[arg(
+        long = "revoked-images-namespace",
+        env = "KILN_REVOKED_IMAGES_NAMESPACE"
+    )]
     pub revoked_images_namespace: Option<String>,
 }
 
@@ -487,8 +490,9 @@ fn controllers(
     .touched_objects();
     let qp = q.clone();
     // A channel that moves wakes the builds whose parent came through it (ParentCurrent).
-    let moved = lenient_watcher::<ImageChannel>(client.clone(), namespace, wc.clone(), |_| None, None)
-        .touched_objects();
+    let moved =
+        lenient_watcher::<ImageChannel>(client.clone(), namespace, wc.clone(), |_| None, None)
+            .touched_objects();
     let (readers, qm) = (reader.clone(), q.clone());
     let s = stop.clone();
     let (qr, qe) = (q.clone(), q);
@@ -561,8 +565,9 @@ fn controllers(
     .inspect_ok(move |ev| qt.track(ev))
     .applied_objects();
     // Builds as seen by channels: lenient too, malformed ones reported by the build watch.
-    let related = lenient_watcher::<ImageBuild>(client.clone(), namespace, wc.clone(), |_| None, None)
-        .touched_objects();
+    let related =
+        lenient_watcher::<ImageBuild>(client.clone(), namespace, wc.clone(), |_| None, None)
+            .touched_objects();
     let store = reader.clone();
     let s = stop.clone();
     let (qr, qe) = (q.clone(), q);

@@ -22,7 +22,10 @@ use sha2::{Digest as _, Sha256};
 pub type Refusal = (&'static str, String);
 
 fn sha256_hex(b: &[u8]) -> String {
-    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 /// The sha256 of a file-less artifact's synthetic subject, as the post-processor computes
@@ -47,18 +50,19 @@ fn identity_digest(a: &Artifact) -> String {
 }
 
 /// Checks one artifact's attestation against the keys.
-pub fn verify_artifact(
-    source: &str,
-    a: &Artifact,
-    keys: &[VerifyingKey],
-) -> Result<(), Refusal> {
+pub fn verify_artifact(source: &str, a: &Artifact, keys: &[VerifyingKey]) -> Result<(), Refusal> {
     let what = format!("the attestation of artifact {:?} (source {source})", a.id);
     let invalid = |why: String| (reasons::PROVENANCE_INVALID, format!("{what} {why}"));
     let Some(p) = &a.provenance else {
-        return Err((reasons::PROVENANCE_MISSING, format!("artifact {:?} (source {source}) has no attestation", a.id)));
+        return Err((
+            reasons::PROVENANCE_MISSING,
+            format!("artifact {:?} (source {source}) has no attestation", a.id),
+        ));
     };
     if !p.signed {
-        return Err(invalid("is not signed (set signing_mode = \"key\" on the provenance post-processor)".into()));
+        return Err(invalid(
+            "is not signed (set signing_mode = \"key\" on the provenance post-processor)".into(),
+        ));
     }
     let Some(text) = &p.attestation else {
         return Err((
@@ -73,8 +77,7 @@ pub fn verify_artifact(
             p.digest
         )));
     }
-    let env: Json = serde_json::from_str(text)
-        .map_err(|e| invalid(format!("is not JSON: {e}")))?;
+    let env: Json = serde_json::from_str(text).map_err(|e| invalid(format!("is not JSON: {e}")))?;
     if env["payloadType"] != IN_TOTO_PAYLOAD_TYPE {
         return Err(invalid(format!(
             "has payloadType {}, not {IN_TOTO_PAYLOAD_TYPE}",
@@ -110,7 +113,11 @@ pub fn verify_artifact(
             .collect();
         return Err(invalid(format!(
             "is not signed by any of spec.requireProvenance.publicKeys (signed by key id {})",
-            if ids.is_empty() { "unknown".to_string() } else { ids.join(", ") }
+            if ids.is_empty() {
+                "unknown".to_string()
+            } else {
+                ids.join(", ")
+            }
         )));
     }
     let st: Json = serde_json::from_slice(&payload)
@@ -189,7 +196,9 @@ pub fn verify_build(build: &ImageBuild, req: &ProvenanceRequirement) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kiln_crds::{ArtifactProvenance, BuildPhase, ImageBuildSpec, ImageBuildStatus, SourceStatus};
+    use kiln_crds::{
+        ArtifactProvenance, BuildPhase, ImageBuildSpec, ImageBuildStatus, SourceStatus,
+    };
     use kiln_engine::postprocessors::provenance::{Config, Inputs, sign_statement};
     use std::collections::BTreeMap;
 
@@ -200,7 +209,11 @@ mod tests {
             .args(args)
             .output()
             .expect("openssl (Debian package openssl)");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 

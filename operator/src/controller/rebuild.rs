@@ -61,7 +61,10 @@ pub enum Decision {
 }
 
 fn created(b: &ImageBuild) -> Option<i64> {
-    b.metadata.creation_timestamp.as_ref().map(|t| t.0.as_second())
+    b.metadata
+        .creation_timestamp
+        .as_ref()
+        .map(|t| t.0.as_second())
 }
 
 fn finished(b: &ImageBuild) -> bool {
@@ -117,7 +120,9 @@ pub fn decide(
         None => DEFAULT_MIN_INTERVAL,
         Some(s) => match kiln_crds::parse_duration(s) {
             Ok(d) => d,
-            Err(e) => return Decision::Nothing(format!("spec.rebuildOnParentChange.minInterval: {e}")),
+            Err(e) => {
+                return Decision::Nothing(format!("spec.rebuildOnParentChange.minInterval: {e}"));
+            }
         },
     };
     let (ns, name) = (template.namespace(), template.name_any());
@@ -246,7 +251,9 @@ pub async fn reconcile(tpl: Arc<ImageTemplate>, ctx: Arc<Context>) -> Result<Act
     {
         return Ok(Action::await_change());
     }
-    let ns = tpl.namespace().ok_or(Error::MissingObjectKey("namespace"))?;
+    let ns = tpl
+        .namespace()
+        .ok_or(Error::MissingObjectKey("namespace"))?;
     let builds = ctx.caches.all_builds();
     let limit = ctx.settings.max_rebuilds_in_flight;
     let d = decide(
@@ -355,13 +362,23 @@ mod tests {
         tpl
     }
 
-    fn child(name: &str, tpl: &str, parent: &str, channel: &str, at: i64, phase: BuildPhase) -> ImageBuild {
+    fn child(
+        name: &str,
+        tpl: &str,
+        parent: &str,
+        channel: &str,
+        at: i64,
+        phase: BuildPhase,
+    ) -> ImageBuild {
         let mut b = ImageBuild::new(name, ImageBuildSpec::for_template(tpl));
         b.metadata.namespace = Some("ns".into());
         b.metadata.creation_timestamp = Some(t(at));
         b.metadata.labels = Some(BTreeMap::from([
             ("track".to_string(), "stable".to_string()),
-            ("kustomize.toolkit.fluxcd.io/name".to_string(), "apps".to_string()),
+            (
+                "kustomize.toolkit.fluxcd.io/name".to_string(),
+                "apps".to_string(),
+            ),
         ]));
         b.spec.variables.insert("v".into(), serde_json::json!(1));
         b.status = Some(ImageBuildStatus {
@@ -380,7 +397,15 @@ mod tests {
         let mut c = ImageChannel::new(name, ImageChannelSpec::pinned("base", target));
         c.metadata.namespace = Some("ns".into());
         let mut conds = vec![];
-        kiln_crds::set_condition(&mut conds, READY, ConditionStatus::True, "TargetVerified", "", None, t(0));
+        kiln_crds::set_condition(
+            &mut conds,
+            READY,
+            ConditionStatus::True,
+            "TargetVerified",
+            "",
+            None,
+            t(0),
+        );
         c.status = Some(ImageChannelStatus {
             current_build: Some(target.into()),
             conditions: conds,
@@ -396,10 +421,27 @@ mod tests {
     #[test]
     fn a_moved_channel_rebuilds_once_with_the_spec_labels_and_reason() {
         let tpl = template("app", true, Some("10m"));
-        let builds = arcs(vec![child("app-1", "app", "base-1", "prod", 100, BuildPhase::Succeeded)]);
+        let builds = arcs(vec![child(
+            "app-1",
+            "app",
+            "base-1",
+            "prod",
+            100,
+            BuildPhase::Succeeded,
+        )]);
         // Up to date: nothing.
-        let d = decide(&tpl, &builds, &arcs(vec![channel("prod", "base-1")]), &t(1000), 0, 4);
-        assert!(matches!(&d, Decision::Nothing(w) if w.contains("up to date")), "{d:?}");
+        let d = decide(
+            &tpl,
+            &builds,
+            &arcs(vec![channel("prod", "base-1")]),
+            &t(1000),
+            0,
+            4,
+        );
+        assert!(
+            matches!(&d, Decision::Nothing(w) if w.contains("up to date")),
+            "{d:?}"
+        );
         // Moved: one rebuild, named after the move, copying spec and labels.
         let channels = arcs(vec![channel("prod", "base-2")]);
         let Decision::Create(b) = decide(&tpl, &builds, &channels, &t(1000), 0, 4) else {
@@ -425,10 +467,16 @@ mod tests {
         let mut with = builds.clone();
         with.push(Arc::new(made.clone()));
         let d = decide(&tpl, &with, &channels, &t(1001), 1, 4);
-        assert!(matches!(&d, Decision::Nothing(w) if w.contains("already builds")), "{d:?}");
+        assert!(
+            matches!(&d, Decision::Nothing(w) if w.contains("already builds")),
+            "{d:?}"
+        );
         // The channel moves again while it runs: wait for it.
         let moved = arcs(vec![channel("prod", "base-3")]);
-        assert!(matches!(decide(&tpl, &with, &moved, &t(1002), 1, 4), Decision::Wait(..)));
+        assert!(matches!(
+            decide(&tpl, &with, &moved, &t(1002), 1, 4),
+            Decision::Wait(..)
+        ));
         // It finished (its parent base-3 … no: base-2) and minInterval has not passed.
         made.status = Some(ImageBuildStatus {
             phase: Some(BuildPhase::Succeeded),
@@ -452,7 +500,10 @@ mod tests {
         assert_eq!(b3.labels()[PARENT_LABEL], "base-3");
         // Disabled: never.
         let off = template("app", false, None);
-        assert!(matches!(decide(&off, &builds, &channels, &t(1000), 0, 4), Decision::Nothing(_)));
+        assert!(matches!(
+            decide(&off, &builds, &channels, &t(1000), 0, 4),
+            Decision::Nothing(_)
+        ));
     }
 
     #[test]
@@ -464,7 +515,14 @@ mod tests {
         let mut templates = vec![];
         for i in 0..60 {
             templates.push(template(&format!("app{i}"), true, None));
-            builds.push(child(&format!("app{i}-1"), &format!("app{i}"), "old", &format!("base{i}"), 10, BuildPhase::Succeeded));
+            builds.push(child(
+                &format!("app{i}-1"),
+                &format!("app{i}"),
+                "old",
+                &format!("base{i}"),
+                10,
+                BuildPhase::Succeeded,
+            ));
             channels.push(channel(&format!("base{i}"), "new"));
         }
         let mut builds = arcs(builds);
@@ -500,6 +558,9 @@ mod tests {
         let n = rebuild_name(&long, "prod", "b");
         assert!(n.len() <= 63, "{n}");
         assert!(n.contains("-rb-"));
-        assert_ne!(rebuild_name("app", "prod", "b1"), rebuild_name("app", "prod", "b2"));
+        assert_ne!(
+            rebuild_name("app", "prod", "b1"),
+            rebuild_name("app", "prod", "b2")
+        );
     }
 }

@@ -16,7 +16,9 @@ const REGISTRY_SOURCES: [(&str, &str); 4] = [
 ];
 
 fn str_at<'a>(v: &'a Json, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(|s| s.as_str()).filter(|s| !s.is_empty())
+    v.get(key)
+        .and_then(|s| s.as_str())
+        .filter(|s| !s.is_empty())
 }
 
 /// The inputs of a source: `data` is the template's `data` object (type → name → outputs),

@@ -33,12 +33,7 @@ fn made(b: &ImageBuild, digest: &str) -> bool {
 pub fn channel_of(build: &str, ns: Option<&str>, channels: &[Arc<ImageChannel>]) -> Option<String> {
     let in_ns = || channels.iter().filter(|c| c.namespace().as_deref() == ns);
     in_ns()
-        .find(|c| {
-            c.status
-                .as_ref()
-                .and_then(|s| s.current_build.as_deref())
-                == Some(build)
-        })
+        .find(|c| c.status.as_ref().and_then(|s| s.current_build.as_deref()) == Some(build))
         .or_else(|| {
             in_ns()
                 .filter_map(|c| {
@@ -186,10 +181,13 @@ pub fn builds_reading(channel: &ImageChannel, builds: &[Arc<ImageBuild>]) -> Vec
     builds
         .iter()
         .filter(|b| {
-            b.status.as_ref().and_then(|s| s.parent.as_ref()).is_some_and(|p| {
-                p.channel.as_deref() == Some(name.as_str())
-                    && p.namespace.clone().or(b.namespace()) == ns
-            })
+            b.status
+                .as_ref()
+                .and_then(|s| s.parent.as_ref())
+                .is_some_and(|p| {
+                    p.channel.as_deref() == Some(name.as_str())
+                        && p.namespace.clone().or(b.namespace()) == ns
+                })
         })
         .cloned()
         .collect()
@@ -283,7 +281,12 @@ mod tests {
         let builds: Vec<Arc<ImageBuild>> =
             [base1, base2, failed].into_iter().map(Arc::new).collect();
         // base-1 was served by `prod` before it moved on to base-2.
-        let channels = vec![Arc::new(channel("prod", "u1", "base-2", &["base-2", "base-1"]))];
+        let channels = vec![Arc::new(channel(
+            "prod",
+            "u1",
+            "base-2",
+            &["base-2", "base-1"],
+        ))];
         let child = with_input(
             build("app-1", BuildPhase::Succeeded),
             BuildInput {
@@ -349,7 +352,10 @@ mod tests {
         );
         let st = with_parent_currency(&child, st, &channels, t(1));
         let c = kiln_crds::find_condition(&st.conditions, PARENT_CURRENT).unwrap();
-        assert_eq!((c.status.as_str(), c.reason.as_str()), ("True", "ParentUpToDate"));
+        assert_eq!(
+            (c.status.as_str(), c.reason.as_str()),
+            ("True", "ParentUpToDate")
+        );
         // A parent already known (kiln-channel) is kept.
         let known = ImageBuildStatus {
             parent: Some(BuildParent {
