@@ -69,9 +69,11 @@ config/rbac/role.yaml (owned by the operator); keep both in step with operator/s
 # template's history limit. ImageChannel controller: lists builds of a template to pick
 # the channel's build. get+patch are also what each runner's Role grants, and RBAC only
 # lets the operator create a Role with permissions it holds itself (no `escalate`).
+# Rebuild controller: creates one ImageBuild per parent move of a template with
+# spec.rebuildOnParentChange (never updates one).
 - apiGroups: ["kiln.dev"]
   resources: ["imagebuilds"]
-  verbs: ["get", "list", "watch", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 # ImageBuild controller: writes status (phase, conditions, job); the runner Role it
 # creates grants get/patch here, so the operator must hold them too.
 - apiGroups: ["kiln.dev"]
