@@ -25,8 +25,6 @@ use super::context::FIELD_MANAGER;
 use super::error::Error;
 use super::metrics::Metrics;
 
-/// The ConfigMap's name in the chart.
-pub const DEFAULT_CONFIGMAP: &str = "kiln-revoked-images";
 /// Artifact builder ids whose `digest` state is an image in a registry.
 const PUSHERS: [&str; 2] = [
     "packer.post-processor.docker-push",
@@ -244,7 +242,7 @@ mod tests {
         assert_eq!(data.len(), 2, "{data:?}");
         assert_eq!(data[&D1[7..]], "ns/app-1: CVE-1");
         assert_eq!(data[&D2[7..]], "ns/app-2: CVE-2 (inherited from base-1)");
-        let cm = configmap("kiln-system", DEFAULT_CONFIGMAP, data);
+        let cm = configmap("kiln-system", "kiln-revoked-images", data);
         assert_eq!(cm.metadata.namespace.as_deref(), Some("kiln-system"));
         assert_eq!(cm.data.unwrap().len(), 2);
     }

@@ -307,6 +307,26 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
     if ok { 0 } else { 1 }
 }
 
+/// The data sources' outputs (`type.name` → value) as the `data` object: type → name →
+/// outputs.
+fn data_json(
+    values: &std::collections::BTreeMap<String, kiln_engine::value::Value>,
+) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for (key, v) in values {
+        let Some((kind, name)) = key.split_once('.') else {
+            continue;
+        };
+        let e = out
+            .entry(kind.to_string())
+            .or_insert_with(|| serde_json::json!({}));
+        if let Some(m) = e.as_object_mut() {
+            m.insert(name.to_string(), v.to_json());
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,24 +403,4 @@ mod tests {
     fn field_managers_are_per_index() {
         assert_eq!(field_manager(3), "kiln-runner-3");
     }
-}
-
-/// The data sources' outputs (`type.name` → value) as the `data` object: type → name →
-/// outputs.
-fn data_json(
-    values: &std::collections::BTreeMap<String, kiln_engine::value::Value>,
-) -> serde_json::Value {
-    let mut out = serde_json::Map::new();
-    for (key, v) in values {
-        let Some((kind, name)) = key.split_once('.') else {
-            continue;
-        };
-        let e = out
-            .entry(kind.to_string())
-            .or_insert_with(|| serde_json::json!({}));
-        if let Some(m) = e.as_object_mut() {
-            m.insert(name.to_string(), v.to_json());
-        }
-    }
-    serde_json::Value::Object(out)
 }
