@@ -47,6 +47,15 @@ pub fn channel_of(build: &str, ns: Option<&str>, channels: &[Arc<ImageChannel>])
         .map(|c| c.name_any())
 }
 
+/// Whether a runner reported what its source was built from.
+pub fn has_inputs(build: &ImageBuild) -> bool {
+    build
+        .status
+        .iter()
+        .flat_map(|s| &s.sources)
+        .any(|s| !s.inputs.is_empty())
+}
+
 /// The parent the runners' reported inputs point at: the first input naming a build (a
 /// registry data source) or whose digest another succeeded build of the namespace made.
 pub fn found_parent(

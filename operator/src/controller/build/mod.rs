@@ -116,9 +116,18 @@ fn desired(
 ) -> ImageBuildStatus {
     let now = now();
     let desired = status::desired_status(build, view, snapshot, now.clone(), defaults);
-    let channels = caches.all_channels();
-    let desired = ancestry::with_found_parent(build, desired, &caches.all_builds(), &channels);
-    let desired = ancestry::with_parent_currency(build, desired, &channels, now.clone());
+    // The caches are read only when there is something to find (most builds have no
+    // parent and report no inputs).
+    let desired = if desired.parent.is_none() && ancestry::has_inputs(build) {
+        ancestry::with_found_parent(build, desired, &caches.all_builds(), &caches.all_channels())
+    } else {
+        desired
+    };
+    let desired = if desired.parent.as_ref().is_some_and(|p| p.channel.is_some()) {
+        ancestry::with_parent_currency(build, desired, &caches.all_channels(), now.clone())
+    } else {
+        desired
+    };
     lineage::with_parent_revocation(build, parent, desired, now)
 }
 
