@@ -16,14 +16,42 @@ use kube::ResourceExt;
 
 use super::super::conditions::Conditions;
 
+/// The sha256 digests (hex) of the subjects of an attestation recorded in status: an
+/// in-toto Statement, or a DSSE envelope of one.
+fn attested_subjects(text: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let Ok(doc) = serde_json::from_str::<serde_json::Value>(text) else {
+        return vec![];
+    };
+    let statement = match doc["payload"].as_str() {
+        Some(p) => base64::engine::general_purpose::STANDARD
+            .decode(p)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .unwrap_or_default(),
+        None => doc,
+    };
+    statement["subject"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["digest"]["sha256"].as_str().map(String::from))
+        .collect()
+}
+
 /// Whether an artifact of `b` is the content `digest` names (`sha256:<hex>`): its id ends
-/// with `@<digest>`, or a state value is the digest or its hex.
+/// with `@<digest>`, a state value is the digest or its hex, or its attestation has a
+/// subject of that digest (a disk file hashed by the provenance post-processor).
 fn made(b: &ImageBuild, digest: &str) -> bool {
     let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
     b.status.iter().flat_map(|s| &s.sources).any(|src| {
         src.artifacts.iter().any(|a| {
             a.id.ends_with(&format!("@{digest}"))
                 || a.state.values().any(|v| v == digest || v == hex)
+                || a.provenance
+                    .as_ref()
+                    .and_then(|p| p.attestation.as_deref())
+                    .is_some_and(|t| attested_subjects(t).iter().any(|s| s == hex))
         })
     })
 }
@@ -335,6 +363,54 @@ mod tests {
                 },
             );
             assert_eq!(found_parent(&orphan, &builds, &channels), None, "{d}");
+        }
+    }
+
+    #[test]
+    fn a_base_disk_is_found_by_the_parents_attestation_subjects() {
+        use base64::Engine as _;
+        let hex = "ab".repeat(32);
+        let statement = serde_json::json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "disk.qcow2", "digest": {"sha256": hex}}],
+        });
+        let envelope = serde_json::json!({
+            "payloadType": "application/vnd.in-toto+json",
+            "payload": base64::engine::general_purpose::STANDARD.encode(statement.to_string()),
+            "signatures": [],
+        });
+        for (name, text) in [
+            ("plain", statement.to_string()),
+            ("dsse", envelope.to_string()),
+        ] {
+            let mut base = build("base-1", BuildPhase::Succeeded);
+            base.status.as_mut().unwrap().sources.push(SourceStatus {
+                name: "qemu.base".into(),
+                artifacts: vec![Artifact {
+                    builder_id: "transcend.qemu".into(),
+                    id: "VM".into(),
+                    provenance: Some(kiln_crds::ArtifactProvenance {
+                        attestation: Some(text),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            });
+            let child = with_input(
+                build("vm-1", BuildPhase::Succeeded),
+                BuildInput {
+                    kind: "base-disk".into(),
+                    digest: Some(format!("sha256:{hex}")),
+                    ..Default::default()
+                },
+            );
+            let p = found_parent(&child, &[Arc::new(base)], &[]).unwrap();
+            assert_eq!(
+                (p.build.as_str(), p.via.as_deref()),
+                ("base-1", Some("base-disk")),
+                "{name}"
+            );
         }
     }
 
