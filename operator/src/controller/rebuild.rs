@@ -477,7 +477,7 @@ mod tests {
             decide(&tpl, &with, &moved, &t(1002), 1, 4),
             Decision::Wait(..)
         ));
-        // It finished (its parent base-3 … no: base-2) and minInterval has not passed.
+        // It finished, built on base-2; base-3 waits for minInterval after it.
         made.status = Some(ImageBuildStatus {
             phase: Some(BuildPhase::Succeeded),
             parent: Some(BuildParent {
