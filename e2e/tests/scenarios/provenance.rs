@@ -506,3 +506,95 @@ build {{
         pod_dry_run(ns, &image).ok.then_some(())
     });
 }
+
+#[test]
+#[ignore = "needs a cluster with Kiln installed: run scripts/e2e.sh"]
+fn docker_child_of_a_kiln_built_image_records_it_as_parent_and_inherits_its_revocation() {
+    let ns = Namespace::new("srcimage");
+    let ns = ns.as_str();
+    let _registry = start_registry(ns);
+    let busybox = format!("{REGISTRY}/e2e/busybox:1");
+    push_busybox_base(&busybox);
+    let image = |name: &str, from: &str, repo: &str| {
+        template(
+            name,
+            &format!(
+                r#"source "docker" "img" {{
+  image  = "{from}"
+  commit = true
+}}
+build {{
+  sources = ["source.docker.img"]
+  provisioner "shell" {{
+    inline = ["echo {name} >> /layers.txt"]
+  }}
+  post-processors {{
+    post-processor "docker-tag" {{
+      repository = "{REGISTRY}/e2e/{repo}"
+      tags       = ["1"]
+    }}
+    post-processor "docker-push" {{}}
+  }}
+}}
+"#
+            ),
+        )
+    };
+    let creds = "  runner:\n    registrySecrets:\n      - name: regcreds\n";
+    // The base image, built by Kiln and served by a channel.
+    apply(ns, &image("base", &busybox, "kbase"));
+    wait_condition(ns, "imagetemplate", "base", "Ready", "True", secs(60));
+    apply(ns, &build("base-1", "base", &[], creds));
+    let b = succeeded(ns, "base-1");
+    let pushed = sources(&b)[0]["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["builderId"] == "packer.post-processor.docker-push")
+        .and_then(|a| a["state"]["digest"].as_str())
+        .unwrap()
+        .to_string();
+    apply(ns, &channel("base-prod", "base", "  build: base-1\n"));
+    wait_condition(ns, "imagechannel", "base-prod", "Ready", "True", secs(60));
+
+    // A child FROM that image by tag: its runner reports the digest it pulled, and the
+    // controller finds the build that pushed it.
+    apply(
+        ns,
+        &image("app", &format!("{REGISTRY}/e2e/kbase:1"), "kapp"),
+    );
+    wait_condition(ns, "imagetemplate", "app", "Ready", "True", secs(60));
+    apply(ns, &build("app-1", "app", &[], creds));
+    succeeded(ns, "app-1");
+    let b = wait_for("the child's parent", secs(60), || {
+        let b = get(ns, "imagebuild", "app-1")?;
+        b["status"]["parent"].is_object().then_some(b)
+    });
+    let st = &b["status"];
+    let input = &sources(&b)[0]["inputs"][0];
+    assert_eq!(input["kind"], "source-image", "{st}");
+    assert_eq!(input["digest"], pushed.as_str(), "{st}");
+    assert_eq!(
+        st["parent"],
+        json!({"build": "base-1", "channel": "base-prod", "via": "source-image", "digest": pushed}),
+        "{st}"
+    );
+    wait_condition(ns, "imagebuild", "app-1", "ParentCurrent", "True", secs(60));
+
+    // Revoking the base revokes the child.
+    kubectl(&[
+        "patch",
+        "-n",
+        ns,
+        "imagebuild",
+        "base-1",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"revoked":{"reason":"CVE-2099-0009 in kbase"}}}"#,
+    ]);
+    let b = wait_for("the child to inherit the revocation", secs(60), || {
+        let b = get(ns, "imagebuild", "app-1")?;
+        b["status"]["revoked"].is_object().then_some(b)
+    });
+    assert_eq!(b["status"]["revoked"]["inheritedFrom"], "base-1");
+}
