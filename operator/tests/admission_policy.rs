@@ -317,23 +317,25 @@ fn the_api_server_refuses_pods_naming_a_revoked_image_by_digest() {
             ]),
         &d.join("operator.log"),
     ));
-    // Nothing is revoked: the ConfigMap exists and is empty, the Pod still allowed.
+    // Nothing is revoked: the operator applies an empty list (its field manager appears on
+    // the ConfigMap config/admission created), and the Pod is still allowed.
     wait(
         "the operator to write the ConfigMap",
         Duration::from_secs(60),
         || {
-            k.run(
+            let (_, managers, _) = k.run(
                 &[
                     "get",
                     "configmap",
                     "-n",
                     "kiln-system",
                     "kiln-revoked-images",
+                    "-o",
+                    "jsonpath={.metadata.managedFields[*].manager}",
                 ],
                 None,
-            )
-            .0
-            .then_some(())
+            );
+            managers.contains("kiln-operator").then_some(())
         },
     );
     assert!(k.pod(&image, None).0);

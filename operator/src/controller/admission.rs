@@ -6,8 +6,9 @@
 //! the list's updates.
 //!
 //! The ConfigMap's keys are the digests' hex (ConfigMap keys cannot hold `:`), its values
-//! `<namespace>/<build>: <reason>`, quoted by the policy's message. It is written with
-//! server-side apply, whole, when the set changes; an unrevoked build's digests leave it.
+//! `<namespace>/<build>: <reason>`, quoted by the policy's message. The chart creates it
+//! (so `helm uninstall` removes it); the operator writes its `data` with server-side apply,
+//! whole, when the set changes; an unrevoked build's digests leave it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -97,20 +98,13 @@ pub fn revoked_digests(builds: &[Arc<ImageBuild>]) -> BTreeMap<String, String> {
     out
 }
 
-/// The ConfigMap as applied.
+/// The ConfigMap as applied: only its `data` (the chart owns the object, its labels and
+/// its deletion; the operator's field manager owns the list).
 pub fn configmap(namespace: &str, name: &str, data: BTreeMap<String, String>) -> ConfigMap {
     serde_json::from_value(serde_json::json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": {
-                "app.kubernetes.io/name": "kiln",
-                "app.kubernetes.io/component": "revoked-images",
-                (super::resources::MANAGED_BY_LABEL): super::resources::MANAGED_BY,
-            },
-        },
+        "metadata": {"name": name, "namespace": namespace},
         "data": data,
     }))
     .expect("a ConfigMap")
