@@ -25,6 +25,10 @@ pub const RECONCILING: &str = "Reconciling";
 pub const STALLED: &str = "Stalled";
 /// Condition type `Succeeded`: an ImageBuild finished successfully (monotonic).
 pub const SUCCEEDED: &str = "Succeeded";
+/// Condition type `ParentCurrent` of an ImageBuild with a parent read through a channel:
+/// True while the channel still points at the parent ("up to date"), False once it moved on
+/// ("out of date", reason `ParentMoved`).
+pub const PARENT_CURRENT: &str = "ParentCurrent";
 
 /// Condition reasons Kiln's controllers write (one CamelCase word each). Shared so the
 /// operator, its events and the documentation use the same words.
@@ -92,6 +96,16 @@ pub mod reasons {
     pub const TEMPLATE_MISMATCH: &str = "TemplateMismatch";
     /// ImageChannel: the target build is revoked.
     pub const TARGET_REVOKED: &str = "TargetRevoked";
+    /// ImageBuild (`ParentCurrent` True): the parent's channel still points at the parent.
+    pub const PARENT_UP_TO_DATE: &str = "ParentUpToDate";
+    /// ImageBuild (`ParentCurrent` False): the parent's channel points at a newer build.
+    pub const PARENT_MOVED: &str = "ParentMoved";
+    /// ImageBuild (`ParentCurrent` Unknown): the parent's channel is missing or not Ready.
+    pub const PARENT_CHANNEL_UNKNOWN: &str = "ParentChannelUnknown";
+    /// ImageChannel: `spec.requireProvenance` is set and the target has no attestation.
+    pub const PROVENANCE_MISSING: &str = "ProvenanceMissing";
+    /// ImageChannel: the target's attestation does not verify with the channel's keys.
+    pub const PROVENANCE_INVALID: &str = "ProvenanceInvalid";
 
     /// Every reason above (to map a reason read back from a status to its constant).
     pub const ALL: &[&str] = &[
@@ -124,6 +138,11 @@ pub mod reasons {
         TARGET_FAILED,
         TEMPLATE_MISMATCH,
         TARGET_REVOKED,
+        PARENT_UP_TO_DATE,
+        PARENT_MOVED,
+        PARENT_CHANNEL_UNKNOWN,
+        PROVENANCE_MISSING,
+        PROVENANCE_INVALID,
     ];
 }
 

@@ -664,6 +664,38 @@ pub struct SourceStatus {
     /// again, its artifacts are that build's (a resumed version, or a reused build).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carried_from: Option<String>,
+    /// What this source was built from, as the runner resolved it: the registry builds the
+    /// `hcp-packer-*` data sources read, the source image a `docker` builder pulled (by
+    /// digest), the base disk a `qemu` builder started from (by checksum). The controller
+    /// derives `status.parent` from it when no `kiln-channel` data source names one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub inputs: Vec<BuildInput>,
+}
+
+/// One thing a source was built from.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildInput {
+    /// `hcp-packer-version`, `hcp-packer-artifact`, `hcp-packer-iteration`,
+    /// `hcp-packer-image` (a data source), `source-image` (a docker builder's `image`) or
+    /// `base-disk` (a qemu builder's `iso_url` / `disk_image`).
+    pub kind: String,
+    /// The data source's address (`data.hcp-packer-version.ubuntu`) or the source's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The ImageBuild it names, when a data source read one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
+    /// The ImageChannel's uid (the data sources' `channel_id`), when read through a channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    /// The image reference or disk URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// `sha256:<hex>`: the image's manifest (or index) digest, or the disk's checksum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// Which provisioner is running.
@@ -697,6 +729,44 @@ pub struct Artifact {
     /// Extra state the artifact exposes, by key.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub state: BTreeMap<String, String>,
+    /// The SLSA provenance the `provenance` post-processor wrote for this artifact and, for
+    /// an image in a registry, attached to it as an OCI referrer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<ArtifactProvenance>,
+}
+
+/// Where an artifact's attestation is, and what it is.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ArtifactProvenance {
+    /// `sha256:<hex>` of the attestation file (the in-toto Statement, or its DSSE
+    /// envelope when signed), as written and as pushed.
+    pub digest: String,
+    /// Its media type: `application/vnd.dsse.envelope.v1+json` (signed) or
+    /// `application/vnd.in-toto+json` (unsigned).
+    pub media_type: String,
+    /// Whether it is a DSSE envelope signed with a key.
+    #[serde(default)]
+    pub signed: bool,
+    /// The signing key's id (SHA-256 of its public PEM), when signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The image `name@digest` the attestation is attached to, for an image in a registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// `sha256:<hex>` of the OCI referrer manifest (artifactType
+    /// `application/vnd.in-toto+json`, subject the image) pushed to the image's repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
+    /// The referrers tag (`sha256-<hex>`) updated because the registry has no referrers
+    /// API; unset when the registry indexed the referrer itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrers_tag: Option<String>,
+    /// The attestation itself, byte for byte as written (its sha256 is `digest`), so that
+    /// a channel can verify it without registry credentials; unset when larger than 32 KiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 32768))]
+    pub attestation: Option<String>,
 }
 
 /// A file of an artifact.
@@ -743,6 +813,15 @@ pub struct BuildParent {
     /// The ImageChannel through which the parent was read, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// How the parent was found: `kiln-channel` (unset, the default), an `hcp-packer-*`
+    /// data source, `source-image` (the docker builder's `image` is an artifact of the
+    /// parent) or `base-disk` (the qemu builder's disk is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// The digest the build started from (an image digest or disk checksum), when found
+    /// by digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// A revocation in effect on a build.

@@ -79,6 +79,24 @@ pub struct ImageChannelSpec {
     #[serde(default = "ImageChannelSpec::default_history_limit")]
     #[schemars(range(min = 0, max = 100))]
     pub history_limit: i32,
+
+    /// Refuse to point at a build unless every artifact that has an attestation carries a
+    /// signed one that verifies with one of these keys, and at least one does. The channel
+    /// stays where it was, `Ready=False` with reason `ProvenanceMissing` or
+    /// `ProvenanceInvalid`, until a build that verifies is chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_provenance: Option<ProvenanceRequirement>,
+}
+
+/// Which signatures a channel accepts.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvenanceRequirement {
+    /// PEM public keys (ed25519 or ECDSA P-256, `BEGIN PUBLIC KEY`): an attestation signed
+    /// by any one of them is accepted. Public keys are not secrets: commit them with the
+    /// channel.
+    #[schemars(length(min = 1, max = 16))]
+    pub public_keys: Vec<String>,
 }
 
 impl ImageChannelSpec {
@@ -98,6 +116,7 @@ impl ImageChannelSpec {
             build: Some(build.into()),
             follow: None,
             history_limit: Self::DEFAULT_HISTORY_LIMIT,
+            require_provenance: None,
         }
     }
 
@@ -110,6 +129,7 @@ impl ImageChannelSpec {
             build: None,
             follow: Some(FollowSpec { selector }),
             history_limit: Self::DEFAULT_HISTORY_LIMIT,
+            require_provenance: None,
         }
     }
 }

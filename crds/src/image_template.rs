@@ -95,6 +95,26 @@ pub struct ImageTemplateSpec {
     /// `spec.dedupe` wins over this.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dedupe: bool,
+    /// Build again when the channel a build of this template started from moves on (its
+    /// parent image changed): the operator creates one ImageBuild per move, copying the
+    /// spec of the newest build that read that channel, named after the new parent and
+    /// annotated with the reason. Off by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebuild_on_parent_change: Option<RebuildPolicy>,
+}
+
+/// When a template is rebuilt because its parent moved.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RebuildPolicy {
+    /// Whether to rebuild.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The least time between two rebuilds of this template (a duration such as `10m`);
+    /// moves within it are coalesced into one rebuild, of the newest parent. Default `1m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$"))]
+    pub min_interval: Option<String>,
 }
 
 /// How many finished builds of a template to keep.

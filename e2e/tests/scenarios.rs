@@ -11,6 +11,9 @@ mod never_started;
 
 const IGNORE: &str = "needs a cluster with Kiln installed: run scripts/e2e.sh";
 
+#[path = "scenarios/provenance.rs"]
+mod provenance;
+
 /// Two file sources and a shell-local provisioner that echoes a variable.
 const TWO_SOURCES: &str = r#"variable "greeting" {
   type    = string

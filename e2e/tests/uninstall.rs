@@ -43,7 +43,12 @@ fn helm_uninstall_leaves_only_the_crds() {
         get(&ns, "lease", "kiln-operator").is_none(),
         "the leader Lease is left behind"
     );
-    for kind in ["clusterroles", "clusterrolebindings"] {
+    for kind in [
+        "clusterroles",
+        "clusterrolebindings",
+        "validatingadmissionpolicies",
+        "validatingadmissionpolicybindings",
+    ] {
         let out = kubectl(&["get", kind, "-l", &sel, "-o", "name"]);
         assert!(out.trim().is_empty(), "{kind} left behind: {out}");
     }

@@ -72,9 +72,11 @@ config/rbac/role.yaml (owned by the operator); keep both in step with operator/s
 # HCP Packer registry: patch labels a build as a version (metadata only, field manager
 # kiln-registry); list reads a bucket's builds for hcp-packer-* data sources, resume and
 # dedupe.
+# Rebuild controller: creates one ImageBuild per parent move of a template with
+# spec.rebuildOnParentChange (never updates one).
 - apiGroups: ["kiln.dev"]
   resources: ["imagebuilds"]
-  verbs: ["get", "list", "watch", "patch", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 # ImageBuild controller: writes status (phase, conditions, job); the runner Role it
 # creates grants get/patch here, so the operator must hold them too.
 - apiGroups: ["kiln.dev"]

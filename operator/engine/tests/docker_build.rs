@@ -643,3 +643,106 @@ async fn missing_images_and_unreachable_registries_name_what_failed() {
         assert!(left.is_empty(), "{left:?}");
     }
 }
+
+/// The `provenance` post-processor after `docker-push`: the signed attestation is written
+/// and stored beside the pushed image as an OCI referrer (Debian's docker-registry has no
+/// referrers API: under the tag `sha256-<hex>`), and the passed-on artifact says where.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provenance_after_a_push_is_attached_to_the_image_as_a_referrer() {
+    use kiln_engine::postprocessors::provenance::{IN_TOTO_PAYLOAD_TYPE, VerifyingKey, state};
+    need("runc", "runc");
+    let reg = Registry::start();
+    let host = format!("127.0.0.1:{}", reg.port);
+    push_base(&format!("{host}/base/busybox:1"));
+    let work = tempfile::tempdir().unwrap();
+    use_test_store();
+    let key = work.path().join("signing.pem");
+    let st = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "ed25519", "-out"])
+        .arg(&key)
+        .status()
+        .expect("openssl (Debian package openssl)");
+    assert!(st.success());
+    let out_dir = work.path().join("attestations");
+    let hcl = format!(
+        r#"
+source "docker" "app" {{
+  image  = "{host}/base/busybox:1"
+  commit = true
+}}
+build {{
+  sources = ["docker.app"]
+  provisioner "shell" {{
+    inline = ["echo attested > /attested.txt"]
+  }}
+  post-processors {{
+    post-processor "docker-tag" {{
+      repository = "{host}/apps/attested"
+      tags       = ["1"]
+    }}
+    post-processor "docker-push" {{}}
+    post-processor "provenance" {{
+      signing_mode = "key"
+      key          = "{key}"
+      output_dir   = "{out}"
+    }}
+  }}
+}}
+"#,
+        key = key.display(),
+        out = out_dir.display(),
+    );
+    let (lines, outcomes) = build(work.path(), &hcl).await;
+    let all = lines.join("\n");
+    assert!(outcomes.iter().all(|o| o.ok()), "{all}");
+    let last = outcomes[0].artifacts.last().unwrap();
+    let get = |k: &str| {
+        last.state
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or_else(|| panic!("no {k} in {:?}", last.state))
+            .to_string()
+    };
+    let digest = get("digest");
+    assert_eq!(
+        get(state::SUBJECT),
+        format!("{host}/apps/attested@{digest}")
+    );
+    assert_eq!(get(state::REFERRERS_TAG), digest.replacen(':', "-", 1));
+    assert!(all.contains("Attached the attestation to"), "{all}");
+    let file = std::fs::read(get(state::FILE)).unwrap();
+    let file_digest = kiln_oci::Digest::of(&file);
+    assert_eq!(get(state::DIGEST), file_digest.to_string());
+
+    // What the registry holds: one in-toto referrer of the image, whose layer is the file.
+    let client = kiln_oci::registry::Client::new(Default::default()).unwrap();
+    let repo = kiln_oci::Reference::parse(&format!("{host}/apps/attested")).unwrap();
+    let subject = kiln_oci::Digest::parse(&digest).unwrap();
+    let refs = client
+        .referrers(&repo, &subject, Some(kiln_oci::referrers::ARTIFACT_IN_TOTO))
+        .unwrap();
+    assert_eq!(refs.len(), 1, "{refs:?}");
+    assert_eq!(refs[0].digest, get(state::REFERRER));
+    let (m, _, _) = client.get_manifest(&repo, &refs[0].digest).unwrap();
+    let m: serde_json::Value = serde_json::from_slice(&m).unwrap();
+    assert_eq!(m["subject"]["digest"], digest.as_str());
+    assert_eq!(m["layers"][0]["digest"], file_digest.as_str());
+    assert_eq!(
+        m["layers"][0]["mediaType"],
+        "application/vnd.dsse.envelope.v1+json"
+    );
+    let blob = client.read_blob(&repo, &file_digest, 1 << 20).unwrap();
+    assert_eq!(blob, file);
+
+    // And it verifies with the key's public half.
+    let env: serde_json::Value = serde_json::from_slice(&blob).unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let payload = b64.decode(env["payload"].as_str().unwrap()).unwrap();
+    let sig = b64
+        .decode(env["signatures"][0]["sig"].as_str().unwrap())
+        .unwrap();
+    let public = VerifyingKey::from_pem(&std::fs::read_to_string(&key).unwrap()).unwrap();
+    public.verify(IN_TOTO_PAYLOAD_TYPE, &payload, &sig).unwrap();
+    assert_eq!(get(state::KEY_ID), public.key_id());
+}

@@ -25,6 +25,7 @@ pub mod digest;
 pub mod error;
 pub mod image;
 pub mod reference;
+pub mod referrers;
 pub mod registry;
 pub mod runtime;
 pub mod store;

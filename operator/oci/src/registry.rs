@@ -188,7 +188,7 @@ impl Default for Digest {
     }
 }
 
-enum Body {
+pub(crate) enum Body {
     Empty,
     Bytes(Vec<u8>),
     File(PathBuf),
@@ -202,19 +202,19 @@ fn basic_auth(username: &str, password: &str) -> String {
     )
 }
 
-fn is_success(status: u16) -> bool {
+pub(crate) fn is_success(status: u16) -> bool {
     (200..300).contains(&status)
 }
 
 /// Context of a call, named in errors.
-struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     registry: &'a str,
     repository: &'a str,
     action: String,
 }
 
 impl<'a> Ctx<'a> {
-    fn of(r: &'a Reference, action: String) -> Self {
+    pub(crate) fn of(r: &'a Reference, action: String) -> Self {
         Ctx {
             registry: &r.registry,
             repository: &r.repository,
@@ -223,7 +223,7 @@ impl<'a> Ctx<'a> {
     }
     /// `resp` when `ok` accepts its status, else the error naming this call, with the
     /// registry's answer.
-    fn accept(
+    pub(crate) fn accept(
         &self,
         resp: http::Response<ureq::Body>,
         ok: impl Fn(u16) -> bool,
@@ -235,7 +235,7 @@ impl<'a> Ctx<'a> {
             Err(self.status(st, read_error_body(resp)))
         }
     }
-    fn status(&self, status: u16, detail: String) -> Error {
+    pub(crate) fn status(&self, status: u16, detail: String) -> Error {
         Error::Status {
             registry: self.registry.into(),
             repository: self.repository.into(),
@@ -244,7 +244,7 @@ impl<'a> Ctx<'a> {
             detail,
         }
     }
-    fn transport(&self, detail: impl std::fmt::Display) -> Error {
+    pub(crate) fn transport(&self, detail: impl std::fmt::Display) -> Error {
         Error::Transport {
             registry: self.registry.into(),
             repository: self.repository.into(),
@@ -278,7 +278,7 @@ pub fn is_loopback(registry: &str) -> bool {
             .unwrap_or(false)
 }
 
-fn read_error_body(resp: http::Response<ureq::Body>) -> String {
+pub(crate) fn read_error_body(resp: http::Response<ureq::Body>) -> String {
     let mut body = resp.into_body();
     let bytes = body
         .with_config()
@@ -424,7 +424,7 @@ impl Client {
         }
     }
 
-    fn url(&self, r: &Reference, tail: &str) -> String {
+    pub(crate) fn url(&self, r: &Reference, tail: &str) -> String {
         format!(
             "{}://{}/v2/{}/{tail}",
             self.scheme(&r.registry),
@@ -472,7 +472,7 @@ impl Client {
 
     /// Sends a request, answering an auth challenge once. `scopes` are the token scopes to
     /// ask for (`repository:NAME:pull` …).
-    fn send(
+    pub(crate) fn send(
         &self,
         ctx: &Ctx,
         method: &str,
@@ -777,7 +777,7 @@ impl Client {
         })
     }
 
-    fn blob_exists(&self, r: &Reference, d: &Digest, scopes: &[String]) -> Result<bool> {
+    pub(crate) fn blob_exists(&self, r: &Reference, d: &Digest, scopes: &[String]) -> Result<bool> {
         let ctx = Ctx::of(r, format!("check blob {d}"));
         let resp = self.send(
             &ctx,
@@ -794,7 +794,7 @@ impl Client {
         }
     }
 
-    fn location(
+    pub(crate) fn location(
         &self,
         r: &Reference,
         ctx: &Ctx,

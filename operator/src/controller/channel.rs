@@ -167,6 +167,21 @@ pub fn choose_followed(channel: &ImageChannel, builds: &[ImageBuild]) -> Verdict
     }
 }
 
+/// A verified target checked against `spec.requireProvenance`: refused (the channel stays
+/// where it was, Stalled with the reason) unless its attestations verify.
+pub fn require_provenance(channel: &ImageChannel, verdict: Verdict) -> Verdict {
+    let (Some(req), Verdict::Verified(b)) = (&channel.spec.require_provenance, &verdict) else {
+        return verdict;
+    };
+    match super::provenance::verify_build(b, req) {
+        Ok(()) => verdict,
+        Err((reason, msg)) => Verdict::Stalled(
+            reason,
+            format!("refusing ImageBuild {:?}: {msg}", b.name_any()),
+        ),
+    }
+}
+
 /// The status a channel gets for a verdict.
 pub fn desired_status(channel: &ImageChannel, verdict: &Verdict, now: Time) -> ImageChannelStatus {
     let old = channel.status.clone().unwrap_or_default();
@@ -270,6 +285,7 @@ pub async fn reconcile(ch: Arc<ImageChannel>, ctx: Arc<Context>) -> Result<Actio
             "set exactly one of spec.build and spec.follow".into(),
         ),
     };
+    let verdict = require_provenance(&ch, verdict);
     let old = ch.status.clone().unwrap_or_default();
     let status = desired_status(&ch, &verdict, now());
     if status == old {
@@ -444,6 +460,40 @@ mod tests {
         ));
         let running = vec![label(build("b7", "tpl", BuildPhase::Running, 1), "stable")];
         assert!(matches!(choose_followed(&c, &running), Verdict::Pending(_)));
+    }
+
+    #[test]
+    fn a_channel_requiring_provenance_stays_put_when_the_target_has_none() {
+        let mut c = pinned("b2");
+        c.spec.require_provenance = Some(kiln_crds::ProvenanceRequirement {
+            public_keys: vec!["-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n".into()],
+        });
+        // Serving b1 already.
+        c.status = Some(desired_status(
+            &c,
+            &Verdict::Verified(Box::new(build("b1", "tpl", BuildPhase::Succeeded, 1))),
+            t(1),
+        ));
+        let b2 = build("b2", "tpl", BuildPhase::Succeeded, 2);
+        let v = require_provenance(&c, verify_pinned(&c, "b2", Some(&b2)));
+        let s = desired_status(&c, &v, t(2));
+        assert_eq!(s.current_build.as_deref(), Some("b1"), "stays where it was");
+        assert_eq!(s.artifacts[0].artifacts[0].id, "b1-art");
+        let stalled = kiln_crds::find_condition(&s.conditions, STALLED).unwrap();
+        assert_eq!(stalled.reason, reasons::PROVENANCE_MISSING);
+        assert!(
+            stalled.message.contains("refusing ImageBuild \"b2\""),
+            "{}",
+            stalled.message
+        );
+        assert!(!kiln_crds::is_condition_true(&s.conditions, READY));
+        // Without the requirement the same target is taken.
+        c.spec.require_provenance = None;
+        let v = require_provenance(&c, verify_pinned(&c, "b2", Some(&b2)));
+        assert_eq!(
+            desired_status(&c, &v, t(3)).current_build.as_deref(),
+            Some("b2")
+        );
     }
 
     #[test]

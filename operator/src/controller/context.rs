@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
-use kiln_crds::{ImageBuild, ImageTemplate};
+use kiln_crds::{ImageBuild, ImageChannel, ImageTemplate};
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -26,6 +26,11 @@ pub struct Settings {
     pub runner: RunnerDefaults,
     /// How long to wait before retrying after a transient error.
     pub error_backoff: Duration,
+    /// How many rebuilds on parent change may run at once (0: no limit).
+    pub max_rebuilds_in_flight: usize,
+    /// The ConfigMap (`namespace`, `name`) the operator keeps the revoked images' digests
+    /// in, for the ValidatingAdmissionPolicy; None: not kept.
+    pub revoked_images: Option<(String, String)>,
 }
 
 impl Default for Settings {
@@ -33,6 +38,8 @@ impl Default for Settings {
         Settings {
             runner: RunnerDefaults::default(),
             error_backoff: Duration::from_secs(15),
+            max_rebuilds_in_flight: 4,
+            revoked_images: None,
         }
     }
 }
@@ -51,6 +58,9 @@ pub struct Caches {
     pub jobs: Option<Store<Job>>,
     /// Runner pods (labelled as the operator's), without their specs (see `slim_pod`).
     pub pods: Option<Store<Pod>>,
+    /// ImageChannels, as the channel controller's watch sees them (ancestry: which channel
+    /// served a parent, and whether it moved on).
+    pub channels: Option<Store<ImageChannel>>,
 }
 
 impl Caches {
@@ -94,6 +104,19 @@ impl Caches {
                 .map(|p| p.as_ref().clone())
                 .collect(),
         )
+    }
+
+    /// Every cached build (empty without a cache).
+    pub fn all_builds(&self) -> Vec<std::sync::Arc<ImageBuild>> {
+        self.builds.as_ref().map(|s| s.state()).unwrap_or_default()
+    }
+
+    /// Every cached channel (empty without a cache).
+    pub fn all_channels(&self) -> Vec<std::sync::Arc<ImageChannel>> {
+        self.channels
+            .as_ref()
+            .map(|s| s.state())
+            .unwrap_or_default()
     }
 
     /// Whether an ImageBuild cache is in use.

@@ -39,6 +39,19 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    #[error("could not create ImageBuild {name} (a rebuild): {source}")]
+    BuildCreate {
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("could not write ConfigMap {namespace}/{name} (revoked images): {source}")]
+    ConfigMapApply {
+        namespace: String,
+        name: String,
+        #[source]
+        source: kube::Error,
+    },
 }
 
 impl Error {
@@ -74,7 +87,9 @@ impl Error {
             }
             Error::StatusPatch { source, .. }
             | Error::BuildList { source, .. }
-            | Error::BuildGet { source, .. } => kube_category(source),
+            | Error::BuildGet { source, .. }
+            | Error::BuildCreate { source, .. }
+            | Error::ConfigMapApply { source, .. } => kube_category(source),
         }
     }
 

@@ -489,6 +489,7 @@ fn cached_context(templates: &[ImageTemplate], jobs: &[Job]) -> (Arc<Context>, H
         builds: Some(reflector::store::<ImageBuild>().0),
         jobs: Some(jreader),
         pods: None,
+        channels: None,
     });
     (Arc::new(ctx), h)
 }
@@ -533,6 +534,7 @@ async fn the_jobs_own_event_before_the_status_write_costs_no_second_snapshot() {
         builds: ctx.caches.builds.clone(),
         jobs: Some(jreader),
         pods: None,
+        channels: None,
     }));
     let b3 = b.clone();
     let server =
@@ -596,6 +598,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
             builds: ctx.caches.builds.clone(),
             jobs: ctx.caches.jobs.clone(),
             pods: None,
+            channels: None,
         })
         .with_retrigger(tx),
     );
@@ -653,6 +656,7 @@ async fn background_access_failure_retriggers_and_the_next_reconcile_applies_it(
         builds: ctx.caches.builds.clone(),
         jobs: Some(jreader),
         pods: None,
+        channels: None,
     }));
     let b3 = b.clone();
     let server =
@@ -1314,6 +1318,7 @@ fn cached_with_builds(tpl: ImageTemplate, builds: &Value) -> (Arc<Context>, Hand
         builds: Some(breader),
         jobs: Some(reflector::store::<Job>().0),
         pods: None,
+        channels: None,
     });
     (Arc::new(ctx), h)
 }
@@ -1358,7 +1363,7 @@ async fn hcp_data_sources_read_the_bucket_into_the_snapshot() {
     );
     assert_eq!(
         snap["parent"],
-        json!({"build": "base-1", "channel": "base-production"})
+        json!({"build": "base-1", "channel": "base-production", "via": "hcp-packer-version"})
     );
     let st = &calls[position(&calls, STATUS_APPLY)].body["status"];
     assert_eq!(st["parent"]["build"], "base-1");
@@ -1396,4 +1401,104 @@ async fn a_revoked_hcp_version_fails_the_build_with_packers_message() {
     );
     assert!(st.get("jobName").is_none(), "no Job");
     assert_eq!(event.body["type"], "Warning");
+}
+
+/// The rebuild controller's calls: one POST of the new ImageBuild and an event; a second
+/// replica (or a restart) that gets `AlreadyExists` creates nothing more and is not an error.
+#[tokio::test]
+async fn a_moved_parent_posts_one_rebuild_and_tolerates_already_exists() {
+    use kiln_crds::condition::READY;
+    use kiln_crds::{BuildParent, ConditionStatus, ImageChannelStatus, RebuildPolicy};
+    let mut tpl = template_obj(VALID);
+    tpl.metadata.name = Some("app".into());
+    tpl.spec.rebuild_on_parent_change = Some(RebuildPolicy {
+        enabled: true,
+        min_interval: None,
+    });
+    let mut child = ImageBuild::new("app-1", ImageBuildSpec::for_template("app"));
+    child.metadata.namespace = Some("ns".into());
+    child.status = Some(ImageBuildStatus {
+        phase: Some(BuildPhase::Succeeded),
+        parent: Some(BuildParent {
+            build: "base-1".into(),
+            channel: Some("base-prod".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let mut ch = ImageChannel::new("base-prod", ImageChannelSpec::pinned("base", "base-2"));
+    ch.metadata.namespace = Some("ns".into());
+    let mut conditions = vec![];
+    kiln_crds::set_condition(
+        &mut conditions,
+        READY,
+        ConditionStatus::True,
+        "TargetVerified",
+        "",
+        None,
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::now()),
+    );
+    ch.status = Some(ImageChannelStatus {
+        current_build: Some("base-2".into()),
+        conditions,
+        ..Default::default()
+    });
+    let with_caches = |ctx: Arc<Context>| {
+        let (breader, mut bwriter) = reflector::store::<ImageBuild>();
+        bwriter.apply_watcher_event(&watcher::Event::Apply(child.clone()));
+        let (creader, mut cwriter) = reflector::store::<ImageChannel>();
+        cwriter.apply_watcher_event(&watcher::Event::Apply(ch.clone()));
+        Arc::new(ctx.with_caches(Caches {
+            builds: Some(breader),
+            channels: Some(creader),
+            ..Caches::default()
+        }))
+    };
+    let name = super::rebuild::rebuild_name("app", "base-prod", "base-2");
+
+    let (ctx, mut h) = context();
+    let ctx = with_caches(ctx);
+    let created = echo(&ImageBuild::new(&name, ImageBuildSpec::for_template("app")));
+    let server = tokio::spawn(async move {
+        let post = next(&mut h, StatusCode::CREATED, created).await;
+        let event = next(&mut h, StatusCode::OK, json!({})).await;
+        (post, event)
+    });
+    super::rebuild::reconcile(Arc::new(tpl.clone()), ctx)
+        .await
+        .unwrap();
+    let (post, event) = server.await.unwrap();
+    assert_eq!(
+        (post.method.as_str(), post.path.as_str()),
+        ("POST", "/apis/kiln.dev/v1alpha1/namespaces/ns/imagebuilds")
+    );
+    assert_eq!(post.body["metadata"]["name"], name.as_str());
+    assert_eq!(
+        post.body["metadata"]["labels"]["kiln.dev/rebuild-parent"],
+        "base-2"
+    );
+    assert_eq!(post.body["spec"]["templateRef"]["name"], "app");
+    assert_eq!(event.body["reason"], "Rebuild");
+    assert!(
+        event.body["note"].as_str().unwrap().contains(&name),
+        "{}",
+        event.body
+    );
+
+    // Another replica got there first: 409, no event, no error.
+    let (ctx, mut h) = context();
+    let ctx = with_caches(ctx);
+    let server = tokio::spawn(async move {
+        next(
+            &mut h,
+            StatusCode::CONFLICT,
+            json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "AlreadyExists", "code": 409, "message": "exists"}),
+        )
+        .await;
+        let more =
+            tokio::time::timeout(std::time::Duration::from_millis(100), h.next_request()).await;
+        matches!(more, Ok(Some(_)))
+    });
+    super::rebuild::reconcile(Arc::new(tpl), ctx).await.unwrap();
+    assert!(!server.await.unwrap(), "nothing after AlreadyExists");
 }

@@ -1,6 +1,7 @@
 //! `kiln operator`: the ImageTemplate, ImageBuild and ImageChannel controllers, behind a
 //! leader Lease, with `/metrics`, `/healthz` and `/readyz`.
 
+pub mod admission;
 pub mod analysis;
 pub mod build;
 pub mod channel;
@@ -9,6 +10,8 @@ pub mod context;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod provenance;
+pub mod rebuild;
 pub mod resources;
 pub mod runner_pod;
 pub mod telemetry;
@@ -147,6 +150,28 @@ pub struct OperatorArgs {
     /// Reconciles run at the same time per controller (0 = unlimited).
     #[arg(long = "concurrency", env = "KILN_CONCURRENCY", default_value_t = 8)]
     pub concurrency: u16,
+    /// How many rebuilds on parent change (ImageTemplate spec.rebuildOnParentChange) may
+    /// run at once; the others wait their turn (0 = unlimited).
+    #[arg(
+        long = "max-rebuilds-in-flight",
+        env = "KILN_MAX_REBUILDS_IN_FLIGHT",
+        default_value_t = 4
+    )]
+    pub max_rebuilds_in_flight: usize,
+    /// The ConfigMap to keep the digests of revoked images in, the parameters of the
+    /// ValidatingAdmissionPolicy `kiln-revoked-images` (the chart sets it); empty: none.
+    #[arg(
+        long = "revoked-images-configmap",
+        env = "KILN_REVOKED_IMAGES_CONFIGMAP",
+        default_value = ""
+    )]
+    pub revoked_images_configmap: String,
+    /// The namespace of that ConfigMap; default: the operator's own (POD_NAMESPACE).
+    #[arg(
+        long = "revoked-images-namespace",
+        env = "KILN_REVOKED_IMAGES_NAMESPACE"
+    )]
+    pub revoked_images_namespace: Option<String>,
 }
 
 impl OperatorArgs {
@@ -190,6 +215,16 @@ impl OperatorArgs {
                 user_namespaces: self.runner_user_namespaces,
                 tool_images,
             },
+            max_rebuilds_in_flight: self.max_rebuilds_in_flight,
+            revoked_images: (!self.revoked_images_configmap.is_empty()).then(|| {
+                (
+                    self.revoked_images_namespace
+                        .clone()
+                        .or_else(|| std::env::var("POD_NAMESPACE").ok())
+                        .unwrap_or_else(|| "default".into()),
+                    self.revoked_images_configmap.clone(),
+                )
+            }),
             ..Settings::default()
         })
     }
@@ -345,6 +380,7 @@ fn controllers(
     let (job_reader, job_writer) = reflector::store::<Job>();
     let (build_reader, build_writer) = reflector::store::<ImageBuild>();
     let (pod_reader, pod_writer) = reflector::store::<Pod>();
+    let (channel_reader, channel_writer) = reflector::store::<ImageChannel>();
     let (retrigger_tx, retrigger_rx) = futures::channel::mpsc::unbounded::<ObjectRef<ImageBuild>>();
     let ctx = Arc::new(
         ctx.with_caches(context::Caches {
@@ -352,6 +388,7 @@ fn controllers(
             builds: Some(build_reader.clone()),
             jobs: Some(job_reader),
             pods: Some(pod_reader),
+            channels: Some(channel_reader.clone()),
         })
         .with_retrigger(retrigger_tx),
     );
@@ -395,11 +432,14 @@ fn controllers(
         .for_each(move |r| forget_missing(r, qe.clone(), template::CONTROLLER));
 
     let q = QueueDepth::new(&metrics, build::CONTROLLER);
+    let build_cache = build_reader.clone();
     let (reader, writer) = (build_reader, build_writer);
     let (cache, qt, qj) = (reader.clone(), q.clone(), q.clone());
     // A revoked build (by its spec, or through its own parent) wakes the builds whose parent
     // it is, so the revocation flows down the lineage.
     let (children_tx, children_rx) = futures::channel::mpsc::unbounded::<ObjectRef<ImageBuild>>();
+    // Any build change may change the revoked images (admission).
+    let revoked_changed = Arc::new(tokio::sync::Notify::new());
     let lineage = reader.clone();
     let qc = q.clone();
     let trigger = reflector(
@@ -414,6 +454,10 @@ fn controllers(
     )
     .inspect_ok(move |ev| qt.track(ev))
     .applied_objects()
+    .inspect_ok({
+        let n = revoked_changed.clone();
+        move |_| n.notify_one()
+    })
     .inspect_ok(move |b: &ImageBuild| {
         // Only a revoked build scans the cache for its children.
         if !build::is_revoked(b) {
@@ -445,9 +489,22 @@ fn controllers(
     )
     .touched_objects();
     let qp = q.clone();
+    // A channel that moves wakes the builds whose parent came through it (ParentCurrent).
+    let moved =
+        lenient_watcher::<ImageChannel>(client.clone(), namespace, wc.clone(), |_| None, None)
+            .touched_objects();
+    let (readers, qm) = (reader.clone(), q.clone());
     let s = stop.clone();
     let (qr, qe) = (q.clone(), q);
     let builds = Controller::for_stream(trigger, reader)
+        .watches_stream(moved, move |ch: ImageChannel| {
+            qm.track_refs(
+                build::ancestry::builds_reading(&ch, &readers.state())
+                    .iter()
+                    .map(|b| ObjectRef::from_obj(b.as_ref()))
+                    .collect(),
+            )
+        })
         .watches_stream(pods, move |pod: Pod| {
             let ns = pod.metadata.namespace.clone();
             let build = pod
@@ -493,7 +550,7 @@ fn controllers(
         .for_each(move |r| forget_missing(r, qe.clone(), build::CONTROLLER));
 
     let q = QueueDepth::new(&metrics, channel::CONTROLLER);
-    let (reader, writer) = reflector::store::<ImageChannel>();
+    let (reader, writer) = (channel_reader, channel_writer);
     let (cache, qt, qm) = (reader.clone(), q.clone(), q.clone());
     let trigger = reflector(
         writer,
@@ -508,13 +565,14 @@ fn controllers(
     .inspect_ok(move |ev| qt.track(ev))
     .applied_objects();
     // Builds as seen by channels: lenient too, malformed ones reported by the build watch.
-    let related = lenient_watcher::<ImageBuild>(client.clone(), namespace, wc, |_| None, None)
-        .touched_objects();
+    let related =
+        lenient_watcher::<ImageBuild>(client.clone(), namespace, wc.clone(), |_| None, None)
+            .touched_objects();
     let store = reader.clone();
     let s = stop.clone();
     let (qr, qe) = (q.clone(), q);
     let channels = Controller::for_stream(trigger, reader)
-        .with_config(cfg)
+        .with_config(cfg.clone())
         .watches_stream(related, move |b: ImageBuild| {
             // Every channel of the build's template in its namespace (pinned or following).
             let tpl = b.spec.template_ref.as_ref().map(|r| r.name.clone());
@@ -540,10 +598,69 @@ fn controllers(
                 channel::reconcile(o, c)
             },
             channel::error_policy,
-            ctx,
+            ctx.clone(),
         )
         .for_each(move |r| forget_missing(r, qe.clone(), channel::CONTROLLER));
-    vec![Box::pin(templates), Box::pin(builds), Box::pin(channels)]
+    // Rebuilds on parent change: templates, woken when a channel their builds read moves.
+    let q = QueueDepth::new(&metrics, rebuild::CONTROLLER);
+    let (rb_reader, rb_writer) = reflector::store::<ImageTemplate>();
+    let qt = q.clone();
+    let trigger = reflector(
+        rb_writer,
+        lenient_watcher::<ImageTemplate>(client.clone(), namespace, wc.clone(), |_| None, None),
+    )
+    .inspect_ok(move |ev| qt.track(ev))
+    .applied_objects();
+    let channel_moves =
+        lenient_watcher::<ImageChannel>(client.clone(), namespace, wc.clone(), |_| None, None)
+            .touched_objects();
+    let (cache, qm) = (build_cache.clone(), q.clone());
+    let s = stop.clone();
+    let (qr, qe) = (q.clone(), q);
+    let rebuilds = Controller::for_stream(trigger, rb_reader)
+        .with_config(cfg.clone())
+        .watches_stream(channel_moves, move |ch: ImageChannel| {
+            qm.track_refs(
+                rebuild::templates_reading(&ch, &cache.state())
+                    .into_iter()
+                    .map(|(ns, name)| {
+                        let r = ObjectRef::<ImageTemplate>::new(&name);
+                        match ns {
+                            Some(ns) => r.within(&ns),
+                            None => r,
+                        }
+                    })
+                    .collect(),
+            )
+        })
+        .graceful_shutdown_on(async move { s.cancelled().await })
+        .run(
+            move |o: Arc<ImageTemplate>, c| {
+                qr.done(o.namespace().as_deref(), &o.name_any());
+                rebuild::reconcile(o, c)
+            },
+            rebuild::error_policy,
+            ctx.clone(),
+        )
+        .for_each(move |r| forget_missing(r, qe.clone(), rebuild::CONTROLLER));
+
+    let mut all: Vec<BoxFuture<'static, ()>> = vec![
+        Box::pin(templates),
+        Box::pin(builds),
+        Box::pin(channels),
+        Box::pin(rebuilds),
+    ];
+    if let Some(target) = ctx.settings.revoked_images.clone() {
+        all.push(Box::pin(admission::keep(
+            client.clone(),
+            build_cache,
+            revoked_changed,
+            target,
+            metrics.clone(),
+            stop,
+        )));
+    }
+    all
 }
 
 /// What the build controller keeps of a Job: status, `spec.suspend` and identity. The pod

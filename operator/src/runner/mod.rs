@@ -4,6 +4,7 @@
 //! entry of the ImageBuild's `status.sources` up to date with server-side apply under the
 //! field manager `kiln-runner-<index>`.
 
+mod inputs;
 mod status;
 
 use std::path::PathBuf;
@@ -281,6 +282,10 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
     let Some(outcome) = session.run(vec![build], &ui, &cancel, &ropts).await.pop() else {
         return fail("Error: the build produced no outcome".into());
     };
+    tracker.set_inputs(inputs::inputs(
+        &data_json(&session.template.data_values),
+        outcome.artifacts.first(),
+    ));
     let ok = outcome.ok();
     if ok {
         println!();
@@ -300,6 +305,26 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
     }
     tracker.finish(&outcome, &snapshot.run_uuid);
     if ok { 0 } else { 1 }
+}
+
+/// The data sources' outputs (`type.name` → value) as the `data` object: type → name →
+/// outputs.
+fn data_json(
+    values: &std::collections::BTreeMap<String, kiln_engine::value::Value>,
+) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for (key, v) in values {
+        let Some((kind, name)) = key.split_once('.') else {
+            continue;
+        };
+        let e = out
+            .entry(kind.to_string())
+            .or_insert_with(|| serde_json::json!({}));
+        if let Some(m) = e.as_object_mut() {
+            m.insert(name.to_string(), v.to_json());
+        }
+    }
+    serde_json::Value::Object(out)
 }
 
 #[cfg(test)]

@@ -100,6 +100,11 @@ impl Tracker {
         });
     }
 
+    /// What the source was built from (written with the final status).
+    pub fn set_inputs(&self, inputs: Vec<kiln_crds::BuildInput>) {
+        self.update(false, |s| s.entry.inputs = inputs);
+    }
+
     pub fn finish(&self, o: &BuildOutcome, run_uuid: &str) {
         self.update(true, |s| {
             let m = s.masker.clone();
@@ -221,7 +226,34 @@ pub fn convert_artifact(a: &kiln_engine::artifact::Artifact) -> Artifact {
                 (k.clone(), s)
             })
             .collect(),
+        provenance: provenance_of(a),
     }
+}
+
+/// The largest attestation copied into status.
+const MAX_ATTESTATION: usize = 32 * 1024;
+
+/// What the `provenance` post-processor recorded in the artifact's state, with the
+/// attestation itself when it is small enough.
+fn provenance_of(a: &kiln_engine::artifact::Artifact) -> Option<kiln_crds::ArtifactProvenance> {
+    use kiln_engine::postprocessors::provenance::{DSSE_MEDIA_TYPE, state};
+    let get = |k: &str| a.state.get(k).and_then(|v| v.as_str()).map(String::from);
+    let digest = get(state::DIGEST)?;
+    let media_type = get(state::MEDIA_TYPE).unwrap_or_default();
+    // As written (the digest is over these bytes), when it is small enough.
+    let attestation = get(state::FILE)
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .filter(|t| t.len() <= MAX_ATTESTATION);
+    Some(kiln_crds::ArtifactProvenance {
+        digest,
+        signed: media_type == DSSE_MEDIA_TYPE,
+        media_type,
+        key_id: get(state::KEY_ID),
+        subject: get(state::SUBJECT),
+        referrer: get(state::REFERRER),
+        referrers_tag: get(state::REFERRERS_TAG),
+        attestation,
+    })
 }
 
 /// Feeds engine events (already masked by the Ui) into the tracker.

@@ -62,9 +62,56 @@ pub struct Config {
 
 pub struct Provenance {
     config: Config,
+    /// The run's docker config files, for attaching the attestation to a pushed image.
+    docker_configs: Vec<PathBuf>,
 }
 
-pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
+/// Artifact state the post-processor adds to the artifact it passes on (Kiln's addition;
+/// Packer passes the artifact unchanged): where the attestation is and what it is.
+pub mod state {
+    /// The attestation file.
+    pub const FILE: &str = "provenance_file";
+    /// `sha256:<hex>` of the file.
+    pub const DIGEST: &str = "provenance_digest";
+    /// `application/vnd.dsse.envelope.v1+json` or `application/vnd.in-toto+json`.
+    pub const MEDIA_TYPE: &str = "provenance_media_type";
+    /// The signing key's id, when signed.
+    pub const KEY_ID: &str = "provenance_key_id";
+    /// The image (`name@digest`) the attestation was attached to as an OCI referrer.
+    pub const SUBJECT: &str = "provenance_subject";
+    /// The referrer manifest's digest.
+    pub const REFERRER: &str = "provenance_referrer";
+    /// The referrers tag updated (registries without the referrers API).
+    pub const REFERRERS_TAG: &str = "provenance_referrers_tag";
+}
+
+/// The media type of a DSSE envelope.
+pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
+
+/// The image an artifact is in a registry as (`registry/repository`, manifest digest): the
+/// artifact of `docker-push`, or of `containerdisk` once pushed.
+pub fn pushed_image(a: &Artifact) -> Option<(String, String)> {
+    const PUSHERS: [&str; 2] = [
+        "packer.post-processor.docker-push",
+        "kiln.post-processor.containerdisk",
+    ];
+    if !PUSHERS.contains(&a.builder_id.as_str()) {
+        return None;
+    }
+    let digest = a.state.get("digest")?.as_str()?;
+    if !digest.starts_with("sha256:") {
+        return None;
+    }
+    let name = a.id.split('@').next().unwrap_or_default();
+    // Drop a tag (a colon after the last slash), keep a registry port.
+    let repo = match name.rfind(':') {
+        Some(i) if i > name.rfind('/').unwrap_or(0) => &name[..i],
+        _ => name,
+    };
+    (!repo.is_empty()).then(|| (repo.to_string(), digest.to_string()))
+}
+
+pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
     let enabled = r.bool("provenance").unwrap_or(true);
     let build_type = r
         .string("build_type")
@@ -211,7 +258,10 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostPr
             format!("signing_mode {other:?} is not implemented"),
         ),
     }
-    Some(Box::new(Provenance { config }))
+    Some(Box::new(Provenance {
+        config,
+        docker_configs: info.env.docker_configs.clone(),
+    }))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -739,7 +789,7 @@ impl PostProcessor for Provenance {
         let config = self.config.clone();
         let info = ctx.info.clone();
         let artifact = input.clone();
-        let path = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let (path, bytes, key_id) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let inputs = Inputs {
                 env: &env,
                 working_dir: cwd.as_deref(),
@@ -763,18 +813,161 @@ impl PostProcessor for Provenance {
             }
             atomic_write(&path, text.as_bytes())
                 .with_context(|| format!("write attestation {:?}", path.display()))?;
-            Ok(path)
+            let key_id = doc
+                .pointer("/signatures/0/keyid")
+                .and_then(|k| k.as_str())
+                .map(String::from);
+            Ok((path, text.into_bytes(), key_id))
         })
         .await??;
         ctx.ui
             .say(format!("Wrote attestation to {}", path.display()));
+        let mut pass = pass;
+        let st = &mut pass.artifact.state;
+        let media_type = if key_id.is_some() {
+            DSSE_MEDIA_TYPE
+        } else {
+            IN_TOTO_PAYLOAD_TYPE
+        };
+        st.insert(state::FILE.into(), json!(path.to_string_lossy()));
+        st.insert(
+            state::DIGEST.into(),
+            json!(format!("sha256:{}", sha256_hex(&bytes))),
+        );
+        st.insert(state::MEDIA_TYPE.into(), json!(media_type));
+        if let Some(k) = &key_id {
+            st.insert(state::KEY_ID.into(), json!(k));
+        }
+        if let Some((repo, digest)) = pushed_image(input) {
+            self.attach(ctx, &mut pass.artifact, &repo, &digest, media_type, bytes)
+                .await;
+        }
         Ok(pass)
+    }
+}
+
+impl Provenance {
+    /// Stores the attestation beside the pushed image as an OCI referrer (subject: the
+    /// image's manifest), recording where in the artifact's state. A registry that refuses
+    /// it is reported, not fatal: the image and the file are there already.
+    #[cfg(feature = "docker")]
+    async fn attach(
+        &self,
+        ctx: &PostProcessCtx<'_>,
+        artifact: &mut Artifact,
+        repo: &str,
+        digest: &str,
+        media_type: &str,
+        bytes: Vec<u8>,
+    ) {
+        let configs = self.docker_configs.clone();
+        let (repo2, digest2, mt) = (repo.to_string(), digest.to_string(), media_type.to_string());
+        let pushed = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let r = kiln_oci::Reference::parse(&repo2)?;
+            let creds = crate::builders::docker::credentials(None, &configs)?;
+            let client = kiln_oci::registry::Client::new(kiln_oci::registry::ClientOptions {
+                credentials: creds,
+                ..Default::default()
+            })?;
+            let subject = kiln_oci::Digest::parse(&digest2)?;
+            Ok(client.push_referrer(
+                &r,
+                &subject,
+                kiln_oci::referrers::ARTIFACT_IN_TOTO,
+                &mt,
+                &bytes,
+                &BTreeMap::new(),
+            )?)
+        })
+        .await;
+        match pushed {
+            Ok(Ok(p)) => {
+                ctx.ui.say(format!(
+                    "Attached the attestation to {repo}@{digest} as referrer {}{}",
+                    p.manifest_digest,
+                    p.referrers_tag
+                        .as_deref()
+                        .map(|t| format!(" (referrers tag {t})"))
+                        .unwrap_or_default()
+                ));
+                let st = &mut artifact.state;
+                st.insert(state::SUBJECT.into(), json!(format!("{repo}@{digest}")));
+                st.insert(state::REFERRER.into(), json!(p.manifest_digest.to_string()));
+                if let Some(t) = p.referrers_tag {
+                    st.insert(state::REFERRERS_TAG.into(), json!(t));
+                }
+            }
+            Ok(Err(e)) => ctx.ui.error(format!(
+                "could not attach the attestation to {repo}@{digest}: {e:#}"
+            )),
+            Err(e) => ctx.ui.error(format!(
+                "could not attach the attestation to {repo}@{digest}: {e}"
+            )),
+        }
+    }
+
+    #[cfg(not(feature = "docker"))]
+    async fn attach(
+        &self,
+        ctx: &PostProcessCtx<'_>,
+        _artifact: &mut Artifact,
+        repo: &str,
+        digest: &str,
+        _media_type: &str,
+        _bytes: Vec<u8>,
+    ) {
+        let _ = &self.docker_configs;
+        ctx.ui.error(format!(
+            "not attaching the attestation to {repo}@{digest}: this Kiln is built without registry support"
+        ));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pushed_images_are_found_by_builder_and_digest() {
+        let a = |builder: &str, id: &str, digest: Option<&str>| Artifact {
+            builder_id: builder.into(),
+            id: id.into(),
+            state: digest
+                .map(|d| ("digest".to_string(), json!(d)))
+                .into_iter()
+                .collect(),
+            ..Artifact::default()
+        };
+        assert_eq!(
+            pushed_image(&a(
+                "packer.post-processor.docker-push",
+                "10.96.0.50:5000/e2e/app:1",
+                Some("sha256:ab")
+            )),
+            Some(("10.96.0.50:5000/e2e/app".into(), "sha256:ab".into()))
+        );
+        assert_eq!(
+            pushed_image(&a(
+                "kiln.post-processor.containerdisk",
+                "localhost:5000/disk",
+                Some("sha256:cd")
+            )),
+            Some(("localhost:5000/disk".into(), "sha256:cd".into()))
+        );
+        // Not pushed (containerdisk without push), or not an image.
+        assert_eq!(
+            pushed_image(&a(
+                "kiln.post-processor.containerdisk",
+                "localhost:5000/disk",
+                None
+            )),
+            None
+        );
+        assert_eq!(
+            pushed_image(&a("packer.file", "x:1", Some("sha256:ab"))),
+            None
+        );
+    }
 
     fn cfg() -> Config {
         Config {

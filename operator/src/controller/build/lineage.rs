@@ -110,6 +110,7 @@ mod tests {
                 build: parent.into(),
                 namespace: None,
                 channel: Some("prod".into()),
+                ..Default::default()
             }),
             ..ImageBuildStatus::default()
         });

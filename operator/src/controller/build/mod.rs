@@ -16,6 +16,7 @@
 //! [`snapshot`] takes a snapshot from a template (blocking, no API call) and [`lineage`]
 //! passes revocations down from parent to child.
 
+pub mod ancestry;
 pub mod apply;
 pub mod decide;
 pub mod ledgers;
@@ -99,6 +100,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         snapshot.as_ref(),
         decision.parent.as_ref(),
         &ctx.settings.runner,
+        &ctx.caches,
     );
     let written = status::write(&build, &ctx, &desired, &view, announce).await?;
     if (written.finished_now || expired)
@@ -125,16 +127,31 @@ fn registry_labels(build: &ImageBuild, plan: &Plan) -> Option<registry::Metadata
     }
 }
 
-/// The status for `view`, with the revocation the parent passes down.
+/// The status for `view`, with the parent the runners' inputs point at (when no
+/// `kiln-channel` named one), whether its channel moved on, and the revocation the parent
+/// passes down.
 fn desired(
     build: &ImageBuild,
     view: &JobView,
     snapshot: Option<&Snapshot>,
     parent: Option<&ImageBuild>,
     defaults: &RunnerDefaults,
+    caches: &super::context::Caches,
 ) -> ImageBuildStatus {
     let now = now();
     let desired = status::desired_status(build, view, snapshot, now.clone(), defaults);
+    // The caches are read only when there is something to find (most builds have no
+    // parent and report no inputs).
+    let desired = if desired.parent.is_none() && ancestry::has_inputs(build) {
+        ancestry::with_found_parent(build, desired, &caches.all_builds(), &caches.all_channels())
+    } else {
+        desired
+    };
+    let desired = if desired.parent.as_ref().is_some_and(|p| p.channel.is_some()) {
+        ancestry::with_parent_currency(build, desired, &caches.all_channels(), now.clone())
+    } else {
+        desired
+    };
     lineage::with_parent_revocation(build, parent, desired, now)
 }
 

@@ -566,6 +566,7 @@ async fn resolve_channels(ctx: &Context, ns: &str, snap: &mut Snapshot) -> Resul
                                 build: b.to_string(),
                                 namespace: None,
                                 channel: Some(r.channel.clone()),
+                                ..Default::default()
                             });
                 }
                 if !snap.channels.contains(&kept) {

@@ -511,6 +511,8 @@ pub fn resolve_hcp<B: Borrow<ImageBuild>>(
                     build: v.name.clone(),
                     namespace: None,
                     channel: channel_object,
+                    via: Some("hcp-packer-version".into()),
+                    digest: None,
                 });
             }
         }
@@ -1114,7 +1116,9 @@ mod tests {
             Some(BuildParent {
                 build: "base-1".into(),
                 namespace: None,
-                channel: Some("base-production".into())
+                channel: Some("base-production".into()),
+                via: Some("hcp-packer-version".into()),
+                digest: None,
             })
         );
         assert_eq!(

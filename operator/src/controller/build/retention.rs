@@ -416,6 +416,7 @@ mod tests {
                 build: "base-1".into(),
                 namespace: None,
                 channel: Some("base".into()),
+                ..Default::default()
             }),
             ..ImageBuildStatus::default()
         });

@@ -137,6 +137,14 @@ impl Builder for QemuBuilder {
         if let Some(u) = c.iso.urls.first() {
             st.insert("sourceImage".into(), u.clone().into());
         }
+        // The base disk's (or ISO's) checksum, `type:hex`: what Kiln records as the
+        // build's input, to find the build that made it (ancestry).
+        if c.iso.checksum != crate::steps::download::Checksum::None {
+            st.insert(
+                "sourceImageChecksum".into(),
+                c.iso.checksum.to_string().into(),
+            );
+        }
         Some(Artifact {
             builder_id: BUILDER_ID.into(),
             id: "VM".into(),
