@@ -260,7 +260,7 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         boot_steps: list_of_lists(r, "boot_steps"),
         boot_wait: match r.string("boot_wait") {
             None => None,
-            Some(s) => match super::bootcommand::parse_duration_value(&s) {
+            Some(s) => match crate::template::body::go_non_negative_duration(&s) {
                 Some(d) => Some(d),
                 None => {
                     r.error_at(
