@@ -610,7 +610,10 @@ mod tests {
         assert_eq!(parse_duration("5x"), None);
         assert_eq!(parse_duration("-3s"), None);
         assert_eq!(parse_duration("-3"), None);
-        assert_eq!(go_non_negative_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(
+            go_non_negative_duration("1m30s"),
+            Some(Duration::from_secs(90))
+        );
         assert_eq!(go_non_negative_duration("0"), Some(Duration::ZERO));
         assert_eq!(go_non_negative_duration("5"), None);
         assert_eq!(go_non_negative_duration("-1s"), None);
