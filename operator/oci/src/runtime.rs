@@ -526,15 +526,7 @@ fn reap_dir(dir: &Path, runtime: Option<&Path>) {
                 vec!["kill", id.as_str(), "KILL"],
                 vec!["delete", "-f", id.as_str()],
             ] {
-                let _ = kiln_process::status_std(
-                    std::process::Command::new(rt)
-                        .args(global_args(rt))
-                        .arg("--root")
-                        .arg(&state)
-                        .args(&args)
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null()),
-                );
+                let _ = kiln_process::status_std(&mut state_command(rt, &state, &args));
             }
         }
     }
@@ -559,32 +551,31 @@ struct ContainerGuard {
     armed: bool,
 }
 
+/// `RUNTIME [global options] --root STATE ARGS…`, its output discarded: how Kiln tells the
+/// runtime what to do with a container.
+fn state_command(runtime: &Path, state: &Path, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(runtime);
+    c.args(global_args(runtime))
+        .arg("--root")
+        .arg(state)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
 impl ContainerGuard {
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
+        state_command(&self.runtime, &self.state, args).into()
+    }
+
     /// Kills the container's processes (SIGKILL).
     async fn kill(&self) {
-        let _ = kiln_process::status(
-            tokio::process::Command::new(&self.runtime)
-                .args(global_args(&self.runtime))
-                .arg("--root")
-                .arg(&self.state)
-                .args(["kill", &self.id, "KILL"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        )
-        .await;
+        let _ = kiln_process::status(&mut self.command(&["kill", &self.id, "KILL"])).await;
     }
 
     async fn delete(&mut self) {
-        let _ = kiln_process::status(
-            tokio::process::Command::new(&self.runtime)
-                .args(global_args(&self.runtime))
-                .arg("--root")
-                .arg(&self.state)
-                .args(["delete", "-f", &self.id])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        )
-        .await;
+        let _ = kiln_process::status(&mut self.command(&["delete", "-f", &self.id])).await;
         self.armed = false;
     }
 }
@@ -592,15 +583,9 @@ impl ContainerGuard {
 impl Drop for ContainerGuard {
     fn drop(&mut self) {
         if self.armed {
-            let _ = kiln_process::status_std(
-                std::process::Command::new(&self.runtime)
-                    .args(global_args(&self.runtime))
-                    .arg("--root")
-                    .arg(&self.state)
-                    .args(["delete", "-f", &self.id])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null()),
-            );
+            let delete = ["delete", "-f", &self.id];
+            let _ =
+                kiln_process::status_std(&mut state_command(&self.runtime, &self.state, &delete));
         }
     }
 }
@@ -741,11 +726,7 @@ fn start_container(spec: &RunSpec) -> Result<Started> {
         armed: true,
     };
     let child = kiln_process::spawn(
-        tokio::process::Command::new(&runtime)
-            .args(global_args(&runtime))
-            .arg("--root")
-            .arg(&state)
-            .args(["run", "--bundle"])
+        tokio::process::Command::from(state_command(&runtime, &state, &["run", "--bundle"]))
             .arg(&bundle)
             .arg(&id)
             .stdin(stdin_for(spec))
