@@ -33,8 +33,11 @@ pub enum ChannelCommand {
     Rollback(RollbackArgs),
 }
 
+/// The channel `history` and `rollback` read.
 #[derive(Args, Debug)]
 pub struct Input {
+    /// The ImageChannel (optional when the input holds one).
+    pub channel: Option<String>,
     /// `kubectl get imagechannel -o json` output: one channel, a List or an array (`-`:
     /// stdin).
     #[arg(short = 'f', long = "file", default_value = "-")]
@@ -46,8 +49,6 @@ pub struct Input {
 
 #[derive(Args, Debug)]
 pub struct HistoryArgs {
-    /// The channel (optional when the input holds one).
-    pub channel: Option<String>,
     #[command(flatten)]
     pub input: Input,
     /// Print JSON instead of a table.
@@ -77,8 +78,6 @@ pub struct PromoteArgs {
 
 #[derive(Args, Debug)]
 pub struct RollbackArgs {
-    /// The ImageChannel (optional when the input holds one).
-    pub channel: Option<String>,
     #[command(flatten)]
     pub input: Input,
     /// Write the manifest to this file instead of stdout.
@@ -98,6 +97,28 @@ pub fn run(a: ChannelArgs) -> i32 {
             eprintln!("Error: {e:#}");
             1
         }
+    }
+}
+
+/// The ImageChannel `name` (or the only one) of the `kubectl get -o json` output in `file`
+/// (`-`: stdin), in `namespace` when given.
+fn read_channel(
+    file: &str,
+    name: Option<&str>,
+    namespace: Option<&str>,
+) -> anyhow::Result<ImageChannel> {
+    let text = read_input(file)?;
+    let channels = parse_channels(&text, file)?;
+    pick(&channels, name, namespace).cloned()
+}
+
+impl Input {
+    fn read(&self) -> anyhow::Result<ImageChannel> {
+        read_channel(
+            &self.file,
+            self.channel.as_deref(),
+            self.namespace.as_deref(),
+        )
     }
 }
 
@@ -232,13 +253,7 @@ pub fn render_history(c: &ImageChannel) -> String {
 }
 
 fn history(a: &HistoryArgs) -> anyhow::Result<()> {
-    let text = read_input(&a.input.file)?;
-    let channels = parse_channels(&text, &a.input.file)?;
-    let c = pick(
-        &channels,
-        a.channel.as_deref(),
-        a.input.namespace.as_deref(),
-    )?;
+    let c = &a.input.read()?;
     if a.json {
         let status = c.status.clone().unwrap_or_default();
         println!(
@@ -332,11 +347,7 @@ fn emit(c: &ImageChannel, write: Option<&Path>) -> anyhow::Result<()> {
 
 fn promote(a: &PromoteArgs) -> anyhow::Result<()> {
     let current = match &a.file {
-        Some(f) => {
-            let text = read_input(f)?;
-            let channels = parse_channels(&text, f)?;
-            pick(&channels, Some(&a.channel), a.namespace.as_deref())?.clone()
-        }
+        Some(f) => read_channel(f, Some(&a.channel), a.namespace.as_deref())?,
         None => {
             let Some(t) = &a.template else {
                 bail!(
@@ -369,13 +380,7 @@ fn promote(a: &PromoteArgs) -> anyhow::Result<()> {
 }
 
 fn rollback(a: &RollbackArgs) -> anyhow::Result<()> {
-    let text = read_input(&a.input.file)?;
-    let channels = parse_channels(&text, &a.input.file)?;
-    let c = pick(
-        &channels,
-        a.channel.as_deref(),
-        a.input.namespace.as_deref(),
-    )?;
+    let c = &a.input.read()?;
     let to = previous_build(c)?;
     eprintln!(
         "Rolling ImageChannel {} back from {} to {to}",
