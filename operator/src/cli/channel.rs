@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use kiln_crds::{ImageChannel, ImageChannelSpec};
+use kiln_engine::datasources::kiln_channel;
 use kube::api::ObjectMeta;
 
 #[derive(Args, Debug)]
@@ -134,27 +135,14 @@ fn read_input(file: &str) -> anyhow::Result<String> {
     }
 }
 
-/// The ImageChannels of `kubectl get -o json` output: one object, a `List`, or an array.
+/// The ImageChannels of `kubectl get -o json` output: one object, a `List`, or an array,
+/// read as the `kiln-channel` data source reads its channels file.
 pub fn parse_channels(text: &str, origin: &str) -> anyhow::Result<Vec<ImageChannel>> {
-    let v: serde_json::Value =
-        serde_json::from_str(text).with_context(|| format!("{origin}: not JSON"))?;
-    let items = match v {
-        serde_json::Value::Array(a) => a,
-        serde_json::Value::Object(ref o) if o.get("items").is_some_and(|i| i.is_array()) => {
-            o["items"].as_array().cloned().unwrap_or_default()
-        }
-        serde_json::Value::Object(_) => vec![v],
-        _ => bail!("{origin}: expected an ImageChannel, a List of them or an array"),
-    };
+    let items = kiln_channel::parse_channels(text).with_context(|| origin.to_string())?;
     items
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
-            match item.get("kind").and_then(|k| k.as_str()) {
-                Some("ImageChannel") => {}
-                Some(other) => bail!("{origin}: item {i} is a {other}, not an ImageChannel"),
-                None => bail!("{origin}: item {i} has no kind"),
-            }
             serde_json::from_value(item)
                 .with_context(|| format!("{origin}: item {i} is not a valid ImageChannel"))
         })
