@@ -128,11 +128,7 @@ impl ShellCommon {
                 .filter_map(|v| v.to_number().map(|n| n as i64))
                 .collect(),
             Some(_) => {
-                r.error_at(
-                    "valid_exit_codes",
-                    "Incorrect attribute value type",
-                    "Inappropriate value for attribute \"valid_exit_codes\": list of number required.",
-                );
+                r.wrong_type("valid_exit_codes", "list of number required");
                 vec![0]
             }
             None => vec![0],

@@ -267,13 +267,13 @@ impl<'a> ConfigReader<'a> {
     }
 
     fn bad(&mut self, attr: &RawAttr, what: &str) {
-        self.diags.push(
-            Diagnostic::error(
-                "Incorrect attribute value type",
-                format!("Inappropriate value for attribute {:?}: {what}.", attr.key),
-            )
-            .with_subject(attr.subject()),
-        );
+        self.diags.push(wrong_type(attr, what));
+    }
+
+    /// Reports at the argument `key` that its value is not what it must be (`what`: `bool
+    /// required`), as [`wrong_type`] says it.
+    pub fn wrong_type(&mut self, key: &str, what: &str) {
+        self.error_at(key, WRONG_TYPE, wrong_type_detail(key, what));
     }
 
     /// Reports an error at an argument.
@@ -520,6 +520,18 @@ impl<'a> ConfigReader<'a> {
         }
         self.diags
     }
+}
+
+const WRONG_TYPE: &str = "Incorrect attribute value type";
+
+fn wrong_type_detail(key: &str, what: &str) -> String {
+    format!("Inappropriate value for attribute {key:?}: {what}.")
+}
+
+/// HCL's error for an argument whose value is not what it must be (`what`: `bool required`,
+/// `list of string required`), at the argument.
+pub fn wrong_type(attr: &RawAttr, what: &str) -> Diagnostic {
+    Diagnostic::error(WRONG_TYPE, wrong_type_detail(&attr.key, what)).with_subject(attr.subject())
 }
 
 /// The type of a nested block: its identifier, or the label of a `dynamic` block.

@@ -177,11 +177,7 @@ fn list_of_lists(r: &mut ConfigReader, key: &str) -> Vec<Vec<String>> {
         _ => bad = true,
     }
     if bad {
-        r.error_at(
-            key,
-            "Incorrect attribute value type",
-            format!("Inappropriate value for attribute {key:?}: list of list of string required."),
-        );
+        r.wrong_type(key, "list of list of string required");
     }
     out
 }
