@@ -825,10 +825,10 @@ fn format_lexed(src: &str, toks: &[Token]) -> String {
     }
 
     // Alignment of the `=` of consecutive lines with an assign cell, then of their comments.
-    align(src, &toks, &mut spaces, &lines, Line::has_assign, |l| {
+    align(src, toks, &mut spaces, &lines, Line::has_assign, |l| {
         l.assign
     });
-    align(src, &toks, &mut spaces, &lines, Line::has_comment, |l| {
+    align(src, toks, &mut spaces, &lines, Line::has_comment, |l| {
         l.comment
     });
 
