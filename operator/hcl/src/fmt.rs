@@ -504,6 +504,38 @@ impl Line {
     }
 }
 
+/// Aligns the cell at `cell(line)` of each run of consecutive lines that have one: one
+/// space after the widest lead.
+fn align(
+    src: &str,
+    toks: &[Token],
+    spaces: &mut [usize],
+    lines: &[Line],
+    has: fn(&Line) -> bool,
+    cell: fn(&Line) -> usize,
+) {
+    let mut i = 0;
+    while i < lines.len() {
+        if !has(&lines[i]) {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < lines.len() && has(&lines[j]) {
+            j += 1;
+        }
+        let cols: Vec<usize> = lines[i..j]
+            .iter()
+            .map(|l| columns(src, &toks[l.start..cell(l)], &spaces[l.start..cell(l)]))
+            .collect();
+        let max = cols.iter().copied().max().unwrap_or(0);
+        for (l, c) in lines[i..j].iter().zip(cols) {
+            spaces[cell(l)] = max - c + 1;
+        }
+        i = j;
+    }
+}
+
 fn is_newline(src: &str, t: &Token) -> bool {
     t.ty == T::Newline || (t.ty == T::Comment && src.as_bytes()[..t.end].last() == Some(&b'\n'))
 }
@@ -793,46 +825,12 @@ fn format_lexed(src: &str, toks: &[Token]) -> String {
     }
 
     // Alignment of the `=` of consecutive lines with an assign cell, then of their comments.
-    let mut i = 0;
-    while i < lines.len() {
-        if !lines[i].has_assign() {
-            i += 1;
-            continue;
-        }
-        let mut j = i;
-        while j < lines.len() && lines[j].has_assign() {
-            j += 1;
-        }
-        let lead_cols: Vec<usize> = lines[i..j]
-            .iter()
-            .map(|l| columns(src, &toks[l.start..l.assign], &spaces[l.start..l.assign]))
-            .collect();
-        let max = lead_cols.iter().copied().max().unwrap_or(0);
-        for (l, cols) in lines[i..j].iter().zip(lead_cols) {
-            spaces[l.assign] = max - cols + 1;
-        }
-        i = j;
-    }
-    let mut i = 0;
-    while i < lines.len() {
-        if !lines[i].has_comment() {
-            i += 1;
-            continue;
-        }
-        let mut j = i;
-        while j < lines.len() && lines[j].has_comment() {
-            j += 1;
-        }
-        let cols: Vec<usize> = lines[i..j]
-            .iter()
-            .map(|l| columns(src, &toks[l.start..l.comment], &spaces[l.start..l.comment]))
-            .collect();
-        let max = cols.iter().copied().max().unwrap_or(0);
-        for (l, c) in lines[i..j].iter().zip(cols) {
-            spaces[l.comment] = max - c + 1;
-        }
-        i = j;
-    }
+    align(src, toks, &mut spaces, &lines, Line::has_assign, |l| {
+        l.assign
+    });
+    align(src, toks, &mut spaces, &lines, Line::has_comment, |l| {
+        l.comment
+    });
 
     let mut out = String::with_capacity(src.len() + src.len() / 8);
     for (t, s) in toks.iter().zip(&spaces) {

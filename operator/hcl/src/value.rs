@@ -404,8 +404,21 @@ fn hcl_key(k: &str) -> String {
 /// Quotes a string as an HCL string literal.
 pub fn quote_hcl(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    push_quoted(&mut out, s, |_| None);
+    // `${` and `%{` would start a template sequence when read back.
+    out.replace("${", "$${").replace("%{", "%%{")
+}
+
+/// Writes `s` between double quotes, escaping `"`, `\`, `\n`, `\r`, `\t` and the other
+/// control characters (`\u00XX`), as HCL and JSON string literals both do; `more` escapes
+/// further characters first (JSON's `\b`, `\f` and HTML-safe `\u003c`...).
+pub(crate) fn push_quoted(out: &mut String, s: &str, more: impl Fn(char) -> Option<String>) {
     out.push('"');
     for c in s.chars() {
+        if let Some(e) = more(c) {
+            out.push_str(&e);
+            continue;
+        }
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -416,9 +429,7 @@ pub fn quote_hcl(s: &str) -> String {
             c => out.push(c),
         }
     }
-    // `${` and `%{` would start a template sequence when read back.
-    let out = out.replace("${", "$${").replace("%{", "%%{");
-    out + "\""
+    out.push('"');
 }
 
 /// Formats a number the way cty does: integers without a fraction, others shortest round-trip.

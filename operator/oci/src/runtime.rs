@@ -100,6 +100,9 @@ pub struct RunSpec {
     /// Where the temporary bundle and runtime state go (a builder's temporary directory);
     /// the system temporary directory when None.
     pub work_dir: Option<PathBuf>,
+    /// Run the command **without a container** (see [`run`]): straight in `rootfs` when it
+    /// is `/`, else after `chroot(rootfs)`.
+    pub in_place: bool,
 }
 
 /// The runtime binary [`run`] would use, or the error saying what to install.
@@ -523,15 +526,7 @@ fn reap_dir(dir: &Path, runtime: Option<&Path>) {
                 vec!["kill", id.as_str(), "KILL"],
                 vec!["delete", "-f", id.as_str()],
             ] {
-                let _ = kiln_process::status_std(
-                    std::process::Command::new(rt)
-                        .args(global_args(rt))
-                        .arg("--root")
-                        .arg(&state)
-                        .args(&args)
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null()),
-                );
+                let _ = kiln_process::status_std(&mut state_command(rt, &state, &args));
             }
         }
     }
@@ -556,18 +551,31 @@ struct ContainerGuard {
     armed: bool,
 }
 
+/// `RUNTIME [global options] --root STATE ARGS…`, its output discarded: how Kiln tells the
+/// runtime what to do with a container.
+fn state_command(runtime: &Path, state: &Path, args: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(runtime);
+    c.args(global_args(runtime))
+        .arg("--root")
+        .arg(state)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
 impl ContainerGuard {
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
+        state_command(&self.runtime, &self.state, args).into()
+    }
+
+    /// Kills the container's processes (SIGKILL).
+    async fn kill(&self) {
+        let _ = kiln_process::status(&mut self.command(&["kill", &self.id, "KILL"])).await;
+    }
+
     async fn delete(&mut self) {
-        let _ = kiln_process::status(
-            tokio::process::Command::new(&self.runtime)
-                .args(global_args(&self.runtime))
-                .arg("--root")
-                .arg(&self.state)
-                .args(["delete", "-f", &self.id])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        )
-        .await;
+        let _ = kiln_process::status(&mut self.command(&["delete", "-f", &self.id])).await;
         self.armed = false;
     }
 }
@@ -575,29 +583,117 @@ impl ContainerGuard {
 impl Drop for ContainerGuard {
     fn drop(&mut self) {
         if self.armed {
-            let _ = kiln_process::status_std(
-                std::process::Command::new(&self.runtime)
-                    .args(global_args(&self.runtime))
-                    .arg("--root")
-                    .arg(&self.state)
-                    .args(["delete", "-f", &self.id])
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null()),
-            );
+            let delete = ["delete", "-f", &self.id];
+            let _ =
+                kiln_process::status_std(&mut state_command(&self.runtime, &self.state, &delete));
         }
     }
 }
 
 /// Runs `spec.command` with `/bin/sh -c` in `spec.rootfs`, calling `on_stdout`/`on_stderr`
 /// with each output line (without its newline), and returns the command's exit status.
-/// `cancel` kills the container (SIGKILL) and returns [`Error::Cancelled`]. The container,
-/// its bundle and its state are removed in every case.
+/// `cancel` kills the command (SIGKILL) and returns [`Error::Cancelled`]; so does dropping
+/// the future.
+///
+/// In a container (see the module's documentation) unless `spec.in_place`: then it runs
+/// **without a container**, straight in `spec.rootfs` when it is `/` (the kaniko pattern:
+/// the runner pod was created from the build's base image, so its own root filesystem is
+/// the image), else after `chroot(spec.rootfs)` (needs root; what the local tests of that
+/// mode use). The user, supplementary groups, environment and working directory are set as
+/// in a container; no namespace, mount or capability is changed, so it needs no privilege
+/// beyond switching to a non-root `user`. Mounts, `privileged` and capabilities of `spec`
+/// are not used; `cancel` kills the command's process group.
+///
+/// The container, its bundle and its state, or the process group, are removed in every
+/// case.
 pub async fn run(
     spec: &RunSpec,
     mut on_stdout: impl FnMut(&str),
     mut on_stderr: impl FnMut(&str),
     cancel: &CancellationToken,
 ) -> Result<i32> {
+    let mut started = if spec.in_place {
+        start_in_place(spec)?
+    } else {
+        start_container(spec)?
+    };
+    // if the runtime itself hangs, `supervise` kills it too
+    let (status, cancelled) = supervise(
+        &mut started.child,
+        spec.stdin.clone(),
+        &mut on_stdout,
+        &mut on_stderr,
+        cancel,
+        started.cleanup.kill(),
+    )
+    .await;
+    started.cleanup.end().await;
+    finish(status, cancelled, &started.rootfs, started.what)
+}
+
+/// A command [`run`] started, and what goes with it.
+struct Started {
+    child: tokio::process::Child,
+    /// What errors name: the runtime, or `sh in ROOTFS`.
+    what: String,
+    rootfs: PathBuf,
+    cleanup: Cleanup,
+}
+
+/// What a started command leaves to remove: removed by [`Cleanup::end`], or when dropped.
+enum Cleanup {
+    /// The container, and the temporary directory of its bundle and state.
+    Container {
+        guard: ContainerGuard,
+        bundle: tempfile::TempDir,
+    },
+    /// The command's process group (background processes it left go with it).
+    Group(GroupGuard),
+}
+
+impl Cleanup {
+    /// Kills every process of the command.
+    async fn kill(&self) {
+        match self {
+            Cleanup::Container { guard, .. } => guard.kill().await,
+            Cleanup::Group(g) => g.kill(),
+        }
+    }
+
+    /// Removes what is left once the command has ended.
+    async fn end(self) {
+        match self {
+            Cleanup::Container { mut guard, bundle } => {
+                guard.delete().await;
+                drop(bundle);
+            }
+            Cleanup::Group(mut g) => {
+                g.kill();
+                g.0 = None;
+            }
+        }
+    }
+}
+
+/// Kills the process group when dropped (also when the future of [`run`] is dropped).
+struct GroupGuard(Option<nix::unistd::Pid>);
+
+impl GroupGuard {
+    fn kill(&self) {
+        if let Some(p) = self.0 {
+            let _ = nix::sys::signal::killpg(p, nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts `spec.command` in a container made by the OCI runtime.
+fn start_container(spec: &RunSpec) -> Result<Started> {
     let runtime = find_runtime(spec.runtime.as_deref())?;
     let rt_name = runtime.display().to_string();
     require_sh(&spec.rootfs, &rt_name)?;
@@ -623,18 +719,14 @@ pub async fn run(
         COUNTER.fetch_add(1, Ordering::Relaxed),
         chrono::Utc::now().timestamp_micros() % 1_000_000
     );
-    let mut guard = ContainerGuard {
+    let guard = ContainerGuard {
         runtime: runtime.clone(),
         state: state.clone(),
         id: id.clone(),
         armed: true,
     };
-    let mut child = kiln_process::spawn(
-        tokio::process::Command::new(&runtime)
-            .args(global_args(&runtime))
-            .arg("--root")
-            .arg(&state)
-            .args(["run", "--bundle"])
+    let child = kiln_process::spawn(
+        tokio::process::Command::from(state_command(&runtime, &state, &["run", "--bundle"]))
             .arg(&bundle)
             .arg(&id)
             .stdin(stdin_for(spec))
@@ -646,31 +738,12 @@ pub async fn run(
         runtime: rt_name.clone(),
         detail: format!("cannot start: {e}"),
     })?;
-    let kill = async {
-        let _ = kiln_process::status(
-            tokio::process::Command::new(&runtime)
-                .args(global_args(&runtime))
-                .arg("--root")
-                .arg(&state)
-                .args(["kill", &id, "KILL"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        )
-        .await;
-    };
-    // if the runtime itself hangs, `supervise` kills it too
-    let (status, cancelled) = supervise(
-        &mut child,
-        spec.stdin.clone(),
-        &mut on_stdout,
-        &mut on_stderr,
-        cancel,
-        kill,
-    )
-    .await;
-    guard.delete().await;
-    drop(tmp);
-    finish(status, cancelled, &spec.rootfs, rt_name)
+    Ok(Started {
+        child,
+        what: rt_name,
+        rootfs: spec.rootfs.clone(),
+        cleanup: Cleanup::Container { guard, bundle: tmp },
+    })
 }
 
 /// Fails unless `rootfs` has a `/bin/sh` to run commands with.
@@ -765,20 +838,8 @@ fn finish(
     Ok(st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0)))
 }
 
-/// Runs `spec.command` with `/bin/sh -c` **without a container**: straight in `spec.rootfs`
-/// when it is `/` (the kaniko pattern: the runner pod was created from the build's base
-/// image, so its own root filesystem is the image), else after `chroot(spec.rootfs)` (needs
-/// root; what the local tests of that mode use). The user, supplementary groups, environment
-/// and working directory are set as [`run`] sets them; no namespace, mount or capability is
-/// changed, so it needs no privilege beyond switching to a non-root `user`. Mounts,
-/// `privileged` and capabilities of `spec` are not used. `cancel` kills the command's
-/// process group (SIGKILL) and returns [`Error::Cancelled`]; so does dropping the future.
-pub async fn run_in_place(
-    spec: &RunSpec,
-    mut on_stdout: impl FnMut(&str),
-    mut on_stderr: impl FnMut(&str),
-    cancel: &CancellationToken,
-) -> Result<i32> {
+/// Starts `spec.command` without a container, in its own process group (see [`run`]).
+fn start_in_place(spec: &RunSpec) -> Result<Started> {
     let rootfs = std::fs::canonicalize(&spec.rootfs)
         .map_err(Error::io("open root filesystem", &spec.rootfs))?;
     let what = format!("sh in {}", rootfs.display());
@@ -826,40 +887,17 @@ pub async fn run_in_place(
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(|e| Error::Runtime {
+    let child = kiln_process::spawn(&mut cmd).map_err(|e| Error::Runtime {
         runtime: what.clone(),
         detail: format!("cannot start /bin/sh: {e}"),
     })?;
-    let pgid = child.id().map(|p| nix::unistd::Pid::from_raw(p as i32));
-    // the whole group goes when this future ends early (dropped)
-    struct GroupGuard(Option<nix::unistd::Pid>);
-    impl Drop for GroupGuard {
-        fn drop(&mut self) {
-            if let Some(p) = self.0 {
-                let _ = nix::sys::signal::killpg(p, nix::sys::signal::Signal::SIGKILL);
-            }
-        }
-    }
-    let mut guard = GroupGuard(pgid);
-    let kill = async {
-        if let Some(p) = pgid {
-            let _ = nix::sys::signal::killpg(p, nix::sys::signal::Signal::SIGKILL);
-        }
-    };
-    let (status, cancelled) = supervise(
-        &mut child,
-        spec.stdin.clone(),
-        &mut on_stdout,
-        &mut on_stderr,
-        cancel,
-        kill,
-    )
-    .await;
-    // background processes the command left in its group go with it, as with a container
-    if let Some(p) = guard.0.take() {
-        let _ = nix::sys::signal::killpg(p, nix::sys::signal::Signal::SIGKILL);
-    }
-    finish(status, cancelled, &rootfs, what)
+    let group = GroupGuard(child.id().map(|p| nix::unistd::Pid::from_raw(p as i32)));
+    Ok(Started {
+        child,
+        what,
+        rootfs,
+        cleanup: Cleanup::Group(group),
+    })
 }
 
 /// The mount points strictly under `root` (from `/proc/self/mountinfo`), relative to it:

@@ -171,15 +171,20 @@ pub async fn run(a: BuildArgs) -> i32 {
         Some(m) => m.line("", "ui", &[kind.to_string(), text]),
         None => println!("{text}"),
     };
+    // A line of the command's own: said by the UI for people, a `ui,say` line for machines.
+    let announce = |text: &str| {
+        if human {
+            ui.say(text.to_string());
+        } else if machine.is_some() {
+            say("say", format!("\n==> {text}"));
+        }
+    };
     if human {
         println!();
-        ui.say(format!("Wait completed after {}", human_duration(elapsed)));
+    }
+    announce(&format!("Wait completed after {}", human_duration(elapsed)));
+    if human {
         println!();
-    } else if machine.is_some() {
-        say(
-            "say",
-            format!("\n==> Wait completed after {}", human_duration(elapsed)),
-        );
     }
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.ok()).collect();
     if !failed.is_empty() {
@@ -209,23 +214,9 @@ pub async fn run(a: BuildArgs) -> i32 {
         .filter(|o| !o.artifacts.is_empty())
         .collect();
     if with_artifacts.is_empty() {
-        if human {
-            ui.say("Builds finished but no artifacts were created.");
-        } else if machine.is_some() {
-            say(
-                "say",
-                "\n==> Builds finished but no artifacts were created.".into(),
-            );
-        }
+        announce("Builds finished but no artifacts were created.");
     } else {
-        if human {
-            ui.say("Builds finished. The artifacts of successful builds are:");
-        } else if machine.is_some() {
-            say(
-                "say",
-                "\n==> Builds finished. The artifacts of successful builds are:".into(),
-            );
-        }
+        announce("Builds finished. The artifacts of successful builds are:");
         for o in &with_artifacts {
             if let Some(m) = &machine {
                 m.line(&o.name, "artifact-count", &[o.artifacts.len().to_string()]);

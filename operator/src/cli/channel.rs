@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use kiln_crds::{ImageChannel, ImageChannelSpec};
+use kiln_engine::datasources::kiln_channel;
 use kube::api::ObjectMeta;
 
 #[derive(Args, Debug)]
@@ -33,8 +34,11 @@ pub enum ChannelCommand {
     Rollback(RollbackArgs),
 }
 
+/// The channel `history` and `rollback` read.
 #[derive(Args, Debug)]
 pub struct Input {
+    /// The ImageChannel (optional when the input holds one).
+    pub channel: Option<String>,
     /// `kubectl get imagechannel -o json` output: one channel, a List or an array (`-`:
     /// stdin).
     #[arg(short = 'f', long = "file", default_value = "-")]
@@ -46,8 +50,6 @@ pub struct Input {
 
 #[derive(Args, Debug)]
 pub struct HistoryArgs {
-    /// The channel (optional when the input holds one).
-    pub channel: Option<String>,
     #[command(flatten)]
     pub input: Input,
     /// Print JSON instead of a table.
@@ -77,8 +79,6 @@ pub struct PromoteArgs {
 
 #[derive(Args, Debug)]
 pub struct RollbackArgs {
-    /// The ImageChannel (optional when the input holds one).
-    pub channel: Option<String>,
     #[command(flatten)]
     pub input: Input,
     /// Write the manifest to this file instead of stdout.
@@ -101,6 +101,28 @@ pub fn run(a: ChannelArgs) -> i32 {
     }
 }
 
+/// The ImageChannel `name` (or the only one) of the `kubectl get -o json` output in `file`
+/// (`-`: stdin), in `namespace` when given.
+fn read_channel(
+    file: &str,
+    name: Option<&str>,
+    namespace: Option<&str>,
+) -> anyhow::Result<ImageChannel> {
+    let text = read_input(file)?;
+    let channels = parse_channels(&text, file)?;
+    pick(&channels, name, namespace).cloned()
+}
+
+impl Input {
+    fn read(&self) -> anyhow::Result<ImageChannel> {
+        read_channel(
+            &self.file,
+            self.channel.as_deref(),
+            self.namespace.as_deref(),
+        )
+    }
+}
+
 fn read_input(file: &str) -> anyhow::Result<String> {
     if file == "-" {
         let mut s = String::new();
@@ -113,27 +135,14 @@ fn read_input(file: &str) -> anyhow::Result<String> {
     }
 }
 
-/// The ImageChannels of `kubectl get -o json` output: one object, a `List`, or an array.
+/// The ImageChannels of `kubectl get -o json` output: one object, a `List`, or an array,
+/// read as the `kiln-channel` data source reads its channels file.
 pub fn parse_channels(text: &str, origin: &str) -> anyhow::Result<Vec<ImageChannel>> {
-    let v: serde_json::Value =
-        serde_json::from_str(text).with_context(|| format!("{origin}: not JSON"))?;
-    let items = match v {
-        serde_json::Value::Array(a) => a,
-        serde_json::Value::Object(ref o) if o.get("items").is_some_and(|i| i.is_array()) => {
-            o["items"].as_array().cloned().unwrap_or_default()
-        }
-        serde_json::Value::Object(_) => vec![v],
-        _ => bail!("{origin}: expected an ImageChannel, a List of them or an array"),
-    };
+    let items = kiln_channel::parse_channels(text).with_context(|| origin.to_string())?;
     items
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
-            match item.get("kind").and_then(|k| k.as_str()) {
-                Some("ImageChannel") => {}
-                Some(other) => bail!("{origin}: item {i} is a {other}, not an ImageChannel"),
-                None => bail!("{origin}: item {i} has no kind"),
-            }
             serde_json::from_value(item)
                 .with_context(|| format!("{origin}: item {i} is not a valid ImageChannel"))
         })
@@ -232,13 +241,7 @@ pub fn render_history(c: &ImageChannel) -> String {
 }
 
 fn history(a: &HistoryArgs) -> anyhow::Result<()> {
-    let text = read_input(&a.input.file)?;
-    let channels = parse_channels(&text, &a.input.file)?;
-    let c = pick(
-        &channels,
-        a.channel.as_deref(),
-        a.input.namespace.as_deref(),
-    )?;
+    let c = &a.input.read()?;
     if a.json {
         let status = c.status.clone().unwrap_or_default();
         println!(
@@ -332,11 +335,7 @@ fn emit(c: &ImageChannel, write: Option<&Path>) -> anyhow::Result<()> {
 
 fn promote(a: &PromoteArgs) -> anyhow::Result<()> {
     let current = match &a.file {
-        Some(f) => {
-            let text = read_input(f)?;
-            let channels = parse_channels(&text, f)?;
-            pick(&channels, Some(&a.channel), a.namespace.as_deref())?.clone()
-        }
+        Some(f) => read_channel(f, Some(&a.channel), a.namespace.as_deref())?,
         None => {
             let Some(t) = &a.template else {
                 bail!(
@@ -369,13 +368,7 @@ fn promote(a: &PromoteArgs) -> anyhow::Result<()> {
 }
 
 fn rollback(a: &RollbackArgs) -> anyhow::Result<()> {
-    let text = read_input(&a.input.file)?;
-    let channels = parse_channels(&text, &a.input.file)?;
-    let c = pick(
-        &channels,
-        a.channel.as_deref(),
-        a.input.namespace.as_deref(),
-    )?;
+    let c = &a.input.read()?;
     let to = previous_build(c)?;
     eprintln!(
         "Rolling ImageChannel {} back from {} to {to}",

@@ -39,7 +39,7 @@ pub struct DockerComm {
     pub work_dir: PathBuf,
     pub lock: Arc<tokio::sync::Mutex<()>>,
     /// Run commands straight in `rootfs` (`/` in a runner pod created from the image; a
-    /// `chroot` elsewhere) rather than in a runc container ([`runtime::run_in_place`]).
+    /// `chroot` elsewhere) rather than in a runc container ([`RunSpec::in_place`]).
     pub in_place: bool,
 }
 
@@ -168,25 +168,16 @@ impl DockerComm {
             cap_drop: self.cap_drop.clone(),
             work_dir: Some(self.work_dir.clone()),
             stdin: None,
+            in_place: self.in_place,
         };
         let out = std::sync::Mutex::new(&mut *output);
-        let code = if self.in_place {
-            runtime::run_in_place(
-                &spec,
-                |l| out.lock().unwrap().stdout_line(l),
-                |l| out.lock().unwrap().stderr_line(l),
-                cancel,
-            )
-            .await
-        } else {
-            runtime::run(
-                &spec,
-                |l| out.lock().unwrap().stdout_line(l),
-                |l| out.lock().unwrap().stderr_line(l),
-                cancel,
-            )
-            .await
-        };
+        let code = runtime::run(
+            &spec,
+            |l| out.lock().unwrap().stdout_line(l),
+            |l| out.lock().unwrap().stderr_line(l),
+            cancel,
+        )
+        .await;
         match code {
             Ok(c) => Ok(ExitStatus::Code(c)),
             Err(kiln_oci::Error::Cancelled(_)) => Err(CommError::Interrupted {

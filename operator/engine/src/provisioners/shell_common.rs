@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use crate::components::ComponentInfo;
 use crate::provisioners::ProvisionError;
 use crate::template::ConfigReader;
-use crate::value::{Value, go_quote, go_quote_ascii, go_quote_with};
+use crate::value::{Value, go_quote, go_quote_ascii};
 
 /// `environment_vars`, `env` and `env_var_format`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -91,7 +91,7 @@ impl EnvVars {
         }
         let mut out = String::new();
         for (k, v) in &vars {
-            out.push_str(&go_sprintf(&self.format, &[GoArg::Str(k), GoArg::Str(v)]));
+            out.push_str(&go_sprintf(&self.format, &[k, v]));
         }
         out
     }
@@ -128,11 +128,7 @@ impl ShellCommon {
                 .filter_map(|v| v.to_number().map(|n| n as i64))
                 .collect(),
             Some(_) => {
-                r.error_at(
-                    "valid_exit_codes",
-                    "Incorrect attribute value type",
-                    "Inappropriate value for attribute \"valid_exit_codes\": list of number required.",
-                );
+                r.wrong_type("valid_exit_codes", "list of number required");
                 vec![0]
             }
             None => vec![0],
@@ -236,23 +232,6 @@ pub fn write_temp_script(
     )
 }
 
-/// One argument of [`go_sprintf`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GoArg<'a> {
-    Str(&'a str),
-    Int(i64),
-}
-
-impl GoArg<'_> {
-    /// `type=value`, as Go writes a bad verb's or an extra argument's operand.
-    fn typed(&self) -> String {
-        match self {
-            GoArg::Str(s) => format!("string={s}"),
-            GoArg::Int(i) => format!("int={i}"),
-        }
-    }
-}
-
 /// The flags, width and precision of one verb.
 #[derive(Default)]
 struct Spec {
@@ -267,33 +246,27 @@ struct Spec {
 
 impl Spec {
     /// Pads to the width (in characters) with spaces, or with zeros under the `0` flag
-    /// without `-` (after a number's sign; not for a number with a precision).
-    fn pad(&self, s: &str, number: bool) -> String {
+    /// without `-`.
+    fn pad(&self, s: &str) -> String {
         let n = s.chars().count();
         let Some(w) = self.width.filter(|w| *w > n) else {
             return s.to_string();
         };
-        let fill = w - n;
-        let zero = self.zero && !(number && self.precision.is_some());
+        let fill = if self.zero && !self.minus { "0" } else { " " }.repeat(w - n);
         if self.minus {
-            format!("{s}{}", " ".repeat(fill))
-        } else if zero {
-            let (sign, digits) = match s.chars().next() {
-                Some(c @ ('+' | '-' | ' ')) if number => (c.to_string(), &s[1..]),
-                _ => (String::new(), s),
-            };
-            format!("{sign}{}{digits}", "0".repeat(fill))
+            format!("{s}{fill}")
         } else {
-            format!("{}{s}", " ".repeat(fill))
+            format!("{fill}{s}")
         }
     }
 }
 
-/// Go's `fmt.Sprintf` for string and integer operands: flags `- + # 0 space`, widths,
-/// precisions, and the verbs `%s %q %v %d %x %X %o %b %c %%`. Mistakes come out as Go
-/// writes them: `%!d(string=x)` for a wrong verb, `%!s(MISSING)` for a missing operand,
-/// `%!(EXTRA string=x)` for operands left over, `%!(NOVERB)` for a trailing `%`.
-pub fn go_sprintf(format: &str, args: &[GoArg<'_>]) -> String {
+/// Go's `fmt.Sprintf` for string operands (what `env_var_format` is given: the name and the
+/// value): flags `- + # 0 space`, widths, precisions, and the verbs `%s %q %v %x %X %%`.
+/// Mistakes come out as Go writes them: `%!d(string=x)` for a verb a string does not take,
+/// `%!s(MISSING)` for a missing operand, `%!(EXTRA string=x)` for operands left over,
+/// `%!(NOVERB)` for a trailing `%`.
+pub fn go_sprintf(format: &str, args: &[&str]) -> String {
     let mut out = String::new();
     let mut next = 0usize;
     let mut chars = format.chars().peekable();
@@ -343,95 +316,40 @@ pub fn go_sprintf(format: &str, args: &[GoArg<'_>]) -> String {
         match format_one(&spec, verb, arg) {
             Some(s) => out.push_str(&s),
             None => {
-                let _ = write!(out, "%!{verb}({})", arg.typed());
+                let _ = write!(out, "%!{verb}(string={arg})");
             }
         }
     }
     if next < args.len() {
-        let extra: Vec<String> = args[next..].iter().map(GoArg::typed).collect();
+        let extra: Vec<String> = args[next..].iter().map(|a| format!("string={a}")).collect();
         let _ = write!(out, "%!(EXTRA {})", extra.join(", "));
     }
     out
 }
 
-/// One operand through one verb; `None` for a verb its type does not take.
-fn format_one(spec: &Spec, verb: char, arg: &GoArg<'_>) -> Option<String> {
-    match *arg {
-        GoArg::Str(s) => {
-            let truncated: String = match spec.precision {
-                Some(p) => s.chars().take(p).collect(),
-                None => s.to_string(),
+/// One string operand through one verb; `None` for a verb a string does not take.
+fn format_one(spec: &Spec, verb: char, s: &str) -> Option<String> {
+    let truncated: String = match spec.precision {
+        Some(p) => s.chars().take(p).collect(),
+        None => s.to_string(),
+    };
+    let body = match verb {
+        's' => truncated,
+        'v' if spec.sharp => go_quote(s),
+        'v' => truncated,
+        'q' if spec.sharp && can_backquote(&truncated) => format!("`{truncated}`"),
+        'q' if spec.plus => go_quote_ascii(&truncated),
+        'q' => go_quote(&truncated),
+        'x' | 'X' => {
+            let bytes = match spec.precision {
+                Some(p) => &s.as_bytes()[..p.min(s.len())],
+                None => s.as_bytes(),
             };
-            let body = match verb {
-                's' => truncated,
-                'v' if spec.sharp => go_quote(s),
-                'v' => truncated,
-                'q' if spec.sharp && can_backquote(&truncated) => format!("`{truncated}`"),
-                'q' if spec.plus => go_quote_ascii(&truncated),
-                'q' => go_quote(&truncated),
-                'x' | 'X' => {
-                    let bytes = match spec.precision {
-                        Some(p) => &s.as_bytes()[..p.min(s.len())],
-                        None => s.as_bytes(),
-                    };
-                    hex_bytes(bytes, verb == 'X', spec)
-                }
-                _ => return None,
-            };
-            Some(spec.pad(&body, false))
+            hex_bytes(bytes, verb == 'X', spec)
         }
-        GoArg::Int(i) => {
-            let sign = if i < 0 {
-                "-"
-            } else if spec.plus {
-                "+"
-            } else if spec.space {
-                " "
-            } else {
-                ""
-            };
-            let m = i.unsigned_abs();
-            // A precision is the minimum number of digits.
-            let digits = |d: String| match spec.precision {
-                Some(p) if d.len() < p => format!("{}{d}", "0".repeat(p - d.len())),
-                Some(0) if m == 0 => String::new(),
-                _ => d,
-            };
-            let body = match verb {
-                'd' | 'v' => format!("{sign}{}", digits(m.to_string())),
-                'x' => format!(
-                    "{sign}{}{}",
-                    if spec.sharp { "0x" } else { "" },
-                    digits(format!("{m:x}"))
-                ),
-                'X' => format!(
-                    "{sign}{}{}",
-                    if spec.sharp { "0X" } else { "" },
-                    digits(format!("{m:X}"))
-                ),
-                'o' => format!(
-                    "{sign}{}{}",
-                    if spec.sharp { "0" } else { "" },
-                    digits(format!("{m:o}"))
-                ),
-                'b' => format!("{sign}{}", digits(format!("{m:b}"))),
-                'c' => return Some(spec.pad(&char_of(i).to_string(), false)),
-                'q' => {
-                    let q = go_quote_with(&char_of(i).to_string(), '\'', false);
-                    return Some(spec.pad(&q, false));
-                }
-                _ => return None,
-            };
-            Some(spec.pad(&body, true))
-        }
-    }
-}
-
-fn char_of(i: i64) -> char {
-    u32::try_from(i)
-        .ok()
-        .and_then(char::from_u32)
-        .unwrap_or(char::REPLACEMENT_CHARACTER)
+        _ => return None,
+    };
+    Some(spec.pad(&body))
 }
 
 fn hex_bytes(bytes: &[u8], upper: bool, spec: &Spec) -> String {
@@ -468,74 +386,44 @@ mod tests {
 
     #[test]
     fn sprintf_verbs_widths_and_mistakes_like_go() {
-        let s = |f: &str, a: &[GoArg]| go_sprintf(f, a);
-        use GoArg::{Int, Str};
-        assert_eq!(s("%s='%s' ", &[Str("K"), Str("v")]), "K='v' ");
+        let s = go_sprintf;
+        assert_eq!(s("%s='%s' ", &["K", "v"]), "K='v' ");
         assert_eq!(
-            s("export %s=%q\n", &[Str("K"), Str("a \"b\"")]),
+            s("export %s=%q\n", &["K", "a \"b\""]),
             "export K=\"a \\\"b\\\"\"\n"
         );
-        assert_eq!(s("%v|%v", &[Str("x"), Int(-3)]), "x|-3");
-        assert_eq!(s("%d%%", &[Int(42)]), "42%");
+        assert_eq!(s("%s=%v|%v", &["K", "x", "y"]), "K=x|y");
         assert_eq!(
-            s("[%5s][%-5s][%.2s]", &[Str("ab"), Str("ab"), Str("abc")]),
+            s("[%5s][%-5s][%.2s]", &["ab", "ab", "abc"]),
             "[   ab][ab   ][ab]"
         );
+        assert_eq!(s("%8q", &["é"]), "     \"é\"");
+        assert_eq!(s("%x %X %#x", &["hi", "hi", "hi"]), "6869 6869 0x6869");
+        assert_eq!(s("%#q %#v", &["a\"b", "x"]), "`a\"b` \"x\"");
+        assert_eq!(s("%d", &["K"]), "%!d(string=K)");
         assert_eq!(
-            s(
-                "[%05d][%-4d][%+d][% d]",
-                &[Int(-42), Int(7), Int(7), Int(7)]
-            ),
-            "[-0042][7   ][+7][ 7]"
+            s("%d%%|%c|%b", &["K", "v", "w"]),
+            "%!d(string=K)%|%!c(string=v)|%!b(string=w)"
         );
-        assert_eq!(s("%8q", &[Str("é")]), "     \"é\"");
-        assert_eq!(
-            s("%x %X %#x", &[Str("hi"), Int(255), Int(255)]),
-            "6869 FF 0xff"
-        );
-        assert_eq!(s("%#q %#v", &[Str("a\"b"), Str("x")]), "`a\"b` \"x\"");
-        assert_eq!(s("%c%q", &[Int(65), Int(10)]), "A'\\n'");
-        assert_eq!(s("%d", &[Str("K")]), "%!d(string=K)");
-        assert_eq!(s("%s %s %s", &[Str("a")]), "a %!s(MISSING) %!s(MISSING)");
-        assert_eq!(
-            s("%s", &[Str("a"), Str("b"), Int(1)]),
-            "a%!(EXTRA string=b, int=1)"
-        );
+        assert_eq!(s("%s %s %s", &["a"]), "a %!s(MISSING) %!s(MISSING)");
+        assert_eq!(s("%s", &["a", "b", "c"]), "a%!(EXTRA string=b, string=c)");
         assert_eq!(s("ab%", &[]), "ab%!(NOVERB)");
-        assert_eq!(s("%z", &[Str("a")]), "%!z(string=a)");
+        assert_eq!(s("%z", &["a"]), "%!z(string=a)");
         assert_eq!(
             s(
-                "[%05s][%05q][%06v][%-05s][%05c][%05x][%5.1q]",
-                &[
-                    Str("ab"),
-                    Str("a"),
-                    Str("x"),
-                    Str("ab"),
-                    Int(65),
-                    Str("hi"),
-                    Str("héllo")
-                ]
+                "[%05s][%05q][%06v][%-05s][%05x][%5.1q]",
+                &["ab", "a", "x", "ab", "hi", "héllo"]
             ),
-            "[000ab][00\"a\"][00000x][ab   ][0000A][06869][  \"h\"]"
+            "[000ab][00\"a\"][00000x][ab   ][06869][  \"h\"]"
         );
         assert_eq!(
             s(
                 "[% x][%#x][% #X][%+q][%.0s]",
-                &[Str("hi"), Str("hi"), Str("hi"), Str("é"), Str("abc")]
+                &["hi", "hi", "hi", "é", "abc"]
             ),
             "[68 69][0x6869][0X68 0X69][\"\\u00e9\"][]"
         );
-        assert_eq!(
-            s(
-                "[%+05d][%x][%o][%#o][%b][%08.3d]",
-                &[Int(42), Int(-255), Int(8), Int(8), Int(5), Int(7)]
-            ),
-            "[+0042][-ff][10][010][101][     007]"
-        );
-        assert_eq!(
-            s("%05s|%-05d|%x", &[Str("ab"), Int(3), Str("é")]),
-            "000ab|3    |c3a9"
-        );
+        assert_eq!(s("%05s|%-05s|%x", &["ab", "c", "é"]), "000ab|c    |c3a9");
     }
 
     #[test]

@@ -194,24 +194,12 @@ fn json_write(v: &Value, out: &mut String, depth: usize) -> Result<(), String> {
 
 /// Go's `encoding/json` string encoding (HTML-safe).
 pub(crate) fn json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::value::push_quoted(out, s, |c| match c {
+        '\u{8}' => Some("\\b".to_string()),
+        '\u{c}' => Some("\\f".to_string()),
+        '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => Some(format!("\\u{:04x}", c as u32)),
+        _ => None,
+    });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1085,55 +1085,55 @@ pub fn resolve(base: &Path, rel: &str) -> std::path::PathBuf {
 mod unify {
     use std::collections::BTreeMap;
 
-    use crate::value::{Value, format_number};
+    use crate::hcl::types::{Attr, Type, convert};
+    use crate::value::Value;
 
-    #[derive(Clone, Debug, PartialEq)]
-    enum Ty {
-        Dynamic,
-        Bool,
-        Number,
-        String,
-        Tuple(Vec<Ty>),
-        List(Box<Ty>),
-        Object(BTreeMap<String, Ty>),
-        Map(Box<Ty>),
-    }
-
-    fn ty(v: &Value) -> Ty {
+    /// A value's cty type: a list is a tuple, an object an object, null and unknown are
+    /// dynamic (`any`).
+    fn ty(v: &Value) -> Type {
         match v {
-            Value::Null | Value::Unknown => Ty::Dynamic,
-            Value::Bool(_) => Ty::Bool,
-            Value::Number(_) => Ty::Number,
-            Value::String(_) => Ty::String,
-            Value::List(l) => Ty::Tuple(l.iter().map(ty).collect()),
-            Value::Object(o) => Ty::Object(o.iter().map(|(k, v)| (k.clone(), ty(v))).collect()),
+            Value::Null | Value::Unknown => Type::Any,
+            Value::Bool(_) => Type::Bool,
+            Value::Number(_) => Type::Number,
+            Value::String(_) => Type::String,
+            Value::List(l) => Type::Tuple(l.iter().map(ty).collect()),
+            Value::Object(o) => {
+                Type::Object(o.iter().map(|(k, v)| (k.clone(), attr(ty(v)))).collect())
+            }
         }
     }
 
-    fn unify_all(types: &[Ty]) -> Option<Ty> {
+    fn attr(ty: Type) -> Attr {
+        Attr {
+            ty,
+            optional: false,
+            default: None,
+        }
+    }
+
+    fn unify_all(types: &[Type]) -> Option<Type> {
         let mut it = types.iter();
-        let mut acc = it.next().cloned().unwrap_or(Ty::Dynamic);
+        let mut acc = it.next().cloned().unwrap_or(Type::Any);
         for t in it {
             acc = unify(&acc, t)?;
         }
         Some(acc)
     }
 
-    fn element(t: &Ty) -> Vec<Ty> {
+    fn element(t: &Type) -> Vec<Type> {
         match t {
-            Ty::Tuple(e) => e.clone(),
-            Ty::List(e) => vec![(**e).clone()],
-            Ty::Object(m) => m.values().cloned().collect(),
-            Ty::Map(e) => vec![(**e).clone()],
+            Type::Tuple(e) => e.clone(),
+            Type::List(e) | Type::Map(e) => vec![(**e).clone()],
+            Type::Object(m) => m.values().map(|a| a.ty.clone()).collect(),
             _ => Vec::new(),
         }
     }
 
-    fn unify(a: &Ty, b: &Ty) -> Option<Ty> {
-        use Ty::*;
+    fn unify(a: &Type, b: &Type) -> Option<Type> {
+        use Type::*;
         Some(match (a, b) {
             _ if a == b => a.clone(),
-            (Dynamic, x) | (x, Dynamic) => x.clone(),
+            (Any, x) | (x, Any) => x.clone(),
             (String, Number | Bool) | (Number | Bool, String) => String,
             (Tuple(x), Tuple(y)) if x.len() == y.len() => Tuple(
                 x.iter()
@@ -1149,7 +1149,7 @@ mod unify {
             (Object(x), Object(y)) if x.keys().eq(y.keys()) => Object(
                 x.iter()
                     .zip(y.values())
-                    .map(|((k, p), q)| unify(p, q).map(|t| (k.clone(), t)))
+                    .map(|((k, p), q)| unify(&p.ty, &q.ty).map(|t| (k.clone(), attr(t))))
                     .collect::<Option<BTreeMap<_, _>>>()?,
             ),
             (Object(_) | Map(_), Object(_) | Map(_)) => {
@@ -1161,42 +1161,14 @@ mod unify {
         })
     }
 
-    fn convert(v: Value, t: &Ty) -> Value {
-        match (v, t) {
-            (Value::Number(n), Ty::String) => Value::String(format_number(n)),
-            (Value::Bool(b), Ty::String) => Value::String(b.to_string()),
-            (Value::List(l), Ty::Tuple(ts)) => {
-                Value::List(l.into_iter().zip(ts).map(|(v, t)| convert(v, t)).collect())
-            }
-            (Value::List(l), Ty::List(e)) => {
-                Value::List(l.into_iter().map(|v| convert(v, e)).collect())
-            }
-            (Value::Object(o), Ty::Object(ts)) => Value::Object(
-                o.into_iter()
-                    .map(|(k, v)| {
-                        let v = match ts.get(&k) {
-                            Some(t) => convert(v, t),
-                            None => v,
-                        };
-                        (k, v)
-                    })
-                    .collect(),
-            ),
-            (Value::Object(o), Ty::Map(e)) => {
-                Value::Object(o.into_iter().map(|(k, v)| (k, convert(v, e))).collect())
-            }
-            (v, _) => v,
-        }
-    }
-
-    /// The chosen result converted to the type both results unify to; unchanged when
-    /// either is unknown or they do not unify.
+    /// The chosen result converted (as cty converts) to the type both results unify to;
+    /// unchanged when either is unknown or they do not unify.
     pub fn conditional(chosen: Value, other: &Value) -> Value {
         if chosen.is_unknown() || other.is_unknown() {
             return chosen;
         }
         match unify(&ty(&chosen), &ty(other)) {
-            Some(t) => convert(chosen, &t),
+            Some(t) => convert(&chosen, &t).unwrap_or(chosen),
             None => chosen,
         }
     }

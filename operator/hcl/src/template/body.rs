@@ -267,13 +267,13 @@ impl<'a> ConfigReader<'a> {
     }
 
     fn bad(&mut self, attr: &RawAttr, what: &str) {
-        self.diags.push(
-            Diagnostic::error(
-                "Incorrect attribute value type",
-                format!("Inappropriate value for attribute {:?}: {what}.", attr.key),
-            )
-            .with_subject(attr.subject()),
-        );
+        self.diags.push(wrong_type(attr, what));
+    }
+
+    /// Reports at the argument `key` that its value is not what it must be (`what`: `bool
+    /// required`), as [`wrong_type`] says it.
+    pub fn wrong_type(&mut self, key: &str, what: &str) {
+        self.error_at(key, WRONG_TYPE, wrong_type_detail(key, what));
     }
 
     /// Reports an error at an argument.
@@ -522,6 +522,18 @@ impl<'a> ConfigReader<'a> {
     }
 }
 
+const WRONG_TYPE: &str = "Incorrect attribute value type";
+
+fn wrong_type_detail(key: &str, what: &str) -> String {
+    format!("Inappropriate value for attribute {key:?}: {what}.")
+}
+
+/// HCL's error for an argument whose value is not what it must be (`what`: `bool required`,
+/// `list of string required`), at the argument.
+pub fn wrong_type(attr: &RawAttr, what: &str) -> Diagnostic {
+    Diagnostic::error(WRONG_TYPE, wrong_type_detail(&attr.key, what)).with_subject(attr.subject())
+}
+
 /// The type of a nested block: its identifier, or the label of a `dynamic` block.
 fn block_type(b: &RawBlock) -> String {
     if b.ident == "dynamic" {
@@ -531,58 +543,36 @@ fn block_type(b: &RawBlock) -> String {
     }
 }
 
-/// Seconds in one of Go's duration units (`ns`, `us`/`µs`, `ms`, `s`, `m`, `h`).
-pub fn duration_unit_secs(unit: &str) -> Option<f64> {
-    Some(match unit {
-        "ns" => 1e-9,
-        "us" | "µs" => 1e-6,
-        "ms" => 1e-3,
-        "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        _ => return None,
-    })
-}
-
 /// Parses a Go duration (`"1h2m3.5s"`, `"300ms"`, `"0"`) with Go's `time.ParseDuration`
-/// (the port in `functions::datetime`) and its error texts (`time: invalid duration
-/// "soon"`, `time: missing unit in duration "5"`, `time: unknown unit "x" in duration "5x"`).
+/// ([`go_parse_duration_nanos`]) and its error texts (`time: invalid duration "soon"`,
+/// `time: missing unit in duration "5"`, `time: unknown unit "x" in duration "5x"`).
 /// A negative duration is zero.
 pub fn go_parse_duration(orig: &str) -> Result<Duration, String> {
-    let nanos = crate::functions::datetime::parse_duration(orig)?;
+    let nanos = go_parse_duration_nanos(orig)?;
     Ok(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)))
 }
 
+/// Go's `time.ParseDuration`, in (signed) nanoseconds, with Go's error texts: the one
+/// Go duration parser that every duration of a template goes through.
+pub fn go_parse_duration_nanos(orig: &str) -> Result<i64, String> {
+    crate::functions::datetime::parse_duration(orig)
+}
+
+/// A duration argument of a component ([`ConfigReader::duration`]): a Go duration that is
+/// not negative, or, more lenient than Packer, a plain number of seconds (`10`), either
+/// with surrounding white space; `None` for anything else.
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
-    if s.is_empty() {
-        return None;
-    }
-    if s == "0" {
-        return Some(Duration::ZERO);
-    }
     if let Ok(n) = s.parse::<f64>() {
         return (n >= 0.0 && n.is_finite() && n < 1e12).then(|| Duration::from_secs_f64(n));
     }
-    let mut total = 0f64;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_end == 0 {
-            return None;
-        }
-        let n: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let mult = duration_unit_secs(&rest[..unit_end])?;
-        rest = &rest[unit_end..];
-        total += n * mult;
-    }
-    (total.is_finite() && total < 1e12).then(|| Duration::from_secs_f64(total))
+    go_non_negative_duration(s)
+}
+
+/// A Go duration (`time.ParseDuration`) that is not negative; `None` for anything else.
+pub fn go_non_negative_duration(s: &str) -> Option<Duration> {
+    let nanos = go_parse_duration_nanos(s).ok()?;
+    u64::try_from(nanos).ok().map(Duration::from_nanos)
 }
 
 #[cfg(test)]
@@ -627,7 +617,18 @@ mod tests {
         assert_eq!(parse_duration("300ms"), Some(Duration::from_millis(300)));
         assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
         assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration(" 2m "), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration(".5s"), Some(Duration::from_millis(500)));
         assert_eq!(parse_duration("5x"), None);
+        assert_eq!(parse_duration("-3s"), None);
+        assert_eq!(parse_duration("-3"), None);
+        assert_eq!(
+            go_non_negative_duration("1m30s"),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(go_non_negative_duration("0"), Some(Duration::ZERO));
+        assert_eq!(go_non_negative_duration("5"), None);
+        assert_eq!(go_non_negative_duration("-1s"), None);
         assert_eq!(parse_duration(""), None);
     }
 

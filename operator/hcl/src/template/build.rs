@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::diag::{Diagnostic, Diagnostics, Subject};
-use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody};
+use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody, wrong_type};
 use crate::template::{Template, dynamic};
 use crate::value::Value;
 
@@ -135,16 +135,7 @@ fn meta_strings(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Vec<Stri
             .filter_map(|i| i.to_string_lossless())
             .collect(),
         Ok(_) => {
-            diags.push(
-                Diagnostic::error(
-                    "Incorrect attribute value type",
-                    format!(
-                        "Inappropriate value for attribute {:?}: list of string required.",
-                        a.key
-                    ),
-                )
-                .with_subject(a.subject()),
-            );
+            diags.push(wrong_type(a, "list of string required"));
             Vec::new()
         }
         Err(d) => {
@@ -247,24 +238,12 @@ pub fn decode_provisioner(
             "timeout" => timeout = meta_duration(env, a, b, diags),
             "max_retries" => match env.eval_attr(a).map(|v| v.to_number()) {
                 Ok(Some(n)) if n >= 0.0 && n.fract() == 0.0 && n < 1e6 => max_retries = n as u32,
-                Ok(_) => diags.push(
-                    Diagnostic::error(
-                        "Incorrect attribute value type",
-                        "Inappropriate value for attribute \"max_retries\": a non-negative whole number is required.",
-                    )
-                    .with_subject(a.subject()),
-                ),
+                Ok(_) => diags.push(wrong_type(a, "a non-negative whole number is required")),
                 Err(d) => diags.push(d),
             },
             "continue_on_error" => match env.eval_attr(a).map(|v| v.to_bool()) {
                 Ok(Some(c)) => continue_on_error = c,
-                Ok(None) => diags.push(
-                    Diagnostic::error(
-                        "Incorrect attribute value type",
-                        "Inappropriate value for attribute \"continue_on_error\": bool required.",
-                    )
-                    .with_subject(a.subject()),
-                ),
+                Ok(None) => diags.push(wrong_type(a, "bool required")),
                 Err(d) => diags.push(d),
             },
             "override" => match env.eval_attr(a) {

@@ -8,7 +8,7 @@ use hcl::edit::expr::{Expression, TraversalOperator};
 use hcl::edit::visit::{Visit, visit_expr};
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::template::body::{EvalEnv, RawBlock};
+use crate::template::body::{EvalEnv, RawBlock, wrong_type};
 use crate::template::{DataDecl, LocalDecl, Template, label_count};
 use crate::value::Value;
 
@@ -63,13 +63,7 @@ pub fn decode_local(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
             "expression" => expression = Some(a.clone()),
             "sensitive" => match EvalEnv::default().eval_attr(a).map(|v| v.to_bool()) {
                 Ok(Some(s)) => sensitive = s,
-                Ok(None) => diags.push(
-                    Diagnostic::error(
-                        "Incorrect attribute value type",
-                        "Inappropriate value for attribute \"sensitive\": bool required.",
-                    )
-                    .with_subject(a.subject()),
-                ),
+                Ok(None) => diags.push(wrong_type(a, "bool required")),
                 Err(d) => diags.push(d),
             },
             _ => diags.push(a.unsupported()),

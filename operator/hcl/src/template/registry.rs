@@ -150,25 +150,11 @@ impl Template {
     pub fn registry_blocks(&self) -> (Vec<RegistryBlock>, Diagnostics) {
         let mut out = Vec::new();
         let mut diags = Diagnostics::new();
-        let mut top_seen = false;
-        for b in &self.registry {
-            if top_seen {
-                diags.push(
-                    Diagnostic::error(format!("Only one {LABEL} is allowed"), "")
-                        .with_subject(b.subject()),
-                );
-                continue;
-            }
-            let (block, d) = decode(self, b, false);
-            diags.extend(d);
-            if let Some(block) = block {
-                top_seen = true;
-                out.push(block);
-            }
-        }
-        for build in &self.builds {
+        // One block per scope (the template's top level, each build): the first that
+        // decodes counts, any after it is an error.
+        let mut scope = |blocks: &[RawBlock], in_build: bool| {
             let mut seen = false;
-            for b in &self.build_registry_blocks(build) {
+            for b in blocks {
                 if seen {
                     diags.push(
                         Diagnostic::error(format!("Only one {LABEL} is allowed"), "")
@@ -176,13 +162,17 @@ impl Template {
                     );
                     continue;
                 }
-                let (block, d) = decode(self, b, true);
+                let (block, d) = decode(self, b, in_build);
                 diags.extend(d);
                 if let Some(block) = block {
                     seen = true;
                     out.push(block);
                 }
             }
+        };
+        scope(&self.registry, false);
+        for build in &self.builds {
+            scope(&self.build_registry_blocks(build), true);
         }
         (out, diags)
     }

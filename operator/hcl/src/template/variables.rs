@@ -12,7 +12,7 @@ use crate::diag::{Diagnostic, Diagnostics, SourceFile, Subject};
 use crate::functions::FuncCtx;
 use crate::hcl::types::{self, Type, TypeExprError};
 use crate::hcl::{Evaluator, Scope};
-use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody};
+use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody, wrong_type};
 use crate::template::{Template, label_count};
 use crate::value::Value;
 
@@ -80,30 +80,13 @@ pub struct VarInputs {
 
 fn attr_string(a: &RawAttr) -> Result<String, Diagnostic> {
     let v = EvalEnv::default().eval_attr(a)?;
-    v.to_string_lossless().ok_or_else(|| {
-        Diagnostic::error(
-            "Incorrect attribute value type",
-            format!(
-                "Inappropriate value for attribute {:?}: string required.",
-                a.key
-            ),
-        )
-        .with_subject(a.subject())
-    })
+    v.to_string_lossless()
+        .ok_or_else(|| wrong_type(a, "string required"))
 }
 
 fn attr_bool(a: &RawAttr) -> Result<bool, Diagnostic> {
     let v = EvalEnv::default().eval_attr(a)?;
-    v.to_bool().ok_or_else(|| {
-        Diagnostic::error(
-            "Incorrect attribute value type",
-            format!(
-                "Inappropriate value for attribute {:?}: bool required.",
-                a.key
-            ),
-        )
-        .with_subject(a.subject())
-    })
+    v.to_bool().ok_or_else(|| wrong_type(a, "bool required"))
 }
 
 /// Parses a type expression attribute (`type = list(string)`; in JSON, a string).

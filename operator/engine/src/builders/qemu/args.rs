@@ -13,7 +13,8 @@ use super::bootcommand::render_fields;
 
 /// The part of the qemu builder's configuration the command line depends on, after the
 /// plugin's `Prepare` defaults (see [`QemuArgsConfig::packer_defaults`]).
-#[derive(Debug, Clone, PartialEq)]
+/// `Default` is Go's zero value of each field (what the plugin's tests start from).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct QemuArgsConfig {
     pub vm_name: String,
     pub output_dir: String,
@@ -72,38 +73,18 @@ impl QemuArgsConfig {
         QemuArgsConfig {
             vm_name: format!("packer-{build_name}"),
             output_dir: format!("output-{build_name}"),
-            disk_image: false,
             machine_type: "pc".into(),
             accelerator: accelerator.into(),
             memory: 512,
-            cpus: 0,
-            sockets: 0,
-            cores: 0,
-            threads: 0,
-            cpu_model: None,
-            firmware: None,
-            pflash: false,
-            efi_code: None,
-            headless: false,
-            display: None,
-            use_default_display: false,
-            vga: None,
             vnc_bind_address: "127.0.0.1".into(),
-            vnc_use_password: false,
-            qmp_enable: false,
-            qmp_socket_path: String::new(),
-            net_bridge: None,
             net_device: "virtio-net".into(),
             disk_interface: "virtio".into(),
             disk_cache: "writeback".into(),
             disk_discard: "ignore".into(),
             disk_detect_zeroes: "off".into(),
             format: "qcow2".into(),
-            cdrom_interface: None,
-            vtpm: None,
             comm_port: Some(22),
-            qemuargs: Vec::new(),
-            http_directory: String::new(),
+            ..QemuArgsConfig::default()
         }
     }
 }
@@ -471,41 +452,9 @@ mod tests {
     /// state (`runTestState`, step_run_test.go L17-34).
     fn zero_config() -> QemuArgsConfig {
         QemuArgsConfig {
-            vm_name: String::new(),
-            output_dir: String::new(),
-            disk_image: false,
-            machine_type: String::new(),
-            accelerator: String::new(),
-            memory: 0,
-            cpus: 0,
-            sockets: 0,
-            cores: 0,
-            threads: 0,
-            cpu_model: None,
-            firmware: None,
-            pflash: false,
-            efi_code: None,
-            headless: false,
-            display: None,
-            use_default_display: false,
-            vga: None,
-            vnc_bind_address: String::new(),
-            vnc_use_password: false,
-            qmp_enable: false,
-            qmp_socket_path: String::new(),
-            net_bridge: None,
-            net_device: String::new(),
-            disk_interface: String::new(),
-            disk_cache: String::new(),
-            disk_discard: String::new(),
-            disk_detect_zeroes: String::new(),
-            format: String::new(),
-            cdrom_interface: None,
-            vtpm: None,
             // CommConfig{} zero value: type "" (not "none") and port 0.
             comm_port: Some(0),
-            qemuargs: Vec::new(),
-            http_directory: String::new(),
+            ..QemuArgsConfig::default()
         }
     }
 

@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::template::body::{go_non_negative_duration, go_parse_duration_nanos};
+
 /// What to do with a key (`KeyAction` in the SDK).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyAction {
@@ -200,10 +202,10 @@ fn wait(s: &[char]) -> Option<(Expr, usize)> {
     let mut i = prefix.len();
     let expr = if let Some((text, n)) = duration(&s[i..]) {
         i += n;
-        match parse_go_duration(&text) {
-            Some(Ok(d)) => Expr::Wait(d),
-            Some(Err(())) => Expr::NegativeWait(text),
-            None => return None,
+        match go_parse_duration_nanos(&text).map(u64::try_from) {
+            Ok(Ok(ns)) => Expr::Wait(Duration::from_nanos(ns)),
+            Ok(Err(_)) => Expr::NegativeWait(text),
+            Err(_) => return None,
         }
     } else if let Some((v, n)) = integer(&s[i..]) {
         i += n;
@@ -273,39 +275,6 @@ fn duration(s: &[char]) -> Option<(String, usize)> {
     }
 }
 
-/// Go's `time.ParseDuration` for the texts [`duration`] accepts: `Ok` for a duration ≥ 0,
-/// `Err` for a negative one, `None` if it overflows.
-fn parse_go_duration(text: &str) -> Option<Result<Duration, ()>> {
-    let mut total: f64 = 0.0;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let num_len = rest
-            .char_indices()
-            .find(|(_, c)| !(c.is_ascii_digit() || *c == '.' || *c == '-'))
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
-        let v: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .char_indices()
-            .find(|(_, c)| c.is_ascii_digit() || *c == '-')
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
-        let mult = crate::template::body::duration_unit_secs(&rest[..unit_len])?;
-        rest = &rest[unit_len..];
-        total += v * mult;
-    }
-    if total < 0.0 {
-        return Some(Err(()));
-    }
-    // Go sums integer nanoseconds; rounding to whole nanoseconds matches for sane inputs.
-    let ns = (total * 1e9).round();
-    if ns > u64::MAX as f64 {
-        return None;
-    }
-    Some(Ok(Duration::from_nanos(ns as u64)))
-}
-
 /// `CharToggle = "<" . (On / Off) ">"`.
 fn char_toggle(s: &[char]) -> Option<(Expr, usize)> {
     let c = *s.get(1)?;
@@ -345,27 +314,10 @@ pub fn key_interval(boot_key_interval: Option<Duration>, env: Option<&str>) -> D
     if let Some(d) = boot_key_interval.filter(|d| !d.is_zero()) {
         return d;
     }
-    if let Some(Some(Ok(d))) = env.and_then(|e| duration_text(e).map(parse_go_duration)) {
+    if let Some(d) = env.and_then(go_non_negative_duration) {
         return d;
     }
     PACKER_KEY_DEFAULT
-}
-
-/// A whole-string Go duration (`"250ms"`, `"1m30s"`, `"0"`), for configuration values.
-pub fn parse_duration_value(s: &str) -> Option<Duration> {
-    if s == "0" {
-        return Some(Duration::ZERO);
-    }
-    match duration_text(s).map(parse_go_duration) {
-        Some(Some(Ok(d))) => Some(d),
-        _ => None,
-    }
-}
-
-fn duration_text(s: &str) -> Option<&str> {
-    let chars: Vec<char> = s.chars().collect();
-    let (_, n) = duration(&chars)?;
-    (n == chars.len()).then_some(s)
 }
 
 /// `X11` keysym of the left shift key.
@@ -855,9 +807,6 @@ mod tests {
             key_interval(Some(Duration::ZERO), Some("10ms")),
             Duration::from_millis(10)
         );
-        assert_eq!(parse_duration_value("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration_value("0"), Some(Duration::ZERO));
-        assert_eq!(parse_duration_value("5"), None);
     }
 
     #[test]

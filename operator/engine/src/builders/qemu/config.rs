@@ -177,11 +177,7 @@ fn list_of_lists(r: &mut ConfigReader, key: &str) -> Vec<Vec<String>> {
         _ => bad = true,
     }
     if bad {
-        r.error_at(
-            key,
-            "Incorrect attribute value type",
-            format!("Inappropriate value for attribute {key:?}: list of list of string required."),
-        );
+        r.wrong_type(key, "list of list of string required");
     }
     out
 }
@@ -260,7 +256,7 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         boot_steps: list_of_lists(r, "boot_steps"),
         boot_wait: match r.string("boot_wait") {
             None => None,
-            Some(s) => match super::bootcommand::parse_duration_value(&s) {
+            Some(s) => match crate::template::body::go_non_negative_duration(&s) {
                 Some(d) => Some(d),
                 None => {
                     r.error_at(

@@ -411,34 +411,21 @@ mod tests {
         use super::super::bootcommand::{BootConfig, BootTemplateData};
         let data = BootTemplateData::default();
         let say = |_m: String| {};
+        let typed = |cfg: BootConfig, addr: String, cancel: CancellationToken| {
+            let data = data.clone();
+            async move { type_boot_command(&cfg, &addr, None, &data, None, &cancel, &say).await }
+        };
+        let bogus = || "127.0.0.1:1".to_string();
         // disable_vnc, or nothing to type: no connection is attempted (the address is bogus).
         let off = BootConfig {
             boot_command: vec!["x".into()],
             disable_vnc: true,
             ..Default::default()
         };
-        type_boot_command(
-            &off,
-            "127.0.0.1:1",
-            None,
-            &data,
-            None,
-            &CancellationToken::new(),
-            &say,
-        )
-        .await
-        .unwrap();
-        type_boot_command(
-            &BootConfig::default(),
-            "127.0.0.1:1",
-            None,
-            &data,
-            None,
-            &CancellationToken::new(),
-            &say,
-        )
-        .await
-        .unwrap();
+        typed(off, bogus(), CancellationToken::new()).await.unwrap();
+        typed(BootConfig::default(), bogus(), CancellationToken::new())
+            .await
+            .unwrap();
         // Cancelling during boot_wait ends the step at once.
         let slow = BootConfig {
             boot_command: vec!["x".into()],
@@ -452,9 +439,7 @@ mod tests {
             c2.cancel();
         });
         let t0 = std::time::Instant::now();
-        let e = type_boot_command(&slow, "127.0.0.1:1", None, &data, None, &cancel, &say)
-            .await
-            .unwrap_err();
+        let e = typed(slow, bogus(), cancel).await.unwrap_err();
         assert!(format!("{e}").contains("boot_wait"), "{e}");
         assert!(t0.elapsed() < Duration::from_secs(5));
         // A placeholder the boot command cannot know is an error naming it.
@@ -478,17 +463,9 @@ mod tests {
             boot_wait: Some(Duration::ZERO),
             ..Default::default()
         };
-        let e = type_boot_command(
-            &bad,
-            &addr,
-            None,
-            &data,
-            None,
-            &CancellationToken::new(),
-            &say,
-        )
-        .await
-        .unwrap_err();
+        let e = typed(bad, addr, CancellationToken::new())
+            .await
+            .unwrap_err();
         assert!(format!("{e:#}").contains("Nope"), "{e:#}");
     }
 }

@@ -946,10 +946,14 @@ impl Communicator for SshClient {
     }
 
     async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> Result<(), CommError> {
-        match self.config.file_transfer_method {
-            TransferMethod::Scp => scp::upload_dir(self, dst, src, exclude).await,
-            TransferMethod::Sftp => sftp::upload_dir(self, dst, src, exclude).await,
+        async {
+            let entries = scp::upload_entries(src, exclude)?;
+            match self.config.file_transfer_method {
+                TransferMethod::Scp => scp::upload_dir(self, dst, entries).await,
+                TransferMethod::Sftp => sftp::upload_dir(self, dst, entries).await,
+            }
         }
+        .await
         .map_err(CommError::upload_dir(src, dst))
     }
 
@@ -971,14 +975,18 @@ impl Communicator for SshClient {
         dst: &Path,
         exclude: &[String],
     ) -> Result<(), CommError> {
-        match self.config.file_transfer_method {
-            // Wildcards are expanded by the remote shell, so they go through scp whatever
-            // the transfer method (Packer's DownloadDir always uses scp).
-            TransferMethod::Sftp if !scp::has_wildcards(src) => {
-                sftp::download_dir(self, src, dst, exclude).await
+        async {
+            let set = scp::exclude_set(exclude)?;
+            match self.config.file_transfer_method {
+                // Wildcards are expanded by the remote shell, so they go through scp whatever
+                // the transfer method (Packer's DownloadDir always uses scp).
+                TransferMethod::Sftp if !scp::has_wildcards(src) => {
+                    sftp::download_dir(self, src, dst, &set).await
+                }
+                _ => scp::download_dir(self, src, dst, &set).await,
             }
-            _ => scp::download_dir(self, src, dst, exclude).await,
         }
+        .await
         .map_err(CommError::download_dir(src, dst))
     }
 

@@ -341,6 +341,16 @@ pub(crate) enum Walk {
     Leave,
 }
 
+/// The path relative to a transfer's root of `name` in the directory at `rel` (`""`: the
+/// root): what `exclude` patterns are matched against.
+pub(crate) fn rel_join(rel: &str, name: &str) -> String {
+    if rel.is_empty() {
+        name.to_string()
+    } else {
+        format!("{rel}/{name}")
+    }
+}
+
 /// Walks `root` (following symlinks); `with_root` adds the root directory itself.
 pub(crate) fn walk(root: &Path, with_root: bool, exclude: &GlobSet) -> anyhow::Result<Vec<Walk>> {
     use std::os::unix::fs::PermissionsExt;
@@ -351,11 +361,7 @@ pub(crate) fn walk(root: &Path, with_root: bool, exclude: &GlobSet) -> anyhow::R
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let name = e.file_name().to_string_lossy().to_string();
-            let r = if rel.is_empty() {
-                name.clone()
-            } else {
-                format!("{rel}/{name}")
-            };
+            let r = rel_join(rel, &name);
             if exclude.is_match(&r) {
                 continue;
             }
@@ -424,13 +430,8 @@ pub(crate) fn trim_dir(p: &str) -> &str {
     }
 }
 
-pub(crate) async fn upload_dir(
-    c: &SshClient,
-    dst: &str,
-    src: &Path,
-    exclude: &[String],
-) -> anyhow::Result<()> {
-    let entries = upload_entries(src, exclude)?;
+/// Sends `entries` (see [`upload_entries`]) into the remote directory `dst`.
+pub(crate) async fn upload_dir(c: &SshClient, dst: &str, entries: Vec<Walk>) -> anyhow::Result<()> {
     run_checked(c, &format!("mkdir -p {}", quote(dst))).await?;
     let mut io = ExecIo::start(c, &format!("scp -rt {}", quote(dst))).await?;
     io.ack().await?;
@@ -508,15 +509,15 @@ pub(crate) fn quote_glob(path: &str) -> String {
 }
 
 /// Downloads a remote directory (`src` ending in `/`: its contents), or everything a
-/// wildcard `src` matches, each match into `dst` (files, and directories recursively).
+/// wildcard `src` matches, each match into `dst` (files, and directories recursively),
+/// leaving out what `set` matches.
 pub(crate) async fn download_dir(
     c: &SshClient,
     src: &str,
     dst: &Path,
-    exclude: &[String],
+    set: &GlobSet,
 ) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let set = exclude_set(exclude)?;
     let glob = has_wildcards(src);
     let flatten = src.ends_with('/') && !glob;
     let remote = trim_dir(src);
@@ -555,10 +556,8 @@ pub(crate) async fn download_dir(
                 let top = stack.is_empty();
                 let rel = if top {
                     String::new()
-                } else if cur_rel.is_empty() {
-                    name.clone()
                 } else {
-                    format!("{cur_rel}/{name}")
+                    rel_join(&cur_rel, &name)
                 };
                 let excluded = !top && set.is_match(&rel);
                 let path = if top && flatten {
@@ -589,11 +588,7 @@ pub(crate) async fn download_dir(
             }
             Some(b'C') => {
                 let (mode, size, name) = parse_record(&line)?;
-                let rel = if cur_rel.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{cur_rel}/{name}")
-                };
+                let rel = rel_join(&cur_rel, &name);
                 io.send(vec![0u8]).await?;
                 if set.is_match(&rel) {
                     io.read_exact_to(size, &mut tokio::io::sink()).await?;

@@ -4,12 +4,13 @@
 use std::path::Path;
 
 use anyhow::{Context, anyhow};
+use globset::GlobSet;
 use russh_sftp::client::SftpSession;
 use russh_sftp::protocol::{FileAttributes, OpenFlags};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::client::SshClient;
-use super::scp::{CHUNK, Walk, exclude_set, trim_dir, upload_entries};
+use super::scp::{CHUNK, Walk, rel_join, trim_dir};
 
 async fn session(c: &SshClient) -> anyhow::Result<SftpSession> {
     let ch = c.channel().await?;
@@ -139,13 +140,8 @@ async fn mkdir_all(s: &SftpSession, path: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) async fn upload_dir(
-    c: &SshClient,
-    dst: &str,
-    src: &Path,
-    exclude: &[String],
-) -> anyhow::Result<()> {
-    let entries = upload_entries(src, exclude)?;
+/// Sends `entries` (see [`upload_entries`]) into the remote directory `dst`.
+pub(crate) async fn upload_dir(c: &SshClient, dst: &str, entries: Vec<Walk>) -> anyhow::Result<()> {
     let s = session(c).await?;
     let base = trim_dir(dst);
     mkdir_all(&s, base).await?;
@@ -189,14 +185,15 @@ pub(crate) async fn upload_dir(
     Ok(())
 }
 
+/// Downloads the remote directory `src` (its contents when it ends in `/`) into `dst`,
+/// leaving out what `set` matches.
 pub(crate) async fn download_dir(
     c: &SshClient,
     src: &str,
     dst: &Path,
-    exclude: &[String],
+    set: &GlobSet,
 ) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    let set = exclude_set(exclude)?;
     let s = session(c).await?;
     let remote = trim_dir(src);
     let root_local = if src.ends_with('/') {
@@ -228,11 +225,7 @@ pub(crate) async fn download_dir(
             if name == "." || name == ".." {
                 continue;
             }
-            let r = if rel.is_empty() {
-                name.clone()
-            } else {
-                format!("{rel}/{name}")
-            };
+            let r = rel_join(&rel, &name);
             if set.is_match(&r) {
                 continue;
             }
