@@ -89,24 +89,7 @@ impl Client {
             )?,
             |st| st == 202,
         )?;
-        let loc = self.location(r, &ctx, &resp)?;
-        let put = format!(
-            "{loc}{}digest={}",
-            if loc.contains('?') { "&" } else { "?" },
-            d.as_str().replace(':', "%3A")
-        );
-        let ctx = Ctx::of(r, format!("upload blob {d}"));
-        ctx.accept(
-            self.send(
-                &ctx,
-                "PUT",
-                &put,
-                &[("Content-Type", "application/octet-stream".into())],
-                &scopes,
-                Body::Bytes(data.to_vec()),
-            )?,
-            |st| st == 201,
-        )?;
+        self.finish_upload(r, &ctx, &resp, &d, &scopes, Body::Bytes(data.to_vec()))?;
         Ok(d)
     }
 

@@ -794,6 +794,38 @@ impl Client {
         }
     }
 
+    /// Completes a blob upload the registry started (`202` with a `Location`): one `PUT` of
+    /// `body` with its digest.
+    pub(crate) fn finish_upload(
+        &self,
+        r: &Reference,
+        started: &Ctx,
+        resp: &http::Response<ureq::Body>,
+        d: &Digest,
+        scopes: &[String],
+        body: Body,
+    ) -> Result<()> {
+        let loc = self.location(r, started, resp)?;
+        let put = format!(
+            "{loc}{}digest={}",
+            if loc.contains('?') { "&" } else { "?" },
+            url_encode(d.as_str())
+        );
+        let ctx = Ctx::of(r, format!("upload blob {d}"));
+        ctx.accept(
+            self.send(
+                &ctx,
+                "PUT",
+                &put,
+                &[("Content-Type", "application/octet-stream".into())],
+                scopes,
+                body,
+            )?,
+            |st| st == 201,
+        )?;
+        Ok(())
+    }
+
     pub(crate) fn location(
         &self,
         r: &Reference,
@@ -858,24 +890,7 @@ impl Client {
             return Ok(());
         }
         let resp = ctx.accept(resp, |st| st == 202)?;
-        let loc = self.location(r, &ctx, &resp)?;
-        let put = format!(
-            "{loc}{}digest={}",
-            if loc.contains('?') { "&" } else { "?" },
-            url_encode(d.as_str())
-        );
-        let ctx = Ctx::of(r, format!("upload blob {d}"));
-        ctx.accept(
-            self.send(
-                &ctx,
-                "PUT",
-                &put,
-                &[("Content-Type", "application/octet-stream".into())],
-                &scopes,
-                Body::File(path),
-            )?,
-            |st| st == 201,
-        )?;
+        self.finish_upload(r, &ctx, &resp, d, &scopes, Body::File(path))?;
         report.uploaded += 1;
         Ok(())
     }

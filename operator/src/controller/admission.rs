@@ -32,19 +32,13 @@ const PUSHERS: [&str; 2] = [
     "kiln.post-processor.containerdisk",
 ];
 
-/// Why a build is revoked, if it is.
+/// Why a build is revoked, if it is (and from which build it inherited that).
 fn revocation(b: &ImageBuild) -> Option<String> {
-    b.spec
-        .revoked
-        .as_ref()
-        .map(|r| r.reason.clone())
-        .or_else(|| {
-            let r = b.status.as_ref()?.revoked.as_ref()?;
-            Some(match &r.inherited_from {
-                Some(from) => format!("{} (inherited from {from})", r.reason),
-                None => r.reason.clone(),
-            })
-        })
+    let (reason, from) = super::build::lineage::revoked_because(b)?;
+    Some(match from {
+        Some(from) => format!("{reason} (inherited from {from})"),
+        None => reason.to_string(),
+    })
 }
 
 fn hex_of(digest: &str) -> Option<&str> {

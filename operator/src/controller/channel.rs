@@ -37,16 +37,7 @@ fn template_of(b: &ImageBuild) -> Option<&str> {
 }
 
 fn revocation(b: &ImageBuild) -> Option<String> {
-    b.spec
-        .revoked
-        .as_ref()
-        .map(|r| r.reason.clone())
-        .or_else(|| {
-            b.status
-                .as_ref()
-                .and_then(|s| s.revoked.as_ref())
-                .map(|r| r.reason.clone())
-        })
+    super::build::lineage::revoked_because(b).map(|(reason, _)| reason.to_string())
 }
 
 /// Verifies a pinned target.

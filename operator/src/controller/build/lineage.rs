@@ -9,6 +9,16 @@ use kiln_crds::{ImageBuild, ImageBuildStatus, RevocationStatus};
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
+/// Why a build is revoked, if it is: its own `spec.revoked`, else the revocation its status
+/// carries (inherited from the build named second, when it is).
+pub fn revoked_because(b: &ImageBuild) -> Option<(&str, Option<&str>)> {
+    if let Some(r) = &b.spec.revoked {
+        return Some((r.reason.as_str(), None));
+    }
+    let r = b.status.as_ref()?.revoked.as_ref()?;
+    Some((r.reason.as_str(), r.inherited_from.as_deref()))
+}
+
 /// The revocation a build inherits from its parent: the parent's own (`spec.revoked`) or
 /// the one the parent inherited, naming the revoked ancestor. `old` keeps the time it was
 /// first seen.
