@@ -120,7 +120,19 @@ fn hcp_registry_labels_versions_and_channels_follow_them_by_label() {
         b["status"]["registry"],
         json!({"bucket": "base", "fingerprint": "base-1", "channels": ["production"]})
     );
-    // The labels are the registry's own field manager's; the spec is untouched.
+    // The labels are the registry's own field manager's; the spec is untouched (kubectl
+    // shows managed fields only when asked).
+    let b: Value = serde_json::from_str(&kubectl(&[
+        "get",
+        "-n",
+        ns,
+        "imagebuild",
+        "base-1",
+        "-o",
+        "json",
+        "--show-managed-fields",
+    ]))
+    .unwrap();
     let managers: Vec<&str> = b["metadata"]["managedFields"]
         .as_array()
         .unwrap()
@@ -289,7 +301,7 @@ fn hcp_artifact_reads_a_parent_bucket_channel_and_a_revoked_parent_fails_the_chi
     let b = succeeded(ns, "app-1");
     assert_eq!(
         b["status"]["parent"],
-        json!({"build": "base-1", "channel": "base-prod"}),
+        json!({"build": "base-1", "channel": "base-prod", "via": "hcp-packer-version"}),
         "{}",
         b["status"]
     );
