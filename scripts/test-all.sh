@@ -27,6 +27,9 @@ scripts/guests.sh >/dev/null
 step "Packer from source (the differential suite's reference; cached)"
 scripts/packer.sh
 
+step "Kubernetes binaries (e2e/cluster/build.sh, cached): admission_policy.rs runs etcd and kube-apiserver"
+e2e/cluster/build.sh >/dev/null
+
 step "cargo test"
 cargo test --workspace
 
