@@ -133,6 +133,7 @@ pub fn evaluate(
         // fingerprint, as HCP Packer's documentation shows).
         diags.extend(plan::check_data_sources(&t, &opts.env));
     }
+    diags.extend(t.init_diags.clone());
     if !diags.has_errors() {
         // `hcp_packer_registry` is decoded once variables, locals and data sources are
         // known, as Packer's parseConfig does; its errors are validation errors.

@@ -1,10 +1,13 @@
 //! `kiln console`: evaluates expressions in a template's context, as `packer console` does.
 //!
-//! Piped (stdin not a terminal, Packer's `modePiped`): every line is evaluated, errors are
-//! printed as they come, and only the last line's result is printed at the end. On a
-//! terminal: each result after its line. Values print as Packer's `PrintableCtyValue`.
+//! Piped (stdin a pipe, Packer's `StdinPiped`: `os.ModeNamedPipe`; `modePiped`): every line
+//! is evaluated, errors are printed as they come, and only the last line's result is printed
+//! at the end; the exit code is 1 after an error. Otherwise (a terminal, a regular file,
+//! `/dev/null`: Packer's readline `modeInteractive`): each result after its line (an empty
+//! line after an error), and the exit code is 0 at the end of input whatever the errors.
+//! Values print as Packer's `PrintableCtyValue`.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -38,9 +41,10 @@ pub fn load_lenient(path: &Path, vars: &VarFlags) -> Result<Template, Diagnostic
         .map_err(|e| Diagnostics::from(kiln_engine::diag::Diagnostic::error(e, "")))?;
     let (mut t, _) = Template::load(path)?;
     let _ = kiln_engine::template::variables::resolve(&mut t, &inputs);
+    let known = |kind: &str| kiln_engine::components::DATA_SOURCES.get(kind).is_some();
     let _ = kiln_engine::template::locals::evaluate(
         &mut t,
-        kiln_engine::template::locals::DataMode::Unknown,
+        kiln_engine::template::locals::DataMode::Lenient(&known),
     );
     Ok(t)
 }
@@ -109,11 +113,17 @@ pub fn run(a: ConsoleArgs) -> i32 {
     // renders each line as a Go template: text without `{{` comes back unchanged.
     let legacy = a.template.is_none() && a.config_type != "hcl2";
     let masker = kiln_engine::ui::Masker::new(template.sensitive.clone());
-    let piped = !std::io::stdin().is_terminal();
+    let piped = stdin_is_pipe();
     let mut code = 0;
     let mut last = String::new();
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
+        let line = if piped {
+            line
+        } else {
+            // readline hands the line over as typed; only piped mode trims it.
+            line.trim_end_matches('\r').to_string()
+        };
         let (out, exit, diags) = if legacy && !line.contains("{{") {
             (
                 line.trim().to_string(),
@@ -126,8 +136,10 @@ pub fn run(a: ConsoleArgs) -> i32 {
                 "Kiln reads HCL2 only: run `kiln console -config-type=hcl2` to evaluate HCL2 expressions without a template.",
             );
             (String::new(), false, d.into())
-        } else {
+        } else if piped {
             evaluate(&template, line.trim())
+        } else {
+            evaluate(&template, &line)
         };
         let out = masker.mask(&out);
         if !diags.is_empty() {
@@ -141,12 +153,27 @@ pub fn run(a: ConsoleArgs) -> i32 {
             continue;
         }
         if exit {
-            return code;
+            // Packer returns the exit line's own diagnostics' code: none.
+            return 0;
         }
         println!("{out}");
     }
     if piped {
         println!("{last}");
+        return code;
     }
-    code
+    0
+}
+
+/// Whether standard input is a pipe (Packer: `fi.Mode()&os.ModeNamedPipe != 0`).
+fn stdin_is_pipe() -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let fd = std::io::stdin();
+    let Ok(f) = std::os::fd::AsFd::as_fd(&fd).try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(f)
+        .metadata()
+        .map(|m| m.file_type().is_fifo())
+        .unwrap_or(false)
 }

@@ -91,6 +91,10 @@ pub struct Template {
     pub sensitive: Vec<String>,
     /// Names of sensitive variables.
     pub sensitive_vars: Vec<String>,
+    /// Errors Packer finds only once variables and locals are evaluated (its `parseConfig`
+    /// in `Initialize`), not when parsing: a source declared twice. `validate -syntax-only`,
+    /// `inspect` and `console` do not report them.
+    pub init_diags: Diagnostics,
 }
 
 /// Lists the template files of a path as Packer does: one file, or the `*.pkr.hcl` and
@@ -436,7 +440,16 @@ impl Template {
         };
         let key = decl.reference();
         if let Some(prev) = self.sources.get(&key) {
-            diags.push(duplicate(b, &prev.block, &format!("source {key:?}")));
+            self.init_diags.push(
+                Diagnostic::error(
+                    "Duplicate source block",
+                    format!(
+                        "This source block has the same builder type and name as a previous block declared at {}. Each source must have a unique name per builder type.",
+                        prev.block.def_range()
+                    ),
+                )
+                .with_subject(b.subject()),
+            );
             return;
         }
         self.sources.insert(key, decl);
@@ -454,7 +467,16 @@ impl Template {
         };
         let key = format!("{}.{}", decl.kind, decl.name);
         if let Some(prev) = self.data.get(&key) {
-            diags.push(duplicate(b, &prev.block, &format!("data {key:?}")));
+            diags.push(
+                Diagnostic::error(
+                    "Duplicate data block",
+                    format!(
+                        "This data block has the same data type and name as a previous block declared at {}. Each data must have a unique name per builder type.",
+                        prev.block.def_range()
+                    ),
+                )
+                .with_subject(b.subject()),
+            );
             return;
         }
         self.data.insert(key, decl);
@@ -547,18 +569,6 @@ pub(crate) fn label_count(b: &RawBlock, want: usize, kind: &str, names: &str) ->
     Diagnostic::error(
         format!("{summary}{kind}"),
         format!("A {kind} block expects {want} label(s): {names}."),
-    )
-    .with_subject(b.subject())
-}
-
-pub(crate) fn duplicate(b: &RawBlock, prev: &RawBlock, what: &str) -> Diagnostic {
-    let at = prev
-        .subject()
-        .map(|s| format!(" at {}:{}", s.file, s.line))
-        .unwrap_or_default();
-    Diagnostic::error(
-        format!("Duplicate {}", what.split(' ').next().unwrap_or(what)),
-        format!("The {what} was already declared{at}."),
     )
     .with_subject(b.subject())
 }
