@@ -80,7 +80,7 @@ fn evaluate(t: &Template, line: &str) -> (String, bool, Diagnostics) {
             let file = SourceFile::new(Path::new(name), line.to_string());
             kiln_engine::diag::forget(name);
             let env = t.base_env();
-            match hcl::edit::parser::parse_expr(&file.text) {
+            match kiln_engine::hcl::lenient::parse_expr(&file) {
                 Ok(expr) => match env.evaluator(&file).eval(&expr, &env.scope()) {
                     Ok(v) => (v.printable(), false, Diagnostics::new()),
                     Err(d) => (String::new(), false, d.into()),

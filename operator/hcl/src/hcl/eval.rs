@@ -172,9 +172,15 @@ impl Evaluator {
                 let mut out = BTreeMap::new();
                 for (k, v) in obj.iter() {
                     let key = match k {
-                        ObjectKey::Ident(id) => id.as_str().to_string(),
+                        ObjectKey::Ident(id) => self.file.key_alias(id.as_str()).to_string(),
                         ObjectKey::Expression(e) => {
                             let kv = self.eval_depth(e, scope, d)?;
+                            let kv = match kv {
+                                Value::String(s) if matches!(e, Expression::String(_)) => {
+                                    Value::String(self.file.key_alias(&s).to_string())
+                                }
+                                kv => kv,
+                            };
                             if kv == Value::Unknown {
                                 return Ok(Value::Unknown);
                             }

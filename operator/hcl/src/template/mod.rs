@@ -234,7 +234,7 @@ impl Template {
                 match json_to_hcl(&text) {
                     Ok(converted) => {
                         let file = SourceFile::new(&path, converted);
-                        match hcl::edit::parser::parse_body(&file.text) {
+                        match crate::hcl::lenient::parse_body(&file) {
                             Ok(b) => bodies.push((file.clone(), b)),
                             Err(e) => diags.push(parse_error(&file, &e)),
                         }
@@ -245,7 +245,7 @@ impl Template {
                 continue;
             }
             let file = SourceFile::new(&path, text);
-            match hcl::edit::parser::parse_body(&file.text) {
+            match crate::hcl::lenient::parse_body(&file) {
                 Ok(b) => bodies.push((file.clone(), b)),
                 Err(e) => diags.push(parse_error(&file, &e)),
             }

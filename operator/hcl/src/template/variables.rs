@@ -412,7 +412,7 @@ fn read_var_file(path: &Path) -> Result<Vec<(String, Value, Option<Subject>)>, D
         .into());
     }
     let file: Arc<SourceFile> = SourceFile::new(path, text);
-    let body = hcl::edit::parser::parse_body(&file.text).map_err(|e| {
+    let body = crate::hcl::lenient::parse_body(&file).map_err(|e| {
         let offset = e.location().offset();
         Diagnostics::from(
             Diagnostic::error("Invalid HCL syntax", e.message().to_string())
