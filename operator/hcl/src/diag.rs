@@ -57,6 +57,20 @@ impl SourceFile {
             .unwrap_or(key)
     }
 
+    /// A byte range as Go's `hcl.Range.String()`: `file:line,col-endcol`, or
+    /// `file:line,col-endline,endcol` across lines.
+    pub fn range_string(self: &Arc<Self>, range: Range<usize>) -> String {
+        let s = self.subject(range);
+        if s.line == s.end_line {
+            format!("{}:{},{}-{}", s.file, s.line, s.column, s.end_column)
+        } else {
+            format!(
+                "{}:{},{}-{},{}",
+                s.file, s.line, s.column, s.end_line, s.end_column
+            )
+        }
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());

@@ -206,6 +206,10 @@ impl Evaluator {
                 self.eval_template_elems(&elems, scope, d, true)
             }
             Expression::HeredocTemplate(h) => {
+                if let Some(t) = super::heredoc::flush_template(h, &self.file) {
+                    let elems: Vec<&Element> = t.iter().collect();
+                    return self.eval_template_elems(&elems, scope, d, true);
+                }
                 let elems: Vec<&Element> = h.template.iter().collect();
                 self.eval_template_elems(&elems, scope, d, true)
             }

@@ -99,15 +99,7 @@ impl RawBlock {
             return self.file.name.clone();
         };
         let end = self.header_end.unwrap_or(start.end);
-        let s = self.file.subject(start.start..end.max(start.start));
-        if s.line == s.end_line {
-            format!("{}:{},{}-{}", s.file, s.line, s.column, s.end_column)
-        } else {
-            format!(
-                "{}:{},{}-{},{}",
-                s.file, s.line, s.column, s.end_line, s.end_column
-            )
-        }
+        self.file.range_string(start.start..end.max(start.start))
     }
 
     /// The block's header position (its type keyword).
