@@ -85,11 +85,13 @@ fn evaluate(t: &Template, line: &str) -> (String, bool, Diagnostics) {
                     Ok(v) => (v.printable(), false, Diagnostics::new()),
                     Err(d) => (String::new(), false, d.into()),
                 },
-                Err(e) => (
-                    String::new(),
-                    false,
-                    kiln_engine::diag::Diagnostic::error("Invalid expression", e.message()).into(),
-                ),
+                Err(e) => {
+                    let d =
+                        kiln_engine::template::hclsyntax_words(&file, &e).unwrap_or_else(|| {
+                            kiln_engine::diag::Diagnostic::error("Invalid expression", e.message())
+                        });
+                    (String::new(), false, d.into())
+                }
             }
         }
     }

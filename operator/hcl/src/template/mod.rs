@@ -535,9 +535,12 @@ impl Template {
     }
 }
 
-fn parse_error(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> Diagnostic {
-    let loc = e.location();
-    let (line, column) = file.position(loc.offset());
+pub(crate) fn parse_error(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> Diagnostic {
+    let offset = e.location().offset();
+    if let Some(d) = hclsyntax_words(file, e) {
+        return d;
+    }
+    let (line, column) = file.position(offset);
     Diagnostic::error("Invalid HCL syntax", e.message().to_string()).at(Subject {
         file: file.name.clone(),
         line,
@@ -546,6 +549,37 @@ fn parse_error(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> Diagnost
         end_column: column + 1,
         snippet: file.line_text(line).to_string(),
     })
+}
+
+/// hclsyntax's words for the syntax errors whose hcl-edit message maps to one of its own:
+/// an expression expected where another token stands ("Invalid expression", at that token:
+/// a newline's range ends at the next line's start) or where the input ends ("Missing
+/// expression"). Other syntax errors keep hcl-edit's words (its error positions do not say
+/// reliably whether the input ended early, which hclsyntax's words depend on).
+pub fn hclsyntax_words(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> Option<Diagnostic> {
+    let offset = e.location().offset();
+    let msg = e.message();
+    let rest = file.text.get(offset..)?;
+    let at_end = rest.trim().is_empty();
+    let missing = || {
+        Diagnostic::error(
+            "Missing expression",
+            "Expected the start of an expression, but found the end of the file.",
+        )
+        .at(file.subject(offset..offset))
+    };
+    let d = match msg {
+        m if m.starts_with("invalid expression;") => match rest.chars().next() {
+            Some(c) if !at_end || c == '\n' => Diagnostic::error(
+                "Invalid expression",
+                "Expected the start of an expression, but found an invalid expression token.",
+            )
+            .at(file.subject(offset..offset + c.len_utf8())),
+            _ => missing(),
+        },
+        _ => return None,
+    };
+    Some(d)
 }
 
 pub(crate) fn extra_labels(b: &RawBlock, want: usize) -> Diagnostic {

@@ -415,8 +415,10 @@ fn read_var_file(path: &Path) -> Result<Vec<(String, Value, Option<Subject>)>, D
     let body = crate::hcl::lenient::parse_body(&file).map_err(|e| {
         let offset = e.location().offset();
         Diagnostics::from(
-            Diagnostic::error("Invalid HCL syntax", e.message().to_string())
-                .at(file.subject(offset..offset + 1)),
+            crate::template::hclsyntax_words(&file, &e).unwrap_or_else(|| {
+                Diagnostic::error("Invalid HCL syntax", e.message().to_string())
+                    .at(file.subject(offset..offset + 1))
+            }),
         )
     })?;
     let raw = RawBody::from_body(&body, &file);
