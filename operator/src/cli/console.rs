@@ -42,10 +42,18 @@ pub fn load_lenient(path: &Path, vars: &VarFlags) -> Result<Template, Diagnostic
     let (mut t, _) = Template::load(path)?;
     let _ = kiln_engine::template::variables::resolve(&mut t, &inputs);
     let known = |kind: &str| kiln_engine::components::DATA_SOURCES.get(kind).is_some();
-    let _ = kiln_engine::template::locals::evaluate(
+    let diags = kiln_engine::template::locals::evaluate(
         &mut t,
         kiln_engine::template::locals::DataMode::Lenient(&known),
     );
+    if diags.has_errors() {
+        // Packer walks the locals/data graph in Go map order and stops at the first local
+        // or data source that fails: which others got a value before it is random. Most
+        // often none has (whatever starts the walk tends to lead to the failure), so Kiln
+        // shows that outcome, the same on every run.
+        t.local_values.clear();
+        t.data_values.clear();
+    }
     Ok(t)
 }
 
