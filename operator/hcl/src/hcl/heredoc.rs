@@ -200,3 +200,59 @@ fn rewrite(t: &mut Template, literals: &[String], next: &mut usize) {
         i += 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::diag::SourceFile;
+    use crate::functions::FuncCtx;
+    use crate::hcl::{Evaluator, Scope};
+
+    const SEEDS: &[&str] = &[
+        "a = <<-EOT\n    x\n    %{~ for n in [1, 2] ~}\n      - ${n}\n    %{~ endfor ~}\n    %{ if true ~}\n    y\n    %{~ else ~}\n    z\n    %{ endif }\n    EOT\n",
+        "b = <<-EOT\n${1}\n  %{ for k, v in { a = 1, a = 2 } }${k}=${v}%{ endfor }\n  EOT\nc = { q = 1, q = 2, \"q\" = 3 }\n",
+        "d = <<-EOT\n\t\u{e9}t\u{e9}\n  %{ if false }no%{ endif }\n   EOT\n",
+    ];
+
+    fn eval_all(text: &str) {
+        let f = SourceFile::new(Path::new("heredoc-mutations.pkr.hcl"), text.to_string());
+        let Ok(body) = crate::hcl::lenient::parse_body(&f) else {
+            return;
+        };
+        for attr in body.attributes() {
+            let _ = Evaluator::new(f.clone(), FuncCtx::default()).eval(&attr.value, &Scope::new());
+        }
+    }
+
+    /// Mutates the seeds at random (a fixed-seed generator: the same inputs every run) and
+    /// evaluates every attribute: the lenient parser and the heredoc rewriting never panic.
+    #[test]
+    fn mutations_never_panic() {
+        let alphabet: Vec<char> = "ab=~%{}$\n \t\"\\-,[]()<EOT#é".chars().collect();
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n.max(1) as u64) as usize
+        };
+        for seed in SEEDS {
+            eval_all(seed);
+            for _ in 0..400 {
+                let mut chars: Vec<char> = seed.chars().collect();
+                for _ in 0..1 + next(4) {
+                    let at = next(chars.len() + 1);
+                    match next(3) {
+                        0 if at < chars.len() => {
+                            chars.remove(at);
+                        }
+                        1 if at < chars.len() => chars[at] = alphabet[next(alphabet.len())],
+                        _ => chars.insert(at, alphabet[next(alphabet.len())]),
+                    }
+                }
+                eval_all(&chars.into_iter().collect::<String>());
+            }
+        }
+    }
+}
