@@ -18,12 +18,12 @@ const MAX_RENAMES: usize = 256;
 
 /// `hcl::edit::parser::parse_body`, accepting repeated object keys.
 pub fn parse_body(file: &SourceFile) -> Result<Body, Error> {
-    parse_with(file, |t| hcl::edit::parser::parse_body(t))
+    parse_with(file, hcl::edit::parser::parse_body)
 }
 
 /// `hcl::edit::parser::parse_expr`, accepting repeated object keys.
 pub fn parse_expr(file: &SourceFile) -> Result<Expression, Error> {
-    parse_with(file, |t| hcl::edit::parser::parse_expr(t))
+    parse_with(file, hcl::edit::parser::parse_expr)
 }
 
 fn parse_with<T>(file: &SourceFile, parse: impl Fn(&str) -> Result<T, Error>) -> Result<T, Error> {
