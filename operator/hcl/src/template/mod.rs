@@ -304,19 +304,34 @@ impl Template {
             }
         }
 
-        for body in &raw {
-            for b in &body.blocks {
-                match b.ident.as_str() {
-                    "packer" => t.decode_packer(b, &mut diags),
-                    "variable" => variables::decode_variable(&mut t, b, &mut diags),
-                    "variables" => variables::decode_variables(&mut t, b, &mut diags),
-                    "locals" => locals::decode_locals(&mut t, b, &mut diags),
-                    "local" => locals::decode_local(&mut t, b, &mut diags),
-                    "source" => t.decode_source(b, &mut diags),
-                    "data" => t.decode_data(b, &mut diags),
-                    "build" => t.builds.push(b.clone()),
-                    "hcp_packer_registry" => t.registry.push(b.clone()),
-                    _ => {}
+        // In Packer's order (hcl2template's Parse): each kind of block through every file
+        // before the next kind, so diagnostics come in the same order.
+        const PASSES: &[&[&str]] = &[
+            &["packer"],
+            &["variable", "variables"],
+            &["data"],
+            &["locals", "local"],
+            &["source", "build", "hcp_packer_registry"],
+        ];
+        for pass in PASSES {
+            for body in &raw {
+                for b in body
+                    .blocks
+                    .iter()
+                    .filter(|b| pass.contains(&b.ident.as_str()))
+                {
+                    match b.ident.as_str() {
+                        "packer" => t.decode_packer(b, &mut diags),
+                        "variable" => variables::decode_variable(&mut t, b, &mut diags),
+                        "variables" => variables::decode_variables(&mut t, b, &mut diags),
+                        "locals" => locals::decode_locals(&mut t, b, &mut diags),
+                        "local" => locals::decode_local(&mut t, b, &mut diags),
+                        "source" => t.decode_source(b, &mut diags),
+                        "data" => t.decode_data(b, &mut diags),
+                        "build" => t.builds.push(b.clone()),
+                        "hcp_packer_registry" => t.registry.push(b.clone()),
+                        _ => {}
+                    }
                 }
             }
         }
