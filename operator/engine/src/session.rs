@@ -101,6 +101,10 @@ pub fn evaluate(
 ) -> Result<Session, Diagnostics> {
     // Packer checks `required_plugins` once the files are parsed, before anything is
     // evaluated (`DetectPluginBinaries`).
+    if t.plugin_diags.has_errors() {
+        diags.extend(t.plugin_diags.clone());
+        return Err(diags);
+    }
     if let Some(d) = crate::components::registry::missing_plugins(&t) {
         diags.push(d);
         return Err(diags);

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hcl::edit::Span;
 use indexmap::IndexMap;
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile, Subject};
@@ -61,6 +62,8 @@ pub struct RequiredPlugin {
     pub source: String,
     pub version: String,
     pub subject: Option<Subject>,
+    /// The value's range as Go prints an `hcl.Range` (`file:3,14-6,6`).
+    pub decl_range: String,
 }
 
 /// A loaded template: every file's blocks, decoded into declarations. Values are filled in by
@@ -95,6 +98,9 @@ pub struct Template {
     /// in `Initialize`), not when parsing: a source declared twice. `validate -syntax-only`,
     /// `inspect` and `console` do not report them.
     pub init_diags: Diagnostics,
+    /// Errors Packer finds when it looks for the required plugins (`validate`, `build`):
+    /// a plugin required twice.
+    pub plugin_diags: Diagnostics,
 }
 
 /// Lists the template files of a path as Packer does: one file, or the `*.pkr.hcl` and
@@ -364,14 +370,16 @@ impl Template {
                         continue;
                     }
                 };
-                if self.required_plugins.iter().any(|p| p.local_name == a.key) {
-                    diags.push(
-                        Diagnostic::error(
-                            "Duplicate required provider",
-                            format!("Plugin {:?} was already required.", a.key),
-                        )
-                        .with_subject(a.key_subject()),
-                    );
+                if let Some(prev) = self.required_plugins.iter().find(|p| p.local_name == a.key) {
+                    // Packer's PluginRequirements: found only where plugins are looked for
+                    // (`validate`, `build`), with no position but the first one's range.
+                    self.plugin_diags.push(Diagnostic::error(
+                        format!("Duplicate required_plugin.{:?} block", a.key),
+                        format!(
+                            "Block previously seen at {} is already named {:?}.\nNames at the left hand side of required_plugins are made available to use in your HCL2 configurations.\nTo allow to calling to their features correctly two plugins have to have different accessors.",
+                            prev.decl_range, a.key
+                        ),
+                    ));
                     continue;
                 }
                 let Value::Object(o) = v else {
@@ -435,6 +443,11 @@ impl Template {
                     source,
                     version: ver,
                     subject: a.subject(),
+                    decl_range: a
+                        .expr
+                        .span()
+                        .map(|r| a.file.range_string(r))
+                        .unwrap_or_default(),
                 });
             }
             for nested in &inner.body.blocks {
