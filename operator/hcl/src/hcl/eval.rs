@@ -717,12 +717,16 @@ impl Evaluator {
                 arg_spans.push(e);
             }
         }
-        if args.iter().any(Value::is_unknown) && (name == "templatefile" || functions::exists(name))
-        {
-            return Ok(Value::Unknown);
-        }
         if name == "templatefile" {
+            // Packer reads and renders the file unless an argument is itself unknown: unknown
+            // values inside `vars` make the result unknown only where the template uses them.
+            if args.iter().any(|v| matches!(v, Value::Unknown)) {
+                return Ok(Value::Unknown);
+            }
             return self.templatefile(call, &args, &arg_spans);
+        }
+        if args.iter().any(Value::is_unknown) && functions::exists(name) {
+            return Ok(Value::Unknown);
         }
         if !functions::exists(name) {
             let detail = match name {
@@ -819,6 +823,14 @@ impl Evaluator {
             }
         };
         let path = resolve(&self.funcs.base_dir, &rel);
+        if !path.exists() {
+            // Terraform's templatefile (Packer's): the path as given.
+            return Err(self.error_at(
+                call,
+                "Error in function call",
+                format!("Call to function \"templatefile\" failed: no file exists at {rel}."),
+            ));
+        }
         let text = std::fs::read_to_string(&path).map_err(|e| {
             self.error_at(
                 spans[0],
