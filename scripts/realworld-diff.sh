@@ -8,7 +8,7 @@
 # says so and exits 0.
 #
 # Units and commands (each run in a fresh copy of the template's directory, with no plugin
-# installed, the same environment for both tools):
+# installed, the same environment for both tools).
 # Standard input is a pipe (as `echo var | packer console`: Packer's piped mode, which prints
 # the last result only) except for console-lines, whose input is a regular file (Packer's
 # line-by-line mode: every result is printed).
@@ -128,8 +128,7 @@ console_input() {
     l="$(awk '/^locals *\{/ {inl=1; next} inl && /^  [A-Za-z_][A-Za-z0-9_-]* *=/ {sub(/^  /, ""); sub(/ *=.*/, ""); print; exit} /^\}/ {inl=0}' "${files[@]}" 2>/dev/null | head -1)"
     [[ -n "$l" ]] && echo "local.$l"
   } >"$WORK/console.in"
-  cp "$WORK/console.in" "$WORK/console.$$.in"
-  echo "$WORK/console.$$.in"
+  echo "$WORK/console.in"
 }
 
 empty="$WORK/empty"
