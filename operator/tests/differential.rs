@@ -5,7 +5,9 @@
 //! A case is a directory holding template files and:
 //! - `cmd`: the command line after the program name, shell-quoted (`validate .`,
 //!   `console -config-type=hcl2`); the command runs in a copy of the case directory;
-//! - `stdin` (optional): given on standard input (else stdin is empty);
+//! - `stdin` (optional): given on standard input, a pipe (else stdin is an empty pipe);
+//! - `stdin-file` (optional): given on standard input as a regular file (Packer's console
+//!   treats a pipe and a file differently);
 //! - `deviation` (optional): a deliberate difference, documented in docs/templates.md; its text
 //!   is the reason. Such a case must still differ (when it agrees, remove the file).
 //! - `pending` (optional): a known difference not fixed yet (listed in docs/templates.md,
@@ -35,7 +37,14 @@ fn cases_dir() -> PathBuf {
 }
 
 /// Files that describe a case rather than belong to it.
-const META: &[&str] = &["cmd", "stdin", "deviation", "pending", "source"];
+const META: &[&str] = &[
+    "cmd",
+    "stdin",
+    "stdin-file",
+    "deviation",
+    "pending",
+    "source",
+];
 
 fn copy_dir(from: &Path, to: &Path, top: bool) {
     std::fs::create_dir_all(to).unwrap();
@@ -158,15 +167,22 @@ fn run(program: &Path, case: &Path, work: &Path) -> Outcome {
         .env("PACKER_RUN_UUID", "11111111-2222-3333-4444-555555555555")
         .env("PKR_VAR_from_env", "from the environment")
         .env("KILN_DIFF", "1")
-        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let stdin_file = case.join("stdin-file");
+    if stdin_file.exists() {
+        c.stdin(std::fs::File::open(&stdin_file).unwrap());
+    } else {
+        c.stdin(Stdio::piped());
+    }
     let mut child = c
         .spawn()
         .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
-    let mut si = child.stdin.take().unwrap();
+    let si = child.stdin.take();
     let feeder = std::thread::spawn(move || {
-        let _ = si.write_all(&stdin);
+        if let Some(mut si) = si {
+            let _ = si.write_all(&stdin);
+        }
     });
     let reader = |mut r: Box<dyn std::io::Read + Send>| {
         std::thread::spawn(move || {

@@ -101,6 +101,10 @@ pub fn evaluate(
 ) -> Result<Session, Diagnostics> {
     // Packer checks `required_plugins` once the files are parsed, before anything is
     // evaluated (`DetectPluginBinaries`).
+    if t.plugin_diags.has_errors() {
+        diags.extend(t.plugin_diags.clone());
+        return Err(diags);
+    }
     if let Some(d) = crate::components::registry::missing_plugins(&t) {
         diags.push(d);
         return Err(diags);
@@ -133,6 +137,7 @@ pub fn evaluate(
         // fingerprint, as HCP Packer's documentation shows).
         diags.extend(plan::check_data_sources(&t, &opts.env));
     }
+    diags.extend(t.init_diags.clone());
     if !diags.has_errors() {
         // `hcp_packer_registry` is decoded once variables, locals and data sources are
         // known, as Packer's parseConfig does; its errors are validation errors.

@@ -219,11 +219,8 @@ local "final" {
 #[test]
 fn duplicate_locals_and_sources_are_errors() {
     let d = dir_with(&[
-        ("a.pkr.hcl", "locals { x = 1 }\nsource \"null\" \"s\" {}\n"),
-        (
-            "b.pkr.hcl",
-            "local \"x\" { expression = 2 }\nsource \"null\" \"s\" {}\n",
-        ),
+        ("a.pkr.hcl", "locals { x = 1 }\n"),
+        ("b.pkr.hcl", "local \"x\" { expression = 2 }\n"),
     ]);
     let errs = errors(load(d.path(), VarInputs::default()));
     assert!(
@@ -231,8 +228,16 @@ fn duplicate_locals_and_sources_are_errors() {
             .any(|e| e.contains("Duplicate local definition")),
         "{errs:?}"
     );
+    // A source declared twice is found after parsing, as Packer's parseConfig finds it.
+    let d = dir_with(&[
+        ("a.pkr.hcl", "source \"null\" \"s\" {}\n"),
+        ("b.pkr.hcl", "source \"null\" \"s\" {}\n"),
+    ]);
+    let errs = errors(load(d.path(), VarInputs::default()));
     assert!(
-        errs.iter().any(|e| e.contains("Duplicate source")),
+        errs.iter()
+            .any(|e| e.contains("Duplicate source block")
+                && e.contains("previous block declared at")),
         "{errs:?}"
     );
 }

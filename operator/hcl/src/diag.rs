@@ -13,6 +13,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Repeated object keys renamed for the parser: placeholder → key
+    /// ([`crate::hcl::lenient`]).
+    key_aliases: std::sync::OnceLock<Vec<(String, String)>>,
 }
 
 impl SourceFile {
@@ -28,9 +31,44 @@ impl SourceFile {
             path: path.to_path_buf(),
             text,
             line_starts,
+            key_aliases: std::sync::OnceLock::new(),
         });
         register(&f);
         f
+    }
+
+    /// Records the renamed repeated object keys of this file (the first record stands: the
+    /// renaming is deterministic).
+    pub fn set_key_aliases(&self, aliases: Vec<(String, String)>) {
+        let _ = self.key_aliases.set(aliases);
+    }
+
+    /// Placeholder → key of the renamed repeated object keys.
+    pub fn key_aliases(&self) -> &[(String, String)] {
+        self.key_aliases.get().map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The object key a parsed key stands for: itself unless it is a placeholder.
+    pub fn key_alias<'a>(&'a self, key: &'a str) -> &'a str {
+        self.key_aliases()
+            .iter()
+            .find(|(p, _)| p == key)
+            .map(|(_, o)| o.as_str())
+            .unwrap_or(key)
+    }
+
+    /// A byte range as Go's `hcl.Range.String()`: `file:line,col-endcol`, or
+    /// `file:line,col-endline,endcol` across lines.
+    pub fn range_string(self: &Arc<Self>, range: Range<usize>) -> String {
+        let s = self.subject(range);
+        if s.line == s.end_line {
+            format!("{}:{},{}-{}", s.file, s.line, s.column, s.end_column)
+        } else {
+            format!(
+                "{}:{},{}-{},{}",
+                s.file, s.line, s.column, s.end_line, s.end_column
+            )
+        }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
@@ -213,7 +251,7 @@ impl SourceFile {
     /// `ContextString` gives it; `None` outside any block.
     pub fn context(&self, offset: usize) -> Option<String> {
         use hcl::edit::Span;
-        if let Ok(body) = hcl::edit::parser::parse_body(&self.text) {
+        if let Ok(body) = crate::hcl::lenient::parse_body(self) {
             for b in body.blocks() {
                 let Some(span) = b.span() else { continue };
                 if span.contains(&offset) {

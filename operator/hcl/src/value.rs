@@ -237,6 +237,11 @@ fn repl_format(v: &Value, nested: bool) -> String {
             out
         }
         Value::Object(o) => {
+            // hcl2shim's ConfigValueFromHCL2 leaves null attributes out of a map.
+            let o: Vec<(&String, &Value)> = o
+                .iter()
+                .filter(|(_, v)| !matches!(v, Value::Null))
+                .collect();
             let mut out = String::from("{");
             if !o.is_empty() {
                 out.push('\n');

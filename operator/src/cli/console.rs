@@ -1,10 +1,13 @@
 //! `kiln console`: evaluates expressions in a template's context, as `packer console` does.
 //!
-//! Piped (stdin not a terminal, Packer's `modePiped`): every line is evaluated, errors are
-//! printed as they come, and only the last line's result is printed at the end. On a
-//! terminal: each result after its line. Values print as Packer's `PrintableCtyValue`.
+//! Piped (stdin a pipe, Packer's `StdinPiped`: `os.ModeNamedPipe`; `modePiped`): every line
+//! is evaluated, errors are printed as they come, and only the last line's result is printed
+//! at the end; the exit code is 1 after an error. Otherwise (a terminal, a regular file,
+//! `/dev/null`: Packer's readline `modeInteractive`): each result after its line (an empty
+//! line after an error), and the exit code is 0 at the end of input whatever the errors.
+//! Values print as Packer's `PrintableCtyValue`.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -38,10 +41,19 @@ pub fn load_lenient(path: &Path, vars: &VarFlags) -> Result<Template, Diagnostic
         .map_err(|e| Diagnostics::from(kiln_engine::diag::Diagnostic::error(e, "")))?;
     let (mut t, _) = Template::load(path)?;
     let _ = kiln_engine::template::variables::resolve(&mut t, &inputs);
-    let _ = kiln_engine::template::locals::evaluate(
+    let known = |kind: &str| kiln_engine::components::DATA_SOURCES.get(kind).is_some();
+    let diags = kiln_engine::template::locals::evaluate(
         &mut t,
-        kiln_engine::template::locals::DataMode::Unknown,
+        kiln_engine::template::locals::DataMode::Lenient(&known),
     );
+    if diags.has_errors() {
+        // Packer walks the locals/data graph in Go map order and stops at the first local
+        // or data source that fails: which others got a value before it is random. Most
+        // often none has (whatever starts the walk tends to lead to the failure), so Kiln
+        // shows that outcome, the same on every run.
+        t.local_values.clear();
+        t.data_values.clear();
+    }
     Ok(t)
 }
 
@@ -76,16 +88,18 @@ fn evaluate(t: &Template, line: &str) -> (String, bool, Diagnostics) {
             let file = SourceFile::new(Path::new(name), line.to_string());
             kiln_engine::diag::forget(name);
             let env = t.base_env();
-            match hcl::edit::parser::parse_expr(&file.text) {
+            match kiln_engine::hcl::lenient::parse_expr(&file) {
                 Ok(expr) => match env.evaluator(&file).eval(&expr, &env.scope()) {
                     Ok(v) => (v.printable(), false, Diagnostics::new()),
                     Err(d) => (String::new(), false, d.into()),
                 },
-                Err(e) => (
-                    String::new(),
-                    false,
-                    kiln_engine::diag::Diagnostic::error("Invalid expression", e.message()).into(),
-                ),
+                Err(e) => {
+                    let d =
+                        kiln_engine::template::hclsyntax_words(&file, &e).unwrap_or_else(|| {
+                            kiln_engine::diag::Diagnostic::error("Invalid expression", e.message())
+                        });
+                    (String::new(), false, d.into())
+                }
             }
         }
     }
@@ -109,11 +123,17 @@ pub fn run(a: ConsoleArgs) -> i32 {
     // renders each line as a Go template: text without `{{` comes back unchanged.
     let legacy = a.template.is_none() && a.config_type != "hcl2";
     let masker = kiln_engine::ui::Masker::new(template.sensitive.clone());
-    let piped = !std::io::stdin().is_terminal();
+    let piped = stdin_is_pipe();
     let mut code = 0;
     let mut last = String::new();
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
+        let line = if piped {
+            line
+        } else {
+            // readline hands the line over as typed; only piped mode trims it.
+            line.trim_end_matches('\r').to_string()
+        };
         let (out, exit, diags) = if legacy && !line.contains("{{") {
             (
                 line.trim().to_string(),
@@ -126,8 +146,10 @@ pub fn run(a: ConsoleArgs) -> i32 {
                 "Kiln reads HCL2 only: run `kiln console -config-type=hcl2` to evaluate HCL2 expressions without a template.",
             );
             (String::new(), false, d.into())
-        } else {
+        } else if piped {
             evaluate(&template, line.trim())
+        } else {
+            evaluate(&template, &line)
         };
         let out = masker.mask(&out);
         if !diags.is_empty() {
@@ -141,12 +163,27 @@ pub fn run(a: ConsoleArgs) -> i32 {
             continue;
         }
         if exit {
-            return code;
+            // Packer returns the exit line's own diagnostics' code: none.
+            return 0;
         }
         println!("{out}");
     }
     if piped {
         println!("{last}");
+        return code;
     }
-    code
+    0
+}
+
+/// Whether standard input is a pipe (Packer: `fi.Mode()&os.ModeNamedPipe != 0`).
+fn stdin_is_pipe() -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let fd = std::io::stdin();
+    let Ok(f) = std::os::fd::AsFd::as_fd(&fd).try_clone_to_owned() else {
+        return false;
+    };
+    std::fs::File::from(f)
+        .metadata()
+        .map(|m| m.file_type().is_fifo())
+        .unwrap_or(false)
 }

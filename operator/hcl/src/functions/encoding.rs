@@ -1,7 +1,6 @@
 //! Encoding functions: base64, gzip, CSV, JSON, YAML, URL and text encodings.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -32,15 +31,7 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         "base64gzip" => {
             f.exact(&["str"])?;
             let s = f.string(0, "str")?;
-            let mut enc = flate2::GzBuilder::new()
-                .operating_system(255)
-                .write(Vec::new(), flate2::Compression::default());
-            enc.write_all(s.as_bytes())
-                .map_err(|e| other(format!("failed to write gzip raw data: {e}")))?;
-            let data = enc
-                .finish()
-                .map_err(|e| other(format!("failed to close gzip writer: {e}")))?;
-            Ok(Value::String(STANDARD.encode(data)))
+            Ok(Value::String(STANDARD.encode(go_gzip(s.as_bytes())?)))
         }
         "csvdecode" => {
             f.exact(&["str"])?;
@@ -269,6 +260,40 @@ fn csv_error(e: &csv::Error) -> String {
         Some(p) => format!("CSV parse error on line {}: {e}", p.line()),
         None => format!("CSV parse error: {e}"),
     }
+}
+
+/// Packer's base64gzip stream (`gzip.NewWriter`, `Write`, `Flush`, `Close`): Go's header (no
+/// name, no time, XFL 0, OS 255), the data as deflate blocks ended by a sync flush (an empty
+/// stored block), then Close's final empty stored block, then CRC-32 and length. The data
+/// blocks are flate2's at level 6: the same bytes as Go's for short strings (one fixed-Huffman
+/// block); longer inputs may be encoded otherwise, equally valid (docs/templates.md).
+fn go_gzip(data: &[u8]) -> Result<Vec<u8>, super::FuncError> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    let mut c = flate2::Compress::new(flate2::Compression::new(6), false);
+    let mut buf = Vec::with_capacity(data.len() + 64);
+    let mut input = data;
+    loop {
+        if buf.capacity() - buf.len() < 64 {
+            buf.reserve(buf.capacity().max(64));
+        }
+        let before = c.total_in();
+        let status = c
+            .compress_vec(input, &mut buf, flate2::FlushCompress::Sync)
+            .map_err(|e| other(format!("failed to write gzip raw data: {e}")))?;
+        input = &input[(c.total_in() - before) as usize..];
+        // Done when all input is taken and the flush had room to finish.
+        if input.is_empty() && buf.len() < buf.capacity() && status != flate2::Status::BufError {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf);
+    // Close: a final empty stored block (the stream is byte-aligned after the sync flush).
+    out.extend_from_slice(&[0x01, 0x00, 0x00, 0xff, 0xff]);
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -172,9 +172,15 @@ impl Evaluator {
                 let mut out = BTreeMap::new();
                 for (k, v) in obj.iter() {
                     let key = match k {
-                        ObjectKey::Ident(id) => id.as_str().to_string(),
+                        ObjectKey::Ident(id) => self.file.key_alias(id.as_str()).to_string(),
                         ObjectKey::Expression(e) => {
                             let kv = self.eval_depth(e, scope, d)?;
+                            let kv = match kv {
+                                Value::String(s) if matches!(e, Expression::String(_)) => {
+                                    Value::String(self.file.key_alias(&s).to_string())
+                                }
+                                kv => kv,
+                            };
                             if kv == Value::Unknown {
                                 return Ok(Value::Unknown);
                             }
@@ -200,6 +206,10 @@ impl Evaluator {
                 self.eval_template_elems(&elems, scope, d, true)
             }
             Expression::HeredocTemplate(h) => {
+                if let Some(t) = super::heredoc::flush_template(h, &self.file) {
+                    let elems: Vec<&Element> = t.iter().collect();
+                    return self.eval_template_elems(&elems, scope, d, true);
+                }
                 let elems: Vec<&Element> = h.template.iter().collect();
                 self.eval_template_elems(&elems, scope, d, true)
             }
@@ -707,12 +717,16 @@ impl Evaluator {
                 arg_spans.push(e);
             }
         }
-        if args.iter().any(Value::is_unknown) && (name == "templatefile" || functions::exists(name))
-        {
-            return Ok(Value::Unknown);
-        }
         if name == "templatefile" {
+            // Packer reads and renders the file unless an argument is itself unknown: unknown
+            // values inside `vars` make the result unknown only where the template uses them.
+            if args.iter().any(|v| matches!(v, Value::Unknown)) {
+                return Ok(Value::Unknown);
+            }
             return self.templatefile(call, &args, &arg_spans);
+        }
+        if args.iter().any(Value::is_unknown) && functions::exists(name) {
+            return Ok(Value::Unknown);
         }
         if !functions::exists(name) {
             let detail = match name {
@@ -809,6 +823,14 @@ impl Evaluator {
             }
         };
         let path = resolve(&self.funcs.base_dir, &rel);
+        if !path.exists() {
+            // Terraform's templatefile (Packer's): the path as given.
+            return Err(self.error_at(
+                call,
+                "Error in function call",
+                format!("Call to function \"templatefile\" failed: no file exists at {rel}."),
+            ));
+        }
         let text = std::fs::read_to_string(&path).map_err(|e| {
             self.error_at(
                 spans[0],

@@ -56,6 +56,8 @@ pub struct RawBlock {
     pub body: RawBody,
     pub span: Option<Range<usize>>,
     pub ident_span: Option<Range<usize>>,
+    /// Where the header (type and labels, HCL's `DefRange`) ends.
+    pub header_end: Option<usize>,
     pub file: Arc<SourceFile>,
 }
 
@@ -80,8 +82,24 @@ impl RawBlock {
             body: RawBody::from_body(&block.body, file),
             span: block.span(),
             ident_span: block.ident.span(),
+            header_end: block
+                .labels
+                .last()
+                .and_then(|l| l.span())
+                .or(block.ident.span())
+                .map(|r| r.end),
             file: file.clone(),
         }
+    }
+
+    /// HCL's `DefRange` (the type keyword and labels) as Go's `hcl.Range.String()`:
+    /// `file:line,col-endcol`, or `file:line,col-endline,endcol` across lines.
+    pub fn def_range(&self) -> String {
+        let Some(start) = self.ident_span.clone().or(self.span.clone()) else {
+            return self.file.name.clone();
+        };
+        let end = self.header_end.unwrap_or(start.end);
+        self.file.range_string(start.start..end.max(start.start))
     }
 
     /// The block's header position (its type keyword).

@@ -135,6 +135,7 @@ pub fn expand(block: &RawBlock, env: &EvalEnv) -> Result<Vec<RawBlock>, Diagnost
             body,
             span: block.span.clone(),
             ident_span: block.ident_span.clone(),
+            header_end: block.header_end,
             file: block.file.clone(),
         });
     }

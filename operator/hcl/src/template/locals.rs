@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use hcl::edit::Span;
 use hcl::edit::expr::{Expression, TraversalOperator};
 use hcl::edit::visit::{Visit, visit_expr};
 
@@ -19,7 +20,7 @@ pub fn decode_locals(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
     }
     for a in &b.body.attrs {
         if let Some(prev) = t.locals.iter().find(|l| l.name == a.key) {
-            diags.push(dup_local(&a.key, prev).with_subject(a.key_subject()));
+            diags.push(dup_local(&a.key, prev).with_subject(a.subject()));
             continue;
         }
         t.locals.push(LocalDecl {
@@ -34,14 +35,20 @@ pub fn decode_locals(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
 }
 
 fn dup_local(name: &str, prev: &LocalDecl) -> Diagnostic {
+    // Packer's checkForDuplicateLocalDefinition: the other definition's expression range,
+    // `%q`-quoted.
     let at = prev
         .attr
-        .key_subject()
-        .map(|s| format!(" at {}:{}", s.file, s.line))
+        .expr
+        .span()
+        .map(|r| prev.attr.file.range_string(r))
         .unwrap_or_default();
     Diagnostic::error(
         "Duplicate local definition",
-        format!("Local variable {name:?} is defined twice; it was first defined{at}."),
+        format!(
+            "Local variable {name:?} is defined twice in your templates. Other definition found at {}",
+            crate::value::go_quote(&at)
+        ),
     )
 }
 
@@ -53,7 +60,8 @@ pub fn decode_local(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
     }
     let name = b.labels[0].clone();
     if let Some(prev) = t.locals.iter().find(|l| l.name == name) {
-        diags.push(dup_local(&name, prev).with_subject(b.subject()));
+        let subject = b.body.attr("expression").and_then(|a| a.subject());
+        diags.push(dup_local(&name, prev).with_subject(subject.or(b.subject())));
         return;
     }
     let mut sensitive = false;
@@ -146,6 +154,10 @@ pub enum DataMode<'a> {
     Unknown,
     /// Run each data source with this function.
     Execute(&'a DataRunner),
+    /// `inspect` and `console`, where Packer starts every data source: one whose type no
+    /// plugin provides fails to start, so nothing that depends on it gets a value. Types this
+    /// predicate accepts get unknown outputs (Kiln does not run them there).
+    Lenient(&'a dyn Fn(&str) -> bool),
 }
 
 /// Runs one data source and returns its outputs.
@@ -231,6 +243,13 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                     let outputs = match &mode {
                         DataMode::Unknown => Ok(Value::Unknown),
                         DataMode::Execute(run) => run(&decl, &env).map(Value::Object),
+                        DataMode::Lenient(known) if known(&decl.kind) => Ok(Value::Unknown),
+                        DataMode::Lenient(_) => Err(Diagnostic::error(
+                            "Unknown data source type",
+                            format!("No data source of type {:?} is available.", decl.kind),
+                        )
+                        .with_subject(decl.block.subject())
+                        .into()),
                     };
                     match outputs {
                         Ok(o) => {

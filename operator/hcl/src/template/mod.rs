@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hcl::edit::Span;
 use indexmap::IndexMap;
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile, Subject};
@@ -61,6 +62,8 @@ pub struct RequiredPlugin {
     pub source: String,
     pub version: String,
     pub subject: Option<Subject>,
+    /// The value's range as Go prints an `hcl.Range` (`file:3,14-6,6`).
+    pub decl_range: String,
 }
 
 /// A loaded template: every file's blocks, decoded into declarations. Values are filled in by
@@ -91,6 +94,13 @@ pub struct Template {
     pub sensitive: Vec<String>,
     /// Names of sensitive variables.
     pub sensitive_vars: Vec<String>,
+    /// Errors Packer finds only once variables and locals are evaluated (its `parseConfig`
+    /// in `Initialize`), not when parsing: a source declared twice. `validate -syntax-only`,
+    /// `inspect` and `console` do not report them.
+    pub init_diags: Diagnostics,
+    /// Errors Packer finds when it looks for the required plugins (`validate`, `build`):
+    /// a plugin required twice.
+    pub plugin_diags: Diagnostics,
 }
 
 /// Lists the template files of a path as Packer does: one file, or the `*.pkr.hcl` and
@@ -230,7 +240,7 @@ impl Template {
                 match json_to_hcl(&text) {
                     Ok(converted) => {
                         let file = SourceFile::new(&path, converted);
-                        match hcl::edit::parser::parse_body(&file.text) {
+                        match crate::hcl::lenient::parse_body(&file) {
                             Ok(b) => bodies.push((file.clone(), b)),
                             Err(e) => diags.push(parse_error(&file, &e)),
                         }
@@ -241,7 +251,7 @@ impl Template {
                 continue;
             }
             let file = SourceFile::new(&path, text);
-            match hcl::edit::parser::parse_body(&file.text) {
+            match crate::hcl::lenient::parse_body(&file) {
                 Ok(b) => bodies.push((file.clone(), b)),
                 Err(e) => diags.push(parse_error(&file, &e)),
             }
@@ -300,19 +310,34 @@ impl Template {
             }
         }
 
-        for body in &raw {
-            for b in &body.blocks {
-                match b.ident.as_str() {
-                    "packer" => t.decode_packer(b, &mut diags),
-                    "variable" => variables::decode_variable(&mut t, b, &mut diags),
-                    "variables" => variables::decode_variables(&mut t, b, &mut diags),
-                    "locals" => locals::decode_locals(&mut t, b, &mut diags),
-                    "local" => locals::decode_local(&mut t, b, &mut diags),
-                    "source" => t.decode_source(b, &mut diags),
-                    "data" => t.decode_data(b, &mut diags),
-                    "build" => t.builds.push(b.clone()),
-                    "hcp_packer_registry" => t.registry.push(b.clone()),
-                    _ => {}
+        // In Packer's order (hcl2template's Parse): each kind of block through every file
+        // before the next kind, so diagnostics come in the same order.
+        const PASSES: &[&[&str]] = &[
+            &["packer"],
+            &["variable", "variables"],
+            &["data"],
+            &["locals", "local"],
+            &["source", "build", "hcp_packer_registry"],
+        ];
+        for pass in PASSES {
+            for body in &raw {
+                for b in body
+                    .blocks
+                    .iter()
+                    .filter(|b| pass.contains(&b.ident.as_str()))
+                {
+                    match b.ident.as_str() {
+                        "packer" => t.decode_packer(b, &mut diags),
+                        "variable" => variables::decode_variable(&mut t, b, &mut diags),
+                        "variables" => variables::decode_variables(&mut t, b, &mut diags),
+                        "locals" => locals::decode_locals(&mut t, b, &mut diags),
+                        "local" => locals::decode_local(&mut t, b, &mut diags),
+                        "source" => t.decode_source(b, &mut diags),
+                        "data" => t.decode_data(b, &mut diags),
+                        "build" => t.builds.push(b.clone()),
+                        "hcp_packer_registry" => t.registry.push(b.clone()),
+                        _ => {}
+                    }
                 }
             }
         }
@@ -345,14 +370,16 @@ impl Template {
                         continue;
                     }
                 };
-                if self.required_plugins.iter().any(|p| p.local_name == a.key) {
-                    diags.push(
-                        Diagnostic::error(
-                            "Duplicate required provider",
-                            format!("Plugin {:?} was already required.", a.key),
-                        )
-                        .with_subject(a.key_subject()),
-                    );
+                if let Some(prev) = self.required_plugins.iter().find(|p| p.local_name == a.key) {
+                    // Packer's PluginRequirements: found only where plugins are looked for
+                    // (`validate`, `build`), with no position but the first one's range.
+                    self.plugin_diags.push(Diagnostic::error(
+                        format!("Duplicate required_plugin.{:?} block", a.key),
+                        format!(
+                            "Block previously seen at {} is already named {:?}.\nNames at the left hand side of required_plugins are made available to use in your HCL2 configurations.\nTo allow to calling to their features correctly two plugins have to have different accessors.",
+                            prev.decl_range, a.key
+                        ),
+                    ));
                     continue;
                 }
                 let Value::Object(o) = v else {
@@ -416,6 +443,11 @@ impl Template {
                     source,
                     version: ver,
                     subject: a.subject(),
+                    decl_range: a
+                        .expr
+                        .span()
+                        .map(|r| a.file.range_string(r))
+                        .unwrap_or_default(),
                 });
             }
             for nested in &inner.body.blocks {
@@ -436,7 +468,16 @@ impl Template {
         };
         let key = decl.reference();
         if let Some(prev) = self.sources.get(&key) {
-            diags.push(duplicate(b, &prev.block, &format!("source {key:?}")));
+            self.init_diags.push(
+                Diagnostic::error(
+                    "Duplicate source block",
+                    format!(
+                        "This source block has the same builder type and name as a previous block declared at {}. Each source must have a unique name per builder type.",
+                        prev.block.def_range()
+                    ),
+                )
+                .with_subject(b.subject()),
+            );
             return;
         }
         self.sources.insert(key, decl);
@@ -454,7 +495,16 @@ impl Template {
         };
         let key = format!("{}.{}", decl.kind, decl.name);
         if let Some(prev) = self.data.get(&key) {
-            diags.push(duplicate(b, &prev.block, &format!("data {key:?}")));
+            diags.push(
+                Diagnostic::error(
+                    "Duplicate data block",
+                    format!(
+                        "This data block has the same data type and name as a previous block declared at {}. Each data must have a unique name per builder type.",
+                        prev.block.def_range()
+                    ),
+                )
+                .with_subject(b.subject()),
+            );
             return;
         }
         self.data.insert(key, decl);
@@ -513,9 +563,12 @@ impl Template {
     }
 }
 
-fn parse_error(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> Diagnostic {
-    let loc = e.location();
-    let (line, column) = file.position(loc.offset());
+pub(crate) fn parse_error(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> Diagnostic {
+    let offset = e.location().offset();
+    if let Some(d) = hclsyntax_words(file, e) {
+        return d;
+    }
+    let (line, column) = file.position(offset);
     Diagnostic::error("Invalid HCL syntax", e.message().to_string()).at(Subject {
         file: file.name.clone(),
         line,
@@ -524,6 +577,37 @@ fn parse_error(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> Diagnost
         end_column: column + 1,
         snippet: file.line_text(line).to_string(),
     })
+}
+
+/// hclsyntax's words for the syntax errors whose hcl-edit message maps to one of its own:
+/// an expression expected where another token stands ("Invalid expression", at that token:
+/// a newline's range ends at the next line's start) or where the input ends ("Missing
+/// expression"). Other syntax errors keep hcl-edit's words (its error positions do not say
+/// reliably whether the input ended early, which hclsyntax's words depend on).
+pub fn hclsyntax_words(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> Option<Diagnostic> {
+    let offset = e.location().offset();
+    let msg = e.message();
+    let rest = file.text.get(offset..)?;
+    let at_end = rest.trim().is_empty();
+    let missing = || {
+        Diagnostic::error(
+            "Missing expression",
+            "Expected the start of an expression, but found the end of the file.",
+        )
+        .at(file.subject(offset..offset))
+    };
+    let d = match msg {
+        m if m.starts_with("invalid expression;") => match rest.chars().next() {
+            Some(c) if !at_end || c == '\n' => Diagnostic::error(
+                "Invalid expression",
+                "Expected the start of an expression, but found an invalid expression token.",
+            )
+            .at(file.subject(offset..offset + c.len_utf8())),
+            _ => missing(),
+        },
+        _ => return None,
+    };
+    Some(d)
 }
 
 pub(crate) fn extra_labels(b: &RawBlock, want: usize) -> Diagnostic {
@@ -547,18 +631,6 @@ pub(crate) fn label_count(b: &RawBlock, want: usize, kind: &str, names: &str) ->
     Diagnostic::error(
         format!("{summary}{kind}"),
         format!("A {kind} block expects {want} label(s): {names}."),
-    )
-    .with_subject(b.subject())
-}
-
-pub(crate) fn duplicate(b: &RawBlock, prev: &RawBlock, what: &str) -> Diagnostic {
-    let at = prev
-        .subject()
-        .map(|s| format!(" at {}:{}", s.file, s.line))
-        .unwrap_or_default();
-    Diagnostic::error(
-        format!("Duplicate {}", what.split(' ').next().unwrap_or(what)),
-        format!("The {what} was already declared{at}."),
     )
     .with_subject(b.subject())
 }

@@ -412,11 +412,13 @@ fn read_var_file(path: &Path) -> Result<Vec<(String, Value, Option<Subject>)>, D
         .into());
     }
     let file: Arc<SourceFile> = SourceFile::new(path, text);
-    let body = hcl::edit::parser::parse_body(&file.text).map_err(|e| {
+    let body = crate::hcl::lenient::parse_body(&file).map_err(|e| {
         let offset = e.location().offset();
         Diagnostics::from(
-            Diagnostic::error("Invalid HCL syntax", e.message().to_string())
-                .at(file.subject(offset..offset + 1)),
+            crate::template::hclsyntax_words(&file, &e).unwrap_or_else(|| {
+                Diagnostic::error("Invalid HCL syntax", e.message().to_string())
+                    .at(file.subject(offset..offset + 1))
+            }),
         )
     })?;
     let raw = RawBody::from_body(&body, &file);

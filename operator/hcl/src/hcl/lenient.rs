@@ -1,0 +1,166 @@
+//! Parsing as hclsyntax does where hcl-edit is stricter: an object constructor may repeat a
+//! key (`{ a = 1, a = 2 }`; the last value wins when it is evaluated), which hcl-edit's
+//! parser rejects ("redefined object key") because its `Object` is a map.
+//!
+//! A repeated key is renamed, in a copy of the text, to a placeholder of the same length that
+//! occurs nowhere else in the file, so every byte offset (and so every line and column) stays
+//! the same; the file records placeholder → key ([`SourceFile::key_alias`]) and the evaluator
+//! uses the real key. Objects keep their items in source order, so the later value wins.
+
+use hcl::edit::expr::Expression;
+use hcl::edit::parser::Error;
+use hcl::edit::structure::Body;
+
+use crate::diag::SourceFile;
+
+/// How many repeated keys one file may have before the parser's error stands.
+const MAX_RENAMES: usize = 256;
+
+/// `hcl::edit::parser::parse_body`, accepting repeated object keys.
+pub fn parse_body(file: &SourceFile) -> Result<Body, Error> {
+    parse_with(file, hcl::edit::parser::parse_body)
+}
+
+/// `hcl::edit::parser::parse_expr`, accepting repeated object keys.
+pub fn parse_expr(file: &SourceFile) -> Result<Expression, Error> {
+    parse_with(file, hcl::edit::parser::parse_expr)
+}
+
+fn parse_with<T>(file: &SourceFile, parse: impl Fn(&str) -> Result<T, Error>) -> Result<T, Error> {
+    let mut text: Option<String> = None;
+    let mut aliases: Vec<(String, String)> = Vec::new();
+    for _ in 0..=MAX_RENAMES {
+        let current = text.as_deref().unwrap_or(&file.text);
+        match parse(current) {
+            Ok(v) => {
+                if !aliases.is_empty() {
+                    file.set_key_aliases(aliases);
+                }
+                return Ok(v);
+            }
+            Err(e) => {
+                if !e.message().contains("redefined object key") {
+                    return Err(e);
+                }
+                let offset = e.location().offset();
+                let Some((renamed, alias)) = rename_key(current, offset) else {
+                    return Err(e);
+                };
+                aliases.push(alias);
+                text = Some(renamed);
+            }
+        }
+    }
+    parse(text.as_deref().unwrap_or(&file.text))
+}
+
+/// Renames the object key starting at `offset` (an identifier, or a quoted string without
+/// escapes or interpolation) to a same-length placeholder found nowhere in `text`.
+fn rename_key(text: &str, offset: usize) -> Option<(String, (String, String))> {
+    let rest = text.get(offset..)?;
+    let (start, len) = if let Some(inner) = rest.strip_prefix('"') {
+        let end = inner.find('"')?;
+        let body = &inner[..end];
+        if body.is_empty() || body.contains(['\\', '$', '%', '\n']) {
+            return None;
+        }
+        (offset + 1, end)
+    } else {
+        let len = rest
+            .char_indices()
+            .find(|&(i, c)| !(c.is_alphanumeric() || c == '_' || (i > 0 && c == '-')))
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
+        if len == 0 {
+            return None;
+        }
+        (offset, len)
+    };
+    let original = text[start..start + len].to_string();
+    let placeholder = placeholder(text, len)?;
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..start]);
+    out.push_str(&placeholder);
+    out.push_str(&text[start + len..]);
+    Some((out, (placeholder, original)))
+}
+
+/// An ASCII identifier of `len` bytes that is not a word of `text` (so no other key, string
+/// or name of the file is mistaken for it).
+fn placeholder(text: &str, len: usize) -> Option<String> {
+    const FIRST: &[u8] = b"QZXJKVWYqzxjkvwy";
+    const REST: &[u8] = b"QZXJKVWYqzxjkvwy0123456789_";
+    let is_word = |w: &str| {
+        text.match_indices(w).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + w.len()..].chars().next();
+            let ident =
+                |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-');
+            !ident(before) && !ident(after)
+        })
+    };
+    // Candidates: counting in a mixed radix over FIRST × REST^(len-1), a bounded number.
+    for n in 0..4096usize {
+        let mut s = String::with_capacity(len);
+        let mut k = n;
+        s.push(FIRST[k % FIRST.len()] as char);
+        k /= FIRST.len();
+        for _ in 1..len {
+            s.push(REST[k % REST.len()] as char);
+            k /= REST.len();
+        }
+        if k > 0 && len > 1 {
+            // Wrapped around: every combination of this length was tried.
+            break;
+        }
+        if !is_word(&s) {
+            return Some(s);
+        }
+        if len == 1 && n + 1 >= FIRST.len() {
+            break;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn repeated_keys_parse_and_keep_offsets() {
+        let text = "x = { a = 1, a = 2, \"b\" = 3, \"b\" = 4 }\ny = 1\n";
+        let f = SourceFile::new(Path::new("lenient-test.pkr.hcl"), text.to_string());
+        let body = parse_body(&f).expect("parses");
+        assert_eq!(body.attributes().count(), 2);
+        let aliases = f.key_aliases();
+        assert_eq!(aliases.len(), 2);
+        assert_eq!(aliases[0].1, "a");
+        assert_eq!(aliases[1].1, "b");
+        assert!(
+            aliases
+                .iter()
+                .all(|(p, o)| p.len() == o.len() && !text.contains(p.as_str()))
+        );
+    }
+
+    #[test]
+    fn other_errors_stand() {
+        let f = SourceFile::new(Path::new("lenient-test2.pkr.hcl"), "x = {".to_string());
+        assert!(parse_body(&f).is_err());
+        let f = SourceFile::new(
+            Path::new("lenient-test3.pkr.hcl"),
+            "x = { \"a${1}\" = 1, \"a${1}\" = 2 }".to_string(),
+        );
+        // Keys with interpolation are not renamed: hcl-edit's error stands.
+        assert!(parse_body(&f).is_err() || f.key_aliases().is_empty());
+    }
+
+    #[test]
+    fn placeholder_avoids_words_of_the_text() {
+        let p = placeholder("Q Z X J", 1).unwrap();
+        assert!(!["Q", "Z", "X", "J"].contains(&p.as_str()));
+        assert_eq!(placeholder("abc", 3).unwrap().len(), 3);
+    }
+}

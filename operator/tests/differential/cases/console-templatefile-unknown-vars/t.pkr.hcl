@@ -1,0 +1,7 @@
+variable "who" {
+  type = string
+}
+
+locals {
+  missing = templatefile("${path.root}/nope.tpl", { name = var.who })
+}

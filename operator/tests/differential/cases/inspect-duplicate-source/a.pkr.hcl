@@ -1,0 +1,7 @@
+build {
+  sources = ["source.null.box"]
+}
+
+source "null" "box" {
+  communicator = "none"
+}

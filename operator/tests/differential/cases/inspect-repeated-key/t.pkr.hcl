@@ -1,0 +1,12 @@
+variable "lang" {
+  type    = string
+  default = "en-US"
+}
+
+locals {
+  answers = {
+    lang     = var.lang
+    timezone = "UTC"
+    lang     = "fr-FR"
+  }
+}

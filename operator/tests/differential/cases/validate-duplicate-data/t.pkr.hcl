@@ -1,0 +1,7 @@
+data "null" "twice" {
+  input = "a"
+}
+
+data "null" "twice" {
+  input = "b"
+}

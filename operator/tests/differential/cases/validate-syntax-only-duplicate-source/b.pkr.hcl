@@ -1,0 +1,4 @@
+# the same source again, in another file
+source "null" "box" {
+  communicator = "none"
+}

@@ -1,0 +1,5 @@
+locals { stamp = "a" }
+
+variable "region" {
+  default = "eu"
+}

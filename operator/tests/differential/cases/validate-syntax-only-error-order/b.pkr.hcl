@@ -1,0 +1,5 @@
+locals { stamp = "b" }
+
+variable "region" {
+  default = "us"
+}
