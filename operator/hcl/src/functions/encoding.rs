@@ -154,10 +154,10 @@ fn json_write(v: &Value, out: &mut String, depth: usize) -> Result<(), String> {
         Value::Null | Value::Unknown => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => {
-            if !n.is_finite() {
+            if n.is_infinite() {
                 return Err("value is not a finite number".to_string());
             }
-            out.push_str(&format_number(*n));
+            out.push_str(&format_number(n));
         }
         Value::String(s) => json_string(s, out),
         Value::List(l) => {
@@ -302,7 +302,7 @@ fn yaml_key(k: &serde_yaml::Value) -> Result<String, String> {
         serde_yaml::Value::Bool(b) => Ok(b.to_string()),
         serde_yaml::Value::Number(n) => Ok(n
             .as_f64()
-            .map(format_number)
+            .map(|x| format_number(&x.into()))
             .unwrap_or_else(|| n.to_string())),
         serde_yaml::Value::Null => Ok("null".to_string()),
         serde_yaml::Value::Tagged(t) => yaml_key(&t.value),
@@ -322,7 +322,7 @@ fn from_yaml(y: &serde_yaml::Value, depth: usize) -> Result<Value, String> {
             if x.is_nan() {
                 return Err("cannot represent NaN in a template value".to_string());
             }
-            Value::Number(x)
+            Value::num(x)
         }
         serde_yaml::Value::String(s) => Value::String(s.clone()),
         serde_yaml::Value::Sequence(seq) => Value::List(
@@ -410,17 +410,14 @@ fn yaml_node(v: &Value, indent: usize, ctx: Ctx, out: &mut String) -> Result<(),
             out.push('\n');
         }
         Value::Number(n) => {
-            if n.is_nan() {
-                return Err("cannot encode NaN".to_string());
-            }
             let s = if n.is_infinite() {
-                if *n > 0.0 {
+                if !n.is_negative() {
                     ".inf".to_string()
                 } else {
                     "-.inf".to_string()
                 }
             } else {
-                format_number(*n)
+                format_number(n)
             };
             out.push_str(&s);
             out.push('\n');

@@ -14,7 +14,7 @@ use hcl::edit::template::{Directive, Element, Strip, Template};
 use crate::diag::{Diagnostic, SourceFile};
 use crate::functions::{self, FuncCtx, FuncError};
 use crate::hcl::types::{self, TypeExprError};
-use crate::value::Value;
+use crate::value::{Number, Value};
 
 /// Variables visible to an expression, with an optional parent scope (for-expressions and
 /// dynamic blocks add names on top of the template's).
@@ -159,7 +159,7 @@ impl Evaluator {
         match expr {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
-            Expression::Number(n) => Ok(Value::Number(n.value().as_f64().unwrap_or(0.0))),
+            Expression::Number(n) => Ok(Value::Number(literal_number(n))),
             Expression::String(s) => Ok(Value::String(s.value().clone())),
             Expression::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
@@ -284,8 +284,8 @@ impl Evaluator {
                     return Ok(Value::Unknown);
                 }
                 match op.operator.value() {
-                    UnaryOperator::Neg => match v.to_number() {
-                        Some(n) => Ok(Value::Number(-n)),
+                    UnaryOperator::Neg => match v.to_num() {
+                        Some(n) => Ok(Value::Number(n.neg())),
                         None => Err(self.error_at(
                             &op.expr,
                             "Invalid operand",
@@ -345,44 +345,37 @@ impl Evaluator {
                 Ok(Value::Bool(if operator == And { l && r } else { l || r }))
             }
             _ => {
-                let l = lhs.to_number().ok_or_else(|| {
+                let l = lhs.to_num().ok_or_else(|| {
                     self.error_at(
                         &op.lhs_expr,
                         "Invalid operand",
                         "Unsuitable value for left operand: a number is required.",
                     )
                 })?;
-                let r = rhs.to_number().ok_or_else(|| {
+                let r = rhs.to_num().ok_or_else(|| {
                     self.error_at(
                         &op.rhs_expr,
                         "Invalid operand",
                         "Unsuitable value for right operand: a number is required.",
                     )
                 })?;
+                // cty's arithmetic: dividing by zero gives an infinity, `x % 0` is `x`; only
+                // results that are not a number fail.
+                let arith = |r: Result<crate::value::Number, crate::number::NaN>| {
+                    r.map(Value::Number).map_err(|e| {
+                        self.error_at(
+                            op,
+                            "Operation failed",
+                            format!("Error during operation: {e}."),
+                        )
+                    })
+                };
                 Ok(match operator {
-                    Plus => Value::Number(l + r),
-                    Minus => Value::Number(l - r),
-                    Mul => Value::Number(l * r),
-                    Div => {
-                        if r == 0.0 {
-                            return Err(self.error_at(
-                                op,
-                                "Operation failed",
-                                "Error during operation: can't divide by zero.",
-                            ));
-                        }
-                        Value::Number(l / r)
-                    }
-                    Mod => {
-                        if r == 0.0 {
-                            return Err(self.error_at(
-                                op,
-                                "Operation failed",
-                                "Error during operation: can't use modulo by zero.",
-                            ));
-                        }
-                        Value::Number(l % r)
-                    }
+                    Plus => arith(l.add(&r))?,
+                    Minus => arith(l.sub(&r))?,
+                    Mul => arith(l.mul(&r))?,
+                    Div => arith(l.div(&r))?,
+                    Mod => arith(l.rem(&r))?,
                     Less => Value::Bool(l < r),
                     LessEq => Value::Bool(l <= r),
                     Greater => Value::Bool(l > r),
@@ -438,7 +431,7 @@ impl Evaluator {
                     cur = self.index(cur, &key, ix)?;
                 }
                 TraversalOperator::LegacyIndex(n) => {
-                    cur = self.index(cur, &Value::Number(*n.value() as f64), n)?;
+                    cur = self.index(cur, &Value::Number(Number::from_bigint(&(*n.value()).into())), n)?;
                 }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let items = match cur {
@@ -960,7 +953,7 @@ impl Evaluator {
                         Value::List(items) => items
                             .into_iter()
                             .enumerate()
-                            .map(|(i, v)| (Value::Number(i as f64), v))
+                            .map(|(i, v)| (Value::Number(i.into()), v))
                             .collect(),
                         Value::Object(m) => {
                             m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
@@ -1390,4 +1383,18 @@ mod tests {
         let err = ev.eval(&y.value, &Scope::new()).unwrap_err();
         assert!(err.detail.contains("recursively"), "{err}");
     }
+}
+
+/// A number literal as cty reads it (`ParseNumberVal`: 512 bits) from its source text; the
+/// parser's own `f64` only when the text is not at hand.
+fn literal_number(n: &hcl::edit::Formatted<hcl::Number>) -> crate::value::Number {
+    let parsed = n.as_repr().and_then(|r| {
+        let t: &str = r;
+        let t = t.trim();
+        match t.strip_prefix('-') {
+            Some(rest) => crate::value::Number::parse(rest.trim_start()).map(|x| x.neg()),
+            None => crate::value::Number::parse(t),
+        }
+    });
+    parsed.unwrap_or_else(|| n.value().as_f64().unwrap_or(0.0).into())
 }
