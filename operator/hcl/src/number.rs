@@ -632,6 +632,39 @@ impl Number {
         }
     }
 
+    /// Go's `%v` of a `big.Float` (cty's `format("%v")`): the shortest digits, in exponent form
+    /// when the exponent is below -4 or from 6 on (`1e+06`).
+    pub fn g_text(&self) -> String {
+        let (neg, digits, dp) = match self {
+            Number::Int(i) if i.unsigned_abs() < 1_000_000 => return i.to_string(),
+            Number::Int(i) => {
+                let (d, dp) = exact_decimal(&BigUint::from(i.unsigned_abs()), 0);
+                (*i < 0, d, dp)
+            }
+            Number::Big(b) => match &b.kind {
+                Kind::Finite { mant, exp } => {
+                    let (d, dp) = shortest(mant, *exp, b.prec);
+                    (b.neg, d, dp)
+                }
+                _ => return self.text(),
+            },
+        };
+        let sign = if neg { "-" } else { "" };
+        let x = dp - 1;
+        if x < -4 || x >= 6 {
+            let mut out = format!("{sign}{}", digits[0] as char);
+            if digits.len() > 1 {
+                out.push('.');
+                out.push_str(std::str::from_utf8(&digits[1..]).unwrap_or(""));
+            }
+            let es = if x < 0 { '-' } else { '+' };
+            out.push_str(&format!("e{es}{:02}", x.abs()));
+            out
+        } else {
+            format!("{sign}{}", fixed(&digits, dp))
+        }
+    }
+
     /// How Packer's `console` and `inspect` print a number (hcl2shim, then Go's `%v`): an
     /// integer when it is exact in 64 bits, else the nearest `float64` in Go's `%v` form.
     pub fn shim_text(&self) -> String {
@@ -984,10 +1017,22 @@ mod tests {
         assert_eq!(p("5.").text(), "5");
         assert_eq!(p("+5").text(), "5");
         assert_eq!(p("1e-999999").shim_text(), "0");
-        assert!(p("1e99999999999999999999").to_f64().is_infinite());
+        assert!(p("1e999999").to_f64().is_infinite());
+        // Beyond big.Float's int32 exponents: "a number is required".
+        assert!(Number::parse("1e99999999999999999999").is_none());
         assert_eq!(p("4.9e-324").to_f64(), 5e-324);
         assert_eq!(p("2.5e-324").to_f64(), 5e-324);
         assert_eq!(p("2.4e-324").to_f64(), 0.0);
+    }
+
+    #[test]
+    fn format_v_is_go_g_shortest() {
+        assert_eq!(Number::Int(1_000_000).g_text(), "1e+06");
+        assert_eq!(Number::Int(-12_345_678).g_text(), "-1.2345678e+07");
+        assert_eq!(Number::Int(999_999).g_text(), "999999");
+        assert_eq!(p("0.00001").g_text(), "1e-05");
+        assert_eq!(p("0.0001").g_text(), "0.0001");
+        assert_eq!(p("2.5").g_text(), "2.5");
     }
 
     #[test]

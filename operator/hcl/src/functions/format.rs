@@ -232,7 +232,7 @@ fn append(v: &Verb, out: &mut String, args: &[Value]) -> Result<(), String> {
         'v' => {
             let s = match arg {
                 Value::String(s) if !v.sharp => s.clone(),
-                Value::Number(n) if !v.sharp => format_number(n),
+                Value::Number(n) if !v.sharp => n.g_text(),
                 _ => json_encode(arg).map_err(|e| unsupported(&e))?,
             };
             out.push_str(&pad_width(v, &s));

@@ -229,9 +229,13 @@ mod tests {
             err("parseint", vec![s("1_000"), n(10.0)]),
             "cannot parse \"1_000\" as a base 10 integer"
         );
-        // Very long inputs overflow f64 and are rejected, not looped forever.
+        // Integers of any size are exact, as with Go's big.Int.
         let big = "9".repeat(400);
-        assert!(err("parseint", vec![s(&big), n(10.0)]).contains("cannot parse"));
+        assert_eq!(ok("parseint", vec![s(&big), n(10.0)]).to_string(), big);
+        assert_eq!(
+            ok("parseint", vec![s("ffffffffffffffffff"), n(16.0)]).to_string(),
+            "4722366482869645213695"
+        );
     }
 
     #[test]

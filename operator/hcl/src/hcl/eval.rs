@@ -1172,7 +1172,7 @@ mod unify {
 
         #[test]
         fn conditional_results_unify_as_cty_types_do() {
-            let n = |x: f64| Value::Number(x);
+            let n = |x: f64| Value::num(x);
             let s = |x: &str| Value::String(x.into());
             assert_eq!(conditional(n(1.0), &s("a")), s("1"));
             assert_eq!(conditional(Value::Bool(true), &s("a")), s("true"));
@@ -1222,17 +1222,19 @@ mod tests {
 
     #[test]
     fn literals_and_operators() {
-        assert_eq!(ev("1 + 2 * 3").unwrap(), Value::Number(7.0));
-        assert_eq!(ev("\"5\" + 1").unwrap(), Value::Number(6.0));
+        assert_eq!(ev("1 + 2 * 3").unwrap(), Value::num(7.0));
+        assert_eq!(ev("\"5\" + 1").unwrap(), Value::num(6.0));
         assert_eq!(ev("!true || 1 < 2").unwrap(), Value::Bool(true));
         assert_eq!(ev("1 == \"1\"").unwrap(), Value::Bool(false));
-        assert_eq!(ev("7 % 3").unwrap(), Value::Number(1.0));
-        assert_eq!(ev("-(2)").unwrap(), Value::Number(-2.0));
+        assert_eq!(ev("7 % 3").unwrap(), Value::num(1.0));
+        assert_eq!(ev("-(2)").unwrap(), Value::num(-2.0));
     }
 
     #[test]
-    fn division_by_zero_is_an_error_with_position() {
-        let e = ev("1 / 0").unwrap_err();
+    fn division_by_zero_is_infinite_and_zero_by_zero_an_error_with_position() {
+        assert_eq!(ev("1 / 0").unwrap().to_string(), "+Inf");
+        assert_eq!(ev("7 % 0").unwrap(), Value::num(7.0));
+        let e = ev("0 / 0").unwrap_err();
         assert_eq!(e.summary, "Operation failed");
         let s = e.subject.unwrap();
         assert_eq!((s.line, s.column), (1, 5));
@@ -1245,7 +1247,7 @@ mod tests {
             ev_with("\"hello ${name}!\"", scope).unwrap(),
             Value::str("hello world!")
         );
-        assert_eq!(ev("\"${1 + 1}\"").unwrap(), Value::Number(2.0));
+        assert_eq!(ev("\"${1 + 1}\"").unwrap(), Value::num(2.0));
         assert_eq!(ev("\"a${1}\"").unwrap(), Value::str("a1"));
         assert_eq!(
             ev("\"%{ for x in [1, 2, 3] ~}${x},%{ endfor ~}\"").unwrap(),
@@ -1282,7 +1284,7 @@ mod tests {
         );
         assert_eq!(
             ev("{for i, s in [\"a\", \"b\"] : s => i}").unwrap(),
-            obj(&[("a", Value::Number(0.0)), ("b", Value::Number(1.0))])
+            obj(&[("a", Value::num(0.0)), ("b", Value::num(1.0))])
         );
         assert_eq!(
             ev("{for s in [\"a\", \"a\", \"b\"] : s => s...}").unwrap(),
@@ -1292,13 +1294,13 @@ mod tests {
             ])
         );
         let list = Value::List(vec![
-            obj(&[("id", Value::Number(1.0))]),
-            obj(&[("id", Value::Number(2.0))]),
+            obj(&[("id", Value::num(1.0))]),
+            obj(&[("id", Value::num(2.0))]),
         ]);
         let scope = Scope::new().with("xs", list);
         assert_eq!(
             ev_with("xs[*].id", scope).unwrap(),
-            Value::from(vec![Value::Number(1.0), Value::Number(2.0)])
+            Value::from(vec![Value::num(1.0), Value::num(2.0)])
         );
     }
 
@@ -1324,7 +1326,7 @@ mod tests {
             ev_with("try(var.x, \"fallback\")", scope).unwrap(),
             Value::str("fallback")
         );
-        assert_eq!(ev("convert(\"5\", number)").unwrap(), Value::Number(5.0));
+        assert_eq!(ev("convert(\"5\", number)").unwrap(), Value::num(5.0));
         assert_eq!(
             ev("convert([\"a\", \"a\"], set(string))").unwrap(),
             Value::from(vec!["a"])
