@@ -155,7 +155,7 @@ fn json_write(v: &Value, out: &mut String, depth: usize) -> Result<(), String> {
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => {
             if n.is_infinite() {
-                return Err("value is not a finite number".to_string());
+                return Err("cannot serialize infinity as JSON".to_string());
             }
             out.push_str(&format_number(n));
         }

@@ -26,14 +26,13 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         }
         "signum" => {
             f.exact(&["num"])?;
-            let n = f.number(0, "num")?;
-            num(if n > 0.0 {
-                1.0
-            } else if n < 0.0 {
-                -1.0
-            } else {
-                0.0
-            })
+            // cty reads the argument into a Go int: whole numbers only.
+            // (its failure is the function's, not the argument's, in Packer's message).
+            let n = f.num(0, "num")?;
+            match n.to_i64() {
+                Some(i) => Ok(Value::from(i.signum())),
+                None => Err(other(super::WHOLE_NUMBER)),
+            }
         }
         "log" => {
             f.exact(&["num", "base"])?;
