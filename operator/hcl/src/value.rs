@@ -255,11 +255,13 @@ fn repl_format(v: &Value, nested: bool) -> String {
             out
         }
         Value::Object(o) => {
+            // hcl2shim leaves null attributes out of the Go map.
+            let present: Vec<_> = o.iter().filter(|(_, v)| !v.is_null()).collect();
             let mut out = String::from("{");
-            if !o.is_empty() {
+            if !present.is_empty() {
                 out.push('\n');
             }
-            for (k, item) in o {
+            for (k, item) in present {
                 out.push_str(&indent(&format!(
                     "{} = {}",
                     go_quote(k),
