@@ -1160,7 +1160,24 @@ mod tests {
                 ("b", l(vec![n(1.0), n(2.0), n(3.0)]))
             ])
         );
-        assert_eq!(ok("yamldecode", vec![s("")]), Value::Null);
+        // Packer 1.16 (go-cty-yaml 1.0): an empty stream has no document.
+        assert_eq!(
+            err("yamldecode", vec![s("")]),
+            "on line 1, column 1: missing start of document"
+        );
+        // YAML 1.1 words, quoted or not; numbers as go-cty-yaml 1.0 reads them.
+        assert_eq!(
+            ok("yamldecode", vec![s("[yes, 'yes', off, 0x1F, 1_000, 0b101, 2002-12-14]")]),
+            l(vec![
+                Value::Bool(true),
+                s("yes"),
+                Value::Bool(false),
+                s("0x1F"),
+                n(1000.0),
+                n(5.0),
+                s("2002-12-14T00:00:00Z")
+            ])
+        );
         assert_eq!(
             ok("yamldecode", vec![s("1: one\n")]),
             obj(&[("1", s("one"))])
@@ -1168,11 +1185,12 @@ mod tests {
         assert_eq!(
             ok(
                 "yamldecode",
-                vec![s("base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n")]
+                vec![s("base: &b {x: 1}\nd:\n  <<: *b\n  z: 2\n  y: 3\n")]
             ),
             obj(&[
                 ("base", obj(&[("x", n(1.0))])),
-                ("d", obj(&[("x", n(1.0)), ("y", n(2.0))]))
+                // A key is resolved too: `y` is the bool true, as a string.
+                ("d", obj(&[("x", n(1.0)), ("z", n(2.0)), ("true", n(3.0))]))
             ])
         );
         assert!(!err("yamldecode", vec![s("a: [1")]).is_empty());
