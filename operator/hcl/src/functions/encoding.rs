@@ -32,15 +32,7 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         "base64gzip" => {
             f.exact(&["str"])?;
             let s = f.string(0, "str")?;
-            let mut enc = flate2::GzBuilder::new()
-                .operating_system(255)
-                .write(Vec::new(), flate2::Compression::default());
-            enc.write_all(s.as_bytes())
-                .map_err(|e| other(format!("failed to write gzip raw data: {e}")))?;
-            let data = enc
-                .finish()
-                .map_err(|e| other(format!("failed to close gzip writer: {e}")))?;
-            Ok(Value::String(STANDARD.encode(data)))
+            Ok(Value::String(STANDARD.encode(go_gzip(s.as_bytes()).map_err(other)?)))
         }
         "csvdecode" => {
             f.exact(&["str"])?;
@@ -269,6 +261,27 @@ fn csv_error(e: &csv::Error) -> String {
         Some(p) => format!("CSV parse error on line {}: {e}", p.line()),
         None => format!("CSV parse error: {e}"),
     }
+}
+
+/// gzip as Go's `compress/gzip` writes it when cty's `base64gzip` writes, flushes and closes:
+/// a bare header (no name, no time, OS unknown), the deflate stream ended by a sync flush
+/// (an empty stored block) and a final empty stored block, then CRC-32 and length. The
+/// deflate blocks themselves are miniz's (flate2): the same as Go's for short text, other
+/// (equally valid) bytes once LZ77 matches come into play.
+fn go_gzip(data: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data)
+        .and_then(|()| enc.flush())
+        .map_err(|e| format!("failed to write gzip raw data: {e}"))?;
+    out.extend_from_slice(enc.get_ref());
+    // Close: a final, empty stored block.
+    out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------
