@@ -32,7 +32,9 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         "base64gzip" => {
             f.exact(&["str"])?;
             let s = f.string(0, "str")?;
-            Ok(Value::String(STANDARD.encode(go_gzip(s.as_bytes()).map_err(other)?)))
+            Ok(Value::String(
+                STANDARD.encode(go_gzip(s.as_bytes()).map_err(other)?),
+            ))
         }
         "csvdecode" => {
             f.exact(&["str"])?;
@@ -332,7 +334,11 @@ mod yaml11 {
             .map(|(_, m)| m)
             .collect();
         match docs.as_slice() {
-            [] => return Ok(Err("on line 1, column 1: missing start of document".to_string())),
+            [] => {
+                return Ok(Err(
+                    "on line 1, column 1: missing start of document".to_string()
+                ));
+            }
             [_] => {}
             // go-yaml's line here is counted from 0.
             [_, second, ..] => {
@@ -401,8 +407,7 @@ mod yaml11 {
             let (ev, mark) = self.next()?;
             match ev {
                 Event::Scalar(src, style, anchor, tag) => {
-                    let mut v =
-                        resolve(&long_tag(&tag)?, &src, style).map_err(|e| at(&mark, e))?;
+                    let mut v = resolve(&long_tag(&tag)?, &src, style).map_err(|e| at(&mark, e))?;
                     // Block scalars (`|`, `>`) come out as strings, whatever they resolve to.
                     if matches!(style, TScalarStyle::Literal | TScalarStyle::Folded)
                         && let Some(text) = v.to_string_lossless()
@@ -425,8 +430,10 @@ mod yaml11 {
                         return Err(at(&mark, format!("can't interpret sequence as {tag}")));
                     }
                     let mut items = Vec::new();
-                    while !matches!(self.events.get(self.pos), Some((Event::SequenceEnd, _)) | None)
-                    {
+                    while !matches!(
+                        self.events.get(self.pos),
+                        Some((Event::SequenceEnd, _)) | None
+                    ) {
                         items.push(self.value(depth + 1)?);
                     }
                     self.pos += 1;
@@ -522,7 +529,10 @@ mod yaml11 {
             Some(_) => 0,
         };
         if hint != 0 && tag != "str" && tag != "binary" {
-            if matches!(style, TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted) {
+            if matches!(
+                style,
+                TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted
+            ) {
                 return Ok(Value::str(src));
             }
             if let Some(v) = lookup(src) {
@@ -556,12 +566,7 @@ mod yaml11 {
                 _ => {}
             }
         }
-        let cannot = |t: &str| {
-            format!(
-                "cannot parse {} as {TAG}{t}",
-                crate::value::go_quote(src)
-            )
-        };
+        let cannot = |t: &str| format!("cannot parse {} as {TAG}{t}", crate::value::go_quote(src));
         match tag.as_str() {
             "binary" => {
                 use base64::Engine as _;
@@ -1180,7 +1185,10 @@ mod tests {
         );
         // YAML 1.1 words, quoted or not; numbers as go-cty-yaml 1.0 reads them.
         assert_eq!(
-            ok("yamldecode", vec![s("[yes, 'yes', off, 0x1F, 1_000, 0b101, 2002-12-14]")]),
+            ok(
+                "yamldecode",
+                vec![s("[yes, 'yes', off, 0x1F, 1_000, 0b101, 2002-12-14]")]
+            ),
             l(vec![
                 Value::Bool(true),
                 s("yes"),

@@ -431,7 +431,11 @@ impl Evaluator {
                     cur = self.index(cur, &key, ix)?;
                 }
                 TraversalOperator::LegacyIndex(n) => {
-                    cur = self.index(cur, &Value::Number(Number::from_bigint(&(*n.value()).into())), n)?;
+                    cur = self.index(
+                        cur,
+                        &Value::Number(Number::from_bigint(&(*n.value()).into())),
+                        n,
+                    )?;
                 }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let items = match cur {
@@ -1194,6 +1198,20 @@ mod unify {
     }
 }
 
+/// A number literal as cty reads it (`ParseNumberVal`: 512 bits) from its source text; the
+/// parser's own `f64` only when the text is not at hand.
+fn literal_number(n: &hcl::edit::Formatted<hcl::Number>) -> crate::value::Number {
+    let parsed = n.as_repr().and_then(|r| {
+        let t: &str = r;
+        let t = t.trim();
+        match t.strip_prefix('-') {
+            Some(rest) => crate::value::Number::parse(rest.trim_start()).map(|x| x.neg()),
+            None => crate::value::Number::parse(t),
+        }
+    });
+    parsed.unwrap_or_else(|| n.value().as_f64().unwrap_or(0.0).into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1385,18 +1403,4 @@ mod tests {
         let err = ev.eval(&y.value, &Scope::new()).unwrap_err();
         assert!(err.detail.contains("recursively"), "{err}");
     }
-}
-
-/// A number literal as cty reads it (`ParseNumberVal`: 512 bits) from its source text; the
-/// parser's own `f64` only when the text is not at hand.
-fn literal_number(n: &hcl::edit::Formatted<hcl::Number>) -> crate::value::Number {
-    let parsed = n.as_repr().and_then(|r| {
-        let t: &str = r;
-        let t = t.trim();
-        match t.strip_prefix('-') {
-            Some(rest) => crate::value::Number::parse(rest.trim_start()).map(|x| x.neg()),
-            None => crate::value::Number::parse(t),
-        }
-    });
-    parsed.unwrap_or_else(|| n.value().as_f64().unwrap_or(0.0).into())
 }
