@@ -12,5 +12,6 @@ pub mod diag;
 pub mod fmt;
 pub mod functions;
 pub mod hcl;
+pub mod number;
 pub mod template;
 pub mod value;

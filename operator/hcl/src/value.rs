@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fmt::Write as _;
 
+pub use crate::number::Number;
+
 /// A template value.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub enum Value {
@@ -16,7 +18,7 @@ pub enum Value {
     /// Known only at run time.
     Unknown,
     Bool(bool),
-    Number(f64),
+    Number(Number),
     String(String),
     List(Vec<Value>),
     Object(BTreeMap<String, Value>),
@@ -30,7 +32,7 @@ impl Value {
             Value::List(items) => Ok(items
                 .into_iter()
                 .enumerate()
-                .map(|(i, v)| (Value::Number(i as f64), v))
+                .map(|(i, v)| (Value::Number(i.into()), v))
                 .collect()),
             Value::Object(m) => Ok(m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()),
             other => Err(other),
@@ -95,19 +97,30 @@ impl Value {
     pub fn to_string_lossless(&self) -> Option<String> {
         match self {
             Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(format_number(*n)),
+            Value::Number(n) => Some(n.text()),
             Value::Bool(b) => Some(b.to_string()),
             _ => None,
         }
     }
 
-    /// Converts to a number as cty does (numbers, and strings that parse as numbers).
+    /// Converts to a number as cty does (numbers, and strings that parse as numbers), as the
+    /// nearest `f64`.
     pub fn to_number(&self) -> Option<f64> {
+        self.to_num().map(|n| n.to_f64())
+    }
+
+    /// Converts to a number as cty does (numbers, and strings that parse as numbers), exactly.
+    pub fn to_num(&self) -> Option<Number> {
         match self {
-            Value::Number(n) => Some(*n),
-            Value::String(s) => parse_number(s),
+            Value::Number(n) => Some(n.clone()),
+            Value::String(s) => parse_num(s),
             _ => None,
         }
+    }
+
+    /// A number value from a float64 (cty's `NumberFloatVal`; NaN becomes 0).
+    pub fn num(x: f64) -> Value {
+        Value::Number(x.into())
     }
 
     /// Converts to a bool as cty does (bools, and the strings "true"/"false").
@@ -154,7 +167,7 @@ impl Value {
         match self {
             Value::Null | Value::Unknown => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
-            Value::Number(n) => number_to_json(*n),
+            Value::Number(n) => number_to_json(n),
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
             Value::Object(o) => {
@@ -168,7 +181,12 @@ impl Value {
         match j {
             serde_json::Value::Null => Value::Null,
             serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+            serde_json::Value::Number(n) => Value::Number(
+                n.as_i64()
+                    .map(Number::Int)
+                    .or_else(|| Number::parse(&n.to_string()))
+                    .unwrap_or(Number::ZERO),
+            ),
             serde_json::Value::String(s) => Value::String(s.clone()),
             serde_json::Value::Array(a) => Value::List(a.iter().map(Value::from_json).collect()),
             serde_json::Value::Object(o) => Value::Object(
@@ -223,7 +241,7 @@ fn repl_format(v: &Value, nested: bool) -> String {
         Value::String(s) if nested => go_quote(s),
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
-        Value::Number(n) => go_number(*n),
+        Value::Number(n) => n.shim_text(),
         Value::List(l) => {
             let mut out = String::from("[");
             if !l.is_empty() {
@@ -237,16 +255,13 @@ fn repl_format(v: &Value, nested: bool) -> String {
             out
         }
         Value::Object(o) => {
-            // hcl2shim's ConfigValueFromHCL2 leaves null attributes out of a map.
-            let o: Vec<(&String, &Value)> = o
-                .iter()
-                .filter(|(_, v)| !matches!(v, Value::Null))
-                .collect();
+            // hcl2shim leaves null attributes out of the Go map.
+            let present: Vec<_> = o.iter().filter(|(_, v)| !v.is_null()).collect();
             let mut out = String::from("{");
-            if !o.is_empty() {
+            if !present.is_empty() {
                 out.push('\n');
             }
-            for (k, item) in o {
+            for (k, item) in present {
                 out.push_str(&indent(&format!(
                     "{} = {}",
                     go_quote(k),
@@ -366,7 +381,7 @@ fn write_hcl(v: &Value, out: &mut String, indent: usize) {
         Value::Null => out.push_str("null"),
         Value::Unknown => out.push_str("(known after apply)"),
         Value::Bool(b) => out.push_str(&b.to_string()),
-        Value::Number(n) => out.push_str(&format_number(*n)),
+        Value::Number(n) => out.push_str(&n.text()),
         Value::String(s) => out.push_str(&quote_hcl(s)),
         Value::List(l) if l.is_empty() => out.push_str("[]"),
         Value::List(l) => {
@@ -437,43 +452,28 @@ pub(crate) fn push_quoted(out: &mut String, s: &str, more: impl Fn(char) -> Opti
     out.push('"');
 }
 
-/// Formats a number the way cty does: integers without a fraction, others shortest round-trip.
-pub fn format_number(n: f64) -> String {
-    if n.is_finite() && n.fract() == 0.0 && n.abs() < 1e21 {
-        format!("{}", n as i128)
-    } else if n.is_infinite() {
-        if n > 0.0 { "+Inf" } else { "-Inf" }.to_string()
-    } else {
-        format!("{n}")
-    }
+/// Formats a number the way cty converts it to a string (Go's `big.Float.Text('f', -1)`).
+pub fn format_number(n: &Number) -> String {
+    n.text()
 }
 
-/// Parses a number as cty's string-to-number conversion does.
+/// Parses a number as cty's string-to-number conversion does, as the nearest `f64`.
 pub fn parse_number(s: &str) -> Option<f64> {
-    let t = s.trim();
-    if t.is_empty() || t != s {
-        return None;
-    }
-    // Reject forms Go's big.Float parser refuses that Rust accepts.
-    if t.eq_ignore_ascii_case("inf")
-        || t.eq_ignore_ascii_case("+inf")
-        || t.eq_ignore_ascii_case("-inf")
-        || t.eq_ignore_ascii_case("nan")
-        || t.eq_ignore_ascii_case("infinity")
-    {
-        return None;
-    }
-    t.parse::<f64>().ok()
+    parse_num(s).map(|n| n.to_f64())
 }
 
-fn number_to_json(n: f64) -> serde_json::Value {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        serde_json::Value::from(n as i64)
-    } else {
-        serde_json::Number::from_f64(n)
-            .map(serde_json::Value::Number)
-            .unwrap_or(serde_json::Value::Null)
+/// Parses a number as cty's string-to-number conversion does (`ParseNumberVal`), exactly.
+pub fn parse_num(s: &str) -> Option<Number> {
+    Number::parse(s)
+}
+
+fn number_to_json(n: &Number) -> serde_json::Value {
+    if let Some(i) = n.to_i64() {
+        return serde_json::Value::from(i);
     }
+    serde_json::Number::from_f64(n.to_f64())
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
 }
 
 impl fmt::Display for Value {
@@ -502,12 +502,17 @@ impl From<bool> for Value {
 }
 impl From<f64> for Value {
     fn from(n: f64) -> Self {
-        Value::Number(n)
+        Value::Number(n.into())
     }
 }
 impl From<i64> for Value {
     fn from(n: i64) -> Self {
-        Value::Number(n as f64)
+        Value::Number(n.into())
+    }
+}
+impl From<Number> for Value {
+    fn from(n: Number) -> Self {
+        Value::Number(n)
     }
 }
 impl<T: Into<Value>> From<Vec<T>> for Value {
@@ -522,9 +527,9 @@ mod tests {
 
     #[test]
     fn numbers_format_like_cty() {
-        assert_eq!(format_number(2.0), "2");
-        assert_eq!(format_number(-3.0), "-3");
-        assert_eq!(format_number(1.5), "1.5");
+        assert_eq!(format_number(&2.0.into()), "2");
+        assert_eq!(format_number(&(-3.0).into()), "-3");
+        assert_eq!(format_number(&1.5.into()), "1.5");
         assert_eq!(parse_number("12"), Some(12.0));
         assert_eq!(parse_number(" 12"), None);
         assert_eq!(parse_number("nan"), None);
@@ -543,7 +548,7 @@ mod tests {
     fn hcl_rendering_quotes_and_escapes() {
         assert_eq!(Value::str("a\"${b}").to_hcl(), r#""a\"$${b}""#);
         let mut o = BTreeMap::new();
-        o.insert("k".to_string(), Value::Number(1.0));
+        o.insert("k".to_string(), Value::num(1.0));
         assert_eq!(Value::Object(o).to_hcl(), "{\n  k = 1\n}");
     }
 

@@ -123,7 +123,7 @@ impl CommConfig {
                 ] {
                     m.insert(k.to_string(), Value::str(""));
                 }
-                m.insert("Port".to_string(), Value::Number(0.0));
+                m.insert("Port".to_string(), Value::num(0.0));
                 m
             }
         }

@@ -754,7 +754,7 @@ impl HcpPacker {
                         ("created_at", Value::str(&v.created_at)),
                         ("fingerprint", Value::str(&v.fingerprint)),
                         ("id", Value::str(&v.id)),
-                        ("incremental_version", Value::Number(0.0)),
+                        ("incremental_version", Value::num(0.0)),
                         ("updated_at", Value::str(&v.updated_at)),
                         ("channel_id", Value::str(&v.channel_id)),
                     ]))

@@ -193,7 +193,7 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             let needle = f.value(1, "value")?;
             list.iter()
                 .position(|v| v == needle)
-                .map(|i| Value::Number(i as f64))
+                .map(|i| Value::Number(i.into()))
                 .ok_or_else(|| other("item not found"))
         }
         "keys" => {
@@ -213,9 +213,9 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         "length" => {
             f.exact(&["value"])?;
             match f.value(0, "value")? {
-                Value::String(s) => Ok(Value::Number(graphemes(s).len() as f64)),
-                Value::List(l) => Ok(Value::Number(l.len() as f64)),
-                Value::Object(o) => Ok(Value::Number(o.len() as f64)),
+                Value::String(s) => Ok(Value::Number(graphemes(s).len().into())),
+                Value::List(l) => Ok(Value::Number(l.len().into())),
+                Value::Object(o) => Ok(Value::Number(o.len().into())),
                 _ => Err(other(
                     "argument must be a string, a collection type, or a structural type",
                 )),
@@ -367,31 +367,42 @@ fn range(f: &Args) -> Result<Value, FuncError> {
     if !(1..=3).contains(&n) {
         return Err(other("must have one, two, or three arguments"));
     }
+    use crate::value::Number;
     let mut nums = Vec::with_capacity(n);
     for i in 0..n {
-        nums.push(f.number(i, "params")?);
+        nums.push(f.num(i, "params")?);
     }
+    let one = Number::Int(1);
+    let minus_one = Number::Int(-1);
     let (start, end, step) = match nums.as_slice() {
-        [end] => (0.0, *end, if *end < 0.0 { -1.0 } else { 1.0 }),
-        [start, end] => (*start, *end, if end < start { -1.0 } else { 1.0 }),
-        [start, end, step] => (*start, *end, *step),
+        [end] => (
+            Number::ZERO,
+            end.clone(),
+            if end.signum() < 0 { minus_one } else { one },
+        ),
+        [start, end] => (
+            start.clone(),
+            end.clone(),
+            if end < start { minus_one } else { one },
+        ),
+        [start, end, step] => (start.clone(), end.clone(), step.clone()),
         _ => return Err(other("must have one, two, or three arguments")),
     };
-    if step == 0.0 {
+    if step.is_zero() {
         return Err(other("step must not be zero"));
     }
-    let down = step < 0.0;
+    let down = step.signum() < 0;
     if down && end > start {
         return Err(other("step must be negative if end is greater than start"));
     }
     if !down && end < start {
         return Err(other("step must be positive if end is less than start"));
     }
+    // cty adds the step to the previous value each time (at the numbers' precision).
     let mut out = Vec::new();
-    let mut i = 0u32;
+    let mut v = start;
     loop {
-        let v = start + f64::from(i) * step;
-        if (down && v <= end) || (!down && v >= end) || !v.is_finite() {
+        if (down && v <= end) || (!down && v >= end) || v.is_infinite() {
             break;
         }
         if out.len() >= 1024 {
@@ -399,8 +410,9 @@ fn range(f: &Args) -> Result<Value, FuncError> {
                 "more than 1024 values were generated; either decrease the difference between start and end or use a smaller step",
             ));
         }
+        let next = v.add(&step).map_err(|e| other(e.to_string()))?;
         out.push(Value::Number(v));
-        i += 1;
+        v = next;
     }
     Ok(Value::List(out))
 }

@@ -131,7 +131,7 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
                 )
             })?;
             let mut o = parts(&t);
-            o.insert("unix".into(), Value::Number(t.unix() as f64));
+            o.insert("unix".into(), Value::Number(t.unix().into()));
             Ok(Value::Object(o))
         }
         "unix_timestamp_parse" => {
@@ -167,7 +167,7 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
 fn parts(t: &Tm) -> BTreeMap<String, Value> {
     let d = t.local;
     let iso = d.iso_week();
-    let num = |x: i64| Value::Number(x as f64);
+    let num = |x: i64| Value::Number(x.into());
     let mut o = BTreeMap::new();
     o.insert("year".into(), num(i64::from(d.year())));
     o.insert("year_day".into(), num(i64::from(d.ordinal())));

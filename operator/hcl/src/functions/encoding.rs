@@ -145,10 +145,10 @@ fn json_write(v: &Value, out: &mut String, depth: usize) -> Result<(), String> {
         Value::Null | Value::Unknown => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => {
-            if !n.is_finite() {
-                return Err("value is not a finite number".to_string());
+            if n.is_infinite() {
+                return Err("cannot serialize infinity as JSON".to_string());
             }
-            out.push_str(&format_number(*n));
+            out.push_str(&format_number(n));
         }
         Value::String(s) => json_string(s, out),
         Value::List(l) => {
@@ -300,70 +300,407 @@ fn go_gzip(data: &[u8]) -> Result<Vec<u8>, super::FuncError> {
 // YAML
 
 fn yamldecode(s: &str) -> Result<Value, String> {
-    let mut y: serde_yaml::Value = match serde_yaml::from_str(s) {
+    match yaml11::decode(s) {
         Ok(v) => v,
-        Err(e) => {
-            // An empty stream decodes to null, as in cty-yaml.
-            if s.trim().is_empty() || s.trim_start().starts_with('#') && no_content(s) {
-                return Ok(Value::Null);
-            }
-            return Err(format!("on {e}"));
-        }
-    };
-    y.apply_merge().map_err(|e| e.to_string())?;
-    from_yaml(&y, 0)
-}
-
-fn no_content(s: &str) -> bool {
-    s.lines().all(|l| {
-        let t = l.trim();
-        t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
-    })
-}
-
-fn yaml_key(k: &serde_yaml::Value) -> Result<String, String> {
-    match k {
-        serde_yaml::Value::String(s) => Ok(s.clone()),
-        serde_yaml::Value::Bool(b) => Ok(b.to_string()),
-        serde_yaml::Value::Number(n) => Ok(n
-            .as_f64()
-            .map(format_number)
-            .unwrap_or_else(|| n.to_string())),
-        serde_yaml::Value::Null => Ok("null".to_string()),
-        serde_yaml::Value::Tagged(t) => yaml_key(&t.value),
-        _ => Err("only scalar values may be used as mapping keys".to_string()),
+        // A syntax error: worded by libyaml (serde_yaml's parser), as go-yaml words it.
+        Err(e) => match serde_yaml::from_str::<serde_yaml::Value>(s) {
+            Err(se) => Err(format!("on {se}")),
+            Ok(_) => Err(e),
+        },
     }
 }
 
-fn from_yaml(y: &serde_yaml::Value, depth: usize) -> Result<Value, String> {
-    if depth > 512 {
-        return Err("YAML document is nested too deeply".to_string());
+/// go-cty-yaml's conversion of YAML to values: its YAML 1.1 scalar resolver (`y`, `yes`, `on`…
+/// are booleans, `0o17` and `0x1F` integers, `.inf`, timestamps as RFC 3339 strings), merge
+/// keys, anchors, and mapping keys converted to strings.
+mod yaml11 {
+    use std::collections::BTreeMap;
+
+    use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+    use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+    use crate::value::{Number, Value};
+
+    const TAG: &str = "tag:yaml.org,2002:";
+
+    struct Events(Vec<(Event, Marker)>);
+
+    impl MarkedEventReceiver for Events {
+        fn on_event(&mut self, ev: Event, mark: Marker) {
+            self.0.push((ev, mark));
+        }
     }
-    Ok(match y {
-        serde_yaml::Value::Null => Value::Null,
-        serde_yaml::Value::Bool(b) => Value::Bool(*b),
-        serde_yaml::Value::Number(n) => {
-            let x = n.as_f64().unwrap_or(0.0);
-            if x.is_nan() {
-                return Err("cannot represent NaN in a template value".to_string());
+
+    /// `Err` for a syntax error (the caller words it); else the value or the conversion error.
+    pub(super) fn decode(src: &str) -> Result<Result<Value, String>, String> {
+        let mut events = Events(Vec::new());
+        Parser::new_from_str(src)
+            .load(&mut events, true)
+            .map_err(|e| e.to_string())?;
+        let docs: Vec<&Marker> = events
+            .0
+            .iter()
+            .filter(|(e, _)| matches!(e, Event::DocumentStart))
+            .map(|(_, m)| m)
+            .collect();
+        match docs.as_slice() {
+            [] => {
+                return Ok(Err(
+                    "on line 1, column 1: missing start of document".to_string()
+                ));
             }
-            Value::Number(x)
-        }
-        serde_yaml::Value::String(s) => Value::String(s.clone()),
-        serde_yaml::Value::Sequence(seq) => Value::List(
-            seq.iter()
-                .map(|x| from_yaml(x, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        serde_yaml::Value::Mapping(m) => {
-            let mut o = BTreeMap::new();
-            for (k, v) in m {
-                o.insert(yaml_key(k)?, from_yaml(v, depth + 1)?);
+            [_] => {}
+            // go-yaml's line here is counted from 0.
+            [_, second, ..] => {
+                return Ok(Err(format!(
+                    "on line {}, column {}: unexpected extra content after value",
+                    second.line().saturating_sub(1),
+                    second.col() + 1
+                )));
             }
-            Value::Object(o)
         }
-        serde_yaml::Value::Tagged(t) => from_yaml(&t.value, depth + 1)?,
-    })
+        let mut d = Decoder {
+            events: events.0,
+            pos: 0,
+            anchors: BTreeMap::new(),
+        };
+        // Skip to the document's content.
+        while let Some((ev, _)) = d.events.get(d.pos) {
+            match ev {
+                Event::StreamStart | Event::DocumentStart | Event::Nothing => d.pos += 1,
+                Event::StreamEnd | Event::DocumentEnd => return Ok(Ok(Value::Null)),
+                _ => break,
+            }
+        }
+        if d.pos >= d.events.len() {
+            return Ok(Ok(Value::Null));
+        }
+        Ok(d.value(0))
+    }
+
+    struct Decoder {
+        events: Vec<(Event, Marker)>,
+        pos: usize,
+        anchors: BTreeMap<usize, Value>,
+    }
+
+    fn long_tag(tag: &Option<Tag>) -> Result<String, String> {
+        Ok(match tag {
+            None => String::new(),
+            Some(t) if t.handle == "!!" => format!("{TAG}{}", t.suffix),
+            Some(t) if t.handle == "!" && t.suffix.is_empty() => format!("{TAG}str"),
+            Some(t) if t.handle.is_empty() || t.handle == "!<" => t.suffix.clone(),
+            Some(t) => format!("{}{}", t.handle, t.suffix),
+        })
+    }
+
+    /// Packer's go-cty-yaml reports conversion errors without their position.
+    fn at(_mark: &Marker, msg: impl std::fmt::Display) -> String {
+        msg.to_string()
+    }
+
+    impl Decoder {
+        fn next(&mut self) -> Result<(Event, Marker), String> {
+            let e = self
+                .events
+                .get(self.pos)
+                .cloned()
+                .ok_or_else(|| "expecting value but found end of stream".to_string())?;
+            self.pos += 1;
+            Ok(e)
+        }
+
+        fn value(&mut self, depth: usize) -> Result<Value, String> {
+            if depth > 512 {
+                return Err("YAML document is nested too deeply".to_string());
+            }
+            let (ev, mark) = self.next()?;
+            match ev {
+                Event::Scalar(src, style, anchor, tag) => {
+                    let mut v = resolve(&long_tag(&tag)?, &src, style).map_err(|e| at(&mark, e))?;
+                    // Block scalars (`|`, `>`) come out as strings, whatever they resolve to.
+                    if matches!(style, TScalarStyle::Literal | TScalarStyle::Folded)
+                        && let Some(text) = v.to_string_lossless()
+                    {
+                        v = Value::String(text);
+                    }
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, v.clone());
+                    }
+                    Ok(v)
+                }
+                Event::Alias(id) => self
+                    .anchors
+                    .get(&id)
+                    .cloned()
+                    .ok_or_else(|| at(&mark, "reference to undefined anchor")),
+                Event::SequenceStart(anchor, tag) => {
+                    let tag = long_tag(&tag)?;
+                    if !tag.is_empty() && tag != format!("{TAG}seq") {
+                        return Err(at(&mark, format!("can't interpret sequence as {tag}")));
+                    }
+                    let mut items = Vec::new();
+                    while !matches!(
+                        self.events.get(self.pos),
+                        Some((Event::SequenceEnd, _)) | None
+                    ) {
+                        items.push(self.value(depth + 1)?);
+                    }
+                    self.pos += 1;
+                    let v = Value::List(items);
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, v.clone());
+                    }
+                    Ok(v)
+                }
+                Event::MappingStart(anchor, tag) => {
+                    let tag = long_tag(&tag)?;
+                    if !tag.is_empty() && tag != format!("{TAG}map") {
+                        return Err(at(&mark, format!("can't interpret mapping as {tag}")));
+                    }
+                    let v = self.mapping(depth)?;
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, v.clone());
+                    }
+                    Ok(v)
+                }
+                Event::MappingEnd => Err(at(&mark, "expecting value but found end of mapping")),
+                Event::SequenceEnd => Err(at(&mark, "expecting value but found end of sequence")),
+                _ => Err(at(&mark, "expecting value but found end of stream")),
+            }
+        }
+
+        fn mapping(&mut self, depth: usize) -> Result<Value, String> {
+            let mut vals = BTreeMap::new();
+            loop {
+                let (ev, mark) = self.next()?;
+                let (src, style, tag) = match ev {
+                    Event::MappingEnd => return Ok(Value::Object(vals)),
+                    Event::Scalar(src, style, _, tag) => (src, style, long_tag(&tag)?),
+                    _ => return Err(at(&mark, "only strings are allowed as mapping keys")),
+                };
+                let merge = (tag.is_empty() && style == TScalarStyle::Plain && src == "<<")
+                    || tag == format!("{TAG}merge");
+                if merge {
+                    match self.value(depth + 1)? {
+                        Value::Object(o) => vals.extend(o),
+                        // go-cty-yaml 1.0 (Packer's) merges only a mapping.
+                        other => {
+                            return Err(format!(
+                                "on line {}, column {}: cannot merge {} into mapping",
+                                // go-yaml's line here is counted from 0.
+                                mark.line().saturating_sub(1),
+                                mark.col() + 1,
+                                friendly(&other)
+                            ));
+                        }
+                    }
+                    continue;
+                }
+                let key = match resolve(&tag, &src, style)? {
+                    Value::Null => return Err(at(&mark, "mapping key cannot be null")),
+                    v => v
+                        .to_string_lossless()
+                        .ok_or_else(|| at(&mark, "only strings are allowed as mapping keys"))?,
+                };
+                let v = self.value(depth + 1)?;
+                vals.insert(key, v);
+            }
+        }
+    }
+
+    fn friendly(v: &Value) -> &'static str {
+        match v {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::List(_) => "tuple",
+            _ => "dynamic",
+        }
+    }
+
+    /// go-cty-yaml's `resolveScalar`.
+    fn resolve(tag: &str, src: &str, style: TScalarStyle) -> Result<Value, String> {
+        let known = ["str", "bool", "int", "float", "null", "timestamp", "binary"];
+        let short = tag.strip_prefix(TAG);
+        if !tag.is_empty() && !short.is_some_and(|t| known.contains(&t)) {
+            return Err(format!("unsupported tag {}", crate::value::go_quote(tag)));
+        }
+        let mut tag = short.unwrap_or("").to_string();
+        let hint = match src.as_bytes().first() {
+            None => b'N',
+            Some(b'+' | b'-') => b'S',
+            Some(b'0'..=b'9') => b'D',
+            Some(b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~') => {
+                b'M'
+            }
+            Some(b'.') => b'.',
+            Some(_) => 0,
+        };
+        if hint != 0 && tag != "str" && tag != "binary" {
+            if matches!(
+                style,
+                TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted
+            ) {
+                return Ok(Value::str(src));
+            }
+            if let Some(v) = lookup(src) {
+                return Ok(v);
+            }
+            if tag.is_empty() && matches!(src, ".nan" | ".NaN" | ".NAN") {
+                return Err("floating point NaN is not supported".to_string());
+            }
+            match hint {
+                b'.' => {
+                    if let Some(n) = Number::parse(src) {
+                        return Ok(Value::Number(n));
+                    }
+                }
+                b'D' | b'S' => {
+                    if (tag.is_empty() || tag == "timestamp")
+                        && let Some(t) = timestamp(src)
+                    {
+                        return Ok(Value::String(t));
+                    }
+                    // go-cty-yaml 1.0 (Packer's): a decimal number with `_` allowed, or a
+                    // binary `0b` integer; `0x`, `0o` and the like stay strings.
+                    let plain = src.replace('_', "");
+                    if let Some(n) = Number::parse(&plain) {
+                        return Ok(Value::Number(n));
+                    }
+                    if plain.starts_with("0b") || plain.starts_with("-0b") {
+                        tag = "int".into();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let cannot = |t: &str| format!("cannot parse {} as {TAG}{t}", crate::value::go_quote(src));
+        match tag.as_str() {
+            "binary" => {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(src)
+                    .map_err(|_| {
+                        format!(
+                            "cannot parse {} as {TAG}binary: not valid base64",
+                            crate::value::go_quote(src)
+                        )
+                    })?;
+                Ok(Value::str(src))
+            }
+            "bool" => match lookup(src) {
+                Some(v @ Value::Bool(_)) => Ok(v),
+                _ => Err(cannot("bool")),
+            },
+            "int" | "float" => {
+                let plain = src.replace('_', "");
+                if let Some(n) = Number::parse(&plain) {
+                    return Ok(Value::Number(n));
+                }
+                go_int(&plain)
+                    .or_else(|| binary_int(&plain))
+                    .map(|i| Value::Number(Number::from_bigint(&i)))
+                    .ok_or_else(|| cannot(&tag))
+            }
+            "timestamp" => timestamp(src)
+                .map(Value::String)
+                .ok_or_else(|| cannot("timestamp")),
+            "null" => Ok(Value::Null),
+            _ => Ok(Value::str(src)),
+        }
+    }
+
+    /// go-cty-yaml's table of YAML 1.1 words.
+    fn lookup(src: &str) -> Option<Value> {
+        Some(match src {
+            "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+                Value::Bool(true)
+            }
+            "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off"
+            | "OFF" => Value::Bool(false),
+            "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+            ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+                Value::Number(Number::inf(false))
+            }
+            "-.inf" | "-.Inf" | "-.INF" => Value::Number(Number::inf(true)),
+            _ => return None,
+        })
+    }
+
+    /// `0b…` or `-0b…` in base 2, within 64 bits.
+    fn binary_int(s: &str) -> Option<num_bigint::BigInt> {
+        let (neg, d) = match s.strip_prefix("-0b") {
+            Some(d) => (true, d),
+            None => (false, s.strip_prefix("0b")?),
+        };
+        let v = u64::from_str_radix(d, 2).ok()?;
+        let i = num_bigint::BigInt::from(v);
+        if neg {
+            (v <= 1u64 << 63).then(|| -i)
+        } else {
+            Some(i)
+        }
+    }
+
+    /// Go's `strconv.ParseInt(s, 0, 64)`, then `ParseUint`: prefixes 0x, 0o, 0b and 0 (octal).
+    fn go_int(s: &str) -> Option<num_bigint::BigInt> {
+        let (neg, t) = match s.as_bytes().first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        let lower = t.to_ascii_lowercase();
+        let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+            (16, d)
+        } else if let Some(d) = lower.strip_prefix("0o") {
+            (8, d)
+        } else if let Some(d) = lower.strip_prefix("0b") {
+            (2, d)
+        } else if lower.len() > 1 && lower.starts_with('0') {
+            (8, &lower[1..])
+        } else {
+            (10, lower.as_str())
+        };
+        if digits.is_empty() {
+            return None;
+        }
+        let v = u64::from_str_radix(digits, radix).ok()?;
+        let i = num_bigint::BigInt::from(v);
+        if neg {
+            // ParseInt: within int64; ParseUint refuses signs.
+            (v <= 1u64 << 63).then(|| -i)
+        } else {
+            Some(i)
+        }
+    }
+
+    /// go-cty-yaml's timestamps (`2006-1-2T15:4:5.999999999Z07:00`, the same with `t`,
+    /// `2006-1-2 15:4:5.999999999`, `2006-1-2`), given back in RFC 3339.
+    fn timestamp(s: &str) -> Option<String> {
+        use chrono::{DateTime, NaiveDate, NaiveDateTime};
+        let b = s.as_bytes();
+        if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+            return None;
+        }
+        let t = s.replacen('t', "T", 1);
+        if let Ok(d) = DateTime::parse_from_rfc3339(&t) {
+            return Some(if d.offset().local_minus_utc() == 0 {
+                d.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            } else {
+                d.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+            });
+        }
+        for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"] {
+            if let Ok(d) = NaiveDateTime::parse_from_str(s, f) {
+                return Some(d.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            }
+        }
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .map(|d| d.format("%Y-%m-%dT00:00:00Z").to_string())
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -435,17 +772,14 @@ fn yaml_node(v: &Value, indent: usize, ctx: Ctx, out: &mut String) -> Result<(),
             out.push('\n');
         }
         Value::Number(n) => {
-            if n.is_nan() {
-                return Err("cannot encode NaN".to_string());
-            }
             let s = if n.is_infinite() {
-                if *n > 0.0 {
+                if !n.is_negative() {
                     ".inf".to_string()
                 } else {
                     "-.inf".to_string()
                 }
             } else {
-                format_number(*n)
+                format_number(n)
             };
             out.push_str(&s);
             out.push('\n');
@@ -854,7 +1188,27 @@ mod tests {
                 ("b", l(vec![n(1.0), n(2.0), n(3.0)]))
             ])
         );
-        assert_eq!(ok("yamldecode", vec![s("")]), Value::Null);
+        // Packer 1.16 (go-cty-yaml 1.0): an empty stream has no document.
+        assert_eq!(
+            err("yamldecode", vec![s("")]),
+            "on line 1, column 1: missing start of document"
+        );
+        // YAML 1.1 words, quoted or not; numbers as go-cty-yaml 1.0 reads them.
+        assert_eq!(
+            ok(
+                "yamldecode",
+                vec![s("[yes, 'yes', off, 0x1F, 1_000, 0b101, 2002-12-14]")]
+            ),
+            l(vec![
+                Value::Bool(true),
+                s("yes"),
+                Value::Bool(false),
+                s("0x1F"),
+                n(1000.0),
+                n(5.0),
+                s("2002-12-14T00:00:00Z")
+            ])
+        );
         assert_eq!(
             ok("yamldecode", vec![s("1: one\n")]),
             obj(&[("1", s("one"))])
@@ -862,11 +1216,12 @@ mod tests {
         assert_eq!(
             ok(
                 "yamldecode",
-                vec![s("base: &b {x: 1}\nd:\n  <<: *b\n  y: 2\n")]
+                vec![s("base: &b {x: 1}\nd:\n  <<: *b\n  z: 2\n  y: 3\n")]
             ),
             obj(&[
                 ("base", obj(&[("x", n(1.0))])),
-                ("d", obj(&[("x", n(1.0)), ("y", n(2.0))]))
+                // A key is resolved too: `y` is the bool true, as a string.
+                ("d", obj(&[("x", n(1.0)), ("z", n(2.0)), ("true", n(3.0))]))
             ])
         );
         assert!(!err("yamldecode", vec![s("a: [1")]).is_empty());

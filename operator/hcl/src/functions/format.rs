@@ -232,7 +232,7 @@ fn append(v: &Verb, out: &mut String, args: &[Value]) -> Result<(), String> {
         'v' => {
             let s = match arg {
                 Value::String(s) if !v.sharp => s.clone(),
-                Value::Number(n) if !v.sharp => go_float(*n, 'g', None),
+                Value::Number(n) if !v.sharp => n.g_text(),
                 _ => json_encode(arg).map_err(|e| unsupported(&e))?,
             };
             out.push_str(&pad_width(v, &s));
@@ -242,11 +242,11 @@ fn append(v: &Verb, out: &mut String, args: &[Value]) -> Result<(), String> {
             out.push_str(if b { "true" } else { "false" });
         }
         'b' | 'd' | 'o' | 'x' | 'X' => {
-            let n = super::to_number(arg).map_err(|e| unsupported(&e))?;
-            if !n.is_finite() || n.fract() != 0.0 {
+            let n = super::to_num(arg).map_err(|e| unsupported(&e))?;
+            if !n.is_integer() {
                 return Err(unsupported("an integer is required"));
             }
-            out.push_str(&format_int(v, n));
+            out.push_str(&format_int(v, &n));
         }
         'e' | 'E' | 'f' | 'g' | 'G' => {
             let n = super::to_number(arg).map_err(|e| unsupported(&e))?;
@@ -255,7 +255,7 @@ fn append(v: &Verb, out: &mut String, args: &[Value]) -> Result<(), String> {
         's' | 'q' => {
             let mut s = match arg {
                 Value::String(s) => s.clone(),
-                Value::Number(n) => format_number(*n),
+                Value::Number(n) => format_number(n),
                 Value::Bool(b) => b.to_string(),
                 _ => return Err(unsupported("string required")),
             };
@@ -298,52 +298,17 @@ fn pad_width(v: &Verb, s: &str) -> String {
     }
 }
 
-/// Digits of the integer `n` (whole, finite) in `base`, without sign.
-fn int_digits(n: f64, base: u32, upper: bool) -> String {
-    let a = n.abs();
-    if a < 1e38 {
-        let mut x = a as u128;
-        if x == 0 {
-            return "0".to_string();
-        }
-        let mut d = Vec::new();
-        while x > 0 {
-            let r = (x % u128::from(base)) as u32;
-            let c = char::from_digit(r, base).unwrap_or('0');
-            d.push(if upper { c.to_ascii_uppercase() } else { c });
-            x /= u128::from(base);
-        }
-        return d.into_iter().rev().collect();
-    }
-    if base == 10 {
-        return format!("{a:.0}");
-    }
-    // a = mantissa * 2^exp exactly; write the binary digits and regroup.
-    let bits = a.to_bits();
-    let exp = ((bits >> 52) & 0x7ff) as i64 - 1075;
-    let mant = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
-    let mut bin = format!("{mant:b}");
-    bin.push_str(&"0".repeat(exp.max(0) as usize));
-    let group = match base {
-        2 => return bin,
-        8 => 3,
-        _ => 4,
-    };
-    let pad = (group - bin.len() % group) % group;
-    let bin = format!("{}{bin}", "0".repeat(pad));
-    let mut out = String::new();
-    for chunk in bin.as_bytes().chunks(group) {
-        let val = chunk
-            .iter()
-            .fold(0u32, |acc, b| acc * 2 + u32::from(b - b'0'));
-        let c = char::from_digit(val, base).unwrap_or('0');
-        out.push(if upper { c.to_ascii_uppercase() } else { c });
-    }
-    out.trim_start_matches('0').to_string()
+/// Digits of the whole number `n` in `base`, without sign.
+fn int_digits(n: &crate::value::Number, base: u32, upper: bool) -> String {
+    let d = n
+        .trunc_int()
+        .map(|i| i.magnitude().to_str_radix(base))
+        .unwrap_or_default();
+    if upper { d.to_ascii_uppercase() } else { d }
 }
 
 /// Go's `big.Int` formatting for %b %d %o %x %X with flags, width and precision.
-fn format_int(v: &Verb, n: f64) -> String {
+fn format_int(v: &Verb, n: &crate::value::Number) -> String {
     let (base, upper) = match v.mode {
         'b' => (2, false),
         'o' => (8, false),
@@ -352,7 +317,7 @@ fn format_int(v: &Verb, n: f64) -> String {
         _ => (10, false),
     };
     let digits = int_digits(n, base, upper);
-    let sign = if n < 0.0 {
+    let sign = if n.signum() < 0 {
         "-"
     } else if v.plus {
         "+"

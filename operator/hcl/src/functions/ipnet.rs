@@ -98,7 +98,7 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
                 ))
             };
             if n.abs() >= 1.7e38 {
-                return Err(too_big(crate::value::format_number(n)));
+                return Err(too_big(crate::value::format_number(&n.into())));
             }
             let num = n as i128;
             let host = if num < 0 {

@@ -7,7 +7,7 @@
 //!
 //! Semantics follow go-cty's stdlib, go-cty-funcs and Packer's own functions
 //! (`hcl2template/function`), including their error wording where known. Numbers are
-//! `f64` (cty uses arbitrary precision); strings are measured in (approximate) grapheme
+//! cty's (`crate::number`); strings are measured in (approximate) grapheme
 //! clusters.
 
 use std::path::PathBuf;
@@ -362,6 +362,11 @@ impl<'a> Args<'a> {
         to_number(self.get(i)).map_err(|m| arg_err(i, param, m))
     }
 
+    /// A number parameter, exactly.
+    pub fn num(&self, i: usize, param: &str) -> Result<crate::value::Number, FuncError> {
+        to_num(self.get(i)).map_err(|m| arg_err(i, param, m))
+    }
+
     /// A number parameter that must be a whole number fitting in an i64.
     pub fn int(&self, i: usize, param: &str) -> Result<i64, FuncError> {
         let n = self.number(i, param)?;
@@ -400,10 +405,15 @@ impl<'a> Args<'a> {
 
 /// cty's conversion to number, with its error wording.
 pub(crate) fn to_number(v: &Value) -> Result<f64, String> {
+    to_num(v).map(|n| n.to_f64())
+}
+
+/// cty's conversion to number, exactly, with its error wording.
+pub(crate) fn to_num(v: &Value) -> Result<crate::value::Number, String> {
     match v {
-        Value::Number(n) => Ok(*n),
+        Value::Number(n) => Ok(n.clone()),
         Value::String(s) => {
-            crate::value::parse_number(s).ok_or_else(|| "a number is required".to_string())
+            crate::value::parse_num(s).ok_or_else(|| "a number is required".to_string())
         }
         Value::Null => Err("argument must not be null".to_string()),
         _ => Err("number required".to_string()),
@@ -493,7 +503,7 @@ pub(crate) fn unify(vals: &[Value]) -> Option<Vec<Value>> {
 pub(crate) fn set_order(a: &Value, b: &Value) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Value::Number(x), Value::Number(y)) => x.compare(y),
         (Value::String(x), Value::String(y)) => x.cmp(y),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         _ => Ordering::Equal,
@@ -607,7 +617,7 @@ pub(crate) mod testutil {
     }
 
     pub fn n(x: f64) -> Value {
-        Value::Number(x)
+        Value::num(x)
     }
 
     pub fn l(items: Vec<Value>) -> Value {
@@ -690,7 +700,7 @@ mod tests {
     }
 
     fn n_(x: f64) -> Value {
-        Value::Number(x)
+        Value::num(x)
     }
 
     #[test]

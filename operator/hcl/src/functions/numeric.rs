@@ -1,6 +1,6 @@
 //! Numeric functions (go-cty stdlib, plus Packer's `sum`).
 
-use super::{Args, FuncError, arg_err, other, to_number};
+use super::{Args, FuncError, arg_err, other};
 use crate::value::Value;
 
 pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
@@ -8,32 +8,31 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         if v.is_nan() {
             Err(other("the result is not a number (NaN)"))
         } else {
-            Ok(Value::Number(if v == 0.0 { 0.0 } else { v }))
+            Ok(Value::num(if v == 0.0 { 0.0 } else { v }))
         }
     };
     match f.name {
         "abs" => {
             f.exact(&["num"])?;
-            num(f.number(0, "num")?.abs())
+            Ok(Value::Number(f.num(0, "num")?.abs()))
         }
         "ceil" => {
             f.exact(&["num"])?;
-            num(f.number(0, "num")?.ceil())
+            Ok(Value::Number(f.num(0, "num")?.ceil()))
         }
         "floor" => {
             f.exact(&["num"])?;
-            num(f.number(0, "num")?.floor())
+            Ok(Value::Number(f.num(0, "num")?.floor()))
         }
         "signum" => {
             f.exact(&["num"])?;
-            let n = f.number(0, "num")?;
-            num(if n > 0.0 {
-                1.0
-            } else if n < 0.0 {
-                -1.0
-            } else {
-                0.0
-            })
+            // cty reads the argument into a Go int: whole numbers only.
+            // (its failure is the function's, not the argument's, in Packer's message).
+            let n = f.num(0, "num")?;
+            match n.to_i64() {
+                Some(i) => Ok(Value::from(i.signum())),
+                None => Err(other(super::WHOLE_NUMBER)),
+            }
         }
         "log" => {
             f.exact(&["num", "base"])?;
@@ -51,16 +50,18 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             if f.len() == 0 {
                 return Err(other("must pass at least one number"));
             }
-            let mut best: Option<f64> = None;
+            // cty keeps the first of equal numbers (`min(-0, 0)` is -0... printed 0).
+            let mut best: Option<crate::value::Number> = None;
             for i in 0..f.len() {
-                let n = f.number(i, "numbers")?;
+                let n = f.num(i, "numbers")?;
                 best = Some(match best {
                     None => n,
-                    Some(b) if f.name == "max" => b.max(n),
-                    Some(b) => b.min(n),
+                    Some(b) if f.name == "max" && n > b => n,
+                    Some(b) if f.name == "min" && n < b => n,
+                    Some(b) => b,
                 });
             }
-            num(best.unwrap_or(0.0))
+            Ok(Value::Number(best.unwrap_or(crate::value::Number::ZERO)))
         }
         "parseint" => parseint(f),
         "sum" => sum(f),
@@ -98,7 +99,7 @@ fn parseint(f: &Args) -> Result<Value, FuncError> {
     if digits.is_empty() {
         return Err(fail());
     }
-    let mut acc: f64 = 0.0;
+    let mut acc = num_bigint::BigInt::from(0);
     for c in digits.chars() {
         let d = match c {
             '0'..='9' => c as u32 - '0' as u32,
@@ -110,12 +111,12 @@ fn parseint(f: &Args) -> Result<Value, FuncError> {
         if d >= base {
             return Err(fail());
         }
-        acc = acc * f64::from(base) + f64::from(d);
+        acc = acc * base + d;
     }
-    if !acc.is_finite() {
-        return Err(fail());
+    if neg {
+        acc = -acc;
     }
-    Ok(Value::Number(if neg && acc != 0.0 { -acc } else { acc }))
+    Ok(Value::Number(crate::value::Number::from_bigint(&acc)))
 }
 
 fn sum(f: &Args) -> Result<Value, FuncError> {
@@ -138,21 +139,21 @@ fn sum(f: &Args) -> Result<Value, FuncError> {
     if items.is_empty() {
         return Err(arg_err(0, "list", "cannot sum an empty list"));
     }
-    let mut total = 0.0f64;
+    let mut total: Option<crate::value::Number> = None;
     for it in items {
-        let n = to_number(it).map_err(|_| {
+        let n = super::to_num(it).map_err(|_| {
             arg_err(
                 0,
                 "list",
                 "argument must be list, set, or tuple of number values",
             )
         })?;
-        if (total.is_infinite() && n.is_infinite()) && total.signum() != n.signum() {
-            return Err(other("can't compute sum of opposing infinities"));
-        }
-        total += n;
+        total = Some(match total {
+            None => n,
+            Some(t) => t.add(&n).map_err(|e| other(e.to_string()))?,
+        });
     }
-    Ok(Value::Number(total))
+    Ok(Value::Number(total.unwrap_or(crate::value::Number::ZERO)))
 }
 
 #[cfg(test)]
@@ -227,9 +228,13 @@ mod tests {
             err("parseint", vec![s("1_000"), n(10.0)]),
             "cannot parse \"1_000\" as a base 10 integer"
         );
-        // Very long inputs overflow f64 and are rejected, not looped forever.
+        // Integers of any size are exact, as with Go's big.Int.
         let big = "9".repeat(400);
-        assert!(err("parseint", vec![s(&big), n(10.0)]).contains("cannot parse"));
+        assert_eq!(ok("parseint", vec![s(&big), n(10.0)]).to_string(), big);
+        assert_eq!(
+            ok("parseint", vec![s("ffffffffffffffffff"), n(16.0)]).to_string(),
+            "4722366482869645213695"
+        );
     }
 
     #[test]

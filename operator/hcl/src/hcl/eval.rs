@@ -14,7 +14,7 @@ use hcl::edit::template::{Directive, Element, Strip, Template};
 use crate::diag::{Diagnostic, SourceFile};
 use crate::functions::{self, FuncCtx, FuncError};
 use crate::hcl::types::{self, TypeExprError};
-use crate::value::Value;
+use crate::value::{Number, Value};
 
 /// Variables visible to an expression, with an optional parent scope (for-expressions and
 /// dynamic blocks add names on top of the template's).
@@ -159,7 +159,7 @@ impl Evaluator {
         match expr {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
-            Expression::Number(n) => Ok(Value::Number(n.value().as_f64().unwrap_or(0.0))),
+            Expression::Number(n) => Ok(Value::Number(literal_number(n))),
             Expression::String(s) => Ok(Value::String(s.value().clone())),
             Expression::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
@@ -294,8 +294,8 @@ impl Evaluator {
                     return Ok(Value::Unknown);
                 }
                 match op.operator.value() {
-                    UnaryOperator::Neg => match v.to_number() {
-                        Some(n) => Ok(Value::Number(-n)),
+                    UnaryOperator::Neg => match v.to_num() {
+                        Some(n) => Ok(Value::Number(n.neg())),
                         None => Err(self.error_at(
                             &op.expr,
                             "Invalid operand",
@@ -355,44 +355,37 @@ impl Evaluator {
                 Ok(Value::Bool(if operator == And { l && r } else { l || r }))
             }
             _ => {
-                let l = lhs.to_number().ok_or_else(|| {
+                let l = lhs.to_num().ok_or_else(|| {
                     self.error_at(
                         &op.lhs_expr,
                         "Invalid operand",
                         "Unsuitable value for left operand: a number is required.",
                     )
                 })?;
-                let r = rhs.to_number().ok_or_else(|| {
+                let r = rhs.to_num().ok_or_else(|| {
                     self.error_at(
                         &op.rhs_expr,
                         "Invalid operand",
                         "Unsuitable value for right operand: a number is required.",
                     )
                 })?;
+                // cty's arithmetic: dividing by zero gives an infinity, `x % 0` is `x`; only
+                // results that are not a number fail.
+                let arith = |r: Result<crate::value::Number, crate::number::NaN>| {
+                    r.map(Value::Number).map_err(|e| {
+                        self.error_at(
+                            op,
+                            "Operation failed",
+                            format!("Error during operation: {e}."),
+                        )
+                    })
+                };
                 Ok(match operator {
-                    Plus => Value::Number(l + r),
-                    Minus => Value::Number(l - r),
-                    Mul => Value::Number(l * r),
-                    Div => {
-                        if r == 0.0 {
-                            return Err(self.error_at(
-                                op,
-                                "Operation failed",
-                                "Error during operation: can't divide by zero.",
-                            ));
-                        }
-                        Value::Number(l / r)
-                    }
-                    Mod => {
-                        if r == 0.0 {
-                            return Err(self.error_at(
-                                op,
-                                "Operation failed",
-                                "Error during operation: can't use modulo by zero.",
-                            ));
-                        }
-                        Value::Number(l % r)
-                    }
+                    Plus => arith(l.add(&r))?,
+                    Minus => arith(l.sub(&r))?,
+                    Mul => arith(l.mul(&r))?,
+                    Div => arith(l.div(&r))?,
+                    Mod => arith(l.rem(&r))?,
                     Less => Value::Bool(l < r),
                     LessEq => Value::Bool(l <= r),
                     Greater => Value::Bool(l > r),
@@ -448,7 +441,11 @@ impl Evaluator {
                     cur = self.index(cur, &key, ix)?;
                 }
                 TraversalOperator::LegacyIndex(n) => {
-                    cur = self.index(cur, &Value::Number(*n.value() as f64), n)?;
+                    cur = self.index(
+                        cur,
+                        &Value::Number(Number::from_bigint(&(*n.value()).into())),
+                        n,
+                    )?;
                 }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let items = match cur {
@@ -982,7 +979,7 @@ impl Evaluator {
                         Value::List(items) => items
                             .into_iter()
                             .enumerate()
-                            .map(|(i, v)| (Value::Number(i as f64), v))
+                            .map(|(i, v)| (Value::Number(i.into()), v))
                             .collect(),
                         Value::Object(m) => {
                             m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
@@ -1201,7 +1198,7 @@ mod unify {
 
         #[test]
         fn conditional_results_unify_as_cty_types_do() {
-            let n = |x: f64| Value::Number(x);
+            let n = |x: f64| Value::num(x);
             let s = |x: &str| Value::String(x.into());
             assert_eq!(conditional(n(1.0), &s("a")), s("1"));
             assert_eq!(conditional(Value::Bool(true), &s("a")), s("true"));
@@ -1221,6 +1218,20 @@ mod unify {
             );
         }
     }
+}
+
+/// A number literal as cty reads it (`ParseNumberVal`: 512 bits) from its source text; the
+/// parser's own `f64` only when the text is not at hand.
+fn literal_number(n: &hcl::edit::Formatted<hcl::Number>) -> crate::value::Number {
+    let parsed = n.as_repr().and_then(|r| {
+        let t: &str = r;
+        let t = t.trim();
+        match t.strip_prefix('-') {
+            Some(rest) => crate::value::Number::parse(rest.trim_start()).map(|x| x.neg()),
+            None => crate::value::Number::parse(t),
+        }
+    });
+    parsed.unwrap_or_else(|| n.value().as_f64().unwrap_or(0.0).into())
 }
 
 #[cfg(test)]
@@ -1251,17 +1262,19 @@ mod tests {
 
     #[test]
     fn literals_and_operators() {
-        assert_eq!(ev("1 + 2 * 3").unwrap(), Value::Number(7.0));
-        assert_eq!(ev("\"5\" + 1").unwrap(), Value::Number(6.0));
+        assert_eq!(ev("1 + 2 * 3").unwrap(), Value::num(7.0));
+        assert_eq!(ev("\"5\" + 1").unwrap(), Value::num(6.0));
         assert_eq!(ev("!true || 1 < 2").unwrap(), Value::Bool(true));
         assert_eq!(ev("1 == \"1\"").unwrap(), Value::Bool(false));
-        assert_eq!(ev("7 % 3").unwrap(), Value::Number(1.0));
-        assert_eq!(ev("-(2)").unwrap(), Value::Number(-2.0));
+        assert_eq!(ev("7 % 3").unwrap(), Value::num(1.0));
+        assert_eq!(ev("-(2)").unwrap(), Value::num(-2.0));
     }
 
     #[test]
-    fn division_by_zero_is_an_error_with_position() {
-        let e = ev("1 / 0").unwrap_err();
+    fn division_by_zero_is_infinite_and_zero_by_zero_an_error_with_position() {
+        assert_eq!(ev("1 / 0").unwrap().to_string(), "+Inf");
+        assert_eq!(ev("7 % 0").unwrap(), Value::num(7.0));
+        let e = ev("0 / 0").unwrap_err();
         assert_eq!(e.summary, "Operation failed");
         let s = e.subject.unwrap();
         assert_eq!((s.line, s.column), (1, 5));
@@ -1274,7 +1287,7 @@ mod tests {
             ev_with("\"hello ${name}!\"", scope).unwrap(),
             Value::str("hello world!")
         );
-        assert_eq!(ev("\"${1 + 1}\"").unwrap(), Value::Number(2.0));
+        assert_eq!(ev("\"${1 + 1}\"").unwrap(), Value::num(2.0));
         assert_eq!(ev("\"a${1}\"").unwrap(), Value::str("a1"));
         assert_eq!(
             ev("\"%{ for x in [1, 2, 3] ~}${x},%{ endfor ~}\"").unwrap(),
@@ -1311,7 +1324,7 @@ mod tests {
         );
         assert_eq!(
             ev("{for i, s in [\"a\", \"b\"] : s => i}").unwrap(),
-            obj(&[("a", Value::Number(0.0)), ("b", Value::Number(1.0))])
+            obj(&[("a", Value::num(0.0)), ("b", Value::num(1.0))])
         );
         assert_eq!(
             ev("{for s in [\"a\", \"a\", \"b\"] : s => s...}").unwrap(),
@@ -1321,13 +1334,13 @@ mod tests {
             ])
         );
         let list = Value::List(vec![
-            obj(&[("id", Value::Number(1.0))]),
-            obj(&[("id", Value::Number(2.0))]),
+            obj(&[("id", Value::num(1.0))]),
+            obj(&[("id", Value::num(2.0))]),
         ]);
         let scope = Scope::new().with("xs", list);
         assert_eq!(
             ev_with("xs[*].id", scope).unwrap(),
-            Value::from(vec![Value::Number(1.0), Value::Number(2.0)])
+            Value::from(vec![Value::num(1.0), Value::num(2.0)])
         );
     }
 
@@ -1353,7 +1366,7 @@ mod tests {
             ev_with("try(var.x, \"fallback\")", scope).unwrap(),
             Value::str("fallback")
         );
-        assert_eq!(ev("convert(\"5\", number)").unwrap(), Value::Number(5.0));
+        assert_eq!(ev("convert(\"5\", number)").unwrap(), Value::num(5.0));
         assert_eq!(
             ev("convert([\"a\", \"a\"], set(string))").unwrap(),
             Value::from(vec!["a"])

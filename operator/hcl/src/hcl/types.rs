@@ -261,7 +261,7 @@ fn convert_at(v: &Value, t: &Type, path: &mut Vec<String>) -> Result<Value, Stri
         },
         Type::Number => match v {
             Value::Number(_) => Ok(v.clone()),
-            Value::String(s) => match crate::value::parse_number(s) {
+            Value::String(s) => match crate::value::parse_num(s) {
                 Some(n) => Ok(Value::Number(n)),
                 None => fail("a number is required", path),
             },
@@ -380,7 +380,7 @@ fn unify_elements(items: Vec<Value>, et: &Type) -> Vec<Value> {
         items
             .into_iter()
             .map(|v| match v {
-                Value::Number(n) => Value::String(format_number(n)),
+                Value::Number(n) => Value::String(format_number(&n)),
                 Value::Bool(b) => Value::String(b.to_string()),
                 other => other,
             })
@@ -419,7 +419,7 @@ mod tests {
         parse_type(&e, &|e| {
             let s = e.to_string();
             Ok(match s.trim().parse::<f64>() {
-                Ok(n) => Value::Number(n),
+                Ok(n) => Value::num(n),
                 Err(_) => Value::str(s.trim().trim_matches('"')),
             })
         })
@@ -449,12 +449,12 @@ mod tests {
     #[test]
     fn converts_primitives_like_cty() {
         assert_eq!(
-            convert(&Value::Number(1.0), &Type::String),
+            convert(&Value::num(1.0), &Type::String),
             Ok(Value::str("1"))
         );
         assert_eq!(
             convert(&Value::str("2.5"), &Type::Number),
-            Ok(Value::Number(2.5))
+            Ok(Value::num(2.5))
         );
         assert_eq!(
             convert(&Value::str("true"), &Type::Bool),
@@ -470,12 +470,12 @@ mod tests {
     fn object_conversion_applies_optional_defaults_and_drops_extras() {
         let t = ty("object({a = string, b = optional(number, 2)})");
         let mut m = BTreeMap::new();
-        m.insert("a".to_string(), Value::Number(1.0));
+        m.insert("a".to_string(), Value::num(1.0));
         m.insert("extra".to_string(), Value::Bool(true));
         let got = convert(&Value::Object(m), &t).unwrap();
         let obj = got.as_object().unwrap();
         assert_eq!(obj.get("a"), Some(&Value::str("1")));
-        assert_eq!(obj.get("b"), Some(&Value::Number(2.0)));
+        assert_eq!(obj.get("b"), Some(&Value::num(2.0)));
         assert!(!obj.contains_key("extra"));
         let missing = convert(&Value::Object(BTreeMap::new()), &t).unwrap_err();
         assert_eq!(missing, "attribute \"a\" is required");

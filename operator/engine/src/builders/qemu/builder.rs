@@ -234,7 +234,7 @@ fn value_json(v: &Value) -> serde_json::Value {
     match v {
         Value::Null | Value::Unknown => serde_json::Value::Null,
         Value::Bool(b) => (*b).into(),
-        Value::Number(n) => serde_json::Number::from_f64(*n)
+        Value::Number(n) => serde_json::Number::from_f64(n.to_f64())
             .map(serde_json::Value::Number)
             .unwrap_or(serde_json::Value::Null),
         Value::String(s) => s.clone().into(),

@@ -519,7 +519,7 @@ impl SshConfig {
             "Host".to_string(),
             Value::str(self.host.clone().unwrap_or_default()),
         );
-        m.insert("Port".to_string(), Value::Number(f64::from(self.port)));
+        m.insert("Port".to_string(), Value::from(i64::from(self.port)));
         m.insert(
             "User".to_string(),
             Value::str(self.username.clone().unwrap_or_default()),
