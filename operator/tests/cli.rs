@@ -1392,3 +1392,39 @@ fn deleted_shell_and_full_disks_name_what_failed() {
     assert!(!all.contains("panicked"), "{all}");
     assert_eq!(empty(&full_scratch), Vec::<PathBuf>::new());
 }
+
+#[test]
+fn console_into_a_pipe_closed_early_ends_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("lines.txt");
+    // A regular file: line mode, one result printed per line (far more than a pipe holds).
+    std::fs::write(&input, "\"a line of output\"\n".repeat(50_000)).unwrap();
+    let mut child = kiln()
+        .arg("console")
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    out.read_exact(&mut first).unwrap();
+    assert!(first.starts_with(b"\"a line of"), "{first:?}");
+    drop(out); // as `| head -c 16` does
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    // Killed by SIGPIPE, as Packer is (or done before the pipe closed).
+    assert!(
+        status.signal() == Some(13) || status.success(),
+        "{status:?}: {err}"
+    );
+}

@@ -184,9 +184,9 @@ pub fn main(args: Vec<String>) -> i32 {
         match cli.command {
             Command::Build(a) => build::run(a).await,
             Command::Validate(a) => validate::run(a).await,
-            Command::Inspect(a) => inspect::run(a),
-            Command::Fmt(a) => fmt::run(a),
-            Command::Console(a) => console::run(a),
+            Command::Inspect(a) => printing(|| inspect::run(a)),
+            Command::Fmt(a) => printing(|| fmt::run(a)),
+            Command::Console(a) => printing(|| console::run(a)),
             Command::Channel(a) => channel::run(a),
             Command::Operator(a) => crate::controller::run(a).await,
             Command::Runner(a) => crate::runner::run(a).await,
@@ -239,4 +239,14 @@ mod tests {
             ]
         );
     }
+}
+
+/// Runs a command that only prints (no child processes, no sockets) with SIGPIPE at its
+/// default, as Packer (Go) does for stdout: `kiln console … | head` ends quietly when `head`
+/// closes the pipe, instead of panicking on a failed print.
+fn printing(run: impl FnOnce() -> i32) -> i32 {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: restoring the default disposition; no handler runs Rust code.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+    run()
 }
