@@ -100,11 +100,11 @@ variable "o" {
         ..Default::default()
     };
     let t = load(d.path(), inputs).unwrap();
-    assert_eq!(t.var_values["n"], Value::Number(42.0));
+    assert_eq!(t.var_values["n"], Value::Number(42.0.into()));
     assert_eq!(t.var_values["l"], Value::from(vec!["a", "1"]));
     assert_eq!(
         t.var_values["o"].as_object().unwrap()["size"],
-        Value::Number(10.0)
+        Value::Number(10.0.into())
     );
 
     let inputs = VarInputs {

@@ -200,6 +200,16 @@ pub fn main(args: Vec<String>) -> i32 {
     })
 }
 
+/// Runs a command that only prints (no child processes, no sockets) with SIGPIPE at its
+/// default, as Packer (Go) does for stdout: `kiln console … | head` ends quietly when `head`
+/// closes the pipe, instead of panicking on a failed print.
+fn printing(run: impl FnOnce() -> i32) -> i32 {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: restoring the default disposition; no handler runs Rust code.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+    run()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,14 +249,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// Runs a command that only prints (no child processes, no sockets) with SIGPIPE at its
-/// default, as Packer (Go) does for stdout: `kiln console … | head` ends quietly when `head`
-/// closes the pipe, instead of panicking on a failed print.
-fn printing(run: impl FnOnce() -> i32) -> i32 {
-    use nix::sys::signal::{SigHandler, Signal, signal};
-    // SAFETY: restoring the default disposition; no handler runs Rust code.
-    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
-    run()
 }

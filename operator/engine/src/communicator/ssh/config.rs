@@ -720,7 +720,7 @@ ssh_ciphers = ["aes256-gcm@openssh.com"]
         let g = c.generated_data();
         assert_eq!(g["ConnType"], Value::str("ssh"));
         assert_eq!(g["Host"], Value::str("10.0.0.1"));
-        assert_eq!(g["Port"], Value::Number(22.0));
+        assert_eq!(g["Port"], Value::Number(22.0.into()));
         assert_eq!(g["User"], Value::str("root"));
         assert_eq!(g["SSHPrivateKey"], Value::str(kp.private_key.clone()));
         let public = g["SSHPublicKey"].to_string_lossless().unwrap();
