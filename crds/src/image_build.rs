@@ -551,6 +551,12 @@ pub struct ImageBuildStatus {
     /// sources' entries were copied into `sources`, each with `carriedFrom`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reused_from: Option<String>,
+
+    /// Why the operator created this build: its parent channel moved on (the template's
+    /// `spec.rebuildOnParentChange`), naming the channel and the new parent build. Copied
+    /// from the build's `kiln.dev/rebuild-reason` annotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebuild_reason: Option<String>,
 }
 
 /// A build as an HCP Packer version.

@@ -168,6 +168,11 @@ fn child_is_marked_out_of_date_when_its_parent_channel_moves_and_rebuilt_exactly
     assert_eq!(rebuilt["spec"]["templateRef"]["name"], "app");
     let b = succeeded(ns, &name);
     assert_eq!(b["status"]["parent"]["build"], "base-2", "{}", b["status"]);
+    // The reason is in the rebuild's status too.
+    assert_eq!(
+        b["status"]["rebuildReason"],
+        "ImageChannel base-prod moved from ImageBuild base-1 to base-2"
+    );
     wait_condition(ns, "imagebuild", &name, "ParentCurrent", "True", secs(60));
     let events = kubectl(&[
         "get",

@@ -152,11 +152,65 @@ fn desired(
     } else {
         desired
     };
-    lineage::with_parent_revocation(build, parent, desired, now)
+    let mut desired = lineage::with_parent_revocation(build, parent, desired, now);
+    desired.rebuild_reason = rebuild_reason(build);
+    desired
+}
+
+/// Why the rebuild controller created `build`, from the annotation it set.
+fn rebuild_reason(build: &ImageBuild) -> Option<String> {
+    build
+        .annotations()
+        .get(super::rebuild::REASON_ANNOTATION)
+        .cloned()
 }
 
 pub fn error_policy(_b: Arc<ImageBuild>, err: &Error, ctx: Arc<Context>) -> Action {
     tracing::warn!(error = %err, "ImageBuild reconcile failed");
     ctx.metrics.failure(CONTROLLER, err.category());
     err.action(ctx.settings.error_backoff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controller::resources::tests::build;
+    use kiln_crds::BuildPhase;
+    use kiln_crds::condition::reasons;
+
+    #[test]
+    fn a_rebuild_says_why_in_its_status() {
+        let view = JobView::fixed(BuildPhase::Pending, reasons::QUEUED, "queued");
+        let caches = super::super::context::Caches::default();
+        let plain = build("b");
+        let s = desired(
+            &plain,
+            &view,
+            None,
+            None,
+            &RunnerDefaults::default(),
+            &caches,
+        );
+        assert_eq!(s.rebuild_reason, None);
+        let mut rebuilt = build("app-rb-1");
+        rebuilt.metadata.annotations = Some(
+            [(
+                super::super::rebuild::REASON_ANNOTATION.to_string(),
+                "parent channel base-prod moved to base-2".to_string(),
+            )]
+            .into(),
+        );
+        let s = desired(
+            &rebuilt,
+            &view,
+            None,
+            None,
+            &RunnerDefaults::default(),
+            &caches,
+        );
+        assert_eq!(
+            s.rebuild_reason.as_deref(),
+            Some("parent channel base-prod moved to base-2")
+        );
+    }
 }

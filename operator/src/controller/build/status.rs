@@ -277,6 +277,8 @@ pub fn desired_status(
         reused_from: snapshot
             .and_then(|s| s.reused_from.clone())
             .or(old.reused_from.clone()),
+        // Set by the caller from the build's annotation.
+        rebuild_reason: old.rebuild_reason.clone(),
     }
 }
 
