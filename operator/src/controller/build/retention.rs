@@ -98,7 +98,7 @@ pub fn ttl_remaining(b: &ImageBuild, r: &Retention, now: &Time) -> Option<Durati
 
 /// The builds of a namespace retention must keep: the targets of its channels (spec and
 /// status) and the parents of its builds that have not finished.
-pub fn protected(builds: &[&ImageBuild], channels: &[ImageChannel]) -> BTreeSet<String> {
+pub fn protected(builds: &[&ImageBuild], channels: &[&ImageChannel]) -> BTreeSet<String> {
     let mut keep: BTreeSet<String> = channels
         .iter()
         .flat_map(|c| {
@@ -188,7 +188,7 @@ pub enum RetentionError {
 }
 
 /// Applies the retention of `build`'s template to the template's finished builds. Reads
-/// the template, builds and channels (builds and templates from the caches when kept).
+/// the template, builds and channels (from the caches when kept).
 pub async fn enforce(build: &ImageBuild, ctx: &Context) -> Result<(), RetentionError> {
     let Some(tref) = &build.spec.template_ref else {
         return Ok(());
@@ -245,14 +245,27 @@ pub async fn enforce(build: &ImageBuild, ctx: &Context) -> Result<(), RetentionE
     if victims(&of_template, &retention, &BTreeSet::new(), &now).is_empty() {
         return Ok(());
     }
-    let channels = Api::<ImageChannel>::namespaced(client, &ns)
-        .list(&ListParams::default())
-        .await
-        .map_err(|source| RetentionError::ChannelList {
-            namespace: ns.clone(),
-            source,
-        })?;
-    let keep = protected(&in_ns, &channels.items);
+    // The channel controller's cache when there is one (the operator), else a read.
+    let channels: Vec<Arc<ImageChannel>> = match &ctx.caches.channels {
+        Some(store) => store
+            .state()
+            .into_iter()
+            .filter(|c| c.namespace().as_deref() == Some(ns.as_str()))
+            .collect(),
+        None => Api::<ImageChannel>::namespaced(client, &ns)
+            .list(&ListParams::default())
+            .await
+            .map_err(|source| RetentionError::ChannelList {
+                namespace: ns.clone(),
+                source,
+            })?
+            .items
+            .into_iter()
+            .map(Arc::new)
+            .collect(),
+    };
+    let channels: Vec<&ImageChannel> = channels.iter().map(Arc::as_ref).collect();
+    let keep = protected(&in_ns, &channels);
     for victim in victims(&of_template, &retention, &keep, &now) {
         match api.delete(&victim, &Default::default()).await {
             Ok(_) => tracing::info!(build = %victim, "deleted (retention)"),
@@ -436,7 +449,7 @@ mod tests {
             kiln_crds::ImageChannelSpec::pinned("tpl", "pinned-1"),
         );
         let all = [&parent, &child, &finished_child];
-        let keep = protected(&all, &[ch]);
+        let keep = protected(&all, &[&ch]);
         assert_eq!(
             keep,
             BTreeSet::from(["base-1".to_string(), "pinned-1".to_string()]),
