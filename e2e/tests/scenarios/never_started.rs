@@ -5,7 +5,7 @@
 //! `Reconciling` condition (the build is still `Pending`: a node may come, a quota be
 //! raised), `Ready` stays `Unknown`.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use kiln_e2e::*;
 use serde_json::Value;
@@ -132,6 +132,7 @@ fn a_pod_that_never_starts_says_why_within_seconds_for_each_cause() {
         started.push((c, ns, Instant::now()));
     }
     let mut report = Vec::new();
+    let mut seen = Vec::new();
     for (c, ns, t0) in &started {
         let ns = ns.as_str();
         let b = wait_for(
@@ -180,19 +181,21 @@ fn a_pod_that_never_starts_says_why_within_seconds_for_each_cause() {
             c.reason,
             took.as_secs_f64()
         ));
+        seen.push(took);
     }
     eprintln!(
         "cause      reason                 seen after\n{}",
         report.join("\n")
     );
-    // Each cause was seen well within a minute of the build being applied (the builds were
-    // applied one after another, so the first waited longest).
-    assert!(
-        started
-            .iter()
-            .all(|(_, _, t0)| t0.elapsed() < Duration::from_secs(600)),
-        "the scenario took too long"
-    );
+    // "Within seconds": each cause on the build at most 30 s after the build was applied
+    // (measured 5.4–6.3 s: the controller's 5 s start grace, then one look).
+    let slow: Vec<&String> = report
+        .iter()
+        .zip(&seen)
+        .filter(|(_, took)| took.as_secs() >= 30)
+        .map(|(r, _)| r)
+        .collect();
+    assert!(slow.is_empty(), "causes seen too late:\n{slow:?}");
 }
 
 /// Once the cause is gone, the build starts and succeeds: the quota is lifted.
