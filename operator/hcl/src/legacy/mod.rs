@@ -5,6 +5,7 @@
 //! `-only`/`-except`, and what `inspect` and `console` print. Messages are Packer's, word for
 //! word. The engine maps the builds onto its components (`kiln_engine::legacy`).
 
+pub mod config;
 pub mod decode;
 pub mod json;
 pub mod render;
