@@ -16,7 +16,7 @@ use crate::plan::{PreparedBuild, RunOptions, unknown_generated};
 use crate::template::build::{BuildInstance, PostProcessorDecl, ProvisionerDecl, SourceUse};
 use crate::template::{EvalEnv, RawBlock};
 use kiln_hcl::legacy::json::J;
-use kiln_hcl::legacy::config::{body_of, render_value};
+use kiln_hcl::legacy::config::{body_of, placeholder_data, render_config};
 use kiln_hcl::legacy::render::{self, Context};
 use kiln_hcl::legacy::{Core, Provisioner};
 
@@ -34,10 +34,10 @@ fn diag(summary: String, detail: String) -> Diagnostic {
     Diagnostic::error(summary, detail)
 }
 
-/// The error texts of a component's failed decoding, as a plugin's `Prepare` words them:
-/// unknown keys first and alone (the SDK's `config.Decode` stops there), else the
-/// component's own errors.
-fn plugin_errors(d: &Diagnostics, extra_unknown: &[String]) -> Vec<String> {
+/// The error of a component's failed `Prepare`, as its plugin words it: unknown keys first
+/// and alone (the SDK's `config.Decode` stops there, with go-multierror's text), else the
+/// component's own errors (the SDK's `MultiError`). `shell-local` wraps decoding errors.
+fn plugin_failure(kind: &str, d: &Diagnostics, extra_unknown: &[String]) -> String {
     let mut unknown: Vec<String> = extra_unknown.to_vec();
     for e in d.errors() {
         if e.summary == "Unsupported argument"
@@ -48,7 +48,7 @@ fn plugin_errors(d: &Diagnostics, extra_unknown: &[String]) -> Vec<String> {
     }
     if !unknown.is_empty() {
         unknown.sort();
-        return unknown
+        let errs: Vec<String> = unknown
             .iter()
             .map(|k| {
                 format!(
@@ -57,25 +57,60 @@ fn plugin_errors(d: &Diagnostics, extra_unknown: &[String]) -> Vec<String> {
                 )
             })
             .collect();
+        return decoding_failure(kind, kiln_hcl::legacy::multierror(&errs));
     }
-    d.errors()
+    let errs: Vec<String> = d
+        .errors()
         .map(|e| {
-            if e.detail.is_empty() {
+            if e.summary == "Missing required argument"
+                && let Some(k) = e.detail.split('"').nth(1)
+            {
+                format!("{k} required")
+            } else if e.detail.is_empty() {
                 e.summary.clone()
             } else {
                 e.detail.clone()
             }
         })
-        .collect()
+        .collect();
+    let points: Vec<String> = errs.iter().map(|e| format!("* {e}")).collect();
+    format!("{} error(s) occurred:\n\n{}", errs.len(), points.join("\n"))
 }
 
-/// A provisioner of one build: its config rendered, the builder's override merged.
+/// A decoding error (unknown keys, a template that fails) as the plugin returns it.
+fn decoding_failure(kind: &str, e: String) -> String {
+    if kind == "shell-local" {
+        format!("Error decoding config: {e}")
+    } else {
+        e
+    }
+}
+
+/// `max_retries`, rendered with the core's context and read as an integer when the build
+/// is made.
+fn max_retries(p: &Provisioner, core: &Core) -> Result<u32, String> {
+    if p.max_retries.is_empty() {
+        return Ok(0);
+    }
+    let r = render::render(&p.max_retries, &core.context())
+        .map_err(|e| format!("failed to interpolate `max_retries`: {}", e.msg))?;
+    let n: i64 = r.parse().map_err(|_| {
+        format!(
+            "`max_retries` must be a valid integer: strconv.Atoi: parsing {}: invalid syntax",
+            kiln_hcl::value::go_quote(&r)
+        )
+    })?;
+    Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
+}
+
+/// A provisioner of one build, its config (with the builder's override) rendered; the
+/// error is its plugin's.
 fn provisioner_decl(
     p: &Provisioner,
     raw_name: &str,
+    retries: u32,
     ctx: &Context,
     path: &Path,
-    core: &Core,
 ) -> Result<(ProvisionerDecl, Vec<String>), String> {
     let mut config = p.config.clone();
     if let Some((_, J::Obj(over))) = p.overrides.iter().find(|(k, _)| k == raw_name) {
@@ -84,24 +119,8 @@ fn provisioner_decl(
             config.push((k, v));
         }
     }
-    let rendered = render_value(&J::Obj(config), ctx)?;
-    let J::Obj(config) = rendered else {
-        unreachable!("an object renders to an object")
-    };
+    let config = render_config(&config, ctx).map_err(|e| decoding_failure(&p.kind, e))?;
     let (body, bad) = body_of(&config, path);
-    let mut max_retries = 0u32;
-    if !p.max_retries.is_empty() {
-        let r = render::render(&p.max_retries, &core.context())
-            .map_err(|e| format!("failed to interpolate `max_retries`: {}", e.msg))?;
-        let n: i64 = r.parse().map_err(|_| {
-            format!(
-                "`max_retries` must be a valid integer: strconv.Atoi: parsing {}: invalid syntax",
-                kiln_hcl::value::go_quote(&r)
-            )
-        })?;
-        max_retries = u32::try_from(n.max(0)).unwrap_or(u32::MAX);
-    }
-    let file = SourceFile::new(path, String::new());
     let block = RawBlock {
         ident: "provisioner".into(),
         labels: vec![p.kind.clone()],
@@ -109,7 +128,7 @@ fn provisioner_decl(
         span: None,
         ident_span: None,
         header_end: None,
-        file,
+        file: SourceFile::new(path, String::new()),
     };
     // Packer wraps a provisioner in a pause, else a timeout: never both.
     let pause = (!p.pause_before.is_zero()).then_some(p.pause_before);
@@ -123,7 +142,7 @@ fn provisioner_decl(
             except: Vec::new(),
             pause_before: pause,
             timeout,
-            max_retries,
+            max_retries: retries,
             continue_on_error: false,
             overrides: BTreeMap::new(),
         },
@@ -148,15 +167,11 @@ pub fn get_builds(
         let b = &core.builds[&n];
         let raw_name = b.name.clone();
         let init_err = |detail: String| diag(format!("Failed to initialize build {n:?}"), detail);
-        let prep_err = |errs: Vec<String>| {
-            diag(
-                format!("Failed to prepare build: {n:?}"),
-                kiln_hcl::legacy::multierror(&errs),
-            )
-        };
+        let prep_err = |detail: String| diag(format!("Failed to prepare build: {n:?}"), detail);
         // Core.Build: every component must exist.
         if BUILDERS.get(&b.kind).is_none() {
-            diags.push(init_err(BUILDERS.unknown(&b.kind, None).detail));
+            let detail = BUILDERS.unknown(&b.kind, None).detail;
+            diags.push(init_err(detail.replacen("The source ", "The builder ", 1)));
             continue;
         }
         let provs: Vec<&Provisioner> = t
@@ -219,38 +234,27 @@ pub fn get_builds(
             env: opts.env.clone(),
         };
         // Provisioners' max_retries are read when the build is made.
-        let mut decls = Vec::new();
+        let mut retries = Vec::new();
         let mut failed = None;
-        for p in &provs {
-            match provisioner_decl(p, &raw_name, &ctx, &path, core) {
-                Ok(d) => decls.push(d),
+        for p in provs.iter().copied().chain(t.cleanup.iter()) {
+            match max_retries(p, core) {
+                Ok(r) => retries.push(r),
                 Err(e) => {
                     failed = Some(e);
                     break;
                 }
             }
         }
-        let cleanup = match (&failed, &t.cleanup) {
-            (None, Some(p)) => match provisioner_decl(p, &raw_name, &ctx, &path, core) {
-                Ok(d) => Some(d),
-                Err(e) => {
-                    failed = Some(e);
-                    None
-                }
-            },
-            _ => None,
-        };
         if let Some(e) = failed {
             diags.push(init_err(e));
             continue;
         }
         // CoreBuild.Prepare: the builder, the provisioners, the cleanup provisioner, the
         // post-processors; the first that fails stops the build.
-        let config = match render_value(&J::Obj(b.config.clone()), &ctx) {
-            Ok(J::Obj(c)) => c,
-            Ok(_) => Vec::new(),
+        let config = match render_config(&b.config, &ctx) {
+            Ok(c) => c,
             Err(e) => {
-                diags.push(prep_err(vec![e]));
+                diags.push(prep_err(decoding_failure(&b.kind, e)));
                 continue;
             }
         };
@@ -288,13 +292,32 @@ pub fn get_builds(
                 builder
             }
             Ok((_, d)) | Err(d) => {
-                diags.push(prep_err(plugin_errors(&d, &bad)));
+                diags.push(prep_err(plugin_failure(&b.kind, &d, &bad)));
                 continue;
             }
         };
-        let late_env = instance.env(&base, Some(unknown_generated(&builder.generated_keys())));
+        let extra = builder.generated_keys();
+        let late_env = instance.env(&base, Some(unknown_generated(&extra)));
+        // Provisioners and post-processors render `{{ build `X` }}` with placeholders.
+        let mut pctx = ctx.clone();
+        pctx.data = Some(placeholder_data(&extra));
+        let mut decls = Vec::new();
         let mut ok = true;
-        for (decl, bad) in decls.iter().chain(cleanup.iter()) {
+        let all: Vec<(&Provisioner, u32)> = provs
+            .iter()
+            .copied()
+            .chain(t.cleanup.iter())
+            .zip(retries)
+            .collect();
+        for (p, r) in all {
+            let (decl, bad) = match provisioner_decl(p, &raw_name, r, &pctx, &path) {
+                Ok(d) => d,
+                Err(e) => {
+                    diags.push(prep_err(e));
+                    ok = false;
+                    break;
+                }
+            };
             let r = PROVISIONERS.decode(
                 &decl.kind,
                 Block {
@@ -308,24 +331,29 @@ pub fn get_builds(
             match r {
                 Ok((_, w)) if bad.is_empty() => warnings(&n, &w, &mut diags),
                 Ok((_, d)) | Err(d) => {
-                    diags.push(prep_err(plugin_errors(&d, bad)));
+                    diags.push(prep_err(plugin_failure(&decl.kind, &d, &bad)));
                     ok = false;
                     break;
                 }
             }
+            decls.push(decl);
         }
         if !ok {
             continue;
         }
+        let cleanup = if t.cleanup.is_some() {
+            decls.pop()
+        } else {
+            None
+        };
         let mut pp_chains = Vec::new();
         'chains: for chain in &chains {
-            let mut decls = Vec::new();
+            let mut chain_decls = Vec::new();
             for pp in chain {
-                let config = match render_value(&J::Obj(pp.config.clone()), &ctx) {
-                    Ok(J::Obj(c)) => c,
-                    Ok(_) => Vec::new(),
+                let config = match render_config(&pp.config, &pctx) {
+                    Ok(c) => c,
                     Err(e) => {
-                        diags.push(prep_err(vec![e]));
+                        diags.push(prep_err(decoding_failure(&pp.kind, e)));
                         ok = false;
                         break 'chains;
                     }
@@ -353,12 +381,12 @@ pub fn get_builds(
                 match r {
                     Ok((_, w)) if bad.is_empty() => warnings(&n, &w, &mut diags),
                     Ok((_, d)) | Err(d) => {
-                        diags.push(prep_err(plugin_errors(&d, &bad)));
+                        diags.push(prep_err(plugin_failure(&pp.kind, &d, &bad)));
                         ok = false;
                         break 'chains;
                     }
                 }
-                decls.push(PostProcessorDecl {
+                chain_decls.push(PostProcessorDecl {
                     kind: pp.kind.clone(),
                     name: Some(pp.name.clone()),
                     block,
@@ -367,13 +395,13 @@ pub fn get_builds(
                     keep_input_artifact: pp.keep_input_artifact,
                 });
             }
-            pp_chains.push(decls);
+            pp_chains.push(chain_decls);
         }
         if !ok {
             continue;
         }
-        instance.provisioners = decls.into_iter().map(|(d, _)| d).collect();
-        instance.error_cleanup = cleanup.map(|(d, _)| d);
+        instance.provisioners = decls;
+        instance.error_cleanup = cleanup;
         instance.post_processors = pp_chains.clone();
         out.push(PreparedBuild {
             instance,

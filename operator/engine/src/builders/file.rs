@@ -33,9 +33,10 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
         );
     }
     if source.is_none() && content.is_none() {
+        // Packer's words, as the summary of a warning with no detail.
         r.warn(
-            "Empty file",
-            "Both source file and contents are blank; target will have no content.",
+            "Both source file and contents are blank; target will have no content",
+            "",
         );
     }
     let source = source.map(|s| crate::hcl::eval::resolve(Path::new("."), &s));

@@ -10,6 +10,22 @@ use super::render::{self, Context};
 use crate::diag::SourceFile;
 use crate::template::RawBody;
 
+/// The SDK's `BasicPlaceholderData` with a builder's own generated keys: what
+/// provisioners and post-processors render `{{ build `X` }}` with at prepare time.
+pub fn placeholder_data(extra: &[String]) -> std::collections::BTreeMap<String, String> {
+    let mut m = std::collections::BTreeMap::new();
+    for k in GENERATED_KEYS
+        .iter()
+        .map(|k| k.to_string())
+        .chain(extra.iter().cloned())
+    {
+        let v = format!("Build_{k}. {}", render::PLACEHOLDER_MSG);
+        m.insert(k, v);
+    }
+    m.insert("WinRMPassword".into(), "{{.WinRMPassword}}".into());
+    m
+}
+
 /// The `build.*` keys a builder generates for every build (the SDK's
 /// `BuilderDataCommonKeys`).
 pub const GENERATED_KEYS: &[&str] = &[
@@ -28,20 +44,32 @@ pub const GENERATED_KEYS: &[&str] = &[
     "WinRMPassword",
 ];
 
-/// Renders every string of a config (in lists and maps too), keeping `{{.Field}}`
-/// references for the component; a generated key's reference becomes `build.*` at run time.
-pub fn render_value(v: &J, ctx: &Context) -> Result<J, String> {
+/// Renders every string of a component's config as the SDK's `config.Decode` does
+/// (`RenderMap`: each string parsed, then rendered once; `{{.Field}}` references kept for the
+/// component). The error is the SDK's: `invalid 'key': … in:\n\n…` for a template that does
+/// not parse, `render 'key': … in:\n\n…` for one that fails.
+pub fn render_config(config: &[(String, J)], ctx: &Context) -> Result<Vec<(String, J)>, String> {
+    config
+        .iter()
+        .map(|(k, v)| Ok((k.clone(), render_value(k, v, ctx)?)))
+        .collect()
+}
+
+fn render_value(key: &str, v: &J, ctx: &Context) -> Result<J, String> {
     Ok(match v {
-        J::Str(s) => J::Str(render_string(s, ctx)?),
+        J::Str(s) => J::Str(render_string(s, ctx).map_err(|e| {
+            let what = if e.exec { "render" } else { "invalid" };
+            format!("{what} '{key}': {} in:\n\n{s}", e.msg)
+        })?),
         J::Arr(items) => J::Arr(
             items
                 .iter()
-                .map(|i| render_value(i, ctx))
+                .map(|i| render_value(key, i, ctx))
                 .collect::<Result<_, _>>()?,
         ),
         J::Obj(m) => J::Obj(
             m.iter()
-                .map(|(k, v)| Ok((k.clone(), render_value(v, ctx)?)))
+                .map(|(k, v)| Ok((k.clone(), render_value(key, v, ctx)?)))
                 .collect::<Result<_, String>>()?,
         ),
         other => other.clone(),
@@ -53,7 +81,8 @@ fn field_ref() -> &'static regex::Regex {
     RE.get_or_init(|| regex::Regex::new(r"\{\{-?\s*\.([A-Za-z0-9_]+)\s*-?\}\}").expect("field"))
 }
 
-pub fn render_string(s: &str, ctx: &Context) -> Result<String, String> {
+/// Renders one string once, `{{.Field}}` references kept.
+pub fn render_string(s: &str, ctx: &Context) -> Result<String, render::RenderError> {
     let mut held = Vec::new();
     let mut text = s.to_string();
     for (n, m) in field_ref().find_iter(s).enumerate() {
@@ -61,7 +90,7 @@ pub fn render_string(s: &str, ctx: &Context) -> Result<String, String> {
         text = text.replacen(m.as_str(), &id, 1);
         held.push((id, m.as_str().to_string()));
     }
-    let mut out = render::render(&text, ctx).map_err(|e| e.msg)?;
+    let mut out = render::render_once(&text, ctx)?;
     for (id, orig) in held {
         out = out.replace(&id, &orig);
     }
