@@ -226,6 +226,7 @@ pub async fn run_build(
     let halted = state.error.is_some() || cancelled;
     for step in steps[..ran].iter_mut().rev() {
         let skip = halted
+            && build.builder.step_runner()
             && match opts.on_error {
                 OnError::Abort => true,
                 OnError::RunCleanupProvisioner => step.kind() != StepKind::Provision,

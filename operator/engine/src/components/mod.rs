@@ -173,6 +173,12 @@ pub trait Builder: Send + Sync {
     fn requirements(&self) -> Requirements {
         Requirements::default()
     }
+    /// Whether the builder runs its steps through the SDK's step runner, which `-on-error`
+    /// wraps (`abort` skips cleanups and says so). Packer's `file` builder has no step
+    /// runner: it writes its file and fires the provision hook, nothing to clean up.
+    fn step_runner(&self) -> bool {
+        true
+    }
 }
 
 /// Hook names.
