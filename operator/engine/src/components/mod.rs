@@ -145,6 +145,9 @@ pub enum StepKind {
     /// Fires the provision hook; with `-on-error=run-cleanup-provisioner` its cleanup is the
     /// only one that runs after a failure.
     Provision,
+    /// Work Kiln does as a step where Packer's builder does it outside its step runner
+    /// (`-on-error` does not wrap it: its cleanup runs and it is never named).
+    Internal,
 }
 
 /// One step of a builder.
