@@ -283,6 +283,7 @@ pub fn get_builds(
                 env: &env,
                 subject: None,
                 what: format!("builder {:?}", b.kind),
+                name: &n,
             },
             &info,
         );
@@ -325,6 +326,7 @@ pub fn get_builds(
                     env: &late_env,
                     subject: None,
                     what: format!("provisioner {:?}", decl.kind),
+                    name: "",
                 },
                 &info,
             );
@@ -375,6 +377,7 @@ pub fn get_builds(
                         env: &late_env,
                         subject: None,
                         what: format!("post-processor {:?}", pp.kind),
+                        name: &pp.name,
                     },
                     &info,
                 );
