@@ -15,8 +15,8 @@ use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::plan::{PreparedBuild, RunOptions, unknown_generated};
 use crate::template::build::{BuildInstance, PostProcessorDecl, ProvisionerDecl, SourceUse};
 use crate::template::{EvalEnv, RawBlock};
-use kiln_hcl::legacy::json::J;
 use kiln_hcl::legacy::config::{body_of, placeholder_data, render_config};
+use kiln_hcl::legacy::json::J;
 use kiln_hcl::legacy::render::{self, Context};
 use kiln_hcl::legacy::{Core, Provisioner};
 

@@ -102,7 +102,10 @@ impl Sink for HumanSink {
         match &e.kind {
             EventKind::Say { message } => {
                 for l in message.lines() {
-                    self.line(stamped, &self.paint(&format!("==> {prefix}{l}"), code, true));
+                    self.line(
+                        stamped,
+                        &self.paint(&format!("==> {prefix}{l}"), code, true),
+                    );
                 }
             }
             // Packer 1.16's TargetedUI says a message (`==> build: …`); without a build
@@ -119,7 +122,10 @@ impl Sink for HumanSink {
             }
             EventKind::Error { message } => {
                 for l in message.lines() {
-                    self.line(stamped, &self.paint(&format!("==> {prefix}{l}"), "31", true));
+                    self.line(
+                        stamped,
+                        &self.paint(&format!("==> {prefix}{l}"), "31", true),
+                    );
                 }
             }
             EventKind::BuildStarted => {

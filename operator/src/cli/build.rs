@@ -196,7 +196,14 @@ async fn build_legacy(a: BuildArgs, on_error: OnError) -> i32 {
         );
         return 1;
     }
-    let code = execute(&a, prepared, masker, &ropts, &kiln_engine::legacy::base_env()).await;
+    let code = execute(
+        &a,
+        prepared,
+        masker,
+        &ropts,
+        &kiln_engine::legacy::base_env(),
+    )
+    .await;
     if diags.has_errors() { 1 } else { code }
 }
 

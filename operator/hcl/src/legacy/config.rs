@@ -190,7 +190,6 @@ pub fn body_of(config: &[(String, J)], path: &Path) -> (RawBody, Vec<String>) {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

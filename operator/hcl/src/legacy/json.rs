@@ -439,7 +439,10 @@ mod tests {
                 9
             )
         );
-        assert_eq!(err("{\n  \"a\": ["), ("unexpected end of JSON input".into(), 10));
+        assert_eq!(
+            err("{\n  \"a\": ["),
+            ("unexpected end of JSON input".into(), 10)
+        );
         assert_eq!(
             err("[1,]"),
             (
@@ -465,7 +468,10 @@ mod tests {
             err("{} x"),
             ("invalid character 'x' after top-level value".into(), 4)
         );
-        assert_eq!(err("[01]"), ("invalid character '1' after array element".into(), 3));
+        assert_eq!(
+            err("[01]"),
+            ("invalid character '1' after array element".into(), 3)
+        );
         assert_eq!(
             err("\"a\nb\""),
             ("invalid character '\\n' in string literal".into(), 3)

@@ -146,8 +146,7 @@ pub fn parse_failure(err: &str) -> String {
 }
 
 /// The file Packer reads when no template is given (`console` in JSON mode).
-pub const TINIEST_BUILDER: &str =
-    "{\n\t\"builders\": [\n\t\t{\n\t\t\t\"type\":\"null\",\n\t\t\t\"communicator\": \"none\"\n\t\t}\n\t]\n}";
+pub const TINIEST_BUILDER: &str = "{\n\t\"builders\": [\n\t\t{\n\t\t\t\"type\":\"null\",\n\t\t\t\"communicator\": \"none\"\n\t\t}\n\t]\n}";
 
 /// The SDK's `template.ParseFile`: the error text is the "Original error" Packer prints.
 pub fn parse_file(path: &Path) -> Result<LegacyTemplate, String> {
@@ -156,13 +155,8 @@ pub fn parse_file(path: &Path) -> Result<LegacyTemplate, String> {
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(|e| e.to_string())?;
         b
     } else {
-        std::fs::read(path).map_err(|e| {
-            format!(
-                "open {}: {}",
-                path.display(),
-                crate::template::go_errno(&e)
-            )
-        })?
+        std::fs::read(path)
+            .map_err(|e| format!("open {}: {}", path.display(), crate::template::go_errno(&e)))?
     };
     let mut t = match parse(&data) {
         Ok(t) => t,
@@ -213,20 +207,23 @@ pub fn parse(data: &[u8]) -> Result<LegacyTemplate, ParseError> {
     let mut used: Vec<usize> = Vec::new();
     let mut f = Fields::default();
     let mut get = |name: &str| -> Option<J> {
-        let i = root
-            .iter()
-            .position(|(k, _)| k == name)
-            .or_else(|| {
-                root.iter()
-                    .enumerate()
-                    .position(|(i, (k, _))| !used.contains(&i) && k.eq_ignore_ascii_case(name))
-            })?;
+        let i = root.iter().position(|(k, _)| k == name).or_else(|| {
+            root.iter()
+                .enumerate()
+                .position(|(i, (k, _))| !used.contains(&i) && k.eq_ignore_ascii_case(name))
+        })?;
         used.push(i);
         Some(root[i].1.clone())
     };
     let mut t = LegacyTemplate::default();
-    let (mut builders, mut pps, mut provs, mut cleanup, mut vars, mut sensitive) =
-        (Vec::new(), Vec::new(), Vec::new(), J::Null, Vec::new(), Vec::new());
+    let (mut builders, mut pps, mut provs, mut cleanup, mut vars, mut sensitive) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        J::Null,
+        Vec::new(),
+        Vec::new(),
+    );
     for name in ROOT_FIELDS {
         let Some(v) = get(name) else { continue };
         match *name {
@@ -376,7 +373,8 @@ pub fn parse(data: &[u8]) -> Result<LegacyTemplate, ParseError> {
             ));
             continue;
         }
-        t.builders.insert(name.clone(), Builder { name, kind, config });
+        t.builders
+            .insert(name.clone(), Builder { name, kind, config });
     }
     // Post-processors.
     for (i, raw) in pps.iter().enumerate() {
@@ -555,7 +553,13 @@ fn decode_provisioner(raw: &J) -> Result<Provisioner, String> {
         .filter(|(k, _)| {
             !matches!(
                 k.as_str(),
-                "except" | "only" | "override" | "pause_before" | "max_retries" | "type" | "timeout"
+                "except"
+                    | "only"
+                    | "override"
+                    | "pause_before"
+                    | "max_retries"
+                    | "type"
+                    | "timeout"
             )
         })
         .collect();
@@ -714,7 +718,8 @@ impl Core {
         }
         if !t.min_version.is_empty() {
             let actual = go_version(crate::template::PACKER_VERSION).expect("own version");
-            let min = go_version(&t.min_version).map_err(|e| format!("min_version is invalid: {e}"))?;
+            let min =
+                go_version(&t.min_version).map_err(|e| format!("min_version is invalid: {e}"))?;
             if version_less(&actual, &min) {
                 return Err(format!(
                     "This template requires Packer version {} or higher; using {}",
@@ -789,9 +794,7 @@ impl Core {
                     }
                     Err(e) if e.exec => return Err(e.msg),
                     Err(e) => {
-                        return Err(format!(
-                            "error interpolating default value for '{k}': {e}"
-                        ));
+                        return Err(format!("error interpolating default value for '{k}': {e}"));
                     }
                 }
             }
@@ -947,20 +950,10 @@ use the --config-type=hcl2 option.";
 /// Packer's `kvflag.FlagJSON`: a `-var-file` read as a JSON object of strings. The error is
 /// the text Packer prints.
 pub fn read_var_file(path: &Path, into: &mut BTreeMap<String, String>) -> Result<(), String> {
-    let data = std::fs::read(path).map_err(|e| {
-        format!(
-            "open {}: {}",
-            path.display(),
-            crate::template::go_errno(&e)
-        )
-    })?;
-    let v = json::parse(&data).map_err(|e| {
-        format!(
-            "Error reading variables in '{}': {}",
-            path.display(),
-            e.msg
-        )
-    })?;
+    let data = std::fs::read(path)
+        .map_err(|e| format!("open {}: {}", path.display(), crate::template::go_errno(&e)))?;
+    let v = json::parse(&data)
+        .map_err(|e| format!("Error reading variables in '{}': {}", path.display(), e.msg))?;
     match v {
         J::Obj(m) => {
             for (k, v) in json::dedup(&m) {
@@ -1037,6 +1030,9 @@ mod tests {
         c.variables.insert("r".into(), "v".into());
         c.initialize().unwrap();
         assert_eq!(c.variables["b"], "xy");
-        assert_eq!(c.build_names(&[], &["two".into()]), vec!["null".to_string()]);
+        assert_eq!(
+            c.build_names(&[], &["two".into()]),
+            vec!["null".to_string()]
+        );
     }
 }
