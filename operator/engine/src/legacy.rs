@@ -62,7 +62,10 @@ fn plugin_failure(kind: &str, d: &Diagnostics, extra_unknown: &[String]) -> Stri
     let errs: Vec<String> = d
         .errors()
         .map(|e| {
-            if e.summary == "Missing required argument"
+            if e.summary.starts_with("Failed preparing ") {
+                // A plugin's Prepare error as hcl2template words it: the text is the detail.
+                e.detail.clone()
+            } else if e.summary == "Missing required argument"
                 && let Some(k) = e.detail.split('"').nth(1)
             {
                 format!("{k} required")
@@ -73,6 +76,13 @@ fn plugin_failure(kind: &str, d: &Diagnostics, extra_unknown: &[String]) -> Stri
             }
         })
         .collect();
+    // A component that words its Prepare error as Packer's plugin does (the SDK's
+    // `MultiError`) is given as it is.
+    if let [one] = errs.as_slice()
+        && one.contains(" error(s) occurred:")
+    {
+        return one.clone();
+    }
     let points: Vec<String> = errs.iter().map(|e| format!("* {e}")).collect();
     format!("{} error(s) occurred:\n\n{}", errs.len(), points.join("\n"))
 }
