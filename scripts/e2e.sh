@@ -16,7 +16,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln/target}"
+# shellcheck source=target-dir.sh
+source scripts/target-dir.sh
 bin="${KILN_CACHE:-$HOME/.cache/kiln}/cluster/k8s-v1.34.4/bin"
 export PATH="$bin:$PATH"
 export KUBECONFIG=/var/lib/kiln-e2e/admin.kubeconfig

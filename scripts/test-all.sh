@@ -6,7 +6,9 @@
 # heavy builds under ~/.cache/kiln, keyed by version. Needs root (the e2e cluster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln/target}"
+repo=$(pwd)
+# shellcheck source=target-dir.sh
+source scripts/target-dir.sh
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 start=$(date +%s)

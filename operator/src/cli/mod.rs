@@ -171,6 +171,9 @@ pub fn main(args: Vec<String>) -> i32 {
             };
         }
     };
+    if matches!(cli.command, Command::Operator(_)) {
+        crate::controller::memory::limit_arenas();
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -9,6 +9,7 @@ pub mod conditions;
 pub mod context;
 pub mod error;
 pub mod http;
+pub mod memory;
 pub mod metrics;
 pub mod provenance;
 pub mod rebuild;
@@ -256,6 +257,7 @@ async fn run_inner(args: OperatorArgs) -> anyhow::Result<()> {
     let health = Health::default();
     let shutdown = CancellationToken::new();
     crate::signals::shutdown_on_signal(shutdown.clone());
+    tokio::spawn(memory::trim_periodically(shutdown.clone()));
     let server = tokio::spawn(http::serve(
         args.metrics_address,
         metrics.clone(),
