@@ -681,15 +681,20 @@ fn output_flags_timestamps_color_debug_and_version() {
         "source \"null\" \"a\" { communicator = \"none\" }\nsource \"null\" \"b\" { communicator = \"none\" }\nbuild {\n  sources = [\"null.a\", \"null.b\"]\n  provisioner \"shell-local\" { inline = [\"echo start >> log\", \"sleep 0.2\", \"echo end >> log\"] }\n}\n",
     );
     let t = t.to_str().unwrap();
-    // -timestamp-ui prefixes every line with an RFC 3339 time.
+    // -timestamp-ui prefixes every line a build says with an RFC 3339 time (as Packer's
+    // TimestampedUi: not the colour announcements nor the command's own lines).
     let o = run(tmp.path(), &["build", "-timestamp-ui", t]);
     let (out, _) = text(&o);
     assert!(o.status.success());
-    let first = out.lines().next().unwrap();
+    let said = out.lines().find(|l| l.contains("==> null.a:")).unwrap();
     assert!(
-        first.len() > 21 && first.as_bytes()[4] == b'-' && first[..21].ends_with("Z:"),
-        "{first}"
+        said.len() > 21 && said.as_bytes()[4] == b'-' && said[..21].ends_with("Z:"),
+        "{said}"
     );
+    let first = out.lines().next().unwrap();
+    assert_eq!(first, "null.a: output will be in this color.");
+    let wait = out.lines().find(|l| l.contains("Wait completed")).unwrap();
+    assert!(wait.starts_with("==> Wait completed"), "{wait}");
     // Colour is on only when asked (stdout is not a terminal here).
     let o = run(tmp.path(), &["build", "-color=true", t]);
     assert!(text(&o).0.contains("\x1b["));

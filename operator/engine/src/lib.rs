@@ -4,7 +4,9 @@
 // Diagnostics carry file, position and snippet; returning them by value keeps call sites simple.
 #![allow(clippy::result_large_err)]
 
-pub use kiln_hcl::{diag, fmt, functions, hcl, template, value};
+/// Legacy JSON templates: parsing, validation and the legacy core.
+pub use kiln_hcl::legacy as legacy_template;
+pub use kiln_hcl::{diag, fmt, functions, hcl, interpolate, template, value};
 /// Child processes and files written to be executed, under one fork lock.
 pub use kiln_process as process;
 
@@ -14,6 +16,7 @@ pub mod communicator;
 pub mod components;
 pub mod datasources;
 pub mod fuzzing;
+pub mod legacy;
 pub mod plan;
 pub mod postprocessors;
 pub mod provisioners;

@@ -199,6 +199,7 @@ pub fn prepare_provisioner_in(
             env,
             subject: decl.block.subject(),
             what: format!("provisioner {:?}", decl.kind),
+            name: decl.name.as_deref().unwrap_or_default(),
         },
         info,
     )
@@ -229,6 +230,7 @@ fn decode_post_processor(
             env,
             subject: decl.block.subject(),
             what: format!("post-processor {:?}", decl.kind),
+            name: decl.name.as_deref().unwrap_or_default(),
         },
         info,
     )
@@ -273,6 +275,7 @@ pub fn prepare(
                 env: &env,
                 subject: inst.source.subject.clone(),
                 what: format!("source {:?} {:?}", inst.source.kind, inst.source.label),
+                name: &inst.source.label,
             },
             &info,
         );
@@ -388,6 +391,7 @@ fn decode_data_source(
             env,
             subject: decl.block.subject(),
             what: format!("data {:?} {:?}", decl.kind, decl.name),
+            name: &decl.name,
         },
         &info,
     )

@@ -224,18 +224,37 @@ pub async fn run_build(
     }
     let cancelled = state.cancel.is_cancelled();
     let halted = state.error.is_some() || cancelled;
+    // The SDK's `abortStep`/`handleAbortsAndInterupts`: under `-on-error=abort` (or
+    // `run-cleanup-provisioner`, but for the provision step) a halted build's cleanups are
+    // skipped; the first skipped step says the error and that it failed, the others that
+    // their cleanup is skipped.
+    let mut abort_logged = false;
     for step in steps[..ran].iter_mut().rev() {
         let skip = halted
+            && build.builder.step_runner()
+            && step.kind() != StepKind::Internal
             && match opts.on_error {
                 OnError::Abort => true,
                 OnError::RunCleanupProvisioner => step.kind() != StepKind::Provision,
                 OnError::Cleanup | OnError::Ask => false,
             };
         if skip {
-            bui.say(format!(
-                "aborted: skipping cleanup of step {:?}",
-                step.name()
-            ));
+            if abort_logged {
+                bui.error(format!(
+                    "aborted: skipping cleanup of step {:?}",
+                    step.name()
+                ));
+            } else {
+                abort_logged = true;
+                if let Some(e) = &state.error {
+                    bui.error(e.to_string());
+                }
+                if cancelled {
+                    bui.error("Interrupted, aborting...");
+                } else {
+                    bui.error(format!("Step {:?} failed, aborting...", step.name()));
+                }
+            }
             continue;
         }
         if tokio::time::timeout(CLEANUP_DEADLINE, step.cleanup(&mut state))

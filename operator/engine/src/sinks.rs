@@ -73,11 +73,14 @@ impl HumanSink {
         format!("{}: ", rfc3339(now))
     }
 
-    fn line(&self, to_err: bool, text: &str) {
-        let _ = to_err;
+    /// Writes a line; `stamped`: said through a build's UI, which `-timestamp-ui` wraps
+    /// (Packer's command UI — the colour announcements, "Wait completed", the artifact
+    /// summary — is not).
+    fn line(&self, stamped: bool, text: &str) {
         let w = &self.out;
         let mut w = w.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writeln!(w, "{}{text}", self.stamp());
+        let stamp = if stamped { self.stamp() } else { String::new() };
+        let _ = writeln!(w, "{stamp}{text}");
         let _ = w.flush();
     }
 }
@@ -88,6 +91,7 @@ impl Sink for HumanSink {
         let code = build.map(|b| self.color_of(b)).unwrap_or("0");
         let prefix = e.target().map(|b| format!("{b}: ")).unwrap_or_default();
         let starting = matches!(e.kind, EventKind::BuildStarted);
+        let stamped = build.is_some();
         if !starting
             && self
                 .announced
@@ -98,14 +102,17 @@ impl Sink for HumanSink {
         match &e.kind {
             EventKind::Say { message } => {
                 for l in message.lines() {
-                    self.line(false, &self.paint(&format!("==> {prefix}{l}"), code, true));
+                    self.line(
+                        stamped,
+                        &self.paint(&format!("==> {prefix}{l}"), code, true),
+                    );
                 }
             }
             // Packer 1.16's TargetedUI says a message (`==> build: …`); without a build
             // it is printed as it is.
             EventKind::Message { message } if build.is_some() => {
                 for l in split_keep_empty(message) {
-                    self.line(false, &self.paint(&format!("==> {prefix}{l}"), code, true));
+                    self.line(true, &self.paint(&format!("==> {prefix}{l}"), code, true));
                 }
             }
             EventKind::Message { message } => {
@@ -115,7 +122,10 @@ impl Sink for HumanSink {
             }
             EventKind::Error { message } => {
                 for l in message.lines() {
-                    self.line(true, &self.paint(&format!("==> {prefix}{l}"), "31", true));
+                    self.line(
+                        stamped,
+                        &self.paint(&format!("==> {prefix}{l}"), "31", true),
+                    );
                 }
             }
             EventKind::BuildStarted => {
@@ -136,7 +146,7 @@ impl Sink for HumanSink {
                 let b = build.unwrap_or("");
                 let d = human_duration(Duration::from_secs_f64(*seconds));
                 match (error, cancelled) {
-                    (None, _) => self.line(false, &format!("Build '{b}' finished after {d}.")),
+                    (None, _) => self.line(true, &format!("Build '{b}' finished after {d}.")),
                     (Some(err), _) => self.line(
                         true,
                         &self.paint(&format!("Build '{b}' errored after {d}: {err}"), "31", true),

@@ -12,6 +12,8 @@ pub mod diag;
 pub mod fmt;
 pub mod functions;
 pub mod hcl;
+pub mod interpolate;
+pub mod legacy;
 pub mod number;
 pub mod template;
 pub mod value;

@@ -67,6 +67,12 @@ pub async fn run(a: BuildArgs) -> i32 {
         );
         return 1;
     };
+    if !super::common::check_path(&a.template) {
+        return 1;
+    }
+    if kiln_engine::legacy_template::is_legacy(&a.template) {
+        return build_legacy(a, on_error).await;
+    }
     let Some(session) = load_template(&a.template, &a.vars, a.warn_on_undeclared_var, true) else {
         return 1;
     };
@@ -136,7 +142,79 @@ pub async fn run(a: BuildArgs) -> i32 {
             }
         }
     }
+    let base = session.template.base_env();
+    execute(&a, prepared, masker, &ropts, &base).await
+}
 
+/// `packer build` on a legacy JSON template: the legacy core's builds on the same runner.
+async fn build_legacy(a: BuildArgs, on_error: OnError) -> i32 {
+    let (path, vars) = (a.template.clone(), a.vars.clone());
+    let only = split_list(&a.only);
+    let except = split_list(&a.except);
+    let loaded = tokio::task::spawn_blocking(move || {
+        let mut core = super::legacy::load(Some(&path), &vars)?;
+        if let Err(d) = super::legacy::initialize(&mut core) {
+            print_diags(&d, None);
+            return None;
+        }
+        Some(core)
+    })
+    .await;
+    let Ok(Some(core)) = loaded else {
+        return 1;
+    };
+    let masker = Arc::new(super::legacy::masker(&core));
+    let run_uuid = std::env::var("PACKER_RUN_UUID")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let ropts = RunOptions {
+        only: only.clone(),
+        except: except.clone(),
+        force: a.force,
+        debug: a.debug,
+        on_error,
+        run_uuid,
+        parallel_builds: a.parallel_builds,
+        env: kiln_engine::legacy::local_env(),
+    };
+    let (prepared, diags) = kiln_engine::legacy::get_builds(&core, &only, &except, &ropts);
+    // As Packer: builds that failed to prepare are reported, the others run.
+    print_diags(&diags, Some(&masker));
+    if prepared.is_empty() {
+        if diags.has_errors() {
+            return 1;
+        }
+        print_diags(
+            &Diagnostics::from(kiln_engine::diag::Diagnostic::error(
+                "No builds to run",
+                "A build command cannot run without at least one build to process. If the \
+                 only or except flags have been specified at run time check that at least one \
+                 build is selected for execution.",
+            )),
+            None,
+        );
+        return 1;
+    }
+    let code = execute(
+        &a,
+        prepared,
+        masker,
+        &ropts,
+        &kiln_engine::legacy::base_env(),
+    )
+    .await;
+    if diags.has_errors() { 1 } else { code }
+}
+
+/// Runs prepared builds and reports as `packer build` does.
+async fn execute(
+    a: &BuildArgs,
+    prepared: Vec<kiln_engine::plan::PreparedBuild>,
+    masker: Arc<Masker>,
+    ropts: &RunOptions,
+    base: &kiln_engine::template::EvalEnv,
+) -> i32 {
     let color = a.color.unwrap_or_else(|| {
         std::io::stdout().is_terminal() && std::env::var_os("PACKER_NO_COLOR").is_none()
     });
@@ -155,7 +233,7 @@ pub async fn run(a: BuildArgs) -> i32 {
     signals::cancel_on_signal(cancel.clone(), ui.clone(), signals::Announce::Build);
 
     let started = Instant::now();
-    let outcomes = session.run(prepared, &ui, &cancel, &ropts).await;
+    let outcomes = kiln_engine::run::run_all(prepared, &ui, &cancel, ropts, base).await;
     let elapsed = started.elapsed();
 
     if cancel.is_cancelled() {

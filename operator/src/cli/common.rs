@@ -55,7 +55,8 @@ pub fn print_diags(d: &Diagnostics, masker: Option<&kiln_engine::ui::Masker>) {
 /// it cannot stat is reported as `"path": stat path: …` before any parsing. `false`: exit 1.
 pub fn check_path(path: &std::path::Path) -> bool {
     let name = path.to_string_lossy();
-    if name.ends_with(".pkr.hcl") || name.ends_with(".pkr.json") {
+    // `-`: a legacy JSON template on standard input.
+    if name.ends_with(".pkr.hcl") || name.ends_with(".pkr.json") || name == "-" {
         return true;
     }
     match std::fs::metadata(path) {

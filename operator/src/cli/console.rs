@@ -106,6 +106,21 @@ fn evaluate(t: &Template, line: &str) -> (String, bool, Diagnostics) {
 }
 
 pub fn run(a: ConsoleArgs) -> i32 {
+    // Packer's JSON mode: a legacy template, or no template without `-config-type=hcl2`.
+    match &a.template {
+        Some(p) => {
+            if !super::common::check_path(p) {
+                return 1;
+            }
+            if kiln_engine::legacy_template::is_legacy(p) {
+                return super::legacy::console(Some(p), &a.vars, stdin_is_pipe());
+            }
+        }
+        None if a.config_type != "hcl2" => {
+            return super::legacy::console(None, &a.vars, stdin_is_pipe());
+        }
+        None => {}
+    }
     let template = match &a.template {
         Some(p) => match load_lenient(p, &a.vars) {
             Ok(t) => t,
@@ -119,9 +134,6 @@ pub fn run(a: ConsoleArgs) -> i32 {
             ..Template::default()
         },
     };
-    // Without a template Packer's default language is its legacy JSON one, whose console
-    // renders each line as a Go template: text without `{{` comes back unchanged.
-    let legacy = a.template.is_none() && a.config_type != "hcl2";
     let masker = kiln_engine::ui::Masker::new(template.sensitive.clone());
     let piped = stdin_is_pipe();
     let mut code = 0;
@@ -134,19 +146,7 @@ pub fn run(a: ConsoleArgs) -> i32 {
             // readline hands the line over as typed; only piped mode trims it.
             line.trim_end_matches('\r').to_string()
         };
-        let (out, exit, diags) = if legacy && !line.contains("{{") {
-            (
-                line.trim().to_string(),
-                line.trim() == "exit",
-                Diagnostics::new(),
-            )
-        } else if legacy {
-            let d = kiln_engine::diag::Diagnostic::error(
-                "Legacy JSON templates are not supported",
-                "Kiln reads HCL2 only: run `kiln console -config-type=hcl2` to evaluate HCL2 expressions without a template.",
-            );
-            (String::new(), false, d.into())
-        } else if piped {
+        let (out, exit, diags) = if piped {
             evaluate(&template, line.trim())
         } else {
             evaluate(&template, &line)

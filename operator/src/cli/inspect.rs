@@ -23,6 +23,12 @@ pub struct InspectArgs {
 }
 
 pub fn run(a: InspectArgs) -> i32 {
+    if !super::common::check_path(&a.template) {
+        return 1;
+    }
+    if kiln_engine::legacy_template::is_legacy(&a.template) {
+        return super::legacy::inspect(&a.template, &a.vars);
+    }
     let t = match super::console::load_lenient(&a.template, &a.vars) {
         Ok(t) => t,
         Err(d) => {

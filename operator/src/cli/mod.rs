@@ -6,6 +6,7 @@ mod common;
 mod console;
 mod fmt;
 mod inspect;
+mod legacy;
 mod validate;
 
 use clap::{Parser, Subcommand};

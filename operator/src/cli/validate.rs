@@ -37,6 +37,15 @@ pub async fn run(a: ValidateArgs) -> i32 {
     if !super::common::check_path(&a.template) {
         return 1;
     }
+    if kiln_engine::legacy_template::is_legacy(&a.template) {
+        let (only, except) = (split_list(&a.only), split_list(&a.except));
+        let (path, vars, syntax_only) = (a.template.clone(), a.vars.clone(), a.syntax_only);
+        return tokio::task::spawn_blocking(move || {
+            super::legacy::validate(&path, &vars, syntax_only, &only, &except)
+        })
+        .await
+        .unwrap_or(1);
+    }
     let source = TemplateSource::Path(a.template.clone());
     if a.syntax_only {
         return match session::parse(&source) {

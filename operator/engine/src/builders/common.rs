@@ -128,6 +128,10 @@ impl Step for StepSetGenerated {
         "StepSetGenerated"
     }
 
+    fn kind(&self) -> StepKind {
+        StepKind::Internal
+    }
+
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
         for (k, v) in &self.0 {
             state.generated.insert(k.clone(), v.clone());

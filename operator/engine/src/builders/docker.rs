@@ -99,6 +99,8 @@ pub fn default_store(work_dir: &Path) -> PathBuf {
 }
 
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder>> {
+    // Packer's docker builder renders `run_command` when it starts the container.
+    r.render_later(&["run_command"]);
     for (key, why) in [
         (
             "run_command",

@@ -9,7 +9,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
 
 use crate::artifact::Artifact;
-use crate::builders::common::StepProvision;
 use crate::communicator::{CommError, Communicator, ExitStatus, Output};
 use crate::components::{BuildState, Builder, ComponentInfo, Step, StepAction};
 use crate::template::ConfigReader;
@@ -33,9 +32,10 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
         );
     }
     if source.is_none() && content.is_none() {
+        // Packer's words, as the summary of a warning with no detail.
         r.warn(
-            "Empty file",
-            "Both source file and contents are blank; target will have no content.",
+            "Both source file and contents are blank; target will have no content",
+            "",
         );
     }
     let source = source.map(|s| crate::hcl::eval::resolve(Path::new("."), &s));
@@ -57,6 +57,33 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
         source,
         content: content.unwrap_or_default(),
     }))
+}
+
+/// Packer's file builder fires the provision hook itself, after writing the file: a failure
+/// fails the build with no cleanup provisioner to run.
+struct StepProvisionOnly;
+
+#[async_trait]
+impl Step for StepProvisionOnly {
+    fn name(&self) -> &str {
+        "StepProvision"
+    }
+
+    async fn run(&mut self, state: &mut BuildState) -> StepAction {
+        let hooks = state.hooks.clone();
+        match hooks.run(crate::components::HOOK_PROVISION, state).await {
+            Ok(()) => StepAction::Continue,
+            Err(e) => {
+                let message = format!("{e:#}");
+                state.error = Some(if state.cancel.is_cancelled() {
+                    crate::components::BuildError::Cancelled { message }
+                } else {
+                    crate::components::BuildError::Provision { message }
+                });
+                StepAction::Halt
+            }
+        }
+    }
 }
 
 struct StepWriteFile {
@@ -124,8 +151,12 @@ impl Builder for FileBuilder {
                 source: self.source.clone(),
                 content: self.content.clone(),
             }),
-            Box::new(StepProvision),
+            Box::new(StepProvisionOnly),
         ]
+    }
+
+    fn step_runner(&self) -> bool {
+        false
     }
 
     fn artifact(&self, _state: &BuildState) -> Option<Artifact> {

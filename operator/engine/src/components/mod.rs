@@ -145,6 +145,9 @@ pub enum StepKind {
     /// Fires the provision hook; with `-on-error=run-cleanup-provisioner` its cleanup is the
     /// only one that runs after a failure.
     Provision,
+    /// Work Kiln does as a step where Packer's builder does it outside its step runner
+    /// (`-on-error` does not wrap it: its cleanup runs and it is never named).
+    Internal,
 }
 
 /// One step of a builder.
@@ -172,6 +175,12 @@ pub trait Builder: Send + Sync {
     /// What the pod that runs this build needs beyond the restricted defaults.
     fn requirements(&self) -> Requirements {
         Requirements::default()
+    }
+    /// Whether the builder runs its steps through the SDK's step runner, which `-on-error`
+    /// wraps (`abort` skips cleanups and says so). Packer's `file` builder has no step
+    /// runner: it writes its file and fires the provision hook, nothing to clean up.
+    fn step_runner(&self) -> bool {
+        true
     }
 }
 

@@ -10,7 +10,7 @@
 
 use crate::components::{Builder, ComponentInfo, DataSource, PostProcessor, Provisioner};
 use crate::diag::{Diagnostic, Diagnostics, Subject};
-use crate::template::{ConfigReader, EvalEnv, RawBody};
+use crate::template::{ConfigReader, EvalEnv, INTERPOLATION_ERROR, RawBody};
 
 /// A constructor: decodes a block into a component.
 pub type Factory<T> = fn(&mut ConfigReader, &ComponentInfo) -> Option<Box<T>>;
@@ -116,22 +116,59 @@ impl<T: ?Sized + 'static> Table<T> {
             return Err(self.unknown(name, block.subject).into());
         };
         let mut r = ConfigReader::new(block.body, block.env, block.subject, block.what);
+        if self.kind != Kind::DataSource {
+            r.interpolation = Some(crate::interpolate::Context::for_component(
+                &info.build_name,
+                &info.builder_type,
+                crate::template::PACKER_VERSION,
+            ));
+        }
         let component = factory(&mut r, info);
-        let diags = r.finish();
+        let mut diags = r.finish();
+        if let Some(d) = diags.0.iter().find(|d| d.summary == INTERPOLATION_ERROR) {
+            diags = self.interpolation_error(name, block.name, d).into();
+        }
         match component {
             Some(c) if !diags.has_errors() => Ok((c, diags)),
             _ => Err(diags),
         }
     }
+
+    /// An option's template error as Packer reports a component's failed Prepare: builders'
+    /// errors as their own summary, provisioners' and post-processors' under "Failed
+    /// preparing provisioner-block …", with the component's own wrapping.
+    fn interpolation_error(&self, type_name: &str, name: &str, d: &Diagnostic) -> Diagnostic {
+        // Components whose Prepare wraps the SDK's Decode error.
+        let message = match (self.kind, type_name) {
+            (Kind::Provisioner | Kind::PostProcessor, "shell-local") => {
+                format!("Error decoding config: {}", d.detail)
+            }
+            _ => d.detail.clone(),
+        };
+        let (summary, detail) = match self.kind {
+            Kind::Provisioner | Kind::PostProcessor => (
+                format!(
+                    "Failed preparing {}-block {} {}",
+                    self.kind.label(),
+                    crate::value::go_quote(type_name),
+                    crate::value::go_quote(name)
+                ),
+                message,
+            ),
+            _ => (message, String::new()),
+        };
+        Diagnostic::error(summary, detail).with_subject(d.subject.clone())
+    }
 }
 
-/// A block to decode: its body, the evaluation context, where it is, and how messages name
-/// it (`source "null" "a"`).
+/// A block to decode: its body, the evaluation context, where it is, how messages name it
+/// (`source "null" "a"`) and its name (a source's label, a provisioner's `name`).
 pub struct Block<'a> {
     pub body: &'a RawBody,
     pub env: &'a EvalEnv,
     pub subject: Option<Subject>,
     pub what: String,
+    pub name: &'a str,
 }
 
 /// The constructor of a component that lives behind a cargo feature: its own when Kiln is

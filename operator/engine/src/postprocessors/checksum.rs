@@ -38,6 +38,8 @@ pub struct Checksum {
 }
 
 pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
+    // Rendered when the post-processor runs, with the build's data.
+    r.render_later(&["output"]);
     let types = r
         .strings("checksum_types")
         .unwrap_or_else(|| vec!["md5".to_string()]);
@@ -119,76 +121,38 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// One piece of a parsed Go template: literal text or a `{{.Field}}` action.
-#[derive(Debug, PartialEq)]
-pub(crate) enum Piece {
-    Text(String),
-    Field(String),
+/// Checks that an `output` template parses, with the SDK's functions.
+pub(crate) fn parse_go_template(s: &str) -> Result<(), String> {
+    crate::interpolate::Context::default()
+        .validate(s)
+        .map_err(|e| e.to_string())
 }
 
-/// Parses the subset of Go's text/template Packer's `output` options use: literal text and
-/// `{{.Field}}` actions (spaces and `{{- -}}` trim markers allowed).
-pub(crate) fn parse_go_template(s: &str) -> Result<Vec<Piece>, String> {
-    let mut out = Vec::new();
-    let mut rest = s;
-    while let Some(start) = rest.find("{{") {
-        let mut text = rest[..start].to_string();
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| format!("unclosed action in {s:?}"))?;
-        let mut inner = &after[..end];
-        let mut tail = &after[end + 2..];
-        if let Some(i) = inner.strip_prefix("- ") {
-            inner = i;
-            text = text.trim_end().to_string();
-        }
-        if let Some(i) = inner.strip_suffix(" -") {
-            inner = i;
-            tail = tail.trim_start();
-        }
-        if !text.is_empty() {
-            out.push(Piece::Text(text));
-        }
-        let inner = inner.trim();
-        match inner.strip_prefix('.') {
-            Some(field)
-                if !field.is_empty()
-                    && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
-            {
-                out.push(Piece::Field(field.to_string()));
-            }
-            _ => {
-                return Err(format!(
-                    "unsupported action {{{{{inner}}}}} in {s:?}: only {{{{.Field}}}} is supported"
-                ));
-            }
-        }
-        rest = tail;
-    }
-    if !rest.is_empty() {
-        out.push(Piece::Text(rest.to_string()));
-    }
-    Ok(out)
-}
-
-/// Renders a Go template against `data`; a missing field renders as Go's `<no value>`.
+/// Renders an `output` template as the SDK's `interpolate.Render` does, with `data` (a Go
+/// `map[interface {}]interface {}` of strings: the build's generated data, `BuildName`,
+/// `BuilderType`…) and the SDK's functions; a missing key renders as Go's `<no value>`.
 pub(crate) fn render_go_template(
     s: &str,
     data: &BTreeMap<String, String>,
 ) -> anyhow::Result<String> {
-    let pieces = parse_go_template(s).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut out = String::new();
-    for p in pieces {
-        match p {
-            Piece::Text(t) => out.push_str(&t),
-            Piece::Field(f) => match data.get(&f) {
-                Some(v) => out.push_str(v),
-                None => out.push_str("<no value>"),
-            },
-        }
+    let get = |k: &str| data.get(k).cloned().unwrap_or_default();
+    let mut ctx = crate::interpolate::Context::for_component(
+        &get("BuildName"),
+        &get("BuilderType"),
+        crate::template::PACKER_VERSION,
+    );
+    ctx.data = crate::interpolate::Value::Map(kiln_gotemplate_map(data));
+    ctx.render(s).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn kiln_gotemplate_map(data: &BTreeMap<String, String>) -> crate::interpolate::Map {
+    crate::interpolate::Map {
+        type_name: "map[interface {}]interface {}".into(),
+        entries: data
+            .iter()
+            .map(|(k, v)| (k.clone(), crate::interpolate::Value::str(v.clone())))
+            .collect(),
     }
-    Ok(out)
 }
 
 /// The data Packer's `output` templates see: the build's generated data plus `BuildName` and
@@ -320,7 +284,8 @@ mod tests {
         );
         assert_eq!(render_go_template("{{.Nope}}", &d).unwrap(), "<no value>");
         assert!(parse_go_template("{{.BuildName").is_err());
-        assert!(parse_go_template("{{ timestamp }}").is_err());
+        assert!(parse_go_template("{{ timestamp }}").is_ok());
+        assert!(parse_go_template("{{ nope }}").is_err());
     }
 
     #[test]

@@ -128,6 +128,8 @@ pub struct Compress {
 }
 
 pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
+    // Rendered when the post-processor runs, with the build's data.
+    r.render_later(&["output"]);
     let output = r
         .string("output")
         .filter(|s| !s.is_empty())

@@ -11,7 +11,8 @@ use crate::communicator::{Communicator, ExitStatus, UiOutput};
 use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
 use crate::provisioners::ProvisionError;
 use crate::provisioners::shell_common::{
-    EnvVars, ShellCommon, check_exit_code, inline_script, render_exec, write_temp_script,
+    EnvVars, ShellCommon, check_exit_code, inline_script, render_exec, template_data,
+    write_temp_script,
 };
 use crate::template::ConfigReader;
 
@@ -49,6 +50,8 @@ fn random_suffix() -> u32 {
 
 impl ShellConfig {
     pub fn read(r: &mut ConfigReader) -> ShellConfig {
+        // Packer renders `execute_command` itself, when it runs a script.
+        r.render_later(&["execute_command"]);
         let use_env_var_file = r.bool("use_env_var_file").unwrap_or(false);
         let common = ShellCommon::read(
             r,
@@ -274,13 +277,18 @@ impl Provisioner for Shell {
             None
         };
 
-        let command = {
-            let mut cmd = render_exec(&c.execute_command, &vars, &c.remote_path);
-            for pat in ["{{.EnvVarFile}}", "{{ .EnvVarFile }}"] {
-                cmd = cmd.replace(pat, env_var_file.as_deref().unwrap_or(""));
-            }
-            cmd
-        };
+        let command = render_exec(
+            &c.execute_command,
+            ctx.info,
+            template_data(
+                ctx.generated,
+                &[
+                    ("Vars", &vars),
+                    ("EnvVarFile", env_var_file.as_deref().unwrap_or("")),
+                    ("Path", &c.remote_path),
+                ],
+            ),
+        )?;
 
         for script in &scripts {
             ui.say(format!(

@@ -3,7 +3,7 @@
 //! common options and their checks ([`ShellCommon`]), the environment handed to scripts
 //! ([`EnvVars::flatten`], Packer's `createFlattenedEnvVars`), the exit-code check
 //! ([`check_exit_code`], the SDK's `ValidExitCode`), the inline script ([`inline_script`]),
-//! the `execute_command` placeholders ([`render_exec`]) and Go's `fmt.Sprintf`
+//! the run-time templates (`execute_command`: [`render_exec`], with the Go template engine) and Go's `fmt.Sprintf`
 //! ([`go_sprintf`], quoting with kiln-hcl's `go_quote`, Go's `strconv.Quote`) that `env_var_format` is
 //! written for.
 
@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use crate::components::ComponentInfo;
+use crate::interpolate::Value as GoValue;
 use crate::provisioners::ProvisionError;
 use crate::template::ConfigReader;
 use crate::value::{Value, go_quote, go_quote_ascii};
@@ -193,21 +194,64 @@ pub fn inline_script(lines: &[String], shebang: &str, first_line_may_be_shebang:
     text
 }
 
-/// Replaces `{{.Vars}}`, `{{.Script}}`, `{{.Command}}` and `{{.Path}}` (the script's path),
-/// with or without spaces inside the braces.
-pub fn render_exec(template: &str, vars: &str, script: &str) -> String {
-    let mut out = template.to_string();
-    for (name, value) in [
-        ("Vars", vars),
-        ("Script", script),
-        ("Command", script),
-        ("Path", script),
-    ] {
-        for pat in [format!("{{{{.{name}}}}}"), format!("{{{{ .{name} }}}}")] {
-            out = out.replace(&pat, value);
-        }
+/// The data run-time templates of a component see (the SDK's `ctx.Data` at run time): the
+/// build's generated data, plus `extra` (`Vars`, `Script`, `Path`…), as a Go
+/// `map[string]interface {}`.
+pub fn template_data(generated: &BTreeMap<String, Value>, extra: &[(&str, &str)]) -> GoValue {
+    let mut m: Vec<(String, GoValue)> = generated
+        .iter()
+        .map(|(k, v)| (k.clone(), go_value(v)))
+        .collect();
+    for (k, v) in extra {
+        m.push((k.to_string(), GoValue::str(*v)));
     }
-    out
+    GoValue::map(m)
+}
+
+/// A template value as Go data.
+fn go_value(v: &Value) -> GoValue {
+    match v {
+        Value::String(s) => GoValue::str(s.to_string()),
+        Value::Bool(b) => GoValue::Bool(*b),
+        Value::Number(_) => match v.to_number() {
+            Some(n) if n.fract() == 0.0 && n.abs() < 9e15 => GoValue::Int(n as i64),
+            Some(n) => GoValue::Float(n),
+            None => GoValue::Nil,
+        },
+        other => match other.to_string_lossless() {
+            Some(s) => GoValue::str(s),
+            None => GoValue::Nil,
+        },
+    }
+}
+
+/// Renders a run-time template of a component (`execute_command`, an inline command) with
+/// the SDK's functions and `data`, as the SDK's `interpolate.Render` does.
+pub fn render_runtime(
+    template: &str,
+    info: &ComponentInfo,
+    data: GoValue,
+) -> Result<String, String> {
+    crate::interpolate::Context::for_component(
+        &info.build_name,
+        &info.builder_type,
+        crate::template::PACKER_VERSION,
+    )
+    .with_data(data)
+    .render(template)
+    .map_err(|e| e.to_string())
+}
+
+/// Renders `execute_command` with `data` (`Vars`, `Script`/`Path`… over the generated
+/// data); an error is Packer's "Error processing command: …".
+pub fn render_exec(
+    template: &str,
+    info: &ComponentInfo,
+    data: GoValue,
+) -> Result<String, ProvisionError> {
+    render_runtime(template, info, data).map_err(|e| ProvisionError::Command {
+        message: format!("Error processing command: {e}"),
+    })
 }
 
 /// Writes an inline script to a temporary file of the run's work directory, executable by
@@ -516,9 +560,19 @@ mod tests {
             inline_script(&lines, "/bin/sh -e", false),
             "#!/bin/sh -e\n#!/bin/bash\necho hi\n"
         );
+        let data = template_data(
+            &[("PackerHTTPIP".to_string(), Value::str("10.0.2.2"))].into(),
+            &[("Vars", "A=1"), ("Script", "/t")],
+        );
+        let r = |t: &str| {
+            crate::interpolate::Context::for_component("a", "null", "1.16.0")
+                .with_data(data.clone())
+                .render(t)
+                .map_err(|e| e.to_string())
+        };
         assert_eq!(
-            render_exec("{{.Vars}} {{ .Script }}; {{.Path}}", "A=1", "/t"),
-            "A=1 /t; /t"
+            r("{{.Vars}} {{ .Script }}; {{ .PackerHTTPIP }} {{ build_name }} {{.Nope}}").unwrap(),
+            "A=1 /t; 10.0.2.2 a <no value>"
         );
     }
 }

@@ -13,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
 use crate::provisioners::ProvisionError;
 use crate::provisioners::shell_common::{
-    EnvVars, ShellCommon, check_exit_code, inline_script, render_exec, write_temp_script,
+    EnvVars, ShellCommon, check_exit_code, inline_script, render_exec, template_data,
+    write_temp_script,
 };
 use crate::template::ConfigReader;
 use crate::ui::Ui;
@@ -48,6 +49,8 @@ pub struct ShellLocalConfig {
 impl ShellLocalConfig {
     /// Decodes and validates the options (Packer SDK `shell-local` rules).
     pub fn read(r: &mut ConfigReader) -> ShellLocalConfig {
+        // The SDK renders `execute_command` itself, when it runs a script.
+        r.render_later(&["execute_command"]);
         let command = r.string("command").filter(|c| !c.is_empty());
         let common = ShellCommon::read(r, "%s='%s' ");
         let execute_command = r
@@ -146,11 +149,16 @@ impl ShellLocalConfig {
         for script in &scripts {
             ui.say(format!("Running local shell script: {}", script.display()));
             let abs = std::path::absolute(script).unwrap_or_else(|_| script.clone());
-            let argv: Vec<String> = self
+            let abs = abs.to_string_lossy();
+            let data = template_data(
+                generated,
+                &[("Vars", &vars), ("Script", &abs), ("Command", &abs)],
+            );
+            let argv = self
                 .execute_command
                 .iter()
-                .map(|a| render_exec(a, &vars, &abs.to_string_lossy()))
-                .collect();
+                .map(|a| render_exec(a, info, data.clone()))
+                .collect::<Result<Vec<String>, _>>()?;
             let code = run_local(&argv, ui, cancel).await?;
             check_exit_code(code, &self.valid_exit_codes)?;
         }

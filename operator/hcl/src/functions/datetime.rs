@@ -72,6 +72,21 @@ fn init_time() -> Tm {
     Tm::utc(*INIT.get_or_init(|| chrono::Utc::now().naive_utc()))
 }
 
+/// The SDK's `isotime` (Go layout, RFC 3339 by default) of the process's start time.
+pub(crate) fn init_isotime(layout: Option<&str>) -> String {
+    go_layout(layout.unwrap_or("2006-01-02T15:04:05Z07:00"), &init_time())
+}
+
+/// The SDK's `strftime` of the process's start time.
+pub(crate) fn init_strftime(format: &str) -> String {
+    strftime(format, &init_time())
+}
+
+/// The SDK's `timestamp`: the process's start time in Unix seconds.
+pub(crate) fn init_unix() -> i64 {
+    init_time().unix()
+}
+
 pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
     match f.name {
         "timestamp" => {

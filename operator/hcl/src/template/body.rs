@@ -225,7 +225,23 @@ pub struct ConfigReader<'a> {
     pub block_subject: Option<Subject>,
     /// Display of the block, e.g. `source "null" "example"`.
     pub block_desc: String,
+    /// The SDK's Prepare-time interpolation of plugin options (`{{ build_name }}`): when
+    /// set, every string option read is checked and rendered as the SDK's `RenderMap`
+    /// does (see [`ConfigReader::render_later`]).
+    pub interpolation: Option<crate::interpolate::Context>,
+    /// Options the component renders itself at run time (the SDK's
+    /// `InterpolateFilter.Exclude`): only checked when read.
+    render_later: BTreeSet<String>,
+    /// In a nested block: the option it belongs to (the SDK names it in errors) and whether
+    /// that option is rendered now.
+    top_key: Option<(String, bool)>,
+    /// The first interpolation error (the SDK's `Decode` stops there).
+    interpolation_error: Option<String>,
 }
+
+/// The summary [`ConfigReader::finish`] gives an interpolation error, for the decoder of
+/// the component to word as Packer does for its kind (see [`ConfigReader::interpolation_error`]).
+pub const INTERPOLATION_ERROR: &str = "Error interpolating plugin options";
 
 impl<'a> ConfigReader<'a> {
     pub fn new(
@@ -243,6 +259,46 @@ impl<'a> ConfigReader<'a> {
             diags: Diagnostics::new(),
             block_subject,
             block_desc: block_desc.into(),
+            interpolation: None,
+            render_later: BTreeSet::new(),
+            top_key: None,
+            interpolation_error: None,
+        }
+    }
+
+    /// Options rendered by the component itself at run time, with data only known then
+    /// (the SDK's `InterpolateFilter.Exclude`, such as `execute_command`): Prepare only
+    /// checks they parse.
+    pub fn render_later(&mut self, keys: &[&str]) {
+        self.render_later.extend(keys.iter().map(|k| k.to_string()));
+    }
+
+    /// The first interpolation error, in the SDK's words (`render 'inline': template: …
+    /// in:\n\n<text>`), once the whole block was read.
+    pub fn interpolation_error(&self) -> Option<&str> {
+        self.interpolation_error.as_deref()
+    }
+
+    /// Checks and renders one string of option `key` as the SDK's Prepare does (see
+    /// [`crate::interpolate::render_option`]); for strings a component reads itself through
+    /// [`ConfigReader::any`]. The first error is kept for [`ConfigReader::finish`].
+    pub fn interpolate(&mut self, key: &str, text: String) -> String {
+        let Some(ctx) = &self.interpolation else {
+            return text;
+        };
+        if self.interpolation_error.is_some() || !text.contains("{{") {
+            return text;
+        }
+        let (name, now) = match &self.top_key {
+            Some((k, now)) => (k.as_str(), *now),
+            None => (key, !self.render_later.contains(key)),
+        };
+        match crate::interpolate::render_option(ctx, name, &text, now) {
+            Ok(r) => r,
+            Err(e) => {
+                self.interpolation_error = Some(e);
+                text
+            }
         }
     }
 
@@ -343,7 +399,7 @@ impl<'a> ConfigReader<'a> {
             return Some("<unknown>".to_string());
         }
         match v.to_string_lossless() {
-            Some(s) => Some(s),
+            Some(s) => Some(self.interpolate(key, s)),
             None => {
                 self.bad(attr, "string required");
                 None
@@ -432,7 +488,10 @@ impl<'a> ConfigReader<'a> {
                     match item {
                         Value::Unknown => out.push("<unknown>".to_string()),
                         other => match other.to_string_lossless() {
-                            Some(s) => out.push(s),
+                            Some(s) => {
+                                let s = self.interpolate(key, s);
+                                out.push(s);
+                            }
                             None => {
                                 self.bad(attr, "list of string required");
                                 return None;
@@ -458,6 +517,9 @@ impl<'a> ConfigReader<'a> {
                 for (k, item) in m {
                     match item.to_string_lossless() {
                         Some(s) => {
+                            // The SDK renders map keys too.
+                            let k = self.interpolate(key, k);
+                            let s = self.interpolate(key, s);
                             out.insert(k, s);
                         }
                         None if item == Value::Unknown => {
@@ -503,16 +565,34 @@ impl<'a> ConfigReader<'a> {
 
     /// A reader for a nested block's body.
     pub fn nested(&self, block: &'a RawBlock) -> ConfigReader<'a> {
-        ConfigReader::new(
+        let mut r = ConfigReader::new(
             &block.body,
             self.env,
             block.subject(),
             format!("{} block", block.ident),
-        )
+        );
+        r.interpolation = self.interpolation.clone();
+        r.top_key = Some(match &self.top_key {
+            Some(t) => t.clone(),
+            None => (
+                block.ident.clone(),
+                !self.render_later.contains(&block.ident),
+            ),
+        });
+        r
     }
 
-    /// Reports unsupported arguments and blocks; returns every diagnostic collected.
+    /// Reports unsupported arguments and blocks; returns every diagnostic collected. An
+    /// interpolation error is the only one reported (the SDK's `Decode` stops at it), as an
+    /// error summarised [`INTERPOLATION_ERROR`] with the SDK's message as its detail.
     pub fn finish(mut self) -> Diagnostics {
+        if let Some(e) = self.interpolation_error.take() {
+            let mut d = Diagnostics::new();
+            d.push(
+                Diagnostic::error(INTERPOLATION_ERROR, e).with_subject(self.block_subject.clone()),
+            );
+            return d;
+        }
         for a in &self.body.attrs {
             if !self.used_attrs.contains(&a.key) {
                 self.diags.push(

@@ -377,8 +377,10 @@ pub fn qemu_args(c: &QemuArgsConfig, st: &QemuRunState) -> Result<Vec<String>, S
         for (i, row) in c.qemuargs.iter().enumerate() {
             let mut rendered = Vec::with_capacity(row.len());
             for part in row {
-                rendered
-                    .push(render_fields(part, &fields).map_err(|e| format!("qemuargs[{i}]: {e}"))?);
+                rendered.push(
+                    render_fields(part, "qemu.qemuArgsTemplateData", &fields)
+                        .map_err(|e| format!("qemuargs[{i}]: {e}"))?,
+                );
             }
             let Some((key, vals)) = rendered.split_first() else {
                 return Err(format!("qemuargs[{i}]: empty argument list"));

@@ -446,39 +446,37 @@ pub struct BootTemplateData {
     pub ssh_public_key: String,
 }
 
-/// Renders `{{ .HTTPIP }}`, `{{ .HTTPPort }}`, `{{ .Name }}` and `{{ .SSHPublicKey }}` in one
-/// boot step, as the plugin's `interpolate.Render` does; another field is an error naming it.
+/// Renders one boot step with the plugin's `bootCommandTemplateData` (`{{ .HTTPIP }}`,
+/// `{{ .HTTPPort }}`, `{{ .Name }}`, `{{ .SSHPublicKey }}`) and the SDK's functions, as the
+/// plugin's `interpolate.Render` does; another field is Go's "can't evaluate field".
 pub fn render(command: &str, data: &BootTemplateData) -> Result<String, String> {
     let mut fields = BTreeMap::new();
     fields.insert("HTTPIP".to_string(), data.http_ip.clone());
     fields.insert("HTTPPort".to_string(), data.http_port.to_string());
     fields.insert("Name".to_string(), data.name.clone());
     fields.insert("SSHPublicKey".to_string(), data.ssh_public_key.clone());
-    render_fields(command, &fields)
+    render_fields(command, "*qemu.bootCommandTemplateData", &fields)
 }
 
-/// Renders `{{ .Field }}` placeholders from `fields`; an unknown field is an error (Go's
-/// "can't evaluate field") rather than `<no value>`, since data is a struct in the plugin.
-pub fn render_fields(command: &str, fields: &BTreeMap<String, String>) -> Result<String, String> {
-    use crate::postprocessors::checksum::{Piece, parse_go_template};
-    let pieces = parse_go_template(command)?;
-    let mut out = String::new();
-    for p in pieces {
-        match p {
-            Piece::Text(t) => out.push_str(&t),
-            Piece::Field(f) => match fields.get(&f) {
-                Some(v) => out.push_str(v),
-                None => {
-                    let known: Vec<&str> = fields.keys().map(String::as_str).collect();
-                    return Err(format!(
-                        "can't evaluate field {f} in {command:?} (known: {})",
-                        known.join(", ")
-                    ));
-                }
-            },
-        }
-    }
-    Ok(out)
+/// Renders a template whose data is a Go struct of type `type_name` with string `fields`
+/// (an unknown field is Go's "can't evaluate field X in type T"), with the SDK's functions.
+pub fn render_fields(
+    command: &str,
+    type_name: &str,
+    fields: &BTreeMap<String, String>,
+) -> Result<String, String> {
+    use crate::interpolate::{Context, Value};
+    let data = Value::structure(
+        type_name,
+        fields
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::str(v.clone()))),
+    );
+    let name = fields.get("Name").cloned().unwrap_or_default();
+    Context::for_component(&name, "qemu", crate::template::PACKER_VERSION)
+        .with_data(data)
+        .render(command)
+        .map_err(|e| e.to_string())
 }
 
 /// `boot_command` / `boot_steps` / `boot_wait` / `boot_key_interval` / `disable_vnc`

@@ -162,7 +162,7 @@ fn list_of_lists(r: &mut ConfigReader, key: &str) -> Vec<Vec<String>> {
                             match item {
                                 Value::Unknown => strs.push("<unknown>".to_string()),
                                 other => match other.to_string_lossless() {
-                                    Some(s) => strs.push(s),
+                                    Some(s) => strs.push(r.interpolate(key, s)),
                                     None => bad = true,
                                 },
                             }
@@ -202,6 +202,8 @@ fn one_of(r: &mut ConfigReader, key: &str, value: &str, allowed: &[&str], what: 
 
 /// Decodes and validates a `source "qemu"` block (the plugin's `Config.Prepare`).
 pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> {
+    // Rendered by the builder when it runs, with the HTTP server's address and the VM.
+    r.render_later(&["boot_command", "boot_steps", "qemuargs"]);
     for (key, why) in UNSUPPORTED {
         r.refuse(
             key,

@@ -1,0 +1,221 @@
+//! The few mapstructure (v1.5) decodings a legacy template goes through, with its error
+//! texts: strings, booleans, string lists, maps, durations and structs from a JSON value,
+//! strict or "weakly typed" (numbers and booleans read as strings, a single value lifted into
+//! a list).
+
+use std::time::Duration;
+
+use super::json::J;
+
+/// A mapstructure error: one message, or the field errors of a struct or list
+/// (`N error(s) decoding:` with the messages sorted).
+#[derive(Clone, Debug, PartialEq)]
+pub enum MsError {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl std::fmt::Display for MsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MsError::One(s) => f.write_str(s),
+            MsError::Many(errs) => {
+                let mut points: Vec<String> = errs.iter().map(|e| format!("* {e}")).collect();
+                points.sort();
+                write!(
+                    f,
+                    "{} error(s) decoding:\n\n{}",
+                    errs.len(),
+                    points.join("\n")
+                )
+            }
+        }
+    }
+}
+
+/// Field errors collected while decoding one struct.
+#[derive(Default)]
+pub struct Fields {
+    pub errors: Vec<String>,
+}
+
+impl Fields {
+    /// Records a field's error, flattening a nested struct's or list's errors.
+    pub fn push(&mut self, e: MsError) {
+        match e {
+            MsError::One(s) => self.errors.push(s),
+            MsError::Many(v) => self.errors.extend(v),
+        }
+    }
+
+    pub fn finish(self) -> Result<(), MsError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(MsError::Many(self.errors))
+        }
+    }
+}
+
+fn unconvertible(name: &str, want: &str, v: &J) -> MsError {
+    MsError::One(format!(
+        "'{name}' expected type '{want}', got unconvertible type '{}', value: '{}'",
+        v.go_type(),
+        v.go_v()
+    ))
+}
+
+/// Go's `strconv.FormatFloat(f, 'f', -1, 64)`.
+fn format_f(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e21 {
+        format!("{n:.0}")
+    } else {
+        format!("{n}")
+    }
+}
+
+/// A `string` field; `None` when the value is null (the field keeps its zero value).
+pub fn string(name: &str, v: &J, weak: bool) -> Result<Option<String>, MsError> {
+    match v {
+        J::Null => Ok(None),
+        J::Str(s) => Ok(Some(s.clone())),
+        J::Bool(b) if weak => Ok(Some(if *b { "1" } else { "0" }.into())),
+        J::Num(n) if weak => Ok(Some(format_f(*n))),
+        _ => Err(unconvertible(name, "string", v)),
+    }
+}
+
+/// A `bool` field.
+pub fn boolean(name: &str, v: &J, weak: bool) -> Result<Option<bool>, MsError> {
+    match v {
+        J::Null => Ok(None),
+        J::Bool(b) => Ok(Some(*b)),
+        J::Num(n) if weak => Ok(Some(*n != 0.0)),
+        J::Str(s) if weak => match s.as_str() {
+            "" => Ok(Some(false)),
+            "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(Some(true)),
+            "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(Some(false)),
+            _ => Err(MsError::One(format!(
+                "cannot parse '{name}' as bool: strconv.ParseBool: parsing {}: invalid syntax",
+                crate::value::go_quote(s)
+            ))),
+        },
+        _ => Err(unconvertible(name, "bool", v)),
+    }
+}
+
+/// A `[]string` field.
+pub fn strings(name: &str, v: &J, weak: bool) -> Result<Vec<String>, MsError> {
+    let items: Vec<J> = match v {
+        J::Null => return Ok(Vec::new()),
+        J::Arr(items) => items.clone(),
+        J::Obj(m) if weak && m.is_empty() => Vec::new(),
+        other if weak => vec![other.clone()],
+        other => {
+            return Err(MsError::One(format!(
+                "'{name}': source data must be an array or slice, got {}",
+                other.go_kind()
+            )));
+        }
+    };
+    let mut out = Vec::new();
+    let mut f = Fields::default();
+    for (i, item) in items.iter().enumerate() {
+        match string(&format!("{name}[{i}]"), item, weak) {
+            Ok(s) => out.push(s.unwrap_or_default()),
+            Err(e) => f.push(e),
+        }
+    }
+    f.finish().map(|()| out)
+}
+
+/// A `[]interface{}` field.
+pub fn list(name: &str, v: &J, weak: bool) -> Result<Vec<J>, MsError> {
+    match v {
+        J::Null => Ok(Vec::new()),
+        J::Arr(items) => Ok(items.clone()),
+        J::Obj(m) if weak && m.is_empty() => Ok(Vec::new()),
+        other if weak => Ok(vec![other.clone()]),
+        other => Err(MsError::One(format!(
+            "'{name}': source data must be an array or slice, got {}",
+            other.go_kind()
+        ))),
+    }
+}
+
+/// A `map[string]interface{}` field (or the map a struct is decoded from).
+pub fn map(name: &str, v: &J) -> Result<Option<Vec<(String, J)>>, MsError> {
+    match v {
+        J::Null => Ok(None),
+        J::Obj(m) => Ok(Some(super::json::dedup(m))),
+        other => Err(MsError::One(format!(
+            "'{name}' expected a map, got '{}'",
+            other.go_kind()
+        ))),
+    }
+}
+
+/// A `time.Duration` field with `StringToTimeDurationHookFunc`: a string is parsed by Go's
+/// `time.ParseDuration`, a number (weakly) counts nanoseconds.
+pub fn duration(name: &str, v: &J, weak: bool) -> Result<Option<Duration>, MsError> {
+    match v {
+        J::Null => Ok(None),
+        J::Str(s) => crate::template::body::go_parse_duration_nanos(s)
+            .map(|n| Some(Duration::from_nanos(u64::try_from(n).unwrap_or(0))))
+            .map_err(|e| MsError::One(format!("error decoding '{name}': {e}"))),
+        J::Num(n) if weak => Ok(Some(Duration::from_nanos(if *n > 0.0 {
+            *n as u64
+        } else {
+            0
+        }))),
+        J::Bool(b) if weak => Ok(Some(Duration::from_nanos(u64::from(*b)))),
+        _ => Err(unconvertible(name, "time.Duration", v)),
+    }
+}
+
+/// mapstructure's field lookup: the exact name, else a key equal to it ignoring case.
+pub fn field<'a>(m: &'a [(String, J)], name: &str) -> Option<&'a J> {
+    m.iter()
+        .find(|(k, _)| k == name)
+        .or_else(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+        .map(|(_, v)| v)
+}
+
+/// Whether `key` is claimed by one of the struct's field names.
+pub fn claimed(key: &str, fields: &[&str]) -> bool {
+    fields.iter().any(|f| f.eq_ignore_ascii_case(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_read_as_mapstructure_writes_them() {
+        assert_eq!(
+            string("Type", &J::Arr(vec![J::Str("null".into())]), true)
+                .unwrap_err()
+                .to_string(),
+            "'Type' expected type 'string', got unconvertible type '[]interface {}', value: '[null]'"
+        );
+        assert_eq!(string("n", &J::Num(3.0), true).unwrap(), Some("3".into()));
+        assert_eq!(
+            strings("only", &J::Str("a".into()), true).unwrap(),
+            vec!["a".to_string()]
+        );
+        assert_eq!(
+            list("Provisioners", &J::Str("x".into()), false)
+                .unwrap_err()
+                .to_string(),
+            "'Provisioners': source data must be an array or slice, got string"
+        );
+        assert_eq!(
+            duration("pause_before", &J::Str("soon".into()), true)
+                .unwrap_err()
+                .to_string(),
+            "error decoding 'pause_before': time: invalid duration \"soon\""
+        );
+        let many = MsError::Many(vec!["b".into(), "a".into()]);
+        assert_eq!(many.to_string(), "2 error(s) decoding:\n\n* a\n* b");
+    }
+}
