@@ -147,7 +147,6 @@ impl ShellLocalConfig {
         };
         let vars = self.env.flatten(info, generated);
         for script in &scripts {
-            ui.say(format!("Running local shell script: {}", script.display()));
             let abs = std::path::absolute(script).unwrap_or_else(|_| script.clone());
             let abs = abs.to_string_lossy();
             let data = template_data(
@@ -159,6 +158,8 @@ impl ShellLocalConfig {
                 .iter()
                 .map(|a| render_exec(a, info, data.clone()))
                 .collect::<Result<Vec<String>, _>>()?;
+            // The SDK renders the command before it says what it runs.
+            ui.say(format!("Running local shell script: {}", script.display()));
             let code = run_local(&argv, ui, cancel).await?;
             check_exit_code(code, &self.valid_exit_codes)?;
         }
