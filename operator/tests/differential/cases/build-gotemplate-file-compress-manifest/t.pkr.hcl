@@ -13,6 +13,9 @@ build {
   post-processor "manifest" {
     output     = "manifest-{{ build_name }}.json"
     strip_path = true
+    custom_data = {
+      "by_{{ build_type }}" = "{{ upper build_name }}"
+    }
   }
 }
 build {
