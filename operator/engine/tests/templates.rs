@@ -576,3 +576,52 @@ build {
         "{msgs:?}"
     );
 }
+
+/// The SDK's Prepare-time interpolation in the qemu builder's options, as packer-plugin-qemu
+/// 1.1.7 reports it (checked by hand: the differential suite runs Packer without plugins):
+/// `vm_name` and `output_directory` are rendered, `qemuargs` and `boot_command` only checked
+/// (the builder renders them when it runs).
+#[test]
+fn qemu_options_interpolate_as_the_plugin() {
+    let template = |vm_name: &str, arg: &str| {
+        format!(
+            r#"
+source "qemu" "vm" {{
+  iso_url          = "file:///dev/null"
+  iso_checksum     = "none"
+  communicator     = "none"
+  vm_name          = "{vm_name}"
+  output_directory = "out-{{{{ build_name }}}}"
+  qemuargs         = [["-name", "{arg}"]]
+  boot_command     = ["{{{{ .HTTPIP }}}}<enter>"]
+}}
+build {{
+  sources = ["source.qemu.vm"]
+}}
+"#
+        )
+    };
+    let prepare = |text: String| {
+        let d = dir_with(&[("t.pkr.hcl", &text)]);
+        let t = load(d.path(), VarInputs::default()).unwrap();
+        plan::prepare(&t, t.instances().unwrap(), &RunOptions::default())
+            .map(|_| ())
+            .map_err(|d| d.errors().map(|e| e.summary.clone()).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        prepare(template("{{ build_name }}.qcow2", "{{ .Name }}")),
+        Ok(())
+    );
+    assert_eq!(
+        prepare(template("{{ build_name }}-{{ nope }}", "{{ .Name }}")),
+        Err(vec![
+            "invalid 'vm_name': template: root:1: function \"nope\" not defined in:\n\n{{ build_name }}-{{ nope }}".to_string()
+        ])
+    );
+    assert_eq!(
+        prepare(template("x", "{{ .Name }}-{{ nope }}")),
+        Err(vec![
+            "invalid 'qemuargs': template: root:1: function \"nope\" not defined in:\n\n{{ .Name }}-{{ nope }}".to_string()
+        ])
+    );
+}

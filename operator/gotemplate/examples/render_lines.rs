@@ -22,7 +22,14 @@ fn main() {
             let Value::Int(i) = a[2] else {
                 return Err("bad".into());
             };
-            let parts: Vec<&str> = s.split(sep).collect();
+            // Go's strings.Split: an empty separator splits after each character.
+            let parts: Vec<&str> = if sep.is_empty() {
+                s.char_indices()
+                    .map(|(i, c)| &s[i..i + c.len_utf8()])
+                    .collect()
+            } else {
+                s.split(sep).collect()
+            };
             parts
                 .get(i as usize)
                 .map(|p| Value::str(*p))

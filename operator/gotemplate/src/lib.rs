@@ -35,9 +35,10 @@
 //! the stack; a byte read from a string by `index` is an `int`, not a `uint8` (only the type
 //! name in a later error differs).
 //!
-//! Checked against Go 1.26's text/template on 90 000 generated templates (the
-//! `render_lines` example prints what the engine makes of templates read on stdin, for a
-//! side-by-side run with a Go program doing the same): only the `uint8` case differs.
+//! Checked against Go 1.26's text/template on 90 000 generated templates: only the `uint8`
+//! case differs. `oracle/compare.sh [SEED] [COUNT]` repeats the check (the `render_lines`
+//! example and a Go program render the same generated templates with the same data and
+//! functions).
 
 mod exec;
 mod funcs;

@@ -145,9 +145,16 @@ fn build_fn(data: &Value, key: &str) -> Result<String, String> {
 
 impl Context {
     /// An HCL2 component's context: the source's name and type and Packer's version, no
-    /// user variables, no `env`.
+    /// user variables, no `env`. Its data is what the SDK's `Decode` leaves there when no
+    /// placeholder data came with the configuration (as in HCL2): a nil
+    /// `map[interface {}]interface {}`, so `{{ .X }}` is `<no value>` and `build` fails
+    /// with "loaded data, but couldnt find X in it.".
     pub fn for_component(build_name: &str, build_type: &str, version: &str) -> Context {
         Context {
+            data: Value::Map(Map {
+                type_name: "map[interface {}]interface {}".into(),
+                entries: BTreeMap::new(),
+            }),
             build_name: build_name.to_string(),
             build_type: build_type.to_string(),
             core_packer_version: version.to_string(),
@@ -580,6 +587,13 @@ mod tests {
         );
         assert_eq!(
             e("{{ build `ID` }}"),
+            "template: root:1:3: executing \"root\" at <build `ID`>: error calling build: loaded data, but couldnt find ID in it."
+        );
+        assert_eq!(
+            Context::default()
+                .render_once("{{ build `ID` }}")
+                .unwrap_err()
+                .to_string(),
             "template: root:1:3: executing \"root\" at <build `ID`>: error calling build: Error validating build variable: the given variable ID will not be passed into your plugin."
         );
         assert_eq!(

@@ -198,8 +198,12 @@ pub fn inline_script(lines: &[String], shebang: &str, first_line_may_be_shebang:
 /// build's generated data, plus `extra` (`Vars`, `Script`, `Path`…), as a Go
 /// `map[string]interface {}`.
 pub fn template_data(generated: &BTreeMap<String, Value>, extra: &[(&str, &str)]) -> GoValue {
+    // Packer's generated data holds only what the builder and communicator set: the keys
+    // HCL2's `build.*` reads as unknown are absent (`<no value>` in a template).
+    let unset = |v: &Value| matches!(v, Value::Unknown) || v.as_str() == Some("<unknown>");
     let mut m: Vec<(String, GoValue)> = generated
         .iter()
+        .filter(|(_, v)| !unset(v))
         .map(|(k, v)| (k.clone(), go_value(v)))
         .collect();
     for (k, v) in extra {

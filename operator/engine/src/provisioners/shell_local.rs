@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
 use crate::provisioners::ProvisionError;
 use crate::provisioners::shell_common::{
-    EnvVars, ShellCommon, check_exit_code, inline_script, render_exec, template_data,
-    write_temp_script,
+    EnvVars, ShellCommon, check_exit_code, inline_script, render_exec, render_runtime,
+    template_data, write_temp_script,
 };
 use crate::template::ConfigReader;
 use crate::ui::Ui;
@@ -139,7 +139,18 @@ impl ShellLocalConfig {
         let scripts: Vec<PathBuf> = if self.inline.is_empty() {
             self.scripts.clone()
         } else {
-            let text = inline_script(&self.inline, &self.inline_shebang, false);
+            // The SDK renders the inline commands once more here, with the build's data
+            // (they were rendered when the component was prepared, without it).
+            let data = template_data(generated, &[]);
+            let inline = self
+                .inline
+                .iter()
+                .map(|c| {
+                    render_runtime(c, info, data.clone())
+                        .map_err(|message| ProvisionError::Command { message })
+                })
+                .collect::<Result<Vec<String>, _>>()?;
+            let text = inline_script(&inline, &self.inline_shebang, false);
             let path = write_temp_script(&info.env.work_dir, &text, &self.tempfile_extension)?;
             let p = path.to_path_buf();
             temp = Some(path);
@@ -147,7 +158,6 @@ impl ShellLocalConfig {
         };
         let vars = self.env.flatten(info, generated);
         for script in &scripts {
-            ui.say(format!("Running local shell script: {}", script.display()));
             let abs = std::path::absolute(script).unwrap_or_else(|_| script.clone());
             let abs = abs.to_string_lossy();
             let data = template_data(
@@ -159,6 +169,8 @@ impl ShellLocalConfig {
                 .iter()
                 .map(|a| render_exec(a, info, data.clone()))
                 .collect::<Result<Vec<String>, _>>()?;
+            // The SDK renders the command before it says what it runs.
+            ui.say(format!("Running local shell script: {}", script.display()));
             let code = run_local(&argv, ui, cancel).await?;
             check_exit_code(code, &self.valid_exit_codes)?;
         }

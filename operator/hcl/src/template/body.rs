@@ -751,6 +751,44 @@ mod tests {
     }
 
     #[test]
+    fn reader_interpolates_options_as_the_sdk_decode() {
+        let src = "a = \"{{ build_name }}-{{ upper build_type }}\"\n\
+                   cmd = [\"{{ .Vars }}\", \"{{ build_type }}\"]\n\
+                   env = { \"K_{{ build_name }}\" = \"{{ lower \\\"X\\\" }}\" }\n\
+                   plain = \"no {{ template }} here\"\n";
+        let b = body(src);
+        let env = EvalEnv::default();
+        let mut r = ConfigReader::new(&b, &env, None, "test");
+        r.interpolation = Some(crate::interpolate::Context::for_component(
+            "web", "null", "1.16.0",
+        ));
+        r.render_later(&["cmd"]);
+        assert_eq!(r.string("a").as_deref(), Some("web-NULL"));
+        // A run-time option is only checked.
+        assert_eq!(
+            r.strings("cmd"),
+            Some(vec![
+                "{{ .Vars }}".to_string(),
+                "{{ build_type }}".to_string()
+            ])
+        );
+        // Map keys are rendered too.
+        assert_eq!(
+            r.string_map("env"),
+            Some([("K_web".to_string(), "x".to_string())].into())
+        );
+        // The first error is the only one reported, with the SDK's words.
+        assert_eq!(r.string("plain").as_deref(), Some("no {{ template }} here"));
+        let d = r.finish();
+        assert_eq!(d.0.len(), 1, "{:?}", d.0);
+        assert_eq!(d.0[0].summary, INTERPOLATION_ERROR);
+        assert_eq!(
+            d.0[0].detail,
+            "invalid 'plain': template: root:1: unexpected \"}}\" in template clause in:\n\nno {{ template }} here"
+        );
+    }
+
+    #[test]
     fn merge_refuses_redefinition() {
         let mut a = body("x = 1\n");
         let b = body("x = 2\ny = 3\n");

@@ -821,7 +821,12 @@ mod tests {
             "url=http://10.0.2.2:8123/ks.cfg n=vm k=ssh-ed25519 AAAA<enter>"
         );
         let e = render("{{ .HTTPDir }}", &data).unwrap_err();
-        assert!(e.contains("HTTPDir"), "{e}");
+        assert_eq!(
+            e,
+            "template: root:1:3: executing \"root\" at <.HTTPDir>: can't evaluate field HTTPDir in type *qemu.bootCommandTemplateData"
+        );
+        // The SDK's functions are there too.
+        assert_eq!(render("{{ upper .Name }}", &data).unwrap(), "VM");
         // Joined with no separator; validation names the field.
         let c = BootConfig {
             boot_command: vec!["<esc><wait>".into(), "linux<enter>".into()],

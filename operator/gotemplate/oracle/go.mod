@@ -1,0 +1,3 @@
+module kiln.dev/gotemplate-oracle
+
+go 1.22
