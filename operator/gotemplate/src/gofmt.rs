@@ -25,28 +25,36 @@ pub(crate) fn is_print(r: char) -> bool {
     )
 }
 
-/// Go's `strconv.Quote`.
-pub(crate) fn quote(s: &str) -> String {
-    quote_with(s, '"')
+/// Go's `strconv.Quote`: a double-quoted Go string literal, with `\a \b \f \n \r \t \v`,
+/// `\\` and `\"` escaped, other control characters as `\x..`, and characters Go does not
+/// print (not a letter, mark, number, punctuation or symbol, nor the ASCII space) as
+/// `\u....` or `\U........`.
+pub fn quote(s: &str) -> String {
+    quote_with(s, '"', false)
 }
 
-pub(crate) fn quote_with(s: &str, q: char) -> String {
+/// Go's `strconv.QuoteToASCII` (`%+q`): also every non-ASCII character escaped.
+pub fn quote_ascii(s: &str) -> String {
+    quote_with(s, '"', true)
+}
+
+pub(crate) fn quote_with(s: &str, q: char, ascii_only: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push(q);
     for r in s.chars() {
-        escape_rune(&mut out, r, q);
+        escape_rune(&mut out, r, q, ascii_only);
     }
     out.push(q);
     out
 }
 
-fn escape_rune(out: &mut String, r: char, q: char) {
+fn escape_rune(out: &mut String, r: char, q: char, ascii_only: bool) {
     if r == q || r == '\\' {
         out.push('\\');
         out.push(r);
         return;
     }
-    if is_print(r) {
+    if is_print(r) && (r.is_ascii() || !ascii_only) {
         out.push(r);
         return;
     }
@@ -539,7 +547,13 @@ fn fmt_int(i: i128, verb: char, f: &Flags) -> Option<String> {
         'o' | 'O' => format!("{a:o}"),
         'b' => format!("{a:b}"),
         'c' => return Some(pad(rune(i).to_string(), f, false)),
-        'q' => return Some(pad(quote_with(&rune(i).to_string(), '\''), f, false)),
+        'q' => {
+            return Some(pad(
+                quote_with(&rune(i).to_string(), '\'', f.plus),
+                f,
+                false,
+            ));
+        }
         'U' => return Some(pad(format!("U+{a:04X}"), f, false)),
         _ => return None,
     };
@@ -596,25 +610,58 @@ fn fmt_float(x: f64, verb: char, f: &Flags) -> Option<String> {
     Some(pad(s, f, x.is_finite()))
 }
 
+/// Go's `strconv.CanBackquote`: one line without a backquote, control characters other than
+/// tab, or U+FEFF.
+fn can_backquote(s: &str) -> bool {
+    s.chars()
+        .all(|c| c == '\t' || !(c < ' ' || c == '`' || c == '\u{7f}' || c == '\u{feff}'))
+}
+
 fn fmt_string(s: &str, verb: char, f: &Flags) -> Option<String> {
-    let s: String = match f.prec {
+    let t: String = match f.prec {
         Some(p) if matches!(verb, 's' | 'v' | 'q') => s.chars().take(p).collect(),
         _ => s.to_string(),
     };
     let out = match verb {
-        's' | 'v' => s,
-        'q' => {
-            if f.sharp && !s.contains('`') {
-                format!("`{s}`")
-            } else {
-                quote(&s)
-            }
+        'v' if f.sharp => quote(&t),
+        's' | 'v' => t,
+        'q' if f.sharp && can_backquote(&t) => format!("`{t}`"),
+        'q' if f.plus => quote_ascii(&t),
+        'q' => quote(&t),
+        'x' | 'X' => {
+            // Go's fmtSbx: the precision counts bytes.
+            let bytes = &s.as_bytes()[..f.prec.unwrap_or(usize::MAX).min(s.len())];
+            hex_bytes(bytes, verb == 'X', f)
         }
-        'x' => s.bytes().map(|b| format!("{b:02x}")).collect(),
-        'X' => s.bytes().map(|b| format!("{b:02X}")).collect(),
         _ => return None,
     };
-    Some(pad(out, f, false))
+    // Go pads strings with zeros too under the `0` flag (its writePadding).
+    Some(match f.width {
+        Some(w) if f.zero && !f.minus && out.chars().count() < w => {
+            format!("{}{out}", "0".repeat(w - out.chars().count()))
+        }
+        _ => pad(out, f, false),
+    })
+}
+
+/// `%x`/`%X` of a string's bytes: `% x` separates them, `%#x` prefixes `0x` (to each one
+/// with the space flag).
+fn hex_bytes(bytes: &[u8], upper: bool, f: &Flags) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for (i, b) in bytes.iter().enumerate() {
+        if f.space && i > 0 {
+            out.push(' ');
+        }
+        if f.sharp && (f.space || i == 0) {
+            out.push_str(if upper { "0X" } else { "0x" });
+        }
+        out.push_str(&if upper {
+            format!("{b:02X}")
+        } else {
+            format!("{b:02x}")
+        });
+    }
+    out
 }
 
 /// An element inside a map, list or struct: a nil interface there prints `<nil>` whatever
@@ -682,7 +729,7 @@ pub(crate) fn sprint_s(v: &Value) -> String {
 /// Go's `fmt.Sprintf` for the verbs templates use (`%v %s %q %d %x %X %o %b %c %U %t %f %e
 /// %g %T %%`, flags `+-# 0`, width, precision, `*`), with Go's `%!verb(type=value)`,
 /// `%!v(MISSING)` and `%!(EXTRA …)` markers.
-pub(crate) fn sprintf(format: &str, args: &[Value]) -> String {
+pub fn sprintf(format: &str, args: &[Value]) -> String {
     let mut out = String::new();
     let mut argi = 0;
     let mut chars = format.char_indices().peekable();

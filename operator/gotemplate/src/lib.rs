@@ -51,6 +51,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+pub use gofmt::{quote, quote_ascii, sprintf};
 pub use value::{List, Map, Struct, Value};
 
 /// The type of a function parameter, as Go's reflection sees the Go function's signature:

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::fmt::Write as _;
 
 pub use crate::number::Number;
 
@@ -300,80 +299,9 @@ pub fn go_number(n: f64) -> String {
     }
 }
 
-/// Go's `strconv.Quote`: a double-quoted Go string literal, with `\a \b \f \n \r \t \v`,
-/// `\\` and `\"` escaped, other control characters as `\x..`, and characters Go does not
-/// print (not a letter, mark, number, punctuation or symbol, nor the ASCII space) as
-/// `\u....` or `\U........`.
-pub fn go_quote(s: &str) -> String {
-    go_quote_with(s, '"', false)
-}
-
-/// Go's `strconv.QuoteToASCII` (`%+q`): also every non-ASCII character escaped.
-pub fn go_quote_ascii(s: &str) -> String {
-    go_quote_with(s, '"', true)
-}
-
-/// Go's quoting with `quote` (`"` for strings, `'` for runes), every non-ASCII character
-/// escaped when `ascii_only`.
-pub fn go_quote_with(s: &str, quote: char, ascii_only: bool) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        if c == quote || c == '\\' {
-            out.push('\\');
-            out.push(c);
-            continue;
-        }
-        let printable = if ascii_only {
-            c.is_ascii() && go_is_print(c)
-        } else {
-            go_is_print(c)
-        };
-        if printable {
-            out.push(c);
-            continue;
-        }
-        match c {
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if c < ' ' || c == '\u{7f}' => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c if (c as u32) < 0x10000 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => {
-                let _ = write!(out, "\\U{:08x}", c as u32);
-            }
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space.
-fn go_is_print(c: char) -> bool {
-    use unicode_general_category::{GeneralCategory as G, get_general_category};
-    if c.is_ascii() {
-        return (' '..='~').contains(&c);
-    }
-    !matches!(
-        get_general_category(c),
-        G::Control
-            | G::Format
-            | G::Surrogate
-            | G::PrivateUse
-            | G::Unassigned
-            | G::SpaceSeparator
-            | G::LineSeparator
-            | G::ParagraphSeparator
-    )
-}
+/// Go's `strconv.Quote` and `strconv.QuoteToASCII` (`%+q`), from kiln-gotemplate (Go's
+/// `strconv` and `fmt` live there).
+pub use kiln_gotemplate::{quote as go_quote, quote_ascii as go_quote_ascii};
 
 fn write_hcl(v: &Value, out: &mut String, indent: usize) {
     let pad = |n: usize| "  ".repeat(n);

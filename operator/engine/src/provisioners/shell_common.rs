@@ -4,7 +4,7 @@
 //! ([`EnvVars::flatten`], Packer's `createFlattenedEnvVars`), the exit-code check
 //! ([`check_exit_code`], the SDK's `ValidExitCode`), the inline script ([`inline_script`]),
 //! the run-time templates (`execute_command`: [`render_exec`], with the Go template engine) and Go's `fmt.Sprintf`
-//! ([`go_sprintf`], quoting with kiln-hcl's `go_quote`, Go's `strconv.Quote`) that `env_var_format` is
+//! ([`go_sprintf`], kiln-gotemplate's) that `env_var_format` is
 //! written for.
 
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use crate::components::ComponentInfo;
 use crate::interpolate::Value as GoValue;
 use crate::provisioners::ProvisionError;
 use crate::template::ConfigReader;
-use crate::value::{Value, go_quote, go_quote_ascii};
+use crate::value::Value;
 
 /// `environment_vars`, `env` and `env_var_format`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -280,148 +280,15 @@ pub fn write_temp_script(
     )
 }
 
-/// The flags, width and precision of one verb.
-#[derive(Default)]
-struct Spec {
-    minus: bool,
-    plus: bool,
-    sharp: bool,
-    space: bool,
-    zero: bool,
-    width: Option<usize>,
-    precision: Option<usize>,
-}
-
-impl Spec {
-    /// Pads to the width (in characters) with spaces, or with zeros under the `0` flag
-    /// without `-`.
-    fn pad(&self, s: &str) -> String {
-        let n = s.chars().count();
-        let Some(w) = self.width.filter(|w| *w > n) else {
-            return s.to_string();
-        };
-        let fill = if self.zero && !self.minus { "0" } else { " " }.repeat(w - n);
-        if self.minus {
-            format!("{s}{fill}")
-        } else {
-            format!("{fill}{s}")
-        }
-    }
-}
-
 /// Go's `fmt.Sprintf` for string operands (what `env_var_format` is given: the name and the
-/// value): flags `- + # 0 space`, widths, precisions, and the verbs `%s %q %v %x %X %%`.
-/// Mistakes come out as Go writes them: `%!d(string=x)` for a verb a string does not take,
-/// `%!s(MISSING)` for a missing operand, `%!(EXTRA string=x)` for operands left over,
-/// `%!(NOVERB)` for a trailing `%`.
+/// value), with Go's `%!d(string=x)`, `%!s(MISSING)`, `%!(EXTRA …)` and `%!(NOVERB)`
+/// markers: kiln-gotemplate's, where Go's `fmt` lives.
 pub fn go_sprintf(format: &str, args: &[&str]) -> String {
-    let mut out = String::new();
-    let mut next = 0usize;
-    let mut chars = format.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        let mut spec = Spec::default();
-        while let Some(&f) = chars.peek() {
-            match f {
-                '-' => spec.minus = true,
-                '+' => spec.plus = true,
-                '#' => spec.sharp = true,
-                ' ' => spec.space = true,
-                '0' => spec.zero = true,
-                _ => break,
-            }
-            chars.next();
-        }
-        let digits = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
-            let mut n: Option<usize> = None;
-            while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
-                n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(d as usize));
-                chars.next();
-            }
-            n
-        };
-        spec.width = digits(&mut chars);
-        if chars.peek() == Some(&'.') {
-            chars.next();
-            spec.precision = Some(digits(&mut chars).unwrap_or(0));
-        }
-        let Some(verb) = chars.next() else {
-            out.push_str("%!(NOVERB)");
-            break;
-        };
-        if verb == '%' {
-            out.push('%');
-            continue;
-        }
-        let Some(arg) = args.get(next) else {
-            let _ = write!(out, "%!{verb}(MISSING)");
-            continue;
-        };
-        next += 1;
-        match format_one(&spec, verb, arg) {
-            Some(s) => out.push_str(&s),
-            None => {
-                let _ = write!(out, "%!{verb}(string={arg})");
-            }
-        }
-    }
-    if next < args.len() {
-        let extra: Vec<String> = args[next..].iter().map(|a| format!("string={a}")).collect();
-        let _ = write!(out, "%!(EXTRA {})", extra.join(", "));
-    }
-    out
-}
-
-/// One string operand through one verb; `None` for a verb a string does not take.
-fn format_one(spec: &Spec, verb: char, s: &str) -> Option<String> {
-    let truncated: String = match spec.precision {
-        Some(p) => s.chars().take(p).collect(),
-        None => s.to_string(),
-    };
-    let body = match verb {
-        's' => truncated,
-        'v' if spec.sharp => go_quote(s),
-        'v' => truncated,
-        'q' if spec.sharp && can_backquote(&truncated) => format!("`{truncated}`"),
-        'q' if spec.plus => go_quote_ascii(&truncated),
-        'q' => go_quote(&truncated),
-        'x' | 'X' => {
-            let bytes = match spec.precision {
-                Some(p) => &s.as_bytes()[..p.min(s.len())],
-                None => s.as_bytes(),
-            };
-            hex_bytes(bytes, verb == 'X', spec)
-        }
-        _ => return None,
-    };
-    Some(spec.pad(&body))
-}
-
-fn hex_bytes(bytes: &[u8], upper: bool, spec: &Spec) -> String {
-    let mut out = String::new();
-    for (i, b) in bytes.iter().enumerate() {
-        if spec.space && i > 0 {
-            out.push(' ');
-        }
-        if spec.sharp && (spec.space || i == 0) {
-            out.push_str(if upper { "0X" } else { "0x" });
-        }
-        let _ = if upper {
-            write!(out, "{b:02X}")
-        } else {
-            write!(out, "{b:02x}")
-        };
-    }
-    out
-}
-
-/// Go's `strconv.CanBackquote`: one line, no control character but tab, no backquote.
-fn can_backquote(s: &str) -> bool {
-    s.chars()
-        .all(|c| c != '`' && c != '\u{FEFF}' && (c == '\t' || !(c < ' ' || c == '\u{7f}')))
+    let args: Vec<GoValue> = args
+        .iter()
+        .map(|a| GoValue::String(a.to_string()))
+        .collect();
+    kiln_gotemplate::sprintf(format, &args)
 }
 
 #[cfg(test)]
