@@ -162,6 +162,11 @@ pub struct Diagnostic {
     pub summary: String,
     pub detail: String,
     pub subject: Option<Subject>,
+    /// Further errors of the same evaluation (HCL reports every bad element of a tuple, of
+    /// an object, of a call's arguments): reported after this one wherever diagnostics
+    /// are collected ([`Diagnostics::push`], `From<Diagnostic>`).
+    #[serde(skip)]
+    pub more: Vec<Diagnostic>,
 }
 
 impl Diagnostic {
@@ -171,7 +176,27 @@ impl Diagnostic {
             summary: summary.into(),
             detail: detail.into(),
             subject: None,
+            more: Vec::new(),
         }
+    }
+
+    /// The first of several errors, carrying the others (see [`Diagnostic::more`]); `None`
+    /// when there are none.
+    pub fn several(all: Vec<Diagnostic>) -> Option<Diagnostic> {
+        let mut it = all.into_iter();
+        let mut first = it.next()?;
+        first.more.extend(it);
+        Some(first)
+    }
+
+    /// This diagnostic and those it carries, each on its own.
+    pub fn flatten(mut self) -> Vec<Diagnostic> {
+        let more = std::mem::take(&mut self.more);
+        let mut out = vec![self];
+        for d in more {
+            out.extend(d.flatten());
+        }
+        out
     }
 
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
@@ -414,7 +439,11 @@ impl Diagnostics {
         Self::default()
     }
     pub fn push(&mut self, d: Diagnostic) {
-        self.0.push(d);
+        if d.more.is_empty() {
+            self.0.push(d);
+        } else {
+            self.0.extend(d.flatten());
+        }
     }
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
@@ -443,7 +472,7 @@ impl Diagnostics {
 
 impl From<Diagnostic> for Diagnostics {
     fn from(d: Diagnostic) -> Self {
-        Diagnostics(vec![d])
+        Diagnostics(d.flatten())
     }
 }
 

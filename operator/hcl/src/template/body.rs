@@ -237,6 +237,21 @@ pub struct ConfigReader<'a> {
     top_key: Option<(String, bool)>,
     /// The first interpolation error (the SDK's `Decode` stops there).
     interpolation_error: Option<String>,
+    /// The component's own checks after decoding (the plugin's `Prepare`), in its words:
+    /// reported together as one `packersdk.MultiError` ([`multi_error`]), and only when
+    /// decoding found no error (Packer prepares a component only once its block decoded).
+    pub prepare_errors: Vec<String>,
+    /// The warnings `Prepare` returns (reported under the same condition, before its error).
+    pub prepare_warnings: Vec<String>,
+    /// A `Prepare` that stopped with one plain error (not a MultiError): its text.
+    pub prepare_failed: Option<String>,
+}
+
+/// The text of the Packer SDK's `MultiError` (`packersdk.MultiErrorAppend`): `N error(s)
+/// occurred:`, a blank line, then `* error` per error, one a line.
+pub fn multi_error<S: AsRef<str>>(errors: &[S]) -> String {
+    let points: Vec<String> = errors.iter().map(|e| format!("* {}", e.as_ref())).collect();
+    format!("{} error(s) occurred:\n\n{}", errors.len(), points.join("\n"))
 }
 
 /// The summary [`ConfigReader::finish`] gives an interpolation error, for the decoder of
@@ -259,6 +274,9 @@ impl<'a> ConfigReader<'a> {
             diags: Diagnostics::new(),
             block_subject,
             block_desc: block_desc.into(),
+            prepare_errors: Vec::new(),
+            prepare_warnings: Vec::new(),
+            prepare_failed: None,
             interpolation: None,
             render_later: BTreeSet::new(),
             top_key: None,
@@ -300,6 +318,23 @@ impl<'a> ConfigReader<'a> {
                 text
             }
         }
+    }
+
+    /// Records an error of the component's own checks (its plugin's `Prepare`), in the
+    /// plugin's words: see [`ConfigReader::prepare_errors`].
+    pub fn prepare_error(&mut self, message: impl Into<String>) {
+        self.prepare_errors.push(message.into());
+    }
+
+    /// Records that the plugin's `Prepare` stops with this one error (a plain error, not a
+    /// MultiError: the errors recorded before it are not reported).
+    pub fn prepare_fail(&mut self, message: impl Into<String>) {
+        self.prepare_failed.get_or_insert(message.into());
+    }
+
+    /// Records a warning the plugin's `Prepare` returns.
+    pub fn prepare_warning(&mut self, message: impl Into<String>) {
+        self.prepare_warnings.push(message.into());
     }
 
     /// Marks arguments as handled elsewhere (meta-arguments such as `only`).
@@ -582,17 +617,50 @@ impl<'a> ConfigReader<'a> {
         r
     }
 
-    /// Reports unsupported arguments and blocks; returns every diagnostic collected. An
-    /// interpolation error is the only one reported (the SDK's `Decode` stops at it), as an
-    /// error summarised [`INTERPOLATION_ERROR`] with the SDK's message as its detail.
-    pub fn finish(mut self) -> Diagnostics {
+    /// Reports unsupported arguments and blocks; returns every diagnostic collected, the
+    /// `Prepare` errors as a builder's are reported (one error whose summary is the
+    /// MultiError's text, at the block).
+    pub fn finish(self) -> Diagnostics {
+        let subject = self.block_subject.clone();
+        let (mut diags, error) = self.finish_prepared();
+        if let Some(text) = error {
+            diags.push(Diagnostic::error(text, "").with_subject(subject));
+        }
+        diags
+    }
+
+    /// Like [`finish`](Self::finish), the text of `Prepare`'s error returned apart (none
+    /// when decoding failed) for the caller to report as Packer reports its component
+    /// kind's; the `Prepare` warnings are in the diagnostics (when decoding succeeded).
+    pub fn finish_prepared(mut self) -> (Diagnostics, Option<String>) {
+        // An interpolation error is the only one reported (the SDK's `Decode` stops at it),
+        // as an error summarised [`INTERPOLATION_ERROR`] with the SDK's message as its
+        // detail.
         if let Some(e) = self.interpolation_error.take() {
             let mut d = Diagnostics::new();
             d.push(
                 Diagnostic::error(INTERPOLATION_ERROR, e).with_subject(self.block_subject.clone()),
             );
-            return d;
+            return (d, None);
         }
+        let prepare_errors = std::mem::take(&mut self.prepare_errors);
+        let prepare_warnings = std::mem::take(&mut self.prepare_warnings);
+        let failed = self.prepare_failed.take();
+        let subject = self.block_subject.clone();
+        let mut diags = self.finish_decoding();
+        if diags.has_errors() {
+            return (diags, None);
+        }
+        if failed.is_none() {
+            for w in prepare_warnings {
+                diags.push(Diagnostic::warning(w, "").with_subject(subject.clone()));
+            }
+        }
+        let error = failed.or_else(|| (!prepare_errors.is_empty()).then(|| multi_error(&prepare_errors)));
+        (diags, error)
+    }
+
+    fn finish_decoding(mut self) -> Diagnostics {
         for a in &self.body.attrs {
             if !self.used_attrs.contains(&a.key) {
                 self.diags.push(

@@ -18,7 +18,9 @@ use indexmap::IndexMap;
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile, Subject};
 use crate::value::Value;
-pub use body::{ConfigReader, EvalEnv, INTERPOLATION_ERROR, RawAttr, RawBlock, RawBody};
+pub use body::{
+    ConfigReader, EvalEnv, INTERPOLATION_ERROR, RawAttr, RawBlock, RawBody, multi_error,
+};
 pub use variables::{VarInputs, Variable};
 
 /// The Packer version Kiln's template language matches (`packer.version`,
