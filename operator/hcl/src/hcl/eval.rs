@@ -159,7 +159,7 @@ impl Evaluator {
         match expr {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
-            Expression::Number(n) => Ok(Value::Number(literal_number(n))),
+            Expression::Number(n) => Ok(Value::Number(literal_number(n, &self.file))),
             Expression::String(s) => Ok(Value::String(s.value().clone())),
             Expression::Array(items) => {
                 // As hclsyntax's TupleConsExpr: every element is evaluated, every error kept.
@@ -1270,14 +1270,17 @@ mod unify {
 }
 
 /// A number literal as cty reads it (`ParseNumberVal`: 512 bits) from its source text; the
-/// parser's own `f64` only when the text is not at hand.
-fn literal_number(n: &hcl::edit::Formatted<hcl::Number>) -> crate::value::Number {
+/// parser's own `f64` only when the text is not at hand. A literal beyond a 64-bit float's
+/// range was renamed for the parser ([`super::lenient`]): its own text is read.
+fn literal_number(n: &hcl::edit::Formatted<hcl::Number>, file: &SourceFile) -> crate::value::Number {
     let parsed = n.as_repr().and_then(|r| {
         let t: &str = r;
         let t = t.trim();
         match t.strip_prefix('-') {
-            Some(rest) => crate::value::Number::parse(rest.trim_start()).map(|x| x.neg()),
-            None => crate::value::Number::parse(t),
+            Some(rest) => {
+                crate::value::Number::parse(file.key_alias(rest.trim_start())).map(|x| x.neg())
+            }
+            None => crate::value::Number::parse(file.key_alias(t)),
         }
     });
     parsed.unwrap_or_else(|| n.value().as_f64().unwrap_or(0.0).into())
