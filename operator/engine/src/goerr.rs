@@ -26,4 +26,3 @@ pub fn errno_text(e: &std::io::Error) -> String {
         }
     }
 }
-

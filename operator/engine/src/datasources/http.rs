@@ -40,7 +40,10 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn DataSo
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| "GET".to_string());
     if !METHODS.contains(&method.as_str()) && method != "<unknown>" {
-        r.prepare_error(format!("the `method` must be one of [{}]", METHODS.join(" ")));
+        r.prepare_error(format!(
+            "the `method` must be one of [{}]",
+            METHODS.join(" ")
+        ));
     }
     let headers = r.string_map("request_headers").unwrap_or_default();
     let body = r.string("request_body").unwrap_or_default();
@@ -213,7 +216,9 @@ impl GoUrl {
         let default = if self.scheme == "https" { "443" } else { "80" };
         if let Some(inner) = self.host.strip_prefix('[') {
             let close = inner.find(']').unwrap_or(inner.len());
-            let port = inner[close..].trim_start_matches(']').trim_start_matches(':');
+            let port = inner[close..]
+                .trim_start_matches(']')
+                .trim_start_matches(':');
             let port = if port.is_empty() { default } else { port };
             return (inner[..close].to_string(), port.to_string());
         }
@@ -293,10 +298,8 @@ impl HttpData {
         let port_num = match port.parse::<u16>() {
             Ok(p) => p,
             Err(_) => {
-                return Err(self.request_error(
-                    &url,
-                    format_args!("dial tcp: address {port}: invalid port"),
-                ));
+                return Err(self
+                    .request_error(&url, format_args!("dial tcp: address {port}: invalid port")));
             }
         };
         use std::net::ToSocketAddrs;
@@ -343,9 +346,7 @@ impl HttpData {
             builder = builder.header(canonical_header_key(k), v.as_str());
         }
         let response = if self.body.is_empty() {
-            let req = builder
-                .body(())
-                .map_err(|e| self.request_error(&url, e))?;
+            let req = builder.body(()).map_err(|e| self.request_error(&url, e))?;
             agent.run(req)
         } else {
             let req = builder

@@ -98,7 +98,9 @@ impl ShellLocalConfig {
         }
         check_scripts(r, &checked);
         // An OS Go does not know ends the checks with that error alone (not a MultiError).
-        let bad_os = only_on.iter().find(|os| !SUPPORTED_OS.contains(&os.as_str()));
+        let bad_os = only_on
+            .iter()
+            .find(|os| !SUPPORTED_OS.contains(&os.as_str()));
         if let Some(os) = bad_os {
             r.prepare_fail(format!(
                 "Invalid OS specified in only_on: '{os}'\nSupported OS names: {}",

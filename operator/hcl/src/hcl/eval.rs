@@ -1272,7 +1272,10 @@ mod unify {
 /// A number literal as cty reads it (`ParseNumberVal`: 512 bits) from its source text; the
 /// parser's own `f64` only when the text is not at hand. A literal beyond a 64-bit float's
 /// range was renamed for the parser ([`super::lenient`]): its own text is read.
-fn literal_number(n: &hcl::edit::Formatted<hcl::Number>, file: &SourceFile) -> crate::value::Number {
+fn literal_number(
+    n: &hcl::edit::Formatted<hcl::Number>,
+    file: &SourceFile,
+) -> crate::value::Number {
     let parsed = n.as_repr().and_then(|r| {
         let t: &str = r;
         let t = t.trim();

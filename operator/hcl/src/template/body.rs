@@ -251,7 +251,11 @@ pub struct ConfigReader<'a> {
 /// occurred:`, a blank line, then `* error` per error, one a line.
 pub fn multi_error<S: AsRef<str>>(errors: &[S]) -> String {
     let points: Vec<String> = errors.iter().map(|e| format!("* {}", e.as_ref())).collect();
-    format!("{} error(s) occurred:\n\n{}", errors.len(), points.join("\n"))
+    format!(
+        "{} error(s) occurred:\n\n{}",
+        errors.len(),
+        points.join("\n")
+    )
 }
 
 /// The summary [`ConfigReader::finish`] gives an interpolation error, for the decoder of
@@ -656,7 +660,8 @@ impl<'a> ConfigReader<'a> {
                 diags.push(Diagnostic::warning(w, "").with_subject(subject.clone()));
             }
         }
-        let error = failed.or_else(|| (!prepare_errors.is_empty()).then(|| multi_error(&prepare_errors)));
+        let error =
+            failed.or_else(|| (!prepare_errors.is_empty()).then(|| multi_error(&prepare_errors)));
         (diags, error)
     }
 

@@ -316,7 +316,10 @@ impl SshConfig {
 
         let local_tunnel_specs = r.strings("ssh_local_tunnels").unwrap_or_default();
         let remote_tunnel_specs = r.strings("ssh_remote_tunnels").unwrap_or_default();
-        let local_tunnels = local_tunnel_specs.iter().filter_map(|s| Tunnel::parse(s)).collect();
+        let local_tunnels = local_tunnel_specs
+            .iter()
+            .filter_map(|s| Tunnel::parse(s))
+            .collect();
         let remote_tunnels = remote_tunnel_specs
             .iter()
             .filter_map(|s| Tunnel::parse(s))
@@ -433,7 +436,8 @@ impl SshConfig {
                             "ssh_private_key_file is invalid: Failed to read key '{}': {e}",
                             p.display()
                         ));
-                    } else if let Some(c) = self.certificate_file.as_ref().filter(|c| !mounted_later(c))
+                    } else if let Some(c) =
+                        self.certificate_file.as_ref().filter(|c| !mounted_later(c))
                         && let Err(e) = russh::keys::load_openssh_certificate(c)
                     {
                         r.prepare_error(format!(
@@ -606,8 +610,10 @@ fn go_tunnel_argument(spec: &str) -> Result<(), String> {
     };
     let port = go_split_host_port(forward)
         .map_err(|e| format!("Error parsing forwarding, must be a tcp address: {e}"))?;
-    go_atoi(port).map_err(|e| format!("Error parsing forwarding port, must be a valid port: {e}"))?;
-    go_atoi(listen).map_err(|e| format!("Error parsing listening port, must be a valid port: {e}"))?;
+    go_atoi(port)
+        .map_err(|e| format!("Error parsing forwarding port, must be a valid port: {e}"))?;
+    go_atoi(listen)
+        .map_err(|e| format!("Error parsing listening port, must be a valid port: {e}"))?;
     Ok(())
 }
 
@@ -652,10 +658,17 @@ fn go_split_host_port(addr: &str) -> Result<&str, String> {
 fn go_atoi(s: &str) -> Result<i64, String> {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("strconv.Atoi: parsing {}: invalid syntax", crate::value::go_quote(s)));
+        return Err(format!(
+            "strconv.Atoi: parsing {}: invalid syntax",
+            crate::value::go_quote(s)
+        ));
     }
-    s.parse::<i64>()
-        .map_err(|_| format!("strconv.Atoi: parsing {}: value out of range", crate::value::go_quote(s)))
+    s.parse::<i64>().map_err(|_| {
+        format!(
+            "strconv.Atoi: parsing {}: value out of range",
+            crate::value::go_quote(s)
+        )
+    })
 }
 
 /// Decodes an HCL body with a component's reader (tests and tools): returns the value, or
@@ -691,7 +704,10 @@ mod tests {
         assert_eq!(c.port, 22);
         // The SDK's prepareSSH requires a user name.
         let e = decode_hcl("", SshConfig::read).unwrap_err();
-        assert!(e[0].contains("* An ssh_username must be specified"), "{e:?}");
+        assert!(
+            e[0].contains("* An ssh_username must be specified"),
+            "{e:?}"
+        );
         assert_eq!(c.timeout, Duration::from_secs(300));
         assert_eq!(c.handshake_attempts, 10);
         assert_eq!(c.keep_alive_interval, Some(Duration::from_secs(5)));
@@ -787,7 +803,8 @@ ssh_ciphers = ["aes256-gcm@openssh.com"]
             let src = format!("ssh_username = \"u\"\n{src}");
             decode_hcl(&src, |r| SshConfig::read_in(r, &cluster))
         };
-        let locally = |src: &str| decode_hcl(&format!("ssh_username = \"u\"\n{src}"), SshConfig::read);
+        let locally =
+            |src: &str| decode_hcl(&format!("ssh_username = \"u\"\n{src}"), SshConfig::read);
         for src in [
             "ssh_private_key_file = \"/keys/absent\"",
             "ssh_known_hosts_file = \"/keys/absent\"",
