@@ -1044,7 +1044,12 @@ fn exact_json(text: &str) -> Option<Value> {
     }
     impl P<'_> {
         fn ws(&mut self) {
-            while self.t.as_bytes().get(self.i).is_some_and(|b| b" \t\r\n".contains(b)) {
+            while self
+                .t
+                .as_bytes()
+                .get(self.i)
+                .is_some_and(|b| b" \t\r\n".contains(b))
+            {
                 self.i += 1;
             }
         }

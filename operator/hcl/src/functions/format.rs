@@ -476,7 +476,11 @@ pub(crate) fn go_big_float(n: &crate::value::Number, mode: char, prec: Option<us
                 'f' => d.round(d.exp + p as i64),
                 _ => d.round(p.max(1) as i64),
             }
-            if matches!(mode, 'g' | 'G') { p.max(1) } else { p }
+            if matches!(mode, 'g' | 'G') {
+                p.max(1)
+            } else {
+                p
+            }
         }
     };
     let mant = String::from_utf8(d.mant.clone()).unwrap_or_default();
@@ -501,7 +505,12 @@ pub(crate) fn go_big_float(n: &crate::value::Number, mode: char, prec: Option<us
                 if prec as i64 > d.exp {
                     prec = d.mant.len();
                 }
-                fmt_f(&mut out, (prec as i64 - d.exp).max(0) as usize, &mant, d.exp);
+                fmt_f(
+                    &mut out,
+                    (prec as i64 - d.exp).max(0) as usize,
+                    &mant,
+                    d.exp,
+                );
             }
         }
     }

@@ -168,7 +168,12 @@ impl Evaluator {
                 for item in items.iter() {
                     match self.eval_depth(item, scope, d) {
                         Ok(v) => out.push(v),
-                        Err(e) => errors.push(e),
+                        // An error inside a string template has no place of its own: the
+                        // element's.
+                        Err(e) => errors.push(match item.span() {
+                            Some(r) if e.subject.is_none() => e.at(self.file.subject(r)),
+                            _ => e,
+                        }),
                     }
                 }
                 match Diagnostic::several(errors) {

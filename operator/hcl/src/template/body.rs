@@ -30,6 +30,9 @@ pub struct RawAttr {
 impl RawAttr {
     /// HCL's "Unsupported argument" error for this attribute.
     pub fn unsupported(&self) -> Diagnostic {
+        if self.file.is_json() {
+            return extraneous(&self.key).with_subject(self.key_subject());
+        }
         Diagnostic::error(
             "Unsupported argument",
             format!("An argument named {:?} is not expected here.", self.key),
@@ -61,9 +64,23 @@ pub struct RawBlock {
     pub file: Arc<SourceFile>,
 }
 
+/// hcl json's error for a property that is neither an argument nor a block type.
+fn extraneous(name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Extraneous JSON object property",
+        format!(
+            "No argument or block type is named {}.",
+            crate::value::go_quote(name)
+        ),
+    )
+}
+
 impl RawBlock {
     /// HCL's "Unsupported block type" error for this block.
     pub fn unsupported(&self) -> Diagnostic {
+        if self.file.is_json() {
+            return extraneous(&self.ident).with_subject(self.subject());
+        }
         Diagnostic::error(
             "Unsupported block type",
             format!("Blocks of type {:?} are not expected here.", self.ident),
@@ -668,18 +685,17 @@ impl<'a> ConfigReader<'a> {
     fn finish_decoding(mut self) -> Diagnostics {
         for a in &self.body.attrs {
             if !self.used_attrs.contains(&a.key) {
-                self.diags.push(
-                    Diagnostic::error(
-                        "Unsupported argument",
-                        format!("An argument named {:?} is not expected here.", a.key),
-                    )
-                    .with_subject(a.key_subject()),
-                );
+                self.diags.push(a.unsupported());
             }
         }
         for b in &self.body.blocks {
             let ident = block_type(b);
             if !self.used_blocks.contains(&ident) {
+                if b.file.is_json() {
+                    self.diags
+                        .push(extraneous(&ident).with_subject(b.subject()));
+                    continue;
+                }
                 self.diags.push(
                     Diagnostic::error(
                         "Unsupported block type",
