@@ -177,6 +177,23 @@ impl SourceFile {
             .trim_end_matches(['\n', '\r'])
     }
 
+    /// A subject covering a byte range of a JSON file's own text (not its conversion).
+    pub fn json_subject(self: &Arc<Self>, range: Range<usize>) -> Subject {
+        let Some(j) = self.json.get() else {
+            return self.subject(range);
+        };
+        let (line, column) = line_col(&j.text, &j.line_starts, range.start);
+        let (end_line, end_column) = line_col(&j.text, &j.line_starts, range.end.max(range.start));
+        Subject {
+            file: self.name.clone(),
+            line,
+            column,
+            end_line,
+            end_column,
+            snippet: self.line_text(line).to_string(),
+        }
+    }
+
     /// A subject covering a byte range of this file.
     pub fn subject(self: &Arc<Self>, range: Range<usize>) -> Subject {
         let (line, column) = self.position(range.start);

@@ -334,25 +334,30 @@ pub fn context(root: &Node, offset: usize) -> String {
 }
 
 /// The block types a Packer template has and how many labels each takes.
-const LABELS: &[(&str, usize)] = &[
-    ("packer", 0),
-    ("variable", 1),
-    ("variables", 0),
-    ("locals", 0),
-    ("local", 1),
-    ("source", 2),
-    ("data", 2),
-    ("build", 0),
-    ("provisioner", 1),
-    ("post-processor", 1),
-    ("error-cleanup-provisioner", 1),
-    ("post-processors", 0),
-    ("required_plugins", 0),
-    ("validation", 0),
-    ("hcp_packer_registry", 0),
+/// The block types a Packer template has and the names of their labels.
+const LABELS: &[(&str, &[&str])] = &[
+    ("packer", &[]),
+    ("variable", &["name"]),
+    ("variables", &[]),
+    ("locals", &[]),
+    ("local", &["name"]),
+    ("source", &["type", "name"]),
+    ("data", &["type", "name"]),
+    ("build", &[]),
+    ("provisioner", &["type"]),
+    ("post-processor", &["type"]),
+    ("error-cleanup-provisioner", &["type"]),
+    ("post-processors", &[]),
+    ("required_plugins", &[]),
+    ("validation", &[]),
+    ("hcp_packer_registry", &[]),
 ];
 
 fn labels_for(kind: &str) -> Option<usize> {
+    label_names(kind).map(<[&str]>::len)
+}
+
+fn label_names(kind: &str) -> Option<&'static [&'static str]> {
     LABELS.iter().find(|(k, _)| *k == kind).map(|(_, n)| *n)
 }
 
@@ -361,6 +366,9 @@ fn labels_for(kind: &str) -> Option<usize> {
 pub struct Converted {
     pub text: String,
     pub offsets: Vec<(usize, usize)>,
+    /// hcl json's errors for blocks given in a shape it does not take (summary, detail,
+    /// JSON offset).
+    pub errors: Vec<(&'static str, String, usize)>,
 }
 
 struct Writer<'a> {
@@ -368,6 +376,7 @@ struct Writer<'a> {
     out: String,
     line: usize,
     offsets: Vec<(usize, usize)>,
+    errors: Vec<(&'static str, String, usize)>,
 }
 
 impl Writer<'_> {
@@ -397,9 +406,7 @@ impl Writer<'_> {
         // A `"//"` property of a body is a comment (hcl json).
         for p in props.iter().filter(|p| p.key != "//") {
             match labels_for(&p.key) {
-                Some(n) if matches!(p.value.val, Val::Obj(_) | Val::Arr(_)) => {
-                    self.blocks(&p.key, &p.value, n, Vec::new(), p.key_start, depth)
-                }
+                Some(n) => self.blocks(&p.key, &p.value, n, Vec::new(), p.key_start, depth),
                 _ => {
                     self.align(p.key_start, depth);
                     let key = if is_ident(&p.key) {
@@ -416,6 +423,9 @@ impl Writer<'_> {
         }
     }
 
+    /// Writes the blocks of type `kind` a JSON value holds, as hcl json's `unpackBlock`
+    /// reads them: label levels as objects (or arrays of objects), then one object (a block)
+    /// or an array (a block each); other shapes are its errors.
     fn blocks(
         &mut self,
         kind: &str,
@@ -425,36 +435,97 @@ impl Writer<'_> {
         at: usize,
         depth: usize,
     ) {
+        if labels.len() < n {
+            let label = label_names(kind)
+                .and_then(|l| l.get(labels.len()))
+                .copied()
+                .unwrap_or("name");
+            // collectDeepAttrs
+            let mut props: Vec<&Prop> = Vec::new();
+            match &v.val {
+                Val::Null => {}
+                Val::Obj(p) => props.extend(p.iter()),
+                Val::Arr(items) => {
+                    for item in items {
+                        match &item.val {
+                            Val::Obj(p) => props.extend(p.iter()),
+                            _ => self.errors.push((
+                                "Incorrect JSON value type",
+                                format!(
+                                    "A JSON object is required here, to specify {label} labels for this block."
+                                ),
+                                item.span.start,
+                            )),
+                        }
+                    }
+                }
+                _ => self.errors.push((
+                    "Incorrect JSON value type",
+                    format!(
+                        "Either a JSON object or JSON array of objects is required here, to specify {label} labels for this block."
+                    ),
+                    v.span.start,
+                )),
+            }
+            if props.is_empty() {
+                self.errors.push((
+                    "Missing block label",
+                    format!(
+                        "At least one object property is required, whose name represents the {kind} block's {label}."
+                    ),
+                    v.span.start,
+                ));
+                return;
+            }
+            for p in props {
+                let mut l = labels.clone();
+                l.push(p.key.clone());
+                self.blocks(kind, &p.value, n, l, p.key_start, depth);
+            }
+            return;
+        }
         match &v.val {
+            Val::Null => {}
             Val::Arr(items) => {
                 for item in items {
-                    self.blocks(kind, item, n, labels.clone(), item.span.start, depth);
+                    self.block(kind, item, &labels, item.span.start, depth);
                 }
             }
-            Val::Obj(props) if labels.len() < n => {
-                for p in props.iter().filter(|p| p.key != "//") {
-                    let mut l = labels.clone();
-                    l.push(p.key.clone());
-                    self.blocks(kind, &p.value, n, l, p.key_start, depth);
-                }
-            }
-            Val::Obj(props) => {
-                self.align(at, depth);
-                self.out.push_str(kind);
-                for l in &labels {
-                    self.out.push(' ');
-                    self.out
-                        .push_str(&serde_json::to_string(l).unwrap_or_default());
-                }
-                self.out.push_str(" {");
-                self.newline();
-                self.body(props, depth + 1);
-                self.out.push_str(&"  ".repeat(depth));
-                self.out.push('}');
-                self.newline();
-            }
-            _ => {}
+            Val::Obj(_) => self.block(kind, v, &labels, at, depth),
+            _ => self.errors.push((
+                "Incorrect JSON value type",
+                format!(
+                    "Either a JSON object or a JSON array is required, representing the contents of one or more {} blocks.",
+                    crate::value::go_quote(kind)
+                ),
+                v.span.start,
+            )),
         }
+    }
+
+    /// One block whose labels are known: its body must be an object.
+    fn block(&mut self, kind: &str, v: &Node, labels: &[String], at: usize, depth: usize) {
+        let Val::Obj(props) = &v.val else {
+            self.errors.push((
+                "Incorrect JSON value type",
+                "A JSON object is required here, to define arguments and child blocks.".into(),
+                v.span.start,
+            ));
+            return;
+        };
+        self.align(at, depth);
+        self.out.push_str(kind);
+        for l in labels {
+            self.out.push(' ');
+            self.out
+                .push_str(&serde_json::to_string(l).unwrap_or_default());
+        }
+        self.out.push_str(" {");
+        self.newline();
+        self.body(props, depth + 1);
+        self.out.push_str(&"  ".repeat(depth));
+        self.out.push('}');
+        self.newline();
     }
 }
 
@@ -597,11 +668,13 @@ pub fn to_native(json: &str, root: &Node) -> Result<Converted, Diagnostic> {
         out: String::new(),
         line: 0,
         offsets: Vec::new(),
+        errors: Vec::new(),
     };
     w.body(props, 0);
     Ok(Converted {
         text: w.out,
         offsets: w.offsets,
+        errors: w.errors,
     })
 }
 

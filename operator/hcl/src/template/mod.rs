@@ -263,6 +263,16 @@ impl Template {
                         Ok(converted) => {
                             let file = SourceFile::new(&path, converted.text);
                             file.set_json(text.clone(), converted.offsets, root);
+                            if !converted.errors.is_empty() {
+                                for (summary, detail, at) in converted.errors {
+                                    diags.push(
+                                        Diagnostic::error(summary, detail)
+                                            .at(file.json_subject(at..at + 1)),
+                                    );
+                                }
+                                t.files.push(file);
+                                continue;
+                            }
                             match crate::hcl::lenient::parse_body(&file) {
                                 Ok(b) => bodies.push((file.clone(), b)),
                                 // The structure is made here: what does not parse is a
