@@ -12,8 +12,7 @@ use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
 use crate::provisioners::ProvisionError;
 use crate::provisioners::shell_common::{
     EnvVars, ShellCommon, check_exit_code, check_scripts, inline_script, render_exec,
-    template_data,
-    write_temp_script,
+    template_data, write_temp_script,
 };
 use crate::template::ConfigReader;
 

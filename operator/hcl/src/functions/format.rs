@@ -517,6 +517,14 @@ pub(crate) fn go_big_float(n: &crate::value::Number, mode: char, prec: Option<us
     out
 }
 
+/// Go's `big.Float.Text(mode, prec)` of a float64 value (`prec` `None` is -1, shortest).
+pub(crate) fn go_float(x: f64, mode: char, prec: Option<usize>) -> String {
+    match crate::value::Number::from_f64(x) {
+        Some(n) => go_big_float(&n, mode, prec),
+        None => "NaN".to_string(),
+    }
+}
+
 /// Go's `math/big` decimal: digits without trailing zeros, `0.mant × 10^exp`.
 struct Decimal {
     mant: Vec<u8>,
@@ -559,11 +567,7 @@ impl Decimal {
 #[cfg(test)]
 mod tests {
     use super::super::testutil::*;
-    use super::go_big_float;
-
-    fn go_float(x: f64, mode: char, prec: Option<usize>) -> String {
-        go_big_float(&crate::value::Number::from_f64(x).unwrap(), mode, prec)
-    }
+    use super::{go_big_float, go_float};
     use crate::value::Value;
 
     fn f(fmt: &str, args: Vec<Value>) -> String {
