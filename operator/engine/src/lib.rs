@@ -16,6 +16,7 @@ pub mod communicator;
 pub mod components;
 pub mod datasources;
 pub mod fuzzing;
+pub mod goerr;
 pub mod legacy;
 pub mod plan;
 pub mod postprocessors;

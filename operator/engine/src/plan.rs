@@ -365,13 +365,11 @@ pub fn run_data_source(
     run_env: &Arc<RunEnv>,
 ) -> Result<BTreeMap<String, Value>, Diagnostics> {
     let (ds, _) = decode_data_source(decl, env, run_env)?;
+    // As Packer reports a data source's `Execute` error (through the plugin RPC layer).
     ds.execute().map_err(|e| {
-        Diagnostic::error(
-            "Data source failed",
-            format!("data.{}.{}: {e:#}", decl.kind, decl.name),
-        )
-        .with_subject(decl.block.subject())
-        .into()
+        Diagnostic::error(format!("Datasource.Execute failed: {e:#}"), "")
+            .with_subject(decl.block.subject())
+            .into()
     })
 }
 

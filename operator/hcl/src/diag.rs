@@ -16,6 +16,55 @@ pub struct SourceFile {
     /// Repeated object keys renamed for the parser: placeholder → key
     /// ([`crate::hcl::lenient`]).
     key_aliases: std::sync::OnceLock<Vec<(String, String)>>,
+    /// For a `.pkr.json` file (whose `text` is its native conversion): the JSON as written,
+    /// shown in snippets and contexts.
+    json: std::sync::OnceLock<JsonView>,
+    /// The context of a JSON syntax error in this (unconverted) file.
+    json_context: std::sync::OnceLock<String>,
+}
+
+/// 1-based line and column (in characters) of a byte offset of `text`.
+fn line_col(text: &str, line_starts: &[usize], offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let line = match line_starts.binary_search(&offset) {
+        Ok(i) => i,
+        Err(i) => i - 1,
+    };
+    let start = line_starts[line];
+    let col = text
+        .get(start..offset)
+        .map(|s| s.chars().count())
+        .unwrap_or(0);
+    (line + 1, col + 1)
+}
+
+impl JsonView {
+    /// The JSON offset a native offset stands for: from the attribute or block it is in,
+    /// as far into it as it is into the native one.
+    fn json_offset(&self, native: usize) -> usize {
+        let (n, j) = self
+            .offsets
+            .iter()
+            .rev()
+            .find(|(n, _)| *n <= native)
+            .copied()
+            .unwrap_or((0, 0));
+        let mut at = (j + (native - n)).min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        at
+    }
+}
+
+/// A JSON template behind a converted file: its text, line starts, the (native offset, JSON
+/// offset) pairs of its attributes and blocks, and its tree (for hcl json's contexts).
+#[derive(Debug)]
+struct JsonView {
+    text: String,
+    line_starts: Vec<usize>,
+    offsets: Vec<(usize, usize)>,
+    root: crate::template::json::Node,
 }
 
 impl SourceFile {
@@ -32,6 +81,8 @@ impl SourceFile {
             text,
             line_starts,
             key_aliases: std::sync::OnceLock::new(),
+            json: std::sync::OnceLock::new(),
+            json_context: std::sync::OnceLock::new(),
         });
         register(&f);
         f
@@ -41,6 +92,37 @@ impl SourceFile {
     /// renaming is deterministic).
     pub fn set_key_aliases(&self, aliases: Vec<(String, String)>) {
         let _ = self.key_aliases.set(aliases);
+    }
+
+    /// Records the JSON a converted `.pkr.json` file was made from (see [`JsonView`]).
+    pub fn set_json(
+        &self,
+        text: String,
+        offsets: Vec<(usize, usize)>,
+        root: crate::template::json::Node,
+    ) {
+        let mut line_starts = vec![0];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                line_starts.push(i + 1);
+            }
+        }
+        let _ = self.json.set(JsonView {
+            text,
+            line_starts,
+            offsets,
+            root,
+        });
+    }
+
+    /// Whether this file is written in HCL's JSON syntax (and converted).
+    pub fn is_json(&self) -> bool {
+        self.json.get().is_some()
+    }
+
+    /// A syntax error's context in a JSON file, set when it is reported.
+    pub fn set_json_context(&self, context: String) {
+        let _ = self.json_context.set(context);
     }
 
     /// Placeholder → key of the renamed repeated object keys.
@@ -71,36 +153,45 @@ impl SourceFile {
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column (in characters) of a byte offset; in a JSON file, of the
+    /// JSON text at the place the native offset stands for.
     pub fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let start = self.line_starts[line];
-        let col = self
-            .text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(0);
-        (line + 1, col + 1)
+        match self.json.get() {
+            Some(j) => line_col(&j.text, &j.line_starts, j.json_offset(offset)),
+            None => line_col(&self.text, &self.line_starts, offset),
+        }
     }
 
-    /// The text of 1-based line `line`, without its newline.
+    /// The text of 1-based line `line`, without its newline (a JSON file's own line).
     pub fn line_text(&self, line: usize) -> &str {
-        let Some(&start) = self.line_starts.get(line.saturating_sub(1)) else {
+        let (text, line_starts) = match self.json.get() {
+            Some(j) => (&j.text, &j.line_starts),
+            None => (&self.text, &self.line_starts),
+        };
+        let Some(&start) = line_starts.get(line.saturating_sub(1)) else {
             return "";
         };
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
-        self.text
-            .get(start..end)
+        let end = line_starts.get(line).copied().unwrap_or(text.len());
+        text.get(start..end)
             .unwrap_or("")
             .trim_end_matches(['\n', '\r'])
+    }
+
+    /// A subject covering a byte range of a JSON file's own text (not its conversion).
+    pub fn json_subject(self: &Arc<Self>, range: Range<usize>) -> Subject {
+        let Some(j) = self.json.get() else {
+            return self.subject(range);
+        };
+        let (line, column) = line_col(&j.text, &j.line_starts, range.start);
+        let (end_line, end_column) = line_col(&j.text, &j.line_starts, range.end.max(range.start));
+        Subject {
+            file: self.name.clone(),
+            line,
+            column,
+            end_line,
+            end_column,
+            snippet: self.line_text(line).to_string(),
+        }
     }
 
     /// A subject covering a byte range of this file.
@@ -162,6 +253,11 @@ pub struct Diagnostic {
     pub summary: String,
     pub detail: String,
     pub subject: Option<Subject>,
+    /// Further errors of the same evaluation (HCL reports every bad element of a tuple, of
+    /// an object, of a call's arguments): reported after this one wherever diagnostics
+    /// are collected ([`Diagnostics::push`], `From<Diagnostic>`).
+    #[serde(skip)]
+    pub more: Vec<Diagnostic>,
 }
 
 impl Diagnostic {
@@ -171,7 +267,27 @@ impl Diagnostic {
             summary: summary.into(),
             detail: detail.into(),
             subject: None,
+            more: Vec::new(),
         }
+    }
+
+    /// The first of several errors, carrying the others (see [`Diagnostic::more`]); `None`
+    /// when there are none.
+    pub fn several(all: Vec<Diagnostic>) -> Option<Diagnostic> {
+        let mut it = all.into_iter();
+        let mut first = it.next()?;
+        first.more.extend(it);
+        Some(first)
+    }
+
+    /// This diagnostic and those it carries, each on its own.
+    pub fn flatten(mut self) -> Vec<Diagnostic> {
+        let more = std::mem::take(&mut self.more);
+        let mut out = vec![self];
+        for d in more {
+            out.extend(d.flatten());
+        }
+        out
     }
 
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
@@ -251,6 +367,15 @@ impl SourceFile {
     /// `ContextString` gives it; `None` outside any block.
     pub fn context(&self, offset: usize) -> Option<String> {
         use hcl::edit::Span;
+        if let Some(c) = self.json_context.get() {
+            return (!c.is_empty()).then(|| c.clone());
+        }
+        if let Some(j) = self.json.get() {
+            // hcl json's context: the keys of the JSON objects around the place (`offset`
+            // is the JSON's: see `offset_of`).
+            let ctx = crate::template::json::context(&j.root, offset);
+            return (!ctx.is_empty()).then_some(ctx);
+        }
         if let Ok(body) = crate::hcl::lenient::parse_body(self) {
             for b in body.blocks() {
                 let Some(span) = b.span() else { continue };
@@ -273,12 +398,16 @@ impl SourceFile {
     }
 
     fn offset_of(&self, line: usize, column: usize) -> usize {
-        let start = self
-            .line_starts
+        // A JSON file's positions are the JSON's.
+        let (text, line_starts) = match self.json.get() {
+            Some(j) => (&j.text, &j.line_starts),
+            None => (&self.text, &self.line_starts),
+        };
+        let start = line_starts
             .get(line.saturating_sub(1))
             .copied()
             .unwrap_or(0);
-        let text = self.text.get(start..).unwrap_or("");
+        let text = text.get(start..).unwrap_or("");
         start
             + text
                 .char_indices()
@@ -414,7 +543,11 @@ impl Diagnostics {
         Self::default()
     }
     pub fn push(&mut self, d: Diagnostic) {
-        self.0.push(d);
+        if d.more.is_empty() {
+            self.0.push(d);
+        } else {
+            self.0.extend(d.flatten());
+        }
     }
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
@@ -443,7 +576,7 @@ impl Diagnostics {
 
 impl From<Diagnostic> for Diagnostics {
     fn from(d: Diagnostic) -> Self {
-        Diagnostics(vec![d])
+        Diagnostics(d.flatten())
     }
 }
 

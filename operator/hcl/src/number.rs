@@ -687,6 +687,32 @@ impl Number {
         }
     }
 
+    /// The decimal digits of a finite number (no trailing zeros) and its decimal exponent,
+    /// `|x| = 0.DIGITS × 10^exp`, with its sign: every digit of its exact value, or, with
+    /// `shortest`, the fewest that read back to it at its precision (Go's `big.Float`
+    /// `roundShortest`); `None` for an infinity.
+    pub fn decimal(&self, shortest_digits: bool) -> Option<(bool, Vec<u8>, i64)> {
+        match self {
+            Number::Int(0) => Some((false, Vec::new(), 0)),
+            Number::Int(i) => {
+                let (d, dp) = exact_decimal(&BigUint::from(i.unsigned_abs()), 0);
+                Some((*i < 0, d, dp))
+            }
+            Number::Big(b) => match &b.kind {
+                Kind::Zero => Some((b.neg, Vec::new(), 0)),
+                Kind::Inf => None,
+                Kind::Finite { mant, exp } => {
+                    let (d, dp) = if shortest_digits {
+                        shortest(mant, *exp, b.prec)
+                    } else {
+                        exact_decimal(mant, *exp)
+                    };
+                    Some((b.neg, d, dp))
+                }
+            },
+        }
+    }
+
     /// How Packer's `console` and `inspect` print a number (hcl2shim, then Go's `%v`): an
     /// integer when it is exact in 64 bits, else the nearest `float64` in Go's `%v` form.
     pub fn shim_text(&self) -> String {

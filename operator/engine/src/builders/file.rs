@@ -21,36 +21,23 @@ pub struct FileBuilder {
     content: String,
 }
 
+/// Packer's file builder `Prepare`: `target` required, not both `source` and `content` (a
+/// warning when neither). The source is read when the build runs, as Packer's.
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder>> {
-    let target = r.required_string("target");
-    let source = r.string("source");
-    let content = r.string("content");
-    if source.is_some() && content.is_some() {
-        r.error(
-            "Invalid file builder config",
-            "source and content cannot both be specified.",
-        );
+    let non_empty = |s: Option<String>| s.filter(|s| !s.is_empty());
+    let target = non_empty(r.string("target"));
+    let source = non_empty(r.string("source"));
+    let content = non_empty(r.string("content"));
+    if target.is_none() {
+        r.prepare_error("target required");
     }
     if source.is_none() && content.is_none() {
-        // Packer's words, as the summary of a warning with no detail.
-        r.warn(
-            "Both source file and contents are blank; target will have no content",
-            "",
-        );
+        r.prepare_warning("Both source file and contents are blank; target will have no content");
     }
-    let source = source.map(|s| crate::hcl::eval::resolve(Path::new("."), &s));
-    if let Some(s) = &source
-        && !s.is_file()
-    {
-        r.error_at(
-            "source",
-            "Invalid source",
-            format!(
-                "Unable to read source file {}: it does not exist or is not a file.",
-                s.display()
-            ),
-        );
+    if source.is_some() && content.is_some() {
+        r.prepare_error("Cannot specify source file AND content");
     }
+    let source = source.map(PathBuf::from);
     let _ = info;
     Some(Box::new(FileBuilder {
         target: PathBuf::from(target?),
@@ -106,6 +93,18 @@ impl Step for StepWriteFile {
         }
         let result = match &self.source {
             Some(src) => {
+                // As Packer's: open the source first (its error alone ends the build, with
+                // no message of the builder's own), then say what is copied.
+                let from = match std::fs::File::open(src) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        state.error = Some(crate::components::BuildError::Step {
+                            step: state.step.clone(),
+                            message: crate::goerr::path_error("open", src, &e),
+                        });
+                        return StepAction::Halt;
+                    }
+                };
                 state.ui.say(format!(
                     "Copying {} to {}",
                     src.display(),
@@ -113,9 +112,9 @@ impl Step for StepWriteFile {
                 ));
                 // As Go's os.Create + io.Copy: a new file gets 0666 less the umask, not
                 // the source's mode.
-                let (src, target) = (src.clone(), self.target.clone());
+                let target = self.target.clone();
                 tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-                    let mut from = std::fs::File::open(&src)?;
+                    let mut from = from;
                     let mut to = create_with_mode(&target, 0o666)?;
                     std::io::copy(&mut from, &mut to).map(|_| ())
                 })

@@ -23,27 +23,29 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
 }
 
 /// The null builder connects to an existing host, so it needs the host, the user and
-/// exactly one way to authenticate (Packer's null builder `Prepare`).
+/// exactly one way to authenticate: its `Prepare`'s checks, after the communicator's, in its
+/// words.
 fn require_ssh_target(ssh: &SshConfig, r: &mut ConfigReader) {
-    if ssh.host.is_none() {
-        r.error(
-            "Missing ssh_host",
-            "A host must be specified, please reference your communicator documentation.",
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+    if !set(&ssh.host) {
+        r.prepare_error(
+            "a Host must be specified, please reference your communicator documentation",
         );
     }
-    if ssh.username.is_none() {
-        r.error(
-            "Missing ssh_username",
-            "A username must be specified, please reference your communicator documentation.",
+    if !set(&ssh.username) {
+        r.prepare_error(
+            "a Username must be specified, please reference your communicator documentation",
         );
     }
-    let methods = usize::from(ssh.password.is_some())
-        + usize::from(ssh.private_key_file.is_some())
-        + usize::from(ssh.agent_auth);
-    if methods != 1 {
-        r.error(
-            "Invalid SSH authentication",
-            "Exactly one of ssh_password, ssh_private_key_file, or ssh_agent_auth must be specified.",
+    let (password, key) = (set(&ssh.password), ssh.private_key_file.is_some());
+    if !ssh.agent_auth && !password && !key {
+        r.prepare_error(
+            "one authentication method must be specified, please reference your communicator documentation",
+        );
+    }
+    if (ssh.agent_auth && (password || key)) || (password && key) {
+        r.prepare_error(
+            "only one of ssh_agent_auth, ssh_password, and ssh_private_key_file must be specified",
         );
     }
 }

@@ -44,7 +44,7 @@ impl CommConfig {
             .string("communicator")
             .unwrap_or_else(|| default_kind.to_string());
         // Always consume the ssh options so they are not reported as unsupported.
-        let ssh = SshConfig::read_in(r, env);
+        let ssh = SshConfig::read_checked(r, env, kind == "ssh");
         match kind.as_str() {
             "none" => CommConfig::None,
             "ssh" => {

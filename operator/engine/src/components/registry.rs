@@ -115,6 +115,7 @@ impl<T: ?Sized + 'static> Table<T> {
         let Some(factory) = self.get(name) else {
             return Err(self.unknown(name, block.subject).into());
         };
+        let subject = block.subject.clone();
         let mut r = ConfigReader::new(block.body, block.env, block.subject, block.what);
         if self.kind != Kind::DataSource {
             r.interpolation = Some(crate::interpolate::Context::for_component(
@@ -124,9 +125,28 @@ impl<T: ?Sized + 'static> Table<T> {
             ));
         }
         let component = factory(&mut r, info);
-        let mut diags = r.finish();
+        let (mut diags, error) = r.finish_prepared();
         if let Some(d) = diags.0.iter().find(|d| d.summary == INTERPOLATION_ERROR) {
             diags = self.interpolation_error(name, block.name, d).into();
+        } else if let Some(text) = error {
+            // As hcl2template reports a plugin's `Prepare` (`Configure`) error: a builder's
+            // and a data source's as the summary; a provisioner's and a post-processor's
+            // under "Failed preparing <kind>-block "TYPE" "NAME"".
+            diags.push(
+                match self.kind {
+                    Kind::Builder | Kind::DataSource => Diagnostic::error(text, ""),
+                    Kind::Provisioner | Kind::PostProcessor => Diagnostic::error(
+                        format!(
+                            "Failed preparing {}-block {} {}",
+                            self.kind.label(),
+                            crate::value::go_quote(name),
+                            crate::value::go_quote(block.name)
+                        ),
+                        text,
+                    ),
+                }
+                .with_subject(subject),
+            );
         }
         match component {
             Some(c) if !diags.has_errors() => Ok((c, diags)),

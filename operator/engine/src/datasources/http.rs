@@ -33,18 +33,17 @@ pub struct HttpData {
 pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn DataSource>> {
     let url = r.string("url").unwrap_or_default();
     if url.is_empty() {
-        r.error("Missing required argument", "the `url` must be specified");
+        r.prepare_error("the `url` must be specified");
     }
     let method = r
         .string("method")
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| "GET".to_string());
     if !METHODS.contains(&method.as_str()) && method != "<unknown>" {
-        r.error_at(
-            "method",
-            "Invalid method",
-            format!("the `method` must be one of [{}]", METHODS.join(" ")),
-        );
+        r.prepare_error(format!(
+            "the `method` must be one of [{}]",
+            METHODS.join(" ")
+        ));
     }
     let headers = r.string_map("request_headers").unwrap_or_default();
     let body = r.string("request_body").unwrap_or_default();
@@ -101,16 +100,239 @@ fn is_text(content_type: &str) -> bool {
     true
 }
 
-impl HttpData {
-    fn request_error(&self, context: &'static str, e: impl std::fmt::Display) -> DataSourceError {
-        DataSourceError::Request {
-            context,
-            url: self.url.clone(),
-            message: e.to_string(),
+/// A URL as Go's `net/url` reads it, for what `net/http` says about it.
+struct GoUrl {
+    scheme: String,
+    /// Whether `//` (an authority) follows the scheme.
+    authority: bool,
+    /// `user:password@`, if any.
+    userinfo: Option<String>,
+    /// The host with its port, as written (`[::1]:8080`).
+    host: String,
+    /// Everything after the authority (path, query, fragment).
+    rest: String,
+}
+
+impl GoUrl {
+    /// `url.Parse`: the common failures with Go's texts (`parse "URL": …`).
+    fn parse(raw: &str) -> Result<GoUrl, String> {
+        let fail = |why: String| Err(format!("parse {}: {why}", go_quote(raw)));
+        if raw.bytes().any(|b| b < 0x20 || b == 0x7f) {
+            return fail("net/url: invalid control character in URL".into());
         }
+        let (scheme, rest) = match raw.find(':') {
+            Some(0) => return fail("missing protocol scheme".into()),
+            Some(i)
+                if raw[..i].starts_with(|c: char| c.is_ascii_alphabetic())
+                    && raw[..i]
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+            {
+                (raw[..i].to_ascii_lowercase(), &raw[i + 1..])
+            }
+            _ => (String::new(), raw),
+        };
+        let rest = rest.split('#').next().unwrap_or(rest);
+        let Some(after) = rest.strip_prefix("//") else {
+            return Ok(GoUrl {
+                scheme,
+                authority: false,
+                userinfo: None,
+                host: String::new(),
+                rest: rest.to_string(),
+            });
+        };
+        let end = after.find(['/', '?']).unwrap_or(after.len());
+        let (authority, tail) = after.split_at(end);
+        let (userinfo, host) = match authority.rfind('@') {
+            Some(i) => (Some(authority[..i].to_string()), &authority[i + 1..]),
+            None => (None, authority),
+        };
+        if let Some(inner) = host.strip_prefix('[') {
+            let Some(close) = inner.find(']') else {
+                return fail("missing ']' in host".into());
+            };
+            let port = &inner[close + 1..];
+            if !port.is_empty() && !valid_optional_port(port) {
+                return fail(format!("invalid port {} after host", go_quote(port)));
+            }
+        } else {
+            if let Some(i) = host.rfind(':') {
+                let port = &host[i..];
+                if !valid_optional_port(port) {
+                    return fail(format!("invalid port {} after host", go_quote(port)));
+                }
+            }
+            // `unescape(host, encodeHost)`: what may stand in a host name.
+            if let Some(c) = host.chars().find(|&c| {
+                (c as u32) < 0x80
+                    && !c.is_ascii_alphanumeric()
+                    && !"-_.~!$&'()*+,;=:[]<>\"%".contains(c)
+            }) {
+                return fail(format!(
+                    "invalid character {} in host name",
+                    go_quote(&c.to_string())
+                ));
+            }
+        }
+        Ok(GoUrl {
+            scheme,
+            authority: true,
+            userinfo,
+            host: host.to_string(),
+            rest: tail.to_string(),
+        })
+    }
+
+    /// `URL.String()` with the password masked (`stripPassword`), as `net/http` quotes it.
+    fn display(&self) -> String {
+        let mut out = String::new();
+        if !self.scheme.is_empty() {
+            out.push_str(&self.scheme);
+            out.push(':');
+        }
+        if self.authority
+            && (!self.host.is_empty() || self.userinfo.is_some() || !self.rest.is_empty())
+        {
+            out.push_str("//");
+        }
+        if let Some(u) = &self.userinfo {
+            match u.split_once(':') {
+                Some((user, _)) => {
+                    out.push_str(user);
+                    out.push_str(":***");
+                }
+                None => out.push_str(u),
+            }
+            out.push('@');
+        }
+        out.push_str(&self.host);
+        out.push_str(&self.rest);
+        out
+    }
+
+    /// Host and port (the scheme's default when none is written).
+    fn host_port(&self) -> (String, String) {
+        let default = if self.scheme == "https" { "443" } else { "80" };
+        if let Some(inner) = self.host.strip_prefix('[') {
+            let close = inner.find(']').unwrap_or(inner.len());
+            let port = inner[close..]
+                .trim_start_matches(']')
+                .trim_start_matches(':');
+            let port = if port.is_empty() { default } else { port };
+            return (inner[..close].to_string(), port.to_string());
+        }
+        match self.host.rsplit_once(':') {
+            Some((h, p)) if !p.is_empty() => (h.to_string(), p.to_string()),
+            Some((h, _)) => (h.to_string(), default.to_string()),
+            None => (self.host.clone(), default.to_string()),
+        }
+    }
+}
+
+/// Go's `validOptionalPort`: empty, or `:` and digits.
+fn valid_optional_port(port: &str) -> bool {
+    port.is_empty()
+        || port
+            .strip_prefix(':')
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn go_quote(s: &str) -> String {
+    crate::value::go_quote(s)
+}
+
+/// `host:port` as Go's `net.JoinHostPort` writes it.
+fn join_host_port(host: &str, port: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// The name server Go's resolver reports in a failed lookup: the first of
+/// `/etc/resolv.conf`, else Go's default.
+fn go_name_server() -> String {
+    let conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    for line in conf.lines() {
+        let mut words = line.split_whitespace();
+        if words.next() == Some("nameserver")
+            && let Some(ip) = words.next()
+            && let Ok(ip) = ip.parse::<std::net::IpAddr>()
+        {
+            return join_host_port(&ip.to_string(), "53");
+        }
+    }
+    "127.0.0.1:53".to_string()
+}
+
+impl HttpData {
+    /// `Get "URL": why`: how Go's client reports a request that failed (`url.Error`).
+    fn request_error(&self, url: &GoUrl, why: impl std::fmt::Display) -> DataSourceError {
+        let op = {
+            let m = self.method.to_ascii_lowercase();
+            let mut c = m.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        };
+        DataSourceError::Request(format!("{op} {}: {why}", go_quote(&url.display())))
+    }
+
+    /// What Go's `http.NewRequest` and `Client.Do` check before anything is sent, and the
+    /// address a connection goes to: Go's errors for a bad URL, an unsupported scheme, a
+    /// missing host, a bad port and a name that does not resolve.
+    fn go_checks(&self) -> Result<(GoUrl, Option<std::net::SocketAddr>), DataSourceError> {
+        let url = GoUrl::parse(&self.url).map_err(DataSourceError::Request)?;
+        if url.scheme != "http" && url.scheme != "https" {
+            return Err(self.request_error(
+                &url,
+                format_args!("unsupported protocol scheme {}", go_quote(&url.scheme)),
+            ));
+        }
+        if url.host.is_empty() {
+            return Err(self.request_error(&url, "http: no Host in request URL"));
+        }
+        let (host, port) = url.host_port();
+        let port_num = match port.parse::<u16>() {
+            Ok(p) => p,
+            Err(_) => {
+                return Err(self
+                    .request_error(&url, format_args!("dial tcp: address {port}: invalid port")));
+            }
+        };
+        use std::net::ToSocketAddrs;
+        let addr = match (host.as_str(), port_num).to_socket_addrs() {
+            Ok(mut addrs) => addrs.next(),
+            Err(_) => {
+                return Err(self.request_error(
+                    &url,
+                    format_args!(
+                        "dial tcp: lookup {host} on {}: no such host",
+                        go_name_server()
+                    ),
+                ));
+            }
+        };
+        Ok((url, addr))
     }
 
     fn fetch(&self) -> Result<BTreeMap<String, Value>, DataSourceError> {
+        let (url, addr) = self.go_checks()?;
+        let request_error = |e: ureq::Error| -> DataSourceError {
+            match (&e, addr) {
+                (ureq::Error::Io(io), Some(a))
+                    if io.kind() == std::io::ErrorKind::ConnectionRefused =>
+                {
+                    self.request_error(
+                        &url,
+                        format_args!("dial tcp {a}: connect: connection refused"),
+                    )
+                }
+                _ => self.request_error(&url, e),
+            }
+        };
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(10)
@@ -124,18 +346,15 @@ impl HttpData {
             builder = builder.header(canonical_header_key(k), v.as_str());
         }
         let response = if self.body.is_empty() {
-            let req = builder
-                .body(())
-                .map_err(|e| self.request_error("Error creating http request for", e))?;
+            let req = builder.body(()).map_err(|e| self.request_error(&url, e))?;
             agent.run(req)
         } else {
             let req = builder
                 .body(self.body.clone())
-                .map_err(|e| self.request_error("Error creating http request for", e))?;
+                .map_err(|e| self.request_error(&url, e))?;
             agent.run(req)
         };
-        let mut response =
-            response.map_err(|e| self.request_error("Error performing http request to", e))?;
+        let mut response = response.map_err(request_error)?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             return Err(DataSourceError::Status { status });
@@ -166,7 +385,7 @@ impl HttpData {
                 .with_config()
                 .limit(MAX_BODY)
                 .read_to_vec()
-                .map_err(|e| self.request_error("Error reading the response body from", e))?
+                .map_err(|e| self.request_error(&url, e))?
         };
         let mut out = BTreeMap::new();
         out.insert("url".to_string(), Value::str(&self.url));

@@ -8,13 +8,10 @@ pub mod null;
 /// Why a data source failed, named as Packer names it.
 #[derive(Debug, thiserror::Error)]
 pub enum DataSourceError {
-    /// The request could not be made or sent.
-    #[error("{context} {url}: {message}")]
-    Request {
-        context: &'static str,
-        url: String,
-        message: String,
-    },
+    /// The request could not be made or sent: Go's `net/http` error text (`Get "URL":
+    /// dial tcp 127.0.0.1:1: connect: connection refused`).
+    #[error("{0}")]
+    Request(String),
     /// The server answered with a status outside 2xx.
     #[error("HTTP request error. Response code: {status}")]
     Status { status: u16 },

@@ -11,7 +11,10 @@ pub struct NullData {
 }
 
 pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn DataSource>> {
-    let input = r.required_string("input")?;
+    let input = r.string("input").unwrap_or_default();
+    if input.is_empty() {
+        r.prepare_error("The `input` must be specified");
+    }
     Some(Box::new(NullData { input }))
 }
 

@@ -18,10 +18,7 @@ pub struct Artifice {
 pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
     let files = r.strings("files");
     if files.as_ref().is_none_or(|f| f.is_empty()) {
-        r.error(
-            "Missing required argument",
-            "No files specified in artifice configuration: `files` is required.",
-        );
+        r.prepare_fail("No files specified in artifice configuration");
     }
     Some(Box::new(Artifice {
         files: files.unwrap_or_default(),

@@ -45,11 +45,7 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostPr
         .unwrap_or_else(|| vec!["md5".to_string()]);
     for t in &types {
         if hasher(t).is_none() && t != "<unknown>" {
-            r.error_at(
-                "checksum_types",
-                "Invalid checksum type",
-                format!("Unrecognized checksum type: {t}"),
-            );
+            r.prepare_error(format!("Unrecognized checksum type: {t}"));
         }
     }
     let output = r
@@ -57,11 +53,7 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostPr
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| DEFAULT_OUTPUT.to_string());
     if let Err(e) = parse_go_template(&output) {
-        r.error_at(
-            "output",
-            "Invalid output template",
-            format!("Error parsing target template: {e}"),
-        );
+        r.prepare_error(format!("Error parsing target template: {e}"));
     }
     Some(Box::new(Checksum { types, output }))
 }

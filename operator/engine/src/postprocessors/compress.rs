@@ -143,11 +143,7 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostPr
         level = -1;
     }
     if let Err(e) = parse_go_template(&output) {
-        r.error_at(
-            "output",
-            "Invalid output template",
-            format!("Error parsing target template: {e}"),
-        );
+        r.prepare_error(format!("Error parsing target template: {e}"));
     }
     let (archive, algorithm) = detect(&output, format.as_deref());
     // Packer's gzip writers refuse levels below -2 (HuffmanOnly) when the archive is made;

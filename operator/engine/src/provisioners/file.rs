@@ -32,55 +32,39 @@ impl FileConfig {
         let content = r.string("content");
         let destination = r.string("destination").unwrap_or_default();
         let generated = r.bool("generated").unwrap_or(false);
-        let direction = match r.string("direction").as_deref() {
-            None | Some("") | Some("upload") => Direction::Upload,
-            Some("download") => Direction::Download,
-            Some(_) => {
-                r.error_at(
-                    "direction",
-                    "Invalid direction",
-                    "Direction must be one of: download, upload.",
-                );
-                Direction::Upload
-            }
+        // The file provisioner's `Prepare`: its rules, in its words and order.
+        let direction_raw = r.string("direction").unwrap_or_default();
+        let direction = match direction_raw.as_str() {
+            "download" => Direction::Download,
+            _ => Direction::Upload,
         };
-        if source.is_some() && !sources.is_empty() {
-            r.error(
-                "Invalid file config",
-                "Only one of source or sources can be specified.",
-            );
+        if !matches!(direction_raw.as_str(), "" | "upload" | "download") {
+            r.prepare_error("Direction must be one of: download, upload.");
         }
-        if let Some(s) = source {
+        if let Some(s) = source.filter(|s| !s.is_empty()) {
             sources.push(s);
         }
-        if direction == Direction::Upload && !generated {
+        let content = content.filter(|c| !c.is_empty());
+        if (direction_raw.is_empty() || direction_raw == "upload") && !generated {
             for s in &sources {
                 if let Err(e) = std::fs::metadata(s) {
-                    r.error("Invalid source", format!("Bad source '{s}': {e}"));
+                    r.prepare_error(format!(
+                        "Bad source '{s}': {}",
+                        crate::goerr::path_error("stat", std::path::Path::new(s), &e)
+                    ));
                 }
             }
         }
-        if sources.is_empty() && content.is_none() {
-            r.error("Missing source", "Source must be specified.");
-        }
         if content.is_some() && !sources.is_empty() {
-            r.error(
-                "Invalid file config",
-                "Cannot specify both source and content",
-            );
+            r.prepare_error("source(s) conflicts with content.");
+        }
+        if destination.is_empty() {
+            r.prepare_error("Destination must be specified.");
         }
         if content.is_some() && direction == Direction::Download {
             r.error(
                 "Invalid file config",
                 "content can only be used with direction = \"upload\".",
-            );
-        }
-        if destination.is_empty() {
-            r.error("Missing destination", "Destination must be specified.");
-        } else if sources.len() > 1 && !destination.ends_with('/') {
-            r.error(
-                "Invalid destination",
-                "Destination must be a directory (end with \"/\") when using multiple sources.",
             );
         }
         FileConfig {
@@ -223,8 +207,17 @@ mod tests {
 
     #[test]
     fn validation() {
-        let e = decode_hcl("destination = \"/tmp/x\"\n", FileConfig::read).unwrap_err();
-        assert!(e[0].contains("Source must be specified"), "{e:?}");
+        // As Packer's: neither a source nor content is not an error (nothing is uploaded).
+        assert!(decode_hcl("destination = \"/tmp/x\"\n", FileConfig::read).is_ok());
+        let e = decode_hcl(
+            "content = \"x\"\nsource = \"/\"\ndestination = \"/tmp/x\"\n",
+            FileConfig::read,
+        )
+        .unwrap_err();
+        assert!(
+            e[0].contains("1 error(s) occurred:\n\n* source(s) conflicts with content."),
+            "{e:?}"
+        );
         let e = decode_hcl("content = \"x\"\n", FileConfig::read).unwrap_err();
         assert!(e[0].contains("Destination must be specified"), "{e:?}");
         let e = decode_hcl(
@@ -232,7 +225,12 @@ mod tests {
             FileConfig::read,
         )
         .unwrap_err();
-        assert!(e[0].contains("Bad source '/nonexistent-kiln'"), "{e:?}");
+        assert!(
+            e[0].contains(
+                "Bad source '/nonexistent-kiln': stat /nonexistent-kiln: no such file or directory"
+            ),
+            "{e:?}"
+        );
         let c = decode_hcl(
             "source = \"/nonexistent-kiln\"\ndestination = \"/tmp/x\"\ngenerated = true\n",
             FileConfig::read,

@@ -11,8 +11,8 @@ use crate::communicator::{Communicator, ExitStatus, UiOutput};
 use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
 use crate::provisioners::ProvisionError;
 use crate::provisioners::shell_common::{
-    EnvVars, ShellCommon, check_exit_code, inline_script, render_exec, template_data,
-    write_temp_script,
+    EnvVars, ShellCommon, check_exit_code, check_scripts, inline_script, render_exec,
+    template_data, write_temp_script,
 };
 use crate::template::ConfigReader;
 
@@ -88,33 +88,27 @@ impl ShellConfig {
         let pause_after = r.duration("pause_after").unwrap_or_default();
         let binary = r.bool("binary").unwrap_or(false);
 
-        if common.script.is_some() && !common.scripts.is_empty() {
-            r.error(
-                "Invalid shell config",
-                "Only one of script or scripts can be specified.",
-            );
+        // The shell provisioner's `Prepare`: its rules, in its words and order. An empty
+        // `inline` counts as none.
+        let inline = common.inline.clone().filter(|i| !i.is_empty());
+        let script = common.script.clone().filter(|s| !s.is_empty());
+        if script.is_some() && !common.scripts.is_empty() {
+            r.prepare_error("Only one of script or scripts can be specified.");
         }
+        let checked: Vec<String> = match &script {
+            Some(s) => vec![s.clone()],
+            None => common.scripts.clone(),
+        };
+        if checked.is_empty() && inline.is_none() {
+            r.prepare_error("Either a script file or inline script must be specified.");
+        } else if !checked.is_empty() && inline.is_some() {
+            r.prepare_error("Only a script file or an inline script can be specified, not both.");
+        }
+        check_scripts(r, &checked);
+        common.env.check(r);
         let scripts = common.script_paths();
-        let inline_empty = common.inline.as_ref().is_some_and(|i| i.is_empty());
-        if inline_empty && scripts.is_empty() {
-            r.error_at(
-                "inline",
-                "Invalid shell config",
-                "The inline list is empty: give at least one command. Either a script file or inline script must be specified.",
-            );
-        } else if scripts.is_empty() && common.inline.is_none() {
-            r.error(
-                "Invalid shell config",
-                "Either a script file or inline script must be specified.",
-            );
-        } else if !scripts.is_empty() && common.inline.is_some() {
-            r.error(
-                "Invalid shell config",
-                "Only a script file or an inline script can be specified, not both.",
-            );
-        }
         ShellConfig {
-            inline: common.inline,
+            inline,
             scripts,
             env: common.env,
             use_env_var_file,
@@ -411,7 +405,10 @@ mod tests {
         assert_eq!(c.start_retry_timeout, Duration::from_secs(300));
         assert_eq!(c.valid_exit_codes, vec![0]);
         let e = decode_hcl("inline = []\n", ShellConfig::read).unwrap_err();
-        assert!(e[0].contains("inline list is empty"), "{e:?}");
+        assert!(
+            e[0].contains("Either a script file or inline script must be specified."),
+            "{e:?}"
+        );
         let e = decode_hcl("", ShellConfig::read).unwrap_err();
         assert!(
             e[0].contains("Either a script file or inline script"),

@@ -38,16 +38,6 @@ impl EnvVars {
     /// Reads the three options; `default_format` is the component's `env_var_format` default.
     pub fn read(r: &mut ConfigReader, default_format: &str) -> EnvVars {
         let environment_vars = r.strings("environment_vars").unwrap_or_default();
-        for kv in &environment_vars {
-            match kv.split_once('=') {
-                Some((k, _)) if !k.is_empty() => {}
-                _ => r.error_at(
-                    "environment_vars",
-                    "Invalid environment variable",
-                    format!("Environment variable not in format 'key=value': {kv}"),
-                ),
-            }
-        }
         let env = r.string_map("env").unwrap_or_default();
         let format = r
             .string("env_var_format")
@@ -57,6 +47,18 @@ impl EnvVars {
             environment_vars,
             env,
             format,
+        }
+    }
+
+    /// The SDK's check of `environment_vars` (`=foo`, `foobar`), a `Prepare` error each.
+    pub fn check(&self, r: &mut ConfigReader) {
+        for kv in &self.environment_vars {
+            match kv.split_once('=') {
+                Some((k, _)) if !k.is_empty() => {}
+                _ => r.prepare_error(format!(
+                    "Environment variable not in format 'key=value': {kv}"
+                )),
+            }
         }
     }
 
@@ -98,6 +100,19 @@ impl EnvVars {
     }
 }
 
+/// The SDK's check that every script exists (`os.Stat`), a `Prepare` error each.
+pub fn check_scripts<S: AsRef<str>>(r: &mut ConfigReader, scripts: &[S]) {
+    for s in scripts {
+        let s = s.as_ref();
+        if let Err(e) = std::fs::metadata(s) {
+            r.prepare_error(format!(
+                "Bad script '{s}': {}",
+                crate::goerr::path_error("stat", std::path::Path::new(s), &e)
+            ));
+        }
+    }
+}
+
 /// The options all three components decode alike (the SDK's `shell.Provisioner`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ShellCommon {
@@ -115,9 +130,9 @@ pub struct ShellCommon {
 }
 
 impl ShellCommon {
-    /// Reads the shared options and checks what does not depend on the component: every
-    /// `environment_vars` entry is `KEY=value`, `valid_exit_codes` is a list of numbers,
-    /// every script file exists.
+    /// Reads the shared options (`valid_exit_codes` must be a list of numbers); each
+    /// component checks them in its plugin's order ([`EnvVars::check`],
+    /// [`check_scripts`]).
     pub fn read(r: &mut ConfigReader, default_env_var_format: &str) -> ShellCommon {
         let inline = r.strings("inline");
         let script = r.string("script");
@@ -135,11 +150,6 @@ impl ShellCommon {
             None => vec![0],
         };
         let inline_shebang = r.string("inline_shebang").filter(|s| !s.is_empty());
-        for s in script.iter().chain(&scripts) {
-            if let Err(e) = std::fs::metadata(s) {
-                r.error("Invalid script", format!("Bad script '{s}': {e}"));
-            }
-        }
         ShellCommon {
             inline,
             script,
@@ -396,12 +406,13 @@ mod tests {
     #[test]
     fn shared_options_decode_and_check() {
         let c = decode_hcl("inline = [\"a\"]\nenvironment_vars = [\"=x\"]\n", |r| {
-            ShellCommon::read(r, "%s='%s' ")
+            ShellCommon::read(r, "%s='%s' ").env.check(r)
         })
         .unwrap_err();
         assert!(c[0].contains("not in format 'key=value': =x"), "{c:?}");
         let e = decode_hcl("script = \"/nonexistent-kiln\"\n", |r| {
-            ShellCommon::read(r, "%s='%s' ")
+            let c = ShellCommon::read(r, "%s='%s' ");
+            check_scripts(r, &c.script.into_iter().collect::<Vec<_>>())
         })
         .unwrap_err();
         assert!(e[0].contains("Bad script '/nonexistent-kiln'"), "{e:?}");

@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
 use crate::provisioners::ProvisionError;
 use crate::provisioners::shell_common::{
-    EnvVars, ShellCommon, check_exit_code, inline_script, render_exec, render_runtime,
-    template_data, write_temp_script,
+    EnvVars, ShellCommon, check_exit_code, check_scripts, inline_script, render_exec,
+    render_runtime, template_data, write_temp_script,
 };
 use crate::template::ConfigReader;
 use crate::ui::Ui;
@@ -67,43 +67,47 @@ impl ShellLocalConfig {
         let tempfile_extension = r.string("tempfile_extension").unwrap_or_default();
         r.ignore(&["use_linux_pathing"]);
 
-        // The SDK's rules, in its words.
+        // The SDK's `Validate`: its rules, in its words and order (a rule may report the
+        // same error twice, as it does).
         let has_inline = common.inline.as_ref().is_some_and(|i| !i.is_empty());
-        if command.is_none() && !has_inline && common.scripts.is_empty() && common.script.is_none()
-        {
-            r.error(
-                "Invalid shell-local config",
-                "Command, Inline, Script and Scripts options cannot all be empty.",
-            );
+        let script = common.script.as_ref().filter(|s| !s.is_empty());
+        if command.is_none() && !has_inline && common.scripts.is_empty() && script.is_none() {
+            r.prepare_error("Command, Inline, Script and Scripts options cannot all be empty.");
         }
-        let too_many = (command.is_some()
-            && (has_inline || !common.scripts.is_empty() || common.script.is_some()))
-            || (common.script.is_some() && (!common.scripts.is_empty() || has_inline))
-            || (!common.scripts.is_empty() && common.inline.is_some());
-        if too_many {
-            r.error(
-                "Invalid shell-local config",
-                "You may only specify one of the following options: Command, Inline, Script or Scripts. Please consolidate these options in your config.",
-            );
-        }
-        for os in &only_on {
-            if !SUPPORTED_OS.contains(&os.as_str()) {
-                r.error_at(
-                    "only_on",
-                    "Invalid only_on",
-                    format!(
-                        "Invalid OS specified in only_on: '{os}'\nSupported OS names: {}",
-                        SUPPORTED_OS.join(", ")
-                    ),
-                );
+        const TOO_MANY: &str = "You may only specify one of the following options: Command, \
+            Inline, Script or Scripts. Please consolidate these options in your config.";
+        let mut inline_set = has_inline;
+        if command.is_some() {
+            if has_inline || !common.scripts.is_empty() || script.is_some() {
+                r.prepare_error(TOO_MANY);
+            } else {
+                inline_set = true;
             }
         }
-        if !execute_command.iter().any(|c| c.contains(".Script")) {
-            r.error_at(
-                "execute_command",
-                "Invalid execute_command",
-                "The execute_command must contain {{.Script}} so the script is run.",
-            );
+        let mut checked: Vec<String> = common.scripts.clone();
+        if let Some(s) = script {
+            if !common.scripts.is_empty() || has_inline {
+                r.prepare_error(TOO_MANY);
+            } else {
+                checked = vec![s.clone()];
+            }
+        }
+        // `config.Inline != nil`: given (even empty), or set from `command`.
+        if !checked.is_empty() && (common.inline.is_some() || inline_set) {
+            r.prepare_error(TOO_MANY);
+        }
+        check_scripts(r, &checked);
+        // An OS Go does not know ends the checks with that error alone (not a MultiError).
+        let bad_os = only_on
+            .iter()
+            .find(|os| !SUPPORTED_OS.contains(&os.as_str()));
+        if let Some(os) = bad_os {
+            r.prepare_fail(format!(
+                "Invalid OS specified in only_on: '{os}'\nSupported OS names: {}",
+                SUPPORTED_OS.join(", ")
+            ));
+        } else {
+            common.env.check(r);
         }
         let scripts = common.script_paths();
         let inline = match command {
@@ -306,12 +310,14 @@ mod tests {
             e[0].contains("Invalid OS specified in only_on: 'macos'"),
             "{e:?}"
         );
-        let e = decode_hcl(
-            "inline = [\"b\"]\nexecute_command = [\"sh\", \"-c\", \"{{.Vars}}\"]\n",
-            ShellLocalConfig::read,
-        )
-        .unwrap_err();
-        assert!(e[0].contains("must contain {{.Script}}"), "{e:?}");
+        // Packer does not look inside execute_command.
+        assert!(
+            decode_hcl(
+                "inline = [\"b\"]\nexecute_command = [\"sh\", \"-c\", \"{{.Vars}}\"]\n",
+                ShellLocalConfig::read,
+            )
+            .is_ok()
+        );
     }
 
     #[tokio::test]

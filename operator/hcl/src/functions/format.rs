@@ -249,8 +249,8 @@ fn append(v: &Verb, out: &mut String, args: &[Value]) -> Result<(), String> {
             out.push_str(&format_int(v, &n));
         }
         'e' | 'E' | 'f' | 'g' | 'G' => {
-            let n = super::to_number(arg).map_err(|e| unsupported(&e))?;
-            out.push_str(&format_float(v, n));
+            let n = super::to_num(arg).map_err(|e| unsupported(&e))?;
+            out.push_str(&format_float(v, &n));
         }
         's' | 'q' => {
             let mut s = match arg {
@@ -366,9 +366,9 @@ fn format_int(v: &Verb, n: &crate::value::Number) -> String {
 }
 
 /// Go's `big.Float` formatting for %e %E %f %g %G with flags, width and precision.
-fn format_float(v: &Verb, n: f64) -> String {
+fn format_float(v: &Verb, n: &crate::value::Number) -> String {
     let mode = v.mode;
-    let mut buf = go_float(
+    let mut buf = go_big_float(
         n,
         mode,
         v.prec.or(match mode {
@@ -394,34 +394,13 @@ fn format_float(v: &Verb, n: f64) -> String {
         .filter(|w| *w > sign.len() + buf.len())
         .map(|w| w - sign.len() - buf.len())
         .unwrap_or(0);
-    if v.zero && n.is_finite() {
+    if v.zero && !n.is_infinite() {
         format!("{sign}{}{buf}", "0".repeat(padding))
     } else if v.minus {
         format!("{sign}{buf}{}", " ".repeat(padding))
     } else {
         format!("{}{sign}{buf}", " ".repeat(padding))
     }
-}
-
-/// Decimal digits (no trailing zeros) and exponent such that |x| = 0.DIGITS × 10^exp,
-/// rounded to `sig` significant digits, or shortest round-trip when `sig` is `None`.
-fn decimal(x: f64, sig: Option<usize>) -> (String, i64) {
-    let a = x.abs();
-    if a == 0.0 {
-        return (String::new(), 0);
-    }
-    let s = match sig {
-        Some(p) => format!("{:.*e}", p.saturating_sub(1), a),
-        None => format!("{a:e}"),
-    };
-    let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-    let e: i64 = e.parse().unwrap_or(0);
-    let digits: String = m.chars().filter(char::is_ascii_digit).collect();
-    let digits = digits.trim_end_matches('0').to_string();
-    if digits.is_empty() {
-        return (String::new(), 0);
-    }
-    (digits, e + 1)
 }
 
 fn fmt_e(out: &mut String, upper: bool, prec: usize, mant: &str, exp: i64) {
@@ -469,75 +448,126 @@ fn fmt_f(out: &mut String, prec: usize, mant: &str, exp: i64) {
     }
 }
 
-/// Go's `big.Float.Text(mode, prec)` for a float64 value (`prec` `None` is -1, shortest).
-pub(crate) fn go_float(x: f64, mode: char, prec: Option<usize>) -> String {
-    if x.is_infinite() {
-        return if x > 0.0 { "+Inf" } else { "-Inf" }.to_string();
-    }
-    if x.is_nan() {
-        return "NaN".to_string();
-    }
+/// Go's `big.Float.Text(mode, prec)` (`prec` `None` is -1, shortest) of a number at its own
+/// precision (cty's 512 bits for parsed numbers): the exact decimal value rounded half to
+/// even (Go's `decimal.round`), or its shortest digits.
+pub(crate) fn go_big_float(n: &crate::value::Number, mode: char, prec: Option<usize>) -> String {
+    let Some((neg, digits, dexp)) = n.decimal(prec.is_none()) else {
+        return if n.is_negative() { "-Inf" } else { "+Inf" }.to_string();
+    };
+    let mut d = Decimal {
+        mant: digits,
+        exp: dexp,
+    };
     let mut out = String::new();
-    if x < 0.0 {
+    if neg {
         out.push('-');
     }
-    let a = x.abs();
+    let shortest = prec.is_none();
+    let mut prec = match prec {
+        None => match mode {
+            'e' | 'E' => d.mant.len().saturating_sub(1),
+            'f' => (d.mant.len() as i64 - d.exp).max(0) as usize,
+            _ => d.mant.len(),
+        },
+        Some(p) => {
+            match mode {
+                'e' | 'E' => d.round(1 + p as i64),
+                'f' => d.round(d.exp + p as i64),
+                _ => d.round(p.max(1) as i64),
+            }
+            if matches!(mode, 'g' | 'G') {
+                p.max(1)
+            } else {
+                p
+            }
+        }
+    };
+    let mant = String::from_utf8(d.mant.clone()).unwrap_or_default();
     match mode {
-        'e' | 'E' => {
-            let p = prec.unwrap_or(6);
-            let s = format!("{:.*e}", p, a);
-            let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-            let e: i64 = e.parse().unwrap_or(0);
-            out.push_str(m);
-            out.push(if mode == 'E' { 'E' } else { 'e' });
-            out.push(if e < 0 { '-' } else { '+' });
-            if e.unsigned_abs() < 10 {
-                out.push('0');
-            }
-            out.push_str(&e.unsigned_abs().to_string());
-        }
-        'f' => {
-            let p = prec.unwrap_or(6);
-            out.push_str(&format!("{:.*}", p, a));
-        }
+        'e' | 'E' => fmt_e(&mut out, mode == 'E', prec, &mant, d.exp),
+        'f' => fmt_f(&mut out, prec, &mant, d.exp),
         _ => {
-            let upper = mode == 'G';
-            let shortest = prec.is_none();
-            let mut p = prec.unwrap_or(0);
-            if !shortest && p == 0 {
-                p = 1;
-            }
-            let (mant, dexp) = decimal(a, if shortest { None } else { Some(p) });
-            if shortest {
-                p = mant.len();
-            }
-            let mut eprec = p;
-            if !shortest && eprec > mant.len() && mant.len() as i64 >= dexp {
-                eprec = mant.len();
+            let mut eprec = prec;
+            if eprec > d.mant.len() && d.mant.len() as i64 >= d.exp {
+                eprec = d.mant.len();
             }
             if shortest {
                 eprec = 6;
             }
-            let exp = dexp - 1;
-            if !mant.is_empty() && (exp < -4 || exp >= eprec as i64) {
-                let pp = p.min(mant.len());
-                fmt_e(&mut out, upper, pp.saturating_sub(1), &mant, dexp);
-            } else {
-                if p as i64 > dexp {
-                    p = mant.len();
+            let exp = d.exp - 1;
+            if exp < -4 || exp >= eprec as i64 {
+                if prec > d.mant.len() {
+                    prec = d.mant.len();
                 }
-                let frac = (p as i64 - dexp).max(0) as usize;
-                fmt_f(&mut out, frac, &mant, dexp);
+                fmt_e(&mut out, mode == 'G', prec.saturating_sub(1), &mant, d.exp);
+            } else {
+                if prec as i64 > d.exp {
+                    prec = d.mant.len();
+                }
+                fmt_f(
+                    &mut out,
+                    (prec as i64 - d.exp).max(0) as usize,
+                    &mant,
+                    d.exp,
+                );
             }
         }
     }
     out
 }
 
+/// Go's `big.Float.Text(mode, prec)` of a float64 value (`prec` `None` is -1, shortest).
+pub(crate) fn go_float(x: f64, mode: char, prec: Option<usize>) -> String {
+    match crate::value::Number::from_f64(x) {
+        Some(n) => go_big_float(&n, mode, prec),
+        None => "NaN".to_string(),
+    }
+}
+
+/// Go's `math/big` decimal: digits without trailing zeros, `0.mant × 10^exp`.
+struct Decimal {
+    mant: Vec<u8>,
+    exp: i64,
+}
+
+impl Decimal {
+    /// `decimal.round`: to `n` digits, half to even on the exact digits.
+    fn round(&mut self, n: i64) {
+        if n < 0 || n as usize >= self.mant.len() {
+            return;
+        }
+        let n = n as usize;
+        let up = if self.mant[n] == b'5' && n + 1 == self.mant.len() {
+            n > 0 && (self.mant[n - 1] - b'0') & 1 != 0
+        } else {
+            self.mant[n] >= b'5'
+        };
+        if up {
+            let mut i = n;
+            while i > 0 && self.mant[i - 1] >= b'9' {
+                i -= 1;
+            }
+            if i == 0 {
+                self.mant = vec![b'1'];
+                self.exp += 1;
+            } else {
+                self.mant[i - 1] += 1;
+                self.mant.truncate(i);
+            }
+        } else {
+            self.mant.truncate(n);
+            while self.mant.last() == Some(&b'0') {
+                self.mant.pop();
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testutil::*;
-    use super::go_float;
+    use super::{go_big_float, go_float};
     use crate::value::Value;
 
     fn f(fmt: &str, args: Vec<Value>) -> String {
@@ -726,6 +756,23 @@ mod tests {
         assert_eq!(go_float(0.0, 'g', None), "0");
         assert_eq!(go_float(-2.5, 'g', None), "-2.5");
         assert_eq!(go_float(100.0, 'g', Some(2)), "1e+02");
+        // cty's 512-bit numbers are rounded from their exact value (Go's big.Float), not
+        // from the nearest float64.
+        let third = crate::value::Number::parse("1")
+            .unwrap()
+            .div(&crate::value::Number::parse("3").unwrap())
+            .unwrap();
+        assert_eq!(
+            go_big_float(&third, 'e', Some(40)),
+            "3.3333333333333333333333333333333333333333e-01"
+        );
+        let tenth = crate::value::Number::parse("0.1").unwrap();
+        assert_eq!(
+            go_big_float(&tenth, 'f', Some(30)),
+            "0.100000000000000000000000000000"
+        );
+        assert_eq!(go_float(2.5, 'f', Some(0)), "2");
+        assert_eq!(go_float(3.5, 'f', Some(0)), "4");
     }
 
     #[test]

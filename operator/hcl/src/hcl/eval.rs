@@ -159,17 +159,31 @@ impl Evaluator {
         match expr {
             Expression::Null(_) => Ok(Value::Null),
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
-            Expression::Number(n) => Ok(Value::Number(literal_number(n))),
+            Expression::Number(n) => Ok(Value::Number(literal_number(n, &self.file))),
             Expression::String(s) => Ok(Value::String(s.value().clone())),
             Expression::Array(items) => {
+                // As hclsyntax's TupleConsExpr: every element is evaluated, every error kept.
                 let mut out = Vec::with_capacity(items.len());
+                let mut errors = Vec::new();
                 for item in items.iter() {
-                    out.push(self.eval_depth(item, scope, d)?);
+                    match self.eval_depth(item, scope, d) {
+                        Ok(v) => out.push(v),
+                        // An error inside a string template has no place of its own: the
+                        // element's.
+                        Err(e) => errors.push(match item.span() {
+                            Some(r) if e.subject.is_none() => e.at(self.file.subject(r)),
+                            _ => e,
+                        }),
+                    }
                 }
-                Ok(Value::List(out))
+                match Diagnostic::several(errors) {
+                    Some(e) => Err(e),
+                    None => Ok(Value::List(out)),
+                }
             }
             Expression::Object(obj) => {
                 let mut out = BTreeMap::new();
+                let mut errors = Vec::new();
                 for (k, v) in obj.iter() {
                     let key = match k {
                         ObjectKey::Ident(id) => self.file.key_alias(id.as_str()).to_string(),
@@ -196,10 +210,18 @@ impl Evaluator {
                             }
                         }
                     };
-                    let val = self.eval_depth(v.expr(), scope, d)?;
-                    out.insert(key, val);
+                    match self.eval_depth(v.expr(), scope, d) {
+                        Ok(val) => {
+                            out.insert(key, val);
+                        }
+                        // As hclsyntax's ObjectConsExpr: every value is evaluated.
+                        Err(e) => errors.push(e),
+                    }
                 }
-                Ok(Value::Object(out))
+                match Diagnostic::several(errors) {
+                    Some(e) => Err(e),
+                    None => Ok(Value::Object(out)),
+                }
             }
             Expression::StringTemplate(t) => {
                 let elems: Vec<&Element> = t.iter().collect();
@@ -687,11 +709,34 @@ impl Evaluator {
             }
             _ => {}
         }
-        // Evaluate the arguments, expanding a final `list...`.
+        // As hclsyntax: an unknown function is reported before its arguments are evaluated.
+        if !functions::exists(name) && name != "templatefile" {
+            let detail = match name {
+                "vault" | "consul_key" | "aws_secretsmanager" | "aws_secretsmanager_raw" => {
+                    format!(
+                        "Kiln does not implement Packer's {name:?} secret look-up; pass the secret as a sensitive variable (in Kubernetes, from a Secret) instead."
+                    )
+                }
+                "sensitive" | "nonsensitive" => format!(
+                    "There is no function named {name:?}. Packer declares sensitivity with `sensitive = true` on a variable or local block."
+                ),
+                _ => format!("There is no function named {name:?}."),
+            };
+            return Err(self.error_at(&call.name.name, "Call to unknown function", detail));
+        }
+        // Evaluate the arguments (every one: all their errors are reported), expanding a final
+        // `list...`.
         let mut args = Vec::with_capacity(arg_exprs.len());
         let mut arg_spans: Vec<&Expression> = Vec::with_capacity(arg_exprs.len());
+        let mut errors = Vec::new();
         for (i, e) in arg_exprs.iter().enumerate() {
-            let v = self.eval_depth(e, scope, d)?;
+            let v = match self.eval_depth(e, scope, d) {
+                Ok(v) => v,
+                Err(diag) => {
+                    errors.push(diag);
+                    continue;
+                }
+            };
             if i + 1 == arg_exprs.len() && call.args.expand_final() {
                 match v {
                     Value::List(items) => {
@@ -714,6 +759,18 @@ impl Evaluator {
                 arg_spans.push(e);
             }
         }
+        if let Some(e) = Diagnostic::several(errors) {
+            // hclsyntax checks the number of arguments before evaluating them: a wrong
+            // count is the one error then.
+            if !call.args.expand_final()
+                && name != "templatefile"
+                && let Err(FuncError::Arity(msg)) =
+                    functions::call(name, &vec![Value::Null; arg_exprs.len()], &self.funcs)
+            {
+                return Err(self.arity_error(call, &msg));
+            }
+            return Err(e);
+        }
         if name == "templatefile" {
             // Packer reads and renders the file unless an argument is itself unknown: unknown
             // values inside `vars` make the result unknown only where the template uses them.
@@ -724,20 +781,6 @@ impl Evaluator {
         }
         if args.iter().any(Value::is_unknown) && functions::exists(name) {
             return Ok(Value::Unknown);
-        }
-        if !functions::exists(name) {
-            let detail = match name {
-                "vault" | "consul_key" | "aws_secretsmanager" | "aws_secretsmanager_raw" => {
-                    format!(
-                        "Kiln does not implement Packer's {name:?} secret look-up; pass the secret as a sensitive variable (in Kubernetes, from a Secret) instead."
-                    )
-                }
-                "sensitive" | "nonsensitive" => format!(
-                    "There is no function named {name:?}. Packer declares sensitivity with `sensitive = true` on a variable or local block."
-                ),
-                _ => format!("There is no function named {name:?}."),
-            };
-            return Err(self.error_at(&call.name.name, "Call to unknown function", detail));
         }
         match functions::call(name, &args, &self.funcs) {
             Ok(v) => {
@@ -898,6 +941,7 @@ impl Evaluator {
     ) -> Result<bool, Diagnostic> {
         let len = elems.len();
         let mut known = true;
+        let mut errors = Vec::new();
         for (i, elem) in elems.iter().enumerate() {
             let prev = if i == 0 {
                 prev_strip
@@ -912,11 +956,18 @@ impl Evaluator {
             match elem {
                 Element::Literal(lit) => out.push_str(strip_literal(lit.value(), prev, next)),
                 Element::Interpolation(interp) => {
-                    let v = self.eval_depth(&interp.expr, scope, d)?;
+                    // As hclsyntax's TemplateExpr: every part is evaluated, every error kept.
+                    let v = match self.eval_depth(&interp.expr, scope, d) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            errors.push(e);
+                            continue;
+                        }
+                    };
                     match v {
                         Value::Unknown => known = false,
                         Value::Null => {
-                            return Err(self.error_at(
+                            errors.push(self.error_at(
                                 &interp.expr,
                                 "Invalid template interpolation value",
                                 "The expression result is null. Cannot include a null value in a string template.",
@@ -925,7 +976,7 @@ impl Evaluator {
                         other => match other.to_string_lossless() {
                             Some(s) => out.push_str(&s),
                             None => {
-                                return Err(self.error_at(
+                                errors.push(self.error_at(
                                     &interp.expr,
                                     "Invalid template interpolation value",
                                     format!("Cannot include the given value in a string template: string required, but have {}.", other.type_name()),
@@ -1024,7 +1075,10 @@ impl Evaluator {
                 ));
             }
         }
-        Ok(known)
+        match Diagnostic::several(errors) {
+            Some(e) => Err(e),
+            None => Ok(known),
+        }
     }
 }
 
@@ -1221,14 +1275,20 @@ mod unify {
 }
 
 /// A number literal as cty reads it (`ParseNumberVal`: 512 bits) from its source text; the
-/// parser's own `f64` only when the text is not at hand.
-fn literal_number(n: &hcl::edit::Formatted<hcl::Number>) -> crate::value::Number {
+/// parser's own `f64` only when the text is not at hand. A literal beyond a 64-bit float's
+/// range was renamed for the parser ([`super::lenient`]): its own text is read.
+fn literal_number(
+    n: &hcl::edit::Formatted<hcl::Number>,
+    file: &SourceFile,
+) -> crate::value::Number {
     let parsed = n.as_repr().and_then(|r| {
         let t: &str = r;
         let t = t.trim();
         match t.strip_prefix('-') {
-            Some(rest) => crate::value::Number::parse(rest.trim_start()).map(|x| x.neg()),
-            None => crate::value::Number::parse(t),
+            Some(rest) => {
+                crate::value::Number::parse(file.key_alias(rest.trim_start())).map(|x| x.neg())
+            }
+            None => crate::value::Number::parse(file.key_alias(t)),
         }
     });
     parsed.unwrap_or_else(|| n.value().as_f64().unwrap_or(0.0).into())

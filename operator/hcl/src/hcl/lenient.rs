@@ -6,6 +6,11 @@
 //! occurs nowhere else in the file, so every byte offset (and so every line and column) stays
 //! the same; the file records placeholder → key ([`SourceFile::key_alias`]) and the evaluator
 //! uses the real key. Objects keep their items in source order, so the later value wins.
+//!
+//! A number literal beyond the range of a 64-bit float (`1e400`), which hcl-edit's parser
+//! refuses while cty reads it as a 512-bit `big.Float`, is renamed the same way: to a
+//! same-length run of digits found nowhere else in the file, which the evaluator maps back
+//! to the literal's text ([`SourceFile::key_alias`]).
 
 use hcl::edit::expr::Expression;
 use hcl::edit::parser::Error;
@@ -39,11 +44,13 @@ fn parse_with<T>(file: &SourceFile, parse: impl Fn(&str) -> Result<T, Error>) ->
                 return Ok(v);
             }
             Err(e) => {
-                if !e.message().contains("redefined object key") {
-                    return Err(e);
-                }
                 let offset = e.location().offset();
-                let Some((renamed, alias)) = rename_key(current, offset) else {
+                let renamed = if e.message().contains("redefined object key") {
+                    rename_key(current, offset)
+                } else {
+                    rename_big_number(current, offset)
+                };
+                let Some((renamed, alias)) = renamed else {
                     return Err(e);
                 };
                 aliases.push(alias);
@@ -83,6 +90,63 @@ fn rename_key(text: &str, offset: usize) -> Option<(String, (String, String))> {
     out.push_str(&placeholder);
     out.push_str(&text[start + len..]);
     Some((out, (placeholder, original)))
+}
+
+/// Renames the number literal at `offset` when it is one hcl-edit refuses for being beyond
+/// a 64-bit float's range, to a same-length run of digits that occurs nowhere in `text`.
+fn rename_big_number(text: &str, offset: usize) -> Option<(String, (String, String))> {
+    // hcl-edit stops where the float stops parsing (at the exponent, past the mantissa):
+    // the literal starts at the mantissa's first digit.
+    let bytes = text.as_bytes();
+    let mut offset = offset.min(bytes.len());
+    while offset > 0 && (bytes[offset - 1].is_ascii_digit() || bytes[offset - 1] == b'.') {
+        offset -= 1;
+    }
+    if offset > 0 && (bytes[offset - 1].is_ascii_alphanumeric() || bytes[offset - 1] == b'_') {
+        return None;
+    }
+    let rest = text.get(offset..)?;
+    let b = rest.as_bytes();
+    let mut i = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i == 0 {
+        return None;
+    }
+    if i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        let mut j = i + 1;
+        if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
+            j += 1;
+        }
+        let digits = j;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j > digits {
+            i = j;
+        }
+    }
+    let literal = &rest[..i];
+    if literal.parse::<f64>().is_ok_and(f64::is_finite) {
+        return None;
+    }
+    let placeholder = (0..10_000u64).find_map(|n| {
+        let digits = format!("{:0>width$}", n, width = i);
+        let candidate = format!("1{}", &digits[digits.len() + 1 - i..]);
+        (candidate.len() == i && !text.contains(&candidate)).then_some(candidate)
+    })?;
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..offset]);
+    out.push_str(&placeholder);
+    out.push_str(&text[offset + i..]);
+    Some((out, (placeholder, literal.to_string())))
 }
 
 /// An ASCII identifier of `len` bytes that is not a word of `text` (so no other key, string
@@ -143,6 +207,20 @@ mod tests {
                 .iter()
                 .all(|(p, o)| p.len() == o.len() && !text.contains(p.as_str()))
         );
+    }
+
+    #[test]
+    fn numbers_beyond_float64_parse_as_their_text() {
+        let text = "x = 1e400\ny = [1e400, -2.5E+999, 10000]\n";
+        let f = SourceFile::new(Path::new("lenient-test4.pkr.hcl"), text.to_string());
+        let body = parse_body(&f).expect("parses");
+        assert_eq!(body.attributes().count(), 2);
+        let aliases = f.key_aliases();
+        let originals: Vec<&str> = aliases.iter().map(|(_, o)| o.as_str()).collect();
+        assert_eq!(originals, ["1e400", "1e400", "2.5E+999"]);
+        assert!(aliases.iter().all(|(p, o)| p.len() == o.len()
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && !text.contains(p.as_str())));
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub struct RawAttr {
 impl RawAttr {
     /// HCL's "Unsupported argument" error for this attribute.
     pub fn unsupported(&self) -> Diagnostic {
+        if self.file.is_json() {
+            return extraneous(&self.key).with_subject(self.key_subject());
+        }
         Diagnostic::error(
             "Unsupported argument",
             format!("An argument named {:?} is not expected here.", self.key),
@@ -61,9 +64,23 @@ pub struct RawBlock {
     pub file: Arc<SourceFile>,
 }
 
+/// hcl json's error for a property that is neither an argument nor a block type.
+fn extraneous(name: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Extraneous JSON object property",
+        format!(
+            "No argument or block type is named {}.",
+            crate::value::go_quote(name)
+        ),
+    )
+}
+
 impl RawBlock {
     /// HCL's "Unsupported block type" error for this block.
     pub fn unsupported(&self) -> Diagnostic {
+        if self.file.is_json() {
+            return extraneous(&self.ident).with_subject(self.subject());
+        }
         Diagnostic::error(
             "Unsupported block type",
             format!("Blocks of type {:?} are not expected here.", self.ident),
@@ -237,6 +254,25 @@ pub struct ConfigReader<'a> {
     top_key: Option<(String, bool)>,
     /// The first interpolation error (the SDK's `Decode` stops there).
     interpolation_error: Option<String>,
+    /// The component's own checks after decoding (the plugin's `Prepare`), in its words:
+    /// reported together as one `packersdk.MultiError` ([`multi_error`]), and only when
+    /// decoding found no error (Packer prepares a component only once its block decoded).
+    pub prepare_errors: Vec<String>,
+    /// The warnings `Prepare` returns (reported under the same condition, before its error).
+    pub prepare_warnings: Vec<String>,
+    /// A `Prepare` that stopped with one plain error (not a MultiError): its text.
+    pub prepare_failed: Option<String>,
+}
+
+/// The text of the Packer SDK's `MultiError` (`packersdk.MultiErrorAppend`): `N error(s)
+/// occurred:`, a blank line, then `* error` per error, one a line.
+pub fn multi_error<S: AsRef<str>>(errors: &[S]) -> String {
+    let points: Vec<String> = errors.iter().map(|e| format!("* {}", e.as_ref())).collect();
+    format!(
+        "{} error(s) occurred:\n\n{}",
+        errors.len(),
+        points.join("\n")
+    )
 }
 
 /// The summary [`ConfigReader::finish`] gives an interpolation error, for the decoder of
@@ -259,6 +295,9 @@ impl<'a> ConfigReader<'a> {
             diags: Diagnostics::new(),
             block_subject,
             block_desc: block_desc.into(),
+            prepare_errors: Vec::new(),
+            prepare_warnings: Vec::new(),
+            prepare_failed: None,
             interpolation: None,
             render_later: BTreeSet::new(),
             top_key: None,
@@ -300,6 +339,23 @@ impl<'a> ConfigReader<'a> {
                 text
             }
         }
+    }
+
+    /// Records an error of the component's own checks (its plugin's `Prepare`), in the
+    /// plugin's words: see [`ConfigReader::prepare_errors`].
+    pub fn prepare_error(&mut self, message: impl Into<String>) {
+        self.prepare_errors.push(message.into());
+    }
+
+    /// Records that the plugin's `Prepare` stops with this one error (a plain error, not a
+    /// MultiError: the errors recorded before it are not reported).
+    pub fn prepare_fail(&mut self, message: impl Into<String>) {
+        self.prepare_failed.get_or_insert(message.into());
+    }
+
+    /// Records a warning the plugin's `Prepare` returns.
+    pub fn prepare_warning(&mut self, message: impl Into<String>) {
+        self.prepare_warnings.push(message.into());
     }
 
     /// Marks arguments as handled elsewhere (meta-arguments such as `only`).
@@ -582,31 +638,64 @@ impl<'a> ConfigReader<'a> {
         r
     }
 
-    /// Reports unsupported arguments and blocks; returns every diagnostic collected. An
-    /// interpolation error is the only one reported (the SDK's `Decode` stops at it), as an
-    /// error summarised [`INTERPOLATION_ERROR`] with the SDK's message as its detail.
-    pub fn finish(mut self) -> Diagnostics {
+    /// Reports unsupported arguments and blocks; returns every diagnostic collected, the
+    /// `Prepare` errors as a builder's are reported (one error whose summary is the
+    /// MultiError's text, at the block).
+    pub fn finish(self) -> Diagnostics {
+        let subject = self.block_subject.clone();
+        let (mut diags, error) = self.finish_prepared();
+        if let Some(text) = error {
+            diags.push(Diagnostic::error(text, "").with_subject(subject));
+        }
+        diags
+    }
+
+    /// Like [`finish`](Self::finish), the text of `Prepare`'s error returned apart (none
+    /// when decoding failed) for the caller to report as Packer reports its component
+    /// kind's; the `Prepare` warnings are in the diagnostics (when decoding succeeded).
+    pub fn finish_prepared(mut self) -> (Diagnostics, Option<String>) {
+        // An interpolation error is the only one reported (the SDK's `Decode` stops at it),
+        // as an error summarised [`INTERPOLATION_ERROR`] with the SDK's message as its
+        // detail.
         if let Some(e) = self.interpolation_error.take() {
             let mut d = Diagnostics::new();
             d.push(
                 Diagnostic::error(INTERPOLATION_ERROR, e).with_subject(self.block_subject.clone()),
             );
-            return d;
+            return (d, None);
         }
+        let prepare_errors = std::mem::take(&mut self.prepare_errors);
+        let prepare_warnings = std::mem::take(&mut self.prepare_warnings);
+        let failed = self.prepare_failed.take();
+        let subject = self.block_subject.clone();
+        let mut diags = self.finish_decoding();
+        if diags.has_errors() {
+            return (diags, None);
+        }
+        if failed.is_none() {
+            for w in prepare_warnings {
+                diags.push(Diagnostic::warning(w, "").with_subject(subject.clone()));
+            }
+        }
+        let error =
+            failed.or_else(|| (!prepare_errors.is_empty()).then(|| multi_error(&prepare_errors)));
+        (diags, error)
+    }
+
+    fn finish_decoding(mut self) -> Diagnostics {
         for a in &self.body.attrs {
             if !self.used_attrs.contains(&a.key) {
-                self.diags.push(
-                    Diagnostic::error(
-                        "Unsupported argument",
-                        format!("An argument named {:?} is not expected here.", a.key),
-                    )
-                    .with_subject(a.key_subject()),
-                );
+                self.diags.push(a.unsupported());
             }
         }
         for b in &self.body.blocks {
             let ident = block_type(b);
             if !self.used_blocks.contains(&ident) {
+                if b.file.is_json() {
+                    self.diags
+                        .push(extraneous(&ident).with_subject(b.subject()));
+                    continue;
+                }
                 self.diags.push(
                     Diagnostic::error(
                         "Unsupported block type",

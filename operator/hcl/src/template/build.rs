@@ -449,12 +449,14 @@ impl Template {
                                 }
                                 Ok(_) => {
                                     diags.push(
-                                    Diagnostic::error(
-                                        "Invalid sources",
-                                        "The sources argument must be a list of source references such as [\"source.null.example\"].",
-                                    )
-                                    .with_subject(a.subject()),
-                                );
+                                        // gohcl's words for a value that is not a list of
+                                        // strings.
+                                        Diagnostic::error(
+                                            "Unsuitable value type",
+                                            "Unsuitable value: list of string required",
+                                        )
+                                        .with_subject(a.subject()),
+                                    );
                                     Vec::new()
                                 }
                             },

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod build;
 pub mod dynamic;
+pub mod json;
 pub mod locals;
 pub mod registry;
 pub mod variables;
@@ -18,7 +19,9 @@ use indexmap::IndexMap;
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile, Subject};
 use crate::value::Value;
-pub use body::{ConfigReader, EvalEnv, INTERPOLATION_ERROR, RawAttr, RawBlock, RawBody};
+pub use body::{
+    ConfigReader, EvalEnv, INTERPOLATION_ERROR, RawAttr, RawBlock, RawBody, multi_error,
+};
 pub use variables::{VarInputs, Variable};
 
 /// The Packer version Kiln's template language matches (`packer.version`,
@@ -237,16 +240,52 @@ impl Template {
         let mut bodies = Vec::new();
         for (path, text) in files {
             if path.to_string_lossy().ends_with(".json") {
-                match json_to_hcl(&text) {
-                    Ok(converted) => {
-                        let file = SourceFile::new(&path, converted);
-                        match crate::hcl::lenient::parse_body(&file) {
-                            Ok(b) => bodies.push((file.clone(), b)),
-                            Err(e) => diags.push(parse_error(&file, &e)),
-                        }
-                        t.files.push(file);
+                match json::parse(&text) {
+                    Err(e) => {
+                        let file = SourceFile::new(&path, text.clone());
+                        file.set_json_context(e.context);
+                        diags.push(
+                            Diagnostic::error(e.summary, e.detail)
+                                .at(file.subject(e.offset..e.offset + 1)),
+                        );
                     }
-                    Err(d) => diags.push(d),
+                    Ok(root) => match json::to_native(&text, &root) {
+                        Err(d) => {
+                            let file = SourceFile::new(&path, text.clone());
+                            file.set_json_context(String::new());
+                            let d = d.at(file.subject(root.span.start..root.span.start + 1));
+                            // hcl json says it on each look into the body, and Packer looks
+                            // six times before it stops.
+                            for _ in 0..6 {
+                                diags.push(d.clone());
+                            }
+                        }
+                        Ok(converted) => {
+                            let file = SourceFile::new(&path, converted.text);
+                            file.set_json(text.clone(), converted.offsets, root);
+                            if !converted.errors.is_empty() {
+                                for (summary, detail, at) in converted.errors {
+                                    diags.push(
+                                        Diagnostic::error(summary, detail)
+                                            .at(file.json_subject(at..at + 1)),
+                                    );
+                                }
+                                t.files.push(file);
+                                continue;
+                            }
+                            match crate::hcl::lenient::parse_body(&file) {
+                                Ok(b) => bodies.push((file.clone(), b)),
+                                // The structure is made here: what does not parse is a
+                                // string's template, whose errors hcl json reports without
+                                // the source (hclsyntax parses the string on its own).
+                                Err(e) => {
+                                    diags.push(parse_error(&file, &e));
+                                    crate::diag::forget(&file.name);
+                                }
+                            }
+                            t.files.push(file);
+                        }
+                    },
                 }
                 continue;
             }
@@ -633,122 +672,6 @@ pub(crate) fn label_count(b: &RawBlock, want: usize, kind: &str, names: &str) ->
         format!("A {kind} block expects {want} label(s): {names}."),
     )
     .with_subject(b.subject())
-}
-
-/// Converts a `.pkr.json` (HCL JSON syntax) file to native syntax for the same decoder.
-/// Blocks are objects keyed by type then labels; `${…}` inside strings stay templates.
-fn json_to_hcl(text: &str) -> Result<String, Diagnostic> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        Diagnostic::error(
-            "Invalid JSON",
-            format!("line {}, column {}: {e}", e.line(), e.column()),
-        )
-    })?;
-    let mut out = String::new();
-    let serde_json::Value::Object(root) = v else {
-        return Err(Diagnostic::error(
-            "Invalid JSON template",
-            "The root of a .pkr.json file must be an object.",
-        ));
-    };
-    const LABELS: &[(&str, usize)] = &[
-        ("packer", 0),
-        ("variable", 1),
-        ("variables", 0),
-        ("locals", 0),
-        ("local", 1),
-        ("source", 2),
-        ("data", 2),
-        ("build", 0),
-        ("provisioner", 1),
-        ("post-processor", 1),
-        ("error-cleanup-provisioner", 1),
-        ("post-processors", 0),
-        ("required_plugins", 0),
-        ("validation", 0),
-    ];
-    fn labels_for(kind: &str) -> Option<usize> {
-        LABELS.iter().find(|(k, _)| *k == kind).map(|(_, n)| *n)
-    }
-    fn write_body(o: &serde_json::Map<String, serde_json::Value>, out: &mut String, depth: usize) {
-        for (k, v) in o {
-            match labels_for(k) {
-                Some(n) if v.is_object() || v.is_array() => {
-                    write_blocks(k, v, n, vec![], out, depth)
-                }
-                _ => {
-                    out.push_str(&"  ".repeat(depth));
-                    out.push_str(&format!(
-                        "{} = {}\n",
-                        crate::value::quote_hcl(k).trim_matches('"'),
-                        json_expr(v)
-                    ));
-                }
-            }
-        }
-    }
-    fn write_blocks(
-        kind: &str,
-        v: &serde_json::Value,
-        n: usize,
-        labels: Vec<String>,
-        out: &mut String,
-        depth: usize,
-    ) {
-        match v {
-            serde_json::Value::Array(items) => {
-                for item in items {
-                    write_blocks(kind, item, n, labels.clone(), out, depth);
-                }
-            }
-            serde_json::Value::Object(o) if labels.len() < n => {
-                for (label, inner) in o {
-                    let mut l = labels.clone();
-                    l.push(label.clone());
-                    write_blocks(kind, inner, n, l, out, depth);
-                }
-            }
-            serde_json::Value::Object(o) => {
-                out.push_str(&"  ".repeat(depth));
-                out.push_str(kind);
-                for l in &labels {
-                    out.push(' ');
-                    out.push_str(&serde_json::to_string(l).unwrap_or_default());
-                }
-                out.push_str(" {\n");
-                write_body(o, out, depth + 1);
-                out.push_str(&"  ".repeat(depth));
-                out.push_str("}\n");
-            }
-            _ => {}
-        }
-    }
-    fn json_expr(v: &serde_json::Value) -> String {
-        match v {
-            serde_json::Value::String(s) => {
-                // Keep template sequences live: escape only quotes, backslashes and controls.
-                serde_json::to_string(s).unwrap_or_default()
-            }
-            serde_json::Value::Array(a) => format!(
-                "[{}]",
-                a.iter().map(json_expr).collect::<Vec<_>>().join(", ")
-            ),
-            serde_json::Value::Object(o) => format!(
-                "{{ {} }}",
-                o.iter()
-                    .map(|(k, v)| format!(
-                        "{} = {}",
-                        serde_json::to_string(k).unwrap_or_default(),
-                        json_expr(v)
-                    ))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            other => other.to_string(),
-        }
-    }
-    write_body(&root, &mut out, 0);
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -325,12 +325,7 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         );
     }
     if let CommConfig::Ssh(ssh) = &mut comm {
-        if ssh.username.is_none() {
-            r.error(
-                "Missing ssh_username",
-                "An ssh_username must be specified\n  Note: some builders used to default ssh_username to \"root\".",
-            );
-        }
+        // A missing ssh_username is the SDK's communicator error (`SshConfig`).
         if ssh.host.is_none() && skip_nat_mapping {
             ssh.host = Some("127.0.0.1".into());
         }

@@ -182,6 +182,16 @@ impl SshConfig {
     /// is not an error: it comes from a volume the runner pod mounts (`spec.runner.volumes`,
     /// a Secret), and is read when SSH connects. One that exists is checked as everywhere.
     pub fn read_in(r: &mut ConfigReader, env: &crate::components::RunEnv) -> SshConfig {
+        SshConfig::read_checked(r, env, true)
+    }
+
+    /// [`read_in`](Self::read_in); `check`: apply the SDK's `prepareSSH` rules (only when
+    /// the communicator is `ssh`: the options of another type are read and ignored).
+    pub fn read_checked(
+        r: &mut ConfigReader,
+        env: &crate::components::RunEnv,
+        check: bool,
+    ) -> SshConfig {
         let d = SshConfig::default();
         r.ignore(WINRM_OPTIONS);
         r.ignore(BUILDER_ONLY_OPTIONS);
@@ -217,17 +227,11 @@ impl SshConfig {
                 .or(d.keep_alive_interval),
             None => d.keep_alive_interval,
         };
-        let file_transfer_method = match r.string("ssh_file_transfer_method").as_deref() {
-            None | Some("scp") | Some("") => TransferMethod::Scp,
-            Some("sftp") => TransferMethod::Sftp,
-            Some(other) => {
-                r.error_at(
-                    "ssh_file_transfer_method",
-                    "Invalid ssh_file_transfer_method",
-                    format!("SSH file transfer method must be one of \"scp\" or \"sftp\", got {other:?}."),
-                );
-                TransferMethod::Scp
-            }
+        // Checked with the SDK's other rules, in its order (`validate`).
+        let transfer_method_raw = r.string("ssh_file_transfer_method").unwrap_or_default();
+        let file_transfer_method = match transfer_method_raw.as_str() {
+            "sftp" => TransferMethod::Sftp,
+            _ => TransferMethod::Scp,
         };
         let private_key_file = r.string("ssh_private_key_file").map(|s| expand_home(&s));
         let certificate_file = r.string("ssh_certificate_file").map(|s| expand_home(&s));
@@ -310,22 +314,16 @@ impl SshConfig {
             password: proxy_password,
         });
 
-        let tunnels = |r: &mut ConfigReader, key: &str| -> Vec<Tunnel> {
-            let mut out = Vec::new();
-            for s in r.strings(key).unwrap_or_default() {
-                match Tunnel::parse(&s) {
-                    Some(t) => out.push(t),
-                    None => r.error_at(
-                        key,
-                        "Invalid tunnel",
-                        format!("{key}: {s:?} is not of the form \"PORT:HOST:PORT\"."),
-                    ),
-                }
-            }
-            out
-        };
-        let local_tunnels = tunnels(r, "ssh_local_tunnels");
-        let remote_tunnels = tunnels(r, "ssh_remote_tunnels");
+        let local_tunnel_specs = r.strings("ssh_local_tunnels").unwrap_or_default();
+        let remote_tunnel_specs = r.strings("ssh_remote_tunnels").unwrap_or_default();
+        let local_tunnels = local_tunnel_specs
+            .iter()
+            .filter_map(|s| Tunnel::parse(s))
+            .collect();
+        let remote_tunnels = remote_tunnel_specs
+            .iter()
+            .filter_map(|s| Tunnel::parse(s))
+            .collect();
 
         let mut host_keys = Vec::new();
         if let Some(v) = r.any("ssh_host_key") {
@@ -381,48 +379,103 @@ impl SshConfig {
             host_keys,
             known_hosts_file,
         };
-        c.validate(r, env);
+        if !check {
+            return c;
+        }
+        c.validate(
+            r,
+            env,
+            &transfer_method_raw,
+            &[
+                ("ssh_local_tunnels", &local_tunnel_specs),
+                ("ssh_remote_tunnels", &remote_tunnel_specs),
+            ],
+        );
         c
     }
 
-    /// Checks that hold for every builder (Packer's `SSH.prepare`).
-    fn validate(&self, r: &mut ConfigReader, env: &crate::components::RunEnv) {
+    /// Checks that hold for every builder: the SDK's `prepareSSH`, its rules and words in
+    /// its order (errors of the builder's `Prepare`); then Kiln's own (files mounted later in
+    /// the cluster, algorithms its SSH client lacks).
+    fn validate(
+        &self,
+        r: &mut ConfigReader,
+        env: &crate::components::RunEnv,
+        transfer_method: &str,
+        tunnels: &[(&str, &Vec<String>)],
+    ) {
         // In the cluster, a file absent here is mounted in the runner pod.
         let mounted_later = |p: &Path| env.in_cluster && !p.exists();
+        if self.private_key_file.is_none() && self.certificate_file.is_some() {
+            r.prepare_error(
+                "ssh_private_key_file must be specified if ssh_certificate_file is specified",
+            );
+        }
+        if let Some(b) = &self.bastion
+            && b.certificate_file.is_some()
+            && b.private_key_file.is_none()
+        {
+            r.prepare_error(
+                "ssh_bastion_private_key_file must be specified if ssh_bastion_certificate_file is specified",
+            );
+        }
+        if self.username.as_deref().unwrap_or("").is_empty() {
+            r.prepare_error(
+                "An ssh_username must be specified\n  Note: some builders used to default ssh_username to \"root\".",
+            );
+        }
         if let Some(p) = self.private_key_file.as_ref().filter(|p| !mounted_later(p)) {
             match std::fs::read_to_string(p) {
-                Err(e) => r.error_at(
-                    "ssh_private_key_file",
-                    "Invalid ssh_private_key_file",
-                    format!("ssh_private_key_file is invalid: {}: {e}", p.display()),
-                ),
+                Err(e) => r.prepare_error(format!(
+                    "ssh_private_key_file is invalid: {}",
+                    crate::goerr::path_error("stat", p, &e)
+                )),
                 Ok(text) => {
                     if let Err(e) = russh::keys::decode_secret_key(&text, None) {
-                        r.error_at(
-                            "ssh_private_key_file",
-                            "Invalid ssh_private_key_file",
-                            format!("ssh_private_key_file is invalid: {}: {e}", p.display()),
-                        );
+                        r.prepare_error(format!(
+                            "ssh_private_key_file is invalid: Failed to read key '{}': {e}",
+                            p.display()
+                        ));
+                    } else if let Some(c) =
+                        self.certificate_file.as_ref().filter(|c| !mounted_later(c))
+                        && let Err(e) = russh::keys::load_openssh_certificate(c)
+                    {
+                        r.prepare_error(format!(
+                            "ssh_private_key_file is invalid: Failed to read certificate file '{}': {e}",
+                            c.display()
+                        ));
                     }
                 }
             }
         }
-        if let Some(p) = &self.certificate_file {
-            if self.private_key_file.is_none() {
-                r.error_at(
-                    "ssh_certificate_file",
-                    "Invalid ssh_certificate_file",
-                    "ssh_private_key_file must be provided if ssh_certificate_file is provided.",
-                );
-            }
-            if !mounted_later(p)
-                && let Err(e) = russh::keys::load_openssh_certificate(p)
-            {
-                r.error_at(
-                    "ssh_certificate_file",
-                    "Invalid ssh_certificate_file",
-                    format!("ssh_certificate_file is invalid: {}: {e}", p.display()),
-                );
+        if let Some(b) = &self.bastion
+            && b.password.is_none()
+            && b.private_key_file.is_none()
+            && !b.agent_auth
+        {
+            r.prepare_error(
+                "ssh_bastion_password, ssh_bastion_private_key_file or ssh_bastion_agent_auth must be specified",
+            );
+        }
+        if !matches!(transfer_method, "" | "scp" | "sftp") {
+            r.prepare_error(format!(
+                "ssh_file_transfer_method ('{transfer_method}') is invalid, valid methods: sftp, scp"
+            ));
+        }
+        if self.bastion.is_some() && self.proxy.is_some() {
+            r.prepare_error("please specify either ssh_bastion_host or ssh_proxy_host, not both");
+        }
+        for (key, specs) in tunnels {
+            for spec in specs.iter() {
+                if let Err(e) = go_tunnel_argument(spec) {
+                    r.prepare_error(format!("{key} ('{spec}') is invalid: {e}"));
+                } else if Tunnel::parse(spec).is_none() {
+                    r.error_at(
+                        key,
+                        "Invalid tunnel",
+                        format!("{key}: {spec:?} is not of the form \"PORT:HOST:PORT\"."),
+                    );
+                }
             }
         }
         if let Some(p) = &self.known_hosts_file
@@ -435,25 +488,13 @@ impl SshConfig {
                 format!("ssh_known_hosts_file {} does not exist.", p.display()),
             );
         }
-        if let Some(b) = &self.bastion {
-            if b.password.is_none() && b.private_key_file.is_none() && !b.agent_auth {
-                r.error(
-                    "Invalid SSH bastion",
-                    "ssh_bastion_password, ssh_bastion_private_key_file or ssh_bastion_agent_auth must be specified.",
-                );
-            }
-            if b.username.is_empty() {
-                r.error(
-                    "Invalid SSH bastion",
-                    "ssh_bastion_username must be specified with ssh_bastion_host.",
-                );
-            }
-            if self.proxy.is_some() {
-                r.error(
-                    "Invalid SSH proxy",
-                    "ssh_bastion_host and ssh_proxy_host are mutually exclusive, please choose one or the other.",
-                );
-            }
+        if let Some(b) = &self.bastion
+            && b.username.is_empty()
+        {
+            r.error(
+                "Invalid SSH bastion",
+                "ssh_bastion_username must be specified with ssh_bastion_host.",
+            );
         }
         for name in self.ciphers.iter() {
             if russh::cipher::Name::try_from(name.as_str()).is_err() {
@@ -561,6 +602,75 @@ fn read_port(r: &mut ConfigReader, key: &str, default: u16) -> u16 {
     }
 }
 
+/// The SDK's `ParseTunnelArgument` (`PORT:HOST:PORT`): its error texts, Go's
+/// `net.SplitHostPort` and `strconv.Atoi` messages included.
+fn go_tunnel_argument(spec: &str) -> Result<(), String> {
+    let Some((listen, forward)) = spec.split_once(':') else {
+        return Err(format!("Error parsing tunnel '{spec}': [{spec}]"));
+    };
+    let port = go_split_host_port(forward)
+        .map_err(|e| format!("Error parsing forwarding, must be a tcp address: {e}"))?;
+    go_atoi(port)
+        .map_err(|e| format!("Error parsing forwarding port, must be a valid port: {e}"))?;
+    go_atoi(listen)
+        .map_err(|e| format!("Error parsing listening port, must be a valid port: {e}"))?;
+    Ok(())
+}
+
+/// Go's `net.SplitHostPort`: the port, or its error text.
+fn go_split_host_port(addr: &str) -> Result<&str, String> {
+    let err = |why: &str| Err(format!("address {addr}: {why}"));
+    let Some(i) = addr.rfind(':') else {
+        return err("missing port in address");
+    };
+    let (host, port) = (&addr[..i], &addr[i + 1..]);
+    if host.starts_with('[') {
+        let Some(end) = host.find(']') else {
+            return err("missing ']' in address");
+        };
+        if end + 1 != host.len() {
+            return err("missing port in address");
+        }
+        if host[1..end].contains('[') {
+            return err("unexpected '[' in address");
+        }
+    } else {
+        if host.contains(':') {
+            return err("too many colons in address");
+        }
+        if host.contains('[') {
+            return err("unexpected '[' in address");
+        }
+        if host.contains(']') {
+            return err("unexpected ']' in address");
+        }
+    }
+    if port.contains('[') {
+        return err("unexpected '[' in address");
+    }
+    if port.contains(']') {
+        return err("unexpected ']' in address");
+    }
+    Ok(port)
+}
+
+/// Go's `strconv.Atoi` on a port: its error text for what is not a (64-bit) integer.
+fn go_atoi(s: &str) -> Result<i64, String> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "strconv.Atoi: parsing {}: invalid syntax",
+            crate::value::go_quote(s)
+        ));
+    }
+    s.parse::<i64>().map_err(|_| {
+        format!(
+            "strconv.Atoi: parsing {}: value out of range",
+            crate::value::go_quote(s)
+        )
+    })
+}
+
 /// Decodes an HCL body with a component's reader (tests and tools): returns the value, or
 /// every error as one line each.
 pub fn decode_hcl<T>(src: &str, f: impl FnOnce(&mut ConfigReader) -> T) -> Result<T, Vec<String>> {
@@ -590,8 +700,14 @@ mod tests {
 
     #[test]
     fn packer_defaults() {
-        let c = decode_hcl("", SshConfig::read).unwrap();
+        let c = decode_hcl("ssh_username = \"u\"", SshConfig::read).unwrap();
         assert_eq!(c.port, 22);
+        // The SDK's prepareSSH requires a user name.
+        let e = decode_hcl("", SshConfig::read).unwrap_err();
+        assert!(
+            e[0].contains("* An ssh_username must be specified"),
+            "{e:?}"
+        );
         assert_eq!(c.timeout, Duration::from_secs(300));
         assert_eq!(c.handshake_attempts, 10);
         assert_eq!(c.keep_alive_interval, Some(Duration::from_secs(5)));
@@ -607,6 +723,7 @@ mod tests {
         let c = decode_hcl(
             r#"
 ssh_host = "h"
+ssh_username = "u"
 ssh_port = 2222
 ssh_timeout = "30s"
 ssh_keep_alive_interval = "-1s"
@@ -637,18 +754,25 @@ ssh_ciphers = ["aes256-gcm@openssh.com"]
         for (src, want) in [
             (
                 "ssh_file_transfer_method = \"rsync\"",
-                "must be one of \"scp\" or \"sftp\"",
+                "ssh_file_transfer_method ('rsync') is invalid, valid methods: sftp, scp",
             ),
             (
                 "ssh_bastion_host = \"b\"\nssh_bastion_username = \"u\"\nssh_bastion_password = \"p\"\nssh_proxy_host = \"x\"",
-                "mutually exclusive",
+                "please specify either ssh_bastion_host or ssh_proxy_host, not both",
             ),
             (
                 "ssh_bastion_host = \"b\"\nssh_bastion_username = \"u\"",
                 "ssh_bastion_password",
             ),
             ("ssh_host_key = \"abc\"", "SHA256 fingerprint"),
-            ("ssh_local_tunnels = [\"80\"]", "PORT:HOST:PORT"),
+            (
+                "ssh_local_tunnels = [\"80\"]",
+                "ssh_local_tunnels ('80') is invalid: Error parsing tunnel '80': [80]",
+            ),
+            (
+                "ssh_remote_tunnels = [\"x:h:80\"]",
+                "Error parsing listening port, must be a valid port: strconv.Atoi: parsing \"x\": invalid syntax",
+            ),
             ("ssh_port = 70000", "between 1 and 65535"),
             ("ssh_ciphers = [\"rot13\"]", "not supported"),
             (
@@ -657,7 +781,7 @@ ssh_ciphers = ["aes256-gcm@openssh.com"]
             ),
             (
                 "ssh_certificate_file = \"/nonexistent/kiln\"",
-                "ssh_private_key_file must be provided",
+                "ssh_private_key_file must be specified if ssh_certificate_file is specified",
             ),
             ("temporary_key_pair_type = \"dsa\"", "DSA"),
             ("temporary_key_pair_bits = 1024", "at least 2048"),
@@ -675,7 +799,12 @@ ssh_ciphers = ["aes256-gcm@openssh.com"]
             in_cluster: true,
             ..Default::default()
         };
-        let in_cluster = |src: &str| decode_hcl(src, |r| SshConfig::read_in(r, &cluster));
+        let in_cluster = |src: &str| {
+            let src = format!("ssh_username = \"u\"\n{src}");
+            decode_hcl(&src, |r| SshConfig::read_in(r, &cluster))
+        };
+        let locally =
+            |src: &str| decode_hcl(&format!("ssh_username = \"u\"\n{src}"), SshConfig::read);
         for src in [
             "ssh_private_key_file = \"/keys/absent\"",
             "ssh_known_hosts_file = \"/keys/absent\"",
@@ -683,7 +812,7 @@ ssh_ciphers = ["aes256-gcm@openssh.com"]
         ] {
             let c = in_cluster(src).unwrap_or_else(|e| panic!("{src}: {e:?}"));
             assert!(c.private_key_file.is_some() || c.known_hosts_file.is_some());
-            assert!(decode_hcl(src, SshConfig::read).is_err(), "locally: {src}");
+            assert!(locally(src).is_err(), "locally: {src}");
         }
         let dir = tempfile::tempdir().unwrap();
         let bad = dir.path().join("bad");

@@ -1,0 +1,3 @@
+locals {
+  third = 1 / 3
+}

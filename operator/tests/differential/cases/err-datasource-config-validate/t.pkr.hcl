@@ -1,0 +1,9 @@
+data "http" "x" {
+  method = "FETCH"
+}
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["null.a"]
+}

@@ -1,0 +1,9 @@
+data "null" "y" {
+  input = ""
+}
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["null.a"]
+}

@@ -1,0 +1,7 @@
+source "file" "a" {
+  content = "x"
+  source  = "y"
+}
+build {
+  sources = ["file.a"]
+}

@@ -1,0 +1,8 @@
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["null.a"]
+  provisioner "shell-local" {
+  }
+}

@@ -1,0 +1,9 @@
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["null.a"]
+  provisioner "shell" {
+    inline = []
+  }
+}

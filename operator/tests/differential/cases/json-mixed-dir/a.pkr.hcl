@@ -1,0 +1,4 @@
+variable "who" {
+  type    = string
+  default = "hcl"
+}

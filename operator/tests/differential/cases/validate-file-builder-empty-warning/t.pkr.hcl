@@ -1,0 +1,6 @@
+source "file" "a" {
+  target = "out.txt"
+}
+build {
+  sources = ["file.a"]
+}
