@@ -773,7 +773,12 @@ fn validate_evaluates_data_sources_only_when_asked() {
     assert!(o.status.success(), "{}", text(&o).1);
     let o = run(tmp.path(), &["validate", "-evaluate-datasources", t]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(shown(&o).contains("data.http.x"), "{}", shown(&o));
+    // Packer's words: the data source's Execute error with Go's net/http text.
+    assert!(
+        shown(&o).contains("Datasource.Execute failed: Get \"http://127.0.0.1:9/nothing-listens-here\": dial tcp 127.0.0.1:9: connect: connection refused"),
+        "{}",
+        shown(&o)
+    );
 }
 
 /// `kiln fmt` as `packer fmt` (Packer 1.16.0, observed): names as given or joined to the
@@ -1003,8 +1008,8 @@ fn kiln_channel_reads_the_channels_file_and_refuses_a_revoked_parent() {
     let err = shown(&o);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(
-        // The detail is word-wrapped at 80 columns, as HCL's diagnostic writer does.
-        err.contains("ImageChannel base-prod is not Ready (TargetRevoked:\nImageBuild \"base-7\" is revoked: CVE-2026-1)"),
+        // Packer's `Datasource.Execute failed:` summary (a summary is not word-wrapped).
+        err.contains("Error: Datasource.Execute failed: ImageChannel base-prod is not Ready (TargetRevoked: ImageBuild \"base-7\" is revoked: CVE-2026-1)"),
         "{err}"
     );
     assert!(!dir.path().join("child.txt").exists());
