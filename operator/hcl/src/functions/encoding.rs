@@ -1036,106 +1036,27 @@ fn text_encoding(name: &str) -> Result<TextEnc, String> {
 }
 
 /// Reads valid JSON `text` into a value, every number from its own digits
-/// ([`crate::value::Number::parse`]); `None` on anything unexpected.
+/// ([`crate::value::Number::parse`]), with the HCL JSON parser (which keeps a number's text);
+/// `None` on anything unexpected.
 fn exact_json(text: &str) -> Option<Value> {
-    struct P<'a> {
-        t: &'a str,
-        i: usize,
+    use crate::template::json::{Node, Val, parse};
+    fn value(n: &Node) -> Option<Value> {
+        Some(match &n.val {
+            Val::Null => Value::Null,
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Num(t) => Value::Number(crate::value::Number::parse(t)?),
+            Val::Str(s) => Value::String(s.clone()),
+            Val::Arr(items) => Value::List(items.iter().map(value).collect::<Option<_>>()?),
+            // A repeated key: the last one wins, as in Go's encoding/json.
+            Val::Obj(props) => Value::Object(
+                props
+                    .iter()
+                    .map(|p| Some((p.key.clone(), value(&p.value)?)))
+                    .collect::<Option<_>>()?,
+            ),
+        })
     }
-    impl P<'_> {
-        fn ws(&mut self) {
-            while self
-                .t
-                .as_bytes()
-                .get(self.i)
-                .is_some_and(|b| b" \t\r\n".contains(b))
-            {
-                self.i += 1;
-            }
-        }
-        fn string(&mut self) -> Option<String> {
-            let b = self.t.as_bytes();
-            let start = self.i;
-            self.i += 1;
-            while *b.get(self.i)? != b'"' {
-                self.i += if b[self.i] == b'\\' { 2 } else { 1 };
-            }
-            self.i += 1;
-            serde_json::from_str(&self.t[start..self.i]).ok()
-        }
-        fn value(&mut self) -> Option<Value> {
-            self.ws();
-            let b = self.t.as_bytes();
-            match *b.get(self.i)? {
-                b'{' => {
-                    self.i += 1;
-                    let mut m = std::collections::BTreeMap::new();
-                    loop {
-                        self.ws();
-                        match *b.get(self.i)? {
-                            b'}' => {
-                                self.i += 1;
-                                return Some(Value::Object(m));
-                            }
-                            b',' => self.i += 1,
-                            b'"' => {
-                                let k = self.string()?;
-                                self.ws();
-                                (*b.get(self.i)? == b':').then_some(())?;
-                                self.i += 1;
-                                let v = self.value()?;
-                                m.insert(k, v);
-                            }
-                            _ => return None,
-                        }
-                    }
-                }
-                b'[' => {
-                    self.i += 1;
-                    let mut l = Vec::new();
-                    loop {
-                        self.ws();
-                        match *b.get(self.i)? {
-                            b']' => {
-                                self.i += 1;
-                                return Some(Value::List(l));
-                            }
-                            b',' => self.i += 1,
-                            _ => l.push(self.value()?),
-                        }
-                    }
-                }
-                b'"' => self.string().map(Value::String),
-                b't' | b'f' | b'n' => {
-                    let word: String = self.t[self.i..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphabetic())
-                        .collect();
-                    self.i += word.len();
-                    match word.as_str() {
-                        "true" => Some(Value::Bool(true)),
-                        "false" => Some(Value::Bool(false)),
-                        "null" => Some(Value::Null),
-                        _ => None,
-                    }
-                }
-                _ => {
-                    let start = self.i;
-                    while b
-                        .get(self.i)
-                        .is_some_and(|c| c.is_ascii_digit() || b"+-.eE".contains(c))
-                    {
-                        self.i += 1;
-                    }
-                    crate::value::Number::parse(&self.t[start..self.i]).map(Value::Number)
-                }
-            }
-        }
-    }
-    let mut p = P { t: text, i: 0 };
-    let v = p.value()?;
-    p.ws();
-    (p.i == text.len()).then_some(v)
+    value(&parse(text).ok()?)
 }
 
 #[cfg(test)]
