@@ -84,22 +84,9 @@ pub fn select(
     Ok((selected, diags))
 }
 
-/// The `build.*` keys every build has, as provisioners and post-processors see them.
-pub const GENERATED_KEYS: &[&str] = &[
-    "ID",
-    "Host",
-    "Port",
-    "User",
-    "Password",
-    "ConnType",
-    "PackerRunUUID",
-    "PackerHTTPIP",
-    "PackerHTTPPort",
-    "PackerHTTPAddr",
-    "SSHPublicKey",
-    "SSHPrivateKey",
-    "WinRMPassword",
-];
+/// The `build.*` keys every build has, as provisioners and post-processors see them (the
+/// SDK's `BuilderDataCommonKeys`).
+pub use kiln_hcl::legacy::config::GENERATED_KEYS;
 
 /// `build.*` at validate time: every key reads `"<unknown>"`.
 pub fn unknown_generated(extra: &[String]) -> BTreeMap<String, Value> {
