@@ -106,6 +106,35 @@ impl Caches {
         )
     }
 
+    /// The objects of namespace `ns`: shared from `store` when there is one (the operator's
+    /// caches; never copied, a namespace may hold thousands), else listed (tests).
+    pub async fn in_namespace<K>(
+        store: Option<&Store<K>>,
+        client: &Client,
+        ns: &str,
+    ) -> Result<Vec<std::sync::Arc<K>>, kube::Error>
+    where
+        K: Resource<Scope = kube::core::NamespaceResourceScope, DynamicType = ()>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+    {
+        if let Some(store) = store {
+            return Ok(store
+                .state()
+                .into_iter()
+                .filter(|o| o.meta().namespace.as_deref() == Some(ns))
+                .collect());
+        }
+        Ok(Api::<K>::namespaced(client.clone(), ns)
+            .list(&Default::default())
+            .await?
+            .items
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect())
+    }
+
     /// Every cached build (empty without a cache).
     pub fn all_builds(&self) -> Vec<std::sync::Arc<ImageBuild>> {
         self.builds.as_ref().map(|s| s.state()).unwrap_or_default()

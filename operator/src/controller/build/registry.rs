@@ -33,7 +33,7 @@ use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
 use super::super::analysis::Analysis;
-use super::super::context::Context;
+use super::super::context::{Caches, Context};
 use super::super::error::is_conflict;
 use super::super::resources::Snapshot;
 use super::observe::{ObserveError, Taken};
@@ -758,17 +758,8 @@ pub fn settle<B: Borrow<ImageBuild>>(
 /// The namespace's ImageBuilds: shared from the cache when there is one (not copied: a
 /// namespace may hold thousands), else listed.
 async fn builds_in(ctx: &Context, ns: &str) -> Result<Vec<Arc<ImageBuild>>, ObserveError> {
-    if let Some(store) = ctx.caches.builds.as_ref() {
-        return Ok(store
-            .state()
-            .into_iter()
-            .filter(|b| b.namespace().as_deref() == Some(ns))
-            .collect());
-    }
-    Api::<ImageBuild>::namespaced(ctx.client.clone(), ns)
-        .list(&ListParams::default())
+    Caches::in_namespace(ctx.caches.builds.as_ref(), &ctx.client, ns)
         .await
-        .map(|l| l.items.into_iter().map(Arc::new).collect())
         .map_err(|source| ObserveError::RegistryList {
             kind: "ImageBuilds",
             namespace: ns.to_string(),

@@ -12,10 +12,9 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kiln_crds::{BuildPhase, HistoryLimits, ImageBuild, ImageChannel, ImageTemplate};
-use kube::api::ListParams;
 use kube::{Api, ResourceExt};
 
-use super::super::context::{Context, now};
+use super::super::context::{Caches, Context, now};
 use super::super::error::is_not_found;
 
 /// How often a build past its TTL that is protected (or whose deletion failed) is looked at
@@ -210,24 +209,12 @@ pub async fn enforce(build: &ImageBuild, ctx: &Context) -> Result<(), RetentionE
     // The cached builds are shared, never copied: this runs each time a build finishes, and
     // with 10 000 builds in a namespace, eight reconciles copying them all at once took
     // 250 MiB (measured with heaptrack; the operator was OOM-killed).
-    let all: Vec<Arc<ImageBuild>> = match &ctx.caches.builds {
-        Some(store) => store
-            .state()
-            .into_iter()
-            .filter(|b| b.namespace().as_deref() == Some(ns.as_str()))
-            .collect(),
-        None => api
-            .list(&ListParams::default())
-            .await
-            .map_err(|source| RetentionError::BuildList {
-                namespace: ns.clone(),
-                source,
-            })?
-            .items
-            .into_iter()
-            .map(Arc::new)
-            .collect(),
-    };
+    let all = Caches::in_namespace(ctx.caches.builds.as_ref(), &client, &ns)
+        .await
+        .map_err(|source| RetentionError::BuildList {
+            namespace: ns.clone(),
+            source,
+        })?;
     let in_ns: Vec<&ImageBuild> = all.iter().map(Arc::as_ref).collect();
     let of_template: Vec<&ImageBuild> = in_ns
         .iter()
@@ -246,24 +233,12 @@ pub async fn enforce(build: &ImageBuild, ctx: &Context) -> Result<(), RetentionE
         return Ok(());
     }
     // The channel controller's cache when there is one (the operator), else a read.
-    let channels: Vec<Arc<ImageChannel>> = match &ctx.caches.channels {
-        Some(store) => store
-            .state()
-            .into_iter()
-            .filter(|c| c.namespace().as_deref() == Some(ns.as_str()))
-            .collect(),
-        None => Api::<ImageChannel>::namespaced(client, &ns)
-            .list(&ListParams::default())
-            .await
-            .map_err(|source| RetentionError::ChannelList {
-                namespace: ns.clone(),
-                source,
-            })?
-            .items
-            .into_iter()
-            .map(Arc::new)
-            .collect(),
-    };
+    let channels = Caches::in_namespace(ctx.caches.channels.as_ref(), &client, &ns)
+        .await
+        .map_err(|source| RetentionError::ChannelList {
+            namespace: ns.clone(),
+            source,
+        })?;
     let channels: Vec<&ImageChannel> = channels.iter().map(Arc::as_ref).collect();
     let keep = protected(&in_ns, &channels);
     for victim in victims(&of_template, &retention, &keep, &now) {
