@@ -184,6 +184,59 @@ fn running_job(ns: &str) -> Option<String> {
         .and_then(|b| b["status"]["jobName"].as_str().map(str::to_string))
 }
 
+/// Counts of `items` by the string at `path` (for a report).
+fn tally(items: &[Value], path: &[&str]) -> String {
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for i in items {
+        let v = path.iter().fold(i, |v, k| &v[*k]);
+        *counts
+            .entry(v.as_str().unwrap_or("-").to_string())
+            .or_default() += 1;
+    }
+    counts
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What the builds and runner pods of `ns` are doing (printed when a wait times out).
+fn state_of(ns: &str) -> String {
+    let pods = list(ns, "pods", "kiln.dev/build");
+    let waiting: Vec<String> = pods
+        .iter()
+        .flat_map(|p| {
+            p["status"]["containerStatuses"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|c| c["state"]["waiting"]["reason"].as_str().map(str::to_string))
+        .collect();
+    format!(
+        "builds by phase: {}; runner pods by phase: {}; containers waiting: {:?}; operator pods: {:?}, leader {:?}",
+        tally(&builds(ns), &["status", "phase"]),
+        tally(&pods, &["status", "phase"]),
+        waiting,
+        operator_pods(),
+        lease_holder()
+    )
+}
+
+/// Like `wait_for` (120 s), but a timeout says what the builds and pods were doing.
+fn wait_or_describe<T>(what: &str, ns: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(t) = f() {
+            return t;
+        }
+        if start.elapsed() > secs(120) {
+            panic!("timed out after 120 s waiting for {what}: {}", state_of(ns));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 fn inject(f: Fault, ns: &str) -> String {
     match f {
         Fault::OperatorDeleted => {
@@ -202,7 +255,7 @@ fn inject(f: Fault, ns: &str) -> String {
             "etcd back after 10 s".into()
         }
         Fault::RunnerEvicted => {
-            let pod = wait_for("a running runner pod", secs(120), || running_runner_pod(ns));
+            let pod = wait_or_describe("a running runner pod", ns, || running_runner_pod(ns));
             evict(ns, &pod);
             format!("evicted {pod}")
         }
@@ -212,7 +265,7 @@ fn inject(f: Fault, ns: &str) -> String {
             "kubelet back".into()
         }
         Fault::JobDeleted => {
-            let job = wait_for("a running build's Job", secs(120), || running_job(ns));
+            let job = wait_or_describe("a running build's Job", ns, || running_job(ns));
             kubectl(&["delete", "job", "-n", ns, &job, "--wait=false"]);
             format!("deleted Job {job}")
         }
