@@ -10,8 +10,14 @@ usage: bench-operator-load.py KUBECONFIG NAMESPACE TEMPLATE OPERATOR_PID [N] [WA
    its own keep-alive HTTPS connection. The create time of a build is the client-side time
    at which its POST returned 201.
 3. Waits until every wave-1 build has a Job (at most 600 s).
-4. Wave 2 ("after the queue drained"): creates WAVE2 builds (default 100) one at a time,
-   100 ms apart, and waits for their Jobs.
+4. Wave 2 (right after the last wave-1 Job): creates WAVE2 builds (default 100) one at a
+   time, 100 ms apart, and waits for their Jobs; the cluster is still creating and
+   scheduling wave 1's pods then, and the operator reconciling their events.
+5. Wave 3 ("after the queue drained"): waits until the operator's ImageBuild queue is empty
+   with nothing in flight for 5 s (its /metrics) and every runner pod was judged by the
+   scheduler, then WAVE2 more builds as in wave 2.
+For waves 2 and 3 it also prints the operator's own histograms: the steps of an ImageBuild
+reconcile and its API requests by method.
 Prints the figures as a Markdown table plus a few plain lines; exits 1 if a build got no Job.
 
 First (KILN_BENCH_RAW, default 1000): the API server's own write rate, from that many small
@@ -173,9 +179,8 @@ def reconciled(b):
     return ready and st.get("observedGeneration") == b["metadata"].get("generation")
 
 
-def reconcile_histogram():
-    """Cumulative buckets of kiln_reconcile_duration_seconds{controller="imagebuild"} from the
-    operator's /metrics (pod IP, port 8080), or None when it cannot be read."""
+def operator_metrics():
+    """The operator's /metrics text (pod IP, port 8080), or None when it cannot be read."""
     op_ns = os.environ.get("KILN_BENCH_OPERATOR_NAMESPACE", "kiln-system")
     try:
         c = conn()
@@ -185,18 +190,83 @@ def reconcile_histogram():
         ip = [p["status"]["podIP"] for p in pods if p["status"].get("podIP")][0]
         m = http.client.HTTPConnection(ip, 8080, timeout=10)
         m.request("GET", "/metrics")
-        text = m.getresponse().read().decode()
+        return m.getresponse().read().decode()
     except Exception as e:  # noqa: BLE001 - a diagnostic only
         print(f"(operator metrics not readable: {e})", file=sys.stderr)
         return None
+
+
+def histograms(name, label):
+    """Cumulative buckets of histogram `name` by the value of `label`: {value: {le: count}}."""
+    text = operator_metrics()
+    if text is None:
+        return None
     out = {}
     for line in text.splitlines():
-        if not line.startswith("kiln_reconcile_duration_seconds_bucket{") or \
-                'controller="imagebuild"' not in line:
+        if not line.startswith(name + "_bucket{"):
             continue
-        g = re.search(r'le="([^"]+)"\S* (\S+)$', line)
-        if g:
-            out[g.group(1)] = float(g.group(2))
+        g = re.search(r'le="([^"]+)"', line)
+        v = re.search(label + r'="([^"]+)"', line)
+        n = re.search(r"\} (\S+)$", line)
+        if g and v and n:
+            out.setdefault(v.group(1), {})[g.group(1)] = float(n.group(1))
+    return out
+
+
+def reconcile_histogram():
+    """Cumulative buckets of kiln_reconcile_duration_seconds{controller="imagebuild"}."""
+    h = histograms("kiln_reconcile_duration_seconds", "controller")
+    return None if h is None else h.get("imagebuild", {})
+
+
+def gauge(text, name, controller):
+    g = re.search(name + r'\{controller="' + controller + r'"\} (\S+)', text or "")
+    return float(g.group(1)) if g else None
+
+
+def settle(n_pods, timeout):
+    """Waits until the operator's ImageBuild queue is empty and nothing is in flight for 5 s
+    running, and the namespace's runner pods all exist and were judged by the scheduler
+    (PodScheduled set): the queue drained and the cluster quiet. Returns seconds waited."""
+    t = time.monotonic()
+    quiet_since = None
+    while time.monotonic() - t < timeout:
+        text = operator_metrics()
+        idle = (gauge(text, "kiln_reconcile_queue_depth", "imagebuild") == 0
+                and gauge(text, "kiln_reconcile_in_flight", "imagebuild") == 0)
+        if idle:
+            quiet_since = quiet_since or time.monotonic()
+        else:
+            quiet_since = None
+        if quiet_since and time.monotonic() - quiet_since >= 5:
+            c = conn()
+            c.request("GET", f"/api/v1/namespaces/{ns}/pods")
+            pods = json.loads(c.getresponse().read()).get("items", [])
+            judged = sum(1 for p in pods if any(
+                x.get("type") == "PodScheduled"
+                for x in (p.get("status") or {}).get("conditions") or []))
+            if judged >= n_pods:
+                return time.monotonic() - t
+            quiet_since = None
+        time.sleep(0.5)
+    return None
+
+
+def delta_quantiles(before, after):
+    """{label: (count, p50 bound, p90 bound, p99 bound)} of histograms between two reads."""
+    out = {}
+    for key, buckets in (after or {}).items():
+        b0 = (before or {}).get(key, {})
+        delta = [(le, buckets[le] - b0.get(le, 0.0)) for le in buckets]
+        total = dict(delta).get("+Inf", 0.0)
+
+        def upto(q):
+            for le, n in delta:
+                if total and n >= q * total:
+                    return le
+            return "?"
+        if total:
+            out[key] = (total, upto(0.5), upto(0.9), upto(0.99))
     return out
 
 
@@ -322,18 +392,34 @@ t_created = time.monotonic()
 missing1 = wait_jobs(wave1, 600)
 t_drained = time.monotonic()
 
-# Wave 2: after the queue drained, builds one at a time.
+def wave(prefix):
+    """WAVE2 builds created one at a time, 100 ms apart; returns their names, the Jobs
+    missing after 120 s, its time span, and the operator's histograms around it."""
+    before = (reconcile_histogram(),
+              histograms("kiln_build_reconcile_step_seconds", "step"),
+              histograms("kiln_api_request_duration_seconds", "method"))
+    names = [f"{prefix}-{i:03d}" for i in range(WAVE2)]
+    t_start = time.monotonic()
+    for n in names:
+        create(n)
+        time.sleep(0.1)
+    missing = wait_jobs(names, 120)
+    t_stop = time.monotonic()
+    after = (reconcile_histogram(),
+             histograms("kiln_build_reconcile_step_seconds", "step"),
+             histograms("kiln_api_request_duration_seconds", "method"))
+    return names, missing, (t_start, t_stop), before, after
+
+
+# Wave 2: right after every wave-1 Job exists (the cluster still creating and scheduling
+# their pods, the operator still reconciling the pods' events).
 time.sleep(2.0)
-hist_before = reconcile_histogram()
-wave2 = [f"after-{i:03d}" for i in range(WAVE2)]
-t2 = time.monotonic()
-for n in wave2:
-    create(n)
-    time.sleep(0.1)
-missing2 = wait_jobs(wave2, 120)
-t_end = time.monotonic()
-hist_after = reconcile_histogram()
-time.sleep(1.0)
+wave2, missing2, (t2, t_end), before2, after2 = wave("after")
+hist_before, hist_after = before2[0], after2[0]
+# Wave 3: after the queue drained: the operator's ImageBuild queue empty and idle for 5 s
+# and every runner pod judged by the scheduler.
+settled_in = settle(N + WAVE2, 600)
+wave3, missing3, (t3, t3_end), before3, after3 = wave("settled")
 stop.set()
 
 
@@ -341,7 +427,7 @@ def lat(names):
     return [job_seen[n] - created[n] for n in names if n in job_seen and n in created]
 
 
-l1, l2 = lat(wave1), lat(wave2)
+l1, l2, l3 = lat(wave1), lat(wave2), lat(wave3)
 # Within wave 1: the last 100 builds whose create returned after the first 900 Jobs existed.
 jobs_sorted = sorted(job_seen[n] for n in wave1 if n in job_seen)
 tail = []
@@ -353,13 +439,19 @@ if len(jobs_sorted) >= 900:
 print(f"operator pid {pid}; VmRSS idle (just before wave 1): {mib(idle_now)}")
 print(f"wave 1: {sum(1 for n in wave1 if n in created)} ImageBuilds created in {t_created - t0:.2f} s "
       f"({N / (t_created - t0):.0f}/s); all Jobs {t_drained - t0:.2f} s after the first create")
-print(f"Jobs: wave 1 {N - len(missing1)}/{N}, wave 2 {WAVE2 - len(missing2)}/{WAVE2}")
+print(f"Jobs: wave 1 {N - len(missing1)}/{N}, wave 2 {WAVE2 - len(missing2)}/{WAVE2}, "
+      f"wave 3 {WAVE2 - len(missing3)}/{WAVE2}")
+print("wave 3 began once the operator's queue had drained and the cluster was quiet: "
+      + (f"{settled_in:.1f} s after wave 2" if settled_in is not None
+         else "NOT REACHED in 600 s (measured anyway)"))
 print()
 print("| measurement | builds | p50 | p90 | p99 | max |")
 print("|---|---|---|---|---|---|")
 for label, v in (("wave 1: 1 000 at once, create → Job ADDED", l1),
                  ("wave 1, created after the first 900 Jobs existed", tail),
-                 ("wave 2: after the queue drained, one per 100 ms", l2)):
+                 ("wave 2: right after the last wave-1 Job, one per 100 ms", l2),
+                 ("wave 3: after the queue drained (operator idle 5 s, every pod scheduled"
+                  " or judged unschedulable), one per 100 ms", l3)):
     if v:
         print(f"| {label} | {len(v)} | {ms(pct(v, 50))} | {ms(pct(v, 90))} | "
               f"{ms(pct(v, 99))} | {ms(max(v))} |")
@@ -378,9 +470,16 @@ if hist_before is not None and hist_after is not None:
     print()
     print(f"operator side, wave 2: {total:.0f} ImageBuild reconciles; 50% took ≤ {upto(0.5)} s, "
           f"90% ≤ {upto(0.9)} s, 99% ≤ {upto(0.99)} s (histogram bucket bounds)")
+for label, (b, a) in (("wave 2", (before2, after2)), ("wave 3", (before3, after3))):
+    for title, i in (("ImageBuild reconcile steps", 1), ("API requests", 2)):
+        q = delta_quantiles(b[i], a[i])
+        if q:
+            print(f"operator side, {label}, {title} (count, p50/p90/p99 bucket bounds in s): "
+                  + "; ".join(f"{k} {n:.0f}: {p50}/{p90}/{p99}"
+                              for k, (n, p50, p90, p99) in sorted(q.items())))
 print()
 print(f"operator VmRSS peak: wave 1 {mib(rss_between(t0, t_drained))}, "
-      f"wave 2 {mib(rss_between(t2, t_end))}, whole run {mib(rss_between(t0, t_end + 1))}; "
+      f"wave 2 {mib(rss_between(t2, t_end))}, whole run {mib(rss_between(t0, t3_end + 1))}; "
       f"at the end {mib(rss[-1][1] if rss else None)} ({len(rss)} samples, every 200 ms)")
 bad = 0
 if FINISHED:
@@ -392,4 +491,4 @@ if FINISHED:
     print(f"reconciled: {len(items) - bad} of {len(items)} ImageBuilds (Ready condition, "
           f"observedGeneration = generation); operator VmRSS now {mib(vmrss())}, "
           f"peak over the whole run {mib(max((v for _, v in rss), default=None))}")
-sys.exit(1 if missing1 or missing2 or bad else 0)
+sys.exit(1 if missing1 or missing2 or missing3 or bad else 0)

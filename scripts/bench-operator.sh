@@ -2,7 +2,8 @@
 # shellcheck disable=SC2317  # cleanup runs from the EXIT trap
 # Operator load benchmark (issue 4, "Show"): on the e2e cluster, Kiln installed with Helm
 # exactly as scripts/e2e.sh does, one small ImageTemplate, then 1 000 ImageBuilds created at
-# once and a second wave of 100 once every one of them has its Job. Measures, client side,
+# once, a second wave of 100 once every one of them has its Job, and a third of 100 once the
+# operator's queue drained and the cluster is quiet. Measures, client side,
 # the time from an ImageBuild's create (when the POST returned) to its Job's ADDED event on
 # a watch, and the operator's RSS (VmRSS of the `kiln operator` process on the host, every
 # 200 ms), and the API writes per build (the API server's apiserver_request_total before and
@@ -98,7 +99,7 @@ for _ in $(seq 25); do   # 5 s at 200 ms
 done
 printf 'operator VmRSS idle (installed, one template, 5 s max): %.1f MiB\n' "$(echo "$idle_max / 1024" | bc -l)"
 
-log "load: $n ImageBuilds at once, then $wave2 one at a time"
+log "load: $n ImageBuilds at once, then $wave2 one at a time, twice"
 rc=0
 # The API server's own count of writes, before and after (scripts/apiserver-writes.py).
 writes_before=$(mktemp) writes_after=$(mktemp)
@@ -106,7 +107,7 @@ kubectl get --raw /metrics | python3 scripts/apiserver-writes.py snapshot > "$wr
 python3 scripts/bench-operator-load.py "$KUBECONFIG" "$bench_ns" bench "$pid" "$n" "$wave2" || rc=$?
 # The runner access (Role + RoleBinding) is applied in the background: every build must have
 # it in the end.
-want=$((n + wave2)) have=0
+want=$((n + 2 * wave2)) have=0
 for _ in $(seq 60); do
   have=$(kubectl -n "$bench_ns" get rolebindings -l app.kubernetes.io/managed-by=kiln-operator --no-headers 2>/dev/null | wc -l)
   ((have >= want)) && break

@@ -371,8 +371,13 @@ fn builds_end_right_under_operator_api_server_etcd_kubelet_and_job_faults() {
         }
         created = upto;
         if let Some(f) = faults.get(w) {
-            // Let the wave start running first.
-            std::thread::sleep(Duration::from_secs(2 + rng.next_u64() % 6));
+            // Let the wave start running first. A runner pod to evict or a running build's
+            // Job to delete is waited for instead: a one-source build runs for a few seconds
+            // only, and the wave may be done before a fixed pause ends.
+            let pause = Duration::from_secs(2 + rng.next_u64() % 6);
+            if !matches!(f, Fault::RunnerEvicted | Fault::JobDeleted) {
+                std::thread::sleep(pause);
+            }
             let what = inject(*f, ns);
             eprintln!(
                 "[{:>5.1}s] fault {}: {} ({what})",

@@ -13,6 +13,7 @@ use kiln_crds::{
 };
 use kube::api::ListParams;
 use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
 use kube::{Api, ResourceExt};
 
 use super::conditions::Conditions;
@@ -243,6 +244,25 @@ pub fn desired_status(channel: &ImageChannel, verdict: &Verdict, now: Time) -> I
     s
 }
 
+/// The channels a change of `build` concerns: every channel of its template in its
+/// namespace (it may follow the build) and any pinned to it by name.
+pub fn channels_of(
+    build: &ImageBuild,
+    channels: &[Arc<ImageChannel>],
+) -> Vec<ObjectRef<ImageChannel>> {
+    let tpl = build.spec.template_ref.as_ref().map(|r| r.name.as_str());
+    let (ns, name) = (build.namespace(), build.name_any());
+    channels
+        .iter()
+        .filter(|c| {
+            c.namespace() == ns
+                && (Some(c.spec.template_ref.name.as_str()) == tpl
+                    || c.spec.build.as_deref() == Some(name.as_str()))
+        })
+        .map(|c| ObjectRef::from_obj(c.as_ref()))
+        .collect()
+}
+
 #[tracing::instrument(skip_all, fields(channel = %ch.name_any(), namespace = ch.namespace()))]
 pub async fn reconcile(ch: Arc<ImageChannel>, ctx: Arc<Context>) -> Result<Action> {
     let _timer = ctx.metrics.reconcile(CONTROLLER);
@@ -355,6 +375,30 @@ mod tests {
         c.metadata.namespace = Some("ns".into());
         c.metadata.generation = Some(2);
         c
+    }
+
+    #[test]
+    fn a_build_concerns_the_channels_of_its_template_and_those_pinned_to_it() {
+        let mut other_ns = pinned("b1");
+        other_ns.metadata.namespace = Some("elsewhere".into());
+        let mut following = ImageChannel::new("edge", ImageChannelSpec::pinned("tpl", "x"));
+        following.metadata.namespace = Some("ns".into());
+        following.spec.build = None;
+        let mut pinned_by_name =
+            ImageChannel::new("hotfix", ImageChannelSpec::pinned("other-tpl", "b1"));
+        pinned_by_name.metadata.namespace = Some("ns".into());
+        let mut unrelated = ImageChannel::new("misc", ImageChannelSpec::pinned("other-tpl", "b9"));
+        unrelated.metadata.namespace = Some("ns".into());
+        let channels: Vec<Arc<ImageChannel>> = [other_ns, following, pinned_by_name, unrelated]
+            .into_iter()
+            .map(Arc::new)
+            .collect();
+        let b = build("b1", "tpl", BuildPhase::Succeeded, 10);
+        let names: Vec<String> = channels_of(&b, &channels)
+            .into_iter()
+            .map(|r| format!("{}/{}", r.namespace.unwrap(), r.name))
+            .collect();
+        assert_eq!(names, ["ns/edge", "ns/hotfix"]);
     }
 
     #[test]

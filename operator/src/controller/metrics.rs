@@ -27,6 +27,16 @@ pub struct KindLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct MethodLabels {
+    pub method: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StepLabels {
+    pub step: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PhaseLabels {
     pub phase: String,
 }
@@ -37,6 +47,8 @@ pub struct Metrics {
     pub reconciles: Family<ControllerLabels, Counter>,
     pub failures: Family<ErrorLabels, Counter>,
     pub duration: Family<ControllerLabels, Histogram>,
+    pub build_steps: Family<StepLabels, Histogram>,
+    pub api_requests: Family<MethodLabels, Histogram>,
     pub in_flight: Family<ControllerLabels, Gauge>,
     pub queue_depth: Family<ControllerLabels, Gauge>,
     pub malformed: Family<KindLabels, Counter>,
@@ -54,6 +66,12 @@ impl Default for Metrics {
         let failures = Family::<ErrorLabels, Counter>::default();
         let duration = Family::<ControllerLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(exponential_buckets(0.001, 2.0, 14))
+        });
+        let build_steps = Family::<StepLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+        });
+        let api_requests = Family::<MethodLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 16))
         });
         let in_flight = Family::<ControllerLabels, Gauge>::default();
         let queue_depth = Family::<ControllerLabels, Gauge>::default();
@@ -76,6 +94,18 @@ impl Default for Metrics {
             "reconcile_duration_seconds",
             "Duration of one reconciliation, by controller",
             duration.clone(),
+        );
+        registry.register(
+            "build_reconcile_step_seconds",
+            "Duration of each step of an ImageBuild reconciliation (observe, labels, apply, \
+             status, retention), for finding where a slow reconcile spends its time",
+            build_steps.clone(),
+        );
+        registry.register(
+            "api_request_duration_seconds",
+            "Duration of the operator's API requests until the response starts, by HTTP method \
+             (WATCH for watches)",
+            api_requests.clone(),
         );
         registry.register(
             "reconcile_in_flight",
@@ -117,6 +147,8 @@ impl Default for Metrics {
             reconciles,
             failures,
             duration,
+            build_steps,
+            api_requests,
             in_flight,
             queue_depth,
             malformed,
@@ -140,6 +172,19 @@ impl Metrics {
         ReconcileTimer {
             metrics: self.clone(),
             labels,
+            start: Instant::now(),
+        }
+    }
+
+    /// Times one step of an ImageBuild reconcile until the guard drops.
+    pub fn build_step(&self, step: &'static str) -> StepTimer {
+        StepTimer {
+            histogram: self
+                .build_steps
+                .get_or_create(&StepLabels {
+                    step: step.to_string(),
+                })
+                .clone(),
             start: Instant::now(),
         }
     }
@@ -176,6 +221,17 @@ impl Metrics {
         let mut out = String::new();
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+pub struct StepTimer {
+    histogram: Histogram,
+    start: Instant,
+}
+
+impl Drop for StepTimer {
+    fn drop(&mut self) {
+        self.histogram.observe(self.start.elapsed().as_secs_f64());
     }
 }
 
@@ -219,5 +275,22 @@ mod tests {
             text.contains("kiln_reconcile_duration_seconds_count{controller=\"imagebuild\"} 1")
         );
         assert!(text.contains("kiln_reconcile_in_flight{controller=\"imagebuild\"} 0"));
+    }
+
+    #[test]
+    fn times_each_step_of_a_build_reconcile() {
+        let m = Metrics::default();
+        drop(m.build_step("observe"));
+        drop(m.build_step("observe"));
+        drop(m.build_step("apply"));
+        let text = m.encode();
+        assert!(
+            text.contains("kiln_build_reconcile_step_seconds_count{step=\"observe\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("kiln_build_reconcile_step_seconds_count{step=\"apply\"} 1"),
+            "{text}"
+        );
     }
 }

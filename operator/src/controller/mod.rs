@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod analysis;
+pub mod api_timing;
 pub mod build;
 pub mod channel;
 pub mod conditions;
@@ -252,8 +253,12 @@ async fn run_inner(args: OperatorArgs) -> anyhow::Result<()> {
             "--runner-image-pull-policy must be Always, IfNotPresent or Never, not {p:?}"
         );
     }
-    let client = Client::try_default().await?;
     let metrics = Metrics::default();
+    let client = kube::client::ClientBuilder::try_from(kube::Config::infer().await?)?
+        .with_layer(&api_timing::TimingLayer {
+            histograms: metrics.api_requests.clone(),
+        })
+        .build();
     let health = Health::default();
     let shutdown = CancellationToken::new();
     crate::signals::shutdown_on_signal(shutdown.clone());
@@ -354,6 +359,16 @@ async fn run_inner(args: OperatorArgs) -> anyhow::Result<()> {
     result
 }
 
+/// The object a watch event adds, changes or deletes (not the markers of a relist).
+fn touched<K>(ev: &watcher::Event<K>) -> Option<&K> {
+    match ev {
+        watcher::Event::Apply(k) | watcher::Event::InitApply(k) | watcher::Event::Delete(k) => {
+            Some(k)
+        }
+        watcher::Event::Init | watcher::Event::InitDone => None,
+    }
+}
+
 /// The three controllers over one scope (a namespace or the whole cluster).
 fn controllers(
     client: &Client,
@@ -384,6 +399,19 @@ fn controllers(
     let (pod_reader, pod_writer) = reflector::store::<Pod>();
     let (channel_reader, channel_writer) = reflector::store::<ImageChannel>();
     let (retrigger_tx, retrigger_rx) = futures::channel::mpsc::unbounded::<ObjectRef<ImageBuild>>();
+    // Changes of one controller's kind that concern another controller are forwarded from the
+    // first one's watch, after its cache took them in: a second watch of the same kind could
+    // wake the other controller before the cache it reads holds the change, and the
+    // reconcile would see nothing new (and nothing would wake it again).
+    // A channel that moves → the builds whose parent came through it (ParentCurrent).
+    let (moved_tx, moved_rx) = futures::channel::mpsc::unbounded::<ObjectRef<ImageBuild>>();
+    // A build that changes → the channels of its template, or pinned to it.
+    let (related_tx, related_rx) = futures::channel::mpsc::unbounded::<ObjectRef<ImageChannel>>();
+    // A channel that moves → the templates to rebuild on parent change.
+    let (rebuild_tx, rebuild_rx) = futures::channel::mpsc::unbounded::<ObjectRef<ImageTemplate>>();
+    let q_builds = QueueDepth::new(&metrics, build::CONTROLLER);
+    let q_channels = QueueDepth::new(&metrics, channel::CONTROLLER);
+    let q_rebuilds = QueueDepth::new(&metrics, rebuild::CONTROLLER);
     let ctx = Arc::new(
         ctx.with_caches(context::Caches {
             templates: Some(template_reader.clone()),
@@ -433,7 +461,7 @@ fn controllers(
         )
         .for_each(move |r| forget_missing(r, qe.clone(), template::CONTROLLER));
 
-    let q = QueueDepth::new(&metrics, build::CONTROLLER);
+    let q = q_builds.clone();
     let build_cache = build_reader.clone();
     let (reader, writer) = (build_reader, build_writer);
     let (cache, qt, qj) = (reader.clone(), q.clone(), q.clone());
@@ -455,6 +483,16 @@ fn controllers(
         ),
     )
     .inspect_ok(move |ev| qt.track(ev))
+    .inspect_ok({
+        let (channels, q) = (channel_reader.clone(), q_channels.clone());
+        move |ev| {
+            if let Some(b) = touched(ev) {
+                for c in q.track_refs(channel::channels_of(b, &channels.state())) {
+                    let _ = related_tx.unbounded_send(c);
+                }
+            }
+        }
+    })
     .applied_objects()
     .inspect_ok({
         let n = revoked_changed.clone();
@@ -491,22 +529,10 @@ fn controllers(
     )
     .touched_objects();
     let qp = q.clone();
-    // A channel that moves wakes the builds whose parent came through it (ParentCurrent).
-    let moved =
-        lenient_watcher::<ImageChannel>(client.clone(), namespace, wc.clone(), |_| None, None)
-            .touched_objects();
-    let (readers, qm) = (reader.clone(), q.clone());
     let s = stop.clone();
     let (qr, qe) = (q.clone(), q);
     let builds = Controller::for_stream(trigger, reader)
-        .watches_stream(moved, move |ch: ImageChannel| {
-            qm.track_refs(
-                build::ancestry::builds_reading(&ch, &readers.state())
-                    .iter()
-                    .map(|b| ObjectRef::from_obj(b.as_ref()))
-                    .collect(),
-            )
-        })
+        .reconcile_on(moved_rx)
         .watches_stream(pods, move |pod: Pod| {
             let ns = pod.metadata.namespace.clone();
             let build = pod
@@ -551,9 +577,9 @@ fn controllers(
         )
         .for_each(move |r| forget_missing(r, qe.clone(), build::CONTROLLER));
 
-    let q = QueueDepth::new(&metrics, channel::CONTROLLER);
+    let q = q_channels;
     let (reader, writer) = (channel_reader, channel_writer);
-    let (cache, qt, qm) = (reader.clone(), q.clone(), q.clone());
+    let (cache, qt) = (reader.clone(), q.clone());
     let trigger = reflector(
         writer,
         lenient_watcher::<ImageChannel>(
@@ -565,34 +591,39 @@ fn controllers(
         ),
     )
     .inspect_ok(move |ev| qt.track(ev))
+    .inspect_ok({
+        let (builds, qb, qr) = (build_cache.clone(), q_builds, q_rebuilds.clone());
+        move |ev| {
+            let Some(ch) = touched(ev) else { return };
+            let builds = builds.state();
+            let reading = build::ancestry::builds_reading(ch, &builds)
+                .iter()
+                .map(|b| ObjectRef::from_obj(b.as_ref()))
+                .collect();
+            for b in qb.track_refs(reading) {
+                let _ = moved_tx.unbounded_send(b);
+            }
+            let templates = rebuild::templates_reading(ch, &builds)
+                .into_iter()
+                .map(|(ns, name)| {
+                    let r = ObjectRef::<ImageTemplate>::new(&name);
+                    match ns {
+                        Some(ns) => r.within(&ns),
+                        None => r,
+                    }
+                })
+                .collect();
+            for t in qr.track_refs(templates) {
+                let _ = rebuild_tx.unbounded_send(t);
+            }
+        }
+    })
     .applied_objects();
-    // Builds as seen by channels: lenient too, malformed ones reported by the build watch.
-    let related =
-        lenient_watcher::<ImageBuild>(client.clone(), namespace, wc.clone(), |_| None, None)
-            .touched_objects();
-    let store = reader.clone();
     let s = stop.clone();
     let (qr, qe) = (q.clone(), q);
     let channels = Controller::for_stream(trigger, reader)
         .with_config(cfg.clone())
-        .watches_stream(related, move |b: ImageBuild| {
-            // Every channel of the build's template in its namespace (pinned or following).
-            let tpl = b.spec.template_ref.as_ref().map(|r| r.name.clone());
-            let ns = b.namespace();
-            let name = b.name_any();
-            qm.track_refs(
-                store
-                    .state()
-                    .into_iter()
-                    .filter(move |c| {
-                        c.namespace() == ns
-                            && (Some(&c.spec.template_ref.name) == tpl.as_ref()
-                                || c.spec.build.as_deref() == Some(name.as_str()))
-                    })
-                    .map(|c| ObjectRef::from_obj(c.as_ref()))
-                    .collect::<Vec<_>>(),
-            )
-        })
+        .reconcile_on(related_rx)
         .graceful_shutdown_on(async move { s.cancelled().await })
         .run(
             move |o: Arc<ImageChannel>, c| {
@@ -604,7 +635,7 @@ fn controllers(
         )
         .for_each(move |r| forget_missing(r, qe.clone(), channel::CONTROLLER));
     // Rebuilds on parent change: templates, woken when a channel their builds read moves.
-    let q = QueueDepth::new(&metrics, rebuild::CONTROLLER);
+    let q = q_rebuilds;
     let (rb_reader, rb_writer) = reflector::store::<ImageTemplate>();
     let qt = q.clone();
     let trigger = reflector(
@@ -613,28 +644,11 @@ fn controllers(
     )
     .inspect_ok(move |ev| qt.track(ev))
     .applied_objects();
-    let channel_moves =
-        lenient_watcher::<ImageChannel>(client.clone(), namespace, wc.clone(), |_| None, None)
-            .touched_objects();
-    let (cache, qm) = (build_cache.clone(), q.clone());
     let s = stop.clone();
     let (qr, qe) = (q.clone(), q);
     let rebuilds = Controller::for_stream(trigger, rb_reader)
         .with_config(cfg.clone())
-        .watches_stream(channel_moves, move |ch: ImageChannel| {
-            qm.track_refs(
-                rebuild::templates_reading(&ch, &cache.state())
-                    .into_iter()
-                    .map(|(ns, name)| {
-                        let r = ObjectRef::<ImageTemplate>::new(&name);
-                        match ns {
-                            Some(ns) => r.within(&ns),
-                            None => r,
-                        }
-                    })
-                    .collect(),
-            )
-        })
+        .reconcile_on(rebuild_rx)
         .graceful_shutdown_on(async move { s.cancelled().await })
         .run(
             move |o: Arc<ImageTemplate>, c| {

@@ -52,11 +52,14 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         .ok_or(Error::MissingObjectKey("namespace"))?;
     build.uid().ok_or(Error::MissingObjectKey("uid"))?;
 
+    let step = ctx.metrics.build_step("observe");
     let observed = observe::observe(&build, &ctx).await?;
+    drop(step);
     let decision = decide::decide(&build, observed, &ctx.settings.runner, &now());
     // A version about to run, or reused, is labelled first (bucket, fingerprint, channels):
     // an ImageChannel following `channel.kiln.dev/<name>` then follows it.
     if let Some(meta) = registry_labels(&build, &decision.plan) {
+        let _step = ctx.metrics.build_step("labels");
         registry::apply_labels(&ctx, &build, &meta)
             .await
             .map_err(|source| apply::ApplyError::Labels {
@@ -65,6 +68,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             })?;
     }
     let mut expired = false;
+    let step = ctx.metrics.build_step("apply");
     let (view, snapshot, announce) = match decision.plan {
         Plan::Keep { view, expired: e } => {
             apply::forget(&ctx, &build);
@@ -94,6 +98,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             )
         }
     };
+    drop(step);
     let desired = desired(
         &build,
         &view,
@@ -102,11 +107,14 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         &ctx.settings.runner,
         &ctx.caches,
     );
+    let step = ctx.metrics.build_step("status");
     let written = status::write(&build, &ctx, &desired, &view, announce).await?;
-    if (written.finished_now || expired)
-        && let Err(e) = retention::enforce(&build, &ctx).await
-    {
-        tracing::warn!(error = %e, "could not apply the retention");
+    drop(step);
+    if written.finished_now || expired {
+        let _step = ctx.metrics.build_step("retention");
+        if let Err(e) = retention::enforce(&build, &ctx).await {
+            tracing::warn!(error = %e, "could not apply the retention");
+        }
     }
     Ok(decision
         .requeue
