@@ -404,6 +404,12 @@ fn builds_end_right_under_operator_api_server_etcd_kubelet_and_job_faults() {
         );
         (all.len() == n && open == 0).then_some(())
     });
+    // Leave the cluster as a fresh one: an API server that was started while etcd was down
+    // or coming back enforced no ValidatingAdmissionPolicy afterwards (seen on Kubernetes
+    // 1.34.4: the provenance scenario's revoked image was admitted in a later run on the kept
+    // cluster, and refused again once the API server was restarted with etcd healthy).
+    stop_component("kube-apiserver");
+    cluster_up();
     let all = builds(ns);
     let jobs_out = kubectl(&["get", "jobs", "-n", ns, "-o", "json"]);
     let jobs: Vec<Value> = serde_json::from_str::<Value>(&jobs_out).unwrap()["items"]
