@@ -19,6 +19,7 @@ use super::super::runner_pod;
 use super::CONTROLLER;
 use super::decide::{AccessPlan, Follow, Launch};
 use super::ledgers::Access;
+use super::registry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -166,6 +167,7 @@ pub async fn launch(
     build: &Arc<ImageBuild>,
     ctx: &Arc<Context>,
     launch: Launch,
+    labels: Option<registry::Metadata>,
 ) -> Result<(Job, Snapshot, bool)> {
     let uid = build.uid().unwrap_or_default();
     let made = match ctx.retrigger.clone() {
@@ -186,13 +188,13 @@ pub async fn launch(
                     }
                 }
             });
-            create_job(build, ctx, launch).await
+            create_job(build, ctx, launch, labels.as_ref()).await
         }
         None => {
             let ns = build.namespace().unwrap_or_default();
             let (access, made) = futures::join!(
                 apply_runner_access(build, ctx, &ns),
-                create_job(build, ctx, launch)
+                create_job(build, ctx, launch, labels.as_ref())
             );
             if made.is_ok() {
                 access?;
@@ -226,13 +228,16 @@ pub async fn launch(
     Ok((job, snapshot, new))
 }
 
-/// The snapshot (written if taken now) and the ServiceAccount at once, then the Job. A Job
-/// that exists already is read and used; so is a snapshot ConfigMap (then the Job is built
-/// from it).
+/// The snapshot (written if taken now), the ServiceAccount and the registry labels the build
+/// still lacks at once, then the Job: two round trips to the API server before the Job
+/// exists. A Job that exists already is read and used; so is a snapshot ConfigMap (then the
+/// Job is built from it). The labels are on the build before its Job exists, so a channel
+/// following them sees the build from its start.
 async fn create_job(
     build: &ImageBuild,
     ctx: &Context,
     launch: Launch,
+    labels: Option<&registry::Metadata>,
 ) -> Result<(Job, Snapshot, bool)> {
     let ns = build.namespace().unwrap_or_default();
     let Launch {
@@ -240,11 +245,23 @@ async fn create_job(
         fresh,
         job,
     } = launch;
+    let labelled = async {
+        match labels {
+            Some(meta) => registry::apply_labels(ctx, build, meta)
+                .await
+                .map_err(|source| ApplyError::Labels {
+                    name: build.name_any(),
+                    source,
+                }),
+            None => Ok(()),
+        }
+    };
     let snapshot = if fresh {
         let taken = snapshot.run_uuid.clone();
-        let (snap, ()) = futures::try_join!(
+        let (snap, (), ()) = futures::try_join!(
             create_snapshot(ctx, build, &ns, snapshot),
-            apply_runner_sa(build, ctx, &ns)
+            apply_runner_sa(build, ctx, &ns),
+            labelled
         )?;
         if snap.run_uuid != taken {
             // The ConfigMap of an earlier reconcile won: the Job runs that snapshot.
@@ -258,7 +275,7 @@ async fn create_job(
         }
         snap
     } else {
-        apply_runner_sa(build, ctx, &ns).await?;
+        futures::try_join!(apply_runner_sa(build, ctx, &ns), labelled)?;
         snapshot
     };
     post_job(ctx, &ns, job, snapshot).await

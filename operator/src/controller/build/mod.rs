@@ -56,9 +56,13 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
     let observed = observe::observe(&build, &ctx).await?;
     drop(step);
     let decision = decide::decide(&build, observed, &ctx.settings.runner, &now());
-    // A version about to run, or reused, is labelled first (bucket, fingerprint, channels):
-    // an ImageChannel following `channel.kiln.dev/<name>` then follows it.
-    if let Some(meta) = registry_labels(&build, &decision.plan) {
+    // A version about to run, or reused, is labelled before its Job exists or its success is
+    // written (bucket, fingerprint, channels): an ImageChannel following
+    // `channel.kiln.dev/<name>` then follows it. A launch writes them alongside the snapshot.
+    let mut labels = registry_labels(&build, &decision.plan);
+    if !matches!(decision.plan, Plan::Launch(_))
+        && let Some(meta) = labels.take()
+    {
         let _step = ctx.metrics.build_step("labels");
         registry::apply_labels(&ctx, &build, &meta)
             .await
@@ -86,7 +90,7 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             (view, snapshot, announce)
         }
         Plan::Launch(l) => {
-            let (job, snapshot, announced) = apply::launch(&build, &ctx, *l).await?;
+            let (job, snapshot, announced) = apply::launch(&build, &ctx, *l, labels).await?;
             (
                 job_view(&job, build.spec.cancel),
                 Some(snapshot),
