@@ -14,6 +14,10 @@
 //!   "Where Kiln still differs"). Such a case must still differ: when it agrees, the test
 //!   fails until the file is removed, so fixed cases stay fixed.
 //! - `source` (optional): where a real-world template came from.
+//! - `plugins` (optional): plugins Packer gets for the case, one per line (`docker`:
+//!   packer-plugin-docker v1.1.2 from `scripts/docker-plugin.sh`, installed with
+//!   `packer plugins install --path`), so a builder's own checks are compared; Kiln has
+//!   them built in.
 //!
 //! Both tools run in the same directory (a fresh copy each), with the same environment, so
 //! absolute paths agree; only what is inherently run-specific is normalised: durations,
@@ -44,6 +48,7 @@ const META: &[&str] = &[
     "deviation",
     "pending",
     "source",
+    "plugins",
 ];
 
 fn copy_dir(from: &Path, to: &Path, top: bool) {
@@ -140,6 +145,39 @@ fn normalise(s: &str) -> String {
     out.concat()
 }
 
+fn program_is_packer(program: &Path) -> bool {
+    program != Path::new(env!("CARGO_BIN_EXE_kiln"))
+}
+
+/// Installs the plugins a case's `plugins` file names into Packer's plugin directory.
+fn install_plugins(packer: &Path, case: &Path, home: &Path) {
+    let Ok(list) = std::fs::read_to_string(case.join("plugins")) else {
+        return;
+    };
+    for name in list.split_whitespace() {
+        let (bin, source) = match name {
+            "docker" => (common::docker_plugin(), "github.com/hashicorp/docker"),
+            other => panic!("{}: unknown plugin {other:?}", case.display()),
+        };
+        let out = Command::new(packer)
+            .args(["plugins", "install", "--path"])
+            .arg(&bin)
+            .arg(source)
+            .env("HOME", home)
+            .env("PACKER_CONFIG_DIR", home)
+            .env("PACKER_PLUGIN_PATH", home.join("plugins"))
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: packer plugins install {source}: {}",
+            case.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 fn run(program: &Path, case: &Path, work: &Path) -> Outcome {
     if work.exists() {
         std::fs::remove_dir_all(work).unwrap();
@@ -152,6 +190,9 @@ fn run(program: &Path, case: &Path, work: &Path) -> Outcome {
     let home = work.with_extension("home");
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(home.join("plugins")).unwrap();
+    if program_is_packer(program) {
+        install_plugins(program, case, &home);
+    }
     let mut c = Command::new(program);
     c.current_dir(work)
         .args(&args)

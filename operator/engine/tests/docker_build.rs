@@ -303,7 +303,7 @@ build { sources = ["docker.bad"] }
     };
     for want in [
         "repository name must be lowercase",
-        "Only one of commit, discard, or export_path can be set",
+        "Cannot specify more than one of commit, discard, and export_path",
         "run_command: Kiln runs no `docker run`",
         "RUN is not a valid change command",
         "platform \"linux\"",

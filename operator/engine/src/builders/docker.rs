@@ -135,25 +135,36 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             "pty: commands run without a terminal in Kiln.",
         );
     }
-    if !r.blocks("build").is_empty() {
-        r.error(
+    let bootstrap = !r.blocks("build").is_empty();
+    if bootstrap {
+        r.check_error(
             "Unsupported docker option",
             "build: Kiln does not run Dockerfiles; build the base image first (its reference goes in `image`).",
         );
     }
-    let image = r.required_string("image");
+    // The plugin's `Prepare`, in its words and order (packer-plugin-docker v1.1.2,
+    // builder/docker/config.go): the image or a build section, the artifact's handling,
+    // the export path, the ECR login server.
+    let image = r.string("image").filter(|s| !s.is_empty());
+    match (bootstrap, &image) {
+        (true, Some(_)) => r.prepare_error("`image` cannot be specified with a build config"),
+        (false, None) => r.prepare_error(
+            "missing 'image' attribute or 'build' section, either needs to be specified for a build to run.",
+        ),
+        _ => {}
+    }
     if let Some(i) = &image
         && i != SCRATCH
         && let Err(e) = Reference::parse(i)
     {
-        r.error_at("image", "Invalid image", e.to_string());
+        r.check_error_at("image", "Invalid image", e.to_string());
     }
     let pull = r.bool("pull").unwrap_or(true);
     let platform = match r.string("platform") {
         Some(p) => match Platform::parse(&p) {
             Ok(p) => p,
             Err(e) => {
-                r.error_at("platform", "Invalid platform", e.to_string());
+                r.check_error_at("platform", "Invalid platform", e.to_string());
                 Platform::host()
             }
         },
@@ -163,29 +174,22 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     let discard = r.bool("discard").unwrap_or(false);
     let export_path = r.string("export_path").filter(|s| !s.is_empty());
     let used = usize::from(commit) + usize::from(discard) + usize::from(export_path.is_some());
+    if used > 1 {
+        r.prepare_error("Cannot specify more than one of commit, discard, and export_path");
+    }
     if used == 0 {
-        r.error(
-            "Invalid docker config",
-            "One of commit, discard, or export_path must be specified.",
-        );
-    } else if used > 1 {
-        r.error(
-            "Invalid docker config",
-            "Only one of commit, discard, or export_path can be set.",
+        r.prepare_error(
+            "No instructions given for handling the artifact; expected commit, discard, or export_path",
         );
     }
     if let Some(p) = &export_path
         && Path::new(p).is_dir()
     {
-        r.error_at(
-            "export_path",
-            "Invalid export_path",
-            format!("export_path {p:?} is a directory; it must be a file path."),
-        );
+        r.prepare_error("export_path must be a file, not a directory");
     }
     let changes = r.strings("changes").unwrap_or_default();
     if let Err(e) = image::validate_changes(&changes) {
-        r.error_at("changes", "Invalid changes", e.to_string());
+        r.check_error_at("changes", "Invalid changes", e.to_string());
     }
     let message = r.string("message");
     let author = r.string("author");
@@ -197,7 +201,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
         .collect();
     for (_, c) in &volumes {
         if !c.starts_with('/') {
-            r.error_at(
+            r.check_error_at(
                 "volumes",
                 "Invalid volumes",
                 format!("container path {c:?} must be absolute."),
@@ -226,14 +230,14 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     if let Some(rt) = &runtime_name
         && !["runc", "crun"].contains(&rt.as_str())
     {
-        r.error_at(
+        r.check_error_at(
             "runtime",
             "Unsupported docker option",
             format!("runtime {rt:?}: Kiln runs containers with runc or crun."),
         );
     }
     if info.env.in_cluster && info.env.image_root.is_none() && image.as_deref() == Some(SCRATCH) {
-        r.error_at(
+        r.check_error_at(
             "image",
             "Unsupported in the cluster",
             "image = \"scratch\": a runner pod runs in its docker source's base image, and scratch is no image to run in; build it locally with `kiln build`.",

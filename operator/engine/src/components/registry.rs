@@ -125,7 +125,37 @@ impl<T: ?Sized + 'static> Table<T> {
             ));
         }
         let component = factory(&mut r, info);
-        let (mut diags, error) = r.finish_prepared();
+        let finished = r.finish_parts();
+        let (mut diags, error) = (finished.decoding, finished.error);
+        if matches!(self.kind, Kind::Provisioner | Kind::PostProcessor)
+            && diags.has_errors()
+            && !diags.0.iter().any(|d| d.summary == INTERPOLATION_ERROR)
+        {
+            // hcl2template decodes a provisioner's and a post-processor's block in its
+            // `HCL2Prepare` and returns hcldec's diagnostics as that error: reported under
+            // "Failed preparing …" as Go prints `hcl.Diagnostics`.
+            let errors: Vec<&Diagnostic> = diags.0.iter().filter(|d| d.is_error()).collect();
+            let mut text = hcl_error_text(errors[0]);
+            if errors.len() > 1 {
+                text.push_str(&format!(", and {} other diagnostic(s)", errors.len() - 1));
+            }
+            let warnings: Vec<Diagnostic> =
+                diags.0.iter().filter(|d| !d.is_error()).cloned().collect();
+            diags = Diagnostics(warnings);
+            diags.push(
+                Diagnostic::error(
+                    format!(
+                        "Failed preparing {}-block {} {}",
+                        self.kind.label(),
+                        crate::value::go_quote(name),
+                        crate::value::go_quote(block.name)
+                    ),
+                    text,
+                )
+                .with_subject(subject.clone()),
+            );
+        }
+        diags.extend(finished.own_checks);
         if let Some(d) = diags.0.iter().find(|d| d.summary == INTERPOLATION_ERROR) {
             diags = self.interpolation_error(name, block.name, d).into();
         } else if let Some(text) = error {
@@ -179,6 +209,15 @@ impl<T: ?Sized + 'static> Table<T> {
         };
         Diagnostic::error(summary, detail).with_subject(d.subject.clone())
     }
+}
+
+/// A diagnostic as Go prints an `*hcl.Diagnostic`: `FILE:LINE,COL-COL: Summary; Detail`.
+fn hcl_error_text(d: &Diagnostic) -> String {
+    let at = d
+        .subject
+        .as_ref()
+        .map_or_else(|| "<nil>".to_string(), |s| s.range_string());
+    format!("{at}: {}; {}", d.summary, d.detail)
 }
 
 /// A block to decode: its body, the evaluation context, where it is, how messages name it

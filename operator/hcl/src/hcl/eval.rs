@@ -103,6 +103,15 @@ impl<'p> Scope<'p> {
     }
 }
 
+/// A span computed here (see `Evaluator::with_dot`).
+struct AttrStep(Option<std::ops::Range<usize>>);
+
+impl Span for AttrStep {
+    fn span(&self) -> Option<std::ops::Range<usize>> {
+        self.0.clone()
+    }
+}
+
 /// Evaluates expressions of one source file.
 #[derive(Clone)]
 pub struct Evaluator {
@@ -129,6 +138,21 @@ impl Evaluator {
     }
 
     /// A diagnostic pointing at `expr`.
+    /// The span of `name` (an attribute step) widened to the `.` before it.
+    fn with_dot(&self, name: &impl Span) -> Option<std::ops::Range<usize>> {
+        let r = name.span()?;
+        let t = self.file.text.as_bytes();
+        let mut at = r.start.min(t.len());
+        while at > 0 && t[at - 1].is_ascii_whitespace() {
+            at -= 1;
+        }
+        Some(if at > 0 && t[at - 1] == b'.' {
+            at - 1..r.end
+        } else {
+            r
+        })
+    }
+
     pub fn error_at(
         &self,
         expr: &impl Span,
@@ -425,12 +449,14 @@ impl Evaluator {
             }
             match op {
                 TraversalOperator::GetAttr(name) => {
+                    // hcl's subject of a failed step: the attribute with its dot.
+                    let step = AttrStep(self.with_dot(name));
                     cur = match cur {
                         Value::Object(mut m) => match m.remove(name.as_str()) {
                             Some(v) => v,
                             None => {
                                 return Err(self.error_at(
-                                    name,
+                                    &step,
                                     "Unsupported attribute",
                                     format!(
                                         "This object does not have an attribute named {:?}.",
@@ -441,14 +467,14 @@ impl Evaluator {
                         },
                         Value::Null => {
                             return Err(self.error_at(
-                                name,
+                                &step,
                                 "Attempt to get attribute from null value",
                                 "This value is null, so it does not have any attributes.",
                             ));
                         }
                         other => {
                             return Err(self.error_at(
-                                name,
+                                &step,
                                 "Unsupported attribute",
                                 format!(
                                     "Can't access attributes on a primitive-typed value ({}).",

@@ -30,12 +30,20 @@ pub struct RawAttr {
 impl RawAttr {
     /// HCL's "Unsupported argument" error for this attribute.
     pub fn unsupported(&self) -> Diagnostic {
+        self.unsupported_suggesting("")
+    }
+
+    /// `suggestion`: hcl's " Did you mean …?" (empty when there is none).
+    pub fn unsupported_suggesting(&self, suggestion: &str) -> Diagnostic {
         if self.file.is_json() {
             return extraneous(&self.key).with_subject(self.key_subject());
         }
         Diagnostic::error(
             "Unsupported argument",
-            format!("An argument named {:?} is not expected here.", self.key),
+            format!(
+                "An argument named {} is not expected here.{suggestion}",
+                crate::value::go_quote(&self.key)
+            ),
         )
         .with_subject(self.key_subject())
     }
@@ -237,6 +245,9 @@ pub struct ConfigReader<'a> {
     scope: Scope<'a>,
     used_attrs: BTreeSet<String>,
     used_blocks: BTreeSet<String>,
+    /// Meta-arguments handled elsewhere ([`ConfigReader::ignore`]): not the component's own
+    /// options, so never suggested for a misspelt one.
+    meta_attrs: BTreeSet<String>,
     pub diags: Diagnostics,
     /// Where the block itself starts, for "missing argument" errors.
     pub block_subject: Option<Subject>,
@@ -258,6 +269,10 @@ pub struct ConfigReader<'a> {
     /// reported together as one `packersdk.MultiError` ([`multi_error`]), and only when
     /// decoding found no error (Packer prepares a component only once its block decoded).
     pub prepare_errors: Vec<String>,
+    /// Kiln's own checks beyond the plugin's (options Kiln cannot honour, values it can
+    /// tell are wrong before running): reported as diagnostics of their own, after decoding's
+    /// and beside (not instead of) the plugin's `Prepare` errors.
+    own_checks: Diagnostics,
     /// The warnings `Prepare` returns (reported under the same condition, before its error).
     pub prepare_warnings: Vec<String>,
     /// A `Prepare` that stopped with one plain error (not a MultiError): its text.
@@ -292,10 +307,12 @@ impl<'a> ConfigReader<'a> {
             scope: env.scope(),
             used_attrs: BTreeSet::new(),
             used_blocks: BTreeSet::new(),
+            meta_attrs: BTreeSet::new(),
             diags: Diagnostics::new(),
             block_subject,
             block_desc: block_desc.into(),
             prepare_errors: Vec::new(),
+            own_checks: Diagnostics::new(),
             prepare_warnings: Vec::new(),
             prepare_failed: None,
             interpolation: None,
@@ -362,6 +379,7 @@ impl<'a> ConfigReader<'a> {
     pub fn ignore(&mut self, keys: &[&str]) {
         for k in keys {
             self.used_attrs.insert(k.to_string());
+            self.meta_attrs.insert(k.to_string());
         }
     }
 
@@ -424,10 +442,26 @@ impl<'a> ConfigReader<'a> {
     /// Reports an error at the argument `key` when the block sets it (an option Kiln refuses),
     /// after reading it as any other.
     pub fn refuse(&mut self, key: &str, summary: &str, detail: impl Into<String>) {
+        // An option of the component's schema, set or not.
+        self.used_attrs.insert(key.to_string());
         if self.has(key) {
             let _ = self.value(key);
-            self.error_at(key, summary, detail);
+            self.check_error_at(key, summary, detail);
         }
+    }
+
+    /// Reports an error of Kiln's own checks at an argument (see `own_checks`: it does not
+    /// hide the plugin's `Prepare` errors).
+    pub fn check_error_at(&mut self, key: &str, summary: &str, detail: impl Into<String>) {
+        let subject = self.subject_of(key);
+        self.own_checks
+            .push(Diagnostic::error(summary, detail).with_subject(subject));
+    }
+
+    /// Reports an error of Kiln's own checks at the block.
+    pub fn check_error(&mut self, summary: &str, detail: impl Into<String>) {
+        self.own_checks
+            .push(Diagnostic::error(summary, detail).with_subject(self.block_subject.clone()));
     }
 
     /// Reports an error at the block.
@@ -476,11 +510,12 @@ impl<'a> ConfigReader<'a> {
     }
 
     /// A known value converted by `convert`; an unknown value reads as unset, a value
-    /// `convert` refuses is reported as `Inappropriate value …: {what}`.
+    /// `convert` refuses is reported as `Inappropriate value …: {what}`, `what` given the
+    /// value.
     fn converted<T>(
         &mut self,
         key: &str,
-        what: &str,
+        what: impl FnOnce(&Value) -> &'static str,
         convert: impl FnOnce(&Value) -> Option<T>,
     ) -> Option<T> {
         let (v, attr) = self.value(key)?;
@@ -489,25 +524,51 @@ impl<'a> ConfigReader<'a> {
         }
         let out = convert(&v);
         if out.is_none() {
-            self.bad(attr, what);
+            self.bad(attr, what(&v));
         }
         out
     }
 
+    /// cty's conversion words: a string that does not read as the type "a bool is
+    /// required"; any other value "bool required".
     pub fn bool(&mut self, key: &str) -> Option<bool> {
-        self.converted(key, "bool required", Value::to_bool)
+        let what = |v: &Value| match v {
+            Value::String(_) => "a bool is required",
+            _ => "bool required",
+        };
+        self.converted(key, what, Value::to_bool)
     }
 
     pub fn number(&mut self, key: &str) -> Option<f64> {
-        self.converted(key, "number required", Value::to_number)
+        let what = |v: &Value| match v {
+            Value::String(_) => "a number is required",
+            _ => "number required",
+        };
+        self.converted(key, what, Value::to_number)
     }
 
+    /// A whole number. cty converts the value to a number first (its words for what is no
+    /// number); a number that is not a whole one, or not an int64, stops the plugin before its
+    /// `Prepare` with gocty's error (the SDK decodes the configuration into Go's `int`).
     pub fn int(&mut self, key: &str) -> Option<i64> {
-        self.converted(key, "a whole number is required", |v| {
-            v.to_number()
-                .filter(|n| n.fract() == 0.0 && n.abs() < 9e15)
-                .map(|n| n as i64)
-        })
+        let what = |v: &Value| match v {
+            Value::String(_) => "a number is required",
+            _ => "number required",
+        };
+        let n = self.converted(key, what, Value::to_number)?;
+        if n.fract() == 0.0 && n.abs() < 9.2e18 {
+            return Some(n as i64);
+        }
+        let path = match &self.top_key {
+            Some((top, _)) => format!("{top}.{key}"),
+            None => key.to_string(),
+        };
+        self.prepare_fail(format!(
+            "value must be a whole number, between {} and {}: [{{{{}} {path}}}]",
+            i64::MIN,
+            i64::MAX
+        ));
+        None
     }
 
     /// A Go-style duration string (`"1m30s"`) or a number of seconds.
@@ -653,7 +714,17 @@ impl<'a> ConfigReader<'a> {
     /// Like [`finish`](Self::finish), the text of `Prepare`'s error returned apart (none
     /// when decoding failed) for the caller to report as Packer reports its component
     /// kind's; the `Prepare` warnings are in the diagnostics (when decoding succeeded).
-    pub fn finish_prepared(mut self) -> (Diagnostics, Option<String>) {
+    pub fn finish_prepared(self) -> (Diagnostics, Option<String>) {
+        let f = self.finish_parts();
+        let mut diags = f.decoding;
+        diags.extend(f.own_checks);
+        (diags, f.error)
+    }
+
+    /// [`finish_prepared`](Self::finish_prepared)'s parts apart: decoding's diagnostics
+    /// (with `Prepare`'s warnings when decoding succeeded), Kiln's own checks, and
+    /// `Prepare`'s error (none when decoding failed).
+    pub fn finish_parts(mut self) -> Finished {
         // An interpolation error is the only one reported (the SDK's `Decode` stops at it),
         // as an error summarised [`INTERPOLATION_ERROR`] with the SDK's message as its
         // detail.
@@ -662,51 +733,121 @@ impl<'a> ConfigReader<'a> {
             d.push(
                 Diagnostic::error(INTERPOLATION_ERROR, e).with_subject(self.block_subject.clone()),
             );
-            return (d, None);
+            return Finished {
+                decoding: d,
+                own_checks: Diagnostics::new(),
+                error: None,
+            };
         }
         let prepare_errors = std::mem::take(&mut self.prepare_errors);
         let prepare_warnings = std::mem::take(&mut self.prepare_warnings);
         let failed = self.prepare_failed.take();
         let subject = self.block_subject.clone();
-        let mut diags = self.finish_decoding();
-        if diags.has_errors() {
-            return (diags, None);
+        let own_checks = std::mem::take(&mut self.own_checks);
+        let mut decoding = self.finish_decoding();
+        if decoding.has_errors() {
+            return Finished {
+                decoding,
+                own_checks,
+                error: None,
+            };
         }
         if failed.is_none() {
             for w in prepare_warnings {
-                diags.push(Diagnostic::warning(w, "").with_subject(subject.clone()));
+                decoding.push(Diagnostic::warning(w, "").with_subject(subject.clone()));
             }
         }
         let error =
             failed.or_else(|| (!prepare_errors.is_empty()).then(|| multi_error(&prepare_errors)));
-        (diags, error)
+        Finished {
+            decoding,
+            own_checks,
+            error,
+        }
     }
 
     fn finish_decoding(mut self) -> Diagnostics {
+        // hcl's suggestions (hclsyntax `Body.Content`): for an unexpected argument, an option
+        // of the component not set yet whose name is within an edit distance of 3, else a
+        // block type of that name; for an unexpected block, a block type so close, else an
+        // option of that name. The options and block types are those the component asked
+        // for (its schema).
+        let defined: BTreeSet<&str> = self.body.attrs.iter().map(|a| a.key.as_str()).collect();
+        let options: Vec<&str> = self
+            .used_attrs
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !self.meta_attrs.contains(*k) && !defined.contains(k))
+            .collect();
+        let block_types: Vec<&str> = self.used_blocks.iter().map(String::as_str).collect();
+        let mut found = Vec::new();
         for a in &self.body.attrs {
             if !self.used_attrs.contains(&a.key) {
-                self.diags.push(a.unsupported());
+                let suggestion = match name_suggestion(&a.key, &options) {
+                    Some(s) => format!(" Did you mean {}?", crate::value::go_quote(s)),
+                    None if block_types.contains(&a.key.as_str()) => format!(
+                        " Did you mean to define a block of type {}?",
+                        crate::value::go_quote(&a.key)
+                    ),
+                    None => String::new(),
+                };
+                found.push(a.unsupported_suggesting(&suggestion));
             }
         }
         for b in &self.body.blocks {
             let ident = block_type(b);
             if !self.used_blocks.contains(&ident) {
                 if b.file.is_json() {
-                    self.diags
-                        .push(extraneous(&ident).with_subject(b.subject()));
+                    found.push(extraneous(&ident).with_subject(b.subject()));
                     continue;
                 }
-                self.diags.push(
+                let suggestion = match name_suggestion(&ident, &block_types) {
+                    Some(s) => format!(" Did you mean {}?", crate::value::go_quote(s)),
+                    None if self.used_attrs.contains(&ident)
+                        && !self.meta_attrs.contains(&ident) =>
+                    {
+                        format!(
+                            " Did you mean to define argument {}? If so, use the equals sign to assign it a value.",
+                            crate::value::go_quote(&ident)
+                        )
+                    }
+                    None => String::new(),
+                };
+                found.push(
                     Diagnostic::error(
                         "Unsupported block type",
-                        format!("Blocks of type {ident:?} are not expected here."),
+                        format!(
+                            "Blocks of type {} are not expected here.{suggestion}",
+                            crate::value::go_quote(&ident)
+                        ),
                     )
                     .with_subject(b.subject()),
                 );
             }
         }
+        for d in found {
+            self.diags.push(d);
+        }
         self.diags
     }
+}
+
+/// hcl's `nameSuggestion`: the first candidate within a Levenshtein distance under 3.
+pub fn name_suggestion<'s>(given: &str, candidates: &[&'s str]) -> Option<&'s str> {
+    candidates
+        .iter()
+        .find(|c| strsim::levenshtein(given, c) < 3)
+        .copied()
+}
+
+/// What a finished [`ConfigReader`] found, by origin.
+pub struct Finished {
+    /// Decoding the block (hcldec's errors in Packer), and `Prepare`'s warnings.
+    pub decoding: Diagnostics,
+    /// Kiln's own checks beyond the plugin's.
+    pub own_checks: Diagnostics,
+    /// The plugin's `Prepare` error (its text), when decoding succeeded.
+    pub error: Option<String>,
 }
 
 const WRONG_TYPE: &str = "Incorrect attribute value type";

@@ -1,0 +1,7 @@
+source "docker" "a" {
+  image  = "debian:bookworm"
+  commit = "maybe"
+}
+build {
+  sources = ["source.docker.a"]
+}

@@ -1,0 +1,7 @@
+source "docker" "a" {
+  image       = "debian:bookworm"
+  export_path = "out"
+}
+build {
+  sources = ["source.docker.a"]
+}

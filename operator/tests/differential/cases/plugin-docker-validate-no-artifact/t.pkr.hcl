@@ -1,0 +1,6 @@
+source "docker" "a" {
+  image = "debian:bookworm"
+}
+build {
+  sources = ["source.docker.a"]
+}

@@ -1,0 +1,5 @@
+source "docker" "a" {
+}
+build {
+  sources = ["source.docker.a"]
+}
