@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Compares kiln-goflate's gzip output with Go's compress/gzip on generated inputs:
+#   operator/goflate/oracle/compare.sh [SEED] [COUNT]
+# Needs Go (as scripts/packer.sh does). Prints the inputs whose output differ.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+seed=${1:-1}; count=${2:-2000}
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+(cd "$here" && go build -o "$work/oracle" .)
+cargo build -q --release -p kiln-goflate --example oracle_lines
+target=${CARGO_TARGET_DIR:-$here/../../../target}
+python3 "$here/gen.py" "$seed" "$count" > "$work/cases.txt"
+"$work/oracle" < "$work/cases.txt" > "$work/go.out"
+"$target/release/examples/oracle_lines" < "$work/cases.txt" > "$work/rs.out"
+python3 - "$work" <<'PY'
+import sys
+w = sys.argv[1]
+cases = open(f"{w}/cases.txt").read().splitlines()
+go = open(f"{w}/go.out").read().splitlines()
+rs = open(f"{w}/rs.out").read().splitlines()
+assert len(cases) == len(go) == len(rs), (len(cases), len(go), len(rs))
+bad = [(c, g, r) for c, g, r in zip(cases, go, rs) if g != r]
+for c, g, r in bad[:10]:
+    f = c.split(" ")
+    data = bytes.fromhex(f[3]) if len(f) > 3 else b""
+    print(f"level {f[0]} chunk {f[1]} flush {f[2]} len {len(data)}: {data[:60]!r}")
+    i = next((i for i in range(min(len(g), len(r))) if g[i] != r[i]), min(len(g), len(r)))
+    print(f"  first difference at output byte {i // 2}; go {len(g) // 2} bytes, kiln {len(r) // 2} bytes")
+print(f"{len(cases)} inputs, {len(bad)} differ")
+sys.exit(1 if bad else 0)
+PY
