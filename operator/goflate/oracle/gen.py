@@ -8,6 +8,8 @@ import sys
 
 seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 count = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+# `pgzip`: lines for oracle/pgzip (`LEVEL BLOCKSIZE CHUNK HEXDATA`, Packer's default level).
+mode = sys.argv[3] if len(sys.argv) > 3 else "gzip"
 r = random.Random(seed)
 WORDS = ("the quick brown fox jumps over lazy dog packer kiln build source "
          "variable locals image disk qemu docker ssh provisioner shell file line "
@@ -34,12 +36,12 @@ def piece(n):
             out.append(r.choice(WORDS) + (" " if r.random() < 0.8 else ""))
         return "".join(out).encode()[:n]
     if kind == 1:  # random bytes
-        return bytes(r.getrandbits(8) for _ in range(n))
+        return random_bytes(n)
     if kind == 2:  # small alphabet
         a = bytes(r.sample(range(256), r.randint(1, 6)))
         return bytes(r.choice(a) for _ in range(n))
     if kind == 3:  # one repeated unit
-        u = bytes(r.getrandbits(8) for _ in range(r.randint(1, 300)))
+        u = random_bytes(r.randint(1, 300))
         return (u * (n // len(u) + 1))[:n]
     if kind == 4:  # runs
         out = bytearray()
@@ -57,7 +59,7 @@ def piece(n):
                 i = r.randrange(len(base))
                 out += base[i:i + r.randint(3, 400)]
             else:
-                out += bytes(r.getrandbits(8) for _ in range(r.randint(1, 50)))
+                out += random_bytes(r.randint(1, 50))
         return bytes(out[:n])
     # zeros with sparse bytes (tar-like)
     out = bytearray(n)
@@ -66,11 +68,22 @@ def piece(n):
     return bytes(out)
 
 
+def random_bytes(n):
+    return r.getrandbits(8 * n).to_bytes(n, "little") if n else b""
+
+
 for _ in range(count):
     n = size()
+    if mode == "pgzip" and r.random() < 0.1:
+        n = r.randint(490000, 1100000)
     data = b""
     while len(data) < n:
         data += piece(min(n - len(data), r.randint(1, max(1, n))))
+    if mode == "pgzip":
+        block = r.choice([16385, 20000, 65535, 65536, 100000, 500000, 500000])
+        chunk = 0 if r.random() < 0.5 else r.choice([512, 4096, 10240, 32768, 100000])
+        print(-1, block, chunk, data.hex())
+        continue
     level = r.choice(LEVELS)
     chunk = 0 if r.random() < 0.6 else r.choice([1, 7, 100, 4096, 32768, 65535, 65536, 100000])
     if chunk == 1 and n > 3000:

@@ -14,11 +14,13 @@
 mod deflate;
 mod fast;
 mod huffman;
+mod kp;
 mod token;
 
 use std::io::{self, Write};
 
 use deflate::Compressor;
+pub use kp::{PACKER_BLOCK_SIZE, PgzipWriter, pgzip};
 
 /// Go's `flate.NoCompression`.
 pub const NO_COMPRESSION: i32 = 0;
