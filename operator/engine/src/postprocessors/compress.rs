@@ -7,7 +7,8 @@
 //! and anything else (including no extension at all, as in the default output name) falls
 //! back to a gzipped tarball without changing the name.
 //!
-//! Compression extensions: `gz` (parallel gzip, like Packer's pgzip), `bgzf` (parallel
+//! Compression extensions: `gz` (parallel gzip: at the default level, the bytes Packer's
+//! klauspost/pgzip writes, from kiln-goflate's port; other levels use zlib's deflate), `bgzf` (parallel
 //! blocked gzip), `lz4`, `xz`, and, beyond Packer, `bz2`/`bzip2` (Packer 1.16 would write a
 //! `.tar.gz` under such a name). Everything streams: no file is held in memory.
 //!
@@ -191,6 +192,13 @@ impl Encoder for Out {
     }
 }
 
+/// kiln-goflate's port of pgzip (Packer's writer at the default level).
+impl Encoder for kiln_goflate::PgzipWriter<Out> {
+    fn end(self) -> std::io::Result<Out> {
+        self.finish()
+    }
+}
+
 /// gzp's parallel writers (gzip and bgzf).
 impl<F: gzp::FormatSpec> Encoder for gzp::par::compress::ParCompress<'static, F, Out> {
     fn end(mut self) -> std::io::Result<Out> {
@@ -287,6 +295,13 @@ fn make_sink(
     let out = BufWriter::with_capacity(CHUNK, file);
     Ok(match algorithm {
         None => sink(out),
+        // The default level (and 5, the same): Packer's bytes (klauspost/pgzip at level 5,
+        // in the 500 000-byte blocks Packer sets).
+        Some(Algorithm::Gzip) if level == -1 || level == 5 => sink(kiln_goflate::PgzipWriter::new(
+            out,
+            kiln_goflate::PACKER_BLOCK_SIZE,
+            threads(),
+        )),
         Some(Algorithm::Gzip) => {
             let w = gzp::par::compress::ParCompressBuilder::<gzp::deflate::Gzip>::new()
                 .num_threads(threads())
