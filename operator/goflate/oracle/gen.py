@@ -31,15 +31,17 @@ def size():
 def piece(n):
     kind = r.randrange(8)
     if kind == 0:  # words
-        out = []
-        while sum(map(len, out)) < n:
-            out.append(r.choice(WORDS) + (" " if r.random() < 0.8 else ""))
+        out, m = [], 0
+        while m < n:
+            w = r.choice(WORDS) + (" " if r.random() < 0.8 else "")
+            out.append(w)
+            m += len(w)
         return "".join(out).encode()[:n]
     if kind == 1:  # random bytes
         return random_bytes(n)
     if kind == 2:  # small alphabet
         a = bytes(r.sample(range(256), r.randint(1, 6)))
-        return bytes(r.choice(a) for _ in range(n))
+        return bytes(a[i % len(a)] for i in random_bytes(n))
     if kind == 3:  # one repeated unit
         u = random_bytes(r.randint(1, 300))
         return (u * (n // len(u) + 1))[:n]

@@ -201,3 +201,41 @@ fn bad_levels_are_refused() {
         );
     }
 }
+
+/// (seed, length, kind, block size, length and SHA-256 of what klauspost/pgzip v1.2.6 over
+/// klauspost/compress v1.18.6 wrote at the default level; `oracle/pgzip/main.go`)
+const PGZIP: &[(u64, usize, u8, usize, usize, &str)] = &[
+    (1, 150000, 0, 16385, 29807, "3ec11efac327a9d1eb6adbee3747d36d2ec5dbf8ca528878a92b9fac13091a56"),
+    (2, 100000, 1, 20000, 100075, "7b82e75b49812b68946b4362d5ea84be5363501b279fe061784b8d9e28da24dc"),
+    (3, 1200000, 2, 500000, 27505, "2db75f3aa0c9b25f11a571e4f1f45bb91088085e481c5b31b43db4b18a462da5"),
+    (4, 1100000, 3, 500000, 243648, "90da1cd74cb615fc26fd9e25c30679fad6a0c2a40646103eb1ea232fd46ae188"),
+    (5, 3000, 0, 500000, 763, "929b57e554669a808967f7932c0ca23df2a2390e9140a91b4b8e9afb1d235381"),
+    (6, 70000, 3, 65536, 7364, "637b5c3e658c2ff86acdc13f16c82c01b1802fa1af89d8bc7bdaf9eba5b37986"),
+    (7, 0, 0, 500000, 25, "56061a2727129d03575feb70ff7d610c6b1fdc7d35159ec124ab237823ee68bd"),
+    (8, 40, 0, 500000, 70, "ea62883f2ccbe38a9547d7b1153bb1eede45a1288f8bcb58c0dc4da2987b5b0e"),
+    (9, 120, 1, 500000, 150, "6c80aab05989d14cc47a59b78f51e1ce79280b270f1cc1e6cc8e0ceb1e57baff"),
+];
+
+#[test]
+fn pgzip_matches_go_whatever_the_threads() {
+    for &(seed, n, kind, block, len, sha) in PGZIP {
+        let data = generate(seed, n, kind);
+        for threads in [1, 3] {
+            let got = kiln_goflate::pgzip(&data, block, threads);
+            assert_eq!(
+                (got.len(), hex(&Sha256::digest(&got))),
+                (len, sha.to_string()),
+                "input {seed}/{n}/{kind} in blocks of {block}, {threads} threads"
+            );
+        }
+    }
+}
+
+#[test]
+fn pgzip_short_inputs_match_go() {
+    // "hello": one stored block, the sync flush, the final fixed block; Go's zero-time MTIME.
+    assert_eq!(
+        hex(&kiln_goflate::pgzip(b"hello", kiln_goflate::PACKER_BLOCK_SIZE, 2)),
+        "1f8b080000096e8800ff000500faff68656c6c6f000000ffff030086a6103605000000"
+    );
+}
