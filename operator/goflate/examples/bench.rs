@@ -59,22 +59,32 @@ fn main() {
     const MIB: usize = 1 << 20;
     for (kind, data) in [("text", text(MIB)), ("random", random(MIB))] {
         for level in [1, 6, 9] {
-            time(&format!("{kind} 1 MiB  goflate gzip level {level}"), data.len(), || {
-                kiln_goflate::gzip(&data, level).unwrap().len()
-            });
-            time(&format!("{kind} 1 MiB  flate2 gzip level {level}"), data.len(), || {
-                flate2_gzip(&data, level as u32)
-            });
+            time(
+                &format!("{kind} 1 MiB  goflate gzip level {level}"),
+                data.len(),
+                || kiln_goflate::gzip(&data, level).unwrap().len(),
+            );
+            time(
+                &format!("{kind} 1 MiB  flate2 gzip level {level}"),
+                data.len(),
+                || flate2_gzip(&data, level as u32),
+            );
         }
-        time(&format!("{kind} 1 MiB  goflate pgzip (1 thread)"), data.len(), || {
-            kiln_goflate::pgzip(&data, kiln_goflate::PACKER_BLOCK_SIZE, 1).len()
-        });
+        time(
+            &format!("{kind} 1 MiB  goflate pgzip (1 thread)"),
+            data.len(),
+            || kiln_goflate::pgzip(&data, kiln_goflate::PACKER_BLOCK_SIZE, 1).len(),
+        );
     }
     let big = text(16 * MIB);
     for threads in [1, 2] {
-        time(&format!("text 16 MiB goflate pgzip ({threads} threads)"), big.len(), || {
-            kiln_goflate::pgzip(&big, kiln_goflate::PACKER_BLOCK_SIZE, threads).len()
-        });
+        time(
+            &format!("text 16 MiB goflate pgzip ({threads} threads)"),
+            big.len(),
+            || kiln_goflate::pgzip(&big, kiln_goflate::PACKER_BLOCK_SIZE, threads).len(),
+        );
     }
-    time("text 16 MiB flate2 gzip level 6", big.len(), || flate2_gzip(&big, 6));
+    time("text 16 MiB flate2 gzip level 6", big.len(), || {
+        flate2_gzip(&big, 6)
+    });
 }

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufWriter, Write};
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

@@ -389,9 +389,7 @@ impl Compressor {
 
             if self.chain_head - self.hash_offset >= min_index
                 && (skip != SKIP_NEVER && lookahead > MIN_MATCH_LENGTH - 1
-                    || skip == SKIP_NEVER
-                        && lookahead > prev_length
-                        && prev_length < self.p.lazy)
+                    || skip == SKIP_NEVER && lookahead > prev_length && prev_length < self.p.lazy)
                 && let Some((l, o)) = self.find_match(
                     self.index,
                     self.chain_head - self.hash_offset,

@@ -40,7 +40,9 @@ const OFFSET_BASE: [u32; 30] = [
 ];
 
 /// The order in which the code length code lengths are written (RFC 1951 3.2.7).
-const CODEGEN_ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+const CODEGEN_ORDER: [usize; 19] = [
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+];
 
 /// A code: its bits (already reversed for LSB-first writing) and its length.
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
@@ -167,10 +169,8 @@ impl HuffmanEncoder {
 
         let max_bits = max_bits as usize;
         let counts = &leaf_counts[max_bits];
-        let mut bits = 1;
-        for level in (1..=max_bits).rev() {
+        for (bits, level) in (1..).zip((1..=max_bits).rev()) {
             self.bit_count[bits] = counts[level] - counts[level - 1];
-            bits += 1;
         }
         max_bits + 1
     }
@@ -357,11 +357,17 @@ impl BitWriter {
             &self.offset_encoding
         };
         let codegen = &mut self.codegen;
-        for i in 0..num_literals {
-            codegen[i] = self.literal_encoding.codes[i].len as u8;
+        for (c, code) in codegen[..num_literals]
+            .iter_mut()
+            .zip(&self.literal_encoding.codes)
+        {
+            *c = code.len as u8;
         }
-        for i in 0..num_offsets {
-            codegen[num_literals + i] = off_enc.codes[i].len as u8;
+        for (c, code) in codegen[num_literals..num_literals + num_offsets]
+            .iter_mut()
+            .zip(&off_enc.codes)
+        {
+            *c = code.len as u8;
         }
         codegen[num_literals + num_offsets] = BAD_CODE;
 
@@ -519,8 +525,12 @@ impl BitWriter {
                 extra_bits += i64::from(self.literal_freq[lc])
                     * i64::from(LENGTH_EXTRA_BITS[lc - LENGTH_CODES_START]);
             }
-            for oc in 4..num_offsets {
-                extra_bits += i64::from(self.offset_freq[oc]) * i64::from(OFFSET_EXTRA_BITS[oc]);
+            for (&f, &eb) in self.offset_freq[..num_offsets]
+                .iter()
+                .zip(&OFFSET_EXTRA_BITS)
+                .skip(4)
+            {
+                extra_bits += i64::from(f) * i64::from(eb);
             }
         }
         let mut tables = Tables::Fixed;

@@ -139,7 +139,10 @@ impl<W: Write> GzWriter<W> {
     /// The deflate writer, after writing the header on first use (as Go writes it lazily).
     fn z(&mut self) -> io::Result<&mut Writer<W>> {
         if self.z.is_none() {
-            let mut inner = self.inner.take().expect("a gzip writer has its inner writer");
+            let mut inner = self
+                .inner
+                .take()
+                .expect("a gzip writer has its inner writer");
             let xfl = match self.level {
                 BEST_COMPRESSION => 2,
                 BEST_SPEED => 4,

@@ -9,8 +9,12 @@ fn input() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..3000),
         proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'b'), Just(0u8)], 0..20000),
-        (proptest::collection::vec(any::<u8>(), 1..40), 1usize..5000)
-            .prop_map(|(unit, n)| unit.iter().copied().cycle().take(n).collect()),
+        (proptest::collection::vec(any::<u8>(), 1..40), 1usize..5000).prop_map(|(unit, n)| unit
+            .iter()
+            .copied()
+            .cycle()
+            .take(n)
+            .collect()),
     ]
 }
 

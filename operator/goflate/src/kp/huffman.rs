@@ -33,7 +33,9 @@ const OFFSET_BASE: [u32; 32] = [
     0x003000, 0x004000, 0x006000, 0x008000, 0x00c000,
 ];
 
-const CODEGEN_ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+const CODEGEN_ORDER: [usize; 19] = [
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+];
 
 /// A code packed as Go's `hcode`: length in the low 8 bits, (reversed) code above.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
@@ -194,10 +196,8 @@ impl HuffmanEncoder {
         list.pop();
         let max_bits = max_bits as usize;
         let counts = &leaf_counts[max_bits];
-        let mut bits = 1;
-        for level in (1..=max_bits).rev() {
+        for (bits, level) in (1..).zip((1..=max_bits).rev()) {
             self.bit_count[bits] = counts[level] - counts[level - 1];
-            bits += 1;
         }
         max_bits + 1
     }
@@ -214,7 +214,8 @@ impl HuffmanEncoder {
             let chunk = &mut list[end - bits as usize..end];
             chunk.sort_unstable_by_key(|node| node.literal);
             for node in chunk.iter() {
-                self.codes[node.literal as usize] = HCode::new(reverse_bits(code, n as u8), n as u8);
+                self.codes[node.literal as usize] =
+                    HCode::new(reverse_bits(code, n as u8), n as u8);
                 code = code.wrapping_add(1);
             }
             end -= bits as usize;
@@ -420,11 +421,17 @@ impl BitWriter {
             OffEnc::Dynamic => &self.offset_encoding,
         };
         let codegen = &mut self.codegen;
-        for i in 0..num_literals {
-            codegen[i] = self.literal_encoding.codes[i].len() as u8;
+        for (c, code) in codegen[..num_literals]
+            .iter_mut()
+            .zip(&self.literal_encoding.codes)
+        {
+            *c = code.len() as u8;
         }
-        for i in 0..num_offsets {
-            codegen[num_literals + i] = off_enc.codes[i].len() as u8;
+        for (c, code) in codegen[num_literals..num_literals + num_offsets]
+            .iter_mut()
+            .zip(&off_enc.codes)
+        {
+            *c = code.len() as u8;
         }
         codegen[num_literals + num_offsets] = BAD_CODE;
         let mut size = codegen[0];
@@ -796,10 +803,8 @@ impl BitWriter {
             self.literal_freq[b as usize] += 1;
         }
         let ssize = Self::stored_size(Some(input));
-        if let Some(ssize_bits) = ssize
-            && input.len() > 1024
-        {
-            let _ = ssize_bits;
+        if ssize.is_some() && input.len() > 1024 {
+            // Close to a uniform byte histogram: store.
             let mut abs = 0f64;
             let avg = input.len() as f64 / 256.0;
             let max = (input.len() * 2) as f64;

@@ -10,7 +10,8 @@ const MAX_MATCH_OFFSET: i32 = 1 << 15;
 const MAX_MATCH_LENGTH: i32 = 258;
 const BASE_MATCH_OFFSET: i32 = 1;
 const ALLOC_HISTORY: usize = MAX_STORE_BLOCK_SIZE * 5;
-const BUFFER_RESET: i32 = ((1u32 << 31) - ALLOC_HISTORY as u32 - MAX_STORE_BLOCK_SIZE as u32 - 1) as i32;
+const BUFFER_RESET: i32 =
+    ((1u32 << 31) - ALLOC_HISTORY as u32 - MAX_STORE_BLOCK_SIZE as u32 - 1) as i32;
 const PRIME4BYTES: u32 = 2654435761;
 const PRIME7BYTES: u64 = 58295818150454627;
 
@@ -284,7 +285,9 @@ impl Level5 {
             }
 
             // Extend backwards.
-            while t > 0 && s > next_emit && self.hist[(t - 1) as usize] == self.hist[(s - 1) as usize]
+            while t > 0
+                && s > next_emit
+                && self.hist[(t - 1) as usize] == self.hist[(s - 1) as usize]
             {
                 s -= 1;
                 t -= 1;

@@ -86,7 +86,8 @@ impl Compressor {
         if self.tokens.n == 0 {
             self.write_stored_block(end);
         } else if self.tokens.n > end - (end >> 4) {
-            self.w.write_block_huff(false, &self.window[..end], self.sync);
+            self.w
+                .write_block_huff(false, &self.window[..end], self.sync);
         } else {
             self.w.write_block_dynamic(
                 &mut self.tokens,
@@ -222,7 +223,8 @@ impl<W: Write> PgzipWriter<W> {
             let base = chunk_i * self.threads;
             if jobs.len() == 1 {
                 let (dict, data) = &jobs[0];
-                outs[0] = compress_block(&mut self.compressors[0], dict, data, last && base + 1 == n);
+                outs[0] =
+                    compress_block(&mut self.compressors[0], dict, data, last && base + 1 == n);
                 continue;
             }
             std::thread::scope(|sc| {

@@ -18,8 +18,7 @@ const BASE_MATCH_LENGTH: i32 = 3;
 
 /// Extra bits of each length code (index: code - 257).
 pub(crate) const LENGTH_EXTRA_BITS: [u8; 32] = [
-    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0, 0, 0,
-    0,
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0, 0, 0, 0,
 ];
 
 /// Extra bits of each offset code (30 and 31 are the extended window's, unused here).
@@ -62,13 +61,7 @@ fn m_fast_log2(val: f32) -> f32 {
 }
 
 pub(crate) fn at_least_one(v: f32) -> f32 {
-    if v < 1.0 {
-        1.0
-    } else if v > 15.0 {
-        15.0
-    } else {
-        v
-    }
+    v.clamp(1.0, 15.0)
 }
 
 impl Tokens {
