@@ -1088,7 +1088,9 @@ mod tests {
         let text = "the quick brown fox jumps over the lazy dog; the quick brown fox jumps over the lazy dog";
         assert_eq!(
             ok("base64gzip", vec![s(text)]),
-            s("H4sIAAAAAAAA/yrJSFUoLM1MzlZIKsovz1NIy69QyCrNLShWyC9LLVIASeckVlUqpOSnWyuQoBgAAAD//wEAAP//+5cGV1gAAAA=")
+            s(
+                "H4sIAAAAAAAA/yrJSFUoLM1MzlZIKsovz1NIy69QyCrNLShWyC9LLVIASeckVlUqpOSnWyuQoBgAAAD//wEAAP//+5cGV1gAAAA="
+            )
         );
         let lines: Vec<String> = (0..200).map(|i| format!("line {i}")).collect();
         let expected = concat!(
@@ -1102,7 +1104,10 @@ mod tests {
             "BgAA",
         );
         assert_eq!(ok("base64gzip", vec![s(&lines.join(","))]), s(expected));
-        assert_eq!(ok("base64gzip", vec![s("")]), s("H4sIAAAAAAAA/wAAAP//AQAA//8AAAAAAAAAAA=="));
+        assert_eq!(
+            ok("base64gzip", vec![s("")]),
+            s("H4sIAAAAAAAA/wAAAP//AQAA//8AAAAAAAAAAA==")
+        );
     }
 
     #[test]
