@@ -23,13 +23,11 @@ fn run(line: &str) -> Result<String, String> {
         return Err("bad line".into());
     }
     let level: i32 = f[0].parse().map_err(|e| format!("{e}"))?;
-    if level != -1 && level != 5 {
-        return Err(format!("level {level} is not ported"));
-    }
     let block: usize = f[1].parse().map_err(|e| format!("{e}"))?;
     let chunk: i64 = f[2].parse().map_err(|e| format!("{e}"))?;
     let mut data: &[u8] = &unhex(f.get(3).copied().unwrap_or("")).ok_or("bad hex")?;
-    let mut w = kiln_goflate::PgzipWriter::new(Vec::new(), block, 3);
+    let mut w = kiln_goflate::PgzipWriter::new(Vec::new(), level, block, 3)
+        .ok_or_else(|| format!("level {level} is not ported"))?;
     let chunk = if chunk <= 0 {
         data.len() + 1
     } else {

@@ -20,7 +20,7 @@ mod token;
 use std::io::{self, Write};
 
 use deflate::Compressor;
-pub use kp::{PACKER_BLOCK_SIZE, PgzipWriter, pgzip};
+pub use kp::{PACKER_BLOCK_SIZE, PgzipWriter, pgzip, pgzip_has_level};
 
 /// Go's `flate.NoCompression`.
 pub const NO_COMPRESSION: i32 = 0;

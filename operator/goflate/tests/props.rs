@@ -70,8 +70,8 @@ proptest! {
         chunk in 1usize..70000,
         threads in 1usize..4,
     ) {
-        let one = kiln_goflate::pgzip(&data, block, 1);
-        let mut w = kiln_goflate::PgzipWriter::new(Vec::new(), block, threads);
+        let one = kiln_goflate::pgzip(&data, -1, block, 1).unwrap();
+        let mut w = kiln_goflate::PgzipWriter::new(Vec::new(), -1, block, threads).unwrap();
         for piece in data.chunks(chunk) {
             w.write_all(piece).unwrap();
         }

@@ -871,7 +871,7 @@ fn pgzip_matches_go_whatever_the_threads() {
     for &(seed, n, kind, block, len, sha) in PGZIP {
         let data = generate(seed, n, kind);
         for threads in [1, 3] {
-            let got = kiln_goflate::pgzip(&data, block, threads);
+            let got = kiln_goflate::pgzip(&data, -1, block, threads).unwrap();
             assert_eq!(
                 (got.len(), hex(&Sha256::digest(&got))),
                 (len, sha.to_string()),
@@ -885,11 +885,7 @@ fn pgzip_matches_go_whatever_the_threads() {
 fn pgzip_short_inputs_match_go() {
     // "hello": one stored block, the sync flush, the final fixed block; Go's zero-time MTIME.
     assert_eq!(
-        hex(&kiln_goflate::pgzip(
-            b"hello",
-            kiln_goflate::PACKER_BLOCK_SIZE,
-            2
-        )),
+        hex(&kiln_goflate::pgzip(b"hello", -1, kiln_goflate::PACKER_BLOCK_SIZE, 2).unwrap()),
         "1f8b080000096e8800ff000500faff68656c6c6f000000ffff030086a6103605000000"
     );
 }

@@ -7,8 +7,8 @@
 //! and anything else (including no extension at all, as in the default output name) falls
 //! back to a gzipped tarball without changing the name.
 //!
-//! Compression extensions: `gz` (parallel gzip: at the default level, the bytes Packer's
-//! klauspost/pgzip writes, from kiln-goflate's port; other levels use zlib's deflate), `bgzf` (parallel
+//! Compression extensions: `gz` (parallel gzip: at levels -2 to 6 and the default, the bytes
+//! Packer's klauspost/pgzip writes, from kiln-goflate's port; 7 to 9 use zlib's deflate), `bgzf` (parallel
 //! blocked gzip), `lz4`, `xz`, and, beyond Packer, `bz2`/`bzip2` (Packer 1.16 would write a
 //! `.tar.gz` under such a name). Everything streams: no file is held in memory.
 //!
@@ -192,7 +192,7 @@ impl Encoder for Out {
     }
 }
 
-/// kiln-goflate's port of pgzip (Packer's writer at the default level).
+/// kiln-goflate's port of pgzip (Packer's writer).
 impl Encoder for kiln_goflate::PgzipWriter<Out> {
     fn end(self) -> std::io::Result<Out> {
         self.finish()
@@ -293,15 +293,21 @@ fn make_sink(
     level: i64,
 ) -> anyhow::Result<Box<dyn Sink>> {
     let out = BufWriter::with_capacity(CHUNK, file);
+    let go_level = i32::try_from(level).unwrap_or(i32::MIN);
     Ok(match algorithm {
         None => sink(out),
-        // The default level (and 5, the same): Packer's bytes (klauspost/pgzip at level 5,
-        // in the 500 000-byte blocks Packer sets).
-        Some(Algorithm::Gzip) if level == -1 || level == 5 => sink(kiln_goflate::PgzipWriter::new(
-            out,
-            kiln_goflate::PACKER_BLOCK_SIZE,
-            threads(),
-        )),
+        // Packer's bytes (klauspost/pgzip in the 500 000-byte blocks Packer sets) at the
+        // levels kiln-goflate ports: the default (klauspost's 5), -2 and 0 to 6.
+        Some(Algorithm::Gzip) if kiln_goflate::pgzip_has_level(go_level) => {
+            let w = kiln_goflate::PgzipWriter::new(
+                out,
+                go_level,
+                kiln_goflate::PACKER_BLOCK_SIZE,
+                threads(),
+            )
+            .ok_or_else(|| anyhow!("error creating pgzip writer: level {level}"))?;
+            sink(w)
+        }
         Some(Algorithm::Gzip) => {
             let w = gzp::par::compress::ParCompressBuilder::<gzp::deflate::Gzip>::new()
                 .num_threads(threads())

@@ -1,6 +1,6 @@
-//! klauspost/compress's `flate` writer at its default level (5) and klauspost/pgzip's
-//! parallel gzip writer over it: what Packer's `compress` post-processor writes for `.gz` and
-//! `.tar.gz` at the default `compression_level`.
+//! klauspost/compress's `flate` writer (levels -2 to 6; its default, -1, is 5) and
+//! klauspost/pgzip's parallel gzip writer over it: what Packer's `compress` post-processor
+//! writes for `.gz` and `.tar.gz`. Levels 7 to 9 (klauspost's lazy matcher) are not ported.
 //!
 //! pgzip cuts the stream into blocks (500 000 bytes as Packer sets them; pgzip's default is
 //! 1 MiB); each is compressed on its own, with the last
@@ -9,19 +9,31 @@
 //! compressed in parallel here too; the bytes do not depend on the number of threads.
 
 mod huffman;
-mod level5;
+mod fast;
 mod tokens;
 
 use std::io::{self, Write};
 
 use huffman::BitWriter;
-use level5::Level5;
+use fast::FastEnc;
 use tokens::{MAX_STORE_BLOCK_SIZE, Tokens};
 
-/// Go's `compressor` for the fast levels (`fillBlock` + `storeFast`), level 5 only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Level 0: stored blocks.
+    Store,
+    /// Level -2: Huffman-coded literals only.
+    HuffmanOnly,
+    /// Levels 1 to 6.
+    Fast,
+}
+
+/// Go's `compressor` for levels -2 to 6 (`fillBlock` with `store`, `storeHuff` or
+/// `storeFast`).
 pub(crate) struct Compressor {
+    mode: Mode,
     w: BitWriter,
-    fast: Level5,
+    fast: Option<FastEnc>,
     tokens: Tokens,
     window: Vec<u8>,
     window_end: usize,
@@ -29,31 +41,69 @@ pub(crate) struct Compressor {
 }
 
 impl Compressor {
-    pub fn new() -> Self {
+    /// A compressor at klauspost's `level` (-1 is 5), or `None` for a level not ported.
+    pub fn new(level: i32) -> Option<Self> {
+        let level = if level == -1 { 5 } else { level };
         let mut w = BitWriter::new();
-        w.log_new_table_penalty = 7;
-        Compressor {
+        let (mode, window, fast) = match level {
+            0 => (Mode::Store, MAX_STORE_BLOCK_SIZE, None),
+            -2 => {
+                w.log_new_table_penalty = 10;
+                (Mode::HuffmanOnly, 32 << 10, None)
+            }
+            1..=6 => {
+                w.log_new_table_penalty = 7;
+                (Mode::Fast, MAX_STORE_BLOCK_SIZE, FastEnc::new(level))
+            }
+            _ => return None,
+        };
+        Some(Compressor {
+            mode,
             w,
-            fast: Level5::new(),
+            fast,
             tokens: Tokens::new(),
-            window: vec![0; MAX_STORE_BLOCK_SIZE],
+            window: vec![0; window],
             window_end: 0,
             sync: false,
-        }
+        })
     }
 
-    /// Go's `ResetDict`: a new stream whose matches may reach into `dict`.
+    /// Go's `ResetDict`: a new stream whose matches may reach into `dict` (the fast levels;
+    /// the others ignore it).
     pub fn reset_dict(&mut self, dict: &[u8]) {
         self.w.reset();
         self.w.out.clear();
         self.sync = false;
-        self.fast.reset();
         self.window_end = 0;
-        self.tokens.reset();
-        // fillWindow: the fast encoders encode the dictionary and drop the tokens.
-        let dict = &dict[dict.len().saturating_sub(1 << 15)..];
-        self.fast.encode(&mut self.tokens, dict);
-        self.tokens.reset();
+        if let Some(fast) = self.fast.as_mut() {
+            fast.reset();
+            self.tokens.reset();
+            // fillWindow: the fast encoders encode the dictionary and drop the tokens.
+            let dict = &dict[dict.len().saturating_sub(1 << 15)..];
+            fast.encode(&mut self.tokens, dict);
+            self.tokens.reset();
+        }
+    }
+
+    fn step(&mut self) {
+        match self.mode {
+            Mode::Store => {
+                let end = self.window_end;
+                if end > 0 && (end == MAX_STORE_BLOCK_SIZE || self.sync) {
+                    self.write_stored_block(end);
+                    self.window_end = 0;
+                }
+            }
+            Mode::HuffmanOnly => {
+                let end = self.window_end;
+                if end < self.window.len() && !self.sync || end == 0 {
+                    return;
+                }
+                self.w.write_block_huff(false, &self.window[..end], self.sync);
+                self.window_end = 0;
+            }
+            Mode::Fast => self.store_fast(),
+        }
     }
 
     fn write_stored_block(&mut self, end: usize) {
@@ -78,11 +128,14 @@ impl Compressor {
                 }
                 self.tokens.reset();
                 self.window_end = 0;
-                self.fast.reset();
+                if let Some(f) = self.fast.as_mut() {
+                    f.reset();
+                }
                 return;
             }
         }
-        self.fast.encode(&mut self.tokens, &self.window[..end]);
+        let fast = self.fast.as_mut().expect("the fast levels have an encoder");
+        fast.encode(&mut self.tokens, &self.window[..end]);
         if self.tokens.n == 0 {
             self.write_stored_block(end);
         } else if self.tokens.n > end - (end >> 4) {
@@ -103,7 +156,7 @@ impl Compressor {
     pub fn write(&mut self, mut b: &[u8]) {
         while !b.is_empty() {
             if self.window_end == self.window.len() || self.sync {
-                self.store_fast();
+                self.step();
             }
             let n = b.len().min(self.window.len() - self.window_end);
             self.window[self.window_end..self.window_end + n].copy_from_slice(&b[..n]);
@@ -114,7 +167,7 @@ impl Compressor {
 
     pub fn sync_flush(&mut self) {
         self.sync = true;
-        self.store_fast();
+        self.step();
         self.w.write_stored_header(0, false);
         self.w.flush();
         self.sync = false;
@@ -122,7 +175,7 @@ impl Compressor {
 
     pub fn close(&mut self) {
         self.sync = true;
-        self.store_fast();
+        self.step();
         self.w.write_stored_header(0, true);
         self.w.flush();
         self.w.reset();
@@ -149,11 +202,12 @@ fn compress_block(c: &mut Compressor, dict: &[u8], data: &[u8], last: bool) -> V
     c.take_output()
 }
 
-/// klauspost/pgzip's `Writer` at the default level with a zero header, as Packer's
-/// `compress` post-processor uses it: OS 255, no name, and the MTIME of Go's zero
-/// `time.Time` (`0x886e0900`, what `uint32(time.Time{}.Unix())` gives).
+/// klauspost/pgzip's `Writer` with a zero header, as Packer's `compress` post-processor uses
+/// it: OS 255, no name, and the MTIME of Go's zero `time.Time` (`0x886e0900`, what
+/// `uint32(time.Time{}.Unix())` gives).
 pub struct PgzipWriter<W: Write> {
     inner: W,
+    level: i32,
     block_size: usize,
     threads: usize,
     compressors: Vec<Compressor>,
@@ -167,29 +221,40 @@ pub struct PgzipWriter<W: Write> {
 }
 
 impl<W: Write> PgzipWriter<W> {
-    /// A writer cutting blocks of `block_size` bytes (above 16 KiB, as pgzip requires) and
-    /// compressing up to `threads` of them at a time.
-    pub fn new(inner: W, block_size: usize, threads: usize) -> Self {
+    /// A writer at klauspost's `level` (-2 to 6, -1 meaning 5; `None` for 7 to 9, not
+    /// ported, and invalid levels), cutting blocks of `block_size` bytes (above 16 KiB, as
+    /// pgzip requires) and compressing up to `threads` of them at a time.
+    pub fn new(inner: W, level: i32, block_size: usize, threads: usize) -> Option<Self> {
+        if !pgzip_has_level(level) {
+            return None;
+        }
+        let first = Compressor::new(level)?;
         let block_size = block_size.max(TAIL_SIZE + 1);
-        PgzipWriter {
+        Some(PgzipWriter {
             inner,
+            level,
             block_size,
             threads: threads.max(1),
-            compressors: Vec::new(),
+            compressors: vec![first],
             pending: Vec::new(),
             current: Vec::with_capacity(block_size),
             prev_tail: Vec::new(),
             crc: crc32fast::Hasher::new(),
             size: 0,
             wrote_header: false,
-        }
+        })
     }
 
     fn header(&mut self) -> io::Result<()> {
         if !self.wrote_header {
             self.wrote_header = true;
+            let xfl = match self.level {
+                9 => 2,
+                1 => 4,
+                _ => 0,
+            };
             self.inner
-                .write_all(&[0x1f, 0x8b, 8, 0, 0x00, 0x09, 0x6e, 0x88, 0, 255])?;
+                .write_all(&[0x1f, 0x8b, 8, 0, 0x00, 0x09, 0x6e, 0x88, xfl, 255])?;
         }
         Ok(())
     }
@@ -211,7 +276,8 @@ impl<W: Write> PgzipWriter<W> {
     fn run_pending(&mut self, last: bool) -> io::Result<()> {
         let pending = std::mem::take(&mut self.pending);
         while self.compressors.len() < pending.len().min(self.threads) {
-            self.compressors.push(Compressor::new());
+            self.compressors
+                .push(Compressor::new(self.level).expect("a level checked in new"));
         }
         let n = pending.len();
         let mut outputs: Vec<Vec<u8>> = vec![Vec::new(); n];
@@ -292,10 +358,20 @@ impl<W: Write> Write for PgzipWriter<W> {
     }
 }
 
-/// `data` as klauspost/pgzip writes it at the default level in blocks of `block_size` (one
-/// `Write`, then `Close`).
-pub fn pgzip(data: &[u8], block_size: usize, threads: usize) -> Vec<u8> {
-    let mut w = PgzipWriter::new(Vec::with_capacity(data.len() / 2 + 64), block_size, threads);
+/// Whether [`PgzipWriter`] has klauspost's `level` (-2 to 6, -1 meaning 5).
+pub fn pgzip_has_level(level: i32) -> bool {
+    matches!(level, -2..=6)
+}
+
+/// `data` as klauspost/pgzip writes it at `level` in blocks of `block_size` (one `Write`,
+/// then `Close`); `None` for a level not ported.
+pub fn pgzip(data: &[u8], level: i32, block_size: usize, threads: usize) -> Option<Vec<u8>> {
+    let mut w = PgzipWriter::new(
+        Vec::with_capacity(data.len() / 2 + 64),
+        level,
+        block_size,
+        threads,
+    )?;
     w.write_all(data).expect("writing to a Vec");
-    w.finish().expect("writing to a Vec")
+    Some(w.finish().expect("writing to a Vec"))
 }
