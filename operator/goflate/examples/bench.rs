@@ -73,7 +73,11 @@ fn main() {
         time(
             &format!("{kind} 1 MiB  goflate pgzip (1 thread)"),
             data.len(),
-            || kiln_goflate::pgzip(&data, -1, kiln_goflate::PACKER_BLOCK_SIZE, 1).unwrap().len(),
+            || {
+                kiln_goflate::pgzip(&data, -1, kiln_goflate::PACKER_BLOCK_SIZE, 1)
+                    .unwrap()
+                    .len()
+            },
         );
     }
     let big = text(16 * MIB);
@@ -81,7 +85,11 @@ fn main() {
         time(
             &format!("text 16 MiB goflate pgzip ({threads} threads)"),
             big.len(),
-            || kiln_goflate::pgzip(&big, -1, kiln_goflate::PACKER_BLOCK_SIZE, threads).unwrap().len(),
+            || {
+                kiln_goflate::pgzip(&big, -1, kiln_goflate::PACKER_BLOCK_SIZE, threads)
+                    .unwrap()
+                    .len()
+            },
         );
     }
     time("text 16 MiB flate2 gzip level 6", big.len(), || {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compares kiln-goflate's output with Go's on generated inputs:
 #   operator/goflate/oracle/compare.sh [SEED] [COUNT] [gzip|pgzip]
-# gzip: Go's compress/gzip at every level; pgzip: klauspost/pgzip at levels -2 to 6
+# gzip: Go's compress/gzip at every level; pgzip: klauspost/pgzip at levels -2 to 9
 # (the module versions Packer v1.16.0 requires, from the Go module proxy).
 # Needs Go (as scripts/packer.sh does). Prints the inputs whose output differ.
 set -euo pipefail

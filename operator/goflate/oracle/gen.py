@@ -8,7 +8,7 @@ import sys
 
 seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 count = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
-# `pgzip`: lines for oracle/pgzip (`LEVEL BLOCKSIZE CHUNK HEXDATA`, levels -2 to 6).
+# `pgzip`: lines for oracle/pgzip (`LEVEL BLOCKSIZE CHUNK HEXDATA`, levels -2 to 9).
 mode = sys.argv[3] if len(sys.argv) > 3 else "gzip"
 r = random.Random(seed)
 WORDS = ("the quick brown fox jumps over lazy dog packer kiln build source "
@@ -84,7 +84,7 @@ for _ in range(count):
     if mode == "pgzip":
         block = r.choice([16385, 20000, 65535, 65536, 100000, 500000, 500000])
         chunk = 0 if r.random() < 0.5 else r.choice([512, 4096, 10240, 32768, 100000])
-        print(r.choice([-2, -1, -1, 0, 1, 2, 3, 4, 5, 6]), block, chunk, data.hex())
+        print(r.choice([-2, -1, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), block, chunk, data.hex())
         continue
     level = r.choice(LEVELS)
     chunk = 0 if r.random() < 0.6 else r.choice([1, 7, 100, 4096, 32768, 65535, 65536, 100000])

@@ -197,9 +197,16 @@ impl Level5 {
                 self.g.cur = MAX_MATCH_OFFSET;
                 break;
             }
-            let (cur, min_off) = (self.g.cur, self.g.cur + self.g.hist.len() as i32 - MAX_MATCH_OFFSET);
-            self.table.iter_mut().for_each(|v| *v = shift_entry(*v, cur, min_off));
-            self.b_table.iter_mut().for_each(|v| shift_prev_linked(v, cur, min_off));
+            let (cur, min_off) = (
+                self.g.cur,
+                self.g.cur + self.g.hist.len() as i32 - MAX_MATCH_OFFSET,
+            );
+            self.table
+                .iter_mut()
+                .for_each(|v| *v = shift_entry(*v, cur, min_off));
+            self.b_table
+                .iter_mut()
+                .for_each(|v| shift_prev_linked(v, cur, min_off));
             self.g.cur = MAX_MATCH_OFFSET;
         }
 
@@ -282,7 +289,8 @@ impl Level5 {
                             }
                         }
                         t2 = l_candidate.prev - self.g.cur;
-                        if next_s - t2 < MAX_MATCH_OFFSET && load32(&self.g.hist, t2) == next as u32 {
+                        if next_s - t2 < MAX_MATCH_OFFSET && load32(&self.g.hist, t2) == next as u32
+                        {
                             let ml = self.g.matchlen(next_s + 4, t2 + 4) + 4;
                             if ml > l {
                                 t = t2;
@@ -659,14 +667,12 @@ impl Level3 {
 
     fn encode(&mut self, dst: &mut Tokens, src: &[u8]) {
         let table = &mut self.table;
-        guard_wraparound!(
-            self,
-            table.fill(Prev::default()),
-            |cur, min_off| table.iter_mut().for_each(|v| {
+        guard_wraparound!(self, table.fill(Prev::default()), |cur, min_off| table
+            .iter_mut()
+            .for_each(|v| {
                 v.cur = shift_entry(v.cur, cur, min_off);
                 v.prev = shift_entry(v.prev, cur, min_off);
-            })
-        );
+            }));
         let mut s = self.g.add_block(src);
         if src.len() < MIN_NON_LITERAL_BLOCK_SIZE {
             dst.n = src.len();
@@ -709,7 +715,10 @@ impl Level3 {
                     let offset = s - (candidate - self.g.cur);
                     let o2 = s - (candidates.prev - self.g.cur);
                     let hist = &self.g.hist;
-                    let l1 = match_len(&hist[(s + 4) as usize..], &hist[(s - offset + 4) as usize..]);
+                    let l1 = match_len(
+                        &hist[(s + 4) as usize..],
+                        &hist[(s - offset + 4) as usize..],
+                    );
                     let l2 = match_len(&hist[(s + 4) as usize..], &hist[(s - o2 + 4) as usize..]);
                     if l2 > l1 {
                         candidate = candidates.prev;
@@ -1037,8 +1046,7 @@ impl Level6 {
                             }
                         }
                         t2 = l_candidate.prev - self.g.cur;
-                        if next_s - t2 < MAX_MATCH_OFFSET
-                            && load32(&self.g.hist, t2) == next as u32
+                        if next_s - t2 < MAX_MATCH_OFFSET && load32(&self.g.hist, t2) == next as u32
                         {
                             let ml = self.g.matchlen(next_s + 4, t2 + 4) + 4;
                             if ml > l {

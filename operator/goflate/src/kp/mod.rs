@@ -1,6 +1,6 @@
-//! klauspost/compress's `flate` writer (levels -2 to 6; its default, -1, is 5) and
+//! klauspost/compress's `flate` writer (every level, -2 to 9; its default, -1, is 5) and
 //! klauspost/pgzip's parallel gzip writer over it: what Packer's `compress` post-processor
-//! writes for `.gz` and `.tar.gz`. Levels 7 to 9 (klauspost's lazy matcher) are not ported.
+//! writes for `.gz` and `.tar.gz`.
 //!
 //! pgzip cuts the stream into blocks (500 000 bytes as Packer sets them; pgzip's default is
 //! 1 MiB); each is compressed on its own, with the last
@@ -8,14 +8,15 @@
 //! (the last block also with a final empty block). The blocks are independent, so they are
 //! compressed in parallel here too; the bytes do not depend on the number of threads.
 
-mod huffman;
 mod fast;
+mod huffman;
+mod lazy;
 mod tokens;
 
 use std::io::{self, Write};
 
-use huffman::BitWriter;
 use fast::FastEnc;
+use huffman::BitWriter;
 use tokens::{MAX_STORE_BLOCK_SIZE, Tokens};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -26,14 +27,17 @@ enum Mode {
     HuffmanOnly,
     /// Levels 1 to 6.
     Fast,
+    /// Levels 7 to 9.
+    Lazy,
 }
 
-/// Go's `compressor` for levels -2 to 6 (`fillBlock` with `store`, `storeHuff` or
-/// `storeFast`).
+/// Go's `compressor` (`fillBlock` with `store`, `storeHuff` or `storeFast`; `fillDeflate` with
+/// `deflateLazy`).
 pub(crate) struct Compressor {
     mode: Mode,
     w: BitWriter,
     fast: Option<FastEnc>,
+    lazy: Option<Box<lazy::LazyState>>,
     tokens: Tokens,
     window: Vec<u8>,
     window_end: usize,
@@ -45,6 +49,7 @@ impl Compressor {
     pub fn new(level: i32) -> Option<Self> {
         let level = if level == -1 { 5 } else { level };
         let mut w = BitWriter::new();
+        let mut lazy = None;
         let (mode, window, fast) = match level {
             0 => (Mode::Store, MAX_STORE_BLOCK_SIZE, None),
             -2 => {
@@ -55,12 +60,18 @@ impl Compressor {
                 w.log_new_table_penalty = 7;
                 (Mode::Fast, MAX_STORE_BLOCK_SIZE, FastEnc::new(level))
             }
+            7..=9 => {
+                w.log_new_table_penalty = 8;
+                lazy = Some(Box::new(lazy::LazyState::new(level)?));
+                (Mode::Lazy, 2 * lazy::WINDOW_SIZE as usize, None)
+            }
             _ => return None,
         };
         Some(Compressor {
             mode,
             w,
             fast,
+            lazy,
             tokens: Tokens::new(),
             window: vec![0; window],
             window_end: 0,
@@ -83,6 +94,11 @@ impl Compressor {
             fast.encode(&mut self.tokens, dict);
             self.tokens.reset();
         }
+        if let Some(s) = self.lazy.as_mut() {
+            s.reset();
+            self.tokens.reset();
+            self.fill_window_lazy(dict);
+        }
     }
 
     fn step(&mut self) {
@@ -99,10 +115,12 @@ impl Compressor {
                 if end < self.window.len() && !self.sync || end == 0 {
                     return;
                 }
-                self.w.write_block_huff(false, &self.window[..end], self.sync);
+                self.w
+                    .write_block_huff(false, &self.window[..end], self.sync);
                 self.window_end = 0;
             }
             Mode::Fast => self.store_fast(),
+            Mode::Lazy => self.deflate_lazy(),
         }
     }
 
@@ -158,9 +176,14 @@ impl Compressor {
             if self.window_end == self.window.len() || self.sync {
                 self.step();
             }
-            let n = b.len().min(self.window.len() - self.window_end);
-            self.window[self.window_end..self.window_end + n].copy_from_slice(&b[..n]);
-            self.window_end += n;
+            let n = if self.mode == Mode::Lazy {
+                self.fill_deflate(b)
+            } else {
+                let n = b.len().min(self.window.len() - self.window_end);
+                self.window[self.window_end..self.window_end + n].copy_from_slice(&b[..n]);
+                self.window_end += n;
+                n
+            };
             b = &b[n..];
         }
     }
@@ -221,8 +244,8 @@ pub struct PgzipWriter<W: Write> {
 }
 
 impl<W: Write> PgzipWriter<W> {
-    /// A writer at klauspost's `level` (-2 to 6, -1 meaning 5; `None` for 7 to 9, not
-    /// ported, and invalid levels), cutting blocks of `block_size` bytes (above 16 KiB, as
+    /// A writer at klauspost's `level` (-2 to 9, -1 meaning 5; `None` for another level),
+    /// cutting blocks of `block_size` bytes (above 16 KiB, as
     /// pgzip requires) and compressing up to `threads` of them at a time.
     pub fn new(inner: W, level: i32, block_size: usize, threads: usize) -> Option<Self> {
         if !pgzip_has_level(level) {
@@ -358,9 +381,9 @@ impl<W: Write> Write for PgzipWriter<W> {
     }
 }
 
-/// Whether [`PgzipWriter`] has klauspost's `level` (-2 to 6, -1 meaning 5).
+/// Whether [`PgzipWriter`] has klauspost's `level` (-2 to 9, -1 meaning 5).
 pub fn pgzip_has_level(level: i32) -> bool {
-    matches!(level, -2..=6)
+    matches!(level, -2..=9)
 }
 
 /// `data` as klauspost/pgzip writes it at `level` in blocks of `block_size` (one `Write`,

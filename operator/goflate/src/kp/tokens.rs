@@ -37,6 +37,17 @@ pub(crate) struct Tokens {
     pub tokens: Vec<Token>,
 }
 
+/// klauspost's `offsetCode`: as Go's below 32768, and for 32768 (a distance, where level 9
+/// weighs matches) the code its byte-indexed table gives.
+#[inline]
+pub(crate) fn offset_code_kp(off: u32) -> u32 {
+    if off < 256 {
+        offset_code(off)
+    } else {
+        offset_code((off >> 7) & 0xff) + 14
+    }
+}
+
 #[inline]
 pub(crate) fn token_length(t: Token) -> u32 {
     (t >> LENGTH_SHIFT) & 0xff
@@ -102,7 +113,7 @@ impl Tokens {
 
     /// A match of any length (split into tokens of at most 258), at `xoffset` (offset - 1).
     pub fn add_match_long(&mut self, mut xlength: i32, mut xoffset: u32) {
-        let oc = offset_code(xoffset);
+        let oc = offset_code_kp(xoffset);
         xoffset |= oc << 16;
         while xlength > 0 {
             let mut xl = xlength;
@@ -120,6 +131,15 @@ impl Tokens {
             self.tokens[self.n] = MATCH_TYPE | (xl as u32) << LENGTH_SHIFT | xoffset;
             self.n += 1;
         }
+    }
+
+    /// A match of at most 258 (Go's `AddMatch`), `xlength` = length - 3.
+    pub fn add_match(&mut self, xlength: u32, xoffset: u32) {
+        let oc = offset_code_kp(xoffset);
+        self.extra_hist[length_code(xlength & 0xff) as usize + 1] += 1;
+        self.off_hist[(oc & 31) as usize] += 1;
+        self.tokens[self.n] = MATCH_TYPE | xlength << LENGTH_SHIFT | xoffset | oc << 16;
+        self.n += 1;
     }
 
     pub fn add_eob(&mut self) {
