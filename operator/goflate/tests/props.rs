@@ -66,12 +66,13 @@ proptest! {
                 .prop_map(|(unit, n)| unit.iter().copied().cycle().take(n).collect()),
             proptest::collection::vec(prop_oneof![Just(b'x'), Just(b'y'), Just(b'\n')], 0..90000),
         ],
+        level in -2i32..=9,
         block in 16385usize..40000,
         chunk in 1usize..70000,
         threads in 1usize..4,
     ) {
-        let one = kiln_goflate::pgzip(&data, -1, block, 1).unwrap();
-        let mut w = kiln_goflate::PgzipWriter::new(Vec::new(), -1, block, threads).unwrap();
+        let one = kiln_goflate::pgzip(&data, level, block, 1).unwrap();
+        let mut w = kiln_goflate::PgzipWriter::new(Vec::new(), level, block, threads).unwrap();
         for piece in data.chunks(chunk) {
             w.write_all(piece).unwrap();
         }
