@@ -70,15 +70,17 @@ fn main() {
                 || flate2_gzip(&data, level as u32),
             );
         }
-        time(
-            &format!("{kind} 1 MiB  goflate pgzip (1 thread)"),
-            data.len(),
-            || {
-                kiln_goflate::pgzip(&data, -1, kiln_goflate::PACKER_BLOCK_SIZE, 1)
-                    .unwrap()
-                    .len()
-            },
-        );
+        for level in [1, -1, 9] {
+            time(
+                &format!("{kind} 1 MiB  goflate pgzip level {level} (1 thread)"),
+                data.len(),
+                || {
+                    kiln_goflate::pgzip(&data, level, kiln_goflate::PACKER_BLOCK_SIZE, 1)
+                        .unwrap()
+                        .len()
+                },
+            );
+        }
     }
     let big = text(16 * MIB);
     for threads in [1, 2] {
