@@ -10,7 +10,7 @@ const MAX_MATCH_OFFSET: i32 = 1 << 15;
 const MAX_MATCH_LENGTH: i32 = 258;
 const BASE_MATCH_OFFSET: i32 = 1;
 const ALLOC_HISTORY: usize = MAX_STORE_BLOCK_SIZE * 5;
-const BUFFER_RESET: i32 =
+pub(super) const BUFFER_RESET: i32 =
     ((1u32 << 31) - ALLOC_HISTORY as u32 - MAX_STORE_BLOCK_SIZE as u32 - 1) as i32;
 const PRIME4BYTES: u32 = 2654435761;
 const PRIME7BYTES: u64 = 58295818150454627;
@@ -1163,6 +1163,19 @@ impl FastEnc {
             FastEnc::L4(e) => e.encode(dst, src),
             FastEnc::L5(e) => e.encode(dst, src),
             FastEnc::L6(e) => e.encode(dst, src),
+        }
+    }
+
+    /// Moves the history's offset (tests of the wraparound guard).
+    #[cfg(test)]
+    pub fn set_cur(&mut self, cur: i32) {
+        match self {
+            FastEnc::L1(e) => e.g.cur = cur,
+            FastEnc::L2(e) => e.g.cur = cur,
+            FastEnc::L3(e) => e.g.cur = cur,
+            FastEnc::L4(e) => e.g.cur = cur,
+            FastEnc::L5(e) => e.g.cur = cur,
+            FastEnc::L6(e) => e.g.cur = cur,
         }
     }
 

@@ -398,3 +398,54 @@ pub fn pgzip(data: &[u8], level: i32, block_size: usize, threads: usize) -> Opti
     w.write_all(data).expect("writing to a Vec");
     Some(w.finish().expect("writing to a Vec"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Text with repeats near and far, for the wraparound test.
+    fn text(n: usize) -> Vec<u8> {
+        let mut x: u64 = 0x2545F4914F6CDD1D;
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if x % 4 == 0 && out.len() > 1000 {
+                let from = (x >> 8) as usize % (out.len() - 300);
+                let copy = out[from..from + 3 + (x >> 40) as usize % 250].to_vec();
+                out.extend_from_slice(&copy);
+            } else {
+                out.extend_from_slice(format!("w{} ", (x >> 20) % 500).as_bytes());
+            }
+        }
+        out.truncate(n);
+        out
+    }
+
+    /// The fast encoders rebase their tables when the history offset nears `i32::MAX`
+    /// (after about 2 GiB through one encoder); matches in reach are kept, so the bytes are
+    /// those of an encoder that never wrapped.
+    #[test]
+    fn offsets_wrapping_around_change_no_byte() {
+        let data = text(400_000);
+        for level in 1..=6 {
+            let run = |cur: Option<i32>| {
+                let mut c = Compressor::new(level).unwrap();
+                if let Some(cur) = cur {
+                    c.fast.as_mut().unwrap().set_cur(cur);
+                }
+                for piece in data.chunks(100_000) {
+                    c.write(piece);
+                    c.sync_flush();
+                }
+                c.close();
+                c.take_output()
+            };
+            let plain = run(None);
+            // Within the first blocks' reach of the guard, with history present.
+            let wrapped = run(Some(fast::BUFFER_RESET - 150_000));
+            assert!(plain == wrapped, "level {level}");
+        }
+    }
+}
