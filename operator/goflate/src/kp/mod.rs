@@ -411,7 +411,7 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            if x % 4 == 0 && out.len() > 1000 {
+            if x.is_multiple_of(4) && out.len() > 1000 {
                 let from = (x >> 8) as usize % (out.len() - 300);
                 let copy = out[from..from + 3 + (x >> 40) as usize % 250].to_vec();
                 out.extend_from_slice(&copy);
