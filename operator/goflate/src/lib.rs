@@ -1,15 +1,22 @@
-//! Go's `compress/flate` encoder and `compress/gzip` writer, ported to Rust so that Kiln writes
-//! the same bytes as Packer where Packer compresses with Go's standard library (HCL's
-//! `base64gzip`).
+//! Go's `compress/flate` encoder and `compress/gzip` writer, and klauspost/compress's `flate`
+//! encoder with klauspost/pgzip's parallel gzip writer, ported to Rust so that Kiln writes the
+//! same bytes as Packer where Packer compresses: HCL's `base64gzip` (Go's standard library)
+//! and the `compress` post-processor's `.gz`/`.tar.gz` (pgzip).
 //!
-//! The port follows Go 1.26's `deflate.go`, `deflatefast.go`, `huffman_code.go`,
+//! The Go port follows Go 1.26's `deflate.go`, `deflatefast.go`, `huffman_code.go`,
 //! `huffman_bit_writer.go` and `token.go` step by step (matching, block splitting, the choice
 //! between stored, fixed and dynamic blocks, the Huffman code construction and its
 //! tie-breaking), for every level Go accepts: -2 (Huffman only), -1 (default, 6), 0 (stored),
-//! 1 (`deflatefast`) and 2–9 (hash chains). The output is compared with Go's own on generated
-//! inputs by `oracle/compare.sh`; `tests/vectors.rs` holds bytes Go produced.
+//! 1 (`deflatefast`) and 2–9 (hash chains). The klauspost port ([`PgzipWriter`]) follows
+//! klauspost/compress 1.18.6 (fast encoders for levels 1–6, the lazy matcher for 7–9, stored
+//! and Huffman-only blocks, its table-reusing block writer) and pgzip 1.2.6 (blocks with the
+//! previous block's tail as dictionary, a sync flush after each). The output is compared with
+//! Go's own on generated inputs by `oracle/compare.sh`; `tests/vectors.rs` holds bytes Go
+//! produced.
 //!
-//! Go's source is Copyright 2009 The Go Authors, under the BSD-style license in `LICENSE-GO`.
+//! Go's source is Copyright 2009 The Go Authors (BSD-style license, `LICENSE-GO`);
+//! klauspost/compress is Copyright 2012 The Go Authors and 2019 Klaus Post (BSD-style,
+//! `LICENSE-KLAUSPOST-COMPRESS`); pgzip is Copyright 2014 Klaus Post (MIT, `LICENSE-PGZIP`).
 
 mod deflate;
 mod fast;
