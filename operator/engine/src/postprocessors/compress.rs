@@ -7,7 +7,8 @@
 //! and anything else (including no extension at all, as in the default output name) falls
 //! back to a gzipped tarball without changing the name.
 //!
-//! Compression extensions: `gz` (parallel gzip, like Packer's pgzip), `bgzf` (parallel
+//! Compression extensions: `gz` (parallel gzip, the bytes Packer's klauspost/pgzip writes at
+//! every level, from kiln-goflate's port), `bgzf` (parallel
 //! blocked gzip), `lz4`, `xz`, and, beyond Packer, `bz2`/`bzip2` (Packer 1.16 would write a
 //! `.tar.gz` under such a name). Everything streams: no file is held in memory.
 //!
@@ -191,6 +192,13 @@ impl Encoder for Out {
     }
 }
 
+/// kiln-goflate's port of pgzip (Packer's writer).
+impl Encoder for kiln_goflate::PgzipWriter<Out> {
+    fn end(self) -> std::io::Result<Out> {
+        self.finish()
+    }
+}
+
 /// gzp's parallel writers (gzip and bgzf).
 impl<F: gzp::FormatSpec> Encoder for gzp::par::compress::ParCompress<'static, F, Out> {
     fn end(mut self) -> std::io::Result<Out> {
@@ -269,8 +277,8 @@ pub fn threads() -> usize {
         .unwrap_or(1)
 }
 
-/// The zlib level for a normalised Packer level (-1 = default 6; -2, Go's HuffmanOnly, is
-/// approximated by the fastest level).
+/// The zlib level of `bgzf` for a normalised Packer level (-1 = default 6; -2, Go's
+/// HuffmanOnly, is approximated by the fastest level).
 fn deflate_level(level: i64) -> u32 {
     match level {
         -1 => 6,
@@ -285,16 +293,23 @@ fn make_sink(
     level: i64,
 ) -> anyhow::Result<Box<dyn Sink>> {
     let out = BufWriter::with_capacity(CHUNK, file);
+    let go_level = i32::try_from(level).unwrap_or(i32::MIN);
     Ok(match algorithm {
         None => sink(out),
+        // Packer's bytes: klauspost/pgzip over klauspost/compress at the same level (-1 is
+        // its 5), in the 500 000-byte blocks Packer sets, ported by kiln-goflate.
         Some(Algorithm::Gzip) => {
-            let w = gzp::par::compress::ParCompressBuilder::<gzp::deflate::Gzip>::new()
-                .num_threads(threads())
-                .map_err(|e| anyhow!("error creating pgzip writer: {e}"))?
-                .buffer_size(CHUNK)
-                .map_err(|e| anyhow!("error creating pgzip writer: {e}"))?
-                .compression_level(gzp::Compression::new(deflate_level(level)))
-                .from_writer(out);
+            let w = kiln_goflate::PgzipWriter::new(
+                out,
+                go_level,
+                kiln_goflate::PACKER_BLOCK_SIZE,
+                threads(),
+            )
+            .ok_or_else(|| {
+                anyhow!(
+                    "error creating pgzip writer: Invalid compression level. Expected an integer from -1 to 9."
+                )
+            })?;
             sink(w)
         }
         Some(Algorithm::Bgzf) => {

@@ -270,38 +270,16 @@ fn csv_error(e: &csv::Error) -> String {
     }
 }
 
-/// Packer's base64gzip stream (`gzip.NewWriter`, `Write`, `Flush`, `Close`): Go's header (no
-/// name, no time, XFL 0, OS 255), the data as deflate blocks ended by a sync flush (an empty
-/// stored block), then Close's final empty stored block, then CRC-32 and length. The data
-/// blocks are flate2's at level 6: the same bytes as Go's for short strings (one fixed-Huffman
-/// block); longer inputs may be encoded otherwise, equally valid (docs/templates.md).
+/// Packer's base64gzip stream: go-cty-funcs' `gzip.NewWriter`, `Write`, `Flush`, `Close`,
+/// written by kiln-goflate (Go's compress/flate at the default level, byte for byte).
 fn go_gzip(data: &[u8]) -> Result<Vec<u8>, super::FuncError> {
-    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
-    let mut c = flate2::Compress::new(flate2::Compression::new(6), false);
-    let mut buf = Vec::with_capacity(data.len() + 64);
-    let mut input = data;
-    loop {
-        if buf.capacity() - buf.len() < 64 {
-            buf.reserve(buf.capacity().max(64));
-        }
-        let before = c.total_in();
-        let status = c
-            .compress_vec(input, &mut buf, flate2::FlushCompress::Sync)
-            .map_err(|e| other(format!("failed to write gzip raw data: {e}")))?;
-        input = &input[(c.total_in() - before) as usize..];
-        // Done when all input is taken and the flush had room to finish.
-        if input.is_empty() && buf.len() < buf.capacity() && status != flate2::Status::BufError {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf);
-    // Close: a final empty stored block (the stream is byte-aligned after the sync flush).
-    out.extend_from_slice(&[0x01, 0x00, 0x00, 0xff, 0xff]);
-    let mut crc = flate2::Crc::new();
-    crc.update(data);
-    out.extend_from_slice(&crc.sum().to_le_bytes());
-    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    Ok(out)
+    use std::io::Write;
+    let err = |e: std::io::Error| other(format!("failed to write gzip raw data: {e}"));
+    let mut w = kiln_goflate::GzWriter::new(Vec::with_capacity(data.len() / 2 + 64), -1)
+        .map_err(|e| other(e.to_string()))?;
+    w.write_all(data).map_err(err)?;
+    w.flush().map_err(err)?;
+    w.finish().map_err(err)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1101,6 +1079,35 @@ mod tests {
         let mut out = String::new();
         d.read_to_string(&mut out).unwrap();
         assert_eq!(out, "test");
+    }
+
+    /// Bytes Packer 1.16 (Go's compress/gzip) writes: repeats make LZ77 matches and, for the
+    /// longer text, a dynamic Huffman block, which must be Go's choices exactly.
+    #[test]
+    fn base64gzip_is_gos_bytes() {
+        let text = "the quick brown fox jumps over the lazy dog; the quick brown fox jumps over the lazy dog";
+        assert_eq!(
+            ok("base64gzip", vec![s(text)]),
+            s(
+                "H4sIAAAAAAAA/yrJSFUoLM1MzlZIKsovz1NIy69QyCrNLShWyC9LLVIASeckVlUqpOSnWyuQoBgAAAD//wEAAP//+5cGV1gAAAA="
+            )
+        );
+        let lines: Vec<String> = (0..200).map(|i| format!("line {i}")).collect();
+        let expected = concat!(
+            "H4sIAAAAAAAA/0TVu00lMBgF4Va2gA18/HZBBEiI/kMkPGOiP+ITcM/4fn1+f/wr/39P7qn3tHv6PeOe",
+            "ec+6Z99z+HEZnAAFKVDBCljQAhe8ilf9vfAqXsWreBWv4lW8itfwGl7zD8VreA2v4TW8htfwOl7H63jd",
+            "/xxex+t4Ha/jdbyBN/AG3sAbfhR4A2/gDbyBN/Em3sSbeBNv+tniTbyJN/EW3sJbeAtv4S285VjwFt7C",
+            "23gbb+NtvI238Tbedn14G+/gHbyDd/AO3sE7eAfvOOe3ZwddXHRx0sVNF0ddXHVx1sVdF4ddlP9SUX6x",
+            "vFpeLq+XF8wr5iVjMzGa1Fehst3EcGI5MZ3YTown1hPzif2kvcCVTSg2FCOKFcWMYkcxpFhSTCn9vR3K",
+            "1hRzij3FoGJRManYVIwqVpXxniVlw4plxbRiWzGuWFfMK/YVA8t8L56yjcXIYmUxs9hZDC2WFlOLrWW9",
+            "x1TZ3GJvMbhYXEwuNheji9XF7LLfO61seTG92F6ML9YX84v9xQBjgTnvK+D8AAAA//8BAAD//0ztNaOZ",
+            "BgAA",
+        );
+        assert_eq!(ok("base64gzip", vec![s(&lines.join(","))]), s(expected));
+        assert_eq!(
+            ok("base64gzip", vec![s("")]),
+            s("H4sIAAAAAAAA/wAAAP//AQAA//8AAAAAAAAAAA==")
+        );
     }
 
     #[test]

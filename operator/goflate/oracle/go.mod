@@ -1,0 +1,3 @@
+module kiln.dev/goflate-oracle
+
+go 1.22
