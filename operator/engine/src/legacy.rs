@@ -289,6 +289,7 @@ pub fn get_builds(
         let builder = BUILDERS.decode(
             &b.kind,
             Block {
+                legacy: true,
                 body: &instance.source.body,
                 env: &env,
                 subject: None,
@@ -332,6 +333,7 @@ pub fn get_builds(
             let r = PROVISIONERS.decode(
                 &decl.kind,
                 Block {
+                    legacy: true,
                     body: &decl.block.body,
                     env: &late_env,
                     subject: None,
@@ -383,6 +385,7 @@ pub fn get_builds(
                 let r = POST_PROCESSORS.decode(
                     &pp.kind,
                     Block {
+                        legacy: true,
                         body: &block.body,
                         env: &late_env,
                         subject: None,

@@ -182,6 +182,7 @@ pub fn prepare_provisioner_in(
     PROVISIONERS.decode(
         &decl.kind,
         Block {
+            legacy: false,
             body,
             env,
             subject: decl.block.subject(),
@@ -213,6 +214,7 @@ fn decode_post_processor(
     POST_PROCESSORS.decode(
         &decl.kind,
         Block {
+            legacy: false,
             body: &decl.block.body,
             env,
             subject: decl.block.subject(),
@@ -258,6 +260,7 @@ pub fn prepare(
         let builder = BUILDERS.decode(
             &inst.source.kind,
             Block {
+                legacy: false,
                 body: &inst.source.body,
                 env: &env,
                 subject: inst.source.subject.clone(),
@@ -372,6 +375,7 @@ fn decode_data_source(
     DATA_SOURCES.decode(
         &decl.kind,
         Block {
+            legacy: false,
             body: &decl.block.body,
             env,
             subject: decl.block.subject(),

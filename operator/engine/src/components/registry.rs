@@ -128,6 +128,7 @@ impl<T: ?Sized + 'static> Table<T> {
         let finished = r.finish_parts();
         let (mut diags, error) = (finished.decoding, finished.error);
         if matches!(self.kind, Kind::Provisioner | Kind::PostProcessor)
+            && !block.legacy
             && diags.has_errors()
             && !diags.0.iter().any(|d| d.summary == INTERPOLATION_ERROR)
         {
@@ -228,6 +229,8 @@ pub struct Block<'a> {
     pub subject: Option<Subject>,
     pub what: String,
     pub name: &'a str,
+    /// From a legacy JSON template (the SDK decodes it: its own words for decoding errors).
+    pub legacy: bool,
 }
 
 /// The constructor of a component that lives behind a cargo feature: its own when Kiln is

@@ -1431,7 +1431,7 @@ mod tests {
     }
 
     #[test]
-    fn attribute_errors_point_at_the_name() {
+    fn attribute_errors_point_at_the_step_with_its_dot() {
         let scope = Scope::new().with("var", obj(&[("a", Value::str("x"))]));
         let e = ev_with("var.nope", scope).unwrap_err();
         assert_eq!(e.summary, "Unsupported attribute");
@@ -1439,8 +1439,9 @@ mod tests {
             e.detail,
             "This object does not have an attribute named \"nope\"."
         );
+        // hcl's subject: the traversal step `.nope`, dot included.
         let s = e.subject.unwrap();
-        assert_eq!((s.line, s.column), (1, 9));
+        assert_eq!((s.line, s.column, s.end_column), (1, 8, 13));
     }
 
     #[test]

@@ -1,0 +1,6 @@
+source "null" "a" {
+  comunicator = "none"
+}
+build {
+  sources = ["source.null.a"]
+}
