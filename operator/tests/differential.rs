@@ -15,9 +15,9 @@
 //!   fails until the file is removed, so fixed cases stay fixed.
 //! - `source` (optional): where a real-world template came from.
 //! - `plugins` (optional): plugins Packer gets for the case, one per line (`docker`:
-//!   packer-plugin-docker v1.1.2 from `scripts/docker-plugin.sh`, installed with
-//!   `packer plugins install --path`), so a builder's own checks are compared; Kiln has
-//!   them built in.
+//!   packer-plugin-docker v1.1.2 from `scripts/docker-plugin.sh`; `qemu`: packer-plugin-qemu
+//!   v1.1.7 from `scripts/qemu-plugin.sh`; installed with `packer plugins install --path`),
+//!   so a builder's own checks are compared; Kiln has them built in.
 //!
 //! Both tools run in the same directory (a fresh copy each), with the same environment, so
 //! absolute paths agree; only what is inherently run-specific is normalised: durations,
@@ -157,6 +157,7 @@ fn install_plugins(packer: &Path, case: &Path, home: &Path) {
     for name in list.split_whitespace() {
         let (bin, source) = match name {
             "docker" => (common::docker_plugin(), "github.com/hashicorp/docker"),
+            "qemu" => (common::qemu_plugin(), "github.com/hashicorp/qemu"),
             other => panic!("{}: unknown plugin {other:?}", case.display()),
         };
         let out = Command::new(packer)
