@@ -29,6 +29,7 @@ scripts/guests.sh >/dev/null
 step "Packer from source (the differential suite's reference; cached)"
 scripts/packer.sh
 scripts/docker-plugin.sh >/dev/null   # the docker builder's own checks (plugin cases)
+scripts/qemu-plugin.sh >/dev/null     # the qemu builder's own checks (plugin cases)
 
 step "Kubernetes binaries (e2e/cluster/build.sh, cached): admission_policy.rs runs etcd and kube-apiserver"
 e2e/cluster/build.sh >/dev/null
