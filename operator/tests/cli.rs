@@ -320,8 +320,20 @@ build {
     );
     let o = run(tmp.path(), &["validate", t.to_str().unwrap()]);
     let err = shown(&o);
-    assert!(err.contains("bad.pkr.hcl line 8:"), "{err}");
-    assert!(err.contains("An argument named \"nope\""), "{err}");
+    // A provisioner's decoding error, as hcl2template's HCL2Prepare returns it: at the
+    // block, the argument's range and hcl's suggestion in the text.
+    assert!(
+        err.contains("Failed preparing provisioner-block \"shell-local\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("bad.pkr.hcl:8,5-9: Unsupported argument; An argument named"),
+        "{err}"
+    );
+    assert!(
+        err.contains("\"nope\" is not expected here. Did you mean \"name\"?"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -117,6 +117,21 @@ impl<T: ?Sized + 'static> Table<T> {
         };
         let subject = block.subject.clone();
         let mut r = ConfigReader::new(block.body, block.env, block.subject, block.what);
+        // hcl2template's own arguments of the block are in the schema hcl's suggestions come
+        // from (a misspelt `timout` gets `Did you mean "timeout"?`).
+        match self.kind {
+            Kind::Provisioner => r.ignore(&[
+                "name",
+                "only",
+                "except",
+                "pause_before",
+                "max_retries",
+                "timeout",
+                "override",
+            ]),
+            Kind::PostProcessor => r.ignore(&["name", "only", "except", "keep_input_artifact"]),
+            Kind::Builder | Kind::DataSource => {}
+        }
         if self.kind != Kind::DataSource {
             r.interpolation = Some(crate::interpolate::Context::for_component(
                 &info.build_name,

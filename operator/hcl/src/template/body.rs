@@ -33,6 +33,26 @@ impl RawAttr {
         self.unsupported_suggesting("")
     }
 
+    /// HCL's "Unsupported argument" error in `body`, whose schema has the arguments `attrs`
+    /// and the block types `blocks` (in the schema's order): with hcl's suggestion, an
+    /// argument `body` does not set within an edit distance of 3, else a block type so named.
+    pub fn unsupported_in(&self, body: &RawBody, attrs: &[&str], blocks: &[&str]) -> Diagnostic {
+        let unset: Vec<&str> = attrs
+            .iter()
+            .copied()
+            .filter(|k| body.attr(k).is_none())
+            .collect();
+        let suggestion = match name_suggestion(&self.key, &unset) {
+            Some(s) => format!(" Did you mean {}?", crate::value::go_quote(s)),
+            None if blocks.contains(&self.key.as_str()) => format!(
+                " Did you mean to define a block of type {}?",
+                crate::value::go_quote(&self.key)
+            ),
+            None => String::new(),
+        };
+        self.unsupported_suggesting(&suggestion)
+    }
+
     /// `suggestion`: hcl's " Did you mean …?" (empty when there is none).
     pub fn unsupported_suggesting(&self, suggestion: &str) -> Diagnostic {
         if self.file.is_json() {
@@ -86,12 +106,30 @@ fn extraneous(name: &str) -> Diagnostic {
 impl RawBlock {
     /// HCL's "Unsupported block type" error for this block.
     pub fn unsupported(&self) -> Diagnostic {
+        self.unsupported_in(&[], &[])
+    }
+
+    /// HCL's "Unsupported block type" error for this block in a body whose schema has the
+    /// arguments `attrs` and the block types `blocks` (in the schema's order): with hcl's
+    /// suggestion, a block type within an edit distance of 3, else an argument so named.
+    pub fn unsupported_in(&self, attrs: &[&str], blocks: &[&str]) -> Diagnostic {
         if self.file.is_json() {
             return extraneous(&self.ident).with_subject(self.subject());
         }
+        let suggestion = match name_suggestion(&self.ident, blocks) {
+            Some(s) => format!(" Did you mean {}?", crate::value::go_quote(s)),
+            None if attrs.contains(&self.ident.as_str()) => format!(
+                " Did you mean to define argument {}? If so, use the equals sign to assign it a value.",
+                crate::value::go_quote(&self.ident)
+            ),
+            None => String::new(),
+        };
         Diagnostic::error(
             "Unsupported block type",
-            format!("Blocks of type {:?} are not expected here.", self.ident),
+            format!(
+                "Blocks of type {} are not expected here.{suggestion}",
+                crate::value::go_quote(&self.ident)
+            ),
         )
         .with_subject(self.subject())
     }
@@ -245,9 +283,6 @@ pub struct ConfigReader<'a> {
     scope: Scope<'a>,
     used_attrs: BTreeSet<String>,
     used_blocks: BTreeSet<String>,
-    /// Meta-arguments handled elsewhere ([`ConfigReader::ignore`]): not the component's own
-    /// options, so never suggested for a misspelt one.
-    meta_attrs: BTreeSet<String>,
     pub diags: Diagnostics,
     /// Where the block itself starts, for "missing argument" errors.
     pub block_subject: Option<Subject>,
@@ -307,7 +342,6 @@ impl<'a> ConfigReader<'a> {
             scope: env.scope(),
             used_attrs: BTreeSet::new(),
             used_blocks: BTreeSet::new(),
-            meta_attrs: BTreeSet::new(),
             diags: Diagnostics::new(),
             block_subject,
             block_desc: block_desc.into(),
@@ -379,7 +413,6 @@ impl<'a> ConfigReader<'a> {
     pub fn ignore(&mut self, keys: &[&str]) {
         for k in keys {
             self.used_attrs.insert(k.to_string());
-            self.meta_attrs.insert(k.to_string());
         }
     }
 
@@ -777,7 +810,7 @@ impl<'a> ConfigReader<'a> {
             .used_attrs
             .iter()
             .map(String::as_str)
-            .filter(|k| !self.meta_attrs.contains(*k) && !defined.contains(k))
+            .filter(|k| !defined.contains(k))
             .collect();
         let block_types: Vec<&str> = self.used_blocks.iter().map(String::as_str).collect();
         let mut found = Vec::new();
@@ -803,9 +836,7 @@ impl<'a> ConfigReader<'a> {
                 }
                 let suggestion = match name_suggestion(&ident, &block_types) {
                     Some(s) => format!(" Did you mean {}?", crate::value::go_quote(s)),
-                    None if self.used_attrs.contains(&ident)
-                        && !self.meta_attrs.contains(&ident) =>
-                    {
+                    None if self.used_attrs.contains(&ident) => {
                         format!(
                             " Did you mean to define argument {}? If so, use the equals sign to assign it a value.",
                             crate::value::go_quote(&ident)

@@ -222,6 +222,18 @@ fn decode_meta(
 
 /// Decodes a provisioner (or error-cleanup-provisioner) block's meta-arguments; the rest of
 /// its body belongs to the provisioner type.
+/// The `build` block's arguments and block types, in hcl2template's order.
+const BUILD_ATTRS: &[&str] = &["name", "description", "sources"];
+const BUILD_BLOCKS: &[&str] = &[
+    "from",
+    "source",
+    "provisioner",
+    "error-cleanup-provisioner",
+    "post-processor",
+    "post-processors",
+    "hcp_packer_registry",
+];
+
 pub fn decode_provisioner(
     b: &RawBlock,
     env: &EvalEnv,
@@ -469,7 +481,7 @@ impl Template {
                             }
                         }
                     }
-                    _ => diags.push(a.unsupported()),
+                    _ => diags.push(a.unsupported_in(&b.body, BUILD_ATTRS, BUILD_BLOCKS)),
                 }
             }
             let mut blocks: Vec<RawBlock> = Vec::new();
@@ -565,13 +577,7 @@ impl Template {
                     }
                     // Decoded with the registry configuration (template::registry).
                     "hcp_packer_registry" => {}
-                    other => diags.push(
-                        Diagnostic::error(
-                            "Unsupported block type",
-                            format!("Blocks of type {other:?} are not expected here."),
-                        )
-                        .with_subject(inner.subject()),
-                    ),
+                    _ => diags.push(inner.unsupported_in(BUILD_ATTRS, BUILD_BLOCKS)),
                 }
             }
             if bb.sources.is_empty() && !diags.has_errors() {

@@ -66,6 +66,7 @@ pub fn decode_local(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
     }
     let mut sensitive = false;
     let mut expression = None;
+    let mut unsupported = false;
     for a in &b.body.attrs {
         match a.key.as_str() {
             "expression" => expression = Some(a.clone()),
@@ -74,10 +75,18 @@ pub fn decode_local(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
                 Ok(None) => diags.push(wrong_type(a, "bool required")),
                 Err(d) => diags.push(d),
             },
-            _ => diags.push(a.unsupported()),
+            _ => {
+                unsupported = true;
+                diags.push(a.unsupported_in(&b.body, &["expression", "sensitive"], &[]));
+            }
         }
     }
     let Some(attr) = expression else {
+        // hcl2template's schema does not require it: with a misspelt argument, that is the
+        // only error Packer reports (without any, Packer 1.16 crashes; Kiln says what lacks).
+        if unsupported {
+            return;
+        }
         diags.push(
             Diagnostic::error(
                 "Missing required argument",

@@ -183,6 +183,21 @@ pub fn go_errno(e: &std::io::Error) -> String {
     }
 }
 
+/// The root's block types in hcl2template's `configSchema` order (its suggestions take the
+/// first close one).
+const ROOT_SCHEMA: &[&str] = &[
+    "packer",
+    "source",
+    "variables",
+    "variable",
+    "locals",
+    "local",
+    "data",
+    "build",
+    "hcp_packer_registry",
+    "communicator",
+];
+
 const ROOT_BLOCKS: &[&str] = &[
     "packer",
     "variable",
@@ -340,11 +355,11 @@ impl Template {
         // 2. The root schema.
         for body in &raw {
             for a in &body.attrs {
-                diags.push(a.unsupported());
+                diags.push(a.unsupported_in(body, &[], ROOT_SCHEMA));
             }
             for b in &body.blocks {
                 if !ROOT_BLOCKS.contains(&b.ident.as_str()) {
-                    diags.push(b.unsupported());
+                    diags.push(b.unsupported_in(&[], ROOT_SCHEMA));
                 }
             }
         }
@@ -393,12 +408,18 @@ impl Template {
         }
         for a in &b.body.attrs {
             if a.key != "required_version" {
-                diags.push(a.unsupported());
+                // Packer decodes the block twice (its version, then its plugins) and reports
+                // the error of each pass.
+                let d = a.unsupported_in(&b.body, &["required_version"], &["required_plugins"]);
+                diags.push(d.clone());
+                diags.push(d);
             }
         }
         for inner in &b.body.blocks {
             if inner.ident != "required_plugins" {
-                diags.push(inner.unsupported());
+                let d = inner.unsupported_in(&["required_version"], &["required_plugins"]);
+                diags.push(d.clone());
+                diags.push(d);
                 continue;
             }
             for a in &inner.body.attrs {

@@ -144,6 +144,9 @@ fn eval_default(a: &RawAttr) -> Result<Value, Diagnostic> {
 }
 
 /// Decodes one `variable "name" { … }` block.
+/// The arguments of a `variable` block, in hcl2template's schema order.
+const VARIABLE_ATTRS: &[&str] = &["description", "default", "type", "sensitive"];
+
 pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
     if b.labels.len() != 1 {
         diags.push(label_count(b, 1, "variable", "\"name\""));
@@ -199,7 +202,7 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
                 Ok(s) => var.sensitive = s,
                 Err(d) => diags.push(d),
             },
-            _ => diags.push(a.unsupported()),
+            _ => diags.push(a.unsupported_in(&b.body, VARIABLE_ATTRS, &["validation"])),
         }
     }
     // The default must satisfy the type.
@@ -217,14 +220,14 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
     }
     for vb in &b.body.blocks {
         if vb.ident != "validation" {
-            diags.push(vb.unsupported());
+            diags.push(vb.unsupported_in(VARIABLE_ATTRS, &["validation"]));
             continue;
         }
         let cond = vb.body.attr("condition").cloned();
         let msg = vb.body.attr("error_message").cloned();
         for a in &vb.body.attrs {
             if a.key != "condition" && a.key != "error_message" {
-                diags.push(a.unsupported());
+                diags.push(a.unsupported_in(&vb.body, &["condition", "error_message"], &[]));
             }
         }
         let (Some(cond), Some(msg)) = (cond, msg) else {

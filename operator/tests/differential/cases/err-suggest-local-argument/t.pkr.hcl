@@ -1,0 +1,9 @@
+local "a" {
+  expresion = 1
+}
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a"]
+}

@@ -1,0 +1,7 @@
+build = 1
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a"]
+}

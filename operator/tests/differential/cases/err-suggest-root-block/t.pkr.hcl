@@ -1,0 +1,6 @@
+sourc "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a"]
+}

@@ -1,0 +1,8 @@
+variabl "x" {
+}
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a"]
+}

@@ -1,0 +1,9 @@
+variable "x" {
+  defualt = 1
+}
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a"]
+}
