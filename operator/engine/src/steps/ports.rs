@@ -54,14 +54,46 @@ pub fn listen_in_range(addr: &str, min: u16, max: u16) -> anyhow::Result<TcpList
 }
 
 /// A free port in `[min, max)` on `addr`, released at once (how the qemu plugin picks the
-/// VNC port and the communicator's host port before starting qemu).
+/// VNC port and the communicator's host port before starting qemu). A port handed out in the
+/// last minute is not handed out again by this process: between its release here and qemu
+/// binding it, another build of the same run could otherwise pick it too (Packer keeps a
+/// lock file per port for the same reason).
 pub fn free_port_in_range(addr: &str, min: u16, max: u16) -> anyhow::Result<u16> {
-    Ok(listen_in_range(addr, min, max)?.local_addr()?.port())
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+    static HANDED_OUT: Mutex<Option<HashMap<(String, u16), Instant>>> = Mutex::new(None);
+    const HELD: Duration = Duration::from_secs(60);
+    let range = u32::from(max.saturating_sub(min)).max(1);
+    let mut last = None;
+    for _ in 0..range.min(64) {
+        let port = listen_in_range(addr, min, max)?.local_addr()?.port();
+        let mut guard = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+        let handed = guard.get_or_insert_with(HashMap::new);
+        handed.retain(|_, at| at.elapsed() < HELD);
+        let key = (addr.to_string(), port);
+        if !handed.contains_key(&key) {
+            handed.insert(key, Instant::now());
+            return Ok(port);
+        }
+        last = Some(port);
+    }
+    // Every draw met a port handed out a moment ago: the range is nearly all in use.
+    last.ok_or_else(|| anyhow::anyhow!("no free port between {min} and {max} on {addr}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn does_not_hand_out_a_port_twice_in_a_minute() {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..8 {
+            let p = free_port_in_range("127.0.0.1", 21000, 21010).unwrap();
+            assert!(seen.insert(p), "port {p} handed out twice: {seen:?}");
+        }
+    }
 
     #[test]
     fn picks_in_range_and_skips_busy_ports() {
