@@ -17,6 +17,7 @@ use crate::components::{
 };
 use crate::plan::{PreparedBuild, RunOptions, prepare_provisioner, runtime_generated};
 use crate::template::EvalEnv;
+pub use crate::template::body::go_duration;
 use crate::template::build::{BuildInstance, ProvisionerDecl};
 use crate::ui::{EventKind, Ui};
 
@@ -449,45 +450,6 @@ pub async fn run_all(
         }
     }
     outcomes
-}
-
-/// Go's `time.Duration.String()`: `1s`, `1m30s`, `1h0m0s`, `1.5s`, `10ms`, `0s`.
-pub fn go_duration(d: Duration) -> String {
-    let ns = d.as_nanos();
-    if ns == 0 {
-        return "0s".into();
-    }
-    let frac = |v: u128, unit: u128| {
-        let whole = v / unit;
-        let rest = v % unit;
-        if rest == 0 {
-            whole.to_string()
-        } else {
-            let digits = unit.to_string().len() - 1;
-            let f = format!("{rest:0digits$}");
-            format!("{whole}.{}", f.trim_end_matches('0'))
-        }
-    };
-    if ns < 1_000 {
-        return format!("{ns}ns");
-    }
-    if ns < 1_000_000 {
-        return format!("{}µs", frac(ns, 1_000));
-    }
-    if ns < 1_000_000_000 {
-        return format!("{}ms", frac(ns, 1_000_000));
-    }
-    let secs = ns / 1_000_000_000;
-    let sub = ns % 1_000_000_000;
-    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
-    let s = frac(s * 1_000_000_000 + sub, 1_000_000_000);
-    if h > 0 {
-        format!("{h}h{m}m{s}s")
-    } else if m > 0 {
-        format!("{m}m{s}s")
-    } else {
-        format!("{s}s")
-    }
 }
 
 /// A Go-durafmt-like rendering with the two largest units: `1 second 20 milliseconds`.

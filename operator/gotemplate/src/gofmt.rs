@@ -4,7 +4,7 @@
 use crate::value::Value;
 
 /// Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and U+0020.
-pub(crate) fn is_print(r: char) -> bool {
+pub fn is_print(r: char) -> bool {
     use unicode_general_category::{GeneralCategory as G, get_general_category};
     if r == ' ' {
         return true;
@@ -149,7 +149,7 @@ pub(crate) fn unquote_char(s: &str, q: char) -> Result<(char, &str), ()> {
 }
 
 /// Go's `strconv.Unquote` for "…" and `…` literals (the lexer only makes those).
-pub(crate) fn unquote(s: &str) -> Result<String, ()> {
+pub fn unquote(s: &str) -> Result<String, ()> {
     let q = s.chars().next().ok_or(())?;
     if s.len() < 2 || !s.ends_with(q) {
         return Err(());

@@ -51,7 +51,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-pub use gofmt::{quote, quote_ascii, sprintf};
+pub use gofmt::{is_print, quote, quote_ascii, sprintf, unquote};
 pub use value::{List, Map, Struct, Value};
 
 /// The type of a function parameter, as Go's reflection sees the Go function's signature:
@@ -203,6 +203,61 @@ impl Template {
     pub fn text(&self) -> &str {
         &self.text
     }
+
+    /// The nodes of the top-level template's list, as Go's `Tree.Root.Nodes` holds them
+    /// (what `packer hcl2_upgrade` walks to rewrite a template).
+    pub fn root_nodes(&self) -> Vec<RootNode> {
+        let Some(root) = self.set.get(&self.name) else {
+            return Vec::new();
+        };
+        root.nodes
+            .iter()
+            .map(|n| match n {
+                parse::Node::Text { text, .. } => RootNode::Text(text.clone()),
+                parse::Node::Action { pipe, .. } => RootNode::Action {
+                    text: n.to_string(),
+                    commands: pipe.cmds.len(),
+                    args: pipe.cmds.first().map_or(0, |c| c.args.len()),
+                    first_arg: pipe
+                        .cmds
+                        .first()
+                        .and_then(|c| c.args.first())
+                        .map_or(String::new(), |a| a.to_string()),
+                    command: pipe.cmds.first().map_or(String::new(), |c| c.to_string()),
+                },
+                parse::Node::Branch(b) => RootNode::Other(match b.kind {
+                    parse::BranchKind::If => "*parse.IfNode",
+                    parse::BranchKind::Range => "*parse.RangeNode",
+                    parse::BranchKind::With => "*parse.WithNode",
+                }),
+                parse::Node::Template { .. } => RootNode::Other("*parse.TemplateNode"),
+                parse::Node::Break { .. } => RootNode::Other("*parse.BreakNode"),
+                parse::Node::Continue { .. } => RootNode::Other("*parse.ContinueNode"),
+            })
+            .collect()
+    }
+}
+
+/// A node of a template's top-level list (see [`Template::root_nodes`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RootNode {
+    /// Text outside actions.
+    Text(String),
+    /// An action (`{{…}}`): Go's `ActionNode`.
+    Action {
+        /// The action printed back as Go's `String()` does (`{{upper "x"}}`).
+        text: String,
+        /// How many commands its pipeline has (`a | b`: 2).
+        commands: usize,
+        /// How many arguments (the function included) its first command has.
+        args: usize,
+        /// Its first command's first argument, printed back (`upper`, `.Name`).
+        first_arg: String,
+        /// Its first command printed back (`upper "x"`).
+        command: String,
+    },
+    /// Any other node, by Go's type name (`*parse.IfNode`).
+    Other(&'static str),
 }
 
 /// Parses and executes in one go (the SDK's `RenderOnce`).

@@ -105,6 +105,12 @@ fn is_ident_continue(c: char) -> bool {
     c == '-' || unicode_ident::is_xid_continue(c)
 }
 
+/// hclsyntax's `ValidIdentifier`: the whole of `s` is one identifier.
+pub fn valid_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(is_ident_start) && chars.all(is_ident_continue)
+}
+
 /// The length of the identifier at the start of `s` (0 when there is none).
 fn ident_len(s: &str) -> usize {
     let mut it = s.char_indices();

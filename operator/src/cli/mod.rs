@@ -4,9 +4,12 @@ mod build;
 mod channel;
 mod common;
 mod console;
+mod fix;
 mod fmt;
+mod goflag;
 mod inspect;
 mod legacy;
+mod upgrade;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -111,7 +114,12 @@ const COMMANDS: &[(&str, &str)] = &[
         "creates a console for testing variable interpolation",
     ),
     ("crds", "print the CRD YAML of Kiln's resources"),
+    ("fix", "fixes templates from old versions of packer"),
     ("fmt", "Rewrites HCL2 config files to canonical format"),
+    (
+        "hcl2_upgrade",
+        "transform a JSON template into an HCL2 configuration",
+    ),
     ("inspect", "see components of a template"),
     ("operator", "run the Kubernetes operator"),
     ("runner", "run one source of an ImageBuild (runner pods)"),
@@ -154,6 +162,9 @@ pub fn main(args: Vec<String>) -> i32 {
             return 0;
         }
         Some("-v" | "-version" | "--version") => return print_version(),
+        // Flags parsed as Go's `flag` package does (Packer's own parsing and messages).
+        Some("hcl2_upgrade") => return printing(|| upgrade::run(&args[2..])),
+        Some("fix") => return printing(|| fix::run(&args[2..])),
         Some(c) if !COMMANDS.iter().any(|(n, _)| *n == c) && c != "install-self" => {
             println!("{}", usage());
             return 127;

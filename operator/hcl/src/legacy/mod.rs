@@ -9,6 +9,7 @@ pub mod config;
 pub mod decode;
 pub mod json;
 pub mod render;
+pub mod upgrade;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -150,6 +151,11 @@ pub const TINIEST_BUILDER: &str = "{\n\t\"builders\": [\n\t\t{\n\t\t\t\"type\":\
 
 /// The SDK's `template.ParseFile`: the error text is the "Original error" Packer prints.
 pub fn parse_file(path: &Path) -> Result<LegacyTemplate, String> {
+    parse_file_raw(path).map(|(t, _)| t)
+}
+
+/// [`parse_file`], with the bytes read (the SDK's `Template.RawContents`).
+pub fn parse_file_raw(path: &Path) -> Result<(LegacyTemplate, Vec<u8>), String> {
     let data = if path == Path::new("-") {
         let mut b = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(|e| e.to_string())?;
@@ -170,7 +176,7 @@ pub fn parse_file(path: &Path) -> Result<LegacyTemplate, String> {
         Err(ParseError::Other(s)) => return Err(s),
     };
     t.path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    Ok(t)
+    Ok((t, data))
 }
 
 /// Why a document is not a template.

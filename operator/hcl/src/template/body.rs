@@ -911,6 +911,45 @@ pub fn go_parse_duration(orig: &str) -> Result<Duration, String> {
     Ok(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)))
 }
 
+/// Go's `time.Duration.String()`: `1s`, `1m30s`, `1h0m0s`, `1.5s`, `10ms`, `0s`.
+pub fn go_duration(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns == 0 {
+        return "0s".into();
+    }
+    let frac = |v: u128, unit: u128| {
+        let whole = v / unit;
+        let rest = v % unit;
+        if rest == 0 {
+            whole.to_string()
+        } else {
+            let digits = unit.to_string().len() - 1;
+            let f = format!("{rest:0digits$}");
+            format!("{whole}.{}", f.trim_end_matches('0'))
+        }
+    };
+    if ns < 1_000 {
+        return format!("{ns}ns");
+    }
+    if ns < 1_000_000 {
+        return format!("{}µs", frac(ns, 1_000));
+    }
+    if ns < 1_000_000_000 {
+        return format!("{}ms", frac(ns, 1_000_000));
+    }
+    let secs = ns / 1_000_000_000;
+    let sub = ns % 1_000_000_000;
+    let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
+    let s = frac(s * 1_000_000_000 + sub, 1_000_000_000);
+    if h > 0 {
+        format!("{h}h{m}m{s}s")
+    } else if m > 0 {
+        format!("{m}m{s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
 /// Go's `time.ParseDuration`, in (signed) nanoseconds, with Go's error texts: the one
 /// Go duration parser that every duration of a template goes through.
 pub fn go_parse_duration_nanos(orig: &str) -> Result<i64, String> {

@@ -1,0 +1,5 @@
+//! `kiln fix`.
+
+pub fn run(_args: &[String]) -> i32 {
+    1
+}
