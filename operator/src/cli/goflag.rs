@@ -52,6 +52,14 @@ pub const META: &[(&str, Kind)] = &[
     ("config-type", Kind::ConfigType),
 ];
 
+/// Whether the command line asks for a command's help (mitchellh/cli, before the command
+/// runs): `-h`, `-help` or `--help` anywhere before `--`. Packer prints the help and exits 0.
+pub fn asks_help(args: &[String]) -> bool {
+    args.iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "-h" || a == "-help" || a == "--help")
+}
+
 fn parse_bool(s: &str) -> Option<bool> {
     match s {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),

@@ -40,6 +40,10 @@ fn go_dir(path: &str) -> String {
 
 /// Runs `hcl2_upgrade` with the arguments after the command name; the exit code.
 pub fn run(args: &[String]) -> i32 {
+    if goflag::asks_help(args) {
+        println!("{HELP}");
+        return 0;
+    }
     let mut flags = vec![
         ("output-file", Kind::String),
         ("with-annotations", Kind::Bool),
@@ -68,10 +72,13 @@ pub fn run(args: &[String]) -> i32 {
 
     let dir = go_dir(&output);
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        println!(
-            "Failed to create output directory: mkdir {dir}: {}",
+        // Go's `MkdirAll` on a path that exists but is not a directory: ENOTDIR.
+        let why = if Path::new(&dir).exists() {
+            "not a directory".to_string()
+        } else {
             go_errno(&e)
-        );
+        };
+        println!("Failed to create output directory: mkdir {dir}: {why}");
         return 1;
     }
     let mut file = match std::fs::File::create(&output) {
@@ -120,7 +127,13 @@ pub fn run(args: &[String]) -> i32 {
         with_annotations: annotations,
         builder_plugins: BUNDLED_BUILDERS.iter().map(|s| s.to_string()).collect(),
     };
-    let out = upgrade::upgrade(&core.template, &raw, &opts);
+    let out = match upgrade::upgrade(&core.template, &raw, &opts) {
+        Ok(o) => o,
+        Err(e) => {
+            println!("Error: cannot convert {path}: {e}");
+            return 1;
+        }
+    };
     let mut ret = 0;
     for e in &out.errors {
         println!("{e}");

@@ -161,8 +161,12 @@ pub fn parse_file_raw(path: &Path) -> Result<(LegacyTemplate, Vec<u8>), String> 
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(|e| e.to_string())?;
         b
     } else {
-        std::fs::read(path)
-            .map_err(|e| format!("open {}: {}", path.display(), crate::template::go_errno(&e)))?
+        let mut f = std::fs::File::open(path)
+            .map_err(|e| format!("open {}: {}", path.display(), crate::template::go_errno(&e)))?;
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut b)
+            .map_err(|e| format!("read {}: {}", path.display(), crate::template::go_errno(&e)))?;
+        b
     };
     let mut t = match parse(&data) {
         Ok(t) => t,

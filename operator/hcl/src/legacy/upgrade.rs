@@ -167,8 +167,9 @@ fn lock(s: &Shared) -> std::sync::MutexGuard<'_, State> {
     s.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Converts a parsed legacy template (`raw`: the file's bytes).
-pub fn upgrade(t: &LegacyTemplate, raw: &[u8], opts: &Options) -> Upgraded {
+/// Converts a parsed legacy template (`raw`: the file's bytes). `Err`: a template Packer
+/// crashes on (an array mixing objects and other values).
+pub fn upgrade(t: &LegacyTemplate, raw: &[u8], opts: &Options) -> Result<Upgraded, String> {
     let state: Shared = Arc::default();
     let ann = opts.with_annotations;
     let mut errors = Vec::new();
@@ -184,20 +185,20 @@ pub fn upgrade(t: &LegacyTemplate, raw: &[u8], opts: &Options) -> Upgraded {
         .collect();
     builders.sort_by(|a, b| format!("{}{}", a.0, a.1).cmp(&format!("{}{}", b.0, b.1)));
 
-    let (ami_out, ami_err) = amazon_ami(&mut builders, &state);
+    let (ami_out, ami_err) = amazon_ami(&mut builders, &state)?;
     if let Some(e) = ami_err {
         errors.push(format!(
             "Ignoring following amazonAmiDatasource.Parse error: {e}"
         ));
     }
-    let (sources_out, unknown) = sources(&mut builders, &opts.builder_plugins, &state);
+    let (sources_out, unknown) = sources(&mut builders, &opts.builder_plugins, &state)?;
     if !unknown.is_empty() {
         errors.push(format!(
             "Ignoring following sources.Parse error: unknown builder type(s): [{}]\n",
             unknown.join(" ")
         ));
     }
-    let build_out = build(t, &builders, &state, ann);
+    let build_out = build(t, &builders, &state, ann)?;
     let secrets_out = secrets(&state);
 
     let mut out = String::new();
@@ -254,10 +255,10 @@ pub fn upgrade(t: &LegacyTemplate, raw: &[u8], opts: &Options) -> Upgraded {
         out.push_str(&sources_out);
     }
     out.push_str(&build_out);
-    Upgraded {
+    Ok(Upgraded {
         text: format_tokens(&out),
         errors,
-    }
+    })
 }
 
 // --- Writing HCL as hclwrite does. ---
@@ -383,7 +384,7 @@ fn is_primitive(v: &J) -> bool {
 /// `jsonBodyToHCL2Body`: keys sorted; an object holding objects or arrays (or nothing) is a
 /// nested block, an array of objects a block per element, anything else an attribute;
 /// empty arrays are left out.
-fn json_body(out: &mut Body, kvs: &[(String, J)]) {
+fn json_body(out: &mut Body, kvs: &[(String, J)]) -> Result<(), String> {
     let mut kvs = dedup(kvs);
     kvs.sort_by(|a, b| a.0.cmp(&b.0));
     for (k, v) in &kvs {
@@ -399,7 +400,9 @@ fn json_body(out: &mut Body, kvs: &[(String, J)]) {
                 if attribute {
                     out.attr(k, &value(v));
                 } else {
-                    out.block(k, &[], |b| json_body(b, m));
+                    let mut r = Ok(());
+                    out.block(k, &[], |b| r = json_body(b, m));
+                    r?;
                 }
             }
             J::Arr(items) => {
@@ -419,11 +422,19 @@ fn json_body(out: &mut Body, kvs: &[(String, J)]) {
                         most = Some(e);
                     }
                 }
-                if matches!(most, Some(J::Obj(_))) && items.iter().all(|e| matches!(e, J::Obj(_)))
-                {
+                if matches!(most, Some(J::Obj(_))) {
+                    if !items.iter().all(|e| matches!(e, J::Obj(_))) {
+                        return Err(format!(
+                            "{}: an array that mixes objects with other values has no HCL2 form \
+                             (Packer 1.16.0 crashes on it)",
+                            kiln_gotemplate::quote(k)
+                        ));
+                    }
                     for e in items {
                         if let J::Obj(m) = e {
-                            out.block(k, &[], |b| json_body(b, m));
+                            let mut r = Ok(());
+                            out.block(k, &[], |b| r = json_body(b, m));
+                            r?;
                         }
                     }
                 } else {
@@ -433,6 +444,7 @@ fn json_body(out: &mut Body, kvs: &[(String, J)]) {
             _ => out.attr(k, &value(v)),
         }
     }
+    Ok(())
 }
 
 // --- The template transposition. ---
@@ -953,7 +965,10 @@ fn secrets(state: &Shared) -> String {
         }
         let mut file = Body::default();
         file.newline();
-        file.block("data", &["amazon-secretsmanager", id], |b| json_body(b, &cfg));
+        // Strings only: no error.
+        file.block("data", &["amazon-secretsmanager", id], |b| {
+            let _ = json_body(b, &cfg);
+        });
         out.push_str(&file.bytes());
     }
     out
@@ -991,7 +1006,7 @@ fn set(cfg: &mut Vec<(String, J)>, key: &str, v: J) {
 fn amazon_ami(
     builders: &mut [(String, String, Vec<(String, J)>)],
     state: &Shared,
-) -> (String, Option<String>) {
+) -> Result<(String, Option<String>), String> {
     let mut out = String::new();
     let mut filters: Vec<J> = Vec::new();
     for (kind, _, config) in builders.iter_mut() {
@@ -1009,13 +1024,13 @@ fn amazon_ami(
             J::Obj(m) => dedup(&m),
             J::Null => Vec::new(),
             other => {
-                return (
+                return Ok((
                     out,
                     Some(format!(
                         "Failed to write amazon-ami data source: '' expected a map, got '{}'",
                         other.go_kind()
                     )),
-                );
+                ));
             }
         };
         for key in AWS_ACCESS_KEYS {
@@ -1041,10 +1056,12 @@ fn amazon_ami(
         filters.push(cfg_j);
         let mut file = Body::default();
         file.newline();
-        file.block("data", &["amazon-ami", &name], |b| json_body(b, &cfg));
+        let mut r = Ok(());
+        file.block("data", &["amazon-ami", &name], |b| r = json_body(b, &cfg));
+        r?;
         out.push_str(&transpose(&file.bytes(), state));
     }
-    (out, None)
+    Ok((out, None))
 }
 
 /// `SourceParser.Parse`: a source per builder; unnamed ones (or named as their type) are
@@ -1053,7 +1070,7 @@ fn sources(
     builders: &mut [(String, String, Vec<(String, J)>)],
     plugins: &[String],
     state: &Shared,
-) -> (String, Vec<String>) {
+) -> Result<(String, Vec<String>), String> {
     let mut out = String::new();
     let mut unknown = Vec::new();
     for (i, (kind, name, config)) in builders.iter_mut().enumerate() {
@@ -1066,13 +1083,15 @@ fn sources(
         *name = name.trim().replace(' ', "_");
         let mut file = Body::default();
         file.newline();
-        file.block("source", &[kind, name], |b| json_body(b, config));
+        let mut r = Ok(());
+        file.block("source", &[kind, name], |b| r = json_body(b, config));
+        r?;
         out.push_str(&transpose(&file.bytes(), state));
     }
-    (out, unknown)
+    Ok((out, unknown))
 }
 
-fn provisioner_block(ty: &str, p: &super::Provisioner, state: &Shared) -> String {
+fn provisioner_block(ty: &str, p: &super::Provisioner, state: &Shared) -> Result<String, String> {
     let mut cfg = dedup(&p.config);
     if !p.oe.except.is_empty() {
         set(
@@ -1106,18 +1125,21 @@ fn provisioner_block(ty: &str, p: &super::Provisioner, state: &Shared) -> String
         );
     }
     let mut file = Body::default();
-    file.block(ty, &[&p.kind], |b| json_body(b, &cfg));
+    let mut r = Ok(());
+    file.block(ty, &[&p.kind], |b| r = json_body(b, &cfg));
+    r?;
     file.newline();
-    transpose(&file.bytes(), state)
+    Ok(transpose(&file.bytes(), state))
 }
 
-fn post_processors(t: &LegacyTemplate, state: &Shared) -> String {
+fn post_processors(t: &LegacyTemplate, state: &Shared) -> Result<String, String> {
     let mut out = String::new();
     for chain in &t.post_processors {
         if chain.is_empty() {
             continue;
         }
-        let write = |b: &mut Body| {
+        let mut r = Ok(());
+        let mut write = |b: &mut Body| {
             for pp in chain {
                 let mut cfg = dedup(&pp.config);
                 if !pp.oe.except.is_empty() {
@@ -1141,7 +1163,9 @@ fn post_processors(t: &LegacyTemplate, state: &Shared) -> String {
                     if let Some(keep) = pp.keep_input_artifact {
                         b.attr("keep_input_artifact", &keep.to_string());
                     }
-                    json_body(b, &cfg);
+                    if let Err(e) = json_body(b, &cfg) {
+                        r = Err(e);
+                    }
                 });
             }
         };
@@ -1151,9 +1175,10 @@ fn post_processors(t: &LegacyTemplate, state: &Shared) -> String {
         } else {
             file.block("post-processors", &[], write);
         }
+        r?;
         out.push_str(&transpose(&file.bytes(), state));
     }
-    out
+    Ok(out)
 }
 
 /// `BuildParser`: the build block with its sources, provisioners and post-processors.
@@ -1162,9 +1187,9 @@ fn build(
     builders: &[(String, String, Vec<(String, J)>)],
     state: &Shared,
     ann: bool,
-) -> String {
+) -> Result<String, String> {
     if builders.is_empty() {
-        return String::new();
+        return Ok(String::new());
     }
     let mut head = Body::default();
     if !t.description.is_empty() {
@@ -1180,19 +1205,19 @@ fn build(
     let head = head.bytes();
     let mut provisioners = String::new();
     for p in &t.provisioners {
-        provisioners.push_str(&provisioner_block("provisioner", p, state));
+        provisioners.push_str(&provisioner_block("provisioner", p, state)?);
     }
     if let Some(p) = &t.cleanup {
-        provisioners.push_str(&provisioner_block("error-cleanup-provisioner", p, state));
+        provisioners.push_str(&provisioner_block("error-cleanup-provisioner", p, state)?);
     }
-    let pps = post_processors(t, state);
+    let pps = post_processors(t, state)?;
     let mut out = String::from(if ann { BUILD_HEADER } else { "\n" });
     out.push_str("build {\n");
     out.push_str(&head);
     out.push_str(&provisioners);
     out.push_str(&pps);
     out.push_str("}\n");
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
