@@ -367,6 +367,23 @@ pub fn parse(data: &[u8]) -> Result<J, SyntaxError> {
     Ok(v)
 }
 
+/// The first value of a stream, as Go's `json.Decoder.Decode` reads it: what follows the
+/// value is not looked at; an empty stream is `EOF`, a cut one `unexpected EOF`.
+pub fn decode_first(data: &[u8]) -> Result<J, String> {
+    let mut p = Parser { data, pos: 0 };
+    p.skip_ws();
+    if p.pos == data.len() {
+        return Err("EOF".into());
+    }
+    p.value().map_err(|e| {
+        if e.offset == data.len() && e.msg == "unexpected end of JSON input" {
+            "unexpected EOF".to_string()
+        } else {
+            e.msg
+        }
+    })
+}
+
 /// Packer's `checkForDuplicateFields`: the first key repeated in one object, in document
 /// order (a repeat inside a value is found before a later repeat of its object).
 pub fn first_duplicate(v: &J) -> Option<String> {

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod decode;
+pub mod fix;
 pub mod json;
 pub mod render;
 pub mod upgrade;
@@ -640,6 +641,42 @@ fn version_less(a: &(Vec<u64>, String, String), b: &(Vec<u64>, String, String)) 
     }
 }
 
+impl LegacyTemplate {
+    /// The SDK's `Template.Validate`: at least one builder, provisioners' and
+    /// post-processors' `only`/`except` and provisioners' `override` naming builders. The
+    /// errors, in the SDK's order.
+    pub fn validate(&self) -> Vec<String> {
+        let t = self;
+        let mut errs = Vec::new();
+        if t.builders.is_empty() {
+            errs.push("at least one builder must be defined".to_string());
+        }
+        for (i, p) in t.provisioners.iter().enumerate() {
+            for e in p.oe.validate(t) {
+                errs.push(format!("provisioner {}: {e}", i + 1));
+            }
+            let mut names: Vec<&String> = p.overrides.iter().map(|(k, _)| k).collect();
+            names.sort();
+            for name in names {
+                if !t.builders.contains_key(name) {
+                    errs.push(format!(
+                        "provisioner {}: override '{name}' doesn't exist",
+                        i + 1
+                    ));
+                }
+            }
+        }
+        for (i, chain) in t.post_processors.iter().enumerate() {
+            for (j, p) in chain.iter().enumerate() {
+                for e in p.oe.validate(t) {
+                    errs.push(format!("post-processor {}.{}: {e}", i + 1, j + 1));
+                }
+            }
+        }
+        errs
+    }
+}
+
 /// The legacy core after `Initialize`: user variables rendered, builds named.
 #[derive(Clone, Debug, Default)]
 pub struct Core {
@@ -697,32 +734,7 @@ impl Core {
 
     fn validate(&self) -> Result<(), String> {
         let t = &self.template;
-        let mut errs = Vec::new();
-        if t.builders.is_empty() {
-            errs.push("at least one builder must be defined".to_string());
-        }
-        for (i, p) in t.provisioners.iter().enumerate() {
-            for e in p.oe.validate(t) {
-                errs.push(format!("provisioner {}: {e}", i + 1));
-            }
-            let mut names: Vec<&String> = p.overrides.iter().map(|(k, _)| k).collect();
-            names.sort();
-            for name in names {
-                if !t.builders.contains_key(name) {
-                    errs.push(format!(
-                        "provisioner {}: override '{name}' doesn't exist",
-                        i + 1
-                    ));
-                }
-            }
-        }
-        for (i, chain) in t.post_processors.iter().enumerate() {
-            for (j, p) in chain.iter().enumerate() {
-                for e in p.oe.validate(t) {
-                    errs.push(format!("post-processor {}.{}: {e}", i + 1, j + 1));
-                }
-            }
-        }
+        let errs = t.validate();
         if !errs.is_empty() {
             return Err(multierror(&errs));
         }
