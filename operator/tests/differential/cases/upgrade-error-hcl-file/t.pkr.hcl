@@ -1,0 +1,6 @@
+source "null" "x" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.x"]
+}
