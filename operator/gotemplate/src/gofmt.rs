@@ -149,7 +149,7 @@ pub(crate) fn unquote_char(s: &str, q: char) -> Result<(char, &str), ()> {
 }
 
 /// Go's `strconv.Unquote` for "…" and `…` literals (the lexer only makes those).
-pub fn unquote(s: &str) -> Result<String, ()> {
+pub(crate) fn unquote(s: &str) -> Result<String, ()> {
     let q = s.chars().next().ok_or(())?;
     if s.len() < 2 || !s.ends_with(q) {
         return Err(());

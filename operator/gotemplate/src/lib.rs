@@ -51,7 +51,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-pub use gofmt::{is_print, quote, quote_ascii, sprintf, unquote};
+pub use gofmt::{is_print, quote, quote_ascii, sprintf};
 pub use value::{List, Map, Struct, Value};
 
 /// The type of a function parameter, as Go's reflection sees the Go function's signature:
@@ -258,6 +258,11 @@ pub enum RootNode {
     },
     /// Any other node, by Go's type name (`*parse.IfNode`).
     Other(&'static str),
+}
+
+/// Go's `strconv.Unquote` of a `"…"` or `` `…` `` literal; `None` when it is not one.
+pub fn unquote(s: &str) -> Option<String> {
+    gofmt::unquote(s).ok()
 }
 
 /// Parses and executes in one go (the SDK's `RenderOnce`).

@@ -35,8 +35,7 @@ Options:
     s
 }
 
-const AFTER: &str =
-    "\n\nThis is usually caused by an error in the input template.\nPlease fix the error and try again.";
+const AFTER: &str = "\n\nThis is usually caused by an error in the input template.\nPlease fix the error and try again.";
 
 /// Runs `fix` with the arguments after the command name; the exit code.
 pub fn run(args: &[String]) -> i32 {

@@ -35,8 +35,11 @@ impl std::fmt::Display for FixError {
 
 type Fixed = Result<(), FixError>;
 
+/// A fixer: the template's root object changed in place.
+pub type Fixer = fn(&mut Vec<(String, J)>) -> Result<(), FixError>;
+
 /// The fixers, in the order Packer runs them, with their synopses (`packer fix -h`).
-pub const FIXERS: &[(&str, &str, fn(&mut Obj) -> Fixed)] = &[
+pub const FIXERS: &[(&str, &str, Fixer)] = &[
     (
         "iso-md5",
         "Replaces \"iso_md5\" in builders with \"iso_checksum\"",
@@ -516,13 +519,12 @@ fn pp_fixer(input: &mut Obj, ty: &str, mut f: impl FnMut(&mut Obj) -> Fixed) -> 
     let Some(mut pps) = decode_pps(input).map_err(|e| FixError::Failed(ms_error(e)))? else {
         return Ok(());
     };
-    each_pp(&mut pps, |pp| {
-        if kind(pp) == Some(ty) {
-            f(pp)
-        } else {
-            Ok(())
-        }
-    })?;
+    each_pp(
+        &mut pps,
+        |pp| {
+            if kind(pp) == Some(ty) { f(pp) } else { Ok(()) }
+        },
+    )?;
     set(input, "post-processors", J::Arr(pps));
     Ok(())
 }
@@ -574,7 +576,10 @@ fn weak_map(v: &J, name: &str) -> Result<Option<Obj>, String> {
 /// A provisioner fixer over the weakly decoded `provisioners` list: `f` gets each object
 /// (a copy); it is written back when `f` returns `Ok(true)`. The list is written back when
 /// it is not empty.
-fn provisioner_fixer(input: &mut Obj, mut f: impl FnMut(&mut Obj) -> Result<bool, FixError>) -> Fixed {
+fn provisioner_fixer(
+    input: &mut Obj,
+    mut f: impl FnMut(&mut Obj) -> Result<bool, FixError>,
+) -> Fixed {
     let Some(mut list) = weak_list(input, "Provisioners") else {
         return Ok(());
     };
@@ -1197,9 +1202,7 @@ fn vsphere_iso_net_disk(input: &mut Obj) -> Fixed {
                     None => {}
                     Some(J::Arr(existing)) => adapters.extend(existing.iter().cloned()),
                     Some(_) => {
-                        return Err(FixError::Crash(
-                            "\"network_adapters\" is not a list".into(),
-                        ));
+                        return Err(FixError::Crash("\"network_adapters\" is not a list".into()));
                     }
                 }
                 set(b, "network_adapters", J::Arr(adapters));
