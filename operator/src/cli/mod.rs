@@ -163,8 +163,14 @@ pub fn main(args: Vec<String>) -> i32 {
         }
         Some("-v" | "-version" | "--version") => return print_version(),
         // Flags parsed as Go's `flag` package does (Packer's own parsing and messages).
-        Some("hcl2_upgrade") => return printing(|| upgrade::run(&args[2..])),
-        Some("fix") => return printing(|| fix::run(&args[2..])),
+        Some("hcl2_upgrade") => {
+            let rest = args[2..].to_vec();
+            return printing(|| deep_stack(move || upgrade::run(&rest)));
+        }
+        Some("fix") => {
+            let rest = args[2..].to_vec();
+            return printing(|| deep_stack(move || fix::run(&rest)));
+        }
         Some(c) if !COMMANDS.iter().any(|(n, _)| *n == c) && c != "install-self" => {
             println!("{}", usage());
             return 127;
@@ -185,10 +191,14 @@ pub fn main(args: Vec<String>) -> i32 {
     if matches!(cli.command, Command::Operator(_)) {
         crate::controller::memory::limit_arenas();
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if !matches!(cli.command, Command::Operator(_) | Command::Runner(_)) {
+        // The local commands read legacy JSON templates up to Go's 10000 levels of nesting
+        // and walk them recursively: more stack than tokio's 2 MiB default.
+        builder.thread_stack_size(LOCAL_STACK);
+    }
+    let rt = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("Error: could not start the runtime: {e}");
@@ -199,9 +209,9 @@ pub fn main(args: Vec<String>) -> i32 {
         match cli.command {
             Command::Build(a) => build::run(a).await,
             Command::Validate(a) => validate::run(a).await,
-            Command::Inspect(a) => printing(|| inspect::run(a)),
+            Command::Inspect(a) => printing(|| deep_stack(move || inspect::run(a))),
             Command::Fmt(a) => printing(|| fmt::run(a)),
-            Command::Console(a) => printing(|| console::run(a)),
+            Command::Console(a) => printing(|| deep_stack(move || console::run(a))),
             Command::Channel(a) => channel::run(a),
             Command::Operator(a) => crate::controller::run(a).await,
             Command::Runner(a) => crate::runner::run(a).await,
@@ -213,6 +223,30 @@ pub fn main(args: Vec<String>) -> i32 {
             Command::Version => print_version(),
         }
     })
+}
+
+/// The stack of the threads that run local commands (reserved, touched only as used).
+const LOCAL_STACK: usize = 512 << 20;
+
+/// Runs `f` on a thread whose stack holds the deepest JSON document the legacy reader
+/// accepts (10000 levels, Go's limit), which the conversions walk recursively.
+/// Inside a runtime, the thread enters it (data sources reach it with `Handle::current`).
+fn deep_stack(f: impl FnOnce() -> i32 + Send + 'static) -> i32 {
+    let handle = tokio::runtime::Handle::try_current().ok();
+    let run = move || {
+        let _guard = handle.as_ref().map(|h| h.enter());
+        f()
+    };
+    match std::thread::Builder::new()
+        .stack_size(LOCAL_STACK)
+        .spawn(run)
+    {
+        Ok(h) => h.join().unwrap_or(1),
+        Err(e) => {
+            eprintln!("Error: could not start a thread: {e}");
+            1
+        }
+    }
 }
 
 /// Runs a command that only prints (no child processes, no sockets) with SIGPIPE at its

@@ -128,7 +128,12 @@ fn quote_char(c: u8) -> String {
 struct Parser<'a> {
     data: &'a [u8],
     pos: usize,
+    /// Open objects and arrays (Go's scanner refuses more than 10000).
+    depth: usize,
 }
+
+/// encoding/json's `maxNestingDepth`.
+const MAX_DEPTH: usize = 10000;
 
 type PResult<T> = Result<T, SyntaxError>;
 
@@ -164,9 +169,20 @@ impl Parser<'_> {
     fn value(&mut self) -> PResult<J> {
         self.skip_ws();
         let c = self.peek()?;
+        if matches!(c, b'{' | b'[') {
+            if self.depth >= MAX_DEPTH {
+                return Err(self.err(self.pos, "exceeded max depth"));
+            }
+            self.depth += 1;
+            let v = if c == b'{' {
+                self.object()
+            } else {
+                self.array()
+            };
+            self.depth -= 1;
+            return v;
+        }
         match c {
-            b'{' => self.object(),
-            b'[' => self.array(),
             b'"' => self.string().map(J::Str),
             b'-' | b'0'..=b'9' => self.number(),
             b't' => self.literal("true", J::Bool(true)),
@@ -358,7 +374,11 @@ impl Parser<'_> {
 
 /// Parses a document as Go's `json.Unmarshal` into `interface{}`.
 pub fn parse(data: &[u8]) -> Result<J, SyntaxError> {
-    let mut p = Parser { data, pos: 0 };
+    let mut p = Parser {
+        data,
+        pos: 0,
+        depth: 0,
+    };
     let v = p.value()?;
     p.skip_ws();
     if p.pos < data.len() {
@@ -370,7 +390,11 @@ pub fn parse(data: &[u8]) -> Result<J, SyntaxError> {
 /// The first value of a stream, as Go's `json.Decoder.Decode` reads it: what follows the
 /// value is not looked at; an empty stream is `EOF`, a cut one `unexpected EOF`.
 pub fn decode_first(data: &[u8]) -> Result<J, String> {
-    let mut p = Parser { data, pos: 0 };
+    let mut p = Parser {
+        data,
+        pos: 0,
+        depth: 0,
+    };
     p.skip_ws();
     if p.pos == data.len() {
         return Err("EOF".into());
@@ -494,6 +518,32 @@ mod tests {
             ("invalid character '\\n' in string literal".into(), 3)
         );
         assert_eq!(err(""), ("unexpected end of JSON input".into(), 0));
+    }
+
+    #[test]
+    fn nesting_stops_at_go_max_depth() {
+        // Deep documents need a deep stack (the CLI runs its commands on one).
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(nesting)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn nesting() {
+        let doc = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse(doc(10000).as_bytes()).is_ok());
+        let e = parse(doc(10001).as_bytes()).unwrap_err();
+        assert_eq!(e.msg, "invalid character '[' exceeded max depth");
+        assert_eq!(e.offset, 10001);
+        assert_eq!(
+            decode_first(doc(10001).as_bytes()).unwrap_err(),
+            "invalid character '[' exceeded max depth"
+        );
+        assert_eq!(decode_first(b" {} trailing").unwrap(), J::Obj(Vec::new()));
+        assert_eq!(decode_first(b"  ").unwrap_err(), "EOF");
+        assert_eq!(decode_first(b"[1, ").unwrap_err(), "unexpected EOF");
     }
 
     #[test]
