@@ -124,29 +124,28 @@ pub fn console(path: Option<&Path>, vars: &VarFlags, piped: bool) -> i32 {
     };
     let _ = core.initialize();
     let m = masker(&core);
+    if !piped {
+        return super::console::interactive(|line| {
+            let (out, exit, err) = core.evaluate(line);
+            if let Some(e) = err {
+                println!("{}", m.mask(&interpolation_error(&e)));
+            }
+            if exit {
+                return true;
+            }
+            println!("{}", m.mask(&out));
+            false
+        });
+    }
     let mut last = String::new();
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
-        let line = if piped {
-            line.trim().to_string()
-        } else {
-            line.trim_end_matches('\r').to_string()
-        };
-        let (out, exit, err) = core.evaluate(&line);
+        let (out, _, err) = core.evaluate(line.trim());
         if let Some(e) = err {
             println!("{}", m.mask(&interpolation_error(&e)));
         }
-        if piped {
-            last = out;
-            continue;
-        }
-        if exit {
-            return 0;
-        }
-        println!("{}", m.mask(&out));
+        last = out;
     }
-    if piped {
-        println!("{}", m.mask(&last));
-    }
+    println!("{}", m.mask(&last));
     0
 }
