@@ -122,6 +122,11 @@ fn normalise(s: &str) -> String {
             (r#""build_time": \d{10}"#, r#""build_time": <TIME>"#),
             (r"(?m)^\d{10},", "<TIME>,"),
             (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", "<TIMESTAMP>"),
+            // Packer's TimeoutProvisioner says this from a goroutine that races the
+            // provisioner's return (a Go select between two ready channels): the line comes
+            // before or after the step's error, or not at all. Kiln says it first, always
+            // (tests/cli.rs, provisioner_timeout_stops_a_hanging_command).
+            (r"(?m)^==> [^\n]*: Cancelling provisioner after a timeout\.\.\.\n", ""),
         ]
         .into_iter()
         .map(|(r, w)| (regex::Regex::new(r).unwrap(), w))
