@@ -41,7 +41,11 @@ pub fn run(a: InspectArgs) -> i32 {
         }
     };
     let masker = kiln_engine::ui::Masker::new(t.sensitive.clone());
-    for part in ["Packer Inspect: HCL2 mode\n".to_string(), variables(&t), builds(&t)] {
+    for part in [
+        "Packer Inspect: HCL2 mode\n".to_string(),
+        variables(&t),
+        builds(&t),
+    ] {
         ui.say(&masker.mask(&part));
     }
     0

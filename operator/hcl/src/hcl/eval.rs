@@ -591,7 +591,8 @@ impl Evaluator {
         if *key == Value::Unknown {
             return Ok(Value::Unknown);
         }
-        const NOT_FOUND: &str = "The given key does not identify an element in this collection value";
+        const NOT_FOUND: &str =
+            "The given key does not identify an element in this collection value";
         let invalid = |detail: String| self.error_in(self.step_range(at), "Invalid index", detail);
         if cur == Value::Null {
             return Err(self.error_in(

@@ -924,7 +924,11 @@ impl Core {
                 if b.name != b.kind {
                     line.push_str(&format!(" ({})", b.kind));
                 }
-                machine(&mut out, "template-builder", vec![k.clone(), b.kind.clone()]);
+                machine(
+                    &mut out,
+                    "template-builder",
+                    vec![k.clone(), b.kind.clone()],
+                );
                 say(&mut out, &line);
             }
         }

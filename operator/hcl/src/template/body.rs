@@ -863,7 +863,10 @@ impl<'a> ConfigReader<'a> {
                     found.push(
                         Diagnostic::error(
                             "Unsupported argument",
-                            format!("An argument named \"{top}.{}\" is not expected here.", a.key),
+                            format!(
+                                "An argument named \"{top}.{}\" is not expected here.",
+                                a.key
+                            ),
                         )
                         .with_subject(a.key_subject()),
                     );
@@ -1139,7 +1142,10 @@ mod tests {
         let diags = r.finish();
         let e = diags.errors().next().expect("an error");
         assert_eq!(e.summary, MAPSTRUCTURE_ERROR);
-        assert_eq!(e.detail, "1 error(s) decoding:\n\n* 'bad' expected a map, got 'slice'");
+        assert_eq!(
+            e.detail,
+            "1 error(s) decoding:\n\n* 'bad' expected a map, got 'slice'"
+        );
         // Outside a legacy template an object is an argument, not a block.
         let b = body("opts = { create = [\"-q\"] }\n");
         let mut r = ConfigReader::new(&b, &env, None, "test");
