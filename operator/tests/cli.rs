@@ -466,10 +466,25 @@ build {
 }
 "#,
     );
+    let started = std::time::Instant::now();
     let o = run(tmp.path(), &["build", t.to_str().unwrap()]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
     let err = shown(&o);
     assert_eq!(o.status.code(), Some(1));
-    assert!(err.contains("timed out after 1 second"), "{err}");
+    // Packer's TimeoutProvisioner says it cancels, then the provisioner's own error stands
+    // (the SDK's shell-local: the script that did not finish).
+    let cancelling = err
+        .find("==> null.a: Cancelling provisioner after a timeout...")
+        .unwrap_or_else(|| panic!("no cancelling line: {err}"));
+    let failed = err
+        .find("==> null.a: Provisioning step had errors")
+        .unwrap_or_else(|| panic!("no step error: {err}"));
+    assert!(cancelling < failed, "{err}");
+    assert!(
+        err.contains("--> null.a: Error executing script: ")
+            && err.contains("\n\nPlease see output above for more information."),
+        "{err}"
+    );
 }
 
 #[test]

@@ -18,6 +18,9 @@
 //!   packer-plugin-docker v1.1.2 from `scripts/docker-plugin.sh`; `qemu`: packer-plugin-qemu
 //!   v1.1.7 from `scripts/qemu-plugin.sh`; installed with `packer plugins install --path`),
 //!   so a builder's own checks are compared; Kiln has them built in.
+//! - `tty` (optional): the command runs on a pseudo-terminal (stdin, stdout and stderr) and
+//!   each line of this file is typed in turn (escapes `\r`, `\e`, `\xHH`, `\\`), once the
+//!   command waits for input; what the two show on the terminal is compared (see [`run_tty`]).
 //!
 //! Both tools run in the same directory (a fresh copy each), with the same environment, so
 //! absolute paths agree; only what is inherently run-specific is normalised: durations,
@@ -49,6 +52,7 @@ const META: &[&str] = &[
     "pending",
     "source",
     "plugins",
+    "tty",
 ];
 
 fn copy_dir(from: &Path, to: &Path, top: bool) {
@@ -118,6 +122,11 @@ fn normalise(s: &str) -> String {
             (r#""build_time": \d{10}"#, r#""build_time": <TIME>"#),
             (r"(?m)^\d{10},", "<TIME>,"),
             (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", "<TIMESTAMP>"),
+            // Packer's TimeoutProvisioner says this from a goroutine that races the
+            // provisioner's return (a Go select between two ready channels): the line comes
+            // before or after the step's error, or not at all. Kiln says it first, always
+            // (tests/cli.rs, provisioner_timeout_stops_a_hanging_command).
+            (r"(?m)^==> [^\n]*: Cancelling provisioner after a timeout\.\.\.\n", ""),
         ]
         .into_iter()
         .map(|(r, w)| (regex::Regex::new(r).unwrap(), w))
@@ -179,7 +188,27 @@ fn install_plugins(packer: &Path, case: &Path, home: &Path) {
     }
 }
 
-fn run(program: &Path, case: &Path, work: &Path) -> Outcome {
+/// The environment both tools run in (nothing else of the test's own).
+fn environment(home: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
+    vec![
+        ("PATH", std::env::var_os("PATH").unwrap_or_default()),
+        ("HOME", home.into()),
+        ("TMPDIR", std::env::temp_dir().into()),
+        ("PACKER_CONFIG_DIR", home.into()),
+        ("PACKER_PLUGIN_PATH", home.join("plugins").into()),
+        ("CHECKPOINT_DISABLE", "1".into()),
+        // Packer colours build output even when it is not a terminal; Kiln only on one.
+        ("PACKER_NO_COLOR", "1".into()),
+        (
+            "PACKER_RUN_UUID",
+            "11111111-2222-3333-4444-555555555555".into(),
+        ),
+        ("PKR_VAR_from_env", "from the environment".into()),
+        ("KILN_DIFF", "1".into()),
+    ]
+}
+
+fn run(program: &Path, case: &Path, work: &Path, kiln: bool) -> Outcome {
     if work.exists() {
         std::fs::remove_dir_all(work).unwrap();
     }
@@ -194,21 +223,21 @@ fn run(program: &Path, case: &Path, work: &Path) -> Outcome {
     if program_is_packer(program) {
         install_plugins(program, case, &home);
     }
+    if let Ok(keys) = std::fs::read_to_string(case.join("tty")) {
+        let (code, screen, problems) = run_tty(program, &args, work, &home, &keys, kiln);
+        let _ = std::fs::remove_dir_all(&home);
+        return Outcome {
+            code,
+            stdout: screen,
+            stderr: problems,
+            files: BTreeMap::new(),
+        };
+    }
     let mut c = Command::new(program);
     c.current_dir(work)
         .args(&args)
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", &home)
-        .env("TMPDIR", std::env::temp_dir())
-        .env("PACKER_CONFIG_DIR", &home)
-        .env("PACKER_PLUGIN_PATH", home.join("plugins"))
-        .env("CHECKPOINT_DISABLE", "1")
-        // Packer colours build output even when it is not a terminal; Kiln only on one.
-        .env("PACKER_NO_COLOR", "1")
-        .env("PACKER_RUN_UUID", "11111111-2222-3333-4444-555555555555")
-        .env("PKR_VAR_from_env", "from the environment")
-        .env("KILN_DIFF", "1")
+        .envs(environment(&home))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let stdin_file = case.join("stdin-file");
@@ -273,6 +302,185 @@ fn run(program: &Path, case: &Path, work: &Path) -> Outcome {
     }
 }
 
+/// The terminal's size in the `tty` cases: tall enough that nothing scrolls away.
+const TTY_ROWS: u16 = 500;
+const TTY_COLS: u16 = 100;
+/// The output is taken as complete (the command waiting for the next keys) after this long
+/// without a byte.
+const TTY_QUIET: Duration = Duration::from_millis(400);
+
+/// `\r`, `\n`, `\t`, `\e`, `\xHH` and `\\` in a line of a `tty` file.
+fn unescape(line: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut b = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+            continue;
+        }
+        match chars.next() {
+            Some('r') => out.push(b'\r'),
+            Some('n') => out.push(b'\n'),
+            Some('t') => out.push(b'\t'),
+            Some('e') => out.push(0x1b),
+            Some('\\') => out.push(b'\\'),
+            Some('x') => {
+                let hex: String = chars.by_ref().take(2).collect();
+                out.push(u8::from_str_radix(&hex, 16).expect("\\xHH in a tty file"));
+            }
+            other => panic!("unknown escape \\{other:?} in a tty file"),
+        }
+    }
+    out
+}
+
+/// Runs a command on a pseudo-terminal, typing each line of `keys` once the command waits
+/// (its output quiet for [`TTY_QUIET`]), and returns its exit code, the screen at the end
+/// and what went wrong (a timeout; for Kiln, a key sent while no prompt was at the cursor).
+///
+/// One thing of Packer's is set aside: its readline writes the next prompt straight to the
+/// terminal while the line's result goes through panicwrap's relay (another process), so
+/// the two race and the result most often lands on the new prompt's row (`> bar`), leaving
+/// the row after it without a prompt until a key is typed. Packer's drawings of an empty
+/// prompt (chzyer/readline's `>  \b`) are taken out of its output before the screen is
+/// compared; its drawings of the prompt with what is typed stay. Kiln prints the result,
+/// then the prompt; its output is compared as it is, and before every line typed the row at
+/// its cursor must be `> ` with the cursor after it.
+fn run_tty(
+    program: &Path,
+    args: &[String],
+    work: &Path,
+    home: &Path,
+    keys: &str,
+    kiln: bool,
+) -> (Option<i32>, String, String) {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: TTY_ROWS,
+            cols: TTY_COLS,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("open a pseudo-terminal");
+    let mut cmd = CommandBuilder::new(program);
+    cmd.args(args);
+    cmd.cwd(work);
+    cmd.env_clear();
+    for (k, v) in environment(home) {
+        cmd.env(k, v);
+    }
+    cmd.env("TERM", "xterm");
+    let mut child = pair
+        .slave
+        .spawn_command(cmd)
+        .unwrap_or_else(|e| panic!("run {} on a pty: {e}", program.display()));
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().unwrap();
+    let mut writer = pair.master.take_writer().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut reader, &mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let size = |n| std::num::NonZeroU16::new(n).unwrap();
+    let mut screen = vt100::Parser::new(size(TTY_ROWS), size(TTY_COLS), 0);
+    let mut raw = Vec::new();
+    let mut problems = String::new();
+    let deadline = Instant::now() + TIMEOUT;
+    // Reads until the output has been quiet for TTY_QUIET after some output came (or the
+    // command ended): false when the command ended.
+    let settle = |screen: &mut vt100::Parser, raw: &mut Vec<u8>| -> bool {
+        let mut seen = false;
+        loop {
+            match rx.recv_timeout(TTY_QUIET) {
+                Ok(bytes) => {
+                    screen.process(&bytes);
+                    raw.extend_from_slice(&bytes);
+                    seen = true;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if seen => return true,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if Instant::now() > deadline {
+                        return false;
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+    };
+    for (i, line) in keys.lines().enumerate() {
+        if !settle(&mut screen, &mut raw) {
+            problems += &format!("<ended before line {} of tty was typed>\n", i + 1);
+            break;
+        }
+        if kiln {
+            let s = screen.screen();
+            let (row, col) = s.cursor_position();
+            let text = s.contents_between(row, 0, row, TTY_COLS);
+            if text.trim_end() != ">" || col != 2 {
+                problems += &format!(
+                    "<no prompt at the cursor before line {} of tty: {text:?}, column {col}>\n",
+                    i + 1
+                );
+            }
+        }
+        writer.write_all(&unescape(line)).unwrap();
+        writer.flush().unwrap();
+    }
+    while settle(&mut screen, &mut raw) {
+        if Instant::now() > deadline {
+            break;
+        }
+    }
+    let code = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break Some(st.exit_code() as i32);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            problems += &format!("<killed after {TIMEOUT:?}>\n");
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    while let Ok(bytes) = rx.recv_timeout(Duration::from_millis(100)) {
+        raw.extend_from_slice(&bytes);
+    }
+    if !kiln {
+        const EMPTY_PROMPT: &[u8] = b">  \x08";
+        let mut kept = Vec::with_capacity(raw.len());
+        let mut rest = &raw[..];
+        while !rest.is_empty() {
+            if rest.starts_with(EMPTY_PROMPT) {
+                rest = &rest[EMPTY_PROMPT.len()..];
+            } else {
+                kept.push(rest[0]);
+                rest = &rest[1..];
+            }
+        }
+        raw = kept;
+    }
+    let mut screen = vt100::Parser::new(size(TTY_ROWS), size(TTY_COLS), 0);
+    screen.process(&raw);
+    let mut rows: Vec<String> = screen
+        .screen()
+        .contents()
+        .lines()
+        .map(|r| r.trim_end().to_string())
+        .collect();
+    while rows.last().is_some_and(|r| r.is_empty()) {
+        rows.pop();
+    }
+    (code, rows.join("\n") + "\n", problems)
+}
+
 fn describe(kiln: &Outcome, packer: &Outcome) -> String {
     let mut s = String::new();
     if kiln.code != packer.code {
@@ -323,8 +531,8 @@ fn kiln_agrees_with_packer() {
     for name in &names {
         let case = cases_dir().join(name);
         let work = tmp.path().join("case").join(name);
-        let p = run(&packer, &case, &work);
-        let k = run(&kiln, &case, &work);
+        let p = run(&packer, &case, &work, false);
+        let k = run(&kiln, &case, &work, true);
         let marked = ["deviation", "pending"]
             .into_iter()
             .find(|m| case.join(m).is_file());

@@ -38,6 +38,14 @@ fn diag(summary: String, detail: String) -> Diagnostic {
 /// and alone (the SDK's `config.Decode` stops there, with go-multierror's text), else the
 /// component's own errors (the SDK's `MultiError`). `shell-local` wraps decoding errors.
 fn plugin_failure(kind: &str, d: &Diagnostics, extra_unknown: &[String]) -> String {
+    // mapstructure's decoding error stops the SDK's `Decode` before its check of unused keys: it
+    // is the error, alone.
+    if let Some(e) = d
+        .errors()
+        .find(|e| e.summary == kiln_hcl::template::body::MAPSTRUCTURE_ERROR)
+    {
+        return decoding_failure(kind, e.detail.clone());
+    }
     let mut unknown: Vec<String> = extra_unknown.to_vec();
     for e in d.errors() {
         if e.summary == "Unsupported argument"

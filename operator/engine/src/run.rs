@@ -165,14 +165,20 @@ async fn run_one(
         return tokio::select! {
             r = &mut fut => Ok(r?),
             _ = tokio::time::sleep(t) => {
-                // Let the provisioner stop its work (kill its commands) before moving on.
+                // Packer's TimeoutProvisioner: says so, cancels the provisioner's context and
+                // returns what the provisioner returns once it has stopped its work.
+                ctx.ui.error("Cancelling provisioner after a timeout...");
                 child.cancel();
-                let _ = fut.await;
-                Err(crate::provisioners::ProvisionError::Timeout {
-                    provisioner: decl.display_name().to_string(),
-                    after: human_duration(t),
+                match fut.await {
+                    Err(crate::provisioners::ProvisionError::Cancelled { .. }) => {
+                        Err(crate::provisioners::ProvisionError::Timeout {
+                            provisioner: decl.display_name().to_string(),
+                            after: human_duration(t),
+                        }
+                        .into())
+                    }
+                    r => Ok(r?),
                 }
-                .into())
             }
         };
     }

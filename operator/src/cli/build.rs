@@ -152,7 +152,7 @@ async fn build_legacy(a: BuildArgs, on_error: OnError) -> i32 {
     let only = split_list(&a.only);
     let except = split_list(&a.except);
     let loaded = tokio::task::spawn_blocking(move || {
-        let mut core = super::legacy::load(Some(&path), &vars)?;
+        let mut core = super::legacy::load(Some(&path), &vars, super::common::CmdUi::Basic)?;
         if let Err(d) = super::legacy::initialize(&mut core) {
             print_diags(&d, None);
             return None;

@@ -40,20 +40,80 @@ impl VarFlags {
 /// Prints diagnostics as Packer's `writeDiags` does: all of them in one message on stdout
 /// (Packer's UI writes errors there too), masked.
 pub fn print_diags(d: &Diagnostics, masker: Option<&kiln_engine::ui::Masker>) {
-    if d.is_empty() {
-        return;
+    CmdUi::Basic.diags(d, masker);
+}
+
+/// A command's own UI, as Packer's: `BasicUi` (messages and errors on stdout, machine lines
+/// only logged) or, with `-machine-readable`, `MachineReadableUi` (every message a
+/// `timestamp,,ui,say|error,text` line, machine lines printed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmdUi {
+    Basic,
+    Machine,
+}
+
+impl CmdUi {
+    pub fn new(machine_readable: bool) -> CmdUi {
+        if machine_readable {
+            CmdUi::Machine
+        } else {
+            CmdUi::Basic
+        }
     }
-    let text = d.to_string();
-    let text = match masker {
-        Some(m) => m.mask(&text),
-        None => text,
-    };
-    println!("{text}");
+
+    fn machine_line(kind: &str, data: &[String]) {
+        kiln_engine::sinks::MachineSink::new(Box::new(std::io::stdout())).line("", kind, data);
+    }
+
+    /// `ui.Say`.
+    pub fn say(self, text: &str) {
+        match self {
+            CmdUi::Basic => println!("{text}"),
+            CmdUi::Machine => Self::machine_line("ui", &["say".into(), text.into()]),
+        }
+    }
+
+    /// `ui.Error`.
+    pub fn error(self, text: &str) {
+        match self {
+            CmdUi::Basic => println!("{text}"),
+            CmdUi::Machine => Self::machine_line("ui", &["error".into(), text.into()]),
+        }
+    }
+
+    /// `ui.Machine`: printed only by the machine-readable UI.
+    pub fn machine(self, kind: &str, data: &[String]) {
+        if self == CmdUi::Machine {
+            Self::machine_line(kind, data);
+        }
+    }
+
+    /// `writeDiags`: every diagnostic in one message, an error when one is, masked.
+    pub fn diags(self, d: &Diagnostics, masker: Option<&kiln_engine::ui::Masker>) {
+        if d.is_empty() {
+            return;
+        }
+        let text = d.to_string();
+        let text = match masker {
+            Some(m) => m.mask(&text),
+            None => text,
+        };
+        if d.has_errors() {
+            self.error(&text);
+        } else {
+            self.say(&text);
+        }
+    }
 }
 
 /// Packer's `GetConfigType` for a path that names no HCL2 file (`.pkr.hcl`, `.pkr.json`): one
 /// it cannot stat is reported as `"path": stat path: …` before any parsing. `false`: exit 1.
 pub fn check_path(path: &std::path::Path) -> bool {
+    check_path_ui(path, CmdUi::Basic)
+}
+
+/// [`check_path`], saying the error through `ui`.
+pub fn check_path_ui(path: &std::path::Path, ui: CmdUi) -> bool {
     let name = path.to_string_lossy();
     // `-`: a legacy JSON template on standard input.
     if name.ends_with(".pkr.hcl") || name.ends_with(".pkr.json") || name == "-" {
@@ -62,11 +122,11 @@ pub fn check_path(path: &std::path::Path) -> bool {
     match std::fs::metadata(path) {
         Ok(_) => true,
         Err(e) => {
-            println!(
+            ui.error(&format!(
                 "{}: stat {name}: {}",
                 kiln_engine::value::go_quote(&name),
                 kiln_engine::template::go_errno(&e)
-            );
+            ));
             false
         }
     }

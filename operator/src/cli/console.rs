@@ -3,9 +3,9 @@
 //! Piped (stdin a pipe, Packer's `StdinPiped`: `os.ModeNamedPipe`; `modePiped`): every line
 //! is evaluated, errors are printed as they come, and only the last line's result is printed
 //! at the end; the exit code is 1 after an error. Otherwise (a terminal, a regular file,
-//! `/dev/null`: Packer's readline `modeInteractive`): each result after its line (an empty
-//! line after an error), and the exit code is 0 at the end of input whatever the errors.
-//! Values print as Packer's `PrintableCtyValue`.
+//! `/dev/null`: Packer's readline `modeInteractive`, see [`interactive`]): each result after
+//! its line (an empty line after an error), and the exit code is 0 at the end of input
+//! whatever the errors. Values print as Packer's `PrintableCtyValue`.
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -85,7 +85,10 @@ fn evaluate(t: &Template, line: &str) -> (String, bool, Diagnostics) {
         "variables" => (super::inspect::variables(t), false, Diagnostics::new()),
         _ => {
             let name = "<console-input>";
-            let file = SourceFile::new(Path::new(name), line.to_string());
+            // hclsyntax skips spaces and tabs around the expression; hcl-edit's parser takes
+            // none. Packer prints no source for console input, so nothing shows the cut.
+            let text = line.trim_matches([' ', '\t']);
+            let file = SourceFile::new(Path::new(name), text.to_string());
             kiln_engine::diag::forget(name);
             let env = t.base_env();
             match kiln_engine::hcl::lenient::parse_expr(&file) {
@@ -94,15 +97,34 @@ fn evaluate(t: &Template, line: &str) -> (String, bool, Diagnostics) {
                     Err(d) => (String::new(), false, d.into()),
                 },
                 Err(e) => {
-                    let d =
-                        kiln_engine::template::hclsyntax_words(&file, &e).unwrap_or_else(|| {
-                            kiln_engine::diag::Diagnostic::error("Invalid expression", e.message())
-                        });
+                    use kiln_engine::diag::Diagnostic;
+                    let d = match kiln_engine::template::hclsyntax_words(&file, &e) {
+                        Some(d) => d,
+                        // The line ends where an expression should start (`1 +`, a blank
+                        // line): with one (` 0`) it would parse.
+                        None if text.is_empty() || parses(&format!("{text} 0")) => {
+                            Diagnostic::error(
+                                "Missing expression",
+                                "Expected the start of an expression, but found the end of \
+                                 the file.",
+                            )
+                            .at(file.subject(text.len()..text.len()))
+                        }
+                        None => Diagnostic::error("Invalid expression", e.message()),
+                    };
                     (String::new(), false, d.into())
                 }
             }
         }
     }
+}
+
+/// Whether console input parses as an expression.
+fn parses(text: &str) -> bool {
+    let name = "<console-probe>";
+    let file = SourceFile::new(Path::new(name), text.to_string());
+    kiln_engine::diag::forget(name);
+    kiln_engine::hcl::lenient::parse_expr(&file).is_ok()
 }
 
 pub fn run(a: ConsoleArgs) -> i32 {
@@ -135,44 +157,203 @@ pub fn run(a: ConsoleArgs) -> i32 {
         },
     };
     let masker = kiln_engine::ui::Masker::new(template.sensitive.clone());
-    let piped = stdin_is_pipe();
-    let mut code = 0;
-    let mut last = String::new();
-    for line in std::io::stdin().lock().lines() {
-        let Ok(line) = line else { break };
-        let line = if piped {
-            line
-        } else {
-            // readline hands the line over as typed; only piped mode trims it.
-            line.trim_end_matches('\r').to_string()
-        };
-        let (out, exit, diags) = if piped {
-            evaluate(&template, line.trim())
-        } else {
-            evaluate(&template, &line)
-        };
-        let out = masker.mask(&out);
-        if !diags.is_empty() {
-            print_diags(&diags, Some(&masker));
-            if diags.has_errors() {
-                code = 1;
+    if stdin_is_pipe() {
+        let mut code = 0;
+        let mut last = String::new();
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            let (out, _, diags) = evaluate(&template, line.trim());
+            if !diags.is_empty() {
+                print_diags(&diags, Some(&masker));
+                if diags.has_errors() {
+                    code = 1;
+                }
             }
+            last = masker.mask(&out);
         }
-        if piped {
-            last = out;
-            continue;
-        }
-        if exit {
-            // Packer returns the exit line's own diagnostics' code: none.
-            return 0;
-        }
-        println!("{out}");
-    }
-    if piped {
         println!("{last}");
         return code;
     }
-    0
+    interactive(|line| {
+        let (out, exit, diags) = evaluate(&template, line);
+        if !diags.is_empty() {
+            print_diags(&diags, Some(&masker));
+        }
+        if exit {
+            // Packer returns the exit line's own diagnostics' code: none.
+            return true;
+        }
+        println!("{}", masker.mask(&out));
+        false
+    })
+}
+
+/// Packer's `modeInteractive`: lines read by readline, each handed to `each` as typed
+/// (`true` from `each` ends the console); exit 0 at the end of input.
+///
+/// On a terminal (stdin one, and stdout or stderr: readline's `IsTerminal`), the line is
+/// edited as with Packer's chzyer/readline: prompt `> `, emacs keys, history (up/down,
+/// `^R` searching case-insensitively); `^C` shows `^C` and ends the console on an empty line,
+/// else drops the line; `^D` on an empty line shows `exit` and ends it. Otherwise (a
+/// regular file, `/dev/null`, a terminal whose output is redirected) plain lines.
+pub fn interactive(mut each: impl FnMut(&str) -> bool) -> i32 {
+    use std::io::IsTerminal;
+    let terminal = std::io::stdin().is_terminal()
+        && (std::io::stdout().is_terminal() || std::io::stderr().is_terminal());
+    if !terminal {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            // readline hands the line over as typed, but for the line end.
+            if each(line.trim_end_matches('\r')) {
+                return 0;
+            }
+        }
+        return 0;
+    }
+    let mut editor = match terminal::Editor::new() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("Error initializing console: {e}");
+            return 1;
+        }
+    };
+    loop {
+        match editor.read_line() {
+            terminal::Read::Line(line) => {
+                if each(&line) {
+                    return 0;
+                }
+            }
+            terminal::Read::Dropped => {}
+            terminal::Read::End => return 0,
+        }
+    }
+}
+
+/// The console's line editor on a terminal: rustyline set up as Packer's readline.
+mod terminal {
+    use std::borrow::Cow;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU8, Ordering};
+
+    use rustyline::highlight::{CmdKind, Highlighter};
+    use rustyline::history::DefaultHistory;
+    use rustyline::{
+        Cmd, ConditionalEventHandler, Event, EventContext, EventHandler, KeyEvent, RepeatCount,
+    };
+
+    /// Packer's `readline.Config`: `Prompt`, `InterruptPrompt`, `EOFPrompt`.
+    const PROMPT: &str = "> ";
+    const INTERRUPT_PROMPT: &str = "^C";
+    const EOF_PROMPT: &str = "exit";
+
+    /// How the line being edited ends: Enter, `^C`, or `^D` on an empty line.
+    const ENTER: u8 = 0;
+    const INTERRUPT: u8 = 1;
+    const EOF: u8 = 2;
+
+    /// What one `read_line` got.
+    pub enum Read {
+        /// A line ended by Enter.
+        Line(String),
+        /// A line dropped by `^C` (the console goes on).
+        Dropped,
+        /// `^C` on an empty line, `^D` on an empty line, or the end of input.
+        End,
+    }
+
+    /// `^C` and `^D` (on an empty line) end the line as Enter does, marked, so that the
+    /// last drawing of the line shows readline's `^C` or `exit` after it (the helper's
+    /// highlighting) and the caller still learns whether the line was empty.
+    struct Ending {
+        how: Arc<AtomicU8>,
+        mark: u8,
+    }
+
+    impl ConditionalEventHandler for Ending {
+        fn handle(&self, _: &Event, _: RepeatCount, _: bool, ctx: &EventContext) -> Option<Cmd> {
+            if self.mark == EOF && !ctx.line().is_empty() {
+                return None; // ^D on a line deletes the character under the cursor
+            }
+            self.how.store(self.mark, Ordering::SeqCst);
+            Some(Cmd::AcceptLine)
+        }
+    }
+
+    /// Draws readline's `^C`/`exit` after a line that `^C`/`^D` ended.
+    struct Helper {
+        how: Arc<AtomicU8>,
+    }
+
+    impl Highlighter for Helper {
+        fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
+            match self.how.load(Ordering::SeqCst) {
+                INTERRUPT => Cow::Owned(format!("{line}{INTERRUPT_PROMPT}")),
+                EOF => Cow::Owned(format!("{line}{EOF_PROMPT}")),
+                _ => Cow::Borrowed(line),
+            }
+        }
+
+        /// Always: so that rustyline redraws the line (with the mark) when it is accepted.
+        fn highlight_char(&self, _line: &str, _pos: usize, _kind: CmdKind) -> bool {
+            true
+        }
+    }
+
+    impl rustyline::completion::Completer for Helper {
+        type Candidate = String;
+    }
+    impl rustyline::hint::Hinter for Helper {
+        type Hint = String;
+    }
+    impl rustyline::validate::Validator for Helper {}
+    impl rustyline::Helper for Helper {}
+
+    pub struct Editor {
+        editor: rustyline::Editor<Helper, DefaultHistory>,
+        how: Arc<AtomicU8>,
+    }
+
+    impl Editor {
+        pub fn new() -> rustyline::Result<Self> {
+            let config = rustyline::Config::builder()
+                .auto_add_history(false)
+                // The marks are drawn by the highlighter, which rustyline calls only
+                // with colours on; Kiln adds no colour.
+                .color_mode(rustyline::ColorMode::Forced)
+                .build();
+            let mut editor = rustyline::Editor::with_config(config)?;
+            let how = Arc::new(AtomicU8::new(ENTER));
+            editor.set_helper(Some(Helper { how: how.clone() }));
+            for (key, mark) in [(KeyEvent::ctrl('C'), INTERRUPT), (KeyEvent::ctrl('D'), EOF)] {
+                let how = how.clone();
+                editor.bind_sequence(
+                    key,
+                    EventHandler::Conditional(Box::new(Ending { how, mark })),
+                );
+            }
+            Ok(Self { editor, how })
+        }
+
+        pub fn read_line(&mut self) -> Read {
+            self.how.store(ENTER, Ordering::SeqCst);
+            let line = match self.editor.readline(PROMPT) {
+                Ok(line) => line,
+                // The end of input, or an interrupt that the binding did not see.
+                Err(_) => return Read::End,
+            };
+            match self.how.swap(ENTER, Ordering::SeqCst) {
+                INTERRUPT if line.is_empty() => Read::End,
+                INTERRUPT => Read::Dropped,
+                EOF => Read::End,
+                _ => {
+                    // readline's history: every line but an empty one or a repeat.
+                    let _ = self.editor.add_history_entry(line.as_str());
+                    Read::Line(line)
+                }
+            }
+        }
+    }
 }
 
 /// Whether standard input is a pipe (Packer: `fi.Mode()&os.ModeNamedPipe != 0`).

@@ -9,7 +9,7 @@ use clap::Args;
 use kiln_engine::template::Template;
 use kiln_engine::value::go_quote;
 
-use super::common::{VarFlags, print_diags};
+use super::common::{CmdUi, VarFlags};
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
@@ -20,23 +20,34 @@ pub struct InspectArgs {
     /// Accepted for Packer compatibility (Kiln evaluates locals and data sources as a graph).
     #[arg(long = "use-sequential-evaluation")]
     pub use_sequential: bool,
+    /// Machine-readable output (Packer's `timestamp,target,type,data...` lines).
+    #[arg(long = "machine-readable")]
+    pub machine_readable: bool,
 }
 
 pub fn run(a: InspectArgs) -> i32 {
-    if !super::common::check_path(&a.template) {
+    let ui = CmdUi::new(a.machine_readable);
+    if !super::common::check_path_ui(&a.template, ui) {
         return 1;
     }
     if kiln_engine::legacy_template::is_legacy(&a.template) {
-        return super::legacy::inspect(&a.template, &a.vars);
+        return super::legacy::inspect(&a.template, &a.vars, ui);
     }
     let t = match super::console::load_lenient(&a.template, &a.vars) {
         Ok(t) => t,
         Err(d) => {
-            print_diags(&d, None);
+            ui.diags(&d, None);
             return 1;
         }
     };
-    print!("{}", render(&t));
+    let masker = kiln_engine::ui::Masker::new(t.sensitive.clone());
+    for part in [
+        "Packer Inspect: HCL2 mode\n".to_string(),
+        variables(&t),
+        builds(&t),
+    ] {
+        ui.say(&masker.mask(&part));
+    }
     0
 }
 
@@ -101,14 +112,4 @@ fn builds(t: &Template) -> String {
         }
     }
     out
-}
-
-/// The inspect text: each part as one `ui.Say` (a newline after each), masked.
-pub fn render(t: &Template) -> String {
-    let out = format!(
-        "Packer Inspect: HCL2 mode\n\n{}\n{}\n",
-        variables(t),
-        builds(t)
-    );
-    kiln_engine::ui::Masker::new(t.sensitive.clone()).mask(&out)
 }

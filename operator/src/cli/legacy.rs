@@ -9,11 +9,11 @@ use kiln_engine::diag::{Diagnostic, Diagnostics};
 use kiln_engine::legacy_template::{self as legacy, Core, LegacyTemplate};
 use kiln_engine::ui::Masker;
 
-use super::common::{VarFlags, print_diags};
+use super::common::{CmdUi, VarFlags, print_diags};
 
 /// `GetConfigFromJSON` and `Meta.Core`: the template parsed and the command line's
 /// variables (`-var` over `-var-file`). `None`: the error is printed, exit 1.
-pub fn load(path: Option<&Path>, vars: &VarFlags) -> Option<Core> {
+pub fn load(path: Option<&Path>, vars: &VarFlags, ui: CmdUi) -> Option<Core> {
     let parsed = match path {
         Some(p) => legacy::parse_file(p),
         None => match legacy::parse(legacy::TINIEST_BUILDER.as_bytes()) {
@@ -24,14 +24,14 @@ pub fn load(path: Option<&Path>, vars: &VarFlags) -> Option<Core> {
     let t: LegacyTemplate = match parsed {
         Ok(t) => t,
         Err(e) => {
-            println!("{}", legacy::parse_failure(&e));
+            ui.error(&legacy::parse_failure(&e));
             return None;
         }
     };
     let mut from_files = BTreeMap::new();
     for f in &vars.var_files {
         if let Err(e) = legacy::read_var_file(f, &mut from_files) {
-            println!("{e}");
+            ui.error(&e.to_string());
             return None;
         }
     }
@@ -42,7 +42,9 @@ pub fn load(path: Option<&Path>, vars: &VarFlags) -> Option<Core> {
                 values.insert(k.to_string(), val.to_string());
             }
             None => {
-                println!("invalid value {v:?} for flag -var: No '=' value in arg: {v}");
+                ui.error(&format!(
+                    "invalid value {v:?} for flag -var: No '=' value in arg: {v}"
+                ));
                 return None;
             }
         }
@@ -63,13 +65,22 @@ pub fn masker(core: &Core) -> Masker {
 }
 
 /// `packer inspect` on a legacy template.
-pub fn inspect(path: &Path, vars: &VarFlags) -> i32 {
-    let Some(mut core) = load(Some(path), vars) else {
+pub fn inspect(path: &Path, vars: &VarFlags, ui: CmdUi) -> i32 {
+    let Some(mut core) = load(Some(path), vars, ui) else {
         return 1;
     };
     // Errors of Initialize are ignored: inspect shows what the template declares.
     let _ = core.initialize();
-    print!("{}", masker(&core).mask(&core.inspect()));
+    let m = masker(&core);
+    for line in core.inspect_lines() {
+        match line {
+            legacy::UiLine::Say(text) => ui.say(&m.mask(&text)),
+            legacy::UiLine::Machine(kind, data) => {
+                let data: Vec<String> = data.iter().map(|d| m.mask(d)).collect();
+                ui.machine(kind, &data);
+            }
+        }
+    }
     0
 }
 
@@ -81,7 +92,7 @@ pub fn validate(
     only: &[String],
     except: &[String],
 ) -> i32 {
-    let Some(mut core) = load(Some(path), vars) else {
+    let Some(mut core) = load(Some(path), vars, CmdUi::Basic) else {
         return 1;
     };
     if syntax_only {
@@ -119,34 +130,33 @@ fn interpolation_error(detail: &str) -> String {
 /// none is given. Lines are rendered as Go templates.
 pub fn console(path: Option<&Path>, vars: &VarFlags, piped: bool) -> i32 {
     use std::io::BufRead;
-    let Some(mut core) = load(path, vars) else {
+    let Some(mut core) = load(path, vars, CmdUi::Basic) else {
         return 1;
     };
     let _ = core.initialize();
     let m = masker(&core);
+    if !piped {
+        return super::console::interactive(|line| {
+            let (out, exit, err) = core.evaluate(line);
+            if let Some(e) = err {
+                println!("{}", m.mask(&interpolation_error(&e)));
+            }
+            if exit {
+                return true;
+            }
+            println!("{}", m.mask(&out));
+            false
+        });
+    }
     let mut last = String::new();
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
-        let line = if piped {
-            line.trim().to_string()
-        } else {
-            line.trim_end_matches('\r').to_string()
-        };
-        let (out, exit, err) = core.evaluate(&line);
+        let (out, _, err) = core.evaluate(line.trim());
         if let Some(e) = err {
             println!("{}", m.mask(&interpolation_error(&e)));
         }
-        if piped {
-            last = out;
-            continue;
-        }
-        if exit {
-            return 0;
-        }
-        println!("{}", m.mask(&out));
+        last = out;
     }
-    if piped {
-        println!("{}", m.mask(&last));
-    }
+    println!("{}", m.mask(&last));
     0
 }

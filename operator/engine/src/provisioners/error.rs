@@ -50,13 +50,18 @@ pub enum ProvisionError {
     /// The communicator could not run the script (its own message, as Packer shows it).
     #[error("{message}")]
     Command { message: String },
+    /// A local script was stopped before it ended (the build cancelled, the provisioner's
+    /// `timeout`): the SDK's shell-local words for `RunWithUi`'s error.
+    #[error("Error executing script: {script}\n\nPlease see output above for more information.")]
+    Script { script: String },
     /// A local command could not be started.
     #[error("Error executing command {program:?}: {message}")]
     Start { program: String, message: String },
     /// `execute_command` is an empty list.
     #[error("execute_command is empty")]
     EmptyCommand,
-    /// The provisioner's `timeout` passed.
+    /// The provisioner's `timeout` passed and the provisioner reported only that it was
+    /// cancelled.
     #[error("Provisioner {provisioner} timed out after {after}")]
     Timeout { provisioner: String, after: String },
     /// The build was cancelled while the provisioner worked (`during`: what it was doing,

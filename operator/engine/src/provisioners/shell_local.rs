@@ -175,7 +175,14 @@ impl ShellLocalConfig {
                 .collect::<Result<Vec<String>, _>>()?;
             // The SDK renders the command before it says what it runs.
             ui.say(format!("Running local shell script: {}", script.display()));
-            let code = run_local(&argv, ui, cancel).await?;
+            let code = match run_local(&argv, ui, cancel).await {
+                Err(ProvisionError::Cancelled { .. }) => {
+                    return Err(ProvisionError::Script {
+                        script: abs.to_string(),
+                    });
+                }
+                r => r?,
+            };
             check_exit_code(code, &self.valid_exit_codes)?;
         }
         drop(temp);

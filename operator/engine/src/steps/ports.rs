@@ -72,8 +72,8 @@ pub fn free_port_in_range(addr: &str, min: u16, max: u16) -> anyhow::Result<u16>
         let handed = guard.get_or_insert_with(HashMap::new);
         handed.retain(|_, at| at.elapsed() < HELD);
         let key = (addr.to_string(), port);
-        if !handed.contains_key(&key) {
-            handed.insert(key, Instant::now());
+        if let std::collections::hash_map::Entry::Vacant(e) = handed.entry(key) {
+            e.insert(Instant::now());
             return Ok(port);
         }
         last = Some(port);

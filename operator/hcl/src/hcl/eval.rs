@@ -166,6 +166,78 @@ impl Evaluator {
         }
     }
 
+    /// A diagnostic pointing at a byte range of the file (none: no place).
+    fn error_in(
+        &self,
+        range: Option<std::ops::Range<usize>>,
+        summary: &str,
+        detail: impl Into<String>,
+    ) -> Diagnostic {
+        let d = Diagnostic::error(summary, detail);
+        match range {
+            Some(r) => d.at(self.file.subject(r)),
+            None => d,
+        }
+    }
+
+    /// hcl's range of a traversal step: an attribute name with its dot (`.b`), an index
+    /// with its brackets (`[5]`).
+    fn step_range(&self, at: &impl Span) -> Option<std::ops::Range<usize>> {
+        let r = at.span()?;
+        let text = self.file.text.as_bytes();
+        let before = text[..r.start.min(text.len())]
+            .iter()
+            .rposition(|c| !c.is_ascii_whitespace());
+        match before.map(|i| (i, text[i])) {
+            Some((i, b'.')) => Some(i..r.end),
+            Some((i, b'[')) => {
+                let close = text[r.end.min(text.len())..]
+                    .iter()
+                    .position(|c| !c.is_ascii_whitespace())
+                    .map(|j| r.end + j)
+                    .filter(|&j| text[j] == b']');
+                Some(i..close.map_or(r.end, |j| j + 1))
+            }
+            _ => Some(r),
+        }
+    }
+
+    /// hclsyntax's `StartRange` of a function call: its name and opening parenthesis.
+    fn call_start(&self, call: &FuncCall) -> Option<std::ops::Range<usize>> {
+        let name = call.name.name.span().or_else(|| call.span())?;
+        let text = self.file.text.as_bytes();
+        let end = if text.get(name.end) == Some(&b'(') {
+            name.end + 1
+        } else {
+            name.end
+        };
+        let start = call.span().map_or(name.start, |c| c.start.min(name.start));
+        Some(start..end)
+    }
+
+    /// hclsyntax's `StartRange` of an argument: a call's name and parenthesis, else the
+    /// whole expression.
+    fn start_range(&self, e: &Expression) -> Option<std::ops::Range<usize>> {
+        match e {
+            Expression::FuncCall(call) => self.call_start(call),
+            // A quoted string starts with its text, inside the quotes.
+            Expression::String(_) => {
+                let r = e.span()?;
+                if r.end >= r.start + 3 && self.file.text.as_bytes().get(r.start) == Some(&b'"') {
+                    Some(r.start + 1..r.end - 1)
+                } else {
+                    Some(r)
+                }
+            }
+            other => other.span(),
+        }
+    }
+
+    /// A function call's error of its own (`Error in function call`): at the call's start.
+    fn call_error(&self, call: &FuncCall, detail: impl Into<String>) -> Diagnostic {
+        self.error_in(self.call_start(call), "Error in function call", detail)
+    }
+
     /// Evaluates an expression.
     pub fn eval(&self, expr: &Expression, scope: &Scope) -> R {
         self.eval_depth(expr, scope, 0)
@@ -513,58 +585,75 @@ impl Evaluator {
         Ok(cur)
     }
 
+    /// hcl's `Index`: an element of a list or tuple (by a number, or a string holding one)
+    /// or of an object or map (by a string, or a number or bool as one), in its words.
     fn index(&self, cur: Value, key: &Value, at: &impl Span) -> R {
         if *key == Value::Unknown {
             return Ok(Value::Unknown);
         }
+        const NOT_FOUND: &str =
+            "The given key does not identify an element in this collection value";
+        let invalid = |detail: String| self.error_in(self.step_range(at), "Invalid index", detail);
+        if cur == Value::Null {
+            return Err(self.error_in(
+                self.step_range(at),
+                "Attempt to index null value",
+                "This value is null, so it does not have any indices.",
+            ));
+        }
+        if *key == Value::Null {
+            return Err(invalid("Can't use a null value as an indexing key.".into()));
+        }
         match cur {
             Value::List(mut items) => {
-                let Some(n) = key.to_number() else {
-                    return Err(self.error_at(
-                        at,
-                        "Invalid index",
-                        "The given key does not identify an element in this collection value: a number is required.",
-                    ));
+                // cty's conversion to a number: a string that does not hold one says so,
+                // other types have none.
+                let n = match key {
+                    Value::Number(n) => n.clone(),
+                    Value::String(s) => match crate::value::parse_num(s) {
+                        Some(n) => n,
+                        None => return Err(invalid(format!("{NOT_FOUND}: a number is required."))),
+                    },
+                    _ => return Err(invalid(format!("{NOT_FOUND}: number required."))),
                 };
-                if n < 0.0 || n.fract() != 0.0 || n as usize >= items.len() {
-                    return Err(self.error_at(
-                        at,
-                        "Invalid index",
-                        "The given key does not identify an element in this collection value.",
-                    ));
+                let x = n.to_f64();
+                if x >= 0.0 && x.fract() == 0.0 && (x as usize) < items.len() {
+                    return Ok(items.swap_remove(x as usize));
                 }
-                Ok(items.swap_remove(n as usize))
+                let len = items.len() as f64;
+                let detail = if x.fract() != 0.0 {
+                    format!(
+                        "{NOT_FOUND}: indexing a sequence requires a whole number, but the given index has a fractional part."
+                    )
+                } else if x < 0.0 {
+                    format!("{NOT_FOUND}: a negative number is not a valid index for a sequence.")
+                } else if x - len < 1.0 && items.is_empty() {
+                    format!("{NOT_FOUND}: the collection has no elements.")
+                } else if x - len < 1.0 {
+                    // hcl says it only when the index is the length (its test of
+                    // `index - length < 1`); beyond, the plain words.
+                    format!(
+                        "{NOT_FOUND}: the given index is greater than or equal to the length of the collection."
+                    )
+                } else {
+                    format!("{NOT_FOUND}.")
+                };
+                Err(invalid(detail))
             }
             Value::Object(mut m) => {
                 let Some(k) = key.to_string_lossless() else {
-                    return Err(self.error_at(
-                        at,
-                        "Invalid index",
-                        "The given key does not identify an element in this collection value: string required.",
-                    ));
+                    return Err(invalid(format!("{NOT_FOUND}: string required.")));
                 };
                 match m.remove(&k) {
                     Some(v) => Ok(v),
-                    None => Err(self.error_at(
-                        at,
-                        "Invalid index",
-                        format!("The given key does not identify an element in this collection value: key {k:?} does not exist."),
-                    )),
+                    // Kiln does not tell a map from an object: the hint is the object's.
+                    None if matches!(key, Value::Number(_)) => Err(invalid(format!(
+                        "{NOT_FOUND}. An object only supports looking up attributes by name, not by numeric index."
+                    ))),
+                    None => Err(invalid(format!("{NOT_FOUND}."))),
                 }
             }
-            Value::Null => Err(self.error_at(
-                at,
-                "Attempt to index null value",
-                "This value is null, so it does not have any indices.",
-            )),
-            other => Err(self.error_at(
-                at,
-                "Invalid index",
-                format!(
-                    "This value does not have any indices ({}).",
-                    other.type_name()
-                ),
-            )),
+            _ => Err(invalid("This value does not have any indices.".into())),
         }
     }
 
@@ -696,22 +785,36 @@ impl Evaluator {
                 });
             }
             "try" => {
+                // hcl's tryfunc: the first argument that evaluates without error; when none
+                // does, every argument's diagnostics in the function's error.
                 if arg_exprs.is_empty() {
-                    return Err(self.arity_error(call, "At least one argument is required."));
+                    return Err(self.call_error(
+                        call,
+                        "Call to function \"try\" failed: at least one argument is required.",
+                    ));
                 }
-                let mut last = None;
+                let mut failed = Vec::new();
                 for e in &arg_exprs {
                     match self.eval_depth(e, scope, d) {
                         Ok(v) => return Ok(v),
-                        Err(diag) => last = Some(diag),
+                        Err(diag) => failed.extend(diag.flatten()),
                     }
                 }
-                let detail = last.map(|d| d.detail).unwrap_or_default();
-                return Err(self.error_at(
-                    call,
-                    "Error in function call",
-                    format!("Call to function \"try\" failed: no expression succeeded:\n- {detail}\n\nAt least one expression must produce a successful result."),
-                ));
+                let mut detail =
+                    String::from("Call to function \"try\" failed: no expression succeeded:\n");
+                for f in &failed {
+                    match &f.subject {
+                        Some(s) => detail.push_str(&format!(
+                            "- {} (at {})\n  {}\n",
+                            f.summary,
+                            s.range_string(),
+                            f.detail
+                        )),
+                        None => detail.push_str(&format!("- {}\n  {}\n", f.summary, f.detail)),
+                    }
+                }
+                detail.push_str("\nAt least one expression must produce a successful result.");
+                return Err(self.call_error(call, detail));
             }
             "convert" => {
                 if arg_exprs.len() != 2 {
@@ -813,7 +916,7 @@ impl Evaluator {
                 if let Value::String(s) = &v
                     && s.len() > MAX_STRING
                 {
-                    return Err(self.error_at(call, "Error in function call", "Result too large."));
+                    return Err(self.call_error(call, "Result too large."));
                 }
                 Ok(v)
             }
@@ -824,28 +927,39 @@ impl Evaluator {
                     sentence(&msg)
                 );
                 match arg_spans.get(i) {
-                    Some(at) if at.span().is_some() => {
-                        Err(self.error_at(*at, "Invalid function argument", detail))
-                    }
+                    Some(at) if at.span().is_some() => Err(self.error_in(
+                        self.start_range(at),
+                        "Invalid function argument",
+                        detail,
+                    )),
                     _ => Err(self.error_at(call, "Invalid function argument", detail)),
                 }
             }
-            Err(FuncError::Other(msg)) => Err(self.error_at(
+            Err(FuncError::Other(msg)) => Err(self.call_error(
                 call,
-                "Error in function call",
                 format!("Call to function {name:?} failed: {}", sentence(&msg)),
             )),
         }
     }
 
     fn arity_error(&self, call: &FuncCall, msg: &str) -> Diagnostic {
-        // hclsyntax's words: the detail says "expects only" for too many.
-        let summary = if msg.contains("expects only") || msg.contains("Too many") {
-            "Too many function arguments"
-        } else {
-            "Not enough function arguments"
-        };
-        self.error_at(call, summary, msg.to_string())
+        // hclsyntax's words: the detail says "expects only" for too many. Its places: the
+        // first argument too many, or the closing parenthesis when some are missing.
+        if msg.contains("expects only") || msg.contains("Too many") {
+            let expected = msg
+                .split("expects only ")
+                .nth(1)
+                .and_then(|r| r.split(' ').next())
+                .and_then(|n| n.parse::<usize>().ok());
+            let extra = expected.and_then(|n| call.args.iter().nth(n));
+            let range = match extra {
+                Some(e) => self.start_range(e),
+                None => call.span(),
+            };
+            return self.error_in(range, "Too many function arguments", msg.to_string());
+        }
+        let close = call.span().map(|r| r.end.saturating_sub(1)..r.end);
+        self.error_in(close, "Not enough function arguments", msg.to_string())
     }
 
     fn type_error(&self, e: TypeExprError) -> Diagnostic {
@@ -858,9 +972,8 @@ impl Evaluator {
 
     fn templatefile(&self, call: &FuncCall, args: &[Value], spans: &[&Expression]) -> R {
         if self.in_templatefile {
-            return Err(self.error_at(
+            return Err(self.call_error(
                 call,
-                "Error in function call",
                 "Call to function \"templatefile\" failed: cannot recursively call templatefile from inside templatefile call.",
             ));
         }
@@ -891,9 +1004,8 @@ impl Evaluator {
         let path = resolve(&self.funcs.base_dir, &rel);
         if !path.exists() {
             // Terraform's templatefile (Packer's): the path as given.
-            return Err(self.error_at(
+            return Err(self.call_error(
                 call,
-                "Error in function call",
                 format!("Call to function \"templatefile\" failed: no file exists at {rel}."),
             ));
         }
@@ -1442,6 +1554,10 @@ mod tests {
         // hcl's subject: the traversal step `.nope`, dot included.
         let s = e.subject.unwrap();
         assert_eq!((s.line, s.column, s.end_column), (1, 8, 13));
+        let scope = Scope::new().with("xs", Value::List(vec![Value::num(1.0)]));
+        let e = ev_with("xs[ 3 ]", scope).unwrap_err();
+        let s = e.subject.unwrap();
+        assert_eq!((s.column, s.end_column), (7, 12), "{}", e.detail);
     }
 
     #[test]

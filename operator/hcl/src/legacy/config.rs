@@ -182,7 +182,11 @@ pub fn body_of(config: &[(String, J)], path: &Path) -> (RawBody, Vec<String>) {
     }
     let file = SourceFile::new(path, text);
     match ::hcl::edit::parser::parse_body(&file.text) {
-        Ok(b) => (RawBody::from_body(&b, &file), bad),
+        Ok(b) => {
+            let mut body = RawBody::from_body(&b, &file);
+            body.mapstructure = true;
+            (body, bad)
+        }
         Err(e) => {
             bad.push(e.to_string());
             (RawBody::default(), bad)

@@ -868,11 +868,25 @@ impl Core {
 
     /// `Core.InspectConfig`'s text (each `ui.Say` a line).
     pub fn inspect(&self) -> String {
+        let mut out = String::new();
+        for line in self.inspect_lines() {
+            if let UiLine::Say(s) = line {
+                out.push_str(&s);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    /// `Core.InspectConfig`'s calls of its UI, in order: what it says and the
+    /// machine-readable lines (`template-variable`, `template-builder`,
+    /// `template-provisioner`) that only the machine-readable UI prints.
+    pub fn inspect_lines(&self) -> Vec<UiLine> {
         let t = &self.template;
-        let mut out = String::from("Packer Inspect: JSON mode\n");
-        let say = |out: &mut String, s: &str| {
-            out.push_str(s);
-            out.push('\n');
+        let mut out = vec![UiLine::Say("Packer Inspect: JSON mode".into())];
+        let say = |out: &mut Vec<UiLine>, s: &str| out.push(UiLine::Say(s.to_string()));
+        let machine = |out: &mut Vec<UiLine>, kind: &'static str, data: Vec<String>| {
+            out.push(UiLine::Machine(kind, data))
         };
         if !t.description.is_empty() {
             say(&mut out, "Description:\n");
@@ -895,15 +909,14 @@ impl Core {
             say(&mut out, "Variables:\n");
             say(&mut out, "  <No variables>");
         } else {
-            let required: Vec<&String> = t
-                .variables
-                .iter()
-                .filter(|(_, v)| v.required)
-                .map(|(k, _)| k)
-                .collect();
+            // Packer lists the required ones in Go map order (random); Kiln sorts them.
+            let required: Vec<(&String, &Variable)> =
+                t.variables.iter().filter(|(_, v)| v.required).collect();
             if !required.is_empty() {
                 say(&mut out, "Required variables:\n");
-                for k in &required {
+                for (k, v) in &required {
+                    let data = vec![k.to_string(), shown(v), "1".into()];
+                    machine(&mut out, "template-variable", data);
                     say(&mut out, &format!("  {k}"));
                 }
                 say(&mut out, "");
@@ -914,6 +927,8 @@ impl Core {
                 if v.required {
                     continue;
                 }
+                let data = vec![k.clone(), shown(v), "0".into()];
+                machine(&mut out, "template-variable", data);
                 say(
                     &mut out,
                     &format!("  {k}{} = {}", " ".repeat(max - k.len()), shown(v)),
@@ -931,6 +946,11 @@ impl Core {
                 if b.name != b.kind {
                     line.push_str(&format!(" ({})", b.kind));
                 }
+                machine(
+                    &mut out,
+                    "template-builder",
+                    vec![k.clone(), b.kind.clone()],
+                );
                 say(&mut out, &line);
             }
         }
@@ -940,6 +960,7 @@ impl Core {
             say(&mut out, "  <No provisioners>");
         } else {
             for p in &t.provisioners {
+                machine(&mut out, "template-provisioner", vec![p.kind.clone()]);
                 say(&mut out, &format!("  {}", p.kind));
             }
         }
@@ -951,6 +972,13 @@ impl Core {
         );
         out
     }
+}
+
+/// One call of a command's UI: `ui.Say(text)` or `ui.Machine(kind, data...)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UiLine {
+    Say(String),
+    Machine(&'static str, Vec<String>),
 }
 
 /// Packer's `ConsoleHelp` (JSON mode).

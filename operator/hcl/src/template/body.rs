@@ -179,6 +179,10 @@ impl RawBlock {
 pub struct RawBody {
     pub attrs: Vec<RawAttr>,
     pub blocks: Vec<RawBlock>,
+    /// The config of a component in a legacy JSON template, which the SDK decodes with
+    /// mapstructure: an option HCL2 writes as a nested block is a JSON object there
+    /// ([`ConfigReader::blocks`]).
+    pub mapstructure: bool,
 }
 
 impl RawBody {
@@ -425,13 +429,25 @@ impl<'a> ConfigReader<'a> {
     }
 
     pub fn has(&self, key: &str) -> bool {
-        self.body.attr(key).is_some()
+        self.find(key).is_some()
+    }
+
+    /// The argument named `key`; in a legacy JSON template's component config, as
+    /// mapstructure matches a field: the exact name, else one equal ignoring case.
+    fn find(&self, key: &str) -> Option<&'a RawAttr> {
+        let body: &'a RawBody = self.body;
+        body.attr(key).or_else(|| {
+            body.mapstructure
+                .then(|| body.attrs.iter().find(|a| a.key.eq_ignore_ascii_case(key)))
+                .flatten()
+        })
     }
 
     /// The raw value of an argument, if set (null counts as unset).
     pub fn value(&mut self, key: &str) -> Option<(Value, &'a RawAttr)> {
         self.used_attrs.insert(key.to_string());
-        let attr = self.body.attr(key)?;
+        let attr = self.find(key)?;
+        self.used_attrs.insert(attr.key.clone());
         let result = if attr.bindings.is_empty() {
             self.env.evaluator(&attr.file).eval(&attr.expr, &self.scope)
         } else {
@@ -631,12 +647,23 @@ impl<'a> ConfigReader<'a> {
 
     pub fn strings(&mut self, key: &str) -> Option<Vec<String>> {
         let (v, attr) = self.value(key)?;
+        // mapstructure's weak decoding (a legacy JSON template): a single value is a list
+        // of one, an empty object an empty list, a bool the string "1" or "0".
+        let v = match v {
+            Value::Object(m) if self.body.mapstructure && m.is_empty() => Value::List(Vec::new()),
+            Value::List(_) | Value::Unknown => v,
+            other if self.body.mapstructure => Value::List(vec![other]),
+            other => other,
+        };
         match v {
             Value::List(items) => {
                 let mut out = Vec::new();
                 for item in items {
                     match item {
                         Value::Unknown => out.push("<unknown>".to_string()),
+                        Value::Bool(b) if self.body.mapstructure => {
+                            out.push(if b { "1" } else { "0" }.to_string())
+                        }
                         other => match other.to_string_lossless() {
                             Some(s) => {
                                 let s = self.interpolate(key, s);
@@ -696,10 +723,25 @@ impl<'a> ConfigReader<'a> {
         self.value(key).map(|(v, _)| v)
     }
 
-    /// Nested blocks of a type, with `dynamic` blocks of that type expanded.
+    /// Nested blocks of a type, with `dynamic` blocks of that type expanded. In a legacy
+    /// JSON template's component config (mapstructure), the option given as an object is
+    /// the block (null: none; any other value is mapstructure's error).
     pub fn blocks(&mut self, ident: &str) -> Vec<RawBlock> {
         self.used_blocks.insert(ident.to_string());
         let mut out = Vec::new();
+        if self.body.mapstructure
+            && let Some(attr) = self.find(ident)
+        {
+            self.used_attrs.insert(attr.key.clone());
+            match object_block(ident, attr) {
+                Ok(Some(b)) => out.push(b),
+                Ok(None) => {}
+                Err(got) => self.diags.push(Diagnostic::error(
+                    MAPSTRUCTURE_ERROR,
+                    format!("1 error(s) decoding:\n\n* '{ident}' expected a map, got '{got}'"),
+                )),
+            }
+        }
         for b in &self.body.blocks {
             if b.ident == ident {
                 out.push(b.clone());
@@ -816,6 +858,20 @@ impl<'a> ConfigReader<'a> {
         let mut found = Vec::new();
         for a in &self.body.attrs {
             if !self.used_attrs.contains(&a.key) {
+                // The SDK names a nested struct's unknown key with its option's (`a.b`).
+                if let Some((top, _)) = self.top_key.as_ref().filter(|_| self.body.mapstructure) {
+                    found.push(
+                        Diagnostic::error(
+                            "Unsupported argument",
+                            format!(
+                                "An argument named \"{top}.{}\" is not expected here.",
+                                a.key
+                            ),
+                        )
+                        .with_subject(a.key_subject()),
+                    );
+                    continue;
+                }
                 let suggestion = match name_suggestion(&a.key, &options) {
                     Some(s) => format!(" Did you mean {}?", crate::value::go_quote(s)),
                     None if block_types.contains(&a.key.as_str()) => format!(
@@ -879,6 +935,55 @@ pub struct Finished {
     pub own_checks: Diagnostics,
     /// The plugin's `Prepare` error (its text), when decoding succeeded.
     pub error: Option<String>,
+}
+
+/// The summary of a mapstructure decoding error in a legacy JSON template's component
+/// config; the detail is mapstructure's text (`1 error(s) decoding: …`).
+pub const MAPSTRUCTURE_ERROR: &str = "Failed preparing (decoding)";
+
+/// A JSON object given for a nested-block option, as the block (mapstructure decoding a map
+/// into the option's struct); `Ok(None)` for null, `Err(kind)` with the Go kind of any other
+/// value.
+fn object_block(ident: &str, attr: &RawAttr) -> Result<Option<RawBlock>, &'static str> {
+    use hcl::edit::expr::{Expression, ObjectKey};
+    let obj = match &attr.expr {
+        Expression::Object(o) => o,
+        Expression::Null(_) => return Ok(None),
+        Expression::Array(_) => return Err("slice"),
+        Expression::Bool(_) => return Err("bool"),
+        Expression::Number(_) => return Err("float64"),
+        _ => return Err("string"),
+    };
+    let mut body = RawBody {
+        mapstructure: true,
+        ..RawBody::default()
+    };
+    for (k, v) in obj.iter() {
+        let key = match k {
+            ObjectKey::Ident(i) => i.as_str().to_string(),
+            ObjectKey::Expression(Expression::String(s)) => s.value().to_string(),
+            ObjectKey::Expression(other) => {
+                let Some(r) = other.span() else { continue };
+                attr.file.text.get(r).unwrap_or_default().to_string()
+            }
+        };
+        body.attrs.push(RawAttr {
+            key,
+            key_span: k.span(),
+            expr: v.expr().clone(),
+            file: attr.file.clone(),
+            bindings: BTreeMap::new(),
+        });
+    }
+    Ok(Some(RawBlock {
+        ident: ident.to_string(),
+        labels: Vec::new(),
+        body,
+        span: attr.expr.span(),
+        ident_span: attr.key_span.clone(),
+        header_end: attr.key_span.as_ref().map(|r| r.end),
+        file: attr.file.clone(),
+    }))
 }
 
 const WRONG_TYPE: &str = "Incorrect attribute value type";
@@ -1048,6 +1153,43 @@ mod tests {
             msgs[1].starts_with("c.pkr.hcl:3:1: Unsupported argument"),
             "{msgs:?}"
         );
+    }
+
+    #[test]
+    fn mapstructure_bodies_take_objects_as_blocks_and_weak_values() {
+        // A legacy JSON template's component config (crate::legacy::config::body_of).
+        let mut b = body(
+            "Opts = { \"Create\" = \"-q\", \"resize\" = [true, 2], \"odd\" = 1 }\nbad = [1]\n",
+        );
+        b.mapstructure = true;
+        let env = EvalEnv::default();
+        let mut r = ConfigReader::new(&b, &env, None, "test");
+        let blocks = r.blocks("opts");
+        assert_eq!(blocks.len(), 1);
+        let mut nr = r.nested(&blocks[0]);
+        assert_eq!(nr.strings("create"), Some(vec!["-q".to_string()]));
+        assert_eq!(
+            nr.strings("resize"),
+            Some(vec!["1".to_string(), "2".to_string()])
+        );
+        let nested: Vec<String> = nr.finish().0.iter().map(|d| d.detail.clone()).collect();
+        assert_eq!(
+            nested,
+            ["An argument named \"opts.odd\" is not expected here."]
+        );
+        assert!(r.blocks("bad").is_empty());
+        let diags = r.finish();
+        let e = diags.errors().next().expect("an error");
+        assert_eq!(e.summary, MAPSTRUCTURE_ERROR);
+        assert_eq!(
+            e.detail,
+            "1 error(s) decoding:\n\n* 'bad' expected a map, got 'slice'"
+        );
+        // Outside a legacy template an object is an argument, not a block.
+        let b = body("opts = { create = [\"-q\"] }\n");
+        let mut r = ConfigReader::new(&b, &env, None, "test");
+        assert!(r.blocks("opts").is_empty());
+        assert!(r.finish().has_errors());
     }
 
     #[test]

@@ -205,6 +205,7 @@ fn decode_meta(
     let mut body = RawBody {
         attrs: Vec::new(),
         blocks: b.body.blocks.clone(),
+        mapstructure: b.body.mapstructure,
     };
     for a in &b.body.attrs {
         match a.key.as_str() {

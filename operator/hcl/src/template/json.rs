@@ -259,7 +259,7 @@ impl Parser<'_> {
                 if crate::value::Number::parse(text).is_none() {
                     return err(
                         "Invalid JSON number",
-                        format!("There is a syntax error in the given JSON number: {text}."),
+                        "There is a syntax error in the given JSON number.",
                         start,
                     );
                 }
@@ -366,9 +366,10 @@ fn label_names(kind: &str) -> Option<&'static [&'static str]> {
 pub struct Converted {
     pub text: String,
     pub offsets: Vec<(usize, usize)>,
-    /// hcl json's errors for blocks given in a shape it does not take (summary, detail,
-    /// JSON offset).
-    pub errors: Vec<(&'static str, String, usize)>,
+    /// hcl json's errors for blocks given in a shape it does not take, and Packer's for a
+    /// variable declared again after one of those (summary, detail, JSON offset when the
+    /// error has a place).
+    pub errors: Vec<(&'static str, String, Option<usize>)>,
 }
 
 struct Writer<'a> {
@@ -376,7 +377,9 @@ struct Writer<'a> {
     out: String,
     line: usize,
     offsets: Vec<(usize, usize)>,
-    errors: Vec<(&'static str, String, usize)>,
+    errors: Vec<(&'static str, String, Option<usize>)>,
+    /// The variables declared so far, and whether each one's body was an object.
+    variables: Vec<(String, bool)>,
 }
 
 impl Writer<'_> {
@@ -454,7 +457,7 @@ impl Writer<'_> {
                                 format!(
                                     "A JSON object is required here, to specify {label} labels for this block."
                                 ),
-                                item.span.start,
+                                Some(item.span.start),
                             )),
                         }
                     }
@@ -464,7 +467,7 @@ impl Writer<'_> {
                     format!(
                         "Either a JSON object or JSON array of objects is required here, to specify {label} labels for this block."
                     ),
-                    v.span.start,
+                    Some(v.span.start),
                 )),
             }
             if props.is_empty() {
@@ -473,7 +476,7 @@ impl Writer<'_> {
                     format!(
                         "At least one object property is required, whose name represents the {kind} block's {label}."
                     ),
-                    v.span.start,
+                    Some(v.span.start),
                 ));
                 return;
             }
@@ -498,19 +501,59 @@ impl Writer<'_> {
                     "Either a JSON object or a JSON array is required, representing the contents of one or more {} blocks.",
                     crate::value::go_quote(kind)
                 ),
-                v.span.start,
+                Some(v.span.start),
             )),
         }
     }
 
     /// One block whose labels are known: its body must be an object.
+    ///
+    /// hcl json makes a block of any element of an array and complains only when the block's
+    /// body is read, in words that depend on how it is read, so the errors of a body that is
+    /// not an object are Packer's for each kind of block: a variable's is read twice
+    /// (`Content`) and only when no variable of that name came before (Packer's `Duplicate
+    /// variable`, without a place, comes first; a variable whose body was bad still counts);
+    /// `locals` are read as attributes (`JustAttributes`).
     fn block(&mut self, kind: &str, v: &Node, labels: &[String], at: usize, depth: usize) {
+        let is_object = matches!(v.val, Val::Obj(_));
+        if kind == "variable" && depth == 0 {
+            let name = labels.first().cloned().unwrap_or_default();
+            match self.variables.iter().find(|(n, _)| *n == name) {
+                // Two objects: the native declarations' own duplicate error.
+                Some((_, true)) if is_object => {}
+                Some(_) => {
+                    self.errors.push((
+                        "Duplicate variable",
+                        format!("Duplicate {name} variable definition found."),
+                        None,
+                    ));
+                    return;
+                }
+                None => self.variables.push((name, is_object)),
+            }
+        }
         let Val::Obj(props) = &v.val else {
-            self.errors.push((
-                "Incorrect JSON value type",
-                "A JSON object is required here, to define arguments and child blocks.".into(),
-                v.span.start,
-            ));
+            let (detail, times) = match kind {
+                "variable" => (
+                    "Either a JSON object or JSON array of objects is required here, to define arguments and child blocks.",
+                    2,
+                ),
+                "locals" => (
+                    "A JSON object is required here, setting the arguments for this block.",
+                    1,
+                ),
+                _ => (
+                    "A JSON object is required here, to define arguments and child blocks.",
+                    1,
+                ),
+            };
+            for _ in 0..times {
+                self.errors.push((
+                    "Incorrect JSON value type",
+                    detail.into(),
+                    Some(v.span.start),
+                ));
+            }
             return;
         };
         self.align(at, depth);
@@ -669,6 +712,7 @@ pub fn to_native(json: &str, root: &Node) -> Result<Converted, Diagnostic> {
         line: 0,
         offsets: Vec::new(),
         errors: Vec::new(),
+        variables: Vec::new(),
     };
     w.body(props, 0);
     Ok(Converted {

@@ -280,10 +280,11 @@ impl Template {
                             file.set_json(text.clone(), converted.offsets, root);
                             if !converted.errors.is_empty() {
                                 for (summary, detail, at) in converted.errors {
-                                    diags.push(
-                                        Diagnostic::error(summary, detail)
-                                            .at(file.json_subject(at..at + 1)),
-                                    );
+                                    let d = Diagnostic::error(summary, detail);
+                                    diags.push(match at {
+                                        Some(at) => d.at(file.json_subject(at..at + 1)),
+                                        None => d,
+                                    });
                                 }
                                 t.files.push(file);
                                 continue;

@@ -1,0 +1,6 @@
+variable "m" {
+  default = { a = 1 }
+}
+locals {
+  l = [1, 2]
+}
