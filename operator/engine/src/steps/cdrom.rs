@@ -33,7 +33,10 @@ impl CdConfig {
                 }
             } else {
                 if let Err(e) = std::fs::metadata(p) {
-                    errs.push(format!("Bad CD disk file '{p}': {e}"));
+                    errs.push(format!(
+                        "Bad CD disk file '{p}': {}",
+                        crate::goerr::path_error("stat", Path::new(p), &e)
+                    ));
                 }
                 files.push(p.clone());
             }

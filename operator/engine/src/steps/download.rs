@@ -263,23 +263,92 @@ pub struct PreparedIso {
     pub warnings: Vec<String>,
 }
 
+/// An error of [`IsoConfig::prepare`]: the plugin's `ISOConfig.Prepare` error in its words,
+/// or (`kiln_only`) one of Kiln's stricter checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IsoError {
+    pub message: String,
+    pub kiln_only: bool,
+}
+
+impl IsoError {
+    fn plugin(message: impl Into<String>) -> IsoError {
+        IsoError {
+            message: message.into(),
+            kiln_only: false,
+        }
+    }
+}
+
+/// go-getter v2's error for a `type:value` or bare checksum it cannot parse (`GetChecksum`:
+/// the value is hex-decoded first, then its type is looked up by name or by length); `None`
+/// when it parses, or for `file:` checksums (fetched by [`resolve_checksum`]).
+pub fn getter_checksum_error(spec: &str) -> Option<String> {
+    let (kind, value) = match spec.split_once(':') {
+        Some(("file", _)) => return None,
+        Some((k, v)) => (Some(k), v),
+        None => (None, spec),
+    };
+    let bytes = match go_hex_decode(value) {
+        Ok(b) => b,
+        Err(e) => return Some(format!("invalid checksum: {e}")),
+    };
+    match kind {
+        Some(k) => match k.to_ascii_lowercase().as_str() {
+            "md5" | "sha1" | "sha256" | "sha512" => None,
+            _ => Some(format!("unsupported checksum type: {k}")),
+        },
+        None => match bytes {
+            16 | 20 | 32 | 64 => None,
+            _ => Some(format!("Unknown type for checksum {value}")),
+        },
+    }
+}
+
+/// Go's `hex.DecodeString`: the decoded length, or its error text (an invalid byte before a
+/// wrong length).
+fn go_hex_decode(s: &str) -> Result<usize, String> {
+    let b = s.as_bytes();
+    let invalid = |c: u8| {
+        let r = char::from(c);
+        if r.is_control() {
+            format!("encoding/hex: invalid byte: U+{:04X}", c)
+        } else {
+            format!("encoding/hex: invalid byte: U+{:04X} '{r}'", c)
+        }
+    };
+    for pair in b.chunks(2) {
+        for &c in pair {
+            if !c.is_ascii_hexdigit() {
+                return Err(invalid(c));
+            }
+        }
+    }
+    if b.len() % 2 == 1 {
+        return Err("encoding/hex: odd length hex string".into());
+    }
+    Ok(b.len() / 2)
+}
+
 impl IsoConfig {
     /// `ISOConfig.Prepare`: one of `iso_url`/`iso_urls`, a checksum (resolved now, as
     /// Packer fetches `file:` checksums at validation), the extension lower-cased
     /// (default `iso`).
-    pub fn prepare(&self) -> Result<PreparedIso, Vec<String>> {
+    pub fn prepare(&self) -> Result<PreparedIso, Vec<IsoError>> {
         let mut errs = Vec::new();
         if self.iso_url.is_some() && !self.iso_urls.is_empty() {
-            return Err(vec![
-                "Only one of iso_url or iso_urls must be specified".into(),
-            ]);
+            return Err(vec![IsoError::plugin(
+                "Only one of iso_url or iso_urls must be specified",
+            )]);
         }
         let urls: Vec<String> = match &self.iso_url {
             Some(u) => vec![u.clone()],
             None => self.iso_urls.clone(),
         };
         if urls.is_empty() {
-            return Err(vec!["One of iso_url or iso_urls must be specified".into()]);
+            return Err(vec![IsoError::plugin(
+                "One of iso_url or iso_urls must be specified",
+            )]);
         }
         let extension = self
             .iso_target_extension
@@ -287,20 +356,37 @@ impl IsoConfig {
             .unwrap_or_else(|| "iso".into())
             .to_ascii_lowercase();
         let mut warnings = Vec::new();
-        let checksum = if self.iso_checksum == "none" {
+        let spec = self.iso_checksum.as_str();
+        let checksum = if spec == "none" {
             warnings.push("A checksum of 'none' was specified. Since ISO files are so big,\na checksum is highly recommended.".into());
             Checksum::None
+        } else if spec.is_empty() {
+            errs.push(IsoError::plugin("A checksum must be specified"));
+            Checksum::None
+        } else if let Some(e) = getter_checksum_error(spec) {
+            // go-getter's `GetChecksum` error, as `ISOConfig.Prepare` reports it.
+            errs.push(IsoError::plugin(format!("{e} in {spec:?}")));
+            Checksum::None
         } else {
-            match resolve_checksum(&self.iso_checksum, &urls[0]) {
+            match resolve_checksum(spec, &urls[0]) {
                 Ok(c) => c,
                 Err(e) => {
-                    errs.push(format!("iso_checksum: {e:#} in {:?}", self.iso_checksum));
+                    // A `file:` checksum the plugin also fails to fetch or read (in Kiln's
+                    // words), or a hash of the wrong length, which only Kiln checks now
+                    // (the plugin finds it when it verifies the download).
+                    let kiln_only = !spec.starts_with("file:");
+                    errs.push(IsoError {
+                        message: format!("{e:#} in {spec:?}"),
+                        kiln_only,
+                    });
                     Checksum::None
                 }
             }
         };
-        if self.iso_checksum.to_ascii_lowercase().ends_with(".iso") {
-            errs.push("Error parsing checksum: .iso is not a valid checksum ending".into());
+        if spec.to_ascii_lowercase().ends_with(".iso") {
+            errs.push(IsoError::plugin(
+                "Error parsing checksum: .iso is not a valid checksum ending",
+            ));
         }
         if !errs.is_empty() {
             return Err(errs);
@@ -562,7 +648,9 @@ mod tests {
         };
         assert_eq!(
             both.prepare().unwrap_err(),
-            vec!["Only one of iso_url or iso_urls must be specified"]
+            vec![IsoError::plugin(
+                "Only one of iso_url or iso_urls must be specified"
+            )]
         );
         let none = IsoConfig {
             iso_checksum: "none".into(),
@@ -581,7 +669,38 @@ mod tests {
             iso_url: Some("a.iso".into()),
             ..Default::default()
         };
-        assert!(missing.prepare().unwrap_err()[0].contains("A checksum must be specified"));
+        assert_eq!(
+            missing.prepare().unwrap_err(),
+            vec![IsoError::plugin("A checksum must be specified")]
+        );
+        // go-getter's words: hex first, then the type; a short hash only Kiln refuses now.
+        let with = |c: &str| {
+            IsoConfig {
+                iso_url: Some("a.iso".into()),
+                iso_checksum: c.into(),
+                ..Default::default()
+            }
+            .prepare()
+            .unwrap_err()
+        };
+        assert_eq!(
+            with("sha256:xyz")[0].message,
+            "invalid checksum: encoding/hex: invalid byte: U+0078 'x' in \"sha256:xyz\""
+        );
+        assert_eq!(
+            with("abc")[0].message,
+            "invalid checksum: encoding/hex: odd length hex string in \"abc\""
+        );
+        assert_eq!(
+            with("crc32:abcd")[0].message,
+            "unsupported checksum type: crc32 in \"crc32:abcd\""
+        );
+        assert_eq!(
+            with("abcd")[0].message,
+            "Unknown type for checksum abcd in \"abcd\""
+        );
+        let short = &with("sha256:abcd")[0];
+        assert!(short.kiln_only && short.message.contains("64 hex digits"));
     }
 
     /// Serves `body` on a loopback port, counting requests.

@@ -52,7 +52,7 @@ impl HttpConfig {
             errs.push("http_port_min must be less than http_port_max".into());
         }
         if !self.content.is_empty() && self.directory.is_some() {
-            errs.push("http_content cannot be used in conjunction with http_dir. Consider using the file function to load file in memory and serve them with http_content".into());
+            errs.push("http_content cannot be used in conjunction with http_dir. Consider using the file function to load file in memory and serve them with http_content: https://www.packer.io/docs/templates/hcl_templates/functions/file/file".into());
         }
         if self.network_protocol.is_empty() {
             self.network_protocol = "tcp".into();

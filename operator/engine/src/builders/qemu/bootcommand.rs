@@ -510,19 +510,21 @@ impl BootConfig {
         self.boot_command.concat()
     }
 
-    /// Prepare-time checks (`VNCConfig.Prepare`, `BootConfig.Prepare` and the qemu config's
-    /// "boot_command and boot_steps cannot be used together"), each error naming the field.
-    pub fn validate(&self) -> Vec<String> {
+    /// `VNCConfig.Prepare` and its `BootConfig.Prepare`, in their words: a boot command
+    /// with VNC disabled, then the flat boot command's validation errors.
+    pub fn prepare_errors(&self) -> Vec<String> {
         let mut errs = Vec::new();
         if !self.boot_command.is_empty() && self.disable_vnc {
             errs.push("A boot command cannot be used when vnc is disabled.".into());
         }
-        if !self.boot_command.is_empty() && !self.boot_steps.is_empty() {
-            errs.push("boot_command and boot_steps cannot be used together".into());
-        }
-        for e in validate(&parse(&self.flat_boot_command())) {
-            errs.push(format!("boot_command: {e}"));
-        }
+        errs.extend(validate(&parse(&self.flat_boot_command())));
+        errs
+    }
+
+    /// Kiln's own checks of `boot_steps` (the plugin finds them only when it types them),
+    /// each naming the step.
+    pub fn validate_steps(&self) -> Vec<String> {
+        let mut errs = Vec::new();
         for (i, s) in self.boot_steps.iter().enumerate() {
             if s.len() > 2 {
                 errs.push(format!(
@@ -536,6 +538,18 @@ impl BootConfig {
                 }
             }
         }
+        errs
+    }
+
+    /// Every Prepare-time check: [`prepare_errors`](Self::prepare_errors), the qemu config's
+    /// "boot_command and boot_steps cannot be used together", and
+    /// [`validate_steps`](Self::validate_steps).
+    pub fn validate(&self) -> Vec<String> {
+        let mut errs = self.prepare_errors();
+        if !self.boot_command.is_empty() && !self.boot_steps.is_empty() {
+            errs.push("boot_command and boot_steps cannot be used together".into());
+        }
+        errs.extend(self.validate_steps());
         errs
     }
 

@@ -115,12 +115,19 @@ impl QemuConfig {
     }
 }
 
+/// A port option, as the plugin decodes it (a Go `int`, range-checked by its Prepare where
+/// it checks at all).
+fn port(r: &mut ConfigReader, key: &str) -> Option<i64> {
+    r.int(key)
+}
+
+/// A port the plugin does not range-check: outside 0..=65535 is Kiln's own error.
 fn u16_opt(r: &mut ConfigReader, key: &str) -> Option<u16> {
-    let v = r.int(key)?;
+    let v = port(r, key)?;
     match u16::try_from(v) {
         Ok(p) => Some(p),
         Err(_) => {
-            r.error_at(
+            r.check_error_at(
                 key,
                 "Invalid port",
                 format!("{key} must be between 0 and 65535, got {v}."),
@@ -130,19 +137,8 @@ fn u16_opt(r: &mut ConfigReader, key: &str) -> Option<u16> {
     }
 }
 
-fn u32_count(r: &mut ConfigReader, key: &str) -> u32 {
-    match r.int(key) {
-        None => 0,
-        Some(v) if v < 0 => {
-            r.error_at(
-                key,
-                "Invalid CPU topology",
-                format!("{key} must be a positive number"),
-            );
-            0
-        }
-        Some(v) => u32::try_from(v).unwrap_or(u32::MAX),
-    }
+fn clamp_u16(v: i64) -> u16 {
+    u16::try_from(v.max(0)).unwrap_or(u16::MAX)
 }
 
 /// A `list(list(string))` argument (`qemuargs`, `boot_steps`).
@@ -182,25 +178,13 @@ fn list_of_lists(r: &mut ConfigReader, key: &str) -> Vec<Vec<String>> {
     out
 }
 
-/// One of a fixed set, or an error at the argument naming the accepted values.
-fn one_of(r: &mut ConfigReader, key: &str, value: &str, allowed: &[&str], what: &str) {
-    if !allowed.contains(&value) {
-        r.error_at(
-            key,
-            &format!("Invalid {key}"),
-            format!(
-                "{what} {value:?}: {key} must be one of {}.",
-                allowed
-                    .iter()
-                    .map(|a| format!("{a:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-    }
-}
-
 /// Decodes and validates a `source "qemu"` block (the plugin's `Config.Prepare`).
+///
+/// The plugin's errors are recorded with [`ConfigReader::prepare_error`] in its words and in
+/// the order its `Prepare` finds them (reported together as its MultiError); the checks
+/// only Kiln makes (unsupported options, `boot_steps` syntax, EFI firmware files, VNC
+/// password length, hash lengths, `qemuargs` rows) are Kiln's own
+/// ([`ConfigReader::check_error_at`]), reported beside them.
 pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> {
     // Rendered by the builder when it runs, with the HTTP server's address and the VM.
     r.render_later(&["boot_command", "boot_steps", "qemuargs"]);
@@ -212,10 +196,11 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         );
     }
     if !r.blocks("winrm").is_empty() {
-        r.error("Unsupported qemu option", "WinRM is not supported by Kiln.");
+        r.check_error("Unsupported qemu option", "WinRM is not supported by Kiln.");
     }
 
-    // --- ISO (`ISOConfig`): iso_url is the disk image's source with disk_image.
+    // --- Everything the plugin's Prepare looks at, read first: its checks follow, in its
+    // order (`config.go` Prepare).
     let iso_cfg = IsoConfig {
         iso_url: r.string("iso_url"),
         iso_urls: r.strings("iso_urls").unwrap_or_default(),
@@ -223,36 +208,6 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         iso_target_path: r.string("iso_target_path"),
         iso_target_extension: r.string("iso_target_extension"),
     };
-    let checksum_missing = !r.has("iso_checksum");
-    let iso = match iso_cfg.prepare() {
-        Ok(p) => {
-            for w in &p.warnings {
-                r.warn_at("iso_checksum", "Weak ISO checksum", w.clone());
-            }
-            Some(p)
-        }
-        Err(errs) => {
-            for e in errs {
-                let key = if e.contains("checksum") {
-                    "iso_checksum"
-                } else if r.has("iso_urls") {
-                    "iso_urls"
-                } else {
-                    "iso_url"
-                };
-                r.error_at(key, "Invalid ISO configuration", e);
-            }
-            None
-        }
-    };
-    if checksum_missing && iso.is_some() {
-        r.error(
-            "Missing required argument",
-            "The argument \"iso_checksum\" is required (a type:value checksum, file:<url>, or \"none\").",
-        );
-    }
-
-    // --- Boot command (`VNCConfig`, `BootConfig`, `boot_steps`).
     let boot = BootConfig {
         boot_command: r.strings("boot_command").unwrap_or_default(),
         boot_steps: list_of_lists(r, "boot_steps"),
@@ -273,79 +228,18 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         boot_key_interval: r.duration("boot_key_interval"),
         disable_vnc: r.bool("disable_vnc").unwrap_or(false),
     };
-    for e in boot.validate() {
-        let key = if e.starts_with("boot_steps") {
-            "boot_steps"
-        } else {
-            "boot_command"
-        };
-        r.error_at(key, "Invalid boot command", e);
-    }
-
-    // --- Shutdown (`ShutdownConfig`).
     let shutdown_command = r.string("shutdown_command").filter(|s| !s.is_empty());
     let shutdown_timeout = r
         .duration("shutdown_timeout")
         .filter(|d| !d.is_zero())
         .unwrap_or(Duration::from_secs(300));
-
-    // --- Communicator (`CommConfig`): SSH through a forwarded host port, or none.
-    let mut comm = CommConfig::read_with(r, "ssh", &[], &info.env);
-    let skip_nat_mapping = r.bool("skip_nat_mapping").unwrap_or(false);
-    let mut host_port_min = u16_opt(r, "host_port_min").unwrap_or(0);
-    let mut host_port_max = u16_opt(r, "host_port_max").unwrap_or(0);
-    for (old, new) in [
-        ("ssh_host_port_min", "host_port_min"),
-        ("ssh_host_port_max", "host_port_max"),
-    ] {
-        if let Some(v) = u16_opt(r, old).filter(|v| *v != 0) {
-            r.warn_at(
-                old,
-                "Deprecated option",
-                format!("{old} is deprecated and is being replaced by {new}. Please, update your template to use {new}."),
-            );
-            if new == "host_port_min" {
-                host_port_min = v;
-            } else {
-                host_port_max = v;
-            }
-        }
-    }
-    if host_port_min == 0 {
-        host_port_min = 2222;
-    }
-    if host_port_max == 0 {
-        host_port_max = 4444;
-    }
-    if host_port_min > host_port_max {
-        r.error_at(
-            "host_port_min",
-            "Invalid host port range",
-            "host_port_min must be less than host_port_max",
-        );
-    }
-    if let CommConfig::Ssh(ssh) = &mut comm {
-        // A missing ssh_username is the SDK's communicator error (`SshConfig`).
-        if ssh.host.is_none() && skip_nat_mapping {
-            ssh.host = Some("127.0.0.1".into());
-        }
-    }
-    let comm_port = match &comm {
-        CommConfig::Ssh(s) => Some(s.port),
-        _ => None,
-    };
-
-    // --- Disks.
     let disk_image = r.bool("disk_image").unwrap_or(false);
     let use_backing_file = r.bool("use_backing_file").unwrap_or(false);
-    let format = r.string("format").unwrap_or_else(|| "qcow2".into());
-    let disk_size = match r.string("disk_size") {
-        None => "40960M".to_string(),
-        Some(s) => normalize_disk_size(&s).unwrap_or_else(|e| {
-            r.error_at("disk_size", "Invalid disk size", e);
-            s
-        }),
-    };
+    let format = r
+        .string("format")
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "qcow2".into());
+    let disk_size_set = r.string("disk_size");
     let additional_sizes = r.strings("disk_additional_size").unwrap_or_default();
     let mut qemu_img_args = QemuImgArgs::default();
     let img_blocks = r.blocks("qemu_img_args");
@@ -372,52 +266,18 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         .string("output_directory")
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| format!("output-{build_name}"));
-    let disk = DiskConfig {
-        output_dir: output_dir.clone(),
-        vm_name: vm_name.clone(),
-        disk_size,
-        additional_sizes,
-        format: format.clone(),
-        disk_image,
-        use_backing_file,
-        skip_resize_disk: r.bool("skip_resize_disk").unwrap_or(false),
-        skip_compaction: r.bool("skip_compaction").unwrap_or(false),
-        disk_compression: r.bool("disk_compression").unwrap_or(false),
-        qemu_img_args,
-    };
-    for e in disk.validate() {
-        let key = if e.starts_with("invalid format") {
-            "format"
-        } else if e.starts_with("use_backing_file") {
-            "use_backing_file"
-        } else {
-            "skip_resize_disk"
-        };
-        r.error_at(key, "Invalid disk configuration", e);
-    }
-    for s in &disk.additional_sizes {
-        if let Err(e) = normalize_disk_size(s) {
-            r.error_at("disk_additional_size", "Invalid disk size", e);
-        }
-    }
-
-    // --- Machine.
+    let skip_resize_disk = r.bool("skip_resize_disk").unwrap_or(false);
+    let skip_compaction = r.bool("skip_compaction").unwrap_or(false);
+    let disk_compression = r.bool("disk_compression").unwrap_or(false);
     let accelerator_set = r.string("accelerator").filter(|s| !s.is_empty());
     let accelerator_detected = accelerator_set.is_none();
     let accelerator = accelerator_set
         .unwrap_or_else(|| detect_accelerator(std::path::Path::new("/dev/kvm")).to_string());
-    one_of(
-        r,
-        "accelerator",
-        &accelerator,
-        ACCELERATORS,
-        "invalid accelerator",
-    );
     let mut args = QemuArgsConfig::packer_defaults(build_name, &accelerator);
-    args.vm_name = vm_name;
+    args.vm_name = vm_name.clone();
     args.output_dir = output_dir.clone();
     args.disk_image = disk_image;
-    args.format = format;
+    args.format = format.clone();
     if let Some(m) = r.string("machine_type").filter(|s| !s.is_empty()) {
         args.machine_type = m;
     }
@@ -425,10 +285,21 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         // Prepare: anything under 10 MiB means the default 512.
         args.memory = if m < 10 { 512 } else { m as u64 };
     }
-    args.cpus = u32_count(r, "cpus");
-    args.sockets = u32_count(r, "sockets");
-    args.cores = u32_count(r, "cores");
-    args.threads = u32_count(r, "threads");
+    let topology: Vec<(&str, i64)> = ["cpus", "sockets", "cores", "threads"]
+        .into_iter()
+        .map(|k| (k, r.int(k).unwrap_or(0)))
+        .collect();
+    let count = |k: &str| {
+        topology
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| u32::try_from((*v).max(0)).unwrap_or(u32::MAX))
+            .unwrap_or(0)
+    };
+    args.cpus = count("cpus");
+    args.sockets = count("sockets");
+    args.cores = count("cores");
+    args.threads = count("threads");
     args.cpu_model = r.string("cpu_model").filter(|s| !s.is_empty());
     args.firmware = r.string("firmware").filter(|s| !s.is_empty());
     args.pflash = r.bool("use_pflash").unwrap_or(false);
@@ -441,8 +312,9 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         let code = efi_code.unwrap_or_else(|| "/usr/share/OVMF/OVMF_CODE.fd".into());
         let vars = efi_vars.unwrap_or_else(|| "/usr/share/OVMF/OVMF_VARS.fd".into());
         for (key, path) in [("efi_firmware_code", &code), ("efi_firmware_vars", &vars)] {
+            // Kiln's own: the plugin finds a missing firmware file when qemu starts.
             if !info.env.in_cluster && !std::path::Path::new(path).is_file() {
-                r.error_at(
+                r.check_error_at(
                     if r.has(key) { key } else { "efi_boot" },
                     "Missing EFI firmware",
                     format!("{path} does not exist (install ovmf, or set {key})."),
@@ -464,28 +336,11 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     args.vnc_use_password = r.bool("vnc_use_password").unwrap_or(false);
     let vnc_password = r.string("vnc_password").unwrap_or_default();
     if let Err(e) = super::qmp::vnc_password(args.vnc_use_password, &vnc_password) {
-        r.error_at("vnc_password", "Invalid vnc_password", e);
+        // Kiln's own: the plugin finds it when it sets the password over QMP.
+        r.check_error_at("vnc_password", "Invalid vnc_password", e);
     }
-    let vnc_port_min = u16_opt(r, "vnc_port_min")
-        .filter(|p| *p != 0)
-        .unwrap_or(5900);
-    let vnc_port_max = u16_opt(r, "vnc_port_max")
-        .filter(|p| *p != 0)
-        .unwrap_or(6000);
-    if vnc_port_min < 5900 {
-        r.error_at(
-            "vnc_port_min",
-            "Invalid VNC port range",
-            "vnc_port_min cannot be below 5900",
-        );
-    }
-    if vnc_port_min > vnc_port_max {
-        r.error_at(
-            "vnc_port_min",
-            "Invalid VNC port range",
-            "vnc_port_min must be less than vnc_port_max",
-        );
-    }
+    let vnc_port_min = port(r, "vnc_port_min").filter(|p| *p != 0).unwrap_or(5900);
+    let vnc_port_max = port(r, "vnc_port_max").filter(|p| *p != 0).unwrap_or(6000);
     args.qmp_enable = r.bool("qmp_enable").unwrap_or(false) || args.vnc_use_password;
     let qmp_socket = r.string("qmp_socket_path").filter(|s| !s.is_empty());
     if args.qmp_enable {
@@ -499,49 +354,20 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     if let Some(v) = r.string("disk_interface").filter(|s| !s.is_empty()) {
         args.disk_interface = v;
     }
-    one_of(
-        r,
-        "disk_interface",
-        &args.disk_interface.clone(),
-        DISK_INTERFACES,
-        "unrecognized disk interface type",
-    );
     if let Some(v) = r.string("disk_cache").filter(|s| !s.is_empty()) {
         args.disk_cache = v;
     }
-    one_of(
-        r,
-        "disk_cache",
-        &args.disk_cache.clone(),
-        DISK_CACHES,
-        "unrecognized disk cache type",
-    );
     if let Some(v) = r.string("disk_discard").filter(|s| !s.is_empty()) {
         args.disk_discard = v;
     }
-    one_of(
-        r,
-        "disk_discard",
-        &args.disk_discard.clone(),
-        DISK_DISCARDS,
-        "unrecognized disk discard type",
-    );
     if let Some(v) = r.string("disk_detect_zeroes").filter(|s| !s.is_empty()) {
         args.disk_detect_zeroes = v;
     }
-    one_of(
-        r,
-        "disk_detect_zeroes",
-        &args.disk_detect_zeroes.clone(),
-        DISK_DETECT_ZEROES,
-        "unrecognized disk detect zeroes setting",
-    );
     args.cdrom_interface = r.string("cdrom_interface").filter(|s| !s.is_empty());
-    args.comm_port = comm_port;
     args.qemuargs = list_of_lists(r, "qemuargs");
     for (i, row) in args.qemuargs.iter().enumerate() {
         if row.is_empty() {
-            r.error_at(
+            r.check_error_at(
                 "qemuargs",
                 "Invalid qemuargs",
                 format!("qemuargs[{i}] is empty: each row is [flag, value parts...]."),
@@ -552,8 +378,6 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         .string("qemu_binary")
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "qemu-system-x86_64".into());
-
-    // --- HTTP server (`HTTPConfig`).
     let mut http = HttpConfig {
         directory: r
             .string("http_directory")
@@ -565,42 +389,204 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         bind_address: r.string("http_bind_address").unwrap_or_default(),
         network_protocol: r.string("http_network_protocol").unwrap_or_default(),
     };
-    for e in http.prepare() {
-        let key = if e.starts_with("http_port") {
-            "http_port_min"
-        } else if e.starts_with("http_content") {
-            "http_content"
-        } else {
-            "http_network_protocol"
-        };
-        r.error_at(key, "Invalid HTTP server configuration", e);
-    }
-    args.http_directory = http
-        .directory
-        .as_ref()
-        .map(|d| d.display().to_string())
-        .unwrap_or_default();
-
-    // --- CD (`CDConfig`).
     let mut cd = CdConfig {
         files: r.strings("cd_files").unwrap_or_default(),
         content: r.string_map("cd_content").unwrap_or_default(),
         label: r.string("cd_label"),
     };
+    let skip_nat_mapping = r.bool("skip_nat_mapping").unwrap_or(false);
+    let mut host_port_min = port(r, "host_port_min").unwrap_or(0);
+    let mut host_port_max = port(r, "host_port_max").unwrap_or(0);
+    let old_host_port_min = port(r, "ssh_host_port_min").unwrap_or(0);
+    let old_host_port_max = port(r, "ssh_host_port_max").unwrap_or(0);
+
+    // --- The plugin's Prepare, in its order. `ShutdownConfig` only sets defaults.
+    // The disk size: digits with an optional unit.
+    let disk_size = match disk_size_set {
+        None => "40960M".to_string(),
+        Some(s) => normalize_disk_size(&s).unwrap_or_else(|_| {
+            r.prepare_error("Invalid disk size.");
+            s
+        }),
+    };
+    // `CDConfig` (the files are on the runner, checked there in the cluster).
     if !info.env.in_cluster {
         for e in cd.prepare() {
-            r.error_at("cd_files", "Invalid cd_files", e);
+            r.prepare_error(e);
         }
     }
-
-    // --- Output directory (`Config.Prepare` L877-883): it must not exist, unless -force.
-    if !info.force && !info.env.in_cluster && std::fs::symlink_metadata(&output_dir).is_ok() {
-        r.error_at(
-            "output_directory",
-            "Output directory exists",
-            format!("Output directory '{output_dir}' already exists. It must not exist (or run with -force to delete it)."),
+    // `VNCConfig` and its `BootConfig`.
+    for e in boot.prepare_errors() {
+        r.prepare_error(e);
+    }
+    // Kiln's own: the plugin checks boot_steps only when it types them.
+    for e in boot.validate_steps() {
+        r.check_error_at("boot_steps", "Invalid boot_steps", e);
+    }
+    // `ISOConfig`: iso_url is the disk image's source with disk_image.
+    let iso = match iso_cfg.prepare() {
+        Ok(p) => {
+            for w in &p.warnings {
+                r.prepare_warning(w.clone());
+            }
+            Some(p)
+        }
+        Err(errs) => {
+            for e in errs {
+                if e.kiln_only {
+                    r.check_error_at("iso_checksum", "Invalid iso_checksum", e.message);
+                } else {
+                    r.prepare_error(e.message);
+                }
+            }
+            None
+        }
+    };
+    // `HTTPConfig`.
+    for e in http.prepare() {
+        if e.contains("not supported by Kiln") {
+            r.check_error_at("http_network_protocol", "Unsupported qemu option", e);
+        } else {
+            r.prepare_error(e);
+        }
+    }
+    // The plugin's `CommConfig`: the deprecated host port options, then the SDK's
+    // communicator config (SSH through a forwarded host port, or none), then the range.
+    for (old, new, v) in [
+        ("ssh_host_port_min", "host_port_min", old_host_port_min),
+        ("ssh_host_port_max", "host_port_max", old_host_port_max),
+    ] {
+        if v != 0 {
+            r.prepare_warning(format!(
+                "{old} is deprecated and is being replaced by {new}. Please, update your template to use {new}. In future versions of Packer, inclusion of {old} will error your builds."
+            ));
+            if new == "host_port_min" {
+                host_port_min = v;
+            } else {
+                host_port_max = v;
+            }
+        }
+    }
+    if host_port_min == 0 {
+        host_port_min = 2222;
+    }
+    if host_port_max == 0 {
+        host_port_max = 4444;
+    }
+    let mut comm = CommConfig::read_with(r, "ssh", &[], &info.env);
+    if let CommConfig::Ssh(ssh) = &mut comm
+        && ssh.host.is_none()
+        && skip_nat_mapping
+    {
+        ssh.host = Some("127.0.0.1".into());
+    }
+    if host_port_min > host_port_max {
+        r.prepare_error("host_port_min must be less than host_port_max");
+    }
+    if host_port_min < 0 {
+        r.prepare_error("host_port_min must be positive");
+    }
+    for (key, v) in [("host_port_min", host_port_min), ("host_port_max", host_port_max)] {
+        // Kiln's own: the plugin finds no free port there when it runs.
+        if v > 65535 {
+            r.check_error_at(
+                key,
+                "Invalid port",
+                format!("{key} must be between 0 and 65535, got {v}."),
+            );
+        }
+    }
+    args.comm_port = match &comm {
+        CommConfig::Ssh(s) => Some(s.port),
+        _ => None,
+    };
+    // The disks: format, backing file, resizing.
+    let disk = DiskConfig {
+        output_dir: output_dir.clone(),
+        vm_name,
+        disk_size,
+        additional_sizes,
+        format,
+        disk_image,
+        use_backing_file,
+        skip_resize_disk,
+        skip_compaction,
+        disk_compression,
+        qemu_img_args,
+    };
+    for e in disk.validate() {
+        r.prepare_error(e);
+    }
+    for s in &disk.additional_sizes {
+        // Kiln's own: the plugin passes them to qemu-img as they are.
+        if let Err(e) = normalize_disk_size(s) {
+            r.check_error_at("disk_additional_size", "Invalid disk size", e);
+        }
+    }
+    // The machine's settings, each from its fixed set.
+    for (value, allowed, message) in [
+        (
+            &accelerator,
+            ACCELERATORS,
+            "invalid accelerator, only 'kvm', 'tcg', 'xen', 'hax', 'hvf', 'whpx', or 'none' are allowed",
+        ),
+        (
+            &args.disk_interface,
+            DISK_INTERFACES,
+            "unrecognized disk interface type",
+        ),
+        (&args.disk_cache, DISK_CACHES, "unrecognized disk cache type"),
+        (
+            &args.disk_discard,
+            DISK_DISCARDS,
+            "unrecognized disk discard type",
+        ),
+        (
+            &args.disk_detect_zeroes,
+            DISK_DETECT_ZEROES,
+            "unrecognized disk detect zeroes setting",
+        ),
+    ] {
+        if !allowed.contains(&value.as_str()) {
+            r.prepare_error(message);
+        }
+    }
+    for (key, v) in &topology {
+        if *v < 0 {
+            r.prepare_error(format!("{key} must be a positive number"));
+        }
+    }
+    // The output directory must not exist, unless -force (in the cluster, the runner's
+    // work directory is fresh).
+    if !info.force && !info.env.in_cluster && std::fs::metadata(&output_dir).is_ok() {
+        r.prepare_error(format!(
+            "Output directory '{output_dir}' already exists. It must not exist."
+        ));
+    }
+    // VNC's port range.
+    if vnc_port_min < 5900 {
+        r.prepare_error("vnc_port_min cannot be below 5900");
+    }
+    if vnc_port_min > 65535 || vnc_port_max > 65535 {
+        r.prepare_error(
+            "vmc_port_min and vnc_port_max must both be below 65535 to be valid TCP ports",
         );
     }
+    if vnc_port_min > vnc_port_max {
+        r.prepare_error("vnc_port_min must be less than vnc_port_max");
+    }
+    if !boot.boot_command.is_empty() && !boot.boot_steps.is_empty() {
+        r.prepare_error("boot_command and boot_steps cannot be used together");
+    }
+    let host_port_min = clamp_u16(host_port_min);
+    let host_port_max = clamp_u16(host_port_max);
+    let vnc_port_min = clamp_u16(vnc_port_min);
+    let vnc_port_max = clamp_u16(vnc_port_max);
+    args.http_directory = http
+        .directory
+        .as_ref()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
 
     let iso = iso?;
     Some(QemuConfig {

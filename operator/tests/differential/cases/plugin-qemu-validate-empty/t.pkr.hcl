@@ -1,0 +1,4 @@
+source "qemu" "a" {}
+build {
+  sources = ["source.qemu.a"]
+}
