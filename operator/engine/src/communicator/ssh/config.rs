@@ -456,6 +456,24 @@ impl SshConfig {
             r.prepare_error(
                 "ssh_bastion_password, ssh_bastion_private_key_file or ssh_bastion_agent_auth must be specified",
             );
+        } else if let Some(b) = &self.bastion
+            && let Some(p) = b.private_key_file.as_ref().filter(|p| !mounted_later(p))
+        {
+            // The bastion's key (ssh_private_key_file when it has none of its own).
+            match std::fs::read_to_string(p) {
+                Err(e) => r.prepare_error(format!(
+                    "ssh_bastion_private_key_file is invalid: {}",
+                    crate::goerr::path_error("stat", p, &e)
+                )),
+                Ok(text) => {
+                    if let Err(e) = russh::keys::decode_secret_key(&text, None) {
+                        r.prepare_error(format!(
+                            "ssh_bastion_private_key_file is invalid: Failed to read key '{}': {e}",
+                            p.display()
+                        ));
+                    }
+                }
+            }
         }
         if !matches!(transfer_method, "" | "scp" | "sftp") {
             r.prepare_error(format!(
@@ -470,7 +488,7 @@ impl SshConfig {
                 if let Err(e) = go_tunnel_argument(spec) {
                     r.prepare_error(format!("{key} ('{spec}') is invalid: {e}"));
                 } else if Tunnel::parse(spec).is_none() {
-                    r.error_at(
+                    r.check_error_at(
                         key,
                         "Invalid tunnel",
                         format!("{key}: {spec:?} is not of the form \"PORT:HOST:PORT\"."),
@@ -482,7 +500,7 @@ impl SshConfig {
             && !p.is_file()
             && !mounted_later(p)
         {
-            r.error_at(
+            r.check_error_at(
                 "ssh_known_hosts_file",
                 "Invalid ssh_known_hosts_file",
                 format!("ssh_known_hosts_file {} does not exist.", p.display()),
@@ -491,14 +509,14 @@ impl SshConfig {
         if let Some(b) = &self.bastion
             && b.username.is_empty()
         {
-            r.error(
+            r.check_error(
                 "Invalid SSH bastion",
                 "ssh_bastion_username must be specified with ssh_bastion_host.",
             );
         }
         for name in self.ciphers.iter() {
             if russh::cipher::Name::try_from(name.as_str()).is_err() {
-                r.error_at(
+                r.check_error_at(
                     "ssh_ciphers",
                     "Unsupported cipher",
                     format!("Cipher {name:?} is not supported by Kiln's SSH client."),
@@ -507,7 +525,7 @@ impl SshConfig {
         }
         for name in self.key_exchange_algorithms.iter() {
             if russh::kex::Name::try_from(name.as_str()).is_err() {
-                r.error_at(
+                r.check_error_at(
                     "ssh_key_exchange_algorithms",
                     "Unsupported key exchange algorithm",
                     format!(

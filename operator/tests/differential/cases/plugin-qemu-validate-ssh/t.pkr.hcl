@@ -4,6 +4,7 @@ source "qemu" "a" {
   ssh_password              = "x"
   ssh_private_key_file      = "missing-key"
   ssh_bastion_host          = "bastion"
+  ssh_bastion_username      = "jump"
   ssh_proxy_host            = "proxy"
   host_port_min             = 3000
   host_port_max             = 2000
