@@ -486,7 +486,10 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     if host_port_min < 0 {
         r.prepare_error("host_port_min must be positive");
     }
-    for (key, v) in [("host_port_min", host_port_min), ("host_port_max", host_port_max)] {
+    for (key, v) in [
+        ("host_port_min", host_port_min),
+        ("host_port_max", host_port_max),
+    ] {
         // Kiln's own: the plugin finds no free port there when it runs.
         if v > 65535 {
             r.check_error_at(
@@ -535,7 +538,11 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
             DISK_INTERFACES,
             "unrecognized disk interface type",
         ),
-        (&args.disk_cache, DISK_CACHES, "unrecognized disk cache type"),
+        (
+            &args.disk_cache,
+            DISK_CACHES,
+            "unrecognized disk cache type",
+        ),
         (
             &args.disk_discard,
             DISK_DISCARDS,
