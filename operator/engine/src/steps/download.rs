@@ -312,9 +312,9 @@ fn go_hex_decode(s: &str) -> Result<usize, String> {
     let invalid = |c: u8| {
         let r = char::from(c);
         if r.is_control() {
-            format!("encoding/hex: invalid byte: U+{:04X}", c)
+            format!("encoding/hex: invalid byte: U+{c:04X}")
         } else {
-            format!("encoding/hex: invalid byte: U+{:04X} '{r}'", c)
+            format!("encoding/hex: invalid byte: U+{c:04X} '{r}'")
         }
     };
     for pair in b.chunks(2) {
