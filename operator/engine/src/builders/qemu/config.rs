@@ -1,7 +1,8 @@
 //! The `qemu` source's configuration: every option of packer-plugin-qemu v1.1.7's `Config`
-//! that Kiln supports, decoded and validated as its `Config.Prepare` (`config.go`) does, with
-//! each error positioned at its argument. Options Kiln does not support yet (floppies, vTPM,
-//! bridged networking, WinRM, `iso_skip_cache`, `run_once`) are refused by name.
+//! that Kiln supports, decoded and validated as its `Config.Prepare` (`config.go`) does: its
+//! errors in its words and order, reported together at the source block as its MultiError.
+//! Options Kiln does not support yet (floppies, vTPM, bridged networking, WinRM,
+//! `iso_skip_cache`, `run_once`) are refused by name, at the option, beside them.
 
 use std::path::PathBuf;
 use std::time::Duration;
