@@ -13,6 +13,8 @@
 #
 # usage: scripts/bench-operator.sh [N] [WAVE2]     (defaults 1000 and 100)
 # env:   KILN_BENCH_KEEP_CLUSTER=1   leave the cluster and Kiln up afterwards
+#        KILN_BENCH_CONCURRENCY=C    the operator's reconciles at once (chart value
+#                                    `concurrency`, default 8)
 #        KILN_BENCH_FINISHED=F       first F finished builds (cancelled before they start):
 #                                    the 10 000-build run is KILN_BENCH_FINISHED=8900 with
 #                                    N=1000, WAVE2=100
@@ -54,6 +56,7 @@ log "helm install $ref"
 helm upgrade --install "$release" charts/kiln -n "$namespace" --create-namespace \
   --set image.repository="${ref%:*}" --set image.tag="${ref##*:}" \
   --set image.pullPolicy=IfNotPresent --set log.format=text \
+  --set concurrency="${KILN_BENCH_CONCURRENCY:-8}" \
   --wait --timeout 180s >/dev/null
 kubectl -n "$namespace" rollout status "deployment/$release" --timeout=120s >/dev/null
 
