@@ -9,6 +9,7 @@ mod fmt;
 mod goflag;
 mod inspect;
 mod legacy;
+mod plugins;
 mod upgrade;
 mod validate;
 
@@ -122,6 +123,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ),
     ("inspect", "see components of a template"),
     ("operator", "run the Kubernetes operator"),
+    ("plugins", "Interact with Packer plugins and catalog"),
     ("runner", "run one source of an ImageBuild (runner pods)"),
     ("validate", "check that a template is valid"),
     ("version", "Prints the Kiln version"),
@@ -170,6 +172,10 @@ pub fn main(args: Vec<String>) -> i32 {
         Some("fix") => {
             let rest = args[2..].to_vec();
             return printing(|| deep_stack(move || fix::run(&rest)));
+        }
+        Some("plugins") => {
+            let rest = args[2..].to_vec();
+            return printing(|| deep_stack(move || plugins::run(&rest)));
         }
         Some(c) if !COMMANDS.iter().any(|(n, _)| *n == c) && c != "install-self" => {
             println!("{}", usage());
