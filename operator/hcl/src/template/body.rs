@@ -113,14 +113,20 @@ impl RawBlock {
     /// arguments `attrs` and the block types `blocks` (in the schema's order): with hcl's
     /// suggestion, a block type within an edit distance of 3, else an argument so named.
     pub fn unsupported_in(&self, attrs: &[&str], blocks: &[&str]) -> Diagnostic {
+        self.unsupported_as(&self.ident, attrs, blocks)
+    }
+
+    /// [`unsupported_in`](Self::unsupported_in) for the block type `ident` (a `dynamic`
+    /// block's label).
+    fn unsupported_as(&self, ident: &str, attrs: &[&str], blocks: &[&str]) -> Diagnostic {
         if self.file.is_json() {
-            return extraneous(&self.ident).with_subject(self.subject());
+            return extraneous(ident).with_subject(self.subject());
         }
-        let suggestion = match name_suggestion(&self.ident, blocks) {
+        let suggestion = match name_suggestion(ident, blocks) {
             Some(s) => format!(" Did you mean {}?", crate::value::go_quote(s)),
-            None if attrs.contains(&self.ident.as_str()) => format!(
+            None if attrs.contains(&ident) => format!(
                 " Did you mean to define argument {}? If so, use the equals sign to assign it a value.",
-                crate::value::go_quote(&self.ident)
+                crate::value::go_quote(ident)
             ),
             None => String::new(),
         };
@@ -128,7 +134,7 @@ impl RawBlock {
             "Unsupported block type",
             format!(
                 "Blocks of type {} are not expected here.{suggestion}",
-                crate::value::go_quote(&self.ident)
+                crate::value::go_quote(ident)
             ),
         )
         .with_subject(self.subject())
@@ -841,19 +847,13 @@ impl<'a> ConfigReader<'a> {
         }
     }
 
-    fn finish_decoding(mut self) -> Diagnostics {
+    fn finish_decoding(self) -> Diagnostics {
         // hcl's suggestions (hclsyntax `Body.Content`): for an unexpected argument, an option
         // of the component not set yet whose name is within an edit distance of 3, else a
         // block type of that name; for an unexpected block, a block type so close, else an
         // option of that name. The options and block types are those the component asked
         // for (its schema).
-        let defined: BTreeSet<&str> = self.body.attrs.iter().map(|a| a.key.as_str()).collect();
-        let options: Vec<&str> = self
-            .used_attrs
-            .iter()
-            .map(String::as_str)
-            .filter(|k| !defined.contains(k))
-            .collect();
+        let options: Vec<&str> = self.used_attrs.iter().map(String::as_str).collect();
         let block_types: Vec<&str> = self.used_blocks.iter().map(String::as_str).collect();
         let mut found = Vec::new();
         for a in &self.body.attrs {
@@ -872,50 +872,22 @@ impl<'a> ConfigReader<'a> {
                     );
                     continue;
                 }
-                let suggestion = match name_suggestion(&a.key, &options) {
-                    Some(s) => format!(" Did you mean {}?", crate::value::go_quote(s)),
-                    None if block_types.contains(&a.key.as_str()) => format!(
-                        " Did you mean to define a block of type {}?",
-                        crate::value::go_quote(&a.key)
-                    ),
-                    None => String::new(),
-                };
-                found.push(a.unsupported_suggesting(&suggestion));
+                found.push(a.unsupported_in(self.body, &options, &block_types));
             }
         }
         for b in &self.body.blocks {
             let ident = block_type(b);
             if !self.used_blocks.contains(&ident) {
-                if b.file.is_json() {
-                    found.push(extraneous(&ident).with_subject(b.subject()));
-                    continue;
-                }
-                let suggestion = match name_suggestion(&ident, &block_types) {
-                    Some(s) => format!(" Did you mean {}?", crate::value::go_quote(s)),
-                    None if self.used_attrs.contains(&ident) => {
-                        format!(
-                            " Did you mean to define argument {}? If so, use the equals sign to assign it a value.",
-                            crate::value::go_quote(&ident)
-                        )
-                    }
-                    None => String::new(),
-                };
-                found.push(
-                    Diagnostic::error(
-                        "Unsupported block type",
-                        format!(
-                            "Blocks of type {} are not expected here.{suggestion}",
-                            crate::value::go_quote(&ident)
-                        ),
-                    )
-                    .with_subject(b.subject()),
-                );
+                found.push(b.unsupported_as(&ident, &options, &block_types));
             }
         }
+        // hcldec reads the body's content (unexpected arguments and blocks) before any value.
+        let mut diags = Diagnostics::new();
         for d in found {
-            self.diags.push(d);
+            diags.push(d);
         }
-        self.diags
+        diags.extend(self.diags);
+        diags
     }
 }
 
@@ -1144,13 +1116,14 @@ mod tests {
         assert_eq!(r.string("b"), None);
         let diags = r.finish();
         let msgs: Vec<String> = diags.0.iter().map(|d| d.one_line()).collect();
+        // hcldec's order: the body's unexpected content first, then the values.
         assert_eq!(msgs.len(), 2, "{msgs:?}");
         assert!(
-            msgs[0].starts_with("c.pkr.hcl:2:5: Incorrect attribute value type"),
+            msgs[0].starts_with("c.pkr.hcl:3:1: Unsupported argument"),
             "{msgs:?}"
         );
         assert!(
-            msgs[1].starts_with("c.pkr.hcl:3:1: Unsupported argument"),
+            msgs[1].starts_with("c.pkr.hcl:2:5: Incorrect attribute value type"),
             "{msgs:?}"
         );
     }

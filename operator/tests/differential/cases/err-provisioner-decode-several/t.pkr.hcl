@@ -5,8 +5,7 @@ build {
   sources = ["source.null.a"]
   provisioner "shell-local" {
     name      = "first"
-    inline    = ["echo"]
+    inline    = 5
     only_once = true
-    bogus     = [1, 2]
   }
 }
