@@ -383,14 +383,42 @@ if FINISHED:
         sys.exit("wave 0: not every finished build was reconciled")
 idle_now = vmrss()
 
+# --- where the machine's CPU went during wave 1 -------------------------------------------
+CPU_NAMES = ("kube-apiserver", "etcd", "kube-scheduler", "kube-controller",  # comm: 15 characters
+             "kubelet", "kiln", "runc", "crun", "python3")
+
+
+def cpu_seconds():
+    """CPU seconds (user + system, children reaped included) of the cluster's processes by
+    name, this script's own, and the machine's busy and total CPU seconds (/proc/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    by = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            raw = open(f"/proc/{d}/stat").read()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1:raw.rindex(")")]
+        f = raw[raw.rindex(")") + 2:].split()
+        if name in CPU_NAMES:
+            by[name] = by.get(name, 0.0) + (int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])) / tick
+    cpu = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    busy = (sum(cpu) - cpu[3] - cpu[4]) / tick
+    return by, busy, sum(cpu) / tick
+
+
 # Wave 1: N builds at once.
 wave1 = [f"load-{i:04d}" for i in range(N)]
+cpu0 = cpu_seconds()
 t0 = time.monotonic()
 with ThreadPoolExecutor(max_workers=8) as pool:
     list(pool.map(create, wave1))
 t_created = time.monotonic()
 missing1 = wait_jobs(wave1, 600)
 t_drained = time.monotonic()
+cpu1 = cpu_seconds()
 
 def wave(prefix):
     """WAVE2 builds created one at a time, 100 ms apart; returns their names, the Jobs
@@ -437,6 +465,13 @@ if len(jobs_sorted) >= 900:
             if n in job_seen and created.get(n, 0) > t900]
 
 print(f"operator pid {pid}; VmRSS idle (just before wave 1): {mib(idle_now)}")
+# Processes that exited during wave 1 are not counted by name (their children's times are,
+# once reaped); the machine's busy time counts everything.
+busy, total = cpu1[1] - cpu0[1], cpu1[2] - cpu0[2]
+print(f"wave 1 CPU: machine {100 * busy / total:.0f}% busy over {t_drained - t0:.1f} s "
+      f"({busy:.0f} of {total:.0f} CPU-s); by process: "
+      + ", ".join(f"{k} {cpu1[0].get(k, 0) - cpu0[0].get(k, 0):.0f} s"
+                  for k in sorted(cpu1[0], key=lambda k: cpu0[0].get(k, 0) - cpu1[0][k])))
 print(f"wave 1: {sum(1 for n in wave1 if n in created)} ImageBuilds created in {t_created - t0:.2f} s "
       f"({N / (t_created - t0):.0f}/s); all Jobs {t_drained - t0:.2f} s after the first create")
 print(f"Jobs: wave 1 {N - len(missing1)}/{N}, wave 2 {WAVE2 - len(missing2)}/{WAVE2}, "

@@ -498,7 +498,7 @@ pub struct ImageBuildStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_name: Option<String>,
 
-    /// When the Job started.
+    /// When the Job started, set once a runner pod runs (or the build ended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<Time>,
 

@@ -127,10 +127,13 @@ pub fn job_view(job: &Job, cancel: bool) -> JobView {
             format!("{ready} pod(s) running"),
         )
     } else {
-        view(
+        // No start time while no runner pod runs: the Job controller sets the Job's a moment
+        // after the Job is created, and copying it would cost every build a status write of
+        // its own; the time arrives with `Running` (or the end), which is written anyway.
+        JobView::fixed(
             BuildPhase::Pending,
             reasons::QUEUED,
-            "waiting for the runner pods to start".into(),
+            "waiting for the runner pods to start",
         )
     }
 }
@@ -466,15 +469,16 @@ mod tests {
             job_view(&job_with(None, 0), false).phase,
             BuildPhase::Pending
         );
-        // active pods that do not run yet (unschedulable, pulling): still Pending
-        assert_eq!(
-            job_view(&job_with(None, 2), false).phase,
-            BuildPhase::Pending
-        );
+        // active pods that do not run yet (unschedulable, pulling): still Pending, and
+        // without the Job's start time (which would cost a status write of its own)
+        let waiting = job_view(&job_with(None, 2), false);
+        assert_eq!(waiting.phase, BuildPhase::Pending);
+        assert_eq!(waiting.start_time, None);
         let mut running = job_with(None, 2);
         running.status.as_mut().unwrap().ready = Some(1);
         let view = job_view(&running, false);
         assert_eq!(view.phase, BuildPhase::Running);
+        assert_eq!(view.start_time, Some(t(10)));
         assert_eq!(view.message, "1 pod(s) running");
         assert_eq!(
             job_view(&job_with(Some(("Complete", "")), 0), false).phase,
