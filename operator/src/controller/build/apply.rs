@@ -162,13 +162,15 @@ pub async fn follow(build: &ImageBuild, ctx: &Context, f: Follow) -> Result<Opti
 /// binding exists. With a re-trigger channel (the operator) they are applied in the
 /// background and a failure re-triggers the build; without one (tests) within the call.
 ///
-/// Returns the Job (created, or found when it existed) and the snapshot it runs.
+/// Returns the Job (created, or found when it existed), the snapshot it runs and, when the
+/// Job was created here, the note of its `Queued` event (the caller publishes it alongside
+/// the status write: one round trip less before the next build's turn).
 pub async fn launch(
     build: &Arc<ImageBuild>,
     ctx: &Arc<Context>,
     launch: Launch,
     labels: Option<registry::Metadata>,
-) -> Result<(Job, Snapshot, bool)> {
+) -> Result<(Job, Snapshot, Option<String>)> {
     let uid = build.uid().unwrap_or_default();
     let made = match ctx.retrigger.clone() {
         Some(tx) => {
@@ -205,27 +207,25 @@ pub async fn launch(
     }?;
     let (job, snapshot, new) = made;
     ctx.launched.remember(&uid, &snapshot);
-    if new {
-        ctx.metrics.builds_started.inc();
-        let mut note = format!(
-            "Job {} created: {} source(s) ({})",
-            job.name_any(),
-            snapshot.builds.len(),
-            snapshot.builds.join(", ")
-        );
-        // What the runner pods get beyond the restricted defaults, and why.
-        if let Ok(needs) =
-            runner_pod::needs(&snapshot, build.spec.runner.as_ref(), &ctx.settings.runner)
-            && !needs.granted.is_empty()
-        {
-            note.push_str("; runner granted: ");
-            note.push_str(&needs.describe());
-        }
-        ctx.event(build.as_ref(), false, reasons::QUEUED, "CreateJob", note)
-            .await;
+    if !new {
+        return Ok((job, snapshot, None));
     }
-    // `new`: the Job was created here and its `Queued` event is out.
-    Ok((job, snapshot, new))
+    ctx.metrics.builds_started.inc();
+    let mut note = format!(
+        "Job {} created: {} source(s) ({})",
+        job.name_any(),
+        snapshot.builds.len(),
+        snapshot.builds.join(", ")
+    );
+    // What the runner pods get beyond the restricted defaults, and why.
+    if let Ok(needs) =
+        runner_pod::needs(&snapshot, build.spec.runner.as_ref(), &ctx.settings.runner)
+        && !needs.granted.is_empty()
+    {
+        note.push_str("; runner granted: ");
+        note.push_str(&needs.describe());
+    }
+    Ok((job, snapshot, Some(note)))
 }
 
 /// The snapshot (written if taken now), the ServiceAccount and the registry labels the build

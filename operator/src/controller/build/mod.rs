@@ -30,6 +30,7 @@ pub mod status;
 
 use std::sync::Arc;
 
+use kiln_crds::condition::reasons;
 use kiln_crds::{ImageBuild, ImageBuildStatus};
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
@@ -72,6 +73,8 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             })?;
     }
     let mut expired = false;
+    // The `Queued` event of a Job created now, published with the status write.
+    let mut queued = None;
     let step = ctx.metrics.build_step("apply");
     let (view, snapshot, announce) = match decision.plan {
         Plan::Keep { view, expired: e } => {
@@ -90,11 +93,12 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
             (view, snapshot, announce)
         }
         Plan::Launch(l) => {
-            let (job, snapshot, announced) = apply::launch(&build, &ctx, *l, labels).await?;
+            let (job, snapshot, note) = apply::launch(&build, &ctx, *l, labels).await?;
+            queued = note;
             (
                 job_view(&job, build.spec.cancel),
                 Some(snapshot),
-                if announced {
+                if queued.is_some() {
                     Announce::Launched
                 } else {
                     Announce::Transition
@@ -112,7 +116,17 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         &ctx.caches,
     );
     let step = ctx.metrics.build_step("status");
-    let written = status::write(&build, &ctx, &desired, &view, announce).await?;
+    let queued_event = async {
+        if let Some(note) = queued {
+            ctx.event(build.as_ref(), false, reasons::QUEUED, "CreateJob", note)
+                .await;
+        }
+    };
+    let (written, ()) = futures::join!(
+        status::write(&build, &ctx, &desired, &view, announce),
+        queued_event
+    );
+    let written = written?;
     drop(step);
     if written.finished_now || expired {
         let _step = ctx.metrics.build_step("retention");
