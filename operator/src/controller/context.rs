@@ -13,7 +13,7 @@ use kube::{Api, Client, Resource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::build::ledgers::{AccessLedger, Launched};
+use super::build::ledgers::{AccessLedger, Launched, Written};
 use super::metrics::Metrics;
 use super::resources::RunnerDefaults;
 
@@ -167,6 +167,7 @@ pub struct Context {
     pub caches: Caches,
     pub launched: std::sync::Arc<Launched>,
     pub access: std::sync::Arc<AccessLedger>,
+    pub written: std::sync::Arc<Written>,
     /// Bounds the background RBAC applies running at once, so a burst of new builds does
     /// not flood the API server (it queues them, not the reconciles).
     pub access_slots: std::sync::Arc<tokio::sync::Semaphore>,
@@ -191,6 +192,7 @@ impl Context {
             caches: Caches::default(),
             launched: Default::default(),
             access: Default::default(),
+            written: Default::default(),
             access_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
                 super::build::ledgers::ACCESS_SLOTS,
             )),
@@ -219,6 +221,7 @@ impl Context {
             caches,
             launched: self.launched.clone(),
             access: self.access.clone(),
+            written: self.written.clone(),
             access_slots: self.access_slots.clone(),
             retrigger: self.retrigger.clone(),
         }

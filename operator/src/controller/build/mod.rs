@@ -52,6 +52,13 @@ pub async fn reconcile(build: Arc<ImageBuild>, ctx: Arc<Context>) -> Result<Acti
         .namespace()
         .ok_or(Error::MissingObjectKey("namespace"))?;
     build.uid().ok_or(Error::MissingObjectKey("uid"))?;
+    if ctx.written.stale(&build) {
+        // The cache predates this process's last status write (a Job's or pod's event came
+        // first): the write's own event brings the build back; acting on the older status
+        // now would write it again and repeat its events.
+        ctx.metrics.build_step("stale"); // counted (a step of no length)
+        return Ok(Action::requeue(ledgers::Written::PATIENCE));
+    }
 
     let step = ctx.metrics.build_step("observe");
     let observed = observe::observe(&build, &ctx).await?;

@@ -350,9 +350,10 @@ pub async fn write(
     let name = build.name_any();
     let api: Api<ImageBuild> =
         Api::namespaced(ctx.client.clone(), &build.namespace().unwrap_or_default());
-    apply_status(&api, &name, desired)
+    let written = apply_status(&api, &name, desired)
         .await
         .map_err(|source| StatusError::Write { name, source })?;
+    ctx.written.remember(&written);
     let phase_changed = old.phase != Some(view.phase);
     match announce {
         Announce::Transition if phase_changed => transition_event(build, ctx, desired, view).await,
