@@ -33,7 +33,13 @@ def snapshot(text):
         if labels.get("subresource"):
             resource += "/" + labels["subresource"]
         key = f"{resource} {verb}"
-        counts[key] = counts.get(key, 0) + float(line.rsplit(" ", 1)[1])
+        n = float(line.rsplit(" ", 1)[1])
+        counts[key] = counts.get(key, 0) + n
+        code = labels.get("code", "")
+        if not code.startswith("2"):
+            # Refused writes (409 conflict, 429 too many requests, 403...) are in the total
+            # too; they are listed apart so a retried or lost write shows.
+            counts[f"{key} {code}"] = counts.get(f"{key} {code}", 0) + n
     return counts
 
 
@@ -48,7 +54,11 @@ def diff(before, after, builds):
         total = 0
         for key, n in rows:
             if key.split(" ")[0] in names:
-                total += n
+                refused = len(key.split(" ")) > 2
+                if refused:
+                    key = f"  of which answered {key.split(' ')[2]}"
+                else:
+                    total += n
                 print(f"  {key:<32} {int(n):>8}  {n / builds:6.2f} per build")
         print(f"  {'total':<32} {int(total):>8}  {total / builds:6.2f} per build")
     show(f"API writes during the load ({builds} builds), resources the operator writes:", OPERATOR)
