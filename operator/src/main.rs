@@ -7,6 +7,7 @@ mod runner;
 mod signals;
 
 fn main() {
+    signals::die_quietly_on_broken_stdio();
     let code = cli::main(std::env::args().collect());
     std::process::exit(code);
 }

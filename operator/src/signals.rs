@@ -68,3 +68,27 @@ async fn ignore_signals() {
         }
     }
 }
+
+/// Writing to a closed standard output or error (`kiln inspect t.pkr.hcl | head -1`) ends the
+/// process the way it ends Packer (a Go program dies of SIGPIPE on such a write to fd 1 or 2)
+/// instead of panicking in `println!`. Sockets are unaffected: SIGPIPE stays ignored for
+/// them (Rust's default), only this hook raises it, on a broken standard stream.
+pub fn die_quietly_on_broken_stdio() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info.payload_as_str().unwrap_or("");
+        let stdio = msg.starts_with("failed printing to stdout")
+            || msg.starts_with("failed printing to stderr");
+        if stdio && msg.contains("Broken pipe") {
+            use nix::sys::signal::{SigHandler, Signal, raise, signal};
+            // SAFETY: restoring the default disposition of SIGPIPE, then raising it, ends the
+            // process; no handler of ours runs.
+            unsafe {
+                let _ = signal(Signal::SIGPIPE, SigHandler::SigDfl);
+            }
+            let _ = raise(Signal::SIGPIPE);
+            std::process::exit(141);
+        }
+        default(info)
+    }));
+}

@@ -1465,3 +1465,28 @@ fn console_into_a_pipe_closed_early_ends_quietly() {
         "{status:?}: {err}"
     );
 }
+
+/// Output into a pipe whose reader is gone (`kiln inspect . | head -1`) ends Kiln by SIGPIPE,
+/// as it ends Packer, with no panic message.
+#[test]
+fn a_closed_stdout_ends_kiln_by_sigpipe_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut vars = String::new();
+    for i in 0..2000 {
+        vars.push_str(&format!("variable \"v{i}\" {{\n  default = \"{i}\"\n}}\n"));
+    }
+    write(dir.path(), "t.pkr.hcl", &vars);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = kiln()
+        .current_dir(dir.path())
+        .args(["inspect", "."])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+}
