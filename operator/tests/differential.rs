@@ -18,6 +18,8 @@
 //!   packer-plugin-docker v1.1.2 from `scripts/docker-plugin.sh`; `qemu`: packer-plugin-qemu
 //!   v1.1.7 from `scripts/qemu-plugin.sh`; installed with `packer plugins install --path`),
 //!   so a builder's own checks are compared; Kiln has them built in.
+//! - `color` (optional): the command runs without `PACKER_NO_COLOR`, so build output is
+//!   coloured (as both tools colour it, terminal or not).
 //! - `tty` (optional): the command runs on a pseudo-terminal (stdin, stdout and stderr) and
 //!   each line of this file is typed in turn (escapes `\r`, `\e`, `\xHH`, `\\`), once the
 //!   command waits for input; what the two show on the terminal is compared (see [`run_tty`]).
@@ -25,6 +27,7 @@
 //! Both tools run in the same directory (a fresh copy each), with the same environment, so
 //! absolute paths agree; only what is inherently run-specific is normalised: durations,
 //! timestamps and UUIDs. `KILN_DIFF_CASE=<substring>` runs only the matching cases;
+//! `KILN_DIFF_DUMP=<dir>` writes both outcomes of each case there, as compared;
 //! `KILN_PACKER` names another Packer binary.
 
 use std::collections::BTreeMap;
@@ -53,6 +56,7 @@ const META: &[&str] = &[
     "source",
     "plugins",
     "tty",
+    "color",
 ];
 
 fn copy_dir(from: &Path, to: &Path, top: bool) {
@@ -197,7 +201,8 @@ fn environment(home: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
         ("PACKER_CONFIG_DIR", home.into()),
         ("PACKER_PLUGIN_PATH", home.join("plugins").into()),
         ("CHECKPOINT_DISABLE", "1".into()),
-        // Packer colours build output even when it is not a terminal; Kiln only on one.
+        // Both colour build output, terminal or not; a case with a `color` file runs
+        // without this.
         ("PACKER_NO_COLOR", "1".into()),
         (
             "PACKER_RUN_UUID",
@@ -228,7 +233,7 @@ fn run(program: &Path, case: &Path, work: &Path, kiln: bool) -> Outcome {
         let _ = std::fs::remove_dir_all(&home);
         return Outcome {
             code,
-            stdout: screen,
+            stdout: normalise(&screen),
             stderr: problems,
             files: BTreeMap::new(),
         };
@@ -237,7 +242,11 @@ fn run(program: &Path, case: &Path, work: &Path, kiln: bool) -> Outcome {
     c.current_dir(work)
         .args(&args)
         .env_clear()
-        .envs(environment(&home))
+        .envs(
+            environment(&home)
+                .into_iter()
+                .filter(|(k, _)| *k != "PACKER_NO_COLOR" || !case.join("color").exists()),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let stdin_file = case.join("stdin-file");
@@ -423,7 +432,10 @@ fn run_tty(
             let s = screen.screen();
             let (row, col) = s.cursor_position();
             let text = s.contents_between(row, 0, row, TTY_COLS);
-            if text.trim_end() != ">" || col != 2 {
+            // Kiln waits at a prompt: the cursor one space after the row's text (`> ` of
+            // the console, `… continue. ` of `-debug`, `…? ` of `-on-error=ask`).
+            let prompt = text.trim_end();
+            if prompt.is_empty() || usize::from(col) != prompt.chars().count() + 1 {
                 problems += &format!(
                     "<no prompt at the cursor before line {} of tty: {text:?}, column {col}>\n",
                     i + 1
@@ -533,6 +545,13 @@ fn kiln_agrees_with_packer() {
         let work = tmp.path().join("case").join(name);
         let p = run(&packer, &case, &work, false);
         let k = run(&kiln, &case, &work, true);
+        if let Some(dir) = std::env::var_os("KILN_DIFF_DUMP") {
+            // Both outcomes as compared, to diff by hand.
+            let dir = Path::new(&dir).join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("kiln"), format!("{k:#?}")).unwrap();
+            std::fs::write(dir.join("packer"), format!("{p:#?}")).unwrap();
+        }
         let marked = ["deviation", "pending"]
             .into_iter()
             .find(|m| case.join(m).is_file());

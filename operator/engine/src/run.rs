@@ -46,6 +46,8 @@ struct ProvisionHook {
     instance: BuildInstance,
     base: EvalEnv,
     info: ComponentInfo,
+    /// `-debug`: Packer's `DebuggedProvisioner` asks before each provisioner.
+    debug: bool,
 }
 
 #[async_trait]
@@ -78,6 +80,14 @@ impl Hook for ProvisionHook {
                 total,
                 kind: decl.kind.clone(),
             });
+            if self.debug && name == HOOK_PROVISION {
+                // The space before the period is Packer's.
+                pause(
+                    &state.ui,
+                    "Pausing before the next provisioner . Press enter to continue.",
+                )
+                .await;
+            }
             let generated = runtime_generated(&state.generated, &self.info.run_uuid);
             let p = prepare_provisioner(
                 decl,
@@ -200,6 +210,7 @@ pub async fn run_build(
         instance: build.instance.clone(),
         base: base.clone(),
         info: build.info.clone(),
+        debug: opts.debug,
     });
     let mut state = BuildState {
         ui: bui.clone(),
@@ -216,7 +227,15 @@ pub async fn run_build(
     };
     let mut steps = build.builder.steps();
     let mut ran = 0;
-    for step in steps.iter_mut() {
+    // `-on-error=ask` answered "abort": cleanups are skipped as under `-on-error=abort`.
+    let mut aborted = false;
+    // `-debug` on a step runner: the SDK's `DebugRunner` pauses after each step that ran
+    // and before its cleanup; `paused` counts the steps whose pause ran.
+    let debugged = |step: &dyn crate::components::Step| {
+        opts.debug && build.builder.step_runner() && step.kind() != StepKind::Internal
+    };
+    let mut paused = 0;
+    'steps: for step in steps.iter_mut() {
         if state.cancel.is_cancelled() {
             break;
         }
@@ -225,8 +244,42 @@ pub async fn run_build(
         });
         state.step = step.name().to_string();
         ran += 1;
-        if step.run(&mut state).await == StepAction::Halt {
-            break;
+        loop {
+            if step.run(&mut state).await != StepAction::Halt {
+                if debugged(step.as_ref()) {
+                    // The SDK's `DebugRunner`: a pause after each step that ran.
+                    paused = ran;
+                    pause(
+                        &bui,
+                        &format!(
+                            "Pausing after run of step '{}'. Press enter to continue.",
+                            step.name()
+                        ),
+                    )
+                    .await;
+                }
+                continue 'steps;
+            }
+            let asks = opts.on_error == OnError::Ask
+                && build.builder.step_runner()
+                && step.kind() != StepKind::Internal
+                && !state.cancel.is_cancelled();
+            if !asks {
+                break 'steps;
+            }
+            // The SDK's `askStep`: the error, that the step failed, then the question.
+            if let Some(e) = &state.error {
+                bui.error(e.to_string());
+            }
+            bui.say(format!("Step {:?} failed", step.name()));
+            match ask_on_error(&bui).await {
+                AskAnswer::Cleanup => break 'steps,
+                AskAnswer::Abort => {
+                    aborted = true;
+                    break 'steps;
+                }
+                AskAnswer::Retry => state.error = None,
+            }
         }
     }
     let cancelled = state.cancel.is_cancelled();
@@ -236,11 +289,22 @@ pub async fn run_build(
     // skipped; the first skipped step says the error and that it failed, the others that
     // their cleanup is skipped.
     let mut abort_logged = false;
-    for step in steps[..ran].iter_mut().rev() {
+    for (i, step) in steps[..ran].iter_mut().enumerate().rev() {
+        if i < paused && debugged(step.as_ref()) {
+            pause(
+                &bui,
+                &format!(
+                    "Pausing before cleanup of step '{}'. Press enter to continue.",
+                    step.name()
+                ),
+            )
+            .await;
+        }
         let skip = halted
             && build.builder.step_runner()
             && step.kind() != StepKind::Internal
             && match opts.on_error {
+                _ if aborted => true,
                 OnError::Abort => true,
                 OnError::RunCleanupProvisioner => step.kind() != StepKind::Provision,
                 OnError::Cleanup | OnError::Ask => false,
@@ -503,5 +567,63 @@ mod tests {
         );
         assert_eq!(human_duration(Duration::from_secs(3661)), "1 hour 1 minute");
         assert_eq!(human_duration(Duration::ZERO), "0 seconds");
+    }
+}
+
+/// `-debug`'s pause (the SDK's `MultistepDebugFn`): asks and waits for a line; no pause
+/// when no one can be asked (no terminal), as in Packer.
+async fn pause(ui: &Ui, message: &str) {
+    let (ui, message) = (ui.clone(), message.to_string());
+    let _ = tokio::task::spawn_blocking(move || ui.ask(&message)).await;
+}
+
+/// What the user answered to `-on-error=ask`'s question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AskAnswer {
+    Cleanup,
+    Abort,
+    Retry,
+}
+
+/// The SDK's `askPrompt`: asks until the answer starts with `c`, `a` or `r` (an empty
+/// answer, or no terminal to ask on, is `c`), saying `Incorrect input: "…"` otherwise.
+async fn ask_on_error(ui: &Ui) -> AskAnswer {
+    let ui = ui.clone();
+    tokio::task::spawn_blocking(move || {
+        loop {
+            let line = ui
+                .ask("[c] Clean up and exit, [a] abort without cleanup, or [r] retry step (build may fail even if retry succeeds)?")
+                .unwrap_or_default();
+            match answer_of(&line) {
+                Some(a) => return a,
+                None => ui.say(format!("Incorrect input: {line:?}")),
+            }
+        }
+    })
+    .await
+    .unwrap_or(AskAnswer::Cleanup)
+}
+
+fn answer_of(line: &str) -> Option<AskAnswer> {
+    match format!("{}c", line.to_lowercase()).as_bytes()[0] {
+        b'c' => Some(AskAnswer::Cleanup),
+        b'a' => Some(AskAnswer::Abort),
+        b'r' => Some(AskAnswer::Retry),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod ask_tests {
+    use super::*;
+
+    #[test]
+    fn answers_read_as_the_sdk_reads_them() {
+        assert_eq!(answer_of(""), Some(AskAnswer::Cleanup));
+        assert_eq!(answer_of("C"), Some(AskAnswer::Cleanup));
+        assert_eq!(answer_of("abort"), Some(AskAnswer::Abort));
+        assert_eq!(answer_of("r"), Some(AskAnswer::Retry));
+        assert_eq!(answer_of("x"), None);
+        assert_eq!(answer_of("é"), None);
     }
 }

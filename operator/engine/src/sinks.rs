@@ -11,8 +11,17 @@ use crate::ui::{Event, EventKind, Sink};
 
 const COLORS: &[&str] = &["32", "36", "35", "33", "34"];
 
-/// Packer's human output.
+/// Packer's human output, as its UIs stack them for a build: the target prefix
+/// (`TargetedUI`: `==> build: ` on every line of a message, trailing whitespace of the whole
+/// trimmed), then the time (`TimestampedUi`, `-timestamp-ui`: once, before the first line),
+/// then the build's colour (`ColoredUi`: around the whole message, bold; errors red). What
+/// Packer's command says itself (the artifacts, "Wait completed") is neither timed nor
+/// coloured.
 pub struct HumanSink {
+    /// `-color` (not `false`): each build announces its colour ("output will be in this
+    /// color.") and its lines go through the colouring UI.
+    announce: bool,
+    /// Colour codes are written (`-color` and no `PACKER_NO_COLOR`).
     color: bool,
     timestamps: bool,
     colors: Mutex<BTreeMap<String, &'static str>>,
@@ -23,6 +32,8 @@ pub struct HumanSink {
 }
 
 impl HumanSink {
+    /// `kiln build`'s output on stdout: `color` is the `-color` flag (Packer colours even
+    /// when stdout is not a terminal; `PACKER_NO_COLOR` keeps the codes out).
     pub fn stdio(color: bool, timestamps: bool) -> HumanSink {
         HumanSink::new(
             color,
@@ -40,12 +51,19 @@ impl HumanSink {
         _err: Box<dyn Write + Send>,
     ) -> HumanSink {
         HumanSink {
-            color,
+            announce: color,
+            color: color && std::env::var_os("PACKER_NO_COLOR").is_none_or(|v| v.is_empty()),
             timestamps,
             colors: Mutex::new(BTreeMap::new()),
             announced: std::sync::atomic::AtomicBool::new(false),
             out: Mutex::new(out),
         }
+    }
+
+    /// Announces the builds' colours but writes no colour codes (a runner pod's log).
+    pub fn without_codes(mut self) -> HumanSink {
+        self.color = false;
+        self
     }
 
     fn color_of(&self, build: &str) -> &'static str {
@@ -55,12 +73,11 @@ impl HumanSink {
             .or_insert(COLORS[n % COLORS.len()])
     }
 
-    fn paint(&self, text: &str, code: &str, bold: bool) -> String {
+    fn paint(&self, text: &str, code: &str) -> String {
         if !self.color {
             return text.to_string();
         }
-        let b = if bold { "1;" } else { "" };
-        format!("\x1b[{b}{code}m{text}\x1b[0m")
+        format!("\x1b[1;{code}m{text}\x1b[0m")
     }
 
     fn stamp(&self) -> String {
@@ -73,84 +90,128 @@ impl HumanSink {
         format!("{}: ", rfc3339(now))
     }
 
-    /// Writes a line; `stamped`: said through a build's UI, which `-timestamp-ui` wraps
-    /// (Packer's command UI — the colour announcements, "Wait completed", the artifact
-    /// summary — is not).
-    fn line(&self, stamped: bool, text: &str) {
+    /// A message said through a build's UI: timed (`-timestamp-ui`), then coloured with
+    /// `code` when the build's UI colours.
+    fn build_line(&self, text: &str, code: &str) {
+        let text = format!("{}{text}", self.stamp());
+        if self.announce {
+            self.line(&self.paint(&text, code));
+        } else {
+            self.line(&text);
+        }
+    }
+
+    fn line(&self, text: &str) {
         let w = &self.out;
         let mut w = w.lock().unwrap_or_else(|e| e.into_inner());
-        let stamp = if stamped { self.stamp() } else { String::new() };
-        let _ = writeln!(w, "{stamp}{text}");
+        let _ = writeln!(w, "{text}");
         let _ = w.flush();
     }
 }
 
 impl Sink for HumanSink {
+    /// Packer's `BasicUi.Ask` under its build's UIs: the query targeted and coloured (not
+    /// timed), a space, then a line read from the controlling terminal (`/dev/tty`, not
+    /// stdin); `None` without one.
+    fn ask(&self, e: &Event) -> Option<String> {
+        let mut tty = std::fs::File::open("/dev/tty").ok()?;
+        let EventKind::Say { message } = &e.kind else {
+            return None;
+        };
+        let query = match e.target() {
+            Some(t) => targeted(&t, message),
+            None => message.clone(),
+        };
+        let code = e.build.as_deref().map(|b| self.color_of(b)).unwrap_or("0");
+        let query = if self.announce {
+            self.paint(&query, code)
+        } else {
+            query
+        };
+        {
+            let mut w = self.out.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = write!(w, "{query} ");
+            let _ = w.flush();
+        }
+        let mut line = Vec::new();
+        let mut byte = [0u8; 1];
+        loop {
+            match std::io::Read::read(&mut tty, &mut byte) {
+                Ok(1) if byte[0] != b'\n' => line.push(byte[0]),
+                Ok(1) => break,
+                Ok(_) if line.is_empty() => return None,
+                Ok(_) => break,
+                Err(_) => return None,
+            }
+        }
+        Some(String::from_utf8_lossy(&line).trim().to_string())
+    }
+
     fn emit(&self, e: &Event) {
         let build = e.build.as_deref();
         let code = build.map(|b| self.color_of(b)).unwrap_or("0");
-        let prefix = e.target().map(|b| format!("{b}: ")).unwrap_or_default();
         let starting = matches!(e.kind, EventKind::BuildStarted);
-        let stamped = build.is_some();
         if !starting
             && self
                 .announced
                 .swap(false, std::sync::atomic::Ordering::SeqCst)
         {
-            self.line(false, "");
+            self.line("");
         }
-        match &e.kind {
-            EventKind::Say { message } => {
+        match (&e.kind, e.target()) {
+            (
+                EventKind::Say { message }
+                | EventKind::Message { message }
+                | EventKind::Error { message },
+                Some(target),
+            ) => {
+                let code = if matches!(e.kind, EventKind::Error { .. }) {
+                    "31"
+                } else {
+                    code
+                };
+                self.build_line(&targeted(&target, message), code);
+            }
+            // What Packer's command says itself: through its plain UI.
+            (EventKind::Say { message }, None) => {
                 for l in message.lines() {
-                    self.line(
-                        stamped,
-                        &self.paint(&format!("==> {prefix}{l}"), code, true),
-                    );
+                    self.line(&format!("==> {l}"));
                 }
             }
-            // Packer 1.16's TargetedUI says a message (`==> build: …`); without a build
-            // it is printed as it is.
-            EventKind::Message { message } if build.is_some() => {
+            (EventKind::Message { message }, None) => {
                 for l in split_keep_empty(message) {
-                    self.line(true, &self.paint(&format!("==> {prefix}{l}"), code, true));
+                    self.line(l);
                 }
             }
-            EventKind::Message { message } => {
-                for l in split_keep_empty(message) {
-                    self.line(false, &self.paint(l, code, false));
-                }
-            }
-            EventKind::Error { message } => {
+            (EventKind::Error { message }, None) => {
                 for l in message.lines() {
-                    self.line(
-                        stamped,
-                        &self.paint(&format!("==> {prefix}{l}"), "31", true),
-                    );
+                    self.line(&format!("==> {l}"));
                 }
             }
-            EventKind::BuildStarted => {
-                if let Some(b) = build {
-                    self.line(
-                        false,
-                        &self.paint(&format!("{b}: output will be in this color."), code, true),
-                    );
+            (EventKind::BuildStarted, _) => {
+                if let Some(b) = build
+                    && self.announce
+                {
+                    self.line(&self.paint(&format!("{b}: output will be in this color."), code));
                     self.announced
                         .store(true, std::sync::atomic::Ordering::SeqCst);
                 }
             }
-            EventKind::BuildFinished {
-                seconds,
-                error,
-                cancelled,
-            } => {
+            (
+                EventKind::BuildFinished {
+                    seconds,
+                    error,
+                    cancelled: _,
+                },
+                _,
+            ) => {
                 let b = build.unwrap_or("");
                 let d = human_duration(Duration::from_secs_f64(*seconds));
-                match (error, cancelled) {
-                    (None, _) => self.line(true, &format!("Build '{b}' finished after {d}.")),
-                    (Some(err), _) => self.line(
-                        true,
-                        &self.paint(&format!("Build '{b}' errored after {d}: {err}"), "31", true),
-                    ),
+                match error {
+                    None => self.build_line(&format!("Build '{b}' finished after {d}."), code),
+                    Some(err) => {
+                        self.build_line(&format!("Build '{b}' errored after {d}: {err}"), "31")
+                    }
                 }
             }
             _ => {}

@@ -112,6 +112,13 @@ impl Event {
 /// Where events go.
 pub trait Sink: Send + Sync {
     fn emit(&self, event: &Event);
+
+    /// Asks the user `query` (said as `event` would be) and returns the line typed, or
+    /// `None` when this output cannot ask (no terminal, machine-readable output): Packer's
+    /// `Ui.Ask`. Blocks until a line is typed.
+    fn ask(&self, _event: &Event) -> Option<String> {
+        None
+    }
 }
 
 /// A handle for saying things, bound to a build or not.
@@ -209,6 +216,23 @@ impl Ui {
             component: self.component.clone(),
             kind,
         });
+    }
+
+    /// Asks the user (Packer's `Ui.Ask`): the line typed, or `None` when no one can be
+    /// asked. Blocking: call it off the async workers.
+    pub fn ask(&self, query: &str) -> Option<String> {
+        let time = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        self.sink.ask(&Event {
+            time,
+            build: self.build.clone(),
+            component: self.component.clone(),
+            kind: EventKind::Say {
+                message: self.mask(query),
+            },
+        })
     }
 
     pub fn say(&self, message: impl Into<String>) {

@@ -1,6 +1,5 @@
 //! `kiln build`: Packer's `packer build`, with Packer's output and exit codes.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -215,9 +214,9 @@ async fn execute(
     ropts: &RunOptions,
     base: &kiln_engine::template::EvalEnv,
 ) -> i32 {
-    let color = a.color.unwrap_or_else(|| {
-        std::io::stdout().is_terminal() && std::env::var_os("PACKER_NO_COLOR").is_none()
-    });
+    // As Packer: colours unless `-color=false` (or `PACKER_NO_COLOR`, which keeps the
+    // announcements but drops the codes), whether or not stdout is a terminal.
+    let color = a.color.unwrap_or(true);
     let machine = a
         .machine_readable
         .then(|| Arc::new(MachineSink::new(Box::new(std::io::stdout()))));
@@ -228,6 +227,15 @@ async fn execute(
     } else {
         Arc::new(HumanSink::stdio(color, a.timestamp_ui))
     };
+    if a.debug {
+        // Said by Packer's command UI before the builds announce their colours.
+        let text = "Debug mode enabled. Builds will not be parallelized.";
+        match &machine {
+            Some(m) => m.line("", "ui", &["say".to_string(), text.to_string()]),
+            None if !a.json => println!("{text}"),
+            None => {}
+        }
+    }
     let ui = Ui::new(sink, masker.clone());
     let cancel = CancellationToken::new();
     signals::cancel_on_signal(cancel.clone(), ui.clone(), signals::Announce::Build);

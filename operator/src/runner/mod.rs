@@ -272,7 +272,7 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
         return fail("Error: nothing to run".into());
     };
 
-    let human: Arc<dyn Sink> = Arc::new(HumanSink::stdio(false, false));
+    let human: Arc<dyn Sink> = Arc::new(HumanSink::stdio(true, false).without_codes());
     let sink: Arc<dyn Sink> = Arc::new(Tee(vec![human, Arc::new(StatusSink(tracker.clone()))]));
     let ui = Ui::new(sink, masker.clone());
     let cancel = CancellationToken::new();
