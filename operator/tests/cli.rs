@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 fn kiln() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kiln"));
     c.env_remove("PACKER_RUN_UUID");
+    // Build output is coloured even into a pipe (as Packer's); tests read plain text.
+    c.env("PACKER_NO_COLOR", "1");
     for (k, _) in std::env::vars() {
         if k.starts_with("PKR_VAR_") {
             c.env_remove(k);
@@ -722,11 +724,27 @@ fn output_flags_timestamps_color_debug_and_version() {
     assert_eq!(first, "null.a: output will be in this color.");
     let wait = out.lines().find(|l| l.contains("Wait completed")).unwrap();
     assert!(wait.starts_with("==> Wait completed"), "{wait}");
-    // Colour is on only when asked (stdout is not a terminal here).
-    let o = run(tmp.path(), &["build", "-color=true", t]);
-    assert!(text(&o).0.contains("\x1b["));
-    let o = run(tmp.path(), &["build", "-color=false", t]);
+    // Colour is on unless `-color=false` or PACKER_NO_COLOR, terminal or not (stdout is a
+    // pipe here), as Packer's.
+    let coloured = |args: &[&str]| {
+        let o = kiln()
+            .current_dir(tmp.path())
+            .env_remove("PACKER_NO_COLOR")
+            .args(args)
+            .output()
+            .unwrap();
+        text(&o).0
+    };
+    let out = coloured(&["build", t]);
+    assert!(
+        out.starts_with("\x1b[1;32mnull.a: output will be in this color.\x1b[0m\n"),
+        "{out}"
+    );
+    let out = coloured(&["build", "-color=false", t]);
+    assert!(!out.contains("\x1b[") && !out.contains("in this color"), "{out}");
+    let o = run(tmp.path(), &["build", t]);
     assert!(!text(&o).0.contains("\x1b["));
+    assert!(text(&o).0.starts_with("null.a: output will be in this color."));
     // -debug runs builds one at a time.
     std::fs::remove_file(tmp.path().join("log")).unwrap();
     let o = run(tmp.path(), &["build", "-debug", t]);
