@@ -741,10 +741,17 @@ fn output_flags_timestamps_color_debug_and_version() {
         "{out}"
     );
     let out = coloured(&["build", "-color=false", t]);
-    assert!(!out.contains("\x1b[") && !out.contains("in this color"), "{out}");
+    assert!(
+        !out.contains("\x1b[") && !out.contains("in this color"),
+        "{out}"
+    );
     let o = run(tmp.path(), &["build", t]);
     assert!(!text(&o).0.contains("\x1b["));
-    assert!(text(&o).0.starts_with("null.a: output will be in this color."));
+    assert!(
+        text(&o)
+            .0
+            .starts_with("null.a: output will be in this color.")
+    );
     // -debug runs builds one at a time.
     std::fs::remove_file(tmp.path().join("log")).unwrap();
     let o = run(tmp.path(), &["build", "-debug", t]);

@@ -50,37 +50,73 @@ fn glob(p: &str) -> Result<GlobMatcher, Diagnostic> {
         .map_err(|e| Diagnostic::error("Invalid -only/-except pattern", format!("{p:?}: {e}")))
 }
 
-/// Selects instances by `-only` / `-except`. A pattern that matches nothing is a warning;
-/// nothing selected at all is the caller's "No builds to run".
+/// Selects instances by `-only` / `-except`, as Packer's `GetBuilds`: a build is kept when it
+/// matches an `-only` pattern (if any) and no `-except` pattern. When there are more `-only`
+/// patterns than builds they kept, or more `-except` patterns than builds and post-processor
+/// chains they cut,
+/// Packer warns, listing every build name; nothing selected at all is the caller's "No builds
+/// to run".
 pub fn select(
     instances: Vec<BuildInstance>,
     only: &[String],
     except: &[String],
 ) -> Result<(Vec<BuildInstance>, Diagnostics), Diagnostics> {
     let mut diags = Diagnostics::new();
-    let only_m: Vec<(String, GlobMatcher)> = only
+    let only_m: Vec<GlobMatcher> = only
         .iter()
-        .map(|p| glob(p).map(|g| (p.clone(), g)))
+        .map(|p| glob(p))
         .collect::<Result<_, _>>()
         .map_err(Diagnostics::from)?;
-    let except_m: Vec<(String, GlobMatcher)> = except
+    let except_m: Vec<GlobMatcher> = except
         .iter()
-        .map(|p| glob(p).map(|g| (p.clone(), g)))
+        .map(|p| glob(p))
         .collect::<Result<_, _>>()
         .map_err(Diagnostics::from)?;
-    for (p, m) in &only_m {
-        if !instances.iter().any(|i| m.is_match(&i.full_name)) {
-            diags.push(Diagnostic::warning(
-                "No build matched an -only pattern",
-                format!("the pattern {p:?} matched no build"),
-            ));
-        }
-    }
+    let names: Vec<String> = instances.iter().map(|i| i.full_name.clone()).collect();
+    let (mut only_matches, mut except_matches) = (0, 0);
     let selected = instances
         .into_iter()
-        .filter(|i| only_m.is_empty() || only_m.iter().any(|(_, m)| m.is_match(&i.full_name)))
-        .filter(|i| !except_m.iter().any(|(_, m)| m.is_match(&i.full_name)))
+        .filter(|i| {
+            if !only_m.is_empty() {
+                if !only_m.iter().any(|m| m.is_match(&i.full_name)) {
+                    return false;
+                }
+                only_matches += 1;
+            }
+            if except_m.iter().any(|m| m.is_match(&i.full_name)) {
+                except_matches += 1;
+                return false;
+            }
+            // A post-processor whose name an `-except` pattern matches cuts its chain there
+            // (in `prepare`); Packer counts that as a match too, once per chain.
+            except_matches += i
+                .post_processors
+                .iter()
+                .filter(|chain| {
+                    chain
+                        .iter()
+                        .any(|d| except_m.iter().any(|m| m.is_match(d.display_name())))
+                })
+                .count();
+            true
+        })
         .collect();
+    let detail = format!(
+        "Possible build names: [{}].\nThese could also be matched with a glob pattern like: 'happycloud.*'",
+        names.join(" ")
+    );
+    if only.len() > only_matches {
+        diags.push(Diagnostic::warning(
+            "an 'only' option was passed, but not all matches were found for the given build.",
+            detail.clone(),
+        ));
+    }
+    if except.len() > except_matches {
+        diags.push(Diagnostic::warning(
+            "an 'except' option was passed, but did not match any build.",
+            detail,
+        ));
+    }
     Ok((selected, diags))
 }
 

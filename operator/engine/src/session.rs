@@ -285,6 +285,6 @@ impl Session {
 pub fn no_builds_to_run() -> Diagnostic {
     Diagnostic::error(
         "No builds to run",
-        "A build command cannot run without at least one build to process. If the only or except flags have been specified at run time check if they match any build",
+        "A build command cannot run without at least one build to process. If the only or except flags have been specified at run time check that at least one build is selected for execution.",
     )
 }

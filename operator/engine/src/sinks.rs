@@ -257,13 +257,33 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// Packer's `-machine-readable` format: `timestamp,target,type,data...`.
 pub struct MachineSink {
     out: Mutex<Box<dyn Write + Send>>,
+    /// `-timestamp-ui`: what a build says is timed inside its `ui` line (Packer's
+    /// `TimestampedUi` over its `MachineReadableUi`).
+    timestamps: bool,
 }
 
 impl MachineSink {
     pub fn new(out: Box<dyn Write + Send>) -> MachineSink {
         MachineSink {
             out: Mutex::new(out),
+            timestamps: false,
         }
+    }
+
+    /// Times what builds say (`-timestamp-ui`).
+    pub fn timed(mut self, timestamps: bool) -> MachineSink {
+        self.timestamps = timestamps;
+        self
+    }
+
+    fn stamp(&self, text: String) -> String {
+        if !self.timestamps {
+            return text;
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        format!("{}: {text}", rfc3339(now))
     }
 
     /// Writes one machine-readable line.
@@ -305,7 +325,7 @@ impl Sink for MachineSink {
     fn emit(&self, e: &Event) {
         let target = e.build.clone().unwrap_or_default();
         let text = |message: &str| match e.target() {
-            Some(t) => targeted(&t, message),
+            Some(t) => self.stamp(targeted(&t, message)),
             None => message.to_string(),
         };
         match &e.kind {
@@ -327,7 +347,7 @@ impl Sink for MachineSink {
                         "ui",
                         &[
                             "say".into(),
-                            format!("Build '{target}' finished after {d}."),
+                            self.stamp(format!("Build '{target}' finished after {d}.")),
                         ],
                     ),
                     Some(err) => self.line(
@@ -335,7 +355,7 @@ impl Sink for MachineSink {
                         "ui",
                         &[
                             "error".into(),
-                            format!("Build '{target}' errored after {d}: {err}"),
+                            self.stamp(format!("Build '{target}' errored after {d}: {err}")),
                         ],
                     ),
                 }

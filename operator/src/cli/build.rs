@@ -219,7 +219,7 @@ async fn execute(
     let color = a.color.unwrap_or(true);
     let machine = a
         .machine_readable
-        .then(|| Arc::new(MachineSink::new(Box::new(std::io::stdout()))));
+        .then(|| Arc::new(MachineSink::new(Box::new(std::io::stdout())).timed(a.timestamp_ui)));
     let sink: Arc<dyn Sink> = if a.json {
         Arc::new(JsonSink::new(Box::new(std::io::stdout())))
     } else if let Some(m) = &machine {
