@@ -30,23 +30,48 @@ impl PostProcessor for Artifice {
     async fn post_process(
         &self,
         ctx: &PostProcessCtx<'_>,
-        _input: &Artifact,
+        input: &Artifact,
     ) -> Result<PostProcessed, PostProcessError> {
-        ctx.ui.say("Registering artifact files");
-        for f in &self.files {
-            if !std::path::Path::new(f).exists() {
-                return Err(
-                    anyhow::anyhow!("Unable to read artifice file {f}: no such file").into(),
-                );
+        // Packer's artifice: the input's files are dropped, the patterns globbed
+        // (`filepath.Glob`: a pattern matching nothing adds nothing), each match checked.
+        if !input.files.is_empty() {
+            let dropped: Vec<String> = input
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect();
+            ctx.ui.say(format!(
+                "Discarding files from artifact: {}",
+                dropped.join(", ")
+            ));
+        }
+        let mut files = Vec::new();
+        for pattern in &self.files {
+            let matches = if pattern.contains(['*', '?', '[', '\\']) {
+                crate::steps::cdrom::glob(pattern).map_err(|e| anyhow::anyhow!("{e:#}"))?
+            } else if std::fs::symlink_metadata(pattern).is_ok() {
+                vec![pattern.clone()]
+            } else {
+                Vec::new()
+            };
+            for m in matches {
+                if let Err(e) = std::fs::metadata(&m) {
+                    // Packer 1.16 crashes here (a nil artifact); Kiln says which file.
+                    let at = std::path::Path::new(&m);
+                    return Err(anyhow::anyhow!(crate::goerr::path_error("stat", at, &e)).into());
+                }
+                files.push(m);
             }
         }
+        ctx.ui
+            .say(format!("Using these artifact files: {}", files.join(", ")));
         Ok(PostProcessed {
             artifact: Artifact {
                 destroyer: None,
                 builder_id: BUILDER_ID.to_string(),
                 id: String::new(),
-                files: self.files.iter().map(PathBuf::from).collect(),
-                description: format!("Created artifact from files: {}", self.files.join(", ")),
+                files: files.iter().map(PathBuf::from).collect(),
+                description: format!("Created artifact from files: {}", files.join(", ")),
                 state: Default::default(),
             },
             keep: true,
