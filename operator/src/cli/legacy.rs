@@ -65,8 +65,8 @@ pub fn masker(core: &Core) -> Masker {
 }
 
 /// `packer inspect` on a legacy template.
-pub fn inspect(path: &Path, vars: &VarFlags, ui: CmdUi) -> i32 {
-    let Some(mut core) = load(Some(path), vars, ui) else {
+pub fn inspect(path: Option<&Path>, vars: &VarFlags, ui: CmdUi) -> i32 {
+    let Some(mut core) = load(path, vars, ui) else {
         return 1;
     };
     // Errors of Initialize are ignored: inspect shows what the template declares.

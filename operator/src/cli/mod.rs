@@ -7,6 +7,7 @@ mod console;
 mod fix;
 mod fmt;
 mod goflag;
+mod init;
 mod inspect;
 mod legacy;
 mod plugins;
@@ -121,6 +122,7 @@ const COMMANDS: &[(&str, &str)] = &[
         "hcl2_upgrade",
         "transform a JSON template into an HCL2 configuration",
     ),
+    ("init", "Install missing plugins or upgrade plugins"),
     ("inspect", "see components of a template"),
     ("operator", "run the Kubernetes operator"),
     ("plugins", "Interact with Packer plugins and catalog"),
@@ -177,22 +179,50 @@ pub fn main(args: Vec<String>) -> i32 {
             let rest = args[2..].to_vec();
             return printing(|| deep_stack(move || plugins::run(&rest)));
         }
+        Some("init") => {
+            let rest = args[2..].to_vec();
+            return printing(|| deep_stack(move || init::run(&rest)));
+        }
         Some(c) if !COMMANDS.iter().any(|(n, _)| *n == c) && c != "install-self" => {
             println!("{}", usage());
             return 127;
         }
         _ => {}
     }
-    let args = normalise_args(args);
-    let cli = match Cli::try_parse_from(args) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
-                _ => 1,
-            };
+    // Packer's commands parse their flags with Go's flag package (its messages, its usage
+    // texts); `-machine-readable` is taken out of the arguments first, wherever it is.
+    let mut args = args;
+    let machine_readable = match args.iter().skip(1).position(|a| a == "-machine-readable") {
+        Some(i) => {
+            args.remove(i + 1);
+            true
         }
+        None => false,
+    };
+    let parsed = match args.get(1).map(String::as_str) {
+        Some("build") => Some(build::parse_args(&args[2..], machine_readable).map(Command::Build)),
+        Some("validate") => Some(validate::parse_args(&args[2..]).map(Command::Validate)),
+        Some("inspect") => {
+            Some(inspect::parse_args(&args[2..], machine_readable).map(Command::Inspect))
+        }
+        Some("console") => Some(console::parse_args(&args[2..]).map(Command::Console)),
+        Some("fmt") => Some(fmt::parse_args(&args[2..]).map(Command::Fmt)),
+        _ => None,
+    };
+    let cli = match parsed {
+        Some(Ok(command)) => Cli { command },
+        Some(Err(code)) => return code,
+        None => match Cli::try_parse_from(normalise_args(args)) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = e.print();
+                return match e.kind() {
+                    clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayVersion => 0,
+                    _ => 1,
+                };
+            }
+        },
     };
     if matches!(cli.command, Command::Operator(_)) {
         crate::controller::memory::limit_arenas();
