@@ -740,7 +740,16 @@ fn output_flags_timestamps_color_debug_and_version() {
     assert!(text(&o).0.starts_with("Kiln v"));
     let o = run(tmp.path(), &["build", "-on-error=sometimes", t]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o).1.contains("-on-error must be one of"));
+    // Go's flag error after the usage, on stdout, as Packer's.
+    let out = text(&o).0;
+    assert!(
+        out.starts_with("Usage: packer build [options] TEMPLATE"),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("invalid value \"sometimes\" for flag -on-error: expected one of [\"cleanup\" \"abort\" \"ask\" \"run-cleanup-provisioner\"]\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -935,7 +944,7 @@ fn fmt_reads_stdin() {
     let (code, out) = stdin(&["fmt"], "");
     assert_eq!(code, Some(1));
     assert!(
-        out.starts_with("Usage: kiln fmt [options] [TEMPLATE]"),
+        out.starts_with("Usage: packer fmt [options] [TEMPLATE]"),
         "{out}"
     );
 }

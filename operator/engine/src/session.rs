@@ -109,14 +109,18 @@ pub fn evaluate(
             }
         }
     }
-    // Packer's `Parse`: the `required_plugins` blocks, then the variables' values given.
+    // Packer's `Parse` ends with the variables' values given.
     let (given, input_diags) = variables::collect(&t, &opts.inputs);
-    if t.plugin_diags.has_errors() || input_diags.has_errors() {
-        diags.extend(t.plugin_diags.clone());
-        diags.extend(input_diags);
+    let failed = input_diags.has_errors();
+    diags.extend(input_diags);
+    if failed {
         return Err(masked(diags, &t));
     }
-    diags.extend(input_diags);
+    // Then `DetectPluginBinaries`: the requirements (duplicates), the plugins installed.
+    if t.plugin_diags.has_errors() {
+        diags.extend(t.plugin_diags.clone());
+        return Err(diags);
+    }
     if let Some(d) = crate::components::registry::missing_plugins(&t) {
         diags.push(d);
         return Err(diags);

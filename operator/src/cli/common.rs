@@ -151,8 +151,7 @@ pub fn split_list(values: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Packer's `GetConfigFromHCL`: the template parsed, with its `required_plugins` checked
-/// and the values of its variables collected (`-var`, `-var-file`, `PKR_VAR_*`, auto var
+/// Packer's `GetConfigFromHCL`: the template parsed, with the values of its variables collected (`-var`, `-var-file`, `PKR_VAR_*`, auto var
 /// files), every diagnostic of that phase printed together (warnings too). `None`: exit 1.
 pub fn parse_template(
     path: &std::path::Path,
@@ -178,7 +177,6 @@ pub fn parse_template_ui(
         }
     };
     let inputs = vars.inputs(warn_undeclared);
-    diags.extend(t.plugin_diags.clone());
     diags.extend(kiln_engine::template::variables::collect(&t, &inputs).1);
     ui.diags(&diags, None);
     if diags.has_errors() { None } else { Some(t) }

@@ -51,26 +51,20 @@ pub fn run(args: &[String]) -> i32 {
         return 1;
     }
     if kiln_engine::legacy_template::is_legacy(path) {
-        // Packer reads the legacy template (and its var files), then says that plugins
-        // are for HCL2 templates only.
-        if super::legacy::load(Some(path), &vars, CmdUi::Basic).is_none() {
-            return 1;
-        }
-        print_diags(
-            &kiln_engine::diag::Diagnostic::error(
-                "Packer plugins currently only works with HCL2 configuration templates",
-                "Please manually install plugins with the plugins command or use a HCL2 configuration that will do that for you.",
-            )
-            .into(),
-            None,
-        );
-        return 1;
+        return legacy(path, &vars);
     }
     // `-upgrade` and `-force` change nothing: a built-in plugin is the only version there
     // is, and Kiln installs no other.
     let Some(t) = parse_template(path, &vars, false) else {
         return 1;
     };
+    // `PluginRequirements`: a name required twice.
+    if !t.plugin_diags.is_empty() {
+        print_diags(&t.plugin_diags, None);
+        if t.plugin_diags.has_errors() {
+            return 1;
+        }
+    }
     if t.required_plugins.is_empty() {
         print!("{}", super::plugins::NONE_REQUIRED);
         return 0;
@@ -103,4 +97,21 @@ pub fn run(args: &[String]) -> i32 {
         code = 1;
     }
     code
+}
+
+/// `init` and `plugins required` on a legacy JSON template: Packer reads it (and its var
+/// files), then says that plugins are for HCL2 templates only (exit 1).
+pub fn legacy(path: &Path, vars: &VarFlags) -> i32 {
+    if super::legacy::load(Some(path), vars, CmdUi::Basic).is_none() {
+        return 1;
+    }
+    print_diags(
+        &kiln_engine::diag::Diagnostic::error(
+            "Packer plugins currently only works with HCL2 configuration templates",
+            "Please manually install plugins with the plugins command or use a HCL2 configuration that will do that for you.",
+        )
+        .into(),
+        None,
+    );
+    1
 }

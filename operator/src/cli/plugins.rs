@@ -77,8 +77,18 @@ fn required(path: &str, vars: &super::common::VarFlags) -> i32 {
     if !super::common::check_path(path) {
         return 1;
     }
+    if kiln_engine::legacy_template::is_legacy(path) {
+        return super::init::legacy(path, vars);
+    }
     match super::common::parse_template(path, vars, false) {
         Some(t) => {
+            // `PluginRequirements`: a name required twice.
+            if !t.plugin_diags.is_empty() {
+                super::common::print_diags(&t.plugin_diags, None);
+                if t.plugin_diags.has_errors() {
+                    return 1;
+                }
+            }
             if t.required_plugins.is_empty() {
                 print!("{NONE_REQUIRED}");
                 return 0;

@@ -453,11 +453,33 @@ fn value_from_definition(
     let expr: Expression = match hcl::edit::parser::parse_expr(&file.text) {
         Ok(e) => e,
         Err(e) => {
-            let offset = e.location().offset();
-            let d = crate::template::hclsyntax_words(&file, &e).unwrap_or_else(|| {
-                Diagnostic::error("Invalid expression", e.message().to_string())
-                    .at(file.subject(offset..(offset + 1).min(raw.len()).max(offset)))
-            });
+            let offset = e.location().offset().min(raw.len());
+            // Whether the parser read to the end and wanted more: with a stray token after
+            // the text, it then stops at that token.
+            let probe = format!("{raw} @");
+            let at_end = raw[offset..].trim().is_empty()
+                || hcl::edit::parser::parse_expr(&probe)
+                    .err()
+                    .is_some_and(|e| e.location().offset() > raw.len());
+            let prefix_parses = raw.is_char_boundary(offset)
+                && !raw[..offset].trim().is_empty()
+                && hcl::edit::parser::parse_expr(&raw[..offset]).is_ok();
+            let d = match crate::template::hclsyntax_words(&file, &e) {
+                Some(d) => d,
+                None if at_end => Diagnostic::error(
+                    "Missing expression",
+                    "Expected the start of an expression, but found the end of the file.",
+                )
+                .at(file.subject(raw.len()..raw.len())),
+                // hclsyntax's `ParseExpression` reads one expression and refuses what follows.
+                None if prefix_parses => Diagnostic::error(
+                    "Extra characters after expression",
+                    "An expression was successfully parsed, but extra characters were found after it.",
+                )
+                .at(file.subject(offset..offset + 1)),
+                None => Diagnostic::error("Invalid expression", e.message().to_string())
+                    .at(file.subject(offset..(offset + 1).min(raw.len()))),
+            };
             crate::diag::forget(fake);
             return Err(d);
         }
@@ -846,10 +868,11 @@ fn auto_var_files(root: &Path) -> Vec<PathBuf> {
     if let Ok(entries) = std::fs::read_dir(root) {
         for e in entries.flatten() {
             let n = e.file_name().to_string_lossy().to_string();
+            // Named as Go's `filepath.Join` names them (`./x` is `x`).
             if n.ends_with(".auto.pkrvars.hcl") {
-                hcl.push(e.path());
+                hcl.push(crate::template::go_clean(&e.path()));
             } else if n.ends_with(".auto.pkrvars.json") {
-                json.push(e.path());
+                json.push(crate::template::go_clean(&e.path()));
             }
         }
     }
