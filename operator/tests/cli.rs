@@ -1506,7 +1506,11 @@ fn a_closed_stdout_ends_kiln_by_sigpipe_without_a_panic() {
 #[test]
 fn flag_errors_follow_the_usage() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "t.pkr.hcl", "variable \"v\" {\n  default = 1\n}\n");
+    write(
+        tmp.path(),
+        "t.pkr.hcl",
+        "variable \"v\" {\n  default = 1\n}\n",
+    );
     for (args, usage, error) in [
         (
             &["validate", "-var", "v", "t.pkr.hcl"][..],
@@ -1585,7 +1589,11 @@ fn init_counts_built_in_plugins_as_installed() {
             req("qemu", "github.com/hashicorp/qemu", "~> 1.1")
         ),
     );
-    for args in [&["init", "ok"][..], &["init", "-upgrade", "ok"], &["init", "-force", "ok"]] {
+    for args in [
+        &["init", "ok"][..],
+        &["init", "-upgrade", "ok"],
+        &["init", "-force", "ok"],
+    ] {
         let o = run(tmp.path(), args);
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", shown(&o));
         assert_eq!(text(&o), (String::new(), String::new()), "{args:?}");
@@ -1602,7 +1610,10 @@ fn init_counts_built_in_plugins_as_installed() {
         out.starts_with("Failed getting the \"github.com/hashicorp/amazon\" plugin:\nKiln does not download plugins: its components are built in"),
         "{out}"
     );
-    assert!(out.contains("it has no github.com/hashicorp/amazon."), "{out}");
+    assert!(
+        out.contains("it has no github.com/hashicorp/amazon."),
+        "{out}"
+    );
     write(
         tmp.path(),
         "old/t.pkr.hcl",

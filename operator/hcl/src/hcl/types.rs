@@ -339,6 +339,8 @@ fn mismatch(v: &Value, t: &Type) -> Option<String> {
     }
 }
 
+/// What a value's error says of where it is: nothing, as cty's `PathError` prints only its
+/// message (the path is still tracked, for callers that may want it).
 fn path_prefix(_path: &[String]) -> String {
     String::new()
 }

@@ -625,27 +625,6 @@ pub(crate) fn label_count(b: &RawBlock, want: usize, kind: &str, names: &str) ->
     .with_subject(b.subject())
 }
 
-#[cfg(test)]
-mod path_tests {
-    use super::*;
-
-    #[test]
-    fn paths_clean_as_go_joins_them() {
-        for (given, want) in [
-            ("./t.pkr.hcl", "t.pkr.hcl"),
-            ("dir//t.pkr.hcl", "dir/t.pkr.hcl"),
-            ("./dir/../t.pkr.hcl", "t.pkr.hcl"),
-            ("../x/./t.pkr.hcl", "../x/t.pkr.hcl"),
-            ("/a/../../t", "/t"),
-            (".", "."),
-        ] {
-            assert_eq!(go_clean(Path::new(given)), PathBuf::from(want), "{given}");
-        }
-        let e = std::io::Error::from_raw_os_error(2);
-        assert_eq!(go_errno(&e), "no such file or directory");
-    }
-}
-
 /// One `required_plugins` entry, decoded as Packer's `decodeRequiredPluginsBlock` does, its
 /// errors in Packer's words and order (`None`: the entry is left out, as Packer leaves it).
 fn required_plugin(a: &RawAttr, diags: &mut Diagnostics) -> Option<RequiredPlugin> {
@@ -847,4 +826,25 @@ fn parse_plugin_source(s: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+
+    #[test]
+    fn paths_clean_as_go_joins_them() {
+        for (given, want) in [
+            ("./t.pkr.hcl", "t.pkr.hcl"),
+            ("dir//t.pkr.hcl", "dir/t.pkr.hcl"),
+            ("./dir/../t.pkr.hcl", "t.pkr.hcl"),
+            ("../x/./t.pkr.hcl", "../x/t.pkr.hcl"),
+            ("/a/../../t", "/t"),
+            (".", "."),
+        ] {
+            assert_eq!(go_clean(Path::new(given)), PathBuf::from(want), "{given}");
+        }
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(go_errno(&e), "no such file or directory");
+    }
 }
