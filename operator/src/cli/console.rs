@@ -178,10 +178,20 @@ pub fn run(a: ConsoleArgs) -> i32 {
             Some(t) => t,
             None => return 1,
         },
-        None => Template {
-            root: PathBuf::from("."),
-            ..Template::default()
-        },
+        None => {
+            let t = Template {
+                root: PathBuf::from("."),
+                ..Template::default()
+            };
+            // Packer parses no file but still collects the variable values given: any
+            // `-var` is undeclared, var files must be readable.
+            let diags = kiln_engine::template::variables::collect(&t, &a.vars.inputs(false)).1;
+            print_diags(&diags, None);
+            if diags.has_errors() {
+                return 1;
+            }
+            t
+        }
     };
     let masker = kiln_engine::ui::Masker::new(template.sensitive.clone());
     if stdin_is_pipe() {

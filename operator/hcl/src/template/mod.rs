@@ -587,6 +587,7 @@ pub fn hclsyntax_words(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> 
         .at(file.subject(offset..offset))
     };
     let d = match msg {
+        m if m.contains("redefined attribute") => return redefined_attribute(file, offset),
         m if m.starts_with("invalid expression;") => match rest.chars().next() {
             Some(c) if !at_end || c == '\n' => Diagnostic::error(
                 "Invalid expression",
@@ -598,6 +599,49 @@ pub fn hclsyntax_words(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> 
         _ => return None,
     };
     Some(d)
+}
+
+/// hclsyntax's "Attribute redefined" for the key at `offset`, naming where the same body
+/// set it first (the closest line before it, at the same indentation, setting that key).
+fn redefined_attribute(file: &Arc<SourceFile>, offset: usize) -> Option<Diagnostic> {
+    let text = &file.text;
+    let rest = text.get(offset..)?;
+    let len = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(rest.len());
+    if len == 0 {
+        return None;
+    }
+    let key = &rest[..len];
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &text[line_start..offset];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return None;
+    }
+    let mut first = None;
+    let mut pos = 0;
+    for line in text[..line_start].split_inclusive('\n') {
+        if let Some(after) = line.strip_prefix(indent)
+            && after.starts_with(key)
+            && after[len..].trim_start().starts_with('=')
+            && !after[len..].trim_start().starts_with("==")
+        {
+            first = Some(pos + indent.len());
+        }
+        pos += line.len();
+    }
+    let first = first?;
+    Some(
+        Diagnostic::error(
+            "Attribute redefined",
+            format!(
+                "The argument {} was already set at {}. Each argument may be set only once.",
+                crate::value::go_quote(key),
+                file.range_string(first..first + len)
+            ),
+        )
+        .at(file.subject(offset..offset + len)),
+    )
 }
 
 pub(crate) fn extra_labels(b: &RawBlock, want: usize) -> Diagnostic {

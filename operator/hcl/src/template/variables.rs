@@ -578,11 +578,33 @@ fn read_var_file(path: &Path, diags: &mut Diagnostics) -> Option<VarFile> {
             });
         };
         let mut out: Assignments = Vec::new();
+        let mut seen: Vec<(&str, std::ops::Range<usize>)> = Vec::new();
+        let mut duplicates = Diagnostics::new();
         for p in props {
             if p.key == "//" {
                 continue;
             }
-            out.retain(|(k, _, _)| *k != p.key);
+            // hcl json's `JustAttributes`: the first definition stays.
+            let key_end = text[p.key_start..]
+                .find(':')
+                .map_or(p.key_start + 1, |i| p.key_start + i)
+                .min(p.value.span.start);
+            let key_end = text[p.key_start..key_end].trim_end().len() + p.key_start;
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == p.key) {
+                duplicates.push(
+                    Diagnostic::error(
+                        "Duplicate attribute definition",
+                        format!(
+                            "The argument {} was already set at {}.",
+                            crate::value::go_quote(&p.key),
+                            file.range_string(first.clone())
+                        ),
+                    )
+                    .at(file.subject(p.key_start..key_end)),
+                );
+                continue;
+            }
+            seen.push((&p.key, p.key_start..p.value.span.end));
             out.push((
                 p.key.clone(),
                 Ok(json_value(&p.value)),
@@ -591,7 +613,7 @@ fn read_var_file(path: &Path, diags: &mut Diagnostics) -> Option<VarFile> {
         }
         return Some(VarFile {
             declarations: Diagnostics::new(),
-            blocks: Diagnostics::new(),
+            blocks: duplicates,
             assignments: out,
         });
     }
