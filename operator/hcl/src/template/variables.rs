@@ -541,13 +541,24 @@ fn read_var_file(path: &Path, diags: &mut Diagnostics) -> Option<VarFile> {
         return None;
     }
     let Ok(text) = std::fs::read_to_string(path) else {
-        diags.push(Diagnostic::error(
-            "Failed to read file",
-            format!(
-                "The configuration file {} could not be read.",
-                crate::value::go_quote(&name)
-            ),
-        ));
+        // hclparse's words for an HCL file, hcl json's for a JSON one.
+        diags.push(if ext == "json" {
+            Diagnostic::error(
+                "Failed to open file",
+                format!(
+                    "The file {} could not be opened.",
+                    crate::value::go_quote(&name)
+                ),
+            )
+        } else {
+            Diagnostic::error(
+                "Failed to read file",
+                format!(
+                    "The configuration file {} could not be read.",
+                    crate::value::go_quote(&name)
+                ),
+            )
+        });
         return None;
     };
     let file: Arc<SourceFile> = SourceFile::new(path, text.clone());
