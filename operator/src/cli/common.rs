@@ -190,7 +190,24 @@ pub fn load_template(
     warn_undeclared: bool,
     evaluate_datasources: bool,
 ) -> Option<kiln_engine::session::Session> {
-    if !check_path(path) {
+    load_template_ui(
+        path,
+        vars,
+        warn_undeclared,
+        evaluate_datasources,
+        CmdUi::Basic,
+    )
+}
+
+/// [`load_template`], saying the errors through `ui`.
+pub fn load_template_ui(
+    path: &std::path::Path,
+    vars: &VarFlags,
+    warn_undeclared: bool,
+    evaluate_datasources: bool,
+    ui: CmdUi,
+) -> Option<kiln_engine::session::Session> {
+    if !check_path_ui(path, ui) {
         return None;
     }
     let inputs = vars.inputs(warn_undeclared);
@@ -210,14 +227,14 @@ pub fn load_template(
             p
         }
         Err(d) => {
-            print_diags(&d, None);
+            ui.diags(&d, None);
             return None;
         }
     };
     match kiln_engine::session::evaluate(t, diags, &opts) {
         Ok(s) => Some(s),
         Err(d) => {
-            print_diags(&d, None);
+            ui.diags(&d, None);
             None
         }
     }

@@ -201,7 +201,9 @@ pub fn main(args: Vec<String>) -> i32 {
     };
     let parsed = match args.get(1).map(String::as_str) {
         Some("build") => Some(build::parse_args(&args[2..], machine_readable).map(Command::Build)),
-        Some("validate") => Some(validate::parse_args(&args[2..]).map(Command::Validate)),
+        Some("validate") => {
+            Some(validate::parse_args(&args[2..], machine_readable).map(Command::Validate))
+        }
         Some("inspect") => {
             Some(inspect::parse_args(&args[2..], machine_readable).map(Command::Inspect))
         }
