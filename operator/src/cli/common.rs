@@ -210,28 +210,35 @@ pub fn load_template_ui(
     if !check_path_ui(path, ui) {
         return None;
     }
-    let inputs = vars.inputs(warn_undeclared);
+    let mut inputs = vars.inputs(warn_undeclared);
+    let source = kiln_engine::session::TemplateSource::Path(path.to_path_buf());
+    let parsed = kiln_engine::session::parse(&source);
+    // Packer shows source lines only for the errors of parsing (its later phases hand no
+    // file map to the diagnostic writer).
+    let (t, mut diags) = match parsed {
+        Ok(p) => p,
+        Err(d) => {
+            ui.diags(&d, None);
+            return None;
+        }
+    };
+    // Packer's `Parse` ends with the variables' values given; its diagnostics are written
+    // at once (`GetConfigFromHCL`), apart from any later phase's.
+    diags.extend(kiln_engine::template::variables::collect(&t, &inputs).1);
+    ui.diags(&diags, None);
+    if diags.has_errors() {
+        return None;
+    }
+    kiln_engine::diag::forget_all();
+    // Said already.
+    inputs.warn_undeclared = false;
     let opts = kiln_engine::session::LoadOptions {
         inputs,
         evaluate_datasources,
         env: std::sync::Arc::new(kiln_engine::components::RunEnv::local()),
         ..Default::default()
     };
-    let source = kiln_engine::session::TemplateSource::Path(path.to_path_buf());
-    let parsed = kiln_engine::session::parse(&source);
-    // Packer shows source lines only for the errors of parsing (its later phases hand no
-    // file map to the diagnostic writer).
-    let (t, diags) = match parsed {
-        Ok(p) => {
-            kiln_engine::diag::forget_all();
-            p
-        }
-        Err(d) => {
-            ui.diags(&d, None);
-            return None;
-        }
-    };
-    match kiln_engine::session::evaluate(t, diags, &opts) {
+    match kiln_engine::session::evaluate(t, kiln_engine::diag::Diagnostics::new(), &opts) {
         Ok(s) => Some(s),
         Err(d) => {
             ui.diags(&d, None);
