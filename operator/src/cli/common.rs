@@ -89,6 +89,14 @@ impl CmdUi {
         }
     }
 
+    /// `ui.Message`.
+    pub fn message(self, text: &str) {
+        match self {
+            CmdUi::Basic => println!("{text}"),
+            CmdUi::Machine => Self::machine_line("ui", &["message".into(), text.into()]),
+        }
+    }
+
     /// `ui.Machine`: printed only by the machine-readable UI.
     pub fn machine(self, kind: &str, data: &[String]) {
         if self == CmdUi::Machine {

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use kiln_engine::components::registry::{BUILTIN_PLUGINS, builtin_plugin};
 
-use super::common::{CmdUi, VarFlags, check_path, parse_template, print_diags};
+use super::common::{CmdUi, VarFlags, check_path_ui, parse_template_ui};
 use super::goflag::{self, Kind};
 
 const HELP: &str = "Usage: packer init [options] TEMPLATE
@@ -34,7 +34,8 @@ Options:
                                installed.";
 
 /// Runs `init` with the arguments after the command name; the exit code.
-pub fn run(args: &[String]) -> i32 {
+pub fn run(args: &[String], machine_readable: bool) -> i32 {
+    let ui = CmdUi::new(machine_readable);
     let mut flags = vec![("upgrade", Kind::Bool), ("force", Kind::Bool)];
     flags.extend_from_slice(goflag::META);
     let p = match goflag::parse_command(args, HELP, &flags) {
@@ -47,26 +48,26 @@ pub fn run(args: &[String]) -> i32 {
     };
     let path = Path::new(path);
     let vars = VarFlags::from_parsed(&p);
-    if !check_path(path) {
+    if !check_path_ui(path, ui) {
         return 1;
     }
     if kiln_engine::legacy_template::is_legacy(path) {
-        return legacy(path, &vars);
+        return legacy(path, &vars, ui);
     }
     // `-upgrade` and `-force` change nothing: a built-in plugin is the only version there
     // is, and Kiln installs no other.
-    let Some(t) = parse_template(path, &vars, false) else {
+    let Some(t) = parse_template_ui(path, &vars, false, ui) else {
         return 1;
     };
     // `PluginRequirements`: a name required twice.
     if !t.plugin_diags.is_empty() {
-        print_diags(&t.plugin_diags, None);
+        ui.diags(&t.plugin_diags, None);
         if t.plugin_diags.has_errors() {
             return 1;
         }
     }
     if t.required_plugins.is_empty() {
-        print!("{}", super::plugins::NONE_REQUIRED);
+        ui.message(super::plugins::NONE_REQUIRED.trim_end_matches('\n'));
         return 0;
     }
     let mut code = 0;
@@ -89,11 +90,11 @@ pub fn run(args: &[String]) -> i32 {
                 )
             }
         };
-        println!(
+        ui.error(&format!(
             "Failed getting the {} plugin:",
             kiln_engine::value::go_quote(&source)
-        );
-        println!("{why}");
+        ));
+        ui.error(&why);
         code = 1;
     }
     code
@@ -101,11 +102,11 @@ pub fn run(args: &[String]) -> i32 {
 
 /// `init` and `plugins required` on a legacy JSON template: Packer reads it (and its var
 /// files), then says that plugins are for HCL2 templates only (exit 1).
-pub fn legacy(path: &Path, vars: &VarFlags) -> i32 {
-    if super::legacy::load(Some(path), vars, CmdUi::Basic).is_none() {
+pub fn legacy(path: &Path, vars: &VarFlags, ui: CmdUi) -> i32 {
+    if super::legacy::load(Some(path), vars, ui).is_none() {
         return 1;
     }
-    print_diags(
+    ui.diags(
         &kiln_engine::diag::Diagnostic::error(
             "Packer plugins currently only works with HCL2 configuration templates",
             "Please manually install plugins with the plugins command or use a HCL2 configuration that will do that for you.",

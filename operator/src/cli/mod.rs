@@ -154,6 +154,16 @@ fn print_version() -> i32 {
 
 /// Runs the CLI; returns the exit code.
 pub fn main(args: Vec<String>) -> i32 {
+    // As Packer's `main`: the first `-machine-readable`, wherever it is, is taken out of the
+    // arguments before anything else and makes the commands' UI machine-readable.
+    let mut args = args;
+    let machine_readable = match args.iter().skip(1).position(|a| a == "-machine-readable") {
+        Some(i) => {
+            args.remove(i + 1);
+            true
+        }
+        None => false,
+    };
     // Before any command, as Packer's CLI: no command or an unknown one prints the usage and
     // exits 127; `-h`/`--help` print it and exit 0; `-v`/`--version` print the version.
     match args.get(1).map(String::as_str) {
@@ -181,7 +191,7 @@ pub fn main(args: Vec<String>) -> i32 {
         }
         Some("init") => {
             let rest = args[2..].to_vec();
-            return printing(|| deep_stack(move || init::run(&rest)));
+            return printing(|| deep_stack(move || init::run(&rest, machine_readable)));
         }
         Some(c) if !COMMANDS.iter().any(|(n, _)| *n == c) && c != "install-self" => {
             println!("{}", usage());
@@ -190,15 +200,7 @@ pub fn main(args: Vec<String>) -> i32 {
         _ => {}
     }
     // Packer's commands parse their flags with Go's flag package (its messages, its usage
-    // texts); `-machine-readable` is taken out of the arguments first, wherever it is.
-    let mut args = args;
-    let machine_readable = match args.iter().skip(1).position(|a| a == "-machine-readable") {
-        Some(i) => {
-            args.remove(i + 1);
-            true
-        }
-        None => false,
-    };
+    // texts).
     let parsed = match args.get(1).map(String::as_str) {
         Some("build") => Some(build::parse_args(&args[2..], machine_readable).map(Command::Build)),
         Some("validate") => {

@@ -78,7 +78,7 @@ fn required(path: &str, vars: &super::common::VarFlags) -> i32 {
         return 1;
     }
     if kiln_engine::legacy_template::is_legacy(path) {
-        return super::init::legacy(path, vars);
+        return super::init::legacy(path, vars, super::common::CmdUi::Basic);
     }
     match super::common::parse_template(path, vars, false) {
         Some(t) => {
