@@ -101,14 +101,6 @@ pub fn evaluate(
 ) -> Result<Session, Diagnostics> {
     // Packer checks `required_plugins` once the files are parsed, before anything is
     // evaluated (`DetectPluginBinaries`).
-    if t.plugin_diags.has_errors() {
-        diags.extend(t.plugin_diags.clone());
-        return Err(diags);
-    }
-    if let Some(d) = crate::components::registry::missing_plugins(&t) {
-        diags.push(d);
-        return Err(diags);
-    }
     if opts.unset_is_unknown {
         let given = &opts.inputs.exprs;
         for v in t.variables.values_mut() {
@@ -117,7 +109,23 @@ pub fn evaluate(
             }
         }
     }
-    diags.extend(variables::resolve(&mut t, &opts.inputs));
+    // Packer's `Parse` ends with the variables' values given.
+    let (given, input_diags) = variables::collect(&t, &opts.inputs);
+    let failed = input_diags.has_errors();
+    diags.extend(input_diags);
+    if failed {
+        return Err(masked(diags, &t));
+    }
+    // Then `DetectPluginBinaries`: the requirements (duplicates), the plugins installed.
+    if t.plugin_diags.has_errors() {
+        diags.extend(t.plugin_diags.clone());
+        return Err(diags);
+    }
+    if let Some(d) = crate::components::registry::missing_plugins(&t) {
+        diags.push(d);
+        return Err(diags);
+    }
+    diags.extend(variables::finish(&mut t, given));
     if diags.has_errors() {
         return Err(masked(diags, &t));
     }

@@ -118,7 +118,7 @@ variable "o" {
     let errs = errors(load(d.path(), inputs));
     assert!(
         errs.iter()
-            .any(|e| e.contains("Invalid value for cmd variable")
+            .any(|e| e.contains("Invalid argument value for -var variable")
                 && e.contains("a number is required")),
         "{errs:?}"
     );
@@ -274,12 +274,18 @@ fn unknown_blocks_and_required_version_and_plugins() {
         "packer {\n  required_plugins {\n    amazon = { source = \"amazon\", version = \">= 1\" }\n    ok = { source = \"github.com/hashicorp/qemu\", version = \"~> 1\" }\n    bad = { source = \"github.com/a/b\", version = \">= 1\", extra = 1 }\n  }\n}\n",
     )]);
     let errs = errors(load(p.path(), VarInputs::default()));
+    // Packer's words (`decodeRequiredPluginsBlock`).
     assert!(
-        errs.iter().any(|e| e.contains("Invalid plugin source")),
+        errs.iter().any(|e| e.contains("Failed to parse source")
+            && e.contains(
+                "A source URL must at least contain a host and a path with 2 components"
+            )),
         "{errs:?}"
     );
     assert!(
-        errs.iter().any(|e| e.contains("\"extra\" is not allowed")),
+        errs.iter().any(|e| e.contains(
+            "required_plugins objects can only contain \"version\" and \"source\" attributes."
+        )),
         "{errs:?}"
     );
 }

@@ -210,7 +210,7 @@ impl SourceFile {
 }
 
 /// Where a diagnostic points.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Subject {
     pub file: String,
     pub line: usize,

@@ -58,6 +58,78 @@ pub struct BuildArgs {
     pub warn_on_undeclared_var: bool,
 }
 
+const HELP: &str = "Usage: packer build [options] TEMPLATE
+
+  Will execute multiple builds in parallel as defined in the template.
+  The various artifacts created by the template will be outputted.
+
+Options:
+
+  -color=false                  Disable color output. (Default: color)
+  -debug                        Debug mode enabled for builds.
+  -except=foo,bar,baz           Run all builds and post-processors other than these.
+  -only=foo,bar,baz             Build only the specified builds.
+  -force                        Force a build to continue if artifacts exist, deletes existing artifacts.
+  -machine-readable             Produce machine-readable output.
+  -on-error=[cleanup|abort|ask|run-cleanup-provisioner] If the build fails do: clean up (default), abort, ask, or run-cleanup-provisioner.
+  -parallel-builds=1            Number of builds to run in parallel. 1 disables parallelization. 0 means no limit (Default: 0)
+  -timestamp-ui                 Enable prefixing of each ui output with an RFC3339 timestamp.
+  -var 'key=value'              Variable for templates, can be used multiple times.
+  -var-file=path                JSON or HCL2 file containing user variables, can be used multiple times.
+  -warn-on-undeclared-var       Display warnings for user variable files containing undeclared variables.
+  -ignore-prerelease-plugins    Disable the loading of prerelease plugin binaries (x.y.z-dev).
+  -use-sequential-evaluation    Fallback to using a sequential approach for local/datasource evaluation.
+  -skip-enforcement             Skip injection of HCP Packer enforced provisioners.";
+
+/// Packer's `BuildCommand.ParseArgs`: Go's flags, one template (Kiln adds `-json`).
+/// `Err`: the exit code (the help printed).
+pub fn parse_args(args: &[String], machine_readable: bool) -> Result<BuildArgs, i32> {
+    use super::goflag::{self, Kind};
+    let mut flags = vec![
+        ("color", Kind::Bool),
+        ("debug", Kind::Bool),
+        ("force", Kind::Bool),
+        ("timestamp-ui", Kind::Bool),
+        ("machine-readable", Kind::Bool),
+        ("parallel-builds", Kind::Int),
+        (
+            "on-error",
+            Kind::Enum(&["cleanup", "abort", "ask", "run-cleanup-provisioner"]),
+        ),
+        ("warn-on-undeclared-var", Kind::Bool),
+        ("use-sequential-evaluation", Kind::Bool),
+        ("ignore-prerelease-plugins", Kind::Bool),
+        ("skip-enforcement", Kind::Bool),
+        ("json", Kind::Bool),
+    ];
+    flags.extend_from_slice(goflag::META);
+    let p = goflag::parse_command(args, HELP, &flags)?;
+    let [path] = p.args.as_slice() else {
+        println!("{HELP}");
+        return Err(1);
+    };
+    let parallel = p
+        .last("parallel-builds")
+        .and_then(|v| goflag::parse_int(v).ok())
+        .unwrap_or(0);
+    Ok(BuildArgs {
+        template: PathBuf::from(path),
+        vars: VarFlags::from_parsed(&p),
+        only: p.all("only").to_vec(),
+        except: p.all("except").to_vec(),
+        // Below 1: no limit (Packer's MaxInt64), Kiln's 0.
+        parallel_builds: usize::try_from(parallel.max(0)).unwrap_or(0),
+        on_error: p.last("on-error").unwrap_or("cleanup").to_string(),
+        force: p.bool("force", false),
+        debug: p.bool("debug", false),
+        timestamp_ui: p.bool("timestamp-ui", false),
+        machine_readable: machine_readable || p.bool("machine-readable", false),
+        json: p.bool("json", false),
+        color: p.last("color").map(|_| p.bool("color", true)),
+        warn_on_undeclared_var: p.bool("warn-on-undeclared-var", false),
+    })
+}
+
 pub async fn run(a: BuildArgs) -> i32 {
     let Some(on_error) = OnError::parse(&a.on_error) else {
         eprintln!(

@@ -18,22 +18,30 @@ pub struct VarFlags {
 }
 
 impl VarFlags {
-    /// The inputs, with the process environment (for `PKR_VAR_*`).
-    pub fn inputs(&self, warn_undeclared: bool) -> Result<VarInputs, String> {
-        let mut vars = Vec::new();
-        for v in &self.vars {
-            let Some((k, val)) = v.split_once('=') else {
-                return Err(format!("Invalid -var value {v:?}: expected NAME=VALUE."));
-            };
-            vars.push((k.trim().to_string(), val.to_string()));
+    /// The `-var` and `-var-file` flags Go's flag package parsed.
+    pub fn from_parsed(p: &super::goflag::Parsed) -> VarFlags {
+        VarFlags {
+            vars: p.all("var").to_vec(),
+            var_files: p.all("var-file").iter().map(PathBuf::from).collect(),
         }
-        Ok(VarInputs {
+    }
+
+    /// The inputs, with the process environment (for `PKR_VAR_*`).
+    /// (Go's flag parsing checked that every `-var` has a `=`.)
+    pub fn inputs(&self, warn_undeclared: bool) -> VarInputs {
+        let vars = self
+            .vars
+            .iter()
+            .filter_map(|v| v.split_once('='))
+            .map(|(k, val)| (k.to_string(), val.to_string()))
+            .collect();
+        VarInputs {
             vars,
             var_files: self.var_files.clone(),
             env: std::env::vars().collect(),
             warn_undeclared,
             exprs: Vec::new(),
-        })
+        }
     }
 }
 
@@ -78,6 +86,14 @@ impl CmdUi {
         match self {
             CmdUi::Basic => println!("{text}"),
             CmdUi::Machine => Self::machine_line("ui", &["error".into(), text.into()]),
+        }
+    }
+
+    /// `ui.Message`.
+    pub fn message(self, text: &str) {
+        match self {
+            CmdUi::Basic => println!("{text}"),
+            CmdUi::Machine => Self::machine_line("ui", &["message".into(), text.into()]),
         }
     }
 
@@ -143,6 +159,37 @@ pub fn split_list(values: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Packer's `GetConfigFromHCL`: the template parsed, with the values of its variables collected (`-var`, `-var-file`, `PKR_VAR_*`, auto var
+/// files), every diagnostic of that phase printed together (warnings too). `None`: exit 1.
+pub fn parse_template(
+    path: &std::path::Path,
+    vars: &VarFlags,
+    warn_undeclared: bool,
+) -> Option<kiln_engine::template::Template> {
+    parse_template_ui(path, vars, warn_undeclared, CmdUi::Basic)
+}
+
+/// [`parse_template`], saying the diagnostics through `ui`.
+pub fn parse_template_ui(
+    path: &std::path::Path,
+    vars: &VarFlags,
+    warn_undeclared: bool,
+    ui: CmdUi,
+) -> Option<kiln_engine::template::Template> {
+    let source = kiln_engine::session::TemplateSource::Path(path.to_path_buf());
+    let (t, mut diags) = match kiln_engine::session::parse(&source) {
+        Ok(p) => p,
+        Err(d) => {
+            ui.diags(&d, None);
+            return None;
+        }
+    };
+    let inputs = vars.inputs(warn_undeclared);
+    diags.extend(kiln_engine::template::variables::collect(&t, &inputs).1);
+    ui.diags(&diags, None);
+    if diags.has_errors() { None } else { Some(t) }
+}
+
 /// Loads a template through the engine door with the flags' variables, in the local run
 /// environment, printing any error; `None` means exit 1.
 pub fn load_template(
@@ -151,40 +198,58 @@ pub fn load_template(
     warn_undeclared: bool,
     evaluate_datasources: bool,
 ) -> Option<kiln_engine::session::Session> {
-    if !check_path(path) {
+    load_template_ui(
+        path,
+        vars,
+        warn_undeclared,
+        evaluate_datasources,
+        CmdUi::Basic,
+    )
+}
+
+/// [`load_template`], saying the errors through `ui`.
+pub fn load_template_ui(
+    path: &std::path::Path,
+    vars: &VarFlags,
+    warn_undeclared: bool,
+    evaluate_datasources: bool,
+    ui: CmdUi,
+) -> Option<kiln_engine::session::Session> {
+    if !check_path_ui(path, ui) {
         return None;
     }
-    let inputs = match vars.inputs(warn_undeclared) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("Error: {e}");
+    let mut inputs = vars.inputs(warn_undeclared);
+    let source = kiln_engine::session::TemplateSource::Path(path.to_path_buf());
+    let parsed = kiln_engine::session::parse(&source);
+    // Packer shows source lines only for the errors of parsing (its later phases hand no
+    // file map to the diagnostic writer).
+    let (t, mut diags) = match parsed {
+        Ok(p) => p,
+        Err(d) => {
+            ui.diags(&d, None);
             return None;
         }
     };
+    // Packer's `Parse` ends with the variables' values given; its diagnostics are written
+    // at once (`GetConfigFromHCL`), apart from any later phase's.
+    diags.extend(kiln_engine::template::variables::collect(&t, &inputs).1);
+    ui.diags(&diags, None);
+    if diags.has_errors() {
+        return None;
+    }
+    kiln_engine::diag::forget_all();
+    // Said already.
+    inputs.warn_undeclared = false;
     let opts = kiln_engine::session::LoadOptions {
         inputs,
         evaluate_datasources,
         env: std::sync::Arc::new(kiln_engine::components::RunEnv::local()),
         ..Default::default()
     };
-    let source = kiln_engine::session::TemplateSource::Path(path.to_path_buf());
-    let parsed = kiln_engine::session::parse(&source);
-    // Packer shows source lines only for the errors of parsing (its later phases hand no
-    // file map to the diagnostic writer).
-    let (t, diags) = match parsed {
-        Ok(p) => {
-            kiln_engine::diag::forget_all();
-            p
-        }
-        Err(d) => {
-            print_diags(&d, None);
-            return None;
-        }
-    };
-    match kiln_engine::session::evaluate(t, diags, &opts) {
+    match kiln_engine::session::evaluate(t, kiln_engine::diag::Diagnostics::new(), &opts) {
         Ok(s) => Some(s),
         Err(d) => {
-            print_diags(&d, None);
+            ui.diags(&d, None);
             None
         }
     }

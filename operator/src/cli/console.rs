@@ -14,7 +14,7 @@ use clap::Args;
 use kiln_engine::diag::{Diagnostics, SourceFile};
 use kiln_engine::template::Template;
 
-use super::common::{VarFlags, print_diags};
+use super::common::{CmdUi, VarFlags, print_diags};
 
 #[derive(Args, Debug)]
 pub struct ConsoleArgs {
@@ -30,17 +30,16 @@ pub struct ConsoleArgs {
     pub use_sequential: bool,
 }
 
-/// Loads a template as Packer's `console` and `inspect` do: a file that does not parse is an
-/// error; problems with variables, locals and data sources are not (their values stay unknown).
-pub fn load_lenient(path: &Path, vars: &VarFlags) -> Result<Template, Diagnostics> {
-    if !super::common::check_path(path) {
-        return Err(Diagnostics::new());
+/// Loads a template as Packer's `console` and `inspect` do: a file that does not parse, or
+/// variable values given that do not fit (Packer's `Parse` collects them), are errors,
+/// printed through `ui`; problems with variables, locals and data sources found later are
+/// not (their values stay unknown). `None`: exit 1.
+pub fn load_lenient(path: &Path, vars: &VarFlags, ui: CmdUi) -> Option<Template> {
+    if !super::common::check_path_ui(path, ui) {
+        return None;
     }
-    let inputs = vars
-        .inputs(false)
-        .map_err(|e| Diagnostics::from(kiln_engine::diag::Diagnostic::error(e, "")))?;
-    let (mut t, _) = Template::load(path)?;
-    let _ = kiln_engine::template::variables::resolve(&mut t, &inputs);
+    let mut t = super::common::parse_template_ui(path, vars, false, ui)?;
+    let _ = kiln_engine::template::variables::resolve(&mut t, &vars.inputs(false));
     let known = |kind: &str| kiln_engine::components::DATA_SOURCES.get(kind).is_some();
     let diags = kiln_engine::template::locals::evaluate(
         &mut t,
@@ -54,7 +53,7 @@ pub fn load_lenient(path: &Path, vars: &VarFlags) -> Result<Template, Diagnostic
         t.local_values.clear();
         t.data_values.clear();
     }
-    Ok(t)
+    Some(t)
 }
 
 const HELP: &str = r#"
@@ -127,6 +126,37 @@ fn parses(text: &str) -> bool {
     kiln_engine::hcl::lenient::parse_expr(&file).is_ok()
 }
 
+const USAGE: &str = "Usage: packer console [options] [TEMPLATE]
+
+  Creates a console for testing variable interpolation.
+  If a template is provided, this command will load the template and any
+  variables defined therein into its context to be referenced during
+  interpolation.
+
+Options:
+  -var 'key=value'              Variable for templates, can be used multiple times.
+  -var-file=path                JSON or HCL2 file containing user variables.
+  -config-type                  Set to 'hcl2' to run in HCL2 mode when no file is passed. Defaults to json.
+  -use-sequential-evaluation    Fallback to using a sequential approach for local/datasource evaluation.";
+
+/// Packer's `ConsoleCommand.ParseArgs`: Go's flags; a template when exactly one argument
+/// is left (none otherwise). `Err`: the exit code (the help printed).
+pub fn parse_args(args: &[String]) -> Result<ConsoleArgs, i32> {
+    use super::goflag::{self, Kind};
+    let mut flags = vec![("use-sequential-evaluation", Kind::Bool)];
+    flags.extend_from_slice(goflag::META);
+    let p = goflag::parse_command(args, USAGE, &flags)?;
+    Ok(ConsoleArgs {
+        template: match p.args.as_slice() {
+            [path] => Some(PathBuf::from(path)),
+            _ => None,
+        },
+        vars: VarFlags::from_parsed(&p),
+        config_type: p.last("config-type").unwrap_or("json").to_string(),
+        use_sequential: p.bool("use-sequential-evaluation", false),
+    })
+}
+
 pub fn run(a: ConsoleArgs) -> i32 {
     // Packer's JSON mode: a legacy template, or no template without `-config-type=hcl2`.
     match &a.template {
@@ -144,17 +174,24 @@ pub fn run(a: ConsoleArgs) -> i32 {
         None => {}
     }
     let template = match &a.template {
-        Some(p) => match load_lenient(p, &a.vars) {
-            Ok(t) => t,
-            Err(d) => {
-                print_diags(&d, None);
+        Some(p) => match load_lenient(p, &a.vars, CmdUi::Basic) {
+            Some(t) => t,
+            None => return 1,
+        },
+        None => {
+            let t = Template {
+                root: PathBuf::from("."),
+                ..Template::default()
+            };
+            // Packer parses no file but still collects the variable values given: any
+            // `-var` is undeclared, var files must be readable.
+            let diags = kiln_engine::template::variables::collect(&t, &a.vars.inputs(false)).1;
+            print_diags(&diags, None);
+            if diags.has_errors() {
                 return 1;
             }
-        },
-        None => Template {
-            root: PathBuf::from("."),
-            ..Template::default()
-        },
+            t
+        }
     };
     let masker = kiln_engine::ui::Masker::new(template.sensitive.clone());
     if stdin_is_pipe() {

@@ -29,7 +29,7 @@ pub struct FmtArgs {
     pub recursive: bool,
 }
 
-const HELP: &str = r#"Usage: kiln fmt [options] [TEMPLATE]
+const HELP: &str = r#"Usage: packer fmt [options] [TEMPLATE]
 
   Rewrites all Packer configuration files to a canonical format. Both
   configuration files (.pkr.hcl) and variable files (.pkrvars.hcl) are updated.
@@ -271,6 +271,27 @@ fn diff(name: &str, a: &str, b: &str) -> Result<Vec<u8>, String> {
     let mut out = o.stdout;
     out.extend(o.stderr);
     Ok(out)
+}
+
+/// Packer's `FormatCommand.ParseArgs`: Go's flags (Packer's `MetaArgs` ones too, unused),
+/// at least one path. `Err`: the exit code (the help printed).
+pub fn parse_args(args: &[String]) -> Result<FmtArgs, i32> {
+    use super::goflag::{self, Kind};
+    let mut flags = vec![
+        ("check", Kind::Bool),
+        ("diff", Kind::Bool),
+        ("write", Kind::Bool),
+        ("recursive", Kind::Bool),
+    ];
+    flags.extend_from_slice(goflag::META);
+    let p = goflag::parse_command(args, HELP, &flags)?;
+    Ok(FmtArgs {
+        paths: p.args.clone(),
+        check: p.bool("check", false),
+        diff: p.bool("diff", false),
+        write: p.bool("write", true),
+        recursive: p.bool("recursive", false),
+    })
 }
 
 pub fn run(a: FmtArgs) -> i32 {

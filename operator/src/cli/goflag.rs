@@ -18,6 +18,10 @@ pub enum Kind {
     KeyValue,
     /// Packer's `-config-type`: `json` or `hcl2`.
     ConfigType,
+    /// Go's `Int64Var` (`strconv.ParseInt(s, 0, 64)`).
+    Int,
+    /// Packer's `enumflag`: one of these values.
+    Enum(&'static [&'static str]),
 }
 
 /// The flags given (by name, every value in order) and the arguments after them.
@@ -66,6 +70,67 @@ fn parse_bool(s: &str) -> Option<bool> {
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
         _ => None,
     }
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`: an optional sign, then decimal, `0x`, `0o`, `0b` or
+/// a leading `0` (octal), `_` between digits when a prefix is given; the error as Go's flag
+/// package words it (`parse error`, `value out of range`).
+pub fn parse_int(s: &str) -> Result<i64, &'static str> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits, prefixed) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d.to_string(), true)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d.to_string(), true)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d.to_string(), true)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, lower[1..].to_string(), true)
+    } else {
+        (10, lower.clone(), false)
+    };
+    let digits = if prefixed && digits.contains('_') {
+        if digits.starts_with('_') && radix != 8 || digits.ends_with('_') || digits.contains("__") {
+            return Err("parse error");
+        }
+        digits.replace('_', "")
+    } else {
+        digits
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err("parse error");
+    }
+    let magnitude = u128::from_str_radix(&digits, radix).map_err(|_| "value out of range")?;
+    let limit = if neg { 1u128 << 63 } else { (1u128 << 63) - 1 };
+    if magnitude > limit {
+        return Err("value out of range");
+    }
+    Ok(if neg {
+        (magnitude as i128).wrapping_neg() as i64
+    } else {
+        magnitude as i64
+    })
+}
+
+/// A command's flags parsed as Packer's commands do (`FlagSet` with `Usage` printing the
+/// help): `-h`/`-help` print the help (exit 0); a flag error prints the help, then Go's
+/// error (exit 1). `Err`: the exit code.
+pub fn parse_command(args: &[String], help: &str, flags: &[(&str, Kind)]) -> Result<Parsed, i32> {
+    if asks_help(args) {
+        println!("{help}");
+        return Err(0);
+    }
+    parse(args, flags).map_err(|e| {
+        println!("{help}");
+        if let Some(e) = e {
+            println!("{e}");
+        }
+        1
+    })
 }
 
 /// `FlagSet.Parse`. `Err`: the message Go prints (`None` for `-h`/`-help`, which only print
@@ -130,6 +195,25 @@ pub fn parse(args: &[String], flags: &[(&str, Kind)]) -> Result<Parsed, Option<S
                     kiln_engine::value::go_quote(&value)
                 )));
             }
+            Kind::Int => {
+                if let Err(e) = parse_int(&value) {
+                    return Err(Some(format!(
+                        "invalid value {} for flag -{name}: {e}",
+                        kiln_engine::value::go_quote(&value)
+                    )));
+                }
+            }
+            Kind::Enum(allowed) if !allowed.contains(&value.as_str()) => {
+                let list: Vec<String> = allowed
+                    .iter()
+                    .map(|a| kiln_engine::value::go_quote(a))
+                    .collect();
+                return Err(Some(format!(
+                    "invalid value {} for flag -{name}: expected one of [{}]",
+                    kiln_engine::value::go_quote(&value),
+                    list.join(" ")
+                )));
+            }
             Kind::ConfigType if value != "json" && value != "hcl2" => {
                 return Err(Some(format!(
                     "invalid value {} for flag -{name}: {value} does not belong to configType values",
@@ -181,5 +265,35 @@ mod tests {
         );
         assert_eq!(e(&["-=x"]).unwrap_err().unwrap(), "bad flag syntax: -=x");
         assert!(e(&["-help"]).unwrap_err().is_none());
+        let n = |a: &[&str]| {
+            parse(
+                &args(a),
+                &[("n", Kind::Int), ("e", Kind::Enum(&["a", "b"]))],
+            )
+        };
+        assert_eq!(
+            n(&["-n=x"]).unwrap_err().unwrap(),
+            "invalid value \"x\" for flag -n: parse error"
+        );
+        assert_eq!(
+            n(&["-n", "99999999999999999999"]).unwrap_err().unwrap(),
+            "invalid value \"99999999999999999999\" for flag -n: value out of range"
+        );
+        assert_eq!(
+            n(&["-e=c"]).unwrap_err().unwrap(),
+            "invalid value \"c\" for flag -e: expected one of [\"a\" \"b\"]"
+        );
+    }
+
+    #[test]
+    fn ints_as_strconv() {
+        assert_eq!(parse_int("10"), Ok(10));
+        assert_eq!(parse_int("-0x1f"), Ok(-31));
+        assert_eq!(parse_int("010"), Ok(8));
+        assert_eq!(parse_int("0b1_0"), Ok(2));
+        assert_eq!(parse_int("1_0"), Err("parse error"));
+        assert_eq!(parse_int("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(parse_int("9223372036854775808"), Err("value out of range"));
+        assert_eq!(parse_int(""), Err("parse error"));
     }
 }

@@ -13,8 +13,8 @@ use super::common::{CmdUi, VarFlags};
 
 #[derive(Args, Debug)]
 pub struct InspectArgs {
-    /// Template file or directory.
-    pub template: PathBuf,
+    /// Template file or directory (none: Packer's tiniest JSON template).
+    pub template: Option<PathBuf>,
     #[command(flatten)]
     pub vars: VarFlags,
     /// Accepted for Packer compatibility (Kiln evaluates locals and data sources as a graph).
@@ -25,20 +25,49 @@ pub struct InspectArgs {
     pub machine_readable: bool,
 }
 
+const HELP: &str = "Usage: packer inspect TEMPLATE
+
+  Inspects a template, parsing and outputting the components a template
+  defines. This does not validate the contents of a template (other than
+  basic syntax by necessity).
+
+Options:
+
+  -machine-readable             Machine-readable output
+  -use-sequential-evaluation    Fallback to using a sequential approach for local/datasource evaluation.";
+
+/// Packer's `InspectCommand.ParseArgs`: Go's flags; a template when exactly one argument is
+/// left (`None` otherwise: Packer then inspects its tiniest JSON template). `Err`: the exit
+/// code (the help printed).
+pub fn parse_args(args: &[String], machine_readable: bool) -> Result<InspectArgs, i32> {
+    use super::goflag::{self, Kind};
+    let mut flags = vec![("use-sequential-evaluation", Kind::Bool)];
+    flags.extend_from_slice(goflag::META);
+    let p = goflag::parse_command(args, HELP, &flags)?;
+    Ok(InspectArgs {
+        template: match p.args.as_slice() {
+            [path] => Some(PathBuf::from(path)),
+            _ => None,
+        },
+        vars: VarFlags::from_parsed(&p),
+        use_sequential: p.bool("use-sequential-evaluation", false),
+        machine_readable,
+    })
+}
+
 pub fn run(a: InspectArgs) -> i32 {
     let ui = CmdUi::new(a.machine_readable);
-    if !super::common::check_path_ui(&a.template, ui) {
+    let Some(template) = &a.template else {
+        return super::legacy::inspect(None, &a.vars, ui);
+    };
+    if !super::common::check_path_ui(template, ui) {
         return 1;
     }
-    if kiln_engine::legacy_template::is_legacy(&a.template) {
-        return super::legacy::inspect(&a.template, &a.vars, ui);
+    if kiln_engine::legacy_template::is_legacy(template) {
+        return super::legacy::inspect(Some(template), &a.vars, ui);
     }
-    let t = match super::console::load_lenient(&a.template, &a.vars) {
-        Ok(t) => t,
-        Err(d) => {
-            ui.diags(&d, None);
-            return 1;
-        }
+    let Some(t) = super::console::load_lenient(template, &a.vars, ui) else {
+        return 1;
     };
     let masker = kiln_engine::ui::Masker::new(t.sensitive.clone());
     for part in [

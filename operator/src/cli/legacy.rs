@@ -9,7 +9,7 @@ use kiln_engine::diag::{Diagnostic, Diagnostics};
 use kiln_engine::legacy_template::{self as legacy, Core, LegacyTemplate};
 use kiln_engine::ui::Masker;
 
-use super::common::{CmdUi, VarFlags, print_diags};
+use super::common::{CmdUi, VarFlags};
 
 /// `GetConfigFromJSON` and `Meta.Core`: the template parsed and the command line's
 /// variables (`-var` over `-var-file`). `None`: the error is printed, exit 1.
@@ -65,8 +65,8 @@ pub fn masker(core: &Core) -> Masker {
 }
 
 /// `packer inspect` on a legacy template.
-pub fn inspect(path: &Path, vars: &VarFlags, ui: CmdUi) -> i32 {
-    let Some(mut core) = load(Some(path), vars, ui) else {
+pub fn inspect(path: Option<&Path>, vars: &VarFlags, ui: CmdUi) -> i32 {
+    let Some(mut core) = load(path, vars, ui) else {
         return 1;
     };
     // Errors of Initialize are ignored: inspect shows what the template declares.
@@ -91,16 +91,17 @@ pub fn validate(
     syntax_only: bool,
     only: &[String],
     except: &[String],
+    ui: CmdUi,
 ) -> i32 {
-    let Some(mut core) = load(Some(path), vars, CmdUi::Basic) else {
+    let Some(mut core) = load(Some(path), vars, ui) else {
         return 1;
     };
     if syntax_only {
-        println!("Syntax-only check passed. Everything looks okay.");
+        ui.say("Syntax-only check passed. Everything looks okay.");
         return 0;
     }
     if let Err(d) = initialize(&mut core) {
-        print_diags(&d, None);
+        ui.diags(&d, None);
         return 1;
     }
     let m = masker(&core);
@@ -109,11 +110,11 @@ pub fn validate(
         ..Default::default()
     };
     let (_, diags) = kiln_engine::legacy::get_builds(&core, only, except, &opts);
-    print_diags(&diags, Some(&m));
+    ui.diags(&diags, Some(&m));
     if diags.has_errors() {
         return 1;
     }
-    println!("The configuration is valid.");
+    ui.say("The configuration is valid.");
     0
 }
 

@@ -7,6 +7,7 @@ mod console;
 mod fix;
 mod fmt;
 mod goflag;
+mod init;
 mod inspect;
 mod legacy;
 mod plugins;
@@ -121,6 +122,7 @@ const COMMANDS: &[(&str, &str)] = &[
         "hcl2_upgrade",
         "transform a JSON template into an HCL2 configuration",
     ),
+    ("init", "Install missing plugins or upgrade plugins"),
     ("inspect", "see components of a template"),
     ("operator", "run the Kubernetes operator"),
     ("plugins", "Interact with Packer plugins and catalog"),
@@ -152,6 +154,16 @@ fn print_version() -> i32 {
 
 /// Runs the CLI; returns the exit code.
 pub fn main(args: Vec<String>) -> i32 {
+    // As Packer's `main`: the first `-machine-readable`, wherever it is, is taken out of the
+    // arguments before anything else and makes the commands' UI machine-readable.
+    let mut args = args;
+    let machine_readable = match args.iter().skip(1).position(|a| a == "-machine-readable") {
+        Some(i) => {
+            args.remove(i + 1);
+            true
+        }
+        None => false,
+    };
     // Before any command, as Packer's CLI: no command or an unknown one prints the usage and
     // exits 127; `-h`/`--help` print it and exit 0; `-v`/`--version` print the version.
     match args.get(1).map(String::as_str) {
@@ -177,22 +189,44 @@ pub fn main(args: Vec<String>) -> i32 {
             let rest = args[2..].to_vec();
             return printing(|| deep_stack(move || plugins::run(&rest)));
         }
+        Some("init") => {
+            let rest = args[2..].to_vec();
+            return printing(|| deep_stack(move || init::run(&rest, machine_readable)));
+        }
         Some(c) if !COMMANDS.iter().any(|(n, _)| *n == c) && c != "install-self" => {
             println!("{}", usage());
             return 127;
         }
         _ => {}
     }
-    let args = normalise_args(args);
-    let cli = match Cli::try_parse_from(args) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
-                _ => 1,
-            };
+    // Packer's commands parse their flags with Go's flag package (its messages, its usage
+    // texts).
+    let parsed = match args.get(1).map(String::as_str) {
+        Some("build") => Some(build::parse_args(&args[2..], machine_readable).map(Command::Build)),
+        Some("validate") => {
+            Some(validate::parse_args(&args[2..], machine_readable).map(Command::Validate))
         }
+        Some("inspect") => {
+            Some(inspect::parse_args(&args[2..], machine_readable).map(Command::Inspect))
+        }
+        Some("console") => Some(console::parse_args(&args[2..]).map(Command::Console)),
+        Some("fmt") => Some(fmt::parse_args(&args[2..]).map(Command::Fmt)),
+        _ => None,
+    };
+    let cli = match parsed {
+        Some(Ok(command)) => Cli { command },
+        Some(Err(code)) => return code,
+        None => match Cli::try_parse_from(normalise_args(args)) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = e.print();
+                return match e.kind() {
+                    clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayVersion => 0,
+                    _ => 1,
+                };
+            }
+        },
     };
     if matches!(cli.command, Command::Operator(_)) {
         crate::controller::memory::limit_arenas();

@@ -5,10 +5,6 @@
 //! matching plugin binaries installed, Kiln has none); `install` and `remove` say that Kiln
 //! installs no plugins. The usage texts are Packer's (on stdout, exit 1).
 
-use kiln_engine::session::{self, TemplateSource};
-
-use super::common::print_diags;
-
 const USAGE: &str = r#"Usage: packer plugins <subcommand> [options] [args]
   This command groups subcommands for interacting with Packer plugins.
 
@@ -36,7 +32,7 @@ const REQUIRED_USAGE: &str = r#"Usage: packer plugins required <path>
 "#;
 
 /// Packer's words when a template requires no plugin (on stdout, exit 0).
-const NONE_REQUIRED: &str = "
+pub const NONE_REQUIRED: &str = "
 No plugins requirement found, make sure you reference a Packer config
 containing a packer.required_plugins block. See
 https://www.packer.io/docs/templates/hcl_templates/blocks/packer
@@ -47,13 +43,21 @@ for more info.
 pub fn run(args: &[String]) -> i32 {
     match args.first().map(String::as_str) {
         Some("installed") => 0,
-        Some("required") => match args.get(1..) {
-            Some([path]) => required(path),
-            _ => {
-                print!("{REQUIRED_USAGE}");
-                1
+        Some("required") => {
+            let rest = &args[1..];
+            let help = REQUIRED_USAGE.trim_end();
+            let p = match super::goflag::parse_command(rest, help, super::goflag::META) {
+                Ok(p) => p,
+                Err(code) => return code,
+            };
+            match p.args.as_slice() {
+                [path] => required(path, &super::common::VarFlags::from_parsed(&p)),
+                _ => {
+                    print!("{REQUIRED_USAGE}");
+                    1
+                }
             }
-        },
+        }
         Some("install" | "remove") => {
             println!(
                 "Error: Kiln's components are built in: it installs and removes no plugins \
@@ -68,13 +72,23 @@ pub fn run(args: &[String]) -> i32 {
     }
 }
 
-fn required(path: &str) -> i32 {
-    if !super::common::check_path(std::path::Path::new(path)) {
+fn required(path: &str, vars: &super::common::VarFlags) -> i32 {
+    let path = std::path::Path::new(path);
+    if !super::common::check_path(path) {
         return 1;
     }
-    match session::parse(&TemplateSource::Path(path.into())) {
-        Ok((t, warnings)) => {
-            print_diags(&warnings, None);
+    if kiln_engine::legacy_template::is_legacy(path) {
+        return super::init::legacy(path, vars, super::common::CmdUi::Basic);
+    }
+    match super::common::parse_template(path, vars, false) {
+        Some(t) => {
+            // `PluginRequirements`: a name required twice.
+            if !t.plugin_diags.is_empty() {
+                super::common::print_diags(&t.plugin_diags, None);
+                if t.plugin_diags.has_errors() {
+                    return 1;
+                }
+            }
             if t.required_plugins.is_empty() {
                 print!("{NONE_REQUIRED}");
                 return 0;
@@ -89,9 +103,6 @@ fn required(path: &str) -> i32 {
             }
             0
         }
-        Err(d) => {
-            print_diags(&d, None);
-            1
-        }
+        None => 1,
     }
 }

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use kiln_engine::plan::RunOptions;
-use kiln_engine::session::{self, Selection, TemplateSource};
+use kiln_engine::session::Selection;
 use kiln_engine::ui::Masker;
 
-use super::common::{VarFlags, load_template, print_diags, split_list};
+use super::common::{CmdUi, VarFlags, load_template_ui, split_list};
 
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
@@ -25,6 +25,9 @@ pub struct ValidateArgs {
     /// Do not warn about variables set in var files that no variable block declares.
     #[arg(long = "no-warn-undeclared-var")]
     pub no_warn_undeclared_var: bool,
+    /// Machine-readable output (Packer's `timestamp,target,type,data...` lines).
+    #[arg(long = "machine-readable")]
+    pub machine_readable: bool,
     /// Validate only the builds matching these globs.
     #[arg(long)]
     pub only: Vec<String>,
@@ -33,34 +36,81 @@ pub struct ValidateArgs {
     pub except: Vec<String>,
 }
 
+const HELP: &str = "Usage: packer validate [options] TEMPLATE
+
+  Checks the template is valid by parsing the template and also
+  checking the configuration with the various builders, provisioners, etc.
+
+  If it is not valid, the errors will be shown and the command will exit
+  with a non-zero exit status. If it is valid, it will exit with a zero
+  exit status.
+
+Options:
+
+  -syntax-only                  Only check syntax. Do not verify config of the template.
+  -except=foo,bar,baz           Validate all builds other than these.
+  -only=foo,bar,baz             Validate only these builds.
+  -machine-readable             Produce machine-readable output.
+  -var 'key=value'              Variable for templates, can be used multiple times.
+  -var-file=path                JSON or HCL2 file containing user variables, can be used multiple times.
+  -no-warn-undeclared-var       Disable warnings for user variable files containing undeclared variables.
+  -evaluate-datasources         Evaluate data sources during validation (HCL2 only, may incur costs); Defaults to false. 
+  -ignore-prerelease-plugins    Disable the loading of prerelease plugin binaries (x.y.z-dev).
+  -use-sequential-evaluation    Fallback to using a sequential approach for local/datasource evaluation.";
+
+/// Packer's `ValidateCommand.ParseArgs`: Go's flags, one template. `Err`: the exit code
+/// (the help printed).
+pub fn parse_args(args: &[String], machine_readable: bool) -> Result<ValidateArgs, i32> {
+    use super::goflag::{self, Kind};
+    let mut flags = vec![
+        ("syntax-only", Kind::Bool),
+        ("no-warn-undeclared-var", Kind::Bool),
+        ("evaluate-datasources", Kind::Bool),
+        ("ignore-prerelease-plugins", Kind::Bool),
+        ("use-sequential-evaluation", Kind::Bool),
+    ];
+    flags.extend_from_slice(goflag::META);
+    let p = goflag::parse_command(args, HELP, &flags)?;
+    let [path] = p.args.as_slice() else {
+        println!("{HELP}");
+        return Err(1);
+    };
+    Ok(ValidateArgs {
+        template: PathBuf::from(path),
+        vars: VarFlags::from_parsed(&p),
+        syntax_only: p.bool("syntax-only", false),
+        evaluate_datasources: p.bool("evaluate-datasources", false),
+        no_warn_undeclared_var: p.bool("no-warn-undeclared-var", false),
+        machine_readable,
+        only: p.all("only").to_vec(),
+        except: p.all("except").to_vec(),
+    })
+}
+
 pub async fn run(a: ValidateArgs) -> i32 {
-    if !super::common::check_path(&a.template) {
+    let ui = CmdUi::new(a.machine_readable);
+    if !super::common::check_path_ui(&a.template, ui) {
         return 1;
     }
     if kiln_engine::legacy_template::is_legacy(&a.template) {
         let (only, except) = (split_list(&a.only), split_list(&a.except));
         let (path, vars, syntax_only) = (a.template.clone(), a.vars.clone(), a.syntax_only);
         return tokio::task::spawn_blocking(move || {
-            super::legacy::validate(&path, &vars, syntax_only, &only, &except)
+            super::legacy::validate(&path, &vars, syntax_only, &only, &except, ui)
         })
         .await
         .unwrap_or(1);
     }
-    let source = TemplateSource::Path(a.template.clone());
     if a.syntax_only {
-        return match session::parse(&source) {
-            Ok((_, w)) => {
-                print_diags(&w, None);
-                println!("Syntax-only check passed. Everything looks okay.");
+        let warn = !a.no_warn_undeclared_var;
+        return match super::common::parse_template_ui(&a.template, &a.vars, warn, ui) {
+            Some(_) => {
+                ui.say("Syntax-only check passed. Everything looks okay.");
                 0
             }
-            Err(d) => {
-                print_diags(&d, None);
-                1
-            }
+            None => 1,
         };
     }
-    let _ = source;
     let (path, vars, warn, evaluate) = (
         a.template.clone(),
         a.vars.clone(),
@@ -68,7 +118,8 @@ pub async fn run(a: ValidateArgs) -> i32 {
         a.evaluate_datasources,
     );
     let loaded =
-        tokio::task::spawn_blocking(move || load_template(&path, &vars, warn, evaluate)).await;
+        tokio::task::spawn_blocking(move || load_template_ui(&path, &vars, warn, evaluate, ui))
+            .await;
     let s = match loaded {
         Ok(Some(s)) => s,
         Ok(None) => return 1,
@@ -91,7 +142,7 @@ pub async fn run(a: ValidateArgs) -> i32 {
             selected
         }
         Err(d) => {
-            print_diags(&d, Some(&masker));
+            ui.diags(&d, Some(&masker));
             return 1;
         }
     };
@@ -103,13 +154,13 @@ pub async fn run(a: ValidateArgs) -> i32 {
     match s.prepare(selected, &ropts) {
         Ok((_, w)) => {
             warnings.extend(w);
-            print_diags(&warnings, Some(&masker));
-            println!("The configuration is valid.");
+            ui.diags(&warnings, Some(&masker));
+            ui.say("The configuration is valid.");
             0
         }
         Err(d) => {
-            print_diags(&warnings, Some(&masker));
-            print_diags(&d, Some(&masker));
+            ui.diags(&warnings, Some(&masker));
+            ui.diags(&d, Some(&masker));
             1
         }
     }

@@ -430,20 +430,25 @@ pub const BUILTIN_PLUGINS: &[(&str, &str)] = &[
 /// a version its constraint accepts) makes one "Missing plugins" error listing them all, as
 /// Packer says of plugins that are not installed (with Packer's words: the same advice a
 /// Packer user would get).
+/// The built-in plugin a `required_plugins` entry names, with its version: `Ok` when the
+/// entry's constraint accepts it (Packer would count it as installed), `Err` when not.
+/// `None`: Kiln has no such plugin.
+pub fn builtin_plugin(
+    p: &crate::template::RequiredPlugin,
+) -> Option<Result<&'static str, &'static str>> {
+    let (_, version) = BUILTIN_PLUGINS
+        .iter()
+        .find(|(source, _)| source.eq_ignore_ascii_case(&p.source))?;
+    let accepted =
+        crate::template::version::Constraint::parse(&p.version).is_ok_and(|c| c.matches(version));
+    Some(if accepted { Ok(version) } else { Err(version) })
+}
+
 pub fn missing_plugins(t: &crate::template::Template) -> Option<Diagnostic> {
     let missing: Vec<String> = t
         .required_plugins
         .iter()
-        .filter(|p| {
-            let have = BUILTIN_PLUGINS
-                .iter()
-                .find(|(source, _)| source.eq_ignore_ascii_case(&p.source));
-            match have {
-                Some((_, version)) => !crate::template::version::Constraint::parse(&p.version)
-                    .is_ok_and(|c| c.matches(version)),
-                None => true,
-            }
-        })
+        .filter(|p| !matches!(builtin_plugin(p), Some(Ok(_))))
         .map(|p| format!("* {} {}\n", p.source.to_ascii_lowercase(), p.version))
         .collect();
     if missing.is_empty() {

@@ -236,16 +236,113 @@ fn parse_inner(
 
 /// Converts `v` to type `t` as cty's conversion does (unsafe conversions included, as HCL
 /// applies them to variable values). The error text reads like Packer's.
+///
+/// As cty: when no conversion exists between the value's type and `t`, the error is
+/// `MismatchMessage`'s (`element 1: string required`, `attribute "a" is required`); when one
+/// exists but the value does not convert (`"abc"` to a number), it is the value's own error
+/// without its path (cty's `PathError` prints only its message).
 pub fn convert(v: &Value, t: &Type) -> Result<Value, String> {
+    if let Some(m) = mismatch(v, t) {
+        return Err(m);
+    }
     convert_at(v, t, &mut Vec::new())
 }
 
-fn path_prefix(path: &[String]) -> String {
-    if path.is_empty() {
-        String::new()
-    } else {
-        format!("{}: ", path.join(""))
+/// cty's `FriendlyNameForConstraint`.
+fn friendly(t: &Type) -> String {
+    match t {
+        Type::Any => "any type".into(),
+        Type::List(e) => format!("list of {}", friendly(e)),
+        Type::Set(e) => format!("set of {}", friendly(e)),
+        Type::Map(e) => format!("map of {}", friendly(e)),
+        Type::Tuple(_) => "tuple".into(),
+        Type::Object(_) => "object".into(),
+        other => other.to_string(),
     }
+}
+
+/// cty's `MismatchMessage` when no conversion exists from the value's type to `t` (`None`:
+/// one does, even if this value may still fail to convert).
+fn mismatch(v: &Value, t: &Type) -> Option<String> {
+    if matches!(v, Value::Null | Value::Unknown) {
+        return None;
+    }
+    let required = || Some(format!("{} required", friendly(t)));
+    match t {
+        Type::Any => None,
+        Type::String => match v {
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => None,
+            _ => required(),
+        },
+        Type::Number => match v {
+            Value::String(_) | Value::Number(_) => None,
+            _ => required(),
+        },
+        Type::Bool => match v {
+            Value::String(_) | Value::Bool(_) => None,
+            _ => required(),
+        },
+        Type::List(et) | Type::Set(et) => {
+            let Value::List(items) = v else {
+                return required();
+            };
+            items
+                .iter()
+                .enumerate()
+                .find_map(|(i, item)| mismatch(item, et).map(|m| format!("element {i}: {m}")))
+        }
+        Type::Map(et) => {
+            let Value::Object(m) = v else {
+                return required();
+            };
+            m.iter().find_map(|(k, item)| {
+                mismatch(item, et).map(|m| format!("element {}: {m}", crate::value::go_quote(k)))
+            })
+        }
+        Type::Tuple(ts) => {
+            let Value::List(items) = v else {
+                return required();
+            };
+            if items.len() != ts.len()
+                || items.iter().zip(ts).any(|(i, t)| mismatch(i, t).is_some())
+            {
+                return required();
+            }
+            None
+        }
+        Type::Object(attrs) => {
+            let Value::Object(m) = v else {
+                return required();
+            };
+            let missing: Vec<String> = attrs
+                .iter()
+                .filter(|(k, a)| !a.optional && !m.contains_key(*k))
+                .map(|(k, _)| crate::value::go_quote(k))
+                .collect();
+            match missing.as_slice() {
+                [] => {}
+                [one] => return Some(format!("attribute {one} is required")),
+                [a, b] => return Some(format!("attributes {a} and {b} are required")),
+                [rest @ .., last] => {
+                    return Some(format!(
+                        "attributes {}, and {last} are required",
+                        rest.join(", ")
+                    ));
+                }
+            }
+            attrs.iter().find_map(|(k, a)| {
+                let item = m.get(k)?;
+                mismatch(item, &a.ty)
+                    .map(|msg| format!("attribute {}: {msg}", crate::value::go_quote(k)))
+            })
+        }
+    }
+}
+
+/// What a value's error says of where it is: nothing, as cty's `PathError` prints only its
+/// message (the path is still tracked, for callers that may want it).
+fn path_prefix(_path: &[String]) -> String {
+    String::new()
 }
 
 fn convert_at(v: &Value, t: &Type, path: &mut Vec<String>) -> Result<Value, String> {
@@ -482,12 +579,22 @@ mod tests {
     }
 
     #[test]
-    fn nested_errors_name_the_path() {
+    fn errors_are_ctys() {
+        // A value that does not convert: its own error, without the path.
         let t = ty("list(number)");
         let v = Value::from(vec!["1", "x"]);
+        assert_eq!(convert(&v, &t), Err("a number is required".to_string()));
+        // No conversion between the types: MismatchMessage, with the element.
+        let t = ty("list(string)");
+        let v = Value::List(vec![Value::from(1), Value::Object(BTreeMap::new())]);
         assert_eq!(
             convert(&v, &t),
-            Err("[1]: a number is required".to_string())
+            Err("element 1: string required".to_string())
+        );
+        let t = ty("tuple([string])");
+        assert_eq!(
+            convert(&Value::from(vec!["a", "b"]), &t),
+            Err("tuple required".to_string())
         );
     }
 

@@ -117,9 +117,17 @@ impl Parser<'_> {
         }
         let start = self.i;
         let val = match self.peek() {
-            None => {
+            None => return err("Missing value", "The JSON data ends prematurely.", start),
+            Some(b'}') => {
                 return err(
                     "Missing JSON value",
+                    "A JSON value must start with a brace, a bracket, a number, a string, or a keyword.",
+                    start,
+                );
+            }
+            Some(b']') => {
+                return err(
+                    "Missing array element value",
                     "A JSON value must start with a brace, a bracket, a number, a string, or a keyword.",
                     start,
                 );
@@ -267,7 +275,7 @@ impl Parser<'_> {
             }
             Some(_) => {
                 return err(
-                    "Invalid JSON value",
+                    "Invalid start of value",
                     "A JSON value must start with a brace, a bracket, a number, a string, or a keyword.",
                     start,
                 );

@@ -424,13 +424,6 @@ impl Template {
                 continue;
             }
             for a in &inner.body.attrs {
-                let v = match EvalEnv::default().eval_attr(a) {
-                    Ok(v) => v,
-                    Err(d) => {
-                        diags.push(d);
-                        continue;
-                    }
-                };
                 if let Some(prev) = self.required_plugins.iter().find(|p| p.local_name == a.key) {
                     // Packer's PluginRequirements: found only where plugins are looked for
                     // (`validate`, `build`), with no position but the first one's range.
@@ -443,73 +436,9 @@ impl Template {
                     ));
                     continue;
                 }
-                let Value::Object(o) = v else {
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid required_plugins entry",
-                            "Each entry must be an object with `source` and `version`.",
-                        )
-                        .with_subject(a.subject()),
-                    );
-                    continue;
-                };
-                for k in o.keys() {
-                    if k != "source" && k != "version" {
-                        diags.push(
-                            Diagnostic::error(
-                                "Invalid required_plugins object",
-                                format!("required_plugins objects can only contain \"version\" and \"source\" attributes; {k:?} is not allowed."),
-                            )
-                            .with_subject(a.subject()),
-                        );
-                    }
+                if let Some(p) = required_plugin(a, diags) {
+                    self.required_plugins.push(p);
                 }
-                let source = o
-                    .get("source")
-                    .and_then(Value::to_string_lossless)
-                    .unwrap_or_default();
-                let ver = o
-                    .get("version")
-                    .and_then(Value::to_string_lossless)
-                    .unwrap_or_default();
-                if source.is_empty() || ver.is_empty() {
-                    diags.push(
-                        Diagnostic::error(
-                            "Missing plugin source or version",
-                            format!("Plugin {:?} must set both `source` and `version`.", a.key),
-                        )
-                        .with_subject(a.subject()),
-                    );
-                    continue;
-                }
-                if source.split('/').count() != 3 {
-                    diags.push(
-                        Diagnostic::error(
-                            "Invalid plugin source",
-                            format!("The source {source:?} is not a fully qualified plugin address: it must be of the form HOST/NAMESPACE/NAME, e.g. \"github.com/hashicorp/qemu\"."),
-                        )
-                        .with_subject(a.subject()),
-                    );
-                    continue;
-                }
-                if let Err(e) = version::Constraint::parse(&ver) {
-                    diags.push(
-                        Diagnostic::error("Invalid version constraint", e)
-                            .with_subject(a.subject()),
-                    );
-                    continue;
-                }
-                self.required_plugins.push(RequiredPlugin {
-                    local_name: a.key.clone(),
-                    source,
-                    version: ver,
-                    subject: a.subject(),
-                    decl_range: a
-                        .expr
-                        .span()
-                        .map(|r| a.file.range_string(r))
-                        .unwrap_or_default(),
-                });
             }
             for nested in &inner.body.blocks {
                 diags.push(nested.unsupported());
@@ -658,6 +587,7 @@ pub fn hclsyntax_words(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> 
         .at(file.subject(offset..offset))
     };
     let d = match msg {
+        m if m.contains("redefined attribute") => return redefined_attribute(file, offset),
         m if m.starts_with("invalid expression;") => match rest.chars().next() {
             Some(c) if !at_end || c == '\n' => Diagnostic::error(
                 "Invalid expression",
@@ -669,6 +599,49 @@ pub fn hclsyntax_words(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> 
         _ => return None,
     };
     Some(d)
+}
+
+/// hclsyntax's "Attribute redefined" for the key at `offset`, naming where the same body
+/// set it first (the closest line before it, at the same indentation, setting that key).
+fn redefined_attribute(file: &Arc<SourceFile>, offset: usize) -> Option<Diagnostic> {
+    let text = &file.text;
+    let rest = text.get(offset..)?;
+    let len = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(rest.len());
+    if len == 0 {
+        return None;
+    }
+    let key = &rest[..len];
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let indent = &text[line_start..offset];
+    if !indent.chars().all(|c| c == ' ' || c == '\t') {
+        return None;
+    }
+    let mut first = None;
+    let mut pos = 0;
+    for line in text[..line_start].split_inclusive('\n') {
+        if let Some(after) = line.strip_prefix(indent)
+            && after.starts_with(key)
+            && after[len..].trim_start().starts_with('=')
+            && !after[len..].trim_start().starts_with("==")
+        {
+            first = Some(pos + indent.len());
+        }
+        pos += line.len();
+    }
+    let first = first?;
+    Some(
+        Diagnostic::error(
+            "Attribute redefined",
+            format!(
+                "The argument {} was already set at {}. Each argument may be set only once.",
+                crate::value::go_quote(key),
+                file.range_string(first..first + len)
+            ),
+        )
+        .at(file.subject(offset..offset + len)),
+    )
 }
 
 pub(crate) fn extra_labels(b: &RawBlock, want: usize) -> Diagnostic {
@@ -694,6 +667,209 @@ pub(crate) fn label_count(b: &RawBlock, want: usize, kind: &str, names: &str) ->
         format!("A {kind} block expects {want} label(s): {names}."),
     )
     .with_subject(b.subject())
+}
+
+/// One `required_plugins` entry, decoded as Packer's `decodeRequiredPluginsBlock` does, its
+/// errors in Packer's words and order (`None`: the entry is left out, as Packer leaves it).
+fn required_plugin(a: &RawAttr, diags: &mut Diagnostics) -> Option<RequiredPlugin> {
+    let expr_subject = a.subject();
+    // hcl's `attr.Range`: from the name to the end of the value.
+    let attr_subject = match (a.key_span.clone(), a.expr.span()) {
+        (Some(k), Some(e)) => Some(a.file.subject(k.start..e.end)),
+        _ => expr_subject.clone(),
+    };
+    let value = match EvalEnv::default().eval_attr(a) {
+        Ok(v) => Some(v),
+        Err(d) => {
+            diags.push(d);
+            None
+        }
+    };
+    let name = &a.key;
+    let lower = name.to_lowercase();
+    if lower != *name {
+        diags.push(
+            Diagnostic::error(
+                "Invalid plugin local name",
+                format!("Plugin names must be normalized. Replace {name:?} with {lower:?} to fix this error."),
+            )
+            .with_subject(expr_subject.clone()),
+        );
+    }
+    let at = |summary: &str, detail: String, subject: &Option<Subject>| {
+        Diagnostic::error(summary, detail).with_subject(subject.clone())
+    };
+    let o = match value {
+        Some(Value::String(_) | Value::Number(_) | Value::Bool(_)) => {
+            let given = value
+                .as_ref()
+                .and_then(Value::to_string_lossless)
+                .unwrap_or_default();
+            let c = if version::Constraint::parse(&given).is_ok() && !given.trim().is_empty() {
+                given
+            } else {
+                "version".to_string()
+            };
+            diags.push(at(
+                "Invalid plugin requirement",
+                format!("'{name} = \"{c}\"' plugin requirement calls are not possible. You must define a whole block. For example:\n{name} = {{\n  source  = \"github.com/hashicorp/{name}\"\n  version = \"{c}\"\n}}"),
+                &attr_subject,
+            ));
+            return None;
+        }
+        Some(Value::Object(o)) => o,
+        _ => {
+            diags.push(at(
+                "Invalid required_plugins syntax",
+                "required_plugins entries must be objects.".into(),
+                &expr_subject,
+            ));
+            return None;
+        }
+    };
+    let Some(version_value) = o.get("version") else {
+        diags.push(at(
+            "No version constraint was set",
+            "The version field must be specified as a string. Ex: `version = \">= 1.2.0, < 2.0.0\". See https://www.packer.io/docs/templates/hcl_templates/blocks/packer#version-constraints for docs".into(),
+            &expr_subject,
+        ));
+        return None;
+    };
+    let Value::String(ver) = version_value else {
+        diags.push(at(
+            "Invalid version constraint",
+            "Version must be specified as a string. See https://www.packer.io/docs/templates/hcl_templates/blocks/packer#version-constraint-syntax for docs.".into(),
+            &expr_subject,
+        ));
+        return None;
+    };
+    if version::Constraint::parse(ver).is_err() || ver.trim().is_empty() {
+        // go-version's error names the first comma-separated part it cannot read.
+        let bad = ver
+            .split(',')
+            .find(|p| p.trim().is_empty() || version::Constraint::parse(p).is_err())
+            .unwrap_or(ver);
+        diags.push(at(
+            "Invalid version constraint",
+            format!("This string does not use correct version constraint syntax. See https://www.packer.io/docs/templates/hcl_templates/blocks/packer#version-constraint-syntax for docs.\nmalformed constraint: {bad}"),
+            &expr_subject,
+        ));
+        return None;
+    }
+    let Some(source_value) = o.get("source") else {
+        diags.push(at(
+            "No source was set",
+            "The source field must be specified as a string. Ex: `source = \"coolcloud\". See https://www.packer.io/docs/templates/hcl_templates/blocks/packer#specifying-plugin-requirements for docs".into(),
+            &expr_subject,
+        ));
+        return None;
+    };
+    let Value::String(source) = source_value else {
+        diags.push(at(
+            "Invalid source",
+            "Source must be specified as a string. For example: source = \"coolcloud\"".into(),
+            &expr_subject,
+        ));
+        return None;
+    };
+    if let Err(e) = parse_plugin_source(source) {
+        diags.push(at("Failed to parse source", e, &attr_subject));
+        return None;
+    }
+    if o.keys().any(|k| k != "source" && k != "version") {
+        diags.push(at(
+            "Invalid required_plugins object",
+            "required_plugins objects can only contain \"version\" and \"source\" attributes."
+                .into(),
+            &expr_subject,
+        ));
+    }
+    Some(RequiredPlugin {
+        local_name: name.clone(),
+        source: source.clone(),
+        version: ver.clone(),
+        subject: expr_subject,
+        decl_range: a
+            .expr
+            .span()
+            .map(|r| a.file.range_string(r))
+            .unwrap_or_default(),
+    })
+}
+
+/// Packer's `addrs.ParsePluginSourceString`: the checks a plugin source address must pass,
+/// the error in Packer's words.
+fn parse_plugin_source(s: &str) -> Result<(), String> {
+    let mut errs = Vec::new();
+    if s.starts_with('/') {
+        errs.push("A source URL must not start with a '/' character.");
+    }
+    if s.ends_with('/') {
+        errs.push("A source URL must not end with a '/' character.");
+    }
+    if s.matches('/').count() < 2 {
+        errs.push("A source URL must at least contain a host and a path with 2 components");
+    }
+    let scheme = s.split_once(':').is_some_and(|(sch, _)| {
+        !sch.is_empty()
+            && sch.starts_with(|c: char| c.is_ascii_alphabetic())
+            && sch
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+    });
+    if scheme {
+        errs.push("A source URL must not contain a scheme (e.g. https://).");
+    }
+    let before_fragment = s.split('#').next().unwrap_or("");
+    if before_fragment
+        .split_once('?')
+        .is_some_and(|(_, q)| !q.is_empty())
+    {
+        errs.push("A source URL must not contain a query (e.g. ?var=val)");
+    }
+    if s.split_once('#').is_some_and(|(_, f)| !f.is_empty()) {
+        errs.push("A source URL must not contain a fragment (e.g. #anchor).");
+    }
+    if !errs.is_empty() {
+        let list: String = errs.iter().map(|e| format!("* {e}\n")).collect();
+        return Err(format!(
+            "The provided source URL is invalid.\nThe following errors have been discovered:\n{list}\nA valid source looks like \"github.com/hashicorp/happycloud\""
+        ));
+    }
+    let name = s.rsplit('/').next().unwrap_or("");
+    let part_err = |p: &str| -> Option<String> {
+        if p.is_empty() {
+            Some("must have at least one character".into())
+        } else if p.contains('.') {
+            Some("dots are not allowed".into())
+        } else if p.contains("--") {
+            Some("cannot use multiple consecutive dashes".into())
+        } else {
+            None
+        }
+    };
+    if let Some(e) = part_err(name) {
+        return Err(format!("Invalid plugin type {name:?} in source: {e}\""));
+    }
+    if let Some(rest) = name.strip_prefix("packer-") {
+        if let Some(suggested) = name.strip_prefix("packer-plugin-")
+            && part_err(suggested).is_none()
+        {
+            return Err(format!(
+                "Plugin source has a type with the prefix \"packer-plugin-\", which isn't valid.\nAlthough that prefix is often used in the names of version control repositories for Packer plugins, plugin source strings should not include it.\n\nDid you mean {suggested:?}?"
+            ));
+        }
+        return Err(format!(
+            "Plugin source has a type with the \"packer-\" prefix, which isn't valid.\nIf you are the author of this plugin, rename it to not include the prefix.\nEx: {rest:?}"
+        ));
+    }
+    let parts = s.split('/').count();
+    if parts > 16 {
+        return Err(format!(
+            "The source URL must have at most 16 components, and the one provided has {parts}.\nThis is unsupported by Packer, please consider using a source that has less components to it.\nIf this is a blocking issue for you, please open an issue to ask for supporting more components to the source URI."
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

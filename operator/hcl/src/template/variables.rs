@@ -334,21 +334,13 @@ struct Given {
     value: Value,
     origin: &'static str,
     subject: Option<Subject>,
+    /// The value could not be converted to the variable's type (an error said so).
+    invalid: bool,
 }
 
-/// Parses a `-var`/`PKR_VAR_` string: a literal for string, number and untyped variables
-/// (unless the default is a collection), an HCL expression otherwise.
-fn parse_cli_value(var: &Variable, raw: &str, origin_name: &str) -> Result<Value, Diagnostic> {
-    let literal = match &var.ty {
-        Some(Type::String) | Some(Type::Number) | Some(Type::Bool) => true,
-        None => !matches!(var.default, Some(Value::List(_)) | Some(Value::Object(_))),
-        _ => false,
-    };
-    if literal {
-        return Ok(Value::str(raw));
-    }
-    parse_expr_value(raw, origin_name)
-}
+/// The values [`collect`] found, by variable name: the input of [`finish`].
+#[derive(Clone, Debug, Default)]
+pub struct Collected(BTreeMap<String, Given>);
 
 /// Parses and evaluates a literal HCL expression (no variables) given outside a file.
 pub fn parse_expr_value(raw: &str, origin_name: &str) -> Result<Value, Diagnostic> {
@@ -377,106 +369,358 @@ pub fn parse_expr_value(raw: &str, origin_name: &str) -> Result<Value, Diagnosti
         })
 }
 
-/// Reads a var file: `name = value` attributes (HCL) or a JSON object.
-fn read_var_file(path: &Path) -> Result<Vec<(String, Value, Option<Subject>)>, Diagnostics> {
-    let name = path.to_string_lossy().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostics::from(Diagnostic::error(
-            "Failed to read variables file",
-            format!("Could not read {name}: {e}."),
-        ))
-    })?;
-    if name.ends_with(".json") {
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            Diagnostics::from(Diagnostic::error(
-                "Invalid variables file",
-                format!("{name}:{}:{}: {e}", e.line(), e.column()),
-            ))
-        })?;
-        let serde_json::Value::Object(o) = v else {
-            return Err(Diagnostic::error(
-                "Invalid variables file",
-                format!("{name}: the root of a JSON variables file must be an object."),
-            )
-            .into());
-        };
-        return Ok(o
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::from_json(v), None))
-            .collect());
-    }
-    if !name.ends_with(".hcl") {
-        return Err(Diagnostic::error(
-            "Could not guess format",
-            format!(
-                "Could not guess format of {name}, expecting a .pkrvars.hcl or .pkrvars.json file."
+/// The type a variable's values are converted to, as Packer's `decodeVariableBlock` sets it:
+/// the `type` given, else the default's own type (unless the default is `null`, `[]` or
+/// `{}`), else none (any value, kept as given).
+fn input_type(var: &Variable) -> Option<Type> {
+    fn of(v: &Value) -> Type {
+        match v {
+            Value::String(_) => Type::String,
+            Value::Number(_) => Type::Number,
+            Value::Bool(_) => Type::Bool,
+            Value::List(items) => Type::Tuple(items.iter().map(of).collect()),
+            Value::Object(m) => Type::Object(
+                m.iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            types::Attr {
+                                ty: of(v),
+                                optional: false,
+                                default: None,
+                            },
+                        )
+                    })
+                    .collect(),
             ),
-        )
-        .into());
+            _ => Type::Any,
+        }
     }
-    let file: Arc<SourceFile> = SourceFile::new(path, text);
-    let body = crate::hcl::lenient::parse_body(&file).map_err(|e| {
-        let offset = e.location().offset();
-        Diagnostics::from(
-            crate::template::hclsyntax_words(&file, &e).unwrap_or_else(|| {
-                Diagnostic::error("Invalid HCL syntax", e.message().to_string())
-                    .at(file.subject(offset..offset + 1))
-            }),
+    match (&var.ty, &var.default) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(Value::List(l))) if l.is_empty() => None,
+        (None, Some(Value::Object(m))) if m.is_empty() => None,
+        (None, Some(d)) => match of(d) {
+            Type::Any => None,
+            t => Some(t),
+        },
+        (None, None) => None,
+    }
+}
+
+/// A subject in a file whose source Packer's diagnostic writer does not have: `on NAME line
+/// N:` and "(source code not available)".
+fn sourceless(file: &Arc<SourceFile>, range: std::ops::Range<usize>) -> Subject {
+    let s = file.subject(range);
+    crate::diag::forget(&file.path.to_string_lossy());
+    s
+}
+
+/// The first function call in an expression (hcl refuses them in values given outside a
+/// file: "Function calls not allowed").
+fn first_call(expr: &Expression) -> Option<std::ops::Range<usize>> {
+    use hcl::edit::visit::{Visit, visit_func_call};
+    struct V(Option<std::ops::Range<usize>>);
+    impl Visit for V {
+        fn visit_func_call(&mut self, c: &hcl::edit::expr::FuncCall) {
+            use hcl::edit::Span;
+            if self.0.is_none() {
+                self.0 = c.span();
+            }
+            visit_func_call(self, c);
+        }
+    }
+    let mut v = V(None);
+    v.visit_expr(expr);
+    v.0
+}
+
+/// Packer's `expressionFromVariableDefinition` and `expr.Value(nil)`: a `-var` or
+/// `PKR_VAR_` value is a string literal for variables of type string, number or none, an
+/// HCL expression without variables or functions otherwise, read from a file named `fake`
+/// (whose source Packer does not show). The subject is the expression's range (none for a
+/// literal: Packer's zero range, `on  line 0:`).
+fn value_from_definition(
+    fake: &str,
+    raw: &str,
+    ty: Option<&Type>,
+) -> Result<(Value, Subject), Diagnostic> {
+    if matches!(ty, None | Some(Type::Any | Type::String | Type::Number)) {
+        return Ok((Value::str(raw), Subject::default()));
+    }
+    let file = SourceFile::new(Path::new(fake), raw.to_string());
+    let whole = || sourceless(&file, 0..raw.len());
+    let expr: Expression = match hcl::edit::parser::parse_expr(&file.text) {
+        Ok(e) => e,
+        Err(e) => {
+            let offset = e.location().offset().min(raw.len());
+            // Whether the parser read to the end and wanted more: with a stray token after
+            // the text, it then stops at that token.
+            let probe = format!("{raw} @");
+            let at_end = raw[offset..].trim().is_empty()
+                || hcl::edit::parser::parse_expr(&probe)
+                    .err()
+                    .is_some_and(|e| e.location().offset() > raw.len());
+            let prefix_parses = raw.is_char_boundary(offset)
+                && !raw[..offset].trim().is_empty()
+                && hcl::edit::parser::parse_expr(&raw[..offset]).is_ok();
+            let d = match crate::template::hclsyntax_words(&file, &e) {
+                Some(d) => d,
+                None if at_end => Diagnostic::error(
+                    "Missing expression",
+                    "Expected the start of an expression, but found the end of the file.",
+                )
+                .at(file.subject(raw.len()..raw.len())),
+                // hclsyntax's `ParseExpression` reads one expression and refuses what follows.
+                None if prefix_parses => Diagnostic::error(
+                    "Extra characters after expression",
+                    "An expression was successfully parsed, but extra characters were found after it.",
+                )
+                .at(file.subject(offset..offset + 1)),
+                None => Diagnostic::error("Invalid expression", e.message().to_string())
+                    .at(file.subject(offset..(offset + 1).min(raw.len()))),
+            };
+            crate::diag::forget(fake);
+            return Err(d);
+        }
+    };
+    if let Some(r) = first_call(&expr) {
+        return Err(Diagnostic::error(
+            "Function calls not allowed",
+            "Functions may not be called here.",
         )
-    })?;
-    let raw = RawBody::from_body(&body, &file);
-    let mut diags = Diagnostics::new();
-    for b in &raw.blocks {
-        diags.push(
+        .at(sourceless(&file, r)));
+    }
+    let v = Evaluator::new(file.clone(), FuncCtx::default())
+        .eval(&expr, &Scope::new())
+        .map_err(|mut d| {
+            if d.summary == "Unknown variable" {
+                d.summary = "Variables not allowed".into();
+                d.detail = "Variables may not be used here.".into();
+            }
+            crate::diag::forget(fake);
+            d
+        })?;
+    use hcl::edit::Span;
+    let subject = expr.span().map_or_else(whole, |r| sourceless(&file, r));
+    Ok((v, subject))
+}
+
+/// Converts a given value to the variable's type; the error is cty's.
+fn convert_input(v: Value, ty: Option<&Type>) -> Result<Value, String> {
+    match ty {
+        Some(ty) => types::convert(&v, ty),
+        None => Ok(v),
+    }
+}
+
+/// A var file's assignments: name, value (or the error of evaluating it), the value's range.
+type Assignments = Vec<(String, Result<Value, Diagnostic>, Option<Subject>)>;
+
+/// A var file that parsed: what `collectInputVariableValues` finds in it.
+struct VarFile {
+    /// "Variable declaration in a .pkrvar file" errors.
+    declarations: Diagnostics,
+    /// hcl's `JustAttributes` error for the first other block.
+    blocks: Diagnostics,
+    assignments: Assignments,
+}
+
+/// Reads a var file as Packer's `Parse` and `collectInputVariableValues` do: by extension
+/// (`.hcl` or `.json`, else "Could not guess format"), "Failed to read file" when it cannot
+/// be read, hcl's syntax errors; `Ok(None)` after "Variable declaration in a .pkrvar file"
+/// errors (Packer stops collecting there).
+fn read_var_file(path: &Path, diags: &mut Diagnostics) -> Option<VarFile> {
+    let name = path.to_string_lossy().to_string();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if ext != "hcl" && ext != "json" {
+        diags.push(Diagnostic::error(
+            format!("Could not guess format of {name}"),
+            "A var file must be suffixed with `.hcl` or `.json`.",
+        ));
+        return None;
+    }
+    let Ok(text) = std::fs::read_to_string(path) else {
+        // hclparse's words for an HCL file, hcl json's for a JSON one.
+        diags.push(if ext == "json" {
             Diagnostic::error(
-                "Unexpected block in variables file",
-                format!("Blocks of type {:?} are not allowed in a variables file; only `name = value` assignments.", b.ident),
+                "Failed to open file",
+                format!(
+                    "The file {} could not be opened.",
+                    crate::value::go_quote(&name)
+                ),
+            )
+        } else {
+            Diagnostic::error(
+                "Failed to read file",
+                format!(
+                    "The configuration file {} could not be read.",
+                    crate::value::go_quote(&name)
+                ),
+            )
+        });
+        return None;
+    };
+    let file: Arc<SourceFile> = SourceFile::new(path, text.clone());
+    if ext == "json" {
+        let root = match crate::template::json::parse(&text) {
+            Ok(r) => r,
+            Err(e) => {
+                file.set_json_context(e.context);
+                diags.push(
+                    Diagnostic::error(e.summary, e.detail).at(file.subject(e.offset..e.offset + 1)),
+                );
+                return None;
+            }
+        };
+        file.set_json_context(String::new());
+        let crate::template::json::Val::Obj(props) = &root.val else {
+            diags.push(
+                Diagnostic::error(
+                    "Incorrect JSON value type",
+                    "A JSON object is required here, setting the arguments for this block.",
+                )
+                .at(file.subject(root.span.start..root.span.start + 1)),
+            );
+            return Some(VarFile {
+                declarations: Diagnostics::new(),
+                blocks: Diagnostics::new(),
+                assignments: Vec::new(),
+            });
+        };
+        let mut out: Assignments = Vec::new();
+        let mut seen: Vec<(&str, std::ops::Range<usize>)> = Vec::new();
+        let mut duplicates = Diagnostics::new();
+        for p in props {
+            if p.key == "//" {
+                continue;
+            }
+            // hcl json's `JustAttributes`: the first definition stays.
+            let key_end = text[p.key_start..]
+                .find(':')
+                .map_or(p.key_start + 1, |i| p.key_start + i)
+                .min(p.value.span.start);
+            let key_end = text[p.key_start..key_end].trim_end().len() + p.key_start;
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == p.key) {
+                duplicates.push(
+                    Diagnostic::error(
+                        "Duplicate attribute definition",
+                        format!(
+                            "The argument {} was already set at {}.",
+                            crate::value::go_quote(&p.key),
+                            file.range_string(first.clone())
+                        ),
+                    )
+                    .at(file.subject(p.key_start..key_end)),
+                );
+                continue;
+            }
+            seen.push((&p.key, p.key_start..p.value.span.end));
+            out.push((
+                p.key.clone(),
+                Ok(json_value(&p.value)),
+                Some(file.subject(p.value.span.clone())),
+            ));
+        }
+        return Some(VarFile {
+            declarations: Diagnostics::new(),
+            blocks: duplicates,
+            assignments: out,
+        });
+    }
+    let body = match crate::hcl::lenient::parse_body(&file) {
+        Ok(b) => b,
+        Err(e) => {
+            let offset = e.location().offset();
+            diags.push(
+                crate::template::hclsyntax_words(&file, &e).unwrap_or_else(|| {
+                    Diagnostic::error("Invalid HCL syntax", e.message().to_string())
+                        .at(file.subject(offset..offset + 1))
+                }),
+            );
+            return None;
+        }
+    };
+    let raw = RawBody::from_body(&body, &file);
+    let mut declarations = Diagnostics::new();
+    for b in raw
+        .blocks
+        .iter()
+        .filter(|b| b.ident == "variable" && b.labels.len() == 1)
+    {
+        let n = &b.labels[0];
+        declarations.push(
+            Diagnostic::error(
+                "Variable declaration in a .pkrvar file",
+                format!(
+                    "A .pkrvar file is used to assign values to variables that have already been declared in .pkr files, not to declare new variables. To declare variable {n:?}, place this block in one of your .pkr files, such as variables.pkr.hcl\n\nTo set a value for this variable in {name}, use the definition syntax instead:\n    {n} = <value>"
+                ),
             )
             .with_subject(b.subject()),
         );
     }
-    let mut out = Vec::new();
+    let mut blocks = Diagnostics::new();
+    if let Some(b) = raw.blocks.first() {
+        blocks.push(
+            Diagnostic::error(
+                format!("Unexpected {:?} block", b.ident),
+                "Blocks are not allowed here.",
+            )
+            .with_subject(b.subject()),
+        );
+    }
+    let mut assignments = Vec::new();
     for a in &raw.attrs {
-        match EvalEnv::default().eval_attr(a) {
-            Ok(v) => out.push((a.key.clone(), v, a.subject())),
-            Err(mut d) => {
+        let value = if let Some(r) = first_call(&a.expr) {
+            Err(Diagnostic::error(
+                "Function calls not allowed",
+                "Functions may not be called here.",
+            )
+            .at(file.subject(r)))
+        } else {
+            EvalEnv::default().eval_attr(a).map_err(|mut d| {
                 if d.summary == "Unknown variable" {
                     d.summary = "Variables not allowed".into();
                     d.detail = "Variables may not be used here.".into();
                 }
-                diags.push(d)
-            }
-        }
+                d
+            })
+        };
+        assignments.push((a.key.clone(), value, a.subject()));
     }
-    if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok(out)
+    Some(VarFile {
+        declarations,
+        blocks,
+        assignments,
+    })
+}
+
+/// A JSON var file's value as hcl's JSON syntax gives it (strings as written).
+fn json_value(n: &crate::template::json::Node) -> Value {
+    use crate::template::json::Val;
+    match &n.val {
+        Val::Null => Value::Null,
+        Val::Bool(b) => Value::Bool(*b),
+        Val::Num(s) => crate::value::parse_num(s).map_or_else(|| Value::str(s), Value::Number),
+        Val::Str(s) => Value::str(s),
+        Val::Arr(items) => Value::List(items.iter().map(json_value).collect()),
+        Val::Obj(props) => {
+            let mut m = BTreeMap::new();
+            for p in props {
+                m.insert(p.key.clone(), json_value(&p.value));
+            }
+            Value::Object(m)
+        }
     }
 }
 
-fn auto_var_files(root: &Path) -> Vec<PathBuf> {
-    let mut hcl = Vec::new();
-    let mut json = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(root) {
-        for e in entries.flatten() {
-            let n = e.file_name().to_string_lossy().to_string();
-            if n.ends_with(".auto.pkrvars.hcl") {
-                hcl.push(e.path());
-            } else if n.ends_with(".auto.pkrvars.json") {
-                json.push(e.path());
-            }
-        }
-    }
-    hcl.sort();
-    json.sort();
-    hcl.extend(json);
-    hcl
-}
-
-/// Collects every variable's value in precedence order, converts, validates and registers
-/// sensitive values. All problems are reported together.
-pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
+/// Packer's `collectInputVariableValues`, which `Parse` runs (so every command that reads a
+/// template meets its errors, `inspect`, `console` and `validate -syntax-only` included):
+/// defaults, then `PKR_VAR_*` (declared variables only), then the var files (auto ones of a
+/// directory first, then `-var-file`s in order), then `-var`s; each value converted to the
+/// variable's type, in Packer's words (`Invalid value for variable` at the value;
+/// `Invalid argument value for -var variable` without a place; `Undefined -var variable`).
+pub fn collect(t: &Template, inputs: &VarInputs) -> (Collected, Diagnostics) {
     let mut diags = Diagnostics::new();
     let mut given: BTreeMap<String, Given> = BTreeMap::new();
     for (name, var) in &t.variables {
@@ -487,11 +731,46 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
                     value: d.clone(),
                     origin: "default",
                     subject: var.subject.clone(),
+                    invalid: false,
                 },
             );
         }
     }
-    // PKR_VAR_name
+    let assign = |given: &mut BTreeMap<String, Given>,
+                  diags: &mut Diagnostics,
+                  name: &str,
+                  value: Value,
+                  origin: &'static str,
+                  subject: Option<Subject>,
+                  ty: Option<&Type>| {
+        let (value, invalid) = match convert_input(value, ty) {
+            Ok(v) => (v, false),
+            Err(e) => {
+                diags.push(match origin {
+                    "cmd" => Diagnostic::error(
+                        "Invalid argument value for -var variable",
+                        format!("The received arg value for {name} is not compatible with the variable's type constraint: {e}."),
+                    ),
+                    _ => Diagnostic::error(
+                        "Invalid value for variable",
+                        format!("The value for {name} is not compatible with the variable's type constraint: {e}."),
+                    )
+                    .with_subject(subject.clone()),
+                });
+                (Value::Unknown, true)
+            }
+        };
+        given.insert(
+            name.to_string(),
+            Given {
+                value,
+                origin,
+                subject,
+                invalid,
+            },
+        );
+    };
+    // PKR_VAR_name, in the environment's order.
     for (k, raw) in &inputs.env {
         let Some(name) = k.strip_prefix("PKR_VAR_") else {
             continue;
@@ -499,17 +778,18 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
         let Some(var) = t.variables.get(name) else {
             continue;
         };
-        match parse_cli_value(var, raw, k) {
-            Ok(v) => {
-                given.insert(
-                    name.to_string(),
-                    Given {
-                        value: v,
-                        origin: "env",
-                        subject: None,
-                    },
-                );
-            }
+        let ty = input_type(var);
+        let fake = format!("<value for var.{name} from env>");
+        match value_from_definition(&fake, raw, ty.as_ref()) {
+            Ok((v, subject)) => assign(
+                &mut given,
+                &mut diags,
+                name,
+                v,
+                "env",
+                Some(subject),
+                ty.as_ref(),
+            ),
             Err(d) => diags.push(d),
         }
     }
@@ -520,59 +800,83 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
         Vec::new()
     };
     files.extend(inputs.var_files.iter().cloned());
-    for path in &files {
-        match read_var_file(path) {
-            Ok(entries) => {
-                for (name, value, subject) in entries {
-                    if !t.variables.contains_key(&name) {
-                        if inputs.warn_undeclared {
-                            // Packer's gives the entry as context only: no source lines.
-                            let _ = subject;
-                            diags.push(Diagnostic::warning(
-                                "Undefined variable",
-                                format!("The variable {name:?} was set but was not declared as an input variable.\nTo declare variable {name:?} place this block in one of your .pkr.hcl files, such as variables.pkr.hcl\n\nvariable {name:?} {{\n  type    = string\n  default = null\n}}"),
-                            ));
-                        }
-                        continue;
-                    }
-                    given.insert(
-                        name,
-                        Given {
-                            value,
-                            origin: "varfile",
-                            subject,
-                        },
+    // Parsed first (`Parse`): their syntax errors come before the others.
+    let mut parse_diags = Diagnostics::new();
+    let read: Vec<VarFile> = files
+        .iter()
+        .filter_map(|p| read_var_file(p, &mut parse_diags))
+        .collect();
+    for f in read {
+        // Packer looks for `variable` blocks in each file in turn and stops there when any
+        // error was found so far (in the environment, the files before).
+        diags.extend(f.declarations);
+        if diags.has_errors() {
+            parse_diags.extend(diags);
+            return (Collected(given), parse_diags);
+        }
+        diags.extend(f.blocks);
+        for (name, value, subject) in f.assignments {
+            let Some(var) = t.variables.get(&name) else {
+                if inputs.warn_undeclared {
+                    // Packer's gives the entry as context only: no source lines.
+                    diags.push(Diagnostic::warning(
+                        "Undefined variable",
+                        format!("The variable {name:?} was set but was not declared as an input variable.\nTo declare variable {name:?} place this block in one of your .pkr.hcl files, such as variables.pkr.hcl\n\nvariable {name:?} {{\n  type    = string\n  default = null\n}}"),
+                    ));
+                }
+                continue;
+            };
+            match value {
+                Ok(value) => {
+                    let ty = input_type(var);
+                    assign(
+                        &mut given,
+                        &mut diags,
+                        &name,
+                        value,
+                        "varfile",
+                        subject,
+                        ty.as_ref(),
                     );
                 }
+                Err(d) => diags.push(d),
             }
-            Err(d) => diags.extend(d),
         }
     }
     // Typed expressions (resource spec values): as a var file would give them.
     for (name, raw) in &inputs.exprs {
-        if !t.variables.contains_key(name) {
+        let Some(var) = t.variables.get(name) else {
             diags.push(Diagnostic::error(
                 "Undefined variable",
                 format!("A value was given for variable {name:?}, but the template declares no such variable."),
             ));
             continue;
-        }
+        };
         match parse_expr_value(raw, &format!("variables.{name}")) {
             Ok(v) => {
-                given.insert(
-                    name.clone(),
-                    Given {
-                        value: v,
-                        origin: "varfile",
-                        subject: None,
-                    },
+                let ty = input_type(var);
+                assign(
+                    &mut given,
+                    &mut diags,
+                    name,
+                    v,
+                    "varfile",
+                    None,
+                    ty.as_ref(),
                 );
             }
             Err(d) => diags.push(d),
         }
     }
-    // -var always wins.
+    // -var always wins; given twice, the last value (Go's map).
+    let mut argv: Vec<(&String, &String)> = Vec::new();
     for (name, raw) in &inputs.vars {
+        match argv.iter_mut().find(|(n, _)| *n == name) {
+            Some(e) => e.1 = raw,
+            None => argv.push((name, raw)),
+        }
+    }
+    for (name, raw) in argv {
         let Some(var) = t.variables.get(name) else {
             diags.push(Diagnostic::error(
                 "Undefined -var variable",
@@ -580,21 +884,51 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
             ));
             continue;
         };
-        match parse_cli_value(var, raw, &format!("-var {name}")) {
-            Ok(v) => {
-                given.insert(
-                    name.clone(),
-                    Given {
-                        value: v,
-                        origin: "cmd",
-                        subject: None,
-                    },
-                );
-            }
+        let ty = input_type(var);
+        let fake = format!("<value for var.{name} from arguments>");
+        match value_from_definition(&fake, raw, ty.as_ref()) {
+            Ok((v, _)) => assign(&mut given, &mut diags, name, v, "cmd", None, ty.as_ref()),
             Err(d) => diags.push(d),
         }
     }
+    parse_diags.extend(diags);
+    (Collected(given), parse_diags)
+}
 
+fn auto_var_files(root: &Path) -> Vec<PathBuf> {
+    let mut hcl = Vec::new();
+    let mut json = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(root) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().to_string();
+            // Named as Go's `filepath.Join` names them (`./x` is `x`).
+            if n.ends_with(".auto.pkrvars.hcl") {
+                hcl.push(crate::template::go_clean(&e.path()));
+            } else if n.ends_with(".auto.pkrvars.json") {
+                json.push(crate::template::go_clean(&e.path()));
+            }
+        }
+    }
+    hcl.sort();
+    json.sort();
+    hcl.extend(json);
+    hcl
+}
+
+/// Collects every variable's value in precedence order ([`collect`]), then checks what
+/// Packer checks once the template is initialised: unset variables, validation rules; and
+/// registers sensitive values. All problems are reported together.
+pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
+    let (given, mut diags) = collect(t, inputs);
+    diags.extend(finish(t, given));
+    diags
+}
+
+/// The second half of [`resolve`], for values [`collect`] gathered (and whose problems were
+/// reported already).
+pub fn finish(t: &mut Template, given: Collected) -> Diagnostics {
+    let given = given.0;
+    let mut diags = Diagnostics::new();
     let mut values = BTreeMap::new();
     let mut sensitive = Vec::new();
     for (name, var) in &t.variables {
@@ -610,22 +944,12 @@ pub fn resolve(t: &mut Template, inputs: &VarInputs) -> Diagnostics {
             values.insert(name.clone(), Value::Unknown);
             continue;
         };
-        let value = match &var.ty {
-            Some(ty) => match types::convert(&g.value, ty) {
-                Ok(v) => v,
-                Err(e) => {
-                    diags.push(
-                        Diagnostic::error(
-                            format!("Invalid value for {} variable", g.origin),
-                            format!("The value for var.{name} is not compatible with the variable's type constraint: {e}."),
-                        )
-                        .with_subject(g.subject.clone().or(var.subject.clone())),
-                    );
-                    continue;
-                }
-            },
-            None => g.value.clone(),
-        };
+        let value = g.value.clone();
+        if g.invalid {
+            // Reported by `collect`; unknown, as Packer's `cty.DynamicVal`.
+            values.insert(name.clone(), Value::Unknown);
+            continue;
+        }
         // Validation rules see only this variable's final value.
         let mut scope_vars = BTreeMap::new();
         scope_vars.insert(name.clone(), value.clone());

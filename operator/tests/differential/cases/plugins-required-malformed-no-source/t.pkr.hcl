@@ -1,0 +1,7 @@
+packer {
+  required_plugins {
+    docker = {
+      version = ">= 1.0.0"
+    }
+  }
+}

@@ -1,0 +1,7 @@
+packer {
+  required_plugins {
+    docker = {
+      source = "github.com/hashicorp/docker"
+    }
+  }
+}

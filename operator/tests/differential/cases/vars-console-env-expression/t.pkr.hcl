@@ -1,0 +1,3 @@
+variable "from_env" {
+  type = list(string)
+}

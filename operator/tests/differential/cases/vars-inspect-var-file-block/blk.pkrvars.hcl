@@ -1,0 +1,4 @@
+n = 2
+
+source "null" "b" {
+}

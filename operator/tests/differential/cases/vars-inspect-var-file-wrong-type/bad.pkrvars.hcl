@@ -1,0 +1,2 @@
+# the value of n
+n = "abc"

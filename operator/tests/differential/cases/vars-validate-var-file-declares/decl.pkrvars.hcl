@@ -1,0 +1,5 @@
+variable "n" {
+  default = 2
+}
+
+variable "l" {}
