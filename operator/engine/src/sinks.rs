@@ -112,11 +112,12 @@ impl HumanSink {
 impl Sink for HumanSink {
     /// Packer's `BasicUi.Ask` under its build's UIs: the query targeted and coloured (not
     /// timed), a space, then a line read from the controlling terminal (`/dev/tty`, not
-    /// stdin); `None` without one.
-    fn ask(&self, e: &Event) -> Option<String> {
-        let mut tty = std::fs::File::open("/dev/tty").ok()?;
+    /// stdin); Packer's `no available tty` without one.
+    fn ask(&self, e: &Event) -> Result<String, String> {
+        let no_tty = || "no available tty".to_string();
+        let mut tty = std::fs::File::open("/dev/tty").map_err(|_| no_tty())?;
         let EventKind::Say { message } = &e.kind else {
-            return None;
+            return Err(no_tty());
         };
         let query = match e.target() {
             Some(t) => targeted(&t, message),
@@ -139,12 +140,12 @@ impl Sink for HumanSink {
             match std::io::Read::read(&mut tty, &mut byte) {
                 Ok(1) if byte[0] != b'\n' => line.push(byte[0]),
                 Ok(1) => break,
-                Ok(_) if line.is_empty() => return None,
+                Ok(_) if line.is_empty() => return Err("EOF".into()),
                 Ok(_) => break,
-                Err(_) => return None,
+                Err(e) => return Err(crate::goerr::errno_text(&e)),
             }
         }
-        Some(String::from_utf8_lossy(&line).trim().to_string())
+        Ok(String::from_utf8_lossy(&line).trim().to_string())
     }
 
     fn emit(&self, e: &Event) {
@@ -319,6 +320,10 @@ fn targeted(target: &str, message: &str) -> String {
 }
 
 impl Sink for MachineSink {
+    fn ask(&self, _e: &Event) -> Result<String, String> {
+        Err("machine-readable UI can't ask".into())
+    }
+
     /// As Packer's `MachineReadableUi` under a `TargetedUI`: `ui` lines have an empty
     /// target and carry the arrowed, targeted text (a message is said); the end of a build
     /// is said by the command's own UI.

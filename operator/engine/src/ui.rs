@@ -114,10 +114,10 @@ pub trait Sink: Send + Sync {
     fn emit(&self, event: &Event);
 
     /// Asks the user `query` (said as `event` would be) and returns the line typed, or
-    /// `None` when this output cannot ask (no terminal, machine-readable output): Packer's
-    /// `Ui.Ask`. Blocks until a line is typed.
-    fn ask(&self, _event: &Event) -> Option<String> {
-        None
+    /// why this output cannot ask, in Packer's words (`no available tty`, `machine-readable
+    /// UI can't ask`): Packer's `Ui.Ask`. Blocks until a line is typed.
+    fn ask(&self, _event: &Event) -> Result<String, String> {
+        Err("no available tty".into())
     }
 }
 
@@ -218,9 +218,9 @@ impl Ui {
         });
     }
 
-    /// Asks the user (Packer's `Ui.Ask`): the line typed, or `None` when no one can be
-    /// asked. Blocking: call it off the async workers.
-    pub fn ask(&self, query: &str) -> Option<String> {
+    /// Asks the user (Packer's `Ui.Ask`): the line typed, or why no one can be asked.
+    /// Blocking: call it off the async workers.
+    pub fn ask(&self, query: &str) -> Result<String, String> {
         let time = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs_f64())

@@ -1,7 +1,6 @@
-//! `breakpoint`: pauses the build until Enter is pressed. Without a terminal on stdin (CI, a
-//! build pod) it says so and continues, instead of hanging.
-
-use std::io::IsTerminal;
+//! `breakpoint`: pauses the build until Enter is pressed on the controlling terminal; without
+//! one (CI, a build pod) the build fails, as Packer's (`Error asking for input: no available
+//! tty`).
 
 use async_trait::async_trait;
 
@@ -41,23 +40,18 @@ impl Provisioner for Breakpoint {
         } else {
             format!(" with note \"{}\"", self.note)
         };
-        if !std::io::stdin().is_terminal() || std::env::var_os("KILN_NONINTERACTIVE").is_some() {
-            ctx.ui.say(format!(
-                "Breakpoint reached{note}; not waiting because stdin is not a terminal"
-            ));
-            return Ok(());
-        }
-        ctx.ui.say(format!(
-            "Pausing at breakpoint provisioner{note}. Press enter to continue."
-        ));
-        let wait = tokio::task::spawn_blocking(|| {
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line).map(|_| ())
-        });
+        ctx.ui
+            .say(format!("Pausing at breakpoint provisioner{note}."));
+        // Packer asks on the controlling terminal; without one (CI, a build pod) the ask
+        // fails and so does the build, as Packer's.
+        let ui = ctx.ui.clone();
+        let wait = tokio::task::spawn_blocking(move || ui.ask("Press enter to continue."));
         tokio::select! {
             r = wait => match r {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(ProvisionError::Terminal { message: e.to_string() }),
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(ProvisionError::Terminal {
+                    message: format!("Error asking for input: {e}"),
+                }),
                 Err(e) => Err(ProvisionError::Terminal { message: e.to_string() }),
             },
             _ = ctx.cancel.cancelled() => Err(ProvisionError::cancelled()),

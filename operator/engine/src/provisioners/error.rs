@@ -68,8 +68,9 @@ pub enum ProvisionError {
     /// when not its main work).
     #[error("Interrupted{}", during.as_ref().map(|d| format!(" during {d}")).unwrap_or_default())]
     Cancelled { during: Option<String> },
-    /// Reading the terminal failed (`breakpoint`).
-    #[error("Error reading the terminal: {message}")]
+    /// Asking on the terminal failed (`breakpoint`): `message` is the whole text
+    /// (`Error asking for input: no available tty`).
+    #[error("{message}")]
     Terminal { message: String },
 }
 
