@@ -13,6 +13,7 @@ use hcl::edit::template::{Directive, Element, Strip, Template};
 
 use crate::diag::{Diagnostic, SourceFile};
 use crate::functions::{self, FuncCtx, FuncError};
+use crate::hcl::describe;
 use crate::hcl::types::{self, TypeExprError};
 use crate::value::{Number, Value};
 
@@ -25,6 +26,8 @@ pub struct Scope<'p> {
     overlay: Option<&'p BTreeMap<String, Value>>,
     /// Borrowed root values (a template's `var`, `local`, …), looked up after those.
     base: Option<&'p BTreeMap<String, Value>>,
+    /// The declared types of `base`'s roots (see [`crate::hcl::describe`]).
+    types: Option<&'p crate::hcl::describe::RootTypes>,
     parent: Option<&'p Scope<'p>>,
 }
 
@@ -34,8 +37,26 @@ impl<'p> Scope<'p> {
             vars: BTreeMap::new(),
             overlay: None,
             base: None,
+            types: None,
             parent: None,
         }
+    }
+
+    /// This scope with the declared types of its base's roots.
+    pub fn typed(mut self, types: &'p crate::hcl::describe::RootTypes) -> Self {
+        self.types = Some(types);
+        self
+    }
+
+    /// The declared type of a root name, when it is one of the base's and known.
+    pub fn type_of(&self, name: &str) -> Option<crate::hcl::types::Type> {
+        if self.vars.contains_key(name) || self.overlay.is_some_and(|o| o.contains_key(name)) {
+            return None;
+        }
+        if self.base.is_some_and(|b| b.contains_key(name)) {
+            return self.types.and_then(|t| t.get(name)).cloned();
+        }
+        self.parent.and_then(|p| p.type_of(name))
     }
 
     /// A scope reading `base` without copying it.
@@ -44,6 +65,7 @@ impl<'p> Scope<'p> {
             vars: BTreeMap::new(),
             overlay: None,
             base: Some(base),
+            types: None,
             parent: None,
         }
     }
@@ -57,6 +79,7 @@ impl<'p> Scope<'p> {
             vars: BTreeMap::new(),
             overlay: Some(overlay),
             base: Some(base),
+            types: None,
             parent: None,
         }
     }
@@ -66,6 +89,7 @@ impl<'p> Scope<'p> {
             vars: BTreeMap::new(),
             overlay: None,
             base: None,
+            types: None,
             parent: Some(self),
         }
     }
@@ -233,9 +257,25 @@ impl Evaluator {
         }
     }
 
+    /// `d` with HCL's `with …` statements for `expr` evaluated in `scope` (the diagnostics
+    /// hclsyntax gives an expression and its evaluation context).
+    fn with(&self, d: Diagnostic, expr: &Expression, scope: &Scope) -> Diagnostic {
+        d.with_statements(describe::statements(&describe::variables(expr), scope))
+    }
+
     /// A function call's error of its own (`Error in function call`): at the call's start.
-    fn call_error(&self, call: &FuncCall, detail: impl Into<String>) -> Diagnostic {
-        self.error_in(self.call_start(call), "Error in function call", detail)
+    fn call_error(&self, call: &FuncCall, scope: &Scope, detail: impl Into<String>) -> Diagnostic {
+        self.with_call(
+            self.error_in(self.call_start(call), "Error in function call", detail),
+            call,
+            scope,
+        )
+    }
+
+    /// `d` with the `with …` statements of a whole call (its arguments' variables).
+    fn with_call(&self, d: Diagnostic, call: &FuncCall, scope: &Scope) -> Diagnostic {
+        let vars: Vec<describe::Traversal> = call.args.iter().flat_map(describe::variables).collect();
+        d.with_statements(describe::statements(&vars, scope))
     }
 
     /// Evaluates an expression.
@@ -297,10 +337,14 @@ impl Evaluator {
                             match kv.to_string_lossless() {
                                 Some(s) => s,
                                 None => {
-                                    return Err(self.error_at(
+                                    return Err(self.with(
+                                        self.error_at(
+                                            e,
+                                            "Incorrect key type",
+                                            "Can't use this value as a key: string required.",
+                                        ),
                                         e,
-                                        "Incorrect key type",
-                                        "Can't use this value as a key: string required.",
+                                        scope,
                                     ));
                                 }
                             }
@@ -344,10 +388,14 @@ impl Evaluator {
                 let cond = self.eval_depth(&c.cond_expr, scope, d)?;
                 match cond {
                     Value::Unknown => Ok(Value::Unknown),
-                    Value::Null => Err(self.error_at(
+                    Value::Null => Err(self.with(
+                        self.error_at(
+                            &c.cond_expr,
+                            "Null condition",
+                            "The condition value is null. Conditions must either be true or false.",
+                        ),
                         &c.cond_expr,
-                        "Null condition",
-                        "The condition value is null. Conditions must either be true or false.",
+                        scope,
                     )),
                     other => match other.to_bool() {
                         Some(b) => {
@@ -365,10 +413,14 @@ impl Evaluator {
                                 Err(_) => Ok(v),
                             }
                         }
-                        None => Err(self.error_at(
+                        None => Err(self.with(
+                            self.error_at(
+                                &c.cond_expr,
+                                "Incorrect condition type",
+                                "The condition expression must be of type bool.",
+                            ),
                             &c.cond_expr,
-                            "Incorrect condition type",
-                            "The condition expression must be of type bool.",
+                            scope,
                         )),
                     },
                 }
@@ -401,10 +453,10 @@ impl Evaluator {
                             None => break,
                         }
                     }
-                    return self.traverse(cur.clone(), &ops[i..], scope, d);
+                    return self.traverse(cur.clone(), &ops[i..], scope, d, Some((&t.expr, &ops, i)));
                 }
                 let base = self.eval_depth(&t.expr, scope, d)?;
-                self.traverse(base, &ops, scope, d)
+                self.traverse(base, &ops, scope, d, Some((&t.expr, &ops, 0)))
             }
             Expression::UnaryOp(op) => {
                 let v = self.eval_depth(&op.expr, scope, d)?;
@@ -414,18 +466,26 @@ impl Evaluator {
                 match op.operator.value() {
                     UnaryOperator::Neg => match v.to_num() {
                         Some(n) => Ok(Value::Number(n.neg())),
-                        None => Err(self.error_at(
+                        None => Err(self.with(
+                            self.error_at(
+                                &op.expr,
+                                "Invalid operand",
+                                "Unsuitable value for unary operand: a number is required.",
+                            ),
                             &op.expr,
-                            "Invalid operand",
-                            "Unsuitable value for unary operand: a number is required.",
+                            scope,
                         )),
                     },
                     UnaryOperator::Not => match v.to_bool() {
                         Some(b) => Ok(Value::Bool(!b)),
-                        None => Err(self.error_at(
+                        None => Err(self.with(
+                            self.error_at(
+                                &op.expr,
+                                "Invalid operand",
+                                "Unsuitable value for unary operand: a bool is required.",
+                            ),
                             &op.expr,
-                            "Invalid operand",
-                            "Unsuitable value for unary operand: a bool is required.",
+                            scope,
                         )),
                     },
                 }
@@ -438,7 +498,7 @@ impl Evaluator {
                 if lhs == Value::Unknown || rhs == Value::Unknown {
                     return Ok(Value::Unknown);
                 }
-                self.binary(operator, &lhs, &rhs, op)
+                self.binary(operator, &lhs, &rhs, op, scope)
             }
             Expression::ForExpr(f) => self.eval_for(f, scope, d),
         }
@@ -450,6 +510,7 @@ impl Evaluator {
         lhs: &Value,
         rhs: &Value,
         op: &hcl::edit::expr::BinaryOp,
+        scope: &Scope,
     ) -> R {
         use BinaryOperator::*;
         match operator {
@@ -457,45 +518,64 @@ impl Evaluator {
             NotEq => Ok(Value::Bool(!values_equal(lhs, rhs))),
             And | Or => {
                 let l = lhs.to_bool().ok_or_else(|| {
-                    self.error_at(
+                    self.with(
+                        self.error_at(
+                            &op.lhs_expr,
+                            "Invalid operand",
+                            "Unsuitable value for left operand: a bool is required.",
+                        ),
                         &op.lhs_expr,
-                        "Invalid operand",
-                        "Unsuitable value for left operand: a bool is required.",
+                        scope,
                     )
                 })?;
                 let r = rhs.to_bool().ok_or_else(|| {
-                    self.error_at(
+                    self.with(
+                        self.error_at(
+                            &op.rhs_expr,
+                            "Invalid operand",
+                            "Unsuitable value for right operand: a bool is required.",
+                        ),
                         &op.rhs_expr,
-                        "Invalid operand",
-                        "Unsuitable value for right operand: a bool is required.",
+                        scope,
                     )
                 })?;
                 Ok(Value::Bool(if operator == And { l && r } else { l || r }))
             }
             _ => {
                 let l = lhs.to_num().ok_or_else(|| {
-                    self.error_at(
+                    self.with(
+                        self.error_at(
+                            &op.lhs_expr,
+                            "Invalid operand",
+                            "Unsuitable value for left operand: a number is required.",
+                        ),
                         &op.lhs_expr,
-                        "Invalid operand",
-                        "Unsuitable value for left operand: a number is required.",
+                        scope,
                     )
                 })?;
                 let r = rhs.to_num().ok_or_else(|| {
-                    self.error_at(
+                    self.with(
+                        self.error_at(
+                            &op.rhs_expr,
+                            "Invalid operand",
+                            "Unsuitable value for right operand: a number is required.",
+                        ),
                         &op.rhs_expr,
-                        "Invalid operand",
-                        "Unsuitable value for right operand: a number is required.",
+                        scope,
                     )
                 })?;
                 // cty's arithmetic: dividing by zero gives an infinity, `x % 0` is `x`; only
                 // results that are not a number fail.
                 let arith = |r: Result<crate::value::Number, crate::number::NaN>| {
                     r.map(Value::Number).map_err(|e| {
+                        let mut vars = describe::variables(&op.lhs_expr);
+                        vars.extend(describe::variables(&op.rhs_expr));
                         self.error_at(
                             op,
                             "Operation failed",
                             format!("Error during operation: {e}."),
                         )
+                        .with_statements(describe::statements(&vars, scope))
                     })
                 };
                 Ok(match operator {
@@ -514,8 +594,41 @@ impl Evaluator {
         }
     }
 
-    fn traverse(&self, mut cur: Value, ops: &[&TraversalOperator], scope: &Scope, d: usize) -> R {
+    /// Follows traversal operators from `cur`. `at`: the traversal's base expression, all its
+    /// operators and where `ops` starts among them, for the `with …` statements of an error
+    /// (none after a splat, whose steps read its elements).
+    fn traverse(
+        &self,
+        cur: Value,
+        ops: &[&TraversalOperator],
+        scope: &Scope,
+        d: usize,
+        at: Option<(&Expression, &[&TraversalOperator], usize)>,
+    ) -> R {
+        let mut failed_at = 0;
+        let r = self.traverse_steps(cur, ops, scope, d, &mut failed_at);
+        r.map_err(|e| match at {
+            // hclsyntax gives an index's and a relative traversal's errors their expression:
+            // the traversal up to the failing step (a scope traversal's own reads only
+            // itself, which fails: no statement).
+            Some((base, all, from)) if failed_at != usize::MAX => e.with_statements(describe::statements(
+                &describe::traversal_prefix_variables(base, all, from + failed_at + 1),
+                scope,
+            )),
+            _ => e,
+        })
+    }
+
+    fn traverse_steps(
+        &self,
+        mut cur: Value,
+        ops: &[&TraversalOperator],
+        scope: &Scope,
+        d: usize,
+        failed_at: &mut usize,
+    ) -> R {
         for (i, op) in ops.iter().enumerate() {
+            *failed_at = i;
             if cur == Value::Unknown {
                 return Ok(Value::Unknown);
             }
@@ -557,7 +670,10 @@ impl Evaluator {
                     };
                 }
                 TraversalOperator::Index(ix) => {
-                    let key = self.eval_depth(ix, scope, d)?;
+                    // The key's own errors are its own.
+                    let key = self.eval_depth(ix, scope, d).inspect_err(|_| {
+                        *failed_at = usize::MAX;
+                    })?;
                     cur = self.index(cur, &key, ix)?;
                 }
                 TraversalOperator::LegacyIndex(n) => {
@@ -576,7 +692,9 @@ impl Evaluator {
                     let rest = &ops[i + 1..];
                     let mut out = Vec::with_capacity(items.len());
                     for item in items {
-                        out.push(self.traverse(item, rest, scope, d)?);
+                        out.push(self.traverse(item, rest, scope, d, None).inspect_err(|_| {
+                            *failed_at = usize::MAX;
+                        })?);
                     }
                     return Ok(Value::List(out));
                 }
@@ -663,20 +781,28 @@ impl Evaluator {
             Ok(pairs) => pairs,
             Err(Value::Unknown) => return Ok(Value::Unknown),
             Err(Value::Null) => {
-                return Err(self.error_at(
+                return Err(self.with(
+                    self.error_at(
+                        &f.intro.collection_expr,
+                        "Iteration over null value",
+                        "A null value cannot be used as the collection in a 'for' expression.",
+                    ),
                     &f.intro.collection_expr,
-                    "Iteration over null value",
-                    "A null value cannot be used as the collection in a 'for' expression.",
+                    scope,
                 ));
             }
             Err(other) => {
-                return Err(self.error_at(
-                    &f.intro.collection_expr,
-                    "Iteration over non-iterable value",
-                    format!(
-                        "A value of type {} cannot be used as the collection in a 'for' expression.",
-                        other.type_name()
+                return Err(self.with(
+                    self.error_at(
+                        &f.intro.collection_expr,
+                        "Iteration over non-iterable value",
+                        format!(
+                            "A value of type {} cannot be used as the collection in a 'for' expression.",
+                            other.type_name()
+                        ),
                     ),
+                    &f.intro.collection_expr,
+                    scope,
                 ));
             }
         };
@@ -696,10 +822,14 @@ impl Evaluator {
                         Some(true) => {}
                         Some(false) => continue,
                         None => {
-                            return Err(self.error_at(
+                            return Err(self.with(
+                                self.error_at(
+                                    &cond.expr,
+                                    "Invalid 'for' condition",
+                                    "The 'if' clause value is invalid: bool required.",
+                                ),
                                 &cond.expr,
-                                "Invalid 'for' condition",
-                                "The 'if' clause value is invalid: bool required.",
+                                &child,
                             ));
                         }
                     },
@@ -713,10 +843,14 @@ impl Evaluator {
                         return Ok(Value::Unknown);
                     }
                     let Some(key) = key.to_string_lossless() else {
-                        return Err(self.error_at(
+                        return Err(self.with(
+                            self.error_at(
+                                ke,
+                                "Invalid object key",
+                                "Key expression in 'for' expression must be a string.",
+                            ),
                             ke,
-                            "Invalid object key",
-                            "Key expression in 'for' expression must be a string.",
+                            &child,
                         ));
                     };
                     let val = self.eval_depth(&f.value_expr, &child, d)?;
@@ -726,10 +860,14 @@ impl Evaluator {
                         match obj.entry(key) {
                             std::collections::btree_map::Entry::Occupied(o) => {
                                 let key = o.key().clone();
-                                return Err(self.error_at(
+                                return Err(self.with(
+                                    self.error_at(
+                                        ke,
+                                        "Duplicate object key",
+                                        format!("Two different items produced the key {key:?} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
+                                    ),
                                     ke,
-                                    "Duplicate object key",
-                                    format!("Two different items produced the key {key:?} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
+                                    &child,
                                 ));
                             }
                             std::collections::btree_map::Entry::Vacant(v) => {
@@ -757,7 +895,7 @@ impl Evaluator {
     fn eval_call(&self, call: &FuncCall, scope: &Scope, d: usize) -> R {
         let name = call.name.name.as_str();
         if call.name.is_namespaced() {
-            return Err(self.error_at(
+            return Err(self.with_call(self.error_at(
                 &call.name.name,
                 "Call to unknown function",
                 format!(
@@ -770,13 +908,13 @@ impl Evaluator {
                         .collect::<Vec<_>>()
                         .join("::")
                 ),
-            ));
+            ), call, scope));
         }
         let arg_exprs: Vec<&Expression> = call.args.iter().collect();
         match name {
             "can" => {
                 if arg_exprs.len() != 1 {
-                    return Err(self.arity_error(call, "Function \"can\" expects 1 argument."));
+                    return Err(self.arity_error(call, scope, "Function \"can\" expects 1 argument."));
                 }
                 return Ok(match self.eval_depth(arg_exprs[0], scope, d) {
                     Ok(v) if v.is_unknown() => Value::Unknown,
@@ -788,8 +926,7 @@ impl Evaluator {
                 // hcl's tryfunc: the first argument that evaluates without error; when none
                 // does, every argument's diagnostics in the function's error.
                 if arg_exprs.is_empty() {
-                    return Err(self.call_error(
-                        call,
+                    return Err(self.call_error(call, scope,
                         "Call to function \"try\" failed: at least one argument is required.",
                     ));
                 }
@@ -814,11 +951,11 @@ impl Evaluator {
                     }
                 }
                 detail.push_str("\nAt least one expression must produce a successful result.");
-                return Err(self.call_error(call, detail));
+                return Err(self.call_error(call, scope, detail));
             }
             "convert" => {
                 if arg_exprs.len() != 2 {
-                    return Err(self.arity_error(call, "Function \"convert\" expects 2 arguments."));
+                    return Err(self.arity_error(call, scope, "Function \"convert\" expects 2 arguments."));
                 }
                 let v = self.eval_depth(arg_exprs[0], scope, d)?;
                 let ty = types::parse_type(arg_exprs[1], &|e| {
@@ -829,10 +966,14 @@ impl Evaluator {
                 })
                 .map_err(|e| self.type_error(e))?;
                 return types::convert(&v, &ty).map_err(|m| {
-                    self.error_at(
+                    self.with(
+                        self.error_at(
+                            arg_exprs[0],
+                            "Invalid function argument",
+                            format!("Invalid value for \"value\" parameter: {m}."),
+                        ),
                         arg_exprs[0],
-                        "Invalid function argument",
-                        format!("Invalid value for \"value\" parameter: {m}."),
+                        scope,
                     )
                 });
             }
@@ -851,7 +992,11 @@ impl Evaluator {
                 ),
                 _ => format!("There is no function named {name:?}."),
             };
-            return Err(self.error_at(&call.name.name, "Call to unknown function", detail));
+            return Err(self.with_call(
+                self.error_at(&call.name.name, "Call to unknown function", detail),
+                call,
+                scope,
+            ));
         }
         // Evaluate the arguments (every one: all their errors are reported), expanding a final
         // `list...`.
@@ -876,10 +1021,14 @@ impl Evaluator {
                     }
                     Value::Unknown => return Ok(Value::Unknown),
                     _ => {
-                        return Err(self.error_at(
-                            *e,
-                            "Invalid expanding argument value",
-                            "The expanding argument (indicated by ...) must be of a tuple, list, or set type.",
+                        return Err(self.with(
+                            self.error_at(
+                                *e,
+                                "Invalid expanding argument value",
+                                "The expanding argument (indicated by ...) must be of a tuple, list, or set type.",
+                            ),
+                            e,
+                            scope,
                         ));
                     }
                 }
@@ -896,7 +1045,7 @@ impl Evaluator {
                 && let Err(FuncError::Arity(msg)) =
                     functions::call(name, &vec![Value::Null; arg_exprs.len()], &self.funcs)
             {
-                return Err(self.arity_error(call, &msg));
+                return Err(self.arity_error(call, scope, &msg));
             }
             return Err(e);
         }
@@ -906,7 +1055,7 @@ impl Evaluator {
             if args.iter().any(|v| matches!(v, Value::Unknown)) {
                 return Ok(Value::Unknown);
             }
-            return self.templatefile(call, &args, &arg_spans);
+            return self.templatefile(call, &args, &arg_spans, scope);
         }
         if args.iter().any(Value::is_unknown) && functions::exists(name) {
             return Ok(Value::Unknown);
@@ -916,33 +1065,45 @@ impl Evaluator {
                 if let Value::String(s) = &v
                     && s.len() > MAX_STRING
                 {
-                    return Err(self.call_error(call, "Result too large."));
+                    return Err(self.call_error(call, scope, "Result too large."));
                 }
                 Ok(v)
             }
-            Err(FuncError::Arity(msg)) => Err(self.arity_error(call, &msg)),
+            Err(FuncError::Arity(msg)) => Err(self.arity_error(call, scope, &msg)),
             Err(FuncError::Arg(i, param, msg)) => {
                 let detail = format!(
                     "Invalid value for \"{param}\" parameter: {}",
                     sentence(&msg)
                 );
+                // An argument an expanding `...` gave is a literal value: no statement.
+                let expanded = call.args.expand_final() && i + 1 >= arg_exprs.len();
                 match arg_spans.get(i) {
-                    Some(at) if at.span().is_some() => Err(self.error_in(
-                        self.start_range(at),
-                        "Invalid function argument",
-                        detail,
+                    Some(at) if at.span().is_some() => {
+                        let d = self.error_in(
+                            self.start_range(at),
+                            "Invalid function argument",
+                            detail,
+                        );
+                        Err(if expanded { d } else { self.with(d, at, scope) })
+                    }
+                    _ => Err(self.with_call(
+                        self.error_at(call, "Invalid function argument", detail),
+                        call,
+                        scope,
                     )),
-                    _ => Err(self.error_at(call, "Invalid function argument", detail)),
                 }
             }
-            Err(FuncError::Other(msg)) => Err(self.call_error(
-                call,
+            Err(FuncError::Other(msg)) => Err(self.call_error(call, scope,
                 format!("Call to function {name:?} failed: {}", sentence(&msg)),
             )),
         }
     }
 
-    fn arity_error(&self, call: &FuncCall, msg: &str) -> Diagnostic {
+    fn arity_error(&self, call: &FuncCall, scope: &Scope, msg: &str) -> Diagnostic {
+        self.with_call(self.arity_error_at(call, msg), call, scope)
+    }
+
+    fn arity_error_at(&self, call: &FuncCall, msg: &str) -> Diagnostic {
         // hclsyntax's words: the detail says "expects only" for too many. Its places: the
         // first argument too many, or the closing parenthesis when some are missing.
         if msg.contains("expects only") || msg.contains("Too many") {
@@ -970,42 +1131,53 @@ impl Evaluator {
         }
     }
 
-    fn templatefile(&self, call: &FuncCall, args: &[Value], spans: &[&Expression]) -> R {
+    fn templatefile(
+        &self,
+        call: &FuncCall,
+        args: &[Value],
+        spans: &[&Expression],
+        scope: &Scope,
+    ) -> R {
         if self.in_templatefile {
-            return Err(self.call_error(
-                call,
+            return Err(self.call_error(call, scope,
                 "Call to function \"templatefile\" failed: cannot recursively call templatefile from inside templatefile call.",
             ));
         }
         if args.len() != 2 {
-            return Err(self.arity_error(
-                call,
+            return Err(self.arity_error(call, scope,
                 "Function \"templatefile\" expects 2 arguments (path, vars).",
             ));
         }
         let Some(rel) = args[0].to_string_lossless() else {
-            return Err(self.error_at(
+            return Err(self.with(
+                self.error_at(
+                    spans[0],
+                    "Invalid function argument",
+                    "Invalid value for \"path\" parameter: string required.",
+                ),
                 spans[0],
-                "Invalid function argument",
-                "Invalid value for \"path\" parameter: string required.",
+                scope,
             ));
         };
         let vars = match &args[1] {
             Value::Object(m) => m.clone(),
             Value::Null => BTreeMap::new(),
             _ => {
-                return Err(self.error_at(
+                return Err(self.with(
+                    self.error_at(
+                        spans[1],
+                        "Invalid function argument",
+                        "Invalid value for \"vars\" parameter: vars must be a map.",
+                    ),
                     spans[1],
-                    "Invalid function argument",
-                    "Invalid value for \"vars\" parameter: vars must be a map.",
+                    scope,
                 ));
             }
         };
         let path = resolve(&self.funcs.base_dir, &rel);
         if !path.exists() {
             // Terraform's templatefile (Packer's): the path as given.
-            return Err(self.call_error(
-                call,
+            return Err(self.call_error(call, scope,
                 format!("Call to function \"templatefile\" failed: no file exists at {rel}."),
             ));
         }
@@ -1105,19 +1277,27 @@ impl Evaluator {
                     match v {
                         Value::Unknown => known = false,
                         Value::Null => {
-                            errors.push(self.error_at(
+                            errors.push(self.with(
+                                self.error_at(
+                                    &interp.expr,
+                                    "Invalid template interpolation value",
+                                    "The expression result is null. Cannot include a null value in a string template.",
+                                ),
                                 &interp.expr,
-                                "Invalid template interpolation value",
-                                "The expression result is null. Cannot include a null value in a string template.",
+                                scope,
                             ));
                         }
                         other => match other.to_string_lossless() {
                             Some(s) => out.push_str(&s),
                             None => {
-                                errors.push(self.error_at(
+                                errors.push(self.with(
+                                    self.error_at(
+                                        &interp.expr,
+                                        "Invalid template interpolation value",
+                                        format!("Cannot include the given value in a string template: string required, but have {}.", other.type_name()),
+                                    ),
                                     &interp.expr,
-                                    "Invalid template interpolation value",
-                                    format!("Cannot include the given value in a string template: string required, but have {}.", other.type_name()),
+                                    scope,
                                 ));
                             }
                         },
@@ -1266,6 +1446,11 @@ fn strip_literal(mut literal: &str, prev: Strip, next: Strip) -> &str {
     literal
 }
 
+/// cty's unification of two types (`None`: they have none).
+pub fn unify_types(a: &types::Type, b: &types::Type) -> Option<types::Type> {
+    unify::unify(a, b)
+}
+
 /// cty equality: values of different types are unequal; numbers compare numerically.
 pub fn values_equal(a: &Value, b: &Value) -> bool {
     a == b
@@ -1340,7 +1525,7 @@ mod unify {
         }
     }
 
-    fn unify(a: &Type, b: &Type) -> Option<Type> {
+    pub(super) fn unify(a: &Type, b: &Type) -> Option<Type> {
         use Type::*;
         Some(match (a, b) {
             _ if a == b => a.clone(),

@@ -259,6 +259,9 @@ pub struct EvalEnv {
     /// Names of one body's context on top (`source`, `build`, a validation's `var`).
     pub overlay: BTreeMap<String, Value>,
     pub funcs: FuncCtx,
+    /// The types of `vars`' roots where Kiln knows them (a variable's declared type): the
+    /// `with …` lines of diagnostics describe values by them.
+    pub types: Arc<crate::hcl::describe::RootTypes>,
 }
 
 impl EvalEnv {
@@ -268,7 +271,7 @@ impl EvalEnv {
     }
 
     pub fn scope(&self) -> Scope<'_> {
-        Scope::layered(&self.overlay, &self.vars)
+        Scope::layered(&self.overlay, &self.vars).typed(&self.types)
     }
 
     pub fn evaluator(&self, file: &Arc<SourceFile>) -> Evaluator {

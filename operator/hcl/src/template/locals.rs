@@ -238,6 +238,11 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                             if decl.sensitive {
                                 t.sensitive.extend(v.strings());
                             }
+                            if let Some(ty) =
+                                crate::hcl::describe::static_type(&decl.attr.expr, &env.scope())
+                            {
+                                t.local_types.insert(name.clone(), ty);
+                            }
                             t.local_values.insert(name.clone(), v);
                             done.insert(node);
                         }

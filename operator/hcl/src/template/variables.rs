@@ -133,6 +133,7 @@ fn eval_default(a: &RawAttr) -> Result<Value, Diagnostic> {
             base_dir: PathBuf::new(),
             allow_env: true,
         },
+        types: Default::default(),
     };
     env.eval_attr(a).map_err(|mut d| {
         if d.summary == "Unknown variable" {
