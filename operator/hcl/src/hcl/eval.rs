@@ -606,7 +606,22 @@ impl Evaluator {
         at: Option<(&Expression, &[&TraversalOperator], usize)>,
     ) -> R {
         let mut failed_at = 0;
-        let r = self.traverse_steps(cur, ops, scope, d, &mut failed_at);
+        // The declared type of the value reached so far, where known (a typed variable's).
+        let ty = at.and_then(|(base, all, from)| {
+            let Expression::Variable(root) = base else {
+                return None;
+            };
+            let (steps, n) = describe::literal_steps(&all[..from]);
+            if n != from {
+                return None;
+            }
+            let mut ty = scope.type_of(root.as_str())?;
+            for s in &steps {
+                ty = describe::step_type(&ty, s)?;
+            }
+            Some(ty)
+        });
+        let r = self.traverse_steps(cur, ops, scope, d, &mut failed_at, ty);
         r.map_err(|e| match at {
             // hclsyntax gives an index's and a relative traversal's errors their expression:
             // the traversal up to the failing step (a scope traversal's own reads only
@@ -626,7 +641,9 @@ impl Evaluator {
         scope: &Scope,
         d: usize,
         failed_at: &mut usize,
+        mut ty: Option<types::Type>,
     ) -> R {
+        use types::Type;
         for (i, op) in ops.iter().enumerate() {
             *failed_at = i;
             if cur == Value::Unknown {
@@ -636,9 +653,22 @@ impl Evaluator {
                 TraversalOperator::GetAttr(name) => {
                     // hcl's subject of a failed step: the attribute with its dot.
                     let step = AttrStep(self.with_dot(name));
+                    let attr_ty = ty.as_ref().and_then(|t| {
+                        describe::step_type(t, &describe::Step::Attr(name.as_str().to_string()))
+                    });
                     cur = match cur {
                         Value::Object(mut m) => match m.remove(name.as_str()) {
                             Some(v) => v,
+                            None if matches!(ty, Some(Type::Map(_))) => {
+                                return Err(self.error_at(
+                                    &step,
+                                    "Missing map element",
+                                    format!(
+                                        "This map does not have an element with the key {:?}.",
+                                        name.as_str()
+                                    ),
+                                ));
+                            }
                             None => {
                                 return Err(self.error_at(
                                     &step,
@@ -657,6 +687,22 @@ impl Evaluator {
                                 "This value is null, so it does not have any attributes.",
                             ));
                         }
+                        Value::List(_) => {
+                            let detail = match &ty {
+                                Some(Type::List(e)) if matches!(**e, Type::Object(_)) => {
+                                    match &**e {
+                                        Type::Object(a) if a.contains_key(name.as_str()) => format!(
+                                            "Can't access attributes on a list of objects. Did you mean to access attribute {:?} for a specific element of the list, or across all elements of the list?",
+                                            name.as_str()
+                                        ),
+                                        _ => "Can't access attributes on a list of objects. Did you mean to access an attribute for a specific element of the list, or across all elements of the list?".to_string(),
+                                    }
+                                }
+                                Some(Type::Set(e)) if matches!(**e, Type::Object(_)) => "Can't access attributes on a set of objects. Did you mean to access an attribute across all elements of the set?".to_string(),
+                                _ => "This value does not have any attributes.".to_string(),
+                            };
+                            return Err(self.error_at(&step, "Unsupported attribute", detail));
+                        }
                         other => {
                             return Err(self.error_at(
                                 &step,
@@ -668,20 +714,26 @@ impl Evaluator {
                             ));
                         }
                     };
+                    ty = attr_ty;
                 }
                 TraversalOperator::Index(ix) => {
                     // The key's own errors are its own.
                     let key = self.eval_depth(ix, scope, d).inspect_err(|_| {
                         *failed_at = usize::MAX;
                     })?;
-                    cur = self.index(cur, &key, ix)?;
+                    let next = ty
+                        .as_ref()
+                        .and_then(|t| describe::step_type(t, &describe::Step::Index(key.clone())));
+                    cur = self.index(cur, &key, ix, ty.as_ref())?;
+                    ty = next;
                 }
                 TraversalOperator::LegacyIndex(n) => {
-                    cur = self.index(
-                        cur,
-                        &Value::Number(Number::from_bigint(&(*n.value()).into())),
-                        n,
-                    )?;
+                    let key = Value::Number(Number::from_bigint(&(*n.value()).into()));
+                    let next = ty
+                        .as_ref()
+                        .and_then(|t| describe::step_type(t, &describe::Step::Index(key.clone())));
+                    cur = self.index(cur, &key, n, ty.as_ref())?;
+                    ty = next;
                 }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let items = match cur {
@@ -705,7 +757,7 @@ impl Evaluator {
 
     /// hcl's `Index`: an element of a list or tuple (by a number, or a string holding one)
     /// or of an object or map (by a string, or a number or bool as one), in its words.
-    fn index(&self, cur: Value, key: &Value, at: &impl Span) -> R {
+    fn index(&self, cur: Value, key: &Value, at: &impl Span, ty: Option<&types::Type>) -> R {
         if *key == Value::Unknown {
             return Ok(Value::Unknown);
         }
@@ -722,6 +774,10 @@ impl Evaluator {
         if *key == Value::Null {
             return Err(invalid("Can't use a null value as an indexing key.".into()));
         }
+        if let (Some(types::Type::Set(_)), Value::List(_)) = (ty, &cur) {
+            return Err(invalid("Elements of a set are identified only by their value and don't have any separate index or key to select with, so it's only possible to perform operations across all elements of the set.".into()));
+        }
+        let is_map = matches!(ty, Some(types::Type::Map(_)));
         match cur {
             Value::List(mut items) => {
                 // cty's conversion to a number: a string that does not hold one says so,
@@ -764,8 +820,9 @@ impl Evaluator {
                 };
                 match m.remove(&k) {
                     Some(v) => Ok(v),
-                    // Kiln does not tell a map from an object: the hint is the object's.
-                    None if matches!(key, Value::Number(_)) => Err(invalid(format!(
+                    // A map (a value of a declared map type) has no hint; an object's value
+                    // (any other: Kiln's values do not tell them apart) has.
+                    None if matches!(key, Value::Number(_)) && !is_map => Err(invalid(format!(
                         "{NOT_FOUND}. An object only supports looking up attributes by name, not by numeric index."
                     ))),
                     None => Err(invalid(format!("{NOT_FOUND}."))),
@@ -822,12 +879,23 @@ impl Evaluator {
                         Some(true) => {}
                         Some(false) => continue,
                         None => {
-                            return Err(self.with(
-                                self.error_at(
-                                    &cond.expr,
+                            let (summary, detail) = match &c {
+                                Value::Null => (
                                     "Invalid 'for' condition",
-                                    "The 'if' clause value is invalid: bool required.",
+                                    "The value of the 'if' clause must not be null.".to_string(),
                                 ),
+                                _ => (
+                                    "Invalid 'for' condition",
+                                    format!(
+                                        "The 'if' clause value is invalid: {}.",
+                                        types::convert(&c, &types::Type::Bool)
+                                            .err()
+                                            .unwrap_or_else(|| "bool required".into())
+                                    ),
+                                ),
+                            };
+                            return Err(self.with(
+                                self.error_at(&cond.expr, summary, detail),
                                 &cond.expr,
                                 &child,
                             ));
