@@ -483,6 +483,10 @@ fn traverse_abs(t: &Traversal, scope: &Scope) -> Option<(Value, Type)> {
     let mut cur = scope.get(&t.root)?;
     let mut ty = scope.type_of(&t.root);
     for step in &t.steps {
+        // A set has no index (hcl's `Index` fails on one).
+        if matches!((&ty, step), (Some(Type::Set(_)), Step::Index(_))) {
+            return None;
+        }
         let next = match (step, cur) {
             (Step::Attr(n), Value::Object(m)) => m.get(n)?,
             (Step::Index(k), Value::List(l)) => {

@@ -470,7 +470,7 @@ impl Evaluator {
                             self.error_at(
                                 &op.expr,
                                 "Invalid operand",
-                                "Unsuitable value for unary operand: a number is required.",
+                                format!("Unsuitable value for unary operand: {}.", conv_err(&v, &types::Type::Number)),
                             ),
                             &op.expr,
                             scope,
@@ -482,7 +482,7 @@ impl Evaluator {
                             self.error_at(
                                 &op.expr,
                                 "Invalid operand",
-                                "Unsuitable value for unary operand: a bool is required.",
+                                format!("Unsuitable value for unary operand: {}.", conv_err(&v, &types::Type::Bool)),
                             ),
                             &op.expr,
                             scope,
@@ -522,7 +522,7 @@ impl Evaluator {
                         self.error_at(
                             &op.lhs_expr,
                             "Invalid operand",
-                            "Unsuitable value for left operand: a bool is required.",
+                            format!("Unsuitable value for left operand: {}.", conv_err(lhs, &types::Type::Bool)),
                         ),
                         &op.lhs_expr,
                         scope,
@@ -533,7 +533,7 @@ impl Evaluator {
                         self.error_at(
                             &op.rhs_expr,
                             "Invalid operand",
-                            "Unsuitable value for right operand: a bool is required.",
+                            format!("Unsuitable value for right operand: {}.", conv_err(rhs, &types::Type::Bool)),
                         ),
                         &op.rhs_expr,
                         scope,
@@ -547,7 +547,7 @@ impl Evaluator {
                         self.error_at(
                             &op.lhs_expr,
                             "Invalid operand",
-                            "Unsuitable value for left operand: a number is required.",
+                            format!("Unsuitable value for left operand: {}.", conv_err(lhs, &types::Type::Number)),
                         ),
                         &op.lhs_expr,
                         scope,
@@ -558,7 +558,7 @@ impl Evaluator {
                         self.error_at(
                             &op.rhs_expr,
                             "Invalid operand",
-                            "Unsuitable value for right operand: a number is required.",
+                            format!("Unsuitable value for right operand: {}.", conv_err(rhs, &types::Type::Number)),
                         ),
                         &op.rhs_expr,
                         scope,
@@ -915,7 +915,10 @@ impl Evaluator {
                             self.error_at(
                                 ke,
                                 "Invalid object key",
-                                "Key expression in 'for' expression must be a string.",
+                                format!(
+                                "The key expression produced an invalid result: {}.",
+                                conv_err(&key, &types::Type::String)
+                            ),
                             ),
                             ke,
                             &child,
@@ -1362,7 +1365,7 @@ impl Evaluator {
                                     self.error_at(
                                         &interp.expr,
                                         "Invalid template interpolation value",
-                                        format!("Cannot include the given value in a string template: string required, but have {}.", other.type_name()),
+                                        format!("Cannot include the given value in a string template: {}.", conv_err(&other, &types::Type::String)),
                                     ),
                                     &interp.expr,
                                     scope,
@@ -1512,6 +1515,13 @@ fn strip_literal(mut literal: &str, prev: Strip, next: Strip) -> &str {
             .unwrap_or(s);
     }
     literal
+}
+
+/// cty's conversion error converting `v` to `t` (`string required`, `a number is required`).
+fn conv_err(v: &Value, t: &types::Type) -> String {
+    types::convert(v, t)
+        .err()
+        .unwrap_or_else(|| format!("{t} required"))
 }
 
 /// cty's unification of two types (`None`: they have none).
