@@ -241,7 +241,7 @@ impl Evaluator {
 
     /// hclsyntax's `StartRange` of an argument: a call's name and parenthesis, else the
     /// whole expression.
-    fn start_range(&self, e: &Expression) -> Option<std::ops::Range<usize>> {
+    pub fn start_range(&self, e: &Expression) -> Option<std::ops::Range<usize>> {
         match e {
             Expression::FuncCall(call) => self.call_start(call),
             // A quoted string starts with its text, inside the quotes.
