@@ -322,6 +322,8 @@ pub fn literal_steps(ops: &[&TraversalOperator]) -> (Vec<Step>, usize) {
 /// quoted string without interpolations.
 fn literal(e: &Expression) -> Option<Value> {
     match e {
+        // A negative number is an operation in hclsyntax (an index expression, not a step).
+        Expression::Number(n) if n.value().as_f64().is_some_and(|x| x < 0.0) => None,
         Expression::Number(n) => Some(Value::Number(
             n.value()
                 .as_f64()

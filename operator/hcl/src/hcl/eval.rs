@@ -863,9 +863,14 @@ impl Evaluator {
                 ));
             }
         };
+        // As hclsyntax's ForExpr: every element is visited and every error of its
+        // expressions kept; of the checks on their results (a condition that is no bool, a key
+        // that is no string), only the first is reported.
         let mut list = Vec::new();
         let mut obj: BTreeMap<String, Value> = BTreeMap::new();
         let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut errors: Vec<Diagnostic> = Vec::new();
+        let mut known = true;
         for (k, v) in pairs {
             let mut child = scope.child();
             if let Some(kv) = &f.intro.key_var {
@@ -873,65 +878,112 @@ impl Evaluator {
             }
             child.set(f.intro.value_var.as_str(), v);
             if let Some(cond) = &f.cond {
-                match self.eval_depth(&cond.expr, &child, d)? {
-                    Value::Unknown => return Ok(Value::Unknown),
-                    c => match c.to_bool() {
+                match self.eval_depth(&cond.expr, &child, d) {
+                    Err(e) => {
+                        errors.extend(e.flatten());
+                        known = false;
+                        continue;
+                    }
+                    Ok(Value::Unknown) => {
+                        known = false;
+                        continue;
+                    }
+                    Ok(c) => match c.to_bool() {
                         Some(true) => {}
                         Some(false) => continue,
                         None => {
-                            let (summary, detail) = match &c {
-                                Value::Null => (
-                                    "Invalid 'for' condition",
-                                    "The value of the 'if' clause must not be null.".to_string(),
-                                ),
-                                _ => (
-                                    "Invalid 'for' condition",
-                                    format!(
+                            if known {
+                                let detail = match &c {
+                                    Value::Null => {
+                                        "The value of the 'if' clause must not be null.".to_string()
+                                    }
+                                    _ => format!(
                                         "The 'if' clause value is invalid: {}.",
-                                        types::convert(&c, &types::Type::Bool)
-                                            .err()
-                                            .unwrap_or_else(|| "bool required".into())
+                                        conv_err(&c, &types::Type::Bool)
                                     ),
-                                ),
-                            };
-                            return Err(self.with(
-                                self.error_at(&cond.expr, summary, detail),
-                                &cond.expr,
-                                &child,
-                            ));
+                                };
+                                errors.push(self.with(
+                                    self.error_at(&cond.expr, "Invalid 'for' condition", detail),
+                                    &cond.expr,
+                                    &child,
+                                ));
+                            }
+                            known = false;
+                            continue;
                         }
                     },
                 }
             }
             match &f.key_expr {
-                None => list.push(self.eval_depth(&f.value_expr, &child, d)?),
+                None => match self.eval_depth(&f.value_expr, &child, d) {
+                    Ok(v) => list.push(v),
+                    Err(e) => errors.extend(e.flatten()),
+                },
                 Some(ke) => {
-                    let key = self.eval_depth(ke, &child, d)?;
-                    if key == Value::Unknown {
-                        return Ok(Value::Unknown);
-                    }
-                    let Some(key) = key.to_string_lossless() else {
-                        return Err(self.with(
-                            self.error_at(
-                                ke,
-                                "Invalid object key",
-                                format!(
-                                "The key expression produced an invalid result: {}.",
-                                conv_err(&key, &types::Type::String)
-                            ),
-                            ),
-                            ke,
-                            &child,
-                        ));
+                    let key = match self.eval_depth(ke, &child, d) {
+                        Ok(k) => k,
+                        Err(e) => {
+                            errors.extend(e.flatten());
+                            known = false;
+                            continue;
+                        }
                     };
-                    let val = self.eval_depth(&f.value_expr, &child, d)?;
+                    let key = match key {
+                        Value::Unknown => {
+                            known = false;
+                            continue;
+                        }
+                        Value::Null => {
+                            if known {
+                                errors.push(self.with(
+                                    self.error_at(
+                                        ke,
+                                        "Invalid object key",
+                                        "Key expression in 'for' expression must not produce a null value.",
+                                    ),
+                                    ke,
+                                    &child,
+                                ));
+                            }
+                            known = false;
+                            continue;
+                        }
+                        key => match key.to_string_lossless() {
+                            Some(k) => k,
+                            None => {
+                                if known {
+                                    errors.push(self.with(
+                                        self.error_at(
+                                            ke,
+                                            "Invalid object key",
+                                            format!(
+                                                "The key expression produced an invalid result: {}.",
+                                                conv_err(&key, &types::Type::String)
+                                            ),
+                                        ),
+                                        ke,
+                                        &child,
+                                    ));
+                                }
+                                known = false;
+                                continue;
+                            }
+                        },
+                    };
+                    let val = match self.eval_depth(&f.value_expr, &child, d) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            errors.extend(e.flatten());
+                            Value::Unknown
+                        }
+                    };
                     if f.grouping {
                         groups.entry(key).or_default().push(val);
                     } else {
                         match obj.entry(key) {
                             std::collections::btree_map::Entry::Occupied(o) => {
                                 let key = o.key().clone();
-                                return Err(self.with(
+                                errors.push(self.with(
                                     self.error_at(
                                         ke,
                                         "Duplicate object key",
@@ -948,6 +1000,12 @@ impl Evaluator {
                     }
                 }
             }
+        }
+        if let Some(e) = Diagnostic::several(errors) {
+            return Err(e);
+        }
+        if !known {
+            return Ok(Value::Unknown);
         }
         if f.key_expr.is_none() {
             Ok(Value::List(list))
@@ -985,7 +1043,12 @@ impl Evaluator {
         match name {
             "can" => {
                 if arg_exprs.len() != 1 {
-                    return Err(self.arity_error(call, scope, "Function \"can\" expects 1 argument."));
+                    let msg = if arg_exprs.is_empty() {
+                        "Function \"can\" expects 1 argument(s). Missing value for \"expression\"."
+                    } else {
+                        "Function \"can\" expects only 1 argument(s)."
+                    };
+                    return Err(self.arity_error(call, scope, msg));
                 }
                 return Ok(match self.eval_depth(arg_exprs[0], scope, d) {
                     Ok(v) if v.is_unknown() => Value::Unknown,
@@ -1384,11 +1447,27 @@ impl Evaluator {
                             known = false;
                             continue;
                         }
-                        other => other.to_bool().ok_or_else(|| {
-                            self.error_at(
+                        // hclsyntax makes the directive a conditional expression: its words.
+                        Value::Null => {
+                            return Err(self.with(
+                                self.error_at(
+                                    &dir.if_expr.cond_expr,
+                                    "Null condition",
+                                    "The condition value is null. Conditions must either be true or false.",
+                                ),
                                 &dir.if_expr.cond_expr,
-                                "Invalid template directive",
-                                "The condition value is invalid: bool required.",
+                                scope,
+                            ));
+                        }
+                        other => other.to_bool().ok_or_else(|| {
+                            self.with(
+                                self.error_at(
+                                    &dir.if_expr.cond_expr,
+                                    "Incorrect condition type",
+                                    "The condition expression must be of type bool.",
+                                ),
+                                &dir.if_expr.cond_expr,
+                                scope,
                             )
                         })?,
                     };
@@ -1424,11 +1503,27 @@ impl Evaluator {
                         Value::Object(m) => {
                             m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
                         }
-                        other => {
-                            return Err(self.error_at(
+                        // hclsyntax makes the directive a `for` expression: its words.
+                        Value::Null => {
+                            return Err(self.with(
+                                self.error_at(
+                                    &fe.collection_expr,
+                                    "Iteration over null value",
+                                    "A null value cannot be used as the collection in a 'for' expression.",
+                                ),
                                 &fe.collection_expr,
-                                "Iteration over non-iterable value",
-                                format!("A value of type {} cannot be used as the collection in a 'for' directive.", other.type_name()),
+                                scope,
+                            ));
+                        }
+                        other => {
+                            return Err(self.with(
+                                self.error_at(
+                                    &fe.collection_expr,
+                                    "Iteration over non-iterable value",
+                                    format!("A value of type {} cannot be used as the collection in a 'for' expression.", other.type_name()),
+                                ),
+                                &fe.collection_expr,
+                                scope,
                             ));
                         }
                     };
