@@ -155,6 +155,73 @@ pub fn friendly(t: &Type) -> String {
     }
 }
 
+/// hclsyntax's `describeConditionalTypeMismatch`: how two types that do not unify differ.
+pub fn mismatch(t: &Type, f: &Type) -> String {
+    match (t, f) {
+        (Type::Object(ta), Type::Object(fa)) => {
+            for (name, a) in ta {
+                match fa.get(name) {
+                    None => {
+                        return format!(
+                            "The 'true' value includes object attribute {}, which is absent in the 'false' value",
+                            crate::value::go_quote(name)
+                        );
+                    }
+                    Some(b) if a.ty != b.ty => {
+                        return format!(
+                            "Type mismatch for object attribute {}: {}",
+                            crate::value::go_quote(name),
+                            mismatch(&a.ty, &b.ty)
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            for name in fa.keys() {
+                if !ta.contains_key(name) {
+                    return format!(
+                        "The 'false' value includes object attribute {}, which is absent in the 'true' value",
+                        crate::value::go_quote(name)
+                    );
+                }
+            }
+        }
+        (Type::Tuple(te), Type::Tuple(fe)) => {
+            if te.len() != fe.len() {
+                return format!(
+                    "The 'true' tuple has length {}, but the 'false' tuple has length {}",
+                    te.len(),
+                    fe.len()
+                );
+            }
+            for (i, (a, b)) in te.iter().zip(fe).enumerate() {
+                if a != b {
+                    return format!("Type mismatch for tuple element {i}: {}", mismatch(a, b));
+                }
+            }
+        }
+        (Type::List(a), Type::List(b)) | (Type::Map(a), Type::Map(b)) | (Type::Set(a), Type::Set(b))
+            if matches!(
+                (&**a, &**b),
+                (Type::Object(_), Type::Object(_)) | (Type::Tuple(_), Type::Tuple(_))
+            ) =>
+        {
+            let noun = match t {
+                Type::List(_) => "list",
+                Type::Set(_) => "set",
+                _ => "map",
+            };
+            return format!("Mismatched {noun} element types: {}", mismatch(a, b));
+        }
+        _ => {}
+    }
+    let (tn, fname) = (friendly(t), friendly(f));
+    if tn == fname {
+        return "At least one deeply-nested attribute or element is not compatible across both the 'true' and the 'false' value".into();
+    }
+    format!("The 'true' value is {tn}, but the 'false' value is {fname}")
+}
+
 /// hcl's `valueStr`: a value of type `t` described in a few words.
 pub fn value_str(v: &Value, t: &Type) -> String {
     match v {

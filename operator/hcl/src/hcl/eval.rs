@@ -263,6 +263,31 @@ impl Evaluator {
         d.with_statements(describe::statements(&describe::variables(expr), scope))
     }
 
+    /// Why a conditional's two results have no common type (hclsyntax's
+    /// `describeConditionalTypeMismatch`); `None` when they have one, or when either is null
+    /// or unknown (dynamic).
+    fn conditional_mismatch(
+        &self,
+        c: &hcl::edit::expr::Conditional,
+        tv: &Value,
+        fv: &Value,
+        scope: &Scope,
+    ) -> Option<String> {
+        if matches!(tv, Value::Unknown) || matches!(fv, Value::Unknown) {
+            return None;
+        }
+        let tt = describe::concrete(tv, describe::static_type(&c.true_expr, scope).as_ref());
+        let ft = describe::concrete(fv, describe::static_type(&c.false_expr, scope).as_ref());
+        if tt == types::Type::Any || ft == types::Type::Any || tv.is_unknown() || fv.is_unknown()
+        {
+            return None;
+        }
+        if unify::unify(&tt, &ft).is_some() {
+            return None;
+        }
+        Some(describe::mismatch(&tt, &ft))
+    }
+
     /// A function call's error of its own (`Error in function call`): at the call's start.
     fn call_error(&self, call: &FuncCall, scope: &Scope, detail: impl Into<String>) -> Diagnostic {
         self.with_call(
@@ -385,6 +410,29 @@ impl Evaluator {
                 )),
             },
             Expression::Conditional(c) => {
+                // hclsyntax evaluates both results first: when their types have no common
+                // type, that is the one error (the condition is not evaluated).
+                let t = self.eval_depth(&c.true_expr, scope, d);
+                let f = self.eval_depth(&c.false_expr, scope, d);
+                if let (Ok(tv), Ok(fv)) = (&t, &f)
+                    && let Some(why) = self.conditional_mismatch(c, tv, fv, scope)
+                {
+                    let range = match (c.true_expr.span(), c.false_expr.span()) {
+                        (Some(a), Some(b)) => Some(a.start..b.end),
+                        _ => c.span(),
+                    };
+                    return Err(self.with(
+                        self.error_in(
+                            range,
+                            "Inconsistent conditional result types",
+                            format!(
+                                "The true and false result expressions must have consistent types. {why}."
+                            ),
+                        ),
+                        expr,
+                        scope,
+                    ));
+                }
                 let cond = self.eval_depth(&c.cond_expr, scope, d)?;
                 match cond {
                     Value::Unknown => Ok(Value::Unknown),
@@ -399,16 +447,12 @@ impl Evaluator {
                     )),
                     other => match other.to_bool() {
                         Some(b) => {
-                            // hclsyntax evaluates both results and converts the chosen one to
-                            // the type both unify to (`false ? ["a"] : [1]` is `["1"]`); the
-                            // other result's errors do not count.
-                            let (chosen, other) = if b {
-                                (&c.true_expr, &c.false_expr)
-                            } else {
-                                (&c.false_expr, &c.true_expr)
-                            };
-                            let v = self.eval_depth(chosen, scope, d)?;
-                            match self.eval_depth(other, scope, d) {
+                            // The chosen result converted to the type both unify to
+                            // (`false ? ["a"] : [1]` is `["1"]`); the other result's errors do
+                            // not count.
+                            let (v, o) = if b { (t, f) } else { (f, t) };
+                            let v = v?;
+                            match o {
                                 Ok(o) => Ok(unify::conditional(v, &o)),
                                 Err(_) => Ok(v),
                             }
