@@ -40,17 +40,21 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         "jsondecode" => {
             f.exact(&["str"])?;
             let s = f.string(0, "str")?;
-            let j: serde_json::Value = match serde_json::from_str(&s) {
+            // cty's syntax check first, in Go's `encoding/json` words; then the document's
+            // value alone (Go ignores closing brackets after it).
+            let end = super::gojson::check(&s).map_err(other)?;
+            let s = &super::gojson::replace_lone_surrogates(&s[..end]);
+            let j: serde_json::Value = match serde_json::from_str(s) {
                 Ok(j) => j,
                 // A number beyond f64 (`1e400`) is valid JSON to cty.
                 Err(e) if e.to_string().starts_with("number out of range") => {
-                    return exact_json(&s).ok_or_else(|| other(json_error(&e)));
+                    return exact_json(s).ok_or_else(|| other(json_error(&e)));
                 }
                 Err(e) => return Err(other(json_error(&e))),
             };
             // The text is valid JSON: read again keeping each number's digits, as cty does
             // (`ParseNumberVal`, 512 bits), which serde_json's `f64` would round.
-            Ok(exact_json(&s).unwrap_or_else(|| Value::from_json(&j)))
+            Ok(exact_json(s).unwrap_or_else(|| Value::from_json(&j)))
         }
         "jsonencode" => {
             f.exact(&["val"])?;
@@ -1153,13 +1157,17 @@ mod tests {
             ok("jsondecode", vec![s("[1, 2.5, \"x\", {\"a\": []}]")]),
             l(vec![n(1.0), n(2.5), s("x"), obj(&[("a", l(vec![]))])])
         );
+        assert_eq!(err("jsondecode", vec![s("")]), "EOF");
         assert_eq!(
-            err("jsondecode", vec![s("")]),
-            "unexpected end of JSON input"
+            err("jsondecode", vec![s("{x")]),
+            "invalid character 'x'"
         );
-        assert!(err("jsondecode", vec![s("{x")]).starts_with("invalid JSON"));
-        // Deep nesting is an error, not a stack overflow.
+        assert_eq!(ok("jsondecode", vec![s("[1]]")]), l(vec![n(1.0)]));
+        // Deep nesting is an error, not a stack overflow: cut short, Go's `EOF`; complete,
+        // beyond serde_json's depth, its own words.
         let deep = "[".repeat(100_000);
+        assert_eq!(err("jsondecode", vec![s(&deep)]), "EOF");
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(err("jsondecode", vec![s(&deep)]).contains("JSON"));
     }
 
