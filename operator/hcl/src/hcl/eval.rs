@@ -445,7 +445,7 @@ impl Evaluator {
                         &c.cond_expr,
                         scope,
                     )),
-                    other => match other.to_bool() {
+                    other => match cty_bool(&other) {
                         Some(b) => {
                             // The chosen result converted to the type both unify to
                             // (`false ? ["a"] : [1]` is `["1"]`); the other result's errors do
@@ -520,7 +520,7 @@ impl Evaluator {
                             scope,
                         )),
                     },
-                    UnaryOperator::Not => match v.to_bool() {
+                    UnaryOperator::Not => match cty_bool(&v) {
                         Some(b) => Ok(Value::Bool(!b)),
                         None => Err(self.with(
                             self.error_at(
@@ -561,7 +561,7 @@ impl Evaluator {
             Eq => Ok(Value::Bool(values_equal(lhs, rhs))),
             NotEq => Ok(Value::Bool(!values_equal(lhs, rhs))),
             And | Or => {
-                let l = lhs.to_bool().ok_or_else(|| {
+                let l = cty_bool(lhs).ok_or_else(|| {
                     self.with(
                         self.error_at(
                             &op.lhs_expr,
@@ -572,7 +572,7 @@ impl Evaluator {
                         scope,
                     )
                 })?;
-                let r = rhs.to_bool().ok_or_else(|| {
+                let r = cty_bool(rhs).ok_or_else(|| {
                     self.with(
                         self.error_at(
                             &op.rhs_expr,
@@ -932,7 +932,7 @@ impl Evaluator {
                         known = false;
                         continue;
                     }
-                    Ok(c) => match c.to_bool() {
+                    Ok(c) => match cty_bool(&c) {
                         Some(true) => {}
                         Some(false) => continue,
                         None => {
@@ -1481,15 +1481,40 @@ impl Evaluator {
                         },
                     }
                 }
-                Element::Directive(dir) if matches!(**dir, Directive::If(_)) => {
-                    let Directive::If(dir) = &**dir else {
-                        unreachable!()
-                    };
+                // As hclsyntax's TemplateExpr: a directive's errors are kept with the others'.
+                Element::Directive(dir) => match self.render_directive(dir, scope, d, out) {
+                    Ok(k) => known &= k,
+                    Err(e) => errors.extend(e.flatten()),
+                },
+            }
+            if out.len() > MAX_STRING {
+                return Err(Diagnostic::error(
+                    "Template result too large",
+                    format!("A template may produce at most {MAX_STRING} bytes."),
+                ));
+            }
+        }
+        match Diagnostic::several(errors) {
+            Some(e) => Err(e),
+            None => Ok(known),
+        }
+    }
+
+    /// Renders an `if` or `for` directive into `out`; returns false when a value was unknown.
+    fn render_directive(
+        &self,
+        dir: &Directive,
+        scope: &Scope,
+        d: usize,
+        out: &mut String,
+    ) -> Result<bool, Diagnostic> {
+        let mut known = true;
+        match dir {
+            Directive::If(dir) => {
                     let c = self.eval_depth(&dir.if_expr.cond_expr, scope, d)?;
                     let cond = match c {
                         Value::Unknown => {
-                            known = false;
-                            continue;
+                            return Ok(false);
                         }
                         // hclsyntax makes the directive a conditional expression: its words.
                         Value::Null => {
@@ -1503,7 +1528,7 @@ impl Evaluator {
                                 scope,
                             ));
                         }
-                        other => other.to_bool().ok_or_else(|| {
+                        other => cty_bool(&other).ok_or_else(|| {
                             self.with(
                                 self.error_at(
                                     &dir.if_expr.cond_expr,
@@ -1528,16 +1553,12 @@ impl Evaluator {
                             self.render(&inner, scope, d + 1, e.strip, dir.endif_expr.strip, out)?;
                     }
                 }
-                Element::Directive(dir) => {
-                    let Directive::For(dir) = &**dir else {
-                        unreachable!()
-                    };
+            Directive::For(dir) => {
                     let fe = &dir.for_expr;
                     let coll = self.eval_depth(&fe.collection_expr, scope, d)?;
                     let pairs: Vec<(Value, Value)> = match coll {
                         Value::Unknown => {
-                            known = false;
-                            continue;
+                            return Ok(false);
                         }
                         Value::List(items) => items
                             .into_iter()
@@ -1595,18 +1616,8 @@ impl Evaluator {
                         }
                     }
                 }
-            }
-            if out.len() > MAX_STRING {
-                return Err(Diagnostic::error(
-                    "Template result too large",
-                    format!("A template may produce at most {MAX_STRING} bytes."),
-                ));
-            }
-        }
-        match Diagnostic::several(errors) {
-            Some(e) => Err(e),
-            None => Ok(known),
-        }
+                    }
+        Ok(known)
     }
 }
 
@@ -1654,6 +1665,15 @@ fn strip_literal(mut literal: &str, prev: Strip, next: Strip) -> &str {
             .unwrap_or(s);
     }
     literal
+}
+
+/// A value converted to a bool as cty converts it (`true`, and the strings `"true"` and `"1"`;
+/// `false`, `"false"` and `"0"`), as conditions and logical operators take it.
+fn cty_bool(v: &Value) -> Option<bool> {
+    match types::convert(v, &types::Type::Bool) {
+        Ok(Value::Bool(b)) => Some(b),
+        _ => None,
+    }
 }
 
 /// cty's conversion error converting `v` to `t` (`string required`, `a number is required`).
