@@ -1249,27 +1249,47 @@ impl Evaluator {
             }
             Err(FuncError::Arity(msg)) => Err(self.arity_error(call, scope, &msg)),
             Err(FuncError::Arg(i, param, msg)) => {
-                let detail = format!(
-                    "Invalid value for \"{param}\" parameter: {}",
-                    sentence(&msg)
-                );
-                // An argument an expanding `...` gave is a literal value: no statement.
-                let expanded = call.args.expand_final() && i + 1 >= arg_exprs.len();
-                match arg_spans.get(i) {
-                    Some(at) if at.span().is_some() => {
-                        let d = self.error_in(
-                            self.start_range(at),
-                            "Invalid function argument",
-                            detail,
-                        );
-                        Err(if expanded { d } else { self.with(d, at, scope) })
+                let arg_error = |i: usize, param: &str, msg: &str| {
+                    let detail =
+                        format!("Invalid value for \"{param}\" parameter: {}", sentence(msg));
+                    // An argument an expanding `...` gave is a literal value: no statement.
+                    let expanded = call.args.expand_final() && i + 1 >= arg_exprs.len();
+                    match arg_spans.get(i) {
+                        Some(at) if at.span().is_some() => {
+                            let d = self.error_in(
+                                self.start_range(at),
+                                "Invalid function argument",
+                                detail,
+                            );
+                            if expanded { d } else { self.with(d, at, scope) }
+                        }
+                        _ => self.with_call(
+                            self.error_at(call, "Invalid function argument", detail),
+                            call,
+                            scope,
+                        ),
                     }
-                    _ => Err(self.with_call(
-                        self.error_at(call, "Invalid function argument", detail),
-                        call,
-                        scope,
-                    )),
+                };
+                let mut errors = vec![arg_error(i, &param, &msg)];
+                // hclsyntax converts every argument to its parameter's type before calling:
+                // each later argument that does not convert is reported too. Found by calling
+                // again with a value of the wanted type in place of each that failed.
+                if let Some(stand_in) = conversion_stand_in(&msg) {
+                    let mut probe = args.clone();
+                    probe[i] = stand_in;
+                    let mut last = i;
+                    while let Err(FuncError::Arg(j, p, m)) =
+                        functions::call(name, &probe, &self.funcs)
+                    {
+                        let Some(stand_in) = conversion_stand_in(&m).filter(|_| j > last) else {
+                            break;
+                        };
+                        errors.push(arg_error(j, &p, &m));
+                        probe[j] = stand_in;
+                        last = j;
+                    }
                 }
+                Err(Diagnostic::several(errors).unwrap_or_else(|| arg_error(i, &param, &msg)))
             }
             Err(FuncError::Other(msg)) => Err(self.call_error(call, scope,
                 format!("Call to function {name:?} failed: {}", sentence(&msg)),
@@ -1665,6 +1685,26 @@ fn strip_literal(mut literal: &str, prev: Strip, next: Strip) -> &str {
             .unwrap_or(s);
     }
     literal
+}
+
+/// For a function argument's type conversion error (`string required`, `a number is
+/// required`, `list of string required`), a value of that type; `None` for other errors.
+fn conversion_stand_in(msg: &str) -> Option<Value> {
+    let m = msg.trim_end_matches('.');
+    Some(match m {
+        "string required" => Value::str(""),
+        "number required" | "a number is required" => Value::Number(Number::ZERO),
+        "bool required" | "a bool is required" => Value::Bool(false),
+        _ if m.ends_with(" required")
+            && (m.starts_with("list of ") || m.starts_with("set of ") || m == "tuple required") =>
+        {
+            Value::List(Vec::new())
+        }
+        _ if m.ends_with(" required") && (m.starts_with("map of ") || m == "object required") => {
+            Value::Object(BTreeMap::new())
+        }
+        _ => return None,
+    })
 }
 
 /// A value converted to a bool as cty converts it (`true`, and the strings `"true"` and `"1"`;
