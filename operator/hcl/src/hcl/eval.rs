@@ -253,6 +253,65 @@ impl Evaluator {
                     Some(r)
                 }
             }
+            // A tuple, object or `for` expression: its opening bracket.
+            Expression::Array(_) | Expression::Object(_) | Expression::ForExpr(_) => {
+                let r = e.span()?;
+                Some(r.start..(r.start + 1).min(r.end))
+            }
+            Expression::Parenthesis(p) => self.start_range(p.inner()),
+            Expression::Conditional(c) => self.start_range(&c.cond_expr),
+            Expression::BinaryOp(op) => self.start_range(&op.lhs_expr),
+            // The operator symbol.
+            Expression::UnaryOp(_) => {
+                let r = e.span()?;
+                Some(r.start..(r.start + 1).min(r.end))
+            }
+            // A traversal ending with an index computed by an expression is an index
+            // expression: its opening bracket.
+            Expression::Traversal(t) => {
+                let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+                let splat = ops.iter().any(|o| {
+                    matches!(
+                        o,
+                        TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_)
+                    )
+                });
+                if splat {
+                    // A splat expression: its marker (`[*]`, `.*`).
+                    let k = ops.iter().position(|o| {
+                        matches!(
+                            o,
+                            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_)
+                        )
+                    })?;
+                    let op = t.operators.iter().nth(k)?;
+                    return match op.value() {
+                        TraversalOperator::AttrSplat(sp) | TraversalOperator::FullSplat(sp) => {
+                            self.step_range(sp).or_else(|| e.span())
+                        }
+                        _ => e.span(),
+                    };
+                }
+                match ops.last() {
+                    Some(TraversalOperator::Index(ix))
+                        if describe::literal_steps(&ops[ops.len() - 1..]).1 == 0 =>
+                    {
+                        let r = self.step_range(ix)?;
+                        Some(r.start..(r.start + 1).min(r.end))
+                    }
+                    _ => e.span(),
+                }
+            }
+            // A template starts with its first part (one interpolation alone is the whole).
+            Expression::StringTemplate(t) => {
+                let elems: Vec<&Element> = t.iter().collect();
+                match elems.as_slice() {
+                    [Element::Interpolation(_)] => e.span(),
+                    [Element::Interpolation(i), ..] => self.start_range(&i.expr),
+                    [Element::Literal(l), ..] => l.span().or_else(|| e.span()),
+                    _ => e.span(),
+                }
+            }
             other => other.span(),
         }
     }
@@ -1235,10 +1294,32 @@ impl Evaluator {
             }
             return self.templatefile(call, &args, &arg_spans, scope);
         }
-        if args.iter().any(Value::is_unknown) && functions::exists(name) {
-            return Ok(Value::Unknown);
+        let unknown = args.iter().any(Value::is_unknown) && functions::exists(name);
+        let result = if unknown {
+            // Probed with null in place of the unknown parts of tuples and objects.
+            if args.iter().any(|a| matches!(a, Value::Unknown)) {
+                return Ok(Value::Unknown);
+            }
+            let probe: Vec<Value> = args.iter().map(null_unknowns).collect();
+            functions::call(name, &probe, &self.funcs)
+        } else {
+            functions::call(name, &args, &self.funcs)
+        };
+        if unknown {
+            // An unknown result, unless an argument cannot convert whatever its unknown parts
+            // are: a tuple or object given for a string, number or bool (cty's conversion
+            // fails on the type).
+            match &result {
+                Err(FuncError::Arg(i, _, m))
+                    if matches!(args.get(*i), Some(Value::List(_) | Value::Object(_)))
+                        && matches!(
+                            m.trim_end_matches('.'),
+                            "string required" | "number required" | "bool required"
+                        ) => {}
+                _ => return Ok(Value::Unknown),
+            }
         }
-        match functions::call(name, &args, &self.funcs) {
+        match result {
             Ok(v) => {
                 if let Value::String(s) = &v
                     && s.len() > MAX_STRING
@@ -1705,6 +1786,20 @@ fn conversion_stand_in(msg: &str) -> Option<Value> {
         }
         _ => return None,
     })
+}
+
+/// A value with null for each unknown part.
+fn null_unknowns(v: &Value) -> Value {
+    match v {
+        Value::Unknown => Value::Null,
+        Value::List(l) => Value::List(l.iter().map(null_unknowns).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), null_unknowns(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// A value converted to a bool as cty converts it (`true`, and the strings `"true"` and `"1"`;
