@@ -1255,10 +1255,7 @@ mod tests {
             l(vec![n(1.0), n(2.5), s("x"), obj(&[("a", l(vec![]))])])
         );
         assert_eq!(err("jsondecode", vec![s("")]), "EOF");
-        assert_eq!(
-            err("jsondecode", vec![s("{x")]),
-            "invalid character 'x'"
-        );
+        assert_eq!(err("jsondecode", vec![s("{x")]), "invalid character 'x'");
         assert_eq!(ok("jsondecode", vec![s("[1]]")]), l(vec![n(1.0)]));
         // Deep nesting is an error, not a stack overflow: cut short, Go's `EOF`; complete,
         // beyond serde_json's depth, its own words.

@@ -280,7 +280,11 @@ fn scan_value(b: &[u8], start: usize) -> Result<usize, String> {
                 if !c.is_ascii_hexdigit() {
                     return err(c, "in \\u hexadecimal character escape");
                 }
-                if n == 3 { S::InString } else { S::InStringEscU(n + 1) }
+                if n == 3 {
+                    S::InString
+                } else {
+                    S::InStringEscU(n + 1)
+                }
             }
             S::Neg => match c {
                 b'0' => S::Zero,
@@ -368,12 +372,18 @@ mod tests {
     fn errors_in_go_encoding_json_words() {
         assert_eq!(e(""), "EOF");
         assert_eq!(e("  \n"), "EOF");
-        assert_eq!(e("abc"), "invalid character 'a' looking for beginning of value");
+        assert_eq!(
+            e("abc"),
+            "invalid character 'a' looking for beginning of value"
+        );
         assert_eq!(e("{"), "EOF");
         assert_eq!(e("[1,"), "EOF");
         assert_eq!(e("\"abc"), "unexpected EOF");
         assert_eq!(e("tru"), "unexpected EOF");
-        assert_eq!(e("[1,]"), "invalid character ']' looking for beginning of value");
+        assert_eq!(
+            e("[1,]"),
+            "invalid character ']' looking for beginning of value"
+        );
         assert_eq!(
             e("{\"a\":1,}"),
             "invalid character '}' looking for beginning of object key string"
@@ -386,13 +396,22 @@ mod tests {
             "invalid character '\"' after object key:value pair"
         );
         assert_eq!(e("1 2"), "extraneous data after JSON object");
-        assert_eq!(e("tx"), "invalid character 'x' in literal true (expecting 'r')");
-        assert_eq!(e("1.x"), "invalid character 'x' after decimal point in numeric literal");
+        assert_eq!(
+            e("tx"),
+            "invalid character 'x' in literal true (expecting 'r')"
+        );
+        assert_eq!(
+            e("1.x"),
+            "invalid character 'x' after decimal point in numeric literal"
+        );
         assert_eq!(e("-x"), "invalid character 'x' in numeric literal");
         assert_eq!(e("1e+"), "unexpected EOF");
         assert_eq!(e("\"a\nb\""), "invalid character '\\n' in string literal");
         assert_eq!(e("\"\\x\""), "invalid character 'x' in string escape code");
-        assert_eq!(e("é"), "invalid character 'Ã' looking for beginning of value");
+        assert_eq!(
+            e("é"),
+            "invalid character 'Ã' looking for beginning of value"
+        );
         assert_eq!(check("1]"), Ok(1));
         assert_eq!(
             super::replace_lone_surrogates(r#"["\ud800", "\ud83d\ude00", "\\ud800", "\udc00x"]"#),

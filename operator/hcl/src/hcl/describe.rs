@@ -200,7 +200,9 @@ pub fn mismatch(t: &Type, f: &Type) -> String {
                 }
             }
         }
-        (Type::List(a), Type::List(b)) | (Type::Map(a), Type::Map(b)) | (Type::Set(a), Type::Set(b))
+        (Type::List(a), Type::List(b))
+        | (Type::Map(a), Type::Map(b))
+        | (Type::Set(a), Type::Set(b))
             if matches!(
                 (&**a, &**b),
                 (Type::Object(_), Type::Object(_)) | (Type::Tuple(_), Type::Tuple(_))
@@ -241,7 +243,9 @@ pub fn value_str(v: &Value, t: &Type) -> String {
                     0 => "object with no attributes".into(),
                     1 => format!(
                         "object with 1 attribute {}",
-                        crate::value::go_quote(attrs.keys().next().map(String::as_str).unwrap_or(""))
+                        crate::value::go_quote(
+                            attrs.keys().next().map(String::as_str).unwrap_or("")
+                        )
                     ),
                     n => format!("object with {n} attributes"),
                 },
@@ -392,10 +396,7 @@ fn literal(e: &Expression) -> Option<Value> {
         // A negative number is an operation in hclsyntax (an index expression, not a step).
         Expression::Number(n) if n.value().as_f64().is_some_and(|x| x < 0.0) => None,
         Expression::Number(n) => Some(Value::Number(
-            n.value()
-                .as_f64()
-                .map(Number::from)
-                .unwrap_or(Number::ZERO),
+            n.value().as_f64().map(Number::from).unwrap_or(Number::ZERO),
         )),
         Expression::String(s) => Some(Value::String(s.value().clone())),
         Expression::Bool(b) => Some(Value::Bool(*b.value())),

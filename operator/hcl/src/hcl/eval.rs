@@ -337,8 +337,7 @@ impl Evaluator {
         }
         let tt = describe::concrete(tv, describe::static_type(&c.true_expr, scope).as_ref());
         let ft = describe::concrete(fv, describe::static_type(&c.false_expr, scope).as_ref());
-        if tt == types::Type::Any || ft == types::Type::Any || tv.is_unknown() || fv.is_unknown()
-        {
+        if tt == types::Type::Any || ft == types::Type::Any || tv.is_unknown() || fv.is_unknown() {
             return None;
         }
         if unify::unify(&tt, &ft).is_some() {
@@ -358,7 +357,8 @@ impl Evaluator {
 
     /// `d` with the `with …` statements of a whole call (its arguments' variables).
     fn with_call(&self, d: Diagnostic, call: &FuncCall, scope: &Scope) -> Diagnostic {
-        let vars: Vec<describe::Traversal> = call.args.iter().flat_map(describe::variables).collect();
+        let vars: Vec<describe::Traversal> =
+            call.args.iter().flat_map(describe::variables).collect();
         d.with_statements(describe::statements(&vars, scope))
     }
 
@@ -556,7 +556,13 @@ impl Evaluator {
                             None => break,
                         }
                     }
-                    return self.traverse(cur.clone(), &ops[i..], scope, d, Some((&t.expr, &ops, i)));
+                    return self.traverse(
+                        cur.clone(),
+                        &ops[i..],
+                        scope,
+                        d,
+                        Some((&t.expr, &ops, i)),
+                    );
                 }
                 let base = self.eval_depth(&t.expr, scope, d)?;
                 self.traverse(base, &ops, scope, d, Some((&t.expr, &ops, 0)))
@@ -573,7 +579,10 @@ impl Evaluator {
                             self.error_at(
                                 &op.expr,
                                 "Invalid operand",
-                                format!("Unsuitable value for unary operand: {}.", conv_err(&v, &types::Type::Number)),
+                                format!(
+                                    "Unsuitable value for unary operand: {}.",
+                                    conv_err(&v, &types::Type::Number)
+                                ),
                             ),
                             &op.expr,
                             scope,
@@ -585,7 +594,10 @@ impl Evaluator {
                             self.error_at(
                                 &op.expr,
                                 "Invalid operand",
-                                format!("Unsuitable value for unary operand: {}.", conv_err(&v, &types::Type::Bool)),
+                                format!(
+                                    "Unsuitable value for unary operand: {}.",
+                                    conv_err(&v, &types::Type::Bool)
+                                ),
                             ),
                             &op.expr,
                             scope,
@@ -625,7 +637,10 @@ impl Evaluator {
                         self.error_at(
                             &op.lhs_expr,
                             "Invalid operand",
-                            format!("Unsuitable value for left operand: {}.", conv_err(lhs, &types::Type::Bool)),
+                            format!(
+                                "Unsuitable value for left operand: {}.",
+                                conv_err(lhs, &types::Type::Bool)
+                            ),
                         ),
                         &op.lhs_expr,
                         scope,
@@ -636,7 +651,10 @@ impl Evaluator {
                         self.error_at(
                             &op.rhs_expr,
                             "Invalid operand",
-                            format!("Unsuitable value for right operand: {}.", conv_err(rhs, &types::Type::Bool)),
+                            format!(
+                                "Unsuitable value for right operand: {}.",
+                                conv_err(rhs, &types::Type::Bool)
+                            ),
                         ),
                         &op.rhs_expr,
                         scope,
@@ -650,7 +668,10 @@ impl Evaluator {
                         self.error_at(
                             &op.lhs_expr,
                             "Invalid operand",
-                            format!("Unsuitable value for left operand: {}.", conv_err(lhs, &types::Type::Number)),
+                            format!(
+                                "Unsuitable value for left operand: {}.",
+                                conv_err(lhs, &types::Type::Number)
+                            ),
                         ),
                         &op.lhs_expr,
                         scope,
@@ -661,7 +682,10 @@ impl Evaluator {
                         self.error_at(
                             &op.rhs_expr,
                             "Invalid operand",
-                            format!("Unsuitable value for right operand: {}.", conv_err(rhs, &types::Type::Number)),
+                            format!(
+                                "Unsuitable value for right operand: {}.",
+                                conv_err(rhs, &types::Type::Number)
+                            ),
                         ),
                         &op.rhs_expr,
                         scope,
@@ -729,10 +753,12 @@ impl Evaluator {
             // hclsyntax gives an index's and a relative traversal's errors their expression:
             // the traversal up to the failing step (a scope traversal's own reads only
             // itself, which fails: no statement).
-            Some((base, all, from)) if failed_at != usize::MAX => e.with_statements(describe::statements(
-                &describe::traversal_prefix_variables(base, all, from + failed_at + 1),
-                scope,
-            )),
+            Some((base, all, from)) if failed_at != usize::MAX => {
+                e.with_statements(describe::statements(
+                    &describe::traversal_prefix_variables(base, all, from + failed_at + 1),
+                    scope,
+                ))
+            }
             _ => e,
         })
     }
@@ -1127,20 +1153,24 @@ impl Evaluator {
     fn eval_call(&self, call: &FuncCall, scope: &Scope, d: usize) -> R {
         let name = call.name.name.as_str();
         if call.name.is_namespaced() {
-            return Err(self.with_call(self.error_at(
-                &call.name.name,
-                "Call to unknown function",
-                format!(
-                    "There is no function named {:?}.",
-                    call.name
-                        .namespace
-                        .iter()
-                        .map(|n| n.as_str().to_string())
-                        .chain([name.to_string()])
-                        .collect::<Vec<_>>()
-                        .join("::")
+            return Err(self.with_call(
+                self.error_at(
+                    &call.name.name,
+                    "Call to unknown function",
+                    format!(
+                        "There is no function named {:?}.",
+                        call.name
+                            .namespace
+                            .iter()
+                            .map(|n| n.as_str().to_string())
+                            .chain([name.to_string()])
+                            .collect::<Vec<_>>()
+                            .join("::")
+                    ),
                 ),
-            ), call, scope));
+                call,
+                scope,
+            ));
         }
         let arg_exprs: Vec<&Expression> = call.args.iter().collect();
         match name {
@@ -1163,7 +1193,9 @@ impl Evaluator {
                 // hcl's tryfunc: the first argument that evaluates without error; when none
                 // does, every argument's diagnostics in the function's error.
                 if arg_exprs.is_empty() {
-                    return Err(self.call_error(call, scope,
+                    return Err(self.call_error(
+                        call,
+                        scope,
                         "Call to function \"try\" failed: at least one argument is required.",
                     ));
                 }
@@ -1192,7 +1224,11 @@ impl Evaluator {
             }
             "convert" => {
                 if arg_exprs.len() != 2 {
-                    return Err(self.arity_error(call, scope, "Function \"convert\" expects 2 arguments."));
+                    return Err(self.arity_error(
+                        call,
+                        scope,
+                        "Function \"convert\" expects 2 arguments.",
+                    ));
                 }
                 let v = self.eval_depth(arg_exprs[0], scope, d)?;
                 let ty = types::parse_type(arg_exprs[1], &|e| {
@@ -1372,7 +1408,9 @@ impl Evaluator {
                 }
                 Err(Diagnostic::several(errors).unwrap_or_else(|| arg_error(i, &param, &msg)))
             }
-            Err(FuncError::Other(msg)) => Err(self.call_error(call, scope,
+            Err(FuncError::Other(msg)) => Err(self.call_error(
+                call,
+                scope,
                 format!("Call to function {name:?} failed: {}", sentence(&msg)),
             )),
         }
@@ -1423,7 +1461,9 @@ impl Evaluator {
             ));
         }
         if args.len() != 2 {
-            return Err(self.arity_error(call, scope,
+            return Err(self.arity_error(
+                call,
+                scope,
                 "Function \"templatefile\" expects 2 arguments (path, vars).",
             ));
         }
@@ -1456,7 +1496,9 @@ impl Evaluator {
         let path = resolve(&self.funcs.base_dir, &rel);
         if !path.exists() {
             // Terraform's templatefile (Packer's): the path as given.
-            return Err(self.call_error(call, scope,
+            return Err(self.call_error(
+                call,
+                scope,
                 format!("Call to function \"templatefile\" failed: no file exists at {rel}."),
             ));
         }
@@ -1612,14 +1654,14 @@ impl Evaluator {
         let mut known = true;
         match dir {
             Directive::If(dir) => {
-                    let c = self.eval_depth(&dir.if_expr.cond_expr, scope, d)?;
-                    let cond = match c {
-                        Value::Unknown => {
-                            return Ok(false);
-                        }
-                        // hclsyntax makes the directive a conditional expression: its words.
-                        Value::Null => {
-                            return Err(self.with(
+                let c = self.eval_depth(&dir.if_expr.cond_expr, scope, d)?;
+                let cond = match c {
+                    Value::Unknown => {
+                        return Ok(false);
+                    }
+                    // hclsyntax makes the directive a conditional expression: its words.
+                    Value::Null => {
+                        return Err(self.with(
                                 self.error_at(
                                     &dir.if_expr.cond_expr,
                                     "Null condition",
@@ -1628,50 +1670,48 @@ impl Evaluator {
                                 &dir.if_expr.cond_expr,
                                 scope,
                             ));
-                        }
-                        other => cty_bool(&other).ok_or_else(|| {
-                            self.with(
-                                self.error_at(
-                                    &dir.if_expr.cond_expr,
-                                    "Incorrect condition type",
-                                    "The condition expression must be of type bool.",
-                                ),
-                                &dir.if_expr.cond_expr,
-                                scope,
-                            )
-                        })?,
-                    };
-                    if cond {
-                        let next = match &dir.else_expr {
-                            Some(e) => e.strip,
-                            None => dir.endif_expr.strip,
-                        };
-                        let inner: Vec<&Element> = dir.if_expr.template.iter().collect();
-                        known &= self.render(&inner, scope, d + 1, dir.if_expr.strip, next, out)?;
-                    } else if let Some(e) = &dir.else_expr {
-                        let inner: Vec<&Element> = e.template.iter().collect();
-                        known &=
-                            self.render(&inner, scope, d + 1, e.strip, dir.endif_expr.strip, out)?;
                     }
+                    other => cty_bool(&other).ok_or_else(|| {
+                        self.with(
+                            self.error_at(
+                                &dir.if_expr.cond_expr,
+                                "Incorrect condition type",
+                                "The condition expression must be of type bool.",
+                            ),
+                            &dir.if_expr.cond_expr,
+                            scope,
+                        )
+                    })?,
+                };
+                if cond {
+                    let next = match &dir.else_expr {
+                        Some(e) => e.strip,
+                        None => dir.endif_expr.strip,
+                    };
+                    let inner: Vec<&Element> = dir.if_expr.template.iter().collect();
+                    known &= self.render(&inner, scope, d + 1, dir.if_expr.strip, next, out)?;
+                } else if let Some(e) = &dir.else_expr {
+                    let inner: Vec<&Element> = e.template.iter().collect();
+                    known &=
+                        self.render(&inner, scope, d + 1, e.strip, dir.endif_expr.strip, out)?;
                 }
+            }
             Directive::For(dir) => {
-                    let fe = &dir.for_expr;
-                    let coll = self.eval_depth(&fe.collection_expr, scope, d)?;
-                    let pairs: Vec<(Value, Value)> = match coll {
-                        Value::Unknown => {
-                            return Ok(false);
-                        }
-                        Value::List(items) => items
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, v)| (Value::Number(i.into()), v))
-                            .collect(),
-                        Value::Object(m) => {
-                            m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
-                        }
-                        // hclsyntax makes the directive a `for` expression: its words.
-                        Value::Null => {
-                            return Err(self.with(
+                let fe = &dir.for_expr;
+                let coll = self.eval_depth(&fe.collection_expr, scope, d)?;
+                let pairs: Vec<(Value, Value)> = match coll {
+                    Value::Unknown => {
+                        return Ok(false);
+                    }
+                    Value::List(items) => items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| (Value::Number(i.into()), v))
+                        .collect(),
+                    Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+                    // hclsyntax makes the directive a `for` expression: its words.
+                    Value::Null => {
+                        return Err(self.with(
                                 self.error_at(
                                     &fe.collection_expr,
                                     "Iteration over null value",
@@ -1680,9 +1720,9 @@ impl Evaluator {
                                 &fe.collection_expr,
                                 scope,
                             ));
-                        }
-                        other => {
-                            return Err(self.with(
+                    }
+                    other => {
+                        return Err(self.with(
                                 self.error_at(
                                     &fe.collection_expr,
                                     "Iteration over non-iterable value",
@@ -1691,33 +1731,27 @@ impl Evaluator {
                                 &fe.collection_expr,
                                 scope,
                             ));
-                        }
-                    };
-                    let inner: Vec<&Element> = fe.template.iter().collect();
-                    for (k, v) in pairs {
-                        let mut child = scope.child();
-                        if let Some(kv) = &fe.key_var {
-                            child.set(kv.as_str(), k);
-                        }
-                        child.set(fe.value_var.as_str(), v);
-                        known &= self.render(
-                            &inner,
-                            &child,
-                            d + 1,
-                            fe.strip,
-                            dir.endfor_expr.strip,
-                            out,
-                        )?;
-                        if out.len() > MAX_STRING {
-                            return Err(self.error_at(
-                                &fe.collection_expr,
-                                "Template result too large",
-                                format!("A template may produce at most {MAX_STRING} bytes."),
-                            ));
-                        }
+                    }
+                };
+                let inner: Vec<&Element> = fe.template.iter().collect();
+                for (k, v) in pairs {
+                    let mut child = scope.child();
+                    if let Some(kv) = &fe.key_var {
+                        child.set(kv.as_str(), k);
+                    }
+                    child.set(fe.value_var.as_str(), v);
+                    known &=
+                        self.render(&inner, &child, d + 1, fe.strip, dir.endfor_expr.strip, out)?;
+                    if out.len() > MAX_STRING {
+                        return Err(self.error_at(
+                            &fe.collection_expr,
+                            "Template result too large",
+                            format!("A template may produce at most {MAX_STRING} bytes."),
+                        ));
                     }
                 }
-                    }
+            }
+        }
         Ok(known)
     }
 }

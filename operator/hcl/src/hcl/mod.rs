@@ -1,7 +1,7 @@
 //! The HCL2 language layer on top of hcl-edit: evaluation with spans, type constraints.
 
-pub mod eval;
 pub mod describe;
+pub mod eval;
 pub mod heredoc;
 pub mod lenient;
 pub mod types;

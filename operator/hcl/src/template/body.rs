@@ -474,7 +474,8 @@ impl<'a> ConfigReader<'a> {
 
     fn bad(&mut self, attr: &RawAttr, what: &str) {
         let with = self.statements(attr);
-        self.diags.push(wrong_type(attr, what).with_statements(with));
+        self.diags
+            .push(wrong_type(attr, what).with_statements(with));
     }
 
     /// hcldec's type errors carry the attribute's expression and context: the `with …`
@@ -495,7 +496,10 @@ impl<'a> ConfigReader<'a> {
     /// Reports at the argument `key` that its value is not what it must be (`what`: `bool
     /// required`), as [`wrong_type`] says it.
     pub fn wrong_type(&mut self, key: &str, what: &str) {
-        let with = self.find(key).map(|a| self.statements(a)).unwrap_or_default();
+        let with = self
+            .find(key)
+            .map(|a| self.statements(a))
+            .unwrap_or_default();
         let subject = self.subject_of(key);
         self.diags.push(
             Diagnostic::error(WRONG_TYPE, wrong_type_detail(key, what))

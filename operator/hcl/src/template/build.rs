@@ -230,8 +230,11 @@ fn decode_meta(
 fn gohcl_string(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Option<String> {
     let unsuitable = |detail: &str| {
         let ev = env.evaluator(&a.file);
-        Diagnostic::error("Unsuitable value type", format!("Unsuitable value: {detail}"))
-            .with_subject(ev.start_range(&a.expr).map(|r| a.file.subject(r)))
+        Diagnostic::error(
+            "Unsuitable value type",
+            format!("Unsuitable value: {detail}"),
+        )
+        .with_subject(ev.start_range(&a.expr).map(|r| a.file.subject(r)))
     };
     match env.eval_attr(a) {
         Ok(Value::Unknown) => {
