@@ -1316,6 +1316,39 @@ mod tests {
     }
 
     #[test]
+    fn yamldecode_syntax_errors_placed_as_go_cty_yaml() {
+        // Each checked against Packer 1.16's console.
+        for (src, want) in [
+            (
+                "a: [1",
+                "on line 1, column 1: did not find expected ',' or ']'",
+            ),
+            (
+                "- a\nb: c",
+                "on line 1, column 1: did not find expected '-' indicator",
+            ),
+            (
+                "a:\n  - b\n c: d",
+                "on line 2, column 2: did not find expected key",
+            ),
+            ("\"abc", "found unexpected end of stream"),
+            ("a: b: c", "mapping values are not allowed in this context"),
+            (
+                "a: &x 1\nb: *y",
+                "on line 1, column 4: reference to undefined anchor \"y\"",
+            ),
+            ("a: [*q]", "reference to undefined anchor \"q\""),
+            ("%YAML 1.2\n---\na: 1", "found incompatible YAML document"),
+            (
+                "# c\n%YAML 2.0\n---\na: 1",
+                "on line 1, column 1: found incompatible YAML document",
+            ),
+        ] {
+            assert_eq!(err("yamldecode", vec![s(src)]), want, "{src:?}");
+        }
+    }
+
+    #[test]
     fn yamldecode() {
         assert_eq!(
             ok("yamldecode", vec![s("hello: world")]),

@@ -284,7 +284,7 @@ impl Evaluator {
                             TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_)
                         )
                     })?;
-                    let op = t.operators.iter().nth(k)?;
+                    let op = t.operators.get(k)?;
                     return match op.value() {
                         TraversalOperator::AttrSplat(sp) | TraversalOperator::FullSplat(sp) => {
                             self.step_range(sp).or_else(|| e.span())
@@ -2177,6 +2177,69 @@ mod tests {
         assert_eq!(ev_with("\"a-${d}\"", scope).unwrap(), Value::Unknown);
         let scope = Scope::new().with("d", Value::Unknown);
         assert_eq!(ev_with("d.x[0]", scope).unwrap(), Value::Unknown);
+    }
+
+    #[test]
+    fn with_statements_name_the_values_an_erring_expression_reads() {
+        let var = obj(&[
+            ("x", Value::str("abc")),
+            ("l", Value::from(vec!["a", "b"])),
+            ("n", Value::Null),
+            ("big", Value::num(12345678901.0)),
+        ]);
+        let types: crate::hcl::describe::RootTypes = [(
+            "var".to_string(),
+            types::Type::Object(
+                [(
+                    "l".to_string(),
+                    types::Attr {
+                        ty: types::Type::List(Box::new(types::Type::String)),
+                        optional: false,
+                        default: None,
+                    },
+                )]
+                .into(),
+            ),
+        )]
+        .into();
+        let base: BTreeMap<String, Value> = [("var".to_string(), var)].into();
+        let scope = Scope::over(&base).typed(&types);
+        let e = ev_with(
+            "upper([var.x, var.l, var.n, var.x, var.big, var.l[0]])",
+            scope,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.with,
+            vec![
+                "var.big as 1.23456789e+10",
+                "var.l as list of string with 2 elements",
+                "var.l[0] as \"a\"",
+                "var.n set to null",
+                "var.x as \"abc\"",
+            ]
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("with var.big as 1.23456789e+10,\n     var.l as list of string"),
+            "{text}"
+        );
+        assert!(
+            text.contains("     var.x as \"abc\".\n\nInvalid value"),
+            "{text}"
+        );
+        // A traversal that fails (its own error) reads nothing known: no statement.
+        let scope = Scope::over(&base).typed(&types);
+        assert!(ev_with("var.l[5]", scope).unwrap_err().with.is_empty());
+        // A for expression's names are the for's, not the template's; its condition's
+        // error names them with the element's values.
+        let scope = Scope::over(&base).typed(&types);
+        let e = ev_with("[for i, s in var.l : s if s]", scope).unwrap_err();
+        assert_eq!(e.with, vec!["s as \"a\""]);
+        assert_eq!(
+            e.detail,
+            "The 'if' clause value is invalid: a bool is required."
+        );
     }
 
     #[test]
