@@ -302,6 +302,44 @@ impl Evaluator {
                     _ => e.span(),
                 }
             }
+            // A heredoc starts with its first part: its first line's text (after the
+            // indentation a `<<-` heredoc strips) up to an interpolation or directive or the
+            // closing marker's line.
+            Expression::HeredocTemplate(h) => {
+                if let Some(Element::Interpolation(i)) = h.template.iter().next() {
+                    return self.start_range(&i.expr);
+                }
+                let r = e.span()?;
+                let text = self.file.text.get(r.clone())?;
+                let body_at = text.find('\n')? + 1;
+                let close = text.trim_end().rfind('\n').map_or(text.len(), |i| i + 1);
+                let body = text.get(body_at..close.max(body_at))?;
+                let indent = if text.starts_with("<<-") {
+                    body.lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .map(|l| l.len() - l.trim_start().len())
+                        .min()
+                        .unwrap_or(0)
+                } else {
+                    0
+                };
+                let from = body_at + indent.min(body.len());
+                let b = text.as_bytes();
+                let mut to = close.max(from);
+                let mut i = from;
+                while i + 1 < close {
+                    if matches!(b[i], b'$' | b'%') && b[i + 1] == b'{' {
+                        if i > from && b[i - 1] == b[i] {
+                            i += 2;
+                            continue;
+                        }
+                        to = i;
+                        break;
+                    }
+                    i += 1;
+                }
+                Some(r.start + from..r.start + to)
+            }
             // A template starts with its first part (one interpolation alone is the whole).
             Expression::StringTemplate(t) => {
                 let elems: Vec<&Element> = t.iter().collect();
