@@ -258,6 +258,11 @@ pub struct Diagnostic {
     /// are collected ([`Diagnostics::push`], `From<Diagnostic>`).
     #[serde(skip)]
     pub more: Vec<Diagnostic>,
+    /// HCL's `with …` statements (`local.l as tuple with 2 elements`): the values of the
+    /// variables the failed expression reads, for a diagnostic hclsyntax gives its expression
+    /// and evaluation context ([`crate::hcl::describe`]); shown after the source lines.
+    #[serde(skip)]
+    pub with: Vec<String>,
 }
 
 impl Diagnostic {
@@ -268,6 +273,7 @@ impl Diagnostic {
             detail: detail.into(),
             subject: None,
             more: Vec::new(),
+            with: Vec::new(),
         }
     }
 
@@ -299,6 +305,15 @@ impl Diagnostic {
 
     pub fn at(mut self, subject: Subject) -> Diagnostic {
         self.subject = Some(subject);
+        self
+    }
+
+    /// Sets the `with …` statements (see [`Diagnostic::with`]) unless some are set already:
+    /// the innermost expression's stand, as hclsyntax's `setDiagEvalContext` keeps them.
+    pub fn with_statements(mut self, with: Vec<String>) -> Diagnostic {
+        if self.with.is_empty() {
+            self.with = with;
+        }
         self
     }
 
@@ -524,6 +539,12 @@ impl fmt::Display for Diagnostic {
                     writeln!(f, "  (source code not available)")?;
                     writeln!(f)?;
                 }
+            }
+            let last = self.with.len().saturating_sub(1);
+            for (i, stmt) in self.with.iter().enumerate() {
+                let lead = if i == 0 { "with " } else { "     " };
+                let end = if i == last { ".\n\n" } else { ",\n" };
+                write!(f, "{lead}{stmt}{end}")?;
             }
         }
         if !self.detail.is_empty() {

@@ -222,7 +222,8 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             }
         }
         "lookup" => {
-            f.between(&["inputMap", "key", "default"], 2)?;
+            // Packer's lookup requires its default (three parameters, none optional).
+            f.exact(&["inputMap", "key", "default"])?;
             let map = match f.value(0, "inputMap")? {
                 Value::Object(o) => o,
                 _ => {
@@ -812,10 +813,9 @@ mod tests {
             ok("lookup", vec![m.clone(), s("c"), s("what?")]),
             s("what?")
         );
-        assert_eq!(ok("lookup", vec![m.clone(), s("b")]), s("bee"));
         assert_eq!(
             err("lookup", vec![m, s("c")]),
-            "the given object has no attribute \"c\""
+            "Function \"lookup\" expects 3 argument(s). Missing value for \"default\"."
         );
         assert_eq!(
             err("lookup", vec![sl(&["a"]), s("c"), s("x")]),

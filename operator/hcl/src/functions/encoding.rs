@@ -40,17 +40,21 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         "jsondecode" => {
             f.exact(&["str"])?;
             let s = f.string(0, "str")?;
-            let j: serde_json::Value = match serde_json::from_str(&s) {
+            // cty's syntax check first, in Go's `encoding/json` words; then the document's
+            // value alone (Go ignores closing brackets after it).
+            let end = super::gojson::check(&s).map_err(other)?;
+            let s = &super::gojson::replace_lone_surrogates(&s[..end]);
+            let j: serde_json::Value = match serde_json::from_str(s) {
                 Ok(j) => j,
                 // A number beyond f64 (`1e400`) is valid JSON to cty.
                 Err(e) if e.to_string().starts_with("number out of range") => {
-                    return exact_json(&s).ok_or_else(|| other(json_error(&e)));
+                    return exact_json(s).ok_or_else(|| other(json_error(&e)));
                 }
                 Err(e) => return Err(other(json_error(&e))),
             };
             // The text is valid JSON: read again keeping each number's digits, as cty does
             // (`ParseNumberVal`, 512 bits), which serde_json's `f64` would round.
-            Ok(exact_json(&s).unwrap_or_else(|| Value::from_json(&j)))
+            Ok(exact_json(s).unwrap_or_else(|| Value::from_json(&j)))
         }
         "jsonencode" => {
             f.exact(&["val"])?;
@@ -286,13 +290,110 @@ fn go_gzip(data: &[u8]) -> Result<Vec<u8>, super::FuncError> {
 // YAML
 
 fn yamldecode(s: &str) -> Result<Value, String> {
+    incompatible_version(s)?;
     match yaml11::decode(s) {
         Ok(v) => v,
-        // A syntax error: worded by libyaml (serde_yaml's parser), as go-yaml words it.
+        // A syntax error: worded by libyaml (serde_yaml's parser), placed as go-cty-yaml
+        // places it.
         Err(e) => match serde_yaml::from_str::<serde_yaml::Value>(s) {
-            Err(se) => Err(format!("on {se}")),
+            Err(se) => Err(go_yaml_syntax_error(&se.to_string(), s)),
             Ok(_) => Err(e),
         },
+    }
+}
+
+/// go-yaml's check of a document's `%YAML` directive: only version 1.1 (libyaml's parser,
+/// which Kiln's YAML readers share, accepts 1.2 and 2.0).
+fn incompatible_version(src: &str) -> Result<(), String> {
+    for (i, line) in src.lines().enumerate() {
+        let t = line.trim_end();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let Some(version) = t.strip_prefix("%YAML") else {
+            if t.starts_with('%') {
+                continue;
+            }
+            break;
+        };
+        let version = version.split('#').next().unwrap_or("").trim();
+        if version != "1.1" {
+            let problem = "found incompatible YAML document";
+            return Err(if i == 0 {
+                problem.to_string()
+            } else {
+                format!("on line {i}, column 1: {problem}")
+            });
+        }
+        break;
+    }
+    Ok(())
+}
+
+/// go-cty-yaml's `parserErrorWrap` of a libyaml error, from serde_yaml's text of it
+/// (`PROBLEM at line L column C, CONTEXT at line L column C`, marks counted from 1): `on line
+/// N, column M: PROBLEM` where N is the problem's line counted from 0 (a scanner error's from
+/// 1, column 1), else the context's, and the problem alone when both are on the first line.
+fn go_yaml_syntax_error(text: &str, src: &str) -> String {
+    /// A text and the (line, column) counted from 0 of its `at line L column C` suffix.
+    fn mark(s: &str) -> (&str, Option<(usize, usize)>) {
+        if let Some((t, m)) = s.rsplit_once(" at line ")
+            && let Some((l, c)) = m.split_once(" column ")
+            && let (Ok(l), Ok(c)) = (l.trim().parse::<usize>(), c.trim().parse::<usize>())
+        {
+            return (t, Some((l.saturating_sub(1), c.saturating_sub(1))));
+        }
+        match s.rsplit_once(" at position ") {
+            Some((t, n)) if n.trim().parse::<usize>().is_ok() => (t, None),
+            _ => (s, None),
+        }
+    }
+    let (head, context) = match text.split_once(", while ") {
+        Some((h, c)) => (h, Some(c)),
+        None => (text, None),
+    };
+    let (problem, pmark) = mark(head);
+    // An alias of no anchor: go-cty-yaml's own error, at the alias event (its line counted
+    // from 0 and no place on the first line).
+    if problem == "unknown anchor"
+        && let Some((l, c)) = pmark
+    {
+        let name: String = src
+            .lines()
+            .nth(l)
+            .and_then(|line| line.get(line.char_indices().nth(c).map_or(line.len(), |(i, _)| i)..))
+            .map(|rest| {
+                rest.trim_start_matches('*')
+                    .chars()
+                    .take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '_' || *ch == '-')
+                    .collect()
+            })
+            .unwrap_or_default();
+        let msg = format!("reference to undefined anchor {}", super::go_quote(&name));
+        return if l == 0 {
+            msg
+        } else {
+            format!("on line {l}, column {}: {msg}", c + 1)
+        };
+    }
+    let cmark = context.map(|c| mark(c).1.or(pmark)).unwrap_or(None);
+    const SCANNER_ALONE: &[&str] = &[
+        "block sequence entries are not allowed in this context",
+        "mapping keys are not allowed in this context",
+        "mapping values are not allowed in this context",
+    ];
+    let scanner =
+        context.is_some_and(|c| c.starts_with("scanning")) || SCANNER_ALONE.contains(&problem);
+    match (pmark, cmark) {
+        (Some((l, c)), _) if l != 0 => {
+            if scanner {
+                format!("on line {}, column 1: {problem}", l + 1)
+            } else {
+                format!("on line {l}, column {}: {problem}", c + 1)
+            }
+        }
+        (_, Some((l, c))) if l != 0 => format!("on line {l}, column {}: {problem}", c + 1),
+        _ => problem.to_string(),
     }
 }
 
@@ -1153,13 +1254,14 @@ mod tests {
             ok("jsondecode", vec![s("[1, 2.5, \"x\", {\"a\": []}]")]),
             l(vec![n(1.0), n(2.5), s("x"), obj(&[("a", l(vec![]))])])
         );
-        assert_eq!(
-            err("jsondecode", vec![s("")]),
-            "unexpected end of JSON input"
-        );
-        assert!(err("jsondecode", vec![s("{x")]).starts_with("invalid JSON"));
-        // Deep nesting is an error, not a stack overflow.
+        assert_eq!(err("jsondecode", vec![s("")]), "EOF");
+        assert_eq!(err("jsondecode", vec![s("{x")]), "invalid character 'x'");
+        assert_eq!(ok("jsondecode", vec![s("[1]]")]), l(vec![n(1.0)]));
+        // Deep nesting is an error, not a stack overflow: cut short, Go's `EOF`; complete,
+        // beyond serde_json's depth, its own words.
         let deep = "[".repeat(100_000);
+        assert_eq!(err("jsondecode", vec![s(&deep)]), "EOF");
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(err("jsondecode", vec![s(&deep)]).contains("JSON"));
     }
 
@@ -1211,6 +1313,39 @@ mod tests {
             s("foo%3Abar%40localhost%3Ffoo%3Dbar%26bar%3Dbaz")
         );
         assert_eq!(ok("urlencode", vec![s("a-b_c.d~e")]), s("a-b_c.d~e"));
+    }
+
+    #[test]
+    fn yamldecode_syntax_errors_placed_as_go_cty_yaml() {
+        // Each checked against Packer 1.16's console.
+        for (src, want) in [
+            (
+                "a: [1",
+                "on line 1, column 1: did not find expected ',' or ']'",
+            ),
+            (
+                "- a\nb: c",
+                "on line 1, column 1: did not find expected '-' indicator",
+            ),
+            (
+                "a:\n  - b\n c: d",
+                "on line 2, column 2: did not find expected key",
+            ),
+            ("\"abc", "found unexpected end of stream"),
+            ("a: b: c", "mapping values are not allowed in this context"),
+            (
+                "a: &x 1\nb: *y",
+                "on line 1, column 4: reference to undefined anchor \"y\"",
+            ),
+            ("a: [*q]", "reference to undefined anchor \"q\""),
+            ("%YAML 1.2\n---\na: 1", "found incompatible YAML document"),
+            (
+                "# c\n%YAML 2.0\n---\na: 1",
+                "on line 1, column 1: found incompatible YAML document",
+            ),
+        ] {
+            assert_eq!(err("yamldecode", vec![s(src)]), want, "{src:?}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ use hcl::edit::template::{Directive, Element, Strip, Template};
 
 use crate::diag::{Diagnostic, SourceFile};
 use crate::functions::{self, FuncCtx, FuncError};
+use crate::hcl::describe;
 use crate::hcl::types::{self, TypeExprError};
 use crate::value::{Number, Value};
 
@@ -25,6 +26,8 @@ pub struct Scope<'p> {
     overlay: Option<&'p BTreeMap<String, Value>>,
     /// Borrowed root values (a template's `var`, `local`, …), looked up after those.
     base: Option<&'p BTreeMap<String, Value>>,
+    /// The declared types of `base`'s roots (see [`crate::hcl::describe`]).
+    types: Option<&'p crate::hcl::describe::RootTypes>,
     parent: Option<&'p Scope<'p>>,
 }
 
@@ -34,8 +37,26 @@ impl<'p> Scope<'p> {
             vars: BTreeMap::new(),
             overlay: None,
             base: None,
+            types: None,
             parent: None,
         }
+    }
+
+    /// This scope with the declared types of its base's roots.
+    pub fn typed(mut self, types: &'p crate::hcl::describe::RootTypes) -> Self {
+        self.types = Some(types);
+        self
+    }
+
+    /// The declared type of a root name, when it is one of the base's and known.
+    pub fn type_of(&self, name: &str) -> Option<crate::hcl::types::Type> {
+        if self.vars.contains_key(name) || self.overlay.is_some_and(|o| o.contains_key(name)) {
+            return None;
+        }
+        if self.base.is_some_and(|b| b.contains_key(name)) {
+            return self.types.and_then(|t| t.get(name)).cloned();
+        }
+        self.parent.and_then(|p| p.type_of(name))
     }
 
     /// A scope reading `base` without copying it.
@@ -44,6 +65,7 @@ impl<'p> Scope<'p> {
             vars: BTreeMap::new(),
             overlay: None,
             base: Some(base),
+            types: None,
             parent: None,
         }
     }
@@ -57,6 +79,7 @@ impl<'p> Scope<'p> {
             vars: BTreeMap::new(),
             overlay: Some(overlay),
             base: Some(base),
+            types: None,
             parent: None,
         }
     }
@@ -66,6 +89,7 @@ impl<'p> Scope<'p> {
             vars: BTreeMap::new(),
             overlay: None,
             base: None,
+            types: None,
             parent: Some(self),
         }
     }
@@ -217,7 +241,7 @@ impl Evaluator {
 
     /// hclsyntax's `StartRange` of an argument: a call's name and parenthesis, else the
     /// whole expression.
-    fn start_range(&self, e: &Expression) -> Option<std::ops::Range<usize>> {
+    pub fn start_range(&self, e: &Expression) -> Option<std::ops::Range<usize>> {
         match e {
             Expression::FuncCall(call) => self.call_start(call),
             // A quoted string starts with its text, inside the quotes.
@@ -229,13 +253,151 @@ impl Evaluator {
                     Some(r)
                 }
             }
+            // A tuple, object or `for` expression: its opening bracket.
+            Expression::Array(_) | Expression::Object(_) | Expression::ForExpr(_) => {
+                let r = e.span()?;
+                Some(r.start..(r.start + 1).min(r.end))
+            }
+            Expression::Parenthesis(p) => self.start_range(p.inner()),
+            Expression::Conditional(c) => self.start_range(&c.cond_expr),
+            Expression::BinaryOp(op) => self.start_range(&op.lhs_expr),
+            // The operator symbol.
+            Expression::UnaryOp(_) => {
+                let r = e.span()?;
+                Some(r.start..(r.start + 1).min(r.end))
+            }
+            // A traversal ending with an index computed by an expression is an index
+            // expression: its opening bracket.
+            Expression::Traversal(t) => {
+                let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
+                let splat = ops.iter().any(|o| {
+                    matches!(
+                        o,
+                        TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_)
+                    )
+                });
+                if splat {
+                    // A splat expression: its marker (`[*]`, `.*`).
+                    let k = ops.iter().position(|o| {
+                        matches!(
+                            o,
+                            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_)
+                        )
+                    })?;
+                    let op = t.operators.get(k)?;
+                    return match op.value() {
+                        TraversalOperator::AttrSplat(sp) | TraversalOperator::FullSplat(sp) => {
+                            self.step_range(sp).or_else(|| e.span())
+                        }
+                        _ => e.span(),
+                    };
+                }
+                match ops.last() {
+                    Some(TraversalOperator::Index(ix))
+                        if describe::literal_steps(&ops[ops.len() - 1..]).1 == 0 =>
+                    {
+                        let r = self.step_range(ix)?;
+                        Some(r.start..(r.start + 1).min(r.end))
+                    }
+                    _ => e.span(),
+                }
+            }
+            // A heredoc starts with its first part: its first line's text (after the
+            // indentation a `<<-` heredoc strips) up to an interpolation or directive or the
+            // closing marker's line.
+            Expression::HeredocTemplate(h) => {
+                if let Some(Element::Interpolation(i)) = h.template.iter().next() {
+                    return self.start_range(&i.expr);
+                }
+                let r = e.span()?;
+                let text = self.file.text.get(r.clone())?;
+                let body_at = text.find('\n')? + 1;
+                let close = text.trim_end().rfind('\n').map_or(text.len(), |i| i + 1);
+                let body = text.get(body_at..close.max(body_at))?;
+                let indent = if text.starts_with("<<-") {
+                    body.lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .map(|l| l.len() - l.trim_start().len())
+                        .min()
+                        .unwrap_or(0)
+                } else {
+                    0
+                };
+                let from = body_at + indent.min(body.len());
+                let b = text.as_bytes();
+                let mut to = close.max(from);
+                let mut i = from;
+                while i + 1 < close {
+                    if matches!(b[i], b'$' | b'%') && b[i + 1] == b'{' {
+                        if i > from && b[i - 1] == b[i] {
+                            i += 2;
+                            continue;
+                        }
+                        to = i;
+                        break;
+                    }
+                    i += 1;
+                }
+                Some(r.start + from..r.start + to)
+            }
+            // A template starts with its first part (one interpolation alone is the whole).
+            Expression::StringTemplate(t) => {
+                let elems: Vec<&Element> = t.iter().collect();
+                match elems.as_slice() {
+                    [Element::Interpolation(_)] => e.span(),
+                    [Element::Interpolation(i), ..] => self.start_range(&i.expr),
+                    [Element::Literal(l), ..] => l.span().or_else(|| e.span()),
+                    _ => e.span(),
+                }
+            }
             other => other.span(),
         }
     }
 
+    /// `d` with HCL's `with …` statements for `expr` evaluated in `scope` (the diagnostics
+    /// hclsyntax gives an expression and its evaluation context).
+    fn with(&self, d: Diagnostic, expr: &Expression, scope: &Scope) -> Diagnostic {
+        d.with_statements(describe::statements(&describe::variables(expr), scope))
+    }
+
+    /// Why a conditional's two results have no common type (hclsyntax's
+    /// `describeConditionalTypeMismatch`); `None` when they have one, or when either is null
+    /// or unknown (dynamic).
+    fn conditional_mismatch(
+        &self,
+        c: &hcl::edit::expr::Conditional,
+        tv: &Value,
+        fv: &Value,
+        scope: &Scope,
+    ) -> Option<String> {
+        if matches!(tv, Value::Unknown) || matches!(fv, Value::Unknown) {
+            return None;
+        }
+        let tt = describe::concrete(tv, describe::static_type(&c.true_expr, scope).as_ref());
+        let ft = describe::concrete(fv, describe::static_type(&c.false_expr, scope).as_ref());
+        if tt == types::Type::Any || ft == types::Type::Any || tv.is_unknown() || fv.is_unknown() {
+            return None;
+        }
+        if unify::unify(&tt, &ft).is_some() {
+            return None;
+        }
+        Some(describe::mismatch(&tt, &ft))
+    }
+
     /// A function call's error of its own (`Error in function call`): at the call's start.
-    fn call_error(&self, call: &FuncCall, detail: impl Into<String>) -> Diagnostic {
-        self.error_in(self.call_start(call), "Error in function call", detail)
+    fn call_error(&self, call: &FuncCall, scope: &Scope, detail: impl Into<String>) -> Diagnostic {
+        self.with_call(
+            self.error_in(self.call_start(call), "Error in function call", detail),
+            call,
+            scope,
+        )
+    }
+
+    /// `d` with the `with …` statements of a whole call (its arguments' variables).
+    fn with_call(&self, d: Diagnostic, call: &FuncCall, scope: &Scope) -> Diagnostic {
+        let vars: Vec<describe::Traversal> =
+            call.args.iter().flat_map(describe::variables).collect();
+        d.with_statements(describe::statements(&vars, scope))
     }
 
     /// Evaluates an expression.
@@ -297,10 +459,14 @@ impl Evaluator {
                             match kv.to_string_lossless() {
                                 Some(s) => s,
                                 None => {
-                                    return Err(self.error_at(
+                                    return Err(self.with(
+                                        self.error_at(
+                                            e,
+                                            "Incorrect key type",
+                                            "Can't use this value as a key: string required.",
+                                        ),
                                         e,
-                                        "Incorrect key type",
-                                        "Can't use this value as a key: string required.",
+                                        scope,
                                     ));
                                 }
                             }
@@ -341,34 +507,61 @@ impl Evaluator {
                 )),
             },
             Expression::Conditional(c) => {
+                // hclsyntax evaluates both results first: when their types have no common
+                // type, that is the one error (the condition is not evaluated).
+                let t = self.eval_depth(&c.true_expr, scope, d);
+                let f = self.eval_depth(&c.false_expr, scope, d);
+                if let (Ok(tv), Ok(fv)) = (&t, &f)
+                    && let Some(why) = self.conditional_mismatch(c, tv, fv, scope)
+                {
+                    let range = match (c.true_expr.span(), c.false_expr.span()) {
+                        (Some(a), Some(b)) => Some(a.start..b.end),
+                        _ => c.span(),
+                    };
+                    return Err(self.with(
+                        self.error_in(
+                            range,
+                            "Inconsistent conditional result types",
+                            format!(
+                                "The true and false result expressions must have consistent types. {why}."
+                            ),
+                        ),
+                        expr,
+                        scope,
+                    ));
+                }
                 let cond = self.eval_depth(&c.cond_expr, scope, d)?;
                 match cond {
                     Value::Unknown => Ok(Value::Unknown),
-                    Value::Null => Err(self.error_at(
+                    Value::Null => Err(self.with(
+                        self.error_at(
+                            &c.cond_expr,
+                            "Null condition",
+                            "The condition value is null. Conditions must either be true or false.",
+                        ),
                         &c.cond_expr,
-                        "Null condition",
-                        "The condition value is null. Conditions must either be true or false.",
+                        scope,
                     )),
-                    other => match other.to_bool() {
+                    other => match cty_bool(&other) {
                         Some(b) => {
-                            // hclsyntax evaluates both results and converts the chosen one to
-                            // the type both unify to (`false ? ["a"] : [1]` is `["1"]`); the
-                            // other result's errors do not count.
-                            let (chosen, other) = if b {
-                                (&c.true_expr, &c.false_expr)
-                            } else {
-                                (&c.false_expr, &c.true_expr)
-                            };
-                            let v = self.eval_depth(chosen, scope, d)?;
-                            match self.eval_depth(other, scope, d) {
+                            // The chosen result converted to the type both unify to
+                            // (`false ? ["a"] : [1]` is `["1"]`); the other result's errors do
+                            // not count.
+                            let (v, o) = if b { (t, f) } else { (f, t) };
+                            let v = v?;
+                            match o {
                                 Ok(o) => Ok(unify::conditional(v, &o)),
                                 Err(_) => Ok(v),
                             }
                         }
-                        None => Err(self.error_at(
+                        None => Err(self.with(
+                            self.error_at(
+                                &c.cond_expr,
+                                "Incorrect condition type",
+                                "The condition expression must be of type bool.",
+                            ),
                             &c.cond_expr,
-                            "Incorrect condition type",
-                            "The condition expression must be of type bool.",
+                            scope,
                         )),
                     },
                 }
@@ -401,10 +594,16 @@ impl Evaluator {
                             None => break,
                         }
                     }
-                    return self.traverse(cur.clone(), &ops[i..], scope, d);
+                    return self.traverse(
+                        cur.clone(),
+                        &ops[i..],
+                        scope,
+                        d,
+                        Some((&t.expr, &ops, i)),
+                    );
                 }
                 let base = self.eval_depth(&t.expr, scope, d)?;
-                self.traverse(base, &ops, scope, d)
+                self.traverse(base, &ops, scope, d, Some((&t.expr, &ops, 0)))
             }
             Expression::UnaryOp(op) => {
                 let v = self.eval_depth(&op.expr, scope, d)?;
@@ -414,18 +613,32 @@ impl Evaluator {
                 match op.operator.value() {
                     UnaryOperator::Neg => match v.to_num() {
                         Some(n) => Ok(Value::Number(n.neg())),
-                        None => Err(self.error_at(
+                        None => Err(self.with(
+                            self.error_at(
+                                &op.expr,
+                                "Invalid operand",
+                                format!(
+                                    "Unsuitable value for unary operand: {}.",
+                                    conv_err(&v, &types::Type::Number)
+                                ),
+                            ),
                             &op.expr,
-                            "Invalid operand",
-                            "Unsuitable value for unary operand: a number is required.",
+                            scope,
                         )),
                     },
-                    UnaryOperator::Not => match v.to_bool() {
+                    UnaryOperator::Not => match cty_bool(&v) {
                         Some(b) => Ok(Value::Bool(!b)),
-                        None => Err(self.error_at(
+                        None => Err(self.with(
+                            self.error_at(
+                                &op.expr,
+                                "Invalid operand",
+                                format!(
+                                    "Unsuitable value for unary operand: {}.",
+                                    conv_err(&v, &types::Type::Bool)
+                                ),
+                            ),
                             &op.expr,
-                            "Invalid operand",
-                            "Unsuitable value for unary operand: a bool is required.",
+                            scope,
                         )),
                     },
                 }
@@ -438,7 +651,7 @@ impl Evaluator {
                 if lhs == Value::Unknown || rhs == Value::Unknown {
                     return Ok(Value::Unknown);
                 }
-                self.binary(operator, &lhs, &rhs, op)
+                self.binary(operator, &lhs, &rhs, op, scope)
             }
             Expression::ForExpr(f) => self.eval_for(f, scope, d),
         }
@@ -450,52 +663,84 @@ impl Evaluator {
         lhs: &Value,
         rhs: &Value,
         op: &hcl::edit::expr::BinaryOp,
+        scope: &Scope,
     ) -> R {
         use BinaryOperator::*;
         match operator {
             Eq => Ok(Value::Bool(values_equal(lhs, rhs))),
             NotEq => Ok(Value::Bool(!values_equal(lhs, rhs))),
             And | Or => {
-                let l = lhs.to_bool().ok_or_else(|| {
-                    self.error_at(
+                let l = cty_bool(lhs).ok_or_else(|| {
+                    self.with(
+                        self.error_at(
+                            &op.lhs_expr,
+                            "Invalid operand",
+                            format!(
+                                "Unsuitable value for left operand: {}.",
+                                conv_err(lhs, &types::Type::Bool)
+                            ),
+                        ),
                         &op.lhs_expr,
-                        "Invalid operand",
-                        "Unsuitable value for left operand: a bool is required.",
+                        scope,
                     )
                 })?;
-                let r = rhs.to_bool().ok_or_else(|| {
-                    self.error_at(
+                let r = cty_bool(rhs).ok_or_else(|| {
+                    self.with(
+                        self.error_at(
+                            &op.rhs_expr,
+                            "Invalid operand",
+                            format!(
+                                "Unsuitable value for right operand: {}.",
+                                conv_err(rhs, &types::Type::Bool)
+                            ),
+                        ),
                         &op.rhs_expr,
-                        "Invalid operand",
-                        "Unsuitable value for right operand: a bool is required.",
+                        scope,
                     )
                 })?;
                 Ok(Value::Bool(if operator == And { l && r } else { l || r }))
             }
             _ => {
                 let l = lhs.to_num().ok_or_else(|| {
-                    self.error_at(
+                    self.with(
+                        self.error_at(
+                            &op.lhs_expr,
+                            "Invalid operand",
+                            format!(
+                                "Unsuitable value for left operand: {}.",
+                                conv_err(lhs, &types::Type::Number)
+                            ),
+                        ),
                         &op.lhs_expr,
-                        "Invalid operand",
-                        "Unsuitable value for left operand: a number is required.",
+                        scope,
                     )
                 })?;
                 let r = rhs.to_num().ok_or_else(|| {
-                    self.error_at(
+                    self.with(
+                        self.error_at(
+                            &op.rhs_expr,
+                            "Invalid operand",
+                            format!(
+                                "Unsuitable value for right operand: {}.",
+                                conv_err(rhs, &types::Type::Number)
+                            ),
+                        ),
                         &op.rhs_expr,
-                        "Invalid operand",
-                        "Unsuitable value for right operand: a number is required.",
+                        scope,
                     )
                 })?;
                 // cty's arithmetic: dividing by zero gives an infinity, `x % 0` is `x`; only
                 // results that are not a number fail.
                 let arith = |r: Result<crate::value::Number, crate::number::NaN>| {
                     r.map(Value::Number).map_err(|e| {
+                        let mut vars = describe::variables(&op.lhs_expr);
+                        vars.extend(describe::variables(&op.rhs_expr));
                         self.error_at(
                             op,
                             "Operation failed",
                             format!("Error during operation: {e}."),
                         )
+                        .with_statements(describe::statements(&vars, scope))
                     })
                 };
                 Ok(match operator {
@@ -514,8 +759,60 @@ impl Evaluator {
         }
     }
 
-    fn traverse(&self, mut cur: Value, ops: &[&TraversalOperator], scope: &Scope, d: usize) -> R {
+    /// Follows traversal operators from `cur`. `at`: the traversal's base expression, all its
+    /// operators and where `ops` starts among them, for the `with …` statements of an error
+    /// (none after a splat, whose steps read its elements).
+    fn traverse(
+        &self,
+        cur: Value,
+        ops: &[&TraversalOperator],
+        scope: &Scope,
+        d: usize,
+        at: Option<(&Expression, &[&TraversalOperator], usize)>,
+    ) -> R {
+        let mut failed_at = 0;
+        // The declared type of the value reached so far, where known (a typed variable's).
+        let ty = at.and_then(|(base, all, from)| {
+            let Expression::Variable(root) = base else {
+                return None;
+            };
+            let (steps, n) = describe::literal_steps(&all[..from]);
+            if n != from {
+                return None;
+            }
+            let mut ty = scope.type_of(root.as_str())?;
+            for s in &steps {
+                ty = describe::step_type(&ty, s)?;
+            }
+            Some(ty)
+        });
+        let r = self.traverse_steps(cur, ops, scope, d, &mut failed_at, ty);
+        r.map_err(|e| match at {
+            // hclsyntax gives an index's and a relative traversal's errors their expression:
+            // the traversal up to the failing step (a scope traversal's own reads only
+            // itself, which fails: no statement).
+            Some((base, all, from)) if failed_at != usize::MAX => {
+                e.with_statements(describe::statements(
+                    &describe::traversal_prefix_variables(base, all, from + failed_at + 1),
+                    scope,
+                ))
+            }
+            _ => e,
+        })
+    }
+
+    fn traverse_steps(
+        &self,
+        mut cur: Value,
+        ops: &[&TraversalOperator],
+        scope: &Scope,
+        d: usize,
+        failed_at: &mut usize,
+        mut ty: Option<types::Type>,
+    ) -> R {
+        use types::Type;
         for (i, op) in ops.iter().enumerate() {
+            *failed_at = i;
             if cur == Value::Unknown {
                 return Ok(Value::Unknown);
             }
@@ -523,9 +820,22 @@ impl Evaluator {
                 TraversalOperator::GetAttr(name) => {
                     // hcl's subject of a failed step: the attribute with its dot.
                     let step = AttrStep(self.with_dot(name));
+                    let attr_ty = ty.as_ref().and_then(|t| {
+                        describe::step_type(t, &describe::Step::Attr(name.as_str().to_string()))
+                    });
                     cur = match cur {
                         Value::Object(mut m) => match m.remove(name.as_str()) {
                             Some(v) => v,
+                            None if matches!(ty, Some(Type::Map(_))) => {
+                                return Err(self.error_at(
+                                    &step,
+                                    "Missing map element",
+                                    format!(
+                                        "This map does not have an element with the key {:?}.",
+                                        name.as_str()
+                                    ),
+                                ));
+                            }
                             None => {
                                 return Err(self.error_at(
                                     &step,
@@ -544,6 +854,22 @@ impl Evaluator {
                                 "This value is null, so it does not have any attributes.",
                             ));
                         }
+                        Value::List(_) => {
+                            let detail = match &ty {
+                                Some(Type::List(e)) if matches!(**e, Type::Object(_)) => {
+                                    match &**e {
+                                        Type::Object(a) if a.contains_key(name.as_str()) => format!(
+                                            "Can't access attributes on a list of objects. Did you mean to access attribute {:?} for a specific element of the list, or across all elements of the list?",
+                                            name.as_str()
+                                        ),
+                                        _ => "Can't access attributes on a list of objects. Did you mean to access an attribute for a specific element of the list, or across all elements of the list?".to_string(),
+                                    }
+                                }
+                                Some(Type::Set(e)) if matches!(**e, Type::Object(_)) => "Can't access attributes on a set of objects. Did you mean to access an attribute across all elements of the set?".to_string(),
+                                _ => "This value does not have any attributes.".to_string(),
+                            };
+                            return Err(self.error_at(&step, "Unsupported attribute", detail));
+                        }
                         other => {
                             return Err(self.error_at(
                                 &step,
@@ -555,17 +881,26 @@ impl Evaluator {
                             ));
                         }
                     };
+                    ty = attr_ty;
                 }
                 TraversalOperator::Index(ix) => {
-                    let key = self.eval_depth(ix, scope, d)?;
-                    cur = self.index(cur, &key, ix)?;
+                    // The key's own errors are its own.
+                    let key = self.eval_depth(ix, scope, d).inspect_err(|_| {
+                        *failed_at = usize::MAX;
+                    })?;
+                    let next = ty
+                        .as_ref()
+                        .and_then(|t| describe::step_type(t, &describe::Step::Index(key.clone())));
+                    cur = self.index(cur, &key, ix, ty.as_ref())?;
+                    ty = next;
                 }
                 TraversalOperator::LegacyIndex(n) => {
-                    cur = self.index(
-                        cur,
-                        &Value::Number(Number::from_bigint(&(*n.value()).into())),
-                        n,
-                    )?;
+                    let key = Value::Number(Number::from_bigint(&(*n.value()).into()));
+                    let next = ty
+                        .as_ref()
+                        .and_then(|t| describe::step_type(t, &describe::Step::Index(key.clone())));
+                    cur = self.index(cur, &key, n, ty.as_ref())?;
+                    ty = next;
                 }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let items = match cur {
@@ -576,7 +911,9 @@ impl Evaluator {
                     let rest = &ops[i + 1..];
                     let mut out = Vec::with_capacity(items.len());
                     for item in items {
-                        out.push(self.traverse(item, rest, scope, d)?);
+                        out.push(self.traverse(item, rest, scope, d, None).inspect_err(|_| {
+                            *failed_at = usize::MAX;
+                        })?);
                     }
                     return Ok(Value::List(out));
                 }
@@ -587,7 +924,7 @@ impl Evaluator {
 
     /// hcl's `Index`: an element of a list or tuple (by a number, or a string holding one)
     /// or of an object or map (by a string, or a number or bool as one), in its words.
-    fn index(&self, cur: Value, key: &Value, at: &impl Span) -> R {
+    fn index(&self, cur: Value, key: &Value, at: &impl Span, ty: Option<&types::Type>) -> R {
         if *key == Value::Unknown {
             return Ok(Value::Unknown);
         }
@@ -604,6 +941,10 @@ impl Evaluator {
         if *key == Value::Null {
             return Err(invalid("Can't use a null value as an indexing key.".into()));
         }
+        if let (Some(types::Type::Set(_)), Value::List(_)) = (ty, &cur) {
+            return Err(invalid("Elements of a set are identified only by their value and don't have any separate index or key to select with, so it's only possible to perform operations across all elements of the set.".into()));
+        }
+        let is_map = matches!(ty, Some(types::Type::Map(_)));
         match cur {
             Value::List(mut items) => {
                 // cty's conversion to a number: a string that does not hold one says so,
@@ -646,8 +987,9 @@ impl Evaluator {
                 };
                 match m.remove(&k) {
                     Some(v) => Ok(v),
-                    // Kiln does not tell a map from an object: the hint is the object's.
-                    None if matches!(key, Value::Number(_)) => Err(invalid(format!(
+                    // A map (a value of a declared map type) has no hint; an object's value
+                    // (any other: Kiln's values do not tell them apart) has.
+                    None if matches!(key, Value::Number(_)) && !is_map => Err(invalid(format!(
                         "{NOT_FOUND}. An object only supports looking up attributes by name, not by numeric index."
                     ))),
                     None => Err(invalid(format!("{NOT_FOUND}."))),
@@ -663,26 +1005,39 @@ impl Evaluator {
             Ok(pairs) => pairs,
             Err(Value::Unknown) => return Ok(Value::Unknown),
             Err(Value::Null) => {
-                return Err(self.error_at(
+                return Err(self.with(
+                    self.error_at(
+                        &f.intro.collection_expr,
+                        "Iteration over null value",
+                        "A null value cannot be used as the collection in a 'for' expression.",
+                    ),
                     &f.intro.collection_expr,
-                    "Iteration over null value",
-                    "A null value cannot be used as the collection in a 'for' expression.",
+                    scope,
                 ));
             }
             Err(other) => {
-                return Err(self.error_at(
-                    &f.intro.collection_expr,
-                    "Iteration over non-iterable value",
-                    format!(
-                        "A value of type {} cannot be used as the collection in a 'for' expression.",
-                        other.type_name()
+                return Err(self.with(
+                    self.error_at(
+                        &f.intro.collection_expr,
+                        "Iteration over non-iterable value",
+                        format!(
+                            "A value of type {} cannot be used as the collection in a 'for' expression.",
+                            other.type_name()
+                        ),
                     ),
+                    &f.intro.collection_expr,
+                    scope,
                 ));
             }
         };
+        // As hclsyntax's ForExpr: every element is visited and every error of its
+        // expressions kept; of the checks on their results (a condition that is no bool, a key
+        // that is no string), only the first is reported.
         let mut list = Vec::new();
         let mut obj: BTreeMap<String, Value> = BTreeMap::new();
         let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        let mut errors: Vec<Diagnostic> = Vec::new();
+        let mut known = true;
         for (k, v) in pairs {
             let mut child = scope.child();
             if let Some(kv) = &f.intro.key_var {
@@ -690,46 +1045,119 @@ impl Evaluator {
             }
             child.set(f.intro.value_var.as_str(), v);
             if let Some(cond) = &f.cond {
-                match self.eval_depth(&cond.expr, &child, d)? {
-                    Value::Unknown => return Ok(Value::Unknown),
-                    c => match c.to_bool() {
+                match self.eval_depth(&cond.expr, &child, d) {
+                    Err(e) => {
+                        errors.extend(e.flatten());
+                        known = false;
+                        continue;
+                    }
+                    Ok(Value::Unknown) => {
+                        known = false;
+                        continue;
+                    }
+                    Ok(c) => match cty_bool(&c) {
                         Some(true) => {}
                         Some(false) => continue,
                         None => {
-                            return Err(self.error_at(
-                                &cond.expr,
-                                "Invalid 'for' condition",
-                                "The 'if' clause value is invalid: bool required.",
-                            ));
+                            if known {
+                                let detail = match &c {
+                                    Value::Null => {
+                                        "The value of the 'if' clause must not be null.".to_string()
+                                    }
+                                    _ => format!(
+                                        "The 'if' clause value is invalid: {}.",
+                                        conv_err(&c, &types::Type::Bool)
+                                    ),
+                                };
+                                errors.push(self.with(
+                                    self.error_at(&cond.expr, "Invalid 'for' condition", detail),
+                                    &cond.expr,
+                                    &child,
+                                ));
+                            }
+                            known = false;
+                            continue;
                         }
                     },
                 }
             }
             match &f.key_expr {
-                None => list.push(self.eval_depth(&f.value_expr, &child, d)?),
+                None => match self.eval_depth(&f.value_expr, &child, d) {
+                    Ok(v) => list.push(v),
+                    Err(e) => errors.extend(e.flatten()),
+                },
                 Some(ke) => {
-                    let key = self.eval_depth(ke, &child, d)?;
-                    if key == Value::Unknown {
-                        return Ok(Value::Unknown);
-                    }
-                    let Some(key) = key.to_string_lossless() else {
-                        return Err(self.error_at(
-                            ke,
-                            "Invalid object key",
-                            "Key expression in 'for' expression must be a string.",
-                        ));
+                    let key = match self.eval_depth(ke, &child, d) {
+                        Ok(k) => k,
+                        Err(e) => {
+                            errors.extend(e.flatten());
+                            known = false;
+                            continue;
+                        }
                     };
-                    let val = self.eval_depth(&f.value_expr, &child, d)?;
+                    let key = match key {
+                        Value::Unknown => {
+                            known = false;
+                            continue;
+                        }
+                        Value::Null => {
+                            if known {
+                                errors.push(self.with(
+                                    self.error_at(
+                                        ke,
+                                        "Invalid object key",
+                                        "Key expression in 'for' expression must not produce a null value.",
+                                    ),
+                                    ke,
+                                    &child,
+                                ));
+                            }
+                            known = false;
+                            continue;
+                        }
+                        key => match key.to_string_lossless() {
+                            Some(k) => k,
+                            None => {
+                                if known {
+                                    errors.push(self.with(
+                                        self.error_at(
+                                            ke,
+                                            "Invalid object key",
+                                            format!(
+                                                "The key expression produced an invalid result: {}.",
+                                                conv_err(&key, &types::Type::String)
+                                            ),
+                                        ),
+                                        ke,
+                                        &child,
+                                    ));
+                                }
+                                known = false;
+                                continue;
+                            }
+                        },
+                    };
+                    let val = match self.eval_depth(&f.value_expr, &child, d) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            errors.extend(e.flatten());
+                            Value::Unknown
+                        }
+                    };
                     if f.grouping {
                         groups.entry(key).or_default().push(val);
                     } else {
                         match obj.entry(key) {
                             std::collections::btree_map::Entry::Occupied(o) => {
                                 let key = o.key().clone();
-                                return Err(self.error_at(
+                                errors.push(self.with(
+                                    self.error_at(
+                                        ke,
+                                        "Duplicate object key",
+                                        format!("Two different items produced the key {key:?} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
+                                    ),
                                     ke,
-                                    "Duplicate object key",
-                                    format!("Two different items produced the key {key:?} in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."),
+                                    &child,
                                 ));
                             }
                             std::collections::btree_map::Entry::Vacant(v) => {
@@ -739,6 +1167,12 @@ impl Evaluator {
                     }
                 }
             }
+        }
+        if let Some(e) = Diagnostic::several(errors) {
+            return Err(e);
+        }
+        if !known {
+            return Ok(Value::Unknown);
         }
         if f.key_expr.is_none() {
             Ok(Value::List(list))
@@ -757,26 +1191,35 @@ impl Evaluator {
     fn eval_call(&self, call: &FuncCall, scope: &Scope, d: usize) -> R {
         let name = call.name.name.as_str();
         if call.name.is_namespaced() {
-            return Err(self.error_at(
-                &call.name.name,
-                "Call to unknown function",
-                format!(
-                    "There is no function named {:?}.",
-                    call.name
-                        .namespace
-                        .iter()
-                        .map(|n| n.as_str().to_string())
-                        .chain([name.to_string()])
-                        .collect::<Vec<_>>()
-                        .join("::")
+            return Err(self.with_call(
+                self.error_at(
+                    &call.name.name,
+                    "Call to unknown function",
+                    format!(
+                        "There is no function named {:?}.",
+                        call.name
+                            .namespace
+                            .iter()
+                            .map(|n| n.as_str().to_string())
+                            .chain([name.to_string()])
+                            .collect::<Vec<_>>()
+                            .join("::")
+                    ),
                 ),
+                call,
+                scope,
             ));
         }
         let arg_exprs: Vec<&Expression> = call.args.iter().collect();
         match name {
             "can" => {
                 if arg_exprs.len() != 1 {
-                    return Err(self.arity_error(call, "Function \"can\" expects 1 argument."));
+                    let msg = if arg_exprs.is_empty() {
+                        "Function \"can\" expects 1 argument(s). Missing value for \"expression\"."
+                    } else {
+                        "Function \"can\" expects only 1 argument(s)."
+                    };
+                    return Err(self.arity_error(call, scope, msg));
                 }
                 return Ok(match self.eval_depth(arg_exprs[0], scope, d) {
                     Ok(v) if v.is_unknown() => Value::Unknown,
@@ -790,6 +1233,7 @@ impl Evaluator {
                 if arg_exprs.is_empty() {
                     return Err(self.call_error(
                         call,
+                        scope,
                         "Call to function \"try\" failed: at least one argument is required.",
                     ));
                 }
@@ -814,11 +1258,15 @@ impl Evaluator {
                     }
                 }
                 detail.push_str("\nAt least one expression must produce a successful result.");
-                return Err(self.call_error(call, detail));
+                return Err(self.call_error(call, scope, detail));
             }
             "convert" => {
                 if arg_exprs.len() != 2 {
-                    return Err(self.arity_error(call, "Function \"convert\" expects 2 arguments."));
+                    return Err(self.arity_error(
+                        call,
+                        scope,
+                        "Function \"convert\" expects 2 arguments.",
+                    ));
                 }
                 let v = self.eval_depth(arg_exprs[0], scope, d)?;
                 let ty = types::parse_type(arg_exprs[1], &|e| {
@@ -829,10 +1277,14 @@ impl Evaluator {
                 })
                 .map_err(|e| self.type_error(e))?;
                 return types::convert(&v, &ty).map_err(|m| {
-                    self.error_at(
+                    self.with(
+                        self.error_at(
+                            arg_exprs[0],
+                            "Invalid function argument",
+                            format!("Invalid value for \"value\" parameter: {m}."),
+                        ),
                         arg_exprs[0],
-                        "Invalid function argument",
-                        format!("Invalid value for \"value\" parameter: {m}."),
+                        scope,
                     )
                 });
             }
@@ -851,7 +1303,11 @@ impl Evaluator {
                 ),
                 _ => format!("There is no function named {name:?}."),
             };
-            return Err(self.error_at(&call.name.name, "Call to unknown function", detail));
+            return Err(self.with_call(
+                self.error_at(&call.name.name, "Call to unknown function", detail),
+                call,
+                scope,
+            ));
         }
         // Evaluate the arguments (every one: all their errors are reported), expanding a final
         // `list...`.
@@ -876,10 +1332,14 @@ impl Evaluator {
                     }
                     Value::Unknown => return Ok(Value::Unknown),
                     _ => {
-                        return Err(self.error_at(
-                            *e,
-                            "Invalid expanding argument value",
-                            "The expanding argument (indicated by ...) must be of a tuple, list, or set type.",
+                        return Err(self.with(
+                            self.error_at(
+                                *e,
+                                "Invalid expanding argument value",
+                                "The expanding argument (indicated by ...) must be of a tuple, list, or set type.",
+                            ),
+                            e,
+                            scope,
                         ));
                     }
                 }
@@ -896,7 +1356,7 @@ impl Evaluator {
                 && let Err(FuncError::Arity(msg)) =
                     functions::call(name, &vec![Value::Null; arg_exprs.len()], &self.funcs)
             {
-                return Err(self.arity_error(call, &msg));
+                return Err(self.arity_error(call, scope, &msg));
             }
             return Err(e);
         }
@@ -906,43 +1366,99 @@ impl Evaluator {
             if args.iter().any(|v| matches!(v, Value::Unknown)) {
                 return Ok(Value::Unknown);
             }
-            return self.templatefile(call, &args, &arg_spans);
+            return self.templatefile(call, &args, &arg_spans, scope);
         }
-        if args.iter().any(Value::is_unknown) && functions::exists(name) {
-            return Ok(Value::Unknown);
+        let unknown = args.iter().any(Value::is_unknown) && functions::exists(name);
+        let result = if unknown {
+            // Probed with null in place of the unknown parts of tuples and objects.
+            if args.iter().any(|a| matches!(a, Value::Unknown)) {
+                return Ok(Value::Unknown);
+            }
+            let probe: Vec<Value> = args.iter().map(null_unknowns).collect();
+            functions::call(name, &probe, &self.funcs)
+        } else {
+            functions::call(name, &args, &self.funcs)
+        };
+        if unknown {
+            // An unknown result, unless an argument cannot convert whatever its unknown parts
+            // are: a tuple or object given for a string, number or bool (cty's conversion
+            // fails on the type).
+            match &result {
+                Err(FuncError::Arg(i, _, m))
+                    if matches!(args.get(*i), Some(Value::List(_) | Value::Object(_)))
+                        && matches!(
+                            m.trim_end_matches('.'),
+                            "string required" | "number required" | "bool required"
+                        ) => {}
+                _ => return Ok(Value::Unknown),
+            }
         }
-        match functions::call(name, &args, &self.funcs) {
+        match result {
             Ok(v) => {
                 if let Value::String(s) = &v
                     && s.len() > MAX_STRING
                 {
-                    return Err(self.call_error(call, "Result too large."));
+                    return Err(self.call_error(call, scope, "Result too large."));
                 }
                 Ok(v)
             }
-            Err(FuncError::Arity(msg)) => Err(self.arity_error(call, &msg)),
+            Err(FuncError::Arity(msg)) => Err(self.arity_error(call, scope, &msg)),
             Err(FuncError::Arg(i, param, msg)) => {
-                let detail = format!(
-                    "Invalid value for \"{param}\" parameter: {}",
-                    sentence(&msg)
-                );
-                match arg_spans.get(i) {
-                    Some(at) if at.span().is_some() => Err(self.error_in(
-                        self.start_range(at),
-                        "Invalid function argument",
-                        detail,
-                    )),
-                    _ => Err(self.error_at(call, "Invalid function argument", detail)),
+                let arg_error = |i: usize, param: &str, msg: &str| {
+                    let detail =
+                        format!("Invalid value for \"{param}\" parameter: {}", sentence(msg));
+                    // An argument an expanding `...` gave is a literal value: no statement.
+                    let expanded = call.args.expand_final() && i + 1 >= arg_exprs.len();
+                    match arg_spans.get(i) {
+                        Some(at) if at.span().is_some() => {
+                            let d = self.error_in(
+                                self.start_range(at),
+                                "Invalid function argument",
+                                detail,
+                            );
+                            if expanded { d } else { self.with(d, at, scope) }
+                        }
+                        _ => self.with_call(
+                            self.error_at(call, "Invalid function argument", detail),
+                            call,
+                            scope,
+                        ),
+                    }
+                };
+                let mut errors = vec![arg_error(i, &param, &msg)];
+                // hclsyntax converts every argument to its parameter's type before calling:
+                // each later argument that does not convert is reported too. Found by calling
+                // again with a value of the wanted type in place of each that failed.
+                if let Some(stand_in) = conversion_stand_in(&msg) {
+                    let mut probe = args.clone();
+                    probe[i] = stand_in;
+                    let mut last = i;
+                    while let Err(FuncError::Arg(j, p, m)) =
+                        functions::call(name, &probe, &self.funcs)
+                    {
+                        let Some(stand_in) = conversion_stand_in(&m).filter(|_| j > last) else {
+                            break;
+                        };
+                        errors.push(arg_error(j, &p, &m));
+                        probe[j] = stand_in;
+                        last = j;
+                    }
                 }
+                Err(Diagnostic::several(errors).unwrap_or_else(|| arg_error(i, &param, &msg)))
             }
             Err(FuncError::Other(msg)) => Err(self.call_error(
                 call,
+                scope,
                 format!("Call to function {name:?} failed: {}", sentence(&msg)),
             )),
         }
     }
 
-    fn arity_error(&self, call: &FuncCall, msg: &str) -> Diagnostic {
+    fn arity_error(&self, call: &FuncCall, scope: &Scope, msg: &str) -> Diagnostic {
+        self.with_call(self.arity_error_at(call, msg), call, scope)
+    }
+
+    fn arity_error_at(&self, call: &FuncCall, msg: &str) -> Diagnostic {
         // hclsyntax's words: the detail says "expects only" for too many. Its places: the
         // first argument too many, or the closing parenthesis when some are missing.
         if msg.contains("expects only") || msg.contains("Too many") {
@@ -970,34 +1486,48 @@ impl Evaluator {
         }
     }
 
-    fn templatefile(&self, call: &FuncCall, args: &[Value], spans: &[&Expression]) -> R {
+    fn templatefile(
+        &self,
+        call: &FuncCall,
+        args: &[Value],
+        spans: &[&Expression],
+        scope: &Scope,
+    ) -> R {
         if self.in_templatefile {
-            return Err(self.call_error(
-                call,
+            return Err(self.call_error(call, scope,
                 "Call to function \"templatefile\" failed: cannot recursively call templatefile from inside templatefile call.",
             ));
         }
         if args.len() != 2 {
             return Err(self.arity_error(
                 call,
+                scope,
                 "Function \"templatefile\" expects 2 arguments (path, vars).",
             ));
         }
         let Some(rel) = args[0].to_string_lossless() else {
-            return Err(self.error_at(
+            return Err(self.with(
+                self.error_at(
+                    spans[0],
+                    "Invalid function argument",
+                    "Invalid value for \"path\" parameter: string required.",
+                ),
                 spans[0],
-                "Invalid function argument",
-                "Invalid value for \"path\" parameter: string required.",
+                scope,
             ));
         };
         let vars = match &args[1] {
             Value::Object(m) => m.clone(),
             Value::Null => BTreeMap::new(),
             _ => {
-                return Err(self.error_at(
+                return Err(self.with(
+                    self.error_at(
+                        spans[1],
+                        "Invalid function argument",
+                        "Invalid value for \"vars\" parameter: vars must be a map.",
+                    ),
                     spans[1],
-                    "Invalid function argument",
-                    "Invalid value for \"vars\" parameter: vars must be a map.",
+                    scope,
                 ));
             }
         };
@@ -1006,6 +1536,7 @@ impl Evaluator {
             // Terraform's templatefile (Packer's): the path as given.
             return Err(self.call_error(
                 call,
+                scope,
                 format!("Call to function \"templatefile\" failed: no file exists at {rel}."),
             ));
         }
@@ -1105,106 +1636,37 @@ impl Evaluator {
                     match v {
                         Value::Unknown => known = false,
                         Value::Null => {
-                            errors.push(self.error_at(
+                            errors.push(self.with(
+                                self.error_at(
+                                    &interp.expr,
+                                    "Invalid template interpolation value",
+                                    "The expression result is null. Cannot include a null value in a string template.",
+                                ),
                                 &interp.expr,
-                                "Invalid template interpolation value",
-                                "The expression result is null. Cannot include a null value in a string template.",
+                                scope,
                             ));
                         }
                         other => match other.to_string_lossless() {
                             Some(s) => out.push_str(&s),
                             None => {
-                                errors.push(self.error_at(
+                                errors.push(self.with(
+                                    self.error_at(
+                                        &interp.expr,
+                                        "Invalid template interpolation value",
+                                        format!("Cannot include the given value in a string template: {}.", conv_err(&other, &types::Type::String)),
+                                    ),
                                     &interp.expr,
-                                    "Invalid template interpolation value",
-                                    format!("Cannot include the given value in a string template: string required, but have {}.", other.type_name()),
+                                    scope,
                                 ));
                             }
                         },
                     }
                 }
-                Element::Directive(dir) if matches!(**dir, Directive::If(_)) => {
-                    let Directive::If(dir) = &**dir else {
-                        unreachable!()
-                    };
-                    let c = self.eval_depth(&dir.if_expr.cond_expr, scope, d)?;
-                    let cond = match c {
-                        Value::Unknown => {
-                            known = false;
-                            continue;
-                        }
-                        other => other.to_bool().ok_or_else(|| {
-                            self.error_at(
-                                &dir.if_expr.cond_expr,
-                                "Invalid template directive",
-                                "The condition value is invalid: bool required.",
-                            )
-                        })?,
-                    };
-                    if cond {
-                        let next = match &dir.else_expr {
-                            Some(e) => e.strip,
-                            None => dir.endif_expr.strip,
-                        };
-                        let inner: Vec<&Element> = dir.if_expr.template.iter().collect();
-                        known &= self.render(&inner, scope, d + 1, dir.if_expr.strip, next, out)?;
-                    } else if let Some(e) = &dir.else_expr {
-                        let inner: Vec<&Element> = e.template.iter().collect();
-                        known &=
-                            self.render(&inner, scope, d + 1, e.strip, dir.endif_expr.strip, out)?;
-                    }
-                }
-                Element::Directive(dir) => {
-                    let Directive::For(dir) = &**dir else {
-                        unreachable!()
-                    };
-                    let fe = &dir.for_expr;
-                    let coll = self.eval_depth(&fe.collection_expr, scope, d)?;
-                    let pairs: Vec<(Value, Value)> = match coll {
-                        Value::Unknown => {
-                            known = false;
-                            continue;
-                        }
-                        Value::List(items) => items
-                            .into_iter()
-                            .enumerate()
-                            .map(|(i, v)| (Value::Number(i.into()), v))
-                            .collect(),
-                        Value::Object(m) => {
-                            m.into_iter().map(|(k, v)| (Value::String(k), v)).collect()
-                        }
-                        other => {
-                            return Err(self.error_at(
-                                &fe.collection_expr,
-                                "Iteration over non-iterable value",
-                                format!("A value of type {} cannot be used as the collection in a 'for' directive.", other.type_name()),
-                            ));
-                        }
-                    };
-                    let inner: Vec<&Element> = fe.template.iter().collect();
-                    for (k, v) in pairs {
-                        let mut child = scope.child();
-                        if let Some(kv) = &fe.key_var {
-                            child.set(kv.as_str(), k);
-                        }
-                        child.set(fe.value_var.as_str(), v);
-                        known &= self.render(
-                            &inner,
-                            &child,
-                            d + 1,
-                            fe.strip,
-                            dir.endfor_expr.strip,
-                            out,
-                        )?;
-                        if out.len() > MAX_STRING {
-                            return Err(self.error_at(
-                                &fe.collection_expr,
-                                "Template result too large",
-                                format!("A template may produce at most {MAX_STRING} bytes."),
-                            ));
-                        }
-                    }
-                }
+                // As hclsyntax's TemplateExpr: a directive's errors are kept with the others'.
+                Element::Directive(dir) => match self.render_directive(dir, scope, d, out) {
+                    Ok(k) => known &= k,
+                    Err(e) => errors.extend(e.flatten()),
+                },
             }
             if out.len() > MAX_STRING {
                 return Err(Diagnostic::error(
@@ -1217,6 +1679,118 @@ impl Evaluator {
             Some(e) => Err(e),
             None => Ok(known),
         }
+    }
+
+    /// Renders an `if` or `for` directive into `out`; returns false when a value was unknown.
+    fn render_directive(
+        &self,
+        dir: &Directive,
+        scope: &Scope,
+        d: usize,
+        out: &mut String,
+    ) -> Result<bool, Diagnostic> {
+        let mut known = true;
+        match dir {
+            Directive::If(dir) => {
+                let c = self.eval_depth(&dir.if_expr.cond_expr, scope, d)?;
+                let cond = match c {
+                    Value::Unknown => {
+                        return Ok(false);
+                    }
+                    // hclsyntax makes the directive a conditional expression: its words.
+                    Value::Null => {
+                        return Err(self.with(
+                                self.error_at(
+                                    &dir.if_expr.cond_expr,
+                                    "Null condition",
+                                    "The condition value is null. Conditions must either be true or false.",
+                                ),
+                                &dir.if_expr.cond_expr,
+                                scope,
+                            ));
+                    }
+                    other => cty_bool(&other).ok_or_else(|| {
+                        self.with(
+                            self.error_at(
+                                &dir.if_expr.cond_expr,
+                                "Incorrect condition type",
+                                "The condition expression must be of type bool.",
+                            ),
+                            &dir.if_expr.cond_expr,
+                            scope,
+                        )
+                    })?,
+                };
+                if cond {
+                    let next = match &dir.else_expr {
+                        Some(e) => e.strip,
+                        None => dir.endif_expr.strip,
+                    };
+                    let inner: Vec<&Element> = dir.if_expr.template.iter().collect();
+                    known &= self.render(&inner, scope, d + 1, dir.if_expr.strip, next, out)?;
+                } else if let Some(e) = &dir.else_expr {
+                    let inner: Vec<&Element> = e.template.iter().collect();
+                    known &=
+                        self.render(&inner, scope, d + 1, e.strip, dir.endif_expr.strip, out)?;
+                }
+            }
+            Directive::For(dir) => {
+                let fe = &dir.for_expr;
+                let coll = self.eval_depth(&fe.collection_expr, scope, d)?;
+                let pairs: Vec<(Value, Value)> = match coll {
+                    Value::Unknown => {
+                        return Ok(false);
+                    }
+                    Value::List(items) => items
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| (Value::Number(i.into()), v))
+                        .collect(),
+                    Value::Object(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
+                    // hclsyntax makes the directive a `for` expression: its words.
+                    Value::Null => {
+                        return Err(self.with(
+                                self.error_at(
+                                    &fe.collection_expr,
+                                    "Iteration over null value",
+                                    "A null value cannot be used as the collection in a 'for' expression.",
+                                ),
+                                &fe.collection_expr,
+                                scope,
+                            ));
+                    }
+                    other => {
+                        return Err(self.with(
+                                self.error_at(
+                                    &fe.collection_expr,
+                                    "Iteration over non-iterable value",
+                                    format!("A value of type {} cannot be used as the collection in a 'for' expression.", other.type_name()),
+                                ),
+                                &fe.collection_expr,
+                                scope,
+                            ));
+                    }
+                };
+                let inner: Vec<&Element> = fe.template.iter().collect();
+                for (k, v) in pairs {
+                    let mut child = scope.child();
+                    if let Some(kv) = &fe.key_var {
+                        child.set(kv.as_str(), k);
+                    }
+                    child.set(fe.value_var.as_str(), v);
+                    known &=
+                        self.render(&inner, &child, d + 1, fe.strip, dir.endfor_expr.strip, out)?;
+                    if out.len() > MAX_STRING {
+                        return Err(self.error_at(
+                            &fe.collection_expr,
+                            "Template result too large",
+                            format!("A template may produce at most {MAX_STRING} bytes."),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(known)
     }
 }
 
@@ -1264,6 +1838,61 @@ fn strip_literal(mut literal: &str, prev: Strip, next: Strip) -> &str {
             .unwrap_or(s);
     }
     literal
+}
+
+/// For a function argument's type conversion error (`string required`, `a number is
+/// required`, `list of string required`), a value of that type; `None` for other errors.
+fn conversion_stand_in(msg: &str) -> Option<Value> {
+    let m = msg.trim_end_matches('.');
+    Some(match m {
+        "string required" => Value::str(""),
+        "number required" | "a number is required" => Value::Number(Number::ZERO),
+        "bool required" | "a bool is required" => Value::Bool(false),
+        _ if m.ends_with(" required")
+            && (m.starts_with("list of ") || m.starts_with("set of ") || m == "tuple required") =>
+        {
+            Value::List(Vec::new())
+        }
+        _ if m.ends_with(" required") && (m.starts_with("map of ") || m == "object required") => {
+            Value::Object(BTreeMap::new())
+        }
+        _ => return None,
+    })
+}
+
+/// A value with null for each unknown part.
+fn null_unknowns(v: &Value) -> Value {
+    match v {
+        Value::Unknown => Value::Null,
+        Value::List(l) => Value::List(l.iter().map(null_unknowns).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), null_unknowns(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// A value converted to a bool as cty converts it (`true`, and the strings `"true"` and `"1"`;
+/// `false`, `"false"` and `"0"`), as conditions and logical operators take it.
+fn cty_bool(v: &Value) -> Option<bool> {
+    match types::convert(v, &types::Type::Bool) {
+        Ok(Value::Bool(b)) => Some(b),
+        _ => None,
+    }
+}
+
+/// cty's conversion error converting `v` to `t` (`string required`, `a number is required`).
+fn conv_err(v: &Value, t: &types::Type) -> String {
+    types::convert(v, t)
+        .err()
+        .unwrap_or_else(|| format!("{t} required"))
+}
+
+/// cty's unification of two types (`None`: they have none).
+pub fn unify_types(a: &types::Type, b: &types::Type) -> Option<types::Type> {
+    unify::unify(a, b)
 }
 
 /// cty equality: values of different types are unequal; numbers compare numerically.
@@ -1340,7 +1969,7 @@ mod unify {
         }
     }
 
-    fn unify(a: &Type, b: &Type) -> Option<Type> {
+    pub(super) fn unify(a: &Type, b: &Type) -> Option<Type> {
         use Type::*;
         Some(match (a, b) {
             _ if a == b => a.clone(),
@@ -1586,6 +2215,69 @@ mod tests {
         assert_eq!(ev_with("\"a-${d}\"", scope).unwrap(), Value::Unknown);
         let scope = Scope::new().with("d", Value::Unknown);
         assert_eq!(ev_with("d.x[0]", scope).unwrap(), Value::Unknown);
+    }
+
+    #[test]
+    fn with_statements_name_the_values_an_erring_expression_reads() {
+        let var = obj(&[
+            ("x", Value::str("abc")),
+            ("l", Value::from(vec!["a", "b"])),
+            ("n", Value::Null),
+            ("big", Value::num(12345678901.0)),
+        ]);
+        let types: crate::hcl::describe::RootTypes = [(
+            "var".to_string(),
+            types::Type::Object(
+                [(
+                    "l".to_string(),
+                    types::Attr {
+                        ty: types::Type::List(Box::new(types::Type::String)),
+                        optional: false,
+                        default: None,
+                    },
+                )]
+                .into(),
+            ),
+        )]
+        .into();
+        let base: BTreeMap<String, Value> = [("var".to_string(), var)].into();
+        let scope = Scope::over(&base).typed(&types);
+        let e = ev_with(
+            "upper([var.x, var.l, var.n, var.x, var.big, var.l[0]])",
+            scope,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.with,
+            vec![
+                "var.big as 1.23456789e+10",
+                "var.l as list of string with 2 elements",
+                "var.l[0] as \"a\"",
+                "var.n set to null",
+                "var.x as \"abc\"",
+            ]
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("with var.big as 1.23456789e+10,\n     var.l as list of string"),
+            "{text}"
+        );
+        assert!(
+            text.contains("     var.x as \"abc\".\n\nInvalid value"),
+            "{text}"
+        );
+        // A traversal that fails (its own error) reads nothing known: no statement.
+        let scope = Scope::over(&base).typed(&types);
+        assert!(ev_with("var.l[5]", scope).unwrap_err().with.is_empty());
+        // A for expression's names are the for's, not the template's; its condition's
+        // error names them with the element's values.
+        let scope = Scope::over(&base).typed(&types);
+        let e = ev_with("[for i, s in var.l : s if s]", scope).unwrap_err();
+        assert_eq!(e.with, vec!["s as \"a\""]);
+        assert_eq!(
+            e.detail,
+            "The 'if' clause value is invalid: a bool is required."
+        );
     }
 
     #[test]

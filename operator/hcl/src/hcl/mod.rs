@@ -1,5 +1,6 @@
 //! The HCL2 language layer on top of hcl-edit: evaluation with spans, type constraints.
 
+pub mod describe;
 pub mod eval;
 pub mod heredoc;
 pub mod lenient;

@@ -259,6 +259,9 @@ pub struct EvalEnv {
     /// Names of one body's context on top (`source`, `build`, a validation's `var`).
     pub overlay: BTreeMap<String, Value>,
     pub funcs: FuncCtx,
+    /// The types of `vars`' roots where Kiln knows them (a variable's declared type): the
+    /// `with …` lines of diagnostics describe values by them.
+    pub types: Arc<crate::hcl::describe::RootTypes>,
 }
 
 impl EvalEnv {
@@ -268,7 +271,7 @@ impl EvalEnv {
     }
 
     pub fn scope(&self) -> Scope<'_> {
-        Scope::layered(&self.overlay, &self.vars)
+        Scope::layered(&self.overlay, &self.vars).typed(&self.types)
     }
 
     pub fn evaluator(&self, file: &Arc<SourceFile>) -> Evaluator {
@@ -470,13 +473,39 @@ impl<'a> ConfigReader<'a> {
     }
 
     fn bad(&mut self, attr: &RawAttr, what: &str) {
-        self.diags.push(wrong_type(attr, what));
+        let with = self.statements(attr);
+        self.diags
+            .push(wrong_type(attr, what).with_statements(with));
+    }
+
+    /// hcldec's type errors carry the attribute's expression and context: the `with …`
+    /// statements of the variables it reads.
+    fn statements(&self, attr: &RawAttr) -> Vec<String> {
+        let vars = crate::hcl::describe::variables(&attr.expr);
+        if attr.bindings.is_empty() {
+            crate::hcl::describe::statements(&vars, &self.scope)
+        } else {
+            let mut scope = self.env.scope();
+            for (k, v) in &attr.bindings {
+                scope.set(k.clone(), v.clone());
+            }
+            crate::hcl::describe::statements(&vars, &scope)
+        }
     }
 
     /// Reports at the argument `key` that its value is not what it must be (`what`: `bool
     /// required`), as [`wrong_type`] says it.
     pub fn wrong_type(&mut self, key: &str, what: &str) {
-        self.error_at(key, WRONG_TYPE, wrong_type_detail(key, what));
+        let with = self
+            .find(key)
+            .map(|a| self.statements(a))
+            .unwrap_or_default();
+        let subject = self.subject_of(key);
+        self.diags.push(
+            Diagnostic::error(WRONG_TYPE, wrong_type_detail(key, what))
+                .with_subject(subject)
+                .with_statements(with),
+        );
     }
 
     /// Reports an error at an argument.

@@ -224,6 +224,39 @@ fn decode_meta(
 /// Decodes a provisioner (or error-cleanup-provisioner) block's meta-arguments; the rest of
 /// its body belongs to the provisioner type.
 /// The `build` block's arguments and block types, in hcl2template's order.
+/// gohcl's `DecodeExpression` of a string argument (a build's `name`, `description`): the
+/// expression's errors, then, as its value is then unknown, `Unsuitable value type` at the
+/// expression's start; a value that is no string is one too.
+fn gohcl_string(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Option<String> {
+    let unsuitable = |detail: &str| {
+        let ev = env.evaluator(&a.file);
+        Diagnostic::error(
+            "Unsuitable value type",
+            format!("Unsuitable value: {detail}"),
+        )
+        .with_subject(ev.start_range(&a.expr).map(|r| a.file.subject(r)))
+    };
+    match env.eval_attr(a) {
+        Ok(Value::Unknown) => {
+            diags.push(unsuitable("value must be known"));
+            None
+        }
+        Ok(Value::Null) => None,
+        Ok(v) => match v.to_string_lossless() {
+            Some(s) => Some(s),
+            None => {
+                diags.push(unsuitable("string required"));
+                None
+            }
+        },
+        Err(d) => {
+            diags.push(d);
+            diags.push(unsuitable("value must be known"));
+            None
+        }
+    }
+}
+
 const BUILD_ATTRS: &[&str] = &["name", "description", "sources"];
 const BUILD_BLOCKS: &[&str] = &[
     "from",
@@ -415,14 +448,8 @@ impl Template {
             };
             for a in &b.body.attrs {
                 match a.key.as_str() {
-                    "name" => match env.eval_attr(a) {
-                        Ok(v) => bb.name = v.to_string_lossless(),
-                        Err(d) => diags.push(d),
-                    },
-                    "description" => match env.eval_attr(a) {
-                        Ok(v) => bb.description = v.to_string_lossless(),
-                        Err(d) => diags.push(d),
-                    },
+                    "name" => bb.name = gohcl_string(&env, a, &mut diags),
+                    "description" => bb.description = gohcl_string(&env, a, &mut diags),
                     "sources" => {
                         let items: Vec<(String, Option<Subject>)> = match &a.expr {
                             hcl::edit::expr::Expression::Array(arr) => arr

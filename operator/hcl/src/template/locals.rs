@@ -238,6 +238,11 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                             if decl.sensitive {
                                 t.sensitive.extend(v.strings());
                             }
+                            if let Some(ty) =
+                                crate::hcl::describe::static_type(&decl.attr.expr, &env.scope())
+                            {
+                                t.local_types.insert(name.clone(), ty);
+                            }
                             t.local_values.insert(name.clone(), v);
                             done.insert(node);
                         }
@@ -250,6 +255,21 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                 Node::Data(key) => {
                     let decl = t.data[key].clone();
                     let outputs = match &mode {
+                        // An argument that does not evaluate fails the data source (Packer
+                        // evaluates what depends on it only once it is configured): what
+                        // reads it is skipped; the error itself is reported by the data
+                        // sources' check after locals.
+                        DataMode::Unknown
+                            if decl
+                                .block
+                                .body
+                                .attrs
+                                .iter()
+                                .any(|a| env.eval_attr(a).is_err()) =>
+                        {
+                            failed.insert(node);
+                            continue;
+                        }
                         DataMode::Unknown => Ok(Value::Unknown),
                         DataMode::Execute(run) => run(&decl, &env).map(Value::Object),
                         DataMode::Lenient(known) if known(&decl.kind) => Ok(Value::Unknown),

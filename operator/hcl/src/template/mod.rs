@@ -91,6 +91,9 @@ pub struct Template {
     /// Values after evaluation.
     pub var_values: BTreeMap<String, Value>,
     pub local_values: BTreeMap<String, Value>,
+    /// The types of the locals' values where Kiln knows more than their values tell (see
+    /// [`crate::hcl::describe`]).
+    pub local_types: BTreeMap<String, crate::hcl::types::Type>,
     /// Data source outputs by `type.name` (unknown under `validate`).
     pub data_values: BTreeMap<String, Value>,
     /// Strings to mask in every output: values of sensitive variables and locals.
@@ -529,7 +532,38 @@ impl Template {
         packer.insert("versionFingerprint".to_string(), Value::Unknown);
         packer.insert("iterationID".to_string(), Value::Unknown);
         vars.insert("packer".to_string(), Value::Object(packer));
+        let attr = |ty: crate::hcl::types::Type| crate::hcl::types::Attr {
+            ty,
+            optional: false,
+            default: None,
+        };
+        let mut types = crate::hcl::describe::RootTypes::new();
+        types.insert(
+            "var".to_string(),
+            crate::hcl::types::Type::Object(
+                self.var_values
+                    .iter()
+                    .map(|(k, v)| {
+                        let declared = self.variables.get(k).and_then(|d| d.ty.as_ref());
+                        (k.clone(), attr(crate::hcl::describe::concrete(v, declared)))
+                    })
+                    .collect(),
+            ),
+        );
+        types.insert(
+            "local".to_string(),
+            crate::hcl::types::Type::Object(
+                self.local_values
+                    .iter()
+                    .map(|(k, v)| {
+                        let known = self.local_types.get(k);
+                        (k.clone(), attr(crate::hcl::describe::concrete(v, known)))
+                    })
+                    .collect(),
+            ),
+        );
         EvalEnv {
+            types: std::sync::Arc::new(types),
             vars: std::sync::Arc::new(vars),
             overlay: BTreeMap::new(),
             funcs: crate::functions::FuncCtx {

@@ -133,6 +133,7 @@ fn eval_default(a: &RawAttr) -> Result<Value, Diagnostic> {
             base_dir: PathBuf::new(),
             allow_env: true,
         },
+        types: Default::default(),
     };
     env.eval_attr(a).map_err(|mut d| {
         if d.summary == "Unknown variable" {
@@ -954,7 +955,23 @@ pub fn finish(t: &mut Template, given: Collected) -> Diagnostics {
         let mut scope_vars = BTreeMap::new();
         scope_vars.insert(name.clone(), value.clone());
         let mut env = EvalEnv::default();
-        env.set("var", Value::Object(scope_vars));
+        let mut types = crate::hcl::describe::RootTypes::new();
+        types.insert(
+            "var".to_string(),
+            crate::hcl::types::Type::Object(
+                [(
+                    name.clone(),
+                    crate::hcl::types::Attr {
+                        ty: crate::hcl::describe::concrete(&value, var.ty.as_ref()),
+                        optional: false,
+                        default: None,
+                    },
+                )]
+                .into(),
+            ),
+        );
+        env.types = std::sync::Arc::new(types);
+        env.vars = std::sync::Arc::new([("var".to_string(), Value::Object(scope_vars))].into());
         for rule in &var.validations {
             match env.eval_attr(&rule.condition) {
                 Ok(Value::Unknown) => {}
