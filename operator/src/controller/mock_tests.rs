@@ -420,6 +420,10 @@ fn check_new_build_calls(calls: &[Call], ctx: &Context) {
     assert_eq!(st["phase"], "Pending");
     assert_eq!(st["sourcesSummary"], "0/2");
     assert_eq!(st["snapshot"], "b1-snapshot");
+    // The Job is named at once (a reconcile whose Job cache lags asks for it rather than
+    // launching again), without a start time while no pod runs.
+    assert_eq!(st["jobName"], "kiln-b1");
+    assert!(st.get("startTime").is_none(), "{st}");
     let conds = st["conditions"].as_array().unwrap();
     let get = |t: &str| conds.iter().find(|c| c["type"] == t).unwrap().clone();
     assert_eq!(get("Reconciling")["status"], "True");

@@ -27,6 +27,8 @@ pub struct JobView {
     pub message: String,
     pub start_time: Option<Time>,
     pub completion_time: Option<Time>,
+    /// The view comes from the build's Job (which exists): the status names it.
+    pub has_job: bool,
 }
 
 impl JobView {
@@ -38,6 +40,7 @@ impl JobView {
             message: message.into(),
             start_time: None,
             completion_time: None,
+            has_job: false,
         }
     }
 }
@@ -61,6 +64,7 @@ pub fn job_view(job: &Job, cancel: bool) -> JobView {
         message,
         start_time: status.start_time.clone(),
         completion_time: status.completion_time.clone(),
+        has_job: true,
     };
     if job_condition(job, "Complete").is_some()
         || job_condition(job, "SuccessCriteriaMet").is_some()
@@ -130,11 +134,14 @@ pub fn job_view(job: &Job, cancel: bool) -> JobView {
         // No start time while no runner pod runs: the Job controller sets the Job's a moment
         // after the Job is created, and copying it would cost every build a status write of
         // its own; the time arrives with `Running` (or the end), which is written anyway.
-        JobView::fixed(
-            BuildPhase::Pending,
-            reasons::QUEUED,
-            "waiting for the runner pods to start",
-        )
+        JobView {
+            start_time: None,
+            ..view(
+                BuildPhase::Pending,
+                reasons::QUEUED,
+                "waiting for the runner pods to start".into(),
+            )
+        }
     }
 }
 
@@ -252,7 +259,9 @@ pub fn desired_status(
             .or(old.snapshot.clone()),
         job_name: old.job_name.clone().or_else(|| {
             (!reused
-                && (snapshot.is_some() && phase != BuildPhase::Pending || start_time.is_some()))
+                && (view.has_job
+                    || snapshot.is_some() && phase != BuildPhase::Pending
+                    || start_time.is_some()))
             .then(|| resources::job_name(&build.name_any()))
         }),
         start_time,
@@ -475,6 +484,10 @@ mod tests {
         let waiting = job_view(&job_with(None, 2), false);
         assert_eq!(waiting.phase, BuildPhase::Pending);
         assert_eq!(waiting.start_time, None);
+        assert!(
+            waiting.has_job,
+            "the status names the Job as soon as it exists"
+        );
         let mut running = job_with(None, 2);
         running.status.as_mut().unwrap().ready = Some(1);
         let view = job_view(&running, false);
@@ -523,6 +536,7 @@ mod tests {
             message: "2 built".into(),
             start_time: Some(t(start)),
             completion_time: Some(t(end)),
+            has_job: true,
         }
     }
 
