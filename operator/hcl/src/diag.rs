@@ -21,6 +21,9 @@ pub struct SourceFile {
     json: std::sync::OnceLock<JsonView>,
     /// The context of a JSON syntax error in this (unconverted) file.
     json_context: std::sync::OnceLock<String>,
+    /// For a file hcl-edit refuses: the top-level blocks hclsyntax's partial body holds
+    /// (header, byte range), which name the context of its syntax errors.
+    syntax_blocks: std::sync::OnceLock<Vec<(String, usize, usize)>>,
 }
 
 /// 1-based line and column (in characters) of a byte offset of `text`.
@@ -83,6 +86,7 @@ impl SourceFile {
             key_aliases: std::sync::OnceLock::new(),
             json: std::sync::OnceLock::new(),
             json_context: std::sync::OnceLock::new(),
+            syntax_blocks: std::sync::OnceLock::new(),
         });
         register(&f);
         f
@@ -118,6 +122,12 @@ impl SourceFile {
     /// Whether this file is written in HCL's JSON syntax (and converted).
     pub fn is_json(&self) -> bool {
         self.json.get().is_some()
+    }
+
+    /// The top-level blocks of a file that does not parse, as hclsyntax's recovering parser
+    /// finds them (see [`crate::hcl::syntax_diag`]); set when its errors are reported.
+    pub fn set_syntax_blocks(&self, blocks: Vec<(String, usize, usize)>) {
+        let _ = self.syntax_blocks.set(blocks);
     }
 
     /// A syntax error's context in a JSON file, set when it is reported.
@@ -263,6 +273,10 @@ pub struct Diagnostic {
     /// and evaluation context ([`crate::hcl::describe`]); shown after the source lines.
     #[serde(skip)]
     pub with: Vec<String>,
+    /// The first source line shown, when the diagnostic's context (hclsyntax's `Context`
+    /// range) starts on a line before its subject's.
+    #[serde(skip)]
+    pub snippet_start: Option<usize>,
 }
 
 impl Diagnostic {
@@ -274,6 +288,7 @@ impl Diagnostic {
             subject: None,
             more: Vec::new(),
             with: Vec::new(),
+            snippet_start: None,
         }
     }
 
@@ -390,6 +405,13 @@ impl SourceFile {
             // is the JSON's: see `offset_of`).
             let ctx = crate::template::json::context(&j.root, offset);
             return (!ctx.is_empty()).then_some(ctx);
+        }
+        if let Some(blocks) = self.syntax_blocks.get() {
+            // hclsyntax's `ContextString`: the first block whose range holds the offset.
+            return blocks
+                .iter()
+                .find(|(_, start, end)| (*start..*end).contains(&offset))
+                .map(|(h, _, _)| h.clone());
         }
         if let Ok(body) = crate::hcl::lenient::parse_body(self) {
             for b in body.blocks() {
@@ -522,13 +544,13 @@ impl fmt::Display for Diagnostic {
                         .unwrap_or_default();
                     writeln!(f, "  on {} line {}{ctx}:", sub.file, sub.line)?;
                     let last = sub.end_line.max(sub.line);
-                    for n in sub.line..=last {
-                        if n > sub.line && n == last && sub.end_column <= 1 {
-                            // A range ending at a line's start shows that line only when
-                            // it is the first.
-                            if file.line_text(n).is_empty() {
-                                break;
-                            }
+                    let first = self.snippet_start.unwrap_or(sub.line).min(sub.line);
+                    for n in first..=last {
+                        // hcl's writer shows the lines overlapping the range; an empty
+                        // line (or the end of the file after its last newline) overlaps
+                        // nothing.
+                        if file.line_text(n).is_empty() {
+                            continue;
                         }
                         writeln!(f, "{n:4}: {}", file.line_text(n))?;
                     }

@@ -14,8 +14,7 @@
 //! of a file without a final newline are kept. The input must parse; Packer refuses to format
 //! a file that does not.
 
-use crate::diag::{Diagnostic, Diagnostics, SourceFile, Subject};
-use std::path::Path;
+use crate::diag::{Diagnostic, Diagnostics, Subject};
 use unicode_segmentation::UnicodeSegmentation;
 
 /// hclsyntax's token types, as far as hclwrite's rules tell them apart.
@@ -566,13 +565,14 @@ fn columns(src: &str, toks: &[Token], spaces: &[usize]) -> usize {
 
 /// Formats HCL text as `packer fmt` does. Errors when the text does not parse.
 pub fn format(text: &str, name: &str) -> Result<String, Diagnostics> {
-    let toks = lex(text);
-    let lexical = lexical_errors(text, name, &toks);
-    if !lexical.is_empty() {
-        return Err(lexical);
+    // Packer parses with hclsyntax before formatting, and refuses the file on its errors (its
+    // scanner's, then its parser's, all of them): hcl-edit's parser has no say here (it
+    // refuses `1e400`, accepts `a.0.1`).
+    let (errors, _) = crate::hcl::syntax_diag::config_errors(text, name);
+    if !errors.is_empty() {
+        return Err(Diagnostics(errors));
     }
-    check_syntax(text, name)?;
-    Ok(format_lexed(text, &toks))
+    Ok(format_lexed(text, &lex(text)))
 }
 
 /// The errors hclsyntax's scanner reports before parsing (`checkInvalidTokens`), with its
@@ -652,67 +652,6 @@ pub fn lexical_errors(src: &str, name: &str, toks: &[Token]) -> Diagnostics {
         }
     }
     out
-}
-
-/// Refuses text that is not HCL, naming where it fails. As hclsyntax's parser (which Packer
-/// uses), a key repeated in an object constructor is no syntax error (it only fails when the
-/// object is evaluated); hcl-edit refuses it, so such keys are made unique in a copy of the
-/// text until it parses.
-pub fn check_syntax(text: &str, name: &str) -> Result<(), Diagnostic> {
-    // hclsyntax skips a byte order mark; blanked (same length), positions stay right.
-    let mut probe = match text.strip_prefix('\u{feff}') {
-        Some(rest) => std::borrow::Cow::Owned(format!("   {rest}")),
-        None => std::borrow::Cow::Borrowed(text),
-    };
-    // hcl-edit refuses a `#`/`//` comment that ends the file without a newline; hclsyntax
-    // does not.
-    if !probe.ends_with('\n') {
-        probe = std::borrow::Cow::Owned(format!("{probe}\n"));
-    }
-    // (offset in the probe, bytes inserted there), to map positions back to the text.
-    let mut inserted: Vec<(usize, usize)> = Vec::new();
-    loop {
-        let e = match hcl::edit::parser::parse_body(&probe) {
-            Ok(_) => return Ok(()),
-            Err(e) => e,
-        };
-        let at = e.location().offset().min(probe.len());
-        let repeated_key = e.message().contains("redefined object key") && inserted.len() < 10_000;
-        let key_at = if probe[at..].starts_with('"') {
-            Some(at + 1)
-        } else if ident_len(&probe[at..]) > 0 {
-            Some(at)
-        } else {
-            None
-        };
-        if let (true, Some(key_at)) = (repeated_key, key_at) {
-            let tag = format!("kiln{}_", inserted.len());
-            inserted.push((key_at, tag.len()));
-            probe =
-                std::borrow::Cow::Owned(format!("{}{tag}{}", &probe[..key_at], &probe[key_at..]));
-            continue;
-        }
-        let mut offset = at;
-        for &(pos, len) in inserted.iter().rev() {
-            if offset >= pos + len {
-                offset -= len;
-            } else if offset > pos {
-                offset = pos;
-            }
-        }
-        let file = SourceFile::new(Path::new(name), text.to_string());
-        let (line, column) = file.position(offset.min(text.len()));
-        return Err(
-            Diagnostic::error("Invalid HCL syntax", e.message().to_string()).at(Subject {
-                file: name.to_string(),
-                line,
-                column,
-                end_line: line,
-                end_column: column + 1,
-                snippet: file.line_text(line).to_string(),
-            }),
-        );
-    }
 }
 
 /// hclwrite's `Format`, on any text (it does not need to parse).
@@ -938,10 +877,11 @@ mod tests {
                 .collect();
         assert_eq!(
             got,
-            // As Packer: `-:1,7-2,1: Invalid multi-line string`, `-:3,7-8: Invalid character`.
+            // As Packer: the scanner's errors, then the parser's.
             [
                 "1,7-2,1 Invalid multi-line string",
-                "3,7-3,8 Invalid character"
+                "3,7-3,8 Invalid character",
+                "1,7-2,1 Unterminated template string"
             ]
         );
     }

@@ -4,6 +4,7 @@ pub mod describe;
 pub mod eval;
 pub mod heredoc;
 pub mod lenient;
+pub mod syntax_diag;
 pub mod types;
 
 pub use eval::{Evaluator, Scope};

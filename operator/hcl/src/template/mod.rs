@@ -310,8 +310,21 @@ impl Template {
             }
             let file = SourceFile::new(&path, text);
             match crate::hcl::lenient::parse_body(&file) {
-                Ok(b) => bodies.push((file.clone(), b)),
-                Err(e) => diags.push(parse_error(&file, &e)),
+                // hcl-edit accepts a few things hclsyntax refuses (a newline in a quoted
+                // string, `a.0.1`, `a.*.*`): Packer reports them.
+                Ok(b) => match hclsyntax_refuses(&file) {
+                    Some(errors) => {
+                        for d in errors {
+                            diags.push(d);
+                        }
+                    }
+                    None => bodies.push((file.clone(), b)),
+                },
+                Err(e) => {
+                    for d in syntax_errors(&file, &e) {
+                        diags.push(d);
+                    }
+                }
             }
             t.files.push(file);
         }
@@ -601,6 +614,28 @@ pub(crate) fn parse_error(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) 
         end_column: column + 1,
         snippet: file.line_text(line).to_string(),
     })
+}
+
+/// The syntax errors of a native file hcl-edit refuses, as hclsyntax reports them (all of
+/// them, in its order: see [`crate::hcl::syntax_diag`]); hcl-edit's one error in the rare
+/// case hclsyntax finds none (where the two parsers disagree).
+pub fn syntax_errors(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> Vec<Diagnostic> {
+    let (errs, blocks) = crate::hcl::syntax_diag::config_errors(&file.text, &file.name);
+    if errs.is_empty() {
+        return vec![parse_error(file, e)];
+    }
+    file.set_syntax_blocks(blocks);
+    errs
+}
+
+/// hclsyntax's errors for a file hcl-edit parsed, when it has any.
+pub fn hclsyntax_refuses(file: &Arc<SourceFile>) -> Option<Vec<Diagnostic>> {
+    let (errs, blocks) = crate::hcl::syntax_diag::config_errors(&file.text, &file.name);
+    if errs.is_empty() {
+        return None;
+    }
+    file.set_syntax_blocks(blocks);
+    Some(errs)
 }
 
 /// hclsyntax's words for the syntax errors whose hcl-edit message maps to one of its own:

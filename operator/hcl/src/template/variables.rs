@@ -629,16 +629,22 @@ fn read_var_file(path: &Path, diags: &mut Diagnostics) -> Option<VarFile> {
             assignments: out,
         });
     }
+    // hclsyntax's syntax errors (all of them), also for what hcl-edit accepts and hclsyntax
+    // refuses.
     let body = match crate::hcl::lenient::parse_body(&file) {
-        Ok(b) => b,
+        Ok(b) => match crate::template::hclsyntax_refuses(&file) {
+            Some(errors) => {
+                for d in errors {
+                    diags.push(d);
+                }
+                return None;
+            }
+            None => b,
+        },
         Err(e) => {
-            let offset = e.location().offset();
-            diags.push(
-                crate::template::hclsyntax_words(&file, &e).unwrap_or_else(|| {
-                    Diagnostic::error("Invalid HCL syntax", e.message().to_string())
-                        .at(file.subject(offset..offset + 1))
-                }),
-            );
+            for d in crate::template::syntax_errors(&file, &e) {
+                diags.push(d);
+            }
             return None;
         }
     };
