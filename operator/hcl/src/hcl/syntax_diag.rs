@@ -739,6 +739,26 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// `numberLitValue`: the scanner takes `1.0.0` as one number, which cty cannot read.
+    fn number_literal(&mut self, tok: Token) {
+        let text = self.text(tok);
+        let (mantissa, exponent) = match text.find(['e', 'E']) {
+            Some(i) => (&text[..i], &text[i + 1..]),
+            None => (text, ""),
+        };
+        let valid = mantissa.matches('.').count() <= 1
+            && !exponent.contains(['.', 'e', 'E'])
+            && exponent.trim_start_matches(['+', '-']).len() <= 9;
+        if !valid {
+            self.err(
+                "Invalid number literal",
+                "Failed to recognize the value of this number literal.",
+                tok.into(),
+                None,
+            );
+        }
+    }
+
     fn parse_expression_traversals(&mut self, from: Rng) -> Rng {
         let mut ret = from;
         'traversal: loop {
@@ -754,7 +774,11 @@ impl<'a> Parser<'a> {
                         }
                         T::NumberLit => {
                             self.read();
-                            self.legacy_index(attr, attr, false);
+                            if self.text(attr).contains('.') {
+                                self.legacy_index(attr, attr, false);
+                            } else {
+                                self.number_literal(attr);
+                            }
                             ret = between(ret, attr);
                         }
                         T::Star => {
@@ -764,7 +788,11 @@ impl<'a> Parser<'a> {
                                 self.read();
                                 if self.peek().ty == T::NumberLit {
                                     let num = self.read();
-                                    self.legacy_index(num, attr, true);
+                                    if self.text(num).contains('.') {
+                                        self.legacy_index(num, attr, true);
+                                    } else {
+                                        self.number_literal(num);
+                                    }
                                     last = num.into();
                                     continue;
                                 }
@@ -885,6 +913,7 @@ impl<'a> Parser<'a> {
             }
             T::NumberLit => {
                 self.read();
+                self.number_literal(start);
                 start.into()
             }
             T::Ident => {

@@ -1,0 +1,6 @@
+build {
+  sources = ["a"]
+  provisioner "shell" {
+    inline = ["echo ${"]
+  }
+}

@@ -1,0 +1,2 @@
+source "null" "a" { x = 1
+}
