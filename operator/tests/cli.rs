@@ -352,8 +352,16 @@ fn syntax_errors_name_file_line_and_column() {
     );
     let err = shown(&o);
     assert_eq!(o.status.code(), Some(1));
-    assert!(err.contains("Invalid HCL syntax"), "{err}");
-    assert!(err.contains("s.pkr.hcl line 3"), "{err}");
+    // hclsyntax's words (as Packer), its subject (the `}`) and the lines of its context.
+    assert!(err.contains("Error: Missing item separator"), "{err}");
+    assert!(
+        err.contains("on s.pkr.hcl line 3, in source \"null\" \"a\":\n   2:   x = [1, 2\n   3: }\n"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Expected a comma to mark the beginning of the next item."),
+        "{err}"
+    );
 }
 
 #[test]

@@ -12,6 +12,8 @@ pub fn load_eval(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    // hclsyntax's syntax errors (also behind fmt and the loader) never panic.
+    let _ = crate::hcl::syntax_diag::config_errors(text, "fuzz.pkr.hcl");
     // fmt never panics, and formatting its own output changes nothing.
     if let Ok(once) = crate::fmt::format(text, "fuzz.pkr.hcl")
         && let Ok(twice) = crate::fmt::format(&once, "fuzz.pkr.hcl")

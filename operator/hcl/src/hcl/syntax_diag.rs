@@ -71,9 +71,15 @@ enum Item {
     Block(String, Rng),
 }
 
-/// Nesting deeper than this stops the walk (as if in recovery): hclsyntax recurses without
-/// limit on Go's growable stacks; Rust's are fixed.
-const MAX_DEPTH: usize = 200;
+/// Nesting (of expressions, blocks, template directives) deeper than this stops the walk
+/// there, as in recovery: hclsyntax recurses without limit on Go's growable stacks. Below it,
+/// the stack grows as needed ([`grow`]). No real template comes near it.
+const MAX_DEPTH: usize = 500;
+
+/// Runs `f` with enough stack for one more level of nesting, whatever thread this is.
+fn grow<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, f)
+}
 
 struct Parser<'a> {
     src: &'a str,
@@ -268,6 +274,12 @@ impl<'a> Parser<'a> {
     }
 
     // ---- recovery ----
+
+    /// Too deep: stops the walk, as at the end of the file, and reports nothing more.
+    fn give_up(&mut self) {
+        self.recovery = true;
+        self.next = self.toks.len();
+    }
 
     fn recover(&mut self, end: T) -> Token {
         let start = opposite(end);
@@ -562,8 +574,13 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+        if self.depth >= MAX_DEPTH {
+            self.give_up();
+            return Item::Block(header, ident.into());
+        }
+        self.depth += 1;
         match self.peek().ty {
-            T::Newline | T::Eof | T::CBrace => self.parse_body(T::CBrace, false),
+            T::Newline | T::Eof | T::CBrace => grow(|| self.parse_body(T::CBrace, false)),
             _ => {
                 // A one-line block: its errors come after the ones about its end.
                 let mark = self.errs.len();
@@ -616,6 +633,7 @@ impl<'a> Parser<'a> {
                 self.errs.extend(body_errs);
             }
         }
+        self.depth -= 1;
         let cbrace = self.prev_range();
         let eol = self.peek();
         if eol.ty == T::Newline || eol.ty == T::Eof {
@@ -638,14 +656,7 @@ impl<'a> Parser<'a> {
 
     fn parse_expression(&mut self) -> Rng {
         let start = self.peek();
-        if self.depth >= MAX_DEPTH {
-            self.recovery = true;
-            return start.into();
-        }
-        self.depth += 1;
-        let r = self.parse_conditional(start);
-        self.depth -= 1;
-        r
+        self.parse_conditional(start)
     }
 
     fn parse_conditional(&mut self, start: Token) -> Rng {
@@ -886,6 +897,17 @@ impl<'a> Parser<'a> {
 
     fn parse_expression_term(&mut self) -> Rng {
         let start = self.peek();
+        if self.depth >= MAX_DEPTH {
+            self.give_up();
+            return start.into();
+        }
+        self.depth += 1;
+        let r = grow(|| self.parse_term(start));
+        self.depth -= 1;
+        r
+    }
+
+    fn parse_term(&mut self, start: Token) -> Rng {
         match start.ty {
             T::OParen => {
                 let open = self.read();
@@ -1521,13 +1543,18 @@ impl<'a> Parser<'a> {
         let unbalanced = "The control directives within this template are unbalanced.";
         match parts[*pos] {
             Part::Other => *pos += 1,
+            Part::If(_) | Part::For(_) if self.depth >= MAX_DEPTH => *pos += 1,
             Part::If(open) => {
                 *pos += 1;
-                self.template_if(parts, pos, open);
+                self.depth += 1;
+                grow(|| self.template_if(parts, pos, open));
+                self.depth -= 1;
             }
             Part::For(open) => {
                 *pos += 1;
-                self.template_for(parts, pos, open);
+                self.depth += 1;
+                grow(|| self.template_for(parts, pos, open));
+                self.depth -= 1;
             }
             Part::End(r) => self.err("Unexpected end of template", unbalanced, r, None),
             Part::EndIf(r) => {
@@ -1828,5 +1855,140 @@ fn opposite(ty: T) -> T {
         T::TemplateControl | T::TemplateInterp => T::TemplateSeqEnd,
         T::TemplateSeqEnd => T::TemplateInterp,
         _ => T::Nil,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `line,col-endline,endcol summary` of each error, as hcl's ranges print them.
+    fn errors(src: &str) -> Vec<String> {
+        config_errors(src, "t.pkr.hcl")
+            .0
+            .iter()
+            .map(|d| {
+                let s = d.subject.as_ref().unwrap();
+                format!(
+                    "{},{}-{},{} {}",
+                    s.line, s.column, s.end_line, s.end_column, d.summary
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reports_what_packer_reports() {
+        // Each as `packer validate -syntax-only` (Packer 1.16.0, hcl v2.24.0) reports it.
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "source \"null\" \"a\" {\n  x = 1\n",
+                &["1,19-1,20 Unclosed configuration block"],
+            ),
+            (
+                "variable \"a\" {\n  default = \"x\n}\n",
+                &[
+                    "2,15-3,1 Invalid multi-line string",
+                    "3,2-4,1 Invalid multi-line string",
+                    "2,15-3,1 Unterminated template string",
+                ],
+            ),
+            ("a = [1, 2\n}\n", &["2,1-2,2 Missing item separator"]),
+            ("a = 1 b = 2\n", &["1,7-1,8 Missing newline after argument"]),
+            (
+                // The second `"` opens a string, which the newline breaks.
+                "a = \"${foo\"\n",
+                &[
+                    "1,12-2,1 Invalid multi-line string",
+                    "1,6-1,8 Unclosed template interpolation sequence",
+                ],
+            ),
+            (
+                "@a = 1\n",
+                &[
+                    "1,1-1,2 Invalid character",
+                    "1,1-1,2 Argument or block definition required",
+                ],
+            ),
+            (
+                "a = ~1\n",
+                &["1,5-1,6 Unsupported operator", "1,5-1,6 Invalid expression"],
+            ),
+            ("a =", &["1,4-1,4 Missing expression"]),
+            ("a = x.0.1\n", &["1,7-1,10 Invalid legacy index syntax"]),
+            ("a = x[* 1]\n", &["1,10-1,11 Missing close bracket on splat index"]),
+            (
+                "a = 1\na = 2\n",
+                &["2,1-2,2 Attribute redefined"],
+            ),
+            (
+                "a = \"%{ if x }\"\n",
+                &["1,15-1,16 Unexpected end of template"],
+            ),
+            ("a = \"\\q\"\n", &["1,6-1,8 Invalid escape sequence"]),
+        ];
+        for (src, want) in cases {
+            assert_eq!(errors(src), *want, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn accepts_valid_templates() {
+        let src = "# c\nsource \"null\" \"a\" {\n  communicator = \"none\" // x\n  list = [for k, v in var.m : \"${k}=${v}\" if v != null]\n  obj = { for k, v in local.m : k => v... }\n  s = <<-EOT\n    %{ for x in y ~}\n    ${x}\n    %{ endfor ~}\n  EOT\n  t = a.*.b[0].c[*].d\n  u = f::g(1, [2]...)\n  v = !true ? -1 : 2 % 3\n  w = { a = 1, \"b\" : 2\n    (c) = 3 }\n}\nx { y = 1 }\n";
+        assert_eq!(errors(src), Vec::<String>::new());
+    }
+
+    #[test]
+    fn names_the_blocks_of_the_partial_body() {
+        let src = "source \"null\" \"a\" {\n}\nbuild {\n  x = [\n}\n";
+        let (_, blocks) = config_errors(src, "t.pkr.hcl");
+        let headers: Vec<&str> = blocks.iter().map(|(h, _, _)| h.as_str()).collect();
+        assert_eq!(headers, ["source \"null\" \"a\"", "build"]);
+        // Recovery from the bad tuple ends at the end of the file, and so does the block.
+        assert_eq!(blocks[1].2, src.len());
+    }
+
+    #[test]
+    fn the_context_shows_from_its_first_line() {
+        let (d, _) = config_errors("a = [1\n\n  2]\n", "t.pkr.hcl");
+        assert_eq!(d[0].summary, "Missing item separator");
+        assert_eq!(d[0].subject.as_ref().unwrap().line, 3);
+        assert_eq!(d[0].snippet_start, Some(1));
+    }
+
+    #[test]
+    fn never_panics_nor_overflows() {
+        // Deep nesting of every kind.
+        for unit in ["(", "[", "{", "a {\n", "x = \"${", "\"%{ if x }", "-", "!", "f("] {
+            let src = format!("a = {}", unit.repeat(20_000));
+            let _ = config_errors(&src, "t");
+            let _ = config_errors(&unit.repeat(20_000), "t");
+        }
+        // Every prefix of a template using most of the syntax.
+        let src = "source \"null\" \"a\" {\n  a = [for k, v in x : \"${k}%{ if v }y%{ else }\\u00e9%{ endif }\" if v]\n  b = <<EOT\n${a.*.b}\nEOT\n  c = { (d) = e[*].f, g : h ? i : j }\n}\n";
+        for i in 0..=src.len() {
+            if src.is_char_boundary(i) {
+                let _ = config_errors(&src[..i], "t");
+            }
+        }
+        // Pseudo-random text over HCL's punctuation, words and a few odd characters.
+        let pieces = [
+            "{", "}", "[", "]", "(", ")", "\"", "=", ",", ".", "$", "%", "${", "%{", "~}", "~",
+            "\n", "\r\n", "\r", "#", "//", "/*", "*/", "*", ":", "?", "<<EOT\n", "EOT", "<<-X\n",
+            "for", "in", "if", "else", "endif", "endfor", "=>", "...", "\\", "\\u", "'", "`",
+            ";", "é", "\u{201c}", "\u{feff}", "\t", " ", "a", "1", "1.5e3", "-", "!", "&&",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            let mut s = String::new();
+            let n = (state % 40) as usize;
+            for _ in 0..n {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                s.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            let _ = config_errors(&s, "t");
+        }
     }
 }
