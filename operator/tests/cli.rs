@@ -355,7 +355,7 @@ fn syntax_errors_name_file_line_and_column() {
     // hclsyntax's words (as Packer), its subject (the `}`) and the lines of its context.
     assert!(err.contains("Error: Missing item separator"), "{err}");
     assert!(
-        err.contains("on s.pkr.hcl line 3, in source \"null\" \"a\":\n   2:   x = [1, 2\n   3: }\n"),
+        err.contains("s.pkr.hcl line 3, in source \"null\" \"a\":\n   2:   x = [1, 2\n   3: }\n"),
         "{err}"
     );
     assert!(
@@ -922,9 +922,9 @@ fn fmt_lists_checks_and_reports_as_packer() {
     write(tmp.path(), "bad.pkr.hcl", "a = \"x\ny\"\n");
     let o = run(tmp.path(), &["fmt", "."]);
     assert_eq!(o.status.code(), Some(1));
-    // Packer's first error, wrapped at 80 columns as its diagnostic writer does (Packer adds
-    // a parser error, "Unterminated template string", that Kiln's parser does not give).
-    let want = "x.pkr.hcl\nError: encountered an error while formatting bad.pkr.hcl\n\n1 error occurred:\n\t* bad.pkr.hcl:1,7-2,1: Invalid multi-line string; Quoted strings may not be\nsplit over multiple lines. To produce a multi-line string, either use the \\n\nescape to represent a newline character or use the \"heredoc\" multi-line template\nsyntax.\n\n\n\n\n";
+    // Packer's errors (its scanner's, then its parser's), wrapped at 80 columns as its
+    // diagnostic writer does.
+    let want = "x.pkr.hcl\nError: encountered an error while formatting bad.pkr.hcl\n\n2 errors occurred:\n\t* bad.pkr.hcl:1,7-2,1: Invalid multi-line string; Quoted strings may not be\nsplit over multiple lines. To produce a multi-line string, either use the \\n\nescape to represent a newline character or use the \"heredoc\" multi-line template\nsyntax.\n\t* bad.pkr.hcl:1,7-2,1: Unterminated template string; No closing marker was\nfound for the string.\n\n\n\n\n";
     assert_eq!(text(&o).0, want);
     assert_eq!(
         std::fs::read_to_string(tmp.path().join("x.pkr.hcl")).unwrap(),
@@ -970,7 +970,7 @@ fn fmt_reads_stdin() {
     let (code, out) = stdin(&["fmt", "-"], "a = 1 & 2\n");
     assert_eq!(code, Some(1));
     assert!(
-        out.starts_with("Error: encountered an error while formatting -\n\n1 error occurred:\n\t* -:1,7-8: Unsupported operator; Bitwise operators are not supported. Did you\nmean boolean AND (\"&&\")?\n"),
+        out.starts_with("Error: encountered an error while formatting -\n\n2 errors occurred:\n\t* -:1,7-8: Unsupported operator; Bitwise operators are not supported. Did you\nmean boolean AND (\"&&\")?\n\t* -:1,7-8: Missing newline after argument; An argument definition must end with\na newline.\n"),
         "{out}"
     );
     // No path: the usage, exit 1.
