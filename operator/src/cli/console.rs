@@ -89,12 +89,18 @@ fn evaluate(t: &Template, line: &str) -> (String, bool, Diagnostics) {
             let text = line.trim_matches([' ', '\t']);
             let file = SourceFile::new(Path::new(name), text.to_string());
             kiln_engine::diag::forget(name);
+            // hclsyntax's syntax errors, as Packer (`ParseExpression`) reports them.
+            let errors = kiln_engine::hcl::syntax_diag::expression_errors(text, name);
+            if !errors.is_empty() {
+                return (String::new(), false, Diagnostics(errors));
+            }
             let env = t.base_env();
             match kiln_engine::hcl::lenient::parse_expr(&file) {
                 Ok(expr) => match env.evaluator(&file).eval(&expr, &env.scope()) {
                     Ok(v) => (v.printable(), false, Diagnostics::new()),
                     Err(d) => (String::new(), false, d.into()),
                 },
+                // Where hcl-edit refuses what hclsyntax accepts.
                 Err(e) => {
                     use kiln_engine::diag::Diagnostic;
                     let d = match kiln_engine::template::hclsyntax_words(&file, &e) {

@@ -114,6 +114,30 @@ pub fn config_errors(src: &str, file: &str) -> (Vec<Diagnostic>, Vec<(String, us
     (out, blocks)
 }
 
+/// The syntax errors hclsyntax's `ParseExpression` reports for `src` (a console line, a
+/// `-var` value), in its order.
+pub fn expression_errors(src: &str, file: &str) -> Vec<Diagnostic> {
+    let toks = lex(src);
+    let mut out: Vec<Diagnostic> = lexical_errors(src, file, &toks).0;
+    let mut p = Parser::new(src, file, toks);
+    // A bare expression ignores newlines, as if in parentheses.
+    p.push_newlines(false);
+    p.parse_expression();
+    let next = p.peek();
+    if next.ty != T::Eof && !p.recovery {
+        p.err(
+            "Extra characters after expression",
+            "An expression was successfully parsed, but extra characters were found after it.",
+            next.into(),
+            None,
+        );
+    }
+    for e in std::mem::take(&mut p.errs) {
+        out.push(p.diagnostic(e));
+    }
+    out
+}
+
 impl<'a> Parser<'a> {
     fn new(src: &'a str, file: &'a str, toks: Vec<Token>) -> Parser<'a> {
         let mut line_starts = vec![0];
