@@ -449,6 +449,12 @@ fn value_from_definition(
     if matches!(ty, None | Some(Type::Any | Type::String | Type::Number)) {
         return Ok((Value::str(raw), Subject::default()));
     }
+    // hclsyntax's `ParseExpression` errors, all of them (Packer shows no source for them).
+    if let Some(d) =
+        Diagnostic::several(crate::hcl::syntax_diag::expression_errors(raw, fake))
+    {
+        return Err(d);
+    }
     let file = SourceFile::new(Path::new(fake), raw.to_string());
     let whole = || sourceless(&file, 0..raw.len());
     let expr: Expression = match hcl::edit::parser::parse_expr(&file.text) {
