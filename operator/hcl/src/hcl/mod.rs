@@ -3,6 +3,7 @@
 pub mod describe;
 pub mod eval;
 pub mod heredoc;
+pub mod json_syntax_diag;
 pub mod lenient;
 pub mod syntax_diag;
 pub mod types;

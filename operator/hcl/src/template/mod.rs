@@ -258,7 +258,21 @@ impl Template {
         let mut bodies = Vec::new();
         for (path, text) in files {
             if path.to_string_lossy().ends_with(".json") {
+                // hcl json's syntax errors, all of them, with the contexts its partial tree
+                // gives (also for what Kiln's reader accepts, as `01`).
+                let (errors, partial) = crate::hcl::json_syntax_diag::json_errors(&text);
+                if !errors.is_empty() {
+                    let file = SourceFile::new(&path, text.clone());
+                    file.set_json(text.clone(), vec![(0, 0)], partial);
+                    for e in errors {
+                        diags.push(
+                            Diagnostic::error(e.summary, e.detail).at(file.json_subject(e.range)),
+                        );
+                    }
+                    continue;
+                }
                 match json::parse(&text) {
+                    // Kiln's reader's one error where hcl json finds none.
                     Err(e) => {
                         let file = SourceFile::new(&path, text.clone());
                         file.set_json_context(e.context);
