@@ -570,6 +570,15 @@ fn read_var_file(path: &Path, diags: &mut Diagnostics) -> Option<VarFile> {
     };
     let file: Arc<SourceFile> = SourceFile::new(path, text.clone());
     if ext == "json" {
+        // hcl json's syntax errors, all of them, with its partial tree's contexts.
+        let (errors, partial) = crate::hcl::json_syntax_diag::json_errors(&text);
+        if !errors.is_empty() {
+            file.set_json(text.clone(), vec![(0, 0)], partial);
+            for e in errors {
+                diags.push(Diagnostic::error(e.summary, e.detail).at(file.json_subject(e.range)));
+            }
+            return None;
+        }
         let root = match crate::template::json::parse(&text) {
             Ok(r) => r,
             Err(e) => {
