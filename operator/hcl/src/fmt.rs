@@ -325,6 +325,9 @@ pub fn lex(src: &str) -> Vec<Token> {
                     b'$' | b'%' if rest.get(1) == Some(&rest[0]) && rest.get(2) == Some(&b'{') => {
                         (T::QuotedLit, 3)
                     }
+                    // The scanner needs the character after a `$` or `%`: at the end of the
+                    // input, only its "any character" rule (an invalid token) matches.
+                    b'$' | b'%' if rest.len() == 1 => (T::Invalid, 1),
                     b'$' | b'%' => (T::QuotedLit, 1),
                     b'\r' | b'\n' => (
                         T::QuotedNewline,
@@ -357,6 +360,13 @@ pub fn lex(src: &str) -> Vec<Token> {
             Mode::Heredoc => {
                 let lit = match rest[0] {
                     b'$' | b'%' if rest.get(1) == Some(&rest[0]) && rest.get(2) == Some(&b'{') => 3,
+                    b'$' | b'%' if rest.len() == 1 => {
+                        // No heredoc rule matches a `$` or `%` that ends the input: the
+                        // scanner stops, and the rest is invalid.
+                        emit(&mut toks, T::Invalid, p, p + 1);
+                        p += 1;
+                        continue;
+                    }
                     b'$' | b'%' => {
                         // A lone `$` or `%` is a literal of its own, never joined to a newline.
                         emit(&mut toks, T::StringLit, p, p + 1);
