@@ -193,7 +193,8 @@ fn scan(src: &str) -> Vec<Tok> {
                 continue;
             }
             b'-' | b'+' | b'.' | b'0'..=b'9' => {
-                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
                     i += 1;
                 }
                 toks.push(Tok {
@@ -231,11 +232,7 @@ fn scan(src: &str) -> Vec<Tok> {
             }
         };
         i += 1;
-        toks.push(Tok {
-            ty,
-            start,
-            end: i,
-        });
+        toks.push(Tok { ty, start, end: i });
     }
 }
 
@@ -341,7 +338,8 @@ impl Parser<'_> {
             self.pos = self.toks.len() - 1;
             return Tree::Invalid(r);
         }
-        let value_start = "A JSON value must start with a brace, a bracket, a number, a string, or a keyword.";
+        let value_start =
+            "A JSON value must start with a brace, a bracket, a number, a string, or a keyword.";
         let got = match tok.ty {
             J::BraceO => {
                 self.depth += 1;
@@ -367,7 +365,11 @@ impl Parser<'_> {
                 None
             }
             J::Eof => {
-                self.err("Missing value", "The JSON data ends prematurely.", r.clone());
+                self.err(
+                    "Missing value",
+                    "The JSON data ends prematurely.",
+                    r.clone(),
+                );
                 None
             }
             _ => {
@@ -622,12 +624,18 @@ mod tests {
                     "0..1 Root value must be object",
                 ],
             ),
-            ("", &["0..0 Missing value", "0..0 Root value must be object"]),
+            (
+                "",
+                &["0..0 Missing value", "0..0 Root value must be object"],
+            ),
             ("{\"a\": 01}", &["6..8 Invalid JSON number"]),
             ("{\"a\": tru}", &["6..9 Invalid JSON keyword"]),
             ("{\"a\": \"\\q\"}", &["9..10 Invalid JSON string"]),
             // (At the token after recovery skipped past the array's end.)
-            ("{\"a\": [1 2]}", &["11..12 Missing attribute seperator comma"]),
+            (
+                "{\"a\": [1 2]}",
+                &["11..12 Missing attribute seperator comma"],
+            ),
             ("[1]", &[]),
             ("{} x", &["3..4 Extraneous data after value"]),
         ];

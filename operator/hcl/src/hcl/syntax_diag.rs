@@ -227,7 +227,13 @@ impl<'a> Parser<'a> {
         d
     }
 
-    fn err(&mut self, summary: &str, detail: impl Into<String>, subject: Rng, context: Option<Rng>) {
+    fn err(
+        &mut self,
+        summary: &str,
+        detail: impl Into<String>,
+        subject: Rng,
+        context: Option<Rng>,
+    ) {
         self.errs.push(SynErr {
             summary: summary.to_string(),
             detail: detail.into(),
@@ -254,7 +260,13 @@ impl<'a> Parser<'a> {
                 T::Comment => {
                     // A line comment ends with its newline, which stands for one.
                     if include && self.text(t).ends_with('\n') {
-                        return (Token { ty: T::Newline, ..t }, i + 1);
+                        return (
+                            Token {
+                                ty: T::Newline,
+                                ..t
+                            },
+                            i + 1,
+                        );
                     }
                     continue;
                 }
@@ -1940,11 +1952,11 @@ mod tests {
             ),
             ("a =", &["1,4-1,4 Missing expression"]),
             ("a = x.0.1\n", &["1,7-1,10 Invalid legacy index syntax"]),
-            ("a = x[* 1]\n", &["1,10-1,11 Missing close bracket on splat index"]),
             (
-                "a = 1\na = 2\n",
-                &["2,1-2,2 Attribute redefined"],
+                "a = x[* 1]\n",
+                &["1,10-1,11 Missing close bracket on splat index"],
             ),
+            ("a = 1\na = 2\n", &["2,1-2,2 Attribute redefined"]),
             (
                 "a = \"%{ if x }\"\n",
                 &["1,15-1,16 Unexpected end of template"],
@@ -1983,7 +1995,17 @@ mod tests {
     #[test]
     fn never_panics_nor_overflows() {
         // Deep nesting of every kind.
-        for unit in ["(", "[", "{", "a {\n", "x = \"${", "\"%{ if x }", "-", "!", "f("] {
+        for unit in [
+            "(",
+            "[",
+            "{",
+            "a {\n",
+            "x = \"${",
+            "\"%{ if x }",
+            "-",
+            "!",
+            "f(",
+        ] {
             let src = format!("a = {}", unit.repeat(20_000));
             let _ = config_errors(&src, "t");
             let _ = config_errors(&unit.repeat(20_000), "t");
@@ -1999,8 +2021,8 @@ mod tests {
         let pieces = [
             "{", "}", "[", "]", "(", ")", "\"", "=", ",", ".", "$", "%", "${", "%{", "~}", "~",
             "\n", "\r\n", "\r", "#", "//", "/*", "*/", "*", ":", "?", "<<EOT\n", "EOT", "<<-X\n",
-            "for", "in", "if", "else", "endif", "endfor", "=>", "...", "\\", "\\u", "'", "`",
-            ";", "é", "\u{201c}", "\u{feff}", "\t", " ", "a", "1", "1.5e3", "-", "!", "&&",
+            "for", "in", "if", "else", "endif", "endfor", "=>", "...", "\\", "\\u", "'", "`", ";",
+            "é", "\u{201c}", "\u{feff}", "\t", " ", "a", "1", "1.5e3", "-", "!", "&&",
         ];
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
         for _ in 0..20_000 {
