@@ -726,6 +726,27 @@ mod wrap_tests {
     use super::wrap_string;
 
     #[test]
+    fn shows_a_syntax_errors_context_lines_but_no_empty_line() {
+        // As Packer: the lines from the context's start (the `[`) to the subject (the `2`),
+        // the empty one between left out; the context block from hclsyntax's partial body.
+        let name = "ctx-lines.pkr.hcl";
+        let text = "build {
+  a = [1
+
+  2]
+}
+";
+        let f = crate::diag::SourceFile::new(std::path::Path::new(name), text.to_string());
+        let (errors, blocks) = crate::hcl::syntax_diag::config_errors(text, name);
+        f.set_syntax_blocks(blocks);
+        assert_eq!(
+            errors[0].to_string(),
+            "Error: Missing item separator\n\n  on ctx-lines.pkr.hcl line 4, in build:\n   2:   a = [1\n   4:   2]\n\nExpected a comma to mark the beginning of the next item.\n\n"
+        );
+        crate::diag::forget(name);
+    }
+
+    #[test]
     fn wraps_as_go_wordwrap() {
         let detail = "1 error occurred:\n\t* -:2,1-1: Missing expression; Expected the start of an expression, but found the end of the file.\n\n";
         assert_eq!(
