@@ -1,0 +1,9 @@
+locals {
+  a = 1
+}
+locals {
+  b = 
+}
+source "x" "y" {
+  c = [
+}
