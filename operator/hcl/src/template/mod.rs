@@ -652,11 +652,11 @@ pub fn hclsyntax_refuses(file: &Arc<SourceFile>) -> Option<Vec<Diagnostic>> {
     Some(errs)
 }
 
-/// hclsyntax's words for the syntax errors whose hcl-edit message maps to one of its own:
-/// an expression expected where another token stands ("Invalid expression", at that token:
-/// a newline's range ends at the next line's start) or where the input ends ("Missing
-/// expression"). Other syntax errors keep hcl-edit's words (its error positions do not say
-/// reliably whether the input ended early, which hclsyntax's words depend on).
+/// The fallback for an error only hcl-edit finds (hclsyntax's port finds none, see
+/// [`syntax_errors`]): hclsyntax's words where hcl-edit's message maps to one of its own, an
+/// expression expected where another token stands ("Invalid expression", at that token: a
+/// newline's range ends at the next line's start) or where the input ends ("Missing
+/// expression"); `None` otherwise (hcl-edit's words stand).
 pub fn hclsyntax_words(file: &Arc<SourceFile>, e: &hcl::edit::parser::Error) -> Option<Diagnostic> {
     let offset = e.location().offset();
     let msg = e.message();
