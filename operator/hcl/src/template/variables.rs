@@ -450,9 +450,7 @@ fn value_from_definition(
         return Ok((Value::str(raw), Subject::default()));
     }
     // hclsyntax's `ParseExpression` errors, all of them (Packer shows no source for them).
-    if let Some(d) =
-        Diagnostic::several(crate::hcl::syntax_diag::expression_errors(raw, fake))
-    {
+    if let Some(d) = Diagnostic::several(crate::hcl::syntax_diag::expression_errors(raw, fake)) {
         return Err(d);
     }
     let file = SourceFile::new(Path::new(fake), raw.to_string());
