@@ -192,7 +192,7 @@ fn decode_meta(
     mut own: impl FnMut(&RawAttr, &mut Diagnostics) -> bool,
 ) -> Option<Meta> {
     if b.labels.len() != 1 {
-        diags.push(crate::template::label_count(b, 1, &b.ident, "\"type\""));
+        diags.push(crate::template::label_count(b, &["type"], &b.ident));
         return None;
     }
     let mut m = Meta {
@@ -434,9 +434,6 @@ impl Template {
         let mut diags = Diagnostics::new();
         let mut out = Vec::new();
         for b in &self.builds {
-            if !b.labels.is_empty() {
-                diags.push(crate::template::extra_labels(b, 0));
-            }
             let mut bb = BuildBlock {
                 name: None,
                 description: None,
@@ -529,9 +526,8 @@ impl Template {
                         if inner.labels.len() != 1 {
                             diags.push(crate::template::label_count(
                                 inner,
-                                1,
+                                &["reference"],
                                 "source",
-                                "\"TYPE.NAME\"",
                             ));
                             continue;
                         }

@@ -16,7 +16,7 @@ use crate::value::Value;
 /// Decodes a `locals { … }` block.
 pub fn decode_locals(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
     if !b.labels.is_empty() {
-        diags.push(label_count(b, 0, "locals", "none"));
+        diags.push(label_count(b, &[], "locals"));
     }
     for a in &b.body.attrs {
         if let Some(prev) = t.locals.iter().find(|l| l.name == a.key) {
@@ -55,7 +55,7 @@ fn dup_local(name: &str, prev: &LocalDecl) -> Diagnostic {
 /// Decodes a `local "name" { expression = …, sensitive = … }` block.
 pub fn decode_local(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
     if b.labels.len() != 1 {
-        diags.push(label_count(b, 1, "local", "\"name\""));
+        diags.push(label_count(b, &["name"], "local"));
         return;
     }
     let name = b.labels[0].clone();

@@ -419,6 +419,8 @@ impl Template {
                         "local" => locals::decode_local(&mut t, b, &mut diags),
                         "source" => t.decode_source(b, &mut diags),
                         "data" => t.decode_data(b, &mut diags),
+                        // hcl drops a block whose labels do not fit the root schema.
+                        "build" if !b.labels.is_empty() => diags.push(extra_labels(b)),
                         "build" => t.builds.push(b.clone()),
                         "hcp_packer_registry" => t.registry.push(b.clone()),
                         _ => {}
@@ -435,7 +437,11 @@ impl Template {
 
     fn decode_packer(&mut self, b: &RawBlock, diags: &mut Diagnostics) {
         if !b.labels.is_empty() {
-            diags.push(extra_labels(b, 0));
+            // hcl drops a block whose labels do not fit; Packer reads the root twice (its
+            // required version first), so says it twice.
+            diags.push(extra_labels(b));
+            diags.push(extra_labels(b));
+            return;
         }
         for a in &b.body.attrs {
             if a.key != "required_version" {
@@ -478,7 +484,7 @@ impl Template {
 
     fn decode_source(&mut self, b: &RawBlock, diags: &mut Diagnostics) {
         if b.labels.len() != 2 {
-            diags.push(label_count(b, 2, "source", "\"type\" \"name\""));
+            diags.push(label_count(b, &["type", "name"], "source"));
             return;
         }
         let decl = SourceDecl {
@@ -505,7 +511,7 @@ impl Template {
 
     fn decode_data(&mut self, b: &RawBlock, diags: &mut Diagnostics) {
         if b.labels.len() != 2 {
-            diags.push(label_count(b, 2, "data", "\"type\" \"name\""));
+            diags.push(label_count(b, &["type", "name"], "data"));
             return;
         }
         let decl = DataDecl {
@@ -727,29 +733,31 @@ fn redefined_attribute(file: &Arc<SourceFile>, offset: usize) -> Option<Diagnost
     )
 }
 
-pub(crate) fn extra_labels(b: &RawBlock, want: usize) -> Diagnostic {
-    Diagnostic::error(
-        "Extraneous label",
-        format!(
-            "A {:?} block expects {want} label(s), but {} were given.",
-            b.ident,
-            b.labels.len()
-        ),
-    )
-    .with_subject(b.subject())
+/// hcl's error for a block with labels where its schema has none (`PartialContent`).
+pub(crate) fn extra_labels(b: &RawBlock) -> Diagnostic {
+    label_count(b, &[], &b.ident)
 }
 
-pub(crate) fn label_count(b: &RawBlock, want: usize, kind: &str, names: &str) -> Diagnostic {
-    let summary = if b.labels.len() < want {
-        "Missing name for "
+/// hcl's errors for a block whose label count differs from its schema's `names`
+/// (`Body.PartialContent`): extra labels, at the first one not expected; missing ones, at the
+/// opening brace, naming the first missing label.
+pub(crate) fn label_count(b: &RawBlock, names: &[&str], kind: &str) -> Diagnostic {
+    let want = names.len();
+    let listed = names.join(", ");
+    if b.labels.len() > want {
+        let detail = if want == 0 {
+            format!("No labels are expected for {kind} blocks.")
+        } else {
+            format!("Only {want} labels ({listed}) are expected for {kind} blocks.")
+        };
+        Diagnostic::error(format!("Extraneous label for {kind}"), detail).with_subject(b.subject())
     } else {
-        "Extraneous label for "
-    };
-    Diagnostic::error(
-        format!("{summary}{kind}"),
-        format!("A {kind} block expects {want} label(s): {names}."),
-    )
-    .with_subject(b.subject())
+        Diagnostic::error(
+            format!("Missing {} for {kind}", names[b.labels.len()]),
+            format!("All {kind} blocks must have {want} labels ({listed})."),
+        )
+        .with_subject(b.subject())
+    }
 }
 
 /// One `required_plugins` entry, decoded as Packer's `decodeRequiredPluginsBlock` does, its

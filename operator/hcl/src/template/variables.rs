@@ -150,7 +150,7 @@ const VARIABLE_ATTRS: &[&str] = &["description", "default", "type", "sensitive"]
 
 pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
     if b.labels.len() != 1 {
-        diags.push(label_count(b, 1, "variable", "\"name\""));
+        diags.push(label_count(b, &["name"], "variable"));
         return;
     }
     let name = b.labels[0].clone();
@@ -286,7 +286,7 @@ fn looks_like_sentence(s: &str) -> bool {
 /// Decodes a legacy `variables { name = default … }` block.
 pub fn decode_variables(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
     if !b.labels.is_empty() {
-        diags.push(label_count(b, 0, "variables", "none"));
+        diags.push(label_count(b, &[], "variables"));
     }
     for a in &b.body.attrs {
         if t.variables.contains_key(&a.key) {

@@ -1,0 +1,1 @@
+source "null" "a" "b" {}

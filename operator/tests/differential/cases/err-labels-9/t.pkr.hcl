@@ -1,0 +1,3 @@
+local {
+  expression = 1
+}

@@ -1,0 +1,7 @@
+source "null" "a" {
+  communicator = "none"
+}
+build {
+  source {}
+  provisioner "a" "b" {}
+}
