@@ -249,6 +249,17 @@ fn run(program: &Path, case: &Path, work: &Path, kiln: bool) -> Outcome {
         )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // No controlling terminal (as in CI), even when the suite runs from one: a command that
+    // asks on /dev/tty (`-on-error=ask`, `breakpoint`, `-debug`) then gets Packer's "no
+    // available tty" instead of waiting for a key.
+    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        c.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
     let stdin_file = case.join("stdin-file");
     if stdin_file.exists() {
         c.stdin(std::fs::File::open(&stdin_file).unwrap());
