@@ -1,5 +1,5 @@
 //! Renderings of the event stream: the human output a Packer user knows (`==> build: …`,
-//! colours on a terminal), Packer's `-machine-readable` lines, and JSON lines.
+//! in colour, as Packer colours it), Packer's `-machine-readable` lines, and JSON lines.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -84,21 +84,14 @@ impl HumanSink {
         if !self.timestamps {
             return String::new();
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        format!("{}: ", rfc3339(now))
+        timestamp_prefix()
     }
 
     /// A message said through a build's UI: timed (`-timestamp-ui`), then coloured with
     /// `code` when the build's UI colours.
     fn build_line(&self, text: &str, code: &str) {
         let text = format!("{}{text}", self.stamp());
-        if self.announce {
-            self.line(&self.paint(&text, code));
-        } else {
-            self.line(&text);
-        }
+        self.line(&self.paint(&text, code));
     }
 
     fn line(&self, text: &str) {
@@ -124,11 +117,7 @@ impl Sink for HumanSink {
             None => message.clone(),
         };
         let code = e.build.as_deref().map(|b| self.color_of(b)).unwrap_or("0");
-        let query = if self.announce {
-            self.paint(&query, code)
-        } else {
-            query
-        };
+        let query = self.paint(&query, code);
         {
             let mut w = self.out.lock().unwrap_or_else(|p| p.into_inner());
             let _ = write!(w, "{query} ");
@@ -228,6 +217,14 @@ fn split_keep_empty(s: &str) -> Vec<&str> {
     }
 }
 
+/// `-timestamp-ui`'s prefix (Packer's `TimestampedUi`): the time now, RFC 3339, and `: `.
+fn timestamp_prefix() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}: ", rfc3339(now))
+}
+
 /// RFC 3339 UTC timestamp of a Unix time.
 pub fn rfc3339(d: Duration) -> String {
     let secs = d.as_secs() as i64;
@@ -281,10 +278,7 @@ impl MachineSink {
         if !self.timestamps {
             return text;
         }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        format!("{}: {text}", rfc3339(now))
+        format!("{}{text}", timestamp_prefix())
     }
 
     /// Writes one machine-readable line.
