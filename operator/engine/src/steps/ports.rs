@@ -55,9 +55,13 @@ pub fn listen_in_range(addr: &str, min: u16, max: u16) -> anyhow::Result<TcpList
 
 /// A free port in `[min, max)` on `addr`, released at once (how the qemu plugin picks the
 /// VNC port and the communicator's host port before starting qemu). A port handed out in the
-/// last minute is not handed out again by this process: between its release here and qemu
-/// binding it, another build of the same run could otherwise pick it too (Packer keeps a
-/// lock file per port for the same reason).
+/// last minute is not handed out again by this process while another port of the range can
+/// be opened: between its release here and qemu binding it, another build of the same run
+/// could otherwise pick it too (Packer keeps a lock file per port for the same reason).
+///
+/// Random draws first (as Packer); when they keep meeting ports handed out a moment ago, the
+/// whole range is swept in order, and only when every port that opens was handed out in the
+/// last minute is the one handed out longest ago given again.
 pub fn free_port_in_range(addr: &str, min: u16, max: u16) -> anyhow::Result<u16> {
     use std::collections::HashMap;
     use std::sync::Mutex;
@@ -65,21 +69,38 @@ pub fn free_port_in_range(addr: &str, min: u16, max: u16) -> anyhow::Result<u16>
     static HANDED_OUT: Mutex<Option<HashMap<(String, u16), Instant>>> = Mutex::new(None);
     const HELD: Duration = Duration::from_secs(60);
     let range = u32::from(max.saturating_sub(min)).max(1);
-    let mut last = None;
+    let mut guard = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    let handed = guard.get_or_insert_with(HashMap::new);
+    handed.retain(|_, at| at.elapsed() < HELD);
+    let hand_out = |h: &mut HashMap<(String, u16), Instant>, port: u16| {
+        h.insert((addr.to_string(), port), Instant::now());
+        port
+    };
+    let is_handed =
+        |h: &HashMap<(String, u16), Instant>, port: u16| h.get(&(addr.to_string(), port)).copied();
     for _ in 0..range.min(64) {
         let port = listen_in_range(addr, min, max)?.local_addr()?.port();
-        let mut guard = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
-        let handed = guard.get_or_insert_with(HashMap::new);
-        handed.retain(|_, at| at.elapsed() < HELD);
-        let key = (addr.to_string(), port);
-        if let std::collections::hash_map::Entry::Vacant(e) = handed.entry(key) {
-            e.insert(Instant::now());
-            return Ok(port);
+        if is_handed(handed, port).is_none() {
+            return Ok(hand_out(handed, port));
         }
-        last = Some(port);
     }
-    // Every draw met a port handed out a moment ago: the range is nearly all in use.
-    last.ok_or_else(|| anyhow::anyhow!("no free port between {min} and {max} on {addr}"))
+    // The draws kept meeting ports handed out a moment ago: sweep the range.
+    let mut oldest: Option<(Instant, u16)> = None;
+    let last = if max > min { max - 1 } else { min };
+    for port in min..=last {
+        if listen_in_range(addr, port, port).is_err() {
+            continue;
+        }
+        match is_handed(handed, port) {
+            None => return Ok(hand_out(handed, port)),
+            Some(at) if oldest.is_none_or(|(o, _)| at < o) => oldest = Some((at, port)),
+            Some(_) => {}
+        }
+    }
+    match oldest {
+        Some((_, port)) => Ok(hand_out(handed, port)),
+        None => anyhow::bail!("no free port between {min} and {max} on {addr}"),
+    }
 }
 
 #[cfg(test)]
@@ -88,11 +109,25 @@ mod tests {
 
     #[test]
     fn does_not_hand_out_a_port_twice_in_a_minute() {
-        let mut seen = std::collections::BTreeSet::new();
-        for _ in 0..8 {
+        // Every port of the range once (the last draws meet mostly handed-out ports and
+        // fall back to the sweep), then the one handed out longest ago.
+        let open: Vec<u16> = (21000..21010)
+            .filter(|p| TcpListener::bind(("127.0.0.1", *p)).is_ok())
+            .collect();
+        let mut seen = Vec::new();
+        for _ in 0..open.len() {
             let p = free_port_in_range("127.0.0.1", 21000, 21010).unwrap();
-            assert!(seen.insert(p), "port {p} handed out twice: {seen:?}");
+            assert!(!seen.contains(&p), "port {p} handed out twice: {seen:?}");
+            seen.push(p);
         }
+        let first = seen[0];
+        seen.sort();
+        assert_eq!(seen, open);
+        let again = free_port_in_range("127.0.0.1", 21000, 21010).unwrap();
+        assert_eq!(
+            again, first,
+            "the port handed out longest ago is given again"
+        );
     }
 
     #[test]
