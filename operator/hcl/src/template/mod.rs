@@ -760,6 +760,57 @@ pub(crate) fn label_count(b: &RawBlock, names: &[&str], kind: &str) -> Diagnosti
     }
 }
 
+/// A plugin local name normalised as Packer's `addrs.ParsePluginPart` does (a DNS label
+/// through golang.org/x/net/idna's `Lookup` profile: UTS 46 mapping with the STD3 rules,
+/// hyphens checked), with its error words. Exact for ASCII names (letters mapped to lower
+/// case, `_` a disallowed rune, a leading or trailing dash an invalid label); other names go
+/// through the `idna` crate's UTS 46 (its Unicode version, not Go's), an error naming the
+/// first character it refuses, else the label.
+pub(crate) fn plugin_part(given: &str) -> Result<String, String> {
+    use idna::uts46::{AsciiDenyList, Hyphens, Uts46};
+    if given.is_empty() {
+        return Err("must have at least one character".into());
+    }
+    if given.contains('.') {
+        return Err("dots are not allowed".into());
+    }
+    if given.contains("--") {
+        return Err("cannot use multiple consecutive dashes".into());
+    }
+    let idna = |e: String| {
+        format!(
+            "must contain only letters, digits, and dashes, and may not use leading or trailing dashes: {e}"
+        )
+    };
+    let rune = |c: char| idna(format!("idna: disallowed rune U+{:04X}", c as u32));
+    if !given.is_ascii() {
+        let uts46 = Uts46::new();
+        let lookup = |s: &str| {
+            let (mapped, r) = uts46.to_unicode(s.as_bytes(), AsciiDenyList::STD3, Hyphens::Check);
+            (mapped.into_owned(), r.is_ok())
+        };
+        let (mapped, ok) = lookup(given);
+        if ok {
+            return Ok(mapped);
+        }
+        if let Some(c) = given.chars().find(|c| !lookup(&format!("a{c}a")).1) {
+            return Err(rune(c));
+        }
+        return Err(idna(format!("idna: invalid label {mapped:?}")));
+    }
+    if let Some(c) = given
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return Err(rune(c));
+    }
+    let mapped = given.to_ascii_lowercase();
+    if mapped.starts_with('-') || mapped.ends_with('-') {
+        return Err(idna(format!("idna: invalid label {mapped:?}")));
+    }
+    Ok(mapped)
+}
+
 /// One `required_plugins` entry, decoded as Packer's `decodeRequiredPluginsBlock` does, its
 /// errors in Packer's words and order (`None`: the entry is left out, as Packer leaves it).
 fn required_plugin(a: &RawAttr, diags: &mut Diagnostics) -> Option<RequiredPlugin> {
@@ -777,15 +828,22 @@ fn required_plugin(a: &RawAttr, diags: &mut Diagnostics) -> Option<RequiredPlugi
         }
     };
     let name = &a.key;
-    let lower = name.to_lowercase();
-    if lower != *name {
-        diags.push(
+    match plugin_part(name) {
+        Err(e) => diags.push(
             Diagnostic::error(
                 "Invalid plugin local name",
-                format!("Plugin names must be normalized. Replace {name:?} with {lower:?} to fix this error."),
+                format!("{name} is an invalid plugin local name: {e}"),
             )
             .with_subject(expr_subject.clone()),
-        );
+        ),
+        Ok(normal) if normal != *name => diags.push(
+            Diagnostic::error(
+                "Invalid plugin local name",
+                format!("Plugin names must be normalized. Replace {name:?} with {normal:?} to fix this error."),
+            )
+            .with_subject(expr_subject.clone()),
+        ),
+        Ok(_) => {}
     }
     let at = |summary: &str, detail: String, subject: &Option<Subject>| {
         Diagnostic::error(summary, detail).with_subject(subject.clone())
