@@ -11,10 +11,19 @@
 //! refuses while cty reads it as a 512-bit `big.Float`, is renamed the same way: to a
 //! same-length run of digits found nowhere else in the file, which the evaluator maps back
 //! to the literal's text ([`SourceFile::key_alias`]).
+//!
+//! A heredoc line that starts with the heredoc's marker but is not the marker alone
+//! (`EOT...` inside `<<EOT`) is text to hclsyntax, which ends a heredoc only at a line that is
+//! its marker (spaces aside); hcl-edit ends it there. Before parsing, such a line's marker is
+//! replaced by a same-length run of control characters found nowhere in the file (hclsyntax's
+//! scanner, [`crate::fmt::lex`], tells where heredocs are), and the parsed literals get the
+//! marker back.
 
 use hcl::edit::expr::Expression;
 use hcl::edit::parser::Error;
 use hcl::edit::structure::Body;
+use hcl::edit::template::Element;
+use hcl::edit::visit_mut::VisitMut;
 
 use crate::diag::SourceFile;
 
@@ -31,15 +40,120 @@ pub fn parse_expr(file: &SourceFile) -> Result<Expression, Error> {
     parse_with(file, hcl::edit::parser::parse_expr)
 }
 
-fn parse_with<T>(file: &SourceFile, parse: impl Fn(&str) -> Result<T, Error>) -> Result<T, Error> {
-    let mut text: Option<String> = None;
+/// What the parsed heredoc literals are given back (see the module's documentation).
+trait Restore {
+    fn restore(&mut self, markers: &[(String, String)]);
+}
+
+struct Markers<'a>(&'a [(String, String)]);
+
+impl VisitMut for Markers<'_> {
+    fn visit_element_mut(&mut self, node: &mut Element) {
+        if let Element::Literal(l) = node
+            && self.0.iter().any(|(p, _)| l.value().contains(p.as_str()))
+        {
+            let mut v = l.value().clone();
+            for (p, marker) in self.0 {
+                v = v.replace(p.as_str(), marker);
+            }
+            *l.value_mut() = v;
+        }
+        hcl::edit::visit_mut::visit_element_mut(self, node);
+    }
+}
+
+impl Restore for Body {
+    fn restore(&mut self, markers: &[(String, String)]) {
+        Markers(markers).visit_body_mut(self);
+    }
+}
+
+impl Restore for Expression {
+    fn restore(&mut self, markers: &[(String, String)]) {
+        Markers(markers).visit_expr_mut(self);
+    }
+}
+
+/// Replaces the marker of every heredoc line hcl-edit would take for the heredoc's end while
+/// hclsyntax does not (see the module's documentation): the new text and placeholder →
+/// marker pairs, or `None` when there is no such line.
+fn protect_heredoc_lines(text: &str) -> Option<(String, Vec<(String, String)>)> {
+    use crate::fmt::TokenType as T;
+    if !text.contains("<<") {
+        return None;
+    }
+    let toks = crate::fmt::lex(text);
+    let mut markers: Vec<&str> = Vec::new();
+    let mut at: Vec<(usize, usize)> = Vec::new();
+    for t in &toks {
+        let tok = &text[t.start..t.end];
+        match t.ty {
+            T::OHeredoc => markers.push(tok.trim_start_matches("<<").trim_start_matches('-').trim_end()),
+            T::CHeredoc => {
+                markers.pop();
+            }
+            T::StringLit => {
+                let Some(marker) = markers.last() else { continue };
+                let line_start = t.start == 0 || text.as_bytes()[t.start - 1] == b'\n';
+                let indent = tok.len() - tok.trim_start_matches([' ', '\t']).len();
+                if line_start && !marker.is_empty() && tok[indent..].starts_with(marker) {
+                    at.push((t.start + indent, marker.len()));
+                }
+            }
+            _ => {}
+        }
+    }
+    if at.is_empty() {
+        return None;
+    }
+    let mut out = text.to_string();
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (start, len) in at {
+        let marker = &text[start..start + len];
+        let placeholder = match pairs.iter().find(|(_, m)| m == marker) {
+            Some((p, _)) => p.clone(),
+            None => {
+                let p = control_placeholder(&out, len)?;
+                pairs.push((p.clone(), marker.to_string()));
+                p
+            }
+        };
+        out.replace_range(start..start + len, &placeholder);
+    }
+    Some((out, pairs))
+}
+
+/// `len` control characters (no tab, newline or carriage return) that occur nowhere in `text`.
+fn control_placeholder(text: &str, len: usize) -> Option<String> {
+    const CHARS: &[u8] = b"\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f";
+    (0..4096usize).find_map(|n| {
+        let mut k = n;
+        let mut s = String::with_capacity(len);
+        for _ in 0..len {
+            s.push(CHARS[k % CHARS.len()] as char);
+            k /= CHARS.len();
+        }
+        (k == 0 && !text.contains(&s)).then_some(s)
+    })
+}
+
+fn parse_with<T: Restore>(
+    file: &SourceFile,
+    parse: impl Fn(&str) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let protected = protect_heredoc_lines(&file.text);
+    let markers = protected.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+    let mut text: Option<String> = protected.map(|(t, _)| t);
     let mut aliases: Vec<(String, String)> = Vec::new();
     for _ in 0..=MAX_RENAMES {
         let current = text.as_deref().unwrap_or(&file.text);
         match parse(current) {
-            Ok(v) => {
+            Ok(mut v) => {
                 if !aliases.is_empty() {
                     file.set_key_aliases(aliases);
+                }
+                if !markers.is_empty() {
+                    v.restore(&markers);
                 }
                 return Ok(v);
             }
@@ -58,7 +172,9 @@ fn parse_with<T>(file: &SourceFile, parse: impl Fn(&str) -> Result<T, Error>) ->
             }
         }
     }
-    parse(text.as_deref().unwrap_or(&file.text))
+    let mut v = parse(text.as_deref().unwrap_or(&file.text))?;
+    v.restore(&markers);
+    Ok(v)
 }
 
 /// Renames the object key starting at `offset` (an identifier, or a quoted string without
@@ -191,6 +307,31 @@ fn placeholder(text: &str, len: usize) -> Option<String> {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn heredoc_lines_starting_with_the_marker_are_text() {
+        let text = "a = <<EOT\nEOT...\n  EOT) x\nEOT\nb = <<-E\n  E,\n  E\n";
+        let f = SourceFile::new(Path::new("lenient-test.pkr.hcl"), text.to_string());
+        let body = parse_body(&f).expect("parses");
+        let lits: Vec<String> = body
+            .attributes()
+            .map(|a| match &a.value {
+                Expression::HeredocTemplate(h) => h
+                    .template
+                    .iter()
+                    .map(|e| match e {
+                        Element::Literal(l) => l.value().clone(),
+                        _ => String::new(),
+                    })
+                    .collect(),
+                other => panic!("not a heredoc: {other:?}"),
+            })
+            .collect();
+        assert_eq!(lits, ["EOT...\n  EOT) x\n", "E,\n"]);
+        // Nothing to protect: the text is parsed as it is.
+        assert!(protect_heredoc_lines("a = <<EOT\nx\nEOT\n").is_none());
+        assert!(protect_heredoc_lines("a = \"<<EOT\"\n").is_none());
+    }
 
     #[test]
     fn repeated_keys_parse_and_keep_offsets() {
