@@ -93,6 +93,18 @@ pub fn parse(source: &TemplateSource) -> Result<(Template, Diagnostics), Diagnos
     }
 }
 
+/// [`parse`], keeping a template whose blocks have errors (they are among the diagnostics),
+/// as Packer's `Parse` does to go on to the variable values given; `Err` only for what stops
+/// it first (a file that cannot be read or parsed, an unsupported `required_version`).
+pub fn parse_partial(source: &TemplateSource) -> Result<(Template, Diagnostics), Diagnostics> {
+    match source {
+        TemplateSource::Path(p) => Template::load_partial(p),
+        TemplateSource::Files { root, files } => {
+            Template::from_sources_partial(root.clone(), true, files.clone())
+        }
+    }
+}
+
 /// Phase 2: variables, then locals and data sources.
 pub fn evaluate(
     mut t: Template,

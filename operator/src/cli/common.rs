@@ -177,7 +177,7 @@ pub fn parse_template_ui(
     ui: CmdUi,
 ) -> Option<kiln_engine::template::Template> {
     let source = kiln_engine::session::TemplateSource::Path(path.to_path_buf());
-    let (t, mut diags) = match kiln_engine::session::parse(&source) {
+    let (t, mut diags) = match kiln_engine::session::parse_partial(&source) {
         Ok(p) => p,
         Err(d) => {
             ui.diags(&d, None);
@@ -220,7 +220,7 @@ pub fn load_template_ui(
     }
     let mut inputs = vars.inputs(warn_undeclared);
     let source = kiln_engine::session::TemplateSource::Path(path.to_path_buf());
-    let parsed = kiln_engine::session::parse(&source);
+    let parsed = kiln_engine::session::parse_partial(&source);
     // Packer shows source lines only for the errors of parsing (its later phases hand no
     // file map to the diagnostic writer).
     let (t, mut diags) = match parsed {

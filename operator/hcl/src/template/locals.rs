@@ -10,14 +10,11 @@ use hcl::edit::visit::{Visit, visit_expr};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::template::body::{EvalEnv, RawBlock, wrong_type};
-use crate::template::{DataDecl, LocalDecl, Template, label_count};
+use crate::template::{DataDecl, LocalDecl, Template};
 use crate::value::Value;
 
 /// Decodes a `locals { … }` block.
 pub fn decode_locals(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
-    if !b.labels.is_empty() {
-        diags.push(label_count(b, &[], "locals"));
-    }
     for a in &b.body.attrs {
         if let Some(prev) = t.locals.iter().find(|l| l.name == a.key) {
             diags.push(dup_local(&a.key, prev).with_subject(a.subject()));
@@ -54,11 +51,9 @@ fn dup_local(name: &str, prev: &LocalDecl) -> Diagnostic {
 
 /// Decodes a `local "name" { expression = …, sensitive = … }` block.
 pub fn decode_local(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
-    if b.labels.len() != 1 {
-        diags.push(label_count(b, &["name"], "local"));
-        return;
-    }
-    let name = b.labels[0].clone();
+    // A block without its one label was reported and dropped with the root schema.
+    let [name] = b.labels.as_slice() else { return };
+    let name = name.clone();
     if let Some(prev) = t.locals.iter().find(|l| l.name == name) {
         let subject = b.body.attr("expression").and_then(|a| a.subject());
         diags.push(dup_local(&name, prev).with_subject(subject.or(b.subject())));

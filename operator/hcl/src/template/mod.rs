@@ -201,23 +201,27 @@ const ROOT_SCHEMA: &[&str] = &[
     "communicator",
 ];
 
-const ROOT_BLOCKS: &[&str] = &[
-    "packer",
-    "variable",
-    "variables",
-    "locals",
-    "local",
-    "source",
-    "data",
-    "build",
-    "hcp_packer_registry",
-    "communicator",
-];
+/// The labels of each root block (hcl2template's `configSchema`); `None`: not a root block.
+fn root_labels(ident: &str) -> Option<&'static [&'static str]> {
+    Some(match ident {
+        "packer" | "variables" | "locals" | "build" | "hcp_packer_registry" => &[],
+        "variable" | "local" => &["name"],
+        "source" | "data" | "communicator" => &["type", "name"],
+        _ => return None,
+    })
+}
 
 impl Template {
     /// Parses every file of a template and decodes its top-level blocks. Reports all syntax
     /// and structure problems at once. `required_version` is checked before anything else.
     pub fn load(path: &Path) -> Result<(Template, Diagnostics), Diagnostics> {
+        let (root, is_dir, sources) = Template::read_sources(path)?;
+        Template::from_sources(root, is_dir, sources)
+    }
+
+    /// The template's files (a file, or a directory's `.pkr.hcl`/`.pkr.json` files) with
+    /// their text, its root directory and whether it is a directory.
+    fn read_sources(path: &Path) -> Result<(PathBuf, bool, Vec<(PathBuf, String)>), Diagnostics> {
         let (paths, is_dir) = template_files(path).map_err(Diagnostics::from)?;
         let root = if is_dir {
             path.to_path_buf()
@@ -240,11 +244,33 @@ impl Template {
                 }
             }
         }
-        Template::from_sources(root, is_dir, sources)
+        Ok((root, is_dir, sources))
     }
 
     /// Like [`Template::load`], from file contents (used for templates stored in resources).
     pub fn from_sources(
+        root: PathBuf,
+        is_dir: bool,
+        files: Vec<(PathBuf, String)>,
+    ) -> Result<(Template, Diagnostics), Diagnostics> {
+        match Template::from_sources_partial(root, is_dir, files) {
+            Ok((_, diags)) if diags.has_errors() => Err(diags),
+            other => other,
+        }
+    }
+
+    /// [`Template::load`], keeping the template when its blocks have errors (`Ok` with
+    /// errors among the diagnostics), as Packer's `Parse` goes on to collect the variable
+    /// values given; `Err` for what stops `Parse` (files that cannot be read or parsed, an
+    /// unsupported `required_version`).
+    pub fn load_partial(path: &Path) -> Result<(Template, Diagnostics), Diagnostics> {
+        let (root, is_dir, sources) = Template::read_sources(path)?;
+        Template::from_sources_partial(root, is_dir, sources)
+    }
+
+    /// [`Template::from_sources`], keeping the template when its blocks have errors (see
+    /// [`Template::load_partial`]).
+    pub fn from_sources_partial(
         root: PathBuf,
         is_dir: bool,
         files: Vec<(PathBuf, String)>,
@@ -350,9 +376,21 @@ impl Template {
             .map(|(f, b)| RawBody::from_body(b, f))
             .collect();
 
-        // 1. required_version first: a mismatch stops everything else.
+        // 1. required_version first (Packer's sniffCoreVersionRequirements, which reads the
+        // `packer` blocks alone and drops a labelled one): a mismatch stops everything else.
         for body in &raw {
             for b in body.blocks.iter().filter(|b| b.ident == "packer") {
+                if !b.labels.is_empty() {
+                    diags.push(extra_labels(b));
+                }
+            }
+        }
+        for body in &raw {
+            for b in body
+                .blocks
+                .iter()
+                .filter(|b| b.ident == "packer" && b.labels.is_empty())
+            {
                 if let Some(a) = b.body.attr("required_version") {
                     match EvalEnv::default().eval_attr(a) {
                         Ok(v) => {
@@ -360,14 +398,14 @@ impl Template {
                             match version::Constraint::parse(&c) {
                                 Ok(cons) => {
                                     if !cons.matches(PACKER_VERSION) {
-                                        return Err(Diagnostic::error(
+                                        diags.push(Diagnostic::error(
                                             "Unsupported Packer Core version",
                                             format!(
                                                 "This configuration does not support Packer version {PACKER_VERSION}. To proceed, either choose another supported Packer version or update this version constraint. Version constraints are normally set for good reason, so updating the constraint may lead to other errors or unexpected behavior."
                                             ),
                                         )
-                                        .with_subject(a.subject())
-                                        .into());
+                                        .with_subject(a.subject()));
+                                        return Err(diags);
                                     }
                                     t.required_version = Some((c, a.subject()));
                                 }
@@ -388,9 +426,15 @@ impl Template {
             for a in &body.attrs {
                 diags.push(a.unsupported_in(body, &[], ROOT_SCHEMA));
             }
+            // hcl's `Content`: an unknown block is refused, a block whose labels do not fit
+            // its schema is reported and dropped (no later pass sees it).
             for b in &body.blocks {
-                if !ROOT_BLOCKS.contains(&b.ident.as_str()) {
-                    diags.push(b.unsupported_in(&[], ROOT_SCHEMA));
+                match root_labels(&b.ident) {
+                    None => diags.push(b.unsupported_in(&[], ROOT_SCHEMA)),
+                    Some(names) if b.labels.len() != names.len() => {
+                        diags.push(label_count(b, names, &b.ident))
+                    }
+                    Some(_) => {}
                 }
             }
         }
@@ -406,21 +450,18 @@ impl Template {
         ];
         for pass in PASSES {
             for body in &raw {
-                for b in body
-                    .blocks
-                    .iter()
-                    .filter(|b| pass.contains(&b.ident.as_str()))
-                {
+                for b in body.blocks.iter().filter(|b| {
+                    pass.contains(&b.ident.as_str())
+                        && root_labels(&b.ident).is_some_and(|n| n.len() == b.labels.len())
+                }) {
                     match b.ident.as_str() {
                         "packer" => t.decode_packer(b, &mut diags),
                         "variable" => variables::decode_variable(&mut t, b, &mut diags),
                         "variables" => variables::decode_variables(&mut t, b, &mut diags),
                         "locals" => locals::decode_locals(&mut t, b, &mut diags),
                         "local" => locals::decode_local(&mut t, b, &mut diags),
-                        "source" => t.decode_source(b, &mut diags),
+                        "source" => t.decode_source(b),
                         "data" => t.decode_data(b, &mut diags),
-                        // hcl drops a block whose labels do not fit the root schema.
-                        "build" if !b.labels.is_empty() => diags.push(extra_labels(b)),
                         "build" => t.builds.push(b.clone()),
                         "hcp_packer_registry" => t.registry.push(b.clone()),
                         _ => {}
@@ -428,21 +469,10 @@ impl Template {
                 }
             }
         }
-        if diags.has_errors() {
-            Err(diags)
-        } else {
-            Ok((t, diags))
-        }
+        Ok((t, diags))
     }
 
     fn decode_packer(&mut self, b: &RawBlock, diags: &mut Diagnostics) {
-        if !b.labels.is_empty() {
-            // hcl drops a block whose labels do not fit; Packer reads the root twice (its
-            // required version first), so says it twice.
-            diags.push(extra_labels(b));
-            diags.push(extra_labels(b));
-            return;
-        }
         for a in &b.body.attrs {
             if a.key != "required_version" {
                 // Packer decodes the block twice (its version, then its plugins) and reports
@@ -482,11 +512,7 @@ impl Template {
         }
     }
 
-    fn decode_source(&mut self, b: &RawBlock, diags: &mut Diagnostics) {
-        if b.labels.len() != 2 {
-            diags.push(label_count(b, &["type", "name"], "source"));
-            return;
-        }
+    fn decode_source(&mut self, b: &RawBlock) {
         let decl = SourceDecl {
             kind: b.labels[0].clone(),
             name: b.labels[1].clone(),
@@ -510,10 +536,6 @@ impl Template {
     }
 
     fn decode_data(&mut self, b: &RawBlock, diags: &mut Diagnostics) {
-        if b.labels.len() != 2 {
-            diags.push(label_count(b, &["type", "name"], "data"));
-            return;
-        }
         let decl = DataDecl {
             kind: b.labels[0].clone(),
             name: b.labels[1].clone(),

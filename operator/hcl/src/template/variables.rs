@@ -13,7 +13,7 @@ use crate::functions::FuncCtx;
 use crate::hcl::types::{self, Type, TypeExprError};
 use crate::hcl::{Evaluator, Scope};
 use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody, wrong_type};
-use crate::template::{Template, label_count};
+use crate::template::Template;
 use crate::value::Value;
 
 /// A `validation` rule.
@@ -149,11 +149,9 @@ fn eval_default(a: &RawAttr) -> Result<Value, Diagnostic> {
 const VARIABLE_ATTRS: &[&str] = &["description", "default", "type", "sensitive"];
 
 pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
-    if b.labels.len() != 1 {
-        diags.push(label_count(b, &["name"], "variable"));
-        return;
-    }
-    let name = b.labels[0].clone();
+    // A block without its one label was reported and dropped with the root schema.
+    let [name] = b.labels.as_slice() else { return };
+    let name = name.clone();
     if !is_ident(&name) {
         diags.push(
             Diagnostic::error(
@@ -285,9 +283,6 @@ fn looks_like_sentence(s: &str) -> bool {
 
 /// Decodes a legacy `variables { name = default … }` block.
 pub fn decode_variables(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
-    if !b.labels.is_empty() {
-        diags.push(label_count(b, &[], "variables"));
-    }
     for a in &b.body.attrs {
         if t.variables.contains_key(&a.key) {
             diags.push(
