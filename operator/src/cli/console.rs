@@ -94,7 +94,7 @@ fn evaluate(t: &Template, line: &str) -> (String, bool, Diagnostics) {
             if !errors.is_empty() {
                 return (String::new(), false, Diagnostics(errors));
             }
-            let env = t.base_env();
+            let env = t.console_env();
             match kiln_engine::hcl::lenient::parse_expr(&file) {
                 Ok(expr) => match env.evaluator(&file).eval(&expr, &env.scope()) {
                     Ok(v) => (v.printable(), false, Diagnostics::new()),

@@ -111,6 +111,26 @@ impl<'p> Scope<'p> {
             .or_else(|| self.parent.and_then(|p| p.get(name)))
     }
 
+    /// hcl's suggestion for an unknown root name: a name of the scope within an edit
+    /// distance of 3 (`nameSuggestion`; hcl takes the first of a Go map, Kiln the closest,
+    /// then the first by name).
+    pub fn suggestion(&self, given: &str) -> Option<String> {
+        let mut names: Vec<&String> = Vec::new();
+        let mut at = Some(self);
+        while let Some(s) = at {
+            names.extend(s.vars.keys());
+            names.extend(s.overlay.iter().flat_map(|o| o.keys()));
+            names.extend(s.base.iter().flat_map(|b| b.keys()));
+            at = s.parent;
+        }
+        names
+            .into_iter()
+            .map(|n| (strsim::levenshtein(given, n), n))
+            .filter(|(d, _)| *d < 3)
+            .min()
+            .map(|(_, n)| n.clone())
+    }
+
     /// Mutable access to a root object such as `var` or `local`, created when missing.
     pub fn object_mut(&mut self, name: &str) -> &mut BTreeMap<String, Value> {
         let entry = self
@@ -503,7 +523,13 @@ impl Evaluator {
                 None => Err(self.error_at(
                     v,
                     "Unknown variable",
-                    format!("There is no variable named {:?}.", v.as_str()),
+                    match scope.suggestion(v.as_str()) {
+                        Some(s) => format!(
+                            "There is no variable named {:?}. Did you mean {s:?}?",
+                            v.as_str()
+                        ),
+                        None => format!("There is no variable named {:?}.", v.as_str()),
+                    },
                 )),
             },
             Expression::Conditional(c) => {
@@ -814,6 +840,19 @@ impl Evaluator {
         for (i, op) in ops.iter().enumerate() {
             *failed_at = i;
             if cur == Value::Unknown {
+                // hcl's GetAttr checks an unknown object's type first.
+                if let (TraversalOperator::GetAttr(name), Some(Type::Object(attrs))) = (op, &ty)
+                    && !attrs.contains_key(name.as_str())
+                {
+                    return Err(self.error_at(
+                        &AttrStep(self.with_dot(name)),
+                        "Unsupported attribute",
+                        format!(
+                            "This object does not have an attribute named {:?}.",
+                            name.as_str()
+                        ),
+                    ));
+                }
                 return Ok(Value::Unknown);
             }
             match op {

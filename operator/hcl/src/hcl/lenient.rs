@@ -88,12 +88,18 @@ fn protect_heredoc_lines(text: &str) -> Option<(String, Vec<(String, String)>)> 
     for t in &toks {
         let tok = &text[t.start..t.end];
         match t.ty {
-            T::OHeredoc => markers.push(tok.trim_start_matches("<<").trim_start_matches('-').trim_end()),
+            T::OHeredoc => markers.push(
+                tok.trim_start_matches("<<")
+                    .trim_start_matches('-')
+                    .trim_end(),
+            ),
             T::CHeredoc => {
                 markers.pop();
             }
             T::StringLit => {
-                let Some(marker) = markers.last() else { continue };
+                let Some(marker) = markers.last() else {
+                    continue;
+                };
                 let line_start = t.start == 0 || text.as_bytes()[t.start - 1] == b'\n';
                 let indent = tok.len() - tok.trim_start_matches([' ', '\t']).len();
                 if line_start && !marker.is_empty() && tok[indent..].starts_with(marker) {
@@ -142,7 +148,10 @@ fn parse_with<T: Restore>(
     parse: impl Fn(&str) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let protected = protect_heredoc_lines(&file.text);
-    let markers = protected.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+    let markers = protected
+        .as_ref()
+        .map(|(_, m)| m.clone())
+        .unwrap_or_default();
     let mut text: Option<String> = protected.map(|(t, _)| t);
     let mut aliases: Vec<(String, String)> = Vec::new();
     for _ in 0..=MAX_RENAMES {

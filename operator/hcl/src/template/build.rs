@@ -443,6 +443,9 @@ impl Template {
                 error_cleanup: None,
                 subject: b.subject(),
             };
+            // Packer's `hadSource`: a source listed or a `source` block, valid or not.
+            let mut had_source = false;
+            let errors_before = diags.errors().count();
             for a in &b.body.attrs {
                 match a.key.as_str() {
                     "name" => bb.name = gohcl_string(&env, a, &mut diags),
@@ -498,6 +501,7 @@ impl Template {
                                 }
                             },
                         };
+                        had_source |= !items.is_empty();
                         for (text, subject) in items {
                             if let Some(s) =
                                 self.resolve_source(&text, subject, bb.subject.clone(), &mut diags)
@@ -509,6 +513,8 @@ impl Template {
                     _ => diags.push(a.unsupported_in(&b.body, BUILD_ATTRS, BUILD_BLOCKS)),
                 }
             }
+            // gohcl's decoding of the block and its schema check: their errors end it there.
+            let mut undecoded = diags.errors().count() > errors_before;
             let mut blocks: Vec<RawBlock> = Vec::new();
             for inner in &b.body.blocks {
                 if inner.ident == "dynamic" {
@@ -523,6 +529,7 @@ impl Template {
             for inner in &blocks {
                 match inner.ident.as_str() {
                     "source" => {
+                        had_source = true;
                         if inner.labels.len() != 1 {
                             diags.push(crate::template::label_count(
                                 inner,
@@ -601,14 +608,18 @@ impl Template {
                     }
                     // Decoded with the registry configuration (template::registry).
                     "hcp_packer_registry" => {}
-                    _ => diags.push(inner.unsupported_in(BUILD_ATTRS, BUILD_BLOCKS)),
+                    _ => {
+                        undecoded = true;
+                        diags.push(inner.unsupported_in(BUILD_ATTRS, BUILD_BLOCKS))
+                    }
                 }
             }
-            if bb.sources.is_empty() && !diags.has_errors() {
+            if !had_source && !undecoded {
+                // hcl2template's decodeBuildConfig, in its words.
                 diags.push(
                     Diagnostic::error(
-                        "Missing source reference",
-                        "A build block must reference at least one source, with `sources = [\"source.TYPE.NAME\"]` or a nested `source \"TYPE.NAME\" {}` block.",
+                        "missing source reference",
+                        "a build block must reference at least one source to be built",
                     )
                     .with_subject(b.subject()),
                 );

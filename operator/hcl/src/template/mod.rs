@@ -201,6 +201,9 @@ const ROOT_SCHEMA: &[&str] = &[
     "communicator",
 ];
 
+/// A template file's path and text.
+type SourceText = (PathBuf, String);
+
 /// The labels of each root block (hcl2template's `configSchema`); `None`: not a root block.
 fn root_labels(ident: &str) -> Option<&'static [&'static str]> {
     Some(match ident {
@@ -221,7 +224,7 @@ impl Template {
 
     /// The template's files (a file, or a directory's `.pkr.hcl`/`.pkr.json` files) with
     /// their text, its root directory and whether it is a directory.
-    fn read_sources(path: &Path) -> Result<(PathBuf, bool, Vec<(PathBuf, String)>), Diagnostics> {
+    fn read_sources(path: &Path) -> Result<(PathBuf, bool, Vec<SourceText>), Diagnostics> {
         let (paths, is_dir) = template_files(path).map_err(Diagnostics::from)?;
         let root = if is_dir {
             path.to_path_buf()
@@ -556,6 +559,50 @@ impl Template {
             return;
         }
         self.data.insert(key, decl);
+    }
+
+    /// What `console` evaluates a line in: Packer's `EvalContext(NilContext)`: no `data`,
+    /// `source` with an unknown type and name, `build` an unknown empty object (so
+    /// `build.name` is an unsupported attribute).
+    pub fn console_env(&self) -> EvalEnv {
+        use crate::hcl::types::{Attr, Type};
+        let mut env = self.base_env();
+        let mut vars = (*env.vars).clone();
+        let mut types = (*env.types).clone();
+        vars.remove("data");
+        types.remove("data");
+        let unknown_string = || Attr {
+            ty: Type::String,
+            optional: false,
+            default: None,
+        };
+        vars.insert(
+            "source".to_string(),
+            Value::Object(
+                [
+                    ("type".to_string(), Value::Unknown),
+                    ("name".to_string(), Value::Unknown),
+                ]
+                .into_iter()
+                .collect(),
+            ),
+        );
+        types.insert(
+            "source".to_string(),
+            Type::Object(
+                [
+                    ("name".to_string(), unknown_string()),
+                    ("type".to_string(), unknown_string()),
+                ]
+                .into_iter()
+                .collect(),
+            ),
+        );
+        vars.insert("build".to_string(), Value::Unknown);
+        types.insert("build".to_string(), Type::Object(Default::default()));
+        env.vars = std::sync::Arc::new(vars);
+        env.types = std::sync::Arc::new(types);
+        env
     }
 
     /// The values every expression sees: `var`, `local`, `data`, `path`, `packer`.

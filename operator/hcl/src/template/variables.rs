@@ -12,8 +12,8 @@ use crate::diag::{Diagnostic, Diagnostics, SourceFile, Subject};
 use crate::functions::FuncCtx;
 use crate::hcl::types::{self, Type, TypeExprError};
 use crate::hcl::{Evaluator, Scope};
-use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody, wrong_type};
 use crate::template::Template;
+use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody, wrong_type};
 use crate::value::Value;
 
 /// A `validation` rule.
@@ -222,49 +222,112 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
             diags.push(vb.unsupported_in(VARIABLE_ATTRS, &["validation"]));
             continue;
         }
+        // hcl's `Content` with hcl2template's validation schema: the required arguments
+        // first, then what the schema does not have.
         let cond = vb.body.attr("condition").cloned();
         let msg = vb.body.attr("error_message").cloned();
+        for (key, present) in [
+            ("condition", cond.is_some()),
+            ("error_message", msg.is_some()),
+        ] {
+            if !present {
+                diags.push(
+                    Diagnostic::error(
+                        "Missing required argument",
+                        format!("The argument {key:?} is required, but no definition was found."),
+                    )
+                    .with_subject(vb.subject()),
+                );
+            }
+        }
         for a in &vb.body.attrs {
             if a.key != "condition" && a.key != "error_message" {
                 diags.push(a.unsupported_in(&vb.body, &["condition", "error_message"], &[]));
             }
         }
-        let (Some(cond), Some(msg)) = (cond, msg) else {
-            diags.push(
-                Diagnostic::error(
-                    "Missing required argument",
-                    "A validation block needs both \"condition\" and \"error_message\".",
+        for nested in &vb.body.blocks {
+            diags.push(nested.unsupported_in(&["condition", "error_message"], &[]));
+        }
+        // decodeVariableValidationBlock: every reference but `var.<name>` is refused, and
+        // there must be one of those.
+        if let Some(cond) = &cond {
+            let mut good = 0;
+            for (root, attr, span) in condition_refs(&cond.expr) {
+                if root == "var" && attr.as_deref() == Some(name.as_str()) {
+                    good += 1;
+                    continue;
+                }
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid reference in variable validation",
+                        format!("The condition for variable {name:?} can only refer to the variable itself, using var.{name}."),
+                    )
+                    .with_subject(span.map(|r| cond.file.subject(r)).or_else(|| cond.subject())),
+                );
+            }
+            if good < 1 {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid variable validation condition",
+                        format!("The condition for variable {name:?} must refer to var.{name} in order to test incoming values."),
+                    )
+                    .with_subject(cond.subject()),
+                );
+            }
+        }
+        // gohcl.DecodeExpression without a context, into a string.
+        if let Some(msg) = &msg {
+            const SUMMARY: &str = "Invalid validation error message";
+            let text = match first_call(&msg.expr) {
+                Some(r) => Err(Diagnostic::error(
+                    "Function calls not allowed",
+                    "Functions may not be called here.",
                 )
-                .with_subject(vb.subject()),
-            );
+                .with_subject(Some(msg.file.subject(r)))),
+                None => EvalEnv::default().eval_attr(msg).map_err(|mut d| {
+                    if d.summary == "Unknown variable" {
+                        d.summary = "Variables not allowed".into();
+                        d.detail = "Variables may not be used here.".into();
+                    }
+                    d
+                }),
+            };
+            match text.map(|v| v.to_string_lossless()) {
+                Ok(Some(m)) if m.is_empty() => diags.push(
+                    Diagnostic::error(SUMMARY, "An empty string is not a valid nor useful error message.")
+                        .with_subject(msg.subject()),
+                ),
+                Ok(Some(m)) if !looks_like_sentences(&m) => diags.push(
+                    Diagnostic::error(
+                        SUMMARY,
+                        "Validation error message must be at least one full sentence starting with an uppercase letter ( if the alphabet permits it ) and ending with a period or question mark.",
+                    )
+                    .with_subject(msg.subject()),
+                ),
+                Ok(Some(_)) => {}
+                Ok(None) => diags.push(
+                    Diagnostic::error(
+                        "Unsuitable value type",
+                        "Unsuitable value: string required",
+                    )
+                    .with_subject(msg.subject()),
+                ),
+                Err(d) => {
+                    // The value is unknown then, which a Go string cannot hold.
+                    diags.push(d);
+                    diags.push(
+                        Diagnostic::error(
+                            "Unsuitable value type",
+                            "Unsuitable value: value must be known",
+                        )
+                        .with_subject(msg.subject()),
+                    );
+                }
+            }
+        }
+        let (Some(cond), Some(msg)) = (cond, msg) else {
             continue;
         };
-        // The condition may refer only to this variable.
-        let refs = crate::template::locals::references(&cond.expr);
-        let only_self = refs
-            .iter()
-            .all(|r| r.first().map(String::as_str) == Some("var") && r.get(1) == Some(&name));
-        if refs.is_empty() || !only_self {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid variable validation condition",
-                    format!("The condition for variable {name:?} must refer to var.{name} in order to test incoming values, and may not refer to other variables."),
-                )
-                .with_subject(cond.subject()),
-            );
-        }
-        // Packer's rule for error messages: a sentence.
-        if let Ok(Value::String(m)) = EvalEnv::default().eval_attr(&msg)
-            && !looks_like_sentence(&m)
-        {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid validation error message",
-                    "Validation error message must be at least one full English sentence starting with an uppercase letter and ending with a period or question mark.",
-                )
-                .with_subject(msg.subject()),
-            );
-        }
         var.validations.push(Validation {
             condition: cond,
             error_message: msg,
@@ -274,11 +337,86 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
     t.variables.insert(name, var);
 }
 
-fn looks_like_sentence(s: &str) -> bool {
+/// hcl2template's `looksLikeSentences`: a letter first must be upper case, and the text
+/// ends with `.`, `?` or `!`.
+fn looks_like_sentences(s: &str) -> bool {
     let s = s.trim();
-    !s.is_empty()
-        && s.chars().next().is_some_and(char::is_uppercase)
-        && (s.ends_with('.') || s.ends_with('?') || s.ends_with('!'))
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if first.is_alphabetic() && !first.is_uppercase() {
+        return false;
+    }
+    s.ends_with(['.', '?', '!'])
+}
+
+/// The root traversals of `expr` as hclsyntax's `Variables` lists them, in source order,
+/// without the symbols a `for` expression binds: the root name, the first attribute and
+/// the traversal's span.
+fn condition_refs(
+    expr: &Expression,
+) -> Vec<(String, Option<String>, Option<std::ops::Range<usize>>)> {
+    use hcl::edit::Span;
+    use hcl::edit::expr::TraversalOperator;
+    use hcl::edit::visit::{Visit, visit_expr};
+    type Ref = (String, Option<String>, Option<std::ops::Range<usize>>);
+    struct V {
+        bound: Vec<String>,
+        out: Vec<Ref>,
+    }
+    impl Visit for V {
+        fn visit_expr(&mut self, e: &Expression) {
+            match e {
+                Expression::Variable(v) => {
+                    if !self.bound.iter().any(|b| b == v.as_str()) {
+                        self.out.push((v.as_str().to_string(), None, e.span()));
+                    }
+                }
+                Expression::Traversal(t) => {
+                    if let Expression::Variable(root) = &t.expr {
+                        if !self.bound.iter().any(|b| b == root.as_str()) {
+                            // addrs.ParseRef reads `var.<name>` only (not `var["name"]`).
+                            let attr = t.operators.first().and_then(|op| match op.value() {
+                                TraversalOperator::GetAttr(a) => Some(a.as_str().to_string()),
+                                _ => None,
+                            });
+                            self.out.push((root.as_str().to_string(), attr, e.span()));
+                        }
+                    } else {
+                        self.visit_expr(&t.expr);
+                    }
+                    for op in t.operators.iter() {
+                        if let TraversalOperator::Index(ix) = op.value() {
+                            self.visit_expr(ix);
+                        }
+                    }
+                }
+                Expression::ForExpr(f) => {
+                    self.visit_expr(&f.intro.collection_expr);
+                    let before = self.bound.len();
+                    if let Some(k) = &f.intro.key_var {
+                        self.bound.push(k.as_str().to_string());
+                    }
+                    self.bound.push(f.intro.value_var.as_str().to_string());
+                    if let Some(k) = &f.key_expr {
+                        self.visit_expr(k);
+                    }
+                    self.visit_expr(&f.value_expr);
+                    if let Some(c) = &f.cond {
+                        self.visit_expr(&c.expr);
+                    }
+                    self.bound.truncate(before);
+                }
+                _ => visit_expr(self, e),
+            }
+        }
+    }
+    let mut v = V {
+        bound: Vec::new(),
+        out: Vec::new(),
+    };
+    v.visit_expr(expr);
+    v.out
 }
 
 /// Decodes a legacy `variables { name = default … }` block.

@@ -1,0 +1,6 @@
+variable "x" {
+  default = "a"
+}
+locals {
+  a = vra.x
+}

@@ -1,0 +1,7 @@
+variable "x" {
+  default = "a"
+  validation {
+    condition = vr.x == "a"
+    error_message = "no."
+  }
+}
