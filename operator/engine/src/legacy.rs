@@ -283,6 +283,7 @@ pub fn get_builds(
             name: n.clone(),
             body,
             subject: None,
+            unknown: None,
         };
         let mut instance = BuildInstance {
             full_name: full.clone(),

@@ -308,10 +308,18 @@ build {
 "#,
     )]);
     let t = load(d.path(), VarInputs::default());
-    // The first build names null.base twice: a duplicate build name.
+    // The first build names null.base twice: Packer runs both; the operator refuses the
+    // duplicate name.
     let t = t.unwrap();
-    let err = t.instances().unwrap_err();
-    assert!(err.to_string().contains("Duplicate build name"), "{err}");
+    let instances = t.instances().unwrap();
+    let names: Vec<&str> = instances.iter().map(|i| i.full_name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["b.null.base", "b.null.base", "null.renamed", "file.f"]
+    );
+    let dup = kiln_engine::template::Template::duplicate_names(&instances);
+    assert!(dup.to_string().contains("Duplicate build name"), "{dup}");
+    assert_eq!(dup.errors().count(), 1);
 
     let d = dir_with(&[(
         "t.pkr.hcl",

@@ -344,7 +344,21 @@ async fn execute(
     if human {
         println!();
     }
-    let failed: Vec<_> = outcomes.iter().filter(|o| !o.ok()).collect();
+    // Packer keeps errors and artifacts in maps by build name: of builds sharing a name
+    // (two unnamed `build` blocks using one source), the last one written is listed.
+    use kiln_engine::run::BuildOutcome;
+    let last_of_name = |o: &&BuildOutcome, pick: &dyn Fn(&BuildOutcome) -> bool| {
+        !outcomes
+            .iter()
+            .skip_while(|e| !std::ptr::eq(*e, *o))
+            .skip(1)
+            .any(|e| e.name == o.name && pick(e))
+    };
+    let failed: Vec<_> = outcomes
+        .iter()
+        .filter(|o| !o.ok())
+        .filter(|o| last_of_name(o, &|e| !e.ok()))
+        .collect();
     if !failed.is_empty() {
         if human {
             ui.error("Some builds didn't complete successfully and had errors:");
@@ -370,6 +384,7 @@ async fn execute(
     let with_artifacts: Vec<_> = outcomes
         .iter()
         .filter(|o| !o.artifacts.is_empty())
+        .filter(|o| last_of_name(o, &|e| !e.artifacts.is_empty()))
         .collect();
     if with_artifacts.is_empty() {
         announce("Builds finished but no artifacts were created.");

@@ -306,6 +306,7 @@ pub fn analyze_parsed_env(
         match s.plan(&Selection::all()) {
             Ok((instances, w)) => {
                 diags.extend(w);
+                diags.extend(kiln_engine::template::Template::duplicate_names(&instances));
                 a.instances = instances.iter().map(|i| i.full_name.clone()).collect();
                 let mut builds: Vec<TemplateBuild> = Vec::new();
                 for i in &instances {
@@ -487,6 +488,23 @@ build {
         assert_eq!(w.severity, Severity::Warning);
         assert_eq!(w.file.as_deref(), Some("main.pkr.hcl"));
         assert_eq!(w.line, Some(8));
+    }
+
+    #[test]
+    fn refuses_builds_sharing_a_name() {
+        // Packer runs both unnamed builds as `null.a`; a build's Job index and status are
+        // keyed by that name, so the operator refuses it.
+        let dir = tempfile::tempdir().unwrap();
+        let body = "source \"null\" \"a\" {\n  communicator = \"none\"\n}\nbuild {\n  sources = [\"source.null.a\"]\n}\nbuild {\n  sources = [\"source.null.a\"]\n}\n";
+        let a = analyze(dir.path(), &files(body), &VariableValues::new());
+        let e = a
+            .diagnostics
+            .iter()
+            .find(|d| d.severity == Severity::Error)
+            .unwrap_or_else(|| panic!("{:?}", a.diagnostics));
+        assert_eq!(e.summary, "Duplicate build name");
+        let detail = e.detail.as_deref().unwrap_or_default();
+        assert!(detail.contains("\"null.a\""), "{detail}");
     }
 
     #[test]

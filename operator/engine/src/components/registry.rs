@@ -390,9 +390,12 @@ pub static DATA_SOURCES: Table<dyn DataSource> = Table {
 pub fn check_build_types(builds: &[crate::template::build::BuildBlock]) -> Diagnostics {
     let mut diags = Diagnostics::new();
     for b in builds {
+        // initializeBlocks: a source's type first, then whether it is declared.
         for s in &b.sources {
             if BUILDERS.get(&s.kind).is_none() {
                 diags.push(BUILDERS.unknown(&s.kind, b.subject.clone()));
+            } else if let Some(d) = &s.unknown {
+                diags.push(d.clone());
             }
         }
         for p in &b.provisioners {

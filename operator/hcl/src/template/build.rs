@@ -22,6 +22,9 @@ pub struct SourceUse {
     /// The top-level body merged with the build's additions.
     pub body: RawBody,
     pub subject: Option<Subject>,
+    /// For a reference no `source` block declares: the "Unknown source" error, reported
+    /// with the component types (Packer's `initializeBlocks`), after its type's.
+    pub unknown: Option<Diagnostic>,
 }
 
 impl SourceUse {
@@ -375,33 +378,45 @@ fn check_only_except(only: &[String], except: &[String], b: &RawBlock, diags: &m
     }
 }
 
-/// Parses a source reference in any of its forms: `source.T.N`, `sources.T.N`, `T.N`.
+/// hcl2template's `sourceRefFromString`: `type.name`, or the second and third parts of
+/// three or more (`source.type.name`, `sources.type.name`); `None` for fewer than two.
 fn parse_source_ref(s: &str) -> Option<(String, String)> {
     let parts: Vec<&str> = s.split('.').collect();
     match parts.as_slice() {
-        [t, n] if !t.is_empty() && !n.is_empty() => Some((t.to_string(), n.to_string())),
-        [_, t, n] if !t.is_empty() && !n.is_empty() => Some((t.to_string(), n.to_string())),
-        _ => None,
+        [] | [_] => None,
+        [t, n] => Some((t.to_string(), n.to_string())),
+        [_, t, n, ..] => Some((t.to_string(), n.to_string())),
     }
 }
 
 impl Template {
+    /// A source a build uses. From `sources` (`listed`), a reference that is not two
+    /// identifiers is Packer's "Invalid source reference" at the build; in a `source` block,
+    /// Packer reads any label (`decodeBuildSource`): what no source declares is unknown.
     fn resolve_source(
         &self,
         reference: &str,
         subject: Option<Subject>,
         build_subject: Option<Subject>,
         diags: &mut Diagnostics,
+        listed: bool,
     ) -> Option<SourceUse> {
-        let Some((kind, label)) = parse_source_ref(reference) else {
-            diags.push(
-                Diagnostic::error(
-                    "Invalid source reference",
-                    format!("{reference:?} is not a valid source reference; use source.TYPE.NAME, e.g. \"source.null.example\"."),
-                )
-                .with_subject(subject),
-            );
-            return None;
+        let parsed = parse_source_ref(reference).filter(|(t, n)| {
+            !listed || (crate::fmt::valid_identifier(t) && crate::fmt::valid_identifier(n))
+        });
+        let (kind, label) = match parsed {
+            Some(p) => p,
+            None if listed => {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid source reference",
+                        "A source type is made of three parts that are split by a dot `.`; each part must start with a letter and may contain only letters, digits, underscores, and dashes. A valid source reference looks like: `source.type.name`",
+                    )
+                    .with_subject(build_subject),
+                );
+                return None;
+            }
+            None => (String::new(), String::new()),
         };
         let Some(decl) = self.sources.get(&format!("{kind}.{label}")) else {
             // Packer's words (hcl2template/plugin.go): the known sources sorted, as Go
@@ -413,11 +428,17 @@ impl Template {
                 Some(s) => format!("Did you mean to use {}?", crate::value::go_quote(s)),
                 None => format!("Known: [{}]", known.join(" ")),
             };
-            diags.push(
-                Diagnostic::error(format!("Unknown source {wanted}"), detail)
-                    .with_subject(build_subject.or(subject)),
-            );
-            return None;
+            let at = build_subject.or(subject);
+            return Some(SourceUse {
+                kind,
+                label: label.clone(),
+                name: label,
+                body: RawBody::default(),
+                subject: at.clone(),
+                unknown: Some(
+                    Diagnostic::error(format!("Unknown source {wanted}"), detail).with_subject(at),
+                ),
+            });
         };
         Some(SourceUse {
             kind,
@@ -425,6 +446,7 @@ impl Template {
             name: label,
             body: decl.block.body.clone(),
             subject: decl.block.subject(),
+            unknown: None,
         })
     }
 
@@ -503,9 +525,13 @@ impl Template {
                         };
                         had_source |= !items.is_empty();
                         for (text, subject) in items {
-                            if let Some(s) =
-                                self.resolve_source(&text, subject, bb.subject.clone(), &mut diags)
-                            {
+                            if let Some(s) = self.resolve_source(
+                                &text,
+                                subject,
+                                bb.subject.clone(),
+                                &mut diags,
+                                true,
+                            ) {
                                 bb.sources.push(s);
                             }
                         }
@@ -543,6 +569,7 @@ impl Template {
                             inner.subject(),
                             bb.subject.clone(),
                             &mut diags,
+                            false,
                         ) else {
                             continue;
                         };
@@ -561,8 +588,10 @@ impl Template {
                                 Err(d) => diags.push(d),
                             }
                         }
-                        diags.extend(s.body.merge(&extra));
-                        s.subject = inner.subject();
+                        if s.unknown.is_none() {
+                            diags.extend(s.body.merge(&extra));
+                            s.subject = inner.subject();
+                        }
                         bb.sources.push(s);
                     }
                     "provisioner" => {
@@ -574,8 +603,8 @@ impl Template {
                         if bb.error_cleanup.is_some() {
                             diags.push(
                                 Diagnostic::error(
-                                    "Duplicate error-cleanup-provisioner",
-                                    "Only one error-cleanup-provisioner is allowed.",
+                                    "Only one error-cleanup-provisioner is allowed",
+                                    "",
                                 )
                                 .with_subject(inner.subject()),
                             );
@@ -638,26 +667,42 @@ impl Template {
         Self::instances_of(self.decode_builds()?)
     }
 
+    /// Builds sharing a name (two unnamed `build` blocks using one source): Packer runs
+    /// them all; the operator, which keys a build's Job index and status by name, refuses
+    /// them with this error.
+    pub fn duplicate_names(instances: &[BuildInstance]) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        for (n, i) in instances.iter().enumerate() {
+            if instances[..n].iter().any(|e| e.full_name == i.full_name) {
+                diags.push(
+                    Diagnostic::error(
+                        "Duplicate build name",
+                        format!(
+                            "More than one build is named {:?}; give the build blocks or the sources different names.",
+                            i.full_name
+                        ),
+                    )
+                    .with_subject(i.source.subject.clone()),
+                );
+            }
+        }
+        diags
+    }
+
     /// [`Template::instances`] of build blocks already decoded.
     pub fn instances_of(builds: Vec<BuildBlock>) -> Result<Vec<BuildInstance>, Diagnostics> {
         let mut out: Vec<BuildInstance> = Vec::new();
         let mut diags = Diagnostics::new();
         for bb in builds {
             for s in &bb.sources {
+                if let Some(d) = &s.unknown {
+                    diags.push(d.clone());
+                    continue;
+                }
                 let full_name = match &bb.name {
                     Some(n) if !n.is_empty() => format!("{n}.{}", s.reference()),
                     _ => s.reference(),
                 };
-                if out.iter().any(|i| i.full_name == full_name) {
-                    diags.push(
-                        Diagnostic::error(
-                            "Duplicate build name",
-                            format!("More than one build is named {full_name:?}; give the build blocks or the sources different names."),
-                        )
-                        .with_subject(s.subject.clone()),
-                    );
-                    continue;
-                }
                 let r = s.reference();
                 out.push(BuildInstance {
                     full_name,

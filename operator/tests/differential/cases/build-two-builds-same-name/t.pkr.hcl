@@ -1,0 +1,10 @@
+source "file" "test" {
+  content = "x"
+  target  = "output"
+}
+build {
+  sources = ["sources.file.test"]
+}
+build {
+  sources = ["sources.file.test"]
+}
