@@ -32,18 +32,24 @@ pub struct ConsoleArgs {
 
 /// Loads a template as Packer's `console` and `inspect` do: a file that does not parse, or
 /// variable values given that do not fit (Packer's `Parse` collects them), are errors,
-/// printed through `ui`; problems with variables, locals and data sources found later are
-/// not (their values stay unknown). `None`: exit 1.
+/// printed through `ui`; data sources run; problems with variables, locals and data
+/// sources found later are not errors (their values stay unknown). `None`: exit 1.
 pub fn load_lenient(path: &Path, vars: &VarFlags, ui: CmdUi) -> Option<Template> {
     if !super::common::check_path_ui(path, ui) {
         return None;
     }
     let mut t = super::common::parse_template_ui(path, vars, false, ui)?;
     let _ = kiln_engine::template::variables::resolve(&mut t, &vars.inputs(false));
-    let known = |kind: &str| kiln_engine::components::DATA_SOURCES.get(kind).is_some();
+    // Packer's `inspect` and `console` initialize without skipping data sources: each one
+    // runs (a type no plugin provides fails to start).
+    let env = std::sync::Arc::new(kiln_engine::components::RunEnv::local());
+    let runner = move |decl: &kiln_engine::template::DataDecl,
+                       e: &kiln_engine::template::EvalEnv| {
+        kiln_engine::plan::run_data_source(decl, e, &env)
+    };
     let diags = kiln_engine::template::locals::evaluate(
         &mut t,
-        kiln_engine::template::locals::DataMode::Lenient(&known),
+        kiln_engine::template::locals::DataMode::Execute(&runner),
     );
     if diags.has_errors() {
         // Packer walks the locals/data graph in Go map order and stops at the first local

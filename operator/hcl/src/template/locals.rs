@@ -156,12 +156,9 @@ impl Node {
 pub enum DataMode<'a> {
     /// `validate` without `-evaluate-datasources`: outputs are unknown.
     Unknown,
-    /// Run each data source with this function.
+    /// Run each data source with this function (`build`, `validate -evaluate-datasources`,
+    /// `inspect`, `console`).
     Execute(&'a DataRunner),
-    /// `inspect` and `console`, where Packer starts every data source: one whose type no
-    /// plugin provides fails to start, so nothing that depends on it gets a value. Types this
-    /// predicate accepts get unknown outputs (Kiln does not run them there).
-    Lenient(&'a dyn Fn(&str) -> bool),
 }
 
 /// Runs one data source and returns its outputs.
@@ -267,13 +264,6 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                         }
                         DataMode::Unknown => Ok(Value::Unknown),
                         DataMode::Execute(run) => run(&decl, &env).map(Value::Object),
-                        DataMode::Lenient(known) if known(&decl.kind) => Ok(Value::Unknown),
-                        DataMode::Lenient(_) => Err(Diagnostic::error(
-                            "Unknown data source type",
-                            format!("No data source of type {:?} is available.", decl.kind),
-                        )
-                        .with_subject(decl.block.subject())
-                        .into()),
                     };
                     match outputs {
                         Ok(o) => {
