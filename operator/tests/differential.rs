@@ -57,6 +57,7 @@ const META: &[&str] = &[
     "plugins",
     "tty",
     "color",
+    "env",
 ];
 
 fn copy_dir(from: &Path, to: &Path, top: bool) {
@@ -192,6 +193,16 @@ fn install_plugins(packer: &Path, case: &Path, home: &Path) {
     }
 }
 
+/// A case's own environment: its `env` file, one `KEY=VALUE` a line.
+fn case_env(case: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(case.join("env"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// The environment both tools run in (nothing else of the test's own).
 fn environment(home: &Path) -> Vec<(&'static str, std::ffi::OsString)> {
     vec![
@@ -247,6 +258,7 @@ fn run(program: &Path, case: &Path, work: &Path, kiln: bool) -> Outcome {
                 .into_iter()
                 .filter(|(k, _)| *k != "PACKER_NO_COLOR" || !case.join("color").exists()),
         )
+        .envs(case_env(case))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // No controlling terminal (as in CI), even when the suite runs from one: a command that

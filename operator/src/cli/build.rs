@@ -153,7 +153,15 @@ pub async fn run(a: BuildArgs) -> i32 {
     // `build` is deprecated). Locally nothing is published; the operator labels the
     // ImageBuild with the bucket and fingerprint.
     match session.registry() {
-        Ok((_, warnings)) => print_diags(&warnings, Some(&masker)),
+        Ok((cfg, mut diags)) => {
+            if let Some(cfg) = cfg {
+                diags.extend(hcp_bucket_checks(&cfg));
+            }
+            print_diags(&diags, Some(&masker));
+            if diags.has_errors() {
+                return 1;
+            }
+        }
         Err(errors) => {
             print_diags(&errors, Some(&masker));
             return 1;
@@ -218,6 +226,38 @@ pub async fn run(a: BuildArgs) -> i32 {
 }
 
 /// `packer build` on a legacy JSON template: the legacy core's builds on the same runner.
+/// What `packer build` checks when it creates the HCP Packer bucket
+/// (`createConfiguredBucket`): HCP credentials in the environment or a credential file, and
+/// a bucket name. Kiln sends nothing to HCP (the registry is the cluster's resources), but
+/// a template that turns the registry on fails here as with Packer; `HCP_PACKER_REGISTRY=off`
+/// builds it locally with either tool.
+fn hcp_bucket_checks(cfg: &kiln_engine::template::registry::RegistryConfig) -> Diagnostics {
+    use kiln_engine::diag::Diagnostic;
+    let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty());
+    let file = |p: std::path::PathBuf| std::fs::metadata(p).is_ok();
+    let cred_file = std::env::var("HCP_CRED_FILE")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .is_some_and(|p| file(p.into()))
+        || std::env::var_os("HOME")
+            .is_some_and(|h| file(std::path::Path::new(&h).join(".config/hcp/cred_file.json")));
+    let mut diags = Diagnostics::new();
+    let client_credentials = set("HCP_CLIENT_ID") && set("HCP_CLIENT_SECRET");
+    if !(client_credentials || cred_file) {
+        diags.push(Diagnostic::error(
+            "HCP authentication information required",
+            "HCP Authentication not configured, either set an HCP Client ID and secret using the environment variables HCP_CLIENT_ID and HCP_CLIENT_SECRET, place an HCP credential file in the default path (.config/hcp/), or at a different path specified in the HCP_CRED_FILE environment variable.",
+        ));
+    }
+    if cfg.bucket_name.is_empty() {
+        diags.push(Diagnostic::error(
+            "Bucket name required",
+            "You must provide a bucket name for HCP Packer builds. You can set the HCP_PACKER_BUCKET_NAME environment variable. For HCL2 templates, the registry either uses the name of your template's build block, or you can set the bucket_name argument in an hcp_packer_registry block.",
+        ));
+    }
+    diags
+}
+
 async fn build_legacy(a: BuildArgs, on_error: OnError) -> i32 {
     let (path, vars) = (a.template.clone(), a.vars.clone());
     let only = split_list(&a.only);

@@ -772,6 +772,8 @@ mod tests {
             Some(("null".into(), "a".into()))
         );
         assert_eq!(parse_source_ref("ami"), None);
-        assert_eq!(parse_source_ref("a.b.c.d"), None);
+        // sourceRefFromString: the second and third of more parts; the rest is ignored.
+        assert_eq!(parse_source_ref("a.b.c.d"), Some(("b".into(), "c".into())));
+        assert_eq!(parse_source_ref("source..a"), Some(("".into(), "a".into())));
     }
 }

@@ -110,7 +110,8 @@ pub struct Template {
 }
 
 /// Lists the template files of a path as Packer does: one file, or the `*.pkr.hcl` and
-/// `*.pkr.json` files directly in a directory, in lexical order.
+/// `*.pkr.json` files directly in a directory, the HCL files then the JSON ones, each in
+/// lexical order.
 pub fn template_files(path: &Path) -> Result<(Vec<PathBuf>, bool), Diagnostic> {
     // Packer's `GetHCL2Files`: a path it cannot stat is an error with no summary and Go's
     // `stat` error as its detail.
@@ -134,7 +135,8 @@ pub fn template_files(path: &Path) -> Result<(Vec<PathBuf>, bool), Diagnostic> {
             files.push(p);
         }
     }
-    files.sort();
+    // GetHCL2Files lists a directory by name; Parse reads its HCL files, then its JSON ones.
+    files.sort_by_cached_key(|p| (p.to_string_lossy().ends_with(".pkr.json"), p.clone()));
     if files.is_empty() {
         return Err(Diagnostic::error(
             format!("Could not find any config file in {}", path.display()),

@@ -203,18 +203,28 @@ impl Template {
         &self,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<(Option<RegistryConfig>, Diagnostics), Diagnostics> {
-        let (blocks, mut diags) = self.registry_blocks();
-        if diags.has_errors() {
-            return Err(diags);
+        let (blocks, decoded) = self.registry_blocks();
+        if decoded.has_errors() {
+            return Err(decoded);
         }
+        // The blocks' own warnings were said with the template's (session::evaluate).
+        let mut diags = Diagnostics::new();
         if !self.registry_enabled(env) {
             return Ok((None, diags));
+        }
+        // internal/hcp/registry's NewHCLRegistry: one build block only.
+        if self.builds.len() > 1 {
+            diags.push(Diagnostic::error(
+                "Multiple build blocks",
+                "For HCP Packer Registry enabled builds, only one build block can be defined. Please remove any additional build block(s). If this build is not meant for the HCP Packer registry please clear any HCP_PACKER_* environment variables.",
+            ));
+            return Err(diags);
         }
         let top = blocks.iter().find(|b| !b.in_build);
         let mut chosen: Option<&RegistryBlock> = None;
         for b in blocks.iter().filter(|b| b.in_build) {
             if chosen.is_some() {
-                diags.push(multiple(b));
+                diags.push(multiple());
                 continue;
             }
             chosen = Some(b);
@@ -223,11 +233,12 @@ impl Template {
                     format!("Build block level {LABEL} are deprecated"),
                     "Starting with Packer 1.12.1, it is recommended to move it to the top-level configuration instead of within a build block.",
                 )
-                .with_subject(b.subject.clone()),
+                // Packer's diagnostic has an unset range: `on  line 0:`.
+                .at(Subject::default()),
             );
         }
-        if let (Some(c), Some(_)) = (chosen, top) {
-            diags.push(multiple(c));
+        if chosen.is_some() && top.is_some() {
+            diags.push(multiple());
         }
         if diags.has_errors() {
             return Err(diags);
@@ -266,14 +277,15 @@ impl Template {
     }
 }
 
-fn multiple(b: &RegistryBlock) -> Diagnostic {
+fn multiple() -> Diagnostic {
     Diagnostic::error(
         "Multiple HCP Packer registry block declaration",
         format!(
             "Multiple {LABEL} blocks have been found, only one can be defined in HCL2 templates. Starting with Packer 1.12.1, it is recommended to move it to the top-level configuration instead of within a build block."
         ),
     )
-    .with_subject(b.subject.clone())
+    // Packer's diagnostic has an unset range: `on  line 0:`.
+    .at(Subject::default())
 }
 
 #[cfg(test)]

@@ -1,0 +1,8 @@
+source "file" "a" {
+  content = "x"
+  target  = "out.txt"
+}
+
+build {
+  sources = ["source.file.a"]
+}
