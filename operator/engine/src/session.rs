@@ -137,10 +137,9 @@ pub fn evaluate(
         diags.push(d);
         return Err(diags);
     }
+    // Packer's `Initialize` from here: every phase runs and its errors are reported
+    // together (an unset variable is unknown to what follows).
     diags.extend(variables::finish(&mut t, given));
-    if diags.has_errors() {
-        return Err(masked(diags, &t));
-    }
     let env = opts.env.clone();
     let runner = move |decl: &crate::template::DataDecl, e: &crate::template::EvalEnv| {
         plan::run_data_source(decl, e, &env)
@@ -162,6 +161,14 @@ pub fn evaluate(
         // `hcp_packer_registry` is decoded once variables, locals and data sources are
         // known, as Packer's parseConfig does; its errors are validation errors.
         diags.extend(t.registry_blocks().1);
+    }
+    if diags.has_errors() {
+        // With other errors, the builds' own (parseConfig's decoding, initializeBlocks'
+        // component types) come with them, as in Packer; without, `plan` reports them.
+        match t.decode_builds() {
+            Ok(builds) => diags.extend(crate::components::registry::check_build_types(&builds)),
+            Err(d) => diags.extend(d),
+        }
     }
     if diags.has_errors() {
         Err(masked(diags, &t))
