@@ -150,7 +150,8 @@ pub fn evaluate(
         DataMode::Unknown
     };
     diags.extend(locals::evaluate(&mut t, mode));
-    if !opts.evaluate_datasources {
+    let graph_failed = diags.errors().any(|d| d.summary == locals::GRAPH_ERROR);
+    if !opts.evaluate_datasources && !graph_failed {
         // Checked once locals are known and data outputs unknown: a data source may read
         // another's output (`hcp-packer-artifact` reading `hcp-packer-version`'s
         // fingerprint, as HCP Packer's documentation shows).

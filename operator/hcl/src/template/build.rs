@@ -541,6 +541,19 @@ impl Template {
             }
             // gohcl's decoding of the block and its schema check: their errors end it there.
             let mut undecoded = diags.errors().count() > errors_before;
+            // decodeBuildConfig exposes `build.name` to its provisioners and post-processors.
+            let mut block_env = env.clone();
+            block_env.set(
+                "build",
+                Value::Object(
+                    [(
+                        "name".to_string(),
+                        Value::str(bb.name.clone().unwrap_or_default()),
+                    )]
+                    .into_iter()
+                    .collect(),
+                ),
+            );
             let mut blocks: Vec<RawBlock> = Vec::new();
             for inner in &b.body.blocks {
                 if inner.ident == "dynamic" {
@@ -595,7 +608,7 @@ impl Template {
                         bb.sources.push(s);
                     }
                     "provisioner" => {
-                        if let Some(p) = decode_provisioner(inner, &env, &mut diags) {
+                        if let Some(p) = decode_provisioner(inner, &block_env, &mut diags) {
                             bb.provisioners.push(p);
                         }
                     }
@@ -610,10 +623,10 @@ impl Template {
                             );
                             continue;
                         }
-                        bb.error_cleanup = decode_provisioner(inner, &env, &mut diags);
+                        bb.error_cleanup = decode_provisioner(inner, &block_env, &mut diags);
                     }
                     "post-processor" => {
-                        if let Some(p) = decode_post_processor(inner, &env, &mut diags) {
+                        if let Some(p) = decode_post_processor(inner, &block_env, &mut diags) {
                             bb.post_processors.push(vec![p]);
                         }
                     }
@@ -627,7 +640,7 @@ impl Template {
                                 diags.push(pp.unsupported());
                                 continue;
                             }
-                            if let Some(p) = decode_post_processor(pp, &env, &mut diags) {
+                            if let Some(p) = decode_post_processor(pp, &block_env, &mut diags) {
                                 chain.push(p);
                             }
                         }

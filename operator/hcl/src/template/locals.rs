@@ -147,7 +147,8 @@ impl Node {
     fn display(&self) -> String {
         match self {
             Node::Local(n) => format!("local.{n}"),
-            Node::Data(n) => format!("data.{n}"),
+            // The DAG names a data source's vertex by its `Name()`: `type.name`.
+            Node::Data(n) => n.clone(),
         }
     }
 }
@@ -173,29 +174,77 @@ fn block_refs(b: &RawBlock, out: &mut Vec<Vec<String>>) {
     }
 }
 
+/// The summary of the error of a locals/data graph that cannot be built (a missing
+/// dependency, a cycle): nothing of it is evaluated, or checked, then.
+pub const GRAPH_ERROR: &str = "failed to prepare execution graph";
+
 /// Evaluates locals and data sources in dependency order.
 pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let mut deps: BTreeMap<Node, BTreeSet<Node>> = BTreeMap::new();
-    for l in &t.locals {
+    // Packer's buildPrereqsDAG: a `data.T.N` or `local.N` that nothing declares is an error
+    // of the graph (data sources' first, then locals'; each one's `data` references, then
+    // its `local` ones, each time it is used).
+    let mut missing: Vec<String> = Vec::new();
+    let add_deps = |name: String, refs: Vec<Vec<String>>, missing: &mut Vec<String>| {
         let mut d = BTreeSet::new();
-        for r in references(&l.attr.expr) {
-            if let Some(n) = dep_node(&r, t) {
-                d.insert(n);
+        for root in ["data", "local"] {
+            for r in refs.iter().filter(|r| r.first().is_some_and(|f| f == root)) {
+                if r.len() < 2 {
+                    continue;
+                }
+                match dep_node(r, t) {
+                    Some(n) => {
+                        d.insert(n);
+                    }
+                    None => {
+                        let dep = r.iter().take(if root == "data" { 3 } else { 2 });
+                        let dep = dep.cloned().collect::<Vec<_>>().join(".");
+                        missing.push(format!(
+                            "could not get dependency {dep:?} for {name:?}, {dep:?} missing in template"
+                        ));
+                    }
+                }
             }
         }
-        deps.insert(Node::Local(l.name.clone()), d);
-    }
+        d
+    };
+    let mut data_deps = Vec::new();
     for (key, decl) in &t.data {
         let mut refs = Vec::new();
         block_refs(&decl.block, &mut refs);
-        let mut d = BTreeSet::new();
-        for r in refs {
-            if let Some(n) = dep_node(&r, t) {
-                d.insert(n);
-            }
-        }
-        deps.insert(Node::Data(key.clone()), d);
+        data_deps.push((
+            Node::Data(key.clone()),
+            add_deps(format!("data.{key}"), refs, &mut missing),
+        ));
+    }
+    let mut local_deps = Vec::new();
+    for l in &t.locals {
+        let d = add_deps(
+            format!("local.{}", l.name),
+            references(&l.attr.expr),
+            &mut missing,
+        );
+        local_deps.push((Node::Local(l.name.clone()), d));
+    }
+    deps.extend(data_deps);
+    deps.extend(local_deps);
+    let graph_errors = graph_errors(&deps, missing);
+    if !graph_errors.is_empty() {
+        let list = if graph_errors.len() == 1 {
+            format!("1 error occurred:\n\t* {}\n\n", graph_errors[0])
+        } else {
+            format!(
+                "{} errors occurred:\n\t* {}\n\n",
+                graph_errors.len(),
+                graph_errors.join("\n\t* ")
+            )
+        };
+        diags.push(Diagnostic::error(
+            GRAPH_ERROR,
+            format!("An error occurred while building the graph for datasources/locals: {list}"),
+        ));
+        return diags;
     }
     let mut done: BTreeSet<Node> = BTreeSet::new();
     let mut failed: BTreeSet<Node> = BTreeSet::new();
@@ -279,84 +328,6 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
             }
         }
     }
-    // Whatever is left is in a cycle (or waits on one).
-    let stuck: Vec<&Node> = deps
-        .keys()
-        .filter(|n| !done.contains(*n) && !failed.contains(*n))
-        .collect();
-    if !stuck.is_empty() {
-        // Packer's words: its graph's validation errors (a self reference; each cycle, its
-        // members each depending on the one before, from a start Packer picks at random),
-        // as a go-multierror list.
-        let reaches = |from: &Node, to: &Node| -> bool {
-            let mut seen: Vec<&Node> = Vec::new();
-            let mut todo: Vec<&Node> = deps[from].iter().collect();
-            while let Some(n) = todo.pop() {
-                if n == to {
-                    return true;
-                }
-                if !seen.contains(&n) && deps.contains_key(n) {
-                    seen.push(n);
-                    todo.extend(deps[n].iter());
-                }
-            }
-            false
-        };
-        let mut errors: Vec<String> = Vec::new();
-        let mut placed: Vec<&Node> = Vec::new();
-        for n in &stuck {
-            if deps[*n].contains(*n) {
-                errors.push(format!("Self reference: {}", n.display()));
-                placed.push(n);
-            }
-        }
-        for n in &stuck {
-            if placed.contains(n) || !reaches(n, n) {
-                continue;
-            }
-            let members: Vec<&Node> = stuck
-                .iter()
-                .copied()
-                .filter(|m| !placed.contains(m) && reaches(n, m) && reaches(m, n))
-                .collect();
-            let mut order = vec![*n];
-            while order.len() < members.len() {
-                let last = *order.last().unwrap_or(n);
-                match members
-                    .iter()
-                    .find(|m| !order.contains(m) && deps[**m].contains(last))
-                {
-                    Some(next) => order.push(next),
-                    None => break,
-                }
-            }
-            for m in &members {
-                if !order.contains(m) {
-                    order.push(m);
-                }
-            }
-            placed.extend(order.iter().copied());
-            let names: Vec<String> = order.iter().map(|m| m.display()).collect();
-            errors.push(format!("Cycle: {}", names.join(", ")));
-        }
-        if errors.is_empty() {
-            let names: Vec<String> = stuck.iter().map(|n| n.display()).collect();
-            errors.push(format!("Cycle: {}", names.join(", ")));
-        }
-        let list = if errors.len() == 1 {
-            format!("1 error occurred:\n\t* {}\n\n", errors[0])
-        } else {
-            format!(
-                "{} errors occurred:\n\t* {}\n\n",
-                errors.len(),
-                errors.join("\n\t* ")
-            )
-        };
-        diags.push(Diagnostic::error(
-            "failed to prepare execution graph",
-            format!("An error occurred while building the graph for datasources/locals: {list}"),
-        ));
-    }
     // Under validate, unknown data outputs: make `data.T.N.anything` unknown.
     if matches!(mode, DataMode::Unknown) {
         for key in t.data.keys() {
@@ -364,6 +335,85 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         }
     }
     diags
+}
+
+/// The graph's errors as Packer's `buildPrereqsDAG` lists them: the missing dependencies
+/// given, then its validation's (a self reference; each cycle, its members each depending
+/// on the one before, from a start Packer picks at random).
+fn graph_errors(deps: &BTreeMap<Node, BTreeSet<Node>>, mut errors: Vec<String>) -> Vec<String> {
+    // What a topological walk cannot reach is in a cycle (or waits on one).
+    let mut done: BTreeSet<&Node> = BTreeSet::new();
+    loop {
+        let ready: Vec<&Node> = deps
+            .iter()
+            .filter(|(n, d)| !done.contains(n) && d.iter().all(|x| done.contains(x)))
+            .map(|(n, _)| n)
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        done.extend(ready);
+    }
+    let stuck: Vec<&Node> = deps.keys().filter(|n| !done.contains(n)).collect();
+    if stuck.is_empty() {
+        return errors;
+    }
+    let reaches = |from: &Node, to: &Node| -> bool {
+        let mut seen: Vec<&Node> = Vec::new();
+        let mut todo: Vec<&Node> = deps[from].iter().collect();
+        while let Some(n) = todo.pop() {
+            if n == to {
+                return true;
+            }
+            if !seen.contains(&n) && deps.contains_key(n) {
+                seen.push(n);
+                todo.extend(deps[n].iter());
+            }
+        }
+        false
+    };
+    let cycles_before = errors.len();
+    let mut placed: Vec<&Node> = Vec::new();
+    for n in &stuck {
+        if deps[*n].contains(*n) {
+            errors.push(format!("Self reference: {}", n.display()));
+            placed.push(n);
+        }
+    }
+    for n in &stuck {
+        if placed.contains(n) || !reaches(n, n) {
+            continue;
+        }
+        let members: Vec<&Node> = stuck
+            .iter()
+            .copied()
+            .filter(|m| !placed.contains(m) && reaches(n, m) && reaches(m, n))
+            .collect();
+        let mut order = vec![*n];
+        while order.len() < members.len() {
+            let last = *order.last().unwrap_or(n);
+            match members
+                .iter()
+                .find(|m| !order.contains(m) && deps[**m].contains(last))
+            {
+                Some(next) => order.push(next),
+                None => break,
+            }
+        }
+        for m in &members {
+            if !order.contains(m) {
+                order.push(m);
+            }
+        }
+        placed.extend(order.iter().copied());
+        let names: Vec<String> = order.iter().map(|m| m.display()).collect();
+        errors.push(format!("Cycle: {}", names.join(", ")));
+    }
+    if errors.len() == cycles_before {
+        let names: Vec<String> = stuck.iter().map(|n| n.display()).collect();
+        errors.push(format!("Cycle: {}", names.join(", ")));
+    }
+    errors
 }
 
 fn dep_node(r: &[String], t: &Template) -> Option<Node> {
