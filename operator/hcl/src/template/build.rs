@@ -473,6 +473,10 @@ impl Template {
                     "name" => bb.name = gohcl_string(&env, a, &mut diags),
                     "description" => bb.description = gohcl_string(&env, a, &mut diags),
                     "sources" => {
+                        // gohcl decodes the list into Go strings: an unknown element (an
+                        // unset variable in a reference) is "value must be known", once, at
+                        // the list's start, and nothing of the list is used.
+                        let mut unknown = false;
                         let items: Vec<(String, Option<Subject>)> = match &a.expr {
                             hcl::edit::expr::Expression::Array(arr) => arr
                                 .iter()
@@ -487,6 +491,10 @@ impl Template {
                                         }
                                         other => {
                                             match env.evaluator(&a.file).eval(other, &env.scope()) {
+                                                Ok(v) if !v.is_wholly_known() => {
+                                                    unknown = true;
+                                                    String::new()
+                                                }
                                                 Ok(v) => v.to_string_lossless().unwrap_or_default(),
                                                 Err(d) => {
                                                     diags.push(d);
@@ -524,6 +532,17 @@ impl Template {
                             },
                         };
                         had_source |= !items.is_empty();
+                        if unknown {
+                            let ev = env.evaluator(&a.file);
+                            diags.push(
+                                Diagnostic::error(
+                                    "Unsuitable value type",
+                                    "Unsuitable value: value must be known",
+                                )
+                                .with_subject(ev.start_range(&a.expr).map(|r| a.file.subject(r))),
+                            );
+                            continue;
+                        }
                         for (text, subject) in items {
                             if let Some(s) = self.resolve_source(
                                 &text,

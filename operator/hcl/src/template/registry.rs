@@ -72,7 +72,23 @@ pub fn decode(t: &Template, b: &RawBlock, in_build: bool) -> (Option<RegistryBlo
     for ident in idents {
         r.blocks(ident);
     }
-    let mut diags = r.finish();
+    // Packer decodes the block with gohcl (into Go strings, maps and slices): a value of
+    // the wrong type is gohcl's "Unsuitable value type", not hcldec's words.
+    let mut diags = Diagnostics(
+        r.finish()
+            .0
+            .into_iter()
+            .map(|mut d| {
+                if d.summary == "Incorrect attribute value type"
+                    && let Some((_, why)) = d.detail.split_once("\": ")
+                {
+                    d.summary = "Unsuitable value type".into();
+                    d.detail = format!("Unsuitable value: {}", why.trim_end_matches('.'));
+                }
+                d
+            })
+            .collect(),
+    );
     if diags.has_errors() {
         return (None, diags);
     }

@@ -1,0 +1,13 @@
+variable "foo" {
+  type = string
+}
+
+source "null" "a" {
+  communicator = "none"
+}
+
+build {
+  sources = [
+    "source.null.a${var.foo}",
+  ]
+}
