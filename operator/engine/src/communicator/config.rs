@@ -40,8 +40,10 @@ impl CommConfig {
         provided: &[&str],
         env: &RunEnv,
     ) -> CommConfig {
+        // An empty type is the default, as the SDK's `communicator.Config.Prepare` has it.
         let kind = r
             .string("communicator")
+            .filter(|k| !k.is_empty())
             .unwrap_or_else(|| default_kind.to_string());
         // Always consume the ssh options so they are not reported as unsupported.
         let ssh = SshConfig::read_checked(r, env, kind == "ssh");

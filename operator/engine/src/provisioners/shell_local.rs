@@ -175,8 +175,10 @@ impl ShellLocalConfig {
                 .collect::<Result<Vec<String>, _>>()?;
             // The SDK renders the command before it says what it runs.
             ui.say(format!("Running local shell script: {}", script.display()));
+            // RunWithUi's error (the command did not start, or was stopped) is the SDK's
+            // "Error executing script".
             let code = match run_local(&argv, ui, cancel).await {
-                Err(ProvisionError::Cancelled { .. }) => {
+                Err(ProvisionError::Cancelled { .. } | ProvisionError::Start { .. }) => {
                     return Err(ProvisionError::Script {
                         script: abs.to_string(),
                     });

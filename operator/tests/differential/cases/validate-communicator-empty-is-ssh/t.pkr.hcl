@@ -1,0 +1,7 @@
+source "null" "a" {
+  communicator = ""
+}
+
+build {
+  sources = ["source.null.a"]
+}
