@@ -246,7 +246,11 @@ pub fn load_template_ui(
         env: std::sync::Arc::new(kiln_engine::components::RunEnv::local()),
         ..Default::default()
     };
-    match kiln_engine::session::evaluate(t, kiln_engine::diag::Diagnostics::new(), &opts) {
+    let evaluated = kiln_engine::session::evaluate(t, kiln_engine::diag::Diagnostics::new(), &opts);
+    // Files read again meanwhile (var files, for their values' validations) are not shown
+    // either: Packer writes these phases' diagnostics without a file map.
+    kiln_engine::diag::forget_all();
+    match evaluated {
         Ok(s) => Some(s),
         Err(d) => {
             ui.diags(&d, None);

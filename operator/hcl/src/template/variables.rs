@@ -180,18 +180,27 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
         subject: b.subject(),
         default_subject: None,
     };
+    // decodeVariableBlock returns without declaring the variable when its type or its
+    // default does not evaluate (a later block of the same name is then no duplicate).
+    let mut undeclared = false;
     for a in &b.body.attrs {
         match a.key.as_str() {
             "type" => match parse_type_attr(a) {
                 Ok(ty) => var.ty = Some(ty),
-                Err(d) => diags.push(d),
+                Err(d) => {
+                    diags.push(d);
+                    undeclared = true;
+                }
             },
             "default" => match eval_default(a) {
                 Ok(v) => {
                     var.default = Some(v);
                     var.default_subject = a.subject();
                 }
-                Err(d) => diags.push(d),
+                Err(d) => {
+                    diags.push(d);
+                    undeclared = true;
+                }
             },
             "description" => match attr_string(a) {
                 Ok(s) => var.description = s,
@@ -203,6 +212,9 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
             },
             _ => diags.push(a.unsupported_in(&b.body, VARIABLE_ATTRS, &["validation"])),
         }
+    }
+    if undeclared {
+        return;
     }
     // The default must satisfy the type.
     if let (Some(ty), Some(def)) = (&var.ty, &var.default) {

@@ -1,0 +1,4 @@
+variable "name" {
+  type    = int
+  default = "x"
+}
