@@ -180,10 +180,11 @@ async fn run_one(
                 ctx.ui.error("Cancelling provisioner after a timeout...");
                 child.cancel();
                 match fut.await {
-                    Err(crate::provisioners::ProvisionError::Cancelled { .. }) => {
-                        Err(crate::provisioners::ProvisionError::Timeout {
-                            provisioner: decl.display_name().to_string(),
-                            after: human_duration(t),
+                    // A provisioner that only stops (`sleep`) returns its context's error,
+                    // as it reaches Packer through the plugin's RPC cancellation.
+                    Err(crate::provisioners::ProvisionError::Cancelled { during: None }) => {
+                        Err(crate::provisioners::ProvisionError::Command {
+                            message: "context canceled".into(),
                         }
                         .into())
                     }

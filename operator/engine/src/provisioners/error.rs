@@ -60,10 +60,6 @@ pub enum ProvisionError {
     /// `execute_command` is an empty list.
     #[error("execute_command is empty")]
     EmptyCommand,
-    /// The provisioner's `timeout` passed and the provisioner reported only that it was
-    /// cancelled.
-    #[error("Provisioner {provisioner} timed out after {after}")]
-    Timeout { provisioner: String, after: String },
     /// The build was cancelled while the provisioner worked (`during`: what it was doing,
     /// when not its main work).
     #[error("Interrupted{}", during.as_ref().map(|d| format!(" during {d}")).unwrap_or_default())]
