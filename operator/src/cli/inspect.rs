@@ -99,9 +99,8 @@ pub fn variables(t: &Template) -> String {
 /// Packer's `printBuilds`.
 fn builds(t: &Template) -> String {
     let mut out = String::from("> builds:\n");
-    let Ok(builds) = t.decode_builds() else {
-        return out;
-    };
+    // Packer's inspect ignores Initialize's errors: the builds that decode are listed.
+    let (builds, _) = t.decode_builds_partial();
     let named = |kind: &str, name: &Option<String>| match name {
         Some(n) if !n.is_empty() => format!("{kind}.{n}"),
         _ => kind.to_string(),

@@ -452,10 +452,24 @@ impl Template {
 
     /// Decodes every `build` block.
     pub fn decode_builds(&self) -> Result<Vec<BuildBlock>, Diagnostics> {
+        let (out, diags) = self.decode_builds_partial();
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok(out)
+        }
+    }
+
+    /// Every `build` block that decodes, with the errors of those that do not, as Packer's
+    /// parseConfig keeps them (`inspect` lists these builds): a build with an error of its
+    /// own, or of its `hcp_packer_registry` blocks (reported by
+    /// [`Template::registry_blocks`]), is left out.
+    pub fn decode_builds_partial(&self) -> (Vec<BuildBlock>, Diagnostics) {
         let env = self.base_env();
         let mut diags = Diagnostics::new();
         let mut out = Vec::new();
         for b in &self.builds {
+            let errors_at_start = diags.errors().count();
             let mut bb = BuildBlock {
                 name: None,
                 description: None,
@@ -685,13 +699,11 @@ impl Template {
                     .with_subject(b.subject()),
                 );
             }
-            out.push(bb);
+            if diags.errors().count() == errors_at_start && self.build_registry_decodes(b) {
+                out.push(bb);
+            }
         }
-        if diags.has_errors() {
-            Err(diags)
-        } else {
-            Ok(out)
-        }
+        (out, diags)
     }
 
     /// Every build instance (build × source), named as Packer names them.

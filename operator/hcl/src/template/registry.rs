@@ -193,6 +193,12 @@ impl Template {
         (out, diags)
     }
 
+    /// Whether a build's `hcp_packer_registry` blocks decode: at most one, without errors.
+    pub(crate) fn build_registry_decodes(&self, build: &RawBlock) -> bool {
+        let blocks = self.build_registry_blocks(build);
+        blocks.len() <= 1 && blocks.iter().all(|b| !decode(self, b, true).1.has_errors())
+    }
+
     /// Whether HCP Packer's registry is on for this template, as Packer decides
     /// (`IsHCPEnabled`): not when `HCP_PACKER_REGISTRY` is `off`/`0`; else when a block
     /// exists, `HCP_PACKER_BUCKET_NAME` is set, or `HCP_PACKER_REGISTRY` is set.
