@@ -152,6 +152,15 @@ pub async fn run(a: BuildArgs) -> i32 {
     // hcp_packer_registry as `packer build` reads it (several blocks fail, a block inside
     // `build` is deprecated). Locally nothing is published; the operator labels the
     // ImageBuild with the bucket and fingerprint.
+    // Packer's Initialize ends with the builds' decoding and their components' types,
+    // before the HCP bucket is made (registry.New).
+    let initialized = session.template.decode_builds().and_then(|builds| {
+        kiln_engine::components::registry::check_build_types(&builds).into_result()
+    });
+    if let Err(d) = initialized {
+        print_diags(&d, Some(&masker));
+        return 1;
+    }
     match session.registry() {
         Ok((cfg, mut diags)) => {
             if let Some(cfg) = cfg {

@@ -448,11 +448,23 @@ pub fn builtin_plugin(
 }
 
 pub fn missing_plugins(t: &crate::template::Template) -> Option<Diagnostic> {
-    let missing: Vec<String> = t
+    // A map by plugin in Packer: a plugin required twice is listed once, with the last
+    // constraint (Packer lists them in Go map order; Kiln in the template's).
+    let mut by_source: Vec<(String, String)> = Vec::new();
+    for p in t
         .required_plugins
         .iter()
         .filter(|p| !matches!(builtin_plugin(p), Some(Ok(_))))
-        .map(|p| format!("* {} {}\n", p.source.to_ascii_lowercase(), p.version))
+    {
+        let source = p.source.to_ascii_lowercase();
+        match by_source.iter_mut().find(|(s, _)| *s == source) {
+            Some(entry) => entry.1 = p.version.clone(),
+            None => by_source.push((source, p.version.clone())),
+        }
+    }
+    let missing: Vec<String> = by_source
+        .iter()
+        .map(|(source, version)| format!("* {source} {version}\n"))
         .collect();
     if missing.is_empty() {
         return None;
