@@ -625,19 +625,64 @@ pub fn static_type(expr: &Expression, scope: &Scope) -> Option<Type> {
             Some(match call.name.name.as_str() {
                 "split" | "formatlist" | "compact" | "sort" => Type::List(Box::new(Type::String)),
                 "range" => Type::List(Box::new(Type::Number)),
-                "tolist" | "distinct" | "regexall" => Type::List(any()),
+                "tolist" | "regexall" => Type::List(any()),
                 "chunklist" => Type::List(Box::new(Type::List(any()))),
                 "toset" | "setunion" | "setintersection" | "setsubtract" | "setproduct" => {
                     Type::Set(any())
                 }
                 "fileset" => Type::Set(Box::new(Type::String)),
-                "concat" | "slice" => {
+                // cty's stdlib return types, where the arguments' types decide them.
+                "concat" => {
+                    // All lists: a list of their common element type (else a tuple).
+                    let mut elem: Option<Type> = None;
+                    for a in call.args.iter() {
+                        let Type::List(e) = static_type(a, scope)? else {
+                            return None;
+                        };
+                        match &elem {
+                            None => elem = Some(*e),
+                            Some(t) if *t == *e => {}
+                            Some(_) => elem = Some(Type::Any),
+                        }
+                    }
+                    Type::List(Box::new(elem?))
+                }
+                "slice" | "reverse" | "distinct" => {
                     let first = call.args.iter().next()?;
                     match static_type(first, scope)? {
-                        Type::List(_) => Type::List(any()),
+                        Type::List(e) => Type::List(e),
+                        _ if call.name.name.as_str() == "distinct" => Type::List(any()),
                         _ => return None,
                     }
                 }
+                "merge" => {
+                    // Maps of one type: that type (objects or a mix: an object).
+                    let mut first: Option<Type> = None;
+                    for a in call.args.iter() {
+                        let t = static_type(a, scope)?;
+                        if !matches!(t, Type::Map(_)) {
+                            return None;
+                        }
+                        match &first {
+                            None => first = Some(t),
+                            Some(f) if *f == t => {}
+                            Some(_) => return None,
+                        }
+                    }
+                    first?
+                }
+                "values" => match static_type(call.args.iter().next()?, scope)? {
+                    Type::Map(e) => Type::List(e),
+                    _ => return None,
+                },
+                "keys" => match static_type(call.args.iter().next()?, scope)? {
+                    Type::Map(_) => Type::List(Box::new(Type::String)),
+                    _ => return None,
+                },
+                "zipmap" => match static_type(call.args.iter().nth(1)?, scope)? {
+                    Type::List(e) => Type::Map(e),
+                    _ => return None,
+                },
                 _ => return None,
             })
         }
