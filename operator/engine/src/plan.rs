@@ -429,7 +429,12 @@ pub fn check_data_sources(template: &Template, run_env: &Arc<RunEnv>) -> Diagnos
     let env = template.base_env();
     for decl in template.data.values() {
         match decode_data_source(decl, &env, run_env) {
-            Ok((_, d)) | Err(d) => diags.extend(d),
+            Ok((_, d)) => diags.extend(d),
+            // Packer's walk stops at the first data source that fails.
+            Err(d) => {
+                diags.extend(d);
+                break;
+            }
         }
     }
     diags

@@ -149,9 +149,12 @@ pub fn evaluate(
     } else {
         DataMode::Unknown
     };
-    diags.extend(locals::evaluate(&mut t, mode));
-    let graph_failed = diags.errors().any(|d| d.summary == locals::GRAPH_ERROR);
-    if !opts.evaluate_datasources && !graph_failed {
+    // Packer's walk of locals and data sources stops at the first that fails (which one is
+    // first is Go map order there; Kiln's own order here): that one's errors only.
+    let walk = locals::evaluate(&mut t, mode);
+    let walk_failed = walk.has_errors();
+    diags.extend(walk);
+    if !opts.evaluate_datasources && !walk_failed {
         // Checked once locals are known and data outputs unknown: a data source may read
         // another's output (`hcp-packer-artifact` reading `hcp-packer-version`'s
         // fingerprint, as HCP Packer's documentation shows).

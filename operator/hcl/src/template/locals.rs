@@ -248,7 +248,11 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
     }
     let mut done: BTreeSet<Node> = BTreeSet::new();
     let mut failed: BTreeSet<Node> = BTreeSet::new();
-    loop {
+    // Packer's walk stops at the first local or data source that fails.
+    'walk: loop {
+        if !failed.is_empty() {
+            break;
+        }
         let ready: Vec<Node> = deps
             .iter()
             .filter(|(n, d)| {
@@ -264,10 +268,8 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         // Nodes of one batch depend only on earlier batches: one environment serves them all.
         let env = t.base_env();
         for node in ready {
-            // Skip nodes whose dependencies failed: their own error would only repeat it.
-            if deps[&node].iter().any(|x| failed.contains(x)) {
-                failed.insert(node);
-                continue;
+            if !failed.is_empty() {
+                break 'walk;
             }
             match &node {
                 Node::Local(name) => {
