@@ -150,18 +150,21 @@ pub async fn run(a: BuildArgs) -> i32 {
     let masker = Arc::new(Masker::new(session.template.sensitive.clone()));
     print_diags(&session.warnings, Some(&masker));
     // hcp_packer_registry as `packer build` reads it (several blocks fail, a block inside
-    // `build` is deprecated). Locally nothing is published; the operator labels the
-    // ImageBuild with the bucket and fingerprint.
-    // Packer's Initialize ends with the builds' decoding and their components' types,
-    // before the HCP bucket is made (registry.New).
-    let initialized = session.template.decode_builds().and_then(|builds| {
-        kiln_engine::components::registry::check_build_types(&builds).into_result()
-    });
-    if let Err(d) = initialized {
-        print_diags(&d, Some(&masker));
-        return 1;
+    // `build` is deprecated, the bucket's checks). Locally nothing is published; the
+    // operator labels the ImageBuild with the bucket and fingerprint.
+    let registry = session.registry();
+    if !matches!(registry, Ok((None, _))) {
+        // Packer's Initialize ends with the builds' decoding and their components' types,
+        // before the HCP bucket is made (registry.New); without a registry `plan` does it.
+        let initialized = session.template.decode_builds().and_then(|builds| {
+            kiln_engine::components::registry::check_build_types(&builds).into_result()
+        });
+        if let Err(d) = initialized {
+            print_diags(&d, Some(&masker));
+            return 1;
+        }
     }
-    match session.registry() {
+    match registry {
         Ok((cfg, mut diags)) => {
             if let Some(cfg) = cfg {
                 diags.extend(hcp_bucket_checks(&cfg));
@@ -234,7 +237,6 @@ pub async fn run(a: BuildArgs) -> i32 {
     execute(&a, prepared, masker, &ropts, &base).await
 }
 
-/// `packer build` on a legacy JSON template: the legacy core's builds on the same runner.
 /// What `packer build` checks when it creates the HCP Packer bucket
 /// (`createConfiguredBucket`): HCP credentials in the environment or a credential file, and
 /// a bucket name. Kiln sends nothing to HCP (the registry is the cluster's resources), but
@@ -267,6 +269,7 @@ fn hcp_bucket_checks(cfg: &kiln_engine::template::registry::RegistryConfig) -> D
     diags
 }
 
+/// `packer build` on a legacy JSON template: the legacy core's builds on the same runner.
 async fn build_legacy(a: BuildArgs, on_error: OnError) -> i32 {
     let (path, vars) = (a.template.clone(), a.vars.clone());
     let only = split_list(&a.only);
@@ -393,21 +396,7 @@ async fn execute(
     if human {
         println!();
     }
-    // Packer keeps errors and artifacts in maps by build name: of builds sharing a name
-    // (two unnamed `build` blocks using one source), the last one written is listed.
-    use kiln_engine::run::BuildOutcome;
-    let last_of_name = |o: &&BuildOutcome, pick: &dyn Fn(&BuildOutcome) -> bool| {
-        !outcomes
-            .iter()
-            .skip_while(|e| !std::ptr::eq(*e, *o))
-            .skip(1)
-            .any(|e| e.name == o.name && pick(e))
-    };
-    let failed: Vec<_> = outcomes
-        .iter()
-        .filter(|o| !o.ok())
-        .filter(|o| last_of_name(o, &|e| !e.ok()))
-        .collect();
+    let failed = last_by_name(&outcomes, |o| !o.ok());
     if !failed.is_empty() {
         if human {
             ui.error("Some builds didn't complete successfully and had errors:");
@@ -430,11 +419,7 @@ async fn execute(
             }
         }
     }
-    let with_artifacts: Vec<_> = outcomes
-        .iter()
-        .filter(|o| !o.artifacts.is_empty())
-        .filter(|o| last_of_name(o, &|e| !e.artifacts.is_empty()))
-        .collect();
+    let with_artifacts = last_by_name(&outcomes, |o| !o.artifacts.is_empty());
     if with_artifacts.is_empty() {
         announce("Builds finished but no artifacts were created.");
     } else {
@@ -458,4 +443,24 @@ async fn execute(
         }
     }
     if failed.is_empty() { 0 } else { 1 }
+}
+
+/// The outcomes `pick` selects, only the last of each build name: Packer keeps errors and
+/// artifacts in maps by name, so of builds sharing one (two unnamed `build` blocks using
+/// one source) the last one written is listed.
+fn last_by_name(
+    outcomes: &[kiln_engine::run::BuildOutcome],
+    pick: impl Fn(&kiln_engine::run::BuildOutcome) -> bool,
+) -> Vec<&kiln_engine::run::BuildOutcome> {
+    outcomes
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| {
+            pick(o)
+                && !outcomes[i + 1..]
+                    .iter()
+                    .any(|e| e.name == o.name && pick(e))
+        })
+        .map(|(_, o)| o)
+        .collect()
 }

@@ -313,6 +313,9 @@ pub struct ConfigReader<'a> {
     top_key: Option<(String, bool)>,
     /// The first interpolation error (the SDK's `Decode` stops there).
     interpolation_error: Option<String>,
+    /// A block Packer decodes with gohcl, not hcldec: a value of the wrong type is
+    /// [`unsuitable`].
+    pub gohcl: bool,
     /// The component's own checks after decoding (the plugin's `Prepare`), in its words:
     /// reported together as one `packersdk.MultiError` ([`multi_error`]), and only when
     /// decoding found no error (Packer prepares a component only once its block decoded).
@@ -366,6 +369,7 @@ impl<'a> ConfigReader<'a> {
             render_later: BTreeSet::new(),
             top_key: None,
             interpolation_error: None,
+            gohcl: false,
         }
     }
 
@@ -473,6 +477,10 @@ impl<'a> ConfigReader<'a> {
     }
 
     fn bad(&mut self, attr: &RawAttr, what: &str) {
+        if self.gohcl {
+            self.diags.push(unsuitable(self.env, attr, what));
+            return;
+        }
         let with = self.statements(attr);
         self.diags
             .push(wrong_type(attr, what).with_statements(with));
@@ -995,6 +1003,16 @@ fn wrong_type_detail(key: &str, what: &str) -> String {
 
 /// HCL's error for an argument whose value is not what it must be (`what`: `bool required`,
 /// `list of string required`), at the argument.
+/// gohcl's `DecodeExpression` error for a value that cannot go into its Go field (`what`:
+/// `string required`, `value must be known`), at the expression's start. Packer decodes
+/// its own blocks (`build`, `hcp_packer_registry`) with gohcl, components with hcldec
+/// ([`wrong_type`]).
+pub fn unsuitable(env: &EvalEnv, attr: &RawAttr, what: &str) -> Diagnostic {
+    let ev = env.evaluator(&attr.file);
+    Diagnostic::error("Unsuitable value type", format!("Unsuitable value: {what}"))
+        .with_subject(ev.start_range(&attr.expr).map(|r| attr.file.subject(r)))
+}
+
 pub fn wrong_type(attr: &RawAttr, what: &str) -> Diagnostic {
     Diagnostic::error(WRONG_TYPE, wrong_type_detail(&attr.key, what)).with_subject(attr.subject())
 }

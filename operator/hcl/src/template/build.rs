@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::diag::{Diagnostic, Diagnostics, Subject};
-use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody, wrong_type};
+use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody, unsuitable, wrong_type};
 use crate::template::{Template, dynamic};
 use crate::value::Value;
 
@@ -231,14 +231,7 @@ fn decode_meta(
 /// expression's errors, then, as its value is then unknown, `Unsuitable value type` at the
 /// expression's start; a value that is no string is one too.
 fn gohcl_string(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Option<String> {
-    let unsuitable = |detail: &str| {
-        let ev = env.evaluator(&a.file);
-        Diagnostic::error(
-            "Unsuitable value type",
-            format!("Unsuitable value: {detail}"),
-        )
-        .with_subject(ev.start_range(&a.expr).map(|r| a.file.subject(r)))
-    };
+    let unsuitable = |what: &str| unsuitable(env, a, what);
     match env.eval_attr(a) {
         Ok(Value::Unknown) => {
             diags.push(unsuitable("value must be known"));
@@ -547,14 +540,7 @@ impl Template {
                         };
                         had_source |= !items.is_empty();
                         if unknown {
-                            let ev = env.evaluator(&a.file);
-                            diags.push(
-                                Diagnostic::error(
-                                    "Unsuitable value type",
-                                    "Unsuitable value: value must be known",
-                                )
-                                .with_subject(ev.start_range(&a.expr).map(|r| a.file.subject(r))),
-                            );
+                            diags.push(unsuitable(&env, a, "value must be known"));
                             continue;
                         }
                         for (text, subject) in items {

@@ -247,19 +247,11 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         return diags;
     }
     let mut done: BTreeSet<Node> = BTreeSet::new();
-    let mut failed: BTreeSet<Node> = BTreeSet::new();
     // Packer's walk stops at the first local or data source that fails.
     'walk: loop {
-        if !failed.is_empty() {
-            break;
-        }
         let ready: Vec<Node> = deps
             .iter()
-            .filter(|(n, d)| {
-                !done.contains(*n)
-                    && !failed.contains(*n)
-                    && d.iter().all(|x| done.contains(x) || failed.contains(x))
-            })
+            .filter(|(n, d)| !done.contains(*n) && d.iter().all(|x| done.contains(x)))
             .map(|(n, _)| n.clone())
             .collect();
         if ready.is_empty() {
@@ -268,12 +260,10 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         // Nodes of one batch depend only on earlier batches: one environment serves them all.
         let env = t.base_env();
         for node in ready {
-            if !failed.is_empty() {
-                break 'walk;
-            }
             match &node {
                 Node::Local(name) => {
                     let Some(decl) = t.locals.iter().find(|l| &l.name == name).cloned() else {
+                        done.insert(node.clone());
                         continue;
                     };
                     match env.eval_attr(&decl.attr) {
@@ -291,17 +281,16 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                         }
                         Err(d) => {
                             diags.push(d);
-                            failed.insert(node);
+                            break 'walk;
                         }
                     }
                 }
                 Node::Data(key) => {
                     let decl = t.data[key].clone();
                     let outputs = match &mode {
-                        // An argument that does not evaluate fails the data source (Packer
-                        // evaluates what depends on it only once it is configured): what
-                        // reads it is skipped; the error itself is reported by the data
-                        // sources' check after locals.
+                        // An argument that does not evaluate fails the data source and
+                        // ends the walk; the error itself is reported by the data sources'
+                        // check after locals.
                         DataMode::Unknown
                             if decl
                                 .block
@@ -310,8 +299,7 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                                 .iter()
                                 .any(|a| env.eval_attr(a).is_err()) =>
                         {
-                            failed.insert(node);
-                            continue;
+                            break 'walk;
                         }
                         DataMode::Unknown => Ok(Value::Unknown),
                         DataMode::Execute(run) => run(&decl, &env).map(Value::Object),
@@ -323,7 +311,7 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                         }
                         Err(d) => {
                             diags.extend(d);
-                            failed.insert(node);
+                            break 'walk;
                         }
                     }
                 }

@@ -59,6 +59,8 @@ fn valid_bucket(s: &str) -> bool {
 pub fn decode(t: &Template, b: &RawBlock, in_build: bool) -> (Option<RegistryBlock>, Diagnostics) {
     let env = t.base_env();
     let mut r = ConfigReader::new(&b.body, &env, b.subject(), LABEL);
+    // Packer decodes the block with gohcl (into Go strings, maps and slices).
+    r.gohcl = true;
     let bucket_name = r.string("bucket_name").unwrap_or_default();
     let description = r.string("description").unwrap_or_default();
     let labels = r.string_map("labels").unwrap_or_default();
@@ -72,23 +74,7 @@ pub fn decode(t: &Template, b: &RawBlock, in_build: bool) -> (Option<RegistryBlo
     for ident in idents {
         r.blocks(ident);
     }
-    // Packer decodes the block with gohcl (into Go strings, maps and slices): a value of
-    // the wrong type is gohcl's "Unsuitable value type", not hcldec's words.
-    let mut diags = Diagnostics(
-        r.finish()
-            .0
-            .into_iter()
-            .map(|mut d| {
-                if d.summary == "Incorrect attribute value type"
-                    && let Some((_, why)) = d.detail.split_once("\": ")
-                {
-                    d.summary = "Unsuitable value type".into();
-                    d.detail = format!("Unsuitable value: {}", why.trim_end_matches('.'));
-                }
-                d
-            })
-            .collect(),
-    );
+    let mut diags = r.finish();
     if diags.has_errors() {
         return (None, diags);
     }
