@@ -2,8 +2,9 @@
 //! (default 200) one-source ImageBuilds run, faults are injected one after another in an
 //! order drawn from a fixed seed (`KILN_FAULT_SEED`, default 14): the operator pod
 //! force-deleted (four times, each just after a new leader took over), the API server
-//! restarted, etcd stopped for 10 s, a runner pod evicted, the kubelet restarted, a build's
-//! Job deleted by hand. Afterwards every build must be Succeeded with exactly one
+//! restarted, etcd stopped for 10 s, a runner pod evicted, a runner pod deleted by hand (its
+//! runner stops on SIGTERM: not the build's failure), the kubelet restarted, a build's Job
+//! deleted by hand. Afterwards every build must be Succeeded with exactly one
 //! `status.sources` entry (Succeeded, with its artifact), `sourcesSummary` 1/1 and one Job.
 //! The report (builds, faults, builds lost or mis-reported) is printed and written to
 //! `$KILN_FAULT_REPORT` when set. Run by scripts/e2e.sh (`faults` phase) on the e2e cluster,
@@ -34,6 +35,7 @@ enum Fault {
     ApiServerRestarted,
     EtcdStopped,
     RunnerEvicted,
+    RunnerDeleted,
     KubeletRestarted,
     JobDeleted,
 }
@@ -45,6 +47,7 @@ impl Fault {
             Fault::ApiServerRestarted => "API server restarted",
             Fault::EtcdStopped => "etcd stopped for 10 s",
             Fault::RunnerEvicted => "a runner pod evicted",
+            Fault::RunnerDeleted => "a runner pod deleted by hand",
             Fault::KubeletRestarted => "kubelet restarted",
             Fault::JobDeleted => "a build's Job deleted by hand",
         }
@@ -259,6 +262,11 @@ fn inject(f: Fault, ns: &str) -> String {
             evict(ns, &pod);
             format!("evicted {pod}")
         }
+        Fault::RunnerDeleted => {
+            let pod = wait_or_describe("a running runner pod", ns, || running_runner_pod(ns));
+            kubectl(&["delete", "pod", "-n", ns, &pod, "--wait=false"]);
+            format!("deleted {pod}")
+        }
         Fault::KubeletRestarted => {
             stop_component("kubelet");
             cluster_up();
@@ -272,14 +280,35 @@ fn inject(f: Fault, ns: &str) -> String {
     }
 }
 
+/// How the runner pods of build `name` ended: phase, reason, message, conditions and
+/// container states (for the report of a build that went wrong).
+fn pods_of(pods: &[Value], name: &str) -> String {
+    pods.iter()
+        .filter(|p| p["metadata"]["labels"]["kiln.dev/build"] == name)
+        .map(|p| {
+            format!(
+                "pod {} phase {} reason {} message {} conditions {} containers {}",
+                p["metadata"]["name"],
+                p["status"]["phase"],
+                p["status"]["reason"],
+                p["status"]["message"],
+                p["status"]["conditions"],
+                p["status"]["containerStatuses"]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// What is wrong with a finished build, if anything.
-fn verdict(b: &Value, jobs: &[Value]) -> Option<String> {
+fn verdict(b: &Value, jobs: &[Value], pods: &[Value]) -> Option<String> {
     let name = b["metadata"]["name"].as_str().unwrap_or("?");
     if phase(b) != "Succeeded" {
         return Some(format!(
-            "{name}: phase {:?} ({})",
+            "{name}: phase {:?} ({}); {}",
             phase(b),
-            b["status"]["conditions"]
+            b["status"]["conditions"],
+            pods_of(pods, name)
         ));
     }
     let sources = b["status"]["sources"]
@@ -344,6 +373,7 @@ fn builds_end_right_under_operator_api_server_etcd_kubelet_and_job_faults() {
         Fault::ApiServerRestarted,
         Fault::EtcdStopped,
         Fault::RunnerEvicted,
+        Fault::RunnerDeleted,
         Fault::KubeletRestarted,
         Fault::JobDeleted,
     ];
@@ -375,7 +405,10 @@ fn builds_end_right_under_operator_api_server_etcd_kubelet_and_job_faults() {
             // Job to delete is waited for instead: a one-source build runs for a few seconds
             // only, and the wave may be done before a fixed pause ends.
             let pause = Duration::from_secs(2 + rng.next_u64() % 6);
-            if !matches!(f, Fault::RunnerEvicted | Fault::JobDeleted) {
+            if !matches!(
+                f,
+                Fault::RunnerEvicted | Fault::RunnerDeleted | Fault::JobDeleted
+            ) {
                 std::thread::sleep(pause);
             }
             let what = inject(*f, ns);
@@ -416,7 +449,11 @@ fn builds_end_right_under_operator_api_server_etcd_kubelet_and_job_faults() {
         .as_array()
         .cloned()
         .unwrap_or_default();
-    let wrong: Vec<String> = all.iter().filter_map(|b| verdict(b, &jobs)).collect();
+    let pods = list(ns, "pods", "kiln.dev/build");
+    let wrong: Vec<String> = all
+        .iter()
+        .filter_map(|b| verdict(b, &jobs, &pods))
+        .collect();
     let report = format!(
         "| builds | faults injected | builds lost or mis-reported | seed | wall time |\n|---|---|---|---|---|\n| {n} | {} | {} | {seed} | {:.0} s |\n\nFaults, in order: {}.\n{}",
         faults.len(),

@@ -15,6 +15,8 @@
 //! - Registry credentials: each `kubernetes.io/dockerconfigjson` Secret of the ImageBuild's
 //!   `spec.runner.registrySecrets` is mounted read-only at `REGISTRY_AUTH_DIR/<secret name>/`
 //!   (its `.dockerconfigjson` key); the runner reads every such file ([`docker_configs`]).
+//! - Exit codes: the runner says through its exit code what the Job's `podFailurePolicy`
+//!   does with a failed pod ([`Exit`]); it learns `spec.retries` from env `KILN_RETRIES`.
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +39,49 @@ pub const INJECTED_DIR: &str = "/kiln/bin";
 pub const REGISTRY_AUTH_DIR: &str = "/kiln/registry-auth";
 /// Overrides where the runner's image root is (tests; `/` in a pod).
 pub const IMAGE_ROOT_ENV: &str = "KILN_IMAGE_ROOT";
+
+/// How a runner pod ends, as its exit code; the Job's `podFailurePolicy` acts on it.
+///
+/// Only the runner knows whether the build itself failed. A pod can also fail for reasons
+/// that are not the build's: stopped by a signal (deleted by hand, a duplicate pod removed
+/// by the Job controller, the node shutting down), rejected by the kubelet after a restart,
+/// killed, or unable to write its result. The build's retries are counted by the runner
+/// ([`Exit::Final`] once `spec.retries` are used up); other failures are counted by the Job
+/// against a few spare attempts ([`SPARE_ATTEMPTS`]) and the index runs again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The source was built and its result written.
+    Built,
+    /// The build failed, or the runner could not run or report it: the Job counts the
+    /// failure and runs the index again while attempts are left.
+    Failed,
+    /// The build failed and `spec.retries` are used up: the Job fails the index at once
+    /// (`FailIndex`).
+    Final,
+    /// Stopped by SIGTERM or SIGINT before the build ended (its cleanup ran): not the build's
+    /// failure; the Job ignores it (`Ignore`) and, unless it is suspended (cancel) or out of
+    /// time, runs the index again.
+    Interrupted,
+}
+
+impl Exit {
+    pub const fn code(self) -> i32 {
+        match self {
+            Exit::Built => 0,
+            Exit::Failed => 1,
+            Exit::Final => 3,
+            // 128 + SIGTERM, as a shell reports a process the signal ended.
+            Exit::Interrupted => 143,
+        }
+    }
+}
+
+/// Attempts the Job allows an index beyond `spec.retries`, for failures that are not the
+/// build's own (the runner ends its last build attempt with [`Exit::Final`]).
+pub const SPARE_ATTEMPTS: i32 = 2;
+
+/// The runner's environment variable holding `spec.retries`.
+pub const RETRIES_ENV: &str = "KILN_RETRIES";
 
 /// The root filesystem the runner provisions in place: `KILN_IMAGE_ROOT` when set, else `/`
 /// when the runner was injected into a builder's image, else none (runc in a scratch dir).

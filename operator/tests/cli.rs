@@ -1660,3 +1660,94 @@ fn init_counts_built_in_plugins_as_installed() {
         "{out}"
     );
 }
+
+/// Runs `kiln runner --no-status` on a snapshot of `template` (one source, `null.a`), with
+/// `KILN_RETRIES` and the index's earlier failures given; the child is returned running.
+fn runner(dir: &Path, template: &str, retries: &str, failures: &str) -> std::process::Child {
+    let snap = dir.join("snapshot");
+    std::fs::create_dir_all(&snap).unwrap();
+    let json = serde_json::json!({
+        "template": "t",
+        "fingerprint": "sha256:00",
+        "files": [{"name": "template.pkr.hcl", "content": template}],
+        "builds": ["null.a"],
+        "onError": "cleanup",
+        "runUuid": "run-1",
+    });
+    std::fs::write(snap.join("snapshot.json"), json.to_string()).unwrap();
+    kiln()
+        .args(["runner", "--no-status", "--build", "b", "--index", "0"])
+        .arg("--snapshot-dir")
+        .arg(&snap)
+        .arg("--work-dir")
+        .arg(dir.join("work"))
+        .env("KILN_RETRIES", retries)
+        .env("KILN_INDEX_FAILURES", failures)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A runner pod's exit code tells its Job what kind of failure it was (the Job's
+/// `podFailurePolicy` acts on it): built 0; a build that failed with retries left 1 (the Job
+/// counts it and runs the index again); a build that failed on its last attempt 3 (the Job
+/// fails the index at once, leaving the spare attempts to failures that are not the build's);
+/// a runner stopped by SIGTERM, after its cleanup, 143 (ignored: a pod deleted by hand or by
+/// the Job controller is not the build's failure).
+#[test]
+fn the_runner_exit_code_says_how_the_job_counts_its_failure() {
+    let fails = r#"source "null" "a" { communicator = "none" }
+build {
+  sources = ["source.null.a"]
+  provisioner "shell-local" { inline = ["exit 7"] }
+}
+"#;
+    let code = |template: &str, retries: &str, failures: &str| {
+        let d = tempfile::tempdir().unwrap();
+        let out = runner(d.path(), template, retries, failures)
+            .wait_with_output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let builds = fails.replace("exit 7", "echo fine");
+    assert_eq!(code(&builds, "0", "").0, Some(0));
+    // No retry asked for: the first failure is final.
+    let (c, out) = code(fails, "0", "");
+    assert_eq!(c, Some(3), "{out}");
+    assert!(
+        out.contains("Script exited with non-zero exit status: 7"),
+        "{out}"
+    );
+    // One retry: the first attempt may be run again, the second is final.
+    assert_eq!(code(fails, "1", "").0, Some(1));
+    assert_eq!(code(fails, "1", "0").0, Some(1));
+    assert_eq!(code(fails, "1", "1").0, Some(3));
+    // A Job made before KILN_RETRIES existed counts every failure itself.
+    assert_eq!(code(fails, "", "").0, Some(1));
+
+    let d = tempfile::tempdir().unwrap();
+    let started = d.path().join("started");
+    let slow = fails.replace("exit 7", &format!("touch {}; sleep 60", started.display()));
+    let child = runner(d.path(), &slow, "0", "");
+    let t0 = std::time::Instant::now();
+    while !started.exists() {
+        assert!(t0.elapsed().as_secs() < 60, "the provisioner never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(143), "{stdout}");
+    assert!(
+        stdout.contains("Cleanly cancelled builds after being interrupted."),
+        "{stdout}"
+    );
+}

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{
-    Job, JobSpec, PodFailurePolicy, PodFailurePolicyOnPodConditionsPattern, PodFailurePolicyRule,
+    Job, JobSpec, PodFailurePolicy, PodFailurePolicyOnExitCodesRequirement,
+    PodFailurePolicyOnPodConditionsPattern, PodFailurePolicyRule,
 };
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMap, ConfigMapVolumeSource, Container, EmptyDirVolumeSource, EnvVar,
@@ -17,7 +18,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use kiln_crds::{ImageBuild, RunnerSpec};
 use kube::{Resource, ResourceExt};
 
-use crate::contract::REGISTRY_AUTH_DIR;
+use crate::contract::{Exit, REGISTRY_AUTH_DIR, RETRIES_ENV, SPARE_ATTEMPTS};
 pub use crate::contract::{
     SNAPSHOT_DIR, SNAPSHOT_KEY, Snapshot, WORK_DIR, read_snapshot, secret_env_name,
 };
@@ -249,8 +250,9 @@ fn env(name: &str, value: impl Into<String>) -> EnvVar {
 }
 
 /// The Indexed Job running the build: one completion per selected build, `parallelism` =
-/// `spec.parallelBuilds` (0 = all), `backoffLimitPerIndex` = `spec.retries`,
-/// `activeDeadlineSeconds` = `spec.timeout`.
+/// `spec.parallelBuilds` (0 = all), `backoffLimitPerIndex` = `spec.retries` plus
+/// [`SPARE_ATTEMPTS`] (the runner fails the index itself once the build's retries are used
+/// up: [`pod_failure_policy`]), `activeDeadlineSeconds` = `spec.timeout`.
 pub fn job(
     build: &ImageBuild,
     snapshot: &Snapshot,
@@ -319,6 +321,7 @@ pub fn job(
         env("TMPDIR", "/tmp"),
         env("PACKER_RUN_UUID", &snapshot.run_uuid),
         env("PACKER_NO_COLOR", "1"),
+        env(RETRIES_ENV, build.spec.retries.to_string()),
     ];
     for sv in &build.spec.secret_variables {
         envs.push(EnvVar {
@@ -410,7 +413,7 @@ pub fn job(
     }
 
     let mut container = Container {
-        name: "runner".into(),
+        name: RUNNER_CONTAINER.into(),
         image: Some(
             runner
                 .image
@@ -483,20 +486,8 @@ pub fn job(
             completion_mode: Some("Indexed".into()),
             completions: Some(count),
             parallelism: Some(parallelism),
-            backoff_limit_per_index: Some(build.spec.retries),
-            // A pod taken away by the cluster (eviction, preemption, node drain, a deleted
-            // pod: the DisruptionTarget condition) is not the build's failure: the Job starts
-            // it again without counting a retry.
-            pod_failure_policy: Some(PodFailurePolicy {
-                rules: vec![PodFailurePolicyRule {
-                    action: "Ignore".into(),
-                    on_pod_conditions: Some(vec![PodFailurePolicyOnPodConditionsPattern {
-                        type_: "DisruptionTarget".into(),
-                        status: "True".into(),
-                    }]),
-                    ..PodFailurePolicyRule::default()
-                }],
-            }),
+            backoff_limit_per_index: Some(build.spec.retries.saturating_add(SPARE_ATTEMPTS)),
+            pod_failure_policy: Some(pod_failure_policy()),
             active_deadline_seconds: timeout,
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
@@ -512,6 +503,43 @@ pub fn job(
         ..Job::default()
     })
 }
+
+/// What the Job does with a failed runner pod, first rule that matches:
+/// - a pod the cluster took away (eviction, preemption, node drain: the `DisruptionTarget`
+///   condition) or whose runner a signal stopped ([`Exit::Interrupted`]: deleted by hand, a
+///   duplicate removed by the Job controller) is not the build's failure: ignored, the index
+///   runs again without counting a retry;
+/// - a runner whose build failed on its last attempt ([`Exit::Final`]) fails the index;
+/// - anything else (a build that may be retried, a runner that could not report, a pod the
+///   kubelet rejected or lost) is counted against `spec.retries` plus the spare attempts.
+fn pod_failure_policy() -> PodFailurePolicy {
+    let on_exit = |action: &str, exit: Exit| PodFailurePolicyRule {
+        action: action.into(),
+        on_exit_codes: Some(PodFailurePolicyOnExitCodesRequirement {
+            container_name: Some(RUNNER_CONTAINER.into()),
+            operator: "In".into(),
+            values: vec![exit.code()],
+        }),
+        ..PodFailurePolicyRule::default()
+    };
+    PodFailurePolicy {
+        rules: vec![
+            PodFailurePolicyRule {
+                action: "Ignore".into(),
+                on_pod_conditions: Some(vec![PodFailurePolicyOnPodConditionsPattern {
+                    type_: "DisruptionTarget".into(),
+                    status: "True".into(),
+                }]),
+                ..PodFailurePolicyRule::default()
+            },
+            on_exit("Ignore", Exit::Interrupted),
+            on_exit("FailIndex", Exit::Final),
+        ],
+    }
+}
+
+/// The name of the runner pods' (only) container.
+pub const RUNNER_CONTAINER: &str = "runner";
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -555,13 +583,48 @@ pub(crate) mod tests {
         assert_eq!(s.completion_mode.as_deref(), Some("Indexed"));
         assert_eq!(s.completions, Some(3));
         assert_eq!(s.parallelism, Some(1));
-        assert_eq!(s.backoff_limit_per_index, Some(2));
-        let rule = &s.pod_failure_policy.as_ref().unwrap().rules[0];
-        assert_eq!(rule.action, "Ignore");
+        // Two retries of the build itself, two spare attempts for pods that fail for
+        // other reasons.
+        assert_eq!(s.backoff_limit_per_index, Some(4));
+        let rules = &s.pod_failure_policy.as_ref().unwrap().rules;
+        assert_eq!(rules[0].action, "Ignore");
         assert_eq!(
-            rule.on_pod_conditions.as_ref().unwrap()[0].type_,
+            rules[0].on_pod_conditions.as_ref().unwrap()[0].type_,
             "DisruptionTarget"
         );
+        let exit = |r: &PodFailurePolicyRule| {
+            let e = r.on_exit_codes.clone().unwrap();
+            (r.action.clone(), e.container_name, e.operator, e.values)
+        };
+        let want = |action: &str, code| {
+            (
+                action.into(),
+                Some("runner".into()),
+                "In".into(),
+                vec![code],
+            )
+        };
+        assert_eq!(exit(&rules[1]), want("Ignore", 143));
+        assert_eq!(exit(&rules[2]), want("FailIndex", 3));
+        assert_eq!(rules.len(), 3);
+        let runner = &j
+            .spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0];
+        assert_eq!(runner.name, "runner");
+        let retries = runner
+            .env
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|e| e.name == "KILN_RETRIES")
+            .unwrap();
+        assert_eq!(retries.value.as_deref(), Some("2"));
         assert_eq!(s.active_deadline_seconds, Some(5400));
         let owner = &j.metadata.owner_references.as_ref().unwrap()[0];
         assert_eq!(owner.kind, "ImageBuild");

@@ -23,7 +23,7 @@ use kiln_engine::ui::{Masker, Sink, Tee, Ui};
 use kube::Api;
 use tokio_util::sync::CancellationToken;
 
-use crate::contract::{self, SNAPSHOT_KEY, Snapshot};
+use crate::contract::{self, Exit, SNAPSHOT_KEY, Snapshot};
 pub use status::{StatusSink, Tracker};
 
 use crate::signals;
@@ -64,6 +64,11 @@ pub struct RunnerArgs {
     /// moment after the pod starts) before the pod fails for want of it.
     #[arg(long = "status-deadline", env = "KILN_RUNNER_STATUS_DEADLINE", default_value = "2m", value_parser = parse_interval)]
     pub status_deadline: Duration,
+    /// The ImageBuild's `spec.retries`: a build that fails after that many failures of its
+    /// index ends with [`Exit::Final`] (the Job fails the index); unset (a Job made by an
+    /// older operator), every failure is left to the Job to count.
+    #[arg(long = "retries", env = contract::RETRIES_ENV)]
+    pub retries: Option<u32>,
 }
 
 /// An absent annotation reaches the container as an empty variable.
@@ -122,7 +127,7 @@ pub async fn run(a: RunnerArgs) -> i32 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("Error: {e}");
-            return 1;
+            return Exit::Failed.code();
         }
     };
     let Some(name) = snapshot.builds.get(a.index).cloned() else {
@@ -131,14 +136,14 @@ pub async fn run(a: RunnerArgs) -> i32 {
             a.index,
             snapshot.builds.len()
         );
-        return 1;
+        return Exit::Failed.code();
     };
     let tracker = Tracker::new(&name, a.index);
     let failures = match parse_failures(&a.index_failures) {
         Ok(n) => n.unwrap_or(0),
         Err(e) => {
             eprintln!("Error: KILN_INDEX_FAILURES: {e}");
-            return 1;
+            return Exit::Failed.code();
         }
     };
     tracker.set_attempt(failures.saturating_add(1));
@@ -161,11 +166,16 @@ pub async fn run(a: RunnerArgs) -> i32 {
             }
             Err(e) => {
                 eprintln!("Error: cannot reach the Kubernetes API to report progress: {e}");
-                return 1;
+                return Exit::Failed.code();
             }
         }
     };
-    let code = run_source(&a, &snapshot, &name, &tracker).await;
+    let exit = match run_source(&a, &snapshot, &name, &tracker).await {
+        // The build's retries are used up: the Job fails the index instead of spending
+        // the attempts kept for failures that are not the build's.
+        Exit::Failed if a.retries.is_some_and(|r| failures >= r) => Exit::Final,
+        e => e,
+    };
     if let Some(w) = writer
         && !w.finish().await
     {
@@ -177,17 +187,17 @@ pub async fn run(a: RunnerArgs) -> i32 {
             a.build,
             kiln_crds::format_duration(a.status_deadline)
         );
-        return 1;
+        return Exit::Failed.code();
     }
-    code
+    exit.code()
 }
 
 /// Loads the template and runs build `name`; progress goes to `tracker`.
-async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &Tracker) -> i32 {
+async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &Tracker) -> Exit {
     let fail = |msg: String| {
         eprintln!("{msg}");
         tracker.fail(&msg);
-        1
+        Exit::Failed
     };
     let root = a.work_dir.join("template");
     if let Err(e) = std::fs::create_dir_all(&root) {
@@ -304,7 +314,13 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
         );
     }
     tracker.finish(&outcome, &snapshot.run_uuid);
-    if ok { 0 } else { 1 }
+    if ok {
+        Exit::Built
+    } else if outcome.cancelled {
+        Exit::Interrupted
+    } else {
+        Exit::Failed
+    }
 }
 
 /// The data sources' outputs (`type.name` → value) as the `data` object: type → name →
