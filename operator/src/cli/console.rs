@@ -191,8 +191,9 @@ pub fn run(a: ConsoleArgs) -> i32 {
             None => return 1,
         },
         None => {
+            // No template: Packer's base directory is empty (`path.root` is "").
             let t = Template {
-                root: PathBuf::from("."),
+                root: PathBuf::new(),
                 ..Template::default()
             };
             // Packer parses no file but still collects the variable values given: any

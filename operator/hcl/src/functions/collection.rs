@@ -30,17 +30,30 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
     match f.name {
         "alltrue" | "anytrue" => {
             f.exact(&["list"])?;
-            let list = f.list(0, "list")?;
+            // The argument converted to list(bool) as cty converts it: a value that is no
+            // sequence, or an element of a type with no conversion to bool, fails by type
+            // (naming the element); a string that is not "true" or "false" by value.
+            let list = match f.get(0) {
+                Value::List(l) => l,
+                Value::Null => return Err(arg_err(0, "list", "argument must not be null")),
+                _ => return Err(arg_err(0, "list", "list of bool required")),
+            };
+            if let Some(i) = list
+                .iter()
+                .position(|v| !matches!(v, Value::Bool(_) | Value::String(_) | Value::Null))
+            {
+                return Err(arg_err(0, "list", format!("element {i}: bool required")));
+            }
             let all = f.name == "alltrue";
             let mut result = all;
-            for (i, v) in list.iter().enumerate() {
+            for v in list {
                 if v.is_null() {
                     if all {
                         return Ok(Value::Bool(false));
                     }
                     continue;
                 }
-                let b = to_bool(v).map_err(|m| arg_err(0, "list", format!("element {i}: {m}")))?;
+                let b = to_bool(v).map_err(|m| arg_err(0, "list", m))?;
                 if all && !b {
                     result = false;
                 }
@@ -53,14 +66,15 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         "chunklist" => {
             f.exact(&["list", "size"])?;
             let list = typed_list(f, 0, "list")?;
-            if list.is_empty() {
-                return Ok(Value::List(vec![]));
-            }
             let size = f
                 .int(1, "size")
                 .map_err(|_| arg_err(1, "size", format!("invalid index: {WHOLE_NUMBER}")))?;
+            // cty checks the size before it looks at the list.
             if size < 0 {
-                return Err(arg_err(1, "size", "the size argument must be positive"));
+                return Err(other("the size argument must be positive"));
+            }
+            if list.is_empty() {
+                return Ok(Value::List(vec![]));
             }
             if size == 0 {
                 return Ok(Value::List(vec![Value::List(list)]));
@@ -71,8 +85,10 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             ))
         }
         "coalesce" => {
-            let vals =
-                unify(f.args).ok_or_else(|| other("all arguments must have the same type"))?;
+            // No arguments have no common type (cty's UnifyUnsafe of nothing).
+            let vals = unify(f.args)
+                .filter(|_| f.len() > 0)
+                .ok_or_else(|| other("all arguments must have the same type"))?;
             let strings = vals.iter().any(|v| matches!(v, Value::String(_)));
             for v in vals {
                 match v {
@@ -389,15 +405,23 @@ fn range(f: &Args) -> Result<Value, FuncError> {
         [start, end, step] => (start.clone(), end.clone(), step.clone()),
         _ => return Err(other("must have one, two, or three arguments")),
     };
-    if step.is_zero() {
-        return Err(other("step must not be zero"));
-    }
+    // cty's check for a zero step compares Go structs (`step == cty.Zero`) and never
+    // holds: a zero step counts as positive, and a range that is not empty ends at the
+    // 1024-value limit below.
     let down = step.signum() < 0;
     if down && end > start {
-        return Err(other("step must be negative if end is greater than start"));
+        return Err(arg_err(
+            1,
+            "params",
+            "end must be less than start when step is negative",
+        ));
     }
     if !down && end < start {
-        return Err(other("step must be positive if end is less than start"));
+        return Err(arg_err(
+            1,
+            "params",
+            "end must be greater than start when step is positive",
+        ));
     }
     // cty adds the step to the previous value each time (at the numbers' precision).
     let mut out = Vec::new();
@@ -573,6 +597,7 @@ fn slice(f: &Args) -> Result<Value, FuncError> {
 #[cfg(test)]
 mod tests {
     use super::super::testutil::*;
+    use crate::functions::FuncError;
     use crate::value::Value;
 
     fn b(x: bool) -> Value {
@@ -600,6 +625,13 @@ mod tests {
             err("alltrue", vec![l(vec![n(1.0)])]),
             "element 0: bool required"
         );
+        // The type of every element is looked at before any value.
+        assert_eq!(
+            err("anytrue", vec![l(vec![s("x"), n(1.0)])]),
+            "element 1: bool required"
+        );
+        assert_eq!(err("alltrue", vec![sl(&["a"])]), "a bool is required");
+        assert_eq!(err("anytrue", vec![n(1.0)]), "list of bool required");
     }
 
     #[test]
@@ -623,14 +655,23 @@ mod tests {
             l(vec![sl(&["a", "b"])])
         );
         assert_eq!(ok("chunklist", vec![l(vec![]), n(3.0)]), l(vec![]));
-        assert_eq!(
-            err("chunklist", vec![sl(&["a"]), n(-1.0)]),
-            "the size argument must be positive"
-        );
+        // Checked before the list, as a failure of the call (not of the argument).
+        for list in [sl(&["a"]), l(vec![])] {
+            assert_eq!(
+                c("chunklist", vec![list, n(-1.0)]),
+                Err(FuncError::Other(
+                    "the size argument must be positive".into()
+                ))
+            );
+        }
     }
 
     #[test]
     fn coalesce() {
+        assert_eq!(
+            err("coalesce", vec![]),
+            "all arguments must have the same type"
+        );
         assert_eq!(ok("coalesce", vec![s("a"), s("b")]), s("a"));
         assert_eq!(ok("coalesce", vec![s(""), s("b")]), s("b"));
         assert_eq!(ok("coalesce", vec![n(1.0), n(2.0)]), n(1.0));
@@ -873,18 +914,17 @@ mod tests {
         );
         assert_eq!(ok("range", vec![n(-3.0)]), nl(&[0.0, -1.0, -2.0]));
         assert_eq!(ok("range", vec![n(0.0)]), l(vec![]));
-        assert_eq!(
-            err("range", vec![n(1.0), n(2.0), n(0.0)]),
-            "step must not be zero"
-        );
-        assert_eq!(
-            err("range", vec![n(1.0), n(4.0), n(-1.0)]),
-            "step must be negative if end is greater than start"
-        );
-        assert_eq!(
-            err("range", vec![n(4.0), n(1.0), n(1.0)]),
-            "step must be positive if end is less than start"
-        );
+        // A zero step is positive to cty (its zero check never holds).
+        assert!(err("range", vec![n(1.0), n(2.0), n(0.0)]).starts_with("more than 1024 values"));
+        assert_eq!(ok("range", vec![n(1.0), n(1.0), n(0.0)]), l(vec![]));
+        assert!(matches!(
+            c("range", vec![n(2.0), n(1.0), n(0.0)]),
+            Err(FuncError::Arg(1, p, m)) if p == "params" && m == "end must be greater than start when step is positive"
+        ));
+        assert!(matches!(
+            c("range", vec![n(1.0), n(4.0), n(-1.0)]),
+            Err(FuncError::Arg(1, p, m)) if p == "params" && m == "end must be less than start when step is negative"
+        ));
         assert!(err("range", vec![n(1e12)]).starts_with("more than 1024 values"));
         assert_eq!(
             err("range", vec![]),

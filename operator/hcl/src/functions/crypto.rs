@@ -3,9 +3,8 @@
 use base64::Engine;
 use md5::Digest;
 use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
 
-use super::{Args, FuncError, arg_err, other};
+use super::{Args, FuncError, other};
 use crate::value::Value;
 
 fn hex(bytes: &[u8]) -> String {
@@ -57,47 +56,46 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             f.exact(&["ciphertext", "privatekey"])?;
             let ct = f.string(0, "ciphertext")?;
             let key = f.string(1, "privatekey")?;
+            // Packer's rsadecrypt (go-cty-funcs): every failure is the call's, in Go's words.
             let data = base64::engine::general_purpose::STANDARD
                 .decode(ct.as_bytes())
                 .map_err(|_| {
-                    arg_err(
-                        0,
-                        "ciphertext",
-                        format!(
-                            "failed to decode input {}: cipher text must be base64-encoded",
-                            super::go_quote(&ct)
-                        ),
-                    )
+                    other(format!(
+                        "failed to decode input {}: cipher text must be base64-encoded",
+                        super::go_quote(&ct)
+                    ))
                 })?;
-            let pk = parse_private_key(&key).map_err(|m| arg_err(1, "privatekey", m))?;
+            let pk = parse_private_key(&key).map_err(other)?;
             let out = pk
                 .decrypt(rsa::Pkcs1v15Encrypt, &data)
-                .map_err(|e| other(format!("failed to decrypt: {e}")))?;
+                .map_err(|_| other("crypto/rsa: decryption error"))?;
             Ok(Value::String(String::from_utf8_lossy(&out).into_owned()))
         }
         _ => Err(other(format!("There is no function named \"{}\".", f.name))),
     }
 }
 
-/// Reads an RSA private key in PEM form: PKCS #1 ("RSA PRIVATE KEY") or PKCS #8
-/// ("PRIVATE KEY").
+/// Reads an RSA private key as Packer does: the first PEM block (`pem.Decode`), not
+/// password protected, in PKCS #1 form (`x509.ParsePKCS1PrivateKey`, whose errors name the
+/// parser a PKCS #8 or EC key needs).
 fn parse_private_key(pem: &str) -> Result<rsa::RsaPrivateKey, String> {
-    let t = pem.trim();
-    if t.contains("BEGIN RSA PRIVATE KEY") {
-        return rsa::RsaPrivateKey::from_pkcs1_pem(t)
-            .map_err(|e| format!("invalid private key: {e}"));
+    let Some(start) = pem.find("-----BEGIN ") else {
+        return Err("failed to parse key: no key found".to_string());
+    };
+    let block = &pem[start..];
+    let kind = block["-----BEGIN ".len()..]
+        .split("-----")
+        .next()
+        .unwrap_or_default();
+    if block.contains("Proc-Type: 4,ENCRYPTED") {
+        return Err("failed to parse key: password protected keys are not supported. Please decrypt the key prior to use".to_string());
     }
-    if t.contains("BEGIN PRIVATE KEY") {
-        return rsa::RsaPrivateKey::from_pkcs8_pem(t)
-            .map_err(|e| format!("invalid private key: {e}"));
+    match kind {
+        "PRIVATE KEY" => Err("x509: failed to parse private key (use ParsePKCS8PrivateKey instead for this key format)".to_string()),
+        "EC PRIVATE KEY" => Err("x509: failed to parse private key (use ParseECPrivateKey instead for this key format)".to_string()),
+        _ => rsa::RsaPrivateKey::from_pkcs1_pem(block.trim())
+            .map_err(|e| format!("x509: failed to parse private key: {e}")),
     }
-    if t.contains("BEGIN OPENSSH PRIVATE KEY") {
-        return Err("invalid private key: OpenSSH-format keys are not supported by Kiln; convert the key to PEM (ssh-keygen -p -m PEM)".to_string());
-    }
-    if t.contains("-----BEGIN ") {
-        return Err("invalid private key: unsupported key type".to_string());
-    }
-    Err("invalid private key: ssh: no key found".to_string())
 }
 
 #[cfg(test)]
@@ -194,9 +192,10 @@ c/jc6nnLbetNUfM=
             ok("rsadecrypt", vec![s(CIPHERTEXT), s(KEY_PKCS1)]),
             s("Hello, world!")
         );
+        // Packer reads PKCS #1 keys only.
         assert_eq!(
-            ok("rsadecrypt", vec![s(CIPHERTEXT), s(KEY_PKCS8)]),
-            s("Hello, world!")
+            err("rsadecrypt", vec![s(CIPHERTEXT), s(KEY_PKCS8)]),
+            "x509: failed to parse private key (use ParsePKCS8PrivateKey instead for this key format)"
         );
         assert_eq!(
             err("rsadecrypt", vec![s("#"), s(KEY_PKCS1)]),
@@ -204,10 +203,13 @@ c/jc6nnLbetNUfM=
         );
         assert_eq!(
             err("rsadecrypt", vec![s(CIPHERTEXT), s("not a key")]),
-            "invalid private key: ssh: no key found"
+            "failed to parse key: no key found"
         );
-        assert!(
-            err("rsadecrypt", vec![s("aGVsbG8="), s(KEY_PKCS1)]).starts_with("failed to decrypt")
+        assert_eq!(
+            c("rsadecrypt", vec![s("aGVsbG8="), s(KEY_PKCS1)]),
+            Err(crate::functions::FuncError::Other(
+                "crypto/rsa: decryption error".into()
+            ))
         );
         assert!(
             err(
@@ -217,7 +219,7 @@ c/jc6nnLbetNUfM=
                     s("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----")
                 ]
             )
-            .starts_with("invalid private key")
+            .starts_with("x509: failed to parse private key")
         );
     }
 }

@@ -107,8 +107,9 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             f.exact(&["timestamp", "duration"])?;
             let ts = f.string(0, "timestamp")?;
             let dur = f.string(1, "duration")?;
-            let t = parse_rfc3339(&ts, false).map_err(|e| arg_err(0, "timestamp", e))?;
-            let d = parse_duration(&dur).map_err(|e| arg_err(1, "duration", e))?;
+            // cty's TimeAddFunc returns these as failures of the call, not of an argument.
+            let t = parse_rfc3339(&ts, false).map_err(other)?;
+            let d = parse_duration(&dur).map_err(other)?;
             let local = t
                 .local
                 .checked_add_signed(chrono::Duration::nanoseconds(d))

@@ -186,6 +186,23 @@ pub const UNSUPPORTED: &[&str] = &[
 /// Functions the evaluator implements itself.
 const EVALUATOR: &[&str] = &["can", "try", "convert", "templatefile"];
 
+/// The functions a template can call, as Packer's evaluation contexts have them: variable
+/// defaults only `env` (`decodeInputVariables`), everywhere else Packer's `Functions` (the
+/// library, the secret look-ups Kiln refuses when called, and the evaluator's own), without
+/// `env`.
+pub fn available(defaults: bool) -> Vec<&'static str> {
+    if defaults {
+        return vec!["env"];
+    }
+    NAMES
+        .iter()
+        .chain(UNSUPPORTED)
+        .chain(EVALUATOR)
+        .copied()
+        .filter(|n| *n != "env")
+        .collect()
+}
+
 /// Calls function `name`.
 pub fn call(name: &str, args: &[Value], ctx: &FuncCtx) -> Result<Value, FuncError> {
     if UNSUPPORTED.contains(&name) {
@@ -373,15 +390,6 @@ impl<'a> Args<'a> {
     pub fn int(&self, i: usize, param: &str) -> Result<i64, FuncError> {
         let n = self.number(i, param)?;
         to_int(n).ok_or_else(|| arg_err(i, param, WHOLE_NUMBER))
-    }
-
-    /// A list or tuple parameter.
-    pub fn list(&self, i: usize, param: &str) -> Result<&'a [Value], FuncError> {
-        match self.get(i) {
-            Value::List(l) => Ok(l),
-            Value::Null => Err(arg_err(i, param, "argument must not be null")),
-            _ => Err(arg_err(i, param, "list of any single type required")),
-        }
     }
 
     /// A `list(string)` parameter; null elements are kept as `None`.

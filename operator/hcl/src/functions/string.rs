@@ -49,7 +49,7 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             let s = f.string(0, "str")?;
             let pat = f.string(1, "substr")?;
             let rep = f.string(2, "replace")?;
-            let re = compile(&pat).map_err(other)?;
+            let re = compile(&pat).map_err(|e| other(e.go()))?;
             let mut total = s.len();
             for _ in re.find_iter(&s) {
                 total = total.saturating_add(rep.len().saturating_mul(2) + 1);
@@ -219,15 +219,20 @@ fn join(f: &Args) -> Result<Value, FuncError> {
     Ok(Value::String(items.join(&sep)))
 }
 
-/// Compiles a pattern in RE2 syntax (Rust's `regex` accepts the same syntax).
-fn compile(pat: &str) -> Result<Regex, String> {
+/// Compiles a pattern in RE2 syntax (Rust's `regex` accepts the same syntax); a pattern Go's
+/// `regexp` refuses fails with the code and the part of the pattern Go's `syntax.Error`
+/// holds ([`go_syntax_error`]).
+fn compile(pat: &str) -> Result<Regex, GoRegexpError> {
+    if let Some(e) = go_syntax_error(pat) {
+        return Err(e);
+    }
     RegexBuilder::new(pat)
         .size_limit(16 * 1024 * 1024)
         .dfa_size_limit(16 * 1024 * 1024)
         .build()
         .map_err(|e| {
             let text = e.to_string();
-            let msg = text
+            let code = text
                 .lines()
                 .rev()
                 .find(|l| l.trim_start().starts_with("error:"))
@@ -238,15 +243,142 @@ fn compile(pat: &str) -> Result<Regex, String> {
                         .to_string()
                 })
                 .unwrap_or(text);
-            format!("invalid regexp pattern: {msg} in {pat}")
+            GoRegexpError {
+                code,
+                expr: pat.to_string(),
+            }
         })
+}
+
+/// Go's `regexp/syntax.Error`: what is wrong and where.
+struct GoRegexpError {
+    code: String,
+    expr: String,
+}
+
+impl GoRegexpError {
+    /// As cty's `regex` and `regexall` word it.
+    fn cty(&self) -> String {
+        format!("invalid regexp pattern: {} in {}", self.code, self.expr)
+    }
+
+    /// As Go's `regexp.Compile` error prints (Packer's `regex_replace`).
+    fn go(&self) -> String {
+        format!("error parsing regexp: {}: `{}`", self.code, self.expr)
+    }
+}
+
+/// The error Go's `regexp/syntax` parser gives `pat`, for the mistakes Rust's parser also
+/// finds (in Go's words, with the part of the pattern Go names) and the two it does not: a
+/// repetition of a repetition (`a**`) and a repeat count over 1000.
+fn go_syntax_error(pat: &str) -> Option<GoRegexpError> {
+    use regex_syntax::ast::{self, ErrorKind as K, RepetitionKind, RepetitionRange};
+    let err = |code: &str, expr: &str| {
+        Some(GoRegexpError {
+            code: code.to_string(),
+            expr: expr.to_string(),
+        })
+    };
+    let tree = match ast::parse::Parser::new().parse(pat) {
+        Ok(tree) => tree,
+        Err(e) => {
+            let span = e.span();
+            let at = |s: &ast::Span| pat.get(s.start.offset..s.end.offset).unwrap_or(pat);
+            // Go names the group's start to the character it stopped at (`(?z`, `(?i-)`).
+            let perl = || {
+                let start = pat[..span.start.offset].rfind("(?").unwrap_or(0);
+                let mut end = span.end.offset.max(span.start.offset + 1);
+                if matches!(e.kind(), K::FlagDanglingNegation) {
+                    end += 1;
+                }
+                pat.get(start..end.min(pat.len()))
+                    .unwrap_or(pat)
+                    .to_string()
+            };
+            return match e.kind() {
+                K::ClassUnclosed => err("missing closing ]", &pat[span.start.offset..]),
+                K::GroupUnclosed => err("missing closing )", pat),
+                K::GroupUnopened => err("unexpected )", pat),
+                // Go names the operator (`*`, `{2}`); Rust's span is empty before it.
+                K::RepetitionMissing => {
+                    let rest = &pat[span.start.offset..];
+                    let len = match rest.chars().next() {
+                        Some('{') => rest.find('}').map_or(rest.len(), |i| i + 1),
+                        Some(c) => c.len_utf8(),
+                        None => 0,
+                    };
+                    err("missing argument to repetition operator", &rest[..len])
+                }
+                K::EscapeUnrecognized => err("invalid escape sequence", at(span)),
+                K::EscapeUnexpectedEof => err("trailing backslash at end of expression", ""),
+                K::RepetitionCountInvalid => err("invalid repeat count", at(span)),
+                K::ClassRangeInvalid => err("invalid character class range", at(span)),
+                K::FlagUnrecognized
+                | K::FlagUnexpectedEof
+                | K::FlagDanglingNegation
+                | K::FlagRepeatedNegation { .. }
+                | K::FlagDuplicate { .. } => err("invalid or unsupported Perl syntax", &perl()),
+                _ => None,
+            };
+        }
+    };
+    // What Rust accepts and Go does not.
+    let mut found = None;
+    let _ = ast::visit(
+        &tree,
+        GoChecks {
+            pat,
+            found: &mut found,
+        },
+    );
+    return found;
+
+    struct GoChecks<'a, 'b> {
+        pat: &'a str,
+        found: &'b mut Option<GoRegexpError>,
+    }
+    impl ast::Visitor for GoChecks<'_, '_> {
+        type Output = ();
+        type Err = ();
+        fn finish(self) -> Result<(), ()> {
+            Ok(())
+        }
+        fn visit_pre(&mut self, a: &ast::Ast) -> Result<(), ()> {
+            let ast::Ast::Repetition(rep) = a else {
+                return Ok(());
+            };
+            let text = |start: usize, end: usize| self.pat.get(start..end).unwrap_or("");
+            if let ast::Ast::Repetition(inner) = &*rep.ast {
+                *self.found = Some(GoRegexpError {
+                    code: "invalid nested repetition operator".into(),
+                    expr: text(inner.op.span.start.offset, rep.op.span.end.offset).into(),
+                });
+                return Err(());
+            }
+            let over = |n: u32| n > 1000;
+            if let RepetitionKind::Range(r) = &rep.op.kind {
+                let big = match r {
+                    RepetitionRange::Exactly(n) | RepetitionRange::AtLeast(n) => over(*n),
+                    RepetitionRange::Bounded(a, b) => over(*a) || over(*b),
+                };
+                if big {
+                    *self.found = Some(GoRegexpError {
+                        code: "invalid repeat count".into(),
+                        expr: text(rep.op.span.start.offset, rep.op.span.end.offset).into(),
+                    });
+                    return Err(());
+                }
+            }
+            Ok(())
+        }
+    }
 }
 
 fn regex_fn(f: &Args) -> Result<Value, FuncError> {
     f.exact(&["pattern", "string"])?;
     let pat = f.string(0, "pattern")?;
     let s = f.string(1, "string")?;
-    let re = compile(&pat).map_err(|m| arg_err(0, "pattern", m))?;
+    let re = compile(&pat).map_err(|e| arg_err(0, "pattern", e.cty()))?;
     let names: Vec<Option<&str>> = re.capture_names().skip(1).collect();
     let named = names.iter().filter(|n| n.is_some()).count();
     if named > 0 && named != names.len() {
@@ -543,7 +675,60 @@ mod tests {
             ),
             s("-W-xxW-")
         );
-        assert!(err("regex_replace", vec![s("a"), s("("), s("")]).starts_with("invalid regexp"));
+        // Go's regexp error as it prints (Packer's own function).
+        assert_eq!(
+            err("regex_replace", vec![s("a"), s("a("), s("")]),
+            "error parsing regexp: missing closing ): `a(`"
+        );
+    }
+
+    #[test]
+    fn regex_errors_in_go_words() {
+        let e = |pat: &str| err("regex", vec![s(pat), s("a")]);
+        assert_eq!(e("a[b"), "invalid regexp pattern: missing closing ] in [b");
+        assert_eq!(e("a)b"), "invalid regexp pattern: unexpected ) in a)b");
+        assert_eq!(
+            e("{2}"),
+            "invalid regexp pattern: missing argument to repetition operator in {2}"
+        );
+        assert_eq!(
+            e("a+*?"),
+            "invalid regexp pattern: invalid nested repetition operator in +*?"
+        );
+        assert_eq!(
+            e("a{1001}"),
+            "invalid regexp pattern: invalid repeat count in {1001}"
+        );
+        assert_eq!(
+            e("a{2,1}"),
+            "invalid regexp pattern: invalid repeat count in {2,1}"
+        );
+        assert_eq!(
+            e("[z-a]"),
+            "invalid regexp pattern: invalid character class range in z-a"
+        );
+        assert_eq!(
+            e("\\q"),
+            "invalid regexp pattern: invalid escape sequence in \\q"
+        );
+        assert_eq!(
+            e("x\\"),
+            "invalid regexp pattern: trailing backslash at end of expression in "
+        );
+        assert_eq!(
+            e("(?i-)"),
+            "invalid regexp pattern: invalid or unsupported Perl syntax in (?i-)"
+        );
+        assert_eq!(
+            e("(?z)"),
+            "invalid regexp pattern: invalid or unsupported Perl syntax in (?z"
+        );
+        // Go accepts these.
+        assert!(c("regex", vec![s("(a*)*"), s("aa")]).is_ok());
+        assert_eq!(
+            ok("regex", vec![s("a{1000}"), s(&"a".repeat(1000))]),
+            s(&"a".repeat(1000))
+        );
     }
 
     #[test]

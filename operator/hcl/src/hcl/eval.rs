@@ -112,8 +112,7 @@ impl<'p> Scope<'p> {
     }
 
     /// hcl's suggestion for an unknown root name: a name of the scope within an edit
-    /// distance of 3 (`nameSuggestion`; hcl takes the first of a Go map, Kiln the closest,
-    /// then the first by name).
+    /// distance of 3 (see [`name_suggestion`]).
     pub fn suggestion(&self, given: &str) -> Option<String> {
         let mut names: Vec<&String> = Vec::new();
         let mut at = Some(self);
@@ -123,12 +122,7 @@ impl<'p> Scope<'p> {
             names.extend(s.base.iter().flat_map(|b| b.keys()));
             at = s.parent;
         }
-        names
-            .into_iter()
-            .map(|n| (strsim::levenshtein(given, n), n))
-            .filter(|(d, _)| *d < 3)
-            .min()
-            .map(|(_, n)| n.clone())
+        name_suggestion(given, names.into_iter().map(String::as_str)).map(str::to_string)
     }
 
     /// Mutable access to a root object such as `var` or `local`, created when missing.
@@ -636,6 +630,9 @@ impl Evaluator {
                 if v == Value::Unknown {
                     return Ok(Value::Unknown);
                 }
+                if v == Value::Null {
+                    return Err(self.null_operand(op, &[&op.expr], scope));
+                }
                 match op.operator.value() {
                     UnaryOperator::Neg => match v.to_num() {
                         Some(n) => Ok(Value::Number(n.neg())),
@@ -669,17 +666,134 @@ impl Evaluator {
                     },
                 }
             }
-            Expression::BinaryOp(op) => {
-                let lhs = self.eval_depth(&op.lhs_expr, scope, d)?;
-                let operator = *op.operator.value();
-                // && and || do not short-circuit in HCL, but both sides must be bools.
-                let rhs = self.eval_depth(&op.rhs_expr, scope, d)?;
-                if lhs == Value::Unknown || rhs == Value::Unknown {
+            Expression::BinaryOp(op) => self.eval_binary(op, scope, d),
+            Expression::ForExpr(f) => self.eval_for(f, scope, d),
+        }
+    }
+
+    /// hclsyntax's `BinaryOpExpr`: both operands evaluated (an operand that fails counts as
+    /// unknown) and converted to the operator's types; conversion failures first, then the
+    /// operands' own errors. `&&` and `||` short-circuit as hcl 2.24's: a known `false` (for
+    /// `&&`) or `true` (for `||`) on either side decides, dropping the other side's errors.
+    fn eval_binary(&self, op: &hcl::edit::expr::BinaryOp, scope: &Scope, d: usize) -> R {
+        use BinaryOperator::*;
+        let operator = *op.operator.value();
+        let split = |r: R| match r {
+            Ok(v) => (v, Vec::new()),
+            Err(e) => (Value::Unknown, e.flatten()),
+        };
+        let (lhs, lhs_errors) = split(self.eval_depth(&op.lhs_expr, scope, d));
+        let (rhs, rhs_errors) = split(self.eval_depth(&op.rhs_expr, scope, d));
+        let converted = match operator {
+            Eq | NotEq => Ok((None, None)),
+            // For the short-circuit, null is neither true nor false… and so counts as false:
+            // cty's `True()` and `False()` compare it with `true`.
+            And | Or => self
+                .operands(&lhs, &rhs, op, scope, &types::Type::Bool, cty_bool)
+                .map(|(l, r)| {
+                    let side = |b: Option<bool>, v: &Value| match v {
+                        Value::Null => Some(Value::Bool(false)),
+                        _ => b.map(Value::Bool),
+                    };
+                    (side(l, &lhs), side(r, &rhs))
+                }),
+            _ => self
+                .operands(&lhs, &rhs, op, scope, &types::Type::Number, |v| v.to_num())
+                .map(|_| (None, None)),
+        };
+        let (l, r) = match converted {
+            Ok(lr) => lr,
+            Err(mut e) => {
+                e.more.extend(lhs_errors.iter().chain(&rhs_errors).cloned());
+                return Err(e);
+            }
+        };
+        if matches!(operator, And | Or) {
+            let decides = Some(Value::Bool(operator == Or));
+            let other = Some(Value::Bool(operator != Or));
+            let unknown = |v: &Value| *v == Value::Unknown;
+            let unknown_unless = |errors: &[Diagnostic]| match Diagnostic::several(errors.to_vec())
+            {
+                Some(e) => Err(e),
+                None => Ok(Value::Unknown),
+            };
+            if unknown(&lhs) && unknown(&rhs) {
+                // hcl stops at a good unknown on the left; an error there may have company.
+                if lhs_errors.is_empty() {
                     return Ok(Value::Unknown);
                 }
-                self.binary(operator, &lhs, &rhs, op, scope)
+            } else if l == decides || r == decides {
+                return Ok(Value::Bool(operator == Or));
+            } else if unknown(&lhs) && r == other {
+                return unknown_unless(&lhs_errors);
+            } else if unknown(&rhs) && l == other {
+                return unknown_unless(&rhs_errors);
             }
-            Expression::ForExpr(f) => self.eval_for(f, scope, d),
+        }
+        if let Some(e) = Diagnostic::several(lhs_errors.into_iter().chain(rhs_errors).collect()) {
+            return Err(e);
+        }
+        if !matches!(operator, Eq | NotEq) && (lhs == Value::Null || rhs == Value::Null) {
+            return Err(self.null_operand(op, &[&op.lhs_expr, &op.rhs_expr], scope));
+        }
+        if lhs == Value::Unknown || rhs == Value::Unknown {
+            return Ok(Value::Unknown);
+        }
+        self.binary(operator, &lhs, &rhs, op, scope)
+    }
+
+    /// cty's refusal of a null operand, for the whole operation.
+    fn null_operand(&self, op: &impl Span, operands: &[&Expression], scope: &Scope) -> Diagnostic {
+        let vars: Vec<_> = operands
+            .iter()
+            .flat_map(|e| describe::variables(e))
+            .collect();
+        self.error_at(
+            op,
+            "Operation failed",
+            "Error during operation: argument must not be null.",
+        )
+        .with_statements(describe::statements(&vars, scope))
+    }
+
+    /// Both operands converted to the operator's type (an unknown one converts to nothing);
+    /// as hclsyntax, a failure of each is reported.
+    fn operands<T>(
+        &self,
+        lhs: &Value,
+        rhs: &Value,
+        op: &hcl::edit::expr::BinaryOp,
+        scope: &Scope,
+        ty: &types::Type,
+        convert: impl Fn(&Value) -> Option<T>,
+    ) -> Result<(Option<T>, Option<T>), Diagnostic> {
+        let side = |v: &Value, e: &Expression, which: &str| {
+            // An unknown converts to anything, and so does null (the operation refuses it).
+            if matches!(v, Value::Unknown | Value::Null) {
+                return Ok(None);
+            }
+            convert(v).map(Some).ok_or_else(|| {
+                self.with(
+                    self.error_at(
+                        e,
+                        "Invalid operand",
+                        format!("Unsuitable value for {which} operand: {}.", conv_err(v, ty)),
+                    ),
+                    e,
+                    scope,
+                )
+            })
+        };
+        match (
+            side(lhs, &op.lhs_expr, "left"),
+            side(rhs, &op.rhs_expr, "right"),
+        ) {
+            (Ok(l), Ok(r)) => Ok((l, r)),
+            (Err(mut a), Err(b)) => {
+                a.more.push(b);
+                Err(a)
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
         }
     }
 
@@ -696,65 +810,16 @@ impl Evaluator {
             Eq => Ok(Value::Bool(values_equal(lhs, rhs))),
             NotEq => Ok(Value::Bool(!values_equal(lhs, rhs))),
             And | Or => {
-                let l = cty_bool(lhs).ok_or_else(|| {
-                    self.with(
-                        self.error_at(
-                            &op.lhs_expr,
-                            "Invalid operand",
-                            format!(
-                                "Unsuitable value for left operand: {}.",
-                                conv_err(lhs, &types::Type::Bool)
-                            ),
-                        ),
-                        &op.lhs_expr,
-                        scope,
-                    )
-                })?;
-                let r = cty_bool(rhs).ok_or_else(|| {
-                    self.with(
-                        self.error_at(
-                            &op.rhs_expr,
-                            "Invalid operand",
-                            format!(
-                                "Unsuitable value for right operand: {}.",
-                                conv_err(rhs, &types::Type::Bool)
-                            ),
-                        ),
-                        &op.rhs_expr,
-                        scope,
-                    )
-                })?;
+                let (l, r) = self.operands(lhs, rhs, op, scope, &types::Type::Bool, cty_bool)?;
+                let (l, r) = (l.unwrap_or_default(), r.unwrap_or_default());
                 Ok(Value::Bool(if operator == And { l && r } else { l || r }))
             }
             _ => {
-                let l = lhs.to_num().ok_or_else(|| {
-                    self.with(
-                        self.error_at(
-                            &op.lhs_expr,
-                            "Invalid operand",
-                            format!(
-                                "Unsuitable value for left operand: {}.",
-                                conv_err(lhs, &types::Type::Number)
-                            ),
-                        ),
-                        &op.lhs_expr,
-                        scope,
-                    )
-                })?;
-                let r = rhs.to_num().ok_or_else(|| {
-                    self.with(
-                        self.error_at(
-                            &op.rhs_expr,
-                            "Invalid operand",
-                            format!(
-                                "Unsuitable value for right operand: {}.",
-                                conv_err(rhs, &types::Type::Number)
-                            ),
-                        ),
-                        &op.rhs_expr,
-                        scope,
-                    )
-                })?;
+                let (Some(l), Some(r)) =
+                    self.operands(lhs, rhs, op, scope, &types::Type::Number, |v| v.to_num())?
+                else {
+                    return Ok(Value::Unknown);
+                };
                 // cty's arithmetic: dividing by zero gives an infinity, `x % 0` is `x`; only
                 // results that are not a number fail.
                 let arith = |r: Result<crate::value::Number, crate::number::NaN>| {
@@ -947,12 +1012,19 @@ impl Evaluator {
                         Value::Null => Vec::new(),
                         other => vec![other],
                     };
+                    // As hclsyntax's SplatExpr: every element is visited and every error kept.
                     let rest = &ops[i + 1..];
                     let mut out = Vec::with_capacity(items.len());
+                    let mut errors = Vec::new();
                     for item in items {
-                        out.push(self.traverse(item, rest, scope, d, None).inspect_err(|_| {
-                            *failed_at = usize::MAX;
-                        })?);
+                        match self.traverse(item, rest, scope, d, None) {
+                            Ok(v) => out.push(v),
+                            Err(e) => errors.extend(e.flatten()),
+                        }
+                    }
+                    if let Some(e) = Diagnostic::several(errors) {
+                        *failed_at = usize::MAX;
+                        return Err(e);
                     }
                     return Ok(Value::List(out));
                 }
@@ -1069,6 +1141,38 @@ impl Evaluator {
                 ));
             }
         };
+        // hclsyntax's early look at the condition, with the key and value unknown: a
+        // condition that cannot work for any element is reported once, not per element.
+        if let Some(cond) = &f.cond {
+            let mut child = scope.child();
+            if let Some(kv) = &f.intro.key_var {
+                child.set(kv.as_str(), Value::Unknown);
+            }
+            child.set(f.intro.value_var.as_str(), Value::Unknown);
+            let c = self.eval_depth(&cond.expr, &child, d)?;
+            let detail = match &c {
+                Value::Null => Some((
+                    "Condition is null",
+                    "The value of the 'if' clause must not be null.".to_string(),
+                )),
+                Value::Unknown => None,
+                c if cty_bool(c).is_none() => Some((
+                    "Invalid 'for' condition",
+                    format!(
+                        "The 'if' clause value is invalid: {}.",
+                        conv_err(c, &types::Type::Bool)
+                    ),
+                )),
+                _ => None,
+            };
+            if let Some((summary, detail)) = detail {
+                return Err(self.with(
+                    self.error_at(&cond.expr, summary, detail),
+                    &cond.expr,
+                    &child,
+                ));
+            }
+        }
         // As hclsyntax's ForExpr: every element is visited and every error of its
         // expressions kept; of the checks on their results (a condition that is no bool, a key
         // that is no string), only the first is reported.
@@ -1230,21 +1334,33 @@ impl Evaluator {
     fn eval_call(&self, call: &FuncCall, scope: &Scope, d: usize) -> R {
         let name = call.name.name.as_str();
         if call.name.is_namespaced() {
+            // Packer has no namespaced functions: hclsyntax finds none in the namespace.
+            let namespace: String = call
+                .name
+                .namespace
+                .iter()
+                .map(|n| format!("{}::", n.as_str()))
+                .collect();
             return Err(self.with_call(
                 self.error_at(
                     &call.name.name,
                     "Call to unknown function",
-                    format!(
-                        "There is no function named {:?}.",
-                        call.name
-                            .namespace
-                            .iter()
-                            .map(|n| n.as_str().to_string())
-                            .chain([name.to_string()])
-                            .collect::<Vec<_>>()
-                            .join("::")
-                    ),
+                    format!("There are no functions in namespace {namespace:?}."),
                 ),
+                call,
+                scope,
+            ));
+        }
+        // As hclsyntax: an unknown function is reported before its arguments are evaluated,
+        // with the closest function of the context (variable defaults have only `env`).
+        let available = functions::available(self.funcs.allow_env);
+        if !available.contains(&name) {
+            let detail = match name_suggestion(name, available.iter().copied()) {
+                Some(s) => format!("There is no function named {name:?}. Did you mean {s:?}?"),
+                None => format!("There is no function named {name:?}."),
+            };
+            return Err(self.with_call(
+                self.error_at(&call.name.name, "Call to unknown function", detail),
                 call,
                 scope,
             ));
@@ -1328,25 +1444,6 @@ impl Evaluator {
                 });
             }
             _ => {}
-        }
-        // As hclsyntax: an unknown function is reported before its arguments are evaluated.
-        if !functions::exists(name) && name != "templatefile" {
-            let detail = match name {
-                "vault" | "consul_key" | "aws_secretsmanager" | "aws_secretsmanager_raw" => {
-                    format!(
-                        "Kiln does not implement Packer's {name:?} secret look-up; pass the secret as a sensitive variable (in Kubernetes, from a Secret) instead."
-                    )
-                }
-                "sensitive" | "nonsensitive" => format!(
-                    "There is no function named {name:?}. Packer declares sensitivity with `sensitive = true` on a variable or local block."
-                ),
-                _ => format!("There is no function named {name:?}."),
-            };
-            return Err(self.with_call(
-                self.error_at(&call.name.name, "Call to unknown function", detail),
-                call,
-                scope,
-            ));
         }
         // Evaluate the arguments (every one: all their errors are reported), expanding a final
         // `list...`.
@@ -1940,8 +2037,10 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
 }
 
 fn sentence(msg: &str) -> String {
-    let m = msg.trim();
-    if m.ends_with('.') || m.ends_with('?') || m.ends_with('!') {
+    // hcl appends the period to cty's message as it is (`… in .` for an empty part of a
+    // pattern, `?.` after a question mark); Kiln's own messages end with theirs.
+    let m = msg.trim_start().trim_end_matches('\n');
+    if m.ends_with('.') {
         m.to_string()
     } else {
         format!("{m}.")
@@ -2098,6 +2197,20 @@ fn literal_number(
         }
     });
     parsed.unwrap_or_else(|| n.value().as_f64().unwrap_or(0.0).into())
+}
+
+/// hcl's `nameSuggestion`: a candidate within an edit distance of 3 of `given`. hcl takes
+/// the first such name of a Go map (random among several), Kiln the closest, then the first
+/// by name.
+pub fn name_suggestion<'a>(
+    given: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .map(|n| (strsim::levenshtein(given, n), n))
+        .filter(|(d, _)| *d < 3)
+        .min()
+        .map(|(_, n)| n)
 }
 
 #[cfg(test)]
