@@ -44,7 +44,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 norm() {
   sed -E 's/(finished after|completed after|errored after|finished in) .*/\1 T/;
-    s/packer-shell[0-9A-Za-z]+/packer-shellN/g;
+    s/packer-shell[0-9]+/packer-shellN/g;
     s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/g;
     s/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/UUID/g;
     s/\b1[0-9]{9}\b/UNIX/g' | sort

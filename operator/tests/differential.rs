@@ -121,8 +121,9 @@ fn normalise(s: &str) -> String {
                 r"after( \d+(\.\d+)? ?(hours?|minutes?|seconds?|milliseconds?|microseconds?|nanoseconds?|h|m|s|ms|µs|ns))+",
                 "after <DURATION>",
             ),
-            // Temporary script names (Go's os.CreateTemp: random digits).
-            (r"packer-shell[0-9A-Za-z]+", "packer-shell<TEMP>"),
+            // Temporary script names (Go's os.CreateTemp: random decimal digits; Kiln names
+            // them the same way, so only digits are taken as a name).
+            (r"packer-shell[0-9]+", "packer-shell<TEMP>"),
             // Unix times (manifest build_time) and RFC 3339 timestamps.
             (r#""build_time": \d{10}"#, r#""build_time": <TIME>"#),
             (r"(?m)^\d{10},", "<TIME>,"),

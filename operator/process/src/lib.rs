@@ -86,9 +86,10 @@ pub fn spawn_std(cmd: &mut std::process::Command) -> io::Result<std::process::Ch
     cmd.spawn()
 }
 
-/// Writes `contents` to a new temporary file `<dir>/<prefix>XXXXXX<suffix>` with `mode`,
-/// closes it, and returns its path (deleted when dropped). No child can be forked while it
-/// is open, so it can be executed at once.
+/// Writes `contents` to a new temporary file with `mode`, closes it, and returns its path
+/// (deleted when dropped). No child can be forked while it is open, so it can be executed at
+/// once. The name is Go's `os.CreateTemp`'s (Packer's `/tmp/packer-shell1234567890`): the
+/// prefix, a random 32-bit number in decimal, the suffix.
 pub fn write_executable(
     dir: &Path,
     prefix: &str,
@@ -97,10 +98,21 @@ pub fn write_executable(
     mode: u32,
 ) -> io::Result<tempfile::TempPath> {
     let _guard = shared();
-    let mut f = tempfile::Builder::new()
-        .prefix(prefix)
-        .suffix(suffix)
-        .tempfile_in(dir)?;
+    let mut tries = 0;
+    let mut f = loop {
+        use std::hash::BuildHasher;
+        let n = std::collections::hash_map::RandomState::new().hash_one(tries) as u32;
+        match tempfile::Builder::new()
+            .prefix(&format!("{prefix}{n}"))
+            .suffix(suffix)
+            .rand_bytes(0)
+            .tempfile_in(dir)
+        {
+            // Go gives up after 10 000 names that exist.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && tries < 10_000 => tries += 1,
+            r => break r?,
+        }
+    };
     f.write_all(contents)?;
     #[cfg(unix)]
     {
@@ -129,6 +141,16 @@ mod tests {
     fn written_scripts_run_and_spawns_exclude_writes() {
         let dir = tempfile::tempdir().unwrap();
         let p = write_executable(dir.path(), "t", ".sh", b"#!/bin/sh\nexit 3\n", 0o700).unwrap();
+        // Named as Go's os.CreateTemp names: prefix, decimal digits, suffix.
+        let name = p.file_name().unwrap().to_str().unwrap();
+        let digits = &name[1..name.len() - 3];
+        assert!(
+            name.starts_with('t') && name.ends_with(".sh") && !digits.is_empty(),
+            "{name}"
+        );
+        assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{name}");
+        let other = write_executable(dir.path(), "t", ".sh", b"", 0o700).unwrap();
+        assert_ne!(&*other, &*p);
         assert!(p.to_string_lossy().ends_with(".sh"));
         let status = spawn_std(&mut std::process::Command::new(&*p))
             .unwrap()

@@ -1,5 +1,8 @@
+# `n` has a default: Packer reports the variables' errors in Go map order, so the case
+# keeps to one.
 variable "n" {
-  type = number
+  type    = number
+  default = 1
 }
 variable "s" {
   type = string
