@@ -67,15 +67,17 @@ pub(crate) fn answer_on_terminal(
     let mut lines = BufReader::new(&tty);
     let mut answers = Vec::with_capacity(prompts.len());
     for (prompt, echo) in prompts {
-        write!(w, "{prompt}")?;
-        w.flush()?;
         let mut line = String::new();
         let n = {
+            // Echo goes off before the prompt shows (as getpass does): an answer typed, or
+            // pasted, the moment the prompt appears is never echoed.
             let _quiet = if *echo {
                 None
             } else {
                 Some(EchoOff::new(&tty)?)
             };
+            write!(w, "{prompt}")?;
+            w.flush()?;
             lines.read_line(&mut line)?
         };
         if !echo {
