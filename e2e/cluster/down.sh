@@ -97,6 +97,11 @@ for f in "$CONTAINERD_STATE"/io.containerd.runtime.v2.task/*/*/shim.pid; do
   pid=$(cat "$f" 2>/dev/null) || continue
   [[ "$(cat /proc/"$pid"/comm 2>/dev/null)" == containerd-shim* ]] && kill -KILL "$pid" 2>/dev/null || true
 done
+# A shim whose task directory is already gone (seen after the fault suite's kubelet and API
+# server restarts) still names our socket on its command line.
+for pid in $(pgrep -f "^/usr/bin/containerd-shim[^ ]* .*-address $CONTAINERD_STATE/containerd.sock" || true); do
+  kill -KILL "$pid" 2>/dev/null || true
+done
 kill_pod_processes
 
 # 4. Control plane.
