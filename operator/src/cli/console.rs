@@ -47,18 +47,11 @@ pub fn load_lenient(path: &Path, vars: &VarFlags, ui: CmdUi) -> Option<Template>
                        e: &kiln_engine::template::EvalEnv| {
         kiln_engine::plan::run_data_source(decl, e, &env)
     };
-    let diags = kiln_engine::template::locals::evaluate(
+    // Values Packer's walk may or may not have reached before a failure are dropped there.
+    let _ = kiln_engine::template::locals::evaluate(
         &mut t,
         kiln_engine::template::locals::DataMode::Execute(&runner),
     );
-    if diags.has_errors() {
-        // Packer walks the locals/data graph in Go map order and stops at the first local
-        // or data source that fails: which others got a value before it is random. Most
-        // often none has (whatever starts the walk tends to lead to the failure), so Kiln
-        // shows that outcome, the same on every run.
-        t.local_values.clear();
-        t.data_values.clear();
-    }
     Some(t)
 }
 

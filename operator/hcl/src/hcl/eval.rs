@@ -685,32 +685,32 @@ impl Evaluator {
         let (lhs, lhs_errors) = split(self.eval_depth(&op.lhs_expr, scope, d));
         let (rhs, rhs_errors) = split(self.eval_depth(&op.rhs_expr, scope, d));
         let converted = match operator {
-            Eq | NotEq => Ok((None, None)),
+            Eq | NotEq => Ok(Operands::Compared),
             // For the short-circuit, null is neither true nor false… and so counts as false:
             // cty's `True()` and `False()` compare it with `true`.
             And | Or => self
                 .operands(&lhs, &rhs, op, scope, &types::Type::Bool, cty_bool)
                 .map(|(l, r)| {
                     let side = |b: Option<bool>, v: &Value| match v {
-                        Value::Null => Some(Value::Bool(false)),
-                        _ => b.map(Value::Bool),
+                        Value::Null => Some(false),
+                        _ => b,
                     };
-                    (side(l, &lhs), side(r, &rhs))
+                    Operands::Bools(side(l, &lhs), side(r, &rhs))
                 }),
             _ => self
                 .operands(&lhs, &rhs, op, scope, &types::Type::Number, |v| v.to_num())
-                .map(|_| (None, None)),
+                .map(|(l, r)| Operands::Numbers(l, r)),
         };
-        let (l, r) = match converted {
-            Ok(lr) => lr,
+        let operands = match converted {
+            Ok(operands) => operands,
             Err(mut e) => {
                 e.more.extend(lhs_errors.iter().chain(&rhs_errors).cloned());
                 return Err(e);
             }
         };
-        if matches!(operator, And | Or) {
-            let decides = Some(Value::Bool(operator == Or));
-            let other = Some(Value::Bool(operator != Or));
+        if let Operands::Bools(l, r) = operands {
+            let decides = Some(operator == Or);
+            let other = Some(operator != Or);
             let unknown = |v: &Value| *v == Value::Unknown;
             let unknown_unless = |errors: &[Diagnostic]| match Diagnostic::several(errors.to_vec())
             {
@@ -739,7 +739,7 @@ impl Evaluator {
         if lhs == Value::Unknown || rhs == Value::Unknown {
             return Ok(Value::Unknown);
         }
-        self.binary(operator, &lhs, &rhs, op, scope)
+        self.binary(operator, &lhs, &rhs, operands, op, scope)
     }
 
     /// cty's refusal of a null operand, for the whole operation.
@@ -797,27 +797,25 @@ impl Evaluator {
         }
     }
 
+    /// The operation on known, non-null operands, already converted to its types.
     fn binary(
         &self,
         operator: BinaryOperator,
         lhs: &Value,
         rhs: &Value,
+        operands: Operands,
         op: &hcl::edit::expr::BinaryOp,
         scope: &Scope,
     ) -> R {
         use BinaryOperator::*;
-        match operator {
-            Eq => Ok(Value::Bool(values_equal(lhs, rhs))),
-            NotEq => Ok(Value::Bool(!values_equal(lhs, rhs))),
-            And | Or => {
-                let (l, r) = self.operands(lhs, rhs, op, scope, &types::Type::Bool, cty_bool)?;
+        match operands {
+            Operands::Compared => Ok(Value::Bool(values_equal(lhs, rhs) == (operator == Eq))),
+            Operands::Bools(l, r) => {
                 let (l, r) = (l.unwrap_or_default(), r.unwrap_or_default());
                 Ok(Value::Bool(if operator == And { l && r } else { l || r }))
             }
-            _ => {
-                let (Some(l), Some(r)) =
-                    self.operands(lhs, rhs, op, scope, &types::Type::Number, |v| v.to_num())?
-                else {
+            Operands::Numbers(l, r) => {
+                let (Some(l), Some(r)) = (l, r) else {
                     return Ok(Value::Unknown);
                 };
                 // cty's arithmetic: dividing by zero gives an infinity, `x % 0` is `x`; only
@@ -844,7 +842,7 @@ impl Evaluator {
                     LessEq => Value::Bool(l <= r),
                     Greater => Value::Bool(l > r),
                     GreaterEq => Value::Bool(l >= r),
-                    Eq | NotEq | And | Or => unreachable!("handled above"),
+                    Eq | NotEq | And | Or => unreachable!("converted as booleans or compared"),
                 })
             }
         }
@@ -2008,6 +2006,14 @@ fn null_unknowns(v: &Value) -> Value {
         ),
         other => other.clone(),
     }
+}
+
+/// A binary operation's operands as converted for its operator.
+enum Operands {
+    /// `==` and `!=` compare the values as they are.
+    Compared,
+    Bools(Option<bool>, Option<bool>),
+    Numbers(Option<crate::value::Number>, Option<crate::value::Number>),
 }
 
 /// A value converted to a bool as cty converts it (`true`, and the strings `"true"` and `"1"`;

@@ -246,12 +246,20 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         ));
         return diags;
     }
+    // Packer's walk (the DAG's reverse topological order, from its vertices in Go map order)
+    // stops at the first local or data source that fails: which others got a value before
+    // it is random, except the failure's own dependencies, always evaluated first. Kiln
+    // evaluates everything whose dependencies succeed, reports its first failure, and keeps
+    // only the values every one of Packer's walks has: those of the dependencies of every
+    // node that fails.
     let mut done: BTreeSet<Node> = BTreeSet::new();
-    // Packer's walk stops at the first local or data source that fails.
-    'walk: loop {
+    let mut failed: Vec<Node> = Vec::new();
+    loop {
         let ready: Vec<Node> = deps
             .iter()
-            .filter(|(n, d)| !done.contains(*n) && d.iter().all(|x| done.contains(x)))
+            .filter(|(n, d)| {
+                !done.contains(*n) && !failed.contains(n) && d.iter().all(|x| done.contains(x))
+            })
             .map(|(n, _)| n.clone())
             .collect();
         if ready.is_empty() {
@@ -260,6 +268,7 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         // Nodes of one batch depend only on earlier batches: one environment serves them all.
         let env = t.base_env();
         for node in ready {
+            let first = failed.is_empty();
             match &node {
                 Node::Local(name) => {
                     let Some(decl) = t.locals.iter().find(|l| &l.name == name).cloned() else {
@@ -280,8 +289,10 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                             done.insert(node);
                         }
                         Err(d) => {
-                            diags.push(d);
-                            break 'walk;
+                            if first {
+                                diags.push(d);
+                            }
+                            failed.push(node);
                         }
                     }
                 }
@@ -299,9 +310,11 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                                 .iter()
                                 .any(|a| env.eval_attr(a).is_err()) =>
                         {
-                            break 'walk;
+                            Err(Diagnostics::new())
                         }
                         DataMode::Unknown => Ok(Value::Unknown),
+                        // After a failure, Packer's walk has stopped: nothing more runs.
+                        DataMode::Execute(_) if !first => Err(Diagnostics::new()),
                         DataMode::Execute(run) => run(&decl, &env).map(Value::Object),
                     };
                     match outputs {
@@ -310,13 +323,27 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                             done.insert(node);
                         }
                         Err(d) => {
-                            diags.extend(d);
-                            break 'walk;
+                            if first {
+                                diags.extend(d);
+                            }
+                            failed.push(node);
                         }
                     }
                 }
             }
         }
+    }
+    if !failed.is_empty() {
+        let always: BTreeSet<&Node> = done
+            .iter()
+            .filter(|n| failed.iter().all(|f| depends_on(&deps, f, n)))
+            .collect();
+        t.local_values
+            .retain(|name, _| always.contains(&Node::Local(name.clone())));
+        t.local_types
+            .retain(|name, _| always.contains(&Node::Local(name.clone())));
+        t.data_values
+            .retain(|key, _| always.contains(&Node::Data(key.clone())));
     }
     // Under validate, unknown data outputs: make `data.T.N.anything` unknown.
     if matches!(mode, DataMode::Unknown) {
@@ -325,6 +352,21 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         }
     }
     diags
+}
+
+/// Whether `from` depends on `to`, directly or through others.
+fn depends_on(deps: &BTreeMap<Node, BTreeSet<Node>>, from: &Node, to: &Node) -> bool {
+    let mut seen: BTreeSet<&Node> = BTreeSet::new();
+    let mut todo: Vec<&Node> = deps.get(from).into_iter().flatten().collect();
+    while let Some(n) = todo.pop() {
+        if n == to {
+            return true;
+        }
+        if seen.insert(n) {
+            todo.extend(deps.get(n).into_iter().flatten());
+        }
+    }
+    false
 }
 
 /// The graph's errors as Packer's `buildPrereqsDAG` lists them: the missing dependencies
@@ -348,20 +390,7 @@ fn graph_errors(deps: &BTreeMap<Node, BTreeSet<Node>>, mut errors: Vec<String>) 
     if stuck.is_empty() {
         return errors;
     }
-    let reaches = |from: &Node, to: &Node| -> bool {
-        let mut seen: Vec<&Node> = Vec::new();
-        let mut todo: Vec<&Node> = deps[from].iter().collect();
-        while let Some(n) = todo.pop() {
-            if n == to {
-                return true;
-            }
-            if !seen.contains(&n) && deps.contains_key(n) {
-                seen.push(n);
-                todo.extend(deps[n].iter());
-            }
-        }
-        false
-    };
+    let reaches = |from: &Node, to: &Node| depends_on(deps, from, to);
     let cycles_before = errors.len();
     let mut placed: Vec<&Node> = Vec::new();
     for n in &stuck {

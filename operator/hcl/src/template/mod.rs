@@ -397,9 +397,20 @@ impl Template {
                 .filter(|b| b.ident == "packer" && b.labels.is_empty())
             {
                 if let Some(a) = b.body.attr("required_version") {
-                    match EvalEnv::default().eval_attr(a) {
+                    match variables::eval_without_context(a) {
+                        // Packer's decodeVersionConstraint: null is no constraint.
+                        Ok(Value::Null | Value::Unknown) => {}
                         Ok(v) => {
-                            let c = v.to_string_lossless().unwrap_or_default();
+                            let Some(c) = v.to_string_lossless() else {
+                                diags.push(
+                                    Diagnostic::error(
+                                        "Invalid version constraint",
+                                        "A string value is required for required_version.",
+                                    )
+                                    .with_subject(a.subject()),
+                                );
+                                continue;
+                            };
                             match version::Constraint::parse(&c) {
                                 Ok(cons) => {
                                     if !cons.matches(PACKER_VERSION) {
@@ -414,9 +425,12 @@ impl Template {
                                     }
                                     t.required_version = Some((c, a.subject()));
                                 }
-                                Err(e) => diags.push(
-                                    Diagnostic::error("Invalid version constraint", e)
-                                        .with_subject(a.subject()),
+                                Err(_) => diags.push(
+                                    Diagnostic::error(
+                                        "Invalid version constraint",
+                                        "This string does not use correct version constraint syntax. Check out the docs: https://packer.io/docs/templates/hcl_templates/blocks/packer#version-constraints",
+                                    )
+                                    .with_subject(a.subject()),
                                 ),
                             }
                         }
@@ -882,6 +896,38 @@ pub(crate) fn plugin_part(given: &str) -> Result<String, String> {
     Ok(mapped)
 }
 
+/// What hcl's object constructor still gives when an element fails: the object, with that
+/// element's value unknown (`None`: not an object constructor, or a key fails).
+fn partial_object(a: &RawAttr) -> Option<Value> {
+    let hcl::edit::expr::Expression::Object(o) = &a.expr else {
+        return None;
+    };
+    let mut out = BTreeMap::new();
+    for (k, v) in o.iter() {
+        let key = match k {
+            hcl::edit::expr::ObjectKey::Ident(i) => i.as_str().to_string(),
+            hcl::edit::expr::ObjectKey::Expression(e) => {
+                let key = RawAttr {
+                    expr: e.clone(),
+                    ..a.clone()
+                };
+                variables::eval_without_context(&key)
+                    .ok()?
+                    .to_string_lossless()?
+            }
+        };
+        let value = RawAttr {
+            expr: v.expr().clone(),
+            ..a.clone()
+        };
+        out.insert(
+            key,
+            variables::eval_without_context(&value).unwrap_or(Value::Unknown),
+        );
+    }
+    Some(Value::Object(out))
+}
+
 /// One `required_plugins` entry, decoded as Packer's `decodeRequiredPluginsBlock` does, its
 /// errors in Packer's words and order (`None`: the entry is left out, as Packer leaves it).
 fn required_plugin(a: &RawAttr, diags: &mut Diagnostics) -> Option<RequiredPlugin> {
@@ -891,11 +937,11 @@ fn required_plugin(a: &RawAttr, diags: &mut Diagnostics) -> Option<RequiredPlugi
         (Some(k), Some(e)) => Some(a.file.subject(k.start..e.end)),
         _ => expr_subject.clone(),
     };
-    let value = match EvalEnv::default().eval_attr(a) {
+    let value = match variables::eval_without_context(a) {
         Ok(v) => Some(v),
         Err(d) => {
             diags.push(d);
-            None
+            partial_object(a)
         }
     };
     let name = &a.key;
@@ -925,7 +971,7 @@ fn required_plugin(a: &RawAttr, diags: &mut Diagnostics) -> Option<RequiredPlugi
                 .as_ref()
                 .and_then(Value::to_string_lossless)
                 .unwrap_or_default();
-            let c = if version::Constraint::parse(&given).is_ok() && !given.trim().is_empty() {
+            let c = if version::Constraint::parse(&given).is_ok() {
                 given
             } else {
                 "version".to_string()
@@ -963,18 +1009,25 @@ fn required_plugin(a: &RawAttr, diags: &mut Diagnostics) -> Option<RequiredPlugi
         ));
         return None;
     };
-    if version::Constraint::parse(ver).is_err() || ver.trim().is_empty() {
-        // go-version's error names the first comma-separated part it cannot read.
-        let bad = ver
-            .split(',')
-            .find(|p| p.trim().is_empty() || version::Constraint::parse(p).is_err())
-            .unwrap_or(ver);
-        diags.push(at(
+    match version::Constraint::parse(ver) {
+        Err(e) => {
+            diags.push(at(
+                "Invalid version constraint",
+                format!("This string does not use correct version constraint syntax. See https://www.packer.io/docs/templates/hcl_templates/blocks/packer#version-constraint-syntax for docs.\n{e}"),
+                &expr_subject,
+            ));
+            return None;
+        }
+        // Reported, and the entry is still checked on.
+        Ok(c) if c.has_prerelease() => diags.push(at(
             "Invalid version constraint",
-            format!("This string does not use correct version constraint syntax. See https://www.packer.io/docs/templates/hcl_templates/blocks/packer#version-constraint-syntax for docs.\nmalformed constraint: {bad}"),
+            format!(
+                "Unsupported prerelease for constraint {}",
+                crate::value::go_quote(ver)
+            ),
             &expr_subject,
-        ));
-        return None;
+        )),
+        Ok(_) => {}
     }
     let Some(source_value) = o.get("source") else {
         diags.push(at(

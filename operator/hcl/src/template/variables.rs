@@ -290,20 +290,7 @@ pub fn decode_variable(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) 
         // gohcl.DecodeExpression without a context, into a string.
         if let Some(msg) = &msg {
             const SUMMARY: &str = "Invalid validation error message";
-            let text = match first_call(&msg.expr) {
-                Some(r) => Err(Diagnostic::error(
-                    "Function calls not allowed",
-                    "Functions may not be called here.",
-                )
-                .with_subject(Some(msg.file.subject(r)))),
-                None => EvalEnv::default().eval_attr(msg).map_err(|mut d| {
-                    if d.summary == "Unknown variable" {
-                        d.summary = "Variables not allowed".into();
-                        d.detail = "Variables may not be used here.".into();
-                    }
-                    d
-                }),
-            };
+            let text = eval_without_context(msg);
             match text.map(|v| v.to_string_lossless()) {
                 Ok(Some(m)) if m.is_empty() => diags.push(
                     Diagnostic::error(SUMMARY, "An empty string is not a valid nor useful error message.")
@@ -560,6 +547,26 @@ fn sourceless(file: &Arc<SourceFile>, range: std::ops::Range<usize>) -> Subject 
     let s = file.subject(range);
     crate::diag::forget(&file.path.to_string_lossy());
     s
+}
+
+/// An attribute's value as hcl gives it without an evaluation context (`expr.Value(nil)`,
+/// gohcl's `DecodeExpression(expr, nil, …)`): literal values only, a function call is
+/// "Function calls not allowed" and a variable "Variables not allowed".
+pub fn eval_without_context(a: &RawAttr) -> Result<Value, Diagnostic> {
+    if let Some(r) = first_call(&a.expr) {
+        return Err(Diagnostic::error(
+            "Function calls not allowed",
+            "Functions may not be called here.",
+        )
+        .with_subject(Some(a.file.subject(r))));
+    }
+    EvalEnv::default().eval_attr(a).map_err(|mut d| {
+        if d.summary == "Unknown variable" {
+            d.summary = "Variables not allowed".into();
+            d.detail = "Variables may not be used here.".into();
+        }
+        d
+    })
 }
 
 /// The first function call in an expression (hcl refuses them in values given outside a
@@ -836,21 +843,7 @@ fn read_var_file(path: &Path, diags: &mut Diagnostics) -> Option<VarFile> {
     }
     let mut assignments = Vec::new();
     for a in &raw.attrs {
-        let value = if let Some(r) = first_call(&a.expr) {
-            Err(Diagnostic::error(
-                "Function calls not allowed",
-                "Functions may not be called here.",
-            )
-            .at(file.subject(r)))
-        } else {
-            EvalEnv::default().eval_attr(a).map_err(|mut d| {
-                if d.summary == "Unknown variable" {
-                    d.summary = "Variables not allowed".into();
-                    d.detail = "Variables may not be used here.".into();
-                }
-                d
-            })
-        };
+        let value = eval_without_context(a);
         assignments.push((a.key.clone(), value, a.subject()));
     }
     Some(VarFile {
