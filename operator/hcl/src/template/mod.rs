@@ -509,6 +509,11 @@ impl Template {
                 continue;
             }
             for a in &inner.body.attrs {
+                // Each entry is decoded (its errors reported), then the ones that decode are
+                // gathered, a name seen before refused.
+                let Some(p) = required_plugin(a, diags) else {
+                    continue;
+                };
                 if let Some(prev) = self.required_plugins.iter().find(|p| p.local_name == a.key) {
                     // Packer's PluginRequirements: found only where plugins are looked for
                     // (`validate`, `build`), with no position but the first one's range.
@@ -521,9 +526,7 @@ impl Template {
                     ));
                     continue;
                 }
-                if let Some(p) = required_plugin(a, diags) {
-                    self.required_plugins.push(p);
-                }
+                self.required_plugins.push(p);
             }
             for nested in &inner.body.blocks {
                 diags.push(nested.unsupported());

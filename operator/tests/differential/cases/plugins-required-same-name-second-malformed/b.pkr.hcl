@@ -1,0 +1,11 @@
+packer {
+  required_plugins {
+    docker = {
+      source = "github.com/hashicorp/docker"
+    }
+  }
+}
+
+build {
+  sources = ["source.null.a"]
+}
