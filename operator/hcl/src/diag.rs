@@ -119,6 +119,30 @@ impl SourceFile {
         });
     }
 
+    /// The syntax errors of the JSON string starting at `offset` (a template hcl-edit could
+    /// not take, converted to a [`crate::template::json::BROKEN_TEMPLATE`] call): hcl json
+    /// parses a string's value with hclsyntax's `ParseTemplate` when it evaluates it, from the
+    /// column after its opening quote, and reports those errors then.
+    pub fn json_template_errors(&self, offset: usize) -> Vec<Diagnostic> {
+        use crate::template::json::{Node, Val};
+        fn find(n: &Node, offset: usize) -> Option<&str> {
+            match &n.val {
+                Val::Str(s) if n.span.start == offset => Some(s),
+                Val::Arr(items) => items.iter().find_map(|i| find(i, offset)),
+                Val::Obj(props) => props.iter().find_map(|p| find(&p.value, offset)),
+                _ => None,
+            }
+        }
+        let Some(j) = self.json.get() else {
+            return Vec::new();
+        };
+        let Some(s) = find(&j.root, offset) else {
+            return Vec::new();
+        };
+        let (line, column) = line_col(&j.text, &j.line_starts, offset);
+        crate::hcl::syntax_diag::template_errors(s, &self.name, (line, column + 1))
+    }
+
     /// Whether this file is written in HCL's JSON syntax (and converted).
     pub fn is_json(&self) -> bool {
         self.json.get().is_some()
@@ -374,6 +398,23 @@ fn register(f: &Arc<SourceFile>) {
         files.remove(0);
     }
     files.push(f.clone());
+}
+
+/// Go's text of `hcl.Diagnostics` (its `Error()`): the first one as
+/// `file:line,col-endcol: summary; detail`, then how many more there are.
+pub fn go_error_text(diags: &[&Diagnostic]) -> String {
+    let Some(first) = diags.first() else {
+        return "no diagnostics".to_string();
+    };
+    let at = first
+        .subject
+        .as_ref()
+        .map_or_else(|| "<nil>".to_string(), |s| s.range_string());
+    let mut text = format!("{at}: {}; {}", first.summary, first.detail);
+    if diags.len() > 1 {
+        text.push_str(&format!(", and {} other diagnostic(s)", diags.len() - 1));
+    }
+    text
 }
 
 /// Forgets every file: diagnostics of later phases say "(source code not available)", as

@@ -172,10 +172,21 @@ fn char_len(s: &str, i: usize) -> usize {
 /// byte order mark at the start is skipped, as hclsyntax does. Never fails: what the scanner
 /// would not recognise becomes `Invalid` tokens.
 pub fn lex(src: &str) -> Vec<Token> {
+    lex_in(src, Mode::Main)
+}
+
+/// Splits a bare template (a template file, a string of hcl's JSON syntax) into hclsyntax's
+/// tokens (`LexTemplate`): literal text and template sequences, as in a heredoc without its
+/// closing marker.
+pub fn lex_template(src: &str) -> Vec<Token> {
+    lex_in(src, Mode::Heredoc)
+}
+
+fn lex_in(src: &str, start: Mode) -> Vec<Token> {
     let b = src.as_bytes();
     let mut toks: Vec<Token> = Vec::with_capacity(src.len() / 3 + 4);
     let mut p = if src.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut modes: Vec<Mode> = vec![Mode::Main];
+    let mut modes: Vec<Mode> = vec![start];
     let mut braces: i64 = 0;
     let mut ret_braces: Vec<i64> = Vec::new();
     let mut heredocs: Vec<Heredoc> = Vec::new();

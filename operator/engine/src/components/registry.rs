@@ -151,10 +151,7 @@ impl<T: ?Sized + 'static> Table<T> {
             // `HCL2Prepare` and returns hcldec's diagnostics as that error: reported under
             // "Failed preparing …" as Go prints `hcl.Diagnostics`.
             let errors: Vec<&Diagnostic> = diags.0.iter().filter(|d| d.is_error()).collect();
-            let mut text = hcl_error_text(errors[0]);
-            if errors.len() > 1 {
-                text.push_str(&format!(", and {} other diagnostic(s)", errors.len() - 1));
-            }
+            let text = crate::diag::go_error_text(&errors);
             let warnings: Vec<Diagnostic> =
                 diags.0.iter().filter(|d| !d.is_error()).cloned().collect();
             diags = Diagnostics(warnings);
@@ -225,15 +222,6 @@ impl<T: ?Sized + 'static> Table<T> {
         };
         Diagnostic::error(summary, detail).with_subject(d.subject.clone())
     }
-}
-
-/// A diagnostic as Go prints an `*hcl.Diagnostic`: `FILE:LINE,COL-COL: Summary; Detail`.
-fn hcl_error_text(d: &Diagnostic) -> String {
-    let at = d
-        .subject
-        .as_ref()
-        .map_or_else(|| "<nil>".to_string(), |s| s.range_string());
-    format!("{at}: {}; {}", d.summary, d.detail)
 }
 
 /// A block to decode: its body, the evaluation context, where it is, how messages name it

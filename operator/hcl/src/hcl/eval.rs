@@ -1331,6 +1331,13 @@ impl Evaluator {
 
     fn eval_call(&self, call: &FuncCall, scope: &Scope, d: usize) -> R {
         let name = call.name.name.as_str();
+        if name == crate::template::json::BROKEN_TEMPLATE
+            && let [Expression::Number(n)] = call.args.iter().collect::<Vec<_>>().as_slice()
+            && let Some(offset) = n.value().as_u64()
+            && let Some(e) = Diagnostic::several(self.file.json_template_errors(offset as usize))
+        {
+            return Err(e);
+        }
         if call.name.is_namespaced() {
             // Packer has no namespaced functions: hclsyntax finds none in the namespace.
             let namespace: String = call
@@ -1686,6 +1693,20 @@ impl Evaluator {
         })?;
         let file = SourceFile::new(&path, text);
         let template: Template = hcl::edit::parser::parse_template(&file.text).map_err(|e| {
+            // hclsyntax's `ParseTemplate` errors (the file named as given), as the
+            // function's failure.
+            let errors = crate::hcl::syntax_diag::template_errors(&file.text, &rel, (1, 1));
+            if !errors.is_empty() {
+                let errors: Vec<&Diagnostic> = errors.iter().collect();
+                return self.call_error(
+                    call,
+                    scope,
+                    format!(
+                        "Call to function \"templatefile\" failed: {}.",
+                        crate::diag::go_error_text(&errors)
+                    ),
+                );
+            }
             let loc = e.location();
             Diagnostic::error("Invalid template", e.message().to_string()).at(
                 crate::diag::Subject {

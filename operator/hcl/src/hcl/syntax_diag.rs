@@ -93,6 +93,8 @@ struct Parser<'a> {
     blocks: Vec<(String, Rng)>,
     line_starts: Vec<usize>,
     depth: usize,
+    /// The line and column of the source's first character.
+    origin: (usize, usize),
 }
 
 /// The syntax errors hclsyntax's `ParseConfig` reports for `src` (named `file`), in its order,
@@ -112,6 +114,44 @@ pub fn config_errors(src: &str, file: &str) -> (Vec<Diagnostic>, Vec<(String, us
         .map(|(h, r)| (h.clone(), r.start, r.end))
         .collect();
     (out, blocks)
+}
+
+/// The syntax errors hclsyntax's `ParseTemplate` reports for `src` (a bare template: a
+/// template file, a string of hcl's JSON syntax), in its order; `origin` is the line and
+/// column of its first character (hcl json parses a string's value from the column after its
+/// opening quote).
+pub fn template_errors(src: &str, file: &str, origin: (usize, usize)) -> Vec<Diagnostic> {
+    let toks = crate::fmt::lex_template(src);
+    let shift = |mut d: Diagnostic| {
+        if let Some(s) = &mut d.subject {
+            if s.line == 1 {
+                s.column += origin.1 - 1;
+            }
+            if s.end_line == 1 {
+                s.end_column += origin.1 - 1;
+            }
+            s.line += origin.0 - 1;
+            s.end_line += origin.0 - 1;
+        }
+        d
+    };
+    let mut out: Vec<Diagnostic> = lexical_errors(src, file, &toks)
+        .0
+        .into_iter()
+        .map(shift)
+        .collect();
+    let mut p = Parser::new(src, file, toks);
+    p.origin = origin;
+    p.parse_template_inner(T::Eof);
+    for e in std::mem::take(&mut p.errs) {
+        let mut d = p.diagnostic(e);
+        // The positions are the template's own (the origin applied): no snippet of it.
+        if let Some(s) = &mut d.subject {
+            s.snippet.clear();
+        }
+        out.push(d);
+    }
+    out
 }
 
 /// The syntax errors hclsyntax's `ParseExpression` reports for `src` (a console line, a
@@ -157,6 +197,7 @@ impl<'a> Parser<'a> {
             blocks: Vec::new(),
             line_starts,
             depth: 0,
+            origin: (1, 1),
         }
     }
 
@@ -177,7 +218,10 @@ impl<'a> Parser<'a> {
         if line == 0 && self.src.starts_with('\u{feff}') && offset >= 3 {
             col -= 1;
         }
-        (line + 1, col)
+        if line == 0 {
+            col += self.origin.1 - 1;
+        }
+        (line + self.origin.0, col)
     }
 
     /// hcl's `Range.String()`.

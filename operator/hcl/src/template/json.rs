@@ -10,6 +10,11 @@ use std::ops::Range;
 
 use crate::diag::Diagnostic;
 
+/// The function a string whose template does not parse is converted to a call of, with the
+/// string's JSON offset: evaluating it reports the template's syntax errors
+/// ([`crate::diag::SourceFile::json_template_errors`]).
+pub const BROKEN_TEMPLATE: &str = "__kiln_broken_json_template";
+
 /// A JSON value with where it stands (byte offsets of the JSON text).
 #[derive(Debug)]
 pub struct Node {
@@ -670,7 +675,18 @@ impl Writer<'_> {
             Val::Null => self.out.push_str("null"),
             Val::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
             Val::Num(n) => self.out.push_str(n),
-            Val::Str(s) => self.out.push_str(&quoted_template(s)),
+            Val::Str(s) => {
+                let quoted = quoted_template(s);
+                // A template hclsyntax cannot parse fails where it is evaluated, not here.
+                if hcl::edit::parser::parse_expr(&quoted).is_err()
+                    && !crate::hcl::syntax_diag::template_errors(s, "", (1, 1)).is_empty()
+                {
+                    self.out
+                        .push_str(&format!("{BROKEN_TEMPLATE}({})", v.span.start));
+                } else {
+                    self.out.push_str(&quoted);
+                }
+            }
             Val::Arr(items) => {
                 self.out.push('[');
                 for (i, item) in items.iter().enumerate() {
