@@ -15,6 +15,7 @@ use crate::value::Value;
 
 /// Decodes a `locals { … }` block.
 pub fn decode_locals(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
+    let block = next_block(t);
     for a in &b.body.attrs {
         if let Some(prev) = t.locals.iter().find(|l| l.name == a.key) {
             diags.push(dup_local(&a.key, prev).with_subject(a.subject()));
@@ -24,11 +25,17 @@ pub fn decode_locals(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
             name: a.key.clone(),
             attr: a.clone(),
             sensitive: false,
+            block,
         });
     }
     for inner in &b.body.blocks {
         diags.push(inner.unsupported());
     }
+}
+
+/// The number of the next `locals`/`local` block.
+fn next_block(t: &Template) -> usize {
+    t.locals.last().map_or(0, |l| l.block + 1)
 }
 
 fn dup_local(name: &str, prev: &LocalDecl) -> Diagnostic {
@@ -91,10 +98,12 @@ pub fn decode_local(t: &mut Template, b: &RawBlock, diags: &mut Diagnostics) {
         );
         return;
     };
+    let block = next_block(t);
     t.locals.push(LocalDecl {
         name,
         attr,
         sensitive,
+        block,
     });
 }
 
@@ -187,7 +196,8 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
     // its `local` ones, each time it is used).
     let mut missing: Vec<String> = Vec::new();
     let add_deps = |name: String, refs: Vec<Vec<String>>, missing: &mut Vec<String>| {
-        let mut d = BTreeSet::new();
+        // In the order Packer connects them (the order of its vertex's down edges).
+        let mut d: Vec<Node> = Vec::new();
         for root in ["data", "local"] {
             for r in refs.iter().filter(|r| r.first().is_some_and(|f| f == root)) {
                 if r.len() < 2 {
@@ -195,7 +205,9 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                 }
                 match dep_node(r, t) {
                     Some(n) => {
-                        d.insert(n);
+                        if !d.contains(&n) {
+                            d.push(n);
+                        }
                     }
                     None => {
                         let dep = r.iter().take(if root == "data" { 3 } else { 2 });
@@ -227,8 +239,11 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         );
         local_deps.push((Node::Local(l.name.clone()), d));
     }
-    deps.extend(data_deps);
-    deps.extend(local_deps);
+    let down: BTreeMap<Node, Vec<Node>> = data_deps.iter().chain(&local_deps).cloned().collect();
+    deps.extend(
+        down.iter()
+            .map(|(n, d)| (n.clone(), d.iter().cloned().collect::<BTreeSet<Node>>())),
+    );
     let graph_errors = graph_errors(&deps, missing);
     if !graph_errors.is_empty() {
         let list = if graph_errors.len() == 1 {
@@ -246,19 +261,15 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         ));
         return diags;
     }
-    // Packer's walk (the DAG's reverse topological order, from its vertices in Go map order)
-    // stops at the first local or data source that fails: which others got a value before
-    // it is random, except the failure's own dependencies, always evaluated first. Kiln
-    // evaluates everything whose dependencies succeed, reports its first failure, and keeps
-    // only the values every one of Packer's walks has: those of the dependencies of every
-    // node that fails.
+    // Every local and data source whose dependencies succeed is evaluated once; which of them
+    // Packer's walk reaches before it stops is then worked out (see [`packer_walk`]).
     let mut done: BTreeSet<Node> = BTreeSet::new();
-    let mut failed: Vec<Node> = Vec::new();
+    let mut failed: BTreeMap<Node, Diagnostics> = BTreeMap::new();
     loop {
         let ready: Vec<Node> = deps
             .iter()
             .filter(|(n, d)| {
-                !done.contains(*n) && !failed.contains(n) && d.iter().all(|x| done.contains(x))
+                !done.contains(*n) && !failed.contains_key(*n) && d.iter().all(|x| done.contains(x))
             })
             .map(|(n, _)| n.clone())
             .collect();
@@ -268,7 +279,6 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         // Nodes of one batch depend only on earlier batches: one environment serves them all.
         let env = t.base_env();
         for node in ready {
-            let first = failed.is_empty();
             match &node {
                 Node::Local(name) => {
                     let Some(decl) = t.locals.iter().find(|l| &l.name == name).cloned() else {
@@ -289,10 +299,9 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                             done.insert(node);
                         }
                         Err(d) => {
-                            if first {
-                                diags.push(d);
-                            }
-                            failed.push(node);
+                            let mut ds = Diagnostics::new();
+                            ds.push(d);
+                            failed.insert(node, ds);
                         }
                     }
                 }
@@ -313,8 +322,6 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                             Err(Diagnostics::new())
                         }
                         DataMode::Unknown => Ok(Value::Unknown),
-                        // After a failure, Packer's walk has stopped: nothing more runs.
-                        DataMode::Execute(_) if !first => Err(Diagnostics::new()),
                         DataMode::Execute(run) => run(&decl, &env).map(Value::Object),
                     };
                     match outputs {
@@ -323,10 +330,7 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
                             done.insert(node);
                         }
                         Err(d) => {
-                            if first {
-                                diags.extend(d);
-                            }
-                            failed.push(node);
+                            failed.insert(node, d);
                         }
                     }
                 }
@@ -334,16 +338,24 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         }
     }
     if !failed.is_empty() {
-        let always: BTreeSet<&Node> = done
-            .iter()
-            .filter(|n| failed.iter().all(|f| depends_on(&deps, f, n)))
-            .collect();
+        let mut blocks: Vec<Vec<Node>> = Vec::new();
+        for l in &t.locals {
+            if blocks.len() <= l.block {
+                blocks.resize(l.block + 1, Vec::new());
+            }
+            blocks[l.block].push(Node::Local(l.name.clone()));
+        }
+        let data: Vec<Node> = t.data.keys().map(|k| Node::Data(k.clone())).collect();
+        let (reached, failure) = packer_walk(&data, &blocks, &down, &failed);
         t.local_values
-            .retain(|name, _| always.contains(&Node::Local(name.clone())));
+            .retain(|name, _| reached.contains(&Node::Local(name.clone())));
         t.local_types
-            .retain(|name, _| always.contains(&Node::Local(name.clone())));
+            .retain(|name, _| reached.contains(&Node::Local(name.clone())));
         t.data_values
-            .retain(|key, _| always.contains(&Node::Data(key.clone())));
+            .retain(|key, _| reached.contains(&Node::Data(key.clone())));
+        if let Some(d) = failed.remove(&failure) {
+            diags.extend(d);
+        }
     }
     // Under validate, unknown data outputs: make `data.T.N.anything` unknown.
     if matches!(mode, DataMode::Unknown) {
@@ -352,6 +364,108 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
         }
     }
     diags
+}
+
+/// What Packer's walk of the locals/data graph most often does when some of its nodes fail:
+/// the nodes it evaluates before it stops, and the failure it stops at.
+///
+/// Packer walks its DAG's `ReverseTopologicalOrder`: a depth-first search from each vertex
+/// in turn, dependencies first, over Go maps (the vertex set, each vertex's down edges), and
+/// stops at the first node that fails. Go 1.26's maps iterate a map of up to eight entries
+/// from a random slot, wrapping around, in insertion order (data sources then locals, in the
+/// order declared; edges in the order of the references); larger maps in no set order. A
+/// `locals` block's attributes come from two such maps in turn (hclsyntax's body, then
+/// `JustAttributes`). The
+/// outcome is drawn for many such orders (with a fixed seed, so the same every time) and the
+/// most frequent one kept.
+fn packer_walk(
+    data: &[Node],
+    locals_blocks: &[Vec<Node>],
+    down: &BTreeMap<Node, Vec<Node>>,
+    failed: &BTreeMap<Node, Diagnostics>,
+) -> (BTreeSet<Node>, Node) {
+    const SAMPLES: usize = 512;
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        // xorshift64*
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    // A Go map's iteration order over items inserted in this order.
+    let mut go_order = |items: &[Node]| -> Vec<Node> {
+        let mut out: Vec<Node> = items.to_vec();
+        if items.len() <= 8 {
+            let offset = (next() % 8) as usize;
+            if offset < items.len() {
+                out.rotate_left(offset);
+            }
+        } else {
+            for i in (1..out.len()).rev() {
+                let j = (next() % (i as u64 + 1)) as usize;
+                out.swap(i, j);
+            }
+        }
+        out
+    };
+    let mut tally: BTreeMap<(BTreeSet<Node>, Node), usize> = BTreeMap::new();
+    let mut first: Option<(BTreeSet<Node>, Node)> = None;
+    for _ in 0..SAMPLES {
+        let mut inserted = go_order(data);
+        for block in locals_blocks {
+            // hclsyntax's body attributes (a map) copied into another by JustAttributes.
+            let once = go_order(block);
+            inserted.extend(go_order(&once));
+        }
+        let mut sorted: Vec<Node> = Vec::new();
+        let mut seen: BTreeSet<Node> = BTreeSet::new();
+        // The depth-first search, iteratively: (node, its down edges in map order, next).
+        for start in go_order(&inserted) {
+            if seen.contains(&start) {
+                continue;
+            }
+            let edges = go_order(down.get(&start).map_or(&[][..], |d| d.as_slice()));
+            let mut stack: Vec<(Node, Vec<Node>, usize)> = vec![(start, edges, 0)];
+            while let Some((node, edges, i)) = stack.last_mut() {
+                if let Some(u) = edges.get(*i).cloned() {
+                    *i += 1;
+                    // A node on the stack is reached again only through a cycle, which the
+                    // graph's validation has refused.
+                    if !seen.contains(&u) && !stack.iter().any(|(n, _, _)| *n == u) {
+                        let e = go_order(down.get(&u).map_or(&[][..], |d| d.as_slice()));
+                        stack.push((u, e, 0));
+                    }
+                    continue;
+                }
+                let node = node.clone();
+                stack.pop();
+                seen.insert(node.clone());
+                sorted.push(node);
+            }
+        }
+        let Some(stop) = sorted.iter().position(|n| failed.contains_key(n)) else {
+            continue;
+        };
+        let outcome = (
+            sorted[..stop].iter().cloned().collect(),
+            sorted[stop].clone(),
+        );
+        first.get_or_insert_with(|| outcome.clone());
+        *tally.entry(outcome).or_default() += 1;
+    }
+    let best = tally.values().copied().max().unwrap_or(0);
+    first
+        .filter(|o| tally.get(o) == Some(&best))
+        .or_else(|| tally.into_iter().find(|(_, n)| *n == best).map(|(o, _)| o))
+        .unwrap_or_else(|| {
+            let f = failed
+                .keys()
+                .next()
+                .cloned()
+                .unwrap_or(Node::Local(String::new()));
+            (BTreeSet::new(), f)
+        })
 }
 
 /// Whether `from` depends on `to`, directly or through others.
@@ -449,5 +563,55 @@ fn dep_node(r: &[String], t: &Template) -> Option<Node> {
             t.data.contains_key(&key).then_some(Node::Data(key))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn local(n: &str) -> Node {
+        Node::Local(n.to_string())
+    }
+
+    fn failing(nodes: &[Node]) -> BTreeMap<Node, Diagnostics> {
+        nodes
+            .iter()
+            .map(|n| (n.clone(), Diagnostics::new()))
+            .collect()
+    }
+
+    /// The outcomes measured on Packer 1.16.0 (see docs/templates.md, "random walk").
+    #[test]
+    fn the_walk_packer_takes_most_often_is_chosen() {
+        // One data source that fails (no plugin), then a locals block: `timestamp`,
+        // `ami_name` (reads it, fails), `tags` (reads `ami_name`): 27 of 40 Packer runs
+        // start at the data source and list no local.
+        let data = vec![Node::Data("amazon-parameterstore.this".into())];
+        let block = vec![local("timestamp"), local("ami_name"), local("tags")];
+        let down = BTreeMap::from([
+            (data[0].clone(), vec![]),
+            (local("timestamp"), vec![]),
+            (local("ami_name"), vec![local("timestamp")]),
+            (local("tags"), vec![local("ami_name")]),
+        ]);
+        let failed = failing(&[data[0].clone(), local("ami_name")]);
+        let (reached, failure) = packer_walk(&data, &[block], &down, &failed);
+        assert!(reached.is_empty(), "{reached:?}");
+        assert_eq!(failure, data[0]);
+
+        // Three locals, the last failing: half of Packer's runs reach both others first.
+        let block = vec![local("url"), local("checksum"), local("boot")];
+        let down: BTreeMap<Node, Vec<Node>> = block.iter().map(|n| (n.clone(), vec![])).collect();
+        let failed = failing(&[local("boot")]);
+        let (reached, failure) = packer_walk(&[], &[block], &down, &failed);
+        assert_eq!(reached, BTreeSet::from([local("url"), local("checksum")]));
+        assert_eq!(failure, local("boot"));
+
+        // A failure's dependencies are always evaluated before it.
+        let block = vec![local("s"), local("m")];
+        let down = BTreeMap::from([(local("s"), vec![local("m")]), (local("m"), vec![])]);
+        let (reached, _) = packer_walk(&[], &[block], &down, &failing(&[local("s")]));
+        assert_eq!(reached, BTreeSet::from([local("m")]));
     }
 }

@@ -56,6 +56,9 @@ pub struct LocalDecl {
     pub name: String,
     pub attr: RawAttr,
     pub sensitive: bool,
+    /// Which `locals` (or `local`) block declares it, counted from 0 in the template: Packer
+    /// takes a `locals` block's attributes from a Go map, in no set order.
+    pub block: usize,
 }
 
 /// `packer { required_plugins { … } }` entry.
