@@ -47,6 +47,8 @@ pub struct LoadOptions {
     /// Run data sources (build, `validate -evaluate-datasources`); otherwise their outputs
     /// are unknown.
     pub evaluate_datasources: bool,
+    /// Packer's `-use-sequential-evaluation`: data sources then locals, in turn.
+    pub sequential: bool,
     /// Variables without a value read as unknown instead of failing (the template controller
     /// validates a template before any ImageBuild gives the values).
     pub unset_is_unknown: bool,
@@ -151,7 +153,11 @@ pub fn evaluate(
     };
     // Packer's walk of locals and data sources stops at the first that fails (which one is
     // first is Go map order there; Kiln's own order here): that one's errors only.
-    let walk = locals::evaluate(&mut t, mode);
+    let walk = if opts.sequential {
+        locals::evaluate_sequential(&mut t, mode)
+    } else {
+        locals::evaluate(&mut t, mode)
+    };
     let walk_failed = walk.has_errors();
     diags.extend(walk);
     if !opts.evaluate_datasources && !walk_failed {

@@ -15,6 +15,10 @@ pub struct VarFlags {
     /// JSON or HCL2 file containing user variables, can be used multiple times.
     #[arg(long = "var-file", value_name = "PATH")]
     pub var_files: Vec<PathBuf>,
+    /// `-use-sequential-evaluation`: data sources, then locals, each evaluated in turn (not
+    /// as a graph), every failure reported.
+    #[arg(skip)]
+    pub sequential: bool,
 }
 
 impl VarFlags {
@@ -23,6 +27,7 @@ impl VarFlags {
         VarFlags {
             vars: p.all("var").to_vec(),
             var_files: p.all("var-file").iter().map(PathBuf::from).collect(),
+            sequential: p.bool("use-sequential-evaluation", false),
         }
     }
 
@@ -243,6 +248,7 @@ pub fn load_template_ui(
     let opts = kiln_engine::session::LoadOptions {
         inputs,
         evaluate_datasources,
+        sequential: vars.sequential,
         env: std::sync::Arc::new(kiln_engine::components::RunEnv::local()),
         ..Default::default()
     };

@@ -25,9 +25,6 @@ pub struct ConsoleArgs {
     /// `hcl2` or `json`: the language without a template (Packer's flag; Kiln has HCL2 only).
     #[arg(long = "config-type", value_name = "TYPE", default_value = "json")]
     pub config_type: String,
-    /// Accepted for Packer compatibility (Kiln evaluates locals and data sources as a graph).
-    #[arg(long = "use-sequential-evaluation")]
-    pub use_sequential: bool,
 }
 
 /// Loads a template as Packer's `console` and `inspect` do: a file that does not parse, or
@@ -48,10 +45,12 @@ pub fn load_lenient(path: &Path, vars: &VarFlags, ui: CmdUi) -> Option<Template>
         kiln_engine::plan::run_data_source(decl, e, &env)
     };
     // Values Packer's walk may or may not have reached before a failure are dropped there.
-    let _ = kiln_engine::template::locals::evaluate(
-        &mut t,
-        kiln_engine::template::locals::DataMode::Execute(&runner),
-    );
+    let mode = kiln_engine::template::locals::DataMode::Execute(&runner);
+    let _ = if vars.sequential {
+        kiln_engine::template::locals::evaluate_sequential(&mut t, mode)
+    } else {
+        kiln_engine::template::locals::evaluate(&mut t, mode)
+    };
     Some(t)
 }
 
@@ -158,7 +157,6 @@ pub fn parse_args(args: &[String]) -> Result<ConsoleArgs, i32> {
         },
         vars: VarFlags::from_parsed(&p),
         config_type: p.last("config-type").unwrap_or("json").to_string(),
-        use_sequential: p.bool("use-sequential-evaluation", false),
     })
 }
 

@@ -17,9 +17,6 @@ pub struct InspectArgs {
     pub template: Option<PathBuf>,
     #[command(flatten)]
     pub vars: VarFlags,
-    /// Accepted for Packer compatibility (Kiln evaluates locals and data sources as a graph).
-    #[arg(long = "use-sequential-evaluation")]
-    pub use_sequential: bool,
     /// Machine-readable output (Packer's `timestamp,target,type,data...` lines).
     #[arg(long = "machine-readable")]
     pub machine_readable: bool,
@@ -50,7 +47,6 @@ pub fn parse_args(args: &[String], machine_readable: bool) -> Result<InspectArgs
             _ => None,
         },
         vars: VarFlags::from_parsed(&p),
-        use_sequential: p.bool("use-sequential-evaluation", false),
         machine_readable,
     })
 }

@@ -259,6 +259,7 @@ pub fn analyze_parsed_env(
             ..VarInputs::default()
         },
         evaluate_datasources: false,
+        sequential: false,
         unset_is_unknown: true,
         env: Arc::new(RunEnv {
             work_dir: dir.to_path_buf(),

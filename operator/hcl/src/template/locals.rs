@@ -366,6 +366,164 @@ pub fn evaluate(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
     diags
 }
 
+/// Packer's `-use-sequential-evaluation` (its `evaluateDatasources`, then
+/// `evaluateLocalVariables`): every data source in turn (those it reads first), then every
+/// local in turn, each one's `local` dependencies first (ten levels deep at most: a cycle is
+/// "Max local recursion depth exceeded." and then each level's own failure); a local whose
+/// dependency is not declared fails before it is evaluated. Every failure is reported, and
+/// every local that evaluates keeps its value.
+pub fn evaluate_sequential(t: &mut Template, mode: DataMode<'_>) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    // Data sources, those each one reads first; a data source's errors once each summary
+    // (Packer keeps them in a map by summary: the last one of each).
+    let keys: Vec<String> = t.data.keys().cloned().collect();
+    let mut data_done: BTreeSet<String> = BTreeSet::new();
+    let mut data_diags: Vec<Diagnostic> = Vec::new();
+    for key in &keys {
+        let mut ds = Vec::new();
+        sequential_data(t, key, &mode, &mut data_done, 0, &mut ds);
+        for d in ds {
+            match data_diags.iter_mut().find(|x| x.summary == d.summary) {
+                Some(x) => *x = d,
+                None => data_diags.push(d),
+            }
+        }
+    }
+    diags.extend(Diagnostics(data_diags));
+    let mut evaluated = vec![false; t.locals.len()];
+    for i in 0..t.locals.len() {
+        sequential_local(t, i, 0, &mut evaluated, &mut diags);
+    }
+    if matches!(mode, DataMode::Unknown) {
+        for key in t.data.keys() {
+            t.data_values.entry(key.clone()).or_insert(Value::Unknown);
+        }
+    }
+    diags
+}
+
+/// Packer's `recursivelyEvaluateDatasources` for one data source.
+fn sequential_data(
+    t: &mut Template,
+    key: &str,
+    mode: &DataMode<'_>,
+    done: &mut BTreeSet<String>,
+    depth: usize,
+    diags: &mut Vec<Diagnostic>,
+) {
+    if done.contains(key) {
+        return;
+    }
+    let decl = t.data[key].clone();
+    if depth > 10 {
+        diags.push(
+            Diagnostic::error(
+                "Max datasource recursion depth exceeded.",
+                "An error occured while recursively evaluating data sources. Either your data source depends on more than ten other data sources, or your data sources have a cyclic dependency. Please simplify your config to continue. ",
+            )
+            .with_subject(decl.block.subject()),
+        );
+        return;
+    }
+    let mut refs = Vec::new();
+    block_refs(&decl.block, &mut refs);
+    for r in refs
+        .iter()
+        .filter(|r| r.first().is_some_and(|f| f == "data"))
+    {
+        if let (Some(ty), Some(name)) = (r.get(1), r.get(2)) {
+            let dep = format!("{ty}.{name}");
+            if t.data.contains_key(&dep) && !done.contains(&dep) {
+                let before = diags.len();
+                sequential_data(t, &dep, mode, done, depth + 1, diags);
+                if diags[before..].iter().any(Diagnostic::is_error) {
+                    return;
+                }
+            }
+        }
+    }
+    done.insert(key.to_string());
+    let env = t.base_env();
+    let outputs = match mode {
+        // Packer's startDatasource decodes the block even when it does not run it.
+        DataMode::Unknown => {
+            let errors: Vec<Diagnostic> = decl
+                .block
+                .body
+                .attrs
+                .iter()
+                .filter_map(|a| env.eval_attr(a).err())
+                .collect();
+            if errors.is_empty() {
+                Ok(Value::Unknown)
+            } else {
+                Err(Diagnostics(errors))
+            }
+        }
+        DataMode::Execute(run) => run(&decl, &env).map(Value::Object),
+    };
+    match outputs {
+        Ok(o) => {
+            t.data_values.insert(key.to_string(), o);
+        }
+        Err(d) => diags.extend(d.0),
+    }
+}
+
+/// Packer's `recursivelyEvaluateLocalVariable` for the local at `i`.
+fn sequential_local(
+    t: &mut Template,
+    i: usize,
+    depth: usize,
+    evaluated: &mut Vec<bool>,
+    diags: &mut Diagnostics,
+) {
+    if evaluated[i] {
+        return;
+    }
+    if depth >= 10 {
+        diags.push(Diagnostic::error(
+            "Max local recursion depth exceeded.",
+            "An error occured while recursively evaluating locals.Your local variables likely have a cyclic dependency. Please simplify your config to continue. ",
+        ));
+        return;
+    }
+    let decl = t.locals[i].clone();
+    for r in references(&decl.attr.expr) {
+        if r.first().map(String::as_str) != Some("local") || r.len() < 2 {
+            continue;
+        }
+        match t.locals.iter().position(|l| l.name == r[1]) {
+            Some(dep) => sequential_local(t, dep, depth + 1, evaluated, diags),
+            None => {
+                diags.push(Diagnostic::error(
+                    "failed to get local variable",
+                    format!(
+                        "While evaluating {:?}, its dependency {:?} was not found, is it defined?",
+                        format!("local.{}", decl.name),
+                        format!("local.{}", r[1])
+                    ),
+                ));
+                return;
+            }
+        }
+    }
+    let env = t.base_env();
+    evaluated[i] = true;
+    match env.eval_attr(&decl.attr) {
+        Ok(v) => {
+            if decl.sensitive {
+                t.sensitive.extend(v.strings());
+            }
+            if let Some(ty) = crate::hcl::describe::static_type(&decl.attr.expr, &env.scope()) {
+                t.local_types.insert(decl.name.clone(), ty);
+            }
+            t.local_values.insert(decl.name, v);
+        }
+        Err(d) => diags.push(d),
+    }
+}
+
 /// What Packer's walk of the locals/data graph most often does when some of its nodes fail:
 /// the nodes it evaluates before it stops, and the failure it stops at.
 ///

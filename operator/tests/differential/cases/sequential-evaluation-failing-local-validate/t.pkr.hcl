@@ -1,0 +1,5 @@
+locals {
+  a = "x"
+  b = var.nope
+  c = "${local.b}-y"
+}
