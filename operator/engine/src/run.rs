@@ -372,6 +372,8 @@ async fn run_post_processors(
     outcome: &mut BuildOutcome,
 ) {
     let mut artifacts: Vec<Artifact> = Vec::new();
+    // Packer's CoreBuild.Run gathers the errors of this stage into one MultiError.
+    let mut errors: Vec<String> = Vec::new();
     let mut keep_original = build.post_processors.is_empty();
     'chains: for chain in &build.post_processors {
         let mut prior = builder_artifact.clone();
@@ -395,7 +397,7 @@ async fn run_post_processors(
                             .collect::<Vec<_>>()
                             .join("; ");
                     ui.error(format!("Post-processor failed: {msg}"));
-                    outcome.errors.push(format!("Post-processor failed: {msg}"));
+                    errors.push(format!("Post-processor failed: {msg}"));
                     continue 'chains;
                 }
             };
@@ -417,8 +419,7 @@ async fn run_post_processors(
             let out = match pp.post_process(&ctx, &prior).await {
                 Ok(o) => o,
                 Err(e) => {
-                    ui.error(format!("Post-processor failed: {e:#}"));
-                    outcome.errors.push(format!("Post-processor failed: {e:#}"));
+                    errors.push(format!("Post-processor failed: {e:#}"));
                     continue 'chains;
                 }
             };
@@ -436,7 +437,7 @@ async fn run_post_processors(
             } else if keep {
                 artifacts.push(prior.clone());
             } else if let Err(e) = prior.destroy().await {
-                outcome.errors.push(format!(
+                errors.push(format!(
                     "Failed cleaning up prior artifact: {e}; pp is {}",
                     decl.kind
                 ));
@@ -448,11 +449,20 @@ async fn run_post_processors(
     if keep_original {
         artifacts.insert(0, builder_artifact);
     } else if let Err(e) = builder_artifact.destroy().await {
-        outcome
-            .errors
-            .push(format!("Error destroying builder artifact: {e}"));
+        errors.push(format!("Error destroying builder artifact: {e}"));
     }
-    outcome.artifacts = artifacts;
+    if errors.is_empty() {
+        outcome.artifacts = artifacts;
+    } else {
+        // A build that errored lists no artifact (Packer's build command keeps the
+        // artifacts of successful builds only).
+        let points: Vec<String> = errors.iter().map(|e| format!("* {e}")).collect();
+        outcome.errors.push(format!(
+            "{} error(s) occurred:\n\n{}",
+            errors.len(),
+            points.join("\n")
+        ));
+    }
 }
 
 /// Runs every build, at most `parallel_builds` at a time (0 = all at once). Once `cancel`

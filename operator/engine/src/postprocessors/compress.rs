@@ -210,10 +210,10 @@ impl<F: gzp::FormatSpec> Encoder for gzp::par::compress::ParCompress<'static, F,
     }
 }
 
-impl Encoder for lz4::Encoder<Out> {
+/// The port of pierrec/lz4's writer (Packer's).
+impl Encoder for super::golz4::Lz4Writer<Out> {
     fn end(self) -> std::io::Result<Out> {
-        let (inner, res) = self.finish();
-        res.map(|()| inner)
+        self.finish()
     }
 }
 
@@ -287,10 +287,13 @@ fn deflate_level(level: i64) -> u32 {
     }
 }
 
+/// `whole_file`: one file compressed on its own (Go's `io.Copy` hands it to the writer's
+/// `ReadFrom`), not a tarball written into it.
 fn make_sink(
     file: File,
     algorithm: Option<Algorithm>,
     level: i64,
+    whole_file: bool,
 ) -> anyhow::Result<Box<dyn Sink>> {
     let out = BufWriter::with_capacity(CHUNK, file);
     let go_level = i32::try_from(level).unwrap_or(i32::MIN);
@@ -320,14 +323,7 @@ fn make_sink(
                 .from_writer(out);
             sink(w)
         }
-        Some(Algorithm::Lz4) => {
-            let mut b = lz4::EncoderBuilder::new();
-            if level > 0 {
-                b.level(level as u32);
-            }
-            let w = b.build(out).context("error creating lz4 writer")?;
-            sink(w)
-        }
+        Some(Algorithm::Lz4) => sink(super::golz4::Lz4Writer::new(out, level, whole_file)),
         // Packer's xz writer takes no level; xz's default preset.
         Some(Algorithm::Xz) => sink(liblzma::write::XzEncoder::new(out, 6)),
         Some(Algorithm::Bzip2) => {
@@ -457,38 +453,191 @@ fn id_name(file: &str, id: u32) -> Option<String> {
     })
 }
 
+/// Packer's `createZipArchive`: Go's `archive/zip` writer, byte for byte. Each file is an
+/// entry named by its path as the artifact lists it (forward slashes), deflated by Go's
+/// `compress/flate` at level 5 (archive/zip's), with no time and no permissions (Go's
+/// `Writer.Create`), its CRC and sizes in a data descriptor after the data (64-bit sizes
+/// from 4 GiB on), then the central directory and its end record (zip64 ones when needed).
 fn write_zip(files: &[PathBuf], out: File, cancel: &CancellationToken) -> anyhow::Result<()> {
-    let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(CHUNK, out));
+    /// One entry of the central directory.
+    struct Entry {
+        name: String,
+        flags: u16,
+        reader_version: u16,
+        crc: u32,
+        compressed: u64,
+        uncompressed: u64,
+        offset: u64,
+    }
+    /// Counts what is written through it.
+    struct Counting<W: Write> {
+        inner: W,
+        count: u64,
+    }
+    impl<W: Write> Write for Counting<W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = self.inner.write(buf)?;
+            self.count += n as u64;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.inner.flush()
+        }
+    }
+    /// Computes the CRC and size of what is deflated.
+    struct Raw<W: Write> {
+        inner: kiln_goflate::Writer<W>,
+        crc: crc32fast::Hasher,
+        count: u64,
+    }
+    impl<W: Write> Write for Raw<W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = self.inner.write(buf)?;
+            self.crc.update(&buf[..n]);
+            self.count += n as u64;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.inner.flush()
+        }
+    }
+    const U32MAX: u64 = u32::MAX as u64;
+    let mut w = Counting {
+        inner: BufWriter::with_capacity(CHUNK, out),
+        count: 0,
+    };
+    let mut dir: Vec<Entry> = Vec::new();
     for path in files {
         let file = open_regular(path)?;
-        let meta = file
-            .metadata()
-            .with_context(|| format!("Unable to get fileinfo for {}", path.display()))?;
-        // Like Packer: the entry is the path as the artifact lists it, with forward slashes;
-        // a leading `/` is dropped (zip entry names are relative; unzip would strip it).
-        let slashed = path.to_string_lossy().replace('\\', "/");
-        let name = slashed.trim_start_matches('/').to_string();
-        let mut opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .large_file(meta.len() >= u32::MAX as u64);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            opts = opts.unix_permissions(meta.permissions().mode() & 0o7777);
-        }
-        zip.start_file(name, opts)
+        let name = path.to_string_lossy().replace('\\', "/");
+        anyhow::ensure!(
+            name.len() <= u16::MAX as usize,
+            "Failed to add zip header for {}: zip: FileHeader.Name too long",
+            path.display()
+        );
+        // archive/zip's detectUTF8: the UTF-8 flag only for names CP-437 cannot hold.
+        let utf8 = name
+            .chars()
+            .any(|c| (c as u32) < 0x20 || (c as u32) > 0x7d || c == '\\');
+        let flags: u16 = 0x8 | if utf8 { 0x800 } else { 0 };
+        let offset = w.count;
+        let mut header = Vec::with_capacity(30 + name.len());
+        header.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        header.extend_from_slice(&20u16.to_le_bytes()); // version needed
+        header.extend_from_slice(&flags.to_le_bytes());
+        header.extend_from_slice(&8u16.to_le_bytes()); // deflate
+        header.extend_from_slice(&[0; 4]); // time, date
+        header.extend_from_slice(&[0; 12]); // crc, sizes: in the data descriptor
+        header.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        header.extend_from_slice(&0u16.to_le_bytes()); // extra
+        header.extend_from_slice(name.as_bytes());
+        w.write_all(&header)
             .with_context(|| format!("Failed to add zip header for {}", path.display()))?;
+        let start = w.count;
+        let mut raw = Raw {
+            inner: kiln_goflate::Writer::new(&mut w, 5)
+                .map_err(|_| anyhow!("archive/zip's flate level 5 refused"))?,
+            crc: crc32fast::Hasher::new(),
+            count: 0,
+        };
         copy(
             Cancellable {
                 inner: file,
                 cancel,
             },
-            &mut zip,
+            &mut raw,
         )
         .with_context(|| format!("Failed to copy {} data to archive", path.display()))?;
+        let (crc, uncompressed) = (raw.crc.finalize(), raw.count);
+        raw.inner
+            .finish()
+            .with_context(|| format!("Failed to copy {} data to archive", path.display()))?;
+        let compressed = w.count - start;
+        let zip64 = compressed >= U32MAX || uncompressed >= U32MAX;
+        let mut descriptor = Vec::with_capacity(24);
+        descriptor.extend_from_slice(&0x0807_4b50u32.to_le_bytes());
+        descriptor.extend_from_slice(&crc.to_le_bytes());
+        if zip64 {
+            descriptor.extend_from_slice(&compressed.to_le_bytes());
+            descriptor.extend_from_slice(&uncompressed.to_le_bytes());
+        } else {
+            descriptor.extend_from_slice(&(compressed as u32).to_le_bytes());
+            descriptor.extend_from_slice(&(uncompressed as u32).to_le_bytes());
+        }
+        w.write_all(&descriptor)?;
+        dir.push(Entry {
+            name,
+            flags,
+            reader_version: if zip64 { 45 } else { 20 },
+            crc,
+            compressed,
+            uncompressed,
+            offset,
+        });
     }
-    let mut inner = zip.finish().context("Error creating zip")?;
-    inner.flush()?;
+    let start = w.count;
+    for e in &dir {
+        let mut extra = Vec::new();
+        let mut h = Vec::with_capacity(46 + e.name.len() + 28);
+        h.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        h.extend_from_slice(&20u16.to_le_bytes()); // made by: 2.0, FAT
+        h.extend_from_slice(&e.reader_version.to_le_bytes());
+        h.extend_from_slice(&e.flags.to_le_bytes());
+        h.extend_from_slice(&8u16.to_le_bytes());
+        h.extend_from_slice(&[0; 4]); // time, date
+        h.extend_from_slice(&e.crc.to_le_bytes());
+        if e.compressed >= U32MAX || e.uncompressed >= U32MAX || e.offset >= U32MAX {
+            h.extend_from_slice(&u32::MAX.to_le_bytes());
+            h.extend_from_slice(&u32::MAX.to_le_bytes());
+            extra.extend_from_slice(&1u16.to_le_bytes()); // zip64 extra
+            extra.extend_from_slice(&24u16.to_le_bytes());
+            extra.extend_from_slice(&e.uncompressed.to_le_bytes());
+            extra.extend_from_slice(&e.compressed.to_le_bytes());
+            extra.extend_from_slice(&e.offset.to_le_bytes());
+        } else {
+            h.extend_from_slice(&(e.compressed as u32).to_le_bytes());
+            h.extend_from_slice(&(e.uncompressed as u32).to_le_bytes());
+        }
+        h.extend_from_slice(&(e.name.len() as u16).to_le_bytes());
+        h.extend_from_slice(&(extra.len() as u16).to_le_bytes());
+        h.extend_from_slice(&[0; 6]); // comment length, disk, internal attributes
+        h.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+        h.extend_from_slice(&(e.offset.min(U32MAX) as u32).to_le_bytes());
+        h.extend_from_slice(e.name.as_bytes());
+        h.extend_from_slice(&extra);
+        w.write_all(&h)?;
+    }
+    let end = w.count;
+    let (mut records, mut size, mut offset) = (dir.len() as u64, end - start, start);
+    if records >= u16::MAX as u64 || size >= U32MAX || offset >= U32MAX {
+        let mut z = Vec::with_capacity(76);
+        z.extend_from_slice(&0x0606_4b50u32.to_le_bytes());
+        z.extend_from_slice(&44u64.to_le_bytes());
+        z.extend_from_slice(&45u16.to_le_bytes());
+        z.extend_from_slice(&45u16.to_le_bytes());
+        z.extend_from_slice(&[0; 8]);
+        z.extend_from_slice(&records.to_le_bytes());
+        z.extend_from_slice(&records.to_le_bytes());
+        z.extend_from_slice(&size.to_le_bytes());
+        z.extend_from_slice(&offset.to_le_bytes());
+        z.extend_from_slice(&0x0706_4b50u32.to_le_bytes());
+        z.extend_from_slice(&0u32.to_le_bytes());
+        z.extend_from_slice(&end.to_le_bytes());
+        z.extend_from_slice(&1u32.to_le_bytes());
+        w.write_all(&z)?;
+        (records, size, offset) = (u16::MAX as u64, U32MAX, U32MAX);
+    }
+    let mut eocd = Vec::with_capacity(22);
+    eocd.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    eocd.extend_from_slice(&[0; 4]);
+    eocd.extend_from_slice(&(records as u16).to_le_bytes());
+    eocd.extend_from_slice(&(records as u16).to_le_bytes());
+    eocd.extend_from_slice(&(size as u32).to_le_bytes());
+    eocd.extend_from_slice(&(offset as u32).to_le_bytes());
+    eocd.extend_from_slice(&0u16.to_le_bytes());
+    w.write_all(&eocd)?;
+    let mut inner = w.inner;
+    inner.flush().context("Error creating zip")?;
     inner.get_ref().sync_all()?;
     Ok(())
 }
@@ -522,14 +671,14 @@ fn run(
     match archive {
         Some(Archive::Zip) => write_zip(files, out, cancel).context("Error creating zip"),
         Some(Archive::Tar) => {
-            let mut sink = make_sink(out, algorithm, level)?;
+            let mut sink = make_sink(out, algorithm, level, false)?;
             write_tar(files, &mut sink, cancel).context("Error creating tar")?;
             sink.finish()
                 .with_context(|| format!("Failed to finish {}", target.display()))
         }
         None => {
             let source = &files[0];
-            let mut sink = make_sink(out, algorithm, level)?;
+            let mut sink = make_sink(out, algorithm, level, true)?;
             let f = File::open(source).with_context(|| {
                 format!(
                     "Failed to open source file {} for reading",
@@ -556,17 +705,20 @@ impl PostProcessor for Compress {
             .map_err(|e| anyhow!("Error interpolating output value: {e}"))?;
         let target = PathBuf::from(target);
         let compression = self.algorithm.map_or("no compression", |a| a.name());
-        if let Some(a) = self.algorithm {
-            let cores = if matches!(a, Algorithm::Gzip | Algorithm::Bgzf) {
-                threads()
-            } else {
-                1
-            };
-            ctx.ui.say(format!(
-                "Using {} compression with {cores} cores for {}",
+        match self.algorithm {
+            // Packer's words: its xz and bzip2 libraries run on one core.
+            Some(a @ (Algorithm::Xz | Algorithm::Bzip2)) => ctx.ui.say(format!(
+                "Using {} compression with 1 core for {} (library does not support MT)",
                 a.name(),
                 target.display()
-            ));
+            )),
+            Some(a) => ctx.ui.say(format!(
+                "Using {} compression with {} cores for {}",
+                a.name(),
+                threads(),
+                target.display()
+            )),
+            None => {}
         }
         match self.archive {
             Some(Archive::Tar) => ctx

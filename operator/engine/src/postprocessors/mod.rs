@@ -16,6 +16,7 @@ pub mod docker_save;
 #[cfg(feature = "docker")]
 pub mod docker_tag;
 pub mod error;
+pub mod golz4;
 pub mod manifest;
 pub mod provenance;
 pub mod shell_local;
