@@ -124,6 +124,7 @@ fn normalise(s: &str) -> String {
             // Temporary script names (Go's os.CreateTemp: random decimal digits; Kiln names
             // them the same way, so only digits are taken as a name).
             (r"packer-shell[0-9]+", "packer-shell<TEMP>"),
+            (r"pkr-file-content[0-9]+", "pkr-file-content<TEMP>"),
             // Unix times (manifest build_time) and RFC 3339 timestamps.
             (r#""build_time": \d{10}"#, r#""build_time": <TIME>"#),
             (r"(?m)^\d{10},", "<TIME>,"),

@@ -113,13 +113,17 @@ impl Step for StepWriteFile {
                 // As Go's os.Create + io.Copy: a new file gets 0666 less the umask, not
                 // the source's mode.
                 let target = self.target.clone();
-                tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                let copied = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
                     let mut from = from;
                     let mut to = create_with_mode(&target, 0o666)?;
-                    std::io::copy(&mut from, &mut to).map(|_| ())
+                    std::io::copy(&mut from, &mut to)
                 })
                 .await
-                .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+                if let Ok(n) = &copied {
+                    state.ui.say(format!("Copied {n} bytes"));
+                }
+                copied.map(|_| ())
             }
             // Packer's file builder writes content without a word, as os.WriteFile(…, 0600).
             None => {

@@ -113,17 +113,34 @@ impl File {
     }
 
     async fn upload(&self, ctx: &ProvisionCtx<'_>) -> Result<(), ProvisionError> {
-        let comm = ctx.comm;
+        // Packer writes `content` to a temporary file (`pkr-file-content` and Go's random
+        // digits, mode 0600) and uploads it as its source; Kiln removes it afterwards.
+        let mut content_file = None;
+        let mut sources = self.config.sources.clone();
         if let Some(content) = &self.config.content {
-            let dst = &self.config.destination;
-            ctx.ui.say(format!("Uploading content => {dst}"));
-            let mut r = content.as_bytes();
-            return comm
-                .upload(dst, &mut r, 0o644)
-                .await
-                .map_err(|e| transfer_error(ctx.ui, "Upload", e));
+            let tmp = crate::process::write_executable(
+                &std::env::temp_dir(),
+                "pkr-file-content",
+                "",
+                content.as_bytes(),
+                0o600,
+            )
+            .map_err(|e| ProvisionError::local("Error writing the content", e))?;
+            sources = vec![tmp.to_string_lossy().to_string()];
+            content_file = Some(tmp);
         }
-        for src in &self.config.sources {
+        let result = self.upload_sources(ctx, &sources).await;
+        drop(content_file);
+        result
+    }
+
+    async fn upload_sources(
+        &self,
+        ctx: &ProvisionCtx<'_>,
+        sources: &[String],
+    ) -> Result<(), ProvisionError> {
+        let comm = ctx.comm;
+        for src in sources {
             let mut dst = self.config.destination.clone();
             ctx.ui.say(format!("Uploading {src} => {dst}"));
             let md = tokio::fs::metadata(src)

@@ -1045,7 +1045,15 @@ pub fn collect(t: &Template, inputs: &VarInputs) -> (Collected, Diagnostics) {
         let ty = input_type(var);
         let fake = format!("<value for var.{name} from arguments>");
         match value_from_definition(&fake, raw, ty.as_ref()) {
-            Ok((v, _)) => assign(&mut given, &mut diags, name, v, "cmd", None, ty.as_ref()),
+            Ok((v, subject)) => assign(
+                &mut given,
+                &mut diags,
+                name,
+                v,
+                "cmd",
+                Some(subject),
+                ty.as_ref(),
+            ),
             Err(d) => diags.push(d),
         }
     }

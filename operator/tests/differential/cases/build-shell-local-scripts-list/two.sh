@@ -1,0 +1,2 @@
+#!/bin/sh
+echo two $PACKER_BUILD_NAME

@@ -1,0 +1,6 @@
+source "null" "a" {
+  communicator = "ssh"
+}
+build {
+  sources = ["source.null.a"]
+}
