@@ -1,0 +1,17 @@
+source "null" "a" {
+  communicator = "none"
+}
+source "null" "b" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a", "source.null.b"]
+  provisioner "shell-local" {
+    inline = ["echo default"]
+    override = {
+      b = {
+        inline = ["echo overridden for b"]
+      }
+    }
+  }
+}
