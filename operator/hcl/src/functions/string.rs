@@ -51,11 +51,14 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             let rep = f.string(2, "replace")?;
             let re = compile(&pat).map_err(|e| other(e.go()))?;
             let mut total = s.len();
-            for _ in re.find_iter(&s) {
+            for _ in re.re.find_iter(&s) {
                 total = total.saturating_add(rep.len().saturating_mul(2) + 1);
                 check_len(total)?;
             }
-            Ok(Value::String(re.replace_all(&s, rep.as_str()).into_owned()))
+            let rep = re.replacement(&rep);
+            Ok(Value::String(
+                re.re.replace_all(&s, rep.as_str()).into_owned(),
+            ))
         }
         "replace" => {
             f.exact(&["str", "substr", "replace"])?;
@@ -219,14 +222,68 @@ fn join(f: &Args) -> Result<Value, FuncError> {
     Ok(Value::String(items.join(&sep)))
 }
 
-/// Compiles a pattern in RE2 syntax (Rust's `regex` accepts the same syntax); a pattern Go's
-/// `regexp` refuses fails with the code and the part of the pattern Go's `syntax.Error`
-/// holds ([`go_syntax_error`]).
-fn compile(pat: &str) -> Result<Regex, GoRegexpError> {
-    if let Some(e) = go_syntax_error(pat) {
+/// A pattern compiled from Go's syntax, with its named groups' Go names (Rust's regex calls
+/// group `n`'s name `_kn`: Go allows names Rust does not, `1x`, and the same name twice).
+struct GoRegex {
+    re: Regex,
+    names: Vec<String>,
+}
+
+impl GoRegex {
+    /// The Go name of a group Rust names.
+    fn go_name<'a>(&'a self, rust: &'a str) -> &'a str {
+        rust.strip_prefix("_k")
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| self.names.get(n))
+            .map_or(rust, String::as_str)
+    }
+
+    /// A `ReplaceAllString` template in Go's words (`$name`, `${name}`, `$$`) for Rust's
+    /// regex: the names of named groups as Rust calls them.
+    fn replacement(&self, rep: &str) -> String {
+        let mut out = String::with_capacity(rep.len());
+        let mut rest = rep;
+        while let Some(i) = rest.find('$') {
+            out.push_str(&rest[..i]);
+            rest = &rest[i + 1..];
+            let (name, after) = if let Some(r) = rest.strip_prefix('{') {
+                match r.find('}') {
+                    Some(j) => (&r[..j], &r[j + 1..]),
+                    None => {
+                        out.push('$');
+                        continue;
+                    }
+                }
+            } else {
+                let n = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                (&rest[..n], &rest[n..])
+            };
+            if name.is_empty() {
+                out.push('$');
+                continue;
+            }
+            match self.names.iter().position(|n| n == name) {
+                Some(k) => out.push_str(&format!("${{_k{k}}}")),
+                None => out.push_str(&format!("${{{name}}}")),
+            }
+            rest = after;
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// Compiles a pattern in Go's `regexp` syntax (RE2's: Rust's `regex` takes the same, once
+/// [`go_to_rust`] has rewritten what the two read differently); a pattern Go refuses fails
+/// with the code and the part of the pattern Go's `syntax.Error` holds ([`go_syntax_error`]).
+fn compile(pat: &str) -> Result<GoRegex, GoRegexpError> {
+    let (rust, names) = go_to_rust(pat)?;
+    if let Some(e) = go_syntax_error(&rust) {
         return Err(e);
     }
-    RegexBuilder::new(pat)
+    let re = RegexBuilder::new(&rust)
         .size_limit(16 * 1024 * 1024)
         .dfa_size_limit(16 * 1024 * 1024)
         .build()
@@ -247,7 +304,255 @@ fn compile(pat: &str) -> Result<Regex, GoRegexpError> {
                 code,
                 expr: pat.to_string(),
             }
-        })
+        })?;
+    Ok(GoRegex { re, names })
+}
+
+/// Rewrites a Go pattern for Rust's regex where the two read the same text differently, and
+/// refuses what Go refuses there: `\Q…\E` quotes literally; a `{` that starts no repeat
+/// (`a{,5}`, `{01}`) is a literal; inside a class `[` and Rust's set operators are literals,
+/// and `[:name:]` must be a POSIX class Go knows; an escaped punctuation character is that
+/// character (`\<` is no word boundary); `\1`–`\7` followed by an octal digit and `\0` are
+/// octal escapes; flags are only `imsU`; named groups (`(?P<n>`, `(?<n>`) take Go's names
+/// (ASCII letters, digits, `_`), renamed `_k0`, `_k1`… for Rust.
+fn go_to_rust(pat: &str) -> Result<(String, Vec<String>), GoRegexpError> {
+    let err = |code: &str, expr: &str| GoRegexpError {
+        code: code.to_string(),
+        expr: expr.to_string(),
+    };
+    let mut out = String::with_capacity(pat.len() + 8);
+    let mut names = Vec::new();
+    let mut i = 0;
+    let next_char = |i: usize| pat[i..].chars().next();
+    while let Some(c) = next_char(i) {
+        match c {
+            '\\' => {
+                let Some(e) = next_char(i + 1) else {
+                    out.push('\\');
+                    i += 1;
+                    continue;
+                };
+                if e == 'Q' {
+                    let body = &pat[i + 2..];
+                    let (lit, rest) = body.split_once("\\E").unwrap_or((body, ""));
+                    out.push_str(&regex::escape(lit));
+                    i = pat.len() - rest.len();
+                    continue;
+                }
+                i += 1 + e.len_utf8();
+                if matches!(e, 'p' | 'P') && pat[i..].starts_with('{') && !pat[i..].contains('}') {
+                    return Err(err("invalid character class range", &pat[i - 2..]));
+                }
+                escape(&mut out, pat, &mut i, e);
+            }
+            '[' => {
+                i = class(&mut out, pat, i).map_err(|(code, expr)| err(code, expr))?;
+            }
+            '(' if pat[i..].starts_with("(?") => {
+                let t = &pat[i..];
+                let named = if t.starts_with("(?P<") {
+                    Some(4)
+                } else if t.starts_with("(?<") {
+                    Some(3)
+                } else {
+                    None
+                };
+                if let Some(start) = named {
+                    let Some(end) = t.find('>') else {
+                        return Err(err("invalid named capture", t));
+                    };
+                    let name = &t[start..end];
+                    if name.is_empty()
+                        || !name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+                    {
+                        return Err(err("invalid named capture", &t[..end + 1]));
+                    }
+                    out.push_str(&format!("(?P<_k{}>", names.len()));
+                    names.push(name.to_string());
+                    i += end + 1;
+                    continue;
+                }
+                // Flags: Go knows `i`, `m`, `s` and `U`.
+                let mut j = 2;
+                while let Some(f) = t[j..].chars().next() {
+                    match f {
+                        'i' | 'm' | 's' | 'U' | '-' => j += 1,
+                        ')' | ':' => break,
+                        other => {
+                            return Err(err(
+                                "invalid or unsupported Perl syntax",
+                                &t[..j + other.len_utf8()],
+                            ));
+                        }
+                    }
+                }
+                out.push_str("(?");
+                i += 2;
+            }
+            '{' => {
+                let n = go_repeat_len(&pat[i..]);
+                if n == 0 {
+                    out.push_str("\\{");
+                    i += 1;
+                } else {
+                    out.push_str(&pat[i..i + n]);
+                    i += n;
+                }
+            }
+            c => {
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    return Ok((out, names));
+
+    /// An escape after its `\\` and `e` (read up to `i`), written for Rust.
+    fn escape(out: &mut String, pat: &str, i: &mut usize, e: char) {
+        let octal = |c: Option<char>| c.is_some_and(|c| ('0'..='7').contains(&c));
+        match e {
+            // Go's octal escapes: `\0` and up to two more digits, or `\1`–`\7` and one or two.
+            '0'..='7' if e == '0' || octal(pat[*i..].chars().next()) => {
+                let mut v = e.to_digit(8).unwrap_or(0);
+                for _ in 0..2 {
+                    match pat[*i..].chars().next() {
+                        Some(d) if octal(Some(d)) => {
+                            v = v * 8 + d.to_digit(8).unwrap_or(0);
+                            *i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push_str(&format!("\\x{{{v:X}}}"));
+            }
+            // An escaped ASCII punctuation character is itself.
+            c if c.is_ascii() && !c.is_ascii_alphanumeric() => {
+                if regex_syntax::is_meta_character(c) {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            // `\\p{Greek}`, `\\x{263a}`: the braces belong to the escape.
+            // Go's `\\p{^Greek}` is `\\P{Greek}`.
+            c @ ('p' | 'P' | 'x') if pat[*i..].starts_with('{') => {
+                let len = pat[*i..].find('}').map_or(pat.len() - *i, |k| k + 1);
+                let body = &pat[*i..*i + len];
+                out.push('\\');
+                match body.strip_prefix("{^") {
+                    Some(rest) if c != 'x' => {
+                        out.push(if c == 'p' { 'P' } else { 'p' });
+                        out.push('{');
+                        out.push_str(rest);
+                    }
+                    _ => {
+                        out.push(c);
+                        out.push_str(body);
+                    }
+                }
+                *i += len;
+            }
+            c => {
+                out.push('\\');
+                out.push(c);
+            }
+        }
+    }
+
+    /// A character class from its `[`: its end, or Go's error.
+    fn class<'p>(
+        out: &mut String,
+        pat: &'p str,
+        start: usize,
+    ) -> Result<usize, (&'static str, &'p str)> {
+        let mut i = start + 1;
+        out.push('[');
+        if pat[i..].starts_with('^') {
+            out.push('^');
+            i += 1;
+        }
+        let mut first = true;
+        while let Some(c) = pat[i..].chars().next() {
+            match c {
+                ']' if !first => {
+                    out.push(']');
+                    return Ok(i + 1);
+                }
+                '\\' => {
+                    let Some(e) = pat[i + 1..].chars().next() else {
+                        out.push('\\');
+                        return Ok(i + 1);
+                    };
+                    i += 1 + e.len_utf8();
+                    if matches!(e, 'p' | 'P')
+                        && pat[i..].starts_with('{')
+                        && !pat[i..].contains('}')
+                    {
+                        return Err(("invalid character class range", &pat[i - 2..]));
+                    }
+                    escape(out, pat, &mut i, e);
+                }
+                '[' if pat[i..].starts_with("[:") => match pat[i + 2..].find(":]") {
+                    Some(k) => {
+                        let name = &pat[i..i + 2 + k + 2];
+                        let known = [
+                            "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower",
+                            "print", "punct", "space", "upper", "word", "xdigit",
+                        ];
+                        let bare = name[2..name.len() - 2].trim_start_matches('^');
+                        if !known.contains(&bare) {
+                            return Err(("invalid character class range", name));
+                        }
+                        out.push_str(name);
+                        i += name.len();
+                    }
+                    None => {
+                        out.push_str("\\[");
+                        i += 1;
+                    }
+                },
+                // Literals in Go, nested classes and set operators in Rust.
+                '[' | '&' | '~' => {
+                    out.push('\\');
+                    out.push(c);
+                    i += 1;
+                }
+                c => {
+                    out.push(c);
+                    i += c.len_utf8();
+                }
+            }
+            first = false;
+        }
+        // Unclosed: Rust's parser reports it.
+        Ok(i)
+    }
+}
+
+/// The length of the repeat (`{n}`, `{n,}`, `{n,m}`) at the start of `s` as Go's
+/// `parseRepeat` reads one (no sign, no leading zero), or 0.
+fn go_repeat_len(s: &str) -> usize {
+    let b = s.as_bytes();
+    let int = |at: usize| -> usize {
+        let n = b[at..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if n >= 2 && b[at] == b'0' { 0 } else { n }
+    };
+    let mut i = 1;
+    let n = int(i);
+    if n == 0 {
+        return 0;
+    }
+    i += n;
+    if b.get(i) == Some(&b',') {
+        i += 1;
+        if b.get(i) != Some(&b'}') {
+            let m = int(i);
+            if m == 0 {
+                return 0;
+            }
+            i += m;
+        }
+    }
+    if b.get(i) == Some(&b'}') { i + 1 } else { 0 }
 }
 
 /// Go's `regexp/syntax.Error`: what is wrong and where.
@@ -312,7 +617,14 @@ fn go_syntax_error(pat: &str) -> Option<GoRegexpError> {
                 K::EscapeUnrecognized => err("invalid escape sequence", at(span)),
                 K::EscapeUnexpectedEof => err("trailing backslash at end of expression", ""),
                 K::RepetitionCountInvalid => err("invalid repeat count", at(span)),
-                K::ClassRangeInvalid => err("invalid character class range", at(span)),
+                K::ClassRangeInvalid | K::UnicodeClassInvalid => {
+                    err("invalid character class range", at(span))
+                }
+                // A class escape as a range's end (`[a-\\d]`), `\\8`: Go's parseEscape refuses
+                // the escape itself.
+                K::ClassRangeLiteral | K::UnsupportedBackreference => {
+                    err("invalid escape sequence", at(span))
+                }
                 K::FlagUnrecognized
                 | K::FlagUnexpectedEof
                 | K::FlagDanglingNegation
@@ -322,6 +634,20 @@ fn go_syntax_error(pat: &str) -> Option<GoRegexpError> {
             };
         }
     };
+    // An unknown Unicode class (`\\p{Foo}`): Go's parseUnicodeClass refuses its range.
+    if let Err(e) = regex_syntax::hir::translate::Translator::new().translate(pat, &tree) {
+        use regex_syntax::hir::ErrorKind as H;
+        if matches!(
+            e.kind(),
+            H::UnicodePropertyNotFound | H::UnicodePropertyValueNotFound
+        ) {
+            let s = e.span();
+            return err(
+                "invalid character class range",
+                pat.get(s.start.offset..s.end.offset).unwrap_or(pat),
+            );
+        }
+    }
     // What Rust accepts and Go does not.
     let mut found = None;
     let _ = ast::visit(
@@ -379,7 +705,12 @@ fn regex_fn(f: &Args) -> Result<Value, FuncError> {
     let pat = f.string(0, "pattern")?;
     let s = f.string(1, "string")?;
     let re = compile(&pat).map_err(|e| arg_err(0, "pattern", e.cty()))?;
-    let names: Vec<Option<&str>> = re.capture_names().skip(1).collect();
+    let names: Vec<Option<&str>> = re
+        .re
+        .capture_names()
+        .skip(1)
+        .map(|n| n.map(|n| re.go_name(n)))
+        .collect();
     let named = names.iter().filter(|n| n.is_some()).count();
     if named > 0 && named != names.len() {
         return Err(arg_err(
@@ -416,13 +747,13 @@ fn regex_fn(f: &Args) -> Result<Value, FuncError> {
         )
     };
     if f.name == "regex" {
-        match re.captures(&s) {
+        match re.re.captures(&s) {
             Some(c) => Ok(result(&c)),
             None => Err(other("pattern did not match any part of the given string")),
         }
     } else {
         let mut out = Vec::new();
-        for c in re.captures_iter(&s) {
+        for c in re.re.captures_iter(&s) {
             if out.len() >= MAX_LIST {
                 return Err(other(format!(
                     "the result would have more than {MAX_LIST} elements, which Kiln does not allow"
