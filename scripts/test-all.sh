@@ -10,6 +10,11 @@ repo=$(pwd)
 # shellcheck source=target-dir.sh
 source scripts/target-dir.sh
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# CI builds once: incremental-compilation data (tens of GiB over many runs in the shared
+# target directory) would only fill the disk.
+if [[ "${CI:-}" == true ]]; then
+  export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+fi
 
 start=$(date +%s)
 step() { printf '\n=== %s (%s, +%ss)\n' "$1" "$(date +%T)" "$(( $(date +%s) - start ))"; }

@@ -26,6 +26,16 @@ for c in containerd containerd-shim-runc-v2 runc ctr iptables openssl gcc; do
   command -v "$c" >/dev/null || die "$c missing: run e2e/cluster/build.sh first (installs Debian packages)"
 done
 
+# The kubelet evicts pods and refuses to schedule when its filesystem is nearly full
+# (evictionHard below, 1%): a node under disk pressure leaves every pod Pending, which shows
+# later as a timeout. Say it now, with the numbers.
+mkdir -p "$STATE"
+avail_kb=$(df -Pk "$STATE" | awk 'NR==2 {print $4}')
+size_kb=$(df -Pk "$STATE" | awk 'NR==2 {print $2}')
+need_kb=$(( size_kb / 50 > 4194304 ? size_kb / 50 : 4194304 ))
+(( avail_kb >= need_kb )) ||
+  die "only $(( avail_kb / 1048576 )) GiB free on the filesystem of $STATE (need $(( need_kb / 1048576 )) GiB: 2% or 4 GiB); the kubelet would taint the node with disk pressure. Free space first (a cargo target directory's incremental/ is safe to delete)"
+
 T_UP=$(date +%s.%N)
 NODE_IP="${KILN_E2E_NODE_IP:-$(node_ip)}"
 [[ -n "$NODE_IP" ]] || die "cannot determine node IP (set KILN_E2E_NODE_IP)"
