@@ -818,6 +818,65 @@ mod tests {
     use super::super::testutil::*;
     use crate::value::Value;
 
+    /// Go's reading of patterns Rust reads otherwise, and no panic on any pattern.
+    #[test]
+    fn patterns_are_read_as_go_reads_them() {
+        let m = |p: &str, s: &str| {
+            super::compile(p).map(|r| r.re.find(s).map(|x| x.as_str().to_string()))
+        };
+        assert_eq!(
+            m("a{,5}", "xa{,5}").ok().flatten().as_deref(),
+            Some("a{,5}")
+        );
+        assert_eq!(m("a{01}", "a{01}").ok().flatten().as_deref(), Some("a{01}"));
+        assert_eq!(m(r"\Q.*\E+", "a.*b").ok().flatten().as_deref(), Some(".*"));
+        assert_eq!(m(r"[a[b]+", "x[ab").ok().flatten().as_deref(), Some("[ab"));
+        assert_eq!(m(r"\101", "A").ok().flatten().as_deref(), Some("A"));
+        assert_eq!(m(r"\<", "<").ok().flatten().as_deref(), Some("<"));
+        assert_eq!(
+            m(r"\P{^Greek}+", "xαβ").ok().flatten().as_deref(),
+            Some("αβ")
+        );
+        let e = |p: &str| super::compile(p).err().map(|e| e.cty());
+        assert_eq!(
+            e("(?x)a").as_deref(),
+            Some("invalid regexp pattern: invalid or unsupported Perl syntax in (?x")
+        );
+        assert_eq!(
+            e("[[:foo:]]").as_deref(),
+            Some("invalid regexp pattern: invalid character class range in [:foo:]")
+        );
+        assert_eq!(
+            e("(?P<a-b>x)").as_deref(),
+            Some("invalid regexp pattern: invalid named capture in (?P<a-b>")
+        );
+        // Go's names, even twice: the last group wins.
+        assert_eq!(
+            ok("regex", vec![s("(?P<1x>a)(?P<1x>b)"), s("ab")]),
+            obj(&[("1x", s("b"))])
+        );
+        let mut seed: u64 = 7;
+        let alphabet: Vec<char> = r"\[](){}?*+|^$.-,:<>=P!QEpx0123456789az&~_ "
+            .chars()
+            .collect();
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 12) as usize;
+            let mut x = seed;
+            let pat: String = (0..len)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    alphabet[(x >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let _ = super::compile(&pat);
+        }
+    }
+
     #[test]
     fn chomp() {
         assert_eq!(ok("chomp", vec![s("hello\n")]), s("hello"));
