@@ -49,7 +49,7 @@ pub fn load_lenient(path: &Path, vars: &VarFlags, ui: CmdUi) -> Option<Template>
     let _ = if vars.sequential {
         kiln_engine::template::locals::evaluate_sequential(&mut t, mode)
     } else {
-        kiln_engine::template::locals::evaluate(&mut t, mode)
+        kiln_engine::template::locals::evaluate_values(&mut t, mode)
     };
     Some(t)
 }
