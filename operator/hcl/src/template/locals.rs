@@ -812,7 +812,7 @@ mod tests {
         ];
         let down: BTreeMap<Node, Vec<Node>> = block.iter().map(|n| (n.clone(), vec![])).collect();
         let failed = failing(&[local("machine"), local("cpu"), local("proxy")]);
-        let (reached, _) = packer_walk(&[], &[block.clone()], &down, &failed, true);
+        let (reached, _) = packer_walk(&[], std::slice::from_ref(&block), &down, &failed, true);
         assert!(reached.is_empty(), "{reached:?}");
         let (reached, _) = packer_walk(&[], &[block], &down, &failed, false);
         assert_eq!(reached, BTreeSet::from([local("arch")]));
