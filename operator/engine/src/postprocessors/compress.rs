@@ -9,8 +9,10 @@
 //!
 //! Compression extensions: `gz` (parallel gzip, the bytes Packer's klauspost/pgzip writes at
 //! every level, from kiln-goflate's port), `bgzf` (parallel
-//! blocked gzip), `lz4`, `xz`, and, beyond Packer, `bz2`/`bzip2` (Packer 1.16 would write a
-//! `.tar.gz` under such a name). Everything streams: no file is held in memory.
+//! blocked gzip), `lz4` (Packer's bytes: [`super::golz4`], a port of pierrec/lz4), `xz`
+//! (liblzma: other bytes than Packer's ulikunitz/xz), and, beyond Packer, `bz2`/`bzip2`
+//! (Packer 1.16 would write a `.tar.gz` under such a name). `.zip` is Go's archive/zip, byte
+//! for byte ([`write_zip`]). Everything streams: no file is held in memory.
 //!
 //! The new artifact is the archive; the input is not kept unless `keep_input_artifact = true`.
 

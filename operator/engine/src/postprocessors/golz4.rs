@@ -127,6 +127,34 @@ fn literal_length(dst: &mut Dst, di: &mut usize, l_len: usize) -> Option<()> {
     Some(())
 }
 
+/// One sequence: the token (match length beyond the minimum, literal count), the literals,
+/// the offset, the match length's extra bytes. `None` where the output would not fit.
+fn sequence(
+    dst: &mut Dst,
+    di: &mut usize,
+    literals: &[u8],
+    offset: usize,
+    mut m_len: usize,
+) -> Option<()> {
+    dst.set(*di, if m_len < 0xF { m_len as u8 } else { 0xF })?;
+    literal_length(dst, di, literals.len())?;
+    dst.copy(*di, literals)?;
+    *di += literals.len() + 2;
+    dst.set(*di - 2, offset as u8)?;
+    dst.set(*di - 1, (offset >> 8) as u8)?;
+    if m_len >= 0xF {
+        m_len -= 0xF;
+        while m_len >= 0xFF {
+            dst.set(*di, 0xFF)?;
+            *di += 1;
+            m_len -= 0xFF;
+        }
+        dst.set(*di, m_len as u8)?;
+        *di += 1;
+    }
+    Some(())
+}
+
 /// The last literals, then the end: `None` when the block does not shrink.
 fn last_literals(src: &[u8], mut dst: Dst, mut di: usize, anchor: usize) -> Option<Vec<u8>> {
     dst.set(di, 0)?;
@@ -200,30 +228,14 @@ pub fn compress_block(src: &[u8]) -> Option<Vec<u8>> {
                     break;
                 }
             }
-            let mut m_len = si - base;
-            if di >= dst.cap {
-                return None;
-            }
-            dst.set(di, if m_len < 0xF { m_len as u8 } else { 0xF })?;
-            literal_length(&mut dst, &mut di, l_len)?;
-            dst.copy(di, &src[anchor..anchor + l_len])?;
-            di += l_len + 2;
+            sequence(
+                &mut dst,
+                &mut di,
+                &src[anchor..anchor + l_len],
+                offset,
+                si - base,
+            )?;
             anchor = si;
-            if di > dst.cap {
-                return None;
-            }
-            dst.set(di - 2, offset as u8)?;
-            dst.set(di - 1, (offset >> 8) as u8)?;
-            if m_len >= 0xF {
-                m_len -= 0xF;
-                while m_len >= 0xFF {
-                    dst.set(di, 0xFF)?;
-                    di += 1;
-                    m_len -= 0xFF;
-                }
-                dst.set(di, m_len as u8)?;
-                di += 1;
-            }
             if si >= sn {
                 break;
             }
@@ -296,27 +308,10 @@ pub fn compress_block_hc(src: &[u8], depth: usize) -> Option<Vec<u8>> {
                 hash_table[h] = i;
                 i += 1;
             }
-            let l_len = si - anchor;
+            let literals = &src[anchor..si];
             si += m_len;
-            let mut m_len = m_len - MIN_MATCH;
-            dst.set(di, if m_len < 0xF { m_len as u8 } else { 0xF })?;
-            literal_length(&mut dst, &mut di, l_len)?;
-            dst.copy(di, &src[anchor..anchor + l_len])?;
-            di += l_len;
+            sequence(&mut dst, &mut di, literals, offset, m_len - MIN_MATCH)?;
             anchor = si;
-            di += 2;
-            dst.set(di - 2, offset as u8)?;
-            dst.set(di - 1, (offset >> 8) as u8)?;
-            if m_len >= 0xF {
-                m_len -= 0xF;
-                while m_len >= 0xFF {
-                    dst.set(di, 0xFF)?;
-                    di += 1;
-                    m_len -= 0xFF;
-                }
-                dst.set(di, m_len as u8)?;
-                di += 1;
-            }
         }
         if anchor == 0 {
             return None;

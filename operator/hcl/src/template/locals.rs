@@ -295,17 +295,8 @@ fn evaluate_walk(t: &mut Template, mode: DataMode<'_>, by_values: bool) -> Diagn
                         done.insert(node.clone());
                         continue;
                     };
-                    match env.eval_attr(&decl.attr) {
-                        Ok(v) => {
-                            if decl.sensitive {
-                                t.sensitive.extend(v.strings());
-                            }
-                            if let Some(ty) =
-                                crate::hcl::describe::static_type(&decl.attr.expr, &env.scope())
-                            {
-                                t.local_types.insert(name.clone(), ty);
-                            }
-                            t.local_values.insert(name.clone(), v);
+                    match evaluate_local(t, &env, &decl) {
+                        Ok(()) => {
                             done.insert(node);
                         }
                         Err(d) => {
@@ -520,18 +511,23 @@ fn sequential_local(
     }
     let env = t.base_env();
     evaluated[i] = true;
-    match env.eval_attr(&decl.attr) {
-        Ok(v) => {
-            if decl.sensitive {
-                t.sensitive.extend(v.strings());
-            }
-            if let Some(ty) = crate::hcl::describe::static_type(&decl.attr.expr, &env.scope()) {
-                t.local_types.insert(decl.name.clone(), ty);
-            }
-            t.local_values.insert(decl.name, v);
-        }
-        Err(d) => diags.push(d),
+    if let Err(d) = evaluate_local(t, &env, &decl) {
+        diags.push(d);
     }
+}
+
+/// Evaluates a local and keeps its value, its static type and, when it is sensitive, its
+/// strings (masked from then on).
+fn evaluate_local(t: &mut Template, env: &EvalEnv, decl: &LocalDecl) -> Result<(), Diagnostic> {
+    let v = env.eval_attr(&decl.attr)?;
+    if decl.sensitive {
+        t.sensitive.extend(v.strings());
+    }
+    if let Some(ty) = crate::hcl::describe::static_type(&decl.attr.expr, &env.scope()) {
+        t.local_types.insert(decl.name.clone(), ty);
+    }
+    t.local_values.insert(decl.name.clone(), v);
+    Ok(())
 }
 
 /// What Packer's walk of the locals/data graph most often does when some of its nodes fail:
