@@ -166,19 +166,15 @@ pub fn evaluate(
         // fingerprint, as HCP Packer's documentation shows).
         diags.extend(plan::check_data_sources(&t, &opts.env));
     }
-    diags.extend(t.init_diags.clone());
-    if !diags.has_errors() {
-        // `hcp_packer_registry` is decoded once variables, locals and data sources are
-        // known, as Packer's parseConfig does; its errors are validation errors.
-        diags.extend(t.registry_blocks().1);
-    }
-    if diags.has_errors() {
-        // With other errors, the builds' own (parseConfig's decoding, initializeBlocks'
-        // component types) come with them, as in Packer; without, `plan` reports them.
-        match t.decode_builds() {
-            Ok(builds) => diags.extend(crate::components::registry::check_build_types(&builds)),
-            Err(d) => diags.extend(d),
-        }
+    // Packer's parseConfig, file by file and block by block (`hcp_packer_registry`, sources
+    // declared twice, builds), then initializeBlocks (the component types of the builds
+    // that decoded). With no error anywhere, `plan` decodes the builds again and says the
+    // rest; the registry blocks' warnings are said here.
+    let (builds, parsed) = t.parse_config();
+    let failed = diags.has_errors() || parsed.has_errors();
+    diags.extend(parsed);
+    if failed {
+        diags.extend(crate::components::registry::check_build_types(&builds));
     }
     if diags.has_errors() {
         Err(masked(diags, &t))

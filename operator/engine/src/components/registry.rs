@@ -75,9 +75,21 @@ impl<T: ?Sized + 'static> Table<T> {
     pub fn unknown_as(&self, label: &str, name: &str, subject: Option<Subject>) -> Diagnostic {
         let known = self.names();
         if self.kind == Kind::DataSource {
+            // Packer lists its own data sources from a Go map: one rotation of this cycle,
+            // from a random start. Kiln prints the rotation that starts with the first in
+            // name order, one of Packer's six outputs (its own `kiln-channel` is not
+            // listed: a user of Packer's templates never meets it).
+            const PACKER_ORDER: &[&str] = &[
+                "hcp-packer-artifact",
+                "hcp-packer-image",
+                "hcp-packer-iteration",
+                "hcp-packer-version",
+                "http",
+                "null",
+            ];
             return Diagnostic::error(
                 format!("Unknown data type {name}"),
-                format!("known data sources: [{}]", known.join(" ")),
+                format!("known data sources: [{}]", PACKER_ORDER.join(" ")),
             )
             .with_subject(subject);
         }
@@ -513,12 +525,21 @@ mod tests {
         );
         let d = DATA_SOURCES.unknown("htp", None);
         assert_eq!(d.summary, "Unknown data type htp");
-        assert!(
-            d.detail
-                .starts_with("known data sources: [null http kiln-channel"),
-            "{}",
-            d.detail
+        assert_eq!(
+            d.detail,
+            "known data sources: [hcp-packer-artifact hcp-packer-image hcp-packer-iteration hcp-packer-version http null]"
         );
+        // Every data source Packer lists is one Kiln has.
+        for n in [
+            "hcp-packer-artifact",
+            "hcp-packer-image",
+            "hcp-packer-iteration",
+            "hcp-packer-version",
+            "http",
+            "null",
+        ] {
+            assert!(DATA_SOURCES.get(n).is_some(), "{n}");
+        }
         let d = PROVISIONERS.unknown("shel", None);
         assert_eq!(d.summary, "Unknown provisioner type \"shel\"");
         assert_eq!(d.detail, "Did you mean to use \"shell\"?");

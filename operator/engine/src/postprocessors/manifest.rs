@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
 
@@ -87,26 +87,23 @@ impl Drop for Lock {
     }
 }
 
-async fn lock(output: &Path) -> anyhow::Result<Lock> {
+/// Packer's lock: three tries to create `OUTPUT.lock` exclusively, 0, 200 and 400 ms
+/// apart; if none succeeds Packer goes on without it (a directory that does not exist
+/// fails the write after).
+async fn lock(output: &Path) -> Option<Lock> {
     let lock_path = PathBuf::from(format!("{}.lock", output.display()));
-    for attempt in 0..3 {
-        match std::fs::OpenOptions::new()
+    for attempt in 0..3u64 {
+        tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+        if std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&lock_path)
+            .is_ok()
         {
-            Ok(_) => return Ok(Lock(lock_path)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 2 => {
-                tokio::time::sleep(Duration::from_millis(200 * (attempt + 1))).await;
-            }
-            Err(e) => {
-                return Err(e).with_context(|| {
-                    format!("Unable to lock manifest file {}", lock_path.display())
-                });
-            }
+            return Some(Lock(lock_path));
         }
     }
-    bail!("Unable to lock manifest file {}", lock_path.display())
+    None
 }
 
 #[async_trait]
@@ -123,11 +120,8 @@ impl PostProcessor for Manifest {
         let mut entry = self.entry(ctx.info, input, now);
         // Sensitive values never reach the file.
         entry = crate::ui::mask_json(&entry, ctx.ui.masker());
-        if let Some(dir) = self.output.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("Unable to create directory {}", dir.display()))?;
-        }
-        let _lock = lock(&self.output).await?;
+        // Packer creates no directory: a missing one fails the write, in its words.
+        let _lock = lock(&self.output).await;
         let mut doc: Json = match std::fs::read(&self.output) {
             Ok(bytes) if !bytes.is_empty() => {
                 serde_json::from_slice(&bytes).with_context(|| {
@@ -160,10 +154,18 @@ impl PostProcessor for Manifest {
         let text = serde_json::to_string_pretty(&out).map_err(anyhow::Error::from)?;
         // Write whole or not at all: a temporary file renamed over the old one.
         let tmp = PathBuf::from(format!("{}.tmp", self.output.display()));
-        std::fs::write(&tmp, text.as_bytes())
-            .with_context(|| format!("Unable to write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &self.output)
-            .with_context(|| format!("Unable to write {}", self.output.display()))?;
+        let unable = |e: std::io::Error| {
+            let out = self.output.display();
+            anyhow::anyhow!(
+                "Unable to write {out}: open {out}: {}",
+                kiln_hcl::template::go_errno(&e)
+            )
+        };
+        std::fs::write(&tmp, text.as_bytes()).map_err(unable)?;
+        std::fs::rename(&tmp, &self.output).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            unable(e)
+        })?;
         ctx.ui.emit(EventKind::ManifestEntry { entry });
         Ok(PostProcessed {
             artifact: input.clone(),

@@ -462,234 +462,291 @@ impl Template {
         let mut diags = Diagnostics::new();
         let mut out = Vec::new();
         for b in &self.builds {
-            let errors_at_start = diags.errors().count();
-            let mut bb = BuildBlock {
-                name: None,
-                description: None,
-                sources: Vec::new(),
-                provisioners: Vec::new(),
-                post_processors: Vec::new(),
-                error_cleanup: None,
-                subject: b.subject(),
-            };
-            // Packer's `hadSource`: a source listed or a `source` block, valid or not.
-            let mut had_source = false;
-            let errors_before = diags.errors().count();
-            for a in &b.body.attrs {
-                match a.key.as_str() {
-                    "name" => bb.name = gohcl_string(&env, a, &mut diags),
-                    "description" => bb.description = gohcl_string(&env, a, &mut diags),
-                    "sources" => {
-                        // gohcl decodes the list into Go strings: an unknown element (an
-                        // unset variable in a reference) is "value must be known", once, at
-                        // the list's start, and nothing of the list is used.
-                        let mut unknown = false;
-                        let items: Vec<(String, Option<Subject>)> = match &a.expr {
-                            hcl::edit::expr::Expression::Array(arr) => arr
-                                .iter()
-                                .map(|e| {
-                                    let subject =
-                                        hcl::edit::Span::span(e).map(|r| a.file.subject(r));
-                                    let text = match e {
-                                        hcl::edit::expr::Expression::String(s) => s.value().clone(),
-                                        hcl::edit::expr::Expression::Traversal(_) => {
-                                            let r = hcl::edit::Span::span(e).unwrap_or(0..0);
-                                            a.file.text.get(r).unwrap_or("").trim().to_string()
-                                        }
-                                        other => {
-                                            match env.evaluator(&a.file).eval(other, &env.scope()) {
-                                                Ok(v) if !v.is_wholly_known() => {
-                                                    unknown = true;
-                                                    String::new()
-                                                }
-                                                Ok(v) => v.to_string_lossless().unwrap_or_default(),
-                                                Err(d) => {
-                                                    diags.push(d);
-                                                    String::new()
-                                                }
-                                            }
-                                        }
-                                    };
-                                    (text, subject)
-                                })
-                                .collect(),
-                            // Any other expression (`local.srcs`) is evaluated, as Packer
-                            // does: a list of reference strings.
-                            other => match env.evaluator(&a.file).eval(other, &env.scope()) {
-                                Ok(Value::List(l)) if l.iter().all(|v| v.as_str().is_some()) => l
-                                    .iter()
-                                    .map(|v| (v.as_str().unwrap_or("").to_string(), a.subject()))
-                                    .collect(),
-                                Err(d) => {
-                                    diags.push(d);
-                                    Vec::new()
-                                }
-                                Ok(_) => {
-                                    diags.push(
-                                        // gohcl's words for a value that is not a list of
-                                        // strings.
-                                        Diagnostic::error(
-                                            "Unsuitable value type",
-                                            "Unsuitable value: list of string required",
-                                        )
-                                        .with_subject(a.subject()),
-                                    );
-                                    Vec::new()
-                                }
-                            },
-                        };
-                        had_source |= !items.is_empty();
-                        if unknown {
-                            diags.push(unsuitable(&env, a, "value must be known"));
-                            continue;
-                        }
-                        for (text, subject) in items {
-                            if let Some(s) = self.resolve_source(
-                                &text,
-                                subject,
-                                bb.subject.clone(),
-                                &mut diags,
-                                true,
-                            ) {
-                                bb.sources.push(s);
-                            }
-                        }
-                    }
-                    _ => diags.push(a.unsupported_in(&b.body, BUILD_ATTRS, BUILD_BLOCKS)),
-                }
-            }
-            // gohcl's decoding of the block and its schema check: their errors end it there.
-            let mut undecoded = diags.errors().count() > errors_before;
-            // decodeBuildConfig exposes `build.name` to its provisioners and post-processors.
-            let mut block_env = env.clone();
-            block_env.set(
-                "build",
-                Value::Object(
-                    [(
-                        "name".to_string(),
-                        Value::str(bb.name.clone().unwrap_or_default()),
-                    )]
-                    .into_iter()
-                    .collect(),
-                ),
-            );
-            let mut blocks: Vec<RawBlock> = Vec::new();
-            for inner in &b.body.blocks {
-                if inner.ident == "dynamic" {
-                    match dynamic::expand(inner, &env) {
-                        Ok(bs) => blocks.extend(bs),
-                        Err(d) => diags.extend(d),
-                    }
-                } else {
-                    blocks.push(inner.clone());
-                }
-            }
-            for inner in &blocks {
-                match inner.ident.as_str() {
-                    "source" => {
-                        had_source = true;
-                        if inner.labels.len() != 1 {
-                            diags.push(crate::template::label_count(
-                                inner,
-                                &["reference"],
-                                "source",
-                            ));
-                            continue;
-                        }
-                        let Some(mut s) = self.resolve_source(
-                            &inner.labels[0],
-                            inner.subject(),
-                            bb.subject.clone(),
-                            &mut diags,
-                            false,
-                        ) else {
-                            continue;
-                        };
-                        let mut extra = inner.body.clone();
-                        if let Some(pos) = extra.attrs.iter().position(|a| a.key == "name") {
-                            let a = extra.attrs.remove(pos);
-                            match env.eval_attr(&a).map(|v| v.to_string_lossless()) {
-                                Ok(Some(n)) => s.name = n,
-                                Ok(None) => diags.push(
-                                    Diagnostic::error(
-                                        "Incorrect attribute value type",
-                                        "The source name must be a string.",
-                                    )
-                                    .with_subject(a.subject()),
-                                ),
-                                Err(d) => diags.push(d),
-                            }
-                        }
-                        if s.unknown.is_none() {
-                            diags.extend(s.body.merge(&extra));
-                            s.subject = inner.subject();
-                        }
-                        bb.sources.push(s);
-                    }
-                    "provisioner" => {
-                        if let Some(p) = decode_provisioner(inner, &block_env, &mut diags) {
-                            bb.provisioners.push(p);
-                        }
-                    }
-                    "error-cleanup-provisioner" => {
-                        if bb.error_cleanup.is_some() {
-                            diags.push(
-                                Diagnostic::error(
-                                    "Only one error-cleanup-provisioner is allowed",
-                                    "",
-                                )
-                                .with_subject(inner.subject()),
-                            );
-                            continue;
-                        }
-                        bb.error_cleanup = decode_provisioner(inner, &block_env, &mut diags);
-                    }
-                    "post-processor" => {
-                        if let Some(p) = decode_post_processor(inner, &block_env, &mut diags) {
-                            bb.post_processors.push(vec![p]);
-                        }
-                    }
-                    "post-processors" => {
-                        let mut chain = Vec::new();
-                        for a in &inner.body.attrs {
-                            diags.push(a.unsupported());
-                        }
-                        for pp in &inner.body.blocks {
-                            if pp.ident != "post-processor" {
-                                diags.push(pp.unsupported());
-                                continue;
-                            }
-                            if let Some(p) = decode_post_processor(pp, &block_env, &mut diags) {
-                                chain.push(p);
-                            }
-                        }
-                        if !chain.is_empty() {
-                            bb.post_processors.push(chain);
-                        }
-                    }
-                    // Decoded with the registry configuration (template::registry).
-                    "hcp_packer_registry" => {}
-                    _ => {
-                        undecoded = true;
-                        diags.push(inner.unsupported_in(BUILD_ATTRS, BUILD_BLOCKS))
-                    }
-                }
-            }
-            if !had_source && !undecoded {
-                // hcl2template's decodeBuildConfig, in its words.
-                diags.push(
-                    Diagnostic::error(
-                        "missing source reference",
-                        "a build block must reference at least one source to be built",
-                    )
-                    .with_subject(b.subject()),
-                );
-            }
-            if diags.errors().count() == errors_at_start && self.build_registry_decodes(b) {
-                out.push(bb);
-            }
+            let (bb, d) = self.decode_build(b, &env);
+            diags.extend(d);
+            out.extend(bb);
         }
         (out, diags)
+    }
+
+    /// Packer's `parseConfig` for the blocks it decodes once variables, locals and data
+    /// sources are known, file by file and block by block, as it reports them: each
+    /// top-level `hcp_packer_registry` (one for the whole template: any after the first that
+    /// decodes is "Only one … is allowed"), each `source` (declared twice: found when the
+    /// files were read, [`Template::init_diags`]) and each `build` (with its own
+    /// `hcp_packer_registry` blocks). The builds that decode, with every diagnostic.
+    pub fn parse_config(&self) -> (Vec<BuildBlock>, Diagnostics) {
+        let env = self.base_env();
+        let file_index = |name: &str| {
+            self.files
+                .iter()
+                .position(|f| f.name == name)
+                .unwrap_or(usize::MAX)
+        };
+        let key = |s: &Option<crate::diag::Subject>| {
+            s.as_ref().map_or((usize::MAX, 0, 0), |s| {
+                (file_index(&s.file), s.line, s.column)
+            })
+        };
+        let mut keyed: Vec<((usize, usize, usize), Diagnostics)> = Vec::new();
+        for d in &self.init_diags.0 {
+            keyed.push((key(&d.subject), d.clone().into()));
+        }
+        for (b, d) in self.top_registry_diags() {
+            keyed.push((key(&b.subject()), d));
+        }
+        let mut out = Vec::new();
+        for b in &self.builds {
+            let (bb, d) = self.decode_build(b, &env);
+            keyed.push((key(&b.subject()), d));
+            out.extend(bb);
+        }
+        // A stable sort: the diagnostics of one block stay in their order.
+        keyed.sort_by_key(|(k, _)| *k);
+        let mut diags = Diagnostics::new();
+        for (_, d) in keyed {
+            diags.extend(d);
+        }
+        (out, diags)
+    }
+
+    /// One `build` block, as hcl2template's `decodeBuildConfig`: the build when it decodes
+    /// without error, and its diagnostics.
+    fn decode_build(&self, b: &RawBlock, env: &EvalEnv) -> (Option<BuildBlock>, Diagnostics) {
+        let env = env.clone();
+        let mut diags = Diagnostics::new();
+        let mut bb = BuildBlock {
+            name: None,
+            description: None,
+            sources: Vec::new(),
+            provisioners: Vec::new(),
+            post_processors: Vec::new(),
+            error_cleanup: None,
+            subject: b.subject(),
+        };
+        // Packer's `hadSource`: a source listed or a `source` block, valid or not.
+        let mut had_source = false;
+        let errors_before = diags.errors().count();
+        for a in &b.body.attrs {
+            match a.key.as_str() {
+                "name" => bb.name = gohcl_string(&env, a, &mut diags),
+                "description" => bb.description = gohcl_string(&env, a, &mut diags),
+                "sources" => {
+                    // gohcl decodes the list into Go strings: an unknown element (an
+                    // unset variable in a reference) is "value must be known", once, at
+                    // the list's start, and nothing of the list is used.
+                    let mut unknown = false;
+                    let items: Vec<(String, Option<Subject>)> = match &a.expr {
+                        hcl::edit::expr::Expression::Array(arr) => arr
+                            .iter()
+                            .map(|e| {
+                                let subject = hcl::edit::Span::span(e).map(|r| a.file.subject(r));
+                                let text = match e {
+                                    hcl::edit::expr::Expression::String(s) => s.value().clone(),
+                                    hcl::edit::expr::Expression::Traversal(_) => {
+                                        let r = hcl::edit::Span::span(e).unwrap_or(0..0);
+                                        a.file.text.get(r).unwrap_or("").trim().to_string()
+                                    }
+                                    other => {
+                                        match env.evaluator(&a.file).eval(other, &env.scope()) {
+                                            Ok(v) if !v.is_wholly_known() => {
+                                                unknown = true;
+                                                String::new()
+                                            }
+                                            Ok(v) => v.to_string_lossless().unwrap_or_default(),
+                                            Err(d) => {
+                                                diags.push(d);
+                                                String::new()
+                                            }
+                                        }
+                                    }
+                                };
+                                (text, subject)
+                            })
+                            .collect(),
+                        // Any other expression (`local.srcs`) is evaluated, as Packer
+                        // does: a list of reference strings.
+                        other => match env.evaluator(&a.file).eval(other, &env.scope()) {
+                            Ok(Value::List(l)) if l.iter().all(|v| v.as_str().is_some()) => l
+                                .iter()
+                                .map(|v| (v.as_str().unwrap_or("").to_string(), a.subject()))
+                                .collect(),
+                            Err(d) => {
+                                diags.push(d);
+                                Vec::new()
+                            }
+                            Ok(_) => {
+                                diags.push(
+                                    // gohcl's words for a value that is not a list of
+                                    // strings.
+                                    Diagnostic::error(
+                                        "Unsuitable value type",
+                                        "Unsuitable value: list of string required",
+                                    )
+                                    .with_subject(a.subject()),
+                                );
+                                Vec::new()
+                            }
+                        },
+                    };
+                    had_source |= !items.is_empty();
+                    if unknown {
+                        diags.push(unsuitable(&env, a, "value must be known"));
+                        continue;
+                    }
+                    for (text, subject) in items {
+                        if let Some(s) = self.resolve_source(
+                            &text,
+                            subject,
+                            bb.subject.clone(),
+                            &mut diags,
+                            true,
+                        ) {
+                            bb.sources.push(s);
+                        }
+                    }
+                }
+                _ => diags.push(a.unsupported_in(&b.body, BUILD_ATTRS, BUILD_BLOCKS)),
+            }
+        }
+        // gohcl's decoding of the block and its schema check: their errors end it there.
+        let mut undecoded = diags.errors().count() > errors_before;
+        // decodeBuildConfig exposes `build.name` to its provisioners and post-processors.
+        let mut block_env = env.clone();
+        block_env.set(
+            "build",
+            Value::Object(
+                [(
+                    "name".to_string(),
+                    Value::str(bb.name.clone().unwrap_or_default()),
+                )]
+                .into_iter()
+                .collect(),
+            ),
+        );
+        let mut blocks: Vec<RawBlock> = Vec::new();
+        for inner in &b.body.blocks {
+            if inner.ident == "dynamic" {
+                match dynamic::expand(inner, &env) {
+                    Ok(bs) => blocks.extend(bs),
+                    Err(d) => diags.extend(d),
+                }
+            } else {
+                blocks.push(inner.clone());
+            }
+        }
+        let mut registry_seen = false;
+        for inner in &blocks {
+            match inner.ident.as_str() {
+                "source" => {
+                    had_source = true;
+                    if inner.labels.len() != 1 {
+                        diags.push(crate::template::label_count(
+                            inner,
+                            &["reference"],
+                            "source",
+                        ));
+                        continue;
+                    }
+                    let Some(mut s) = self.resolve_source(
+                        &inner.labels[0],
+                        inner.subject(),
+                        bb.subject.clone(),
+                        &mut diags,
+                        false,
+                    ) else {
+                        continue;
+                    };
+                    let mut extra = inner.body.clone();
+                    if let Some(pos) = extra.attrs.iter().position(|a| a.key == "name") {
+                        let a = extra.attrs.remove(pos);
+                        match env.eval_attr(&a).map(|v| v.to_string_lossless()) {
+                            Ok(Some(n)) => s.name = n,
+                            Ok(None) => diags.push(
+                                Diagnostic::error(
+                                    "Incorrect attribute value type",
+                                    "The source name must be a string.",
+                                )
+                                .with_subject(a.subject()),
+                            ),
+                            Err(d) => diags.push(d),
+                        }
+                    }
+                    if s.unknown.is_none() {
+                        diags.extend(s.body.merge(&extra));
+                        s.subject = inner.subject();
+                    }
+                    bb.sources.push(s);
+                }
+                "provisioner" => {
+                    if let Some(p) = decode_provisioner(inner, &block_env, &mut diags) {
+                        bb.provisioners.push(p);
+                    }
+                }
+                "error-cleanup-provisioner" => {
+                    if bb.error_cleanup.is_some() {
+                        diags.push(
+                            Diagnostic::error("Only one error-cleanup-provisioner is allowed", "")
+                                .with_subject(inner.subject()),
+                        );
+                        continue;
+                    }
+                    bb.error_cleanup = decode_provisioner(inner, &block_env, &mut diags);
+                }
+                "post-processor" => {
+                    if let Some(p) = decode_post_processor(inner, &block_env, &mut diags) {
+                        bb.post_processors.push(vec![p]);
+                    }
+                }
+                "post-processors" => {
+                    let mut chain = Vec::new();
+                    for a in &inner.body.attrs {
+                        diags.push(a.unsupported());
+                    }
+                    for pp in &inner.body.blocks {
+                        if pp.ident != "post-processor" {
+                            diags.push(pp.unsupported());
+                            continue;
+                        }
+                        if let Some(p) = decode_post_processor(pp, &block_env, &mut diags) {
+                            chain.push(p);
+                        }
+                    }
+                    if !chain.is_empty() {
+                        bb.post_processors.push(chain);
+                    }
+                }
+                // One per build: any after the first that decodes is an error.
+                "hcp_packer_registry" => {
+                    if registry_seen {
+                        diags.push(
+                            Diagnostic::error("Only one hcp_packer_registry is allowed", "")
+                                .with_subject(inner.subject()),
+                        );
+                        continue;
+                    }
+                    let (decoded, d) = crate::template::registry::decode(self, inner, true);
+                    diags.extend(d);
+                    registry_seen = decoded.is_some();
+                }
+                _ => {
+                    undecoded = true;
+                    diags.push(inner.unsupported_in(BUILD_ATTRS, BUILD_BLOCKS))
+                }
+            }
+        }
+        if !had_source && !undecoded {
+            // hcl2template's decodeBuildConfig, in its words.
+            diags.push(
+                Diagnostic::error(
+                    "missing source reference",
+                    "a build block must reference at least one source to be built",
+                )
+                .with_subject(b.subject()),
+            );
+        }
+        let decoded = !diags.has_errors();
+        (decoded.then_some(bb), diags)
     }
 
     /// Every build instance (build × source), named as Packer names them.

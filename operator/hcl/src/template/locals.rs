@@ -254,7 +254,15 @@ fn evaluate_walk(t: &mut Template, mode: DataMode<'_>, by_values: bool) -> Diagn
         down.iter()
             .map(|(n, d)| (n.clone(), d.iter().cloned().collect::<BTreeSet<Node>>())),
     );
-    let graph_errors = graph_errors(&deps, missing);
+    let mut blocks: Vec<Vec<Node>> = Vec::new();
+    for l in &t.locals {
+        if blocks.len() <= l.block {
+            blocks.resize(l.block + 1, Vec::new());
+        }
+        blocks[l.block].push(Node::Local(l.name.clone()));
+    }
+    let data: Vec<Node> = t.data.keys().map(|k| Node::Data(k.clone())).collect();
+    let graph_errors = graph_errors(&deps, &down, &data, &blocks, missing);
     if !graph_errors.is_empty() {
         let list = if graph_errors.len() == 1 {
             format!("1 error occurred:\n\t* {}\n\n", graph_errors[0])
@@ -339,14 +347,6 @@ fn evaluate_walk(t: &mut Template, mode: DataMode<'_>, by_values: bool) -> Diagn
         }
     }
     if !failed.is_empty() {
-        let mut blocks: Vec<Vec<Node>> = Vec::new();
-        for l in &t.locals {
-            if blocks.len() <= l.block {
-                blocks.resize(l.block + 1, Vec::new());
-            }
-            blocks[l.block].push(Node::Local(l.name.clone()));
-        }
-        let data: Vec<Node> = t.data.keys().map(|k| Node::Data(k.clone())).collect();
         let (reached, failure) = packer_walk(&data, &blocks, &down, &failed, by_values);
         t.local_values
             .retain(|name, _| reached.contains(&Node::Local(name.clone())));
@@ -530,6 +530,65 @@ fn evaluate_local(t: &mut Template, env: &EvalEnv, decl: &LocalDecl) -> Result<(
     Ok(())
 }
 
+/// How many of Packer's random walks Kiln draws to find its most frequent outcome.
+const SAMPLES: usize = 512;
+
+/// Go 1.26's map iteration, drawn from a fixed seed (so Kiln's answer is the same every
+/// time): a map of up to eight entries iterates in insertion order from a random one of its
+/// eight slots, wrapping around; a larger one in no set order.
+struct GoMaps {
+    seed: u64,
+}
+
+impl GoMaps {
+    fn new() -> GoMaps {
+        GoMaps {
+            seed: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.seed ^= self.seed >> 12;
+        self.seed ^= self.seed << 25;
+        self.seed ^= self.seed >> 27;
+        self.seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// The iteration order of a map whose items were inserted in this order.
+    fn order<T: Clone>(&mut self, items: &[T]) -> Vec<T> {
+        let mut out: Vec<T> = items.to_vec();
+        if items.len() <= 8 {
+            let offset = (self.next() % 8) as usize;
+            if offset < items.len() {
+                out.rotate_left(offset);
+            }
+        } else {
+            for i in (1..out.len()).rev() {
+                let j = (self.next() % (i as u64 + 1)) as usize;
+                out.swap(i, j);
+            }
+        }
+        out
+    }
+
+    /// The order in which Packer's `buildPrereqsDAG` adds its vertices: its data sources
+    /// (a map), then its locals (each `locals` block's attributes through hclsyntax's body,
+    /// a map, copied into another by `JustAttributes`).
+    fn inserted(
+        order: &mut impl FnMut(&[Node]) -> Vec<Node>,
+        data: &[Node],
+        locals_blocks: &[Vec<Node>],
+    ) -> Vec<Node> {
+        let mut inserted = order(data);
+        for block in locals_blocks {
+            let once = order(block);
+            inserted.extend(order(&once));
+        }
+        inserted
+    }
+}
+
 /// What Packer's walk of the locals/data graph most often does when some of its nodes fail:
 /// the nodes it evaluates before it stops, and the failure it stops at.
 ///
@@ -553,40 +612,12 @@ fn packer_walk(
     failed: &BTreeMap<Node, Diagnostics>,
     by_values: bool,
 ) -> (BTreeSet<Node>, Node) {
-    const SAMPLES: usize = 512;
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        // xorshift64*
-        seed ^= seed >> 12;
-        seed ^= seed << 25;
-        seed ^= seed >> 27;
-        seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    };
-    // A Go map's iteration order over items inserted in this order.
-    let mut go_order = |items: &[Node]| -> Vec<Node> {
-        let mut out: Vec<Node> = items.to_vec();
-        if items.len() <= 8 {
-            let offset = (next() % 8) as usize;
-            if offset < items.len() {
-                out.rotate_left(offset);
-            }
-        } else {
-            for i in (1..out.len()).rev() {
-                let j = (next() % (i as u64 + 1)) as usize;
-                out.swap(i, j);
-            }
-        }
-        out
-    };
+    let mut maps = GoMaps::new();
+    let mut go_order = |items: &[Node]| maps.order(items);
     let mut tally: BTreeMap<(BTreeSet<Node>, Node), usize> = BTreeMap::new();
     let mut first: Option<(BTreeSet<Node>, Node)> = None;
     for _ in 0..SAMPLES {
-        let mut inserted = go_order(data);
-        for block in locals_blocks {
-            // hclsyntax's body attributes (a map) copied into another by JustAttributes.
-            let once = go_order(block);
-            inserted.extend(go_order(&once));
-        }
+        let inserted = GoMaps::inserted(&mut go_order, data, locals_blocks);
         let mut sorted: Vec<Node> = Vec::new();
         let mut seen: BTreeSet<Node> = BTreeSet::new();
         // The depth-first search, iteratively: (node, its down edges in map order, next).
@@ -656,25 +687,19 @@ fn packer_walk(
         })
 }
 
-/// Whether `from` depends on `to`, directly or through others.
-fn depends_on(deps: &BTreeMap<Node, BTreeSet<Node>>, from: &Node, to: &Node) -> bool {
-    let mut seen: BTreeSet<&Node> = BTreeSet::new();
-    let mut todo: Vec<&Node> = deps.get(from).into_iter().flatten().collect();
-    while let Some(n) = todo.pop() {
-        if n == to {
-            return true;
-        }
-        if seen.insert(n) {
-            todo.extend(deps.get(n).into_iter().flatten());
-        }
-    }
-    false
-}
-
-/// The graph's errors as Packer's `buildPrereqsDAG` lists them: the missing dependencies
-/// given, then its validation's (a self reference; each cycle, its members each depending
-/// on the one before, from a start Packer picks at random).
-fn graph_errors(deps: &BTreeMap<Node, BTreeSet<Node>>, mut errors: Vec<String>) -> Vec<String> {
+/// The graph's errors as Packer's `buildPrereqsDAG` lists them: each missing dependency,
+/// then, when the graph has cycles or self references, its validation's error (one error of
+/// several lines: each cycle of Tarjan's search over the graph's maps, its members in the
+/// order the search pops them, then each self reference in the order of the graph's edge
+/// set). Which vertex the search starts from is Go map order: Kiln draws Packer's orders
+/// as [`packer_walk`] does and keeps the most frequent text.
+fn graph_errors(
+    deps: &BTreeMap<Node, BTreeSet<Node>>,
+    down: &BTreeMap<Node, Vec<Node>>,
+    data: &[Node],
+    locals_blocks: &[Vec<Node>],
+    mut errors: Vec<String>,
+) -> Vec<String> {
     // What a topological walk cannot reach is in a cycle (or waits on one).
     let mut done: BTreeSet<&Node> = BTreeSet::new();
     loop {
@@ -688,53 +713,96 @@ fn graph_errors(deps: &BTreeMap<Node, BTreeSet<Node>>, mut errors: Vec<String>) 
         }
         done.extend(ready);
     }
-    let stuck: Vec<&Node> = deps.keys().filter(|n| !done.contains(n)).collect();
-    if stuck.is_empty() {
+    if deps.keys().all(|n| done.contains(n)) {
         return errors;
     }
-    let reaches = |from: &Node, to: &Node| depends_on(deps, from, to);
-    let cycles_before = errors.len();
-    let mut placed: Vec<&Node> = Vec::new();
-    for n in &stuck {
-        if deps[*n].contains(*n) {
-            errors.push(format!("Self reference: {}", n.display()));
-            placed.push(n);
+    let mut maps = GoMaps::new();
+    let mut tally: BTreeMap<String, usize> = BTreeMap::new();
+    let mut first: Option<String> = None;
+    let no_edges: Vec<Node> = Vec::new();
+    for _ in 0..SAMPLES {
+        let inserted = GoMaps::inserted(&mut |i| maps.order(i), data, locals_blocks);
+        // The edges, as Connect adds them: the data sources' (a map), then the locals'.
+        let mut edges: Vec<(Node, Node)> = Vec::new();
+        let data_order = maps.order(data);
+        let locals_order = inserted.iter().filter(|n| matches!(n, Node::Local(_)));
+        for n in data_order.iter().chain(locals_order) {
+            for d in down.get(n).unwrap_or(&no_edges) {
+                let e = (n.clone(), d.clone());
+                if !edges.contains(&e) {
+                    edges.push(e);
+                }
+            }
         }
-    }
-    for n in &stuck {
-        if placed.contains(n) || !reaches(n, n) {
-            continue;
+        let mut scc = Tarjan::default();
+        for v in maps.order(&inserted) {
+            if !scc.index.contains_key(&v) {
+                scc.visit(&v, down, &mut maps);
+            }
         }
-        let members: Vec<&Node> = stuck
+        let mut lines: Vec<String> = scc
+            .components
             .iter()
-            .copied()
-            .filter(|m| !placed.contains(m) && reaches(n, m) && reaches(m, n))
+            .filter(|c| c.len() > 1)
+            .map(|c| {
+                let names: Vec<String> = c.iter().map(Node::display).collect();
+                format!("Cycle: {}", names.join(", "))
+            })
             .collect();
-        let mut order = vec![*n];
-        while order.len() < members.len() {
-            let last = *order.last().unwrap_or(n);
-            match members
-                .iter()
-                .find(|m| !order.contains(m) && deps[**m].contains(last))
-            {
-                Some(next) => order.push(next),
-                None => break,
+        for (from, to) in maps.order(&edges) {
+            if from == to {
+                lines.push(format!("Self reference: {}", from.display()));
             }
         }
-        for m in &members {
-            if !order.contains(m) {
-                order.push(m);
-            }
-        }
-        placed.extend(order.iter().copied());
-        let names: Vec<String> = order.iter().map(|m| m.display()).collect();
-        errors.push(format!("Cycle: {}", names.join(", ")));
+        let text = lines.join("\n");
+        first.get_or_insert_with(|| text.clone());
+        *tally.entry(text).or_default() += 1;
     }
-    if errors.len() == cycles_before {
-        let names: Vec<String> = stuck.iter().map(|n| n.display()).collect();
-        errors.push(format!("Cycle: {}", names.join(", ")));
-    }
+    let best = tally.values().copied().max().unwrap_or(0);
+    let text = first
+        .filter(|t| tally.get(t) == Some(&best))
+        .or_else(|| tally.into_iter().find(|(_, n)| *n == best).map(|(t, _)| t))
+        .unwrap_or_default();
+    errors.push(text);
     errors
+}
+
+/// Tarjan's strongly connected components, as Packer's `dag.StronglyConnected` finds them
+/// (each vertex's down edges in Go map order).
+#[derive(Default)]
+struct Tarjan {
+    index: BTreeMap<Node, usize>,
+    stack: Vec<Node>,
+    components: Vec<Vec<Node>>,
+}
+
+impl Tarjan {
+    fn visit(&mut self, v: &Node, down: &BTreeMap<Node, Vec<Node>>, maps: &mut GoMaps) -> usize {
+        let index = self.index.len() + 1;
+        self.index.insert(v.clone(), index);
+        self.stack.push(v.clone());
+        let mut min = index;
+        let targets = maps.order(down.get(v).map_or(&[][..], |d| d.as_slice()));
+        for t in targets {
+            match self.index.get(&t).copied() {
+                None => min = min.min(self.visit(&t, down, maps)),
+                Some(i) if self.stack.contains(&t) => min = min.min(i),
+                Some(_) => {}
+            }
+        }
+        if index == min {
+            let mut component = Vec::new();
+            while let Some(n) = self.stack.pop() {
+                let root = n == *v;
+                component.push(n);
+                if root {
+                    break;
+                }
+            }
+            self.components.push(component);
+        }
+        min
+    }
 }
 
 fn dep_node(r: &[String], t: &Template) -> Option<Node> {
@@ -818,5 +886,68 @@ mod tests {
         let down = BTreeMap::from([(local("s"), vec![local("m")]), (local("m"), vec![])]);
         let (reached, _) = packer_walk(&[], &[block], &down, &failing(&[local("s")]), false);
         assert_eq!(reached, BTreeSet::from([local("m")]));
+    }
+
+    /// The cycles measured on Packer 1.16.0: its most frequent text each time.
+    #[test]
+    fn cycles_are_listed_as_packer_most_often_lists_them() {
+        let errors = |data: &[Node], blocks: &[Vec<Node>], edges: &[(Node, Node)]| {
+            let mut down: BTreeMap<Node, Vec<Node>> = BTreeMap::new();
+            for n in data.iter().chain(blocks.iter().flatten()) {
+                down.entry(n.clone()).or_default();
+            }
+            for (from, to) in edges {
+                down.entry(from.clone()).or_default().push(to.clone());
+            }
+            let deps = down
+                .iter()
+                .map(|(n, d)| (n.clone(), d.iter().cloned().collect()))
+                .collect();
+            graph_errors(&deps, &down, data, blocks, vec!["missing".into()])
+        };
+        // `first = local.second, second = local.first`: 77 of 100 runs.
+        let block = vec![local("first"), local("second")];
+        let e = errors(
+            &[],
+            std::slice::from_ref(&block),
+            &[
+                (local("first"), local("second")),
+                (local("second"), local("first")),
+            ],
+        );
+        assert_eq!(e, ["missing", "Cycle: local.second, local.first"]);
+        // Two data sources reading each other, `gummy` declared first: 23 of 30 runs.
+        let (gummy, bear) = (
+            Node::Data("null.gummy".into()),
+            Node::Data("null.bear".into()),
+        );
+        let e = errors(
+            &[gummy.clone(), bear.clone()],
+            &[],
+            &[(gummy.clone(), bear.clone()), (bear, gummy)],
+        );
+        assert_eq!(e[1], "Cycle: null.bear, null.gummy");
+        // Two cycles and a self reference: one error of three lines (16 of 40 runs).
+        let names = ["a", "b", "s", "c", "d", "e"];
+        let block: Vec<Node> = names.iter().map(|n| local(n)).collect();
+        let edges: Vec<(Node, Node)> = [
+            ("a", "b"),
+            ("b", "a"),
+            ("s", "s"),
+            ("c", "d"),
+            ("d", "e"),
+            ("e", "c"),
+        ]
+        .iter()
+        .map(|(f, t)| (local(f), local(t)))
+        .collect();
+        let e = errors(&[], &[block], &edges);
+        assert_eq!(
+            e[1],
+            "Cycle: local.e, local.d, local.c\nCycle: local.b, local.a\nSelf reference: local.s"
+        );
+        // No cycle: only the missing dependencies.
+        let e = errors(&[], &[vec![local("x")]], &[]);
+        assert_eq!(e, ["missing"]);
     }
 }

@@ -179,10 +179,24 @@ impl Template {
         (out, diags)
     }
 
-    /// Whether a build's `hcp_packer_registry` blocks decode: at most one, without errors.
-    pub(crate) fn build_registry_decodes(&self, build: &RawBlock) -> bool {
-        let blocks = self.build_registry_blocks(build);
-        blocks.len() <= 1 && blocks.iter().all(|b| !decode(self, b, true).1.has_errors())
+    /// The top-level `hcp_packer_registry` blocks, each with its diagnostics (Packer's
+    /// `parseConfig`: one for the whole template, any after the first that decodes is "Only
+    /// one … is allowed").
+    pub(crate) fn top_registry_diags(&self) -> Vec<(RawBlock, Diagnostics)> {
+        let mut seen = false;
+        self.registry
+            .iter()
+            .map(|b| {
+                if seen {
+                    let d = Diagnostic::error(format!("Only one {LABEL} is allowed"), "")
+                        .with_subject(b.subject());
+                    return (b.clone(), d.into());
+                }
+                let (block, d) = decode(self, b, false);
+                seen = block.is_some();
+                (b.clone(), d)
+            })
+            .collect()
     }
 
     /// Whether HCP Packer's registry is on for this template, as Packer decides

@@ -1,0 +1,2 @@
+x = "from-file"
+y = "undeclared"
