@@ -10,7 +10,8 @@
 //! Compression extensions: `gz` (parallel gzip, the bytes Packer's klauspost/pgzip writes at
 //! every level, from kiln-goflate's port), `bgzf` (parallel
 //! blocked gzip), `lz4` (Packer's bytes: [`super::golz4`], a port of pierrec/lz4), `xz`
-//! (liblzma: other bytes than Packer's ulikunitz/xz), and, beyond Packer, `bz2`/`bzip2`
+//! (Packer's bytes: kiln-goxz, a port of ulikunitz/xz's writer), and, beyond Packer,
+//! `bz2`/`bzip2`
 //! (Packer 1.16 would write a `.tar.gz` under such a name). `.zip` is Go's archive/zip, byte
 //! for byte ([`write_zip`]). Everything streams: no file is held in memory.
 //!
@@ -219,7 +220,8 @@ impl Encoder for super::golz4::Lz4Writer<Out> {
     }
 }
 
-impl Encoder for liblzma::write::XzEncoder<Out> {
+/// kiln-goxz's port of ulikunitz/xz's writer (Packer's).
+impl Encoder for kiln_goxz::XzWriter<Out> {
     fn end(self) -> std::io::Result<Out> {
         self.finish()
     }
@@ -326,8 +328,8 @@ fn make_sink(
             sink(w)
         }
         Some(Algorithm::Lz4) => sink(super::golz4::Lz4Writer::new(out, level, whole_file)),
-        // Packer's xz writer takes no level; xz's default preset.
-        Some(Algorithm::Xz) => sink(liblzma::write::XzEncoder::new(out, 6)),
+        // Packer's xz writer takes no level: ulikunitz/xz's defaults.
+        Some(Algorithm::Xz) => sink(kiln_goxz::XzWriter::new(out)?),
         Some(Algorithm::Bzip2) => {
             let l = if level > 0 { level as u32 } else { 9 };
             sink(bzip2::write::BzEncoder::new(
