@@ -349,8 +349,11 @@ build {
         "t.pkr.hcl",
         "source \"null\" \"a\" { communicator = \"none\" }\nbuild {\n  source \"null.a\" { communicator = \"ssh\" }\n}\n",
     )]);
-    let t = load(dup.path(), VarInputs::default()).unwrap();
-    let err = t.instances().unwrap_err().to_string();
+    // A build that does not decode fails loading, as Packer's parseConfig fails Initialize.
+    let err = load(dup.path(), VarInputs::default())
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("Duplicate argument"), "{err}");
     assert!(err.contains("t.pkr.hcl line 3, in build:"), "{err}");
 }
@@ -576,8 +579,9 @@ build {
 }
 "#,
     )]);
-    let t = load(d.path(), VarInputs::default()).unwrap();
-    let err = t.instances().unwrap_err();
+    let err = load(d.path(), VarInputs::default())
+        .map(|_| ())
+        .unwrap_err();
     let msgs: Vec<String> = err.errors().map(|e| e.one_line()).collect();
     assert_eq!(msgs.len(), 2, "{msgs:?}");
     assert!(

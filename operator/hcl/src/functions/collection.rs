@@ -66,6 +66,8 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         "chunklist" => {
             f.exact(&["list", "size"])?;
             let list = typed_list(f, 0, "list")?;
+            // The size converts to a number first (cty's conversion error), then must be whole.
+            f.number(1, "size")?;
             let size = f
                 .int(1, "size")
                 .map_err(|_| arg_err(1, "size", format!("invalid index: {WHOLE_NUMBER}")))?;
@@ -171,6 +173,10 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
         }
         "element" => {
             f.exact(&["list", "index"])?;
+            // hclsyntax converts each argument to its parameter's type before the call.
+            if !f.get(1).is_null() {
+                f.number(1, "index")?;
+            }
             let list = match f.value(0, "list")? {
                 Value::List(l) => l,
                 v => return Err(other(format!("cannot read elements from {}", friendly(v)))),
@@ -220,8 +226,8 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             }
         }
         "values" => {
-            f.exact(&["values"])?;
-            match f.value(0, "values")? {
+            f.exact(&["mapping"])?;
+            match f.value(0, "mapping")? {
                 Value::Object(o) => Ok(Value::List(o.values().cloned().collect())),
                 _ => Err(other("values() requires a map as the first argument")),
             }
@@ -332,7 +338,8 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             let keys = f.string_list(0, "keys")?;
             let values = match f.value(1, "values")? {
                 Value::List(l) => l,
-                _ => return Err(arg_err(1, "values", "list or tuple required")),
+                // cty's return-type check, not an argument error.
+                _ => return Err(other("values argument must be a list or tuple value")),
             };
             if keys.len() != values.len() {
                 return Err(other(format!(

@@ -851,6 +851,7 @@ fn yaml_node(v: &Value, indent: usize, ctx: Ctx, out: &mut String) -> Result<(),
                 }
             }
         }
+        Value::Number(_) | Value::String(_) => yaml_scalar(v, indent, ctx, out)?,
         Value::List(_) => out.push_str("[]\n"),
         Value::Object(_) => out.push_str("{}\n"),
         Value::Null | Value::Unknown => out.push_str("null\n"),
@@ -858,6 +859,23 @@ fn yaml_node(v: &Value, indent: usize, ctx: Ctx, out: &mut String) -> Result<(),
             out.push_str(if *b { "true" } else { "false" });
             out.push('\n');
         }
+    }
+    // go-yaml's emitter leaves a document whose root is a plain scalar (a number, a bool,
+    // null) "open ended": it closes it with `...`.
+    if ctx == Ctx::Top
+        && matches!(
+            v,
+            Value::Null | Value::Unknown | Value::Bool(_) | Value::Number(_)
+        )
+    {
+        out.push_str("...\n");
+    }
+    Ok(())
+}
+
+/// [`yaml_node`] for the numbers and strings.
+fn yaml_scalar(v: &Value, indent: usize, ctx: Ctx, out: &mut String) -> Result<(), String> {
+    match v {
         Value::Number(n) => {
             let s = if n.is_infinite() {
                 if !n.is_negative() {
@@ -886,6 +904,7 @@ fn yaml_node(v: &Value, indent: usize, ctx: Ctx, out: &mut String) -> Result<(),
                 out.push('\n');
             }
         }
+        _ => {}
     }
     Ok(())
 }
@@ -1432,8 +1451,10 @@ mod tests {
             s("\"bar\": \"baz\"\n\"foo\":\n- 1\n- \"a\": \"b\"\n  \"c\": \"d\"\n- 3\n")
         );
         assert_eq!(ok("yamlencode", vec![s("hello")]), s("\"hello\"\n"));
-        assert_eq!(ok("yamlencode", vec![n(1.5)]), s("1.5\n"));
-        assert_eq!(ok("yamlencode", vec![Value::Null]), s("null\n"));
+        // A plain scalar at the root leaves the document open: go-yaml closes it with `...`.
+        assert_eq!(ok("yamlencode", vec![n(1.5)]), s("1.5\n...\n"));
+        assert_eq!(ok("yamlencode", vec![Value::Null]), s("null\n...\n"));
+        assert_eq!(ok("yamlencode", vec![Value::Bool(true)]), s("true\n...\n"));
         assert_eq!(ok("yamlencode", vec![l(vec![])]), s("[]\n"));
         assert_eq!(
             ok(

@@ -13,7 +13,20 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
     let fmt = f.string(0, "format")?;
     let args = &f.args[1..];
     if f.name == "format" {
-        return format(&fmt, args).map(Value::String).map_err(other);
+        return format(&fmt, args).map(Value::String).map_err(|e| {
+            // cty's formatFSM: extra arguments are an error of the first one not used.
+            if e.starts_with("too many arguments; no verbs") {
+                return arg_err(1, "args", e);
+            }
+            match e
+                .strip_prefix("too many arguments; only ")
+                .and_then(|r| r.split(' ').next())
+                .and_then(|n| n.parse::<usize>().ok())
+            {
+                Some(used) => arg_err(used + 1, "args", e),
+                None => other(e),
+            }
+        });
     }
     formatlist(&fmt, args)
 }

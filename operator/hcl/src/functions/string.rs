@@ -201,8 +201,12 @@ fn indent(f: &Args) -> Result<Value, FuncError> {
 }
 
 fn join(f: &Args) -> Result<Value, FuncError> {
-    f.at_least(2, "lists")?;
+    // cty's JoinFunc: the separator, then any number of lists (none is its own error).
+    f.at_least(1, "separator")?;
     let sep = f.string(0, "separator")?;
+    if f.len() < 2 {
+        return Err(other("at least one list is required"));
+    }
     let mut items: Vec<String> = Vec::new();
     for i in 1..f.len() {
         let list = f.string_list(i, "lists")?;
@@ -963,7 +967,8 @@ mod tests {
             err("join", vec![s(","), l(vec![s("a"), l(vec![])])]),
             "element 1: string required"
         );
-        assert!(err("join", vec![s(",")]).contains("Missing value for \"lists\""));
+        assert_eq!(err("join", vec![s(",")]), "at least one list is required");
+        assert!(err("join", vec![]).contains("Missing value for \"separator\""));
     }
 
     #[test]

@@ -604,6 +604,17 @@ pub fn statements(vars: &[Traversal], scope: &Scope) -> Vec<String> {
 pub fn static_type(expr: &Expression, scope: &Scope) -> Option<Type> {
     match expr {
         Expression::Parenthesis(p) => static_type(p.inner(), scope),
+        // hclsyntax's conditional: the two results' types unified (`true ? var.list :
+        // var.other_list` is a list, `true ? var.map : { k = 1 }` a map).
+        Expression::Conditional(c) => {
+            let a = literal_type(&c.true_expr, scope)?;
+            let b = literal_type(&c.false_expr, scope)?;
+            if a == b {
+                Some(a)
+            } else {
+                crate::hcl::eval::unify_types(&a, &b)
+            }
+        }
         Expression::Variable(v) => scope.type_of(v.as_str()),
         Expression::Traversal(t) => {
             let Expression::Variable(root) = &t.expr else {
@@ -671,6 +682,22 @@ pub fn static_type(expr: &Expression, scope: &Scope) -> Option<Type> {
                     }
                     first?
                 }
+                // cty's coalescelist: lists of one type give that type.
+                "coalescelist" => {
+                    let mut first: Option<Type> = None;
+                    for a in call.args.iter() {
+                        let t = static_type(a, scope)?;
+                        if !matches!(t, Type::List(_)) {
+                            return None;
+                        }
+                        match &first {
+                            None => first = Some(t),
+                            Some(f) if *f == t => {}
+                            Some(_) => return None,
+                        }
+                    }
+                    first?
+                }
                 "values" => match static_type(call.args.iter().next()?, scope)? {
                     Type::Map(e) => Type::List(e),
                     _ => return None,
@@ -688,6 +715,49 @@ pub fn static_type(expr: &Expression, scope: &Scope) -> Option<Type> {
         }
         _ => None,
     }
+}
+
+/// [`static_type`], or the type a literal has (numbers, strings, booleans, templates, and
+/// tuples and objects of such): a conditional's other result.
+fn literal_type(expr: &Expression, scope: &Scope) -> Option<Type> {
+    if let Some(t) = static_type(expr, scope) {
+        return Some(t);
+    }
+    Some(match expr {
+        Expression::Number(_) => Type::Number,
+        Expression::String(_) | Expression::StringTemplate(_) | Expression::HeredocTemplate(_) => {
+            Type::String
+        }
+        Expression::Bool(_) => Type::Bool,
+        Expression::Array(items) => Type::Tuple(
+            items
+                .iter()
+                .map(|e| literal_type(e, scope))
+                .collect::<Option<_>>()?,
+        ),
+        Expression::Object(obj) => {
+            let mut attrs = BTreeMap::new();
+            for (k, v) in obj.iter() {
+                let name = match k {
+                    ObjectKey::Ident(id) => id.as_str().to_string(),
+                    ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
+                    ObjectKey::Expression(Expression::Variable(v)) => v.as_str().to_string(),
+                    _ => return None,
+                };
+                let ty = literal_type(v.expr(), scope)?;
+                attrs.insert(
+                    name,
+                    Attr {
+                        ty,
+                        optional: false,
+                        default: None,
+                    },
+                );
+            }
+            Type::Object(attrs)
+        }
+        _ => return None,
+    })
 }
 
 /// The types of a template's roots (`var`, `local`) by name, for [`Scope::typed`].

@@ -377,19 +377,31 @@ impl Evaluator {
     /// Why a conditional's two results have no common type (hclsyntax's
     /// `describeConditionalTypeMismatch`); `None` when they have one, or when either is null
     /// or unknown (dynamic).
+    ///
+    /// A result whose evaluation failed still has a type in hclsyntax when its expression
+    /// is an operation or a string template (see [`failed_type`]): `c ? [1] : "" + 1` is
+    /// the mismatch (tuple, number), and only that is reported.
     fn conditional_mismatch(
         &self,
         c: &hcl::edit::expr::Conditional,
-        tv: &Value,
-        fv: &Value,
+        t: &R,
+        f: &R,
         scope: &Scope,
     ) -> Option<String> {
-        if matches!(tv, Value::Unknown) || matches!(fv, Value::Unknown) {
-            return None;
-        }
-        let tt = describe::concrete(tv, describe::static_type(&c.true_expr, scope).as_ref());
-        let ft = describe::concrete(fv, describe::static_type(&c.false_expr, scope).as_ref());
-        if tt == types::Type::Any || ft == types::Type::Any || tv.is_unknown() || fv.is_unknown() {
+        let type_of = |r: &R, e: &Expression| -> Option<types::Type> {
+            match r {
+                Ok(Value::Unknown) => None,
+                Ok(v) if v.is_unknown() => None,
+                Ok(v) => Some(describe::concrete(
+                    v,
+                    describe::static_type(e, scope).as_ref(),
+                )),
+                Err(_) => failed_type(e),
+            }
+        };
+        let tt = type_of(t, &c.true_expr)?;
+        let ft = type_of(f, &c.false_expr)?;
+        if tt == types::Type::Any || ft == types::Type::Any {
             return None;
         }
         if unify::unify(&tt, &ft).is_some() {
@@ -531,9 +543,7 @@ impl Evaluator {
                 // type, that is the one error (the condition is not evaluated).
                 let t = self.eval_depth(&c.true_expr, scope, d);
                 let f = self.eval_depth(&c.false_expr, scope, d);
-                if let (Ok(tv), Ok(fv)) = (&t, &f)
-                    && let Some(why) = self.conditional_mismatch(c, tv, fv, scope)
-                {
+                if let Some(why) = self.conditional_mismatch(c, &t, &f, scope) {
                     let range = match (c.true_expr.span(), c.false_expr.span()) {
                         (Some(a), Some(b)) => Some(a.start..b.end),
                         _ => c.span(),
@@ -1492,12 +1502,18 @@ impl Evaluator {
         if let Some(e) = Diagnostic::several(errors) {
             // hclsyntax checks the number of arguments before evaluating them: a wrong
             // count is the one error then.
-            if !call.args.expand_final()
-                && name != "templatefile"
-                && let Err(FuncError::Arity(msg)) =
-                    functions::call(name, &vec![Value::Null; arg_exprs.len()], &self.funcs)
-            {
-                return Err(self.arity_error(call, scope, &msg));
+            if !call.args.expand_final() {
+                let arity = if name == "templatefile" {
+                    templatefile_arity(arg_exprs.len())
+                } else {
+                    match functions::call(name, &vec![Value::Null; arg_exprs.len()], &self.funcs) {
+                        Err(FuncError::Arity(msg)) => Some(msg),
+                        _ => None,
+                    }
+                };
+                if let Some(msg) = arity {
+                    return Err(self.arity_error(call, scope, &msg));
+                }
             }
             return Err(e);
         }
@@ -1639,12 +1655,8 @@ impl Evaluator {
                 "Call to function \"templatefile\" failed: cannot recursively call templatefile from inside templatefile call.",
             ));
         }
-        if args.len() != 2 {
-            return Err(self.arity_error(
-                call,
-                scope,
-                "Function \"templatefile\" expects 2 arguments (path, vars).",
-            ));
+        if let Some(msg) = templatefile_arity(args.len()) {
+            return Err(self.arity_error(call, scope, &msg));
         }
         let Some(rel) = args[0].to_string_lossless() else {
             return Err(self.with(
@@ -2013,6 +2025,46 @@ fn conversion_stand_in(msg: &str) -> Option<Value> {
         }
         _ => return None,
     })
+}
+
+/// The type hclsyntax gives the result of an expression whose evaluation failed: an
+/// operation's result type (`cty.UnknownVal(op.Type)`: a number for arithmetic, a bool for
+/// comparisons and logic), a string for a template; `None` (dynamic) for anything else.
+fn failed_type(e: &Expression) -> Option<types::Type> {
+    use hcl::edit::expr::{BinaryOperator as B, UnaryOperator as U};
+    match e {
+        Expression::Parenthesis(p) => failed_type(p.inner()),
+        Expression::BinaryOp(op) => Some(match op.operator.value() {
+            B::Plus | B::Minus | B::Mul | B::Div | B::Mod => types::Type::Number,
+            _ => types::Type::Bool,
+        }),
+        Expression::UnaryOp(op) => Some(match op.operator.value() {
+            U::Neg => types::Type::Number,
+            U::Not => types::Type::Bool,
+        }),
+        Expression::StringTemplate(t) => {
+            let elems: Vec<&Element> = t.iter().collect();
+            match elems.as_slice() {
+                // One interpolation alone is its expression's value.
+                [Element::Interpolation(i)] => failed_type(&i.expr),
+                _ => Some(types::Type::String),
+            }
+        }
+        Expression::HeredocTemplate(_) => Some(types::Type::String),
+        _ => None,
+    }
+}
+
+/// hclsyntax's arity error for `templatefile(path, vars)` called with `n` arguments.
+fn templatefile_arity(n: usize) -> Option<String> {
+    match n {
+        0 | 1 => Some(format!(
+            "Function \"templatefile\" expects 2 argument(s). Missing value for \"{}\".",
+            ["path", "vars"][n]
+        )),
+        2 => None,
+        _ => Some("Function \"templatefile\" expects only 2 argument(s).".to_string()),
+    }
 }
 
 /// A value with null for each unknown part.
