@@ -290,329 +290,320 @@ fn go_gzip(data: &[u8]) -> Result<Vec<u8>, super::FuncError> {
 // YAML
 
 fn yamldecode(s: &str) -> Result<Value, String> {
-    incompatible_version(s)?;
-    match yaml11::decode(s) {
-        Ok(v) => v,
-        // A syntax error: worded by libyaml (serde_yaml's parser), placed as go-cty-yaml
-        // places it.
-        Err(e) => match serde_yaml::from_str::<serde_yaml::Value>(s) {
-            Err(se) => Err(go_yaml_syntax_error(&se.to_string(), s)),
-            Ok(_) => Err(e),
-        },
-    }
+    yaml11::decode(s)
 }
 
-/// go-yaml's check of a document's `%YAML` directive: only version 1.1 (libyaml's parser,
-/// which Kiln's YAML readers share, accepts 1.2 and 2.0).
-fn incompatible_version(src: &str) -> Result<(), String> {
-    for (i, line) in src.lines().enumerate() {
-        let t = line.trim_end();
-        if t.is_empty() || t.starts_with('#') {
-            continue;
-        }
-        let Some(version) = t.strip_prefix("%YAML") else {
-            if t.starts_with('%') {
-                continue;
-            }
-            break;
-        };
-        let version = version.split('#').next().unwrap_or("").trim();
-        if version != "1.1" {
-            let problem = "found incompatible YAML document";
-            return Err(if i == 0 {
-                problem.to_string()
-            } else {
-                format!("on line {i}, column 1: {problem}")
-            });
-        }
-        break;
-    }
-    Ok(())
-}
-
-/// go-cty-yaml's `parserErrorWrap` of a libyaml error, from serde_yaml's text of it
-/// (`PROBLEM at line L column C, CONTEXT at line L column C`, marks counted from 1): `on line
-/// N, column M: PROBLEM` where N is the problem's line counted from 0 (a scanner error's from
-/// 1, column 1), else the context's, and the problem alone when both are on the first line.
-fn go_yaml_syntax_error(text: &str, src: &str) -> String {
-    /// A text and the (line, column) counted from 0 of its `at line L column C` suffix.
-    fn mark(s: &str) -> (&str, Option<(usize, usize)>) {
-        if let Some((t, m)) = s.rsplit_once(" at line ")
-            && let Some((l, c)) = m.split_once(" column ")
-            && let (Ok(l), Ok(c)) = (l.trim().parse::<usize>(), c.trim().parse::<usize>())
-        {
-            return (t, Some((l.saturating_sub(1), c.saturating_sub(1))));
-        }
-        match s.rsplit_once(" at position ") {
-            Some((t, n)) if n.trim().parse::<usize>().is_ok() => (t, None),
-            _ => (s, None),
-        }
-    }
-    let (head, context) = match text.split_once(", while ") {
-        Some((h, c)) => (h, Some(c)),
-        None => (text, None),
-    };
-    let (problem, pmark) = mark(head);
-    // An alias of no anchor: go-cty-yaml's own error, at the alias event (its line counted
-    // from 0 and no place on the first line).
-    if problem == "unknown anchor"
-        && let Some((l, c)) = pmark
-    {
-        let name: String = src
-            .lines()
-            .nth(l)
-            .and_then(|line| line.get(line.char_indices().nth(c).map_or(line.len(), |(i, _)| i)..))
-            .map(|rest| {
-                rest.trim_start_matches('*')
-                    .chars()
-                    .take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '_' || *ch == '-')
-                    .collect()
-            })
-            .unwrap_or_default();
-        let msg = format!("reference to undefined anchor {}", super::go_quote(&name));
-        return if l == 0 {
-            msg
-        } else {
-            format!("on line {l}, column {}: {msg}", c + 1)
-        };
-    }
-    let cmark = context.map(|c| mark(c).1.or(pmark)).unwrap_or(None);
-    const SCANNER_ALONE: &[&str] = &[
-        "block sequence entries are not allowed in this context",
-        "mapping keys are not allowed in this context",
-        "mapping values are not allowed in this context",
-    ];
-    let scanner =
-        context.is_some_and(|c| c.starts_with("scanning")) || SCANNER_ALONE.contains(&problem);
-    match (pmark, cmark) {
-        (Some((l, c)), _) if l != 0 => {
-            if scanner {
-                format!("on line {}, column 1: {problem}", l + 1)
-            } else {
-                format!("on line {l}, column {}: {problem}", c + 1)
-            }
-        }
-        (_, Some((l, c))) if l != 0 => format!("on line {l}, column {}: {problem}", c + 1),
-        _ => problem.to_string(),
-    }
-}
-
-/// go-cty-yaml's conversion of YAML to values: its YAML 1.1 scalar resolver (`y`, `yes`, `on`…
-/// are booleans, `0o17` and `0x1F` integers, `.inf`, timestamps as RFC 3339 strings), merge
-/// keys, anchors, and mapping keys converted to strings.
+/// go-cty-yaml's `YAMLDecodeFunc` (`ImpliedType`, then `Unmarshal` to that type) over the
+/// events of kiln-goyaml, its parser ported: the YAML 1.1 scalar resolver (`y`, `yes`, `on`…
+/// are booleans, `0b101` an integer, `.inf`, timestamps as RFC 3339 strings), merge keys,
+/// anchors, mapping keys converted to strings, and go-cty-yaml's errors placed as it places
+/// them.
 mod yaml11 {
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, HashMap};
 
-    use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
-    use yaml_rust2::scanner::{Marker, TScalarStyle};
+    use kiln_goyaml::{Event, EventType, Parser, scalar_style};
 
-    use crate::value::{Number, Value};
+    use crate::value::{Number, Value, go_quote};
 
     const TAG: &str = "tag:yaml.org,2002:";
 
-    struct Events(Vec<(Event, Marker)>);
-
-    impl MarkedEventReceiver for Events {
-        fn on_event(&mut self, ev: Event, mark: Marker) {
-            self.0.push((ev, mark));
-        }
+    /// A resolved scalar: a value, or go-cty-yaml's merge key (`<<`).
+    enum Resolved {
+        Value(Value),
+        Merge,
     }
 
-    /// `Err` for a syntax error (the caller words it); else the value or the conversion error.
-    pub(super) fn decode(src: &str) -> Result<Result<Value, String>, String> {
-        let mut events = Events(Vec::new());
-        Parser::new_from_str(src)
-            .load(&mut events, true)
-            .map_err(|e| e.to_string())?;
-        let docs: Vec<&Marker> = events
-            .0
-            .iter()
-            .filter(|(e, _)| matches!(e, Event::DocumentStart))
-            .map(|(_, m)| m)
-            .collect();
-        match docs.as_slice() {
-            [] => {
-                return Ok(Err(
-                    "on line 1, column 1: missing start of document".to_string()
-                ));
-            }
-            [_] => {}
-            // go-yaml's line here is counted from 0.
-            [_, second, ..] => {
-                return Ok(Err(format!(
-                    "on line {}, column {}: unexpected extra content after value",
-                    second.line().saturating_sub(1),
-                    second.col() + 1
-                )));
-            }
-        }
+    /// A collection being read.
+    enum Frame {
+        Seq {
+            anchor: String,
+            items: Vec<Value>,
+        },
+        Map {
+            anchor: String,
+            vals: BTreeMap<String, Value>,
+            /// The key whose value comes next: a name, or a merge key (its event).
+            key: Option<Result<String, Box<Event>>>,
+        },
+    }
+
+    /// One walk does both of go-cty-yaml's passes: they read the same events and fail the
+    /// same way, but for the untagged quoted and block scalars, which `ImpliedType` takes for
+    /// strings unread and `Unmarshal` resolves (then converts to string). The one error only
+    /// `Unmarshal` can meet there (`.nan`) is kept for after the whole `ImpliedType` pass.
+    struct Decoder<'a> {
+        parser: Parser<'a>,
+        /// go-cty-yaml's `anchorsPending`: anchors whose definition is being read.
+        pending: HashMap<String, usize>,
+        /// Each anchor's value and `ImpliedType`'s type name of it.
+        anchors: HashMap<String, (Value, &'static str)>,
+        /// The first error of the `Unmarshal` pass.
+        deferred: Option<String>,
+    }
+
+    pub(super) fn decode(src: &str) -> Result<Value, String> {
+        let src = if src.is_empty() { "\n" } else { src };
         let mut d = Decoder {
-            events: events.0,
-            pos: 0,
-            anchors: BTreeMap::new(),
+            parser: Parser::new(src.as_bytes()),
+            pending: HashMap::new(),
+            anchors: HashMap::new(),
+            deferred: None,
         };
-        // Skip to the document's content.
-        while let Some((ev, _)) = d.events.get(d.pos) {
-            match ev {
-                Event::StreamStart | Event::DocumentStart | Event::Nothing => d.pos += 1,
-                Event::StreamEnd | Event::DocumentEnd => return Ok(Ok(Value::Null)),
-                _ => break,
-            }
+        let (v, ty) = d.document()?;
+        // A document of no type (null) is left unknown: `YAMLDecodeFunc` gives back
+        // `cty.DynamicVal` when `ImpliedType` is `cty.DynamicPseudoType`.
+        if ty == "dynamic" {
+            return Ok(Value::Unknown);
         }
-        if d.pos >= d.events.len() {
-            return Ok(Ok(Value::Null));
-        }
-        Ok(d.value(0))
-    }
-
-    struct Decoder {
-        events: Vec<(Event, Marker)>,
-        pos: usize,
-        anchors: BTreeMap<usize, Value>,
-    }
-
-    fn long_tag(tag: &Option<Tag>) -> Result<String, String> {
-        Ok(match tag {
-            None => String::new(),
-            Some(t) if t.handle == "!!" => format!("{TAG}{}", t.suffix),
-            Some(t) if t.handle == "!" && t.suffix.is_empty() => format!("{TAG}str"),
-            Some(t) if t.handle.is_empty() || t.handle == "!<" => t.suffix.clone(),
-            Some(t) => format!("{}{}", t.handle, t.suffix),
-        })
-    }
-
-    /// Packer's go-cty-yaml reports conversion errors without their position.
-    fn at(_mark: &Marker, msg: impl std::fmt::Display) -> String {
-        msg.to_string()
-    }
-
-    impl Decoder {
-        fn next(&mut self) -> Result<(Event, Marker), String> {
-            let e = self
-                .events
-                .get(self.pos)
-                .cloned()
-                .ok_or_else(|| "expecting value but found end of stream".to_string())?;
-            self.pos += 1;
-            Ok(e)
-        }
-
-        fn value(&mut self, depth: usize) -> Result<Value, String> {
-            if depth > 512 {
-                return Err("YAML document is nested too deeply".to_string());
-            }
-            let (ev, mark) = self.next()?;
-            match ev {
-                Event::Scalar(src, style, anchor, tag) => {
-                    let mut v = resolve(&long_tag(&tag)?, &src, style).map_err(|e| at(&mark, e))?;
-                    // Block scalars (`|`, `>`) come out as strings, whatever they resolve to.
-                    if matches!(style, TScalarStyle::Literal | TScalarStyle::Folded)
-                        && let Some(text) = v.to_string_lossless()
-                    {
-                        v = Value::String(text);
-                    }
-                    if anchor > 0 {
-                        self.anchors.insert(anchor, v.clone());
-                    }
-                    Ok(v)
-                }
-                Event::Alias(id) => self
-                    .anchors
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| at(&mark, "reference to undefined anchor")),
-                Event::SequenceStart(anchor, tag) => {
-                    let tag = long_tag(&tag)?;
-                    if !tag.is_empty() && tag != format!("{TAG}seq") {
-                        return Err(at(&mark, format!("can't interpret sequence as {tag}")));
-                    }
-                    let mut items = Vec::new();
-                    while !matches!(
-                        self.events.get(self.pos),
-                        Some((Event::SequenceEnd, _)) | None
-                    ) {
-                        items.push(self.value(depth + 1)?);
-                    }
-                    self.pos += 1;
-                    let v = Value::List(items);
-                    if anchor > 0 {
-                        self.anchors.insert(anchor, v.clone());
-                    }
-                    Ok(v)
-                }
-                Event::MappingStart(anchor, tag) => {
-                    let tag = long_tag(&tag)?;
-                    if !tag.is_empty() && tag != format!("{TAG}map") {
-                        return Err(at(&mark, format!("can't interpret mapping as {tag}")));
-                    }
-                    let v = self.mapping(depth)?;
-                    if anchor > 0 {
-                        self.anchors.insert(anchor, v.clone());
-                    }
-                    Ok(v)
-                }
-                Event::MappingEnd => Err(at(&mark, "expecting value but found end of mapping")),
-                Event::SequenceEnd => Err(at(&mark, "expecting value but found end of sequence")),
-                _ => Err(at(&mark, "expecting value but found end of stream")),
-            }
-        }
-
-        fn mapping(&mut self, depth: usize) -> Result<Value, String> {
-            let mut vals = BTreeMap::new();
-            loop {
-                let (ev, mark) = self.next()?;
-                let (src, style, tag) = match ev {
-                    Event::MappingEnd => return Ok(Value::Object(vals)),
-                    Event::Scalar(src, style, _, tag) => (src, style, long_tag(&tag)?),
-                    _ => return Err(at(&mark, "only strings are allowed as mapping keys")),
-                };
-                let merge = (tag.is_empty() && style == TScalarStyle::Plain && src == "<<")
-                    || tag == format!("{TAG}merge");
-                if merge {
-                    match self.value(depth + 1)? {
-                        Value::Object(o) => vals.extend(o),
-                        // go-cty-yaml 1.0 (Packer's) merges only a mapping.
-                        other => {
-                            return Err(format!(
-                                "on line {}, column {}: cannot merge {} into mapping",
-                                // go-yaml's line here is counted from 0.
-                                mark.line().saturating_sub(1),
-                                mark.col() + 1,
-                                friendly(&other)
-                            ));
-                        }
-                    }
-                    continue;
-                }
-                let key = match resolve(&tag, &src, style)? {
-                    Value::Null => return Err(at(&mark, "mapping key cannot be null")),
-                    v => v
-                        .to_string_lossless()
-                        .ok_or_else(|| at(&mark, "only strings are allowed as mapping keys"))?,
-                };
-                let v = self.value(depth + 1)?;
-                vals.insert(key, v);
-            }
+        match d.deferred {
+            Some(e) => Err(e),
+            None => Ok(v),
         }
     }
 
-    fn friendly(v: &Value) -> &'static str {
+    fn text(b: &[u8]) -> String {
+        String::from_utf8_lossy(b).into_owned()
+    }
+
+    /// `cty.Type.FriendlyName` of what `ImpliedType` makes of a scalar's value.
+    fn type_name(v: &Value) -> &'static str {
         match v {
-            Value::Null => "null",
+            Value::Null => "dynamic",
             Value::Bool(_) => "bool",
             Value::Number(_) => "number",
-            Value::String(_) => "string",
             Value::List(_) => "tuple",
-            _ => "dynamic",
+            Value::Object(_) => "object",
+            _ => "string",
         }
+    }
+
+    impl Decoder<'_> {
+        fn next(&mut self) -> Result<Event, String> {
+            self.parser.parse().map_err(|e| e.message())
+        }
+
+        /// `impliedType`/`unmarshal`: one document, alone in the stream.
+        fn document(&mut self) -> Result<(Value, &'static str), String> {
+            let ev = self.next()?;
+            if ev.typ != EventType::StreamStart {
+                return Err(ev.wrap("missing stream start token"));
+            }
+            let ev = self.next()?;
+            if ev.typ != EventType::DocumentStart {
+                return Err(ev.wrap("missing start of document"));
+            }
+            let (v, ty) = self.value()?;
+            let ev = self.next()?;
+            if ev.typ == EventType::DocumentStart {
+                return Err(ev.wrap("only a single document is allowed"));
+            }
+            if ev.typ != EventType::DocumentEnd {
+                return Err(ev.wrap(&format!(
+                    "unexpected extra content ({}) after value",
+                    ev.typ.name()
+                )));
+            }
+            let ev = self.next()?;
+            if ev.typ != EventType::StreamEnd {
+                return Err(ev.wrap("unexpected extra content after value"));
+            }
+            Ok((v, ty))
+        }
+
+        fn begin_anchor(&mut self, name: &str) {
+            if !name.is_empty() {
+                *self.pending.entry(name.to_string()).or_default() += 1;
+            }
+        }
+
+        fn complete_anchor(&mut self, name: String, v: &Value, ty: &'static str) {
+            if name.is_empty() {
+                return;
+            }
+            if let Some(n) = self.pending.get_mut(&name) {
+                *n -= 1;
+                if *n == 0 {
+                    self.pending.remove(&name);
+                }
+            }
+            self.anchors.insert(name, (v.clone(), ty));
+        }
+
+        /// A node and `ImpliedType`'s type name of it, read with an explicit stack of the
+        /// collections open.
+        fn value(&mut self) -> Result<(Value, &'static str), String> {
+            let mut stack: Vec<Frame> = Vec::new();
+            loop {
+                let ev = self.next()?;
+                let (v, ty) = match stack.last_mut() {
+                    Some(Frame::Map {
+                        key: key @ None, ..
+                    }) => {
+                        if ev.typ != EventType::MappingEnd {
+                            *key = Some(self.key(ev)?);
+                            continue;
+                        }
+                        let Some(Frame::Map { anchor, vals, .. }) = stack.pop() else {
+                            continue;
+                        };
+                        let v = Value::Object(vals);
+                        self.complete_anchor(anchor, &v, "object");
+                        (v, "object")
+                    }
+                    Some(Frame::Seq { .. }) if ev.typ == EventType::SequenceEnd => {
+                        let Some(Frame::Seq { anchor, items }) = stack.pop() else {
+                            continue;
+                        };
+                        let v = Value::List(items);
+                        self.complete_anchor(anchor, &v, "tuple");
+                        (v, "tuple")
+                    }
+                    _ => match ev.typ {
+                        EventType::Scalar => self.scalar(&ev)?,
+                        EventType::Alias => {
+                            let name = text(&ev.anchor);
+                            if self.pending.contains_key(&name) {
+                                return Err(ev.wrap(&format!(
+                                    "cannot refer to anchor {} from inside its own definition",
+                                    go_quote(&name)
+                                )));
+                            }
+                            match self.anchors.get(&name) {
+                                Some((v, ty)) => (v.clone(), *ty),
+                                None => {
+                                    return Err(ev.wrap(&format!(
+                                        "reference to undefined anchor {}",
+                                        go_quote(&name)
+                                    )));
+                                }
+                            }
+                        }
+                        EventType::MappingStart | EventType::SequenceStart => {
+                            let map = ev.typ == EventType::MappingStart;
+                            let (what, want) = if map {
+                                ("mapping", "map")
+                            } else {
+                                ("sequence", "seq")
+                            };
+                            let tag = text(&ev.tag);
+                            if !tag.is_empty() && tag != format!("{TAG}{want}") {
+                                return Err(ev.wrap(&format!("can't interpret {what} as {tag}")));
+                            }
+                            let anchor = text(&ev.anchor);
+                            self.begin_anchor(&anchor);
+                            stack.push(if map {
+                                Frame::Map {
+                                    anchor,
+                                    vals: BTreeMap::new(),
+                                    key: None,
+                                }
+                            } else {
+                                Frame::Seq {
+                                    anchor,
+                                    items: Vec::new(),
+                                }
+                            });
+                            continue;
+                        }
+                        EventType::DocumentStart => {
+                            return Err(ev.wrap("only a single document is allowed"));
+                        }
+                        EventType::StreamEnd => {
+                            return Err(ev.wrap("expecting value but found end of stream"));
+                        }
+                        other => {
+                            return Err(
+                                ev.wrap(&format!("unexpected parser event {}", other.name()))
+                            );
+                        }
+                    },
+                };
+                match stack.last_mut() {
+                    None => return Ok((v, ty)),
+                    Some(Frame::Seq { items, .. }) => items.push(v),
+                    Some(Frame::Map { vals, key, .. }) => match key.take() {
+                        Some(Ok(name)) => {
+                            vals.insert(name, v);
+                        }
+                        Some(Err(kev)) => match v {
+                            Value::Object(o) if ty == "object" => vals.extend(o),
+                            _ => return Err(kev.wrap(&format!("cannot merge {ty} into mapping"))),
+                        },
+                        None => {}
+                    },
+                }
+            }
+        }
+
+        /// A mapping key: its name, or the merge key's event.
+        fn key(&mut self, ev: Event) -> Result<Result<String, Box<Event>>, String> {
+            if ev.typ != EventType::Scalar {
+                return Err(ev.wrap("only strings are allowed as mapping keys"));
+            }
+            // go-cty-yaml neither places this error nor records a key's anchor.
+            match resolve(&text(&ev.tag), &text(&ev.value), ev.style)? {
+                Resolved::Merge => Ok(Err(Box::new(ev))),
+                Resolved::Value(v) => match v.to_string_lossless() {
+                    Some(k) => Ok(Ok(k)),
+                    None if v.is_null() => Err(ev.wrap("mapping key cannot be null")),
+                    None => Err(ev.wrap("only strings are allowed as mapping keys")),
+                },
+            }
+        }
+
+        /// A scalar node and `ImpliedType`'s type name of it.
+        fn scalar(&mut self, ev: &Event) -> Result<(Value, &'static str), String> {
+            let anchor = text(&ev.anchor);
+            self.begin_anchor(&anchor);
+            let tag = text(&ev.tag);
+            let src = text(&ev.value);
+            let (v, ty) = if tag.is_empty() && !ev.implicit {
+                // An untagged quoted or block scalar: a string to `ImpliedType`, resolved by
+                // `Unmarshal` and converted to string.
+                let v = match resolve("", &src, ev.style) {
+                    Ok(Resolved::Merge) => Value::str("<<"),
+                    Ok(Resolved::Value(v)) => {
+                        v.to_string_lossless().map_or(Value::Null, Value::String)
+                    }
+                    Err(e) => {
+                        self.deferred.get_or_insert_with(|| ev.wrap(&e));
+                        Value::Null
+                    }
+                };
+                (v, "string")
+            } else {
+                match resolve(&tag, &src, ev.style).map_err(|e| ev.wrap(&e))? {
+                    Resolved::Merge => (Value::str("<<"), "string"),
+                    Resolved::Value(v) => {
+                        let ty = type_name(&v);
+                        (v, ty)
+                    }
+                }
+            };
+            self.complete_anchor(anchor, &v, ty);
+            Ok((v, ty))
+        }
+    }
+
+    /// cty's `ParseNumberVal` (Go's `big.ParseFloat`, which also reads `Inf`).
+    fn parse_number(s: &str) -> Option<Number> {
+        let (neg, t) = match s.as_bytes().first() {
+            Some(b'-') => (true, &s[1..]),
+            Some(b'+') => (false, &s[1..]),
+            _ => (false, s),
+        };
+        if t == "Inf" || t == "inf" {
+            return Some(Number::inf(neg));
+        }
+        Number::parse(s)
     }
 
     /// go-cty-yaml's `resolveScalar`.
-    fn resolve(tag: &str, src: &str, style: TScalarStyle) -> Result<Value, String> {
-        let known = ["str", "bool", "int", "float", "null", "timestamp", "binary"];
+    fn resolve(tag: &str, src: &str, style: u8) -> Result<Resolved, String> {
         let short = tag.strip_prefix(TAG);
+        let known = ["str", "bool", "int", "float", "null", "timestamp", "binary"];
         if !tag.is_empty() && !short.is_some_and(|t| known.contains(&t)) {
-            return Err(format!("unsupported tag {}", crate::value::go_quote(tag)));
+            return Err(format!("unsupported tag {}", go_quote(tag)));
         }
         let mut tag = short.unwrap_or("").to_string();
         let hint = match src.as_bytes().first() {
@@ -626,35 +617,30 @@ mod yaml11 {
             Some(_) => 0,
         };
         if hint != 0 && tag != "str" && tag != "binary" {
-            if matches!(
-                style,
-                TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted
-            ) {
-                return Ok(Value::str(src));
+            if style == scalar_style::SINGLE_QUOTED || style == scalar_style::DOUBLE_QUOTED {
+                return Ok(Resolved::Value(Value::str(src)));
             }
             if let Some(v) = lookup(src) {
-                return Ok(v);
+                return Ok(Resolved::Value(v));
             }
             if tag.is_empty() && matches!(src, ".nan" | ".NaN" | ".NAN") {
                 return Err("floating point NaN is not supported".to_string());
             }
             match hint {
                 b'.' => {
-                    if let Some(n) = Number::parse(src) {
-                        return Ok(Value::Number(n));
+                    if let Some(n) = parse_number(src) {
+                        return Ok(Resolved::Value(Value::Number(n)));
                     }
                 }
                 b'D' | b'S' => {
                     if (tag.is_empty() || tag == "timestamp")
                         && let Some(t) = timestamp(src)
                     {
-                        return Ok(Value::String(t));
+                        return Ok(Resolved::Value(Value::String(t)));
                     }
-                    // go-cty-yaml 1.0 (Packer's): a decimal number with `_` allowed, or a
-                    // binary `0b` integer; `0x`, `0o` and the like stay strings.
                     let plain = src.replace('_', "");
-                    if let Some(n) = Number::parse(&plain) {
-                        return Ok(Value::Number(n));
+                    if let Some(n) = parse_number(&plain) {
+                        return Ok(Resolved::Value(Value::Number(n)));
                     }
                     if plain.starts_with("0b") || plain.starts_with("-0b") {
                         tag = "int".into();
@@ -663,40 +649,37 @@ mod yaml11 {
                 _ => {}
             }
         }
-        let cannot = |t: &str| format!("cannot parse {} as {TAG}{t}", crate::value::go_quote(src));
-        match tag.as_str() {
+        if tag.is_empty() && src == "<<" {
+            return Ok(Resolved::Merge);
+        }
+        let cannot = |t: &str| format!("cannot parse {} as {TAG}{t}", go_quote(src));
+        let v = match tag.as_str() {
             "binary" => {
                 use base64::Engine as _;
                 base64::engine::general_purpose::STANDARD
                     .decode(src)
-                    .map_err(|_| {
-                        format!(
-                            "cannot parse {} as {TAG}binary: not valid base64",
-                            crate::value::go_quote(src)
-                        )
-                    })?;
-                Ok(Value::str(src))
+                    .map_err(|_| format!("{}: not valid base64", cannot("binary")))?;
+                Value::str(src)
             }
             "bool" => match lookup(src) {
-                Some(v @ Value::Bool(_)) => Ok(v),
-                _ => Err(cannot("bool")),
+                Some(v @ Value::Bool(_)) => v,
+                _ => return Err(cannot("bool")),
             },
             "int" | "float" => {
                 let plain = src.replace('_', "");
-                if let Some(n) = Number::parse(&plain) {
-                    return Ok(Value::Number(n));
+                if let Some(n) = parse_number(&plain) {
+                    return Ok(Resolved::Value(Value::Number(n)));
                 }
-                go_int(&plain)
+                let i = go_int(&plain)
                     .or_else(|| binary_int(&plain))
-                    .map(|i| Value::Number(Number::from_bigint(&i)))
-                    .ok_or_else(|| cannot(&tag))
+                    .ok_or_else(|| cannot(&tag))?;
+                Value::Number(Number::from_bigint(&i))
             }
-            "timestamp" => timestamp(src)
-                .map(Value::String)
-                .ok_or_else(|| cannot("timestamp")),
-            "null" => Ok(Value::Null),
-            _ => Ok(Value::str(src)),
-        }
+            "timestamp" => Value::String(timestamp(src).ok_or_else(|| cannot("timestamp"))?),
+            "null" => Value::Null,
+            _ => Value::str(src),
+        };
+        Ok(Resolved::Value(v))
     }
 
     /// go-cty-yaml's table of YAML 1.1 words.
@@ -1362,6 +1345,31 @@ mod tests {
                 "# c\n%YAML 2.0\n---\na: 1",
                 "on line 1, column 1: found incompatible YAML document",
             ),
+            // go-yaml's scanner and parser, as go-cty-yaml embeds them.
+            ("\tx: 1", "found character that cannot start any token"),
+            (
+                "a:\n\t- 1",
+                "on line 2, column 1: found character that cannot start any token",
+            ),
+            (": x", "did not find expected key"),
+            ("a: !] x", "unsupported tag \"!]\""),
+            ("! x", "unsupported tag \"!\""),
+            (
+                "a: 1\n...\nb: 2\n",
+                "on line 2, column 1: did not find expected <document start>",
+            ),
+            // go-cty-yaml's own checks.
+            (
+                "a: &x [*x]",
+                "cannot refer to anchor \"x\" from inside its own definition",
+            ),
+            (
+                "a: 1\n---\nb: 2\n",
+                "on line 1, column 1: unexpected extra content after value",
+            ),
+            ("<<: ~", "cannot merge dynamic into mapping"),
+            // Only `Unmarshal` resolves an untagged block scalar, after `ImpliedType`.
+            ("|-\n  .nan", "floating point NaN is not supported"),
         ] {
             assert_eq!(err("yamldecode", vec![s(src)]), want, "{src:?}");
         }
@@ -1419,6 +1427,13 @@ mod tests {
         );
         assert!(!err("yamldecode", vec![s("a: [1")]).is_empty());
         assert!(!err("yamldecode", vec![s("a: 1\n---\nb: 2\n")]).is_empty());
+        // A null document is of no type: Packer's yamldecode leaves it unknown.
+        assert_eq!(ok("yamldecode", vec![s("~\n")]), Value::Unknown);
+        // A quoted `<<` key merges too; block scalars are resolved, then made strings.
+        assert_eq!(
+            ok("yamldecode", vec![s("\"<<\": {a: 1}\nb: |-\n  1e3\n")]),
+            obj(&[("a", n(1.0)), ("b", s("1000"))])
+        );
     }
 
     #[test]
