@@ -32,7 +32,10 @@ SERVICE_CIDR="10.96.0.0/24"
 KUBERNETES_SVC_IP="10.96.0.1"
 # The in-cluster test registry's Service address (plain HTTP, basic auth): containerd pulls
 # from it over HTTP (hosts.toml), runner pods are told with KILN_INSECURE_REGISTRIES.
-E2E_REGISTRY="10.96.0.50:5000"
+# In the static band of the /24 (.1-.16), which the API server gives Services without a
+# fixed clusterIP only once the rest is used up (a chart Service once took .50: the registry
+# then failed to start).
+E2E_REGISTRY="10.96.0.12:5000"
 POD_CIDR="10.244.0.0/24"
 CNI_BRIDGE="cni0"
 NODE_NAME="${KILN_E2E_NODE_NAME:-kiln-e2e}"

@@ -829,7 +829,8 @@ fn the_samples_the_docs_show_build_and_promote() {
 /// Service at this fixed address, plain HTTP with basic auth. containerd pulls from it over
 /// HTTP (e2e/cluster/up.sh writes its hosts.toml); runner pods are told with
 /// `KILN_INSECURE_REGISTRIES` (scripts/e2e.sh sets the chart's `runner.env`).
-const REGISTRY: &str = "10.96.0.50:5000";
+// Must equal e2e/cluster/lib.sh's E2E_REGISTRY (in the Service range's static band).
+const REGISTRY: &str = "10.96.0.12:5000";
 const REGISTRY_IMAGE: &str = "kiln.local/registry:e2e";
 const REGISTRY_USER: &str = "kiln";
 const REGISTRY_PASSWORD: &str = "pw-30b2-e2e-registry";

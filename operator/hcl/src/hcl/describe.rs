@@ -666,38 +666,10 @@ pub fn static_type(expr: &Expression, scope: &Scope) -> Option<Type> {
                         _ => return None,
                     }
                 }
-                "merge" => {
-                    // Maps of one type: that type (objects or a mix: an object).
-                    let mut first: Option<Type> = None;
-                    for a in call.args.iter() {
-                        let t = static_type(a, scope)?;
-                        if !matches!(t, Type::Map(_)) {
-                            return None;
-                        }
-                        match &first {
-                            None => first = Some(t),
-                            Some(f) if *f == t => {}
-                            Some(_) => return None,
-                        }
-                    }
-                    first?
-                }
+                // Maps of one type: that type (objects or a mix: an object).
+                "merge" => one_type(call, scope, |t| matches!(t, Type::Map(_)))?,
                 // cty's coalescelist: lists of one type give that type.
-                "coalescelist" => {
-                    let mut first: Option<Type> = None;
-                    for a in call.args.iter() {
-                        let t = static_type(a, scope)?;
-                        if !matches!(t, Type::List(_)) {
-                            return None;
-                        }
-                        match &first {
-                            None => first = Some(t),
-                            Some(f) if *f == t => {}
-                            Some(_) => return None,
-                        }
-                    }
-                    first?
-                }
+                "coalescelist" => one_type(call, scope, |t| matches!(t, Type::List(_)))?,
                 "values" => match static_type(call.args.iter().next()?, scope)? {
                     Type::Map(e) => Type::List(e),
                     _ => return None,
@@ -715,6 +687,27 @@ pub fn static_type(expr: &Expression, scope: &Scope) -> Option<Type> {
         }
         _ => None,
     }
+}
+
+/// The one type every argument of a call has, when each is of the kind `kind` accepts.
+fn one_type(
+    call: &hcl::edit::expr::FuncCall,
+    scope: &Scope,
+    kind: fn(&Type) -> bool,
+) -> Option<Type> {
+    let mut first: Option<Type> = None;
+    for a in call.args.iter() {
+        let t = static_type(a, scope)?;
+        if !kind(&t) {
+            return None;
+        }
+        match &first {
+            None => first = Some(t),
+            Some(f) if *f == t => {}
+            Some(_) => return None,
+        }
+    }
+    first
 }
 
 /// [`static_type`], or the type a literal has (numbers, strings, booleans, templates, and
