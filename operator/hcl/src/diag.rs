@@ -301,7 +301,26 @@ pub struct Diagnostic {
     /// range) starts on a line before its subject's.
     #[serde(skip)]
     pub snippet_start: Option<usize>,
+    /// The type of the result hclsyntax still gives the expression that failed
+    /// (`cty.UnknownVal(T)`: a number for arithmetic, a string for a template…), with which
+    /// the enclosing expression goes on and may report more (an operand or argument of the
+    /// wrong type). Not part of the diagnostic's identity.
+    #[serde(skip)]
+    pub failed: FailedType,
 }
+
+/// The type of a failed expression's stand-in result; `None`: dynamic (any type). Equal to
+/// every other: a diagnostic is the same whatever its expression's type.
+#[derive(Clone, Debug, Default)]
+pub struct FailedType(pub Option<crate::hcl::types::Type>);
+
+impl PartialEq for FailedType {
+    fn eq(&self, _: &FailedType) -> bool {
+        true
+    }
+}
+
+impl Eq for FailedType {}
 
 impl Diagnostic {
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Diagnostic {
@@ -313,6 +332,7 @@ impl Diagnostic {
             more: Vec::new(),
             with: Vec::new(),
             snippet_start: None,
+            failed: FailedType::default(),
         }
     }
 

@@ -11,7 +11,7 @@ use hcl::edit::expr::{
 };
 use hcl::edit::template::{Directive, Element, Strip, Template};
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Diagnostic, FailedType, SourceFile};
 use crate::functions::{self, FuncCtx, FuncError};
 use crate::hcl::describe;
 use crate::hcl::types::{self, TypeExprError};
@@ -374,6 +374,17 @@ impl Evaluator {
         d.with_statements(describe::statements(&describe::variables(expr), scope))
     }
 
+    /// The type of an evaluation's result as hclsyntax has it: a value's (its expression's
+    /// declared type where known), or the type a failed expression still gives
+    /// ([`Diagnostic::failed`]); `any` for an unknown or dynamic one.
+    fn result_type(&self, r: &R, e: &Expression, scope: &Scope) -> types::Type {
+        match r {
+            Ok(Value::Unknown) => types::Type::Any,
+            Ok(v) => describe::concrete(v, describe::static_type(e, scope).as_ref()),
+            Err(d) => d.failed.0.clone().unwrap_or(types::Type::Any),
+        }
+    }
+
     /// Why a conditional's two results have no common type (hclsyntax's
     /// `describeConditionalTypeMismatch`); `None` when they have one, or when either is null
     /// or unknown (dynamic).
@@ -396,7 +407,7 @@ impl Evaluator {
                     v,
                     describe::static_type(e, scope).as_ref(),
                 )),
-                Err(_) => failed_type(e),
+                Err(d) => d.failed.0.clone(),
             }
         };
         let tt = type_of(t, &c.true_expr)?;
@@ -432,6 +443,37 @@ impl Evaluator {
     }
 
     fn eval_depth(&self, expr: &Expression, scope: &Scope, depth: usize) -> R {
+        self.eval_kind(expr, scope, depth).map_err(|mut e| {
+            // The type of the failed expression's result in hclsyntax: an operation's or a
+            // template's own; a tuple's, an object's, a conditional's as their evaluation
+            // found (set there); what a parenthesis or a lone interpolation wraps; dynamic
+            // for everything else (calls, traversals, `for`).
+            match expr {
+                Expression::BinaryOp(_)
+                | Expression::UnaryOp(_)
+                | Expression::HeredocTemplate(_) => {
+                    e.failed = FailedType(failed_type(expr));
+                }
+                Expression::StringTemplate(t) => {
+                    if !matches!(
+                        t.iter().collect::<Vec<_>>().as_slice(),
+                        [Element::Interpolation(_)]
+                    ) {
+                        e.failed = FailedType(Some(types::Type::String));
+                    }
+                }
+                Expression::Parenthesis(_)
+                | Expression::Array(_)
+                | Expression::Object(_)
+                | Expression::Conditional(_)
+                | Expression::ForExpr(_) => {}
+                _ => e.failed = FailedType(None),
+            }
+            e
+        })
+    }
+
+    fn eval_kind(&self, expr: &Expression, scope: &Scope, depth: usize) -> R {
         if depth > MAX_DEPTH {
             return Err(self.error_at(
                 expr,
@@ -449,8 +491,11 @@ impl Evaluator {
                 // As hclsyntax's TupleConsExpr: every element is evaluated, every error kept.
                 let mut out = Vec::with_capacity(items.len());
                 let mut errors = Vec::new();
+                let mut elem_types = Vec::with_capacity(items.len());
                 for item in items.iter() {
-                    match self.eval_depth(item, scope, d) {
+                    let r = self.eval_depth(item, scope, d);
+                    elem_types.push(self.result_type(&r, item, scope));
+                    match r {
                         Ok(v) => out.push(v),
                         // An error inside a string template has no place of its own: the
                         // element's.
@@ -461,53 +506,89 @@ impl Evaluator {
                     }
                 }
                 match Diagnostic::several(errors) {
-                    Some(e) => Err(e),
+                    // hclsyntax's tuple of the elements, failed ones as unknowns of their type.
+                    Some(mut e) => {
+                        e.failed = FailedType(Some(types::Type::Tuple(elem_types)));
+                        Err(e)
+                    }
                     None => Ok(Value::List(out)),
                 }
             }
             Expression::Object(obj) => {
+                // As hclsyntax's ObjectConsExpr: every key and value is evaluated, and all
+                // their errors kept (a key's, its value's, then the key's conversion); a key
+                // that fails or is unknown makes the object dynamic.
                 let mut out = BTreeMap::new();
+                let mut attr_types = BTreeMap::new();
                 let mut errors = Vec::new();
+                let mut known = true;
                 for (k, v) in obj.iter() {
                     let key = match k {
-                        ObjectKey::Ident(id) => self.file.key_alias(id.as_str()).to_string(),
-                        ObjectKey::Expression(e) => {
-                            let kv = self.eval_depth(e, scope, d)?;
-                            let kv = match kv {
-                                Value::String(s) if matches!(e, Expression::String(_)) => {
-                                    Value::String(self.file.key_alias(&s).to_string())
-                                }
-                                kv => kv,
-                            };
-                            if kv == Value::Unknown {
-                                return Ok(Value::Unknown);
+                        ObjectKey::Ident(id) => Ok(self.file.key_alias(id.as_str()).to_string()),
+                        ObjectKey::Expression(e) => match self.eval_depth(e, scope, d) {
+                            Ok(Value::String(s)) if matches!(e, Expression::String(_)) => {
+                                Ok(self.file.key_alias(&s).to_string())
                             }
-                            match kv.to_string_lossless() {
-                                Some(s) => s,
-                                None => {
-                                    return Err(self.with(
-                                        self.error_at(
-                                            e,
-                                            "Incorrect key type",
-                                            "Can't use this value as a key: string required.",
-                                        ),
+                            Ok(Value::Unknown) => Err(None),
+                            Ok(Value::Null) => Err(Some(self.with(
+                                self.error_at(
+                                    v.expr(),
+                                    "Null value as key",
+                                    "Can't use a null value as a key.",
+                                ),
+                                e,
+                                scope,
+                            ))),
+                            Ok(kv) => kv.to_string_lossless().ok_or_else(|| {
+                                Some(self.with(
+                                    self.error_at(
                                         e,
-                                        scope,
-                                    ));
-                                }
+                                        "Incorrect key type",
+                                        format!(
+                                            "Can't use this value as a key: {}.",
+                                            conv_err(&kv, &types::Type::String)
+                                        ),
+                                    ),
+                                    e,
+                                    scope,
+                                ))
+                            }),
+                            Err(diag) => {
+                                errors.push(diag);
+                                Err(None)
                             }
-                        }
+                        },
                     };
-                    match self.eval_depth(v.expr(), scope, d) {
-                        Ok(val) => {
+                    let r = self.eval_depth(v.expr(), scope, d);
+                    let ty = self.result_type(&r, v.expr(), scope);
+                    let val = r.unwrap_or_else(|e| {
+                        errors.push(e);
+                        Value::Unknown
+                    });
+                    match key {
+                        Ok(key) => {
+                            attr_types.insert(
+                                key.clone(),
+                                types::Attr {
+                                    ty,
+                                    optional: false,
+                                    default: None,
+                                },
+                            );
                             out.insert(key, val);
                         }
-                        // As hclsyntax's ObjectConsExpr: every value is evaluated.
-                        Err(e) => errors.push(e),
+                        Err(e) => {
+                            known = false;
+                            errors.extend(e);
+                        }
                     }
                 }
                 match Diagnostic::several(errors) {
-                    Some(e) => Err(e),
+                    Some(mut e) => {
+                        e.failed = FailedType(known.then_some(types::Type::Object(attr_types)));
+                        Err(e)
+                    }
+                    None if !known => Ok(Value::Unknown),
                     None => Ok(Value::Object(out)),
                 }
             }
@@ -560,41 +641,26 @@ impl Evaluator {
                         scope,
                     ));
                 }
-                let cond = self.eval_depth(&c.cond_expr, scope, d)?;
-                match cond {
-                    Value::Unknown => Ok(Value::Unknown),
-                    Value::Null => Err(self.with(
-                        self.error_at(
-                            &c.cond_expr,
-                            "Null condition",
-                            "The condition value is null. Conditions must either be true or false.",
-                        ),
-                        &c.cond_expr,
-                        scope,
-                    )),
-                    other => match cty_bool(&other) {
-                        Some(b) => {
-                            // The chosen result converted to the type both unify to
-                            // (`false ? ["a"] : [1]` is `["1"]`); the other result's errors do
-                            // not count.
-                            let (v, o) = if b { (t, f) } else { (f, t) };
-                            let v = v?;
-                            match o {
-                                Ok(o) => Ok(unify::conditional(v, &o)),
-                                Err(_) => Ok(v),
-                            }
+                // The type of the result (of an unknown one when the condition or the chosen
+                // result fails).
+                let result_type = match (&t, &f) {
+                    (Ok(Value::Null), _) => self.result_type(&f, &c.false_expr, scope),
+                    (_, Ok(Value::Null)) => self.result_type(&t, &c.true_expr, scope),
+                    _ => {
+                        let tt = self.result_type(&t, &c.true_expr, scope);
+                        let ft = self.result_type(&f, &c.false_expr, scope);
+                        if tt == types::Type::Any || ft == types::Type::Any {
+                            types::Type::Any
+                        } else {
+                            unify::unify(&tt, &ft).unwrap_or(types::Type::Any)
                         }
-                        None => Err(self.with(
-                            self.error_at(
-                                &c.cond_expr,
-                                "Incorrect condition type",
-                                "The condition expression must be of type bool.",
-                            ),
-                            &c.cond_expr,
-                            scope,
-                        )),
-                    },
-                }
+                    }
+                };
+                let failed = FailedType(Some(result_type).filter(|t| *t != types::Type::Any));
+                self.choose(c, t, f, scope, d).map_err(|mut e| {
+                    e.failed = failed;
+                    e
+                })
             }
             Expression::FuncCall(call) => self.eval_call(call, scope, d),
             Expression::Traversal(t) => {
@@ -632,11 +698,40 @@ impl Evaluator {
                         Some((&t.expr, &ops, i)),
                     );
                 }
-                let base = self.eval_depth(&t.expr, scope, d)?;
+                let base = self.eval_depth(&t.expr, scope, d).map_err(|mut e| {
+                    let ty = e.failed.0.clone();
+                    self.continue_steps(&mut e, &ops, ty, scope, d, &|j| {
+                        describe::statements(
+                            &describe::traversal_prefix_variables(&t.expr, &ops, j + 1),
+                            scope,
+                        )
+                    });
+                    e
+                })?;
                 self.traverse(base, &ops, scope, d, Some((&t.expr, &ops, 0)))
             }
             Expression::UnaryOp(op) => {
-                let v = self.eval_depth(&op.expr, scope, d)?;
+                let v = self.eval_depth(&op.expr, scope, d).map_err(|mut e| {
+                    // hclsyntax converts the failed operand's unknown of its type too.
+                    let want = match op.operator.value() {
+                        UnaryOperator::Neg => types::Type::Number,
+                        UnaryOperator::Not => types::Type::Bool,
+                    };
+                    if let Some(t) = &e.failed.0
+                        && let Some(m) = types::unknown_conversion_error(t, &want)
+                    {
+                        e.more.push(self.with(
+                            self.error_at(
+                                &op.expr,
+                                "Invalid operand",
+                                format!("Unsuitable value for unary operand: {m}."),
+                            ),
+                            &op.expr,
+                            scope,
+                        ));
+                    }
+                    e
+                })?;
                 if v == Value::Unknown {
                     return Ok(Value::Unknown);
                 }
@@ -681,6 +776,46 @@ impl Evaluator {
         }
     }
 
+    /// A conditional's result once both results are evaluated (and have a common type): by
+    /// its condition. A condition that fails is an unknown to hclsyntax: its errors alone.
+    fn choose(&self, c: &hcl::edit::expr::Conditional, t: R, f: R, scope: &Scope, d: usize) -> R {
+        let cond = self.eval_depth(&c.cond_expr, scope, d)?;
+        match cond {
+            Value::Unknown => Ok(Value::Unknown),
+            Value::Null => Err(self.with(
+                self.error_at(
+                    &c.cond_expr,
+                    "Null condition",
+                    "The condition value is null. Conditions must either be true or false.",
+                ),
+                &c.cond_expr,
+                scope,
+            )),
+            other => match cty_bool(&other) {
+                Some(b) => {
+                    // The chosen result converted to the type both unify to
+                    // (`false ? ["a"] : [1]` is `["1"]`); the other result's errors do
+                    // not count.
+                    let (v, o) = if b { (t, f) } else { (f, t) };
+                    let v = v?;
+                    match o {
+                        Ok(o) => Ok(unify::conditional(v, &o)),
+                        Err(_) => Ok(v),
+                    }
+                }
+                None => Err(self.with(
+                    self.error_at(
+                        &c.cond_expr,
+                        "Incorrect condition type",
+                        "The condition expression must be of type bool.",
+                    ),
+                    &c.cond_expr,
+                    scope,
+                )),
+            },
+        }
+    }
+
     /// hclsyntax's `BinaryOpExpr`: both operands evaluated (an operand that fails counts as
     /// unknown) and converted to the operator's types; conversion failures first, then the
     /// operands' own errors. `&&` and `||` short-circuit as hcl 2.24's: a known `false` (for
@@ -689,17 +824,27 @@ impl Evaluator {
         use BinaryOperator::*;
         let operator = *op.operator.value();
         let split = |r: R| match r {
-            Ok(v) => (v, Vec::new()),
-            Err(e) => (Value::Unknown, e.flatten()),
+            Ok(v) => (v, Vec::new(), None),
+            Err(e) => {
+                let t = e.failed.0.clone();
+                (Value::Unknown, e.flatten(), t)
+            }
         };
-        let (lhs, lhs_errors) = split(self.eval_depth(&op.lhs_expr, scope, d));
-        let (rhs, rhs_errors) = split(self.eval_depth(&op.rhs_expr, scope, d));
+        let (lhs, lhs_errors, lhs_type) = split(self.eval_depth(&op.lhs_expr, scope, d));
+        let (rhs, rhs_errors, rhs_type) = split(self.eval_depth(&op.rhs_expr, scope, d));
+        let failed = [lhs_type, rhs_type];
         let converted = match operator {
             Eq | NotEq => Ok(Operands::Compared),
             // For the short-circuit, null is neither true nor false… and so counts as false:
             // cty's `True()` and `False()` compare it with `true`.
             And | Or => self
-                .operands(&lhs, &rhs, op, scope, &types::Type::Bool, cty_bool)
+                .operands(
+                    [(&lhs, &failed[0]), (&rhs, &failed[1])],
+                    op,
+                    scope,
+                    &types::Type::Bool,
+                    cty_bool,
+                )
                 .map(|(l, r)| {
                     let side = |b: Option<bool>, v: &Value| match v {
                         Value::Null => Some(false),
@@ -708,7 +853,13 @@ impl Evaluator {
                     Operands::Bools(side(l, &lhs), side(r, &rhs))
                 }),
             _ => self
-                .operands(&lhs, &rhs, op, scope, &types::Type::Number, |v| v.to_num())
+                .operands(
+                    [(&lhs, &failed[0]), (&rhs, &failed[1])],
+                    op,
+                    scope,
+                    &types::Type::Number,
+                    |v| v.to_num(),
+                )
                 .map(|(l, r)| Operands::Numbers(l, r)),
         };
         let operands = match converted {
@@ -770,33 +921,40 @@ impl Evaluator {
     /// as hclsyntax, a failure of each is reported.
     fn operands<T>(
         &self,
-        lhs: &Value,
-        rhs: &Value,
+        [(lhs, lhs_failed), (rhs, rhs_failed)]: [(&Value, &Option<types::Type>); 2],
         op: &hcl::edit::expr::BinaryOp,
         scope: &Scope,
         ty: &types::Type,
         convert: impl Fn(&Value) -> Option<T>,
     ) -> Result<(Option<T>, Option<T>), Diagnostic> {
-        let side = |v: &Value, e: &Expression, which: &str| {
-            // An unknown converts to anything, and so does null (the operation refuses it).
-            if matches!(v, Value::Unknown | Value::Null) {
-                return Ok(None);
-            }
-            convert(v).map(Some).ok_or_else(|| {
+        let side = |v: &Value, failed: &Option<types::Type>, e: &Expression, which: &str| {
+            let refuse = |why: String| {
                 self.with(
                     self.error_at(
                         e,
                         "Invalid operand",
-                        format!("Unsuitable value for {which} operand: {}.", conv_err(v, ty)),
+                        format!("Unsuitable value for {which} operand: {why}."),
                     ),
                     e,
                     scope,
                 )
-            })
+            };
+            // An unknown converts to anything its type converts to (a failed operand is an
+            // unknown of its type), and null to anything (the operation refuses it).
+            if matches!(v, Value::Unknown | Value::Null) {
+                return match failed
+                    .as_ref()
+                    .and_then(|t| types::unknown_conversion_error(t, ty))
+                {
+                    Some(m) => Err(refuse(m)),
+                    None => Ok(None),
+                };
+            }
+            convert(v).map(Some).ok_or_else(|| refuse(conv_err(v, ty)))
         };
         match (
-            side(lhs, &op.lhs_expr, "left"),
-            side(rhs, &op.rhs_expr, "right"),
+            side(lhs, lhs_failed, &op.lhs_expr, "left"),
+            side(rhs, rhs_failed, &op.rhs_expr, "right"),
         ) {
             (Ok(l), Ok(r)) => Ok((l, r)),
             (Err(mut a), Err(b)) => {
@@ -885,7 +1043,28 @@ impl Evaluator {
             }
             Some(ty)
         });
-        let r = self.traverse_steps(cur, ops, scope, d, &mut failed_at, ty);
+        // The `with …` statements of an error at step `i` of `ops`: the traversal's variables
+        // up to it (hclsyntax's expression of the failing index or relative traversal).
+        let stmts = |i: usize| match at {
+            Some((base, all, from)) => describe::statements(
+                &describe::traversal_prefix_variables(base, all, from + i + 1),
+                scope,
+            ),
+            None => Vec::new(),
+        };
+        let r = self
+            .traverse_each(cur, ops, scope, d, ty, &stmts)
+            .map_err(|(mut e, at)| {
+                failed_at = at;
+                // hclsyntax evaluates every index expression after a failed step (each is
+                // an `IndexExpr` over the failed, dynamic value): their errors follow.
+                if at < ops.len() {
+                    self.continue_steps(&mut e, &ops[at + 1..], None, scope, d, &|j| {
+                        stmts(at + 1 + j)
+                    });
+                }
+                e
+            });
         r.map_err(|e| match at {
             // hclsyntax gives an index's and a relative traversal's errors their expression:
             // the traversal up to the failing step (a scope traversal's own reads only
@@ -900,74 +1079,85 @@ impl Evaluator {
         })
     }
 
-    fn traverse_steps(
+    /// The steps of [`Evaluator::traverse`] until one fails: its error and which step
+    /// failed (`usize::MAX`: an error that is not the traversal's own, a key's or a splat's).
+    fn traverse_each(
         &self,
         mut cur: Value,
         ops: &[&TraversalOperator],
         scope: &Scope,
         d: usize,
-        failed_at: &mut usize,
         mut ty: Option<types::Type>,
-    ) -> R {
+        stmts: &dyn Fn(usize) -> Vec<String>,
+    ) -> Result<Value, (Diagnostic, usize)> {
         use types::Type;
-        for (i, op) in ops.iter().enumerate() {
-            *failed_at = i;
-            if cur == Value::Unknown {
-                // hcl's GetAttr checks an unknown object's type first.
-                if let (TraversalOperator::GetAttr(name), Some(Type::Object(attrs))) = (op, &ty)
-                    && !attrs.contains_key(name.as_str())
-                {
-                    return Err(self.error_at(
-                        &AttrStep(self.with_dot(name)),
-                        "Unsupported attribute",
-                        format!(
-                            "This object does not have an attribute named {:?}.",
-                            name.as_str()
-                        ),
-                    ));
+        let mut failed_at = 0;
+        let walk = || -> R {
+            for (i, op) in ops.iter().enumerate() {
+                failed_at = i;
+                if cur == Value::Unknown {
+                    // hcl's GetAttr checks an unknown object's type first.
+                    if let (TraversalOperator::GetAttr(name), Some(Type::Object(attrs))) = (op, &ty)
+                        && !attrs.contains_key(name.as_str())
+                    {
+                        return Err(self.error_at(
+                            &AttrStep(self.with_dot(name)),
+                            "Unsupported attribute",
+                            format!(
+                                "This object does not have an attribute named {:?}.",
+                                name.as_str()
+                            ),
+                        ));
+                    }
+                    // The later keys are still evaluated, and their errors reported.
+                    let mut e = Diagnostic::error("", "");
+                    self.continue_steps(&mut e, &ops[i..], None, scope, d, &|j| stmts(i + j));
+                    failed_at = usize::MAX;
+                    return match Diagnostic::several(e.more) {
+                        Some(e) => Err(e),
+                        None => Ok(Value::Unknown),
+                    };
                 }
-                return Ok(Value::Unknown);
-            }
-            match op {
-                TraversalOperator::GetAttr(name) => {
-                    // hcl's subject of a failed step: the attribute with its dot.
-                    let step = AttrStep(self.with_dot(name));
-                    let attr_ty = ty.as_ref().and_then(|t| {
-                        describe::step_type(t, &describe::Step::Attr(name.as_str().to_string()))
-                    });
-                    cur = match cur {
-                        Value::Object(mut m) => match m.remove(name.as_str()) {
-                            Some(v) => v,
-                            None if matches!(ty, Some(Type::Map(_))) => {
+                match op {
+                    TraversalOperator::GetAttr(name) => {
+                        // hcl's subject of a failed step: the attribute with its dot.
+                        let step = AttrStep(self.with_dot(name));
+                        let attr_ty = ty.as_ref().and_then(|t| {
+                            describe::step_type(t, &describe::Step::Attr(name.as_str().to_string()))
+                        });
+                        cur = match cur {
+                            Value::Object(mut m) => match m.remove(name.as_str()) {
+                                Some(v) => v,
+                                None if matches!(ty, Some(Type::Map(_))) => {
+                                    return Err(self.error_at(
+                                        &step,
+                                        "Missing map element",
+                                        format!(
+                                            "This map does not have an element with the key {:?}.",
+                                            name.as_str()
+                                        ),
+                                    ));
+                                }
+                                None => {
+                                    return Err(self.error_at(
+                                        &step,
+                                        "Unsupported attribute",
+                                        format!(
+                                            "This object does not have an attribute named {:?}.",
+                                            name.as_str()
+                                        ),
+                                    ));
+                                }
+                            },
+                            Value::Null => {
                                 return Err(self.error_at(
                                     &step,
-                                    "Missing map element",
-                                    format!(
-                                        "This map does not have an element with the key {:?}.",
-                                        name.as_str()
-                                    ),
+                                    "Attempt to get attribute from null value",
+                                    "This value is null, so it does not have any attributes.",
                                 ));
                             }
-                            None => {
-                                return Err(self.error_at(
-                                    &step,
-                                    "Unsupported attribute",
-                                    format!(
-                                        "This object does not have an attribute named {:?}.",
-                                        name.as_str()
-                                    ),
-                                ));
-                            }
-                        },
-                        Value::Null => {
-                            return Err(self.error_at(
-                                &step,
-                                "Attempt to get attribute from null value",
-                                "This value is null, so it does not have any attributes.",
-                            ));
-                        }
-                        Value::List(_) => {
-                            let detail = match &ty {
+                            Value::List(_) => {
+                                let detail = match &ty {
                                 Some(Type::List(e)) if matches!(**e, Type::Object(_)) => {
                                     match &**e {
                                         Type::Object(a) if a.contains_key(name.as_str()) => format!(
@@ -980,65 +1170,187 @@ impl Evaluator {
                                 Some(Type::Set(e)) if matches!(**e, Type::Object(_)) => "Can't access attributes on a set of objects. Did you mean to access an attribute across all elements of the set?".to_string(),
                                 _ => "This value does not have any attributes.".to_string(),
                             };
-                            return Err(self.error_at(&step, "Unsupported attribute", detail));
-                        }
-                        other => {
-                            return Err(self.error_at(
-                                &step,
-                                "Unsupported attribute",
-                                format!(
-                                    "Can't access attributes on a primitive-typed value ({}).",
-                                    other.type_name()
-                                ),
-                            ));
-                        }
-                    };
-                    ty = attr_ty;
-                }
-                TraversalOperator::Index(ix) => {
-                    // The key's own errors are its own.
-                    let key = self.eval_depth(ix, scope, d).inspect_err(|_| {
-                        *failed_at = usize::MAX;
-                    })?;
-                    let next = ty
-                        .as_ref()
-                        .and_then(|t| describe::step_type(t, &describe::Step::Index(key.clone())));
-                    cur = self.index(cur, &key, ix, ty.as_ref())?;
-                    ty = next;
-                }
-                TraversalOperator::LegacyIndex(n) => {
-                    let key = Value::Number(Number::from_bigint(&(*n.value()).into()));
-                    let next = ty
-                        .as_ref()
-                        .and_then(|t| describe::step_type(t, &describe::Step::Index(key.clone())));
-                    cur = self.index(cur, &key, n, ty.as_ref())?;
-                    ty = next;
-                }
-                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
-                    let items = match cur {
-                        Value::List(items) => items,
-                        Value::Null => Vec::new(),
-                        other => vec![other],
-                    };
-                    // As hclsyntax's SplatExpr: every element is visited and every error kept.
-                    let rest = &ops[i + 1..];
-                    let mut out = Vec::with_capacity(items.len());
-                    let mut errors = Vec::new();
-                    for item in items {
-                        match self.traverse(item, rest, scope, d, None) {
-                            Ok(v) => out.push(v),
-                            Err(e) => errors.extend(e.flatten()),
-                        }
+                                return Err(self.error_at(&step, "Unsupported attribute", detail));
+                            }
+                            other => {
+                                return Err(self.error_at(
+                                    &step,
+                                    "Unsupported attribute",
+                                    format!(
+                                        "Can't access attributes on a primitive-typed value ({}).",
+                                        other.type_name()
+                                    ),
+                                ));
+                            }
+                        };
+                        ty = attr_ty;
                     }
-                    if let Some(e) = Diagnostic::several(errors) {
-                        *failed_at = usize::MAX;
-                        return Err(e);
+                    TraversalOperator::Index(ix) => {
+                        // The key's own errors are its own; hcl still indexes with the unknown of
+                        // the failed key's type, and the later steps' keys are evaluated.
+                        let key = self.eval_depth(ix, scope, d).map_err(|mut e| {
+                            let key_ty = e.failed.0.clone().unwrap_or(Type::Any);
+                            let coll = match &cur {
+                                Value::Null => None,
+                                v => Some(describe::concrete(v, ty.as_ref())),
+                            };
+                            if let Some(x) = self.index_type_error(coll.as_ref(), &key_ty, ix) {
+                                e.more.push(x.with_statements(stmts(i)));
+                            }
+                            self.continue_steps(&mut e, &ops[i + 1..], None, scope, d, &|j| {
+                                stmts(i + 1 + j)
+                            });
+                            failed_at = usize::MAX;
+                            e
+                        })?;
+                        let next = ty.as_ref().and_then(|t| {
+                            describe::step_type(t, &describe::Step::Index(key.clone()))
+                        });
+                        cur = self.index(cur, &key, ix, ty.as_ref())?;
+                        ty = next;
                     }
-                    return Ok(Value::List(out));
+                    TraversalOperator::LegacyIndex(n) => {
+                        let key = Value::Number(Number::from_bigint(&(*n.value()).into()));
+                        let next = ty.as_ref().and_then(|t| {
+                            describe::step_type(t, &describe::Step::Index(key.clone()))
+                        });
+                        cur = self.index(cur, &key, n, ty.as_ref())?;
+                        ty = next;
+                    }
+                    TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                        let items = match cur {
+                            Value::List(items) => items,
+                            Value::Null => Vec::new(),
+                            other => vec![other],
+                        };
+                        // As hclsyntax's SplatExpr: every element is visited and every error kept.
+                        let rest = &ops[i + 1..];
+                        let mut out = Vec::with_capacity(items.len());
+                        let mut errors = Vec::new();
+                        for item in items {
+                            match self.traverse(item, rest, scope, d, None) {
+                                Ok(v) => out.push(v),
+                                Err(e) => errors.extend(e.flatten()),
+                            }
+                        }
+                        if let Some(e) = Diagnostic::several(errors) {
+                            failed_at = usize::MAX;
+                            return Err(e);
+                        }
+                        return Ok(Value::List(out));
+                    }
                 }
             }
+            Ok(cur)
+        };
+        let r = walk();
+        r.map_err(|e| (e, failed_at))
+    }
+
+    /// hclsyntax's evaluation of the steps after a failed one (the value then being an
+    /// unknown of type `ty`, dynamic when `None`): each index expression is evaluated and its
+    /// errors follow `e`'s; where the type is known, hcl's `GetAttr` and `Index` still check
+    /// it (an attribute of a number, a string key for a list).
+    fn continue_steps(
+        &self,
+        e: &mut Diagnostic,
+        ops: &[&TraversalOperator],
+        mut ty: Option<types::Type>,
+        scope: &Scope,
+        d: usize,
+        stmts: &dyn Fn(usize) -> Vec<String>,
+    ) {
+        use types::Type;
+        for (j, op) in ops.iter().enumerate() {
+            match op {
+                TraversalOperator::GetAttr(name) => {
+                    let detail = match &ty {
+                        Some(t @ (Type::String | Type::Number | Type::Bool)) => Some(format!(
+                            "Can't access attributes on a primitive-typed value ({t})."
+                        )),
+                        Some(Type::Object(attrs)) if !attrs.contains_key(name.as_str()) => {
+                            Some(format!(
+                                "This object does not have an attribute named {:?}.",
+                                name.as_str()
+                            ))
+                        }
+                        Some(Type::Tuple(_)) => {
+                            Some("This value does not have any attributes.".to_string())
+                        }
+                        _ => None,
+                    };
+                    if let Some(detail) = detail {
+                        e.more.push(
+                            self.error_at(
+                                &AttrStep(self.with_dot(name)),
+                                "Unsupported attribute",
+                                detail,
+                            )
+                            .with_statements(stmts(j)),
+                        );
+                    }
+                    ty = None;
+                }
+                TraversalOperator::Index(ix) => {
+                    let key_ty = match self.eval_depth(ix, scope, d) {
+                        Ok(k) => describe::implied(&k),
+                        Err(ke) => {
+                            let t = ke.failed.0.clone().unwrap_or(Type::Any);
+                            e.more.extend(ke.flatten());
+                            t
+                        }
+                    };
+                    if let Some(t) = &ty
+                        && let Some(x) = self.index_type_error(Some(t), &key_ty, ix)
+                    {
+                        e.more.push(x.with_statements(stmts(j)));
+                    }
+                    ty = None;
+                }
+                TraversalOperator::LegacyIndex(n) => {
+                    if let Some(t) = &ty
+                        && let Some(x) = self.index_type_error(Some(t), &Type::Number, n)
+                    {
+                        e.more.push(x.with_statements(stmts(j)));
+                    }
+                    ty = None;
+                }
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => return,
+            }
         }
-        Ok(cur)
+    }
+
+    /// hcl's `Index` of a collection of type `coll` (`None`: null) by a key of type `key`
+    /// whose value is not known (a failed or unknown key): what its types alone refuse.
+    fn index_type_error(
+        &self,
+        coll: Option<&types::Type>,
+        key: &types::Type,
+        at: &impl Span,
+    ) -> Option<Diagnostic> {
+        use types::Type;
+        let invalid = |detail: String| self.error_in(self.step_range(at), "Invalid index", detail);
+        let Some(coll) = coll else {
+            return Some(self.error_in(
+                self.step_range(at),
+                "Attempt to index null value",
+                "This value is null, so it does not have any indices.",
+            ));
+        };
+        if *key == Type::Any || *coll == Type::Any {
+            return None;
+        }
+        let want = match coll {
+            Type::List(_) | Type::Tuple(_) => Type::Number,
+            Type::Map(_) | Type::Object(_) => Type::String,
+            Type::Set(_) => return Some(invalid("Elements of a set are identified only by their value and don't have any separate index or key to select with, so it's only possible to perform operations across all elements of the set.".into())),
+            _ => return Some(invalid("This value does not have any indices.".into())),
+        };
+        types::unknown_conversion_error(key, &want).map(|m| {
+            invalid(format!(
+                "The given key does not identify an element in this collection value: {m}."
+            ))
+        })
     }
 
     /// hcl's `Index`: an element of a list or tuple (by a number, or a string holding one)
@@ -1119,7 +1431,28 @@ impl Evaluator {
     }
 
     fn eval_for(&self, f: &ForExpr, scope: &Scope, d: usize) -> R {
-        let coll = self.eval_depth(&f.intro.collection_expr, scope, d)?;
+        let coll = self
+            .eval_depth(&f.intro.collection_expr, scope, d)
+            .map_err(|mut e| {
+                // A failed collection of a primitive type cannot be iterated either.
+                if let Some(t @ (types::Type::String | types::Type::Number | types::Type::Bool)) =
+                    &e.failed.0
+                {
+                    e.more.push(self.with(
+                        self.error_at(
+                            &f.intro.collection_expr,
+                            "Iteration over non-iterable value",
+                            format!(
+                                "A value of type {t} cannot be used as the collection in a 'for' expression."
+                            ),
+                        ),
+                        &f.intro.collection_expr,
+                        scope,
+                    ));
+                }
+                e.failed = FailedType(None);
+                e
+            })?;
         let pairs: Vec<(Value, Value)> = match coll.into_pairs() {
             Ok(pairs) => pairs,
             Err(Value::Unknown) => return Ok(Value::Unknown),
@@ -1157,7 +1490,10 @@ impl Evaluator {
                 child.set(kv.as_str(), Value::Unknown);
             }
             child.set(f.intro.value_var.as_str(), Value::Unknown);
-            let c = self.eval_depth(&cond.expr, &child, d)?;
+            let c = self.eval_depth(&cond.expr, &child, d).map_err(|mut e| {
+                e.failed = FailedType(None);
+                e
+            })?;
             let detail = match &c {
                 Value::Null => Some((
                     "Condition is null",
@@ -1189,6 +1525,10 @@ impl Evaluator {
         let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         let mut errors: Vec<Diagnostic> = Vec::new();
         let mut known = true;
+        // The types of the results (for the type of hclsyntax's result when some fail).
+        let mut elem_types = Vec::new();
+        let mut attr_types: BTreeMap<String, types::Type> = BTreeMap::new();
+        let mut group_types: BTreeMap<String, Vec<types::Type>> = BTreeMap::new();
         for (k, v) in pairs {
             let mut child = scope.child();
             if let Some(kv) = &f.intro.key_var {
@@ -1233,10 +1573,14 @@ impl Evaluator {
                 }
             }
             match &f.key_expr {
-                None => match self.eval_depth(&f.value_expr, &child, d) {
-                    Ok(v) => list.push(v),
-                    Err(e) => errors.extend(e.flatten()),
-                },
+                None => {
+                    let r = self.eval_depth(&f.value_expr, &child, d);
+                    elem_types.push(self.result_type(&r, &f.value_expr, &child));
+                    match r {
+                        Ok(v) => list.push(v),
+                        Err(e) => errors.extend(e.flatten()),
+                    }
+                }
                 Some(ke) => {
                     let key = match self.eval_depth(ke, &child, d) {
                         Ok(k) => k,
@@ -1288,7 +1632,14 @@ impl Evaluator {
                             }
                         },
                     };
-                    let val = match self.eval_depth(&f.value_expr, &child, d) {
+                    let r = self.eval_depth(&f.value_expr, &child, d);
+                    let ty = self.result_type(&r, &f.value_expr, &child);
+                    if f.grouping {
+                        group_types.entry(key.clone()).or_default().push(ty);
+                    } else {
+                        attr_types.entry(key.clone()).or_insert(ty);
+                    }
+                    let val = match r {
                         Ok(v) => v,
                         Err(e) => {
                             errors.extend(e.flatten());
@@ -1319,7 +1670,28 @@ impl Evaluator {
                 }
             }
         }
-        if let Some(e) = Diagnostic::several(errors) {
+        if let Some(mut e) = Diagnostic::several(errors) {
+            // hclsyntax's tuple or object of the results, failed ones as unknowns of their
+            // type; dynamic when a key or condition was not known.
+            let attr = |ty| types::Attr {
+                ty,
+                optional: false,
+                default: None,
+            };
+            e.failed = FailedType(known.then(|| {
+                match &f.key_expr {
+                    None => types::Type::Tuple(elem_types),
+                    Some(_) if f.grouping => types::Type::Object(
+                        group_types
+                            .into_iter()
+                            .map(|(k, v)| (k, attr(types::Type::Tuple(v))))
+                            .collect(),
+                    ),
+                    Some(_) => types::Type::Object(
+                        attr_types.into_iter().map(|(k, t)| (k, attr(t))).collect(),
+                    ),
+                }
+            }));
             return Err(e);
         }
         if !known {
@@ -1465,10 +1837,16 @@ impl Evaluator {
         let mut args = Vec::with_capacity(arg_exprs.len());
         let mut arg_spans: Vec<&Expression> = Vec::with_capacity(arg_exprs.len());
         let mut errors = Vec::new();
+        // Each argument's value, or its error (for hclsyntax's conversions after errors).
+        let mut each: Vec<R> = Vec::with_capacity(arg_exprs.len());
         for (i, e) in arg_exprs.iter().enumerate() {
             let v = match self.eval_depth(e, scope, d) {
-                Ok(v) => v,
+                Ok(v) => {
+                    each.push(Ok(v.clone()));
+                    v
+                }
                 Err(diag) => {
+                    each.push(Err(diag.clone()));
                     errors.push(diag);
                     continue;
                 }
@@ -1514,6 +1892,9 @@ impl Evaluator {
                 if let Some(msg) = arity {
                     return Err(self.arity_error(call, scope, &msg));
                 }
+                if let Some(all) = self.argument_conversions(name, &arg_exprs, each, scope) {
+                    return Err(all);
+                }
             }
             return Err(e);
         }
@@ -1533,6 +1914,10 @@ impl Evaluator {
             }
             let probe: Vec<Value> = args.iter().map(null_unknowns).collect();
             functions::call(name, &probe, &self.funcs)
+        } else if let Some(r) =
+            functions::precheck(name, &args, &self.dynamic_nulls(&args, &arg_spans, scope))
+        {
+            r
         } else {
             functions::call(name, &args, &self.funcs)
         };
@@ -1561,6 +1946,18 @@ impl Evaluator {
             }
             Err(FuncError::Arity(msg)) => Err(self.arity_error(call, scope, &msg)),
             Err(FuncError::Arg(i, param, msg)) => {
+                // hclsyntax converts every argument to its parameter's type before calling:
+                // when any does not convert, those conversions are the errors.
+                if !call.args.expand_final()
+                    && let Some(e) = self.argument_conversions(
+                        name,
+                        &arg_exprs,
+                        args.iter().cloned().map(Ok).collect(),
+                        scope,
+                    )
+                {
+                    return Err(e);
+                }
                 let arg_error = |i: usize, param: &str, msg: &str| {
                     let detail =
                         format!("Invalid value for \"{param}\" parameter: {}", sentence(msg));
@@ -1609,6 +2006,53 @@ impl Evaluator {
                 format!("Call to function {name:?} failed: {}", sentence(&msg)),
             )),
         }
+    }
+
+    /// Which arguments are nulls of no known type (a `null` literal, not a typed variable's
+    /// null): cty's dynamic-typed values.
+    fn dynamic_nulls(&self, args: &[Value], exprs: &[&Expression], scope: &Scope) -> Vec<bool> {
+        args.iter()
+            .zip(exprs)
+            .map(|(a, e)| *a == Value::Null && null_is_dynamic(e, scope))
+            .collect()
+    }
+
+    /// hclsyntax's diagnostics of a call whose arguments did not all evaluate: each
+    /// argument's own errors, then its conversion to its parameter's type (a failed argument
+    /// as an unknown of its type), argument by argument; the function is not called.
+    /// `None` when Kiln does not know the function's parameters.
+    fn argument_conversions(
+        &self,
+        name: &str,
+        exprs: &[&Expression],
+        each: Vec<R>,
+        scope: &Scope,
+    ) -> Option<Diagnostic> {
+        let (fixed, variadic) = functions::params(name)?;
+        let mut all = Vec::new();
+        for (i, (e, r)) in exprs.iter().zip(each).enumerate() {
+            let param = fixed.get(i).or(variadic.as_ref())?;
+            let refused = match r {
+                Ok(v) => types::convert(&v, &param.ty).err(),
+                Err(diag) => {
+                    let t = diag.failed.0.clone();
+                    all.extend(diag.flatten());
+                    t.and_then(|t| types::unknown_conversion_error(&t, &param.ty))
+                }
+            };
+            if let Some(m) = refused {
+                all.push(self.with(
+                    self.error_in(
+                        self.start_range(e),
+                        "Invalid function argument",
+                        format!("Invalid value for \"{}\" parameter: {m}.", param.name),
+                    ),
+                    e,
+                    scope,
+                ));
+            }
+        }
+        Diagnostic::several(all)
     }
 
     fn arity_error(&self, call: &FuncCall, scope: &Scope, msg: &str) -> Diagnostic {
@@ -2055,6 +2499,19 @@ fn failed_type(e: &Expression) -> Option<types::Type> {
     }
 }
 
+/// Whether the null an expression gave has no known type: not a typed variable's, nor a
+/// conditional's (whose type is its other result's, unless both are `null`).
+fn null_is_dynamic(e: &Expression, scope: &Scope) -> bool {
+    match e {
+        Expression::Parenthesis(p) => null_is_dynamic(p.inner(), scope),
+        Expression::Conditional(c) => {
+            matches!(c.true_expr, Expression::Null(_))
+                && matches!(c.false_expr, Expression::Null(_))
+        }
+        e => !matches!(describe::static_type(e, scope), Some(t) if t != types::Type::Any),
+    }
+}
+
 /// hclsyntax's arity error for `templatefile(path, vars)` called with `n` arguments.
 fn templatefile_arity(n: usize) -> Option<String> {
     match n {
@@ -2446,6 +2903,99 @@ mod tests {
         assert_eq!(ev_with("\"a-${d}\"", scope).unwrap(), Value::Unknown);
         let scope = Scope::new().with("d", Value::Unknown);
         assert_eq!(ev_with("d.x[0]", scope).unwrap(), Value::Unknown);
+    }
+
+    /// The (summary, detail) of every error an evaluation reports, in order.
+    fn all_errors(src: &str) -> Vec<(String, String)> {
+        ev(src)
+            .unwrap_err()
+            .flatten()
+            .into_iter()
+            .map(|d| (d.summary, d.detail))
+            .collect()
+    }
+
+    #[test]
+    fn after_an_error_hclsyntax_goes_on_with_an_unknown_of_the_failed_type() {
+        let details =
+            |src: &str| -> Vec<String> { all_errors(src).into_iter().map(|(_, d)| d).collect() };
+        // Arithmetic that fails is a number to `&&`: conversions first, then the operands'.
+        assert_eq!(
+            details(r#"("a" + 1) && true"#),
+            [
+                "Unsuitable value for left operand: bool required.",
+                "Unsuitable value for left operand: a number is required.",
+            ]
+        );
+        // A failed comparison is a bool to unary minus.
+        assert_eq!(
+            details(r#"-("a" < 1)"#),
+            [
+                "Unsuitable value for left operand: a number is required.",
+                "Unsuitable value for unary operand: number required.",
+            ]
+        );
+        // A failed argument is converted to its parameter's type; a good one too.
+        assert_eq!(
+            details(r#"trimsuffix([], "x" * 2)"#),
+            [
+                "Invalid value for \"str\" parameter: string required.",
+                "Unsuitable value for left operand: a number is required.",
+            ]
+        );
+        assert_eq!(
+            details(r#"anytrue(["x" * 2])"#),
+            [
+                "Unsuitable value for left operand: a number is required.",
+                "Invalid value for \"list\" parameter: element 0: bool required.",
+            ]
+        );
+        // A failed string template cannot be iterated.
+        assert_eq!(
+            all_errors(r#"[for x in "a${[]}" : x]"#)[1],
+            (
+                "Iteration over non-iterable value".to_string(),
+                "A value of type string cannot be used as the collection in a 'for' expression."
+                    .to_string()
+            )
+        );
+        // A failed condition makes the result an unknown of the results' type.
+        assert_eq!(
+            details(r#"[for x in ("a" * 1 ? "a" : "b") : x]"#)[1],
+            "A value of type string cannot be used as the collection in a 'for' expression."
+        );
+        // Index keys after a failed step are still evaluated, and checked by type.
+        assert_eq!(
+            details(r#"null.a[1 + "x"]"#),
+            [
+                "This value is null, so it does not have any attributes.",
+                "Unsuitable value for right operand: a number is required.",
+            ]
+        );
+        assert_eq!(
+            details(r#""abc"[!1]"#),
+            [
+                "Unsuitable value for unary operand: bool required.",
+                "This value does not have any indices.",
+            ]
+        );
+        assert_eq!(
+            details(r#"["a"][!1]"#)[1],
+            "The given key does not identify an element in this collection value: number required."
+        );
+        // Object keys and values: every one evaluated.
+        assert_eq!(
+            all_errors(r#"{("a" * 1) = "b" * 1, (null) = 1}"#)
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect::<Vec<_>>(),
+            ["Invalid operand", "Invalid operand", "Null value as key"]
+        );
+        // A `for` whose elements fail is still a tuple: a mismatch for the conditional.
+        assert_eq!(
+            all_errors(r#"true ? {} : [for x in [1] : x * "a"]"#)[0].0,
+            "Inconsistent conditional result types"
+        );
     }
 
     #[test]

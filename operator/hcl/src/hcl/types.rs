@@ -248,13 +248,149 @@ pub fn convert(v: &Value, t: &Type) -> Result<Value, String> {
     convert_at(v, t, &mut Vec::new())
 }
 
+/// Whether cty has a conversion (unsafe ones included, as `convert.Convert` uses) from values
+/// of type `from` to type `to`: what decides, for an unknown value, whether it converts.
+pub fn conversion_exists(from: &Type, to: &Type) -> bool {
+    use Type::*;
+    if from == to {
+        return true;
+    }
+    match (from, to) {
+        (_, Any) | (Any, _) => true,
+        (Number, Bool) | (Bool, Number) => false,
+        (String | Number | Bool, String | Number | Bool) => true,
+        (Object(have), Object(want)) => want.iter().all(|(k, a)| match have.get(k) {
+            Some(h) => conversion_exists(&h.ty, &a.ty),
+            None => a.optional,
+        }),
+        (Tuple(have), Tuple(want)) => {
+            have.len() == want.len() && have.iter().zip(want).all(|(h, w)| conversion_exists(h, w))
+        }
+        (List(h) | Set(h), List(w) | Set(w)) | (Map(h), Map(w)) => conversion_exists(h, w),
+        (Tuple(items), List(e) | Set(e)) => elements_convert(items.iter(), e),
+        (Object(attrs), Map(e)) => elements_convert(attrs.values().map(|a| &a.ty), e),
+        (Map(e), Object(attrs)) => attrs.values().all(|a| conversion_exists(e, &a.ty)),
+        _ => false,
+    }
+}
+
+/// cty's tuple-to-list (object-to-map) conversion: every element to the element type, or,
+/// for `any`, to the type they unify to.
+fn elements_convert<'a>(items: impl Iterator<Item = &'a Type> + Clone, e: &Type) -> bool {
+    if *e != Type::Any {
+        return items.clone().all(|t| conversion_exists(t, e));
+    }
+    let mut unified: Option<Type> = None;
+    for t in items.clone() {
+        unified = match unified {
+            None => Some(t.clone()),
+            Some(u) => match crate::hcl::eval::unify_types(&u, t) {
+                Some(u) => Some(u),
+                None => return false,
+            },
+        };
+    }
+    match unified {
+        Some(Type::Any) => items.into_iter().all(|t| *t == Type::Any),
+        _ => true,
+    }
+}
+
+/// cty's `convert.Convert` of an unknown value of type `from` to `to`: `None` when it
+/// converts, else cty's `MismatchMessage` (`bool required`, `element 0: string required`).
+pub fn unknown_conversion_error(from: &Type, to: &Type) -> Option<String> {
+    if conversion_exists(from, to) {
+        return None;
+    }
+    Some(mismatch_message(from, to))
+}
+
+/// cty's `MismatchMessage(got, want)`.
+fn mismatch_message(got: &Type, want: &Type) -> String {
+    use Type::*;
+    let required = || format!("{} required", friendly(want));
+    match (got, want) {
+        (Object(have), Object(w)) => {
+            let mut missing: Vec<&std::string::String> = w
+                .iter()
+                .filter(|(k, a)| !a.optional && !have.contains_key(*k))
+                .map(|(k, _)| k)
+                .collect();
+            missing.sort();
+            let q = |k: &std::string::String| crate::value::go_quote(k);
+            match missing.as_slice() {
+                [] => {}
+                [one] => return format!("attribute {} is required", q(one)),
+                [a, b] => return format!("attributes {} and {} are required", q(a), q(b)),
+                [rest @ .., last] => {
+                    let rest: Vec<std::string::String> = rest.iter().map(|k| q(k)).collect();
+                    return format!(
+                        "attributes {}, and {} are required",
+                        rest.join(", "),
+                        q(last)
+                    );
+                }
+            }
+            w.iter()
+                .find_map(|(k, a)| {
+                    let h = &have.get(k)?.ty;
+                    (!conversion_exists(h, &a.ty)).then(|| {
+                        format!(
+                            "attribute {}: {}",
+                            crate::value::go_quote(k),
+                            mismatch_message(h, &a.ty)
+                        )
+                    })
+                })
+                .unwrap_or_else(|| "incorrect object attributes".into())
+        }
+        (Tuple(_), List(e)) if **e == Any => "all list elements must have the same type".into(),
+        (Tuple(_), Set(e)) if **e == Any => "all set elements must have the same type".into(),
+        (Object(_), Map(e)) if **e == Any => "all map elements must have the same type".into(),
+        (Tuple(items), List(e) | Set(e)) => items
+            .iter()
+            .enumerate()
+            .find(|(_, t)| !conversion_exists(t, e))
+            .map(|(i, t)| format!("element {i}: {}", mismatch_message(t, e)))
+            .unwrap_or_else(|| format!("all elements must be {}", friendly(e))),
+        (Object(attrs), Map(e)) => attrs
+            .iter()
+            .find(|(_, a)| !conversion_exists(&a.ty, e))
+            .map(|(k, a)| {
+                format!(
+                    "element {}: {}",
+                    crate::value::go_quote(k),
+                    mismatch_message(&a.ty, e)
+                )
+            })
+            .unwrap_or_else(|| format!("all elements must be {}", friendly(e))),
+        (List(h) | Set(h), List(e)) => {
+            format!("incorrect list element type: {}", mismatch_message(h, e))
+        }
+        (List(h) | Set(h), Set(e)) => {
+            format!("incorrect set element type: {}", mismatch_message(h, e))
+        }
+        (Map(h), Map(e)) => format!("incorrect map element type: {}", mismatch_message(h, e)),
+        _ => required(),
+    }
+}
+
+/// A collection's element type in cty's `FriendlyNameForConstraint`: `any single type` for
+/// `any` (all elements of one type).
+fn friendly_element(e: &Type) -> String {
+    match e {
+        Type::Any => "any single type".into(),
+        e => friendly(e),
+    }
+}
+
 /// cty's `FriendlyNameForConstraint`.
 fn friendly(t: &Type) -> String {
     match t {
         Type::Any => "any type".into(),
-        Type::List(e) => format!("list of {}", friendly(e)),
-        Type::Set(e) => format!("set of {}", friendly(e)),
-        Type::Map(e) => format!("map of {}", friendly(e)),
+        Type::List(e) => format!("list of {}", friendly_element(e)),
+        Type::Set(e) => format!("set of {}", friendly_element(e)),
+        Type::Map(e) => format!("map of {}", friendly_element(e)),
         Type::Tuple(_) => "tuple".into(),
         Type::Object(_) => "object".into(),
         other => other.to_string(),
@@ -605,5 +741,42 @@ mod tests {
             convert(&v, &ty("set(string)")),
             Ok(Value::from(vec!["a", "b"]))
         );
+    }
+
+    #[test]
+    fn unknowns_convert_by_their_type_as_cty() {
+        use super::unknown_conversion_error as err;
+        let list = |t| Type::List(Box::new(t));
+        assert_eq!(err(&Type::String, &Type::Number), None);
+        assert_eq!(
+            err(&Type::Number, &Type::Bool).as_deref(),
+            Some("bool required")
+        );
+        assert_eq!(err(&Type::Any, &Type::Bool), None);
+        assert_eq!(
+            err(
+                &Type::Tuple(vec![Type::String, Type::Number]),
+                &list(Type::Bool)
+            )
+            .as_deref(),
+            Some("element 1: bool required")
+        );
+        assert_eq!(
+            err(
+                &Type::Tuple(vec![Type::String, list(Type::String)]),
+                &list(Type::Any)
+            )
+            .as_deref(),
+            Some("all list elements must have the same type")
+        );
+        assert_eq!(
+            err(&list(Type::Number), &list(Type::Bool)).as_deref(),
+            Some("incorrect list element type: bool required")
+        );
+        assert_eq!(
+            err(&Type::Bool, &list(Type::Any)).as_deref(),
+            Some("list of any single type required")
+        );
+        assert_eq!(err(&Type::Tuple(vec![]), &list(Type::Bool)), None);
     }
 }
