@@ -602,13 +602,24 @@ pub fn statements(vars: &[Traversal], scope: &Scope) -> Vec<String> {
 /// traversal of a typed variable, a call of a function returning a list or a set. `None`: the
 /// value's own type.
 pub fn static_type(expr: &Expression, scope: &Scope) -> Option<Type> {
+    static_type_with(expr, scope, None)
+}
+
+/// An evaluation of sub-expressions for [`static_type_with`]: their values, `None` when
+/// they fail.
+pub type SubEval<'a> = Option<&'a dyn Fn(&Expression) -> Option<Value>>;
+
+/// [`static_type`], where `ev` (when given) evaluates sub-expressions for the functions whose
+/// result type depends on which argument gives it (`try`, `coalescelist`) or on an index
+/// (`element`, `lookup` of an object).
+pub fn static_type_with(expr: &Expression, scope: &Scope, ev: SubEval) -> Option<Type> {
     match expr {
-        Expression::Parenthesis(p) => static_type(p.inner(), scope),
+        Expression::Parenthesis(p) => static_type_with(p.inner(), scope, ev),
         // hclsyntax's conditional: the two results' types unified (`true ? var.list :
         // var.other_list` is a list, `true ? var.map : { k = 1 }` a map).
         Expression::Conditional(c) => {
-            let a = literal_type(&c.true_expr, scope)?;
-            let b = literal_type(&c.false_expr, scope)?;
+            let a = literal_type(&c.true_expr, scope, ev)?;
+            let b = literal_type(&c.false_expr, scope, ev)?;
             if a == b {
                 Some(a)
             } else {
@@ -647,7 +658,7 @@ pub fn static_type(expr: &Expression, scope: &Scope) -> Option<Type> {
                     // All lists: a list of their common element type (else a tuple).
                     let mut elem: Option<Type> = None;
                     for a in call.args.iter() {
-                        let Type::List(e) = static_type(a, scope)? else {
+                        let Type::List(e) = static_type_with(a, scope, ev)? else {
                             return None;
                         };
                         match &elem {
@@ -660,25 +671,70 @@ pub fn static_type(expr: &Expression, scope: &Scope) -> Option<Type> {
                 }
                 "slice" | "reverse" | "distinct" => {
                     let first = call.args.iter().next()?;
-                    match static_type(first, scope)? {
+                    match static_type_with(first, scope, ev)? {
                         Type::List(e) => Type::List(e),
                         _ if call.name.name.as_str() == "distinct" => Type::List(any()),
                         _ => return None,
                     }
                 }
                 // Maps of one type: that type (objects or a mix: an object).
-                "merge" => one_type(call, scope, |t| matches!(t, Type::Map(_)))?,
-                // cty's coalescelist: lists of one type give that type.
-                "coalescelist" => one_type(call, scope, |t| matches!(t, Type::List(_)))?,
-                "values" => match static_type(call.args.iter().next()?, scope)? {
+                "merge" => one_type(call, scope, ev, |t| matches!(t, Type::Map(_)))?,
+                // cty's coalescelist: lists of one type give that type; else the value is the
+                // first non-empty argument's, of its type.
+                "coalescelist" => match one_type(call, scope, ev, |t| matches!(t, Type::List(_))) {
+                    Some(t) => t,
+                    None => {
+                        let ev = ev?;
+                        let chosen = call
+                            .args
+                            .iter()
+                            .find(|a| matches!(ev(a), Some(Value::List(l)) if !l.is_empty()))?;
+                        static_type_with(chosen, scope, Some(ev))?
+                    }
+                },
+                // hcl's try: the first argument that evaluates, with its type.
+                "try" => {
+                    let ev = ev?;
+                    let chosen = call.args.iter().find(|a| ev(a).is_some())?;
+                    static_type_with(chosen, scope, Some(ev))?
+                }
+                // cty's element: a list's (set's) element type; a tuple's element at the index.
+                "element" => {
+                    let mut args = call.args.iter();
+                    match static_type_with(args.next()?, scope, ev)? {
+                        Type::List(e) | Type::Set(e) => *e,
+                        Type::Tuple(ts) if !ts.is_empty() => {
+                            let i = ev?(args.next()?)?.to_num()?.to_i64()?;
+                            ts[usize::try_from(i.rem_euclid(ts.len() as i64)).ok()?].clone()
+                        }
+                        _ => return None,
+                    }
+                }
+                // cty's lookup: a map's element type; an object's attribute (or the default's
+                // type when it has none).
+                "lookup" => {
+                    let args: Vec<&Expression> = call.args.iter().collect();
+                    match static_type_with(args.first()?, scope, ev)? {
+                        Type::Map(e) => *e,
+                        Type::Object(attrs) => {
+                            let key = ev?(args.get(1)?)?.to_string_lossless()?;
+                            match attrs.get(&key) {
+                                Some(a) => a.ty.clone(),
+                                None => static_type_with(args.get(2)?, scope, ev)?,
+                            }
+                        }
+                        _ => return None,
+                    }
+                }
+                "values" => match static_type_with(call.args.iter().next()?, scope, ev)? {
                     Type::Map(e) => Type::List(e),
                     _ => return None,
                 },
-                "keys" => match static_type(call.args.iter().next()?, scope)? {
+                "keys" => match static_type_with(call.args.iter().next()?, scope, ev)? {
                     Type::Map(_) => Type::List(Box::new(Type::String)),
                     _ => return None,
                 },
-                "zipmap" => match static_type(call.args.iter().nth(1)?, scope)? {
+                "zipmap" => match static_type_with(call.args.iter().nth(1)?, scope, ev)? {
                     Type::List(e) => Type::Map(e),
                     _ => return None,
                 },
@@ -693,11 +749,12 @@ pub fn static_type(expr: &Expression, scope: &Scope) -> Option<Type> {
 fn one_type(
     call: &hcl::edit::expr::FuncCall,
     scope: &Scope,
+    ev: SubEval,
     kind: fn(&Type) -> bool,
 ) -> Option<Type> {
     let mut first: Option<Type> = None;
     for a in call.args.iter() {
-        let t = static_type(a, scope)?;
+        let t = static_type_with(a, scope, ev)?;
         if !kind(&t) {
             return None;
         }
@@ -712,8 +769,8 @@ fn one_type(
 
 /// [`static_type`], or the type a literal has (numbers, strings, booleans, templates, and
 /// tuples and objects of such): a conditional's other result.
-fn literal_type(expr: &Expression, scope: &Scope) -> Option<Type> {
-    if let Some(t) = static_type(expr, scope) {
+fn literal_type(expr: &Expression, scope: &Scope, ev: SubEval) -> Option<Type> {
+    if let Some(t) = static_type_with(expr, scope, ev) {
         return Some(t);
     }
     Some(match expr {
@@ -725,7 +782,7 @@ fn literal_type(expr: &Expression, scope: &Scope) -> Option<Type> {
         Expression::Array(items) => Type::Tuple(
             items
                 .iter()
-                .map(|e| literal_type(e, scope))
+                .map(|e| literal_type(e, scope, ev))
                 .collect::<Option<_>>()?,
         ),
         Expression::Object(obj) => {
@@ -737,7 +794,7 @@ fn literal_type(expr: &Expression, scope: &Scope) -> Option<Type> {
                     ObjectKey::Expression(Expression::Variable(v)) => v.as_str().to_string(),
                     _ => return None,
                 };
-                let ty = literal_type(v.expr(), scope)?;
+                let ty = literal_type(v.expr(), scope, ev)?;
                 attrs.insert(
                     name,
                     Attr {

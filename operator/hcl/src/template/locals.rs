@@ -523,7 +523,10 @@ fn evaluate_local(t: &mut Template, env: &EvalEnv, decl: &LocalDecl) -> Result<(
     if decl.sensitive {
         t.sensitive.extend(v.strings());
     }
-    if let Some(ty) = crate::hcl::describe::static_type(&decl.attr.expr, &env.scope()) {
+    let scope = env.scope();
+    let evaluator = env.evaluator(&decl.attr.file);
+    let sub = |e: &hcl::edit::expr::Expression| evaluator.eval(e, &scope).ok();
+    if let Some(ty) = crate::hcl::describe::static_type_with(&decl.attr.expr, &scope, Some(&sub)) {
         t.local_types.insert(decl.name.clone(), ty);
     }
     t.local_values.insert(decl.name.clone(), v);
