@@ -44,17 +44,10 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             // value alone (Go ignores closing brackets after it).
             let end = super::gojson::check(&s).map_err(other)?;
             let s = &super::gojson::replace_lone_surrogates(&s[..end]);
-            let j: serde_json::Value = match serde_json::from_str(s) {
-                Ok(j) => j,
-                // A number beyond f64 (`1e400`) is valid JSON to cty.
-                Err(e) if e.to_string().starts_with("number out of range") => {
-                    return exact_json(s).ok_or_else(|| other(json_error(&e)));
-                }
-                Err(e) => return Err(other(json_error(&e))),
-            };
-            // The text is valid JSON: read again keeping each number's digits, as cty does
-            // (`ParseNumberVal`, 512 bits), which serde_json's `f64` would round.
-            Ok(exact_json(s).unwrap_or_else(|| Value::from_json(&j)))
+            go_max_depth(s).map_err(other)?;
+            // The text is valid JSON: read keeping each number's digits, as cty does
+            // (`ParseNumberVal`, 512 bits).
+            exact_json(s).ok_or_else(|| other("invalid JSON".to_string()))
         }
         "jsonencode" => {
             f.exact(&["val"])?;
@@ -126,13 +119,6 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
 fn b64decode(s: &str) -> Result<Vec<u8>, base64::DecodeError> {
     let clean: String = s.chars().filter(|c| *c != '\r' && *c != '\n').collect();
     STANDARD.decode(clean.as_bytes())
-}
-
-fn json_error(e: &serde_json::Error) -> String {
-    match e.classify() {
-        serde_json::error::Category::Eof => "unexpected end of JSON input".to_string(),
-        _ => format!("invalid JSON: {e}"),
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1120,8 +1106,11 @@ fn text_encoding(name: &str) -> Result<TextEnc, String> {
 /// ([`crate::value::Number::parse`]), with the HCL JSON parser (which keeps a number's text);
 /// `None` on anything unexpected.
 fn exact_json(text: &str) -> Option<Value> {
-    use crate::template::json::{Node, Val, parse};
+    use crate::template::json::{Node, Val, parse_nested};
     fn value(n: &Node) -> Option<Value> {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || value_here(n))
+    }
+    fn value_here(n: &Node) -> Option<Value> {
         Some(match &n.val {
             Val::Null => Value::Null,
             Val::Bool(b) => Value::Bool(*b),
@@ -1137,7 +1126,50 @@ fn exact_json(text: &str) -> Option<Value> {
             ),
         })
     }
-    value(&parse(text).ok()?)
+    value(&parse_nested(text, GO_MAX_DEPTH + 1).ok()?)
+}
+
+/// Go's `encoding/json` scanner's limit of nesting (`maxNestingDepth`).
+const GO_MAX_DEPTH: usize = 10_000;
+
+/// cty's decoding of a JSON document's top-level array or object reads each element alone
+/// with Go's scanner, which refuses one nested more than ten thousand levels: cty's
+/// `failed to read tuple value` (`object value`) with Go's `invalid character '[' exceeded
+/// max depth`. `text` is valid JSON.
+fn go_max_depth(text: &str) -> Result<(), String> {
+    let what = match text.trim_start().as_bytes().first() {
+        Some(b'[') => "tuple",
+        Some(b'{') => "object",
+        _ => return Ok(()),
+    };
+    let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
+    for c in text.bytes() {
+        if in_str {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                // The top-level container is one level; its element may have ten thousand.
+                if depth > GO_MAX_DEPTH + 1 {
+                    return Err(format!(
+                        "failed to read {what} value: invalid character '{}' exceeded max depth",
+                        c as char
+                    ));
+                }
+            }
+            b']' | b'}' => depth -= 1,
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1260,11 +1292,30 @@ mod tests {
         assert_eq!(err("jsondecode", vec![s("{x")]), "invalid character 'x'");
         assert_eq!(ok("jsondecode", vec![s("[1]]")]), l(vec![n(1.0)]));
         // Deep nesting is an error, not a stack overflow: cut short, Go's `EOF`; complete,
-        // beyond serde_json's depth, its own words.
+        // Go's ten thousand levels for each element of the document's array or object.
         let deep = "[".repeat(100_000);
         assert_eq!(err("jsondecode", vec![s(&deep)]), "EOF");
-        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        assert!(err("jsondecode", vec![s(&deep)]).contains("JSON"));
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert_eq!(
+            err("jsondecode", vec![s(&nested(100_000))]),
+            "failed to read tuple value: invalid character '[' exceeded max depth"
+        );
+        assert_eq!(
+            err(
+                "jsondecode",
+                vec![s(&format!("{{\"a[\": {}}}", nested(10_001)))]
+            ),
+            "failed to read object value: invalid character '[' exceeded max depth"
+        );
+        let mut v = ok("jsondecode", vec![s(&nested(10_001))]);
+        let mut levels = 1;
+        while let Value::List(mut items) = v {
+            match items.pop() {
+                Some(inner) => (v, levels) = (inner, levels + 1),
+                None => break,
+            }
+        }
+        assert_eq!(levels, 10_001);
     }
 
     #[test]

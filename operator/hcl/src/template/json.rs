@@ -54,6 +54,7 @@ struct Parser<'a> {
     t: &'a str,
     i: usize,
     depth: usize,
+    max_depth: usize,
     keys: Vec<String>,
 }
 
@@ -115,9 +116,14 @@ impl Parser<'_> {
     }
 
     fn value(&mut self) -> Result<Node, SyntaxError> {
+        // Deep documents (`jsondecode` takes Go's ten thousand levels) grow the stack.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.value_here())
+    }
+
+    fn value_here(&mut self) -> Result<Node, SyntaxError> {
         self.ws();
         self.depth += 1;
-        if self.depth > 256 {
+        if self.depth > self.max_depth {
             return err("Nesting too deep", "The JSON is nested too deeply.", self.i);
         }
         let start = self.i;
@@ -294,12 +300,18 @@ impl Parser<'_> {
     }
 }
 
-/// Parses a whole JSON document.
+/// Parses a whole JSON document (a template: nested at most 256 levels).
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    parse_nested(text, 256)
+}
+
+/// Parses a whole JSON document nested at most `max_depth` levels.
+pub fn parse_nested(text: &str, max_depth: usize) -> Result<Node, SyntaxError> {
     let mut p = Parser {
         t: text,
         i: 0,
         depth: 0,
+        max_depth,
         keys: Vec::new(),
     };
     let v = p.value().map_err(|mut e| {
