@@ -105,11 +105,16 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             if f.len() == 0 {
                 return Err(other("at least one argument is required"));
             }
+            // cty checks every argument's type before it looks for a non-empty one.
+            if f.args
+                .iter()
+                .any(|a| !matches!(a, Value::List(_) | Value::Null))
+            {
+                return Err(other("coalescelist arguments must be lists or tuples"));
+            }
             for a in f.args {
-                match a {
-                    Value::List(l) if !l.is_empty() => return Ok(a.clone()),
-                    Value::List(_) | Value::Null => {}
-                    _ => return Err(other("coalescelist arguments must be lists or tuples")),
+                if matches!(a, Value::List(l) if !l.is_empty()) {
+                    return Ok(a.clone());
                 }
             }
             Err(other("no non-null arguments"))
@@ -707,6 +712,11 @@ mod tests {
         assert_eq!(
             err("coalescelist", vec![l(vec![])]),
             "no non-null arguments"
+        );
+        // Every argument's type first, then the first non-empty one.
+        assert_eq!(
+            err("coalescelist", vec![sl(&["a"]), s("b")]),
+            "coalescelist arguments must be lists or tuples"
         );
         assert_eq!(
             err("coalescelist", vec![s("a")]),

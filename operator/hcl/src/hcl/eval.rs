@@ -466,7 +466,8 @@ impl Evaluator {
                 | Expression::Array(_)
                 | Expression::Object(_)
                 | Expression::Conditional(_)
-                | Expression::ForExpr(_) => {}
+                | Expression::ForExpr(_)
+                | Expression::Traversal(_) => {}
                 _ => e.failed = FailedType(None),
             }
             e
@@ -699,7 +700,7 @@ impl Evaluator {
                     );
                 }
                 let base = self.eval_depth(&t.expr, scope, d).map_err(|mut e| {
-                    let ty = e.failed.0.clone();
+                    let ty = e.failed.0.take();
                     self.continue_steps(&mut e, &ops, ty, scope, d, &|j| {
                         describe::statements(
                             &describe::traversal_prefix_variables(&t.expr, &ops, j + 1),
@@ -1045,12 +1046,24 @@ impl Evaluator {
         });
         // The `with …` statements of an error at step `i` of `ops`: the traversal's variables
         // up to it (hclsyntax's expression of the failing index or relative traversal).
+        // Inside a splat, whose steps start from each element (an anonymous symbol): the
+        // variables of the index keys.
         let stmts = |i: usize| match at {
             Some((base, all, from)) => describe::statements(
                 &describe::traversal_prefix_variables(base, all, from + i + 1),
                 scope,
             ),
-            None => Vec::new(),
+            None => {
+                let vars: Vec<describe::Traversal> = ops[..(i + 1).min(ops.len())]
+                    .iter()
+                    .filter_map(|op| match op {
+                        TraversalOperator::Index(ix) => Some(describe::variables(ix)),
+                        _ => None,
+                    })
+                    .flatten()
+                    .collect();
+                describe::statements(&vars, scope)
+            }
         };
         let r = self
             .traverse_each(cur, ops, scope, d, ty, &stmts)
@@ -1065,17 +1078,15 @@ impl Evaluator {
                 }
                 e
             });
-        r.map_err(|e| match at {
-            // hclsyntax gives an index's and a relative traversal's errors their expression:
-            // the traversal up to the failing step (a scope traversal's own reads only
-            // itself, which fails: no statement).
-            Some((base, all, from)) if failed_at != usize::MAX => {
-                e.with_statements(describe::statements(
-                    &describe::traversal_prefix_variables(base, all, from + failed_at + 1),
-                    scope,
-                ))
+        // hclsyntax gives an index's and a relative traversal's errors their expression: the
+        // traversal up to the failing step (a scope traversal's own reads only itself, which
+        // fails: no statement).
+        r.map_err(|e| {
+            if failed_at != usize::MAX {
+                e.with_statements(stmts(failed_at))
+            } else {
+                e
             }
-            _ => e,
         })
     }
 
@@ -1114,7 +1125,10 @@ impl Evaluator {
                     self.continue_steps(&mut e, &ops[i..], None, scope, d, &|j| stmts(i + j));
                     failed_at = usize::MAX;
                     return match Diagnostic::several(e.more) {
-                        Some(e) => Err(e),
+                        Some(mut e) => {
+                            e.failed = FailedType(None);
+                            Err(e)
+                        }
                         None => Ok(Value::Unknown),
                     };
                 }
@@ -1189,7 +1203,7 @@ impl Evaluator {
                         // The key's own errors are its own; hcl still indexes with the unknown of
                         // the failed key's type, and the later steps' keys are evaluated.
                         let key = self.eval_depth(ix, scope, d).map_err(|mut e| {
-                            let key_ty = e.failed.0.clone().unwrap_or(Type::Any);
+                            let key_ty = e.failed.0.take().unwrap_or(Type::Any);
                             let coll = match &cur {
                                 Value::Null => None,
                                 v => Some(describe::concrete(v, ty.as_ref())),
@@ -1218,10 +1232,18 @@ impl Evaluator {
                         ty = next;
                     }
                     TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                        let is_list = matches!(ty, Some(Type::List(_) | Type::Set(_)));
                         let items = match cur {
                             Value::List(items) => items,
                             Value::Null => Vec::new(),
                             other => vec![other],
+                        };
+                        // hclsyntax's result when an element fails: an unknown list, or tuple,
+                        // of what each step gives an unknown element (dynamic here).
+                        let failed = if is_list {
+                            Type::List(Box::new(Type::Any))
+                        } else {
+                            Type::Tuple(vec![Type::Any; items.len()])
                         };
                         // As hclsyntax's SplatExpr: every element is visited and every error kept.
                         let rest = &ops[i + 1..];
@@ -1233,8 +1255,9 @@ impl Evaluator {
                                 Err(e) => errors.extend(e.flatten()),
                             }
                         }
-                        if let Some(e) = Diagnostic::several(errors) {
+                        if let Some(mut e) = Diagnostic::several(errors) {
                             failed_at = usize::MAX;
+                            e.failed = FailedType(Some(failed));
                             return Err(e);
                         }
                         return Ok(Value::List(out));
