@@ -87,9 +87,20 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
             ))
         }
         "coalesce" => {
-            // No arguments have no common type (cty's UnifyUnsafe of nothing).
+            // No arguments have no common type (cty's UnifyUnsafe of nothing); nor do tuples
+            // of different lengths, or lists and strings (cty unifies the arguments' types).
+            let mut types = f
+                .args
+                .iter()
+                .filter(|v| !matches!(v, Value::Null | Value::Unknown))
+                .map(crate::hcl::describe::implied);
+            let first = types.next();
+            let common = types.try_fold(first, |acc, t| match acc {
+                Some(a) => crate::hcl::eval::unify_types(&a, &t).map(Some),
+                None => Some(Some(t)),
+            });
             let vals = unify(f.args)
-                .filter(|_| f.len() > 0)
+                .filter(|_| f.len() > 0 && common.is_some())
                 .ok_or_else(|| other("all arguments must have the same type"))?;
             let strings = vals.iter().any(|v| matches!(v, Value::String(_)));
             for v in vals {
@@ -696,6 +707,15 @@ mod tests {
         assert_eq!(
             err("coalesce", vec![n(1.0), b(true)]),
             "all arguments must have the same type"
+        );
+        // Tuples unify only with tuples of their length.
+        assert_eq!(
+            err("coalesce", vec![sl(&["x", "y"]), l(vec![sl(&["x", "y"])])]),
+            "all arguments must have the same type"
+        );
+        assert_eq!(
+            ok("coalesce", vec![Value::Null, sl(&["x"]), sl(&["y"])]),
+            sl(&["x"])
         );
     }
 

@@ -379,10 +379,39 @@ impl Evaluator {
     /// ([`Diagnostic::failed`]); `any` for an unknown or dynamic one.
     fn result_type(&self, r: &R, e: &Expression, scope: &Scope) -> types::Type {
         match r {
-            Ok(Value::Unknown) => types::Type::Any,
-            Ok(v) => describe::concrete(v, describe::static_type(e, scope).as_ref()),
+            Ok(v) => self.value_type(v, e, scope),
             Err(d) => d.failed.0.clone().unwrap_or(types::Type::Any),
         }
+    }
+
+    /// [`Evaluator::result_type`] of a value `e` gave.
+    fn value_type(&self, v: &Value, e: &Expression, scope: &Scope) -> types::Type {
+        match v {
+            Value::Unknown => types::Type::Any,
+            v => describe::concrete(v, describe::static_type(e, scope).as_ref()),
+        }
+    }
+
+    /// The types of results some of which failed (`failed[i]`: `None` for one that gave the
+    /// next of `values`, else the failed one's type), computed only when an error needs them.
+    fn mixed_types<'a>(
+        &self,
+        failed: Vec<Option<Option<types::Type>>>,
+        values: impl IntoIterator<Item = &'a Value>,
+        exprs: impl IntoIterator<Item = &'a Expression>,
+        scope: &Scope,
+    ) -> Vec<types::Type> {
+        let mut values = values.into_iter();
+        failed
+            .into_iter()
+            .zip(exprs)
+            .map(|(f, e)| match f {
+                Some(t) => t.unwrap_or(types::Type::Any),
+                None => values
+                    .next()
+                    .map_or(types::Type::Any, |v| self.value_type(v, e, scope)),
+            })
+            .collect()
     }
 
     /// Why a conditional's two results have no common type (hclsyntax's
@@ -492,24 +521,29 @@ impl Evaluator {
                 // As hclsyntax's TupleConsExpr: every element is evaluated, every error kept.
                 let mut out = Vec::with_capacity(items.len());
                 let mut errors = Vec::new();
-                let mut elem_types = Vec::with_capacity(items.len());
+                let mut failed = Vec::with_capacity(items.len());
                 for item in items.iter() {
-                    let r = self.eval_depth(item, scope, d);
-                    elem_types.push(self.result_type(&r, item, scope));
-                    match r {
-                        Ok(v) => out.push(v),
+                    match self.eval_depth(item, scope, d) {
+                        Ok(v) => {
+                            out.push(v);
+                            failed.push(None);
+                        }
                         // An error inside a string template has no place of its own: the
                         // element's.
-                        Err(e) => errors.push(match item.span() {
-                            Some(r) if e.subject.is_none() => e.at(self.file.subject(r)),
-                            _ => e,
-                        }),
+                        Err(e) => {
+                            failed.push(Some(e.failed.0.clone()));
+                            errors.push(match item.span() {
+                                Some(r) if e.subject.is_none() => e.at(self.file.subject(r)),
+                                _ => e,
+                            })
+                        }
                     }
                 }
                 match Diagnostic::several(errors) {
                     // hclsyntax's tuple of the elements, failed ones as unknowns of their type.
                     Some(mut e) => {
-                        e.failed = FailedType(Some(types::Type::Tuple(elem_types)));
+                        let types = self.mixed_types(failed, &out, items.iter(), scope);
+                        e.failed = FailedType(Some(types::Type::Tuple(types)));
                         Err(e)
                     }
                     None => Ok(Value::List(out)),
@@ -560,22 +594,17 @@ impl Evaluator {
                             }
                         },
                     };
-                    let r = self.eval_depth(v.expr(), scope, d);
-                    let ty = self.result_type(&r, v.expr(), scope);
-                    let val = r.unwrap_or_else(|e| {
-                        errors.push(e);
-                        Value::Unknown
-                    });
+                    let (val, ty) = match self.eval_depth(v.expr(), scope, d) {
+                        Ok(val) => (val, None),
+                        Err(e) => {
+                            let t = e.failed.0.clone().unwrap_or(types::Type::Any);
+                            errors.push(e);
+                            (Value::Unknown, Some(t))
+                        }
+                    };
                     match key {
                         Ok(key) => {
-                            attr_types.insert(
-                                key.clone(),
-                                types::Attr {
-                                    ty,
-                                    optional: false,
-                                    default: None,
-                                },
-                            );
+                            attr_types.insert(key.clone(), (ty, v.expr()));
                             out.insert(key, val);
                         }
                         Err(e) => {
@@ -586,7 +615,19 @@ impl Evaluator {
                 }
                 match Diagnostic::several(errors) {
                     Some(mut e) => {
-                        e.failed = FailedType(known.then_some(types::Type::Object(attr_types)));
+                        let attrs = attr_types.into_iter().map(|(k, (t, expr))| {
+                            let ty = t.unwrap_or_else(|| {
+                                out.get(&k)
+                                    .map_or(types::Type::Any, |v| self.value_type(v, expr, scope))
+                            });
+                            let attr = types::Attr {
+                                ty,
+                                optional: false,
+                                default: None,
+                            };
+                            (k, attr)
+                        });
+                        e.failed = FailedType(known.then(|| types::Type::Object(attrs.collect())));
                         Err(e)
                     }
                     None if !known => Ok(Value::Unknown),
@@ -1549,9 +1590,9 @@ impl Evaluator {
         let mut errors: Vec<Diagnostic> = Vec::new();
         let mut known = true;
         // The types of the results (for the type of hclsyntax's result when some fail).
-        let mut elem_types = Vec::new();
-        let mut attr_types: BTreeMap<String, types::Type> = BTreeMap::new();
-        let mut group_types: BTreeMap<String, Vec<types::Type>> = BTreeMap::new();
+        let mut elem_failed = Vec::new();
+        let mut attr_failed: BTreeMap<String, Option<Option<types::Type>>> = BTreeMap::new();
+        let mut group_failed: BTreeMap<String, Vec<Option<Option<types::Type>>>> = BTreeMap::new();
         for (k, v) in pairs {
             let mut child = scope.child();
             if let Some(kv) = &f.intro.key_var {
@@ -1596,14 +1637,16 @@ impl Evaluator {
                 }
             }
             match &f.key_expr {
-                None => {
-                    let r = self.eval_depth(&f.value_expr, &child, d);
-                    elem_types.push(self.result_type(&r, &f.value_expr, &child));
-                    match r {
-                        Ok(v) => list.push(v),
-                        Err(e) => errors.extend(e.flatten()),
+                None => match self.eval_depth(&f.value_expr, &child, d) {
+                    Ok(v) => {
+                        list.push(v);
+                        elem_failed.push(None);
                     }
-                }
+                    Err(e) => {
+                        elem_failed.push(Some(e.failed.0.clone()));
+                        errors.extend(e.flatten());
+                    }
+                },
                 Some(ke) => {
                     let key = match self.eval_depth(ke, &child, d) {
                         Ok(k) => k,
@@ -1655,20 +1698,19 @@ impl Evaluator {
                             }
                         },
                     };
-                    let r = self.eval_depth(&f.value_expr, &child, d);
-                    let ty = self.result_type(&r, &f.value_expr, &child);
-                    if f.grouping {
-                        group_types.entry(key.clone()).or_default().push(ty);
-                    } else {
-                        attr_types.entry(key.clone()).or_insert(ty);
-                    }
-                    let val = match r {
-                        Ok(v) => v,
+                    let (val, ty) = match self.eval_depth(&f.value_expr, &child, d) {
+                        Ok(v) => (v, None),
                         Err(e) => {
+                            let t = e.failed.0.clone();
                             errors.extend(e.flatten());
-                            Value::Unknown
+                            (Value::Unknown, Some(t))
                         }
                     };
+                    if f.grouping {
+                        group_failed.entry(key.clone()).or_default().push(ty);
+                    } else {
+                        attr_failed.entry(key.clone()).or_insert(ty);
+                    }
                     if f.grouping {
                         groups.entry(key).or_default().push(val);
                     } else {
@@ -1701,17 +1743,44 @@ impl Evaluator {
                 optional: false,
                 default: None,
             };
+            let value = &f.value_expr;
+            let one = |t: Option<Option<types::Type>>, v: Option<&Value>| match t {
+                Some(t) => t.unwrap_or(types::Type::Any),
+                None => v.map_or(types::Type::Any, |v| self.value_type(v, value, scope)),
+            };
             e.failed = FailedType(known.then(|| {
                 match &f.key_expr {
-                    None => types::Type::Tuple(elem_types),
+                    None => {
+                        let n = elem_failed.len();
+                        types::Type::Tuple(self.mixed_types(
+                            elem_failed,
+                            &list,
+                            std::iter::repeat_n(value, n),
+                            scope,
+                        ))
+                    }
                     Some(_) if f.grouping => types::Type::Object(
-                        group_types
+                        group_failed
                             .into_iter()
-                            .map(|(k, v)| (k, attr(types::Type::Tuple(v))))
+                            .map(|(k, fs)| {
+                                let vals = groups.get(&k).map(Vec::as_slice).unwrap_or_default();
+                                let ts = fs
+                                    .into_iter()
+                                    .zip(vals.iter().map(Some).chain(std::iter::repeat(None)))
+                                    .map(|(t, v)| one(t, v))
+                                    .collect();
+                                (k, attr(types::Type::Tuple(ts)))
+                            })
                             .collect(),
                     ),
                     Some(_) => types::Type::Object(
-                        attr_types.into_iter().map(|(k, t)| (k, attr(t))).collect(),
+                        attr_failed
+                            .into_iter()
+                            .map(|(k, t)| {
+                                let ty = one(t, obj.get(&k));
+                                (k, attr(ty))
+                            })
+                            .collect(),
                     ),
                 }
             }));
