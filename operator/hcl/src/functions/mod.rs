@@ -61,9 +61,21 @@ impl std::fmt::Display for FuncError {
 /// and the variadic one. `None` for a function Packer does not have, or whose parameters
 /// take expressions or types (`can`, `try`, `convert`).
 pub fn params(name: &str) -> Option<(Vec<Param>, Option<Param>)> {
-    let line = include_str!("params.txt")
-        .lines()
-        .find(|l| l.split(' ').next() == Some(name))?;
+    type Table = std::collections::BTreeMap<&'static str, (Vec<Param>, Option<Param>)>;
+    static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            include_str!("params.txt")
+                .lines()
+                .filter_map(|l| Some((l.split(' ').next()?, parse_params(l)?)))
+                .collect()
+        })
+        .get(name)
+        .cloned()
+}
+
+/// One line of `params.txt`: a function's parameters.
+fn parse_params(line: &str) -> Option<(Vec<Param>, Option<Param>)> {
     let mut fixed = Vec::new();
     let mut variadic = None;
     for p in line.split(' ').skip(1) {

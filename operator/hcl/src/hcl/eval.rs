@@ -1929,16 +1929,17 @@ impl Evaluator {
         let mut args = Vec::with_capacity(arg_exprs.len());
         let mut arg_spans: Vec<&Expression> = Vec::with_capacity(arg_exprs.len());
         let mut errors = Vec::new();
-        // Each argument's value, or its error (for hclsyntax's conversions after errors).
-        let mut each: Vec<R> = Vec::with_capacity(arg_exprs.len());
+        // Which arguments failed (their values are in `args`, in order, for hclsyntax's
+        // conversions after errors).
+        let mut failed = Vec::with_capacity(arg_exprs.len());
         for (i, e) in arg_exprs.iter().enumerate() {
             let v = match self.eval_depth(e, scope, d) {
                 Ok(v) => {
-                    each.push(Ok(v.clone()));
+                    failed.push(false);
                     v
                 }
                 Err(diag) => {
-                    each.push(Err(diag.clone()));
+                    failed.push(true);
                     errors.push(diag);
                     continue;
                 }
@@ -1969,7 +1970,7 @@ impl Evaluator {
                 arg_spans.push(e);
             }
         }
-        if let Some(e) = Diagnostic::several(errors) {
+        if let Some(e) = Diagnostic::several(errors.clone()) {
             // hclsyntax checks the number of arguments before evaluating them: a wrong
             // count is the one error then.
             if !call.args.expand_final() {
@@ -1984,6 +1985,15 @@ impl Evaluator {
                 if let Some(msg) = arity {
                     return Err(self.arity_error(call, scope, &msg));
                 }
+                let mut values = args.iter().cloned();
+                let mut diags = errors.into_iter();
+                let each = failed
+                    .iter()
+                    .filter_map(|f| match f {
+                        true => diags.next().map(Err),
+                        false => values.next().map(Ok),
+                    })
+                    .collect();
                 if let Some(all) = self.argument_conversions(name, &arg_exprs, each, scope) {
                     return Err(all);
                 }
@@ -2006,8 +2016,9 @@ impl Evaluator {
             }
             let probe: Vec<Value> = args.iter().map(null_unknowns).collect();
             functions::call(name, &probe, &self.funcs)
-        } else if let Some(r) =
-            functions::precheck(name, &args, &self.dynamic_nulls(&args, &arg_spans, scope))
+        } else if args.contains(&Value::Null)
+            && let Some(r) =
+                functions::precheck(name, &args, &self.dynamic_nulls(&args, &arg_spans, scope))
         {
             r
         } else {
