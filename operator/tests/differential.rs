@@ -28,6 +28,7 @@
 //! absolute paths agree; only what is inherently run-specific is normalised: durations,
 //! timestamps and UUIDs. `KILN_DIFF_CASE=<substring>` runs only the matching cases;
 //! `KILN_DIFF_DUMP=<dir>` writes both outcomes of each case there, as compared;
+//! `KILN_DIFF_CASES=<dir>` takes the cases from another directory;
 //! `KILN_PACKER` names another Packer binary.
 
 use std::collections::BTreeMap;
@@ -42,8 +43,13 @@ use common::packer;
 /// A command still running after this is killed (and the case fails).
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The cases: `tests/differential/cases`, or the directory `KILN_DIFF_CASES` names (cases
+/// generated elsewhere, as `scripts/build-fuzz.sh` writes them).
 fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/cases")
+    match std::env::var_os("KILN_DIFF_CASES") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/cases"),
+    }
 }
 
 /// Files that describe a case rather than belong to it.

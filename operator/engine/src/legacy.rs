@@ -121,6 +121,34 @@ fn max_retries(p: &Provisioner, core: &Core) -> Result<u32, String> {
     Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
 }
 
+/// [`crate::plan::mapstructure_merge`] over JSON values: an override's value merged into the
+/// provisioner's own (lists element by element, objects key by key, null keeps it).
+fn merge_json(orig: J, over: &J) -> J {
+    match (orig, over) {
+        (orig, J::Null) => orig,
+        (J::Arr(mut items), J::Arr(with)) => {
+            for (i, w) in with.iter().enumerate() {
+                match items.get_mut(i) {
+                    Some(item) => *item = merge_json(std::mem::replace(item, J::Null), w),
+                    None => items.push(w.clone()),
+                }
+            }
+            J::Arr(items)
+        }
+        (J::Obj(map), J::Obj(with)) => {
+            let mut map = kiln_hcl::legacy::json::dedup(&map);
+            for (k, w) in kiln_hcl::legacy::json::dedup(with) {
+                match map.iter_mut().find(|(mk, _)| *mk == k) {
+                    Some((_, item)) => *item = merge_json(std::mem::replace(item, J::Null), &w),
+                    None => map.push((k, w)),
+                }
+            }
+            J::Obj(map)
+        }
+        (_, over) => over.clone(),
+    }
+}
+
 /// A provisioner of one build, its config (with the builder's override) rendered; the
 /// error is its plugin's.
 fn provisioner_decl(
@@ -132,7 +160,17 @@ fn provisioner_decl(
 ) -> Result<(ProvisionerDecl, Vec<String>), String> {
     let mut config = p.config.clone();
     if let Some((_, J::Obj(over))) = p.overrides.iter().find(|(k, _)| k == raw_name) {
+        // Decoded after the config into the same struct (mapstructure, no zeroing): merged.
         for (k, v) in kiln_hcl::legacy::json::dedup(over) {
+            let orig = config
+                .iter()
+                .rev()
+                .find(|(ck, _)| *ck == k)
+                .map(|(_, j)| j.clone());
+            let v = match orig {
+                Some(o) => merge_json(o, &v),
+                None => v,
+            };
             config.retain(|(ck, _)| *ck != k);
             config.push((k, v));
         }

@@ -199,15 +199,24 @@ pub fn prepare_provisioner_in(
 ) -> Result<(Box<dyn Provisioner>, Diagnostics), Diagnostics> {
     let overridden;
     let mut body = &decl.block.body;
-    // `override` replaces arguments for this source.
+    // `override` for this source: the SDK decodes it after the body, into the same config
+    // (mapstructure without zeroing), so it merges into what the body set.
     if let Some(over) = decl.overrides.get(&instance.source.name) {
         let mut b = decl.block.body.clone();
-        b.attrs.retain(|a| !over.contains_key(&a.key));
+        let mut merged = Vec::with_capacity(over.len());
         for (k, v) in over {
+            let value = match b.attr(k).map(|a| env.eval_attr(a)) {
+                Some(Ok(orig)) => mapstructure_merge(orig, v),
+                _ => v.clone(),
+            };
+            merged.push((k, value));
+        }
+        b.attrs.retain(|a| !over.contains_key(&a.key));
+        for (k, v) in merged {
             b.attrs.push(crate::template::RawAttr {
                 key: k.clone(),
                 key_span: None,
-                expr: value_expr(v),
+                expr: value_expr(&v),
                 file: decl.block.file.clone(),
                 bindings: Default::default(),
             });
@@ -259,6 +268,33 @@ fn decode_post_processor(
         },
         info,
     )
+}
+
+/// What mapstructure leaves in a field holding `orig` once it decodes `over` into it, as
+/// the SDK decodes a provisioner's `override` after its body (no zeroing): a list is merged
+/// element by element (its elements decoded into the ones there, a longer original keeping
+/// its tail), a map key by key, a null changes nothing, anything else is replaced.
+pub fn mapstructure_merge(orig: Value, over: &Value) -> Value {
+    match (orig, over) {
+        (orig, Value::Null) => orig,
+        (Value::List(mut items), Value::List(with)) => {
+            for (i, w) in with.iter().enumerate() {
+                match items.get_mut(i) {
+                    Some(item) => *item = mapstructure_merge(std::mem::take(item), w),
+                    None => items.push(w.clone()),
+                }
+            }
+            Value::List(items)
+        }
+        (Value::Object(mut map), Value::Object(with)) => {
+            for (k, w) in with {
+                let item = map.remove(k).unwrap_or_default();
+                map.insert(k.clone(), mapstructure_merge(item, w));
+            }
+            Value::Object(map)
+        }
+        (_, over) => over.clone(),
+    }
 }
 
 /// An expression that evaluates to `v` (for overrides).

@@ -88,7 +88,11 @@ impl Hook for ProvisionHook {
                 )
                 .await;
             }
-            let generated = runtime_generated(&state.generated, &self.info.run_uuid);
+            let generated = if state.no_hook_data {
+                crate::plan::unknown_generated(&[])
+            } else {
+                runtime_generated(&state.generated, &self.info.run_uuid)
+            };
             let p = prepare_provisioner(
                 decl,
                 &self.instance,
@@ -224,7 +228,7 @@ pub async fn run_build(
         hooks,
         endpoint: Endpoint::default(),
         private: Extensions::default(),
-        provision_failed: false,
+        no_hook_data: false,
     };
     let mut steps = build.builder.steps();
     let mut ran = 0;

@@ -583,14 +583,9 @@ build {
         .map(|_| ())
         .unwrap_err();
     let msgs: Vec<String> = err.errors().map(|e| e.one_line()).collect();
-    assert_eq!(msgs.len(), 2, "{msgs:?}");
-    assert!(
-        msgs.iter()
-            .all(|m| m.contains("Only one of `only` or `except`")),
-        "{msgs:?}"
-    );
-    assert!(
-        msgs[0].starts_with(&format!("{}:5:3", d.path().join("t.pkr.hcl").display())),
+    // hcl2template's `OnlyExcept.Validate`, in its words and without a range.
+    assert_eq!(
+        msgs, ["only one of 'only' or 'except' may be specified"; 2],
         "{msgs:?}"
     );
 }

@@ -14,7 +14,7 @@ use kiln_engine::sinks::{HumanSink, JsonSink, MachineSink};
 use kiln_engine::ui::{EventKind, Masker, Sink, Ui};
 use tokio_util::sync::CancellationToken;
 
-use super::common::{VarFlags, load_template, print_diags, split_list};
+use super::common::{CmdUi, VarFlags, split_list};
 use crate::signals;
 
 #[derive(Args, Debug)]
@@ -105,7 +105,7 @@ pub fn parse_args(args: &[String], machine_readable: bool) -> Result<BuildArgs, 
     flags.extend_from_slice(goflag::META);
     let p = goflag::parse_command(args, HELP, &flags)?;
     let [path] = p.args.as_slice() else {
-        println!("{HELP}");
+        super::common::CmdUi::current().say(HELP);
         return Err(1);
     };
     let parallel = p
@@ -138,17 +138,22 @@ pub async fn run(a: BuildArgs) -> i32 {
         );
         return 1;
     };
-    if !super::common::check_path(&a.template) {
+    // Packer's command UI: with `-machine-readable` every message is a `ui,say`/`ui,error`
+    // line on stdout.
+    let ui = CmdUi::new(a.machine_readable);
+    if !super::common::check_path_ui(&a.template, ui) {
         return 1;
     }
     if kiln_engine::legacy_template::is_legacy(&a.template) {
         return build_legacy(a, on_error).await;
     }
-    let Some(session) = load_template(&a.template, &a.vars, a.warn_on_undeclared_var, true) else {
+    let Some(session) =
+        super::common::load_template_ui(&a.template, &a.vars, a.warn_on_undeclared_var, true, ui)
+    else {
         return 1;
     };
     let masker = Arc::new(Masker::new(session.template.sensitive.clone()));
-    print_diags(&session.warnings, Some(&masker));
+    ui.diags(&session.warnings, Some(&masker));
     // hcp_packer_registry as `packer build` reads it (several blocks fail, a block inside
     // `build` is deprecated, the bucket's checks). Locally nothing is published; the
     // operator labels the ImageBuild with the bucket and fingerprint.
@@ -160,7 +165,7 @@ pub async fn run(a: BuildArgs) -> i32 {
             kiln_engine::components::registry::check_build_types(&builds).into_result()
         });
         if let Err(d) = initialized {
-            print_diags(&d, Some(&masker));
+            ui.diags(&d, Some(&masker));
             return 1;
         }
     }
@@ -169,13 +174,13 @@ pub async fn run(a: BuildArgs) -> i32 {
             if let Some(cfg) = cfg {
                 diags.extend(hcp_bucket_checks(&cfg));
             }
-            print_diags(&diags, Some(&masker));
+            ui.diags(&diags, Some(&masker));
             if diags.has_errors() {
                 return 1;
             }
         }
         Err(errors) => {
-            print_diags(&errors, Some(&masker));
+            ui.diags(&errors, Some(&masker));
             return 1;
         }
     }
@@ -188,13 +193,13 @@ pub async fn run(a: BuildArgs) -> i32 {
     let (selected, w) = match session.plan(&selection) {
         Ok(s) => s,
         Err(d) => {
-            print_diags(&d, Some(&masker));
+            ui.diags(&d, Some(&masker));
             return 1;
         }
     };
-    print_diags(&w, Some(&masker));
+    ui.diags(&w, Some(&masker));
     if selected.is_empty() {
-        print_diags(&Diagnostics::from(session::no_builds_to_run()), None);
+        ui.diags(&Diagnostics::from(session::no_builds_to_run()), None);
         return 1;
     }
     let run_uuid = std::env::var("PACKER_RUN_UUID")
@@ -214,11 +219,11 @@ pub async fn run(a: BuildArgs) -> i32 {
     let (prepared, w) = match session.prepare(selected, &ropts) {
         Ok(p) => p,
         Err(d) => {
-            print_diags(&d, Some(&masker));
+            ui.diags(&d, Some(&masker));
             return 1;
         }
     };
-    print_diags(&w, Some(&masker));
+    ui.diags(&w, Some(&masker));
     // what killed runs left in the scratch directory (docker builds' containers and file
     // systems, recorded in their journals) goes before anything new starts
     #[cfg(feature = "docker")]
@@ -271,13 +276,14 @@ fn hcp_bucket_checks(cfg: &kiln_engine::template::registry::RegistryConfig) -> D
 
 /// `packer build` on a legacy JSON template: the legacy core's builds on the same runner.
 async fn build_legacy(a: BuildArgs, on_error: OnError) -> i32 {
+    let ui = CmdUi::new(a.machine_readable);
     let (path, vars) = (a.template.clone(), a.vars.clone());
     let only = split_list(&a.only);
     let except = split_list(&a.except);
     let loaded = tokio::task::spawn_blocking(move || {
-        let mut core = super::legacy::load(Some(&path), &vars, super::common::CmdUi::Basic)?;
+        let mut core = super::legacy::load(Some(&path), &vars, ui)?;
         if let Err(d) = super::legacy::initialize(&mut core) {
-            print_diags(&d, None);
+            ui.diags(&d, None);
             return None;
         }
         Some(core)
@@ -303,12 +309,12 @@ async fn build_legacy(a: BuildArgs, on_error: OnError) -> i32 {
     };
     let (prepared, diags) = kiln_engine::legacy::get_builds(&core, &only, &except, &ropts);
     // As Packer: builds that failed to prepare are reported, the others run.
-    print_diags(&diags, Some(&masker));
+    ui.diags(&diags, Some(&masker));
     if prepared.is_empty() {
         if diags.has_errors() {
             return 1;
         }
-        print_diags(
+        ui.diags(
             &Diagnostics::from(kiln_engine::diag::Diagnostic::error(
                 "No builds to run",
                 "A build command cannot run without at least one build to process. If the \

@@ -53,7 +53,7 @@ impl VarFlags {
 /// Prints diagnostics as Packer's `writeDiags` does: all of them in one message on stdout
 /// (Packer's UI writes errors there too), masked.
 pub fn print_diags(d: &Diagnostics, masker: Option<&kiln_engine::ui::Masker>) {
-    CmdUi::Basic.diags(d, masker);
+    CmdUi::current().diags(d, masker);
 }
 
 /// A command's own UI, as Packer's: `BasicUi` (messages and errors on stdout, machine lines
@@ -65,9 +65,24 @@ pub enum CmdUi {
     Machine,
 }
 
+/// Packer's `-machine-readable`, taken out of the arguments by `main`: every command's UI is
+/// then the machine-readable one.
+static MACHINE_READABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes every command's UI machine-readable (Packer's `main` does it for `-machine-readable`
+/// anywhere on the command line).
+pub fn set_machine_readable(on: bool) {
+    MACHINE_READABLE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl CmdUi {
+    /// The UI of the command running: machine-readable when `-machine-readable` was given.
+    pub fn current() -> CmdUi {
+        CmdUi::new(false)
+    }
+
     pub fn new(machine_readable: bool) -> CmdUi {
-        if machine_readable {
+        if machine_readable || MACHINE_READABLE.load(std::sync::atomic::Ordering::Relaxed) {
             CmdUi::Machine
         } else {
             CmdUi::Basic
@@ -130,7 +145,7 @@ impl CmdUi {
 /// Packer's `GetConfigType` for a path that names no HCL2 file (`.pkr.hcl`, `.pkr.json`): one
 /// it cannot stat is reported as `"path": stat path: …` before any parsing. `false`: exit 1.
 pub fn check_path(path: &std::path::Path) -> bool {
-    check_path_ui(path, CmdUi::Basic)
+    check_path_ui(path, CmdUi::current())
 }
 
 /// [`check_path`], saying the error through `ui`.
@@ -171,7 +186,7 @@ pub fn parse_template(
     vars: &VarFlags,
     warn_undeclared: bool,
 ) -> Option<kiln_engine::template::Template> {
-    parse_template_ui(path, vars, warn_undeclared, CmdUi::Basic)
+    parse_template_ui(path, vars, warn_undeclared, CmdUi::current())
 }
 
 /// [`parse_template`], saying the diagnostics through `ui`.
@@ -196,23 +211,7 @@ pub fn parse_template_ui(
 }
 
 /// Loads a template through the engine door with the flags' variables, in the local run
-/// environment, printing any error; `None` means exit 1.
-pub fn load_template(
-    path: &std::path::Path,
-    vars: &VarFlags,
-    warn_undeclared: bool,
-    evaluate_datasources: bool,
-) -> Option<kiln_engine::session::Session> {
-    load_template_ui(
-        path,
-        vars,
-        warn_undeclared,
-        evaluate_datasources,
-        CmdUi::Basic,
-    )
-}
-
-/// [`load_template`], saying the errors through `ui`.
+/// environment, saying any error through `ui`; `None` means exit 1.
 pub fn load_template_ui(
     path: &std::path::Path,
     vars: &VarFlags,

@@ -177,7 +177,7 @@ pub fn run(a: ConsoleArgs) -> i32 {
         None => {}
     }
     let template = match &a.template {
-        Some(p) => match load_lenient(p, &a.vars, CmdUi::Basic) {
+        Some(p) => match load_lenient(p, &a.vars, CmdUi::current()) {
             Some(t) => t,
             None => return 1,
         },
@@ -212,7 +212,7 @@ pub fn run(a: ConsoleArgs) -> i32 {
             }
             last = masker.mask(&out);
         }
-        println!("{last}");
+        super::common::CmdUi::current().message(&last);
         return code;
     }
     interactive(|line| {
@@ -224,7 +224,7 @@ pub fn run(a: ConsoleArgs) -> i32 {
             // Packer returns the exit line's own diagnostics' code: none.
             return true;
         }
-        println!("{}", masker.mask(&out));
+        super::common::CmdUi::current().say(&masker.mask(&out));
         false
     })
 }

@@ -39,46 +39,42 @@ const AFTER: &str = "\n\nThis is usually caused by an error in the input templat
 
 /// Runs `fix` with the arguments after the command name; the exit code.
 pub fn run(args: &[String]) -> i32 {
-    if goflag::asks_help(args) {
-        println!("{}", help());
-        return 0;
-    }
+    // Everything through the command's UI, as Packer's (machine-readable lines with
+    // `-machine-readable`).
+    let ui = super::common::CmdUi::current();
     let mut flags = vec![("validate", Kind::Bool)];
     flags.extend_from_slice(goflag::META);
-    let parsed = match goflag::parse(args, &flags) {
+    let parsed = match goflag::parse_command(args, &help(), &flags) {
         Ok(p) => p,
-        Err(e) => {
-            println!("{}", help());
-            if let Some(e) = e {
-                println!("{e}");
-            }
-            return 1;
-        }
+        Err(code) => return code,
     };
     if parsed.args.len() != 1 {
-        println!("{}", help());
+        ui.say(&help());
         return 1;
     }
     let path = &parsed.args[0];
     if path.ends_with(".pkr.hcl") || path.ends_with(".pkr.json") || Path::new(path).is_dir() {
-        println!("packer fix only works with JSON files for now.");
+        ui.error("packer fix only works with JSON files for now.");
         return 1;
     }
     let data = match std::fs::read(path) {
         Ok(d) => d,
         Err(e) => {
-            println!("Error opening template: open {path}: {}", go_errno(&e));
+            ui.error(&format!(
+                "Error opening template: open {path}: {}",
+                go_errno(&e)
+            ));
             return 1;
         }
     };
     let fixed = match fix::fix(&data) {
         Ok(f) => f,
         Err(e) => {
-            println!("{e}");
+            ui.error(&e.to_string());
             return 1;
         }
     };
-    println!("{fixed}");
+    ui.say(&fixed);
     if !parsed.bool("validate", true) {
         return 0;
     }
@@ -89,16 +85,16 @@ pub fn run(args: &[String]) -> i32 {
                 legacy::ParseError::Syntax(s) => s.msg,
                 legacy::ParseError::Other(s) => s,
             };
-            println!("Error! Fixed template fails to parse: {e}{AFTER}");
+            ui.error(&format!("Error! Fixed template fails to parse: {e}{AFTER}"));
             return 1;
         }
     };
     let errs = t.validate();
     if !errs.is_empty() {
-        println!(
+        ui.error(&format!(
             "Error! Fixed template failed to validate: {}{AFTER}",
             legacy::multierror(&errs)
-        );
+        ));
         return 1;
     }
     0

@@ -296,7 +296,7 @@ pub fn parse_args(args: &[String]) -> Result<FmtArgs, i32> {
 
 pub fn run(a: FmtArgs) -> i32 {
     if a.paths.is_empty() {
-        println!("{HELP}");
+        super::common::CmdUi::current().say(HELP);
         return 1;
     }
     let mut f = Formatter {
@@ -319,7 +319,12 @@ pub fn run(a: FmtArgs) -> i32 {
             ));
         }
         text.push('\n');
-        f.say(text.as_bytes());
+        match super::common::CmdUi::current() {
+            super::common::CmdUi::Machine => {
+                super::common::CmdUi::Machine.error(text.strip_suffix('\n').unwrap_or(&text))
+            }
+            super::common::CmdUi::Basic => f.say(text.as_bytes()),
+        }
         return 1;
     }
     if a.check && f.bytes_modified > 0 {

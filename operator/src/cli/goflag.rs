@@ -120,14 +120,20 @@ pub fn parse_int(s: &str) -> Result<i64, &'static str> {
 /// help): `-h`/`-help` print the help (exit 0); a flag error prints the help, then Go's
 /// error (exit 1). `Err`: the exit code.
 pub fn parse_command(args: &[String], help: &str, flags: &[(&str, Kind)]) -> Result<Parsed, i32> {
+    // `-h` is the CLI library's, which prints the help itself; otherwise through the
+    // command's UI: `Usage` says the help, the flag set's output is said as errors, line by
+    // line.
     if asks_help(args) {
         println!("{help}");
         return Err(0);
     }
+    let ui = super::common::CmdUi::current();
     parse(args, flags).map_err(|e| {
-        println!("{help}");
+        ui.say(help);
         if let Some(e) = e {
-            println!("{e}");
+            for line in e.to_string().lines() {
+                ui.error(line);
+            }
         }
         1
     })

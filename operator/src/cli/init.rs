@@ -43,7 +43,7 @@ pub fn run(args: &[String], machine_readable: bool) -> i32 {
         Err(code) => return code,
     };
     let [path] = p.args.as_slice() else {
-        println!("{HELP}");
+        super::common::CmdUi::current().say(HELP);
         return 1;
     };
     let path = Path::new(path);

@@ -131,21 +131,22 @@ fn interpolation_error(detail: &str) -> String {
 /// none is given. Lines are rendered as Go templates.
 pub fn console(path: Option<&Path>, vars: &VarFlags, piped: bool) -> i32 {
     use std::io::BufRead;
-    let Some(mut core) = load(path, vars, CmdUi::Basic) else {
+    let Some(mut core) = load(path, vars, CmdUi::current()) else {
         return 1;
     };
     let _ = core.initialize();
     let m = masker(&core);
+    let ui = super::common::CmdUi::current();
     if !piped {
         return super::console::interactive(|line| {
             let (out, exit, err) = core.evaluate(line);
             if let Some(e) = err {
-                println!("{}", m.mask(&interpolation_error(&e)));
+                ui.error(&m.mask(&interpolation_error(&e)));
             }
             if exit {
                 return true;
             }
-            println!("{}", m.mask(&out));
+            ui.say(&m.mask(&out));
             false
         });
     }
@@ -154,10 +155,10 @@ pub fn console(path: Option<&Path>, vars: &VarFlags, piped: bool) -> i32 {
         let Ok(line) = line else { break };
         let (out, _, err) = core.evaluate(line.trim());
         if let Some(e) = err {
-            println!("{}", m.mask(&interpolation_error(&e)));
+            ui.error(&m.mask(&interpolation_error(&e)));
         }
         last = out;
     }
-    println!("{}", m.mask(&last));
+    ui.message(&m.mask(&last));
     0
 }

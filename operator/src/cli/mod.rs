@@ -164,6 +164,7 @@ pub fn main(args: Vec<String>) -> i32 {
         }
         None => false,
     };
+    common::set_machine_readable(machine_readable);
     // Before any command, as Packer's CLI: no command or an unknown one prints the usage and
     // exits 127; `-h`/`--help` print it and exit 0; `-v`/`--version` print the version.
     match args.get(1).map(String::as_str) {

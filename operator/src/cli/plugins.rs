@@ -78,7 +78,7 @@ fn required(path: &str, vars: &super::common::VarFlags) -> i32 {
         return 1;
     }
     if kiln_engine::legacy_template::is_legacy(path) {
-        return super::init::legacy(path, vars, super::common::CmdUi::Basic);
+        return super::init::legacy(path, vars, super::common::CmdUi::current());
     }
     match super::common::parse_template(path, vars, false) {
         Some(t) => {
@@ -89,17 +89,18 @@ fn required(path: &str, vars: &super::common::VarFlags) -> i32 {
                     return 1;
                 }
             }
+            let ui = super::common::CmdUi::current();
             if t.required_plugins.is_empty() {
-                print!("{NONE_REQUIRED}");
+                ui.message(NONE_REQUIRED.strip_suffix('\n').unwrap_or(NONE_REQUIRED));
                 return 0;
             }
             for p in &t.required_plugins {
-                println!(
+                ui.message(&format!(
                     "{} {} {}",
                     p.local_name,
                     p.source,
                     kiln_engine::value::go_quote(&p.version)
-                );
+                ));
             }
             0
         }

@@ -40,27 +40,20 @@ fn go_dir(path: &str) -> String {
 
 /// Runs `hcl2_upgrade` with the arguments after the command name; the exit code.
 pub fn run(args: &[String]) -> i32 {
-    if goflag::asks_help(args) {
-        println!("{HELP}");
-        return 0;
-    }
+    // Everything through the command's UI, as Packer's (machine-readable lines with
+    // `-machine-readable`).
+    let ui = super::common::CmdUi::current();
     let mut flags = vec![
         ("output-file", Kind::String),
         ("with-annotations", Kind::Bool),
     ];
     flags.extend_from_slice(goflag::META);
-    let parsed = match goflag::parse(args, &flags) {
+    let parsed = match goflag::parse_command(args, HELP, &flags) {
         Ok(p) => p,
-        Err(e) => {
-            println!("{HELP}");
-            if let Some(e) = e {
-                println!("{e}");
-            }
-            return 1;
-        }
+        Err(code) => return code,
     };
     if parsed.args.len() != 1 {
-        println!("{HELP}");
+        ui.say(HELP);
         return 1;
     }
     let path = parsed.args[0].clone();
@@ -78,21 +71,26 @@ pub fn run(args: &[String]) -> i32 {
         } else {
             go_errno(&e)
         };
-        println!("Failed to create output directory: mkdir {dir}: {why}");
+        ui.error(&format!(
+            "Failed to create output directory: mkdir {dir}: {why}"
+        ));
         return 1;
     }
     let mut file = match std::fs::File::create(&output) {
         Ok(f) => f,
         Err(e) => {
-            println!(
+            ui.error(&format!(
                 "Failed to create output file: open {output}: {}",
                 go_errno(&e)
-            );
+            ));
             return 1;
         }
     };
     if annotations && let Err(e) = file.write_all(upgrade::file_header().as_bytes()) {
-        println!("Failed to write to file: write {output}: {}", go_errno(&e));
+        ui.error(&format!(
+            "Failed to write to file: write {output}: {}",
+            go_errno(&e)
+        ));
         return 1;
     }
 
@@ -100,16 +98,16 @@ pub fn run(args: &[String]) -> i32 {
     let (template, raw) = match legacy::parse_file_raw(Path::new(&path)) {
         Ok(t) => t,
         Err(e) => {
-            println!("{}", legacy::parse_failure(&e));
-            println!("Failed to get config from JSON");
+            ui.error(&legacy::parse_failure(&e));
+            ui.error("Failed to get config from JSON");
             return 1;
         }
     };
     let mut values = BTreeMap::new();
     for f in parsed.all("var-file") {
         if let Err(e) = legacy::read_var_file(Path::new(f), &mut values) {
-            println!("{e}");
-            println!("Failed to get config from JSON");
+            ui.error(&e.to_string());
+            ui.error("Failed to get config from JSON");
             return 1;
         }
     }
@@ -120,7 +118,9 @@ pub fn run(args: &[String]) -> i32 {
     }
     let mut core = Core::new(template, values);
     if let Err(e) = core.initialize() {
-        println!("Ignoring following initialization error: <nil>: ; {e}");
+        ui.error(&format!(
+            "Ignoring following initialization error: <nil>: ; {e}"
+        ));
     }
 
     let opts = upgrade::Options {
@@ -130,20 +130,23 @@ pub fn run(args: &[String]) -> i32 {
     let out = match upgrade::upgrade(&core.template, &raw, &opts) {
         Ok(o) => o,
         Err(e) => {
-            println!("Error: cannot convert {path}: {e}");
+            ui.error(&format!("Error: cannot convert {path}: {e}"));
             return 1;
         }
     };
     let mut ret = 0;
     for e in &out.errors {
-        println!("{e}");
+        ui.error(&e.to_string());
         ret = 1;
     }
     if let Err(e) = file.write_all(out.text.as_bytes()) {
-        println!("Failed to write to file: write {output}: {}", go_errno(&e));
+        ui.error(&format!(
+            "Failed to write to file: write {output}: {}",
+            go_errno(&e)
+        ));
         return 1;
     }
-    println!("Successfully created {output}. Exit {ret}");
+    ui.say(&format!("Successfully created {output}. Exit {ret}"));
     ret
 }
 

@@ -72,7 +72,7 @@ pub fn parse_args(args: &[String], machine_readable: bool) -> Result<ValidateArg
     flags.extend_from_slice(goflag::META);
     let p = goflag::parse_command(args, HELP, &flags)?;
     let [path] = p.args.as_slice() else {
-        println!("{HELP}");
+        super::common::CmdUi::current().say(HELP);
         return Err(1);
     };
     Ok(ValidateArgs {

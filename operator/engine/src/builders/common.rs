@@ -87,7 +87,6 @@ impl Step for StepProvision {
         match hooks.run(HOOK_PROVISION, state).await {
             Ok(()) => StepAction::Continue,
             Err(e) => {
-                state.provision_failed = true;
                 let message = format!("{e:#}");
                 if state.cancel.is_cancelled() {
                     state.error = Some(BuildError::Cancelled { message });
@@ -101,20 +100,21 @@ impl Step for StepProvision {
         }
     }
 
+    /// As the SDK's `StepProvision.Cleanup`: the error-cleanup-provisioner runs whenever the
+    /// build failed once this step had run (a later step's error too), and its own failure
+    /// is recorded, not said (`Cleanup failed: … Original Provisioning error: …`).
     async fn cleanup(&mut self, state: &mut BuildState) {
-        if state.error.is_none() || !state.provision_failed {
+        if state.error.is_none() {
             return;
         }
         let hooks = state.hooks.clone();
         if let Err(e) = hooks.run(HOOK_CLEANUP_PROVISION, state).await
             && let Some(original) = state.error.take()
         {
-            let error = BuildError::CleanupProvision {
+            state.error = Some(BuildError::CleanupProvision {
                 message: format!("{e:#}"),
                 original: Box::new(original),
-            };
-            state.ui.error(error.to_string());
-            state.error = Some(error);
+            });
         }
     }
 }

@@ -58,6 +58,7 @@ impl Step for StepProvisionOnly {
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
         let hooks = state.hooks.clone();
+        state.no_hook_data = true;
         match hooks.run(crate::components::HOOK_PROVISION, state).await {
             Ok(()) => StepAction::Continue,
             Err(e) => {

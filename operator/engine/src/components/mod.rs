@@ -108,8 +108,10 @@ pub struct BuildState {
     pub endpoint: Endpoint,
     /// Builder-private state, one typed value per type (a builder's own state struct).
     pub private: Extensions,
-    /// Set when the provision hook failed (the error-cleanup-provisioner then runs).
-    pub provision_failed: bool,
+    /// Set by a builder that fires the provision hook with no data (Packer's file builder
+    /// calls `hook.Run(…, nil)`): its provisioners then see every `build.*` key as at
+    /// validate time, `"<unknown>"` (the run's UUID and `ID` included).
+    pub no_hook_data: bool,
 }
 
 impl BuildState {

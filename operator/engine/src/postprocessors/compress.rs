@@ -94,7 +94,8 @@ pub fn detect(output: &str, format: Option<&str>) -> (Option<Archive>, Option<Al
         "lz4" => Algorithm::Lz4,
         "bgzf" => Algorithm::Bgzf,
         "xz" => Algorithm::Xz,
-        "bz2" | "bzip2" => Algorithm::Bzip2,
+        // Packer's table knows `bzip2`, not `bz2` (which falls to the default).
+        "bzip2" => Algorithm::Bzip2,
         _ => return default,
     };
     (archive, Some(algorithm))
@@ -646,6 +647,16 @@ fn write_zip(files: &[PathBuf], out: File, cancel: &CancellationToken) -> anyhow
     Ok(())
 }
 
+/// Why [`run`] failed, and whether the file it leaves is whole.
+struct Failed {
+    error: anyhow::Error,
+    /// Packer's PostProcess creates the output and its compressor before it looks at the
+    /// input; a wrong number of input files or a source it cannot open ends it with the
+    /// compressor closed by its `defer`s: a complete stream of nothing, which stays (as
+    /// Packer leaves it). Any other failure leaves a partial file, which is removed.
+    complete: bool,
+}
+
 /// Writes the archive, blocking.
 fn run(
     target: &Path,
@@ -654,45 +665,75 @@ fn run(
     level: i64,
     files: &[PathBuf],
     cancel: &CancellationToken,
-) -> anyhow::Result<()> {
-    if archive.is_none() && files.len() != 1 {
-        bail!(
-            "Can only have 1 input file when not using tar/zip. Found {} files: [{}]",
-            files.len(),
-            files
-                .iter()
-                .map(|f| f.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-    }
+) -> Result<(), Failed> {
+    let partial = |error: anyhow::Error| Failed {
+        error,
+        complete: false,
+    };
     if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
-            .with_context(|| format!("Unable to create dir for archive {}", target.display()))?;
+            .with_context(|| format!("Unable to create dir for archive {}", target.display()))
+            .map_err(partial)?;
     }
     let out = File::create(target)
-        .with_context(|| format!("Unable to create archive {}", target.display()))?;
+        .with_context(|| format!("Unable to create archive {}", target.display()))
+        .map_err(partial)?;
     match archive {
-        Some(Archive::Zip) => write_zip(files, out, cancel).context("Error creating zip"),
+        Some(Archive::Zip) => write_zip(files, out, cancel)
+            .context("Error creating zip")
+            .map_err(partial),
         Some(Archive::Tar) => {
-            let mut sink = make_sink(out, algorithm, level, false)?;
-            write_tar(files, &mut sink, cancel).context("Error creating tar")?;
+            let mut sink = make_sink(out, algorithm, level, false).map_err(partial)?;
+            write_tar(files, &mut sink, cancel)
+                .context("Error creating tar")
+                .map_err(partial)?;
             sink.finish()
                 .with_context(|| format!("Failed to finish {}", target.display()))
+                .map_err(partial)
         }
         None => {
+            // The stream of nothing Packer's deferred Close writes on these errors (no
+            // io.Copy ran: no empty last block).
+            let empty = |out: File, error: anyhow::Error| {
+                let finished = make_sink(out, algorithm, level, false)
+                    .and_then(|sink| sink.finish().map_err(anyhow::Error::from));
+                Failed {
+                    error,
+                    complete: finished.is_ok(),
+                }
+            };
+            if files.len() != 1 {
+                return Err(empty(
+                    out,
+                    anyhow!(
+                        "Can only have 1 input file when not using tar/zip. Found {} files: [{}]",
+                        files.len(),
+                        files
+                            .iter()
+                            .map(|f| f.to_string_lossy())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                ));
+            }
             let source = &files[0];
-            let mut sink = make_sink(out, algorithm, level, true)?;
-            let f = File::open(source).with_context(|| {
-                format!(
-                    "Failed to open source file {} for reading",
-                    source.display()
-                )
-            })?;
+            let f = match File::open(source) {
+                Ok(f) => f,
+                Err(e) => {
+                    let error = anyhow::Error::new(e).context(format!(
+                        "Failed to open source file {} for reading",
+                        source.display()
+                    ));
+                    return Err(empty(out, error));
+                }
+            };
+            let mut sink = make_sink(out, algorithm, level, true).map_err(partial)?;
             copy(Cancellable { inner: f, cancel }, &mut sink)
-                .with_context(|| format!("Failed to compress {}", source.display()))?;
+                .with_context(|| format!("Failed to compress {}", source.display()))
+                .map_err(partial)?;
             sink.finish()
                 .with_context(|| format!("Failed to compress {}", source.display()))
+                .map_err(partial)
         }
     }
 }
@@ -741,12 +782,13 @@ impl PostProcessor for Compress {
         let cancel = ctx.cancel.clone();
         let t = target.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let r = run(&t, archive, algorithm, level, &files, &cancel);
-            if r.is_err() {
-                // Leave no half-written archive behind.
-                let _ = std::fs::remove_file(&t);
-            }
-            r
+            run(&t, archive, algorithm, level, &files, &cancel).map_err(|f| {
+                if !f.complete {
+                    // Leave no half-written archive behind.
+                    let _ = std::fs::remove_file(&t);
+                }
+                f.error
+            })
         })
         .await
         .context("compress worker failed")?;
@@ -792,8 +834,10 @@ mod tests {
             ("out.bgzf", None, None, Some(Bgzf)),
             ("out.xz", None, None, Some(Xz)),
             ("out.tar.xz", None, Some(Tar), Some(Xz)),
-            ("out.bz2", None, None, Some(Bzip2)),
-            ("out.tar.bz2", None, Some(Tar), Some(Bzip2)),
+            ("out.bz2", None, Some(Tar), Some(Gzip)),
+            ("out.tar.bz2", None, Some(Tar), Some(Gzip)),
+            ("out.bzip2", None, None, Some(Bzip2)),
+            ("out.tar.bzip2", None, Some(Tar), Some(Bzip2)),
             ("out.img", None, Some(Tar), Some(Gzip)),
             ("OUT.ZIP", None, Some(Tar), Some(Gzip)),
             ("dir.d/out", None, Some(Tar), Some(Gzip)),

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::diag::{Diagnostic, Diagnostics, Subject};
-use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody, unsuitable, wrong_type};
+use crate::hcl::types::Type;
+use crate::template::body::{EvalEnv, RawAttr, RawBlock, RawBody, unsuitable};
 use crate::template::{Template, dynamic};
 use crate::value::Value;
 
@@ -131,47 +132,91 @@ impl BuildInstance {
     }
 }
 
-fn meta_strings(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Vec<String> {
-    match env.eval_attr(a) {
-        Ok(Value::List(items)) => items
+/// gohcl's `DecodeExpression` into a Go field whose cty type is `ty` (a pointer field when
+/// `pointer`): the expression's own errors (its value then unknown: "value must be known"),
+/// cty's conversion error, a null into a field that is neither a pointer nor a list ("null
+/// value is not allowed", as gocty), an unknown value; each as "Unsuitable value type" at the
+/// expression's start. `None` for an error or a null.
+fn gohcl_decode(
+    env: &EvalEnv,
+    a: &RawAttr,
+    ty: &Type,
+    pointer: bool,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let value = match env.eval_attr(a) {
+        Ok(v) => v,
+        Err(d) => {
+            diags.push(d);
+            diags.push(unsuitable(env, a, "value must be known"));
+            return None;
+        }
+    };
+    let value = match crate::hcl::types::convert(&value, ty) {
+        Ok(v) => v,
+        Err(e) => {
+            diags.push(unsuitable(env, a, &e));
+            return None;
+        }
+    };
+    let list = matches!(ty, Type::List(_));
+    let null_inside = match &value {
+        Value::List(items) => items.iter().any(|i| matches!(i, Value::Null)),
+        _ => false,
+    };
+    if matches!(value, Value::Null) && !pointer && !list || null_inside {
+        diags.push(unsuitable(env, a, "null value is not allowed"));
+        return None;
+    }
+    if !value.is_wholly_known() {
+        diags.push(unsuitable(env, a, "value must be known"));
+        return None;
+    }
+    (!matches!(value, Value::Null)).then_some(value)
+}
+
+/// [`gohcl_decode`] into a Go `string`.
+fn gohcl_string(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Option<String> {
+    gohcl_decode(env, a, &Type::String, false, diags).and_then(|v| v.to_string_lossless())
+}
+
+/// [`gohcl_decode`] into a Go `[]string`.
+fn gohcl_strings(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Vec<String> {
+    match gohcl_decode(env, a, &Type::List(Box::new(Type::String)), false, diags) {
+        Some(Value::List(items)) => items
             .iter()
             .filter_map(|i| i.to_string_lossless())
             .collect(),
-        Ok(_) => {
-            diags.push(wrong_type(a, "list of string required"));
-            Vec::new()
-        }
-        Err(d) => {
-            diags.push(d);
-            Vec::new()
-        }
+        _ => Vec::new(),
     }
 }
 
-/// `pause_before`, `timeout`: Go's `time.ParseDuration`, and Packer's error at the block.
-fn meta_duration(
-    env: &EvalEnv,
-    a: &RawAttr,
-    block: &RawBlock,
-    diags: &mut Diagnostics,
-) -> Option<Duration> {
-    match env.eval_attr(a).map(|v| v.to_string_lossless()) {
-        Ok(Some(s)) => match crate::template::body::go_parse_duration(&s) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                diags.push(
-                    Diagnostic::error(format!("Failed to parse {} duration", a.key), e)
-                        .with_subject(block.subject()),
-                );
-                None
-            }
-        },
-        Ok(None) => None,
-        Err(d) => {
-            diags.push(d);
-            None
-        }
+/// [`gohcl_decode`] into a Go `bool` (`*bool` when `pointer`).
+fn gohcl_bool(env: &EvalEnv, a: &RawAttr, pointer: bool, diags: &mut Diagnostics) -> Option<bool> {
+    gohcl_decode(env, a, &Type::Bool, pointer, diags).and_then(|v| v.to_bool())
+}
+
+/// [`gohcl_decode`] into a Go `int` (gocty's range check).
+fn gohcl_int(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Option<i64> {
+    let n = gohcl_decode(env, a, &Type::Number, false, diags)?.to_number()?;
+    if n.fract() != 0.0 || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&n) {
+        diags.push(unsuitable(
+            env,
+            a,
+            "value must be a whole number, between -9223372036854775808 and 9223372036854775807",
+        ));
+        return None;
     }
+    Some(n as i64)
+}
+
+/// `pause_before`, `timeout` once decoded: Go's `time.ParseDuration`, and Packer's error at
+/// the block.
+fn parse_meta_duration(key: &str, text: &str, block: &RawBlock) -> Result<Duration, Diagnostic> {
+    crate::template::body::go_parse_duration(text).map_err(|e| {
+        Diagnostic::error(format!("Failed to parse {key} duration"), e)
+            .with_subject(block.subject())
+    })
 }
 
 /// What provisioner and post-processor blocks share: the type label and the `name`,
@@ -210,16 +255,28 @@ fn decode_meta(
         blocks: b.body.blocks.clone(),
         mapstructure: b.body.mapstructure,
     };
+    // gohcl's DecodeBody: every field's error, then the block ends there.
+    let errors_before = diags.errors().count();
     for a in &b.body.attrs {
         match a.key.as_str() {
-            "name" => m.name = env.eval_attr(a).ok().and_then(|v| v.to_string_lossless()),
-            "only" => m.only = meta_strings(env, a, diags),
-            "except" => m.except = meta_strings(env, a, diags),
+            "name" => m.name = gohcl_string(env, a, diags),
+            "only" => m.only = gohcl_strings(env, a, diags),
+            "except" => m.except = gohcl_strings(env, a, diags),
             _ if own(a, diags) => {}
             _ => body.attrs.push(a.clone()),
         }
     }
-    check_only_except(&m.only, &m.except, b, diags);
+    if diags.errors().count() > errors_before {
+        return None;
+    }
+    // `OnlyExcept.Validate`, in its words (no range).
+    if !m.only.is_empty() && !m.except.is_empty() {
+        diags.push(Diagnostic::error(
+            "only one of 'only' or 'except' may be specified",
+            "",
+        ));
+        return None;
+    }
     m.block.body = body;
     Some(m)
 }
@@ -227,32 +284,6 @@ fn decode_meta(
 /// Decodes a provisioner (or error-cleanup-provisioner) block's meta-arguments; the rest of
 /// its body belongs to the provisioner type.
 /// The `build` block's arguments and block types, in hcl2template's order.
-/// gohcl's `DecodeExpression` of a string argument (a build's `name`, `description`): the
-/// expression's errors, then, as its value is then unknown, `Unsuitable value type` at the
-/// expression's start; a value that is no string is one too.
-fn gohcl_string(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Option<String> {
-    let unsuitable = |what: &str| unsuitable(env, a, what);
-    match env.eval_attr(a) {
-        Ok(Value::Unknown) => {
-            diags.push(unsuitable("value must be known"));
-            None
-        }
-        Ok(Value::Null) => None,
-        Ok(v) => match v.to_string_lossless() {
-            Some(s) => Some(s),
-            None => {
-                diags.push(unsuitable("string required"));
-                None
-            }
-        },
-        Err(d) => {
-            diags.push(d);
-            diags.push(unsuitable("value must be known"));
-            None
-        }
-    }
-}
-
 const BUILD_ATTRS: &[&str] = &["name", "description", "sources"];
 const BUILD_BLOCKS: &[&str] = &[
     "from",
@@ -269,55 +300,68 @@ pub fn decode_provisioner(
     env: &EvalEnv,
     diags: &mut Diagnostics,
 ) -> Option<ProvisionerDecl> {
-    let mut pause_before = None;
-    let mut timeout = None;
+    let (mut pause_text, mut timeout_text) = (None, None);
     let mut max_retries = 0;
     let mut continue_on_error = false;
-    let mut overrides = BTreeMap::new();
+    let mut override_value = Value::Null;
     let m = decode_meta(b, env, diags, |a, diags| {
         match a.key.as_str() {
-            "pause_before" => pause_before = meta_duration(env, a, b, diags),
-            "timeout" => timeout = meta_duration(env, a, b, diags),
-            "max_retries" => match env.eval_attr(a).map(|v| v.to_number()) {
-                Ok(Some(n)) if n >= 0.0 && n.fract() == 0.0 && n < 1e6 => max_retries = n as u32,
-                Ok(_) => diags.push(wrong_type(a, "a non-negative whole number is required")),
-                Err(d) => diags.push(d),
-            },
-            "continue_on_error" => match env.eval_attr(a).map(|v| v.to_bool()) {
-                Ok(Some(c)) => continue_on_error = c,
-                Ok(None) => diags.push(wrong_type(a, "bool required")),
-                Err(d) => diags.push(d),
-            },
+            "pause_before" => pause_text = gohcl_string(env, a, diags),
+            "timeout" => timeout_text = gohcl_string(env, a, diags),
+            // Packer retries while `MaxRetries` is above zero.
+            "max_retries" => {
+                max_retries = gohcl_int(env, a, diags).map_or(0, |n| u32::try_from(n).unwrap_or(0))
+            }
+            "continue_on_error" => {
+                continue_on_error = gohcl_bool(env, a, false, diags).unwrap_or(false)
+            }
+            // A `cty.Value` field: any value, checked below.
             "override" => match env.eval_attr(a) {
-                Ok(Value::Object(m)) => {
-                    for (source, v) in m {
-                        match v {
-                            Value::Object(inner) => {
-                                overrides.insert(source, inner);
-                            }
-                            _ => diags.push(
-                                Diagnostic::error(
-                                    "Invalid override",
-                                    format!("The override for source {source:?} must be an object of provisioner arguments."),
-                                )
-                                .with_subject(a.subject()),
-                            ),
-                        }
-                    }
-                }
-                Ok(_) => diags.push(
-                    Diagnostic::error(
-                        "Invalid override",
-                        "The override argument must be an object keyed by source name.",
-                    )
-                    .with_subject(a.subject()),
-                ),
+                Ok(v) => override_value = v,
                 Err(d) => diags.push(d),
             },
             _ => return false,
         }
         true
     })?;
+    // decodeProvisioner's checks after decoding, in its order, each ending the block.
+    let mut overrides = BTreeMap::new();
+    match override_value {
+        Value::Null => {}
+        Value::Object(m) => {
+            for (source, v) in m {
+                let Value::Object(inner) = v else {
+                    diags.push(
+                        Diagnostic::error(
+                            format!(
+                                "provisioner's override.'{source}' block must be an HCL object"
+                            ),
+                            "",
+                        )
+                        .with_subject(b.subject()),
+                    );
+                    return None;
+                };
+                overrides.insert(source, inner);
+            }
+        }
+        _ => {
+            diags.push(
+                Diagnostic::error("provisioner's override block must be an HCL object", "")
+                    .with_subject(b.subject()),
+            );
+            return None;
+        }
+    }
+    let mut duration = |key: &str, text: Option<String>| match text.filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => parse_meta_duration(key, &t, b)
+            .map(|d| (!d.is_zero()).then_some(d))
+            .map_err(|d| diags.push(d)),
+    };
+    // Packer wraps a provisioner in a pause or a timeout only when it is not zero.
+    let pause_before = duration("pause_before", pause_text).ok()?;
+    let timeout = duration("timeout", timeout_text).ok()?;
     Some(ProvisionerDecl {
         kind: m.kind,
         name: m.name,
@@ -342,10 +386,7 @@ fn decode_post_processor(
         if a.key != "keep_input_artifact" {
             return false;
         }
-        match env.eval_attr(a).map(|v| v.to_bool()) {
-            Ok(k) => keep_input_artifact = k,
-            Err(d) => diags.push(d),
-        }
+        keep_input_artifact = gohcl_bool(env, a, true, diags);
         true
     })?;
     Some(PostProcessorDecl {
@@ -356,19 +397,6 @@ fn decode_post_processor(
         except: m.except,
         keep_input_artifact,
     })
-}
-
-/// `only` and `except` are exclusive on provisioners and post-processors.
-fn check_only_except(only: &[String], except: &[String], b: &RawBlock, diags: &mut Diagnostics) {
-    if !only.is_empty() && !except.is_empty() {
-        diags.push(
-            Diagnostic::error(
-                "Invalid only/except",
-                "Only one of `only` or `except` can be specified.",
-            )
-            .with_subject(b.subject()),
-        );
-    }
 }
 
 /// hcl2template's `sourceRefFromString`: `type.name`, or the second and third parts of
@@ -527,6 +555,8 @@ impl Template {
         // Packer's `hadSource`: a source listed or a `source` block, valid or not.
         let mut had_source = false;
         let errors_before = diags.errors().count();
+        let mut listed = Vec::new();
+        let mut unsupported_attrs = Vec::new();
         for a in &b.body.attrs {
             match a.key.as_str() {
                 "name" => bb.name = gohcl_string(&env, a, &mut diags),
@@ -594,23 +624,22 @@ impl Template {
                         diags.push(unsuitable(&env, a, "value must be known"));
                         continue;
                     }
-                    for (text, subject) in items {
-                        if let Some(s) = self.resolve_source(
-                            &text,
-                            subject,
-                            bb.subject.clone(),
-                            &mut diags,
-                            true,
-                        ) {
-                            bb.sources.push(s);
-                        }
-                    }
+                    listed = items;
                 }
-                _ => diags.push(a.unsupported_in(&b.body, BUILD_ATTRS, BUILD_BLOCKS)),
+                _ => unsupported_attrs.push(a.unsupported_in(&b.body, BUILD_ATTRS, BUILD_BLOCKS)),
             }
         }
-        // gohcl's decoding of the block and its schema check: their errors end it there.
-        let mut undecoded = diags.errors().count() > errors_before;
+        // gohcl's decoding of the block: its errors end it there.
+        if diags.errors().count() > errors_before {
+            return (None, diags);
+        }
+        for (text, subject) in listed {
+            if let Some(s) =
+                self.resolve_source(&text, subject, bb.subject.clone(), &mut diags, true)
+            {
+                bb.sources.push(s);
+            }
+        }
         // decodeBuildConfig exposes `build.name` to its provisioners and post-processors.
         let mut block_env = env.clone();
         block_env.set(
@@ -635,19 +664,36 @@ impl Template {
                 blocks.push(inner.clone());
             }
         }
+        // The rest of the body against `buildSchema` (hcl's `Content`): the labels of each
+        // known block, then arguments and block types it does not have. Its errors, with
+        // the invalid source references, end the block before any is decoded.
+        for inner in &blocks {
+            let labels: &[&str] = match inner.ident.as_str() {
+                "from" | "provisioner" | "error-cleanup-provisioner" | "post-processor" => {
+                    &["type"]
+                }
+                "source" => &["reference"],
+                "post-processors" | "hcp_packer_registry" => &[],
+                _ => continue,
+            };
+            if inner.labels.len() != labels.len() {
+                diags.push(crate::template::label_count(inner, labels, &inner.ident));
+            }
+        }
+        diags.extend(Diagnostics(unsupported_attrs));
+        for inner in &blocks {
+            if !BUILD_BLOCKS.contains(&inner.ident.as_str()) {
+                diags.push(inner.unsupported_in(BUILD_ATTRS, BUILD_BLOCKS));
+            }
+        }
+        if diags.errors().count() > errors_before {
+            return (None, diags);
+        }
         let mut registry_seen = false;
         for inner in &blocks {
             match inner.ident.as_str() {
                 "source" => {
                     had_source = true;
-                    if inner.labels.len() != 1 {
-                        diags.push(crate::template::label_count(
-                            inner,
-                            &["reference"],
-                            "source",
-                        ));
-                        continue;
-                    }
                     let Some(mut s) = self.resolve_source(
                         &inner.labels[0],
                         inner.subject(),
@@ -699,20 +745,34 @@ impl Template {
                     }
                 }
                 "post-processors" => {
-                    let mut chain = Vec::new();
+                    // Its body against `postProcessorsSchema` (labels, then what it does not
+                    // have): an error skips the chain; then its post-processors in order,
+                    // the first that fails ending it.
+                    let errors_before = diags.errors().count();
+                    for pp in &inner.body.blocks {
+                        if pp.ident == "post-processor" && pp.labels.len() != 1 {
+                            diags.push(crate::template::label_count(pp, &["type"], &pp.ident));
+                        }
+                    }
                     for a in &inner.body.attrs {
                         diags.push(a.unsupported());
                     }
                     for pp in &inner.body.blocks {
                         if pp.ident != "post-processor" {
                             diags.push(pp.unsupported());
-                            continue;
-                        }
-                        if let Some(p) = decode_post_processor(pp, &block_env, &mut diags) {
-                            chain.push(p);
                         }
                     }
-                    if !chain.is_empty() {
+                    if diags.errors().count() > errors_before {
+                        continue;
+                    }
+                    let mut chain = Vec::new();
+                    for pp in &inner.body.blocks {
+                        match decode_post_processor(pp, &block_env, &mut diags) {
+                            Some(p) => chain.push(p),
+                            None => break,
+                        }
+                    }
+                    if chain.len() == inner.body.blocks.len() && !chain.is_empty() {
                         bb.post_processors.push(chain);
                     }
                 }
@@ -729,13 +789,11 @@ impl Template {
                     diags.extend(d);
                     registry_seen = decoded.is_some();
                 }
-                _ => {
-                    undecoded = true;
-                    diags.push(inner.unsupported_in(BUILD_ATTRS, BUILD_BLOCKS))
-                }
+                // `from` is in Packer's schema but decodes to nothing.
+                _ => {}
             }
         }
-        if !had_source && !undecoded {
+        if !had_source {
             // hcl2template's decodeBuildConfig, in its words.
             diags.push(
                 Diagnostic::error(

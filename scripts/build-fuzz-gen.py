@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Random `build` cases for the differential harness (scripts/build-fuzz.sh).
+
+Usage: build-fuzz-gen.py SEED COUNT DIR
+
+Writes DIR/bNNNN/{t.pkr.hcl,cmd}: templates that build with Packer's core components only
+(the null and file builders, the shell-local, breakpoint, file and shell provisioners, the
+manifest, checksum, compress, shell-local and artifice post-processors), with random
+provisioner options (pause_before, max_retries, timeout, only, except, override), error
+cleanup provisioners, named and unnamed post-processors and chains, keep_input_artifact,
+several build blocks and sources, sensitive variables, build context variables, and random
+`-only`/`-except`/`-on-error`/`-machine-readable`/`-timestamp-ui` flags. Several builds run
+one at a time (`-parallel-builds=1`): Packer's parallel output interleaves at random.
+"""
+import os
+import random
+import sys
+
+SEED, COUNT, OUT = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+R = random.Random(SEED)
+
+
+def q(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def hlist(xs):
+    return "[" + ", ".join(xs) + "]"
+
+
+# Strings a shell-local line may echo: build context variables, variables, functions.
+ECHO_BITS = [
+    "hello",
+    "${build.name}",
+    "${source.name}",
+    "${source.type}",
+    "${build.ID}",
+    "${build.PackerRunUUID}",
+    "${var.secret}",
+    "${var.plain}",
+    "${local.joined}",
+    "${upper(source.name)}",
+    "${length(var.list)}",
+    "{{ .Name }}",
+    "{{ build_name }}",
+    "{{ build_type }}",
+    "$PACKER_BUILD_NAME",
+    "$PACKER_BUILDER_TYPE",
+    "$FOO",
+]
+
+
+def shell_line():
+    k = R.random()
+    if k < 0.6:
+        return "echo " + " ".join(R.sample(ECHO_BITS, R.randint(1, 3)))
+    if k < 0.7:
+        return "echo hello again"
+    if k < 0.8:
+        return "exit %d" % R.choice([0, 1, 2, 3])
+    if k < 0.9:
+        return "if [ -e marker ]; then echo again; else touch marker; echo first; exit 4; fi"
+    return "printf 'a\\nb\\n'"
+
+
+def source_names(sources):
+    return [s[1] for s in sources]
+
+
+def provisioner(sources, cleanup=False):
+    kind = R.choices(
+        ["shell-local", "breakpoint", "file", "shell"], [0.8, 0.08, 0.06, 0.06]
+    )[0]
+    body = []
+    if kind == "shell-local":
+        if R.random() < 0.06:
+            # Alone: Packer reads stdout and stderr in two goroutines (lines race).
+            body.append('inline = ["echo to-stderr >&2"]')
+        else:
+            body.append("inline = " + hlist(q(shell_line()) for _ in range(R.randint(1, 3))))
+        if R.random() < 0.2:
+            body.append("env = { FOO = %s }" % q(R.choice(["bar", "${var.secret}", "a b"])))
+        if R.random() < 0.15:
+            body.append("environment_vars = [%s]" % q("FOO=" + R.choice(["x", "${var.plain}"])))
+        if R.random() < 0.15:
+            body.append("valid_exit_codes = %s" % hlist(str(c) for c in R.sample([0, 1, 2, 3, 4], 2)))
+        if R.random() < 0.08:
+            body.append('execute_command = ["/bin/sh", "-c", "{{.Vars}} /bin/sh {{.Script}}"]')
+    elif kind == "breakpoint":
+        body.append("disable = true")
+        if R.random() < 0.5:
+            body.append("note = %s" % q("note ${source.name}"))
+    elif kind == "file":
+        body.append('content = "x"')
+        body.append('destination = "/tmp/x"')
+    else:
+        body.append('inline = ["echo remote"]')
+    if not cleanup:
+        if R.random() < 0.08:
+            body.append('pause_before = "%s"' % R.choice(["1s", "0s", "500ms", "nope"]))
+        if R.random() < 0.15:
+            body.append("max_retries = %d" % R.choice([1, 2, 3]))
+        if R.random() < 0.08:
+            body.append('timeout = "%s"' % R.choice(["10s", "1m", "bad"]))
+        names = source_names(sources)
+        if R.random() < 0.15:
+            body.append("only = " + hlist(q(R.choice(names + ["null.zz"])) for _ in range(1)))
+        elif R.random() < 0.15:
+            body.append("except = " + hlist(q(R.choice(names)) for _ in range(1)))
+        if kind == "shell-local" and R.random() < 0.12:
+            n = R.choice(sources)[1].split(".")[1]
+            body.append("override = {\n    %s = {\n      inline = [\"echo overridden\"]\n    }\n  }" % n)
+    label = "error-cleanup-provisioner" if cleanup else "provisioner"
+    return "  %s %s {\n%s\n  }\n" % (label, q(kind), "\n".join("    " + b for b in body))
+
+
+def pp_body(kind, idx):
+    body = []
+    if kind == "manifest":
+        body.append("output = %s" % q(R.choice(["manifest.json", "m-%d.json" % idx, "out/{{ .BuildName }}.json"])))
+        if R.random() < 0.4:
+            body.append("strip_path = true")
+        if R.random() < 0.3:
+            body.append('custom_data = { k = "${source.name}" }')
+    elif kind == "checksum":
+        body.append("checksum_types = %s" % hlist(q(t) for t in R.sample(["md5", "sha1", "sha256", "sha512"], R.randint(1, 2))))
+        body.append("output = %s" % q(R.choice(["sum-%d.{{.ChecksumType}}" % idx, "{{.BuildName}}.{{.ChecksumType}}"])))
+    elif kind == "compress":
+        ext = R.choice(["tar.gz", "gz", "zip", "tar", "lz4", "xz", "tgz"])
+        body.append("output = %s" % q("c-%d-{{.BuildName}}.%s" % (idx, ext)))
+        if R.random() < 0.3:
+            body.append("compression_level = %d" % R.choice([1, 6, 9]))
+    elif kind == "shell-local":
+        body.append("inline = " + hlist(q(shell_line()) for _ in range(R.randint(1, 2))))
+    elif kind == "artifice":
+        body.append('files = ["%s"]' % R.choice(["art.txt", "missing.txt"]))
+    if R.random() < 0.25:
+        body.append("keep_input_artifact = %s" % R.choice(["true", "false"]))
+    return body
+
+
+def post_processor(sources, idx, indent="  "):
+    kind = R.choices(["manifest", "checksum", "compress", "shell-local", "artifice"], [3, 2, 2, 3, 1])[0]
+    body = pp_body(kind, idx)
+    names = source_names(sources)
+    if R.random() < 0.12:
+        body.append("only = [%s]" % q(R.choice(names)))
+    elif R.random() < 0.12:
+        body.append("except = [%s]" % q(R.choice(names)))
+    label = q(kind)
+    if R.random() < 0.3:
+        body.append("name = %s" % q("pp%d" % idx))
+    inner = indent + "  "
+    return "%spost-processor %s {\n%s\n%s}\n" % (indent, label, "\n".join(inner + b for b in body), indent)
+
+
+def case(i):
+    sources = []
+    text = [
+        'variable "secret" {\n  type      = string\n  default   = "s3cr3t"\n  sensitive = true\n}\n',
+        'variable "plain" {\n  type    = string\n  default = "pl"\n}\n',
+        'variable "list" {\n  type    = list(string)\n  default = ["a", "b"]\n}\n',
+        'locals {\n  joined = join("-", var.list)\n}\n',
+    ]
+    for n in range(R.randint(1, 3)):
+        kind = R.choices(["null", "file"], [0.65, 0.35])[0]
+        name = "s%d" % n
+        if kind == "null":
+            text.append('source "null" "%s" {\n  communicator = "none"\n}\n' % name)
+        else:
+            content = R.choice(['"hello"', '"${var.plain}"', '"${var.secret}"'])
+            text.append('source "file" "%s" {\n  content = %s\n  target  = "%s.txt"\n}\n' % (name, content, name))
+        sources.append((kind, "%s.%s" % (kind, name)))
+    if R.random() < 0.3:
+        with open(os.path.join(OUT, "b%04d" % i, "art.txt"), "w") as f:
+            f.write("artifice\n")
+    builds = []
+    for b in range(R.randint(1, 2)):
+        bs = R.sample(sources, R.randint(1, len(sources)))
+        blk = "build {\n"
+        if R.random() < 0.5:
+            blk += '  name = "b%d"\n' % b
+        if R.random() < 0.15 and bs[0][0] == "null":
+            blk += '  source "source.%s" {\n    name = "renamed"\n  }\n' % bs[0][1]
+            bs = bs[1:]
+            bs_list = [("null", "null.renamed")]
+        else:
+            bs_list = []
+        if bs:
+            blk += "  sources = %s\n" % hlist(q("source." + s[1]) for s in bs)
+        all_names = bs + bs_list
+        for _ in range(R.choices([0, 1, 2, 3], [1, 4, 3, 2])[0]):
+            blk += provisioner(all_names)
+        if R.random() < 0.2:
+            blk += provisioner(all_names, cleanup=True)
+        idx = 0
+        for _ in range(R.choices([0, 1, 2], [2, 4, 2])[0]):
+            idx += 1
+            if R.random() < 0.35:
+                blk += "  post-processors {\n"
+                for _ in range(R.randint(1, 3)):
+                    idx += 1
+                    blk += post_processor(all_names, idx, "    ")
+                blk += "  }\n"
+            else:
+                blk += post_processor(all_names, idx)
+        blk += "}\n"
+        builds.append((blk, all_names))
+    text += [b for b, _ in builds]
+    flags = []
+    nbuilds = sum(len(n) for _, n in builds)
+    if nbuilds > 1:
+        flags.append("-parallel-builds=1")
+    names = sorted({n for _, ns in builds for _, n in ns})
+    k = R.random()
+    if k < 0.15:
+        flags.append("-only=" + R.choice(names + ["*.s0", "null.*", "pp1", "nothing"]))
+    elif k < 0.3:
+        flags.append("-except=" + R.choice(names + ["pp1", "pp2", "*.s1", "shell-local"]))
+    if R.random() < 0.2:
+        flags.append("-on-error=" + R.choice(["cleanup", "abort", "run-cleanup-provisioner"]))
+    # Packer lists the artifacts of several builds in Go map order.
+    if R.random() < 0.12 and nbuilds == 1:
+        flags.append("-machine-readable")
+    elif R.random() < 0.08:
+        flags.append("-timestamp-ui")
+    if R.random() < 0.1:
+        flags.append("-var=plain=" + R.choice(["other", "s3cr3t"]))
+    if R.random() < 0.1:
+        flags.append("-force")
+    return "".join(text), "build " + " ".join(flags + ["."])
+
+
+os.makedirs(OUT, exist_ok=True)
+for i in range(COUNT):
+    d = os.path.join(OUT, "b%04d" % i)
+    os.makedirs(d, exist_ok=True)
+    t, cmd = case(i)
+    with open(os.path.join(d, "t.pkr.hcl"), "w") as f:
+        f.write(t)
+    with open(os.path.join(d, "cmd"), "w") as f:
+        f.write(cmd + "\n")

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Local tool (not CI): random `build` templates of Packer's core components
+# (scripts/build-fuzz-gen.py) through the differential harness (operator/tests/differential.rs,
+# its normalisation and comparison of exit code, output and written files), Packer 1.16.0
+# against Kiln.
+# Usage: scripts/build-fuzz.sh [SEED] [COUNT]   (defaults 11 100)
+# Cases go to ~/.cache/kiln/build-fuzz/SEED/cases, both outcomes of each to .../dump, the
+# differences to .../report.txt. A case that differs is then run through Packer a second time
+# to see whether Packer agrees with itself (its output can depend on goroutine timing).
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SEED="${1:-11}" COUNT="${2:-100}"
+OUT="$HOME/.cache/kiln/build-fuzz/$SEED"
+rm -rf "$OUT"; mkdir -p "$OUT"
+python3 "$ROOT/scripts/build-fuzz-gen.py" "$SEED" "$COUNT" "$OUT/cases"
+cd "$ROOT/operator"
+KILN_DIFF_CASES="$OUT/cases" KILN_DIFF_DUMP="$OUT/dump" \
+  cargo test -q -p kiln --test differential > "$OUT/report.txt" 2>&1
+grep -a -E '^differential:' "$OUT/report.txt" || tail -5 "$OUT/report.txt"
+echo "build-fuzz: report $OUT/report.txt, outcomes $OUT/dump"
