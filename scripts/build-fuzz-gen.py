@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Random `build` cases for the differential harness (scripts/build-fuzz.sh).
 
-Usage: build-fuzz-gen.py SEED COUNT DIR
+Usage: build-fuzz-gen.py SEED COUNT DIR [json]
+
+With `json`, legacy JSON templates of the same components instead (builders named, user
+variables and `sensitive-variables`, Go-template interpolation, `override` by builder name,
+post-processors as names, objects and chains).
 
 Writes DIR/bNNNN/{t.pkr.hcl,cmd}: templates that build with Packer's core components only
 (the null and file builders, the shell-local, breakpoint, file and shell provisioners, the
@@ -17,6 +21,7 @@ import random
 import sys
 
 SEED, COUNT, OUT = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+JSON = len(sys.argv) > 4 and sys.argv[4] == "json"
 R = random.Random(SEED)
 
 
@@ -47,13 +52,16 @@ ECHO_BITS = [
     "$PACKER_BUILD_NAME",
     "$PACKER_BUILDER_TYPE",
     "$FOO",
+    "${data.null.d.output}",
+    "${var.checked}",
 ]
 
 
 def shell_line():
     k = R.random()
     if k < 0.6:
-        return "echo " + " ".join(R.sample(ECHO_BITS, R.randint(1, 3)))
+        # Quoted: `<no value>` is no redirection (a shell error on stderr races stdout).
+        return 'echo "%s"' % " ".join(R.sample(ECHO_BITS, R.randint(1, 3)))
     if k < 0.7:
         return "echo hello again"
     if k < 0.8:
@@ -86,6 +94,10 @@ def provisioner(sources, cleanup=False):
             body.append("valid_exit_codes = %s" % hlist(str(c) for c in R.sample([0, 1, 2, 3, 4], 2)))
         if R.random() < 0.08:
             body.append('execute_command = ["/bin/sh", "-c", "{{.Vars}} /bin/sh {{.Script}}"]')
+        if R.random() < 0.05:
+            body[0] = 'command = "echo from-command ${source.name}"'
+        elif R.random() < 0.05:
+            body[0] = 'script = "s.sh"'
     elif kind == "breakpoint":
         body.append("disable = true")
         if R.random() < 0.5:
@@ -120,6 +132,8 @@ def pp_body(kind, idx):
         body.append("output = %s" % q(R.choice(["manifest.json", "m-%d.json" % idx, "out/{{ .BuildName }}.json"])))
         if R.random() < 0.4:
             body.append("strip_path = true")
+        if R.random() < 0.3:
+            body.append("strip_time = true")
         if R.random() < 0.3:
             body.append('custom_data = { k = "${source.name}" }')
     elif kind == "checksum":
@@ -161,6 +175,10 @@ def case(i):
         'variable "plain" {\n  type    = string\n  default = "pl"\n}\n',
         'variable "list" {\n  type    = list(string)\n  default = ["a", "b"]\n}\n',
         'locals {\n  joined = join("-", var.list)\n}\n',
+        'data "null" "d" {\n  input = "from-data-${var.plain}"\n}\n',
+        'variable "checked" {\n  type    = string\n  default = "ok"\n  validation {\n'
+        '    condition     = length(var.checked) > 1\n'
+        '    error_message = "The checked variable is too short."\n  }\n}\n',
     ]
     for n in range(R.randint(1, 3)):
         kind = R.choices(["null", "file"], [0.65, 0.35])[0]
@@ -168,18 +186,26 @@ def case(i):
         if kind == "null":
             text.append('source "null" "%s" {\n  communicator = "none"\n}\n' % name)
         else:
-            content = R.choice(['"hello"', '"${var.plain}"', '"${var.secret}"'])
-            text.append('source "file" "%s" {\n  content = %s\n  target  = "%s.txt"\n}\n' % (name, content, name))
+            if R.random() < 0.15:
+                text.append('source "file" "%s" {\n  source = "%s"\n  target = "%s.txt"\n}\n'
+                            % (name, R.choice(["s.sh", "missing.txt"]), name))
+            else:
+                content = R.choice(['"hello"', '"${var.plain}"', '"${var.secret}"'])
+                text.append('source "file" "%s" {\n  content = %s\n  target  = "%s.txt"\n}\n' % (name, content, name))
         sources.append((kind, "%s.%s" % (kind, name)))
     if R.random() < 0.3:
         with open(os.path.join(OUT, "b%04d" % i, "art.txt"), "w") as f:
             f.write("artifice\n")
+    with open(os.path.join(OUT, "b%04d" % i, "s.sh"), "w") as f:
+        f.write("#!/bin/sh\necho from-script $PACKER_BUILD_NAME\n")
     builds = []
     for b in range(R.randint(1, 2)):
         bs = R.sample(sources, R.randint(1, len(sources)))
         blk = "build {\n"
         if R.random() < 0.5:
             blk += '  name = "b%d"\n' % b
+        if R.random() < 0.1:
+            blk += '  description = "build ${var.plain}"\n'
         if R.random() < 0.15 and bs[0][0] == "null":
             blk += '  source "source.%s" {\n    name = "renamed"\n  }\n' % bs[0][1]
             bs = bs[1:]
@@ -226,13 +252,168 @@ def case(i):
         flags.append("-timestamp-ui")
     if R.random() < 0.1:
         flags.append("-var=plain=" + R.choice(["other", "s3cr3t"]))
+    if R.random() < 0.05:
+        flags.append("-var=checked=" + R.choice(["x", "fine"]))
+    if R.random() < 0.08:
+        with open(os.path.join(OUT, "b%04d" % i, "v.pkrvars.hcl"), "w") as f:
+            f.write(R.choice(['plain = "from-file"\n', 'undeclared = 1\n', 'plain = \n']))
+        flags.append("-var-file=v.pkrvars.hcl")
     if R.random() < 0.1:
         flags.append("-force")
     return "".join(text), "build " + " ".join(flags + ["."])
 
 
+LEGACY_BITS = [
+    "hello",
+    "{{user `plain`}}",
+    "{{user `secret`}}",
+    "{{build_name}}",
+    "{{build_type}}",
+    "{{ .Name }}",
+    "{{ build `ID` }}",
+    "{{ build `PackerRunUUID` }}",
+    "{{upper `x`}}",
+    "$PACKER_BUILD_NAME",
+    "$FOO",
+]
+
+
+def legacy_line():
+    k = R.random()
+    if k < 0.65:
+        return 'echo "%s"' % " ".join(R.sample(LEGACY_BITS, R.randint(1, 3)))
+    if k < 0.8:
+        return "exit %d" % R.choice([0, 1, 2])
+    if k < 0.9:
+        return "if [ -e marker ]; then echo again; else touch marker; echo first; exit 4; fi"
+    return "printf 'a\\nb\\n'"
+
+
+def legacy_provisioner(names, cleanup=False):
+    p = {"type": R.choices(["shell-local", "breakpoint", "file"], [0.85, 0.1, 0.05])[0]}
+    if p["type"] == "shell-local":
+        p["inline"] = [legacy_line() for _ in range(R.randint(1, 3))]
+        if R.random() < 0.15:
+            p["environment_vars"] = ["FOO=" + R.choice(["x", "{{user `plain`}}"])]
+        if R.random() < 0.1:
+            p["valid_exit_codes"] = R.sample([0, 1, 2, 4], 2)
+    elif p["type"] == "breakpoint":
+        p["disable"] = True
+    else:
+        p["content"] = "x"
+        p["destination"] = "/tmp/x"
+    if not cleanup:
+        if R.random() < 0.08:
+            p["pause_before"] = R.choice(["1s", "0s", "nope"])
+        if R.random() < 0.15:
+            p["max_retries"] = R.choice([1, 2, "2"])
+        if R.random() < 0.08:
+            p["timeout"] = R.choice(["10s", "bad"])
+        if R.random() < 0.15:
+            p["only"] = [R.choice(names + ["zz"])]
+        elif R.random() < 0.1:
+            p["except"] = [R.choice(names)]
+        if p["type"] == "shell-local" and R.random() < 0.15:
+            p["override"] = {R.choice(names): {"inline": ["echo overridden"]}}
+    return p
+
+
+def legacy_pp(names, idx):
+    kind = R.choices(["manifest", "checksum", "compress", "shell-local", "artifice"], [3, 2, 2, 3, 1])[0]
+    if R.random() < 0.1 and kind in ("manifest", "checksum"):
+        return kind
+    body = {"type": kind}
+    if kind == "manifest":
+        body["output"] = R.choice(["manifest.json", "m-%d.json" % idx])
+        if R.random() < 0.4:
+            body["strip_path"] = True
+    elif kind == "checksum":
+        body["checksum_types"] = R.sample(["md5", "sha1", "sha256"], R.randint(1, 2))
+        body["output"] = "sum-%d.{{.ChecksumType}}" % idx
+    elif kind == "compress":
+        body["output"] = "c-%d-{{.BuildName}}.%s" % (idx, R.choice(["tar.gz", "gz", "zip", "lz4"]))
+    elif kind == "shell-local":
+        body["inline"] = [legacy_line() for _ in range(R.randint(1, 2))]
+    else:
+        body["files"] = [R.choice(["art.txt", "missing.txt"])]
+    if R.random() < 0.25:
+        body["keep_input_artifact"] = R.choice([True, False])
+    if R.random() < 0.12:
+        body["only"] = [R.choice(names)]
+    elif R.random() < 0.1:
+        body["except"] = [R.choice(names)]
+    if R.random() < 0.2:
+        body["name"] = "pp%d" % idx
+    return body
+
+
+def legacy_case(i):
+    import json
+    builders = []
+    for n in range(R.randint(1, 3)):
+        name = "s%d" % n
+        if R.random() < 0.65:
+            builders.append({"type": "null", "name": name, "communicator": "none"})
+        else:
+            builders.append({"type": "file", "name": name,
+                             "content": R.choice(["hello", "{{user `plain`}}", "{{user `secret`}}"]),
+                             "target": name + ".txt"})
+    if R.random() < 0.15:
+        del builders[0]["name"]
+    names = [b.get("name", b["type"]) for b in builders]
+    t = {
+        "variables": {"secret": "s3cr3t", "plain": "pl"},
+        "sensitive-variables": ["secret"],
+        "builders": builders,
+    }
+    if R.random() < 0.85:
+        t["provisioners"] = [legacy_provisioner(names) for _ in range(R.randint(1, 3))]
+    if R.random() < 0.15:
+        t["error-cleanup-provisioner"] = legacy_provisioner(names, cleanup=True)
+    pps, idx = [], 0
+    for _ in range(R.choices([0, 1, 2], [2, 4, 2])[0]):
+        idx += 1
+        if R.random() < 0.35:
+            chain = []
+            for _ in range(R.randint(1, 3)):
+                idx += 1
+                chain.append(legacy_pp(names, idx))
+            pps.append(chain)
+        else:
+            pps.append(legacy_pp(names, idx))
+    if pps:
+        t["post-processors"] = pps
+    if R.random() < 0.3:
+        with open(os.path.join(OUT, "b%04d" % i, "art.txt"), "w") as f:
+            f.write("artifice\n")
+    flags = []
+    if len(builders) > 1:
+        flags.append("-parallel-builds=1")
+    k = R.random()
+    if k < 0.15:
+        flags.append("-only=" + R.choice(names + ["s*", "nothing"]))
+    elif k < 0.3:
+        flags.append("-except=" + R.choice(names + ["pp1", "pp2"]))
+    if R.random() < 0.15:
+        flags.append("-on-error=" + R.choice(["cleanup", "abort", "run-cleanup-provisioner"]))
+    if R.random() < 0.1 and len(builders) == 1:
+        flags.append("-machine-readable")
+    if R.random() < 0.1:
+        flags.append("-var=plain=" + R.choice(["other", "s3cr3t"]))
+    return json.dumps(t, indent=2) + "\n", "build " + " ".join(flags + ["t.json"])
+
+
 os.makedirs(OUT, exist_ok=True)
 for i in range(COUNT):
+    if JSON:
+        d = os.path.join(OUT, "b%04d" % i)
+        os.makedirs(d, exist_ok=True)
+        t, cmd = legacy_case(i)
+        with open(os.path.join(d, "t.json"), "w") as f:
+            f.write(t)
+        with open(os.path.join(d, "cmd"), "w") as f:
+            f.write(cmd + "\n")
+        continue
     d = os.path.join(OUT, "b%04d" % i)
     os.makedirs(d, exist_ok=True)
     t, cmd = case(i)

@@ -3,16 +3,16 @@
 # (scripts/build-fuzz-gen.py) through the differential harness (operator/tests/differential.rs,
 # its normalisation and comparison of exit code, output and written files), Packer 1.16.0
 # against Kiln.
-# Usage: scripts/build-fuzz.sh [SEED] [COUNT]   (defaults 11 100)
+# Usage: scripts/build-fuzz.sh [SEED] [COUNT] [json]   (defaults 11 100; `json`: legacy JSON
+# templates)
 # Cases go to ~/.cache/kiln/build-fuzz/SEED/cases, both outcomes of each to .../dump, the
-# differences to .../report.txt. A case that differs is then run through Packer a second time
-# to see whether Packer agrees with itself (its output can depend on goroutine timing).
+# differences to .../report.txt.
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-SEED="${1:-11}" COUNT="${2:-100}"
-OUT="$HOME/.cache/kiln/build-fuzz/$SEED"
+SEED="${1:-11}" COUNT="${2:-100}" MODE="${3:-}"
+OUT="$HOME/.cache/kiln/build-fuzz/$SEED$MODE"
 rm -rf "$OUT"; mkdir -p "$OUT"
-python3 "$ROOT/scripts/build-fuzz-gen.py" "$SEED" "$COUNT" "$OUT/cases"
+python3 "$ROOT/scripts/build-fuzz-gen.py" "$SEED" "$COUNT" "$OUT/cases" $MODE
 cd "$ROOT/operator"
 KILN_DIFF_CASES="$OUT/cases" KILN_DIFF_DUMP="$OUT/dump" \
   cargo test -q -p kiln --test differential > "$OUT/report.txt" 2>&1

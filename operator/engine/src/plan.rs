@@ -304,13 +304,30 @@ fn value_expr(v: &Value) -> hcl::edit::expr::Expression {
     })
 }
 
-/// Decodes and validates every component of the selected builds. Provisioners are validated
-/// with `build.*` unknown and decoded again at run time.
+/// [`prepare_partial`], failing when any build failed to prepare.
 pub fn prepare(
     template: &Template,
     instances: Vec<BuildInstance>,
     opts: &RunOptions,
 ) -> Result<(Vec<PreparedBuild>, Diagnostics), Diagnostics> {
+    let (out, diags) = prepare_partial(template, instances, opts);
+    if diags.has_errors() {
+        Err(diags)
+    } else {
+        Ok((out, diags))
+    }
+}
+
+/// Decodes and validates every component of the selected builds. Provisioners are validated
+/// with `build.*` unknown and decoded again at run time.
+///
+/// As Packer's `GetBuilds`: the builds that prepared, beside every diagnostic (a build
+/// that fails to prepare is left out; `packer build` runs the others).
+pub fn prepare_partial(
+    template: &Template,
+    instances: Vec<BuildInstance>,
+    opts: &RunOptions,
+) -> (Vec<PreparedBuild>, Diagnostics) {
     let base = template.base_env();
     let mut diags = Diagnostics::new();
     let mut out = Vec::new();
@@ -413,11 +430,7 @@ pub fn prepare(
             env,
         });
     }
-    if diags.has_errors() {
-        Err(diags)
-    } else {
-        Ok((out, diags))
-    }
+    (out, diags)
 }
 
 /// Runs a data source block (used while loading the template).

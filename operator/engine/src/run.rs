@@ -108,32 +108,39 @@ impl Hook for ProvisionHook {
                 generated: &generated,
                 info: &self.info,
             };
-            let mut attempt = 0u32;
-            let result = loop {
-                let r = run_one(decl, p.as_ref(), &ctx).await;
-                match r {
-                    Ok(()) => break Ok(()),
-                    Err(e) if attempt < decl.max_retries && !state.cancel.is_cancelled() => {
-                        attempt += 1;
-                        let left = decl.max_retries - attempt + 1;
-                        state.ui.say(format!(
-                            "Provisioner failed with {}, retrying with {left} trie(s) left",
-                            crate::value::go_quote(&format!("{e:#}"))
-                        ));
-                    }
-                    Err(e) => {
-                        if decl.max_retries > 0 && !state.cancel.is_cancelled() {
-                            state.ui.say("retry limit reached.");
-                        }
-                        break Err(e);
+            // Packer's RetriedProvisioner: the retries' own errors are dropped (a shadowed
+            // variable), so every retry line quotes the first attempt's error and the first
+            // error is the result.
+            let mut result = run_one(decl, p.as_ref(), &ctx).await;
+            if let Err(first) = &result
+                && !state.cancel.is_cancelled()
+            {
+                let quoted = crate::value::go_quote(&format!("{first:#}"));
+                let mut left = decl.max_retries;
+                while left > 0 {
+                    state.ui.say(format!(
+                        "Provisioner failed with {quoted}, retrying with {left} trie(s) left"
+                    ));
+                    match run_one(decl, p.as_ref(), &ctx).await {
+                        Ok(()) => break,
+                        // A cancelled build stops with the attempt's own error.
+                        Err(e) if state.cancel.is_cancelled() => return Err(e),
+                        Err(_) => left -= 1,
                     }
                 }
-            };
+                if left > 0 {
+                    result = Ok(());
+                } else if decl.max_retries > 0 {
+                    state.ui.say("retry limit reached.");
+                }
+            }
             if let Err(e) = result {
                 if decl.continue_on_error && !state.cancel.is_cancelled() {
-                    state.ui.error(format!(
-                        "Provisioner {} failed, continuing the build (continue_on_error): {e:#}",
-                        decl.display_name()
+                    // ContinueOnErrorProvisioner, wrapped outside the retries.
+                    state.ui.say(format!(
+                        "Warning: Provisioner failed with {}, but continue_on_error is set; \
+                         continuing the build.",
+                        crate::value::go_quote(&format!("{e:#}"))
                     ));
                     continue;
                 }

@@ -302,6 +302,20 @@ impl Session {
         plan::prepare(&self.template, instances, &opts)
     }
 
+    /// [`Session::prepare`] as `packer build` uses it: the builds that prepared, beside
+    /// every diagnostic.
+    pub fn prepare_partial(
+        &self,
+        instances: Vec<BuildInstance>,
+        opts: &RunOptions,
+    ) -> (Vec<PreparedBuild>, Diagnostics) {
+        let opts = RunOptions {
+            env: self.env.clone(),
+            ..opts.clone()
+        };
+        plan::prepare_partial(&self.template, instances, &opts)
+    }
+
     /// Phase 5: runs the prepared builds, at most `opts.parallel_builds` at once.
     pub async fn run(
         &self,

@@ -190,15 +190,15 @@ pub async fn run(a: BuildArgs) -> i32 {
         only: only.clone(),
         except: except.clone(),
     };
-    let (selected, w) = match session.plan(&selection) {
+    let (selected, plan_warnings) = match session.plan(&selection) {
         Ok(s) => s,
         Err(d) => {
             ui.diags(&d, Some(&masker));
             return 1;
         }
     };
-    ui.diags(&w, Some(&masker));
     if selected.is_empty() {
+        ui.diags(&plan_warnings, Some(&masker));
         ui.diags(&Diagnostics::from(session::no_builds_to_run()), None);
         return 1;
     }
@@ -216,14 +216,16 @@ pub async fn run(a: BuildArgs) -> i32 {
         parallel_builds: a.parallel_builds,
         env: session.env.clone(),
     };
-    let (prepared, w) = match session.prepare(selected, &ropts) {
-        Ok(p) => p,
-        Err(d) => {
-            ui.diags(&d, Some(&masker));
-            return 1;
-        }
-    };
-    ui.diags(&w, Some(&masker));
+    // As Packer's GetBuilds: one message of every build's preparation problems, then the
+    // selection's warnings; the builds that prepared run, and the exit code is 1 after an
+    // error.
+    let (prepared, mut diags) = session.prepare_partial(selected, &ropts);
+    diags.extend(plan_warnings);
+    ui.diags(&diags, Some(&masker));
+    let prepare_failed = diags.has_errors();
+    if prepared.is_empty() && prepare_failed {
+        return 1;
+    }
     // what killed runs left in the scratch directory (docker builds' containers and file
     // systems, recorded in their journals) goes before anything new starts
     #[cfg(feature = "docker")]
@@ -239,7 +241,8 @@ pub async fn run(a: BuildArgs) -> i32 {
         }
     }
     let base = session.template.base_env();
-    execute(&a, prepared, masker, &ropts, &base).await
+    let code = execute(&a, prepared, masker, &ropts, &base).await;
+    if prepare_failed { 1 } else { code }
 }
 
 /// What `packer build` checks when it creates the HCP Packer bucket

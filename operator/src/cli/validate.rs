@@ -128,7 +128,7 @@ pub async fn run(a: ValidateArgs) -> i32 {
             return 1;
         }
     };
-    let mut warnings = s.warnings.clone();
+    let warnings = s.warnings.clone();
     let masker = Masker::new(s.template.sensitive.clone());
     let only = split_list(&a.only);
     let except = split_list(&a.except);
@@ -136,11 +136,10 @@ pub async fn run(a: ValidateArgs) -> i32 {
         only: only.clone(),
         except: except.clone(),
     };
-    let selected = match s.plan(&selection) {
-        Ok((selected, w)) => {
-            warnings.extend(w);
-            selected
-        }
+    // Initialize's warnings, said when it ends.
+    ui.diags(&warnings, Some(&masker));
+    let (selected, plan_warnings) = match s.plan(&selection) {
+        Ok(s) => s,
         Err(d) => {
             ui.diags(&d, Some(&masker));
             return 1;
@@ -151,17 +150,14 @@ pub async fn run(a: ValidateArgs) -> i32 {
         except,
         ..RunOptions::default()
     };
-    match s.prepare(selected, &ropts) {
-        Ok((_, w)) => {
-            warnings.extend(w);
-            ui.diags(&warnings, Some(&masker));
-            ui.say("The configuration is valid.");
-            0
-        }
-        Err(d) => {
-            ui.diags(&warnings, Some(&masker));
-            ui.diags(&d, Some(&masker));
-            1
-        }
+    // GetBuilds' diagnostics in one message: every build's preparation, then the
+    // selection's warnings.
+    let (_, mut diags) = s.prepare_partial(selected, &ropts);
+    diags.extend(plan_warnings);
+    ui.diags(&diags, Some(&masker));
+    if diags.has_errors() {
+        return 1;
     }
+    ui.say("The configuration is valid.");
+    0
 }
