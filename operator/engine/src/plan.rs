@@ -167,8 +167,17 @@ pub fn runtime_generated(
 /// `generated_data` state of the artifact it is given, `"<unknown>"` for every other key.
 /// The null builder's artifact gives only `ID`; the file builder's and most
 /// post-processors' artifacts give nothing.
-pub fn artifact_generated(artifact: &crate::artifact::Artifact) -> BTreeMap<String, Value> {
+///
+/// In a legacy JSON template (`legacy`) the post-processor renders `{{ build `ID` }}` (a
+/// `{{.ID}}` placeholder) with that data alone: a key it lacks is "<no value>".
+pub fn artifact_generated(
+    artifact: &crate::artifact::Artifact,
+    legacy: bool,
+) -> BTreeMap<String, Value> {
     let mut out = unknown_generated(&[]);
+    if legacy {
+        out.values_mut().for_each(|v| *v = Value::str("<no value>"));
+    }
     if let Some(serde_json::Value::Object(m)) = artifact.state.get("generated_data") {
         for (k, v) in m {
             out.insert(k.clone(), Value::from_json(v));

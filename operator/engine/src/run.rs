@@ -88,19 +88,24 @@ impl Hook for ProvisionHook {
                 )
                 .await;
             }
-            let generated = if state.no_hook_data {
-                crate::plan::unknown_generated(&[])
+            // Without hook data (the file builder's `hook.Run(…, nil)`), HCL2's `build.*`
+            // keeps its prepare-time "<unknown>" and the provisioner renders its templates
+            // with no data: a legacy template's `{{ build `ID` }}` (a `{{.ID}}` placeholder
+            // until then, `build.ID` in Kiln's body) and `{{ .Name }}` are "<no value>".
+            let (values, generated) = if state.no_hook_data {
+                let mut values = crate::plan::unknown_generated(&[]);
+                if decl.block.body.mapstructure {
+                    values
+                        .values_mut()
+                        .for_each(|v| *v = crate::value::Value::str("<no value>"));
+                }
+                (values, BTreeMap::new())
             } else {
-                runtime_generated(&state.generated, &self.info.run_uuid)
+                let g = runtime_generated(&state.generated, &self.info.run_uuid);
+                (g.clone(), g)
             };
-            let p = prepare_provisioner(
-                decl,
-                &self.instance,
-                &self.base,
-                generated.clone(),
-                &self.info,
-            )
-            .map_err(|d| HookError::Prepare(d.0.iter().map(|x| x.one_line()).collect()))?;
+            let p = prepare_provisioner(decl, &self.instance, &self.base, values, &self.info)
+                .map_err(|d| HookError::Prepare(d.0.iter().map(|x| x.one_line()).collect()))?;
             let ctx = ProvisionCtx {
                 ui: &state.ui,
                 comm: &comm,
@@ -392,7 +397,7 @@ async fn run_post_processors(
             if state.cancel.is_cancelled() {
                 break 'chains;
             }
-            let generated = crate::plan::artifact_generated(&prior);
+            let generated = crate::plan::artifact_generated(&prior, decl.block.body.mapstructure);
             let pp = match crate::plan::prepare_post_processor(
                 decl,
                 &build.instance,
