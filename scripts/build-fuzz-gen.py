@@ -217,6 +217,13 @@ def case(i):
         all_names = bs + bs_list
         for _ in range(R.choices([0, 1, 2, 3], [1, 4, 3, 2])[0]):
             blk += provisioner(all_names)
+        if R.random() < 0.08:
+            blk += ('  provisioner "sleep" {\n    duration = "%s"\n  }\n'
+                    % R.choice(["10ms", "0s", "x", "-1s"]))
+        if R.random() < 0.08:
+            blk += ('  dynamic "provisioner" {\n    for_each = %s\n    labels   = ["shell-local"]\n'
+                    '    content {\n      inline = ["echo dyn ${provisioner.key} ${provisioner.value}"]\n'
+                    '    }\n  }\n' % R.choice(['["a", "b"]', "var.list", "{ x = 1 }", "[]"]))
         if R.random() < 0.2:
             blk += provisioner(all_names, cleanup=True)
         idx = 0

@@ -150,21 +150,33 @@ fn normalise(s: &str) -> String {
         s = re.replace_all(&s, *with).to_string();
     }
     // Packer lists the artifacts and errors of finished builds from a Go map: in random
-    // order. Runs of `--> ` lines are compared sorted.
-    let mut out: Vec<&str> = Vec::new();
-    let mut run: Vec<&str> = Vec::new();
+    // order. Runs of `--> ` entries are compared sorted, an entry running to the next
+    // `--> ` or `==> ` line (a build's error may span lines), blank lines at the end of a
+    // run staying after it.
+    fn flush(out: &mut String, run: &mut Vec<String>) {
+        let Some(last) = run.last_mut() else { return };
+        let kept = last.trim_end_matches('\n').len() + 1;
+        let tail = last.split_off(kept.min(last.len()));
+        run.sort();
+        for entry in run.drain(..) {
+            out.push_str(&entry);
+        }
+        out.push_str(&tail);
+    }
+    let mut out = String::new();
+    let mut run: Vec<String> = Vec::new();
     for line in s.split_inclusive('\n') {
         if line.starts_with("--> ") {
-            run.push(line);
-            continue;
+            run.push(line.to_string());
+        } else if line.starts_with("==> ") || run.is_empty() {
+            flush(&mut out, &mut run);
+            out.push_str(line);
+        } else if let Some(entry) = run.last_mut() {
+            entry.push_str(line);
         }
-        run.sort();
-        out.append(&mut run);
-        out.push(line);
     }
-    run.sort();
-    out.append(&mut run);
-    out.concat()
+    flush(&mut out, &mut run);
+    out
 }
 
 fn program_is_packer(program: &Path) -> bool {

@@ -770,8 +770,9 @@ impl PostProcessor for Compress {
                 .ui
                 .say(format!("Tarring {} with {compression}", target.display())),
             Some(Archive::Zip) => ctx.ui.say(format!("Zipping {}", target.display())),
+            // Said once the input is known to be one file.
             None => {
-                if let Some(f) = input.files.first() {
+                if let [f] = input.files.as_slice() {
                     ctx.ui
                         .say(format!("Archiving {} with {compression}", f.display()));
                 }
