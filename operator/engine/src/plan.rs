@@ -214,8 +214,10 @@ pub fn prepare_provisioner_in(
         let mut b = decl.block.body.clone();
         let mut merged = Vec::with_capacity(over.len());
         for (k, v) in over {
+            // (An original with unknown values, data sources under `validate`, is replaced:
+            // the merged value must be written back as an expression.)
             let value = match b.attr(k).map(|a| env.eval_attr(a)) {
-                Some(Ok(orig)) => mapstructure_merge(orig, v),
+                Some(Ok(orig)) if orig.is_wholly_known() => mapstructure_merge(orig, v),
                 _ => v.clone(),
             };
             merged.push((k, value));

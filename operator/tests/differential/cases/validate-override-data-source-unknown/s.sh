@@ -1,0 +1,2 @@
+#!/bin/sh
+echo from-script $PACKER_BUILD_NAME
