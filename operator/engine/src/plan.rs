@@ -52,10 +52,10 @@ fn glob(p: &str) -> Result<GlobMatcher, Diagnostic> {
 
 /// Selects instances by `-only` / `-except`, as Packer's `GetBuilds`: a build is kept when it
 /// matches an `-only` pattern (if any) and no `-except` pattern. When there are more `-only`
-/// patterns than builds they kept, or more `-except` patterns than builds and post-processor
-/// chains they cut,
-/// Packer warns, listing every build name; nothing selected at all is the caller's "No builds
-/// to run".
+/// patterns than builds they kept, or more `-except` patterns than builds they dropped,
+/// Packer warns, listing every build name ([`selection_warnings`]); nothing selected at all
+/// is the caller's "No builds to run". (Post-processors an `-except` pattern cuts count too,
+/// but only for builds prepared up to them: [`prepare_partial`] says the warnings then.)
 pub fn select(
     instances: Vec<BuildInstance>,
     only: &[String],
@@ -87,37 +87,42 @@ pub fn select(
                 except_matches += 1;
                 return false;
             }
-            // A post-processor whose name an `-except` pattern matches cuts its chain there
-            // (in `prepare`); Packer counts that as a match too, once per chain.
-            except_matches += i
-                .post_processors
-                .iter()
-                .filter(|chain| {
-                    chain
-                        .iter()
-                        .any(|d| except_m.iter().any(|m| m.is_match(d.display_name())))
-                })
-                .count();
             true
         })
         .collect();
+    diags.extend(selection_warnings(
+        &names,
+        (only.len(), only_matches),
+        (except.len(), except_matches),
+    ));
+    Ok((selected, diags))
+}
+
+/// GetBuilds' warnings: more `-only` patterns than builds they kept, more `-except` patterns
+/// than builds and post-processors they dropped (`(patterns, matches)` each).
+fn selection_warnings(
+    names: &[String],
+    (only, only_matches): (usize, usize),
+    (except, except_matches): (usize, usize),
+) -> Diagnostics {
+    let mut diags = Diagnostics::new();
     let detail = format!(
         "Possible build names: [{}].\nThese could also be matched with a glob pattern like: 'happycloud.*'",
         names.join(" ")
     );
-    if only.len() > only_matches {
+    if only > only_matches {
         diags.push(Diagnostic::warning(
             "an 'only' option was passed, but not all matches were found for the given build.",
             detail.clone(),
         ));
     }
-    if except.len() > except_matches {
+    if except > except_matches {
         diags.push(Diagnostic::warning(
             "an 'except' option was passed, but did not match any build.",
             detail,
         ));
     }
-    Ok((selected, diags))
+    diags
 }
 
 /// The `build.*` keys every build has, as provisioners and post-processors see them (the
@@ -343,6 +348,9 @@ pub fn prepare_partial(
     let mut diags = Diagnostics::new();
     let mut out = Vec::new();
     let except_m: Vec<GlobMatcher> = opts.except.iter().filter_map(|p| glob(p).ok()).collect();
+    // `-except` patterns matching a post-processor, counted (once per chain) only for the
+    // builds prepared up to their post-processors, as GetBuilds counts them.
+    let mut pp_except_matches = 0;
     for inst in instances {
         let info = ComponentInfo {
             build_name: inst.source.label.clone(),
@@ -404,6 +412,7 @@ pub fn prepare_partial(
             for decl in chain {
                 // -except on a post-processor name truncates the rest of its chain.
                 if except_m.iter().any(|m| m.is_match(decl.display_name())) {
+                    pp_except_matches += 1;
                     break;
                 }
                 match decode_post_processor(decl, &late_env, &info) {
@@ -441,7 +450,40 @@ pub fn prepare_partial(
             env,
         });
     }
+    diags.extend(get_builds_warnings(template, opts, pp_except_matches));
     (out, diags)
+}
+
+/// GetBuilds' `-only`/`-except` warnings, said after every build's preparation: the
+/// template's builds counted as [`select`] counts them, and the post-processors cut.
+fn get_builds_warnings(template: &Template, opts: &RunOptions, pp_matches: usize) -> Diagnostics {
+    if opts.only.is_empty() && opts.except.is_empty() {
+        return Diagnostics::new();
+    }
+    let Ok(all) = template.instances() else {
+        return Diagnostics::new();
+    };
+    let globs =
+        |ps: &[String]| -> Vec<GlobMatcher> { ps.iter().filter_map(|p| glob(p).ok()).collect() };
+    let (only_m, except_m) = (globs(&opts.only), globs(&opts.except));
+    let names: Vec<String> = all.iter().map(|i| i.full_name.clone()).collect();
+    let (mut only_matches, mut except_matches) = (0, pp_matches);
+    for i in &all {
+        if !only_m.is_empty() {
+            if !only_m.iter().any(|m| m.is_match(&i.full_name)) {
+                continue;
+            }
+            only_matches += 1;
+        }
+        if except_m.iter().any(|m| m.is_match(&i.full_name)) {
+            except_matches += 1;
+        }
+    }
+    selection_warnings(
+        &names,
+        (opts.only.len(), only_matches),
+        (opts.except.len(), except_matches),
+    )
 }
 
 /// Runs a data source block (used while loading the template).

@@ -219,8 +219,7 @@ pub async fn run(a: BuildArgs) -> i32 {
     // As Packer's GetBuilds: one message of every build's preparation problems, then the
     // selection's warnings; the builds that prepared run, and the exit code is 1 after an
     // error.
-    let (prepared, mut diags) = session.prepare_partial(selected, &ropts);
-    diags.extend(plan_warnings);
+    let (prepared, diags) = session.prepare_partial(selected, &ropts);
     ui.diags(&diags, Some(&masker));
     let prepare_failed = diags.has_errors();
     if prepared.is_empty() && prepare_failed {

@@ -138,7 +138,8 @@ pub async fn run(a: ValidateArgs) -> i32 {
     };
     // Initialize's warnings, said when it ends.
     ui.diags(&warnings, Some(&masker));
-    let (selected, plan_warnings) = match s.plan(&selection) {
+    // (The selection's warnings come with the preparation's, below.)
+    let (selected, _) = match s.plan(&selection) {
         Ok(s) => s,
         Err(d) => {
             ui.diags(&d, Some(&masker));
@@ -152,8 +153,7 @@ pub async fn run(a: ValidateArgs) -> i32 {
     };
     // GetBuilds' diagnostics in one message: every build's preparation, then the
     // selection's warnings.
-    let (_, mut diags) = s.prepare_partial(selected, &ropts);
-    diags.extend(plan_warnings);
+    let (_, diags) = s.prepare_partial(selected, &ropts);
     ui.diags(&diags, Some(&masker));
     if diags.has_errors() {
         return 1;
