@@ -417,19 +417,10 @@ def legacy_case(i):
 
 os.makedirs(OUT, exist_ok=True)
 for i in range(COUNT):
-    if JSON:
-        d = os.path.join(OUT, "b%04d" % i)
-        os.makedirs(d, exist_ok=True)
-        t, cmd = legacy_case(i)
-        with open(os.path.join(d, "t.json"), "w") as f:
-            f.write(t)
-        with open(os.path.join(d, "cmd"), "w") as f:
-            f.write(cmd + "\n")
-        continue
     d = os.path.join(OUT, "b%04d" % i)
     os.makedirs(d, exist_ok=True)
-    t, cmd = case(i)
-    with open(os.path.join(d, "t.pkr.hcl"), "w") as f:
+    t, cmd = legacy_case(i) if JSON else case(i)
+    with open(os.path.join(d, "t.json" if JSON else "t.pkr.hcl"), "w") as f:
         f.write(t)
     with open(os.path.join(d, "cmd"), "w") as f:
         f.write(cmd + "\n")
