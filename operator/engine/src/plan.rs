@@ -73,21 +73,12 @@ pub fn select(
         .collect::<Result<_, _>>()
         .map_err(Diagnostics::from)?;
     let names: Vec<String> = instances.iter().map(|i| i.full_name.clone()).collect();
-    let (mut only_matches, mut except_matches) = (0, 0);
+    let (only_matches, except_matches) = build_matches(&names, &only_m, &except_m);
     let selected = instances
         .into_iter()
         .filter(|i| {
-            if !only_m.is_empty() {
-                if !only_m.iter().any(|m| m.is_match(&i.full_name)) {
-                    return false;
-                }
-                only_matches += 1;
-            }
-            if except_m.iter().any(|m| m.is_match(&i.full_name)) {
-                except_matches += 1;
-                return false;
-            }
-            true
+            let hit = |ms: &[GlobMatcher]| ms.iter().any(|m| m.is_match(&i.full_name));
+            (only_m.is_empty() || hit(&only_m)) && !hit(&except_m)
         })
         .collect();
     diags.extend(selection_warnings(
@@ -96,6 +87,22 @@ pub fn select(
         (except.len(), except_matches),
     ));
     Ok((selected, diags))
+}
+
+/// How many builds `-only` keeps (when given) and, of those, how many `-except` drops.
+fn build_matches(
+    names: &[String],
+    only_m: &[GlobMatcher],
+    except_m: &[GlobMatcher],
+) -> (usize, usize) {
+    let hit = |ms: &[GlobMatcher], n: &str| ms.iter().any(|m| m.is_match(n));
+    let kept: Vec<&String> = names
+        .iter()
+        .filter(|n| only_m.is_empty() || hit(only_m, n))
+        .collect();
+    let only_matches = if only_m.is_empty() { 0 } else { kept.len() };
+    let except_matches = kept.iter().filter(|n| hit(except_m, n)).count();
+    (only_matches, except_matches)
 }
 
 /// GetBuilds' warnings: more `-only` patterns than builds they kept, more `-except` patterns
@@ -467,22 +474,11 @@ fn get_builds_warnings(template: &Template, opts: &RunOptions, pp_matches: usize
         |ps: &[String]| -> Vec<GlobMatcher> { ps.iter().filter_map(|p| glob(p).ok()).collect() };
     let (only_m, except_m) = (globs(&opts.only), globs(&opts.except));
     let names: Vec<String> = all.iter().map(|i| i.full_name.clone()).collect();
-    let (mut only_matches, mut except_matches) = (0, pp_matches);
-    for i in &all {
-        if !only_m.is_empty() {
-            if !only_m.iter().any(|m| m.is_match(&i.full_name)) {
-                continue;
-            }
-            only_matches += 1;
-        }
-        if except_m.iter().any(|m| m.is_match(&i.full_name)) {
-            except_matches += 1;
-        }
-    }
+    let (only_matches, except_matches) = build_matches(&names, &only_m, &except_m);
     selection_warnings(
         &names,
         (opts.only.len(), only_matches),
-        (opts.except.len(), except_matches),
+        (opts.except.len(), except_matches + pp_matches),
     )
 }
 
