@@ -26,6 +26,9 @@ MODES = sys.argv[4:]
 JSON = "json" in MODES
 # `validate` or `inspect`: the same templates through that command (its flags only).
 COMMAND = next((m for m in MODES if m in ("validate", "inspect")), "build")
+# `wild`: components also get random extra options, valid and not (types, conflicts,
+# unknown arguments, missing files, bad values), and values computed by functions.
+WILD = "wild" in MODES
 BUILD_ONLY = ("-parallel-builds", "-on-error", "-force", "-timestamp-ui")
 
 
@@ -85,6 +88,99 @@ def shell_line(bits=None):
     return "printf 'a\\nb\\n'"
 
 
+# Extra options per component kind under `wild` (HCL2 text), valid and invalid.
+WILD_OPTIONS = {
+    "shell-local": [
+        'inline_shebang = "/bin/sh -e"',
+        'only_on = ["linux"]',
+        'only_on = ["windows"]',
+        'only_on = ["plan9"]',
+        'use_linux_pathing = true',
+        'env_var_format = "%s=\'%s\' "',
+        'environment_vars = ["NOEQUALS"]',
+        'environment_vars = ["=x"]',
+        'environment_vars = ["A=1", "B=two words"]',
+        'scripts = ["s.sh", "s.sh"]',
+        'script = "missing.sh"',
+        'command = "echo cmd"',
+        'execute_command = ["/bin/sh"]',
+        'execute_command = "/bin/sh {{.Script}}"',
+        'valid_exit_codes = ["a"]',
+        'valid_exit_codes = 0',
+        'bogus = 1',
+        'tempfile_extension = ".sh"',
+        'env = { "1BAD" = "x" }',
+        'env = { A = 1, B = true }',
+        'inline = []',
+        'inline = "echo string"',
+        'inline = [format("echo %s-%d", source.name, 3)]',
+        'inline = [upper("echo x"), "echo ${try(var.nope, "fallback")}"]',
+    ],
+    "file-builder": [
+        'source = "s.sh"',
+        'content = "again"',
+        'target = ""',
+        'content = 12',
+        'target = "sub/dir/out.txt"',
+        'bogus = "x"',
+    ],
+    "file": [
+        'direction = "download"',
+        'direction = "sideways"',
+        'sources = ["s.sh"]',
+        'source = "s.sh"',
+        'generated = true',
+        'destination = ""',
+    ],
+    "manifest": [
+        'strip_path = "yes"',
+        'strip_path = "true"',
+        'output = ""',
+        'custom_data = { a = 1 }',
+        'custom_data = { a = [1] }',
+        'custom_data = "x"',
+        'bogus = 1',
+    ],
+    "checksum": [
+        'checksum_types = ["crc32"]',
+        'checksum_types = []',
+        'checksum_types = "md5"',
+        'output = ""',
+        'output = "{{ .Nope }}"',
+    ],
+    "compress": [
+        'compression_level = -1',
+        'compression_level = 10',
+        'compression_level = "x"',
+        'format = "zip"',
+        'format = "rar"',
+        'output = "plain-{{.BuildName}}"',
+        'output = ""',
+    ],
+    "artifice": [
+        'files = []',
+        'files = "art.txt"',
+        'files = ["art.txt", "art.txt"]',
+    ],
+    "null": [
+        'communicator = "bogus"',
+        'communicator = "ssh"',
+        'bogus = 1',
+    ],
+}
+
+
+def wild(kind, body):
+    """Under `wild`, some of `kind`'s extra options added to `body` (a later one of the
+    same name replaces an earlier, as HCL2 would refuse two)."""
+    if not WILD or R.random() < 0.6:
+        return body
+    for opt in R.sample(WILD_OPTIONS[kind], R.choice([1, 1, 2])):
+        key = opt.split(" ", 1)[0]
+        body = [b for b in body if b.split(" ", 1)[0] != key] + [opt]
+    return body
+
+
 def source_names(sources):
     return [s[1] for s in sources]
 
@@ -121,6 +217,8 @@ def provisioner(sources, cleanup=False):
         body.append('destination = "/tmp/x"')
     else:
         body.append('inline = ["echo remote"]')
+    if kind in ("shell-local", "file"):
+        body = wild(kind, body)
     if not cleanup:
         if R.random() < 0.08:
             body.append('pause_before = "%s"' % R.choice(["1s", "0s", "500ms", "nope"]))
@@ -162,6 +260,8 @@ def pp_body(kind, idx):
         body.append("inline = " + hlist(q(shell_line()) for _ in range(R.randint(1, 2))))
     elif kind == "artifice":
         body.append('files = ["%s"]' % R.choice(["art.txt", "missing.txt"]))
+    if kind != "shell-local" or R.random() < 0.5:
+        body = wild(kind, body)
     if R.random() < 0.25:
         body.append("keep_input_artifact = %s" % R.choice(["true", "false"]))
     return body
@@ -198,14 +298,15 @@ def case(i):
         kind = R.choices(["null", "file"], [0.65, 0.35])[0]
         name = "s%d" % n
         if kind == "null":
-            text.append('source "null" "%s" {\n  communicator = "none"\n}\n' % name)
+            body = wild("null", ['communicator = "none"'])
         else:
             if R.random() < 0.15:
-                text.append('source "file" "%s" {\n  source = "%s"\n  target = "%s.txt"\n}\n'
-                            % (name, R.choice(["s.sh", "missing.txt"]), name))
+                body = ['source = "%s"' % R.choice(["s.sh", "missing.txt"]), 'target = "%s.txt"' % name]
             else:
                 content = R.choice(['"hello"', '"${var.plain}"', '"${var.secret}"'])
-                text.append('source "file" "%s" {\n  content = %s\n  target  = "%s.txt"\n}\n' % (name, content, name))
+                body = ["content = %s" % content, 'target = "%s.txt"' % name]
+            body = wild("file-builder", body)
+        text.append('source "%s" "%s" {\n%s\n}\n' % (kind, name, "\n".join("  " + b for b in body)))
         sources.append((kind, "%s.%s" % (kind, name)))
     if R.random() < 0.3:
         with open(os.path.join(OUT, "b%04d" % i, "art.txt"), "w") as f:

@@ -106,10 +106,15 @@ impl Hook for ProvisionHook {
             };
             let p = prepare_provisioner(decl, &self.instance, &self.base, values, &self.info)
                 .map_err(|d| HookError::Prepare(d.0.iter().map(|x| x.one_line()).collect()))?;
+            // The provisioner's own context, as the plugin's RPC server holds it: created
+            // once for the provisioner and cancelled for good when a timeout cancels an
+            // attempt, so a retry after a timeout starts already cancelled (Packer's
+            // ProvisionerServer keeps its cancelled context).
+            let plugin_cancel = state.cancel.child_token();
             let ctx = ProvisionCtx {
                 ui: &state.ui,
                 comm: &comm,
-                cancel: &state.cancel,
+                cancel: &plugin_cancel,
                 generated: &generated,
                 info: &self.info,
             };
@@ -178,23 +183,16 @@ async fn run_one(
             "Setting a {} timeout for the next provisioner...",
             go_duration(t)
         ));
-        let child = ctx.cancel.child_token();
-        let inner = ProvisionCtx {
-            ui: ctx.ui,
-            comm: ctx.comm,
-            cancel: &child,
-            generated: ctx.generated,
-            info: ctx.info,
-        };
-        let fut = p.provision(&inner);
+        let fut = p.provision(ctx);
         tokio::pin!(fut);
         return tokio::select! {
             r = &mut fut => Ok(r?),
             _ = tokio::time::sleep(t) => {
-                // Packer's TimeoutProvisioner: says so, cancels the provisioner's context and
-                // returns what the provisioner returns once it has stopped its work.
+                // Packer's TimeoutProvisioner: says so, cancels the provisioner's context
+                // (for good: see `plugin_cancel`) and returns what the provisioner returns
+                // once it has stopped its work.
                 ctx.ui.error("Cancelling provisioner after a timeout...");
-                child.cancel();
+                ctx.cancel.cancel();
                 match fut.await {
                     // A provisioner that only stops (`sleep`) returns its context's error,
                     // as it reaches Packer through the plugin's RPC cancellation.

@@ -207,6 +207,10 @@ pub async fn run_local(
         program: prog.clone(),
         message: e.to_string(),
     };
+    // Go's exec.CommandContext does not start a command whose context is already done.
+    if cancel.is_cancelled() {
+        return Err(ProvisionError::cancelled());
+    }
     let mut cmd = tokio::process::Command::new(prog);
     cmd.args(args)
         .stdin(Stdio::null())
