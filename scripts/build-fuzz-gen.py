@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Random `build` cases for the differential harness (scripts/build-fuzz.sh).
 
-Usage: build-fuzz-gen.py SEED COUNT DIR [json] [validate|inspect]
+Usage: build-fuzz-gen.py SEED COUNT DIR [json] [wild] [validate|inspect]
 
 With `json`, legacy JSON templates of the same components instead (builders named, user
 variables and `sensitive-variables`, Go-template interpolation, `override` by builder name,
 post-processors as names, objects and chains). With `validate` or `inspect`, the templates
-go through that command instead of `build`.
+go through that command instead of `build`. With `wild`, components also get random extra
+options, valid and not (wrong types, conflicting or unknown options, missing files, bad
+values, function calls), for their preparation errors and rarer paths.
 
 Writes DIR/bNNNN/{t.pkr.hcl,cmd}: templates that build with Packer's core components only
 (the null and file builders, the shell-local, breakpoint, file and shell provisioners, the
@@ -178,6 +180,98 @@ def wild(kind, body):
     for opt in R.sample(WILD_OPTIONS[kind], R.choice([1, 1, 2])):
         key = opt.split(" ", 1)[0]
         body = [b for b in body if b.split(" ", 1)[0] != key] + [opt]
+    return body
+
+
+# The same for legacy JSON templates: (key, value) pairs.
+WILD_JSON = {
+    "shell-local": [
+        ("inline_shebang", "/bin/sh -e"),
+        ("only_on", ["linux"]),
+        ("only_on", ["windows"]),
+        ("only_on", ["plan9"]),
+        ("use_linux_pathing", True),
+        ("env_var_format", "%s='%s' "),
+        ("environment_vars", ["NOEQUALS"]),
+        ("environment_vars", "A=1"),
+        ("scripts", ["s.sh", "s.sh"]),
+        ("script", "missing.sh"),
+        ("command", "echo cmd"),
+        ("execute_command", ["/bin/sh"]),
+        ("execute_command", "/bin/sh {{.Script}}"),
+        ("valid_exit_codes", ["a"]),
+        ("valid_exit_codes", "0"),
+        ("bogus", 1),
+        ("env", {"A": 1, "B": True}),
+        ("inline", []),
+        ("inline", "echo string"),
+        ("inline", ["echo {{ .Nope }}"]),
+        ("inline", ["echo {{ user `nope` }}"]),
+        ("inline", ["echo {{ upper `a` | lower }}"]),
+    ],
+    "file-builder": [
+        ("source", "s.sh"),
+        ("content", "again"),
+        ("target", ""),
+        ("content", 12),
+        ("content", ["x"]),
+        ("target", "sub/dir/out.txt"),
+        ("bogus", "x"),
+    ],
+    "file": [
+        ("direction", "download"),
+        ("direction", "sideways"),
+        ("sources", ["s.sh"]),
+        ("source", "s.sh"),
+        ("generated", True),
+        ("destination", ""),
+    ],
+    "manifest": [
+        ("strip_path", "yes"),
+        ("strip_path", "true"),
+        ("strip_path", 1),
+        ("output", ""),
+        ("custom_data", {"a": 1}),
+        ("custom_data", {"a": [1]}),
+        ("custom_data", "x"),
+        ("bogus", 1),
+    ],
+    "checksum": [
+        ("checksum_types", ["crc32"]),
+        ("checksum_types", []),
+        ("checksum_types", "md5"),
+        ("output", ""),
+        ("output", "{{ .Nope }}"),
+    ],
+    "compress": [
+        ("compression_level", -1),
+        ("compression_level", 10),
+        ("compression_level", "x"),
+        ("compression_level", "3"),
+        ("format", "zip"),
+        ("format", "rar"),
+        ("output", "plain-{{.BuildName}}"),
+        ("output", ""),
+    ],
+    "artifice": [
+        ("files", []),
+        ("files", "art.txt"),
+        ("files", ["art.txt", "art.txt"]),
+    ],
+    "null": [
+        ("communicator", "bogus"),
+        ("communicator", "ssh"),
+        ("bogus", 1),
+    ],
+}
+
+
+def wild_json(kind, body):
+    """Under `wild`, some of `kind`'s extra options set in the JSON object `body`."""
+    if not WILD or R.random() < 0.6:
+        return body
+    for key, value in R.sample(WILD_JSON[kind], R.choice([1, 1, 2])):
+        body[key] = value
     return body
 
 
@@ -415,6 +509,8 @@ def legacy_provisioner(names, cleanup=False):
     else:
         p["content"] = "x"
         p["destination"] = "/tmp/x"
+    if p["type"] in WILD_JSON:
+        p = wild_json(p["type"], p)
     if not cleanup:
         if R.random() < 0.08:
             p["pause_before"] = R.choice(["1s", "0s", "nope"])
@@ -449,6 +545,7 @@ def legacy_pp(names, idx):
         body["inline"] = [legacy_line() for _ in range(R.randint(1, 2))]
     else:
         body["files"] = [R.choice(["art.txt", "missing.txt"])]
+    body = wild_json(kind, body)
     if R.random() < 0.25:
         body["keep_input_artifact"] = R.choice([True, False])
     if R.random() < 0.12:
@@ -466,11 +563,12 @@ def legacy_case(i):
     for n in range(R.randint(1, 3)):
         name = "s%d" % n
         if R.random() < 0.65:
-            builders.append({"type": "null", "name": name, "communicator": "none"})
+            builders.append(wild_json("null", {"type": "null", "name": name, "communicator": "none"}))
         else:
-            builders.append({"type": "file", "name": name,
-                             "content": R.choice(["hello", "{{user `plain`}}", "{{user `secret`}}"]),
-                             "target": name + ".txt"})
+            builders.append(wild_json("file-builder", {
+                "type": "file", "name": name,
+                "content": R.choice(["hello", "{{user `plain`}}", "{{user `secret`}}"]),
+                "target": name + ".txt"}))
     if R.random() < 0.15:
         del builders[0]["name"]
     names = [b.get("name", b["type"]) for b in builders]
@@ -499,6 +597,8 @@ def legacy_case(i):
     if R.random() < 0.3:
         with open(os.path.join(OUT, "b%04d" % i, "art.txt"), "w") as f:
             f.write("artifice\n")
+    with open(os.path.join(OUT, "b%04d" % i, "s.sh"), "w") as f:
+        f.write("#!/bin/sh\necho from-script $PACKER_BUILD_NAME\n")
     flags = []
     if len(builders) > 1:
         flags.append("-parallel-builds=1")

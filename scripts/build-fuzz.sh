@@ -3,8 +3,9 @@
 # (scripts/build-fuzz-gen.py) through the differential harness (operator/tests/differential.rs,
 # its normalisation and comparison of exit code, output and written files), Packer 1.16.0
 # against Kiln.
-# Usage: scripts/build-fuzz.sh [SEED] [COUNT] [json] [validate|inspect]   (defaults 11 100;
-# `json`: legacy JSON templates; `validate`/`inspect`: that command instead of `build`)
+# Usage: scripts/build-fuzz.sh [SEED] [COUNT] [json] [wild] [validate|inspect]   (defaults 11 100;
+# `json`: legacy JSON templates; `wild`: random extra component options, valid or not;
+# `validate`/`inspect`: that command instead of `build`)
 # Cases go to ~/.cache/kiln/build-fuzz/SEED[MODES]/cases, both outcomes of each to .../dump, the
 # differences to .../report.txt.
 set -uo pipefail

@@ -14,7 +14,7 @@ use crate::components::{
 };
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::template::build::{BuildInstance, PostProcessorDecl, ProvisionerDecl};
-use crate::template::{EvalEnv, Template};
+use crate::template::{EvalEnv, RawBody, Template};
 use crate::value::Value;
 
 /// Options of a run that components see.
@@ -223,6 +223,12 @@ pub fn prepare_provisioner_in(
     // `override` for this source: the SDK decodes it after the body, into the same config
     // (mapstructure without zeroing), so it merges into what the body set.
     if let Some(over) = decl.overrides.get(&instance.source.name) {
+        // hcl2template decodes the block as written first: its errors end the provisioner
+        // before the override is merged.
+        let errors = PROVISIONERS.spec_errors(&decl.kind, provisioner_block(decl, body, env), info);
+        if errors.has_errors() {
+            return Err(errors);
+        }
         let mut b = decl.block.body.clone();
         let mut merged = Vec::with_capacity(over.len());
         for (k, v) in over {
@@ -247,18 +253,22 @@ pub fn prepare_provisioner_in(
         overridden = b;
         body = &overridden;
     }
-    PROVISIONERS.decode(
-        &decl.kind,
-        Block {
-            legacy: false,
-            body,
-            env,
-            subject: decl.block.subject(),
-            what: format!("provisioner {:?}", decl.kind),
-            name: decl.name.as_deref().unwrap_or_default(),
-        },
-        info,
-    )
+    PROVISIONERS.decode(&decl.kind, provisioner_block(decl, body, env), info)
+}
+
+fn provisioner_block<'a>(
+    decl: &'a ProvisionerDecl,
+    body: &'a RawBody,
+    env: &'a EvalEnv,
+) -> Block<'a> {
+    Block {
+        legacy: false,
+        body,
+        env,
+        subject: decl.block.subject(),
+        what: format!("provisioner {:?}", decl.kind),
+        name: decl.name.as_deref().unwrap_or_default(),
+    }
 }
 
 /// Decodes a post-processor's body again with the build's run-time `build.*` values (at

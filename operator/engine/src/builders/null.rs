@@ -15,18 +15,19 @@ pub struct NullBuilder {
 }
 
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder>> {
-    let comm = CommConfig::read_with(r, "ssh", &[], &info.env);
-    if let CommConfig::Ssh(ssh) = &comm {
-        require_ssh_target(ssh, r);
+    let (comm, kind, ssh) = CommConfig::read_parts(r, "ssh", &[], &info.env);
+    if kind == "ssh" || matches!(comm, CommConfig::None) && kind != "none" {
+        require_ssh_target(&ssh, kind == "ssh", r);
     }
     Some(Box::new(NullBuilder { comm }))
 }
 
 /// The null builder connects to an existing host, so it needs the host, the user and
 /// exactly one way to authenticate: its `Prepare`'s checks, after the communicator's, in its
-/// words.
-fn require_ssh_target(ssh: &SshConfig, r: &mut ConfigReader) {
-    let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.is_empty());
+/// words, for any type but `none` (for a type the SDK does not know, `typed` false, its
+/// `Host()`, `User()` and `Password()` are empty).
+fn require_ssh_target(ssh: &SshConfig, typed: bool, r: &mut ConfigReader) {
+    let set = |v: &Option<String>| typed && v.as_deref().is_some_and(|s| !s.is_empty());
     if !set(&ssh.host) {
         r.prepare_error(
             "a Host must be specified, please reference your communicator documentation",
@@ -43,7 +44,9 @@ fn require_ssh_target(ssh: &SshConfig, r: &mut ConfigReader) {
             "one authentication method must be specified, please reference your communicator documentation",
         );
     }
-    if (ssh.agent_auth && (password || key)) || (password && key) {
+    // (This one reads `ssh_password` itself, whatever the type.)
+    let ssh_password = ssh.password.as_deref().is_some_and(|s| !s.is_empty());
+    if (ssh.agent_auth && (ssh_password || key)) || (ssh_password && key) {
         r.prepare_error(
             "only one of ssh_agent_auth, ssh_password, and ssh_private_key_file must be specified",
         );

@@ -40,6 +40,18 @@ impl CommConfig {
         provided: &[&str],
         env: &RunEnv,
     ) -> CommConfig {
+        CommConfig::read_parts(r, default_kind, provided, env).0
+    }
+
+    /// Like [`read_with`](Self::read_with), with the type named (or the default) and the
+    /// ssh options read whatever the type (a builder's own checks read them: the null
+    /// builder's).
+    pub fn read_parts(
+        r: &mut ConfigReader,
+        default_kind: &str,
+        provided: &[&str],
+        env: &RunEnv,
+    ) -> (CommConfig, String, SshConfig) {
         // An empty type is the default, as the SDK's `communicator.Config.Prepare` has it.
         let kind = r
             .string("communicator")
@@ -47,13 +59,18 @@ impl CommConfig {
             .unwrap_or_else(|| default_kind.to_string());
         // Always consume the ssh options so they are not reported as unsupported.
         let ssh = SshConfig::read_checked(r, env, kind == "ssh");
-        match kind.as_str() {
+        let config = match kind.as_str() {
             "none" => CommConfig::None,
             "ssh" => {
                 ssh.check_env(r, env);
-                CommConfig::Ssh(Box::new(ssh))
+                CommConfig::Ssh(Box::new(ssh.clone()))
             }
             other if provided.contains(&other) => CommConfig::Provided(other.to_string()),
+            // A type the SDK does not know: its `Prepare`'s error (the build never runs).
+            other if !["winrm", "docker", "dockerWindowsContainer"].contains(&other) => {
+                r.prepare_error(format!("Communicator type {other} is invalid"));
+                CommConfig::None
+            }
             other => {
                 let mut known = vec!["\"ssh\"".to_string(), "\"none\"".to_string()];
                 known.extend(provided.iter().map(|p| format!("{p:?}")));
@@ -67,7 +84,8 @@ impl CommConfig {
                 );
                 CommConfig::None
             }
-        }
+        };
+        (config, kind, ssh)
     }
 
     /// The config with the endpoint a builder's steps recorded at run time (a VM's forwarded

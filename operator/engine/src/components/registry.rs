@@ -127,7 +127,68 @@ impl<T: ?Sized + 'static> Table<T> {
         let Some(factory) = self.get(name) else {
             return Err(self.unknown(name, block.subject).into());
         };
+        let block_name = block.name;
         let subject = block.subject.clone();
+        let legacy = block.legacy;
+        let mut r = self.reader(block, info);
+        let component = factory(&mut r, info);
+        let finished = r.finish_parts();
+        let (mut diags, error) = (finished.decoding, finished.error);
+        if !legacy && !diags.0.iter().any(|d| d.summary == INTERPOLATION_ERROR) {
+            diags = self.failed_preparing(name, block_name, diags, &subject);
+        }
+        diags.extend(finished.own_checks);
+        if let Some(d) = diags.0.iter().find(|d| d.summary == INTERPOLATION_ERROR) {
+            diags = self.interpolation_error(name, block_name, d).into();
+        } else if let Some(text) = error {
+            // As hcl2template reports a plugin's `Prepare` (`Configure`) error: a builder's
+            // and a data source's as the summary; a provisioner's and a post-processor's
+            // under "Failed preparing <kind>-block "TYPE" "NAME"".
+            diags.push(
+                match self.kind {
+                    Kind::Builder | Kind::DataSource => Diagnostic::error(text, ""),
+                    Kind::Provisioner | Kind::PostProcessor => Diagnostic::error(
+                        format!(
+                            "Failed preparing {}-block {} {}",
+                            self.kind.label(),
+                            crate::value::go_quote(name),
+                            crate::value::go_quote(block_name)
+                        ),
+                        text,
+                    ),
+                }
+                .with_subject(subject),
+            );
+        }
+        match component {
+            Some(c) if !diags.has_errors() => Ok((c, diags)),
+            _ => Err(diags),
+        }
+    }
+
+    /// hcldec's phase of [`Table::decode`] alone: the errors of decoding the block against
+    /// the component's schema (types, unknown arguments), without the component's own
+    /// checks. hcl2template decodes a provisioner's block on its own before the SDK merges
+    /// its `override` into the config, so the block must decode without it.
+    pub fn spec_errors(&self, name: &str, block: Block<'_>, info: &ComponentInfo) -> Diagnostics {
+        let Some(factory) = self.get(name) else {
+            return self.unknown(name, block.subject).into();
+        };
+        let (block_name, subject) = (block.name, block.subject.clone());
+        let mut r = self.reader(block, info);
+        let _ = factory(&mut r, info);
+        let decoding = r.finish_parts().decoding;
+        // (Templates are rendered by the SDK's Decode, with the override merged.)
+        if decoding.0.iter().any(|d| d.summary == INTERPOLATION_ERROR) {
+            return Diagnostics::new();
+        }
+        let errors = self.failed_preparing(name, block_name, decoding, &subject);
+        Diagnostics(errors.0.into_iter().filter(|d| d.is_error()).collect())
+    }
+
+    /// A reader for the block, with the arguments hcl2template itself decodes set aside
+    /// and the component's template context.
+    fn reader<'b>(&self, block: Block<'b>, info: &ComponentInfo) -> ConfigReader<'b> {
         let mut r = ConfigReader::new(block.body, block.env, block.subject, block.what);
         // hcl2template's own arguments of the block are in the schema hcl's suggestions come
         // from (a misspelt `timout` gets `Did you mean "timeout"?`).
@@ -151,62 +212,38 @@ impl<T: ?Sized + 'static> Table<T> {
                 crate::template::PACKER_VERSION,
             ));
         }
-        let component = factory(&mut r, info);
-        let finished = r.finish_parts();
-        let (mut diags, error) = (finished.decoding, finished.error);
-        if matches!(self.kind, Kind::Provisioner | Kind::PostProcessor)
-            && !block.legacy
-            && diags.has_errors()
-            && !diags.0.iter().any(|d| d.summary == INTERPOLATION_ERROR)
-        {
-            // hcl2template decodes a provisioner's and a post-processor's block in its
-            // `HCL2Prepare` and returns hcldec's diagnostics as that error: reported under
-            // "Failed preparing …" as Go prints `hcl.Diagnostics`.
-            let errors: Vec<&Diagnostic> = diags.0.iter().filter(|d| d.is_error()).collect();
-            let text = crate::diag::go_error_text(&errors);
-            let warnings: Vec<Diagnostic> =
-                diags.0.iter().filter(|d| !d.is_error()).cloned().collect();
-            diags = Diagnostics(warnings);
-            diags.push(
-                Diagnostic::error(
-                    format!(
-                        "Failed preparing {}-block {} {}",
-                        self.kind.label(),
-                        crate::value::go_quote(name),
-                        crate::value::go_quote(block.name)
-                    ),
-                    text,
-                )
-                .with_subject(subject.clone()),
-            );
+        r
+    }
+
+    /// A provisioner's or post-processor's decoding errors as hcl2template reports them:
+    /// hcldec's diagnostics returned by its `HCL2Prepare`, under "Failed preparing …" as Go
+    /// prints `hcl.Diagnostics` (the warnings kept as they are).
+    fn failed_preparing(
+        &self,
+        name: &str,
+        block_name: &str,
+        diags: Diagnostics,
+        subject: &Option<Subject>,
+    ) -> Diagnostics {
+        if !matches!(self.kind, Kind::Provisioner | Kind::PostProcessor) || !diags.has_errors() {
+            return diags;
         }
-        diags.extend(finished.own_checks);
-        if let Some(d) = diags.0.iter().find(|d| d.summary == INTERPOLATION_ERROR) {
-            diags = self.interpolation_error(name, block.name, d).into();
-        } else if let Some(text) = error {
-            // As hcl2template reports a plugin's `Prepare` (`Configure`) error: a builder's
-            // and a data source's as the summary; a provisioner's and a post-processor's
-            // under "Failed preparing <kind>-block "TYPE" "NAME"".
-            diags.push(
-                match self.kind {
-                    Kind::Builder | Kind::DataSource => Diagnostic::error(text, ""),
-                    Kind::Provisioner | Kind::PostProcessor => Diagnostic::error(
-                        format!(
-                            "Failed preparing {}-block {} {}",
-                            self.kind.label(),
-                            crate::value::go_quote(name),
-                            crate::value::go_quote(block.name)
-                        ),
-                        text,
-                    ),
-                }
-                .with_subject(subject),
-            );
-        }
-        match component {
-            Some(c) if !diags.has_errors() => Ok((c, diags)),
-            _ => Err(diags),
-        }
+        let errors: Vec<&Diagnostic> = diags.0.iter().filter(|d| d.is_error()).collect();
+        let text = crate::diag::go_error_text(&errors);
+        let mut out = Diagnostics(diags.0.iter().filter(|d| !d.is_error()).cloned().collect());
+        out.push(
+            Diagnostic::error(
+                format!(
+                    "Failed preparing {}-block {} {}",
+                    self.kind.label(),
+                    crate::value::go_quote(name),
+                    crate::value::go_quote(block_name)
+                ),
+                text,
+            )
+            .with_subject(subject.clone()),
+        );
+        out
     }
 
     /// An option's template error as Packer reports a component's failed Prepare: builders'

@@ -27,6 +27,7 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostPr
     Some(Box::new(Manifest {
         output: PathBuf::from(
             r.string("output")
+                .filter(|o| !o.is_empty())
                 .unwrap_or_else(|| "packer-manifest.json".to_string()),
         ),
         strip_path: r.bool("strip_path").unwrap_or(false),

@@ -61,12 +61,6 @@ impl FileConfig {
         if destination.is_empty() {
             r.prepare_error("Destination must be specified.");
         }
-        if content.is_some() && direction == Direction::Download {
-            r.error(
-                "Invalid file config",
-                "content can only be used with direction = \"upload\".",
-            );
-        }
         FileConfig {
             sources,
             content,
@@ -112,28 +106,6 @@ impl File {
         File { config }
     }
 
-    async fn upload(&self, ctx: &ProvisionCtx<'_>) -> Result<(), ProvisionError> {
-        // Packer writes `content` to a temporary file (`pkr-file-content` and Go's random
-        // digits, mode 0600) and uploads it as its source; Kiln removes it afterwards.
-        let mut content_file = None;
-        let mut sources = self.config.sources.clone();
-        if let Some(content) = &self.config.content {
-            let tmp = crate::process::write_executable(
-                &std::env::temp_dir(),
-                "pkr-file-content",
-                "",
-                content.as_bytes(),
-                0o600,
-            )
-            .map_err(|e| ProvisionError::local("Error writing the content", e))?;
-            sources = vec![tmp.to_string_lossy().to_string()];
-            content_file = Some(tmp);
-        }
-        let result = self.upload_sources(ctx, &sources).await;
-        drop(content_file);
-        result
-    }
-
     async fn upload_sources(
         &self,
         ctx: &ProvisionCtx<'_>,
@@ -167,9 +139,13 @@ impl File {
         Ok(())
     }
 
-    async fn download(&self, ctx: &ProvisionCtx<'_>) -> Result<(), ProvisionError> {
+    async fn download(
+        &self,
+        ctx: &ProvisionCtx<'_>,
+        sources: &[String],
+    ) -> Result<(), ProvisionError> {
         let comm = ctx.comm;
-        for src in &self.config.sources {
+        for src in sources {
             let mut dst = self.config.destination.clone();
             ctx.ui.say(format!("Downloading {src} => {dst}"));
             let is_dir = src.ends_with('/') || src.contains(['*', '?', '[']);
@@ -210,10 +186,29 @@ impl File {
 #[async_trait]
 impl Provisioner for File {
     async fn provision(&self, ctx: &ProvisionCtx<'_>) -> Result<(), ProvisionError> {
-        match self.config.direction {
-            Direction::Upload => self.upload(ctx).await,
-            Direction::Download => self.download(ctx).await,
+        // Packer writes `content` to a temporary file (`pkr-file-content` and Go's random
+        // digits, mode 0600) and adds it to the sources, whatever the direction (a download
+        // then asks the remote host for that path); Kiln removes it afterwards.
+        let mut content_file = None;
+        let mut sources = self.config.sources.clone();
+        if let Some(content) = &self.config.content {
+            let tmp = crate::process::write_executable(
+                &std::env::temp_dir(),
+                "pkr-file-content",
+                "",
+                content.as_bytes(),
+                0o600,
+            )
+            .map_err(|e| ProvisionError::local("Error writing the content", e))?;
+            sources.push(tmp.to_string_lossy().to_string());
+            content_file = Some(tmp);
         }
+        let result = match self.config.direction {
+            Direction::Upload => self.upload_sources(ctx, &sources).await,
+            Direction::Download => self.download(ctx, &sources).await,
+        };
+        drop(content_file);
+        result
     }
 }
 

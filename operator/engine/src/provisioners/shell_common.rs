@@ -138,15 +138,8 @@ impl ShellCommon {
         let script = r.string("script");
         let scripts = r.strings("scripts").unwrap_or_default();
         let env = EnvVars::read(r, default_env_var_format);
-        let valid_exit_codes = match r.any("valid_exit_codes") {
-            Some(Value::List(items)) => items
-                .iter()
-                .filter_map(|v| v.to_number().map(|n| n as i64))
-                .collect(),
-            Some(_) => {
-                r.wrong_type("valid_exit_codes", "list of number required");
-                vec![0]
-            }
+        let valid_exit_codes = match r.numbers("valid_exit_codes") {
+            Some(codes) => codes.into_iter().map(|n| n as i64).collect(),
             None => vec![0],
         };
         let inline_shebang = r.string("inline_shebang").filter(|s| !s.is_empty());

@@ -65,7 +65,7 @@ impl ShellLocalConfig {
             });
         let only_on = r.strings("only_on").unwrap_or_default();
         let tempfile_extension = r.string("tempfile_extension").unwrap_or_default();
-        r.ignore(&["use_linux_pathing"]);
+        let use_linux_pathing = r.bool("use_linux_pathing").unwrap_or(false);
 
         // The SDK's `Validate`: its rules, in its words and order (a rule may report the
         // same error twice, as it does).
@@ -106,7 +106,26 @@ impl ShellLocalConfig {
                 "Invalid OS specified in only_on: '{os}'\nSupported OS names: {}",
                 SUPPORTED_OS.join(", ")
             ));
+        } else if use_linux_pathing
+            && let Some(abs) = checked
+                .iter()
+                .map(|s| std::path::absolute(s).unwrap_or_else(|_| PathBuf::from(s)))
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .find(|p| !p.contains(":/"))
+        {
+            // The SDK makes each script's absolute path a WSL one (`C:/x` → `/mnt/c/x`);
+            // a path without a drive ends the checks with that error alone.
+            r.prepare_fail(format!(
+                "There was an error splitting your absolute path; expected to find a drive \
+                 following the format ':/' but did not: absolute path: {abs}"
+            ));
         } else {
+            if use_linux_pathing && inline_set {
+                r.prepare_error(
+                    "Packer is unable to use the Command and Inline features with the \
+                     Windows Linux Subsystem. Please use the Script or Scripts options instead",
+                );
+            }
             common.env.check(r);
         }
         let scripts = common.script_paths();

@@ -385,7 +385,7 @@ fn friendly_element(e: &Type) -> String {
 }
 
 /// cty's `FriendlyNameForConstraint`.
-fn friendly(t: &Type) -> String {
+pub fn friendly(t: &Type) -> String {
     match t {
         Type::Any => "any type".into(),
         Type::List(e) => format!("list of {}", friendly_element(e)),

@@ -13,6 +13,7 @@ use hcl::edit::structure::{Block, Body, Structure};
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile, Subject};
 use crate::functions::FuncCtx;
+use crate::hcl::types::Type;
 use crate::hcl::{Evaluator, Scope};
 use crate::value::Value;
 
@@ -311,8 +312,10 @@ pub struct ConfigReader<'a> {
     /// In a nested block: the option it belongs to (the SDK names it in errors) and whether
     /// that option is rendered now.
     top_key: Option<(String, bool)>,
-    /// The first interpolation error (the SDK's `Decode` stops there).
+    /// The first interpolation error (the SDK's `Decode` stops there), or the first error
+    /// of gocty decoding the block's value into the plugin's config, which comes before it.
     interpolation_error: Option<String>,
+    gocty_failed: bool,
     /// A block Packer decodes with gohcl, not hcldec: a value of the wrong type is
     /// [`unsuitable`].
     pub gohcl: bool,
@@ -369,6 +372,7 @@ impl<'a> ConfigReader<'a> {
             render_later: BTreeSet::new(),
             top_key: None,
             interpolation_error: None,
+            gocty_failed: false,
             gohcl: false,
         }
     }
@@ -407,6 +411,28 @@ impl<'a> ConfigReader<'a> {
                 text
             }
         }
+    }
+
+    /// The SDK's `Decode` of an HCL2 block's value (gocty's `FromCtyValue` into the plugin's
+    /// flat config) fails at element `step` of option `key`: `null value is not allowed`,
+    /// `value must be a whole number, …`, with the path as Go prints a `cty.Path`. The first
+    /// such error is the only one reported (before any interpolation error). Only for an
+    /// option at the top of the block (a nested one keeps hcldec's words).
+    fn gocty_fail(&mut self, key: &str, step: &PathStep, message: &str) -> bool {
+        if self.body.mapstructure || self.top_key.is_some() {
+            return false;
+        }
+        if !self.gocty_failed {
+            let step = match step {
+                // A string key: its cty.Value printed by %v; a number key is a *big.Float,
+                // printed as its address (random in Packer).
+                PathStep::Key(k) => format!("{{{{{{{{}} 83}}}} {k}}}"),
+                PathStep::Index => "{{{{} 78}} 0xc000012345}".to_string(),
+            };
+            self.interpolation_error = Some(format!("{message}: [{{{{}} {key}}} {{{{}} {step}}}]"));
+            self.gocty_failed = true;
+        }
+        true
     }
 
     /// Records an error of the component's own checks (its plugin's `Prepare`), in the
@@ -690,6 +716,8 @@ impl<'a> ConfigReader<'a> {
 
     pub fn strings(&mut self, key: &str) -> Option<Vec<String>> {
         let (v, attr) = self.value(key)?;
+        let whole = v.clone();
+        let why = |v: &Value| cty_mismatch(v, Type::List(Box::new(Type::String)));
         // mapstructure's weak decoding (a legacy JSON template): a single value is a list
         // of one, an empty object an empty list, a bool the string "1" or "0".
         let v = match v {
@@ -707,13 +735,22 @@ impl<'a> ConfigReader<'a> {
                         Value::Bool(b) if self.body.mapstructure => {
                             out.push(if b { "1" } else { "0" }.to_string())
                         }
+                        Value::Null
+                            if self.gocty_fail(
+                                key,
+                                &PathStep::Index,
+                                "null value is not allowed",
+                            ) =>
+                        {
+                            out.push(String::new())
+                        }
                         other => match other.to_string_lossless() {
                             Some(s) => {
                                 let s = self.interpolate(key, s);
                                 out.push(s);
                             }
                             None => {
-                                self.bad(attr, "list of string required");
+                                self.bad(attr, &why(&whole));
                                 return None;
                             }
                         },
@@ -723,7 +760,51 @@ impl<'a> ConfigReader<'a> {
             }
             Value::Unknown => Some(vec![]),
             _ => {
-                self.bad(attr, "list of string required");
+                self.bad(attr, &why(&whole));
+                None
+            }
+        }
+    }
+
+    /// A list of numbers, converted as cty converts to `list(number)` (`"1"` is 1; its
+    /// words for what does not convert: `a number is required`, `element 0: number
+    /// required`). Unknown elements are left out. A legacy template's value is taken as it
+    /// is (its numbers only).
+    pub fn numbers(&mut self, key: &str) -> Option<Vec<f64>> {
+        let (v, attr) = self.value(key)?;
+        if self.body.mapstructure {
+            return match v {
+                Value::List(items) => Some(items.iter().filter_map(Value::to_number).collect()),
+                _ => {
+                    self.bad(attr, "list of number required");
+                    None
+                }
+            };
+        }
+        if v == Value::Unknown {
+            return None;
+        }
+        match crate::hcl::types::convert(&v, &Type::List(Box::new(Type::Number))) {
+            Ok(Value::List(items)) => {
+                // gocty into the plugin's `[]int`.
+                for item in &items {
+                    let why = match item.to_number() {
+                        None if *item == Value::Null => "null value is not allowed".to_string(),
+                        Some(n) if n.fract() != 0.0 || n.abs() >= 9.2e18 => format!(
+                            "value must be a whole number, between {} and {}",
+                            i64::MIN,
+                            i64::MAX
+                        ),
+                        _ => continue,
+                    };
+                    self.gocty_fail(key, &PathStep::Index, &why);
+                    return None;
+                }
+                Some(items.iter().filter_map(Value::to_number).collect())
+            }
+            Ok(_) => Some(Vec::new()),
+            Err(why) => {
+                self.bad(attr, &why);
                 None
             }
         }
@@ -731,6 +812,8 @@ impl<'a> ConfigReader<'a> {
 
     pub fn string_map(&mut self, key: &str) -> Option<BTreeMap<String, String>> {
         let (v, attr) = self.value(key)?;
+        let whole = v.clone();
+        let why = |v: &Value| cty_mismatch(v, Type::Map(Box::new(Type::String)));
         match v {
             Value::Object(m) => {
                 let mut out = BTreeMap::new();
@@ -745,8 +828,14 @@ impl<'a> ConfigReader<'a> {
                         None if item == Value::Unknown => {
                             out.insert(k, "<unknown>".to_string());
                         }
+                        None if item == Value::Null
+                            && self.gocty_fail(
+                                key,
+                                &PathStep::Key(k.clone()),
+                                "null value is not allowed",
+                            ) => {}
                         None => {
-                            self.bad(attr, "map of string required");
+                            self.bad(attr, &why(&whole));
                             return None;
                         }
                     }
@@ -755,7 +844,7 @@ impl<'a> ConfigReader<'a> {
             }
             Value::Unknown => Some(BTreeMap::new()),
             _ => {
-                self.bad(attr, "map of string required");
+                self.bad(attr, &why(&whole));
                 None
             }
         }
@@ -1095,6 +1184,20 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 pub fn go_non_negative_duration(s: &str) -> Option<Duration> {
     let nanos = go_parse_duration_nanos(s).ok()?;
     u64::try_from(nanos).ok().map(Duration::from_nanos)
+}
+
+/// One step of a `cty.Path` below an option: a map key or a list index.
+enum PathStep {
+    Key(String),
+    Index,
+}
+
+/// cty's words for a value that does not convert to `t` (`element 1: string required`,
+/// `element "a": string required`, `map of string required`), as hcldec reports them.
+fn cty_mismatch(v: &Value, t: Type) -> String {
+    crate::hcl::types::convert(v, &t)
+        .err()
+        .unwrap_or_else(|| format!("{} required", crate::hcl::types::friendly(&t)))
 }
 
 #[cfg(test)]

@@ -718,9 +718,11 @@ impl Template {
                             Err(d) => diags.push(d),
                         }
                     }
+                    // (Errors of the builder's own checks stay at the declared source
+                    // block, as Packer reports them, and hcl's merged body has the first
+                    // body's range for a missing argument.)
                     if s.unknown.is_none() {
                         diags.extend(s.body.merge(&extra));
-                        s.subject = inner.subject();
                     }
                     bb.sources.push(s);
                 }
