@@ -84,10 +84,14 @@ fn plugin_failure(kind: &str, d: &Diagnostics, extra_unknown: &[String]) -> Stri
             }
         })
         .collect();
-    // A component that words its Prepare error as Packer's plugin does (the SDK's
-    // `MultiError`) is given as it is.
+    // A component's Prepare error is given as the plugin returns it: its MultiError, or
+    // the one plain error it stopped with (`Invalid OS specified in only_on: …`).
+    let prepared = |e: &kiln_hcl::diag::Diagnostic| {
+        e.summary.starts_with("Failed preparing ") || e.detail.is_empty()
+    };
     if let [one] = errs.as_slice()
-        && one.contains(" error(s) occurred:")
+        && (one.contains(" error(s) occurred:")
+            || d.errors().count() == 1 && d.errors().all(prepared))
     {
         return one.clone();
     }

@@ -559,7 +559,8 @@ impl Config {
         } else {
             format!("{build}.{base}")
         };
-        dir.join(format!("{stem}.provenance.json"))
+        // Go's filepath.Join cleans the path (`a.txt.provenance.json`, not `./…`).
+        crate::template::go_clean(&dir.join(format!("{stem}.provenance.json")))
     }
 }
 
@@ -1057,7 +1058,7 @@ mod tests {
         assert_eq!(s[0]["digest"]["sha256"], want.as_str());
         assert_eq!(
             cfg().output_path(&a, ""),
-            PathBuf::from("./mitchellh.amazonebs-us-east-1_ami-1.provenance.json")
+            PathBuf::from("mitchellh.amazonebs-us-east-1_ami-1.provenance.json")
         );
         assert_eq!(
             go_json(&json!({"b": "<&>", "a": 1})),

@@ -129,6 +129,133 @@ pub fn strings(name: &str, v: &J, weak: bool) -> Result<Vec<String>, MsError> {
     f.finish().map(|()| out)
 }
 
+/// A `[]string` field of a plugin's config, decoded by the SDK's `config.Decode`: its
+/// `StringToSliceHookFunc(",")` splits a string at commas first (`""` is no element).
+pub fn sdk_strings(name: &str, v: &J) -> Result<Vec<String>, MsError> {
+    match v {
+        J::Str(s) => Ok(if s.is_empty() {
+            Vec::new()
+        } else {
+            s.split(',').map(str::to_string).collect()
+        }),
+        other => strings(name, other, true),
+    }
+}
+
+/// An `int` field (weakly typed: a bool is 1 or 0, a string is parsed as Go's
+/// `strconv.ParseInt(s, 0, 64)`, `""` being 0).
+pub fn int(name: &str, v: &J, weak: bool) -> Result<Option<i64>, MsError> {
+    match v {
+        J::Null => Ok(None),
+        J::Num(n) => Ok(Some(*n as i64)),
+        J::Bool(b) if weak => Ok(Some(i64::from(*b))),
+        J::Str(s) if weak => parse_int(s).map(Some).ok_or_else(|| {
+            MsError::One(format!(
+                "cannot parse '{name}' as int: strconv.ParseInt: parsing {}: invalid syntax",
+                crate::value::go_quote(s)
+            ))
+        }),
+        _ => Err(unconvertible(name, "int", v)),
+    }
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` for the forms a template writes (sign, `0x`, `0o`,
+/// `0b`, a leading `0` for octal, `_` between digits); `""` reads as 0 (mapstructure).
+fn parse_int(s: &str) -> Option<i64> {
+    if s.is_empty() {
+        return Some(0);
+    }
+    let (neg, body) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d.to_string())
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d.to_string())
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d.to_string())
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, lower[1..].to_string())
+    } else {
+        (10, lower.clone())
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
+        return None;
+    }
+    if radix == 10 && digits.contains('_') {
+        return None;
+    }
+    let n = i64::from_str_radix(&digits.replace('_', ""), radix).ok()?;
+    Some(if neg { -n } else { n })
+}
+
+/// A `[]int` field of a plugin's config (the SDK's string splitting first, a single value
+/// lifted into a list), each element an `int` named `name[i]`.
+pub fn sdk_ints(name: &str, v: &J) -> Result<Vec<i64>, MsError> {
+    let items: Vec<J> = match v {
+        J::Str(s) if s.is_empty() => Vec::new(),
+        J::Str(s) => s.split(',').map(|p| J::Str(p.to_string())).collect(),
+        other => list(name, other, true)?,
+    };
+    let mut out = Vec::new();
+    let mut f = Fields::default();
+    for (i, item) in items.iter().enumerate() {
+        match int(&format!("{name}[{i}]"), item, true) {
+            Ok(n) => out.push(n.unwrap_or(0)),
+            Err(e) => f.push(e),
+        }
+    }
+    f.finish().map(|()| out)
+}
+
+/// A `map[string]string` field of a plugin's config (weakly typed): each value a string; an
+/// empty list is an empty map, a list of maps their union. The SDK's interpolation hands
+/// mapstructure a `map[interface{}]interface{}`, so a value's error names its key
+/// `name[<interface {} Value>]` (reflect's `String` of an interface value).
+pub fn string_map(name: &str, v: &J) -> Result<Option<Vec<(String, String)>>, MsError> {
+    let entries: Vec<(String, J)> = match v {
+        J::Null => return Ok(None),
+        J::Obj(m) => super::json::dedup(m),
+        J::Arr(items) => {
+            let mut all = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    J::Obj(m) => all.extend(super::json::dedup(m)),
+                    other => {
+                        return Err(MsError::One(format!(
+                            "'{name}[{i}]' expected a map, got '{}'",
+                            other.go_kind()
+                        )));
+                    }
+                }
+            }
+            all
+        }
+        other => {
+            return Err(MsError::One(format!(
+                "'{name}' expected a map, got '{}'",
+                other.go_kind()
+            )));
+        }
+    };
+    let mut out = Vec::new();
+    let mut f = Fields::default();
+    for (k, item) in entries {
+        match string(&format!("{name}[<interface {{}} Value>]"), &item, true) {
+            Ok(s) => out.push((k, s.unwrap_or_default())),
+            Err(e) => f.push(e),
+        }
+    }
+    f.finish().map(|()| Some(out))
+}
+
 /// A `[]interface{}` field.
 pub fn list(name: &str, v: &J, weak: bool) -> Result<Vec<J>, MsError> {
     match v {

@@ -15,6 +15,8 @@ use crate::diag::{Diagnostic, Diagnostics, SourceFile, Subject};
 use crate::functions::FuncCtx;
 use crate::hcl::types::Type;
 use crate::hcl::{Evaluator, Scope};
+use crate::legacy::decode::{self as ms, MsError};
+use crate::legacy::json::J;
 use crate::value::Value;
 
 /// An attribute with the file it came from.
@@ -316,6 +318,9 @@ pub struct ConfigReader<'a> {
     /// of gocty decoding the block's value into the plugin's config, which comes before it.
     interpolation_error: Option<String>,
     gocty_failed: bool,
+    /// mapstructure's field errors decoding a legacy JSON template's component config
+    /// (reported together, `N error(s) decoding:`, as the SDK's `Decode` returns them).
+    ms_errors: Vec<String>,
     /// A block Packer decodes with gohcl, not hcldec: a value of the wrong type is
     /// [`unsuitable`].
     pub gohcl: bool,
@@ -373,6 +378,7 @@ impl<'a> ConfigReader<'a> {
             top_key: None,
             interpolation_error: None,
             gocty_failed: false,
+            ms_errors: Vec::new(),
             gohcl: false,
         }
     }
@@ -502,6 +508,37 @@ impl<'a> ConfigReader<'a> {
         }
     }
 
+    /// In a legacy JSON template's component config, `key`'s value as mapstructure decodes
+    /// it into the plugin's field (`decode`, weakly typed): `Ok(None)` when the body is not
+    /// one (HCL2: hcldec's rules apply), `Ok(Some(None))` when the option is unset or its
+    /// field error was recorded.
+    fn ms_decode<T>(
+        &mut self,
+        key: &str,
+        decode: impl FnOnce(&str, &J) -> Result<Option<T>, MsError>,
+    ) -> Option<Option<T>> {
+        if !self.body.mapstructure || self.top_key.is_some() {
+            return None;
+        }
+        let Some((v, attr)) = self.value(key) else {
+            return Some(None);
+        };
+        if v == Value::Unknown {
+            return Some(None);
+        }
+        match decode(&attr.key, &to_j(&v)) {
+            Ok(t) => Some(t),
+            Err(MsError::One(e)) => {
+                self.ms_errors.push(e);
+                Some(None)
+            }
+            Err(MsError::Many(es)) => {
+                self.ms_errors.extend(es);
+                Some(None)
+            }
+        }
+    }
+
     fn bad(&mut self, attr: &RawAttr, what: &str) {
         if self.gohcl {
             self.diags.push(unsuitable(self.env, attr, what));
@@ -602,6 +639,9 @@ impl<'a> ConfigReader<'a> {
     }
 
     pub fn string(&mut self, key: &str) -> Option<String> {
+        if let Some(r) = self.ms_decode(key, |k, j| ms::string(k, j, true)) {
+            return r.map(|s| self.interpolate(key, s));
+        }
         let (v, attr) = self.value(key)?;
         if v == Value::Unknown {
             return Some("<unknown>".to_string());
@@ -650,6 +690,9 @@ impl<'a> ConfigReader<'a> {
     /// cty's conversion words: a string that does not read as the type "a bool is
     /// required"; any other value "bool required".
     pub fn bool(&mut self, key: &str) -> Option<bool> {
+        if let Some(r) = self.ms_decode(key, |k, j| ms::boolean(k, j, true)) {
+            return r;
+        }
         let what = |v: &Value| match v {
             Value::String(_) => "a bool is required",
             _ => "bool required",
@@ -669,6 +712,9 @@ impl<'a> ConfigReader<'a> {
     /// number); a number that is not a whole one, or not an int64, stops the plugin before its
     /// `Prepare` with gocty's error (the SDK decodes the configuration into Go's `int`).
     pub fn int(&mut self, key: &str) -> Option<i64> {
+        if let Some(r) = self.ms_decode(key, |k, j| ms::int(k, j, true)) {
+            return r;
+        }
         let what = |v: &Value| match v {
             Value::String(_) => "a number is required",
             _ => "number required",
@@ -715,6 +761,14 @@ impl<'a> ConfigReader<'a> {
     }
 
     pub fn strings(&mut self, key: &str) -> Option<Vec<String>> {
+        if let Some(r) = self.ms_decode(key, |k, j| ms::sdk_strings(k, j).map(Some)) {
+            return r.map(|items| {
+                items
+                    .into_iter()
+                    .map(|s| self.interpolate(key, s))
+                    .collect()
+            });
+        }
         let (v, attr) = self.value(key)?;
         let whole = v.clone();
         let why = |v: &Value| cty_mismatch(v, Type::List(Box::new(Type::String)));
@@ -771,16 +825,10 @@ impl<'a> ConfigReader<'a> {
     /// required`). Unknown elements are left out. A legacy template's value is taken as it
     /// is (its numbers only).
     pub fn numbers(&mut self, key: &str) -> Option<Vec<f64>> {
-        let (v, attr) = self.value(key)?;
-        if self.body.mapstructure {
-            return match v {
-                Value::List(items) => Some(items.iter().filter_map(Value::to_number).collect()),
-                _ => {
-                    self.bad(attr, "list of number required");
-                    None
-                }
-            };
+        if let Some(r) = self.ms_decode(key, |k, j| ms::sdk_ints(k, j).map(Some)) {
+            return r.map(|items| items.into_iter().map(|n| n as f64).collect());
         }
+        let (v, attr) = self.value(key)?;
         if v == Value::Unknown {
             return None;
         }
@@ -811,6 +859,15 @@ impl<'a> ConfigReader<'a> {
     }
 
     pub fn string_map(&mut self, key: &str) -> Option<BTreeMap<String, String>> {
+        if let Some(r) = self.ms_decode(key, ms::string_map) {
+            // The SDK renders map keys too.
+            return r.map(|entries| {
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (self.interpolate(key, k), self.interpolate(key, v)))
+                    .collect()
+            });
+        }
         let (v, attr) = self.value(key)?;
         let whole = v.clone();
         let why = |v: &Value| cty_mismatch(v, Type::Map(Box::new(Type::String)));
@@ -939,6 +996,19 @@ impl<'a> ConfigReader<'a> {
             let mut d = Diagnostics::new();
             d.push(
                 Diagnostic::error(INTERPOLATION_ERROR, e).with_subject(self.block_subject.clone()),
+            );
+            return Finished {
+                decoding: d,
+                own_checks: Diagnostics::new(),
+                error: None,
+            };
+        }
+        if !self.ms_errors.is_empty() {
+            let mut d = Diagnostics::new();
+            let text = MsError::Many(std::mem::take(&mut self.ms_errors)).to_string();
+            d.push(
+                Diagnostic::error(MAPSTRUCTURE_ERROR, text)
+                    .with_subject(self.block_subject.clone()),
             );
             return Finished {
                 decoding: d,
@@ -1184,6 +1254,18 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 pub fn go_non_negative_duration(s: &str) -> Option<Duration> {
     let nanos = go_parse_duration_nanos(s).ok()?;
     u64::try_from(nanos).ok().map(Duration::from_nanos)
+}
+
+/// A value as Go's `encoding/json` decodes it into an `interface{}` (numbers are float64).
+fn to_j(v: &Value) -> J {
+    match v {
+        Value::Null | Value::Unknown => J::Null,
+        Value::Bool(b) => J::Bool(*b),
+        Value::Number(_) => J::Num(v.to_number().unwrap_or(0.0)),
+        Value::String(s) => J::Str(s.clone()),
+        Value::List(items) => J::Arr(items.iter().map(to_j).collect()),
+        Value::Object(m) => J::Obj(m.iter().map(|(k, v)| (k.clone(), to_j(v))).collect()),
+    }
 }
 
 /// One step of a `cty.Path` below an option: a map key or a list index.
