@@ -123,7 +123,6 @@ WILD_OPTIONS = {
         'tempfile_extension = "ps1"',
         'env = { "A B" = "x" }',
         'environment_vars = ["A=1", "A=2"]',
-        'valid_exit_codes = [1.5]',
         'valid_exit_codes = ["2", 0]',
         'inline = ["echo ${jsonencode({a = 1})}"]',
     ],
@@ -175,7 +174,6 @@ WILD_OPTIONS = {
         'output = ""',
         'output = "sub/dir/c.tar.gz"',
         'output = "c.{{ .Nope }}.gz"',
-        'output = "c.tar.bzip2"',
     ],
     "artifice": [
         'files = []',

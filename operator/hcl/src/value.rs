@@ -123,11 +123,22 @@ impl Value {
     }
 
     /// Converts to a bool as cty does (bools, and the strings "true"/"false").
+    /// cty's words for a string that does not convert to a bool (a capitalised `True`
+    /// gets a hint).
+    pub fn bool_string_error(s: &str) -> String {
+        match s.to_lowercase().as_str() {
+            "true" => "a bool is required; to convert from string, use lowercase \"true\"".into(),
+            "false" => "a bool is required; to convert from string, use lowercase \"false\"".into(),
+            _ => "a bool is required".into(),
+        }
+    }
+
     pub fn to_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
-            Value::String(s) if s == "true" => Some(true),
-            Value::String(s) if s == "false" => Some(false),
+            // cty's string-to-bool conversion (Packer's go-cty fork, v1.13.3).
+            Value::String(s) if s == "true" || s == "1" => Some(true),
+            Value::String(s) if s == "false" || s == "0" => Some(false),
             _ => None,
         }
     }

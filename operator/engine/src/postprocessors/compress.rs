@@ -203,14 +203,96 @@ impl Encoder for kiln_goflate::PgzipWriter<Out> {
     }
 }
 
-/// gzp's parallel writers (gzip and bgzf).
-impl<F: gzp::FormatSpec> Encoder for gzp::par::compress::ParCompress<'static, F, Out> {
-    fn end(mut self) -> std::io::Result<Out> {
-        gzp::ZWriter::finish(&mut self).map_err(std::io::Error::other)
+/// biogo/hts's `bgzf.Writer` (Packer's), over Go's `compress/gzip` (kiln-goflate's port):
+/// the input is cut into blocks of at most [`BGZF_BLOCK`] bytes where Go's writer cuts it,
+/// which depends on the sizes of the writes (a write that does not fit in the block's room
+/// ends the block, unless the block is empty), each block one gzip member with the `BC`
+/// extra field holding its size; then the last block (empty or not) and the EOF block.
+pub struct BgzfWriter<W: Write> {
+    inner: W,
+    level: i32,
+    block: Vec<u8>,
+}
+
+/// biogo/hts's `bgzf.BlockSize`.
+const BGZF_BLOCK: usize = 0x0ff00;
+
+/// biogo/hts's end-of-file marker block.
+const BGZF_EOF: &[u8] = b"\x1f\x8b\x08\x04\x00\x00\x00\x00\x00\xff\x06\x00\x42\x43\x02\x00\x1b\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+
+impl<W: Write> BgzfWriter<W> {
+    /// `bgzf.NewWriterLevel`: levels -1 (Go's default, 6) to 9.
+    pub fn new(inner: W, level: i32) -> Option<Self> {
+        (-1..=9).contains(&level).then(|| BgzfWriter {
+            inner,
+            level,
+            block: Vec::with_capacity(BGZF_BLOCK),
+        })
     }
-    fn abandon(mut self) {
-        // gzp's own Drop unwraps the result of finishing; finish here and ignore errors.
-        let _ = gzp::ZWriter::finish(&mut self);
+
+    /// One block as `compressor.writeBlock` writes it: Go's gzip writer with the extra
+    /// field `BC\x02\x00` and the member's size minus one in its last two bytes, no name,
+    /// no time, OS 255; one `Write` of the block, then `Close`.
+    fn write_block(&mut self) -> std::io::Result<()> {
+        let data = std::mem::take(&mut self.block);
+        let deflated = kiln_goflate::deflate(&data, self.level).map_err(std::io::Error::other)?;
+        let xfl = match self.level {
+            9 => 2,
+            1 => 4,
+            _ => 0,
+        };
+        let mut member = Vec::with_capacity(deflated.len() + 26);
+        member.extend_from_slice(&[0x1f, 0x8b, 8, 0x04, 0, 0, 0, 0, xfl, 0xff, 6, 0]);
+        member.extend_from_slice(b"BC\x02\x00\x00\x00");
+        member.extend_from_slice(&deflated);
+        member.extend_from_slice(&crc32fast::hash(&data).to_le_bytes());
+        member.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        let size = member.len() - 1;
+        if size >= 0x10000 {
+            return Err(std::io::Error::other("bgzf: compressed block overflow"));
+        }
+        member[16] = size as u8;
+        member[17] = (size >> 8) as u8;
+        self.block = data;
+        self.block.clear();
+        self.inner.write_all(&member)
+    }
+
+    /// `Close`: the last block (written even when empty), then the EOF block.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.write_block()?;
+        self.inner.write_all(BGZF_EOF)?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for BgzfWriter<W> {
+    /// `bgzf.Writer.Write`: copies into the block while the write fits (or the block is
+    /// empty); a full block, or a write that does not fit, ends the block.
+    fn write(&mut self, mut b: &[u8]) -> std::io::Result<usize> {
+        let n = b.len();
+        while !b.is_empty() {
+            let mut copied = 0;
+            if self.block.is_empty() || self.block.len() + b.len() <= BGZF_BLOCK {
+                copied = b.len().min(BGZF_BLOCK - self.block.len());
+                self.block.extend_from_slice(&b[..copied]);
+                b = &b[copied..];
+            }
+            if self.block.len() == BGZF_BLOCK || copied == 0 {
+                self.write_block()?;
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Encoder for BgzfWriter<Out> {
+    fn end(self) -> std::io::Result<Out> {
+        self.finish()
     }
 }
 
@@ -282,16 +364,6 @@ pub fn threads() -> usize {
         .unwrap_or(1)
 }
 
-/// The zlib level of `bgzf` for a normalised Packer level (-1 = default 6; -2, Go's
-/// HuffmanOnly, is approximated by the fastest level).
-fn deflate_level(level: i64) -> u32 {
-    match level {
-        -1 => 6,
-        l if l < -1 => 1,
-        l => l as u32,
-    }
-}
-
 /// `whole_file`: one file compressed on its own (Go's `io.Copy` hands it to the writer's
 /// `ReadFrom`), not a tarball written into it.
 fn make_sink(
@@ -320,14 +392,11 @@ fn make_sink(
             })?;
             sink(w)
         }
-        Some(Algorithm::Bgzf) => {
-            let w = gzp::par::compress::ParCompressBuilder::<gzp::deflate::Bgzf>::new()
-                .num_threads(threads())
-                .map_err(|e| anyhow!("error creating bgzf writer: {e}"))?
-                .compression_level(gzp::Compression::new(deflate_level(level)))
-                .from_writer(out);
-            sink(w)
-        }
+        Some(Algorithm::Bgzf) => sink(BgzfWriter::new(out, go_level).ok_or_else(|| {
+            anyhow!(
+                "error creating bgzf writer: Invalid compression level. Expected an integer from -1 to 9."
+            )
+        })?),
         Some(Algorithm::Lz4) => sink(super::golz4::Lz4Writer::new(out, level, whole_file)),
         // Packer's xz writer takes no level: ulikunitz/xz's defaults.
         Some(Algorithm::Xz) => sink(kiln_goxz::XzWriter::new(out)?),
@@ -356,8 +425,14 @@ impl<R: Read> Read for Cancellable<'_, R> {
     }
 }
 
-fn copy(mut r: impl Read, w: &mut dyn Write) -> std::io::Result<u64> {
-    let mut buf = vec![0u8; CHUNK];
+fn copy(r: impl Read, w: &mut dyn Write) -> std::io::Result<u64> {
+    copy_in(r, w, CHUNK)
+}
+
+/// Go's `io.Copy` between files: reads of `chunk` bytes (32 KiB in Go), each written as
+/// one write.
+fn copy_in(mut r: impl Read, w: &mut dyn Write, chunk: usize) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; chunk];
     let mut total = 0;
     loop {
         let n = match r.read(&mut buf) {
@@ -413,6 +488,59 @@ fn write_tar(
         .with_context(|| format!("Failed to copy {} data to archive", path.display()))?;
     }
     tar.finish().context("Failed to finish the tar archive")?;
+    Ok(())
+}
+
+/// The size of Go's `io.Copy` buffer.
+const GO_COPY: usize = 32 * 1024;
+
+/// [`write_tar`]'s archive in the writes Go's `archive/tar` makes (for a writer whose output
+/// depends on them: bgzf): each header as one 512-byte write, the file's data in `io.Copy`'s
+/// 32 KiB writes, the padding to 512 bytes as one write before the next header (or at the
+/// end), then the two zero blocks of the trailer as two writes.
+fn write_tar_go(
+    files: &[PathBuf],
+    sink: &mut dyn Write,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    const ZERO: [u8; 512] = [0; 512];
+    let mut pad = 0;
+    for path in files {
+        let file = open_regular(path)?;
+        let meta = file
+            .metadata()
+            .with_context(|| format!("Unable to get fileinfo for {}", path.display()))?;
+        let name = path
+            .file_name()
+            .ok_or_else(|| anyhow!("Failed to create tar header for {}", path.display()))?;
+        let header = go_tar_header(name, &meta)
+            .with_context(|| format!("Failed to create tar header for {}", path.display()))?;
+        if pad > 0 {
+            sink.write_all(&ZERO[..pad])?;
+        }
+        sink.write_all(header.as_bytes())?;
+        let n = copy_in(
+            Cancellable {
+                inner: file,
+                cancel,
+            },
+            sink,
+            GO_COPY,
+        )
+        .with_context(|| format!("Failed to copy {} data to archive", path.display()))?;
+        if n != meta.len() {
+            bail!(
+                "Failed to copy {} data to archive: archive/tar: write too long",
+                path.display()
+            );
+        }
+        pad = ((512 - n % 512) % 512) as usize;
+    }
+    if pad > 0 {
+        sink.write_all(&ZERO[..pad])?;
+    }
+    sink.write_all(&ZERO)?;
+    sink.write_all(&ZERO)?;
     Ok(())
 }
 
@@ -684,9 +812,14 @@ fn run(
             .map_err(partial),
         Some(Archive::Tar) => {
             let mut sink = make_sink(out, algorithm, level, false).map_err(partial)?;
-            write_tar(files, &mut sink, cancel)
-                .context("Error creating tar")
-                .map_err(partial)?;
+            // bgzf's blocks follow the sizes of the writes: the tar stream is written in the
+            // writes Go's archive/tar makes.
+            let written = if algorithm == Some(Algorithm::Bgzf) {
+                write_tar_go(files, &mut sink, cancel)
+            } else {
+                write_tar(files, &mut sink, cancel)
+            };
+            written.context("Error creating tar").map_err(partial)?;
             sink.finish()
                 .with_context(|| format!("Failed to finish {}", target.display()))
                 .map_err(partial)
@@ -728,7 +861,12 @@ fn run(
                 }
             };
             let mut sink = make_sink(out, algorithm, level, true).map_err(partial)?;
-            copy(Cancellable { inner: f, cancel }, &mut sink)
+            let chunk = if algorithm == Some(Algorithm::Bgzf) {
+                GO_COPY
+            } else {
+                CHUNK
+            };
+            copy_in(Cancellable { inner: f, cancel }, &mut sink, chunk)
                 .with_context(|| format!("Failed to compress {}", source.display()))
                 .map_err(partial)?;
             sink.finish()

@@ -541,9 +541,9 @@ pub(crate) fn to_num(v: &Value) -> Result<crate::value::Number, String> {
 pub(crate) fn to_bool(v: &Value) -> Result<bool, String> {
     match v {
         Value::Bool(b) => Ok(*b),
-        Value::String(s) if s == "true" => Ok(true),
-        Value::String(s) if s == "false" => Ok(false),
-        Value::String(_) => Err("a bool is required".to_string()),
+        Value::String(s) if s == "true" || s == "1" => Ok(true),
+        Value::String(s) if s == "false" || s == "0" => Ok(false),
+        Value::String(s) => Err(Value::bool_string_error(s)),
         Value::Null => Err("argument must not be null".to_string()),
         _ => Err("bool required".to_string()),
     }

@@ -504,7 +504,7 @@ fn convert_at(v: &Value, t: &Type, path: &mut Vec<String>) -> Result<Value, Stri
             Value::Bool(_) => Ok(v.clone()),
             Value::String(s) if s == "true" || s == "1" => Ok(Value::Bool(true)),
             Value::String(s) if s == "false" || s == "0" => Ok(Value::Bool(false)),
-            Value::String(_) => fail("a bool is required", path),
+            Value::String(s) => fail(&Value::bool_string_error(s), path),
             _ => fail("bool required", path),
         },
         Type::List(et) | Type::Set(et) => {

@@ -673,7 +673,7 @@ impl<'a> ConfigReader<'a> {
     fn converted<T>(
         &mut self,
         key: &str,
-        what: impl FnOnce(&Value) -> &'static str,
+        what: impl FnOnce(&Value) -> String,
         convert: impl FnOnce(&Value) -> Option<T>,
     ) -> Option<T> {
         let (v, attr) = self.value(key)?;
@@ -682,7 +682,7 @@ impl<'a> ConfigReader<'a> {
         }
         let out = convert(&v);
         if out.is_none() {
-            self.bad(attr, what(&v));
+            self.bad(attr, &what(&v));
         }
         out
     }
@@ -694,16 +694,16 @@ impl<'a> ConfigReader<'a> {
             return r;
         }
         let what = |v: &Value| match v {
-            Value::String(_) => "a bool is required",
-            _ => "bool required",
+            Value::String(s) => Value::bool_string_error(s),
+            _ => "bool required".to_string(),
         };
         self.converted(key, what, Value::to_bool)
     }
 
     pub fn number(&mut self, key: &str) -> Option<f64> {
         let what = |v: &Value| match v {
-            Value::String(_) => "a number is required",
-            _ => "number required",
+            Value::String(_) => "a number is required".to_string(),
+            _ => "number required".to_string(),
         };
         self.converted(key, what, Value::to_number)
     }
@@ -716,8 +716,8 @@ impl<'a> ConfigReader<'a> {
             return r;
         }
         let what = |v: &Value| match v {
-            Value::String(_) => "a number is required",
-            _ => "number required",
+            Value::String(_) => "a number is required".to_string(),
+            _ => "number required".to_string(),
         };
         let n = self.converted(key, what, Value::to_number)?;
         if n.fract() == 0.0 && n.abs() < 9.2e18 {
