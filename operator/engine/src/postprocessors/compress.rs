@@ -310,7 +310,8 @@ impl Encoder for kiln_goxz::XzWriter<Out> {
     }
 }
 
-impl Encoder for bzip2::write::BzEncoder<Out> {
+/// kiln-gobzip2's port of dsnet/compress's bzip2 writer (Packer's).
+impl Encoder for kiln_gobzip2::Bzip2Writer<Out> {
     fn end(self) -> std::io::Result<Out> {
         self.finish()
     }
@@ -400,12 +401,12 @@ fn make_sink(
         Some(Algorithm::Lz4) => sink(super::golz4::Lz4Writer::new(out, level, whole_file)),
         // Packer's xz writer takes no level: ulikunitz/xz's defaults.
         Some(Algorithm::Xz) => sink(kiln_goxz::XzWriter::new(out)?),
+        // Packer: level 9 unless a positive level is given; dsnet refuses levels above 9.
         Some(Algorithm::Bzip2) => {
-            let l = if level > 0 { level as u32 } else { 9 };
-            sink(bzip2::write::BzEncoder::new(
-                out,
-                bzip2::Compression::new(l),
-            ))
+            let l = if level > 0 { go_level } else { 9 };
+            sink(kiln_gobzip2::Bzip2Writer::new(out, l).ok_or_else(|| {
+                anyhow!("error creating bzip2 writer: bzip2: invalid argument: compression level: {l}")
+            })?)
         }
     })
 }
