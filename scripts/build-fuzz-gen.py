@@ -116,7 +116,7 @@ WILD_OPTIONS = {
         'inline = []',
         'inline = "echo string"',
         'inline = [format("echo %s-%d", source.name, 3)]',
-        'inline = [upper("echo x"), "echo ${try(var.nope, "fallback")}"]',
+        'inline = [lower("ECHO X"), "echo ${try(var.nope, "fallback")}"]',
         'env_var_format = "export %s=%s; "',
         'execute_command = ["/bin/sh", "-c", "echo {{.Vars}}; /bin/sh {{.Script}}"]',
         'execute_command = ["/bin/sh", "-c", "{{.Nope}}"]',

@@ -147,15 +147,9 @@ impl<T: ?Sized + 'static> Table<T> {
             diags.push(
                 match self.kind {
                     Kind::Builder | Kind::DataSource => Diagnostic::error(text, ""),
-                    Kind::Provisioner | Kind::PostProcessor => Diagnostic::error(
-                        format!(
-                            "Failed preparing {}-block {} {}",
-                            self.kind.label(),
-                            crate::value::go_quote(name),
-                            crate::value::go_quote(block_name)
-                        ),
-                        text,
-                    ),
+                    Kind::Provisioner | Kind::PostProcessor => {
+                        Diagnostic::error(self.failed_preparing_summary(name, block_name), text)
+                    }
                 }
                 .with_subject(subject),
             );
@@ -215,6 +209,17 @@ impl<T: ?Sized + 'static> Table<T> {
         r
     }
 
+    /// hcl2template's summary for a provisioner or post-processor that failed to prepare:
+    /// `Failed preparing provisioner-block "TYPE" "NAME"`.
+    fn failed_preparing_summary(&self, type_name: &str, name: &str) -> String {
+        format!(
+            "Failed preparing {}-block {} {}",
+            self.kind.label(),
+            crate::value::go_quote(type_name),
+            crate::value::go_quote(name)
+        )
+    }
+
     /// A provisioner's or post-processor's decoding errors as hcl2template reports them:
     /// hcldec's diagnostics returned by its `HCL2Prepare`, under "Failed preparing …" as Go
     /// prints `hcl.Diagnostics` (the warnings kept as they are).
@@ -232,16 +237,8 @@ impl<T: ?Sized + 'static> Table<T> {
         let text = crate::diag::go_error_text(&errors);
         let mut out = Diagnostics(diags.0.iter().filter(|d| !d.is_error()).cloned().collect());
         out.push(
-            Diagnostic::error(
-                format!(
-                    "Failed preparing {}-block {} {}",
-                    self.kind.label(),
-                    crate::value::go_quote(name),
-                    crate::value::go_quote(block_name)
-                ),
-                text,
-            )
-            .with_subject(subject.clone()),
+            Diagnostic::error(self.failed_preparing_summary(name, block_name), text)
+                .with_subject(subject.clone()),
         );
         out
     }
@@ -258,15 +255,9 @@ impl<T: ?Sized + 'static> Table<T> {
             _ => d.detail.clone(),
         };
         let (summary, detail) = match self.kind {
-            Kind::Provisioner | Kind::PostProcessor => (
-                format!(
-                    "Failed preparing {}-block {} {}",
-                    self.kind.label(),
-                    crate::value::go_quote(type_name),
-                    crate::value::go_quote(name)
-                ),
-                message,
-            ),
+            Kind::Provisioner | Kind::PostProcessor => {
+                (self.failed_preparing_summary(type_name, name), message)
+            }
             _ => (message, String::new()),
         };
         Diagnostic::error(summary, detail).with_subject(d.subject.clone())

@@ -469,16 +469,7 @@ fn write_tar(
     let mut tar = tar::Builder::new(sink);
     tar.mode(tar::HeaderMode::Complete);
     for path in files {
-        let file = open_regular(path)?;
-        let meta = file
-            .metadata()
-            .with_context(|| format!("Unable to get fileinfo for {}", path.display()))?;
-        // Like Go's tar.FileInfoHeader: entries are named by the file's base name.
-        let name = path
-            .file_name()
-            .ok_or_else(|| anyhow!("Failed to create tar header for {}", path.display()))?;
-        let header = go_tar_header(name, &meta)
-            .with_context(|| format!("Failed to create tar header for {}", path.display()))?;
+        let (file, _, header) = tar_entry(path)?;
         tar.append(
             &header,
             Cancellable {
@@ -490,6 +481,21 @@ fn write_tar(
     }
     tar.finish().context("Failed to finish the tar archive")?;
     Ok(())
+}
+
+/// One file of a tar archive: the file opened, its metadata and the header Packer writes
+/// for it (named, like Go's `tar.FileInfoHeader`, by the file's base name).
+fn tar_entry(path: &Path) -> anyhow::Result<(File, std::fs::Metadata, tar::Header)> {
+    let file = open_regular(path)?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("Unable to get fileinfo for {}", path.display()))?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow!("Failed to create tar header for {}", path.display()))?;
+    let header = go_tar_header(name, &meta)
+        .with_context(|| format!("Failed to create tar header for {}", path.display()))?;
+    Ok((file, meta, header))
 }
 
 /// The size of Go's `io.Copy` buffer.
@@ -507,15 +513,7 @@ fn write_tar_go(
     const ZERO: [u8; 512] = [0; 512];
     let mut pad = 0;
     for path in files {
-        let file = open_regular(path)?;
-        let meta = file
-            .metadata()
-            .with_context(|| format!("Unable to get fileinfo for {}", path.display()))?;
-        let name = path
-            .file_name()
-            .ok_or_else(|| anyhow!("Failed to create tar header for {}", path.display()))?;
-        let header = go_tar_header(name, &meta)
-            .with_context(|| format!("Failed to create tar header for {}", path.display()))?;
+        let (file, meta, header) = tar_entry(path)?;
         if pad > 0 {
             sink.write_all(&ZERO[..pad])?;
         }
