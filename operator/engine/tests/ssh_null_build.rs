@@ -83,6 +83,8 @@ build {{
     );
 }
 
+/// A timeout cancels the provisioner's context for good (Packer's plugin server keeps it):
+/// the retry is announced and fails at once, and starts no command.
 #[tokio::test]
 async fn hanging_command_times_out_and_is_retried() {
     let sshd = Sshd::start();
@@ -116,5 +118,22 @@ build {{
     assert!(!out[0].ok(), "{lines:#?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     let attempts = std::fs::read_to_string(sshd.path("count")).unwrap();
-    assert_eq!(attempts.lines().count(), 2, "{lines:#?}");
+    assert_eq!(attempts.lines().count(), 1, "{lines:#?}");
+    let retry = lines
+        .iter()
+        .position(|l| l.contains("retrying with 1 trie(s) left"))
+        .expect("the retry is announced");
+    assert_eq!(
+        lines[retry + 1..]
+            .iter()
+            .filter(|l| !l.starts_with("Provisioning with shell script"))
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        [
+            "Setting a 1s timeout for the next provisioner...",
+            "retry limit reached.",
+            "Provisioning step had errors: Running the cleanup provisioner, if present...",
+        ],
+        "{lines:#?}"
+    );
 }

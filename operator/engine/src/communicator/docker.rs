@@ -267,6 +267,12 @@ impl Communicator for DockerComm {
         output: &mut dyn Output,
         cancel: &CancellationToken,
     ) -> Result<ExitStatus, CommError> {
+        // As the SSH communicator: a context already cancelled starts nothing.
+        if cancel.is_cancelled() {
+            return Err(CommError::Interrupted {
+                command: command.to_string(),
+            });
+        }
         self.start_inner(command, output, cancel).await
     }
 

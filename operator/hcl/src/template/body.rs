@@ -509,9 +509,9 @@ impl<'a> ConfigReader<'a> {
     }
 
     /// In a legacy JSON template's component config, `key`'s value as mapstructure decodes
-    /// it into the plugin's field (`decode`, weakly typed): `Ok(None)` when the body is not
-    /// one (HCL2: hcldec's rules apply), `Ok(Some(None))` when the option is unset or its
-    /// field error was recorded.
+    /// it into the plugin's field (`decode`, weakly typed): `None` when the body is not one
+    /// (HCL2: hcldec's rules apply), `Some(None)` when the option is unset or its field
+    /// error was recorded.
     fn ms_decode<T>(
         &mut self,
         key: &str,

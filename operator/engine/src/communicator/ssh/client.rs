@@ -892,6 +892,14 @@ impl Communicator for SshClient {
         output: &mut dyn Output,
         cancel: &CancellationToken,
     ) -> Result<ExitStatus, CommError> {
+        // A context already cancelled (a retry after a timeout: see `run.rs`) starts
+        // nothing. (Packer's SDK would start the command and leave it running while the
+        // provisioner returns; Kiln does not leave remote commands behind.)
+        if cancel.is_cancelled() {
+            return Err(CommError::Interrupted {
+                command: command.to_string(),
+            });
+        }
         let mut ch = self
             .exec_channel(command)
             .await
