@@ -26,7 +26,9 @@
 //!
 //! Both tools run in the same directory (a fresh copy each), with the same environment, so
 //! absolute paths agree; only what is inherently run-specific is normalised: durations,
-//! timestamps and UUIDs. `KILN_DIFF_CASE=<substring>` runs only the matching cases;
+//! timestamps and UUIDs. Where Kiln's outcome differs, Packer runs a second time and Kiln is
+//! compared with that run when Packer's two differ (Packer's output varies under load).
+//! `KILN_DIFF_CASE=<substring>` runs only the matching cases;
 //! `KILN_DIFF_DUMP=<dir>` writes both outcomes of each case there, as compared;
 //! `KILN_DIFF_CASES=<dir>` takes the cases from another directory;
 //! `KILN_PACKER` names another Packer binary.
@@ -586,8 +588,20 @@ fn kiln_agrees_with_packer() {
     for name in &names {
         let case = cases_dir().join(name);
         let work = tmp.path().join("case").join(name);
-        let p = run(&packer, &case, &work, false);
+        let mut p = run(&packer, &case, &work, false);
         let k = run(&kiln, &case, &work, true);
+        if k != p {
+            // Packer's own output can vary (a busy machine: panicwrap's copy of the child's
+            // output, goroutines racing): run it once more. Kiln must still match one of
+            // Packer's real outputs.
+            let again = run(&packer, &case, &work, false);
+            if again != p {
+                eprintln!(
+                    "{name}: Packer's output varied between two runs; compared with the second"
+                );
+                p = again;
+            }
+        }
         if let Some(dir) = std::env::var_os("KILN_DIFF_DUMP") {
             // Both outcomes as compared, to diff by hand.
             let dir = Path::new(&dir).join(name);
