@@ -13,9 +13,15 @@ pub struct ShellLocalPp {
 }
 
 pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
-    Some(Box::new(ShellLocalPp {
-        config: ShellLocalConfig::read(r),
-    }))
+    let mut config = ShellLocalConfig::read(r);
+    // Packer's post-processor (not the provisioner) keeps its old single-string
+    // `execute_command`: one element is run by `sh -c`.
+    if config.execute_command.len() == 1 {
+        config
+            .execute_command
+            .splice(0..0, ["sh".to_string(), "-c".to_string()]);
+    }
+    Some(Box::new(ShellLocalPp { config }))
 }
 
 #[async_trait]
