@@ -125,6 +125,11 @@ WILD_OPTIONS = {
         'environment_vars = ["A=1", "A=2"]',
         'valid_exit_codes = ["2", 0]',
         'inline = ["echo ${jsonencode({a = 1})}"]',
+        'inline_shebang = ""',
+        'execute_command = []',
+        'only_on = []',
+        'env_var_format = "%s"',
+        'inline = ["exit 3"]',
     ],
     "file-builder": [
         'source = "s.sh"',
@@ -133,6 +138,9 @@ WILD_OPTIONS = {
         'content = 12',
         'target = "sub/dir/out.txt"',
         'bogus = "x"',
+        'target = "s.sh/x"',
+        'content = ""',
+        'source = "missing.txt"',
     ],
     "file": [
         'direction = "download"',
@@ -153,6 +161,9 @@ WILD_OPTIONS = {
         'output = "sub/m.json"',
         'custom_data = { "a b" = "${build.name}" }',
         'strip_time = "1"',
+        'output = "s.sh/m.json"',
+        'custom_data = { a = null }',
+        'strip_time = true',
     ],
     "checksum": [
         'checksum_types = ["crc32"]',
@@ -163,6 +174,9 @@ WILD_OPTIONS = {
         'output = "sums/{{.BuildName}}.{{.ChecksumType}}"',
         'checksum_types = ["sha224", "sha384"]',
         'checksum_types = ["SHA256"]',
+        'output = "s.sh/x.{{.ChecksumType}}"',
+        'checksum_types = ["md5", "md5"]',
+        'checksum_types = [1]',
     ],
     "compress": [
         'compression_level = -1',
@@ -174,6 +188,12 @@ WILD_OPTIONS = {
         'output = ""',
         'output = "sub/dir/c.tar.gz"',
         'output = "c.{{ .Nope }}.gz"',
+        'output = "s.sh/c.tar.gz"',
+        'output = "c-{{.BuildName}}.bgzf"',
+        'output = "c-{{.BuildName}}.bzip2"',
+        'format = "tar.gz"',
+        'compression_level = 0',
+        'format = ".tar.gz"',
     ],
     "artifice": [
         'files = []',
@@ -181,11 +201,33 @@ WILD_OPTIONS = {
         'files = ["art.txt", "art.txt"]',
         'files = ["s.sh", "art.txt"]',
         'files = ["*.txt"]',
+        'files = ["sub/*.txt"]',
+        'files = [""]',
+        'files = [1]',
+    ],
+    "breakpoint": [
+        'note = 1',
+        'disable = "x"',
+        'bogus = 1',
+        'note = "${build.ID} ${build.Host}"',
+    ],
+    "common": [
+        'pause_before = "-1s"',
+        'timeout = "0s"',
+        'max_retries = "x"',
+        'max_retries = -1',
+        'only = []',
+        'except = ["nope.nope"]',
+        'pause_before = 1',
     ],
     "null": [
         'communicator = "bogus"',
         'communicator = "ssh"',
         'bogus = 1',
+        'communicator = "winrm"',
+        'ssh_timeout = "bad"',
+        'pause_before_connecting = "x"',
+        'ssh_port = "x"',
     ],
 }
 
@@ -226,6 +268,10 @@ WILD_JSON = {
         ("inline", ["echo {{ .Nope }}"]),
         ("inline", ["echo {{ user `nope` }}"]),
         ("inline", ["echo {{ upper `a` | lower }}"]),
+        ("inline_shebang", ""),
+        ("execute_command", []),
+        ("inline", ["exit 3"]),
+        ("env_var_format", "%s"),
     ],
     "file-builder": [
         ("source", "s.sh"),
@@ -235,6 +281,8 @@ WILD_JSON = {
         ("content", ["x"]),
         ("target", "sub/dir/out.txt"),
         ("bogus", "x"),
+        ("target", "s.sh/x"),
+        ("content", ""),
     ],
     "file": [
         ("direction", "download"),
@@ -253,6 +301,9 @@ WILD_JSON = {
         ("custom_data", {"a": [1]}),
         ("custom_data", "x"),
         ("bogus", 1),
+        ("output", "s.sh/m.json"),
+        ("strip_time", True),
+        ("custom_data", {"a": None}),
     ],
     "checksum": [
         ("checksum_types", ["crc32"]),
@@ -260,6 +311,9 @@ WILD_JSON = {
         ("checksum_types", "md5"),
         ("output", ""),
         ("output", "{{ .Nope }}"),
+        ("output", "s.sh/x.{{.ChecksumType}}"),
+        ("checksum_types", ["md5", "md5"]),
+        ("checksum_types", "md5,sha1"),
     ],
     "compress": [
         ("compression_level", -1),
@@ -270,16 +324,42 @@ WILD_JSON = {
         ("format", "rar"),
         ("output", "plain-{{.BuildName}}"),
         ("output", ""),
+        ("output", "s.sh/c.tar.gz"),
+        ("output", "c-{{.BuildName}}.bgzf"),
+        ("output", "c-{{.BuildName}}.bzip2"),
+        ("format", "tar.gz"),
+        ("compression_level", 0),
     ],
     "artifice": [
         ("files", []),
         ("files", "art.txt"),
         ("files", ["art.txt", "art.txt"]),
+        ("files", [""]),
+        ("files", "a.txt,b.txt"),
+    ],
+    "breakpoint": [
+        ("note", 1),
+        ("disable", "x"),
+        ("bogus", 1),
+        ("note", "{{ build `ID` }}"),
+    ],
+    "common": [
+        ("pause_before", "-1s"),
+        ("timeout", "0s"),
+        ("max_retries", "x"),
+        ("max_retries", -1),
+        ("only", []),
+        ("except", ["nope"]),
+        ("pause_before", 1),
+        ("only", "x"),
     ],
     "null": [
         ("communicator", "bogus"),
         ("communicator", "ssh"),
         ("bogus", 1),
+        ("communicator", "winrm"),
+        ("ssh_timeout", "bad"),
+        ("ssh_port", "x"),
     ],
 }
 
@@ -329,7 +409,7 @@ def provisioner(sources, cleanup=False):
         body.append('destination = "/tmp/x"')
     else:
         body.append('inline = ["echo remote"]')
-    if kind in ("shell-local", "file"):
+    if kind in ("shell-local", "file", "breakpoint"):
         body = wild(kind, body)
     if not cleanup:
         if R.random() < 0.08:
@@ -346,6 +426,7 @@ def provisioner(sources, cleanup=False):
         if kind == "shell-local" and R.random() < 0.12:
             n = R.choice(sources)[1].split(".")[1]
             body.append("override = {\n    %s = {\n      inline = [\"echo overridden\"]\n    }\n  }" % n)
+        body = wild("common", body)
     label = "error-cleanup-provisioner" if cleanup else "provisioner"
     return "  %s %s {\n%s\n  }\n" % (label, q(kind), "\n".join("    " + b for b in body))
 
@@ -542,6 +623,7 @@ def legacy_provisioner(names, cleanup=False):
             p["except"] = [R.choice(names)]
         if p["type"] == "shell-local" and R.random() < 0.15:
             p["override"] = {R.choice(names): {"inline": ["echo overridden"]}}
+        p = wild_json("common", p)
     return p
 
 
