@@ -26,3 +26,50 @@ pub fn errno_text(e: &std::io::Error) -> String {
         }
     }
 }
+
+/// Go's `os.MkdirAll(path, mode)`, with its error: the `*fs.PathError` of the first
+/// directory it could not make (`mkdir s.sh: not a directory` when a file is in the way).
+pub fn mkdir_all(path: &Path, mode: u32) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => return Ok(()),
+        Ok(_) => return Err(format!("mkdir {}: not a directory", path.display())),
+        Err(_) => {}
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        mkdir_all(parent, mode)?;
+    }
+    let mut b = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, mode);
+    match b.create(path) {
+        Ok(()) => Ok(()),
+        // (Made meanwhile by someone else: fine, as Go's Lstat check.)
+        Err(_) if path.is_dir() => Ok(()),
+        Err(e) => Err(path_error("mkdir", path, &e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mkdir_all_fails_as_go_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, "x").unwrap();
+        assert_eq!(
+            mkdir_all(&file, 0o755).unwrap_err(),
+            format!("mkdir {}: not a directory", file.display())
+        );
+        // Below a file: the file is the directory that could not be made.
+        assert_eq!(
+            mkdir_all(&file.join("a/b"), 0o755).unwrap_err(),
+            format!("mkdir {}: not a directory", file.display())
+        );
+        let deep = dir.path().join("x/y/z");
+        mkdir_all(&deep, 0o755).unwrap();
+        assert!(deep.is_dir());
+        mkdir_all(&deep, 0o755).unwrap();
+    }
+}

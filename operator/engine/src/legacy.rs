@@ -110,19 +110,24 @@ fn decoding_failure(kind: &str, e: String) -> String {
 
 /// `max_retries`, rendered with the core's context and read as an integer when the build
 /// is made.
-fn max_retries(p: &Provisioner, core: &Core) -> Result<u32, String> {
+fn max_retries(p: &Provisioner, core: &Core) -> Result<i64, String> {
     if p.max_retries.is_empty() {
         return Ok(0);
     }
     let r = render::render(&p.max_retries, &core.context())
         .map_err(|e| format!("failed to interpolate `max_retries`: {}", e.msg))?;
-    let n: i64 = r.parse().map_err(|_| {
+    r.parse::<i64>().map_err(|e| {
+        let why = match e.kind() {
+            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                "value out of range"
+            }
+            _ => "invalid syntax",
+        };
         format!(
-            "`max_retries` must be a valid integer: strconv.Atoi: parsing {}: invalid syntax",
+            "`max_retries` must be a valid integer: strconv.Atoi: parsing {}: {why}",
             kiln_hcl::value::go_quote(&r)
         )
-    })?;
-    Ok(u32::try_from(n.max(0)).unwrap_or(u32::MAX))
+    })
 }
 
 /// [`crate::plan::mapstructure_merge`] over JSON values: an override's value merged into the
@@ -158,7 +163,7 @@ fn merge_json(orig: J, over: &J) -> J {
 fn provisioner_decl(
     p: &Provisioner,
     raw_name: &str,
-    retries: u32,
+    retries: i64,
     ctx: &Context,
     path: &Path,
 ) -> Result<(ProvisionerDecl, Vec<String>), String> {
@@ -191,8 +196,9 @@ fn provisioner_decl(
         file: SourceFile::new(path, String::new()),
     };
     // Packer wraps a provisioner in a pause, else a timeout: never both.
+    // (A negative timeout is none here: it would expire before the provisioner starts.)
     let pause = (!p.pause_before.is_zero()).then_some(p.pause_before);
-    let timeout = (pause.is_none() && !p.timeout.is_zero()).then_some(p.timeout);
+    let timeout = (pause.is_none() && p.timeout.0 > 0).then_some(p.timeout.wait());
     Ok((
         ProvisionerDecl {
             kind: p.kind.clone(),
@@ -366,7 +372,7 @@ pub fn get_builds(
         pctx.data = Some(placeholder_data(&extra));
         let mut decls = Vec::new();
         let mut ok = true;
-        let all: Vec<(&Provisioner, u32)> = provs
+        let all: Vec<(&Provisioner, i64)> = provs
             .iter()
             .copied()
             .chain(t.cleanup.iter())

@@ -140,7 +140,9 @@ impl Hook for ProvisionHook {
                 }
                 if left > 0 {
                     result = Ok(());
-                } else if decl.max_retries > 0 {
+                } else if decl.max_retries != 0 {
+                    // (A negative count retries nothing, and says so: Packer wraps the
+                    // provisioner for any count but zero.)
                     state.ui.say("retry limit reached.");
                 }
             }
@@ -168,12 +170,10 @@ async fn run_one(
     ctx: &ProvisionCtx<'_>,
 ) -> Result<(), HookError> {
     if let Some(pause) = decl.pause_before {
-        ctx.ui.say(format!(
-            "Pausing {} before the next provisioner...",
-            go_duration(pause)
-        ));
+        ctx.ui
+            .say(format!("Pausing {pause} before the next provisioner..."));
         tokio::select! {
-            _ = tokio::time::sleep(pause) => {}
+            _ = tokio::time::sleep(pause.wait()) => {}
             _ = ctx.cancel.cancelled() => return Err(HookError::Cancelled),
         }
         return Ok(p.provision(ctx).await?);

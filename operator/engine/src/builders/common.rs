@@ -43,7 +43,7 @@ impl Step for StepConnect {
                 }
                 return StepAction::Continue;
             }
-            CommConfig::Ssh(_) => {}
+            CommConfig::Ssh(_) | CommConfig::WinRm(_) => {}
         }
         tokio::select! {
             r = config.connect(&state.ui, &state.cancel) => match r {
@@ -52,7 +52,7 @@ impl Step for StepConnect {
                     StepAction::Continue
                 }
                 Err(e) => state.fail_with(BuildError::Connect {
-                    communicator: "SSH".into(),
+                    communicator: if matches!(config, CommConfig::WinRm(_)) { "WinRM" } else { "SSH" }.into(),
                     message: format!("{e:#}"),
                 }),
             },

@@ -87,10 +87,19 @@ impl Step for StepWriteFile {
     }
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
+        // Packer's file builder returns its `os` errors as they are, without a message of
+        // its own.
+        let quiet_fail = |state: &mut BuildState, message: String| {
+            state.error = Some(crate::components::BuildError::Step {
+                step: state.step.clone(),
+                message,
+            });
+            StepAction::Halt
+        };
         if let Some(dir) = self.target.parent().filter(|d| !d.as_os_str().is_empty())
-            && let Err(e) = tokio::fs::create_dir_all(dir).await
+            && let Err(e) = crate::goerr::mkdir_all(dir, 0o755)
         {
-            return state.fail(format!("Failed to create directory {}: {e}", dir.display()));
+            return quiet_fail(state, e);
         }
         let result = match &self.source {
             Some(src) => {
@@ -98,13 +107,7 @@ impl Step for StepWriteFile {
                 // no message of the builder's own), then say what is copied.
                 let from = match std::fs::File::open(src) {
                     Ok(f) => f,
-                    Err(e) => {
-                        state.error = Some(crate::components::BuildError::Step {
-                            step: state.step.clone(),
-                            message: crate::goerr::path_error("open", src, &e),
-                        });
-                        return StepAction::Halt;
-                    }
+                    Err(e) => return quiet_fail(state, crate::goerr::path_error("open", src, &e)),
                 };
                 state.ui.say(format!(
                     "Copying {} to {}",
@@ -142,7 +145,8 @@ impl Step for StepWriteFile {
                 state.comm = Some(Arc::new(AcceptAll));
                 StepAction::Continue
             }
-            Err(e) => state.fail(format!("Failed to write {}: {e}", self.target.display())),
+            // (os.Create's and os.WriteFile's errors: `open TARGET: …`.)
+            Err(e) => quiet_fail(state, crate::goerr::path_error("open", &self.target, &e)),
         }
     }
 }

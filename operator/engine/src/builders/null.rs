@@ -3,8 +3,7 @@
 
 use crate::artifact::Artifact;
 use crate::builders::common::{StepConnect, StepProvision, StepSetGenerated};
-use crate::communicator::config::CommConfig;
-use crate::communicator::ssh::SshConfig;
+use crate::communicator::config::{CommConfig, CommParts};
 use crate::components::{BuildState, Builder, ComponentInfo, Step};
 use crate::template::ConfigReader;
 
@@ -15,31 +14,42 @@ pub struct NullBuilder {
 }
 
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder>> {
-    let (comm, kind, ssh) = CommConfig::read_parts(r, "ssh", &[], &info.env);
-    if kind == "ssh" || matches!(comm, CommConfig::None) && kind != "none" {
-        require_ssh_target(&ssh, kind == "ssh", r);
+    let parts = CommConfig::read_parts(r, "ssh", &[], &info.env);
+    if parts.kind != "none" {
+        require_target(&parts, r);
     }
-    Some(Box::new(NullBuilder { comm }))
+    Some(Box::new(NullBuilder { comm: parts.config }))
 }
 
 /// The null builder connects to an existing host, so it needs the host, the user and
 /// exactly one way to authenticate: its `Prepare`'s checks, after the communicator's, in its
-/// words, for any type but `none` (for a type the SDK does not know, `typed` false, its
-/// `Host()`, `User()` and `Password()` are empty).
-fn require_ssh_target(ssh: &SshConfig, typed: bool, r: &mut ConfigReader) {
-    let set = |v: &Option<String>| typed && v.as_deref().is_some_and(|s| !s.is_empty());
-    if !set(&ssh.host) {
+/// words, for any type but `none`. The SDK's `Host()`, `User()` and `Password()` are the
+/// ssh or WinRM options of that type (empty for any other type); the private key and agent
+/// options are ssh's whatever the type.
+fn require_target(parts: &CommParts, r: &mut ConfigReader) {
+    let (ssh, winrm) = (&parts.ssh, &parts.winrm);
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (host, user, password) = match parts.kind.as_str() {
+        "ssh" => (opt(&ssh.host), opt(&ssh.username), opt(&ssh.password)),
+        "winrm" => (
+            winrm.host.clone(),
+            winrm.username.clone(),
+            winrm.password.clone(),
+        ),
+        _ => Default::default(),
+    };
+    if host.is_empty() {
         r.prepare_error(
             "a Host must be specified, please reference your communicator documentation",
         );
     }
-    if !set(&ssh.username) {
+    if user.is_empty() {
         r.prepare_error(
             "a Username must be specified, please reference your communicator documentation",
         );
     }
-    let (password, key) = (set(&ssh.password), ssh.private_key_file.is_some());
-    if !ssh.agent_auth && !password && !key {
+    let key = ssh.private_key_file.is_some();
+    if !ssh.agent_auth && password.is_empty() && !key {
         r.prepare_error(
             "one authentication method must be specified, please reference your communicator documentation",
         );

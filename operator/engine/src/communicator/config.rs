@@ -15,6 +15,15 @@ use crate::template::ConfigReader;
 use crate::ui::Ui;
 use crate::value::Value;
 
+/// What [`CommConfig::read_parts`] read: the config, the type named (or the default) and
+/// the options of the ssh and WinRM types whatever the type.
+pub struct CommParts {
+    pub config: CommConfig,
+    pub kind: String,
+    pub ssh: SshConfig,
+    pub winrm: WinRmConfig,
+}
+
 /// Which communicator a builder uses, with its options.
 #[derive(Clone, Debug)]
 pub enum CommConfig {
@@ -23,6 +32,51 @@ pub enum CommConfig {
     /// A communicator of the builder's own (its step puts it in the build state before the
     /// connect step runs); the name is what `build.ConnType` reports.
     Provided(String),
+    /// WinRM, as the null builder accepts it: prepared and checked as the SDK does, but Kiln
+    /// has no WinRM client, so connecting fails (a deliberate difference, docs/templates.md).
+    WinRm(Box<WinRmConfig>),
+}
+
+/// The SDK's WinRM options (`communicator.WinRM`), decoded with their types whatever the
+/// communicator type, as its flat config is.
+#[derive(Clone, Debug, Default)]
+pub struct WinRmConfig {
+    pub username: String,
+    pub password: String,
+    pub host: String,
+    /// 5985, or 5986 with `winrm_use_ssl` (the SDK's `prepareWinRM` defaults).
+    pub port: i64,
+    pub timeout: std::time::Duration,
+    pub use_ssl: bool,
+}
+
+impl WinRmConfig {
+    /// Reads the `winrm_*` options; `prepare`: apply the SDK's `prepareWinRM` (the
+    /// communicator is `winrm`): its defaults and its one error.
+    fn read(r: &mut ConfigReader, prepare: bool) -> WinRmConfig {
+        let mut c = WinRmConfig {
+            username: r.string("winrm_username").unwrap_or_default(),
+            password: r.string("winrm_password").unwrap_or_default(),
+            host: r.string("winrm_host").unwrap_or_default(),
+            port: r.int("winrm_port").unwrap_or(0),
+            timeout: r.duration("winrm_timeout").unwrap_or_default(),
+            use_ssl: r.bool("winrm_use_ssl").unwrap_or(false),
+        };
+        let _ = (r.bool("winrm_no_proxy"), r.bool("winrm_insecure"));
+        let _ = r.bool("winrm_use_ntlm");
+        if prepare {
+            if c.port == 0 {
+                c.port = if c.use_ssl { 5986 } else { 5985 };
+            }
+            if c.timeout.is_zero() {
+                c.timeout = std::time::Duration::from_secs(30 * 60);
+            }
+            if c.username.is_empty() {
+                r.prepare_error("winrm_username must be specified.");
+            }
+        }
+        c
+    }
 }
 
 impl CommConfig {
@@ -40,25 +94,37 @@ impl CommConfig {
         provided: &[&str],
         env: &RunEnv,
     ) -> CommConfig {
-        CommConfig::read_parts(r, default_kind, provided, env).0
+        CommConfig::read_types(r, default_kind, provided, env, false).config
     }
 
-    /// Like [`read_with`](Self::read_with), with the type named (or the default) and the
-    /// ssh options read whatever the type (a builder's own checks read them: the null
-    /// builder's).
+    /// Like [`read_with`](Self::read_with) for the null builder, which takes every type the
+    /// SDK knows (`winrm`; `docker` and `dockerWindowsContainer`, which it then refuses for
+    /// their empty host): the type named (or the default) and the ssh and WinRM options read
+    /// whatever the type (its own checks read them).
     pub fn read_parts(
         r: &mut ConfigReader,
         default_kind: &str,
         provided: &[&str],
         env: &RunEnv,
-    ) -> (CommConfig, String, SshConfig) {
+    ) -> CommParts {
+        CommConfig::read_types(r, default_kind, provided, env, true)
+    }
+
+    fn read_types(
+        r: &mut ConfigReader,
+        default_kind: &str,
+        provided: &[&str],
+        env: &RunEnv,
+        every_sdk_type: bool,
+    ) -> CommParts {
         // An empty type is the default, as the SDK's `communicator.Config.Prepare` has it.
         let kind = r
             .string("communicator")
             .filter(|k| !k.is_empty())
             .unwrap_or_else(|| default_kind.to_string());
-        // Always consume the ssh options so they are not reported as unsupported.
+        // Always consume the ssh and WinRM options so they are not reported as unsupported.
         let ssh = SshConfig::read_checked(r, env, kind == "ssh");
+        let winrm = WinRmConfig::read(r, kind == "winrm" && every_sdk_type);
         let config = match kind.as_str() {
             "none" => CommConfig::None,
             "ssh" => {
@@ -71,6 +137,9 @@ impl CommConfig {
                 r.prepare_error(format!("Communicator type {other} is invalid"));
                 CommConfig::None
             }
+            "winrm" if every_sdk_type => CommConfig::WinRm(Box::new(winrm.clone())),
+            // (The null builder's own checks refuse these: their host is empty.)
+            _ if every_sdk_type => CommConfig::None,
             other => {
                 let mut known = vec!["\"ssh\"".to_string(), "\"none\"".to_string()];
                 known.extend(provided.iter().map(|p| format!("{p:?}")));
@@ -85,7 +154,12 @@ impl CommConfig {
                 CommConfig::None
             }
         };
-        (config, kind, ssh)
+        CommParts {
+            config,
+            kind,
+            ssh,
+            winrm,
+        }
     }
 
     /// The config with the endpoint a builder's steps recorded at run time (a VM's forwarded
@@ -118,6 +192,11 @@ impl CommConfig {
             CommConfig::Provided(kind) => {
                 anyhow::bail!("the {kind} communicator is provided by its builder's own step")
             }
+            CommConfig::WinRm(c) => anyhow::bail!(
+                "Kiln has no WinRM communicator (winrm_host {:?}, port {}): use \"ssh\" or \"none\"",
+                c.host,
+                c.port
+            ),
         }
     }
 
@@ -129,6 +208,20 @@ impl CommConfig {
             // these keys stay unknown.
             CommConfig::None => BTreeMap::new(),
             CommConfig::Ssh(c) => c.generated_data(),
+            // The SDK's Config for winrm: its host, port, user and password.
+            CommConfig::WinRm(c) => {
+                let mut m = BTreeMap::new();
+                m.insert("ConnType".to_string(), Value::str("winrm"));
+                m.insert("Host".to_string(), Value::str(&c.host));
+                m.insert("Port".to_string(), Value::num(c.port as f64));
+                m.insert("User".to_string(), Value::str(&c.username));
+                m.insert("Password".to_string(), Value::str(&c.password));
+                m.insert("WinRMPassword".to_string(), Value::str(&c.password));
+                for k in ["SSHPublicKey", "SSHPrivateKey"] {
+                    m.insert(k.to_string(), Value::str(""));
+                }
+                m
+            }
             // The SDK's Config gives empty values for a type other than ssh and winrm.
             CommConfig::Provided(kind) => {
                 let mut m = BTreeMap::new();

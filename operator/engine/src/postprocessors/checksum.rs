@@ -196,15 +196,19 @@ fn run(
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("unable to create dir: {}", dir.display()))?;
+            crate::goerr::mkdir_all(dir, 0o755)
+                .map_err(|e| anyhow::anyhow!("unable to create dir: {e}"))?;
             let mut opts = std::fs::OpenOptions::new();
             opts.append(true).create(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o644);
-            let mut w = opts
-                .open(&target)
-                .with_context(|| format!("unable to create file {}", target.display()))?;
+            let mut w = opts.open(&target).map_err(|e| {
+                anyhow::anyhow!(
+                    "unable to create file {}: {}",
+                    target.display(),
+                    crate::goerr::path_error("open", &target, &e)
+                )
+            })?;
             w.write_all(format!("{}\t{}\n", digests[fi][ti], basename(f)).as_bytes())
                 .with_context(|| format!("unable to write {}", target.display()))?;
         }

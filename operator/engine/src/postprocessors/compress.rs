@@ -784,8 +784,26 @@ struct Failed {
     complete: bool,
 }
 
-/// Writes the archive, blocking.
+/// Packer's first steps: the archive's directory made and the archive created (before it
+/// says anything).
+fn create_target(target: &Path) -> anyhow::Result<File> {
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::goerr::mkdir_all(dir, 0o755).map_err(|e| {
+            anyhow::anyhow!("Unable to create dir for archive {}: {e}", target.display())
+        })?;
+    }
+    File::create(target).map_err(|e| {
+        anyhow::anyhow!(
+            "Unable to create archive {}: {}",
+            target.display(),
+            crate::goerr::path_error("open", target, &e)
+        )
+    })
+}
+
+/// Writes the archive into `out` (the created `target`), blocking.
 fn run(
+    out: File,
     target: &Path,
     archive: Option<Archive>,
     algorithm: Option<Algorithm>,
@@ -797,14 +815,6 @@ fn run(
         error,
         complete: false,
     };
-    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("Unable to create dir for archive {}", target.display()))
-            .map_err(partial)?;
-    }
-    let out = File::create(target)
-        .with_context(|| format!("Unable to create archive {}", target.display()))
-        .map_err(partial)?;
     match archive {
         Some(Archive::Zip) => write_zip(files, out, cancel)
             .context("Error creating zip")
@@ -886,6 +896,7 @@ impl PostProcessor for Compress {
         let target = render_go_template(&self.output, &data)
             .map_err(|e| anyhow!("Error interpolating output value: {e}"))?;
         let target = PathBuf::from(target);
+        let out = create_target(&target)?;
         let compression = self.algorithm.map_or("no compression", |a| a.name());
         match self.algorithm {
             // Packer's words: its xz and bzip2 libraries run on one core.
@@ -920,7 +931,7 @@ impl PostProcessor for Compress {
         let cancel = ctx.cancel.clone();
         let t = target.clone();
         let result = tokio::task::spawn_blocking(move || {
-            run(&t, archive, algorithm, level, &files, &cancel).map_err(|f| {
+            run(out, &t, archive, algorithm, level, &files, &cancel).map_err(|f| {
                 if !f.complete {
                     // Leave no half-written archive behind.
                     let _ = std::fs::remove_file(&t);

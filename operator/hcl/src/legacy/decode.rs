@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use super::json::J;
+use crate::template::body::GoDuration;
 
 /// A mapstructure error: one message, or the field errors of a struct or list
 /// (`N error(s) decoding:` with the messages sorted).
@@ -283,19 +284,21 @@ pub fn map(name: &str, v: &J) -> Result<Option<Vec<(String, J)>>, MsError> {
 }
 
 /// A `time.Duration` field with `StringToTimeDurationHookFunc`: a string is parsed by Go's
-/// `time.ParseDuration`, a number (weakly) counts nanoseconds.
+/// `time.ParseDuration`, a number (weakly) counts nanoseconds. A negative one is zero.
 pub fn duration(name: &str, v: &J, weak: bool) -> Result<Option<Duration>, MsError> {
+    go_duration(name, v, weak).map(|d| d.map(GoDuration::wait))
+}
+
+/// [`duration`], kept signed.
+pub fn go_duration(name: &str, v: &J, weak: bool) -> Result<Option<GoDuration>, MsError> {
     match v {
         J::Null => Ok(None),
-        J::Str(s) => crate::template::body::go_parse_duration_nanos(s)
-            .map(|n| Some(Duration::from_nanos(u64::try_from(n).unwrap_or(0))))
+        J::Str(s) => GoDuration::parse(s)
+            .map(Some)
             .map_err(|e| MsError::One(format!("error decoding '{name}': {e}"))),
-        J::Num(n) if weak => Ok(Some(Duration::from_nanos(if *n > 0.0 {
-            *n as u64
-        } else {
-            0
-        }))),
-        J::Bool(b) if weak => Ok(Some(Duration::from_nanos(u64::from(*b)))),
+        // (float64 to int64 as Go converts in range: towards zero.)
+        J::Num(n) if weak => Ok(Some(GoDuration(*n as i64))),
+        J::Bool(b) if weak => Ok(Some(GoDuration(i64::from(*b)))),
         _ => Err(unconvertible(name, "time.Duration", v)),
     }
 }

@@ -14,8 +14,8 @@ pub mod upgrade;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
+use crate::template::body::GoDuration;
 use decode::{Fields, MsError};
 use json::J;
 
@@ -80,10 +80,10 @@ pub struct Provisioner {
     pub config: Vec<(String, J)>,
     /// Builder name → keys replacing the config's for that builder.
     pub overrides: Vec<(String, J)>,
-    pub pause_before: Duration,
+    pub pause_before: GoDuration,
     /// Rendered and parsed when the build is made.
     pub max_retries: String,
-    pub timeout: Duration,
+    pub timeout: GoDuration,
 }
 
 /// A post-processor of a chain.
@@ -540,7 +540,7 @@ fn decode_provisioner(raw: &J) -> Result<Provisioner, String> {
         ("timeout", &mut p.timeout),
     ] {
         if let Some(v) = decode::field(&m, field) {
-            match decode::duration(field, v, true) {
+            match decode::go_duration(field, v, true) {
                 Ok(d) => *slot = d.unwrap_or_default(),
                 Err(e) => f.push(e),
             }

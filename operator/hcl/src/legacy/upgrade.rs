@@ -1133,18 +1133,10 @@ fn provisioner_block(ty: &str, p: &super::Provisioner, state: &Shared) -> Result
         set(&mut cfg, "max_retries", J::Str(p.max_retries.clone()));
     }
     if !p.timeout.is_zero() {
-        set(
-            &mut cfg,
-            "timeout",
-            J::Str(crate::template::body::go_duration(p.timeout)),
-        );
+        set(&mut cfg, "timeout", J::Str(p.timeout.to_string()));
     }
     if !p.pause_before.is_zero() {
-        set(
-            &mut cfg,
-            "pause_before",
-            J::Str(crate::template::body::go_duration(p.pause_before)),
-        );
+        set(&mut cfg, "pause_before", J::Str(p.pause_before.to_string()));
     }
     let mut file = Body::default();
     let mut r = Ok(());

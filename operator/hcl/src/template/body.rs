@@ -226,6 +226,20 @@ impl RawBody {
         self.attrs.iter().find(|a| a.key == key)
     }
 
+    /// hcl's dynblock `unknownBody` (the block of a `dynamic` block whose `for_each` is
+    /// unknown): every attribute, nested blocks' too, is an unknown value of unknown type,
+    /// its expression never evaluated; where they are stays.
+    pub fn make_unknown(&mut self) {
+        const NAME: &str = "__kiln_dynblock_unknown";
+        for a in &mut self.attrs {
+            a.expr = Expression::Variable(hcl::edit::Decorated::new(hcl::edit::Ident::new(NAME)));
+            a.bindings.insert(NAME.to_string(), Value::Unknown);
+        }
+        for b in &mut self.blocks {
+            b.body.make_unknown();
+        }
+    }
+
     /// Merges another body's attributes and blocks into this one. An attribute set in both is
     /// HCL's "Duplicate argument" error.
     pub fn merge(&mut self, other: &RawBody) -> Diagnostics {
@@ -735,26 +749,25 @@ impl<'a> ConfigReader<'a> {
         None
     }
 
-    /// A Go-style duration string (`"1m30s"`) or a number of seconds.
+    /// A `time.Duration` option of a plugin: the SDK's `Decode` turns the string (HCL2's
+    /// flat config holds a string; a legacy JSON template's value is decoded weakly, a number
+    /// counting nanoseconds) into a duration with Go's `time.ParseDuration`, and an invalid
+    /// one is mapstructure's `error decoding 'KEY': time: invalid duration "x"` (the
+    /// component's Prepare then stops: see [`ConfigReader::finish_parts`]). A negative
+    /// duration reads as zero.
     pub fn duration(&mut self, key: &str) -> Option<Duration> {
-        let (v, attr) = self.value(key)?;
-        if v == Value::Unknown {
+        if let Some(r) = self.ms_decode(key, |k, j| ms::duration(k, j, true)) {
+            return r;
+        }
+        let s = self.string(key)?;
+        if s == "<unknown>" && self.has(key) {
             return None;
         }
-        let s = v.to_string_lossless().unwrap_or_default();
-        match parse_duration(&s) {
-            Some(d) => Some(d),
-            None => {
-                self.diags.push(
-                    Diagnostic::error(
-                        "Invalid duration",
-                        format!(
-                            "The argument {:?} must be a duration such as \"30s\", \"5m\" or \"1h30m\"; got {s:?}.",
-                            attr.key
-                        ),
-                    )
-                    .with_subject(attr.subject()),
-                );
+        match go_parse_duration_nanos(&s) {
+            Ok(n) => Some(Duration::from_nanos(u64::try_from(n).unwrap_or(0))),
+            Err(e) => {
+                let name = self.find(key).map_or(key, |a| a.key.as_str()).to_string();
+                self.ms_errors.push(format!("error decoding '{name}': {e}"));
                 None
             }
         }
@@ -1006,10 +1019,28 @@ impl<'a> ConfigReader<'a> {
         if !self.ms_errors.is_empty() {
             let mut d = Diagnostics::new();
             let text = MsError::Many(std::mem::take(&mut self.ms_errors)).to_string();
-            d.push(
-                Diagnostic::error(MAPSTRUCTURE_ERROR, text)
-                    .with_subject(self.block_subject.clone()),
-            );
+            let summary = if self.body.mapstructure {
+                MAPSTRUCTURE_ERROR
+            } else {
+                // HCL2: hcldec decodes the block first (its errors alone), then the SDK's
+                // `Decode` fails as on an interpolation error.
+                let subject = self.block_subject.clone();
+                let decoding = self.finish_decoding();
+                if decoding.has_errors() {
+                    return Finished {
+                        decoding,
+                        own_checks: Diagnostics::new(),
+                        error: None,
+                    };
+                }
+                d.push(Diagnostic::error(INTERPOLATION_ERROR, text).with_subject(subject));
+                return Finished {
+                    decoding: d,
+                    own_checks: Diagnostics::new(),
+                    error: None,
+                };
+            };
+            d.push(Diagnostic::error(summary, text).with_subject(self.block_subject.clone()));
             return Finished {
                 decoding: d,
                 own_checks: Diagnostics::new(),
@@ -1194,6 +1225,39 @@ pub fn go_parse_duration(orig: &str) -> Result<Duration, String> {
     Ok(Duration::from_nanos(u64::try_from(nanos).unwrap_or(0)))
 }
 
+/// A Go `time.Duration` kept signed (signed nanoseconds), for the durations Packer acts on
+/// when they are not zero, negative ones included (a provisioner's `pause_before`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GoDuration(pub i64);
+
+impl GoDuration {
+    /// Parses as Go's `time.ParseDuration`, with its error texts.
+    pub fn parse(text: &str) -> Result<GoDuration, String> {
+        go_parse_duration_nanos(text).map(GoDuration)
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// How long to wait: a negative duration is none (Go's timers fire at once).
+    pub fn wait(self) -> Duration {
+        Duration::from_nanos(u64::try_from(self.0).unwrap_or(0))
+    }
+}
+
+impl std::fmt::Display for GoDuration {
+    /// Go's `time.Duration.String()`, a minus sign before a negative one.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = go_duration(Duration::from_nanos(self.0.unsigned_abs()));
+        if self.0 < 0 {
+            write!(f, "-{text}")
+        } else {
+            f.write_str(&text)
+        }
+    }
+}
+
 /// Go's `time.Duration.String()`: `1s`, `1m30s`, `1h0m0s`, `1.5s`, `10ms`, `0s`.
 pub fn go_duration(d: Duration) -> String {
     let ns = d.as_nanos();
@@ -1237,17 +1301,6 @@ pub fn go_duration(d: Duration) -> String {
 /// Go duration parser that every duration of a template goes through.
 pub fn go_parse_duration_nanos(orig: &str) -> Result<i64, String> {
     crate::functions::datetime::parse_duration(orig)
-}
-
-/// A duration argument of a component ([`ConfigReader::duration`]): a Go duration that is
-/// not negative, or, more lenient than Packer, a plain number of seconds (`10`), either
-/// with surrounding white space; `None` for anything else.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if let Ok(n) = s.parse::<f64>() {
-        return (n >= 0.0 && n.is_finite() && n < 1e12).then(|| Duration::from_secs_f64(n));
-    }
-    go_non_negative_duration(s)
 }
 
 /// A Go duration (`time.ParseDuration`) that is not negative; `None` for anything else.
@@ -1320,15 +1373,6 @@ mod tests {
 
     #[test]
     fn durations_parse_like_go() {
-        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("300ms"), Some(Duration::from_millis(300)));
-        assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
-        assert_eq!(parse_duration(" 2m "), Some(Duration::from_secs(120)));
-        assert_eq!(parse_duration(".5s"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_duration("5x"), None);
-        assert_eq!(parse_duration("-3s"), None);
-        assert_eq!(parse_duration("-3"), None);
         assert_eq!(
             go_non_negative_duration("1m30s"),
             Some(Duration::from_secs(90))
@@ -1336,7 +1380,61 @@ mod tests {
         assert_eq!(go_non_negative_duration("0"), Some(Duration::ZERO));
         assert_eq!(go_non_negative_duration("5"), None);
         assert_eq!(go_non_negative_duration("-1s"), None);
-        assert_eq!(parse_duration(""), None);
+        assert_eq!(GoDuration::parse("-1.5s").unwrap().to_string(), "-1.5s");
+        assert_eq!(GoDuration::parse("-1s").unwrap().wait(), Duration::ZERO);
+        assert_eq!(GoDuration::parse("90s").unwrap().to_string(), "1m30s");
+        assert_eq!(
+            GoDuration::parse("x").unwrap_err(),
+            "time: invalid duration \"x\""
+        );
+    }
+
+    #[test]
+    fn durations_decode_as_the_sdk_decode() {
+        // HCL2: a string (a number converted to one) through Go's time.ParseDuration; the
+        // invalid ones together as mapstructure's errors, after hcldec's.
+        let b = body("t = \"1m30s\"\nn = \"-2s\"\nx = \"bad\"\ny = 30\n");
+        let env = EvalEnv::default();
+        let mut r = ConfigReader::new(&b, &env, None, "test");
+        assert_eq!(r.duration("t"), Some(Duration::from_secs(90)));
+        assert_eq!(r.duration("n"), Some(Duration::ZERO));
+        assert_eq!(r.duration("x"), None);
+        assert_eq!(r.duration("y"), None);
+        assert_eq!(r.duration("unset"), None);
+        let diags = r.finish();
+        let msgs: Vec<(String, String)> = diags
+            .0
+            .iter()
+            .map(|d| (d.summary.clone(), d.detail.clone()))
+            .collect();
+        assert_eq!(
+            msgs,
+            [(
+                INTERPOLATION_ERROR.to_string(),
+                "2 error(s) decoding:\n\n* error decoding 'x': time: invalid duration \"bad\"\n\
+                 * error decoding 'y': time: missing unit in duration \"30\""
+                    .to_string()
+            )]
+        );
+        // An unexpected argument is hcldec's error, reported alone.
+        let b = body("x = \"bad\"\nbogus = 1\n");
+        let mut r = ConfigReader::new(&b, &env, None, "test");
+        assert_eq!(r.duration("x"), None);
+        let diags = r.finish();
+        assert_eq!(diags.0.len(), 1);
+        assert_eq!(diags.0[0].summary, "Unsupported argument");
+        // A legacy JSON template's value is decoded weakly: a number counts nanoseconds.
+        let mut b = body("X = 1500\ny = \"1x\"\n");
+        b.mapstructure = true;
+        let mut r = ConfigReader::new(&b, &env, None, "test");
+        assert_eq!(r.duration("x"), Some(Duration::from_nanos(1500)));
+        assert_eq!(r.duration("y"), None);
+        let diags = r.finish();
+        assert_eq!(diags.0[0].summary, MAPSTRUCTURE_ERROR);
+        assert_eq!(
+            diags.0[0].detail,
+            "1 error(s) decoding:\n\n* error decoding 'y': time: unknown unit \"x\" in duration \"1x\""
+        );
     }
 
     #[test]

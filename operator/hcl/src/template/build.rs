@@ -43,9 +43,12 @@ pub struct ProvisionerDecl {
     pub block: RawBlock,
     pub only: Vec<String>,
     pub except: Vec<String>,
-    pub pause_before: Option<Duration>,
+    /// Not zero (negative included: Packer pauses for it, that is not at all).
+    pub pause_before: Option<crate::template::body::GoDuration>,
     pub timeout: Option<Duration>,
-    pub max_retries: u32,
+    /// Packer wraps the provisioner in its retries when not zero (a negative count retries
+    /// nothing but still says `retry limit reached.`).
+    pub max_retries: i64,
     pub continue_on_error: bool,
     /// Per-source overrides, keyed by the source's name.
     pub overrides: BTreeMap<String, BTreeMap<String, Value>>,
@@ -212,8 +215,12 @@ fn gohcl_int(env: &EvalEnv, a: &RawAttr, diags: &mut Diagnostics) -> Option<i64>
 
 /// `pause_before`, `timeout` once decoded: Go's `time.ParseDuration`, and Packer's error at
 /// the block.
-fn parse_meta_duration(key: &str, text: &str, block: &RawBlock) -> Result<Duration, Diagnostic> {
-    crate::template::body::go_parse_duration(text).map_err(|e| {
+fn parse_meta_duration(
+    key: &str,
+    text: &str,
+    block: &RawBlock,
+) -> Result<crate::template::body::GoDuration, Diagnostic> {
+    crate::template::body::GoDuration::parse(text).map_err(|e| {
         Diagnostic::error(format!("Failed to parse {key} duration"), e)
             .with_subject(block.subject())
     })
@@ -309,9 +316,7 @@ pub fn decode_provisioner(
             "pause_before" => pause_text = gohcl_string(env, a, diags),
             "timeout" => timeout_text = gohcl_string(env, a, diags),
             // Packer retries while `MaxRetries` is above zero.
-            "max_retries" => {
-                max_retries = gohcl_int(env, a, diags).map_or(0, |n| u32::try_from(n).unwrap_or(0))
-            }
+            "max_retries" => max_retries = gohcl_int(env, a, diags).unwrap_or(0),
             "continue_on_error" => {
                 continue_on_error = gohcl_bool(env, a, false, diags).unwrap_or(false)
             }
@@ -359,9 +364,13 @@ pub fn decode_provisioner(
             .map(|d| (!d.is_zero()).then_some(d))
             .map_err(|d| diags.push(d)),
     };
-    // Packer wraps a provisioner in a pause or a timeout only when it is not zero.
+    // Packer wraps a provisioner in a pause or a timeout only when it is not zero (a
+    // negative timeout is none here: it would expire before the provisioner starts).
     let pause_before = duration("pause_before", pause_text).ok()?;
-    let timeout = duration("timeout", timeout_text).ok()?;
+    let timeout = duration("timeout", timeout_text)
+        .ok()?
+        .filter(|d| d.0 > 0)
+        .map(|d| d.wait());
     Some(ProvisionerDecl {
         kind: m.kind,
         name: m.name,

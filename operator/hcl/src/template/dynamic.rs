@@ -76,9 +76,12 @@ pub fn expand(block: &RawBlock, env: &EvalEnv) -> Result<Vec<RawBlock>, Diagnost
         None => kind.clone(),
     };
     let coll = env.eval_attr(for_each).map_err(Diagnostics::from)?;
+    // An unknown collection (an unset variable under `inspect`, a data source under
+    // `validate`) gives one block, whose attributes are all unknown (hcl's dynblock).
+    let unknown = coll == Value::Unknown;
     let pairs: Vec<(Value, Value)> = match coll.into_pairs() {
         Ok(pairs) => pairs,
-        Err(Value::Unknown) => Vec::new(),
+        Err(Value::Unknown) => vec![(Value::Unknown, Value::Unknown)],
         Err(other) => {
             return Err(Diagnostic::error(
                 "Invalid dynamic for_each value",
@@ -129,6 +132,9 @@ pub fn expand(block: &RawBlock, env: &EvalEnv) -> Result<Vec<RawBlock>, Diagnost
         }
         let mut body = content.body.clone();
         body.bind(&iterator, &it);
+        if unknown {
+            body.make_unknown();
+        }
         out.push(RawBlock {
             ident: kind.clone(),
             labels,

@@ -153,25 +153,11 @@ pub fn expand_home(p: &str) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// The WinRM options Packer's shared communicator config has; accepted (and ignored) so a
-/// template written for several communicators validates.
-const WINRM_OPTIONS: &[&str] = &[
-    "winrm_username",
-    "winrm_password",
-    "winrm_host",
-    "winrm_no_proxy",
-    "winrm_port",
-    "winrm_timeout",
-    "winrm_use_ssl",
-    "winrm_insecure",
-    "winrm_use_ntlm",
-];
-
 /// Options Packer has that only matter to cloud builders; accepted and ignored here.
 const BUILDER_ONLY_OPTIONS: &[&str] = &["ssh_interface", "ssh_ip_version"];
 
 impl SshConfig {
-    /// Reads the `ssh_*` options (and accepts the `winrm_*` ones), validating what does not
+    /// Reads the `ssh_*` options (the `winrm_*` ones are [`crate::communicator::config::WinRmConfig`]'s), validating what does not
     /// depend on the builder.
     pub fn read(r: &mut ConfigReader) -> SshConfig {
         SshConfig::read_in(r, &crate::components::RunEnv::default())
@@ -193,7 +179,6 @@ impl SshConfig {
         check: bool,
     ) -> SshConfig {
         let d = SshConfig::default();
-        r.ignore(WINRM_OPTIONS);
         r.ignore(BUILDER_ONLY_OPTIONS);
         let port = read_port(r, "ssh_port", 22);
         let timeout_set = r.has("ssh_timeout") || r.has("ssh_wait_timeout");
@@ -753,7 +738,6 @@ ssh_local_tunnels = ["8080:localhost:80"]
 ssh_host_key = ["SHA256:abc", "SHA256:def"]
 temporary_key_pair_type = "ecdsa"
 temporary_key_pair_bits = 384
-winrm_username = "ignored"
 ssh_ciphers = ["aes256-gcm@openssh.com"]
 "#,
             SshConfig::read,
