@@ -343,6 +343,9 @@ pub fn get_builds(
         };
         let base = EvalEnv::default();
         let env = instance.env(&base, None);
+        // The builder's warnings, reported only when the whole build prepared (GetBuilds
+        // drops them with a build that fails).
+        let mut pending = Diagnostics::new();
         let builder = BUILDERS.decode(
             &b.kind,
             Block {
@@ -357,7 +360,7 @@ pub fn get_builds(
         );
         let builder = match builder {
             Ok((builder, w)) if bad.is_empty() => {
-                warnings(&n, &w, &mut diags);
+                warnings(&n, &w, &mut pending);
                 builder
             }
             Ok((_, d)) | Err(d) => {
@@ -400,7 +403,7 @@ pub fn get_builds(
                 &info,
             );
             match r {
-                Ok((_, w)) if bad.is_empty() => warnings(&n, &w, &mut diags),
+                Ok((_, w)) if bad.is_empty() => warnings(&n, &w, &mut pending),
                 Ok((_, d)) | Err(d) => {
                     diags.push(prep_err(plugin_failure(&decl.kind, &d, &bad)));
                     ok = false;
@@ -452,7 +455,7 @@ pub fn get_builds(
                     &info,
                 );
                 match r {
-                    Ok((_, w)) if bad.is_empty() => warnings(&n, &w, &mut diags),
+                    Ok((_, w)) if bad.is_empty() => warnings(&n, &w, &mut pending),
                     Ok((_, d)) | Err(d) => {
                         diags.push(prep_err(plugin_failure(&pp.kind, &d, &bad)));
                         ok = false;
@@ -473,6 +476,7 @@ pub fn get_builds(
         if !ok {
             continue;
         }
+        diags.extend(pending);
         instance.provisioners = decls;
         instance.error_cleanup = cleanup;
         instance.post_processors = pp_chains.clone();

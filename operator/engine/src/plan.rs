@@ -190,12 +190,20 @@ pub fn artifact_generated(
     if legacy {
         out.values_mut().for_each(|v| *v = Value::str("<no value>"));
     }
-    if let Some(serde_json::Value::Object(m)) = artifact.state.get("generated_data") {
-        for (k, v) in m {
-            out.insert(k.clone(), Value::from_json(v));
-        }
-    }
+    out.extend(artifact_state_generated(artifact));
     out
+}
+
+/// The artifact's `generated_data` state alone: what a post-processor's own code reads
+/// (the shell-local post-processor's environment and templates), with nothing filled in.
+pub fn artifact_state_generated(artifact: &crate::artifact::Artifact) -> BTreeMap<String, Value> {
+    match artifact.state.get("generated_data") {
+        Some(serde_json::Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from_json(v)))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
 }
 
 /// Prepares one provisioner for a build: decodes its body with `build.*` given.

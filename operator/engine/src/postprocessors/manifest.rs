@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
 use async_trait::async_trait;
 use serde_json::{Value as Json, json};
 
@@ -125,16 +124,42 @@ impl PostProcessor for Manifest {
         let _lock = lock(&self.output).await;
         let mut doc: Json = match std::fs::read(&self.output) {
             Ok(bytes) if !bytes.is_empty() => {
-                serde_json::from_slice(&bytes).with_context(|| {
-                    format!("Unable to parse content from {}", self.output.display())
-                })?
+                use kiln_hcl::legacy::json::{J, parse};
+                // Go's json.Unmarshal into the ManifestFile struct, in its words.
+                let why = match parse(&bytes) {
+                    Err(e) => Some(e.msg),
+                    Ok(J::Obj(_) | J::Null) => None,
+                    Ok(other) => Some(format!(
+                        "json: cannot unmarshal {} into Go value of type manifest.ManifestFile",
+                        match other {
+                            J::Arr(_) => "array",
+                            J::Str(_) => "string",
+                            J::Bool(_) => "bool",
+                            _ => "number",
+                        }
+                    )),
+                };
+                if let Some(why) = why {
+                    return Err(anyhow::anyhow!(
+                        "Unable to parse content from {}: {why}",
+                        self.output.display()
+                    )
+                    .into());
+                }
+                serde_json::from_slice::<Json>(&bytes)
+                    .ok()
+                    .filter(Json::is_object)
+                    .unwrap_or_else(|| json!({}))
             }
             Ok(_) => json!({}),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => json!({}),
             Err(e) => {
-                let e = anyhow::Error::new(e)
-                    .context(format!("Unable to open {}", self.output.display()));
-                return Err(e.into());
+                let out = self.output.display();
+                return Err(anyhow::anyhow!(
+                    "Unable to open {out} for reading: {}",
+                    crate::goerr::path_error("open", &self.output, &e)
+                )
+                .into());
             }
         };
         let last = doc

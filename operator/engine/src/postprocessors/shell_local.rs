@@ -31,8 +31,12 @@ impl PostProcessor for ShellLocalPp {
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
     ) -> Result<PostProcessed, PostProcessError> {
+        // The SDK's shell-local gets the artifact's generated data alone (Packer's
+        // PostProcess reads `generated_data`): no HTTP keys from the build, a key it lacks
+        // renders as "<no value>".
+        let generated = crate::plan::artifact_state_generated(input);
         self.config
-            .run(ctx.ui, ctx.info, ctx.generated, ctx.cancel)
+            .run(ctx.ui, ctx.info, &generated, ctx.cancel)
             .await?;
         // Kept whatever the template says, as Packer does (use `artifice` to replace it).
         Ok(PostProcessed {

@@ -15,7 +15,9 @@ pub struct Breakpoint {
 
 pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn Provisioner>> {
     Some(Box::new(Breakpoint {
-        note: r.string("note").unwrap_or_default(),
+        // (Packer's breakpoint never renders its note with the build's data: a legacy
+        // template's `{{ build `ID` }}` stays the SDK's `{{.ID}}` placeholder.)
+        note: r.string_prepared("note").unwrap_or_default(),
         disable: r.bool("disable").unwrap_or(false),
     }))
 }

@@ -669,6 +669,35 @@ impl<'a> ConfigReader<'a> {
         }
     }
 
+    /// In a legacy JSON template, a string option as the plugin's Prepare left it: its
+    /// generated-data references as the SDK's placeholders (`{{.ID}}`), for a component that
+    /// never renders them again with the build's data (the breakpoint provisioner). Elsewhere
+    /// [`string`](Self::string).
+    pub fn string_prepared(&mut self, key: &str) -> Option<String> {
+        if !self.body.mapstructure {
+            return self.string(key);
+        }
+        let mut attr = self.find(key)?.clone();
+        self.used_attrs.insert(key.to_string());
+        self.used_attrs.insert(attr.key.clone());
+        let placeholders = crate::legacy::config::GENERATED_KEYS
+            .iter()
+            .map(|k| (k.to_string(), Value::str(format!("{{{{.{k}}}}}"))))
+            .collect();
+        attr.bindings
+            .insert("build".to_string(), Value::Object(placeholders));
+        match self.env.eval_attr(&attr) {
+            Ok(Value::Null) => None,
+            // (mapstructure's weak decoding of a bool into a string.)
+            Ok(Value::Bool(b)) => Some(if b { "1" } else { "0" }.to_string()),
+            Ok(v) => v.to_string_lossless(),
+            Err(d) => {
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
     /// A required string argument.
     pub fn required_string(&mut self, key: &str) -> Option<String> {
         let v = self.string(key);
