@@ -163,7 +163,7 @@ while IFS= read -r -d '' f; do
   compare console-var "$rel" "$dir" "$varin" console "$base"
   in="$(console_input "$f")"
   FILE_STDIN=1 compare console-lines "$rel" "$dir" "$in" console "$base"
-done < <(find "$REALWORLD" -name '*.pkr.hcl' -print0 | sort -z)
+done < <(find "$REALWORLD" -type f -name '*.pkr.hcl' -print0 | sort -z)
 
 while IFS= read -r dir; do
   rel="${dir#"$REALWORLD"/}/"
@@ -176,7 +176,7 @@ while IFS= read -r dir; do
   compare console-var "$rel" "$dir" "$varin" console .
   in="$(console_input "${files[@]}")"
   FILE_STDIN=1 compare console-lines "$rel" "$dir" "$in" console .
-done < <(find "$REALWORLD" -name '*.pkr.hcl' -printf '%h\n' | sort -u)
+done < <(find "$REALWORLD" -type f -name '*.pkr.hcl' -printf '%h\n' | sort -u)
 
 echo "realworld-diff: $n units under $REALWORLD (Packer $("$PACKER" version 2>/dev/null | head -1), $KILN)"
 for c in "${CMDS[@]}"; do

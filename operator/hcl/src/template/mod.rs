@@ -386,19 +386,23 @@ impl Template {
 
         // 1. required_version first (Packer's sniffCoreVersionRequirements, which reads the
         // `packer` blocks alone and drops a labelled one): a mismatch stops everything else.
+        // File by file: the labelled blocks refused, then each block's content (unsupported
+        // arguments and block types, reported again when its plugins are decoded) and its
+        // constraint.
         for body in &raw {
             for b in body.blocks.iter().filter(|b| b.ident == "packer") {
                 if !b.labels.is_empty() {
                     diags.push(extra_labels(b));
                 }
             }
-        }
-        for body in &raw {
             for b in body
                 .blocks
                 .iter()
                 .filter(|b| b.ident == "packer" && b.labels.is_empty())
             {
+                for d in packer_block_content(b) {
+                    diags.push(d);
+                }
                 if let Some(a) = b.body.attr("required_version") {
                     match variables::eval_without_context(a) {
                         // Packer's decodeVersionConstraint: null is no constraint.
@@ -495,20 +499,13 @@ impl Template {
     }
 
     fn decode_packer(&mut self, b: &RawBlock, diags: &mut Diagnostics) {
-        for a in &b.body.attrs {
-            if a.key != "required_version" {
-                // Packer decodes the block twice (its version, then its plugins) and reports
-                // the error of each pass.
-                let d = a.unsupported_in(&b.body, &["required_version"], &["required_plugins"]);
-                diags.push(d.clone());
-                diags.push(d);
-            }
+        // Packer decodes the block twice (its version first, see `parse_files`, then its
+        // plugins here) and reports the content errors of each pass.
+        for d in packer_block_content(b) {
+            diags.push(d);
         }
         for inner in &b.body.blocks {
             if inner.ident != "required_plugins" {
-                let d = inner.unsupported_in(&["required_version"], &["required_plugins"]);
-                diags.push(d.clone());
-                diags.push(d);
                 continue;
             }
             for a in &inner.body.attrs {
@@ -1149,6 +1146,23 @@ fn parse_plugin_source(s: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// hcl's `Content` of a `packer` block against Packer's `packerBlockSchema`: its unsupported
+/// arguments, then its unsupported block types.
+fn packer_block_content(b: &RawBlock) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for a in &b.body.attrs {
+        if a.key != "required_version" {
+            out.push(a.unsupported_in(&b.body, &["required_version"], &["required_plugins"]));
+        }
+    }
+    for inner in &b.body.blocks {
+        if inner.ident != "required_plugins" {
+            out.push(inner.unsupported_in(&["required_version"], &["required_plugins"]));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

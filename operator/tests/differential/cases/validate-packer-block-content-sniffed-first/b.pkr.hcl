@@ -1,0 +1,6 @@
+src "null" "x" {
+}
+
+packer {
+  bogus = 1
+}
