@@ -232,6 +232,29 @@ WILD_OPTIONS = {
 }
 
 
+# Extra top-level blocks under `wild` (HCL2): sensitive locals, data sources with bad
+# options, variable types, defaults and validations that fail or pass.
+WILD_TOP = [
+    'local "sec" {\n  expression = "${var.plain}-sec"\n  sensitive  = true\n}\n'
+    'locals {\n  uses_sec = "x-${local.sec}"\n}\n',
+    'data "null" "w" {\n  input = 1\n}\n',
+    'data "null" "w" {\n  input = ["x"]\n}\n',
+    'data "null" "w" {\n  bogus = 1\n  input = "x"\n}\n',
+    'data "null" "w" {\n}\n',
+    'variable "nn" {\n  type     = string\n  default  = null\n  nullable = false\n}\n',
+    'variable "num" {\n  type    = number\n  default = "x"\n}\n',
+    'variable "obj" {\n  type    = object({ a = string, b = optional(number, 3) })\n  default = { a = "x" }\n}\n'
+    'locals {\n  ob = var.obj.b + 1\n}\n',
+    'locals {\n  from_data = data.null.d.output\n  up        = upper(local.joined)\n}\n',
+    'variable "v2" {\n  default = "d"\n  validation {\n    condition     = var.v2 != "d"\n'
+    '    error_message = "The v2 variable must not be d."\n  }\n}\n',
+    'variable "v3" {\n  type    = list(number)\n  default = [1, "2", true]\n}\n',
+    'locals {\n  bad = var.nope\n}\n',
+    'locals {\n  l1 = local.l2\n  l2 = local.l1\n}\n',
+    'variable "plain" {\n  default = "again"\n}\n',
+]
+
+
 def wild(kind, body):
     """Under `wild`, some of `kind`'s extra options added to `body` (a later one of the
     same name replaces an earlier, as HCL2 would refuse two)."""
@@ -487,6 +510,8 @@ def case(i):
         '    condition     = length(var.checked) > 1\n'
         '    error_message = "The checked variable is too short."\n  }\n}\n',
     ]
+    if WILD and R.random() < 0.25:
+        text.append(R.choice(WILD_TOP))
     for n in range(R.randint(1, 3)):
         kind = R.choices(["null", "file"], [0.65, 0.35])[0]
         name = "s%d" % n

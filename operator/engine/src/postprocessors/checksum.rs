@@ -104,6 +104,23 @@ pub fn digest_file(
     Ok(hashers.into_iter().map(|h| hex(&h.finalize())).collect())
 }
 
+/// One file's digest of one type, read now, with Packer's errors (`unable to open file X:
+/// open X: …`, `unable to compute sha256 hash for X`).
+fn digest_now(path: &Path, kind: &str, cancel: &CancellationToken) -> anyhow::Result<String> {
+    if let Err(e) = std::fs::File::open(path) {
+        bail!(
+            "unable to open file {}: {}",
+            path.display(),
+            crate::goerr::path_error("open", path, &e)
+        );
+    }
+    match digest_file(path, &[kind.to_string()], cancel) {
+        Ok(mut d) => Ok(d.remove(0)),
+        Err(_) if cancel.is_cancelled() => bail!("cancelled while computing checksums"),
+        Err(_) => bail!("unable to compute {kind} hash for {}", path.display()),
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -169,7 +186,11 @@ fn basename(p: &Path) -> String {
         .unwrap_or_else(|| p.to_string_lossy().to_string())
 }
 
-/// Does the work, blocking: hashes every file, then appends the lines.
+/// Does the work, blocking, in Packer's order: for each type, for each file, the output
+/// opened for appending, the file hashed, its line written. One pass over each file computes
+/// every type at once beforehand, which gives the same lines unless a file is one of this
+/// post-processor's own outputs (it grows meanwhile: hashed at its moment, as Packer does)
+/// or cannot be read (its error then comes where Packer's does).
 fn run(
     types: &[String],
     output: &str,
@@ -177,17 +198,28 @@ fn run(
     files: &[PathBuf],
     cancel: &CancellationToken,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    let mut digests = Vec::with_capacity(files.len());
-    for f in files {
-        digests.push(
-            digest_file(f, types, cancel)
-                .with_context(|| format!("unable to compute checksums for {}", f.display()))?,
-        );
+    let mut targets = Vec::with_capacity(types.len());
+    for kind in types {
+        data.insert("ChecksumType".into(), kind.clone());
+        targets.push(PathBuf::from(render_go_template(output, &data)?));
     }
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let reads_own_output = files.iter().any(|f| targets.iter().any(|t| same(f, t)));
+    let digests: Option<Vec<Vec<String>>> = if reads_own_output {
+        None
+    } else {
+        files
+            .iter()
+            .map(|f| digest_file(f, types, cancel))
+            .collect::<anyhow::Result<_>>()
+            .ok()
+    };
     let mut new_files: Vec<PathBuf> = files.to_vec();
     for (ti, kind) in types.iter().enumerate() {
-        data.insert("ChecksumType".into(), kind.clone());
-        let target = PathBuf::from(render_go_template(output, &data)?);
+        let target = targets[ti].clone();
         for (fi, f) in files.iter().enumerate() {
             if !target.exists() && !new_files.contains(&target) {
                 new_files.push(target.clone());
@@ -209,7 +241,11 @@ fn run(
                     crate::goerr::path_error("open", &target, &e)
                 )
             })?;
-            w.write_all(format!("{}\t{}\n", digests[fi][ti], basename(f)).as_bytes())
+            let digest = match &digests {
+                Some(d) => d[fi][ti].clone(),
+                None => digest_now(f, kind, cancel)?,
+            };
+            w.write_all(format!("{digest}\t{}\n", basename(f)).as_bytes())
                 .with_context(|| format!("unable to write {}", target.display()))?;
         }
     }
