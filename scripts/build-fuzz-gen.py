@@ -596,6 +596,14 @@ def case(i):
         with open(os.path.join(OUT, "b%04d" % i, "v.pkrvars.hcl"), "w") as f:
             f.write(R.choice(['plain = "from-file"\n', 'undeclared = 1\n', 'plain = \n']))
         flags.append("-var-file=v.pkrvars.hcl")
+    elif WILD and R.random() < 0.1:
+        with open(os.path.join(OUT, "b%04d" % i, "v.pkrvars.json"), "w") as f:
+            f.write(R.choice(['{"plain": "from-json"}\n', '{"list": ["x", "y"]}\n', '{"plain": 1}\n',
+                              '{"undeclared": true}\n', '{"plain": }\n', '[]\n', '{"secret": "x"}\n']))
+        flags.append("-var-file=v.pkrvars.json")
+    elif WILD and R.random() < 0.06:
+        flags.append(R.choice(["-var-file=missing.pkrvars.hcl", "-var=undeclared=1", "-var=list=[\"z\"]",
+                               "-var=list=nope", "-var=checked=", "-var=plain"]))
     if R.random() < 0.1:
         flags.append("-force")
     return "".join(text), command_line(flags, ".")
@@ -702,6 +710,24 @@ def legacy_case(i):
         "sensitive-variables": ["secret"],
         "builders": builders,
     }
+    if WILD and R.random() < 0.25:
+        # Top-level oddities: variables of other types, env and required ones, undeclared
+        # sensitive names, min_packer_version, a description, unknown keys.
+        k, v = R.choice([
+            ("variables", {"secret": "s3cr3t", "plain": "pl", "num": 3, "flag": True}),
+            ("variables", {"secret": "s3cr3t", "plain": "{{env `KILN_NOPE`}}"}),
+            ("variables", {"secret": "s3cr3t", "plain": None}),
+            ("variables", {"secret": "s3cr3t", "plain": "pl", "list": ["a"]}),
+            ("sensitive-variables", ["secret", "undeclared"]),
+            ("sensitive-variables", "secret"),
+            ("min_packer_version", "1.0.0"),
+            ("min_packer_version", "9.0.0"),
+            ("min_packer_version", "x"),
+            ("description", "fuzzed {{user `plain`}}"),
+            ("bogus", 1),
+            ("_comment", "ignored"),
+        ])
+        t[k] = v
     if R.random() < 0.85:
         t["provisioners"] = [legacy_provisioner(names) for _ in range(R.randint(1, 3))]
     if R.random() < 0.15:
