@@ -80,8 +80,10 @@ pub(super) fn call(f: &Args) -> Result<Value, FuncError> {
     match f.name {
         "cidrhost" => {
             f.exact(&["prefix", "hostnum"])?;
-            let net = parse_cidr(&f.string(0, "prefix")?).map_err(other)?;
+            // cty converts every argument to its parameter's type before the function runs.
+            let prefix = f.string(0, "prefix")?;
             let n = f.number(1, "hostnum")?;
+            let net = parse_cidr(&prefix).map_err(other)?;
             if n.fract() != 0.0 || !n.is_finite() {
                 return Err(arg_err(1, "hostnum", WHOLE_NUMBER));
             }

@@ -30,6 +30,8 @@ pub enum Step {
 pub struct Traversal {
     pub root: String,
     pub steps: Vec<Step>,
+    /// Where the root name is, in its source text.
+    pub root_span: Option<std::ops::Range<usize>>,
 }
 
 /// The type cty infers for a value: a list is a tuple, an object an object, null and unknown
@@ -429,6 +431,7 @@ fn walk_traversal(
             out.push(Traversal {
                 root: v.as_str().to_string(),
                 steps,
+                root_span: hcl::edit::Span::span(v),
             });
         }
         &ops[n..]
@@ -462,6 +465,7 @@ fn walk(e: &Expression, bound: &mut Vec<String>, out: &mut Vec<Traversal>) {
                 out.push(Traversal {
                     root: v.as_str().to_string(),
                     steps: Vec::new(),
+                    root_span: hcl::edit::Span::span(v),
                 });
             }
         }

@@ -2205,6 +2205,22 @@ impl Evaluator {
         if let Some(msg) = templatefile_arity(args.len()) {
             return Err(self.arity_error(call, scope, &msg));
         }
+        // cty refuses a null argument before anything else.
+        for (i, param) in ["path", "vars"].iter().enumerate() {
+            if args[i] == Value::Null {
+                return Err(self.with(
+                    self.error_at(
+                        spans[i],
+                        "Invalid function argument",
+                        format!(
+                            "Invalid value for \"{param}\" parameter: argument must not be null."
+                        ),
+                    ),
+                    spans[i],
+                    scope,
+                ));
+            }
+        }
         let Some(rel) = args[0].to_string_lossless() else {
             return Err(self.with(
                 self.error_at(
@@ -2215,21 +2231,6 @@ impl Evaluator {
                 spans[0],
                 scope,
             ));
-        };
-        let vars = match &args[1] {
-            Value::Object(m) => m.clone(),
-            Value::Null => BTreeMap::new(),
-            _ => {
-                return Err(self.with(
-                    self.error_at(
-                        spans[1],
-                        "Invalid function argument",
-                        "Invalid value for \"vars\" parameter: vars must be a map.",
-                    ),
-                    spans[1],
-                    scope,
-                ));
-            }
         };
         let path = resolve(&self.funcs.base_dir, &rel);
         if !path.exists() {
@@ -2278,6 +2279,44 @@ impl Evaluator {
                 },
             )
         })?;
+        // Terraform's (Packer's) renderTmpl: `vars` must be a map or an object, its names
+        // identifiers, and every variable the template reads one of them.
+        let vars_error = |msg: String| {
+            self.with(
+                self.error_at(
+                    spans[1],
+                    "Invalid function argument",
+                    format!("Invalid value for \"vars\" parameter: {msg}."),
+                ),
+                spans[1],
+                scope,
+            )
+        };
+        let Value::Object(vars) = &args[1] else {
+            return Err(vars_error("invalid vars value: must be a map".into()));
+        };
+        if let Some(bad) = vars.keys().find(|k| !crate::fmt::valid_identifier(k)) {
+            return Err(vars_error(format!(
+                "invalid template variable name {}: must start with a letter, followed by zero or more letters, digits, and underscores",
+                crate::value::go_quote(bad)
+            )));
+        }
+        let whole =
+            Expression::StringTemplate(hcl::edit::template::StringTemplate::from(template.clone()));
+        for t in crate::hcl::describe::variables(&whole) {
+            if !vars.contains_key(&t.root) {
+                let at = t.root_span.map_or(String::new(), |r| {
+                    let (line, col) = file.position(r.start);
+                    let (_, end) = file.position(r.end);
+                    format!("{rel}:{line},{col}-{end}")
+                });
+                return Err(vars_error(format!(
+                    "vars map does not contain key {}, referenced at {at}",
+                    crate::value::go_quote(&t.root)
+                )));
+            }
+        }
+        let vars = vars.clone();
         let sub = Evaluator {
             file: file.clone(),
             funcs: self.funcs.clone(),

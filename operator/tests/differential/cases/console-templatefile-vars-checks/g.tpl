@@ -1,0 +1,1 @@
+%{ for a in x }${a}${y.z}%{ endfor }
