@@ -632,19 +632,39 @@ pub fn static_type_with(expr: &Expression, scope: &Scope, ev: SubEval) -> Option
         }
         Expression::Variable(v) => scope.type_of(v.as_str()),
         Expression::Traversal(t) => {
-            let Expression::Variable(root) = &t.expr else {
-                return None;
-            };
             let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
             let (steps, n) = literal_steps(&ops);
-            if n != ops.len() {
-                return None;
-            }
-            let mut ty = scope.type_of(root.as_str())?;
+            let mut ty = match &t.expr {
+                Expression::Variable(root) => scope.type_of(root.as_str())?,
+                base => static_type_with(base, scope, ev)?,
+            };
             for s in &steps {
                 ty = step_type(&ty, s)?;
             }
-            Some(ty)
+            let rest = &ops[n..];
+            let Some(first) = rest.first() else {
+                return Some(ty);
+            };
+            // hcl's splat of a list (or set) is a list of what follows it, applied to each
+            // element (of anything else, a tuple: left to the value).
+            if !matches!(
+                first,
+                TraversalOperator::FullSplat(_) | TraversalOperator::AttrSplat(_)
+            ) {
+                return None;
+            }
+            let (Type::List(elem) | Type::Set(elem)) = ty else {
+                return None;
+            };
+            let (after, m) = literal_steps(&rest[1..]);
+            if m != rest.len() - 1 {
+                return None;
+            }
+            let mut elem = *elem;
+            for s in &after {
+                elem = step_type(&elem, s)?;
+            }
+            Some(Type::List(Box::new(elem)))
         }
         Expression::FuncCall(call) if !call.name.is_namespaced() => {
             let any = || Box::new(Type::Any);
