@@ -52,7 +52,11 @@ impl Step for StepConnect {
                     StepAction::Continue
                 }
                 Err(e) => state.fail_with(BuildError::Connect {
-                    communicator: if matches!(config, CommConfig::WinRm(_)) { "WinRM" } else { "SSH" }.into(),
+                    communicator: match config {
+                        CommConfig::WinRm(_) => "WinRM",
+                        _ => "SSH",
+                    }
+                    .into(),
                     message: format!("{e:#}"),
                 }),
             },

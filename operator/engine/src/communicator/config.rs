@@ -46,8 +46,6 @@ pub struct WinRmConfig {
     pub host: String,
     /// 5985, or 5986 with `winrm_use_ssl` (the SDK's `prepareWinRM` defaults).
     pub port: i64,
-    pub timeout: std::time::Duration,
-    pub use_ssl: bool,
 }
 
 impl WinRmConfig {
@@ -59,17 +57,16 @@ impl WinRmConfig {
             password: r.string("winrm_password").unwrap_or_default(),
             host: r.string("winrm_host").unwrap_or_default(),
             port: r.int("winrm_port").unwrap_or(0),
-            timeout: r.duration("winrm_timeout").unwrap_or_default(),
-            use_ssl: r.bool("winrm_use_ssl").unwrap_or(false),
         };
-        let _ = (r.bool("winrm_no_proxy"), r.bool("winrm_insecure"));
-        let _ = r.bool("winrm_use_ntlm");
+        let use_ssl = r.bool("winrm_use_ssl").unwrap_or(false);
+        // Read for their types' sake only: Kiln never connects over WinRM.
+        let _ = r.duration("winrm_timeout");
+        for key in ["winrm_no_proxy", "winrm_insecure", "winrm_use_ntlm"] {
+            let _ = r.bool(key);
+        }
         if prepare {
             if c.port == 0 {
-                c.port = if c.use_ssl { 5986 } else { 5985 };
-            }
-            if c.timeout.is_zero() {
-                c.timeout = std::time::Duration::from_secs(30 * 60);
+                c.port = if use_ssl { 5986 } else { 5985 };
             }
             if c.username.is_empty() {
                 r.prepare_error("winrm_username must be specified.");

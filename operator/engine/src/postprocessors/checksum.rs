@@ -82,8 +82,19 @@ pub fn digest_file(
         .iter()
         .map(|k| hasher(k).with_context(|| format!("Unrecognized checksum type: {k}")))
         .collect::<anyhow::Result<_>>()?;
-    let mut f = std::fs::File::open(path)
+    let f = std::fs::File::open(path)
         .with_context(|| format!("unable to open file {}", path.display()))?;
+    digest_open(f, path, &mut hashers, cancel)?;
+    Ok(hashers.into_iter().map(|h| hex(&h.finalize())).collect())
+}
+
+/// Feeds the opened file at `path` to every hasher.
+fn digest_open(
+    mut f: std::fs::File,
+    path: &Path,
+    hashers: &mut [Box<dyn DynDigest + Send>],
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
     let mut buf = vec![0u8; CHUNK];
     loop {
         if cancel.is_cancelled() {
@@ -97,25 +108,27 @@ pub fn digest_file(
                 return Err(e).with_context(|| format!("unable to read file {}", path.display()));
             }
         };
-        for h in &mut hashers {
+        for h in hashers.iter_mut() {
             h.update(&buf[..n]);
         }
     }
-    Ok(hashers.into_iter().map(|h| hex(&h.finalize())).collect())
+    Ok(())
 }
 
 /// One file's digest of one type, read now, with Packer's errors (`unable to open file X:
 /// open X: …`, `unable to compute sha256 hash for X`).
 fn digest_now(path: &Path, kind: &str, cancel: &CancellationToken) -> anyhow::Result<String> {
-    if let Err(e) = std::fs::File::open(path) {
-        bail!(
+    let f = std::fs::File::open(path).map_err(|e| {
+        anyhow::anyhow!(
             "unable to open file {}: {}",
             path.display(),
             crate::goerr::path_error("open", path, &e)
-        );
-    }
-    match digest_file(path, &[kind.to_string()], cancel) {
-        Ok(mut d) => Ok(d.remove(0)),
+        )
+    })?;
+    let mut hashers =
+        vec![hasher(kind).with_context(|| format!("Unrecognized checksum type: {kind}"))?];
+    match digest_open(f, path, &mut hashers, cancel) {
+        Ok(()) => Ok(hex(&hashers.remove(0).finalize())),
         Err(_) if cancel.is_cancelled() => bail!("cancelled while computing checksums"),
         Err(_) => bail!("unable to compute {kind} hash for {}", path.display()),
     }

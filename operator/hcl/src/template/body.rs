@@ -788,15 +788,19 @@ impl<'a> ConfigReader<'a> {
         if let Some(r) = self.ms_decode(key, |k, j| ms::duration(k, j, true)) {
             return r;
         }
-        let s = self.string(key)?;
-        if s == "<unknown>" && self.has(key) {
+        let (v, attr) = self.value(key)?;
+        if v == Value::Unknown {
             return None;
         }
-        match go_parse_duration_nanos(&s) {
-            Ok(n) => Some(Duration::from_nanos(u64::try_from(n).unwrap_or(0))),
+        let Some(s) = v.to_string_lossless() else {
+            self.bad(attr, "string required");
+            return None;
+        };
+        match go_parse_duration(&self.interpolate(key, s)) {
+            Ok(d) => Some(d),
             Err(e) => {
-                let name = self.find(key).map_or(key, |a| a.key.as_str()).to_string();
-                self.ms_errors.push(format!("error decoding '{name}': {e}"));
+                self.ms_errors
+                    .push(format!("error decoding '{}': {e}", attr.key));
                 None
             }
         }
@@ -1046,14 +1050,13 @@ impl<'a> ConfigReader<'a> {
             };
         }
         if !self.ms_errors.is_empty() {
-            let mut d = Diagnostics::new();
             let text = MsError::Many(std::mem::take(&mut self.ms_errors)).to_string();
+            let subject = self.block_subject.clone();
             let summary = if self.body.mapstructure {
                 MAPSTRUCTURE_ERROR
             } else {
                 // HCL2: hcldec decodes the block first (its errors alone), then the SDK's
                 // `Decode` fails as on an interpolation error.
-                let subject = self.block_subject.clone();
                 let decoding = self.finish_decoding();
                 if decoding.has_errors() {
                     return Finished {
@@ -1062,14 +1065,10 @@ impl<'a> ConfigReader<'a> {
                         error: None,
                     };
                 }
-                d.push(Diagnostic::error(INTERPOLATION_ERROR, text).with_subject(subject));
-                return Finished {
-                    decoding: d,
-                    own_checks: Diagnostics::new(),
-                    error: None,
-                };
+                INTERPOLATION_ERROR
             };
-            d.push(Diagnostic::error(summary, text).with_subject(self.block_subject.clone()));
+            let mut d = Diagnostics::new();
+            d.push(Diagnostic::error(summary, text).with_subject(subject));
             return Finished {
                 decoding: d,
                 own_checks: Diagnostics::new(),
