@@ -27,7 +27,7 @@ use crate::builders::common::{StepConnect, StepProvision};
 use crate::communicator::config::CommConfig;
 use crate::communicator::docker::DockerComm;
 use crate::components::{BuildState, Builder, ComponentInfo, Step, StepAction};
-use crate::postprocessors::docker_image::{image_state, read_login};
+use crate::postprocessors::docker_image::image_state;
 use crate::template::ConfigReader;
 use crate::value::Value;
 
@@ -98,69 +98,151 @@ pub fn default_store(work_dir: &Path) -> PathBuf {
     }
 }
 
+/// The plugin's default `run_command` (a Linux container).
+const DEFAULT_RUN_COMMAND: [&str; 6] =
+    ["-d", "-i", "-t", "--entrypoint=/bin/sh", "--", "{{.Image}}"];
+
+/// A `build { … }` section (the plugin's `DockerfileBootstrapConfig`), decoded and checked
+/// as its `Prepare` does: `None` when it is all defaults (the plugin then ignores it), else
+/// its first error, if any.
+fn dockerfile_config(
+    r: &mut ConfigReader,
+    b: &crate::template::RawBlock,
+) -> Option<Option<String>> {
+    let mut nr = r.nested(b);
+    let path = nr.string("path").unwrap_or_default();
+    let build_dir = nr.string("build_dir").unwrap_or_default();
+    let arguments = nr.string_map("arguments").unwrap_or_default();
+    let pull = nr.bool("pull");
+    let compress = nr.bool("compress").unwrap_or(false);
+    let d = nr.finish();
+    r.diags.extend(d);
+    if path.is_empty()
+        && build_dir.is_empty()
+        && arguments.is_empty()
+        && pull.is_none()
+        && !compress
+    {
+        return None;
+    }
+    let stat = |p: &str| {
+        std::fs::metadata(p).map_err(|e| crate::goerr::path_error("stat", Path::new(p), &e))
+    };
+    let error = if path.is_empty() {
+        Some("`path` is required for bootstrapping a build with `docker build`".to_string())
+    } else {
+        let dir = if build_dir.is_empty() {
+            "."
+        } else {
+            build_dir.as_str()
+        };
+        match stat(&path) {
+            Err(e) => Some(format!("failed to stat file {path:?}: {e}")),
+            Ok(m) if !m.is_file() => Some(format!("dockerfile {path:?} is not a regular file")),
+            Ok(_) => match stat(dir) {
+                Err(e) => Some(format!("failed to stat build directory {dir:?}: {e}")),
+                Ok(m) if !m.is_dir() => {
+                    Some(format!("specified build_dir {dir:?} is not a directory"))
+                }
+                Ok(_) => None,
+            },
+        }
+    };
+    Some(error)
+}
+
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder>> {
     // Packer's docker builder renders `run_command` when it starts the container.
     r.render_later(&["run_command"]);
-    for (key, why) in [
-        (
+    // Options that only mean something to dockerd: accepted as the plugin does, refused
+    // when the build runs (Kiln's own checks, deferred) when set to more than their default.
+    let run_command = r.strings("run_command").unwrap_or_default();
+    if !run_command.is_empty() && run_command != DEFAULT_RUN_COMMAND {
+        r.check_error_at(
             "run_command",
-            "Kiln runs no `docker run`: commands run with runc/crun in the unpacked image",
-        ),
+            "Unsupported docker option",
+            "run_command: Kiln runs no `docker run`: commands run with runc/crun in the unpacked image.",
+        );
+    }
+    for (key, why) in [
         (
             "device",
             "devices are not passed to the containers Kiln runs",
         ),
         ("tmpfs", "tmpfs mounts are not supported yet"),
-        ("docker_path", "Kiln needs no docker CLI"),
-        (
-            "ecr_login",
-            "ECR login is not supported yet; put the registry's credentials in ~/.docker/config.json",
-        ),
-        ("aws_access_key", "ECR login is not supported yet"),
-        ("aws_secret_key", "ECR login is not supported yet"),
-        ("aws_token", "ECR login is not supported yet"),
-        ("aws_profile", "ECR login is not supported yet"),
-        (
-            "windows_container",
-            "Windows containers cannot run without Docker on Windows",
-        ),
     ] {
-        r.refuse(key, "Unsupported docker option", format!("{key}: {why}."));
+        if r.strings(key).is_some_and(|v| !v.is_empty()) {
+            r.check_error_at(key, "Unsupported docker option", format!("{key}: {why}."));
+        }
     }
-    if r.has("pty") {
-        let _ = r.any("pty");
-        r.warn_at(
-            "pty",
-            "Ignored docker option",
-            "pty: commands run without a terminal in Kiln.",
-        );
-    }
-    let bootstrap = !r.blocks("build").is_empty();
-    if bootstrap {
-        r.check_error(
+    // (`docker_path`: Kiln needs no docker CLI.)
+    let _ = r.string("docker_path");
+    let windows = r.bool("windows_container").unwrap_or(false);
+    if windows {
+        r.check_error_at(
+            "windows_container",
             "Unsupported docker option",
-            "build: Kiln does not run Dockerfiles; build the base image first (its reference goes in `image`).",
+            "windows_container: Windows containers cannot run without Docker on Windows.",
         );
     }
+    let ecr_login = r.bool("ecr_login").unwrap_or(false);
+    for k in [
+        "aws_access_key",
+        "aws_secret_key",
+        "aws_token",
+        "aws_profile",
+    ] {
+        let _ = r.string(k);
+    }
+    let _ = r.bool("aws_force_use_public_ecr");
+    if ecr_login {
+        r.check_error_at(
+            "ecr_login",
+            "Unsupported docker option",
+            "ecr_login: ECR login is not supported yet; put the registry's credentials in ~/.docker/config.json.",
+        );
+    }
+    // (`pty`: Kiln's commands run without a terminal; accepted as the plugin does.)
+    let _ = r.bool("pty");
     // The plugin's `Prepare`, in its words and order (packer-plugin-docker v1.1.2,
-    // builder/docker/config.go): the image or a build section, the artifact's handling,
-    // the export path, the ECR login server.
+    // builder/docker/config.go): the image or a build section, the communicator, the
+    // artifact's handling, the export path, the ECR login server.
+    let build_blocks = r.blocks("build");
+    let bootstrap = build_blocks.first().and_then(|b| dockerfile_config(r, b));
     let image = r.string("image").filter(|s| !s.is_empty());
-    match (bootstrap, &image) {
-        (true, Some(_)) => r.prepare_error("`image` cannot be specified with a build config"),
-        (false, None) => r.prepare_error(
+    let pull_set = r.bool("pull");
+    match (&bootstrap, &image) {
+        (Some(error), _) => {
+            if let Some(e) = error {
+                r.prepare_error(e.clone());
+            }
+            if image.is_some() {
+                r.prepare_error("`image` cannot be specified with a build config");
+            }
+            if pull_set == Some(true) {
+                r.prepare_warning(
+                    "when running a bootstrap build, the `pull` option is ignored and is replaced by `build.pull` (true by default)",
+                );
+            }
+            r.check_error(
+                "Unsupported docker option",
+                "build: Kiln does not run Dockerfiles; build the base image first (its reference goes in `image`).",
+            );
+        }
+        (None, None) => r.prepare_error(
             "missing 'image' attribute or 'build' section, either needs to be specified for a build to run.",
         ),
         _ => {}
     }
+    let comm = CommConfig::read_with(r, "docker", &["docker"], &info.env);
     if let Some(i) = &image
         && i != SCRATCH
         && let Err(e) = Reference::parse(i)
     {
         r.check_error_at("image", "Invalid image", e.to_string());
     }
-    let pull = r.bool("pull").unwrap_or(true);
-    let platform = match r.string("platform") {
+    let pull = pull_set.unwrap_or(true);
+    let platform = match r.string("platform").filter(|p| !p.is_empty()) {
         Some(p) => match Platform::parse(&p) {
             Ok(p) => p,
             Err(e) => {
@@ -187,6 +269,13 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     {
         r.prepare_error("export_path must be a file, not a directory");
     }
+    let login_enabled = r.bool("login").unwrap_or(false);
+    let login_server = r.string("login_server").filter(|s| !s.is_empty());
+    let login_user = r.string("login_username");
+    let login_pass = r.string("login_password");
+    if ecr_login && login_server.is_none() {
+        r.prepare_error("ECR login requires login server to be provided.");
+    }
     let changes = r.strings("changes").unwrap_or_default();
     if let Err(e) = image::validate_changes(&changes) {
         r.check_error_at("changes", "Invalid changes", e.to_string());
@@ -210,19 +299,30 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     }
     let container_dir = r
         .string("container_dir")
+        .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "/packer-files".into());
     let exec_user = r.string("exec_user").filter(|s| !s.is_empty());
     let fix_upload_owner = r.bool("fix_upload_owner").unwrap_or(true);
-    let login = read_login(r, "docker").map(|(server, u, p)| {
-        let server = server.unwrap_or_else(|| {
-            image
-                .as_deref()
-                .and_then(|i| Reference::parse(i).ok())
-                .map(|r| r.registry)
-                .unwrap_or_default()
-        });
-        (server, u, p)
-    });
+    let login = match (login_enabled, login_user, login_pass) {
+        (false, _, _) => None,
+        (true, Some(u), Some(p)) => {
+            let server = login_server.unwrap_or_else(|| {
+                image
+                    .as_deref()
+                    .and_then(|i| Reference::parse(i).ok())
+                    .map(|r| r.registry)
+                    .unwrap_or_default()
+            });
+            Some((server, u, p))
+        }
+        (true, _, _) => {
+            r.check_error(
+                "Invalid docker config",
+                "login requires login_username and login_password.",
+            );
+            None
+        }
+    };
     let privileged = r.bool("privileged").unwrap_or(false);
     let cap_add = r.strings("cap_add").unwrap_or_default();
     let cap_drop = r.strings("cap_drop").unwrap_or_default();
@@ -243,7 +343,6 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             "image = \"scratch\": a runner pod runs in its docker source's base image, and scratch is no image to run in; build it locally with `kiln build`.",
         );
     }
-    let comm = CommConfig::read_with(r, "docker", &["docker"], &info.env);
     let work_dir = info.env.work_dir.clone();
     let output = match (commit, discard, export_path) {
         (_, _, Some(p)) => Output::Export(PathBuf::from(p)),
@@ -252,7 +351,11 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     };
     Some(Box::new(DockerBuilder {
         config: DockerConfig {
-            image: image?,
+            image: if bootstrap.is_some() {
+                image.unwrap_or_default()
+            } else {
+                image?
+            },
             pull,
             platform,
             output,

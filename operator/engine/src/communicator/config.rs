@@ -140,7 +140,7 @@ impl CommConfig {
             other => {
                 let mut known = vec!["\"ssh\"".to_string(), "\"none\"".to_string()];
                 known.extend(provided.iter().map(|p| format!("{p:?}")));
-                r.error_at(
+                r.check_error_at(
                     "communicator",
                     "Invalid communicator",
                     format!(

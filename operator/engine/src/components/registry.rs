@@ -50,7 +50,91 @@ pub struct Table<T: ?Sized + 'static> {
     pub entries: &'static [(&'static str, Factory<T>)],
 }
 
-impl<T: ?Sized + 'static> Table<T> {
+/// What a kind of component does with Kiln's own checks ([`ConfigReader::check_error_at`]:
+/// options Kiln accepts as Packer's plugin does but cannot honour, values Kiln alone can tell
+/// are wrong before running). A builder defers them: the template validates as it does with
+/// Packer, and the build fails at its first step naming them ([`DeferredChecks`]). The other
+/// kinds report them when the template is validated, beside the plugin's errors.
+pub trait OwnChecks {
+    const DEFERS: bool;
+    /// The component, failing when it runs with these errors (a kind that defers).
+    fn defer_own_checks(self: Box<Self>, errors: Vec<String>) -> Box<Self>;
+}
+
+impl OwnChecks for dyn Builder {
+    const DEFERS: bool = true;
+    fn defer_own_checks(self: Box<Self>, errors: Vec<String>) -> Box<Self> {
+        Box::new(DeferredChecks {
+            inner: self,
+            errors,
+        })
+    }
+}
+
+macro_rules! reports_own_checks {
+    ($($t:ty),*) => {$(
+        impl OwnChecks for $t {
+            const DEFERS: bool = false;
+            fn defer_own_checks(self: Box<Self>, _errors: Vec<String>) -> Box<Self> {
+                self
+            }
+        }
+    )*};
+}
+reports_own_checks!(dyn Provisioner, dyn PostProcessor, dyn DataSource);
+
+/// A builder whose options Kiln's own checks refused: its build fails at its first step
+/// with their messages (one, or the SDK's `N error(s) occurred:` list); nothing runs.
+pub struct DeferredChecks {
+    inner: Box<dyn Builder>,
+    errors: Vec<String>,
+}
+
+impl Builder for DeferredChecks {
+    fn steps(&self) -> Vec<Box<dyn crate::components::Step>> {
+        let mut steps: Vec<Box<dyn crate::components::Step>> =
+            vec![Box::new(StepOwnChecks(self.errors.clone()))];
+        steps.extend(self.inner.steps());
+        steps
+    }
+    fn artifact(&self, state: &crate::components::BuildState) -> Option<crate::artifact::Artifact> {
+        self.inner.artifact(state)
+    }
+    fn generated_keys(&self) -> Vec<String> {
+        self.inner.generated_keys()
+    }
+    fn requirements(&self) -> crate::components::Requirements {
+        self.inner.requirements()
+    }
+    fn step_runner(&self) -> bool {
+        self.inner.step_runner()
+    }
+}
+
+/// The first step of a [`DeferredChecks`] builder.
+struct StepOwnChecks(Vec<String>);
+
+#[async_trait::async_trait]
+impl crate::components::Step for StepOwnChecks {
+    fn name(&self) -> &str {
+        "StepKilnChecks"
+    }
+    async fn run(
+        &mut self,
+        state: &mut crate::components::BuildState,
+    ) -> crate::components::StepAction {
+        let text = match self.0.as_slice() {
+            [one] => format!("Kiln cannot run this build: {one}"),
+            many => format!(
+                "Kiln cannot run this build: {}",
+                crate::template::multi_error(many)
+            ),
+        };
+        state.fail(text)
+    }
+}
+
+impl<T: ?Sized + OwnChecks + 'static> Table<T> {
     /// The constructor of a type name.
     pub fn get(&self, name: &str) -> Option<Factory<T>> {
         self.entries
@@ -130,14 +214,17 @@ impl<T: ?Sized + 'static> Table<T> {
         let block_name = block.name;
         let subject = block.subject.clone();
         let legacy = block.legacy;
-        let mut r = self.reader(block, info);
+        let mut r = self.reader(name, block, info);
         let component = factory(&mut r, info);
         let finished = r.finish_parts();
         let (mut diags, error) = (finished.decoding, finished.error);
         if !legacy && !diags.0.iter().any(|d| d.summary == INTERPOLATION_ERROR) {
             diags = self.failed_preparing(name, block_name, diags, &subject);
         }
-        diags.extend(finished.own_checks);
+        let own_checks = finished.own_checks;
+        if !T::DEFERS {
+            diags.extend(own_checks.clone());
+        }
         if let Some(d) = diags.0.iter().find(|d| d.summary == INTERPOLATION_ERROR) {
             diags = self.interpolation_error(name, block_name, d).into();
         } else if let Some(text) = error {
@@ -155,7 +242,24 @@ impl<T: ?Sized + 'static> Table<T> {
             );
         }
         match component {
-            Some(c) if !diags.has_errors() => Ok((c, diags)),
+            Some(c) if !diags.has_errors() => {
+                let deferred: Vec<String> = own_checks
+                    .0
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| d.detail.clone())
+                    .collect();
+                if T::DEFERS {
+                    // (their warnings stay warnings of the template)
+                    diags.extend(Diagnostics(
+                        own_checks.0.into_iter().filter(|d| !d.is_error()).collect(),
+                    ));
+                    if !deferred.is_empty() {
+                        return Ok((c.defer_own_checks(deferred), diags));
+                    }
+                }
+                Ok((c, diags))
+            }
             _ => Err(diags),
         }
     }
@@ -169,7 +273,7 @@ impl<T: ?Sized + 'static> Table<T> {
             return self.unknown(name, block.subject).into();
         };
         let (block_name, subject) = (block.name, block.subject.clone());
-        let mut r = self.reader(block, info);
+        let mut r = self.reader(name, block, info);
         let _ = factory(&mut r, info);
         let decoding = r.finish_parts().decoding;
         // (Templates are rendered by the SDK's Decode, with the override merged.)
@@ -182,8 +286,12 @@ impl<T: ?Sized + 'static> Table<T> {
 
     /// A reader for the block, with the arguments hcl2template itself decodes set aside
     /// and the component's template context.
-    fn reader<'b>(&self, block: Block<'b>, info: &ComponentInfo) -> ConfigReader<'b> {
+    fn reader<'b>(&self, name: &str, block: Block<'b>, info: &ComponentInfo) -> ConfigReader<'b> {
         let mut r = ConfigReader::new(block.body, block.env, block.subject, block.what);
+        // Every component of Packer's but the sleep provisioner embeds `common.PackerConfig`.
+        if !(self.kind == Kind::Provisioner && name == "sleep") {
+            r.packer_config_options();
+        }
         // hcl2template's own arguments of the block are in the schema hcl's suggestions come
         // from (a misspelt `timout` gets `Did you mean "timeout"?`).
         match self.kind {

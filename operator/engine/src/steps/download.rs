@@ -439,6 +439,36 @@ pub fn cache_target(
     }
 }
 
+/// The qemu plugin's `stepSetISO` (`iso_skip_cache`): the URL qemu reads the ISO from
+/// itself, the last of `urls` that answers a HEAD request with a 2xx status and
+/// `Accept-Ranges: bytes` (qemu's curl driver reads byte ranges), in the plugin's words when
+/// none does.
+pub async fn byte_serving_url(urls: &[String]) -> anyhow::Result<String> {
+    let urls = urls.to_vec();
+    tokio::task::spawn_blocking(move || {
+        let mut found = None;
+        for url in &urls {
+            let Ok(resp) = ureq::head(url).header("User-Agent", "Packer").call() else {
+                continue;
+            };
+            let ranges = resp
+                .headers()
+                .get("accept-ranges")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v == "bytes");
+            if resp.status().is_success() && ranges {
+                found = Some(url.clone());
+            }
+        }
+        found.ok_or_else(|| {
+            anyhow::anyhow!(
+                "No byte serving support. The HTTP server must support Accept-Ranges=bytes"
+            )
+        })
+    })
+    .await?
+}
+
 /// `StepDownload`: tries each URL in order; returns the local path of the first that
 /// arrives and verifies. The error lists every URL's failure.
 pub async fn download_iso(
@@ -703,6 +733,35 @@ mod tests {
         assert!(short.kiln_only && short.message.contains("64 hex digits"));
     }
 
+    #[tokio::test]
+    async fn skip_cache_wants_byte_serving() {
+        let (port, _) = serve(vec![
+            ("/plain.iso", b"iso".to_vec()),
+            ("/r/a.iso", b"iso".to_vec()),
+            ("/r/b.iso", b"iso".to_vec()),
+        ]);
+        let u = |p: &str| format!("http://127.0.0.1:{port}{p}");
+        // the last URL that serves ranges, as the plugin's loop leaves it
+        assert_eq!(
+            byte_serving_url(&[
+                u("/r/a.iso"),
+                u("/missing.iso"),
+                u("/r/b.iso"),
+                u("/plain.iso")
+            ])
+            .await
+            .unwrap(),
+            u("/r/b.iso")
+        );
+        let e = byte_serving_url(&[u("/plain.iso"), u("/missing.iso"), "a.iso".into()])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "No byte serving support. The HTTP server must support Accept-Ranges=bytes"
+        );
+    }
+
     /// Serves `body` on a loopback port, counting requests.
     fn serve(
         files: Vec<(&'static str, Vec<u8>)>,
@@ -728,13 +787,21 @@ mod tests {
                 }
                 match files.iter().find(|(p, _)| *p == path) {
                     Some((_, body)) => {
+                        // (paths under /r/ serve byte ranges)
+                        let ranges = if path.starts_with("/r/") {
+                            "Accept-Ranges: bytes\r\n"
+                        } else {
+                            ""
+                        };
                         write!(
                             s,
-                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                            "HTTP/1.1 200 OK\r\n{ranges}Content-Length: {}\r\nConnection: close\r\n\r\n",
                             body.len()
                         )
                         .unwrap();
-                        s.write_all(body).unwrap();
+                        if !line.starts_with("HEAD ") {
+                            s.write_all(body).unwrap();
+                        }
                     }
                     None => {
                         write!(s, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();

@@ -25,12 +25,16 @@ use super::ports::listen_in_range;
 pub struct HttpConfig {
     pub directory: Option<PathBuf>,
     pub content: BTreeMap<String, String>,
-    /// 0: Packer's default 8000.
-    pub port_min: u16,
+    /// 0: Packer's default 8000 (a Go `int`, as the plugin compares them; a value outside
+    /// 0..=65535 is refused by the builder's own checks).
+    pub port_min: i64,
     /// 0: Packer's default 9000.
-    pub port_max: u16,
+    pub port_max: i64,
     /// Empty: Packer's default `0.0.0.0`.
     pub bind_address: String,
+    /// `http_interface` (undocumented in the plugin, which only checks it against
+    /// `http_bind_address`: the server listens on `http_bind_address` either way).
+    pub interface: String,
     /// Empty: `tcp`.
     pub network_protocol: String,
 }
@@ -44,6 +48,9 @@ impl HttpConfig {
         }
         if self.port_max == 0 {
             self.port_max = 9000;
+        }
+        if !self.interface.is_empty() && !self.bind_address.is_empty() {
+            errs.push("either http_interface or http_bind_address can be specified".into());
         }
         if self.bind_address.is_empty() {
             self.bind_address = "0.0.0.0".into();
@@ -112,8 +119,10 @@ impl HttpServer {
                 cfg.bind_address
             );
         }
-        let std_listener = listen_in_range(&cfg.bind_address, cfg.port_min, cfg.port_max)
-            .context("Error finding port")?;
+        let port = |p: i64| u16::try_from(p.max(0)).unwrap_or(u16::MAX);
+        let std_listener =
+            listen_in_range(&cfg.bind_address, port(cfg.port_min), port(cfg.port_max))
+                .context("Error finding port")?;
         std_listener.set_nonblocking(true)?;
         let port = std_listener.local_addr()?.port();
         let listener = tokio::net::TcpListener::from_std(std_listener)?;

@@ -3,5 +3,6 @@
 
 pub mod cdrom;
 pub mod download;
+pub mod floppy;
 pub mod http_server;
 pub mod ports;

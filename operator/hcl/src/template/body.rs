@@ -472,6 +472,25 @@ impl<'a> ConfigReader<'a> {
         self.prepare_warnings.push(message.into());
     }
 
+    /// The SDK's `common.PackerConfig` options (`packer_build_name`, `packer_force`, …), in
+    /// the schema of nearly every component: Packer's core passes its own values after the
+    /// template's, which they override, so a template's are only decoded (types checked).
+    pub fn packer_config_options(&mut self) {
+        for k in [
+            "packer_build_name",
+            "packer_builder_type",
+            "packer_core_version",
+            "packer_on_error",
+        ] {
+            let _ = self.string(k);
+        }
+        for k in ["packer_debug", "packer_force"] {
+            let _ = self.bool(k);
+        }
+        let _ = self.string_map("packer_user_variables");
+        let _ = self.strings("packer_sensitive_variables");
+    }
+
     /// Marks arguments as handled elsewhere (meta-arguments such as `only`).
     pub fn ignore(&mut self, keys: &[&str]) {
         for k in keys {

@@ -841,6 +841,53 @@ mod tests {
         }
     }
 
+    /// `floppy_path` (StepCreateFloppy's image) → `-fda` (L160-165): set between `-cpu` and
+    /// `-display` in the defaults' order, absent without a floppy, replaced by a `qemuargs`
+    /// `-fda`; the floppy is no drive, so `-drive` and `-device` do not change.
+    #[test]
+    fn floppy_path_attaches_fda() {
+        let c = QemuArgsConfig {
+            cpu_model: Some("host".into()),
+            ..zero_config()
+        };
+        let with = QemuRunState {
+            floppy_path: Some("/work/packer123456".into()),
+            cd_path: Some("fake_cd_path.iso".into()),
+            ..test_state()
+        };
+        let a = qemu_args(&c, &with).unwrap();
+        assert_eq!(value_of(&a, "-fda"), ["/work/packer123456"]);
+        let pos = |flag: &str| a.iter().position(|x| x == flag).unwrap();
+        assert_eq!(pos("-fda"), pos("-cpu") + 2);
+        assert_eq!(pos("-display"), pos("-fda") + 2);
+        let without = QemuRunState {
+            floppy_path: None,
+            ..with.clone()
+        };
+        let b = qemu_args(&c, &without).unwrap();
+        assert!(value_of(&b, "-fda").is_empty());
+        assert!(!b.contains(&"-fda".to_string()));
+        // Everything else is the same.
+        let mut rest = a.clone();
+        let i = pos("-fda");
+        rest.drain(i..i + 2);
+        assert_eq!(rest, b);
+        assert_eq!(
+            value_of(&a, "-drive"),
+            [
+                "file=/path/to/test.iso,media=cdrom",
+                "file=fake_cd_path.iso,media=cdrom"
+            ]
+        );
+        // A user's -fda wins.
+        let user = QemuArgsConfig {
+            qemuargs: vec![vec!["-fda".into(), "mine.img".into()]],
+            ..c.clone()
+        };
+        let u = qemu_args(&user, &with).unwrap();
+        assert_eq!(value_of(&u, "-fda"), ["mine.img"]);
+    }
+
     /// `Test_OptionalConfigOptionsGetSet` (L383-411).
     #[test]
     fn plugin_optional_options() {

@@ -1,10 +1,10 @@
 //! The `qemu` builder: packer-plugin-qemu v1.1.7's `Builder.Run` step list (`builder.go`),
 //! on the pieces of this module and the shared steps of [`crate::steps`]:
 //!
-//! download the ISO (or the `disk_image` source) → prepare the output directory → `cd_files`
-//! ISO → create / copy / resize the disks → HTTP server → the communicator's host port →
-//! VNC port and password → EFI variables → run qemu → QMP → type the boot command →
-//! connect → provision → shut down → compact (`qemu-img convert`).
+//! download the ISO (or the `disk_image` source) → prepare the output directory → the
+//! `floppy_files` floppy → `cd_files` ISO → create / copy / resize the disks → HTTP server →
+//! the communicator's host port → VNC port and password → EFI variables → run qemu → QMP →
+//! type the boot command → connect → provision → shut down → compact (`qemu-img convert`).
 //!
 //! qemu is a child process killed by PID when its step is cleaned up (failure, cancellation)
 //! and when Kiln itself dies (`PR_SET_PDEATHSIG`). A guest that never answers SSH ends at
@@ -29,6 +29,7 @@ use crate::components::{
 };
 use crate::steps::cdrom::{CdImage, create_cd};
 use crate::steps::download::download_iso;
+use crate::steps::floppy::{FloppyImage, create_floppy};
 use crate::steps::http_server::{HttpServer, http_generated_data, qemu_user_net_http_ip};
 use crate::steps::ports::free_port_in_range;
 use crate::template::ConfigReader;
@@ -75,6 +76,10 @@ impl Builder for QemuBuilder {
             Box::new(StepPrepareOutputDir {
                 config: c.clone(),
                 created: false,
+            }),
+            Box::new(StepCreateFloppy {
+                config: c.clone(),
+                image: None,
             }),
             Box::new(StepCreateCd {
                 config: c.clone(),
@@ -412,6 +417,16 @@ impl Step for StepDownload {
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
         let c = &self.0;
+        if c.iso_skip_cache {
+            // (the plugin's `stepSetISO`, silent)
+            return match crate::steps::download::byte_serving_url(&c.iso.urls).await {
+                Ok(url) => {
+                    qstate(state).run.iso_path = Some(url);
+                    StepAction::Continue
+                }
+                Err(e) => state.fail(format!("{e:#}")),
+            };
+        }
         let what = if c.args.disk_image {
             "disk image"
         } else {
@@ -483,6 +498,41 @@ impl Step for StepPrepareOutputDir {
                 }
             }
         }
+    }
+}
+
+/// `commonsteps.StepCreateFloppy`: `floppy_files` / `floppy_dirs` / `floppy_content` →
+/// `floppy_path` (qemu's `-fda`), removed at cleanup. The step says what the SDK's says.
+struct StepCreateFloppy {
+    config: Arc<QemuConfig>,
+    image: Option<FloppyImage>,
+}
+
+#[async_trait]
+impl Step for StepCreateFloppy {
+    fn name(&self) -> &str {
+        "StepCreateFloppy"
+    }
+
+    async fn run(&mut self, state: &mut BuildState) -> StepAction {
+        let cfg = &self.config.floppy;
+        if !cfg.enabled() {
+            return StepAction::Continue;
+        }
+        match create_floppy(cfg, &self.config.tmp_dir, &state.ui, &state.cancel).await {
+            Ok(img) => {
+                qstate(state).run.floppy_path = Some(img.path.display().to_string());
+                self.image = Some(img);
+                StepAction::Continue
+            }
+            Err(_) if state.cancel.is_cancelled() => StepAction::Halt,
+            Err(e) => state.fail(format!("{e:#}")),
+        }
+    }
+
+    async fn cleanup(&mut self, _state: &mut BuildState) {
+        // Dropping the image removes the file.
+        self.image = None;
     }
 }
 

@@ -11,6 +11,7 @@ use crate::communicator::config::CommConfig;
 use crate::components::ComponentInfo;
 use crate::steps::cdrom::CdConfig;
 use crate::steps::download::{IsoConfig, PreparedIso};
+use crate::steps::floppy::FloppyConfig;
 use crate::steps::http_server::HttpConfig;
 use crate::template::ConfigReader;
 use crate::value::Value;
@@ -26,24 +27,10 @@ pub const DISK_CACHES: &[&str] = &["writethrough", "writeback", "none", "unsafe"
 pub const DISK_DISCARDS: &[&str] = &["unmap", "ignore"];
 pub const DISK_DETECT_ZEROES: &[&str] = &["unmap", "on", "off"];
 
-/// Options of the plugin Kiln refuses, with the reason.
+/// Options of the plugin Kiln cannot honour yet, with the reason: accepted as the plugin
+/// does, and refused when the build runs (Kiln's own checks, deferred) when set to more
+/// than their default.
 const UNSUPPORTED: &[(&str, &str)] = &[
-    (
-        "floppy_files",
-        "floppies are not supported yet; use cd_files",
-    ),
-    (
-        "floppy_dirs",
-        "floppies are not supported yet; use cd_files",
-    ),
-    (
-        "floppy_content",
-        "floppies are not supported yet; use cd_content",
-    ),
-    (
-        "floppy_label",
-        "floppies are not supported yet; use cd_label",
-    ),
     ("vtpm", "a virtual TPM (swtpm) is not supported yet"),
     ("use_tpm1", "a virtual TPM (swtpm) is not supported yet"),
     (
@@ -53,19 +40,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     (
         "net_bridge",
         "bridged networking is not supported yet; the user network with port forwarding is",
-    ),
-    (
-        "iso_skip_cache",
-        "iso_skip_cache is not supported yet; the ISO is downloaded (or used in place when local)",
-    ),
-    ("run_once", "run_once is not supported"),
-    (
-        "http_interface",
-        "http_interface is not supported; use http_bind_address",
-    ),
-    (
-        "boot_keygroup_interval",
-        "boot_keygroup_interval only applies to USB keyboards, which the qemu builder does not use",
     ),
 ];
 
@@ -79,6 +53,10 @@ pub struct QemuConfig {
     pub boot: BootConfig,
     pub http: HttpConfig,
     pub cd: CdConfig,
+    /// `floppy_files`, `floppy_dirs`, `floppy_content`, `floppy_label`: a FAT12 floppy (`-fda`).
+    pub floppy: FloppyConfig,
+    /// `iso_skip_cache`: qemu reads the ISO from its URL (which must serve byte ranges).
+    pub iso_skip_cache: bool,
     pub comm: CommConfig,
     pub host_port_min: u16,
     pub host_port_max: u16,
@@ -122,20 +100,17 @@ fn port(r: &mut ConfigReader, key: &str) -> Option<i64> {
     r.int(key)
 }
 
-/// A port the plugin does not range-check: outside 0..=65535 is Kiln's own error.
-fn u16_opt(r: &mut ConfigReader, key: &str) -> Option<u16> {
+/// A port the plugin keeps as a Go `int`: its value, outside 0..=65535 also Kiln's own error.
+fn checked_port(r: &mut ConfigReader, key: &str) -> Option<i64> {
     let v = port(r, key)?;
-    match u16::try_from(v) {
-        Ok(p) => Some(p),
-        Err(_) => {
-            r.check_error_at(
-                key,
-                "Invalid port",
-                format!("{key} must be between 0 and 65535, got {v}."),
-            );
-            None
-        }
+    if u16::try_from(v).is_err() {
+        r.check_error_at(
+            key,
+            "Invalid port",
+            format!("{key} must be between 0 and 65535, got {v}."),
+        );
     }
+    Some(v)
 }
 
 fn clamp_u16(v: i64) -> u16 {
@@ -190,22 +165,39 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     // Rendered by the builder when it runs, with the HTTP server's address and the VM.
     r.render_later(&["boot_command", "boot_steps", "qemuargs"]);
     for (key, why) in UNSUPPORTED {
-        r.refuse(
-            key,
-            "Unsupported qemu option",
-            format!("{key} is not supported by Kiln's qemu builder: {why}."),
-        );
+        let set = match *key {
+            "vtpm" | "use_tpm1" => r.bool(key).unwrap_or(false),
+            _ => r.string(key).is_some_and(|s| !s.is_empty()),
+        };
+        if set {
+            r.check_error_at(
+                key,
+                "Unsupported qemu option",
+                format!("{key} is not supported by Kiln's qemu builder: {why}."),
+            );
+        }
     }
     if !r.blocks("winrm").is_empty() {
         r.check_error("Unsupported qemu option", "WinRM is not supported by Kiln.");
     }
+    // `run_once`: in the plugin's schema, used by nothing.
+    let _ = r.bool("run_once");
+    // `boot_keygroup_interval`: the SDK's USB keyboard's; the VNC driver does not use it.
+    let _ = r.duration("boot_keygroup_interval");
+    let iso_skip_cache = r.bool("iso_skip_cache").unwrap_or(false);
 
     // --- Everything the plugin's Prepare looks at, read first: its checks follow, in its
     // order (`config.go` Prepare).
     let iso_cfg = IsoConfig {
         iso_url: r.string("iso_url"),
         iso_urls: r.strings("iso_urls").unwrap_or_default(),
-        iso_checksum: r.string("iso_checksum").unwrap_or_default(),
+        // (`iso_skip_cache`: the plugin's Prepare sets the checksum to "none")
+        iso_checksum: if iso_skip_cache {
+            let _ = r.string("iso_checksum");
+            "none".into()
+        } else {
+            r.string("iso_checksum").unwrap_or_default()
+        },
         iso_target_path: r.string("iso_target_path"),
         iso_target_extension: r.string("iso_target_extension"),
     };
@@ -385,10 +377,17 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
             .filter(|s| !s.is_empty())
             .map(PathBuf::from),
         content: r.string_map("http_content").unwrap_or_default(),
-        port_min: u16_opt(r, "http_port_min").unwrap_or(0),
-        port_max: u16_opt(r, "http_port_max").unwrap_or(0),
+        port_min: checked_port(r, "http_port_min").unwrap_or(0),
+        port_max: checked_port(r, "http_port_max").unwrap_or(0),
         bind_address: r.string("http_bind_address").unwrap_or_default(),
+        interface: r.string("http_interface").unwrap_or_default(),
         network_protocol: r.string("http_network_protocol").unwrap_or_default(),
+    };
+    let floppy = FloppyConfig {
+        files: r.strings("floppy_files").unwrap_or_default(),
+        dirs: r.strings("floppy_dirs").unwrap_or_default(),
+        content: r.string_map("floppy_content").unwrap_or_default(),
+        label: r.string("floppy_label"),
     };
     let mut cd = CdConfig {
         files: r.strings("cd_files").unwrap_or_default(),
@@ -410,8 +409,12 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
             s
         }),
     };
-    // `CDConfig` (the files are on the runner, checked there in the cluster).
+    // `FloppyConfig` and `CDConfig` (the files are on the runner, checked there in the
+    // cluster).
     if !info.env.in_cluster {
+        for e in floppy.prepare() {
+            r.prepare_error(e);
+        }
         for e in cd.prepare() {
             r.prepare_error(e);
         }
@@ -604,6 +607,8 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         boot,
         http,
         cd,
+        floppy,
+        iso_skip_cache,
         comm,
         host_port_min,
         host_port_max,

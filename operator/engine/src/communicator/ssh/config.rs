@@ -180,6 +180,10 @@ impl SshConfig {
     ) -> SshConfig {
         let d = SshConfig::default();
         r.ignore(BUILDER_ONLY_OPTIONS);
+        // The SDK's `SSHPublicKey`/`SSHPrivateKey` (bytes a builder's temporary key fills in):
+        // in its schema, decoded and unused.
+        let _ = r.numbers("ssh_public_key");
+        let _ = r.numbers("ssh_private_key");
         let port = read_port(r, "ssh_port", 22);
         let timeout_set = r.has("ssh_timeout") || r.has("ssh_wait_timeout");
         let attempts_set = r.has("ssh_handshake_attempts");
@@ -190,8 +194,10 @@ impl SshConfig {
         }
         let mut handshake_attempts = match r.int("ssh_handshake_attempts") {
             Some(n) if n > 0 => n as u32,
+            // (the SDK's zero value: its default)
+            Some(0) => d.handshake_attempts,
             Some(_) => {
-                r.error_at(
+                r.check_error_at(
                     "ssh_handshake_attempts",
                     "Invalid ssh_handshake_attempts",
                     "ssh_handshake_attempts must be a positive number.",
@@ -231,7 +237,7 @@ impl SshConfig {
             ("ecdsa", Some(b)) if [256, 384, 521].contains(&b) => b as u32,
             ("ed25519", _) => 0,
             ("dsa", _) => {
-                r.error_at(
+                r.check_error_at(
                     "temporary_key_pair_type",
                     "Unsupported temporary_key_pair_type",
                     "DSA keys are deprecated in Packer and unsupported in Kiln; use \"rsa\", \"ecdsa\" or \"ed25519\".",
@@ -239,7 +245,7 @@ impl SshConfig {
                 0
             }
             ("rsa", Some(b)) => {
-                r.error_at(
+                r.check_error_at(
                     "temporary_key_pair_bits",
                     "Invalid temporary_key_pair_bits",
                     format!("RSA keys must have at least 2048 bits, got {b}."),
@@ -247,7 +253,7 @@ impl SshConfig {
                 4096
             }
             ("ecdsa", Some(b)) => {
-                r.error_at(
+                r.check_error_at(
                     "temporary_key_pair_bits",
                     "Invalid temporary_key_pair_bits",
                     format!("ECDSA keys must have 256, 384 or 521 bits, got {b}."),
@@ -255,7 +261,7 @@ impl SshConfig {
                 521
             }
             (other, _) => {
-                r.error_at(
+                r.check_error_at(
                     "temporary_key_pair_type",
                     "Invalid temporary_key_pair_type",
                     format!("temporary_key_pair_type must be one of \"rsa\", \"ecdsa\" or \"ed25519\", got {other:?}."),
@@ -593,8 +599,10 @@ impl SshConfig {
 fn read_port(r: &mut ConfigReader, key: &str, default: u16) -> u16 {
     match r.int(key) {
         Some(p) if (1..=65535).contains(&p) => p as u16,
+        // (the SDK's zero value: its default port)
+        Some(0) => default,
         Some(p) => {
-            r.error_at(
+            r.check_error_at(
                 key,
                 "Invalid port",
                 format!("{key} must be between 1 and 65535, got {p}."),
