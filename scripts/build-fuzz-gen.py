@@ -255,12 +255,26 @@ WILD_TOP = [
 ]
 
 
+# The SDK's `common.PackerConfig` options, in nearly every component's schema (Packer's
+# core overrides them): right and wrong types.
+PACKER_OPTS = [
+    ("packer_force", "true"), ("packer_force", '"maybe"'), ("packer_debug", "false"),
+    ("packer_build_name", '"renamed"'), ("packer_on_error", '"abort"'),
+    ("packer_user_variables", '{ a = "b" }'), ("packer_user_variables", '"x"'),
+    ("packer_sensitive_variables", '["x"]'), ("packer_core_version", "1"),
+]
+
+
 def wild(kind, body):
     """Under `wild`, some of `kind`'s extra options added to `body` (a later one of the
     same name replaces an earlier, as HCL2 would refuse two)."""
     if not WILD or R.random() < 0.6:
         return body
-    for opt in R.sample(WILD_OPTIONS[kind], R.choice([1, 1, 2])):
+    extra = []
+    if kind != "sleep" and R.random() < 0.15:
+        k, v = R.choice(PACKER_OPTS)
+        extra = ["%s = %s" % (k, v)]
+    for opt in R.sample(WILD_OPTIONS[kind], R.choice([1, 1, 2])) + extra:
         key = opt.split(" ", 1)[0]
         body = [b for b in body if b.split(" ", 1)[0] != key] + [opt]
     return body
@@ -393,6 +407,10 @@ def wild_json(kind, body):
         return body
     for key, value in R.sample(WILD_JSON[kind], R.choice([1, 1, 2])):
         body[key] = value
+    if kind != "sleep" and R.random() < 0.15:
+        k, v = R.choice(PACKER_OPTS)
+        body[k] = {"true": True, "false": False, "1": 1}.get(v, v.strip('"') if v.startswith('"') else
+                                                        ({"a": "b"} if v.startswith("{") else ["x"] if v.startswith("[") else v))
     return body
 
 

@@ -6,7 +6,7 @@
 
 /// Legacy JSON templates: parsing, validation and the legacy core.
 pub use kiln_hcl::legacy as legacy_template;
-pub use kiln_hcl::{diag, fmt, functions, hcl, interpolate, template, value};
+pub use kiln_hcl::{diag, fmt, functions, gopath, hcl, interpolate, template, value};
 /// Child processes and files written to be executed, under one fork lock.
 pub use kiln_process as process;
 

@@ -561,6 +561,11 @@ impl PreparedBuild {
     pub fn requirements(&self) -> Requirements {
         self.builder.requirements()
     }
+
+    /// Kiln's own checks its builder failed, which fail the build at its first step.
+    pub fn deferred_checks(&self) -> Vec<String> {
+        self.builder.deferred_checks()
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 pub mod diag;
 pub mod fmt;
 pub mod functions;
+pub mod gopath;
 pub mod hcl;
 pub mod interpolate;
 pub mod legacy;

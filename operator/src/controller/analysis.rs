@@ -325,6 +325,20 @@ pub fn analyze_parsed_env(
                 match s.prepare(instances, &RunOptions::default()) {
                     Ok((prepared, w)) => {
                         diags.extend(w);
+                        // What Kiln cannot run fails the build at its first step; in the
+                        // cluster it is reported before any pod starts.
+                        for b in &prepared {
+                            let errors = b.deferred_checks();
+                            let detail = match errors.as_slice() {
+                                [] => continue,
+                                [one] => one.clone(),
+                                many => kiln_engine::template::multi_error(many),
+                            };
+                            diags.push(Diagnostic::error(
+                                format!("Kiln cannot run the build {}", b.instance.full_name),
+                                detail,
+                            ));
+                        }
                         a.requirements = prepared
                             .iter()
                             .map(|b| (b.instance.full_name.clone(), b.requirements()))
@@ -489,6 +503,28 @@ build {
         assert_eq!(w.severity, Severity::Warning);
         assert_eq!(w.file.as_deref(), Some("main.pkr.hcl"));
         assert_eq!(w.line, Some(8));
+    }
+
+    #[test]
+    fn reports_what_kiln_cannot_run_before_any_pod() {
+        // `kiln validate` accepts it as Packer's plugin does; the build would fail at its
+        // first step, and the operator says so before it starts a pod.
+        let dir = tempfile::tempdir().unwrap();
+        let body = "source \"docker\" \"a\" {\n  image = \"scratch\"\n  commit = true\n  tmpfs = [\"/run\"]\n}\nbuild {\n  sources = [\"source.docker.a\"]\n}\n";
+        let a = analyze(dir.path(), &files(body), &VariableValues::new());
+        let e = a
+            .diagnostics
+            .iter()
+            .find(|d| d.severity == Severity::Error)
+            .unwrap_or_else(|| panic!("{:?}", a.diagnostics));
+        assert_eq!(e.summary, "Kiln cannot run the build docker.a");
+        let detail = e.detail.as_deref().unwrap_or_default();
+        assert!(detail.contains("2 error(s) occurred"), "{detail}");
+        assert!(
+            detail.contains("* tmpfs: tmpfs mounts are not supported yet."),
+            "{detail}"
+        );
+        assert!(detail.contains("scratch is no image to run in"), "{detail}");
     }
 
     #[test]

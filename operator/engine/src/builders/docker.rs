@@ -113,10 +113,9 @@ fn dockerfile_config(
     let path = nr.string("path").unwrap_or_default();
     let build_dir = nr.string("build_dir").unwrap_or_default();
     let arguments = nr.string_map("arguments").unwrap_or_default();
-    let pull = nr.bool("pull");
+    let pull = nr.trilean("pull");
     let compress = nr.bool("compress").unwrap_or(false);
-    let d = nr.finish();
-    r.diags.extend(d);
+    r.finish_nested(nr);
     if path.is_empty()
         && build_dir.is_empty()
         && arguments.is_empty()

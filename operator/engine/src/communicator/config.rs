@@ -61,9 +61,10 @@ impl WinRmConfig {
         let use_ssl = r.bool("winrm_use_ssl").unwrap_or(false);
         // Read for their types' sake only: Kiln never connects over WinRM.
         let _ = r.duration("winrm_timeout");
-        for key in ["winrm_no_proxy", "winrm_insecure", "winrm_use_ntlm"] {
+        for key in ["winrm_no_proxy", "winrm_insecure"] {
             let _ = r.bool(key);
         }
+        let _ = r.trilean("winrm_use_ntlm");
         if prepare {
             if c.port == 0 {
                 c.port = if use_ssl { 5986 } else { 5985 };

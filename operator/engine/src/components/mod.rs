@@ -184,6 +184,11 @@ pub trait Builder: Send + Sync {
     fn step_runner(&self) -> bool {
         true
     }
+    /// Kiln's own checks the builder failed, deferred to its first step (see
+    /// `registry::OwnChecks`): the operator reports them before it starts a pod.
+    fn deferred_checks(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Hook names.

@@ -109,6 +109,9 @@ impl Builder for DeferredChecks {
     fn step_runner(&self) -> bool {
         self.inner.step_runner()
     }
+    fn deferred_checks(&self) -> Vec<String> {
+        self.errors.clone()
+    }
 }
 
 /// The first step of a [`DeferredChecks`] builder.
@@ -288,6 +291,13 @@ impl<T: ?Sized + OwnChecks + 'static> Table<T> {
     /// and the component's template context.
     fn reader<'b>(&self, name: &str, block: Block<'b>, info: &ComponentInfo) -> ConfigReader<'b> {
         let mut r = ConfigReader::new(block.body, block.env, block.subject, block.what);
+        // The components of Packer's external plugins (docker, qemu): their config crosses
+        // the plugin RPC.
+        r.rpc_plugin = match self.kind {
+            Kind::Builder => ["docker", "qemu"].contains(&name),
+            Kind::PostProcessor => name.starts_with("docker-"),
+            _ => false,
+        };
         // Every component of Packer's but the sleep provisioner embeds `common.PackerConfig`.
         if !(self.kind == Kind::Provisioner && name == "sleep") {
             r.packer_config_options();

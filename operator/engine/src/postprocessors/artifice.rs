@@ -48,7 +48,7 @@ impl PostProcessor for Artifice {
         let mut files = Vec::new();
         for pattern in &self.files {
             let matches = if pattern.contains(['*', '?', '[', '\\']) {
-                crate::steps::cdrom::glob(pattern).map_err(|e| anyhow::anyhow!("{e:#}"))?
+                crate::gopath::go_glob(pattern).map_err(|e| anyhow::anyhow!("{e}"))?
             } else if std::fs::symlink_metadata(pattern).is_ok() {
                 vec![pattern.clone()]
             } else {

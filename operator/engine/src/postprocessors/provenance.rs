@@ -112,7 +112,7 @@ pub fn pushed_image(a: &Artifact) -> Option<(String, String)> {
 }
 
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
-    let enabled = r.bool("provenance").unwrap_or(true);
+    let enabled = r.trilean("provenance").unwrap_or(true);
     let build_type = r
         .string("build_type")
         .filter(|s| !s.is_empty())

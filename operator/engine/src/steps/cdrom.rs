@@ -27,7 +27,7 @@ impl CdConfig {
         let mut files = Vec::new();
         for p in &self.files {
             if p.contains(['*', '?', '[']) {
-                match glob(p) {
+                match crate::gopath::go_glob(p) {
                     Ok(found) => files.extend(found),
                     Err(e) => errs.push(format!("Bad CD disk file '{p}': {e}")),
                 }
@@ -48,55 +48,6 @@ impl CdConfig {
     pub fn enabled(&self) -> bool {
         !self.files.is_empty() || !self.content.is_empty()
     }
-}
-
-/// `filepath.Glob`: wildcards in any path component, matches sorted per directory.
-pub fn glob(pattern: &str) -> anyhow::Result<Vec<String>> {
-    let absolute = pattern.starts_with('/');
-    let mut current: Vec<PathBuf> = vec![if absolute {
-        PathBuf::from("/")
-    } else {
-        PathBuf::new()
-    }];
-    let parts: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
-    for part in parts {
-        let mut next = Vec::new();
-        if part.contains(['*', '?', '[']) {
-            let m = globset::GlobBuilder::new(part)
-                .literal_separator(true)
-                .build()
-                .with_context(|| format!("syntax error in pattern {pattern:?}"))?
-                .compile_matcher();
-            for dir in &current {
-                let read = if dir.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    dir.as_path()
-                };
-                let Ok(rd) = std::fs::read_dir(read) else {
-                    continue;
-                };
-                let mut names: Vec<String> = rd
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().to_string())
-                    .filter(|n| m.is_match(n))
-                    .collect();
-                names.sort();
-                next.extend(names.into_iter().map(|n| dir.join(n)));
-            }
-        } else {
-            next = current
-                .iter()
-                .map(|d| d.join(part))
-                .filter(|p| std::fs::symlink_metadata(p).is_ok())
-                .collect();
-        }
-        current = next;
-    }
-    Ok(current
-        .into_iter()
-        .map(|p| p.display().to_string())
-        .collect())
 }
 
 /// The ISO tools the SDK looks for, in order, with their argv

@@ -25,6 +25,7 @@
 //! Packer's floppy and `readme.txt` from Kiln's), generates its own `~N` short names, and
 //! refuses names FAT cannot hold (`a:b`, empty), with an error naming them.
 
+use crate::gopath::{self, go_glob};
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -306,7 +307,7 @@ fn go_walk_files(root: &str, out: &mut Vec<String>, ui: &Ui) -> Result<(), Strin
         return Ok(());
     }
     for name in read_dir_names(root)? {
-        go_walk_files(&go_join(root, &name), out, ui)?;
+        go_walk_files(&gopath::join(root, &name), out, ui)?;
     }
     Ok(())
 }
@@ -349,14 +350,14 @@ impl<'a> FloppyWriter<'a> {
             )
         })?;
         if !meta.is_dir() {
-            return self.copy_file("", &go_base(src), src);
+            return self.copy_file("", &gopath::basename(src), src);
         }
         // The directory's path relative to its parent: its own name (none for `/`).
         let abs = go_abs(src);
         let rel = if abs == "/" {
             String::new()
         } else {
-            go_base(&abs)
+            gopath::basename(&abs)
         };
         self.walk(src, &rel)
     }
@@ -374,12 +375,12 @@ impl<'a> FloppyWriter<'a> {
                 } else {
                     format!("{rel}/{name}")
                 };
-                self.walk(&go_join(path, &name), &child_rel)?;
+                self.walk(&gopath::join(path, &name), &child_rel)?;
             }
             return Ok(());
         }
         let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        self.copy_file(dir, &go_base(path), path)
+        self.copy_file(dir, &gopath::basename(path), path)
     }
 
     /// Copies the file at `src` into the directory `dir` as `name`.
@@ -449,7 +450,7 @@ impl<'a> FloppyWriter<'a> {
         let path = if path.is_empty() {
             String::new()
         } else {
-            go_clean(path)
+            gopath::clean(path)
         };
         if path.is_empty() || self.dirs.contains(&path) {
             return Ok(());
@@ -474,296 +475,15 @@ impl<'a> FloppyWriter<'a> {
 
 // Go's path handling (Unix), for the SDK's messages and its directory names.
 
-/// `filepath.Clean`.
-fn go_clean(p: &str) -> String {
-    if p.is_empty() {
-        return ".".into();
-    }
-    let rooted = p.starts_with('/');
-    let mut out: Vec<&str> = Vec::new();
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => match out.last() {
-                Some(last) if *last != ".." => {
-                    out.pop();
-                }
-                _ if rooted => {}
-                _ => out.push(".."),
-            },
-            x => out.push(x),
-        }
-    }
-    let s = out.join("/");
-    if rooted {
-        format!("/{s}")
-    } else if s.is_empty() {
-        ".".into()
-    } else {
-        s
-    }
-}
-
-/// `filepath.Join(dir, name)`.
-fn go_join(dir: &str, name: &str) -> String {
-    match (dir.is_empty(), name.is_empty()) {
-        (true, true) => String::new(),
-        (true, false) => go_clean(name),
-        (false, true) => go_clean(dir),
-        (false, false) => go_clean(&format!("{dir}/{name}")),
-    }
-}
-
-/// `path.Base`.
-fn go_base(p: &str) -> String {
-    if p.is_empty() {
-        return ".".into();
-    }
-    let t = p.trim_end_matches('/');
-    if t.is_empty() {
-        return "/".into();
-    }
-    t.rsplit('/').next().unwrap_or(t).to_string()
-}
-
 /// `filepath.Abs`: joined to the working directory, cleaned (no symbolic links resolved).
 fn go_abs(p: &str) -> String {
     if p.starts_with('/') {
-        return go_clean(p);
+        return gopath::clean(p);
     }
     let cwd = std::env::current_dir()
         .map(|d| d.display().to_string())
         .unwrap_or_else(|_| "/".into());
-    go_join(&cwd, p)
-}
-
-/// Go's `filepath.ErrBadPattern`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BadPattern;
-
-impl std::fmt::Display for BadPattern {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("syntax error in pattern")
-    }
-}
-
-impl std::error::Error for BadPattern {}
-
-/// Go's `filepath.Glob` (Unix), rule for rule: the pattern is checked as `Match(pattern,
-/// "")` checks it, each directory's names are read sorted and matched by
-/// `filepath.Match` (whose errors surface only as far as matching gets, as in Go), I/O
-/// errors are ignored, and the matches are `filepath.Join`ed. Unlike the CD's globset-based
-/// `glob`, `{a,b}` is literal and `[!a]` means `!` or `a`, as in Packer.
-pub fn go_glob(pattern: &str) -> Result<Vec<String>, BadPattern> {
-    glob_with_limit(pattern, 0)
-}
-
-fn glob_with_limit(pattern: &str, depth: usize) -> Result<Vec<String>, BadPattern> {
-    if depth == 10000 {
-        return Err(BadPattern);
-    }
-    go_match(pattern.as_bytes(), b"")?;
-    if !has_meta(pattern) {
-        return Ok(if std::fs::symlink_metadata(pattern).is_ok() {
-            vec![pattern.to_string()]
-        } else {
-            Vec::new()
-        });
-    }
-    let (dir, file) = match pattern.rfind('/') {
-        Some(i) => (&pattern[..=i], &pattern[i + 1..]),
-        None => ("", pattern),
-    };
-    let dir = match dir {
-        "" => ".",
-        "/" => "/",
-        d => &d[..d.len() - 1],
-    };
-    if !has_meta(dir) {
-        return glob_dir(dir, file, Vec::new());
-    }
-    if dir == pattern {
-        return Err(BadPattern);
-    }
-    let mut matches = Vec::new();
-    for d in glob_with_limit(dir, depth + 1)? {
-        matches = glob_dir(&d, file, matches)?;
-    }
-    Ok(matches)
-}
-
-fn glob_dir(dir: &str, pattern: &str, mut matches: Vec<String>) -> Result<Vec<String>, BadPattern> {
-    if !std::fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
-        return Ok(matches);
-    }
-    let Ok(names) = read_dir_names(dir) else {
-        return Ok(matches);
-    };
-    for n in names {
-        if go_match(pattern.as_bytes(), n.as_bytes())? {
-            matches.push(go_join(dir, &n));
-        }
-    }
-    Ok(matches)
-}
-
-fn has_meta(p: &str) -> bool {
-    p.contains(['*', '?', '[', '\\'])
-}
-
-/// Go's `filepath.Match` on Unix.
-pub fn go_match(mut pattern: &[u8], mut name: &[u8]) -> Result<bool, BadPattern> {
-    'pattern: while !pattern.is_empty() {
-        let (star, chunk, rest) = scan_chunk(pattern);
-        pattern = rest;
-        if star && chunk.is_empty() {
-            return Ok(!name.contains(&b'/'));
-        }
-        match match_chunk(chunk, name)? {
-            Some(t) if t.is_empty() || !pattern.is_empty() => {
-                name = t;
-                continue;
-            }
-            _ => {}
-        }
-        if star {
-            let mut i = 0;
-            while i < name.len() && name[i] != b'/' {
-                if let Some(t) = match_chunk(chunk, &name[i + 1..])? {
-                    if pattern.is_empty() && !t.is_empty() {
-                        i += 1;
-                        continue;
-                    }
-                    name = t;
-                    continue 'pattern;
-                }
-                i += 1;
-            }
-        }
-        return Ok(false);
-    }
-    Ok(name.is_empty())
-}
-
-fn scan_chunk(pattern: &[u8]) -> (bool, &[u8], &[u8]) {
-    let mut p = pattern;
-    let mut star = false;
-    while let [b'*', rest @ ..] = p {
-        p = rest;
-        star = true;
-    }
-    let mut inrange = false;
-    let mut i = 0;
-    while i < p.len() {
-        match p[i] {
-            b'\\' if i + 1 < p.len() => i += 1,
-            b'[' => inrange = true,
-            b']' => inrange = false,
-            b'*' if !inrange => return (star, &p[..i], &p[i..]),
-            _ => {}
-        }
-        i += 1;
-    }
-    (star, p, &[])
-}
-
-/// `matchChunk`: `Some(rest of s)` when `chunk` matches its start.
-fn match_chunk<'s>(mut chunk: &[u8], mut s: &'s [u8]) -> Result<Option<&'s [u8]>, BadPattern> {
-    let mut failed = false;
-    while let Some(&c) = chunk.first() {
-        failed = failed || s.is_empty();
-        match c {
-            b'[' => {
-                let mut r = 0u32;
-                if !failed {
-                    let (rr, n) = decode_rune(s);
-                    r = rr;
-                    s = &s[n..];
-                }
-                chunk = &chunk[1..];
-                let mut negated = false;
-                if chunk.first() == Some(&b'^') {
-                    negated = true;
-                    chunk = &chunk[1..];
-                }
-                let mut matched = false;
-                let mut nrange = 0;
-                loop {
-                    if chunk.first() == Some(&b']') && nrange > 0 {
-                        chunk = &chunk[1..];
-                        break;
-                    }
-                    let (lo, rest) = get_esc(chunk)?;
-                    chunk = rest;
-                    let mut hi = lo;
-                    if chunk[0] == b'-' {
-                        let (h, rest) = get_esc(&chunk[1..])?;
-                        hi = h;
-                        chunk = rest;
-                    }
-                    matched = matched || (lo <= r && r <= hi);
-                    nrange += 1;
-                }
-                failed = failed || matched == negated;
-            }
-            b'?' => {
-                if !failed {
-                    failed = s[0] == b'/';
-                    let (_, n) = decode_rune(s);
-                    s = &s[n..];
-                }
-                chunk = &chunk[1..];
-            }
-            _ => {
-                if c == b'\\' {
-                    chunk = &chunk[1..];
-                    if chunk.is_empty() {
-                        return Err(BadPattern);
-                    }
-                }
-                if !failed {
-                    failed = chunk[0] != s[0];
-                    s = &s[1..];
-                }
-                chunk = &chunk[1..];
-            }
-        }
-    }
-    Ok(if failed { None } else { Some(s) })
-}
-
-/// `getEsc`: one possibly escaped character of a range.
-fn get_esc(chunk: &[u8]) -> Result<(u32, &[u8]), BadPattern> {
-    let mut chunk = match chunk.first() {
-        None | Some(b'-') | Some(b']') => return Err(BadPattern),
-        Some(_) => chunk,
-    };
-    if chunk[0] == b'\\' {
-        chunk = &chunk[1..];
-        if chunk.is_empty() {
-            return Err(BadPattern);
-        }
-    }
-    let (r, n) = decode_rune(chunk);
-    if r == 0xFFFD && n == 1 {
-        return Err(BadPattern);
-    }
-    let rest = &chunk[n..];
-    if rest.is_empty() {
-        return Err(BadPattern);
-    }
-    Ok((r, rest))
-}
-
-/// `utf8.DecodeRune`: the first character and its length, `(0xFFFD, 1)` when invalid.
-fn decode_rune(s: &[u8]) -> (u32, usize) {
-    match s.utf8_chunks().next() {
-        Some(chunk) => match chunk.valid().chars().next() {
-            Some(c) => (c as u32, c.len_utf8()),
-            None => (0xFFFD, 1),
-        },
-        None => (0xFFFD, 0),
-    }
+    gopath::join(&cwd, p)
 }
 
 #[cfg(test)]
@@ -1130,69 +850,8 @@ mod tests {
         assert_eq!(cfg.files.len(), 5);
     }
 
-    /// `filepath.Match` / `filepath.Glob` cases, each checked against Go 1.26.
     #[test]
-    fn go_glob_rules() {
-        let m = |p: &str, n: &str| go_match(p.as_bytes(), n.as_bytes());
-        assert_eq!(m("*.txt", "a.txt"), Ok(true));
-        assert_eq!(m("*", "a/b"), Ok(false));
-        assert_eq!(m("a?c", "abc"), Ok(true));
-        assert_eq!(m("[^a]b", "ab"), Ok(false));
-        assert_eq!(m("[!a]b", "!b"), Ok(true));
-        assert_eq!(m("[!a]b", "cb"), Ok(false));
-        assert_eq!(m("{a,b}", "a"), Ok(false));
-        assert_eq!(m("{a,b}", "{a,b}"), Ok(true));
-        assert_eq!(m("[a-c]x", "bx"), Ok(true));
-        assert_eq!(m("\\*", "*"), Ok(true));
-        assert_eq!(m("[]a]", "a"), Err(BadPattern));
-        assert_eq!(m("[a-]", "a"), Err(BadPattern));
-        assert_eq!(m("a\\", "a"), Err(BadPattern));
-        assert_eq!(m("[", ""), Err(BadPattern));
-        // Go only finds an error as far as matching gets.
-        assert_eq!(m("a*[", ""), Ok(false));
-        assert_eq!(m("x[", "a"), Err(BadPattern));
-
-        let dir = tempfile::tempdir().unwrap();
-        let d = s(dir.path());
-        for n in ["a1", "a2", "b1", "{a,b}"] {
-            std::fs::write(dir.path().join(n), "").unwrap();
-        }
-        std::fs::create_dir(dir.path().join("sub")).unwrap();
-        std::fs::write(dir.path().join("sub/a3"), "").unwrap();
-        assert_eq!(
-            go_glob(&format!("{d}/a*")).unwrap(),
-            [format!("{d}/a1"), format!("{d}/a2")]
-        );
-        assert_eq!(
-            go_glob(&format!("{d}/*/a*")).unwrap(),
-            [format!("{d}/sub/a3")]
-        );
-        assert_eq!(
-            go_glob(&format!("{d}/{{a,b}}*")).unwrap(),
-            [format!("{d}/{{a,b}}")]
-        );
-        assert_eq!(go_glob(&format!("{d}/zz*")).unwrap(), Vec::<String>::new());
-        // A trailing slash matches nothing (the last element is empty).
-        assert_eq!(go_glob(&format!("{d}/s*/")).unwrap(), Vec::<String>::new());
-        // Cleaned as Join cleans; a name in the directory reaching the bad part errors.
-        assert_eq!(
-            go_glob(&format!("{d}/./a?")).unwrap(),
-            [format!("{d}/a1"), format!("{d}/a2")]
-        );
-        assert_eq!(go_glob(&format!("{d}/a*[")), Err(BadPattern));
-        assert_eq!(go_glob(&format!("{d}/zz*[")), Ok(vec![]));
-        assert_eq!(go_glob(&format!("{d}/nodir/[")), Err(BadPattern));
-    }
-
-    #[test]
-    fn go_paths_and_label_entry() {
-        assert_eq!(go_clean("a/../../b/./c/"), "../b/c");
-        assert_eq!(go_clean("/../a"), "/a");
-        assert_eq!(go_clean(""), ".");
-        assert_eq!(go_join(".", "a"), "a");
-        assert_eq!(go_join("src/flat/", "f.txt"), "src/flat/f.txt");
-        assert_eq!(go_base("src/scripts/"), "scripts");
-        assert_eq!(go_base("/"), "/");
+    fn label_entry_and_check() {
         assert_eq!(&label_entry("packer"), b"packer     ");
         assert_eq!(&label_entry("a.bcdef"), b"a       bcd");
         assert_eq!(&label_entry("CONFIG-2"), b"CONFIG-2   ");

@@ -8,6 +8,7 @@ use std::path::Path;
 use base64::Engine;
 
 use super::{Args, FuncCtx, FuncError, MAX_LIST, MAX_STRING, other};
+use crate::gopath::{basename, clean, dirname, join};
 use crate::value::Value;
 
 pub(super) fn call(f: &Args, ctx: &FuncCtx) -> Result<Value, FuncError> {
@@ -81,63 +82,6 @@ pub(super) fn call(f: &Args, ctx: &FuncCtx) -> Result<Value, FuncError> {
     }
 }
 
-/// Go's `filepath.Clean` for slash-separated paths.
-pub(crate) fn clean(p: &str) -> String {
-    if p.is_empty() {
-        return ".".to_string();
-    }
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|l| *l != "..") {
-                    parts.pop();
-                } else if !rooted {
-                    parts.push("..");
-                }
-            }
-            s => parts.push(s),
-        }
-    }
-    let body = parts.join("/");
-    match (rooted, body.is_empty()) {
-        (true, _) => format!("/{body}"),
-        (false, true) => ".".to_string(),
-        (false, false) => body,
-    }
-}
-
-/// Go's `filepath.Join` of two elements.
-fn join(a: &str, b: &str) -> String {
-    match (a.is_empty(), b.is_empty()) {
-        (true, true) => String::new(),
-        (true, false) => clean(b),
-        (false, true) => clean(a),
-        (false, false) => clean(&format!("{a}/{b}")),
-    }
-}
-
-/// Go's `filepath.Base`.
-fn basename(p: &str) -> String {
-    if p.is_empty() {
-        return ".".to_string();
-    }
-    let t = p.trim_end_matches('/');
-    if t.is_empty() {
-        return "/".to_string();
-    }
-    t.rsplit('/').next().unwrap_or(t).to_string()
-}
-
-/// Go's `filepath.Dir`.
-fn dirname(p: &str) -> String {
-    match p.rfind('/') {
-        Some(i) => clean(&p[..=i]),
-        None => ".".to_string(),
-    }
-}
 
 /// `homedir.Expand`: `~` and `~/...` become the home directory.
 fn expand_home(p: &str) -> Result<String, String> {

@@ -105,6 +105,32 @@ pub fn boolean(name: &str, v: &J, weak: bool) -> Result<Option<bool>, MsError> {
     }
 }
 
+/// A `config.Trilean` field of the SDK (`winrm_use_ntlm`, the docker `build` section's
+/// `pull`, provenance's `provenance`): unset, true or false. The SDK's `stringToTrilean`
+/// hook reads a string with Go's `strconv.ParseBool` (`""` is unset) and a bool as itself;
+/// a number is decoded weakly into the `uint8` (1 true, 2 false).
+pub fn trilean(name: &str, v: &J) -> Result<Option<bool>, MsError> {
+    match v {
+        J::Null => Ok(None),
+        J::Bool(b) => Ok(Some(*b)),
+        J::Str(s) => match s.as_str() {
+            "" => Ok(None),
+            "1" | "t" | "T" | "true" | "TRUE" | "True" => Ok(Some(true)),
+            "0" | "f" | "F" | "false" | "FALSE" | "False" => Ok(Some(false)),
+            _ => Err(MsError::One(format!(
+                "error decoding '{name}': Error parsing bool from given var: strconv.ParseBool: parsing {}: invalid syntax",
+                crate::value::go_quote(s)
+            ))),
+        },
+        J::Num(n) => Ok(match *n as i64 as u8 {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
+        }),
+        _ => Err(unconvertible(name, "config.Trilean", v)),
+    }
+}
+
 /// A `[]string` field.
 pub fn strings(name: &str, v: &J, weak: bool) -> Result<Vec<String>, MsError> {
     let items: Vec<J> = match v {
@@ -211,6 +237,61 @@ pub fn sdk_ints(name: &str, v: &J) -> Result<Vec<i64>, MsError> {
         match int(&format!("{name}[{i}]"), item, true) {
             Ok(n) => out.push(n.unwrap_or(0)),
             Err(e) => f.push(e),
+        }
+    }
+    f.finish().map(|()| out)
+}
+
+/// A `[][]string` field of a plugin's config (`qemuargs`, `boot_steps`): the SDK's string
+/// splitting and a single value lifted into a list at each level, each row a `[]string`
+/// named `name[i]`.
+pub fn sdk_string_lists(name: &str, v: &J) -> Result<Vec<Vec<String>>, MsError> {
+    let rows: Vec<J> = match v {
+        J::Str(s) if s.is_empty() => Vec::new(),
+        J::Str(s) => s.split(',').map(|p| J::Str(p.to_string())).collect(),
+        other => list(name, other, true)?,
+    };
+    let mut out = Vec::new();
+    let mut f = Fields::default();
+    for (i, row) in rows.iter().enumerate() {
+        match sdk_strings(&format!("{name}[{i}]"), row) {
+            Ok(r) => out.push(r),
+            Err(e) => f.push(e),
+        }
+    }
+    f.finish().map(|()| out)
+}
+
+/// A `[]byte` field of a plugin's config (`ssh_private_key`, `ssh_public_key`): the SDK's
+/// string splitting, then each element a `uint8` (weakly: a string parsed as Go's
+/// `strconv.ParseUint(s, 0, 8)`, `""` being 0; a number or bool converted).
+pub fn sdk_bytes(name: &str, v: &J) -> Result<Vec<u8>, MsError> {
+    let items: Vec<J> = match v {
+        J::Str(s) if s.is_empty() => Vec::new(),
+        J::Str(s) => s.split(',').map(|p| J::Str(p.to_string())).collect(),
+        other => list(name, other, true)?,
+    };
+    let mut out = Vec::new();
+    let mut f = Fields::default();
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{name}[{i}]");
+        match item {
+            J::Null => out.push(0),
+            J::Num(n) => out.push(*n as i64 as u8),
+            J::Bool(b) => out.push(u8::from(*b)),
+            J::Str(s) => {
+                let text = if s.is_empty() { "0" } else { s.as_str() };
+                let signed = text.starts_with(['-', '+']);
+                match parse_int(text).filter(|_| !signed) {
+                    Some(n) if (0..=255).contains(&n) => out.push(n as u8),
+                    parsed => f.push(MsError::One(format!(
+                        "cannot parse '{at}' as uint: strconv.ParseUint: parsing {}: {}",
+                        crate::value::go_quote(s),
+                        if parsed.is_some() { "value out of range" } else { "invalid syntax" }
+                    ))),
+                }
+            }
+            other => f.push(unconvertible(&at, "uint8", other)),
         }
     }
     f.finish().map(|()| out)

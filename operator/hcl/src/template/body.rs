@@ -335,6 +335,12 @@ pub struct ConfigReader<'a> {
     /// mapstructure's field errors decoding a legacy JSON template's component config
     /// (reported together, `N error(s) decoding:`, as the SDK's `Decode` returns them).
     ms_errors: Vec<String>,
+    /// mapstructure's name of a nested struct's fields (`build.`): a JSON object given for a
+    /// nested block is decoded with the rest, its errors among the block's.
+    ms_prefix: String,
+    /// The component is a plugin's, its config passed over Packer's plugin RPC: a JSON object
+    /// reaches mapstructure as a `map[interface {}]interface {}`.
+    pub rpc_plugin: bool,
     /// A block Packer decodes with gohcl, not hcldec: a value of the wrong type is
     /// [`unsuitable`].
     pub gohcl: bool,
@@ -393,6 +399,8 @@ impl<'a> ConfigReader<'a> {
             interpolation_error: None,
             gocty_failed: false,
             ms_errors: Vec::new(),
+            ms_prefix: String::new(),
+            rpc_plugin: false,
             gohcl: false,
         }
     }
@@ -550,7 +558,7 @@ impl<'a> ConfigReader<'a> {
         key: &str,
         decode: impl FnOnce(&str, &J) -> Result<Option<T>, MsError>,
     ) -> Option<Option<T>> {
-        if !self.body.mapstructure || self.top_key.is_some() {
+        if !self.body.mapstructure || (self.top_key.is_some() && self.ms_prefix.is_empty()) {
             return None;
         }
         let Some((v, attr)) = self.value(key) else {
@@ -559,17 +567,23 @@ impl<'a> ConfigReader<'a> {
         if v == Value::Unknown {
             return Some(None);
         }
-        match decode(&attr.key, &to_j(&v)) {
-            Ok(t) => Some(t),
-            Err(MsError::One(e)) => {
-                self.ms_errors.push(e);
-                Some(None)
-            }
-            Err(MsError::Many(es)) => {
-                self.ms_errors.extend(es);
-                Some(None)
-            }
+        let name = format!("{}{}", self.ms_prefix, attr.key);
+        let errors = match decode(&name, &to_j(&v)) {
+            Ok(t) => return Some(t),
+            Err(MsError::One(e)) => vec![e],
+            Err(MsError::Many(es)) => es,
+        };
+        for e in errors {
+            self.ms_errors.push(if self.rpc_plugin {
+                e.replace(
+                    "got unconvertible type 'map[string]interface {}'",
+                    "got unconvertible type 'map[interface {}]interface {}'",
+                )
+            } else {
+                e
+            });
         }
+        Some(None)
     }
 
     fn bad(&mut self, attr: &RawAttr, what: &str) {
@@ -789,11 +803,18 @@ impl<'a> ConfigReader<'a> {
             Some((top, _)) => format!("{top}.{key}"),
             None => key.to_string(),
         };
-        self.prepare_fail(format!(
+        let message = format!(
             "value must be a whole number, between {} and {}: [{{{{}} {path}}}]",
             i64::MIN,
             i64::MAX
-        ));
+        );
+        if self.body.mapstructure || self.top_key.is_some() {
+            self.prepare_fail(message);
+        } else if !self.gocty_failed {
+            // gocty's error in the SDK's `Decode`: before mapstructure's and interpolation's.
+            self.interpolation_error = Some(message);
+            self.gocty_failed = true;
+        }
         None
     }
 
@@ -883,6 +904,58 @@ impl<'a> ConfigReader<'a> {
                 None
             }
         }
+    }
+
+    /// A `config.Trilean` option of the SDK: a bool in HCL2 (`None` when unset), the SDK's
+    /// hooks in a legacy template ([`ms::trilean`]).
+    pub fn trilean(&mut self, key: &str) -> Option<bool> {
+        if let Some(r) = self.ms_decode(key, ms::trilean) {
+            return r;
+        }
+        self.bool(key)
+    }
+
+    /// A `[]byte` option of the SDK (`ssh_private_key`, `ssh_public_key`): a list of
+    /// numbers, each a whole number 0–255 (gocty into `uint8`; mapstructure's weak decoding
+    /// in a legacy template).
+    pub fn bytes(&mut self, key: &str) -> Option<Vec<u8>> {
+        if let Some(r) = self.ms_decode(key, |k, j| ms::sdk_bytes(k, j).map(Some)) {
+            return r;
+        }
+        let (v, attr) = self.value(key)?;
+        if v == Value::Unknown {
+            return None;
+        }
+        match crate::hcl::types::convert(&v, &Type::List(Box::new(Type::Number))) {
+            Ok(Value::List(items)) => {
+                let mut out = Vec::new();
+                for item in &items {
+                    let why = match item.to_number() {
+                        None if *item == Value::Null => "null value is not allowed",
+                        Some(n) if n.fract() == 0.0 && (0.0..=255.0).contains(&n) => {
+                            out.push(n as u8);
+                            continue;
+                        }
+                        _ => "value must be a whole number, between 0 and 255",
+                    };
+                    self.gocty_fail(key, &PathStep::Index, why);
+                    return None;
+                }
+                Some(out)
+            }
+            Ok(_) => Some(Vec::new()),
+            Err(why) => {
+                self.bad(attr, &why);
+                None
+            }
+        }
+    }
+
+    /// A `[][]string` option of a plugin (`qemuargs`, `boot_steps`) in a legacy template,
+    /// decoded by mapstructure as the SDK's `Decode` does; `None` in an HCL2 template (the
+    /// caller reads the value itself).
+    pub fn ms_string_lists(&mut self, key: &str) -> Option<Option<Vec<Vec<String>>>> {
+        self.ms_decode(key, |k, j| ms::sdk_string_lists(k, j).map(Some))
     }
 
     /// A list of numbers, converted as cty converts to `list(number)` (`"1"` is 1; its
@@ -1018,6 +1091,10 @@ impl<'a> ConfigReader<'a> {
             format!("{} block", block.ident),
         );
         r.interpolation = self.interpolation.clone();
+        r.rpc_plugin = self.rpc_plugin;
+        if self.body.mapstructure && block.body.mapstructure {
+            r.ms_prefix = format!("{}{}.", self.ms_prefix, block.ident);
+        }
         r.top_key = Some(match &self.top_key {
             Some(t) => t.clone(),
             None => (
@@ -1026,6 +1103,15 @@ impl<'a> ConfigReader<'a> {
             ),
         });
         r
+    }
+
+    /// Finishes a reader made by [`nested`](Self::nested): its mapstructure errors join this
+    /// reader's (one `N error(s) decoding:` list, as mapstructure decodes the nested struct
+    /// with the rest), its other diagnostics are this reader's.
+    pub fn finish_nested(&mut self, mut nested: ConfigReader<'_>) {
+        self.ms_errors.append(&mut nested.ms_errors);
+        let d = nested.finish();
+        self.diags.extend(d);
     }
 
     /// Reports unsupported arguments and blocks; returns every diagnostic collected, the

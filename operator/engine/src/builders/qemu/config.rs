@@ -119,6 +119,13 @@ fn clamp_u16(v: i64) -> u16 {
 
 /// A `list(list(string))` argument (`qemuargs`, `boot_steps`).
 fn list_of_lists(r: &mut ConfigReader, key: &str) -> Vec<Vec<String>> {
+    if let Some(rows) = r.ms_string_lists(key) {
+        return rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(|row| row.into_iter().map(|s| r.interpolate(key, s)).collect())
+            .collect();
+    }
     let Some(v) = r.any(key) else {
         return Vec::new();
     };
@@ -204,19 +211,17 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     let boot = BootConfig {
         boot_command: r.strings("boot_command").unwrap_or_default(),
         boot_steps: list_of_lists(r, "boot_steps"),
-        boot_wait: match r.string("boot_wait") {
-            None => None,
-            Some(s) => match crate::template::body::go_non_negative_duration(&s) {
-                Some(d) => Some(d),
-                None => {
-                    r.error_at(
-                        "boot_wait",
-                        "Invalid boot_wait",
-                        format!("boot_wait must be a duration such as \"10s\", got {s:?}."),
-                    );
-                    None
-                }
-            },
+        // A Go duration decoded by mapstructure (its errors); zero is `BootConfig.Prepare`'s
+        // default of 10 s, a negative one waits nothing.
+        boot_wait: match r.any("boot_wait") {
+            Some(Value::String(t))
+                if t.trim_start().starts_with('-')
+                    && crate::template::body::go_parse_duration_nanos(&t).is_ok() =>
+            {
+                let _ = r.duration("boot_wait");
+                Some(Duration::ZERO)
+            }
+            _ => r.duration("boot_wait").filter(|d| !d.is_zero()),
         },
         boot_key_interval: r.duration("boot_key_interval"),
         disable_vnc: r.bool("disable_vnc").unwrap_or(false),
@@ -247,8 +252,7 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         qemu_img_args.convert = nr.strings("convert").unwrap_or_default();
         qemu_img_args.create = nr.strings("create").unwrap_or_default();
         qemu_img_args.resize = nr.strings("resize").unwrap_or_default();
-        let d = nr.finish();
-        r.diags.extend(d);
+        r.finish_nested(nr);
     }
     let build_name = &info.build_name;
     let vm_name = r

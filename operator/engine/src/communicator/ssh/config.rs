@@ -182,8 +182,8 @@ impl SshConfig {
         r.ignore(BUILDER_ONLY_OPTIONS);
         // The SDK's `SSHPublicKey`/`SSHPrivateKey` (bytes a builder's temporary key fills in):
         // in its schema, decoded and unused.
-        let _ = r.numbers("ssh_public_key");
-        let _ = r.numbers("ssh_private_key");
+        let _ = r.bytes("ssh_public_key");
+        let _ = r.bytes("ssh_private_key");
         let port = read_port(r, "ssh_port", 22);
         let timeout_set = r.has("ssh_timeout") || r.has("ssh_wait_timeout");
         let attempts_set = r.has("ssh_handshake_attempts");
@@ -224,8 +224,15 @@ impl SshConfig {
             "sftp" => TransferMethod::Sftp,
             _ => TransferMethod::Scp,
         };
-        let private_key_file = r.string("ssh_private_key_file").map(|s| expand_home(&s));
-        let certificate_file = r.string("ssh_certificate_file").map(|s| expand_home(&s));
+        // (an empty string is the SDK's unset)
+        let private_key_file = r
+            .string("ssh_private_key_file")
+            .filter(|s| !s.is_empty())
+            .map(|s| expand_home(&s));
+        let certificate_file = r
+            .string("ssh_certificate_file")
+            .filter(|s| !s.is_empty())
+            .map(|s| expand_home(&s));
         let temporary_key_pair_type = r
             .string("temporary_key_pair_type")
             .unwrap_or(d.temporary_key_pair_type.clone());
@@ -270,16 +277,20 @@ impl SshConfig {
             }
         };
 
-        let bastion_host = r.string("ssh_bastion_host");
+        let bastion_host = r.string("ssh_bastion_host").filter(|s| !s.is_empty());
         let bastion_port = read_port(r, "ssh_bastion_port", 22);
         let bastion_username = r.string("ssh_bastion_username");
         let bastion_password = r.string("ssh_bastion_password");
         let bastion_key = r
             .string("ssh_bastion_private_key_file")
+            .filter(|s| !s.is_empty())
             .map(|s| expand_home(&s));
         let bastion_cert = r
             .string("ssh_bastion_certificate_file")
+            .filter(|s| !s.is_empty())
             .map(|s| expand_home(&s));
+        // (checked by the SDK whether or not a bastion host is set)
+        let bastion_cert_without_key = bastion_key.is_none() && bastion_cert.is_some();
         let bastion_agent = r.bool("ssh_bastion_agent_auth").unwrap_or(false);
         let bastion_interactive = r.bool("ssh_bastion_interactive").unwrap_or(false);
         let bastion = bastion_host.map(|host| BastionConfig {
@@ -294,7 +305,7 @@ impl SshConfig {
             interactive: bastion_interactive,
         });
 
-        let proxy_host = r.string("ssh_proxy_host");
+        let proxy_host = r.string("ssh_proxy_host").filter(|s| !s.is_empty());
         let proxy_port = read_port(r, "ssh_proxy_port", 1080);
         let proxy_username = r.string("ssh_proxy_username");
         let proxy_password = r.string("ssh_proxy_password");
@@ -376,6 +387,7 @@ impl SshConfig {
         c.validate(
             r,
             env,
+            bastion_cert_without_key,
             &transfer_method_raw,
             &[
                 ("ssh_local_tunnels", &local_tunnel_specs),
@@ -392,6 +404,7 @@ impl SshConfig {
         &self,
         r: &mut ConfigReader,
         env: &crate::components::RunEnv,
+        bastion_cert_without_key: bool,
         transfer_method: &str,
         tunnels: &[(&str, &Vec<String>)],
     ) {
@@ -402,10 +415,7 @@ impl SshConfig {
                 "ssh_private_key_file must be specified if ssh_certificate_file is specified",
             );
         }
-        if let Some(b) = &self.bastion
-            && b.certificate_file.is_some()
-            && b.private_key_file.is_none()
-        {
+        if bastion_cert_without_key {
             r.prepare_error(
                 "ssh_bastion_private_key_file must be specified if ssh_bastion_certificate_file is specified",
             );
@@ -416,31 +426,24 @@ impl SshConfig {
             );
         }
         if let Some(p) = self.private_key_file.as_ref().filter(|p| !mounted_later(p)) {
-            match std::fs::read_to_string(p) {
-                Err(e) => r.prepare_error(format!(
+            if let Err(e) = std::fs::metadata(p) {
+                r.prepare_error(format!(
                     "ssh_private_key_file is invalid: {}",
                     crate::goerr::path_error("stat", p, &e)
-                )),
-                Ok(text) => {
-                    if let Err(e) = russh::keys::decode_secret_key(&text, None) {
-                        r.prepare_error(format!(
-                            "ssh_private_key_file is invalid: Failed to read key '{}': {e}",
-                            p.display()
-                        ));
-                    } else if let Some(c) =
-                        self.certificate_file.as_ref().filter(|c| !mounted_later(c))
-                        && let Err(e) = russh::keys::load_openssh_certificate(c)
-                    {
-                        r.prepare_error(format!(
-                            "ssh_private_key_file is invalid: Failed to read certificate file '{}': {e}",
-                            c.display()
-                        ));
-                    }
-                }
+                ));
+            } else if let Err(e) = sdk_file_signer(p) {
+                r.prepare_error(format!("ssh_private_key_file is invalid: {e}"));
+            } else if let Some(c) = self.certificate_file.as_ref().filter(|c| !mounted_later(c))
+                && let Err(e) = russh::keys::load_openssh_certificate(c)
+            {
+                r.prepare_error(format!(
+                    "ssh_private_key_file is invalid: Failed to read certificate file '{}': {e}",
+                    c.display()
+                ));
             }
         }
         if let Some(b) = &self.bastion
-            && b.password.is_none()
+            && b.password.as_deref().unwrap_or("").is_empty()
             && b.private_key_file.is_none()
             && !b.agent_auth
         {
@@ -451,19 +454,13 @@ impl SshConfig {
             && let Some(p) = b.private_key_file.as_ref().filter(|p| !mounted_later(p))
         {
             // The bastion's key (ssh_private_key_file when it has none of its own).
-            match std::fs::read_to_string(p) {
-                Err(e) => r.prepare_error(format!(
+            if let Err(e) = std::fs::metadata(p) {
+                r.prepare_error(format!(
                     "ssh_bastion_private_key_file is invalid: {}",
                     crate::goerr::path_error("stat", p, &e)
-                )),
-                Ok(text) => {
-                    if let Err(e) = russh::keys::decode_secret_key(&text, None) {
-                        r.prepare_error(format!(
-                            "ssh_bastion_private_key_file is invalid: Failed to read key '{}': {e}",
-                            p.display()
-                        ));
-                    }
-                }
+                ));
+            } else if let Err(e) = sdk_file_signer(p) {
+                r.prepare_error(format!("ssh_bastion_private_key_file is invalid: {e}"));
             }
         }
         if !matches!(transfer_method, "" | "scp" | "sftp") {
@@ -594,6 +591,63 @@ impl SshConfig {
         );
         m
     }
+}
+
+/// The SDK's `FileSigner` (`communicator/ssh`): the key file read, a PEM block looked for
+/// (`encoding/pem`), an encrypted one refused, then the key parsed; its errors in its words
+/// (a key Go parses but Kiln's client cannot read says why in russh's).
+fn sdk_file_signer(path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("Error setting up SSH config: {}", crate::goerr::path_error("open", path, &e)))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let read_fail = |why: &str| {
+        Err(format!(
+            "Error setting up SSH config: Failed to read key '{}': {why}",
+            path.display()
+        ))
+    };
+    match pem_block(&text) {
+        None => return read_fail("no key found"),
+        Some(true) => {
+            return read_fail(
+                "password protected keys are\nnot supported. Please decrypt the key prior to use.",
+            );
+        }
+        Some(false) => {}
+    }
+    russh::keys::decode_secret_key(&text, None)
+        .map(|_| ())
+        .map_err(|e| format!("Error setting up SSH config: {e}"))
+}
+
+/// `pem.Decode`'s first block, as far as the SDK looks at it: `None` without a complete
+/// `-----BEGIN T-----` … `-----END T-----` block, else whether its headers say
+/// `Proc-Type: 4,ENCRYPTED`.
+fn pem_block(text: &str) -> Option<bool> {
+    let mut lines = text.lines();
+    let kind = lines.by_ref().find_map(|l| {
+        l.trim_end()
+            .strip_prefix("-----BEGIN ")
+            .and_then(|r| r.strip_suffix("-----"))
+    })?;
+    let end = format!("-----END {kind}-----");
+    let mut encrypted = false;
+    let mut in_headers = true;
+    for l in lines {
+        let l = l.trim_end();
+        if l == end {
+            return Some(encrypted);
+        }
+        if in_headers {
+            match l.split_once(':') {
+                Some((k, v)) if !k.contains(' ') => {
+                    encrypted |= k == "Proc-Type" && v.trim() == "4,ENCRYPTED";
+                }
+                _ => in_headers = false,
+            }
+        }
+    }
+    None
 }
 
 fn read_port(r: &mut ConfigReader, key: &str, default: u16) -> u16 {
