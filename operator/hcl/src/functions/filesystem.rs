@@ -82,7 +82,6 @@ pub(super) fn call(f: &Args, ctx: &FuncCtx) -> Result<Value, FuncError> {
     }
 }
 
-
 /// `homedir.Expand`: `~` and `~/...` become the home directory.
 fn expand_home(p: &str) -> Result<String, String> {
     if !p.starts_with('~') {

@@ -287,7 +287,11 @@ pub fn sdk_bytes(name: &str, v: &J) -> Result<Vec<u8>, MsError> {
                     parsed => f.push(MsError::One(format!(
                         "cannot parse '{at}' as uint: strconv.ParseUint: parsing {}: {}",
                         crate::value::go_quote(s),
-                        if parsed.is_some() { "value out of range" } else { "invalid syntax" }
+                        if parsed.is_some() {
+                            "value out of range"
+                        } else {
+                            "invalid syntax"
+                        }
                     ))),
                 }
             }

@@ -597,8 +597,12 @@ impl SshConfig {
 /// (`encoding/pem`), an encrypted one refused, then the key parsed; its errors in its words
 /// (a key Go parses but Kiln's client cannot read says why in russh's).
 fn sdk_file_signer(path: &Path) -> Result<(), String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("Error setting up SSH config: {}", crate::goerr::path_error("open", path, &e)))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        format!(
+            "Error setting up SSH config: {}",
+            crate::goerr::path_error("open", path, &e)
+        )
+    })?;
     let text = String::from_utf8_lossy(&bytes);
     let read_fail = |why: &str| {
         Err(format!(
