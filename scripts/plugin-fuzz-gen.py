@@ -34,8 +34,14 @@ SPECS = {
 }
 
 
+PP_DIR = MOD + "/packer-plugin-docker@v1.1.2/post-processor"
+PP_KINDS = ["docker-tag", "docker-push", "docker-save", "docker-import"]
+for _k in PP_KINDS:
+    SPECS[_k] = (PP_DIR + "/" + _k, "post-processor.hcl2spec.go")
+
+
 def spec(kind):
-    """The FlatConfig attributes of a builder: name -> cty type text."""
+    """The FlatConfig attributes of a builder or post-processor: name -> cty type text."""
     d, f = SPECS[kind]
     text = open(os.path.join(d, f)).read()
     body = text[text.index("func (*FlatConfig) HCL2Spec()"):]
@@ -118,6 +124,9 @@ ENUMS = {
     "aws_access_key": ["AKIA", ""],
     "aws_secret_key": ["s", ""],
     "aws_profile": ["default", ""],
+    # docker post-processors
+    "repository": ["127.0.0.1:5000/apps/web", "", "Bad Repo", "web", "127.0.0.1:5000/x:tagged"],
+    "path": ["image.tar", "", "t.pkr.hcl", "missing/x.tar", "out"],
 }
 for d in ("boot_wait", "shutdown_timeout", "ssh_timeout", "ssh_wait_timeout", "boot_key_interval",
           "boot_keygroup_interval", "pause_before_connecting", "ssh_keep_alive_interval",
@@ -147,7 +156,9 @@ LISTS = {
     "changes": ['["CMD [\\"/bin/sh\\"]"]', '["ENV A=b", "WORKDIR /x"]', '["BOGUS x"]', '[]', '["EXPOSE 80", "LABEL a=b"]', '["USER nobody", "ONBUILD RUN x"]'],
     "run_command": ['["-d", "-i", "-t", "--entrypoint=/bin/sh", "--", "{{.Image}}"]', '["-d", "{{.Image}}", "/bin/sh"]', '[]', '["{{.Bogus}}"]'],
     "volumes": None, "device": ['["/dev/fuse"]', '[]'], "cap_add": ['["SYS_ADMIN"]'], "cap_drop": ['["ALL"]'],
-    "tmpfs": ['["/run"]'], "ssh_ciphers": ['["aes128-ctr"]'], "ssh_key_exchange_algorithms": ['["curve25519-sha256"]'],
+    "tmpfs": ['["/run"]'],
+    "tag": ['["1.0"]', '["a,b"]', '[]', '["Bad Tag"]', '["1.0", "latest"]'],
+    "tags": ['["1.0"]', '["a", "b"]', '[]', '["Bad Tag"]'], "ssh_ciphers": ['["aes128-ctr"]'], "ssh_key_exchange_algorithms": ['["curve25519-sha256"]'],
     "ssh_remote_tunnels": ['["8080:localhost:80"]', '["bad"]'], "ssh_local_tunnels": ['["8080:localhost:80"]'],
     "ssh_public_key": ['[1, 2]'], "ssh_private_key": ['[1, 2]'],
 }
@@ -200,6 +211,26 @@ def value(name, ty):
     return R.choice(['"x"', '""', '"${path.root}"'])
 
 
+def pp_options():
+    """A docker post-processor: its type first (a bare string), then (name, HCL value) pairs:
+    a usable base with random options of its spec."""
+    kind = R.choice(PP_KINDS)
+    props = spec(kind)
+    base = {"docker-tag": [("repository", '"127.0.0.1:5000/apps/web"'), ("tags", '["1.0"]')],
+            "docker-push": [],
+            "docker-save": [("path", '"image.tar"')],
+            "docker-import": [("repository", '"127.0.0.1:5000/apps/web"'), ("tag", '"1.0"')]}[kind]
+    if base and R.random() < 0.15:
+        base = base[1:]
+    opts = dict(base)
+    for _ in range(R.choices([0, 1, 2, 3], [2, 4, 3, 1])[0]):
+        name = R.choice(list(props))
+        opts[name] = value(name, props[name])
+    if R.random() < 0.05:
+        opts["bogus"] = '"x"'
+    return [kind] + list(opts.items())
+
+
 def body(kind, props):
     base = list(R.choice(BASES[kind]))
     if R.random() < 0.15 and len(base) > 1:
@@ -245,6 +276,11 @@ def hcl_case(i, d):
     prov = ""
     if R.random() < 0.4:
         prov = '  provisioner "shell" {\n    inline = ["echo hi"]\n  }\n'
+    if "docker" in kinds and R.random() < 0.5:
+        for _ in range(R.randint(1, 2)):
+            opts = pp_options()
+            lines = ["    %s = %s" % (k, v) for k, v in opts[1:]]
+            prov += '  post-processor "%s" {\n%s\n  }\n' % (opts[0], "\n".join(lines))
     text.append("build {\n  sources = [%s]\n%s}\n" % (", ".join(q(n) for n in names), prov))
     open(os.path.join(d, "t.pkr.hcl"), "w").write("".join(text))
     return sorted({n.split(".")[1] for n in names})
@@ -296,6 +332,18 @@ def json_case(i, d):
     t = {"builders": builders}
     if R.random() < 0.4:
         t["provisioners"] = [{"type": "shell", "inline": ["echo hi"]}]
+    if "docker" in kinds and R.random() < 0.5:
+        pps = []
+        for _ in range(R.randint(1, 2)):
+            opts = pp_options()
+            o = {"type": opts[0]}
+            for k, v in opts[1:]:
+                try:
+                    o[k] = json_value(v)
+                except Exception:
+                    o[k] = v.strip('"')
+            pps.append(o)
+        t["post-processors"] = [pps] if len(pps) > 1 and R.random() < 0.5 else pps
     if R.random() < 0.3:
         t["variables"] = {"secret": "s3cr3t"}
         t["sensitive-variables"] = ["secret"]

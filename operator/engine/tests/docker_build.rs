@@ -297,23 +297,50 @@ build { sources = ["docker.bad"] }
     let t = session::load_path(work.path(), &LoadOptions::default())
         .unwrap_or_else(|d| panic!("{d}"))
         .template;
+    // Validation says what Packer's plugin says: its own error, not Kiln's refusals.
     let err = match plan::prepare(&t, t.instances().unwrap(), &RunOptions::default()) {
         Ok(_) => panic!("the config was accepted"),
         Err(d) => d.to_string(),
     };
+    assert!(
+        err.contains("Cannot specify more than one of commit, discard, and export_path"),
+        "{err}"
+    );
+    assert!(!err.contains("run_command"), "{err}");
+    // Without it the template validates, and the build fails at its first step naming
+    // each option Kiln refuses, before anything is pulled.
+    let hcl = hcl.replace("  discard     = true\n", "");
+    std::fs::write(work.path().join("t.pkr.hcl"), &hcl).unwrap();
+    let t = session::load_path(work.path(), &LoadOptions::default())
+        .unwrap_or_else(|d| panic!("{d}"))
+        .template;
+    let (prepared, _) = plan::prepare(&t, t.instances().unwrap(), &RunOptions::default())
+        .unwrap_or_else(|d| panic!("{d}"));
+    let refused = prepared[0].deferred_checks().join("\n");
     for want in [
         "repository name must be lowercase",
-        "Cannot specify more than one of commit, discard, and export_path",
         "run_command: Kiln runs no `docker run`",
         "RUN is not a valid change command",
         "platform \"linux\"",
     ] {
-        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+        assert!(refused.contains(want), "missing {want:?} in:\n{refused}");
     }
+    let (lines, outcomes) = build(work.path(), &hcl).await;
+    let errors = outcomes[0].errors.join("\n");
+    assert!(
+        errors.starts_with("Kiln cannot run this build: 4 error(s) occurred:"),
+        "{errors}\n{}",
+        lines.join("\n")
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("Pulling")),
+        "{}",
+        lines.join("\n")
+    );
 }
 
 /// What a docker source asks of its runner pod (the kaniko pattern), and `scratch` refused
-/// in the cluster with the option named.
+/// in the cluster (when the build runs) with the option named.
 #[tokio::test]
 async fn docker_source_requirements_for_the_cluster() {
     let work = tempfile::tempdir().unwrap();
@@ -360,16 +387,16 @@ build { sources = ["docker.app"] }
     let t = session::load_path(work.path(), &LoadOptions::default())
         .unwrap_or_else(|d| panic!("{d}"))
         .template;
-    let err = match plan::prepare(&t, t.instances().unwrap(), &cluster) {
-        Ok(_) => panic!("scratch was accepted in the cluster"),
-        Err(d) => d.to_string(),
-    };
-    assert!(
-        err.contains("image = \"scratch\"") && err.contains("t.pkr.hcl line 2"),
-        "{err}"
-    );
+    // Validated as Packer would; refused when the build runs (and by the operator before
+    // any pod, from the same list).
+    let (prepared, _) =
+        plan::prepare(&t, t.instances().unwrap(), &cluster).unwrap_or_else(|d| panic!("{d}"));
+    let refused = prepared[0].deferred_checks().join("\n");
+    assert!(refused.contains("image = \"scratch\""), "{refused}");
     // locally it is fine
-    assert!(plan::prepare(&t, t.instances().unwrap(), &RunOptions::default()).is_ok());
+    let (prepared, _) = plan::prepare(&t, t.instances().unwrap(), &RunOptions::default())
+        .unwrap_or_else(|d| panic!("{d}"));
+    assert!(prepared[0].deferred_checks().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,8 +7,10 @@
 //! `platform`, exactly one of `commit` | `discard` | `export_path`, `changes`, `message`,
 //! `author`, `volumes`, `container_dir` (`/packer-files`), `exec_user`, `fix_upload_owner`
 //! (true), `login*`, `privileged`, `cap_add`, `cap_drop`, `runtime`. Options that only mean
-//! something to dockerd (`run_command`, `device`, `tmpfs`, `docker_path`, `ecr_login`,
-//! `windows_container`, `build`) are errors naming the option.
+//! something to dockerd validate as the plugin has them (`docker_path`, `pty`, `aws_*` change
+//! nothing); those Kiln cannot honour (`run_command` other than the default, `device`,
+//! `tmpfs`, `ecr_login`, `windows_container`, a `build` section) fail the build at its first
+//! step, naming the option (Kiln's own checks, deferred: see `registry::OwnChecks`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

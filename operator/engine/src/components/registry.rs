@@ -57,17 +57,22 @@ pub struct Table<T: ?Sized + 'static> {
 /// kinds report them when the template is validated, beside the plugin's errors.
 pub trait OwnChecks {
     const DEFERS: bool;
-    /// The component, failing when it runs with these errors (a kind that defers).
-    fn defer_own_checks(self: Box<Self>, errors: Vec<String>) -> Box<Self>;
+    /// A component that fails when it runs with these errors, before its own work (`inner`:
+    /// the component, when it could be made); `None` for a kind that does not defer.
+    fn refusing(inner: Option<Box<Self>>, errors: Vec<String>) -> Option<Box<Self>>;
 }
 
 impl OwnChecks for dyn Builder {
     const DEFERS: bool = true;
-    fn defer_own_checks(self: Box<Self>, errors: Vec<String>) -> Box<Self> {
-        Box::new(DeferredChecks {
-            inner: self,
-            errors,
-        })
+    fn refusing(inner: Option<Box<Self>>, errors: Vec<String>) -> Option<Box<Self>> {
+        Some(Box::new(DeferredChecks { inner, errors }))
+    }
+}
+
+impl OwnChecks for dyn PostProcessor {
+    const DEFERS: bool = true;
+    fn refusing(_inner: Option<Box<Self>>, errors: Vec<String>) -> Option<Box<Self>> {
+        Some(Box::new(RefusingPostProcessor(errors)))
     }
 }
 
@@ -75,18 +80,29 @@ macro_rules! reports_own_checks {
     ($($t:ty),*) => {$(
         impl OwnChecks for $t {
             const DEFERS: bool = false;
-            fn defer_own_checks(self: Box<Self>, _errors: Vec<String>) -> Box<Self> {
-                self
+            fn refusing(_inner: Option<Box<Self>>, _errors: Vec<String>) -> Option<Box<Self>> {
+                None
             }
         }
     )*};
 }
-reports_own_checks!(dyn Provisioner, dyn PostProcessor, dyn DataSource);
+reports_own_checks!(dyn Provisioner, dyn DataSource);
+
+/// What a component that Kiln's own checks refused says when it runs.
+fn refusal(errors: &[String]) -> String {
+    match errors {
+        [one] => format!("Kiln cannot run this build: {one}"),
+        many => format!(
+            "Kiln cannot run this build: {}",
+            crate::template::multi_error(many)
+        ),
+    }
+}
 
 /// A builder whose options Kiln's own checks refused: its build fails at its first step
 /// with their messages (one, or the SDK's `N error(s) occurred:` list); nothing runs.
 pub struct DeferredChecks {
-    inner: Box<dyn Builder>,
+    inner: Option<Box<dyn Builder>>,
     errors: Vec<String>,
 }
 
@@ -94,23 +110,45 @@ impl Builder for DeferredChecks {
     fn steps(&self) -> Vec<Box<dyn crate::components::Step>> {
         let mut steps: Vec<Box<dyn crate::components::Step>> =
             vec![Box::new(StepOwnChecks(self.errors.clone()))];
-        steps.extend(self.inner.steps());
+        if let Some(b) = &self.inner {
+            steps.extend(b.steps());
+        }
         steps
     }
     fn artifact(&self, state: &crate::components::BuildState) -> Option<crate::artifact::Artifact> {
-        self.inner.artifact(state)
+        self.inner.as_ref().and_then(|b| b.artifact(state))
     }
     fn generated_keys(&self) -> Vec<String> {
-        self.inner.generated_keys()
+        self.inner
+            .as_ref()
+            .map(|b| b.generated_keys())
+            .unwrap_or_default()
     }
     fn requirements(&self) -> crate::components::Requirements {
-        self.inner.requirements()
+        self.inner
+            .as_ref()
+            .map(|b| b.requirements())
+            .unwrap_or_default()
     }
     fn step_runner(&self) -> bool {
-        self.inner.step_runner()
+        self.inner.as_ref().is_none_or(|b| b.step_runner())
     }
     fn deferred_checks(&self) -> Vec<String> {
         self.errors.clone()
+    }
+}
+
+/// A post-processor whose options Kiln's own checks refused: it fails when it runs.
+struct RefusingPostProcessor(Vec<String>);
+
+#[async_trait::async_trait]
+impl PostProcessor for RefusingPostProcessor {
+    async fn post_process(
+        &self,
+        _ctx: &crate::components::PostProcessCtx<'_>,
+        _input: &crate::artifact::Artifact,
+    ) -> Result<crate::components::PostProcessed, crate::postprocessors::PostProcessError> {
+        Err(anyhow::anyhow!(refusal(&self.0)).into())
     }
 }
 
@@ -126,14 +164,7 @@ impl crate::components::Step for StepOwnChecks {
         &mut self,
         state: &mut crate::components::BuildState,
     ) -> crate::components::StepAction {
-        let text = match self.0.as_slice() {
-            [one] => format!("Kiln cannot run this build: {one}"),
-            many => format!(
-                "Kiln cannot run this build: {}",
-                crate::template::multi_error(many)
-            ),
-        };
-        state.fail(text)
+        state.fail(refusal(&self.0))
     }
 }
 
@@ -244,25 +275,27 @@ impl<T: ?Sized + OwnChecks + 'static> Table<T> {
                 .with_subject(subject),
             );
         }
-        match component {
-            Some(c) if !diags.has_errors() => {
-                let deferred: Vec<String> = own_checks
-                    .0
-                    .iter()
-                    .filter(|d| d.is_error())
-                    .map(|d| d.detail.clone())
-                    .collect();
-                if T::DEFERS {
-                    // (their warnings stay warnings of the template)
-                    diags.extend(Diagnostics(
-                        own_checks.0.into_iter().filter(|d| !d.is_error()).collect(),
-                    ));
-                    if !deferred.is_empty() {
-                        return Ok((c.defer_own_checks(deferred), diags));
-                    }
+        let deferred: Vec<String> = own_checks
+            .0
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.detail.clone())
+            .collect();
+        if T::DEFERS && !diags.has_errors() {
+            // (their warnings stay warnings of the template)
+            diags.extend(Diagnostics(
+                own_checks.0.into_iter().filter(|d| !d.is_error()).collect(),
+            ));
+            if !deferred.is_empty() {
+                // Made or not, the component fails when it runs, with Kiln's reasons.
+                if let Some(c) = T::refusing(component, deferred) {
+                    return Ok((c, diags));
                 }
-                Ok((c, diags))
+                return Err(diags);
             }
+        }
+        match component {
+            Some(c) if !diags.has_errors() => Ok((c, diags)),
             _ => Err(diags),
         }
     }

@@ -76,10 +76,11 @@ pub fn commit_on_scratch(
 
 /// `login`, `login_server`, `login_username` and `login_password`, as Packer's docker
 /// components read them: with `login = true`, the server (when set) and the credentials;
-/// `login` without a username and a password is an error of the `what` config.
+/// `login` without a username and a password is one of Kiln's own checks (the plugin
+/// finds it when it logs in).
 pub fn read_login(r: &mut ConfigReader, what: &str) -> Option<(Option<String>, String, String)> {
     let enabled = r.bool("login").unwrap_or(false);
-    let server = r.string("login_server");
+    let server = r.string("login_server").filter(|s| !s.is_empty());
     let user = r.string("login_username");
     let pass = r.string("login_password");
     if !enabled {
@@ -88,7 +89,7 @@ pub fn read_login(r: &mut ConfigReader, what: &str) -> Option<(Option<String>, S
     match (user, pass) {
         (Some(u), Some(p)) => Some((server, u, p)),
         _ => {
-            r.error(
+            r.check_error(
                 &format!("Invalid {what} config"),
                 "login requires login_username and login_password.",
             );

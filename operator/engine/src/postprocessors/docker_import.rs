@@ -26,18 +26,19 @@ pub struct DockerImport {
 }
 
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
-    let repository = r.required_string("repository");
+    let _ = r.string("docker_path");
+    let repository = r.string("repository").filter(|s| !s.is_empty());
     let tag = r
         .string("tag")
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| "latest".into());
     let changes = r.strings("changes").unwrap_or_default();
     if let Err(e) = image::validate_changes(&changes) {
-        r.error_at("changes", "Invalid changes", e.to_string());
+        r.check_error_at("changes", "Invalid changes", e.to_string());
     }
-    let platform = match r.string("platform") {
+    let platform = match r.string("platform").filter(|p| !p.is_empty()) {
         Some(p) => Platform::parse(&p)
-            .map_err(|e| r.error_at("platform", "Invalid platform", e.to_string()))
+            .map_err(|e| r.check_error_at("platform", "Invalid platform", e.to_string()))
             .unwrap_or_else(|_| Platform::host()),
         None => Platform::host(),
     };
@@ -46,7 +47,13 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostPro
             Ok(x) => Some(x),
             Err(e) => {
                 if repository.is_some() {
-                    r.error_at("repository", "Invalid repository or tag", e.to_string());
+                    r.check_error_at("repository", "Invalid repository or tag", e.to_string());
+                } else {
+                    r.check_error_at(
+                        "repository",
+                        "Missing repository",
+                        "repository: the image needs a repository to be named.",
+                    );
                 }
                 None
             }

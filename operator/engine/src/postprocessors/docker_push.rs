@@ -21,21 +21,32 @@ pub struct DockerPush {
 }
 
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
-    for key in [
-        "ecr_login",
+    // The plugin's Configure: an ECR login needs its server. Kiln has no ECR login (its
+    // own check, failing the post-processor when it runs); the `aws_*` options only serve it.
+    let ecr_login = r.bool("ecr_login").unwrap_or(false);
+    for k in [
         "aws_access_key",
         "aws_secret_key",
         "aws_token",
         "aws_profile",
     ] {
-        r.refuse(
-            key,
-            "Unsupported docker-push option",
-            format!("{key}: ECR login is not supported yet; put the registry's credentials in ~/.docker/config.json."),
-        );
+        let _ = r.string(k);
     }
+    let _ = r.bool("aws_force_use_public_ecr");
+    let _ = r.string("docker_path");
     let _ = r.string("platform");
     let login = read_login(r, "docker-push");
+    if ecr_login {
+        if r.string("login_server").is_none_or(|s| s.is_empty()) {
+            r.prepare_fail("ECR login requires login server to be provided.");
+        } else {
+            r.check_error_at(
+                "ecr_login",
+                "Unsupported docker-push option",
+                "ecr_login: ECR login is not supported yet; put the registry's credentials in ~/.docker/config.json.",
+            );
+        }
+    }
     Some(Box::new(DockerPush {
         login,
         docker_configs: info.env.docker_configs.clone(),

@@ -19,7 +19,16 @@ pub struct DockerSave {
 }
 
 pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
-    let path = r.required_string("path");
+    let _ = r.string("docker_path");
+    // (the plugin's `path` is optional: `docker save` fails to write nowhere)
+    let path = r.string("path").filter(|p| !p.is_empty());
+    if path.is_none() {
+        r.check_error_at(
+            "path",
+            "Missing path",
+            "path: the image needs a file to be saved to.",
+        );
+    }
     Some(Box::new(DockerSave {
         path: PathBuf::from(path?),
     }))

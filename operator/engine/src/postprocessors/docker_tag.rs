@@ -20,25 +20,29 @@ pub struct DockerTag {
 }
 
 pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
-    let repository = r.required_string("repository");
+    let _ = r.string("docker_path");
+    let repository = r.string("repository").filter(|s| !s.is_empty());
+    // `tag` and `tags` are lists of the plugin's (its Configure appends `tag` to `tags`).
     let mut tags = r.strings("tags").unwrap_or_default();
-    if let Some(t) = r.string("tag") {
-        tags.extend(
-            t.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty()),
-        );
-    }
+    tags.extend(r.strings("tag").unwrap_or_default());
+    tags.retain(|t| !t.is_empty());
     let _ = r.bool("force"); // docker dropped `tag --force`; Packer ignores it as well
     if tags.is_empty() {
         tags.push("latest".into());
     }
-    if let Some(repo) = &repository {
-        for t in &tags {
-            if let Err(e) = Reference::parse(&format!("{repo}:{t}")) {
-                r.error_at("repository", "Invalid repository or tag", e.to_string());
+    match &repository {
+        Some(repo) => {
+            for t in &tags {
+                if let Err(e) = Reference::parse(&format!("{repo}:{t}")) {
+                    r.check_error_at("repository", "Invalid repository or tag", e.to_string());
+                }
             }
         }
+        None => r.check_error_at(
+            "repository",
+            "Missing repository",
+            "repository: the image needs a repository to be tagged.",
+        ),
     }
     Some(Box::new(DockerTag {
         repository: repository?,

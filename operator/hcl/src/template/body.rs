@@ -349,8 +349,10 @@ pub struct ConfigReader<'a> {
     /// decoding found no error (Packer prepares a component only once its block decoded).
     pub prepare_errors: Vec<String>,
     /// Kiln's own checks beyond the plugin's (options Kiln cannot honour, values it can
-    /// tell are wrong before running): reported as diagnostics of their own, after decoding's
-    /// and beside (not instead of) the plugin's `Prepare` errors.
+    /// tell are wrong before running): diagnostics of their own, apart from the plugin's
+    /// `Prepare` errors. The component registry decides when they are reported: a builder's
+    /// fail its build at its first step (the template validates as with Packer), the other
+    /// kinds' are reported beside decoding's and `Prepare`'s.
     own_checks: Diagnostics,
     /// The warnings `Prepare` returns (reported under the same condition, before its error).
     pub prepare_warnings: Vec<String>,

@@ -1,8 +1,9 @@
 //! The `qemu` source's configuration: every option of packer-plugin-qemu v1.1.7's `Config`
 //! that Kiln supports, decoded and validated as its `Config.Prepare` (`config.go`) does: its
 //! errors in its words and order, reported together at the source block as its MultiError.
-//! Options Kiln does not support yet (floppies, vTPM, bridged networking, WinRM,
-//! `iso_skip_cache`, `run_once`) are refused by name, at the option, beside them.
+//! Options Kiln does not support yet (vTPM, bridged networking, WinRM) and Kiln's stricter
+//! checks are its own checks, deferred to the build's first step (`registry::OwnChecks`):
+//! the template validates as with the plugin.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -167,7 +168,8 @@ fn list_of_lists(r: &mut ConfigReader, key: &str) -> Vec<Vec<String>> {
 /// the order its `Prepare` finds them (reported together as its MultiError); the checks
 /// only Kiln makes (unsupported options, `boot_steps` syntax, EFI firmware files, VNC
 /// password length, hash lengths, `qemuargs` rows) are Kiln's own
-/// ([`ConfigReader::check_error_at`]), reported beside them.
+/// ([`ConfigReader::check_error_at`]), which fail the build at its first step rather than
+/// its validation (see `registry::OwnChecks`).
 pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> {
     // Rendered by the builder when it runs, with the HTTP server's address and the VM.
     r.render_later(&["boot_command", "boot_steps", "qemuargs"]);
