@@ -251,6 +251,82 @@ fn join_host_port(host: &str, port: &str) -> String {
     }
 }
 
+/// The operation Go's `url.Error` names for a method: `Get`, `Post`, `Head`…
+fn go_method_op(method: &str) -> String {
+    let m = method.to_ascii_lowercase();
+    let mut c = m.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// Go's `url.Error` text: `Get "URL": why`.
+fn go_url_error(op: &str, url: &GoUrl, why: impl std::fmt::Display) -> String {
+    format!("{op} {}: {why}", go_quote(&url.display()))
+}
+
+/// What Go's `http.NewRequest` and `Client.Do` check before anything is sent, and the
+/// address a connection goes to: Go's errors (`url.Error`, operation `op`) for a bad URL, an
+/// unsupported scheme, a missing host, a bad port and a name that does not resolve.
+fn go_request_checks(op: &str, raw: &str) -> Result<(GoUrl, Option<std::net::SocketAddr>), String> {
+    let url = GoUrl::parse(raw)?;
+    if url.scheme != "http" && url.scheme != "https" {
+        return Err(go_url_error(
+            op,
+            &url,
+            format_args!("unsupported protocol scheme {}", go_quote(&url.scheme)),
+        ));
+    }
+    if url.host.is_empty() {
+        return Err(go_url_error(op, &url, "http: no Host in request URL"));
+    }
+    let (host, port) = url.host_port();
+    let Ok(port_num) = port.parse::<u16>() else {
+        return Err(go_url_error(
+            op,
+            &url,
+            format_args!("dial tcp: address {port}: invalid port"),
+        ));
+    };
+    use std::net::ToSocketAddrs;
+    match (host.as_str(), port_num).to_socket_addrs() {
+        Ok(mut addrs) => Ok((url, addrs.next())),
+        Err(_) => Err(go_url_error(
+            op,
+            &url,
+            format_args!(
+                "dial tcp: lookup {host} on {}: no such host",
+                go_name_server()
+            ),
+        )),
+    }
+}
+
+/// A GET of `raw` as Go's `http.Client.Get` makes it: the body, or Go's error text (its
+/// checks before sending, a refused connection, else the client's error after `Get "URL": `);
+/// a status other than 200 is `bad response code: N`, as go-getter reports it.
+pub fn go_get_text(raw: &str) -> Result<String, String> {
+    let (url, addr) = go_request_checks("Get", raw)?;
+    match ureq::get(raw).call() {
+        Ok(mut r) => r
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| go_url_error("Get", &url, e)),
+        Err(ureq::Error::StatusCode(code)) => Err(format!("bad response code: {code}")),
+        Err(ureq::Error::Io(io)) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Err(go_url_error(
+                "Get",
+                &url,
+                match addr {
+                    Some(a) => format!("dial tcp {a}: connect: connection refused"),
+                    None => "connect: connection refused".to_string(),
+                },
+            ))
+        }
+        Err(e) => Err(go_url_error("Get", &url, e)),
+    }
+}
+
 /// The name server Go's resolver reports in a failed lookup: the first of
 /// `/etc/resolv.conf`, else Go's default.
 fn go_name_server() -> String {
@@ -270,52 +346,13 @@ fn go_name_server() -> String {
 impl HttpData {
     /// `Get "URL": why`: how Go's client reports a request that failed (`url.Error`).
     fn request_error(&self, url: &GoUrl, why: impl std::fmt::Display) -> DataSourceError {
-        let op = {
-            let m = self.method.to_ascii_lowercase();
-            let mut c = m.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        };
-        DataSourceError::Request(format!("{op} {}: {why}", go_quote(&url.display())))
+        DataSourceError::Request(go_url_error(&go_method_op(&self.method), url, why))
     }
 
     /// What Go's `http.NewRequest` and `Client.Do` check before anything is sent, and the
-    /// address a connection goes to: Go's errors for a bad URL, an unsupported scheme, a
-    /// missing host, a bad port and a name that does not resolve.
+    /// address a connection goes to ([`go_request_checks`]).
     fn go_checks(&self) -> Result<(GoUrl, Option<std::net::SocketAddr>), DataSourceError> {
-        let url = GoUrl::parse(&self.url).map_err(DataSourceError::Request)?;
-        if url.scheme != "http" && url.scheme != "https" {
-            return Err(self.request_error(
-                &url,
-                format_args!("unsupported protocol scheme {}", go_quote(&url.scheme)),
-            ));
-        }
-        if url.host.is_empty() {
-            return Err(self.request_error(&url, "http: no Host in request URL"));
-        }
-        let (host, port) = url.host_port();
-        let port_num = match port.parse::<u16>() {
-            Ok(p) => p,
-            Err(_) => {
-                return Err(self
-                    .request_error(&url, format_args!("dial tcp: address {port}: invalid port")));
-            }
-        };
-        use std::net::ToSocketAddrs;
-        let addr = match (host.as_str(), port_num).to_socket_addrs() {
-            Ok(mut addrs) => addrs.next(),
-            Err(_) => {
-                return Err(self.request_error(
-                    &url,
-                    format_args!(
-                        "dial tcp: lookup {host} on {}: no such host",
-                        go_name_server()
-                    ),
-                ));
-            }
-        };
-        Ok((url, addr))
+        go_request_checks(&go_method_op(&self.method), &self.url).map_err(DataSourceError::Request)
     }
 
     fn fetch(&self) -> Result<BTreeMap<String, Value>, DataSourceError> {

@@ -114,7 +114,16 @@ pub fn resolve_checksum(spec: &str, source: &str) -> anyhow::Result<Checksum> {
     let file_name = source_file_name(source);
     match spec.split_once(':') {
         Some(("file", loc)) => {
-            let text = fetch_text(loc).with_context(|| format!("fetching checksum file {loc}"))?;
+            let text = if is_remote(loc) {
+                // go-getter's words (`GetChecksum`), with Go's HTTP client's errors
+                crate::datasources::http::go_get_text(loc)
+                    .map_err(|e| anyhow::anyhow!("Error downloading checksum file: {e}"))?
+            } else if local_path(loc).is_none() {
+                // a scheme go-getter has no getter for
+                bail!("Error downloading checksum file: error downloading '{loc}'");
+            } else {
+                fetch_text(loc).with_context(|| format!("fetching checksum file {loc}"))?
+            };
             checksum_from_file(&text, &file_name).with_context(|| format!("in checksum file {loc}"))
         }
         Some((kind, value)) => {

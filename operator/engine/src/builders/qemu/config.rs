@@ -198,7 +198,8 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     // --- Everything the plugin's Prepare looks at, read first: its checks follow, in its
     // order (`config.go` Prepare).
     let iso_cfg = IsoConfig {
-        iso_url: r.string("iso_url"),
+        // (an empty `iso_url` is the SDK's unset)
+        iso_url: r.string("iso_url").filter(|s| !s.is_empty()),
         iso_urls: r.strings("iso_urls").unwrap_or_default(),
         // (`iso_skip_cache`: the plugin's Prepare sets the checksum to "none")
         iso_checksum: if iso_skip_cache {
