@@ -620,7 +620,8 @@ pub fn builtin_plugin(
 ) -> Option<Result<&'static str, &'static str>> {
     let (_, version) = BUILTIN_PLUGINS
         .iter()
-        .find(|(source, _)| source.eq_ignore_ascii_case(&p.source))?;
+        // (Packer keeps the source's case: its plugin directory is looked up as written)
+        .find(|(source, _)| *source == p.source)?;
     let accepted =
         crate::template::version::Constraint::parse(&p.version).is_ok_and(|c| c.matches(version));
     Some(if accepted { Ok(version) } else { Err(version) })
@@ -635,7 +636,8 @@ pub fn missing_plugins(t: &crate::template::Template) -> Option<Diagnostic> {
         .iter()
         .filter(|p| !matches!(builtin_plugin(p), Some(Ok(_))))
     {
-        let source = p.source.to_ascii_lowercase();
+        // (keyed and printed as written: Packer keeps the source's case)
+        let source = p.source.clone();
         match by_source.iter_mut().find(|(s, _)| *s == source) {
             Some(entry) => entry.1 = p.version.clone(),
             None => by_source.push((source, p.version.clone())),
