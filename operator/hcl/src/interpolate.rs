@@ -111,7 +111,7 @@ fn go_replace(src: &str, old: &str, new: &str, n: i64) -> String {
 }
 
 /// The SDK's `uuid.TimeOrderedUUID`: 32 bits of Unix time, then 96 random bits.
-fn time_ordered_uuid() -> String {
+pub fn time_ordered_uuid() -> String {
     let unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as u32)

@@ -38,7 +38,7 @@ impl Kind {
     /// Packer's built-in components of this kind that Kiln does not have.
     fn packer_only(self) -> &'static [&'static str] {
         match self {
-            Kind::Provisioner => &["powershell", "windows-restart", "windows-shell", "hcp-sbom"],
+            Kind::Provisioner => &["hcp-sbom"],
             _ => &[],
         }
     }
@@ -324,12 +324,24 @@ impl<T: ?Sized + OwnChecks + 'static> Table<T> {
     /// and the component's template context.
     fn reader<'b>(&self, name: &str, block: Block<'b>, info: &ComponentInfo) -> ConfigReader<'b> {
         let mut r = ConfigReader::new(block.body, block.env, block.subject, block.what);
-        // The components of Packer's external plugins (docker, qemu): their config crosses
-        // the plugin RPC.
-        r.rpc_plugin = match self.kind {
-            Kind::Builder => ["docker", "qemu"].contains(&name),
-            Kind::PostProcessor => name.starts_with("docker-"),
-            _ => false,
+        // Every component's config crosses Packer's plugin RPC (its own components are
+        // served by its own binary as plugins too).
+        r.rpc_plugin = true;
+        // The SDK's shell configs' untagged fields, named as Go names them.
+        r.ms_go_names = match (self.kind, name) {
+            (Kind::Provisioner, "shell" | "powershell" | "windows-shell") => &[
+                ("inline", "Inline"),
+                ("script", "Script"),
+                ("scripts", "Scripts"),
+                ("binary", "Binary"),
+            ],
+            (Kind::Provisioner | Kind::PostProcessor, "shell-local") => &[
+                ("inline", "Inline"),
+                ("script", "Script"),
+                ("scripts", "Scripts"),
+                ("command", "Command"),
+            ],
+            _ => &[],
         };
         // Every component of Packer's but the sleep provisioner embeds `common.PackerConfig`.
         if !(self.kind == Kind::Provisioner && name == "sleep") {
@@ -498,6 +510,10 @@ pub static PROVISIONERS: Table<dyn Provisioner> = Table {
         ("sleep", crate::provisioners::sleep::new),
         ("shell", crate::provisioners::shell::new),
         ("file", crate::provisioners::file::new),
+        // Validated as Packer does; they fail when run (Kiln has no WinRM communicator).
+        ("powershell", crate::provisioners::powershell::new),
+        ("windows-shell", crate::provisioners::windows_shell::new),
+        ("windows-restart", crate::provisioners::windows_restart::new),
     ],
 };
 
@@ -731,7 +747,7 @@ mod tests {
             "{}",
             d.detail
         );
-        let d = PROVISIONERS.unknown("powershell", None);
+        let d = PROVISIONERS.unknown("hcp-sbom", None);
         assert!(d.detail.contains("one of Packer's own"), "{}", d.detail);
     }
 

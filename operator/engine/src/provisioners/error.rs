@@ -64,6 +64,14 @@ pub enum ProvisionError {
     /// when not its main work).
     #[error("Interrupted{}", during.as_ref().map(|d| format!(" during {d}")).unwrap_or_default())]
     Cancelled { during: Option<String> },
+    /// A provisioner of Packer's that Kiln validates but cannot run (`powershell`,
+    /// `windows-shell`, `windows-restart`: they work on Windows guests over WinRM): it fails
+    /// before doing anything, saying why.
+    #[error("Kiln cannot run the {provisioner} provisioner: {reason}")]
+    Unsupported {
+        provisioner: &'static str,
+        reason: &'static str,
+    },
     /// Asking on the terminal failed (`breakpoint`): `message` is the whole text
     /// (`Error asking for input: no available tty`).
     #[error("{message}")]
@@ -74,6 +82,16 @@ impl ProvisionError {
     /// Cancelled while doing the provisioner's main work.
     pub fn cancelled() -> ProvisionError {
         ProvisionError::Cancelled { during: None }
+    }
+
+    /// What a provisioner for Windows guests (`powershell`, `windows-shell`,
+    /// `windows-restart`) says when a build runs it: Kiln validates it as Packer does, but
+    /// has no WinRM communicator to run it with.
+    pub fn windows_only(provisioner: &'static str) -> ProvisionError {
+        ProvisionError::Unsupported {
+            provisioner,
+            reason: "it works on Windows guests over WinRM, and Kiln has no WinRM communicator",
+        }
     }
 
     /// A communicator error under `context`.

@@ -11,8 +11,8 @@ use crate::communicator::{Communicator, ExitStatus, UiOutput};
 use crate::components::{ComponentInfo, ProvisionCtx, Provisioner};
 use crate::provisioners::ProvisionError;
 use crate::provisioners::shell_common::{
-    EnvVars, ShellCommon, check_exit_code, check_scripts, inline_script, render_exec,
-    template_data, write_temp_script,
+    EnvVars, ShellCommon, check_exit_code, inline_script, render_exec, template_data,
+    write_temp_script,
 };
 use crate::template::ConfigReader;
 
@@ -91,20 +91,8 @@ impl ShellConfig {
         // The shell provisioner's `Prepare`: its rules, in its words and order. An empty
         // `inline` counts as none.
         let inline = common.inline.clone().filter(|i| !i.is_empty());
-        let script = common.script.clone().filter(|s| !s.is_empty());
-        if script.is_some() && !common.scripts.is_empty() {
-            r.prepare_error("Only one of script or scripts can be specified.");
-        }
-        let checked: Vec<String> = match &script {
-            Some(s) => vec![s.clone()],
-            None => common.scripts.clone(),
-        };
-        if checked.is_empty() && inline.is_none() {
-            r.prepare_error("Either a script file or inline script must be specified.");
-        } else if !checked.is_empty() && inline.is_some() {
-            r.prepare_error("Only a script file or an inline script can be specified, not both.");
-        }
-        check_scripts(r, &checked);
+        common.check_one_script(r);
+        common.check_script_or_inline(r);
         common.env.check(r);
         let scripts = common.script_paths();
         ShellConfig {

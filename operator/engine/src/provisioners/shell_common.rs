@@ -134,6 +134,18 @@ impl ShellCommon {
     /// component checks them in its plugin's order ([`EnvVars::check`],
     /// [`check_scripts`]).
     pub fn read(r: &mut ConfigReader, default_env_var_format: &str) -> ShellCommon {
+        let common = ShellCommon::read_sdk(r, default_env_var_format);
+        let inline_shebang = r.string("inline_shebang").filter(|s| !s.is_empty());
+        ShellCommon {
+            inline_shebang,
+            ..common
+        }
+    }
+
+    /// [`ShellCommon::read`] without `inline_shebang`: the SDK's `shell.Provisioner` alone
+    /// (`shell` and `shell-local` add `inline_shebang`; `powershell` and `windows-shell`
+    /// do not have it).
+    pub fn read_sdk(r: &mut ConfigReader, default_env_var_format: &str) -> ShellCommon {
         let inline = r.strings("inline");
         let script = r.string("script");
         let scripts = r.strings("scripts").unwrap_or_default();
@@ -142,15 +154,46 @@ impl ShellCommon {
             Some(codes) => codes.into_iter().map(|n| n as i64).collect(),
             None => vec![0],
         };
-        let inline_shebang = r.string("inline_shebang").filter(|s| !s.is_empty());
         ShellCommon {
             inline,
             script,
             scripts,
             env,
             valid_exit_codes,
-            inline_shebang,
+            inline_shebang: None,
         }
+    }
+
+    /// The script rules of the `Prepare` of Packer's `shell`, `powershell` and
+    /// `windows-shell` provisioners, in their words: `script` and `scripts` together. (Then
+    /// [`ShellCommon::check_script_or_inline`].)
+    pub fn check_one_script(&self, r: &mut ConfigReader) {
+        if self.script().is_some() && !self.scripts.is_empty() {
+            r.prepare_error("Only one of script or scripts can be specified.");
+        }
+    }
+
+    /// The rest of those rules: neither scripts nor inline commands, or both (an empty
+    /// `inline` counts as none); then that each script exists ([`check_scripts`]). The
+    /// scripts checked: `script` when set (it replaces `scripts`), else `scripts`.
+    pub fn check_script_or_inline(&self, r: &mut ConfigReader) -> Vec<String> {
+        let inline = self.inline.as_ref().is_some_and(|i| !i.is_empty());
+        let checked: Vec<String> = match self.script() {
+            Some(s) => vec![s.to_string()],
+            None => self.scripts.clone(),
+        };
+        if checked.is_empty() && !inline {
+            r.prepare_error("Either a script file or inline script must be specified.");
+        } else if !checked.is_empty() && inline {
+            r.prepare_error("Only a script file or an inline script can be specified, not both.");
+        }
+        check_scripts(r, &checked);
+        checked
+    }
+
+    /// `script`, unless empty.
+    fn script(&self) -> Option<&str> {
+        self.script.as_deref().filter(|s| !s.is_empty())
     }
 
     /// `script` then `scripts`.
@@ -165,6 +208,26 @@ impl ShellCommon {
     /// The shebang of inline scripts (`/bin/sh -e` unless set).
     pub fn shebang(&self) -> &str {
         self.inline_shebang.as_deref().unwrap_or("/bin/sh -e")
+    }
+}
+
+/// The SDK's `shell.ProvisionerRemoteSpecific` options (`binary`, `remote_path`,
+/// `execute_command`), as given (`None`: unset or empty), for the provisioners that run
+/// scripts on the guest through the communicator.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RemoteSpecific {
+    pub binary: bool,
+    pub remote_path: Option<String>,
+    pub execute_command: Option<String>,
+}
+
+impl RemoteSpecific {
+    pub fn read(r: &mut ConfigReader) -> RemoteSpecific {
+        RemoteSpecific {
+            binary: r.bool("binary").unwrap_or(false),
+            remote_path: r.string("remote_path").filter(|s| !s.is_empty()),
+            execute_command: r.string("execute_command").filter(|s| !s.is_empty()),
+        }
     }
 }
 

@@ -186,6 +186,21 @@ pub fn int(name: &str, v: &J, weak: bool) -> Result<Option<i64>, MsError> {
     }
 }
 
+/// A plugin's own decode hook for a string going into an `int` (see
+/// `ConfigReader::int_hook`): the int, or the hook's error text.
+pub type IntHook = fn(&str) -> Result<i64, String>;
+
+/// An `int` field of a plugin whose `Decode` has a hook of its own for strings (`hook`, see
+/// `ConfigReader::int_hook`): a string goes through it, anything else is [`int`]'s.
+pub fn int_hooked(name: &str, v: &J, hook: Option<IntHook>) -> Result<Option<i64>, MsError> {
+    match (v, hook) {
+        (J::Str(s), Some(hook)) => hook(s)
+            .map(Some)
+            .map_err(|e| MsError::One(format!("error decoding '{name}': {e}"))),
+        _ => int(name, v, true),
+    }
+}
+
 /// Go's `strconv.ParseInt(s, 0, 64)` for the forms a template writes (sign, `0x`, `0o`,
 /// `0b`, a leading `0` for octal, `_` between digits); `""` reads as 0 (mapstructure).
 fn parse_int(s: &str) -> Option<i64> {
@@ -224,8 +239,9 @@ fn parse_int(s: &str) -> Option<i64> {
 }
 
 /// A `[]int` field of a plugin's config (the SDK's string splitting first, a single value
-/// lifted into a list), each element an `int` named `name[i]`.
-pub fn sdk_ints(name: &str, v: &J) -> Result<Vec<i64>, MsError> {
+/// lifted into a list), each element an `int` named `name[i]` (through the plugin's `hook`
+/// for strings, if it has one: [`int_hooked`]).
+pub fn sdk_ints(name: &str, v: &J, hook: Option<IntHook>) -> Result<Vec<i64>, MsError> {
     let items: Vec<J> = match v {
         J::Str(s) if s.is_empty() => Vec::new(),
         J::Str(s) => s.split(',').map(|p| J::Str(p.to_string())).collect(),
@@ -234,7 +250,7 @@ pub fn sdk_ints(name: &str, v: &J) -> Result<Vec<i64>, MsError> {
     let mut out = Vec::new();
     let mut f = Fields::default();
     for (i, item) in items.iter().enumerate() {
-        match int(&format!("{name}[{i}]"), item, true) {
+        match int_hooked(&format!("{name}[{i}]"), item, hook) {
             Ok(n) => out.push(n.unwrap_or(0)),
             Err(e) => f.push(e),
         }

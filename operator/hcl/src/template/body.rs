@@ -338,9 +338,19 @@ pub struct ConfigReader<'a> {
     /// mapstructure's name of a nested struct's fields (`build.`): a JSON object given for a
     /// nested block is decoded with the rest, its errors among the block's.
     ms_prefix: String,
-    /// The component is a plugin's, its config passed over Packer's plugin RPC: a JSON object
-    /// reaches mapstructure as a `map[interface {}]interface {}`.
+    /// The component's config passed over Packer's plugin RPC (every component of a legacy
+    /// JSON template, Packer's own included): a JSON object reaches mapstructure as a
+    /// `map[interface {}]interface {}`.
     pub rpc_plugin: bool,
+    /// mapstructure's names of the options whose Go field has no `mapstructure` tag (the
+    /// SDK's shell provisioners' `Inline`, `Script`…): its errors name the field.
+    pub ms_go_names: &'static [(&'static str, &'static str)],
+    /// The plugin's own decode hook for a string decoded into an `int` (the SDK's
+    /// `DecodeOpts.DecodeHooks`, such as the powershell provisioner's
+    /// `StringToExecutionPolicyHook`): mapstructure calls it, before its weak decoding, for
+    /// every string of a legacy template that goes into an `int` field or element; its error
+    /// is `error decoding 'NAME': …`.
+    pub int_hook: Option<ms::IntHook>,
     /// A block Packer decodes with gohcl, not hcldec: a value of the wrong type is
     /// [`unsuitable`].
     pub gohcl: bool,
@@ -403,6 +413,8 @@ impl<'a> ConfigReader<'a> {
             ms_errors: Vec::new(),
             ms_prefix: String::new(),
             rpc_plugin: false,
+            ms_go_names: &[],
+            int_hook: None,
             gohcl: false,
         }
     }
@@ -563,13 +575,19 @@ impl<'a> ConfigReader<'a> {
         if !self.body.mapstructure || (self.top_key.is_some() && self.ms_prefix.is_empty()) {
             return None;
         }
-        let Some((v, attr)) = self.value(key) else {
+        let Some((v, _)) = self.value(key) else {
             return Some(None);
         };
         if v == Value::Unknown {
             return Some(None);
         }
-        let name = format!("{}{}", self.ms_prefix, attr.key);
+        // mapstructure names the field (its tag, whatever the template's spelling of the key)
+        let field = self
+            .ms_go_names
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(key, |(_, go)| *go);
+        let name = format!("{}{}", self.ms_prefix, field);
         let errors = match decode(&name, &to_j(&v)) {
             Ok(t) => return Some(t),
             Err(MsError::One(e)) => vec![e],
@@ -790,7 +808,8 @@ impl<'a> ConfigReader<'a> {
     /// number); a number that is not a whole one, or not an int64, stops the plugin before its
     /// `Prepare` with gocty's error (the SDK decodes the configuration into Go's `int`).
     pub fn int(&mut self, key: &str) -> Option<i64> {
-        if let Some(r) = self.ms_decode(key, |k, j| ms::int(k, j, true)) {
+        let hook = self.int_hook;
+        if let Some(r) = self.ms_decode(key, |k, j| ms::int_hooked(k, j, hook)) {
             return r;
         }
         let what = |v: &Value| match v {
@@ -818,6 +837,30 @@ impl<'a> ConfigReader<'a> {
             self.gocty_failed = true;
         }
         None
+    }
+
+    /// An option the plugin's schema types as a string and its config as an int, decoded
+    /// with its [`int_hook`](Self::int_hook) (the powershell provisioner's
+    /// `execution_policy`): in HCL2 the string goes through the hook, whose error is
+    /// mapstructure's `error decoding 'KEY': …`; in a legacy template it is
+    /// [`int`](Self::int).
+    pub fn int_from_string(&mut self, key: &str) -> Option<i64> {
+        if self.body.mapstructure && !(self.top_key.is_some() && self.ms_prefix.is_empty()) {
+            return self.int(key);
+        }
+        if matches!(self.value(key)?.0, Value::Unknown) {
+            return None;
+        }
+        let text = self.string(key)?;
+        let hook = self.int_hook?;
+        match hook(&text) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                self.ms_errors
+                    .push(format!("error decoding '{}{key}': {e}", self.ms_prefix));
+                None
+            }
+        }
     }
 
     /// A `time.Duration` option of a plugin: the SDK's `Decode` turns the string (HCL2's
@@ -965,7 +1008,8 @@ impl<'a> ConfigReader<'a> {
     /// required`). Unknown elements are left out. A legacy template's value is taken as it
     /// is (its numbers only).
     pub fn numbers(&mut self, key: &str) -> Option<Vec<f64>> {
-        if let Some(r) = self.ms_decode(key, |k, j| ms::sdk_ints(k, j).map(Some)) {
+        let hook = self.int_hook;
+        if let Some(r) = self.ms_decode(key, |k, j| ms::sdk_ints(k, j, hook).map(Some)) {
             return r.map(|items| items.into_iter().map(|n| n as f64).collect());
         }
         let (v, attr) = self.value(key)?;
@@ -1094,6 +1138,7 @@ impl<'a> ConfigReader<'a> {
         );
         r.interpolation = self.interpolation.clone();
         r.rpc_plugin = self.rpc_plugin;
+        r.int_hook = self.int_hook;
         if self.body.mapstructure && block.body.mapstructure {
             r.ms_prefix = format!("{}{}.", self.ms_prefix, block.ident);
         }

@@ -1,0 +1,10 @@
+source "null" "b" {
+  communicator = "none"
+}
+build {
+  sources = ["null.b"]
+  provisioner "powershell" {
+    inline           = ["x"]
+    execution_policy = "{{ build_name }}"
+  }
+}

@@ -1,0 +1,9 @@
+source "null" "b" {
+  communicator = "none"
+}
+build {
+  sources = ["null.b"]
+  provisioner "windows-restart" {
+    execute_command = "x"
+  }
+}
