@@ -29,7 +29,7 @@ use crate::builders::common::{StepConnect, StepProvision};
 use crate::communicator::config::CommConfig;
 use crate::communicator::docker::DockerComm;
 use crate::components::{BuildState, Builder, ComponentInfo, Step, StepAction};
-use crate::postprocessors::docker_image::image_state;
+use crate::postprocessors::docker_image::{image_state, read_ecr_login};
 use crate::template::ConfigReader;
 use crate::value::Value;
 
@@ -186,16 +186,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             "windows_container: Windows containers cannot run without Docker on Windows.",
         );
     }
-    let ecr_login = r.bool("ecr_login").unwrap_or(false);
-    for k in [
-        "aws_access_key",
-        "aws_secret_key",
-        "aws_token",
-        "aws_profile",
-    ] {
-        let _ = r.string(k);
-    }
-    let _ = r.bool("aws_force_use_public_ecr");
+    let ecr_login = read_ecr_login(r);
     if ecr_login {
         r.check_error_at(
             "ecr_login",

@@ -74,6 +74,22 @@ pub fn commit_on_scratch(
     image::commit(store, &base, layer, opts, name)
 }
 
+/// `ecr_login` and the `aws_*` options only an ECR login uses (the plugin's
+/// `AwsAccessConfig`), decoded; whether an ECR login is asked for.
+pub fn read_ecr_login(r: &mut ConfigReader) -> bool {
+    let ecr_login = r.bool("ecr_login").unwrap_or(false);
+    for k in [
+        "aws_access_key",
+        "aws_secret_key",
+        "aws_token",
+        "aws_profile",
+    ] {
+        let _ = r.string(k);
+    }
+    let _ = r.bool("aws_force_use_public_ecr");
+    ecr_login
+}
+
 /// `login`, `login_server`, `login_username` and `login_password`, as Packer's docker
 /// components read them: with `login = true`, the server (when set) and the credentials;
 /// `login` without a username and a password is one of Kiln's own checks (the plugin

@@ -10,7 +10,9 @@ use kiln_oci::Reference;
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
 use crate::postprocessors::PostProcessError;
-use crate::postprocessors::docker_image::{image_of, push_image, read_login, tags_of};
+use crate::postprocessors::docker_image::{
+    image_of, push_image, read_ecr_login, read_login, tags_of,
+};
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "packer.post-processor.docker-push";
@@ -23,16 +25,7 @@ pub struct DockerPush {
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
     // The plugin's Configure: an ECR login needs its server. Kiln has no ECR login (its
     // own check, failing the post-processor when it runs); the `aws_*` options only serve it.
-    let ecr_login = r.bool("ecr_login").unwrap_or(false);
-    for k in [
-        "aws_access_key",
-        "aws_secret_key",
-        "aws_token",
-        "aws_profile",
-    ] {
-        let _ = r.string(k);
-    }
-    let _ = r.bool("aws_force_use_public_ecr");
+    let ecr_login = read_ecr_login(r);
     let _ = r.string("docker_path");
     let _ = r.string("platform");
     let login = read_login(r, "docker-push");
