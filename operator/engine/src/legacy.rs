@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::components::registry::Block;
+use crate::components::registry::{Block, Kind};
 use crate::components::{BUILDERS, ComponentInfo, POST_PROCESSORS, PROVISIONERS};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::plan::{PreparedBuild, RunOptions, unknown_generated};
@@ -37,7 +37,7 @@ fn diag(summary: String, detail: String) -> Diagnostic {
 /// The error of a component's failed `Prepare`, as its plugin words it: unknown keys first
 /// and alone (the SDK's `config.Decode` stops there, with go-multierror's text), else the
 /// component's own errors (the SDK's `MultiError`). `shell-local` wraps decoding errors.
-fn plugin_failure(kind: &str, d: &Diagnostics, extra_unknown: &[String]) -> String {
+fn plugin_failure(category: Kind, kind: &str, d: &Diagnostics, extra_unknown: &[String]) -> String {
     // mapstructure's decoding error stops the SDK's `Decode` before its check of unused keys: it
     // is the error, alone.
     if let Some(e) = d
@@ -54,15 +54,24 @@ fn plugin_failure(kind: &str, d: &Diagnostics, extra_unknown: &[String]) -> Stri
             unknown.push(k.to_string());
         }
     }
+    // The SDK's `Decode` passes over `type` and any `packer_*` key.
+    unknown.retain(|k| k != "type" && !k.starts_with("packer_"));
     if !unknown.is_empty() {
         unknown.sort();
+        let plugin_type = sdk_plugin_type(category, kind);
         let errs: Vec<String> = unknown
             .iter()
             .map(|k| {
-                format!(
-                    "unknown configuration key: '{}'",
-                    kiln_hcl::value::go_quote(k)
-                )
+                if plugin_type.is_some_and(|t| fixable(t, k)) {
+                    format!(
+                        "Deprecated configuration key: '{k}'. Please call `packer fix` against your template to update your template to be compatible with the current version of Packer. Visit https://www.packer.io/docs/commands/fix/ for more detail."
+                    )
+                } else {
+                    format!(
+                        "unknown configuration key: '{}'",
+                        kiln_hcl::value::go_quote(k)
+                    )
+                }
             })
             .collect();
         return decoding_failure(kind, kiln_hcl::legacy::multierror(&errs));
@@ -100,6 +109,94 @@ fn plugin_failure(kind: &str, d: &Diagnostics, extra_unknown: &[String]) -> Stri
 }
 
 /// A decoding error (unknown keys, a template that fails) as the plugin returns it.
+/// The `PluginType` a component gives the SDK's `config.Decode` (its builder id, or its
+/// name), which picks the deprecated keys `packer fix` handles; `None` for the components
+/// that give none (the file builder, shell-local, sleep).
+fn sdk_plugin_type(category: Kind, kind: &str) -> Option<&'static str> {
+    Some(match (category, kind) {
+        (Kind::Builder, "null") => "fnoeding.null",
+        (Kind::Builder, "docker") => "packer.docker",
+        (Kind::Builder, "qemu") => "transcend.qemu",
+        (Kind::Provisioner, "shell") => "shell",
+        (Kind::Provisioner, "file") => "file",
+        (Kind::Provisioner, "breakpoint") => "breakpoint",
+        (Kind::Provisioner, "powershell") => "powershell",
+        (Kind::Provisioner, "windows-shell") => "windows-shell",
+        (Kind::Provisioner, "windows-restart") => "windows-restart",
+        (Kind::PostProcessor, "artifice") => "artifice",
+        (Kind::PostProcessor, "checksum") => "checksum",
+        (Kind::PostProcessor, "compress") => "compress",
+        (Kind::PostProcessor, "manifest") => "packer.post-processor.manifest",
+        (Kind::PostProcessor, "provenance") => "packer.post-processor.provenance",
+        (Kind::PostProcessor, "docker-import" | "docker-push") => {
+            "packer.post-processor.docker-import"
+        }
+        (Kind::PostProcessor, "docker-save") => "packer.post-processor.docker-save",
+        (Kind::PostProcessor, "docker-tag") => "packer.post-processor.docker-tag",
+        _ => return None,
+    })
+}
+
+/// The SDK's `DeprecatedOptions` (generated from `packer fix`'s fixers): plugin-type globs
+/// and the keys `packer fix` rewrites for them.
+const DEPRECATED_OPTIONS: &[(&str, &[&str])] = &[
+    (
+        "*",
+        &[
+            "iso_md5",
+            "ssh_key_path",
+            "ssh_disable_agent",
+            "ssh_host_port_min",
+            "ssh_host_port_max",
+            "ssh_skip_nat_mapping",
+            "ssh_wait_timeout",
+            "iso_checksum_url",
+            "iso_checksum_type",
+        ],
+    ),
+    ("packer.docker", &["login_email"]),
+    ("packer.post-processor.docker-import", &["login_email"]),
+    ("packer.post-processor.docker-tag", &["tag"]),
+    ("packer.post-processor.manifest", &["filename"]),
+    (
+        "transcend.qemu",
+        &["ssh_host_port_max", "ssh_host_port_min"],
+    ),
+];
+
+/// Whether an unknown key of a component of `plugin_type` is one `packer fix` handles (the
+/// globs matched as ryanuber/go-glob does: `*` stands for any run of characters).
+fn fixable(plugin_type: &str, key: &str) -> bool {
+    DEPRECATED_OPTIONS
+        .iter()
+        .any(|(g, keys)| go_glob_match(g, plugin_type) && keys.contains(&key))
+}
+
+/// ryanuber/go-glob's `Glob`: `*` matches any run of characters, nothing else is special.
+fn go_glob_match(pattern: &str, subj: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == subj;
+    }
+    let mut rest = subj;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            match rest.find(part) {
+                Some(at) => rest = &rest[at + part.len()..],
+                None => return false,
+            }
+        }
+    }
+    true
+}
+
 fn decoding_failure(kind: &str, e: String) -> String {
     if kind == "shell-local" {
         format!("Error decoding config: {e}")
@@ -364,7 +461,7 @@ pub fn get_builds(
                 builder
             }
             Ok((_, d)) | Err(d) => {
-                diags.push(prep_err(plugin_failure(&b.kind, &d, &bad)));
+                diags.push(prep_err(plugin_failure(Kind::Builder, &b.kind, &d, &bad)));
                 continue;
             }
         };
@@ -405,7 +502,12 @@ pub fn get_builds(
             match r {
                 Ok((_, w)) if bad.is_empty() => warnings(&n, &w, &mut pending),
                 Ok((_, d)) | Err(d) => {
-                    diags.push(prep_err(plugin_failure(&decl.kind, &d, &bad)));
+                    diags.push(prep_err(plugin_failure(
+                        Kind::Provisioner,
+                        &decl.kind,
+                        &d,
+                        &bad,
+                    )));
                     ok = false;
                     break;
                 }
@@ -457,7 +559,12 @@ pub fn get_builds(
                 match r {
                     Ok((_, w)) if bad.is_empty() => warnings(&n, &w, &mut pending),
                     Ok((_, d)) | Err(d) => {
-                        diags.push(prep_err(plugin_failure(&pp.kind, &d, &bad)));
+                        diags.push(prep_err(plugin_failure(
+                            Kind::PostProcessor,
+                            &pp.kind,
+                            &d,
+                            &bad,
+                        )));
                         ok = false;
                         break 'chains;
                     }
