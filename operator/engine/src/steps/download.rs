@@ -189,16 +189,8 @@ fn local_path(source: &str) -> Option<PathBuf> {
     Some(PathBuf::from(source))
 }
 
+/// A local checksum file's text (remote ones go through Go's client: `go_get_text`).
 fn fetch_text(loc: &str) -> anyhow::Result<String> {
-    if is_remote(loc) {
-        let mut r = ureq::get(loc)
-            .call()
-            .with_context(|| format!("GET {loc}"))?;
-        return r
-            .body_mut()
-            .read_to_string()
-            .with_context(|| format!("reading {loc}"));
-    }
     let p = local_path(loc).with_context(|| format!("unsupported URL {loc}"))?;
     std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
 }

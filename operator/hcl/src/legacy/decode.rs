@@ -242,6 +242,19 @@ fn parse_int(s: &str) -> Option<i64> {
 /// lifted into a list), each element an `int` named `name[i]` (through the plugin's `hook`
 /// for strings, if it has one: [`int_hooked`]).
 pub fn sdk_ints(name: &str, v: &J, hook: Option<IntHook>) -> Result<Vec<i64>, MsError> {
+    sdk_elements(name, v, |at, item| {
+        int_hooked(at, item, hook).map(|n| n.unwrap_or(0))
+    })
+}
+
+/// A slice field of a plugin's config: the SDK's `StringToSliceHookFunc(",")` splits a string
+/// at commas (`""` is no element), any other single value is lifted into a list (weakly), and
+/// each element is decoded by `element` under its name `name[i]`, every failure kept.
+fn sdk_elements<T>(
+    name: &str,
+    v: &J,
+    mut element: impl FnMut(&str, &J) -> Result<T, MsError>,
+) -> Result<Vec<T>, MsError> {
     let items: Vec<J> = match v {
         J::Str(s) if s.is_empty() => Vec::new(),
         J::Str(s) => s.split(',').map(|p| J::Str(p.to_string())).collect(),
@@ -250,8 +263,8 @@ pub fn sdk_ints(name: &str, v: &J, hook: Option<IntHook>) -> Result<Vec<i64>, Ms
     let mut out = Vec::new();
     let mut f = Fields::default();
     for (i, item) in items.iter().enumerate() {
-        match int_hooked(&format!("{name}[{i}]"), item, hook) {
-            Ok(n) => out.push(n.unwrap_or(0)),
+        match element(&format!("{name}[{i}]"), item) {
+            Ok(x) => out.push(x),
             Err(e) => f.push(e),
         }
     }
@@ -262,59 +275,35 @@ pub fn sdk_ints(name: &str, v: &J, hook: Option<IntHook>) -> Result<Vec<i64>, Ms
 /// splitting and a single value lifted into a list at each level, each row a `[]string`
 /// named `name[i]`.
 pub fn sdk_string_lists(name: &str, v: &J) -> Result<Vec<Vec<String>>, MsError> {
-    let rows: Vec<J> = match v {
-        J::Str(s) if s.is_empty() => Vec::new(),
-        J::Str(s) => s.split(',').map(|p| J::Str(p.to_string())).collect(),
-        other => list(name, other, true)?,
-    };
-    let mut out = Vec::new();
-    let mut f = Fields::default();
-    for (i, row) in rows.iter().enumerate() {
-        match sdk_strings(&format!("{name}[{i}]"), row) {
-            Ok(r) => out.push(r),
-            Err(e) => f.push(e),
-        }
-    }
-    f.finish().map(|()| out)
+    sdk_elements(name, v, sdk_strings)
 }
 
 /// A `[]byte` field of a plugin's config (`ssh_private_key`, `ssh_public_key`): the SDK's
 /// string splitting, then each element a `uint8` (weakly: a string parsed as Go's
 /// `strconv.ParseUint(s, 0, 8)`, `""` being 0; a number or bool converted).
 pub fn sdk_bytes(name: &str, v: &J) -> Result<Vec<u8>, MsError> {
-    let items: Vec<J> = match v {
-        J::Str(s) if s.is_empty() => Vec::new(),
-        J::Str(s) => s.split(',').map(|p| J::Str(p.to_string())).collect(),
-        other => list(name, other, true)?,
-    };
-    let mut out = Vec::new();
-    let mut f = Fields::default();
-    for (i, item) in items.iter().enumerate() {
-        let at = format!("{name}[{i}]");
-        match item {
-            J::Null => out.push(0),
-            J::Num(n) => out.push(*n as i64 as u8),
-            J::Bool(b) => out.push(u8::from(*b)),
-            J::Str(s) => {
-                let text = if s.is_empty() { "0" } else { s.as_str() };
-                let signed = text.starts_with(['-', '+']);
-                match parse_int(text).filter(|_| !signed) {
-                    Some(n) if (0..=255).contains(&n) => out.push(n as u8),
-                    parsed => f.push(MsError::One(format!(
-                        "cannot parse '{at}' as uint: strconv.ParseUint: parsing {}: {}",
-                        crate::value::go_quote(s),
-                        if parsed.is_some() {
-                            "value out of range"
-                        } else {
-                            "invalid syntax"
-                        }
-                    ))),
-                }
+    sdk_elements(name, v, |at, item| match item {
+        J::Null => Ok(0),
+        J::Num(n) => Ok(*n as i64 as u8),
+        J::Bool(b) => Ok(u8::from(*b)),
+        J::Str(s) => {
+            let text = if s.is_empty() { "0" } else { s.as_str() };
+            let signed = text.starts_with(['-', '+']);
+            match parse_int(text).filter(|_| !signed) {
+                Some(n) if (0..=255).contains(&n) => Ok(n as u8),
+                parsed => Err(MsError::One(format!(
+                    "cannot parse '{at}' as uint: strconv.ParseUint: parsing {}: {}",
+                    crate::value::go_quote(s),
+                    if parsed.is_some() {
+                        "value out of range"
+                    } else {
+                        "invalid syntax"
+                    }
+                ))),
             }
-            other => f.push(unconvertible(&at, "uint8", other)),
         }
-    }
-    f.finish().map(|()| out)
+        other => Err(unconvertible(at, "uint8", other)),
+    })
 }
 
 /// A `map[string]string` field of a plugin's config (weakly typed): each value a string; an

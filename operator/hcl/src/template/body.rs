@@ -661,17 +661,6 @@ impl<'a> ConfigReader<'a> {
             .or(self.block_subject.clone())
     }
 
-    /// Reports an error at the argument `key` when the block sets it (an option Kiln refuses),
-    /// after reading it as any other.
-    pub fn refuse(&mut self, key: &str, summary: &str, detail: impl Into<String>) {
-        // An option of the component's schema, set or not.
-        self.used_attrs.insert(key.to_string());
-        if self.has(key) {
-            let _ = self.value(key);
-            self.check_error_at(key, summary, detail);
-        }
-    }
-
     /// Reports an error of Kiln's own checks at an argument (see `own_checks`: it does not
     /// hide the plugin's `Prepare` errors).
     pub fn check_error_at(&mut self, key: &str, summary: &str, detail: impl Into<String>) {
