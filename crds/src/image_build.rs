@@ -677,6 +677,29 @@ pub struct SourceStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 64))]
     pub inputs: Vec<BuildInput>,
+    /// The software bills of materials the `hcp-sbom` provisioners fetched from the machine
+    /// (HCP Packer stores them with the build), in provisioner order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 64))]
+    pub sboms: Vec<SourceSbom>,
+}
+
+/// An SBOM a source's `hcp-sbom` provisioner fetched: what it is, not the document.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceSbom {
+    /// The provisioner's `sbom_name`; unset when it gave none (HCP Packer then names it
+    /// after the build's fingerprint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `SPDX` or `CYCLONEDX`, as HCP Packer names the formats.
+    pub format: String,
+    /// `application/spdx+json` or `application/vnd.cyclonedx+json`.
+    pub media_type: String,
+    /// `sha256:<hex>` of the document as fetched.
+    pub digest: String,
+    /// Its size in bytes.
+    pub size: i64,
 }
 
 /// One thing a source was built from.

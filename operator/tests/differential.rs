@@ -133,6 +133,9 @@ fn normalise(s: &str) -> String {
             // them the same way, so only digits are taken as a name).
             (r"packer-shell[0-9]+", "packer-shell<TEMP>"),
             (r"pkr-file-content[0-9]+", "pkr-file-content<TEMP>"),
+            // hcp-sbom's hand-over file and its copies into a destination directory.
+            (r"packer-sbom-[0-9]+\.json", "packer-sbom-<TEMP>.json"),
+            (r"packer-user-sbom-[0-9]+\.json", "packer-user-sbom-<TEMP>.json"),
             // Unix times (manifest build_time) and RFC 3339 timestamps.
             (r#""build_time": \d{10}"#, r#""build_time": <TIME>"#),
             (r"(?m)^\d{10},", "<TIME>,"),
@@ -339,7 +342,7 @@ fn run(program: &Path, case: &Path, work: &Path, kiln: bool) -> Outcome {
     let mut files = BTreeMap::new();
     for (k, v) in &after {
         if before.get(k) != Some(v) {
-            files.insert(k.clone(), normalise(&String::from_utf8_lossy(v)));
+            files.insert(normalise(k), normalise(&String::from_utf8_lossy(v)));
         }
     }
     for k in before.keys() {

@@ -350,6 +350,7 @@ async fn commands(sshd: &Sshd, rounds: usize) {
         comm: &comm,
         cancel: &cancel,
         generated: &generated,
+        sboms: &Default::default(),
         info: &info,
     };
     let rp = format!("/tmp/kiln-bench-{}.sh", sshd.port);

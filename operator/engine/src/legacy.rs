@@ -123,6 +123,7 @@ fn sdk_plugin_type(category: Kind, kind: &str) -> Option<&'static str> {
         (Kind::Provisioner, "powershell") => "powershell",
         (Kind::Provisioner, "windows-shell") => "windows-shell",
         (Kind::Provisioner, "windows-restart") => "windows-restart",
+        (Kind::Provisioner, "hcp-sbom") => "hcp-sbom",
         (Kind::PostProcessor, "artifice") => "artifice",
         (Kind::PostProcessor, "checksum") => "checksum",
         (Kind::PostProcessor, "compress") => "compress",

@@ -33,6 +33,8 @@ pub struct BuildOutcome {
     /// Build or post-processor errors.
     pub errors: Vec<String>,
     pub cancelled: bool,
+    /// The SBOMs the build's `hcp-sbom` provisioners fetched.
+    pub sboms: Vec<crate::components::Sbom>,
 }
 
 impl BuildOutcome {
@@ -48,6 +50,8 @@ struct ProvisionHook {
     info: ComponentInfo,
     /// `-debug`: Packer's `DebuggedProvisioner` asks before each provisioner.
     debug: bool,
+    /// The SBOMs the `hcp-sbom` provisioners fetched.
+    sboms: crate::components::SbomSink,
 }
 
 #[async_trait]
@@ -117,6 +121,7 @@ impl Hook for ProvisionHook {
                 cancel: &plugin_cancel,
                 generated: &generated,
                 info: &self.info,
+                sboms: &self.sboms,
             };
             // Packer's RetriedProvisioner: the retries' own errors are dropped (a shadowed
             // variable), so every retry line quotes the first attempt's error and the first
@@ -226,6 +231,7 @@ pub async fn run_build(
         base: base.clone(),
         info: build.info.clone(),
         debug: opts.debug,
+        sboms: Default::default(),
     });
     let mut state = BuildState {
         ui: bui.clone(),
@@ -235,7 +241,7 @@ pub async fn run_build(
         generated: BTreeMap::new(),
         error: None,
         step: String::new(),
-        hooks,
+        hooks: hooks.clone(),
         endpoint: Endpoint::default(),
         private: Extensions::default(),
         no_hook_data: false,
@@ -360,12 +366,18 @@ pub async fn run_build(
         artifacts: Vec::new(),
         errors: Vec::new(),
         cancelled,
+        sboms: Vec::new(),
     };
     if cancelled {
         outcome.errors.push("Build was cancelled.".into());
     } else if let Some(e) = &state.error {
         outcome.errors.push(e.to_string());
-    } else if let Some(artifact) = build.builder.artifact(&state) {
+    } else if let Some(artifact) = {
+        // Packer's CoreBuild keeps the SBOMs once the builder has run (whatever its
+        // post-processors do).
+        outcome.sboms = std::mem::take(&mut *hooks.sboms.lock().unwrap_or_else(|p| p.into_inner()));
+        build.builder.artifact(&state)
+    } {
         run_post_processors(&build, base, artifact, &state, &bui, &mut outcome).await;
     }
     outcome.duration = started.elapsed();
@@ -534,6 +546,7 @@ pub async fn run_all(
                 artifacts: Vec::new(),
                 errors: vec!["Build was not started: interrupted.".into()],
                 cancelled: true,
+                sboms: Vec::new(),
             }),
             Err(e) => outcomes.push(BuildOutcome {
                 name,
@@ -541,6 +554,7 @@ pub async fn run_all(
                 artifacts: Vec::new(),
                 errors: vec![format!("Build panicked: {e}")],
                 cancelled: false,
+                sboms: Vec::new(),
             }),
         }
     }

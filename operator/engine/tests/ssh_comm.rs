@@ -221,19 +221,34 @@ async fn transfers(method: TransferMethod) {
         drop(out);
         assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&src).unwrap());
     }
-    // Errors name the file.
+    // A missing file or directory, as Packer's communicator says it: the remote scp's own
+    // message line (newline included for a download), or pkg/sftp's words.
     let mut empty: &[u8] = b"x";
     let err = comm
         .upload(&format!("{r}/missing-dir/x"), &mut empty, 0o644)
         .await
         .unwrap_err();
-    assert!(format!("{err:#}").contains("missing-dir"), "{err:#}");
     let mut sink = tokio::io::sink();
-    assert!(
-        comm.download(&format!("{r}/nope"), &mut sink)
-            .await
-            .is_err()
-    );
+    let nope = comm
+        .download(&format!("{r}/nope"), &mut sink)
+        .await
+        .unwrap_err();
+    match method {
+        TransferMethod::Scp => {
+            assert_eq!(
+                err.to_string(),
+                format!("scp: {r}/missing-dir/x: No such file or directory")
+            );
+            assert_eq!(
+                nope.to_string(),
+                format!("scp: {r}/nope: No such file or directory\n")
+            );
+        }
+        TransferMethod::Sftp => {
+            assert_eq!(err.to_string(), "file does not exist");
+            assert_eq!(nope.to_string(), "file does not exist");
+        }
+    }
 
     // Directory trees: without a trailing slash the directory itself is created.
     let tree = local.path().join("tree");

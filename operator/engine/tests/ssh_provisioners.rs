@@ -51,6 +51,7 @@ async fn provision(e: &Env, p: &dyn Provisioner) -> anyhow::Result<()> {
         comm: &e.comm,
         cancel: &cancel,
         generated: &generated,
+        sboms: &Default::default(),
         info: &info,
     };
     Ok(p.provision(&ctx).await?)

@@ -123,6 +123,7 @@ impl Tracker {
                 .iter()
                 .map(|a| convert_artifact(&a.masked(&m)))
                 .collect();
+            s.entry.sboms = o.sboms.iter().map(source_sbom).collect();
             if !o.errors.is_empty() {
                 s.entry.error = Some(truncate(&m.mask(&o.errors.join("\n")), 4096));
             }
@@ -227,6 +228,18 @@ pub fn convert_artifact(a: &kiln_engine::artifact::Artifact) -> Artifact {
             })
             .collect(),
         provenance: provenance_of(a),
+    }
+}
+
+/// What status records of an SBOM the build fetched.
+fn source_sbom(sbom: &kiln_engine::components::Sbom) -> kiln_crds::SourceSbom {
+    use sha2::Digest as _;
+    kiln_crds::SourceSbom {
+        name: (!sbom.name.is_empty()).then(|| sbom.name.clone()),
+        format: sbom.format.as_str().to_string(),
+        media_type: sbom.format.media_type().to_string(),
+        digest: format!("sha256:{:x}", sha2::Sha256::digest(&sbom.data)),
+        size: sbom.data.len() as i64,
     }
 }
 
@@ -541,6 +554,7 @@ mod tests {
                 artifacts: vec![],
                 errors: vec!["boom: s3cret".into()],
                 cancelled: false,
+                sboms: vec![],
             },
             "uuid",
         );
@@ -572,6 +586,11 @@ mod tests {
                 }],
                 errors: vec![],
                 cancelled: false,
+                sboms: vec![kiln_engine::components::Sbom {
+                    name: "base".into(),
+                    format: kiln_engine::components::SbomFormat::CycloneDx,
+                    data: b"{}".to_vec(),
+                }],
             },
             "run-1",
         );
@@ -587,6 +606,17 @@ mod tests {
         assert_eq!(body["status"]["sources"][0]["name"], "null.a");
         assert_eq!(body["status"]["sources"][0]["index"], 0);
         assert!(body["status"].get("phase").is_none());
+        assert_eq!(
+            body["status"]["sources"][0]["sboms"],
+            serde_json::json!([{
+                "name": "base",
+                "format": "CYCLONEDX",
+                "mediaType": "application/vnd.cyclonedx+json",
+                // sha256 of `{}`.
+                "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+                "size": 2
+            }])
+        );
     }
 
     #[test]

@@ -27,6 +27,22 @@ impl Step for StepConnect {
         for (k, v) in config.generated_data() {
             state.generated.insert(k, v);
         }
+        // The SDK's StepConnect names the communicator and the host it connects to (a
+        // builder's own communicator too: the docker builder's container has no address of
+        // its own, sharing the host's network, so the host is empty as with `--network host`).
+        match &config {
+            CommConfig::None => {}
+            CommConfig::Ssh(c) => state.ui.say(format!(
+                "Using SSH communicator to connect: {}",
+                c.host.as_deref().unwrap_or_default()
+            )),
+            CommConfig::WinRm(c) => state
+                .ui
+                .say(format!("Using WinRM communicator to connect: {}", c.host)),
+            CommConfig::Provided(kind) => state
+                .ui
+                .say(format!("Using {kind} communicator to connect: ")),
+        }
         match &config {
             CommConfig::None => {
                 state.comm = Some(std::sync::Arc::new(

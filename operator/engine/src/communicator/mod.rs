@@ -39,6 +39,10 @@ pub enum CommError {
     },
     #[error("downloading {path}: {message}")]
     Download { path: String, message: String },
+    /// The remote side refused, in the words Packer's communicator reports as they are (the
+    /// remote `scp`'s own message line, newline included).
+    #[error("{0}")]
+    Remote(String),
     #[error("downloading directory {src} to {dst}: {message}")]
     DownloadDir {
         src: String,
@@ -47,9 +51,26 @@ pub enum CommError {
     },
 }
 
+/// An error whose text is the whole message, as Packer's communicator returns it (no
+/// context added): becomes [`CommError::Remote`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Verbatim(pub String);
+
 /// Turns a transfer's cause into the error naming the transfer (`{e:#}`: an `anyhow` chain
 /// in full), for `map_err`.
 impl CommError {
+    /// A [`Verbatim`] cause as it is ([`CommError::Remote`]), any other through `wrap`.
+    pub fn verbatim_or(
+        e: anyhow::Error,
+        wrap: impl FnOnce(anyhow::Error) -> CommError,
+    ) -> CommError {
+        match e.downcast::<Verbatim>() {
+            Ok(v) => CommError::Remote(v.0),
+            Err(e) => wrap(e),
+        }
+    }
+
     pub fn upload<E: std::fmt::Display>(path: &str) -> impl FnOnce(E) -> CommError + '_ {
         move |e| CommError::Upload {
             path: path.to_string(),

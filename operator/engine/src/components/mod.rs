@@ -208,7 +208,50 @@ pub struct ProvisionCtx<'a> {
     pub cancel: &'a CancellationToken,
     pub generated: &'a BTreeMap<String, Value>,
     pub info: &'a ComponentInfo,
+    /// Where the `hcp-sbom` provisioner leaves the SBOMs it fetched for the build.
+    pub sboms: &'a SbomSink,
 }
+
+/// The format of an [`Sbom`], as HCP Packer names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SbomFormat {
+    #[serde(rename = "SPDX")]
+    Spdx,
+    #[serde(rename = "CYCLONEDX")]
+    CycloneDx,
+}
+
+impl SbomFormat {
+    /// HCP Packer's name (`SPDX`, `CYCLONEDX`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SbomFormat::Spdx => "SPDX",
+            SbomFormat::CycloneDx => "CYCLONEDX",
+        }
+    }
+
+    /// The document's media type.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            SbomFormat::Spdx => "application/spdx+json",
+            SbomFormat::CycloneDx => "application/vnd.cyclonedx+json",
+        }
+    }
+}
+
+/// A software bill of materials the `hcp-sbom` provisioner fetched from the machine (Packer's
+/// `packer.SBOM`, which HCP Packer's registry stores with the build).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sbom {
+    /// `sbom_name` (empty: HCP Packer names it after the build's fingerprint).
+    pub name: String,
+    pub format: SbomFormat,
+    /// The document, as fetched.
+    pub data: Vec<u8>,
+}
+
+/// The SBOMs a build's provisioners fetched, in order.
+pub type SbomSink = std::sync::Mutex<Vec<Sbom>>;
 
 #[async_trait]
 pub trait Provisioner: Send + Sync {

@@ -34,14 +34,6 @@ impl Kind {
             Kind::DataSource => "data",
         }
     }
-
-    /// Packer's built-in components of this kind that Kiln does not have.
-    fn packer_only(self) -> &'static [&'static str] {
-        match self {
-            Kind::Provisioner => &["hcp-sbom"],
-            _ => &[],
-        }
-    }
 }
 
 /// One kind's table.
@@ -222,8 +214,6 @@ impl<T: ?Sized + OwnChecks + 'static> Table<T> {
         };
         let detail = if let Some(s) = known.iter().find(|k| edit_distance(name, k) < 3) {
             format!("Did you mean to use {}?", crate::value::go_quote(s))
-        } else if self.kind.packer_only().contains(&name) {
-            format!("The {label} {name} is one of Packer's own, which Kiln does not have.")
         } else {
             format!(
                 "The {label} {name} is unknown by Packer, and is likely part of a plugin that is not installed.\n\
@@ -514,6 +504,7 @@ pub static PROVISIONERS: Table<dyn Provisioner> = Table {
         ("powershell", crate::provisioners::powershell::new),
         ("windows-shell", crate::provisioners::windows_shell::new),
         ("windows-restart", crate::provisioners::windows_restart::new),
+        ("hcp-sbom", crate::provisioners::hcp_sbom::new),
     ],
 };
 
@@ -747,8 +738,6 @@ mod tests {
             "{}",
             d.detail
         );
-        let d = PROVISIONERS.unknown("hcp-sbom", None);
-        assert!(d.detail.contains("one of Packer's own"), "{}", d.detail);
     }
 
     #[test]

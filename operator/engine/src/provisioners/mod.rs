@@ -5,6 +5,7 @@
 pub mod breakpoint;
 pub mod error;
 pub mod file;
+pub mod hcp_sbom;
 pub mod powershell;
 pub mod shell;
 pub mod shell_common;

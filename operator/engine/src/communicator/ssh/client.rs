@@ -524,8 +524,8 @@ impl SshClient {
         let conn = client.wait_for_ssh(ui, cancel).await?;
         let conn = if !client.config.pause_before_connecting.is_zero() {
             ui.say(format!(
-                "Pausing {:?} before connecting...",
-                client.config.pause_before_connecting
+                "Pausing {} before connecting...",
+                crate::template::body::go_duration(client.config.pause_before_connecting)
             ));
             let _ = conn
                 .handle
@@ -950,7 +950,7 @@ impl Communicator for SshClient {
             TransferMethod::Scp => scp::upload(self, dst, src, mode).await,
             TransferMethod::Sftp => sftp::upload(self, dst, src, mode).await,
         }
-        .map_err(CommError::upload(dst))
+        .map_err(|e| CommError::verbatim_or(e, CommError::upload(dst)))
     }
 
     async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> Result<(), CommError> {
@@ -962,7 +962,7 @@ impl Communicator for SshClient {
             }
         }
         .await
-        .map_err(CommError::upload_dir(src, dst))
+        .map_err(|e| CommError::verbatim_or(e, CommError::upload_dir(src, dst)))
     }
 
     async fn download(
@@ -974,7 +974,7 @@ impl Communicator for SshClient {
             TransferMethod::Scp => scp::download(self, src, dst).await,
             TransferMethod::Sftp => sftp::download(self, src, dst).await,
         }
-        .map_err(CommError::download(src))
+        .map_err(|e| CommError::verbatim_or(e, CommError::download(src)))
     }
 
     async fn download_dir(
@@ -995,7 +995,7 @@ impl Communicator for SshClient {
             }
         }
         .await
-        .map_err(CommError::download_dir(src, dst))
+        .map_err(|e| CommError::verbatim_or(e, CommError::download_dir(src, dst)))
     }
 
     async fn close(&self) {

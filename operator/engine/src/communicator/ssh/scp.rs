@@ -1,6 +1,7 @@
 //! Transfers over the scp protocol (`scp -t` / `scp -f` on the remote), as Packer's default.
 //! Everything streams in bounded chunks; modes travel in the protocol records.
 
+use crate::communicator::Verbatim;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
@@ -116,12 +117,10 @@ impl ExecIo {
     async fn ack(&mut self) -> anyhow::Result<()> {
         match self.read_byte().await? {
             0 => Ok(()),
-            code @ (1 | 2) => {
+            // The SDK's checkSCPStatus: the message line, as it is.
+            1 | 2 => {
                 let msg = self.read_line().await.unwrap_or_default();
-                bail!(
-                    "scp: {} (code {code})",
-                    String::from_utf8_lossy(&msg).trim()
-                )
+                Err(Verbatim(String::from_utf8_lossy(&msg).to_string()).into())
             }
             other => {
                 let mut msg = vec![other];
@@ -284,7 +283,8 @@ pub(crate) async fn download(
                 io.send(vec![0u8]).await?;
                 return io.finish().await;
             }
-            Some(b'D') => bail!("{src} is a directory"),
+            // The SDK's scpDownloadSession's words.
+            Some(b'D') => return Err(Verbatim("remote file is directory".into()).into()),
             _ => bail!(
                 "scp: unexpected record {:?}",
                 String::from_utf8_lossy(&line)
@@ -297,7 +297,10 @@ pub(crate) async fn download(
 async fn record(io: &mut ExecIo) -> anyhow::Result<Vec<u8>> {
     let line = io.read_line().await?;
     match line.first() {
-        Some(1) | Some(2) => bail!("scp: {}", String::from_utf8_lossy(&line[1..]).trim()),
+        // The remote scp's message as the SDK returns it: the line after the code byte.
+        Some(1) | Some(2) => {
+            Err(Verbatim(format!("{}\n", String::from_utf8_lossy(&line[1..]))).into())
+        }
         _ => Ok(line),
     }
 }
@@ -549,7 +552,10 @@ pub(crate) async fn download_dir(
             .map(|(p, r, _)| (p.clone(), r.clone()))
             .unwrap_or((dst.to_path_buf(), String::new()));
         match line.first() {
-            Some(1) | Some(2) => bail!("scp: {}", String::from_utf8_lossy(&line[1..]).trim()),
+            // The SDK's DownloadDir: the remote scp's message line, as it is.
+            Some(1) | Some(2) => {
+                return Err(Verbatim(format!("{}\n", String::from_utf8_lossy(&line[1..]))).into());
+            }
             Some(b'T') => io.send(vec![0u8]).await?,
             Some(b'D') => {
                 let (mode, _, name) = parse_record(&line)?;

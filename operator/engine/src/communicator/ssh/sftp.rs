@@ -11,6 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::client::SshClient;
 use super::scp::{CHUNK, Walk, rel_join, trim_dir};
+use crate::communicator::Verbatim;
 
 async fn session(c: &SshClient) -> anyhow::Result<SftpSession> {
     let ch = c.channel().await?;
@@ -25,6 +26,32 @@ async fn session(c: &SshClient) -> anyhow::Result<SftpSession> {
     SftpSession::new_with_config(ch.into_stream(), cfg)
         .await
         .map_err(|e| anyhow!("starting sftp: {e}"))
+}
+
+/// A failed open as pkg/sftp (Packer's SFTP client) reports it: its `normaliseError`
+/// (`file does not exist`, `permission denied`, `EOF`), else its `StatusError` text
+/// (`sftp: "Failure" (SSH_FX_FAILURE)`); not a status: Kiln's words with `what`.
+fn open_error(e: russh_sftp::client::error::Error, what: String) -> anyhow::Error {
+    use russh_sftp::protocol::StatusCode as C;
+    let russh_sftp::client::error::Error::Status(st) = &e else {
+        return anyhow!("{what}: {e}");
+    };
+    let name = match st.status_code {
+        C::NoSuchFile => return Verbatim("file does not exist".into()).into(),
+        C::PermissionDenied => return Verbatim("permission denied".into()).into(),
+        C::Eof => return Verbatim("EOF".into()).into(),
+        C::Ok => "SSH_FX_OK",
+        C::Failure => "SSH_FX_FAILURE",
+        C::BadMessage => "SSH_FX_BAD_MESSAGE",
+        C::NoConnection => "SSH_FX_NO_CONNECTION",
+        C::ConnectionLost => "SSH_FX_CONNECTION_LOST",
+        C::OpUnsupported => "SSH_FX_OP_UNSUPPORTED",
+    };
+    Verbatim(format!(
+        "sftp: {} ({name})",
+        kiln_hcl::value::go_quote(&st.error_message)
+    ))
+    .into()
 }
 
 fn mode_attrs(mode: u32) -> FileAttributes {
@@ -47,7 +74,7 @@ async fn put(
             mode_attrs(mode),
         )
         .await
-        .map_err(|e| anyhow!("sftp: creating {dst}: {e}"))?;
+        .map_err(|e| open_error(e, format!("sftp: creating {dst}")))?;
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = src.read(&mut buf).await.context("reading local data")?;
@@ -87,7 +114,7 @@ async fn get(
     let mut f = s
         .open(src)
         .await
-        .map_err(|e| anyhow!("sftp: opening {src}: {e}"))?;
+        .map_err(|e| open_error(e, format!("sftp: opening {src}")))?;
     let mut buf = vec![0u8; CHUNK];
     let mut dst = tokio::io::BufWriter::with_capacity(CHUNK, dst);
     loop {
