@@ -29,6 +29,11 @@ build {
   name    = "container"
   sources = ["source.docker.hello"]
 
+  # docker-save writes into an existing directory (as Packer's does).
+  provisioner "shell-local" {
+    inline = ["mkdir -p ${path.root}/output"]
+  }
+
   provisioner "file" {
     source      = var.busybox
     destination = "/bin/sh"

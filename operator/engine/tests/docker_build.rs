@@ -179,6 +179,48 @@ build {{
     let all = lines.join("\n");
     assert!(outcomes.iter().all(|o| o.ok()), "{all}");
     assert!(all.contains("user=0 conn=docker"), "{all}");
+    // Packer's docker builder's lines, with `docker pull`'s and `docker push`'s.
+    let has = |l: &str| lines.iter().any(|x| x.trim_end().ends_with(l));
+    let image = format!("{host}/base/busybox:1");
+    for l in [
+        "Creating a temporary directory for sharing data...".to_string(),
+        format!("Pulling Docker image: {image}"),
+        "1: Pulling from base/busybox".into(),
+        format!("Status: Downloaded newer image for {image}"),
+        "Starting docker container...".into(),
+        "Using docker communicator to connect:".into(),
+        "Committing the container".into(),
+        format!("The push refers to repository [{host}/apps/web]"),
+    ] {
+        assert!(has(&l), "no {l:?} in\n{all}");
+    }
+    let run = lines
+        .iter()
+        .find(|l| l.contains("Run command: docker run -v "))
+        .unwrap();
+    assert!(
+        run.ends_with(&format!(
+            ":/packer-files -d -i -t --entrypoint=/bin/sh -- {image}"
+        )),
+        "{run}"
+    );
+    let id = lines
+        .iter()
+        .find_map(|l| l.split_once("Container ID: ").map(|x| x.1.to_string()))
+        .unwrap();
+    assert!(
+        id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
+    assert!(has(&format!("Killing the container: {id}")), "{all}");
+    // The artifact's id (the last tag), then each tag: the last one again finds it all.
+    let pushes: Vec<&String> = lines.iter().filter(|l| l.contains("Pushing: ")).collect();
+    assert_eq!(pushes.len(), 3, "{all}");
+    assert!(pushes[0].ends_with(&format!("Pushing: {host}/apps/web:latest")));
+    assert!(
+        lines.iter().any(|l| l.contains("1.0: digest: sha256:")),
+        "{all}"
+    );
     // the directory downloaded from the container (Packer's docker communicator cannot)
     assert_eq!(
         std::fs::read_to_string(fetched.join("version")).unwrap(),
@@ -260,6 +302,13 @@ build {{
     std::fs::remove_dir_all(&fetched).unwrap();
     let (lines, outcomes) = build(work.path(), &hcl).await;
     assert!(outcomes.iter().all(|o| o.ok()), "{}", lines.join("\n"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with(&format!("Status: Image is up to date for {image}"))),
+        "{}",
+        lines.join("\n")
+    );
     let again: serde_json::Value = serde_json::from_str(&skopeo(&[
         "inspect",
         "--tls-verify=false",

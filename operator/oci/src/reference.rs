@@ -200,6 +200,34 @@ impl Reference {
         format!("{}/{}", self.registry, self.repository)
     }
 
+    /// Docker's familiar name (`reference.FamiliarName`): Docker Hub's registry left out,
+    /// and its `library/` too for an official image (`busybox`, `user/app`,
+    /// `localhost:5000/app`).
+    pub fn familiar_name(&self) -> String {
+        if self.registry != DOCKER_HUB {
+            return self.name();
+        }
+        match self.repository.strip_prefix("library/") {
+            Some(rest) if !rest.contains('/') => rest.to_string(),
+            _ => self.repository.clone(),
+        }
+    }
+
+    /// Docker's familiar string (`reference.FamiliarString`): the familiar name with the
+    /// tag and digest.
+    pub fn familiar_string(&self) -> String {
+        let mut s = self.familiar_name();
+        if let Some(t) = &self.tag {
+            s.push(':');
+            s.push_str(t);
+        }
+        if let Some(d) = &self.digest {
+            s.push('@');
+            s.push_str(&d.to_string());
+        }
+        s
+    }
+
     /// The same repository with another tag (and no digest).
     pub fn with_tag(&self, tag: &str) -> Result<Reference> {
         Reference::parse(&format!("{}:{tag}", self.name()))

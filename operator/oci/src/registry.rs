@@ -167,6 +167,12 @@ pub struct Pulled {
     pub repo_digest: Digest,
     /// Layers fetched over the network (the others were already in the store).
     pub layers_fetched: usize,
+    /// Each layer of the image, in order, and whether it was fetched (else it was in the
+    /// store already).
+    pub layers: Vec<(Digest, bool)>,
+    /// The store already named this manifest so: nothing was fetched or changed (Docker's
+    /// "Image is up to date").
+    pub up_to_date: bool,
 }
 
 /// What a push did.
@@ -180,6 +186,20 @@ pub struct Pushed {
     pub mounted: usize,
     /// Blobs uploaded.
     pub uploaded: usize,
+    /// What happened to each blob, layers in manifest order, then the config.
+    pub blobs: Vec<(Digest, BlobPush)>,
+    /// The size of the pushed manifest, in bytes.
+    pub manifest_size: u64,
+}
+
+/// How a blob reached the registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlobPush {
+    /// The repository had it.
+    Exists,
+    /// Mounted from this other repository of the registry.
+    Mounted(String),
+    Uploaded,
 }
 
 impl Default for Digest {
@@ -753,18 +773,23 @@ impl Client {
         }
         let manifest: Manifest = serde_json::from_slice(&bytes)
             .map_err(|e| Error::Invalid(format!("{r}: manifest {digest} is not valid: {e}")))?;
+        let name = r.to_string();
+        let up_to_date = store
+            .image(&name)
+            .is_ok_and(|i| i.descriptor.digest == digest);
         self.fetch_blob(r, &manifest.config, store)?;
-        let mut fetched = 0;
+        let mut layers = Vec::new();
         for l in &manifest.layers {
-            if !store.has_blob(&l.digest) {
+            let fetch = !store.has_blob(&l.digest);
+            if fetch {
                 self.fetch_blob(r, l, store)?;
-                fetched += 1;
             }
+            layers.push((l.digest.clone(), fetch));
         }
+        let fetched = layers.iter().filter(|(_, f)| *f).count();
         let (d, size) = store.put_blob(&bytes)?;
         debug_assert_eq!(d, digest);
         let desc = Descriptor::new(&mt, digest, size);
-        let name = r.to_string();
         store.tag(&name, &desc)?;
         let mut known: Vec<&Digest> = manifest.layers.iter().map(|l| &l.digest).collect();
         known.push(&manifest.config.digest);
@@ -774,6 +799,8 @@ impl Client {
             image,
             repo_digest,
             layers_fetched: fetched,
+            layers,
+            up_to_date,
         })
     }
 
@@ -859,6 +886,7 @@ impl Client {
     ) -> Result<()> {
         if self.blob_exists(r, d, scopes)? {
             report.skipped += 1;
+            report.blobs.push((d.clone(), BlobPush::Exists));
             return Ok(());
         }
         let path = store.blob_path(d);
@@ -885,13 +913,19 @@ impl Client {
         };
         let resp = self.send(&ctx, "POST", &url, &[], &scopes, Body::Empty)?;
         let st = resp.status().as_u16();
-        if st == 201 && from.is_some() {
+        if st == 201
+            && let Some(f) = from
+        {
             report.mounted += 1;
+            report
+                .blobs
+                .push((d.clone(), BlobPush::Mounted(f.to_string())));
             return Ok(());
         }
         let resp = ctx.accept(resp, |st| st == 202)?;
         self.finish_upload(r, &ctx, &resp, d, &scopes, Body::File(path))?;
         report.uploaded += 1;
+        report.blobs.push((d.clone(), BlobPush::Uploaded));
         Ok(())
     }
 
@@ -914,6 +948,7 @@ impl Client {
             self.push_blob(dest, store, d, from, &scopes, &mut report)?;
         }
         let manifest = store.read_blob(&img.descriptor.digest)?;
+        report.manifest_size = manifest.len() as u64;
         let reference = dest
             .tag
             .clone()

@@ -49,8 +49,10 @@ pub fn inputs(data: &Json, builder: Option<&kiln_engine::artifact::Artifact>) ->
     }
     if let Some(a) = builder {
         let generated = a.state.get("generated_data");
+        // Docker's `RepoDigests[0]` form, `name@sha256:…` (a bare digest is taken too).
         let digest = generated
             .and_then(|g| str_at(g, "SourceImageDigest"))
+            .map(|d| d.rsplit('@').next().unwrap_or(d))
             .filter(|d| d.starts_with("sha256:"));
         if let Some(d) = digest {
             out.push(BuildInput {
@@ -103,7 +105,7 @@ mod tests {
             builder_id: "packer.post-processor.docker-import".into(),
             state: [(
                 "generated_data".to_string(),
-                json!({"SourceImageDigest": "sha256:bb", "ImageSha256": "sha256:cc"}),
+                json!({"SourceImageDigest": "reg/base@sha256:bb", "ImageSha256": "sha256:cc"}),
             )]
             .into_iter()
             .collect(),

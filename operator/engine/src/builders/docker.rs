@@ -63,6 +63,10 @@ pub struct DockerConfig {
     image: String,
     pull: bool,
     platform: Platform,
+    /// `platform` as given (Packer passes it to `docker pull` and `docker run` when set).
+    platform_raw: Option<String>,
+    /// `docker_path` (default `docker`), as the run command line Packer shows names it.
+    docker_path: String,
     output: Output,
     changes: Vec<String>,
     message: Option<String>,
@@ -176,8 +180,11 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             r.check_error_at(key, "Unsupported docker option", format!("{key}: {why}."));
         }
     }
-    // (`docker_path`: Kiln needs no docker CLI.)
-    let _ = r.string("docker_path");
+    // (`docker_path`: Kiln needs no docker CLI; the build output names it as Packer's does.)
+    let docker_path = r
+        .string("docker_path")
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "docker".into());
     let windows = r.bool("windows_container").unwrap_or(false);
     if windows {
         r.check_error_at(
@@ -234,7 +241,8 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
         r.check_error_at("image", "Invalid image", e.to_string());
     }
     let pull = pull_set.unwrap_or(true);
-    let platform = match r.string("platform").filter(|p| !p.is_empty()) {
+    let platform_raw = r.string("platform").filter(|p| !p.is_empty());
+    let platform = match platform_raw.clone() {
         Some(p) => match Platform::parse(&p) {
             Ok(p) => p,
             Err(e) => {
@@ -350,6 +358,8 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             },
             pull,
             platform,
+            platform_raw,
+            docker_path,
             output,
             changes,
             message,
@@ -383,6 +393,10 @@ struct DockerState {
     artifact: Option<Artifact>,
     /// `container_dir` made in an image root provisioned in place (removed at cleanup).
     created_dir: Option<PathBuf>,
+    /// The container's id (Docker's form: 64 hex digits), `build.ID`.
+    container_id: String,
+    /// The host side of `container_dir`, where Packer makes it (removed at cleanup).
+    shared_dir: Option<PathBuf>,
 }
 
 /// What a snapshot of an image root provisioned in place leaves out: every mount point
@@ -482,6 +496,14 @@ impl Step for StepPrepare {
                     .say(format!("Removed {} left by a killed run", d.display()));
             }
         }
+        // Packer's StepTempDir, StepPull and StepRun say what they do in these words; Kiln
+        // does the same work itself (a shared directory, the pull, the container).
+        let in_place = c.image_root.is_some();
+        if !in_place {
+            state
+                .ui
+                .say("Creating a temporary directory for sharing data...");
+        }
         let tmp = match tempfile::Builder::new()
             .prefix("kiln-docker-")
             .tempdir_in(&c.work_dir)
@@ -512,13 +534,9 @@ impl Step for StepPrepare {
                 "Starting from scratch: an empty image ({})",
                 c.platform
             )),
-            Some(r) if c.pull => ui.say(format!("Pulling image {r} ({})", c.platform)),
-            Some(r) => ui.say(format!(
-                "Using image {r} from the local store {}",
-                c.store.display()
-            )),
+            Some(_) if c.pull => ui.say(format!("Pulling Docker image: {}", c.image)),
+            Some(_) => {}
         }
-        let in_place = c.image_root.is_some();
         if in_place {
             // the kaniko pattern: this process runs in the base image; nothing to unpack
             let refuse = if scratch {
@@ -554,7 +572,7 @@ impl Step for StepPrepare {
             .unwrap_or_else(|| tmp.path().join("rootfs"));
         let (cc, r2, root2) = (c.clone(), reference.clone(), rootfs.clone());
         let work = tokio::task::spawn_blocking(
-            move || -> anyhow::Result<(StoredImage, Option<String>, Vec<String>)> {
+            move || -> anyhow::Result<(StoredImage, Option<String>, Vec<String>, Vec<String>)> {
                 let store = Store::open(&cc.store)?;
                 let Some(r2) = r2 else {
                     std::fs::create_dir(&root2)
@@ -563,22 +581,25 @@ impl Step for StepPrepare {
                         image::scratch(&cc.platform, serde_json::json!({})),
                         None,
                         vec![],
+                        vec![],
                     ));
                 };
-                let (img, repo_digest) = if cc.pull {
+                let (img, repo_digest, said) = if cc.pull {
                     let client = Client::new(client_options(&cc)?)?;
                     let p = client.pull(&r2, &store, &cc.platform)?;
-                    (p.image, Some(p.repo_digest.to_string()))
+                    let said = pull_lines(&cc.image, &r2, &p);
+                    (p.image, Some(p.repo_digest.to_string()), said)
                 } else {
                     (
                         store
                             .image(&r2.to_string())
                             .map_err(|e| anyhow::anyhow!("{e} (pull = false)"))?,
                         None,
+                        vec![],
                     )
                 };
                 if cc.image_root.is_some() {
-                    return Ok((img, repo_digest, vec![]));
+                    return Ok((img, repo_digest, said, vec![]));
                 }
                 let rep = unpack::unpack_layers(
                     &store,
@@ -586,15 +607,18 @@ impl Step for StepPrepare {
                     &root2,
                     &UnpackOptions::default(),
                 )?;
-                Ok((img, repo_digest, rep.warnings))
+                Ok((img, repo_digest, said, rep.warnings))
             },
         )
         .await;
-        let (img, repo_digest, warnings) = match work {
+        let (img, repo_digest, said, warnings) = match work {
             Ok(Ok(x)) => x,
             Ok(Err(e)) => return state.fail(format!("{e:#}")),
             Err(e) => return state.fail(e.to_string()),
         };
+        for l in said {
+            ui.message(l);
+        }
         for w in warnings {
             ui.error(w);
         }
@@ -602,9 +626,17 @@ impl Step for StepPrepare {
         let (source_sha, source_digest) = if scratch {
             (String::new(), String::new())
         } else {
+            // `docker inspect`'s `.Id` and `RepoDigests[0]` (`name@sha256:…`).
+            let name = reference
+                .as_ref()
+                .map(Reference::familiar_name)
+                .unwrap_or_default();
             (
                 img.manifest.config.digest.to_string(),
-                repo_digest.unwrap_or_else(|| img.descriptor.digest.to_string()),
+                format!(
+                    "{name}@{}",
+                    repo_digest.unwrap_or_else(|| img.descriptor.digest.to_string())
+                ),
             )
         };
         state
@@ -614,6 +646,7 @@ impl Step for StepPrepare {
             .generated
             .insert("SourceImageDigest".into(), Value::str(source_digest));
         let mut created_dir = None;
+        let mut shared_dir = None;
         let (mounts, exclude) = if in_place {
             match in_place_exclude(&rootfs, &c, tmp.path()) {
                 Ok((ex, created)) => {
@@ -623,8 +656,15 @@ impl Step for StepPrepare {
                 Err(e) => return state.fail(format!("{e:#}")),
             }
         } else {
-            // mount points and the host side of container_dir, before the "before" snapshot
-            let shared = tmp.path().join("packer-files");
+            // mount points and the host side of container_dir, before the "before" snapshot;
+            // the host side where Packer's StepTempDir makes it when it can be made there
+            let shared = match packer_temp_dir() {
+                Some(d) => {
+                    shared_dir = Some(d.clone());
+                    d
+                }
+                None => tmp.path().join("packer-files"),
+            };
             if let Err(e) = std::fs::create_dir_all(&shared) {
                 return state.fail(format!("{}: {e}", shared.display()));
             }
@@ -655,12 +695,16 @@ impl Step for StepPrepare {
             Ok(s) => s,
             Err(e) => return state.fail(e.to_string()),
         };
-        let id = tmp
-            .path()
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
-        state.generated.insert("ID".into(), Value::str(id));
+        let id = container_id();
+        if !in_place {
+            ui.say("Starting docker container...");
+            let host = shared_dir
+                .clone()
+                .unwrap_or_else(|| tmp.path().join("packer-files"));
+            ui.message(run_command_line(&c, &host));
+            ui.message(format!("Container ID: {id}"));
+        }
+        state.generated.insert("ID".into(), Value::str(id.clone()));
         let comm = DockerComm {
             rootfs: rootfs.clone(),
             mounts,
@@ -685,12 +729,25 @@ impl Step for StepPrepare {
         s.exclude = exclude;
         s.tmp = Some(tmp);
         s.created_dir = created_dir;
+        s.shared_dir = shared_dir;
+        s.container_id = id;
         StepAction::Continue
     }
 
     async fn cleanup(&mut self, state: &mut BuildState) {
         // the container's file system and the run directory go; the image store stays
+        // StepRun's cleanup, in Packer's words (Kiln's container has no process left).
+        if let Some(s) = state.private.get::<DockerState>()
+            && !s.container_id.is_empty()
+            && self.0.image_root.is_none()
+        {
+            let id = s.container_id.clone();
+            state.ui.say(format!("Killing the container: {id}"));
+        }
         if let Some(s) = state.private.get_mut::<DockerState>() {
+            if let Some(d) = s.shared_dir.take() {
+                let _ = std::fs::remove_dir_all(d);
+            }
             if let Some(d) = s.created_dir.take() {
                 let _ = std::fs::remove_dir_all(d);
             }
@@ -699,6 +756,144 @@ impl Step for StepPrepare {
             }
         }
     }
+}
+
+/// Packer's StepTempDir: `tmp<digits>` (Go's `os.MkdirTemp`, mode 0700) in
+/// `PACKER_TMP_DIR`, else in Packer's configuration directory (`$PACKER_CONFIG_DIR/.packer.d`,
+/// `~/.packer.d` when it exists, `$XDG_CONFIG_HOME/packer`, `~/.config/packer`), made when
+/// missing. `None` when it cannot be made there (Kiln then uses its own scratch directory).
+fn packer_temp_dir() -> Option<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let base = if let Some(t) = env("PACKER_TMP_DIR") {
+        std::path::absolute(t).ok()?
+    } else if let Some(cd) = env("PACKER_CONFIG_DIR") {
+        cd.join(".packer.d")
+    } else {
+        let home = env("HOME")?;
+        if home.join(".packer.d").exists() {
+            home.join(".packer.d")
+        } else if let Some(x) = env("XDG_CONFIG_HOME") {
+            x.join("packer")
+        } else {
+            home.join(".config/packer")
+        }
+    };
+    crate::goerr::mkdir_all(&base, 0o755).ok()?;
+    use rand::RngExt as _;
+    let mut rng = rand::rng();
+    for _ in 0..10_000 {
+        let d = base.join(format!("tmp{}", rng.random::<u32>()));
+        let mut b = std::fs::DirBuilder::new();
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        match b.create(&d) {
+            Ok(()) => return Some(d),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// A container id as Docker makes them: 64 random hex digits.
+fn container_id() -> String {
+    use rand::RngExt as _;
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| format!("{:02x}", rng.random::<u8>()))
+        .collect()
+}
+
+/// The `docker run` command line Packer's docker builder shows (`Run command: …`): its
+/// options in its order, the volumes (the shared directory last), the default run command.
+/// Kiln makes the same container itself.
+fn run_command_line(c: &DockerConfig, shared: &Path) -> String {
+    let mut args = vec!["run".to_string()];
+    for v in &c.cap_add {
+        args.extend(["--cap-add".into(), v.clone()]);
+    }
+    for v in &c.cap_drop {
+        args.extend(["--cap-drop".into(), v.clone()]);
+    }
+    if c.privileged {
+        args.push("--privileged".into());
+    }
+    if let Some(rt) = &c.runtime {
+        args.extend(["--runtime".into(), rt.clone()]);
+    }
+    if let Some(p) = &c.platform_raw {
+        args.extend(["--platform".into(), p.clone()]);
+    }
+    for (host, guest) in &c.volumes {
+        args.extend(["-v".into(), format!("{}:{guest}", host.display())]);
+    }
+    args.extend([
+        "-v".into(),
+        format!("{}:{}", shared.display(), c.container_dir),
+    ]);
+    args.extend(
+        ["-d", "-i", "-t", "--entrypoint=/bin/sh", "--"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    args.push(c.image.clone());
+    format!("Run command: {} {}", c.docker_path, args.join(" "))
+}
+
+/// What `docker pull` prints off a terminal for the pull Kiln made (Packer's docker builder
+/// streams it): `Using default tag` for a bare name, the layers (fetched or already there;
+/// beyond three downloads Docker queues them), the digest and the status.
+fn pull_lines(raw: &str, r: &Reference, p: &kiln_oci::registry::Pulled) -> Vec<String> {
+    let mut out = Vec::new();
+    let last = raw.rsplit('/').next().unwrap_or(raw);
+    if !raw.contains('@') && !last.contains(':') {
+        out.push("Using default tag: latest".to_string());
+    }
+    let what = match (&r.digest, &r.tag) {
+        (Some(d), _) => d.to_string(),
+        (None, Some(t)) => t.clone(),
+        (None, None) => "latest".into(),
+    };
+    out.push(format!("{what}: Pulling from {}", r.repository));
+    if !p.up_to_date {
+        let short = |d: &kiln_oci::Digest| d.hex().chars().take(12).collect::<String>();
+        let fetched: Vec<_> = p
+            .layers
+            .iter()
+            .filter(|(_, f)| *f)
+            .map(|(d, _)| short(d))
+            .collect();
+        for (d, f) in &p.layers {
+            let state = if *f {
+                "Pulling fs layer"
+            } else {
+                "Already exists"
+            };
+            out.push(format!("{}: {state}", short(d)));
+        }
+        for id in fetched.iter().skip(3) {
+            out.push(format!("{id}: Waiting"));
+        }
+        for id in &fetched {
+            out.push(format!("{id}: Verifying Checksum"));
+            out.push(format!("{id}: Download complete"));
+        }
+        for id in &fetched {
+            out.push(format!("{id}: Pull complete"));
+        }
+    }
+    out.push(format!("Digest: {}", p.repo_digest));
+    let status = if p.up_to_date {
+        "Image is up to date for"
+    } else {
+        "Downloaded newer image for"
+    };
+    out.push(format!("Status: {status} {}", r.familiar_string()));
+    out.push(r.to_string());
+    out
 }
 
 struct StepFinish(DockerConfig);
@@ -731,17 +926,23 @@ impl Step for StepFinish {
         };
         let ui = state.ui.clone();
         match &c.output {
+            // Packer's builder has no step for a discarded container; its artifact is the
+            // export artifact without a path.
             Output::Discard => {
-                ui.say("Discarding the container");
+                let a = export_artifact(state, None);
+                state.private.get_or_default::<DockerState>().artifact = Some(a);
                 StepAction::Continue
             }
             Output::Export(path) => {
-                ui.say(format!("Exporting the container to {}", path.display()));
+                // As StepExport: the directory first (Go's MkdirAll, its error as it is),
+                // then the announcement; the file is written whole or not at all.
+                let dir = crate::gopath::dirname(&path.to_string_lossy());
+                if let Err(e) = crate::goerr::mkdir_all(Path::new(&dir), 0o755) {
+                    return state.fail(e);
+                }
+                ui.say("Exporting the container");
                 let (p, ex) = (path.clone(), exclude.clone());
                 let r = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-                    if let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                        std::fs::create_dir_all(d)?;
-                    }
                     let tmp = tempfile::NamedTempFile::new_in(
                         p.parent()
                             .filter(|d| !d.as_os_str().is_empty())
@@ -763,16 +964,7 @@ impl Step for StepFinish {
                 .await;
                 match r {
                     Ok(Ok(())) => {
-                        let a = Artifact {
-                            builder_id: BUILDER_ID.into(),
-                            id: path.display().to_string(),
-                            files: vec![path.clone()],
-                            description: format!("Exported Docker file: {}", path.display()),
-                            state: [("generated_data".to_string(), hook_data_json(state))]
-                                .into_iter()
-                                .collect(),
-                            destroyer: None,
-                        };
+                        let a = export_artifact(state, Some(path));
                         state.private.get_or_default::<DockerState>().artifact = Some(a);
                         StepAction::Continue
                     }
@@ -945,6 +1137,22 @@ impl Builder for DockerBuilder {
         .iter()
         .map(|s| s.to_string())
         .collect()
+    }
+}
+
+/// The plugin's `ExportArtifact`: id `Container`, the exported file (none when the
+/// container is discarded: its description then ends with the empty path).
+fn export_artifact(state: &BuildState, path: Option<&Path>) -> Artifact {
+    let shown = path.map(|p| p.display().to_string()).unwrap_or_default();
+    Artifact {
+        builder_id: BUILDER_ID.into(),
+        id: "Container".into(),
+        files: path.map(Path::to_path_buf).into_iter().collect(),
+        description: format!("Exported Docker file: {shown}"),
+        state: [("generated_data".to_string(), hook_data_json(state))]
+            .into_iter()
+            .collect(),
+        destroyer: None,
     }
 }
 

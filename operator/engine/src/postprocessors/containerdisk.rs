@@ -216,7 +216,7 @@ impl PostProcessor for ContainerDisk {
             let ui = ctx.ui.clone();
             let digest = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
                 let store = Store::open(&store_path)?;
-                push_image(&store, &n3, &r, login.as_ref(), &configs, &ui)
+                push_image(&store, &n3, &n3, &r, login.as_ref(), &configs, &ui)
             })
             .await??;
             description = format!("containerDisk image {name}@{digest}");

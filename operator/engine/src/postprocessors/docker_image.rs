@@ -119,10 +119,12 @@ pub type Login = (Option<String>, String, String);
 
 /// Pushes the image `name` of `store` to `r`, with the `login*` credentials (for the
 /// reference's registry unless `login_server` is set) before the run's docker config files,
-/// saying what it does; returns the pushed manifest's digest.
+/// saying what it does as Packer's post-processors and `docker push` do (`shown`: the name
+/// as the template gave it); returns the pushed manifest's digest.
 pub fn push_image(
     store: &Store,
     name: &str,
+    shown: &str,
     r: &Reference,
     login: Option<&Login>,
     docker_configs: &[PathBuf],
@@ -142,13 +144,77 @@ pub fn push_image(
         credentials: creds,
         ..Default::default()
     })?;
-    ui.say(format!("Pushing: {r}"));
+    ui.say(format!("Pushing: {shown}"));
+    let img = store.image(name)?;
     let p = client.push(store, name, r)?;
-    ui.say(format!(
-        "{r}: digest {} ({} uploaded, {} mounted, {} already there)",
-        p.manifest_digest, p.uploaded, p.mounted, p.skipped
-    ));
+    for l in push_lines(r, &img, &p) {
+        ui.message(l);
+    }
     Ok(p.manifest_digest.to_string())
+}
+
+/// What `docker push` prints off a terminal for the push Kiln made (Packer's post-processors
+/// stream it): the repository, each layer from the top one down by its diff id (waiting
+/// beyond Docker's five concurrent uploads), how it got there, the tag's digest and size.
+fn push_lines(
+    r: &Reference,
+    img: &kiln_oci::store::StoredImage,
+    p: &kiln_oci::registry::Pushed,
+) -> Vec<String> {
+    use kiln_oci::registry::BlobPush;
+    let mut out = vec![format!("The push refers to repository [{}]", r.name())];
+    let diff_ids: Vec<String> = img.config["rootfs"]["diff_ids"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .map(|d| d.rsplit(':').next().unwrap_or(d).chars().take(12).collect())
+                .collect()
+        })
+        .unwrap_or_default();
+    let layers: Vec<(String, String)> = img
+        .manifest
+        .layers
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, l)| {
+            let id = diff_ids
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| l.digest.hex().chars().take(12).collect());
+            let how = match p.blobs.iter().find(|(d, _)| *d == l.digest).map(|(_, h)| h) {
+                Some(BlobPush::Exists) | None => "Layer already exists".to_string(),
+                Some(BlobPush::Mounted(from)) => format!("Mounted from {from}"),
+                Some(BlobPush::Uploaded) => "Pushed".to_string(),
+            };
+            (id, how)
+        })
+        .collect();
+    for (id, _) in &layers {
+        out.push(format!("{id}: Preparing"));
+    }
+    for (id, _) in layers.iter().skip(5) {
+        out.push(format!("{id}: Waiting"));
+    }
+    // Docker says each layer done when its (concurrent) work ends: the ones with nothing to
+    // upload first, from the bottom layer up, then the uploads.
+    let quick = |how: &str| how != "Pushed";
+    for (id, how) in layers.iter().rev().filter(|(_, h)| quick(h)) {
+        out.push(format!("{id}: {how}"));
+    }
+    for (id, how) in layers.iter().rev().filter(|(_, h)| !quick(h)) {
+        out.push(format!("{id}: {how}"));
+    }
+    let what = r
+        .tag
+        .clone()
+        .unwrap_or_else(|| p.manifest_digest.to_string());
+    out.push(format!(
+        "{what}: digest: {} size: {}",
+        p.manifest_digest, p.manifest_size
+    ));
+    out
 }
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub use crate::builders::docker::BUILDER_ID_IMPORT;
 
 pub struct DockerImport {
     reference: Reference,
+    /// `repository[:tag]` as written: the name the plugin says and gives its artifact.
+    shown: String,
     changes: Vec<String>,
     platform: Platform,
     store: std::path::PathBuf,
@@ -28,10 +30,12 @@ pub struct DockerImport {
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
     let _ = r.string("docker_path");
     let repository = r.string("repository").filter(|s| !s.is_empty());
-    let tag = r
-        .string("tag")
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| "latest".into());
+    let tag_set = r.string("tag").filter(|t| !t.is_empty());
+    let shown = match &tag_set {
+        Some(t) => format!("{}:{t}", repository.as_deref().unwrap_or("")),
+        None => repository.clone().unwrap_or_default(),
+    };
+    let tag = tag_set.unwrap_or_else(|| "latest".into());
     let changes = r.strings("changes").unwrap_or_default();
     if let Err(e) = image::validate_changes(&changes) {
         r.check_error_at("changes", "Invalid changes", e.to_string());
@@ -60,6 +64,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostPro
         };
     Some(Box::new(DockerImport {
         reference: reference?,
+        shown,
         changes,
         platform,
         store: default_store(&info.env.work_dir),
@@ -84,7 +89,7 @@ impl PostProcessor for DockerImport {
         };
         let name = self.reference.to_string();
         ctx.ui.say(format!("Importing image: {}", input.id));
-        ctx.ui.say(format!("Repository: {name}"));
+        ctx.ui.say(format!("Repository: {}", self.shown));
         let (store_path, changes, platform, n2) = (
             self.store.clone(),
             self.changes.clone(),
@@ -120,14 +125,14 @@ impl PostProcessor for DockerImport {
         .await??;
         let id = committed.config_digest.to_string();
         ctx.ui.say(format!("Imported ID: {id}"));
-        let mut state = image_state(&self.store, &name);
-        state.insert("docker_tags".into(), serde_json::json!([name]));
+        // As the plugin's: named by the repository as written, no tags.
+        let state = image_state(&self.store, &name);
         Ok(PostProcessed {
             artifact: Artifact {
                 builder_id: BUILDER_ID_IMPORT.into(),
-                id: id.clone(),
+                id: self.shown.clone(),
                 files: vec![],
-                description: format!("Imported Docker image: {id}"),
+                description: format!("Imported Docker image: {}", self.shown),
                 state,
                 destroyer: None,
             },

@@ -10,9 +10,7 @@ use kiln_oci::Reference;
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
 use crate::postprocessors::PostProcessError;
-use crate::postprocessors::docker_image::{
-    image_of, push_image, read_ecr_login, read_login, tags_of,
-};
+use crate::postprocessors::docker_image::{image_of, push_image, read_ecr_login, read_login};
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "packer.post-processor.docker-push";
@@ -61,8 +59,51 @@ impl PostProcessor for DockerPush {
                 "Can only import from docker-import and docker-tag artifacts.",
             ));
         }
-        let (store, name) = image_of(input, "push")?;
-        let names = tags_of(input, &name);
+        let (store, _) = image_of(input, "push")?;
+        // The plugin's words around its `docker push`es: a temporary configuration
+        // directory unless DOCKER_CONFIG is set (Kiln still reads the run's docker config
+        // files for credentials), and its login.
+        let temp_config = std::env::var_os("DOCKER_CONFIG").is_none();
+        if temp_config {
+            ctx.ui
+                .say("Creating temporary Docker configuration directory");
+        }
+        if self.login.is_some() {
+            ctx.ui.say("Logging in...");
+        }
+        let r = self.push(ctx, input, store).await;
+        if self.login.is_some() {
+            ctx.ui.say("Logging out...");
+        }
+        if temp_config {
+            ctx.ui
+                .say("Removing temporary Docker configuration directory");
+        }
+        r
+    }
+}
+
+impl DockerPush {
+    async fn push(
+        &self,
+        ctx: &PostProcessCtx<'_>,
+        input: &Artifact,
+        store: kiln_oci::store::Store,
+    ) -> Result<PostProcessed, PostProcessError> {
+        // As the plugin: the artifact's id, then each of its tags (the last tag is often the
+        // id too: it is pushed twice, the second time finding every layer there).
+        let tags: Vec<String> = input
+            .state
+            .get("docker_tags")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut names = vec![input.id.clone()];
+        names.extend(tags.iter().cloned());
         let login = self.login.clone();
         let configs = self.docker_configs.clone();
         let ui = ctx.ui.clone();
@@ -71,21 +112,32 @@ impl PostProcessor for DockerPush {
                 let mut out = vec![];
                 for n in &names {
                     let r = Reference::parse(n)?;
-                    let digest = push_image(&store, n, &r, login.as_ref(), &configs, &ui)?;
+                    let stored = r.to_string();
+                    let digest = push_image(&store, &stored, n, &r, login.as_ref(), &configs, &ui)?;
                     out.push((n.clone(), digest));
                 }
                 Ok(out)
             })
             .await??;
-        let (last, digest) = pushed.last().cloned().unwrap_or_default();
+        let digest = pushed.first().map(|(_, d)| d.clone()).unwrap_or_default();
         let mut state = input.state.clone();
         state.insert("digest".into(), serde_json::json!(digest));
+        state.insert("docker_tags".into(), serde_json::json!(tags));
+        let description = if tags.is_empty() {
+            format!("Imported Docker image: {}", input.id)
+        } else {
+            format!(
+                "Imported Docker image: {} with tags {}",
+                input.id,
+                tags.join(" ")
+            )
+        };
         Ok(PostProcessed {
             artifact: Artifact {
                 builder_id: BUILDER_ID.into(),
-                id: last.clone(),
+                id: input.id.clone(),
                 files: vec![],
-                description: format!("Pushed Docker image: {last}@{digest}"),
+                description,
                 state,
                 destroyer: None,
             },

@@ -1,6 +1,7 @@
 //! `docker-save`: writes the image a `docker` build committed (or a `docker-tag` named) to
 //! `path` as a tar readable by `docker load` (Docker's `manifest.json`) and as an OCI layout
-//! archive (`skopeo copy oci-archive:`), as Docker 25+ `docker save` does.
+//! archive (`skopeo copy oci-archive:`), as Docker 25+ `docker save` does. As the plugin's,
+//! its artifact is the one it was given (kept).
 
 use std::path::PathBuf;
 
@@ -11,8 +12,6 @@ use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProces
 use crate::postprocessors::PostProcessError;
 use crate::postprocessors::docker_image::{image_of, tags_of};
 use crate::template::ConfigReader;
-
-pub const BUILDER_ID: &str = "packer.post-processor.docker-save";
 
 pub struct DockerSave {
     path: PathBuf,
@@ -42,20 +41,33 @@ impl PostProcessor for DockerSave {
         input: &Artifact,
     ) -> Result<PostProcessed, PostProcessError> {
         let (store, name) = image_of(input, "save")?;
-        let names = tags_of(input, &name);
-        ctx.ui.say(format!(
-            "Saving image {} to {}",
-            input.id,
-            self.path.display()
-        ));
+        // The store's names for the image's tags (docker-tag keeps them as written).
+        let names: Vec<String> = tags_of(input, &name)
+            .iter()
+            .map(|n| {
+                kiln_oci::Reference::parse(n)
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|_| n.clone())
+            })
+            .collect();
+        // As the plugin: the file is created first (no directories made), then the image
+        // saved; the artifact is the one given, kept. Kiln writes the tar beside it and
+        // renames it over the file, so a failed save leaves nothing half-written.
+        if let Err(e) = std::fs::File::create(&self.path) {
+            return Err(anyhow::anyhow!(
+                "Error creating output file: {}",
+                crate::goerr::path_error("open", &self.path, &e)
+            )
+            .into());
+        }
+        ctx.ui.say(format!("Saving image: {}", input.id));
         let path = self.path.clone();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let saved = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
             let dir = path
                 .parent()
                 .filter(|d| !d.as_os_str().is_empty())
                 .unwrap_or(std::path::Path::new("."))
                 .to_path_buf();
-            std::fs::create_dir_all(&dir)?;
             let tmp = tempfile::NamedTempFile::new_in(&dir)?;
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             let w = store.export_tar(&refs, std::io::BufWriter::new(tmp))?;
@@ -63,16 +75,14 @@ impl PostProcessor for DockerSave {
             tmp.persist(&path)?;
             Ok(())
         })
-        .await??;
+        .await;
+        if !matches!(saved, Ok(Ok(()))) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        saved??;
+        ctx.ui.say(format!("Saved to: {}", self.path.display()));
         Ok(PostProcessed {
-            artifact: Artifact {
-                builder_id: BUILDER_ID.into(),
-                id: self.path.display().to_string(),
-                files: vec![self.path.clone()],
-                description: format!("Exported Docker file: {}", self.path.display()),
-                state: input.state.clone(),
-                destroyer: None,
-            },
+            artifact: input.clone(),
             keep: true,
             force_keep: false,
         })

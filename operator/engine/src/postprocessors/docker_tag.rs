@@ -27,13 +27,10 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostPr
     tags.extend(r.strings("tag").unwrap_or_default());
     tags.retain(|t| !t.is_empty());
     let _ = r.bool("force"); // docker dropped `tag --force`; Packer ignores it as well
-    if tags.is_empty() {
-        tags.push("latest".into());
-    }
     match &repository {
         Some(repo) => {
-            for t in &tags {
-                if let Err(e) = Reference::parse(&format!("{repo}:{t}")) {
+            for name in names(repo, &tags) {
+                if let Err(e) = Reference::parse(&name) {
                     r.check_error_at("repository", "Invalid repository or tag", e.to_string());
                 }
             }
@@ -48,6 +45,15 @@ pub fn new(r: &mut ConfigReader, _info: &ComponentInfo) -> Option<Box<dyn PostPr
         repository: repository?,
         tags,
     }))
+}
+
+/// The names the image gets, as the plugin writes them: `repository:tag` for each tag, or
+/// `repository` itself without tags.
+fn names(repository: &str, tags: &[String]) -> Vec<String> {
+    if tags.is_empty() {
+        return vec![repository.to_string()];
+    }
+    tags.iter().map(|t| format!("{repository}:{t}")).collect()
 }
 
 #[async_trait]
@@ -67,23 +73,37 @@ impl PostProcessor for DockerTag {
         }
         let (store, name) = image_of(input, "tag")?;
         let img = store.image(&name)?;
-        let mut names = vec![];
-        for t in &self.tags {
-            let r = Reference::parse(&format!("{}:{t}", self.repository))?;
+        // As the plugin: each name said as written, the last one the artifact's id, the
+        // tags (none when only `repository` was given) in its `docker_tags`.
+        let names = names(&self.repository, &self.tags);
+        let mut last = String::new();
+        for n in &names {
+            let r = Reference::parse(n)?;
             ctx.ui.say(format!("Tagging image: {}", input.id));
-            ctx.ui.say(format!("Repository: {r}"));
+            ctx.ui.say(format!("Repository: {n}"));
             store.tag(&r.to_string(), &img.descriptor)?;
-            names.push(r.to_string());
+            last = r.to_string();
         }
+        let id = names.last().cloned().unwrap_or_default();
+        let tags: Vec<String> = if self.tags.is_empty() {
+            vec![]
+        } else {
+            names.clone()
+        };
         let mut state = input.state.clone();
-        state.insert(STATE_NAME.into(), serde_json::json!(names[0]));
-        state.insert("docker_tags".into(), serde_json::json!(names));
+        state.insert(STATE_NAME.into(), serde_json::json!(last));
+        state.insert("docker_tags".into(), serde_json::json!(tags));
+        let description = if tags.is_empty() {
+            format!("Imported Docker image: {id}")
+        } else {
+            format!("Imported Docker image: {id} with tags {}", tags.join(" "))
+        };
         Ok(PostProcessed {
             artifact: Artifact {
                 builder_id: BUILDER_ID.into(),
-                id: names[0].clone(),
+                id,
                 files: vec![],
-                description: format!("Imported Docker image: {}", names.join(", ")),
+                description,
                 state,
                 destroyer: None,
             },
