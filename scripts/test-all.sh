@@ -42,6 +42,11 @@ e2e/cluster/build.sh >/dev/null
 step "cargo test"
 cargo test --workspace
 
+# The docker builder and post-processors against Packer's plugin on a real dockerd (its own
+# daemon, registry and base image, started and stopped by the script): about 15 s.
+step "docker: Kiln against Packer + packer-plugin-docker on dockerd (scripts/docker-diff.sh)"
+scripts/docker-diff.sh
+
 # The bzip2 port against Go's own encoder (dsnet/compress, in the module cache packer.sh
 # filled): 43 inputs at levels 1, 5 and 9, about 10 s.
 step "kiln-gobzip2 against Go's dsnet/compress bzip2 writer"

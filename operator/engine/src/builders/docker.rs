@@ -519,6 +519,14 @@ impl Step for StepPrepare {
         if let Err(e) = runtime::write_owner(tmp.path(), None) {
             return state.fail(e.to_string());
         }
+        // the host side of container_dir, where Packer's StepTempDir makes it when it can
+        // be made there (else in the scratch directory)
+        let shared_dir = if in_place { None } else { packer_temp_dir() };
+        // (removed at cleanup, whatever happens next)
+        state.private.get_or_default::<DockerState>().shared_dir = shared_dir.clone();
+        let shared = shared_dir
+            .clone()
+            .unwrap_or_else(|| tmp.path().join("packer-files"));
         let scratch = c.image == SCRATCH;
         let reference = if scratch {
             None
@@ -570,6 +578,30 @@ impl Step for StepPrepare {
             .image_root
             .clone()
             .unwrap_or_else(|| tmp.path().join("rootfs"));
+        // `pull = false` and an image the store lacks: Packer's StepPull cannot inspect it
+        // (two errors, the build goes on) and `docker run` pulls it, quietly unless it fails.
+        let mut announced = false;
+        let mut run_pulls = false;
+        if let Some(r) = &reference
+            && !c.pull
+            && Store::open(&c.store)
+                .and_then(|st| st.image(&r.to_string()))
+                .is_err()
+        {
+            ui.error(format!(
+                "Error determining source Docker image Id: Error: exit status 1\n\nStderr: Error: No such object: {}\n",
+                c.image
+            ));
+            ui.error(
+                "Error determining source Docker image digest; this image may not have been pushed yet, which means no distribution digest has been created. If you plan to call docker push later, the digest value will be stored then.",
+            );
+            if !in_place {
+                ui.say("Starting docker container...");
+                ui.message(run_command_line(&c, &shared));
+                announced = true;
+            }
+            run_pulls = true;
+        }
         let (cc, r2, root2) = (c.clone(), reference.clone(), rootfs.clone());
         let work = tokio::task::spawn_blocking(
             move || -> anyhow::Result<(StoredImage, Option<String>, Vec<String>, Vec<String>)> {
@@ -584,10 +616,16 @@ impl Step for StepPrepare {
                         vec![],
                     ));
                 };
-                let (img, repo_digest, said) = if cc.pull {
+                let (img, repo_digest, said) = if cc.pull || run_pulls {
                     let client = Client::new(client_options(&cc)?)?;
-                    let p = client.pull(&r2, &store, &cc.platform)?;
-                    let said = pull_lines(&cc.image, &r2, &p);
+                    let p = client
+                        .pull(&r2, &store, &cc.platform)
+                        .map_err(|e| PullFailed(daemon_pull_error(&r2, &e)))?;
+                    let said = if run_pulls {
+                        vec![]
+                    } else {
+                        pull_lines(&cc.image, &r2, &p)
+                    };
                     (p.image, Some(p.repo_digest.to_string()), said)
                 } else {
                     (
@@ -613,6 +651,18 @@ impl Step for StepPrepare {
         .await;
         let (img, repo_digest, said, warnings) = match work {
             Ok(Ok(x)) => x,
+            // As Packer's StepPull / StepRun report a failed `docker pull` / `docker run`.
+            Ok(Err(e)) if e.downcast_ref::<PullFailed>().is_some() => {
+                let msg = e.downcast_ref::<PullFailed>().unwrap().0.clone();
+                if run_pulls {
+                    return state.fail(format!(
+                        "Error running container: Docker exited with a non-zero exit status.\nStderr: Unable to find image '{}' locally\ndocker: Error response from daemon: {msg}.\nSee 'docker run --help'.\n",
+                        c.image
+                    ));
+                }
+                ui.message(format!("Error response from daemon: {msg}"));
+                return state.fail("Error pulling Docker image: Bad exit status: 1");
+            }
             Ok(Err(e)) => return state.fail(format!("{e:#}")),
             Err(e) => return state.fail(e.to_string()),
         };
@@ -646,7 +696,6 @@ impl Step for StepPrepare {
             .generated
             .insert("SourceImageDigest".into(), Value::str(source_digest));
         let mut created_dir = None;
-        let mut shared_dir = None;
         let (mounts, exclude) = if in_place {
             match in_place_exclude(&rootfs, &c, tmp.path()) {
                 Ok((ex, created)) => {
@@ -656,20 +705,12 @@ impl Step for StepPrepare {
                 Err(e) => return state.fail(format!("{e:#}")),
             }
         } else {
-            // mount points and the host side of container_dir, before the "before" snapshot;
-            // the host side where Packer's StepTempDir makes it when it can be made there
-            let shared = match packer_temp_dir() {
-                Some(d) => {
-                    shared_dir = Some(d.clone());
-                    d
-                }
-                None => tmp.path().join("packer-files"),
-            };
+            // mount points and the host side of container_dir, before the "before" snapshot
             if let Err(e) = std::fs::create_dir_all(&shared) {
                 return state.fail(format!("{}: {e}", shared.display()));
             }
             let mut mounts = vec![BindMount {
-                source: shared,
+                source: shared.clone(),
                 destination: c.container_dir.clone(),
                 readonly: false,
             }];
@@ -697,11 +738,10 @@ impl Step for StepPrepare {
         };
         let id = container_id();
         if !in_place {
-            ui.say("Starting docker container...");
-            let host = shared_dir
-                .clone()
-                .unwrap_or_else(|| tmp.path().join("packer-files"));
-            ui.message(run_command_line(&c, &host));
+            if !announced {
+                ui.say("Starting docker container...");
+                ui.message(run_command_line(&c, &shared));
+            }
             ui.message(format!("Container ID: {id}"));
         }
         state.generated.insert("ID".into(), Value::str(id.clone()));
@@ -729,7 +769,6 @@ impl Step for StepPrepare {
         s.exclude = exclude;
         s.tmp = Some(tmp);
         s.created_dir = created_dir;
-        s.shared_dir = shared_dir;
         s.container_id = id;
         StepAction::Continue
     }
@@ -796,6 +835,35 @@ fn packer_temp_dir() -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// A pull that failed, in the docker daemon's words.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct PullFailed(String);
+
+/// What the docker daemon says of a failed pull (after `Error response from daemon: `): its
+/// words for a manifest the registry does not have, Kiln's for anything else.
+fn daemon_pull_error(r: &Reference, e: &kiln_oci::Error) -> String {
+    if let kiln_oci::Error::Status {
+        status: 404,
+        action,
+        detail,
+        ..
+    } = e
+        && action.starts_with("get manifest")
+    {
+        let said = detail
+            .split_once(": ")
+            .map(|(_, m)| m)
+            .filter(|m| !m.is_empty())
+            .unwrap_or("manifest unknown");
+        return format!(
+            "manifest for {} not found: manifest unknown: {said}",
+            r.familiar_string()
+        );
+    }
+    e.to_string()
 }
 
 /// A container id as Docker makes them: 64 random hex digits.

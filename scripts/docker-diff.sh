@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# The docker builder and post-processors against Packer's, on a real Docker daemon: every
+# case under operator/tests/docker-diff/cases/<name>/ (a `t.pkr.hcl`, optionally a
+# `deviation` file saying why it must differ) is built by Packer 1.16.0 with
+# packer-plugin-docker v1.1.2 on Debian's dockerd and by Kiln (runc, no daemon), each in a
+# fresh copy of the case directory, from an empty image store (dockerd's images removed,
+# a new KILN_IMAGE_STORE); exit code, stdout, stderr and the names of the files written are
+# compared after normalising what is run-specific (durations, ids and digests, temporary
+# names, manifest sizes, `docker pull`'s racy `Verifying Checksum` line).
+#
+# It starts what it needs and stops it: its own dockerd (data under a temporary directory,
+# `--iptables=false --bridge=none`, its own socket), a docker-registry on a free loopback
+# port holding a busybox base image (made with umoci from Debian's static busybox, pushed
+# with skopeo as `<registry>/busybox:latest`). Cases name the registry as `REGISTRY`, which
+# the script replaces. Needs root.
+#
+# usage: scripts/docker-diff.sh [substring]   (only the cases whose name contains it)
+# env:   KILN_BIN=path (default: the debug build in $CARGO_TARGET_DIR), DOCKER_DIFF_KEEP=1
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln/target}"
+filter=${1:-}
+for b in dockerd docker-registry skopeo umoci runc python3; do
+  command -v "$b" >/dev/null || [ -x "/usr/sbin/$b" ] || { echo "$b is missing: run scripts/install-deps.sh" >&2; exit 1; }
+done
+[[ $(id -u) == 0 ]] || { echo "run as root (dockerd, runc)" >&2; exit 1; }
+packer=$(scripts/packer.sh | tail -n 1)
+plugin=$(scripts/docker-plugin.sh)
+kiln=${KILN_BIN:-$CARGO_TARGET_DIR/debug/kiln}
+[[ -x $kiln ]] || cargo build -q -p kiln
+# Debian's docker CLI (another one earlier in PATH may not speak to dockerd 20.10)
+docker=/usr/bin/docker
+
+work=$(mktemp -d /tmp/kiln-docker-diff.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do
+    # the process group, with Python's killpg (never procps kill on a group)
+    python3 -c 'import os,signal,sys
+try: os.killpg(int(sys.argv[1]), signal.SIGTERM)
+except ProcessLookupError: pass' "$p" || true
+  done
+  sleep 1
+  if [[ ${DOCKER_DIFF_KEEP:-0} != 1 ]]; then
+    umount -R "$work/docker/data" 2>/dev/null || true
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+
+# dockerd, on its own socket and data directory
+mkdir -p "$work/docker"
+export DOCKER_HOST="unix://$work/docker/docker.sock"
+setsid dockerd --iptables=false --bridge=none --storage-driver=overlay2 \
+  --data-root "$work/docker/data" --exec-root "$work/docker/exec" \
+  --pidfile "$work/docker/docker.pid" -H "$DOCKER_HOST" >"$work/docker/log" 2>&1 &
+pids+=($!)
+disown
+for _ in $(seq 100); do "$docker" info >/dev/null 2>&1 && break; sleep 0.2; done
+"$docker" info >/dev/null 2>&1 || { cat "$work/docker/log" >&2; echo "dockerd did not start" >&2; exit 1; }
+
+# the registry and the base image
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+registry="localhost:$port"
+cat >"$work/registry.yml" <<EOF
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: 127.0.0.1:$port
+EOF
+setsid docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+pids+=($!)
+disown
+for _ in $(seq 100); do curl -sf "http://$registry/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+base="$work/base"
+mkdir -p "$base/rootfs/bin" "$base/rootfs/tmp" "$base/rootfs/etc"
+cp /bin/busybox "$base/rootfs/bin/"
+for a in sh ls cat echo mkdir rm touch chmod uname id sleep env cp mv test wc cut head; do
+  ln -s busybox "$base/rootfs/bin/$a"
+done
+chmod 1777 "$base/rootfs/tmp"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$base/rootfs/etc/passwd"
+tar --sort=name --mtime=@0 --owner=0 --group=0 -C "$base/rootfs" -cf "$base/rootfs.tar" .
+umoci init --layout "$base/layout"
+umoci new --image "$base/layout:latest"
+umoci raw add-layer --image "$base/layout:latest" "$base/rootfs.tar"
+umoci config --image "$base/layout:latest" --config.cmd sh --config.env PATH=/bin
+skopeo copy -q --dest-tls-verify=false "oci:$base/layout:latest" "docker://$registry/busybox:latest"
+
+# Packer's plugin, installed where this run's Packer looks
+export PACKER_PLUGIN_PATH="$work/plugins" PACKER_CONFIG_DIR="$work/packer-config"
+"$packer" plugins install --path "$plugin" github.com/hashicorp/docker >/dev/null
+
+normalise() {
+  sed -E \
+    -e 's/after [0-9][^:]*(seconds?|milliseconds?|microseconds?|nanoseconds?)/after <DURATION>/g' \
+    -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/<UUID>/g' \
+    -e 's/sha256:[0-9a-f]{64}/sha256:<HEX>/g' \
+    -e 's/[0-9a-f]{64}/<HEX64>/g' \
+    -e 's/(: |^)[0-9a-f]{12}: /\1<ID12>: /' \
+    -e 's/ size: [0-9]+$/ size: <N>/' \
+    -e 's/"build_time": [0-9]+/"build_time": <TIME>/' \
+    -e 's/packer-shell[0-9]+/packer-shell<N>/g; s/pkr-file-content[0-9]+/pkr-file-content<N>/g' \
+    -e 's/packer-(user-)?sbom-[0-9]+/packer-\1sbom-<N>/g' \
+    -e 's#\.packer\.d/tmp[0-9]+#.packer.d/tmp<N>#g' \
+    -e '/: Verifying Checksum$/d'
+}
+
+run() { # tool dir -> outputs in $work/run/$tool.out
+  local tool=$1 dir=$2 bin
+  local out=$work/run/$tool
+  # the registry as the script made it: only the base image (pushes start afresh)
+  find "$work/registry/docker/registry/v2/repositories" -mindepth 1 -maxdepth 1 \
+    ! -name busybox -exec rm -rf {} +
+  if [[ $tool == packer ]]; then
+    bin=$packer
+    # shellcheck disable=SC2046
+    "$docker" rmi -f $("$docker" images -aq) >/dev/null 2>&1 || true
+  else
+    bin=$kiln
+    rm -rf "$work/kiln-store"
+  fi
+  touch "$dir/.start"
+  (cd "$dir" && KILN_IMAGE_STORE="$work/kiln-store" PACKER_NO_COLOR=1 CHECKPOINT_DISABLE=1 \
+    PATH="/usr/bin:$PATH" timeout 300 "$bin" build -color=false . >"$out.stdout" 2>"$out.stderr"
+    echo "exit $?" >>"$out.stdout"
+    find . -type f -newer .start ! -name .start | sort >"$out.files") || true
+  { normalise <"$out.stdout"; echo "--- stderr"; normalise <"$out.stderr"; echo "--- files"; cat "$out.files"; } >"$out.out"
+}
+
+total=0 agree=0 deviations=0 failed=()
+for case in operator/tests/docker-diff/cases/*/; do
+  name=$(basename "$case")
+  [[ -z $filter || $name == *"$filter"* ]] || continue
+  total=$((total + 1))
+  # both in the same directory (absolute paths in the output agree), a fresh copy each
+  for tool in packer kiln; do
+    rm -rf "$work/run/case"
+    mkdir -p "$work/run/case"
+    cp -r "$case". "$work/run/case/"
+    rm -f "$work/run/case/deviation"
+    sed -i "s#REGISTRY#$registry#g" "$work/run/case/t.pkr.hcl"
+    run "$tool" "$work/run/case"
+  done
+  if diff -u "$work/run/packer.out" "$work/run/kiln.out" >"$work/run/diff"; then
+    if [[ -f $case/deviation ]]; then
+      failed+=("$name (agrees: remove its deviation file)")
+    else
+      agree=$((agree + 1))
+    fi
+  elif [[ -f $case/deviation ]]; then
+    deviations=$((deviations + 1))
+  else
+    echo "=== $name differs (- Packer, + Kiln):"
+    cat "$work/run/diff"
+    failed+=("$name")
+  fi
+done
+echo "docker-diff: $total cases: $agree agree, $deviations documented deviations, ${#failed[@]} failed"
+for f in "${failed[@]}"; do echo "  failed: $f"; done
+[[ ${#failed[@]} -eq 0 ]]
