@@ -42,9 +42,9 @@ pub fn image_state(store: &Path, name: &str) -> BTreeMap<String, serde_json::Val
     ])
 }
 
-/// The names `docker-tag` or `docker-import` gave the image (`docker_tags`), else `name`.
-pub fn tags_of(input: &Artifact, name: &str) -> Vec<String> {
-    let tags: Vec<String> = input
+/// The names `docker-tag` gave the image (its `docker_tags`, as written).
+pub fn docker_tags(input: &Artifact) -> Vec<String> {
+    input
         .state
         .get("docker_tags")
         .and_then(|v| v.as_array())
@@ -53,7 +53,12 @@ pub fn tags_of(input: &Artifact, name: &str) -> Vec<String> {
                 .filter_map(|v| v.as_str().map(String::from))
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The names `docker-tag` gave the image ([`docker_tags`]), else `name`.
+pub fn tags_of(input: &Artifact, name: &str) -> Vec<String> {
+    let tags = docker_tags(input);
     if tags.is_empty() {
         vec![name.to_string()]
     } else {

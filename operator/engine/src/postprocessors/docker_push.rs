@@ -10,7 +10,9 @@ use kiln_oci::Reference;
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
 use crate::postprocessors::PostProcessError;
-use crate::postprocessors::docker_image::{image_of, push_image, read_ecr_login, read_login};
+use crate::postprocessors::docker_image::{
+    docker_tags, image_of, push_image, read_ecr_login, read_login,
+};
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "packer.post-processor.docker-push";
@@ -92,16 +94,7 @@ impl DockerPush {
     ) -> Result<PostProcessed, PostProcessError> {
         // As the plugin: the artifact's id, then each of its tags (the last tag is often the
         // id too: it is pushed twice, the second time finding every layer there).
-        let tags: Vec<String> = input
-            .state
-            .get("docker_tags")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tags = docker_tags(input);
         let mut names = vec![input.id.clone()];
         names.extend(tags.iter().cloned());
         let login = self.login.clone();
