@@ -204,6 +204,20 @@ impl Sink for HumanSink {
                     }
                 }
             }
+            // As Go's `log` writes Packer's log (`PACKER_LOG`) to standard error.
+            (EventKind::Log { message }, target) if packer_log() => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                let stamp = rfc3339(now)
+                    .replace('-', "/")
+                    .replace('T', " ")
+                    .replace('Z', "");
+                let who = target.map(|t| format!("{t}: ")).unwrap_or_default();
+                for l in message.lines() {
+                    eprintln!("{stamp} {who}{l}");
+                }
+            }
             _ => {}
         }
     }
@@ -223,6 +237,11 @@ fn timestamp_prefix() -> String {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     format!("{}: ", rfc3339(now))
+}
+
+/// Packer's `PACKER_LOG`: set, and not `0`.
+fn packer_log() -> bool {
+    std::env::var("PACKER_LOG").is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
 /// RFC 3339 UTC timestamp of a Unix time.

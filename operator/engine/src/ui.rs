@@ -63,6 +63,9 @@ pub enum EventKind {
     Message { message: String },
     /// An error line.
     Error { message: String },
+    /// A log line (what Packer's components `log.Printf`): not part of the build's output;
+    /// on standard error with `PACKER_LOG` set.
+    Log { message: String },
     /// A build started.
     BuildStarted,
     /// A builder step started.
@@ -255,6 +258,13 @@ impl Ui {
             message: message.into(),
         });
     }
+
+    /// Logs `message` ([`EventKind::Log`]).
+    pub fn log(&self, message: impl Into<String>) {
+        self.emit(EventKind::Log {
+            message: message.into(),
+        });
+    }
 }
 
 /// Masks every string inside a JSON value.
@@ -297,7 +307,8 @@ impl Recorder {
                     .filter_map(|ev| match &ev.kind {
                         EventKind::Say { message }
                         | EventKind::Message { message }
-                        | EventKind::Error { message } => Some(message.clone()),
+                        | EventKind::Error { message }
+                        | EventKind::Log { message } => Some(message.clone()),
                         _ => None,
                     })
                     .collect()

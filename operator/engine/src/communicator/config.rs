@@ -164,13 +164,21 @@ impl CommConfig {
     /// port) filled in.
     pub fn resolved(&self, endpoint: &Endpoint) -> CommConfig {
         match self {
-            CommConfig::Ssh(c) if endpoint.host.is_some() || endpoint.port.is_some() => {
+            CommConfig::Ssh(c)
+                if endpoint.host.is_some()
+                    || endpoint.port.is_some()
+                    || endpoint.temporary_key.is_some() =>
+            {
                 let mut c = c.clone();
                 if let Some(h) = &endpoint.host {
                     c.host = Some(h.clone());
                 }
                 if let Some(p) = endpoint.port {
                     c.port = p;
+                }
+                if let Some((private, public)) = &endpoint.temporary_key {
+                    c.private_key = Some(private.clone());
+                    c.public_key = Some(public.clone());
                 }
                 CommConfig::Ssh(c)
             }

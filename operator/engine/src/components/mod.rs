@@ -137,6 +137,9 @@ impl BuildState {
 pub struct Endpoint {
     pub host: Option<String>,
     pub port: Option<u16>,
+    /// A temporary SSH key pair the builder made (the SDK's `StepSSHKeyGen`): OpenSSH
+    /// private key, authorized_keys line.
+    pub temporary_key: Option<(String, String)>,
 }
 
 /// What a step is, where the runner treats steps differently.

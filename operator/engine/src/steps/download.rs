@@ -230,18 +230,71 @@ pub fn hash_file(
     })
 }
 
+/// go-getter's `ChecksumError`, in its words (`%T` of the hash: `*sha256.digest`).
+#[derive(Debug, thiserror::Error)]
+#[error("Checksums did not match for {file}.\nExpected: {expected}\nGot: {got}\n*{kind}.digest")]
+pub struct ChecksumMismatch {
+    pub file: String,
+    pub expected: String,
+    pub got: String,
+    pub kind: &'static str,
+}
+
 fn verify(path: &Path, checksum: &Checksum, cancel: &CancellationToken) -> anyhow::Result<()> {
     if let Checksum::Hash { kind, hex } = checksum {
         let got = hash_file(path, *kind, cancel)?;
         if &got != hex {
-            bail!(
-                "Checksums did not match for {}: expected {hex}, got {got} ({})",
-                path.display(),
-                kind.name()
-            );
+            return Err(ChecksumMismatch {
+                file: path.display().to_string(),
+                expected: hex.clone(),
+                got,
+                kind: kind.name(),
+            }
+            .into());
         }
     }
     Ok(())
+}
+
+/// Go's `url.QueryEscape`.
+fn query_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The URL the SDK's StepDownload hands go-getter and says (`Trying …`): the source with
+/// the checksum as its `checksum` query parameter (none for `none`).
+pub fn getter_url(source: &str, spec: &str) -> String {
+    if spec.is_empty() || spec == "none" {
+        return source.to_string();
+    }
+    let (base, query) = match source.split_once('?') {
+        Some((b, q)) => (b, q),
+        None => (source, ""),
+    };
+    // `url.Values.Encode`: the parameters sorted by key, `checksum` set to the spec.
+    let mut params: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (p.to_string(), String::new()),
+        })
+        .filter(|(k, _)| k != "checksum")
+        .collect();
+    params.push(("checksum".into(), query_escape(spec)));
+    params.sort_by(|a, b| a.0.cmp(&b.0));
+    let q: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{base}?{}", q.join("&"))
 }
 
 /// `iso_url`, `iso_urls`, `iso_checksum`, `iso_target_path`, `iso_target_extension`.
@@ -258,6 +311,8 @@ pub struct IsoConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreparedIso {
     pub urls: Vec<String>,
+    /// `iso_checksum` as written (what the SDK passes go-getter).
+    pub spec: String,
     pub checksum: Checksum,
     pub target_path: Option<String>,
     pub extension: String,
@@ -394,6 +449,7 @@ impl IsoConfig {
         }
         Ok(PreparedIso {
             urls,
+            spec: spec.to_string(),
             checksum,
             target_path: self.iso_target_path.clone(),
             extension,
@@ -470,18 +526,23 @@ pub async fn byte_serving_url(urls: &[String]) -> anyhow::Result<String> {
     .await?
 }
 
-/// `StepDownload`: tries each URL in order; returns the local path of the first that
-/// arrives and verifies. The error lists every URL's failure.
+/// `StepDownload`: tries each URL in order, saying so in the SDK's words; returns the local
+/// path of the first that arrives and verifies. The error lists every URL's failure, as
+/// Go prints a list of errors.
 pub async fn download_iso(
     iso: &PreparedIso,
     cache_dir: &Path,
     cancel: &CancellationToken,
+    ui: &crate::ui::Ui,
 ) -> anyhow::Result<PathBuf> {
     let mut errs = Vec::new();
     for url in &iso.urls {
         if cancel.is_cancelled() {
-            bail!("Download cancelled: {}", errs.join("; "));
+            bail!("Download cancelled: [{}]", errs.join(" "));
         }
+        ui.say(format!("Trying {url}"));
+        let shown = getter_url(url, &iso.spec);
+        ui.say(format!("Trying {shown}"));
         let (url2, iso2, cache2, cancel2) = (
             url.clone(),
             iso.clone(),
@@ -491,11 +552,38 @@ pub async fn download_iso(
         let r =
             tokio::task::spawn_blocking(move || fetch_one(&url2, &iso2, &cache2, &cancel2)).await?;
         match r {
-            Ok(p) => return Ok(p),
-            Err(e) => errs.push(format!("{url}: {e:#}")),
+            Ok(p) => {
+                ui.say(format!("{shown} => {}", p.display()));
+                return Ok(p);
+            }
+            Err(e) => {
+                if e.downcast_ref::<ChecksumMismatch>().is_some() {
+                    let target = cache_target(
+                        url,
+                        &iso.checksum,
+                        iso.target_path.as_deref(),
+                        &iso.extension,
+                        cache_dir,
+                    );
+                    ui.say(format!(
+                        "Checksum did not match, removing {}",
+                        target.display()
+                    ));
+                    // A local ISO is used in place: the cache file was never made.
+                    if !is_remote(url) {
+                        ui.error(format!(
+                            "Failed to remove cache file. Please remove manually: {}",
+                            target.display()
+                        ));
+                    }
+                } else {
+                    ui.say(format!("Download failed {e:#}"));
+                }
+                errs.push(format!("{e:#}"));
+            }
         }
     }
-    bail!("error downloading ISO: {}", errs.join("; "))
+    bail!("error downloading ISO: [{}]", errs.join(" "))
 }
 
 fn fetch_one(
@@ -815,6 +903,11 @@ mod tests {
 
     #[tokio::test]
     async fn downloads_verifies_caches_and_falls_back() {
+        let rec = std::sync::Arc::new(crate::ui::Recorder::default());
+        let ui = crate::ui::Ui::new(
+            rec.clone(),
+            std::sync::Arc::new(crate::ui::Masker::new(Vec::<String>::new())),
+        );
         let body: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
         let sha = hex::encode_sha256(&body);
         let sums = format!("{sha}  good.iso\n").into_bytes();
@@ -842,13 +935,17 @@ mod tests {
             ..cfg
         };
         let iso = cfg.prepare().unwrap();
-        let p = download_iso(&iso, cache.path(), &cancel).await.unwrap();
+        let p = download_iso(&iso, cache.path(), &cancel, &ui)
+            .await
+            .unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), body);
         assert!(p.starts_with(cache.path()));
         let after_first = hits.load(std::sync::atomic::Ordering::SeqCst);
         // Cached under the checksum's key (Packer's rule): the first URL already finds the
         // verified file, so nothing is requested at all.
-        let p2 = download_iso(&iso, cache.path(), &cancel).await.unwrap();
+        let p2 = download_iso(&iso, cache.path(), &cancel, &ui)
+            .await
+            .unwrap();
         assert_eq!(p, p2);
         assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), after_first);
         // A checksum mismatch fails, names the file, and leaves nothing behind.
@@ -860,7 +957,9 @@ mod tests {
         .prepare()
         .unwrap();
         let dir2 = tempfile::tempdir().unwrap();
-        let e = download_iso(&bad, dir2.path(), &cancel).await.unwrap_err();
+        let e = download_iso(&bad, dir2.path(), &cancel, &ui)
+            .await
+            .unwrap_err();
         assert!(
             format!("{e:#}").contains("Checksums did not match"),
             "{e:#}"
@@ -883,7 +982,7 @@ mod tests {
         .prepare()
         .unwrap();
         assert_eq!(
-            download_iso(&l, cache.path(), &cancel).await.unwrap(),
+            download_iso(&l, cache.path(), &cancel, &ui).await.unwrap(),
             iso_path
         );
         let plain = IsoConfig {
@@ -894,7 +993,9 @@ mod tests {
         .prepare()
         .unwrap();
         assert_eq!(
-            download_iso(&plain, cache.path(), &cancel).await.unwrap(),
+            download_iso(&plain, cache.path(), &cancel, &ui)
+                .await
+                .unwrap(),
             iso_path
         );
         let wrong = IsoConfig {
@@ -904,7 +1005,32 @@ mod tests {
         }
         .prepare()
         .unwrap();
-        assert!(download_iso(&wrong, cache.path(), &cancel).await.is_err());
+        rec.events.lock().unwrap().clear();
+        let e = download_iso(&wrong, cache.path(), &cancel, &ui)
+            .await
+            .unwrap_err();
+        // The SDK's StepDownload and go-getter's words.
+        let p = iso_path.display();
+        let target = cache_target(&p.to_string(), &wrong.checksum, None, "iso", cache.path());
+        assert_eq!(
+            rec.lines(),
+            [
+                format!("Trying {p}"),
+                format!("Trying {p}?checksum=md5%3A{}", "0".repeat(32)),
+                format!("Checksum did not match, removing {}", target.display()),
+                format!(
+                    "Failed to remove cache file. Please remove manually: {}",
+                    target.display()
+                ),
+            ]
+        );
+        assert_eq!(
+            format!("{e:#}"),
+            format!(
+                "error downloading ISO: [Checksums did not match for {p}.\nExpected: {}\nGot: {MD5_ABC}\n*md5.digest]",
+                "0".repeat(32)
+            )
+        );
     }
 
     mod hex {

@@ -93,6 +93,7 @@ impl Builder for QemuBuilder {
                 server: None,
             }),
             Box::new(StepPortForward(c.clone())),
+            Box::new(StepSshKeyGen(c.clone())),
             Box::new(StepConfigureVnc(c.clone())),
             Box::new(StepPrepareEfivars(c.clone())),
             Box::new(StepRun(c.clone())),
@@ -427,16 +428,11 @@ impl Step for StepDownload {
                 Err(e) => state.fail(format!("{e:#}")),
             };
         }
-        let what = if c.args.disk_image {
-            "disk image"
-        } else {
-            "ISO"
-        };
-        state.ui.say(format!("Retrieving {what}"));
-        match download_iso(&c.iso, &c.cache_dir, &state.cancel).await {
+        // (the plugin's StepDownload says ISO for a disk image too)
+        state.ui.say("Retrieving ISO");
+        match download_iso(&c.iso, &c.cache_dir, &state.cancel, &state.ui).await {
             Ok(p) => {
                 let p = std::path::absolute(&p).unwrap_or(p);
-                state.ui.message(format!("Using {what} {}", p.display()));
                 qstate(state).run.iso_path = Some(p.display().to_string());
                 StepAction::Continue
             }
@@ -713,6 +709,48 @@ impl Step for StepHttpServer {
     }
 }
 
+/// The SDK's `StepSSHKeyGen` (SSH only): the key file is used as it is; without one, a
+/// temporary key pair (`temporary_key_pair_type`/`_bits`) for the boot command's
+/// `{{ .SSHPublicKey }}`, `build.SSHPublicKey`/`SSHPrivateKey`, and to log in with.
+struct StepSshKeyGen(Arc<QemuConfig>);
+
+#[async_trait]
+impl Step for StepSshKeyGen {
+    fn name(&self) -> &str {
+        "StepSSHKeyGen"
+    }
+
+    async fn run(&mut self, state: &mut BuildState) -> StepAction {
+        let CommConfig::Ssh(ssh) = &self.0.comm else {
+            return StepAction::Continue;
+        };
+        if ssh.private_key_file.is_some() {
+            state.ui.say("Using existing SSH private key");
+            return StepAction::Continue;
+        }
+        let kind = ssh.temporary_key_pair_type.clone();
+        let bits = ssh.temporary_key_pair_bits;
+        state.ui.say(format!(
+            "Creating temporary {} SSH key for instance...",
+            kind.to_uppercase()
+        ));
+        let made = tokio::task::spawn_blocking(move || {
+            crate::communicator::ssh::keys::generate(&kind, bits, "")
+        })
+        .await;
+        match made {
+            Ok(Ok(pair)) => {
+                // As `ssh.MarshalAuthorizedKey` writes it: with a newline.
+                let public = format!("{}\n", pair.public_key.trim_end());
+                state.endpoint.temporary_key = Some((pair.private_key, public));
+                StepAction::Continue
+            }
+            Ok(Err(e)) => state.fail(format!("Error creating temporary SSH key: {e:#}")),
+            Err(e) => state.fail(format!("Error creating temporary SSH key: {e}")),
+        }
+    }
+}
+
 /// `stepPortForward`: the host port forwarded to the guest's SSH port, recorded as the
 /// communicator's endpoint (127.0.0.1 unless `ssh_host` is set).
 struct StepPortForward(Arc<QemuConfig>);
@@ -845,20 +883,25 @@ impl Step for StepRun {
         };
         let vnc_addr = format!("{}:{}", c.args.vnc_bind_address, run.vnc_port);
         let password = qstate(state).vnc_password.clone().unwrap_or_default();
-        if let Some(m) = vnc_connection_message(c.args.headless, &vnc_addr, &password) {
-            state.ui.message(m);
-        }
+        // The plugin's stepRun, in its order: the boot, no acceleration, the VNC display;
+        // what it only logs, logged.
         state.ui.say(if c.args.disk_image {
             "Starting VM, booting disk image"
         } else {
             "Starting VM, booting from CD-ROM"
         });
+        if c.args.accelerator == "none" {
+            state.ui.message(
+                "WARNING: The VM will be started with no hardware acceleration.\nThe installation may take considerably longer to finish.\n",
+            );
+        }
+        if let Some(m) = vnc_connection_message(c.args.headless, &vnc_addr, &password) {
+            state.ui.message(m);
+        }
+        state.ui.log(format!("Accelerator: {}", c.args.accelerator));
         state
             .ui
-            .message(format!("Accelerator: {}", c.args.accelerator));
-        state
-            .ui
-            .message(format!("Qemu command: {} {}", binary, argv.join(" ")));
+            .log(format!("Qemu command: {} {}", binary, argv.join(" ")));
         let vm = match Vm::spawn(&binary, &argv) {
             Ok(vm) => Arc::new(vm),
             Err(e) => return state.fail(format!("Error launching VM: {e:#}")),
@@ -890,7 +933,7 @@ impl Step for StepRun {
                 vm.died_message(st)
             ));
         }
-        state.ui.message(format!("Started qemu, PID {}", vm.pid));
+        state.ui.log(format!("Started qemu, PID {}", vm.pid));
         StepAction::Continue
     }
 
@@ -968,7 +1011,12 @@ impl Step for StepTypeBootCommand {
             let q = qstate(state);
             (q.run.clone(), q.vnc_password.clone(), q.vm.clone())
         };
-        let public_key = match c.comm.generated_data().get("SSHPublicKey") {
+        let public_key = match c
+            .comm
+            .resolved(&state.endpoint)
+            .generated_data()
+            .get("SSHPublicKey")
+        {
             Some(Value::String(s)) => s.clone(),
             _ => String::new(),
         };
@@ -1083,6 +1131,14 @@ impl Step for StepWaitConnect {
     }
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
+        // The plugin's stepWaitGuestAddress (Kiln has no `net_bridge`: it is skipped).
+        state
+            .ui
+            .message(if matches!(self.config.comm, CommConfig::None) {
+                "No communicator is configured -- skipping StepWaitGuestAddress"
+            } else {
+                "Not using a NetBridge -- skipping StepWaitGuestAddress"
+            });
         let vm = qstate(state).vm.clone();
         let outer = state.cancel.clone();
         let inner_cancel = outer.child_token();
@@ -1119,7 +1175,7 @@ impl Step for StepWaitConnect {
         let mut action = None;
         if let Some((host, port, timeout, user)) = probe {
             let started = std::time::Instant::now();
-            state.ui.say(format!(
+            state.ui.log(format!(
                 "Waiting for the guest's SSH server on {host}:{port}..."
             ));
             let up = tokio::select! {
