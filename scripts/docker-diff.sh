@@ -92,6 +92,7 @@ skopeo copy -q --dest-tls-verify=false "oci:$base/layout:latest" "docker://$regi
 
 # Packer's plugin, installed where this run's Packer looks
 export PACKER_PLUGIN_PATH="$work/plugins" PACKER_CONFIG_DIR="$work/packer-config"
+mkdir -p "$PACKER_PLUGIN_PATH" "$PACKER_CONFIG_DIR"
 "$packer" plugins install --path "$plugin" github.com/hashicorp/docker >/dev/null
 
 normalise() {

@@ -47,6 +47,11 @@ cargo test --workspace
 step "docker: Kiln against Packer + packer-plugin-docker on dockerd (scripts/docker-diff.sh)"
 scripts/docker-diff.sh
 
+# The qemu builder against packer-plugin-qemu, booting the small test guest under TCG with
+# each tool: about 70 s.
+step "qemu: Kiln against Packer + packer-plugin-qemu (scripts/qemu-diff.sh)"
+scripts/qemu-diff.sh
+
 # The bzip2 port against Go's own encoder (dsnet/compress, in the module cache packer.sh
 # filled): 43 inputs at levels 1, 5 and 9, about 10 s.
 step "kiln-gobzip2 against Go's dsnet/compress bzip2 writer"

@@ -73,7 +73,7 @@ pub struct QemuConfig {
     pub efi_drop_efivars: bool,
     /// The accelerator was chosen by opening `/dev/kvm` (not set in the template).
     pub accelerator_detected: bool,
-    /// Where downloaded ISOs are cached (`<work dir>/packer_cache`).
+    /// Where downloaded ISOs are cached ([`packer_cache_dir`]).
     pub cache_dir: PathBuf,
     /// Where temporary files (the `cd_files` ISO) go.
     pub tmp_dir: PathBuf,
@@ -629,8 +629,24 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         efi_vars,
         efi_drop_efivars,
         accelerator_detected,
-        cache_dir: info.env.work_dir.join("packer_cache"),
+        cache_dir: packer_cache_dir(&info.env.work_dir),
         tmp_dir: info.env.work_dir.clone(),
         force: info.force,
     })
+}
+
+/// The SDK's `CachePath` directory: `PACKER_CACHE_DIR`, else `$XDG_CACHE_HOME/packer`,
+/// else `~/.cache/packer` (with no home, Kiln's `<work dir>/packer_cache`).
+pub fn packer_cache_dir(work_dir: &std::path::Path) -> PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(d) = env("PACKER_CACHE_DIR") {
+        return std::path::absolute(&d).unwrap_or(d);
+    }
+    if let Some(x) = env("XDG_CACHE_HOME") {
+        return x.join("packer");
+    }
+    match env("HOME") {
+        Some(h) => h.join(".cache/packer"),
+        None => work_dir.join("packer_cache"),
+    }
 }

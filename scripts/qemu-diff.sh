@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The qemu builder against Packer's, booting real guests: every case under
+# operator/tests/qemu-diff/cases/<name>/ (a `t.pkr.hcl`, optionally a `deviation` file saying
+# why it must differ) is built by Packer 1.16.0 with packer-plugin-qemu v1.1.7 and by Kiln,
+# one after the other in the same fresh directory, and exit code, stdout, stderr and the
+# names of the files written are compared after normalising what is run-specific
+# (durations, the forwarded and VNC ports, temporary script names, UUIDs and times).
+#
+# The guest is the small kernel + initramfs test guest of scripts/guests.sh (cached),
+# booted from its ISO under TCG; cases name its directory `GUESTS` and the ISO's sha256
+# `ISO_SHA256`, which the script replaces. A case boots in about 20 s with each tool.
+#
+# usage: scripts/qemu-diff.sh [substring]   (only the cases whose name contains it)
+# env:   KILN_BIN=path (default: the debug build in $CARGO_TARGET_DIR)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln/target}"
+filter=${1:-}
+for b in qemu-system-x86_64 qemu-img; do
+  command -v "$b" >/dev/null || { echo "$b is missing: run scripts/install-deps.sh" >&2; exit 1; }
+done
+packer=$(scripts/packer.sh | tail -n 1)
+scripts/qemu-plugin.sh >/dev/null
+plugin=$(ls "${KILN_CACHE:-$HOME/.cache/kiln}"/packer-plugin-qemu/1.1.7/packer-plugin-qemu_v1.1.7_x5.0_linux_amd64)
+guests=$(scripts/guests.sh | tail -n 1)
+iso_sha=$(sha256sum "$guests/iso/kiln-boot.iso" | cut -d' ' -f1)
+kiln=${KILN_BIN:-$CARGO_TARGET_DIR/debug/kiln}
+[[ -x $kiln ]] || cargo build -q -p kiln
+
+work=$(mktemp -d /tmp/kiln-qemu-diff.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export PACKER_PLUGIN_PATH="$work/plugins" PACKER_CONFIG_DIR="$work/packer-config"
+mkdir -p "$PACKER_PLUGIN_PATH" "$PACKER_CONFIG_DIR"
+"$packer" plugins install --path "$plugin" github.com/hashicorp/qemu >/dev/null
+
+normalise() {
+  sed -E \
+    -e 's/after [0-9][^:]*(seconds?|milliseconds?|microseconds?|nanoseconds?)/after <DURATION>/g' \
+    -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/<UUID>/g' \
+    -e 's/\(SSH, WinRM, etc\): [0-9]+\./(SSH, WinRM, etc): <PORT>./' \
+    -e 's/127\.0\.0\.1:59[0-9]{2}/127.0.0.1:<VNC>/g' \
+    -e 's/packer-shell[0-9]+/packer-shell<N>/g' \
+    -e 's/"build_time": [0-9]+/"build_time": <TIME>/'
+}
+
+total=0 agree=0 deviations=0 failed=()
+for case in operator/tests/qemu-diff/cases/*/; do
+  name=$(basename "$case")
+  [[ -z $filter || $name == *"$filter"* ]] || continue
+  total=$((total + 1))
+  for tool in packer kiln; do
+    dir="$work/run/case"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp -r "$case". "$dir/"
+    rm -f "$dir/deviation"
+    sed -i "s#GUESTS#$guests#g; s#ISO_SHA256#$iso_sha#g" "$dir/t.pkr.hcl"
+    if [[ $tool == packer ]]; then bin=$packer; else bin=$kiln; fi
+    touch "$dir/.start"
+    out="$work/run/$tool"
+    (cd "$dir" && PACKER_NO_COLOR=1 CHECKPOINT_DISABLE=1 timeout 600 "$bin" build -color=false . \
+      >"$out.stdout" 2>"$out.stderr"
+      echo "exit $?" >>"$out.stdout"
+      find . -type f -newer .start ! -name .start | sort >"$out.files") || true
+    { normalise <"$out.stdout"; echo "--- stderr"; normalise <"$out.stderr"; echo "--- files"; cat "$out.files"; } >"$out.out"
+  done
+  if diff -u "$work/run/packer.out" "$work/run/kiln.out" >"$work/run/diff"; then
+    if [[ -f $case/deviation ]]; then
+      failed+=("$name (agrees: remove its deviation file)")
+    else
+      agree=$((agree + 1))
+    fi
+  elif [[ -f $case/deviation ]]; then
+    deviations=$((deviations + 1))
+  else
+    echo "=== $name differs (- Packer, + Kiln):"
+    cat "$work/run/diff"
+    failed+=("$name")
+  fi
+done
+echo "qemu-diff: $total cases: $agree agree, $deviations documented deviations, ${#failed[@]} failed"
+for f in "${failed[@]}"; do echo "  failed: $f"; done
+[[ ${#failed[@]} -eq 0 ]]
