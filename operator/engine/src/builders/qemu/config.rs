@@ -638,7 +638,11 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
 /// The SDK's `CachePath` directory: `PACKER_CACHE_DIR`, else `$XDG_CACHE_HOME/packer`,
 /// else `~/.cache/packer` (with no home, Kiln's `<work dir>/packer_cache`).
 pub fn packer_cache_dir(work_dir: &std::path::Path) -> PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(d) = env("PACKER_CACHE_DIR") {
         return std::path::absolute(&d).unwrap_or(d);
     }
