@@ -318,7 +318,7 @@ pub fn job(
         env("KILN_SNAPSHOT_DIR", SNAPSHOT_DIR),
         env("KILN_WORK_DIR", WORK_DIR),
         // Downloads (the qemu builder's ISOs, disk images) are cached beside the work.
-        env("PACKER_CACHE_DIR", &format!("{WORK_DIR}/packer_cache")),
+        env("PACKER_CACHE_DIR", format!("{WORK_DIR}/packer_cache")),
         env("HOME", "/tmp"),
         env("TMPDIR", "/tmp"),
         env("PACKER_RUN_UUID", &snapshot.run_uuid),
