@@ -1319,7 +1319,15 @@ build {{
         "{}\n{}{}",
         b["status"], logs.stdout, logs.stderr
     );
-    assert!(logs.stdout.contains("accel=tcg"), "{}", logs.stdout);
+    // Emulated (TCG), as the builder's artifact records it (the qemu command line itself is
+    // a log line, as in Packer).
+    let tcg = b["status"]["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|src| src["artifacts"].as_array().cloned().unwrap_or_default())
+        .any(|a| a["state"]["domainType"] == "tcg");
+    assert!(tcg, "{}", b["status"]);
 
     // What the runner pod was granted, and why: the qemu tools in the qemu runner image and
     // scratch space; no device, capability, root or writable root.

@@ -38,9 +38,38 @@ pub const BUILDER_ID: &str = "packer.docker";
 pub const BUILDER_ID_IMPORT: &str = "packer.post-processor.docker-import";
 
 /// Kills and deletes the containers and removes the directories that killed Kiln runs left
-/// under a scratch directory (their journals say whose they were); `kiln build` calls it
+/// under a scratch directory (their journals say whose they were), and the shared
+/// directories their sidecar files (`kiln-docker-*.shared`) name; `kiln build` calls it
 /// first, every docker build again before it starts.
-pub use kiln_oci::runtime::reap_stale;
+pub fn reap_stale(dir: &Path) -> Vec<PathBuf> {
+    let mut removed = runtime::reap_stale(dir);
+    // A sidecar whose run directory is gone (reaped now, or by an earlier run): its shared
+    // directory goes too.
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().to_string();
+            let Some(run) = name.strip_suffix(SHARED_SIDECAR) else {
+                continue;
+            };
+            if !name.starts_with("kiln-docker-") || dir.join(run).exists() {
+                continue;
+            }
+            if let Ok(shared) = std::fs::read_to_string(&p) {
+                let shared = PathBuf::from(shared.trim_end());
+                if std::fs::remove_dir_all(&shared).is_ok() {
+                    removed.push(shared);
+                }
+            }
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+    removed
+}
+
+/// The suffix of the file beside a run directory naming its shared directory (outside the
+/// scratch directory, where Packer makes it).
+const SHARED_SIDECAR: &str = ".shared";
 
 /// `image = "scratch"`: Docker's reserved name for the empty image (`FROM scratch`), which
 /// `docker pull` refuses. Kiln starts from an empty root filesystem with an empty config
@@ -395,8 +424,9 @@ struct DockerState {
     created_dir: Option<PathBuf>,
     /// The container's id (Docker's form: 64 hex digits), `build.ID`.
     container_id: String,
-    /// The host side of `container_dir`, where Packer makes it (removed at cleanup).
-    shared_dir: Option<PathBuf>,
+    /// The host side of `container_dir`, where Packer makes it (removed at cleanup), and
+    /// the sidecar file naming it.
+    shared_dir: Option<(PathBuf, PathBuf)>,
 }
 
 /// What a snapshot of an image root provisioned in place leaves out: every mount point
@@ -489,7 +519,7 @@ impl Step for StepPrepare {
         let c = self.0.clone();
         // what earlier runs killed with SIGKILL left behind (containers, file systems)
         let wd = c.work_dir.clone();
-        if let Ok(reaped) = tokio::task::spawn_blocking(move || runtime::reap_stale(&wd)).await {
+        if let Ok(reaped) = tokio::task::spawn_blocking(move || reap_stale(&wd)).await {
             for d in reaped {
                 state
                     .ui
@@ -522,8 +552,16 @@ impl Step for StepPrepare {
         // the host side of container_dir, where Packer's StepTempDir makes it when it can
         // be made there (else in the scratch directory)
         let shared_dir = if in_place { None } else { packer_temp_dir() };
-        // (removed at cleanup, whatever happens next)
-        state.private.get_or_default::<DockerState>().shared_dir = shared_dir.clone();
+        // (removed at cleanup, whatever happens next; after a SIGKILL, by the next run's
+        // reaping, which finds it named in the sidecar file)
+        if let Some(d) = &shared_dir {
+            let sidecar = sidecar_of(tmp.path());
+            if let Err(e) = std::fs::write(&sidecar, d.display().to_string()) {
+                let _ = std::fs::remove_dir_all(d);
+                return state.fail(format!("{}: {e}", sidecar.display()));
+            }
+            state.private.get_or_default::<DockerState>().shared_dir = Some((d.clone(), sidecar));
+        }
         let shared = shared_dir
             .clone()
             .unwrap_or_else(|| tmp.path().join("packer-files"));
@@ -784,8 +822,9 @@ impl Step for StepPrepare {
             state.ui.say(format!("Killing the container: {id}"));
         }
         if let Some(s) = state.private.get_mut::<DockerState>() {
-            if let Some(d) = s.shared_dir.take() {
+            if let Some((d, sidecar)) = s.shared_dir.take() {
                 let _ = std::fs::remove_dir_all(d);
+                let _ = std::fs::remove_file(sidecar);
             }
             if let Some(d) = s.created_dir.take() {
                 let _ = std::fs::remove_dir_all(d);
@@ -835,6 +874,13 @@ fn packer_temp_dir() -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// The sidecar file of a run directory ([`SHARED_SIDECAR`]).
+fn sidecar_of(run_dir: &Path) -> PathBuf {
+    let mut name = run_dir.as_os_str().to_owned();
+    name.push(SHARED_SIDECAR);
+    PathBuf::from(name)
 }
 
 /// A pull that failed, in the docker daemon's words.
