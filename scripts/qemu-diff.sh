@@ -4,7 +4,8 @@
 # why it must differ) is built by Packer 1.16.0 with packer-plugin-qemu v1.1.7 and by Kiln,
 # one after the other in the same fresh directory, and exit code, stdout, stderr and the
 # names of the files written are compared after normalising what is run-specific
-# (durations, the forwarded and VNC ports, temporary script names, UUIDs and times).
+# (durations, the forwarded, VNC and HTTP ports, temporary names, UUIDs and times, and
+# xorriso's `UPDATE` lines, which it prints by the clock).
 #
 # The guest is the small kernel + initramfs test guest of scripts/guests.sh (cached),
 # booted from its ISO under TCG; cases name its directory `GUESTS` and the ISO's sha256
@@ -40,7 +41,10 @@ normalise() {
     -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/<UUID>/g' \
     -e 's/\(SSH, WinRM, etc\): [0-9]+\./(SSH, WinRM, etc): <PORT>./' \
     -e 's/127\.0\.0\.1:59[0-9]{2}/127.0.0.1:<VNC>/g' \
-    -e 's/packer-shell[0-9]+/packer-shell<N>/g' \
+    -e 's/packer-shell[0-9]+/packer-shell<N>/g; s/pkr-file-content[0-9]+/pkr-file-content<N>/g' \
+    -e 's/packer(_to_cdrom)?[0-9]+/packer\1<N>/g' \
+    -e 's/HTTP server on port [0-9]+/HTTP server on port <PORT>/' \
+    -e '/xorriso : UPDATE :/d' \
     -e 's/"build_time": [0-9]+/"build_time": <TIME>/'
 }
 

@@ -27,6 +27,24 @@ pub fn errno_text(e: &std::io::Error) -> String {
     }
 }
 
+/// Go's `os.MkdirTemp(dir, prefix)`: `<prefix><random decimal digits>`, mode 0700.
+pub fn mkdir_temp(dir: &Path, prefix: &str) -> std::io::Result<std::path::PathBuf> {
+    use rand::RngExt as _;
+    let mut rng = rand::rng();
+    let mut last = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
+    for _ in 0..10_000 {
+        let d = dir.join(format!("{prefix}{}", rng.random::<u32>()));
+        let mut b = std::fs::DirBuilder::new();
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        match b.create(&d) {
+            Ok(()) => return Ok(d),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
+}
+
 /// Go's `os.MkdirAll(path, mode)`, with its error: the `*fs.PathError` of the first
 /// directory it could not make (`mkdir s.sh: not a directory` when a file is in the way).
 pub fn mkdir_all(path: &Path, mode: u32) -> Result<(), String> {

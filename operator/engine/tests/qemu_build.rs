@@ -393,8 +393,8 @@ async fn cancellation_mid_boot_leaves_nothing_behind() {
     let http_port: u16 = r
         .lines
         .iter()
-        .find_map(|l| l.split("Started HTTP server on 0.0.0.0:").nth(1))
-        .and_then(|s| s.split(' ').next())
+        .find_map(|l| l.split("Starting HTTP server on port ").nth(1))
+        .map(str::trim)
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no HTTP port in {:#?}", r.lines));
     std::net::TcpListener::bind(("0.0.0.0", http_port))

@@ -861,19 +861,7 @@ fn packer_temp_dir() -> Option<PathBuf> {
         }
     };
     crate::goerr::mkdir_all(&base, 0o755).ok()?;
-    use rand::RngExt as _;
-    let mut rng = rand::rng();
-    for _ in 0..10_000 {
-        let d = base.join(format!("tmp{}", rng.random::<u32>()));
-        let mut b = std::fs::DirBuilder::new();
-        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-        match b.create(&d) {
-            Ok(()) => return Some(d),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(_) => return None,
-        }
-    }
-    None
+    crate::goerr::mkdir_temp(&base, "tmp").ok()
 }
 
 /// The sidecar file of a run directory ([`SHARED_SIDECAR`]).

@@ -132,12 +132,16 @@ impl Drop for CdImage {
     }
 }
 
-/// Makes the CD: `Ok(None)` when there is nothing to put on it. The ISO is written under
-/// `tmp_dir` (`packer*.iso` in Packer's temporary directory).
+/// Makes the CD as the SDK's StepCreateCD does: `Ok(None)` when there is nothing to put on
+/// it. The files are gathered in `packer_to_cdrom<digits>` and the ISO written as
+/// `packer<digits>.iso`, both under `tmp_dir`; the ISO tool's output is said line by line
+/// (the SDK's `RunAndStream`). The staging directory goes at the end, the ISO with the
+/// returned [`CdImage`].
 pub async fn create_cd(
     cfg: &CdConfig,
     tmp_dir: &Path,
     cancel: &CancellationToken,
+    ui: &crate::ui::Ui,
 ) -> anyhow::Result<Option<CdImage>> {
     if !cfg.enabled() {
         return Ok(None);
@@ -147,18 +151,30 @@ pub async fn create_cd(
         .clone()
         .filter(|l| !l.is_empty())
         .unwrap_or_else(|| "packer".into());
-    let work = tempfile::Builder::new()
-        .prefix("packer_to_cdrom")
-        .tempdir_in(tmp_dir)
+    // `tmp.File("packer*.iso")`, closed and removed: the tool makes it.
+    let iso = crate::process::write_executable(tmp_dir, "packer", ".iso", b"", 0o600)
         .context("Error creating temporary file for CD")?;
-    let root = work.path().join("root");
-    std::fs::create_dir(&root)?;
+    let iso = CdImage {
+        path: iso.keep().context("Error creating temporary file for CD")?,
+        label: label.clone(),
+    };
+    let _ = std::fs::remove_file(&iso.path);
+    struct Staging(PathBuf);
+    impl Drop for Staging {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let root = Staging(
+        crate::goerr::mkdir_temp(tmp_dir, "packer_to_cdrom")
+            .context("Error creating temporary file for CD")?,
+    );
     for src in &cfg.files {
-        add_file(&root, Path::new(src))
+        add_file(&root.0, Path::new(src))
             .with_context(|| format!("Error adding path to CD: {src}"))?;
     }
     for (p, content) in &cfg.content {
-        let dst = safe_join(&root, p).with_context(|| format!("cd_content path {p:?}"))?;
+        let dst = safe_join(&root.0, p).with_context(|| format!("cd_content path {p:?}"))?;
         if let Some(parent) = dst.parent() {
             std::fs::create_dir_all(parent)?;
         }
@@ -171,8 +187,7 @@ pub async fn create_cd(
             ISO_TOOLS.join(", ")
         );
     };
-    let iso = work.path().join("packer.iso");
-    let argv = iso_command(&tool, &tool_path, &label, &root, &iso).expect("known tool");
+    let argv = iso_command(&tool, &tool_path, &label, &root.0, &iso.path).expect("known tool");
     let mut cmd = tokio::process::Command::new(&argv[0]);
     cmd.args(&argv[1..])
         .kill_on_drop(true)
@@ -181,27 +196,60 @@ pub async fn create_cd(
         r = crate::process::output(&mut cmd) => r.with_context(|| format!("running {}", argv[0]))?,
         _ = cancel.cancelled() => bail!("creating the CD was cancelled"),
     };
-    if !out.status.success() {
-        bail!(
-            "{} failed ({}): {}",
-            tool,
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+    for stream in [&out.stderr, &out.stdout] {
+        for line in String::from_utf8_lossy(stream).lines() {
+            let l = clean_output_line(line);
+            if !l.is_empty() {
+                ui.message(l);
+            }
+        }
     }
-    // Move the ISO next to the staging directory, drop the staging tree.
-    let final_path = tempfile::Builder::new()
-        .prefix("packer")
-        .suffix(".iso")
-        .tempfile_in(tmp_dir)?
-        .into_temp_path()
-        .keep()?;
-    std::fs::rename(&iso, &final_path)?;
-    drop(work);
-    Ok(Some(CdImage {
-        path: final_path,
-        label,
-    }))
+    if !out.status.success() {
+        bail!("Bad exit status: {}", out.status.code().unwrap_or(1));
+    }
+    Ok(Some(iso))
+}
+
+/// The SDK's `cleanOutputLine`: terminal colour codes dropped, whitespace trimmed, only
+/// what follows the last carriage return kept.
+pub fn clean_output_line(line: &str) -> String {
+    // `(?i)\x1b\[([0-9]{1,2}(;[0-9]{1,2})?)?[a|b|m|k]`, by hand.
+    let b = line.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    'scan: while i < b.len() {
+        if b[i] == 0x1b && b.get(i + 1) == Some(&b'[') {
+            let mut j = i + 2;
+            let digits = |j: &mut usize| {
+                let start = *j;
+                while *j < b.len() && *j - start < 2 && b[*j].is_ascii_digit() {
+                    *j += 1;
+                }
+                *j - start
+            };
+            if digits(&mut j) > 0 && b.get(j) == Some(&b';') {
+                let k = j + 1;
+                let mut k2 = k;
+                if digits(&mut k2) > 0 {
+                    j = k2;
+                }
+            }
+            if let Some(c) = b.get(j)
+                && matches!(c.to_ascii_lowercase(), b'a' | b'b' | b'm' | b'k' | b'|')
+            {
+                i = j + 1;
+                continue 'scan;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    let l = String::from_utf8_lossy(&out);
+    let l = l.trim();
+    match l.rfind('\r') {
+        Some(i) => l[i + 1..].to_string(),
+        None => l.to_string(),
+    }
 }
 
 /// Joins a relative `cd_content` key under `root`, refusing paths that climb out of it
@@ -259,6 +307,20 @@ fn copy_tree(src: &Path, dst: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test_ui() -> crate::ui::Ui {
+        crate::ui::Ui::new(
+            std::sync::Arc::new(crate::ui::Recorder::default()),
+            std::sync::Arc::new(crate::ui::Masker::new(Vec::<String>::new())),
+        )
+    }
+
+    #[test]
+    fn output_lines_cleaned_as_the_sdk_does() {
+        assert_eq!(clean_output_line("  \x1b[1;31mred\x1b[0m  "), "red");
+        assert_eq!(clean_output_line("10%\r50%\rdone"), "done");
+        assert_eq!(clean_output_line("\x1b[Kx"), "x");
+    }
 
     fn xorriso_list(iso: &Path) -> String {
         let out = std::process::Command::new("xorriso")
@@ -319,7 +381,7 @@ mod tests {
         assert!(cfg.prepare().is_empty());
         assert_eq!(cfg.files.len(), 5, "glob expanded: {:?}", cfg.files);
         let tmp = tempfile::tempdir().unwrap();
-        let img = create_cd(&cfg, tmp.path(), &CancellationToken::new())
+        let img = create_cd(&cfg, tmp.path(), &CancellationToken::new(), &test_ui())
             .await
             .unwrap()
             .unwrap();
@@ -366,15 +428,20 @@ mod tests {
             ..Default::default()
         };
         let tmp = tempfile::tempdir().unwrap();
-        let e = create_cd(&bad, tmp.path(), &CancellationToken::new())
+        let e = create_cd(&bad, tmp.path(), &CancellationToken::new(), &test_ui())
             .await
             .unwrap_err();
         assert!(format!("{e:#}").contains("../escape"), "{e:#}");
         assert!(
-            create_cd(&CdConfig::default(), tmp.path(), &CancellationToken::new())
-                .await
-                .unwrap()
-                .is_none()
+            create_cd(
+                &CdConfig::default(),
+                tmp.path(),
+                &CancellationToken::new(),
+                &test_ui()
+            )
+            .await
+            .unwrap()
+            .is_none()
         );
         // With no tool on the search path, the error lists the tools.
         assert!(find_iso_tool("/nonexistent").is_none());

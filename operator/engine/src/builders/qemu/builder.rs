@@ -549,12 +549,16 @@ impl Step for StepCreateCd {
             return StepAction::Continue;
         }
         state.ui.say("Creating CD disk...");
-        match create_cd(&self.config.cd, &self.config.tmp_dir, &state.cancel).await {
+        match create_cd(
+            &self.config.cd,
+            &self.config.tmp_dir,
+            &state.cancel,
+            &state.ui,
+        )
+        .await
+        {
             Ok(Some(img)) => {
-                state.ui.message(format!(
-                    "Done copying paths to CD disk {}",
-                    img.path.display()
-                ));
+                state.ui.message("Done copying paths from CD_dirs");
                 qstate(state).run.cd_path = Some(img.path.display().to_string());
                 self.image = Some(img);
                 StepAction::Continue
@@ -679,12 +683,13 @@ impl Step for StepHttpServer {
         let ip = qemu_user_net_http_ip(&self.config.http.bind_address);
         let mut port = 0;
         if self.config.http.enabled() {
-            state.ui.say("Starting HTTP server...");
             match HttpServer::start(&self.config.http).await {
                 Ok(Some(s)) => {
                     port = s.port;
-                    state.ui.say(format!(
-                        "Started HTTP server on {}:{port} (the guest reaches it at {ip}:{port})",
+                    // The SDK's StepHTTPServer; where the guest reaches it, logged.
+                    state.ui.say(format!("Starting HTTP server on port {port}"));
+                    state.ui.log(format!(
+                        "HTTP server on {}:{port} (the guest reaches it at {ip}:{port})",
                         s.bind_address
                     ));
                     self.server = Some(s);
