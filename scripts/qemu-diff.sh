@@ -16,6 +16,8 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+# shellcheck source=scripts/diff-verdict.sh
+source scripts/diff-verdict.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kiln/target}"
 filter=${1:-}
 for b in qemu-system-x86_64 qemu-img; do
@@ -69,20 +71,6 @@ for case in operator/tests/qemu-diff/cases/*/; do
       find . -type f -newer .start ! -name .start | sort >"$out.files") || true
     { normalise <"$out.stdout"; echo "--- stderr"; normalise <"$out.stderr"; echo "--- files"; cat "$out.files"; } >"$out.out"
   done
-  if diff -u "$work/run/packer.out" "$work/run/kiln.out" >"$work/run/diff"; then
-    if [[ -f $case/deviation ]]; then
-      failed+=("$name (agrees: remove its deviation file)")
-    else
-      agree=$((agree + 1))
-    fi
-  elif [[ -f $case/deviation ]]; then
-    deviations=$((deviations + 1))
-  else
-    echo "=== $name differs (- Packer, + Kiln):"
-    cat "$work/run/diff"
-    failed+=("$name")
-  fi
+  verdict "$name" "$case" "$work/run/packer.out" "$work/run/kiln.out" "$work/run/diff"
 done
-echo "qemu-diff: $total cases: $agree agree, $deviations documented deviations, ${#failed[@]} failed"
-for f in "${failed[@]}"; do echo "  failed: $f"; done
-[[ ${#failed[@]} -eq 0 ]]
+summary qemu-diff "$total"
