@@ -654,10 +654,7 @@ impl Step for StepResizeDisk {
         let Some(argv) = self.0.disk.resize_command() else {
             return StepAction::Continue;
         };
-        state.ui.say(format!(
-            "Resizing hard drive to {}...",
-            self.0.disk.disk_size
-        ));
+        state.ui.say("Resizing hard drive...");
         match run_qemu_img(&qemu_img(), &argv, &state.cancel).await {
             Ok(()) => StepAction::Continue,
             Err(_) if state.cancel.is_cancelled() => StepAction::Halt,

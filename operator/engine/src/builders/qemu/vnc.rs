@@ -239,7 +239,7 @@ pub fn vnc_auth_response(password: &[u8], challenge: &[u8; 16]) -> [u8; 16] {
 /// connects to the VM's VNC server, then for each boot step renders its placeholders,
 /// parses it and types it with the key interval (`boot_key_interval`, else
 /// `PACKER_KEY_INTERVAL` from `env_key_interval`, else 100 ms). `say` receives the messages
-/// Packer prints. Nothing is done with `disable_vnc` or when there is nothing to type.
+/// Packer prints. Nothing is done with `disable_vnc`.
 pub async fn type_boot_command(
     cfg: &super::bootcommand::BootConfig,
     vnc_addr: &str,
@@ -251,7 +251,9 @@ pub async fn type_boot_command(
 ) -> anyhow::Result<()> {
     use super::bootcommand::{key_interval, parse, render, validate, vnc_events};
     let steps = cfg.steps();
-    if cfg.disable_vnc || steps.is_empty() {
+    // As the plugin's stepTypeBootCommand: only `disable_vnc` skips it; with nothing to type
+    // it still waits `boot_wait` and connects.
+    if cfg.disable_vnc {
         return Ok(());
     }
     let wait = cfg.boot_wait();
@@ -416,16 +418,25 @@ mod tests {
             async move { type_boot_command(&cfg, &addr, None, &data, None, &cancel, &say).await }
         };
         let bogus = || "127.0.0.1:1".to_string();
-        // disable_vnc, or nothing to type: no connection is attempted (the address is bogus).
+        // disable_vnc: no connection is attempted (the address is bogus).
         let off = BootConfig {
             boot_command: vec!["x".into()],
             disable_vnc: true,
             ..Default::default()
         };
         typed(off, bogus(), CancellationToken::new()).await.unwrap();
-        typed(BootConfig::default(), bogus(), CancellationToken::new())
+        // Nothing to type: still connected to, as the plugin does.
+        let empty = BootConfig {
+            boot_wait: Some(Duration::ZERO),
+            ..Default::default()
+        };
+        let e = typed(empty, bogus(), CancellationToken::new())
             .await
-            .unwrap();
+            .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("Error connecting to VNC"),
+            "{e:#}"
+        );
         // Cancelling during boot_wait ends the step at once.
         let slow = BootConfig {
             boot_command: vec!["x".into()],
