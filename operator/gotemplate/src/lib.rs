@@ -51,6 +51,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+pub use funcs::query_escape;
 pub use gofmt::{is_print, quote, quote_ascii, sprintf};
 pub use value::{List, Map, Struct, Value};
 

@@ -256,21 +256,6 @@ fn verify(path: &Path, checksum: &Checksum, cancel: &CancellationToken) -> anyho
     Ok(())
 }
 
-/// Go's `url.QueryEscape`.
-fn query_escape(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// The URL the SDK's StepDownload hands go-getter and says (`Trying …`): the source with
 /// the checksum as its `checksum` query parameter (none for `none`).
 pub fn getter_url(source: &str, spec: &str) -> String {
@@ -291,7 +276,7 @@ pub fn getter_url(source: &str, spec: &str) -> String {
         })
         .filter(|(k, _)| k != "checksum")
         .collect();
-    params.push(("checksum".into(), query_escape(spec)));
+    params.push(("checksum".into(), kiln_gotemplate::query_escape(spec)));
     params.sort_by(|a, b| a.0.cmp(&b.0));
     let q: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     format!("{base}?{}", q.join("&"))
@@ -458,6 +443,19 @@ impl IsoConfig {
     }
 }
 
+impl PreparedIso {
+    /// Where the download of `url` lands ([`cache_target`]).
+    pub fn cache_target(&self, url: &str, cache_dir: &Path) -> PathBuf {
+        cache_target(
+            url,
+            &self.checksum,
+            self.target_path.as_deref(),
+            &self.extension,
+            cache_dir,
+        )
+    }
+}
+
 /// Where a download lands (`UseSourceToFindCacheTarget`): the SHA-1 of the checksum string
 /// (or of the URL with `checksum=none`) plus the extension, in `cache_dir`; an
 /// `iso_target_path` without extension is a directory for that name; with one, the file.
@@ -558,13 +556,7 @@ pub async fn download_iso(
             }
             Err(e) => {
                 if e.downcast_ref::<ChecksumMismatch>().is_some() {
-                    let target = cache_target(
-                        url,
-                        &iso.checksum,
-                        iso.target_path.as_deref(),
-                        &iso.extension,
-                        cache_dir,
-                    );
+                    let target = iso.cache_target(url, cache_dir);
                     ui.say(format!(
                         "Checksum did not match, removing {}",
                         target.display()
@@ -602,13 +594,7 @@ fn fetch_one(
         verify(&p, &iso.checksum, cancel)?;
         return Ok(p);
     }
-    let target = cache_target(
-        url,
-        &iso.checksum,
-        iso.target_path.as_deref(),
-        &iso.extension,
-        cache_dir,
-    );
+    let target = iso.cache_target(url, cache_dir);
     if iso.checksum != Checksum::None
         && target.is_file()
         && verify(&target, &iso.checksum, cancel).is_ok()
