@@ -700,6 +700,25 @@ pub struct SourceSbom {
     pub digest: String,
     /// Its size in bytes.
     pub size: i64,
+    /// Where it is stored: an OCI referrer of each image the build pushed (`docker-push`,
+    /// `containerdisk` with `push`), in that image's repository.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referrers: Vec<SbomReferrer>,
+}
+
+/// An SBOM stored beside a pushed image.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SbomReferrer {
+    /// The image, `registry/repository@sha256:<hex>`.
+    pub subject: String,
+    /// `sha256:<hex>` of the OCI referrer manifest (artifactType the SBOM's media type,
+    /// the document its one layer, annotated `dev.kiln.sbom.name` when it has a name).
+    pub referrer: String,
+    /// The referrers tag (`sha256-<hex>`) updated because the registry has no referrers
+    /// API; unset when the registry indexed the referrer itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrers_tag: Option<String>,
 }
 
 /// One thing a source was built from.

@@ -360,7 +360,14 @@ fn docker_build_with_provenance_stores_a_referrer_and_its_revoked_image_cannot_r
 build {{
   sources = ["source.docker.app"]
   provisioner "shell" {{
-    inline = ["echo attested > /attested.txt"]
+    inline = [
+      "echo attested > /attested.txt",
+      "echo '{{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\"}}' > /bom.json",
+    ]
+  }}
+  provisioner "hcp-sbom" {{
+    source    = "/bom.json"
+    sbom_name = "app"
   }}
   post-processors {{
     post-processor "docker-tag" {{
@@ -458,6 +465,32 @@ build {{
         String::from_utf8_lossy(&blob.stdout),
         prov["attestation"].as_str().unwrap()
     );
+
+    // The SBOM the build fetched is stored beside the image too, under the same tag.
+    let sbom = &sources(&b)[0]["sboms"][0];
+    assert_eq!(sbom["name"], "app", "{sbom}");
+    assert_eq!(sbom["format"], "CYCLONEDX", "{sbom}");
+    assert_eq!(
+        sbom["referrers"][0]["subject"],
+        format!("{REGISTRY}/e2e/attested@{digest}"),
+        "{sbom}"
+    );
+    assert_eq!(sbom["referrers"][0]["referrersTag"], tag.as_str(), "{sbom}");
+    let sbom_referrer = sbom["referrers"][0]["referrer"].as_str().unwrap();
+    let index = raw(&format!("{REGISTRY}/e2e/attested:{tag}"));
+    assert!(
+        index["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["digest"] == sbom_referrer
+                && m["artifactType"] == "application/vnd.cyclonedx+json"),
+        "{sbom_referrer} not in {index}"
+    );
+    let m = raw(&format!("{REGISTRY}/e2e/attested@{sbom_referrer}"));
+    assert_eq!(m["subject"]["digest"], digest.as_str(), "{m}");
+    assert_eq!(m["layers"][0]["digest"], sbom["digest"], "{m}");
+    assert_eq!(m["annotations"]["dev.kiln.sbom.name"], "app", "{m}");
 
     // Admission: the image may run while the build is good …
     let image = format!("{REGISTRY}/e2e/attested@{digest}");

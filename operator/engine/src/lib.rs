@@ -21,6 +21,7 @@ pub mod legacy;
 pub mod plan;
 pub mod postprocessors;
 pub mod provisioners;
+pub mod referrers;
 pub mod run;
 pub mod session;
 pub mod sinks;

@@ -831,3 +831,136 @@ build {{
     public.verify(IN_TOTO_PAYLOAD_TYPE, &payload, &sig).unwrap();
     assert_eq!(get(state::KEY_ID), public.key_id());
 }
+
+/// A cluster build's SBOMs (`hcp-sbom`) after `docker-push`: each is stored beside the
+/// pushed image as an OCI referrer of its own media type (under the referrers tag on
+/// Debian's docker-registry, which has no referrers API), the document its one layer, and
+/// the SBOM records where.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sboms_of_a_pushed_image_are_attached_as_referrers() {
+    use kiln_engine::components::{SbomFormat, SbomReferrer};
+    use kiln_engine::ui::{Masker, Recorder, Ui};
+    need("runc", "runc");
+    let reg = Registry::start();
+    let host = format!("127.0.0.1:{}", reg.port);
+    push_base(&format!("{host}/base/busybox:1"));
+    let work = tempfile::tempdir().unwrap();
+    use_test_store();
+    let cdx = r#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1}"#;
+    let spdx = r#"{"spdxVersion":"SPDX-2.3","name":"app"}"#;
+    let hcl = format!(
+        r#"
+source "docker" "app" {{
+  image  = "{host}/base/busybox:1"
+  commit = true
+}}
+build {{
+  sources = ["docker.app"]
+  provisioner "shell" {{
+    inline = ["echo '{cdx_q}' > /cdx.json", "echo '{spdx_q}' > /spdx.json"]
+  }}
+  provisioner "hcp-sbom" {{
+    source    = "/cdx.json"
+    sbom_name = "base-image"
+  }}
+  provisioner "hcp-sbom" {{
+    source = "/spdx.json"
+  }}
+  post-processors {{
+    post-processor "docker-tag" {{
+      repository = "{host}/apps/sbom"
+      tags       = ["1"]
+    }}
+    post-processor "docker-push" {{}}
+  }}
+}}
+"#,
+        cdx_q = cdx.replace('"', "\\\""),
+        spdx_q = spdx.replace('"', "\\\""),
+    );
+    let (lines, mut outcomes) = build(work.path(), &hcl).await;
+    let all = lines.join("\n");
+    assert!(outcomes.iter().all(|o| o.ok()), "{all}");
+    let o = &mut outcomes[0];
+    assert_eq!(o.sboms.len(), 2, "{all}");
+    let pushed = o
+        .artifacts
+        .iter()
+        .find(|a| a.builder_id == "packer.post-processor.docker-push")
+        .unwrap_or_else(|| panic!("no docker-push artifact: {:?}", o.artifacts));
+    let digest = pushed.state["digest"].as_str().unwrap().to_string();
+    let subject = format!("{host}/apps/sbom@{digest}");
+
+    let rec = Arc::new(Recorder::default());
+    let ui = Ui::new(rec.clone(), Arc::new(Masker::default()));
+    kiln_engine::referrers::attach_sboms(&o.artifacts, &mut o.sboms, &[], &ui).await;
+    let said = rec.lines();
+    let tag = digest.replacen(':', "-", 1);
+    let client = kiln_oci::registry::Client::new(Default::default()).unwrap();
+    let repo = kiln_oci::Reference::parse(&format!("{host}/apps/sbom")).unwrap();
+    let subject_digest = kiln_oci::Digest::parse(&digest).unwrap();
+    for (sbom, (name, format, doc)) in o.sboms.iter().zip([
+        ("base-image", SbomFormat::CycloneDx, cdx),
+        ("", SbomFormat::Spdx, spdx),
+    ]) {
+        assert_eq!((sbom.name.as_str(), sbom.format), (name, format));
+        assert_eq!(sbom.data, format!("{doc}\n").into_bytes());
+        assert_eq!(sbom.referrers.len(), 1, "{said:?}");
+        let SbomReferrer {
+            subject: s,
+            referrer,
+            referrers_tag,
+        } = &sbom.referrers[0];
+        assert_eq!(s, &subject);
+        assert_eq!(referrers_tag.as_deref(), Some(tag.as_str()));
+        // The registry lists it among the image's referrers of that type …
+        let refs = client
+            .referrers(&repo, &subject_digest, Some(format.media_type()))
+            .unwrap();
+        assert_eq!(refs.len(), 1, "{refs:?}");
+        assert_eq!(&refs[0].digest, referrer);
+        // … and it is the document, annotated with its name when it has one.
+        let (m, _, _) = client.get_manifest(&repo, referrer).unwrap();
+        let m: serde_json::Value = serde_json::from_slice(&m).unwrap();
+        assert_eq!(m["artifactType"], format.media_type());
+        assert_eq!(m["subject"]["digest"], digest.as_str());
+        assert_eq!(m["layers"][0]["mediaType"], format.media_type());
+        let blob_digest = kiln_oci::Digest::of(&sbom.data);
+        assert_eq!(m["layers"][0]["digest"], blob_digest.as_str());
+        assert_eq!(
+            m["annotations"]["dev.kiln.sbom.name"].as_str(),
+            (!name.is_empty()).then_some(name)
+        );
+        let blob = client.read_blob(&repo, &blob_digest, 1 << 20).unwrap();
+        assert_eq!(blob, sbom.data);
+    }
+    assert!(
+        said.contains(&format!(
+            "Attached SBOM \"base-image\" (CYCLONEDX) to {subject} as referrer {} (referrers tag {tag})",
+            o.sboms[0].referrers[0].referrer
+        )),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|l| l.starts_with(&format!("Attached SBOM #2 (SPDX) to {subject}"))),
+        "{said:?}"
+    );
+
+    // A registry that refuses the referrer is said, and the SBOM records nothing.
+    drop(reg);
+    let rec = Arc::new(Recorder::default());
+    let ui = Ui::new(rec.clone(), Arc::new(Masker::default()));
+    let mut again = vec![o.sboms[0].clone()];
+    again[0].referrers.clear();
+    kiln_engine::referrers::attach_sboms(&o.artifacts, &mut again, &[], &ui).await;
+    assert!(again[0].referrers.is_empty());
+    let said = rec.lines();
+    assert!(
+        said.len() == 1
+            && said[0].starts_with(&format!(
+                "could not attach SBOM \"base-image\" (CYCLONEDX) to {subject}: "
+            )),
+        "{said:?}"
+    );
+}

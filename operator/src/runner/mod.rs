@@ -217,6 +217,8 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
             channels.display()
         ));
     }
+    let docker_configs =
+        contract::docker_configs(std::path::Path::new(contract::REGISTRY_AUTH_DIR));
     let env = Arc::new(RunEnv {
         work_dir: a.work_dir.clone(),
         channels_file: Some(channels),
@@ -225,7 +227,7 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
         image_root: std::env::current_exe()
             .ok()
             .and_then(|exe| contract::image_root(&exe)),
-        docker_configs: contract::docker_configs(std::path::Path::new(contract::REGISTRY_AUTH_DIR)),
+        docker_configs: docker_configs.clone(),
     });
     let opts = LoadOptions {
         inputs: var_inputs(snapshot, std::env::vars().collect()),
@@ -289,9 +291,20 @@ async fn run_source(a: &RunnerArgs, snapshot: &Snapshot, name: &str, tracker: &T
     signals::cancel_on_signal(cancel.clone(), ui.clone(), signals::Announce::Runner);
     tracker.start();
     // Through the session, as `kiln build` runs: the build is announced first, as Packer does.
-    let Some(outcome) = session.run(vec![build], &ui, &cancel, &ropts).await.pop() else {
+    let Some(mut outcome) = session.run(vec![build], &ui, &cancel, &ropts).await.pop() else {
         return fail("Error: the build produced no outcome".into());
     };
+    // The cluster's registry keeps the SBOMs with the build, as HCP Packer's does: beside
+    // the images it pushed.
+    if outcome.ok() {
+        kiln_engine::referrers::attach_sboms(
+            &outcome.artifacts,
+            &mut outcome.sboms,
+            &docker_configs,
+            &ui,
+        )
+        .await;
+    }
     tracker.set_inputs(inputs::inputs(
         &data_json(&session.template.data_values),
         outcome.artifacts.first(),

@@ -240,6 +240,15 @@ fn source_sbom(sbom: &kiln_engine::components::Sbom) -> kiln_crds::SourceSbom {
         media_type: sbom.format.media_type().to_string(),
         digest: format!("sha256:{:x}", sha2::Sha256::digest(&sbom.data)),
         size: sbom.data.len() as i64,
+        referrers: sbom
+            .referrers
+            .iter()
+            .map(|r| kiln_crds::SbomReferrer {
+                subject: r.subject.clone(),
+                referrer: r.referrer.clone(),
+                referrers_tag: r.referrers_tag.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -590,6 +599,11 @@ mod tests {
                     name: "base".into(),
                     format: kiln_engine::components::SbomFormat::CycloneDx,
                     data: b"{}".to_vec(),
+                    referrers: vec![kiln_engine::components::SbomReferrer {
+                        subject: "reg:5000/app@sha256:ab".into(),
+                        referrer: "sha256:cd".into(),
+                        referrers_tag: Some("sha256-ab".into()),
+                    }],
                 }],
             },
             "run-1",
@@ -614,7 +628,12 @@ mod tests {
                 "mediaType": "application/vnd.cyclonedx+json",
                 // sha256 of `{}`.
                 "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
-                "size": 2
+                "size": 2,
+                "referrers": [{
+                    "subject": "reg:5000/app@sha256:ab",
+                    "referrer": "sha256:cd",
+                    "referrersTag": "sha256-ab"
+                }]
             }])
         );
     }

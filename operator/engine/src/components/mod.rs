@@ -251,6 +251,20 @@ pub struct Sbom {
     pub format: SbomFormat,
     /// The document, as fetched.
     pub data: Vec<u8>,
+    /// Where it was attached to the build's pushed images (a cluster build's, see
+    /// [`crate::referrers::attach_sboms`]).
+    pub referrers: Vec<SbomReferrer>,
+}
+
+/// An SBOM stored beside a pushed image as an OCI referrer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SbomReferrer {
+    /// The image, `registry/repository@sha256:…`.
+    pub subject: String,
+    /// The referrer manifest's digest.
+    pub referrer: String,
+    /// The referrers tag updated (registries without the referrers API).
+    pub referrers_tag: Option<String>,
 }
 
 /// The SBOMs a build's provisioners fetched, in order.

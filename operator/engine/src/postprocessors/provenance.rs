@@ -32,6 +32,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
 use crate::postprocessors::PostProcessError;
+use crate::referrers::{self, Referrer, pushed_image};
 use crate::template::{ConfigReader, PACKER_VERSION};
 
 pub const DEFAULT_BUILD_TYPE: &str = "https://packer.io/buildtypes/hcl2/v1";
@@ -87,29 +88,6 @@ pub mod state {
 
 /// The media type of a DSSE envelope.
 pub const DSSE_MEDIA_TYPE: &str = "application/vnd.dsse.envelope.v1+json";
-
-/// The image an artifact is in a registry as (`registry/repository`, manifest digest): the
-/// artifact of `docker-push`, or of `containerdisk` once pushed.
-pub fn pushed_image(a: &Artifact) -> Option<(String, String)> {
-    const PUSHERS: [&str; 2] = [
-        "packer.post-processor.docker-push",
-        "kiln.post-processor.containerdisk",
-    ];
-    if !PUSHERS.contains(&a.builder_id.as_str()) {
-        return None;
-    }
-    let digest = a.state.get("digest")?.as_str()?;
-    if !digest.starts_with("sha256:") {
-        return None;
-    }
-    let name = a.id.split('@').next().unwrap_or_default();
-    // Drop a tag (a colon after the last slash), keep a registry port.
-    let repo = match name.rfind(':') {
-        Some(i) if i > name.rfind('/').unwrap_or(0) => &name[..i],
-        _ => name,
-    };
-    (!repo.is_empty()).then(|| (repo.to_string(), digest.to_string()))
-}
 
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostProcessor>> {
     let enabled = r.trilean("provenance").unwrap_or(true);
@@ -851,7 +829,6 @@ impl Provenance {
     /// Stores the attestation beside the pushed image as an OCI referrer (subject: the
     /// image's manifest), recording where in the artifact's state. A registry that refuses
     /// it is reported, not fatal: the image and the file are there already.
-    #[cfg(feature = "docker")]
     async fn attach(
         &self,
         ctx: &PostProcessCtx<'_>,
@@ -861,28 +838,14 @@ impl Provenance {
         media_type: &str,
         bytes: Vec<u8>,
     ) {
-        let configs = self.docker_configs.clone();
-        let (repo2, digest2, mt) = (repo.to_string(), digest.to_string(), media_type.to_string());
-        let pushed = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let r = kiln_oci::Reference::parse(&repo2)?;
-            let creds = crate::builders::docker::credentials(None, &configs)?;
-            let client = kiln_oci::registry::Client::new(kiln_oci::registry::ClientOptions {
-                credentials: creds,
-                ..Default::default()
-            })?;
-            let subject = kiln_oci::Digest::parse(&digest2)?;
-            Ok(client.push_referrer(
-                &r,
-                &subject,
-                kiln_oci::referrers::ARTIFACT_IN_TOTO,
-                &mt,
-                &bytes,
-                &BTreeMap::new(),
-            )?)
-        })
-        .await;
-        match pushed {
-            Ok(Ok(p)) => {
+        let doc = Referrer {
+            artifact_type: IN_TOTO_PAYLOAD_TYPE.into(),
+            media_type: media_type.into(),
+            data: bytes,
+            annotations: BTreeMap::new(),
+        };
+        match referrers::attach(self.docker_configs.clone(), repo, digest, doc).await {
+            Ok(p) => {
                 ctx.ui.say(format!(
                     "Attached the attestation to {repo}@{digest} as referrer {}{}",
                     p.manifest_digest,
@@ -893,82 +856,21 @@ impl Provenance {
                 ));
                 let st = &mut artifact.state;
                 st.insert(state::SUBJECT.into(), json!(format!("{repo}@{digest}")));
-                st.insert(state::REFERRER.into(), json!(p.manifest_digest.to_string()));
+                st.insert(state::REFERRER.into(), json!(p.manifest_digest));
                 if let Some(t) = p.referrers_tag {
                     st.insert(state::REFERRERS_TAG.into(), json!(t));
                 }
             }
-            Ok(Err(e)) => ctx.ui.error(format!(
+            Err(e) => ctx.ui.error(format!(
                 "could not attach the attestation to {repo}@{digest}: {e:#}"
             )),
-            Err(e) => ctx.ui.error(format!(
-                "could not attach the attestation to {repo}@{digest}: {e}"
-            )),
         }
-    }
-
-    #[cfg(not(feature = "docker"))]
-    async fn attach(
-        &self,
-        ctx: &PostProcessCtx<'_>,
-        _artifact: &mut Artifact,
-        repo: &str,
-        digest: &str,
-        _media_type: &str,
-        _bytes: Vec<u8>,
-    ) {
-        let _ = &self.docker_configs;
-        ctx.ui.error(format!(
-            "not attaching the attestation to {repo}@{digest}: this Kiln is built without registry support"
-        ));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pushed_images_are_found_by_builder_and_digest() {
-        let a = |builder: &str, id: &str, digest: Option<&str>| Artifact {
-            builder_id: builder.into(),
-            id: id.into(),
-            state: digest
-                .map(|d| ("digest".to_string(), json!(d)))
-                .into_iter()
-                .collect(),
-            ..Artifact::default()
-        };
-        assert_eq!(
-            pushed_image(&a(
-                "packer.post-processor.docker-push",
-                "10.96.0.50:5000/e2e/app:1",
-                Some("sha256:ab")
-            )),
-            Some(("10.96.0.50:5000/e2e/app".into(), "sha256:ab".into()))
-        );
-        assert_eq!(
-            pushed_image(&a(
-                "kiln.post-processor.containerdisk",
-                "localhost:5000/disk",
-                Some("sha256:cd")
-            )),
-            Some(("localhost:5000/disk".into(), "sha256:cd".into()))
-        );
-        // Not pushed (containerdisk without push), or not an image.
-        assert_eq!(
-            pushed_image(&a(
-                "kiln.post-processor.containerdisk",
-                "localhost:5000/disk",
-                None
-            )),
-            None
-        );
-        assert_eq!(
-            pushed_image(&a("packer.file", "x:1", Some("sha256:ab"))),
-            None
-        );
-    }
 
     fn cfg() -> Config {
         Config {

@@ -225,6 +225,7 @@ impl HcpSbom {
             name: self.config.sbom_name.clone(),
             format,
             data,
+            referrers: Vec::new(),
         };
         if !self.config.destination.is_empty()
             && let Err(e) = self.copy_to_destination(&sbom.data)
