@@ -380,6 +380,11 @@ impl Vm {
         }
     }
 
+    /// Sends qemu SIGKILL (through its reaper task), without waiting for it to go.
+    fn signal_kill(&self) {
+        self.kill.cancel();
+    }
+
     /// Kills qemu (SIGKILL) and waits until it is reaped.
     async fn kill(&self) {
         if self.exited().is_some() {
@@ -595,7 +600,7 @@ impl Step for StepCreateDisk {
         }
         let source = qstate(state).run.iso_path.clone().unwrap_or_default();
         for argv in d.create_commands(&source) {
-            if let Err(e) = run_qemu_img(&qemu_img(), &argv, &state.cancel).await {
+            if let Err(e) = run_qemu_img(&qemu_img(), &argv, &state.cancel, &state.ui).await {
                 if state.cancel.is_cancelled() {
                     return StepAction::Halt;
                 }
@@ -631,7 +636,7 @@ impl Step for StepCopyDisk {
             }
             CopyAction::Convert(argv) => {
                 state.ui.say("Copying hard drive...");
-                match run_qemu_img(&qemu_img(), &argv, &state.cancel).await {
+                match run_qemu_img(&qemu_img(), &argv, &state.cancel, &state.ui).await {
                     Ok(()) => StepAction::Continue,
                     Err(_) if state.cancel.is_cancelled() => StepAction::Halt,
                     Err(e) => state.fail(format!("Error creating hard drive: {e:#}")),
@@ -655,7 +660,7 @@ impl Step for StepResizeDisk {
             return StepAction::Continue;
         };
         state.ui.say("Resizing hard drive...");
-        match run_qemu_img(&qemu_img(), &argv, &state.cancel).await {
+        match run_qemu_img(&qemu_img(), &argv, &state.cancel, &state.ui).await {
             Ok(()) => StepAction::Continue,
             Err(_) if state.cancel.is_cancelled() => StepAction::Halt,
             Err(e) => state.fail(format!("Error creating hard drive: {e:#}")),
@@ -899,6 +904,11 @@ impl Step for StepRun {
         }
         if let Some(m) = vnc_connection_message(c.args.headless, &vnc_addr, &password) {
             state.ui.message(m);
+        }
+        if !c.args.qemuargs.is_empty() {
+            state
+                .ui
+                .say("Overriding default Qemu arguments with qemuargs template option...");
         }
         state.ui.log(format!("Accelerator: {}", c.args.accelerator));
         state
@@ -1285,12 +1295,13 @@ impl Step for StepShutdown {
             if state.cancel.is_cancelled() {
                 return StepAction::Halt;
             }
-            return state.fail(format!(
-                "Failed to shutdown: the VM did not power off within shutdown_timeout ({}). {}",
+            state.ui.log(format!(
+                "The VM did not power off within shutdown_timeout ({}). {}",
                 crate::run::human_duration(timeout),
                 no_sign_of_life_hint(&c.args.accelerator, c.accelerator_detected, 0)
                     .replace(" and starts an SSH server on port 0", " and powers off")
             ));
+            return state.fail("Failed to shutdown");
         }
         if let Some(cmd) = &c.shutdown_command {
             let Some(comm) = state.comm.clone() else {
@@ -1307,15 +1318,20 @@ impl Step for StepShutdown {
                 }
                 return match sent {
                     Err(e) => state.fail(format!("Failed to send shutdown command: {e}")),
-                    Ok(_) => state.fail(format!(
-                        "Timeout while waiting for machine to shut down (shutdown_timeout {}).",
-                        crate::run::human_duration(timeout)
-                    )),
+                    Ok(_) => {
+                        state.ui.log(format!(
+                            "The VM did not power off within shutdown_timeout ({})",
+                            crate::run::human_duration(timeout)
+                        ));
+                        state.fail("Timeout while waiting for machine to shut down.")
+                    }
                 };
             }
         } else {
+            // As the plugin's `driver.Stop`: SIGKILL, not waiting for qemu to be gone (the
+            // conversion after it retries while qemu still holds the disk's lock).
             state.ui.say("Halting the virtual machine...");
-            vm.kill().await;
+            vm.signal_kill();
         }
         StepAction::Continue
     }
@@ -1335,7 +1351,7 @@ impl Step for StepConvertDisk {
             return StepAction::Continue;
         }
         state.ui.say("Converting hard drive...");
-        match convert_disk(&self.0.disk, &qemu_img(), &state.cancel).await {
+        match convert_disk(&self.0.disk, &qemu_img(), &state.cancel, &state.ui).await {
             Ok(_) => StepAction::Continue,
             Err(_) if state.cancel.is_cancelled() => StepAction::Halt,
             Err(e) => state.fail(format!("{e:#}")),
