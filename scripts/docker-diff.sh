@@ -6,13 +6,18 @@
 # fresh copy of the case directory, from an empty image store (dockerd's images removed,
 # a new KILN_IMAGE_STORE); exit code, stdout, stderr and the names of the files written are
 # compared after normalising what is run-specific (durations, ids and digests, temporary
-# names, manifest sizes, `docker pull`'s racy `Verifying Checksum` line).
+# names, manifest sizes, `docker pull`'s racy `Verifying Checksum` line, the order of
+# `docker login`'s four lines from two streams). Where Packer's
+# output varies between runs (the docker CLI's two streams interleaved), a differing case is
+# run through Packer up to three times more and agrees when one of them matches.
 #
 # It starts what it needs and stops it: its own dockerd (data under a temporary directory,
 # `--iptables=false --bridge=none`, its own socket), a docker-registry on a free loopback
 # port holding a busybox base image (made with umoci from Debian's static busybox, pushed
-# with skopeo as `<registry>/busybox:latest`). Cases name the registry as `REGISTRY`, which
-# the script replaces. Needs root.
+# with skopeo as `<registry>/busybox:latest`), and a second one that wants a login (user
+# `kiln`, password `secret`) holding the same base. Cases name them `REGISTRY` and
+# `AUTH_REGISTRY`, which the script replaces; `docker login` writes to a DOCKER_CONFIG of the
+# run's own, emptied before each build. Needs root.
 #
 # usage: scripts/docker-diff.sh [substring]   (only the cases whose name contains it)
 # env:   KILN_BIN=path (default: the debug build in $CARGO_TARGET_DIR), DOCKER_DIFF_KEEP=1
@@ -77,6 +82,29 @@ setsid docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 pids+=($!)
 disown
 for _ in $(seq 100); do curl -sf "http://$registry/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+# a second registry that wants a login (htpasswd: kiln / secret), with the same base
+aport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+auth_registry="localhost:$aport"
+python3 -W ignore -c 'import crypt; print("kiln:" + crypt.crypt("secret", crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
+  >"$work/htpasswd"
+cat >"$work/auth-registry.yml" <<EOF
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $work/auth-registry
+http:
+  addr: 127.0.0.1:$aport
+auth:
+  htpasswd:
+    realm: kiln-docker-diff
+    path: $work/htpasswd
+EOF
+setsid docker-registry serve "$work/auth-registry.yml" >"$work/auth-registry.log" 2>&1 &
+pids+=($!)
+disown
+for _ in $(seq 100); do
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$auth_registry/v2/") == 401 ]] && break; sleep 0.1
+done
 base="$work/base"
 mkdir -p "$base/rootfs/bin" "$base/rootfs/tmp" "$base/rootfs/etc"
 cp /bin/busybox "$base/rootfs/bin/"
@@ -91,6 +119,18 @@ umoci new --image "$base/layout:latest"
 umoci raw add-layer --image "$base/layout:latest" "$base/rootfs.tar"
 umoci config --image "$base/layout:latest" --config.cmd sh --config.env PATH=/bin
 skopeo copy -q --dest-tls-verify=false "oci:$base/layout:latest" "docker://$registry/busybox:latest"
+# the login registry's base differs by one file: no layer of it is one dockerd has seen in
+# the other registry (dockerd remembers where it saw a layer, across cases, and mounts it
+# from there when it can)
+echo auth >"$base/rootfs/etc/auth-base"
+tar --sort=name --mtime=@0 --owner=0 --group=0 -C "$base/rootfs" -cf "$base/auth-rootfs.tar" .
+umoci new --image "$base/layout:auth"
+umoci raw add-layer --image "$base/layout:auth" "$base/auth-rootfs.tar"
+umoci config --image "$base/layout:auth" --config.cmd sh --config.env PATH=/bin
+skopeo copy -q --dest-tls-verify=false --dest-creds kiln:secret "oci:$base/layout:auth" \
+  "docker://$auth_registry/busybox:latest"
+# docker login writes its credentials here (for both tools, never ~/.docker)
+export DOCKER_CONFIG="$work/docker-config"
 
 # Packer's plugin, installed where this run's Packer looks
 export PACKER_PLUGIN_PATH="$work/plugins" PACKER_CONFIG_DIR="$work/packer-config"
@@ -109,15 +149,35 @@ normalise() {
     -e 's/packer-shell[0-9]+/packer-shell<N>/g; s/pkr-file-content[0-9]+/pkr-file-content<N>/g' \
     -e 's/packer-(user-)?sbom-[0-9]+/packer-\1sbom-<N>/g' \
     -e 's#\.packer\.d/tmp[0-9]+#.packer.d/tmp<N>#g' \
-    -e '/: Verifying Checksum$/d'
+    -e '/: Verifying Checksum$/d' |
+    # `docker login`'s warning (stderr) and `Login Succeeded` (stdout) reach the plugin's
+    # two stream readers at once and interleave at random: put each run of them in the
+    # order the CLI writes them
+    python3 -c '
+import re, sys
+rank = [r"WARNING! Your password", r"Configure a credential helper", r"https://docs.docker.com/engine/reference/commandline/login/", r"Login Succeeded$"]
+def key(line):
+    return next((i for i, r in enumerate(rank) if re.search(r, line)), None)
+run = []
+for line in sys.stdin:
+    if key(line) is not None:
+        run.append(line)
+        continue
+    sys.stdout.writelines(sorted(run, key=key)); run = []
+    sys.stdout.write(line)
+sys.stdout.writelines(sorted(run, key=key))
+'
 }
 
 run() { # tool dir -> outputs in $work/run/$tool.out
   local tool=$1 dir=$2 bin
   local out=$work/run/$tool
   # the registry as the script made it: only the base image (pushes start afresh)
-  find "$work/registry/docker/registry/v2/repositories" -mindepth 1 -maxdepth 1 \
-    ! -name busybox -exec rm -rf {} +
+  for r in registry auth-registry; do
+    find "$work/$r/docker/registry/v2/repositories" -mindepth 1 -maxdepth 1 \
+      ! -name busybox -exec rm -rf {} +
+  done
+  rm -rf "$DOCKER_CONFIG"
   if [[ $tool == packer ]]; then
     bin=$packer
     # shellcheck disable=SC2046
@@ -140,14 +200,27 @@ for case in operator/tests/docker-diff/cases/*/; do
   [[ -z $filter || $name == *"$filter"* ]] || continue
   total=$((total + 1))
   # both in the same directory (absolute paths in the output agree), a fresh copy each
-  for tool in packer kiln; do
+  fresh() {
     rm -rf "$work/run/case"
     mkdir -p "$work/run/case"
     cp -r "$case". "$work/run/case/"
     rm -f "$work/run/case/deviation"
-    sed -i "s#REGISTRY#$registry#g" "$work/run/case/t.pkr.hcl"
+    sed -i "s#AUTH_REGISTRY#$auth_registry#g; s#REGISTRY#$registry#g" "$work/run/case/t.pkr.hcl"
+  }
+  for tool in packer kiln; do
+    fresh
     run "$tool" "$work/run/case"
   done
+  # Packer's own output can vary (the docker CLI's stdout and stderr lines, which the
+  # plugin streams from two goroutines, interleave as they come): a case whose outcome
+  # differs is run through Packer up to three times more, and agrees if one run matches.
+  if [[ ! -f $case/deviation ]]; then
+    for _ in 1 2 3; do
+      cmp -s "$work/run/packer.out" "$work/run/kiln.out" && break
+      fresh
+      run packer "$work/run/case"
+    done
+  fi
   verdict "$name" "$case" "$work/run/packer.out" "$work/run/kiln.out" "$work/run/diff"
 done
 summary docker-diff "$total"

@@ -964,3 +964,79 @@ build {{
         "{said:?}"
     );
 }
+
+/// `docker login` / `docker logout` as Kiln does them for the docker components, against
+/// Debian's docker-registry asking for basic auth: the credentials checked (a wrong password
+/// is the daemon's refusal, nothing written), stored in the CLI's configuration file with
+/// the CLI's lines, and removed at logout with the rest of the file kept.
+#[test]
+fn docker_login_and_logout_as_the_cli() {
+    use kiln_engine::postprocessors::docker_login::{BAD_EXIT, login, logout};
+    use kiln_engine::ui::{Masker, Recorder, Ui};
+    let reg = Registry::start_with_auth("kiln", "secret");
+    let server = format!("127.0.0.1:{}", reg.port);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("docker");
+    let rec = Arc::new(Recorder::default());
+    let ui = Ui::new(rec.clone(), Arc::new(Masker::default()));
+
+    assert_eq!(
+        login(&ui, &config, &server, "kiln", "wrong"),
+        Err(BAD_EXIT.into())
+    );
+    assert_eq!(
+        rec.lines(),
+        [format!(
+            "Error response from daemon: login attempt to http://{server}/v2/ failed with status: 401 Unauthorized"
+        )]
+    );
+    assert!(!config.join("config.json").exists());
+
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.json"),
+        r#"{"auths":{"other.example":{"auth":"YTpi"}}}"#,
+    )
+    .unwrap();
+    let rec = Arc::new(Recorder::default());
+    let ui = Ui::new(rec.clone(), Arc::new(Masker::default()));
+    login(&ui, &config, &server, "kiln", "secret").unwrap();
+    let file = config.join("config.json");
+    assert_eq!(
+        rec.lines(),
+        [
+            format!(
+                "WARNING! Your password will be stored unencrypted in {}.",
+                file.display()
+            ),
+            "Configure a credential helper to remove this warning. See".into(),
+            "https://docs.docker.com/engine/reference/commandline/login/#credentials-store".into(),
+            "Login Succeeded".into(),
+        ]
+    );
+    let stored: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(stored["auths"][&server]["auth"], "a2lsbjpzZWNyZXQ="); // kiln:secret
+    assert_eq!(stored["auths"]["other.example"]["auth"], "YTpi");
+    // What the file holds opens the registry to any client reading it.
+    let mut creds = kiln_oci::auth::Credentials::new();
+    creds.add_docker_config_file(&file).unwrap();
+    let client = kiln_oci::registry::Client::new(kiln_oci::registry::ClientOptions {
+        credentials: creds,
+        ..Default::default()
+    })
+    .unwrap();
+    client.check_login(&server).unwrap();
+
+    let rec = Arc::new(Recorder::default());
+    let ui = Ui::new(rec.clone(), Arc::new(Masker::default()));
+    logout(&ui, &config, &server).unwrap();
+    assert_eq!(
+        rec.lines(),
+        [format!("Removing login credentials for {server}")]
+    );
+    let left: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(
+        left,
+        serde_json::json!({"auths": {"other.example": {"auth": "YTpi"}}})
+    );
+}

@@ -444,6 +444,30 @@ impl Client {
         }
     }
 
+    /// The registry's API base, `<scheme>://<host>/v2/` (Docker Hub's API host for
+    /// `docker.io`).
+    pub fn base_url(&self, registry: &str) -> String {
+        let host = if registry == crate::reference::DOCKER_HUB {
+            "registry-1.docker.io"
+        } else {
+            registry
+        };
+        format!("{}://{host}/v2/", self.scheme(registry))
+    }
+
+    /// What `docker login` asks the registry: `GET /v2/` with the client's credentials for
+    /// `registry` (a token fetched for a bearer challenge), answered with a success.
+    pub fn check_login(&self, registry: &str) -> Result<()> {
+        let ctx = Ctx {
+            registry,
+            repository: "",
+            action: "log in".into(),
+        };
+        let url = self.base_url(registry);
+        let resp = self.send(&ctx, "GET", &url, &[], &[], Body::Empty)?;
+        ctx.accept(resp, is_success).map(|_| ())
+    }
+
     pub(crate) fn url(&self, r: &Reference, tail: &str) -> String {
         format!(
             "{}://{}/v2/{}/{tail}",

@@ -30,6 +30,7 @@ use crate::communicator::config::CommConfig;
 use crate::communicator::docker::DockerComm;
 use crate::components::{BuildState, Builder, ComponentInfo, Step, StepAction};
 use crate::postprocessors::docker_image::{image_state, read_ecr_login};
+use crate::postprocessors::docker_login;
 use crate::template::ConfigReader;
 use crate::value::Value;
 
@@ -640,6 +641,31 @@ impl Step for StepPrepare {
             }
             run_pulls = true;
         }
+        // The plugin's `docker login` before its pull (and `docker logout` after it), in
+        // the CLI's configuration directory.
+        let mut logged_in = None;
+        if let (Some(_), true, Some((server, user, pass))) = (&reference, c.pull, &c.login) {
+            ui.message("Logging in...");
+            let Some(dir) = docker_login::config_dir(None) else {
+                return state.fail(
+                    "Error logging in: no docker configuration directory (set DOCKER_CONFIG or HOME)",
+                );
+            };
+            let (ui2, d, sv, u, p) = (
+                ui.clone(),
+                dir.clone(),
+                server.clone(),
+                user.clone(),
+                pass.clone(),
+            );
+            match tokio::task::spawn_blocking(move || docker_login::login(&ui2, &d, &sv, &u, &p))
+                .await
+            {
+                Ok(Ok(())) => logged_in = Some((dir, server.clone())),
+                Ok(Err(e)) => return state.fail(format!("Error logging in: {e}")),
+                Err(e) => return state.fail(format!("Error logging in: {e}")),
+            }
+        }
         let (cc, r2, root2) = (c.clone(), reference.clone(), rootfs.clone());
         let work = tokio::task::spawn_blocking(
             move || -> anyhow::Result<(StoredImage, Option<String>, Vec<String>, Vec<String>)> {
@@ -687,26 +713,44 @@ impl Step for StepPrepare {
             },
         )
         .await;
-        let (img, repo_digest, said, warnings) = match work {
-            Ok(Ok(x)) => x,
+        let work = match work {
+            Ok(Ok(x)) => Ok(x),
             // As Packer's StepPull / StepRun report a failed `docker pull` / `docker run`.
             Ok(Err(e)) if e.downcast_ref::<PullFailed>().is_some() => {
                 let msg = e.downcast_ref::<PullFailed>().unwrap().0.clone();
                 if run_pulls {
-                    return state.fail(format!(
+                    Err(state.fail(format!(
                         "Error running container: Docker exited with a non-zero exit status.\nStderr: Unable to find image '{}' locally\ndocker: Error response from daemon: {msg}.\nSee 'docker run --help'.\n",
                         c.image
-                    ));
+                    )))
+                } else {
+                    ui.message(format!("Error response from daemon: {msg}"));
+                    Err(state.fail("Error pulling Docker image: Bad exit status: 1"))
                 }
-                ui.message(format!("Error response from daemon: {msg}"));
-                return state.fail("Error pulling Docker image: Bad exit status: 1");
             }
-            Ok(Err(e)) => return state.fail(format!("{e:#}")),
-            Err(e) => return state.fail(e.to_string()),
+            Ok(Err(e)) => Err(state.fail(format!("{e:#}"))),
+            Err(e) => Err(state.fail(e.to_string())),
         };
-        for l in said {
-            ui.message(l);
+        if let Ok((_, _, said, _)) = &work {
+            for l in said {
+                ui.message(l.clone());
+            }
         }
+        // the plugin's deferred `docker logout`, once the pull is done or failed
+        if let Some((dir, server)) = logged_in {
+            ui.message("Logging out...");
+            let ui2 = ui.clone();
+            let out =
+                tokio::task::spawn_blocking(move || docker_login::logout(&ui2, &dir, &server))
+                    .await;
+            if let Ok(Err(e)) = out {
+                ui.error(format!("Error logging out: {e}"));
+            }
+        }
+        let (img, repo_digest, warnings) = match work {
+            Ok((img, digest, _, warnings)) => (img, digest, warnings),
+            Err(action) => return action,
+        };
         for w in warnings {
             ui.error(w);
         }

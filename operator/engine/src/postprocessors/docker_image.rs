@@ -151,11 +151,70 @@ pub fn push_image(
     })?;
     ui.say(format!("Pushing: {shown}"));
     let img = store.image(name)?;
-    let p = client.push(store, name, r)?;
+    let p = match client.push(store, name, r) {
+        Ok(p) => p,
+        Err(e) => {
+            // What `docker push` printed before it gave up: the repository, each layer
+            // being prepared, and the daemon's reason.
+            ui.message(format!("The push refers to repository [{}]", r.name()));
+            for id in layer_ids(&img).iter().rev() {
+                ui.message(format!("{id}: Preparing"));
+            }
+            let why = match &e {
+                kiln_oci::Error::Status {
+                    status: 401,
+                    detail,
+                    ..
+                } if detail.contains("none is configured") => "no basic auth credentials".into(),
+                other => other.to_string(),
+            };
+            ui.message(why);
+            return Err(PushFailed(e.to_string()).into());
+        }
+    };
     for l in push_lines(r, &img, &p) {
         ui.message(l);
     }
     Ok(p.manifest_digest.to_string())
+}
+
+/// A push the registry refused, said as `docker push` says it (the error [`push_image`]
+/// returns then, with Kiln's account of it; `docker-push` reports it as the plugin does, by
+/// `docker push`'s exit status).
+#[derive(Debug)]
+pub struct PushFailed(pub String);
+
+impl std::fmt::Display for PushFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PushFailed {}
+
+/// The image's layers as `docker push` names them (the first 12 hex digits of each diff id,
+/// else of the blob's digest), bottom layer first.
+fn layer_ids(img: &kiln_oci::store::StoredImage) -> Vec<String> {
+    let diff_ids: Vec<String> = img.config["rootfs"]["diff_ids"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .map(|d| d.rsplit(':').next().unwrap_or(d).chars().take(12).collect())
+                .collect()
+        })
+        .unwrap_or_default();
+    img.manifest
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            diff_ids
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| l.digest.hex().chars().take(12).collect())
+        })
+        .collect()
 }
 
 /// What `docker push` prints off a terminal for the push Kiln made (Packer's post-processors
@@ -168,26 +227,14 @@ fn push_lines(
 ) -> Vec<String> {
     use kiln_oci::registry::BlobPush;
     let mut out = vec![format!("The push refers to repository [{}]", r.name())];
-    let diff_ids: Vec<String> = img.config["rootfs"]["diff_ids"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str())
-                .map(|d| d.rsplit(':').next().unwrap_or(d).chars().take(12).collect())
-                .collect()
-        })
-        .unwrap_or_default();
+    let ids = layer_ids(img);
     let layers: Vec<(String, String)> = img
         .manifest
         .layers
         .iter()
-        .enumerate()
+        .zip(ids)
         .rev()
-        .map(|(i, l)| {
-            let id = diff_ids
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| l.digest.hex().chars().take(12).collect());
+        .map(|(l, id)| {
             let how = match p.blobs.iter().find(|(d, _)| *d == l.digest).map(|(_, h)| h) {
                 Some(BlobPush::Exists) | None => "Layer already exists".to_string(),
                 Some(BlobPush::Mounted(from)) => format!("Mounted from {from}"),

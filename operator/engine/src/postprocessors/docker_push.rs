@@ -11,8 +11,9 @@ use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
 use crate::postprocessors::PostProcessError;
 use crate::postprocessors::docker_image::{
-    docker_tags, image_of, push_image, read_ecr_login, read_login,
+    PushFailed, docker_tags, image_of, push_image, read_ecr_login, read_login,
 };
+use crate::postprocessors::docker_login;
 use crate::template::ConfigReader;
 
 pub const BUILDER_ID: &str = "packer.post-processor.docker-push";
@@ -62,30 +63,82 @@ impl PostProcessor for DockerPush {
             ));
         }
         let (store, _) = image_of(input, "push")?;
-        // The plugin's words around its `docker push`es: a temporary configuration
-        // directory unless DOCKER_CONFIG is set (Kiln still reads the run's docker config
-        // files for credentials), and its login.
-        let temp_config = std::env::var_os("DOCKER_CONFIG").is_none();
-        if temp_config {
+        // The plugin's words and work around its `docker push`es: a temporary
+        // configuration directory unless DOCKER_CONFIG is set (Kiln still reads the run's
+        // docker config files for credentials), and its `docker login` / `docker logout`
+        // there.
+        let mut temp_config = None;
+        if std::env::var_os("DOCKER_CONFIG").is_none() {
             ctx.ui
-                .say("Creating temporary Docker configuration directory");
+                .message("Creating temporary Docker configuration directory");
+            match crate::goerr::mkdir_temp(&std::env::temp_dir(), "packer") {
+                Ok(d) => temp_config = Some(d),
+                Err(e) => {
+                    return Err(anyhow::anyhow!(
+                        "Error creating temporary Docker configuration directory: {e}"
+                    )
+                    .into());
+                }
+            }
         }
-        if self.login.is_some() {
-            ctx.ui.say("Logging in...");
-        }
-        let r = self.push(ctx, input, store).await;
-        if self.login.is_some() {
-            ctx.ui.say("Logging out...");
-        }
-        if temp_config {
+        let r = self
+            .login_and_push(ctx, input, store, temp_config.as_deref())
+            .await;
+        if let Some(d) = temp_config {
             ctx.ui
-                .say("Removing temporary Docker configuration directory");
+                .message("Removing temporary Docker configuration directory");
+            if let Err(e) = std::fs::remove_dir_all(&d) {
+                ctx.ui.error(format!(
+                    "Error removing temporary Docker configuration directory: {e}"
+                ));
+            }
         }
         r
     }
 }
 
 impl DockerPush {
+    /// `docker login` when asked, the pushes, `docker logout`, with `config_dir` as the CLI's
+    /// configuration directory (else DOCKER_CONFIG's).
+    async fn login_and_push(
+        &self,
+        ctx: &PostProcessCtx<'_>,
+        input: &Artifact,
+        store: kiln_oci::store::Store,
+        config_dir: Option<&std::path::Path>,
+    ) -> Result<PostProcessed, PostProcessError> {
+        let Some((server, user, pass)) = self.login.clone() else {
+            return self.push(ctx, input, store).await;
+        };
+        // Without login_server, Kiln logs in to the image's registry (the CLI: Docker Hub).
+        let server = server.unwrap_or_else(|| {
+            Reference::parse(&input.id)
+                .map(|r| r.registry)
+                .unwrap_or_default()
+        });
+        let Some(dir) = docker_login::config_dir(config_dir) else {
+            return Err(anyhow::anyhow!(
+                "Error logging in to Docker: no docker configuration directory (set DOCKER_CONFIG or HOME)"
+            )
+            .into());
+        };
+        ctx.ui.message("Logging in...");
+        let (ui, d, s) = (ctx.ui.clone(), dir.clone(), server.clone());
+        tokio::task::spawn_blocking(move || docker_login::login(&ui, &d, &s, &user, &pass))
+            .await
+            .map_err(anyhow::Error::from)?
+            .map_err(|e| anyhow::anyhow!("Error logging in to Docker: {e}"))?;
+        let r = self.push(ctx, input, store).await;
+        ctx.ui.message("Logging out...");
+        let ui = ctx.ui.clone();
+        let logged_out =
+            tokio::task::spawn_blocking(move || docker_login::logout(&ui, &dir, &server)).await;
+        if let Ok(Err(e)) = logged_out {
+            ctx.ui.error(format!("Error logging out: {e}"));
+        }
+        r
+    }
+
     async fn push(
         &self,
         ctx: &PostProcessCtx<'_>,
@@ -111,7 +164,12 @@ impl DockerPush {
                 }
                 Ok(out)
             })
-            .await??;
+            .await?
+            .map_err(|e| match e.downcast_ref::<PushFailed>() {
+                // As the plugin reports a failed `docker push`: by its exit status.
+                Some(_) => anyhow::anyhow!(docker_login::BAD_EXIT),
+                None => e,
+            })?;
         let digest = pushed.first().map(|(_, d)| d.clone()).unwrap_or_default();
         let mut state = input.state.clone();
         state.insert("digest".into(), serde_json::json!(digest));

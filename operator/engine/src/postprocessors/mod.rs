@@ -10,6 +10,8 @@ pub mod docker_image;
 #[cfg(feature = "docker")]
 pub mod docker_import;
 #[cfg(feature = "docker")]
+pub mod docker_login;
+#[cfg(feature = "docker")]
 pub mod docker_push;
 #[cfg(feature = "docker")]
 pub mod docker_save;
