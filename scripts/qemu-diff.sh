@@ -4,8 +4,8 @@
 # why it must differ) is built by Packer 1.16.0 with packer-plugin-qemu v1.1.7 and by Kiln,
 # one after the other in the same fresh directory, and exit code, stdout, stderr and the
 # names of the files written are compared after normalising what is run-specific
-# (durations, the forwarded, VNC and HTTP ports, temporary names, UUIDs and times, and
-# xorriso's `UPDATE` lines, which it prints by the clock).
+# (durations, the forwarded, VNC and HTTP ports, the random VNC password, temporary names,
+# UUIDs and times, and xorriso's `UPDATE` lines, which it prints by the clock).
 #
 # The guests are scripts/guests.sh's (cached): the small kernel + initramfs guest, booted
 # from its ISO under TCG (about 20 s with each tool), and the mmdebstrap Debian disk (about
@@ -48,6 +48,7 @@ normalise() {
     -e 's/packer-shell[0-9]+/packer-shell<N>/g; s/pkr-file-content[0-9]+/pkr-file-content<N>/g' \
     -e 's/packer(_to_cdrom)?[0-9]+/packer\1<N>/g' \
     -e 's/HTTP server on port [0-9]+/HTTP server on port <PORT>/' \
+    -e 's/with the password: [A-Za-z0-9]+$/with the password: <PASSWORD>/' \
     -e '/xorriso : UPDATE :/d' \
     -e 's/"build_time": [0-9]+/"build_time": <TIME>/'
 }

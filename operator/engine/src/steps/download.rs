@@ -588,8 +588,14 @@ fn fetch_one(
         let p = local_path(url).with_context(|| {
             format!("unsupported URL scheme in {url} (file, http and https are)")
         })?;
-        if !p.is_file() {
-            bail!("{} does not exist or is not a file", p.display());
+        // go-getter's FileGetter: the source must exist and be a file
+        match std::fs::metadata(&p) {
+            Err(e) => bail!(
+                "source path error: {}",
+                crate::goerr::path_error("stat", &p, &e)
+            ),
+            Ok(m) if m.is_dir() => bail!("source path must be a file"),
+            Ok(_) => {}
         }
         verify(&p, &iso.checksum, cancel)?;
         return Ok(p);
