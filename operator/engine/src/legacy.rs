@@ -594,6 +594,9 @@ pub fn get_builds(
             builder,
             post_processors: pp_chains,
             env,
+            // (a legacy post-processor is decoded again when it runs, its Go templates
+            // rendered then)
+            post_processor_checks: Vec::new(),
         });
     }
     (out, diags)

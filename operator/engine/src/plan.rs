@@ -42,6 +42,10 @@ pub struct PreparedBuild {
     pub post_processors: Vec<Vec<PostProcessorDecl>>,
     /// Evaluation context of this build's bodies (without run-time `build.*`).
     pub env: EvalEnv,
+    /// Kiln's own checks its post-processors failed, each named (`post-processor "TYPE":
+    /// …`), when their blocks read no run-time `build.*` value: they fail the build when
+    /// that post-processor runs.
+    pub post_processor_checks: Vec<String>,
 }
 
 fn glob(p: &str) -> Result<GlobMatcher, Diagnostic> {
@@ -432,6 +436,7 @@ pub fn prepare_partial(
             continue;
         }
         let mut chains = Vec::new();
+        let mut pp_checks = Vec::new();
         for chain in &inst.post_processors {
             let mut kept = Vec::new();
             for decl in chain {
@@ -441,8 +446,17 @@ pub fn prepare_partial(
                     break;
                 }
                 match decode_post_processor(decl, &late_env, &info) {
-                    Ok((_, d)) => {
+                    Ok((pp, d)) => {
                         diags.extend(d);
+                        // (a block reading `build.*` is decoded again when it runs, with
+                        // the values it reads `"<unknown>"` now)
+                        if !reads_build_values(&decl.block.body) {
+                            pp_checks.extend(
+                                pp.deferred_checks().into_iter().map(|c| {
+                                    format!("post-processor {:?}: {c}", decl.display_name())
+                                }),
+                            );
+                        }
                         kept.push(decl.clone());
                     }
                     Err(d) => {
@@ -473,6 +487,7 @@ pub fn prepare_partial(
             builder,
             post_processors: chains,
             env,
+            post_processor_checks: pp_checks,
         });
     }
     diags.extend(get_builds_warnings(template, opts, pp_except_matches));
@@ -562,10 +577,24 @@ impl PreparedBuild {
         self.builder.requirements()
     }
 
-    /// Kiln's own checks its builder failed, which fail the build at its first step.
+    /// Kiln's own checks its builder failed, which fail the build at its first step, then
+    /// those of its post-processors ([`PreparedBuild::post_processor_checks`]).
     pub fn deferred_checks(&self) -> Vec<String> {
-        self.builder.deferred_checks()
+        let mut all = self.builder.deferred_checks();
+        all.extend(self.post_processor_checks.iter().cloned());
+        all
     }
+}
+
+/// Whether a block reads run-time build values: a `build.*` traversal, or a Go template
+/// (`{{ build "ID" }}`, `{{ .ID }}`) in a string.
+fn reads_build_values(body: &RawBody) -> bool {
+    body.attrs.iter().any(|a| {
+        crate::template::locals::references(&a.expr)
+            .iter()
+            .any(|r| r.first().is_some_and(|n| n == "build"))
+            || a.expr.to_string().contains("{{")
+    }) || body.blocks.iter().any(|b| reads_build_values(&b.body))
 }
 
 #[cfg(test)]

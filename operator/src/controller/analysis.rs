@@ -528,6 +528,28 @@ build {
     }
 
     #[test]
+    fn reports_post_processors_kiln_cannot_run() {
+        // A docker-tag whose repository is no image name fails when it runs; one whose
+        // repository reads `build.*` is known only then, and is not reported.
+        let dir = tempfile::tempdir().unwrap();
+        let body = "source \"docker\" \"a\" {\n  image = \"busybox\"\n  commit = true\n}\nbuild {\n  sources = [\"source.docker.a\"]\n  post-processor \"docker-tag\" {\n    repository = \"Not/A Name\"\n  }\n  post-processor \"docker-tag\" {\n    name       = \"later\"\n    repository = \"reg.example/${build.ID}\"\n  }\n}\n";
+        let a = analyze(dir.path(), &files(body), &VariableValues::new());
+        let errors: Vec<_> = a
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        assert_eq!(errors.len(), 1, "{:?}", a.diagnostics);
+        assert_eq!(errors[0].summary, "Kiln cannot run the build docker.a");
+        let detail = errors[0].detail.as_deref().unwrap_or_default();
+        assert!(
+            detail.starts_with("post-processor \"docker-tag\": ") && detail.contains("Not/A Name"),
+            "{detail}"
+        );
+        assert!(!detail.contains("later"), "{detail}");
+    }
+
+    #[test]
     fn refuses_builds_sharing_a_name() {
         // Packer runs both unnamed builds as `null.a`; a build's Job index and status are
         // keyed by that name, so the operator refuses it.

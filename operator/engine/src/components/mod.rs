@@ -302,6 +302,12 @@ pub trait PostProcessor: Send + Sync {
         ctx: &PostProcessCtx<'_>,
         input: &Artifact,
     ) -> Result<PostProcessed, crate::postprocessors::PostProcessError>;
+
+    /// Kiln's own checks the post-processor failed, with which it fails when it runs (see
+    /// `registry::OwnChecks`).
+    fn deferred_checks(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A data source: runs while the template is loaded.

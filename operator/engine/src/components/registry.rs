@@ -142,6 +142,9 @@ impl PostProcessor for RefusingPostProcessor {
     ) -> Result<crate::components::PostProcessed, crate::postprocessors::PostProcessError> {
         Err(anyhow::anyhow!(refusal(&self.0)).into())
     }
+    fn deferred_checks(&self) -> Vec<String> {
+        self.0.clone()
+    }
 }
 
 /// The first step of a [`DeferredChecks`] builder.
