@@ -1040,3 +1040,163 @@ fn docker_login_and_logout_as_the_cli() {
         serde_json::json!({"auths": {"other.example": {"auth": "YTpi"}}})
     );
 }
+
+/// The `build` section: a Dockerfile built without a daemon (ARGs, ENV, WORKDIR, COPY with
+/// --chown, RUN with the stage's ARGs, LABEL, EXPOSE, CMD, a HEALTHCHECK), provisioned and
+/// pushed; the image has the base's layer and one more with the Dockerfile's and the
+/// provisioner's changes, checked with skopeo and umoci. A failing RUN names its line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dockerfile_bootstrap_builds_the_base_image() {
+    need("runc", "runc");
+    let reg = Registry::start();
+    let host = format!("127.0.0.1:{}", reg.port);
+    push_base(&format!("{host}/base/busybox:1"));
+    let work = tempfile::tempdir().unwrap();
+    use_test_store();
+    let ctx = work.path().join("ctx");
+    std::fs::create_dir_all(ctx.join("conf/sub")).unwrap();
+    std::fs::write(ctx.join("conf/app.conf"), "port=8080\n").unwrap();
+    std::fs::write(ctx.join("conf/sub/extra.conf"), "x\n").unwrap();
+    std::fs::write(ctx.join("note.txt"), "a note\n").unwrap();
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "ARG BASE\nFROM ${BASE}\nARG FLAVOUR=plain\nENV APP=/srv/app \\\n    MODE=prod\nWORKDIR $APP\nCOPY conf/ ./conf/\nCOPY --chown=1000:1000 --chmod=600 note.txt /etc/\nRUN echo \"$FLAVOUR $MODE $(pwd)\" > built.txt\nLABEL org.example.from=dockerfile\nEXPOSE 8080\nHEALTHCHECK --interval=30s CMD true\nCMD [\"cat\", \"built.txt\"]\n",
+    )
+    .unwrap();
+    let hcl = format!(
+        r#"
+source "docker" "app" {{
+  build {{
+    path      = "{ctx}/Dockerfile"
+    build_dir = "{ctx}"
+    arguments = {{ BASE = "{host}/base/busybox:1", FLAVOUR = "spicy" }}
+  }}
+  commit = true
+}}
+build {{
+  sources = ["docker.app"]
+  provisioner "shell" {{
+    inline = ["cat built.txt", "echo provisioned > /srv/app/prov.txt"]
+  }}
+  post-processors {{
+    post-processor "docker-tag" {{
+      repository = "{host}/apps/fromdockerfile"
+      tags       = ["1"]
+    }}
+    post-processor "docker-push" {{}}
+  }}
+}}
+"#,
+        ctx = ctx.display()
+    );
+    let (lines, outcomes) = build(work.path(), &hcl).await;
+    let all = lines.join("\n");
+    assert!(outcomes.iter().all(|o| o.ok()), "{all}");
+    assert!(all.contains("spicy prod /srv/app"), "{all}");
+    let built = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Finished building base image "))
+        .unwrap_or_else(|| panic!("{all}"))
+        .trim_matches('"')
+        .to_string();
+    assert!(built.starts_with("sha256:"), "{built}");
+    assert!(lines.iter().any(|l| l == "Building base image..."), "{all}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with(&format!("--entrypoint=/bin/sh -- {built}"))),
+        "{all}"
+    );
+    assert!(
+        all.contains("final image is not discarded, removing the built image will fail"),
+        "{all}"
+    );
+
+    let image = format!("docker://{host}/apps/fromdockerfile:1");
+    let v: serde_json::Value =
+        serde_json::from_str(&skopeo(&["inspect", "--tls-verify=false", &image])).unwrap();
+    assert_eq!(v["Layers"].as_array().unwrap().len(), 3, "{v}");
+    // (the config blob as pushed: skopeo's `--config` alone shows OCI's fields only)
+    let cfg: serde_json::Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--config",
+        "--raw",
+        "--tls-verify=false",
+        &image,
+    ]))
+    .unwrap();
+    let c = &cfg["config"];
+    assert_eq!(c["WorkingDir"], "/srv/app");
+    assert_eq!(c["Cmd"], serde_json::json!(["cat", "built.txt"]));
+    assert_eq!(c["Labels"]["org.example.from"], "dockerfile");
+    assert_eq!(c["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
+    assert_eq!(
+        c["Healthcheck"],
+        serde_json::json!({"Interval": 30_000_000_000u64, "Test": ["CMD-SHELL", "true"]}),
+        "{cfg}"
+    );
+    let env: Vec<&str> = c["Env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    assert!(
+        env.contains(&"APP=/srv/app") && env.contains(&"MODE=prod"),
+        "{env:?}"
+    );
+    assert!(
+        !env.iter().any(|e| e.starts_with("FLAVOUR=")),
+        "ARGs are not stored: {env:?}"
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let layout = out.path().join("layout");
+    skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        &image,
+        &format!("oci:{}:v", layout.display()),
+    ]);
+    let bundle = out.path().join("bundle");
+    let o = Command::new(need("umoci", "umoci"))
+        .args(["unpack", "--image"])
+        .arg(format!("{}:v", layout.display()))
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = bundle.join("rootfs");
+    let read = |p: &str| std::fs::read_to_string(r.join(p)).unwrap();
+    assert_eq!(read("srv/app/built.txt"), "spicy prod /srv/app\n");
+    assert_eq!(read("srv/app/conf/app.conf"), "port=8080\n");
+    assert_eq!(read("srv/app/conf/sub/extra.conf"), "x\n");
+    assert_eq!(read("srv/app/prov.txt"), "provisioned\n");
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(r.join("etc/note.txt")).unwrap();
+    assert_eq!((m.mode() & 0o7777, m.uid(), m.gid()), (0o600, 1000, 1000));
+    let m = std::fs::metadata(r.join("srv/app/conf/app.conf")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (0, 0));
+
+    // A RUN that fails: the build fails at its first step, naming the line.
+    std::fs::write(ctx.join("Dockerfile"), "ARG BASE\nFROM $BASE\nRUN exit 3\n").unwrap();
+    let (lines, outcomes) = build(work.path(), &hcl).await;
+    let err = outcomes[0].errors.join("\n");
+    assert!(!outcomes[0].ok(), "{}", lines.join("\n"));
+    assert!(
+        err.contains("docker build failed: Dockerfile line 3: RUN exit 3: The command '/bin/sh -c exit 3' returned a non-zero code: 3"),
+        "{err}"
+    );
+    // A second stage is refused before anything runs.
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "ARG BASE\nFROM $BASE AS a\nFROM $BASE\n",
+    )
+    .unwrap();
+    let (_, outcomes) = build(work.path(), &hcl).await;
+    let err = outcomes[0].errors.join("\n");
+    assert!(
+        err.contains("Dockerfile line 3: FROM") && err.contains("single-stage"),
+        "{err}"
+    );
+}

@@ -82,7 +82,9 @@ fn words(s: &str, line: &str) -> Result<Vec<String>> {
 }
 
 /// `$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME:+word}` from `env`; `\$` is a literal `$`.
-fn substitute(s: &str, env: &[String]) -> String {
+/// Docker's variable substitution (`$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR:+word}`, `\$`)
+/// with `env` (`KEY=VALUE`; the first of a name wins).
+pub fn substitute(s: &str, env: &[String]) -> String {
     let get = |k: &str| {
         env.iter().find_map(|e| {
             e.split_once('=')
@@ -206,6 +208,16 @@ fn env_of(cfg: &Map<String, Value>) -> Vec<String> {
 /// Applies Docker `--change` lines to a container config (the `config` object of an image
 /// config). ENTRYPOINT clears CMD unless a CMD came before it in the same list, as in Docker.
 pub fn apply_changes(cfg: &mut Map<String, Value>, changes: &[String]) -> Result<()> {
+    apply_changes_with(cfg, changes, &[])
+}
+
+/// [`apply_changes`] with more variables for the substitution (`KEY=VALUE`, after the
+/// config's own environment: a Dockerfile's ARGs), which are not stored.
+pub fn apply_changes_with(
+    cfg: &mut Map<String, Value>,
+    changes: &[String],
+    extra: &[String],
+) -> Result<()> {
     let mut cmd_set = false;
     for line in changes {
         let l = line.trim();
@@ -214,7 +226,8 @@ pub fn apply_changes(cfg: &mut Map<String, Value>, changes: &[String]) -> Result
         }
         let (instr, rest) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
         let rest = rest.trim();
-        let env = env_of(cfg);
+        let stored = env_of(cfg);
+        let env: Vec<String> = stored.iter().chain(extra.iter()).cloned().collect();
         match instr.to_ascii_uppercase().as_str() {
             "CMD" | "ENTRYPOINT" => {
                 let up = instr.to_ascii_uppercase();
@@ -239,8 +252,9 @@ pub fn apply_changes(cfg: &mut Map<String, Value>, changes: &[String]) -> Result
                 }
             }
             "ENV" => {
-                let mut env = env;
-                for (k, v) in pairs(rest, line, &env.clone(), true)? {
+                let kv = pairs(rest, line, &env, true)?;
+                let mut env = stored;
+                for (k, v) in kv {
                     let entry = format!("{k}={v}");
                     match env
                         .iter_mut()

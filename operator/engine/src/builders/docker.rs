@@ -12,6 +12,7 @@
 //! `tmpfs`, `ecr_login`, `windows_container`, a `build` section) fail the build at its first
 //! step, naming the option (Kiln's own checks, deferred: see `registry::OwnChecks`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -115,6 +116,17 @@ pub struct DockerConfig {
     /// `RunEnv::image_root`: provision this root filesystem in place (the kaniko pattern).
     image_root: Option<PathBuf>,
     docker_configs: Vec<PathBuf>,
+    /// The `build` section: a Dockerfile to build the base image from.
+    bootstrap: Option<Bootstrap>,
+}
+
+/// A `build` section the plugin would run `docker build` for.
+#[derive(Clone, Debug)]
+struct Bootstrap {
+    path: PathBuf,
+    build_dir: PathBuf,
+    arguments: BTreeMap<String, String>,
+    pull: bool,
 }
 
 pub struct DockerBuilder {
@@ -144,7 +156,7 @@ const DEFAULT_RUN_COMMAND: [&str; 6] =
 fn dockerfile_config(
     r: &mut ConfigReader,
     b: &crate::template::RawBlock,
-) -> Option<Option<String>> {
+) -> Option<(Option<String>, Bootstrap)> {
     let mut nr = r.nested(b);
     let path = nr.string("path").unwrap_or_default();
     let build_dir = nr.string("build_dir").unwrap_or_default();
@@ -183,7 +195,20 @@ fn dockerfile_config(
             },
         }
     };
-    Some(error)
+    let dir = if build_dir.is_empty() {
+        "."
+    } else {
+        build_dir.as_str()
+    };
+    Some((
+        error,
+        Bootstrap {
+            path: std::path::absolute(&path).unwrap_or_else(|_| PathBuf::from(&path)),
+            build_dir: PathBuf::from(dir),
+            arguments,
+            pull: pull != Some(false),
+        },
+    ))
 }
 
 pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder>> {
@@ -241,7 +266,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     let image = r.string("image").filter(|s| !s.is_empty());
     let pull_set = r.bool("pull");
     match (&bootstrap, &image) {
-        (Some(error), _) => {
+        (Some((error, _)), _) => {
             if let Some(e) = error {
                 r.prepare_error(e.clone());
             }
@@ -253,10 +278,12 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
                     "when running a bootstrap build, the `pull` option is ignored and is replaced by `build.pull` (true by default)",
                 );
             }
-            r.check_error(
-                "Unsupported docker option",
-                "build: Kiln does not run Dockerfiles; build the base image first (its reference goes in `image`).",
-            );
+            if info.env.in_cluster {
+                r.check_error(
+                    "Unsupported in the cluster",
+                    "build: a runner pod runs in its docker source's base image, which a Dockerfile would make; build the base image first (its reference goes in `image`), or build locally with `kiln build`.",
+                );
+            }
         }
         (None, None) => r.prepare_error(
             "missing 'image' attribute or 'build' section, either needs to be specified for a build to run.",
@@ -407,6 +434,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             work_dir,
             image_root: info.env.image_root.clone(),
             docker_configs: info.env.docker_configs.clone(),
+            bootstrap: bootstrap.map(|(_, b)| b),
         },
         comm,
     }))
@@ -428,6 +456,8 @@ struct DockerState {
     /// The host side of `container_dir`, where Packer makes it (removed at cleanup), and
     /// the sidecar file naming it.
     shared_dir: Option<(PathBuf, PathBuf)>,
+    /// The image the `build` section made (its id, its name in the store).
+    bootstrapped: Option<String>,
 }
 
 /// What a snapshot of an image root provisioned in place leaves out: every mount point
@@ -508,6 +538,35 @@ fn client_options(c: &DockerConfig) -> anyhow::Result<ClientOptions> {
     })
 }
 
+/// The plugin's `docker login` with the `login*` options (none: nothing), saying what it
+/// does; the configuration directory and server to log out of.
+async fn login(ui: &crate::ui::Ui, c: &DockerConfig) -> Result<Option<(PathBuf, String)>, String> {
+    let Some((server, user, pass)) = c.login.clone() else {
+        return Ok(None);
+    };
+    ui.message("Logging in...");
+    let dir = docker_login::config_dir(None)
+        .ok_or("no docker configuration directory (set DOCKER_CONFIG or HOME)")?;
+    let (ui2, d, sv) = (ui.clone(), dir.clone(), server.clone());
+    tokio::task::spawn_blocking(move || docker_login::login(&ui2, &d, &sv, &user, &pass))
+        .await
+        .map_err(|e| e.to_string())??;
+    Ok(Some((dir, server)))
+}
+
+/// The plugin's deferred `docker logout` after [`login`].
+async fn logout(ui: &crate::ui::Ui, logged_in: Option<(PathBuf, String)>) {
+    let Some((dir, server)) = logged_in else {
+        return;
+    };
+    ui.message("Logging out...");
+    let ui2 = ui.clone();
+    let out = tokio::task::spawn_blocking(move || docker_login::logout(&ui2, &dir, &server)).await;
+    if let Ok(Err(e)) = out {
+        ui.error(format!("Error logging out: {e}"));
+    }
+}
+
 struct StepPrepare(DockerConfig);
 
 #[async_trait]
@@ -517,7 +576,7 @@ impl Step for StepPrepare {
     }
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
-        let c = self.0.clone();
+        let mut c = self.0.clone();
         // what earlier runs killed with SIGKILL left behind (containers, file systems)
         let wd = c.work_dir.clone();
         if let Ok(reaped) = tokio::task::spawn_blocking(move || reap_stale(&wd)).await {
@@ -566,8 +625,58 @@ impl Step for StepPrepare {
         let shared = shared_dir
             .clone()
             .unwrap_or_else(|| tmp.path().join("packer-files"));
+        // The `build` section: the plugin's stepBuild (`docker build`, between its login and
+        // logout) before its pull, which then pulls nothing.
+        let mut bootstrapped = None;
+        if let Some(bs) = c.bootstrap.clone() {
+            state.ui.say("Building base image...");
+            let logged_in = match login(&state.ui, &c).await {
+                Ok(l) => l,
+                Err(e) => return state.fail(format!("Error logging in: {e}")),
+            };
+            let client = match client_options(&c) {
+                Ok(o) => o,
+                Err(e) => return state.fail(format!("{e:#}")),
+            };
+            let store = match Store::open(&c.store) {
+                Ok(s) => s,
+                Err(e) => return state.fail(e.to_string()),
+            };
+            let built = super::dockerfile::build(super::dockerfile::Build {
+                dockerfile: &bs.path,
+                build_dir: &bs.build_dir,
+                args: &bs.arguments,
+                pull: bs.pull,
+                platform: &c.platform,
+                store: &store,
+                client,
+                work_dir: tmp.path(),
+                runtime: c.runtime.clone(),
+                ui: &state.ui,
+                cancel: &state.cancel,
+            })
+            .await;
+            logout(&state.ui, logged_in).await;
+            match built {
+                Ok(id) => {
+                    state.ui.say(format!("Finished building base image {id:?}"));
+                    c.image = id.clone();
+                    c.pull = false;
+                    state.private.get_or_default::<DockerState>().bootstrapped = Some(id.clone());
+                    bootstrapped = Some(id);
+                }
+                Err(e) => {
+                    // (the plugin records the error without saying it)
+                    state.error = Some(crate::components::BuildError::Step {
+                        step: state.step.clone(),
+                        message: format!("docker build failed: {e:#}"),
+                    });
+                    return StepAction::Halt;
+                }
+            }
+        }
         let scratch = c.image == SCRATCH;
-        let reference = if scratch {
+        let reference = if scratch || bootstrapped.is_some() {
             None
         } else {
             match Reference::parse(&c.image) {
@@ -577,6 +686,7 @@ impl Step for StepPrepare {
         };
         let ui = state.ui.clone();
         match &reference {
+            None if bootstrapped.is_some() => {}
             None => ui.say(format!(
                 "Starting from scratch: an empty image ({})",
                 c.platform
@@ -643,33 +753,32 @@ impl Step for StepPrepare {
         }
         // The plugin's `docker login` before its pull (and `docker logout` after it), in
         // the CLI's configuration directory.
-        let mut logged_in = None;
-        if let (Some(_), true, Some((server, user, pass))) = (&reference, c.pull, &c.login) {
-            ui.message("Logging in...");
-            let Some(dir) = docker_login::config_dir(None) else {
-                return state.fail(
-                    "Error logging in: no docker configuration directory (set DOCKER_CONFIG or HOME)",
-                );
-            };
-            let (ui2, d, sv, u, p) = (
-                ui.clone(),
-                dir.clone(),
-                server.clone(),
-                user.clone(),
-                pass.clone(),
-            );
-            match tokio::task::spawn_blocking(move || docker_login::login(&ui2, &d, &sv, &u, &p))
-                .await
-            {
-                Ok(Ok(())) => logged_in = Some((dir, server.clone())),
-                Ok(Err(e)) => return state.fail(format!("Error logging in: {e}")),
+        let logged_in = if reference.is_some() && c.pull {
+            match login(&ui, &c).await {
+                Ok(l) => l,
                 Err(e) => return state.fail(format!("Error logging in: {e}")),
             }
-        }
+        } else {
+            None
+        };
+        let built = bootstrapped.clone();
         let (cc, r2, root2) = (c.clone(), reference.clone(), rootfs.clone());
         let work = tokio::task::spawn_blocking(
             move || -> anyhow::Result<(StoredImage, Option<String>, Vec<String>, Vec<String>)> {
                 let store = Store::open(&cc.store)?;
+                if let Some(id) = &built {
+                    let img = store.image(id)?;
+                    if cc.image_root.is_some() {
+                        return Ok((img, None, vec![], vec![]));
+                    }
+                    let rep = unpack::unpack_layers(
+                        &store,
+                        &img.manifest.layers,
+                        &root2,
+                        &UnpackOptions::default(),
+                    )?;
+                    return Ok((img, None, vec![], rep.warnings));
+                }
                 let Some(r2) = r2 else {
                     std::fs::create_dir(&root2)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", root2.display()))?;
@@ -737,16 +846,7 @@ impl Step for StepPrepare {
             }
         }
         // the plugin's deferred `docker logout`, once the pull is done or failed
-        if let Some((dir, server)) = logged_in {
-            ui.message("Logging out...");
-            let ui2 = ui.clone();
-            let out =
-                tokio::task::spawn_blocking(move || docker_login::logout(&ui2, &dir, &server))
-                    .await;
-            if let Ok(Err(e)) = out {
-                ui.error(format!("Error logging out: {e}"));
-            }
-        }
+        logout(&ui, logged_in).await;
         let (img, repo_digest, warnings) = match work {
             Ok((img, digest, _, warnings)) => (img, digest, warnings),
             Err(action) => return action,
@@ -754,9 +854,12 @@ impl Step for StepPrepare {
         for w in warnings {
             ui.error(w);
         }
-        // scratch has no digests: the generated data are empty strings
+        // scratch has no digests: the generated data are empty strings; an image the `build`
+        // section made has its id and no distribution digest (the plugin's `bootstrapped`)
         let (source_sha, source_digest) = if scratch {
             (String::new(), String::new())
+        } else if bootstrapped.is_some() {
+            (img.manifest.config.digest.to_string(), String::new())
         } else {
             // `docker inspect`'s `.Id` and `RepoDigests[0]` (`name@sha256:…`).
             let name = reference
@@ -864,6 +967,22 @@ impl Step for StepPrepare {
         {
             let id = s.container_id.clone();
             state.ui.say(format!("Killing the container: {id}"));
+        }
+        // the plugin's stepBuild cleanup: the image the `build` section made stays, unless
+        // the container is discarded
+        if let Some(id) = state
+            .private
+            .get_mut::<DockerState>()
+            .and_then(|s| s.bootstrapped.take())
+        {
+            if matches!(self.0.output, Output::Discard) {
+                if let Err(e) = Store::open(&self.0.store).and_then(|st| st.untag(&id)) {
+                    state.ui.say(format!("failed to remove image {id:?}: {e}"));
+                    state.ui.say("if you have other images using this dockerfile, this is expected and can safely be ignored.");
+                }
+            } else {
+                state.ui.say("final image is not discarded, removing the built image will fail because of existing dependencies, skipping cleanup for docker build.");
+            }
         }
         if let Some(s) = state.private.get_mut::<DockerState>() {
             if let Some((d, sidecar)) = s.shared_dir.take() {

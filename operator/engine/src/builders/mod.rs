@@ -3,6 +3,8 @@
 pub mod common;
 #[cfg(feature = "docker")]
 pub mod docker;
+#[cfg(feature = "docker")]
+pub mod dockerfile;
 pub mod file;
 pub mod null;
 #[cfg(feature = "qemu")]

@@ -1,0 +1,788 @@
+//! The docker builder's `build` block (packer-plugin-docker's "bootstrapping a build with a
+//! Dockerfile"): the plugin runs `docker build` and continues from the image it made; Kiln,
+//! without a daemon, builds the Dockerfile itself with the docker builder's own parts — the
+//! base image pulled into the local store and unpacked, each `RUN` run with runc in that
+//! root filesystem, `COPY`/`ADD` from the build directory, the other instructions applied to
+//! the image's config as `docker build` applies them — and commits what changed as one
+//! layer over the base.
+//!
+//! One stage: a second `FROM` (and `COPY --from`) is refused with the line, as are `RUN`
+//! flags (`--mount`, `--network`) and `ADD` from a URL. The image id is Kiln's (its layer is
+//! its own bytes), as for every image the docker builder commits.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
+
+use kiln_oci::Reference;
+use kiln_oci::diff::{self, LayerOptions, SnapshotOptions};
+use kiln_oci::image::{self, CommitOptions};
+use kiln_oci::registry::{Client, ClientOptions};
+use kiln_oci::runtime::{self, RunSpec};
+use kiln_oci::store::{Platform, Store, StoredImage};
+use kiln_oci::unpack::{self, UnpackOptions};
+
+use crate::ui::Ui;
+
+/// One instruction: its keyword (upper case), its flags (`--chown=…`) and the rest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instruction {
+    /// 1-based line of the keyword.
+    pub line: usize,
+    pub keyword: String,
+    pub flags: Vec<(String, String)>,
+    pub args: String,
+}
+
+/// Parses a Dockerfile: comments and blank lines dropped, `\` continuations joined (comment
+/// lines inside a continuation skipped, as Docker does), leading `--flag=value`s of `FROM`,
+/// `RUN`, `COPY` and `ADD` split off.
+pub fn parse(text: &str) -> Result<Vec<Instruction>, String> {
+    let mut out = Vec::new();
+    let mut pending: Option<(usize, String)> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim_end_matches('\r');
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('#') || (trimmed.is_empty() && pending.is_none()) {
+            continue;
+        }
+        let (text, continues) = match line.trim_end().strip_suffix('\\') {
+            Some(t) => (t, true),
+            None => (line, false),
+        };
+        let acc = pending.get_or_insert_with(|| (i + 1, String::new()));
+        acc.1.push_str(text);
+        if continues {
+            continue;
+        }
+        let (n, full) = pending.take().expect("pending");
+        if let Some(ins) = instruction(n, &full)? {
+            out.push(ins);
+        }
+    }
+    if let Some((n, full)) = pending
+        && let Some(ins) = instruction(n, &full)?
+    {
+        out.push(ins);
+    }
+    Ok(out)
+}
+
+fn instruction(line: usize, full: &str) -> Result<Option<Instruction>, String> {
+    let full = full.trim();
+    if full.is_empty() {
+        return Ok(None);
+    }
+    let (kw, rest) = full.split_once(char::is_whitespace).unwrap_or((full, ""));
+    let keyword = kw.to_ascii_uppercase();
+    let mut rest = rest.trim_start();
+    let mut flags = Vec::new();
+    if ["FROM", "RUN", "COPY", "ADD"].contains(&keyword.as_str()) {
+        while let Some(f) = rest.strip_prefix("--") {
+            let (flag, after) = f.split_once(char::is_whitespace).unwrap_or((f, ""));
+            let (k, v) = flag.split_once('=').unwrap_or((flag, ""));
+            flags.push((k.to_string(), v.to_string()));
+            rest = after.trim_start();
+        }
+    }
+    Ok(Some(Instruction {
+        line,
+        keyword,
+        flags,
+        args: rest.trim().to_string(),
+    }))
+}
+
+/// What the build needs.
+pub struct Build<'a> {
+    pub dockerfile: &'a Path,
+    pub build_dir: &'a Path,
+    /// `build.arguments`.
+    pub args: &'a BTreeMap<String, String>,
+    /// `build.pull` (true unless set false): pull the base image even when the store has it.
+    pub pull: bool,
+    pub platform: &'a Platform,
+    pub store: &'a Store,
+    pub client: ClientOptions,
+    /// Where the root filesystem and the runtime's state go (the builder's temporary dir).
+    pub work_dir: &'a Path,
+    /// runc or crun (the builder's `runtime`).
+    pub runtime: Option<String>,
+    pub ui: &'a Ui,
+    pub cancel: &'a CancellationToken,
+}
+
+fn err_at(ins: &Instruction, msg: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!(
+        "Dockerfile line {}: {} {}: {msg}",
+        ins.line,
+        ins.keyword,
+        ins.args
+    )
+}
+
+/// `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR:+word}` of `vars` (the first of a name wins),
+/// `\$` a dollar: Docker's substitution in the instructions that have it.
+fn substitute(s: &str, vars: &[String]) -> String {
+    kiln_oci::image::substitute(s, vars)
+}
+
+/// A JSON array of strings (the exec form), else None.
+fn exec_form(s: &str) -> Option<Vec<String>> {
+    if !s.trim_start().starts_with('[') {
+        return None;
+    }
+    serde_json::from_str::<Vec<String>>(s).ok()
+}
+
+/// A word quoted for `/bin/sh`.
+fn sh_quote(w: &str) -> String {
+    if !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        return w.to_string();
+    }
+    format!("'{}'", w.replace('\'', "'\\''"))
+}
+
+/// Builds the Dockerfile; returns the new image's id (`sha256:…`, also its name in the
+/// store).
+pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(b.dockerfile)
+        .with_context(|| format!("reading {}", b.dockerfile.display()))?;
+    let instructions = parse(&text).map_err(anyhow::Error::msg)?;
+    // Global ARGs (before FROM), then the one FROM.
+    let mut global: Vec<(String, String)> = Vec::new();
+    let mut rest = instructions.iter();
+    let from = loop {
+        let Some(ins) = rest.next() else {
+            bail!("{}: no FROM instruction", b.dockerfile.display());
+        };
+        match ins.keyword.as_str() {
+            "ARG" => {
+                let (name, value) = declare_arg(ins, b.args, &[]);
+                global.push((name, value.unwrap_or_default()));
+            }
+            "FROM" => break ins,
+            _ => return Err(err_at(ins, "the first instruction must be FROM (or ARG)")),
+        }
+    };
+    let global_env: Vec<String> = global.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let from_words: Vec<&str> = from.args.split_whitespace().collect();
+    let base_name = match from_words.as_slice() {
+        [img] | [img, _, _] => substitute(img, &global_env),
+        _ => return Err(err_at(from, "expected FROM IMAGE [AS NAME]")),
+    };
+    let rest: Vec<&Instruction> = rest.collect();
+    if let Some(second) = rest.iter().find(|i| i.keyword == "FROM") {
+        return Err(err_at(
+            second,
+            "Kiln builds single-stage Dockerfiles: this FROM starts a second stage",
+        ));
+    }
+
+    // The base image, in the store and unpacked.
+    let rootfs = b.work_dir.join("dockerfile-rootfs");
+    let (store, platform, client_opts) = (b.store.clone(), b.platform.clone(), b.client.clone());
+    let (name2, root2, pull) = (base_name.clone(), rootfs.clone(), b.pull);
+    let base: StoredImage = tokio::task::spawn_blocking(move || -> anyhow::Result<StoredImage> {
+        if name2 == "scratch" {
+            std::fs::create_dir_all(&root2)?;
+            return Ok(image::scratch(&platform, json!({})));
+        }
+        let r = Reference::parse(&name2)?;
+        let img = match store.image(&r.to_string()) {
+            Ok(img) if !pull => img,
+            _ => Client::new(client_opts)?.pull(&r, &store, &platform)?.image,
+        };
+        unpack::unpack_layers(
+            &store,
+            &img.manifest.layers,
+            &root2,
+            &UnpackOptions::default(),
+        )?;
+        Ok(img)
+    })
+    .await??;
+    let spill = b.work_dir.to_path_buf();
+    let (root3, spill3) = (rootfs.clone(), spill.clone());
+    let before = tokio::task::spawn_blocking(move || {
+        diff::snapshot(
+            &root3,
+            &SnapshotOptions {
+                exclude: vec![],
+                spill_dir: Some(spill3),
+            },
+        )
+    })
+    .await??;
+
+    let mut cfg: Map<String, Value> = base.config["config"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let mut author: Option<String> = None;
+    // The stage's ARGs (name → value), which RUN sees in its environment and the other
+    // instructions in their substitution, after the image's ENV.
+    let mut stage_args: Vec<(String, String)> = Vec::new();
+    for ins in rest {
+        if b.cancel.is_cancelled() {
+            bail!("the Dockerfile build was cancelled");
+        }
+        let env = image::image_env(&json!({ "config": cfg }));
+        let arg_env: Vec<String> = stage_args.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let vars: Vec<String> = env.iter().chain(arg_env.iter()).cloned().collect();
+        match ins.keyword.as_str() {
+            "ARG" => {
+                let (name, value) = declare_arg(ins, b.args, &global);
+                stage_args.retain(|(k, _)| *k != name);
+                if let Some(v) = value {
+                    stage_args.push((name, v));
+                }
+            }
+            "ENV" | "LABEL" | "EXPOSE" | "ONBUILD" | "USER" | "VOLUME" | "WORKDIR" | "CMD"
+            | "ENTRYPOINT" => {
+                image::apply_changes_with(
+                    &mut cfg,
+                    &[format!("{} {}", ins.keyword, ins.args)],
+                    &arg_env,
+                )
+                .map_err(|e| err_at(ins, e))?;
+                if ins.keyword == "WORKDIR" {
+                    // Docker makes the working directory when the instruction runs.
+                    let w = cfg
+                        .get("WorkingDir")
+                        .and_then(Value::as_str)
+                        .unwrap_or("/")
+                        .to_string();
+                    unpack::resolve_in_root(&rootfs, Path::new(&w), true)
+                        .map_err(|e| err_at(ins, e))?;
+                }
+            }
+            "MAINTAINER" => author = Some(substitute(&ins.args, &vars)),
+            "STOPSIGNAL" => {
+                cfg.insert("StopSignal".into(), json!(substitute(&ins.args, &vars)));
+            }
+            "SHELL" => {
+                let shell = exec_form(&ins.args)
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| err_at(ins, "SHELL requires a JSON array"))?;
+                cfg.insert("Shell".into(), json!(shell));
+            }
+            "HEALTHCHECK" => {
+                cfg.insert(
+                    "Healthcheck".into(),
+                    healthcheck(&ins.args).map_err(|e| err_at(ins, e))?,
+                );
+            }
+            "RUN" => {
+                if let Some((k, _)) = ins.flags.first() {
+                    return Err(err_at(ins, format!("RUN --{k} is not supported by Kiln")));
+                }
+                let command = match exec_form(&ins.args) {
+                    Some(argv) => argv
+                        .iter()
+                        .map(|a| sh_quote(a))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    None => match cfg.get("Shell").and_then(Value::as_array) {
+                        Some(shell) => shell
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(sh_quote)
+                            .chain(std::iter::once(sh_quote(&ins.args)))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        None => ins.args.clone(),
+                    },
+                };
+                run(&b, &rootfs, &cfg, &arg_env, &command)
+                    .await
+                    .map_err(|e| err_at(ins, format!("{e:#}")))?;
+            }
+            "COPY" | "ADD" => {
+                for (k, _) in &ins.flags {
+                    if !["chown", "chmod"].contains(&k.as_str()) {
+                        return Err(err_at(
+                            ins,
+                            format!(
+                                "{} --{k} is not supported by Kiln (one stage, local files)",
+                                ins.keyword
+                            ),
+                        ));
+                    }
+                }
+                copy(&b, &rootfs, &cfg, ins, &vars).map_err(|e| err_at(ins, format!("{e:#}")))?;
+            }
+            other => return Err(err_at(ins, format!("unknown instruction: {other}"))),
+        }
+    }
+
+    // One layer of what changed, over the base, with the config as the instructions left it.
+    let store = b.store.clone();
+    let mut base2 = base.clone();
+    if let Some(root) = base2.config.as_object_mut() {
+        root.insert("config".into(), Value::Object(cfg));
+    }
+    let id = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+        let after = diff::snapshot(
+            &rootfs,
+            &SnapshotOptions {
+                exclude: vec![],
+                spill_dir: Some(spill),
+            },
+        )?;
+        let epoch = kiln_oci::source_date_epoch()?;
+        let layer = diff::write_layer(
+            &rootfs,
+            &before,
+            &after,
+            &store,
+            &LayerOptions {
+                epoch,
+                ..Default::default()
+            },
+        )?;
+        let committed = image::commit_untagged(
+            &store,
+            &base2,
+            &layer,
+            &CommitOptions {
+                author,
+                epoch,
+                created_by: Some("kiln build (Dockerfile)".into()),
+                ..Default::default()
+            },
+        )?;
+        let id = committed.config_digest.to_string();
+        store.tag(&id, &committed.manifest)?;
+        // (the builder unpacks the new image for its container, as from any other)
+        let _ = std::fs::remove_dir_all(&rootfs);
+        Ok(id)
+    })
+    .await??;
+    Ok(id)
+}
+
+/// `ARG NAME[=default]`: its value from `build.arguments`, else its default, else (in a
+/// stage) the global ARG of that name.
+fn declare_arg(
+    ins: &Instruction,
+    given: &BTreeMap<String, String>,
+    global: &[(String, String)],
+) -> (String, Option<String>) {
+    let (name, default) = match ins.args.split_once('=') {
+        Some((n, d)) => (
+            n.trim().to_string(),
+            Some(d.trim().trim_matches('"').to_string()),
+        ),
+        None => (ins.args.trim().to_string(), None),
+    };
+    let value = given.get(&name).cloned().or(default).or_else(|| {
+        global
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    });
+    (name, value)
+}
+
+/// `HEALTHCHECK NONE` or `HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D]
+/// [--retries=N] CMD …`, as Docker records it (durations in nanoseconds).
+fn healthcheck(args: &str) -> Result<Value, String> {
+    let mut rest = args.trim();
+    if rest.eq_ignore_ascii_case("NONE") {
+        return Ok(json!({ "Test": ["NONE"] }));
+    }
+    let mut hc = Map::new();
+    while let Some(f) = rest.strip_prefix("--") {
+        let (flag, after) = f.split_once(char::is_whitespace).unwrap_or((f, ""));
+        let (k, v) = flag
+            .split_once('=')
+            .ok_or_else(|| format!("--{flag} needs a value"))?;
+        let field = match k {
+            "interval" => "Interval",
+            "timeout" => "Timeout",
+            "start-period" => "StartPeriod",
+            "start-interval" => "StartInterval",
+            "retries" => {
+                let n: i64 = v.parse().map_err(|_| format!("invalid retries {v:?}"))?;
+                hc.insert("Retries".into(), json!(n));
+                rest = after.trim_start();
+                continue;
+            }
+            other => return Err(format!("unknown flag --{other}")),
+        };
+        let d = crate::template::body::go_parse_duration(v)
+            .map_err(|e| format!("invalid duration {v:?}: {e}"))?;
+        hc.insert(field.into(), json!(d.as_nanos() as u64));
+        rest = after.trim_start();
+    }
+    let (kw, cmd) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    if !kw.eq_ignore_ascii_case("CMD") {
+        return Err("HEALTHCHECK needs NONE or CMD".into());
+    }
+    let test = match exec_form(cmd) {
+        Some(argv) => std::iter::once("CMD".to_string())
+            .chain(argv)
+            .collect::<Vec<_>>(),
+        None => vec!["CMD-SHELL".into(), cmd.trim().to_string()],
+    };
+    hc.insert("Test".into(), json!(test));
+    Ok(Value::Object(hc))
+}
+
+/// Runs one `RUN` command in the root filesystem with the config's user, working directory
+/// and environment (then the stage's ARGs); its output goes to the log, as `docker build`'s
+/// does for Packer.
+async fn run(
+    b: &Build<'_>,
+    rootfs: &Path,
+    cfg: &Map<String, Value>,
+    arg_env: &[String],
+    command: &str,
+) -> anyhow::Result<()> {
+    let mut env = image::image_env(&json!({ "config": cfg }));
+    for a in arg_env {
+        let name = a.split_once('=').map(|x| x.0).unwrap_or(a);
+        if !env
+            .iter()
+            .any(|e| e.split_once('=').map(|x| x.0) == Some(name))
+        {
+            env.push(a.clone());
+        }
+    }
+    let spec = RunSpec {
+        rootfs: rootfs.to_path_buf(),
+        command: command.to_string(),
+        user: cfg.get("User").and_then(Value::as_str).map(String::from),
+        env,
+        workdir: cfg
+            .get("WorkingDir")
+            .and_then(Value::as_str)
+            .map(String::from),
+        runtime: b.runtime.clone(),
+        work_dir: Some(b.work_dir.to_path_buf()),
+        ..Default::default()
+    };
+    let ui = b.ui.clone();
+    let ui2 = b.ui.clone();
+    let code = runtime::run(
+        &spec,
+        move |l| ui.log(format!("docker build: {l}")),
+        move |l| ui2.log(format!("docker build: {l}")),
+        b.cancel,
+    )
+    .await?;
+    if code != 0 {
+        bail!("The command '/bin/sh -c {command}' returned a non-zero code: {code}");
+    }
+    Ok(())
+}
+
+/// `COPY`/`ADD [--chown=U[:G]] [--chmod=MODE] SRC… DEST` from the build directory.
+fn copy(
+    b: &Build<'_>,
+    rootfs: &Path,
+    cfg: &Map<String, Value>,
+    ins: &Instruction,
+    vars: &[String],
+) -> anyhow::Result<()> {
+    let words: Vec<String> = match exec_form(&ins.args) {
+        Some(w) => w,
+        None => ins.args.split_whitespace().map(String::from).collect(),
+    };
+    let words: Vec<String> = words.iter().map(|w| substitute(w, vars)).collect();
+    let [sources @ .., dest] = words.as_slice() else {
+        bail!("expected SOURCE… DEST");
+    };
+    if sources.is_empty() {
+        bail!("expected SOURCE… DEST");
+    }
+    let flag = |k: &str| {
+        ins.flags
+            .iter()
+            .find(|(f, _)| f == k)
+            .map(|(_, v)| v.clone())
+    };
+    let owner = match flag("chown") {
+        Some(spec) => {
+            let u = runtime::resolve_user(rootfs, Some(&substitute(&spec, vars)))?;
+            Some((u.uid, u.gid))
+        }
+        None => None,
+    };
+    let mode = match flag("chmod") {
+        Some(m) => Some(u32::from_str_radix(&m, 8).with_context(|| format!("--chmod={m}"))?),
+        None => None,
+    };
+    let workdir = cfg.get("WorkingDir").and_then(Value::as_str).unwrap_or("/");
+    let dest_abs = if dest.starts_with('/') {
+        dest.clone()
+    } else {
+        format!("{}/{dest}", workdir.trim_end_matches('/'))
+    };
+    let mut matched: Vec<PathBuf> = Vec::new();
+    for s in sources {
+        if ins.keyword == "ADD" && (s.starts_with("http://") || s.starts_with("https://")) {
+            bail!("ADD from a URL is not supported by Kiln; download it in a RUN");
+        }
+        let found = glob_in(b.build_dir, s)?;
+        if found.is_empty() {
+            bail!(
+                "{s}: no such file or directory in the build directory {}",
+                b.build_dir.display()
+            );
+        }
+        matched.extend(found);
+    }
+    let into_dir = dest.ends_with('/') || matched.len() > 1;
+    for src in &matched {
+        let meta = std::fs::symlink_metadata(src).with_context(|| src.display().to_string())?;
+        if meta.is_dir() {
+            // a directory's contents, not the directory itself
+            let target = unpack::resolve_in_root(rootfs, Path::new(&dest_abs), true)?;
+            copy_tree(src, &target, owner, mode)?;
+        } else if ins.keyword == "ADD" && is_archive(src) {
+            let target = unpack::resolve_in_root(rootfs, Path::new(&dest_abs), true)?;
+            extract(src, &target)?;
+        } else {
+            let rel = if into_dir || dest_is_dir(rootfs, &dest_abs) {
+                format!(
+                    "{}/{}",
+                    dest_abs.trim_end_matches('/'),
+                    src.file_name().unwrap_or_default().to_string_lossy()
+                )
+            } else {
+                dest_abs.clone()
+            };
+            let rel_path = Path::new(&rel);
+            let parent = rel_path.parent().unwrap_or(Path::new("/"));
+            let dir = unpack::resolve_in_root(rootfs, parent, true)?;
+            let target = dir.join(rel_path.file_name().unwrap_or_default());
+            copy_entry(src, &target, owner, mode)?;
+        }
+    }
+    Ok(())
+}
+
+fn dest_is_dir(rootfs: &Path, dest: &str) -> bool {
+    unpack::resolve_in_root(rootfs, Path::new(dest), false).is_ok_and(|p| p.is_dir())
+}
+
+/// The build directory's entries a source names: a path, or a pattern with `*`, `?` or
+/// `[…]` in its components; never outside the build directory.
+fn glob_in(build_dir: &Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let rel = pattern.trim_start_matches("./").trim_start_matches('/');
+    if rel.split('/').any(|c| c == "..") {
+        bail!("{pattern}: outside the build directory");
+    }
+    if !rel.contains(['*', '?', '[']) {
+        let p = if rel.is_empty() || rel == "." {
+            build_dir.to_path_buf()
+        } else {
+            build_dir.join(rel)
+        };
+        return Ok(if p.symlink_metadata().is_ok() {
+            vec![p]
+        } else {
+            vec![]
+        });
+    }
+    let matcher = globset::GlobBuilder::new(rel)
+        .literal_separator(true)
+        .build()
+        .with_context(|| format!("pattern {pattern}"))?
+        .compile_matcher();
+    let mut out = Vec::new();
+    let mut stack = vec![build_dir.to_path_buf()];
+    let depth = rel.split('/').count();
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            let Ok(r) = p.strip_prefix(build_dir) else {
+                continue;
+            };
+            if matcher.is_match(r) {
+                out.push(p.clone());
+            }
+            if r.components().count() < depth && e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn copy_tree(
+    src: &Path,
+    dst: &Path,
+    owner: Option<(u32, u32)>,
+    mode: Option<u32>,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dst)?;
+    for e in std::fs::read_dir(src)? {
+        let e = e?;
+        let target = dst.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            if target.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+                std::fs::remove_file(&target)?;
+            }
+            std::fs::create_dir_all(&target)?;
+            let m = e.metadata()?;
+            set_meta(
+                &target,
+                owner,
+                mode.or(Some(
+                    std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777,
+                )),
+            )?;
+            copy_tree(&e.path(), &target, owner, mode)?;
+        } else {
+            copy_entry(&e.path(), &target, owner, mode)?;
+        }
+    }
+    Ok(())
+}
+
+/// One file or symlink, replacing what is there; root-owned unless `--chown`, its own mode
+/// unless `--chmod`.
+fn copy_entry(
+    src: &Path,
+    dst: &Path,
+    owner: Option<(u32, u32)>,
+    mode: Option<u32>,
+) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let meta = std::fs::symlink_metadata(src)?;
+    if let Ok(m) = dst.symlink_metadata() {
+        if m.is_dir() {
+            bail!(
+                "cannot copy {} over the directory {}",
+                src.display(),
+                dst.display()
+            );
+        }
+        std::fs::remove_file(dst)?;
+    }
+    if meta.file_type().is_symlink() {
+        std::os::unix::fs::symlink(std::fs::read_link(src)?, dst)?;
+        let (u, g) = owner.unwrap_or((0, 0));
+        std::os::unix::fs::lchown(dst, Some(u), Some(g))?;
+        return Ok(());
+    }
+    std::fs::copy(src, dst).with_context(|| format!("{} → {}", src.display(), dst.display()))?;
+    set_meta(
+        dst,
+        owner,
+        Some(mode.unwrap_or(meta.permissions().mode() & 0o7777)),
+    )
+}
+
+fn set_meta(p: &Path, owner: Option<(u32, u32)>, mode: Option<u32>) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (u, g) = owner.unwrap_or((0, 0));
+    std::os::unix::fs::chown(p, Some(u), Some(g))
+        .with_context(|| format!("chown {}", p.display()))?;
+    if let Some(m) = mode {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m))?;
+    }
+    Ok(())
+}
+
+fn is_archive(p: &Path) -> bool {
+    let n = p
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_ascii_lowercase();
+    [".tar", ".tar.gz", ".tgz"].iter().any(|s| n.ends_with(s))
+}
+
+/// `ADD`'s extraction of a local tar archive (plain or gzip) into `dst`.
+fn extract(src: &Path, dst: &Path) -> anyhow::Result<()> {
+    let f = std::fs::File::open(src)?;
+    let mut magic = [0u8; 2];
+    {
+        use std::io::Read as _;
+        let mut g = std::fs::File::open(src)?;
+        let _ = g.read(&mut magic)?;
+    }
+    let reader: Box<dyn std::io::Read> = if magic == [0x1f, 0x8b] {
+        Box::new(flate2::read::GzDecoder::new(f))
+    } else {
+        Box::new(f)
+    };
+    let mut ar = tar::Archive::new(reader);
+    ar.set_preserve_permissions(true);
+    ar.set_overwrite(true);
+    ar.unpack(dst)
+        .with_context(|| format!("extracting {}", src.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_continuations_comments_and_flags() {
+        let df = "# syntax\nARG BASE=busybox\nFROM ${BASE} AS b\nRUN echo a \\\n  # inside\n  && echo b\n\nCOPY --chown=1:2 a b /x/\nenv A=1\n";
+        let p = parse(df).unwrap();
+        let kw: Vec<_> = p.iter().map(|i| (i.line, i.keyword.as_str())).collect();
+        assert_eq!(
+            kw,
+            [(2, "ARG"), (3, "FROM"), (4, "RUN"), (8, "COPY"), (9, "ENV")]
+        );
+        assert_eq!(p[2].args, "echo a   && echo b");
+        assert_eq!(p[3].flags, [("chown".to_string(), "1:2".to_string())]);
+        assert_eq!(p[3].args, "a b /x/");
+    }
+
+    #[test]
+    fn healthchecks_as_docker_records_them() {
+        assert_eq!(healthcheck("NONE").unwrap(), json!({"Test": ["NONE"]}));
+        assert_eq!(
+            healthcheck("--interval=5s --retries=3 CMD curl -f http://x/").unwrap(),
+            json!({"Interval": 5_000_000_000u64, "Retries": 3, "Test": ["CMD-SHELL", "curl -f http://x/"]})
+        );
+        assert_eq!(
+            healthcheck("CMD [\"true\"]").unwrap(),
+            json!({"Test": ["CMD", "true"]})
+        );
+        assert!(healthcheck("--bogus=1 CMD x").is_err());
+    }
+
+    #[test]
+    fn args_come_from_the_build_then_defaults_then_globals() {
+        let given = BTreeMap::from([("A".to_string(), "given".to_string())]);
+        let ins = |a: &str| Instruction {
+            line: 1,
+            keyword: "ARG".into(),
+            flags: vec![],
+            args: a.into(),
+        };
+        assert_eq!(
+            declare_arg(&ins("A=d"), &given, &[]),
+            ("A".into(), Some("given".into()))
+        );
+        assert_eq!(
+            declare_arg(&ins("B=d"), &given, &[]),
+            ("B".into(), Some("d".into()))
+        );
+        let global = [("C".to_string(), "g".to_string())];
+        assert_eq!(
+            declare_arg(&ins("C"), &given, &global),
+            ("C".into(), Some("g".into()))
+        );
+        assert_eq!(declare_arg(&ins("D"), &given, &global), ("D".into(), None));
+    }
+}
