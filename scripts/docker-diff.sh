@@ -180,6 +180,10 @@ run() { # tool dir -> outputs in $work/run/$tool.out
   rm -rf "$DOCKER_CONFIG"
   if [[ $tool == packer ]]; then
     bin=$packer
+    # (containers first: a failed `docker build` leaves its intermediate container, which
+    # would keep the base image's layers)
+    # shellcheck disable=SC2046
+    "$docker" rm -f $("$docker" ps -aq) >/dev/null 2>&1 || true
     # shellcheck disable=SC2046
     "$docker" rmi -f $("$docker" images -aq) >/dev/null 2>&1 || true
   else

@@ -1058,9 +1058,11 @@ async fn dockerfile_bootstrap_builds_the_base_image() {
     std::fs::write(ctx.join("conf/app.conf"), "port=8080\n").unwrap();
     std::fs::write(ctx.join("conf/sub/extra.conf"), "x\n").unwrap();
     std::fs::write(ctx.join("note.txt"), "a note\n").unwrap();
+    std::fs::write(ctx.join("junk.tmp"), "junk\n").unwrap();
+    std::fs::write(ctx.join(".dockerignore"), "*.tmp\nDockerfile\n").unwrap();
     std::fs::write(
         ctx.join("Dockerfile"),
-        "ARG BASE\nFROM ${BASE}\nARG FLAVOUR=plain\nENV APP=/srv/app \\\n    MODE=prod\nWORKDIR $APP\nCOPY conf/ ./conf/\nCOPY --chown=1000:1000 --chmod=600 note.txt /etc/\nRUN echo \"$FLAVOUR $MODE $(pwd)\" > built.txt\nLABEL org.example.from=dockerfile\nEXPOSE 8080\nHEALTHCHECK --interval=30s CMD true\nCMD [\"cat\", \"built.txt\"]\n",
+        "ARG BASE\nFROM ${BASE}\nARG FLAVOUR=plain\nENV APP=/srv/app \\\n    MODE=prod\nWORKDIR $APP\nCOPY conf/ ./conf/\nCOPY --chown=1000:1000 --chmod=600 note.txt /etc/\nCOPY . /ctx/\nRUN echo \"$FLAVOUR $MODE $(pwd)\" > built.txt\nLABEL org.example.from=dockerfile\nEXPOSE 8080\nHEALTHCHECK --interval=30s CMD true\nCMD [\"cat\", \"built.txt\"]\n",
     )
     .unwrap();
     let hcl = format!(
@@ -1172,6 +1174,13 @@ build {{
     assert_eq!(read("srv/app/conf/app.conf"), "port=8080\n");
     assert_eq!(read("srv/app/conf/sub/extra.conf"), "x\n");
     assert_eq!(read("srv/app/prov.txt"), "provisioned\n");
+    // the whole context, minus what .dockerignore leaves out
+    let mut copied: Vec<String> = std::fs::read_dir(r.join("ctx"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    copied.sort();
+    assert_eq!(copied, [".dockerignore", "conf", "note.txt"]);
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(r.join("etc/note.txt")).unwrap();
     assert_eq!((m.mode() & 0o7777, m.uid(), m.gid()), (0o600, 1000, 1000));

@@ -526,15 +526,16 @@ fn copy(
     } else {
         format!("{}/{dest}", workdir.trim_end_matches('/'))
     };
+    let ignore = Ignore::load(b.build_dir)?;
     let mut matched: Vec<PathBuf> = Vec::new();
     for s in sources {
         if ins.keyword == "ADD" && (s.starts_with("http://") || s.starts_with("https://")) {
             bail!("ADD from a URL is not supported by Kiln; download it in a RUN");
         }
-        let found = glob_in(b.build_dir, s)?;
+        let found = glob_in(b.build_dir, s, &ignore)?;
         if found.is_empty() {
             bail!(
-                "{s}: no such file or directory in the build directory {}",
+                "{s}: not found in the build directory {} or excluded by its .dockerignore",
                 b.build_dir.display()
             );
         }
@@ -546,7 +547,7 @@ fn copy(
         if meta.is_dir() {
             // a directory's contents, not the directory itself
             let target = unpack::resolve_in_root(rootfs, Path::new(&dest_abs), true)?;
-            copy_tree(src, &target, owner, mode)?;
+            copy_tree(src, &target, owner, mode, (b.build_dir, &ignore))?;
         } else if ins.keyword == "ADD" && is_archive(src) {
             let target = unpack::resolve_in_root(rootfs, Path::new(&dest_abs), true)?;
             extract(src, &target)?;
@@ -574,9 +575,69 @@ fn dest_is_dir(rootfs: &Path, dest: &str) -> bool {
     unpack::resolve_in_root(rootfs, Path::new(dest), false).is_ok_and(|p| p.is_dir())
 }
 
+/// The build directory's `.dockerignore`, as Docker reads it: a pattern per line (`#`
+/// comments, blank lines skipped; `*`, `?`, `[…]` within a path component, `**` across
+/// them), matched against paths relative to the build directory, a pattern that matches a
+/// directory covering everything under it; `!` makes an exception; the last matching line
+/// decides.
+#[derive(Default)]
+struct Ignore {
+    rules: Vec<(globset::GlobMatcher, bool)>,
+}
+
+impl Ignore {
+    fn load(build_dir: &Path) -> anyhow::Result<Ignore> {
+        let file = build_dir.join(".dockerignore");
+        let text = match std::fs::read_to_string(&file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ignore::default()),
+            Err(e) => return Err(e).with_context(|| file.display().to_string()),
+        };
+        let mut rules = Vec::new();
+        for line in text.lines() {
+            let l = line.trim();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            let (exclude, pat) = match l.strip_prefix('!') {
+                Some(p) => (false, p.trim()),
+                None => (true, l),
+            };
+            let pat = pat.trim_start_matches("./").trim_start_matches('/');
+            let pat = pat.trim_end_matches('/');
+            if pat.is_empty() {
+                continue;
+            }
+            let m = globset::GlobBuilder::new(pat)
+                .literal_separator(true)
+                .build()
+                .with_context(|| format!("{}: pattern {l:?}", file.display()))?
+                .compile_matcher();
+            rules.push((m, exclude));
+        }
+        Ok(Ignore { rules })
+    }
+
+    /// Whether `rel` (relative to the build directory) is left out.
+    fn excluded(&self, rel: &Path) -> bool {
+        let mut out = false;
+        for (m, exclude) in &self.rules {
+            if rel
+                .ancestors()
+                .filter(|a| !a.as_os_str().is_empty())
+                .any(|a| m.is_match(a))
+            {
+                out = *exclude;
+            }
+        }
+        out
+    }
+}
+
 /// The build directory's entries a source names: a path, or a pattern with `*`, `?` or
-/// `[…]` in its components; never outside the build directory.
-fn glob_in(build_dir: &Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
+/// `[…]` in its components; never outside the build directory, nor what `.dockerignore`
+/// leaves out.
+fn glob_in(build_dir: &Path, pattern: &str, ignore: &Ignore) -> anyhow::Result<Vec<PathBuf>> {
     let rel = pattern.trim_start_matches("./").trim_start_matches('/');
     if rel.split('/').any(|c| c == "..") {
         bail!("{pattern}: outside the build directory");
@@ -587,7 +648,10 @@ fn glob_in(build_dir: &Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
         } else {
             build_dir.join(rel)
         };
-        return Ok(if p.symlink_metadata().is_ok() {
+        let left_out = p
+            .strip_prefix(build_dir)
+            .is_ok_and(|r| !r.as_os_str().is_empty() && ignore.excluded(r));
+        return Ok(if p.symlink_metadata().is_ok() && !left_out {
             vec![p]
         } else {
             vec![]
@@ -610,6 +674,9 @@ fn glob_in(build_dir: &Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
             let Ok(r) = p.strip_prefix(build_dir) else {
                 continue;
             };
+            if ignore.excluded(r) {
+                continue;
+            }
             if matcher.is_match(r) {
                 out.push(p.clone());
             }
@@ -622,15 +689,25 @@ fn glob_in(build_dir: &Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// A directory's contents into `dst`, but what `.dockerignore` leaves out (`ctx`: the build
+/// directory and its ignore rules).
 fn copy_tree(
     src: &Path,
     dst: &Path,
     owner: Option<(u32, u32)>,
     mode: Option<u32>,
+    ctx: (&Path, &Ignore),
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(dst)?;
-    for e in std::fs::read_dir(src)? {
-        let e = e?;
+    let mut entries: Vec<_> = std::fs::read_dir(src)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        if e.path()
+            .strip_prefix(ctx.0)
+            .is_ok_and(|r| ctx.1.excluded(r))
+        {
+            continue;
+        }
         let target = dst.join(e.file_name());
         if e.file_type()?.is_dir() {
             if target.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
@@ -645,7 +722,7 @@ fn copy_tree(
                     std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777,
                 )),
             )?;
-            copy_tree(&e.path(), &target, owner, mode)?;
+            copy_tree(&e.path(), &target, owner, mode, ctx)?;
         } else {
             copy_entry(&e.path(), &target, owner, mode)?;
         }
@@ -745,6 +822,31 @@ mod tests {
         assert_eq!(p[2].args, "echo a   && echo b");
         assert_eq!(p[3].flags, [("chown".to_string(), "1:2".to_string())]);
         assert_eq!(p[3].args, "a b /x/");
+    }
+
+    #[test]
+    fn dockerignore_leaves_out_what_docker_does() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join(".dockerignore"),
+            "# comment\n.git\n*.log\n!keep.log\nbuild/**/tmp\n/secret/\n",
+        )
+        .unwrap();
+        let ig = Ignore::load(d.path()).unwrap();
+        for (p, out) in [
+            (".git", true),
+            (".git/config", true),
+            ("a.log", true),
+            ("keep.log", false),
+            ("sub/a.log", false),
+            ("build/x/tmp/f", true),
+            ("build/x/keep", false),
+            ("secret/key", true),
+            ("src/main.rs", false),
+        ] {
+            assert_eq!(ig.excluded(Path::new(p)), out, "{p}");
+        }
+        assert!(!Ignore::default().excluded(Path::new(".git")));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 # The base image built from a Dockerfile (the `build` section: ARGs, ENV, WORKDIR, COPY of a
-# directory and with --chown, RUN, LABEL, EXPOSE, CMD), then provisioned and committed; the
-# build's values show an image id and no source digest.
+# directory, with --chown and of the whole context minus .dockerignore, RUN, LABEL, EXPOSE,
+# CMD), then provisioned and committed; the build's values show an image id and no source
+# digest.
 source "docker" "a" {
   build {
     path      = "Dockerfile"
@@ -15,7 +16,7 @@ build {
     inline = [
       "pwd", "cat greeting.txt",
       "busybox stat -c '%a %u:%g %s %n' /app /app/* /app/sub/* /opt/owned.txt",
-      "echo $APP_HOME $MODE", "test -z \"${build.SourceImageDigest}\" && echo no digest",
+      "ls -a /ctx /ctx/files", "echo $APP_HOME $MODE", "test -z \"${build.SourceImageDigest}\" && echo no digest",
     ]
   }
 }
