@@ -4,7 +4,7 @@
 //! docker-tag, docker-push; checked with skopeo and umoci, and rebuilt for the same digest.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 
 use kiln_engine::plan::{self, RunOptions};
@@ -108,6 +108,28 @@ async fn build_in(
     run_template(&t, &opts)
         .await
         .unwrap_or_else(|d| panic!("{d}"))
+}
+
+/// The pushed image `docker://…` unpacked with skopeo and umoci (as a user's tools see it):
+/// its root filesystem, in the returned temporary directory.
+fn unpack_pushed(image: &str) -> (tempfile::TempDir, PathBuf) {
+    let out = tempfile::tempdir().unwrap();
+    let layout = out.path().join("layout");
+    skopeo(&[
+        "copy",
+        "--src-tls-verify=false",
+        image,
+        &format!("oci:{}:v", layout.display()),
+    ]);
+    let bundle = out.path().join("bundle");
+    let o = Command::new(need("umoci", "umoci"))
+        .args(["unpack", "--image"])
+        .arg(format!("{}:v", layout.display()))
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (out, bundle.join("rootfs"))
 }
 
 fn skopeo(args: &[&str]) -> String {
@@ -265,23 +287,7 @@ build {{
     assert_eq!(cfg["author"], "Kiln <kiln@example.org>");
 
     // umoci sees the changes: the deleted file gone, the new ones with mode and owner
-    let out = tempfile::tempdir().unwrap();
-    let layout = out.path().join("layout");
-    skopeo(&[
-        "copy",
-        "--src-tls-verify=false",
-        &format!("docker://{host}/apps/web:1.0"),
-        &format!("oci:{}:v", layout.display()),
-    ]);
-    let bundle = out.path().join("bundle");
-    let o = Command::new(need("umoci", "umoci"))
-        .args(["unpack", "--image"])
-        .arg(format!("{}:v", layout.display()))
-        .arg(&bundle)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let r = bundle.join("rootfs");
+    let (_out, r) = unpack_pushed(&format!("docker://{host}/apps/web:1.0"));
     assert!(!r.join("etc/obsolete.conf").exists());
     assert_eq!(
         std::fs::read_to_string(r.join("etc/motd")).unwrap(),
@@ -649,27 +655,10 @@ build {{
     };
     assert_eq!(digest("inplace"), digest("runc"));
     // and the secret is not in the layer
-    let out = tempfile::tempdir().unwrap();
-    let layout = out.path().join("layout");
-    skopeo(&[
-        "copy",
-        "--src-tls-verify=false",
-        &format!("docker://{host}/apps/inplace:1"),
-        &format!("oci:{}:x", layout.display()),
-    ]);
-    let bundle = out.path().join("bundle");
-    let st = Command::new(need("umoci", "umoci"))
-        .arg("unpack")
-        .arg("--image")
-        .arg(format!("{}:x", layout.display()))
-        .arg(&bundle)
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success());
-    assert!(bundle.join("rootfs/srv/app/version").is_file());
-    assert!(!bundle.join("rootfs/var/run/secrets/token").exists());
-    assert!(!bundle.join("rootfs/etc/obsolete.conf").exists());
+    let (_out, r) = unpack_pushed(&format!("docker://{host}/apps/inplace:1"));
+    assert!(r.join("srv/app/version").is_file());
+    assert!(!r.join("var/run/secrets/token").exists());
+    assert!(!r.join("etc/obsolete.conf").exists());
 }
 
 /// A missing tag, a missing repository and a registry that refuses the connection, through
@@ -1152,23 +1141,7 @@ build {{
         "ARGs are not stored: {env:?}"
     );
 
-    let out = tempfile::tempdir().unwrap();
-    let layout = out.path().join("layout");
-    skopeo(&[
-        "copy",
-        "--src-tls-verify=false",
-        &image,
-        &format!("oci:{}:v", layout.display()),
-    ]);
-    let bundle = out.path().join("bundle");
-    let o = Command::new(need("umoci", "umoci"))
-        .args(["unpack", "--image"])
-        .arg(format!("{}:v", layout.display()))
-        .arg(&bundle)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let r = bundle.join("rootfs");
+    let (_out, r) = unpack_pushed(&image);
     let read = |p: &str| std::fs::read_to_string(r.join(p)).unwrap();
     assert_eq!(read("srv/app/built.txt"), "spicy prod /srv/app\n");
     assert_eq!(read("srv/app/conf/app.conf"), "port=8080\n");

@@ -538,6 +538,58 @@ fn client_options(c: &DockerConfig) -> anyhow::Result<ClientOptions> {
     })
 }
 
+/// What the prepare step goes on with: the image, its repo digest and the pull's lines, and
+/// the unpacking's warnings; the image unpacked into the container's root (not when it is
+/// provisioned in place).
+type Prepared = (StoredImage, Option<String>, Vec<String>, Vec<String>);
+
+fn unpack_for_container(
+    store: &Store,
+    img: StoredImage,
+    repo_digest: Option<String>,
+    said: Vec<String>,
+    c: &DockerConfig,
+    rootfs: &Path,
+) -> anyhow::Result<Prepared> {
+    if c.image_root.is_some() {
+        return Ok((img, repo_digest, said, vec![]));
+    }
+    let rep = unpack::unpack_layers(
+        store,
+        &img.manifest.layers,
+        rootfs,
+        &UnpackOptions::default(),
+    )?;
+    Ok((img, repo_digest, said, rep.warnings))
+}
+
+/// Commits what changed in `rootfs` since `before` as one layer over `base`, the image
+/// named by its id (`sha256:…`, as `docker commit` without a repository names it).
+pub(crate) fn commit_rootfs(
+    store: &Store,
+    rootfs: &Path,
+    before: &diff::Snapshot,
+    snapshot: SnapshotOptions,
+    base: &StoredImage,
+    opts: &CommitOptions,
+) -> anyhow::Result<(image::Committed, String)> {
+    let after = diff::snapshot(rootfs, &snapshot)?;
+    let layer = diff::write_layer(
+        rootfs,
+        before,
+        &after,
+        store,
+        &LayerOptions {
+            epoch: opts.epoch,
+            ..Default::default()
+        },
+    )?;
+    let committed = image::commit_untagged(store, base, &layer, opts)?;
+    let name = committed.config_digest.to_string();
+    store.tag(&name, &committed.manifest)?;
+    Ok((committed, name))
+}
+
 /// The plugin's `docker login` with the `login*` options (none: nothing), saying what it
 /// does; the configuration directory and server to log out of.
 async fn login(ui: &crate::ui::Ui, c: &DockerConfig) -> Result<Option<(PathBuf, String)>, String> {
@@ -766,20 +818,12 @@ impl Step for StepPrepare {
         let work = tokio::task::spawn_blocking(
             move || -> anyhow::Result<(StoredImage, Option<String>, Vec<String>, Vec<String>)> {
                 let store = Store::open(&cc.store)?;
-                if let Some(id) = &built {
-                    let img = store.image(id)?;
-                    if cc.image_root.is_some() {
-                        return Ok((img, None, vec![], vec![]));
+                let Some(r2) = r2.filter(|_| built.is_none()) else {
+                    if let Some(id) = &built {
+                        // the image the `build` section made, unpacked below
+                        let img = store.image(id)?;
+                        return unpack_for_container(&store, img, None, vec![], &cc, &root2);
                     }
-                    let rep = unpack::unpack_layers(
-                        &store,
-                        &img.manifest.layers,
-                        &root2,
-                        &UnpackOptions::default(),
-                    )?;
-                    return Ok((img, None, vec![], rep.warnings));
-                }
-                let Some(r2) = r2 else {
                     std::fs::create_dir(&root2)
                         .map_err(|e| anyhow::anyhow!("{}: {e}", root2.display()))?;
                     return Ok((
@@ -809,16 +853,7 @@ impl Step for StepPrepare {
                         vec![],
                     )
                 };
-                if cc.image_root.is_some() {
-                    return Ok((img, repo_digest, said, vec![]));
-                }
-                let rep = unpack::unpack_layers(
-                    &store,
-                    &img.manifest.layers,
-                    &root2,
-                    &UnpackOptions::default(),
-                )?;
-                Ok((img, repo_digest, said, rep.warnings))
+                unpack_for_container(&store, img, repo_digest, said, &cc, &root2)
             },
         )
         .await;
@@ -1249,24 +1284,15 @@ impl Step for StepFinish {
                 };
                 let r = tokio::task::spawn_blocking(
                     move || -> anyhow::Result<(image::Committed, String)> {
-                        let store = Store::open(&store_path)?;
-                        let after =
-                            diff::snapshot(&rootfs, &SnapshotOptions { exclude, spill_dir })?;
-                        let layer = diff::write_layer(
+                        // named by its id (`sha256:…`) until a docker-tag names it
+                        commit_rootfs(
+                            &Store::open(&store_path)?,
                             &rootfs,
                             &before,
-                            &after,
-                            &store,
-                            &LayerOptions {
-                                epoch,
-                                ..Default::default()
-                            },
-                        )?;
-                        // named by its id (`sha256:…`) until a docker-tag names it
-                        let committed = image::commit_untagged(&store, &base, &layer, &opts)?;
-                        let name = committed.config_digest.to_string();
-                        store.tag(&name, &committed.manifest)?;
-                        Ok((committed, name))
+                            SnapshotOptions { exclude, spill_dir },
+                            &base,
+                            &opts,
+                        )
                     },
                 )
                 .await;

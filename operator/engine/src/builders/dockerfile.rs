@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 
 use kiln_oci::Reference;
-use kiln_oci::diff::{self, LayerOptions, SnapshotOptions};
+use kiln_oci::diff::{self, SnapshotOptions};
 use kiln_oci::image::{self, CommitOptions};
 use kiln_oci::registry::{Client, ClientOptions};
 use kiln_oci::runtime::{self, RunSpec};
@@ -329,37 +329,22 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
         root.insert("config".into(), Value::Object(cfg));
     }
     let id = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
-        let after = diff::snapshot(
+        let (_, id) = super::docker::commit_rootfs(
+            &store,
             &rootfs,
-            &SnapshotOptions {
+            &before,
+            SnapshotOptions {
                 exclude: vec![],
                 spill_dir: Some(spill),
             },
-        )?;
-        let epoch = kiln_oci::source_date_epoch()?;
-        let layer = diff::write_layer(
-            &rootfs,
-            &before,
-            &after,
-            &store,
-            &LayerOptions {
-                epoch,
-                ..Default::default()
-            },
-        )?;
-        let committed = image::commit_untagged(
-            &store,
             &base2,
-            &layer,
             &CommitOptions {
                 author,
-                epoch,
+                epoch: kiln_oci::source_date_epoch()?,
                 created_by: Some("kiln build (Dockerfile)".into()),
                 ..Default::default()
             },
         )?;
-        let id = committed.config_digest.to_string();
-        store.tag(&id, &committed.manifest)?;
         // (the builder unpacks the new image for its container, as from any other)
         let _ = std::fs::remove_dir_all(&rootfs);
         Ok(id)
