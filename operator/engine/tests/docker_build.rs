@@ -110,6 +110,16 @@ async fn build_in(
         .unwrap_or_else(|d| panic!("{d}"))
 }
 
+/// A loopback docker-registry holding the busybox base as `name` (`repository:tag`), its
+/// `host:port`, a work directory, and the test image store in use.
+fn registry_with_base(name: &str) -> (Registry, String, tempfile::TempDir) {
+    let reg = Registry::start();
+    let host = format!("127.0.0.1:{}", reg.port);
+    push_base(&format!("{host}/{name}"));
+    use_test_store();
+    (reg, host, tempfile::tempdir().unwrap())
+}
+
 /// The pushed image `docker://…` unpacked with skopeo and umoci (as a user's tools see it):
 /// its root filesystem, in the returned temporary directory.
 fn unpack_pushed(image: &str) -> (tempfile::TempDir, PathBuf) {
@@ -148,11 +158,7 @@ fn skopeo(args: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn docker_source_builds_commits_tags_and_pushes() {
     need("runc", "runc");
-    let reg = Registry::start();
-    let host = format!("127.0.0.1:{}", reg.port);
-    push_base(&format!("{host}/base/busybox:1"));
-    let work = tempfile::tempdir().unwrap();
-    use_test_store();
+    let (_reg, host, work) = registry_with_base("base/busybox:1");
     let files = work.path().join("files");
     std::fs::create_dir_all(&files).unwrap();
     std::fs::write(files.join("motd"), "built by kiln\n").unwrap();
@@ -457,11 +463,7 @@ build { sources = ["docker.app"] }
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_then_import_and_save() {
     need("runc", "runc");
-    let reg = Registry::start();
-    let host = format!("127.0.0.1:{}", reg.port);
-    push_base(&format!("{host}/base/busybox:2"));
-    let work = tempfile::tempdir().unwrap();
-    use_test_store();
+    let (_reg, host, work) = registry_with_base("base/busybox:2");
     let export = work.path().join("out/fs.tar");
     let saved = work.path().join("out/saved.tar");
     let hcl = format!(
@@ -725,11 +727,7 @@ async fn missing_images_and_unreachable_registries_name_what_failed() {
 async fn provenance_after_a_push_is_attached_to_the_image_as_a_referrer() {
     use kiln_engine::postprocessors::provenance::{IN_TOTO_PAYLOAD_TYPE, VerifyingKey, state};
     need("runc", "runc");
-    let reg = Registry::start();
-    let host = format!("127.0.0.1:{}", reg.port);
-    push_base(&format!("{host}/base/busybox:1"));
-    let work = tempfile::tempdir().unwrap();
-    use_test_store();
+    let (_reg, host, work) = registry_with_base("base/busybox:1");
     let key = work.path().join("signing.pem");
     let st = Command::new("openssl")
         .args(["genpkey", "-algorithm", "ed25519", "-out"])
@@ -830,11 +828,7 @@ async fn sboms_of_a_pushed_image_are_attached_as_referrers() {
     use kiln_engine::components::{SbomFormat, SbomReferrer};
     use kiln_engine::ui::{Masker, Recorder, Ui};
     need("runc", "runc");
-    let reg = Registry::start();
-    let host = format!("127.0.0.1:{}", reg.port);
-    push_base(&format!("{host}/base/busybox:1"));
-    let work = tempfile::tempdir().unwrap();
-    use_test_store();
+    let (reg, host, work) = registry_with_base("base/busybox:1");
     let cdx = r#"{"bomFormat":"CycloneDX","specVersion":"1.5","version":1}"#;
     let spdx = r#"{"spdxVersion":"SPDX-2.3","name":"app"}"#;
     let hcl = format!(
@@ -1037,11 +1031,7 @@ fn docker_login_and_logout_as_the_cli() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dockerfile_bootstrap_builds_the_base_image() {
     need("runc", "runc");
-    let reg = Registry::start();
-    let host = format!("127.0.0.1:{}", reg.port);
-    push_base(&format!("{host}/base/busybox:1"));
-    let work = tempfile::tempdir().unwrap();
-    use_test_store();
+    let (_reg, host, work) = registry_with_base("base/busybox:1");
     let ctx = work.path().join("ctx");
     std::fs::create_dir_all(ctx.join("conf/sub")).unwrap();
     std::fs::write(ctx.join("conf/app.conf"), "port=8080\n").unwrap();
