@@ -11,6 +11,9 @@
 #   small/id_ed25519[.pub]           root's SSH key (also: root password "kiln")
 #   iso/kiln-boot.iso                isolinux "boot:" prompt, label "linux"; whatever is typed
 #                                    after the label lands on the guest's /proc/cmdline
+#   iso-efi/kiln-boot-efi.iso        the same guest and prompt for UEFI firmware (OVMF):
+#                                    syslinux.efi as \EFI\BOOT\BOOTX64.EFI on the ISO's El
+#                                    Torito EFI image (no BIOS boot)
 #   debian/disk.qcow2                Debian 12 (systemd, openssh, extlinux on a partitionless
 #                                    ext4 disk, root=/dev/vda), same key and password
 #   debian/vmlinuz debian/initrd.img the same disk's kernel, for a direct-kernel boot
@@ -180,6 +183,43 @@ EOF
   log "boot ISO built in $((SECONDS - t0)) s: $out/kiln-boot.iso"
 }
 
+build_efi_iso() {
+  local out="$CACHE/iso-efi"
+  if [ -f "$out/.done" ]; then return 0; fi
+  local efi=/usr/lib/SYSLINUX.EFI/efi64/syslinux.efi ldl=/usr/lib/syslinux/modules/efi64/ldlinux.e64
+  [ -f "$efi" ] && [ -f "$ldl" ] || { log "syslinux-efi is missing (apt-get install syslinux-efi)"; return 1; }
+  command -v mformat >/dev/null || { log "mtools is missing (apt-get install mtools)"; return 1; }
+  local t0=$SECONDS
+  local work; work=$(mktemp -d "${TMPDIR:-/tmp}/kiln-iso-efi.XXXXXX")
+  trap 'rm -rf "$work"' RETURN
+  mkdir -p "$work/iso" "$out"
+  # The same prompt as the BIOS ISO's, so the same boot commands work.
+  cat >"$work/syslinux.cfg" <<'EOF'
+SERIAL 0 115200
+PROMPT 1
+TIMEOUT 0
+DEFAULT linux
+LABEL linux
+  KERNEL /vmlinuz
+  APPEND initrd=/initrd.img console=ttyS0 quiet
+EOF
+  # The EFI system partition image the firmware boots from (El Torito, platform 0xEF).
+  local img="$work/iso/efiboot.img" mb
+  mb=$(( ($(stat -c %s "$CACHE/small/vmlinuz") + $(stat -c %s "$CACHE/small/initrd.img")) / 1048576 + 4 ))
+  truncate -s "${mb}M" "$img"
+  mformat -i "$img" ::
+  mmd -i "$img" ::/EFI ::/EFI/BOOT
+  mcopy -i "$img" "$efi" ::/EFI/BOOT/BOOTX64.EFI
+  mcopy -i "$img" "$ldl" "$work/syslinux.cfg" ::/EFI/BOOT/
+  mcopy -i "$img" "$CACHE/small/vmlinuz" ::/vmlinuz
+  mcopy -i "$img" "$CACHE/small/initrd.img" ::/initrd.img
+  xorriso -as mkisofs -quiet -o "$out/kiln-boot-efi.iso.tmp" -V KILN_EFI \
+    -e efiboot.img -no-emul-boot "$work/iso" 2>&1 | grep -v '^xorriso : NOTE' >&2 || true
+  mv "$out/kiln-boot-efi.iso.tmp" "$out/kiln-boot-efi.iso"
+  touch "$out/.done"
+  log "EFI boot ISO built in $((SECONDS - t0)) s: $out/kiln-boot-efi.iso"
+}
+
 build_debian() {
   local out="$CACHE/debian"
   if [ -f "$out/.done" ]; then return 0; fi
@@ -231,5 +271,6 @@ EOF
 
 build_small
 build_iso
+build_efi_iso
 if [ "$want_debian" = 1 ]; then build_debian; fi
 echo "$CACHE"

@@ -17,7 +17,7 @@ fi
 # qemu test guests (scripts/guests.sh) and the qemu runner image (images/qemu.sh: firmware
 # and data qemu opens): files, not commands, so checked by path.
 need=()
-for pair in "/bin/busybox:busybox-static" "/usr/lib/ISOLINUX/isolinux.bin:isolinux" "/usr/lib/syslinux/modules/bios/ldlinux.c32:syslinux-common" "/usr/share/seabios/bios-256k.bin:seabios" "/usr/lib/ipxe/qemu/efi-virtio.rom:ipxe-qemu" "/usr/share/qemu/keymaps/en-us:qemu-system-data" "/usr/share/OVMF/OVMF_CODE.fd:ovmf"; do
+for pair in "/bin/busybox:busybox-static" "/usr/lib/ISOLINUX/isolinux.bin:isolinux" "/usr/lib/syslinux/modules/bios/ldlinux.c32:syslinux-common" "/usr/share/seabios/bios-256k.bin:seabios" "/usr/lib/ipxe/qemu/efi-virtio.rom:ipxe-qemu" "/usr/share/qemu/keymaps/en-us:qemu-system-data" "/usr/share/OVMF/OVMF_CODE.fd:ovmf" "/usr/lib/SYSLINUX.EFI/efi64/syslinux.efi:syslinux-efi" "/usr/lib/syslinux/modules/efi64/ldlinux.e64:syslinux-common"; do
   f=${pair%%:*}; pkg=${pair#*:}
   [ -e "$f" ] || need+=("$pkg")
 done

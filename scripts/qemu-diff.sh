@@ -11,8 +11,9 @@
 #
 # The guests are scripts/guests.sh's (cached): the small kernel + initramfs guest, booted
 # from its ISO under TCG (about 20 s with each tool), and the mmdebstrap Debian disk (about
-# a minute); cases name their directory `GUESTS`, the ISO's sha256 `ISO_SHA256` and the
-# Debian disk's `DEBIAN_SHA256`, which the script replaces.
+# a minute), the same guest's UEFI ISO (syslinux.efi under OVMF); cases name their directory
+# `GUESTS`, the ISO's sha256 `ISO_SHA256`, the UEFI ISO's `EFI_ISO_SHA256` and the Debian
+# disk's `DEBIAN_SHA256`, which the script replaces.
 #
 # usage: scripts/qemu-diff.sh [substring]   (only the cases whose name contains it)
 # env:   KILN_BIN=path (default: the debug build in $CARGO_TARGET_DIR)
@@ -31,6 +32,7 @@ scripts/qemu-plugin.sh >/dev/null
 plugin=$(ls "${KILN_CACHE:-$HOME/.cache/kiln}"/packer-plugin-qemu/1.1.7/packer-plugin-qemu_v1.1.7_x5.0_linux_amd64)
 guests=$(scripts/guests.sh debian | tail -n 1)
 iso_sha=$(sha256sum "$guests/iso/kiln-boot.iso" | cut -d' ' -f1)
+efi_iso_sha=$(sha256sum "$guests/iso-efi/kiln-boot-efi.iso" | cut -d' ' -f1)
 debian_sha=$(sha256sum "$guests/debian/disk.qcow2" | cut -d' ' -f1)
 kiln=${KILN_BIN:-$CARGO_TARGET_DIR/debug/kiln}
 [[ -x $kiln ]] || cargo build -q -p kiln
@@ -67,7 +69,7 @@ for case in operator/tests/qemu-diff/cases/*/; do
     mkdir -p "$dir"
     cp -r "$case". "$dir/"
     rm -f "$dir/deviation"
-    sed -i "s#GUESTS#$guests#g; s#ISO_SHA256#$iso_sha#g; s#DEBIAN_SHA256#$debian_sha#g" "$dir/t.pkr.hcl"
+    sed -i "s#GUESTS#$guests#g; s#EFI_ISO_SHA256#$efi_iso_sha#g; s#ISO_SHA256#$iso_sha#g; s#DEBIAN_SHA256#$debian_sha#g" "$dir/t.pkr.hcl"
     if [[ $tool == packer ]]; then bin=$packer; else bin=$kiln; fi
     touch "$dir/.start"
     out="$work/run/$tool"

@@ -27,6 +27,51 @@ pub fn errno_text(e: &std::io::Error) -> String {
     }
 }
 
+/// Go's `exec.LookPath(file)` on Unix: a name with a slash is checked as it is, another is
+/// searched for in `$PATH` (an empty entry being `.`); the error is its `*exec.Error` text
+/// (`exec: "qemu-foo": executable file not found in $PATH`, `exec: "/x/qemu": stat /x/qemu:
+/// no such file or directory`).
+pub fn look_path(file: &str) -> Result<std::path::PathBuf, String> {
+    let quoted = serde_json::to_string(file).unwrap_or_else(|_| format!("{file:?}"));
+    if file.contains('/') {
+        return find_executable(Path::new(file))
+            .map(|()| std::path::PathBuf::from(file))
+            .map_err(|e| format!("exec: {quoted}: {e}"));
+    }
+    let path = std::env::var("PATH").unwrap_or_default();
+    for dir in path.split(':') {
+        let dir = if dir.is_empty() { "." } else { dir };
+        let candidate = Path::new(dir).join(file);
+        if find_executable(&candidate).is_ok() {
+            return Ok(candidate);
+        }
+    }
+    Err(format!(
+        "exec: {quoted}: executable file not found in $PATH"
+    ))
+}
+
+/// Go's `findExecutable`: the file exists, is no directory and may be executed.
+fn find_executable(file: &Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let m = std::fs::metadata(file).map_err(|e| path_error("stat", file, &e))?;
+    if m.is_dir() {
+        return Err("is a directory".into());
+    }
+    match nix::unistd::access(file, nix::unistd::AccessFlags::X_OK) {
+        Ok(()) => Ok(()),
+        Err(nix::errno::Errno::ENOSYS | nix::errno::Errno::EPERM)
+            if m.permissions().mode() & 0o111 != 0 =>
+        {
+            Ok(())
+        }
+        Err(nix::errno::Errno::ENOSYS | nix::errno::Errno::EPERM) => {
+            Err("permission denied".into())
+        }
+        Err(e) => Err(e.desc().to_lowercase()),
+    }
+}
+
 /// Go's `os.MkdirTemp(dir, prefix)`: `<prefix><random decimal digits>`, mode 0700.
 pub fn mkdir_temp(dir: &Path, prefix: &str) -> std::io::Result<std::path::PathBuf> {
     use rand::RngExt as _;

@@ -295,10 +295,11 @@ async fn output_directory_force_and_on_error_rules() {
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
     std::fs::write(out.join("old.txt"), "previous build").unwrap();
-    // qemu_binary that does not exist: the build fails at stepRun, after the disks.
+    // EFI variables that do not exist: the build fails at stepPrepareEfivars, after the
+    // disks.
     let hcl = format!(
         "{}\nbuild {{\n  sources = [\"source.qemu.small\"]\n}}\n",
-        iso_source(&out, "  qemu_binary = \"/nonexistent/qemu-system-x86_64\"")
+        iso_source(&out, "  efi_firmware_vars = \"/nonexistent/OVMF_VARS.fd\"")
     );
     let r = build(
         dir.path(),
@@ -324,9 +325,15 @@ async fn output_directory_force_and_on_error_rules() {
     .await;
     let o = r.outcome.unwrap();
     assert!(!o.ok());
-    let err = o.errors.join("\n");
-    assert!(err.contains("/nonexistent/qemu-system-x86_64"), "{err}");
+    // The plugin's step says its error and halts without recording it.
+    assert_eq!(o.errors.join("\n"), "Build was halted.");
     let lines = r.lines.join("\n");
+    assert!(
+        lines.contains(
+            "failed to read from efivars file at /nonexistent/OVMF_VARS.fd: open /nonexistent/OVMF_VARS.fd: no such file or directory"
+        ),
+        "{lines}"
+    );
     assert!(
         lines.contains("Deleting previous output directory"),
         "{lines}"
@@ -348,6 +355,128 @@ async fn output_directory_force_and_on_error_rules() {
         "kept with -on-error=abort"
     );
     assert!(!out.join("old.txt").exists());
+}
+
+/// UEFI: the guest's ISO for OVMF (syslinux.efi's prompt), booted with the plugin's default
+/// firmware files; the guest sees its EFI runtime, and the writable copy of the variables
+/// (`efivars.fd`, which qemu used as its second pflash drive) is part of the artifact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn efi_boot_with_ovmf_keeps_the_variables_file() {
+    require_qemu();
+    let dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = dir.path().join("output");
+    let iso = guests().join("iso-efi/kiln-boot-efi.iso");
+    let hcl = format!(
+        r#"
+source "qemu" "efi" {{
+  iso_url              = "{iso}"
+  iso_checksum         = "sha256:{sum}"
+  accelerator          = "tcg"
+  headless             = true
+  efi_boot             = true
+  disk_size            = "32M"
+  output_directory     = "{out}"
+  ssh_username         = "root"
+  ssh_private_key_file = "{key}"
+  boot_wait            = "10s"
+  boot_command         = ["linux kiln.efi=1<enter>"]
+  ssh_timeout          = "4m"
+  shutdown_command     = "poweroff"
+  shutdown_timeout     = "1m"
+}}
+build {{
+  sources = ["source.qemu.efi"]
+  provisioner "shell" {{
+    inline = ["test -d /sys/firmware/efi && echo booted-by-uefi", "cat /proc/cmdline"]
+  }}
+}}
+"#,
+        iso = iso.display(),
+        sum = sha256(&iso),
+        out = out.display(),
+        key = guests().join("small/id_ed25519").display(),
+    );
+    let r = build(
+        dir.path(),
+        &hcl,
+        opts(work.path(), false, OnError::Cleanup),
+        None,
+    )
+    .await;
+    let o = r.outcome.expect("the build ran");
+    assert!(o.ok(), "{:?}\n{:#?}", o.errors, r.lines);
+    let lines = r.lines.join("\n");
+    assert!(lines.contains("booted-by-uefi"), "{lines}");
+    assert!(
+        lines.contains("kiln.efi=1"),
+        "typed at syslinux.efi's prompt: {lines}"
+    );
+    let argv = r
+        .lines
+        .iter()
+        .find(|l| l.starts_with("Qemu command: "))
+        .expect("the qemu command is logged");
+    let vars = out.join("efivars.fd");
+    assert!(
+        argv.contains("file=/usr/share/OVMF/OVMF_CODE.fd,if=pflash,unit=0,format=raw,readonly=on")
+            && argv.contains(&format!(
+                "file={},if=pflash,unit=1,format=raw",
+                vars.display()
+            )),
+        "{argv}"
+    );
+    assert!(!argv.contains("-boot "), "no -boot with UEFI: {argv}");
+    let len = std::fs::metadata(&vars).expect("efivars.fd is kept").len();
+    assert_eq!(
+        len,
+        std::fs::metadata("/usr/share/OVMF/OVMF_VARS.fd")
+            .unwrap()
+            .len()
+    );
+    let a = &o.artifacts[0];
+    assert_eq!(a.files, vec![vars.clone(), out.join("packer-efi")]);
+    assert!(!pid_alive(qemu_pid(&r.lines)));
+}
+
+/// A qemu binary that cannot be found ends the build before its first step, in the words of
+/// the plugin's `newDriver` (Go's `exec.LookPath`): nothing downloaded, no output directory.
+#[tokio::test]
+async fn missing_qemu_binary_fails_before_any_step() {
+    require_qemu();
+    let dir = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for (binary, want) in [
+        (
+            "/nonexistent/qemu-system-x86_64",
+            "Failed creating Qemu driver: exec: \"/nonexistent/qemu-system-x86_64\": stat /nonexistent/qemu-system-x86_64: no such file or directory",
+        ),
+        (
+            "qemu-system-kiln",
+            "Failed creating Qemu driver: exec: \"qemu-system-kiln\": executable file not found in $PATH",
+        ),
+        (
+            "/tmp",
+            "Failed creating Qemu driver: exec: \"/tmp\": is a directory",
+        ),
+    ] {
+        let hcl = format!(
+            "{}\nbuild {{\n  sources = [\"source.qemu.small\"]\n}}\n",
+            iso_source(&out, &format!("  qemu_binary = \"{binary}\""))
+        );
+        let r = build(
+            dir.path(),
+            &hcl,
+            opts(work.path(), false, OnError::Cleanup),
+            None,
+        )
+        .await;
+        let o = r.outcome.unwrap();
+        assert_eq!(o.errors, vec![want.to_string()]);
+        assert!(r.lines.is_empty(), "nothing said: {:#?}", r.lines);
+        assert!(!out.exists());
+    }
 }
 
 /// Cancelling while the guest boots kills qemu, frees the HTTP port, removes the CD ISO and
@@ -816,7 +945,10 @@ async fn kvm_either_boots_or_names_the_way_out() {
     }
     let err = o.errors.join("\n");
     if err.contains("Qemu failed to start") {
-        assert!(err.to_lowercase().contains("kvm"), "{err}");
+        // The plugin's words in the error; what qemu said about KVM in the log.
+        assert!(err.contains("Please run with PACKER_LOG=1"), "{err}");
+        let lines = r.lines.join("\n");
+        assert!(lines.to_lowercase().contains("kvm"), "{lines}");
         return;
     }
     assert!(err.contains("Timeout waiting for SSH"), "{err}");

@@ -22,6 +22,11 @@ pub enum BuildError {
         message: String,
         original: Box<BuildError>,
     },
+    /// A step said its error and halted without recording it (a plugin step's `ui.Error`
+    /// then `ActionHalt`): the builder's `Run` then returns Packer's `Build was halted.`;
+    /// `said` keeps what the step said.
+    #[error("Build was halted.")]
+    Halted { step: String, said: String },
     /// The build was cancelled (Ctrl-C, ImageBuild deletion, a provisioner's timeout).
     #[error("{message}")]
     Cancelled { message: String },

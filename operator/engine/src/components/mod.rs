@@ -123,6 +123,28 @@ impl BuildState {
         })
     }
 
+    /// Says an error and halts without recording it, as a plugin step that calls
+    /// `ui.Error` and returns `ActionHalt`: the build's error is `Build was halted.`.
+    pub fn halt(&mut self, message: impl Into<String>) -> StepAction {
+        let said = message.into();
+        self.ui.error(said.clone());
+        self.error = Some(BuildError::Halted {
+            step: self.step.clone(),
+            said,
+        });
+        StepAction::Halt
+    }
+
+    /// Records the running step's error without saying it (a plugin step that puts its error
+    /// in the state bag and halts: Packer says it only in the build's summary).
+    pub fn fail_unsaid(&mut self, message: impl Into<String>) -> StepAction {
+        self.error = Some(BuildError::Step {
+            step: self.step.clone(),
+            message: message.into(),
+        });
+        StepAction::Halt
+    }
+
     /// Records an error and says it.
     pub fn fail_with(&mut self, error: BuildError) -> StepAction {
         self.ui.error(error.to_string());

@@ -25,7 +25,7 @@ use crate::builders::common::{StepConnect, StepProvision};
 use crate::communicator::UiOutput;
 use crate::communicator::config::CommConfig;
 use crate::components::{
-    BuildError, BuildState, Builder, ComponentInfo, Grant, Requirements, Step, StepAction,
+    BuildError, BuildState, Builder, ComponentInfo, Grant, Requirements, Step, StepAction, StepKind,
 };
 use crate::steps::cdrom::{CdImage, create_cd};
 use crate::steps::download::download_iso;
@@ -72,6 +72,7 @@ impl Builder for QemuBuilder {
     fn steps(&self) -> Vec<Box<dyn Step>> {
         let c = &self.config;
         vec![
+            Box::new(StepNewDriver(c.clone())),
             Box::new(StepDownload(c.clone())),
             Box::new(StepPrepareOutputDir {
                 config: c.clone(),
@@ -412,6 +413,31 @@ impl Vm {
 // ------------------------------------------------------------------------------------------
 // Steps, in the plugin's order.
 
+/// The builder's `newDriver`, before its steps: `qemu_binary` and `qemu-img` looked up as
+/// Go's `exec.LookPath` does; a failure ends the build with `Failed creating Qemu driver: …`
+/// and nothing said before it.
+struct StepNewDriver(Arc<QemuConfig>);
+
+#[async_trait]
+impl Step for StepNewDriver {
+    fn name(&self) -> &str {
+        "newDriver"
+    }
+
+    fn kind(&self) -> StepKind {
+        StepKind::Internal
+    }
+
+    async fn run(&mut self, state: &mut BuildState) -> StepAction {
+        for bin in [self.0.qemu_binary.as_str(), "qemu-img"] {
+            if let Err(e) = crate::goerr::look_path(bin) {
+                return state.fail_unsaid(format!("Failed creating Qemu driver: {e}"));
+            }
+        }
+        StepAction::Continue
+    }
+}
+
 /// `commonsteps.StepDownload`: the ISO (or the disk image's source) → `iso_path`.
 struct StepDownload(Arc<QemuConfig>);
 
@@ -474,13 +500,13 @@ impl Step for StepPrepareOutputDir {
                 return state.fail(format!("{e}"));
             }
         }
-        if let Err(e) = std::fs::create_dir_all(&dir) {
-            return state.fail(format!(
-                "Error creating output directory {}: {e}",
-                dir.display()
-            ));
-        }
+        // From here on a failure removes the directory, as the plugin's cleanup does (the
+        // failed step's own cleanup runs too).
         self.created = true;
+        // The plugin's `os.MkdirAll(dir, 0755)`, its error recorded but not said.
+        if let Err(e) = crate::goerr::mkdir_all(&dir, 0o755) {
+            return state.fail_unsaid(e);
+        }
         StepAction::Continue
     }
 
@@ -494,7 +520,8 @@ impl Step for StepPrepareOutputDir {
             match crate::artifact::remove_files(std::slice::from_ref(&dir)).await {
                 Ok(()) => break,
                 Err(e) => {
-                    state.ui.error(format!("Error removing output dir: {e}"));
+                    // (The plugin only logs it, and tries again after 2 s, 5 times.)
+                    state.ui.log(format!("Error removing output dir: {e}"));
                     tokio::time::sleep(Duration::from_secs(2)).await;
                 }
             }
@@ -829,7 +856,22 @@ impl Step for StepConfigureVnc {
     }
 }
 
-/// `stepPrepareEfivars`: a writable copy of the EFI variables in the output directory.
+/// The driver's early failure, in its words (`Qemu failed to start. Please run with
+/// PACKER_LOG=1 to get more info.`); what qemu said goes to the log.
+fn qemu_failed_to_start(
+    state: &mut BuildState,
+    vm: &Vm,
+    status: std::process::ExitStatus,
+) -> StepAction {
+    state.ui.log(vm.died_message(status));
+    state.halt(
+        "Error launching VM: Qemu failed to start. Please run with PACKER_LOG=1 to get more info.",
+    )
+}
+
+/// `stepPrepareEfivars`: a writable copy of the EFI variables in the output directory,
+/// made as the plugin makes it (created without truncating, 0660, then the source read into
+/// it) and removed again when the build fails or is cancelled.
 struct StepPrepareEfivars(Arc<QemuConfig>);
 
 #[async_trait]
@@ -839,19 +881,59 @@ impl Step for StepPrepareEfivars {
     }
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
-        let Some(src) = &self.0.efi_vars else {
+        use std::os::unix::fs::OpenOptionsExt;
+        let Some(src) = self.0.efi_vars.clone() else {
             return StepAction::Continue;
         };
         let dst = self.0.output_dir().join("efivars.fd");
-        if let Err(e) = tokio::fs::copy(src, &dst).await {
-            return state.fail(format!(
-                "failed to copy efivars file {} to {}: {e}",
-                src.display(),
-                dst.display()
-            ));
-        }
+        let mut out = match std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .mode(0o660)
+            .open(&dst)
+        {
+            Ok(f) => f,
+            Err(e) => {
+                return state.halt(format!(
+                    "failed to create local efivars file at {}: {}",
+                    dst.display(),
+                    crate::goerr::path_error("open", &dst, &e)
+                ));
+            }
+        };
         qstate(state).run.efivars_path = Some(dst.display().to_string());
+        let mut input = match std::fs::File::open(&src) {
+            Ok(f) => f,
+            Err(e) => {
+                return state.halt(format!(
+                    "failed to read from efivars file at {}: {}",
+                    src.display(),
+                    crate::goerr::path_error("open", &src, &e)
+                ));
+            }
+        };
+        if let Err(e) = std::io::copy(&mut input, &mut out) {
+            return state.halt(format!("failed to copy efivars data: {e}"));
+        }
         StepAction::Continue
+    }
+
+    async fn cleanup(&mut self, state: &mut BuildState) {
+        if state.error.is_none() && !state.cancel.is_cancelled() {
+            return;
+        }
+        let Some(path) = qstate(state).run.efivars_path.clone() else {
+            return;
+        };
+        if let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            let e = crate::goerr::path_error("remove", Path::new(&path), &e);
+            state
+                .ui
+                .error(format!("failed to cleanup efivars file at {path}: {e}"));
+        }
     }
 }
 
@@ -870,14 +952,14 @@ impl Step for StepRun {
         let version = match qemu_version(Path::new(&binary)).await {
             Ok(v) => v,
             Err(e) => {
-                return state.fail(format!(
+                return state.halt(format!(
                     "{e:#} (is {} installed? Debian: apt-get install qemu-system-x86)",
                     c.qemu_binary
                 ));
             }
         };
         let Some(v2) = at_least_version_2(&version) else {
-            return state.fail(format!("Error parsing qemu version: {version:?}"));
+            return state.halt(format!("Error parsing qemu version: {version:?}"));
         };
         let run = {
             let q = qstate(state);
@@ -886,7 +968,7 @@ impl Step for StepRun {
         };
         let argv = match qemu_args(&c.args, &run) {
             Ok(a) => a,
-            Err(e) => return state.fail(format!("Error processing QemuArgs: {e}")),
+            Err(e) => return state.halt(format!("Error processing QemuArgs: {e}")),
         };
         let vnc_addr = format!("{}:{}", c.args.vnc_bind_address, run.vnc_port);
         let password = qstate(state).vnc_password.clone().unwrap_or_default();
@@ -916,20 +998,18 @@ impl Step for StepRun {
             .log(format!("Qemu command: {} {}", binary, argv.join(" ")));
         let vm = match Vm::spawn(&binary, &argv) {
             Ok(vm) => Arc::new(vm),
-            Err(e) => return state.fail(format!("Error launching VM: {e:#}")),
+            Err(e) => return state.halt(format!("Error launching VM: {e:#}")),
         };
         qstate(state).vm = Some(vm.clone());
         // Ready when qemu listens on its VNC port (it does before the guest runs); a qemu
         // that exits first failed to start (the plugin waits 2 s for that exit).
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
-            if let Some(st) = vm.exited() {
-                return state.fail(format!(
-                    "Error launching VM: Qemu failed to start: {}",
-                    vm.died_message(st)
-                ));
+            if let Some(st) = vm.exited().filter(|st| !st.success()) {
+                return qemu_failed_to_start(state, &vm, st);
             }
-            if tokio::net::TcpStream::connect(&vnc_addr).await.is_ok()
+            if vm.exited().is_some()
+                || tokio::net::TcpStream::connect(&vnc_addr).await.is_ok()
                 || tokio::time::Instant::now() >= deadline
             {
                 break;
@@ -939,11 +1019,8 @@ impl Step for StepRun {
                 _ = state.cancel.cancelled() => return StepAction::Halt,
             }
         }
-        if let Some(st) = vm.exited() {
-            return state.fail(format!(
-                "Error launching VM: Qemu failed to start: {}",
-                vm.died_message(st)
-            ));
+        if let Some(st) = vm.exited().filter(|st| !st.success()) {
+            return qemu_failed_to_start(state, &vm, st);
         }
         state.ui.log(format!("Started qemu, PID {}", vm.pid));
         StepAction::Continue

@@ -166,7 +166,7 @@ fn list_of_lists(r: &mut ConfigReader, key: &str) -> Vec<Vec<String>> {
 ///
 /// The plugin's errors are recorded with [`ConfigReader::prepare_error`] in its words and in
 /// the order its `Prepare` finds them (reported together as its MultiError); the checks
-/// only Kiln makes (unsupported options, `boot_steps` syntax, EFI firmware files, VNC
+/// only Kiln makes (unsupported options, `boot_steps` syntax, VNC
 /// password length, hash lengths, `qemuargs` rows) are Kiln's own
 /// ([`ConfigReader::check_error_at`]), which fail the build at its first step rather than
 /// its validation (see `registry::OwnChecks`).
@@ -311,16 +311,8 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     let efi_vars = if efi_boot {
         let code = efi_code.unwrap_or_else(|| "/usr/share/OVMF/OVMF_CODE.fd".into());
         let vars = efi_vars.unwrap_or_else(|| "/usr/share/OVMF/OVMF_VARS.fd".into());
-        for (key, path) in [("efi_firmware_code", &code), ("efi_firmware_vars", &vars)] {
-            // Kiln's own: the plugin finds a missing firmware file when qemu starts.
-            if !info.env.in_cluster && !std::path::Path::new(path).is_file() {
-                r.check_error_at(
-                    if r.has(key) { key } else { "efi_boot" },
-                    "Missing EFI firmware",
-                    format!("{path} does not exist (install ovmf, or set {key})."),
-                );
-            }
-        }
+        // A missing firmware file is found when the build runs, as the plugin finds it: the
+        // VARS file by stepPrepareEfivars, the CODE file by qemu, which fails to start.
         args.efi_code = Some(code);
         Some(PathBuf::from(vars))
     } else {
