@@ -1159,16 +1159,56 @@ build {{
         err.contains("docker build failed: Dockerfile line 3: RUN exit 3: The command '/bin/sh -c exit 3' returned a non-zero code: 3"),
         "{err}"
     );
-    // A second stage is refused before anything runs.
+    // Several stages: the last is the image; a stage built FROM an earlier one, COPY --from
+    // a stage by name, by index and from an image; nothing of the other stages is left.
     std::fs::write(
         ctx.join("Dockerfile"),
-        "ARG BASE\nFROM $BASE AS a\nFROM $BASE\n",
+        format!(
+            "ARG BASE\nFROM $BASE AS Builder\nRUN mkdir -p /out && echo compiled > /out/app && ln -s app /out/app-link\nFROM builder AS tested\nRUN test -f /out/app && echo tested > /out/tested\nFROM $BASE\nCOPY --from=builder /out/app-link /usr/local/bin/app\nCOPY --from=1 /out/tes* /opt/\nCOPY --from={host}/base/busybox:1 /bin/busybox /opt/busybox-copy\nWORKDIR /srv/app\nRUN echo multi > built.txt\nCMD [\"cat\", \"/opt/tested\"]\n"
+        ),
     )
     .unwrap();
-    let (_, outcomes) = build(work.path(), &hcl).await;
-    let err = outcomes[0].errors.join("\n");
+    let (lines, outcomes) = build(work.path(), &hcl).await;
+    assert!(outcomes.iter().all(|o| o.ok()), "{}", lines.join("\n"));
+    let v: serde_json::Value =
+        serde_json::from_str(&skopeo(&["inspect", "--tls-verify=false", &image])).unwrap();
+    assert_eq!(v["Layers"].as_array().unwrap().len(), 3, "{v}");
+    let (_out, r) = unpack_pushed(&image);
+    let read = |p: &str| std::fs::read_to_string(r.join(p)).unwrap();
+    // (the source symlink followed, as COPY does)
     assert!(
-        err.contains("Dockerfile line 3: FROM") && err.contains("single-stage"),
-        "{err}"
+        !std::fs::symlink_metadata(r.join("usr/local/bin/app"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
     );
+    assert_eq!(read("usr/local/bin/app"), "compiled\n");
+    assert_eq!(read("opt/tested"), "tested\n");
+    assert_eq!(read("srv/app/built.txt"), "multi\n");
+    assert_eq!(
+        std::fs::read(r.join("opt/busybox-copy")).unwrap(),
+        std::fs::read(r.join("bin/busybox")).unwrap()
+    );
+    assert!(!r.join("out").exists(), "the other stages' files stay out");
+
+    // What Kiln cannot build is refused, naming the line.
+    for (dockerfile, want) in [
+        (
+            "ARG BASE\nFROM $BASE\nRUN --mount=type=cache,target=/c true\n",
+            "Dockerfile line 3: RUN true: RUN --mount is not supported by Kiln",
+        ),
+        (
+            "ARG BASE\nFROM $BASE AS a\nCOPY --from=a /bin/sh /x\n",
+            "Dockerfile line 3: COPY /bin/sh /x: a stage cannot COPY --from itself",
+        ),
+        (
+            "ARG BASE\nFROM $BASE AS a\nFROM $BASE AS A\n",
+            "Dockerfile line 3: FROM $BASE AS A: duplicate stage name \"a\"",
+        ),
+    ] {
+        std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
+        let (_, outcomes) = build(work.path(), &hcl).await;
+        let err = outcomes[0].errors.join("\n");
+        assert!(err.contains(want), "{err}");
+    }
 }

@@ -6,9 +6,12 @@
 //! the image's config as `docker build` applies them — and commits what changed as one
 //! layer over the base.
 //!
-//! One stage: a second `FROM` (and `COPY --from`) is refused with the line, as are `RUN`
-//! flags (`--mount`, `--network`) and `ADD` from a URL. The image id is Kiln's (its layer is
-//! its own bytes), as for every image the docker builder commits.
+//! Multi-stage builds as the classic builder makes them: every stage built in order, `FROM`
+//! an earlier stage (its name) built on that stage's image, `COPY --from=` a stage (name or
+//! index) or an image reading from its root filesystem; the last stage is the result. `RUN`
+//! flags (`--mount`, `--network`), `FROM --platform` and `ADD` from a URL are refused with
+//! the line. The image id is Kiln's (its layer is its own bytes), as for every image the
+//! docker builder commits.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -149,55 +152,173 @@ fn sh_quote(w: &str) -> String {
     format!("'{}'", w.replace('\'', "'\\''"))
 }
 
+/// One stage: its `FROM`, the name it is given (`AS name`, lower case) and its instructions.
+struct Stage<'i> {
+    from: &'i Instruction,
+    base: String,
+    name: Option<String>,
+    body: Vec<&'i Instruction>,
+}
+
+/// Where `COPY --from` reads: a stage's root filesystem, or an image's, unpacked.
+struct Roots {
+    /// Each built stage's root filesystem, by index.
+    stages: Vec<PathBuf>,
+    /// Images named by `COPY --from`, unpacked once each.
+    images: BTreeMap<String, PathBuf>,
+}
+
 /// Builds the Dockerfile; returns the new image's id (`sha256:…`, also its name in the
-/// store).
+/// store). Every stage is built in order, as `docker build`'s classic builder does; a stage
+/// that a later `FROM` names is committed as an image of its own, and the last stage is
+/// the result.
 pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(b.dockerfile)
         .with_context(|| format!("reading {}", b.dockerfile.display()))?;
     let instructions = parse(&text).map_err(anyhow::Error::msg)?;
-    // Global ARGs (before FROM), then the one FROM.
+    // Global ARGs (before the first FROM), then the stages.
     let mut global: Vec<(String, String)> = Vec::new();
-    let mut rest = instructions.iter();
-    let from = loop {
-        let Some(ins) = rest.next() else {
-            bail!("{}: no FROM instruction", b.dockerfile.display());
-        };
-        match ins.keyword.as_str() {
-            "ARG" => {
+    let mut stages: Vec<Stage<'_>> = Vec::new();
+    for ins in &instructions {
+        if ins.keyword == "FROM" {
+            if let Some((k, _)) = ins.flags.first() {
+                return Err(err_at(ins, format!("FROM --{k} is not supported by Kiln")));
+            }
+            let global_env: Vec<String> = global.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let words: Vec<&str> = ins.args.split_whitespace().collect();
+            let (base, name) = match words.as_slice() {
+                [img] => (substitute(img, &global_env), None),
+                [img, kw, name] if kw.eq_ignore_ascii_case("as") => (
+                    substitute(img, &global_env),
+                    Some(name.to_ascii_lowercase()),
+                ),
+                _ => return Err(err_at(ins, "expected FROM IMAGE [AS NAME]")),
+            };
+            if let Some(n) = &name
+                && stages.iter().any(|s| s.name.as_ref() == Some(n))
+            {
+                return Err(err_at(ins, format!("duplicate stage name {n:?}")));
+            }
+            stages.push(Stage {
+                from: ins,
+                base,
+                name,
+                body: Vec::new(),
+            });
+            continue;
+        }
+        match stages.last_mut() {
+            Some(stage) => stage.body.push(ins),
+            None if ins.keyword == "ARG" => {
                 let (name, value) = declare_arg(ins, b.args, &[]);
                 global.push((name, value.unwrap_or_default()));
             }
-            "FROM" => break ins,
-            _ => return Err(err_at(ins, "the first instruction must be FROM (or ARG)")),
+            None => return Err(err_at(ins, "the first instruction must be FROM (or ARG)")),
         }
-    };
-    let global_env: Vec<String> = global.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let from_words: Vec<&str> = from.args.split_whitespace().collect();
-    let base_name = match from_words.as_slice() {
-        [img] | [img, _, _] => substitute(img, &global_env),
-        _ => return Err(err_at(from, "expected FROM IMAGE [AS NAME]")),
-    };
-    let rest: Vec<&Instruction> = rest.collect();
-    if let Some(second) = rest.iter().find(|i| i.keyword == "FROM") {
-        return Err(err_at(
-            second,
-            "Kiln builds single-stage Dockerfiles: this FROM starts a second stage",
-        ));
     }
+    if stages.is_empty() {
+        bail!("{}: no FROM instruction", b.dockerfile.display());
+    }
+    // Which stages a later FROM builds on: those are committed as images.
+    let stage_index = |name: &str, before: usize| -> Option<usize> {
+        stages[..before]
+            .iter()
+            .position(|s| s.name.as_deref() == Some(&name.to_ascii_lowercase()))
+            .or_else(|| name.parse::<usize>().ok().filter(|i| *i < before))
+    };
+    let mut based_on: Vec<Option<usize>> = Vec::new();
+    for (i, st) in stages.iter().enumerate() {
+        based_on.push(
+            stages[..i]
+                .iter()
+                .position(|s| s.name.as_deref() == Some(&st.base.to_ascii_lowercase())),
+        );
+    }
+    let mut roots = Roots {
+        stages: Vec::new(),
+        images: BTreeMap::new(),
+    };
+    let mut images: Vec<Option<String>> = Vec::new();
+    let last = stages.len() - 1;
+    let mut result = String::new();
+    for (i, stage) in stages.iter().enumerate() {
+        let base_stage = based_on[i];
+        let base = match base_stage {
+            Some(j) => match &images[j] {
+                Some(id) => id.clone(),
+                None => bail!("internal: stage {j} was not committed"),
+            },
+            None => stage.base.clone(),
+        };
+        let rootfs = b.work_dir.join(format!("dockerfile-stage-{i}"));
+        let commit = i == last || based_on[i + 1..].contains(&Some(i));
+        let id = build_stage(
+            &b,
+            stage,
+            &base,
+            base_stage.is_some(),
+            &global,
+            &rootfs,
+            commit,
+            &mut roots,
+            &stage_index,
+            i,
+        )
+        .await;
+        let id = match id {
+            Ok(id) => id,
+            Err(e) => {
+                remove_roots(&roots, &rootfs);
+                return Err(e);
+            }
+        };
+        roots.stages.push(rootfs);
+        images.push(id.clone());
+        if i == last {
+            result = id.unwrap_or_default();
+        }
+    }
+    remove_roots(&roots, Path::new(""));
+    Ok(result)
+}
 
-    // The base image, in the store and unpacked.
-    let rootfs = b.work_dir.join("dockerfile-rootfs");
+/// Removes the stages' and images' root filesystems (and `extra`).
+fn remove_roots(roots: &Roots, extra: &Path) {
+    for p in roots
+        .stages
+        .iter()
+        .chain(roots.images.values())
+        .map(PathBuf::as_path)
+        .chain(std::iter::once(extra))
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        let _ = std::fs::remove_dir_all(p);
+    }
+}
+
+/// A base image (`scratch`, a stage's committed image when `local`, else pulled unless the
+/// store has it and `pull` is off) unpacked into `rootfs`.
+async fn unpack_base(
+    b: &Build<'_>,
+    name: &str,
+    local: bool,
+    rootfs: &Path,
+) -> anyhow::Result<StoredImage> {
     let (store, platform, client_opts) = (b.store.clone(), b.platform.clone(), b.client.clone());
-    let (name2, root2, pull) = (base_name.clone(), rootfs.clone(), b.pull);
-    let base: StoredImage = tokio::task::spawn_blocking(move || -> anyhow::Result<StoredImage> {
+    let (name2, root2, pull) = (name.to_string(), rootfs.to_path_buf(), b.pull);
+    tokio::task::spawn_blocking(move || -> anyhow::Result<StoredImage> {
         if name2 == "scratch" {
             std::fs::create_dir_all(&root2)?;
             return Ok(image::scratch(&platform, json!({})));
         }
-        let r = Reference::parse(&name2)?;
-        let img = match store.image(&r.to_string()) {
-            Ok(img) if !pull => img,
-            _ => Client::new(client_opts)?.pull(&r, &store, &platform)?.image,
+        let img = if local {
+            store.image(&name2)?
+        } else {
+            let r = Reference::parse(&name2)?;
+            match store.image(&r.to_string()) {
+                Ok(img) if !pull => img,
+                _ => Client::new(client_opts)?.pull(&r, &store, &platform)?.image,
+            }
         };
         unpack::unpack_layers(
             &store,
@@ -207,19 +328,45 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
         )?;
         Ok(img)
     })
-    .await??;
+    .await?
+}
+
+/// One stage: its base unpacked, its instructions run; committed as one layer over the base
+/// when `commit` (the image's id is returned).
+#[allow(clippy::too_many_arguments)]
+async fn build_stage(
+    b: &Build<'_>,
+    stage: &Stage<'_>,
+    base_name: &str,
+    local: bool,
+    global: &[(String, String)],
+    rootfs: &Path,
+    commit: bool,
+    roots: &mut Roots,
+    stage_index: &(dyn Fn(&str, usize) -> Option<usize> + Sync),
+    index: usize,
+) -> anyhow::Result<Option<String>> {
+    let base = unpack_base(b, base_name, local, rootfs)
+        .await
+        .map_err(|e| err_at(stage.from, format!("{e:#}")))?;
     let spill = b.work_dir.to_path_buf();
-    let (root3, spill3) = (rootfs.clone(), spill.clone());
-    let before = tokio::task::spawn_blocking(move || {
-        diff::snapshot(
-            &root3,
-            &SnapshotOptions {
-                exclude: vec![],
-                spill_dir: Some(spill3),
-            },
+    let before = if commit {
+        let (root3, spill3) = (rootfs.to_path_buf(), spill.clone());
+        Some(
+            tokio::task::spawn_blocking(move || {
+                diff::snapshot(
+                    &root3,
+                    &SnapshotOptions {
+                        exclude: vec![],
+                        spill_dir: Some(spill3),
+                    },
+                )
+            })
+            .await??,
         )
-    })
-    .await??;
+    } else {
+        None
+    };
 
     let mut cfg: Map<String, Value> = base.config["config"]
         .as_object()
@@ -229,7 +376,7 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
     // The stage's ARGs (name → value), which RUN sees in its environment and the other
     // instructions in their substitution, after the image's ENV.
     let mut stage_args: Vec<(String, String)> = Vec::new();
-    for ins in rest {
+    for ins in &stage.body {
         if b.cancel.is_cancelled() {
             bail!("the Dockerfile build was cancelled");
         }
@@ -238,7 +385,7 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
         let vars: Vec<String> = env.iter().chain(arg_env.iter()).cloned().collect();
         match ins.keyword.as_str() {
             "ARG" => {
-                let (name, value) = declare_arg(ins, b.args, &global);
+                let (name, value) = declare_arg(ins, b.args, global);
                 stage_args.retain(|(k, _)| *k != name);
                 if let Some(v) = value {
                     stage_args.push((name, v));
@@ -259,7 +406,7 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
                         .and_then(Value::as_str)
                         .unwrap_or("/")
                         .to_string();
-                    unpack::resolve_in_root(&rootfs, Path::new(&w), true)
+                    unpack::resolve_in_root(rootfs, Path::new(&w), true)
                         .map_err(|e| err_at(ins, e))?;
                 }
             }
@@ -300,27 +447,50 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
                         None => ins.args.clone(),
                     },
                 };
-                run(&b, &rootfs, &cfg, &arg_env, &command)
+                run(b, rootfs, &cfg, &arg_env, &command)
                     .await
                     .map_err(|e| err_at(ins, format!("{e:#}")))?;
             }
             "COPY" | "ADD" => {
                 for (k, _) in &ins.flags {
-                    if !["chown", "chmod"].contains(&k.as_str()) {
+                    let from_ok = k == "from" && ins.keyword == "COPY";
+                    if !["chown", "chmod"].contains(&k.as_str()) && !from_ok {
                         return Err(err_at(
                             ins,
-                            format!(
-                                "{} --{k} is not supported by Kiln (one stage, local files)",
-                                ins.keyword
-                            ),
+                            format!("{} --{k} is not supported by Kiln", ins.keyword),
                         ));
                     }
                 }
-                copy(&b, &rootfs, &cfg, ins, &vars).map_err(|e| err_at(ins, format!("{e:#}")))?;
+                let from = ins
+                    .flags
+                    .iter()
+                    .find(|(k, _)| k == "from")
+                    .map(|(_, v)| substitute(v, &vars));
+                let source = match from {
+                    None => Source::Context(b.build_dir),
+                    Some(from) => match stage_index(&from, index) {
+                        Some(j) => Source::Root(roots.stages[j].clone()),
+                        None if stage.name.as_deref() == Some(&from.to_ascii_lowercase())
+                            || from == index.to_string() =>
+                        {
+                            return Err(err_at(ins, "a stage cannot COPY --from itself"));
+                        }
+                        None => Source::Root(
+                            image_root(b, &from, roots)
+                                .await
+                                .map_err(|e| err_at(ins, format!("{e:#}")))?,
+                        ),
+                    },
+                };
+                copy(rootfs, &cfg, ins, &vars, &source)
+                    .map_err(|e| err_at(ins, format!("{e:#}")))?;
             }
             other => return Err(err_at(ins, format!("unknown instruction: {other}"))),
         }
     }
+    let Some(before) = before else {
+        return Ok(None);
+    };
 
     // One layer of what changed, over the base, with the config as the instructions left it.
     let store = b.store.clone();
@@ -328,10 +498,11 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
     if let Some(root) = base2.config.as_object_mut() {
         root.insert("config".into(), Value::Object(cfg));
     }
+    let root4 = rootfs.to_path_buf();
     let id = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
         let (_, id) = super::docker::commit_rootfs(
             &store,
-            &rootfs,
+            &root4,
             &before,
             SnapshotOptions {
                 exclude: vec![],
@@ -345,12 +516,24 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
                 ..Default::default()
             },
         )?;
-        // (the builder unpacks the new image for its container, as from any other)
-        let _ = std::fs::remove_dir_all(&rootfs);
         Ok(id)
     })
     .await??;
-    Ok(id)
+    Ok(Some(id))
+}
+
+/// The root filesystem of an image `COPY --from` names (pulled as a base image is), unpacked
+/// once per build.
+async fn image_root(b: &Build<'_>, name: &str, roots: &mut Roots) -> anyhow::Result<PathBuf> {
+    if let Some(p) = roots.images.get(name) {
+        return Ok(p.clone());
+    }
+    let dir = b
+        .work_dir
+        .join(format!("dockerfile-from-{}", roots.images.len()));
+    roots.images.insert(name.to_string(), dir.clone());
+    unpack_base(b, name, false, &dir).await?;
+    Ok(dir)
 }
 
 /// `ARG NAME[=default]`: its value from `build.arguments`, else its default, else (in a
@@ -469,13 +652,23 @@ async fn run(
     Ok(())
 }
 
-/// `COPY`/`ADD [--chown=U[:G]] [--chmod=MODE] SRC… DEST` from the build directory.
+/// Where a `COPY`/`ADD` takes its sources from.
+enum Source<'a> {
+    /// The build directory, with its `.dockerignore`.
+    Context(&'a Path),
+    /// A stage's or an image's root filesystem (`COPY --from`): paths are absolute in it,
+    /// symbolic links resolved inside it.
+    Root(PathBuf),
+}
+
+/// `COPY`/`ADD [--chown=U[:G]] [--chmod=MODE] SRC… DEST` from the build directory (or, with
+/// `COPY --from`, from a stage's or an image's root filesystem).
 fn copy(
-    b: &Build<'_>,
     rootfs: &Path,
     cfg: &Map<String, Value>,
     ins: &Instruction,
     vars: &[String],
+    source: &Source<'_>,
 ) -> anyhow::Result<()> {
     let words: Vec<String> = match exec_form(&ins.args) {
         Some(w) => w,
@@ -511,18 +704,27 @@ fn copy(
     } else {
         format!("{}/{dest}", workdir.trim_end_matches('/'))
     };
-    let ignore = Ignore::load(b.build_dir)?;
+    let (from_dir, ignore) = match source {
+        Source::Context(dir) => (dir.to_path_buf(), Ignore::load(dir)?),
+        Source::Root(root) => (root.clone(), Ignore::default()),
+    };
     let mut matched: Vec<PathBuf> = Vec::new();
     for s in sources {
         if ins.keyword == "ADD" && (s.starts_with("http://") || s.starts_with("https://")) {
             bail!("ADD from a URL is not supported by Kiln; download it in a RUN");
         }
-        let found = glob_in(b.build_dir, s, &ignore)?;
+        let found = match source {
+            Source::Context(dir) => glob_in(dir, s, &ignore)?,
+            Source::Root(root) => glob_in_root(root, s)?,
+        };
         if found.is_empty() {
-            bail!(
-                "{s}: not found in the build directory {} or excluded by its .dockerignore",
-                b.build_dir.display()
-            );
+            match source {
+                Source::Context(dir) => bail!(
+                    "{s}: not found in the build directory {} or excluded by its .dockerignore",
+                    dir.display()
+                ),
+                Source::Root(_) => bail!("{s}: not found in the --from stage or image"),
+            }
         }
         matched.extend(found);
     }
@@ -532,7 +734,7 @@ fn copy(
         if meta.is_dir() {
             // a directory's contents, not the directory itself
             let target = unpack::resolve_in_root(rootfs, Path::new(&dest_abs), true)?;
-            copy_tree(src, &target, owner, mode, (b.build_dir, &ignore))?;
+            copy_tree(src, &target, owner, mode, (&from_dir, &ignore))?;
         } else if ins.keyword == "ADD" && is_archive(src) {
             let target = unpack::resolve_in_root(rootfs, Path::new(&dest_abs), true)?;
             extract(src, &target)?;
@@ -554,6 +756,29 @@ fn copy(
         }
     }
     Ok(())
+}
+
+/// The entries of a root filesystem a `COPY --from` source names: the path up to its first
+/// pattern component resolved inside the root (symbolic links too), the rest matched as in
+/// the build directory.
+fn glob_in_root(root: &Path, pattern: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let parts: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
+    let literal = parts
+        .iter()
+        .position(|c| c.contains(['*', '?', '[']))
+        .unwrap_or(parts.len());
+    let prefix = format!("/{}", parts[..literal].join("/"));
+    let Ok(dir) = unpack::resolve_in_root(root, Path::new(&prefix), false) else {
+        return Ok(vec![]);
+    };
+    if literal == parts.len() {
+        return Ok(if dir.symlink_metadata().is_ok() {
+            vec![dir]
+        } else {
+            vec![]
+        });
+    }
+    glob_in(&dir, &parts[literal..].join("/"), &Ignore::default())
 }
 
 fn dest_is_dir(rootfs: &Path, dest: &str) -> bool {
