@@ -1191,8 +1191,17 @@ build {{
     );
     assert!(!r.join("out").exists(), "the other stages' files stay out");
 
-    // What Kiln cannot build is refused, naming the line.
+    // What Kiln cannot build is refused, naming the line; a failing RUN is said with Docker's
+    // run config (the exec form's argv as it is, the shell form after SHELL).
     for (dockerfile, want) in [
+        (
+            "ARG BASE\nFROM $BASE\nRUN [\"sh\", \"-c\", \"exit 4\"]\n",
+            "Dockerfile line 3: RUN [\"sh\", \"-c\", \"exit 4\"]: The command 'sh -c exit 4' returned a non-zero code: 4",
+        ),
+        (
+            "ARG BASE\nFROM $BASE\nSHELL [\"/bin/sh\", \"-e\", \"-c\"]\nRUN false; true\n",
+            "Dockerfile line 4: RUN false; true: The command '/bin/sh -e -c false; true' returned a non-zero code: 1",
+        ),
         (
             "ARG BASE\nFROM $BASE\nRUN --mount=type=cache,target=/c true\n",
             "Dockerfile line 3: RUN true: RUN --mount is not supported by Kiln",

@@ -80,8 +80,12 @@ pub struct BindMount {
 pub struct RunSpec {
     /// The root filesystem directory.
     pub rootfs: PathBuf,
-    /// The command, run as `/bin/sh -c COMMAND`.
+    /// The command, run as `/bin/sh -c COMMAND` (unless `argv` is set).
     pub command: String,
+    /// The process's arguments as they are (the program looked up in the container's
+    /// `PATH`), instead of `/bin/sh -c command`: a Dockerfile's exec-form `RUN`, or its
+    /// `SHELL`.
+    pub argv: Option<Vec<String>>,
     /// `user`, `uid`, `user:group`, `uid:gid`; root when None or empty.
     pub user: Option<String>,
     /// The image's environment (`KEY=VALUE`), then extra variables (later wins).
@@ -422,7 +426,7 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
         "process": {
             "terminal": false,
             "user": {"uid": user.uid, "gid": user.gid, "additionalGids": user.additional_gids},
-            "args": ["/bin/sh", "-c", spec.command],
+            "args": spec.argv.clone().unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into(), spec.command.clone()]),
             "env": env,
             "cwd": spec.workdir.clone().filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into()),
             "capabilities": {
@@ -696,7 +700,9 @@ impl Drop for GroupGuard {
 fn start_container(spec: &RunSpec) -> Result<Started> {
     let runtime = find_runtime(spec.runtime.as_deref())?;
     let rt_name = runtime.display().to_string();
-    require_sh(&spec.rootfs, &rt_name)?;
+    if spec.argv.is_none() {
+        require_sh(&spec.rootfs, &rt_name)?;
+    }
     let user = resolve_user(&spec.rootfs, spec.user.as_deref())?;
     let config = runtime_config(spec, &user)?;
     let parent = spec.work_dir.clone().unwrap_or_else(std::env::temp_dir);
@@ -852,9 +858,12 @@ fn start_in_place(spec: &RunSpec) -> Result<Started> {
         .filter(|w| !w.is_empty())
         .unwrap_or_else(|| "/".into());
     let mut cmd = tokio::process::Command::new("/bin/sh");
-    cmd.arg("-c")
-        .arg(&spec.command)
-        .env_clear()
+    match &spec.argv {
+        // (the shell looks the program up in the root's PATH, after the chroot)
+        Some(argv) => cmd.args(["-c", "exec \"$@\"", "sh"]).args(argv),
+        None => cmd.arg("-c").arg(&spec.command),
+    };
+    cmd.env_clear()
         .envs(env.iter().filter_map(|kv| kv.split_once('=')))
         .stdin(stdin_for(spec))
         .stdout(Stdio::piped())

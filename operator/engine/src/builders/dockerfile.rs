@@ -141,17 +141,6 @@ fn exec_form(s: &str) -> Option<Vec<String>> {
     serde_json::from_str::<Vec<String>>(s).ok()
 }
 
-/// A word quoted for `/bin/sh`.
-fn sh_quote(w: &str) -> String {
-    if !w.is_empty()
-        && w.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
-    {
-        return w.to_string();
-    }
-    format!("'{}'", w.replace('\'', "'\\''"))
-}
-
 /// One stage: its `FROM`, the name it is given (`AS name`, lower case) and its instructions.
 struct Stage<'i> {
     from: &'i Instruction,
@@ -430,24 +419,26 @@ async fn build_stage(
                 if let Some((k, _)) = ins.flags.first() {
                     return Err(err_at(ins, format!("RUN --{k} is not supported by Kiln")));
                 }
-                let command = match exec_form(&ins.args) {
-                    Some(argv) => argv
-                        .iter()
-                        .map(|a| sh_quote(a))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    None => match cfg.get("Shell").and_then(Value::as_array) {
-                        Some(shell) => shell
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .map(sh_quote)
-                            .chain(std::iter::once(sh_quote(&ins.args)))
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                        None => ins.args.clone(),
-                    },
+                // Docker's run config: the exec form's argv as it is, the shell form after
+                // the SHELL (`/bin/sh -c` by default).
+                let argv: Vec<String> = match exec_form(&ins.args) {
+                    Some(argv) if !argv.is_empty() => argv,
+                    Some(_) => return Err(err_at(ins, "RUN needs a command")),
+                    None => cfg
+                        .get("Shell")
+                        .and_then(Value::as_array)
+                        .map(|sh| {
+                            sh.iter()
+                                .filter_map(Value::as_str)
+                                .map(String::from)
+                                .collect()
+                        })
+                        .unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into()])
+                        .into_iter()
+                        .chain(std::iter::once(ins.args.clone()))
+                        .collect(),
                 };
-                run(b, rootfs, &cfg, &arg_env, &command)
+                run(b, rootfs, &cfg, &arg_env, argv)
                     .await
                     .map_err(|e| err_at(ins, format!("{e:#}")))?;
             }
@@ -612,7 +603,7 @@ async fn run(
     rootfs: &Path,
     cfg: &Map<String, Value>,
     arg_env: &[String],
-    command: &str,
+    argv: Vec<String>,
 ) -> anyhow::Result<()> {
     let mut env = image::image_env(&json!({ "config": cfg }));
     for a in arg_env {
@@ -626,7 +617,7 @@ async fn run(
     }
     let spec = RunSpec {
         rootfs: rootfs.to_path_buf(),
-        command: command.to_string(),
+        argv: Some(argv.clone()),
         user: cfg.get("User").and_then(Value::as_str).map(String::from),
         env,
         workdir: cfg
@@ -647,7 +638,10 @@ async fn run(
     )
     .await?;
     if code != 0 {
-        bail!("The command '/bin/sh -c {command}' returned a non-zero code: {code}");
+        bail!(
+            "The command '{}' returned a non-zero code: {code}",
+            argv.join(" ")
+        );
     }
     Ok(())
 }

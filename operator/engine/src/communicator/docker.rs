@@ -169,6 +169,7 @@ impl DockerComm {
             work_dir: Some(self.work_dir.clone()),
             stdin: None,
             in_place: self.in_place,
+            argv: None,
         };
         let out = std::sync::Mutex::new(&mut *output);
         let code = runtime::run(
