@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The docker builder and post-processors against Packer's, on a real Docker daemon: every
 # case under operator/tests/docker-diff/cases/<name>/ (a `t.pkr.hcl`, optionally a
-# `deviation` file saying why it must differ) is built by Packer 1.16.0 with
+# `deviation` file saying why it must differ, a `setup.sh` run in the copy first to make
+# what is not committed as text, such as archives) is built by Packer 1.16.0 with
 # packer-plugin-docker v1.1.2 on Debian's dockerd and by Kiln (runc, no daemon), each in a
 # fresh copy of the case directory, from an empty image store (dockerd's images removed,
 # a new KILN_IMAGE_STORE); exit code, stdout, stderr and the names of the files written are
@@ -210,6 +211,10 @@ for case in operator/tests/docker-diff/cases/*/; do
     cp -r "$case". "$work/run/case/"
     rm -f "$work/run/case/deviation"
     sed -i "s#AUTH_REGISTRY#$auth_registry#g; s#REGISTRY#$registry#g" "$work/run/case/t.pkr.hcl"
+    # a case's setup.sh makes what cannot be committed as text (archives), then goes
+    if [[ -f $work/run/case/setup.sh ]]; then
+      (cd "$work/run/case" && bash setup.sh && rm setup.sh)
+    fi
   }
   for tool in packer kiln; do
     fresh

@@ -927,6 +927,8 @@ fn copy_tree(
                 )),
             )?;
             copy_tree(&e.path(), &target, owner, mode, ctx)?;
+            // (after its contents, which change it)
+            keep_times(&m, &target)?;
         } else {
             copy_entry(&e.path(), &target, owner, mode)?;
         }
@@ -958,14 +960,30 @@ fn copy_entry(
         std::os::unix::fs::symlink(std::fs::read_link(src)?, dst)?;
         let (u, g) = owner.unwrap_or((0, 0));
         std::os::unix::fs::lchown(dst, Some(u), Some(g))?;
-        return Ok(());
+        return keep_times(&meta, dst);
     }
     std::fs::copy(src, dst).with_context(|| format!("{} → {}", src.display(), dst.display()))?;
     set_meta(
         dst,
         owner,
         Some(mode.unwrap_or(meta.permissions().mode() & 0o7777)),
+    )?;
+    keep_times(&meta, dst)
+}
+
+/// The source's access and modification times on the copy (Docker's copies keep them).
+fn keep_times(meta: &std::fs::Metadata, dst: &Path) -> anyhow::Result<()> {
+    use nix::sys::stat::{UtimensatFlags, utimensat};
+    use nix::sys::time::TimeSpec;
+    use std::os::unix::fs::MetadataExt as _;
+    utimensat(
+        nix::fcntl::AT_FDCWD,
+        dst,
+        &TimeSpec::new(meta.atime(), meta.atime_nsec()),
+        &TimeSpec::new(meta.mtime(), meta.mtime_nsec()),
+        UtimensatFlags::NoFollowSymlink,
     )
+    .with_context(|| format!("setting the times of {}", dst.display()))
 }
 
 fn set_meta(p: &Path, owner: Option<(u32, u32)>, mode: Option<u32>) -> anyhow::Result<()> {
@@ -979,34 +997,83 @@ fn set_meta(p: &Path, owner: Option<(u32, u32)>, mode: Option<u32>) -> anyhow::R
     Ok(())
 }
 
-fn is_archive(p: &Path) -> bool {
-    let n = p
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .to_ascii_lowercase();
-    [".tar", ".tar.gz", ".tgz"].iter().any(|s| n.ends_with(s))
-}
-
-/// `ADD`'s extraction of a local tar archive (plain or gzip) into `dst`.
-fn extract(src: &Path, dst: &Path) -> anyhow::Result<()> {
-    let f = std::fs::File::open(src)?;
-    let mut magic = [0u8; 2];
+/// The file's contents, decompressed as Docker's `archive.DecompressStream` does: gzip,
+/// bzip2 or xz by their magic bytes, anything else as it is.
+fn decompressed(src: &Path) -> std::io::Result<Box<dyn std::io::Read>> {
+    use std::io::Read as _;
+    let mut magic = [0u8; 6];
+    let mut n = 0;
     {
-        use std::io::Read as _;
         let mut g = std::fs::File::open(src)?;
-        let _ = g.read(&mut magic)?;
+        while n < magic.len() {
+            match g.read(&mut magic[n..])? {
+                0 => break,
+                k => n += k,
+            }
+        }
     }
-    let reader: Box<dyn std::io::Read> = if magic == [0x1f, 0x8b] {
-        Box::new(flate2::read::GzDecoder::new(f))
+    let head = &magic[..n];
+    let f = std::io::BufReader::new(std::fs::File::open(src)?);
+    Ok(if head.starts_with(&[0x1f, 0x8b, 0x08]) {
+        Box::new(flate2::read::MultiGzDecoder::new(f))
+    } else if head.starts_with(b"BZh") {
+        Box::new(bzip2::read::MultiBzDecoder::new(f))
+    } else if head.starts_with(&[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) {
+        Box::new(liblzma::read::XzDecoder::new_multi_decoder(f))
     } else {
         Box::new(f)
+    })
+}
+
+/// Whether `ADD` extracts the file: Docker's `isArchivePath`, by content, not by name — its
+/// (decompressed) contents start with a tar header.
+fn is_archive(p: &Path) -> bool {
+    let Ok(r) = decompressed(p) else {
+        return false;
     };
-    let mut ar = tar::Archive::new(reader);
+    let mut ar = tar::Archive::new(r);
+    ar.entries()
+        .ok()
+        .and_then(|mut e| e.next())
+        .is_some_and(|first| first.is_ok())
+}
+
+/// `ADD`'s extraction of a local tar archive (plain, gzip, bzip2 or xz) into `dst`, the
+/// entries' owners, modes and times kept (Docker's `UntarPath`).
+fn extract(src: &Path, dst: &Path) -> anyhow::Result<()> {
+    let mut ar = tar::Archive::new(decompressed(src)?);
     ar.set_preserve_permissions(true);
+    ar.set_preserve_ownerships(true);
     ar.set_overwrite(true);
-    ar.unpack(dst)
-        .with_context(|| format!("extracting {}", src.display()))?;
+    let what = || format!("extracting {}", src.display());
+    // Directories' times are set last, once nothing more is written into them.
+    let mut dirs: Vec<(PathBuf, u64)> = Vec::new();
+    for entry in ar.entries().with_context(what)? {
+        let mut entry = entry.with_context(what)?;
+        let dir_time = entry
+            .header()
+            .entry_type()
+            .is_dir()
+            .then(|| entry.header().mtime().ok())
+            .flatten();
+        let path = entry.path().with_context(what)?.into_owned();
+        if entry.unpack_in(dst).with_context(what)?
+            && let Some(t) = dir_time
+        {
+            dirs.push((dst.join(path), t));
+        }
+    }
+    for (dir, t) in dirs.iter().rev() {
+        let t = nix::sys::time::TimeSpec::new(i64::try_from(*t).unwrap_or(0), 0);
+        nix::sys::stat::utimensat(
+            nix::fcntl::AT_FDCWD,
+            dir.as_path(),
+            &t,
+            &t,
+            nix::sys::stat::UtimensatFlags::NoFollowSymlink,
+        )
+        .with_context(|| format!("setting the times of {}", dir.display()))?;
+    }
     Ok(())
 }
 
@@ -1090,5 +1157,59 @@ mod tests {
             ("C".into(), Some("g".into()))
         );
         assert_eq!(declare_arg(&ins("D"), &given, &global), ("D".into(), None));
+    }
+
+    /// ADD extracts by content, as Docker's `isArchivePath`: a tar plain or compressed with
+    /// gzip, bzip2 or xz whatever its name; not a compressed file holding no tar, nor an
+    /// empty tar (no header), nor a short file.
+    #[test]
+    fn archives_are_told_by_their_bytes() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(3);
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(800_000_000);
+        h.set_cksum();
+        b.append_data(&mut h, "f.txt", &b"abc"[..]).unwrap();
+        let tarball = b.into_inner().unwrap();
+        let gz = |data: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        let bz = {
+            let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+            e.write_all(&tarball).unwrap();
+            e.finish().unwrap()
+        };
+        let xz = {
+            let mut e = liblzma::write::XzEncoder::new(Vec::new(), 1);
+            e.write_all(&tarball).unwrap();
+            e.finish().unwrap()
+        };
+        let cases: Vec<(&str, Vec<u8>, bool)> = vec![
+            ("plain.dat", tarball.clone(), true),
+            ("x.gz", gz(&tarball), true),
+            ("x.bin", bz, true),
+            ("noext", xz, true),
+            ("notar.tar.gz", gz(b"not a tar\n"), false),
+            ("empty.tar", vec![0; 1024], false),
+            ("short.tar", b"abc".to_vec(), false),
+        ];
+        for (name, bytes, want) in cases {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            assert_eq!(is_archive(&p), want, "{name}");
+            if want {
+                let out = dir.path().join(format!("{name}.out"));
+                std::fs::create_dir(&out).unwrap();
+                extract(&p, &out).unwrap();
+                assert_eq!(std::fs::read(out.join("f.txt")).unwrap(), b"abc", "{name}");
+            }
+        }
     }
 }
