@@ -1191,6 +1191,32 @@ build {{
     );
     assert!(!r.join("out").exists(), "the other stages' files stay out");
 
+    // ONBUILD triggers of the base (here an earlier stage) run after its FROM; the image
+    // keeps none of them.
+    std::fs::write(
+        ctx.join("Dockerfile"),
+        "ARG BASE\nFROM $BASE AS p\nONBUILD RUN echo t > /t.txt\nFROM p\nWORKDIR /srv/app\nRUN cp /t.txt built.txt\n",
+    )
+    .unwrap();
+    let (lines, outcomes) = build(work.path(), &hcl).await;
+    assert!(outcomes.iter().all(|o| o.ok()), "{}", lines.join("\n"));
+    let (_out, r) = unpack_pushed(&image);
+    assert_eq!(std::fs::read_to_string(r.join("t.txt")).unwrap(), "t\n");
+    let cfg: serde_json::Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--config",
+        "--raw",
+        "--tls-verify=false",
+        &image,
+    ]))
+    .unwrap();
+    assert!(
+        cfg["config"]["OnBuild"]
+            .as_array()
+            .is_none_or(|a| a.is_empty()),
+        "{cfg}"
+    );
+
     // What Kiln cannot build is refused, naming the line; a failing RUN is said with Docker's
     // run config (the exec form's argv as it is, the shell form after SHELL).
     for (dockerfile, want) in [
@@ -1209,6 +1235,10 @@ build {{
         (
             "ARG BASE\nFROM $BASE AS a\nCOPY --from=a /bin/sh /x\n",
             "Dockerfile line 3: COPY /bin/sh /x: a stage cannot COPY --from itself",
+        ),
+        (
+            "ARG BASE\nFROM $BASE\nONBUILD ONBUILD RUN true\n",
+            "Dockerfile line 3: ONBUILD ONBUILD RUN true: Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed",
         ),
         (
             "ARG BASE\nFROM $BASE AS a\nFROM $BASE AS A\n",

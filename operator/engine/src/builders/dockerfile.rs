@@ -365,7 +365,23 @@ async fn build_stage(
     // The stage's ARGs (name → value), which RUN sees in its environment and the other
     // instructions in their substitution, after the image's ENV.
     let mut stage_args: Vec<(String, String)> = Vec::new();
-    for ins in &stage.body {
+    // The base image's ONBUILD triggers run first, as if written after the FROM, and the new
+    // image starts without them (the classic builder's `initializeStage`).
+    let mut triggered: Vec<Instruction> = Vec::new();
+    if let Some(Value::Array(triggers)) = cfg.remove("OnBuild") {
+        for t in triggers.iter().filter_map(Value::as_str) {
+            match instruction(stage.from.line, t) {
+                Ok(Some(ins)) if onbuild_refused(&ins.keyword).is_some() => {
+                    let why = onbuild_refused(&ins.keyword).unwrap_or_default();
+                    return Err(err_at(stage.from, why));
+                }
+                Ok(Some(ins)) => triggered.push(ins),
+                Ok(None) => {}
+                Err(e) => return Err(err_at(stage.from, e)),
+            }
+        }
+    }
+    for ins in triggered.iter().chain(stage.body.iter().copied()) {
         if b.cancel.is_cancelled() {
             bail!("the Dockerfile build was cancelled");
         }
@@ -382,6 +398,12 @@ async fn build_stage(
             }
             "ENV" | "LABEL" | "EXPOSE" | "ONBUILD" | "USER" | "VOLUME" | "WORKDIR" | "CMD"
             | "ENTRYPOINT" => {
+                if ins.keyword == "ONBUILD" {
+                    let trigger = ins.args.split_whitespace().next().unwrap_or_default();
+                    if let Some(why) = onbuild_refused(&trigger.to_ascii_uppercase()) {
+                        return Err(err_at(ins, why));
+                    }
+                }
                 image::apply_changes_with(
                     &mut cfg,
                     &[format!("{} {}", ins.keyword, ins.args)],
@@ -511,6 +533,15 @@ async fn build_stage(
     })
     .await??;
     Ok(Some(id))
+}
+
+/// Docker's refusal of an ONBUILD trigger instruction (its parser's words).
+fn onbuild_refused(keyword: &str) -> Option<String> {
+    match keyword {
+        "ONBUILD" => Some("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed".into()),
+        "FROM" | "MAINTAINER" => Some(format!("{keyword} isn't allowed as an ONBUILD trigger")),
+        _ => None,
+    }
 }
 
 /// The root filesystem of an image `COPY --from` names (pulled as a base image is), unpacked
