@@ -40,10 +40,14 @@ pub struct Instruction {
     pub args: String,
 }
 
-/// Parses a Dockerfile: comments and blank lines dropped, `\` continuations joined (comment
-/// lines inside a continuation skipped, as Docker does), leading `--flag=value`s of `FROM`,
-/// `RUN`, `COPY` and `ADD` split off.
+/// Parses a Dockerfile: the parser directives at its top (`# escape=` and `# syntax=`),
+/// comments and blank lines dropped, continuations (the escape character, `\` unless
+/// `# escape=` says `` ` ``, at the end of a line) joined (comment lines inside a
+/// continuation skipped, as Docker does), leading `--flag=value`s of `FROM`, `RUN`, `COPY`
+/// and `ADD` split off.
 pub fn parse(text: &str) -> Result<Vec<Instruction>, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let escape = escape_directive(text)?;
     let mut out = Vec::new();
     let mut pending: Option<(usize, String)> = None;
     for (i, raw) in text.lines().enumerate() {
@@ -52,7 +56,7 @@ pub fn parse(text: &str) -> Result<Vec<Instruction>, String> {
         if trimmed.starts_with('#') || (trimmed.is_empty() && pending.is_none()) {
             continue;
         }
-        let (text, continues) = match line.trim_end().strip_suffix('\\') {
+        let (text, continues) = match line.trim_end().strip_suffix(escape) {
             Some(t) => (t, true),
             None => (line, false),
         };
@@ -72,6 +76,42 @@ pub fn parse(text: &str) -> Result<Vec<Instruction>, String> {
         out.push(ins);
     }
     Ok(out)
+}
+
+/// The escape character the parser directives at the top of the file set (BuildKit's
+/// parser, which the classic builder uses): `# escape=X` lines (X being `\` or `` ` ``, once),
+/// a `# syntax=` line allowed among them; the first other line ends the directives.
+fn escape_directive(text: &str) -> Result<char, String> {
+    let mut escape = None;
+    for raw in text.lines() {
+        let l = raw.trim_start().to_ascii_lowercase();
+        let Some(body) = l.strip_prefix('#') else {
+            break;
+        };
+        let body = body.trim_start_matches([' ', '\t']);
+        let (name, value) = match body.split_once('=') {
+            Some((n, v)) => (
+                n.trim_end_matches([' ', '\t']),
+                v.trim_start_matches([' ', '\t']),
+            ),
+            None => break,
+        };
+        match name {
+            "escape" => {
+                if escape.is_some() {
+                    return Err("only one escape parser directive can be used".into());
+                }
+                let c = value.chars().next().unwrap_or(' ');
+                if c != '\\' && c != '`' {
+                    return Err(format!("invalid ESCAPE '{c}'. Must be ` or \\"));
+                }
+                escape = Some(c);
+            }
+            "syntax" => {}
+            _ => break,
+        }
+    }
+    Ok(escape.unwrap_or('\\'))
 }
 
 fn instruction(line: usize, full: &str) -> Result<Option<Instruction>, String> {
@@ -1124,6 +1164,24 @@ mod tests {
         assert_eq!(p[2].args, "echo a   && echo b");
         assert_eq!(p[3].flags, [("chown".to_string(), "1:2".to_string())]);
         assert_eq!(p[3].args, "a b /x/");
+    }
+
+    #[test]
+    fn escape_directive_sets_the_continuation_character() {
+        let df = "# syntax=docker/dockerfile:1\n# escape=`\nFROM busybox\nRUN echo a `\n  && echo c:\\dir\n";
+        let p = parse(df).unwrap();
+        assert_eq!(p[1].args, "echo a   && echo c:\\dir");
+        // after the first other line, `# escape=` is a comment
+        let p = parse("FROM busybox\n# escape=`\nRUN echo a \\\n  b\n").unwrap();
+        assert_eq!(p[1].args, "echo a   b");
+        assert_eq!(
+            parse("# escape=x\nFROM busybox\n").unwrap_err(),
+            "invalid ESCAPE 'x'. Must be ` or \\"
+        );
+        assert_eq!(
+            parse("# escape=`\n# escape=\\\nFROM busybox\n").unwrap_err(),
+            "only one escape parser directive can be used"
+        );
     }
 
     #[test]
