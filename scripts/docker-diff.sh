@@ -17,7 +17,8 @@
 # port holding a busybox base image (made with umoci from Debian's static busybox, pushed
 # with skopeo as `<registry>/busybox:latest`), and a second one that wants a login (user
 # `kiln`, password `secret`) holding the same base. Cases name them `REGISTRY` and
-# `AUTH_REGISTRY`, which the script replaces; `docker login` writes to a DOCKER_CONFIG of the
+# `AUTH_REGISTRY`, which the script replaces (and `HTTP_SERVER`, a static HTTP server's
+# address); `docker login` writes to a DOCKER_CONFIG of the
 # run's own, emptied before each build. Needs root.
 #
 # usage: scripts/docker-diff.sh [substring]   (only the cases whose name contains it)
@@ -106,6 +107,20 @@ disown
 for _ in $(seq 100); do
   [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$auth_registry/v2/") == 401 ]] && break; sleep 0.1
 done
+# a static HTTP server for ADD <url> (cases name it HTTP_SERVER): a text file and a tar.gz
+# (not extracted when downloaded), both last modified in 1995 (Kiln clamps times after its
+# SOURCE_DATE_EPOCH, 2000-01-01 by default)
+mkdir -p "$work/http/dir"
+printf 'served over HTTP\n' >"$work/http/hello.txt"
+printf 'in a directory\n' >"$work/http/dir/a.txt"
+tar --sort=name --mtime=@0 --owner=0 --group=0 -C "$work/http" -czf "$work/http/payload.tar.gz" hello.txt
+touch -d @800000000 "$work/http/hello.txt" "$work/http/payload.tar.gz" "$work/http/dir/a.txt"
+hport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+http_server="http://127.0.0.1:$hport"
+setsid python3 -m http.server --bind 127.0.0.1 --directory "$work/http" "$hport" >"$work/http.log" 2>&1 &
+pids+=($!)
+disown
+for _ in $(seq 100); do curl -sf "$http_server/hello.txt" >/dev/null 2>&1 && break; sleep 0.1; done
 base="$work/base"
 mkdir -p "$base/rootfs/bin" "$base/rootfs/tmp" "$base/rootfs/etc"
 cp /bin/busybox "$base/rootfs/bin/"
@@ -210,7 +225,7 @@ for case in operator/tests/docker-diff/cases/*/; do
     mkdir -p "$work/run/case"
     cp -r "$case". "$work/run/case/"
     rm -f "$work/run/case/deviation"
-    sed -i "s#AUTH_REGISTRY#$auth_registry#g; s#REGISTRY#$registry#g" "$work/run/case/t.pkr.hcl"
+    sed -i "s#AUTH_REGISTRY#$auth_registry#g; s#REGISTRY#$registry#g; s#HTTP_SERVER#$http_server#g" "$work/run/case/t.pkr.hcl"
     # a case's setup.sh makes what cannot be committed as text (archives), then goes
     if [[ -f $work/run/case/setup.sh ]]; then
       (cd "$work/run/case" && bash setup.sh && rm setup.sh)

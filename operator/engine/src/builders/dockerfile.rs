@@ -8,10 +8,10 @@
 //!
 //! Multi-stage builds as the classic builder makes them: every stage built in order, `FROM`
 //! an earlier stage (its name) built on that stage's image, `COPY --from=` a stage (name or
-//! index) or an image reading from its root filesystem; the last stage is the result. `RUN`
-//! flags (`--mount`, `--network`), `FROM --platform` and `ADD` from a URL are refused with
-//! the line. The image id is Kiln's (its layer is its own bytes), as for every image the
-//! docker builder commits.
+//! index) or an image reading from its root filesystem; the last stage is the result.
+//! `ADD <url>` downloads as the classic builder does. `RUN` flags (`--mount`, `--network`,
+//! which need BuildKit) and `FROM --platform` are refused with the line. The image id is
+//! Kiln's (its layer is its own bytes), as for every image the docker builder commits.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -774,9 +774,21 @@ fn copy(
         Source::Root(root) => (root.clone(), Ignore::default()),
     };
     let mut matched: Vec<PathBuf> = Vec::new();
+    // Downloads live in a temporary directory beside the root filesystem until copied.
+    let mut downloads: Vec<tempfile::TempDir> = Vec::new();
+    // (downloaded files are copied as they are, never extracted)
+    let mut remote: Vec<PathBuf> = Vec::new();
     for s in sources {
-        if ins.keyword == "ADD" && (s.starts_with("http://") || s.starts_with("https://")) {
-            bail!("ADD from a URL is not supported by Kiln; download it in a RUN");
+        if s.starts_with("http://") || s.starts_with("https://") {
+            if ins.keyword != "ADD" || matches!(source, Source::Root(_)) {
+                bail!("source can't be a URL for {}", ins.keyword);
+            }
+            let tmp = tempfile::tempdir_in(rootfs.parent().unwrap_or(Path::new("/tmp")))?;
+            let file = download(s, tmp.path(), dest.ends_with('/'))?;
+            downloads.push(tmp);
+            remote.push(file.clone());
+            matched.push(file);
+            continue;
         }
         let found = match source {
             Source::Context(dir) => glob_in(dir, s, &ignore)?,
@@ -800,7 +812,7 @@ fn copy(
             // a directory's contents, not the directory itself
             let target = unpack::resolve_in_root(rootfs, Path::new(&dest_abs), true)?;
             copy_tree(src, &target, owner, mode, (&from_dir, &ignore))?;
-        } else if ins.keyword == "ADD" && is_archive(src) {
+        } else if ins.keyword == "ADD" && !remote.contains(src) && is_archive(src) {
             let target = unpack::resolve_in_root(rootfs, Path::new(&dest_abs), true)?;
             extract(src, &target)?;
         } else {
@@ -821,6 +833,95 @@ fn copy(
         }
     }
     Ok(())
+}
+
+/// `ADD <url>`: the classic builder's `downloadSource`. The file is named by the URL's
+/// path (else the response's `Content-Disposition` filename), mode 0600, its times the
+/// `Last-Modified` header's (the Unix epoch without one); a response of status 400 or more
+/// is `failed to GET <url> with status <status>: <body>`.
+fn download(url: &str, dir: &Path, dest_is_dir: bool) -> anyhow::Result<PathBuf> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(10)
+        .timeout_connect(Some(std::time::Duration::from_secs(30)))
+        .build()
+        .into();
+    let mut resp = agent
+        .get(url)
+        .call()
+        .with_context(|| format!("GET {url}"))?;
+    let status = resp.status();
+    if status.as_u16() >= 400 {
+        let body = resp.body_mut().read_to_string().unwrap_or_default();
+        bail!(
+            "failed to GET {url} with status {} {}: {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            body.trim()
+        );
+    }
+    let path = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .and_then(|rest| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("");
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let mut name = if !path.is_empty() && !path.ends_with('/') {
+        path.rsplit('/').next().unwrap_or("").to_string()
+    } else {
+        String::new()
+    };
+    if name.is_empty()
+        && let Some(cd) = resp
+            .headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok())
+    {
+        name = cd
+            .split(';')
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("filename"))
+            .map(|(_, v)| v.trim().trim_matches('"').to_string())
+            .filter(|v| !v.ends_with('/'))
+            .and_then(|v| v.rsplit('/').next().map(String::from))
+            .unwrap_or_default();
+    }
+    if name.is_empty() && dest_is_dir {
+        bail!("cannot determine filename for source {url}");
+    }
+    let file = dir.join(if name.is_empty() {
+        "__unnamed__"
+    } else {
+        &name
+    });
+    let mut out = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&file)?;
+    std::io::copy(&mut resp.body_mut().as_reader(), &mut out)
+        .with_context(|| format!("downloading {url}"))?;
+    out.flush()?;
+    drop(out);
+    let mtime = resp
+        .headers()
+        .get("last-modified")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs() as i64);
+    let t = nix::sys::time::TimeSpec::new(mtime, 0);
+    nix::sys::stat::utimensat(
+        nix::fcntl::AT_FDCWD,
+        file.as_path(),
+        &t,
+        &t,
+        nix::sys::stat::UtimensatFlags::FollowSymlink,
+    )?;
+    Ok(file)
 }
 
 /// The entries of a root filesystem a `COPY --from` source names: the path up to its first
@@ -1300,5 +1401,50 @@ mod tests {
                 assert_eq!(std::fs::read(out.join("f.txt")).unwrap(), b"abc", "{name}");
             }
         }
+    }
+
+    /// ADD <url>: a loopback server's answers as the classic builder takes them: the name
+    /// from the path, else from Content-Disposition; mode 0600; the time Last-Modified says,
+    /// else the Unix epoch; an error status with its body.
+    #[test]
+    fn downloads_as_the_classic_builder() {
+        use std::io::{Read as _, Write as _};
+        use std::os::unix::fs::MetadataExt as _;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(4) {
+                let mut s = stream.unwrap();
+                let mut buf = [0u8; 2048];
+                let n = s.read(&mut buf).unwrap();
+                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                let path = req.split_whitespace().nth(1).unwrap_or("").to_string();
+                let resp = match path.as_str() {
+                    "/f.txt" => "HTTP/1.1 200 OK\r\nLast-Modified: Tue, 07 May 1996 12:00:00 GMT\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi".to_string(),
+                    "/gen/" => "HTTP/1.1 200 OK\r\nContent-Disposition: attachment; filename=\"made.bin\"\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx".to_string(),
+                    _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\nConnection: close\r\n\r\n no such \n".to_string(),
+                };
+                s.write_all(resp.as_bytes()).unwrap();
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let base = format!("http://{addr}");
+        let f = download(&format!("{base}/f.txt"), dir.path(), false).unwrap();
+        assert_eq!(f, dir.path().join("f.txt"));
+        let m = std::fs::metadata(&f).unwrap();
+        assert_eq!(
+            (m.mode() & 0o7777, m.mtime(), m.len()),
+            (0o600, 831_470_400, 2)
+        );
+        let f = download(&format!("{base}/gen/"), dir.path(), true).unwrap();
+        assert_eq!(f, dir.path().join("made.bin"));
+        assert_eq!(std::fs::metadata(&f).unwrap().mtime(), 0);
+        let e = download(&format!("{base}/missing"), dir.path(), false).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("failed to GET {base}/missing with status 404 Not Found: no such")
+        );
+        let e = download(&format!("{base}/other/"), dir.path(), true).unwrap_err();
+        assert!(e.to_string().contains("status 404"), "{e}");
     }
 }
