@@ -521,35 +521,14 @@ impl BootConfig {
         errs
     }
 
-    /// Kiln's own checks of `boot_steps` (the plugin finds them only when it types them),
-    /// each naming the step.
-    pub fn validate_steps(&self) -> Vec<String> {
-        let mut errs = Vec::new();
-        for (i, s) in self.boot_steps.iter().enumerate() {
-            if s.len() > 2 {
-                errs.push(format!(
-                    "boot_steps[{i}]: expected [command] or [command, description], got {} items",
-                    s.len()
-                ));
-            }
-            if let Some(c) = s.first() {
-                for e in validate(&parse(c)) {
-                    errs.push(format!("boot_steps[{i}]: {e}"));
-                }
-            }
-        }
-        errs
-    }
-
-    /// Every Prepare-time check: [`prepare_errors`](Self::prepare_errors), the qemu config's
-    /// "boot_command and boot_steps cannot be used together", and
-    /// [`validate_steps`](Self::validate_steps).
+    /// Every Prepare-time check: [`prepare_errors`](Self::prepare_errors) and the qemu
+    /// config's "boot_command and boot_steps cannot be used together". (`boot_steps` are
+    /// checked only when typed, as the plugin's SDK checks them: see `type_boot_command`.)
     pub fn validate(&self) -> Vec<String> {
         let mut errs = self.prepare_errors();
         if !self.boot_command.is_empty() && !self.boot_steps.is_empty() {
             errs.push("boot_command and boot_steps cannot be used together".into());
         }
-        errs.extend(self.validate_steps());
         errs
     }
 

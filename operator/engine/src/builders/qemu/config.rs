@@ -166,7 +166,7 @@ fn list_of_lists(r: &mut ConfigReader, key: &str) -> Vec<Vec<String>> {
 ///
 /// The plugin's errors are recorded with [`ConfigReader::prepare_error`] in its words and in
 /// the order its `Prepare` finds them (reported together as its MultiError); the checks
-/// only Kiln makes (unsupported options, `boot_steps` syntax, VNC
+/// only Kiln makes (unsupported options, VNC
 /// password length, hash lengths, `qemuargs` rows) are Kiln's own
 /// ([`ConfigReader::check_error_at`]), which fail the build at its first step rather than
 /// its validation (see `registry::OwnChecks`).
@@ -421,10 +421,6 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     // `VNCConfig` and its `BootConfig`.
     for e in boot.prepare_errors() {
         r.prepare_error(e);
-    }
-    // Kiln's own: the plugin checks boot_steps only when it types them.
-    for e in boot.validate_steps() {
-        r.check_error_at("boot_steps", "Invalid boot_steps", e);
     }
     // `ISOConfig`: iso_url is the disk image's source with disk_image.
     let iso = match iso_cfg.prepare() {

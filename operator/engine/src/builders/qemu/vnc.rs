@@ -280,8 +280,12 @@ pub async fn type_boot_command(
         let command = render(&step.command, data)
             .map_err(|e| anyhow::anyhow!("Error preparing boot command: {e}"))?;
         let seq = parse(&command);
-        if let Some(e) = validate(&seq).into_iter().next() {
-            bail!("Error generating boot command: {e}");
+        // The SDK's `expressionSequence.Do` validates first (a zero or negative wait), in
+        // words that blame Packer: the plugin checks only boot_command in Prepare.
+        if !validate(&seq).is_empty() {
+            bail!(
+                "Error running boot command: Found an invalid boot command. This is likely an error in Packer, so please open a ticket."
+            );
         }
         let events =
             vnc_events(&seq).map_err(|e| anyhow::anyhow!("Error running boot command: {e}"))?;
