@@ -166,8 +166,8 @@ fn list_of_lists(r: &mut ConfigReader, key: &str) -> Vec<Vec<String>> {
 ///
 /// The plugin's errors are recorded with [`ConfigReader::prepare_error`] in its words and in
 /// the order its `Prepare` finds them (reported together as its MultiError); the checks
-/// only Kiln makes (unsupported options, VNC
-/// password length, hash lengths, `qemuargs` rows) are Kiln's own
+/// only Kiln makes (unsupported options, `qemuargs` rows, on which the plugin panics, and
+/// ports above 65535, for which it searches forever) are Kiln's own
 /// ([`ConfigReader::check_error_at`]), which fail the build at its first step rather than
 /// its validation (see `registry::OwnChecks`).
 pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> {
@@ -326,11 +326,8 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         args.vnc_bind_address = a;
     }
     args.vnc_use_password = r.bool("vnc_use_password").unwrap_or(false);
+    // (a password over 8 characters fails the build at stepConfigureVNC, as the plugin's)
     let vnc_password = r.string("vnc_password").unwrap_or_default();
-    if let Err(e) = super::qmp::vnc_password(args.vnc_use_password, &vnc_password) {
-        // Kiln's own: the plugin finds it when it sets the password over QMP.
-        r.check_error_at("vnc_password", "Invalid vnc_password", e);
-    }
     let vnc_port_min = port(r, "vnc_port_min").filter(|p| *p != 0).unwrap_or(5900);
     let vnc_port_max = port(r, "vnc_port_max").filter(|p| *p != 0).unwrap_or(6000);
     args.qmp_enable = r.bool("qmp_enable").unwrap_or(false) || args.vnc_use_password;
@@ -519,12 +516,7 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     for e in disk.validate() {
         r.prepare_error(e);
     }
-    for s in &disk.additional_sizes {
-        // Kiln's own: the plugin passes them to qemu-img as they are.
-        if let Err(e) = normalize_disk_size(s) {
-            r.check_error_at("disk_additional_size", "Invalid disk size", e);
-        }
-    }
+    // (`disk_additional_size` goes to qemu-img as it is, whose error fails stepCreateDisk)
     // The machine's settings, each from its fixed set.
     for (value, allowed, message) in [
         (
