@@ -5,7 +5,8 @@
 # one after the other in the same fresh directory, and exit code, stdout, stderr and the
 # names of the files written are compared after normalising what is run-specific
 # (durations, the forwarded, VNC and HTTP ports, the random VNC password, temporary names,
-# UUIDs and times, xorriso's `UPDATE` lines, which it prints by the clock, and the convert
+# UUIDs and times, xorriso's `UPDATE` lines, which it prints by the clock, the free space
+# xorriso reports, and the convert
 # step's `Error getting file lock for conversion; retrying...`, which both tools say or not
 # as the killed qemu and the new qemu-img race for the disk's lock).
 #
@@ -54,6 +55,7 @@ normalise() {
     -e 's/HTTP server on port [0-9]+/HTTP server on port <PORT>/' \
     -e 's/with the password: [A-Za-z0-9]+$/with the password: <PASSWORD>/' \
     -e '/xorriso : UPDATE :/d' \
+    -e 's/(Media summary: .* data, +)[0-9.]+[kmgt] free/\1<FREE> free/' \
     -e '/Error getting file lock for conversion; retrying\.\.\./d' \
     -e 's/"build_time": [0-9]+/"build_time": <TIME>/'
 }

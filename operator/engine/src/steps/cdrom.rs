@@ -171,19 +171,21 @@ pub async fn create_cd(
     );
     for src in &cfg.files {
         add_file(&root.0, Path::new(src))
-            .with_context(|| format!("Error adding path to CD: {src}"))?;
+            .with_context(|| format!("Error creating temporary file for CD: {src}"))?;
     }
     for (p, content) in &cfg.content {
-        let dst = safe_join(&root.0, p).with_context(|| format!("cd_content path {p:?}"))?;
+        let what = || format!("Error creating temporary file for CD: {p}");
+        let dst = safe_join(&root.0, p).with_context(what)?;
         if let Some(parent) = dst.parent() {
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent).with_context(what)?;
         }
-        std::fs::write(&dst, content).with_context(|| format!("Error writing file {p} on CD"))?;
+        std::fs::write(&dst, content).with_context(what)?;
     }
     let path_var = std::env::var("PATH").unwrap_or_default();
     let Some((tool, tool_path)) = find_iso_tool(&path_var) else {
+        // (the SDK's words; Debian: apt-get install xorriso)
         bail!(
-            "could not find a supported CD ISO creation command (the supported commands are: {}); install xorriso",
+            "could not find a supported CD ISO creation command (the supported commands are: {})",
             ISO_TOOLS.join(", ")
         );
     };

@@ -101,8 +101,13 @@ impl HttpServer {
         }
         let handler = match &cfg.directory {
             Some(dir) => {
-                std::fs::metadata(dir)
-                    .with_context(|| format!("Error finding {:?}", dir.display()))?;
+                if let Err(e) = std::fs::metadata(dir) {
+                    bail!(
+                        "Error finding {:?}: {}",
+                        dir.display().to_string(),
+                        crate::goerr::path_error("stat", dir, &e)
+                    );
+                }
                 Handler::Dir(dir.clone())
             }
             None => Handler::Map(cfg.content.clone()),
@@ -605,7 +610,10 @@ mod tests {
         };
         missing.prepare();
         let e = HttpServer::start(&missing).await.err().unwrap();
-        assert!(format!("{e:#}").contains("/nonexistent/kiln-http"), "{e:#}");
+        assert_eq!(
+            format!("{e:#}"),
+            "Error finding \"/nonexistent/kiln-http\": stat /nonexistent/kiln-http: no such file or directory"
+        );
         assert_eq!(qemu_user_net_http_ip("0.0.0.0"), "10.0.2.2");
         assert_eq!(qemu_user_net_http_ip("192.168.1.5"), "192.168.1.5");
         assert_eq!(clean_url_path("/a/../../b/./c//"), "/b/c");

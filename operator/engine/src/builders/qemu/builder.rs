@@ -597,7 +597,8 @@ impl Step for StepCreateCd {
             }
             Ok(None) => StepAction::Continue,
             Err(_) if state.cancel.is_cancelled() => StepAction::Halt,
-            Err(e) => state.fail(format!("Error creating CD: {e:#}")),
+            // (the SDK's StepCreateCD records its error without saying it)
+            Err(e) => state.fail_unsaid(format!("{e:#}")),
         }
     }
 
@@ -724,7 +725,7 @@ impl Step for StepHttpServer {
                     self.server = Some(s);
                 }
                 Ok(None) => {}
-                Err(e) => return state.fail(format!("Error starting HTTP server: {e:#}")),
+                Err(e) => return state.fail(format!("{e:#}")),
             }
         }
         for (k, v) in http_generated_data(Some(&ip), Some(port)) {
