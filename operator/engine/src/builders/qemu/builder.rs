@@ -554,7 +554,8 @@ impl Step for StepCreateFloppy {
                 StepAction::Continue
             }
             Err(_) if state.cancel.is_cancelled() => StepAction::Halt,
-            Err(e) => state.fail(format!("{e:#}")),
+            // (the SDK's StepCreateFloppy records its error without saying it)
+            Err(e) => state.fail_unsaid(format!("{e:#}")),
         }
     }
 
