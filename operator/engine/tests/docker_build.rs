@@ -381,7 +381,6 @@ build { sources = ["docker.bad"] }
     for want in [
         "repository name must be lowercase",
         "run_command: Kiln runs no `docker run`",
-        "RUN is not a valid change command",
         "platform \"linux\"",
     ] {
         assert!(refused.contains(want), "missing {want:?} in:\n{refused}");
@@ -389,7 +388,7 @@ build { sources = ["docker.bad"] }
     let (lines, outcomes) = build(work.path(), &hcl).await;
     let errors = outcomes[0].errors.join("\n");
     assert!(
-        errors.starts_with("Kiln cannot run this build: 4 error(s) occurred:"),
+        errors.starts_with("Kiln cannot run this build: 3 error(s) occurred:"),
         "{errors}\n{}",
         lines.join("\n")
     );

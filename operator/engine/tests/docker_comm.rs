@@ -71,6 +71,7 @@ fn comm(root: &Path, work: &Path, shared: &Path, exec_user: Option<&str>) -> Doc
         work_dir: work.to_path_buf(),
         lock: Arc::new(tokio::sync::Mutex::new(())),
         in_place: false,
+        container_id: "c0ffee".into(),
     }
 }
 
@@ -159,10 +160,29 @@ async fn users_uploads_downloads_and_errors() {
     // errors name what failed
     let mut sink = Vec::new();
     let e = c.download("/etc/missing", &mut sink).await.unwrap_err();
-    assert!(
-        matches!(e, CommError::Download { .. }) && e.to_string().contains("/etc/missing"),
-        "{e}"
+    // (docker cp's refusal, as the plugin's Download returns it)
+    assert_eq!(
+        e.to_string(),
+        "Error downloading file: Error: No such container:path: c0ffee:/etc/missing\n"
     );
+    // a user or group the image lacks: `docker exec -u`'s lookup error, exit 126
+    let mut c3 = c.clone();
+    for (user, line) in [
+        (
+            "nobody2",
+            "unable to find user nobody2: no matching entries in passwd file",
+        ),
+        (
+            "app:nogroup",
+            "unable to find group nogroup: no matching entries in group file",
+        ),
+    ] {
+        c3.exec_user = Some(user.into());
+        let mut out = Collect::default();
+        let st = c3.start("true", &mut out, &cancel).await.unwrap();
+        assert_eq!(st, ExitStatus::Code(126));
+        assert_eq!(out.stdout, vec![line]);
+    }
     std::fs::remove_file(root.join("bin/sh")).unwrap();
     let e = c
         .start("true", &mut Collect::default(), &cancel)

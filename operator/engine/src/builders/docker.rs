@@ -333,10 +333,9 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     if ecr_login && login_server.is_none() {
         r.prepare_error("ECR login requires login server to be provided.");
     }
+    // (a line the daemon would refuse fails the commit step, as `docker commit --change`
+    // does; without commit the plugin never uses them)
     let changes = r.strings("changes").unwrap_or_default();
-    if let Err(e) = image::validate_changes(&changes) {
-        r.check_error_at("changes", "Invalid changes", e.to_string());
-    }
     let message = r.string("message");
     let author = r.string("author");
     let volumes: Vec<(PathBuf, String)> = r
@@ -980,6 +979,7 @@ impl Step for StepPrepare {
             work_dir: tmp.path().to_path_buf(),
             lock: Arc::new(tokio::sync::Mutex::new(())),
             in_place,
+            container_id: id.clone(),
         };
         state.comm = Some(Arc::new(comm));
         let s = state.private.get_or_default::<DockerState>();
@@ -1274,6 +1274,11 @@ impl Step for StepFinish {
             }
             Output::Commit => {
                 ui.say("Committing the container");
+                if let Some(why) = daemon_change_error(&c.changes) {
+                    return state.fail(format!(
+                        "Error committing container: exit status 1\nStderr: Error response from daemon: {why}\n"
+                    ));
+                }
                 let store_path = c.store.clone();
                 let opts = CommitOptions {
                     changes: c.changes.clone(),
@@ -1457,4 +1462,79 @@ fn hook_data_json(state: &BuildState) -> serde_json::Value {
             .map(|(k, v)| (k.clone(), v.to_json()))
             .collect(),
     )
+}
+
+/// What dockerd answers `docker commit --change` with for a line it refuses: an unknown
+/// instruction in its words (`bogus is not a valid change command`), another mistake in
+/// Kiln's (the daemon's own words vary by instruction).
+fn daemon_change_error(changes: &[String]) -> Option<String> {
+    const VALID: &[&str] = &[
+        "CMD",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "LABEL",
+        "ONBUILD",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+    ];
+    for line in changes {
+        let line = line.trim();
+        let (kw, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let (up, rest) = (kw.to_ascii_uppercase(), rest.trim());
+        if kw.is_empty() {
+            continue;
+        }
+        if !VALID.contains(&up.as_str()) {
+            return Some(format!(
+                "{} is not a valid change command",
+                kw.to_ascii_lowercase()
+            ));
+        }
+        // BuildKit's instruction parser (dockerd 20.10's), then its EXPOSE dispatcher
+        if rest.is_empty() {
+            match up.as_str() {
+                "ENV" | "LABEL" | "EXPOSE" | "VOLUME" | "ONBUILD" => {
+                    return Some(format!("{up} requires at least one argument"));
+                }
+                "USER" | "WORKDIR" => return Some(format!("{up} requires exactly one argument")),
+                _ => continue,
+            }
+        }
+        let words: Vec<&str> = rest.split_whitespace().collect();
+        match up.as_str() {
+            "ENV" | "LABEL" if !words[0].contains('=') && words.len() < 2 => {
+                return Some(format!("{up} must have two arguments"));
+            }
+            "ENV" | "LABEL" if !words[0].contains('=') => {}
+            "ENV" | "LABEL" => {
+                if let Some(w) = words.iter().find(|w| !w.contains('=')) {
+                    return Some(format!(
+                        "Syntax error - can't find = in {w:?}. Must be of the form: name=value"
+                    ));
+                }
+            }
+            "EXPOSE" => {
+                for p in &words {
+                    let (num, proto) = p.split_once('/').unwrap_or((p, "tcp"));
+                    if !["tcp", "udp", "sctp"].contains(&proto.to_ascii_lowercase().as_str()) {
+                        return Some(format!("Invalid proto: {proto}"));
+                    }
+                    let (a, b) = num.split_once('-').unwrap_or((num, num));
+                    if a.parse::<u16>().is_err() || b.parse::<u16>().is_err() {
+                        return Some(format!("Invalid containerPort: {num}"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    image::validate_changes(changes).err().map(|e| {
+        let t = e.to_string();
+        // (without kiln_oci's `changes: "<line>": ` prefix)
+        t.split_once("\": ")
+            .map(|(_, rest)| rest.to_string())
+            .unwrap_or(t)
+    })
 }

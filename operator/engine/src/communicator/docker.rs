@@ -41,6 +41,8 @@ pub struct DockerComm {
     /// Run commands straight in `rootfs` (`/` in a runner pod created from the image; a
     /// `chroot` elsewhere) rather than in a runc container ([`RunSpec::in_place`]).
     pub in_place: bool,
+    /// The container's id, as `docker cp`'s errors name it.
+    pub container_id: String,
 }
 
 impl DockerComm {
@@ -171,6 +173,22 @@ impl DockerComm {
             in_place: self.in_place,
             argv: None,
         };
+        // `docker exec -u` with a user (or group) the image lacks starts, says runc's
+        // lookup error and exits 126: a command, not a failure to start (which Packer's
+        // provisioners would retry until start_retry_timeout).
+        if let Err(kiln_oci::Error::Invalid(e)) =
+            runtime::resolve_user(&spec.rootfs, spec.user.as_deref())
+        {
+            let spec_user = spec.user.clone().unwrap_or_default();
+            let (u, g) = spec_user.split_once(':').unwrap_or((&spec_user, ""));
+            let line = if e.contains("/etc/group") {
+                format!("unable to find group {g}: no matching entries in group file")
+            } else {
+                format!("unable to find user {u}: no matching entries in passwd file")
+            };
+            output.stdout_line(&line);
+            return Ok(ExitStatus::Code(126));
+        }
         let out = std::sync::Mutex::new(&mut *output);
         let code = runtime::run(
             &spec,
@@ -231,10 +249,19 @@ impl DockerComm {
         src: &str,
         dst: &mut (dyn AsyncWrite + Send + Unpin),
     ) -> anyhow::Result<()> {
-        let path = self.host_path(src, false)?;
-        let mut f = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| anyhow::anyhow!("download {src}: {e}"))?;
+        // `docker cp ID:src -`'s refusal, as the plugin's Download returns it.
+        let missing = || {
+            anyhow::Error::new(super::Verbatim(format!(
+                "Error downloading file: Error: No such container:path: {}:{src}\n",
+                self.container_id
+            )))
+        };
+        let path = self.host_path(src, false).map_err(|_| missing())?;
+        let mut f = match tokio::fs::File::open(&path).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(missing()),
+            Err(e) => return Err(anyhow::anyhow!("download {src}: {e}")),
+        };
         tokio::io::copy(&mut f, dst).await?;
         Ok(())
     }
@@ -301,7 +328,7 @@ impl Communicator for DockerComm {
     ) -> Result<(), CommError> {
         self.download_inner(src, dst)
             .await
-            .map_err(CommError::download(src))
+            .map_err(|e| CommError::verbatim_or(e, CommError::download(src)))
     }
 
     async fn download_dir(

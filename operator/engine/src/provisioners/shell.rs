@@ -305,14 +305,18 @@ impl Provisioner for Shell {
                         message: e.to_string(),
                     })?;
                 // The SSH communicator's upload already sets the mode: one session less.
+                // Packer starts it, waits, and looks at neither its output nor its status:
+                // only a command that cannot start fails (and is retried).
                 if comm.kind() != "ssh" {
-                    run_plain(
-                        comm,
-                        &format!("chmod 0755 {}", c.remote_path),
-                        "Error chmodding script file to 0755 in remote machine",
-                        cancel,
-                    )
-                    .await?;
+                    let mut quiet = crate::communicator::Collect::default();
+                    comm.start(&format!("chmod 0755 {}", c.remote_path), &mut quiet, cancel)
+                        .await
+                        .map_err(|e| {
+                            ProvisionError::comm(
+                                "Error chmodding script file to 0755 in remote machine",
+                                e,
+                            )
+                        })?;
                 }
                 let mut out = UiOutput(ui.clone());
                 comm.start(command, &mut out, cancel)
