@@ -380,7 +380,7 @@ build { sources = ["docker.bad"] }
     let refused = prepared[0].deferred_checks().join("\n");
     for want in [
         "repository name must be lowercase",
-        "run_command: Kiln runs no `docker run`",
+        "run_command: it names no image",
         "platform \"linux\"",
     ] {
         assert!(refused.contains(want), "missing {want:?} in:\n{refused}");

@@ -6,11 +6,13 @@
 //! Options and defaults are Packer's docker plugin's: `image`, `pull` (true unless set),
 //! `platform`, exactly one of `commit` | `discard` | `export_path`, `changes`, `message`,
 //! `author`, `volumes`, `container_dir` (`/packer-files`), `exec_user`, `fix_upload_owner`
-//! (true), `login*`, `privileged`, `cap_add`, `cap_drop`, `runtime`. Options that only mean
-//! something to dockerd validate as the plugin has them (`docker_path`, `pty`, `aws_*` change
-//! nothing); those Kiln cannot honour (`run_command` other than the default, `device`,
-//! `tmpfs`, `ecr_login`, `windows_container`, a `build` section) fail the build at its first
-//! step, naming the option (Kiln's own checks, deferred: see `registry::OwnChecks`).
+//! (true), `login*`, `privileged`, `cap_add`, `cap_drop`, `runtime`, `run_command` (its
+//! container-shaping flags applied to the runc container, see [`parse_run_command`]), a
+//! `build` section (see `dockerfile`). Options that only mean something to dockerd validate
+//! as the plugin has them (`docker_path`, `pty`, `aws_*` change nothing); those Kiln cannot
+//! honour (`device`, `tmpfs`, `ecr_login`, `windows_container`, a `run_command` flag it does
+//! not know) fail the build at its first step, naming the option (Kiln's own checks,
+//! deferred: see `registry::OwnChecks`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -118,6 +120,8 @@ pub struct DockerConfig {
     docker_configs: Vec<PathBuf>,
     /// The `build` section: a Dockerfile to build the base image from.
     bootstrap: Option<Bootstrap>,
+    /// `run_command` as given (`{{.Image}}` rendered when the container starts).
+    run_command: Vec<String>,
 }
 
 /// A `build` section the plugin would run `docker build` for.
@@ -216,14 +220,10 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     r.render_later(&["run_command"]);
     // Options that only mean something to dockerd: accepted as the plugin does, refused
     // when the build runs (Kiln's own checks, deferred) when set to more than their default.
+    // `docker run`'s arguments: those that shape the container Kiln makes with runc (its
+    // environment, user, working directory, mounts, privileges) are honoured, those that
+    // only matter to a daemon ignored, others refused.
     let run_command = r.strings("run_command").unwrap_or_default();
-    if !run_command.is_empty() && run_command != DEFAULT_RUN_COMMAND {
-        r.check_error_at(
-            "run_command",
-            "Unsupported docker option",
-            "run_command: Kiln runs no `docker run`: commands run with runc/crun in the unpacked image.",
-        );
-    }
     for (key, why) in [
         (
             "device",
@@ -264,6 +264,13 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     let build_blocks = r.blocks("build");
     let bootstrap = build_blocks.first().and_then(|b| dockerfile_config(r, b));
     let image = r.string("image").filter(|s| !s.is_empty());
+    if let Err(e) = parse_run_command(&run_command, image.as_deref().unwrap_or("{{.Image}}")) {
+        r.check_error_at(
+            "run_command",
+            "Unsupported docker option",
+            format!("run_command: {e}"),
+        );
+    }
     let pull_set = r.bool("pull");
     match (&bootstrap, &image) {
         (Some((error, _)), _) => {
@@ -434,6 +441,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             image_root: info.env.image_root.clone(),
             docker_configs: info.env.docker_configs.clone(),
             bootstrap: bootstrap.map(|(_, b)| b),
+            run_command,
         },
         comm,
     }))
@@ -755,6 +763,12 @@ impl Step for StepPrepare {
                 Some(
                     "volumes: host paths cannot be mounted when the build runs in its base image (in the cluster)",
                 )
+            } else if parse_run_command(&c.run_command, &c.image)
+                .is_ok_and(|a| !a.volumes.is_empty() || a.privileged)
+            {
+                Some(
+                    "run_command: --volume and --privileged need a container runtime; the build runs in its base image (in the cluster)",
+                )
             } else if c.privileged {
                 Some(
                     "privileged: the build runs in its base image with no container runtime (in the cluster)",
@@ -914,6 +928,8 @@ impl Step for StepPrepare {
         state
             .generated
             .insert("SourceImageDigest".into(), Value::str(source_digest));
+        // `run_command`'s flags (checked when the config was read)
+        let run_args = parse_run_command(&c.run_command, &c.image).unwrap_or_default();
         let mut created_dir = None;
         let (mounts, exclude) = if in_place {
             match in_place_exclude(&rootfs, &c, tmp.path()) {
@@ -940,6 +956,19 @@ impl Step for StepPrepare {
                     readonly: false,
                 });
             }
+            for (h, d, ro) in &run_args.volumes {
+                mounts.push(BindMount {
+                    source: h.clone(),
+                    destination: d.clone(),
+                    readonly: *ro,
+                });
+            }
+            // `docker run -w` makes a missing working directory (part of the commit)
+            if let Some(w) = &run_args.workdir
+                && let Err(e) = unpack::resolve_in_root(&rootfs, Path::new(w), true)
+            {
+                return state.fail(format!("run_command --workdir {w}: {e}"));
+            }
             match runtime::prepare_mountpoints(&rootfs, &mounts) {
                 Ok(x) => (mounts, x),
                 Err(e) => return state.fail(e.to_string()),
@@ -964,17 +993,35 @@ impl Step for StepPrepare {
             ui.message(format!("Container ID: {id}"));
         }
         state.generated.insert("ID".into(), Value::str(id.clone()));
+        // the image's environment, then run_command's `-e` over it
+        let mut env = image::image_env(&img.config);
+        for e in &run_args.env {
+            let key = e.split_once('=').map_or(e.as_str(), |x| x.0);
+            env.retain(|x| x.split_once('=').map_or(x.as_str(), |y| y.0) != key);
+            env.push(e.clone());
+        }
         let comm = DockerComm {
             rootfs: rootfs.clone(),
             mounts,
             exec_user: c.exec_user.clone(),
-            container_user: image::config_str(&img.config, "User").map(String::from),
-            env: image::image_env(&img.config),
-            workdir: image::config_str(&img.config, "WorkingDir").map(String::from),
+            container_user: run_args
+                .user
+                .clone()
+                .or_else(|| image::config_str(&img.config, "User").map(String::from)),
+            env,
+            workdir: run_args
+                .workdir
+                .clone()
+                .or_else(|| image::config_str(&img.config, "WorkingDir").map(String::from)),
             fix_upload_owner: c.fix_upload_owner,
-            privileged: c.privileged,
-            cap_add: c.cap_add.clone(),
-            cap_drop: c.cap_drop.clone(),
+            privileged: c.privileged || run_args.privileged,
+            cap_add: c.cap_add.iter().chain(&run_args.cap_add).cloned().collect(),
+            cap_drop: c
+                .cap_drop
+                .iter()
+                .chain(&run_args.cap_drop)
+                .cloned()
+                .collect(),
             runtime: c.runtime.clone(),
             work_dir: tmp.path().to_path_buf(),
             lock: Arc::new(tokio::sync::Mutex::new(())),
@@ -1134,12 +1181,7 @@ fn run_command_line(c: &DockerConfig, shared: &Path) -> String {
         "-v".into(),
         format!("{}:{}", shared.display(), c.container_dir),
     ]);
-    args.extend(
-        ["-d", "-i", "-t", "--entrypoint=/bin/sh", "--"]
-            .iter()
-            .map(|s| s.to_string()),
-    );
-    args.push(c.image.clone());
+    args.extend(render_run_command(&c.run_command, &c.image));
     format!("Run command: {} {}", c.docker_path, args.join(" "))
 }
 
@@ -1537,4 +1579,322 @@ fn daemon_change_error(changes: &[String]) -> Option<String> {
             .map(|(_, rest)| rest.to_string())
             .unwrap_or(t)
     })
+}
+
+/// What Kiln takes from `run_command`, the arguments of the plugin's `docker run`.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct RunArgs {
+    /// `-e`/`--env`, `--env-file`: set over the image's environment.
+    env: Vec<String>,
+    /// `-u`/`--user`: the container's user (`exec_user` still wins for commands).
+    user: Option<String>,
+    /// `-w`/`--workdir` (made when missing, as Docker makes it).
+    workdir: Option<String>,
+    privileged: bool,
+    cap_add: Vec<String>,
+    cap_drop: Vec<String>,
+    /// `-v`/`--volume host:container[:ro]`.
+    volumes: Vec<(PathBuf, String, bool)>,
+}
+
+/// `run_command` with the plugin's template data rendered (`{{.Image}}`), the default when
+/// it is unset.
+fn render_run_command(run_command: &[String], image: &str) -> Vec<String> {
+    let args: Vec<String> = if run_command.is_empty() {
+        DEFAULT_RUN_COMMAND.iter().map(|s| s.to_string()).collect()
+    } else {
+        run_command.to_vec()
+    };
+    args.iter()
+        .map(|a| {
+            a.replace("{{.Image}}", image)
+                .replace("{{ .Image }}", image)
+        })
+        .collect()
+}
+
+/// Reads `docker run`'s arguments as the docker CLI does (`-dit` clusters, `-eK=V`,
+/// `--env=K=V`, `--` before the image): the flags that shape the container are kept, those
+/// that only matter to a daemon (`--name`, `--network`, `--entrypoint`: Kiln runs each
+/// command as `docker exec` would, with `/bin/sh -c`) are ignored, any other is an error;
+/// the first argument that is no flag must be the image.
+fn parse_run_command(run_command: &[String], image: &str) -> Result<RunArgs, String> {
+    const BOOLS: &[&str] = &[
+        "detach",
+        "interactive",
+        "tty",
+        "rm",
+        "init",
+        "privileged",
+        "publish-all",
+        "sig-proxy",
+        "oom-kill-disable",
+        "no-healthcheck",
+    ];
+    const IGNORED: &[&str] = &[
+        "name",
+        "hostname",
+        "network",
+        "net",
+        "network-alias",
+        "entrypoint",
+        "label",
+        "label-file",
+        "log-driver",
+        "log-opt",
+        "memory",
+        "memory-swap",
+        "memory-reservation",
+        "cpus",
+        "cpu-shares",
+        "cpuset-cpus",
+        "shm-size",
+        "ulimit",
+        "restart",
+        "stop-signal",
+        "stop-timeout",
+        "platform",
+        "pull",
+        "publish",
+        "expose",
+        "dns",
+        "dns-search",
+        "dns-option",
+        "add-host",
+        "domainname",
+        "mac-address",
+        "health-cmd",
+        "health-interval",
+        "health-retries",
+        "health-timeout",
+        "health-start-period",
+        "pids-limit",
+    ];
+    const KEPT: &[&str] = &[
+        "env", "env-file", "user", "workdir", "volume", "cap-add", "cap-drop",
+    ];
+    let short = |c: char| -> Option<&'static str> {
+        Some(match c {
+            'd' => "detach",
+            'i' => "interactive",
+            't' => "tty",
+            'P' => "publish-all",
+            'e' => "env",
+            'u' => "user",
+            'w' => "workdir",
+            'v' => "volume",
+            'h' => "hostname",
+            'l' => "label",
+            'm' => "memory",
+            'p' => "publish",
+            _ => return None,
+        })
+    };
+    let args = render_run_command(run_command, image);
+    let mut out = RunArgs::default();
+    let mut flags: Vec<(String, Option<String>)> = Vec::new();
+    let mut positional = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        i += 1;
+        if a == "--" {
+            positional = args.get(i).cloned();
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n.to_string(), Some(v.to_string())),
+                None => (long.to_string(), None),
+            };
+            flags.push((name, inline));
+        } else if let Some(cluster) = a.strip_prefix('-').filter(|c| !c.is_empty()) {
+            let chars: Vec<char> = cluster.chars().collect();
+            for (k, c) in chars.iter().enumerate() {
+                let name =
+                    short(*c).ok_or_else(|| format!("unknown shorthand flag: '{c}' in {a}"))?;
+                if BOOLS.contains(&name) {
+                    flags.push((name.into(), None));
+                    continue;
+                }
+                let rest: String = chars[k + 1..].iter().collect();
+                let rest = rest.strip_prefix('=').map(String::from).unwrap_or(rest);
+                flags.push((name.into(), (!rest.is_empty()).then_some(rest)));
+                break;
+            }
+        } else {
+            positional = Some(a.to_string());
+            break;
+        }
+        // a value flag without an inline value takes the next argument
+        if let Some((name, value @ None)) = flags.last_mut()
+            && !BOOLS.contains(&name.as_str())
+        {
+            *value = Some(
+                args.get(i)
+                    .cloned()
+                    .ok_or_else(|| format!("flag needs an argument: --{name}"))?,
+            );
+            i += 1;
+        }
+    }
+    for (name, value) in flags {
+        let value = value.unwrap_or_default();
+        let on = || !matches!(value.as_str(), "false" | "0");
+        match name.as_str() {
+            "privileged" => out.privileged = on(),
+            n if BOOLS.contains(&n) || IGNORED.contains(&n) => {}
+            "env" => out.env.extend(env_entry(&value)),
+            "env-file" => {
+                let text = std::fs::read_to_string(&value)
+                    .map_err(|e| format!("--env-file {value}: {e}"))?;
+                for line in text.lines() {
+                    let l = line.trim_start();
+                    if !l.is_empty() && !l.starts_with('#') {
+                        out.env.extend(env_entry(l));
+                    }
+                }
+            }
+            "user" => out.user = Some(value),
+            "workdir" => {
+                if !value.starts_with('/') {
+                    return Err(format!(
+                        "the working directory '{value}' is invalid, it needs to be an absolute path"
+                    ));
+                }
+                out.workdir = Some(value);
+            }
+            "volume" => {
+                let parts: Vec<&str> = value.split(':').collect();
+                let (host, dest, ro) = match parts.as_slice() {
+                    [h, d] => (*h, *d, false),
+                    [h, d, o] => (*h, *d, o.split(',').any(|x| x == "ro")),
+                    _ => return Err(format!("--volume {value}: expected HOST:CONTAINER[:ro]")),
+                };
+                if !host.starts_with('/') && !host.starts_with('.') && !host.starts_with('~') {
+                    return Err(format!(
+                        "--volume {value}: named volumes need a Docker daemon; give a host path"
+                    ));
+                }
+                if !dest.starts_with('/') {
+                    return Err(format!(
+                        "--volume {value}: the container path must be absolute"
+                    ));
+                }
+                let host = match host.strip_prefix("~/") {
+                    Some(rest) => std::env::var_os("HOME")
+                        .map(|h| PathBuf::from(h).join(rest))
+                        .unwrap_or_else(|| PathBuf::from(host)),
+                    None => std::path::absolute(host).unwrap_or_else(|_| PathBuf::from(host)),
+                };
+                out.volumes.push((host, dest.to_string(), ro));
+            }
+            "cap-add" => out.cap_add.push(value),
+            "cap-drop" => out.cap_drop.push(value),
+            other => {
+                return Err(format!(
+                    "the docker run flag --{other} is not supported by Kiln (it honours {}; ignores what only a daemon uses, such as --name and --network)",
+                    KEPT.iter()
+                        .map(|k| format!("--{k}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+    }
+    match positional {
+        Some(p) if p == image => Ok(out),
+        Some(p) => Err(format!(
+            "it runs {p:?}, not the source's image ({{{{.Image}}}}, here {image:?})"
+        )),
+        None => Err("it names no image: end it with \"{{.Image}}\"".into()),
+    }
+}
+
+/// `-e K=V` as given; a bare `-e K` takes the value from Kiln's own environment (dropped
+/// when unset), as the docker CLI does.
+fn env_entry(v: &str) -> Option<String> {
+    if v.contains('=') {
+        return Some(v.to_string());
+    }
+    std::env::var(v).ok().map(|val| format!("{v}={val}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// `run_command` read as the docker CLI reads `docker run`'s arguments.
+    #[test]
+    fn run_command_flags_as_the_docker_cli_reads_them() {
+        // unset: the plugin's default, nothing to apply
+        assert_eq!(parse_run_command(&[], "img"), Ok(RunArgs::default()));
+        let dir = tempfile::tempdir().unwrap();
+        let env_file = dir.path().join("env");
+        std::fs::write(&env_file, "# comment\nFROM_FILE=1\n\n").unwrap();
+        let a = parse_run_command(
+            &v(&[
+                "-dit",
+                "-eA=1",
+                "--env",
+                "B=2",
+                "--env=C=3",
+                &format!("--env-file={}", env_file.display()),
+                "-u",
+                "app",
+                "-w/srv",
+                "--privileged",
+                "--cap-add=NET_ADMIN",
+                "--name",
+                "x",
+                "--network=host",
+                "-v",
+                "/host:/in:ro",
+                "--entrypoint=/bin/bash",
+                "--",
+                "{{.Image}}",
+                "sleep",
+                "1",
+            ]),
+            "img",
+        )
+        .unwrap();
+        assert_eq!(a.env, v(&["A=1", "B=2", "C=3", "FROM_FILE=1"]));
+        assert_eq!(
+            (a.user.as_deref(), a.workdir.as_deref(), a.privileged),
+            (Some("app"), Some("/srv"), true)
+        );
+        assert_eq!(a.cap_add, v(&["NET_ADMIN"]));
+        assert_eq!(
+            a.volumes,
+            vec![(PathBuf::from("/host"), "/in".to_string(), true)]
+        );
+        // the image is the first argument that is no flag
+        assert!(parse_run_command(&v(&["-d", "{{ .Image }}"]), "img").is_ok());
+        for (args, want) in [
+            (v(&["-d"]), "names no image"),
+            (
+                v(&["-d", "other:1"]),
+                "runs \"other:1\", not the source's image",
+            ),
+            (
+                v(&["--device=/dev/fuse", "img"]),
+                "--device is not supported",
+            ),
+            (v(&["-x", "img"]), "unknown shorthand flag: 'x' in -x"),
+            (
+                v(&["-v", "cache:/c", "img"]),
+                "named volumes need a Docker daemon",
+            ),
+            (v(&["-w", "rel", "img"]), "needs to be an absolute path"),
+            (v(&["-e"]), "flag needs an argument: --env"),
+        ] {
+            let e = parse_run_command(&args, "img").unwrap_err();
+            assert!(e.contains(want), "{args:?}: {e}");
+        }
+    }
 }
