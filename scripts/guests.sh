@@ -154,6 +154,20 @@ EOF
   log "small guest built in $((SECONDS - t0)) s: $out"
 }
 
+# The (iso|sys)linux configuration of both boot ISOs. PROMPT 1 + TIMEOUT 0: wait at "boot:"
+# forever, so a guest that gets no boot command never boots (what the timeout tests need).
+prompt_cfg() {
+  cat <<'EOF'
+SERIAL 0 115200
+PROMPT 1
+TIMEOUT 0
+DEFAULT linux
+LABEL linux
+  KERNEL /vmlinuz
+  APPEND initrd=/initrd.img console=ttyS0 quiet
+EOF
+}
+
 build_iso() {
   local out="$CACHE/iso"
   if [ -f "$out/.done" ]; then return 0; fi
@@ -164,17 +178,7 @@ build_iso() {
   cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 "$work/iso/isolinux/"
   cp "$CACHE/small/vmlinuz" "$work/iso/vmlinuz"
   cp "$CACHE/small/initrd.img" "$work/iso/initrd.img"
-  # PROMPT 1 + TIMEOUT 0: wait at "boot:" forever, so a guest that gets no boot command
-  # never boots (what the timeout tests need).
-  cat >"$work/iso/isolinux/isolinux.cfg" <<'EOF'
-SERIAL 0 115200
-PROMPT 1
-TIMEOUT 0
-DEFAULT linux
-LABEL linux
-  KERNEL /vmlinuz
-  APPEND initrd=/initrd.img console=ttyS0 quiet
-EOF
+  prompt_cfg >"$work/iso/isolinux/isolinux.cfg"
   xorriso -as mkisofs -quiet -o "$out/kiln-boot.iso.tmp" -V KILN_BOOT \
     -b isolinux/isolinux.bin -c isolinux/boot.cat -no-emul-boot -boot-load-size 4 -boot-info-table \
     "$work/iso" 2>&1 | grep -v '^xorriso : NOTE' >&2 || true
@@ -194,15 +198,7 @@ build_efi_iso() {
   trap 'rm -rf "$work"' RETURN
   mkdir -p "$work/iso" "$out"
   # The same prompt as the BIOS ISO's, so the same boot commands work.
-  cat >"$work/syslinux.cfg" <<'EOF'
-SERIAL 0 115200
-PROMPT 1
-TIMEOUT 0
-DEFAULT linux
-LABEL linux
-  KERNEL /vmlinuz
-  APPEND initrd=/initrd.img console=ttyS0 quiet
-EOF
+  prompt_cfg >"$work/syslinux.cfg"
   # The EFI system partition image the firmware boots from (El Torito, platform 0xEF).
   local img="$work/iso/efiboot.img" mb
   mb=$(( ($(stat -c %s "$CACHE/small/vmlinuz") + $(stat -c %s "$CACHE/small/initrd.img")) / 1048576 + 4 ))

@@ -65,22 +65,33 @@ for case in operator/tests/qemu-diff/cases/*/; do
   name=$(basename "$case")
   [[ -z $filter || $name == *"$filter"* ]] || continue
   total=$((total + 1))
-  for tool in packer kiln; do
-    dir="$work/run/case"
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    cp -r "$case". "$dir/"
-    rm -f "$dir/deviation"
-    sed -i "s#GUESTS#$guests#g; s#EFI_ISO_SHA256#$efi_iso_sha#g; s#ISO_SHA256#$iso_sha#g; s#DEBIAN_SHA256#$debian_sha#g" "$dir/t.pkr.hcl"
-    if [[ $tool == packer ]]; then bin=$packer; else bin=$kiln; fi
-    touch "$dir/.start"
-    out="$work/run/$tool"
-    (cd "$dir" && PACKER_NO_COLOR=1 CHECKPOINT_DISABLE=1 timeout 600 "$bin" build -color=false . \
-      >"$out.stdout" 2>"$out.stderr"
-      echo "exit $?" >>"$out.stdout"
-      find . -type f -newer .start ! -name .start | sort >"$out.files") || true
-    { normalise <"$out.stdout"; echo "--- stderr"; normalise <"$out.stderr"; echo "--- files"; cat "$out.files"; } >"$out.out"
-  done
+  run_both() {
+    for tool in packer kiln; do
+      dir="$work/run/case"
+      rm -rf "$dir"
+      mkdir -p "$dir"
+      cp -r "$case". "$dir/"
+      rm -f "$dir/deviation"
+      sed -i "s#GUESTS#$guests#g; s#EFI_ISO_SHA256#$efi_iso_sha#g; s#ISO_SHA256#$iso_sha#g; s#DEBIAN_SHA256#$debian_sha#g" "$dir/t.pkr.hcl"
+      if [[ $tool == packer ]]; then bin=$packer; else bin=$kiln; fi
+      touch "$dir/.start"
+      out="$work/run/$tool"
+      (cd "$dir" && PACKER_NO_COLOR=1 CHECKPOINT_DISABLE=1 timeout 600 "$bin" build -color=false . \
+        >"$out.stdout" 2>"$out.stderr"
+        echo "exit $?" >>"$out.stdout"
+        find . -type f -newer .start ! -name .start | sort >"$out.files") || true
+      { normalise <"$out.stdout"; echo "--- stderr"; normalise <"$out.stderr"; echo "--- files"; cat "$out.files"; } >"$out.out"
+    done
+  }
+  run_both
+  # A guest under TCG very rarely misses its typed boot command in one of the two runs (seen
+  # once in CI: no SSH banner for 4 minutes, then the same case agreed twice): a differing
+  # case is built once more by both tools, and the second outcome is the verdict. A real
+  # difference differs twice.
+  if [[ ! -f $case/deviation ]] && ! cmp -s "$work/run/packer.out" "$work/run/kiln.out"; then
+    echo "qemu-diff: $name differs; building it once more with both tools" >&2
+    run_both
+  fi
   verdict "$name" "$case" "$work/run/packer.out" "$work/run/kiln.out" "$work/run/diff"
 done
 summary qemu-diff "$total"

@@ -155,6 +155,19 @@ fn skopeo(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// A pushed image's config blob as pushed (skopeo's `--config` alone shows OCI's fields
+/// only: no Healthcheck, no OnBuild).
+fn pushed_config(image: &str) -> serde_json::Value {
+    serde_json::from_str(&skopeo(&[
+        "inspect",
+        "--config",
+        "--raw",
+        "--tls-verify=false",
+        image,
+    ]))
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn docker_source_builds_commits_tags_and_pushes() {
     need("runc", "runc");
@@ -1096,15 +1109,7 @@ build {{
     let v: serde_json::Value =
         serde_json::from_str(&skopeo(&["inspect", "--tls-verify=false", &image])).unwrap();
     assert_eq!(v["Layers"].as_array().unwrap().len(), 3, "{v}");
-    // (the config blob as pushed: skopeo's `--config` alone shows OCI's fields only)
-    let cfg: serde_json::Value = serde_json::from_str(&skopeo(&[
-        "inspect",
-        "--config",
-        "--raw",
-        "--tls-verify=false",
-        &image,
-    ]))
-    .unwrap();
+    let cfg = pushed_config(&image);
     let c = &cfg["config"];
     assert_eq!(c["WorkingDir"], "/srv/app");
     assert_eq!(c["Cmd"], serde_json::json!(["cat", "built.txt"]));
@@ -1201,14 +1206,7 @@ build {{
     assert!(outcomes.iter().all(|o| o.ok()), "{}", lines.join("\n"));
     let (_out, r) = unpack_pushed(&image);
     assert_eq!(std::fs::read_to_string(r.join("t.txt")).unwrap(), "t\n");
-    let cfg: serde_json::Value = serde_json::from_str(&skopeo(&[
-        "inspect",
-        "--config",
-        "--raw",
-        "--tls-verify=false",
-        &image,
-    ]))
-    .unwrap();
+    let cfg = pushed_config(&image);
     assert!(
         cfg["config"]["OnBuild"]
             .as_array()

@@ -913,14 +913,7 @@ fn download(url: &str, dir: &Path, dest_is_dir: bool) -> anyhow::Result<PathBuf>
         .and_then(|v| httpdate::parse_http_date(v).ok())
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(0, |d| d.as_secs() as i64);
-    let t = nix::sys::time::TimeSpec::new(mtime, 0);
-    nix::sys::stat::utimensat(
-        nix::fcntl::AT_FDCWD,
-        file.as_path(),
-        &t,
-        &t,
-        nix::sys::stat::UtimensatFlags::FollowSymlink,
-    )?;
+    set_times(&file, (mtime, 0), (mtime, 0))?;
     Ok(file)
 }
 
@@ -1145,17 +1138,26 @@ fn copy_entry(
 
 /// The source's access and modification times on the copy (Docker's copies keep them).
 fn keep_times(meta: &std::fs::Metadata, dst: &Path) -> anyhow::Result<()> {
-    use nix::sys::stat::{UtimensatFlags, utimensat};
-    use nix::sys::time::TimeSpec;
     use std::os::unix::fs::MetadataExt as _;
-    utimensat(
-        nix::fcntl::AT_FDCWD,
+    set_times(
         dst,
-        &TimeSpec::new(meta.atime(), meta.atime_nsec()),
-        &TimeSpec::new(meta.mtime(), meta.mtime_nsec()),
-        UtimensatFlags::NoFollowSymlink,
+        (meta.atime(), meta.atime_nsec()),
+        (meta.mtime(), meta.mtime_nsec()),
     )
-    .with_context(|| format!("setting the times of {}", dst.display()))
+}
+
+/// Sets a path's access and modification times (seconds, nanoseconds), not following a
+/// symbolic link.
+fn set_times(p: &Path, atime: (i64, i64), mtime: (i64, i64)) -> anyhow::Result<()> {
+    use nix::sys::time::TimeSpec;
+    nix::sys::stat::utimensat(
+        nix::fcntl::AT_FDCWD,
+        p,
+        &TimeSpec::new(atime.0, atime.1),
+        &TimeSpec::new(mtime.0, mtime.1),
+        nix::sys::stat::UtimensatFlags::NoFollowSymlink,
+    )
+    .with_context(|| format!("setting the times of {}", p.display()))
 }
 
 fn set_meta(p: &Path, owner: Option<(u32, u32)>, mode: Option<u32>) -> anyhow::Result<()> {
@@ -1236,15 +1238,8 @@ fn extract(src: &Path, dst: &Path) -> anyhow::Result<()> {
         }
     }
     for (dir, t) in dirs.iter().rev() {
-        let t = nix::sys::time::TimeSpec::new(i64::try_from(*t).unwrap_or(0), 0);
-        nix::sys::stat::utimensat(
-            nix::fcntl::AT_FDCWD,
-            dir.as_path(),
-            &t,
-            &t,
-            nix::sys::stat::UtimensatFlags::NoFollowSymlink,
-        )
-        .with_context(|| format!("setting the times of {}", dir.display()))?;
+        let t = (i64::try_from(*t).unwrap_or(0), 0);
+        set_times(dir, t, t)?;
     }
     Ok(())
 }
