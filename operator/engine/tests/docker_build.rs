@@ -1168,7 +1168,7 @@ build {{
     std::fs::write(
         ctx.join("Dockerfile"),
         format!(
-            "ARG BASE\nFROM $BASE AS Builder\nRUN mkdir -p /out && echo compiled > /out/app && ln -s app /out/app-link\nFROM builder AS tested\nRUN test -f /out/app && echo tested > /out/tested\nFROM $BASE\nCOPY --from=builder /out/app-link /usr/local/bin/app\nCOPY --from=1 /out/tes* /opt/\nCOPY --from={host}/base/busybox:1 /bin/busybox /opt/busybox-copy\nWORKDIR /srv/app\nRUN echo multi > built.txt\nCMD [\"cat\", \"/opt/tested\"]\n"
+            "ARG BASE\nFROM --platform=$BUILDPLATFORM $BASE AS Builder\nRUN mkdir -p /out && echo compiled > /out/app && ln -s app /out/app-link\nFROM builder AS tested\nRUN test -f /out/app && echo tested > /out/tested\nFROM $BASE\nCOPY --from=builder /out/app-link /usr/local/bin/app\nCOPY --from=1 /out/tes* /opt/\nCOPY --from={host}/base/busybox:1 /bin/busybox /opt/busybox-copy\nWORKDIR /srv/app\nRUN echo multi > built.txt\nCMD [\"cat\", \"/opt/tested\"]\n"
         ),
     )
     .unwrap();
@@ -1232,6 +1232,10 @@ build {{
         (
             "ARG BASE\nFROM $BASE AS a\nCOPY --from=a /bin/sh /x\n",
             "Dockerfile line 3: COPY /bin/sh /x: a stage cannot COPY --from itself",
+        ),
+        (
+            "ARG BASE\nFROM --platform=linux/arm64 $BASE\n",
+            "Dockerfile line 2: FROM $BASE: FROM --platform=linux/arm64: Kiln builds this Dockerfile for linux/amd64 only",
         ),
         (
             "ARG BASE\nFROM $BASE\nONBUILD ONBUILD RUN true\n",

@@ -10,8 +10,9 @@
 //! an earlier stage (its name) built on that stage's image, `COPY --from=` a stage (name or
 //! index) or an image reading from its root filesystem; the last stage is the result.
 //! `ADD <url>` downloads as the classic builder does. `RUN` flags (`--mount`, `--network`,
-//! which need BuildKit) and `FROM --platform` are refused with the line. The image id is
-//! Kiln's (its layer is its own bytes), as for every image the docker builder commits.
+//! which need BuildKit) and a `FROM --platform` other than the builder's own are refused
+//! with the line. The image id is Kiln's (its layer is its own bytes), as for every image
+//! the docker builder commits.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -210,10 +211,30 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
     let mut stages: Vec<Stage<'_>> = Vec::new();
     for ins in &instructions {
         if ins.keyword == "FROM" {
-            if let Some((k, _)) = ins.flags.first() {
-                return Err(err_at(ins, format!("FROM --{k} is not supported by Kiln")));
-            }
             let global_env: Vec<String> = global.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            // `FROM --platform=`: the build's own platform only (Kiln builds for one; the
+            // BuildKit names for it, `$BUILDPLATFORM`/`$TARGETPLATFORM`, mean it too).
+            for (k, v) in &ins.flags {
+                if k != "platform" {
+                    return Err(err_at(ins, format!("FROM --{k} is not supported by Kiln")));
+                }
+                let own = b.platform.to_string();
+                let vars = [
+                    format!("BUILDPLATFORM={own}"),
+                    format!("TARGETPLATFORM={own}"),
+                ];
+                let env: Vec<String> = global_env.iter().chain(vars.iter()).cloned().collect();
+                let want = substitute(v, &env);
+                let same = Platform::parse(&want).is_ok_and(|p| p.matches(b.platform));
+                if !same {
+                    return Err(err_at(
+                        ins,
+                        format!(
+                            "FROM --platform={want}: Kiln builds this Dockerfile for {own} only (the docker builder's platform)"
+                        ),
+                    ));
+                }
+            }
             let words: Vec<&str> = ins.args.split_whitespace().collect();
             let (base, name) = match words.as_slice() {
                 [img] => (substitute(img, &global_env), None),
