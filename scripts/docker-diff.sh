@@ -124,7 +124,7 @@ for _ in $(seq 100); do curl -sf "$http_server/hello.txt" >/dev/null 2>&1 && bre
 base="$work/base"
 mkdir -p "$base/rootfs/bin" "$base/rootfs/tmp" "$base/rootfs/etc"
 cp /bin/busybox "$base/rootfs/bin/"
-for a in sh ls cat echo mkdir rm touch chmod uname id sleep env cp mv test wc cut head; do
+for a in sh ls cat echo mkdir rm touch chmod uname id sleep env cp mv test wc cut head grep; do
   ln -s busybox "$base/rootfs/bin/$a"
 done
 chmod 1777 "$base/rootfs/tmp"

@@ -1252,3 +1252,83 @@ build {{
         assert!(err.contains(want), "{err}");
     }
 }
+
+/// `tmpfs` and `device` (and their `run_command` flags): a tmpfs lasts for the build (one
+/// command's file is there for the next), is mounted with dockerd's options, and nothing of
+/// it lands in the image or stays mounted; devices are made with the host's numbers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tmpfs_and_devices_last_for_the_build_and_stay_out_of_the_image() {
+    need("runc", "runc");
+    let (_reg, host, work) = registry_with_base("base/busybox:1");
+    let hcl = format!(
+        r#"
+source "docker" "app" {{
+  image       = "{host}/base/busybox:1"
+  commit      = true
+  tmpfs       = ["/scratch:size=1m,mode=700"]
+  device      = ["/dev/zero:/dev/kzero:r"]
+  run_command = ["-dit", "--tmpfs=/fast:exec", "--device", "/dev/null:/dev/knull", "--entrypoint=/bin/sh", "--", "{{{{.Image}}}}"]
+}}
+build {{
+  sources = ["docker.app"]
+  provisioner "shell" {{
+    inline = ["echo secret > /scratch/f", "echo kept > /kept.txt", "grep ' /scratch ' /proc/mounts", "grep ' /fast ' /proc/mounts"]
+  }}
+  provisioner "shell" {{
+    inline = ["cat /scratch/f", "head -c 3 /dev/kzero | wc -c", "ls -l /dev/knull"]
+  }}
+  post-processors {{
+    post-processor "docker-tag" {{
+      repository = "{host}/apps/tmpfs"
+      tags       = ["1"]
+    }}
+    post-processor "docker-push" {{}}
+  }}
+}}
+"#
+    );
+    let (lines, outcomes) = build(work.path(), &hcl).await;
+    let all = lines.join("\n");
+    assert!(outcomes.iter().all(|o| o.ok()), "{all}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l
+                == "tmpfs /scratch tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k,mode=700 0 0"),
+        "{all}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "tmpfs /fast tmpfs rw,nosuid,nodev,relatime 0 0"),
+        "{all}"
+    );
+    assert!(lines.iter().any(|l| l == "secret"), "{all}");
+    assert!(lines.iter().any(|l| l == "3"), "{all}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("crw-rw-rw-")
+            && l.contains("1,   3")
+            && l.ends_with(" /dev/knull")),
+        "{all}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("Run command: docker run --device /dev/zero:/dev/kzero:r --tmpfs /scratch:size=1m,mode=700 -v ")),
+        "{all}"
+    );
+    // nothing stays mounted under the run's scratch directory
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let scratch = std::fs::canonicalize(work.path()).unwrap();
+    assert!(
+        !mounts.contains(&*scratch.to_string_lossy()),
+        "left mounted:\n{mounts}"
+    );
+    // the image has what the commands wrote outside the tmpfs, nothing of the tmpfs, and no
+    // device node
+    let (_keep, rootfs) = unpack_pushed(&format!("docker://{host}/apps/tmpfs:1"));
+    assert_eq!(
+        std::fs::read_to_string(rootfs.join("kept.txt")).unwrap(),
+        "kept\n"
+    );
+    assert!(!rootfs.join("scratch/f").exists());
+    assert!(!rootfs.join("dev/kzero").exists() && !rootfs.join("dev/knull").exists());
+}

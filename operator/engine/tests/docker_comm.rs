@@ -46,6 +46,7 @@ fn comm(root: &Path, work: &Path, shared: &Path, exec_user: Option<&str>) -> Doc
             source: shared.to_path_buf(),
             destination: "/packer-files".into(),
             readonly: false,
+            options: vec![],
         }],
     )
     .unwrap();
@@ -55,7 +56,10 @@ fn comm(root: &Path, work: &Path, shared: &Path, exec_user: Option<&str>) -> Doc
             source: shared.to_path_buf(),
             destination: "/packer-files".into(),
             readonly: false,
+            options: vec![],
         }],
+        tmpfs: vec![],
+        devices: vec![],
         exec_user: exec_user.map(String::from),
         container_user: Some("app".into()),
         env: vec![

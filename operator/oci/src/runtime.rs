@@ -73,6 +73,25 @@ pub struct BindMount {
     /// Absolute path inside the container.
     pub destination: String,
     pub readonly: bool,
+    /// More mount flags (`noexec`, `nosuid`, `nodev`, `exec`…), applied after `rbind`,
+    /// `rprivate` and `ro` (a later one wins, as runc reads them).
+    pub options: Vec<String>,
+}
+
+/// A host device node made in the container (`docker run --device`): the node's type
+/// (`c` or `b`), numbers, mode and owner as found on the host, and the cgroup access
+/// (`rwm`) granted to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinuxDevice {
+    /// Absolute path inside the container.
+    pub path: String,
+    pub kind: char,
+    pub major: u64,
+    pub minor: u64,
+    pub file_mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub access: String,
 }
 
 /// What to run.
@@ -93,6 +112,8 @@ pub struct RunSpec {
     /// Working directory; `/` when None.
     pub workdir: Option<String>,
     pub mounts: Vec<BindMount>,
+    /// Device nodes made in the container, and allowed by its device cgroup.
+    pub devices: Vec<LinuxDevice>,
     /// Bytes written to the command's stdin (then closed); stdin is empty when None.
     pub stdin: Option<Vec<u8>>,
     /// Runtime binary; default `$KILN_OCI_RUNTIME`, else runc, else crun.
@@ -390,6 +411,7 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
         if b.readonly {
             opts.push("ro");
         }
+        opts.extend(b.options.iter().map(String::as_str));
         mounts.push(
             json!({"destination": b.destination, "type":"bind", "source": src, "options": opts}),
         );
@@ -421,6 +443,22 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
             "/proc/sysrq-trigger",
         ]
     };
+    let devices: Vec<Value> = spec
+        .devices
+        .iter()
+        .map(|d| {
+            json!({"path": d.path, "type": d.kind.to_string(), "major": d.major, "minor": d.minor,
+                "fileMode": d.file_mode, "uid": d.uid, "gid": d.gid})
+        })
+        .collect();
+    let device_rules: Vec<Value> = spec
+        .devices
+        .iter()
+        .map(|d| {
+            json!({"allow": true, "type": d.kind.to_string(), "major": d.major, "minor": d.minor,
+                "access": d.access})
+        })
+        .collect();
     Ok(json!({
         "ociVersion": "1.0.2",
         "process": {
@@ -440,7 +478,9 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
         "linux": {
             "namespaces": [{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"}],
             "maskedPaths": masked,
-            "readonlyPaths": readonly
+            "readonlyPaths": readonly,
+            "devices": devices,
+            "resources": {"devices": device_rules}
         }
     }))
 }
@@ -511,6 +551,7 @@ pub fn reap_stale(dir: &Path) -> Vec<PathBuf> {
             continue;
         };
         reap_dir(&p, runtime.as_deref());
+        unmount_under(&p);
         if std::fs::remove_dir_all(&p).is_ok() {
             removed.push(p);
         }
@@ -542,6 +583,57 @@ fn reap_dir(dir: &Path, runtime: Option<&Path>) {
                 reap_dir(&p, rt.as_deref().or(runtime));
             }
         }
+    }
+}
+
+/// Detaches every mount under `dir` (a [`HostTmpfs`] a killed process left), with what is
+/// mounted under it.
+fn unmount_under(dir: &Path) {
+    for rel in mount_points_under(dir).unwrap_or_default() {
+        let _ = nix::mount::umount2(&dir.join(rel), nix::mount::MntFlags::MNT_DETACH);
+    }
+}
+
+/// A tmpfs mounted on the host for the life of a build, bound into each of its commands'
+/// containers (`docker run --tmpfs`: one file system the container's commands share, which
+/// a container per command could not give). Unmounted (detached) and its mount point
+/// removed when dropped; [`reap_stale`] detaches what a killed process left.
+#[derive(Debug)]
+pub struct HostTmpfs {
+    path: PathBuf,
+}
+
+impl HostTmpfs {
+    /// Mounts a tmpfs at `path` (created) with `data` (`size=…,mode=…`, the file system's
+    /// own options). Needs root.
+    pub fn mount(path: &Path, data: &str) -> Result<HostTmpfs> {
+        std::fs::create_dir_all(path).map_err(Error::io("create mount point", path))?;
+        let data = (!data.is_empty()).then_some(data);
+        nix::mount::mount(
+            Some("tmpfs"),
+            path,
+            Some("tmpfs"),
+            nix::mount::MsFlags::empty(),
+            data,
+        )
+        .map_err(|e| {
+            let _ = std::fs::remove_dir(path);
+            Error::io("mount tmpfs", path)(std::io::Error::from(e))
+        })?;
+        Ok(HostTmpfs {
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for HostTmpfs {
+    fn drop(&mut self) {
+        let _ = nix::mount::umount2(&self.path, nix::mount::MntFlags::MNT_DETACH);
+        let _ = std::fs::remove_dir(&self.path);
     }
 }
 

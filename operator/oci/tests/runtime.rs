@@ -55,6 +55,7 @@ async fn runc_output_status_user_env_workdir() {
             source: shared.path().to_path_buf(),
             destination: "/packer-files".into(),
             readonly: false,
+            options: vec![],
         }],
         stdin: Some(b"piped in\n".to_vec()),
         runtime: Some("runc".into()),
@@ -329,4 +330,35 @@ async fn sigkill_child() {
         &CancellationToken::new(),
     )
     .await;
+}
+
+/// A tmpfs the build mounted on the host: unmounted when dropped, and detached by
+/// `reap_stale` when its process died without dropping it.
+#[test]
+fn host_tmpfs_is_unmounted_when_dropped_or_reaped() {
+    let mounted = |p: &std::path::Path| {
+        let p = std::fs::canonicalize(p).unwrap_or(p.to_path_buf());
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .any(|l| l.split(' ').nth(4) == Some(&*p.to_string_lossy()))
+    };
+    let work = tempfile::tempdir().unwrap();
+    let at = work.path().join("t");
+    let t = runtime::HostTmpfs::mount(&at, "size=1m,mode=700").expect("mount (as root)");
+    assert!(mounted(&at));
+    std::fs::write(at.join("f"), "x").unwrap();
+    drop(t);
+    assert!(!mounted(&at) && !at.exists());
+
+    // a run directory whose owner is gone (a pid that is no process), its tmpfs left
+    let stale = work.path().join("kiln-docker-stale");
+    std::fs::create_dir(&stale).unwrap();
+    std::fs::write(stale.join(runtime::OWNER_FILE), "2147483646 1\n\n").unwrap();
+    let at = stale.join("tmpfs/0");
+    std::mem::forget(runtime::HostTmpfs::mount(&at, "").unwrap());
+    std::fs::write(at.join("f"), "x").unwrap();
+    assert!(mounted(&at));
+    assert_eq!(runtime::reap_stale(work.path()), vec![stale.clone()]);
+    assert!(!mounted(&at) && !stale.exists());
 }

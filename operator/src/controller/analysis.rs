@@ -521,7 +521,7 @@ build {
         let detail = e.detail.as_deref().unwrap_or_default();
         assert!(detail.contains("2 error(s) occurred"), "{detail}");
         assert!(
-            detail.contains("* tmpfs: tmpfs mounts are not supported yet."),
+            detail.contains("* tmpfs: a runner pod runs its build in its base image, with no container runtime to give it a tmpfs mount; build it locally with `kiln build`."),
             "{detail}"
         );
         assert!(detail.contains("scratch is no image to run in"), "{detail}");

@@ -29,6 +29,7 @@ use kiln_oci::unpack::{self, UnpackOptions};
 
 use crate::artifact::Artifact;
 use crate::builders::common::{StepConnect, StepProvision};
+use crate::builders::docker_mounts;
 use crate::communicator::config::CommConfig;
 use crate::communicator::docker::DockerComm;
 use crate::components::{BuildState, Builder, ComponentInfo, Step, StepAction};
@@ -122,6 +123,11 @@ pub struct DockerConfig {
     bootstrap: Option<Bootstrap>,
     /// `run_command` as given (`{{.Image}}` rendered when the container starts).
     run_command: Vec<String>,
+    /// Its flags, read once when the config is decoded (an error is reported then).
+    run_args: RunArgs,
+    /// `device` and `tmpfs`, as given (`docker run --device`/`--tmpfs`).
+    device: Vec<String>,
+    tmpfs: Vec<String>,
 }
 
 /// A `build` section the plugin would run `docker build` for.
@@ -224,17 +230,9 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     // environment, user, working directory, mounts, privileges) are honoured, those that
     // only matter to a daemon ignored, others refused.
     let run_command = r.strings("run_command").unwrap_or_default();
-    for (key, why) in [
-        (
-            "device",
-            "devices are not passed to the containers Kiln runs",
-        ),
-        ("tmpfs", "tmpfs mounts are not supported yet"),
-    ] {
-        if r.strings(key).is_some_and(|v| !v.is_empty()) {
-            r.check_error_at(key, "Unsupported docker option", format!("{key}: {why}."));
-        }
-    }
+    // `docker run --device`/`--tmpfs` (checked as docker checks them when the build runs)
+    let device = r.strings("device").unwrap_or_default();
+    let tmpfs = r.strings("tmpfs").unwrap_or_default();
     // (`docker_path`: Kiln needs no docker CLI; the build output names it as Packer's does.)
     let docker_path = r
         .string("docker_path")
@@ -264,13 +262,15 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
     let build_blocks = r.blocks("build");
     let bootstrap = build_blocks.first().and_then(|b| dockerfile_config(r, b));
     let image = r.string("image").filter(|s| !s.is_empty());
-    if let Err(e) = parse_run_command(&run_command, image.as_deref().unwrap_or("{{.Image}}")) {
-        r.check_error_at(
-            "run_command",
-            "Unsupported docker option",
-            format!("run_command: {e}"),
-        );
-    }
+    let run_args = parse_run_command(&run_command, image.as_deref().unwrap_or("{{.Image}}"))
+        .unwrap_or_else(|e| {
+            r.check_error_at(
+                "run_command",
+                "Unsupported docker option",
+                format!("run_command: {e}"),
+            );
+            RunArgs::default()
+        });
     let pull_set = r.bool("pull");
     match (&bootstrap, &image) {
         (Some((error, _)), _) => {
@@ -406,6 +406,20 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             "image = \"scratch\": a runner pod runs in its docker source's base image, and scratch is no image to run in; build it locally with `kiln build`.",
         );
     }
+    if info.env.in_cluster && info.env.image_root.is_none() {
+        for (key, set, what) in [
+            ("tmpfs", !tmpfs.is_empty(), "a tmpfs mount"),
+            ("device", !device.is_empty(), "a host device"),
+        ] {
+            if set {
+                r.check_error_at(
+                    key,
+                    "Unsupported in the cluster",
+                    format!("{key}: a runner pod runs its build in its base image, with no container runtime to give it {what}; build it locally with `kiln build`."),
+                );
+            }
+        }
+    }
     let work_dir = info.env.work_dir.clone();
     let output = match (commit, discard, export_path) {
         (_, _, Some(p)) => Output::Export(PathBuf::from(p)),
@@ -442,6 +456,9 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
             docker_configs: info.env.docker_configs.clone(),
             bootstrap: bootstrap.map(|(_, b)| b),
             run_command,
+            run_args,
+            device,
+            tmpfs,
         },
         comm,
     }))
@@ -450,6 +467,9 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
 /// What the steps share (private build state).
 #[derive(Default)]
 struct DockerState {
+    /// The tmpfs file systems of `tmpfs`, mounted in `tmp` (unmounted first: fields drop in
+    /// order).
+    host_tmpfs: Vec<runtime::HostTmpfs>,
     tmp: Option<tempfile::TempDir>,
     rootfs: PathBuf,
     base: Option<StoredImage>,
@@ -763,11 +783,21 @@ impl Step for StepPrepare {
                 Some(
                     "volumes: host paths cannot be mounted when the build runs in its base image (in the cluster)",
                 )
-            } else if parse_run_command(&c.run_command, &c.image)
-                .is_ok_and(|a| !a.volumes.is_empty() || a.privileged)
+            } else if !c.run_args.volumes.is_empty()
+                || c.run_args.privileged
+                || !c.run_args.devices.is_empty()
+                || !c.run_args.tmpfs.is_empty()
             {
                 Some(
-                    "run_command: --volume and --privileged need a container runtime; the build runs in its base image (in the cluster)",
+                    "run_command: --volume, --device, --tmpfs and --privileged need a container runtime; the build runs in its base image (in the cluster)",
+                )
+            } else if !c.device.is_empty() {
+                Some(
+                    "device: devices cannot be added when the build runs in its base image (in the cluster)",
+                )
+            } else if !c.tmpfs.is_empty() {
+                Some(
+                    "tmpfs: tmpfs mounts need a container runtime; the build runs in its base image (in the cluster)",
                 )
             } else if c.privileged {
                 Some(
@@ -928,9 +958,12 @@ impl Step for StepPrepare {
         state
             .generated
             .insert("SourceImageDigest".into(), Value::str(source_digest));
-        // `run_command`'s flags (checked when the config was read)
-        let run_args = parse_run_command(&c.run_command, &c.image).unwrap_or_default();
+        // `run_command`'s flags (read and checked when the config was decoded)
+        let run_args = &c.run_args;
         let mut created_dir = None;
+        let mut devices = vec![];
+        let mut host_tmpfs = vec![];
+        let mut tmpfs_binds = vec![];
         let (mounts, exclude) = if in_place {
             match in_place_exclude(&rootfs, &c, tmp.path()) {
                 Ok((ex, created)) => {
@@ -940,6 +973,25 @@ impl Step for StepPrepare {
                 Err(e) => return state.fail(format!("{e:#}")),
             }
         } else {
+            // `--device` and `--tmpfs` (the builder's, then run_command's), checked as
+            // `docker run` checks them
+            let all = |a: &[String], b: &[String]| [a, b].concat();
+            let made = match docker_mounts::run_mounts(
+                &all(&c.device, &run_args.devices),
+                &all(&c.tmpfs, &run_args.tmpfs),
+            ) {
+                Ok(m) => m,
+                Err(stderr) => {
+                    if !announced {
+                        ui.say("Starting docker container...");
+                        ui.message(run_command_line(&c, &shared));
+                    }
+                    return state.fail(format!(
+                        "Error running container: Docker exited with a non-zero exit status.\nStderr: {stderr}"
+                    ));
+                }
+            };
+            devices = made.devices;
             // mount points and the host side of container_dir, before the "before" snapshot
             if let Err(e) = std::fs::create_dir_all(&shared) {
                 return state.fail(format!("{}: {e}", shared.display()));
@@ -948,12 +1000,14 @@ impl Step for StepPrepare {
                 source: shared.clone(),
                 destination: c.container_dir.clone(),
                 readonly: false,
+                options: vec![],
             }];
             for (h, d) in &c.volumes {
                 mounts.push(BindMount {
                     source: h.clone(),
                     destination: d.clone(),
                     readonly: false,
+                    options: vec![],
                 });
             }
             for (h, d, ro) in &run_args.volumes {
@@ -961,6 +1015,21 @@ impl Step for StepPrepare {
                     source: h.clone(),
                     destination: d.clone(),
                     readonly: *ro,
+                    options: vec![],
+                });
+            }
+            // one tmpfs on the host per `--tmpfs`, bound into every command's container
+            for (i, (dest, data, flags)) in made.tmpfs.into_iter().enumerate() {
+                let at = tmp.path().join("tmpfs").join(i.to_string());
+                match runtime::HostTmpfs::mount(&at, &data) {
+                    Ok(t) => host_tmpfs.push(t),
+                    Err(e) => return state.fail(format!("tmpfs {dest}: {e}")),
+                }
+                tmpfs_binds.push(BindMount {
+                    source: at,
+                    destination: dest,
+                    readonly: false,
+                    options: flags,
                 });
             }
             // `docker run -w` makes a missing working directory (part of the commit)
@@ -969,7 +1038,8 @@ impl Step for StepPrepare {
             {
                 return state.fail(format!("run_command --workdir {w}: {e}"));
             }
-            match runtime::prepare_mountpoints(&rootfs, &mounts) {
+            match runtime::prepare_mountpoints(&rootfs, &[mounts.as_slice(), &tmpfs_binds].concat())
+            {
                 Ok(x) => (mounts, x),
                 Err(e) => return state.fail(e.to_string()),
             }
@@ -1003,6 +1073,8 @@ impl Step for StepPrepare {
         let comm = DockerComm {
             rootfs: rootfs.clone(),
             mounts,
+            tmpfs: tmpfs_binds,
+            devices,
             exec_user: c.exec_user.clone(),
             container_user: run_args
                 .user
@@ -1035,6 +1107,7 @@ impl Step for StepPrepare {
         s.before = Some(before);
         s.exclude = exclude;
         s.tmp = Some(tmp);
+        s.host_tmpfs = host_tmpfs;
         s.created_dir = created_dir;
         s.container_id = id;
         StepAction::Continue
@@ -1074,6 +1147,7 @@ impl Step for StepPrepare {
             if let Some(d) = s.created_dir.take() {
                 let _ = std::fs::remove_dir_all(d);
             }
+            s.host_tmpfs.clear();
             if let Some(tmp) = s.tmp.take() {
                 let _ = tokio::task::spawn_blocking(move || drop(tmp)).await;
             }
@@ -1159,6 +1233,9 @@ fn container_id() -> String {
 /// Kiln makes the same container itself.
 fn run_command_line(c: &DockerConfig, shared: &Path) -> String {
     let mut args = vec!["run".to_string()];
+    for v in &c.device {
+        args.extend(["--device".into(), v.clone()]);
+    }
     for v in &c.cap_add {
         args.extend(["--cap-add".into(), v.clone()]);
     }
@@ -1173,6 +1250,9 @@ fn run_command_line(c: &DockerConfig, shared: &Path) -> String {
     }
     if let Some(p) = &c.platform_raw {
         args.extend(["--platform".into(), p.clone()]);
+    }
+    for v in &c.tmpfs {
+        args.extend(["--tmpfs".into(), v.clone()]);
     }
     for (host, guest) in &c.volumes {
         args.extend(["-v".into(), format!("{}:{guest}", host.display())]);
@@ -1595,6 +1675,9 @@ struct RunArgs {
     cap_drop: Vec<String>,
     /// `-v`/`--volume host:container[:ro]`.
     volumes: Vec<(PathBuf, String, bool)>,
+    /// `--device`, `--tmpfs` as given (after the builder's own `device`, `tmpfs`).
+    devices: Vec<String>,
+    tmpfs: Vec<String>,
 }
 
 /// `run_command` with the plugin's template data rendered (`{{.Image}}`), the default when
@@ -1671,7 +1754,7 @@ fn parse_run_command(run_command: &[String], image: &str) -> Result<RunArgs, Str
         "pids-limit",
     ];
     const KEPT: &[&str] = &[
-        "env", "env-file", "user", "workdir", "volume", "cap-add", "cap-drop",
+        "env", "env-file", "user", "workdir", "volume", "cap-add", "cap-drop", "device", "tmpfs",
     ];
     let short = |c: char| -> Option<&'static str> {
         Some(match c {
@@ -1791,6 +1874,8 @@ fn parse_run_command(run_command: &[String], image: &str) -> Result<RunArgs, Str
             }
             "cap-add" => out.cap_add.push(value),
             "cap-drop" => out.cap_drop.push(value),
+            "device" => out.devices.push(value),
+            "tmpfs" => out.tmpfs.push(value),
             other => {
                 return Err(format!(
                     "the docker run flag --{other} is not supported by Kiln (it honours {}; ignores what only a daemon uses, such as --name and --network)",
@@ -1875,6 +1960,16 @@ mod tests {
         );
         // the image is the first argument that is no flag
         assert!(parse_run_command(&v(&["-d", "{{ .Image }}"]), "img").is_ok());
+        // --device and --tmpfs kept as given (checked as docker checks them at run time)
+        let a = parse_run_command(
+            &v(&["--device=/dev/fuse", "--tmpfs", "/t:size=1m", "img"]),
+            "img",
+        )
+        .unwrap();
+        assert_eq!(
+            (a.devices, a.tmpfs),
+            (v(&["/dev/fuse"]), v(&["/t:size=1m"]))
+        );
         for (args, want) in [
             (v(&["-d"]), "names no image"),
             (
@@ -1882,8 +1977,8 @@ mod tests {
                 "runs \"other:1\", not the source's image",
             ),
             (
-                v(&["--device=/dev/fuse", "img"]),
-                "--device is not supported",
+                v(&["--mount=type=tmpfs,dst=/t", "img"]),
+                "--mount is not supported",
             ),
             (v(&["-x", "img"]), "unknown shorthand flag: 'x' in -x"),
             (

@@ -3,6 +3,7 @@
 pub mod common;
 #[cfg(feature = "docker")]
 pub mod docker;
+pub mod docker_mounts;
 #[cfg(feature = "docker")]
 pub mod dockerfile;
 pub mod file;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kiln_oci::runtime::{self, BindMount, RunSpec};
+use kiln_oci::runtime::{self, BindMount, LinuxDevice, RunSpec};
 use kiln_oci::unpack::resolve_parent;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_util::sync::CancellationToken;
@@ -25,6 +25,12 @@ use super::{CommError, Communicator, ExitStatus, Output};
 pub struct DockerComm {
     pub rootfs: PathBuf,
     pub mounts: Vec<BindMount>,
+    /// The binds of the build's tmpfs file systems (`tmpfs`, `--tmpfs`): in every
+    /// command's container, but not where files are copied (`docker cp` writes beneath a
+    /// tmpfs, into the container's own file system).
+    pub tmpfs: Vec<BindMount>,
+    /// `device` (and `run_command`'s `--device`): nodes made in every command's container.
+    pub devices: Vec<LinuxDevice>,
     /// `exec_user`, else the image's `User`.
     pub exec_user: Option<String>,
     /// The image's `User` (owner of uploads with `fix_upload_owner`).
@@ -163,7 +169,8 @@ impl DockerComm {
             user: self.exec_user.clone().or(self.container_user.clone()),
             env: self.env.clone(),
             workdir: self.workdir.clone(),
-            mounts: self.mounts.clone(),
+            mounts: [self.mounts.as_slice(), self.tmpfs.as_slice()].concat(),
+            devices: self.devices.clone(),
             runtime: self.runtime.clone(),
             privileged: self.privileged,
             cap_add: self.cap_add.clone(),
