@@ -6,7 +6,8 @@
 # kernel boot lists them): SeaBIOS and its VGA BIOSes, the iPXE option ROMs of the NICs,
 # /usr/share/qemu's x86 ROMs (kvmvapic, linuxboot, multiboot, pvh, qboot, sgabios) and
 # keymaps, the TCG accelerator module and the virtio display modules, and OVMF's
-# OVMF_CODE.fd/OVMF_VARS.fd (the qemu builder's efi_boot defaults). No UI, audio or
+# OVMF_CODE.fd/OVMF_VARS.fd (the qemu builder's efi_boot defaults), and swtpm with its
+# libraries (the builder's vtpm). No UI, audio or
 # network-block modules. The operator runs qemu sources in it (`--runner-tool-image
 # qemu=<this image>`, chart value runner.toolImages.qemu); it runs with a read-only root
 # filesystem as user 65532 (qemu writes only under /work and /tmp).
@@ -18,7 +19,8 @@
 #   KILN_IMAGE_TAG        tag, default images/build.sh's (dev-<short sha>)
 #   KILN_BIN              a static kiln binary to use instead of images/build.sh's (tests)
 # Cached by the binary's sha256, this script, images/lib.sh and the Debian package versions
-# (qemu-system-x86, qemu-utils, qemu-system-data, seabios, ipxe-qemu, ovmf, busybox-static).
+# (qemu-system-x86, qemu-utils, qemu-system-data, seabios, ipxe-qemu, ovmf, swtpm,
+# busybox-static).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache="${KILN_CACHE:-$HOME/.cache/kiln}/image"
@@ -28,7 +30,7 @@ source "$repo/images/lib.sh"
 log() { printf '[images/qemu %s] %s\n' "$(date +%T)" "$*" >&2; }
 t0=$(date +%s.%N)
 
-pkgs=(qemu-system-x86 qemu-utils qemu-system-data seabios ipxe-qemu ovmf busybox-static)
+pkgs=(qemu-system-x86 qemu-utils qemu-system-data seabios ipxe-qemu ovmf swtpm busybox-static)
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || apt-get install -y -qq "$p" >&2
 done
@@ -54,7 +56,7 @@ else
   root=$(mktemp -d)
   trap 'rm -rf "$root"' EXIT
   kiln_rootfs "$root" "$bin" /bin/busybox
-  copy_with_libs "$root" /usr/bin/qemu-system-x86_64 /usr/bin/qemu-img
+  copy_with_libs "$root" /usr/bin/qemu-system-x86_64 /usr/bin/qemu-img /usr/bin/swtpm
   mods=/usr/lib/x86_64-linux-gnu/qemu
   copy_with_libs "$root" "$mods/accel-tcg-x86_64.so" "$mods/hw-display-virtio-gpu.so" \
     "$mods/hw-display-virtio-gpu-pci.so" "$mods/hw-display-virtio-vga.so"
@@ -78,7 +80,7 @@ else
     [[ -e "$root$lib" ]] || { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
   done
   # The binaries run in the root as they will in the pod (nothing missing from ldd's list).
-  for b in "/usr/bin/qemu-system-x86_64 --version" "/usr/bin/qemu-img --version" "/usr/local/bin/kiln version"; do
+  for b in "/usr/bin/qemu-system-x86_64 --version" "/usr/bin/qemu-img --version" "/usr/bin/swtpm --version" "/usr/local/bin/kiln version"; do
     # shellcheck disable=SC2086  # word splitting wanted
     chroot "$root" $b >/dev/null || { echo "images/qemu.sh: $b does not run in the image" >&2; exit 1; }
   done

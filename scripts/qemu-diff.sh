@@ -14,7 +14,8 @@
 # from its ISO under TCG (about 20 s with each tool), and the mmdebstrap Debian disk (about
 # a minute), the same guest's UEFI ISO (syslinux.efi under OVMF); cases name their directory
 # `GUESTS`, the ISO's sha256 `ISO_SHA256`, the UEFI ISO's `EFI_ISO_SHA256` and the Debian
-# disk's `DEBIAN_SHA256`, which the script replaces.
+# disk's `DEBIAN_SHA256`, which the script replaces. A case's `path` file lists the only
+# commands both tools find in $PATH (to build without one of them).
 #
 # usage: scripts/qemu-diff.sh [substring]   (only the cases whose name contains it)
 # env:   KILN_BIN=path (default: the debug build in $CARGO_TARGET_DIR)
@@ -71,12 +72,19 @@ for case in operator/tests/qemu-diff/cases/*/; do
       rm -rf "$dir"
       mkdir -p "$dir"
       cp -r "$case". "$dir/"
-      rm -f "$dir/deviation"
+      rm -f "$dir/deviation" "$dir/path"
+      local envs=()
+      if [[ -f $case/path ]]; then
+        rm -rf "$work/path"
+        mkdir -p "$work/path"
+        while read -r c; do ln -s "$(command -v "$c")" "$work/path/$c"; done <"$case/path"
+        envs=(PATH="$work/path")
+      fi
       sed -i "s#GUESTS#$guests#g; s#EFI_ISO_SHA256#$efi_iso_sha#g; s#ISO_SHA256#$iso_sha#g; s#DEBIAN_SHA256#$debian_sha#g" "$dir/t.pkr.hcl"
       if [[ $tool == packer ]]; then bin=$packer; else bin=$kiln; fi
       touch "$dir/.start"
       out="$work/run/$tool"
-      (cd "$dir" && PACKER_NO_COLOR=1 CHECKPOINT_DISABLE=1 timeout 600 "$bin" build -color=false . \
+      (cd "$dir" && PACKER_NO_COLOR=1 CHECKPOINT_DISABLE=1 timeout 600 env "${envs[@]}" "$bin" build -color=false . \
         >"$out.stdout" 2>"$out.stderr"
         echo "exit $?" >>"$out.stdout"
         find . -type f -newer .start ! -name .start | sort >"$out.files") || true

@@ -496,6 +496,7 @@ async fn cancellation_mid_boot_leaves_nothing_behind() {
   http_content = { "/x" = "y" }
   cd_content   = { "a.txt" = "b" }
   ssh_timeout  = "5m"
+  vtpm         = true
 "#
         )
     );
@@ -534,6 +535,24 @@ async fn cancellation_mid_boot_leaves_nothing_behind() {
         0,
         "temporary files left"
     );
+    // swtpm (vtpm) killed and its state directory removed
+    let tpm_dir = r
+        .lines
+        .iter()
+        .find_map(|l| l.split("--tpmstate dir=").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("swtpm not started: {:#?}", r.lines))
+        .to_string();
+    assert!(!Path::new(&tpm_dir).exists(), "{tpm_dir} left");
+    let swtpm_left = std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        std::fs::read(e.path().join("cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&tpm_dir))
+            && e.file_name()
+                .to_string_lossy()
+                .parse::<i32>()
+                .is_ok_and(pid_alive)
+    });
+    assert!(!swtpm_left, "swtpm still runs");
 }
 
 /// A guest that never answers SSH ends at ssh_timeout, naming host, port, user and the

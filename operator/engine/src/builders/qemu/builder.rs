@@ -62,6 +62,8 @@ struct QemuState {
     run: QemuRunState,
     vnc_password: Option<String>,
     vm: Option<Arc<Vm>>,
+    /// swtpm (`vtpm`) and its state directory.
+    swtpm: Option<(tokio::process::Child, PathBuf)>,
 }
 
 fn qstate(state: &mut BuildState) -> &mut QemuState {
@@ -78,6 +80,7 @@ impl Builder for QemuBuilder {
                 config: c.clone(),
                 created: false,
             }),
+            Box::new(StepCreateVtpm(c.clone())),
             Box::new(StepCreateFloppy {
                 config: c.clone(),
                 image: None,
@@ -526,6 +529,98 @@ impl Step for StepPrepareOutputDir {
                 }
             }
         }
+    }
+}
+
+/// `stepCreatevTPM`: with `vtpm`, swtpm serving a TPM 2.0 (1.2 with `use_tpm1`) on a control
+/// socket in a new temporary directory, which qemu's `-chardev socket,id=vtpm` opens; killed
+/// and its directory removed at cleanup.
+struct StepCreateVtpm(Arc<QemuConfig>);
+
+#[async_trait]
+impl Step for StepCreateVtpm {
+    fn name(&self) -> &str {
+        "stepCreatevTPM"
+    }
+
+    async fn run(&mut self, state: &mut BuildState) -> StepAction {
+        if self.0.args.vtpm.is_none() {
+            return StepAction::Continue;
+        }
+        let swtpm = match crate::goerr::look_path("swtpm") {
+            Ok(p) => p,
+            Err(e) => {
+                return state.halt(format!(
+                    "failed to locate swtpm ({e}), this is required for vTPM support"
+                ));
+            }
+        };
+        // Go's `os.MkdirTemp("", "")`
+        let dir = match crate::goerr::mkdir_temp(&std::env::temp_dir(), "") {
+            Ok(d) => d,
+            Err(e) => {
+                let e = crate::goerr::path_error("mkdirtemp", &std::env::temp_dir().join("*"), &e);
+                return state.halt(format!("failed to create vtpm state directory: {e}"));
+            }
+        };
+        let sock = dir.join("vtpm.sock");
+        let mut cmd = tokio::process::Command::new(&swtpm);
+        cmd.arg("socket")
+            .arg("--tpmstate")
+            .arg(format!("dir={}", dir.display()))
+            .arg("--ctrl")
+            .arg(format!("type=unixio,path={}", sock.display()));
+        if !self.0.vtpm_tpm1 {
+            cmd.arg("--tpm2");
+        }
+        // (the plugin's swtpm writes to the plugin's own output, which Packer only logs)
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                    .map_err(std::io::Error::from)
+            });
+        }
+        state.ui.log(format!(
+            "Executing swtpm: socket --tpmstate dir={} --ctrl type=unixio,path={}{}",
+            dir.display(),
+            sock.display(),
+            if self.0.vtpm_tpm1 { "" } else { " --tpm2" }
+        ));
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                let e = crate::goerr::path_error("fork/exec", &swtpm, &e);
+                return state.halt(format!("failed to start swtpm: {e}"));
+            }
+        };
+        // qemu opens the socket: wait for swtpm to make it (the plugin leaves that to the
+        // steps in between), unless swtpm ends first (qemu then fails to start, as with
+        // Packer)
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !sock.exists()
+            && tokio::time::Instant::now() < deadline
+            && matches!(child.try_wait(), Ok(None))
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let q = qstate(state);
+        q.run.vtpm_socket = Some(sock.display().to_string());
+        q.swtpm = Some((child, dir));
+        StepAction::Continue
+    }
+
+    async fn cleanup(&mut self, state: &mut BuildState) {
+        let Some((mut child, dir)) = qstate(state).swtpm.take() else {
+            return;
+        };
+        let _ = child.kill().await;
+        let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(dir)).await;
     }
 }
 

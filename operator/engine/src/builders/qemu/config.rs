@@ -1,7 +1,7 @@
 //! The `qemu` source's configuration: every option of packer-plugin-qemu v1.1.7's `Config`
 //! that Kiln supports, decoded and validated as its `Config.Prepare` (`config.go`) does: its
 //! errors in its words and order, reported together at the source block as its MultiError.
-//! Options Kiln does not support yet (vTPM, bridged networking, WinRM) and Kiln's stricter
+//! Options Kiln does not support yet (bridged networking, WinRM) and Kiln's stricter
 //! checks are its own checks, deferred to the build's first step (`registry::OwnChecks`):
 //! the template validates as with the plugin.
 
@@ -31,18 +31,10 @@ pub const DISK_DETECT_ZEROES: &[&str] = &["unmap", "on", "off"];
 /// Options of the plugin Kiln cannot honour yet, with the reason: accepted as the plugin
 /// does, and refused when the build runs (Kiln's own checks, deferred) when set to more
 /// than their default.
-const UNSUPPORTED: &[(&str, &str)] = &[
-    ("vtpm", "a virtual TPM (swtpm) is not supported yet"),
-    ("use_tpm1", "a virtual TPM (swtpm) is not supported yet"),
-    (
-        "tpm_device_type",
-        "a virtual TPM (swtpm) is not supported yet",
-    ),
-    (
-        "net_bridge",
-        "bridged networking is not supported yet; the user network with port forwarding is",
-    ),
-];
+const UNSUPPORTED: &[(&str, &str)] = &[(
+    "net_bridge",
+    "bridged networking is not supported yet; the user network with port forwarding is",
+)];
 
 /// Everything the builder's steps need, after Prepare's defaults.
 #[derive(Debug, Clone)]
@@ -71,6 +63,8 @@ pub struct QemuConfig {
     /// `efi_firmware_vars` (copied to `<output>/efivars.fd`) when EFI boot is on.
     pub efi_vars: Option<PathBuf>,
     pub efi_drop_efivars: bool,
+    /// `use_tpm1`: swtpm emulates a TPM 1.2 rather than 2.0 (with `vtpm`).
+    pub vtpm_tpm1: bool,
     /// The accelerator was chosen by opening `/dev/kvm` (not set in the template).
     pub accelerator_detected: bool,
     /// Where downloaded ISOs are cached ([`packer_cache_dir`]).
@@ -174,11 +168,7 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     // Rendered by the builder when it runs, with the HTTP server's address and the VM.
     r.render_later(&["boot_command", "boot_steps", "qemuargs"]);
     for (key, why) in UNSUPPORTED {
-        let set = match *key {
-            "vtpm" | "use_tpm1" => r.bool(key).unwrap_or(false),
-            _ => r.string(key).is_some_and(|s| !s.is_empty()),
-        };
-        if set {
+        if r.string(key).is_some_and(|s| !s.is_empty()) {
             r.check_error_at(
                 key,
                 "Unsupported qemu option",
@@ -280,6 +270,16 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     args.format = format.clone();
     if let Some(m) = r.string("machine_type").filter(|s| !s.is_empty()) {
         args.machine_type = m;
+    }
+    // `vtpm`: swtpm's socket as the VM's TPM (`tpm_device_type`, default `tpm-tis`), TPM 2.0
+    // unless `use_tpm1`.
+    let vtpm_tpm1 = r.bool("use_tpm1").unwrap_or(false);
+    let tpm_type = r
+        .string("tpm_device_type")
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "tpm-tis".into());
+    if r.bool("vtpm").unwrap_or(false) {
+        args.vtpm = Some(tpm_type);
     }
     if let Some(m) = r.int("memory") {
         // Prepare: anything under 10 MiB means the default 512.
@@ -608,6 +608,7 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
         vnc_password,
         efi_vars,
         efi_drop_efivars,
+        vtpm_tpm1,
         accelerator_detected,
         cache_dir: packer_cache_dir(&info.env.work_dir),
         tmp_dir: info.env.work_dir.clone(),
