@@ -2,7 +2,7 @@
 # Installs the Debian packages the tests use as real peers, only when missing.
 set -euo pipefail
 need=()
-for pair in "sshd:openssh-server" "ssh:openssh-client" "python3:python3" "lua5.4:lua5.4" "bc:bc" "xz:xz-utils" "bzip2:bzip2" "lz4:lz4" "unzip:unzip" "qemu-system-x86_64:qemu-system-x86" "qemu-img:qemu-utils" "xorriso:xorriso" "mdir:mtools" "cpio:cpio" "mmdebstrap:mmdebstrap" "mkfs.ext4:e2fsprogs" "extlinux:extlinux" "openssl:openssl" "docker-registry:docker-registry" "skopeo:skopeo" "umoci:umoci" "runc:runc" "crun:crun" "buildah:buildah" "dockerd:docker.io" "curl:curl" "swtpm:swtpm"; do
+for pair in "sshd:openssh-server" "ssh:openssh-client" "python3:python3" "lua5.4:lua5.4" "bc:bc" "xz:xz-utils" "bzip2:bzip2" "lz4:lz4" "unzip:unzip" "qemu-system-x86_64:qemu-system-x86" "qemu-img:qemu-utils" "xorriso:xorriso" "mdir:mtools" "cpio:cpio" "mmdebstrap:mmdebstrap" "mkfs.ext4:e2fsprogs" "extlinux:extlinux" "openssl:openssl" "docker-registry:docker-registry" "skopeo:skopeo" "umoci:umoci" "runc:runc" "crun:crun" "buildah:buildah" "dockerd:docker.io" "curl:curl" "swtpm:swtpm" "dnsmasq:dnsmasq-base"; do
   bin=${pair%%:*}; pkg=${pair#*:}
   if ! command -v "$bin" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$bin" ]; then need+=("$pkg"); fi
 done

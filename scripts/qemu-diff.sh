@@ -15,7 +15,11 @@
 # a minute), the same guest's UEFI ISO (syslinux.efi under OVMF); cases name their directory
 # `GUESTS`, the ISO's sha256 `ISO_SHA256`, the UEFI ISO's `EFI_ISO_SHA256` and the Debian
 # disk's `DEBIAN_SHA256`, which the script replaces. A case's `path` file lists the only
-# commands both tools find in $PATH (to build without one of them).
+# commands both tools find in $PATH (to build without one of them). A case with a `netns`
+# file is built in a network namespace the script makes for bridged networking (once, for
+# all such cases): bridge `br-kiln` (10.77.0.1/24) with dnsmasq serving DHCP on it, allowed
+# in /etc/qemu/bridge.conf for qemu's bridge helper; `br-kiln-noip` without an address;
+# `br-kiln-deny` (10.78.0.1/24) not allowed. All of it is removed at exit.
 #
 # usage: scripts/qemu-diff.sh [substring]   (only the cases whose name contains it)
 # env:   KILN_BIN=path (default: the debug build in $CARGO_TARGET_DIR)
@@ -40,7 +44,48 @@ kiln=${KILN_BIN:-$CARGO_TARGET_DIR/debug/kiln}
 [[ -x $kiln ]] || cargo build -q -p kiln
 
 work=$(mktemp -d /tmp/kiln-qemu-diff.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+netns="" bridge_conf_made=""
+cleanup() {
+  if [[ -n $netns ]]; then
+    # dnsmasq by its pidfile, with Python's kill (never procps kill)
+    python3 -c 'import os,signal,sys
+try: os.kill(int(open(sys.argv[1]).read()), signal.SIGTERM)
+except (OSError, ValueError): pass' "$work/dnsmasq.pid" || true
+    ip netns del "$netns" 2>/dev/null || true
+  fi
+  [[ -z $bridge_conf_made ]] || { rm -f /etc/qemu/bridge.conf; rmdir /etc/qemu 2>/dev/null || true; }
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# bridge_netns: the network namespace of the `netns` cases (see the header), made once.
+bridge_netns() {
+  [[ -z $netns ]] || return 0
+  command -v dnsmasq >/dev/null || { echo "dnsmasq is missing: run scripts/install-deps.sh" >&2; exit 1; }
+  netns=kiln-qemu-diff-$$
+  ip netns add "$netns"
+  ip -n "$netns" link set lo up
+  for br in br-kiln br-kiln-noip br-kiln-deny; do
+    ip -n "$netns" link add "$br" type bridge
+    ip -n "$netns" link set "$br" up
+  done
+  ip -n "$netns" addr add 10.77.0.1/24 dev br-kiln
+  ip -n "$netns" addr add 10.78.0.1/24 dev br-kiln-deny
+  if [[ ! -e /etc/qemu/bridge.conf ]]; then
+    mkdir -p /etc/qemu
+    echo "allow br-kiln" >/etc/qemu/bridge.conf
+    bridge_conf_made=1
+  elif ! grep -qx "allow br-kiln" /etc/qemu/bridge.conf; then
+    echo "qemu-diff: /etc/qemu/bridge.conf exists without 'allow br-kiln'; add it" >&2
+    exit 1
+  fi
+  setsid ip netns exec "$netns" dnsmasq --keep-in-foreground --no-resolv --no-hosts --port=0 \
+    --interface=br-kiln --bind-interfaces --dhcp-range=10.77.0.10,10.77.0.50,1h \
+    --pid-file="$work/dnsmasq.pid" --dhcp-leasefile="$work/dnsmasq.leases" \
+    >"$work/dnsmasq.log" 2>&1 &
+  disown
+  for _ in $(seq 100); do [[ -s $work/dnsmasq.pid ]] && break; sleep 0.05; done
+}
 export PACKER_PLUGIN_PATH="$work/plugins" PACKER_CONFIG_DIR="$work/packer-config"
 mkdir -p "$PACKER_PLUGIN_PATH" "$PACKER_CONFIG_DIR"
 "$packer" plugins install --path "$plugin" github.com/hashicorp/qemu >/dev/null
@@ -72,7 +117,12 @@ for case in operator/tests/qemu-diff/cases/*/; do
       rm -rf "$dir"
       mkdir -p "$dir"
       cp -r "$case". "$dir/"
-      rm -f "$dir/deviation" "$dir/path"
+      rm -f "$dir/deviation" "$dir/path" "$dir/netns"
+      local inns=()
+      if [[ -f $case/netns ]]; then
+        bridge_netns
+        inns=(ip netns exec "$netns")
+      fi
       local envs=()
       if [[ -f $case/path ]]; then
         rm -rf "$work/path"
@@ -84,7 +134,7 @@ for case in operator/tests/qemu-diff/cases/*/; do
       if [[ $tool == packer ]]; then bin=$packer; else bin=$kiln; fi
       touch "$dir/.start"
       out="$work/run/$tool"
-      (cd "$dir" && PACKER_NO_COLOR=1 CHECKPOINT_DISABLE=1 timeout 600 env "${envs[@]}" "$bin" build -color=false . \
+      (cd "$dir" && PACKER_NO_COLOR=1 CHECKPOINT_DISABLE=1 timeout 600 "${inns[@]}" env "${envs[@]}" "$bin" build -color=false . \
         >"$out.stdout" 2>"$out.stderr"
         echo "exit $?" >>"$out.stdout"
         find . -type f -newer .start ! -name .start | sort >"$out.files") || true

@@ -644,7 +644,7 @@ build { sources = ["source.qemu.bad"] }
         .any(|d| d.contains(&words(multi)) && d.contains("t.pkr.hcl line 2"));
     assert!(found, "{e}");
     // Kiln's own refusal: not at validation (Packer's plugin accepts the option), at the
-    // build's first step.
+    // build's first step (here: a bridge in the cluster, where a runner pod has none).
     let out = dir.path().join("refused-out");
     let hcl = format!(
         r#"
@@ -659,18 +659,18 @@ build {{ sources = ["source.qemu.a"] }}
 "#,
         out.display()
     );
-    let r = build(
-        dir.path(),
-        &hcl,
-        opts(work.path(), false, OnError::Cleanup),
-        None,
-    )
-    .await;
+    let mut in_cluster = opts(work.path(), false, OnError::Cleanup);
+    in_cluster.env = Arc::new(RunEnv {
+        work_dir: work.path().to_path_buf(),
+        in_cluster: true,
+        ..RunEnv::default()
+    });
+    let r = build(dir.path(), &hcl, in_cluster, None).await;
     assert!(r.prepare_error.is_none(), "{:?}", r.prepare_error);
     let o = r.outcome.expect("the build ran");
     assert_eq!(
         o.errors,
-        vec!["Kiln cannot run this build: net_bridge is not supported by Kiln's qemu builder: bridged networking is not supported yet; the user network with port forwarding is.".to_string()],
+        vec!["Kiln cannot run this build: net_bridge: a runner pod has no host bridge to attach the VM to (its network is the pod's); use the user network (the default) or build locally with `kiln build`.".to_string()],
         "{:?}",
         r.lines
     );

@@ -806,7 +806,18 @@ impl Step for StepHttpServer {
     }
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
-        let ip = qemu_user_net_http_ip(&self.config.http.bind_address);
+        // stepHTTPIPDiscover: a wildcard bind address with `net_bridge` is the bridge's
+        // first IPv4 address
+        let bind = &self.config.http.bind_address;
+        let ip = match &self.config.args.net_bridge {
+            Some(br) if bind.is_empty() || bind == "0.0.0.0" || bind == "::" => {
+                match bridge_ipv4(br) {
+                    Ok(ip) => ip,
+                    Err(e) => return state.halt(e),
+                }
+            }
+            _ => qemu_user_net_http_ip(bind),
+        };
         let mut port = 0;
         if self.config.http.enabled() {
             match HttpServer::start(&self.config.http).await {
@@ -838,6 +849,33 @@ impl Step for StepHttpServer {
             s.shutdown().await;
         }
     }
+}
+
+/// The first IPv4 address of the host interface `bridge` (Go's `net.InterfaceByName` then
+/// `Addrs`), or the plugin's error.
+fn bridge_ipv4(bridge: &str) -> Result<String, String> {
+    let addrs: Vec<_> = match nix::ifaddrs::getifaddrs() {
+        Ok(a) => a.filter(|a| a.interface_name == bridge).collect(),
+        Err(e) => {
+            return Err(format!(
+                "Error getting the bridge {bridge} interface: route ip+net: {}",
+                e.desc().to_lowercase()
+            ));
+        }
+    };
+    if addrs.is_empty() {
+        return Err(format!(
+            "Error getting the bridge {bridge} interface: route ip+net: no such network interface"
+        ));
+    }
+    addrs
+        .iter()
+        .find_map(|a| a.address.as_ref()?.as_sockaddr_in().map(|s| s.ip().to_string()))
+        .ok_or_else(|| {
+            format!(
+                "Error getting an IPv4 address from the bridge {bridge}: cannot find any IPv4 address"
+            )
+        })
 }
 
 /// The SDK's `StepSSHKeyGen` (SSH only): the key file is used as it is; without one, a
@@ -900,6 +938,12 @@ impl Step for StepPortForward {
                 .message("No communicator is set; skipping port forwarding setup.");
             return StepAction::Continue;
         };
+        if c.args.net_bridge.is_some() {
+            state
+                .ui
+                .message("net_bridge is set; skipping port forwarding setup.");
+            return StepAction::Continue;
+        }
         let port = if c.skip_nat_mapping {
             ssh.port
         } else {
@@ -1264,6 +1308,74 @@ struct StepWaitConnect {
     inner: StepConnect,
 }
 
+/// The plugin's stepWaitGuestAddress with `net_bridge`: the NIC's MAC over QMP (netdev
+/// `user.0`), then its address in the host's ARP table on the bridge, tried every 10 s until
+/// `ssh_timeout`, which halts the build (saying nothing, as the plugin). The address becomes
+/// the communicator's host (unless `ssh_host` is set) on port 22 (the plugin's `commPort`
+/// without a forwarded port). `Some` ends the step.
+async fn wait_guest_address(
+    state: &mut BuildState,
+    c: &QemuConfig,
+    bridge: &str,
+    timeout: Duration,
+) -> Option<StepAction> {
+    state.ui.say(format!(
+        "Waiting for the guest address to become available in the {bridge} network bridge..."
+    ));
+    let deadline = tokio::time::Instant::now() + timeout;
+    let socket = PathBuf::from(&c.args.qmp_socket_path);
+    let mut qmp = None;
+    loop {
+        if qmp.is_none() {
+            match super::qmp::Qmp::connect(&socket, Duration::from_secs(2)).await {
+                Ok(q) => qmp = Some(q),
+                Err(e) => state.ui.log(format!("Could not connect to QMP: {e:#}")),
+            }
+        }
+        let mut found = None;
+        if let Some(q) = qmp.as_mut() {
+            match q.net_devices().await {
+                Ok(devs) => match devs.iter().find(|(name, _)| name == "user.0") {
+                    Some((_, mac)) => {
+                        let arp = std::fs::read_to_string("/proc/net/arp").unwrap_or_default();
+                        found = super::qmp::arp_address(&arp, bridge, mac);
+                    }
+                    None => state
+                        .ui
+                        .log("QEMU QMP network device user.0 was not found".to_string()),
+                },
+                Err(e) => {
+                    state.ui.log(format!(
+                        "Could not retrieve QEMU QMP network device list: {e:#}"
+                    ));
+                    qmp = None;
+                }
+            }
+        }
+        if let Some(addr) = found {
+            state.ui.log(format!("Found guest address {addr}"));
+            if let CommConfig::Ssh(ssh) = &c.comm
+                && ssh.host.is_none()
+            {
+                state.endpoint.host = Some(addr);
+            }
+            state.endpoint.port = Some(22);
+            return None;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+            _ = tokio::time::sleep_until(deadline) => {
+                state.error = Some(BuildError::Halted {
+                    step: "stepWaitGuestAddress".into(),
+                    said: format!("no address of the guest in the {bridge} network bridge after ssh_timeout"),
+                });
+                return Some(StepAction::Halt);
+            }
+            _ = state.cancel.cancelled() => return Some(StepAction::Halt),
+        }
+    }
+}
+
 /// The hint for a guest that never answered: under KVM on a paravirtualised host stock
 /// kernels hang at boot, which only TCG avoids.
 pub fn no_sign_of_life_hint(accelerator: &str, detected: bool, guest_port: u16) -> String {
@@ -1317,14 +1429,24 @@ impl Step for StepWaitConnect {
     }
 
     async fn run(&mut self, state: &mut BuildState) -> StepAction {
-        // The plugin's stepWaitGuestAddress (Kiln has no `net_bridge`: it is skipped).
-        state
-            .ui
-            .message(if matches!(self.config.comm, CommConfig::None) {
-                "No communicator is configured -- skipping StepWaitGuestAddress"
-            } else {
-                "Not using a NetBridge -- skipping StepWaitGuestAddress"
-            });
+        // The plugin's stepWaitGuestAddress.
+        match (&self.config.comm, &self.config.args.net_bridge) {
+            (CommConfig::None, _) => state
+                .ui
+                .message("No communicator is configured -- skipping StepWaitGuestAddress"),
+            (_, None) => state
+                .ui
+                .message("Not using a NetBridge -- skipping StepWaitGuestAddress"),
+            (comm, Some(br)) => {
+                let timeout = match comm {
+                    CommConfig::Ssh(ssh) => ssh.timeout,
+                    _ => Duration::from_secs(300),
+                };
+                if let Some(a) = wait_guest_address(state, &self.config, br, timeout).await {
+                    return a;
+                }
+            }
+        }
         let vm = qstate(state).vm.clone();
         let outer = state.cancel.clone();
         let inner_cancel = outer.child_token();

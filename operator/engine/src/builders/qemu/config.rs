@@ -1,7 +1,7 @@
 //! The `qemu` source's configuration: every option of packer-plugin-qemu v1.1.7's `Config`
 //! that Kiln supports, decoded and validated as its `Config.Prepare` (`config.go`) does: its
 //! errors in its words and order, reported together at the source block as its MultiError.
-//! Options Kiln does not support yet (bridged networking, WinRM) and Kiln's stricter
+//! Options Kiln does not support yet (WinRM) and Kiln's stricter
 //! checks are its own checks, deferred to the build's first step (`registry::OwnChecks`):
 //! the template validates as with the plugin.
 
@@ -27,14 +27,6 @@ pub const DISK_INTERFACES: &[&str] = &["ide", "sata", "scsi", "sd", "virtio", "v
 pub const DISK_CACHES: &[&str] = &["writethrough", "writeback", "none", "unsafe", "directsync"];
 pub const DISK_DISCARDS: &[&str] = &["unmap", "ignore"];
 pub const DISK_DETECT_ZEROES: &[&str] = &["unmap", "on", "off"];
-
-/// Options of the plugin Kiln cannot honour yet, with the reason: accepted as the plugin
-/// does, and refused when the build runs (Kiln's own checks, deferred) when set to more
-/// than their default.
-const UNSUPPORTED: &[(&str, &str)] = &[(
-    "net_bridge",
-    "bridged networking is not supported yet; the user network with port forwarding is",
-)];
 
 /// Everything the builder's steps need, after Prepare's defaults.
 #[derive(Debug, Clone)]
@@ -167,15 +159,6 @@ fn list_of_lists(r: &mut ConfigReader, key: &str) -> Vec<Vec<String>> {
 pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> {
     // Rendered by the builder when it runs, with the HTTP server's address and the VM.
     r.render_later(&["boot_command", "boot_steps", "qemuargs"]);
-    for (key, why) in UNSUPPORTED {
-        if r.string(key).is_some_and(|s| !s.is_empty()) {
-            r.check_error_at(
-                key,
-                "Unsupported qemu option",
-                format!("{key} is not supported by Kiln's qemu builder: {why}."),
-            );
-        }
-    }
     if !r.blocks("winrm").is_empty() {
         r.check_error("Unsupported qemu option", "WinRM is not supported by Kiln.");
     }
@@ -330,7 +313,18 @@ pub fn decode(r: &mut ConfigReader, info: &ComponentInfo) -> Option<QemuConfig> 
     let vnc_password = r.string("vnc_password").unwrap_or_default();
     let vnc_port_min = port(r, "vnc_port_min").filter(|p| *p != 0).unwrap_or(5900);
     let vnc_port_max = port(r, "vnc_port_max").filter(|p| *p != 0).unwrap_or(6000);
-    args.qmp_enable = r.bool("qmp_enable").unwrap_or(false) || args.vnc_use_password;
+    // `net_bridge`: qemu's bridge helper attaches the VM to that host bridge; the guest's
+    // address is then found over QMP and in the host's ARP table
+    args.net_bridge = r.string("net_bridge").filter(|s| !s.is_empty());
+    if info.env.in_cluster && args.net_bridge.is_some() {
+        r.check_error_at(
+            "net_bridge",
+            "Unsupported in the cluster",
+            "net_bridge: a runner pod has no host bridge to attach the VM to (its network is the pod's); use the user network (the default) or build locally with `kiln build`.",
+        );
+    }
+    args.qmp_enable =
+        r.bool("qmp_enable").unwrap_or(false) || args.vnc_use_password || args.net_bridge.is_some();
     let qmp_socket = r.string("qmp_socket_path").filter(|s| !s.is_empty());
     if args.qmp_enable {
         args.qmp_socket_path = qmp_socket.unwrap_or_else(|| {

@@ -118,6 +118,59 @@ impl Qmp {
         Ok(r["status"].as_str().unwrap_or_default().to_string())
     }
 
+    /// The plugin's `getNetDevices`: the NICs among `/machine/peripheral` and
+    /// `/machine/peripheral-anon`'s children (those with a `netdev` property), each as its
+    /// netdev id and MAC address.
+    pub async fn net_devices(&mut self) -> anyhow::Result<Vec<(String, String)>> {
+        let mut out = vec![];
+        for parent in ["/machine/peripheral", "/machine/peripheral-anon"] {
+            for child in self.qom_list(parent).await? {
+                if !child.1.starts_with("child<") {
+                    continue;
+                }
+                let path = format!("{parent}/{}", child.0);
+                let props = self.qom_list(&path).await?;
+                if !props.iter().any(|p| p.0 == "netdev") {
+                    continue;
+                }
+                let (mut name, mut mac) = (String::new(), String::new());
+                for (prop, _) in &props {
+                    if prop != "netdev" && prop != "mac" {
+                        continue;
+                    }
+                    let v = self
+                        .execute("qom-get", Some(json!({"path": path, "property": prop})))
+                        .await?;
+                    let v = v.as_str().unwrap_or_default().to_string();
+                    if prop == "netdev" {
+                        name = v;
+                    } else {
+                        mac = v;
+                    }
+                }
+                out.push((name, mac));
+            }
+        }
+        Ok(out)
+    }
+
+    /// `qom-list`: the (name, type) of each property at `path`.
+    async fn qom_list(&mut self, path: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let r = self
+            .execute("qom-list", Some(json!({"path": path})))
+            .await?;
+        Ok(r.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|p| {
+                        let s = |k: &str| p[k].as_str().unwrap_or_default().to_string();
+                        (s("name"), s("type"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     /// `system_powerdown`: the ACPI power button.
     pub async fn system_powerdown(&mut self) -> anyhow::Result<()> {
         self.execute("system_powerdown", None).await.map(|_| ())
@@ -213,6 +266,55 @@ mod tests {
         assert!(
             format!("{e:#}").contains("Error opening QMP socket"),
             "{e:#}"
+        );
+    }
+}
+
+/// The plugin's `getDeviceIPAddress`: the IPv4 address of the complete (`ATF_COM`) entry for
+/// `mac` on `device` in `/proc/net/arp`'s text.
+pub fn arp_address(arp: &str, device: &str, mac: &str) -> Option<String> {
+    const ATF_COM: i64 = 0x02;
+    for line in arp.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 6 || (!device.is_empty() && f[5] != device) || f[3] != mac {
+            continue;
+        }
+        // Go's strconv.ParseInt(s, 0, 32)
+        let flags = match f[2].strip_prefix("0x").or_else(|| f[2].strip_prefix("0X")) {
+            Some(h) => i64::from_str_radix(h, 16).ok()?,
+            None => f[2].parse().ok()?,
+        };
+        if flags & ATF_COM == ATF_COM {
+            return Some(f[0].to_string());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod arp_tests {
+    use super::arp_address;
+
+    #[test]
+    fn the_complete_entry_of_the_mac_on_the_bridge() {
+        let arp = "IP address       HW type     Flags       HW address            Mask     Device
+10.0.0.9         0x1         0x0         52:54:00:12:34:56     *        br0
+192.168.121.111  0x1         0x2         52:54:00:12:34:56     *        virbr0
+10.0.0.7         0x1         0x2         52:54:00:12:34:56     *        br0
+";
+        assert_eq!(
+            arp_address(arp, "br0", "52:54:00:12:34:56").as_deref(),
+            Some("10.0.0.7")
+        );
+        assert_eq!(
+            arp_address(arp, "", "52:54:00:12:34:56").as_deref(),
+            Some("192.168.121.111")
+        );
+        assert_eq!(arp_address(arp, "br0", "52:54:00:00:00:01"), None);
+        // an incomplete entry (flags 0x0) is not the guest's address yet
+        assert_eq!(
+            arp_address(&arp.replace("0x2 ", "0x0 "), "br0", "52:54:00:12:34:56"),
+            None
         );
     }
 }

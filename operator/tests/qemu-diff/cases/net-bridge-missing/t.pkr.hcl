@@ -1,0 +1,15 @@
+# A bridge the host lacks: the plugin's stepHTTPIPDiscover (Go's net.InterfaceByName) halts.
+source "qemu" "br" {
+  iso_url          = "GUESTS/iso/kiln-boot.iso"
+  iso_checksum     = "sha256:ISO_SHA256"
+  accelerator      = "tcg"
+  headless         = true
+  net_bridge       = "kiln-nosuch"
+  output_directory = "output"
+  ssh_username     = "root"
+  ssh_password     = "x"
+  ssh_timeout      = "1m"
+}
+build {
+  sources = ["source.qemu.br"]
+}
