@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::diff::NewLayer;
+use crate::shlex::{Lex, parse_name_val};
 use crate::store::{
     Descriptor, MEDIA_OCI_CONFIG, MEDIA_OCI_MANIFEST, Manifest, Store, StoredImage, oci_media_type,
 };
@@ -34,110 +35,6 @@ fn change_err(line: &str, reason: impl Into<String>) -> Error {
     Error::Invalid(format!("changes: {line:?}: {}", reason.into()))
 }
 
-/// Splits shell-like words: whitespace separates, '…' and "…" quote, `\` escapes.
-fn words(s: &str, line: &str) -> Result<Vec<String>> {
-    let mut out = vec![];
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-                in_word = true;
-            }
-            '"' | '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        None => return Err(change_err(line, format!("unterminated {c} quote"))),
-                        Some(x) if x == c => break,
-                        Some('\\') if c == '"' => {
-                            if let Some(n) = chars.next() {
-                                cur.push(n);
-                            }
-                        }
-                        Some(x) => cur.push(x),
-                    }
-                }
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    out.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                cur.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if in_word {
-        out.push(cur);
-    }
-    Ok(out)
-}
-
-/// `$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME:+word}` from `env`; `\$` is a literal `$`.
-/// Docker's variable substitution (`$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR:+word}`, `\$`)
-/// with `env` (`KEY=VALUE`; the first of a name wins).
-pub fn substitute(s: &str, env: &[String]) -> String {
-    let get = |k: &str| {
-        env.iter().find_map(|e| {
-            e.split_once('=')
-                .filter(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        })
-    };
-    let b: Vec<char> = s.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == '\\' && i + 1 < b.len() && b[i + 1] == '$' {
-            out.push('$');
-            i += 2;
-        } else if b[i] == '$' && i + 1 < b.len() && b[i + 1] == '{' {
-            let Some(end) = b[i + 2..].iter().position(|&c| c == '}') else {
-                out.extend(&b[i..]);
-                break;
-            };
-            let inner: String = b[i + 2..i + 2 + end].iter().collect();
-            let v = if let Some((n, w)) = inner.split_once(":-") {
-                get(n)
-                    .filter(|v| !v.is_empty())
-                    .unwrap_or_else(|| w.to_string())
-            } else if let Some((n, w)) = inner.split_once(":+") {
-                get(n)
-                    .filter(|v| !v.is_empty())
-                    .map(|_| w.to_string())
-                    .unwrap_or_default()
-            } else {
-                get(&inner).unwrap_or_default()
-            };
-            out.push_str(&v);
-            i += end + 3;
-        } else if b[i] == '$'
-            && i + 1 < b.len()
-            && (b[i + 1].is_ascii_alphabetic() || b[i + 1] == '_')
-        {
-            let mut j = i + 1;
-            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == '_') {
-                j += 1;
-            }
-            let n: String = b[i + 1..j].iter().collect();
-            out.push_str(&get(&n).unwrap_or_default());
-            i = j;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
 /// A JSON array of strings (exec form), or None when `rest` is not one (shell form).
 fn json_array(rest: &str) -> Option<Vec<String>> {
     let t = rest.trim();
@@ -147,43 +44,31 @@ fn json_array(rest: &str) -> Option<Vec<String>> {
     serde_json::from_str::<Vec<String>>(t).ok()
 }
 
-/// key=value pairs (or the legacy `KEY value with spaces` form).
+/// `ENV`/`LABEL` pairs as dockerd reads them: BuildKit's `parseNameVal` (`KEY=VALUE …`, or
+/// the old `KEY value with spaces`), then each key and value through its word lexer.
 fn pairs(
+    instr: &str,
     rest: &str,
     line: &str,
     env: &[String],
-    substitute_values: bool,
+    lex: Lex,
 ) -> Result<Vec<(String, String)>> {
-    let rest = rest.trim();
-    let first = rest.split_whitespace().next().unwrap_or("");
-    if !first.contains('=') {
-        let (k, v) = rest
-            .split_once(char::is_whitespace)
-            .ok_or_else(|| change_err(line, "expects KEY=VALUE or KEY VALUE"))?;
-        let v = v.trim();
-        let v = if substitute_values {
-            substitute(v, env)
-        } else {
-            v.to_string()
-        };
-        return Ok(vec![(k.to_string(), v)]);
-    }
-    let mut out = vec![];
-    for w in words(rest, line)? {
-        let (k, v) = w
-            .split_once('=')
-            .ok_or_else(|| change_err(line, format!("{w:?} is not KEY=VALUE")))?;
-        if k.is_empty() {
-            return Err(change_err(line, "empty key"));
-        }
-        let v = if substitute_values {
-            substitute(v, env)
-        } else {
-            v.to_string()
-        };
-        out.push((k.to_string(), v));
-    }
-    Ok(out)
+    let raw = parse_name_val(rest, instr, lex.escape).map_err(|e| change_err(line, e))?;
+    raw.into_iter()
+        .map(|(k, v)| {
+            let k = lex.process_word(&k, env).map_err(|e| change_err(line, e))?;
+            let v = lex.process_word(&v, env).map_err(|e| change_err(line, e))?;
+            Ok((k, v))
+        })
+        .collect()
+}
+
+/// BuildKit's `parseStringsWhitespaceDelimited`: the words between whitespace, quotes and
+/// all (the lexer removes them after).
+fn split_blank(rest: &str) -> Vec<&str> {
+    rest.split(|c: char| " \t\r\n\x0b\x0c".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 fn obj<'a>(cfg: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
@@ -218,6 +103,20 @@ pub fn apply_changes_with(
     changes: &[String],
     extra: &[String],
 ) -> Result<()> {
+    apply_changes_escaped(cfg, changes, extra, '\\')
+}
+
+/// [`apply_changes_with`] with the escape character a Dockerfile's `# escape=` set.
+pub fn apply_changes_escaped(
+    cfg: &mut Map<String, Value>,
+    changes: &[String],
+    extra: &[String],
+    escape: char,
+) -> Result<()> {
+    let lex = Lex::new(escape);
+    let word = |w: &str, env: &[String], line: &str| {
+        lex.process_word(w, env).map_err(|e| change_err(line, e))
+    };
     let mut cmd_set = false;
     for line in changes {
         let l = line.trim();
@@ -252,7 +151,7 @@ pub fn apply_changes_with(
                 }
             }
             "ENV" => {
-                let kv = pairs(rest, line, &env, true)?;
+                let kv = pairs("ENV", rest, line, &env, lex)?;
                 let mut env = stored;
                 for (k, v) in kv {
                     let entry = format!("{k}={v}");
@@ -267,14 +166,21 @@ pub fn apply_changes_with(
                 cfg.insert("Env".into(), json!(env));
             }
             "LABEL" => {
-                let kv = pairs(rest, line, &env, true)?;
+                let kv = pairs("LABEL", rest, line, &env, lex)?;
                 let labels = obj(cfg, "Labels");
                 for (k, v) in kv {
                     labels.insert(k, json!(v));
                 }
             }
             "EXPOSE" => {
-                let ports = words(&substitute(rest, &env), line)?;
+                // dockerd's EXPOSE: each word expanded into words (`$PORTS` may be several)
+                let mut ports = vec![];
+                for w in split_blank(rest) {
+                    ports.extend(
+                        lex.process_words(w, &env)
+                            .map_err(|e| change_err(line, e))?,
+                    );
+                }
                 if ports.is_empty() {
                     return Err(change_err(line, "EXPOSE needs at least one port"));
                 }
@@ -318,7 +224,7 @@ pub fn apply_changes_with(
                 e.as_array_mut().unwrap().push(json!(trig));
             }
             "USER" => {
-                let u = substitute(rest, &env);
+                let u = word(rest, &env, line)?;
                 if u.is_empty() {
                     return Err(change_err(line, "USER needs a user"));
                 }
@@ -327,8 +233,12 @@ pub fn apply_changes_with(
             "VOLUME" => {
                 let vols = match json_array(rest) {
                     Some(a) => a,
-                    None => words(&substitute(rest, &env), line)?,
+                    None => split_blank(rest).into_iter().map(String::from).collect(),
                 };
+                let vols = vols
+                    .iter()
+                    .map(|v| word(v, &env, line))
+                    .collect::<Result<Vec<_>>>()?;
                 if vols.is_empty() || vols.iter().any(|v| v.is_empty()) {
                     return Err(change_err(line, "VOLUME needs a path"));
                 }
@@ -338,7 +248,7 @@ pub fn apply_changes_with(
                 }
             }
             "WORKDIR" => {
-                let w = substitute(rest, &env);
+                let w = word(rest, &env, line)?;
                 if w.is_empty() {
                     return Err(change_err(line, "WORKDIR needs a path"));
                 }
@@ -607,12 +517,47 @@ mod tests {
     }
 
     #[test]
+    fn env_and_label_words_as_dockerd_reads_them() {
+        let mut c = Map::new();
+        c.insert("Env".into(), json!(["BASE=/srv"]));
+        apply_changes(
+            &mut c,
+            &[
+                r#"ENV A="hello world" B='$BASE' C=$BASE/x D=a\ b"#.into(),
+                "ENV OLD value with  spaces".into(),
+                r#"LABEL "key with space"="v" k=${BASE:-d}"#.into(),
+                "VOLUME $BASE/data".into(),
+                "WORKDIR \"$BASE/w\"".into(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            c["Env"],
+            json!([
+                "BASE=/srv",
+                "A=hello world",
+                "B=$BASE",
+                "C=/srv/x",
+                "D=a b",
+                "OLD=value with  spaces"
+            ])
+        );
+        assert_eq!(c["Labels"], json!({"key with space": "v", "k": "/srv"}));
+        assert_eq!(c["Volumes"], json!({"/srv/data": {}}));
+        assert_eq!(c["WorkingDir"], json!("/srv/w"));
+    }
+
+    #[test]
     fn errors_name_the_line() {
         for (bad, why) in [
             ("RUN echo", "RUN is not a valid change command"),
             ("EXPOSE http", "invalid port"),
             ("EXPOSE 80/xtp", "invalid protocol"),
-            ("ENV A=\"x", "unterminated"),
+            (
+                "ENV A=\"x",
+                "failed to process \"\\\"x\": unexpected end of statement while looking for matching double-quote",
+            ),
+            ("ENV A=1 B", "Syntax error - can't find = in \"B\""),
             ("ONBUILD FROM x", "not allowed"),
             ("USER", "needs a user"),
         ] {

@@ -28,6 +28,7 @@ pub mod reference;
 pub mod referrers;
 pub mod registry;
 pub mod runtime;
+pub mod shlex;
 pub mod store;
 pub mod unpack;
 

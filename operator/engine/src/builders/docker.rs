@@ -1626,15 +1626,10 @@ fn daemon_change_error(changes: &[String]) -> Option<String> {
         }
         let words: Vec<&str> = rest.split_whitespace().collect();
         match up.as_str() {
-            "ENV" | "LABEL" if !words[0].contains('=') && words.len() < 2 => {
-                return Some(format!("{up} must have two arguments"));
-            }
-            "ENV" | "LABEL" if !words[0].contains('=') => {}
+            // BuildKit's parseNameVal (quoted values may hold spaces)
             "ENV" | "LABEL" => {
-                if let Some(w) = words.iter().find(|w| !w.contains('=')) {
-                    return Some(format!(
-                        "Syntax error - can't find = in {w:?}. Must be of the form: name=value"
-                    ));
+                if let Err(e) = kiln_oci::shlex::parse_name_val(rest, &up, '\\') {
+                    return Some(e);
                 }
             }
             "EXPOSE" => {

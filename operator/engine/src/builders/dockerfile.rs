@@ -39,6 +39,8 @@ pub struct Instruction {
     pub keyword: String,
     pub flags: Vec<(String, String)>,
     pub args: String,
+    /// The file's escape character (`\`, or `` ` `` after `# escape=`).
+    pub escape: char,
 }
 
 /// Parses a Dockerfile: the parser directives at its top (`# escape=` and `# syntax=`),
@@ -67,12 +69,12 @@ pub fn parse(text: &str) -> Result<Vec<Instruction>, String> {
             continue;
         }
         let (n, full) = pending.take().expect("pending");
-        if let Some(ins) = instruction(n, &full)? {
+        if let Some(ins) = instruction(n, &full, escape)? {
             out.push(ins);
         }
     }
     if let Some((n, full)) = pending
-        && let Some(ins) = instruction(n, &full)?
+        && let Some(ins) = instruction(n, &full, escape)?
     {
         out.push(ins);
     }
@@ -115,7 +117,7 @@ fn escape_directive(text: &str) -> Result<char, String> {
     Ok(escape.unwrap_or('\\'))
 }
 
-fn instruction(line: usize, full: &str) -> Result<Option<Instruction>, String> {
+fn instruction(line: usize, full: &str, escape: char) -> Result<Option<Instruction>, String> {
     let full = full.trim();
     if full.is_empty() {
         return Ok(None);
@@ -137,6 +139,7 @@ fn instruction(line: usize, full: &str) -> Result<Option<Instruction>, String> {
         keyword,
         flags,
         args: rest.trim().to_string(),
+        escape,
     }))
 }
 
@@ -168,10 +171,13 @@ fn err_at(ins: &Instruction, msg: impl std::fmt::Display) -> anyhow::Error {
     )
 }
 
-/// `$VAR`, `${VAR}`, `${VAR:-word}`, `${VAR:+word}` of `vars` (the first of a name wins),
-/// `\$` a dollar: Docker's substitution in the instructions that have it.
-fn substitute(s: &str, vars: &[String]) -> String {
-    kiln_oci::image::substitute(s, vars)
+/// One word of `ins` as Docker's word lexer gives it (`ProcessWord`: quotes removed, `$VAR`,
+/// `${VAR}`, `${VAR:-word}`… of `vars`, the first of a name winning, the file's escape
+/// character), or its error at the instruction.
+fn word(ins: &Instruction, s: &str, vars: &[String]) -> anyhow::Result<String> {
+    kiln_oci::shlex::Lex::new(ins.escape)
+        .process_word(s, vars)
+        .map_err(|e| err_at(ins, e))
 }
 
 /// A JSON array of strings (the exec form), else None.
@@ -224,7 +230,7 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
                     format!("TARGETPLATFORM={own}"),
                 ];
                 let env: Vec<String> = global_env.iter().chain(vars.iter()).cloned().collect();
-                let want = substitute(v, &env);
+                let want = word(ins, v, &env)?;
                 let same = Platform::parse(&want).is_ok_and(|p| p.matches(b.platform));
                 if !same {
                     return Err(err_at(
@@ -237,9 +243,9 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
             }
             let words: Vec<&str> = ins.args.split_whitespace().collect();
             let (base, name) = match words.as_slice() {
-                [img] => (substitute(img, &global_env), None),
+                [img] => (word(ins, img, &global_env)?, None),
                 [img, kw, name] if kw.eq_ignore_ascii_case("as") => (
-                    substitute(img, &global_env),
+                    word(ins, img, &global_env)?,
                     Some(name.to_ascii_lowercase()),
                 ),
                 _ => return Err(err_at(ins, "expected FROM IMAGE [AS NAME]")),
@@ -260,7 +266,8 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
         match stages.last_mut() {
             Some(stage) => stage.body.push(ins),
             None if ins.keyword == "ARG" => {
-                let (name, value) = declare_arg(ins, b.args, &[]);
+                let env: Vec<String> = global.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                let (name, value) = declare_arg(ins, b.args, &[], &env)?;
                 global.push((name, value.unwrap_or_default()));
             }
             None => return Err(err_at(ins, "the first instruction must be FROM (or ARG)")),
@@ -431,7 +438,7 @@ async fn build_stage(
     let mut triggered: Vec<Instruction> = Vec::new();
     if let Some(Value::Array(triggers)) = cfg.remove("OnBuild") {
         for t in triggers.iter().filter_map(Value::as_str) {
-            match instruction(stage.from.line, t) {
+            match instruction(stage.from.line, t, '\\') {
                 Ok(Some(ins)) if onbuild_refused(&ins.keyword).is_some() => {
                     let why = onbuild_refused(&ins.keyword).unwrap_or_default();
                     return Err(err_at(stage.from, why));
@@ -451,7 +458,7 @@ async fn build_stage(
         let vars: Vec<String> = env.iter().chain(arg_env.iter()).cloned().collect();
         match ins.keyword.as_str() {
             "ARG" => {
-                let (name, value) = declare_arg(ins, b.args, global);
+                let (name, value) = declare_arg(ins, b.args, global, &vars)?;
                 stage_args.retain(|(k, _)| *k != name);
                 if let Some(v) = value {
                     stage_args.push((name, v));
@@ -465,10 +472,11 @@ async fn build_stage(
                         return Err(err_at(ins, why));
                     }
                 }
-                image::apply_changes_with(
+                image::apply_changes_escaped(
                     &mut cfg,
                     &[format!("{} {}", ins.keyword, ins.args)],
                     &arg_env,
+                    ins.escape,
                 )
                 .map_err(|e| err_at(ins, e))?;
                 if ins.keyword == "WORKDIR" {
@@ -482,9 +490,10 @@ async fn build_stage(
                         .map_err(|e| err_at(ins, e))?;
                 }
             }
-            "MAINTAINER" => author = Some(substitute(&ins.args, &vars)),
+            // (MAINTAINER is taken as written: Docker expands no variables in it)
+            "MAINTAINER" => author = Some(ins.args.clone()),
             "STOPSIGNAL" => {
-                cfg.insert("StopSignal".into(), json!(substitute(&ins.args, &vars)));
+                cfg.insert("StopSignal".into(), json!(word(ins, &ins.args, &vars)?));
             }
             "SHELL" => {
                 let shell = exec_form(&ins.args)
@@ -539,7 +548,8 @@ async fn build_stage(
                     .flags
                     .iter()
                     .find(|(k, _)| k == "from")
-                    .map(|(_, v)| substitute(v, &vars));
+                    .map(|(_, v)| word(ins, v, &vars))
+                    .transpose()?;
                 let source = match from {
                     None => Source::Context(b.build_dir),
                     Some(from) => match stage_index(&from, index) {
@@ -625,13 +635,17 @@ fn declare_arg(
     ins: &Instruction,
     given: &BTreeMap<String, String>,
     global: &[(String, String)],
-) -> (String, Option<String>) {
-    let (name, default) = match ins.args.split_once('=') {
-        Some((n, d)) => (
-            n.trim().to_string(),
-            Some(d.trim().trim_matches('"').to_string()),
-        ),
-        None => (ins.args.trim().to_string(), None),
+    env: &[String],
+) -> anyhow::Result<(String, Option<String>)> {
+    // BuildKit's `parseNameOrNameVal` (the first word), then the word lexer over its name
+    // and default, with the variables known at this point
+    let first = kiln_oci::shlex::parse_words(&ins.args, ins.escape)
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let (name, default) = match first.split_once('=') {
+        Some((n, d)) => (word(ins, n, env)?, Some(word(ins, d, env)?)),
+        None => (word(ins, &first, env)?, None),
     };
     let value = given.get(&name).cloned().or(default).or_else(|| {
         global
@@ -639,7 +653,7 @@ fn declare_arg(
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.clone())
     });
-    (name, value)
+    Ok((name, value))
 }
 
 /// `HEALTHCHECK NONE` or `HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D]
@@ -756,11 +770,16 @@ fn copy(
     vars: &[String],
     source: &Source<'_>,
 ) -> anyhow::Result<()> {
+    // the JSON form, or the words between blanks (quotes and all: BuildKit's
+    // `parseStringsWhitespaceDelimited`), each through the word lexer
     let words: Vec<String> = match exec_form(&ins.args) {
         Some(w) => w,
         None => ins.args.split_whitespace().map(String::from).collect(),
     };
-    let words: Vec<String> = words.iter().map(|w| substitute(w, vars)).collect();
+    let words: Vec<String> = words
+        .iter()
+        .map(|w| word(ins, w, vars))
+        .collect::<anyhow::Result<_>>()?;
     let [sources @ .., dest] = words.as_slice() else {
         bail!("expected SOURCE… DEST");
     };
@@ -775,7 +794,7 @@ fn copy(
     };
     let owner = match flag("chown") {
         Some(spec) => {
-            let u = runtime::resolve_user(rootfs, Some(&substitute(&spec, vars)))?;
+            let u = runtime::resolve_user(rootfs, Some(&word(ins, &spec, vars)?))?;
             Some((u.uid, u.gid))
         }
         None => None,
@@ -1348,21 +1367,25 @@ mod tests {
             keyword: "ARG".into(),
             flags: vec![],
             args: a.into(),
+            escape: '\\',
         };
-        assert_eq!(
-            declare_arg(&ins("A=d"), &given, &[]),
-            ("A".into(), Some("given".into()))
-        );
-        assert_eq!(
-            declare_arg(&ins("B=d"), &given, &[]),
-            ("B".into(), Some("d".into()))
-        );
+        let arg = |a: &str, global: &[(String, String)]| {
+            declare_arg(&ins(a), &given, global, &["V=v".into()]).unwrap()
+        };
+        assert_eq!(arg("A=d", &[]), ("A".into(), Some("given".into())));
+        assert_eq!(arg("B=d", &[]), ("B".into(), Some("d".into())));
         let global = [("C".to_string(), "g".to_string())];
-        assert_eq!(
-            declare_arg(&ins("C"), &given, &global),
-            ("C".into(), Some("g".into()))
+        assert_eq!(arg("C", &global), ("C".into(), Some("g".into())));
+        assert_eq!(arg("D", &global), ("D".into(), None));
+        // the default through the word lexer: quotes removed, variables expanded
+        assert_eq!(arg("E=\"a b\"", &[]), ("E".into(), Some("a b".into())));
+        assert_eq!(arg("F=${V}-x", &[]), ("F".into(), Some("v-x".into())));
+        assert!(
+            declare_arg(&ins("G=\"open"), &given, &[], &[])
+                .unwrap_err()
+                .to_string()
+                .contains("unexpected end of statement while looking for matching double-quote")
         );
-        assert_eq!(declare_arg(&ins("D"), &given, &global), ("D".into(), None));
     }
 
     /// ADD extracts by content, as Docker's `isArchivePath`: a tar plain or compressed with
