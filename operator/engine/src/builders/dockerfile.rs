@@ -267,8 +267,10 @@ pub async fn build(b: Build<'_>) -> anyhow::Result<String> {
             Some(stage) => stage.body.push(ins),
             None if ins.keyword == "ARG" => {
                 let env: Vec<String> = global.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                let (name, value) = declare_arg(ins, b.args, &[], &env)?;
-                global.push((name, value.unwrap_or_default()));
+                for (name, value) in declare_arg(ins, b.args, &[], &env)? {
+                    global.retain(|(k, _)| *k != name);
+                    global.push((name, value.unwrap_or_default()));
+                }
             }
             None => return Err(err_at(ins, "the first instruction must be FROM (or ARG)")),
         }
@@ -458,10 +460,11 @@ async fn build_stage(
         let vars: Vec<String> = env.iter().chain(arg_env.iter()).cloned().collect();
         match ins.keyword.as_str() {
             "ARG" => {
-                let (name, value) = declare_arg(ins, b.args, global, &vars)?;
-                stage_args.retain(|(k, _)| *k != name);
-                if let Some(v) = value {
-                    stage_args.push((name, v));
+                for (name, value) in declare_arg(ins, b.args, global, &vars)? {
+                    stage_args.retain(|(k, _)| *k != name);
+                    if let Some(v) = value {
+                        stage_args.push((name, v));
+                    }
                 }
             }
             "ENV" | "LABEL" | "EXPOSE" | "ONBUILD" | "USER" | "VOLUME" | "WORKDIR" | "CMD"
@@ -629,31 +632,36 @@ async fn image_root(b: &Build<'_>, name: &str, roots: &mut Roots) -> anyhow::Res
     Ok(dir)
 }
 
-/// `ARG NAME[=default]`: its value from `build.arguments`, else its default, else (in a
-/// stage) the global ARG of that name.
+/// `ARG NAME[=default] …`: each name's value from `build.arguments`, else its default, else
+/// (in a stage) the global ARG of that name.
 fn declare_arg(
     ins: &Instruction,
     given: &BTreeMap<String, String>,
     global: &[(String, String)],
     env: &[String],
-) -> anyhow::Result<(String, Option<String>)> {
-    // BuildKit's `parseNameOrNameVal` (the first word), then the word lexer over its name
-    // and default, with the variables known at this point
-    let first = kiln_oci::shlex::parse_words(&ins.args, ins.escape)
-        .into_iter()
-        .next()
-        .unwrap_or_default();
-    let (name, default) = match first.split_once('=') {
-        Some((n, d)) => (word(ins, n, env)?, Some(word(ins, d, env)?)),
-        None => (word(ins, &first, env)?, None),
-    };
-    let value = given.get(&name).cloned().or(default).or_else(|| {
-        global
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.clone())
-    });
-    Ok((name, value))
+) -> anyhow::Result<Vec<(String, Option<String>)>> {
+    // BuildKit's `parseNameOrNameVal` and `parseArg`, then the word lexer over each name and
+    // default, with the variables known before the instruction
+    let words = kiln_oci::shlex::parse_words(&ins.args, ins.escape);
+    if words.is_empty() {
+        return Err(err_at(ins, "ARG requires at least one argument"));
+    }
+    let mut out = vec![];
+    for w in words {
+        let (name, default) = match w.split_once('=') {
+            Some(("", _)) => return Err(err_at(ins, "ARG names can not be blank")),
+            Some((n, d)) => (word(ins, n, env)?, Some(word(ins, d, env)?)),
+            None => (word(ins, &w, env)?, None),
+        };
+        let value = given.get(&name).cloned().or(default).or_else(|| {
+            global
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        });
+        out.push((name, value));
+    }
+    Ok(out)
 }
 
 /// `HEALTHCHECK NONE` or `HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D]
@@ -1370,7 +1378,7 @@ mod tests {
             escape: '\\',
         };
         let arg = |a: &str, global: &[(String, String)]| {
-            declare_arg(&ins(a), &given, global, &["V=v".into()]).unwrap()
+            declare_arg(&ins(a), &given, global, &["V=v".into()]).unwrap()[0].clone()
         };
         assert_eq!(arg("A=d", &[]), ("A".into(), Some("given".into())));
         assert_eq!(arg("B=d", &[]), ("B".into(), Some("d".into())));
@@ -1380,6 +1388,21 @@ mod tests {
         // the default through the word lexer: quotes removed, variables expanded
         assert_eq!(arg("E=\"a b\"", &[]), ("E".into(), Some("a b".into())));
         assert_eq!(arg("F=${V}-x", &[]), ("F".into(), Some("v-x".into())));
+        // several in one instruction, each expanded with the variables before it
+        assert_eq!(
+            declare_arg(&ins("A B=\"x y\" C=$V"), &given, &[], &["V=v".into()]).unwrap(),
+            [
+                ("A".into(), Some("given".into())),
+                ("B".into(), Some("x y".into())),
+                ("C".into(), Some("v".into()))
+            ]
+        );
+        assert!(
+            declare_arg(&ins("=x"), &given, &[], &[])
+                .unwrap_err()
+                .to_string()
+                .contains("ARG names can not be blank")
+        );
         assert!(
             declare_arg(&ins("G=\"open"), &given, &[], &[])
                 .unwrap_err()
