@@ -239,17 +239,8 @@ impl ShellWord<'_> {
             Some('}') => Ok(self.get_env(&name).unwrap_or_default()),
             Some('?') => {
                 let word = self.stop_on_brace()?;
-                match self.get_env(&name) {
-                    Some(v) => Ok(v),
-                    None => Err(format!(
-                        "{name}: {}",
-                        if word.is_empty() {
-                            "is not allowed to be unset"
-                        } else {
-                            &word
-                        }
-                    )),
-                }
+                self.get_env(&name)
+                    .ok_or_else(|| refused(&name, &word, "is not allowed to be unset"))
             }
             Some(':') => {
                 let modifier = self.next();
@@ -265,22 +256,10 @@ impl ShellWord<'_> {
                         _ => word,
                     }),
                     Some('?') => match value {
-                        None => Err(format!(
-                            "{name}: {}",
-                            if word.is_empty() {
-                                "is not allowed to be unset"
-                            } else {
-                                &word
-                            }
-                        )),
-                        Some(v) if v.is_empty() => Err(format!(
-                            "{name}: {}",
-                            if word.is_empty() {
-                                "is not allowed to be empty"
-                            } else {
-                                &word
-                            }
-                        )),
+                        None => Err(refused(&name, &word, "is not allowed to be unset")),
+                        Some(v) if v.is_empty() => {
+                            Err(refused(&name, &word, "is not allowed to be empty"))
+                        }
                         Some(v) => Ok(v),
                     },
                     m => Err(format!(
@@ -325,6 +304,11 @@ impl ShellWord<'_> {
         }
         name
     }
+}
+
+/// `${NAME?word}`'s error: the word given, else `what`.
+fn refused(name: &str, word: &str, what: &str) -> String {
+    format!("{name}: {}", if word.is_empty() { what } else { word })
 }
 
 /// `parseWords`: the words of an `ENV`/`LABEL` line, split at unquoted spaces, their quotes

@@ -18,6 +18,7 @@
 use std::path::{Path, PathBuf};
 
 use kiln_gotemplate::quote;
+use kiln_hcl::gopath::clean;
 use kiln_oci::runtime::LinuxDevice;
 
 /// One `--tmpfs` as the CLI reads it: the destination, then the options after the first `:`.
@@ -32,31 +33,6 @@ pub fn parse_tmpfs(v: &str) -> Tmpfs {
     Tmpfs {
         destination: d.into(),
         data: o.into(),
-    }
-}
-
-/// Go's `path.Clean`.
-fn clean(p: &str) -> String {
-    let abs = p.starts_with('/');
-    let mut out: Vec<&str> = vec![];
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                if out.last().is_some_and(|l| *l != "..") {
-                    out.pop();
-                } else if !abs {
-                    out.push("..");
-                }
-            }
-            x => out.push(x),
-        }
-    }
-    let joined = out.join("/");
-    match (abs, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
     }
 }
 

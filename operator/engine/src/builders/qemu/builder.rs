@@ -283,6 +283,17 @@ impl Destroy for RemoveDir {
     }
 }
 
+/// The child is killed (SIGKILL) by the kernel if Kiln itself dies (`PR_SET_PDEATHSIG`).
+fn die_with_parent(cmd: &mut tokio::process::Command) {
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                .map_err(std::io::Error::from)
+        });
+    }
+}
+
 // ------------------------------------------------------------------------------------------
 // The VM process.
 
@@ -303,13 +314,7 @@ impl Vm {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
-                    .map_err(std::io::Error::from)
-            });
-        }
+        die_with_parent(&mut cmd);
         let mut child = cmd.spawn().map_err(|e| {
             anyhow::anyhow!("Error starting VM: {binary}: {e} (is qemu-system-x86 installed?)")
         })?;
@@ -578,13 +583,7 @@ impl Step for StepCreateVtpm {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true);
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
-                    .map_err(std::io::Error::from)
-            });
-        }
+        die_with_parent(&mut cmd);
         state.ui.log(format!(
             "Executing swtpm: socket --tpmstate dir={} --ctrl type=unixio,path={}{}",
             dir.display(),
