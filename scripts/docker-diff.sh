@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The docker builder and post-processors against Packer's, on a real Docker daemon: every
-# case under operator/tests/docker-diff/cases/<name>/ (a `t.pkr.hcl`, optionally a
+# case under operator/tests/docker-diff/cases/<name>/ (a `t.pkr.hcl`, or a legacy JSON
+# `t.json` built by its name, optionally a
 # `deviation` file saying why it must differ, a `setup.sh` run in the copy first to make
 # what is not committed as text, such as archives) is built by Packer 1.16.0 with
 # packer-plugin-docker v1.1.2 on Debian's dockerd and by Kiln (runc, no daemon), each in a
@@ -124,7 +125,7 @@ for _ in $(seq 100); do curl -sf "$http_server/hello.txt" >/dev/null 2>&1 && bre
 base="$work/base"
 mkdir -p "$base/rootfs/bin" "$base/rootfs/tmp" "$base/rootfs/etc"
 cp /bin/busybox "$base/rootfs/bin/"
-for a in sh ls cat echo mkdir rm touch chmod uname id sleep env cp mv test wc cut head grep; do
+for a in sh ls cat echo mkdir rm touch chmod chown stat uname id sleep env cp mv test wc cut head grep; do
   ln -s busybox "$base/rootfs/bin/$a"
 done
 chmod 1777 "$base/rootfs/tmp"
@@ -206,9 +207,12 @@ run() { # tool dir -> outputs in $work/run/$tool.out
     bin=$kiln
     rm -rf "$work/kiln-store"
   fi
+  # a legacy JSON template (`t.json`) is built by its name, an HCL2 one as the directory
+  local target=.
+  [[ -f $dir/t.json ]] && target=t.json
   touch "$dir/.start"
   (cd "$dir" && KILN_IMAGE_STORE="$work/kiln-store" PACKER_NO_COLOR=1 CHECKPOINT_DISABLE=1 \
-    PATH="/usr/bin:$PATH" timeout 300 "$bin" build -color=false . >"$out.stdout" 2>"$out.stderr"
+    PATH="/usr/bin:$PATH" timeout 300 "$bin" build -color=false "$target" >"$out.stdout" 2>"$out.stderr"
     echo "exit $?" >>"$out.stdout"
     find . -type f -newer .start ! -name .start | sort >"$out.files") || true
   { normalise <"$out.stdout"; echo "--- stderr"; normalise <"$out.stderr"; echo "--- files"; cat "$out.files"; } >"$out.out"
@@ -225,7 +229,10 @@ for case in operator/tests/docker-diff/cases/*/; do
     mkdir -p "$work/run/case"
     cp -r "$case". "$work/run/case/"
     rm -f "$work/run/case/deviation"
-    sed -i "s#AUTH_REGISTRY#$auth_registry#g; s#REGISTRY#$registry#g; s#HTTP_SERVER#$http_server#g" "$work/run/case/t.pkr.hcl"
+    for t in "$work"/run/case/t.pkr.hcl "$work"/run/case/t.json; do
+      [[ -f $t ]] || continue
+      sed -i "s#AUTH_REGISTRY#$auth_registry#g; s#REGISTRY#$registry#g; s#HTTP_SERVER#$http_server#g" "$t"
+    done
     # a case's setup.sh makes what cannot be committed as text (archives), then goes
     if [[ -f $work/run/case/setup.sh ]]; then
       (cd "$work/run/case" && bash setup.sh && rm setup.sh)

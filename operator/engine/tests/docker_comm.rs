@@ -111,12 +111,21 @@ async fn users_uploads_downloads_and_errors() {
     root_comm.start("id -u", &mut out, &cancel).await.unwrap();
     assert_eq!(out.stdout, vec!["0"]);
 
-    // upload: the container user owns it; a path under a bind mount lands on the host side
+    // upload: the container user owns it (the plugin's `chown -R app`: the group stays
+    // root's, as docker cp left it); a path under a bind mount lands on the host side
     c.upload("/etc/app.conf", &mut &b"key=value\n"[..], 0o600)
         .await
         .unwrap();
     let m = std::fs::metadata(root.join("etc/app.conf")).unwrap();
-    assert_eq!((m.uid(), m.gid(), m.mode() & 0o777), (1000, 1000, 0o600));
+    assert_eq!((m.uid(), m.gid(), m.mode() & 0o777), (1000, 0, 0o600));
+    // a user:group sets both
+    let mut cg = c.clone();
+    cg.container_user = Some("app:app".into());
+    cg.upload("/etc/app2.conf", &mut &b"x\n"[..], 0o644)
+        .await
+        .unwrap();
+    let m = std::fs::metadata(root.join("etc/app2.conf")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (1000, 1000));
     c.upload("/packer-files/script.sh", &mut &b"echo hi\n"[..], 0o755)
         .await
         .unwrap();

@@ -365,7 +365,10 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn Builder
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "/packer-files".into());
     let exec_user = r.string("exec_user").filter(|s| !s.is_empty());
-    let fix_upload_owner = r.bool("fix_upload_owner").unwrap_or(true);
+    // The plugin sets `FixUploadOwner = true` before decoding; from an HCL2 template the
+    // SDK's decode overwrites it with the unset option (false), from a legacy JSON one it
+    // stays (checked against Packer: docker-diff `upload-owner`, `upload-owner-json`).
+    let fix_upload_owner = r.bool("fix_upload_owner").unwrap_or(r.is_legacy());
     let login = match (login_enabled, login_user, login_pass) {
         (false, _, _) => None,
         (true, Some(u), Some(p)) => {

@@ -69,22 +69,29 @@ impl DockerComm {
         Ok(resolve_parent(&self.rootfs, cp, create)?.unwrap_or(self.rootfs.clone()))
     }
 
-    fn owner(&self) -> Option<(u32, u32)> {
+    /// The plugin's `chown -R USER dest` (as root) with the container's user (`root` when it
+    /// has none): the owner, and the group only when the user names one (`user:group`).
+    fn owner(&self) -> Option<(u32, Option<u32>)> {
         if !self.fix_upload_owner {
             return None;
         }
-        let u = runtime::resolve_user(&self.rootfs, self.container_user.as_deref()).ok()?;
-        Some((u.uid, u.gid))
+        let user = self
+            .container_user
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .unwrap_or("root");
+        let u = runtime::resolve_user(&self.rootfs, Some(user)).ok()?;
+        Some((u.uid, user.contains(':').then_some(u.gid)))
     }
 }
 
-fn chown_tree(p: &Path, owner: (u32, u32)) {
+fn chown_tree(p: &Path, owner: (u32, Option<u32>)) {
     let set = |p: &Path| {
         let _ = nix::unistd::fchownat(
             nix::fcntl::AT_FDCWD,
             p,
             Some(nix::unistd::Uid::from_raw(owner.0)),
-            Some(nix::unistd::Gid::from_raw(owner.1)),
+            owner.1.map(nix::unistd::Gid::from_raw),
             nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
         );
     };

@@ -386,6 +386,14 @@ pub fn multi_error<S: AsRef<str>>(errors: &[S]) -> String {
 pub const INTERPOLATION_ERROR: &str = "Error interpolating plugin options";
 
 impl<'a> ConfigReader<'a> {
+    /// Whether the component's config comes from a legacy JSON template (the SDK decodes it
+    /// with mapstructure over the plugin's defaults; an HCL2 config reaches it with every
+    /// option of the plugin's spec, the unset ones null, which overwrite any default the
+    /// plugin set before decoding).
+    pub fn is_legacy(&self) -> bool {
+        self.body.mapstructure
+    }
+
     pub fn new(
         body: &'a RawBody,
         env: &'a EvalEnv,
