@@ -6,11 +6,12 @@
 //! Options and defaults are Packer's docker plugin's: `image`, `pull` (true unless set),
 //! `platform`, exactly one of `commit` | `discard` | `export_path`, `changes`, `message`,
 //! `author`, `volumes`, `container_dir` (`/packer-files`), `exec_user`, `fix_upload_owner`
-//! (true), `login*`, `privileged`, `cap_add`, `cap_drop`, `runtime`, `run_command` (its
+//! (unset: false in HCL2, true in legacy JSON, as Packer's SDK decodes it), `tmpfs` and
+//! `device` (see `docker_mounts`), `login*`, `privileged`, `cap_add`, `cap_drop`, `runtime`, `run_command` (its
 //! container-shaping flags applied to the runc container, see `parse_run_command`), a
 //! `build` section (see `dockerfile`). Options that only mean something to dockerd validate
 //! as the plugin has them (`docker_path`, `pty`, `aws_*` change nothing); those Kiln cannot
-//! honour (`device`, `tmpfs`, `ecr_login`, `windows_container`, a `run_command` flag it does
+//! honour (`ecr_login`, `windows_container`, a `run_command` flag it does
 //! not know) fail the build at its first step, naming the option (Kiln's own checks,
 //! deferred: see `registry::OwnChecks`).
 
