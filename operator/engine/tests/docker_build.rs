@@ -673,6 +673,11 @@ build {{
     assert!(r.join("srv/app/version").is_file());
     assert!(!r.join("var/run/secrets/token").exists());
     assert!(!r.join("etc/obsolete.conf").exists());
+    // container_dir is the empty mount point both builds commit, as dockerd's
+    assert_eq!(
+        std::fs::read_dir(r.join("packer-files")).unwrap().count(),
+        0
+    );
 }
 
 /// A missing tag, a missing repository and a registry that refuses the connection, through
@@ -1331,4 +1336,11 @@ build {{
     );
     assert!(!rootfs.join("scratch/f").exists());
     assert!(!rootfs.join("dev/kzero").exists() && !rootfs.join("dev/knull").exists());
+    // the mount points dockerd would have made in the container's layer: empty directories
+    for d in ["scratch", "fast", "packer-files"] {
+        let entries: Vec<_> = std::fs::read_dir(rootfs.join(d))
+            .unwrap_or_else(|e| panic!("{d}: {e}"))
+            .collect();
+        assert!(entries.is_empty(), "{d}: {entries:?}");
+    }
 }

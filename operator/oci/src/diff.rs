@@ -195,6 +195,10 @@ fn read_record(r: &mut impl io::Read) -> io::Result<(PathBuf, Meta)> {
 pub struct SnapshotOptions {
     /// Paths relative to the root not to descend into nor record (e.g. `packer-files`).
     pub exclude: Vec<PathBuf>,
+    /// Paths relative to the root recorded themselves but not descended into: mount points
+    /// a container runtime makes in the container's own layer (Docker's commit holds them
+    /// as empty directories or files), whose contents are another file system's.
+    pub keep: Vec<PathBuf>,
     /// The directory of the snapshot's unnamed file (default: the system's temporary
     /// directory). When the root is `/` (a build in its own image), a directory left out of
     /// the snapshot.
@@ -212,7 +216,8 @@ enum Order {
 }
 
 enum Event {
-    Entry(PathBuf, Meta),
+    /// A path, and whether a directory's contents follow it.
+    Entry(PathBuf, Meta, bool),
     Subtree(PathBuf),
 }
 
@@ -223,19 +228,21 @@ struct Walk<'a> {
     root: &'a Path,
     dev: u64,
     exclude: &'a [PathBuf],
+    keep: &'a [PathBuf],
     order: Order,
     /// one frame per directory being walked: its pending events, last one first
     frames: Vec<Vec<(Vec<u8>, Event)>>,
 }
 
 impl<'a> Walk<'a> {
-    fn new(root: &'a Path, exclude: &'a [PathBuf], order: Order) -> Result<Walk<'a>> {
+    fn new(root: &'a Path, opts: &'a SnapshotOptions, order: Order) -> Result<Walk<'a>> {
         let root_meta =
             fs::symlink_metadata(root).map_err(Error::io("stat root filesystem", root))?;
         let mut w = Walk {
             root,
             dev: root_meta.dev(),
-            exclude,
+            exclude: &opts.exclude,
+            keep: &opts.keep,
             order,
             frames: vec![],
         };
@@ -262,12 +269,13 @@ impl<'a> Walk<'a> {
             }
             let meta = Meta::of(&m);
             let key = name.as_bytes().to_vec();
-            if meta.is_dir() && self.order == Order::Bytes {
+            let descend = meta.is_dir() && !self.keep.iter().any(|x| x == &r);
+            if descend && self.order == Order::Bytes {
                 let mut sub = key.clone();
                 sub.push(b'/');
                 events.push((sub, Event::Subtree(r.clone())));
             }
-            events.push((key, Event::Entry(r, meta)));
+            events.push((key, Event::Entry(r, meta, descend)));
         }
         // last one first, so that `pop` gives them in order
         events.sort_unstable_by(|a, b| b.0.cmp(&a.0));
@@ -291,8 +299,8 @@ impl Iterator for Walk<'_> {
                         return Some(Err(e));
                     }
                 }
-                Event::Entry(r, m) => {
-                    if m.is_dir()
+                Event::Entry(r, m, descend) => {
+                    if descend
                         && self.order == Order::Components
                         && let Err(e) = self.enter(r.clone())
                     {
@@ -313,7 +321,7 @@ pub fn snapshot(root: &Path, opts: &SnapshotOptions) -> Result<Snapshot> {
     let werr = |e: io::Error| Error::io("write snapshot file in", &dir)(e);
     let mut w = io::BufWriter::with_capacity(64 * 1024, file);
     let mut len = 0;
-    for e in Walk::new(root, &opts.exclude, Order::Components)? {
+    for e in Walk::new(root, opts, Order::Components)? {
         let (r, m) = e?;
         write_record(&mut w, &r, &m).map_err(werr)?;
         len += 1;
@@ -588,8 +596,7 @@ pub fn layer_from_tar(
 /// export`: no whiteouts), with the same reproducible rules as a layer.
 pub fn export_tar<W: Write>(root: &Path, opts: &SnapshotOptions, out: W, epoch: i64) -> Result<W> {
     // the walk gives the paths in the layer's order, one directory listing at a time
-    let items =
-        Walk::new(root, &opts.exclude, Order::Bytes)?.map(|e| e.map(|(p, m)| (p, Item::Path(m))));
+    let items = Walk::new(root, opts, Order::Bytes)?.map(|e| e.map(|(p, m)| (p, Item::Path(m))));
     write_items(root, items, out, epoch)
 }
 
@@ -870,6 +877,44 @@ mod order_tests {
         let mut i2 = c.iter();
         assert_eq!(i1.next().unwrap().unwrap().0, i2.next().unwrap().unwrap().0);
         assert!(Snapshot::default().iter().next().is_none());
+    }
+
+    #[test]
+    fn kept_paths_are_recorded_without_their_contents() {
+        let d = tree();
+        let opts = SnapshotOptions {
+            exclude: vec![PathBuf::from("b")],
+            keep: vec![PathBuf::from("a/x"), PathBuf::from("a.b")],
+            ..Default::default()
+        };
+        let snap = snapshot(d.path(), &opts).unwrap();
+        let paths: Vec<PathBuf> = snap.iter().map(|e| e.unwrap().0).collect();
+        let paths: Vec<&str> = paths.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(paths, ["a", "a/x", "a/z", "a-c", "a-c/r", "a.b", "a0"]);
+        let out = export_tar(d.path(), &opts, Vec::new(), 0).unwrap();
+        let names: Vec<String> = tar::Archive::new(&out[..])
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["a/", "a-c/", "a-c/r", "a.b/", "a/x/", "a/z", "a0"]);
+        // a kept directory made after the first snapshot is a new, empty entry of the layer
+        let before = snapshot(d.path(), &opts).unwrap();
+        fs::create_dir_all(d.path().join("a.b/new/deep")).unwrap();
+        fs::remove_dir_all(d.path().join("a/x")).unwrap();
+        fs::create_dir_all(d.path().join("a/x/inside")).unwrap();
+        let after = snapshot(d.path(), &opts).unwrap();
+        let store_dir = tempfile::tempdir().unwrap();
+        let store = Store::open(store_dir.path()).unwrap();
+        let layer =
+            write_layer(d.path(), &before, &after, &store, &LayerOptions::default()).unwrap();
+        let blob = fs::File::open(store.blob_path(&layer.descriptor.digest)).unwrap();
+        let names: Vec<String> = tar::Archive::new(flate2::read::GzDecoder::new(blob))
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().to_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["a/", "a.b/", "a/x/"], "{names:?}");
     }
 
     #[test]

@@ -321,10 +321,25 @@ const MOUNTPOINTS: &[&str] = &["proc", "dev", "sys"];
 /// A builder calls it before its "before" snapshot. Returns the bind destinations (relative)
 /// that it created, to leave out of snapshots.
 pub fn prepare_mountpoints(rootfs: &Path, mounts: &[BindMount]) -> Result<Vec<PathBuf>> {
+    prepare_system_mountpoints(rootfs)?;
+    make_mountpoints(rootfs, mounts)
+}
+
+/// Creates `/proc`, `/dev` and `/sys` in `rootfs` when missing (what Docker's init layer
+/// holds: never part of a commit, so made before the "before" snapshot).
+pub fn prepare_system_mountpoints(rootfs: &Path) -> Result<()> {
     for m in MOUNTPOINTS {
         resolve_in_root(rootfs, Path::new(m), true)
             .map_err(Error::io("create mount point", rootfs.join(m)))?;
     }
+    Ok(())
+}
+
+/// Creates the bind mount destinations in `rootfs` (a directory for a directory, an empty
+/// file for a file) and returns them relative to it. Made after the "before" snapshot, as
+/// dockerd makes them in the container's own layer, they land in a commit as empty entries
+/// when the image lacked them (with [`crate::diff::SnapshotOptions::keep`] naming them).
+pub fn make_mountpoints(rootfs: &Path, mounts: &[BindMount]) -> Result<Vec<PathBuf>> {
     let mut out = vec![];
     for b in mounts {
         let rel = PathBuf::from(b.destination.trim_start_matches('/'));

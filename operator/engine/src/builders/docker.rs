@@ -479,6 +479,7 @@ struct DockerState {
     base: Option<StoredImage>,
     before: Option<diff::Snapshot>,
     exclude: Vec<PathBuf>,
+    keep: Vec<PathBuf>,
     artifact: Option<Artifact>,
     /// `container_dir` made in an image root provisioned in place (removed at cleanup).
     created_dir: Option<PathBuf>,
@@ -493,13 +494,14 @@ struct DockerState {
 
 /// What a snapshot of an image root provisioned in place leaves out: every mount point
 /// under it (in a pod: `/proc`, `/dev`, `/sys`, the service account token, `/etc/hosts`,
-/// `/etc/resolv.conf`, the emptyDirs, the injected Kiln), the scratch directory, the image
-/// store and `container_dir` (made here when missing: returned to be removed afterwards).
+/// `/etc/resolv.conf`, the emptyDirs, the injected Kiln), the scratch directory and the
+/// image store; and `container_dir` (relative), which the snapshots record but do not
+/// descend into (the runc build's mount point: an empty directory in the commit).
 fn in_place_exclude(
     root: &Path,
     c: &DockerConfig,
     tmp: &Path,
-) -> anyhow::Result<(Vec<PathBuf>, Option<PathBuf>)> {
+) -> anyhow::Result<(Vec<PathBuf>, PathBuf)> {
     let root = std::fs::canonicalize(root)
         .map_err(|e| anyhow::anyhow!("image root {}: {e}", root.display()))?;
     let mut ex = runtime::mount_points_under(&root)?;
@@ -515,18 +517,6 @@ fn in_place_exclude(
             ex.push(r);
         }
     }
-    let cd = PathBuf::from(c.container_dir.trim_start_matches('/'));
-    let host = root.join(&cd);
-    let created = if std::fs::symlink_metadata(&host).is_err() {
-        std::fs::create_dir_all(&host)
-            .map_err(|e| anyhow::anyhow!("container_dir {}: {e}", host.display()))?;
-        Some(host)
-    } else {
-        None
-    };
-    if !cd.as_os_str().is_empty() {
-        ex.push(cd);
-    }
     // a path is left out when it or a parent is listed
     let mut out: Vec<PathBuf> = vec![];
     ex.sort();
@@ -535,7 +525,23 @@ fn in_place_exclude(
             out.push(p);
         }
     }
-    Ok((out, created))
+    Ok((out, PathBuf::from(c.container_dir.trim_start_matches('/'))))
+}
+
+/// Makes `container_dir` in an image root provisioned in place, after the "before"
+/// snapshot (as the runc build's mount point); returns it when made here, to be removed
+/// at cleanup.
+fn make_container_dir(root: &Path, cd: &Path) -> anyhow::Result<Option<PathBuf>> {
+    if cd.as_os_str().is_empty() {
+        return Ok(None);
+    }
+    let host = root.join(cd);
+    if std::fs::symlink_metadata(&host).is_ok() {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(&host)
+        .map_err(|e| anyhow::anyhow!("container_dir {}: {e}", host.display()))?;
+    Ok(Some(host))
 }
 
 /// Registry credentials in Packer's order: `login_*` first, then the run's docker configs
@@ -968,12 +974,12 @@ impl Step for StepPrepare {
         let mut devices = vec![];
         let mut host_tmpfs = vec![];
         let mut tmpfs_binds = vec![];
-        let (mounts, exclude) = if in_place {
+        // What the snapshots leave out, and the mount points they record without their
+        // contents: made after the "before" snapshot, as dockerd makes them in the
+        // container's own layer, so that a commit holds them as Docker's does.
+        let (mounts, exclude, keep) = if in_place {
             match in_place_exclude(&rootfs, &c, tmp.path()) {
-                Ok((ex, created)) => {
-                    created_dir = created;
-                    (vec![], ex)
-                }
+                Ok((ex, cd)) => (vec![], ex, vec![cd]),
                 Err(e) => return state.fail(format!("{e:#}")),
             }
         } else {
@@ -996,7 +1002,7 @@ impl Step for StepPrepare {
                 }
             };
             devices = made.devices;
-            // mount points and the host side of container_dir, before the "before" snapshot
+            // the host side of container_dir
             if let Err(e) = std::fs::create_dir_all(&shared) {
                 return state.fail(format!("{}: {e}", shared.display()));
             }
@@ -1036,28 +1042,46 @@ impl Step for StepPrepare {
                     options: flags,
                 });
             }
-            // `docker run -w` makes a missing working directory (part of the commit)
-            if let Some(w) = &run_args.workdir
-                && let Err(e) = unpack::resolve_in_root(&rootfs, Path::new(w), true)
-            {
-                return state.fail(format!("run_command --workdir {w}: {e}"));
+            // `/proc`, `/dev`, `/sys`: the init layer's, never committed
+            if let Err(e) = runtime::prepare_system_mountpoints(&rootfs) {
+                return state.fail(e.to_string());
             }
-            match runtime::prepare_mountpoints(&rootfs, &[mounts.as_slice(), &tmpfs_binds].concat())
-            {
-                Ok(x) => (mounts, x),
-                Err(e) => return state.fail(e.to_string()),
-            }
+            let keep = mounts
+                .iter()
+                .chain(&tmpfs_binds)
+                .map(|m| PathBuf::from(m.destination.trim_start_matches('/')))
+                .collect();
+            (mounts, vec![], keep)
         };
         // the snapshot's file goes to the scratch directory, which a snapshot of an image
         // root provisioned in place leaves out
         let snap_opts = SnapshotOptions {
             exclude: exclude.clone(),
+            keep: keep.clone(),
             spill_dir: Some(tmp.path().to_path_buf()),
         };
         let before = match diff::snapshot(&rootfs, &snap_opts) {
             Ok(s) => s,
             Err(e) => return state.fail(e.to_string()),
         };
+        if in_place {
+            match make_container_dir(&rootfs, &keep[0]) {
+                Ok(d) => created_dir = d,
+                Err(e) => return state.fail(format!("{e:#}")),
+            }
+        } else {
+            // `docker run -w` makes a missing working directory, then the mount points
+            if let Some(w) = &run_args.workdir
+                && let Err(e) = unpack::resolve_in_root(&rootfs, Path::new(w), true)
+            {
+                return state.fail(format!("run_command --workdir {w}: {e}"));
+            }
+            if let Err(e) =
+                runtime::make_mountpoints(&rootfs, &[mounts.as_slice(), &tmpfs_binds].concat())
+            {
+                return state.fail(e.to_string());
+            }
+        }
         let id = container_id();
         if !in_place {
             if !announced {
@@ -1110,6 +1134,7 @@ impl Step for StepPrepare {
         s.base = Some(img);
         s.before = Some(before);
         s.exclude = exclude;
+        s.keep = keep;
         s.tmp = Some(tmp);
         s.host_tmpfs = host_tmpfs;
         s.created_dir = created_dir;
@@ -1339,11 +1364,12 @@ impl Step for StepFinish {
         let Some(s) = state.private.get::<DockerState>() else {
             return state.fail("no container to finish");
         };
-        let (rootfs, base, before, exclude) = (
+        let (rootfs, base, before, exclude, keep) = (
             s.rootfs.clone(),
             s.base.clone().expect("pulled"),
             s.before.clone().expect("snapshot"),
             s.exclude.clone(),
+            s.keep.clone(),
         );
         let spill_dir = s.tmp.as_ref().map(|t| t.path().to_path_buf());
         let epoch = match kiln_oci::source_date_epoch() {
@@ -1367,7 +1393,7 @@ impl Step for StepFinish {
                     return state.fail(e);
                 }
                 ui.say("Exporting the container");
-                let (p, ex) = (path.clone(), exclude.clone());
+                let (p, ex, keep) = (path.clone(), exclude.clone(), keep.clone());
                 let r = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
                     let tmp = tempfile::NamedTempFile::new_in(
                         p.parent()
@@ -1378,6 +1404,7 @@ impl Step for StepFinish {
                         &rootfs,
                         &SnapshotOptions {
                             exclude: ex,
+                            keep,
                             spill_dir: None,
                         },
                         std::io::BufWriter::new(tmp),
@@ -1420,7 +1447,11 @@ impl Step for StepFinish {
                             &Store::open(&store_path)?,
                             &rootfs,
                             &before,
-                            SnapshotOptions { exclude, spill_dir },
+                            SnapshotOptions {
+                                exclude,
+                                keep,
+                                spill_dir,
+                            },
                             &base,
                             &opts,
                         )

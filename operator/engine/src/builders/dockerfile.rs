@@ -417,6 +417,7 @@ async fn build_stage(
                     &root3,
                     &SnapshotOptions {
                         exclude: vec![],
+                        keep: vec![],
                         spill_dir: Some(spill3),
                     },
                 )
@@ -593,6 +594,7 @@ async fn build_stage(
             &before,
             SnapshotOptions {
                 exclude: vec![],
+                keep: vec![],
                 spill_dir: Some(spill),
             },
             &base2,
