@@ -486,7 +486,14 @@ source "docker" "x" {{
 }}
 build {{
   sources = ["docker.x"]
-  provisioner "shell" {{ inline = ["echo exported > /marker"] }}
+  provisioner "shell" {{
+    inline = [
+      "echo exported > /marker",
+      "echo id=${{build.ID}} host=$(hostname) env=$HOSTNAME file=$(cat /etc/hostname)",
+      "grep -c localhost /etc/hosts",
+      "ls /.dockerenv && echo changed > /etc/hosts",
+    ]
+  }}
   post-processors {{
     post-processor "docker-import" {{
       repository          = "{host}/imported/fs"
@@ -504,17 +511,56 @@ build {{
         saved = saved.display(),
     );
     let (lines, outcomes) = build(work.path(), &hcl).await;
-    assert!(outcomes.iter().all(|o| o.ok()), "{}", lines.join("\n"));
-    // the export is a flat tar of the file system, with the provisioner's file
+    let all = lines.join("\n");
+    assert!(outcomes.iter().all(|o| o.ok()), "{all}");
+    // the container is named as Docker's: the id's first 12 digits, in /etc/hostname too;
+    // /etc/hosts is Docker's (two localhost lines), /.dockerenv is there
+    let id_line = lines
+        .iter()
+        .find_map(|l| l.split_once("id=").map(|x| x.1))
+        .unwrap_or_else(|| panic!("{all}"));
+    let (id, rest) = id_line.split_once(' ').unwrap();
+    assert_eq!(id.len(), 64, "{id_line}");
+    let short = &id[..12];
+    assert_eq!(
+        rest,
+        format!("host={short} env={short} file={short}"),
+        "{all}"
+    );
+    assert!(lines.iter().any(|l| l == "2"), "{all}");
+    // the export is a flat tar of the file system, with the provisioner's file and Docker's
+    // init layer (the placeholders: what commands wrote to /etc/hosts is not there), owners
+    // named from the image
     let mut ar = tar::Archive::new(std::fs::File::open(&export).unwrap());
-    let names: Vec<String> = ar
-        .entries()
-        .unwrap()
-        .map(|e| e.unwrap().path().unwrap().display().to_string())
-        .collect();
-    assert!(names.iter().any(|n| n == "marker"), "{names:?}");
-    assert!(names.iter().any(|n| n == "bin/busybox"));
+    let mut entries = std::collections::BTreeMap::new();
+    for e in ar.entries().unwrap() {
+        let e = e.unwrap();
+        let h = e.header();
+        entries.insert(
+            e.path().unwrap().display().to_string(),
+            (
+                h.entry_type(),
+                h.size().unwrap(),
+                h.username().unwrap().map(String::from),
+                h.link_name().unwrap().map(|l| l.display().to_string()),
+            ),
+        );
+    }
+    let names: Vec<&String> = entries.keys().collect();
+    assert!(entries.contains_key("marker"), "{names:?}");
+    assert!(entries.contains_key("bin/busybox"));
     assert!(!names.iter().any(|n| n.contains(".wh.")));
+    for f in [".dockerenv", "etc/hosts", "etc/hostname", "etc/resolv.conf", "dev/console"] {
+        assert_eq!(
+            entries[f],
+            (tar::EntryType::Regular, 0, Some("root".into()), None),
+            "{f}"
+        );
+    }
+    assert_eq!(entries["etc/mtab"].3.as_deref(), Some("/proc/mounts"));
+    for d in ["dev/pts/", "dev/shm/", "proc/", "sys/", "packer-files/"] {
+        assert_eq!(entries[d].0, tar::EntryType::Directory, "{d}");
+    }
     // the saved image: one layer, the import's changes, read as docker-archive and oci-archive
     let cfg: serde_json::Value = serde_json::from_str(&skopeo(&[
         "inspect",

@@ -506,6 +506,7 @@ pub fn write_layer(
             items.into_values().map(Ok),
             HashWriter::new(sink),
             opts.epoch,
+            None,
         );
         let finished = written.and_then(|hw| {
             let (sink, diff_id, _) = hw.finish();
@@ -592,12 +593,28 @@ pub fn layer_from_tar(
     })
 }
 
+/// Owner names written into a tar's entries, by id (`docker export` names owners as Go's
+/// `tar.FileInfoHeader` looks them up, inside the container's root: see
+/// `kiln_oci::runtime::owner_names`). An id without a name is written as a number only.
+#[derive(Clone, Debug, Default)]
+pub struct OwnerNames {
+    pub users: HashMap<u32, String>,
+    pub groups: HashMap<u32, String>,
+}
+
 /// Writes the whole tree under `root` as one uncompressed tar to `out` (Docker's `docker
-/// export`: no whiteouts), with the same reproducible rules as a layer.
-pub fn export_tar<W: Write>(root: &Path, opts: &SnapshotOptions, out: W, epoch: i64) -> Result<W> {
+/// export`: no whiteouts), with the same reproducible rules as a layer, and the owners'
+/// names when `names` are given.
+pub fn export_tar<W: Write>(
+    root: &Path,
+    opts: &SnapshotOptions,
+    out: W,
+    epoch: i64,
+    names: Option<&OwnerNames>,
+) -> Result<W> {
     // the walk gives the paths in the layer's order, one directory listing at a time
     let items = Walk::new(root, opts, Order::Bytes)?.map(|e| e.map(|(p, m)| (p, Item::Path(m))));
-    write_items(root, items, out, epoch)
+    write_items(root, items, out, epoch, names)
 }
 
 fn write_items<W: Write>(
@@ -605,7 +622,14 @@ fn write_items<W: Write>(
     items: impl IntoIterator<Item = Result<(PathBuf, Item)>>,
     out: W,
     epoch: i64,
+    names: Option<&OwnerNames>,
 ) -> Result<W> {
+    let name_of = |map: fn(&OwnerNames) -> &HashMap<u32, String>, id: u32| -> Vec<u8> {
+        names
+            .and_then(|n| map(n).get(&id))
+            .map(|s| s.as_bytes().to_vec())
+            .unwrap_or_default()
+    };
     let mut tar = tar::Builder::new(out);
     let mut links: HashMap<(u64, u64), Vec<u8>> = HashMap::new();
     let epoch = epoch.max(0);
@@ -627,6 +651,8 @@ fn write_items<W: Write>(
                     link: None,
                     dev: None,
                     xattrs: vec![],
+                    uname: vec![],
+                    gname: vec![],
                 };
                 h.append(&mut tar, io::empty()).map_err(werr)?;
             }
@@ -648,6 +674,8 @@ fn write_items<W: Write>(
                     link: None,
                     dev: None,
                     xattrs,
+                    uname: name_of(|n| &n.users, m.uid),
+                    gname: name_of(|n| &n.groups, m.gid),
                 };
                 match ft {
                     libc::S_IFDIR => {
@@ -737,6 +765,9 @@ struct TarEntry {
     link: Option<Vec<u8>>,
     dev: Option<(u32, u32)>,
     xattrs: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Owner names (empty: none written).
+    uname: Vec<u8>,
+    gname: Vec<u8>,
 }
 
 fn pax_record(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
@@ -773,6 +804,12 @@ impl TarEntry {
         {
             pax_record(&mut pax, b"linkpath", l);
         }
+        if self.uname.len() > 32 {
+            pax_record(&mut pax, b"uname", &self.uname);
+        }
+        if self.gname.len() > 32 {
+            pax_record(&mut pax, b"gname", &self.gname);
+        }
         for (k, v) in &self.xattrs {
             let mut key = b"SCHILY.xattr.".to_vec();
             key.extend_from_slice(k);
@@ -807,6 +844,10 @@ impl TarEntry {
         h.set_mode(self.mode);
         h.set_uid(self.uid as u64);
         h.set_gid(self.gid as u64);
+        if let Some(u) = h.as_ustar_mut() {
+            set_raw(&mut u.uname, &self.uname);
+            set_raw(&mut u.gname, &self.gname);
+        }
         h.set_mtime(self.mtime as u64);
         h.set_size(self.size);
         if let Some((maj, min)) = self.dev {
@@ -891,7 +932,7 @@ mod order_tests {
         let paths: Vec<PathBuf> = snap.iter().map(|e| e.unwrap().0).collect();
         let paths: Vec<&str> = paths.iter().map(|p| p.to_str().unwrap()).collect();
         assert_eq!(paths, ["a", "a/x", "a/z", "a-c", "a-c/r", "a.b", "a0"]);
-        let out = export_tar(d.path(), &opts, Vec::new(), 0).unwrap();
+        let out = export_tar(d.path(), &opts, Vec::new(), 0, None).unwrap();
         let names: Vec<String> = tar::Archive::new(&out[..])
             .entries()
             .unwrap()
@@ -920,7 +961,7 @@ mod order_tests {
     #[test]
     fn exports_are_in_byte_order() {
         let d = tree();
-        let out = export_tar(d.path(), &SnapshotOptions::default(), Vec::new(), 0).unwrap();
+        let out = export_tar(d.path(), &SnapshotOptions::default(), Vec::new(), 0, None).unwrap();
         let mut ar = tar::Archive::new(&out[..]);
         let names: Vec<String> = ar
             .entries()

@@ -128,6 +128,8 @@ pub struct RunSpec {
     /// Run the command **without a container** (see [`run`]): straight in `rootfs` when it
     /// is `/`, else after `chroot(rootfs)`.
     pub in_place: bool,
+    /// The container's host name (and `HOSTNAME`); `kiln` when None.
+    pub hostname: Option<String>,
 }
 
 /// The runtime binary [`run`] would use, or the error saying what to install.
@@ -237,6 +239,41 @@ fn read_db(rootfs: &Path, file: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The owner names `docker export` writes, as dockerd on a Debian host finds them: its tar
+/// runs chrooted into the container's root and looks names up through glibc, where systemd's
+/// NSS module names 0 (`root`/`root`) and 65534 (`nobody`/`nogroup`) whatever the image
+/// says, and `/etc/passwd` and `/etc/group` of the root name the other ids (the first entry
+/// of an id wins; as glibc's `files` parser, a passwd line needs a name, a password field
+/// and numeric uid and gid, a group line a name, a password field and a numeric gid; NIS
+/// lines, `+` and `-`, are skipped). Found by probing dockerd 20.10 (docker-diff
+/// `export-contents`, `export-owner-names`).
+pub fn owner_names(rootfs: &Path) -> crate::diff::OwnerNames {
+    let mut n = crate::diff::OwnerNames::default();
+    for (id, user, group) in [(0, "root", "root"), (65534, "nobody", "nogroup")] {
+        n.users.insert(id, user.into());
+        n.groups.insert(id, group.into());
+    }
+    for (file, numeric, map) in [
+        ("etc/passwd", 2..4, &mut n.users),
+        ("etc/group", 2..3, &mut n.groups),
+    ] {
+        for e in read_db(rootfs, file) {
+            let name = e[0].trim_start();
+            if e.len() < numeric.end
+                || name.is_empty()
+                || name.starts_with(['#', '+', '-'])
+                || e[numeric.clone()].iter().any(|x| x.parse::<u32>().is_err())
+            {
+                continue;
+            }
+            if let Ok(id) = e[2].parse::<u32>() {
+                map.entry(id).or_insert_with(|| name.to_string());
+            }
+        }
+    }
+    n
+}
+
 /// Resolves Docker's `--user` forms inside `rootfs`.
 pub fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<ResolvedUser> {
     let user = user.unwrap_or("").trim();
@@ -316,6 +353,85 @@ pub fn resolve_user(rootfs: &Path, user: Option<&str>) -> Result<ResolvedUser> {
 
 const MOUNTPOINTS: &[&str] = &["proc", "dev", "sys"];
 
+const DEFAULT_HOSTNAME: &str = "kiln";
+
+/// What Docker's init layer holds (moby v20.10 `daemon/initlayer.Setup`), in its order:
+/// directories, empty files (mode 0755) and `etc/mtab`'s link. The init layer lies over the
+/// image and under the container's own layer: `docker export` shows it, a commit never does.
+const INIT_LAYER: &[(&str, Option<&str>)] = &[
+    ("dev/pts", None),
+    ("dev/shm", None),
+    ("proc", None),
+    ("sys", None),
+    (".dockerenv", Some("")),
+    ("etc/resolv.conf", Some("")),
+    ("etc/hosts", Some("")),
+    ("etc/hostname", Some("")),
+    ("dev/console", Some("")),
+    ("etc/mtab", Some("/proc/mounts")),
+];
+
+/// Makes Docker's init layer in `rootfs` (see [`INIT_LAYER`]): a builder calls it before
+/// its "before" snapshot, so that nothing of it lands in a commit, while an export holds
+/// it as `docker export` does. A file of the image at one of these paths is replaced by the
+/// empty placeholder (as the init layer hides it; the image itself keeps it, since a commit
+/// holds only what changed after the snapshot). The container's `/etc/hosts`,
+/// `/etc/hostname` and `/etc/resolv.conf` are then bound over the placeholders.
+pub fn make_init_layer(rootfs: &Path) -> Result<()> {
+    let cerr = |p: &Path| Error::io("create init layer entry", p.to_path_buf());
+    for (path, kind) in INIT_LAYER {
+        let rel = Path::new(path);
+        let p = rootfs.join(rel);
+        let dir = resolve_in_root(rootfs, rel.parent().unwrap_or(Path::new("")), true)
+            .map_err(cerr(&p))?;
+        let leaf = dir.join(rel.file_name().unwrap_or_default());
+        let have = std::fs::symlink_metadata(&leaf).ok();
+        match kind {
+            None => {
+                if have.as_ref().is_some_and(|m| m.is_dir()) {
+                    continue;
+                }
+            }
+            Some("") => {
+                if have.as_ref().is_some_and(|m| m.is_file() && m.len() == 0) {
+                    continue;
+                }
+            }
+            Some(target) => {
+                if std::fs::read_link(&leaf).is_ok_and(|t| t == Path::new(target)) {
+                    continue;
+                }
+            }
+        }
+        match have {
+            Some(m) if m.is_dir() => std::fs::remove_dir_all(&leaf).map_err(cerr(&leaf))?,
+            Some(_) => std::fs::remove_file(&leaf).map_err(cerr(&leaf))?,
+            None => {}
+        }
+        match kind {
+            None => std::fs::create_dir(&leaf).map_err(cerr(&leaf))?,
+            Some("") => {
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o755)
+                    .open(&leaf)
+                    .map_err(cerr(&leaf))?;
+            }
+            Some(target) => std::os::unix::fs::symlink(target, &leaf).map_err(cerr(&leaf))?,
+        }
+        std::os::unix::fs::lchown(&leaf, Some(0), Some(0)).map_err(cerr(&leaf))?;
+        if !matches!(kind, Some(t) if !t.is_empty()) {
+            // 0755 whatever the umask
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&leaf, std::fs::Permissions::from_mode(0o755))
+                .map_err(cerr(&leaf))?;
+        }
+    }
+    Ok(())
+}
+
 /// Creates the mount points the container needs (`/proc`, `/dev`, `/sys` and the bind
 /// mount destinations) in `rootfs`, so that running a command adds nothing to a later diff.
 /// A builder calls it before its "before" snapshot. Returns the bind destinations (relative)
@@ -370,7 +486,10 @@ fn process_env(spec: &RunSpec, user: &ResolvedUser) -> Vec<String> {
         env.push(kv.to_string());
     };
     set(DEFAULT_PATH);
-    set("HOSTNAME=kiln");
+    set(&format!(
+        "HOSTNAME={}",
+        spec.hostname.as_deref().unwrap_or(DEFAULT_HOSTNAME)
+    ));
     if let Some(h) = &user.home {
         set(&format!("HOME={h}"));
     } else {
@@ -488,7 +607,7 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
             "noNewPrivileges": false
         },
         "root": {"path": rootfs, "readonly": false},
-        "hostname": "kiln",
+        "hostname": spec.hostname.as_deref().unwrap_or(DEFAULT_HOSTNAME),
         "mounts": mounts,
         "linux": {
             "namespaces": [{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"}],
@@ -1062,6 +1181,82 @@ pub fn mount_points_under(root: &Path) -> Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    #[test]
+    fn owner_names_as_dockerd_finds_them() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("etc")).unwrap();
+        std::fs::write(
+            d.path().join("etc/passwd"),
+            "zed:x:0:0::/:/bin/sh\n# c:x:7:7::/:/bin/sh\nann:x:1234:1234::/:/bin/sh\nbad:x:1:1\n\
+             short:x:2\nnum:x:3x:3::/:/bin/sh\n+nis:x:4:4::/:\nsecond:x:1234:1::/:/bin/sh\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.path().join("etc/group"),
+            "grp:x:1234\n+nis:x:1:\nstaff:x:50:a,b\n",
+        )
+        .unwrap();
+        let n = owner_names(d.path());
+        let mut users: Vec<_> = n.users.into_iter().collect();
+        users.sort();
+        let mut groups: Vec<_> = n.groups.into_iter().collect();
+        groups.sort();
+        let v = |x: &[(u32, &str)]| -> Vec<(u32, String)> {
+            x.iter().map(|(i, s)| (*i, s.to_string())).collect()
+        };
+        assert_eq!(
+            users,
+            v(&[(0, "root"), (1, "bad"), (1234, "ann"), (65534, "nobody")])
+        );
+        assert_eq!(
+            groups,
+            v(&[
+                (0, "root"),
+                (50, "staff"),
+                (1234, "grp"),
+                (65534, "nogroup")
+            ])
+        );
+        // no files: only the two names dockerd's host gives
+        let e = tempfile::tempdir().unwrap();
+        assert_eq!(owner_names(e.path()).users.len(), 2);
+    }
+
+    #[test]
+    fn init_layer_hides_what_the_image_has_there() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("etc")).unwrap();
+        std::fs::write(r.join("etc/hosts"), "10.0.0.1 image\n").unwrap();
+        std::fs::create_dir_all(r.join("etc/hostname/sub")).unwrap();
+        std::fs::write(r.join("etc/mtab"), "x").unwrap();
+        std::fs::create_dir_all(r.join("dev")).unwrap();
+        std::fs::write(r.join("dev/shm"), "not a dir").unwrap();
+        for _ in 0..2 {
+            make_init_layer(r).unwrap();
+            for f in [
+                ".dockerenv",
+                "etc/hosts",
+                "etc/hostname",
+                "etc/resolv.conf",
+                "dev/console",
+            ] {
+                let m = std::fs::symlink_metadata(r.join(f)).unwrap();
+                assert!(m.is_file() && m.len() == 0, "{f}");
+                assert_eq!(m.permissions().mode() & 0o7777, 0o755, "{f}");
+                assert_eq!((m.uid(), m.gid()), (0, 0), "{f}");
+            }
+            for dir in ["dev/pts", "dev/shm", "proc", "sys"] {
+                assert!(r.join(dir).is_dir(), "{dir}");
+            }
+            assert_eq!(
+                std::fs::read_link(r.join("etc/mtab")).unwrap(),
+                Path::new("/proc/mounts")
+            );
+        }
+    }
 
     #[test]
     fn users_from_image_files() {

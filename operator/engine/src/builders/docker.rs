@@ -974,6 +974,8 @@ impl Step for StepPrepare {
         let mut devices = vec![];
         let mut host_tmpfs = vec![];
         let mut tmpfs_binds = vec![];
+        let mut init_binds = vec![];
+        let id = container_id();
         // What the snapshots leave out, and the mount points they record without their
         // contents: made after the "before" snapshot, as dockerd makes them in the
         // container's own layer, so that a commit holds them as Docker's does.
@@ -1042,8 +1044,9 @@ impl Step for StepPrepare {
                     options: flags,
                 });
             }
-            // `/proc`, `/dev`, `/sys`: the init layer's, never committed
-            if let Err(e) = runtime::prepare_system_mountpoints(&rootfs) {
+            // Docker's init layer (`/proc`, `/dev`, `/sys`, `/.dockerenv`, the placeholders
+            // of /etc's network files): exported, never committed
+            if let Err(e) = runtime::make_init_layer(&rootfs) {
                 return state.fail(e.to_string());
             }
             let keep = mounts
@@ -1051,6 +1054,10 @@ impl Step for StepPrepare {
                 .chain(&tmpfs_binds)
                 .map(|m| PathBuf::from(m.destination.trim_start_matches('/')))
                 .collect();
+            match container_etc_files(tmp.path(), &id) {
+                Ok(b) => init_binds = b,
+                Err(e) => return state.fail(format!("{e:#}")),
+            }
             (mounts, vec![], keep)
         };
         // the snapshot's file goes to the scratch directory, which a snapshot of an image
@@ -1082,7 +1089,6 @@ impl Step for StepPrepare {
                 return state.fail(e.to_string());
             }
         }
-        let id = container_id();
         if !in_place {
             if !announced {
                 ui.say("Starting docker container...");
@@ -1101,7 +1107,8 @@ impl Step for StepPrepare {
         let comm = DockerComm {
             rootfs: rootfs.clone(),
             mounts,
-            tmpfs: tmpfs_binds,
+            run_binds: [tmpfs_binds, init_binds].concat(),
+            hostname: id[..12].to_string(),
             devices,
             exec_user: c.exec_user.clone(),
             container_user: run_args
@@ -1249,6 +1256,34 @@ fn daemon_pull_error(r: &Reference, e: &kiln_oci::Error) -> String {
 }
 
 /// A container id as Docker makes them: 64 random hex digits.
+/// The container's `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`, written under
+/// `tmp` and bound over the init layer's placeholders in every command's container, as
+/// dockerd binds its own: the host name is the id's first 12 digits; `hosts` is Docker's
+/// for a container without a network address of its own (Kiln's commands share the host's
+/// network, as `--network host`, so they get the host's resolver configuration as it is).
+fn container_etc_files(tmp: &Path, id: &str) -> anyhow::Result<Vec<BindMount>> {
+    const HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+    let dir = tmp.join("etc");
+    std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let resolv = std::fs::read("/etc/resolv.conf").unwrap_or_default();
+    let mut out = vec![];
+    for (name, data) in [
+        ("resolv.conf", resolv),
+        ("hostname", format!("{}\n", &id[..12]).into_bytes()),
+        ("hosts", HOSTS.as_bytes().to_vec()),
+    ] {
+        let p = dir.join(name);
+        std::fs::write(&p, data).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        out.push(BindMount {
+            source: p,
+            destination: format!("/etc/{name}"),
+            readonly: false,
+            options: vec![],
+        });
+    }
+    Ok(out)
+}
+
 fn container_id() -> String {
     use rand::RngExt as _;
     let mut rng = rand::rng();
@@ -1409,6 +1444,7 @@ impl Step for StepFinish {
                         },
                         std::io::BufWriter::new(tmp),
                         epoch,
+                        Some(&runtime::owner_names(&rootfs)),
                     )?;
                     let tmp = f.into_inner().map_err(|e| e.into_error())?;
                     tmp.persist(&p)?;

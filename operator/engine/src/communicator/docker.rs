@@ -25,10 +25,13 @@ use super::{CommError, Communicator, ExitStatus, Output};
 pub struct DockerComm {
     pub rootfs: PathBuf,
     pub mounts: Vec<BindMount>,
-    /// The binds of the build's tmpfs file systems (`tmpfs`, `--tmpfs`): in every
-    /// command's container, but not where files are copied (`docker cp` writes beneath a
-    /// tmpfs, into the container's own file system).
-    pub tmpfs: Vec<BindMount>,
+    /// Binds in every command's container, but not where files are copied: the build's
+    /// tmpfs file systems (`tmpfs`, `--tmpfs`: `docker cp` writes beneath a tmpfs, into the
+    /// container's own file system) and the container's `/etc/hosts`, `/etc/hostname` and
+    /// `/etc/resolv.conf`.
+    pub run_binds: Vec<BindMount>,
+    /// The container's host name (`HOSTNAME`); empty for the runtime's default.
+    pub hostname: String,
     /// `device` (and `run_command`'s `--device`): nodes made in every command's container.
     pub devices: Vec<LinuxDevice>,
     /// `exec_user`, else the image's `User`.
@@ -176,7 +179,8 @@ impl DockerComm {
             user: self.exec_user.clone().or(self.container_user.clone()),
             env: self.env.clone(),
             workdir: self.workdir.clone(),
-            mounts: [self.mounts.as_slice(), self.tmpfs.as_slice()].concat(),
+            mounts: [self.mounts.as_slice(), self.run_binds.as_slice()].concat(),
+            hostname: Some(self.hostname.clone()).filter(|h| !h.is_empty()),
             devices: self.devices.clone(),
             runtime: self.runtime.clone(),
             privileged: self.privileged,

@@ -1,5 +1,6 @@
 # What an export_path tar (docker export) holds, listed with owners: the image's files and
-# (Docker only, see `deviation`) the container's init files and mount points.
+# the container's init files (Docker's init layer) and mount points, owner names from the
+# image's /etc/passwd and /etc/group.
 source "docker" "a" {
   image       = "REGISTRY/busybox:latest"
   export_path = "image.tar"
