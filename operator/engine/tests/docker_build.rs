@@ -550,7 +550,13 @@ build {{
     assert!(entries.contains_key("marker"), "{names:?}");
     assert!(entries.contains_key("bin/busybox"));
     assert!(!names.iter().any(|n| n.contains(".wh.")));
-    for f in [".dockerenv", "etc/hosts", "etc/hostname", "etc/resolv.conf", "dev/console"] {
+    for f in [
+        ".dockerenv",
+        "etc/hosts",
+        "etc/hostname",
+        "etc/resolv.conf",
+        "dev/console",
+    ] {
         assert_eq!(
             entries[f],
             (tar::EntryType::Regular, 0, Some("root".into()), None),

@@ -391,13 +391,26 @@ impl Store {
         let mut index = Index::empty();
         let mut blobs = std::collections::BTreeSet::new();
         let mut docker_manifest = vec![];
+        // `repositories` (docker save's legacy file): name → tag → the top layer
+        let mut repositories: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         for name in names {
             let img = self.image(name)?;
-            let repo_tags: Vec<String> = crate::Reference::parse(name)
+            let reference = crate::Reference::parse(name)
                 .ok()
-                .filter(|r| r.tag.is_some() && !name.starts_with("sha256:"))
-                .map(|r| vec![familiar(&r)])
-                .unwrap_or_default();
+                .filter(|r| r.tag.is_some() && !name.starts_with("sha256:"));
+            let repo_tags = reference.as_ref().map(|r| vec![familiar(r)]);
+            if let (Some(r), Some(top)) = (&reference, img.manifest.layers.last()) {
+                let fam = familiar(r);
+                let tag = r.tag.clone().unwrap_or_default();
+                let repo = fam
+                    .strip_suffix(&format!(":{tag}"))
+                    .unwrap_or(&fam)
+                    .to_string();
+                repositories
+                    .entry(repo)
+                    .or_default()
+                    .insert(tag, top.digest.hex().to_string());
+            }
             docker_manifest.push(serde_json::json!({
                 "Config": format!("blobs/sha256/{}", img.manifest.config.digest.hex()),
                 "RepoTags": repo_tags,
@@ -432,6 +445,10 @@ impl Store {
         add(&mut tar, "index.json", idx.len() as u64, &mut &idx[..])?;
         let dm = serde_json::to_vec(&docker_manifest).unwrap();
         add(&mut tar, "manifest.json", dm.len() as u64, &mut &dm[..])?;
+        if !repositories.is_empty() {
+            let r = serde_json::to_vec(&repositories).unwrap();
+            add(&mut tar, "repositories", r.len() as u64, &mut &r[..])?;
+        }
         let mut dir = tar::Header::new_ustar();
         dir.set_entry_type(tar::EntryType::Directory);
         dir.set_mode(0o755);

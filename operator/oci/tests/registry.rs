@@ -318,6 +318,35 @@ fn layout_tar_roundtrip_read_by_skopeo() {
     ]))
     .unwrap();
     assert_eq!(v["config"]["Cmd"], serde_json::json!(["sh"]));
+    // docker save's manifest.json and `repositories` name the image as Docker does
+    let member = |name: &str| -> serde_json::Value {
+        let mut ar = tar::Archive::new(std::fs::File::open(&tar_path).unwrap());
+        for e in ar.entries().unwrap() {
+            let e = e.unwrap();
+            if e.path().unwrap().to_str() == Some(name) {
+                return serde_json::from_reader(e).unwrap();
+            }
+        }
+        panic!("{name} not in the tar")
+    };
+    let top = store
+        .image("docker.io/library/busybox:test")
+        .unwrap()
+        .manifest
+        .layers
+        .last()
+        .unwrap()
+        .digest
+        .hex()
+        .to_string();
+    assert_eq!(
+        member("manifest.json")[0]["RepoTags"],
+        serde_json::json!(["busybox:test"])
+    );
+    assert_eq!(
+        member("repositories"),
+        serde_json::json!({"busybox": {"test": top}})
+    );
     // and our import gives the same image
     let other = Store::open(d.path().join("b")).unwrap();
     let names = other

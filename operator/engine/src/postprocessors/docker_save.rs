@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use crate::artifact::Artifact;
 use crate::components::{ComponentInfo, PostProcessCtx, PostProcessed, PostProcessor};
 use crate::postprocessors::PostProcessError;
-use crate::postprocessors::docker_image::{image_of, tags_of};
+use crate::postprocessors::docker_image::image_of;
 use crate::template::ConfigReader;
 
 pub struct DockerSave {
@@ -41,15 +41,16 @@ impl PostProcessor for DockerSave {
         input: &Artifact,
     ) -> Result<PostProcessed, PostProcessError> {
         let (store, name) = image_of(input, "save")?;
-        // The store's names for the image's tags (docker-tag keeps them as written).
-        let names: Vec<String> = tags_of(input, &name)
-            .iter()
-            .map(|n| {
-                kiln_oci::Reference::parse(n)
-                    .map(|r| r.to_string())
-                    .unwrap_or_else(|_| n.clone())
-            })
-            .collect();
+        // As the plugin's `docker save ID`: the artifact's id only (after docker-tag, its
+        // last tag; the other tags are not in the tar), by the store's name for it.
+        let id = kiln_oci::Reference::parse(&input.id)
+            .map(|r| r.to_string())
+            .unwrap_or_else(|_| input.id.clone());
+        let names = if store.image(&id).is_ok() {
+            vec![id]
+        } else {
+            vec![name]
+        };
         // As the plugin: the file is created first (no directories made), then the image
         // saved; the artifact is the one given, kept. Kiln writes the tar beside it and
         // renames it over the file, so a failed save leaves nothing half-written.
