@@ -1110,7 +1110,7 @@ async fn dockerfile_bootstrap_builds_the_base_image() {
     std::fs::write(ctx.join(".dockerignore"), "*.tmp\nDockerfile\n").unwrap();
     std::fs::write(
         ctx.join("Dockerfile"),
-        "ARG BASE\nFROM ${BASE}\nARG FLAVOUR=plain\nENV APP=/srv/app \\\n    MODE=prod\nWORKDIR $APP\nCOPY conf/ ./conf/\nCOPY --chown=1000:1000 --chmod=600 note.txt /etc/\nCOPY . /ctx/\nRUN echo \"$FLAVOUR $MODE $(pwd)\" > built.txt\nLABEL org.example.from=dockerfile\nEXPOSE 8080\nHEALTHCHECK --interval=30s CMD true\nCMD [\"cat\", \"built.txt\"]\n",
+        "ARG BASE\nFROM ${BASE}\nARG FLAVOUR=plain\nENV APP=/srv/app \\\n    MODE=prod\nWORKDIR $APP\nCOPY conf/ ./conf/\nCOPY --chown=1000:1000 --chmod=600 note.txt /etc/\nCOPY . /ctx/\nRUN echo \"$FLAVOUR $MODE $(pwd)\" > built.txt && echo \"$(hostname) $HOSTNAME $(cat /etc/hostname) $(ls /.dockerenv)\" > run-host.txt\nLABEL org.example.from=dockerfile\nEXPOSE 8080\nHEALTHCHECK --interval=30s CMD true\nCMD [\"cat\", \"built.txt\"]\n",
     )
     .unwrap();
     let hcl = format!(
@@ -1198,6 +1198,25 @@ build {{
     assert_eq!(read("srv/app/conf/app.conf"), "port=8080\n");
     assert_eq!(read("srv/app/conf/sub/extra.conf"), "x\n");
     assert_eq!(read("srv/app/prov.txt"), "provisioned\n");
+    // RUN ran in a container of its own, as dockerd's (12 hex digits, /.dockerenv), whose
+    // files stay out of the image
+    let run_host = read("srv/app/run-host.txt");
+    let w: Vec<&str> = run_host.split_whitespace().collect();
+    assert!(
+        w.len() == 4
+            && w[0].len() == 12
+            && w[0].bytes().all(|b| b.is_ascii_hexdigit())
+            && w[1] == w[0]
+            && w[2] == w[0]
+            && w[3] == "/.dockerenv",
+        "{run_host}"
+    );
+    for f in [".dockerenv", "etc/hostname", "etc/hosts", "etc/resolv.conf"] {
+        assert!(
+            std::fs::symlink_metadata(r.join(f)).is_err(),
+            "{f} in the image"
+        );
+    }
     // the whole context, minus what .dockerignore leaves out
     let mut copied: Vec<String> = std::fs::read_dir(r.join("ctx"))
         .unwrap()

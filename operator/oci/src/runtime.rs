@@ -728,6 +728,104 @@ fn unmount_under(dir: &Path) {
     }
 }
 
+/// Files one command's binds need as mount points where the root filesystem lacks them
+/// (a Dockerfile's `RUN`: the files of dockerd's init layer its container sees, which no
+/// commit holds), made by [`make_placeholders`] and removed when dropped: the directories
+/// made go too, a symbolic link set aside comes back, and the times of the directories
+/// they were made in are put back.
+#[derive(Debug, Default)]
+pub struct Placeholders {
+    /// Files and directories made, in the order made.
+    made: Vec<PathBuf>,
+    /// Symbolic links renamed aside: (where it was, where it is).
+    aside: Vec<(PathBuf, PathBuf)>,
+    /// Directories whose entries changed, with their access and modification times.
+    times: Vec<(PathBuf, nix::sys::time::TimeSpec, nix::sys::time::TimeSpec)>,
+    /// The files (relative) now there to bind over.
+    pub ready: Vec<PathBuf>,
+}
+
+/// Makes an empty file at each of `files` (relative to `rootfs`) that is missing, with the
+/// directories it needs; a symbolic link there is set aside for the time of the command (a
+/// bind would follow it). Paths under a symbolic link or a non-directory are left alone.
+pub fn make_placeholders(rootfs: &Path, files: &[&str]) -> Result<Placeholders> {
+    use std::os::unix::fs::MetadataExt;
+    let mut ph = Placeholders::default();
+    let cerr = |p: &Path| Error::io("create mount point", p.to_path_buf());
+    let note_times = |ph: &mut Placeholders, dir: &Path| -> Result<()> {
+        if ph.made.iter().any(|m| m == dir) || ph.times.iter().any(|t| t.0 == dir) {
+            return Ok(());
+        }
+        let m = std::fs::symlink_metadata(dir).map_err(cerr(dir))?;
+        ph.times.push((
+            dir.to_path_buf(),
+            nix::sys::time::TimeSpec::new(m.atime(), m.atime_nsec()),
+            nix::sys::time::TimeSpec::new(m.mtime(), m.mtime_nsec()),
+        ));
+        Ok(())
+    };
+    'files: for f in files {
+        let rel = Path::new(f);
+        let mut cur = rootfs.to_path_buf();
+        for c in rel.parent().unwrap_or(Path::new("")).components() {
+            let next = cur.join(c);
+            match std::fs::symlink_metadata(&next) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => continue 'files,
+                Err(_) => {
+                    note_times(&mut ph, &cur)?;
+                    std::fs::create_dir(&next).map_err(cerr(&next))?;
+                    ph.made.push(next.clone());
+                }
+            }
+            cur = next;
+        }
+        let leaf = cur.join(rel.file_name().unwrap_or_default());
+        match std::fs::symlink_metadata(&leaf) {
+            Ok(m) if m.is_file() => {}
+            Ok(m) if m.file_type().is_symlink() => {
+                note_times(&mut ph, &cur)?;
+                let aside = cur.join(format!(
+                    ".kiln-aside-{}",
+                    leaf.file_name().unwrap_or_default().to_string_lossy()
+                ));
+                std::fs::rename(&leaf, &aside).map_err(cerr(&leaf))?;
+                ph.aside.push((leaf.clone(), aside));
+                std::fs::File::create(&leaf).map_err(cerr(&leaf))?;
+                ph.made.push(leaf);
+            }
+            Ok(_) => continue,
+            Err(_) => {
+                note_times(&mut ph, &cur)?;
+                std::fs::File::create(&leaf).map_err(cerr(&leaf))?;
+                ph.made.push(leaf);
+            }
+        }
+        ph.ready.push(rel.to_path_buf());
+    }
+    Ok(ph)
+}
+
+impl Drop for Placeholders {
+    fn drop(&mut self) {
+        for p in self.made.iter().rev() {
+            let _ = std::fs::remove_file(p).or_else(|_| std::fs::remove_dir(p));
+        }
+        for (was, is) in self.aside.iter().rev() {
+            let _ = std::fs::rename(is, was);
+        }
+        for (d, atime, mtime) in self.times.iter().rev() {
+            let _ = nix::sys::stat::utimensat(
+                nix::fcntl::AT_FDCWD,
+                d,
+                atime,
+                mtime,
+                nix::sys::stat::UtimensatFlags::NoFollowSymlink,
+            );
+        }
+    }
+}
+
 /// A tmpfs mounted on the host for the life of a build, bound into each of its commands'
 /// containers (`docker run --tmpfs`: one file system the container's commands share, which
 /// a container per command could not give). Unmounted (detached) and its mount point
@@ -1222,6 +1320,73 @@ mod tests {
         // no files: only the two names dockerd's host gives
         let e = tempfile::tempdir().unwrap();
         assert_eq!(owner_names(e.path()).users.len(), 2);
+    }
+
+    #[test]
+    fn placeholders_go_away_with_their_directories_and_times() {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        std::fs::create_dir_all(r.join("etc")).unwrap();
+        std::fs::write(r.join("etc/hosts"), "image\n").unwrap();
+        std::os::unix::fs::symlink("../run/resolv.conf", r.join("etc/resolv.conf")).unwrap();
+        std::fs::write(r.join("file"), "").unwrap();
+        let old = nix::sys::time::TimeSpec::new(1_000_000, 0);
+        for p in ["etc", ""] {
+            nix::sys::stat::utimensat(
+                nix::fcntl::AT_FDCWD,
+                &r.join(p),
+                &old,
+                &old,
+                nix::sys::stat::UtimensatFlags::NoFollowSymlink,
+            )
+            .unwrap();
+        }
+        let ph = make_placeholders(
+            r,
+            &[
+                ".dockerenv",
+                "etc/hosts",
+                "etc/resolv.conf",
+                "new/dir/f",
+                "file/x",
+            ],
+        )
+        .unwrap();
+        let ready: Vec<&str> = ph.ready.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(
+            ready,
+            [".dockerenv", "etc/hosts", "etc/resolv.conf", "new/dir/f"]
+        );
+        assert!(r.join("etc/resolv.conf").is_file() && r.join("new/dir/f").is_file());
+        assert_eq!(
+            std::fs::read_to_string(r.join("etc/hosts")).unwrap(),
+            "image\n"
+        );
+        drop(ph);
+        for gone in [".dockerenv", "new"] {
+            assert!(std::fs::symlink_metadata(r.join(gone)).is_err(), "{gone}");
+        }
+        assert_eq!(
+            std::fs::read_link(r.join("etc/resolv.conf")).unwrap(),
+            Path::new("../run/resolv.conf")
+        );
+        assert_eq!(
+            std::fs::read_to_string(r.join("etc/hosts")).unwrap(),
+            "image\n"
+        );
+        let mut names: Vec<_> = std::fs::read_dir(r.join("etc"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["hosts", "resolv.conf"]);
+        for p in ["etc", ""] {
+            assert_eq!(
+                std::fs::symlink_metadata(r.join(p)).unwrap().mtime(),
+                1_000_000,
+                "{p:?}"
+            );
+        }
     }
 
     #[test]

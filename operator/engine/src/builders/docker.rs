@@ -1261,7 +1261,7 @@ fn daemon_pull_error(r: &Reference, e: &kiln_oci::Error) -> String {
 /// dockerd binds its own: the host name is the id's first 12 digits; `hosts` is Docker's
 /// for a container without a network address of its own (Kiln's commands share the host's
 /// network, as `--network host`, so they get the host's resolver configuration as it is).
-fn container_etc_files(tmp: &Path, id: &str) -> anyhow::Result<Vec<BindMount>> {
+pub(crate) fn container_etc_files(tmp: &Path, id: &str) -> anyhow::Result<Vec<BindMount>> {
     const HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
     let dir = tmp.join("etc");
     std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
@@ -1284,7 +1284,8 @@ fn container_etc_files(tmp: &Path, id: &str) -> anyhow::Result<Vec<BindMount>> {
     Ok(out)
 }
 
-fn container_id() -> String {
+/// A new container id, Docker's form: 64 hex digits.
+pub(crate) fn container_id() -> String {
     use rand::RngExt as _;
     let mut rng = rand::rng();
     (0..32)

@@ -731,9 +731,29 @@ async fn run(
             env.push(a.clone());
         }
     }
+    // Each RUN is a container of its own, as dockerd's: named by 12 hex digits, with
+    // /.dockerenv and its /etc/hosts, /etc/hostname and /etc/resolv.conf (bound over
+    // placeholders made for the command and removed after it, so that they stay out of the
+    // stage's layer, as dockerd's init layer stays out of a commit).
+    let id = super::docker::container_id();
+    let etc = tempfile::tempdir_in(b.work_dir)?;
+    let binds = super::docker::container_etc_files(etc.path(), &id)?;
+    let ph = runtime::make_placeholders(
+        rootfs,
+        &[".dockerenv", "etc/hosts", "etc/hostname", "etc/resolv.conf"],
+    )?;
+    let mounts = binds
+        .into_iter()
+        .filter(|m| {
+            ph.ready
+                .iter()
+                .any(|r| Path::new(&m.destination).strip_prefix("/") == Ok(r.as_path()))
+        })
+        .collect();
     let spec = RunSpec {
         rootfs: rootfs.to_path_buf(),
         argv: Some(argv.clone()),
+        mounts,
         user: cfg.get("User").and_then(Value::as_str).map(String::from),
         env,
         workdir: cfg
@@ -742,6 +762,7 @@ async fn run(
             .map(String::from),
         runtime: b.runtime.clone(),
         work_dir: Some(b.work_dir.to_path_buf()),
+        hostname: Some(id[..12].to_string()),
         ..Default::default()
     };
     let ui = b.ui.clone();
@@ -753,6 +774,7 @@ async fn run(
         b.cancel,
     )
     .await?;
+    drop(ph);
     if code != 0 {
         bail!(
             "The command '{}' returned a non-zero code: {code}",
