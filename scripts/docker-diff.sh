@@ -8,7 +8,9 @@
 # fresh copy of the case directory, from an empty image store (dockerd's images removed,
 # a new KILN_IMAGE_STORE); exit code, stdout, stderr and the names of the files written are
 # compared after normalising what is run-specific (durations, ids and digests, temporary
-# names, manifest sizes, `docker pull`'s racy `Verifying Checksum` line, the order of
+# names, manifest sizes, `docker pull`'s racy `Verifying Checksum` and `Download complete`
+# lines (dockerd's progress broadcaster keeps only the latest status of a layer for a slow
+# reader, so either may be skipped), the order of
 # `docker login`'s four lines from two streams). Where Packer's
 # output varies between runs (the docker CLI's two streams interleaved), a differing case is
 # run through Packer up to three times more and agrees when one of them matches.
@@ -166,7 +168,7 @@ normalise() {
     -e 's/packer-shell[0-9]+/packer-shell<N>/g; s/pkr-file-content[0-9]+/pkr-file-content<N>/g' \
     -e 's/packer-(user-)?sbom-[0-9]+/packer-\1sbom-<N>/g' \
     -e 's#\.packer\.d/tmp[0-9]+#.packer.d/tmp<N>#g' \
-    -e '/: Verifying Checksum$/d' |
+    -e '/: Verifying Checksum$/d; /: Download complete$/d' |
     # `docker login`'s warning (stderr) and `Login Succeeded` (stdout) reach the plugin's
     # two stream readers at once and interleave at random: put each run of them in the
     # order the CLI writes them

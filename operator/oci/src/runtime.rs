@@ -24,7 +24,7 @@
 //! - Namespaces: mount, pid, ipc, uts. **No network namespace**: the command shares the
 //!   host's network, so provisioners reach services on loopback (as `docker run
 //!   --network host`).
-//! - `/proc`, `/dev` (tmpfs with the standard devices), `/dev/pts`, `/dev/shm`, and `/sys`
+//! - `/proc`, `/dev` (tmpfs with the standard devices), `/dev/pts`, `/dev/shm`, `/dev/mqueue`, and `/sys`
 //!   (read-only bind) are mounted inside the container's mount namespace only: nothing of
 //!   them lands in the root filesystem, so nothing of them lands in a diff. Their mount
 //!   points are created by [`prepare_mountpoints`], which a builder calls before taking the
@@ -531,6 +531,7 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
         json!({"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","strictatime","mode=755","size=65536k"]}),
         json!({"destination":"/dev/pts","type":"devpts","source":"devpts","options":["nosuid","noexec","newinstance","ptmxmode=0666","mode=0620"]}),
         json!({"destination":"/dev/shm","type":"tmpfs","source":"shm","options":["nosuid","noexec","nodev","mode=1777","size=65536k"]}),
+        json!({"destination":"/dev/mqueue","type":"mqueue","source":"mqueue","options":["nosuid","noexec","nodev"]}),
         json!({"destination":"/sys","type":"bind","source":"/sys","options":["rbind","nosuid","noexec","nodev","ro"]}),
     ];
     for b in &spec.mounts {
@@ -593,11 +594,15 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
                 "access": d.access})
         })
         .collect();
+    // as moby's getUser: the primary group first, then the user's other groups
+    let additional_gids: Vec<u32> = std::iter::once(user.gid)
+        .chain(user.additional_gids.iter().copied())
+        .collect();
     Ok(json!({
         "ociVersion": "1.0.2",
         "process": {
             "terminal": false,
-            "user": {"uid": user.uid, "gid": user.gid, "additionalGids": user.additional_gids},
+            "user": {"uid": user.uid, "gid": user.gid, "additionalGids": additional_gids},
             "args": spec.argv.clone().unwrap_or_else(|| vec!["/bin/sh".into(), "-c".into(), spec.command.clone()]),
             "env": env,
             "cwd": spec.workdir.clone().filter(|w| !w.is_empty()).unwrap_or_else(|| "/".into()),

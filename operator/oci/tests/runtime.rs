@@ -45,8 +45,9 @@ async fn runc_output_status_user_env_workdir() {
     std::fs::write(shared.path().join("in.txt"), "from the host\n").unwrap();
     let spec = RunSpec {
         rootfs: root.path().to_path_buf(),
-        command: "echo out1; echo err1 >&2; echo \"$GREETING\"; id -u; id -g; pwd; cat /packer-files/in.txt; \
-                  echo $HOME; cat > /tmp/stdin.txt; cat /tmp/stdin.txt; exit 7"
+        command: "echo out1; echo err1 >&2; echo \"$GREETING\"; id -u; id -g; id -G; pwd; cat /packer-files/in.txt; \
+                  echo $HOME; cat > /tmp/stdin.txt; cat /tmp/stdin.txt; grep -c ' /dev/mqueue mqueue ' /proc/mounts; \
+                  echo $HOSTNAME $(hostname); exit 7"
             .into(),
         user: Some("app".into()),
         env: vec!["GREETING=hello there".into()],
@@ -71,10 +72,14 @@ async fn runc_output_status_user_env_workdir() {
             "hello there",
             "1000",
             "1000",
+            // the primary group is among the supplementary ones, as moby's getUser has it
+            "1000",
             "/home/app",
             "from the host",
             "/home/app",
-            "piped in"
+            "piped in",
+            "1",
+            "kiln kiln",
         ]
     );
     assert_eq!(err, vec!["err1"]);
