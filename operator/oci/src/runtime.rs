@@ -21,6 +21,8 @@
 //!   directory removed afterwards; the container is deleted (`delete -f`) after the command,
 //!   on error and on cancellation (which first kills it with SIGKILL) — also when the future is
 //!   dropped.
+//! - Seccomp: the host's default container profile ([`SECCOMP_PROFILE`]) for the capability set
+//!   (none when privileged).
 //! - Namespaces: mount, pid, ipc, uts. **No network namespace**: the command shares the
 //!   host's network, so provisioners reach services on loopback (as `docker run
 //!   --network host`).
@@ -598,6 +600,11 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
     let additional_gids: Vec<u32> = std::iter::once(user.gid)
         .chain(user.additional_gids.iter().copied())
         .collect();
+    let seccomp = if spec.privileged {
+        None // as Docker: a privileged container runs unconfined
+    } else {
+        seccomp_for(Path::new(SECCOMP_PROFILE), &caps)?
+    };
     Ok(json!({
         "ociVersion": "1.0.2",
         "process": {
@@ -619,9 +626,117 @@ pub fn runtime_config(spec: &RunSpec, user: &ResolvedUser) -> Result<Value> {
             "maskedPaths": masked,
             "readonlyPaths": readonly,
             "devices": devices,
-            "resources": {"devices": device_rules}
+            "resources": {"devices": device_rules},
+            "seccomp": seccomp
         }
     }))
+}
+
+/// The host's default seccomp profile for containers: containers-common's, which buildah
+/// and podman apply (Docker's daemon has its own built in, to the same effect).
+pub const SECCOMP_PROFILE: &str = "/usr/share/containers/seccomp.json";
+
+/// The seccomp filter of the profile at `path` for a container whose bounding capability set
+/// is `caps`, as moby's and containers-common's `setupSeccomp` make it: the native
+/// architecture and its sub-architectures from `archMap`; a syscall rule only when its
+/// `includes` hold (architectures, capabilities all in the set, the kernel at least
+/// `minKernel`) and its `excludes` do not (an architecture, any of the capabilities, the
+/// kernel at least `minKernel`). None when the file is absent (no filter, as without one).
+pub fn seccomp_for(path: &Path, caps: &[String]) -> Result<Option<Value>> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read seccomp profile", path)(e)),
+    };
+    let bad = |why: String| Error::Invalid(format!("seccomp profile {}: {why}", path.display()));
+    let p: Value = serde_json::from_slice(&text).map_err(|e| bad(e.to_string()))?;
+    let (go_arch, native) = match std::env::consts::ARCH {
+        "x86_64" => ("amd64", "SCMP_ARCH_X86_64"),
+        "aarch64" => ("arm64", "SCMP_ARCH_AARCH64"),
+        "x86" => ("386", "SCMP_ARCH_X86"),
+        "arm" => ("arm", "SCMP_ARCH_ARM"),
+        "powerpc64" => ("ppc64le", "SCMP_ARCH_PPC64LE"),
+        "s390x" => ("s390x", "SCMP_ARCH_S390X"),
+        "riscv64" => ("riscv64", "SCMP_ARCH_RISCV64"),
+        other => (other, ""),
+    };
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .ok()
+        .map(|r| kernel_version(r.trim()));
+    let at_least = |min: &Value| -> bool {
+        match (min.as_str().map(kernel_version), kernel) {
+            (Some(m), Some(k)) => k >= m,
+            _ => false,
+        }
+    };
+    let strs = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut arches = vec![];
+    for a in p["archMap"].as_array().into_iter().flatten() {
+        if a["architecture"].as_str() == Some(native) {
+            arches.push(native.to_string());
+            arches.extend(strs(&a["subArchitectures"]));
+        }
+    }
+    let mut rules = vec![];
+    for r in p["syscalls"].as_array().into_iter().flatten() {
+        let (inc, exc) = (&r["includes"], &r["excludes"]);
+        let excluded = strs(&exc["arches"]).iter().any(|a| a == go_arch)
+            || strs(&exc["caps"]).iter().any(|c| caps.contains(c))
+            || (!exc["minKernel"].is_null() && at_least(&exc["minKernel"]));
+        let included = (inc["arches"].is_null()
+            || strs(&inc["arches"]).iter().any(|a| a == go_arch))
+            && strs(&inc["caps"]).iter().all(|c| caps.contains(c))
+            && (inc["minKernel"].is_null() || at_least(&inc["minKernel"]));
+        if excluded || !included {
+            continue;
+        }
+        let mut names = strs(&r["names"]);
+        if let Some(n) = r["name"].as_str() {
+            names.push(n.to_string());
+        }
+        let action = r["action"]
+            .as_str()
+            .ok_or_else(|| bad(format!("a rule for {names:?} has no action")))?;
+        let mut rule = json!({"names": names, "action": action});
+        if let Some(e) = r["errnoRet"].as_u64() {
+            rule["errnoRet"] = json!(e);
+        }
+        let args: Vec<Value> = r["args"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|a| json!({"index": a["index"], "value": a["value"], "valueTwo": a["valueTwo"], "op": a["op"]}))
+            .collect();
+        if !args.is_empty() {
+            rule["args"] = json!(args);
+        }
+        rules.push(rule);
+    }
+    let mut out = json!({
+        "defaultAction": p["defaultAction"].as_str().ok_or_else(|| bad("no defaultAction".into()))?,
+        "architectures": arches,
+        "syscalls": rules,
+    });
+    if let Some(e) = p["defaultErrnoRet"].as_u64() {
+        out["defaultErrnoRet"] = json!(e);
+    }
+    Ok(Some(out))
+}
+
+/// A kernel release's major and minor numbers (`6.1.0-18-amd64` → (6, 1)).
+fn kernel_version(release: &str) -> (u32, u32) {
+    let mut it = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|x| x.parse::<u32>().unwrap_or(0));
+    (it.next().unwrap_or(0), it.next().unwrap_or(0))
 }
 
 /// crun is told not to manage cgroups: Kiln sets no resource limits, and no cgroup is then
@@ -1325,6 +1440,77 @@ mod tests {
         // no files: only the two names dockerd's host gives
         let e = tempfile::tempdir().unwrap();
         assert_eq!(owner_names(e.path()).users.len(), 2);
+    }
+
+    #[test]
+    fn seccomp_rules_follow_capabilities_arches_and_kernel() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("p.json");
+        std::fs::write(
+            &f,
+            r#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":38,
+            "archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86"]},
+                       {"architecture":"SCMP_ARCH_AARCH64","subArchitectures":["SCMP_ARCH_ARM"]}],
+            "syscalls":[
+              {"names":["read","write"],"action":"SCMP_ACT_ALLOW","args":[],"includes":{},"excludes":{}},
+              {"names":["chroot"],"action":"SCMP_ACT_ALLOW","includes":{"caps":["CAP_SYS_CHROOT"]},"excludes":{}},
+              {"names":["chroot"],"action":"SCMP_ACT_ERRNO","errnoRet":1,"includes":{},"excludes":{"caps":["CAP_SYS_CHROOT"]}},
+              {"names":["arch_prctl"],"action":"SCMP_ACT_ALLOW","includes":{"arches":["amd64"]},"excludes":{}},
+              {"names":["breakpoint"],"action":"SCMP_ACT_ALLOW","includes":{"arches":["arm64"]},"excludes":{}},
+              {"names":["future"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"99.0"},"excludes":{}},
+              {"names":["old"],"action":"SCMP_ACT_ALLOW","includes":{"minKernel":"2.6"},"excludes":{}},
+              {"names":["personality"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":8,"valueTwo":0,"op":"SCMP_CMP_EQ"}],"includes":{},"excludes":{}}
+            ]}"#,
+        )
+        .unwrap();
+        let names = |v: &Value| -> Vec<String> {
+            v["syscalls"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}:{}",
+                        r["names"][0].as_str().unwrap(),
+                        r["action"].as_str().unwrap()
+                    )
+                })
+                .collect()
+        };
+        let with = seccomp_for(&f, &["CAP_SYS_CHROOT".into()])
+            .unwrap()
+            .unwrap();
+        let without = seccomp_for(&f, &[]).unwrap().unwrap();
+        assert_eq!(with["defaultErrnoRet"], 38);
+        let native = if cfg!(target_arch = "x86_64") {
+            "arch_prctl"
+        } else {
+            "breakpoint"
+        };
+        assert_eq!(
+            names(&with),
+            [
+                "read:SCMP_ACT_ALLOW".to_string(),
+                "chroot:SCMP_ACT_ALLOW".into(),
+                format!("{native}:SCMP_ACT_ALLOW"),
+                "old:SCMP_ACT_ALLOW".into(),
+                "personality:SCMP_ACT_ALLOW".into(),
+            ]
+        );
+        assert_eq!(names(&without)[1], "chroot:SCMP_ACT_ERRNO");
+        assert_eq!(without["syscalls"][1]["errnoRet"], 1);
+        assert_eq!(with["syscalls"][4]["args"][0]["value"], 8);
+        if cfg!(target_arch = "x86_64") {
+            assert_eq!(
+                with["architectures"],
+                json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"])
+            );
+        }
+        // no profile: no filter; a broken one: an error naming it
+        assert!(seccomp_for(&d.path().join("none"), &[]).unwrap().is_none());
+        std::fs::write(&f, "{").unwrap();
+        let e = seccomp_for(&f, &[]).unwrap_err().to_string();
+        assert!(e.contains("p.json"), "{e}");
     }
 
     #[test]

@@ -47,7 +47,7 @@ async fn runc_output_status_user_env_workdir() {
         rootfs: root.path().to_path_buf(),
         command: "echo out1; echo err1 >&2; echo \"$GREETING\"; id -u; id -g; id -G; pwd; cat /packer-files/in.txt; \
                   echo $HOME; cat > /tmp/stdin.txt; cat /tmp/stdin.txt; grep -c ' /dev/mqueue mqueue ' /proc/mounts; \
-                  echo $HOSTNAME $(hostname); exit 7"
+                  echo $HOSTNAME $(hostname); grep '^Seccomp:' /proc/self/status | cut -f2; exit 7"
             .into(),
         user: Some("app".into()),
         env: vec!["GREETING=hello there".into()],
@@ -80,9 +80,49 @@ async fn runc_output_status_user_env_workdir() {
             "piped in",
             "1",
             "kiln kiln",
+            // the host's default container profile (containers-common's) filters syscalls
+            "2",
         ]
     );
     assert_eq!(err, vec!["err1"]);
+}
+
+/// Seccomp as Docker's: filtered by default, the profile's rules following the capability
+/// set (`chroot` without CAP_SYS_CHROOT is refused), unconfined when privileged (checked on
+/// the runtime config: this machine's root lacks CAP_SYS_RESOURCE, so no container here can
+/// get every capability).
+#[tokio::test]
+async fn seccomp_filters_unless_privileged() {
+    common::need("runc", "runc");
+    let root = rootfs();
+    for (drop, want) in [
+        (vec![], vec!["2", "chrooted"]),
+        (vec!["SYS_CHROOT".to_string()], vec!["2", "refused"]),
+    ] {
+        let spec = RunSpec {
+            rootfs: root.path().to_path_buf(),
+            command: "grep '^Seccomp:' /proc/self/status | cut -f2; chroot / true 2>/dev/null && echo chrooted || echo refused".into(),
+            cap_drop: drop.clone(),
+            ..Default::default()
+        };
+        let (code, out, err) = run_collect(&spec).await;
+        assert_eq!(code, 0, "{err:?}");
+        assert_eq!(out, want, "cap_drop={drop:?}");
+    }
+    let user = runtime::resolve_user(root.path(), None).unwrap();
+    let config = |privileged| {
+        runtime::runtime_config(
+            &RunSpec {
+                rootfs: root.path().to_path_buf(),
+                privileged,
+                ..Default::default()
+            },
+            &user,
+        )
+        .unwrap()
+    };
+    assert!(config(false)["linux"]["seccomp"]["syscalls"].is_array());
+    assert!(config(true)["linux"]["seccomp"].is_null());
 }
 
 #[tokio::test]
