@@ -1089,13 +1089,6 @@ impl Step for StepPrepare {
                 return state.fail(e.to_string());
             }
         }
-        if !in_place {
-            if !announced {
-                ui.say("Starting docker container...");
-                ui.message(run_command_line(&c, &shared));
-            }
-            ui.message(format!("Container ID: {id}"));
-        }
         state.generated.insert("ID".into(), Value::str(id.clone()));
         // the image's environment, then run_command's `-e` over it
         let mut env = image::image_env(&img.config);
@@ -1135,6 +1128,20 @@ impl Step for StepPrepare {
             in_place,
             container_id: id.clone(),
         };
+        if !in_place {
+            if !announced {
+                ui.say("Starting docker container...");
+                ui.message(run_command_line(&c, &shared));
+            }
+            // as `docker run -d`: the container's shell starts, or the run fails with the
+            // runtime's words, before any provisioner
+            if let Err(stderr) = comm.start_check(&state.cancel).await {
+                return state.fail(format!(
+                    "Error running container: Docker exited with a non-zero exit status.\nStderr: {stderr}"
+                ));
+            }
+            ui.message(format!("Container ID: {id}"));
+        }
         state.comm = Some(Arc::new(comm));
         let s = state.private.get_or_default::<DockerState>();
         s.rootfs = rootfs;

@@ -165,18 +165,75 @@ fn dir_target(src: &str, dst: &Path) -> PathBuf {
     }
 }
 
+/// The words of runc's (and dockerd's) user lookup when `spec`'s user or group is not in
+/// the image: `unable to find user U: no matching entries in passwd file`, or the group's.
+fn missing_user(spec: &RunSpec) -> Option<String> {
+    let Err(kiln_oci::Error::Invalid(e)) =
+        runtime::resolve_user(&spec.rootfs, spec.user.as_deref())
+    else {
+        return None;
+    };
+    let spec_user = spec.user.clone().unwrap_or_default();
+    let (u, g) = spec_user.split_once(':').unwrap_or((&spec_user, ""));
+    Some(if e.contains("/etc/group") {
+        format!("unable to find group {g}: no matching entries in group file")
+    } else {
+        format!("unable to find user {u}: no matching entries in passwd file")
+    })
+}
+
 impl DockerComm {
-    async fn start_inner(
-        &self,
-        command: &str,
-        output: &mut dyn Output,
-        cancel: &CancellationToken,
-    ) -> Result<ExitStatus, CommError> {
-        let _one = self.lock.lock().await;
-        let spec = RunSpec {
+    /// Starts the container's shell once (`exit 0`), as `docker run -d` starts the
+    /// container: when the runtime cannot, `docker run`'s stderr with the runtime's words
+    /// (dockerd's `OCI runtime create failed: runc create failed: …`).
+    pub async fn start_check(&self, cancel: &CancellationToken) -> Result<(), String> {
+        // the container's user (`run_command`'s `-u`, else the image's): `exec_user` is only
+        // for the commands `docker exec` runs
+        let spec = self.spec("exit 0", self.container_user.clone());
+        let daemon = |why: &str| {
+            format!(
+                "docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: {why}: unknown.\n"
+            )
+        };
+        if kiln_oci::unpack::resolve_in_root(&spec.rootfs, Path::new("bin/sh"), false)
+            .map_or(true, |p| !p.is_file())
+        {
+            return Err(daemon(
+                "unable to start container process: exec: \"/bin/sh\": stat /bin/sh: no such file or directory",
+            ));
+        }
+        // a user (or group) the image lacks: dockerd's own words, at create
+        if let Some(line) = missing_user(&spec) {
+            return Err(format!("docker: Error response from daemon: {line}.\n"));
+        }
+        let mut err = vec![];
+        match runtime::run(&spec, |_| {}, |l| err.push(l.to_string()), cancel).await {
+            Ok(0) => Ok(()),
+            Ok(_) => {
+                // runc logs `msg="runc run failed: WHY"`; crun `crun: WHY`
+                let why = err
+                    .iter()
+                    .find_map(|l| {
+                        let m = l.split_once("msg=\"runc run failed: ")?.1;
+                        Some(m.strip_suffix('"').unwrap_or(m).replace("\\\"", "\""))
+                    })
+                    .or_else(|| {
+                        err.last()
+                            .map(|l| l.trim_start_matches("crun: ").to_string())
+                    })
+                    .unwrap_or_else(|| "unable to start container process".into());
+                Err(daemon(&why))
+            }
+            Err(e) => Err(daemon(&e.to_string())),
+        }
+    }
+
+    /// The spec of one command in the container.
+    fn spec(&self, command: &str, user: Option<String>) -> RunSpec {
+        RunSpec {
             rootfs: self.rootfs.clone(),
             command: format!("({command})"),
-            user: self.exec_user.clone().or(self.container_user.clone()),
+            user,
             env: self.env.clone(),
             workdir: self.workdir.clone(),
             mounts: [self.mounts.as_slice(), self.run_binds.as_slice()].concat(),
@@ -190,20 +247,24 @@ impl DockerComm {
             stdin: None,
             in_place: self.in_place,
             argv: None,
-        };
+        }
+    }
+
+    async fn start_inner(
+        &self,
+        command: &str,
+        output: &mut dyn Output,
+        cancel: &CancellationToken,
+    ) -> Result<ExitStatus, CommError> {
+        let _one = self.lock.lock().await;
+        let spec = self.spec(
+            command,
+            self.exec_user.clone().or(self.container_user.clone()),
+        );
         // `docker exec -u` with a user (or group) the image lacks starts, says runc's
         // lookup error and exits 126: a command, not a failure to start (which Packer's
         // provisioners would retry until start_retry_timeout).
-        if let Err(kiln_oci::Error::Invalid(e)) =
-            runtime::resolve_user(&spec.rootfs, spec.user.as_deref())
-        {
-            let spec_user = spec.user.clone().unwrap_or_default();
-            let (u, g) = spec_user.split_once(':').unwrap_or((&spec_user, ""));
-            let line = if e.contains("/etc/group") {
-                format!("unable to find group {g}: no matching entries in group file")
-            } else {
-                format!("unable to find user {u}: no matching entries in passwd file")
-            };
+        if let Some(line) = missing_user(&spec) {
             output.stdout_line(&line);
             return Ok(ExitStatus::Code(126));
         }
