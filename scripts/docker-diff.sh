@@ -8,7 +8,8 @@
 # fresh copy of the case directory, from an empty image store (dockerd's images removed,
 # a new KILN_IMAGE_STORE); exit code, stdout, stderr and the names of the files written are
 # compared after normalising what is run-specific (durations, ids and digests, temporary
-# names, manifest sizes, `docker pull`'s racy `Verifying Checksum` and `Download complete`
+# names, manifest sizes, the order of `Run command:`'s `-v` arguments (Go map order in the
+# plugin), `docker pull`'s racy `Verifying Checksum` and `Download complete`
 # lines (dockerd's progress broadcaster keeps only the latest status of a layer for a slow
 # reader, so either may be skipped), the order of
 # `docker login`'s four lines from two streams). Where Packer's
@@ -177,8 +178,19 @@ import re, sys
 rank = [r"WARNING! Your password", r"Configure a credential helper", r"https://docs.docker.com/engine/reference/commandline/login/", r"Login Succeeded$"]
 def key(line):
     return next((i for i, r in enumerate(rank) if re.search(r, line)), None)
+# the plugin puts container_dir into the volumes map and writes them in Go map order
+# (random from run to run): the `-v` arguments of a `Run command:` line in sorted order
+def volumes_sorted(line):
+    if "Run command: docker run " not in line:
+        return line
+    vs = re.findall(r" -v \S+", line)
+    if len(vs) < 2:
+        return line
+    it = iter(sorted(vs))
+    return re.sub(r" -v \S+", lambda m: next(it), line)
 run = []
 for line in sys.stdin:
+    line = volumes_sorted(line)
     if key(line) is not None:
         run.append(line)
         continue
