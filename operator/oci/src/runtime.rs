@@ -29,8 +29,10 @@
 //! - `/proc`, `/dev` (tmpfs with the standard devices), `/dev/pts`, `/dev/shm`, `/dev/mqueue`, and `/sys`
 //!   (read-only bind) are mounted inside the container's mount namespace only: nothing of
 //!   them lands in the root filesystem, so nothing of them lands in a diff. Their mount
-//!   points are created by [`prepare_mountpoints`], which a builder calls before taking the
-//!   "before" snapshot.
+//!   points are created before the "before" snapshot, by [`prepare_mountpoints`] or, for a
+//!   container shaped as Docker's, by [`make_init_layer`] (with the bind destinations made
+//!   after the snapshot by [`make_mountpoints`], as dockerd makes them in the container's
+//!   layer).
 //! - User: `uid[:gid]` or names looked up in the image's `/etc/passwd` and `/etc/group`;
 //!   supplementary groups from `/etc/group`; `HOME` from `/etc/passwd` unless set. Root gets
 //!   Docker's default capability set; other users get none effective (as Docker).
@@ -439,18 +441,11 @@ pub fn make_init_layer(rootfs: &Path) -> Result<()> {
 /// A builder calls it before its "before" snapshot. Returns the bind destinations (relative)
 /// that it created, to leave out of snapshots.
 pub fn prepare_mountpoints(rootfs: &Path, mounts: &[BindMount]) -> Result<Vec<PathBuf>> {
-    prepare_system_mountpoints(rootfs)?;
-    make_mountpoints(rootfs, mounts)
-}
-
-/// Creates `/proc`, `/dev` and `/sys` in `rootfs` when missing (what Docker's init layer
-/// holds: never part of a commit, so made before the "before" snapshot).
-pub fn prepare_system_mountpoints(rootfs: &Path) -> Result<()> {
     for m in MOUNTPOINTS {
         resolve_in_root(rootfs, Path::new(m), true)
             .map_err(Error::io("create mount point", rootfs.join(m)))?;
     }
-    Ok(())
+    make_mountpoints(rootfs, mounts)
 }
 
 /// Creates the bind mount destinations in `rootfs` (a directory for a directory, an empty

@@ -1262,7 +1262,6 @@ fn daemon_pull_error(r: &Reference, e: &kiln_oci::Error) -> String {
     e.to_string()
 }
 
-/// A container id as Docker makes them: 64 random hex digits.
 /// The container's `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`, written under
 /// `tmp` and bound over the init layer's placeholders in every command's container, as
 /// dockerd binds its own: the host name is the id's first 12 digits; `hosts` is Docker's
@@ -1291,7 +1290,7 @@ pub(crate) fn container_etc_files(tmp: &Path, id: &str) -> anyhow::Result<Vec<Bi
     Ok(out)
 }
 
-/// A new container id, Docker's form: 64 hex digits.
+/// A container id as Docker makes them: 64 random hex digits.
 pub(crate) fn container_id() -> String {
     use rand::RngExt as _;
     let mut rng = rand::rng();
