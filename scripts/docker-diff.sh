@@ -19,7 +19,7 @@
 # It starts what it needs and stops it: its own dockerd (data under a temporary directory,
 # `--iptables=false --bridge=none`, its own socket), a docker-registry on a free loopback
 # port holding a busybox base image (made with umoci from Debian's static busybox, pushed
-# with skopeo as `<registry>/busybox:latest`), and a second one that wants a login (user
+# with skopeo as `<registry>/busybox:latest`; and `noshell:latest`, without a shell), and a second one that wants a login (user
 # `kiln`, password `secret`) holding the same base. Cases name them `REGISTRY` and
 # `AUTH_REGISTRY`, which the script replaces (and `HTTP_SERVER`, a static HTTP server's
 # address); `docker login` writes to a DOCKER_CONFIG of the
@@ -139,6 +139,13 @@ umoci new --image "$base/layout:latest"
 umoci raw add-layer --image "$base/layout:latest" "$base/rootfs.tar"
 umoci config --image "$base/layout:latest" --config.cmd sh --config.env PATH=/bin
 skopeo copy -q --dest-tls-verify=false "oci:$base/layout:latest" "docker://$registry/busybox:latest"
+# an image without a shell (`REGISTRY/noshell:latest`): docker run's entrypoint cannot start
+mkdir -p "$base/noshell/etc"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$base/noshell/etc/passwd"
+tar --sort=name --mtime=@0 --owner=0 --group=0 -C "$base/noshell" -cf "$base/noshell.tar" .
+umoci new --image "$base/layout:noshell"
+umoci raw add-layer --image "$base/layout:noshell" "$base/noshell.tar"
+skopeo copy -q --dest-tls-verify=false "oci:$base/layout:noshell" "docker://$registry/noshell:latest"
 # the login registry's base differs by one file: no layer of it is one dockerd has seen in
 # the other registry (dockerd remembers where it saw a layer, across cases, and mounts it
 # from there when it can)
@@ -203,10 +210,10 @@ sys.stdout.writelines(sorted(run, key=key))
 run() { # tool dir -> outputs in $work/run/$tool.out
   local tool=$1 dir=$2 bin
   local out=$work/run/$tool
-  # the registry as the script made it: only the base image (pushes start afresh)
+  # the registry as the script made it: only the base images (pushes start afresh)
   for r in registry auth-registry; do
     find "$work/$r/docker/registry/v2/repositories" -mindepth 1 -maxdepth 1 \
-      ! -name busybox -exec rm -rf {} +
+      ! -name busybox ! -name noshell -exec rm -rf {} +
   done
   rm -rf "$DOCKER_CONFIG"
   if [[ $tool == packer ]]; then

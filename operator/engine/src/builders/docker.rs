@@ -1135,7 +1135,17 @@ impl Step for StepPrepare {
             }
             // as `docker run -d`: the container's shell starts, or the run fails with the
             // runtime's words, before any provisioner
-            if let Err(stderr) = comm.start_check(&state.cancel).await {
+            let process = match container_process(run_args, &img.config) {
+                // Kiln's empty image runs nothing of its own
+                _ if c.image == SCRATCH => None,
+                Ok(p) => Some(p),
+                Err(e) => {
+                    return state.fail(format!(
+                        "Error running container: Docker exited with a non-zero exit status.\nStderr: docker: Error response from daemon: {e}.\nSee 'docker run --help'.\n"
+                    ));
+                }
+            };
+            if let Err(stderr) = comm.start_check(process.as_deref(), &state.cancel).await {
                 return state.fail(format!(
                     "Error running container: Docker exited with a non-zero exit status.\nStderr: {stderr}"
                 ));
@@ -1751,6 +1761,10 @@ struct RunArgs {
     /// `--device`, `--tmpfs` as given (after the builder's own `device`, `tmpfs`).
     devices: Vec<String>,
     tmpfs: Vec<String>,
+    /// `--entrypoint` (empty: the image's entrypoint reset), which only the start check reads.
+    entrypoint: Option<String>,
+    /// The arguments after the image (the container's command).
+    command: Vec<String>,
 }
 
 /// `run_command` with the plugin's template data rendered (`{{.Image}}`), the default when
@@ -1771,9 +1785,10 @@ fn render_run_command(run_command: &[String], image: &str) -> Vec<String> {
 
 /// Reads `docker run`'s arguments as the docker CLI does (`-dit` clusters, `-eK=V`,
 /// `--env=K=V`, `--` before the image): the flags that shape the container are kept, those
-/// that only matter to a daemon (`--name`, `--network`, `--entrypoint`: Kiln runs each
-/// command as `docker exec` would, with `/bin/sh -c`) are ignored, any other is an error;
-/// the first argument that is no flag must be the image.
+/// that only matter to a daemon (`--name`, `--network`) are ignored, any other is an error;
+/// the first argument that is no flag must be the image. `--entrypoint` and the command
+/// after the image only decide whether the container starts (Kiln runs each command as
+/// `docker exec` would, with `/bin/sh -c`).
 fn parse_run_command(run_command: &[String], image: &str) -> Result<RunArgs, String> {
     const BOOLS: &[&str] = &[
         "detach",
@@ -1793,7 +1808,6 @@ fn parse_run_command(run_command: &[String], image: &str) -> Result<RunArgs, Str
         "network",
         "net",
         "network-alias",
-        "entrypoint",
         "label",
         "label-file",
         "log-driver",
@@ -1856,6 +1870,7 @@ fn parse_run_command(run_command: &[String], image: &str) -> Result<RunArgs, Str
         i += 1;
         if a == "--" {
             positional = args.get(i).cloned();
+            out.command = args.get(i + 1..).unwrap_or_default().to_vec();
             break;
         }
         if let Some(long) = a.strip_prefix("--") {
@@ -1880,6 +1895,7 @@ fn parse_run_command(run_command: &[String], image: &str) -> Result<RunArgs, Str
             }
         } else {
             positional = Some(a.to_string());
+            out.command = args[i..].to_vec();
             break;
         }
         // a value flag without an inline value takes the next argument
@@ -1899,6 +1915,7 @@ fn parse_run_command(run_command: &[String], image: &str) -> Result<RunArgs, Str
         let on = || !matches!(value.as_str(), "false" | "0");
         match name.as_str() {
             "privileged" => out.privileged = on(),
+            "entrypoint" => out.entrypoint = Some(value),
             n if BOOLS.contains(&n) || IGNORED.contains(&n) => {}
             "env" => out.env.extend(env_entry(&value)),
             "env-file" => {
@@ -1969,6 +1986,40 @@ fn parse_run_command(run_command: &[String], image: &str) -> Result<RunArgs, Str
     }
 }
 
+/// The program `docker run` starts, as dockerd merges run_command's `--entrypoint` and
+/// command with the image's (`Entrypoint`, `Cmd`): `--entrypoint` drops the image's command,
+/// an empty one the image's entrypoint too. `Err`: dockerd's `No command specified`.
+fn container_process(run_args: &RunArgs, config: &serde_json::Value) -> Result<String, String> {
+    let image_list = |key: &str| -> Vec<String> {
+        config
+            .get("config")
+            .and_then(|c| c.get(key))
+            .and_then(serde_json::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut entrypoint: Vec<String> = run_args.entrypoint.iter().cloned().collect();
+    let mut cmd = run_args.command.clone();
+    if entrypoint.is_empty() {
+        if cmd.is_empty() {
+            cmd = image_list("Cmd");
+        }
+        entrypoint = image_list("Entrypoint");
+    }
+    if entrypoint.len() == 1 && entrypoint[0].is_empty() {
+        entrypoint.clear();
+    }
+    entrypoint
+        .into_iter()
+        .chain(cmd)
+        .next()
+        .ok_or_else(|| "No command specified".into())
+}
+
 /// `-e K=V` as given; a bare `-e K` takes the value from Kiln's own environment (dropped
 /// when unset), as the docker CLI does.
 fn env_entry(v: &str) -> Option<String> {
@@ -1986,11 +2037,58 @@ mod tests {
         args.iter().map(|s| s.to_string()).collect()
     }
 
+    /// The program `docker run` starts, as dockerd merges run_command with the image.
+    #[test]
+    fn container_process_as_dockerd_merges_it() {
+        let image = |c: serde_json::Value| serde_json::json!({ "config": c });
+        let run = |args: &[&str]| parse_run_command(&v(args), "img").unwrap();
+        let busybox = image(serde_json::json!({ "Cmd": ["sh"] }));
+        let entry = image(serde_json::json!({ "Entrypoint": ["/init", "-x"], "Cmd": ["a"] }));
+        for (args, config, want) in [
+            // the plugin's default: --entrypoint
+            (
+                &["-d", "--entrypoint=/bin/sh", "--", "img"][..],
+                &busybox,
+                Ok("/bin/sh"),
+            ),
+            // none: the image's entrypoint, else its command, else run_command's
+            (&["img"], &busybox, Ok("sh")),
+            (&["img"], &entry, Ok("/init")),
+            (&["img", "top"], &busybox, Ok("top")),
+            (&["img", "top"], &entry, Ok("/init")),
+            // --entrypoint drops the image's command; empty, the image's entrypoint too
+            (&["--entrypoint", "x", "img"], &entry, Ok("x")),
+            (&["--entrypoint=", "img", "top"], &entry, Ok("top")),
+            (
+                &["--entrypoint=", "img"],
+                &busybox,
+                Err("No command specified"),
+            ),
+            (
+                &["img"],
+                &image(serde_json::json!({})),
+                Err("No command specified"),
+            ),
+        ] {
+            assert_eq!(
+                container_process(&run(args), config).as_deref(),
+                want.map_err(String::from).as_deref(),
+                "{args:?}"
+            );
+        }
+    }
+
     /// `run_command` read as the docker CLI reads `docker run`'s arguments.
     #[test]
     fn run_command_flags_as_the_docker_cli_reads_them() {
-        // unset: the plugin's default, nothing to apply
-        assert_eq!(parse_run_command(&[], "img"), Ok(RunArgs::default()));
+        // unset: the plugin's default, nothing to apply but its entrypoint
+        assert_eq!(
+            parse_run_command(&[], "img"),
+            Ok(RunArgs {
+                entrypoint: Some("/bin/sh".into()),
+                ..RunArgs::default()
+            })
+        );
         let dir = tempfile::tempdir().unwrap();
         let env_file = dir.path().join("env");
         std::fs::write(&env_file, "# comment\nFROM_FILE=1\n\n").unwrap();
@@ -2027,6 +2125,10 @@ mod tests {
             (Some("app"), Some("/srv"), true)
         );
         assert_eq!(a.cap_add, v(&["NET_ADMIN"]));
+        assert_eq!(
+            (a.entrypoint.as_deref(), a.command.clone()),
+            (Some("/bin/bash"), v(&["sleep", "1"]))
+        );
         assert_eq!(
             a.volumes,
             vec![(PathBuf::from("/host"), "/in".to_string(), true)]

@@ -183,29 +183,49 @@ fn missing_user(spec: &RunSpec) -> Option<String> {
 }
 
 impl DockerComm {
-    /// Starts the container's shell once (`exit 0`), as `docker run -d` starts the
-    /// container: when the runtime cannot, `docker run`'s stderr with the runtime's words
-    /// (dockerd's `OCI runtime create failed: runc create failed: …`).
-    pub async fn start_check(&self, cancel: &CancellationToken) -> Result<(), String> {
+    /// Starts the container once, as `docker run -d` starts it: its user looked up, its
+    /// process (`process`, the entrypoint or command `docker run` would start; `None` for
+    /// Kiln's `scratch` image, which has none) looked up as runc's `exec.LookPath` does, and
+    /// its shell run (`exit 0`): when the runtime cannot, `docker run`'s stderr with the
+    /// runtime's words (dockerd's `OCI runtime create failed: runc create failed: …`).
+    pub async fn start_check(
+        &self,
+        process: Option<&str>,
+        cancel: &CancellationToken,
+    ) -> Result<(), String> {
         // the container's user (`run_command`'s `-u`, else the image's): `exec_user` is only
         // for the commands `docker exec` runs
         let spec = self.spec("exit 0", self.container_user.clone());
         let daemon = |why: &str| {
+            // moby's translateContainerdStartErr adds its hint to any ENOTDIR
+            let hint = if why.to_lowercase().contains("not a directory") {
+                ": Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type"
+            } else {
+                ""
+            };
             format!(
-                "docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: {why}: unknown.\n"
+                "docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: {why}: unknown{hint}.\n"
             )
         };
-        // Deliberately unlike Docker, an image without /bin/sh starts: Kiln's commands are
-        // containers of their own, so files can be provisioned into such an image (the
-        // bundled example builds from scratch); a command fails when it runs.
+        // a user (or group) the image lacks: dockerd's own words, when it starts
+        if let Some(line) = missing_user(&spec) {
+            return Err(format!("docker: Error response from daemon: {line}.\n"));
+        }
+        // the process runc would start (`exec: "/bin/sh": stat /bin/sh: no such file …`)
+        if let Some(p) = process
+            && let Err(why) = self.look_path(p)
+        {
+            return Err(daemon(&format!(
+                "unable to start container process: exec: {p:?}: {why}"
+            )));
+        }
+        // An image whose entrypoint is not /bin/sh may lack it (and Kiln's `scratch` has
+        // nothing): it starts, files can be provisioned into it, a command fails when it
+        // runs.
         if kiln_oci::unpack::resolve_in_root(&spec.rootfs, Path::new("bin/sh"), false)
             .map_or(true, |p| !p.is_file())
         {
             return Ok(());
-        }
-        // a user (or group) the image lacks: dockerd's own words, at create
-        if let Some(line) = missing_user(&spec) {
-            return Err(format!("docker: Error response from daemon: {line}.\n"));
         }
         let mut err = vec![];
         match runtime::run(&spec, |_| {}, |l| err.push(l.to_string()), cancel).await {
@@ -227,6 +247,57 @@ impl DockerComm {
             }
             Err(e) => Err(daemon(&e.to_string())),
         }
+    }
+
+    /// Go's `exec.LookPath(file)` in the container (its root, working directory and `PATH`),
+    /// as runc looks up the process it starts: `Err` holds Go's words (`stat /x: no such
+    /// file or directory`, `permission denied`, `executable file not found in $PATH`).
+    fn look_path(&self, file: &str) -> Result<(), String> {
+        use std::os::unix::fs::PermissionsExt;
+        let find = |path: &str| -> Result<(), String> {
+            let abs = if path.starts_with('/') {
+                PathBuf::from(path)
+            } else {
+                Path::new(self.workdir.as_deref().unwrap_or("/")).join(path)
+            };
+            let stat = |e: &str| format!("stat {path}: {e}");
+            let host =
+                kiln_oci::unpack::resolve_in_root(&self.rootfs, &abs, false).map_err(|e| {
+                    stat(match e.kind() {
+                        std::io::ErrorKind::NotFound => "no such file or directory",
+                        _ if e.to_string().contains("not a directory") => "not a directory",
+                        _ if e.to_string().contains("symbolic links") => {
+                            "too many levels of symbolic links"
+                        }
+                        _ => "permission denied",
+                    })
+                })?;
+            match std::fs::metadata(&host) {
+                Ok(m) if !m.is_dir() && m.permissions().mode() & 0o111 != 0 => Ok(()),
+                Ok(_) => Err("permission denied".into()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Err(stat("no such file or directory"))
+                }
+                Err(e) if e.raw_os_error() == Some(20) => Err(stat("not a directory")),
+                Err(_) => Err(stat("permission denied")),
+            }
+        };
+        if file.contains('/') {
+            return find(file);
+        }
+        let path = self
+            .env
+            .iter()
+            .rev()
+            .find_map(|e| e.strip_prefix("PATH="))
+            .unwrap_or(runtime::DEFAULT_PATH.trim_start_matches("PATH="));
+        if path
+            .split(':')
+            .any(|d| find(&format!("{}/{file}", if d.is_empty() { "." } else { d })).is_ok())
+        {
+            return Ok(());
+        }
+        Err("executable file not found in $PATH".into())
     }
 
     /// The spec of one command in the container.
