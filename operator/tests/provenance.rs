@@ -1,7 +1,8 @@
 //! The `provenance` post-processor against Packer 1.16.0 itself: Kiln builds a file artifact
 //! with provenance unsigned, signed with ed25519 and with ECDSA P-256 (PKCS#8 and SEC1 keys
 //! made by `openssl`); Packer's own `packer verify-attestation` must accept every signed
-//! output, and reject a tampered attestation, a tampered artifact and a wrong key. The
+//! output, and reject a tampered attestation, a tampered artifact and a wrong key, and
+//! `kiln verify-attestation` must say exactly what Packer's says each time. The
 //! unsigned statement is compared with the one Packer writes for the same template.
 //!
 //! Packer is built from source by `scripts/packer.sh` into `~/.cache/kiln/packer/1.16.0/`
@@ -146,10 +147,21 @@ fn setup(dir: &Path) {
     );
 }
 
+/// `packer verify-attestation ARGS`; `kiln verify-attestation ARGS` must say the same (exit
+/// code, stdout, stderr).
 fn verify(dir: &Path, args: &[&str]) -> Output {
     let mut c = clean(Command::new(packer()));
     c.current_dir(dir).arg("verify-attestation").args(args);
-    run(c)
+    let theirs = run(c);
+    let mut c = clean(Command::new(env!("CARGO_BIN_EXE_kiln")));
+    c.current_dir(dir).arg("verify-attestation").args(args);
+    let ours = run(c);
+    assert_eq!(
+        out_text(&ours),
+        out_text(&theirs),
+        "kiln verify-attestation {args:?} differs from Packer's"
+    );
+    theirs
 }
 
 fn read_json(p: &Path) -> serde_json::Value {

@@ -32,3 +32,9 @@ pub fn load_eval(data: &[u8]) {
     }
     let _ = crate::template::variables::parse_expr_value(text, "fuzz");
 }
+
+/// Feeds `data` to `verify-attestation`'s parsers (Go's JSON into Packer's types, base64,
+/// PEM, DER keys and certificates). Must never panic.
+pub fn attestation(data: &[u8]) {
+    crate::attestation::parse_anything(data);
+}

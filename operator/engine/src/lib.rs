@@ -11,6 +11,7 @@ pub use kiln_hcl::{diag, fmt, functions, gopath, hcl, interpolate, template, val
 pub use kiln_process as process;
 
 pub mod artifact;
+pub mod attestation;
 pub mod builders;
 pub mod communicator;
 pub mod components;

@@ -13,6 +13,7 @@ mod legacy;
 mod plugins;
 mod upgrade;
 mod validate;
+mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -128,6 +129,10 @@ const COMMANDS: &[(&str, &str)] = &[
     ("plugins", "Interact with Packer plugins and catalog"),
     ("runner", "run one source of an ImageBuild (runner pods)"),
     ("validate", "check that a template is valid"),
+    (
+        "verify-attestation",
+        "verify a signed attestation against policy",
+    ),
     ("version", "Prints the Kiln version"),
 ];
 
@@ -189,6 +194,10 @@ pub fn main(args: Vec<String>) -> i32 {
         Some("plugins") => {
             let rest = args[2..].to_vec();
             return printing(|| deep_stack(move || plugins::run(&rest)));
+        }
+        Some("verify-attestation") => {
+            let rest = args[2..].to_vec();
+            return printing(|| verify::run(&rest));
         }
         Some("init") => {
             let rest = args[2..].to_vec();

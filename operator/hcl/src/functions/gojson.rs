@@ -54,6 +54,64 @@ pub fn check(text: &str) -> Result<usize, String> {
     Ok(end)
 }
 
+/// `json.Unmarshal`'s syntax check (`checkValid`), in its words: the document must be one
+/// value and nothing else (`invalid character 'x' after top-level value`); a cut one is
+/// `unexpected end of JSON input`.
+pub fn check_valid(text: &str) -> Result<(), String> {
+    let mut d = Dec {
+        b: text.as_bytes(),
+        p: 0,
+        st: St::TopValue,
+        stack: Vec::new(),
+    };
+    let eof = |e: String| {
+        if e == "EOF" || e == "unexpected EOF" {
+            "unexpected end of JSON input".to_string()
+        } else {
+            e
+        }
+    };
+    let mut depth = 0usize;
+    loop {
+        // the scanner (unlike `Decoder.Token`) names what an object's start wants
+        if d.st == St::ObjectStart
+            && let Ok(c) = d.peek()
+            && c != b'"'
+            && c != b'}'
+        {
+            d.st = St::ObjectKey;
+            return Err(d.token_error(c));
+        }
+        let tok = d.token().map_err(|e| {
+            if e == "unexpected EOF" {
+                // at the end the scanner is fed a space: a value cut short says so
+                let rest = format!("{} ", &text[d.p..]);
+                if let Err(e) = scan_value(rest.as_bytes(), 0)
+                    && e != "unexpected EOF"
+                {
+                    return e;
+                }
+            }
+            eof(e)
+        })?;
+        match tok {
+            Tok::Open => depth += 1,
+            Tok::Close => depth = depth.saturating_sub(1),
+            Tok::Value => {}
+        }
+        if depth == 0 {
+            break;
+        }
+    }
+    match d.peek() {
+        Ok(c) => Err(format!(
+            "invalid character {} after top-level value",
+            quote_char(c)
+        )),
+        Err(_) => Ok(()),
+    }
+}
+
 enum Tok {
     Open,
     Close,
@@ -362,7 +420,47 @@ fn quote_char(c: u8) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::{check, check_valid};
+
+    /// `json.Unmarshal`'s syntax errors (checked against Go 1.26).
+    #[test]
+    fn check_valid_as_unmarshal() {
+        for (text, want) in [
+            ("", "unexpected end of JSON input"),
+            ("  {", "unexpected end of JSON input"),
+            ("{\"a\": \"x", "unexpected end of JSON input"),
+            ("{} x", "invalid character 'x' after top-level value"),
+            ("12x", "invalid character 'x' after top-level value"),
+            (
+                "{1}",
+                "invalid character '1' looking for beginning of object key string",
+            ),
+            ("{\"a\" 1}", "invalid character '1' after object key"),
+            ("[1 2]", "invalid character '2' after array element"),
+            (
+                "nul",
+                "invalid character ' ' in literal null (expecting 'l')",
+            ),
+            (
+                "[1.",
+                "invalid character ' ' after decimal point in numeric literal",
+            ),
+            (
+                "\"\\u12",
+                "invalid character ' ' in \\u hexadecimal character escape",
+            ),
+            (
+                "tru3",
+                "invalid character '3' in literal true (expecting 'e')",
+            ),
+            ("x", "invalid character 'x' looking for beginning of value"),
+        ] {
+            assert_eq!(check_valid(text).unwrap_err(), want, "{text:?}");
+        }
+        for ok in ["{}", " [1, {\"a\": null}] \n", "\"s\"", "0"] {
+            assert_eq!(check_valid(ok), Ok(()), "{ok:?}");
+        }
+    }
 
     fn e(s: &str) -> String {
         check(s).unwrap_err()

@@ -20,7 +20,7 @@ pub(crate) mod datetime;
 mod encoding;
 mod filesystem;
 mod format;
-mod gojson;
+pub mod gojson;
 pub(crate) use format::go_float;
 mod ipnet;
 mod numeric;
