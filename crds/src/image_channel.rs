@@ -92,7 +92,8 @@ pub struct ImageChannelSpec {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProvenanceRequirement {
-    /// PEM public keys (ed25519 or ECDSA P-256, `BEGIN PUBLIC KEY`): an attestation signed
+    /// PEM public keys (ed25519, ECDSA P-256/P-384/P-521 or RSA; `BEGIN PUBLIC KEY`, or a
+    /// certificate): an attestation signed
     /// by any one of them is accepted. Public keys are not secrets: commit them with the
     /// channel.
     #[schemars(length(min = 1, max = 16))]

@@ -1,6 +1,6 @@
 //! The `provenance` post-processor against Packer 1.16.0 itself: Kiln builds a file artifact
-//! with provenance unsigned, signed with ed25519 and with ECDSA P-256 (PKCS#8 and SEC1 keys
-//! made by `openssl`); Packer's own `packer verify-attestation` must accept every signed
+//! with provenance unsigned, signed with ed25519, ECDSA P-256 (PKCS#8 and SEC1), P-384 and
+//! P-521, and RSA (PKCS#1) keys made by `openssl`; Packer's own `packer verify-attestation` must accept every signed
 //! output, and reject a tampered attestation, a tampered artifact and a wrong key, and
 //! `kiln verify-attestation` must say exactly what Packer's says each time. The
 //! unsigned statement is compared with the one Packer writes for the same template.
@@ -97,11 +97,55 @@ build {
     signing_mode = "key"
     key          = "p256-sec1.pem"
   }
+  post-processor "provenance" {
+    output_dir   = "rsa"
+    signing_mode = "key"
+    key          = "rsa-pkcs1.pem"
+  }
+  post-processor "provenance" {
+    output_dir   = "p384"
+    signing_mode = "key"
+    key          = "p384.pem"
+  }
+  post-processor "provenance" {
+    output_dir   = "p521"
+    signing_mode = "key"
+    key          = "p521-sec1.pem"
+  }
 }
 "#;
 
 fn setup(dir: &Path) {
     std::fs::write(dir.join("build.pkr.hcl"), TEMPLATE).unwrap();
+    // RSA (PKCS#1), P-384 (PKCS#8) and P-521 (SEC1), which Packer's signer takes too
+    openssl(
+        dir,
+        &["genrsa", "-traditional", "-out", "rsa-pkcs1.pem", "2048"],
+    );
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-out",
+            "p384.pem",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "ecparam",
+            "-name",
+            "secp521r1",
+            "-genkey",
+            "-noout",
+            "-out",
+            "p521-sec1.pem",
+        ],
+    );
     openssl(
         dir,
         &["genpkey", "-algorithm", "ed25519", "-out", "ed25519.pem"],
@@ -241,6 +285,9 @@ fn packer_verify_attestation_accepts_kilns_signed_provenance() {
         ("ecdsa/disk.img.provenance.json", "-key=p256.pem"),
         ("ecdsa/disk.img.provenance.json", "-verifier=p256.pub"),
         ("sec1/disk.img.provenance.json", "-key=p256-sec1.pem"),
+        ("rsa/disk.img.provenance.json", "-key=rsa-pkcs1.pem"),
+        ("p384/disk.img.provenance.json", "-key=p384.pem"),
+        ("p521/disk.img.provenance.json", "-key=p521-sec1.pem"),
     ] {
         let mut args = vec![key_flag];
         args.extend(policy);
@@ -258,6 +305,15 @@ fn packer_verify_attestation_accepts_kilns_signed_provenance() {
         );
         let env = read_json(&dir.join(att));
         assert_eq!(env["payloadType"], "application/vnd.in-toto+json");
+        // the key id is Packer's: the SHA-256 of the public key's PKIX PEM
+        if let Some(key) = key_flag.strip_prefix("-key=") {
+            openssl(dir, &["pkey", "-in", key, "-pubout", "-out", "keyid.pub"]);
+            let want = format!(
+                "{:x}",
+                sha2::Sha256::digest(std::fs::read(dir.join("keyid.pub")).unwrap())
+            );
+            assert_eq!(env["signatures"][0]["keyid"], want.as_str(), "{att}");
+        }
         let payload = base64::engine::general_purpose::STANDARD
             .decode(env["payload"].as_str().unwrap())
             .unwrap();

@@ -150,7 +150,7 @@ pub fn verify(a: &Args) -> Result<(), String> {
     for s in &signatures {
         let sig = go_base64(&field(s, "sig"))
             .map_err(|e| wrap(&format!("decode envelope signature: {e}")))?;
-        if key.verify(&payload_type, &payload, &sig) {
+        if key.verify(&payload_type, &payload, &sig).is_ok() {
             verified = true;
             break;
         }
@@ -315,8 +315,8 @@ fn go_file_error(op: &str, path: &str, e: &std::io::Error) -> String {
 // Keys, as Go's pem and x509 packages read them
 // ---------------------------------------------------------------------------------------
 
-/// A verifier as Packer's `pemVerifier` holds it.
-enum Verifier {
+/// A verification key as Packer's `pemVerifier` holds it.
+pub enum VerifyingKey {
     Ed25519(ed25519_dalek::VerifyingKey),
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
@@ -327,47 +327,189 @@ enum Verifier {
     Other,
 }
 
-impl Verifier {
+/// A signing key as Packer's `loadPEMSigner` reads it (PKCS#8, PKCS#1, SEC1).
+pub enum SigningKey {
+    Ed25519(ed25519_dalek::SigningKey),
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    P521(p521::ecdsa::SigningKey),
+    Rsa(Box<rsa::RsaPrivateKey>),
+}
+
+impl VerifyingKey {
+    /// `LoadPEMVerifierBytes`: a PKIX public key, a certificate's, or a private key's
+    /// public half; `Err`: `no PEM block found`, `unsupported PEM verifier data`.
+    pub fn from_pem(text: &str) -> Result<VerifyingKey, String> {
+        let der = pem_decode(text.as_bytes()).ok_or("no PEM block found")?;
+        parse_public(&der)
+            .or_else(|| parse_certificate(&der))
+            .or_else(|| parse_signing(&der).map(|k| k.verifying_key()))
+            .ok_or_else(|| "unsupported PEM verifier data".into())
+    }
+
+    /// `LoadPEMVerifier`: `read verifier "P": …`, `load verifier "P": …`.
+    pub fn load(path: &str) -> Result<VerifyingKey, String> {
+        let q = go_quote(path);
+        let contents = std::fs::read(path)
+            .map_err(|e| format!("read verifier {q}: {}", go_file_error("open", path, &e)))?;
+        VerifyingKey::from_pem(&String::from_utf8_lossy(&contents))
+            .map_err(|e| format!("load verifier {q}: {e}"))
+    }
+
     /// `pemVerifier.Verify` over DSSE's PAE: ed25519 over it, ECDSA (ASN.1) and RSA PKCS#1
-    /// v1.5 over its SHA-256.
-    fn verify(&self, payload_type: &str, payload: &[u8], sig: &[u8]) -> bool {
+    /// v1.5 over its SHA-256; `Err`: Packer's words.
+    pub fn verify(&self, payload_type: &str, payload: &[u8], sig: &[u8]) -> Result<(), String> {
         let m = pae(payload_type, payload);
-        match self {
-            Verifier::Ed25519(k) => ed25519_dalek::Signature::from_slice(sig)
-                .is_ok_and(|s| k.verify_strict(&m, &s).is_ok()),
-            Verifier::P256(k) => p256::ecdsa::Signature::from_der(sig)
-                .is_ok_and(|s| p256::ecdsa::signature::Verifier::verify(k, &m, &s).is_ok()),
-            // Go's ecdsa.VerifyASN1 of the SHA-256 digest, whatever the curve
-            Verifier::P384(k) => p384::ecdsa::Signature::from_der(sig).is_ok_and(|s| {
-                use p384::ecdsa::signature::hazmat::PrehashVerifier as _;
-                k.verify_prehash(&sha2::Sha256::digest(&m), &s).is_ok()
-            }),
-            Verifier::P521(k) => p521::ecdsa::Signature::from_der(sig).is_ok_and(|s| {
-                use p521::ecdsa::signature::hazmat::PrehashVerifier as _;
-                k.verify_prehash(&sha2::Sha256::digest(&m), &s).is_ok()
-            }),
-            Verifier::Rsa(k) => {
-                let digest = sha2::Sha256::digest(&m);
-                k.verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, sig)
-                    .is_ok()
+        let digest = sha2::Sha256::digest(&m);
+        let ok = match self {
+            VerifyingKey::Ed25519(k) => {
+                let ok = ed25519_dalek::Signature::from_slice(sig)
+                    .is_ok_and(|s| k.verify_strict(&m, &s).is_ok());
+                if !ok {
+                    return Err("Ed25519 verification failed".into());
+                }
+                true
             }
-            Verifier::Other => false,
+            // Go's ecdsa.VerifyASN1 of the SHA-256 digest, whatever the curve
+            VerifyingKey::P256(k) => p256::ecdsa::Signature::from_der(sig).is_ok_and(|s| {
+                use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+                k.verify_prehash(&digest, &s).is_ok()
+            }),
+            VerifyingKey::P384(k) => p384::ecdsa::Signature::from_der(sig).is_ok_and(|s| {
+                use p384::ecdsa::signature::hazmat::PrehashVerifier as _;
+                k.verify_prehash(&digest, &s).is_ok()
+            }),
+            VerifyingKey::P521(k) => p521::ecdsa::Signature::from_der(sig).is_ok_and(|s| {
+                use p521::ecdsa::signature::hazmat::PrehashVerifier as _;
+                k.verify_prehash(&digest, &s).is_ok()
+            }),
+            VerifyingKey::Rsa(k) => {
+                return k
+                    .verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, sig)
+                    .map_err(|_| "crypto/rsa: verification error".into());
+            }
+            VerifyingKey::Other => return Err("unsupported public key type".into()),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err("ECDSA verification failed".into())
+        }
+    }
+
+    /// Go's `marshalPublicKeyPEM`: the PKIX public key in a `PUBLIC KEY` block.
+    pub fn to_pem(&self) -> String {
+        use p256::pkcs8::EncodePublicKey as _;
+        let der = match self {
+            VerifyingKey::Ed25519(k) => k.to_public_key_der().map(|d| d.to_vec()),
+            VerifyingKey::P256(k) => k.to_public_key_der().map(|d| d.to_vec()),
+            VerifyingKey::P384(k) => k.to_public_key_der().map(|d| d.to_vec()),
+            VerifyingKey::P521(k) => p521::PublicKey::from(k)
+                .to_public_key_der()
+                .map(|d| d.to_vec()),
+            VerifyingKey::Rsa(k) => {
+                use rsa::pkcs8::EncodePublicKey as _;
+                return go_pem(
+                    "PUBLIC KEY",
+                    &k.to_public_key_der()
+                        .map(|d| d.to_vec())
+                        .unwrap_or_default(),
+                );
+            }
+            VerifyingKey::Other => return String::new(),
+        };
+        go_pem("PUBLIC KEY", &der.unwrap_or_default())
+    }
+
+    /// The key id Packer records: the SHA-256 of the public key's PEM.
+    pub fn key_id(&self) -> String {
+        hex(&sha2::Sha256::digest(self.to_pem().as_bytes()))
+    }
+}
+
+impl SigningKey {
+    /// A PEM private key (the first block); `None` when Go's parsers would refuse it.
+    pub fn from_pem(text: &str) -> Option<SigningKey> {
+        parse_signing(&pem_decode(text.as_bytes())?)
+    }
+
+    /// `loadPEMSigner`: `read signer "P": …`, `decode signer "P": no PEM block found`,
+    /// `unsupported private key in signer "P"`.
+    pub fn load(path: &str) -> Result<SigningKey, String> {
+        let q = go_quote(path);
+        let contents = std::fs::read(path)
+            .map_err(|e| format!("read signer {q}: {}", go_file_error("open", path, &e)))?;
+        let der = pem_decode(&contents)
+            .ok_or_else(|| format!("decode signer {q}: no PEM block found"))?;
+        parse_signing(&der).ok_or_else(|| {
+            // Go parses a PKCS#8 X25519 key, an ECDH key that cannot sign
+            if pkcs8_algorithm(&der) == Some(X25519_OID) {
+                format!("signer {q} does not implement crypto.Signer")
+            } else {
+                format!("unsupported private key in signer {q}")
+            }
+        })
+    }
+
+    pub fn verifying_key(&self) -> VerifyingKey {
+        match self {
+            SigningKey::Ed25519(k) => VerifyingKey::Ed25519(k.verifying_key()),
+            SigningKey::P256(k) => VerifyingKey::P256(*k.verifying_key()),
+            SigningKey::P384(k) => VerifyingKey::P384(*k.verifying_key()),
+            SigningKey::P521(k) => VerifyingKey::P521(*k.verifying_key()),
+            SigningKey::Rsa(k) => VerifyingKey::Rsa(k.to_public_key()),
+        }
+    }
+
+    /// `pemSigner.Sign`: ed25519 over DSSE's PAE, ECDSA (ASN.1 DER) and RSA PKCS#1 v1.5 over
+    /// its SHA-256.
+    pub fn sign(&self, payload_type: &str, payload: &[u8]) -> Vec<u8> {
+        use ed25519_dalek::Signer as _;
+        let m = pae(payload_type, payload);
+        let digest = sha2::Sha256::digest(&m);
+        match self {
+            SigningKey::Ed25519(k) => k.sign(&m).to_bytes().to_vec(),
+            SigningKey::P256(k) => {
+                use p256::ecdsa::signature::hazmat::PrehashSigner as _;
+                let s: Option<p256::ecdsa::Signature> = k.sign_prehash(&digest).ok();
+                s.map(|s| s.to_der().as_bytes().to_vec())
+                    .unwrap_or_default()
+            }
+            SigningKey::P384(k) => {
+                use p384::ecdsa::signature::hazmat::PrehashSigner as _;
+                let s: Option<p384::ecdsa::Signature> = k.sign_prehash(&digest).ok();
+                s.map(|s| s.to_der().as_bytes().to_vec())
+                    .unwrap_or_default()
+            }
+            SigningKey::P521(k) => {
+                use p521::ecdsa::signature::hazmat::PrehashSigner as _;
+                let s: Option<p521::ecdsa::Signature> = k.sign_prehash(&digest).ok();
+                s.map(|s| s.to_der().as_bytes().to_vec())
+                    .unwrap_or_default()
+            }
+            SigningKey::Rsa(k) => k
+                .sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest)
+                .unwrap_or_default(),
         }
     }
 }
 
-/// `LoadPEMVerifier`: `read verifier "P": …`, `load verifier "P": no PEM block found`,
-/// `load verifier "P": unsupported PEM verifier data`.
-fn load_verifier(path: &str) -> Result<Verifier, String> {
-    let q = go_quote(path);
-    let contents = std::fs::read(path)
-        .map_err(|e| format!("read verifier {q}: {}", go_file_error("open", path, &e)))?;
-    let der =
-        pem_decode(&contents).ok_or_else(|| format!("load verifier {q}: no PEM block found"))?;
-    parse_public(&der)
-        .or_else(|| parse_certificate(&der))
-        .or_else(|| parse_private(&der))
-        .ok_or_else(|| format!("load verifier {q}: unsupported PEM verifier data"))
+/// Go's `pem.EncodeToMemory`: base64 in lines of 64.
+fn go_pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// `LoadPEMVerifier` of a path, as Packer's command loads `-verifier` and `-key`.
+fn load_verifier(path: &str) -> Result<VerifyingKey, String> {
+    VerifyingKey::load(path)
 }
 
 /// Go's `pem.Decode`: the first well-formed block anywhere in the data, its base64 body
@@ -411,24 +553,24 @@ fn pem_decode(data: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// `x509.ParsePKIXPublicKey`.
-fn parse_public(der: &[u8]) -> Option<Verifier> {
+fn parse_public(der: &[u8]) -> Option<VerifyingKey> {
     use p256::pkcs8::DecodePublicKey as _;
     if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_der(der) {
-        return Some(Verifier::Ed25519(k));
+        return Some(VerifyingKey::Ed25519(k));
     }
     if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
-        return Some(Verifier::P256(k));
+        return Some(VerifyingKey::P256(k));
     }
     if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
-        return Some(Verifier::P384(k));
+        return Some(VerifyingKey::P384(k));
     }
     if let Ok(k) = p521::ecdsa::VerifyingKey::from_public_key_der(der) {
-        return Some(Verifier::P521(k));
+        return Some(VerifyingKey::P521(k));
     }
     {
         use rsa::pkcs8::DecodePublicKey as _;
         if let Ok(k) = rsa::RsaPublicKey::from_public_key_der(der) {
-            return Some(Verifier::Rsa(k));
+            return Some(VerifyingKey::Rsa(k));
         }
     }
     // other algorithms Go's x509 knows (X25519, DSA, P-224)
@@ -436,16 +578,16 @@ fn parse_public(der: &[u8]) -> Option<Verifier> {
     let (alg, _) = der_take(spki, 0x30)?;
     let (oid, _) = der_take(alg, 0x06)?;
     const KNOWN: &[&[u8]] = &[
-        &[0x2b, 0x65, 0x6e],                         // X25519
+        X25519_OID,
         &[0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x01], // DSA
         &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], // EC (P-224)
     ];
-    KNOWN.contains(&oid).then_some(Verifier::Other)
+    KNOWN.contains(&oid).then_some(VerifyingKey::Other)
 }
 
 /// `x509.ParseCertificate`'s public key: the SubjectPublicKeyInfo of the certificate's
 /// `tbsCertificate` (version, serial, signature algorithm, issuer, validity, subject, key).
-fn parse_certificate(der: &[u8]) -> Option<Verifier> {
+fn parse_certificate(der: &[u8]) -> Option<VerifyingKey> {
     let cert = der_seq(der)?;
     let (tbs, rest) = der_take(cert, 0x30)?;
     // the signature algorithm and the signature follow
@@ -464,53 +606,55 @@ fn parse_certificate(der: &[u8]) -> Option<Verifier> {
     parse_public(&t[..t.len() - rest])
 }
 
-/// PKCS#8, PKCS#1 (RSA), SEC1 (EC) private keys, as their public key.
-fn parse_private(der: &[u8]) -> Option<Verifier> {
+/// `x509.ParsePKCS8PrivateKey`, `ParsePKCS1PrivateKey`, `ParseECPrivateKey`, in Go's order.
+fn parse_signing(der: &[u8]) -> Option<SigningKey> {
     use p256::pkcs8::DecodePrivateKey as _;
     if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
-        return Some(Verifier::Ed25519(k.verifying_key()));
+        return Some(SigningKey::Ed25519(k));
     }
     if let Ok(k) = p256::SecretKey::from_pkcs8_der(der) {
-        return Some(Verifier::P256(p256::ecdsa::VerifyingKey::from(
-            k.public_key(),
-        )));
+        return Some(SigningKey::P256(k.into()));
     }
     if let Ok(k) = p384::SecretKey::from_pkcs8_der(der) {
-        return Some(Verifier::P384(p384::ecdsa::VerifyingKey::from(
-            k.public_key(),
-        )));
+        return Some(SigningKey::P384(k.into()));
     }
     if let Ok(k) = p521::SecretKey::from_pkcs8_der(der) {
-        return Some(Verifier::P521(p521::ecdsa::VerifyingKey::from(
-            k.public_key(),
-        )));
+        return p521::ecdsa::SigningKey::from_bytes(&k.to_bytes())
+            .ok()
+            .map(SigningKey::P521);
     }
     {
         use rsa::pkcs1::DecodeRsaPrivateKey as _;
         use rsa::pkcs8::DecodePrivateKey as _;
         if let Ok(k) = rsa::RsaPrivateKey::from_pkcs8_der(der) {
-            return Some(Verifier::Rsa(k.to_public_key()));
+            return Some(SigningKey::Rsa(Box::new(k)));
         }
         if let Ok(k) = rsa::RsaPrivateKey::from_pkcs1_der(der) {
-            return Some(Verifier::Rsa(k.to_public_key()));
+            return Some(SigningKey::Rsa(Box::new(k)));
         }
     }
     if let Ok(k) = p256::SecretKey::from_sec1_der(der) {
-        return Some(Verifier::P256(p256::ecdsa::VerifyingKey::from(
-            k.public_key(),
-        )));
+        return Some(SigningKey::P256(k.into()));
     }
     if let Ok(k) = p384::SecretKey::from_sec1_der(der) {
-        return Some(Verifier::P384(p384::ecdsa::VerifyingKey::from(
-            k.public_key(),
-        )));
+        return Some(SigningKey::P384(k.into()));
     }
     if let Ok(k) = p521::SecretKey::from_sec1_der(der) {
-        return Some(Verifier::P521(p521::ecdsa::VerifyingKey::from(
-            k.public_key(),
-        )));
+        return p521::ecdsa::SigningKey::from_bytes(&k.to_bytes())
+            .ok()
+            .map(SigningKey::P521);
     }
     None
+}
+
+const X25519_OID: &[u8] = &[0x2b, 0x65, 0x6e];
+
+/// The algorithm OID of a PKCS#8 `PrivateKeyInfo` (version, algorithm, key).
+fn pkcs8_algorithm(der: &[u8]) -> Option<&[u8]> {
+    let info = der_seq(der)?;
+    let (_, rest) = der_take(info, 0x02)?;
+    let (alg, _) = der_take(rest, 0x30)?;
+    Some(der_take(alg, 0x06)?.0)
 }
 
 /// One DER element: (its tag, its contents, what follows).
@@ -891,7 +1035,7 @@ pub fn parse_anything(data: &[u8]) {
     if let Some(der) = pem_decode(data) {
         let _ = parse_public(&der)
             .or_else(|| parse_certificate(&der))
-            .or_else(|| parse_private(&der));
+            .or_else(|| parse_signing(&der).map(|k| k.verifying_key()));
     }
     let _ = parse_certificate(data);
     let _ = parse_public(data);

@@ -1,6 +1,6 @@
 //! A channel's `spec.requireProvenance`: before the channel points at a build, every
 //! attestation the build's `provenance` post-processors recorded must be a DSSE envelope
-//! whose signature verifies with one of the channel's public keys (ed25519 or ECDSA P-256,
+//! whose signature verifies with one of the channel's public keys (ed25519, ECDSA or RSA,
 //! as Packer's `verify-attestation -key`), whose payload is an in-toto Statement v1 with the
 //! SLSA provenance v1 predicate, whose subjects name the artifact (a file-less artifact's
 //! `<builderId>:<id>` subject also has its sha256 recomputed), and whose bytes have the

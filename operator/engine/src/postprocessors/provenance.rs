@@ -3,7 +3,7 @@
 //! artifact it writes `<stem>.provenance.json` next to the artifact's first file (or in
 //! `output_dir`): an in-toto Statement v1 whose predicate is SLSA provenance v1, either as
 //! plain JSON (`signing_mode = "none"`, the default) or as a DSSE envelope signed with a PEM
-//! key (`signing_mode = "key"`, ed25519 or ECDSA P-256). The artifact passes through
+//! key (`signing_mode = "key"`: ed25519, ECDSA P-256/P-384/P-521 or RSA, as Packer's). The artifact passes through
 //! unchanged and is always kept.
 //!
 //! What Kiln writes is what Packer writes: subjects are `{name: basename, digest: {sha256}}`
@@ -195,8 +195,8 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostPro
                 r.error_at(
                     "signing_mode",
                     "KMS signing is not supported by Kiln",
-                    "Kiln signs with a local PEM key (signing_mode = \"key\", ed25519 or ECDSA \
-                     P-256); mount the key from a Secret instead of naming a cloud KMS key.",
+                    "Kiln signs with a local PEM key (signing_mode = \"key\": ed25519, ECDSA \
+                     or RSA); mount the key from a Secret instead of naming a cloud KMS key.",
                 );
             }
         }
@@ -589,134 +589,26 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A signing key read from PEM.
-pub enum SigningKey {
-    Ed25519(ed25519_dalek::SigningKey),
-    P256(p256::ecdsa::SigningKey),
-}
-
-/// A verification key read from PEM.
-pub enum VerifyingKey {
-    Ed25519(ed25519_dalek::VerifyingKey),
-    P256(p256::ecdsa::VerifyingKey),
-}
-
-const KEY_KINDS: &str = "Kiln signs with ed25519 or ECDSA P-256 keys, as PKCS#8 \
-                         (`BEGIN PRIVATE KEY`) or SEC1 (`BEGIN EC PRIVATE KEY`) PEM";
-
-impl SigningKey {
-    /// Parses a PKCS#8 (ed25519 or P-256) or SEC1 (P-256) PEM private key.
-    pub fn from_pem(text: &str) -> anyhow::Result<SigningKey> {
-        use ed25519_dalek::pkcs8::DecodePrivateKey as _;
-        if !text.contains("-----BEGIN ") {
-            bail!("no PEM block found");
-        }
-        if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_pem(text) {
-            return Ok(SigningKey::Ed25519(k));
-        }
-        if let Ok(k) = p256::SecretKey::from_pkcs8_pem(text) {
-            return Ok(SigningKey::P256(k.into()));
-        }
-        if let Ok(k) = p256::SecretKey::from_sec1_pem(text) {
-            return Ok(SigningKey::P256(k.into()));
-        }
-        bail!("unsupported private key ({KEY_KINDS})")
-    }
-
-    pub fn verifying_key(&self) -> VerifyingKey {
-        match self {
-            SigningKey::Ed25519(k) => VerifyingKey::Ed25519(k.verifying_key()),
-            SigningKey::P256(k) => VerifyingKey::P256(*k.verifying_key()),
-        }
-    }
-
-    /// Signs DSSE's PAE of the payload: ed25519 over the PAE itself, ECDSA over its SHA-256
-    /// (ASN.1 DER signature), as Packer's PEM signer.
-    pub fn sign(&self, payload_type: &str, payload: &[u8]) -> Vec<u8> {
-        use ed25519_dalek::Signer as _;
-        let m = pae(payload_type, payload);
-        match self {
-            SigningKey::Ed25519(k) => k.sign(&m).to_bytes().to_vec(),
-            SigningKey::P256(k) => {
-                let s: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(k, &m);
-                s.to_der().as_bytes().to_vec()
-            }
-        }
-    }
-}
-
-impl VerifyingKey {
-    /// Parses a PEM public key (SPKI), or derives it from a PEM private key.
-    pub fn from_pem(text: &str) -> anyhow::Result<VerifyingKey> {
-        use ed25519_dalek::pkcs8::DecodePublicKey as _;
-        if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_pem(text) {
-            return Ok(VerifyingKey::Ed25519(k));
-        }
-        if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_pem(text) {
-            return Ok(VerifyingKey::P256(k));
-        }
-        SigningKey::from_pem(text)
-            .map(|k| k.verifying_key())
-            .map_err(|_| anyhow::anyhow!("unsupported PEM verifier data ({KEY_KINDS})"))
-    }
-
-    /// The SPKI PEM of the key (Go's `pem.EncodeToMemory` layout).
-    pub fn to_pem(&self) -> String {
-        use ed25519_dalek::pkcs8::EncodePublicKey as _;
-        let le = p256::pkcs8::LineEnding::LF;
-        match self {
-            VerifyingKey::Ed25519(k) => k.to_public_key_pem(le).unwrap_or_default(),
-            VerifyingKey::P256(k) => k.to_public_key_pem(le).unwrap_or_default(),
-        }
-    }
-
-    /// The key id Packer records: the SHA-256 of the public key's PEM.
-    pub fn key_id(&self) -> String {
-        sha256_hex(self.to_pem().as_bytes())
-    }
-
-    pub fn verify(&self, payload_type: &str, payload: &[u8], sig: &[u8]) -> anyhow::Result<()> {
-        let m = pae(payload_type, payload);
-        match self {
-            VerifyingKey::Ed25519(k) => {
-                let s = ed25519_dalek::Signature::from_slice(sig)
-                    .map_err(|_| anyhow::anyhow!("Ed25519 verification failed"))?;
-                k.verify_strict(&m, &s)
-                    .map_err(|_| anyhow::anyhow!("Ed25519 verification failed"))
-            }
-            VerifyingKey::P256(k) => {
-                let s = p256::ecdsa::Signature::from_der(sig)
-                    .map_err(|_| anyhow::anyhow!("ECDSA verification failed"))?;
-                p256::ecdsa::signature::Verifier::verify(k, &m, &s)
-                    .map_err(|_| anyhow::anyhow!("ECDSA verification failed"))
-            }
-        }
-    }
-}
-
-fn read_key(path: &Path, what: &str) -> anyhow::Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("read {what} {:?}", path.display()))
-}
+pub use crate::attestation::{SigningKey, VerifyingKey};
 
 /// The DSSE envelope of a statement signed with `key`, checked with `verifier` (else the
-/// signer's own public key) before it is returned, as Packer does.
+/// signer's own public key) before it is returned, as Packer's post-processor does (its
+/// `NewSigner`, `NewVerifier` and `VerifyEnvelope`, in their words).
 pub fn sign_statement(
     statement: &Json,
     key: &Path,
     verifier: Option<&Path>,
 ) -> anyhow::Result<Json> {
-    let signer = SigningKey::from_pem(&read_key(key, "signer")?)
-        .with_context(|| format!("decode signer {:?}", key.display()))?;
-    let payload = serde_json::to_vec(statement)?;
-    let sig = signer.sign(IN_TOTO_PAYLOAD_TYPE, &payload);
+    let signer = SigningKey::load(&key.to_string_lossy()).map_err(anyhow::Error::msg)?;
     let check = match verifier {
-        Some(v) => VerifyingKey::from_pem(&read_key(v, "verifier")?)
-            .with_context(|| format!("load verifier {:?}", v.display()))?,
+        Some(v) => VerifyingKey::load(&v.to_string_lossy()).map_err(anyhow::Error::msg)?,
         None => signer.verifying_key(),
     };
-    check
-        .verify(IN_TOTO_PAYLOAD_TYPE, &payload, &sig)
-        .context("verify signed attestation: signature verification failed")?;
+    let payload = serde_json::to_vec(statement)?;
+    let sig = signer.sign(IN_TOTO_PAYLOAD_TYPE, &payload);
+    if check.verify(IN_TOTO_PAYLOAD_TYPE, &payload, &sig).is_err() {
+        bail!("verify signed attestation: signature verification failed");
+    }
     let b64 = base64::engine::general_purpose::STANDARD;
     Ok(json!({
         "payloadType": IN_TOTO_PAYLOAD_TYPE,

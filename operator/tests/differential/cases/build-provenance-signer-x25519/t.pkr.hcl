@@ -1,0 +1,12 @@
+# The provenance post-processor signing with a key: x25519 (Packer's words, nothing written).
+source "file" "a" {
+  content = "hello"
+  target  = "a.txt"
+}
+build {
+  sources = ["source.file.a"]
+  post-processor "provenance" {
+    signing_mode = "key"
+    key = "x25519.pem"
+  }
+}
