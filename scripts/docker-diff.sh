@@ -139,9 +139,11 @@ umoci new --image "$base/layout:latest"
 umoci raw add-layer --image "$base/layout:latest" "$base/rootfs.tar"
 umoci config --image "$base/layout:latest" --config.cmd sh --config.env PATH=/bin
 skopeo copy -q --dest-tls-verify=false "oci:$base/layout:latest" "docker://$registry/busybox:latest"
-# an image without a shell (`REGISTRY/noshell:latest`): docker run's entrypoint cannot start
-mkdir -p "$base/noshell/etc"
+# an image without a shell (`REGISTRY/noshell:latest`): docker run's entrypoint cannot start,
+# `docker exec`'s /bin/sh neither (busybox is there, under its own name only)
+mkdir -p "$base/noshell/etc" "$base/noshell/bin" "$base/noshell/tmp"
 echo 'root:x:0:0:root:/root:/bin/sh' >"$base/noshell/etc/passwd"
+cp /bin/busybox "$base/noshell/bin/"
 tar --sort=name --mtime=@0 --owner=0 --group=0 -C "$base/noshell" -cf "$base/noshell.tar" .
 umoci new --image "$base/layout:noshell"
 umoci raw add-layer --image "$base/layout:noshell" "$base/noshell.tar"

@@ -77,6 +77,7 @@ fn comm(root: &Path, work: &Path, shared: &Path, exec_user: Option<&str>) -> Doc
         lock: Arc::new(tokio::sync::Mutex::new(())),
         in_place: false,
         container_id: "c0ffee".into(),
+        scratch: false,
     }
 }
 
@@ -130,6 +131,24 @@ async fn users_uploads_downloads_and_errors() {
     c.upload("/packer-files/script.sh", &mut &b"echo hi\n"[..], 0o755)
         .await
         .unwrap();
+    // `docker cp - ID:DIR` wants DIR to be a directory in the container: nothing is made
+    let e = c
+        .upload("/nowhere/deeper/x", &mut &b"x\n"[..], 0o644)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "Failed to upload to '/nowhere/deeper/x' in container: destination \"c0ffee:/nowhere/deeper\" must be a directory\n. exit status 1."
+    );
+    assert!(!root.join("nowhere").exists());
+    // Kiln's empty image has no directories: there an upload makes them
+    let mut scratch = c.clone();
+    scratch.scratch = true;
+    scratch
+        .upload("/nowhere/deeper/x", &mut &b"x\n"[..], 0o644)
+        .await
+        .unwrap();
+    assert!(root.join("nowhere/deeper/x").is_file());
     assert_eq!(
         std::fs::read_to_string(shared.join("script.sh")).unwrap(),
         "echo hi\n"
@@ -197,14 +216,17 @@ async fn users_uploads_downloads_and_errors() {
         assert_eq!(st, ExitStatus::Code(126));
         assert_eq!(out.stdout, vec![line]);
     }
+    // without /bin/sh, `docker exec … /bin/sh -c` starts nothing: runc's lookup error on
+    // stderr, exit 126 (a command that failed, not one to retry)
     std::fs::remove_file(root.join("bin/sh")).unwrap();
-    let e = c
-        .start("true", &mut Collect::default(), &cancel)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(e, CommError::Start { .. }) && e.to_string().contains("no /bin/sh"),
-        "{e}"
+    let mut out = Collect::default();
+    let st = c.start("true", &mut out, &cancel).await.unwrap();
+    assert_eq!(st, ExitStatus::Code(126));
+    assert_eq!(
+        out.stderr,
+        vec![
+            "OCI runtime exec failed: exec failed: unable to start container process: exec: \"/bin/sh\": stat /bin/sh: no such file or directory: unknown"
+        ]
     );
     // nothing left in the work directory
     assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0);

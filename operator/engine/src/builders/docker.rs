@@ -1127,6 +1127,7 @@ impl Step for StepPrepare {
             lock: Arc::new(tokio::sync::Mutex::new(())),
             in_place,
             container_id: id.clone(),
+            scratch: c.image == SCRATCH,
         };
         if !in_place {
             if !announced {

@@ -52,6 +52,10 @@ pub struct DockerComm {
     pub in_place: bool,
     /// The container's id, as `docker cp`'s errors name it.
     pub container_id: String,
+    /// Kiln's empty image (`image = "scratch"`): an upload makes the missing directories of
+    /// its destination, as nothing else could make them there (`docker cp` refuses a
+    /// destination whose directory is missing).
+    pub scratch: bool,
 }
 
 impl DockerComm {
@@ -154,6 +158,15 @@ fn copy_tree(src: &Path, dst: &Path, exclude: &[String]) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Go's `filepath.Dir` of a container path (`x` → `.`, `/` → `/`).
+fn go_dir(p: &str) -> String {
+    match Path::new(p).parent() {
+        Some(d) if d.as_os_str().is_empty() => ".".to_string(),
+        Some(d) => d.to_string_lossy().into_owned(),
+        None => p.to_string(),
+    }
 }
 
 /// Packer's trailing-slash rule: `src/` copies the contents, `src` the directory itself.
@@ -340,6 +353,16 @@ impl DockerComm {
             output.stdout_line(&line);
             return Ok(ExitStatus::Code(126));
         }
+        // So does `docker exec … /bin/sh -c` in a container without a shell (its entrypoint
+        // another program): runc's lookup error, exit 126.
+        if !self.in_place
+            && let Err(why) = self.look_path("/bin/sh")
+        {
+            output.stderr_line(&format!(
+                "OCI runtime exec failed: exec failed: unable to start container process: exec: \"/bin/sh\": {why}: unknown"
+            ));
+            return Ok(ExitStatus::Code(126));
+        }
         let out = std::sync::Mutex::new(&mut *output);
         let code = runtime::run(
             &spec,
@@ -365,6 +388,17 @@ impl DockerComm {
         src: &mut (dyn AsyncRead + Send + Unpin),
         mode: u32,
     ) -> anyhow::Result<()> {
+        // the plugin's `docker cp - ID:DIR` (Go's `filepath.Dir(dst)`): DIR must be a
+        // directory in the container
+        if !self.scratch {
+            let dir = go_dir(dst);
+            if !self.host_path(&dir, false).is_ok_and(|p| p.is_dir()) {
+                return Err(anyhow::Error::new(super::Verbatim(format!(
+                    "Failed to upload to '{dst}' in container: destination \"{}:{dir}\" must be a directory\n. exit status 1.",
+                    self.container_id
+                ))));
+            }
+        }
         let path = self.host_path(dst, true)?;
         let mut f = tokio::fs::File::create(&path)
             .await
@@ -385,6 +419,16 @@ impl DockerComm {
         src: &Path,
         exclude: &[String],
     ) -> anyhow::Result<()> {
+        // the plugin's `docker cp SRC ID:DST` makes DST, not its parents
+        if !self.scratch && !self.host_path(dst, false).is_ok_and(|p| p.exists()) {
+            let parent = go_dir(dst);
+            if !self.host_path(&parent, false).is_ok_and(|p| p.is_dir()) {
+                return Err(anyhow::Error::new(super::Verbatim(format!(
+                    "Failed to upload to '{dst}' in container: Error: No such container:path: {}:{parent}\n. exit status 1.",
+                    self.container_id
+                ))));
+            }
+        }
         let dst_host = self.host_path(dst, true)?;
         let target = dir_target(&src.to_string_lossy(), &dst_host);
         let (s, t, ex) = (src.to_path_buf(), target.clone(), exclude.to_vec());
@@ -463,13 +507,13 @@ impl Communicator for DockerComm {
     ) -> Result<(), CommError> {
         self.upload_inner(dst, src, mode)
             .await
-            .map_err(CommError::upload(dst))
+            .map_err(|e| CommError::verbatim_or(e, CommError::upload(dst)))
     }
 
     async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> Result<(), CommError> {
         self.upload_dir_inner(dst, src, exclude)
             .await
-            .map_err(CommError::upload_dir(src, dst))
+            .map_err(|e| CommError::verbatim_or(e, CommError::upload_dir(src, dst)))
     }
 
     async fn download(
