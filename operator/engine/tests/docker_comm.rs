@@ -159,11 +159,15 @@ async fn users_uploads_downloads_and_errors() {
         .unwrap();
     assert_eq!(out.stdout, vec!["hi"]);
 
-    // directories both ways, with Packer's trailing-slash rule
+    // directories both ways, with Packer's trailing-slash rule: into an existing
+    // destination the directory itself, as `docker cp`; a missing one becomes its copy
     let src = d.path().join("tree");
     std::fs::create_dir_all(src.join("sub")).unwrap();
     std::fs::write(src.join("sub/a.txt"), "a").unwrap();
+    std::fs::create_dir(root.join("opt")).unwrap();
     c.upload_dir("/opt", &src, &[]).await.unwrap();
+    c.upload_dir("/fresh", &src, &[]).await.unwrap();
+    assert!(root.join("fresh/sub/a.txt").is_file());
     assert_eq!(
         std::fs::read_to_string(root.join("opt/tree/sub/a.txt")).unwrap(),
         "a"

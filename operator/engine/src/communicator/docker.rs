@@ -129,14 +129,18 @@ fn walk(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Copies the tree `src` into `dst` (created), skipping relative paths matching `exclude`.
+/// Copies the tree `src` into `dst`, skipping relative paths matching `exclude`, as `docker
+/// cp` extracts it: modes and modification times kept (directories' set last), symlinks as
+/// symlinks; `dst` itself, when the copy makes it, gets `src`'s mode and time.
 fn copy_tree(src: &Path, dst: &Path, exclude: &[String]) -> anyhow::Result<()> {
     let mut gs = globset::GlobSetBuilder::new();
     for e in exclude {
         gs.add(globset::Glob::new(e)?);
     }
     let gs = gs.build()?;
+    let made = !dst.exists();
     std::fs::create_dir_all(dst)?;
+    let mut dirs = vec![];
     for p in walk(src) {
         let rel = p.strip_prefix(src)?;
         if gs.is_match(rel) {
@@ -147,6 +151,8 @@ fn copy_tree(src: &Path, dst: &Path, exclude: &[String]) -> anyhow::Result<()> {
         if m.is_dir() {
             std::fs::create_dir_all(&to)?;
             std::fs::set_permissions(&to, m.permissions())?;
+            dirs.push((to, m));
+            continue;
         } else if m.file_type().is_symlink() {
             let _ = std::fs::remove_file(&to);
             std::os::unix::fs::symlink(std::fs::read_link(&p)?, &to)?;
@@ -156,8 +162,31 @@ fn copy_tree(src: &Path, dst: &Path, exclude: &[String]) -> anyhow::Result<()> {
             }
             std::fs::copy(&p, &to)?;
         }
+        set_mtime(&to, &m);
+    }
+    if made {
+        let m = std::fs::metadata(src)?;
+        std::fs::set_permissions(dst, m.permissions())?;
+        dirs.insert(0, (dst.to_path_buf(), m));
+    }
+    for (d, m) in dirs.iter().rev() {
+        set_mtime(d, m);
     }
     Ok(())
+}
+
+/// Gives `p` (not following a symlink) the modification time of `m`, as its access time
+/// too (a tar entry's one time, as Docker extracts it).
+fn set_mtime(p: &Path, m: &std::fs::Metadata) {
+    use std::os::unix::fs::MetadataExt;
+    let ts = nix::sys::time::TimeSpec::new(m.mtime(), m.mtime_nsec());
+    let _ = nix::sys::stat::utimensat(
+        nix::fcntl::AT_FDCWD,
+        p,
+        &ts,
+        &ts,
+        nix::sys::stat::UtimensatFlags::NoFollowSymlink,
+    );
 }
 
 /// Go's `filepath.Dir` of a container path (`x` → `.`, `/` → `/`).
@@ -429,8 +458,15 @@ impl DockerComm {
                 ))));
             }
         }
+        // `docker cp SRC ID:DST`: into DST when it exists (SRC's contents with a trailing
+        // slash, else SRC itself), else DST made as a copy of SRC
+        let existed = self.host_path(dst, false).is_ok_and(|p| p.exists());
         let dst_host = self.host_path(dst, true)?;
-        let target = dir_target(&src.to_string_lossy(), &dst_host);
+        let target = if existed {
+            dir_target(&src.to_string_lossy(), &dst_host)
+        } else {
+            dst_host
+        };
         let (s, t, ex) = (src.to_path_buf(), target.clone(), exclude.to_vec());
         tokio::task::spawn_blocking(move || copy_tree(&s, &t, &ex)).await??;
         if let Some(o) = self.owner() {
@@ -508,6 +544,23 @@ impl Communicator for DockerComm {
         self.upload_inner(dst, src, mode)
             .await
             .map_err(|e| CommError::verbatim_or(e, CommError::upload(dst)))
+    }
+
+    /// The plugin's `docker cp` of the file with its `os.FileInfo`: its mode and its
+    /// modification time.
+    async fn upload_file(
+        &self,
+        dst: &str,
+        src: &mut (dyn AsyncRead + Send + Unpin),
+        md: &std::fs::Metadata,
+    ) -> Result<(), CommError> {
+        use std::os::unix::fs::PermissionsExt;
+        self.upload(dst, src, md.permissions().mode() & 0o7777)
+            .await?;
+        if let Ok(p) = self.host_path(dst, false) {
+            set_mtime(&p, md);
+        }
+        Ok(())
     }
 
     async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> Result<(), CommError> {

@@ -183,6 +183,20 @@ pub trait Communicator: Send + Sync {
         mode: u32,
     ) -> Result<(), CommError>;
 
+    /// Uploads the local file `src` (its metadata `md`) to `dst`: [`Communicator::upload`]
+    /// with its permission bits; the docker communicator also keeps its modification time,
+    /// as the plugin's `docker cp` of the file's `os.FileInfo` does.
+    async fn upload_file(
+        &self,
+        dst: &str,
+        src: &mut (dyn AsyncRead + Send + Unpin),
+        md: &std::fs::Metadata,
+    ) -> Result<(), CommError> {
+        use std::os::unix::fs::PermissionsExt;
+        self.upload(dst, src, md.permissions().mode() & 0o7777)
+            .await
+    }
+
     /// Uploads a local directory. As in Packer: a `src` ending in `/` uploads its contents
     /// into `dst`; otherwise the directory itself is created inside `dst`.
     async fn upload_dir(&self, dst: &str, src: &Path, exclude: &[String]) -> Result<(), CommError>;

@@ -127,12 +127,10 @@ impl File {
             if dst.ends_with('/') {
                 dst.push_str(&base_name(src));
             }
-            use std::os::unix::fs::PermissionsExt;
-            let mode = md.permissions().mode() & 0o7777;
             let mut f = tokio::fs::File::open(src)
                 .await
                 .map_err(|e| ProvisionError::local(format!("Error opening {src}"), e))?;
-            comm.upload(&dst, &mut f, mode)
+            comm.upload_file(&dst, &mut f, &md)
                 .await
                 .map_err(|e| transfer_error(ctx.ui, "Upload", e))?;
         }
