@@ -7,8 +7,10 @@ use tokio_util::sync::CancellationToken;
 
 /// What to tell the user when a signal arrives.
 pub enum Announce {
-    /// `kiln build`: Packer's two lines.
-    Build,
+    /// `kiln build`: Packer's command UI says `Cancelling build after receiving …` itself
+    /// (plainly, not as a build's line; `Interrupted, not going to start any more builds.`
+    /// is only a log line there): the function prints it.
+    Build(Box<dyn Fn(&str) + Send + Sync>),
     /// A runner pod: the cancel line only (it runs one build).
     Runner,
 }
@@ -20,10 +22,7 @@ pub fn cancel_on_signal(cancel: CancellationToken, ui: Ui, announce: Announce) {
             return;
         };
         match announce {
-            Announce::Build => {
-                ui.error(format!("Cancelling build after receiving {name}"));
-                ui.say("Interrupted, not going to start any more builds.");
-            }
+            Announce::Build(say) => say(&format!("Cancelling build after receiving {name}")),
             Announce::Runner => ui.error(format!("Cancelling build after receiving {name}")),
         }
         cancel.cancel();

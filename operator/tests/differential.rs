@@ -20,6 +20,8 @@
 //!   so a builder's own checks are compared; Kiln has them built in.
 //! - `color` (optional): the command runs without `PACKER_NO_COLOR`, so build output is
 //!   coloured (as both tools colour it, terminal or not).
+//! - `signal` (optional): seconds after the start (`2.5`), the command gets SIGTERM, as
+//!   `timeout` sends it (to the program's own process);
 //! - `tty` (optional): the command runs on a pseudo-terminal (stdin, stdout and stderr) and
 //!   each line of this file is typed in turn (escapes `\r`, `\e`, `\xHH`, `\\`), once the
 //!   command waits for input; what the two show on the terminal is compared (see [`run_tty`]).
@@ -66,6 +68,7 @@ const META: &[&str] = &[
     "tty",
     "color",
     "env",
+    "signal",
 ];
 
 fn copy_dir(from: &Path, to: &Path, top: bool) {
@@ -322,9 +325,18 @@ fn run(program: &Path, case: &Path, work: &Path, kiln: bool) -> Outcome {
     let so = reader(Box::new(child.stdout.take().unwrap()));
     let se = reader(Box::new(child.stderr.take().unwrap()));
     let deadline = Instant::now() + TIMEOUT;
+    let mut signal_at = std::fs::read_to_string(case.join("signal"))
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .map(|s| Instant::now() + Duration::from_secs_f64(s));
     let status = loop {
         if let Some(st) = child.try_wait().unwrap() {
             break Some(st);
+        }
+        if signal_at.is_some_and(|t| Instant::now() >= t) {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            signal_at = None;
         }
         if Instant::now() > deadline {
             let _ = child.kill();

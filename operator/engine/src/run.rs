@@ -369,7 +369,9 @@ pub async fn run_build(
         sboms: Vec::new(),
     };
     if cancelled {
-        outcome.errors.push("Build was cancelled.".into());
+        if let Some(e) = build.builder.cancelled_error() {
+            outcome.errors.push(e.into());
+        }
     } else if let Some(e) = &state.error {
         outcome.errors.push(e.to_string());
     } else if let Some(artifact) = {

@@ -370,19 +370,28 @@ async fn execute(
     }
     let ui = Ui::new(sink, masker.clone());
     let cancel = CancellationToken::new();
-    signals::cancel_on_signal(cancel.clone(), ui.clone(), signals::Announce::Build);
+    // Packer's command UI (a BasicUi writing errors to stdout, or the machine-readable UI)
+    let command_error: Box<dyn Fn(&str) + Send + Sync> = match (&machine, a.json) {
+        (Some(m), _) => {
+            let m = m.clone();
+            Box::new(move |t: &str| m.line("", "ui", &["error".to_string(), t.to_string()]))
+        }
+        (None, false) => Box::new(|t: &str| println!("{t}")),
+        (None, true) => {
+            let ui = ui.clone();
+            Box::new(move |t: &str| ui.error(t.to_string()))
+        }
+    };
+    signals::cancel_on_signal(
+        cancel.clone(),
+        ui.clone(),
+        signals::Announce::Build(command_error),
+    );
 
     let started = Instant::now();
     let outcomes = kiln_engine::run::run_all(prepared, &ui, &cancel, ropts, base).await;
     let elapsed = started.elapsed();
 
-    if cancel.is_cancelled() {
-        ui.say("Cleanly cancelled builds after being interrupted.");
-        if !a.json && machine.is_none() {
-            eprintln!("Cleanly cancelled builds after being interrupted.");
-        }
-        return 1;
-    }
     let human = !a.json && machine.is_none();
     // Packer's command UI says these lines itself (machine-readable: with no target).
     let say = |kind: &str, text: String| match &machine {
@@ -401,6 +410,18 @@ async fn execute(
         println!();
     }
     announce(&format!("Wait completed after {}", human_duration(elapsed)));
+    // Packer's command, once its builds are done: interrupted, it says so and nothing more
+    if cancel.is_cancelled() {
+        match &machine {
+            Some(_) => say(
+                "say",
+                "Cleanly cancelled builds after being interrupted.".into(),
+            ),
+            None if human => println!("Cleanly cancelled builds after being interrupted."),
+            None => ui.say("Cleanly cancelled builds after being interrupted."),
+        }
+        return 1;
+    }
     if human {
         println!();
     }

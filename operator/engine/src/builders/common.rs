@@ -124,7 +124,9 @@ impl Step for StepProvision {
     /// build failed once this step had run (a later step's error too), and its own failure
     /// is recorded, not said (`Cleanup failed: … Original Provisioning error: …`).
     async fn cleanup(&mut self, state: &mut BuildState) {
-        if state.error.is_none() {
+        // cancelled, the SDK's step halts without recording an error: no cleanup
+        // provisioner, nothing said
+        if matches!(state.error, None | Some(BuildError::Cancelled { .. })) {
             return;
         }
         let hooks = state.hooks.clone();

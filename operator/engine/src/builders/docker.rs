@@ -1589,6 +1589,12 @@ pub const IN_PLACE_CAPABILITIES: &[(&str, &str)] = &[
 ];
 
 impl Builder for DockerBuilder {
+    /// The plugin's `Run` returns no artifact and no error when cancelled: the build
+    /// "finished".
+    fn cancelled_error(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The kaniko pattern (docs/operator.md): the runner pod is created from the base image
     /// with Kiln injected, and provisions its own root filesystem in place — no container
     /// runtime, no privileged container, no host path. It needs root in its own user

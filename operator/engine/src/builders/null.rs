@@ -64,6 +64,12 @@ fn require_target(parts: &CommParts, r: &mut ConfigReader) {
 }
 
 impl Builder for NullBuilder {
+    /// Packer's null builder returns its artifact whatever happened, and `CoreBuild.Run`
+    /// then returns the cancelled context's error.
+    fn cancelled_error(&self) -> Option<&'static str> {
+        Some("context canceled")
+    }
+
     fn steps(&self) -> Vec<Box<dyn Step>> {
         vec![
             // Packer's null builder sets instance_id "Null", which provisioners see as build.ID.

@@ -209,6 +209,12 @@ pub trait Builder: Send + Sync {
     fn step_runner(&self) -> bool {
         true
     }
+    /// How the build ends when it was cancelled, as the plugin's `Run` returns: `Some`, the
+    /// error Packer reports (`Build was cancelled.` for the SDK's usual check of
+    /// `StateCancelled`); `None`, no error and no artifact (the build "finished").
+    fn cancelled_error(&self) -> Option<&'static str> {
+        Some("Build was cancelled.")
+    }
     /// Kiln's own checks the builder failed, deferred to its first step (see
     /// `registry::OwnChecks`): the operator reports them before it starts a pod.
     fn deferred_checks(&self) -> Vec<String> {
