@@ -103,7 +103,7 @@ pub fn verify(a: &Args) -> Result<(), String> {
         if m == "keyless" || has_cert {
             return Err("verifier overrides are not supported for keyless attestations; verify with keyless_identity and keyless_oidc_issuer instead".into());
         }
-        load_verifier(&a.verifier)?
+        VerifyingKey::load(&a.verifier)?
     } else {
         match m {
             "key" if a.key.is_empty() => {
@@ -112,7 +112,7 @@ pub fn verify(a: &Args) -> Result<(), String> {
                         .into(),
                 );
             }
-            "key" => load_verifier(&a.key)?,
+            "key" => VerifyingKey::load(&a.key)?,
             "kms" if a.key.is_empty() => {
                 return Err(
                     "attestation verification for signing_mode \"kms\" requires key or verifier"
@@ -505,11 +505,6 @@ fn go_pem(label: &str, der: &[u8]) -> String {
     }
     out.push_str(&format!("-----END {label}-----\n"));
     out
-}
-
-/// `LoadPEMVerifier` of a path, as Packer's command loads `-verifier` and `-key`.
-fn load_verifier(path: &str) -> Result<VerifyingKey, String> {
-    VerifyingKey::load(path)
 }
 
 /// Go's `pem.Decode`: the first well-formed block anywhere in the data, its base64 body
