@@ -3,10 +3,15 @@
 //! signature checked with a PEM verifier or key (Go's `x509` parsers: PKIX public keys,
 //! certificates, PKCS#8, PKCS#1 and SEC1 private keys; ed25519, ECDSA P-256/P-384/P-521 and
 //! RSA PKCS#1 v1.5 signatures), then the policy (statement type, predicate type, artifact
-//! subject, SLSA builder id and source URI). Keyless (Sigstore) and KMS verification need
-//! services Kiln does not reach: refused with the reason, after Packer's own checks.
+//! subject, SLSA builder id and source URI). Keyless (Sigstore) attestations are verified
+//! against a trusted root given with `-trusted-root-path` ([`keyless`]); Sigstore's public
+//! trusted root (fetched over TUF), bundles with transparency-log or timestamp evidence and
+//! KMS keys need services Kiln does not reach: refused with the reason, after Packer's own
+//! checks.
 
 use std::path::Path;
+
+mod keyless;
 
 use crate::value::go_quote;
 use kiln_hcl::functions::gojson;
@@ -39,7 +44,9 @@ pub struct Args {
 }
 
 /// Why Kiln stops where Packer would reach Sigstore's or a KMS's services.
-const NO_KEYLESS: &str = "Kiln cannot verify keyless attestations: they need Sigstore's trusted root and Fulcio certificate chain (verify with packer verify-attestation)";
+const NO_BUNDLE: &str = "Kiln cannot verify Sigstore bundles (Rekor or RFC 3161 timestamp evidence): verify with packer verify-attestation";
+const NO_PUBLIC_ROOT: &str =
+    "Kiln does not fetch Sigstore's public trusted root (TUF): give it with -trusted-root-path";
 const NO_KMS: &str =
     "Kiln cannot verify with a KMS or Vault key: give the key's public PEM with -verifier";
 
@@ -82,7 +89,7 @@ pub fn verify(a: &Args) -> Result<(), String> {
         if a.keyless_identity.trim().is_empty() || a.keyless_oidc_issuer.trim().is_empty() {
             return Err("bundle-based Rekor or timestamp verification requires keyless_identity and keyless_oidc_issuer".into());
         }
-        return Err(NO_KEYLESS.into());
+        return Err(NO_BUNDLE.into());
     }
     // a keyless envelope with its Sigstore bundle beside it (`X.sigstore.json`)
     if has_cert {
@@ -94,8 +101,8 @@ pub fn verify(a: &Args) -> Result<(), String> {
                 None => format!("{path}.sigstore.json"),
             }
         };
-        if Path::new(&bundle).is_file() {
-            return Err(NO_KEYLESS.into());
+        if Path::new(&bundle).is_file() && keyless::bundle_anchors_signing_time(&bundle) {
+            return Err(NO_BUNDLE.into());
         }
     }
     let m = mode(a, has_cert);
@@ -103,7 +110,7 @@ pub fn verify(a: &Args) -> Result<(), String> {
         if m == "keyless" || has_cert {
             return Err("verifier overrides are not supported for keyless attestations; verify with keyless_identity and keyless_oidc_issuer instead".into());
         }
-        VerifyingKey::load(&a.verifier)?
+        Verifier::Key(VerifyingKey::load(&a.verifier)?)
     } else {
         match m {
             "key" if a.key.is_empty() => {
@@ -112,7 +119,7 @@ pub fn verify(a: &Args) -> Result<(), String> {
                         .into(),
                 );
             }
-            "key" => VerifyingKey::load(&a.key)?,
+            "key" => Verifier::Key(VerifyingKey::load(&a.key)?),
             "kms" if a.key.is_empty() => {
                 return Err(
                     "attestation verification for signing_mode \"kms\" requires key or verifier"
@@ -133,7 +140,7 @@ pub fn verify(a: &Args) -> Result<(), String> {
                 ));
             }
             "kms" => return Err(NO_KMS.into()),
-            "keyless" => return Err(keyless_verifier(a, &signatures)),
+            "keyless" => Verifier::Keyless(Box::new(keyless_verifier(a, &signatures)?)),
             _ => {
                 return Err("unable to determine attestation signing mode; set signing_mode or verifier explicitly".into());
             }
@@ -150,7 +157,11 @@ pub fn verify(a: &Args) -> Result<(), String> {
     for s in &signatures {
         let sig = go_base64(&field(s, "sig"))
             .map_err(|e| wrap(&format!("decode envelope signature: {e}")))?;
-        if key.verify(&payload_type, &payload, &sig).is_ok() {
+        let ok = match &key {
+            Verifier::Key(k) => k.verify(&payload_type, &payload, &sig).is_ok(),
+            Verifier::Keyless(k) => k.verify(&payload_type, &payload, &sig),
+        };
+        if ok {
             verified = true;
             break;
         }
@@ -161,26 +172,41 @@ pub fn verify(a: &Args) -> Result<(), String> {
     verify_policy(&String::from_utf8_lossy(&payload), a)
 }
 
-/// `newKeylessVerifierForEnvelope` up to the trusted root, which Kiln does not fetch: the
-/// error to say.
-fn keyless_verifier(a: &Args, signatures: &[Json]) -> String {
+/// A verifier of the envelope's signatures: a PEM key, or a keyless certificate.
+enum Verifier {
+    Key(VerifyingKey),
+    Keyless(Box<keyless::Verifier>),
+}
+
+/// `newKeylessVerifierForEnvelope`: the first signature's certificate, the identity flags,
+/// the trusted root, the certificate's key.
+fn keyless_verifier(a: &Args, signatures: &[Json]) -> Result<keyless::Verifier, String> {
     let cert = signatures
         .iter()
         .filter_map(|s| s.get("cert").and_then(Json::as_str))
         .find(|c| !c.trim().is_empty());
     let Some(cert) = cert else {
-        return "keyless attestation does not contain a signing certificate".into();
+        return Err("keyless attestation does not contain a signing certificate".into());
     };
     let Some(der) = pem_decode(cert.as_bytes()) else {
-        return "decode keyless certificate: no PEM block found".into();
+        return Err("decode keyless certificate: no PEM block found".into());
     };
-    if parse_certificate(&der).is_none() {
-        return "parse keyless certificate: x509: malformed certificate".into();
-    }
+    let Some(key) = parse_certificate(&der) else {
+        return Err("parse keyless certificate: x509: malformed certificate".into());
+    };
     if a.keyless_identity.trim().is_empty() || a.keyless_oidc_issuer.trim().is_empty() {
-        return "signing_mode \"keyless\" requires keyless_identity and keyless_oidc_issuer unless verifier is explicitly configured".into();
+        return Err("signing_mode \"keyless\" requires keyless_identity and keyless_oidc_issuer unless verifier is explicitly configured".into());
     }
-    NO_KEYLESS.into()
+    if a.trusted_root.trim().is_empty() {
+        return Err(format!("load keyless trusted root: {NO_PUBLIC_ROOT}"));
+    }
+    keyless::Verifier::new(
+        &der,
+        key,
+        a.trusted_root.trim(),
+        &a.keyless_identity,
+        &a.keyless_oidc_issuer,
+    )
 }
 
 /// `normalizeVerificationMode`.
@@ -1031,9 +1057,11 @@ pub fn parse_anything(data: &[u8]) {
         let _ = parse_public(&der)
             .or_else(|| parse_certificate(&der))
             .or_else(|| parse_signing(&der).map(|k| k.verifying_key()));
+        keyless::parse_anything(&der);
     }
     let _ = parse_certificate(data);
     let _ = parse_public(data);
+    keyless::parse_anything(data);
 }
 
 #[cfg(test)]
@@ -1044,7 +1072,17 @@ mod tests {
     /// deterministic quick fuzz; `fuzz/` runs the same body under libFuzzer).
     #[test]
     fn parsers_survive_mutated_input() {
-        let seeds: [&[u8]; 3] = [
+        let keyless_att: &[u8] = include_bytes!(
+            "../../tests/differential/cases/verify-attestation-keyless-othername/att.json"
+        );
+        let env: Json = serde_json::from_slice(keyless_att).unwrap();
+        let cert = env["signatures"][0]["cert"].as_str().unwrap();
+        let leaf_der = pem_decode(cert.as_bytes()).unwrap();
+        // a keyless envelope, its Fulcio-like certificate and a Sigstore trusted root
+        let seeds: [&[u8]; 6] = [
+            &leaf_der,
+            keyless_att,
+            include_bytes!("../../tests/differential/cases/verify-attestation-keyless-trusted-root-tlog/root.json"),
             br#"{"payloadType":"application/vnd.in-toto+json","payload":"eyJfdHlwZSI6IngiLCJzdWJqZWN0IjpbeyJuYW1lIjoiYSIsImRpZ2VzdCI6eyJzaGEyNTYiOiIxIn19XX0=","signatures":[{"keyid":"k","sig":"AAAA","cert":"-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n"}]}"#,
             b"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n",
             b"\x30\x82\x01\x0a\x30\x81\xb0\xa0\x03\x02\x01\x02\x02\x01\x01\x30\x05\x06\x03\x2b\x65\x70\x30\x00\x30\x00\x30\x00\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00",
@@ -1074,6 +1112,37 @@ mod tests {
                 }
                 parse_anything(&d);
             }
+        }
+    }
+
+    /// Keyless attestations verify against their trusted root and fail against another's
+    /// (the differential cases `verify-attestation-keyless-*` compare every outcome with
+    /// Packer's).
+    #[test]
+    fn keyless_attestations_verify_against_their_root() {
+        let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/differential/cases");
+        let run = |case: &str| {
+            let dir = cases.join(format!("verify-attestation-keyless-{case}"));
+            let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+            verify(&Args {
+                attestation: p("att.json"),
+                trusted_root: p("root.json"),
+                keyless_identity:
+                    "https://github.com/kiln/kiln/.github/workflows/build.yml@refs/heads/main"
+                        .into(),
+                keyless_oidc_issuer: "https://token.actions.githubusercontent.com".into(),
+                ..Args::default()
+            })
+        };
+        assert_eq!(run("verified"), Ok(()));
+        assert_eq!(run("p384-leaf"), Ok(()));
+        for case in [
+            "untrusted-authority",
+            "expired-certificate",
+            "server-auth-only",
+        ] {
+            let e = run(case).unwrap_err();
+            assert!(e.ends_with("signature verification failed"), "{case}: {e}");
         }
     }
 

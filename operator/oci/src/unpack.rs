@@ -391,17 +391,19 @@ pub fn apply_layer(
         if kind.is_dir() {
             dir_times.push((target, mtime));
         } else {
-            set_mtime(&target, mtime).map_err(io_err("set mtime"))?;
+            set_mtime(&target, mtime, 0).map_err(io_err("set mtime"))?;
         }
     }
     for (p, t) in dir_times.into_iter().rev() {
-        set_mtime(&p, t).map_err(|e| lerr(&p, format!("set mtime: {e}")))?;
+        set_mtime(&p, t, 0).map_err(|e| lerr(&p, format!("set mtime: {e}")))?;
     }
     Ok(())
 }
 
-fn set_mtime(p: &Path, t: i64) -> io::Result<()> {
-    let ts = nix::sys::time::TimeSpec::new(t, 0);
+/// Sets `p`'s access and modification times (seconds and nanoseconds since the epoch), not
+/// following a symlink: a layer's times on unpack, an upload's as `docker cp` keeps them.
+pub fn set_mtime(p: &Path, secs: i64, nanos: i64) -> io::Result<()> {
+    let ts = nix::sys::time::TimeSpec::new(secs, nanos);
     nix::sys::stat::utimensat(
         nix::fcntl::AT_FDCWD,
         p,

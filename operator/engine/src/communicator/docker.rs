@@ -179,14 +179,7 @@ fn copy_tree(src: &Path, dst: &Path, exclude: &[String]) -> anyhow::Result<()> {
 /// too (a tar entry's one time, as Docker extracts it).
 fn set_mtime(p: &Path, m: &std::fs::Metadata) {
     use std::os::unix::fs::MetadataExt;
-    let ts = nix::sys::time::TimeSpec::new(m.mtime(), m.mtime_nsec());
-    let _ = nix::sys::stat::utimensat(
-        nix::fcntl::AT_FDCWD,
-        p,
-        &ts,
-        &ts,
-        nix::sys::stat::UtimensatFlags::NoFollowSymlink,
-    );
+    let _ = kiln_oci::unpack::set_mtime(p, m.mtime(), m.mtime_nsec());
 }
 
 /// Go's `filepath.Dir` of a container path (`x` → `.`, `/` → `/`).

@@ -1,0 +1,3 @@
+module kiln.dev/keyless-fixtures
+
+go 1.22
