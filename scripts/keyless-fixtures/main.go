@@ -216,10 +216,6 @@ func main() {
 	p256 := func() crypto.Signer { return must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader)) }
 	flags := fmt.Sprintf("-keyless-identity=%s -keyless-oidc-issuer=%s", identity, issuer)
 
-	type tc struct {
-		name, cmd string
-		files     map[string][]byte
-	}
 	one := func(name, cmd string, att []byte, rootJSON []byte) tc {
 		f := map[string][]byte{"att.json": att}
 		if rootJSON != nil {
@@ -316,6 +312,7 @@ func main() {
 		one("trusted-root-snake-case", std, good, []byte(`{"media_type": "`+media+`", "certificate_authorities": [{"uri": "https://fulcio.example.test", "cert_chain": {"certificates": [{"raw_bytes": "`+b64(inter.cert.Raw)+`"}, {"raw_bytes": "`+b64(root.cert.Raw)+`"}]}}]}`)),
 		one("trusted-root-url-base64", std, good, []byte(`{"mediaType": "`+media+`", "certificateAuthorities": [{"certChain": {"certificates": [{"rawBytes": "`+base64.RawURLEncoding.EncodeToString(inter.cert.Raw)+`"}, {"rawBytes": "`+base64.URLEncoding.EncodeToString(root.cert.Raw)+`"}]}}]}`)),
 	)
+	cases = append(cases, bundleCases(inter, root, p256, flags)...)
 	for _, c := range cases {
 		dir := filepath.Join(casesDir, "verify-attestation-keyless-"+c.name)
 		_ = os.RemoveAll(dir)
@@ -334,6 +331,35 @@ func main() {
 		}
 	}
 	fmt.Println(len(cases), "cases written under", casesDir)
+}
+
+type tc struct {
+	name, cmd string
+	files     map[string][]byte
+}
+
+func (c tc) withRoot(root []byte) tc { c.files["root.json"] = root; return c }
+func (c tc) withAtt(att []byte) tc   { c.files["att.json"] = att; return c }
+func (c tc) withCmd(cmd string) tc   { c.cmd = cmd; return c }
+func withArtifact(c tc, content string) tc {
+	c.files["a.txt"] = []byte(content)
+	return c
+}
+
+// sshFingerprint: Go's ssh.FingerprintSHA256 of a P-256 key (the DSSE key id sigstore's
+// envelope verifier gives a verifier without one).
+func sshFingerprint(pub crypto.PublicKey) string {
+	k := pub.(*ecdsa.PublicKey)
+	put := func(out, b []byte) []byte {
+		out = append(out, byte(len(b)>>24), byte(len(b)>>16), byte(len(b)>>8), byte(len(b)))
+		return append(out, b...)
+	}
+	point := must(k.ECDH()).Bytes()
+	w := put(nil, []byte("ecdsa-sha2-nistp256"))
+	w = put(w, []byte("nistp256"))
+	w = put(w, point)
+	h := sha256.Sum256(w)
+	return "SHA256:" + base64.RawStdEncoding.EncodeToString(h[:])
 }
 
 func must2[A, B any](a A, b B, err error) (A, B) {
@@ -375,5 +401,324 @@ func otherNameSAN(critical bool) func(*x509.Certificate) {
 		on := must(asn1.MarshalWithParams(otherName{oidOther, "kiln!example.com"}, "tag:0"))
 		san := must(asn1.Marshal(asn1.RawValue{Class: 0, Tag: 16, IsCompound: true, Bytes: on}))
 		c.ExtraExtensions = append(c.ExtraExtensions, pkix.Extension{Id: oidSAN, Critical: critical, Value: san})
+	}
+}
+
+// bundleCases: Sigstore bundles (v0.3 unless a case says otherwise) beside keyless
+// attestations whose short-lived certificate was valid when a Rekor-like log (its key in
+// the trusted root) integrated the DSSE entry.
+func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc {
+	signedAt := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	rekorKey := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))
+	rekorDER := must(x509.MarshalPKIXPublicKey(rekorKey.Public()))
+	logID := sha256.Sum256(rekorDER)
+	rootJSON := func(cas ...[]*ca) []byte {
+		var m map[string]any
+		must0(json.Unmarshal(trustedRoot(media, nil, cas...), &m))
+		m["tlogs"] = []any{map[string]any{
+			"baseUrl":       "https://rekor.example.test",
+			"hashAlgorithm": "SHA2_256",
+			"publicKey": map[string]any{
+				"rawBytes": b64(rekorDER), "keyDetails": "PKIX_ECDSA_P256_SHA_256",
+				"validFor": map[string]string{"start": "2021-01-12T11:53:27Z"},
+			},
+			"logId": map[string]string{"keyId": b64(logID[:])},
+		}}
+		return must(json.MarshalIndent(m, "", "  "))
+	}
+	trusted := rootJSON([]*ca{inter, root})
+
+	k := p256()
+	shortLived := leaf(inter, k, func(c *x509.Certificate) {
+		c.NotBefore, c.NotAfter = signedAt.Add(-time.Minute), signedAt.Add(10*time.Minute)
+	})
+	longLived := leaf(inter, k, nil)
+	sigBytes := sign(k, pae(statement))
+
+	type opts struct {
+		media        string
+		noPromise    bool
+		noProof      bool
+		noCheckpoint bool
+		noLogID      bool
+		kind         string
+		payload      []byte
+		sig          []byte
+		chain        bool
+		noMaterial   bool
+		message      bool
+		// the log entry
+		setKey       *ecdsa.PrivateKey // signs the SET instead of the log's key
+		noSET        bool
+		logTime      time.Time // integrated time (default: signedAt)
+		tree3        bool      // the entry is leaf 2 of a tree of 3
+		badRoot      bool      // the proof's root hash is another
+		extraHash    bool      // one hash too many in the proof
+		beyond       bool      // the proof's index is the tree size
+		cpKey        *ecdsa.PrivateKey
+		cpMalformed  bool
+		cpOtherRoot  bool
+		entrySig     []byte
+		entryCert    []byte
+		entryPayload []byte
+		keyid        string
+		timestamp    bool
+		duplicate    bool
+	}
+	bundle := func(certDER []byte, o opts) []byte {
+		payload := statement
+		if o.payload != nil {
+			payload = o.payload
+		}
+		sig := sigBytes
+		if o.sig != nil {
+			sig = o.sig
+		}
+		envJSON := must(json.Marshal(map[string]any{
+			"payloadType": payloadT,
+			"payload":     base64.StdEncoding.EncodeToString(payload),
+			"signatures":  []any{map[string]string{"sig": base64.StdEncoding.EncodeToString(sig), "keyid": ""}},
+		}))
+		hexsum := func(b []byte) string { h := sha256.Sum256(b); return fmt.Sprintf("%x", h[:]) }
+		entrySig, entryCert, entryPayload := sig, certDER, payload
+		if o.entrySig != nil {
+			entrySig = o.entrySig
+		}
+		if o.entryCert != nil {
+			entryCert = o.entryCert
+		}
+		if o.entryPayload != nil {
+			entryPayload = o.entryPayload
+		}
+		body := must(json.Marshal(map[string]any{
+			"apiVersion": "0.0.1",
+			"kind":       "dsse",
+			"spec": map[string]any{
+				"envelopeHash": map[string]string{"algorithm": "sha256", "value": hexsum(envJSON)},
+				"payloadHash":  map[string]string{"algorithm": "sha256", "value": hexsum(entryPayload)},
+				"signatures": []any{map[string]string{
+					"signature": base64.StdEncoding.EncodeToString(entrySig),
+					"verifier":  base64.StdEncoding.EncodeToString([]byte(certPEM(entryCert))),
+				}},
+			},
+		}))
+		const logIndex = 7
+		at := signedAt
+		if !o.logTime.IsZero() {
+			at = o.logTime
+		}
+		// the SET: the log's signature over the canonical JSON of the entry's fields
+		set := must(json.Marshal(map[string]any{
+			"body": base64.StdEncoding.EncodeToString(body), "integratedTime": at.Unix(),
+			"logID": fmt.Sprintf("%x", logID[:]), "logIndex": logIndex,
+		}))
+		setHash := sha256.Sum256(set)
+		setKey := rekorKey
+		if o.setKey != nil {
+			setKey = o.setKey
+		}
+		setSig := must(ecdsa.SignASN1(rand.Reader, setKey, setHash[:]))
+		// RFC 6962: the entry alone (a tree of one), or leaf 2 of a tree of three
+		leafHash := sha256.Sum256(append([]byte{0}, body...))
+		node := func(l, r []byte) []byte { h := sha256.Sum256(append(append([]byte{1}, l...), r...)); return h[:] }
+		rootHash, index, size, hashes := leafHash[:], 0, 1, []string{}
+		if o.tree3 {
+			l0 := sha256.Sum256([]byte{0, 'a'})
+			l1 := sha256.Sum256([]byte{0, 'b'})
+			left := node(l0[:], l1[:])
+			rootHash, index, size, hashes = node(left, leafHash[:]), 2, 3, []string{b64(left)}
+		}
+		proofRoot := rootHash
+		if o.badRoot {
+			proofRoot = make([]byte, 32)
+		}
+		if o.extraHash {
+			hashes = append(hashes, b64(make([]byte, 32)))
+		}
+		if o.beyond {
+			index = size
+		}
+		cpRoot := proofRoot
+		if o.cpOtherRoot {
+			cpRoot = make([]byte, 32)
+			cpRoot[0] = 1
+		}
+		note := fmt.Sprintf("rekor.example.test - 1193050959916656506\n%d\n%s\n", size, base64.StdEncoding.EncodeToString(cpRoot))
+		noteHash := sha256.Sum256([]byte(note))
+		cpKey := rekorKey
+		if o.cpKey != nil {
+			cpKey = o.cpKey
+		}
+		noteSig := must(ecdsa.SignASN1(rand.Reader, cpKey, noteHash[:]))
+		hint := sha256.Sum256(rekorDER)
+		checkpoint := note + "\n\u2014 rekor.example.test " + base64.StdEncoding.EncodeToString(append(hint[:4], noteSig...)) + "\n"
+		if o.cpMalformed {
+			checkpoint = note + "\u2014 rekor.example.test AAAA\n"
+		}
+		kind := "dsse"
+		if o.kind != "" {
+			kind = o.kind
+		}
+		entry := map[string]any{
+			"logIndex":          fmt.Sprint(logIndex),
+			"logId":             map[string]string{"keyId": b64(logID[:])},
+			"kindVersion":       map[string]string{"kind": kind, "version": "0.0.1"},
+			"integratedTime":    fmt.Sprint(at.Unix()),
+			"inclusionPromise":  map[string]string{"signedEntryTimestamp": b64(setSig)},
+			"canonicalizedBody": b64(body),
+		}
+		if o.noSET {
+			delete(entry, "inclusionPromise")
+		}
+		proof := map[string]any{
+			"logIndex": fmt.Sprint(index), "rootHash": b64(proofRoot), "treeSize": fmt.Sprint(size), "hashes": hashes,
+			"checkpoint": map[string]string{"envelope": checkpoint},
+		}
+		if o.noCheckpoint {
+			delete(proof, "checkpoint")
+		}
+		if !o.noProof {
+			entry["inclusionProof"] = proof
+		}
+		if o.noPromise {
+			delete(entry, "inclusionPromise")
+		}
+		if o.noLogID {
+			delete(entry, "logId")
+		}
+		entries := []any{entry}
+		if o.duplicate {
+			entries = append(entries, entry)
+		}
+		material := map[string]any{"tlogEntries": entries}
+		if o.timestamp {
+			material["timestampVerificationData"] = map[string]any{"rfc3161Timestamps": []any{map[string]string{"signedTimestamp": b64([]byte("not a timestamp"))}}}
+		}
+		switch {
+		case o.noMaterial:
+		case o.chain:
+			material["x509CertificateChain"] = map[string]any{"certificates": []any{map[string]string{"rawBytes": b64(certDER)}}}
+		default:
+			material["certificate"] = map[string]string{"rawBytes": b64(certDER)}
+		}
+		mediaType := "application/vnd.dev.sigstore.bundle.v0.3+json"
+		if o.media != "" {
+			mediaType = o.media
+		}
+		b := map[string]any{"mediaType": mediaType, "verificationMaterial": material}
+		if o.message {
+			b["messageSignature"] = map[string]any{
+				"messageDigest": map[string]string{"algorithm": "SHA2_256", "digest": b64(leafHash[:])},
+				"signature":     b64(sig),
+			}
+		} else {
+			b["dsseEnvelope"] = map[string]any{
+				"payload":     b64(payload),
+				"payloadType": payloadT,
+				"signatures":  []any{map[string]string{"sig": b64(sig), "keyid": o.keyid}},
+			}
+		}
+		return must(json.MarshalIndent(b, "", "  "))
+	}
+	att := func(certDER []byte) []byte { return envelope(sig{KeyID: "fulcio", Sig: b64(sigBytes), Cert: certPEM(certDER)}) }
+	withBundle := func(name, extra string, certDER []byte, b []byte) tc {
+		return tc{name, "verify-attestation -trusted-root-path=root.json " + flags + " " + extra + "att.json",
+			map[string][]byte{"att.json": att(certDER), "b.json": b, "root.json": trusted}}
+	}
+	sidecar := func(name, extra string, certDER []byte, b []byte) tc {
+		return tc{name, "verify-attestation -trusted-root-path=root.json " + extra + "att.json",
+			map[string][]byte{"att.json": att(certDER), "att.sigstore.json": b, "root.json": trusted}}
+	}
+	good := bundle(shortLived, opts{})
+	rt := "-bundle=b.json -require-timestamp "
+	both := "-bundle=b.json -require-rekor -require-timestamp "
+	// a certificate whose envelope and bundle carry a signature of another key
+	otherSigned := leaf(inter, p256(), func(c *x509.Certificate) {
+		c.NotBefore, c.NotAfter = signedAt.Add(-time.Minute), signedAt.Add(10*time.Minute)
+	})
+	otherSig := sign(p256(), pae(statement))
+	// a P-384 leaf whose signature is over SHA-256 (sigstore-go's compatibility verifier) or
+	// wrong
+	compat := func(curve elliptic.Curve, ok bool) tc {
+		k := must(ecdsa.GenerateKey(curve, rand.Reader))
+		c := leaf(inter, k, func(c *x509.Certificate) {
+			c.NotBefore, c.NotAfter = signedAt.Add(-time.Minute), signedAt.Add(10*time.Minute)
+		})
+		msg := pae(statement)
+		if !ok {
+			msg = []byte("something else")
+		}
+		h := sha256.Sum256(msg)
+		s := must(ecdsa.SignASN1(rand.Reader, k, h[:]))
+		name := "bundle-rekor-p384-sha256"
+		if !ok {
+			name = "bundle-rekor-p384-wrong-signature"
+		}
+		return withBundle(name, "-bundle=b.json -require-rekor -require-timestamp ", c, bundle(c, opts{sig: s})).
+			withAtt(envelope(sig{KeyID: "fulcio", Sig: b64(s), Cert: certPEM(c)}))
+	}
+	otherRootCA := newCA("other", nil, 2020, 2120, nil)
+	otherInterCA := func() *ca { return newCA("other-intermediate", otherRootCA, 2020, 2120, nil) }
+	return []tc{
+		withBundle("bundle-rekor-and-timestamp", "-bundle=b.json -require-rekor -require-timestamp ", shortLived, good),
+		withBundle("bundle-require-timestamp", rt, shortLived, good),
+		withBundle("bundle-require-rekor", "-bundle=b.json -require-rekor ", shortLived, good),
+		sidecar("bundle-sidecar", flags+" ", shortLived, good),
+		sidecar("bundle-sidecar-no-identity", "", shortLived, good),
+		sidecar("bundle-sidecar-without-evidence", flags+" ", longLived, []byte(`{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": {"certificate": {"rawBytes": "`+b64(longLived)+`"}}, "dsseEnvelope": {"payload": "", "payloadType": "x"}}`)),
+		sidecar("bundle-sidecar-unreadable", flags+" ", longLived, []byte("not a bundle")),
+		sidecar("bundle-sidecar-short-lived-unreadable", flags+" ", shortLived, []byte("{}")),
+		withBundle("bundle-payload-mismatch", rt, shortLived, bundle(shortLived, opts{payload: []byte(`{"_type":"other"}`)})),
+		withBundle("bundle-signature-mismatch", rt, shortLived, bundle(shortLived, opts{sig: sign(p256(), pae(statement))})),
+		withBundle("bundle-v01-no-promise", rt, shortLived, bundle(shortLived, opts{media: "application/vnd.dev.sigstore.bundle+json;version=0.1", noPromise: true})),
+		withBundle("bundle-v01", rt, shortLived, bundle(shortLived, opts{media: "application/vnd.dev.sigstore.bundle+json;version=0.1", noProof: true})),
+		withBundle("bundle-v02-no-proof", rt, shortLived, bundle(shortLived, opts{media: "application/vnd.dev.sigstore.bundle+json;version=0.2", noProof: true})),
+		withBundle("bundle-v03-chain", rt, shortLived, bundle(shortLived, opts{chain: true})),
+		withBundle("bundle-v02-chain", rt, shortLived, bundle(shortLived, opts{media: "application/vnd.dev.sigstore.bundle+json;version=0.2", chain: true})),
+		withBundle("bundle-v04", rt, shortLived, bundle(shortLived, opts{media: "application/vnd.dev.sigstore.bundle.v0.4+json"})),
+		withBundle("bundle-v00", rt, shortLived, bundle(shortLived, opts{media: "application/vnd.dev.sigstore.bundle.v0.0.9+json"})),
+		withBundle("bundle-version-invalid", rt, shortLived, bundle(shortLived, opts{media: "application/vnd.dev.sigstore.bundle.v01+json"})),
+		withBundle("bundle-media-type-unknown", rt, shortLived, bundle(shortLived, opts{media: "application/json"})),
+		withBundle("bundle-message-signature", rt, shortLived, bundle(shortLived, opts{message: true})),
+		withBundle("bundle-no-material", rt, shortLived, bundle(shortLived, opts{noMaterial: true})),
+		withBundle("bundle-kind-mismatch", rt, shortLived, bundle(shortLived, opts{kind: "intoto"})),
+		withBundle("bundle-entry-no-log-id", rt, shortLived, bundle(shortLived, opts{noLogID: true})),
+		withBundle("bundle-checkpoint-missing", rt, shortLived, bundle(shortLived, opts{noCheckpoint: true})),
+		withBundle("bundle-missing", "-bundle=nope.json -require-timestamp ", shortLived, good),
+		withBundle("bundle-artifact-missing", rt+"-artifact=nope.txt ", shortLived, good),
+		withArtifact(withBundle("bundle-rekor-artifact", both+"-artifact=a.txt ", shortLived, good), "hello"),
+		withArtifact(withBundle("bundle-rekor-artifact-mismatch", both+"-artifact=a.txt ", shortLived, good), "other"),
+		withBundle("bundle-rekor-builder-policy", both+"-builder-id=https://example.com/x ", shortLived, good),
+		withBundle("bundle-rekor-tree", both, shortLived, bundle(shortLived, opts{tree3: true})),
+		withBundle("bundle-rekor-v01-promise-only", both, shortLived, bundle(shortLived, opts{media: "application/vnd.dev.sigstore.bundle+json;version=0.1", noProof: true})),
+		withBundle("bundle-rekor-proof-only", both, shortLived, bundle(shortLived, opts{noSET: true})),
+		withBundle("bundle-rekor-set-other-key", both, shortLived, bundle(shortLived, opts{setKey: must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))})),
+		withBundle("bundle-rekor-log-unknown", both, shortLived, bundle(shortLived, opts{})).withRoot(trustedRoot(media, nil, []*ca{inter, root})),
+		withBundle("bundle-rekor-log-window", both, shortLived, bundle(shortLived, opts{logTime: time.Date(2020, 6, 1, 0, 0, 0, 0, time.UTC)})),
+		withBundle("bundle-rekor-outside-certificate", both, shortLived, bundle(shortLived, opts{logTime: signedAt.Add(time.Hour)})),
+		withBundle("bundle-rekor-root-mismatch", both, shortLived, bundle(shortLived, opts{badRoot: true})),
+		withBundle("bundle-rekor-proof-size", both, shortLived, bundle(shortLived, opts{extraHash: true})),
+		withBundle("bundle-rekor-index-beyond", both, shortLived, bundle(shortLived, opts{beyond: true})),
+		withBundle("bundle-rekor-checkpoint-key", both, shortLived, bundle(shortLived, opts{cpKey: must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))})),
+		withBundle("bundle-rekor-checkpoint-malformed", both, shortLived, bundle(shortLived, opts{cpMalformed: true})),
+		withBundle("bundle-rekor-checkpoint-root", both, shortLived, bundle(shortLived, opts{cpOtherRoot: true})),
+		withBundle("bundle-rekor-entry-signature", both, shortLived, bundle(shortLived, opts{entrySig: []byte("other")})),
+		withBundle("bundle-rekor-entry-certificate", both, shortLived, bundle(shortLived, opts{entryCert: longLived})),
+		withBundle("bundle-rekor-entry-payload", both, shortLived, bundle(shortLived, opts{entryPayload: []byte("other")})),
+		withBundle("bundle-rekor-duplicate", both, shortLived, bundle(shortLived, opts{duplicate: true})),
+		withBundle("bundle-rekor-keyid-other", both, shortLived, bundle(shortLived, opts{keyid: "SHA256:other"})),
+		withBundle("bundle-rekor-keyid", both, shortLived, bundle(shortLived, opts{keyid: sshFingerprint(k.Public())})),
+		withBundle("bundle-rekor-identity", both, shortLived, good).withCmd("verify-attestation -trusted-root-path=root.json -bundle=b.json -require-rekor -require-timestamp -keyless-identity=someone@example.com -keyless-oidc-issuer="+issuer+" att.json"),
+		withBundle("bundle-rekor-issuer", both, shortLived, good).withCmd("verify-attestation -trusted-root-path=root.json -bundle=b.json -require-rekor -require-timestamp -keyless-identity="+identity+" -keyless-oidc-issuer=https://accounts.google.com att.json"),
+		withBundle("bundle-rekor-untrusted-authority", both, shortLived, bundle(shortLived, opts{})).withRoot(rootJSON([]*ca{otherInterCA(), otherRootCA})),
+		withBundle("bundle-rekor-timestamp-data", both, shortLived, bundle(shortLived, opts{timestamp: true})),
+		compat(elliptic.P384(), true), compat(elliptic.P384(), false),
+		withBundle("bundle-rekor-bad-signature", both, otherSigned, bundle(otherSigned, opts{sig: otherSig})).withAtt(envelope(sig{KeyID: "fulcio", Sig: b64(otherSig), Cert: certPEM(otherSigned)})),
+	}
+}
+
+func must0(err error) {
+	if err != nil {
+		panic(err)
 	}
 }

@@ -4,10 +4,10 @@
 //! certificates, PKCS#8, PKCS#1 and SEC1 private keys; ed25519, ECDSA P-256/P-384/P-521 and
 //! RSA PKCS#1 v1.5 signatures), then the policy (statement type, predicate type, artifact
 //! subject, SLSA builder id and source URI). Keyless (Sigstore) attestations are verified
-//! against a trusted root given with `-trusted-root-path` ([`keyless`]); Sigstore's public
-//! trusted root (fetched over TUF), bundles with transparency-log or timestamp evidence and
-//! KMS keys need services Kiln does not reach: refused with the reason, after Packer's own
-//! checks.
+//! against a trusted root given with `-trusted-root-path`, with or without a Sigstore bundle
+//! carrying Rekor v1 entries ([`keyless`]); Sigstore's public trusted root (fetched over
+//! TUF), RFC 3161 timestamps, Rekor v2 entries and KMS keys need what Kiln does not reach or
+//! have: refused with the reason, after Packer's own checks.
 
 use std::path::Path;
 
@@ -44,7 +44,7 @@ pub struct Args {
 }
 
 /// Why Kiln stops where Packer would reach Sigstore's or a KMS's services.
-const NO_BUNDLE: &str = "Kiln cannot verify Sigstore bundles (Rekor or RFC 3161 timestamp evidence): verify with packer verify-attestation";
+const NO_BUNDLE: &str = "Kiln cannot verify a Sigstore bundle's RFC 3161 timestamps or Rekor v2 entries: verify with packer verify-attestation";
 const NO_PUBLIC_ROOT: &str =
     "Kiln does not fetch Sigstore's public trusted root (TUF): give it with -trusted-root-path";
 const NO_KMS: &str =
@@ -77,6 +77,17 @@ pub fn verify(a: &Args) -> Result<(), String> {
         .iter()
         .any(|s| !field(s, "cert").trim().is_empty());
     // verifyEnvelopeSignature
+    let bundle_evidence = |bundle: &str| {
+        keyless::verify_bundle(
+            a,
+            bundle,
+            &payload_type,
+            &field(&envelope, "payload"),
+            &signatures,
+            NO_BUNDLE,
+            NO_PUBLIC_ROOT,
+        )
+    };
     if a.require_rekor || a.require_timestamp {
         if a.bundle.trim().is_empty() {
             return Err("bundle-based Rekor or timestamp verification requires -bundle".into());
@@ -89,7 +100,8 @@ pub fn verify(a: &Args) -> Result<(), String> {
         if a.keyless_identity.trim().is_empty() || a.keyless_oidc_issuer.trim().is_empty() {
             return Err("bundle-based Rekor or timestamp verification requires keyless_identity and keyless_oidc_issuer".into());
         }
-        return Err(NO_BUNDLE.into());
+        bundle_evidence(&a.bundle)?;
+        return verify_payload_policy(&envelope, a);
     }
     // a keyless envelope with its Sigstore bundle beside it (`X.sigstore.json`)
     if has_cert {
@@ -102,7 +114,11 @@ pub fn verify(a: &Args) -> Result<(), String> {
             }
         };
         if Path::new(&bundle).is_file() && keyless::bundle_anchors_signing_time(&bundle) {
-            return Err(NO_BUNDLE.into());
+            if a.keyless_identity.trim().is_empty() || a.keyless_oidc_issuer.trim().is_empty() {
+                return Err("bundle-based Rekor or timestamp verification requires keyless_identity and keyless_oidc_issuer".into());
+            }
+            bundle_evidence(&bundle)?;
+            return verify_payload_policy(&envelope, a);
         }
     }
     let m = mode(a, has_cert);
@@ -169,6 +185,13 @@ pub fn verify(a: &Args) -> Result<(), String> {
     if !verified {
         return Err(wrap("signature verification failed"));
     }
+    verify_policy(&String::from_utf8_lossy(&payload), a)
+}
+
+/// `DecodeEnvelopePayload` then `verifyPolicy` (after the signature was verified elsewhere).
+fn verify_payload_policy(envelope: &Json, a: &Args) -> Result<(), String> {
+    let payload = envelope.get("payload").and_then(Json::as_str).unwrap_or("");
+    let payload = go_base64(payload).map_err(|e| format!("decode envelope payload: {e}"))?;
     verify_policy(&String::from_utf8_lossy(&payload), a)
 }
 
@@ -342,6 +365,7 @@ fn go_file_error(op: &str, path: &str, e: &std::io::Error) -> String {
 // ---------------------------------------------------------------------------------------
 
 /// A verification key as Packer's `pemVerifier` holds it.
+#[derive(Clone)]
 pub enum VerifyingKey {
     Ed25519(ed25519_dalek::VerifyingKey),
     P256(p256::ecdsa::VerifyingKey),
@@ -445,6 +469,16 @@ impl VerifyingKey {
             VerifyingKey::Other => return String::new(),
         };
         go_pem("PUBLIC KEY", &der.unwrap_or_default())
+    }
+
+    /// The PKIX encoding of the key (empty for [`VerifyingKey::Other`]).
+    pub fn to_der(&self) -> Vec<u8> {
+        use base64::Engine as _;
+        let pem = self.to_pem();
+        let b64: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap_or_default()
     }
 
     /// The key id Packer records: the SHA-256 of the public key's PEM.

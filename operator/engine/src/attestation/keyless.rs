@@ -10,6 +10,15 @@
 //!
 //! Packer reports every failure of the certificate, its identity or the signature alike
 //! (`signature verification failed`), so each check here answers yes or no.
+//!
+//! With a Sigstore bundle (`-bundle`, `-require-rekor`, `-require-timestamp`, or
+//! `X.sigstore.json` beside the attestation) Packer runs sigstore-go's `Verifier.Verify`
+//! instead, and so does Kiln: the bundle loaded and validated as `bundle.LoadJSONFromPath`
+//! does, matched against the envelope, the Rekor v1 entries verified (inclusion promise,
+//! RFC 6962 inclusion proof and signed checkpoint, the entry against the bundle), the
+//! integrated times as observer timestamps, the certificate at each, the signature (with the
+//! compatibility verifier), the artifact and the identity, each failure in sigstore-go's
+//! words. RFC 3161 timestamps and Rekor v2 entries are refused with the reason.
 
 use std::path::Path;
 
@@ -34,6 +43,17 @@ struct Authority {
 /// checked as sigstore-go checks them, and not needed without a bundle).
 pub(super) struct TrustedRoot {
     authorities: Vec<Authority>,
+    logs: Vec<Log>,
+}
+
+/// A transparency log of the trusted root.
+struct Log {
+    id: Vec<u8>,
+    key: VerifyingKey,
+    /// The SHA-256 of the key's PKIX encoding (a signed note's key hint).
+    der_hash: [u8; 32],
+    start: Option<i64>,
+    end: Option<i64>,
 }
 
 /// The keyless verifier of one envelope: its first certificate, checked on every signature.
@@ -105,6 +125,27 @@ impl SigstoreKey {
         })
     }
 
+    /// sigstore-go's `compatSignatureVerifier` for a bundle's DSSE signature: the default
+    /// verifier, then (bundles up to v0.3) a second one — SHA-256 for P-384 and P-521 keys,
+    /// the same again for RSA and ed25519. (Its `Failed to verify signature with default
+    /// verifier, trying compatibility verifier` goes to the stderr of Packer's wrapped
+    /// process, which Packer logs and does not show.)
+    fn verify_compat(&self, m: &[u8], sig: &[u8], compat: bool) -> bool {
+        if self.verify(m, sig) {
+            return true;
+        }
+        if !compat || matches!(self, SigstoreKey::P256(_)) {
+            return false;
+        }
+        use ecdsa_prehash as e;
+        let d = sha2::Sha256::digest(m);
+        match self {
+            SigstoreKey::P384(k) => e::p384(k, &d, sig),
+            SigstoreKey::P521(k) => e::p521(k, &d, sig),
+            _ => false,
+        }
+    }
+
     /// ECDSA (ASN.1) over the curve's hash, ed25519 over the message, RSA PKCS#1 v1.5 over
     /// SHA-256.
     fn verify(&self, m: &[u8], sig: &[u8]) -> bool {
@@ -147,6 +188,7 @@ mod ecdsa_prehash {
 // ---------------------------------------------------------------------------------------
 
 /// What Go's `x509.Certificate` holds that verification reads.
+#[derive(Clone)]
 struct Cert {
     raw: Vec<u8>,
     tbs: Vec<u8>,
@@ -172,7 +214,8 @@ struct Cert {
     emails: Vec<String>,
     /// (OID, critical, value) in the certificate's order.
     extensions: Vec<(String, bool, Vec<u8>)>,
-    unhandled_critical: bool,
+    /// OIDs of critical extensions Go does not handle.
+    unhandled_critical: Vec<String>,
     name_constraints: bool,
 }
 
@@ -208,7 +251,7 @@ impl Cert {
             uris: Vec::new(),
             emails: Vec::new(),
             extensions: Vec::new(),
-            unhandled_critical: false,
+            unhandled_critical: Vec::new(),
             name_constraints: false,
         };
         let mut seen = std::collections::HashSet::new();
@@ -274,7 +317,7 @@ impl Cert {
                 _ => unhandled = true,
             }
             if e.critical && unhandled {
-                cert.unhandled_critical = true;
+                cert.unhandled_critical.push(oid.clone());
             }
             cert.extensions.push((oid, e.critical, v.to_vec()));
         }
@@ -283,7 +326,7 @@ impl Cert {
 
     /// `isValid` for the certificate's place in the chain (`chain`: the certificates below).
     fn is_valid(&self, ca: bool, chain: &[&Cert], now: i64) -> bool {
-        if self.unhandled_critical {
+        if !self.unhandled_critical.is_empty() {
             return false;
         }
         if let Some(child) = chain.last()
@@ -571,8 +614,9 @@ fn load_trusted_root(path: &str) -> Result<TrustedRoot, String> {
     if media_type != TRUSTED_ROOT_MEDIA_TYPE {
         return Err(format!("unsupported TrustedRoot media type: {media_type}"));
     }
+    let mut logs = Vec::new();
     for log in tr.list("tlogs") {
-        parse_tlog(log)?;
+        logs.push(parse_tlog(log)?);
     }
     let mut authorities = Vec::new();
     for ca in tr.list("certificateAuthorities") {
@@ -584,11 +628,11 @@ fn load_trusted_root(path: &str) -> Result<TrustedRoot, String> {
     for log in tr.list("ctlogs") {
         parse_tlog(log)?;
     }
-    Ok(TrustedRoot { authorities })
+    Ok(TrustedRoot { authorities, logs })
 }
 
 /// `ParseTransparencyLogs` for one log.
-fn parse_tlog(log: &proto::Msg) -> Result<(), String> {
+fn parse_tlog(log: &proto::Msg) -> Result<Log, String> {
     let hash = log.enum_name("hashAlgorithm", proto::HASH_ALGORITHMS);
     if hash != "SHA2_256" {
         return Err(format!("unsupported tlog hash algorithm: {hash}"));
@@ -608,7 +652,7 @@ fn parse_tlog(log: &proto::Msg) -> Result<(), String> {
     let url = log.str("baseUrl");
     let details = pk.enum_name("keyDetails", proto::KEY_DETAILS);
     let parse_err = |e: &str| format!("failed to parse public key for tlog: {url} {e}");
-    match details.as_str() {
+    let key = match details.as_str() {
         "PKIX_ECDSA_P256_SHA_256"
         | "PKIX_ECDSA_P384_SHA_384"
         | "PKIX_ECDSA_P521_SHA_512"
@@ -633,22 +677,31 @@ fn parse_tlog(log: &proto::Msg) -> Result<(), String> {
                 };
                 return Err(format!("tlog public key is not {kind}: {details}"));
             }
+            key
         }
         "PKCS1_RSA_PKCS1V5" => {
             use rsa::pkcs1::DecodeRsaPublicKey as _;
-            rsa::RsaPublicKey::from_pkcs1_der(raw).map_err(|_| {
+            VerifyingKey::Rsa(rsa::RsaPublicKey::from_pkcs1_der(raw).map_err(|_| {
                 parse_err("x509: failed to parse public key (use ParsePKIXPublicKey instead for this key format)")
-            })?;
+            })?)
         }
         _ => return Err(format!("unsupported tlog public key type: {details}")),
-    }
+    };
     let Some(valid_for) = pk.msg("validFor") else {
         return Err("tlog missing public key validity period".into());
     };
-    if valid_for.get("start").is_none() {
+    let Some(start) = valid_for.get("start") else {
         return Err("tlog missing public key validity period start time".into());
-    }
-    Ok(())
+    };
+    let time = |v: &Json| v.as_str().and_then(proto::timestamp);
+    let der = key.to_der();
+    Ok(Log {
+        id: id.bytes("keyId").unwrap_or_default().to_vec(),
+        der_hash: sha2::Sha256::digest(&der).into(),
+        key,
+        start: time(start),
+        end: valid_for.get("end").and_then(time),
+    })
 }
 
 /// Go's `x509.ParsePKIXPublicKey` error for bytes it refuses (the common cases).
@@ -693,37 +746,925 @@ fn parse_authority(ca: &proto::Msg) -> Result<Authority, String> {
     })
 }
 
-/// Whether `path` (a Sigstore bundle beside the attestation, or `-bundle`) carries a
-/// transparency-log entry or an RFC 3161 timestamp: Packer then verifies the bundle instead
-/// (`bundleAnchorsSigningTime`; the bundle read loosely, a bundle sigstore-go refuses being
-/// one without them).
+// ---------------------------------------------------------------------------------------
+// Sigstore bundles, as sigstore-go loads them and Packer checks them against the envelope
+// ---------------------------------------------------------------------------------------
+
+/// A Sigstore bundle that `bundle.LoadJSONFromPath` accepted.
+pub(super) struct Bundle {
+    msg: proto::Msg,
+    tlog_entries: usize,
+}
+
+/// `bundle.LoadJSONFromPath`: protobuf JSON, then `Bundle.validate`; `Err`: sigstore-go's
+/// words.
+pub(super) fn load_bundle(path: &str) -> Result<Bundle, String> {
+    let data = std::fs::read(Path::new(path)).map_err(|e| go_file_error("open", path, &e))?;
+    let json: Json =
+        serde_json::from_slice(&data).map_err(|e| format!("proto: syntax error: {e}"))?;
+    let msg = proto::decode(&json, proto::BUNDLE).map_err(|e| format!("proto: {e}"))?;
+    const UNSUPPORTED: &str = "validation error: unsupported media type";
+    let media_type = msg.str("mediaType");
+    let version = bundle_version(&media_type)
+        .map_err(|e| format!("error getting bundle version: {UNSUPPORTED}: {e}"))?;
+    if semver_cmp(&version, "v0.1").is_lt() {
+        return Err(format!(
+            "{UNSUPPORTED}: bundle version {version} is not supported"
+        ));
+    }
+    let material = msg.msg("verificationMaterial");
+    let entries = material.map_or(&[][..], |m| m.list("tlogEntries"));
+    let (mut promise, mut proof) = (false, false);
+    for e in entries {
+        let (p, q) = parse_tlog_entry(e).map_err(|e| format!("validation error: {e}"))?;
+        promise |= p;
+        proof |= q;
+    }
+    if semver_cmp(&version, "v0.1").is_eq() {
+        if !entries.is_empty() && !promise {
+            return Err("inclusion promises missing in bundle (required for bundle v0.1)".into());
+        }
+    } else if !entries.is_empty() && !proof {
+        return Err("inclusion proof missing in bundle (required for bundle v0.2)".into());
+    }
+    if semver_cmp(&version, "v0.3").is_ge()
+        && material.is_some_and(|m| m.has("x509CertificateChain"))
+    {
+        return Err(
+            "verification material cannot be X.509 certificate chain (for bundle v0.3)".into(),
+        );
+    }
+    if semver_cmp(&version, "v0.4").is_ge() {
+        return Err(format!(
+            "{UNSUPPORTED}: bundle version {version} is not yet supported"
+        ));
+    }
+    if !msg.has("dsseEnvelope") && !msg.has("messageSignature") {
+        return Err("invalid bundle: validation error: missing bundle content".into());
+    }
+    let has_content = material.is_some_and(|m| {
+        ["publicKey", "x509CertificateChain", "certificate"]
+            .iter()
+            .any(|k| m.has(k))
+    });
+    if !has_content {
+        return Err("invalid bundle: validation error: missing verification material".into());
+    }
+    Ok(Bundle {
+        tlog_entries: entries.len(),
+        msg,
+    })
+}
+
+impl Bundle {
+    fn timestamps(&self) -> usize {
+        self.msg
+            .msg("verificationMaterial")
+            .and_then(|m| m.msg("timestampVerificationData"))
+            .map_or(0, |t| t.list("rfc3161Timestamps").len())
+    }
+}
+
+/// `getBundleVersion`.
+fn bundle_version(media_type: &str) -> Result<String, String> {
+    const BASE: &str = "application/vnd.dev.sigstore.bundle";
+    for v in ["0.1", "0.2", "0.3"] {
+        if media_type == format!("{BASE}+json;version={v}") {
+            return Ok(format!("v{v}"));
+        }
+    }
+    if let Some(v) = media_type
+        .strip_prefix(BASE)
+        .and_then(|r| r.strip_prefix('.'))
+        .filter(|r| r.starts_with('v'))
+        .and_then(|r| r.strip_suffix("+json"))
+    {
+        return if semver_parse(v).is_some() {
+            Ok(v.to_string())
+        } else {
+            Err(format!("invalid bundle version: {v}"))
+        };
+    }
+    Err(media_type.to_string())
+}
+
+/// `golang.org/x/mod/semver`'s parse: `vMAJOR[.MINOR[.PATCH]][-PRERELEASE][+BUILD]`, numbers
+/// without leading zeros; (major, minor, patch, prerelease).
+fn semver_parse(v: &str) -> Option<(u64, u64, u64, String)> {
+    let v = v.strip_prefix('v')?;
+    let v = v.split_once('+').map_or(v, |x| x.0);
+    let (core, pre) = v.split_once('-').map_or((v, ""), |x| x);
+    let nums: Vec<&str> = core.split('.').collect();
+    if nums.is_empty() || nums.len() > 3 {
+        return None;
+    }
+    let mut n = [0u64; 3];
+    for (i, p) in nums.iter().enumerate() {
+        if p.is_empty()
+            || !p.bytes().all(|c| c.is_ascii_digit())
+            || (p.len() > 1 && p.starts_with('0'))
+        {
+            return None;
+        }
+        n[i] = p.parse().ok()?;
+    }
+    if (nums.len() < 3 && !pre.is_empty()) || (v.contains('-') && pre.is_empty()) {
+        return None;
+    }
+    Some((n[0], n[1], n[2], pre.to_string()))
+}
+
+/// `semver.Compare` (an invalid version is less than any valid one).
+fn semver_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (semver_parse(a), semver_parse(b)) {
+        (None, None) => Ordering::Equal,
+        (None, _) => Ordering::Less,
+        (_, None) => Ordering::Greater,
+        (Some(x), Some(y)) => (x.0, x.1, x.2).cmp(&(y.0, y.1, y.2)).then_with(|| {
+            match (x.3.is_empty(), y.3.is_empty()) {
+                (true, true) => Ordering::Equal,
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                (false, false) => x.3.cmp(&y.3),
+            }
+        }),
+    }
+}
+
+/// `tlog.ParseTransparencyLogEntry`: its required fields, the checkpoint, a body Rekor v1 or
+/// v2 knows, kind and version as the entry says; (inclusion promise, inclusion proof).
+fn parse_tlog_entry(e: &proto::Msg) -> Result<(bool, bool), String> {
+    const NIL: &str = "validation error: nil value in transaction log entry";
+    let kv = e.msg("kindVersion");
+    if !e.has("canonicalizedBody")
+        || e.int("logIndex") < 0
+        || !e.msg("logId").is_some_and(|l| l.has("keyId"))
+        || kv.is_none()
+    {
+        return Err(NIL.into());
+    }
+    let proof = e.msg("inclusionProof");
+    if let Some(p) = proof {
+        match p.msg("checkpoint") {
+            None => return Err("inclusion proof missing required checkpoint".into()),
+            Some(c) if c.str("envelope").is_empty() => {
+                return Err("inclusion proof checkpoint empty".into());
+            }
+            _ => {}
+        }
+    }
+    // (the entry's kind and version are taken from `kindVersion`, so the body's own never
+    // mismatch them)
+    let body = e.bytes("canonicalizedBody").unwrap_or_default();
+    if let RekorBody::Unknown(why) = rekor_body(body) {
+        return Err(format!(
+            "entry body is not a recognizable Rekor v1 or Rekor v2 type: {why}"
+        ));
+    }
+    let promise = e
+        .msg("inclusionPromise")
+        .and_then(|p| p.bytes("signedEntryTimestamp"))
+        .is_some_and(|s| !s.is_empty());
+    Ok((promise, proof.is_some()))
+}
+
+enum RekorBody {
+    V2,
+    V1(RekorV1),
+    Unknown(String),
+}
+
+/// What sigstore-go reads of a Rekor v1 entry: its signature, the verifier's PEM, the DSSE
+/// payload hash (`None` for a `hashedrekord`).
+struct RekorV1 {
+    signature: Vec<u8>,
+    verifier_pem: Vec<u8>,
+    payload_hash: Option<Vec<u8>>,
+}
+
+/// What a log entry's canonicalized body is: a Rekor v2 entry (rekor-tiles' protobuf JSON),
+/// a Rekor v1 entry in its canonical form of a kind and version sigstore-go reads (`dsse`
+/// 0.0.1, `intoto` 0.0.2, `hashedrekord` 0.0.1), or neither.
+fn rekor_body(body: &[u8]) -> RekorBody {
+    use base64::Engine as _;
+    let b64 = |v: &Json| {
+        v.as_str()
+            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+    };
+    let Ok(Json::Object(o)) = serde_json::from_slice::<Json>(body) else {
+        return RekorBody::Unknown("invalid character in entry body".into());
+    };
+    let v2_keys = ["kind", "apiVersion", "api_version", "spec"];
+    let v2_specs = [
+        "hashedRekordV002",
+        "hashed_rekord_v002",
+        "dsseV002",
+        "dsse_v002",
+    ];
+    if o.keys().all(|k| v2_keys.contains(&k.as_str()))
+        && o.get("spec")
+            .and_then(Json::as_object)
+            .is_some_and(|s| s.len() == 1 && s.keys().all(|k| v2_specs.contains(&k.as_str())))
+    {
+        return RekorBody::V2;
+    }
+    let field = |k: &str| {
+        o.get(k)
+            .and_then(Json::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (kind, version) = (field("kind"), field("apiVersion"));
+    let spec = o.get("spec").cloned().unwrap_or(Json::Null);
+    let hash = |v: &Json| -> Option<Vec<u8>> {
+        (v.get("algorithm")?.as_str()? == "sha256")
+            .then(|| v.get("value")?.as_str().map(str::to_string))?
+            .and_then(|h| {
+                (0..h.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+                    .collect()
+            })
+    };
+    let parsed = match (kind.as_str(), version.as_str()) {
+        ("dsse", "0.0.1") => (|| {
+            let sig = spec.get("signatures")?.as_array()?.first()?;
+            Some(RekorV1 {
+                signature: b64(sig.get("signature")?)?,
+                verifier_pem: b64(sig.get("verifier")?)?,
+                payload_hash: Some(hash(spec.get("payloadHash")?)?),
+            })
+            .filter(|_| spec.get("envelopeHash").and_then(hash).is_some())
+        })(),
+        ("intoto", "0.0.2") => (|| {
+            let content = spec.get("content")?;
+            let sig = content
+                .get("envelope")?
+                .get("signatures")?
+                .as_array()?
+                .first()?;
+            let sig_b64 = String::from_utf8(b64(sig.get("sig")?)?).ok()?;
+            Some(RekorV1 {
+                signature: b64(&Json::String(sig_b64))?,
+                verifier_pem: b64(sig.get("publicKey")?)?,
+                payload_hash: Some(hash(content.get("payloadHash")?)?),
+            })
+        })(),
+        ("hashedrekord", "0.0.1") => (|| {
+            let sig = spec.get("signature")?;
+            Some(RekorV1 {
+                signature: b64(sig.get("content")?)?,
+                verifier_pem: b64(sig.get("publicKey")?.get("content")?)?,
+                payload_hash: None,
+            })
+        })(),
+        _ => None,
+    };
+    match parsed {
+        Some(v1) => RekorBody::V1(v1),
+        None => RekorBody::Unknown(format!(
+            "unsupported or malformed entry kind {kind:?} version {version:?}"
+        )),
+    }
+}
+
+/// `bundleAnchorsSigningTime`: the bundle loads and carries a transparency-log entry or an
+/// RFC 3161 timestamp.
 pub(super) fn bundle_anchors_signing_time(path: &str) -> bool {
-    let Ok(data) = std::fs::read(Path::new(path)) else {
-        return false;
+    load_bundle(path).is_ok_and(|b| b.tlog_entries > 0 || b.timestamps() > 0)
+}
+
+/// Packer's `verifySigstoreBundleEvidenceImpl` after its flag checks: the trusted root, the
+/// bundle, the bundle against the envelope, the verifier's options, then sigstore-go's
+/// `Verifier.Verify` as far as Kiln goes: `Err` is Packer's error, or why Kiln stops.
+pub(super) fn verify_bundle(
+    a: &super::Args,
+    bundle_path: &str,
+    payload_type: &str,
+    payload_b64: &str,
+    signatures: &[Json],
+    no_bundle: &str,
+    no_public_root: &str,
+) -> Result<(), String> {
+    if a.trusted_root.trim().is_empty() {
+        return Err(format!("load keyless trusted root: {no_public_root}"));
+    }
+    let root = load_trusted_root(a.trusted_root.trim())
+        .map_err(|e| format!("load keyless trusted root: {e}"))?;
+    let q = super::go_quote(bundle_path);
+    let bundle = load_bundle(bundle_path).map_err(|e| format!("load Sigstore bundle {q}: {e}"))?;
+    // ensureBundleMatchesEnvelope
+    let Some(env) = bundle.msg.msg("dsseEnvelope") else {
+        return Err("extract DSSE envelope from Sigstore bundle: validation error: missing verification material".into());
     };
-    let Ok(b) = serde_json::from_slice::<Json>(&data) else {
-        return false;
+    let Some(payload) = env.bytes("payload") else {
+        return Err("extract DSSE envelope from Sigstore bundle: validation error: invalid attestation: missing valid envelope".into());
     };
-    let vm = b
-        .get("verificationMaterial")
-        .or_else(|| b.get("verification_material"));
-    let non_empty = |v: Option<&Json>| v.and_then(Json::as_array).is_some_and(|a| !a.is_empty());
-    b.get("mediaType")
-        .or_else(|| b.get("media_type"))
-        .and_then(Json::as_str)
-        .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
-        && vm.is_some_and(|vm| {
-            non_empty(vm.get("tlogEntries").or_else(|| vm.get("tlog_entries")))
-                || vm
-                    .get("timestampVerificationData")
-                    .or_else(|| vm.get("timestamp_verification_data"))
-                    .is_some_and(|t| {
-                        non_empty(
-                            t.get("rfc3161Timestamps")
-                                .or_else(|| t.get("rfc3161_timestamps")),
-                        )
-                    })
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    if env.str("payloadType") != payload_type || b64.encode(payload) != payload_b64 {
+        return Err("sigstore bundle payload does not match attestation".into());
+    }
+    if signatures.is_empty() {
+        return Err("attestation envelope has no signatures".into());
+    }
+    let bundle_sig = env
+        .list("signatures")
+        .first()
+        .and_then(|s| s.bytes("sig"))
+        .unwrap_or_default();
+    let mut matched = false;
+    for (i, s) in signatures.iter().enumerate() {
+        let sig = s.get("sig").and_then(Json::as_str).unwrap_or_default();
+        let sig = super::go_base64(sig).map_err(|e| {
+            format!("decode attestation envelope signature {i}: decode envelope signature: {e}")
+        })?;
+        if sig == bundle_sig {
+            matched = true;
+            break;
+        }
+    }
+    if !matched {
+        return Err("sigstore bundle signature does not match any attestation signature".into());
+    }
+    // the verifier's options: -require-rekor alone asks for log entries and no time source
+    if a.require_rekor && !a.require_timestamp {
+        return Err("create Sigstore bundle verifier: when initializing a new Verifier, you must specify at least one of WithObserverTimestamps(), WithSignedTimestamps(), WithIntegratedTimestamps() or WithCurrentTime(), or exclusively specify WithNoObserverTimestamps()".into());
+    }
+    if !a.artifact.is_empty() {
+        std::fs::File::open(&a.artifact).map_err(|e| {
+            format!(
+                "open artifact {} for bundle verification: {}",
+                super::go_quote(&a.artifact),
+                go_file_error("open", &a.artifact, &e)
+            )
+        })?;
+    }
+    let wrap = |e: String| format!("verify Sigstore bundle {q}: {e}");
+    bundle_verify(a, &bundle, &root, no_bundle).map_err(|e| match e {
+        Stop::Packer(e) => wrap(e),
+        Stop::Kiln(e) => e,
+    })
+}
+
+/// Where sigstore-go's verification stops: its error, or where Kiln cannot follow.
+enum Stop {
+    Packer(String),
+    Kiln(String),
+}
+
+/// sigstore-go's `Verifier.Verify` of a keyless DSSE bundle with Packer's options: the
+/// transparency log when `-require-rekor` asks for it, observer timestamps, the leaf
+/// certificate at each, the signature, the artifact, the identity.
+fn bundle_verify(
+    a: &super::Args,
+    bundle: &Bundle,
+    root: &TrustedRoot,
+    no_bundle: &str,
+) -> Result<(), Stop> {
+    let p = |e: String| Stop::Packer(e);
+    let material = bundle.msg.msg("verificationMaterial");
+    let env = bundle
+        .msg
+        .msg("dsseEnvelope")
+        .expect("checked against the attestation");
+    let env_sigs = env.list("signatures");
+    let entity_sig = env_sigs
+        .first()
+        .and_then(|s| s.bytes("sig"))
+        .unwrap_or_default()
+        .to_vec();
+    // the verification content: the certificate (or the first of a chain), or a key hint
+    let cert_raw = material.and_then(|m| {
+        m.msg("certificate")
+            .and_then(|c| c.bytes("rawBytes"))
+            .or_else(|| {
+                m.msg("x509CertificateChain")
+                    .and_then(|c| c.list("certificates").first())
+                    .and_then(|c| c.bytes("rawBytes"))
+            })
+    });
+    let is_key = material.is_some_and(|m| m.has("publicKey"));
+    let leaf =
+        match cert_raw {
+            _ if is_key => None,
+            None => return Err(p(
+                "failed to verify log inclusion: validation error: missing verification material"
+                    .into(),
+            )),
+            Some(raw) => Some(Cert::parse(raw).ok_or_else(|| {
+                p(
+                    "failed to verify log inclusion: validation error: x509: malformed certificate"
+                        .into(),
+                )
+            })?),
+        };
+    let mut times = Vec::new();
+    if a.require_rekor {
+        times =
+            verify_tlog(bundle, root, &entity_sig, leaf.as_ref(), no_bundle).map_err(
+                |e| match e {
+                    Stop::Packer(e) => p(format!("failed to verify log inclusion: {e}")),
+                    k => k,
+                },
+            )?;
+    }
+    // observer timestamps: RFC 3161 timestamps, then the log's integrated times
+    if bundle.timestamps() > 0 {
+        return Err(Stop::Kiln(no_bundle.into()));
+    }
+    if times.is_empty() {
+        return Err(p("failed to verify timestamps: threshold not met for verified signed & log entry integrated timestamps: 0 < 1; error: %!w(<nil>)".into()));
+    }
+    let Some(mut leaf) = leaf else {
+        // a bundle signed with a key: the trusted root names no keys
+        return Err(p(
+            "signature time outside of public key validity window".into()
+        ));
+    };
+    let summary_issuer = fulcio_issuer(&leaf.extensions).ok_or_else(|| {
+        p(
+            "failed to summarize certificate: unexpected error unmarshalling DER-encoded string"
+                .into(),
+        )
+    })?;
+    let san = leaf_san(&leaf).ok_or_else(|| {
+        p("failed to summarize certificate: no Subject Alternative Name found".into())
+    })?;
+    // a critical SAN of other names only is accepted here
+    leaf.unhandled_critical.retain(|o| o != "2.5.29.17");
+    for t in &times {
+        if !root.authorities.iter().any(|au| au.verify(&leaf, *t)) {
+            return Err(p(
+                "failed to verify leaf certificate: leaf certificate verification failed".into(),
+            ));
+        }
+    }
+    // the signature: the bundle's envelope, one signature, sigstore's verifier for the
+    // certificate's key (with its compatibility verifier for P-384 and P-521)
+    let key =
+        leaf.key.clone().and_then(SigstoreKey::new).ok_or_else(|| {
+            p("failed to get signature verifier: unsupported public key type".into())
+        })?;
+    let sig_fail = || {
+        p("failed to verify signature: could not verify envelope: accepted signatures do not match threshold, Found: 0, Expected 1".into())
+    };
+    if env_sigs.len() != 1 {
+        return Err(p(
+            "failed to verify signature: exactly one signature is required".into(),
+        ));
+    }
+    let payload = env.bytes("payload").unwrap_or_default();
+    let keyid = env_sigs[0].str("keyid");
+    if !keyid.is_empty() && Some(keyid) != leaf.key.as_ref().and_then(ssh_fingerprint) {
+        return Err(sig_fail());
+    }
+    let version = bundle_version(&bundle.msg.str("mediaType")).unwrap_or_default();
+    let compat = ["v0.1", "v0.2", "v0.3"].contains(&version.as_str());
+    if !key.verify_compat(
+        &super::pae(&env.str("payloadType"), payload),
+        &entity_sig,
+        compat,
+    ) {
+        return Err(sig_fail());
+    }
+    if !a.artifact.is_empty() {
+        verify_artifact_digest(payload, &a.artifact)
+            .map_err(|e| p(format!("failed to verify signature: {e}")))?;
+    }
+    // the identity
+    if san != a.keyless_identity {
+        return Err(p(format!(
+            "failed to verify certificate identity: no matching CertificateIdentity found, last error: expected SAN value \"{}\", got \"{san}\"",
+            a.keyless_identity
+        )));
+    }
+    if summary_issuer != a.keyless_oidc_issuer.as_bytes() {
+        return Err(p(format!(
+            "failed to verify certificate identity: no matching CertificateIdentity found, last error: expected issuer value \"{}\", got \"{}\"",
+            a.keyless_oidc_issuer,
+            String::from_utf8_lossy(&summary_issuer)
+        )));
+    }
+    Ok(())
+}
+
+/// `SummarizeCertificate`'s SAN: the first URI, else e-mail, else Fulcio's `OtherName`.
+fn leaf_san(leaf: &Cert) -> Option<String> {
+    leaf.uris
+        .first()
+        .or(leaf.emails.first())
+        .cloned()
+        .or_else(|| other_name_san(&leaf.extensions))
+        .filter(|s| !s.is_empty())
+}
+
+/// `verifyEnvelopeWithArtifacts` after the signature: the artifact's SHA-256 (and SHA-384,
+/// SHA-512 when the subjects name them) among the statement's subject digests.
+fn verify_artifact_digest(payload: &[u8], artifact: &str) -> Result<(), String> {
+    let data = std::fs::read(artifact).map_err(|e| {
+        format!("could not verify artifact: unable to calculate digest: read {artifact}: {e}")
+    })?;
+    let st: Json = serde_json::from_slice(payload).map_err(|e| {
+        format!("could not verify artifact: unable to extract statement from envelope: {e}")
+    })?;
+    let subjects = st
+        .get("subject")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if subjects.is_empty() {
+        return Err("no subjects found in statement".into());
+    }
+    let digest = |alg: &str| -> Option<Vec<u8>> {
+        Some(match alg {
+            "sha256" => sha2::Sha256::digest(&data).to_vec(),
+            "sha384" => sha2::Sha384::digest(&data).to_vec(),
+            "sha512" => sha2::Sha512::digest(&data).to_vec(),
+            _ => return None,
         })
+    };
+    let mut any_alg = false;
+    for s in &subjects {
+        for (alg, hex) in s
+            .get("digest")
+            .and_then(Json::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let Some(d) = digest(alg) else { continue };
+            any_alg = true;
+            let want: Option<Vec<u8>> = hex.as_str().and_then(|h| {
+                (0..h.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+                    .collect()
+            });
+            if want.as_deref() == Some(&d[..]) {
+                return Ok(());
+            }
+        }
+    }
+    if !any_alg {
+        return Err(
+            "unable to determine hash functions: no supported hash functions found in statement"
+                .into(),
+        );
+    }
+    Err("provided artifact digests do not match digests in statement".into())
+}
+
+/// Go's `ssh.FingerprintSHA256` of a key (the DSSE key id sigstore's envelope verifier
+/// computes for a verifier without one).
+fn ssh_fingerprint(key: &VerifyingKey) -> Option<String> {
+    use base64::Engine as _;
+    fn put(out: &mut Vec<u8>, b: &[u8]) {
+        out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+        out.extend_from_slice(b);
+    }
+    fn mpint(out: &mut Vec<u8>, b: &[u8]) {
+        let b: Vec<u8> = b.iter().copied().skip_while(|&x| x == 0).collect();
+        let mut v = Vec::new();
+        if b.first().is_some_and(|&x| x & 0x80 != 0) {
+            v.push(0);
+        }
+        v.extend_from_slice(&b);
+        put(out, &v);
+    }
+    let mut w = Vec::new();
+    match key {
+        VerifyingKey::Ed25519(k) => {
+            put(&mut w, b"ssh-ed25519");
+            put(&mut w, k.as_bytes());
+        }
+        VerifyingKey::P256(k) => {
+            put(&mut w, b"ecdsa-sha2-nistp256");
+            put(&mut w, b"nistp256");
+            put(&mut w, k.to_sec1_point(false).as_bytes());
+        }
+        VerifyingKey::P384(k) => {
+            put(&mut w, b"ecdsa-sha2-nistp384");
+            put(&mut w, b"nistp384");
+            put(&mut w, k.to_sec1_point(false).as_bytes());
+        }
+        VerifyingKey::P521(k) => {
+            put(&mut w, b"ecdsa-sha2-nistp521");
+            put(&mut w, b"nistp521");
+            put(&mut w, k.to_sec1_point(false).as_bytes());
+        }
+        VerifyingKey::Rsa(k) => {
+            use rsa::traits::PublicKeyParts as _;
+            put(&mut w, b"ssh-rsa");
+            mpint(&mut w, &k.e().to_bytes_be());
+            mpint(&mut w, &k.n().to_bytes_be());
+        }
+        VerifyingKey::Other => return None,
+    }
+    let h = sha2::Sha256::digest(&w);
+    Some(format!(
+        "SHA256:{}",
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(h)
+    ))
+}
+
+/// `VerifyTlogEntry` with a threshold of one, trusting integrated times: each entry of a log
+/// the trusted root names checked (its inclusion promise, its inclusion proof and signed
+/// checkpoint, the entry against the bundle); the integrated times of entries with a
+/// verified promise.
+fn verify_tlog(
+    bundle: &Bundle,
+    root: &TrustedRoot,
+    entity_sig: &[u8],
+    leaf: Option<&Cert>,
+    no_bundle: &str,
+) -> Result<Vec<i64>, Stop> {
+    let p = |e: &str| Stop::Packer(e.to_string());
+    let entries = bundle
+        .msg
+        .msg("verificationMaterial")
+        .map_or(&[][..], |m| m.list("tlogEntries"));
+    if entries.len() > 32 {
+        return Err(p(&format!("too many tlog entries: {} > 32", entries.len())));
+    }
+    let key_of = |e: &proto::Msg| {
+        (
+            e.msg("logId")
+                .and_then(|l| l.bytes("keyId"))
+                .unwrap_or_default()
+                .to_vec(),
+            e.int("logIndex"),
+        )
+    };
+    for (i, a) in entries.iter().enumerate() {
+        if entries[i + 1..].iter().any(|b| key_of(a) == key_of(b)) {
+            return Err(p("duplicate tlog entries found"));
+        }
+    }
+    let env = bundle.msg.msg("dsseEnvelope").expect("checked");
+    let payload_hash = sha2::Sha256::digest(env.bytes("payload").unwrap_or_default()).to_vec();
+    let mut verified_logs: Vec<Vec<u8>> = Vec::new();
+    let mut times = Vec::new();
+    for e in entries {
+        let body = e.bytes("canonicalizedBody").unwrap_or_default();
+        let v1 = match rekor_body(body) {
+            RekorBody::V1(v1) => v1,
+            _ => return Err(Stop::Kiln(no_bundle.into())),
+        };
+        let (log_id, log_index) = key_of(e);
+        let Some(log) = root.logs.iter().find(|l| l.id == log_id) else {
+            continue;
+        };
+        let promise = e
+            .msg("inclusionPromise")
+            .and_then(|p| p.bytes("signedEntryTimestamp"))
+            .filter(|s| !s.is_empty());
+        let proof = e.msg("inclusionProof");
+        if promise.is_none() && proof.is_none() {
+            return Err(p("entry must contain an inclusion proof and/or promise"));
+        }
+        let integrated = e.int("integratedTime");
+        if let Some(set) = promise
+            && !verify_set(log, body, integrated, log_index, set)
+        {
+            continue;
+        }
+        if let Some(proof) = proof {
+            let checkpoint = proof
+                .msg("checkpoint")
+                .map(|c| c.str("envelope"))
+                .unwrap_or_default();
+            let first = checkpoint.split('\n').next().unwrap_or_default();
+            let v1_sth = checkpoint.split('\n').count() >= 4
+                && first
+                    .rsplit_once(" - ")
+                    .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()));
+            if !v1_sth {
+                return Err(Stop::Kiln(no_bundle.into()));
+            }
+            verify_inclusion(log, body, proof, &checkpoint).map_err(Stop::Packer)?;
+        }
+        if v1.signature != entity_sig {
+            return Err(p("transparency log signature does not match"));
+        }
+        let same_key = leaf
+            .is_some_and(|l| super::pem_decode(&v1.verifier_pem).is_some_and(|der| der == l.raw));
+        if !same_key {
+            return Err(p("transparency log certificate does not match"));
+        }
+        match &v1.payload_hash {
+            None => {
+                return Err(p(
+                    "transparency log rekor v1 entry is not a dsse_v001 or intoto_v002 entry",
+                ));
+            }
+            Some(h) if *h != payload_hash => {
+                return Err(p(&format!(
+                    "transparency log dsse/intoto entry payload hash {} does not match envelope payload hash {}",
+                    super::hex(&payload_hash),
+                    super::hex(h)
+                )));
+            }
+            _ => {}
+        }
+        if integrated != 0
+            && let Some(l) = leaf
+            && (integrated < l.not_before || integrated > l.not_after)
+        {
+            return Err(p("integrated time outside certificate validity"));
+        }
+        if !verified_logs.contains(&log_id) {
+            verified_logs.push(log_id.clone());
+            if promise.is_some() {
+                times.push(integrated);
+            }
+        }
+    }
+    if verified_logs.is_empty() {
+        return Err(p(
+            "not enough verified log entries from transparency log: 0 < 1",
+        ));
+    }
+    Ok(times)
+}
+
+/// `tlog.VerifySET`: the log's ECDSA signature over the canonical JSON of the entry's body,
+/// integrated time, log id and index, within the log key's validity.
+fn verify_set(log: &Log, body: &[u8], integrated: i64, index: i64, set: &[u8]) -> bool {
+    use base64::Engine as _;
+    if log.start.is_none_or(|s| s == GO_ZERO_TIME)
+        || log.start.is_some_and(|s| s > integrated)
+        || log.end.is_some_and(|e| e < integrated)
+    {
+        return false;
+    }
+    let payload = format!(
+        "{{\"body\":\"{}\",\"integratedTime\":{integrated},\"logID\":\"{}\",\"logIndex\":{index}}}",
+        base64::engine::general_purpose::STANDARD.encode(body),
+        super::hex(&log.id)
+    );
+    let d = sha2::Sha256::digest(payload.as_bytes());
+    use ecdsa_prehash as e;
+    match &log.key {
+        VerifyingKey::P256(k) => e::p256(k, &d, set),
+        VerifyingKey::P384(k) => e::p384(k, &d, set),
+        VerifyingKey::P521(k) => e::p521(k, &d, set),
+        _ => false,
+    }
+}
+
+/// Go's zero `time.Time` in Unix seconds (`0001-01-01T00:00:00Z`).
+const GO_ZERO_TIME: i64 = -62_135_596_800;
+
+/// rekor's `VerifyInclusion` (RFC 6962) and `VerifyCheckpointSignature`.
+fn verify_inclusion(
+    log: &Log,
+    body: &[u8],
+    proof: &proto::Msg,
+    checkpoint: &str,
+) -> Result<(), String> {
+    let hash_children = |l: &[u8], r: &[u8]| {
+        let mut h = sha2::Sha256::new();
+        h.update([1u8]);
+        h.update(l);
+        h.update(r);
+        h.finalize().to_vec()
+    };
+    let leaf = {
+        let mut h = sha2::Sha256::new();
+        h.update([0u8]);
+        h.update(body);
+        h.finalize().to_vec()
+    };
+    let index = proof.int("logIndex") as u64;
+    let size = proof.int("treeSize") as u64;
+    let hashes = proof.bytes_list("hashes");
+    let root_hash = proof.bytes("rootHash").unwrap_or_default();
+    if index >= size {
+        return Err(format!("index is beyond size: {index} >= {size}"));
+    }
+    let inner = (64 - (index ^ (size - 1)).leading_zeros()) as usize;
+    let border = (index >> inner).count_ones() as usize;
+    if hashes.len() != inner + border {
+        return Err(format!(
+            "wrong proof size {}, want {}",
+            hashes.len(),
+            inner + border
+        ));
+    }
+    let mut seed = leaf;
+    for (i, h) in hashes[..inner].iter().enumerate() {
+        seed = if (index >> i) & 1 == 0 {
+            hash_children(&seed, h)
+        } else {
+            hash_children(h, &seed)
+        };
+    }
+    for h in &hashes[inner..] {
+        seed = hash_children(h, &seed);
+    }
+    if seed != root_hash {
+        let list = |b: &[u8]| {
+            format!(
+                "[{}]",
+                b.iter().map(u8::to_string).collect::<Vec<_>>().join(" ")
+            )
+        };
+        return Err(format!(
+            "calculated root:\n{}\n does not match expected root:\n{}",
+            list(&seed),
+            list(root_hash)
+        ));
+    }
+    // the signed checkpoint
+    let (note, sth_hash) = parse_checkpoint(checkpoint)
+        .map_err(|e| format!("unmarshalling log entry checkpoint to SignedCheckpoint: {e}"))?;
+    if !verify_note(log, &note.0, &note.1) {
+        return Err("signature on checkpoint did not verify".into());
+    }
+    if sth_hash != root_hash {
+        return Err(format!(
+            "proof root hash does not match signed tree head, expected {} got {}",
+            super::hex(root_hash),
+            super::hex(&sth_hash)
+        ));
+    }
+    Ok(())
+}
+
+/// A signed note: its text and its signatures (key hash, signature).
+type Note = (String, Vec<(u32, Vec<u8>)>);
+
+/// rekor's `SignedCheckpoint.UnmarshalText`: the note, then the checkpoint's root hash.
+fn parse_checkpoint(data: &str) -> Result<(Note, Vec<u8>), String> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let malformed = || "unmarshalling signed note: malformed note".to_string();
+    let split = data.rfind("\n\n").ok_or_else(malformed)?;
+    let (text, sigs) = (&data[..split + 1], &data[split + 2..]);
+    if !sigs.ends_with('\n') {
+        return Err(malformed());
+    }
+    let mut signatures = Vec::new();
+    for line in sigs.lines() {
+        let mut words = line
+            .strip_prefix('\u{2014}')
+            .ok_or_else(|| {
+                "unmarshalling signed note: parsing signature: input does not match format"
+                    .to_string()
+            })?
+            .split_whitespace();
+        let (Some(_name), Some(sig)) = (words.next(), words.next()) else {
+            return Err("unmarshalling signed note: parsing signature: unexpected EOF".into());
+        };
+        let bytes = b64
+            .decode(sig)
+            .map_err(|e| format!("unmarshalling signed note: decoding signature: {e}"))?;
+        if bytes.len() < 5 {
+            return Err("unmarshalling signed note: signature is too small".into());
+        }
+        let hash = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        signatures.push((hash, bytes[4..].to_vec()));
+    }
+    if signatures.is_empty() {
+        return Err("unmarshalling signed note: no signatures found in input".into());
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    if lines.len() < 4 {
+        return Err("unmarshalling checkpoint: invalid checkpoint - too few newlines".into());
+    }
+    if lines[0].is_empty() {
+        return Err("unmarshalling checkpoint: invalid checkpoint - empty ecosystem".into());
+    }
+    if lines[1].parse::<u64>().is_err() {
+        return Err(format!(
+            "unmarshalling checkpoint: invalid checkpoint - size invalid: strconv.ParseUint: parsing {}: invalid syntax",
+            super::go_quote(lines[1])
+        ));
+    }
+    let hash = b64.decode(lines[2]).map_err(|_| {
+        "unmarshalling checkpoint: invalid checkpoint - invalid hash: illegal base64 data"
+            .to_string()
+    })?;
+    Ok(((text.to_string(), signatures), hash))
+}
+
+/// `SignedNote.Verify`: every signature names the log's key (the first four bytes of the
+/// SHA-256 of its PKIX encoding) and verifies over the note (ECDSA over its SHA-256,
+/// ed25519 over the text).
+fn verify_note(log: &Log, text: &str, sigs: &[(u32, Vec<u8>)]) -> bool {
+    let key_hash = u32::from_be_bytes(log.der_hash[..4].try_into().expect("32 bytes"));
+    let d = sha2::Sha256::digest(text.as_bytes());
+    use ecdsa_prehash as e;
+    sigs.iter().all(|(h, sig)| {
+        *h == key_hash
+            && match &log.key {
+                VerifyingKey::P256(k) => e::p256(k, &d, sig),
+                VerifyingKey::Ed25519(k) => ed25519_dalek::Signature::from_slice(sig)
+                    .is_ok_and(|s| k.verify_strict(text.as_bytes(), &s).is_ok()),
+                _ => false,
+            }
+    })
 }
 
 /// A small protojson reader for the trusted root's messages: fields by JSON or proto name,
@@ -734,6 +1675,8 @@ mod proto {
     pub enum Ty {
         Str,
         Bytes,
+        Int64,
+        BytesList,
         Enum(&'static [(&'static str, i64)]),
         Time,
         Msg(&'static [Field]),
@@ -777,6 +1720,82 @@ mod proto {
         ("ML_DSA_65", 21),
         ("ML_DSA_87", 22),
         ("ML_DSA_44", 23),
+    ];
+
+    // Sigstore's bundle (protobuf-specs' `dev.sigstore.bundle.v1.Bundle`)
+    const KIND_VERSION: &[Field] = &[("kind", "kind", Ty::Str), ("version", "version", Ty::Str)];
+    const PROMISE: &[Field] = &[("signedEntryTimestamp", "signed_entry_timestamp", Ty::Bytes)];
+    const CHECKPOINT: &[Field] = &[("envelope", "envelope", Ty::Str)];
+    const PROOF: &[Field] = &[
+        ("logIndex", "log_index", Ty::Int64),
+        ("rootHash", "root_hash", Ty::Bytes),
+        ("treeSize", "tree_size", Ty::Int64),
+        ("hashes", "hashes", Ty::BytesList),
+        ("checkpoint", "checkpoint", Ty::Msg(CHECKPOINT)),
+    ];
+    const TLOG_ENTRY: &[Field] = &[
+        ("logIndex", "log_index", Ty::Int64),
+        ("logId", "log_id", Ty::Msg(LOG_ID)),
+        ("kindVersion", "kind_version", Ty::Msg(KIND_VERSION)),
+        ("integratedTime", "integrated_time", Ty::Int64),
+        ("inclusionPromise", "inclusion_promise", Ty::Msg(PROMISE)),
+        ("inclusionProof", "inclusion_proof", Ty::Msg(PROOF)),
+        ("canonicalizedBody", "canonicalized_body", Ty::Bytes),
+    ];
+    const HINT: &[Field] = &[("hint", "hint", Ty::Str)];
+    const SIGNED_TIMESTAMP: &[Field] = &[("signedTimestamp", "signed_timestamp", Ty::Bytes)];
+    const TIMESTAMP_DATA: &[Field] = &[(
+        "rfc3161Timestamps",
+        "rfc3161_timestamps",
+        Ty::List(SIGNED_TIMESTAMP),
+    )];
+    const MATERIAL: &[Field] = &[
+        ("publicKey", "public_key", Ty::Msg(HINT)),
+        (
+            "x509CertificateChain",
+            "x509_certificate_chain",
+            Ty::Msg(CHAIN),
+        ),
+        ("certificate", "certificate", Ty::Msg(CERT)),
+        ("tlogEntries", "tlog_entries", Ty::List(TLOG_ENTRY)),
+        (
+            "timestampVerificationData",
+            "timestamp_verification_data",
+            Ty::Msg(TIMESTAMP_DATA),
+        ),
+    ];
+    const HASH_OUTPUT: &[Field] = &[
+        ("algorithm", "algorithm", Ty::Enum(HASH_ALGORITHMS)),
+        ("digest", "digest", Ty::Bytes),
+    ];
+    const MESSAGE_SIGNATURE: &[Field] = &[
+        ("messageDigest", "message_digest", Ty::Msg(HASH_OUTPUT)),
+        ("signature", "signature", Ty::Bytes),
+    ];
+    const DSSE_SIGNATURE: &[Field] = &[("sig", "sig", Ty::Bytes), ("keyid", "keyid", Ty::Str)];
+    const DSSE: &[Field] = &[
+        ("payload", "payload", Ty::Bytes),
+        ("payloadType", "payloadType", Ty::Str),
+        ("signatures", "signatures", Ty::List(DSSE_SIGNATURE)),
+    ];
+    pub const BUNDLE: &[Field] = &[
+        ("mediaType", "media_type", Ty::Str),
+        (
+            "verificationMaterial",
+            "verification_material",
+            Ty::Msg(MATERIAL),
+        ),
+        (
+            "messageSignature",
+            "message_signature",
+            Ty::Msg(MESSAGE_SIGNATURE),
+        ),
+        ("dsseEnvelope", "dsse_envelope", Ty::Msg(DSSE)),
+    ];
+    /// Fields of one `oneof`: at most one of them may be given.
+    const ONEOFS: &[&[&str]] = &[
+        &["publicKey", "x509CertificateChain", "certificate"],
+        &["messageSignature", "dsseEnvelope"],
     ];
 
     const TIME_RANGE: &[Field] = &[("start", "start", Ty::Time), ("end", "end", Ty::Time)];
@@ -831,6 +1850,7 @@ mod proto {
     pub enum Val {
         Json(Json),
         Bytes(Vec<u8>),
+        BytesList(Vec<Vec<u8>>),
         Msg(Msg),
         List(Vec<Msg>),
     }
@@ -855,6 +1875,18 @@ mod proto {
             match self.val(k)? {
                 Val::Bytes(b) => Some(b),
                 _ => None,
+            }
+        }
+        pub fn has(&self, k: &str) -> bool {
+            self.val(k).is_some()
+        }
+        pub fn int(&self, k: &str) -> i64 {
+            self.get(k).and_then(Json::as_i64).unwrap_or(0)
+        }
+        pub fn bytes_list(&self, k: &str) -> &[Vec<u8>] {
+            match self.val(k) {
+                Some(Val::BytesList(l)) => l,
+                _ => &[],
             }
         }
         pub fn msg(&self, k: &str) -> Option<&Msg> {
@@ -895,6 +1927,13 @@ mod proto {
             if v.is_null() {
                 continue;
             }
+            if let Some(group) = ONEOFS.iter().find(|g| g.contains(name))
+                && let Some(set) = group.iter().find(|g| out.val(g).is_some())
+            {
+                return Err(format!(
+                    "error parsing {k:?}, oneof field {set:?} is already set"
+                ));
+            }
             let bad = || {
                 format!(
                     "invalid value for {} field {}: {}",
@@ -906,6 +1945,21 @@ mod proto {
             let val = match ty {
                 Ty::Str => Val::Json(Json::String(v.as_str().ok_or_else(bad)?.to_string())),
                 Ty::Bytes => Val::Bytes(base64(v.as_str().ok_or_else(bad)?).ok_or_else(bad)?),
+                Ty::BytesList => Val::BytesList(
+                    v.as_array()
+                        .ok_or_else(bad)?
+                        .iter()
+                        .map(|b| b.as_str().and_then(base64).ok_or_else(bad))
+                        .collect::<Result<_, _>>()?,
+                ),
+                Ty::Int64 => {
+                    let n = match v {
+                        Json::String(s) => s.parse::<i64>().ok(),
+                        Json::Number(n) => n.as_i64(),
+                        _ => None,
+                    };
+                    Val::Json(Json::from(n.ok_or_else(bad)?))
+                }
                 Ty::Enum(names) => {
                     let n = match v {
                         Json::String(s) => names.iter().find(|e| e.0 == s).map(|e| e.1),
@@ -938,7 +1992,8 @@ mod proto {
     fn kind(ty: &Ty) -> &'static str {
         match ty {
             Ty::Str => "string",
-            Ty::Bytes => "bytes",
+            Ty::Bytes | Ty::BytesList => "bytes",
+            Ty::Int64 => "int64",
             Ty::Enum(_) => "enum",
             Ty::Time => "google.protobuf.Timestamp",
             Ty::Msg(_) | Ty::List(_) => "message",
