@@ -1295,12 +1295,7 @@ fn verify_artifact_digest(payload: &[u8], artifact: &str) -> Result<(), String> 
         {
             let Some(d) = digest(alg) else { continue };
             any_alg = true;
-            let want: Option<Vec<u8>> = hex.as_str().and_then(|h| {
-                (0..h.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
-                    .collect()
-            });
+            let want = hex.as_str().and_then(go_hex);
             if want.as_deref() == Some(&d[..]) {
                 return Ok(());
             }
@@ -1313,6 +1308,17 @@ fn verify_artifact_digest(payload: &[u8], artifact: &str) -> Result<(), String> 
         );
     }
     Err("provided artifact digests do not match digests in statement".into())
+}
+
+/// Go's `hex.DecodeString`: pairs of hexadecimal digits, either case.
+fn go_hex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) || !s.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// Go's `ssh.FingerprintSHA256` of a key (the DSSE key id sigstore's envelope verifier
