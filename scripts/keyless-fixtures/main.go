@@ -321,6 +321,9 @@ func main() {
 		}
 		files := c.files
 		files["cmd"] = []byte(c.cmd + "\n")
+		if why, ok := deviations[c.name]; ok {
+			files["deviation"] = []byte(why + "\n")
+		}
 		if c.name == "artifact-policy" {
 			files["a.txt"] = []byte("hello")
 		}
@@ -331,6 +334,11 @@ func main() {
 		}
 	}
 	fmt.Println(len(cases), "cases written under", casesDir)
+}
+
+// deviations: the cases where Kiln differs on purpose (docs/templates.md says why).
+var deviations = map[string]string{
+	"bundle-rekor-timestamp-data": "Kiln does not verify RFC 3161 timestamps: a bundle carrying them is refused with the reason (Packer verifies each and ignores those that fail when the transparency log's integrated times suffice)",
 }
 
 type tc struct {
@@ -464,6 +472,7 @@ func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc 
 		keyid        string
 		timestamp    bool
 		duplicate    bool
+		intoto       bool // an intoto v0.0.2 entry instead of dsse v0.0.1
 	}
 	bundle := func(certDER []byte, o opts) []byte {
 		payload := statement
@@ -502,6 +511,24 @@ func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc 
 				}},
 			},
 		}))
+		if o.intoto {
+			// intoto v0.0.2: the signature base64-encoded twice, the key as PEM
+			body = must(json.Marshal(map[string]any{
+				"apiVersion": "0.0.2",
+				"kind":       "intoto",
+				"spec": map[string]any{"content": map[string]any{
+					"envelope": map[string]any{
+						"payloadType": payloadT,
+						"signatures": []any{map[string]string{
+							"sig":       b64([]byte(b64(entrySig))),
+							"publicKey": b64([]byte(certPEM(entryCert))),
+						}},
+					},
+					"hash":        map[string]string{"algorithm": "sha256", "value": hexsum(envJSON)},
+					"payloadHash": map[string]string{"algorithm": "sha256", "value": hexsum(entryPayload)},
+				}},
+			}))
+		}
 		const logIndex = 7
 		at := signedAt
 		if !o.logTime.IsZero() {
@@ -555,14 +582,17 @@ func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc 
 		if o.cpMalformed {
 			checkpoint = note + "\u2014 rekor.example.test AAAA\n"
 		}
-		kind := "dsse"
+		kind, kindVersion := "dsse", "0.0.1"
+		if o.intoto {
+			kind, kindVersion = "intoto", "0.0.2"
+		}
 		if o.kind != "" {
 			kind = o.kind
 		}
 		entry := map[string]any{
 			"logIndex":          fmt.Sprint(logIndex),
 			"logId":             map[string]string{"keyId": b64(logID[:])},
-			"kindVersion":       map[string]string{"kind": kind, "version": "0.0.1"},
+			"kindVersion":       map[string]string{"kind": kind, "version": kindVersion},
 			"integratedTime":    fmt.Sprint(at.Unix()),
 			"inclusionPromise":  map[string]string{"signedEntryTimestamp": b64(setSig)},
 			"canonicalizedBody": b64(body),
@@ -690,6 +720,8 @@ func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc 
 		withArtifact(withBundle("bundle-rekor-artifact-mismatch", both+"-artifact=a.txt ", shortLived, good), "other"),
 		withBundle("bundle-rekor-builder-policy", both+"-builder-id=https://example.com/x ", shortLived, good),
 		withBundle("bundle-rekor-tree", both, shortLived, bundle(shortLived, opts{tree3: true})),
+		withBundle("bundle-rekor-intoto", both, shortLived, bundle(shortLived, opts{intoto: true})),
+		withBundle("bundle-rekor-intoto-payload", both, shortLived, bundle(shortLived, opts{intoto: true, entryPayload: []byte("other")})),
 		withBundle("bundle-rekor-v01-promise-only", both, shortLived, bundle(shortLived, opts{media: "application/vnd.dev.sigstore.bundle+json;version=0.1", noProof: true})),
 		withBundle("bundle-rekor-proof-only", both, shortLived, bundle(shortLived, opts{noSET: true})),
 		withBundle("bundle-rekor-set-other-key", both, shortLived, bundle(shortLived, opts{setKey: must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))})),
