@@ -28,6 +28,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/digitorus/timestamp"
 )
 
 const (
@@ -337,9 +339,7 @@ func main() {
 }
 
 // deviations: the cases where Kiln differs on purpose (docs/templates.md says why).
-var deviations = map[string]string{
-	"bundle-rekor-timestamp-data": "Kiln does not verify RFC 3161 timestamps: a bundle carrying them is refused with the reason (Packer verifies each and ignores those that fail when the transparency log's integrated times suffice)",
-}
+var deviations = map[string]string{}
 
 type tc struct {
 	name, cmd string
@@ -471,6 +471,7 @@ func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc 
 		entryPayload []byte
 		keyid        string
 		timestamp    bool
+		tsr          [][]byte // RFC 3161 timestamp responses
 		duplicate    bool
 		intoto       bool // an intoto v0.0.2 entry instead of dsse v0.0.1
 	}
@@ -624,6 +625,13 @@ func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc 
 		if o.timestamp {
 			material["timestampVerificationData"] = map[string]any{"rfc3161Timestamps": []any{map[string]string{"signedTimestamp": b64([]byte("not a timestamp"))}}}
 		}
+		if o.tsr != nil {
+			var ts []any
+			for _, r := range o.tsr {
+				ts = append(ts, map[string]string{"signedTimestamp": b64(r)})
+			}
+			material["timestampVerificationData"] = map[string]any{"rfc3161Timestamps": ts}
+		}
 		switch {
 		case o.noMaterial:
 		case o.chain:
@@ -688,6 +696,52 @@ func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc 
 			withAtt(envelope(sig{KeyID: "fulcio", Sig: b64(s), Cert: certPEM(c)}))
 	}
 	otherRootCA := newCA("other", nil, 2020, 2120, nil)
+	// a timestamp authority: its root, and a leaf for time stamping only (critical EKU)
+	tsaRoot := newCA("tsa-root", nil, 2020, 2120, nil)
+	tsaLeaf := func(mutate func(*x509.Certificate)) *ca {
+		return newCA("tsa-leaf", tsaRoot, 2020, 2120, func(c *x509.Certificate) {
+			c.IsCA, c.MaxPathLenZero = false, false
+			c.KeyUsage = x509.KeyUsageDigitalSignature
+			c.ExtKeyUsage = nil
+			c.ExtraExtensions = []pkix.Extension{timeStampingEKU(true)}
+			if mutate != nil {
+				mutate(c)
+			}
+		})
+	}
+	tsaGood := tsaLeaf(nil)
+	// tsr: a timestamp response over the SHA-256 of sig, at t, signed by leaf
+	tsr := func(leaf *ca, sig []byte, t time.Time, hashAlg crypto.Hash, embed bool) []byte {
+		h := hashAlg.New()
+		h.Write(sig)
+		ts := timestamp.Timestamp{
+			HashAlgorithm: hashAlg, HashedMessage: h.Sum(nil), Time: t,
+			Policy: asn1.ObjectIdentifier{1, 2, 3, 4}, SerialNumber: big.NewInt(42),
+			AddTSACertificate: embed,
+		}
+		return must(ts.CreateResponseWithOpts(leaf.cert, leaf.key, crypto.SHA256))
+	}
+	// the trusted root with the timestamp authority (its chain as sigstore-go reads it:
+	// the leaf first, the root last)
+	tsaRootJSON := func(chain []*ca, validFor map[string]string) []byte {
+		var m map[string]any
+		must0(json.Unmarshal(trusted, &m))
+		var certs []any
+		for _, c := range chain {
+			certs = append(certs, map[string]string{"rawBytes": b64(c.cert.Raw)})
+		}
+		entry := map[string]any{"uri": "https://tsa.example.test", "certChain": map[string]any{"certificates": certs}}
+		if validFor != nil {
+			entry["validFor"] = validFor
+		}
+		m["timestampAuthorities"] = []any{entry}
+		return must(json.MarshalIndent(m, "", "  "))
+	}
+	tsaTrusted := tsaRootJSON([]*ca{tsaGood, tsaRoot}, nil)
+	withTSA := func(name, extra string, o opts) tc {
+		return withBundle(name, extra, shortLived, bundle(shortLived, o)).withRoot(tsaTrusted)
+	}
+	stamp := func(t time.Time) [][]byte { return [][]byte{tsr(tsaGood, sigBytes, t, crypto.SHA256, true)} }
 	otherInterCA := func() *ca { return newCA("other-intermediate", otherRootCA, 2020, 2120, nil) }
 	return []tc{
 		withBundle("bundle-rekor-and-timestamp", "-bundle=b.json -require-rekor -require-timestamp ", shortLived, good),
@@ -745,7 +799,73 @@ func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc 
 		withBundle("bundle-rekor-untrusted-authority", both, shortLived, bundle(shortLived, opts{})).withRoot(rootJSON([]*ca{otherInterCA(), otherRootCA})),
 		withBundle("bundle-rekor-timestamp-data", both, shortLived, bundle(shortLived, opts{timestamp: true})),
 		compat(elliptic.P384(), true), compat(elliptic.P384(), false),
+		withTSA("bundle-tsa-verified", rt, opts{tsr: stamp(signedAt)}),
+		withTSA("bundle-tsa-sidecar", rt, opts{tsr: stamp(signedAt)}).withCmd("verify-attestation -trusted-root-path=root.json "+flags+" -bundle=b.json att.json"),
+		withTSA("bundle-tsa-and-rekor", both, opts{tsr: stamp(signedAt)}),
+		withTSA("bundle-tsa-sha384", rt, opts{tsr: [][]byte{tsr(tsaGood, sigBytes, signedAt, crypto.SHA384, true)}}),
+		withTSA("bundle-tsa-not-embedded", rt, opts{tsr: [][]byte{tsr(tsaGood, sigBytes, signedAt, crypto.SHA256, false)}}),
+		withTSA("bundle-tsa-not-embedded-no-leaf", rt, opts{tsr: [][]byte{tsr(tsaGood, sigBytes, signedAt, crypto.SHA256, false)}}).withRoot(tsaRootJSON([]*ca{tsaRoot}, nil)),
+		withTSA("bundle-tsa-other-signature", rt, opts{tsr: [][]byte{tsr(tsaGood, []byte("other"), signedAt, crypto.SHA256, true)}}),
+		withTSA("bundle-tsa-after-certificate", rt, opts{tsr: stamp(signedAt.Add(time.Hour))}),
+		withTSA("bundle-tsa-untrusted", rt, opts{tsr: [][]byte{tsr(func() *ca {
+			r := newCA("tsa-other", nil, 2020, 2120, nil)
+			return newCA("tsa-other-leaf", r, 2020, 2120, func(c *x509.Certificate) {
+				c.IsCA, c.MaxPathLenZero = false, false
+				c.KeyUsage = x509.KeyUsageDigitalSignature
+				c.ExtKeyUsage = nil
+				c.ExtraExtensions = []pkix.Extension{timeStampingEKU(true)}
+			})
+		}(), sigBytes, signedAt, crypto.SHA256, true)}}),
+		withTSA("bundle-tsa-eku-not-critical", rt, opts{tsr: [][]byte{tsr(tsaLeaf(func(c *x509.Certificate) {
+			c.ExtraExtensions = []pkix.Extension{timeStampingEKU(false)}
+		}), sigBytes, signedAt, crypto.SHA256, true)}}),
+		withTSA("bundle-tsa-eku-not-critical-no-leaf", rt, opts{tsr: [][]byte{tsr(tsaLeaf(func(c *x509.Certificate) {
+			c.ExtraExtensions = []pkix.Extension{timeStampingEKU(false)}
+		}), sigBytes, signedAt, crypto.SHA256, true)}}).withRoot(tsaRootJSON([]*ca{tsaRoot}, nil)),
+		withTSA("bundle-tsa-untrusted-no-leaf", rt, opts{tsr: [][]byte{tsr(func() *ca {
+			r := newCA("tsa-other", nil, 2020, 2120, nil)
+			return newCA("tsa-other-leaf", r, 2020, 2120, func(c *x509.Certificate) {
+				c.IsCA, c.MaxPathLenZero = false, false
+				c.KeyUsage = x509.KeyUsageDigitalSignature
+				c.ExtKeyUsage = nil
+				c.ExtraExtensions = []pkix.Extension{timeStampingEKU(true)}
+			})
+		}(), sigBytes, signedAt, crypto.SHA256, true)}}).withRoot(tsaRootJSON([]*ca{tsaRoot}, nil)),
+		withTSA("bundle-tsa-root-only", rt, opts{tsr: stamp(signedAt)}).withRoot(tsaRootJSON([]*ca{tsaRoot}, nil)),
+		withTSA("bundle-tsa-rejected", rt, opts{tsr: [][]byte{must(timestamp.CreateErrorResponse(timestamp.Rejection, timestamp.BadRequest))}}),
+		withTSA("bundle-tsa-expired", rt, opts{tsr: [][]byte{tsr(newCA("tsa-old", tsaRoot, 2020, 2021, func(c *x509.Certificate) {
+			c.IsCA, c.MaxPathLenZero = false, false
+			c.KeyUsage = x509.KeyUsageDigitalSignature
+			c.ExtKeyUsage = nil
+			c.ExtraExtensions = []pkix.Extension{timeStampingEKU(true)}
+		}), sigBytes, signedAt, crypto.SHA256, true)}}).withRoot(tsaRootJSON([]*ca{tsaRoot}, nil)),
+		func() tc {
+			inter := newCA("tsa-intermediate", tsaRoot, 2020, 2120, func(c *x509.Certificate) {
+				c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}
+			})
+			leaf := newCA("tsa-leaf-2", inter, 2020, 2120, func(c *x509.Certificate) {
+				c.IsCA, c.MaxPathLenZero = false, false
+				c.KeyUsage = x509.KeyUsageDigitalSignature
+				c.ExtKeyUsage = nil
+				c.ExtraExtensions = []pkix.Extension{timeStampingEKU(true)}
+			})
+			return withTSA("bundle-tsa-intermediate", rt, opts{tsr: [][]byte{tsr(leaf, sigBytes, signedAt, crypto.SHA256, true)}}).
+				withRoot(tsaRootJSON([]*ca{leaf, inter, tsaRoot}, nil))
+		}(),
+		withTSA("bundle-tsa-window", rt, opts{tsr: stamp(signedAt)}).withRoot(tsaRootJSON([]*ca{tsaGood, tsaRoot}, map[string]string{"start": "2026-01-01T00:00:00Z"})),
+		withTSA("bundle-tsa-two", rt, opts{tsr: append(stamp(signedAt), stamp(signedAt.Add(time.Minute))...)}),
+		withTSA("bundle-tsa-no-authority", rt, opts{tsr: stamp(signedAt)}).withRoot(trusted),
+		withTSA("bundle-tsa-garbage", rt, opts{tsr: [][]byte{[]byte("not a timestamp")}}),
 		withBundle("bundle-rekor-bad-signature", both, otherSigned, bundle(otherSigned, opts{sig: otherSig})).withAtt(envelope(sig{KeyID: "fulcio", Sig: b64(otherSig), Cert: certPEM(otherSigned)})),
+	}
+}
+
+// timeStampingEKU: the extended key usage extension naming time stamping alone (Go's
+// CreateCertificate marks its own EKU extension non-critical; a TSA's must be critical).
+func timeStampingEKU(critical bool) pkix.Extension {
+	return pkix.Extension{
+		Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: critical,
+		Value: must(asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})),
 	}
 }
 

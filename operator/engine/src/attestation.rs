@@ -5,9 +5,9 @@
 //! RSA PKCS#1 v1.5 signatures), then the policy (statement type, predicate type, artifact
 //! subject, SLSA builder id and source URI). Keyless (Sigstore) attestations are verified
 //! against a trusted root given with `-trusted-root-path`, with or without a Sigstore bundle
-//! carrying Rekor v1 entries ([`keyless`]); Sigstore's public trusted root (fetched over
-//! TUF), RFC 3161 timestamps, Rekor v2 entries and KMS keys need what Kiln does not reach or
-//! have: refused with the reason, after Packer's own checks.
+//! carrying Rekor v1 entries and RFC 3161 timestamps ([`keyless`]); Sigstore's public
+//! trusted root (fetched over TUF), Rekor v2 entries and KMS keys need what Kiln does not
+//! reach or have: refused with the reason, after Packer's own checks.
 
 use std::path::Path;
 
@@ -44,7 +44,7 @@ pub struct Args {
 }
 
 /// Why Kiln stops where Packer would reach Sigstore's or a KMS's services.
-const NO_BUNDLE: &str = "Kiln cannot verify a Sigstore bundle's RFC 3161 timestamps or Rekor v2 entries: verify with packer verify-attestation";
+const NO_BUNDLE: &str = "Kiln cannot verify a Sigstore bundle's Rekor v2 (rekor-tiles) entries: verify with packer verify-attestation";
 const NO_PUBLIC_ROOT: &str =
     "Kiln does not fetch Sigstore's public trusted root (TUF): give it with -trusted-root-path";
 const NO_KMS: &str =
@@ -1112,8 +1112,22 @@ mod tests {
         let env: Json = serde_json::from_slice(keyless_att).unwrap();
         let cert = env["signatures"][0]["cert"].as_str().unwrap();
         let leaf_der = pem_decode(cert.as_bytes()).unwrap();
+        // a Sigstore bundle with an RFC 3161 timestamp, and that timestamp
+        let bundle: &[u8] = include_bytes!(
+            "../../tests/differential/cases/verify-attestation-keyless-bundle-tsa-verified/b.json"
+        );
+        let b: Json = serde_json::from_slice(bundle).unwrap();
+        let tsr = go_base64(
+            b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+                ["signedTimestamp"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
         // a keyless envelope, its Fulcio-like certificate and a Sigstore trusted root
-        let seeds: [&[u8]; 6] = [
+        let seeds: [&[u8]; 8] = [
+            &tsr,
+            bundle,
             &leaf_der,
             keyless_att,
             include_bytes!("../../tests/differential/cases/verify-attestation-keyless-trusted-root-tlog/root.json"),

@@ -16,9 +16,10 @@
 //! instead, and so does Kiln: the bundle loaded and validated as `bundle.LoadJSONFromPath`
 //! does, matched against the envelope, the Rekor v1 entries verified (inclusion promise,
 //! RFC 6962 inclusion proof and signed checkpoint, the entry against the bundle), the
-//! integrated times as observer timestamps, the certificate at each, the signature (with the
-//! compatibility verifier), the artifact and the identity, each failure in sigstore-go's
-//! words. RFC 3161 timestamps and Rekor v2 entries are refused with the reason.
+//! integrated times and the RFC 3161 timestamps ([`rfc3161`]) as observer timestamps, the
+//! certificate at each, the signature (with the compatibility verifier), the artifact and
+//! the identity, each failure in sigstore-go's words. Rekor v2 entries are refused with the
+//! reason.
 
 use std::path::Path;
 
@@ -27,6 +28,8 @@ use x509_cert::der::{Decode as _, Encode as _};
 
 use super::{VerifyingKey, go_file_error, pae, parse_public};
 use serde_json::Value as Json;
+
+mod rfc3161;
 
 const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
 
@@ -44,6 +47,7 @@ struct Authority {
 pub(super) struct TrustedRoot {
     authorities: Vec<Authority>,
     logs: Vec<Log>,
+    tsas: Vec<rfc3161::Tsa>,
 }
 
 /// A transparency log of the trusted root.
@@ -196,6 +200,8 @@ struct Cert {
     signature: Vec<u8>,
     raw_issuer: Vec<u8>,
     raw_subject: Vec<u8>,
+    /// The serial number's DER content.
+    serial: Vec<u8>,
     not_before: i64,
     not_after: i64,
     v3: bool,
@@ -210,6 +216,11 @@ struct Cert {
     eku_given: bool,
     eku_any: bool,
     eku_code_signing: bool,
+    eku_time_stamping: bool,
+    /// Extended key usages Go knows (its `ExtKeyUsage`), and whether the extension is
+    /// critical.
+    eku_known: usize,
+    eku_critical: bool,
     uris: Vec<String>,
     emails: Vec<String>,
     /// (OID, critical, value) in the certificate's order.
@@ -220,6 +231,24 @@ struct Cert {
 }
 
 const KEY_USAGE_CERT_SIGN: u16 = 1 << 5;
+
+/// The extended key usages Go's x509 knows by name.
+const GO_EXT_KEY_USAGES: &[&str] = &[
+    "2.5.29.37.0",
+    "1.3.6.1.5.5.7.3.1",
+    "1.3.6.1.5.5.7.3.2",
+    "1.3.6.1.5.5.7.3.3",
+    "1.3.6.1.5.5.7.3.4",
+    "1.3.6.1.5.5.7.3.5",
+    "1.3.6.1.5.5.7.3.6",
+    "1.3.6.1.5.5.7.3.7",
+    "1.3.6.1.5.5.7.3.8",
+    "1.3.6.1.5.5.7.3.9",
+    "1.3.6.1.4.1.311.10.3.3",
+    "2.16.840.1.113730.4.1",
+    "1.3.6.1.4.1.311.2.1.22",
+    "1.3.6.1.4.1.311.61.1.1",
+];
 
 impl Cert {
     /// `x509.ParseCertificate` (as far as verification needs); `None`: Go refuses it.
@@ -237,6 +266,7 @@ impl Cert {
             signature: c.signature.as_bytes()?.to_vec(),
             raw_issuer: tbs.issuer.to_der().ok()?,
             raw_subject: tbs.subject.to_der().ok()?,
+            serial: tbs.serial_number.as_bytes().to_vec(),
             not_before: tbs.validity.not_before.to_unix_duration().as_secs() as i64,
             not_after: tbs.validity.not_after.to_unix_duration().as_secs() as i64,
             v3: tbs.version == x509_cert::Version::V3,
@@ -248,6 +278,9 @@ impl Cert {
             eku_given: false,
             eku_any: false,
             eku_code_signing: false,
+            eku_time_stamping: false,
+            eku_known: 0,
+            eku_critical: false,
             uris: Vec::new(),
             emails: Vec::new(),
             extensions: Vec::new(),
@@ -301,11 +334,17 @@ impl Cert {
                 "2.5.29.37" => {
                     let eku = ExtendedKeyUsage::from_der(v).ok()?;
                     cert.eku_given = !eku.0.is_empty();
+                    cert.eku_critical = e.critical;
                     for u in &eku.0 {
-                        match u.to_string().as_str() {
+                        let u = u.to_string();
+                        match u.as_str() {
                             "2.5.29.37.0" => cert.eku_any = true,
                             "1.3.6.1.5.5.7.3.3" => cert.eku_code_signing = true,
+                            "1.3.6.1.5.5.7.3.8" => cert.eku_time_stamping = true,
                             _ => {}
+                        }
+                        if GO_EXT_KEY_USAGES.contains(&u.as_str()) {
+                            cert.eku_known += 1;
                         }
                     }
                 }
@@ -418,56 +457,105 @@ impl Authority {
         if self.start.is_some_and(|s| now < s) || self.end.is_some_and(|e| now > e) {
             return false;
         }
-        if !leaf.is_valid(false, &[], now) {
-            return false;
-        }
-        let chains = if leaf.raw == self.root.raw {
-            vec![vec![leaf]]
-        } else {
-            let mut checks = 0;
-            self.build_chains(vec![leaf], &mut checks, now)
-        };
-        chains.iter().any(|c| code_signing_allowed(c))
+        let intermediates: Vec<&Cert> = self.intermediates.iter().collect();
+        build_verified_chains(leaf, &self.root, &intermediates, now)
+            .is_ok_and(|chains| chains.iter().any(|c| code_signing_allowed(c)))
     }
+}
 
-    /// Go's `buildChains`: each root, then each intermediate, whose subject is the issuer of
-    /// the chain's last certificate and whose key signed it.
-    fn build_chains<'a>(
-        &'a self,
-        chain: Vec<&'a Cert>,
-        checks: &mut usize,
-        now: i64,
-    ) -> Vec<Vec<&'a Cert>> {
-        let Some(cert) = chain.last().copied() else {
-            return Vec::new();
+/// Go's `Certificate.Verify` up to the key usages: the leaf valid at `now`, then every chain
+/// through `intermediates` to `root` (`buildChains`); `Err`: Go's error.
+fn build_verified_chains<'a>(
+    leaf: &'a Cert,
+    root: &'a Cert,
+    intermediates: &[&'a Cert],
+    now: i64,
+) -> Result<Vec<Vec<&'a Cert>>, String> {
+    if now < leaf.not_before || now > leaf.not_after {
+        let (rel, bound) = if now < leaf.not_before {
+            ("before", leaf.not_before)
+        } else {
+            ("after", leaf.not_after)
         };
-        let mut chains = Vec::new();
-        let candidates = std::iter::once((true, &self.root))
-            .chain(self.intermediates.iter().map(|c| (false, c)));
-        for (is_root, cand) in candidates {
-            if cand.raw_subject != cert.raw_issuer
-                || cand.key.is_none()
-                || chain.iter().any(|c| c.raw == cand.raw)
-            {
-                continue;
-            }
-            *checks += 1;
-            if *checks > MAX_SIGNATURE_CHECKS {
-                break;
-            }
-            if !cert.signed_by(cand) || !cand.is_valid(true, &chain, now) {
-                continue;
-            }
-            let mut next = chain.clone();
-            next.push(cand);
-            if is_root {
-                chains.push(next);
-            } else {
-                chains.extend(self.build_chains(next, checks, now));
-            }
-        }
-        chains
+        return Err(format!(
+            "x509: certificate has expired or is not yet valid: current time {} is {rel} {}",
+            rfc3339(now),
+            rfc3339(bound)
+        ));
     }
+    if !leaf.is_valid(false, &[], now) {
+        return Err("x509: unhandled critical extension".into());
+    }
+    if leaf.raw == root.raw {
+        return Ok(vec![vec![leaf]]);
+    }
+    let mut checks = 0;
+    let chains = extend_chains(vec![leaf], root, intermediates, &mut checks, now);
+    if chains.is_empty() {
+        return Err("x509: certificate signed by unknown authority".into());
+    }
+    Ok(chains)
+}
+
+/// Go's `buildChains`: the root, then each intermediate, whose subject is the issuer of the
+/// chain's last certificate and whose key signed it.
+fn extend_chains<'a>(
+    chain: Vec<&'a Cert>,
+    root: &'a Cert,
+    intermediates: &[&'a Cert],
+    checks: &mut usize,
+    now: i64,
+) -> Vec<Vec<&'a Cert>> {
+    let Some(cert) = chain.last().copied() else {
+        return Vec::new();
+    };
+    let mut chains = Vec::new();
+    let candidates = std::iter::once((true, root)).chain(intermediates.iter().map(|c| (false, *c)));
+    for (is_root, cand) in candidates {
+        if cand.raw_subject != cert.raw_issuer
+            || cand.key.is_none()
+            || chain.iter().any(|c| c.raw == cand.raw)
+        {
+            continue;
+        }
+        *checks += 1;
+        if *checks > MAX_SIGNATURE_CHECKS {
+            break;
+        }
+        if !cert.signed_by(cand) || !cand.is_valid(true, &chain, now) {
+            continue;
+        }
+        let mut next = chain.clone();
+        next.push(cand);
+        if is_root {
+            chains.push(next);
+        } else {
+            chains.extend(extend_chains(next, root, intermediates, checks, now));
+        }
+    }
+    chains
+}
+
+/// Unix seconds as Go's `time.RFC3339` in UTC.
+fn rfc3339(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    // civil date from days (proleptic Gregorian)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
 }
 
 /// `checkChainForKeyUsage` for code signing: every certificate that names extended key
@@ -622,13 +710,18 @@ fn load_trusted_root(path: &str) -> Result<TrustedRoot, String> {
     for ca in tr.list("certificateAuthorities") {
         authorities.push(parse_authority(ca)?);
     }
+    let mut tsas = Vec::new();
     for tsa in tr.list("timestampAuthorities") {
-        parse_authority(tsa)?;
+        tsas.push(parse_tsa(tsa)?);
     }
     for log in tr.list("ctlogs") {
         parse_tlog(log)?;
     }
-    Ok(TrustedRoot { authorities, logs })
+    Ok(TrustedRoot {
+        authorities,
+        logs,
+        tsas,
+    })
 }
 
 /// `ParseTransparencyLogs` for one log.
@@ -1029,6 +1122,33 @@ fn rekor_body(body: &[u8]) -> RekorBody {
     }
 }
 
+/// `ParseTimestampingAuthority`: the chain's first certificate is the leaf when it is no CA,
+/// the last the root (its errors are `ParseCertificateAuthority`'s).
+fn parse_tsa(ca: &proto::Msg) -> Result<rfc3161::Tsa, String> {
+    let authority = parse_authority(ca)?;
+    let mut certs = authority.intermediates;
+    certs.push(authority.root);
+    let n = certs.len();
+    let mut tsa = rfc3161::Tsa {
+        root: None,
+        intermediates: Vec::new(),
+        leaf: None,
+        start: authority.start,
+        end: authority.end,
+        uri: ca.str("uri"),
+    };
+    for (i, c) in certs.into_iter().enumerate() {
+        if i == 0 && !(c.basic_constraints_valid && c.is_ca) {
+            tsa.leaf = Some(c);
+        } else if i < n - 1 {
+            tsa.intermediates.push(c);
+        } else {
+            tsa.root = Some(c);
+        }
+    }
+    Ok(tsa)
+}
+
 /// `bundleAnchorsSigningTime`: the bundle loads and carries a transparency-log entry or an
 /// RFC 3161 timestamp.
 pub(super) fn bundle_anchors_signing_time(path: &str) -> bool {
@@ -1171,11 +1291,48 @@ fn bundle_verify(
             )?;
     }
     // observer timestamps: RFC 3161 timestamps, then the log's integrated times
-    if bundle.timestamps() > 0 {
-        return Err(Stop::Kiln(no_bundle.into()));
+    let stamps: Vec<&[u8]> = material
+        .and_then(|m| m.msg("timestampVerificationData"))
+        .map(|t| {
+            t.list("rfc3161Timestamps")
+                .iter()
+                .map(|s| s.bytes("signedTimestamp").unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default();
+    if stamps.len() > 32 {
+        return Err(p(format!(
+            "failed to verify timestamps: failed to verify signed timestamps: too many signed timestamps: {} > 32",
+            stamps.len()
+        )));
     }
+    let mut tsa_times: Vec<(i64, &str)> = Vec::new();
+    let mut errors = Vec::new();
+    for stamp in stamps {
+        let mut tsa_errors = Vec::new();
+        let verified = root.tsas.iter().find_map(|tsa| {
+            tsa.verify(stamp, &entity_sig)
+                .map(|t| (t, tsa.uri.as_str()))
+                .map_err(|e| tsa_errors.push(e))
+                .ok()
+        });
+        match verified {
+            Some((_, uri)) if tsa_times.iter().any(|(_, u)| *u == uri) => errors.push(format!(
+                "duplicate timestamps from the same authority, ignoring {uri}"
+            )),
+            Some(t) => tsa_times.push(t),
+            None => errors.push(format!(
+                "unable to verify signed timestamps: {}",
+                go_join(&tsa_errors)
+            )),
+        }
+    }
+    times.extend(tsa_times.iter().map(|t| t.0));
     if times.is_empty() {
-        return Err(p("failed to verify timestamps: threshold not met for verified signed & log entry integrated timestamps: 0 < 1; error: %!w(<nil>)".into()));
+        return Err(p(format!(
+            "failed to verify timestamps: threshold not met for verified signed & log entry integrated timestamps: 0 < 1; error: {}",
+            go_join(&errors)
+        )));
     }
     let Some(mut leaf) = leaf else {
         // a bundle signed with a key: the trusted root names no keys
@@ -1248,6 +1405,16 @@ fn bundle_verify(
         )));
     }
     Ok(())
+}
+
+/// Go's `errors.Join` as `%w` prints it: the errors on lines of their own, `%!w(<nil>)`
+/// for none.
+fn go_join(errors: &[String]) -> String {
+    if errors.is_empty() {
+        "%!w(<nil>)".into()
+    } else {
+        errors.join("\n")
+    }
 }
 
 /// `SummarizeCertificate`'s SAN: the first URI, else e-mail, else Fulcio's `OtherName`.
@@ -2102,7 +2269,19 @@ pub(super) fn parse_anything(data: &[u8]) {
             .map(parse_authority)
             .count();
     }
+    if let Ok(json) = serde_json::from_slice::<Json>(data)
+        && let Ok(b) = proto::decode(&json, proto::BUNDLE)
+    {
+        for e in b
+            .msg("verificationMaterial")
+            .map_or(&[][..], |m| m.list("tlogEntries"))
+        {
+            let _ = parse_tlog_entry(e);
+        }
+    }
+    let _ = rekor_body(data);
     let _ = proto::timestamp(&String::from_utf8_lossy(data));
+    rfc3161::parse_anything(data);
 }
 
 #[cfg(test)]
