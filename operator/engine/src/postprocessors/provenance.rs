@@ -16,10 +16,10 @@
 //! with sensitive values redacted. `packer verify-attestation` accepts Kiln's signed output.
 //!
 //! Not done, and refused at validation: `sbom = true` (Packer generates the SBOM in-process
-//! with Syft, a Go library), `signing_mode = "kms"` (cloud KMS clients) and `"keyless"`
-//! (Sigstore: a Fulcio certificate bound to an OIDC identity and a Rekor upload need the
-//! public Sigstore services and an OIDC token, which a cluster build pod or an offline
-//! machine does not have; sign with a key, or sign the attestation afterwards with cosign).
+//! with Syft, a Go library) and `signing_mode = "kms"` (cloud KMS clients). `"keyless"` is
+//! accepted as Packer accepts it and fails when signing: without an ambient OIDC token in
+//! Packer's words, with one because Kiln does not ask Fulcio for a certificate (nor upload to
+//! Rekor); sign with a key, or sign the attestation afterwards with cosign.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -59,6 +59,9 @@ pub struct Config {
     pub signer: Option<PathBuf>,
     /// The PEM public (or private) key the signature is checked with after signing.
     pub verifier: Option<PathBuf>,
+    /// `signing_mode = "keyless"` (identity and issuer given): signing asks for the
+    /// environment's OIDC token first, as Packer's keyless signer does.
+    pub keyless: bool,
 }
 
 pub struct Provenance {
@@ -170,6 +173,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostPro
         source_uri,
         signer: None,
         verifier: None,
+        keyless: false,
     };
     match mode.as_str() {
         "none" | "<unknown>" => {}
@@ -220,14 +224,7 @@ pub fn new(r: &mut ConfigReader, info: &ComponentInfo) -> Option<Box<dyn PostPro
                     ),
                 );
             } else {
-                r.error_at(
-                    "signing_mode",
-                    "Keyless signing is not supported by Kiln",
-                    "Keyless signing needs an OIDC token from the CI system and the public \
-                     Sigstore services (Fulcio for the certificate, Rekor for the log); a build \
-                     pod has neither. Sign with a key (signing_mode = \"key\") or sign the \
-                     attestation in CI afterwards with cosign.",
-                );
+                config.keyless = true;
             }
         }
         other => r.error_at(
@@ -617,6 +614,26 @@ pub fn sign_statement(
     }))
 }
 
+/// Packer's `newKeylessSigner` up to the certificate request: the ambient OIDC token
+/// (`SIGSTORE_ID_TOKEN`, GitLab's `CI_JOB_JWT_V2` or `CI_JOB_JWT`, GitHub Actions' token
+/// request variables), in Packer's words when there is none; with one, Kiln stops where
+/// Packer asks Fulcio for a certificate.
+fn keyless_signer(env: &BTreeMap<String, String>) -> anyhow::Result<()> {
+    let set = |k: &str| env.get(k).is_some_and(|v| !v.trim().is_empty());
+    let token = ["SIGSTORE_ID_TOKEN", "CI_JOB_JWT_V2", "CI_JOB_JWT"]
+        .iter()
+        .any(|k| set(k))
+        || (set("ACTIONS_ID_TOKEN_REQUEST_URL") && set("ACTIONS_ID_TOKEN_REQUEST_TOKEN"));
+    if !token {
+        bail!(
+            "signing_mode \"keyless\" requires an ambient OIDC token; set SIGSTORE_ID_TOKEN, use a CI-provided OIDC token, or switch to signing_mode=\"none\" or a key-backed mode"
+        );
+    }
+    bail!(
+        "request Fulcio certificate: Kiln does not request Fulcio certificates (keyless signing needs Fulcio and Rekor): sign with a key (signing_mode = \"key\") or sign the attestation in CI afterwards with cosign"
+    )
+}
+
 /// Writes `data` to `path` through a temporary file in the same folder and a rename, so a
 /// reader never sees half a file.
 fn atomic_write(path: &Path, data: &[u8]) -> anyhow::Result<()> {
@@ -673,6 +690,9 @@ impl PostProcessor for Provenance {
             if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("create output dir {:?}", dir.display()))?;
+            }
+            if config.keyless {
+                keyless_signer(&env)?;
             }
             let doc = match &config.signer {
                 None => statement,
