@@ -658,7 +658,9 @@ func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc 
 		}
 		return must(json.MarshalIndent(b, "", "  "))
 	}
-	att := func(certDER []byte) []byte { return envelope(sig{KeyID: "fulcio", Sig: b64(sigBytes), Cert: certPEM(certDER)}) }
+	att := func(certDER []byte) []byte {
+		return envelope(sig{KeyID: "fulcio", Sig: b64(sigBytes), Cert: certPEM(certDER)})
+	}
 	withBundle := func(name, extra string, certDER []byte, b []byte) tc {
 		return tc{name, "verify-attestation -trusted-root-path=root.json " + flags + " " + extra + "att.json",
 			map[string][]byte{"att.json": att(certDER), "b.json": b, "root.json": trusted}}
@@ -698,16 +700,24 @@ func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc 
 	otherRootCA := newCA("other", nil, 2020, 2120, nil)
 	// a timestamp authority: its root, and a leaf for time stamping only (critical EKU)
 	tsaRoot := newCA("tsa-root", nil, 2020, 2120, nil)
+	// tsaUsage: a time-stamping leaf (no CA, digital signature, critical EKU)
+	tsaUsage := func(c *x509.Certificate) {
+		c.IsCA, c.MaxPathLenZero = false, false
+		c.KeyUsage = x509.KeyUsageDigitalSignature
+		c.ExtKeyUsage = nil
+		c.ExtraExtensions = []pkix.Extension{timeStampingEKU(true)}
+	}
 	tsaLeaf := func(mutate func(*x509.Certificate)) *ca {
 		return newCA("tsa-leaf", tsaRoot, 2020, 2120, func(c *x509.Certificate) {
-			c.IsCA, c.MaxPathLenZero = false, false
-			c.KeyUsage = x509.KeyUsageDigitalSignature
-			c.ExtKeyUsage = nil
-			c.ExtraExtensions = []pkix.Extension{timeStampingEKU(true)}
+			tsaUsage(c)
 			if mutate != nil {
 				mutate(c)
 			}
 		})
+	}
+	// a time-stamping leaf of an authority the trusted root does not name
+	untrustedTSA := func() *ca {
+		return newCA("tsa-other-leaf", newCA("tsa-other", nil, 2020, 2120, nil), 2020, 2120, tsaUsage)
 	}
 	tsaGood := tsaLeaf(nil)
 	// tsr: a timestamp response over the SHA-256 of sig, at t, signed by leaf
@@ -794,61 +804,35 @@ func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc 
 		withBundle("bundle-rekor-duplicate", both, shortLived, bundle(shortLived, opts{duplicate: true})),
 		withBundle("bundle-rekor-keyid-other", both, shortLived, bundle(shortLived, opts{keyid: "SHA256:other"})),
 		withBundle("bundle-rekor-keyid", both, shortLived, bundle(shortLived, opts{keyid: sshFingerprint(k.Public())})),
-		withBundle("bundle-rekor-identity", both, shortLived, good).withCmd("verify-attestation -trusted-root-path=root.json -bundle=b.json -require-rekor -require-timestamp -keyless-identity=someone@example.com -keyless-oidc-issuer="+issuer+" att.json"),
-		withBundle("bundle-rekor-issuer", both, shortLived, good).withCmd("verify-attestation -trusted-root-path=root.json -bundle=b.json -require-rekor -require-timestamp -keyless-identity="+identity+" -keyless-oidc-issuer=https://accounts.google.com att.json"),
+		withBundle("bundle-rekor-identity", both, shortLived, good).withCmd("verify-attestation -trusted-root-path=root.json -bundle=b.json -require-rekor -require-timestamp -keyless-identity=someone@example.com -keyless-oidc-issuer=" + issuer + " att.json"),
+		withBundle("bundle-rekor-issuer", both, shortLived, good).withCmd("verify-attestation -trusted-root-path=root.json -bundle=b.json -require-rekor -require-timestamp -keyless-identity=" + identity + " -keyless-oidc-issuer=https://accounts.google.com att.json"),
 		withBundle("bundle-rekor-untrusted-authority", both, shortLived, bundle(shortLived, opts{})).withRoot(rootJSON([]*ca{otherInterCA(), otherRootCA})),
 		withBundle("bundle-rekor-timestamp-data", both, shortLived, bundle(shortLived, opts{timestamp: true})),
 		compat(elliptic.P384(), true), compat(elliptic.P384(), false),
 		withTSA("bundle-tsa-verified", rt, opts{tsr: stamp(signedAt)}),
-		withTSA("bundle-tsa-sidecar", rt, opts{tsr: stamp(signedAt)}).withCmd("verify-attestation -trusted-root-path=root.json "+flags+" -bundle=b.json att.json"),
+		withTSA("bundle-tsa-sidecar", rt, opts{tsr: stamp(signedAt)}).withCmd("verify-attestation -trusted-root-path=root.json " + flags + " -bundle=b.json att.json"),
 		withTSA("bundle-tsa-and-rekor", both, opts{tsr: stamp(signedAt)}),
 		withTSA("bundle-tsa-sha384", rt, opts{tsr: [][]byte{tsr(tsaGood, sigBytes, signedAt, crypto.SHA384, true)}}),
 		withTSA("bundle-tsa-not-embedded", rt, opts{tsr: [][]byte{tsr(tsaGood, sigBytes, signedAt, crypto.SHA256, false)}}),
 		withTSA("bundle-tsa-not-embedded-no-leaf", rt, opts{tsr: [][]byte{tsr(tsaGood, sigBytes, signedAt, crypto.SHA256, false)}}).withRoot(tsaRootJSON([]*ca{tsaRoot}, nil)),
 		withTSA("bundle-tsa-other-signature", rt, opts{tsr: [][]byte{tsr(tsaGood, []byte("other"), signedAt, crypto.SHA256, true)}}),
 		withTSA("bundle-tsa-after-certificate", rt, opts{tsr: stamp(signedAt.Add(time.Hour))}),
-		withTSA("bundle-tsa-untrusted", rt, opts{tsr: [][]byte{tsr(func() *ca {
-			r := newCA("tsa-other", nil, 2020, 2120, nil)
-			return newCA("tsa-other-leaf", r, 2020, 2120, func(c *x509.Certificate) {
-				c.IsCA, c.MaxPathLenZero = false, false
-				c.KeyUsage = x509.KeyUsageDigitalSignature
-				c.ExtKeyUsage = nil
-				c.ExtraExtensions = []pkix.Extension{timeStampingEKU(true)}
-			})
-		}(), sigBytes, signedAt, crypto.SHA256, true)}}),
+		withTSA("bundle-tsa-untrusted", rt, opts{tsr: [][]byte{tsr(untrustedTSA(), sigBytes, signedAt, crypto.SHA256, true)}}),
 		withTSA("bundle-tsa-eku-not-critical", rt, opts{tsr: [][]byte{tsr(tsaLeaf(func(c *x509.Certificate) {
 			c.ExtraExtensions = []pkix.Extension{timeStampingEKU(false)}
 		}), sigBytes, signedAt, crypto.SHA256, true)}}),
 		withTSA("bundle-tsa-eku-not-critical-no-leaf", rt, opts{tsr: [][]byte{tsr(tsaLeaf(func(c *x509.Certificate) {
 			c.ExtraExtensions = []pkix.Extension{timeStampingEKU(false)}
 		}), sigBytes, signedAt, crypto.SHA256, true)}}).withRoot(tsaRootJSON([]*ca{tsaRoot}, nil)),
-		withTSA("bundle-tsa-untrusted-no-leaf", rt, opts{tsr: [][]byte{tsr(func() *ca {
-			r := newCA("tsa-other", nil, 2020, 2120, nil)
-			return newCA("tsa-other-leaf", r, 2020, 2120, func(c *x509.Certificate) {
-				c.IsCA, c.MaxPathLenZero = false, false
-				c.KeyUsage = x509.KeyUsageDigitalSignature
-				c.ExtKeyUsage = nil
-				c.ExtraExtensions = []pkix.Extension{timeStampingEKU(true)}
-			})
-		}(), sigBytes, signedAt, crypto.SHA256, true)}}).withRoot(tsaRootJSON([]*ca{tsaRoot}, nil)),
+		withTSA("bundle-tsa-untrusted-no-leaf", rt, opts{tsr: [][]byte{tsr(untrustedTSA(), sigBytes, signedAt, crypto.SHA256, true)}}).withRoot(tsaRootJSON([]*ca{tsaRoot}, nil)),
 		withTSA("bundle-tsa-root-only", rt, opts{tsr: stamp(signedAt)}).withRoot(tsaRootJSON([]*ca{tsaRoot}, nil)),
 		withTSA("bundle-tsa-rejected", rt, opts{tsr: [][]byte{must(timestamp.CreateErrorResponse(timestamp.Rejection, timestamp.BadRequest))}}),
-		withTSA("bundle-tsa-expired", rt, opts{tsr: [][]byte{tsr(newCA("tsa-old", tsaRoot, 2020, 2021, func(c *x509.Certificate) {
-			c.IsCA, c.MaxPathLenZero = false, false
-			c.KeyUsage = x509.KeyUsageDigitalSignature
-			c.ExtKeyUsage = nil
-			c.ExtraExtensions = []pkix.Extension{timeStampingEKU(true)}
-		}), sigBytes, signedAt, crypto.SHA256, true)}}).withRoot(tsaRootJSON([]*ca{tsaRoot}, nil)),
+		withTSA("bundle-tsa-expired", rt, opts{tsr: [][]byte{tsr(newCA("tsa-old", tsaRoot, 2020, 2021, tsaUsage), sigBytes, signedAt, crypto.SHA256, true)}}).withRoot(tsaRootJSON([]*ca{tsaRoot}, nil)),
 		func() tc {
 			inter := newCA("tsa-intermediate", tsaRoot, 2020, 2120, func(c *x509.Certificate) {
 				c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageTimeStamping}
 			})
-			leaf := newCA("tsa-leaf-2", inter, 2020, 2120, func(c *x509.Certificate) {
-				c.IsCA, c.MaxPathLenZero = false, false
-				c.KeyUsage = x509.KeyUsageDigitalSignature
-				c.ExtKeyUsage = nil
-				c.ExtraExtensions = []pkix.Extension{timeStampingEKU(true)}
-			})
+			leaf := newCA("tsa-leaf-2", inter, 2020, 2120, tsaUsage)
 			return withTSA("bundle-tsa-intermediate", rt, opts{tsr: [][]byte{tsr(leaf, sigBytes, signedAt, crypto.SHA256, true)}}).
 				withRoot(tsaRootJSON([]*ca{leaf, inter, tsaRoot}, nil))
 		}(),
