@@ -763,6 +763,7 @@ func bundleCases(inter, root *ca, p256 func() crypto.Signer, flags string) []tc 
 		sidecar("bundle-sidecar-unreadable", flags+" ", longLived, []byte("not a bundle")),
 		sidecar("bundle-sidecar-short-lived-unreadable", flags+" ", shortLived, []byte("{}")),
 		withBundle("bundle-payload-mismatch", rt, shortLived, bundle(shortLived, opts{payload: []byte(`{"_type":"other"}`)})),
+		withBundle("bundle-empty-payload", rt, shortLived, bundle(shortLived, opts{payload: []byte{}})),
 		withBundle("bundle-signature-mismatch", rt, shortLived, bundle(shortLived, opts{sig: sign(p256(), pae(statement))})),
 		withBundle("bundle-v01-no-promise", rt, shortLived, bundle(shortLived, opts{media: "application/vnd.dev.sigstore.bundle+json;version=0.1", noPromise: true})),
 		withBundle("bundle-v01", rt, shortLived, bundle(shortLived, opts{media: "application/vnd.dev.sigstore.bundle+json;version=0.1", noProof: true})),

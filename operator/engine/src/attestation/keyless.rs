@@ -696,6 +696,8 @@ fn load_trusted_root(path: &str) -> Result<TrustedRoot, String> {
     let json: Json = serde_json::from_slice(&data).map_err(|e| {
         format!("failed to proto-json unmarshal trusted root: proto: syntax error: {e}")
     })?;
+    proto::top_level(&data, &json)
+        .map_err(|e| format!("failed to proto-json unmarshal trusted root: {e}"))?;
     let tr = proto::decode(&json, proto::TRUSTED_ROOT)
         .map_err(|e| format!("failed to proto-json unmarshal trusted root: proto: {e}"))?;
     let media_type = tr.str("mediaType");
@@ -855,6 +857,7 @@ pub(super) fn load_bundle(path: &str) -> Result<Bundle, String> {
     let data = std::fs::read(Path::new(path)).map_err(|e| go_file_error("open", path, &e))?;
     let json: Json =
         serde_json::from_slice(&data).map_err(|e| format!("proto: syntax error: {e}"))?;
+    proto::top_level(&data, &json)?;
     let msg = proto::decode(&json, proto::BUNDLE).map_err(|e| format!("proto: {e}"))?;
     const UNSUPPORTED: &str = "validation error: unsupported media type";
     let media_type = msg.str("mediaType");
@@ -2084,6 +2087,28 @@ mod proto {
         }
     }
 
+    /// protojson's error for a document that is no JSON object, with the line and column
+    /// of its first token.
+    pub fn top_level(data: &[u8], v: &Json) -> Result<(), String> {
+        if v.is_object() {
+            return Ok(());
+        }
+        let at = data
+            .iter()
+            .position(|c| !c.is_ascii_whitespace())
+            .unwrap_or(0);
+        let line = 1 + data[..at].iter().filter(|&&c| c == b'\n').count();
+        let col = 1 + at
+            - data[..at]
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |p| p + 1);
+        Err(format!(
+            "proto: syntax error (line {line}:{col}): unexpected token {}",
+            token(v)
+        ))
+    }
+
     /// Decodes `v` as the message of `fields`; `Err`: why protojson refuses it.
     pub fn decode(v: &Json, fields: &'static [Field]) -> Result<Msg, String> {
         let Json::Object(obj) = v else {
@@ -2117,7 +2142,14 @@ mod proto {
             };
             let val = match ty {
                 Ty::Str => Val::Json(Json::String(v.as_str().ok_or_else(bad)?.to_string())),
-                Ty::Bytes => Val::Bytes(base64(v.as_str().ok_or_else(bad)?).ok_or_else(bad)?),
+                Ty::Bytes => {
+                    let b = base64(v.as_str().ok_or_else(bad)?).ok_or_else(bad)?;
+                    // proto3: empty bytes are the unset field (Go reads nil)
+                    if b.is_empty() {
+                        continue;
+                    }
+                    Val::Bytes(b)
+                }
                 Ty::BytesList => Val::BytesList(
                     v.as_array()
                         .ok_or_else(bad)?
