@@ -13,6 +13,22 @@ use std::path::Path;
 
 mod keyless;
 
+/// Go's `ecdsa.VerifyASN1` of a digest, per curve.
+mod ecdsa_prehash {
+    pub fn p256(k: &p256::ecdsa::VerifyingKey, d: &[u8], sig: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
+        p256::ecdsa::Signature::from_der(sig).is_ok_and(|s| k.verify_prehash(d, &s).is_ok())
+    }
+    pub fn p384(k: &p384::ecdsa::VerifyingKey, d: &[u8], sig: &[u8]) -> bool {
+        use p384::ecdsa::signature::hazmat::PrehashVerifier as _;
+        p384::ecdsa::Signature::from_der(sig).is_ok_and(|s| k.verify_prehash(d, &s).is_ok())
+    }
+    pub fn p521(k: &p521::ecdsa::VerifyingKey, d: &[u8], sig: &[u8]) -> bool {
+        use p521::ecdsa::signature::hazmat::PrehashVerifier as _;
+        p521::ecdsa::Signature::from_der(sig).is_ok_and(|s| k.verify_prehash(d, &s).is_ok())
+    }
+}
+
 use crate::value::go_quote;
 use kiln_hcl::functions::gojson;
 use kiln_hcl::template::go_errno;
@@ -44,9 +60,6 @@ pub struct Args {
 }
 
 /// Why Kiln stops where Packer would reach Sigstore's or a KMS's services.
-const NO_BUNDLE: &str = "Kiln cannot verify a Sigstore bundle's Rekor v2 (rekor-tiles) entries: verify with packer verify-attestation";
-const NO_PUBLIC_ROOT: &str =
-    "Kiln does not fetch Sigstore's public trusted root (TUF): give it with -trusted-root-path";
 const NO_KMS: &str =
     "Kiln cannot verify with a KMS or Vault key: give the key's public PEM with -verifier";
 
@@ -77,15 +90,14 @@ pub fn verify(a: &Args) -> Result<(), String> {
         .iter()
         .any(|s| !field(s, "cert").trim().is_empty());
     // verifyEnvelopeSignature
-    let bundle_evidence = |bundle: &str| {
+    let bundle_evidence = |path: &str, loaded: Option<keyless::Bundle>| {
         keyless::verify_bundle(
             a,
-            bundle,
+            path,
+            loaded,
             &payload_type,
             &field(&envelope, "payload"),
             &signatures,
-            NO_BUNDLE,
-            NO_PUBLIC_ROOT,
         )
     };
     if a.require_rekor || a.require_timestamp {
@@ -100,7 +112,7 @@ pub fn verify(a: &Args) -> Result<(), String> {
         if a.keyless_identity.trim().is_empty() || a.keyless_oidc_issuer.trim().is_empty() {
             return Err("bundle-based Rekor or timestamp verification requires keyless_identity and keyless_oidc_issuer".into());
         }
-        bundle_evidence(&a.bundle)?;
+        bundle_evidence(&a.bundle, None)?;
         return verify_payload_policy(&envelope, a);
     }
     // a keyless envelope with its Sigstore bundle beside it (`X.sigstore.json`)
@@ -113,11 +125,11 @@ pub fn verify(a: &Args) -> Result<(), String> {
                 None => format!("{path}.sigstore.json"),
             }
         };
-        if Path::new(&bundle).is_file() && keyless::bundle_anchors_signing_time(&bundle) {
+        if let Some(loaded) = keyless::anchoring_bundle(&bundle) {
             if a.keyless_identity.trim().is_empty() || a.keyless_oidc_issuer.trim().is_empty() {
                 return Err("bundle-based Rekor or timestamp verification requires keyless_identity and keyless_oidc_issuer".into());
             }
-            bundle_evidence(&bundle)?;
+            bundle_evidence(&bundle, Some(loaded))?;
             return verify_payload_policy(&envelope, a);
         }
     }
@@ -221,7 +233,10 @@ fn keyless_verifier(a: &Args, signatures: &[Json]) -> Result<keyless::Verifier, 
         return Err("signing_mode \"keyless\" requires keyless_identity and keyless_oidc_issuer unless verifier is explicitly configured".into());
     }
     if a.trusted_root.trim().is_empty() {
-        return Err(format!("load keyless trusted root: {NO_PUBLIC_ROOT}"));
+        return Err(format!(
+            "load keyless trusted root: {}",
+            keyless::NO_PUBLIC_ROOT
+        ));
     }
     keyless::Verifier::new(
         &der,
@@ -421,18 +436,9 @@ impl VerifyingKey {
                 true
             }
             // Go's ecdsa.VerifyASN1 of the SHA-256 digest, whatever the curve
-            VerifyingKey::P256(k) => p256::ecdsa::Signature::from_der(sig).is_ok_and(|s| {
-                use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
-                k.verify_prehash(&digest, &s).is_ok()
-            }),
-            VerifyingKey::P384(k) => p384::ecdsa::Signature::from_der(sig).is_ok_and(|s| {
-                use p384::ecdsa::signature::hazmat::PrehashVerifier as _;
-                k.verify_prehash(&digest, &s).is_ok()
-            }),
-            VerifyingKey::P521(k) => p521::ecdsa::Signature::from_der(sig).is_ok_and(|s| {
-                use p521::ecdsa::signature::hazmat::PrehashVerifier as _;
-                k.verify_prehash(&digest, &s).is_ok()
-            }),
+            VerifyingKey::P256(k) => ecdsa_prehash::p256(k, &digest, sig),
+            VerifyingKey::P384(k) => ecdsa_prehash::p384(k, &digest, sig),
+            VerifyingKey::P521(k) => ecdsa_prehash::p521(k, &digest, sig),
             VerifyingKey::Rsa(k) => {
                 return k
                     .verify(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest, sig)

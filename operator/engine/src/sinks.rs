@@ -246,7 +246,11 @@ fn packer_log() -> bool {
 
 /// RFC 3339 UTC timestamp of a Unix time.
 pub fn rfc3339(d: Duration) -> String {
-    let secs = d.as_secs() as i64;
+    rfc3339_secs(d.as_secs() as i64)
+}
+
+/// RFC 3339 UTC timestamp of Unix seconds (before 1970 too), as Go's `time.RFC3339` in UTC.
+pub fn rfc3339_secs(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, day) = civil_from_days(days);

@@ -27,11 +27,18 @@ use sha2::Digest as _;
 use x509_cert::der::{Decode as _, Encode as _};
 
 use super::{VerifyingKey, go_file_error, pae, parse_public};
+use crate::sinks::rfc3339_secs;
 use serde_json::Value as Json;
 
 mod rfc3161;
 
 const TRUSTED_ROOT_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+
+/// Why Kiln stops where Packer would fetch Sigstore's public trusted root.
+pub(super) const NO_PUBLIC_ROOT: &str =
+    "Kiln does not fetch Sigstore's public trusted root (TUF): give it with -trusted-root-path";
+/// Why Kiln stops at a Rekor v2 log entry.
+const REKOR_V2: &str = "Kiln cannot verify a Sigstore bundle's Rekor v2 (rekor-tiles) entries: verify with packer verify-attestation";
 
 /// A Fulcio certificate authority of the trusted root.
 struct Authority {
@@ -141,7 +148,7 @@ impl SigstoreKey {
         if !compat || matches!(self, SigstoreKey::P256(_)) {
             return false;
         }
-        use ecdsa_prehash as e;
+        use super::ecdsa_prehash as e;
         let d = sha2::Sha256::digest(m);
         match self {
             SigstoreKey::P384(k) => e::p384(k, &d, sig),
@@ -153,7 +160,7 @@ impl SigstoreKey {
     /// ECDSA (ASN.1) over the curve's hash, ed25519 over the message, RSA PKCS#1 v1.5 over
     /// SHA-256.
     fn verify(&self, m: &[u8], sig: &[u8]) -> bool {
-        use ecdsa_prehash as e;
+        use super::ecdsa_prehash as e;
         match self {
             SigstoreKey::Ed25519(k) => ed25519_dalek::Signature::from_slice(sig)
                 .is_ok_and(|s| k.verify_strict(m, &s).is_ok()),
@@ -168,22 +175,6 @@ impl SigstoreKey {
                 )
                 .is_ok(),
         }
-    }
-}
-
-/// Go's `ecdsa.VerifyASN1` of a digest, per curve.
-mod ecdsa_prehash {
-    pub fn p256(k: &p256::ecdsa::VerifyingKey, d: &[u8], sig: &[u8]) -> bool {
-        use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
-        p256::ecdsa::Signature::from_der(sig).is_ok_and(|s| k.verify_prehash(d, &s).is_ok())
-    }
-    pub fn p384(k: &p384::ecdsa::VerifyingKey, d: &[u8], sig: &[u8]) -> bool {
-        use p384::ecdsa::signature::hazmat::PrehashVerifier as _;
-        p384::ecdsa::Signature::from_der(sig).is_ok_and(|s| k.verify_prehash(d, &s).is_ok())
-    }
-    pub fn p521(k: &p521::ecdsa::VerifyingKey, d: &[u8], sig: &[u8]) -> bool {
-        use p521::ecdsa::signature::hazmat::PrehashVerifier as _;
-        p521::ecdsa::Signature::from_der(sig).is_ok_and(|s| k.verify_prehash(d, &s).is_ok())
     }
 }
 
@@ -403,7 +394,7 @@ impl Cert {
 
 /// Go's `checkSignature` for the algorithms it accepts in a chain (SHA-1 and MD5 refused).
 fn check_signature(alg: &str, signed: &[u8], sig: &[u8], key: &VerifyingKey) -> bool {
-    use ecdsa_prehash as e;
+    use super::ecdsa_prehash as e;
     let digest = |h: &str| -> Vec<u8> {
         match h {
             "256" => sha2::Sha256::digest(signed).to_vec(),
@@ -479,8 +470,8 @@ fn build_verified_chains<'a>(
         };
         return Err(format!(
             "x509: certificate has expired or is not yet valid: current time {} is {rel} {}",
-            rfc3339(now),
-            rfc3339(bound)
+            rfc3339_secs(now),
+            rfc3339_secs(bound)
         ));
     }
     if !leaf.is_valid(false, &[], now) {
@@ -534,28 +525,6 @@ fn extend_chains<'a>(
         }
     }
     chains
-}
-
-/// Unix seconds as Go's `time.RFC3339` in UTC.
-fn rfc3339(t: i64) -> String {
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    // civil date from days (proleptic Gregorian)
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
 }
 
 /// `checkChainForKeyUsage` for code signing: every certificate that names extended key
@@ -848,7 +817,6 @@ fn parse_authority(ca: &proto::Msg) -> Result<Authority, String> {
 /// A Sigstore bundle that `bundle.LoadJSONFromPath` accepted.
 pub(super) struct Bundle {
     msg: proto::Msg,
-    tlog_entries: usize,
 }
 
 /// `bundle.LoadJSONFromPath`: protobuf JSON, then `Bundle.validate`; `Err`: sigstore-go's
@@ -869,7 +837,7 @@ pub(super) fn load_bundle(path: &str) -> Result<Bundle, String> {
         ));
     }
     let material = msg.msg("verificationMaterial");
-    let entries = material.map_or(&[][..], |m| m.list("tlogEntries"));
+    let entries = tlog_entries(&msg);
     let (mut promise, mut proof) = (false, false);
     for e in entries {
         let (p, q) = parse_tlog_entry(e).map_err(|e| format!("validation error: {e}"))?;
@@ -906,19 +874,35 @@ pub(super) fn load_bundle(path: &str) -> Result<Bundle, String> {
     if !has_content {
         return Err("invalid bundle: validation error: missing verification material".into());
     }
-    Ok(Bundle {
-        tlog_entries: entries.len(),
-        msg,
-    })
+    Ok(Bundle { msg })
 }
 
 impl Bundle {
-    fn timestamps(&self) -> usize {
+    /// The verification material's transparency-log entries.
+    fn tlog_entries(&self) -> &[proto::Msg] {
+        tlog_entries(&self.msg)
+    }
+
+    /// The verification material's RFC 3161 timestamps (their signed responses).
+    fn timestamps(&self) -> Vec<&[u8]> {
         self.msg
             .msg("verificationMaterial")
             .and_then(|m| m.msg("timestampVerificationData"))
-            .map_or(0, |t| t.list("rfc3161Timestamps").len())
+            .map(|t| {
+                t.list("rfc3161Timestamps")
+                    .iter()
+                    .map(|s| s.bytes("signedTimestamp").unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
+}
+
+/// A bundle message's transparency-log entries.
+fn tlog_entries(bundle: &proto::Msg) -> &[proto::Msg] {
+    bundle
+        .msg("verificationMaterial")
+        .map_or(&[][..], |m| m.list("tlogEntries"))
 }
 
 /// `getBundleVersion`.
@@ -1152,10 +1136,12 @@ fn parse_tsa(ca: &proto::Msg) -> Result<rfc3161::Tsa, String> {
     Ok(tsa)
 }
 
-/// `bundleAnchorsSigningTime`: the bundle loads and carries a transparency-log entry or an
-/// RFC 3161 timestamp.
-pub(super) fn bundle_anchors_signing_time(path: &str) -> bool {
-    load_bundle(path).is_ok_and(|b| b.tlog_entries > 0 || b.timestamps() > 0)
+/// `bundleAnchorsSigningTime`: the bundle at `path`, when it loads and carries a
+/// transparency-log entry or an RFC 3161 timestamp.
+pub(super) fn anchoring_bundle(path: &str) -> Option<Bundle> {
+    load_bundle(path)
+        .ok()
+        .filter(|b| !b.tlog_entries().is_empty() || !b.timestamps().is_empty())
 }
 
 /// Packer's `verifySigstoreBundleEvidenceImpl` after its flag checks: the trusted root, the
@@ -1164,19 +1150,23 @@ pub(super) fn bundle_anchors_signing_time(path: &str) -> bool {
 pub(super) fn verify_bundle(
     a: &super::Args,
     bundle_path: &str,
+    loaded: Option<Bundle>,
     payload_type: &str,
     payload_b64: &str,
     signatures: &[Json],
-    no_bundle: &str,
-    no_public_root: &str,
 ) -> Result<(), String> {
     if a.trusted_root.trim().is_empty() {
-        return Err(format!("load keyless trusted root: {no_public_root}"));
+        return Err(format!("load keyless trusted root: {NO_PUBLIC_ROOT}"));
     }
     let root = load_trusted_root(a.trusted_root.trim())
         .map_err(|e| format!("load keyless trusted root: {e}"))?;
     let q = super::go_quote(bundle_path);
-    let bundle = load_bundle(bundle_path).map_err(|e| format!("load Sigstore bundle {q}: {e}"))?;
+    // (a bundle beside the attestation was loaded to see whether it anchors the signing
+    // time; Packer loads it again, which cannot fail differently)
+    let bundle = match loaded {
+        Some(b) => b,
+        None => load_bundle(bundle_path).map_err(|e| format!("load Sigstore bundle {q}: {e}"))?,
+    };
     // ensureBundleMatchesEnvelope
     let Some(env) = bundle.msg.msg("dsseEnvelope") else {
         return Err("extract DSSE envelope from Sigstore bundle: validation error: missing verification material".into());
@@ -1225,7 +1215,7 @@ pub(super) fn verify_bundle(
         })?;
     }
     let wrap = |e: String| format!("verify Sigstore bundle {q}: {e}");
-    bundle_verify(a, &bundle, &root, no_bundle).map_err(|e| match e {
+    bundle_verify(a, &bundle, &root).map_err(|e| match e {
         Stop::Packer(e) => wrap(e),
         Stop::Kiln(e) => e,
     })
@@ -1240,12 +1230,7 @@ enum Stop {
 /// sigstore-go's `Verifier.Verify` of a keyless DSSE bundle with Packer's options: the
 /// transparency log when `-require-rekor` asks for it, observer timestamps, the leaf
 /// certificate at each, the signature, the artifact, the identity.
-fn bundle_verify(
-    a: &super::Args,
-    bundle: &Bundle,
-    root: &TrustedRoot,
-    no_bundle: &str,
-) -> Result<(), Stop> {
+fn bundle_verify(a: &super::Args, bundle: &Bundle, root: &TrustedRoot) -> Result<(), Stop> {
     let p = |e: String| Stop::Packer(e);
     let material = bundle.msg.msg("verificationMaterial");
     let env = bundle
@@ -1285,24 +1270,13 @@ fn bundle_verify(
         };
     let mut times = Vec::new();
     if a.require_rekor {
-        times =
-            verify_tlog(bundle, root, &entity_sig, leaf.as_ref(), no_bundle).map_err(
-                |e| match e {
-                    Stop::Packer(e) => p(format!("failed to verify log inclusion: {e}")),
-                    k => k,
-                },
-            )?;
+        times = verify_tlog(bundle, root, &entity_sig, leaf.as_ref()).map_err(|e| match e {
+            Stop::Packer(e) => p(format!("failed to verify log inclusion: {e}")),
+            k => k,
+        })?;
     }
     // observer timestamps: RFC 3161 timestamps, then the log's integrated times
-    let stamps: Vec<&[u8]> = material
-        .and_then(|m| m.msg("timestampVerificationData"))
-        .map(|t| {
-            t.list("rfc3161Timestamps")
-                .iter()
-                .map(|s| s.bytes("signedTimestamp").unwrap_or_default())
-                .collect()
-        })
-        .unwrap_or_default();
+    let stamps = bundle.timestamps();
     if stamps.len() > 32 {
         return Err(p(format!(
             "failed to verify timestamps: failed to verify signed timestamps: too many signed timestamps: {} > 32",
@@ -1553,13 +1527,9 @@ fn verify_tlog(
     root: &TrustedRoot,
     entity_sig: &[u8],
     leaf: Option<&Cert>,
-    no_bundle: &str,
 ) -> Result<Vec<i64>, Stop> {
     let p = |e: &str| Stop::Packer(e.to_string());
-    let entries = bundle
-        .msg
-        .msg("verificationMaterial")
-        .map_or(&[][..], |m| m.list("tlogEntries"));
+    let entries = bundle.tlog_entries();
     if entries.len() > 32 {
         return Err(p(&format!("too many tlog entries: {} > 32", entries.len())));
     }
@@ -1585,7 +1555,7 @@ fn verify_tlog(
         let body = e.bytes("canonicalizedBody").unwrap_or_default();
         let v1 = match rekor_body(body) {
             RekorBody::V1(v1) => v1,
-            _ => return Err(Stop::Kiln(no_bundle.into())),
+            _ => return Err(Stop::Kiln(REKOR_V2.into())),
         };
         let (log_id, log_index) = key_of(e);
         let Some(log) = root.logs.iter().find(|l| l.id == log_id) else {
@@ -1616,7 +1586,7 @@ fn verify_tlog(
                     .rsplit_once(" - ")
                     .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()));
             if !v1_sth {
-                return Err(Stop::Kiln(no_bundle.into()));
+                return Err(Stop::Kiln(REKOR_V2.into()));
             }
             verify_inclusion(log, body, proof, &checkpoint).map_err(Stop::Packer)?;
         }
@@ -1680,7 +1650,7 @@ fn verify_set(log: &Log, body: &[u8], integrated: i64, index: i64, set: &[u8]) -
         super::hex(&log.id)
     );
     let d = sha2::Sha256::digest(payload.as_bytes());
-    use ecdsa_prehash as e;
+    use super::ecdsa_prehash as e;
     match &log.key {
         VerifyingKey::P256(k) => e::p256(k, &d, set),
         VerifyingKey::P384(k) => e::p384(k, &d, set),
@@ -1831,7 +1801,7 @@ fn parse_checkpoint(data: &str) -> Result<(Note, Vec<u8>), String> {
 fn verify_note(log: &Log, text: &str, sigs: &[(u32, Vec<u8>)]) -> bool {
     let key_hash = u32::from_be_bytes(log.der_hash[..4].try_into().expect("32 bytes"));
     let d = sha2::Sha256::digest(text.as_bytes());
-    use ecdsa_prehash as e;
+    use super::ecdsa_prehash as e;
     sigs.iter().all(|(h, sig)| {
         *h == key_hash
             && match &log.key {
@@ -2304,10 +2274,7 @@ pub(super) fn parse_anything(data: &[u8]) {
     if let Ok(json) = serde_json::from_slice::<Json>(data)
         && let Ok(b) = proto::decode(&json, proto::BUNDLE)
     {
-        for e in b
-            .msg("verificationMaterial")
-            .map_or(&[][..], |m| m.list("tlogEntries"))
-        {
+        for e in tlog_entries(&b) {
             let _ = parse_tlog_entry(e);
         }
     }

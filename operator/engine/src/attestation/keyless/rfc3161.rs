@@ -90,8 +90,12 @@ impl Tsa {
         } else {
             ts.certificates.iter().collect()
         };
-        verify_signers(&ts, &certs, None)
-            .map_err(|e| format!("error while verifying signature: {e}"))?;
+        // (`timestamp.Parse` verified a token carrying certificates already; pkcs7's second
+        // verification there can only meet the same answer)
+        if ts.certificates.is_empty() {
+            verify_signers(&ts, &certs)
+                .map_err(|e| format!("error while verifying signature: {e}"))?;
+        }
         let signer = match ts.signers.as_slice() {
             [s] => certs
                 .iter()
@@ -175,7 +179,7 @@ fn hash_name(oid: &str) -> Option<&'static str> {
 
 /// pkcs7's `verifySignature` for each signer: its certificate, the message digest among the
 /// signed attributes, the signing time within the certificate, the signature.
-fn verify_signers(ts: &Token, certs: &[&Cert], _now: Option<i64>) -> Result<(), String> {
+fn verify_signers(ts: &Token, certs: &[&Cert]) -> Result<(), String> {
     if ts.signers.is_empty() {
         return Err("pkcs7: Message has no signers".into());
     }
@@ -208,9 +212,9 @@ fn verify_signers(ts: &Token, certs: &[&Cert], _now: Option<i64>) -> Result<(), 
             {
                 return Err(format!(
                     "pkcs7: signing time \"{}\" is outside of certificate validity \"{}\" to \"{}\"",
-                    super::rfc3339(*t),
-                    super::rfc3339(cert.not_before),
-                    super::rfc3339(cert.not_after)
+                    super::rfc3339_secs(*t),
+                    super::rfc3339_secs(cert.not_before),
+                    super::rfc3339_secs(cert.not_after)
                 ));
             }
         }
@@ -396,7 +400,7 @@ fn parse_token(b: &[u8]) -> Result<Token, (bool, String)> {
     };
     if !token.certificates.is_empty() {
         let certs: Vec<&Cert> = token.certificates.iter().collect();
-        verify_signers(&token, &certs, None).map_err(|e| (false, e))?;
+        verify_signers(&token, &certs).map_err(|e| (false, e))?;
     }
     // TSTInfo: version, policy, messageImprint, serialNumber, genTime, …
     let asn1_err = || {
